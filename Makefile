@@ -1,0 +1,53 @@
+# Hybridflow: `make run` serves the app, `make test` runs every check. Both install what is
+# missing first, and skip what is already there.
+SHELL := /bin/bash
+.DEFAULT_GOAL := run
+
+CARGO_LEPTOS_VERSION := 0.3.5
+# The wasm-bindgen CLI must match the library version locked in Cargo.lock.
+WASM_BINDGEN_VERSION := $(shell awk '/^name = "wasm-bindgen"$$/ { getline; gsub(/version = |"/, ""); print; exit }' Cargo.lock)
+NODE_BIN := $(CURDIR)/end2end/node_modules/.bin
+# wasm-opt comes from the npm package binaryen (Debian's is too old to keep hydration working).
+export PATH := $(NODE_BIN):$(HOME)/.cargo/bin:$(PATH)
+export CARGO_TERM_COLOR := never
+
+.PHONY: run test tools browser build lint test-rust test-e2e clean-data
+
+## Install what is missing (idempotent).
+tools:
+	@rustup target list --installed | grep -q '^wasm32-unknown-unknown$$' || rustup target add wasm32-unknown-unknown
+	@if ! cargo leptos --version 2>/dev/null | grep -q '$(CARGO_LEPTOS_VERSION)'; then \
+		echo "installing cargo-leptos $(CARGO_LEPTOS_VERSION) (about 12 minutes, once per machine)"; \
+		cargo install cargo-leptos --version $(CARGO_LEPTOS_VERSION) --locked; fi
+	@if ! wasm-bindgen --version 2>/dev/null | grep -q ' $(WASM_BINDGEN_VERSION)$$'; then \
+		echo "installing wasm-bindgen-cli $(WASM_BINDGEN_VERSION)"; \
+		cargo install wasm-bindgen-cli --version $(WASM_BINDGEN_VERSION) --force; fi
+	@if [ ! -x $(NODE_BIN)/wasm-opt ] || [ ! -x $(NODE_BIN)/playwright ] \
+		|| [ end2end/package-lock.json -nt end2end/node_modules/.package-lock.json ]; then \
+		cd end2end && npm ci --no-audit --no-fund; fi
+
+## Debian's Chromium for the browser tests (Playwright cannot download its own here).
+browser:
+	@if [ ! -x /usr/bin/chromium ]; then \
+		apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y chromium; fi
+
+build: tools
+	cargo leptos build --release
+
+## Build in release mode and serve at http://127.0.0.1:3000 on ./data/hybridflow.db.
+run: build
+	./target/release/hybridflow
+
+lint: tools
+	cargo fmt --all -- --check
+	cargo clippy --workspace --all-targets --locked -- -D warnings
+	cargo clippy -p app --lib --no-default-features --features hydrate --target wasm32-unknown-unknown --locked -- -D warnings
+
+test-rust: tools
+	cargo test --workspace --locked
+
+test-e2e: build browser
+	cd end2end && npx playwright test
+
+## Every check: format, clippy (ssr and hydrate builds), Rust tests, browser tests.
+test: lint test-rust test-e2e

@@ -1,0 +1,20 @@
+//! The workflow model shared by the browser and the server.
+//!
+//! - [`workflow`]: the document a user draws (nodes, command/event edges) — the native format.
+//! - [`edit`]: the typed changes the editor applies to a workflow.
+//! - [`validate`]: parsing a document and listing every problem, with the model's limits.
+//! - [`run`]: a run's history records, step states and the fold into a current view.
+//! - [`api`]: the REST API's other bodies (stored records, run reports, errors).
+//! - [`examples`]: the workflows a fresh installation starts with.
+
+pub mod api;
+pub mod edit;
+pub mod examples;
+pub mod run;
+pub mod validate;
+pub mod workflow;
+
+pub use edit::GraphChange;
+pub use run::{Cause, RunEvent, RunRecord, RunStatus, RunView, StepState, StepView};
+pub use validate::{parse_workflow, validate, DocumentError, Problem};
+pub use workflow::{Edge, EdgeKind, Node, Outcome, Position, Workflow};

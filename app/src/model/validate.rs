@@ -1,0 +1,301 @@
+//! Reading a workflow document and checking it, reporting *every* problem at once.
+//!
+//! [`parse_workflow`] is the one entry point for documents from outside (API bodies, files):
+//! it enforces the size limit, tells malformed JSON (the client sent garbage) from an invalid
+//! workflow (well-formed JSON that breaks the model's rules), and assigns missing edge ids.
+
+use std::collections::HashSet;
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use super::workflow::{EdgeKind, Outcome, Workflow};
+
+/// At most this many steps: a canvas past this is no longer readable, and it bounds the
+/// engine's per-run memory.
+pub const MAX_NODES: usize = 2_000;
+/// At most this many edges (2.5 per node on average at the node limit).
+pub const MAX_EDGES: usize = 5_000;
+/// At most this many characters in any string field: names, ids, labels, event names.
+pub const MAX_STRING_CHARS: usize = 200;
+/// At most this many bytes in one workflow document (also the API's request-body cap).
+pub const MAX_DOCUMENT_BYTES: usize = 1024 * 1024;
+
+/// One thing wrong with a workflow, precise enough to point at it on the canvas.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Problem {
+    /// Where in the document, e.g. `nodes[2].label` or `edges[0].to`.
+    pub path: String,
+    /// The node concerned, by id, when there is one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub node: Option<String>,
+    /// The edge concerned, by id (or `#index` when it has none yet), when there is one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub edge: Option<String>,
+    /// The offending field's name.
+    pub field: String,
+    pub message: String,
+}
+
+/// Why a document was refused.
+#[derive(Clone, Debug, PartialEq, thiserror::Error)]
+pub enum DocumentError {
+    #[error("the document is {bytes} bytes; the limit is {limit} bytes")]
+    TooLarge { bytes: usize, limit: usize },
+    #[error("malformed JSON at line {line}, column {column}: {message}")]
+    Malformed {
+        message: String,
+        line: usize,
+        column: usize,
+    },
+    #[error("the workflow has {} problem(s)", .0.len())]
+    Invalid(Vec<Problem>),
+}
+
+/// Parses and validates a native workflow document.
+pub fn parse_workflow(bytes: &[u8]) -> Result<Workflow, DocumentError> {
+    if bytes.len() > MAX_DOCUMENT_BYTES {
+        return Err(DocumentError::TooLarge {
+            bytes: bytes.len(),
+            limit: MAX_DOCUMENT_BYTES,
+        });
+    }
+    let mut value: Value = serde_json::from_slice(bytes).map_err(|e| DocumentError::Malformed {
+        message: e.to_string(),
+        line: e.line(),
+        column: e.column(),
+    })?;
+    // Enum fields are checked on the raw value first, so that a wrong `kind` is reported
+    // together with every other problem instead of stopping the typed parse.
+    let mut problems = check_edge_enums(&mut value);
+    let workflow: Workflow = match serde_path_to_error::deserialize(value) {
+        Ok(w) => w,
+        Err(err) => {
+            let path = err.path().to_string();
+            let field = last_field(&path);
+            problems.push(Problem {
+                path: path.clone(),
+                node: None,
+                edge: None,
+                field,
+                message: err.into_inner().to_string(),
+            });
+            return Err(DocumentError::Invalid(problems));
+        }
+    };
+    problems.extend(validate(&workflow));
+    if !problems.is_empty() {
+        return Err(DocumentError::Invalid(problems));
+    }
+    let mut workflow = workflow;
+    workflow.assign_edge_ids();
+    Ok(workflow)
+}
+
+fn last_field(path: &str) -> String {
+    let tail = path.rsplit('.').next().unwrap_or(path);
+    tail.split('[').next().unwrap_or(tail).to_string()
+}
+
+/// Checks `kind` and `on` of every edge object; replaces bad values by a valid one so the
+/// typed parse can go on to find the remaining problems.
+fn check_edge_enums(value: &mut Value) -> Vec<Problem> {
+    let mut problems = Vec::new();
+    let Some(edges) = value.get_mut("edges").and_then(Value::as_array_mut) else {
+        return problems;
+    };
+    for (i, edge) in edges.iter_mut().enumerate() {
+        let Some(obj) = edge.as_object_mut() else {
+            continue;
+        };
+        let edge_ref = obj
+            .get("id")
+            .and_then(Value::as_str)
+            .filter(|s| !s.is_empty())
+            .map(str::to_string)
+            .unwrap_or_else(|| format!("#{i}"));
+        let allowed_kinds: Vec<&str> = EdgeKind::ALL.iter().map(|k| k.as_str()).collect();
+        let allowed_ons: Vec<&str> = Outcome::ALL.iter().map(|o| o.as_str()).collect();
+        for (field, allowed, fallback) in [
+            ("kind", allowed_kinds, "command"),
+            ("on", allowed_ons, "success"),
+        ] {
+            let Some(v) = obj.get(field) else { continue };
+            if v.as_str().is_some_and(|s| allowed.contains(&s)) {
+                continue;
+            }
+            problems.push(Problem {
+                path: format!("edges[{i}].{field}"),
+                node: None,
+                edge: Some(edge_ref.clone()),
+                field: field.to_string(),
+                message: format!(
+                    "must be {}, got {}",
+                    allowed
+                        .iter()
+                        .map(|a| format!("\"{a}\""))
+                        .collect::<Vec<_>>()
+                        .join(" or "),
+                    v
+                ),
+            });
+            obj.insert(field.to_string(), Value::String(fallback.to_string()));
+        }
+    }
+    problems
+}
+
+/// Every rule of the model that a well-formed document can still break.
+pub fn validate(workflow: &Workflow) -> Vec<Problem> {
+    let mut problems = Vec::new();
+    let mut text = |path: String, node: Option<&str>, edge: Option<&str>, field: &str, v: &str| {
+        let message = if v.trim().is_empty() {
+            "must not be empty".to_string()
+        } else if v.chars().count() > MAX_STRING_CHARS {
+            format!(
+                "is {} characters long; the limit is {MAX_STRING_CHARS}",
+                v.chars().count()
+            )
+        } else {
+            return;
+        };
+        problems.push(Problem {
+            path,
+            node: node.map(str::to_string),
+            edge: edge.map(str::to_string),
+            field: field.to_string(),
+            message,
+        });
+    };
+
+    text("name".into(), None, None, "name", &workflow.name);
+    for (i, node) in workflow.nodes.iter().enumerate() {
+        let id = (!node.id.is_empty()).then_some(node.id.as_str());
+        for (field, v) in [
+            ("id", &node.id),
+            ("label", &node.label),
+            ("service", &node.service),
+            ("action", &node.action),
+        ] {
+            text(format!("nodes[{i}].{field}"), id, None, field, v);
+        }
+    }
+    for (i, edge) in workflow.edges.iter().enumerate() {
+        let edge_ref = edge_ref(i, &edge.id);
+        if !edge.id.is_empty() {
+            text(
+                format!("edges[{i}].id"),
+                None,
+                Some(&edge_ref),
+                "id",
+                &edge.id,
+            );
+        }
+        if let Some(event) = &edge.event {
+            text(
+                format!("edges[{i}].event"),
+                None,
+                Some(&edge_ref),
+                "event",
+                event,
+            );
+        }
+    }
+
+    let mut push =
+        |path: String, node: Option<String>, edge: Option<String>, field: &str, message: String| {
+            problems.push(Problem {
+                path,
+                node,
+                edge,
+                field: field.to_string(),
+                message,
+            })
+        };
+    if workflow.nodes.len() > MAX_NODES {
+        push(
+            "nodes".into(),
+            None,
+            None,
+            "nodes",
+            format!(
+                "has {} nodes; the limit is {MAX_NODES}",
+                workflow.nodes.len()
+            ),
+        );
+    }
+    if workflow.edges.len() > MAX_EDGES {
+        push(
+            "edges".into(),
+            None,
+            None,
+            "edges",
+            format!(
+                "has {} edges; the limit is {MAX_EDGES}",
+                workflow.edges.len()
+            ),
+        );
+    }
+
+    let mut node_ids = HashSet::new();
+    for (i, node) in workflow.nodes.iter().enumerate() {
+        if !node.id.is_empty() && !node_ids.insert(node.id.as_str()) {
+            push(
+                format!("nodes[{i}].id"),
+                Some(node.id.clone()),
+                None,
+                "id",
+                format!("duplicate node id \"{}\"", node.id),
+            );
+        }
+        for (field, v) in [("x", node.position.x), ("y", node.position.y)] {
+            if !v.is_finite() {
+                push(
+                    format!("nodes[{i}].position.{field}"),
+                    Some(node.id.clone()),
+                    None,
+                    field,
+                    "must be a finite number".into(),
+                );
+            }
+        }
+    }
+    let mut edge_ids = HashSet::new();
+    for (i, edge) in workflow.edges.iter().enumerate() {
+        let edge_ref = edge_ref(i, &edge.id);
+        if !edge.id.is_empty() && !edge_ids.insert(edge.id.as_str()) {
+            push(
+                format!("edges[{i}].id"),
+                None,
+                Some(edge_ref.clone()),
+                "id",
+                format!("duplicate edge id \"{}\"", edge.id),
+            );
+        }
+        for (field, end) in [("from", &edge.from), ("to", &edge.to)] {
+            let message = if end.is_empty() {
+                "must not be empty".to_string()
+            } else if !node_ids.contains(end.as_str()) {
+                format!("refers to unknown node \"{end}\"")
+            } else {
+                continue;
+            };
+            push(
+                format!("edges[{i}].{field}"),
+                None,
+                Some(edge_ref.clone()),
+                field,
+                message,
+            );
+        }
+    }
+    problems
+}
+
+fn edge_ref(index: usize, id: &str) -> String {
+    if id.is_empty() {
+        format!("#{index}")
+    } else {
+        id.to_string()
+    }
+}

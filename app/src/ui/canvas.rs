@@ -1,0 +1,329 @@
+//! The canvas: the workflow drawn in SVG, and the pointer gestures that edit it — drag a
+//! step to move it, drag from its output handle onto another step to connect them, click an
+//! edge or a step to select it. During a run each step shows its live state.
+
+use leptos::ev::PointerEvent;
+use leptos::prelude::*;
+
+use super::editor::{Editor, Selection};
+use super::geometry::{curve, input_point, node_at, output_point, NODE_HEIGHT, NODE_WIDTH};
+use crate::model::{EdgeKind, GraphChange, Outcome, Position, StepState};
+
+/// The gesture in progress.
+#[derive(Clone, Debug, PartialEq)]
+enum Gesture {
+    Idle,
+    /// Moving a step; `grab` is where the pointer holds it, relative to its corner.
+    Move {
+        node: String,
+        grab: (f64, f64),
+    },
+    /// Drawing a new edge from `from`, currently ending at `to`.
+    Connect {
+        from: String,
+        to: (f64, f64),
+    },
+}
+
+#[component]
+pub fn Canvas(editor: Editor) -> impl IntoView {
+    let svg = NodeRef::<leptos::svg::Svg>::new();
+    let gesture = RwSignal::new(Gesture::Idle);
+
+    // Pointer position in canvas units.
+    let at = move |ev: &PointerEvent| -> (f64, f64) {
+        let (left, top) = svg
+            .get_untracked()
+            .map(|el| {
+                let r = el.get_bounding_client_rect();
+                (r.left(), r.top())
+            })
+            .unwrap_or_default();
+        (ev.client_x() as f64 - left, ev.client_y() as f64 - top)
+    };
+
+    let on_move = move |ev: PointerEvent| {
+        let (x, y) = at(&ev);
+        match gesture.get_untracked() {
+            Gesture::Idle => {}
+            Gesture::Move { node, grab } => editor.edit(GraphChange::MoveNode {
+                id: node,
+                to: Position {
+                    x: (x - grab.0).round(),
+                    y: (y - grab.1).round(),
+                },
+            }),
+            Gesture::Connect { from, .. } => gesture.set(Gesture::Connect { from, to: (x, y) }),
+        }
+    };
+    let on_up = move |ev: PointerEvent| {
+        if let Gesture::Connect { from, .. } = gesture.get_untracked() {
+            let (x, y) = at(&ev);
+            let target = editor.doc.with_untracked(|d| node_at(d, x, y));
+            if let Some(to) = target.filter(|to| *to != from) {
+                let edge = editor.doc.with_untracked(|d| d.new_edge(&from, &to));
+                let id = edge.id.clone();
+                editor.edit(GraphChange::AddEdge(edge));
+                editor.selection.set(Some(Selection::Edge(id)));
+            }
+        }
+        gesture.set(Gesture::Idle);
+    };
+
+    let node_ids = move || {
+        editor
+            .doc
+            .with(|d| d.nodes.iter().map(|n| n.id.clone()).collect::<Vec<_>>())
+    };
+    let edge_ids = move || {
+        editor
+            .doc
+            .with(|d| d.edges.iter().map(|e| e.id.clone()).collect::<Vec<_>>())
+    };
+
+    let draft = move || match gesture.get() {
+        Gesture::Connect { from, to } => editor.doc.with(|d| {
+            d.node(&from).map(|n| {
+                let (path, _) = curve(output_point(n.position), to);
+                view! { <path class="edge draft" d=path></path> }
+            })
+        }),
+        _ => None,
+    };
+
+    view! {
+        <div class="canvas-frame">
+            <svg
+                node_ref=svg
+                class="canvas"
+                role="application"
+                aria-label="Workflow canvas"
+                on:pointerdown=move |_| editor.selection.set(None)
+                on:pointermove=on_move
+                on:pointerup=on_up
+                on:pointerleave=move |_| gesture.set(Gesture::Idle)
+            >
+                <defs>
+                    <marker id="arrow-command" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="8" markerHeight="8" orient="auto-start-reverse">
+                        <path d="M 0 0 L 10 5 L 0 10 z" class="arrow-command"></path>
+                    </marker>
+                    <marker id="arrow-event" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="9" markerHeight="9" orient="auto-start-reverse">
+                        <path d="M 1 1 L 9 5 L 1 9" class="arrow-event"></path>
+                    </marker>
+                </defs>
+                <g class="edges">
+                    <For each=edge_ids key=|id| id.clone() let:id>
+                        <EdgeView editor id/>
+                    </For>
+                </g>
+                {draft}
+                <g class="nodes">
+                    <For each=node_ids key=|id| id.clone() let:id>
+                        <NodeView editor id gesture at/>
+                    </For>
+                </g>
+            </svg>
+            <Legend/>
+            <Show when=move || editor.doc.with(|d| d.nodes.is_empty())>
+                <p class="empty-hint">"Empty workflow: press “Add step” to place the first step."</p>
+            </Show>
+        </div>
+    }
+    .into_any()
+}
+
+#[component]
+fn EdgeView(editor: Editor, id: String) -> impl IntoView {
+    let edge = {
+        let id = id.clone();
+        Memo::new(move |_| {
+            editor
+                .doc
+                .with(|d| d.edges.iter().find(|e| e.id == id).cloned())
+        })
+    };
+    let shape = Memo::new(move |_| {
+        edge.with(|e| {
+            let e = e.as_ref()?;
+            editor.doc.with(|d| {
+                let from = d.node(&e.from)?.position;
+                let to = d.node(&e.to)?.position;
+                let (path, mid) = curve(output_point(from), input_point(to));
+                let label = match e.kind {
+                    EdgeKind::Event => d.event_name(e),
+                    EdgeKind::Command if e.on == Outcome::Failure => "on failure".to_string(),
+                    EdgeKind::Command => String::new(),
+                };
+                Some((path, mid, label, e.kind, e.on))
+            })
+        })
+    });
+    let selected = {
+        let id = id.clone();
+        move || editor.selection.get() == Some(Selection::Edge(id.clone()))
+    };
+    let select = {
+        let id = id.clone();
+        move |ev: PointerEvent| {
+            ev.stop_propagation();
+            editor.selection.set(Some(Selection::Edge(id.clone())));
+        }
+    };
+    let path = move || shape.with(|s| s.as_ref().map(|s| s.0.clone()).unwrap_or_default());
+    let kind = move || shape.with(|s| s.as_ref().map(|s| s.3).unwrap_or_default());
+    let description = move || {
+        edge.with(|e| {
+            e.as_ref()
+                .map(|e| format!("{} edge from {} to {}", e.kind.as_str(), e.from, e.to))
+                .unwrap_or_default()
+        })
+    };
+    view! {
+        <g
+            class="edge-group"
+            class:command=move || kind() == EdgeKind::Command
+            class:event=move || kind() == EdgeKind::Event
+            class:failure=move || shape.with(|s| s.as_ref().is_some_and(|s| s.4 == Outcome::Failure))
+            class:selected=selected
+            data-edge-id=id.clone()
+            role="button"
+            aria-label=description
+            on:pointerdown=select
+        >
+            <path class="edge-hit" d=path></path>
+            <path
+                class="edge"
+                d=path
+                marker-end=move || match kind() {
+                    EdgeKind::Command => "url(#arrow-command)",
+                    EdgeKind::Event => "url(#arrow-event)",
+                }
+            ></path>
+            <text
+                class="edge-label"
+                x=move || shape.with(|s| s.as_ref().map(|s| s.1 .0).unwrap_or_default())
+                y=move || shape.with(|s| s.as_ref().map(|s| s.1 .1 - 8.0).unwrap_or_default())
+                text-anchor="middle"
+            >
+                {move || shape.with(|s| s.as_ref().map(|s| s.2.clone()).unwrap_or_default())}
+            </text>
+        </g>
+    }
+    .into_any()
+}
+
+#[component]
+fn NodeView(
+    editor: Editor,
+    id: String,
+    gesture: RwSignal<Gesture>,
+    at: impl Fn(&PointerEvent) -> (f64, f64) + Copy + Send + Sync + 'static,
+) -> impl IntoView {
+    let node = {
+        let id = id.clone();
+        Memo::new(move |_| editor.doc.with(|d| d.node(&id).cloned()))
+    };
+    let state = {
+        let id = id.clone();
+        Memo::new(move |_| {
+            editor
+                .run
+                .with(|r| r.as_ref().and_then(|r| r.steps.get(&id)).map(|s| s.state))
+        })
+    };
+    let pos = move || node.with(|n| n.as_ref().map(|n| n.position).unwrap_or_default());
+    let label = move || node.with(|n| n.as_ref().map(|n| n.label.clone()).unwrap_or_default());
+    let service_action = move || {
+        node.with(|n| {
+            n.as_ref()
+                .map(|n| format!("{}.{}", n.service, n.action))
+                .unwrap_or_default()
+        })
+    };
+    let selected = {
+        let id = id.clone();
+        move || editor.selection.get() == Some(Selection::Node(id.clone()))
+    };
+    let grab = {
+        let id = id.clone();
+        move |ev: PointerEvent| {
+            ev.stop_propagation();
+            let (x, y) = at(&ev);
+            let p = pos();
+            editor.selection.set(Some(Selection::Node(id.clone())));
+            gesture.set(Gesture::Move {
+                node: id.clone(),
+                grab: (x - p.x, y - p.y),
+            });
+        }
+    };
+    let connect = {
+        let id = id.clone();
+        move |ev: PointerEvent| {
+            ev.stop_propagation();
+            gesture.set(Gesture::Connect {
+                from: id.clone(),
+                to: at(&ev),
+            });
+        }
+    };
+    let state_name = move || state.get().map(StepState::as_str).unwrap_or("");
+    view! {
+        <g
+            class=move || match state.get() {
+                Some(s) => format!("node state-{}", s.as_str()),
+                None => "node".to_string(),
+            }
+            class:selected=selected
+            data-node-id=id.clone()
+            data-state=state_name
+            transform=move || format!("translate({} {})", pos().x, pos().y)
+        >
+            <rect
+                class="node-body"
+                width=NODE_WIDTH
+                height=NODE_HEIGHT
+                rx="10"
+                role="button"
+                aria-label=label
+                on:pointerdown=grab
+            ></rect>
+            <text class="node-label" x="14" y="26">{label}</text>
+            <text class="node-service" x="14" y="46">{service_action}</text>
+            <text class="node-state" x=NODE_WIDTH - 10.0 y="-8" text-anchor="end">{state_name}</text>
+            <circle
+                class="handle"
+                cx=NODE_WIDTH
+                cy=NODE_HEIGHT / 2.0
+                r="8"
+                role="button"
+                aria-label=move || format!("Connect from {}", label())
+                on:pointerdown=connect
+            ></circle>
+        </g>
+    }
+    .into_any()
+}
+
+#[component]
+fn Legend() -> impl IntoView {
+    view! {
+        <div class="legend" aria-label="Legend">
+            <span class="legend-item">
+                <svg width="46" height="12" aria-hidden="true">
+                    <line x1="2" y1="6" x2="36" y2="6" class="legend-command"></line>
+                    <path d="M 34 1 L 44 6 L 34 11 z" class="arrow-command"></path>
+                </svg>
+                "command (orchestrator sends, waits for reply)"
+            </span>
+            <span class="legend-item">
+                <svg width="46" height="12" aria-hidden="true">
+                    <line x1="2" y1="6" x2="38" y2="6" class="legend-event"></line>
+                    <path d="M 35 1 L 44 6 L 35 11" class="arrow-event"></path>
+                </svg>
+                "event (published, subscribers react)"
+            </span>
+        </div>
+    }
+    .into_any()
+}

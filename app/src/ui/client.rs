@@ -1,0 +1,169 @@
+//! Talking to the server from the browser: the REST API and a run's event WebSocket.
+//! Compiled for the server too (the components reference it), where every call fails: the
+//! server renders the page and never runs these handlers.
+
+use crate::model::api::{RunReport, WorkflowRecord, WorkflowSummary};
+use crate::model::{Problem, RunRecord, Workflow};
+
+/// What went wrong with a request, ready to show: a sentence and the precise problems.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct ApiFailure {
+    pub message: String,
+    pub problems: Vec<Problem>,
+}
+
+impl ApiFailure {
+    #[cfg_attr(not(feature = "hydrate"), allow(dead_code))]
+    fn new(message: impl Into<String>) -> Self {
+        ApiFailure {
+            message: message.into(),
+            problems: Vec::new(),
+        }
+    }
+}
+
+#[cfg(feature = "hydrate")]
+mod imp {
+    use super::*;
+    use crate::model::api::{ErrorBody, RunRequest};
+    use futures::StreamExt;
+    use gloo_net::http::{Request, Response};
+    use gloo_net::websocket::{futures::WebSocket, Message};
+
+    async fn decode<T: serde::de::DeserializeOwned>(response: Response) -> Result<T, ApiFailure> {
+        if response.ok() {
+            return response
+                .json::<T>()
+                .await
+                .map_err(|e| ApiFailure::new(format!("unreadable answer from the server: {e}")));
+        }
+        let status = response.status();
+        match response.json::<ErrorBody>().await {
+            Ok(body) => Err(ApiFailure {
+                message: body.error,
+                problems: body
+                    .details
+                    .into_iter()
+                    .filter_map(|d| serde_json::from_value(d).ok())
+                    .collect(),
+            }),
+            Err(_) => Err(ApiFailure::new(format!("the server answered {status}"))),
+        }
+    }
+
+    fn unreachable(e: gloo_net::Error) -> ApiFailure {
+        ApiFailure::new(format!("cannot reach the server: {e}"))
+    }
+
+    pub async fn list_workflows() -> Result<Vec<WorkflowSummary>, ApiFailure> {
+        let response = Request::get("/api/workflows")
+            .send()
+            .await
+            .map_err(unreachable)?;
+        decode(response).await
+    }
+
+    pub async fn load_workflow(id: &str) -> Result<WorkflowRecord, ApiFailure> {
+        let response = Request::get(&format!("/api/workflows/{id}"))
+            .send()
+            .await
+            .map_err(unreachable)?;
+        decode(response).await
+    }
+
+    pub async fn save_workflow(
+        id: Option<&str>,
+        workflow: &Workflow,
+    ) -> Result<WorkflowRecord, ApiFailure> {
+        let request = match id {
+            Some(id) => Request::put(&format!("/api/workflows/{id}")),
+            None => Request::post("/api/workflows"),
+        };
+        let response = request
+            .json(workflow)
+            .map_err(unreachable)?
+            .send()
+            .await
+            .map_err(unreachable)?;
+        decode(response).await
+    }
+
+    pub async fn start_run(workflow_id: &str) -> Result<RunReport, ApiFailure> {
+        let response = Request::post(&format!("/api/workflows/{workflow_id}/runs"))
+            .json(&RunRequest::default())
+            .map_err(unreachable)?
+            .send()
+            .await
+            .map_err(unreachable)?;
+        decode(response).await
+    }
+
+    pub async fn watch_run(
+        run_id: &str,
+        after: u64,
+        on_record: impl Fn(RunRecord),
+    ) -> Result<(), ApiFailure> {
+        let location = web_sys::window()
+            .ok_or_else(|| ApiFailure::new("no window"))?
+            .location();
+        let scheme = match location.protocol().as_deref() {
+            Ok("https:") => "wss",
+            _ => "ws",
+        };
+        let host = location.host().unwrap_or_default();
+        let url = format!("{scheme}://{host}/api/runs/{run_id}/events?after={after}");
+        let socket = WebSocket::open(&url)
+            .map_err(|e| ApiFailure::new(format!("cannot open the live stream: {e}")))?;
+        let (_, mut incoming) = socket.split();
+        while let Some(message) = incoming.next().await {
+            match message {
+                Ok(Message::Text(text)) => match serde_json::from_str::<RunRecord>(&text) {
+                    Ok(record) => on_record(record),
+                    Err(e) => leptos::logging::warn!("unreadable run event: {e}"),
+                },
+                Ok(Message::Bytes(_)) => {}
+                Err(e) => {
+                    return Err(ApiFailure::new(format!("live stream interrupted: {e}")));
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+#[cfg(not(feature = "hydrate"))]
+mod imp {
+    use super::*;
+
+    fn browser_only<T>() -> Result<T, ApiFailure> {
+        Err(ApiFailure {
+            message: "only available in the browser".into(),
+            problems: Vec::new(),
+        })
+    }
+
+    pub async fn list_workflows() -> Result<Vec<WorkflowSummary>, ApiFailure> {
+        browser_only()
+    }
+    pub async fn load_workflow(_id: &str) -> Result<WorkflowRecord, ApiFailure> {
+        browser_only()
+    }
+    pub async fn save_workflow(
+        _id: Option<&str>,
+        _workflow: &Workflow,
+    ) -> Result<WorkflowRecord, ApiFailure> {
+        browser_only()
+    }
+    pub async fn start_run(_workflow_id: &str) -> Result<RunReport, ApiFailure> {
+        browser_only()
+    }
+    pub async fn watch_run(
+        _run_id: &str,
+        _after: u64,
+        _on_record: impl Fn(RunRecord),
+    ) -> Result<(), ApiFailure> {
+        browser_only()
+    }
+}
+
+pub use imp::*;

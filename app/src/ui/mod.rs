@@ -1,0 +1,6 @@
+//! The Leptos components of the editor page.
+
+pub mod canvas;
+pub mod client;
+pub mod editor;
+pub mod geometry;

@@ -1,0 +1,150 @@
+//! The native format and its validation: each problem kind, all reported at once.
+
+use app::model::validate::{MAX_DOCUMENT_BYTES, MAX_EDGES, MAX_NODES, MAX_STRING_CHARS};
+use app::model::{parse_workflow, DocumentError, EdgeKind, Outcome, Problem, Workflow};
+use serde_json::{json, Value};
+
+fn node(id: &str) -> Value {
+    json!({"id": id, "label": id, "service": "S", "action": "a", "position": {"x": 1, "y": 2}})
+}
+
+fn problems(doc: Value) -> Vec<Problem> {
+    match parse_workflow(doc.to_string().as_bytes()) {
+        Err(DocumentError::Invalid(p)) => p,
+        other => panic!("expected an invalid workflow, got {other:?}"),
+    }
+}
+
+fn find<'a>(problems: &'a [Problem], path: &str) -> &'a Problem {
+    problems
+        .iter()
+        .find(|p| p.path == path)
+        .unwrap_or_else(|| panic!("no problem at {path} in {problems:#?}"))
+}
+
+#[test]
+fn the_issue_example_parses_and_round_trips() {
+    let text = r#"{"name":"Order","nodes":[{"id":"order","label":"Order Placement","service":"OrderService","action":"place","position":{"x":80,"y":120}}],"edges":[]}"#;
+    let w = parse_workflow(text.as_bytes()).unwrap();
+    assert_eq!(w.nodes[0].position.x, 80.0);
+    let again: Workflow = serde_json::from_str(&serde_json::to_string(&w).unwrap()).unwrap();
+    assert_eq!(again, w);
+
+    let doc = json!({
+        "name": "Two",
+        "nodes": [node("a"), node("b")],
+        "edges": [
+            {"from": "a", "to": "b", "kind": "command"},
+            {"id": "e1", "from": "b", "to": "a", "kind": "event", "on": "failure", "event": "BFailed"}
+        ]
+    });
+    let w = parse_workflow(doc.to_string().as_bytes()).unwrap();
+    assert_eq!(w.edges[0].id, "e2", "assigned ids avoid the ones given");
+    assert_eq!(w.edges[0].on, Outcome::Success);
+    assert_eq!(w.edges[1].kind, EdgeKind::Event);
+    assert_eq!(w.event_name(&w.edges[1]), "BFailed");
+    let mut derived = w.edges[1].clone();
+    derived.event = None;
+    assert_eq!(w.event_name(&derived), "bFailed");
+    // Serialised, it is the same document with the ids filled in and defaults left out.
+    let out: Value = serde_json::to_value(&w).unwrap();
+    assert_eq!(
+        out["edges"][0],
+        json!({"id": "e2", "from": "a", "to": "b", "kind": "command"})
+    );
+    assert_eq!(out["edges"][1]["on"], "failure");
+}
+
+#[test]
+fn every_problem_is_reported_at_once() {
+    let p = problems(json!({
+        "name": " ",
+        "nodes": [
+            node("a"),
+            node("a"),
+            {"id": "", "label": "L", "service": "", "action": "a"},
+            {"id": "c", "label": "C", "service": "S", "action": "x".repeat(MAX_STRING_CHARS + 1)}
+        ],
+        "edges": [
+            {"from": "a", "to": "nowhere", "kind": "command"},
+            {"from": "", "to": "a", "kind": "event"},
+            {"id": "k", "from": "a", "to": "c", "kind": "signal", "on": "maybe"},
+            {"id": "k", "from": "a", "to": "c", "kind": "event", "event": ""}
+        ]
+    }));
+    assert_eq!(find(&p, "name").message, "must not be empty");
+    let dup = find(&p, "nodes[1].id");
+    assert_eq!(dup.node.as_deref(), Some("a"));
+    assert!(dup.message.contains("duplicate node id"));
+    assert_eq!(find(&p, "nodes[2].id").message, "must not be empty");
+    assert_eq!(find(&p, "nodes[2].service").field, "service");
+    assert!(find(&p, "nodes[3].action").message.contains("limit is 200"));
+    let unknown = find(&p, "edges[0].to");
+    assert_eq!(unknown.edge.as_deref(), Some("#0"));
+    assert!(unknown.message.contains("unknown node \"nowhere\""));
+    assert_eq!(find(&p, "edges[1].from").message, "must not be empty");
+    let kind = find(&p, "edges[2].kind");
+    assert_eq!(kind.edge.as_deref(), Some("k"));
+    assert!(kind
+        .message
+        .contains("\"command\" or \"event\", got \"signal\""));
+    assert!(find(&p, "edges[2].on")
+        .message
+        .contains("\"success\" or \"failure\""));
+    assert!(find(&p, "edges[3].id")
+        .message
+        .contains("duplicate edge id"));
+    assert_eq!(find(&p, "edges[3].event").message, "must not be empty");
+    assert_eq!(p.len(), 11, "{p:#?}");
+}
+
+#[test]
+fn shape_errors_name_the_path() {
+    let p = problems(
+        json!({"name": "X", "nodes": [node("a"), {"id": "b", "label": "B", "service": "S", "action": "a", "colour": 1}]}),
+    );
+    assert_eq!(p.len(), 1);
+    assert_eq!(p[0].path, "nodes[1].colour");
+    assert_eq!(p[0].field, "colour");
+    assert!(p[0].message.contains("unknown field `colour`"), "{p:?}");
+
+    let p = problems(
+        json!({"name": "X", "nodes": [{"id": "a", "label": "A", "service": "S", "action": "a", "position": {"x": "left", "y": 0}}]}),
+    );
+    assert_eq!(p[0].path, "nodes[0].position.x");
+    assert_eq!(p[0].field, "x");
+
+    let p = problems(json!({"nodes": []}));
+    assert!(p[0].message.contains("missing field `name`"), "{p:?}");
+}
+
+#[test]
+fn limits_and_malformed_input() {
+    let many: Vec<Value> = (0..=MAX_NODES).map(|i| node(&format!("n{i}"))).collect();
+    let p = problems(json!({"name": "Big", "nodes": many}));
+    assert_eq!(
+        find(&p, "nodes").message,
+        format!("has {} nodes; the limit is {MAX_NODES}", MAX_NODES + 1)
+    );
+
+    let edges: Vec<Value> = (0..=MAX_EDGES)
+        .map(|_| json!({"from": "a", "to": "a", "kind": "event"}))
+        .collect();
+    let p = problems(json!({"name": "Dense", "nodes": [node("a")], "edges": edges}));
+    assert!(find(&p, "edges")
+        .message
+        .contains(&format!("the limit is {MAX_EDGES}")));
+
+    let big = vec![b' '; MAX_DOCUMENT_BYTES + 1];
+    assert!(matches!(
+        parse_workflow(&big),
+        Err(DocumentError::TooLarge {
+            limit: MAX_DOCUMENT_BYTES,
+            ..
+        })
+    ));
+    match parse_workflow(b"{\"name\": \"x\",\n \"nodes\": [}") {
+        Err(DocumentError::Malformed { line, .. }) => assert_eq!(line, 2),
+        other => panic!("expected malformed, got {other:?}"),
+    }
+}

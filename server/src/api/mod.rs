@@ -1,0 +1,80 @@
+//! The JSON REST API and the run event stream, under `/api`.
+//!
+//! - [`workflows`]: create, list, read, replace, delete workflows.
+//! - [`runs`]: start a run, read a run's current state.
+//! - [`events`]: the WebSocket that replays a run's history, then follows it live.
+//! - [`origin`]: the cross-origin guard for state-changing requests and upgrades.
+//! - [`error`]: [`error::AppError`], the one error type every handler returns.
+
+pub mod error;
+pub mod events;
+pub mod origin;
+pub mod runs;
+pub mod workflows;
+
+use std::sync::Arc;
+
+use app::model::validate::MAX_DOCUMENT_BYTES;
+use axum::body::Bytes;
+use axum::extract::rejection::BytesRejection;
+use axum::extract::DefaultBodyLimit;
+use axum::http::StatusCode;
+use axum::routing::{get, post};
+use axum::{Json, Router};
+
+use self::error::AppError;
+use crate::engine::Engine;
+use crate::store::Store;
+
+/// What every handler can reach.
+#[derive(Clone)]
+pub struct AppState {
+    pub store: Arc<dyn Store>,
+    pub engine: Arc<Engine>,
+}
+
+pub fn router(state: AppState) -> Router {
+    Router::new()
+        .route("/api/health", get(health))
+        .route(
+            "/api/workflows",
+            get(workflows::list).post(workflows::create),
+        )
+        .route(
+            "/api/workflows/{id}",
+            get(workflows::read)
+                .put(workflows::replace)
+                .delete(workflows::delete),
+        )
+        .route("/api/workflows/{id}/runs", post(runs::start))
+        .route("/api/runs/{id}", get(runs::read))
+        .route("/api/runs/{id}/events", get(events::stream))
+        .route("/api/{*rest}", axum::routing::any(unknown_route))
+        .layer(DefaultBodyLimit::max(MAX_DOCUMENT_BYTES))
+        .with_state(state)
+}
+
+async fn health() -> Json<serde_json::Value> {
+    Json(serde_json::json!({
+        "status": "ok",
+        "service": "hybridflow",
+        "version": env!("CARGO_PKG_VERSION"),
+    }))
+}
+
+async fn unknown_route(uri: axum::http::Uri) -> AppError {
+    AppError::NotFound(format!("no API route {}", uri.path()))
+}
+
+/// The request body, or the precise reason it could not be read (413 past the size cap).
+pub fn body_bytes(body: Result<Bytes, BytesRejection>) -> Result<Bytes, AppError> {
+    body.map_err(|rejection| {
+        if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            AppError::PayloadTooLarge(format!(
+                "the request body exceeds the limit of {MAX_DOCUMENT_BYTES} bytes"
+            ))
+        } else {
+            AppError::bad_request(rejection.body_text())
+        }
+    })
+}

@@ -1,0 +1,93 @@
+//! `/api/workflows/{id}/runs` and `/api/runs/{id}`: starting runs and reading their state.
+
+use app::model::api::{RunReport, RunRequest};
+use app::model::RunView;
+use axum::body::Bytes;
+use axum::extract::rejection::BytesRejection;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::Json;
+use serde_json::Value;
+
+use super::error::AppError;
+use super::workflows::not_found;
+use super::{body_bytes, AppState};
+use crate::store::StoredRun;
+
+pub fn run_not_found(id: &str) -> AppError {
+    AppError::NotFound(format!("no run with id {id:?}"))
+}
+
+pub async fn start(
+    State(state): State<AppState>,
+    Path(workflow_id): Path<String>,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<(StatusCode, Json<RunReport>), AppError> {
+    let body = body_bytes(body)?;
+    let request = parse_run_request(&body)?;
+    let record = state
+        .store
+        .get_workflow(&workflow_id)
+        .await?
+        .ok_or_else(|| not_found(&workflow_id))?;
+    let input = request.input.unwrap_or(Value::Object(Default::default()));
+    let run = state
+        .engine
+        .start_run(&workflow_id, record.workflow, input)
+        .await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(report(&run, &RunView::new(node_ids(&run)))),
+    ))
+}
+
+/// An empty body is a run with no input; anything else must be a [`RunRequest`].
+fn parse_run_request(body: &[u8]) -> Result<RunRequest, AppError> {
+    if body.iter().all(u8::is_ascii_whitespace) {
+        return Ok(RunRequest::default());
+    }
+    serde_json::from_slice(body).map_err(|e| {
+        let message = format!("invalid run request: {e}");
+        if e.is_data() {
+            AppError::Unprocessable {
+                message,
+                details: Vec::new(),
+            }
+        } else {
+            AppError::bad_request(message)
+        }
+    })
+}
+
+pub async fn read(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Json<RunReport>, AppError> {
+    let run = state
+        .store
+        .get_run(&id)
+        .await?
+        .ok_or_else(|| run_not_found(&id))?;
+    let mut view = RunView::new(node_ids(&run));
+    for record in state.store.history_after(&id, 0).await? {
+        view.apply(&record);
+    }
+    Ok(Json(report(&run, &view)))
+}
+
+fn node_ids(run: &StoredRun) -> impl Iterator<Item = &str> {
+    run.workflow.nodes.iter().map(|n| n.id.as_str())
+}
+
+fn report(run: &StoredRun, view: &RunView) -> RunReport {
+    RunReport {
+        id: run.id.clone(),
+        workflow_id: run.workflow_id.clone(),
+        status: view.status,
+        started_at: run.started_at,
+        ended_at: run.ended_at,
+        input: run.input.clone(),
+        steps: view.steps.clone(),
+        last_seq: view.last_seq,
+    }
+}

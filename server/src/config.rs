@@ -1,0 +1,48 @@
+//! The server's flags and environment variables.
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use clap::Parser;
+
+/// The built site, as `cargo leptos build` leaves it in this workspace.
+const DEFAULT_SITE_ROOT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../target/site");
+
+/// Hybridflow: draw, run and compare orchestrated and choreographed workflows.
+#[derive(Clone, Debug, Parser)]
+#[command(name = "hybridflow", version)]
+pub struct Config {
+    /// Address to listen on. Loopback by default: expose it deliberately.
+    #[arg(long, env = "HYBRIDFLOW_BIND", default_value = "127.0.0.1:3000")]
+    pub bind: SocketAddr,
+    /// The SQLite database: a file path (its folder is created) or a `sqlite:` URL.
+    #[arg(long, env = "DATABASE_URL", default_value = "data/hybridflow.db")]
+    pub database: String,
+    /// Log filter in tracing's EnvFilter syntax, e.g. `info` or `server=debug,info`.
+    #[arg(long, env = "HYBRIDFLOW_LOG", default_value = "info")]
+    pub log: String,
+    /// Simulated work time of each step, in milliseconds.
+    #[arg(long, env = "HYBRIDFLOW_STEP_MS", default_value_t = 300)]
+    pub step_ms: u64,
+    /// Folder of the built site (the `pkg/` bundle and the public assets).
+    #[arg(long, env = "LEPTOS_SITE_ROOT", default_value = DEFAULT_SITE_ROOT)]
+    pub site_root: String,
+}
+
+impl Config {
+    pub fn settings(&self) -> Settings {
+        Settings {
+            database: self.database.clone(),
+            step_time: Duration::from_millis(self.step_ms),
+            site_root: self.site_root.clone(),
+        }
+    }
+}
+
+/// What [`crate::run`] needs, independent of how it was configured.
+#[derive(Clone, Debug)]
+pub struct Settings {
+    pub database: String,
+    pub step_time: Duration,
+    pub site_root: String,
+}

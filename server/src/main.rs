@@ -1,0 +1,18 @@
+use clap::Parser;
+use server::config::Config;
+use tracing_subscriber::EnvFilter;
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let config = Config::parse();
+    tracing_subscriber::fmt()
+        .with_env_filter(EnvFilter::try_new(&config.log)?)
+        .init();
+    let listener = tokio::net::TcpListener::bind(config.bind).await?;
+    let shutdown = async {
+        let _ = tokio::signal::ctrl_c().await;
+        tracing::info!("shutting down");
+    };
+    server::run(listener, config.settings(), shutdown).await?;
+    Ok(())
+}

@@ -1,0 +1,69 @@
+//! Storage: small traits, one per table family, so a PostgreSQL implementation can be added
+//! beside [`sqlite::SqliteStore`] without touching any caller.
+
+pub mod sqlite;
+
+use app::model::api::{WorkflowRecord, WorkflowSummary};
+use app::model::{RunRecord, RunStatus, Workflow};
+use async_trait::async_trait;
+
+pub use sqlite::SqliteStore;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("database error: {0}")]
+    Database(#[from] sqlx::Error),
+    #[error("database migration failed: {0}")]
+    Migration(#[from] sqlx::migrate::MigrateError),
+    #[error("stored data is corrupt: {0}")]
+    Corrupt(String),
+    #[error("cannot create the database folder {path}: {source}")]
+    Folder {
+        path: String,
+        source: std::io::Error,
+    },
+}
+
+/// Saved workflows.
+#[async_trait]
+pub trait WorkflowStore: Send + Sync {
+    async fn create_workflow(&self, workflow: &Workflow) -> Result<WorkflowRecord, StoreError>;
+    /// Most recently updated first.
+    async fn list_workflows(&self) -> Result<Vec<WorkflowSummary>, StoreError>;
+    async fn get_workflow(&self, id: &str) -> Result<Option<WorkflowRecord>, StoreError>;
+    /// `None` when no workflow has that id.
+    async fn update_workflow(
+        &self,
+        id: &str,
+        workflow: &Workflow,
+    ) -> Result<Option<WorkflowRecord>, StoreError>;
+    /// `false` when no workflow has that id.
+    async fn delete_workflow(&self, id: &str) -> Result<bool, StoreError>;
+}
+
+/// A run as stored, without its history.
+#[derive(Clone, Debug)]
+pub struct StoredRun {
+    pub id: String,
+    pub workflow_id: String,
+    pub workflow: Workflow,
+    pub input: serde_json::Value,
+    pub status: RunStatus,
+    pub started_at: i64,
+    pub ended_at: Option<i64>,
+}
+
+/// Runs and their append-only histories.
+#[async_trait]
+pub trait RunStore: Send + Sync {
+    async fn create_run(&self, run: &StoredRun) -> Result<(), StoreError>;
+    async fn get_run(&self, id: &str) -> Result<Option<StoredRun>, StoreError>;
+    /// Appends records in one transaction; a `RunCompleted` among them also ends the run.
+    async fn append_history(&self, run_id: &str, records: &[RunRecord]) -> Result<(), StoreError>;
+    /// The records with `seq > after`, in order.
+    async fn history_after(&self, run_id: &str, after: u64) -> Result<Vec<RunRecord>, StoreError>;
+}
+
+/// Everything the server needs from storage.
+pub trait Store: WorkflowStore + RunStore {}
+impl<T: WorkflowStore + RunStore> Store for T {}

@@ -1,0 +1,355 @@
+//! The REST API against a real server on port 0 and a real SQLite file: round trips and
+//! every error status.
+
+mod common;
+
+use std::time::Duration;
+
+use common::{node, TestServer};
+use serde_json::{json, Value};
+
+const STEP: Duration = Duration::from_millis(10);
+
+#[tokio::test]
+async fn health_and_the_seeded_example() {
+    let server = TestServer::start(STEP).await;
+    let health: Value = server
+        .http
+        .get(server.url("/api/health"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(health["status"], "ok");
+
+    // A new database starts with the order-processing example, so the page is never empty.
+    let list: Value = server
+        .http
+        .get(server.url("/api/workflows"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let list = list.as_array().unwrap();
+    assert_eq!(list.len(), 1);
+    assert_eq!(list[0]["name"], "OrderProcessing");
+    assert_eq!(list[0]["nodes"], 3);
+
+    // Restarting on the same file keeps what is there and seeds nothing again.
+    let id = server
+        .create_workflow(&json!({"name": "Mine", "nodes": [node("a")], "edges": []}))
+        .await;
+    let dir = server.stop().await;
+    let server = TestServer::start_in(dir, STEP).await;
+    let list: Vec<Value> = server
+        .http
+        .get(server.url("/api/workflows"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(list.len(), 2);
+    assert_eq!(list[0]["id"], id.as_str(), "most recently updated first");
+}
+
+#[tokio::test]
+async fn workflow_round_trip() {
+    let server = TestServer::start(STEP).await;
+    let doc = json!({
+        "name": "Order",
+        "nodes": [
+            {"id": "order", "label": "Order Placement", "service": "OrderService", "action": "place", "position": {"x": 80, "y": 120}},
+            {"id": "payment", "label": "Payment", "service": "PaymentService", "action": "charge", "position": {"x": 320, "y": 120}},
+            {"id": "email", "label": "Email", "service": "EmailService", "action": "send", "position": {"x": 560, "y": 120}}
+        ],
+        "edges": [
+            {"from": "order", "to": "payment", "kind": "command"},
+            {"id": "notify", "from": "payment", "to": "email", "kind": "event", "event": "PaymentCharged"},
+            {"from": "payment", "to": "email", "kind": "event", "on": "failure"}
+        ]
+    });
+    let response = server.post_json("/api/workflows", &doc).await;
+    assert_eq!(response.status(), 201);
+    let created: Value = response.json().await.unwrap();
+    let id = created["id"].as_str().unwrap().to_string();
+    assert_eq!(created["name"], "Order");
+    let edge_ids: Vec<&str> = created["edges"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        edge_ids,
+        ["e1", "notify", "e2"],
+        "missing edge ids are assigned, given ones kept"
+    );
+    assert_eq!(created["edges"][2]["on"], "failure");
+    assert!(
+        created["edges"][0].get("on").is_none(),
+        "the default outcome is left out"
+    );
+
+    let read: Value = server
+        .http
+        .get(server.url(&format!("/api/workflows/{id}")))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(read, created);
+
+    let mut changed = created.clone();
+    for field in ["id", "created_at", "updated_at"] {
+        changed.as_object_mut().unwrap().remove(field);
+    }
+    changed["name"] = json!("Order v2");
+    changed["nodes"][0]["position"] = json!({"x": 10.5, "y": 20});
+    let response = server
+        .http
+        .put(server.url(&format!("/api/workflows/{id}")))
+        .json(&changed)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    let read: Value = server
+        .http
+        .get(server.url(&format!("/api/workflows/{id}")))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(read["name"], "Order v2");
+    assert_eq!(read["nodes"][0]["position"]["x"], 10.5);
+    assert_eq!(read["created_at"], created["created_at"]);
+
+    let response = server
+        .http
+        .delete(server.url(&format!("/api/workflows/{id}")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 204);
+    for _ in 0..2 {
+        let gone = server
+            .http
+            .get(server.url(&format!("/api/workflows/{id}")))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(gone.status(), 404);
+    }
+    let again = server
+        .http
+        .delete(server.url(&format!("/api/workflows/{id}")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(again.status(), 404);
+}
+
+async fn error_of(response: reqwest::Response, status: u16) -> Value {
+    assert_eq!(response.status(), status);
+    let body: Value = response.json().await.expect("error bodies are JSON");
+    assert!(
+        body["error"].as_str().is_some_and(|e| !e.is_empty()),
+        "{body}"
+    );
+    assert!(body["details"].is_array(), "{body}");
+    body
+}
+
+#[tokio::test]
+async fn every_error_status_with_a_json_body() {
+    let server = TestServer::start(STEP).await;
+    let count = || async {
+        server
+            .http
+            .get(server.url("/api/workflows"))
+            .send()
+            .await
+            .unwrap()
+            .json::<Vec<Value>>()
+            .await
+            .unwrap()
+            .len()
+    };
+    let before = count().await;
+
+    // Malformed JSON: 400, with where it broke.
+    let response = server
+        .http
+        .post(server.url("/api/workflows"))
+        .body("{\"name\": ")
+        .send()
+        .await
+        .unwrap();
+    let body = error_of(response, 400).await;
+    assert!(body["error"].as_str().unwrap().contains("line 1"), "{body}");
+
+    // An invalid workflow: 422, every problem at once, each naming node/edge and field.
+    let bad = json!({
+        "name": "Bad",
+        "nodes": [node("a"), node("a"), {"id": "b", "label": "", "service": "S", "action": "x"}],
+        "edges": [
+            {"from": "a", "to": "ghost", "kind": "command"},
+            {"id": "k", "from": "a", "to": "b", "kind": "message"}
+        ]
+    });
+    let body = error_of(server.post_json("/api/workflows", &bad).await, 422).await;
+    let details = body["details"].as_array().unwrap();
+    let has = |path: &str, fragment: &str| {
+        details
+            .iter()
+            .any(|d| d["path"] == path && d["message"].as_str().unwrap_or("").contains(fragment))
+    };
+    assert!(has("nodes[1].id", "duplicate node id \"a\""), "{body}");
+    assert!(has("nodes[2].label", "must not be empty"), "{body}");
+    assert!(has("edges[0].to", "unknown node \"ghost\""), "{body}");
+    assert!(has("edges[1].kind", "\"command\" or \"event\""), "{body}");
+    assert_eq!(details.len(), 4, "{body}");
+    let kind = details
+        .iter()
+        .find(|d| d["path"] == "edges[1].kind")
+        .unwrap();
+    assert_eq!(kind["edge"], "k");
+    assert_eq!(kind["field"], "kind");
+
+    // Unknown fields are refused, naming the field.
+    let body = error_of(
+        server
+            .post_json(
+                "/api/workflows",
+                &json!({"name": "X", "nodes": [], "edges": [], "colour": "red"}),
+            )
+            .await,
+        422,
+    )
+    .await;
+    assert!(
+        body["details"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("colour"),
+        "{body}"
+    );
+
+    // Limits: a string over 200 characters; a body over 1 MiB.
+    let long = "x".repeat(201);
+    let body = error_of(
+        server
+            .post_json(
+                "/api/workflows",
+                &json!({"name": long, "nodes": [], "edges": []}),
+            )
+            .await,
+        422,
+    )
+    .await;
+    assert!(
+        body["details"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("limit is 200"),
+        "{body}"
+    );
+    let huge = format!("{{\"name\": \"{}\"}}", "x".repeat(1024 * 1024));
+    let response = server
+        .http
+        .post(server.url("/api/workflows"))
+        .body(huge)
+        .send()
+        .await
+        .unwrap();
+    error_of(response, 413).await;
+
+    // Unknown ids: 404 for workflows, runs, and runs of unknown workflows.
+    let response = server
+        .http
+        .put(server.url("/api/workflows/nope"))
+        .json(&json!({"name": "X", "nodes": [], "edges": []}))
+        .send()
+        .await
+        .unwrap();
+    error_of(response, 404).await;
+    error_of(
+        server
+            .post_json("/api/workflows/nope/runs", &json!({}))
+            .await,
+        404,
+    )
+    .await;
+    let response = server
+        .http
+        .get(server.url("/api/runs/nope"))
+        .send()
+        .await
+        .unwrap();
+    error_of(response, 404).await;
+    let response = server
+        .http
+        .get(server.url("/api/nothing/here"))
+        .send()
+        .await
+        .unwrap();
+    error_of(response, 404).await;
+
+    // A malformed run request is refused before anything is stored.
+    let id = server
+        .create_workflow(&json!({"name": "One", "nodes": [node("a")], "edges": []}))
+        .await;
+    let response = server
+        .http
+        .post(server.url(&format!("/api/workflows/{id}/runs")))
+        .body("{\"input\": ")
+        .send()
+        .await
+        .unwrap();
+    error_of(response, 400).await;
+    let body = error_of(
+        server
+            .post_json(&format!("/api/workflows/{id}/runs"), &json!({"inptu": {}}))
+            .await,
+        422,
+    )
+    .await;
+    assert!(body["error"].as_str().unwrap().contains("inptu"), "{body}");
+
+    // A state-changing request from another site's page: 403, nothing stored.
+    let response = server
+        .http
+        .post(server.url("/api/workflows"))
+        .header("Origin", "http://evil.example")
+        .json(&json!({"name": "Sneaky", "nodes": [], "edges": []}))
+        .send()
+        .await
+        .unwrap();
+    error_of(response, 403).await;
+    // The same request from the server's own origin passes.
+    let response = server
+        .http
+        .post(server.url("/api/workflows"))
+        .header("Origin", format!("http://{}", server.addr))
+        .json(&json!({"name": "Own", "nodes": [], "edges": []}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 201);
+
+    assert_eq!(
+        count().await,
+        before + 2,
+        "only the two valid creates were stored"
+    );
+}

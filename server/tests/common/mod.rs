@@ -1,0 +1,152 @@
+//! A real server for tests: bound to port 0 on loopback, on a fresh SQLite file, stopped
+//! when the handle is dropped.
+
+#![allow(dead_code)] // each test binary uses a different part of this helper
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use server::config::Settings;
+use tokio::sync::oneshot;
+
+pub struct TestServer {
+    pub addr: SocketAddr,
+    pub http: reqwest::Client,
+    pub dir: tempfile::TempDir,
+    stop: Option<oneshot::Sender<()>>,
+    task: Option<tokio::task::JoinHandle<()>>,
+}
+
+impl TestServer {
+    /// A server whose steps take `step_time` each.
+    pub async fn start(step_time: Duration) -> TestServer {
+        let dir = tempfile::tempdir().expect("temp dir");
+        Self::start_in(dir, step_time).await
+    }
+
+    /// A server on the database inside `dir` (which may already hold one).
+    pub async fn start_in(dir: tempfile::TempDir, step_time: Duration) -> TestServer {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        let addr = listener.local_addr().expect("addr");
+        let settings = Settings {
+            database: dir.path().join("data/test.db").display().to_string(),
+            step_time,
+            site_root: dir.path().join("site").display().to_string(),
+        };
+        let (stop, stopped) = oneshot::channel::<()>();
+        let task = tokio::spawn(async move {
+            server::run(listener, settings, async {
+                let _ = stopped.await;
+            })
+            .await
+            .expect("server run");
+        });
+        let server = TestServer {
+            addr,
+            http: reqwest::Client::new(),
+            dir,
+            stop: Some(stop),
+            task: Some(task),
+        };
+        server.wait_healthy().await;
+        server
+    }
+
+    async fn wait_healthy(&self) {
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+        loop {
+            if let Ok(r) = self.http.get(self.url("/api/health")).send().await {
+                if r.status().is_success() {
+                    return;
+                }
+            }
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "server did not become healthy"
+            );
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}{}", self.addr, path)
+    }
+
+    pub fn ws_url(&self, path: &str) -> String {
+        format!("ws://{}{}", self.addr, path)
+    }
+
+    /// Stops the server and hands back its folder, so another server can reopen the database.
+    pub async fn stop(mut self) -> tempfile::TempDir {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(task) = self.task.take() {
+            let _ = task.await;
+        }
+        let dir = std::mem::replace(&mut self.dir, tempfile::tempdir().expect("temp dir"));
+        dir
+    }
+
+    pub async fn post_json(&self, path: &str, body: &serde_json::Value) -> reqwest::Response {
+        self.http
+            .post(self.url(path))
+            .json(body)
+            .send()
+            .await
+            .expect("request")
+    }
+
+    /// Creates a workflow and returns its id.
+    pub async fn create_workflow(&self, doc: &serde_json::Value) -> String {
+        let response = self.post_json("/api/workflows", doc).await;
+        assert_eq!(response.status(), 201, "create workflow");
+        let body: serde_json::Value = response.json().await.expect("json");
+        body["id"].as_str().expect("id").to_string()
+    }
+
+    /// Polls `GET /api/runs/{id}` until the run is no longer running.
+    pub async fn wait_run(&self, run_id: &str) -> serde_json::Value {
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+        loop {
+            let run: serde_json::Value = self
+                .http
+                .get(self.url(&format!("/api/runs/{run_id}")))
+                .send()
+                .await
+                .expect("get run")
+                .json()
+                .await
+                .expect("json");
+            if run["status"] != "running" {
+                return run;
+            }
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "run {run_id} did not finish: {run}"
+            );
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+}
+
+impl Drop for TestServer {
+    fn drop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+    }
+}
+
+/// A node of the native format.
+pub fn node(id: &str) -> serde_json::Value {
+    serde_json::json!({
+        "id": id,
+        "label": id.to_uppercase(),
+        "service": format!("{}Service", id),
+        "action": "act",
+        "position": {"x": 0, "y": 0}
+    })
+}

@@ -1,0 +1,248 @@
+//! Runs end to end: a mixed command/event workflow executes in the right order with a
+//! gap-free history, and the WebSocket replays then follows it without gaps or duplicates.
+
+mod common;
+
+use std::time::Duration;
+
+use common::{node, TestServer};
+use futures::StreamExt;
+use serde_json::{json, Value};
+use tokio_tungstenite::tungstenite::{self, client::IntoClientRequest, Message};
+
+/// validate -command-> charge; charge ~event~> notify and ledger (one publication, two
+/// subscribers); x ~> y ~> x is a cycle nothing enters: both are skipped.
+fn mixed() -> Value {
+    json!({
+        "name": "Mixed",
+        "nodes": [node("validate"), node("charge"), node("notify"), node("ledger"), node("x"), node("y")],
+        "edges": [
+            {"from": "validate", "to": "charge", "kind": "command"},
+            {"from": "charge", "to": "notify", "kind": "event", "event": "PaymentCharged"},
+            {"from": "charge", "to": "ledger", "kind": "event", "event": "PaymentCharged"},
+            {"from": "x", "to": "y", "kind": "event"},
+            {"from": "y", "to": "x", "kind": "event"}
+        ]
+    })
+}
+
+async fn start_run(server: &TestServer, workflow_id: &str) -> String {
+    let response = server
+        .post_json(
+            &format!("/api/workflows/{workflow_id}/runs"),
+            &json!({"input": {"order": 7}}),
+        )
+        .await;
+    assert_eq!(response.status(), 201);
+    let run: Value = response.json().await.unwrap();
+    assert_eq!(run["status"], "running");
+    run["id"].as_str().unwrap().to_string()
+}
+
+/// Reads every message of the stream until the server closes it.
+async fn collect(url: String) -> Vec<Value> {
+    let (mut socket, _) = tokio_tungstenite::connect_async(url.as_str())
+        .await
+        .expect("connect");
+    let mut records = Vec::new();
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+    while let Some(message) = tokio::time::timeout_at(deadline, socket.next())
+        .await
+        .expect("stream ended in time")
+    {
+        match message.expect("frame") {
+            Message::Text(text) => records.push(serde_json::from_str(&text).unwrap()),
+            Message::Close(_) => break,
+            _ => {}
+        }
+    }
+    records
+}
+
+fn types(records: &[Value]) -> Vec<String> {
+    records
+        .iter()
+        .map(|r| match r.get("node") {
+            Some(node) => format!("{}:{}", r["type"].as_str().unwrap(), node.as_str().unwrap()),
+            None => r["type"].as_str().unwrap().to_string(),
+        })
+        .collect()
+}
+
+fn position(types: &[String], wanted: &str) -> usize {
+    types
+        .iter()
+        .position(|t| t == wanted)
+        .unwrap_or_else(|| panic!("{wanted} missing from {types:?}"))
+}
+
+#[tokio::test]
+async fn a_mixed_run_follows_commands_and_events_in_order() {
+    let server = TestServer::start(Duration::from_millis(30)).await;
+    let workflow = server.create_workflow(&mixed()).await;
+    let run_id = start_run(&server, &workflow).await;
+    let run = server.wait_run(&run_id).await;
+    assert_eq!(run["status"], "completed", "{run}");
+    assert_eq!(run["workflow_id"], workflow.as_str());
+    assert_eq!(run["input"], json!({"order": 7}));
+    for step in ["validate", "charge", "notify", "ledger"] {
+        assert_eq!(run["steps"][step]["state"], "succeeded", "{run}");
+        assert_eq!(run["steps"][step]["attempts"], 1, "{run}");
+    }
+    for step in ["x", "y"] {
+        assert_eq!(run["steps"][step]["state"], "skipped", "{run}");
+        assert_eq!(run["steps"][step]["attempts"], 0, "{run}");
+    }
+
+    // The stored history, replayed over the socket from the start.
+    let records = collect(server.ws_url(&format!("/api/runs/{run_id}/events?after=0"))).await;
+    let seqs: Vec<u64> = records.iter().map(|r| r["seq"].as_u64().unwrap()).collect();
+    assert_eq!(
+        seqs,
+        (1..=seqs.len() as u64).collect::<Vec<_>>(),
+        "no gap, no duplicate"
+    );
+    assert_eq!(run["last_seq"].as_u64().unwrap(), seqs.len() as u64);
+    let t = types(&records);
+    assert_eq!(t[0], "RunStarted");
+    assert_eq!(t.last().unwrap(), "RunCompleted");
+    assert!(position(&t, "StepStarted:validate") < position(&t, "StepSucceeded:validate"));
+    assert!(position(&t, "StepSucceeded:validate") < position(&t, "CommandSent"));
+    assert!(position(&t, "CommandSent") < position(&t, "StepStarted:charge"));
+    assert!(position(&t, "StepSucceeded:charge") < position(&t, "EventPublished"));
+    assert!(position(&t, "EventPublished") < position(&t, "StepStarted:notify"));
+    assert!(position(&t, "EventPublished") < position(&t, "StepStarted:ledger"));
+    assert!(position(&t, "StepSucceeded:notify") < position(&t, "StepSkipped:x"));
+    assert!(position(&t, "StepSucceeded:ledger") < position(&t, "StepSkipped:y"));
+
+    // Causes: the command names the orchestrator's edge; the event names its publisher.
+    let started = |node: &str| {
+        records
+            .iter()
+            .find(|r| r["type"] == "StepStarted" && r["node"] == node)
+            .unwrap()
+            .clone()
+    };
+    assert_eq!(started("validate")["cause"], json!({"by": "start"}));
+    assert_eq!(started("charge")["cause"]["by"], "command");
+    assert_eq!(started("charge")["cause"]["from"], "validate");
+    assert_eq!(started("notify")["cause"]["by"], "event");
+    assert_eq!(started("notify")["cause"]["name"], "PaymentCharged");
+    assert_eq!(started("ledger")["cause"]["from"], "charge");
+    let published: Vec<&Value> = records
+        .iter()
+        .filter(|r| r["type"] == "EventPublished")
+        .collect();
+    assert_eq!(
+        published.len(),
+        1,
+        "one publication fans out to both subscribers"
+    );
+    assert_eq!(published[0]["subscribers"], json!(["notify", "ledger"]));
+    // Step-state changes carry node and state at the top level, with a timestamp.
+    let succeeded = records
+        .iter()
+        .find(|r| r["type"] == "StepSucceeded")
+        .unwrap();
+    assert_eq!(succeeded["state"], "succeeded");
+    assert!(succeeded["at_ms"].as_i64().unwrap() > 1_600_000_000_000);
+}
+
+#[tokio::test]
+async fn replay_then_live_without_gap_or_duplicate() {
+    // Slow steps, so the watchers join while the run is in progress.
+    let server = TestServer::start(Duration::from_millis(150)).await;
+    let workflow = server.create_workflow(&mixed()).await;
+    let run_id = start_run(&server, &workflow).await;
+    let url = |after: u64| server.ws_url(&format!("/api/runs/{run_id}/events?after={after}"));
+
+    // One watcher from the very start, one joining mid-run after the first few records.
+    let from_start = tokio::spawn(collect(url(0)));
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    let joined_after = loop {
+        let run: Value = server
+            .http
+            .get(server.url(&format!("/api/runs/{run_id}")))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let last = run["last_seq"].as_u64().unwrap();
+        if last >= 4 {
+            assert_eq!(
+                run["status"], "running",
+                "the run must still be live: {run}"
+            );
+            break last - 1;
+        }
+        assert!(tokio::time::Instant::now() < deadline);
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    };
+    let mid_run = collect(url(joined_after)).await;
+    let from_start = from_start.await.unwrap();
+
+    let seqs = |records: &[Value]| {
+        records
+            .iter()
+            .map(|r| r["seq"].as_u64().unwrap())
+            .collect::<Vec<_>>()
+    };
+    let all = seqs(&from_start);
+    assert_eq!(all, (1..=all.len() as u64).collect::<Vec<_>>());
+    assert_eq!(from_start.last().unwrap()["type"], "RunCompleted");
+    assert_eq!(
+        seqs(&mid_run),
+        ((joined_after + 1)..=all.len() as u64).collect::<Vec<_>>(),
+        "the late watcher gets exactly the records after its `after`"
+    );
+    assert_eq!(
+        &from_start[joined_after as usize..],
+        &mid_run[..],
+        "both saw the same records"
+    );
+
+    // After the run: a reconnect with `after` gets the rest of the history, then the close.
+    let tail = collect(url(all.len() as u64 - 2)).await;
+    assert_eq!(seqs(&tail), vec![all.len() as u64 - 1, all.len() as u64]);
+}
+
+#[tokio::test]
+async fn the_stream_checks_origin_and_input() {
+    let server = TestServer::start(Duration::from_millis(5)).await;
+    let workflow = server.create_workflow(&mixed()).await;
+    let run_id = start_run(&server, &workflow).await;
+    let path = format!("/api/runs/{run_id}/events?after=0");
+
+    let mut foreign = server.ws_url(&path).into_client_request().unwrap();
+    foreign
+        .headers_mut()
+        .insert("Origin", "http://evil.example".parse().unwrap());
+    match tokio_tungstenite::connect_async(foreign).await {
+        Err(tungstenite::Error::Http(response)) => assert_eq!(response.status(), 403),
+        other => panic!("a foreign Origin must be refused, got {other:?}"),
+    }
+
+    let mut own = server.ws_url(&path).into_client_request().unwrap();
+    own.headers_mut()
+        .insert("Origin", format!("http://{}", server.addr).parse().unwrap());
+    let (mut socket, _) = tokio_tungstenite::connect_async(own)
+        .await
+        .expect("own origin");
+    let first = socket.next().await.unwrap().unwrap();
+    assert!(first.to_text().unwrap().contains("RunStarted"));
+
+    match tokio_tungstenite::connect_async(server.ws_url("/api/runs/nope/events")).await {
+        Err(tungstenite::Error::Http(response)) => assert_eq!(response.status(), 404),
+        other => panic!("an unknown run must be 404, got {other:?}"),
+    }
+    match tokio_tungstenite::connect_async(
+        server.ws_url(&format!("/api/runs/{run_id}/events?after=x")),
+    )
+    .await
+    {
+        Err(tungstenite::Error::Http(response)) => assert_eq!(response.status(), 400),
+        other => panic!("a bad `after` must be 400, got {other:?}"),
+    }
+}
