@@ -66,6 +66,7 @@ test("draw two steps, connect them by an event, save, run, and find it again aft
   await expect(step2).toHaveAttribute("data-state", "succeeded");
   await expect(step2.locator(".node-state")).toHaveText("succeeded");
   await expect(page.getByRole("status", { name: "Run state" })).toHaveText("Run completed");
+  await expect(page.getByRole("alert")).toHaveCount(0); // the stream ended normally, no error shown
 
   // A reload opens the same workflow from the server, as it was saved.
   await page.reload();

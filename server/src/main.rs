@@ -10,7 +10,17 @@ async fn main() -> anyhow::Result<()> {
         .init();
     let listener = tokio::net::TcpListener::bind(config.bind).await?;
     let shutdown = async {
-        let _ = tokio::signal::ctrl_c().await;
+        let mut terminate =
+            tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok();
+        tokio::select! {
+            _ = tokio::signal::ctrl_c() => {}
+            _ = async {
+                match terminate.as_mut() {
+                    Some(signal) => { signal.recv().await; }
+                    None => std::future::pending::<()>().await,
+                }
+            } => {}
+        }
         tracing::info!("shutting down");
     };
     server::run(listener, config.settings(), shutdown).await?;

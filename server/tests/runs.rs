@@ -52,7 +52,15 @@ async fn collect(url: String) -> Vec<Value> {
     {
         match message.expect("frame") {
             Message::Text(text) => records.push(serde_json::from_str(&text).unwrap()),
-            Message::Close(_) => break,
+            Message::Close(frame) => {
+                let frame = frame.expect("the server says why it closes");
+                assert_eq!(
+                    u16::from(frame.code),
+                    1000,
+                    "a normal closure after the run's end"
+                );
+                break;
+            }
             _ => {}
         }
     }

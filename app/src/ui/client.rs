@@ -28,7 +28,7 @@ mod imp {
     use crate::model::api::{ErrorBody, RunRequest};
     use futures::StreamExt;
     use gloo_net::http::{Request, Response};
-    use gloo_net::websocket::{futures::WebSocket, Message};
+    use gloo_net::websocket::{futures::WebSocket, Message, WebSocketError};
 
     async fn decode<T: serde::de::DeserializeOwned>(response: Response) -> Result<T, ApiFailure> {
         if response.ok() {
@@ -122,6 +122,8 @@ mod imp {
                     Err(e) => leptos::logging::warn!("unreadable run event: {e}"),
                 },
                 Ok(Message::Bytes(_)) => {}
+                // The server closes normally once the run has completed.
+                Err(WebSocketError::ConnectionClose(close)) if close.code == 1000 => break,
                 Err(e) => {
                     return Err(ApiFailure::new(format!("live stream interrupted: {e}")));
                 }

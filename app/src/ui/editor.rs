@@ -8,7 +8,7 @@ use leptos_router::NavigateOptions;
 
 use super::canvas::Canvas;
 use super::client::{self, ApiFailure};
-use super::geometry::slot;
+use super::geometry::free_slot;
 use crate::model::api::WorkflowSummary;
 use crate::model::{EdgeKind, GraphChange, Node, Outcome, Problem, RunView, Workflow};
 
@@ -260,7 +260,7 @@ fn Toolbar(editor: Editor) -> impl IntoView {
             label: format!("Step {n}"),
             service: format!("Service{n}"),
             action: "run".into(),
-            position: slot(doc.nodes.len()),
+            position: free_slot(&doc),
         };
         editor.edit(GraphChange::AddNode(node));
         editor.selection.set(Some(Selection::Node(id)));

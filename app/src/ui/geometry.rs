@@ -2,7 +2,7 @@
 
 use crate::model::{Position, Workflow};
 
-pub const NODE_WIDTH: f64 = 180.0;
+pub const NODE_WIDTH: f64 = 200.0;
 pub const NODE_HEIGHT: f64 = 64.0;
 
 /// Where an edge leaves its source (the output handle, right middle).
@@ -48,10 +48,23 @@ pub fn node_at(workflow: &Workflow, x: f64, y: f64) -> Option<String> {
         .map(|n| n.id.clone())
 }
 
-/// A free spot for the n-th new node: a loose grid, four per row.
-pub fn slot(index: usize) -> Position {
-    Position {
-        x: 60.0 + (index % 4) as f64 * 240.0,
-        y: 60.0 + (index / 4) as f64 * 130.0,
-    }
+/// Columns of the grid new steps are placed on: three fit a small canvas.
+const SLOT_COLUMNS: usize = 3;
+
+/// Where a new step goes: the first cell of a loose grid (row by row) whose box overlaps no
+/// existing step, so a new step is never hidden under another one.
+pub fn free_slot(workflow: &Workflow) -> Position {
+    let overlaps = |p: Position| {
+        workflow.nodes.iter().any(|n| {
+            (n.position.x - p.x).abs() < NODE_WIDTH + 20.0
+                && (n.position.y - p.y).abs() < NODE_HEIGHT + 20.0
+        })
+    };
+    (0..)
+        .map(|i| Position {
+            x: 60.0 + (i % SLOT_COLUMNS) as f64 * 240.0,
+            y: 60.0 + (i / SLOT_COLUMNS) as f64 * 130.0,
+        })
+        .find(|p| !overlaps(*p))
+        .unwrap_or_default()
 }

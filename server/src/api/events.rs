@@ -10,7 +10,7 @@ use std::sync::Arc;
 
 use app::model::{RunEvent, RunRecord};
 use axum::extract::rejection::QueryRejection;
-use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
+use axum::extract::ws::{close_code, CloseFrame, Message, WebSocket, WebSocketUpgrade};
 use axum::extract::{Path, Query, State};
 use axum::response::Response;
 use serde::Deserialize;
@@ -135,7 +135,13 @@ async fn send(
     Ok(matches!(record.event, RunEvent::RunCompleted { .. }))
 }
 
+/// Ends the stream with a normal closure: the client has every record there will be.
 async fn close(mut socket: WebSocket) -> Result<(), StreamError> {
-    socket.send(Message::Close(None)).await?;
+    socket
+        .send(Message::Close(Some(CloseFrame {
+            code: close_code::NORMAL,
+            reason: "run completed".into(),
+        })))
+        .await?;
     Ok(())
 }
