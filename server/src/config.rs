@@ -1,7 +1,6 @@
 //! The server's flags and environment variables.
 
 use std::net::SocketAddr;
-use std::time::Duration;
 
 use clap::Parser;
 
@@ -21,9 +20,6 @@ pub struct Config {
     /// Log filter in tracing's EnvFilter syntax, e.g. `info` or `server=debug,info`.
     #[arg(long, env = "HYBRIDFLOW_LOG", default_value = "info")]
     pub log: String,
-    /// Simulated work time of each step, in milliseconds.
-    #[arg(long, env = "HYBRIDFLOW_STEP_MS", default_value_t = 300)]
-    pub step_ms: u64,
     /// Folder of the built site (the `pkg/` bundle and the public assets).
     #[arg(long, env = "LEPTOS_SITE_ROOT", default_value = DEFAULT_SITE_ROOT)]
     pub site_root: String,
@@ -33,7 +29,6 @@ impl Config {
     pub fn settings(&self) -> Settings {
         Settings {
             database: self.database.clone(),
-            step_time: Duration::from_millis(self.step_ms),
             site_root: self.site_root.clone(),
         }
     }
@@ -43,6 +38,5 @@ impl Config {
 #[derive(Clone, Debug)]
 pub struct Settings {
     pub database: String,
-    pub step_time: Duration,
     pub site_root: String,
 }

@@ -59,7 +59,11 @@ pub async fn run(
             .await?;
     }
     let store: Arc<dyn Store> = Arc::new(store);
-    let engine = Arc::new(Engine::new(store.clone(), clock, settings.step_time));
+    let engine = Engine::new(store.clone(), clock);
+    let resumed = engine.recover().await?;
+    if resumed > 0 {
+        tracing::info!(resumed, "resumed runs that were in progress");
+    }
     let addr = listener.local_addr()?;
     let options = LeptosOptions::builder()
         .output_name(BUNDLE_NAME)

@@ -3,16 +3,12 @@
 
 mod common;
 
-use std::time::Duration;
-
 use common::{node, TestServer};
 use serde_json::{json, Value};
 
-const STEP: Duration = Duration::from_millis(10);
-
 #[tokio::test]
 async fn health_and_the_seeded_example() {
-    let server = TestServer::start(STEP).await;
+    let server = TestServer::start().await;
     let health: Value = server
         .http
         .get(server.url("/api/health"))
@@ -44,7 +40,7 @@ async fn health_and_the_seeded_example() {
         .create_workflow(&json!({"name": "Mine", "nodes": [node("a")], "edges": []}))
         .await;
     let dir = server.stop().await;
-    let server = TestServer::start_in(dir, STEP).await;
+    let server = TestServer::start_in(dir).await;
     let list: Vec<Value> = server
         .http
         .get(server.url("/api/workflows"))
@@ -60,7 +56,7 @@ async fn health_and_the_seeded_example() {
 
 #[tokio::test]
 async fn workflow_round_trip() {
-    let server = TestServer::start(STEP).await;
+    let server = TestServer::start().await;
     let doc = json!({
         "name": "Order",
         "nodes": [
@@ -172,7 +168,7 @@ async fn error_of(response: reqwest::Response, status: u16) -> Value {
 
 #[tokio::test]
 async fn every_error_status_with_a_json_body() {
-    let server = TestServer::start(STEP).await;
+    let server = TestServer::start().await;
     let count = || async {
         server
             .http

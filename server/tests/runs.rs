@@ -5,14 +5,15 @@ mod common;
 
 use std::time::Duration;
 
-use common::{node, TestServer};
+use common::{node_taking, TestServer};
 use futures::StreamExt;
 use serde_json::{json, Value};
 use tokio_tungstenite::tungstenite::{self, client::IntoClientRequest, Message};
 
 /// validate -command-> charge; charge ~event~> notify and ledger (one publication, two
 /// subscribers); x ~> y ~> x is a cycle nothing enters: both are skipped.
-fn mixed() -> Value {
+fn mixed(latency_ms: u64) -> Value {
+    let node = |id: &str| node_taking(id, latency_ms);
     json!({
         "name": "Mixed",
         "nodes": [node("validate"), node("charge"), node("notify"), node("ledger"), node("x"), node("y")],
@@ -86,8 +87,8 @@ fn position(types: &[String], wanted: &str) -> usize {
 
 #[tokio::test]
 async fn a_mixed_run_follows_commands_and_events_in_order() {
-    let server = TestServer::start(Duration::from_millis(30)).await;
-    let workflow = server.create_workflow(&mixed()).await;
+    let server = TestServer::start().await;
+    let workflow = server.create_workflow(&mixed(30)).await;
     let run_id = start_run(&server, &workflow).await;
     let run = server.wait_run(&run_id).await;
     assert_eq!(run["status"], "completed", "{run}");
@@ -159,8 +160,8 @@ async fn a_mixed_run_follows_commands_and_events_in_order() {
 #[tokio::test]
 async fn replay_then_live_without_gap_or_duplicate() {
     // Slow steps, so the watchers join while the run is in progress.
-    let server = TestServer::start(Duration::from_millis(150)).await;
-    let workflow = server.create_workflow(&mixed()).await;
+    let server = TestServer::start().await;
+    let workflow = server.create_workflow(&mixed(150)).await;
     let run_id = start_run(&server, &workflow).await;
     let url = |after: u64| server.ws_url(&format!("/api/runs/{run_id}/events?after={after}"));
 
@@ -218,8 +219,8 @@ async fn replay_then_live_without_gap_or_duplicate() {
 
 #[tokio::test]
 async fn the_stream_checks_origin_and_input() {
-    let server = TestServer::start(Duration::from_millis(5)).await;
-    let workflow = server.create_workflow(&mixed()).await;
+    let server = TestServer::start().await;
+    let workflow = server.create_workflow(&mixed(5)).await;
     let run_id = start_run(&server, &workflow).await;
     let path = format!("/api/runs/{run_id}/events?after=0");
 

@@ -2,7 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::run::{RunStatus, StepView};
+use super::run::{MessageCounts, RunStatus, StepView};
 use super::workflow::Workflow;
 use std::collections::BTreeMap;
 
@@ -27,12 +27,52 @@ pub struct WorkflowSummary {
     pub updated_at: i64,
 }
 
+/// The largest seed: seeds stay exact in JavaScript numbers (2^53 - 1).
+pub const MAX_SEED: u64 = (1 << 53) - 1;
+/// Simulated time may run at most this much slower than real time.
+pub const MIN_SPEED: f64 = 0.01;
+/// …and at most this much faster (tests and benchmarks run fast).
+pub const MAX_SPEED: f64 = 10_000.0;
+
 /// The body of `POST /api/workflows/{id}/runs` (every field optional).
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RunRequest {
-    #[serde(default)]
+    /// The run's input (a JSON object); `fail_when` conditions read it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub input: Option<serde_json::Value>,
+    /// Same workflow + input + seed = same latencies and failures. Random when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub seed: Option<u64>,
+    /// Simulated time factor (default 1).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub speed: Option<f64>,
+}
+
+impl RunRequest {
+    /// Every reason to refuse the request, as `(field, message)`.
+    pub fn problems(&self) -> Vec<(&'static str, String)> {
+        let mut problems = Vec::new();
+        if let Some(input) = &self.input {
+            if !input.is_object() {
+                problems.push(("input", "must be a JSON object".to_string()));
+            }
+        }
+        if let Some(seed) = self.seed {
+            if seed > MAX_SEED {
+                problems.push(("seed", format!("must be at most {MAX_SEED}, got {seed}")));
+            }
+        }
+        if let Some(speed) = self.speed {
+            if !(MIN_SPEED..=MAX_SPEED).contains(&speed) {
+                problems.push((
+                    "speed",
+                    format!("must be between {MIN_SPEED} and {MAX_SPEED}, got {speed}"),
+                ));
+            }
+        }
+        problems
+    }
 }
 
 /// A run as `GET /api/runs/{id}` reports it.
@@ -45,6 +85,10 @@ pub struct RunReport {
     pub ended_at: Option<i64>,
     pub input: serde_json::Value,
     pub steps: BTreeMap<String, StepView>,
+    pub messages: MessageCounts,
+    /// Why the run failed, when it did.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub diagnosis: Option<String>,
     /// The seq of the newest history record; a WebSocket resumes `after` it.
     pub last_seq: u64,
 }

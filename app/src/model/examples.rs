@@ -1,62 +1,279 @@
-//! Example workflows shipped with Hybridflow, so a new installation is never empty.
+//! The scenarios of the source article as ready workflows: a fresh installation starts with
+//! the first, the engine's tests run them all, and the editor offers them as templates.
 
-use super::workflow::{Edge, EdgeKind, Node, Outcome, Position, Workflow};
+use serde_json::json;
 
-fn node(id: &str, label: &str, service: &str, action: &str, x: f64, y: f64) -> Node {
-    Node {
-        id: id.into(),
-        label: label.into(),
-        service: service.into(),
-        action: action.into(),
-        position: Position { x, y },
-    }
+use super::workflow::Workflow;
+
+/// One shipped scenario.
+pub struct Example {
+    /// Stable identifier (used by tests and the templates list).
+    pub key: &'static str,
+    pub title: &'static str,
+    /// What running it shows.
+    pub lesson: &'static str,
+    pub workflow: fn() -> Workflow,
 }
 
-fn command(id: &str, from: &str, to: &str) -> Edge {
-    Edge {
-        id: id.into(),
-        from: from.into(),
-        to: to.into(),
-        kind: EdgeKind::Command,
-        on: Outcome::Success,
-        event: None,
-    }
+/// Every shipped scenario, in the article's order.
+pub const ALL: &[Example] = &[
+    Example {
+        key: "order-orchestrated",
+        title: "Order processing, orchestrated",
+        lesson: "The orchestrator validates the order, charges the payment and sends the confirmation, waiting for each reply.",
+        workflow: order_processing,
+    },
+    Example {
+        key: "order-choreographed",
+        title: "Order processing, choreographed",
+        lesson: "orderValidated → the payment service charges and emits paymentCharged → the notification service emits confirmationSent. Nobody coordinates.",
+        workflow: order_processing_choreographed,
+    },
+    Example {
+        key: "ecommerce-orchestrated",
+        title: "E-commerce with two failures, orchestrated",
+        lesson: "Run with {\"card\": \"expired\"}: Payment reports the failure, the orchestrator notifies the customer and updates the order. Run with {\"stock\": \"none\"}: Fulfillment fails after payment; the orchestrator refunds the payment and cancels the order (a saga, in reverse order).",
+        workflow: ecommerce_orchestrated,
+    },
+    Example {
+        key: "ecommerce-choreographed",
+        title: "E-commerce with two failures, choreographed",
+        lesson: "Run with {\"card\": \"expired\"}: Payment publishes PaymentRejected; Email and Order Placement subscribe. Run with {\"stock\": \"none\"}: Fulfillment publishes BackOrdered; Email, Payment (refund) and Order Placement react.",
+        workflow: ecommerce_choreographed,
+    },
+    Example {
+        key: "image-fork-join",
+        title: "Image processing fork/join",
+        lesson: "Two parallel branches convert and resize to JPG and WebP and upload each; the join waits for both uploads.",
+        workflow: image_fork_join,
+    },
+    Example {
+        key: "financial-transaction",
+        title: "Financial transaction, strictly ordered",
+        lesson: "Approve → process → record, one after the other, each only after the previous one replied: why orchestration suits it.",
+        workflow: financial_transaction,
+    },
+];
+
+fn parse(value: serde_json::Value) -> Workflow {
+    // The examples are written by us and covered by tests: a failure here is a bug in them.
+    let mut workflow: Workflow =
+        serde_json::from_value(value).unwrap_or_else(|e| panic!("example workflow: {e}"));
+    workflow.assign_edge_ids();
+    workflow
 }
 
-/// Scenario 1 of the source article: the `OrderProcessing` workflow, orchestrated.
-/// Its orchestrator validates the order, charges the payment, then sends the confirmation.
+fn step(id: &str, label: &str, service: &str, action: &str, x: f64, y: f64) -> serde_json::Value {
+    json!({"id": id, "label": label, "service": service, "action": action, "position": {"x": x, "y": y}})
+}
+
+/// Scenario 1: the article's `OrderProcessing` workflow, orchestrated.
 pub fn order_processing() -> Workflow {
-    Workflow {
-        name: "OrderProcessing".into(),
-        nodes: vec![
-            node(
-                "validate",
-                "ValidateOrder",
-                "OrderService",
-                "validate",
-                40.0,
-                140.0,
-            ),
-            node(
-                "charge",
-                "ChargePayment",
-                "PaymentService",
-                "charge",
-                290.0,
-                140.0,
-            ),
-            node(
-                "confirm",
-                "SendConfirmation",
-                "NotificationService",
-                "send",
-                540.0,
-                140.0,
-            ),
+    parse(json!({
+        "name": "OrderProcessing",
+        "nodes": [
+            step("validate", "ValidateOrder", "OrderService", "validate", 40.0, 140.0),
+            step("charge", "ChargePayment", "PaymentService", "charge", 290.0, 140.0),
+            step("confirm", "SendConfirmation", "NotificationService", "send", 540.0, 140.0),
         ],
-        edges: vec![
-            command("e1", "validate", "charge"),
-            command("e2", "charge", "confirm"),
+        "edges": [
+            {"id": "e1", "from": "validate", "to": "charge", "kind": "command"},
+            {"id": "e2", "from": "charge", "to": "confirm", "kind": "command"},
+        ]
+    }))
+}
+
+/// Scenario 2: the same, choreographed (the article's EventEmitter example).
+pub fn order_processing_choreographed() -> Workflow {
+    parse(json!({
+        "name": "OrderProcessing (events)",
+        "nodes": [
+            step("validate", "ValidateOrder", "OrderService", "validate", 40.0, 140.0),
+            step("charge", "ChargePayment", "PaymentService", "charge", 290.0, 140.0),
+            step("confirm", "SendConfirmation", "NotificationService", "send", 540.0, 140.0),
         ],
-    }
+        "edges": [
+            {"from": "validate", "to": "charge", "kind": "event", "event": "orderValidated"},
+            {"from": "charge", "to": "confirm", "kind": "event", "event": "paymentCharged"},
+        ]
+    }))
+}
+
+fn ecommerce_steps() -> Vec<serde_json::Value> {
+    let mut order = step(
+        "order",
+        "Order Placement",
+        "OrderService",
+        "place",
+        40.0,
+        60.0,
+    );
+    order["compensation"] = json!("cancel");
+    let mut payment = step(
+        "payment",
+        "Payment",
+        "PaymentService",
+        "charge",
+        290.0,
+        60.0,
+    );
+    payment["compensation"] = json!("refund");
+    payment["fail_when"] = json!({"field": "card", "equals": "expired"});
+    let mut fulfillment = step(
+        "fulfillment",
+        "Fulfillment",
+        "FulfillmentService",
+        "ship",
+        540.0,
+        60.0,
+    );
+    fulfillment["fail_when"] = json!({"field": "stock", "equals": "none"});
+    vec![
+        order,
+        payment,
+        fulfillment,
+        step("email", "Email", "EmailService", "confirm", 540.0, 200.0),
+    ]
+}
+
+/// Scenario 3, orchestrated: Order Placement → Payment → Fulfillment → Email, with the
+/// payment-rejected route; a back order (no route) makes the orchestrator run its saga.
+pub fn ecommerce_orchestrated() -> Workflow {
+    let mut nodes = ecommerce_steps();
+    nodes.push(step(
+        "notify-rejected",
+        "Notify payment rejected",
+        "EmailService",
+        "notifyRejected",
+        290.0,
+        340.0,
+    ));
+    nodes.push(step(
+        "order-rejected",
+        "Update order (rejected)",
+        "OrderService",
+        "markRejected",
+        40.0,
+        340.0,
+    ));
+    parse(json!({
+        "name": "E-commerce (orchestrated)",
+        "nodes": nodes,
+        "edges": [
+            {"from": "order", "to": "payment", "kind": "command"},
+            {"from": "payment", "to": "fulfillment", "kind": "command"},
+            {"from": "fulfillment", "to": "email", "kind": "command"},
+            {"from": "payment", "to": "notify-rejected", "kind": "command", "on": "failure"},
+            {"from": "payment", "to": "order-rejected", "kind": "command", "on": "failure"},
+        ]
+    }))
+}
+
+/// Scenario 3, choreographed: every service reacts to the facts the others publish,
+/// including the failures, and compensates its own work.
+pub fn ecommerce_choreographed() -> Workflow {
+    let mut nodes = ecommerce_steps();
+    nodes.push(step(
+        "notify-rejected",
+        "Notify payment rejected",
+        "EmailService",
+        "notifyRejected",
+        290.0,
+        340.0,
+    ));
+    nodes.push(step(
+        "order-rejected",
+        "Update order (rejected)",
+        "OrderService",
+        "markRejected",
+        40.0,
+        340.0,
+    ));
+    nodes.push(step(
+        "notify-backorder",
+        "Notify back order",
+        "EmailService",
+        "notifyBackOrder",
+        790.0,
+        200.0,
+    ));
+    nodes.push(step(
+        "refund",
+        "Refund payment",
+        "PaymentService",
+        "refund",
+        790.0,
+        340.0,
+    ));
+    nodes.push(step(
+        "order-backordered",
+        "Update order (back order)",
+        "OrderService",
+        "markBackOrdered",
+        540.0,
+        340.0,
+    ));
+    parse(json!({
+        "name": "E-commerce (choreographed)",
+        "nodes": nodes,
+        "edges": [
+            {"from": "order", "to": "payment", "kind": "event", "event": "OrderPlaced"},
+            {"from": "payment", "to": "fulfillment", "kind": "event", "event": "PaymentCharged"},
+            {"from": "fulfillment", "to": "email", "kind": "event", "event": "OrderFulfilled"},
+            {"from": "payment", "to": "notify-rejected", "kind": "event", "on": "failure", "event": "PaymentRejected"},
+            {"from": "payment", "to": "order-rejected", "kind": "event", "on": "failure", "event": "PaymentRejected"},
+            {"from": "fulfillment", "to": "notify-backorder", "kind": "event", "on": "failure", "event": "BackOrdered"},
+            {"from": "fulfillment", "to": "refund", "kind": "event", "on": "failure", "event": "BackOrdered"},
+            {"from": "fulfillment", "to": "order-backordered", "kind": "event", "on": "failure", "event": "BackOrdered"},
+        ]
+    }))
+}
+
+/// Scenario 5: convert and resize an image into JPG and WebP in parallel, upload each,
+/// join on both uploads, output both locations.
+pub fn image_fork_join() -> Workflow {
+    let mut join = step(
+        "output",
+        "Output locations",
+        "ImageService",
+        "output",
+        790.0,
+        130.0,
+    );
+    join["join"] = json!("all");
+    parse(json!({
+        "name": "Image processing (fork/join)",
+        "nodes": [
+            step("receive", "Receive image", "ImageService", "receive", 40.0, 130.0),
+            step("jpg", "Convert + resize JPG", "ImageService", "convertJpg", 290.0, 40.0),
+            step("webp", "Convert + resize WebP", "ImageService", "convertWebp", 290.0, 220.0),
+            step("upload-jpg", "Upload JPG", "StorageService", "upload", 540.0, 40.0),
+            step("upload-webp", "Upload WebP", "StorageService", "upload", 540.0, 220.0),
+            join,
+        ],
+        "edges": [
+            {"from": "receive", "to": "jpg", "kind": "command"},
+            {"from": "receive", "to": "webp", "kind": "command"},
+            {"from": "jpg", "to": "upload-jpg", "kind": "command"},
+            {"from": "webp", "to": "upload-webp", "kind": "command"},
+            {"from": "upload-jpg", "to": "output", "kind": "command"},
+            {"from": "upload-webp", "to": "output", "kind": "command"},
+        ]
+    }))
+}
+
+/// Scenario 9: approve → process → record, strictly in order.
+pub fn financial_transaction() -> Workflow {
+    parse(json!({
+        "name": "Financial transaction",
+        "nodes": [
+            step("approve", "Approve", "RiskService", "approve", 40.0, 140.0),
+            step("process", "Process", "LedgerService", "process", 290.0, 140.0),
+            step("record", "Record", "AuditService", "record", 540.0, 140.0),
+        ],
+        "edges": [
+            {"from": "approve", "to": "process", "kind": "command"},
+            {"from": "process", "to": "record", "kind": "command"},
+        ]
+    }))
 }

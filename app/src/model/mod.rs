@@ -15,6 +15,11 @@ pub mod validate;
 pub mod workflow;
 
 pub use edit::GraphChange;
-pub use run::{Cause, RunEvent, RunRecord, RunStatus, RunView, StepState, StepView};
+pub use run::{
+    Cause, FailureReason, MessageCounts, Owner, RunEvent, RunRecord, RunStatus, RunView, StepState,
+    StepView,
+};
 pub use validate::{parse_workflow, validate, DocumentError, Problem};
-pub use workflow::{Edge, EdgeKind, Node, Outcome, Position, Workflow};
+pub use workflow::{
+    Edge, EdgeKind, FailWhen, Join, Latency, Node, Outcome, Position, RetryPolicy, Workflow,
+};

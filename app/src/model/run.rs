@@ -5,33 +5,60 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
+use super::workflow::Outcome;
+
 /// Where a step is in its life.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum StepState {
     #[default]
     Pending,
+    /// A `join: all` step that has some of its triggers and waits for the rest.
+    Waiting,
     Running,
+    /// An attempt failed; the next one is scheduled.
+    Retrying,
     Succeeded,
     Failed,
+    Compensating,
+    Compensated,
     Skipped,
+    Cancelled,
 }
 
 impl StepState {
     pub fn as_str(self) -> &'static str {
         match self {
             StepState::Pending => "pending",
+            StepState::Waiting => "waiting",
             StepState::Running => "running",
+            StepState::Retrying => "retrying",
             StepState::Succeeded => "succeeded",
             StepState::Failed => "failed",
+            StepState::Compensating => "compensating",
+            StepState::Compensated => "compensated",
             StepState::Skipped => "skipped",
+            StepState::Cancelled => "cancelled",
         }
     }
 
-    pub fn is_final(self) -> bool {
+    /// Work is under way (or scheduled) for the step.
+    pub fn is_active(self) -> bool {
         matches!(
             self,
-            StepState::Succeeded | StepState::Failed | StepState::Skipped
+            StepState::Running | StepState::Retrying | StepState::Compensating
+        )
+    }
+
+    /// The step has finished one execution (it may still be triggered again by a cycle).
+    pub fn is_finished(self) -> bool {
+        matches!(
+            self,
+            StepState::Succeeded
+                | StepState::Failed
+                | StepState::Compensated
+                | StepState::Skipped
+                | StepState::Cancelled
         )
     }
 }
@@ -42,28 +69,52 @@ impl StepState {
 pub enum RunStatus {
     #[default]
     Running,
+    /// Ended with no failure left unhandled.
     Completed,
+    /// Ended with an unhandled failure, a failed compensation, or a runaway stop.
     Failed,
+    /// A saga undid the completed steps after a failure.
+    Compensated,
+    Cancelled,
 }
 
 impl RunStatus {
+    pub const ALL: [RunStatus; 5] = [
+        RunStatus::Running,
+        RunStatus::Completed,
+        RunStatus::Failed,
+        RunStatus::Compensated,
+        RunStatus::Cancelled,
+    ];
+
     pub fn as_str(self) -> &'static str {
         match self {
             RunStatus::Running => "running",
             RunStatus::Completed => "completed",
             RunStatus::Failed => "failed",
+            RunStatus::Compensated => "compensated",
+            RunStatus::Cancelled => "cancelled",
         }
     }
 
     pub fn parse(s: &str) -> Option<RunStatus> {
-        [RunStatus::Running, RunStatus::Completed, RunStatus::Failed]
-            .into_iter()
-            .find(|st| st.as_str() == s)
+        Self::ALL.into_iter().find(|st| st.as_str() == s)
     }
 
     pub fn is_final(self) -> bool {
         self != RunStatus::Running
     }
+}
+
+/// Who is responsible for a step's retries, timeout and failure: the run's orchestrator
+/// (the step was commanded) or the step itself (it reacted to an event).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Owner {
+    #[default]
+    Orchestrator,
+    #[serde(rename = "self")]
+    Itself,
 }
 
 /// Why a step started: the causality the live view draws.
@@ -72,66 +123,212 @@ impl RunStatus {
 pub enum Cause {
     /// The step has no incoming edge: the run's start triggered it.
     Start,
-    /// The orchestrator sent it a command along `edge`, after `from` finished.
-    Command { edge: String, from: String },
-    /// It received event `name`, published by `from`, through its subscription `edge`.
+    /// The orchestrator sent it command `message` along `edge`, after `from` finished.
+    Command {
+        edge: String,
+        from: String,
+        message: u64,
+    },
+    /// It received event `name` (message `message`), published by `from`, through its
+    /// subscription `edge`.
     Event {
         edge: String,
         from: String,
         name: String,
+        message: u64,
     },
+    /// A retry of the same execution, scheduled by its owner.
+    Retry { owner: Owner },
+}
+
+impl Cause {
+    pub fn message(&self) -> Option<u64> {
+        match self {
+            Cause::Command { message, .. } | Cause::Event { message, .. } => Some(*message),
+            _ => None,
+        }
+    }
+}
+
+/// Why an attempt failed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum FailureReason {
+    /// The simulated service failed (its `failure_rate`).
+    Error,
+    /// The input matched the step's `fail_when`.
+    Rejected,
+    /// The attempt took longer than `timeout_ms`.
+    Timeout,
+}
+
+/// Messages of a run, by kind — what the trade-off lab compares.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MessageCounts {
+    /// Commands the orchestrator sent.
+    pub commands: u64,
+    /// Replies and completion reports the orchestrator received.
+    pub replies: u64,
+    /// Events published on the bus.
+    pub events: u64,
+    /// Event deliveries to subscribers (one publication can have many).
+    pub deliveries: u64,
+}
+
+impl MessageCounts {
+    /// Messages that passed through the orchestrator.
+    pub fn orchestrator(&self) -> u64 {
+        self.commands + self.replies
+    }
 }
 
 /// One fact in a run's history. Every state change is one of these, appended to the
-/// history before anything acts on it.
+/// history before anything acts on it; replaying them rebuilds the run exactly.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type")]
 pub enum RunEvent {
     RunStarted {
         input: serde_json::Value,
+        seed: u64,
+        speed: f64,
     },
     /// The orchestrator sent `to` a command along `edge`.
     CommandSent {
+        message: u64,
         edge: String,
         from: String,
         to: String,
+        hops: u32,
     },
-    /// `from` published `name` on the event bus; `subscribers` are the steps that will hear it.
+    /// The orchestrator heard from `from`: the reply to its command, or (`report`) the
+    /// completion report of an event-started step whose successors are commanded.
+    ReplyReceived {
+        from: String,
+        outcome: Outcome,
+        report: bool,
+    },
+    /// `from` published `name` on the event bus; `subscribers` are the steps that will hear
+    /// it (possibly none).
     EventPublished {
+        message: u64,
         from: String,
         name: String,
+        outcome: Outcome,
         subscribers: Vec<String>,
     },
-    /// The bus delivered `name` to subscriber `to` through `edge`.
+    /// The bus delivered event message `message` to subscriber `to` through `edge`.
     EventDelivered {
+        message: u64,
         edge: String,
+        from: String,
         name: String,
         to: String,
+        hops: u32,
+        /// A second delivery of a message already delivered (at-least-once delivery).
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        duplicate: bool,
+    },
+    /// A `join: all` step got one of its triggers and waits for the others.
+    StepWaiting {
+        node: String,
+        edge: String,
+        waiting_for: Vec<String>,
     },
     StepStarted {
         node: String,
         attempt: u32,
+        /// Counts the step's executions in this run (cycles and duplicates start it again).
+        execution: u32,
+        owner: Owner,
+        hops: u32,
         cause: Cause,
+    },
+    AttemptFailed {
+        node: String,
+        attempt: u32,
+        reason: FailureReason,
+    },
+    RetryScheduled {
+        node: String,
+        /// The attempt that will run.
+        attempt: u32,
+        delay_ms: u64,
+        by: Owner,
     },
     StepSucceeded {
         node: String,
+        attempt: u32,
+    },
+    /// The last attempt failed.
+    StepFailed {
+        node: String,
+        attempts: u32,
+        reason: FailureReason,
+    },
+    /// A failure nobody handles: the run will end `failed` with this diagnosis.
+    FailureUnhandled {
+        node: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        event: Option<String>,
+        diagnosis: String,
+    },
+    /// The orchestrator undoes, in this order, the steps it commanded that succeeded.
+    SagaStarted {
+        failed: String,
+        compensate: Vec<String>,
+    },
+    CompensationStarted {
+        node: String,
+        action: String,
+    },
+    StepCompensated {
+        node: String,
+        action: String,
+    },
+    CompensationFailed {
+        node: String,
+        action: String,
     },
     /// The run ended before this step was ever triggered.
     StepSkipped {
         node: String,
     },
+    StepCancelled {
+        node: String,
+    },
+    CancelRequested,
+    /// A runaway limit was reached; the run is stopped.
+    RunawayStopped {
+        reason: String,
+    },
+    /// The server restarted and resumed the run from its history; work that was in flight
+    /// is sent again under the same idempotency key.
+    RunResumed {
+        resent: Vec<String>,
+    },
     RunCompleted {
         status: RunStatus,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        diagnosis: Option<String>,
+        messages: MessageCounts,
     },
 }
 
 impl RunEvent {
     /// The step whose state this event changes, and the new state.
     pub fn step_change(&self) -> Option<(&str, StepState)> {
+        use RunEvent::*;
         match self {
-            RunEvent::StepStarted { node, .. } => Some((node, StepState::Running)),
-            RunEvent::StepSucceeded { node } => Some((node, StepState::Succeeded)),
-            RunEvent::StepSkipped { node } => Some((node, StepState::Skipped)),
+            StepWaiting { node, .. } => Some((node, StepState::Waiting)),
+            StepStarted { node, .. } => Some((node, StepState::Running)),
+            RetryScheduled { node, .. } => Some((node, StepState::Retrying)),
+            StepSucceeded { node, .. } => Some((node, StepState::Succeeded)),
+            StepFailed { node, .. } => Some((node, StepState::Failed)),
+            CompensationStarted { node, .. } => Some((node, StepState::Compensating)),
+            StepCompensated { node, .. } => Some((node, StepState::Compensated)),
+            CompensationFailed { node, .. } => Some((node, StepState::Failed)),
+            StepSkipped { node } => Some((node, StepState::Skipped)),
+            StepCancelled { node } => Some((node, StepState::Cancelled)),
             _ => None,
         }
     }
@@ -169,7 +366,11 @@ impl RunRecord {
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct StepView {
     pub state: StepState,
+    /// The attempt number of the current (or last) execution.
     pub attempts: u32,
+    /// How many times the step was executed in this run.
+    #[serde(default)]
+    pub executions: u32,
 }
 
 /// The current picture of a run, folded from its history.
@@ -177,6 +378,10 @@ pub struct StepView {
 pub struct RunView {
     pub status: RunStatus,
     pub steps: BTreeMap<String, StepView>,
+    #[serde(default)]
+    pub messages: MessageCounts,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub diagnosis: Option<String>,
     /// The last record folded in; a live client resumes after it.
     pub last_seq: u64,
 }
@@ -190,7 +395,7 @@ impl RunView {
                 .into_iter()
                 .map(|id| (id.to_string(), StepView::default()))
                 .collect(),
-            last_seq: 0,
+            ..Default::default()
         }
     }
 
@@ -202,12 +407,32 @@ impl RunView {
         }
         self.last_seq = record.seq;
         match &record.event {
-            RunEvent::StepStarted { node, attempt, .. } => {
+            RunEvent::StepStarted {
+                node,
+                attempt,
+                execution,
+                ..
+            } => {
                 let step = self.steps.entry(node.clone()).or_default();
                 step.state = StepState::Running;
-                step.attempts = (*attempt).max(step.attempts);
+                step.attempts = *attempt;
+                step.executions = *execution;
             }
-            RunEvent::RunCompleted { status } => self.status = *status,
+            RunEvent::CommandSent { .. } => self.messages.commands += 1,
+            RunEvent::ReplyReceived { .. } => self.messages.replies += 1,
+            RunEvent::EventPublished { .. } => self.messages.events += 1,
+            RunEvent::EventDelivered { .. } => self.messages.deliveries += 1,
+            RunEvent::FailureUnhandled { diagnosis, .. } if self.diagnosis.is_none() => {
+                self.diagnosis = Some(diagnosis.clone());
+            }
+            RunEvent::RunCompleted {
+                status, diagnosis, ..
+            } => {
+                self.status = *status;
+                if diagnosis.is_some() {
+                    self.diagnosis = diagnosis.clone();
+                }
+            }
             other => {
                 if let Some((node, state)) = other.step_change() {
                     self.steps.entry(node.to_string()).or_default().state = state;

@@ -20,6 +20,12 @@ pub const MAX_EDGES: usize = 5_000;
 pub const MAX_STRING_CHARS: usize = 200;
 /// At most this many bytes in one workflow document (also the API's request-body cap).
 pub const MAX_DOCUMENT_BYTES: usize = 1024 * 1024;
+/// Longest simulated duration (latency, timeout, backoff): one hour of simulated time.
+pub const MAX_SIMULATED_MS: u64 = 3_600_000;
+/// Most attempts a retry policy may ask for.
+pub const MAX_ATTEMPTS: u32 = 100;
+/// Largest backoff multiplier: beyond this a few retries already exceed any useful wait.
+pub const MAX_BACKOFF_MULTIPLIER: f64 = 10.0;
 
 /// One thing wrong with a workflow, precise enough to point at it on the canvas.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -237,6 +243,18 @@ pub fn validate(workflow: &Workflow) -> Vec<Problem> {
         );
     }
 
+    for (i, node) in workflow.nodes.iter().enumerate() {
+        for (field, message) in behaviour_problems(node) {
+            push(
+                format!("nodes[{i}].{field}"),
+                Some(node.id.clone()),
+                None,
+                field.rsplit('.').next().unwrap_or(field),
+                message,
+            );
+        }
+    }
+
     let mut node_ids = HashSet::new();
     for (i, node) in workflow.nodes.iter().enumerate() {
         if !node.id.is_empty() && !node_ids.insert(node.id.as_str()) {
@@ -287,6 +305,92 @@ pub fn validate(workflow: &Workflow) -> Vec<Problem> {
                 field,
                 message,
             );
+        }
+    }
+    problems
+}
+
+/// The behaviour fields' rules: (field path within the node, message).
+fn behaviour_problems(node: &super::workflow::Node) -> Vec<(&'static str, String)> {
+    let mut problems = Vec::new();
+    let too_long = |ms: u64| ms > MAX_SIMULATED_MS;
+    if let Some(latency) = node.latency_ms {
+        let (min, max) = latency.bounds();
+        if min > max {
+            problems.push((
+                "latency_ms",
+                format!("[{min}, {max}]: the minimum is above the maximum"),
+            ));
+        } else if too_long(max) {
+            problems.push((
+                "latency_ms",
+                format!("{max} ms exceeds the limit of {MAX_SIMULATED_MS} ms"),
+            ));
+        }
+    }
+    if let Some(rate) = node.failure_rate {
+        if !(0.0..=1.0).contains(&rate) {
+            problems.push((
+                "failure_rate",
+                format!("must be between 0 and 1, got {rate}"),
+            ));
+        }
+    }
+    if let Some(fail_when) = &node.fail_when {
+        if fail_when.field.trim().is_empty() {
+            problems.push(("fail_when.field", "must not be empty".to_string()));
+        } else if fail_when.field.chars().count() > MAX_STRING_CHARS {
+            problems.push((
+                "fail_when.field",
+                format!("the limit is {MAX_STRING_CHARS} characters"),
+            ));
+        }
+    }
+    if let Some(timeout) = node.timeout_ms {
+        if timeout == 0 || too_long(timeout) {
+            problems.push((
+                "timeout_ms",
+                format!("must be between 1 and {MAX_SIMULATED_MS} ms, got {timeout}"),
+            ));
+        }
+    }
+    if let Some(retry) = &node.retry {
+        if retry.max_attempts == 0 || retry.max_attempts > MAX_ATTEMPTS {
+            problems.push((
+                "retry.max_attempts",
+                format!(
+                    "must be between 1 and {MAX_ATTEMPTS}, got {}",
+                    retry.max_attempts
+                ),
+            ));
+        }
+        if too_long(retry.backoff_ms) {
+            problems.push((
+                "retry.backoff_ms",
+                format!(
+                    "{} ms exceeds the limit of {MAX_SIMULATED_MS} ms",
+                    retry.backoff_ms
+                ),
+            ));
+        }
+        if !(1.0..=MAX_BACKOFF_MULTIPLIER).contains(&retry.multiplier) {
+            problems.push((
+                "retry.multiplier",
+                format!(
+                    "must be between 1 and {MAX_BACKOFF_MULTIPLIER}, got {}",
+                    retry.multiplier
+                ),
+            ));
+        }
+    }
+    if let Some(action) = &node.compensation {
+        if action.trim().is_empty() {
+            problems.push(("compensation", "must not be empty when given".to_string()));
+        } else if action.chars().count() > MAX_STRING_CHARS {
+            problems.push((
+                "compensation",
+                format!("the limit is {MAX_STRING_CHARS} characters"),
+            ));
         }
     }
     problems

@@ -28,6 +28,128 @@ pub struct Node {
     pub action: String,
     #[serde(default)]
     pub position: Position,
+
+    // Behaviour: every field optional, absent means the default (see the accessors below).
+    /// Simulated work time: a number of milliseconds or `[min, max]` (uniform). Default `[50, 150]`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub latency_ms: Option<Latency>,
+    /// Probability (0..1) that an attempt fails. Default 0.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub failure_rate: Option<f64>,
+    /// Fail every attempt when the run input has this value (reproducible failure scenarios).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fail_when: Option<FailWhen>,
+    /// An attempt that takes longer fails with a timeout.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub timeout_ms: Option<u64>,
+    /// Retries with exponential backoff. Default: one attempt.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub retry: Option<RetryPolicy>,
+    /// The undo action a saga runs for this step (e.g. `refund`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub compensation: Option<String>,
+    /// When a step with several incoming edges starts. Default `any`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub join: Option<Join>,
+    /// Whether a duplicated delivery is recognised (default true). When false, a duplicate
+    /// executes the step again.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub idempotent: Option<bool>,
+}
+
+/// The default simulated work time, when a node gives none.
+pub const DEFAULT_LATENCY: Latency = Latency::Range([50, 150]);
+
+impl Node {
+    pub fn latency(&self) -> Latency {
+        self.latency_ms.unwrap_or(DEFAULT_LATENCY)
+    }
+
+    pub fn max_attempts(&self) -> u32 {
+        self.retry.as_ref().map_or(1, |r| r.max_attempts.max(1))
+    }
+
+    pub fn join_mode(&self) -> Join {
+        self.join.unwrap_or_default()
+    }
+
+    pub fn is_idempotent(&self) -> bool {
+        self.idempotent.unwrap_or(true)
+    }
+}
+
+/// Simulated work time in milliseconds.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum Latency {
+    Fixed(u64),
+    /// Uniform between the two bounds, inclusive.
+    Range([u64; 2]),
+}
+
+impl Latency {
+    pub fn bounds(self) -> (u64, u64) {
+        match self {
+            Latency::Fixed(ms) => (ms, ms),
+            Latency::Range([a, b]) => (a, b),
+        }
+    }
+}
+
+/// `{"field": "card", "equals": "expired"}`: the attempt fails when the run input's `field`
+/// (a dotted path such as `customer.card`) equals the value.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FailWhen {
+    pub field: String,
+    pub equals: serde_json::Value,
+}
+
+impl FailWhen {
+    pub fn matches(&self, input: &serde_json::Value) -> bool {
+        let mut value = input;
+        for part in self.field.split('.') {
+            match value.get(part) {
+                Some(v) => value = v,
+                None => return false,
+            }
+        }
+        *value == self.equals
+    }
+}
+
+/// Exponential backoff: attempt `n + 1` starts `backoff_ms * multiplier^(n-1)` after
+/// attempt `n` failed.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RetryPolicy {
+    pub max_attempts: u32,
+    #[serde(default)]
+    pub backoff_ms: u64,
+    #[serde(default = "RetryPolicy::default_multiplier")]
+    pub multiplier: f64,
+}
+
+impl RetryPolicy {
+    fn default_multiplier() -> f64 {
+        2.0
+    }
+
+    /// The wait before attempt `next` (2, 3, …).
+    pub fn delay_before(&self, next: u32) -> u64 {
+        let exponent = next.saturating_sub(2) as i32;
+        (self.backoff_ms as f64 * self.multiplier.powi(exponent)).round() as u64
+    }
+}
+
+/// `any`: start on the first arriving trigger. `all`: wait for every incoming edge that can
+/// still arrive (fork/join).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Join {
+    #[default]
+    Any,
+    All,
 }
 
 /// Where a node sits on the canvas, in canvas units (its top-left corner).
@@ -135,8 +257,13 @@ impl Workflow {
             .node(&edge.from)
             .map(|n| n.label.as_str())
             .unwrap_or(edge.from.as_str());
+        Self::default_event_name(label, edge.on)
+    }
+
+    /// The default name of the event a step publishes on an outcome.
+    pub fn default_event_name(label: &str, outcome: Outcome) -> String {
         let base: String = label.split_whitespace().collect();
-        match edge.on {
+        match outcome {
             Outcome::Success => format!("{base}Completed"),
             Outcome::Failure => format!("{base}Failed"),
         }

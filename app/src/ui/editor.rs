@@ -261,6 +261,7 @@ fn Toolbar(editor: Editor) -> impl IntoView {
             service: format!("Service{n}"),
             action: "run".into(),
             position: free_slot(&doc),
+            ..Default::default()
         };
         editor.edit(GraphChange::AddNode(node));
         editor.selection.set(Some(Selection::Node(id)));

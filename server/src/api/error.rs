@@ -21,6 +21,8 @@ pub enum AppError {
     #[error("{0}")]
     NotFound(String),
     #[error("{0}")]
+    Conflict(String),
+    #[error("{0}")]
     PayloadTooLarge(String),
     #[error("{message}")]
     Unprocessable {
@@ -44,6 +46,7 @@ impl AppError {
             AppError::BadRequest { .. } => StatusCode::BAD_REQUEST,
             AppError::Forbidden(_) => StatusCode::FORBIDDEN,
             AppError::NotFound(_) => StatusCode::NOT_FOUND,
+            AppError::Conflict(_) => StatusCode::CONFLICT,
             AppError::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             AppError::Unprocessable { .. } => StatusCode::UNPROCESSABLE_ENTITY,
             AppError::Store(_) => StatusCode::INTERNAL_SERVER_ERROR,
@@ -83,12 +86,13 @@ impl IntoResponse for AppError {
                 error: message,
                 details,
             },
-            AppError::Forbidden(m) | AppError::NotFound(m) | AppError::PayloadTooLarge(m) => {
-                ErrorBody {
-                    error: m,
-                    details: Vec::new(),
-                }
-            }
+            AppError::Forbidden(m)
+            | AppError::NotFound(m)
+            | AppError::Conflict(m)
+            | AppError::PayloadTooLarge(m) => ErrorBody {
+                error: m,
+                details: Vec::new(),
+            },
         };
         (status, Json(body)).into_response()
     }

@@ -1,7 +1,7 @@
 //! The JSON REST API and the run event stream, under `/api`.
 //!
 //! - [`workflows`]: create, list, read, replace, delete workflows.
-//! - [`runs`]: start a run, read a run's current state.
+//! - [`runs`]: start a run, read a run's current state, cancel it.
 //! - [`events`]: the WebSocket that replays a run's history, then follows it live.
 //! - [`origin`]: the cross-origin guard for state-changing requests and upgrades.
 //! - [`error`]: [`error::AppError`], the one error type every handler returns.
@@ -48,6 +48,7 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/api/workflows/{id}/runs", post(runs::start))
         .route("/api/runs/{id}", get(runs::read))
+        .route("/api/runs/{id}/cancel", post(runs::cancel))
         .route("/api/runs/{id}/events", get(events::stream))
         .route("/api/{*rest}", axum::routing::any(unknown_route))
         .layer(DefaultBodyLimit::max(MAX_DOCUMENT_BYTES))

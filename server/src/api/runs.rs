@@ -1,6 +1,6 @@
 //! `/api/workflows/{id}/runs` and `/api/runs/{id}`: starting runs and reading their state.
 
-use app::model::api::{RunReport, RunRequest};
+use app::model::api::{RunReport, RunRequest, MAX_SEED};
 use app::model::RunView;
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
@@ -12,6 +12,7 @@ use serde_json::Value;
 use super::error::AppError;
 use super::workflows::not_found;
 use super::{body_bytes, AppState};
+use crate::engine::RunOptions;
 use crate::store::StoredRun;
 
 pub fn run_not_found(id: &str) -> AppError {
@@ -30,10 +31,16 @@ pub async fn start(
         .get_workflow(&workflow_id)
         .await?
         .ok_or_else(|| not_found(&workflow_id))?;
-    let input = request.input.unwrap_or(Value::Object(Default::default()));
+    let options = RunOptions {
+        input: request.input.unwrap_or(Value::Object(Default::default())),
+        seed: request
+            .seed
+            .unwrap_or_else(|| uuid::Uuid::new_v4().as_u64_pair().0 & MAX_SEED),
+        speed: request.speed.unwrap_or(1.0),
+    };
     let run = state
         .engine
-        .start_run(&workflow_id, record.workflow, input)
+        .start_run(&workflow_id, record.workflow, options)
         .await?;
     Ok((
         StatusCode::CREATED,
@@ -46,7 +53,7 @@ fn parse_run_request(body: &[u8]) -> Result<RunRequest, AppError> {
     if body.iter().all(u8::is_ascii_whitespace) {
         return Ok(RunRequest::default());
     }
-    serde_json::from_slice(body).map_err(|e| {
+    let request: RunRequest = serde_json::from_slice(body).map_err(|e| {
         let message = format!("invalid run request: {e}");
         if e.is_data() {
             AppError::Unprocessable {
@@ -56,7 +63,44 @@ fn parse_run_request(body: &[u8]) -> Result<RunRequest, AppError> {
         } else {
             AppError::bad_request(message)
         }
+    })?;
+    let problems = request.problems();
+    if problems.is_empty() {
+        return Ok(request);
+    }
+    Err(AppError::Unprocessable {
+        message: format!(
+            "invalid run request: {}",
+            problems
+                .iter()
+                .map(|(field, message)| format!("{field} {message}"))
+                .collect::<Vec<_>>()
+                .join("; ")
+        ),
+        details: problems
+            .iter()
+            .map(|(field, message)| serde_json::json!({"field": field, "message": message}))
+            .collect(),
     })
+}
+
+/// `POST /api/runs/{id}/cancel`: stops a run in progress (202); 409 when it has ended.
+pub async fn cancel(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<StatusCode, AppError> {
+    let run = state
+        .store
+        .get_run(&id)
+        .await?
+        .ok_or_else(|| run_not_found(&id))?;
+    if run.status.is_final() || !state.engine.cancel(&id) {
+        return Err(AppError::Conflict(format!(
+            "run {id:?} has already ended ({})",
+            run.status.as_str()
+        )));
+    }
+    Ok(StatusCode::ACCEPTED)
 }
 
 pub async fn read(
@@ -88,6 +132,8 @@ fn report(run: &StoredRun, view: &RunView) -> RunReport {
         ended_at: run.ended_at,
         input: run.input.clone(),
         steps: view.steps.clone(),
+        messages: view.messages,
+        diagnosis: view.diagnosis.clone(),
         last_seq: view.last_seq,
     }
 }

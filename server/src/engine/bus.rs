@@ -1,76 +1,50 @@
-//! The in-process event bus: topics are event names, subscribers are steps. A publisher
-//! names only the event; the bus knows who listens. Each subscription comes from an event
-//! edge, so it also remembers which publisher it listens to: the drawn graph stays the truth
-//! even when two publishers happen to use the same event name.
+//! The event bus's subscriptions: topics are event names, subscribers are steps. A
+//! publisher names only the event; the bus knows who listens. Each subscription comes from
+//! an event edge and remembers which publisher it listens to, so the drawn graph stays the
+//! truth even when two publishers use the same event name.
+//!
+//! Delivery itself is an action of the core ([`super::core::Action::Deliver`]) that the
+//! driver hands to the bus transport — in process today, behind the same seam a networked
+//! broker would use.
 
 use std::collections::HashMap;
 
 use app::model::{EdgeKind, Outcome, Workflow};
 
-/// One subscriber's interest in a topic.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Subscription {
-    pub edge: String,
-    pub publisher: String,
-    pub subscriber: String,
-}
-
-/// A publication: the event's name and the subscriptions it reaches.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Publication {
-    pub name: String,
-    pub deliveries: Vec<Subscription>,
-}
+/// Event name → the subscription edges (indices) that receive it.
+pub type Publication = (String, Vec<usize>);
 
 #[derive(Debug, Default)]
-pub struct EventBus {
-    /// Topic name → subscriptions, in document order.
-    topics: HashMap<String, Vec<Subscription>>,
-    /// What each step publishes on each outcome, in first-seen order.
-    publishes: HashMap<(String, Outcome), Vec<String>>,
+pub struct Subscriptions {
+    /// (publisher, outcome) → what it publishes, one entry per event name, in first-seen order.
+    publications: HashMap<(usize, Outcome), Vec<Publication>>,
 }
 
-impl EventBus {
-    /// Registers the subscriptions of every event edge of the workflow.
-    pub fn new(workflow: &Workflow) -> Self {
-        let mut bus = EventBus::default();
-        for edge in workflow.edges.iter().filter(|e| e.kind == EdgeKind::Event) {
-            let name = workflow.event_name(edge);
-            let names = bus
-                .publishes
-                .entry((edge.from.clone(), edge.on))
-                .or_default();
-            if !names.contains(&name) {
-                names.push(name.clone());
+impl Subscriptions {
+    pub fn new(workflow: &Workflow, index: &HashMap<String, usize>) -> Self {
+        let mut publications: HashMap<(usize, Outcome), Vec<Publication>> = HashMap::new();
+        for (i, edge) in workflow.edges.iter().enumerate() {
+            if edge.kind != EdgeKind::Event {
+                continue;
             }
-            bus.topics.entry(name).or_default().push(Subscription {
-                edge: edge.id.clone(),
-                publisher: edge.from.clone(),
-                subscriber: edge.to.clone(),
-            });
+            let name = workflow.event_name(edge);
+            let list = publications
+                .entry((index[&edge.from], edge.on))
+                .or_default();
+            match list.iter_mut().find(|(n, _)| *n == name) {
+                Some((_, subscribers)) => subscribers.push(i),
+                None => list.push((name, vec![i])),
+            }
         }
-        bus
+        Subscriptions { publications }
     }
 
-    /// Publishes every event `step` emits on `outcome`; one publication per event name,
-    /// fanned out to all of its subscribers.
-    pub fn publish(&self, step: &str, outcome: Outcome) -> Vec<Publication> {
-        let Some(names) = self.publishes.get(&(step.to_string(), outcome)) else {
-            return Vec::new();
-        };
-        names
-            .iter()
-            .map(|name| Publication {
-                name: name.clone(),
-                deliveries: self
-                    .topics
-                    .get(name)
-                    .into_iter()
-                    .flatten()
-                    .filter(|s| s.publisher == step)
-                    .cloned()
-                    .collect(),
-            })
-            .collect()
+    /// What `node` publishes on `outcome`: one publication per event name, each fanned out
+    /// to all of its subscribers.
+    pub fn publications(&self, node: usize, outcome: Outcome) -> &[Publication] {
+        self.publications
+            .get(&(node, outcome))
+            .map(Vec::as_slice)
+            .unwrap_or(&[])
     }
 }

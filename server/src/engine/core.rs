@@ -1,299 +1,1040 @@
-//! The pure heart of a run: one input in, the state updated, the implied actions out.
+//! The pure heart of a run: one input in, the implied history events and timers out.
 //!
-//! No I/O, no clock, no tasks: the driver records every [`Action::Record`] durably before it
-//! performs any [`Action::Execute`], which is what makes a run recoverable from its history.
+//! Event sourcing, as Restate does it: [`RunCore::handle`] only *decides*; every change of
+//! state happens in [`RunCore::apply`], called for each event the core emits. Replaying a
+//! stored history through `apply` therefore rebuilds the exact state, and
+//! [`RunCore::resume`] re-arms whatever was in flight — crash recovery is a replay.
+//! No I/O, no clock, no randomness of its own: outcomes are drawn from the run's seed, so
+//! the same workflow, input and seed always give the same latencies and failures, whatever
+//! the coordination style or the scheduling.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
 
-use app::model::{Cause, Outcome, RunEvent, RunStatus, StepState, Workflow};
+use app::model::{
+    Cause, EdgeKind, FailureReason, Join, MessageCounts, Node, Outcome, Owner, RunEvent, RunStatus,
+    StepState, Workflow,
+};
 
-use super::bus::EventBus;
+use super::bus::Subscriptions;
 use super::orchestrator::Orchestrator;
 
-/// What can happen to a run.
+/// A run executes at most this many step executions: event cycles are allowed, endless
+/// ones are not.
+pub const MAX_STEP_EXECUTIONS: u32 = 10_000;
+/// A causal chain (trigger after trigger) is at most this long.
+pub const MAX_CHAIN_HOPS: u32 = 1_000;
+
+/// What can happen to a run. Node and edge references are indices into the workflow.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Input {
-    Start {
-        input: serde_json::Value,
+    Start,
+    /// The simulated work of an attempt is over (its outcome is drawn from the seed).
+    AttemptDone {
+        node: usize,
+        execution: u32,
+        attempt: u32,
     },
-    /// The simulated work of `node` is done.
-    StepFinished {
-        node: String,
+    /// A retry's backoff has elapsed.
+    RetryDue {
+        node: usize,
+        execution: u32,
+        attempt: u32,
     },
+    CompensationDone {
+        node: usize,
+    },
+    /// The bus delivers event `message` through subscription `edge`.
+    Deliver {
+        message: u64,
+        edge: usize,
+    },
+    /// The bus delivers `message` through `edge` once more (at-least-once delivery).
+    Redeliver {
+        message: u64,
+        edge: usize,
+    },
+    Cancel,
 }
 
-/// What the driver must do, in order.
+/// What the driver must do after the recorded events are durable.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Action {
     /// Append to the history (then broadcast).
     Record(RunEvent),
-    /// Perform the step's work and report back with [`Input::StepFinished`].
-    Execute { node: String },
+    /// Feed `input` back after `after_ms` of simulated time.
+    Timer { after_ms: u64, input: Input },
+    /// Hand an event to the bus for delivery through subscription `edge`.
+    Deliver { message: u64, edge: usize },
+}
+
+/// The deterministic plan of one attempt: how long it takes and how it ends.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct AttemptPlan {
+    pub duration_ms: u64,
+    pub failure: Option<FailureReason>,
+}
+
+#[derive(Clone, Debug, Default)]
+struct Step {
+    state: StepState,
+    attempt: u32,
+    execution: u32,
+    owner: Owner,
+    hops: u32,
+    /// Messages that started this step (duplicates of these are recognised).
+    seen: HashSet<u64>,
+    /// `join: all`: incoming edges that have delivered a trigger.
+    arrived: HashSet<usize>,
+    /// Non-idempotent duplicates received while running: each runs once more afterwards.
+    queued: VecDeque<(u64, usize, u32)>,
+    last_reason: Option<FailureReason>,
+}
+
+struct EdgeInfo {
+    id: String,
+    from: usize,
+    to: usize,
+    name: String,
 }
 
 pub struct RunCore {
-    /// Node ids in document order, so skipped steps are reported in a stable order.
-    order: Vec<String>,
-    steps: HashMap<String, StepState>,
-    roots: Vec<String>,
+    nodes: Vec<Node>,
+    edges: Vec<EdgeInfo>,
+    index: HashMap<String, usize>,
+    incoming: Vec<Vec<usize>>,
+    roots: Vec<usize>,
     orchestrator: Orchestrator,
-    bus: EventBus,
-    running: usize,
-    finished: bool,
+    subscriptions: Subscriptions,
+    input: serde_json::Value,
+    seed: u64,
+    speed: f64,
+
+    steps: Vec<Step>,
+    next_message: u64,
+    /// Publications not yet delivered, by (message, subscription edge) → hops.
+    undelivered: BTreeMap<(u64, usize), u32>,
+    /// Delivered messages, for redelivery: (message, edge) → hops.
+    delivered: HashMap<(u64, usize), u32>,
+    /// Orchestrator-owned successes with a compensation, in completion order.
+    completed: Vec<usize>,
+    saga: Option<VecDeque<usize>>,
+    saga_ran: bool,
+    compensation_failed: bool,
+    cancelled: bool,
+    runaway: bool,
+    unhandled: Vec<String>,
+    executions: u32,
+    counts: MessageCounts,
+    status: Option<RunStatus>,
+    out: Vec<Action>,
 }
 
 impl RunCore {
-    pub fn new(workflow: &Workflow) -> Self {
+    pub fn new(workflow: &Workflow, input: serde_json::Value, seed: u64, speed: f64) -> Self {
+        let index: HashMap<String, usize> = workflow
+            .nodes
+            .iter()
+            .enumerate()
+            .map(|(i, n)| (n.id.clone(), i))
+            .collect();
+        let edges: Vec<EdgeInfo> = workflow
+            .edges
+            .iter()
+            .map(|e| EdgeInfo {
+                id: e.id.clone(),
+                from: index[&e.from],
+                to: index[&e.to],
+                name: match e.kind {
+                    EdgeKind::Event => workflow.event_name(e),
+                    EdgeKind::Command => String::new(),
+                },
+            })
+            .collect();
+        let mut incoming = vec![Vec::new(); workflow.nodes.len()];
+        for (i, e) in edges.iter().enumerate() {
+            incoming[e.to].push(i);
+        }
+        let roots = (0..workflow.nodes.len())
+            .filter(|&n| incoming[n].is_empty())
+            .collect();
         RunCore {
-            order: workflow.nodes.iter().map(|n| n.id.clone()).collect(),
-            steps: workflow
-                .nodes
-                .iter()
-                .map(|n| (n.id.clone(), StepState::Pending))
-                .collect(),
-            roots: workflow.roots().map(|n| n.id.clone()).collect(),
-            orchestrator: Orchestrator::new(workflow),
-            bus: EventBus::new(workflow),
-            running: 0,
-            finished: false,
+            nodes: workflow.nodes.clone(),
+            orchestrator: Orchestrator::new(workflow, &index),
+            subscriptions: Subscriptions::new(workflow, &index),
+            edges,
+            index,
+            incoming,
+            roots,
+            input,
+            seed,
+            speed,
+            steps: vec![Step::default(); workflow.nodes.len()],
+            next_message: 1,
+            undelivered: BTreeMap::new(),
+            delivered: HashMap::new(),
+            completed: Vec::new(),
+            saga: None,
+            saga_ran: false,
+            compensation_failed: false,
+            cancelled: false,
+            runaway: false,
+            unhandled: Vec::new(),
+            executions: 0,
+            counts: MessageCounts::default(),
+            status: None,
+            out: Vec::new(),
         }
     }
 
-    /// True once `RunCompleted` has been emitted.
+    pub fn status(&self) -> Option<RunStatus> {
+        self.status
+    }
+
     pub fn is_finished(&self) -> bool {
-        self.finished
+        self.status.is_some()
     }
 
+    pub fn speed(&self) -> f64 {
+        self.speed
+    }
+
+    pub fn counts(&self) -> MessageCounts {
+        self.counts
+    }
+
+    pub fn node_index(&self, id: &str) -> Option<usize> {
+        self.index.get(id).copied()
+    }
+
+    pub fn state_of(&self, id: &str) -> Option<StepState> {
+        self.node_index(id).map(|i| self.steps[i].state)
+    }
+
+    /// Handles one input and returns what to record and do, in order.
     pub fn handle(&mut self, input: Input) -> Vec<Action> {
-        let mut actions = Vec::new();
-        if self.finished {
-            return actions;
+        if self.status.is_none() {
+            self.decide(input);
+            self.settle();
         }
+        std::mem::take(&mut self.out)
+    }
+
+    /// After replaying a stored history through [`RunCore::apply`]: what was in flight is
+    /// started again — attempts re-sent under their idempotency key (no new `StepStarted`),
+    /// retries and compensations re-armed, undelivered events delivered.
+    pub fn resume(&mut self, run_id: &str) -> Vec<Action> {
+        if self.status.is_some() {
+            return Vec::new();
+        }
+        let mut resent = Vec::new();
+        let mut timers = Vec::new();
+        for (i, step) in self.steps.iter().enumerate() {
+            let key = format!(
+                "{run_id}/{}/{}/{}",
+                self.nodes[i].id, step.execution, step.attempt
+            );
+            match step.state {
+                StepState::Running => {
+                    let plan = self.plan(i, step.execution, step.attempt);
+                    timers.push(Action::Timer {
+                        after_ms: plan.duration_ms,
+                        input: Input::AttemptDone {
+                            node: i,
+                            execution: step.execution,
+                            attempt: step.attempt,
+                        },
+                    });
+                    resent.push(key);
+                }
+                StepState::Retrying => {
+                    let delay = self.nodes[i]
+                        .retry
+                        .as_ref()
+                        .map_or(0, |r| r.delay_before(step.attempt + 1));
+                    timers.push(Action::Timer {
+                        after_ms: delay,
+                        input: Input::RetryDue {
+                            node: i,
+                            execution: step.execution,
+                            attempt: step.attempt + 1,
+                        },
+                    });
+                }
+                StepState::Compensating => {
+                    let plan = self.plan_compensation(i);
+                    timers.push(Action::Timer {
+                        after_ms: plan.duration_ms,
+                        input: Input::CompensationDone { node: i },
+                    });
+                    resent.push(format!("{key}/compensate"));
+                }
+                _ => {}
+            }
+        }
+        for (&(message, edge), _) in &self.undelivered {
+            timers.push(Action::Deliver { message, edge });
+            resent.push(format!("{run_id}/event/{message}/{}", self.edges[edge].id));
+        }
+        self.emit(RunEvent::RunResumed { resent });
+        self.out.extend(timers);
+        self.settle();
+        std::mem::take(&mut self.out)
+    }
+
+    // ---- decisions -------------------------------------------------------------------
+
+    fn decide(&mut self, input: Input) {
         match input {
-            Input::Start { input } => {
-                actions.push(Action::Record(RunEvent::RunStarted { input }));
+            Input::Start => {
+                self.emit(RunEvent::RunStarted {
+                    input: self.input.clone(),
+                    seed: self.seed,
+                    speed: self.speed,
+                });
                 for root in self.roots.clone() {
-                    self.start(&root, Cause::Start, &mut actions);
+                    self.trigger(root, Cause::Start, 0, None);
                 }
             }
-            Input::StepFinished { node } => {
-                if self.steps.get(&node) != Some(&StepState::Running) {
-                    return actions; // stale or unknown: nothing is waiting for it
+            Input::AttemptDone {
+                node,
+                execution,
+                attempt,
+            } => {
+                let step = &self.steps[node];
+                if step.state != StepState::Running
+                    || step.execution != execution
+                    || step.attempt != attempt
+                {
+                    return; // stale: a resent attempt already reported
                 }
-                self.steps.insert(node.clone(), StepState::Succeeded);
-                self.running -= 1;
-                actions.push(Action::Record(RunEvent::StepSucceeded {
-                    node: node.clone(),
-                }));
-                self.follow(&node, Outcome::Success, &mut actions);
+                match self.plan(node, execution, attempt).failure {
+                    None => self.succeed(node),
+                    Some(reason) => self.attempt_failed(node, reason),
+                }
             }
-        }
-        if self.running == 0 {
-            self.complete(&mut actions);
-        }
-        actions
-    }
-
-    /// Sends the orchestrator's commands, then publishes the step's events.
-    fn follow(&mut self, node: &str, outcome: Outcome, actions: &mut Vec<Action>) {
-        for route in self.orchestrator.decide(node, outcome).to_vec() {
-            actions.push(Action::Record(RunEvent::CommandSent {
-                edge: route.edge.clone(),
-                from: node.to_string(),
-                to: route.to.clone(),
-            }));
-            let cause = Cause::Command {
-                edge: route.edge,
-                from: node.to_string(),
-            };
-            self.start(&route.to, cause, actions);
-        }
-        for publication in self.bus.publish(node, outcome) {
-            actions.push(Action::Record(RunEvent::EventPublished {
-                from: node.to_string(),
-                name: publication.name.clone(),
-                subscribers: publication
-                    .deliveries
-                    .iter()
-                    .map(|d| d.subscriber.clone())
-                    .collect(),
-            }));
-            for delivery in publication.deliveries {
-                actions.push(Action::Record(RunEvent::EventDelivered {
-                    edge: delivery.edge.clone(),
-                    name: publication.name.clone(),
-                    to: delivery.subscriber.clone(),
-                }));
-                let cause = Cause::Event {
-                    edge: delivery.edge,
-                    from: node.to_string(),
-                    name: publication.name.clone(),
+            Input::RetryDue {
+                node,
+                execution,
+                attempt,
+            } => {
+                let step = &self.steps[node];
+                if step.state != StepState::Retrying
+                    || step.execution != execution
+                    || step.attempt + 1 != attempt
+                {
+                    return;
+                }
+                let owner = step.owner;
+                let hops = step.hops;
+                self.start_attempt(
+                    node,
+                    attempt,
+                    execution,
+                    owner,
+                    hops,
+                    Cause::Retry { owner },
+                );
+            }
+            Input::CompensationDone { node } => {
+                if self.steps[node].state != StepState::Compensating {
+                    return;
+                }
+                let action = self.nodes[node].compensation.clone().unwrap_or_default();
+                let name = self.nodes[node].id.clone();
+                if self.plan_compensation(node).failure.is_some() {
+                    self.emit(RunEvent::CompensationFailed { node: name, action });
+                } else {
+                    self.emit(RunEvent::StepCompensated { node: name, action });
+                }
+                self.next_compensation();
+            }
+            Input::Deliver { message, edge } => {
+                let Some(&hops) = self.undelivered.get(&(message, edge)) else {
+                    return; // already delivered
                 };
-                self.start(&delivery.subscriber, cause, actions);
+                self.deliver(message, edge, hops, false);
+            }
+            Input::Redeliver { message, edge } => {
+                let Some(&hops) = self.delivered.get(&(message, edge)) else {
+                    return;
+                };
+                self.deliver(message, edge, hops, true);
+            }
+            Input::Cancel => {
+                self.emit(RunEvent::CancelRequested);
             }
         }
     }
 
-    /// Starts a pending step; a step already triggered ignores later triggers (join "any").
-    fn start(&mut self, node: &str, cause: Cause, actions: &mut Vec<Action>) {
-        if self.steps.get(node) != Some(&StepState::Pending) {
-            return;
+    fn deliver(&mut self, message: u64, edge: usize, hops: u32, duplicate: bool) {
+        let e = &self.edges[edge];
+        let (to, from) = (e.to, e.from);
+        self.emit(RunEvent::EventDelivered {
+            message,
+            edge: e.id.clone(),
+            from: self.nodes[from].id.clone(),
+            name: e.name.clone(),
+            to: self.nodes[to].id.clone(),
+            hops,
+            duplicate,
+        });
+        let cause = Cause::Event {
+            edge: self.edges[edge].id.clone(),
+            from: self.nodes[from].id.clone(),
+            name: self.edges[edge].name.clone(),
+            message,
+        };
+        self.trigger(to, cause, hops, Some(edge));
+    }
+
+    /// A trigger reaches `node`: start it, make it wait (join all), or absorb it.
+    fn trigger(&mut self, node: usize, cause: Cause, hops: u32, edge: Option<usize>) {
+        if hops > MAX_CHAIN_HOPS {
+            return self.stop_runaway(format!(
+                "a causal chain reached {hops} hops at step {} (limit {MAX_CHAIN_HOPS}): an event cycle that never ends",
+                self.nodes[node].id
+            ));
         }
-        self.steps.insert(node.to_string(), StepState::Running);
-        self.running += 1;
-        actions.push(Action::Record(RunEvent::StepStarted {
-            node: node.to_string(),
-            attempt: 1,
+        let step = &self.steps[node];
+        if let Some(message) = cause.message() {
+            if step.seen.contains(&message) {
+                if self.nodes[node].is_idempotent() {
+                    return; // recognised duplicate: nothing runs twice
+                }
+                if step.state.is_active() {
+                    self.steps[node]
+                        .queued
+                        .push_back((message, edge.unwrap_or(usize::MAX), hops));
+                    return;
+                }
+                return self.start_execution(node, cause, hops);
+            }
+        }
+        if self.nodes[node].join_mode() == Join::All {
+            if let Some(edge) = edge {
+                if matches!(step.state, StepState::Pending | StepState::Waiting) {
+                    let mut arrived = step.arrived.clone();
+                    arrived.insert(edge);
+                    let waiting_for: Vec<String> = self.incoming[node]
+                        .iter()
+                        .filter(|e| {
+                            !arrived.contains(e) && self.can_arrive(**e, &mut HashSet::new())
+                        })
+                        .map(|e| self.edges[*e].id.clone())
+                        .collect();
+                    if !waiting_for.is_empty() {
+                        self.emit(RunEvent::StepWaiting {
+                            node: self.nodes[node].id.clone(),
+                            edge: self.edges[edge].id.clone(),
+                            waiting_for,
+                        });
+                        return;
+                    }
+                }
+            }
+        }
+        match self.steps[node].state {
+            StepState::Running | StepState::Retrying | StepState::Compensating => {
+                // join any: the step is already under way for an earlier trigger
+            }
+            _ => self.start_execution(node, cause, hops),
+        }
+    }
+
+    fn start_execution(&mut self, node: usize, cause: Cause, hops: u32) {
+        if self.executions >= MAX_STEP_EXECUTIONS {
+            return self.stop_runaway(format!(
+                "the run executed {MAX_STEP_EXECUTIONS} steps (the limit) and step {} was about to run again",
+                self.nodes[node].id
+            ));
+        }
+        let owner = match &cause {
+            Cause::Command { .. } => Owner::Orchestrator,
+            Cause::Event { .. } => Owner::Itself,
+            Cause::Retry { owner } => *owner,
+            Cause::Start => {
+                if self.orchestrator.commands_anything(node) {
+                    Owner::Orchestrator
+                } else {
+                    Owner::Itself
+                }
+            }
+        };
+        let execution = self.steps[node].execution + 1;
+        self.start_attempt(node, 1, execution, owner, hops, cause);
+    }
+
+    fn start_attempt(
+        &mut self,
+        node: usize,
+        attempt: u32,
+        execution: u32,
+        owner: Owner,
+        hops: u32,
+        cause: Cause,
+    ) {
+        self.emit(RunEvent::StepStarted {
+            node: self.nodes[node].id.clone(),
+            attempt,
+            execution,
+            owner,
+            hops,
             cause,
-        }));
-        actions.push(Action::Execute {
-            node: node.to_string(),
+        });
+        let plan = self.plan(node, execution, attempt);
+        self.out.push(Action::Timer {
+            after_ms: plan.duration_ms,
+            input: Input::AttemptDone {
+                node,
+                execution,
+                attempt,
+            },
         });
     }
 
-    fn complete(&mut self, actions: &mut Vec<Action>) {
-        for node in &self.order {
-            if self.steps.get(node) == Some(&StepState::Pending) {
-                self.steps.insert(node.clone(), StepState::Skipped);
-                actions.push(Action::Record(RunEvent::StepSkipped { node: node.clone() }));
+    fn succeed(&mut self, node: usize) {
+        let attempt = self.steps[node].attempt;
+        self.emit(RunEvent::StepSucceeded {
+            node: self.nodes[node].id.clone(),
+            attempt,
+        });
+        if self.steps[node].owner == Owner::Orchestrator {
+            self.emit(RunEvent::ReplyReceived {
+                from: self.nodes[node].id.clone(),
+                outcome: Outcome::Success,
+                report: false,
+            });
+        }
+        self.follow(node, Outcome::Success);
+        self.run_queued(node);
+    }
+
+    fn attempt_failed(&mut self, node: usize, reason: FailureReason) {
+        let step = &self.steps[node];
+        let (attempt, owner) = (step.attempt, step.owner);
+        self.emit(RunEvent::AttemptFailed {
+            node: self.nodes[node].id.clone(),
+            attempt,
+            reason,
+        });
+        if attempt < self.nodes[node].max_attempts() {
+            let delay = self.nodes[node]
+                .retry
+                .as_ref()
+                .map_or(0, |r| r.delay_before(attempt + 1));
+            self.emit(RunEvent::RetryScheduled {
+                node: self.nodes[node].id.clone(),
+                attempt: attempt + 1,
+                delay_ms: delay,
+                by: owner,
+            });
+            let execution = self.steps[node].execution;
+            self.out.push(Action::Timer {
+                after_ms: delay,
+                input: Input::RetryDue {
+                    node,
+                    execution,
+                    attempt: attempt + 1,
+                },
+            });
+            return;
+        }
+        self.emit(RunEvent::StepFailed {
+            node: self.nodes[node].id.clone(),
+            attempts: attempt,
+            reason,
+        });
+        if owner == Owner::Orchestrator {
+            self.emit(RunEvent::ReplyReceived {
+                from: self.nodes[node].id.clone(),
+                outcome: Outcome::Failure,
+                report: false,
+            });
+        }
+        let handled = self.follow(node, Outcome::Failure);
+        if !handled {
+            match owner {
+                Owner::Orchestrator => self.start_saga(node, reason),
+                Owner::Itself => {
+                    // Nobody owns the chain: all the step can do is publish its failure.
+                    let label = &self.nodes[node].label;
+                    let name = Workflow::default_event_name(label, Outcome::Failure);
+                    let message = self.next_message;
+                    self.emit(RunEvent::EventPublished {
+                        message,
+                        from: self.nodes[node].id.clone(),
+                        name: name.clone(),
+                        outcome: Outcome::Failure,
+                        subscribers: Vec::new(),
+                    });
+                    let diagnosis = format!(
+                        "{} failed ({}) after {attempt} attempt{} and published {name}, but nobody subscribes to it: the failure is unhandled",
+                        self.nodes[node].label,
+                        reason_text(reason),
+                        if attempt == 1 { "" } else { "s" },
+                    );
+                    self.emit(RunEvent::FailureUnhandled {
+                        node: self.nodes[node].id.clone(),
+                        event: Some(name),
+                        diagnosis,
+                    });
+                }
             }
         }
-        actions.push(Action::Record(RunEvent::RunCompleted {
-            status: RunStatus::Completed,
-        }));
-        self.finished = true;
+        self.run_queued(node);
+    }
+
+    /// Sends the orchestrator's commands and publishes the step's events for `outcome`.
+    /// Returns whether anything follows.
+    fn follow(&mut self, node: usize, outcome: Outcome) -> bool {
+        let commands = if self.saga.is_some() || self.saga_ran {
+            Vec::new() // the orchestrator is undoing the workflow: it commands nothing new
+        } else {
+            self.orchestrator.routes(node, outcome).to_vec()
+        };
+        let publications = self.subscriptions.publications(node, outcome).to_vec();
+        if commands.is_empty() && publications.is_empty() {
+            return false;
+        }
+        let hops = self.steps[node].hops + 1;
+        if !commands.is_empty() && self.steps[node].owner == Owner::Itself {
+            // An event-started step tells the orchestrator it is done: one message.
+            self.emit(RunEvent::ReplyReceived {
+                from: self.nodes[node].id.clone(),
+                outcome,
+                report: true,
+            });
+        }
+        for edge in commands {
+            let message = self.next_message;
+            let to = self.edges[edge].to;
+            self.emit(RunEvent::CommandSent {
+                message,
+                edge: self.edges[edge].id.clone(),
+                from: self.nodes[node].id.clone(),
+                to: self.nodes[to].id.clone(),
+                hops,
+            });
+            let cause = Cause::Command {
+                edge: self.edges[edge].id.clone(),
+                from: self.nodes[node].id.clone(),
+                message,
+            };
+            self.trigger(to, cause, hops, Some(edge));
+            if self.runaway {
+                return true;
+            }
+        }
+        for (name, subscribers) in publications {
+            let message = self.next_message;
+            self.emit(RunEvent::EventPublished {
+                message,
+                from: self.nodes[node].id.clone(),
+                name,
+                outcome,
+                subscribers: subscribers
+                    .iter()
+                    .map(|e| self.nodes[self.edges[*e].to].id.clone())
+                    .collect(),
+            });
+            for edge in subscribers {
+                self.out.push(Action::Deliver { message, edge });
+            }
+        }
+        true
+    }
+
+    /// Runs the non-idempotent duplicates that arrived while the step was busy.
+    fn run_queued(&mut self, node: usize) {
+        if let Some((message, edge, hops)) = self.steps[node].queued.pop_front() {
+            if edge != usize::MAX && !self.runaway {
+                let e = &self.edges[edge];
+                let cause = Cause::Event {
+                    edge: e.id.clone(),
+                    from: self.nodes[e.from].id.clone(),
+                    name: e.name.clone(),
+                    message,
+                };
+                self.start_execution(node, cause, hops);
+            }
+        }
+    }
+
+    fn start_saga(&mut self, failed: usize, reason: FailureReason) {
+        let compensate: Vec<usize> = self
+            .completed
+            .iter()
+            .rev()
+            .copied()
+            .filter(|&n| self.steps[n].state == StepState::Succeeded)
+            .collect();
+        if compensate.is_empty() {
+            let diagnosis = format!(
+                "{} failed ({}) after {} attempt(s); the orchestrator has no failure route for it and nothing to compensate",
+                self.nodes[failed].label,
+                reason_text(reason),
+                self.steps[failed].attempt,
+            );
+            self.emit(RunEvent::FailureUnhandled {
+                node: self.nodes[failed].id.clone(),
+                event: None,
+                diagnosis,
+            });
+            return;
+        }
+        self.emit(RunEvent::SagaStarted {
+            failed: self.nodes[failed].id.clone(),
+            compensate: compensate
+                .iter()
+                .map(|&n| self.nodes[n].id.clone())
+                .collect(),
+        });
+        self.next_compensation();
+    }
+
+    fn next_compensation(&mut self) {
+        let Some(next) = self.saga.as_ref().and_then(|q| q.front().copied()) else {
+            return;
+        };
+        self.emit(RunEvent::CompensationStarted {
+            node: self.nodes[next].id.clone(),
+            action: self.nodes[next].compensation.clone().unwrap_or_default(),
+        });
+        let plan = self.plan_compensation(next);
+        self.out.push(Action::Timer {
+            after_ms: plan.duration_ms,
+            input: Input::CompensationDone { node: next },
+        });
+    }
+
+    fn stop_runaway(&mut self, reason: String) {
+        if !self.runaway {
+            self.emit(RunEvent::RunawayStopped { reason });
+        }
+    }
+
+    /// Ends the run when nothing can happen any more; starts `join: all` steps whose
+    /// remaining edges can no longer arrive.
+    fn settle(&mut self) {
+        if self.status.is_some() {
+            return;
+        }
+        let stopping = self.cancelled || self.runaway;
+        if !stopping {
+            loop {
+                let ready: Vec<usize> = (0..self.steps.len())
+                    .filter(|&n| self.steps[n].state == StepState::Waiting)
+                    .filter(|&n| {
+                        self.incoming[n].iter().all(|e| {
+                            self.steps[n].arrived.contains(e)
+                                || !self.can_arrive(*e, &mut HashSet::new())
+                        })
+                    })
+                    .collect();
+                if ready.is_empty() || self.runaway {
+                    break;
+                }
+                for n in ready {
+                    let cause = Cause::Start;
+                    let hops = self.steps[n].hops;
+                    self.start_execution(n, cause, hops);
+                }
+            }
+            let busy = self.steps.iter().any(|s| s.state.is_active())
+                || !self.undelivered.is_empty()
+                || self.saga.is_some();
+            if busy {
+                return;
+            }
+        }
+        for n in 0..self.steps.len() {
+            let id = self.nodes[n].id.clone();
+            match self.steps[n].state {
+                StepState::Pending | StepState::Waiting => {
+                    self.emit(RunEvent::StepSkipped { node: id })
+                }
+                s if s.is_active() => self.emit(RunEvent::StepCancelled { node: id }),
+                _ => {}
+            }
+        }
+        let (status, diagnosis) = if self.cancelled {
+            (
+                RunStatus::Cancelled,
+                Some("cancelled on request".to_string()),
+            )
+        } else if self.runaway {
+            (RunStatus::Failed, self.unhandled.first().cloned())
+        } else if self.saga_ran {
+            if self.compensation_failed {
+                (
+                    RunStatus::Failed,
+                    Some("a compensation failed: the saga could not undo every step".to_string()),
+                )
+            } else {
+                (RunStatus::Compensated, self.unhandled.first().cloned())
+            }
+        } else if let Some(first) = self.unhandled.first() {
+            (RunStatus::Failed, Some(first.clone()))
+        } else {
+            (RunStatus::Completed, None)
+        };
+        self.emit(RunEvent::RunCompleted {
+            status,
+            diagnosis,
+            messages: self.counts,
+        });
+    }
+
+    /// Whether `edge` may still deliver a trigger: its source is at work, or may yet start.
+    fn can_arrive(&self, edge: usize, visiting: &mut HashSet<usize>) -> bool {
+        let source = self.edges[edge].from;
+        match self.steps[source].state {
+            StepState::Running | StepState::Retrying | StepState::Waiting => true,
+            StepState::Pending => {
+                if !visiting.insert(source) {
+                    return false; // a cycle nothing enters
+                }
+                let arriving = self.incoming[source]
+                    .iter()
+                    .any(|e| self.can_arrive(*e, visiting));
+                arriving
+                    || self
+                        .undelivered
+                        .keys()
+                        .any(|(_, e)| self.edges[*e].to == source)
+            }
+            _ => self.undelivered.keys().any(|(_, e)| *e == edge),
+        }
+    }
+
+    // ---- outcomes drawn from the seed ------------------------------------------------
+
+    /// How attempt `attempt` of execution `execution` of `node` goes.
+    pub fn plan(&self, node: usize, execution: u32, attempt: u32) -> AttemptPlan {
+        let spec = &self.nodes[node];
+        let latency = {
+            let (min, max) = spec.latency().bounds();
+            min + self.draw(node, execution, attempt, 1) % (max - min + 1)
+        };
+        let failure = if spec
+            .fail_when
+            .as_ref()
+            .is_some_and(|f| f.matches(&self.input))
+        {
+            Some(FailureReason::Rejected)
+        } else if unit(self.draw(node, execution, attempt, 2)) < spec.failure_rate.unwrap_or(0.0) {
+            Some(FailureReason::Error)
+        } else {
+            None
+        };
+        match spec.timeout_ms {
+            Some(timeout) if latency > timeout => AttemptPlan {
+                duration_ms: timeout,
+                failure: Some(FailureReason::Timeout),
+            },
+            _ => AttemptPlan {
+                duration_ms: latency,
+                failure,
+            },
+        }
+    }
+
+    fn plan_compensation(&self, node: usize) -> AttemptPlan {
+        let spec = &self.nodes[node];
+        let (min, max) = spec.latency().bounds();
+        let execution = self.steps[node].execution;
+        AttemptPlan {
+            duration_ms: min + self.draw(node, execution, 0, 3) % (max - min + 1),
+            failure: (unit(self.draw(node, execution, 0, 4)) < spec.failure_rate.unwrap_or(0.0))
+                .then_some(FailureReason::Error),
+        }
+    }
+
+    /// A pseudo-random number that depends only on the seed and what it is for.
+    fn draw(&self, node: usize, execution: u32, attempt: u32, purpose: u64) -> u64 {
+        let mut h = self.seed ^ 0x9e37_79b9_7f4a_7c15;
+        for byte in self.nodes[node].id.bytes() {
+            h = splitmix(h ^ u64::from(byte));
+        }
+        splitmix(h ^ (u64::from(execution) << 40) ^ (u64::from(attempt) << 8) ^ purpose)
+    }
+
+    // ---- state changes: the only place the state is mutated ----------------------------
+
+    fn emit(&mut self, event: RunEvent) {
+        self.apply(&event);
+        self.out.push(Action::Record(event));
+    }
+
+    /// Applies one history event to the state. Used for new events and for replay.
+    pub fn apply(&mut self, event: &RunEvent) {
+        use RunEvent::*;
+        let idx = |core: &Self, id: &str| core.index.get(id).copied();
+        match event {
+            RunStarted { .. } => {}
+            CommandSent { message, .. } => {
+                self.counts.commands += 1;
+                self.next_message = self.next_message.max(message + 1);
+            }
+            ReplyReceived { .. } => self.counts.replies += 1,
+            EventPublished {
+                message,
+                from,
+                name,
+                outcome,
+                ..
+            } => {
+                self.counts.events += 1;
+                self.next_message = self.next_message.max(message + 1);
+                if let Some(from) = idx(self, from) {
+                    let hops = self.steps[from].hops + 1;
+                    let subscribers: Vec<usize> = self
+                        .subscriptions
+                        .publications(from, *outcome)
+                        .iter()
+                        .filter(|(n, _)| n == name)
+                        .flat_map(|(_, subs)| subs.iter().copied())
+                        .collect();
+                    for edge in subscribers {
+                        self.undelivered.insert((*message, edge), hops);
+                    }
+                }
+            }
+            EventDelivered {
+                message,
+                edge,
+                hops,
+                ..
+            } => {
+                self.counts.deliveries += 1;
+                if let Some(e) = self.edges.iter().position(|x| x.id == *edge) {
+                    self.undelivered.remove(&(*message, e));
+                    self.delivered.insert((*message, e), *hops);
+                }
+            }
+            StepWaiting { node, edge, .. } => {
+                if let (Some(n), Some(e)) = (
+                    idx(self, node),
+                    self.edges.iter().position(|x| x.id == *edge),
+                ) {
+                    self.steps[n].state = StepState::Waiting;
+                    self.steps[n].arrived.insert(e);
+                }
+            }
+            StepStarted {
+                node,
+                attempt,
+                execution,
+                owner,
+                hops,
+                cause,
+            } => {
+                if let Some(n) = idx(self, node) {
+                    let step = &mut self.steps[n];
+                    if *attempt == 1 {
+                        self.executions += 1;
+                        step.arrived.clear();
+                    }
+                    step.state = StepState::Running;
+                    step.attempt = *attempt;
+                    step.execution = *execution;
+                    step.owner = *owner;
+                    step.hops = *hops;
+                    if let Some(message) = cause.message() {
+                        step.seen.insert(message);
+                    }
+                }
+            }
+            AttemptFailed { node, reason, .. } => {
+                if let Some(n) = idx(self, node) {
+                    self.steps[n].last_reason = Some(*reason);
+                }
+            }
+            RetryScheduled { node, .. } => {
+                if let Some(n) = idx(self, node) {
+                    self.steps[n].state = StepState::Retrying;
+                }
+            }
+            StepSucceeded { node, .. } => {
+                if let Some(n) = idx(self, node) {
+                    self.steps[n].state = StepState::Succeeded;
+                    if self.steps[n].owner == Owner::Orchestrator
+                        && self.nodes[n].compensation.is_some()
+                    {
+                        self.completed.retain(|&c| c != n);
+                        self.completed.push(n);
+                    }
+                }
+            }
+            StepFailed { node, .. } => {
+                if let Some(n) = idx(self, node) {
+                    self.steps[n].state = StepState::Failed;
+                }
+            }
+            FailureUnhandled { diagnosis, .. } => self.unhandled.push(diagnosis.clone()),
+            SagaStarted { compensate, .. } => {
+                self.saga = Some(compensate.iter().filter_map(|id| idx(self, id)).collect());
+                self.saga_ran = true;
+            }
+            CompensationStarted { node, .. } => {
+                if let Some(n) = idx(self, node) {
+                    self.steps[n].state = StepState::Compensating;
+                }
+            }
+            StepCompensated { node, .. } | CompensationFailed { node, .. } => {
+                if let Some(n) = idx(self, node) {
+                    let failed = matches!(event, CompensationFailed { .. });
+                    self.steps[n].state = if failed {
+                        StepState::Failed
+                    } else {
+                        StepState::Compensated
+                    };
+                    self.compensation_failed |= failed;
+                    if let Some(queue) = self.saga.as_mut() {
+                        queue.retain(|&q| q != n);
+                        if queue.is_empty() {
+                            self.saga = None;
+                        }
+                    }
+                }
+            }
+            StepSkipped { node } => {
+                if let Some(n) = idx(self, node) {
+                    self.steps[n].state = StepState::Skipped;
+                }
+            }
+            StepCancelled { node } => {
+                if let Some(n) = idx(self, node) {
+                    self.steps[n].state = StepState::Cancelled;
+                }
+            }
+            CancelRequested => self.cancelled = true,
+            RunawayStopped { reason } => {
+                self.runaway = true;
+                self.unhandled.insert(0, reason.clone());
+            }
+            RunResumed { .. } => {}
+            RunCompleted { status, .. } => self.status = Some(*status),
+        }
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use app::model::{Edge, EdgeKind, Node};
-
-    fn wf(edges: &[(&str, &str, EdgeKind)]) -> Workflow {
-        let mut ids: Vec<&str> = edges.iter().flat_map(|(a, b, _)| [*a, *b]).collect();
-        ids.dedup();
-        let mut nodes: Vec<Node> = Vec::new();
-        for id in ids {
-            if !nodes.iter().any(|n| n.id == id) {
-                nodes.push(Node {
-                    id: id.into(),
-                    label: id.to_uppercase(),
-                    service: "S".into(),
-                    action: "a".into(),
-                    ..Default::default()
-                });
-            }
-        }
-        let mut w = Workflow {
-            name: "t".into(),
-            nodes,
-            edges: edges
-                .iter()
-                .map(|(a, b, k)| Edge {
-                    id: String::new(),
-                    from: (*a).into(),
-                    to: (*b).into(),
-                    kind: *k,
-                    on: Outcome::Success,
-                    event: None,
-                })
-                .collect(),
-        };
-        w.assign_edge_ids();
-        w
+fn reason_text(reason: FailureReason) -> &'static str {
+    match reason {
+        FailureReason::Error => "service error",
+        FailureReason::Rejected => "rejected by its input",
+        FailureReason::Timeout => "timed out",
     }
+}
 
-    fn records(actions: &[Action]) -> Vec<RunEvent> {
-        actions
-            .iter()
-            .filter_map(|a| match a {
-                Action::Record(e) => Some(e.clone()),
-                Action::Execute { .. } => None,
-            })
-            .collect()
-    }
+fn splitmix(mut x: u64) -> u64 {
+    x = x.wrapping_add(0x9e37_79b9_7f4a_7c15);
+    x = (x ^ (x >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    x = (x ^ (x >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+    x ^ (x >> 31)
+}
 
-    #[test]
-    fn command_is_sent_by_the_orchestrator_and_event_fans_out_on_the_bus() {
-        let w = wf(&[
-            ("a", "b", EdgeKind::Command),
-            ("b", "c", EdgeKind::Event),
-            ("b", "d", EdgeKind::Event),
-        ]);
-        let mut core = RunCore::new(&w);
-        let start = core.handle(Input::Start {
-            input: serde_json::json!({}),
-        });
-        assert_eq!(
-            start.last(),
-            Some(&Action::Execute { node: "a".into() }),
-            "only the root starts"
-        );
-        let after_a = records(&core.handle(Input::StepFinished { node: "a".into() }));
-        assert!(matches!(&after_a[1], RunEvent::CommandSent { to, .. } if to == "b"));
-        let after_b = records(&core.handle(Input::StepFinished { node: "b".into() }));
-        match &after_b[1] {
-            RunEvent::EventPublished {
-                name, subscribers, ..
-            } => {
-                assert_eq!(name, "BCompleted");
-                assert_eq!(subscribers, &vec!["c".to_string(), "d".to_string()]);
-            }
-            other => panic!("expected one publication, got {other:?}"),
-        }
-        assert!(!core.is_finished());
-        core.handle(Input::StepFinished { node: "c".into() });
-        let last = records(&core.handle(Input::StepFinished { node: "d".into() }));
-        assert_eq!(
-            last.last(),
-            Some(&RunEvent::RunCompleted {
-                status: RunStatus::Completed
-            })
-        );
-        assert!(core.is_finished());
-        assert!(core
-            .handle(Input::StepFinished { node: "d".into() })
-            .is_empty());
-    }
-
-    #[test]
-    fn a_step_starts_once_and_unreached_steps_are_skipped() {
-        // c is reached twice (join "any"), e is only reachable from itself: a cycle nobody enters.
-        let mut w = wf(&[
-            ("a", "c", EdgeKind::Command),
-            ("b", "c", EdgeKind::Event),
-            ("e", "e", EdgeKind::Event),
-        ]);
-        w.nodes.retain(|n| n.id != "e");
-        w.nodes.push(Node {
-            id: "e".into(),
-            label: "E".into(),
-            service: "S".into(),
-            action: "a".into(),
-            ..Default::default()
-        });
-        let mut core = RunCore::new(&w);
-        core.handle(Input::Start {
-            input: serde_json::Value::Null,
-        });
-        core.handle(Input::StepFinished { node: "a".into() });
-        let second = records(&core.handle(Input::StepFinished { node: "b".into() }));
-        let starts = second
-            .iter()
-            .filter(|e| matches!(e, RunEvent::StepStarted { .. }))
-            .count();
-        assert_eq!(starts, 0, "c was already started by a's command");
-        let end = records(&core.handle(Input::StepFinished { node: "c".into() }));
-        assert_eq!(
-            end,
-            vec![
-                RunEvent::StepSucceeded { node: "c".into() },
-                RunEvent::StepSkipped { node: "e".into() },
-                RunEvent::RunCompleted {
-                    status: RunStatus::Completed
-                },
-            ]
-        );
-    }
+/// A number in [0, 1) from 53 random bits.
+fn unit(x: u64) -> f64 {
+    (x >> 11) as f64 / (1u64 << 53) as f64
 }

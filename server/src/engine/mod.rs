@@ -1,23 +1,26 @@
 //! The run engine.
 //!
-//! - [`core`]: the pure transition function of one run (input → state → actions).
+//! - [`core`]: the pure, event-sourced transition function of one run (input → events +
+//!   timers), with outcomes drawn from the run's seed.
 //! - [`orchestrator`]: the run's orchestrator, owner of the command edges.
-//! - [`bus`]: the in-process event bus, where event edges become subscriptions.
+//! - [`bus`]: the event bus's subscriptions, where event edges become topics.
 //! - [`hub`]: live broadcast of durable history records to watchers.
 //!
 //! [`Engine`] drives each run in its own task: it feeds inputs to the core, appends the
-//! recorded events to the store *before* broadcasting them or executing anything, and
-//! simulates each step's work with a timer.
+//! events the core emits to the store *before* broadcasting them or acting on them, and
+//! plays simulated time (scaled by the run's speed) with timers. On start it resumes every
+//! run the store says is still running, by replaying its history.
 
 pub mod bus;
 pub mod core;
 pub mod hub;
 pub mod orchestrator;
 
-use std::sync::Arc;
+use std::collections::{HashMap, VecDeque};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use app::model::{RunRecord, RunStatus, Workflow};
+use app::model::{RunEvent, RunRecord, RunStatus, Workflow};
 use tokio::sync::mpsc;
 
 use self::core::{Action, Input, RunCore};
@@ -25,24 +28,31 @@ use self::hub::RunHub;
 use crate::clock::Clock;
 use crate::store::{Store, StoreError, StoredRun};
 
-/// How long a step's simulated work takes unless configured otherwise.
-pub const DEFAULT_STEP_TIME: Duration = Duration::from_millis(300);
+/// What a run is started with.
+#[derive(Clone, Debug, PartialEq)]
+pub struct RunOptions {
+    pub input: serde_json::Value,
+    pub seed: u64,
+    /// Simulated time runs this many times faster than the wall clock.
+    pub speed: f64,
+}
 
 pub struct Engine {
     store: Arc<dyn Store>,
     hub: Arc<RunHub>,
     clock: Arc<dyn Clock>,
-    step_time: Duration,
+    /// Inboxes of the runs driven by this process (for cancel requests).
+    inboxes: Mutex<HashMap<String, mpsc::UnboundedSender<Input>>>,
 }
 
 impl Engine {
-    pub fn new(store: Arc<dyn Store>, clock: Arc<dyn Clock>, step_time: Duration) -> Self {
-        Engine {
+    pub fn new(store: Arc<dyn Store>, clock: Arc<dyn Clock>) -> Arc<Self> {
+        Arc::new(Engine {
             store,
             hub: Arc::new(RunHub::default()),
             clock,
-            step_time,
-        }
+            inboxes: Mutex::new(HashMap::new()),
+        })
     }
 
     pub fn hub(&self) -> &Arc<RunHub> {
@@ -51,95 +61,162 @@ impl Engine {
 
     /// Stores a new run of `workflow` and starts driving it; returns the run as stored.
     pub async fn start_run(
-        &self,
+        self: &Arc<Self>,
         workflow_id: &str,
         workflow: Workflow,
-        input: serde_json::Value,
+        options: RunOptions,
     ) -> Result<StoredRun, StoreError> {
         let run = StoredRun {
             id: uuid::Uuid::new_v4().simple().to_string(),
             workflow_id: workflow_id.to_string(),
             workflow,
-            input,
+            input: options.input.clone(),
             status: RunStatus::Running,
             started_at: self.clock.now_ms(),
             ended_at: None,
         };
         self.store.create_run(&run).await?;
-        self.hub.open(&run.id);
-        let driver = Driver {
-            run_id: run.id.clone(),
-            core: RunCore::new(&run.workflow),
-            store: self.store.clone(),
-            hub: self.hub.clone(),
-            clock: self.clock.clone(),
-            step_time: self.step_time,
-            seq: 0,
-        };
-        tokio::spawn(driver.drive(run.input.clone()));
+        let mut core = RunCore::new(&run.workflow, options.input, options.seed, options.speed);
+        let first = core.handle(Input::Start);
+        self.spawn(run.id.clone(), core, 0, first);
         Ok(run)
+    }
+
+    /// Asks a run in progress to stop. False when this process is not driving it.
+    pub fn cancel(&self, run_id: &str) -> bool {
+        self.lock()
+            .get(run_id)
+            .is_some_and(|inbox| inbox.send(Input::Cancel).is_ok())
+    }
+
+    /// Resumes every run the store has as running (after a crash or restart): replays its
+    /// history into a fresh core and re-arms what was in flight. Returns how many resumed.
+    pub async fn recover(self: &Arc<Self>) -> Result<usize, StoreError> {
+        let runs = self.store.running_runs().await?;
+        let count = runs.len();
+        for run in runs {
+            let history = self.store.history_after(&run.id, 0).await?;
+            let (seed, speed) = history
+                .iter()
+                .find_map(|r| match &r.event {
+                    RunEvent::RunStarted { seed, speed, .. } => Some((*seed, *speed)),
+                    _ => None,
+                })
+                .unwrap_or((0, 1.0));
+            let mut core = RunCore::new(&run.workflow, run.input.clone(), seed, speed);
+            let actions = if history.is_empty() {
+                core.handle(Input::Start)
+            } else {
+                for record in &history {
+                    core.apply(&record.event);
+                }
+                core.resume(&run.id)
+            };
+            let last = history.last().map_or(0, |r| r.seq);
+            tracing::info!(run = %run.id, records = history.len(), "resuming run");
+            self.spawn(run.id.clone(), core, last, actions);
+        }
+        Ok(count)
+    }
+
+    fn spawn(self: &Arc<Self>, run_id: String, core: RunCore, seq: u64, first: Vec<Action>) {
+        let (tx, rx) = mpsc::unbounded_channel();
+        self.hub.open(&run_id);
+        self.lock().insert(run_id.clone(), tx.clone());
+        let driver = Driver {
+            run_id,
+            core,
+            engine: self.clone(),
+            seq,
+            inbox: tx,
+            local: VecDeque::new(),
+        };
+        tokio::spawn(driver.drive(first, rx));
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, mpsc::UnboundedSender<Input>>> {
+        self.inboxes.lock().unwrap_or_else(|p| p.into_inner())
     }
 }
 
 struct Driver {
     run_id: String,
     core: RunCore,
-    store: Arc<dyn Store>,
-    hub: Arc<RunHub>,
-    clock: Arc<dyn Clock>,
-    step_time: Duration,
+    engine: Arc<Engine>,
     seq: u64,
+    inbox: mpsc::UnboundedSender<Input>,
+    /// Inputs due now (zero-delay timers, in-process deliveries), handled before waiting.
+    local: VecDeque<Input>,
 }
 
 impl Driver {
-    async fn drive(mut self, input: serde_json::Value) {
-        let (tx, mut rx) = mpsc::unbounded_channel();
-        let mut next = Some(Input::Start { input });
-        while let Some(input) = next.take() {
-            let actions = self.core.handle(input);
-            if let Err(e) = self.perform(actions, &tx).await {
-                // Without a durable history the run cannot go on truthfully: halt it rather
-                // than show watchers states that the store does not have.
+    async fn drive(mut self, first: Vec<Action>, mut rx: mpsc::UnboundedReceiver<Input>) {
+        let mut actions = first;
+        loop {
+            if let Err(e) = self.perform(actions).await {
+                // Without a durable history the run cannot go on truthfully: it stays
+                // "running" in the store and resumes from its history at the next start.
                 tracing::error!(run = %self.run_id, error = %e, "history write failed; run halted");
                 break;
             }
             if self.core.is_finished() {
                 break;
             }
-            next = rx.recv().await;
+            let input = match rx.try_recv() {
+                Ok(input) => input,
+                Err(_) => match self.local.pop_front() {
+                    Some(input) => input,
+                    None => match rx.recv().await {
+                        Some(input) => input,
+                        None => break,
+                    },
+                },
+            };
+            actions = self.core.handle(input);
         }
-        self.hub.close(&self.run_id);
+        self.engine.lock().remove(&self.run_id);
+        self.engine.hub.close(&self.run_id);
     }
 
-    /// Records first (one transaction per input), then broadcasts, then executes.
-    async fn perform(
-        &mut self,
-        actions: Vec<Action>,
-        tx: &mpsc::UnboundedSender<Input>,
-    ) -> Result<(), StoreError> {
-        let now = self.clock.now_ms();
+    /// Records first (one append per input), then broadcasts, then acts.
+    async fn perform(&mut self, actions: Vec<Action>) -> Result<(), StoreError> {
+        let now = self.engine.clock.now_ms();
         let mut records = Vec::new();
-        let mut work = Vec::new();
+        let mut effects = Vec::new();
         for action in actions {
             match action {
                 Action::Record(event) => {
                     self.seq += 1;
                     records.push(RunRecord::new(self.seq, now, event));
                 }
-                Action::Execute { node } => work.push(node),
+                other => effects.push(other),
             }
         }
-        self.store.append_history(&self.run_id, &records).await?;
+        self.engine
+            .store
+            .append_history(&self.run_id, &records)
+            .await?;
         for record in records {
-            self.hub.publish(&self.run_id, record);
+            self.engine.hub.publish(&self.run_id, record);
         }
-        for node in work {
-            let tx = tx.clone();
-            let step_time = self.step_time;
-            tokio::spawn(async move {
-                tokio::time::sleep(step_time).await;
-                let _ = tx.send(Input::StepFinished { node });
-            });
+        let speed = self.core.speed();
+        for effect in effects {
+            match effect {
+                Action::Timer { after_ms: 0, input } => self.local.push_back(input),
+                Action::Timer { after_ms, input } => {
+                    let inbox = self.inbox.clone();
+                    let wait = Duration::from_secs_f64(after_ms as f64 / 1000.0 / speed);
+                    tokio::spawn(async move {
+                        tokio::time::sleep(wait).await;
+                        let _ = inbox.send(input);
+                    });
+                }
+                // The in-process bus delivers at once, after the publication is durable.
+                Action::Deliver { message, edge } => {
+                    self.local.push_back(Input::Deliver { message, edge })
+                }
+                Action::Record(_) => unreachable!("records were taken out above"),
+            }
         }
         Ok(())
     }

@@ -1,12 +1,14 @@
 //! Storage: small traits, one per table family, so a PostgreSQL implementation can be added
 //! beside [`sqlite::SqliteStore`] without touching any caller.
 
+pub mod memory;
 pub mod sqlite;
 
 use app::model::api::{WorkflowRecord, WorkflowSummary};
 use app::model::{RunRecord, RunStatus, Workflow};
 use async_trait::async_trait;
 
+pub use memory::MemoryStore;
 pub use sqlite::SqliteStore;
 
 #[derive(Debug, thiserror::Error)]
@@ -17,6 +19,8 @@ pub enum StoreError {
     Migration(#[from] sqlx::migrate::MigrateError),
     #[error("stored data is corrupt: {0}")]
     Corrupt(String),
+    #[error("the history writer has stopped")]
+    WriterGone,
     #[error("cannot create the database folder {path}: {source}")]
     Folder {
         path: String,
@@ -58,7 +62,10 @@ pub struct StoredRun {
 pub trait RunStore: Send + Sync {
     async fn create_run(&self, run: &StoredRun) -> Result<(), StoreError>;
     async fn get_run(&self, id: &str) -> Result<Option<StoredRun>, StoreError>;
-    /// Appends records in one transaction; a `RunCompleted` among them also ends the run.
+    /// Runs not yet ended: what recovery resumes after a restart.
+    async fn running_runs(&self) -> Result<Vec<StoredRun>, StoreError>;
+    /// Appends records durably (group-committed with other runs' appends); a
+    /// `RunCompleted` among them also ends the run. Returns once they are durable.
     async fn append_history(&self, run_id: &str, records: &[RunRecord]) -> Result<(), StoreError>;
     /// The records with `seq > after`, in order.
     async fn history_after(&self, run_id: &str, after: u64) -> Result<Vec<RunRecord>, StoreError>;

@@ -9,7 +9,8 @@ use app::model::api::{WorkflowRecord, WorkflowSummary};
 use app::model::{RunEvent, RunRecord, RunStatus, Workflow};
 use async_trait::async_trait;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
-use sqlx::{Row, SqlitePool};
+use sqlx::{QueryBuilder, Row, Sqlite, SqlitePool};
+use tokio::sync::{mpsc, oneshot};
 
 use super::{RunStore, StoreError, StoredRun, WorkflowStore};
 use crate::clock::Clock;
@@ -20,9 +21,23 @@ const POOL_CONNECTIONS: u32 = 4;
 /// How long a connection waits for the write lock before reporting the database busy.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 
+/// At most this many history rows go into one group commit; more waiting appends go
+/// into the next one, so a single commit never holds the write lock for long.
+const MAX_GROUP_ROWS: usize = 4_096;
+/// Rows per INSERT statement (4 parameters each, well under SQLite's parameter limit).
+const ROWS_PER_STATEMENT: usize = 200;
+
 pub struct SqliteStore {
     pool: SqlitePool,
     clock: Arc<dyn Clock>,
+    writer: mpsc::UnboundedSender<Append>,
+}
+
+/// One run's records waiting for the group commit, and who to tell when they are durable.
+struct Append {
+    run_id: String,
+    records: Vec<RunRecord>,
+    done: oneshot::Sender<Result<(), String>>,
 }
 
 impl SqliteStore {
@@ -50,8 +65,73 @@ impl SqliteStore {
             .connect_with(options)
             .await?;
         sqlx::migrate!("./migrations").run(&pool).await?;
-        Ok((SqliteStore { pool, clock }, is_new))
+        let (writer, appends) = mpsc::unbounded_channel();
+        tokio::spawn(group_commit(pool.clone(), appends));
+        Ok((
+            SqliteStore {
+                pool,
+                clock,
+                writer,
+            },
+            is_new,
+        ))
     }
+}
+
+/// The history writer: takes every append waiting, writes them all in one transaction
+/// (one fsync for many runs' records: WAL + `synchronous=FULL` stays affordable), then
+/// tells each caller its records are durable.
+async fn group_commit(pool: SqlitePool, mut appends: mpsc::UnboundedReceiver<Append>) {
+    while let Some(first) = appends.recv().await {
+        let mut group = vec![first];
+        let mut rows = group[0].records.len();
+        while rows < MAX_GROUP_ROWS {
+            match appends.try_recv() {
+                Ok(next) => {
+                    rows += next.records.len();
+                    group.push(next);
+                }
+                Err(_) => break,
+            }
+        }
+        let result = write_group(&pool, &group).await.map_err(|e| e.to_string());
+        if let Err(e) = &result {
+            tracing::error!(error = %e, appends = group.len(), "group commit failed");
+        }
+        for append in group {
+            let _ = append.done.send(result.clone());
+        }
+    }
+}
+
+async fn write_group(pool: &SqlitePool, group: &[Append]) -> Result<(), sqlx::Error> {
+    let mut tx = pool.begin().await?;
+    let rows: Vec<(&str, &RunRecord)> = group
+        .iter()
+        .flat_map(|a| a.records.iter().map(move |r| (a.run_id.as_str(), r)))
+        .collect();
+    for chunk in rows.chunks(ROWS_PER_STATEMENT) {
+        let mut insert =
+            QueryBuilder::<Sqlite>::new("INSERT INTO run_events (run_id, seq, at_ms, body) ");
+        insert.push_values(chunk, |mut row, (run_id, record)| {
+            row.push_bind(*run_id)
+                .push_bind(record.seq as i64)
+                .push_bind(record.at_ms)
+                .push_bind(encode(record));
+        });
+        insert.build().execute(&mut *tx).await?;
+    }
+    for (run_id, record) in &rows {
+        if let RunEvent::RunCompleted { status, .. } = &record.event {
+            sqlx::query("UPDATE runs SET status = ?, ended_at = ? WHERE id = ?")
+                .bind(status.as_str())
+                .bind(record.at_ms)
+                .bind(*run_id)
+                .execute(&mut *tx)
+                .await?;
+        }
+    }
+    tx.commit().await
 }
 
 fn create_folder(folder: &Path) -> Result<(), StoreError> {
@@ -170,6 +250,23 @@ impl WorkflowStore for SqliteStore {
     }
 }
 
+const RUN_COLUMNS: &str = "id, workflow_id, workflow, input, status, started_at, ended_at";
+
+fn stored_run(row: &sqlx::sqlite::SqliteRow) -> Result<StoredRun, StoreError> {
+    let id: String = row.try_get("id")?;
+    let status: String = row.try_get("status")?;
+    Ok(StoredRun {
+        workflow_id: row.try_get("workflow_id")?,
+        workflow: decode(&format!("run {id} workflow"), row.try_get("workflow")?)?,
+        input: decode(&format!("run {id} input"), row.try_get("input")?)?,
+        status: RunStatus::parse(&status)
+            .ok_or_else(|| StoreError::Corrupt(format!("run {id} status {status:?}")))?,
+        started_at: row.try_get("started_at")?,
+        ended_at: row.try_get("ended_at")?,
+        id,
+    })
+}
+
 #[async_trait]
 impl RunStore for SqliteStore {
     async fn create_run(&self, run: &StoredRun) -> Result<(), StoreError> {
@@ -189,52 +286,38 @@ impl RunStore for SqliteStore {
     }
 
     async fn get_run(&self, id: &str) -> Result<Option<StoredRun>, StoreError> {
-        let Some(row) = sqlx::query(
-            "SELECT id, workflow_id, workflow, input, status, started_at, ended_at FROM runs WHERE id = ?",
-        )
-        .bind(id)
-        .fetch_optional(&self.pool)
-        .await?
-        else {
-            return Ok(None);
-        };
-        let status: String = row.try_get("status")?;
-        Ok(Some(StoredRun {
-            id: row.try_get("id")?,
-            workflow_id: row.try_get("workflow_id")?,
-            workflow: decode(&format!("run {id} workflow"), row.try_get("workflow")?)?,
-            input: decode(&format!("run {id} input"), row.try_get("input")?)?,
-            status: RunStatus::parse(&status)
-                .ok_or_else(|| StoreError::Corrupt(format!("run {id} status {status:?}")))?,
-            started_at: row.try_get("started_at")?,
-            ended_at: row.try_get("ended_at")?,
-        }))
+        let row = sqlx::query(&format!("SELECT {RUN_COLUMNS} FROM runs WHERE id = ?"))
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.as_ref().map(stored_run).transpose()
+    }
+
+    async fn running_runs(&self) -> Result<Vec<StoredRun>, StoreError> {
+        let rows = sqlx::query(&format!(
+            "SELECT {RUN_COLUMNS} FROM runs WHERE status = 'running' ORDER BY started_at"
+        ))
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(stored_run).collect()
     }
 
     async fn append_history(&self, run_id: &str, records: &[RunRecord]) -> Result<(), StoreError> {
         if records.is_empty() {
             return Ok(());
         }
-        let mut tx = self.pool.begin().await?;
-        for record in records {
-            sqlx::query("INSERT INTO run_events (run_id, seq, at_ms, body) VALUES (?, ?, ?, ?)")
-                .bind(run_id)
-                .bind(record.seq as i64)
-                .bind(record.at_ms)
-                .bind(encode(record))
-                .execute(&mut *tx)
-                .await?;
-            if let RunEvent::RunCompleted { status } = &record.event {
-                sqlx::query("UPDATE runs SET status = ?, ended_at = ? WHERE id = ?")
-                    .bind(status.as_str())
-                    .bind(record.at_ms)
-                    .bind(run_id)
-                    .execute(&mut *tx)
-                    .await?;
-            }
-        }
-        tx.commit().await?;
-        Ok(())
+        let (done, durable) = oneshot::channel();
+        self.writer
+            .send(Append {
+                run_id: run_id.to_string(),
+                records: records.to_vec(),
+                done,
+            })
+            .map_err(|_| StoreError::WriterGone)?;
+        durable
+            .await
+            .map_err(|_| StoreError::WriterGone)?
+            .map_err(|e| StoreError::Database(sqlx::Error::Protocol(e)))
     }
 
     async fn history_after(&self, run_id: &str, after: u64) -> Result<Vec<RunRecord>, StoreError> {

@@ -18,21 +18,20 @@ pub struct TestServer {
 }
 
 impl TestServer {
-    /// A server whose steps take `step_time` each.
-    pub async fn start(step_time: Duration) -> TestServer {
+    /// A server on a fresh database.
+    pub async fn start() -> TestServer {
         let dir = tempfile::tempdir().expect("temp dir");
-        Self::start_in(dir, step_time).await
+        Self::start_in(dir).await
     }
 
     /// A server on the database inside `dir` (which may already hold one).
-    pub async fn start_in(dir: tempfile::TempDir, step_time: Duration) -> TestServer {
+    pub async fn start_in(dir: tempfile::TempDir) -> TestServer {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
             .expect("bind");
         let addr = listener.local_addr().expect("addr");
         let settings = Settings {
             database: dir.path().join("data/test.db").display().to_string(),
-            step_time,
             site_root: dir.path().join("site").display().to_string(),
         };
         let (stop, stopped) = oneshot::channel::<()>();
@@ -139,13 +138,19 @@ impl Drop for TestServer {
     }
 }
 
-/// A node of the native format.
-pub fn node(id: &str) -> serde_json::Value {
+/// A node of the native format whose work takes `latency_ms`.
+pub fn node_taking(id: &str, latency_ms: u64) -> serde_json::Value {
     serde_json::json!({
         "id": id,
         "label": id.to_uppercase(),
         "service": format!("{}Service", id),
         "action": "act",
-        "position": {"x": 0, "y": 0}
+        "position": {"x": 0, "y": 0},
+        "latency_ms": latency_ms
     })
+}
+
+/// A node of the native format with a short fixed latency.
+pub fn node(id: &str) -> serde_json::Value {
+    node_taking(id, 20)
 }

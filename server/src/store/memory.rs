@@ -1,0 +1,131 @@
+//! An in-memory store: the same traits without durability, for benchmarks that measure the
+//! engine alone.
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+
+use app::model::api::{WorkflowRecord, WorkflowSummary};
+use app::model::{RunEvent, RunRecord, RunStatus, Workflow};
+use async_trait::async_trait;
+
+use super::{RunStore, StoreError, StoredRun, WorkflowStore};
+
+#[derive(Default)]
+pub struct MemoryStore {
+    workflows: Mutex<Vec<WorkflowRecord>>,
+    runs: Mutex<HashMap<String, (StoredRun, Vec<RunRecord>)>>,
+}
+
+impl MemoryStore {
+    /// Total history records held (benchmarks check nothing was lost).
+    pub fn record_count(&self) -> usize {
+        self.runs
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .values()
+            .map(|(_, h)| h.len())
+            .sum()
+    }
+}
+
+#[async_trait]
+impl WorkflowStore for MemoryStore {
+    async fn create_workflow(&self, workflow: &Workflow) -> Result<WorkflowRecord, StoreError> {
+        let record = WorkflowRecord {
+            id: uuid::Uuid::new_v4().simple().to_string(),
+            created_at: 0,
+            updated_at: 0,
+            workflow: workflow.clone(),
+        };
+        self.workflows
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .push(record.clone());
+        Ok(record)
+    }
+
+    async fn list_workflows(&self) -> Result<Vec<WorkflowSummary>, StoreError> {
+        let list = self.workflows.lock().unwrap_or_else(|p| p.into_inner());
+        Ok(list
+            .iter()
+            .map(|w| WorkflowSummary {
+                id: w.id.clone(),
+                name: w.workflow.name.clone(),
+                nodes: w.workflow.nodes.len(),
+                edges: w.workflow.edges.len(),
+                updated_at: w.updated_at,
+            })
+            .collect())
+    }
+
+    async fn get_workflow(&self, id: &str) -> Result<Option<WorkflowRecord>, StoreError> {
+        let list = self.workflows.lock().unwrap_or_else(|p| p.into_inner());
+        Ok(list.iter().find(|w| w.id == id).cloned())
+    }
+
+    async fn update_workflow(
+        &self,
+        id: &str,
+        workflow: &Workflow,
+    ) -> Result<Option<WorkflowRecord>, StoreError> {
+        let mut list = self.workflows.lock().unwrap_or_else(|p| p.into_inner());
+        Ok(list.iter_mut().find(|w| w.id == id).map(|w| {
+            w.workflow = workflow.clone();
+            w.clone()
+        }))
+    }
+
+    async fn delete_workflow(&self, id: &str) -> Result<bool, StoreError> {
+        let mut list = self.workflows.lock().unwrap_or_else(|p| p.into_inner());
+        let before = list.len();
+        list.retain(|w| w.id != id);
+        Ok(list.len() != before)
+    }
+}
+
+#[async_trait]
+impl RunStore for MemoryStore {
+    async fn create_run(&self, run: &StoredRun) -> Result<(), StoreError> {
+        self.runs
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(run.id.clone(), (run.clone(), Vec::new()));
+        Ok(())
+    }
+
+    async fn get_run(&self, id: &str) -> Result<Option<StoredRun>, StoreError> {
+        let runs = self.runs.lock().unwrap_or_else(|p| p.into_inner());
+        Ok(runs.get(id).map(|(r, _)| r.clone()))
+    }
+
+    async fn running_runs(&self) -> Result<Vec<StoredRun>, StoreError> {
+        let runs = self.runs.lock().unwrap_or_else(|p| p.into_inner());
+        Ok(runs
+            .values()
+            .filter(|(r, _)| r.status == RunStatus::Running)
+            .map(|(r, _)| r.clone())
+            .collect())
+    }
+
+    async fn append_history(&self, run_id: &str, records: &[RunRecord]) -> Result<(), StoreError> {
+        let mut runs = self.runs.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some((run, history)) = runs.get_mut(run_id) {
+            for record in records {
+                if let RunEvent::RunCompleted { status, .. } = &record.event {
+                    run.status = *status;
+                    run.ended_at = Some(record.at_ms);
+                }
+            }
+            history.extend_from_slice(records);
+        }
+        Ok(())
+    }
+
+    async fn history_after(&self, run_id: &str, after: u64) -> Result<Vec<RunRecord>, StoreError> {
+        let runs = self.runs.lock().unwrap_or_else(|p| p.into_inner());
+        Ok(runs
+            .get(run_id)
+            .map(|(_, h)| h.iter().filter(|r| r.seq > after).cloned().collect())
+            .unwrap_or_default())
+    }
+}

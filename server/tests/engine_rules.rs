@@ -1,0 +1,476 @@
+//! The engine's rules, one test each, on the pure core driven in simulated time: no I/O,
+//! no sleeping, exact timings, fixed seeds.
+
+mod sim;
+
+use std::collections::BTreeMap;
+
+use app::model::{
+    parse_workflow, Cause, FailureReason, MessageCounts, Owner, RunEvent, RunStatus, StepState,
+    Workflow,
+};
+use serde_json::{json, Value};
+use server::engine::core::{Input, RunCore, MAX_CHAIN_HOPS, MAX_STEP_EXECUTIONS};
+use sim::Sim;
+
+fn workflow(doc: Value) -> Workflow {
+    parse_workflow(doc.to_string().as_bytes()).expect("valid workflow")
+}
+
+fn node(id: &str, extra: Value) -> Value {
+    let mut n = json!({"id": id, "label": id, "service": "S", "action": "a", "latency_ms": 10});
+    if let (Some(n), Some(extra)) = (n.as_object_mut(), extra.as_object()) {
+        for (k, v) in extra {
+            n.insert(k.clone(), v.clone());
+        }
+    }
+    n
+}
+
+fn cmd(from: &str, to: &str) -> Value {
+    json!({"from": from, "to": to, "kind": "command"})
+}
+
+fn evt(from: &str, to: &str) -> Value {
+    json!({"from": from, "to": to, "kind": "event"})
+}
+
+fn is_started(node: &'static str) -> impl Fn(&RunEvent) -> bool {
+    move |e| matches!(e, RunEvent::StepStarted { node: n, .. } if n == node)
+}
+
+#[test]
+fn a_command_is_owned_by_the_orchestrator_and_an_event_by_nobody() {
+    // a -cmd-> b, a ~> c, c -cmd-> d: c reports its completion to the orchestrator once.
+    let w = workflow(json!({"name": "t",
+        "nodes": [node("a", json!({})), node("b", json!({})), node("c", json!({})), node("d", json!({}))],
+        "edges": [cmd("a", "b"), evt("a", "c"), cmd("c", "d")]}));
+    let mut sim = Sim::new(&w, json!({}), 1);
+    sim.run();
+    assert_eq!(sim.status(), RunStatus::Completed);
+    let b = sim.starts_of("b");
+    match b[0].1 {
+        RunEvent::StepStarted { owner, cause, .. } => {
+            assert_eq!(*owner, Owner::Orchestrator);
+            assert!(matches!(cause, Cause::Command { from, .. } if from == "a"));
+        }
+        _ => unreachable!(),
+    }
+    let c = sim.starts_of("c");
+    match c[0].1 {
+        RunEvent::StepStarted { owner, cause, .. } => {
+            assert_eq!(*owner, Owner::Itself);
+            assert!(matches!(cause, Cause::Event { name, .. } if name == "aCompleted"));
+        }
+        _ => unreachable!(),
+    }
+    assert!(
+        sim.index_of(|e| matches!(e, RunEvent::CommandSent { to, .. } if to == "b"))
+            < sim.index_of(is_started("b"))
+    );
+    assert!(
+        sim.index_of(|e| matches!(e, RunEvent::EventPublished { from, .. } if from == "a"))
+            < sim.index_of(|e| matches!(e, RunEvent::EventDelivered { to, .. } if to == "c"))
+    );
+    let reports: Vec<_> = sim
+        .history
+        .iter()
+        .filter(|(_, e)| matches!(e, RunEvent::ReplyReceived { report: true, .. }))
+        .collect();
+    assert_eq!(
+        reports.len(),
+        1,
+        "c reports to the orchestrator before it commands d"
+    );
+    let (_, _, messages) = sim.completed();
+    // commands a→b, c→d; replies from a, b, d and c's report; one event, one delivery
+    assert_eq!(
+        messages,
+        MessageCounts {
+            commands: 2,
+            replies: 4,
+            events: 1,
+            deliveries: 1
+        }
+    );
+}
+
+#[test]
+fn retries_back_off_exponentially_under_their_owner() {
+    let flaky = json!({"failure_rate": 1.0, "retry": {"max_attempts": 3, "backoff_ms": 100, "multiplier": 2}});
+    let w = workflow(json!({"name": "t",
+        "nodes": [node("a", json!({})), node("b", flaky.clone()), node("c", flaky)],
+        "edges": [cmd("a", "b"), evt("a", "c")]}));
+    let mut sim = Sim::new(&w, json!({}), 7);
+    sim.run();
+    let times: Vec<u64> = sim.starts_of("b").iter().map(|(t, _)| *t).collect();
+    // a ends at 10; b's attempts take 10 each; waits of 100 then 200.
+    assert_eq!(times, vec![10, 10 + 10 + 100, 10 + 10 + 100 + 10 + 200]);
+    let scheduled: Vec<(u32, u64, Owner)> = sim
+        .history
+        .iter()
+        .filter_map(|(_, e)| match e {
+            RunEvent::RetryScheduled {
+                node,
+                attempt,
+                delay_ms,
+                by,
+            } if node == "b" || node == "c" => Some((*attempt, *delay_ms, *by)),
+            _ => None,
+        })
+        .collect();
+    assert!(scheduled.contains(&(2, 100, Owner::Orchestrator)));
+    assert!(scheduled.contains(&(3, 200, Owner::Orchestrator)));
+    assert!(
+        scheduled.contains(&(2, 100, Owner::Itself)),
+        "c retries itself"
+    );
+    let failed = sim
+        .find(|e| matches!(e, RunEvent::StepFailed { node, .. } if node == "b"))
+        .unwrap();
+    assert!(matches!(
+        failed.2,
+        RunEvent::StepFailed {
+            attempts: 3,
+            reason: FailureReason::Error,
+            ..
+        }
+    ));
+    assert_eq!(sim.core.state_of("b"), Some(StepState::Failed));
+}
+
+#[test]
+fn an_attempt_past_its_timeout_fails_at_the_timeout() {
+    let w = workflow(json!({"name": "t",
+        "nodes": [node("a", json!({"latency_ms": 500, "timeout_ms": 100, "retry": {"max_attempts": 2, "backoff_ms": 50}}))],
+        "edges": []}));
+    let mut sim = Sim::new(&w, json!({}), 1);
+    sim.run();
+    let failures: Vec<u64> = sim
+        .history
+        .iter()
+        .filter(|(_, e)| {
+            matches!(
+                e,
+                RunEvent::AttemptFailed {
+                    reason: FailureReason::Timeout,
+                    ..
+                }
+            )
+        })
+        .map(|(t, _)| *t)
+        .collect();
+    assert_eq!(failures, vec![100, 100 + 50 + 100]);
+    let (status, diagnosis, _) = sim.completed();
+    assert_eq!(status, RunStatus::Failed);
+    assert!(diagnosis.unwrap().contains("timed out"));
+}
+
+#[test]
+fn a_failure_route_is_followed_instead_of_a_saga() {
+    let w = workflow(json!({"name": "t",
+        "nodes": [node("pay", json!({"fail_when": {"field": "card", "equals": "expired"}, "compensation": "refund"})),
+                  node("ship", json!({})), node("email", json!({}))],
+        "edges": [cmd("pay", "ship"), {"from": "pay", "to": "email", "kind": "command", "on": "failure"}]}));
+    let mut sim = Sim::new(&w, json!({"card": "expired"}), 1);
+    sim.run();
+    assert_eq!(
+        sim.status(),
+        RunStatus::Completed,
+        "the failure was handled"
+    );
+    assert_eq!(sim.core.state_of("email"), Some(StepState::Succeeded));
+    assert_eq!(sim.core.state_of("ship"), Some(StepState::Skipped));
+    assert!(sim
+        .find(|e| matches!(e, RunEvent::SagaStarted { .. }))
+        .is_none());
+    assert!(matches!(
+        sim.find(|e| matches!(e, RunEvent::StepFailed { .. }))
+            .unwrap()
+            .2,
+        RunEvent::StepFailed {
+            reason: FailureReason::Rejected,
+            ..
+        }
+    ));
+    // The same workflow with a good card never takes the route.
+    let mut ok = Sim::new(&w, json!({"card": "valid"}), 1);
+    ok.run();
+    assert_eq!(ok.core.state_of("email"), Some(StepState::Skipped));
+}
+
+#[test]
+fn a_saga_compensates_in_reverse_order_of_completion() {
+    let w = workflow(json!({"name": "t",
+        "nodes": [node("order", json!({"compensation": "cancel"})),
+                  node("pay", json!({"compensation": "refund"})),
+                  node("note", json!({})),
+                  node("reserve", json!({"compensation": "release"})),
+                  node("ship", json!({"failure_rate": 1.0}))],
+        "edges": [cmd("order", "pay"), cmd("pay", "note"), cmd("note", "reserve"), cmd("reserve", "ship")]}));
+    let mut sim = Sim::new(&w, json!({}), 3);
+    sim.run();
+    assert_eq!(sim.status(), RunStatus::Compensated);
+    let saga = sim
+        .find(|e| matches!(e, RunEvent::SagaStarted { .. }))
+        .unwrap();
+    assert!(
+        matches!(saga.2, RunEvent::SagaStarted { failed, compensate }
+        if failed == "ship" && compensate == &["reserve", "pay", "order"])
+    );
+    let compensated: Vec<&str> = sim
+        .history
+        .iter()
+        .filter_map(|(_, e)| match e {
+            RunEvent::StepCompensated { node, .. } => Some(node.as_str()),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(
+        compensated,
+        ["reserve", "pay", "order"],
+        "one at a time, newest first"
+    );
+    for step in ["reserve", "pay", "order"] {
+        assert_eq!(sim.core.state_of(step), Some(StepState::Compensated));
+    }
+    assert_eq!(
+        sim.core.state_of("note"),
+        Some(StepState::Succeeded),
+        "no compensation defined"
+    );
+}
+
+#[test]
+fn an_event_failure_nobody_hears_is_diagnosed() {
+    let w = workflow(json!({"name": "t",
+        "nodes": [node("order", json!({})), node("Charge Payment", json!({"failure_rate": 1.0}))],
+        "edges": [evt("order", "Charge Payment")]}));
+    let mut sim = Sim::new(&w, json!({}), 1);
+    sim.run();
+    let (status, diagnosis, _) = sim.completed();
+    assert_eq!(status, RunStatus::Failed);
+    let diagnosis = diagnosis.unwrap();
+    assert!(diagnosis.contains("Charge Payment failed"), "{diagnosis}");
+    assert!(
+        diagnosis.contains("published ChargePaymentFailed, but nobody subscribes"),
+        "{diagnosis}"
+    );
+    assert!(sim
+        .find(|e| matches!(e, RunEvent::EventPublished { name, subscribers, .. } if name == "ChargePaymentFailed" && subscribers.is_empty()))
+        .is_some());
+    assert!(sim
+        .find(|e| matches!(e, RunEvent::FailureUnhandled { event: Some(ev), .. } if ev == "ChargePaymentFailed"))
+        .is_some());
+}
+
+#[test]
+fn join_all_waits_for_every_edge_that_can_still_arrive_and_join_any_does_not() {
+    let doc = |join: &str, c_fails: bool| {
+        workflow(json!({"name": "t",
+            "nodes": [node("a", json!({})), node("b", json!({"latency_ms": 10})),
+                      node("c", json!({"latency_ms": 50, "failure_rate": if c_fails { 1.0 } else { 0.0 }})),
+                      node("j", json!({"join": join, "latency_ms": 20}))],
+            "edges": [cmd("a", "b"), cmd("a", "c"), cmd("b", "j"), cmd("c", "j")]}))
+    };
+    let mut all = Sim::new(&doc("all", false), json!({}), 1);
+    all.run();
+    let starts = all.starts_of("j");
+    assert_eq!(starts.len(), 1);
+    assert_eq!(starts[0].0, 60, "after c, the slower branch");
+    assert!(all.find(|e| matches!(e, RunEvent::StepWaiting { node, waiting_for, .. } if node == "j" && waiting_for.len() == 1)).is_some());
+
+    // If c fails (no route), its edge can no longer arrive: j starts with b's trigger alone.
+    let mut partial = Sim::new(&doc("all", true), json!({}), 1);
+    partial.run();
+    assert_eq!(partial.starts_of("j").len(), 1);
+    assert_eq!(partial.starts_of("j")[0].0, 60);
+
+    // join any starts on the first trigger, and runs again for a trigger after it finished.
+    let mut any = Sim::new(&doc("any", false), json!({}), 1);
+    any.run();
+    let starts: Vec<u64> = any.starts_of("j").iter().map(|(t, _)| *t).collect();
+    assert_eq!(starts, vec![20, 60]);
+}
+
+#[test]
+fn cancel_stops_running_steps_and_skips_the_rest() {
+    let w = workflow(json!({"name": "t",
+        "nodes": [node("a", json!({"latency_ms": 100})), node("b", json!({}))],
+        "edges": [cmd("a", "b")]}));
+    let mut sim = Sim::new(&w, json!({}), 1);
+    sim.run_until(50);
+    sim.at(50, Input::Cancel);
+    sim.run();
+    assert_eq!(sim.status(), RunStatus::Cancelled);
+    assert_eq!(sim.core.state_of("a"), Some(StepState::Cancelled));
+    assert_eq!(sim.core.state_of("b"), Some(StepState::Skipped));
+    assert!(
+        sim.find(|e| matches!(e, RunEvent::StepSucceeded { .. }))
+            .is_none(),
+        "a's late completion is ignored"
+    );
+}
+
+#[test]
+fn runaway_cycles_are_stopped_at_the_limits() {
+    // An event ping-pong: the chain grows one hop per step.
+    let w = workflow(json!({"name": "t",
+        "nodes": [node("a", json!({"latency_ms": 0})), node("b", json!({"latency_ms": 0})), node("start", json!({"latency_ms": 0}))],
+        "edges": [evt("start", "a"), evt("a", "b"), evt("b", "a")]}));
+    let mut sim = Sim::new(&w, json!({}), 1);
+    sim.run();
+    let (status, diagnosis, _) = sim.completed();
+    assert_eq!(status, RunStatus::Failed);
+    assert!(diagnosis
+        .unwrap()
+        .contains(&format!("limit {MAX_CHAIN_HOPS}")));
+
+    // A fan-out cycle: executions grow faster than hops, so the execution limit comes first.
+    let mut nodes = vec![
+        node("hub", json!({"latency_ms": 0})),
+        node("start", json!({"latency_ms": 0})),
+    ];
+    let mut edges = vec![evt("start", "hub")];
+    for i in 0..30 {
+        let id = format!("s{i}");
+        nodes.push(node(&id, json!({"latency_ms": 0})));
+        edges.push(evt("hub", &id));
+        edges.push(evt(&id, "hub"));
+    }
+    let w = workflow(json!({"name": "t", "nodes": nodes, "edges": edges}));
+    let mut sim = Sim::new(&w, json!({}), 1);
+    sim.run();
+    let (status, diagnosis, _) = sim.completed();
+    assert_eq!(status, RunStatus::Failed);
+    let diagnosis = diagnosis.unwrap();
+    assert!(
+        diagnosis.contains(&format!("executed {MAX_STEP_EXECUTIONS} steps")),
+        "{diagnosis}"
+    );
+    let executions = sim
+        .history
+        .iter()
+        .filter(|(_, e)| matches!(e, RunEvent::StepStarted { attempt: 1, .. }))
+        .count();
+    assert_eq!(executions, MAX_STEP_EXECUTIONS as usize);
+}
+
+#[test]
+fn a_duplicate_delivery_runs_a_step_twice_only_when_it_is_not_idempotent() {
+    for idempotent in [true, false] {
+        let w = workflow(json!({"name": "t",
+            "nodes": [node("a", json!({})), node("b", json!({"idempotent": idempotent, "latency_ms": 30}))],
+            "edges": [evt("a", "b")]}));
+        let mut sim = Sim::new(&w, json!({}), 1);
+        sim.run_until(15); // b was delivered at 10 and is running
+        let (message, edge) = match sim
+            .find(|e| matches!(e, RunEvent::EventDelivered { .. }))
+            .unwrap()
+            .2
+        {
+            RunEvent::EventDelivered { message, .. } => (*message, 0),
+            _ => unreachable!(),
+        };
+        sim.at(15, Input::Redeliver { message, edge });
+        sim.run();
+        assert!(sim
+            .find(|e| matches!(
+                e,
+                RunEvent::EventDelivered {
+                    duplicate: true,
+                    ..
+                }
+            ))
+            .is_some());
+        let executions: Vec<u32> = sim
+            .starts_of("b")
+            .iter()
+            .map(|(_, e)| match e {
+                RunEvent::StepStarted { execution, .. } => *execution,
+                _ => unreachable!(),
+            })
+            .collect();
+        if idempotent {
+            assert_eq!(executions, vec![1], "the duplicate is recognised");
+        } else {
+            assert_eq!(
+                executions,
+                vec![1, 2],
+                "the duplicate ran the step again, after the first"
+            );
+        }
+        assert_eq!(sim.status(), RunStatus::Completed);
+    }
+}
+
+#[test]
+fn the_same_seed_gives_the_same_run_and_another_seed_another() {
+    let w = workflow(json!({"name": "t",
+        "nodes": [node("a", json!({"latency_ms": [10, 500], "failure_rate": 0.5, "retry": {"max_attempts": 3}})),
+                  node("b", json!({"latency_ms": [10, 500], "failure_rate": 0.5})), node("c", json!({"latency_ms": [10, 500]}))],
+        "edges": [cmd("a", "b"), evt("a", "c")]}));
+    let run = |seed| {
+        let mut sim = Sim::new(&w, json!({}), seed);
+        sim.run();
+        sim.history.clone()
+    };
+    assert_eq!(run(42), run(42));
+    let distinct: std::collections::HashSet<String> =
+        (0..10).map(|s| format!("{:?}", run(s))).collect();
+    assert!(distinct.len() > 5, "seeds change latencies and failures");
+}
+
+#[test]
+fn replaying_a_history_resumes_the_run_without_running_anything_twice() {
+    let w = workflow(json!({"name": "t",
+        "nodes": [node("a", json!({})), node("b", json!({"latency_ms": 40, "failure_rate": 0.5, "retry": {"max_attempts": 5, "backoff_ms": 10}})),
+                  node("c", json!({})), node("d", json!({}))],
+        "edges": [cmd("a", "b"), evt("b", "c"), cmd("c", "d")]}));
+    let mut whole = Sim::new(&w, json!({}), 9);
+    whole.run();
+    for cut in [5, 15, 35, 60, 90] {
+        let mut first = Sim::new(&w, json!({}), 9);
+        first.run_until(cut);
+        // "Crash": a new core rebuilt from the history alone, its timers re-armed.
+        let mut core = RunCore::new(&w, json!({}), 9, 1.0);
+        for (_, event) in &first.history {
+            core.apply(event);
+        }
+        let mut resumed = Sim {
+            core,
+            now: first.now,
+            order: 0,
+            queue: BTreeMap::new(),
+            history: first.history.clone(),
+        };
+        let actions = resumed.core.resume("run");
+        resumed.absorb(actions);
+        resumed.run();
+        assert_eq!(resumed.status(), whole.status(), "cut at {cut}");
+        for step in ["a", "b", "c", "d"] {
+            assert_eq!(
+                resumed.core.state_of(step),
+                whole.core.state_of(step),
+                "{step} cut at {cut}"
+            );
+            let mut keys: Vec<(u32, u32)> = resumed
+                .starts_of(step)
+                .iter()
+                .map(|(_, e)| match e {
+                    RunEvent::StepStarted {
+                        execution, attempt, ..
+                    } => (*execution, *attempt),
+                    _ => unreachable!(),
+                })
+                .collect();
+            let before = keys.len();
+            keys.dedup();
+            assert_eq!(
+                keys.len(),
+                before,
+                "{step} started twice for one attempt (cut at {cut})"
+            );
+        }
+    }
+}
