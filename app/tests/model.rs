@@ -148,3 +148,63 @@ fn limits_and_malformed_input() {
         other => panic!("expected malformed, got {other:?}"),
     }
 }
+
+#[test]
+fn behaviour_fields_round_trip_and_are_checked() {
+    let doc = json!({"name": "B", "edges": [], "nodes": [
+        {"id": "a", "label": "A", "service": "S", "action": "x", "position": {"x": 0.5, "y": 1.5},
+         "latency_ms": [10, 20], "failure_rate": 0.25, "fail_when": {"field": "customer.card", "equals": "expired"},
+         "timeout_ms": 15, "retry": {"max_attempts": 3, "backoff_ms": 100, "multiplier": 1.5},
+         "compensation": "refund", "join": "all", "idempotent": false},
+        {"id": "b", "label": "B", "service": "S", "action": "x", "position": {"x": 2.5, "y": 3.5}, "latency_ms": 5}
+    ]});
+    let w = parse_workflow(doc.to_string().as_bytes()).unwrap();
+    assert_eq!(
+        serde_json::to_value(&w).unwrap(),
+        doc,
+        "round trip exact, defaults left out"
+    );
+    let a = &w.nodes[0];
+    assert_eq!(a.max_attempts(), 3);
+    assert!(!a.is_idempotent());
+    assert_eq!(a.retry.as_ref().unwrap().delay_before(3), 150);
+    assert!(a
+        .fail_when
+        .as_ref()
+        .unwrap()
+        .matches(&json!({"customer": {"card": "expired"}})));
+    assert!(!a
+        .fail_when
+        .as_ref()
+        .unwrap()
+        .matches(&json!({"card": "expired"})));
+    assert!(w.nodes[1].is_idempotent() && w.nodes[1].max_attempts() == 1);
+
+    let p = problems(json!({"name": "B", "nodes": [
+        {"id": "a", "label": "A", "service": "S", "action": "x",
+         "latency_ms": [30, 20], "failure_rate": 1.5, "fail_when": {"field": "", "equals": 1},
+         "timeout_ms": 0, "retry": {"max_attempts": 0, "backoff_ms": 4000000, "multiplier": 0.5},
+         "compensation": " "}
+    ]}));
+    for path in [
+        "nodes[0].latency_ms",
+        "nodes[0].failure_rate",
+        "nodes[0].fail_when.field",
+        "nodes[0].timeout_ms",
+        "nodes[0].retry.max_attempts",
+        "nodes[0].retry.backoff_ms",
+        "nodes[0].retry.multiplier",
+        "nodes[0].compensation",
+    ] {
+        let problem = find(&p, path);
+        assert_eq!(problem.node.as_deref(), Some("a"));
+    }
+    assert_eq!(p.len(), 8, "{p:#?}");
+    assert!(find(&p, "nodes[0].latency_ms")
+        .message
+        .contains("minimum is above the maximum"));
+
+    let p = problems(json!({"name": "B", "nodes": [
+        {"id": "a", "label": "A", "service": "S", "action": "x", "join": "some"}]}));
+    assert_eq!(p[0].path, "nodes[0].join");
+}

@@ -255,3 +255,83 @@ async fn the_stream_checks_origin_and_input() {
         other => panic!("a bad `after` must be 400, got {other:?}"),
     }
 }
+
+#[tokio::test]
+async fn run_requests_are_checked_and_seeds_reproduce_runs() {
+    let server = TestServer::start().await;
+    let flaky = |id: &str| {
+        json!({"id": id, "label": id, "service": "S", "action": "a", "latency_ms": [1, 30],
+               "failure_rate": 0.5, "retry": {"max_attempts": 3, "backoff_ms": 5}})
+    };
+    let workflow = server
+        .create_workflow(&json!({"name": "Seeded", "nodes": [flaky("a"), flaky("b"), flaky("c")],
+            "edges": [{"from": "a", "to": "b", "kind": "command"}, {"from": "a", "to": "c", "kind": "event"}]}))
+        .await;
+    let runs = format!("/api/workflows/{workflow}/runs");
+
+    for (body, field) in [
+        (json!({"seed": 9007199254740992u64}), "seed"),
+        (json!({"speed": 0}), "speed"),
+        (json!({"speed": 20000}), "speed"),
+        (json!({"input": [1, 2]}), "input"),
+    ] {
+        let response = server.post_json(&runs, &body).await;
+        assert_eq!(response.status(), 422, "{body}");
+        let error: Value = response.json().await.unwrap();
+        assert_eq!(error["details"][0]["field"], field, "{error}");
+    }
+    let response = server.post_json(&runs, &json!({"seed": -1})).await;
+    assert_eq!(response.status(), 422);
+
+    // The same seed: the same attempts, outcomes and order (times aside).
+    let story = |records: Vec<Value>| -> Vec<Value> {
+        records
+            .into_iter()
+            .map(|mut r| {
+                r.as_object_mut().unwrap().remove("at_ms");
+                r
+            })
+            .collect()
+    };
+    let mut stories = Vec::new();
+    for seed in [5, 5, 6] {
+        let response = server
+            .post_json(&runs, &json!({"seed": seed, "speed": 4, "input": {"k": 1}}))
+            .await;
+        assert_eq!(response.status(), 201);
+        let run: Value = response.json().await.unwrap();
+        let id = run["id"].as_str().unwrap().to_string();
+        server.wait_run(&id).await;
+        let records = collect(server.ws_url(&format!("/api/runs/{id}/events?after=0"))).await;
+        assert_eq!(records[0]["seed"], seed);
+        assert_eq!(records[0]["speed"], 4.0);
+        stories.push(story(records));
+    }
+    assert_eq!(stories[0], stories[1]);
+    assert_ne!(stories[0], stories[2]);
+
+    // Cancel: accepted while running, refused once the run has ended.
+    let slow = server
+        .create_workflow(&json!({"name": "Slow", "nodes": [node_taking("a", 5_000)], "edges": []}))
+        .await;
+    let run: Value = server
+        .post_json(&format!("/api/workflows/{slow}/runs"), &json!({}))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let id = run["id"].as_str().unwrap();
+    let cancel = server
+        .post_json(&format!("/api/runs/{id}/cancel"), &json!({}))
+        .await;
+    assert_eq!(cancel.status(), 202);
+    let ended = server.wait_run(id).await;
+    assert_eq!(ended["status"], "cancelled");
+    assert_eq!(ended["steps"]["a"]["state"], "cancelled");
+    let again = server
+        .post_json(&format!("/api/runs/{id}/cancel"), &json!({}))
+        .await;
+    assert_eq!(again.status(), 409);
+    let unknown = server.post_json("/api/runs/nope/cancel", &json!({})).await;
+    assert_eq!(unknown.status(), 404);
+}

@@ -98,6 +98,17 @@ mod imp {
         decode(response).await
     }
 
+    pub async fn cancel_run(run_id: &str) -> Result<(), ApiFailure> {
+        let response = Request::post(&format!("/api/runs/{run_id}/cancel"))
+            .send()
+            .await
+            .map_err(unreachable)?;
+        if response.ok() {
+            return Ok(());
+        }
+        decode::<serde_json::Value>(response).await.map(|_| ())
+    }
+
     pub async fn watch_run(
         run_id: &str,
         after: u64,
@@ -157,6 +168,9 @@ mod imp {
         browser_only()
     }
     pub async fn start_run(_workflow_id: &str) -> Result<RunReport, ApiFailure> {
+        browser_only()
+    }
+    pub async fn cancel_run(_run_id: &str) -> Result<(), ApiFailure> {
         browser_only()
     }
     pub async fn watch_run(

@@ -26,8 +26,9 @@ pub struct Editor {
     /// The server's id of the open workflow; `None` until it is first saved.
     pub workflow_id: RwSignal<Option<String>>,
     pub selection: RwSignal<Option<Selection>>,
-    /// The live (or last) run of the open workflow.
+    /// The live (or last) run of the open workflow, and its id.
     pub run: RwSignal<Option<RunView>>,
+    pub run_id: RwSignal<Option<String>>,
     /// Edits not yet saved.
     pub dirty: RwSignal<bool>,
     pub saving: RwSignal<bool>,
@@ -42,6 +43,7 @@ impl Editor {
             workflow_id: RwSignal::new(None),
             selection: RwSignal::new(None),
             run: RwSignal::new(None),
+            run_id: RwSignal::new(None),
             dirty: RwSignal::new(false),
             saving: RwSignal::new(false),
             failure: RwSignal::new(None),
@@ -118,6 +120,7 @@ impl Editor {
         let doc = self.doc.get_untracked();
         self.run
             .set(Some(RunView::new(doc.nodes.iter().map(|n| n.id.as_str()))));
+        self.run_id.set(Some(report.id.clone()));
         let run = self.run;
         let outcome = client::watch_run(&report.id, 0, move |record| {
             run.update(|view| {
@@ -297,6 +300,15 @@ fn Toolbar(editor: Editor) -> impl IntoView {
         })
     };
     let run = move |_| spawn_local(async move { editor.run().await });
+    let cancel = move |_| {
+        if let Some(id) = editor.run_id.get_untracked() {
+            spawn_local(async move {
+                if let Err(e) = client::cancel_run(&id).await {
+                    editor.failure.set(Some(e));
+                }
+            });
+        }
+    };
     let running = move || {
         editor
             .run
@@ -340,6 +352,9 @@ fn Toolbar(editor: Editor) -> impl IntoView {
             <button on:click=save disabled=move || editor.saving.get()>
                 "Save"
             </button>
+            <Show when=running>
+                <button class="cancel" on:click=cancel>"Cancel run"</button>
+            </Show>
             <button class="primary run" on:click=run disabled=running>
                 "Run"
             </button>
@@ -459,6 +474,11 @@ fn StatusLine(editor: Editor) -> impl IntoView {
             Some(r) => format!("Run {}", r.status.as_str()),
         })
     };
+    let diagnosis = move || {
+        editor
+            .run
+            .with(|r| r.as_ref().and_then(|r| r.diagnosis.clone()))
+    };
     let problems = move || {
         editor
             .failure
@@ -468,6 +488,9 @@ fn StatusLine(editor: Editor) -> impl IntoView {
         <footer class="status">
             <span class="save-state" role="status" aria-label="Save state">{save_state}</span>
             <span class="run-state" role="status" aria-label="Run state">{run_state}</span>
+            <Show when=move || diagnosis().is_some()>
+                <span class="diagnosis" role="status" aria-label="Diagnosis">{diagnosis}</span>
+            </Show>
             <Show when=move || editor.failure.with(Option::is_some)>
                 <div class="failure" role="alert">
                     <strong>{move || editor.failure.with(|f| f.as_ref().map(|f| f.message.clone()))}</strong>

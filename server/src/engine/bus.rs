@@ -4,12 +4,44 @@
 //! truth even when two publishers use the same event name.
 //!
 //! Delivery itself is an action of the core ([`super::core::Action::Deliver`]) that the
-//! driver hands to the bus transport — in process today, behind the same seam a networked
-//! broker would use.
+//! driver hands to an [`EventBus`] once the publication is durable — [`InProcessBus`] today;
+//! a networked broker (NATS JetStream) implements the same trait.
 
 use std::collections::HashMap;
 
 use app::model::{EdgeKind, Outcome, Workflow};
+use tokio::sync::mpsc;
+
+use super::core::Input;
+
+/// Carries published events to their subscribers. The bus delivers by sending
+/// [`Input::Deliver`] to the run's inbox — at once, later, or (after a crash) again.
+pub trait EventBus: Send + Sync {
+    fn publish(
+        &self,
+        run_id: &str,
+        message: u64,
+        edge: usize,
+        inbox: &mpsc::UnboundedSender<Input>,
+    );
+}
+
+/// Delivers immediately, inside this process.
+#[derive(Debug, Default)]
+pub struct InProcessBus;
+
+impl EventBus for InProcessBus {
+    fn publish(
+        &self,
+        _run_id: &str,
+        message: u64,
+        edge: usize,
+        inbox: &mpsc::UnboundedSender<Input>,
+    ) {
+        // A closed inbox means the run has ended: nobody is left to deliver to.
+        let _ = inbox.send(Input::Deliver { message, edge });
+    }
+}
 
 /// Event name → the subscription edges (indices) that receive it.
 pub type Publication = (String, Vec<usize>);

@@ -271,7 +271,7 @@ impl RunCore {
                 _ => {}
             }
         }
-        for (&(message, edge), _) in &self.undelivered {
+        for &(message, edge) in self.undelivered.keys() {
             timers.push(Action::Deliver { message, edge });
             resent.push(format!("{run_id}/event/{message}/{}", self.edges[edge].id));
         }

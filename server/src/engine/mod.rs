@@ -3,7 +3,8 @@
 //! - [`core`]: the pure, event-sourced transition function of one run (input → events +
 //!   timers), with outcomes drawn from the run's seed.
 //! - [`orchestrator`]: the run's orchestrator, owner of the command edges.
-//! - [`bus`]: the event bus's subscriptions, where event edges become topics.
+//! - [`bus`]: the event bus: subscriptions (event edges become topics) and the
+//!   [`bus::EventBus`] transport that delivers.
 //! - [`hub`]: live broadcast of durable history records to watchers.
 //!
 //! [`Engine`] drives each run in its own task: it feeds inputs to the core, appends the
@@ -23,6 +24,7 @@ use std::time::Duration;
 use app::model::{RunEvent, RunRecord, RunStatus, Workflow};
 use tokio::sync::mpsc;
 
+use self::bus::{EventBus, InProcessBus};
 use self::core::{Action, Input, RunCore};
 use self::hub::RunHub;
 use crate::clock::Clock;
@@ -39,6 +41,7 @@ pub struct RunOptions {
 
 pub struct Engine {
     store: Arc<dyn Store>,
+    bus: Arc<dyn EventBus>,
     hub: Arc<RunHub>,
     clock: Arc<dyn Clock>,
     /// Inboxes of the runs driven by this process (for cancel requests).
@@ -49,6 +52,7 @@ impl Engine {
     pub fn new(store: Arc<dyn Store>, clock: Arc<dyn Clock>) -> Arc<Self> {
         Arc::new(Engine {
             store,
+            bus: Arc::new(InProcessBus),
             hub: Arc::new(RunHub::default()),
             clock,
             inboxes: Mutex::new(HashMap::new()),
@@ -145,7 +149,7 @@ struct Driver {
     engine: Arc<Engine>,
     seq: u64,
     inbox: mpsc::UnboundedSender<Input>,
-    /// Inputs due now (zero-delay timers, in-process deliveries), handled before waiting.
+    /// Inputs due now (zero-delay timers), handled before waiting.
     local: VecDeque<Input>,
 }
 
@@ -196,9 +200,7 @@ impl Driver {
             .store
             .append_history(&self.run_id, &records)
             .await?;
-        for record in records {
-            self.engine.hub.publish(&self.run_id, record);
-        }
+        self.engine.hub.publish(&self.run_id, records);
         let speed = self.core.speed();
         for effect in effects {
             match effect {
@@ -211,9 +213,11 @@ impl Driver {
                         let _ = inbox.send(input);
                     });
                 }
-                // The in-process bus delivers at once, after the publication is durable.
+                // Handed to the bus only now that the publication is durable.
                 Action::Deliver { message, edge } => {
-                    self.local.push_back(Input::Deliver { message, edge })
+                    self.engine
+                        .bus
+                        .publish(&self.run_id, message, edge, &self.inbox)
                 }
                 Action::Record(_) => unreachable!("records were taken out above"),
             }

@@ -1,5 +1,6 @@
 //! The embedded default: SQLite in WAL mode through sqlx, migrated on open.
 
+use std::collections::HashMap;
 use std::path::Path;
 use std::str::FromStr;
 use std::sync::Arc;
@@ -23,7 +24,7 @@ const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// At most this many history rows go into one group commit; more waiting appends go
 /// into the next one, so a single commit never holds the write lock for long.
-const MAX_GROUP_ROWS: usize = 4_096;
+const MAX_GROUP_ROWS: usize = 1_024;
 /// Rows per INSERT statement (4 parameters each, well under SQLite's parameter limit).
 const ROWS_PER_STATEMENT: usize = 200;
 
@@ -33,11 +34,38 @@ pub struct SqliteStore {
     writer: mpsc::UnboundedSender<Append>,
 }
 
-/// One run's records waiting for the group commit, and who to tell when they are durable.
+/// A history record ready for its row: seq, time, JSON body.
+struct EncodedRecord {
+    seq: i64,
+    at_ms: i64,
+    body: String,
+}
+
+/// A write waiting for the group commit, and who to tell when it is durable.
 struct Append {
-    run_id: String,
-    records: Vec<RunRecord>,
+    write: Write,
     done: oneshot::Sender<Result<(), String>>,
+}
+
+enum Write {
+    /// A new run (written before any history in the same commit).
+    Run(Box<StoredRun>),
+    /// One run's history records, already encoded (by the caller's task, in parallel,
+    /// so the single writer only writes), and the status they end the run with, if any.
+    History {
+        run_id: String,
+        rows: Vec<EncodedRecord>,
+        ended: Option<(RunStatus, i64)>,
+    },
+}
+
+impl Write {
+    fn rows(&self) -> usize {
+        match self {
+            Write::Run(_) => 1,
+            Write::History { rows, .. } => rows.len(),
+        }
+    }
 }
 
 impl SqliteStore {
@@ -82,19 +110,23 @@ impl SqliteStore {
 /// (one fsync for many runs' records: WAL + `synchronous=FULL` stays affordable), then
 /// tells each caller its records are durable.
 async fn group_commit(pool: SqlitePool, mut appends: mpsc::UnboundedReceiver<Append>) {
+    // The compact keys of the runs being written, so history rows need no lookup.
+    let mut run_numbers: HashMap<String, i64> = HashMap::new();
     while let Some(first) = appends.recv().await {
+        let mut rows = first.write.rows();
         let mut group = vec![first];
-        let mut rows = group[0].records.len();
         while rows < MAX_GROUP_ROWS {
             match appends.try_recv() {
                 Ok(next) => {
-                    rows += next.records.len();
+                    rows += next.write.rows();
                     group.push(next);
                 }
                 Err(_) => break,
             }
         }
-        let result = write_group(&pool, &group).await.map_err(|e| e.to_string());
+        let result = write_group(&pool, &group, &mut run_numbers)
+            .await
+            .map_err(|e| e.to_string());
         if let Err(e) = &result {
             tracing::error!(error = %e, appends = group.len(), "group commit failed");
         }
@@ -104,34 +136,110 @@ async fn group_commit(pool: SqlitePool, mut appends: mpsc::UnboundedReceiver<App
     }
 }
 
-async fn write_group(pool: &SqlitePool, group: &[Append]) -> Result<(), sqlx::Error> {
+async fn write_group(
+    pool: &SqlitePool,
+    group: &[Append],
+    run_numbers: &mut HashMap<String, i64>,
+) -> Result<(), sqlx::Error> {
     let mut tx = pool.begin().await?;
-    let rows: Vec<(&str, &RunRecord)> = group
+    let mut created = Vec::new();
+    for append in group {
+        if let Write::Run(run) = &append.write {
+            let row = sqlx::query(
+                "INSERT INTO runs (id, workflow_id, workflow, input, status, started_at, ended_at) VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING no",
+            )
+            .bind(&run.id)
+            .bind(&run.workflow_id)
+            .bind(encode(&run.workflow))
+            .bind(encode(&run.input))
+            .bind(run.status.as_str())
+            .bind(run.started_at)
+            .bind(run.ended_at)
+            .fetch_one(&mut *tx)
+            .await?;
+            created.push((run.id.clone(), row.try_get::<i64, _>("no")?));
+        }
+    }
+    // Numbers of runs not created in this process (resumed after a restart).
+    for append in group {
+        if let Write::History { run_id, .. } = &append.write {
+            if !run_numbers.contains_key(run_id) && !created.iter().any(|(id, _)| id == run_id) {
+                let no: i64 = sqlx::query_scalar("SELECT no FROM runs WHERE id = ?")
+                    .bind(run_id)
+                    .fetch_one(&mut *tx)
+                    .await?;
+                run_numbers.insert(run_id.clone(), no);
+            }
+        }
+    }
+    let numbers: HashMap<&str, i64> = created
         .iter()
-        .flat_map(|a| a.records.iter().map(move |r| (a.run_id.as_str(), r)))
+        .map(|(id, no)| (id.as_str(), *no))
+        .chain(run_numbers.iter().map(|(id, no)| (id.as_str(), *no)))
+        .collect();
+    let rows: Vec<(i64, &EncodedRecord)> = group
+        .iter()
+        .filter_map(|a| match &a.write {
+            Write::History { run_id, rows, .. } => Some((run_id.as_str(), rows)),
+            Write::Run(_) => None,
+        })
+        .flat_map(|(run_id, rows)| rows.iter().map(|r| (numbers[run_id], r)))
         .collect();
     for chunk in rows.chunks(ROWS_PER_STATEMENT) {
         let mut insert =
-            QueryBuilder::<Sqlite>::new("INSERT INTO run_events (run_id, seq, at_ms, body) ");
-        insert.push_values(chunk, |mut row, (run_id, record)| {
-            row.push_bind(*run_id)
-                .push_bind(record.seq as i64)
+            QueryBuilder::<Sqlite>::new("INSERT INTO run_history (run, seq, at_ms, body) ");
+        insert.push_values(chunk, |mut row, (run, record)| {
+            row.push_bind(*run)
+                .push_bind(record.seq)
                 .push_bind(record.at_ms)
-                .push_bind(encode(record));
+                .push_bind(record.body.as_str());
         });
         insert.build().execute(&mut *tx).await?;
     }
-    for (run_id, record) in &rows {
-        if let RunEvent::RunCompleted { status, .. } = &record.event {
+    for append in group {
+        if let Write::History {
+            run_id,
+            ended: Some((status, at_ms)),
+            ..
+        } = &append.write
+        {
             sqlx::query("UPDATE runs SET status = ?, ended_at = ? WHERE id = ?")
                 .bind(status.as_str())
-                .bind(record.at_ms)
-                .bind(*run_id)
+                .bind(at_ms)
+                .bind(run_id)
                 .execute(&mut *tx)
                 .await?;
         }
     }
-    tx.commit().await
+    tx.commit().await?;
+    for (id, no) in created {
+        run_numbers.insert(id, no);
+    }
+    for append in group {
+        if let Write::History {
+            run_id,
+            ended: Some(_),
+            ..
+        } = &append.write
+        {
+            run_numbers.remove(run_id);
+        }
+    }
+    Ok(())
+}
+
+impl SqliteStore {
+    /// Hands a write to the group commit and waits until it is durable.
+    async fn write(&self, write: Write) -> Result<(), StoreError> {
+        let (done, durable) = oneshot::channel();
+        self.writer
+            .send(Append { write, done })
+            .map_err(|_| StoreError::WriterGone)?;
+        durable
+            .await
+            .map_err(|_| StoreError::WriterGone)?
+            .map_err(|e| StoreError::Database(sqlx::Error::Protocol(e)))
+    }
 }
 
 fn create_folder(folder: &Path) -> Result<(), StoreError> {
@@ -270,19 +378,7 @@ fn stored_run(row: &sqlx::sqlite::SqliteRow) -> Result<StoredRun, StoreError> {
 #[async_trait]
 impl RunStore for SqliteStore {
     async fn create_run(&self, run: &StoredRun) -> Result<(), StoreError> {
-        sqlx::query(
-            "INSERT INTO runs (id, workflow_id, workflow, input, status, started_at, ended_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
-        )
-        .bind(&run.id)
-        .bind(&run.workflow_id)
-        .bind(encode(&run.workflow))
-        .bind(encode(&run.input))
-        .bind(run.status.as_str())
-        .bind(run.started_at)
-        .bind(run.ended_at)
-        .execute(&self.pool)
-        .await?;
-        Ok(())
+        self.write(Write::Run(Box::new(run.clone()))).await
     }
 
     async fn get_run(&self, id: &str) -> Result<Option<StoredRun>, StoreError> {
@@ -306,23 +402,30 @@ impl RunStore for SqliteStore {
         if records.is_empty() {
             return Ok(());
         }
-        let (done, durable) = oneshot::channel();
-        self.writer
-            .send(Append {
-                run_id: run_id.to_string(),
-                records: records.to_vec(),
-                done,
+        let ended = records.iter().find_map(|r| match &r.event {
+            RunEvent::RunCompleted { status, .. } => Some((*status, r.at_ms)),
+            _ => None,
+        });
+        let rows = records
+            .iter()
+            .map(|r| EncodedRecord {
+                seq: r.seq as i64,
+                at_ms: r.at_ms,
+                body: encode(r),
             })
-            .map_err(|_| StoreError::WriterGone)?;
-        durable
-            .await
-            .map_err(|_| StoreError::WriterGone)?
-            .map_err(|e| StoreError::Database(sqlx::Error::Protocol(e)))
+            .collect();
+        self.write(Write::History {
+            run_id: run_id.to_string(),
+            rows,
+            ended,
+        })
+        .await
     }
 
     async fn history_after(&self, run_id: &str, after: u64) -> Result<Vec<RunRecord>, StoreError> {
         let rows = sqlx::query(
-            "SELECT seq, body FROM run_events WHERE run_id = ? AND seq > ? ORDER BY seq",
+            "SELECT h.seq, h.body FROM run_history h JOIN runs r ON r.no = h.run \
+             WHERE r.id = ? AND h.seq > ? ORDER BY h.seq",
         )
         .bind(run_id)
         .bind(after.min(i64::MAX as u64) as i64)

@@ -1,0 +1,251 @@
+//! Engine benchmarks: `cargo bench -p server --bench engine`. Prints its numbers.
+//!
+//! 1. In-memory history, 1,000 concurrent runs of a 10-step command chain, zero latency:
+//!    step completions per second; the same as an event chain: deliveries per second.
+//! 2. SQLite history (WAL, synchronous=FULL, group commit), the same command chain: step
+//!    completions per second and the time from a step's completion to its history being
+//!    durable (p50/p99).
+//! 3. Memory: 10,000 runs of a 10-node workflow in flight at once: resident memory.
+
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use app::model::api::{WorkflowRecord, WorkflowSummary};
+use app::model::{parse_workflow, RunRecord, Workflow};
+use async_trait::async_trait;
+use serde_json::json;
+use server::clock::{Clock, SystemClock};
+use server::engine::{Engine, RunOptions};
+use server::store::{
+    MemoryStore, RunStore, SqliteStore, Store, StoreError, StoredRun, WorkflowStore,
+};
+
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
+const RUNS: usize = 1_000;
+const STEPS: usize = 10;
+const ROUNDS: usize = 5;
+
+fn chain(kind: &str, latency_ms: impl Into<serde_json::Value> + Copy) -> Workflow {
+    let nodes: Vec<_> = (0..STEPS)
+        .map(|i| json!({"id": format!("s{i}"), "label": format!("S{i}"), "service": "S", "action": "a", "latency_ms": latency_ms.into()}))
+        .collect();
+    let edges: Vec<_> = (1..STEPS)
+        .map(|i| json!({"from": format!("s{}", i - 1), "to": format!("s{i}"), "kind": kind}))
+        .collect();
+    parse_workflow(
+        json!({"name": "bench", "nodes": nodes, "edges": edges})
+            .to_string()
+            .as_bytes(),
+    )
+    .expect("valid")
+}
+
+/// Starts `runs` runs at once (as concurrent requests would) and waits for all to end.
+async fn run_all(engine: &Arc<Engine>, workflow: &Workflow, runs: usize) -> Duration {
+    let started = Instant::now();
+    let starts = (0..runs).map(|seed| {
+        engine.start_run(
+            "bench",
+            workflow.clone(),
+            RunOptions {
+                input: json!({}),
+                seed: seed as u64,
+                speed: 1.0,
+            },
+        )
+    });
+    for started in futures::future::join_all(starts).await {
+        started.expect("start");
+    }
+    while engine.hub().open_runs() > 0 {
+        tokio::time::sleep(Duration::from_millis(1)).await;
+    }
+    started.elapsed()
+}
+
+/// Times every append until it is durable.
+struct Timed<S> {
+    inner: S,
+    latencies: Mutex<Vec<Duration>>,
+}
+
+#[async_trait]
+impl<S: WorkflowStore> WorkflowStore for Timed<S> {
+    async fn create_workflow(&self, w: &Workflow) -> Result<WorkflowRecord, StoreError> {
+        self.inner.create_workflow(w).await
+    }
+    async fn list_workflows(&self) -> Result<Vec<WorkflowSummary>, StoreError> {
+        self.inner.list_workflows().await
+    }
+    async fn get_workflow(&self, id: &str) -> Result<Option<WorkflowRecord>, StoreError> {
+        self.inner.get_workflow(id).await
+    }
+    async fn update_workflow(
+        &self,
+        id: &str,
+        w: &Workflow,
+    ) -> Result<Option<WorkflowRecord>, StoreError> {
+        self.inner.update_workflow(id, w).await
+    }
+    async fn delete_workflow(&self, id: &str) -> Result<bool, StoreError> {
+        self.inner.delete_workflow(id).await
+    }
+}
+
+#[async_trait]
+impl<S: RunStore> RunStore for Timed<S> {
+    async fn create_run(&self, run: &StoredRun) -> Result<(), StoreError> {
+        self.inner.create_run(run).await
+    }
+    async fn get_run(&self, id: &str) -> Result<Option<StoredRun>, StoreError> {
+        self.inner.get_run(id).await
+    }
+    async fn running_runs(&self) -> Result<Vec<StoredRun>, StoreError> {
+        self.inner.running_runs().await
+    }
+    async fn append_history(&self, run_id: &str, records: &[RunRecord]) -> Result<(), StoreError> {
+        let start = Instant::now();
+        let result = self.inner.append_history(run_id, records).await;
+        self.latencies.lock().unwrap().push(start.elapsed());
+        result
+    }
+    async fn history_after(&self, run_id: &str, after: u64) -> Result<Vec<RunRecord>, StoreError> {
+        self.inner.history_after(run_id, after).await
+    }
+}
+
+fn resident_mb() -> f64 {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    status
+        .lines()
+        .find(|l| l.starts_with("VmRSS:"))
+        .and_then(|l| l.split_whitespace().nth(1))
+        .and_then(|kb| kb.parse::<f64>().ok())
+        .map_or(0.0, |kb| kb / 1024.0)
+}
+
+fn percentile(sorted: &[Duration], p: f64) -> Duration {
+    sorted[((sorted.len() as f64 * p).ceil() as usize).clamp(1, sorted.len()) - 1]
+}
+
+#[tokio::main(flavor = "multi_thread", worker_threads = 2)]
+async fn main() {
+    let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+    println!("engine benchmark: {RUNS} concurrent runs x {STEPS} steps, zero simulated latency");
+
+    let only = std::env::var("BENCH_ONLY").unwrap_or_default();
+    for (kind, what) in [("command", "step completions"), ("event", "deliveries")] {
+        if !only.is_empty() && only != "memory-history" {
+            break;
+        }
+        // Five rounds each: the median is robust to a noisy neighbour on the machine.
+        let mut rates = Vec::new();
+        for _ in 0..ROUNDS {
+            let store = Arc::new(MemoryStore::default());
+            let engine = Engine::new(store.clone() as Arc<dyn Store>, clock.clone());
+            let elapsed = run_all(&engine, &chain(kind, 0), RUNS).await;
+            let count = if kind == "command" {
+                RUNS * STEPS
+            } else {
+                RUNS * (STEPS - 1)
+            };
+            assert_eq!(
+                store.record_count(),
+                RUNS * if kind == "command" { 41 } else { 40 }
+            );
+            rates.push(count as f64 / elapsed.as_secs_f64());
+        }
+        rates.sort_by(f64::total_cmp);
+        println!(
+            "in-memory {kind} chain: median {:>7.0} {what}/s (rounds: {})",
+            rates[ROUNDS / 2],
+            rates
+                .iter()
+                .map(|r| format!("{r:.0}"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+    }
+
+    if !only.is_empty() && only != "sqlite" {
+        return;
+    }
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("bench.db").display().to_string();
+    let (sqlite, _) = SqliteStore::open(&path, clock.clone()).await.expect("open");
+    let timed = Arc::new(Timed {
+        inner: sqlite,
+        latencies: Mutex::new(Vec::new()),
+    });
+    let engine = Engine::new(timed.clone() as Arc<dyn Store>, clock.clone());
+    let mut rounds = Vec::new();
+    for _ in 0..ROUNDS {
+        timed.latencies.lock().unwrap().clear();
+        let elapsed = run_all(&engine, &chain("command", 0), RUNS).await;
+        let mut latencies = timed.latencies.lock().unwrap().clone();
+        latencies.sort();
+        rounds.push((
+            (RUNS * STEPS) as f64 / elapsed.as_secs_f64(),
+            percentile(&latencies, 0.50).as_secs_f64() * 1000.0,
+            percentile(&latencies, 0.99).as_secs_f64() * 1000.0,
+        ));
+    }
+    let mut by_rate = rounds.clone();
+    by_rate.sort_by(|a, b| a.0.total_cmp(&b.0));
+    let (rate, p50, p99) = by_rate[ROUNDS / 2];
+    println!(
+        "sqlite (WAL, synchronous=FULL, group commit) command chain: median round {rate:.0} step completions/s, completion -> durable p50 {p50:.1} ms, p99 {p99:.1} ms"
+    );
+    // The same load paced: each step takes 12 to 32 ms (22 on average, drawn per step so the runs do not march in
+    // lockstep), so 1,000 runs complete
+    // about 30,000 steps/s without saturating the writer; latency is then the commit's own.
+    timed.latencies.lock().unwrap().clear();
+    let elapsed = run_all(&engine, &chain("command", [12, 32]), RUNS).await;
+    let mut latencies = timed.latencies.lock().unwrap().clone();
+    latencies.sort();
+    println!(
+        "sqlite paced (steps of 12-32 ms): {:.0} step completions/s, completion -> durable p50 {:.1} ms, p99 {:.1} ms",
+        (RUNS * STEPS) as f64 / elapsed.as_secs_f64(),
+        percentile(&latencies, 0.50).as_secs_f64() * 1000.0,
+        percentile(&latencies, 0.99).as_secs_f64() * 1000.0,
+    );
+    println!(
+        "  saturated rounds (completions/s, p50 ms, p99 ms): {}",
+        rounds
+            .iter()
+            .map(|(r, a, b)| format!("({r:.0}, {a:.1}, {b:.1})"))
+            .collect::<Vec<_>>()
+            .join(" ")
+    );
+
+    if !only.is_empty() {
+        return;
+    }
+    let before = resident_mb();
+    let store = Arc::new(MemoryStore::default());
+    let engine = Engine::new(store as Arc<dyn Store>, clock.clone());
+    let slow = chain("command", 600_000);
+    for seed in 0..10_000u64 {
+        engine
+            .start_run(
+                "bench",
+                slow.clone(),
+                RunOptions {
+                    input: json!({}),
+                    seed,
+                    speed: 1.0,
+                },
+            )
+            .await
+            .expect("start");
+    }
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    println!(
+        "memory: 10000 runs of a {STEPS}-node workflow in flight ({} open): resident {:.0} MB (process was {:.0} MB before)",
+        engine.hub().open_runs(),
+        resident_mb(),
+        before
+    );
+}
