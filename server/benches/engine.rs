@@ -11,7 +11,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use app::model::api::{WorkflowRecord, WorkflowSummary};
-use app::model::{parse_workflow, RunRecord, Workflow};
+use app::model::{parse_workflow, RunEvent, RunRecord, Workflow};
 use async_trait::async_trait;
 use serde_json::json;
 use server::clock::{Clock, SystemClock};
@@ -105,10 +105,17 @@ impl<S: RunStore> RunStore for Timed<S> {
     async fn running_runs(&self) -> Result<Vec<StoredRun>, StoreError> {
         self.inner.running_runs().await
     }
+    /// Measures the appends that record a step's completion: from the completion to its
+    /// rows being durable (run creation and first records are not step completions).
     async fn append_history(&self, run_id: &str, records: &[RunRecord]) -> Result<(), StoreError> {
         let start = Instant::now();
         let result = self.inner.append_history(run_id, records).await;
-        self.latencies.lock().unwrap().push(start.elapsed());
+        if records
+            .iter()
+            .any(|r| matches!(r.event, RunEvent::StepSucceeded { .. }))
+        {
+            self.latencies.lock().unwrap().push(start.elapsed());
+        }
         result
     }
     async fn history_after(&self, run_id: &str, after: u64) -> Result<Vec<RunRecord>, StoreError> {

@@ -54,9 +54,10 @@ pub async fn run(
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
     let (store, is_new) = SqliteStore::open(&settings.database, clock.clone()).await?;
     if is_new {
-        store
-            .create_workflow(&app::model::examples::order_processing())
-            .await?;
+        // Every scenario of the article, the order-processing one last so it opens first.
+        for example in app::model::examples::ALL.iter().rev() {
+            store.create_workflow(&(example.workflow)()).await?;
+        }
     }
     let store: Arc<dyn Store> = Arc::new(store);
     let engine = Engine::new(store.clone(), clock);

@@ -20,7 +20,8 @@ async fn health_and_the_seeded_example() {
         .unwrap();
     assert_eq!(health["status"], "ok");
 
-    // A new database starts with the order-processing example, so the page is never empty.
+    // A new database starts with the article's scenarios, order processing first, so the
+    // page is never empty.
     let list: Value = server
         .http
         .get(server.url("/api/workflows"))
@@ -31,7 +32,7 @@ async fn health_and_the_seeded_example() {
         .await
         .unwrap();
     let list = list.as_array().unwrap();
-    assert_eq!(list.len(), 1);
+    assert_eq!(list.len(), app::model::examples::ALL.len());
     assert_eq!(list[0]["name"], "OrderProcessing");
     assert_eq!(list[0]["nodes"], 3);
 
@@ -50,7 +51,7 @@ async fn health_and_the_seeded_example() {
         .json()
         .await
         .unwrap();
-    assert_eq!(list.len(), 2);
+    assert_eq!(list.len(), app::model::examples::ALL.len() + 1);
     assert_eq!(list[0]["id"], id.as_str(), "most recently updated first");
 }
 
@@ -348,4 +349,111 @@ async fn every_error_status_with_a_json_body() {
         before + 2,
         "only the two valid creates were stored"
     );
+}
+
+#[tokio::test]
+async fn import_every_format_and_export_it_again() {
+    let server = TestServer::start().await;
+    let import = |body: String, format: Option<&str>| {
+        let url = match format {
+            Some(f) => server.url(&format!("/api/workflows/import?format={f}")),
+            None => server.url("/api/workflows/import"),
+        };
+        server.http.post(url).body(body).send()
+    };
+    let article = r#"{"workflow": {"name": "OrderProcessing", "steps": [
+        {"name": "ValidateOrder", "service": "OrderService", "action": "validate"},
+        {"name": "ChargePayment", "service": "PaymentService", "action": "charge"}]}}"#;
+    let conductor = json!({"name": "c", "tasks": [
+        {"name": "a", "taskReferenceName": "a", "type": "SIMPLE"},
+        {"name": "b", "taskReferenceName": "b", "type": "SIMPLE"}]})
+    .to_string();
+    let native = json!({"name": "n", "nodes": [node("a")], "edges": []}).to_string();
+    for (body, format, nodes) in [
+        (article.to_string(), None, 2),
+        (conductor.clone(), Some("conductor"), 2),
+        ("a >> b >> c".to_string(), None, 3),
+        (native, Some("native"), 1),
+    ] {
+        let response = import(body, format).await.unwrap();
+        assert_eq!(response.status(), 201, "{format:?}");
+        let created: Value = response.json().await.unwrap();
+        assert_eq!(created["nodes"].as_array().unwrap().len(), nodes);
+    }
+
+    let response = import("order -> pay\npay ~> mail : Paid\n".into(), Some("text"))
+        .await
+        .unwrap();
+    let created: Value = response.json().await.unwrap();
+    let id = created["id"].as_str().unwrap();
+    let export = |format: &str| {
+        server
+            .http
+            .get(server.url(&format!("/api/workflows/{id}/export?format={format}")))
+            .send()
+    };
+    let mermaid = export("mermaid").await.unwrap();
+    assert_eq!(mermaid.status(), 200);
+    assert!(mermaid.headers()["content-type"]
+        .to_str()
+        .unwrap()
+        .starts_with("text/plain"));
+    let mermaid = mermaid.text().await.unwrap();
+    assert!(mermaid.starts_with("flowchart LR\n"));
+    assert!(mermaid.contains("order --> pay") && mermaid.contains("pay -. Paid .-> mail"));
+    let text = export("text").await.unwrap().text().await.unwrap();
+    assert!(text.contains("pay ~> mail : Paid"));
+    let json: Value = export("json").await.unwrap().json().await.unwrap();
+    assert_eq!(json["edges"][1]["event"], "Paid");
+    error_of(export("pdf").await.unwrap(), 400).await;
+
+    // Refusals name the line or task, and store nothing.
+    let before = server
+        .http
+        .get(server.url("/api/workflows"))
+        .send()
+        .await
+        .unwrap()
+        .json::<Vec<Value>>()
+        .await
+        .unwrap()
+        .len();
+    let body = error_of(
+        import("a -> b\nnonsense here\n".into(), None)
+            .await
+            .unwrap(),
+        422,
+    )
+    .await;
+    assert_eq!(body["details"][0]["path"], "line 2");
+    let body = error_of(
+        import(
+            json!({"name": "x", "tasks": [{"name": "w", "taskReferenceName": "w", "type": "WAIT"}]}).to_string(),
+            None,
+        )
+        .await
+        .unwrap(),
+        422,
+    )
+    .await;
+    assert!(
+        body["error"]
+            .as_str()
+            .unwrap()
+            .contains("\"w\" has type WAIT"),
+        "{body}"
+    );
+    error_of(import("{\"workflow\": ".into(), None).await.unwrap(), 400).await;
+    error_of(import("a -> b".into(), Some("yaml")).await.unwrap(), 400).await;
+    let after = server
+        .http
+        .get(server.url("/api/workflows"))
+        .send()
+        .await
+        .unwrap()
+        .json::<Vec<Value>>()
+        .await
+        .unwrap()
+        .len();
+    assert_eq!(before, after);
 }

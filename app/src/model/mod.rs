@@ -5,11 +5,18 @@
 //! - [`validate`]: parsing a document and listing every problem, with the model's limits.
 //! - [`run`]: a run's history records, step states and the fold into a current view.
 //! - [`api`]: the REST API's other bodies (stored records, run reports, errors).
+//! - [`formats`]: import (native, article JSON, Conductor subset, text) and export
+//!   (JSON, Mermaid, text).
+//! - [`lint`]: design warnings (unheard failures, missing compensation, event cycles…).
+//! - [`layout`]: automatic layered layout, left to right.
 //! - [`examples`]: the workflows a fresh installation starts with.
 
 pub mod api;
 pub mod edit;
 pub mod examples;
+pub mod formats;
+pub mod layout;
+pub mod lint;
 pub mod run;
 pub mod validate;
 pub mod workflow;

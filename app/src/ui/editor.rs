@@ -54,7 +54,7 @@ impl Editor {
     /// Applies an edit to the open workflow and marks it unsaved.
     pub fn edit(&self, change: GraphChange) {
         let mut changed = false;
-        self.doc.update(|d| changed = d.apply(change));
+        self.doc.update(|d| changed = d.apply(change).is_some());
         if changed {
             self.dirty.set(true);
         }

@@ -1,6 +1,6 @@
 //! The JSON REST API and the run event stream, under `/api`.
 //!
-//! - [`workflows`]: create, list, read, replace, delete workflows.
+//! - [`workflows`]: create, list, read, replace, delete, import and export workflows.
 //! - [`runs`]: start a run, read a run's current state, cancel it.
 //! - [`events`]: the WebSocket that replays a run's history, then follows it live.
 //! - [`origin`]: the cross-origin guard for state-changing requests and upgrades.
@@ -40,6 +40,8 @@ pub fn router(state: AppState) -> Router {
             "/api/workflows",
             get(workflows::list).post(workflows::create),
         )
+        .route("/api/workflows/import", post(workflows::import))
+        .route("/api/workflows/{id}/export", get(workflows::export))
         .route(
             "/api/workflows/{id}",
             get(workflows::read)

@@ -295,7 +295,7 @@ impl WorkflowStore for SqliteStore {
 
     async fn list_workflows(&self) -> Result<Vec<WorkflowSummary>, StoreError> {
         let rows = sqlx::query(
-            "SELECT id, name, document, created_at, updated_at FROM workflows ORDER BY updated_at DESC, id",
+            "SELECT id, name, document, created_at, updated_at FROM workflows ORDER BY updated_at DESC, rowid DESC",
         )
         .fetch_all(&self.pool)
         .await?;

@@ -1,0 +1,671 @@
+//! Import and export: the native JSON, the article's `{"workflow": {"steps": […]}}`, a
+//! Conductor-style subset, a text form (`a -> b`, `a ~> b : Event`, `a >> b >> c`) and a
+//! Mermaid export. Every import ends in [`super::validate::validate`]: a document that
+//! parses but breaks the model is refused as a whole, never stored in part.
+
+use std::collections::HashMap;
+use std::fmt::Write as _;
+
+use serde_json::Value;
+
+use super::layout::apply_layout;
+use super::validate::{parse_workflow, validate, DocumentError, Problem, MAX_DOCUMENT_BYTES};
+use super::workflow::{Edge, EdgeKind, Join, Latency, Node, Outcome, Workflow};
+
+/// The formats [`import`] reads.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ImportFormat {
+    Native,
+    Article,
+    Conductor,
+    Text,
+}
+
+impl ImportFormat {
+    pub fn parse(name: &str) -> Option<ImportFormat> {
+        match name {
+            "native" | "json" => Some(ImportFormat::Native),
+            "article" => Some(ImportFormat::Article),
+            "conductor" => Some(ImportFormat::Conductor),
+            "text" => Some(ImportFormat::Text),
+            _ => None,
+        }
+    }
+
+    pub const NAMES: &'static str = "native, article, conductor, text";
+}
+
+/// The formats [`export`] writes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ExportFormat {
+    Json,
+    Mermaid,
+    Text,
+}
+
+impl ExportFormat {
+    pub fn parse(name: &str) -> Option<ExportFormat> {
+        match name {
+            "json" | "native" => Some(ExportFormat::Json),
+            "mermaid" => Some(ExportFormat::Mermaid),
+            "text" => Some(ExportFormat::Text),
+            _ => None,
+        }
+    }
+
+    pub const NAMES: &'static str = "json, mermaid, text";
+}
+
+/// Why an import was refused.
+#[derive(Clone, Debug, PartialEq, thiserror::Error)]
+pub enum ImportError {
+    #[error(transparent)]
+    Document(#[from] DocumentError),
+    /// The input is well-formed but cannot be expressed as a workflow (a line of the text
+    /// form, a Conductor task type), with where and why.
+    #[error("cannot import: {}", .0.iter().map(|p| format!("{}: {}", p.path, p.message)).collect::<Vec<_>>().join("; "))]
+    Unsupported(Vec<Problem>),
+}
+
+fn problem(path: impl Into<String>, field: &str, message: impl Into<String>) -> Problem {
+    Problem {
+        path: path.into(),
+        node: None,
+        edge: None,
+        field: field.to_string(),
+        message: message.into(),
+    }
+}
+
+/// Guesses the format: JSON with `nodes` is native, with `workflow` the article's, with
+/// `tasks` Conductor's; anything else is the text form.
+pub fn detect(input: &str) -> ImportFormat {
+    match serde_json::from_str::<Value>(input) {
+        Ok(Value::Object(o)) if o.contains_key("workflow") => ImportFormat::Article,
+        Ok(Value::Object(o)) if o.contains_key("tasks") => ImportFormat::Conductor,
+        Ok(_) => ImportFormat::Native,
+        Err(_) if input.trim_start().starts_with('{') => ImportFormat::Native,
+        Err(_) => ImportFormat::Text,
+    }
+}
+
+/// Reads a workflow in `format` (detected when `None`).
+pub fn import(input: &str, format: Option<ImportFormat>) -> Result<Workflow, ImportError> {
+    if input.len() > MAX_DOCUMENT_BYTES {
+        return Err(DocumentError::TooLarge {
+            bytes: input.len(),
+            limit: MAX_DOCUMENT_BYTES,
+        }
+        .into());
+    }
+    let workflow = match format.unwrap_or_else(|| detect(input)) {
+        ImportFormat::Native => return Ok(parse_workflow(input.as_bytes())?),
+        ImportFormat::Article => from_article(&json(input)?)?,
+        ImportFormat::Conductor => from_conductor(&json(input)?)?,
+        ImportFormat::Text => from_text(input)?,
+    };
+    let problems = validate(&workflow);
+    if problems.is_empty() {
+        Ok(workflow)
+    } else {
+        Err(DocumentError::Invalid(problems).into())
+    }
+}
+
+fn json(input: &str) -> Result<Value, ImportError> {
+    serde_json::from_str(input).map_err(|e| {
+        DocumentError::Malformed {
+            message: e.to_string(),
+            line: e.line(),
+            column: e.column(),
+        }
+        .into()
+    })
+}
+
+/// Builds a workflow from nodes and edges and lays it out left to right.
+fn assemble(name: String, nodes: Vec<Node>, edges: Vec<Edge>) -> Workflow {
+    let mut workflow = Workflow { name, nodes, edges };
+    workflow.assign_edge_ids();
+    apply_layout(&mut workflow);
+    workflow
+}
+
+fn plain_node(id: &str, label: &str, service: &str, action: &str) -> Node {
+    Node {
+        id: id.to_string(),
+        label: label.to_string(),
+        service: service.to_string(),
+        action: action.to_string(),
+        ..Default::default()
+    }
+}
+
+fn edge(from: &str, to: &str, kind: EdgeKind, on: Outcome, event: Option<String>) -> Edge {
+    Edge {
+        id: String::new(),
+        from: from.to_string(),
+        to: to.to_string(),
+        kind,
+        on,
+        event,
+    }
+}
+
+fn str_field<'a>(value: &'a Value, path: &str, field: &str) -> Result<&'a str, Problem> {
+    value
+        .get(field)
+        .and_then(Value::as_str)
+        .filter(|s| !s.trim().is_empty())
+        .ok_or_else(|| {
+            problem(
+                format!("{path}.{field}"),
+                field,
+                "must be a non-empty string",
+            )
+        })
+}
+
+// ---- the article's JSON --------------------------------------------------------------
+
+/// `{"workflow": {"name", "steps": [{"name", "service", "action"}]}}`: the steps become a
+/// chain of commands, in order.
+fn from_article(value: &Value) -> Result<Workflow, ImportError> {
+    let mut problems = Vec::new();
+    let workflow = &value["workflow"];
+    let name = str_field(workflow, "workflow", "name").unwrap_or_else(|p| {
+        problems.push(p);
+        ""
+    });
+    let Some(steps) = workflow.get("steps").and_then(Value::as_array) else {
+        problems.push(problem(
+            "workflow.steps",
+            "steps",
+            "must be an array of steps",
+        ));
+        return Err(ImportError::Unsupported(problems));
+    };
+    let mut nodes = Vec::new();
+    for (i, step) in steps.iter().enumerate() {
+        let path = format!("workflow.steps[{i}]");
+        let fields: Vec<Result<&str, Problem>> = ["name", "service", "action"]
+            .iter()
+            .map(|f| str_field(step, &path, f))
+            .collect();
+        match fields.as_slice() {
+            [Ok(n), Ok(s), Ok(a)] => nodes.push(plain_node(n, n, s, a)),
+            _ => problems.extend(fields.into_iter().filter_map(Result::err)),
+        }
+    }
+    if !problems.is_empty() {
+        return Err(ImportError::Unsupported(problems));
+    }
+    let edges = nodes
+        .windows(2)
+        .map(|w| {
+            edge(
+                &w[0].id,
+                &w[1].id,
+                EdgeKind::Command,
+                Outcome::Success,
+                None,
+            )
+        })
+        .collect();
+    Ok(assemble(name.to_string(), nodes, edges))
+}
+
+// ---- Conductor -----------------------------------------------------------------------
+
+/// What a run of tasks leads out of: the steps whose completion starts whatever comes
+/// next, how (command or event), and on which outcome.
+#[derive(Clone, Debug)]
+struct Exit {
+    node: String,
+    kind: EdgeKind,
+    on: Outcome,
+    event: Option<String>,
+}
+
+struct Conductor {
+    nodes: Vec<Node>,
+    edges: Vec<Edge>,
+    problems: Vec<Problem>,
+}
+
+impl Conductor {
+    fn connect(&mut self, exits: &[Exit], to: &str) {
+        for exit in exits {
+            self.edges
+                .push(edge(&exit.node, to, exit.kind, exit.on, exit.event.clone()));
+        }
+    }
+
+    /// Reads a sequence of tasks that follows `exits`; returns the sequence's own exits.
+    fn sequence(&mut self, tasks: &[Value], path: &str, mut exits: Vec<Exit>) -> Vec<Exit> {
+        for (i, task) in tasks.iter().enumerate() {
+            let path = format!("{path}[{i}]");
+            exits = self.task(task, &path, exits);
+        }
+        exits
+    }
+
+    fn task(&mut self, task: &Value, path: &str, exits: Vec<Exit>) -> Vec<Exit> {
+        let name = task.get("name").and_then(Value::as_str).unwrap_or("");
+        let reference = task
+            .get("taskReferenceName")
+            .and_then(Value::as_str)
+            .filter(|r| !r.is_empty())
+            .unwrap_or(name);
+        if reference.is_empty() {
+            self.problems.push(problem(
+                format!("{path}.taskReferenceName"),
+                "taskReferenceName",
+                "every task needs a name or taskReferenceName",
+            ));
+            return exits;
+        }
+        let kind = task.get("type").and_then(Value::as_str).unwrap_or("SIMPLE");
+        match kind {
+            "SIMPLE" => {
+                let label = if name.is_empty() { reference } else { name };
+                let mut node = plain_node(reference, label, label, "execute");
+                if let Some(ms) = task.get("timeoutSeconds").and_then(Value::as_u64) {
+                    node.timeout_ms = Some(ms.saturating_mul(1000));
+                }
+                self.nodes.push(node);
+                self.connect(&exits, reference);
+                vec![Exit {
+                    node: reference.to_string(),
+                    kind: EdgeKind::Command,
+                    on: Outcome::Success,
+                    event: None,
+                }]
+            }
+            "FORK_JOIN" => {
+                let Some(branches) = task.get("forkTasks").and_then(Value::as_array) else {
+                    self.problems.push(problem(
+                        format!("{path}.forkTasks"),
+                        "forkTasks",
+                        format!(
+                            "FORK_JOIN task {reference:?} needs forkTasks: an array of task lists"
+                        ),
+                    ));
+                    return exits;
+                };
+                let mut all = Vec::new();
+                for (b, branch) in branches.iter().enumerate() {
+                    let tasks = branch.as_array().map(Vec::as_slice).unwrap_or(&[]);
+                    all.extend(self.sequence(
+                        tasks,
+                        &format!("{path}.forkTasks[{b}]"),
+                        exits.clone(),
+                    ));
+                }
+                all
+            }
+            "JOIN" => {
+                let joined: Vec<&str> = task
+                    .get("joinOn")
+                    .and_then(Value::as_array)
+                    .map(|refs| refs.iter().filter_map(Value::as_str).collect())
+                    .unwrap_or_default();
+                let mut node = plain_node(reference, "Join", "Orchestrator", "join");
+                node.join = Some(Join::All);
+                node.latency_ms = Some(Latency::Fixed(0));
+                self.nodes.push(node);
+                let chosen: Vec<Exit> = if joined.is_empty() {
+                    exits
+                } else {
+                    for r in &joined {
+                        if !exits.iter().any(|e| e.node == *r) {
+                            self.problems.push(problem(
+                                format!("{path}.joinOn"),
+                                "joinOn",
+                                format!("JOIN task {reference:?} joins on {r:?}, which does not end a branch of the fork before it"),
+                            ));
+                        }
+                    }
+                    exits
+                        .into_iter()
+                        .filter(|e| joined.contains(&e.node.as_str()))
+                        .collect()
+                };
+                self.connect(&chosen, reference);
+                vec![Exit {
+                    node: reference.to_string(),
+                    kind: EdgeKind::Command,
+                    on: Outcome::Success,
+                    event: None,
+                }]
+            }
+            "EVENT" => {
+                // An EVENT task publishes: what follows it subscribes.
+                let sink = task
+                    .get("sink")
+                    .and_then(Value::as_str)
+                    .unwrap_or(reference);
+                let event = sink.rsplit(':').next().unwrap_or(sink).to_string();
+                if exits.is_empty() {
+                    self.problems.push(problem(
+                        path.to_string(),
+                        "type",
+                        format!(
+                            "EVENT task {reference:?} has no task before it to publish the event"
+                        ),
+                    ));
+                }
+                exits
+                    .into_iter()
+                    .map(|e| Exit {
+                        kind: EdgeKind::Event,
+                        event: Some(event.clone()),
+                        ..e
+                    })
+                    .collect()
+            }
+            "SWITCH" | "DECISION" => {
+                let mut out = Vec::new();
+                let cases = task
+                    .get("decisionCases")
+                    .and_then(Value::as_object)
+                    .cloned()
+                    .unwrap_or_default();
+                for (case, tasks) in &cases {
+                    let on = match case.to_ascii_lowercase().as_str() {
+                        "success" | "succeeded" | "ok" | "true" => Outcome::Success,
+                        "failure" | "failed" | "error" | "false" => Outcome::Failure,
+                        other => {
+                            self.problems.push(problem(
+                                format!("{path}.decisionCases.{case}"),
+                                "decisionCases",
+                                format!("{kind} task {reference:?}: case {other:?} does not map to a success or failure route (use \"success\" or \"failure\")"),
+                            ));
+                            continue;
+                        }
+                    };
+                    let routed: Vec<Exit> =
+                        exits.iter().map(|e| Exit { on, ..e.clone() }).collect();
+                    let tasks = tasks.as_array().map(Vec::as_slice).unwrap_or(&[]);
+                    out.extend(self.sequence(
+                        tasks,
+                        &format!("{path}.decisionCases.{case}"),
+                        routed,
+                    ));
+                }
+                if let Some(default) = task.get("defaultCase").and_then(Value::as_array) {
+                    if !default.is_empty() {
+                        self.problems.push(problem(
+                            format!("{path}.defaultCase"),
+                            "defaultCase",
+                            format!("{kind} task {reference:?}: a default case has no success/failure meaning; move its tasks to a \"success\" or \"failure\" case"),
+                        ));
+                    }
+                }
+                out
+            }
+            other => {
+                self.problems.push(problem(
+                    format!("{path}.type"),
+                    "type",
+                    format!("task {reference:?} has type {other}, which Hybridflow does not import (supported: SIMPLE, FORK_JOIN, JOIN, EVENT, SWITCH)"),
+                ));
+                exits
+            }
+        }
+    }
+}
+
+/// A Conductor-style definition: `tasks` in order, `FORK_JOIN`/`forkTasks`, `JOIN`/`joinOn`,
+/// `EVENT` (what follows it subscribes), `SWITCH` cases `success`/`failure`.
+fn from_conductor(value: &Value) -> Result<Workflow, ImportError> {
+    let name = value
+        .get("name")
+        .and_then(Value::as_str)
+        .unwrap_or("Imported workflow")
+        .to_string();
+    let Some(tasks) = value.get("tasks").and_then(Value::as_array) else {
+        return Err(ImportError::Unsupported(vec![problem(
+            "tasks",
+            "tasks",
+            "must be an array of tasks",
+        )]));
+    };
+    let mut conductor = Conductor {
+        nodes: Vec::new(),
+        edges: Vec::new(),
+        problems: Vec::new(),
+    };
+    conductor.sequence(tasks, "tasks", Vec::new());
+    if !conductor.problems.is_empty() {
+        return Err(ImportError::Unsupported(conductor.problems));
+    }
+    Ok(assemble(name, conductor.nodes, conductor.edges))
+}
+
+// ---- the text form -------------------------------------------------------------------
+
+/// One edge per line: `a -> b` (command), `a ~> b : EventName` (event), `a -!> b` and
+/// `a ~!> b : Name` (the same on failure), Airflow's `a >> b >> c` (a command chain), a lone
+/// `a` declares a step; `# comments` and blank lines are ignored; `name: Title` names it.
+fn from_text(input: &str) -> Result<Workflow, ImportError> {
+    let mut name = "Imported workflow".to_string();
+    let mut nodes: Vec<Node> = Vec::new();
+    let mut edges = Vec::new();
+    let mut problems = Vec::new();
+    let declare = |id: &str, nodes: &mut Vec<Node>| {
+        if !nodes.iter().any(|n| n.id == id) {
+            nodes.push(plain_node(id, id, id, "run"));
+        }
+    };
+    let valid_id = |s: &str| {
+        !s.is_empty()
+            && s.chars()
+                .all(|c| c.is_alphanumeric() || matches!(c, '_' | '-' | '.'))
+    };
+    for (i, raw) in input.lines().enumerate() {
+        let line_no = i + 1;
+        let line = raw.split('#').next().unwrap_or("").trim();
+        if line.is_empty() {
+            continue;
+        }
+        let at = format!("line {line_no}");
+        if let Some(title) = line.strip_prefix("name:") {
+            name = title.trim().to_string();
+            continue;
+        }
+        let arrows: [(&str, EdgeKind, Outcome); 4] = [
+            ("~!>", EdgeKind::Event, Outcome::Failure),
+            ("-!>", EdgeKind::Command, Outcome::Failure),
+            ("~>", EdgeKind::Event, Outcome::Success),
+            ("->", EdgeKind::Command, Outcome::Success),
+        ];
+        if line.contains(">>") {
+            let parts: Vec<&str> = line.split(">>").map(str::trim).collect();
+            if let Some(bad) = parts.iter().find(|p| !valid_id(p)) {
+                problems.push(problem(
+                    at,
+                    "line",
+                    format!(
+                        "{bad:?} is not a step name (letters, digits, _ - .) in the chain {line:?}"
+                    ),
+                ));
+                continue;
+            }
+            for p in &parts {
+                declare(p, &mut nodes);
+            }
+            for w in parts.windows(2) {
+                edges.push(edge(w[0], w[1], EdgeKind::Command, Outcome::Success, None));
+            }
+            continue;
+        }
+        let Some((arrow, kind, on)) = arrows.iter().find(|(a, _, _)| line.contains(a)) else {
+            if valid_id(line) {
+                declare(line, &mut nodes);
+            } else {
+                problems.push(problem(at, "line", format!("expected `a -> b`, `a ~> b : Event`, `a >> b` or a step name, got {line:?}")));
+            }
+            continue;
+        };
+        let (from, rest) = line.split_once(arrow).unwrap_or((line, ""));
+        let (to, event) = match rest.split_once(':') {
+            Some((to, event)) => (to.trim(), Some(event.trim().to_string())),
+            None => (rest.trim(), None),
+        };
+        let from = from.trim();
+        if !valid_id(from) || !valid_id(to) {
+            problems.push(problem(
+                at,
+                "line",
+                format!("both ends of {line:?} must be step names (letters, digits, _ - .)"),
+            ));
+            continue;
+        }
+        if event.is_some() && *kind == EdgeKind::Command {
+            problems.push(problem(
+                at,
+                "line",
+                format!("a command ({arrow}) has no event name: use ~> for an event in {line:?}"),
+            ));
+            continue;
+        }
+        if event.as_deref() == Some("") {
+            problems.push(problem(
+                at,
+                "line",
+                format!("the event name after ':' is empty in {line:?}"),
+            ));
+            continue;
+        }
+        declare(from, &mut nodes);
+        declare(to, &mut nodes);
+        edges.push(edge(from, to, *kind, *on, event));
+    }
+    if !problems.is_empty() {
+        return Err(ImportError::Unsupported(problems));
+    }
+    if nodes.is_empty() {
+        return Err(ImportError::Unsupported(vec![problem(
+            "line 1",
+            "line",
+            "no steps found",
+        )]));
+    }
+    Ok(assemble(name, nodes, edges))
+}
+
+// ---- export --------------------------------------------------------------------------
+
+pub fn export(workflow: &Workflow, format: ExportFormat) -> String {
+    match format {
+        ExportFormat::Json => serde_json::to_string_pretty(workflow).unwrap_or_default(),
+        ExportFormat::Mermaid => to_mermaid(workflow),
+        ExportFormat::Text => to_text(workflow),
+    }
+}
+
+/// The text form; step details (labels, services, behaviour) are not part of it.
+fn to_text(workflow: &Workflow) -> String {
+    let mut out = format!("name: {}\n", workflow.name);
+    let connected: std::collections::HashSet<&str> = workflow
+        .edges
+        .iter()
+        .flat_map(|e| [e.from.as_str(), e.to.as_str()])
+        .collect();
+    for node in workflow
+        .nodes
+        .iter()
+        .filter(|n| !connected.contains(n.id.as_str()))
+    {
+        let _ = writeln!(out, "{}", node.id);
+    }
+    for e in &workflow.edges {
+        let arrow = match (e.kind, e.on) {
+            (EdgeKind::Command, Outcome::Success) => "->",
+            (EdgeKind::Command, Outcome::Failure) => "-!>",
+            (EdgeKind::Event, Outcome::Success) => "~>",
+            (EdgeKind::Event, Outcome::Failure) => "~!>",
+        };
+        match e.kind {
+            EdgeKind::Command => {
+                let _ = writeln!(out, "{} {arrow} {}", e.from, e.to);
+            }
+            EdgeKind::Event => {
+                let _ = writeln!(
+                    out,
+                    "{} {arrow} {} : {}",
+                    e.from,
+                    e.to,
+                    workflow.event_name(e)
+                );
+            }
+        }
+    }
+    out
+}
+
+/// A Mermaid id for a node id (Mermaid ids are letters, digits and underscores).
+fn mermaid_id(id: &str, taken: &mut HashMap<String, String>) -> String {
+    if let Some(m) = taken.get(id) {
+        return m.clone();
+    }
+    let mut m: String = id
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' })
+        .collect();
+    if m.is_empty() || m.starts_with(|c: char| c.is_ascii_digit()) {
+        m.insert(0, 'n');
+    }
+    while taken.values().any(|v| *v == m) {
+        m.push('_');
+    }
+    taken.insert(id.to_string(), m.clone());
+    m
+}
+
+fn mermaid_text(s: &str) -> String {
+    s.replace('"', "#quot;")
+}
+
+/// `flowchart LR`: commands `-->`, events `-. Name .->`, failure routes labelled and red.
+fn to_mermaid(workflow: &Workflow) -> String {
+    let mut ids = HashMap::new();
+    let mut out = String::from("flowchart LR\n");
+    for node in &workflow.nodes {
+        let id = mermaid_id(&node.id, &mut ids);
+        let _ = writeln!(
+            out,
+            "    {id}[\"{}<br/><small>{}.{}</small>\"]",
+            mermaid_text(&node.label),
+            mermaid_text(&node.service),
+            mermaid_text(&node.action)
+        );
+    }
+    let mut failure_links = Vec::new();
+    for (i, e) in workflow.edges.iter().enumerate() {
+        let (from, to) = (mermaid_id(&e.from, &mut ids), mermaid_id(&e.to, &mut ids));
+        let line = match (e.kind, e.on) {
+            (EdgeKind::Command, Outcome::Success) => format!("{from} --> {to}"),
+            (EdgeKind::Command, Outcome::Failure) => format!("{from} -- on failure --> {to}"),
+            (EdgeKind::Event, _) => {
+                format!(
+                    "{from} -. {} .-> {to}",
+                    mermaid_text(&workflow.event_name(e))
+                )
+            }
+        };
+        let _ = writeln!(out, "    {line}");
+        if e.on == Outcome::Failure {
+            failure_links.push(i.to_string());
+        }
+    }
+    if !failure_links.is_empty() {
+        let _ = writeln!(
+            out,
+            "    linkStyle {} stroke:#c8322f,color:#c8322f",
+            failure_links.join(",")
+        );
+    }
+    out
+}

@@ -1,0 +1,269 @@
+//! Design warnings: a workflow can be valid and still be a poor design. Each warning names
+//! the step or edge it is about, so the editor can put a badge on it and focus it.
+
+use std::collections::{HashMap, HashSet, VecDeque};
+
+use serde::{Deserialize, Serialize};
+
+use super::workflow::{Edge, EdgeKind, Join, Node, Outcome, Workflow};
+
+/// What kind of design problem a warning reports.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum WarningKind {
+    /// A step can fail, nothing is routed on its failure, and it is event-driven: its
+    /// failure event reaches nobody.
+    UnheardFailure,
+    /// Failures are routed for commands but not for events, or the reverse.
+    InconsistentFailureHandling,
+    /// An orchestrated step runs before steps that can fail, and has nothing to undo it.
+    NoCompensation,
+    /// Events lead back to where they started.
+    EventCycle,
+    /// No run can ever reach the step.
+    Unreachable,
+    /// A `join: all` step waits for an edge that cannot arrive together with the others.
+    JoinNeverCompletes,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Warning {
+    pub kind: WarningKind,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub node: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub edge: Option<String>,
+    pub message: String,
+}
+
+fn can_fail(node: &Node) -> bool {
+    node.failure_rate.is_some_and(|r| r > 0.0)
+        || node.fail_when.is_some()
+        || node.timeout_ms.is_some()
+}
+
+/// Every design warning of the workflow, in a stable order.
+pub fn lint(workflow: &Workflow) -> Vec<Warning> {
+    let mut warnings = Vec::new();
+    fn incoming<'a>(w: &'a Workflow, id: &'a str) -> impl Iterator<Item = &'a Edge> + 'a {
+        w.edges.iter().filter(move |e| e.to == id)
+    }
+    fn outgoing<'a>(
+        w: &'a Workflow,
+        id: &'a str,
+        on: Outcome,
+    ) -> impl Iterator<Item = &'a Edge> + 'a {
+        w.edges.iter().filter(move |e| e.from == id && e.on == on)
+    }
+    let failure_commands = workflow
+        .edges
+        .iter()
+        .any(|e| e.on == Outcome::Failure && e.kind == EdgeKind::Command);
+    let failure_events = workflow
+        .edges
+        .iter()
+        .any(|e| e.on == Outcome::Failure && e.kind == EdgeKind::Event);
+
+    for node in workflow.nodes.iter().filter(|n| can_fail(n)) {
+        let event_driven = incoming(workflow, &node.id).any(|e| e.kind == EdgeKind::Event);
+        let commanded = incoming(workflow, &node.id).any(|e| e.kind == EdgeKind::Command);
+        let routed = outgoing(workflow, &node.id, Outcome::Failure)
+            .next()
+            .is_some();
+        if routed {
+            continue;
+        }
+        if event_driven {
+            let event = Workflow::default_event_name(&node.label, Outcome::Failure);
+            warnings.push(Warning {
+                kind: WarningKind::UnheardFailure,
+                node: Some(node.id.clone()),
+                edge: None,
+                message: format!(
+                    "{} can fail, but nobody subscribes to {event}: its failure would be unhandled",
+                    node.label
+                ),
+            });
+            if failure_commands {
+                warnings.push(Warning {
+                    kind: WarningKind::InconsistentFailureHandling,
+                    node: Some(node.id.clone()),
+                    edge: None,
+                    message: format!(
+                        "failures are routed for commanded steps, but not for the event-driven step {}",
+                        node.label
+                    ),
+                });
+            }
+        } else if commanded && failure_events {
+            warnings.push(Warning {
+                kind: WarningKind::InconsistentFailureHandling,
+                node: Some(node.id.clone()),
+                edge: None,
+                message: format!(
+                    "failures are published as events elsewhere, but the commanded step {} has no failure route (the orchestrator will run its saga)",
+                    node.label
+                ),
+            });
+        }
+    }
+
+    // Orchestrated steps that something failing may need undone.
+    for node in &workflow.nodes {
+        let commanded_next: Vec<&str> = outgoing(workflow, &node.id, Outcome::Success)
+            .filter(|e| e.kind == EdgeKind::Command)
+            .map(|e| e.to.as_str())
+            .collect();
+        if commanded_next.is_empty() || node.compensation.is_some() {
+            continue;
+        }
+        let later_can_fail = command_descendants(workflow, &node.id)
+            .iter()
+            .any(|id| workflow.node(id).is_some_and(can_fail));
+        if later_can_fail {
+            warnings.push(Warning {
+                kind: WarningKind::NoCompensation,
+                node: Some(node.id.clone()),
+                edge: None,
+                message: format!(
+                    "{} is orchestrated before steps that can fail but has no compensation: a saga cannot undo it",
+                    node.label
+                ),
+            });
+        }
+    }
+
+    for cycle_edge in event_cycle_edges(workflow) {
+        warnings.push(Warning {
+            kind: WarningKind::EventCycle,
+            node: None,
+            edge: Some(cycle_edge.clone()),
+            message: format!(
+                "edge {cycle_edge} is part of an event cycle: runs may loop until the runaway limit"
+            ),
+        });
+    }
+
+    let reachable = reachable(workflow);
+    for node in workflow
+        .nodes
+        .iter()
+        .filter(|n| !reachable.contains(n.id.as_str()))
+    {
+        warnings.push(Warning {
+            kind: WarningKind::Unreachable,
+            node: Some(node.id.clone()),
+            edge: None,
+            message: format!(
+                "{} can never run: nothing that starts leads to it",
+                node.label
+            ),
+        });
+    }
+
+    for node in workflow.nodes.iter().filter(|n| n.join_mode() == Join::All) {
+        let arriving: Vec<_> = incoming(workflow, &node.id).collect();
+        let mut by_source: HashMap<&str, HashSet<Outcome>> = HashMap::new();
+        for e in &arriving {
+            by_source.entry(e.from.as_str()).or_default().insert(e.on);
+        }
+        for (source, outcomes) in by_source {
+            if outcomes.len() > 1 {
+                warnings.push(Warning {
+                    kind: WarningKind::JoinNeverCompletes,
+                    node: Some(node.id.clone()),
+                    edge: None,
+                    message: format!(
+                        "{} joins on both the success and the failure route of {source}: only one of them can arrive",
+                        node.label
+                    ),
+                });
+            }
+        }
+        for e in &arriving {
+            if !reachable.contains(e.from.as_str()) {
+                warnings.push(Warning {
+                    kind: WarningKind::JoinNeverCompletes,
+                    node: Some(node.id.clone()),
+                    edge: Some(e.id.clone()),
+                    message: format!("{} waits for {}, which can never run", node.label, e.from),
+                });
+            }
+        }
+    }
+    warnings
+}
+
+/// Steps reached from `from` through successful commands, transitively.
+fn command_descendants<'a>(workflow: &'a Workflow, from: &str) -> Vec<&'a str> {
+    let mut seen: HashSet<&str> = HashSet::new();
+    let mut queue: VecDeque<&str> = workflow
+        .edges
+        .iter()
+        .filter(|e| e.from == from && e.kind == EdgeKind::Command && e.on == Outcome::Success)
+        .map(|e| e.to.as_str())
+        .collect();
+    while let Some(id) = queue.pop_front() {
+        if !seen.insert(id) {
+            continue;
+        }
+        queue.extend(
+            workflow
+                .edges
+                .iter()
+                .filter(|e| e.from == id && e.kind == EdgeKind::Command && e.on == Outcome::Success)
+                .map(|e| e.to.as_str()),
+        );
+    }
+    seen.into_iter().collect()
+}
+
+/// Steps reachable from the roots (steps without incoming edges).
+fn reachable(workflow: &Workflow) -> HashSet<&str> {
+    let mut seen: HashSet<&str> = HashSet::new();
+    let mut queue: VecDeque<&str> = workflow.roots().map(|n| n.id.as_str()).collect();
+    while let Some(id) = queue.pop_front() {
+        if seen.insert(id) {
+            queue.extend(
+                workflow
+                    .edges
+                    .iter()
+                    .filter(|e| e.from == id)
+                    .map(|e| e.to.as_str()),
+            );
+        }
+    }
+    seen
+}
+
+/// Event edges that lie on a cycle made of event edges only.
+fn event_cycle_edges(workflow: &Workflow) -> Vec<String> {
+    let events: Vec<_> = workflow
+        .edges
+        .iter()
+        .filter(|e| e.kind == EdgeKind::Event)
+        .collect();
+    let reaches = |from: &str, to: &str| {
+        let mut seen: HashSet<&str> = HashSet::new();
+        let mut queue = VecDeque::from([from]);
+        while let Some(id) = queue.pop_front() {
+            if id == to {
+                return true;
+            }
+            if seen.insert(id) {
+                queue.extend(
+                    events
+                        .iter()
+                        .filter(|e| e.from == id)
+                        .map(|e| e.to.as_str()),
+                );
+            }
+        }
+        false
+    };
+    events
+        .iter()
+        .filter(|e| reaches(&e.to, &e.from))
+        .map(|e| e.id.clone())
+        .collect()
+}

@@ -1,0 +1,276 @@
+//! Import and export formats, and the automatic layout.
+
+use app::model::formats::{detect, export, import, ExportFormat, ImportError, ImportFormat};
+use app::model::layout::layered;
+use app::model::{DocumentError, EdgeKind, Join, Outcome, Workflow};
+use serde_json::json;
+
+fn edges(w: &Workflow) -> Vec<(String, String, EdgeKind, Outcome, Option<String>)> {
+    w.edges
+        .iter()
+        .map(|e| (e.from.clone(), e.to.clone(), e.kind, e.on, e.event.clone()))
+        .collect()
+}
+
+fn unsupported(result: Result<Workflow, ImportError>) -> Vec<(String, String)> {
+    match result {
+        Err(ImportError::Unsupported(p)) => p.into_iter().map(|p| (p.path, p.message)).collect(),
+        other => panic!("expected a refusal, got {other:?}"),
+    }
+}
+
+#[test]
+fn the_articles_json_becomes_a_command_chain() {
+    let text = r#"{"workflow": {"name": "OrderProcessing", "steps": [
+        {"name": "ValidateOrder", "service": "OrderService", "action": "validate"},
+        {"name": "ChargePayment", "service": "PaymentService", "action": "charge"},
+        {"name": "SendConfirmation", "service": "NotificationService", "action": "send"}]}}"#;
+    assert_eq!(detect(text), ImportFormat::Article);
+    let w = import(text, None).unwrap();
+    assert_eq!(w.name, "OrderProcessing");
+    let services: Vec<&str> = w.nodes.iter().map(|n| n.service.as_str()).collect();
+    assert_eq!(
+        services,
+        ["OrderService", "PaymentService", "NotificationService"]
+    );
+    assert_eq!(
+        edges(&w),
+        vec![
+            (
+                "ValidateOrder".into(),
+                "ChargePayment".into(),
+                EdgeKind::Command,
+                Outcome::Success,
+                None
+            ),
+            (
+                "ChargePayment".into(),
+                "SendConfirmation".into(),
+                EdgeKind::Command,
+                Outcome::Success,
+                None
+            ),
+        ]
+    );
+    assert!(
+        w.nodes[0].position.x < w.nodes[1].position.x,
+        "laid out left to right"
+    );
+
+    let bad = unsupported(import(
+        r#"{"workflow": {"name": "X", "steps": [{"name": "A", "service": ""}]}}"#,
+        None,
+    ));
+    assert!(bad.contains(&(
+        "workflow.steps[0].service".into(),
+        "must be a non-empty string".into()
+    )));
+    assert!(bad.iter().any(|(p, _)| p == "workflow.steps[0].action"));
+}
+
+#[test]
+fn a_conductor_subset_maps_fork_join_events_and_switches() {
+    let text = json!({
+        "name": "image_convert_resize",
+        "tasks": [
+            {"name": "receive", "taskReferenceName": "receive", "type": "SIMPLE"},
+            {"name": "fork", "taskReferenceName": "fork", "type": "FORK_JOIN", "forkTasks": [
+                [{"name": "jpg", "taskReferenceName": "jpg", "type": "SIMPLE"},
+                 {"name": "upload", "taskReferenceName": "upload_jpg", "type": "SIMPLE"}],
+                [{"name": "webp", "taskReferenceName": "webp", "type": "SIMPLE"},
+                 {"name": "upload", "taskReferenceName": "upload_webp", "type": "SIMPLE"}]
+            ]},
+            {"name": "join", "taskReferenceName": "join", "type": "JOIN", "joinOn": ["upload_jpg", "upload_webp"]},
+            {"name": "announce", "taskReferenceName": "announce", "type": "EVENT", "sink": "conductor:ImagesReady"},
+            {"name": "notify", "taskReferenceName": "notify", "type": "SIMPLE"},
+            {"name": "check", "taskReferenceName": "check", "type": "SWITCH", "decisionCases": {
+                "success": [{"name": "archive", "taskReferenceName": "archive", "type": "SIMPLE"}],
+                "failure": [{"name": "alert", "taskReferenceName": "alert", "type": "SIMPLE"}]
+            }}
+        ],
+        "outputParameters": {"jpg": "${upload_jpg.output.location}", "webp": "${upload_webp.output.location}"}
+    })
+    .to_string();
+    assert_eq!(detect(&text), ImportFormat::Conductor);
+    let w = import(&text, None).unwrap();
+    let e = edges(&w);
+    let has = |from: &str, to: &str, kind, on| {
+        e.iter()
+            .any(|x| x.0 == from && x.1 == to && x.2 == kind && x.3 == on)
+    };
+    assert!(has("receive", "jpg", EdgeKind::Command, Outcome::Success));
+    assert!(has("receive", "webp", EdgeKind::Command, Outcome::Success));
+    assert!(has(
+        "upload_jpg",
+        "join",
+        EdgeKind::Command,
+        Outcome::Success
+    ));
+    assert!(has(
+        "upload_webp",
+        "join",
+        EdgeKind::Command,
+        Outcome::Success
+    ));
+    assert_eq!(w.node("join").unwrap().join, Some(Join::All));
+    let event = e.iter().find(|x| x.1 == "notify").unwrap();
+    assert_eq!(
+        (event.2, event.4.as_deref()),
+        (EdgeKind::Event, Some("ImagesReady"))
+    );
+    assert!(has(
+        "notify",
+        "archive",
+        EdgeKind::Command,
+        Outcome::Success
+    ));
+    assert!(has("notify", "alert", EdgeKind::Command, Outcome::Failure));
+    assert_eq!(
+        w.nodes.len(),
+        9,
+        "control tasks other than JOIN are not steps"
+    );
+
+    let refused = unsupported(import(
+        &json!({"name": "x", "tasks": [
+            {"name": "a", "taskReferenceName": "a", "type": "SIMPLE"},
+            {"name": "loop", "taskReferenceName": "loop", "type": "DO_WHILE"},
+            {"name": "s", "taskReferenceName": "s", "type": "SWITCH", "decisionCases": {"maybe": []}}
+        ]})
+        .to_string(),
+        None,
+    ));
+    assert!(
+        refused
+            .iter()
+            .any(|(p, m)| p == "tasks[1].type" && m.contains("\"loop\" has type DO_WHILE")),
+        "{refused:?}"
+    );
+    assert!(
+        refused
+            .iter()
+            .any(|(p, m)| p == "tasks[2].decisionCases.maybe" && m.contains("\"maybe\"")),
+        "{refused:?}"
+    );
+}
+
+#[test]
+fn the_text_form_reads_commands_events_failures_and_airflow_chains() {
+    let text = "name: Shop\n# the happy path\norder -> payment\npayment ~> email : PaymentCharged\npayment ~!> refund : PaymentFailed\npayment -!> alert\ndownload_launches >> get_pictures >> notify\nlonely\n";
+    assert_eq!(detect(text), ImportFormat::Text);
+    let w = import(text, None).unwrap();
+    assert_eq!(w.name, "Shop");
+    let e = edges(&w);
+    assert!(e.contains(&(
+        "order".into(),
+        "payment".into(),
+        EdgeKind::Command,
+        Outcome::Success,
+        None
+    )));
+    assert!(e.contains(&(
+        "payment".into(),
+        "email".into(),
+        EdgeKind::Event,
+        Outcome::Success,
+        Some("PaymentCharged".into())
+    )));
+    assert!(e.contains(&(
+        "payment".into(),
+        "refund".into(),
+        EdgeKind::Event,
+        Outcome::Failure,
+        Some("PaymentFailed".into())
+    )));
+    assert!(e.contains(&(
+        "payment".into(),
+        "alert".into(),
+        EdgeKind::Command,
+        Outcome::Failure,
+        None
+    )));
+    assert!(e.contains(&(
+        "download_launches".into(),
+        "get_pictures".into(),
+        EdgeKind::Command,
+        Outcome::Success,
+        None
+    )));
+    assert!(e.contains(&(
+        "get_pictures".into(),
+        "notify".into(),
+        EdgeKind::Command,
+        Outcome::Success,
+        None
+    )));
+    assert!(w.node("lonely").is_some());
+
+    // Exported as text and read back: the same steps and edges.
+    let again = import(&export(&w, ExportFormat::Text), Some(ImportFormat::Text)).unwrap();
+    assert_eq!(edges(&again), e);
+    assert_eq!(again.nodes.len(), w.nodes.len());
+
+    let refused = unsupported(import(
+        "a -> b\nthis is not an edge\nc -> d : Named\nx ~> y :\n",
+        Some(ImportFormat::Text),
+    ));
+    assert_eq!(
+        refused.iter().map(|(p, _)| p.as_str()).collect::<Vec<_>>(),
+        ["line 2", "line 3", "line 4"]
+    );
+    assert!(refused[1].1.contains("use ~> for an event"));
+}
+
+#[test]
+fn native_json_round_trips_and_errors_say_where() {
+    let doc = json!({"name": "N", "nodes": [
+        {"id": "a", "label": "A", "service": "S", "action": "x", "position": {"x": 1.5, "y": 2.5}, "retry": {"max_attempts": 2, "backoff_ms": 10, "multiplier": 2.0}},
+        {"id": "b", "label": "B", "service": "S", "action": "x", "position": {"x": 3.5, "y": 4.5}}],
+        "edges": [{"id": "e1", "from": "a", "to": "b", "kind": "event", "event": "Done"}]});
+    let w = import(&doc.to_string(), None).unwrap();
+    let out: serde_json::Value = serde_json::from_str(&export(&w, ExportFormat::Json)).unwrap();
+    assert_eq!(out, doc);
+    match import("{\"name\": \"x\",\n\"nodes\": [1,]}", None) {
+        Err(ImportError::Document(DocumentError::Malformed { line, .. })) => assert_eq!(line, 2),
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn mermaid_export_draws_commands_events_and_failure_routes() {
+    let w = import(
+        "name: M\norder -> pay\npay ~> mail : Paid\npay -!> undo\n",
+        Some(ImportFormat::Text),
+    )
+    .unwrap();
+    let mermaid = export(&w, ExportFormat::Mermaid);
+    assert_eq!(
+        mermaid,
+        "flowchart LR\n    order[\"order<br/><small>order.run</small>\"]\n    pay[\"pay<br/><small>pay.run</small>\"]\n    mail[\"mail<br/><small>mail.run</small>\"]\n    undo[\"undo<br/><small>undo.run</small>\"]\n    order --> pay\n    pay -. Paid .-> mail\n    pay -- on failure --> undo\n    linkStyle 2 stroke:#c8322f,color:#c8322f\n"
+    );
+}
+
+#[test]
+fn layout_is_layered_left_to_right_without_overlaps() {
+    let w = import(
+        "a -> b\na -> c\nb -> d\nc -> d\nd ~> a : Again\n",
+        Some(ImportFormat::Text),
+    )
+    .unwrap();
+    let p = layered(&w);
+    let x = |id: &str| p[w.nodes.iter().position(|n| n.id == id).unwrap()].x;
+    assert!(
+        x("a") < x("b") && x("b") == x("c") && x("c") < x("d"),
+        "{p:?}"
+    );
+    for i in 0..p.len() {
+        for j in i + 1..p.len() {
+            assert!(
+                p[i] != p[j],
+                "{} and {} overlap",
+                w.nodes[i].id,
+                w.nodes[j].id
+            );
+        }
+    }
+}
