@@ -93,15 +93,7 @@ async fn workflow_round_trip() {
         "the default outcome is left out"
     );
 
-    let read: Value = server
-        .http
-        .get(server.url(&format!("/api/workflows/{id}")))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let read: Value = server.get_json(&format!("/api/workflows/{id}")).await;
     assert_eq!(read, created);
 
     let mut changed = created.clone();
@@ -118,15 +110,7 @@ async fn workflow_round_trip() {
         .await
         .unwrap();
     assert_eq!(response.status(), 200);
-    let read: Value = server
-        .http
-        .get(server.url(&format!("/api/workflows/{id}")))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let read: Value = server.get_json(&format!("/api/workflows/{id}")).await;
     assert_eq!(read["name"], "Order v2");
     assert_eq!(read["nodes"][0]["position"]["x"], 10.5);
     assert_eq!(read["created_at"], created["created_at"]);
@@ -170,18 +154,7 @@ async fn error_of(response: reqwest::Response, status: u16) -> Value {
 #[tokio::test]
 async fn every_error_status_with_a_json_body() {
     let server = TestServer::start().await;
-    let count = || async {
-        server
-            .http
-            .get(server.url("/api/workflows"))
-            .send()
-            .await
-            .unwrap()
-            .json::<Vec<Value>>()
-            .await
-            .unwrap()
-            .len()
-    };
+    let count = || async { server.workflow_count().await };
     let before = count().await;
 
     // Malformed JSON: 400, with where it broke.
@@ -408,16 +381,7 @@ async fn import_every_format_and_export_it_again() {
     error_of(export("pdf").await.unwrap(), 400).await;
 
     // Refusals name the line or task, and store nothing.
-    let before = server
-        .http
-        .get(server.url("/api/workflows"))
-        .send()
-        .await
-        .unwrap()
-        .json::<Vec<Value>>()
-        .await
-        .unwrap()
-        .len();
+    let before = server.workflow_count().await;
     let body = error_of(
         import("a -> b\nnonsense here\n".into(), None)
             .await
@@ -445,15 +409,6 @@ async fn import_every_format_and_export_it_again() {
     );
     error_of(import("{\"workflow\": ".into(), None).await.unwrap(), 400).await;
     error_of(import("a -> b".into(), Some("yaml")).await.unwrap(), 400).await;
-    let after = server
-        .http
-        .get(server.url("/api/workflows"))
-        .send()
-        .await
-        .unwrap()
-        .json::<Vec<Value>>()
-        .await
-        .unwrap()
-        .len();
+    let after = server.workflow_count().await;
     assert_eq!(before, after);
 }

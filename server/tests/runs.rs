@@ -169,15 +169,7 @@ async fn replay_then_live_without_gap_or_duplicate() {
     let from_start = tokio::spawn(collect(url(0)));
     let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
     let joined_after = loop {
-        let run: Value = server
-            .http
-            .get(server.url(&format!("/api/runs/{run_id}")))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let run: Value = server.get_json(&format!("/api/runs/{run_id}")).await;
         let last = run["last_seq"].as_u64().unwrap();
         if last >= 4 {
             assert_eq!(

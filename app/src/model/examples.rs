@@ -99,6 +99,7 @@ pub fn order_processing_choreographed() -> Workflow {
     }))
 }
 
+/// The e-commerce steps both styles share, with the payment-rejected reactions.
 fn ecommerce_steps() -> Vec<serde_json::Value> {
     let mut order = step(
         "order",
@@ -133,32 +134,31 @@ fn ecommerce_steps() -> Vec<serde_json::Value> {
         payment,
         fulfillment,
         step("email", "Email", "EmailService", "confirm", 540.0, 200.0),
+        step(
+            "notify-rejected",
+            "Notify payment rejected",
+            "EmailService",
+            "notifyRejected",
+            290.0,
+            340.0,
+        ),
+        step(
+            "order-rejected",
+            "Update order (rejected)",
+            "OrderService",
+            "markRejected",
+            40.0,
+            340.0,
+        ),
     ]
 }
 
 /// Scenario 3, orchestrated: Order Placement → Payment → Fulfillment → Email, with the
 /// payment-rejected route; a back order (no route) makes the orchestrator run its saga.
 pub fn ecommerce_orchestrated() -> Workflow {
-    let mut nodes = ecommerce_steps();
-    nodes.push(step(
-        "notify-rejected",
-        "Notify payment rejected",
-        "EmailService",
-        "notifyRejected",
-        290.0,
-        340.0,
-    ));
-    nodes.push(step(
-        "order-rejected",
-        "Update order (rejected)",
-        "OrderService",
-        "markRejected",
-        40.0,
-        340.0,
-    ));
     parse(json!({
         "name": "E-commerce (orchestrated)",
-        "nodes": nodes,
+        "nodes": ecommerce_steps(),
         "edges": [
             {"from": "order", "to": "payment", "kind": "command"},
             {"from": "payment", "to": "fulfillment", "kind": "command"},
@@ -173,22 +173,6 @@ pub fn ecommerce_orchestrated() -> Workflow {
 /// including the failures, and compensates its own work.
 pub fn ecommerce_choreographed() -> Workflow {
     let mut nodes = ecommerce_steps();
-    nodes.push(step(
-        "notify-rejected",
-        "Notify payment rejected",
-        "EmailService",
-        "notifyRejected",
-        290.0,
-        340.0,
-    ));
-    nodes.push(step(
-        "order-rejected",
-        "Update order (rejected)",
-        "OrderService",
-        "markRejected",
-        40.0,
-        340.0,
-    ));
     nodes.push(step(
         "notify-backorder",
         "Notify back order",

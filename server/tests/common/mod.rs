@@ -88,6 +88,25 @@ impl TestServer {
         std::mem::replace(&mut self.dir, tempfile::tempdir().expect("temp dir"))
     }
 
+    /// `GET path`, decoded as JSON.
+    pub async fn get_json<T: serde::de::DeserializeOwned>(&self, path: &str) -> T {
+        self.http
+            .get(self.url(path))
+            .send()
+            .await
+            .expect("request")
+            .json()
+            .await
+            .expect("a JSON body")
+    }
+
+    /// How many workflows are stored.
+    pub async fn workflow_count(&self) -> usize {
+        self.get_json::<Vec<serde_json::Value>>("/api/workflows")
+            .await
+            .len()
+    }
+
     pub async fn post_json(&self, path: &str, body: &serde_json::Value) -> reqwest::Response {
         self.http
             .post(self.url(path))
@@ -109,15 +128,7 @@ impl TestServer {
     pub async fn wait_run(&self, run_id: &str) -> serde_json::Value {
         let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
         loop {
-            let run: serde_json::Value = self
-                .http
-                .get(self.url(&format!("/api/runs/{run_id}")))
-                .send()
-                .await
-                .expect("get run")
-                .json()
-                .await
-                .expect("json");
+            let run: serde_json::Value = self.get_json(&format!("/api/runs/{run_id}")).await;
             if run["status"] != "running" {
                 return run;
             }
