@@ -124,14 +124,27 @@ async fn group_commit(pool: SqlitePool, mut appends: mpsc::UnboundedReceiver<App
                 Err(_) => break,
             }
         }
-        let result = write_group(&pool, &group, &mut run_numbers)
-            .await
-            .map_err(|e| e.to_string());
-        if let Err(e) = &result {
-            tracing::error!(error = %e, appends = group.len(), "group commit failed");
-        }
-        for append in group {
-            let _ = append.done.send(result.clone());
+        match write_group(&pool, &group, &mut run_numbers).await {
+            Ok(()) => {
+                for append in group {
+                    let _ = append.done.send(Ok(()));
+                }
+            }
+            // One bad write must not fail the others that shared its commit: write each
+            // on its own, so only the faulty one reports the error.
+            Err(e) => {
+                tracing::warn!(error = %e, appends = group.len(), "group commit failed; writing one by one");
+                for append in group {
+                    let result =
+                        write_group(&pool, std::slice::from_ref(&append), &mut run_numbers)
+                            .await
+                            .map_err(|e| e.to_string());
+                    if let Err(e) = &result {
+                        tracing::error!(error = %e, "history write failed");
+                    }
+                    let _ = append.done.send(result);
+                }
+            }
         }
     }
 }

@@ -1,0 +1,75 @@
+//! The SQLite store on a real file: group commit, and one bad write failing alone.
+
+use std::sync::Arc;
+
+use app::model::{RunEvent, RunRecord, RunStatus, Workflow};
+use server::clock::SystemClock;
+use server::store::{RunStore, SqliteStore, StoredRun};
+
+fn run(id: &str) -> StoredRun {
+    StoredRun {
+        id: id.into(),
+        workflow_id: "w".into(),
+        workflow: Workflow {
+            name: "w".into(),
+            ..Default::default()
+        },
+        input: serde_json::json!({}),
+        status: RunStatus::Running,
+        started_at: 1,
+        ended_at: None,
+    }
+}
+
+fn record(seq: u64) -> RunRecord {
+    RunRecord::new(seq, 1, RunEvent::CancelRequested)
+}
+
+#[tokio::test]
+async fn a_bad_append_fails_alone_and_good_ones_in_its_group_are_durable() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("nested/store.db").display().to_string();
+    let (store, is_new) = SqliteStore::open(&path, Arc::new(SystemClock)).await.unwrap();
+    assert!(is_new, "the folder and the file are created");
+    for id in ["a", "b", "c"] {
+        store.create_run(&run(id)).await.unwrap();
+    }
+    store.append_history("a", &[record(1)]).await.unwrap();
+
+    // Three appends at once share a commit; a's repeats seq 1 and must fail on its own.
+    let (again, two, one) = ([record(1)], [record(1), record(2)], [record(1)]);
+    let (dup, b, c) = tokio::join!(
+        store.append_history("a", &again),
+        store.append_history("b", &two),
+        store.append_history("c", &one),
+    );
+    assert!(dup.is_err(), "a duplicate seq is refused");
+    b.unwrap();
+    c.unwrap();
+    assert_eq!(store.history_after("a", 0).await.unwrap().len(), 1);
+    assert_eq!(store.history_after("b", 0).await.unwrap().len(), 2);
+    assert_eq!(store.history_after("b", 1).await.unwrap()[0].seq, 2);
+    assert_eq!(store.history_after("c", 0).await.unwrap().len(), 1);
+
+    // RunCompleted ends the run in the same commit as its record.
+    let done = RunRecord::new(
+        3,
+        99,
+        RunEvent::RunCompleted {
+            status: RunStatus::Completed,
+            diagnosis: None,
+            messages: Default::default(),
+        },
+    );
+    store.append_history("b", &[done]).await.unwrap();
+    let b = store.get_run("b").await.unwrap().unwrap();
+    assert_eq!((b.status, b.ended_at), (RunStatus::Completed, Some(99)));
+    let running: Vec<String> = store
+        .running_runs()
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|r| r.id)
+        .collect();
+    assert_eq!(running, ["a", "c"]);
+}
