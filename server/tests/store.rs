@@ -29,7 +29,9 @@ fn record(seq: u64) -> RunRecord {
 async fn a_bad_append_fails_alone_and_good_ones_in_its_group_are_durable() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("nested/store.db").display().to_string();
-    let (store, is_new) = SqliteStore::open(&path, Arc::new(SystemClock)).await.unwrap();
+    let (store, is_new) = SqliteStore::open(&path, Arc::new(SystemClock))
+        .await
+        .unwrap();
     assert!(is_new, "the folder and the file are created");
     for id in ["a", "b", "c"] {
         store.create_run(&run(id)).await.unwrap();

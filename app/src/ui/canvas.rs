@@ -5,7 +5,7 @@
 use leptos::ev::PointerEvent;
 use leptos::prelude::*;
 
-use super::editor::{Editor, Selection};
+use super::editor::{Editor, Selection, Severity};
 use super::geometry::{curve, input_point, node_at, output_point, NODE_HEIGHT, NODE_WIDTH};
 use crate::model::{EdgeKind, GraphChange, Outcome, Position, StepState};
 
@@ -57,6 +57,9 @@ pub fn Canvas(editor: Editor) -> impl IntoView {
         }
     };
     let on_up = move |ev: PointerEvent| {
+        if matches!(gesture.get_untracked(), Gesture::Move { .. }) {
+            editor.end_gesture();
+        }
         if let Gesture::Connect { from, .. } = gesture.get_untracked() {
             let (x, y) = at(&ev);
             let target = editor.doc.with_untracked(|d| node_at(d, x, y));
@@ -101,7 +104,12 @@ pub fn Canvas(editor: Editor) -> impl IntoView {
                 on:pointerdown=move |_| editor.selection.set(None)
                 on:pointermove=on_move
                 on:pointerup=on_up
-                on:pointerleave=move |_| gesture.set(Gesture::Idle)
+                on:pointerleave=move |_| {
+                    if matches!(gesture.get_untracked(), Gesture::Move { .. }) {
+                        editor.end_gesture();
+                    }
+                    gesture.set(Gesture::Idle)
+                }
             >
                 <defs>
                     <marker id="arrow-command" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="8" markerHeight="8" orient="auto-start-reverse">
@@ -251,6 +259,7 @@ fn NodeView(
             let (x, y) = at(&ev);
             let p = pos();
             editor.selection.set(Some(Selection::Node(id.clone())));
+            editor.begin_gesture();
             gesture.set(Gesture::Move {
                 node: id.clone(),
                 grab: (x - p.x, y - p.y),
@@ -268,6 +277,33 @@ fn NodeView(
         }
     };
     let state_name = move || state.get().map(StepState::as_str).unwrap_or("");
+    let issue = {
+        let id = id.clone();
+        Memo::new(move |_| {
+            editor.issues.with(|all| {
+                let mine: Vec<_> = all
+                    .iter()
+                    .filter(|i| i.node.as_deref() == Some(id.as_str()))
+                    .collect();
+                let severity = if mine.iter().any(|i| i.severity == Severity::Error) {
+                    Some("error")
+                } else if mine.is_empty() {
+                    None
+                } else {
+                    Some("warning")
+                };
+                severity.map(|s| {
+                    (
+                        s,
+                        mine.iter()
+                            .map(|i| i.message.as_str())
+                            .collect::<Vec<_>>()
+                            .join("\n"),
+                    )
+                })
+            })
+        })
+    };
     view! {
         <g
             class=move || match state.get() {
@@ -291,6 +327,17 @@ fn NodeView(
             <text class="node-label" x="14" y="26">{label}</text>
             <text class="node-service" x="14" y="46">{service_action}</text>
             <text class="node-state" x=NODE_WIDTH - 10.0 y="-8" text-anchor="end">{state_name}</text>
+            <Show when=move || issue.with(Option::is_some)>
+                <g
+                    class=move || format!("badge {}", issue.with(|i| i.as_ref().map(|i| i.0).unwrap_or("")))
+                    role="img"
+                    aria-label=move || issue.with(|i| i.as_ref().map(|i| i.1.clone()).unwrap_or_default())
+                >
+                    <title>{move || issue.with(|i| i.as_ref().map(|i| i.1.clone()).unwrap_or_default())}</title>
+                    <circle cx="0" cy="0" r="9"></circle>
+                    <text x="0" y="4" text-anchor="middle">"!"</text>
+                </g>
+            </Show>
             <circle
                 class="handle"
                 cx=NODE_WIDTH

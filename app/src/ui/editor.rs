@@ -10,6 +10,8 @@ use super::canvas::Canvas;
 use super::client::{self, ApiFailure};
 use super::geometry::free_slot;
 use crate::model::api::WorkflowSummary;
+use crate::model::edit::Undo;
+use crate::model::layout::layered;
 use crate::model::{EdgeKind, GraphChange, Node, Outcome, Problem, RunView, Workflow};
 
 /// What is selected on the canvas.
@@ -17,6 +19,41 @@ use crate::model::{EdgeKind, GraphChange, Node, Outcome, Problem, RunView, Workf
 pub enum Selection {
     Node(String),
     Edge(String),
+}
+
+/// How bad a problem is: errors stop saving, warnings are design advice.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Severity {
+    Error,
+    Warning,
+}
+
+/// One entry of the problems list (and one badge on the canvas).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Issue {
+    pub severity: Severity,
+    pub node: Option<String>,
+    pub edge: Option<String>,
+    pub message: String,
+}
+
+/// The model's errors and the design warnings of a workflow.
+pub fn issues_of(workflow: &Workflow) -> Vec<Issue> {
+    let errors = crate::model::validate(workflow).into_iter().map(|p| Issue {
+        severity: Severity::Error,
+        node: p.node,
+        edge: p.edge,
+        message: format!("{}: {}", p.path, p.message),
+    });
+    let warnings = crate::model::lint::lint(workflow)
+        .into_iter()
+        .map(|w| Issue {
+            severity: Severity::Warning,
+            node: w.node,
+            edge: w.edge,
+            message: w.message,
+        });
+    errors.chain(warnings).collect()
 }
 
 /// The page's state. Signals are `Copy`, so the whole editor is passed around by value.
@@ -34,12 +71,20 @@ pub struct Editor {
     pub saving: RwSignal<bool>,
     pub failure: RwSignal<Option<ApiFailure>>,
     pub workflows: RwSignal<Vec<WorkflowSummary>>,
+    /// Inverses of the edits, for undo and redo.
+    pub history: StoredValue<Undo>,
+    /// Bumped on every edit, undo and redo, so the undo/redo buttons know when to look again.
+    pub revision: RwSignal<u64>,
+    /// Errors and design warnings of the open workflow, live.
+    pub issues: Memo<Vec<Issue>>,
 }
 
 impl Editor {
     fn new() -> Self {
+        let doc = RwSignal::new(Workflow::default());
         Editor {
-            doc: RwSignal::new(Workflow::default()),
+            doc,
+            issues: Memo::new(move |_| doc.with(issues_of)),
             workflow_id: RwSignal::new(None),
             selection: RwSignal::new(None),
             run: RwSignal::new(None),
@@ -48,20 +93,115 @@ impl Editor {
             saving: RwSignal::new(false),
             failure: RwSignal::new(None),
             workflows: RwSignal::new(Vec::new()),
+            history: StoredValue::new(Undo::default()),
+            revision: RwSignal::new(0),
         }
     }
 
-    /// Applies an edit to the open workflow and marks it unsaved.
+    /// Applies an edit to the open workflow (undoably) and marks it unsaved.
     pub fn edit(&self, change: GraphChange) {
         let mut changed = false;
-        self.doc.update(|d| changed = d.apply(change).is_some());
+        self.doc.update(|d| {
+            self.history.update_value(|h| changed = h.apply(d, change));
+        });
         if changed {
-            self.dirty.set(true);
+            self.touched();
+        }
+    }
+
+    fn touched(&self) {
+        self.dirty.set(true);
+        self.revision.update(|r| *r += 1);
+    }
+
+    /// Starts a gesture (a drag, typing in one field): its edits undo as one.
+    pub fn begin_gesture(&self) {
+        self.history.update_value(Undo::begin);
+    }
+
+    pub fn end_gesture(&self) {
+        self.history.update_value(Undo::close);
+        self.revision.update(|r| *r += 1);
+    }
+
+    pub fn undo(&self) {
+        let mut done = false;
+        self.doc
+            .update(|d| self.history.update_value(|h| done = h.undo(d)));
+        if done {
+            self.drop_stale_selection();
+            self.touched();
+        }
+    }
+
+    pub fn redo(&self) {
+        let mut done = false;
+        self.doc
+            .update(|d| self.history.update_value(|h| done = h.redo(d)));
+        if done {
+            self.drop_stale_selection();
+            self.touched();
+        }
+    }
+
+    /// Deletes what is selected.
+    pub fn delete_selection(&self) {
+        match self.selection.get_untracked() {
+            Some(Selection::Node(id)) => self.edit(GraphChange::RemoveNode(id)),
+            Some(Selection::Edge(id)) => self.edit(GraphChange::RemoveEdge(id)),
+            None => return,
+        }
+        self.selection.set(None);
+    }
+
+    /// Switches the selected edge to `kind`.
+    pub fn set_edge_kind(&self, kind: EdgeKind) {
+        if let Some(Selection::Edge(id)) = self.selection.get_untracked() {
+            let edge = self
+                .doc
+                .with_untracked(|d| d.edges.iter().find(|e| e.id == id).cloned());
+            if let Some(mut edge) = edge.filter(|e| e.kind != kind) {
+                edge.kind = kind;
+                self.edit(GraphChange::UpdateEdge(edge));
+            }
+        }
+    }
+
+    /// Moves every step to the layered layout, as one undoable edit.
+    pub fn auto_layout(&self) {
+        let moves = self.doc.with_untracked(|d| {
+            d.nodes
+                .iter()
+                .zip(layered(d))
+                .filter(|(n, p)| n.position != *p)
+                .map(|(n, p)| GraphChange::MoveNode {
+                    id: n.id.clone(),
+                    to: p,
+                })
+                .collect::<Vec<_>>()
+        });
+        if !moves.is_empty() {
+            self.edit(GraphChange::Batch(moves));
+        }
+    }
+
+    fn drop_stale_selection(&self) {
+        let stale = match self.selection.get_untracked() {
+            Some(Selection::Node(id)) => self.doc.with_untracked(|d| d.node(&id).is_none()),
+            Some(Selection::Edge(id)) => self
+                .doc
+                .with_untracked(|d| !d.edges.iter().any(|e| e.id == id)),
+            None => false,
+        };
+        if stale {
+            self.selection.set(None);
         }
     }
 
     fn open(&self, id: Option<String>, workflow: Workflow) {
         self.doc.set(workflow);
+        self.history.set_value(Undo::default());
+        self.revision.update(|r| *r += 1);
         self.workflow_id.set(id);
         self.selection.set(None);
         self.run.set(None);
@@ -181,6 +321,32 @@ pub fn EditorPage() -> impl IntoView {
         }
     });
 
+    // Keyboard: undo/redo, delete, and C/E to switch the selected edge's kind — except
+    // while the user types in a field.
+    let _keys = window_event_listener(leptos::ev::keydown, move |ev| {
+        if typing_in_a_field(&ev) {
+            return;
+        }
+        let ctrl = ev.ctrl_key() || ev.meta_key();
+        match (ev.key().as_str(), ctrl, ev.shift_key()) {
+            ("z" | "Z", true, false) => {
+                ev.prevent_default();
+                editor.undo();
+            }
+            ("z" | "Z", true, true) | ("y" | "Y", true, _) => {
+                ev.prevent_default();
+                editor.redo();
+            }
+            ("Delete" | "Backspace", false, _) => {
+                ev.prevent_default();
+                editor.delete_selection();
+            }
+            ("c" | "C", false, _) => editor.set_edge_kind(EdgeKind::Command),
+            ("e" | "E", false, _) => editor.set_edge_kind(EdgeKind::Event),
+            _ => {}
+        }
+    });
+
     view! {
         <div class="editor">
             <WorkflowList editor/>
@@ -195,6 +361,13 @@ pub fn EditorPage() -> impl IntoView {
         </div>
     }
     .into_any()
+}
+
+fn typing_in_a_field(ev: &leptos::ev::KeyboardEvent) -> bool {
+    use wasm_bindgen::JsCast;
+    ev.target()
+        .and_then(|t| t.dyn_into::<web_sys::Element>().ok())
+        .is_some_and(|el| matches!(el.tag_name().as_str(), "INPUT" | "TEXTAREA" | "SELECT"))
 }
 
 #[component]
@@ -275,24 +448,17 @@ fn Toolbar(editor: Editor) -> impl IntoView {
             .with(|d| d.edges.iter().find(|e| e.id == id).cloned()),
         _ => None,
     });
-    let set_kind = move |kind: EdgeKind| {
-        if let Some(mut edge) = selected_edge.get_untracked() {
-            edge.kind = kind;
-            editor.edit(GraphChange::UpdateEdge(edge));
-        }
-    };
+    let set_kind = move |kind: EdgeKind| editor.set_edge_kind(kind);
     let kind_is =
         move |kind: EdgeKind| selected_edge.with(|e| e.as_ref().map(|e| e.kind) == Some(kind));
-    let delete = move |_| match editor.selection.get_untracked() {
-        Some(Selection::Node(id)) => {
-            editor.edit(GraphChange::RemoveNode(id));
-            editor.selection.set(None);
-        }
-        Some(Selection::Edge(id)) => {
-            editor.edit(GraphChange::RemoveEdge(id));
-            editor.selection.set(None);
-        }
-        None => {}
+    let delete = move |_| editor.delete_selection();
+    let can_undo = move || {
+        editor.revision.track();
+        editor.history.with_value(Undo::can_undo)
+    };
+    let can_redo = move || {
+        editor.revision.track();
+        editor.history.with_value(Undo::can_redo)
     };
     let save = move |_| {
         spawn_local(async move {
@@ -348,6 +514,23 @@ fn Toolbar(editor: Editor) -> impl IntoView {
             >
                 "Delete"
             </button>
+            <button
+                aria-label="Undo"
+                title="Undo (Ctrl+Z)"
+                on:click=move |_| editor.undo()
+                disabled=move || !can_undo()
+            >
+                "↶ Undo"
+            </button>
+            <button
+                aria-label="Redo"
+                title="Redo (Ctrl+Shift+Z)"
+                on:click=move |_| editor.redo()
+                disabled=move || !can_redo()
+            >
+                "↷ Redo"
+            </button>
+            <button on:click=move |_| editor.auto_layout()>"Auto layout"</button>
             <span class="spacer"></span>
             <button on:click=save disabled=move || editor.saving.get()>
                 "Save"
@@ -452,7 +635,59 @@ fn Inspector(editor: Editor) -> impl IntoView {
                     "Select a step or an edge to edit it. Drag from a step's right handle onto another step to connect them."
                 </p>
             </Show>
+            <ProblemList editor/>
         </aside>
+    }
+    .into_any()
+}
+
+/// The live list of errors and warnings; an entry selects its culprit on the canvas.
+#[component]
+fn ProblemList(editor: Editor) -> impl IntoView {
+    let count = move || editor.issues.with(Vec::len);
+    view! {
+        <section class="problems" aria-label="Problems">
+            <h2>{move || format!("Problems ({})", count())}</h2>
+            <ul>
+                {move || {
+                    editor
+                        .issues
+                        .get()
+                        .into_iter()
+                        .map(|issue| {
+                            let target = match (&issue.node, &issue.edge) {
+                                (Some(n), _) => Some(Selection::Node(n.clone())),
+                                (None, Some(e)) => Some(Selection::Edge(e.clone())),
+                                _ => None,
+                            };
+                            let class = match issue.severity {
+                                Severity::Error => "problem error",
+                                Severity::Warning => "problem warning",
+                            };
+                            let icon = match issue.severity {
+                                Severity::Error => "✖ ",
+                                Severity::Warning => "⚠ ",
+                            };
+                            view! {
+                                <li>
+                                    <button
+                                        class=class
+                                        on:click=move |_| {
+                                            if target.is_some() {
+                                                editor.selection.set(target.clone());
+                                            }
+                                        }
+                                    >
+                                        {icon}
+                                        {issue.message.clone()}
+                                    </button>
+                                </li>
+                            }
+                        })
+                        .collect_view()
+                }}
+            </ul>
+        </section>
     }
     .into_any()
 }

@@ -1,0 +1,122 @@
+import { test, expect, type Locator, type Page } from "@playwright/test";
+
+async function center(locator: Locator) {
+  const box = await locator.boundingBox();
+  if (!box) throw new Error(`not visible: ${locator}`);
+  return { x: box.x + box.width / 2, y: box.y + box.height / 2 };
+}
+
+async function drag(page: Page, from: { x: number; y: number }, to: { x: number; y: number }) {
+  await page.mouse.move(from.x, from.y);
+  await page.mouse.down();
+  await page.mouse.move(to.x, to.y, { steps: 12 });
+  await page.mouse.up();
+}
+
+async function freshWorkflow(page: Page, steps: number) {
+  await page.goto("/");
+  await expect(page.getByRole("navigation", { name: "Workflows" }).getByRole("button", { name: /^OrderProcessing \d+ steps/ })).toBeVisible();
+  await page.getByRole("button", { name: "New workflow" }).click();
+  for (let i = 0; i < steps; i++) await page.getByRole("button", { name: "Add step" }).click();
+}
+
+async function connect(page: Page, from: string, to: string) {
+  await drag(
+    page,
+    await center(page.getByRole("button", { name: `Connect from ${from}` })),
+    await center(page.getByRole("button", { name: to, exact: true })),
+  );
+}
+
+test("keys switch edge kinds and delete; undo and redo walk back and forth through the edits", async ({ page }) => {
+  await freshWorkflow(page, 3);
+  await connect(page, "Step 1", "Step 2");
+  const edge = page.locator('[data-edge-id]');
+  await expect(edge).toHaveCount(1);
+  await expect(edge).toHaveClass(/command/);
+
+  // The new edge is selected: E and C switch its kind.
+  await page.keyboard.press("e");
+  await expect(edge).toHaveClass(/event/);
+  await page.keyboard.press("c");
+  await expect(edge).toHaveClass(/command/);
+  await page.keyboard.press("e");
+
+  // Move step 3 by dragging: one gesture, one undo step.
+  const step3 = page.getByRole("button", { name: "Step 3", exact: true });
+  const before = (await step3.boundingBox())!;
+  const grip = await center(step3);
+  await drag(page, grip, { x: grip.x + 30, y: grip.y + 150 });
+  const moved = (await step3.boundingBox())!;
+  expect(moved.y - before.y).toBeGreaterThan(120);
+
+  // Delete step 2 with the keyboard: its edge goes with it.
+  await page.getByRole("button", { name: "Step 2", exact: true }).click();
+  await page.keyboard.press("Delete");
+  await expect(page.locator("[data-node-id]")).toHaveCount(2);
+  await expect(edge).toHaveCount(0);
+
+  // Undo: step 2 and its event edge come back; then the move is undone in one step.
+  await page.keyboard.press("Control+z");
+  await expect(page.locator("[data-node-id]")).toHaveCount(3);
+  await expect(edge).toHaveClass(/event/);
+  await page.keyboard.press("Control+z");
+  const back = (await step3.boundingBox())!;
+  expect(Math.abs(back.y - before.y)).toBeLessThan(2);
+  // Undo the kind switches, then the connection itself.
+  await page.keyboard.press("Control+z");
+  await expect(edge).toHaveClass(/command/);
+  await page.keyboard.press("Control+z");
+  await page.keyboard.press("Control+z");
+  await page.keyboard.press("Control+z");
+  await expect(edge).toHaveCount(0);
+
+  // Redo with the keyboard and with the toolbar button.
+  await page.keyboard.press("Control+Shift+z");
+  await expect(edge).toHaveCount(1);
+  await page.getByRole("button", { name: "Redo" }).click();
+  await page.keyboard.press("Control+y");
+  await expect(edge).toHaveClass(/command/);
+  await page.keyboard.press("Control+y");
+  await expect(edge).toHaveClass(/event/);
+
+  // Typing in a field is not a shortcut: "e" and Backspace edit the name.
+  const name = page.getByRole("textbox", { name: "Workflow name" });
+  await name.fill("Keys");
+  await name.press("e");
+  await name.press("Backspace");
+  await expect(name).toHaveValue("Keys");
+  await expect(page.locator("[data-node-id]")).toHaveCount(3);
+});
+
+test("a design problem gets a badge and a list entry, which select the step, and both clear when fixed", async ({ page }) => {
+  await freshWorkflow(page, 2);
+  await connect(page, "Step 1", "Step 2");
+  await connect(page, "Step 2", "Step 1");
+  // A cycle nothing enters: both steps can never run.
+  const problems = page.getByRole("region", { name: "Problems" });
+  await expect(problems.getByRole("heading")).toHaveText("Problems (2)");
+  const badge = page.locator('[data-node-id="step-1"] .badge.warning');
+  await expect(badge).toBeVisible();
+  await expect(badge).toHaveAttribute("aria-label", /can never run/);
+  await problems.getByRole("button", { name: /Step 1 can never run/ }).click();
+  await expect(page.locator('[data-node-id="step-1"]')).toHaveClass(/selected/);
+
+  // Break the cycle (undo the last connection): step 1 is a root again.
+  await page.keyboard.press("Control+z");
+  await expect(page.locator("[data-edge-id]")).toHaveCount(1);
+  await expect(problems.getByRole("heading")).toHaveText("Problems (0)");
+  await expect(badge).toHaveCount(0);
+});
+
+test("auto layout places steps in layers from left to right, undoably", async ({ page }) => {
+  await freshWorkflow(page, 3);
+  await connect(page, "Step 3", "Step 2");
+  await connect(page, "Step 2", "Step 1");
+  const x = async (name: string) => (await page.getByRole("button", { name, exact: true }).boundingBox())!.x;
+  expect(await x("Step 1")).toBeLessThan(await x("Step 3"));
+  await page.getByRole("button", { name: "Auto layout" }).click();
+  await expect.poll(async () => (await x("Step 3")) < (await x("Step 2")) && (await x("Step 2")) < (await x("Step 1"))).toBe(true);
+  await page.getByRole("button", { name: "Undo" }).click();
+  await expect.poll(async () => (await x("Step 1")) < (await x("Step 3"))).toBe(true);
+});
