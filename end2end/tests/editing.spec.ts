@@ -120,3 +120,41 @@ test("auto layout places steps in layers from left to right, undoably", async ({
   await page.getByRole("button", { name: "Undo" }).click();
   await expect.poll(async () => (await x("Step 1")) < (await x("Step 3"))).toBe(true);
 });
+
+test("behaviour fields validate as you type, and a run with input shows the unhandled failure", async ({ page }) => {
+  await freshWorkflow(page, 2);
+  await connect(page, "Step 1", "Step 2");
+  await page.keyboard.press("e");
+  await page.getByRole("button", { name: "Step 2", exact: true }).click();
+
+  const inspector = page.getByRole("complementary", { name: "Inspector" });
+  const rate = inspector.getByRole("textbox", { name: "Failure rate (0-1)" });
+  await rate.fill("2");
+  await expect(rate).toHaveAttribute("aria-invalid", "true");
+  await expect(inspector.getByRole("alert")).toHaveText("must be between 0 and 1, got 2");
+  await rate.fill("0");
+  await expect(rate).toHaveAttribute("aria-invalid", "false");
+  const latency = inspector.getByRole("textbox", { name: "Latency (ms)" });
+  await latency.fill("fast");
+  await expect(inspector.getByRole("alert")).toHaveText(/"fast" is not a number/);
+  await latency.fill("40");
+  await expect(inspector.getByRole("alert")).toHaveCount(0);
+  await inspector.getByRole("textbox", { name: "Fail when input field" }).fill("card");
+  await inspector.getByRole("textbox", { name: "…equals" }).fill("expired");
+
+  // The design warning appears at once: an event-driven step that can fail, unheard.
+  await expect(page.getByRole("region", { name: "Problems" }).getByRole("button", { name: /nobody subscribes to Step2Failed/ })).toBeVisible();
+
+  // Deselect, give the run an input (refused until it is a JSON object), run.
+  await page.getByRole("application", { name: "Workflow canvas" }).click({ position: { x: 700, y: 520 } });
+  const input = inspector.getByRole("textbox", { name: "Run input" });
+  await input.fill('{"card": "expired"');
+  await expect(page.getByRole("button", { name: "Run" })).toBeDisabled();
+  await input.fill('{"card": "expired"}');
+  await expect(page.getByRole("button", { name: "Run" })).toBeEnabled();
+  await page.getByRole("button", { name: "Run" }).click();
+  await expect(page.locator('[data-node-id="step-1"]')).toHaveAttribute("data-state", "succeeded");
+  await expect(page.locator('[data-node-id="step-2"]')).toHaveAttribute("data-state", "failed");
+  await expect(page.getByRole("status", { name: "Run state" })).toHaveText("Run failed");
+  await expect(page.getByRole("status", { name: "Diagnosis" })).toContainText("published Step2Failed, but nobody subscribes to it");
+});

@@ -311,7 +311,7 @@ pub fn validate(workflow: &Workflow) -> Vec<Problem> {
 }
 
 /// The behaviour fields' rules: (field path within the node, message).
-fn behaviour_problems(node: &super::workflow::Node) -> Vec<(&'static str, String)> {
+pub fn behaviour_problems(node: &super::workflow::Node) -> Vec<(&'static str, String)> {
     let mut problems = Vec::new();
     let too_long = |ms: u64| ms > MAX_SIMULATED_MS;
     if let Some(latency) = node.latency_ms {

@@ -88,9 +88,16 @@ mod imp {
         decode(response).await
     }
 
-    pub async fn start_run(workflow_id: &str) -> Result<RunReport, ApiFailure> {
+    pub async fn start_run(
+        workflow_id: &str,
+        input: serde_json::Value,
+    ) -> Result<RunReport, ApiFailure> {
+        let request = RunRequest {
+            input: Some(input),
+            ..Default::default()
+        };
         let response = Request::post(&format!("/api/workflows/{workflow_id}/runs"))
-            .json(&RunRequest::default())
+            .json(&request)
             .map_err(unreachable)?
             .send()
             .await
@@ -167,7 +174,10 @@ mod imp {
     ) -> Result<WorkflowRecord, ApiFailure> {
         browser_only()
     }
-    pub async fn start_run(_workflow_id: &str) -> Result<RunReport, ApiFailure> {
+    pub async fn start_run(
+        _workflow_id: &str,
+        _input: serde_json::Value,
+    ) -> Result<RunReport, ApiFailure> {
         browser_only()
     }
     pub async fn cancel_run(_run_id: &str) -> Result<(), ApiFailure> {

@@ -6,6 +6,7 @@ use leptos::task::spawn_local;
 use leptos_router::hooks::{use_navigate, use_query_map};
 use leptos_router::NavigateOptions;
 
+use super::behaviour::BehaviourFields;
 use super::canvas::Canvas;
 use super::client::{self, ApiFailure};
 use super::geometry::free_slot;
@@ -77,6 +78,20 @@ pub struct Editor {
     pub revision: RwSignal<u64>,
     /// Errors and design warnings of the open workflow, live.
     pub issues: Memo<Vec<Issue>>,
+    /// The next run's input, as the user typed it (a JSON object).
+    pub run_input: RwSignal<String>,
+}
+
+/// The run input as JSON, or why it is refused.
+pub fn parse_run_input(text: &str) -> Result<serde_json::Value, String> {
+    if text.trim().is_empty() {
+        return Ok(serde_json::json!({}));
+    }
+    match serde_json::from_str::<serde_json::Value>(text) {
+        Ok(v) if v.is_object() => Ok(v),
+        Ok(_) => Err("the input must be a JSON object, e.g. {\"card\": \"expired\"}".into()),
+        Err(e) => Err(format!("not JSON: {e}")),
+    }
 }
 
 impl Editor {
@@ -85,6 +100,7 @@ impl Editor {
         Editor {
             doc,
             issues: Memo::new(move |_| doc.with(issues_of)),
+            run_input: RwSignal::new("{}".to_string()),
             workflow_id: RwSignal::new(None),
             selection: RwSignal::new(None),
             run: RwSignal::new(None),
@@ -253,7 +269,16 @@ impl Editor {
                 None => return,
             },
         };
-        let report = match client::start_run(&id).await {
+        let input = match parse_run_input(&self.run_input.get_untracked()) {
+            Ok(input) => input,
+            Err(message) => {
+                return self.failure.set(Some(ApiFailure {
+                    message: format!("run input: {message}"),
+                    problems: Vec::new(),
+                }))
+            }
+        };
+        let report = match client::start_run(&id, input).await {
             Ok(report) => report,
             Err(e) => return self.failure.set(Some(e)),
         };
@@ -538,7 +563,11 @@ fn Toolbar(editor: Editor) -> impl IntoView {
             <Show when=running>
                 <button class="cancel" on:click=cancel>"Cancel run"</button>
             </Show>
-            <button class="primary run" on:click=run disabled=running>
+            <button
+                class="primary run"
+                on:click=run
+                disabled=move || running() || editor.run_input.with(|t| parse_run_input(t).is_err())
+            >
                 "Run"
             </button>
         </div>
@@ -590,6 +619,7 @@ fn Inspector(editor: Editor) -> impl IntoView {
                 {node_field("Label", |n| n.label.clone(), |n, v| n.label = v)}
                 {node_field("Service", |n| n.service.clone(), |n, v| n.service = v)}
                 {node_field("Action", |n| n.action.clone(), |n, v| n.action = v)}
+                <BehaviourFields editor node/>
             </Show>
             <Show when=move || edge.with(Option::is_some)>
                 <h2>"Edge"</h2>
@@ -634,6 +664,21 @@ fn Inspector(editor: Editor) -> impl IntoView {
                 <p class="hint">
                     "Select a step or an edge to edit it. Drag from a step's right handle onto another step to connect them."
                 </p>
+                <label>
+                    <span>"Run input (JSON)"</span>
+                    <textarea
+                        aria-label="Run input"
+                        rows="3"
+                        aria-invalid=move || editor.run_input.with(|t| parse_run_input(t).is_err()).to_string()
+                        prop:value=move || editor.run_input.get()
+                        on:input=move |ev| editor.run_input.set(event_target_value(&ev))
+                    ></textarea>
+                    <Show when=move || editor.run_input.with(|t| parse_run_input(t).is_err())>
+                        <span class="field-error" role="alert">
+                            {move || editor.run_input.with(|t| parse_run_input(t).err().unwrap_or_default())}
+                        </span>
+                    </Show>
+                </label>
             </Show>
             <ProblemList editor/>
         </aside>

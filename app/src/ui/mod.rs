@@ -1,5 +1,6 @@
 //! The Leptos components of the editor page.
 
+pub mod behaviour;
 pub mod canvas;
 pub mod client;
 pub mod editor;
