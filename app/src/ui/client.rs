@@ -105,6 +105,43 @@ mod imp {
         decode(response).await
     }
 
+    pub async fn delete_workflow(id: &str) -> Result<(), ApiFailure> {
+        let response = Request::delete(&format!("/api/workflows/{id}"))
+            .send()
+            .await
+            .map_err(unreachable)?;
+        if response.ok() {
+            return Ok(());
+        }
+        decode::<serde_json::Value>(response).await.map(|_| ())
+    }
+
+    /// Waits `ms` milliseconds (debounce, retry backoff).
+    pub async fn sleep_ms(ms: u32) {
+        gloo_timers::future::TimeoutFuture::new(ms).await;
+    }
+
+    /// The browser's local copy of unsaved work, by key.
+    pub fn local_get(key: &str) -> Option<String> {
+        web_sys::window()?
+            .local_storage()
+            .ok()??
+            .get_item(key)
+            .ok()?
+    }
+
+    pub fn local_set(key: &str, value: &str) {
+        if let Some(Ok(Some(storage))) = web_sys::window().map(|w| w.local_storage()) {
+            let _ = storage.set_item(key, value);
+        }
+    }
+
+    pub fn local_remove(key: &str) {
+        if let Some(Ok(Some(storage))) = web_sys::window().map(|w| w.local_storage()) {
+            let _ = storage.remove_item(key);
+        }
+    }
+
     pub async fn cancel_run(run_id: &str) -> Result<(), ApiFailure> {
         let response = Request::post(&format!("/api/runs/{run_id}/cancel"))
             .send()
@@ -183,6 +220,15 @@ mod imp {
     pub async fn cancel_run(_run_id: &str) -> Result<(), ApiFailure> {
         browser_only()
     }
+    pub async fn delete_workflow(_id: &str) -> Result<(), ApiFailure> {
+        browser_only()
+    }
+    pub async fn sleep_ms(_ms: u32) {}
+    pub fn local_get(_key: &str) -> Option<String> {
+        None
+    }
+    pub fn local_set(_key: &str, _value: &str) {}
+    pub fn local_remove(_key: &str) {}
     pub async fn watch_run(
         _run_id: &str,
         _after: u64,

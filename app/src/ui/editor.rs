@@ -10,6 +10,7 @@ use super::behaviour::BehaviourFields;
 use super::canvas::Canvas;
 use super::client::{self, ApiFailure};
 use super::geometry::free_slot;
+use super::workflows::WorkflowList;
 use crate::model::api::WorkflowSummary;
 use crate::model::edit::Undo;
 use crate::model::layout::layered;
@@ -80,6 +81,18 @@ pub struct Editor {
     pub issues: Memo<Vec<Issue>>,
     /// The next run's input, as the user typed it (a JSON object).
     pub run_input: RwSignal<String>,
+    /// The last save failed; autosave keeps retrying.
+    pub save_failed: RwSignal<bool>,
+}
+
+/// How long after the last edit autosave waits before saving.
+pub const AUTOSAVE_DELAY_MS: u32 = 800;
+/// The longest wait between retries of a failed save.
+pub const SAVE_RETRY_MAX_MS: u32 = 16_000;
+
+/// Where the browser keeps the local copy of a workflow's unsaved edits.
+pub fn draft_key(id: Option<&str>) -> String {
+    format!("hybridflow:draft:{}", id.unwrap_or("new"))
 }
 
 /// The run input as JSON, or why it is refused.
@@ -101,6 +114,7 @@ impl Editor {
             doc,
             issues: Memo::new(move |_| doc.with(issues_of)),
             run_input: RwSignal::new("{}".to_string()),
+            save_failed: RwSignal::new(false),
             workflow_id: RwSignal::new(None),
             selection: RwSignal::new(None),
             run: RwSignal::new(None),
@@ -214,7 +228,7 @@ impl Editor {
         }
     }
 
-    fn open(&self, id: Option<String>, workflow: Workflow) {
+    pub fn open(&self, id: Option<String>, workflow: Workflow) {
         self.doc.set(workflow);
         self.history.set_value(Undo::default());
         self.revision.update(|r| *r += 1);
@@ -225,7 +239,7 @@ impl Editor {
         self.failure.set(None);
     }
 
-    fn refresh_list(&self) {
+    pub fn refresh_list(&self) {
         let this = *self;
         spawn_local(async move {
             match client::list_workflows().await {
@@ -237,6 +251,10 @@ impl Editor {
 
     /// Saves the open workflow (creating it on the server the first time); returns its id.
     async fn save(&self) -> Option<String> {
+        // One save at a time: a second one waits, so a new workflow is created only once.
+        while self.saving.get_untracked() {
+            client::sleep_ms(50).await;
+        }
         self.saving.set(true);
         let id = self.workflow_id.get_untracked();
         let doc = self.doc.get_untracked();
@@ -248,15 +266,63 @@ impl Editor {
                 // Only what was sent is saved: edits made meanwhile stay unsaved.
                 if self.doc.get_untracked() == doc {
                     self.dirty.set(false);
+                    client::local_remove(&draft_key(id.as_deref()));
+                    client::local_remove(&draft_key(Some(&record.id)));
                 }
+                self.save_failed.set(false);
                 self.failure.set(None);
                 self.refresh_list();
                 Some(record.id)
             }
             Err(e) => {
+                self.save_failed.set(true);
                 self.failure.set(Some(e));
                 None
             }
+        }
+    }
+
+    /// Saves the edits of `revision` once the user paused, retrying with backoff until the
+    /// server has them (or a newer edit takes over).
+    async fn autosave(&self, revision: u64) {
+        client::sleep_ms(AUTOSAVE_DELAY_MS).await;
+        let mut wait = 1_000;
+        while self.revision.get_untracked() == revision && self.dirty.get_untracked() {
+            if self.save().await.is_some() {
+                return;
+            }
+            client::sleep_ms(wait).await;
+            wait = (wait * 2).min(SAVE_RETRY_MAX_MS);
+        }
+    }
+
+    /// Keeps the local copy of unsaved edits, then saves them after a pause.
+    fn edited(&self) {
+        if !self.dirty.get_untracked() {
+            return;
+        }
+        let key = draft_key(self.workflow_id.get_untracked().as_deref());
+        let json = self
+            .doc
+            .with_untracked(|d| serde_json::to_string(d).unwrap_or_default());
+        client::local_set(&key, &json);
+        let this = *self;
+        let revision = self.revision.get_untracked();
+        spawn_local(async move { this.autosave(revision).await });
+    }
+
+    /// Opens a workflow loaded from the server, or the local copy of edits the server does
+    /// not have yet (they are then saved again).
+    pub fn open_loaded(&self, id: String, server: Workflow) {
+        let draft = client::local_get(&draft_key(Some(&id)))
+            .and_then(|text| serde_json::from_str::<Workflow>(&text).ok())
+            .filter(|draft| *draft != server);
+        match draft {
+            Some(draft) => {
+                self.open(Some(id), draft);
+                self.touched();
+            }
+            None => self.open(Some(id), server),
         }
     }
 
@@ -324,10 +390,16 @@ pub fn EditorPage() -> impl IntoView {
                 return;
             };
             match client::load_workflow(&id).await {
-                Ok(record) => editor.open(Some(record.id), record.workflow),
+                Ok(record) => editor.open_loaded(record.id, record.workflow),
                 Err(e) => editor.failure.set(Some(e)),
             }
         });
+    });
+
+    // Autosave: every edit keeps a local copy and is saved after a pause.
+    Effect::new(move |_| {
+        editor.revision.track();
+        editor.edited();
     });
 
     // Keep the URL on the open workflow, so a reload opens it again.
@@ -393,61 +465,6 @@ fn typing_in_a_field(ev: &leptos::ev::KeyboardEvent) -> bool {
     ev.target()
         .and_then(|t| t.dyn_into::<web_sys::Element>().ok())
         .is_some_and(|el| matches!(el.tag_name().as_str(), "INPUT" | "TEXTAREA" | "SELECT"))
-}
-
-#[component]
-fn WorkflowList(editor: Editor) -> impl IntoView {
-    let new_workflow = move |_| {
-        editor.open(
-            None,
-            Workflow {
-                name: "Untitled workflow".into(),
-                ..Default::default()
-            },
-        )
-    };
-    let open = move |id: String| {
-        spawn_local(async move {
-            match client::load_workflow(&id).await {
-                Ok(record) => editor.open(Some(record.id), record.workflow),
-                Err(e) => editor.failure.set(Some(e)),
-            }
-        })
-    };
-    view! {
-        <nav class="workflows" aria-label="Workflows">
-            <h1 class="brand">"Hybridflow"</h1>
-            <button class="primary" on:click=new_workflow>"New workflow"</button>
-            <ul>
-                <For
-                    each=move || editor.workflows.get()
-                    key=|w| (w.id.clone(), w.name.clone(), w.nodes, w.edges)
-                    children=move |w| {
-                        let id = w.id.clone();
-                        let current = {
-                            let id = id.clone();
-                            move || editor.workflow_id.get().as_deref() == Some(id.as_str())
-                        };
-                        view! {
-                            <li>
-                                <button
-                                    class="workflow-link"
-                                    class:current=current
-                                    on:click=move |_| open(id.clone())
-                                >
-                                    <span class="name">{w.name.clone()}</span>
-                                    <span class="meta">
-                                        {format!("{} steps · {} edges", w.nodes, w.edges)}
-                                    </span>
-                                </button>
-                            </li>
-                        }
-                    }
-                />
-            </ul>
-        </nav>
-    }
-    .into_any()
 }
 
 #[component]
@@ -742,6 +759,8 @@ fn StatusLine(editor: Editor) -> impl IntoView {
     let save_state = move || {
         if editor.saving.get() {
             "Saving…"
+        } else if editor.save_failed.get() && editor.dirty.get() {
+            "Not saved — retrying (kept in this browser)"
         } else if editor.dirty.get() || editor.workflow_id.with(Option::is_none) {
             "Unsaved changes"
         } else {

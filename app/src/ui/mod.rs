@@ -5,3 +5,4 @@ pub mod canvas;
 pub mod client;
 pub mod editor;
 pub mod geometry;
+pub mod workflows;

@@ -1,0 +1,82 @@
+import { test, expect, type Page } from "@playwright/test";
+
+async function openEditor(page: Page) {
+  await page.goto("/");
+  await expect(page.getByRole("navigation", { name: "Workflows" }).getByRole("button", { name: /^OrderProcessing \d+ steps/ })).toBeVisible();
+}
+
+test("a template opens as a copy, and running it shows the article's saga", async ({ page }) => {
+  await openEditor(page);
+  const list = page.getByRole("navigation", { name: "Workflows" });
+  const copies = list.getByRole("button", { name: /^E-commerce \(orchestrated\) \d+ steps/ });
+  const before = await copies.count();
+  await list.getByRole("button", { name: "Use template E-commerce with two failures, orchestrated" }).click();
+  await expect(copies).toHaveCount(before + 1);
+  await expect(page.getByRole("textbox", { name: "Workflow name" })).toHaveValue("E-commerce (orchestrated)");
+  await expect(page.locator("[data-node-id]")).toHaveCount(6);
+  await expect(page).toHaveURL(/\?workflow=[0-9a-f]{32}/);
+
+  // Back order: fulfillment fails after payment; the orchestrator refunds, then cancels.
+  await page.getByRole("textbox", { name: "Run input" }).fill('{"stock": "none"}');
+  await page.getByRole("button", { name: "Run" }).click();
+  await expect(page.getByRole("status", { name: "Run state" })).toHaveText("Run compensated");
+  await expect(page.locator('[data-node-id="payment"]')).toHaveAttribute("data-state", "compensated");
+  await expect(page.locator('[data-node-id="order"]')).toHaveAttribute("data-state", "compensated");
+  await expect(page.locator('[data-node-id="fulfillment"]')).toHaveAttribute("data-state", "failed");
+  await expect(page.locator('[data-node-id="email"]')).toHaveAttribute("data-state", "skipped");
+});
+
+test("duplicate a workflow, then delete the copy only after confirming", async ({ page }) => {
+  await openEditor(page);
+  const list = page.getByRole("navigation", { name: "Workflows" });
+  await list.getByRole("button", { name: "Duplicate Financial transaction", exact: true }).click();
+  await expect(page.getByRole("textbox", { name: "Workflow name" })).toHaveValue("Financial transaction (copy)");
+  const copy = list.getByRole("button", { name: /^Financial transaction \(copy\) \d+ steps/ });
+  await expect(copy).toHaveCount(1);
+
+  await list.getByRole("button", { name: "Delete Financial transaction (copy)" }).click();
+  const dialog = list.getByRole("alertdialog", { name: "Confirm delete" });
+  await expect(dialog).toContainText("Delete Financial transaction (copy)?");
+  await dialog.getByRole("button", { name: "Keep it" }).click();
+  await expect(dialog).toHaveCount(0);
+  await expect(copy).toHaveCount(1);
+
+  await list.getByRole("button", { name: "Delete Financial transaction (copy)" }).click();
+  await list.getByRole("alertdialog", { name: "Confirm delete" }).getByRole("button", { name: "Delete it" }).click();
+  await expect(copy).toHaveCount(0);
+  await expect(list.getByRole("button", { name: /^Financial transaction \d+ steps/ })).toHaveCount(1);
+  await page.reload();
+  await expect(list.getByRole("button", { name: /^Financial transaction/ })).toHaveCount(1);
+});
+
+test("autosave keeps every edit: across a reload, and through a failed save until the server has it", async ({ page }) => {
+  await openEditor(page);
+  await page.getByRole("button", { name: "New workflow" }).click();
+  await page.getByRole("textbox", { name: "Workflow name" }).fill("Autosaved");
+  await page.getByRole("button", { name: "Add step" }).click();
+  const saveState = page.getByRole("status", { name: "Save state" });
+  await expect(saveState).toHaveText("Saved"); // nobody pressed Save
+  await expect(page).toHaveURL(/\?workflow=[0-9a-f]{32}/);
+  await page.reload();
+  await expect(page.getByRole("textbox", { name: "Workflow name" })).toHaveValue("Autosaved");
+  await expect(page.locator("[data-node-id]")).toHaveCount(1);
+
+  // The server refuses to store anything for a while (every PUT fails).
+  await page.route("**/api/workflows/*", (route) =>
+    route.request().method() === "PUT" ? route.abort("connectionrefused") : route.continue(),
+  );
+  await page.getByRole("textbox", { name: "Workflow name" }).fill("Autosaved, edited offline");
+  await expect(saveState).toHaveText(/Not saved — retrying/);
+  await expect(page.getByRole("alert").filter({ hasText: "cannot reach the server" })).toBeVisible();
+
+  // A reload meanwhile loses nothing: the local copy wins over the server's older version.
+  await page.reload();
+  await expect(page.getByRole("textbox", { name: "Workflow name" })).toHaveValue("Autosaved, edited offline");
+
+  // The server is back: the retry stores it, and the server has it after another reload.
+  await page.unroute("**/api/workflows/*");
+  await expect(saveState).toHaveText("Saved", { timeout: 20_000 });
+  await page.evaluate(() => localStorage.clear());
+  await page.reload();
+  await expect(page.getByRole("textbox", { name: "Workflow name" })).toHaveValue("Autosaved, edited offline");
+});
