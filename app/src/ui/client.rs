@@ -105,6 +105,24 @@ mod imp {
         decode(response).await
     }
 
+    pub async fn import_workflow(
+        text: &str,
+        format: Option<&str>,
+    ) -> Result<WorkflowRecord, ApiFailure> {
+        let url = match format {
+            Some(f) => format!("/api/workflows/import?format={f}"),
+            None => "/api/workflows/import".to_string(),
+        };
+        let response = Request::post(&url)
+            .header("Content-Type", "text/plain")
+            .body(text.to_string())
+            .map_err(unreachable)?
+            .send()
+            .await
+            .map_err(unreachable)?;
+        decode(response).await
+    }
+
     pub async fn delete_workflow(id: &str) -> Result<(), ApiFailure> {
         let response = Request::delete(&format!("/api/workflows/{id}"))
             .send()
@@ -221,6 +239,12 @@ mod imp {
         browser_only()
     }
     pub async fn delete_workflow(_id: &str) -> Result<(), ApiFailure> {
+        browser_only()
+    }
+    pub async fn import_workflow(
+        _text: &str,
+        _format: Option<&str>,
+    ) -> Result<WorkflowRecord, ApiFailure> {
         browser_only()
     }
     pub async fn sleep_ms(_ms: u32) {}

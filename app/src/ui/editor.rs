@@ -10,6 +10,7 @@ use super::behaviour::BehaviourFields;
 use super::canvas::Canvas;
 use super::client::{self, ApiFailure};
 use super::geometry::free_slot;
+use super::transfer::{Dialog, TransferDialogs};
 use super::workflows::WorkflowList;
 use crate::model::api::WorkflowSummary;
 use crate::model::edit::Undo;
@@ -444,11 +445,13 @@ pub fn EditorPage() -> impl IntoView {
         }
     });
 
+    let dialog = RwSignal::new(None::<Dialog>);
     view! {
         <div class="editor">
             <WorkflowList editor/>
             <main class="workspace">
-                <Toolbar editor/>
+                <Toolbar editor dialog/>
+                <TransferDialogs editor dialog/>
                 <div class="stage">
                     <Canvas editor/>
                     <Inspector editor/>
@@ -468,7 +471,7 @@ fn typing_in_a_field(ev: &leptos::ev::KeyboardEvent) -> bool {
 }
 
 #[component]
-fn Toolbar(editor: Editor) -> impl IntoView {
+fn Toolbar(editor: Editor, dialog: RwSignal<Option<Dialog>>) -> impl IntoView {
     let add_step = move |_| {
         let doc = editor.doc.get_untracked();
         let id = doc.fresh_id("step-");
@@ -573,6 +576,8 @@ fn Toolbar(editor: Editor) -> impl IntoView {
                 "↷ Redo"
             </button>
             <button on:click=move |_| editor.auto_layout()>"Auto layout"</button>
+            <button on:click=move |_| dialog.set(Some(Dialog::Import))>"Import…"</button>
+            <button on:click=move |_| dialog.set(Some(Dialog::Export))>"Export…"</button>
             <span class="spacer"></span>
             <button on:click=save disabled=move || editor.saving.get()>
                 "Save"

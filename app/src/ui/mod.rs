@@ -5,4 +5,5 @@ pub mod canvas;
 pub mod client;
 pub mod editor;
 pub mod geometry;
+pub mod transfer;
 pub mod workflows;
