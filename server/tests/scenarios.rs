@@ -209,3 +209,37 @@ fn financial_transaction_runs_strictly_in_order() {
         .max();
     assert_eq!(running_at_once, Some(1), "never two steps at once");
 }
+
+#[test]
+fn the_other_scenarios_run_as_the_article_describes() {
+    // 4: the checks react in parallel to one publication.
+    let sim = run(examples::onboarding_events, json!({}));
+    assert_eq!(sim.status(), RunStatus::Completed);
+    let (_, _, messages) = sim.completed();
+    assert_eq!((messages.events, messages.deliveries, messages.commands), (1, 3, 0));
+    // 4, hybrid: the core is commanded, the enrolments are events after the join.
+    let sim = run(examples::onboarding_hybrid, json!({}));
+    assert_eq!(sim.status(), RunStatus::Completed);
+    assert_eq!(sim.starts_of("approve").len(), 1);
+    for check in ["credit", "address", "criminal"] {
+        assert!(succeeded_at(&sim, check) < started_at(&sim, "approve"));
+    }
+    assert!(matches!(
+        sim.find(|e| matches!(e, RunEvent::StepStarted { node, .. } if node == "bonus")).unwrap().2,
+        RunEvent::StepStarted { owner: Owner::Itself, .. }
+    ));
+    // 6 and 10: chains, in order.
+    let sim = run(examples::airflow_chain, json!({}));
+    assert!(succeeded_at(&sim, "get_pictures") < started_at(&sim, "notify"));
+    let sim = run(examples::order_pipeline, json!({}));
+    assert!(succeeded_at(&sim, "shipping") < started_at(&sim, "complete"));
+    // 7: ten adds commanded at once, collected once.
+    let sim = run(examples::fan_out_group, json!({}));
+    let starts: Vec<u64> = (0..10).map(|i| sim.starts_of(&format!("add-{i}"))[0].0).collect();
+    assert!(starts.iter().all(|&t| t == starts[0]), "all ten start together");
+    assert_eq!(sim.starts_of("collect").len(), 1);
+    // 8: one publication, two independent reactions.
+    let sim = run(examples::cart_fan_out, json!({}));
+    let (_, _, messages) = sim.completed();
+    assert_eq!((messages.events, messages.deliveries), (1, 2));
+}

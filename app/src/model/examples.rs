@@ -42,16 +42,52 @@ pub const ALL: &[Example] = &[
         workflow: ecommerce_choreographed,
     },
     Example {
+        key: "onboarding-events",
+        title: "Customer onboarding, event-driven",
+        lesson: "Registration publishes CustomerRegistered; credit, address and criminal checks react in parallel through the broker; nobody waits for anybody.",
+        workflow: onboarding_events,
+    },
+    Example {
+        key: "onboarding-hybrid",
+        title: "Customer onboarding, hybrid",
+        lesson: "The core (registration and the three checks) is orchestrated; once the customer is approved, newsletter and bonus enrolment happen by event — nobody needs to wait for them.",
+        workflow: onboarding_hybrid,
+    },
+    Example {
         key: "image-fork-join",
         title: "Image processing fork/join",
         lesson: "Two parallel branches convert and resize to JPG and WebP and upload each; the join waits for both uploads.",
         workflow: image_fork_join,
     },
     Example {
+        key: "airflow-chain",
+        title: "Airflow-style chain",
+        lesson: "download_launches >> get_pictures >> notify: a plain chain of commands.",
+        workflow: airflow_chain,
+    },
+    Example {
+        key: "fan-out-group",
+        title: "Fan-out group (ten parallel adds)",
+        lesson: "Like Celery's group: ten add tasks commanded at once, joined when all are done.",
+        workflow: fan_out_group,
+    },
+    Example {
+        key: "cart-fan-out",
+        title: "Cart event fan-out",
+        lesson: "The cart service publishes ItemAdded once; recommendation and inventory react independently.",
+        workflow: cart_fan_out,
+    },
+    Example {
         key: "financial-transaction",
         title: "Financial transaction, strictly ordered",
         lesson: "Approve → process → record, one after the other, each only after the previous one replied: why orchestration suits it.",
         workflow: financial_transaction,
+    },
+    Example {
+        key: "order-pipeline",
+        title: "Order pipeline",
+        lesson: "Order received → payment → stock check → shipping preparation → order complete.",
+        workflow: order_pipeline,
     },
 ];
 
@@ -258,6 +294,120 @@ pub fn financial_transaction() -> Workflow {
         "edges": [
             {"from": "approve", "to": "process", "kind": "command"},
             {"from": "process", "to": "record", "kind": "command"},
+        ]
+    }))
+}
+
+/// Scenario 4: customer onboarding through a broker.
+pub fn onboarding_events() -> Workflow {
+    parse(json!({
+        "name": "Customer onboarding (events)",
+        "nodes": [
+            step("register", "Registration", "RegistrationService", "register", 40.0, 130.0),
+            step("credit", "Credit check", "CreditService", "check", 290.0, 20.0),
+            step("address", "Address check", "AddressService", "check", 290.0, 130.0),
+            step("criminal", "Criminal check", "ComplianceService", "check", 290.0, 240.0),
+        ],
+        "edges": [
+            {"from": "register", "to": "credit", "kind": "event", "event": "CustomerRegistered"},
+            {"from": "register", "to": "address", "kind": "event", "event": "CustomerRegistered"},
+            {"from": "register", "to": "criminal", "kind": "event", "event": "CustomerRegistered"},
+        ]
+    }))
+}
+
+/// Scenario 4, hybrid: the core orchestrated, the enrolments leaving the domain by event.
+pub fn onboarding_hybrid() -> Workflow {
+    let mut approve = step("approve", "Approve customer", "OnboardingService", "approve", 540.0, 130.0);
+    approve["join"] = json!("all");
+    parse(json!({
+        "name": "Customer onboarding (hybrid)",
+        "nodes": [
+            step("register", "Registration", "RegistrationService", "register", 40.0, 130.0),
+            step("credit", "Credit check", "CreditService", "check", 290.0, 20.0),
+            step("address", "Address check", "AddressService", "check", 290.0, 130.0),
+            step("criminal", "Criminal check", "ComplianceService", "check", 290.0, 240.0),
+            approve,
+            step("newsletter", "Newsletter enrolment", "MarketingService", "enrol", 790.0, 60.0),
+            step("bonus", "Bonus programme", "LoyaltyService", "enrol", 790.0, 200.0),
+        ],
+        "edges": [
+            {"from": "register", "to": "credit", "kind": "command"},
+            {"from": "register", "to": "address", "kind": "command"},
+            {"from": "register", "to": "criminal", "kind": "command"},
+            {"from": "credit", "to": "approve", "kind": "command"},
+            {"from": "address", "to": "approve", "kind": "command"},
+            {"from": "criminal", "to": "approve", "kind": "command"},
+            {"from": "approve", "to": "newsletter", "kind": "event", "event": "CustomerOnboarded"},
+            {"from": "approve", "to": "bonus", "kind": "event", "event": "CustomerOnboarded"},
+        ]
+    }))
+}
+
+/// Scenario 6: Airflow's `download_launches >> get_pictures >> notify`.
+pub fn airflow_chain() -> Workflow {
+    parse(json!({
+        "name": "Airflow chain",
+        "nodes": [
+            step("download_launches", "download_launches", "LaunchService", "download", 40.0, 130.0),
+            step("get_pictures", "get_pictures", "PictureService", "fetch", 290.0, 130.0),
+            step("notify", "notify", "NotificationService", "notify", 540.0, 130.0),
+        ],
+        "edges": [
+            {"from": "download_launches", "to": "get_pictures", "kind": "command"},
+            {"from": "get_pictures", "to": "notify", "kind": "command"},
+        ]
+    }))
+}
+
+/// Scenario 7: a Celery-style group of ten parallel `add` tasks, joined.
+pub fn fan_out_group() -> Workflow {
+    let mut nodes = vec![step("start", "Start group", "Worker", "group", 40.0, 250.0)];
+    let mut edges = Vec::new();
+    for i in 0..10 {
+        let id = format!("add-{i}");
+        nodes.push(step(&id, &format!("add({i}, {i})"), "MathService", "add", 290.0, 10.0 + i as f64 * 52.0));
+        edges.push(json!({"from": "start", "to": id, "kind": "command"}));
+        edges.push(json!({"from": id, "to": "collect", "kind": "command"}));
+    }
+    let mut collect = step("collect", "Collect results", "Worker", "collect", 540.0, 250.0);
+    collect["join"] = json!("all");
+    nodes.push(collect);
+    parse(json!({"name": "Fan-out group", "nodes": nodes, "edges": edges}))
+}
+
+/// Scenario 8: a cart event fanned out to independent reactors.
+pub fn cart_fan_out() -> Workflow {
+    parse(json!({
+        "name": "Cart event fan-out",
+        "nodes": [
+            step("cart", "Add to cart", "CartService", "add", 40.0, 130.0),
+            step("recommend", "Recommendations", "RecommendationService", "update", 290.0, 60.0),
+            step("inventory", "Inventory", "InventoryService", "reserve", 290.0, 200.0),
+        ],
+        "edges": [
+            {"from": "cart", "to": "recommend", "kind": "event", "event": "ItemAdded"},
+            {"from": "cart", "to": "inventory", "kind": "event", "event": "ItemAdded"},
+        ]
+    }))
+}
+
+/// Scenario 10: order received → payment → stock check → shipping preparation → complete.
+pub fn order_pipeline() -> Workflow {
+    parse(json!({
+        "name": "Order pipeline",
+        "nodes": [
+            step("received", "Order received", "OrderService", "receive", 40.0, 40.0),
+            step("payment", "Payment", "PaymentService", "charge", 290.0, 40.0),
+            step("stock", "Stock check", "InventoryService", "check", 540.0, 40.0),
+            step("shipping", "Shipping preparation", "ShippingService", "prepare", 290.0, 180.0),
+            step("complete", "Order complete", "OrderService", "complete", 540.0, 180.0),
+        ],
+        "edges": [
+            {"from": "received", "to": "payment", "kind": "command"},
+            {"from": "payment", "to": "stock", "kind": "command"},
+            {"from": "stock", "to": "shipping", "kind": "command"},
+            {"from": "shipping", "to": "complete", "kind": "command"},
         ]
     }))
 }

@@ -370,6 +370,13 @@ fn Legend() -> impl IntoView {
                 </svg>
                 "event (published, subscribers react)"
             </span>
+            <span class="legend-item">
+                <svg width="46" height="12" aria-hidden="true">
+                    <line x1="2" y1="6" x2="36" y2="6" class="legend-failure"></line>
+                    <path d="M 34 1 L 44 6 L 34 11 z" class="arrow-failure"></path>
+                </svg>
+                "failure route (followed when the step fails)"
+            </span>
         </div>
     }
     .into_any()

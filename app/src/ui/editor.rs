@@ -646,6 +646,21 @@ fn Inspector(editor: Editor) -> impl IntoView {
             <Show when=move || edge.with(Option::is_some)>
                 <h2>"Edge"</h2>
                 <label>
+                    <span>"Kind"</span>
+                    <select
+                        aria-label="Edge kind"
+                        prop:value=move || edge.with(|e| e.as_ref().map(|e| e.kind.as_str()).unwrap_or("command"))
+                        on:change=move |ev| editor.set_edge_kind(if event_target_value(&ev) == "event" {
+                            EdgeKind::Event
+                        } else {
+                            EdgeKind::Command
+                        })
+                    >
+                        <option value="command">"command: the orchestrator sends it and waits"</option>
+                        <option value="event">"event: published, subscribers react"</option>
+                    </select>
+                </label>
+                <label>
                     <span>"Follows"</span>
                     <select
                         aria-label="Edge follows outcome"
