@@ -158,3 +158,53 @@ test("behaviour fields validate as you type, and a run with input shows the unha
   await expect(page.getByRole("status", { name: "Run state" })).toHaveText("Run failed");
   await expect(page.getByRole("status", { name: "Diagnosis" })).toContainText("published Step2Failed, but nobody subscribes to it");
 });
+
+test("pan by dragging the empty canvas, zoom with buttons, wheel and keys, fit to view", async ({ page }) => {
+  await page.goto("/");
+  const list = page.getByRole("navigation", { name: "Workflows" });
+  await list.getByRole("button", { name: /^Fan-out group \d+ steps/ }).click();
+  await expect(page.locator("[data-node-id]")).toHaveCount(12);
+  const canvas = page.getByRole("application", { name: "Workflow canvas" });
+  const frame = (await canvas.boundingBox())!;
+  const start = page.getByRole("button", { name: "Start group", exact: true });
+  const level = page.getByLabel("Zoom level");
+  await expect(level).toHaveText("100%");
+
+  // Pan: drag empty canvas; the step moves with it.
+  const before = (await start.boundingBox())!;
+  await page.mouse.move(frame.x + frame.width - 60, frame.y + 30);
+  await page.mouse.down();
+  await page.mouse.move(frame.x + frame.width - 160, frame.y + 90, { steps: 8 });
+  await page.mouse.up();
+  const panned = (await start.boundingBox())!;
+  expect(Math.round(panned.x - before.x)).toBe(-100);
+  expect(Math.round(panned.y - before.y)).toBe(60);
+
+  // Zoom out with the button and the key, in with the wheel.
+  await page.getByRole("button", { name: "Zoom out" }).click();
+  await expect(level).toHaveText("80%");
+  await page.keyboard.press("-");
+  await expect(level).toHaveText("64%");
+  const small = (await start.boundingBox())!;
+  expect(small.width).toBeLessThan(before.width * 0.7);
+  await page.mouse.move(frame.x + frame.width / 2, frame.y + frame.height / 2);
+  await page.mouse.wheel(0, -300);
+  await expect.poll(async () => parseInt(await level.innerText())).toBeGreaterThan(64);
+
+  // Fit (key F): every step inside the canvas.
+  await page.keyboard.press("f");
+  for (const node of await page.locator("[data-node-id] .node-body").all()) {
+    const b = (await node.boundingBox())!;
+    expect(b.x).toBeGreaterThanOrEqual(frame.x);
+    expect(b.y).toBeGreaterThanOrEqual(frame.y);
+    expect(b.x + b.width).toBeLessThanOrEqual(frame.x + frame.width);
+    expect(b.y + b.height).toBeLessThanOrEqual(frame.y + frame.height);
+  }
+  // Dragging a step still follows the pointer exactly when zoomed.
+  const grip = await center(start);
+  const box = (await start.boundingBox())!;
+  await drag(page, grip, { x: grip.x + 40, y: grip.y + 20 });
+  const after = (await start.boundingBox())!;
+  expect(Math.abs(after.x - box.x - 40)).toBeLessThan(3);
+  expect(Math.abs(after.y - box.y - 20)).toBeLessThan(3);
+});

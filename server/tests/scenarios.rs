@@ -216,7 +216,10 @@ fn the_other_scenarios_run_as_the_article_describes() {
     let sim = run(examples::onboarding_events, json!({}));
     assert_eq!(sim.status(), RunStatus::Completed);
     let (_, _, messages) = sim.completed();
-    assert_eq!((messages.events, messages.deliveries, messages.commands), (1, 3, 0));
+    assert_eq!(
+        (messages.events, messages.deliveries, messages.commands),
+        (1, 3, 0)
+    );
     // 4, hybrid: the core is commanded, the enrolments are events after the join.
     let sim = run(examples::onboarding_hybrid, json!({}));
     assert_eq!(sim.status(), RunStatus::Completed);
@@ -225,8 +228,13 @@ fn the_other_scenarios_run_as_the_article_describes() {
         assert!(succeeded_at(&sim, check) < started_at(&sim, "approve"));
     }
     assert!(matches!(
-        sim.find(|e| matches!(e, RunEvent::StepStarted { node, .. } if node == "bonus")).unwrap().2,
-        RunEvent::StepStarted { owner: Owner::Itself, .. }
+        sim.find(|e| matches!(e, RunEvent::StepStarted { node, .. } if node == "bonus"))
+            .unwrap()
+            .2,
+        RunEvent::StepStarted {
+            owner: Owner::Itself,
+            ..
+        }
     ));
     // 6 and 10: chains, in order.
     let sim = run(examples::airflow_chain, json!({}));
@@ -235,8 +243,13 @@ fn the_other_scenarios_run_as_the_article_describes() {
     assert!(succeeded_at(&sim, "shipping") < started_at(&sim, "complete"));
     // 7: ten adds commanded at once, collected once.
     let sim = run(examples::fan_out_group, json!({}));
-    let starts: Vec<u64> = (0..10).map(|i| sim.starts_of(&format!("add-{i}"))[0].0).collect();
-    assert!(starts.iter().all(|&t| t == starts[0]), "all ten start together");
+    let starts: Vec<u64> = (0..10)
+        .map(|i| sim.starts_of(&format!("add-{i}"))[0].0)
+        .collect();
+    assert!(
+        starts.iter().all(|&t| t == starts[0]),
+        "all ten start together"
+    );
     assert_eq!(sim.starts_of("collect").len(), 1);
     // 8: one publication, two independent reactions.
     let sim = run(examples::cart_fan_out, json!({}));

@@ -318,7 +318,14 @@ pub fn onboarding_events() -> Workflow {
 
 /// Scenario 4, hybrid: the core orchestrated, the enrolments leaving the domain by event.
 pub fn onboarding_hybrid() -> Workflow {
-    let mut approve = step("approve", "Approve customer", "OnboardingService", "approve", 540.0, 130.0);
+    let mut approve = step(
+        "approve",
+        "Approve customer",
+        "OnboardingService",
+        "approve",
+        540.0,
+        130.0,
+    );
     approve["join"] = json!("all");
     parse(json!({
         "name": "Customer onboarding (hybrid)",
@@ -366,11 +373,25 @@ pub fn fan_out_group() -> Workflow {
     let mut edges = Vec::new();
     for i in 0..10 {
         let id = format!("add-{i}");
-        nodes.push(step(&id, &format!("add({i}, {i})"), "MathService", "add", 290.0, 10.0 + i as f64 * 52.0));
+        nodes.push(step(
+            &id,
+            &format!("add({i}, {i})"),
+            "MathService",
+            "add",
+            290.0,
+            10.0 + i as f64 * 52.0,
+        ));
         edges.push(json!({"from": "start", "to": id, "kind": "command"}));
         edges.push(json!({"from": id, "to": "collect", "kind": "command"}));
     }
-    let mut collect = step("collect", "Collect results", "Worker", "collect", 540.0, 250.0);
+    let mut collect = step(
+        "collect",
+        "Collect results",
+        "Worker",
+        "collect",
+        540.0,
+        250.0,
+    );
     collect["join"] = json!("all");
     nodes.push(collect);
     parse(json!({"name": "Fan-out group", "nodes": nodes, "edges": edges}))

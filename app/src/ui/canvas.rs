@@ -23,6 +23,80 @@ enum Gesture {
         from: String,
         to: (f64, f64),
     },
+    /// Panning: where the pointer went down (screen) and the view at that moment.
+    Pan {
+        start: (f64, f64),
+        view: Viewport,
+    },
+}
+
+/// What part of the canvas is shown: canvas point `p` is drawn at `p * k + (x, y)`.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Viewport {
+    pub x: f64,
+    pub y: f64,
+    pub k: f64,
+}
+
+impl Default for Viewport {
+    fn default() -> Self {
+        Viewport {
+            x: 0.0,
+            y: 0.0,
+            k: 1.0,
+        }
+    }
+}
+
+pub const MIN_ZOOM: f64 = 0.2;
+pub const MAX_ZOOM: f64 = 3.0;
+
+impl Viewport {
+    /// Zooms by `factor`, keeping the screen point `(sx, sy)` where it is.
+    pub fn zoomed(self, factor: f64, sx: f64, sy: f64) -> Viewport {
+        let k = (self.k * factor).clamp(MIN_ZOOM, MAX_ZOOM);
+        let ratio = k / self.k;
+        Viewport {
+            x: sx - (sx - self.x) * ratio,
+            y: sy - (sy - self.y) * ratio,
+            k,
+        }
+    }
+
+    /// The view that shows every node of the workflow in a `width` × `height` canvas.
+    pub fn fitting(workflow: &crate::model::Workflow, width: f64, height: f64) -> Viewport {
+        if workflow.nodes.is_empty() || width <= 0.0 || height <= 0.0 {
+            return Viewport::default();
+        }
+        let margin = 40.0;
+        let (mut x0, mut y0, mut x1, mut y1) = (f64::MAX, f64::MAX, f64::MIN, f64::MIN);
+        for n in &workflow.nodes {
+            x0 = x0.min(n.position.x);
+            y0 = y0.min(n.position.y);
+            x1 = x1.max(n.position.x + NODE_WIDTH);
+            y1 = y1.max(n.position.y + NODE_HEIGHT);
+        }
+        let k = ((width - 2.0 * margin) / (x1 - x0))
+            .min((height - 2.0 * margin) / (y1 - y0))
+            .clamp(MIN_ZOOM, 1.5);
+        Viewport {
+            x: (width - (x1 - x0) * k) / 2.0 - x0 * k,
+            y: (height - (y1 - y0) * k) / 2.0 - y0 * k,
+            k,
+        }
+    }
+}
+
+/// The size of the canvas on screen.
+pub fn canvas_size() -> (f64, f64) {
+    web_sys::window()
+        .and_then(|w| w.document())
+        .and_then(|d| d.query_selector("svg.canvas").ok().flatten())
+        .map(|el| {
+            let r = el.get_bounding_client_rect();
+            (r.width(), r.height())
+        })
+        .unwrap_or((800.0, 600.0))
 }
 
 #[component]
@@ -30,8 +104,9 @@ pub fn Canvas(editor: Editor) -> impl IntoView {
     let svg = NodeRef::<leptos::svg::Svg>::new();
     let gesture = RwSignal::new(Gesture::Idle);
 
-    // Pointer position in canvas units.
-    let at = move |ev: &PointerEvent| -> (f64, f64) {
+    let viewport = editor.viewport;
+    // Pointer position relative to the canvas element, in screen pixels.
+    let screen = move |x: i32, y: i32| -> (f64, f64) {
         let (left, top) = svg
             .get_untracked()
             .map(|el| {
@@ -39,13 +114,27 @@ pub fn Canvas(editor: Editor) -> impl IntoView {
                 (r.left(), r.top())
             })
             .unwrap_or_default();
-        (ev.client_x() as f64 - left, ev.client_y() as f64 - top)
+        (x as f64 - left, y as f64 - top)
+    };
+    // Pointer position in canvas units (through the pan and zoom).
+    let at = move |ev: &PointerEvent| -> (f64, f64) {
+        let (sx, sy) = screen(ev.client_x(), ev.client_y());
+        let v = viewport.get_untracked();
+        ((sx - v.x) / v.k, (sy - v.y) / v.k)
     };
 
     let on_move = move |ev: PointerEvent| {
         let (x, y) = at(&ev);
         match gesture.get_untracked() {
             Gesture::Idle => {}
+            Gesture::Pan { start, view } => {
+                let (sx, sy) = screen(ev.client_x(), ev.client_y());
+                viewport.set(Viewport {
+                    x: view.x + sx - start.0,
+                    y: view.y + sy - start.1,
+                    k: view.k,
+                });
+            }
             Gesture::Move { node, grab } => editor.edit(GraphChange::MoveNode {
                 id: node,
                 to: Position {
@@ -101,7 +190,20 @@ pub fn Canvas(editor: Editor) -> impl IntoView {
                 class="canvas"
                 role="application"
                 aria-label="Workflow canvas"
-                on:pointerdown=move |_| editor.selection.set(None)
+                on:pointerdown=move |ev: PointerEvent| {
+                    // Empty canvas: deselect, and drag to pan.
+                    editor.selection.set(None);
+                    gesture.set(Gesture::Pan {
+                        start: screen(ev.client_x(), ev.client_y()),
+                        view: viewport.get_untracked(),
+                    });
+                }
+                on:wheel=move |ev: leptos::ev::WheelEvent| {
+                    ev.prevent_default();
+                    let (sx, sy) = screen(ev.client_x(), ev.client_y());
+                    let factor = (-ev.delta_y() * 0.0015).exp();
+                    viewport.update(|v| *v = v.zoomed(factor, sx, sy));
+                }
                 on:pointermove=on_move
                 on:pointerup=on_up
                 on:pointerleave=move |_| {
@@ -119,18 +221,34 @@ pub fn Canvas(editor: Editor) -> impl IntoView {
                         <path d="M 1 1 L 9 5 L 1 9" class="arrow-event"></path>
                     </marker>
                 </defs>
-                <g class="edges">
-                    <For each=edge_ids key=|id| id.clone() let:id>
-                        <EdgeView editor id/>
-                    </For>
-                </g>
-                {draft}
-                <g class="nodes">
-                    <For each=node_ids key=|id| id.clone() let:id>
-                        <NodeView editor id gesture at/>
-                    </For>
+                <g
+                    class="viewport"
+                    transform=move || {
+                        let v = viewport.get();
+                        format!("translate({:.1} {:.1}) scale({:.4})", v.x, v.y, v.k)
+                    }
+                >
+                    <g class="edges">
+                        <For each=edge_ids key=|id| id.clone() let:id>
+                            <EdgeView editor id/>
+                        </For>
+                    </g>
+                    {draft}
+                    <g class="nodes">
+                        <For each=node_ids key=|id| id.clone() let:id>
+                            <NodeView editor id gesture at/>
+                        </For>
+                    </g>
                 </g>
             </svg>
+            <div class="zoom" role="group" aria-label="Zoom">
+                <button aria-label="Zoom in" title="Zoom in (+)" on:click=move |_| editor.zoom(1.25)>"+"</button>
+                <button aria-label="Zoom out" title="Zoom out (-)" on:click=move |_| editor.zoom(0.8)>"−"</button>
+                <button aria-label="Fit to view" title="Fit to view (F)" on:click=move |_| editor.fit()>"Fit"</button>
+                <span class="zoom-level" aria-label="Zoom level">
+                    {move || format!("{:.0}%", viewport.get().k * 100.0)}
+                </span>
+            </div>
             <Legend/>
             <Show when=move || editor.doc.with(|d| d.nodes.is_empty())>
                 <p class="empty-hint">"Empty workflow: press “Add step” to place the first step."</p>

@@ -7,7 +7,7 @@ use leptos_router::hooks::{use_navigate, use_query_map};
 use leptos_router::NavigateOptions;
 
 use super::behaviour::BehaviourFields;
-use super::canvas::Canvas;
+use super::canvas::{canvas_size, Canvas, Viewport};
 use super::client::{self, ApiFailure};
 use super::geometry::free_slot;
 use super::transfer::{Dialog, TransferDialogs};
@@ -84,6 +84,8 @@ pub struct Editor {
     pub run_input: RwSignal<String>,
     /// The last save failed; autosave keeps retrying.
     pub save_failed: RwSignal<bool>,
+    /// The canvas's pan and zoom.
+    pub viewport: RwSignal<Viewport>,
 }
 
 /// How long after the last edit autosave waits before saving.
@@ -116,6 +118,7 @@ impl Editor {
             issues: Memo::new(move |_| doc.with(issues_of)),
             run_input: RwSignal::new("{}".to_string()),
             save_failed: RwSignal::new(false),
+            viewport: RwSignal::new(Viewport::default()),
             workflow_id: RwSignal::new(None),
             selection: RwSignal::new(None),
             run: RwSignal::new(None),
@@ -198,6 +201,20 @@ impl Editor {
         }
     }
 
+    /// Zooms around the canvas's centre.
+    pub fn zoom(&self, factor: f64) {
+        let (w, h) = canvas_size();
+        self.viewport
+            .update(|v| *v = v.zoomed(factor, w / 2.0, h / 2.0));
+    }
+
+    /// Shows the whole workflow.
+    pub fn fit(&self) {
+        let (w, h) = canvas_size();
+        let view = self.doc.with_untracked(|d| Viewport::fitting(d, w, h));
+        self.viewport.set(view);
+    }
+
     /// Moves every step to the layered layout, as one undoable edit.
     pub fn auto_layout(&self) {
         let moves = self.doc.with_untracked(|d| {
@@ -231,6 +248,7 @@ impl Editor {
 
     pub fn open(&self, id: Option<String>, workflow: Workflow) {
         self.doc.set(workflow);
+        self.viewport.set(Viewport::default());
         self.history.set_value(Undo::default());
         self.revision.update(|r| *r += 1);
         self.workflow_id.set(id);
@@ -439,6 +457,9 @@ pub fn EditorPage() -> impl IntoView {
                 ev.prevent_default();
                 editor.delete_selection();
             }
+            ("+" | "=", false, _) => editor.zoom(1.25),
+            ("-", false, _) => editor.zoom(0.8),
+            ("f" | "F", false, _) => editor.fit(),
             ("c" | "C", false, _) => editor.set_edge_kind(EdgeKind::Command),
             ("e" | "E", false, _) => editor.set_edge_kind(EdgeKind::Event),
             _ => {}
