@@ -2,7 +2,19 @@
 //! function, [`Workflow::apply`], which also returns the change that undoes it; [`Undo`]
 //! keeps those inverses (grouped per gesture) for undo and redo.
 
+use serde::{Deserialize, Serialize};
+
 use super::workflow::{Edge, EdgeKind, Node, Position, Workflow};
+
+/// A piece of a workflow on the clipboard: some steps and the edges among them. A whole
+/// native document reads as one too (its name is ignored).
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Fragment {
+    #[serde(default)]
+    pub nodes: Vec<Node>,
+    #[serde(default)]
+    pub edges: Vec<Edge>,
+}
 
 #[derive(Clone, Debug, PartialEq)]
 pub enum GraphChange {
@@ -145,6 +157,69 @@ impl Workflow {
                 self.nodes.iter().all(|n| &n.id != id) && self.edges.iter().all(|e| &e.id != id)
             })
             .unwrap_or_default()
+    }
+
+    /// The steps `ids` and the edges among them.
+    pub fn fragment(&self, ids: &[String]) -> Fragment {
+        Fragment {
+            nodes: self
+                .nodes
+                .iter()
+                .filter(|n| ids.contains(&n.id))
+                .cloned()
+                .collect(),
+            edges: self
+                .edges
+                .iter()
+                .filter(|e| ids.contains(&e.from) && ids.contains(&e.to))
+                .cloned()
+                .collect(),
+        }
+    }
+
+    /// The change that adds a copy of `fragment`, moved by `offset`, with fresh ids (edges
+    /// whose ends are not in the fragment are dropped); and the new steps' ids.
+    pub fn paste(&self, fragment: &Fragment, offset: Position) -> (GraphChange, Vec<String>) {
+        let mut scratch = self.clone();
+        let mut renamed = std::collections::HashMap::new();
+        let mut changes = Vec::new();
+        for node in &fragment.nodes {
+            let base = node
+                .id
+                .trim_end_matches(|c: char| c.is_ascii_digit())
+                .trim_end_matches('-');
+            let prefix = if base.is_empty() {
+                "step-".to_string()
+            } else {
+                format!("{base}-")
+            };
+            let id = scratch.fresh_id(&prefix);
+            let mut copy = node.clone();
+            copy.id = id.clone();
+            copy.position = Position {
+                x: node.position.x + offset.x,
+                y: node.position.y + offset.y,
+            };
+            scratch.nodes.push(copy.clone());
+            renamed.insert(node.id.clone(), id);
+            changes.push(GraphChange::AddNode(copy));
+        }
+        for edge in &fragment.edges {
+            if let (Some(from), Some(to)) = (renamed.get(&edge.from), renamed.get(&edge.to)) {
+                let mut copy = edge.clone();
+                copy.id = scratch.fresh_id("e");
+                copy.from = from.clone();
+                copy.to = to.clone();
+                scratch.edges.push(copy.clone());
+                changes.push(GraphChange::AddEdge(copy));
+            }
+        }
+        let ids = fragment
+            .nodes
+            .iter()
+            .map(|n| renamed[&n.id].clone())
+            .collect();
+        (GraphChange::Batch(changes), ids)
     }
 
     /// A new command edge from `from` to `to`, with a fresh id.
@@ -360,5 +435,42 @@ mod tests {
         assert!(undo.can_redo());
         assert!(undo.apply(&mut w, GraphChange::Rename("Other".into())));
         assert!(!undo.can_redo());
+    }
+
+    #[test]
+    fn a_fragment_pastes_as_fresh_copies_with_its_inner_edges() {
+        let mut w = Workflow {
+            name: "w".into(),
+            ..Default::default()
+        };
+        for id in ["step-1", "step-2", "pay"] {
+            w.apply(GraphChange::AddNode(node(id)));
+        }
+        for (a, b) in [("step-1", "step-2"), ("step-2", "pay")] {
+            let e = w.new_edge(a, b);
+            w.apply(GraphChange::AddEdge(e));
+        }
+        let fragment = w.fragment(&["step-2".into(), "pay".into()]);
+        assert_eq!(fragment.nodes.len(), 2);
+        assert_eq!(
+            fragment.edges.len(),
+            1,
+            "only the edge inside the selection"
+        );
+        let (change, ids) = w.paste(&fragment, Position { x: 30.0, y: 30.0 });
+        assert_eq!(ids, ["step-3", "pay-1"]);
+        assert!(w.apply(change).is_some());
+        assert_eq!(w.nodes.len(), 5);
+        let copy = w.edges.last().unwrap();
+        assert_eq!((copy.from.as_str(), copy.to.as_str()), ("step-3", "pay-1"));
+        assert_eq!(
+            w.node("pay-1").unwrap().position,
+            Position { x: 30.0, y: 30.0 }
+        );
+        assert!(crate::model::validate(&w).is_empty());
+        // A whole document reads as a fragment too.
+        let doc = serde_json::json!({"name": "x", "nodes": [{"id": "a", "label": "A", "service": "S", "action": "x"}], "edges": []});
+        let f: Fragment = serde_json::from_value(doc).unwrap();
+        assert_eq!(f.nodes.len(), 1);
     }
 }

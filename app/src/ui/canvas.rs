@@ -13,10 +13,17 @@ use crate::model::{EdgeKind, GraphChange, Outcome, Position, StepState};
 #[derive(Clone, Debug, PartialEq)]
 enum Gesture {
     Idle,
-    /// Moving a step; `grab` is where the pointer holds it, relative to its corner.
+    /// Moving a step; `grab` is where the pointer holds it, relative to its corner;
+    /// `group` are the other selected steps, with their offsets from it.
     Move {
         node: String,
         grab: (f64, f64),
+        group: Vec<(String, (f64, f64))>,
+    },
+    /// Shift-dragging a selection rectangle, in canvas units.
+    Marquee {
+        from: (f64, f64),
+        to: (f64, f64),
     },
     /// Drawing a new edge from `from`, currently ending at `to`.
     Connect {
@@ -135,19 +142,49 @@ pub fn Canvas(editor: Editor) -> impl IntoView {
                     k: view.k,
                 });
             }
-            Gesture::Move { node, grab } => editor.edit(GraphChange::MoveNode {
-                id: node,
-                to: Position {
+            Gesture::Move { node, grab, group } => {
+                let at = Position {
                     x: (x - grab.0).round(),
                     y: (y - grab.1).round(),
-                },
-            }),
+                };
+                let mut moves = vec![GraphChange::MoveNode { id: node, to: at }];
+                moves.extend(
+                    group
+                        .into_iter()
+                        .map(|(id, (dx, dy))| GraphChange::MoveNode {
+                            id,
+                            to: Position {
+                                x: at.x + dx,
+                                y: at.y + dy,
+                            },
+                        }),
+                );
+                editor.edit(GraphChange::Batch(moves));
+            }
+            Gesture::Marquee { from, .. } => gesture.set(Gesture::Marquee { from, to: (x, y) }),
             Gesture::Connect { from, .. } => gesture.set(Gesture::Connect { from, to: (x, y) }),
         }
     };
     let on_up = move |ev: PointerEvent| {
         if matches!(gesture.get_untracked(), Gesture::Move { .. }) {
             editor.end_gesture();
+        }
+        if let Gesture::Marquee { from, to } = gesture.get_untracked() {
+            let (x0, x1) = (from.0.min(to.0), from.0.max(to.0));
+            let (y0, y1) = (from.1.min(to.1), from.1.max(to.1));
+            let inside = editor.doc.with_untracked(|d| {
+                d.nodes
+                    .iter()
+                    .filter(|n| {
+                        n.position.x < x1
+                            && n.position.x + NODE_WIDTH > x0
+                            && n.position.y < y1
+                            && n.position.y + NODE_HEIGHT > y0
+                    })
+                    .map(|n| n.id.clone())
+                    .collect::<Vec<_>>()
+            });
+            editor.selection.set(Selection::of_nodes(inside));
         }
         if let Gesture::Connect { from, .. } = gesture.get_untracked() {
             let (x, y) = at(&ev);
@@ -183,6 +220,19 @@ pub fn Canvas(editor: Editor) -> impl IntoView {
         _ => None,
     };
 
+    let marquee = move || match gesture.get() {
+        Gesture::Marquee { from, to } => Some(view! {
+            <rect
+                class="marquee"
+                x=from.0.min(to.0)
+                y=from.1.min(to.1)
+                width=(to.0 - from.0).abs()
+                height=(to.1 - from.1).abs()
+            ></rect>
+        }),
+        _ => None,
+    };
+
     view! {
         <div class="canvas-frame">
             <svg
@@ -191,12 +241,17 @@ pub fn Canvas(editor: Editor) -> impl IntoView {
                 role="application"
                 aria-label="Workflow canvas"
                 on:pointerdown=move |ev: PointerEvent| {
-                    // Empty canvas: deselect, and drag to pan.
+                    // Empty canvas: shift-drag selects with a rectangle; a plain drag pans.
                     editor.selection.set(None);
-                    gesture.set(Gesture::Pan {
-                        start: screen(ev.client_x(), ev.client_y()),
-                        view: viewport.get_untracked(),
-                    });
+                    if ev.shift_key() {
+                        let p = at(&ev);
+                        gesture.set(Gesture::Marquee { from: p, to: p });
+                    } else {
+                        gesture.set(Gesture::Pan {
+                            start: screen(ev.client_x(), ev.client_y()),
+                            view: viewport.get_untracked(),
+                        });
+                    }
                 }
                 on:wheel=move |ev: leptos::ev::WheelEvent| {
                     ev.prevent_default();
@@ -234,6 +289,7 @@ pub fn Canvas(editor: Editor) -> impl IntoView {
                         </For>
                     </g>
                     {draft}
+                    {marquee}
                     <g class="nodes">
                         <For each=node_ids key=|id| id.clone() let:id>
                             <NodeView editor id gesture at/>
@@ -368,19 +424,54 @@ fn NodeView(
     };
     let selected = {
         let id = id.clone();
-        move || editor.selection.get() == Some(Selection::Node(id.clone()))
+        move || {
+            editor
+                .selection
+                .with(|s| s.as_ref().is_some_and(|s| s.contains_node(&id)))
+        }
     };
     let grab = {
         let id = id.clone();
         move |ev: PointerEvent| {
             ev.stop_propagation();
+            let current = editor.selection.get_untracked();
+            if ev.shift_key() {
+                // Shift-click adds the step to the selection, or takes it out.
+                let mut ids = current.map(|s| s.nodes()).unwrap_or_default();
+                match ids.iter().position(|n| *n == id) {
+                    Some(i) => {
+                        ids.remove(i);
+                    }
+                    None => ids.push(id.clone()),
+                }
+                editor.selection.set(Selection::of_nodes(ids));
+                return;
+            }
             let (x, y) = at(&ev);
             let p = pos();
-            editor.selection.set(Some(Selection::Node(id.clone())));
+            let group = match current.filter(|s| s.contains_node(&id)) {
+                // Grabbing one of several selected steps moves them all.
+                Some(selection) => editor.doc.with_untracked(|d| {
+                    selection
+                        .nodes()
+                        .into_iter()
+                        .filter(|n| *n != id)
+                        .filter_map(|n| {
+                            d.node(&n)
+                                .map(|m| (n.clone(), (m.position.x - p.x, m.position.y - p.y)))
+                        })
+                        .collect()
+                }),
+                None => {
+                    editor.selection.set(Some(Selection::Node(id.clone())));
+                    Vec::new()
+                }
+            };
             editor.begin_gesture();
             gesture.set(Gesture::Move {
                 node: id.clone(),
                 grab: (x - p.x, y - p.y),
+                group,
             });
         }
     };

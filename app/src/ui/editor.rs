@@ -13,15 +13,46 @@ use super::geometry::free_slot;
 use super::transfer::{Dialog, TransferDialogs};
 use super::workflows::WorkflowList;
 use crate::model::api::WorkflowSummary;
-use crate::model::edit::Undo;
+use crate::model::edit::{Fragment, Undo};
 use crate::model::layout::layered;
-use crate::model::{EdgeKind, GraphChange, Node, Outcome, Problem, RunView, Workflow};
+use crate::model::{EdgeKind, GraphChange, Node, Outcome, Position, Problem, RunView, Workflow};
 
 /// What is selected on the canvas.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Selection {
     Node(String),
     Edge(String),
+    /// Two or more steps (marquee or shift-click), moved, deleted and copied together.
+    Nodes(Vec<String>),
+}
+
+impl Selection {
+    /// The selected steps.
+    pub fn nodes(&self) -> Vec<String> {
+        match self {
+            Selection::Node(id) => vec![id.clone()],
+            Selection::Nodes(ids) => ids.clone(),
+            Selection::Edge(_) => Vec::new(),
+        }
+    }
+
+    pub fn contains_node(&self, id: &str) -> bool {
+        match self {
+            Selection::Node(n) => n == id,
+            Selection::Nodes(ids) => ids.iter().any(|n| n == id),
+            Selection::Edge(_) => false,
+        }
+    }
+
+    /// The selection of exactly these steps (none, one or many).
+    pub fn of_nodes(mut ids: Vec<String>) -> Option<Selection> {
+        ids.dedup();
+        match ids.len() {
+            0 => None,
+            1 => ids.pop().map(Selection::Node),
+            _ => Some(Selection::Nodes(ids)),
+        }
+    }
 }
 
 /// How bad a problem is: errors stop saving, warnings are design advice.
@@ -183,9 +214,37 @@ impl Editor {
         match self.selection.get_untracked() {
             Some(Selection::Node(id)) => self.edit(GraphChange::RemoveNode(id)),
             Some(Selection::Edge(id)) => self.edit(GraphChange::RemoveEdge(id)),
+            Some(Selection::Nodes(ids)) => self.edit(GraphChange::Batch(
+                ids.into_iter().map(GraphChange::RemoveNode).collect(),
+            )),
             None => return,
         }
         self.selection.set(None);
+    }
+
+    /// The selected steps and the edges among them (what Ctrl+C copies).
+    pub fn selected_fragment(&self) -> Option<Fragment> {
+        let ids = self.selection.get_untracked()?.nodes();
+        (!ids.is_empty()).then(|| self.doc.with_untracked(|d| d.fragment(&ids)))
+    }
+
+    /// Adds a copy of `fragment` next to where it came from and selects the copy.
+    pub fn paste(&self, fragment: &Fragment) {
+        if fragment.nodes.is_empty() {
+            return;
+        }
+        let (change, ids) = self
+            .doc
+            .with_untracked(|d| d.paste(fragment, Position { x: 30.0, y: 30.0 }));
+        self.edit(change);
+        self.selection.set(Selection::of_nodes(ids));
+    }
+
+    /// Ctrl+D: a copy of the selected steps.
+    pub fn duplicate_selection(&self) {
+        if let Some(fragment) = self.selected_fragment() {
+            self.paste(&fragment);
+        }
     }
 
     /// Switches the selected edge to `kind`.
@@ -239,6 +298,9 @@ impl Editor {
             Some(Selection::Edge(id)) => self
                 .doc
                 .with_untracked(|d| !d.edges.iter().any(|e| e.id == id)),
+            Some(Selection::Nodes(ids)) => self
+                .doc
+                .with_untracked(|d| ids.iter().any(|id| d.node(id).is_none())),
             None => false,
         };
         if stale {
@@ -457,12 +519,52 @@ pub fn EditorPage() -> impl IntoView {
                 ev.prevent_default();
                 editor.delete_selection();
             }
+            ("d" | "D", true, _) => {
+                ev.prevent_default();
+                editor.duplicate_selection();
+            }
             ("+" | "=", false, _) => editor.zoom(1.25),
             ("-", false, _) => editor.zoom(0.8),
             ("f" | "F", false, _) => editor.fit(),
             ("c" | "C", false, _) => editor.set_edge_kind(EdgeKind::Command),
             ("e" | "E", false, _) => editor.set_edge_kind(EdgeKind::Event),
             _ => {}
+        }
+    });
+
+    // Copy and paste the selected steps as JSON: through the system clipboard, so it
+    // works between tabs (and into a text editor).
+    let _copy = window_event_listener(leptos::ev::copy, move |ev| {
+        if typing_in_a_field(&ev) {
+            return;
+        }
+        if let (Some(fragment), Some(data)) = (editor.selected_fragment(), ev.clipboard_data()) {
+            let json = serde_json::to_string_pretty(&fragment).unwrap_or_default();
+            if data.set_data("text/plain", &json).is_ok() {
+                ev.prevent_default();
+            }
+        }
+    });
+    let _paste = window_event_listener(leptos::ev::paste, move |ev| {
+        if typing_in_a_field(&ev) {
+            return;
+        }
+        let text = ev
+            .clipboard_data()
+            .and_then(|d| d.get_data("text/plain").ok())
+            .unwrap_or_default();
+        match serde_json::from_str::<Fragment>(&text) {
+            Ok(fragment) => {
+                ev.prevent_default();
+                editor.paste(&fragment);
+            }
+            Err(_) if !text.trim().is_empty() => editor.failure.set(Some(ApiFailure {
+                message:
+                    "paste: the clipboard holds no Hybridflow steps (expected JSON with \"nodes\")"
+                        .into(),
+                problems: Vec::new(),
+            })),
+            Err(_) => {}
         }
     });
 
@@ -484,7 +586,7 @@ pub fn EditorPage() -> impl IntoView {
     .into_any()
 }
 
-fn typing_in_a_field(ev: &leptos::ev::KeyboardEvent) -> bool {
+fn typing_in_a_field(ev: &web_sys::Event) -> bool {
     use wasm_bindgen::JsCast;
     ev.target()
         .and_then(|t| t.dyn_into::<web_sys::Element>().ok())
