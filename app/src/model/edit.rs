@@ -46,6 +46,17 @@ pub enum GraphChange {
     Batch(Vec<GraphChange>),
 }
 
+impl GraphChange {
+    /// Whether the change only moves steps (the workflow's structure stays the same).
+    pub fn moves_only(&self) -> bool {
+        match self {
+            GraphChange::MoveNode { .. } => true,
+            GraphChange::Batch(changes) => changes.iter().all(GraphChange::moves_only),
+            _ => false,
+        }
+    }
+}
+
 impl Workflow {
     /// Applies one change and returns the change that undoes it; `None` (and nothing
     /// changed) when it does not apply, e.g. it names a node or edge that is not there.

@@ -7,7 +7,7 @@ use leptos::prelude::*;
 
 use super::editor::{Editor, Selection, Severity};
 use super::geometry::{curve, input_point, node_at, output_point, NODE_HEIGHT, NODE_WIDTH};
-use crate::model::{EdgeKind, GraphChange, Outcome, Position, StepState};
+use crate::model::{EdgeKind, GraphChange, Outcome, Position, StepState, Workflow};
 
 /// The gesture in progress.
 #[derive(Clone, Debug, PartialEq)]
@@ -319,24 +319,32 @@ fn EdgeView(editor: Editor, id: String) -> impl IntoView {
     let edge = {
         let id = id.clone();
         Memo::new(move |_| {
-            editor
-                .doc
-                .with(|d| d.edges.iter().find(|e| e.id == id).cloned())
+            let at = editor.edge_index.with(|ix| ix.get(&id).copied());
+            editor.doc.with(|d| {
+                at.and_then(|i| d.edges.get(i))
+                    .filter(|e| e.id == id)
+                    .cloned()
+            })
         })
     };
     let shape = Memo::new(move |_| {
         edge.with(|e| {
             let e = e.as_ref()?;
-            editor.doc.with(|d| {
-                let from = d.node(&e.from)?.position;
-                let to = d.node(&e.to)?.position;
-                let (path, mid) = curve(output_point(from), input_point(to));
-                let label = match e.kind {
-                    EdgeKind::Event => d.event_name(e),
-                    EdgeKind::Command if e.on == Outcome::Failure => "on failure".to_string(),
-                    EdgeKind::Command => String::new(),
-                };
-                Some((path, mid, label, e.kind, e.on))
+            editor.node_index.with(|ix| {
+                editor.doc.with(|d| {
+                    let from = d.nodes.get(*ix.get(&e.from)?)?;
+                    let to = d.nodes.get(*ix.get(&e.to)?)?;
+                    let (path, mid) = curve(output_point(from.position), input_point(to.position));
+                    let label = match e.kind {
+                        EdgeKind::Event => match &e.event {
+                            Some(name) if !name.is_empty() => name.clone(),
+                            _ => Workflow::default_event_name(&from.label, e.on),
+                        },
+                        EdgeKind::Command if e.on == Outcome::Failure => "on failure".to_string(),
+                        EdgeKind::Command => String::new(),
+                    };
+                    Some((path, mid, label, e.kind, e.on))
+                })
             })
         })
     });
@@ -403,7 +411,14 @@ fn NodeView(
 ) -> impl IntoView {
     let node = {
         let id = id.clone();
-        Memo::new(move |_| editor.doc.with(|d| d.node(&id).cloned()))
+        Memo::new(move |_| {
+            let at = editor.node_index.with(|ix| ix.get(&id).copied());
+            editor.doc.with(|d| {
+                at.and_then(|i| d.nodes.get(i))
+                    .filter(|n| n.id == id)
+                    .cloned()
+            })
+        })
     };
     let state = {
         let id = id.clone();

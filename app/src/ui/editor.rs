@@ -111,6 +111,12 @@ pub struct Editor {
     pub revision: RwSignal<u64>,
     /// Errors and design warnings of the open workflow, live.
     pub issues: Memo<Vec<Issue>>,
+    /// Bumped on every change except pure moves: what depends on the workflow's structure
+    /// (problems, id lookups) is not recomputed on every frame of a drag.
+    pub shape_rev: RwSignal<u64>,
+    /// Where each step and edge sits in the document, by id.
+    pub node_index: Memo<std::collections::HashMap<String, usize>>,
+    pub edge_index: Memo<std::collections::HashMap<String, usize>>,
     /// The next run's input, as the user typed it (a JSON object).
     pub run_input: RwSignal<String>,
     /// The last save failed; autosave keeps retrying.
@@ -144,9 +150,34 @@ pub fn parse_run_input(text: &str) -> Result<serde_json::Value, String> {
 impl Editor {
     fn new() -> Self {
         let doc = RwSignal::new(Workflow::default());
+        let shape_rev = RwSignal::new(0u64);
         Editor {
             doc,
-            issues: Memo::new(move |_| doc.with(issues_of)),
+            shape_rev,
+            issues: Memo::new(move |_| {
+                shape_rev.track();
+                doc.with_untracked(issues_of)
+            }),
+            node_index: Memo::new(move |_| {
+                shape_rev.track();
+                doc.with_untracked(|d| {
+                    d.nodes
+                        .iter()
+                        .enumerate()
+                        .map(|(i, n)| (n.id.clone(), i))
+                        .collect()
+                })
+            }),
+            edge_index: Memo::new(move |_| {
+                shape_rev.track();
+                doc.with_untracked(|d| {
+                    d.edges
+                        .iter()
+                        .enumerate()
+                        .map(|(i, e)| (e.id.clone(), i))
+                        .collect()
+                })
+            }),
             run_input: RwSignal::new("{}".to_string()),
             save_failed: RwSignal::new(false),
             viewport: RwSignal::new(Viewport::default()),
@@ -165,11 +196,15 @@ impl Editor {
 
     /// Applies an edit to the open workflow (undoably) and marks it unsaved.
     pub fn edit(&self, change: GraphChange) {
+        let moves_only = change.moves_only();
         let mut changed = false;
         self.doc.update(|d| {
             self.history.update_value(|h| changed = h.apply(d, change));
         });
         if changed {
+            if !moves_only {
+                self.shape_rev.update(|r| *r += 1);
+            }
             self.touched();
         }
     }
@@ -194,6 +229,7 @@ impl Editor {
         self.doc
             .update(|d| self.history.update_value(|h| done = h.undo(d)));
         if done {
+            self.shape_rev.update(|r| *r += 1);
             self.drop_stale_selection();
             self.touched();
         }
@@ -204,6 +240,7 @@ impl Editor {
         self.doc
             .update(|d| self.history.update_value(|h| done = h.redo(d)));
         if done {
+            self.shape_rev.update(|r| *r += 1);
             self.drop_stale_selection();
             self.touched();
         }
@@ -310,6 +347,7 @@ impl Editor {
 
     pub fn open(&self, id: Option<String>, workflow: Workflow) {
         self.doc.set(workflow);
+        self.shape_rev.update(|r| *r += 1);
         self.viewport.set(Viewport::default());
         self.history.set_value(Undo::default());
         self.revision.update(|r| *r += 1);
