@@ -1,32 +1,5 @@
-import { test, expect, type Locator, type Page } from "@playwright/test";
-
-async function center(locator: Locator) {
-  const box = await locator.boundingBox();
-  if (!box) throw new Error(`not visible: ${locator}`);
-  return { x: box.x + box.width / 2, y: box.y + box.height / 2 };
-}
-
-async function drag(page: Page, from: { x: number; y: number }, to: { x: number; y: number }) {
-  await page.mouse.move(from.x, from.y);
-  await page.mouse.down();
-  await page.mouse.move(to.x, to.y, { steps: 12 });
-  await page.mouse.up();
-}
-
-async function freshWorkflow(page: Page, steps: number) {
-  await page.goto("/");
-  await expect(page.getByRole("navigation", { name: "Workflows" }).getByRole("button", { name: /^OrderProcessing \d+ steps/ })).toBeVisible();
-  await page.getByRole("button", { name: "New workflow" }).click();
-  for (let i = 0; i < steps; i++) await page.getByRole("button", { name: "Add step" }).click();
-}
-
-async function connect(page: Page, from: string, to: string) {
-  await drag(
-    page,
-    await center(page.getByRole("button", { name: `Connect from ${from}` })),
-    await center(page.getByRole("button", { name: to, exact: true })),
-  );
-}
+import { test, expect } from "@playwright/test";
+import { center, connect, drag, freshWorkflow } from "./helpers";
 
 test("keys switch edge kinds and delete; undo and redo walk back and forth through the edits", async ({ page }) => {
   await freshWorkflow(page, 3);

@@ -1,24 +1,5 @@
-import { test, expect, type Locator, type Page } from "@playwright/test";
-
-async function center(locator: Locator): Promise<{ x: number; y: number }> {
-  const box = await locator.boundingBox();
-  if (!box) throw new Error(`not visible: ${locator}`);
-  return { x: box.x + box.width / 2, y: box.y + box.height / 2 };
-}
-
-/** A real mouse drag: press, move in small steps, release. */
-async function drag(page: Page, from: { x: number; y: number }, to: { x: number; y: number }) {
-  await page.mouse.move(from.x, from.y);
-  await page.mouse.down();
-  await page.mouse.move(to.x, to.y, { steps: 15 });
-  await page.mouse.up();
-}
-
-/** The page is hydrated once the workflows list has been fetched by the browser. */
-async function openEditor(page: Page) {
-  await page.goto("/");
-  await expect(page.getByRole("navigation", { name: "Workflows" }).getByRole("button", { name: /^OrderProcessing \d+ steps/ })).toBeVisible();
-}
+import { test, expect } from "@playwright/test";
+import { center, drag, openEditor } from "./helpers";
 
 test("draw two steps, connect them by an event, save, run, and find it again after a reload", async ({ page }) => {
   await openEditor(page);

@@ -1,17 +1,5 @@
-import { test, expect, type Locator, type Page } from "@playwright/test";
-
-async function center(locator: Locator) {
-  const box = await locator.boundingBox();
-  if (!box) throw new Error(`not visible: ${locator}`);
-  return { x: box.x + box.width / 2, y: box.y + box.height / 2 };
-}
-
-async function freshWorkflow(page: Page, steps: number) {
-  await page.goto("/");
-  await expect(page.getByRole("navigation", { name: "Workflows" }).getByRole("button", { name: /^OrderProcessing \d+ steps/ })).toBeVisible();
-  await page.getByRole("button", { name: "New workflow" }).click();
-  for (let i = 0; i < steps; i++) await page.getByRole("button", { name: "Add step" }).click();
-}
+import { test, expect } from "@playwright/test";
+import { center, freshWorkflow } from "./helpers";
 
 test("marquee and shift-click select several steps, which move, duplicate and delete together", async ({ page }) => {
   await freshWorkflow(page, 3);

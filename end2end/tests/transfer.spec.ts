@@ -1,15 +1,5 @@
-import { test, expect, type Locator, type Page } from "@playwright/test";
-
-async function center(locator: Locator) {
-  const box = await locator.boundingBox();
-  if (!box) throw new Error(`not visible: ${locator}`);
-  return { x: box.x + box.width / 2, y: box.y + box.height / 2 };
-}
-
-async function openEditor(page: Page) {
-  await page.goto("/");
-  await expect(page.getByRole("navigation", { name: "Workflows" }).getByRole("button", { name: /^OrderProcessing \d+ steps/ })).toBeVisible();
-}
+import { test, expect } from "@playwright/test";
+import { center, openEditor } from "./helpers";
 
 test("export a drawn flow as Mermaid, text and JSON", async ({ page }) => {
   await openEditor(page);

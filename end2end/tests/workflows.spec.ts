@@ -1,9 +1,5 @@
-import { test, expect, type Page } from "@playwright/test";
-
-async function openEditor(page: Page) {
-  await page.goto("/");
-  await expect(page.getByRole("navigation", { name: "Workflows" }).getByRole("button", { name: /^OrderProcessing \d+ steps/ })).toBeVisible();
-}
+import { test, expect } from "@playwright/test";
+import { openEditor } from "./helpers";
 
 test("a template opens as a copy, and running it shows the article's saga", async ({ page }) => {
   await openEditor(page);

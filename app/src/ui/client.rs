@@ -51,6 +51,14 @@ mod imp {
         }
     }
 
+    /// Success with no body of interest, or the server's error.
+    async fn expect_ok(response: Response) -> Result<(), ApiFailure> {
+        if response.ok() {
+            return Ok(());
+        }
+        decode::<serde_json::Value>(response).await.map(|_| ())
+    }
+
     fn unreachable(e: gloo_net::Error) -> ApiFailure {
         ApiFailure::new(format!("cannot reach the server: {e}"))
     }
@@ -128,10 +136,7 @@ mod imp {
             .send()
             .await
             .map_err(unreachable)?;
-        if response.ok() {
-            return Ok(());
-        }
-        decode::<serde_json::Value>(response).await.map(|_| ())
+        expect_ok(response).await
     }
 
     /// Waits `ms` milliseconds (debounce, retry backoff).
@@ -165,10 +170,7 @@ mod imp {
             .send()
             .await
             .map_err(unreachable)?;
-        if response.ok() {
-            return Ok(());
-        }
-        decode::<serde_json::Value>(response).await.map(|_| ())
+        expect_ok(response).await
     }
 
     pub async fn watch_run(

@@ -1,0 +1,40 @@
+// Shared steps of the browser tests: real mouse gestures and getting to a known page.
+import { expect, type Locator, type Page } from "@playwright/test";
+
+export async function center(locator: Locator): Promise<{ x: number; y: number }> {
+  const box = await locator.boundingBox();
+  if (!box) throw new Error(`not visible: ${locator}`);
+  return { x: box.x + box.width / 2, y: box.y + box.height / 2 };
+}
+
+/** A real mouse drag: press, move in small steps, release. */
+export async function drag(page: Page, from: { x: number; y: number }, to: { x: number; y: number }) {
+  await page.mouse.move(from.x, from.y);
+  await page.mouse.down();
+  await page.mouse.move(to.x, to.y, { steps: 12 });
+  await page.mouse.up();
+}
+
+/** The page is hydrated once the browser has fetched the workflows list. */
+export async function openEditor(page: Page) {
+  await page.goto("/");
+  await expect(
+    page.getByRole("navigation", { name: "Workflows" }).getByRole("button", { name: /^OrderProcessing \d+ steps/ }),
+  ).toBeVisible();
+}
+
+/** A new, empty workflow with `steps` steps added from the toolbar. */
+export async function freshWorkflow(page: Page, steps: number) {
+  await openEditor(page);
+  await page.getByRole("button", { name: "New workflow" }).click();
+  for (let i = 0; i < steps; i++) await page.getByRole("button", { name: "Add step" }).click();
+}
+
+/** Drags from one step's output handle onto another step. */
+export async function connect(page: Page, from: string, to: string) {
+  await drag(
+    page,
+    await center(page.getByRole("button", { name: `Connect from ${from}` })),
+    await center(page.getByRole("button", { name: to, exact: true })),
+  );
+}
