@@ -1,5 +1,5 @@
 import { test, expect } from "@playwright/test";
-import { center, freshWorkflow } from "./helpers";
+import { center, connect, freshWorkflow } from "./helpers";
 
 test("marquee and shift-click select several steps, which move, duplicate and delete together", async ({ page }) => {
   await freshWorkflow(page, 3);
@@ -46,12 +46,7 @@ test("marquee and shift-click select several steps, which move, duplicate and de
 
 test("copy steps in one tab and paste them into another, as JSON", async ({ page, context }) => {
   await freshWorkflow(page, 2);
-  const from = await center(page.getByRole("button", { name: "Connect from Step 1" }));
-  const to = await center(page.getByRole("button", { name: "Step 2", exact: true }));
-  await page.mouse.move(from.x, from.y);
-  await page.mouse.down();
-  await page.mouse.move(to.x, to.y, { steps: 10 });
-  await page.mouse.up();
+  await connect(page, "Step 1", "Step 2");
   await page.keyboard.press("e");
   await page.getByRole("button", { name: "Step 1", exact: true }).click();
   await page.getByRole("button", { name: "Step 2", exact: true }).click({ modifiers: ["Shift"] });

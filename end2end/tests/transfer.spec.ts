@@ -1,17 +1,12 @@
 import { test, expect } from "@playwright/test";
-import { center, openEditor } from "./helpers";
+import { connect, openEditor } from "./helpers";
 
 test("export a drawn flow as Mermaid, text and JSON", async ({ page }) => {
   await openEditor(page);
   await page.getByRole("button", { name: "New workflow" }).click();
   await page.getByRole("button", { name: "Add step" }).click();
   await page.getByRole("button", { name: "Add step" }).click();
-  const from = await center(page.getByRole("button", { name: "Connect from Step 1" }));
-  const to = await center(page.getByRole("button", { name: "Step 2", exact: true }));
-  await page.mouse.move(from.x, from.y);
-  await page.mouse.down();
-  await page.mouse.move(to.x, to.y, { steps: 10 });
-  await page.mouse.up();
+  await connect(page, "Step 1", "Step 2");
   await page.keyboard.press("e");
 
   await page.getByRole("button", { name: "Export…" }).click();

@@ -46,6 +46,16 @@ async fn wait_healthy(http: &reqwest::Client, base: &str) {
     }
 }
 
+async fn get_json(http: &reqwest::Client, url: String) -> Value {
+    http.get(url)
+        .send()
+        .await
+        .expect("request")
+        .json()
+        .await
+        .expect("a JSON body")
+}
+
 async fn history(port: u16, run: &str) -> Vec<Value> {
     let url = format!("ws://127.0.0.1:{port}/api/runs/{run}/events?after=0");
     let (mut socket, _) = tokio_tungstenite::connect_async(url).await.expect("stream");
@@ -114,14 +124,7 @@ async fn runs_survive_sigkill_and_complete_without_gaps_or_double_execution() {
     tokio::time::sleep(Duration::from_millis(450)).await;
     let mut in_progress = 0;
     for run in &runs {
-        let report: Value = http
-            .get(format!("{base}/api/runs/{run}"))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let report = get_json(&http, format!("{base}/api/runs/{run}")).await;
         if report["status"] == "running" {
             in_progress += 1;
         }
@@ -138,14 +141,7 @@ async fn runs_survive_sigkill_and_complete_without_gaps_or_double_execution() {
     let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
     for run in &runs {
         loop {
-            let report: Value = http
-                .get(format!("{base}/api/runs/{run}"))
-                .send()
-                .await
-                .unwrap()
-                .json()
-                .await
-                .unwrap();
+            let report = get_json(&http, format!("{base}/api/runs/{run}")).await;
             if report["status"] != "running" {
                 assert_eq!(report["status"], "completed", "{report}");
                 for node in ["a", "b", "c", "d", "e", "f"] {

@@ -225,20 +225,18 @@ impl Editor {
     }
 
     pub fn undo(&self) {
-        let mut done = false;
-        self.doc
-            .update(|d| self.history.update_value(|h| done = h.undo(d)));
-        if done {
-            self.shape_rev.update(|r| *r += 1);
-            self.drop_stale_selection();
-            self.touched();
-        }
+        self.step_history(Undo::undo);
     }
 
     pub fn redo(&self) {
+        self.step_history(Undo::redo);
+    }
+
+    /// Undoes or redoes one user action.
+    fn step_history(&self, step: fn(&mut Undo, &mut Workflow) -> bool) {
         let mut done = false;
         self.doc
-            .update(|d| self.history.update_value(|h| done = h.redo(d)));
+            .update(|d| self.history.update_value(|h| done = step(h, d)));
         if done {
             self.shape_rev.update(|r| *r += 1);
             self.drop_stale_selection();
