@@ -119,7 +119,9 @@ test("behaviour fields validate as you type, and a run with input shows the unha
   await expect(page.getByRole("region", { name: "Problems" }).getByRole("button", { name: /nobody subscribes to Step2Failed/ })).toBeVisible();
 
   // Deselect, give the run an input (refused until it is a JSON object), run.
-  await page.getByRole("application", { name: "Workflow canvas" }).click({ position: { x: 700, y: 520 } });
+  // (Top right: no step there, and clear of the legend and the zoom buttons.)
+  const canvas = page.getByRole("application", { name: "Workflow canvas" });
+  await canvas.click({ position: { x: (await canvas.boundingBox())!.width - 40, y: 30 } });
   const input = inspector.getByRole("textbox", { name: "Run input" });
   await input.fill('{"card": "expired"');
   await expect(page.getByRole("button", { name: "Run" })).toBeDisabled();

@@ -258,20 +258,29 @@ fn behaviour_field(
     node_id: Memo<Option<String>>,
     spec: &'static FieldSpec,
 ) -> impl IntoView {
-    let raw = RwSignal::new(String::new());
-    let error = RwSignal::new(None::<String>);
-    // A newly selected step shows its own values (typing never resets the field).
-    Effect::new(move |_| {
-        node_id.track();
-        raw.set(node.with_untracked(|n| n.as_ref().map(spec.read).unwrap_or_default()));
-        error.set(None);
-    });
+    // What the user typed, for the step it was typed into: a newly selected step shows its
+    // own values, and typing never resets the field under the cursor.
+    let raw = RwSignal::new(None::<(String, String)>);
+    let error = RwSignal::new(None::<(String, String)>);
+    let mine = move |slot: RwSignal<Option<(String, String)>>| {
+        let id = node_id.get();
+        slot.with(|s| {
+            s.as_ref()
+                .filter(|(of, _)| Some(of) == id.as_ref())
+                .map(|(_, text)| text.clone())
+        })
+    };
+    let shown = move || {
+        mine(raw).unwrap_or_else(|| node.with(|n| n.as_ref().map(spec.read).unwrap_or_default()))
+    };
+    let problem = move || mine(error);
     let on_input = move |ev| {
         let text = event_target_value(&ev);
-        raw.set(text.clone());
         let Some(mut candidate) = node.get_untracked() else {
             return;
         };
+        let id = candidate.id.clone();
+        raw.set(Some((id.clone(), text.clone())));
         let verdict = (spec.write)(&mut candidate, text.trim()).and_then(|()| {
             match behaviour_problems(&candidate)
                 .into_iter()
@@ -286,7 +295,7 @@ fn behaviour_field(
                 error.set(None);
                 editor.edit(GraphChange::UpdateNode(candidate));
             }
-            Err(message) => error.set(Some(message)),
+            Err(message) => error.set(Some((id, message))),
         }
     };
     view! {
@@ -295,15 +304,21 @@ fn behaviour_field(
             <input
                 aria-label=spec.label
                 placeholder=spec.placeholder
-                aria-invalid=move || error.with(Option::is_some).to_string()
-                prop:value=move || raw.get()
+                aria-invalid=move || problem().is_some().to_string()
+                prop:value=shown
                 on:focus=move |_| editor.begin_gesture()
-                on:blur=move |_| editor.end_gesture()
+                on:blur=move |_| {
+                    editor.end_gesture();
+                    // Leaving a valid field shows the model's value (undo may change it later).
+                    if problem().is_none() {
+                        raw.set(None);
+                    }
+                }
                 on:input=on_input
             />
-            <Show when=move || error.with(Option::is_some)>
+            <Show when=move || problem().is_some()>
                 <span class="field-error" role="alert">
-                    {move || error.get().unwrap_or_default()}
+                    {move || problem().unwrap_or_default()}
                 </span>
             </Show>
         </label>

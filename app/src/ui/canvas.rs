@@ -5,8 +5,9 @@
 use leptos::ev::PointerEvent;
 use leptos::prelude::*;
 
-use super::editor::{Editor, Selection, Severity};
+use super::editor::{Editor, Issue, Selection, Severity};
 use super::geometry::{curve, input_point, node_at, output_point, NODE_HEIGHT, NODE_WIDTH};
+use super::palette::add_step;
 use crate::model::{EdgeKind, GraphChange, Outcome, Position, StepState, Workflow};
 
 /// The gesture in progress.
@@ -35,6 +36,63 @@ enum Gesture {
         start: (f64, f64),
         view: Viewport,
     },
+    /// Two fingers on the canvas: their distance and midpoint (screen) when the second
+    /// touched, and the view at that moment.
+    Pinch {
+        distance: f64,
+        middle: (f64, f64),
+        view: Viewport,
+    },
+}
+
+/// How far a new edge of a fan-out runs before it splits: the shared stretch that makes
+/// one publish to several subscribers read as one message.
+const PUBLISH_TRUNK: f64 = 36.0;
+
+/// Where each event edge that shares its publish with others sits in its group: whether it
+/// draws the group's label, and how many subscribers the publish reaches.
+#[derive(Clone, Copy, Debug, PartialEq)]
+struct Publish {
+    first: bool,
+    subscribers: usize,
+}
+
+fn publishes(workflow: &Workflow) -> std::collections::HashMap<String, Publish> {
+    let mut groups: std::collections::HashMap<(&str, Outcome, String), Vec<&str>> =
+        Default::default();
+    for e in workflow.edges.iter().filter(|e| e.kind == EdgeKind::Event) {
+        groups
+            .entry((e.from.as_str(), e.on, workflow.event_name(e)))
+            .or_default()
+            .push(e.id.as_str());
+    }
+    groups
+        .into_values()
+        .filter(|ids| ids.len() > 1)
+        .flat_map(|ids| {
+            let n = ids.len();
+            ids.into_iter().enumerate().map(move |(i, id)| {
+                (
+                    id.to_string(),
+                    Publish {
+                        first: i == 0,
+                        subscribers: n,
+                    },
+                )
+            })
+        })
+        .collect()
+}
+
+/// Which touch pointers are down, by pointer id, at their screen position.
+type Touches = StoredValue<Vec<(i32, (f64, f64))>>;
+
+fn distance(a: (f64, f64), b: (f64, f64)) -> f64 {
+    ((a.0 - b.0).powi(2) + (a.1 - b.1).powi(2)).sqrt().max(1.0)
+}
+
+fn middle(a: (f64, f64), b: (f64, f64)) -> (f64, f64) {
+    ((a.0 + b.0) / 2.0, (a.1 + b.1) / 2.0)
 }
 
 /// What part of the canvas is shown: canvas point `p` is drawn at `p * k + (x, y)`.
@@ -61,11 +119,17 @@ pub const MAX_ZOOM: f64 = 3.0;
 impl Viewport {
     /// Zooms by `factor`, keeping the screen point `(sx, sy)` where it is.
     pub fn zoomed(self, factor: f64, sx: f64, sy: f64) -> Viewport {
+        self.pinched(factor, (sx, sy), (sx, sy))
+    }
+
+    /// Zooms by `factor` around the screen point `from` and moves that point to `to`
+    /// (two fingers that spread and travel).
+    pub fn pinched(self, factor: f64, from: (f64, f64), to: (f64, f64)) -> Viewport {
         let k = (self.k * factor).clamp(MIN_ZOOM, MAX_ZOOM);
         let ratio = k / self.k;
         Viewport {
-            x: sx - (sx - self.x) * ratio,
-            y: sy - (sy - self.y) * ratio,
+            x: to.0 - (from.0 - self.x) * ratio,
+            y: to.1 - (from.1 - self.y) * ratio,
             k,
         }
     }
@@ -130,8 +194,50 @@ pub fn Canvas(editor: Editor) -> impl IntoView {
         ((sx - v.x) / v.k, (sy - v.y) / v.k)
     };
 
+    // Touch pointers, for pinch zoom. Returns whether a second finger just started a pinch.
+    let touches: Touches = StoredValue::new(Vec::new());
+    let touch = move |ev: &PointerEvent| -> bool {
+        if ev.pointer_type() != "touch" {
+            return false;
+        }
+        let p = screen(ev.client_x(), ev.client_y());
+        touches.update_value(|t| {
+            t.retain(|(id, _)| *id != ev.pointer_id());
+            t.push((ev.pointer_id(), p));
+        });
+        let pair = touches.with_value(|t| (t.len() == 2).then(|| (t[0].1, t[1].1)));
+        let Some((a, b)) = pair else {
+            return false;
+        };
+        if matches!(gesture.get_untracked(), Gesture::Move { .. }) {
+            editor.end_gesture();
+        }
+        gesture.set(Gesture::Pinch {
+            distance: distance(a, b),
+            middle: middle(a, b),
+            view: viewport.get_untracked(),
+        });
+        true
+    };
+    let untouch = move |ev: &PointerEvent| {
+        touches.update_value(|t| t.retain(|(id, _)| *id != ev.pointer_id()));
+    };
+    // Where a step dragged from the palette would land.
+    let ghost = RwSignal::new(None::<(f64, f64)>);
+
     let on_move = move |ev: PointerEvent| {
         let (x, y) = at(&ev);
+        if ev.pointer_type() == "touch" {
+            let p = screen(ev.client_x(), ev.client_y());
+            touches.update_value(|t| {
+                if let Some(entry) = t.iter_mut().find(|(id, _)| *id == ev.pointer_id()) {
+                    entry.1 = p;
+                }
+            });
+        }
+        if editor.palette_drag.get_untracked().is_some() {
+            ghost.set(Some((x - NODE_WIDTH / 2.0, y - NODE_HEIGHT / 2.0)));
+        }
         match gesture.get_untracked() {
             Gesture::Idle => {}
             Gesture::Pan { start, view } => {
@@ -141,6 +247,17 @@ pub fn Canvas(editor: Editor) -> impl IntoView {
                     y: view.y + sy - start.1,
                     k: view.k,
                 });
+            }
+            Gesture::Pinch {
+                distance: d0,
+                middle: m0,
+                view,
+            } => {
+                if let Some((a, b)) =
+                    touches.with_value(|t| (t.len() >= 2).then(|| (t[0].1, t[1].1)))
+                {
+                    viewport.set(view.pinched(distance(a, b) / d0, m0, middle(a, b)));
+                }
             }
             Gesture::Move { node, grab, group } => {
                 let at = Position {
@@ -166,6 +283,18 @@ pub fn Canvas(editor: Editor) -> impl IntoView {
         }
     };
     let on_up = move |ev: PointerEvent| {
+        untouch(&ev);
+        if let Some(preset) = editor.palette_drag.get_untracked() {
+            // A step dragged from the palette lands centred under the pointer.
+            let (x, y) = at(&ev);
+            let position = Position {
+                x: (x - NODE_WIDTH / 2.0).round(),
+                y: (y - NODE_HEIGHT / 2.0).round(),
+            };
+            add_step(editor, preset, Some(position));
+            editor.palette_drag.set(None);
+            ghost.set(None);
+        }
         if matches!(gesture.get_untracked(), Gesture::Move { .. }) {
             editor.end_gesture();
         }
@@ -198,6 +327,10 @@ pub fn Canvas(editor: Editor) -> impl IntoView {
         }
         gesture.set(Gesture::Idle);
     };
+    let publish = Memo::new(move |_| {
+        editor.shape_rev.track();
+        editor.doc.with_untracked(publishes)
+    });
 
     let node_ids = move || {
         editor
@@ -220,6 +353,14 @@ pub fn Canvas(editor: Editor) -> impl IntoView {
         _ => None,
     };
 
+    let ghost_view = move || {
+        editor.palette_drag.get()?;
+        let (x, y) = ghost.get()?;
+        Some(view! {
+            <rect class="palette-ghost" x=x y=y width=NODE_WIDTH height=NODE_HEIGHT rx="10"></rect>
+        })
+    };
+
     let marquee = move || match gesture.get() {
         Gesture::Marquee { from, to } => Some(view! {
             <rect
@@ -238,9 +379,21 @@ pub fn Canvas(editor: Editor) -> impl IntoView {
             <svg
                 node_ref=svg
                 class="canvas"
+                class:space-pan=move || editor.space_held.get()
                 role="application"
                 aria-label="Workflow canvas"
                 on:pointerdown=move |ev: PointerEvent| {
+                    if touch(&ev) {
+                        return;
+                    }
+                    // Space held: any drag pans, and the selection stays.
+                    if editor.space_held.get_untracked() {
+                        gesture.set(Gesture::Pan {
+                            start: screen(ev.client_x(), ev.client_y()),
+                            view: viewport.get_untracked(),
+                        });
+                        return;
+                    }
                     // Empty canvas: shift-drag selects with a rectangle; a plain drag pans.
                     editor.selection.set(None);
                     if ev.shift_key() {
@@ -256,12 +409,25 @@ pub fn Canvas(editor: Editor) -> impl IntoView {
                 on:wheel=move |ev: leptos::ev::WheelEvent| {
                     ev.prevent_default();
                     let (sx, sy) = screen(ev.client_x(), ev.client_y());
-                    let factor = (-ev.delta_y() * 0.0015).exp();
+                    // A trackpad pinch arrives as a wheel with Ctrl held, in small steps.
+                    let speed = if ev.ctrl_key() { 0.01 } else { 0.0015 };
+                    let factor = (-ev.delta_y() * speed).exp();
                     viewport.update(|v| *v = v.zoomed(factor, sx, sy));
                 }
                 on:pointermove=on_move
                 on:pointerup=on_up
-                on:pointerleave=move |_| {
+                on:pointercancel=move |ev: PointerEvent| {
+                    untouch(&ev);
+                    if matches!(gesture.get_untracked(), Gesture::Move { .. }) {
+                        editor.end_gesture();
+                    }
+                    gesture.set(Gesture::Idle)
+                }
+                on:pointerenter=move |_| editor.canvas_hovered.set(true)
+                on:pointerleave=move |ev: PointerEvent| {
+                    editor.canvas_hovered.set(false);
+                    untouch(&ev);
+                    ghost.set(None);
                     if matches!(gesture.get_untracked(), Gesture::Move { .. }) {
                         editor.end_gesture();
                     }
@@ -285,14 +451,15 @@ pub fn Canvas(editor: Editor) -> impl IntoView {
                 >
                     <g class="edges">
                         <For each=edge_ids key=|id| id.clone() let:id>
-                            <EdgeView editor id/>
+                            <EdgeView editor id publish/>
                         </For>
                     </g>
                     {draft}
                     {marquee}
+                    {ghost_view}
                     <g class="nodes">
                         <For each=node_ids key=|id| id.clone() let:id>
-                            <NodeView editor id gesture at/>
+                            <NodeView editor id gesture at touch/>
                         </For>
                     </g>
                 </g>
@@ -307,15 +474,33 @@ pub fn Canvas(editor: Editor) -> impl IntoView {
             </div>
             <Legend/>
             <Show when=move || editor.doc.with(|d| d.nodes.is_empty())>
-                <p class="empty-hint">"Empty workflow: press “Add step” to place the first step."</p>
+                <p class="empty-hint">"Empty workflow: click a step in the palette, or drag it here."</p>
             </Show>
         </div>
     }
     .into_any()
 }
 
+/// How an edge is drawn: its path, where its label (or conductor mark) sits, the label, and
+/// whether it is the group's one drawing of a shared publish.
+#[derive(Clone, Debug, PartialEq)]
+struct EdgeShape {
+    path: String,
+    mid: (f64, f64),
+    label: String,
+    kind: EdgeKind,
+    on: Outcome,
+    /// For a fan-out: the point where the publish splits, if this edge draws it.
+    junction: Option<(f64, f64)>,
+    subscribers: usize,
+}
+
 #[component]
-fn EdgeView(editor: Editor, id: String) -> impl IntoView {
+fn EdgeView(
+    editor: Editor,
+    id: String,
+    publish: Memo<std::collections::HashMap<String, Publish>>,
+) -> impl IntoView {
     let edge = {
         let id = id.clone();
         Memo::new(move |_| {
@@ -327,14 +512,18 @@ fn EdgeView(editor: Editor, id: String) -> impl IntoView {
             })
         })
     };
+    let fan_out = {
+        let id = id.clone();
+        Memo::new(move |_| publish.with(|p| p.get(&id).copied()))
+    };
     let shape = Memo::new(move |_| {
+        let fan_out = fan_out.get();
         edge.with(|e| {
             let e = e.as_ref()?;
             editor.node_index.with(|ix| {
                 editor.doc.with(|d| {
                     let from = d.nodes.get(*ix.get(&e.from)?)?;
                     let to = d.nodes.get(*ix.get(&e.to)?)?;
-                    let (path, mid) = curve(output_point(from.position), input_point(to.position));
                     let label = match e.kind {
                         EdgeKind::Event => match &e.event {
                             Some(name) if !name.is_empty() => name.clone(),
@@ -343,7 +532,40 @@ fn EdgeView(editor: Editor, id: String) -> impl IntoView {
                         EdgeKind::Command if e.on == Outcome::Failure => "on failure".to_string(),
                         EdgeKind::Command => String::new(),
                     };
-                    Some((path, mid, label, e.kind, e.on))
+                    let start = output_point(from.position);
+                    let end = input_point(to.position);
+                    Some(match fan_out {
+                        // One publish to several subscribers: a shared trunk, then a branch
+                        // to each; the first edge of the group carries the event's name.
+                        Some(p) => {
+                            let junction = (start.0 + PUBLISH_TRUNK, start.1);
+                            let (branch, _) = curve(junction, end);
+                            EdgeShape {
+                                path: format!(
+                                    "M {:.1} {:.1} L {:.1} {:.1} {branch}",
+                                    start.0, start.1, junction.0, junction.1
+                                ),
+                                mid: junction,
+                                label: if p.first { label } else { String::new() },
+                                kind: e.kind,
+                                on: e.on,
+                                junction: p.first.then_some(junction),
+                                subscribers: p.subscribers,
+                            }
+                        }
+                        None => {
+                            let (path, mid) = curve(start, end);
+                            EdgeShape {
+                                path,
+                                mid,
+                                label,
+                                kind: e.kind,
+                                on: e.on,
+                                junction: None,
+                                subscribers: 1,
+                            }
+                        }
+                    })
                 })
             })
         })
@@ -355,16 +577,37 @@ fn EdgeView(editor: Editor, id: String) -> impl IntoView {
     let select = {
         let id = id.clone();
         move |ev: PointerEvent| {
+            if editor.space_held.get_untracked() {
+                return;
+            }
             ev.stop_propagation();
             editor.selection.set(Some(Selection::Edge(id.clone())));
         }
     };
-    let path = move || shape.with(|s| s.as_ref().map(|s| s.0.clone()).unwrap_or_default());
-    let kind = move || shape.with(|s| s.as_ref().map(|s| s.3).unwrap_or_default());
+    let issue = {
+        let id = id.clone();
+        Memo::new(move |_| {
+            editor
+                .issues
+                .with(|all| badge(all, |i| i.edge.as_deref() == Some(&id)))
+        })
+    };
+    let get =
+        move |f: fn(&EdgeShape) -> String| shape.with(|s| s.as_ref().map(f).unwrap_or_default());
+    let kind = move || shape.with(|s| s.as_ref().map(|s| s.kind).unwrap_or_default());
+    let mid = move || shape.with(|s| s.as_ref().map(|s| s.mid).unwrap_or_default());
+    let fan_label = move || shape.with(|s| s.as_ref().is_some_and(|s| s.junction.is_some()));
     let description = move || {
+        let subscribers = shape.with(|s| s.as_ref().map(|s| s.subscribers).unwrap_or(1));
         edge.with(|e| {
             e.as_ref()
-                .map(|e| format!("{} edge from {} to {}", e.kind.as_str(), e.from, e.to))
+                .map(|e| {
+                    let mut text = format!("{} edge from {} to {}", e.kind.as_str(), e.from, e.to);
+                    if subscribers > 1 {
+                        text.push_str(&format!(" (one publish, {subscribers} subscribers)"));
+                    }
+                    text
+                })
                 .unwrap_or_default()
         })
     };
@@ -373,30 +616,47 @@ fn EdgeView(editor: Editor, id: String) -> impl IntoView {
             class="edge-group"
             class:command=move || kind() == EdgeKind::Command
             class:event=move || kind() == EdgeKind::Event
-            class:failure=move || shape.with(|s| s.as_ref().is_some_and(|s| s.4 == Outcome::Failure))
+            class:failure=move || shape.with(|s| s.as_ref().is_some_and(|s| s.on == Outcome::Failure))
+            class:fan-out=move || shape.with(|s| s.as_ref().is_some_and(|s| s.subscribers > 1))
             class:selected=selected
             data-edge-id=id.clone()
             role="button"
             aria-label=description
             on:pointerdown=select
         >
-            <path class="edge-hit" d=path></path>
+            <path class="edge-hit" d=move || get(|s| s.path.clone())></path>
             <path
                 class="edge"
-                d=path
+                d=move || get(|s| s.path.clone())
                 marker-end=move || match kind() {
                     EdgeKind::Command => "url(#arrow-command)",
                     EdgeKind::Event => "url(#arrow-event)",
                 }
             ></path>
+            // A command passes through the run's orchestrator: a small conductor mark says so.
+            <Show when=move || kind() == EdgeKind::Command>
+                <g class="conductor-mark" transform=move || format!("translate({:.1} {:.1})", mid().0, mid().1)>
+                    <title>"command: sent by the orchestrator, which waits for the reply"</title>
+                    <circle r="6"></circle>
+                    <path d="M -3 2 L 3 -3"></path>
+                </g>
+            </Show>
+            <Show when=fan_label>
+                <circle class="publish-point" cx=move || mid().0 cy=move || mid().1 r="4">
+                    <title>"one publish, delivered to every subscriber"</title>
+                </circle>
+            </Show>
             <text
                 class="edge-label"
-                x=move || shape.with(|s| s.as_ref().map(|s| s.1 .0).unwrap_or_default())
-                y=move || shape.with(|s| s.as_ref().map(|s| s.1 .1 - 8.0).unwrap_or_default())
-                text-anchor="middle"
+                x=move || mid().0 + if fan_label() { 6.0 } else { 0.0 }
+                y=move || mid().1 - if kind() == EdgeKind::Command { 11.0 } else { 8.0 }
+                text-anchor=move || if fan_label() { "start" } else { "middle" }
             >
-                {move || shape.with(|s| s.as_ref().map(|s| s.2.clone()).unwrap_or_default())}
+                {move || get(|s| s.label.clone())}
             </text>
+            <g class="edge-badge" transform=move || format!("translate({:.1} {:.1})", mid().0 + 16.0, mid().1 + 12.0)>
+                <Badge issue/>
+            </g>
         </g>
     }
     .into_any()
@@ -408,6 +668,7 @@ fn NodeView(
     id: String,
     gesture: RwSignal<Gesture>,
     at: impl Fn(&PointerEvent) -> (f64, f64) + Copy + Send + Sync + 'static,
+    touch: impl Fn(&PointerEvent) -> bool + Copy + Send + Sync + 'static,
 ) -> impl IntoView {
     let node = {
         let id = id.clone();
@@ -448,7 +709,13 @@ fn NodeView(
     let grab = {
         let id = id.clone();
         move |ev: PointerEvent| {
+            if editor.space_held.get_untracked() {
+                return; // the canvas pans
+            }
             ev.stop_propagation();
+            if touch(&ev) {
+                return; // a second finger: the canvas pinches
+            }
             let current = editor.selection.get_untracked();
             if ev.shift_key() {
                 // Shift-click adds the step to the selection, or takes it out.
@@ -493,7 +760,13 @@ fn NodeView(
     let connect = {
         let id = id.clone();
         move |ev: PointerEvent| {
+            if editor.space_held.get_untracked() {
+                return;
+            }
             ev.stop_propagation();
+            if touch(&ev) {
+                return;
+            }
             gesture.set(Gesture::Connect {
                 from: id.clone(),
                 to: at(&ev),
@@ -504,28 +777,9 @@ fn NodeView(
     let issue = {
         let id = id.clone();
         Memo::new(move |_| {
-            editor.issues.with(|all| {
-                let mine: Vec<_> = all
-                    .iter()
-                    .filter(|i| i.node.as_deref() == Some(id.as_str()))
-                    .collect();
-                let severity = if mine.iter().any(|i| i.severity == Severity::Error) {
-                    Some("error")
-                } else if mine.is_empty() {
-                    None
-                } else {
-                    Some("warning")
-                };
-                severity.map(|s| {
-                    (
-                        s,
-                        mine.iter()
-                            .map(|i| i.message.as_str())
-                            .collect::<Vec<_>>()
-                            .join("\n"),
-                    )
-                })
-            })
+            editor
+                .issues
+                .with(|all| badge(all, |i| i.node.as_deref() == Some(&id)))
         })
     };
     view! {
@@ -551,17 +805,7 @@ fn NodeView(
             <text class="node-label" x="14" y="26">{label}</text>
             <text class="node-service" x="14" y="46">{service_action}</text>
             <text class="node-state" x=NODE_WIDTH - 10.0 y="-8" text-anchor="end">{state_name}</text>
-            <Show when=move || issue.with(Option::is_some)>
-                <g
-                    class=move || format!("badge {}", issue.with(|i| i.as_ref().map(|i| i.0).unwrap_or("")))
-                    role="img"
-                    aria-label=move || issue.with(|i| i.as_ref().map(|i| i.1.clone()).unwrap_or_default())
-                >
-                    <title>{move || issue.with(|i| i.as_ref().map(|i| i.1.clone()).unwrap_or_default())}</title>
-                    <circle cx="0" cy="0" r="9"></circle>
-                    <text x="0" y="4" text-anchor="middle">"!"</text>
-                </g>
-            </Show>
+            <Badge issue/>
             <circle
                 class="handle"
                 cx=NODE_WIDTH
@@ -576,6 +820,46 @@ fn NodeView(
     .into_any()
 }
 
+/// What a step's or an edge's badge shows: the worst severity among its problems, and
+/// their messages.
+type BadgeText = Option<(&'static str, String)>;
+
+fn badge(issues: &[Issue], mine: impl Fn(&Issue) -> bool) -> BadgeText {
+    let mine: Vec<_> = issues.iter().filter(|i| mine(i)).collect();
+    let severity = if mine.iter().any(|i| i.severity == Severity::Error) {
+        "error"
+    } else if mine.is_empty() {
+        return None;
+    } else {
+        "warning"
+    };
+    let text = mine
+        .iter()
+        .map(|i| i.message.as_str())
+        .collect::<Vec<_>>()
+        .join("\n");
+    Some((severity, text))
+}
+
+/// A problem badge drawn at the origin (the caller places it); its label is the problems.
+#[component]
+fn Badge(issue: Memo<BadgeText>) -> impl IntoView {
+    let text = move || issue.with(|i| i.as_ref().map(|i| i.1.clone()).unwrap_or_default());
+    view! {
+        <Show when=move || issue.with(Option::is_some)>
+            <g
+                class=move || format!("badge {}", issue.with(|i| i.as_ref().map(|i| i.0).unwrap_or("")))
+                role="img"
+                aria-label=text
+            >
+                <title>{text}</title>
+                <circle cx="0" cy="0" r="9"></circle>
+                <text x="0" y="4" text-anchor="middle">"!"</text>
+            </g>
+        </Show>
+    }
+}
+
 #[component]
 fn Legend() -> impl IntoView {
     view! {
@@ -584,22 +868,33 @@ fn Legend() -> impl IntoView {
                 <svg width="46" height="12" aria-hidden="true">
                     <line x1="2" y1="6" x2="36" y2="6" class="legend-command"></line>
                     <path d="M 34 1 L 44 6 L 34 11 z" class="arrow-command"></path>
+                    <g class="conductor-mark" transform="translate(18 6)">
+                        <circle r="5"></circle>
+                        <path d="M -2.5 1.5 L 2.5 -2.5"></path>
+                    </g>
                 </svg>
-                "command (orchestrator sends, waits for reply)"
+                "command: the orchestrator (◦) sends, awaits the reply"
             </span>
             <span class="legend-item">
                 <svg width="46" height="12" aria-hidden="true">
                     <line x1="2" y1="6" x2="38" y2="6" class="legend-event"></line>
                     <path d="M 35 1 L 44 6 L 35 11" class="arrow-event"></path>
                 </svg>
-                "event (published, subscribers react)"
+                "event: published by name, subscribers react"
+            </span>
+            <span class="legend-item">
+                <svg width="46" height="22" aria-hidden="true">
+                    <path d="M 2 11 L 14 11 C 26 11, 26 3, 38 3 M 14 11 C 26 11, 26 19, 38 19" class="legend-event" fill="none"></path>
+                    <circle cx="14" cy="11" r="3" class="publish-point"></circle>
+                </svg>
+                "one publish, several subscribers"
             </span>
             <span class="legend-item">
                 <svg width="46" height="12" aria-hidden="true">
                     <line x1="2" y1="6" x2="36" y2="6" class="legend-failure"></line>
                     <path d="M 34 1 L 44 6 L 34 11 z" class="arrow-failure"></path>
                 </svg>
-                "failure route (followed when the step fails)"
+                "failure route: taken when the step fails"
             </span>
         </div>
     }

@@ -9,7 +9,7 @@ use leptos_router::NavigateOptions;
 use super::behaviour::BehaviourFields;
 use super::canvas::{canvas_size, Canvas, Viewport};
 use super::client::{self, ApiFailure};
-use super::geometry::free_slot;
+use super::palette::Palette;
 use super::transfer::{Dialog, TransferDialogs};
 use super::workflows::WorkflowList;
 use crate::model::api::WorkflowSummary;
@@ -123,6 +123,12 @@ pub struct Editor {
     pub save_failed: RwSignal<bool>,
     /// The canvas's pan and zoom.
     pub viewport: RwSignal<Viewport>,
+    /// The palette entry being dragged towards the canvas, if any.
+    pub palette_drag: RwSignal<Option<usize>>,
+    /// The space bar is held: a drag anywhere on the canvas pans.
+    pub space_held: RwSignal<bool>,
+    /// The pointer is over the canvas: Space means "pan" there, even if a button has focus.
+    pub canvas_hovered: RwSignal<bool>,
 }
 
 /// How long after the last edit autosave waits before saving.
@@ -181,6 +187,9 @@ impl Editor {
             run_input: RwSignal::new("{}".to_string()),
             save_failed: RwSignal::new(false),
             viewport: RwSignal::new(Viewport::default()),
+            palette_drag: RwSignal::new(None),
+            space_held: RwSignal::new(false),
+            canvas_hovered: RwSignal::new(false),
             workflow_id: RwSignal::new(None),
             selection: RwSignal::new(None),
             run: RwSignal::new(None),
@@ -562,11 +571,25 @@ pub fn EditorPage() -> impl IntoView {
             ("+" | "=", false, _) => editor.zoom(1.25),
             ("-", false, _) => editor.zoom(0.8),
             ("f" | "F", false, _) => editor.fit(),
+            (" ", false, _) if editor.canvas_hovered.get_untracked() || !on_a_control(&ev) => {
+                // Space held turns every drag on the canvas into a pan (as in design tools).
+                ev.prevent_default();
+                editor.space_held.set(true);
+            }
             ("c" | "C", false, _) => editor.set_edge_kind(EdgeKind::Command),
             ("e" | "E", false, _) => editor.set_edge_kind(EdgeKind::Event),
             _ => {}
         }
     });
+
+    let _space_up = window_event_listener(leptos::ev::keyup, move |ev| {
+        if ev.key() == " " && editor.space_held.get_untracked() {
+            // The pan is over; a focused button is not pressed by it.
+            ev.prevent_default();
+            editor.space_held.set(false);
+        }
+    });
+    let _blur = window_event_listener(leptos::ev::blur, move |_| editor.space_held.set(false));
 
     // Copy and paste the selected steps as JSON: through the system clipboard, so it
     // works between tabs (and into a text editor).
@@ -612,6 +635,7 @@ pub fn EditorPage() -> impl IntoView {
                 <Toolbar editor dialog/>
                 <TransferDialogs editor dialog/>
                 <div class="stage">
+                    <Palette editor/>
                     <Canvas editor/>
                     <Inspector editor/>
                 </div>
@@ -622,30 +646,24 @@ pub fn EditorPage() -> impl IntoView {
     .into_any()
 }
 
-fn typing_in_a_field(ev: &web_sys::Event) -> bool {
+fn target_is(ev: &web_sys::Event, tags: &[&str]) -> bool {
     use wasm_bindgen::JsCast;
     ev.target()
         .and_then(|t| t.dyn_into::<web_sys::Element>().ok())
-        .is_some_and(|el| matches!(el.tag_name().as_str(), "INPUT" | "TEXTAREA" | "SELECT"))
+        .is_some_and(|el| tags.contains(&el.tag_name().as_str()))
+}
+
+fn typing_in_a_field(ev: &web_sys::Event) -> bool {
+    target_is(ev, &["INPUT", "TEXTAREA", "SELECT"])
+}
+
+/// Whether the event's target is a button or link, where Space means "press".
+fn on_a_control(ev: &web_sys::Event) -> bool {
+    target_is(ev, &["BUTTON", "A"])
 }
 
 #[component]
 fn Toolbar(editor: Editor, dialog: RwSignal<Option<Dialog>>) -> impl IntoView {
-    let add_step = move |_| {
-        let doc = editor.doc.get_untracked();
-        let id = doc.fresh_id("step-");
-        let n = id.trim_start_matches("step-").to_string();
-        let node = Node {
-            id: id.clone(),
-            label: format!("Step {n}"),
-            service: format!("Service{n}"),
-            action: "run".into(),
-            position: free_slot(&doc),
-            ..Default::default()
-        };
-        editor.edit(GraphChange::AddNode(node));
-        editor.selection.set(Some(Selection::Node(id)));
-    };
     let selected_edge = Memo::new(move |_| match editor.selection.get() {
         Some(Selection::Edge(id)) => editor
             .doc
@@ -693,7 +711,6 @@ fn Toolbar(editor: Editor, dialog: RwSignal<Option<Dialog>>) -> impl IntoView {
                 prop:value=move || editor.doc.with(|d| d.name.clone())
                 on:input=move |ev| editor.edit(GraphChange::Rename(event_target_value(&ev)))
             />
-            <button on:click=add_step>"Add step"</button>
             <span class="group" role="group" aria-label="Edge kind">
                 <button
                     class="kind command"

@@ -62,7 +62,7 @@ pub fn free_slot(workflow: &Workflow) -> Position {
     };
     (0..)
         .map(|i| Position {
-            x: 60.0 + (i % SLOT_COLUMNS) as f64 * 240.0,
+            x: 40.0 + (i % SLOT_COLUMNS) as f64 * 235.0,
             y: 60.0 + (i / SLOT_COLUMNS) as f64 * 130.0,
         })
         .find(|p| !overlaps(*p))

@@ -5,5 +5,6 @@ pub mod canvas;
 pub mod client;
 pub mod editor;
 pub mod geometry;
+pub mod palette;
 pub mod transfer;
 pub mod workflows;

@@ -29,6 +29,117 @@ fn data_url(mime: &str, text: &str) -> String {
     format!("data:{mime};charset=utf-8,{encoded}")
 }
 
+/// The canvas as a standalone SVG document: the drawing with the page's styles inlined,
+/// sized as it is on screen; and that size.
+#[cfg(feature = "hydrate")]
+fn canvas_svg() -> Option<(String, f64, f64)> {
+    use wasm_bindgen::JsCast;
+    let document = web_sys::window()?.document()?;
+    let svg = document.query_selector("svg.canvas").ok()??;
+    let rect = svg.get_bounding_client_rect();
+    let (width, height) = (rect.width().round(), rect.height().round());
+    let mut css = String::new();
+    let sheets = document.style_sheets();
+    for i in 0..sheets.length() {
+        let Some(sheet) = sheets
+            .item(i)
+            .and_then(|s| s.dyn_into::<web_sys::CssStyleSheet>().ok())
+        else {
+            continue;
+        };
+        let Ok(rules) = sheet.css_rules() else {
+            continue;
+        };
+        for j in 0..rules.length() {
+            if let Some(rule) = rules.item(j) {
+                css.push_str(&rule.css_text());
+                css.push('\n');
+            }
+        }
+    }
+    // The page sizes the canvas to its frame; a file has no frame.
+    css.push_str(&format!(
+        "svg.canvas {{ width: {width}px; height: {height}px; }}"
+    ));
+    let markup = web_sys::XmlSerializer::new()
+        .ok()?
+        .serialize_to_string(&svg)
+        .ok()?;
+    let open_end = markup.find('>')?;
+    let markup = format!(
+        "{} width=\"{width}\" height=\"{height}\"><style><![CDATA[{css}]]></style>{}",
+        &markup[..open_end],
+        &markup[open_end + 1..]
+    );
+    Some((markup, width, height))
+}
+
+#[cfg(not(feature = "hydrate"))]
+fn canvas_svg() -> Option<(String, f64, f64)> {
+    None
+}
+
+/// Pixels per canvas pixel in the PNG download, so text stays sharp.
+#[cfg(feature = "hydrate")]
+const PNG_SCALE: f64 = 2.0;
+
+/// Draws the canvas's SVG into a bitmap and downloads it as a PNG file.
+#[cfg(feature = "hydrate")]
+async fn download_png(file_name: String) -> Result<(), String> {
+    use wasm_bindgen::JsCast;
+    let failed = |what: &str| format!("PNG download: {what}");
+    let (markup, width, height) = canvas_svg().ok_or_else(|| failed("no canvas on the page"))?;
+    let document = web_sys::window()
+        .and_then(|w| w.document())
+        .ok_or_else(|| failed("no document"))?;
+    let image = web_sys::HtmlImageElement::new().map_err(|_| failed("no image element"))?;
+    image.set_src(&data_url("image/svg+xml", &markup));
+    wasm_bindgen_futures::JsFuture::from(image.decode())
+        .await
+        .map_err(|_| failed("the browser could not draw the canvas's SVG"))?;
+    let bitmap: web_sys::HtmlCanvasElement = document
+        .create_element("canvas")
+        .ok()
+        .and_then(|c| c.dyn_into().ok())
+        .ok_or_else(|| failed("no canvas element"))?;
+    bitmap.set_width((width * PNG_SCALE) as u32);
+    bitmap.set_height((height * PNG_SCALE) as u32);
+    let context: web_sys::CanvasRenderingContext2d = bitmap
+        .get_context("2d")
+        .ok()
+        .flatten()
+        .and_then(|c| c.dyn_into().ok())
+        .ok_or_else(|| failed("no 2D context"))?;
+    context.set_fill_style_str("#ffffff");
+    context.fill_rect(0.0, 0.0, width * PNG_SCALE, height * PNG_SCALE);
+    context
+        .draw_image_with_html_image_element_and_dw_and_dh(
+            &image,
+            0.0,
+            0.0,
+            width * PNG_SCALE,
+            height * PNG_SCALE,
+        )
+        .map_err(|_| failed("drawing failed"))?;
+    let url = bitmap
+        .to_data_url_with_type("image/png")
+        .map_err(|_| failed("the bitmap could not be encoded"))?;
+    let link: web_sys::HtmlAnchorElement = document
+        .create_element("a")
+        .ok()
+        .and_then(|a| a.dyn_into().ok())
+        .ok_or_else(|| failed("no link element"))?;
+    link.set_href(&url);
+    link.set_download(&file_name);
+    link.click();
+    Ok(())
+}
+
+#[cfg(not(feature = "hydrate"))]
+async fn download_png(_file_name: String) -> Result<(), String> {
+    Ok(())
+}
+
 #[component]
 pub fn TransferDialogs(editor: Editor, dialog: RwSignal<Option<Dialog>>) -> impl IntoView {
     let format = RwSignal::new("mermaid".to_string());
@@ -36,32 +147,41 @@ pub fn TransferDialogs(editor: Editor, dialog: RwSignal<Option<Dialog>>) -> impl
         let f = ExportFormat::parse(&format.get()).unwrap_or(ExportFormat::Mermaid);
         editor.doc.with(|d| export(d, f))
     };
+    let stem = move || {
+        let stem: String = editor
+            .doc
+            .with(|d| d.name.chars().filter(|c| c.is_alphanumeric()).collect());
+        if stem.is_empty() {
+            "workflow".to_string()
+        } else {
+            stem
+        }
+    };
     let file_name = move || {
         let ext = match format.get().as_str() {
             "json" => "json",
             "text" => "txt",
             _ => "mmd",
         };
-        let stem: String = editor
-            .doc
-            .with(|d| d.name.chars().filter(|c| c.is_alphanumeric()).collect());
-        format!(
-            "{}.{ext}",
-            if stem.is_empty() {
-                "workflow".into()
-            } else {
-                stem
-            }
-        )
+        format!("{}.{ext}", stem())
     };
     let svg_href = move || {
         editor.revision.track();
-        let markup = web_sys::window()
-            .and_then(|w| w.document())
-            .and_then(|d| d.query_selector("svg.canvas").ok().flatten())
-            .map(|el| el.outer_html())
-            .unwrap_or_default();
-        data_url("image/svg+xml", &markup)
+        data_url(
+            "image/svg+xml",
+            &canvas_svg().map(|c| c.0).unwrap_or_default(),
+        )
+    };
+    let png = move |_| {
+        let name = format!("{}.png", stem());
+        spawn_local(async move {
+            if let Err(message) = download_png(name).await {
+                editor.failure.set(Some(ApiFailure {
+                    message,
+                    problems: Vec::new(),
+                }));
+            }
+        });
     };
 
     let source = RwSignal::new(String::new());
@@ -110,9 +230,10 @@ pub fn TransferDialogs(editor: Editor, dialog: RwSignal<Option<Dialog>>) -> impl
                     >
                         "Download"
                     </a>
-                    <a class="button" download="workflow.svg" href=svg_href>
+                    <a class="button" download=move || format!("{}.svg", stem()) href=svg_href>
                         "Download canvas (SVG)"
                     </a>
+                    <button on:click=png>"Download canvas (PNG)"</button>
                     <button on:click=move |_| dialog.set(None)>"Close"</button>
                 </div>
             </div>
