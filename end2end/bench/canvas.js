@@ -84,11 +84,13 @@ function stats(intervals) {
     await record();
     await page.mouse.move(700, 500);
     for (let i = 0; i < 30; i++) await page.mouse.wheel(0, i % 2 ? 120 : -120);
+    const zoom = await stop();
+    await record();
     await page.mouse.move(1300, 880);
     await page.mouse.down();
     for (let i = 1; i <= 30; i++) await page.mouse.move(1300 - i * 10, 880 - i * 5);
     await page.mouse.up();
-    const panZoom = await stop();
+    const pan = await stop();
 
     const pkg = path.join(ROOT, "target/site/pkg");
     const size = (f) => fs.statSync(path.join(pkg, f)).size;
@@ -99,7 +101,8 @@ function stats(intervals) {
     console.log(`canvas benchmark: ${STEPS} steps, ${EDGES} edges, headless Chromium`);
     console.log(`first render (navigation to every step and edge drawn): ${firstRender} ms`);
     console.log(`dragging a step: ${stats(drag)}`);
-    console.log(`panning and zooming: ${stats(panZoom)}`);
+    console.log(`zooming (wheel): ${stats(zoom)}`);
+    console.log(`panning (drag on empty canvas): ${stats(pan)}`);
     console.log(`shipped wasm + JS: ${(raw / 1024).toFixed(0)} KB raw, ${(zipped / 1024).toFixed(0)} KB gzipped (wasm ${(gz("hybridflow.wasm") / 1024).toFixed(0)} KB, JS ${(gz("hybridflow.js") / 1024).toFixed(0)} KB)`);
     await browser.close();
   } finally {

@@ -369,7 +369,7 @@ pub fn airflow_chain() -> Workflow {
 
 /// Scenario 7: a Celery-style group of ten parallel `add` tasks, joined.
 pub fn fan_out_group() -> Workflow {
-    let mut nodes = vec![step("start", "Start group", "Worker", "group", 40.0, 250.0)];
+    let mut nodes = vec![step("start", "Start group", "Worker", "group", 40.0, 370.0)];
     let mut edges = Vec::new();
     for i in 0..10 {
         let id = format!("add-{i}");
@@ -379,7 +379,7 @@ pub fn fan_out_group() -> Workflow {
             "MathService",
             "add",
             290.0,
-            10.0 + i as f64 * 52.0,
+            10.0 + i as f64 * 80.0,
         ));
         edges.push(json!({"from": "start", "to": id, "kind": "command"}));
         edges.push(json!({"from": id, "to": "collect", "kind": "command"}));
@@ -390,7 +390,7 @@ pub fn fan_out_group() -> Workflow {
         "Worker",
         "collect",
         540.0,
-        250.0,
+        370.0,
     );
     collect["join"] = json!("all");
     nodes.push(collect);

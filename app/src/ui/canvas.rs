@@ -375,23 +375,58 @@ pub fn Canvas(editor: Editor) -> impl IntoView {
     };
 
     view! {
-        <div class="canvas-frame">
+        // The frame takes the pointer's moves and releases (they bubble up from the steps and
+        // edges); the background `svg.canvas` takes presses on empty canvas; the drawing lives
+        // in `div.world`, panned and zoomed by a CSS transform, so the browser only repaints.
+        <div
+            class="canvas-frame"
+            role="application"
+            aria-label="Workflow canvas"
+            on:wheel=move |ev: leptos::ev::WheelEvent| {
+                ev.prevent_default();
+                let (sx, sy) = screen(ev.client_x(), ev.client_y());
+                // A trackpad pinch arrives as a wheel with Ctrl held, in small steps.
+                let speed = if ev.ctrl_key() { 0.01 } else { 0.0015 };
+                let factor = (-ev.delta_y() * speed).exp();
+                viewport.update(|v| *v = v.zoomed(factor, sx, sy));
+            }
+            on:pointerdown=move |ev: PointerEvent| {
+                // Space held: a drag anywhere pans (steps and edges let the press through),
+                // and the selection stays.
+                if editor.space_held.get_untracked() {
+                    gesture.set(Gesture::Pan {
+                        start: screen(ev.client_x(), ev.client_y()),
+                        view: viewport.get_untracked(),
+                    });
+                }
+            }
+            on:pointermove=on_move
+            on:pointerup=on_up
+            on:pointercancel=move |ev: PointerEvent| {
+                untouch(&ev);
+                if matches!(gesture.get_untracked(), Gesture::Move { .. }) {
+                    editor.end_gesture();
+                }
+                gesture.set(Gesture::Idle)
+            }
+            on:pointerenter=move |_| editor.canvas_hovered.set(true)
+            on:pointerleave=move |ev: PointerEvent| {
+                editor.canvas_hovered.set(false);
+                untouch(&ev);
+                ghost.set(None);
+                if matches!(gesture.get_untracked(), Gesture::Move { .. }) {
+                    editor.end_gesture();
+                }
+                gesture.set(Gesture::Idle)
+            }
+        >
             <svg
                 node_ref=svg
                 class="canvas"
                 class:space-pan=move || editor.space_held.get()
-                role="application"
-                aria-label="Workflow canvas"
+                aria-hidden="true"
                 on:pointerdown=move |ev: PointerEvent| {
-                    if touch(&ev) {
-                        return;
-                    }
-                    // Space held: any drag pans, and the selection stays.
-                    if editor.space_held.get_untracked() {
-                        gesture.set(Gesture::Pan {
-                            start: screen(ev.client_x(), ev.client_y()),
-                            view: viewport.get_untracked(),
-                        });
+                    if touch(&ev) || editor.space_held.get_untracked() {
                         return;
                     }
                     // Empty canvas: shift-drag selects with a rectangle; a plain drag pans.
@@ -406,49 +441,24 @@ pub fn Canvas(editor: Editor) -> impl IntoView {
                         });
                     }
                 }
-                on:wheel=move |ev: leptos::ev::WheelEvent| {
-                    ev.prevent_default();
-                    let (sx, sy) = screen(ev.client_x(), ev.client_y());
-                    // A trackpad pinch arrives as a wheel with Ctrl held, in small steps.
-                    let speed = if ev.ctrl_key() { 0.01 } else { 0.0015 };
-                    let factor = (-ev.delta_y() * speed).exp();
-                    viewport.update(|v| *v = v.zoomed(factor, sx, sy));
-                }
-                on:pointermove=on_move
-                on:pointerup=on_up
-                on:pointercancel=move |ev: PointerEvent| {
-                    untouch(&ev);
-                    if matches!(gesture.get_untracked(), Gesture::Move { .. }) {
-                        editor.end_gesture();
-                    }
-                    gesture.set(Gesture::Idle)
-                }
-                on:pointerenter=move |_| editor.canvas_hovered.set(true)
-                on:pointerleave=move |ev: PointerEvent| {
-                    editor.canvas_hovered.set(false);
-                    untouch(&ev);
-                    ghost.set(None);
-                    if matches!(gesture.get_untracked(), Gesture::Move { .. }) {
-                        editor.end_gesture();
-                    }
-                    gesture.set(Gesture::Idle)
+            ></svg>
+            <div
+                class="world"
+                class:space-pan=move || editor.space_held.get()
+                style:transform=move || {
+                    let v = viewport.get();
+                    format!("translate({:.1}px, {:.1}px) scale({:.4})", v.x, v.y, v.k)
                 }
             >
-                <defs>
-                    <marker id="arrow-command" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="8" markerHeight="8" orient="auto-start-reverse">
-                        <path d="M 0 0 L 10 5 L 0 10 z" class="arrow-command"></path>
-                    </marker>
-                    <marker id="arrow-event" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="9" markerHeight="9" orient="auto-start-reverse">
-                        <path d="M 1 1 L 9 5 L 1 9" class="arrow-event"></path>
-                    </marker>
-                </defs>
-                <g
-                    class="viewport"
-                    transform=move || {
-                        let v = viewport.get();
-                        format!("translate({:.1} {:.1}) scale({:.4})", v.x, v.y, v.k)
-                    }
-                >
+                <svg class="drawing" width="1" height="1">
+                    <defs>
+                        <marker id="arrow-command" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="8" markerHeight="8" orient="auto-start-reverse">
+                            <path d="M 0 0 L 10 5 L 0 10 z" class="arrow-command"></path>
+                        </marker>
+                        <marker id="arrow-event" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="9" markerHeight="9" orient="auto-start-reverse">
+                            <path d="M 1 1 L 9 5 L 1 9" class="arrow-event"></path>
+                        </marker>
+                    </defs>
                     <g class="edges">
                         <For each=edge_ids key=|id| id.clone() let:id>
                             <EdgeView editor id publish/>
@@ -462,8 +472,8 @@ pub fn Canvas(editor: Editor) -> impl IntoView {
                             <NodeView editor id gesture at touch/>
                         </For>
                     </g>
-                </g>
-            </svg>
+                </svg>
+            </div>
             <div class="zoom" role="group" aria-label="Zoom">
                 <button aria-label="Zoom in" title="Zoom in (+)" on:click=move |_| editor.zoom(1.25)>"+"</button>
                 <button aria-label="Zoom out" title="Zoom out (-)" on:click=move |_| editor.zoom(0.8)>"−"</button>

@@ -48,7 +48,7 @@ pub const PRESETS: &[Preset] = &[
     },
     Preset {
         name: "slow step",
-        glyph: "⏱",
+        glyph: "◔",
         hint: "Takes 0.8–1.5 s, times out after 1 s",
         shape: |n| {
             n.latency_ms = Some(Latency::Range([800, 1500]));

@@ -6,6 +6,7 @@ use leptos::prelude::*;
 use leptos::task::spawn_local;
 
 use super::client::{self, ApiFailure};
+use super::canvas::Viewport;
 use super::editor::Editor;
 use crate::model::formats::{export, ExportFormat};
 
@@ -29,14 +30,15 @@ fn data_url(mime: &str, text: &str) -> String {
     format!("data:{mime};charset=utf-8,{encoded}")
 }
 
-/// The canvas as a standalone SVG document: the drawing with the page's styles inlined,
-/// sized as it is on screen; and that size.
+/// The canvas as a standalone SVG document: what the canvas shows (the drawing through the
+/// current pan and zoom) with the page's styles inlined, sized as it is on screen; and that size.
 #[cfg(feature = "hydrate")]
-fn canvas_svg() -> Option<(String, f64, f64)> {
+fn canvas_svg(view: Viewport) -> Option<(String, f64, f64)> {
     use wasm_bindgen::JsCast;
     let document = web_sys::window()?.document()?;
-    let svg = document.query_selector("svg.canvas").ok()??;
-    let rect = svg.get_bounding_client_rect();
+    let frame = document.query_selector("svg.canvas").ok()??;
+    let svg = document.query_selector("svg.drawing").ok()??;
+    let rect = frame.get_bounding_client_rect();
     let (width, height) = (rect.width().round(), rect.height().round());
     let mut css = String::new();
     let sheets = document.style_sheets();
@@ -59,23 +61,31 @@ fn canvas_svg() -> Option<(String, f64, f64)> {
     }
     // The page sizes the canvas to its frame; a file has no frame.
     css.push_str(&format!(
-        "svg.canvas {{ width: {width}px; height: {height}px; }}"
+        "svg.drawing {{ width: {width}px; height: {height}px; background: #fff; }}"
     ));
     let markup = web_sys::XmlSerializer::new()
         .ok()?
         .serialize_to_string(&svg)
         .ok()?;
     let open_end = markup.find('>')?;
+    let (x, y, w, h) = (
+        -view.x / view.k,
+        -view.y / view.k,
+        width / view.k,
+        height / view.k,
+    );
+    let opening = markup[..open_end]
+        .replace(" width=\"1\"", "")
+        .replace(" height=\"1\"", "");
     let markup = format!(
-        "{} width=\"{width}\" height=\"{height}\"><style><![CDATA[{css}]]></style>{}",
-        &markup[..open_end],
+        "{opening} width=\"{width}\" height=\"{height}\" viewBox=\"{x:.1} {y:.1} {w:.1} {h:.1}\"><style><![CDATA[{css}]]></style>{}",
         &markup[open_end + 1..]
     );
     Some((markup, width, height))
 }
 
 #[cfg(not(feature = "hydrate"))]
-fn canvas_svg() -> Option<(String, f64, f64)> {
+fn canvas_svg(_view: Viewport) -> Option<(String, f64, f64)> {
     None
 }
 
@@ -85,10 +95,11 @@ const PNG_SCALE: f64 = 2.0;
 
 /// Draws the canvas's SVG into a bitmap and downloads it as a PNG file.
 #[cfg(feature = "hydrate")]
-async fn download_png(file_name: String) -> Result<(), String> {
+async fn download_png(file_name: String, view: Viewport) -> Result<(), String> {
     use wasm_bindgen::JsCast;
     let failed = |what: &str| format!("PNG download: {what}");
-    let (markup, width, height) = canvas_svg().ok_or_else(|| failed("no canvas on the page"))?;
+    let (markup, width, height) =
+        canvas_svg(view).ok_or_else(|| failed("no canvas on the page"))?;
     let document = web_sys::window()
         .and_then(|w| w.document())
         .ok_or_else(|| failed("no document"))?;
@@ -136,7 +147,7 @@ async fn download_png(file_name: String) -> Result<(), String> {
 }
 
 #[cfg(not(feature = "hydrate"))]
-async fn download_png(_file_name: String) -> Result<(), String> {
+async fn download_png(_file_name: String, _view: Viewport) -> Result<(), String> {
     Ok(())
 }
 
@@ -169,13 +180,15 @@ pub fn TransferDialogs(editor: Editor, dialog: RwSignal<Option<Dialog>>) -> impl
         editor.revision.track();
         data_url(
             "image/svg+xml",
-            &canvas_svg().map(|c| c.0).unwrap_or_default(),
+            &canvas_svg(editor.viewport.get())
+                .map(|c| c.0)
+                .unwrap_or_default(),
         )
     };
     let png = move |_| {
         let name = format!("{}.png", stem());
         spawn_local(async move {
-            if let Err(message) = download_png(name).await {
+            if let Err(message) = download_png(name, editor.viewport.get_untracked()).await {
                 editor.failure.set(Some(ApiFailure {
                     message,
                     problems: Vec::new(),
