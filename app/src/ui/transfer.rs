@@ -5,8 +5,8 @@
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 
-use super::client::{self, ApiFailure};
 use super::canvas::Viewport;
+use super::client::{self, ApiFailure};
 use super::editor::Editor;
 use crate::model::formats::{export, ExportFormat};
 
