@@ -10,7 +10,7 @@
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use app::model::api::{WorkflowRecord, WorkflowSummary};
+use app::model::api::{RunSummary, WorkflowRecord, WorkflowSummary};
 use app::model::{parse_workflow, RunEvent, RunRecord, Workflow};
 use async_trait::async_trait;
 use serde_json::json;
@@ -120,6 +120,13 @@ impl<S: RunStore> RunStore for Timed<S> {
     }
     async fn history_after(&self, run_id: &str, after: u64) -> Result<Vec<RunRecord>, StoreError> {
         self.inner.history_after(run_id, after).await
+    }
+    async fn list_runs(
+        &self,
+        workflow_id: &str,
+        limit: usize,
+    ) -> Result<Vec<RunSummary>, StoreError> {
+        self.inner.list_runs(workflow_id, limit).await
     }
 }
 

@@ -23,13 +23,28 @@ pub struct Config {
     /// Folder of the built site (the `pkg/` bundle and the public assets).
     #[arg(long, env = "LEPTOS_SITE_ROOT", default_value = DEFAULT_SITE_ROOT)]
     pub site_root: String,
+    /// Most WebSockets open at once (run streams and runs feeds); more are refused with 503.
+    #[arg(long, env = "HYBRIDFLOW_MAX_WEBSOCKETS", default_value_t = DEFAULT_MAX_WEBSOCKETS)]
+    pub max_websockets: usize,
+    /// Seconds between pings on a WebSocket; a client silent for two of them is closed.
+    #[arg(long, env = "HYBRIDFLOW_WS_PING_SECS", default_value_t = DEFAULT_WS_PING_SECS)]
+    pub ws_ping_secs: f64,
 }
+
+pub const DEFAULT_MAX_WEBSOCKETS: usize = 4096;
+pub const DEFAULT_WS_PING_SECS: f64 = 20.0;
 
 impl Config {
     pub fn settings(&self) -> Settings {
         Settings {
             database: self.database.clone(),
             site_root: self.site_root.clone(),
+            sockets: SocketLimits {
+                max_open: self.max_websockets,
+                ping_every: std::time::Duration::from_secs_f64(
+                    self.ws_ping_secs.clamp(0.05, 3600.0),
+                ),
+            },
         }
     }
 }
@@ -39,4 +54,21 @@ impl Config {
 pub struct Settings {
     pub database: String,
     pub site_root: String,
+    pub sockets: SocketLimits,
+}
+
+/// How many WebSockets may be open, and how often each is pinged.
+#[derive(Clone, Copy, Debug)]
+pub struct SocketLimits {
+    pub max_open: usize,
+    pub ping_every: std::time::Duration,
+}
+
+impl Default for SocketLimits {
+    fn default() -> Self {
+        SocketLimits {
+            max_open: DEFAULT_MAX_WEBSOCKETS,
+            ping_every: std::time::Duration::from_secs_f64(DEFAULT_WS_PING_SECS),
+        }
+    }
 }

@@ -8,6 +8,7 @@
 //! - [`engine`]: runs: the pure core, the orchestrator (commands), the event bus (events),
 //!   the live hub, and the driver that records history before acting.
 //! - [`api`]: `/api/...` handlers, the WebSocket stream, errors and the Origin guard.
+//! - [`metrics`]: the Prometheus counters behind `GET /metrics`.
 //! - [`pages`]: Leptos server-side rendering and static files.
 //! - [`clock`]: injected time.
 //!
@@ -18,6 +19,7 @@ pub mod api;
 pub mod clock;
 pub mod config;
 pub mod engine;
+pub mod metrics;
 pub mod pages;
 pub mod store;
 
@@ -73,10 +75,14 @@ pub async fn run(
         .site_addr(addr)
         .env(Env::PROD)
         .build();
-    let router = api::router(AppState { store, engine })
-        .merge(pages::router(options))
-        .layer(axum::middleware::from_fn(api::origin::guard))
-        .layer(CompressionLayer::new());
+    let router = api::router(AppState {
+        store,
+        engine,
+        sockets: settings.sockets,
+    })
+    .merge(pages::router(options))
+    .layer(axum::middleware::from_fn(api::origin::guard))
+    .layer(CompressionLayer::new());
     tracing::info!(%addr, database = %settings.database, "Hybridflow listening on http://{addr}");
     axum::serve(listener, router)
         .with_graceful_shutdown(shutdown)

@@ -100,3 +100,33 @@ pub struct ErrorBody {
     #[serde(default)]
     pub details: Vec<serde_json::Value>,
 }
+
+/// One run in a workflow's runs list (`GET /api/workflows/{id}/runs`), and one message of the
+/// runs feed (`/api/runs/feed`: a run started, or ended).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct RunSummary {
+    pub id: String,
+    pub workflow_id: String,
+    pub status: RunStatus,
+    pub started_at: i64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ended_at: Option<i64>,
+    /// The messages the run exchanged, once it ended.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub messages: Option<MessageCounts>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub diagnosis: Option<String>,
+}
+
+/// The most runs a runs list returns (newest first).
+pub const MAX_RUNS_LISTED: usize = 200;
+
+/// A message of the runs feed (`/api/runs/feed`).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum RunFeed {
+    /// A run started, or ended (its status says which).
+    Run(RunSummary),
+    /// This client fell behind and missed some: it should read the runs list again.
+    Resync,
+}

@@ -24,6 +24,9 @@ pub enum AppError {
     Conflict(String),
     #[error("{0}")]
     PayloadTooLarge(String),
+    /// A limit of the server's capacity is reached (e.g. open WebSockets); try again later.
+    #[error("{0}")]
+    Unavailable(String),
     #[error("{message}")]
     Unprocessable {
         message: String,
@@ -48,6 +51,7 @@ impl AppError {
             AppError::NotFound(_) => StatusCode::NOT_FOUND,
             AppError::Conflict(_) => StatusCode::CONFLICT,
             AppError::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+            AppError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             AppError::Unprocessable { .. } => StatusCode::UNPROCESSABLE_ENTITY,
             AppError::Store(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -89,7 +93,8 @@ impl IntoResponse for AppError {
             AppError::Forbidden(m)
             | AppError::NotFound(m)
             | AppError::Conflict(m)
-            | AppError::PayloadTooLarge(m) => ErrorBody {
+            | AppError::PayloadTooLarge(m)
+            | AppError::Unavailable(m) => ErrorBody {
                 error: m,
                 details: Vec::new(),
             },

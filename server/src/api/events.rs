@@ -1,5 +1,10 @@
 //! `GET /api/runs/{id}/events?after=<seq>`: a WebSocket that sends the run's history records
 //! after `after` from the store, then the live ones, each exactly once and in `seq` order.
+//! `GET /api/runs/feed`: a WebSocket that sends every run start and end ([`RunFeed`]).
+//!
+//! Both are counted against [`SocketLimits::max_open`] (503 past it), refuse client messages
+//! over [`MAX_CLIENT_MESSAGE_BYTES`], and ping every [`SocketLimits::ping_every`]: a client
+//! that answers nothing for two intervals is closed as dead.
 //!
 //! Gap-free by construction: the watcher subscribes to the live channel *before* it reads the
 //! store, and the engine stores a record before it broadcasts it; so every record is either
@@ -7,7 +12,9 @@
 //! behind the live buffer catches up from the store instead of losing records.
 
 use std::sync::Arc;
+use std::time::Duration;
 
+use app::model::api::RunFeed;
 use app::model::{RunEvent, RunRecord};
 use axum::extract::rejection::QueryRejection;
 use axum::extract::ws::{close_code, CloseFrame, Message, WebSocket, WebSocketUpgrade};
@@ -19,6 +26,8 @@ use tokio::sync::broadcast::error::RecvError;
 use super::error::AppError;
 use super::runs::run_not_found;
 use super::AppState;
+use crate::config::SocketLimits;
+use crate::metrics::Metrics;
 use crate::store::{Store, StoreError};
 
 /// Clients only ever send control frames here; anything larger than this is refused.
@@ -42,20 +51,138 @@ pub async fn stream(
             e.body_text()
         ))
     })?;
-    let upgrade = upgrade.map_err(|e| {
-        AppError::bad_request(format!("this endpoint is a WebSocket: {}", e.body_text()))
-    })?;
+    let upgrade = admit(&state, upgrade)?;
     if state.store.get_run(&run_id).await?.is_none() {
         return Err(run_not_found(&run_id));
     }
+    let open = OpenSocket::new(state.engine.metrics());
+    Ok(upgrade.on_upgrade(move |socket| async move {
+        let _open = open;
+        if let Err(e) = follow(socket, state, run_id.clone(), query.after).await {
+            tracing::debug!(run = %run_id, error = %e, "event stream ended");
+        }
+    }))
+}
+
+/// `GET /api/runs/feed`: run starts and ends, as they happen.
+pub async fn feed(
+    State(state): State<AppState>,
+    upgrade: Result<WebSocketUpgrade, axum::extract::ws::rejection::WebSocketUpgradeRejection>,
+) -> Result<Response, AppError> {
+    let upgrade = admit(&state, upgrade)?;
+    let open = OpenSocket::new(state.engine.metrics());
+    Ok(upgrade.on_upgrade(move |socket| async move {
+        let _open = open;
+        if let Err(e) = follow_feed(socket, state).await {
+            tracing::debug!(error = %e, "runs feed ended");
+        }
+    }))
+}
+
+/// The upgrade with the message caps applied, unless the server has as many sockets open
+/// as it allows.
+fn admit(
+    state: &AppState,
+    upgrade: Result<WebSocketUpgrade, axum::extract::ws::rejection::WebSocketUpgradeRejection>,
+) -> Result<WebSocketUpgrade, AppError> {
+    let upgrade = upgrade.map_err(|e| {
+        AppError::bad_request(format!("this endpoint is a WebSocket: {}", e.body_text()))
+    })?;
+    let limit = state.sockets.max_open;
+    if state.engine.metrics().websockets_open() >= limit as i64 {
+        return Err(AppError::Unavailable(format!(
+            "too many open WebSockets (the limit is {limit}); try again later"
+        )));
+    }
     Ok(upgrade
         .max_message_size(MAX_CLIENT_MESSAGE_BYTES)
-        .max_frame_size(MAX_CLIENT_MESSAGE_BYTES)
-        .on_upgrade(move |socket| async move {
-            if let Err(e) = follow(socket, state, run_id.clone(), query.after).await {
-                tracing::debug!(run = %run_id, error = %e, "event stream ended");
+        .max_frame_size(MAX_CLIENT_MESSAGE_BYTES))
+}
+
+/// Counts a WebSocket as open from its admission until it is dropped.
+struct OpenSocket(Arc<Metrics>);
+
+impl OpenSocket {
+    fn new(metrics: &Arc<Metrics>) -> Self {
+        metrics.websocket_opened();
+        OpenSocket(metrics.clone())
+    }
+}
+
+impl Drop for OpenSocket {
+    fn drop(&mut self) {
+        self.0.websocket_closed();
+    }
+}
+
+/// Pings on a schedule, and tells when the client has been silent too long.
+struct Heartbeat {
+    every: Duration,
+    ticker: tokio::time::Interval,
+    heard: tokio::time::Instant,
+}
+
+impl Heartbeat {
+    fn new(limits: SocketLimits) -> Self {
+        let every = limits.ping_every;
+        let mut ticker = tokio::time::interval_at(tokio::time::Instant::now() + every, every);
+        ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        Heartbeat {
+            every,
+            ticker,
+            heard: tokio::time::Instant::now(),
+        }
+    }
+
+    fn heard(&mut self) {
+        self.heard = tokio::time::Instant::now();
+    }
+
+    /// Waits until the next ping is due; false when the client has answered nothing for
+    /// two intervals.
+    async fn beat(&mut self) -> bool {
+        self.ticker.tick().await;
+        self.heard.elapsed() <= self.every * 2
+    }
+}
+
+/// Closes a connection whose client stopped answering (without waiting on it for long).
+async fn hang_up(mut socket: WebSocket) -> Result<(), StreamError> {
+    let frame = Message::Close(Some(CloseFrame {
+        code: close_code::AWAY,
+        reason: "no answer to pings: closed as dead".into(),
+    }));
+    let _ = tokio::time::timeout(Duration::from_secs(1), socket.send(frame)).await;
+    Ok(())
+}
+
+async fn follow_feed(mut socket: WebSocket, state: AppState) -> Result<(), StreamError> {
+    let mut feed = state.engine.feed();
+    let mut heartbeat = Heartbeat::new(state.sockets);
+    loop {
+        tokio::select! {
+            received = feed.recv() => {
+                let message = match received {
+                    Ok(summary) => RunFeed::Run(summary),
+                    // Never a silent gap: the client re-reads the list.
+                    Err(RecvError::Lagged(_)) => RunFeed::Resync,
+                    Err(RecvError::Closed) => return close(socket).await,
+                };
+                let text = serde_json::to_string(&message).unwrap_or_default();
+                socket.send(Message::Text(text.into())).await?;
             }
-        }))
+            incoming = socket.recv() => match incoming {
+                None | Some(Err(_)) | Some(Ok(Message::Close(_))) => return Ok(()),
+                Some(Ok(_)) => heartbeat.heard(),
+            },
+            alive = heartbeat.beat() => {
+                if !alive {
+                    return hang_up(socket).await;
+                }
+                socket.send(Message::Ping(Default::default())).await?;
+            }
+        }
+    }
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -81,6 +208,7 @@ async fn follow(
         // Not in progress here: everything there is was in the store.
         return close(socket).await;
     };
+    let mut heartbeat = Heartbeat::new(state.sockets);
     loop {
         tokio::select! {
             received = live.recv() => match received {
@@ -103,8 +231,15 @@ async fn follow(
             },
             incoming = socket.recv() => match incoming {
                 None | Some(Err(_)) | Some(Ok(Message::Close(_))) => return Ok(()),
-                Some(Ok(_)) => {} // pings are answered by the library; nothing else is expected
+                // Pongs (and the client's own pings, answered by the library) show it is alive.
+                Some(Ok(_)) => heartbeat.heard(),
             },
+            alive = heartbeat.beat() => {
+                if !alive {
+                    return hang_up(socket).await;
+                }
+                socket.send(Message::Ping(Default::default())).await?;
+            }
         }
     }
 }

@@ -1,8 +1,11 @@
 //! The JSON REST API and the run event stream, under `/api`.
 //!
 //! - [`workflows`]: create, list, read, replace, delete, import and export workflows.
-//! - [`runs`]: start a run, read a run's current state, cancel it.
-//! - [`events`]: the WebSocket that replays a run's history, then follows it live.
+//! - [`runs`]: start a run, list a workflow's runs, read a run's current state, cancel it.
+//!
+//! `GET /metrics` (Prometheus text) is served here too.
+//! - [`events`]: the WebSockets: a run's history replayed then followed live, and the runs
+//!   feed (starts and ends); both capped in number and pinged.
 //! - [`origin`]: the cross-origin guard for state-changing requests and upgrades.
 //! - [`error`]: [`error::AppError`], the one error type every handler returns.
 
@@ -23,6 +26,7 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 
 use self::error::AppError;
+use crate::config::SocketLimits;
 use crate::engine::Engine;
 use crate::store::Store;
 
@@ -31,11 +35,13 @@ use crate::store::Store;
 pub struct AppState {
     pub store: Arc<dyn Store>,
     pub engine: Arc<Engine>,
+    pub sockets: SocketLimits,
 }
 
 pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/api/health", get(health))
+        .route("/metrics", get(metrics))
         .route(
             "/api/workflows",
             get(workflows::list).post(workflows::create),
@@ -48,7 +54,11 @@ pub fn router(state: AppState) -> Router {
                 .put(workflows::replace)
                 .delete(workflows::delete),
         )
-        .route("/api/workflows/{id}/runs", post(runs::start))
+        .route(
+            "/api/workflows/{id}/runs",
+            post(runs::start).get(runs::list),
+        )
+        .route("/api/runs/feed", get(events::feed))
         .route("/api/runs/{id}", get(runs::read))
         .route("/api/runs/{id}/cancel", post(runs::cancel))
         .route("/api/runs/{id}/events", get(events::stream))
@@ -63,6 +73,19 @@ async fn health() -> Json<serde_json::Value> {
         "service": "hybridflow",
         "version": env!("CARGO_PKG_VERSION"),
     }))
+}
+
+/// Prometheus text format.
+async fn metrics(
+    axum::extract::State(state): axum::extract::State<AppState>,
+) -> impl axum::response::IntoResponse {
+    (
+        [(
+            axum::http::header::CONTENT_TYPE,
+            "text/plain; version=0.0.4; charset=utf-8",
+        )],
+        state.engine.metrics().render(),
+    )
 }
 
 async fn unknown_route(uri: axum::http::Uri) -> AppError {

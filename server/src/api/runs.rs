@@ -1,6 +1,6 @@
 //! `/api/workflows/{id}/runs` and `/api/runs/{id}`: starting runs and reading their state.
 
-use app::model::api::{RunReport, RunRequest, MAX_SEED};
+use app::model::api::{RunReport, RunRequest, RunSummary, MAX_RUNS_LISTED, MAX_SEED};
 use app::model::RunView;
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
@@ -46,6 +46,35 @@ pub async fn start(
         StatusCode::CREATED,
         Json(report(&run, &RunView::new(node_ids(&run)))),
     ))
+}
+
+#[derive(Debug, serde::Deserialize)]
+pub struct ListQuery {
+    limit: Option<usize>,
+}
+
+/// `GET /api/workflows/{id}/runs?limit=N`: the workflow's runs, newest first.
+pub async fn list(
+    State(state): State<AppState>,
+    Path(workflow_id): Path<String>,
+    query: Result<axum::extract::Query<ListQuery>, axum::extract::rejection::QueryRejection>,
+) -> Result<Json<Vec<RunSummary>>, AppError> {
+    let axum::extract::Query(query) = query.map_err(|e| {
+        AppError::bad_request(format!(
+            "invalid query: `limit` must be a whole number from 1 to {MAX_RUNS_LISTED} ({})",
+            e.body_text()
+        ))
+    })?;
+    let limit = query.limit.unwrap_or(MAX_RUNS_LISTED);
+    if !(1..=MAX_RUNS_LISTED).contains(&limit) {
+        return Err(AppError::bad_request(format!(
+            "invalid query: `limit` must be from 1 to {MAX_RUNS_LISTED}, got {limit}"
+        )));
+    }
+    if state.store.get_workflow(&workflow_id).await?.is_none() {
+        return Err(not_found(&workflow_id));
+    }
+    Ok(Json(state.store.list_runs(&workflow_id, limit).await?))
 }
 
 /// An empty body is a run with no input; anything else must be a [`RunRequest`].

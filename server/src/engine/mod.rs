@@ -21,14 +21,20 @@ use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use app::model::api::RunSummary;
 use app::model::{RunEvent, RunRecord, RunStatus, Workflow};
-use tokio::sync::mpsc;
+use tokio::sync::{broadcast, mpsc};
 
 use self::bus::{EventBus, InProcessBus};
 use self::core::{Action, Input, RunCore};
 use self::hub::RunHub;
 use crate::clock::Clock;
+use crate::metrics::Metrics;
 use crate::store::{Store, StoreError, StoredRun};
+
+/// Run starts and ends buffered for the runs feed; a watcher further behind is told to
+/// read the runs list again.
+pub const FEED_BUFFER: usize = 1024;
 
 /// What a run is started with.
 #[derive(Clone, Debug, PartialEq)]
@@ -46,6 +52,9 @@ pub struct Engine {
     clock: Arc<dyn Clock>,
     /// Inboxes of the runs driven by this process (for cancel requests).
     inboxes: Mutex<HashMap<String, mpsc::UnboundedSender<Input>>>,
+    metrics: Arc<Metrics>,
+    /// Every run start and end, for the runs feed.
+    feed: broadcast::Sender<RunSummary>,
 }
 
 impl Engine {
@@ -56,11 +65,27 @@ impl Engine {
             hub: Arc::new(RunHub::default()),
             clock,
             inboxes: Mutex::new(HashMap::new()),
+            metrics: Arc::new(Metrics::default()),
+            feed: broadcast::channel(FEED_BUFFER).0,
         })
     }
 
     pub fn hub(&self) -> &Arc<RunHub> {
         &self.hub
+    }
+
+    pub fn metrics(&self) -> &Arc<Metrics> {
+        &self.metrics
+    }
+
+    /// Run starts and ends from now on.
+    pub fn feed(&self) -> broadcast::Receiver<RunSummary> {
+        self.feed.subscribe()
+    }
+
+    fn announce(&self, summary: RunSummary) {
+        // Nobody listening is fine.
+        let _ = self.feed.send(summary);
     }
 
     /// Stores a new run of `workflow` and starts driving it; returns the run as stored.
@@ -80,9 +105,19 @@ impl Engine {
             ended_at: None,
         };
         self.store.create_run(&run).await?;
+        self.metrics.run_started();
+        self.announce(RunSummary {
+            id: run.id.clone(),
+            workflow_id: run.workflow_id.clone(),
+            status: RunStatus::Running,
+            started_at: run.started_at,
+            ended_at: None,
+            messages: None,
+            diagnosis: None,
+        });
         let mut core = RunCore::new(&run.workflow, options.input, options.seed, options.speed);
         let first = core.handle(Input::Start);
-        self.spawn(run.id.clone(), core, 0, first);
+        self.spawn(&run, core, 0, first);
         Ok(run)
     }
 
@@ -118,17 +153,21 @@ impl Engine {
             };
             let last = history.last().map_or(0, |r| r.seq);
             tracing::info!(run = %run.id, records = history.len(), "resuming run");
-            self.spawn(run.id.clone(), core, last, actions);
+            self.metrics.run_resumed();
+            self.spawn(&run, core, last, actions);
         }
         Ok(count)
     }
 
-    fn spawn(self: &Arc<Self>, run_id: String, core: RunCore, seq: u64, first: Vec<Action>) {
+    fn spawn(self: &Arc<Self>, run: &StoredRun, core: RunCore, seq: u64, first: Vec<Action>) {
         let (tx, rx) = mpsc::unbounded_channel();
+        let run_id = run.id.clone();
         self.hub.open(&run_id);
         self.lock().insert(run_id.clone(), tx.clone());
         let driver = Driver {
             run_id,
+            workflow_id: run.workflow_id.clone(),
+            started_at: run.started_at,
             core,
             engine: self.clone(),
             seq,
@@ -145,6 +184,8 @@ impl Engine {
 
 struct Driver {
     run_id: String,
+    workflow_id: String,
+    started_at: i64,
     core: RunCore,
     engine: Arc<Engine>,
     seq: u64,
@@ -196,10 +237,37 @@ impl Driver {
                 other => effects.push(other),
             }
         }
+        let writing = std::time::Instant::now();
         self.engine
             .store
             .append_history(&self.run_id, &records)
             .await?;
+        let metrics = &self.engine.metrics;
+        metrics.history_written(writing.elapsed().as_secs_f64());
+        let mut started = 0;
+        for record in &records {
+            match &record.event {
+                RunEvent::StepStarted { .. } => started += 1,
+                RunEvent::RunCompleted {
+                    status,
+                    diagnosis,
+                    messages,
+                } => {
+                    metrics.run_ended(*status, messages);
+                    self.engine.announce(RunSummary {
+                        id: self.run_id.clone(),
+                        workflow_id: self.workflow_id.clone(),
+                        status: *status,
+                        started_at: self.started_at,
+                        ended_at: Some(record.at_ms),
+                        messages: Some(*messages),
+                        diagnosis: diagnosis.clone(),
+                    });
+                }
+                _ => {}
+            }
+        }
+        metrics.steps_executed(started);
         self.engine.hub.publish(&self.run_id, records);
         let speed = self.core.speed();
         for effect in effects {

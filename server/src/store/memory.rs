@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 use std::sync::Mutex;
 
-use app::model::api::{WorkflowRecord, WorkflowSummary};
+use app::model::api::{RunSummary, WorkflowRecord, WorkflowSummary};
 use app::model::{RunEvent, RunRecord, RunStatus, Workflow};
 use async_trait::async_trait;
 
@@ -127,5 +127,39 @@ impl RunStore for MemoryStore {
             .get(run_id)
             .map(|(_, h)| h.iter().filter(|r| r.seq > after).cloned().collect())
             .unwrap_or_default())
+    }
+
+    async fn list_runs(
+        &self,
+        workflow_id: &str,
+        limit: usize,
+    ) -> Result<Vec<RunSummary>, StoreError> {
+        let runs = self.runs.lock().unwrap_or_else(|p| p.into_inner());
+        let mut listed: Vec<RunSummary> = runs
+            .values()
+            .filter(|(r, _)| r.workflow_id == workflow_id)
+            .map(|(r, history)| {
+                let end = history.iter().rev().find_map(|h| match &h.event {
+                    RunEvent::RunCompleted {
+                        messages,
+                        diagnosis,
+                        ..
+                    } => Some((*messages, diagnosis.clone())),
+                    _ => None,
+                });
+                RunSummary {
+                    id: r.id.clone(),
+                    workflow_id: r.workflow_id.clone(),
+                    status: r.status,
+                    started_at: r.started_at,
+                    ended_at: r.ended_at,
+                    messages: end.as_ref().map(|e| e.0),
+                    diagnosis: end.and_then(|e| e.1),
+                }
+            })
+            .collect();
+        listed.sort_by_key(|r| std::cmp::Reverse(r.started_at));
+        listed.truncate(limit);
+        Ok(listed)
     }
 }

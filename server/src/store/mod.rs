@@ -4,7 +4,7 @@
 pub mod memory;
 pub mod sqlite;
 
-use app::model::api::{WorkflowRecord, WorkflowSummary};
+use app::model::api::{RunSummary, WorkflowRecord, WorkflowSummary};
 use app::model::{RunRecord, RunStatus, Workflow};
 use async_trait::async_trait;
 
@@ -69,6 +69,12 @@ pub trait RunStore: Send + Sync {
     async fn append_history(&self, run_id: &str, records: &[RunRecord]) -> Result<(), StoreError>;
     /// The records with `seq > after`, in order.
     async fn history_after(&self, run_id: &str, after: u64) -> Result<Vec<RunRecord>, StoreError>;
+    /// A workflow's runs, newest first, at most `limit`.
+    async fn list_runs(
+        &self,
+        workflow_id: &str,
+        limit: usize,
+    ) -> Result<Vec<RunSummary>, StoreError>;
 }
 
 /// Everything the server needs from storage.

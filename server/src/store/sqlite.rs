@@ -6,7 +6,7 @@ use std::str::FromStr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use app::model::api::{WorkflowRecord, WorkflowSummary};
+use app::model::api::{RunSummary, WorkflowRecord, WorkflowSummary};
 use app::model::{RunEvent, RunRecord, RunStatus, Workflow};
 use async_trait::async_trait;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
@@ -55,8 +55,17 @@ enum Write {
     History {
         run_id: String,
         rows: Vec<EncodedRecord>,
-        ended: Option<(RunStatus, i64)>,
+        ended: Option<RunEnd>,
     },
+}
+
+/// How a run ended, for its row in `runs`.
+struct RunEnd {
+    status: RunStatus,
+    at_ms: i64,
+    /// JSON of the run's `MessageCounts`.
+    messages: String,
+    diagnosis: Option<String>,
 }
 
 impl Write {
@@ -212,14 +221,18 @@ async fn write_group(
     for append in group {
         if let Write::History {
             run_id,
-            ended: Some((status, at_ms)),
+            ended: Some(end),
             ..
         } = &append.write
         {
-            sqlx::query("UPDATE runs SET status = ?, ended_at = ? WHERE id = ?")
-                .bind(status.as_str())
-                .bind(at_ms)
-                .bind(run_id)
+            sqlx::query(
+                "UPDATE runs SET status = ?, ended_at = ?, messages = ?, diagnosis = ? WHERE id = ?",
+            )
+            .bind(end.status.as_str())
+            .bind(end.at_ms)
+            .bind(end.messages.as_str())
+            .bind(end.diagnosis.as_deref())
+            .bind(run_id)
                 .execute(&mut *tx)
                 .await?;
         }
@@ -416,7 +429,16 @@ impl RunStore for SqliteStore {
             return Ok(());
         }
         let ended = records.iter().find_map(|r| match &r.event {
-            RunEvent::RunCompleted { status, .. } => Some((*status, r.at_ms)),
+            RunEvent::RunCompleted {
+                status,
+                diagnosis,
+                messages,
+            } => Some(RunEnd {
+                status: *status,
+                at_ms: r.at_ms,
+                messages: serde_json::to_string(messages).unwrap_or_default(),
+                diagnosis: diagnosis.clone(),
+            }),
             _ => None,
         });
         let rows = records
@@ -448,6 +470,41 @@ impl RunStore for SqliteStore {
             .map(|row| {
                 let seq: i64 = row.try_get("seq")?;
                 decode(&format!("run {run_id} event {seq}"), row.try_get("body")?)
+            })
+            .collect()
+    }
+
+    async fn list_runs(
+        &self,
+        workflow_id: &str,
+        limit: usize,
+    ) -> Result<Vec<RunSummary>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT id, workflow_id, status, started_at, ended_at, messages, diagnosis FROM runs \
+             WHERE workflow_id = ? ORDER BY started_at DESC, no DESC LIMIT ?",
+        )
+        .bind(workflow_id)
+        .bind(limit.min(i64::MAX as usize) as i64)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|row| {
+                let id: String = row.try_get("id")?;
+                let status: String = row.try_get("status")?;
+                let messages: Option<String> = row.try_get("messages")?;
+                Ok(RunSummary {
+                    workflow_id: row.try_get("workflow_id")?,
+                    status: RunStatus::parse(&status).ok_or_else(|| {
+                        StoreError::Corrupt(format!("run {id} status {status:?}"))
+                    })?,
+                    started_at: row.try_get("started_at")?,
+                    ended_at: row.try_get("ended_at")?,
+                    messages: messages
+                        .map(|m| decode(&format!("run {id} messages"), &m))
+                        .transpose()?,
+                    diagnosis: row.try_get("diagnosis")?,
+                    id,
+                })
             })
             .collect()
     }

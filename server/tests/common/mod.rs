@@ -6,7 +6,7 @@
 use std::net::SocketAddr;
 use std::time::Duration;
 
-use server::config::Settings;
+use server::config::{Settings, SocketLimits};
 use tokio::sync::oneshot;
 
 pub struct TestServer {
@@ -26,6 +26,11 @@ impl TestServer {
 
     /// A server on the database inside `dir` (which may already hold one).
     pub async fn start_in(dir: tempfile::TempDir) -> TestServer {
+        Self::start_with(dir, SocketLimits::default()).await
+    }
+
+    /// A server with its own WebSocket limits, on the database inside `dir`.
+    pub async fn start_with(dir: tempfile::TempDir, sockets: SocketLimits) -> TestServer {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
             .expect("bind");
@@ -33,6 +38,7 @@ impl TestServer {
         let settings = Settings {
             database: dir.path().join("data/test.db").display().to_string(),
             site_root: dir.path().join("site").display().to_string(),
+            sockets,
         };
         let (stop, stopped) = oneshot::channel::<()>();
         let task = tokio::spawn(async move {

@@ -1,0 +1,143 @@
+//! `GET /metrics` in Prometheus text format: runs by status, step executions, messages by
+//! kind, history write latency and open WebSockets. The engine and the API update the
+//! counters as things happen; rendering only reads them.
+
+use prometheus_client::encoding::text::encode;
+use prometheus_client::encoding::EncodeLabelSet;
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::gauge::Gauge;
+use prometheus_client::metrics::histogram::{exponential_buckets, Histogram};
+use prometheus_client::registry::Registry;
+
+use app::model::{MessageCounts, RunStatus};
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct StatusLabel {
+    status: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct KindLabel {
+    kind: String,
+}
+
+pub struct Metrics {
+    registry: Registry,
+    runs_started: Counter,
+    runs_ended: Family<StatusLabel, Counter>,
+    runs_in_progress: Gauge,
+    step_executions: Counter,
+    messages: Family<KindLabel, Counter>,
+    history_write_seconds: Histogram,
+    websockets_open: Gauge,
+}
+
+impl Default for Metrics {
+    fn default() -> Self {
+        let mut registry = Registry::with_prefix("hybridflow");
+        let m = Metrics {
+            runs_started: Counter::default(),
+            runs_ended: Family::default(),
+            runs_in_progress: Gauge::default(),
+            step_executions: Counter::default(),
+            messages: Family::default(),
+            // 0.1 ms .. ~3.3 s
+            history_write_seconds: Histogram::new(exponential_buckets(0.0001, 2.0, 16)),
+            websockets_open: Gauge::default(),
+            registry: Registry::default(),
+        };
+        registry.register("runs_started", "Runs started", m.runs_started.clone());
+        registry.register(
+            "runs_ended",
+            "Runs ended, by final status",
+            m.runs_ended.clone(),
+        );
+        registry.register(
+            "runs_in_progress",
+            "Runs being driven by this process",
+            m.runs_in_progress.clone(),
+        );
+        registry.register(
+            "step_executions",
+            "Step attempts started",
+            m.step_executions.clone(),
+        );
+        registry.register(
+            "messages",
+            "Messages of ended runs, by kind (command, reply, event, delivery)",
+            m.messages.clone(),
+        );
+        registry.register(
+            "history_write_seconds",
+            "Time from handing history records to the store to their being durable",
+            m.history_write_seconds.clone(),
+        );
+        registry.register(
+            "websockets_open",
+            "Open WebSocket connections (run streams and the runs feed)",
+            m.websockets_open.clone(),
+        );
+        Metrics { registry, ..m }
+    }
+}
+
+impl Metrics {
+    pub fn run_started(&self) {
+        self.runs_started.inc();
+        self.runs_in_progress.inc();
+    }
+
+    pub fn run_resumed(&self) {
+        self.runs_in_progress.inc();
+    }
+
+    pub fn run_ended(&self, status: RunStatus, messages: &MessageCounts) {
+        self.runs_in_progress.dec();
+        self.runs_ended
+            .get_or_create(&StatusLabel {
+                status: status.as_str().to_string(),
+            })
+            .inc();
+        for (kind, n) in [
+            ("command", messages.commands),
+            ("reply", messages.replies),
+            ("event", messages.events),
+            ("delivery", messages.deliveries),
+        ] {
+            self.messages
+                .get_or_create(&KindLabel { kind: kind.into() })
+                .inc_by(n);
+        }
+    }
+
+    pub fn steps_executed(&self, n: u64) {
+        if n > 0 {
+            self.step_executions.inc_by(n);
+        }
+    }
+
+    pub fn history_written(&self, seconds: f64) {
+        self.history_write_seconds.observe(seconds);
+    }
+
+    pub fn websocket_opened(&self) {
+        self.websockets_open.inc();
+    }
+
+    pub fn websocket_closed(&self) {
+        self.websockets_open.dec();
+    }
+
+    pub fn websockets_open(&self) -> i64 {
+        self.websockets_open.get()
+    }
+
+    /// The Prometheus text exposition of every metric.
+    pub fn render(&self) -> String {
+        let mut text = String::new();
+        // Writing into a String cannot fail.
+        let _ = encode(&mut text, &self.registry);
+        text
+    }
+}

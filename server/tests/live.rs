@@ -1,0 +1,295 @@
+//! The live side of runs: the runs list and the runs feed, `/metrics`, and the limits on
+//! WebSockets (how many, how large a client message, how long a silent client lives).
+
+mod common;
+
+use std::time::Duration;
+
+use common::{node_taking, TestServer};
+use futures::{SinkExt, StreamExt};
+use serde_json::{json, Value};
+use server::config::SocketLimits;
+use tokio_tungstenite::tungstenite::{self, Message};
+
+/// a -command-> b ~event~> c, each step 5 ms.
+fn chain() -> Value {
+    json!({
+        "name": "Chain",
+        "nodes": [node_taking("a", 5), node_taking("b", 5), node_taking("c", 5)],
+        "edges": [
+            {"from": "a", "to": "b", "kind": "command"},
+            {"from": "b", "to": "c", "kind": "event", "event": "BDone"}
+        ]
+    })
+}
+
+async fn start(server: &TestServer, workflow: &str) -> String {
+    let response = server
+        .post_json(&format!("/api/workflows/{workflow}/runs"), &json!({}))
+        .await;
+    assert_eq!(response.status(), 201);
+    let run: Value = response.json().await.unwrap();
+    run["id"].as_str().unwrap().to_string()
+}
+
+type Socket =
+    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+
+async fn next_text(socket: &mut Socket) -> Value {
+    loop {
+        let message = tokio::time::timeout(Duration::from_secs(10), socket.next())
+            .await
+            .expect("a message in time")
+            .expect("stream open")
+            .expect("frame");
+        if let Message::Text(text) = message {
+            return serde_json::from_str(&text).unwrap();
+        }
+    }
+}
+
+#[tokio::test]
+async fn the_feed_announces_starts_and_ends_and_the_list_shows_them_newest_first() {
+    let server = TestServer::start().await;
+    let workflow = server.create_workflow(&chain()).await;
+    let (mut feed, _) = tokio_tungstenite::connect_async(server.ws_url("/api/runs/feed"))
+        .await
+        .expect("feed");
+
+    let first = start(&server, &workflow).await;
+    server.wait_run(&first).await;
+    let second = start(&server, &workflow).await;
+    server.wait_run(&second).await;
+
+    let mut seen = Vec::new();
+    while seen.len() < 4 {
+        seen.push(next_text(&mut feed).await);
+    }
+    let at = |id: &str, status: &str| {
+        seen.iter()
+            .position(|m| m["type"] == "run" && m["id"] == id && m["status"] == status)
+            .unwrap_or_else(|| panic!("{id} {status} not in {seen:?}"))
+    };
+    assert!(at(&first, "running") < at(&first, "completed"));
+    assert!(at(&first, "completed") < at(&second, "running"));
+    assert!(at(&second, "running") < at(&second, "completed"));
+    let ended = &seen[at(&second, "completed")];
+    assert_eq!(ended["workflow_id"], workflow.as_str());
+    assert_eq!(ended["messages"]["commands"], 1, "{ended}");
+    assert_eq!(ended["messages"]["events"], 1, "{ended}");
+    assert!(ended["ended_at"].as_i64().unwrap() >= ended["started_at"].as_i64().unwrap());
+
+    let list: Vec<Value> = server
+        .get_json(&format!("/api/workflows/{workflow}/runs"))
+        .await;
+    let ids: Vec<&str> = list.iter().map(|r| r["id"].as_str().unwrap()).collect();
+    assert_eq!(ids, [second.as_str(), first.as_str()]);
+    assert_eq!(list[1]["status"], "completed");
+    assert_eq!(list[1]["messages"]["deliveries"], 1);
+    let one: Vec<Value> = server
+        .get_json(&format!("/api/workflows/{workflow}/runs?limit=1"))
+        .await;
+    assert_eq!(one.len(), 1);
+
+    let refused = server
+        .http
+        .get(server.url(&format!("/api/workflows/{workflow}/runs?limit=0")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status(), 400);
+    let body: Value = refused.json().await.unwrap();
+    assert!(
+        body["error"]
+            .as_str()
+            .unwrap()
+            .contains("`limit` must be from 1 to 200"),
+        "{body}"
+    );
+    let missing = server
+        .http
+        .get(server.url("/api/workflows/nope/runs"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(missing.status(), 404);
+}
+
+fn metric(text: &str, name: &str) -> f64 {
+    text.lines()
+        .find_map(|line| line.strip_prefix(name)?.strip_prefix(' ')?.parse().ok())
+        .unwrap_or_else(|| panic!("no {name} in\n{text}"))
+}
+
+async fn metrics(server: &TestServer) -> String {
+    let response = server
+        .http
+        .get(server.url("/metrics"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    assert!(response.headers()["content-type"]
+        .to_str()
+        .unwrap()
+        .starts_with("text/plain"));
+    response.text().await.unwrap()
+}
+
+#[tokio::test]
+async fn metrics_count_runs_steps_messages_writes_and_sockets() {
+    let server = TestServer::start().await;
+    let workflow = server.create_workflow(&chain()).await;
+    let run = start(&server, &workflow).await;
+    server.wait_run(&run).await;
+
+    let text = metrics(&server).await;
+    assert_eq!(metric(&text, "hybridflow_runs_started_total"), 1.0);
+    assert_eq!(
+        metric(&text, "hybridflow_runs_ended_total{status=\"completed\"}"),
+        1.0
+    );
+    assert_eq!(metric(&text, "hybridflow_runs_in_progress"), 0.0);
+    assert_eq!(metric(&text, "hybridflow_step_executions_total"), 3.0);
+    assert_eq!(
+        metric(&text, "hybridflow_messages_total{kind=\"command\"}"),
+        1.0
+    );
+    assert_eq!(
+        metric(&text, "hybridflow_messages_total{kind=\"delivery\"}"),
+        1.0
+    );
+    assert!(metric(&text, "hybridflow_history_write_seconds_count") >= 3.0);
+    assert_eq!(metric(&text, "hybridflow_websockets_open"), 0.0);
+
+    let (feed, _) = tokio_tungstenite::connect_async(server.ws_url("/api/runs/feed"))
+        .await
+        .unwrap();
+    assert_eq!(
+        metric(&metrics(&server).await, "hybridflow_websockets_open"),
+        1.0
+    );
+    drop(feed);
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
+    while metric(&metrics(&server).await, "hybridflow_websockets_open") != 0.0 {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "socket not counted closed"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+#[tokio::test]
+async fn sockets_past_the_limit_are_refused_with_503_until_one_closes() {
+    let limits = SocketLimits {
+        max_open: 2,
+        ..SocketLimits::default()
+    };
+    let server = TestServer::start_with(tempfile::tempdir().unwrap(), limits).await;
+    let url = server.ws_url("/api/runs/feed");
+    let (first, _) = tokio_tungstenite::connect_async(url.as_str())
+        .await
+        .unwrap();
+    let (_second, _) = tokio_tungstenite::connect_async(url.as_str())
+        .await
+        .unwrap();
+    match tokio_tungstenite::connect_async(url.as_str()).await {
+        Err(tungstenite::Error::Http(response)) => {
+            assert_eq!(response.status(), 503);
+            let body = String::from_utf8(response.body().clone().unwrap_or_default()).unwrap();
+            assert!(body.contains("the limit is 2"), "{body}");
+        }
+        other => panic!("a third socket was not refused: {other:?}"),
+    }
+    drop(first);
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
+    loop {
+        if tokio_tungstenite::connect_async(url.as_str()).await.is_ok() {
+            break;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the freed slot was not reused"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+#[tokio::test]
+async fn a_client_that_stops_answering_pings_is_closed_one_that_answers_stays() {
+    let limits = SocketLimits {
+        ping_every: Duration::from_millis(100),
+        ..SocketLimits::default()
+    };
+    let server = TestServer::start_with(tempfile::tempdir().unwrap(), limits).await;
+    let url = server.ws_url("/api/runs/feed");
+
+    // Reading answers pings (tungstenite queues the pong): this one stays open, read all
+    // along by its own task.
+    let (answering, _) = tokio_tungstenite::connect_async(url.as_str())
+        .await
+        .unwrap();
+    let reader = tokio::spawn(async move {
+        let mut answering = answering;
+        let mut pings = 0;
+        let until = tokio::time::Instant::now() + Duration::from_millis(1500);
+        while let Ok(Some(message)) = tokio::time::timeout_at(until, answering.next()).await {
+            match message.expect("frame") {
+                Message::Ping(_) => pings += 1,
+                other => panic!("unexpected {other:?}"),
+            }
+        }
+        (answering, pings)
+    });
+
+    // This one reads nothing, so it answers nothing: closed as dead (1001).
+    let (mut silent, _) = tokio_tungstenite::connect_async(url.as_str())
+        .await
+        .unwrap();
+    tokio::time::sleep(Duration::from_millis(600)).await;
+    let mut closed = None;
+    while let Ok(Some(Ok(message))) =
+        tokio::time::timeout(Duration::from_secs(2), silent.next()).await
+    {
+        if let Message::Close(frame) = message {
+            closed = frame;
+            break;
+        }
+    }
+    let frame = closed.expect("the silent client got a close frame");
+    assert_eq!(u16::from(frame.code), 1001);
+    assert!(frame.reason.contains("no answer to pings"));
+
+    // The answering client was pinged all along and is still served.
+    let (mut answering, pings) = reader.await.unwrap();
+    assert!(pings >= 8, "pinged {pings} times");
+    answering.send(Message::Ping(vec![7].into())).await.unwrap();
+    let pong = loop {
+        match answering.next().await.expect("open").expect("frame") {
+            Message::Pong(data) => break data,
+            _ => continue,
+        }
+    };
+    assert_eq!(pong.as_ref(), [7]);
+}
+
+#[tokio::test]
+async fn a_client_message_over_the_cap_ends_the_connection() {
+    let server = TestServer::start().await;
+    let (mut socket, _) = tokio_tungstenite::connect_async(server.ws_url("/api/runs/feed"))
+        .await
+        .unwrap();
+    let big = "x".repeat(server::api::events::MAX_CLIENT_MESSAGE_BYTES + 1);
+    let _ = socket.send(Message::Text(big.into())).await;
+    let ended = tokio::time::timeout(Duration::from_secs(5), async {
+        loop {
+            match socket.next().await {
+                None | Some(Err(_)) | Some(Ok(Message::Close(_))) => return,
+                Some(Ok(_)) => continue,
+            }
+        }
+    })
+    .await;
+    assert!(ended.is_ok(), "the server kept an oversize client");
+}
