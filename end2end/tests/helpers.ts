@@ -19,7 +19,7 @@ export async function drag(page: Page, from: { x: number; y: number }, to: { x: 
 export async function openEditor(page: Page) {
   await page.goto("/");
   await expect(
-    page.getByRole("navigation", { name: "Workflows" }).getByRole("button", { name: /^OrderProcessing \d+ steps/ }),
+    page.getByRole("navigation", { name: "Workflows" }).getByRole("button", { name: /^OrderProcessing \d+ steps/ }).first(),
   ).toBeVisible();
 }
 

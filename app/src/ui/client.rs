@@ -25,7 +25,7 @@ impl ApiFailure {
 #[cfg(feature = "hydrate")]
 mod imp {
     use super::*;
-    use crate::model::api::{ErrorBody, RunRequest};
+    use crate::model::api::{ErrorBody, RunFeed, RunRequest, RunSummary};
     use futures::StreamExt;
     use gloo_net::http::{Request, Response};
     use gloo_net::websocket::{futures::WebSocket, Message, WebSocketError};
@@ -98,14 +98,10 @@ mod imp {
 
     pub async fn start_run(
         workflow_id: &str,
-        input: serde_json::Value,
+        request: &RunRequest,
     ) -> Result<RunReport, ApiFailure> {
-        let request = RunRequest {
-            input: Some(input),
-            ..Default::default()
-        };
         let response = Request::post(&format!("/api/workflows/{workflow_id}/runs"))
-            .json(&request)
+            .json(request)
             .map_err(unreachable)?
             .send()
             .await
@@ -173,11 +169,8 @@ mod imp {
         expect_ok(response).await
     }
 
-    pub async fn watch_run(
-        run_id: &str,
-        after: u64,
-        on_record: impl Fn(RunRecord),
-    ) -> Result<(), ApiFailure> {
+    /// `ws://host/path` (or `wss:`) for this page's server.
+    fn socket_url(path: &str) -> Result<String, ApiFailure> {
         let location = web_sys::window()
             .ok_or_else(|| ApiFailure::new("no window"))?
             .location();
@@ -186,7 +179,18 @@ mod imp {
             _ => "ws",
         };
         let host = location.host().unwrap_or_default();
-        let url = format!("{scheme}://{host}/api/runs/{run_id}/events?after={after}");
+        Ok(format!("{scheme}://{host}{path}"))
+    }
+
+    /// Follows a run's history after `after` until the server closes the stream. `Ok` when
+    /// it closed because the run completed; `Err` when the connection broke (resume after
+    /// the last record received).
+    pub async fn watch_run(
+        run_id: &str,
+        after: u64,
+        on_record: impl Fn(RunRecord),
+    ) -> Result<(), ApiFailure> {
+        let url = socket_url(&format!("/api/runs/{run_id}/events?after={after}"))?;
         let socket = WebSocket::open(&url)
             .map_err(|e| ApiFailure::new(format!("cannot open the live stream: {e}")))?;
         let (_, mut incoming) = socket.split();
@@ -198,13 +202,45 @@ mod imp {
                 },
                 Ok(Message::Bytes(_)) => {}
                 // The server closes normally once the run has completed.
-                Err(WebSocketError::ConnectionClose(close)) if close.code == 1000 => break,
+                Err(WebSocketError::ConnectionClose(close)) if close.code == 1000 => return Ok(()),
                 Err(e) => {
                     return Err(ApiFailure::new(format!("live stream interrupted: {e}")));
                 }
             }
         }
-        Ok(())
+        Err(ApiFailure::new("live stream ended early"))
+    }
+
+    pub async fn list_runs(workflow_id: &str) -> Result<Vec<RunSummary>, ApiFailure> {
+        let response = Request::get(&format!("/api/workflows/{workflow_id}/runs"))
+            .send()
+            .await
+            .map_err(unreachable)?;
+        decode(response).await
+    }
+
+    /// Follows the runs feed until the connection breaks (the caller reconnects).
+    pub async fn watch_feed(on_message: impl Fn(RunFeed)) -> ApiFailure {
+        let url = match socket_url("/api/runs/feed") {
+            Ok(url) => url,
+            Err(e) => return e,
+        };
+        let socket = match WebSocket::open(&url) {
+            Ok(socket) => socket,
+            Err(e) => return ApiFailure::new(format!("cannot open the runs feed: {e}")),
+        };
+        let (_, mut incoming) = socket.split();
+        while let Some(message) = incoming.next().await {
+            match message {
+                Ok(Message::Text(text)) => match serde_json::from_str::<RunFeed>(&text) {
+                    Ok(message) => on_message(message),
+                    Err(e) => leptos::logging::warn!("unreadable runs feed message: {e}"),
+                },
+                Ok(Message::Bytes(_)) => {}
+                Err(e) => return ApiFailure::new(format!("runs feed interrupted: {e}")),
+            }
+        }
+        ApiFailure::new("runs feed ended")
     }
 }
 
@@ -233,9 +269,17 @@ mod imp {
     }
     pub async fn start_run(
         _workflow_id: &str,
-        _input: serde_json::Value,
+        _request: &crate::model::api::RunRequest,
     ) -> Result<RunReport, ApiFailure> {
         browser_only()
+    }
+    pub async fn list_runs(
+        _workflow_id: &str,
+    ) -> Result<Vec<crate::model::api::RunSummary>, ApiFailure> {
+        browser_only()
+    }
+    pub async fn watch_feed(_on_message: impl Fn(crate::model::api::RunFeed)) -> ApiFailure {
+        ApiFailure::new("only available in the browser")
     }
     pub async fn cancel_run(_run_id: &str) -> Result<(), ApiFailure> {
         browser_only()

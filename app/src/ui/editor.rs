@@ -9,13 +9,16 @@ use leptos_router::NavigateOptions;
 use super::behaviour::BehaviourFields;
 use super::canvas::{canvas_size, Canvas, Viewport};
 use super::client::{self, ApiFailure};
+use super::live::{follow_runs_feed, open_run, Connection, Incoming, RunPanel};
 use super::palette::Palette;
 use super::transfer::{Dialog, TransferDialogs};
 use super::workflows::WorkflowList;
-use crate::model::api::WorkflowSummary;
+use crate::model::api::{RunRequest, RunSummary, WorkflowSummary, MAX_SEED};
 use crate::model::edit::{Fragment, Undo};
 use crate::model::layout::layered;
-use crate::model::{EdgeKind, GraphChange, Node, Outcome, Position, Problem, RunView, Workflow};
+use crate::model::{
+    EdgeKind, GraphChange, Node, Outcome, Position, Problem, RunRecord, RunView, Workflow,
+};
 
 /// What is selected on the canvas.
 #[derive(Clone, Debug, PartialEq)]
@@ -129,6 +132,17 @@ pub struct Editor {
     pub space_held: RwSignal<bool>,
     /// The pointer is over the canvas: Space means "pan" there, even if a button has focus.
     pub canvas_hovered: RwSignal<bool>,
+    /// Every history record of the open run, in order.
+    pub log: RwSignal<Vec<RunRecord>>,
+    /// Records received for the open run and not yet drawn.
+    pub incoming: StoredValue<Incoming>,
+    /// The open run's live connection.
+    pub connection: RwSignal<Connection>,
+    /// The open workflow's runs, newest first.
+    pub runs: RwSignal<Vec<RunSummary>>,
+    /// The next run's seed as typed (empty: random) and speed.
+    pub run_seed: RwSignal<String>,
+    pub run_speed: RwSignal<f64>,
 }
 
 /// How long after the last edit autosave waits before saving.
@@ -190,6 +204,12 @@ impl Editor {
             palette_drag: RwSignal::new(None),
             space_held: RwSignal::new(false),
             canvas_hovered: RwSignal::new(false),
+            log: RwSignal::new(Vec::new()),
+            incoming: StoredValue::new(Incoming::default()),
+            connection: RwSignal::new(Connection::Idle),
+            runs: RwSignal::new(Vec::new()),
+            run_seed: RwSignal::new(String::new()),
+            run_speed: RwSignal::new(1.0),
             workflow_id: RwSignal::new(None),
             selection: RwSignal::new(None),
             run: RwSignal::new(None),
@@ -361,6 +381,9 @@ impl Editor {
         self.workflow_id.set(id);
         self.selection.set(None);
         self.run.set(None);
+        self.run_id.set(None);
+        self.log.set(Vec::new());
+        self.connection.set(Connection::Idle);
         self.dirty.set(false);
         self.failure.set(None);
     }
@@ -470,28 +493,41 @@ impl Editor {
                 }))
             }
         };
-        let report = match client::start_run(&id, input).await {
-            Ok(report) => report,
-            Err(e) => return self.failure.set(Some(e)),
+        let seed = match parse_seed(&self.run_seed.get_untracked()) {
+            Ok(seed) => seed,
+            Err(message) => {
+                return self.failure.set(Some(ApiFailure {
+                    message: format!("seed: {message}"),
+                    problems: Vec::new(),
+                }))
+            }
         };
-        let doc = self.doc.get_untracked();
-        self.run
-            .set(Some(RunView::new(doc.nodes.iter().map(|n| n.id.as_str()))));
-        self.run_id.set(Some(report.id.clone()));
-        let run = self.run;
-        let outcome = client::watch_run(&report.id, 0, move |record| {
-            run.update(|view| {
-                if let Some(view) = view {
-                    view.apply(&record);
-                }
-            })
-        })
-        .await;
-        if let Err(e) = outcome {
-            self.failure.set(Some(e));
+        let request = RunRequest {
+            input: Some(input),
+            seed,
+            speed: Some(self.run_speed.get_untracked()),
+        };
+        match client::start_run(&id, &request).await {
+            Ok(report) => open_run(*self, report.id),
+            Err(e) => self.failure.set(Some(e)),
         }
     }
 }
+
+/// The run seed as typed: empty for a random one, else a whole number up to [`MAX_SEED`].
+pub fn parse_seed(text: &str) -> Result<Option<u64>, String> {
+    let text = text.trim();
+    if text.is_empty() {
+        return Ok(None);
+    }
+    match text.parse::<u64>() {
+        Ok(seed) if seed <= MAX_SEED => Ok(Some(seed)),
+        _ => Err(format!("a whole number from 0 to {MAX_SEED}, got {text:?}")),
+    }
+}
+
+/// The speeds a run can be played at (simulated time ÷ wall time).
+pub const SPEEDS: [f64; 7] = [0.25, 0.5, 1.0, 2.0, 4.0, 8.0, 10.0];
 
 #[component]
 pub fn EditorPage() -> impl IntoView {
@@ -627,6 +663,8 @@ pub fn EditorPage() -> impl IntoView {
         }
     });
 
+    follow_runs_feed(editor);
+
     let dialog = RwSignal::new(None::<Dialog>);
     view! {
         <div class="editor">
@@ -639,6 +677,7 @@ pub fn EditorPage() -> impl IntoView {
                     <Canvas editor/>
                     <Inspector editor/>
                 </div>
+                <RunPanel editor/>
                 <StatusLine editor/>
             </main>
         </div>
@@ -764,7 +803,11 @@ fn Toolbar(editor: Editor, dialog: RwSignal<Option<Dialog>>) -> impl IntoView {
             <button
                 class="primary run"
                 on:click=run
-                disabled=move || running() || editor.run_input.with(|t| parse_run_input(t).is_err())
+                disabled=move || {
+                    running()
+                        || editor.run_input.with(|t| parse_run_input(t).is_err())
+                        || editor.run_seed.with(|t| parse_seed(t).is_err())
+                }
             >
                 "Run"
             </button>
@@ -892,6 +935,36 @@ fn Inspector(editor: Editor) -> impl IntoView {
                         </span>
                     </Show>
                 </label>
+                <label>
+                    <span>"Seed (empty: random)"</span>
+                    <input
+                        aria-label="Run seed"
+                        inputmode="numeric"
+                        placeholder="random"
+                        aria-invalid=move || editor.run_seed.with(|t| parse_seed(t).is_err()).to_string()
+                        prop:value=move || editor.run_seed.get()
+                        on:input=move |ev| editor.run_seed.set(event_target_value(&ev))
+                    />
+                    <Show when=move || editor.run_seed.with(|t| parse_seed(t).is_err())>
+                        <span class="field-error" role="alert">
+                            {move || editor.run_seed.with(|t| parse_seed(t).err().unwrap_or_default())}
+                        </span>
+                    </Show>
+                </label>
+                <label>
+                    <span>"Speed"</span>
+                    <select
+                        aria-label="Run speed"
+                        prop:value=move || editor.run_speed.get().to_string()
+                        on:change=move |ev| {
+                            if let Ok(speed) = event_target_value(&ev).parse::<f64>() {
+                                editor.run_speed.set(speed);
+                            }
+                        }
+                    >
+                        {SPEEDS.iter().map(|s| view! { <option value=s.to_string()>{format!("{s}×")}</option> }).collect_view()}
+                    </select>
+                </label>
             </Show>
             <ProblemList editor/>
         </aside>
@@ -983,6 +1056,17 @@ fn StatusLine(editor: Editor) -> impl IntoView {
         <footer class="status">
             <span class="save-state" role="status" aria-label="Save state">{save_state}</span>
             <span class="run-state" role="status" aria-label="Run state">{run_state}</span>
+            <span
+                class=move || format!("connection connection-{}", match editor.connection.get() {
+                    Connection::Live => "live",
+                    Connection::Reconnecting { .. } | Connection::Connecting => "reconnecting",
+                    _ => "idle",
+                })
+                role="status"
+                aria-label="Connection"
+            >
+                {move || editor.connection.get().label()}
+            </span>
             <Show when=move || diagnosis().is_some()>
                 <span class="diagnosis" role="status" aria-label="Diagnosis">{diagnosis}</span>
             </Show>

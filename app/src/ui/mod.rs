@@ -5,6 +5,7 @@ pub mod canvas;
 pub mod client;
 pub mod editor;
 pub mod geometry;
+pub mod live;
 pub mod palette;
 pub mod transfer;
 pub mod workflows;

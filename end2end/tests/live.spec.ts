@@ -1,0 +1,155 @@
+import { test, expect, type Page } from "@playwright/test";
+import { openEditor } from "./helpers";
+
+/** A fresh copy of the orchestrated order-processing template (no runs yet), renamed so
+ * other tests still find the shipped one by its name. */
+async function freshOrderProcessing(page: Page) {
+  await openEditor(page);
+  await page
+    .getByRole("navigation", { name: "Workflows" })
+    .getByRole("button", { name: "Use template Order processing, orchestrated" })
+    .click();
+  const name = page.getByRole("textbox", { name: "Workflow name" });
+  await expect(name).toHaveValue("OrderProcessing");
+  await expect(page).toHaveURL(/\?workflow=[0-9a-f]{32}/);
+  await name.fill(`Live ${Date.now()}`);
+  await expect(page.getByRole("status", { name: "Save state" })).toHaveText("Saved");
+}
+
+/** The seqs shown in the log (newest first). */
+async function logSeqs(page: Page): Promise<number[]> {
+  return page.getByRole("list", { name: "Run log" }).locator("li").evaluateAll((items) =>
+    items.map((li) => Number(li.getAttribute("data-seq"))),
+  );
+}
+
+test("a run shows its states, summary and log; the runs list keeps every run, and a past one opens again", async ({ page }) => {
+  await freshOrderProcessing(page);
+  const runs = page.getByRole("list", { name: "Runs" });
+  await page.getByRole("tab", { name: "Runs" }).click();
+  await expect(page.getByText("No runs of this workflow yet.")).toBeVisible();
+
+  // Seed and speed are checked as typed.
+  const seed = page.getByRole("textbox", { name: "Run seed" });
+  await seed.fill("-3");
+  await expect(page.getByRole("button", { name: "Run" })).toBeDisabled();
+  await seed.fill("42");
+  await page.getByRole("combobox", { name: "Run speed" }).selectOption("4");
+  await page.getByRole("button", { name: "Run" }).click();
+  await expect(page.getByRole("status", { name: "Run state" })).toHaveText("Run completed");
+  await expect(page.getByRole("status", { name: "Connection" })).toHaveText("Complete");
+  for (const id of ["validate", "charge", "confirm"]) {
+    await expect(page.locator(`[data-node-id="${id}"]`)).toHaveAttribute("data-state", "succeeded");
+  }
+  // The runs feed put the run in the list, with its messages.
+  await expect(runs.getByRole("button")).toHaveCount(1);
+
+  await page.getByRole("tab", { name: "Summary" }).click();
+  await expect(page.getByLabel("Status", { exact: true })).toHaveText("completed");
+  await expect(page.getByLabel("Steps executed", { exact: true })).toHaveText("3");
+  await expect(page.getByLabel("Events", { exact: true })).toHaveText("0");
+  await expect(page.getByLabel("Deliveries", { exact: true })).toHaveText("0");
+  // Orchestration: every message passes through the orchestrator.
+  const commands = Number(await page.getByLabel("Commands", { exact: true }).innerText());
+  const replies = Number(await page.getByLabel("Replies", { exact: true }).innerText());
+  expect(commands).toBeGreaterThanOrEqual(2);
+  await expect(page.getByLabel("Through the orchestrator", { exact: true })).toHaveText(String(commands + replies));
+  await page.getByRole("tab", { name: "Runs" }).click();
+  await expect(runs.getByRole("button").first()).toContainText(
+    new RegExp(`^completed · .* ms · ${commands + replies} messages`),
+  );
+
+  // The log: every record once, newest first; filters by kind, step and text.
+  await page.getByRole("tab", { name: "Log" }).click();
+  const log = page.getByRole("list", { name: "Run log" });
+  const seqs = await logSeqs(page);
+  expect(seqs.length).toBeGreaterThan(8);
+  expect(seqs).toEqual([...seqs].sort((a, b) => b - a));
+  expect(new Set(seqs).size).toBe(seqs.length);
+  await expect(log.locator("li").first()).toContainText("run completed");
+  await expect(log.locator("li").last()).toContainText("run started (seed 42, speed 4×)");
+  await page.getByRole("combobox", { name: "Log kind" }).selectOption("command");
+  await expect(log.locator("li")).toHaveCount(commands + replies);
+  await page.getByRole("combobox", { name: "Log step" }).selectOption("charge");
+  // charge: the command to it, its reply, and the command after it (to confirm).
+  await expect(log.locator("li")).toHaveCount(3);
+  await page.getByRole("combobox", { name: "Log kind" }).selectOption("");
+  await page.getByRole("textbox", { name: "Filter log" }).fill("succeeded");
+  await expect(log.locator("li")).toHaveCount(1);
+  await expect(log.locator("li")).toContainText("charge succeeded (attempt 1)");
+
+  // Run again with an input that fails nothing: two runs, the newest first; open the older.
+  await page.getByRole("button", { name: "Run" }).click();
+  await page.getByRole("tab", { name: "Runs" }).click();
+  await expect(runs.getByRole("button")).toHaveCount(2);
+  await expect(runs.getByRole("button").first()).toContainText("completed");
+  await runs.getByRole("button").last().click();
+  await expect(runs.getByRole("button").last()).toHaveClass(/open/);
+  await page.getByRole("tab", { name: "Log" }).click();
+  await expect(log.locator("li").last()).toContainText("run started (seed 42, speed 4×)");
+});
+
+test("a live connection cut mid-run reconnects and resumes after its last record: nothing missed, nothing doubled", async ({ page }) => {
+  await freshOrderProcessing(page);
+  const opened: string[] = [];
+  await page.routeWebSocket(/\/api\/runs\/[0-9a-f]+\/events/, (ws) => {
+    opened.push(ws.url());
+    const server = ws.connectToServer();
+    if (opened.length > 1) {
+      server.onMessage((message) => ws.send(message));
+      return;
+    }
+    // The first connection dies after three records, mid-run.
+    let passed = 0;
+    server.onMessage((message) => {
+      if (passed >= 3) return;
+      ws.send(message);
+      passed += 1;
+      if (passed === 3) {
+        ws.close({ code: 4000, reason: "cut by the test" });
+        server.close();
+      }
+    });
+  });
+  await page.getByRole("combobox", { name: "Run speed" }).selectOption("0.5");
+  await page.getByRole("button", { name: "Run" }).click();
+  await expect(page.getByRole("status", { name: "Connection" })).toHaveText(/Reconnecting \(attempt 1\)…|Live/);
+  await expect(page.getByRole("status", { name: "Run state" })).toHaveText("Run completed", { timeout: 15_000 });
+  await expect(page.getByRole("status", { name: "Connection" })).toHaveText("Complete");
+  expect(opened.length).toBe(2);
+  expect(opened[0]).toMatch(/after=0$/);
+  expect(opened[1]).toMatch(/after=3$/);
+  for (const id of ["validate", "charge", "confirm"]) {
+    await expect(page.locator(`[data-node-id="${id}"]`)).toHaveAttribute("data-state", "succeeded");
+  }
+  await page.getByRole("tab", { name: "Log" }).click();
+  const seqs = (await logSeqs(page)).sort((a, b) => a - b);
+  expect(seqs).toEqual(Array.from({ length: seqs.length }, (_, i) => i + 1));
+  await page.getByRole("tab", { name: "Summary" }).click();
+  await expect(page.getByLabel("Steps executed", { exact: true })).toHaveText("3");
+  await expect(page.getByLabel("Status", { exact: true })).toHaveText("completed");
+});
+
+test("two pages watching one run see the same states and the same log", async ({ page, context }) => {
+  await freshOrderProcessing(page);
+  const url = page.url();
+  const other = await context.newPage();
+  await other.goto(url);
+  await expect(other.getByRole("textbox", { name: "Workflow name" })).toHaveValue(/^Live \d+$/);
+  await other.getByRole("tab", { name: "Runs" }).click();
+
+  await page.getByRole("combobox", { name: "Run speed" }).selectOption("0.5");
+  await page.getByRole("button", { name: "Run" }).click();
+  // The other page learns of the run from the feed, and opens it while it is running.
+  const row = other.getByRole("list", { name: "Runs" }).getByRole("button").first();
+  await expect(row).toContainText("running");
+  await row.click();
+  for (const p of [page, other]) {
+    await expect(p.getByRole("status", { name: "Run state" })).toHaveText("Run completed", { timeout: 15_000 });
+    await p.getByRole("tab", { name: "Log" }).click();
+  }
+  expect(await logSeqs(other)).toEqual(await logSeqs(page));
+  const states = (p: Page) =>
+    p.locator("[data-node-id]").evaluateAll((nodes) => nodes.map((n) => `${n.getAttribute("data-node-id")}=${n.getAttribute("data-state")}`));
+  expect(await states(other)).toEqual(await states(page));
+});
