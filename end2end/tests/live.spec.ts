@@ -153,3 +153,31 @@ test("two pages watching one run see the same states and the same log", async ({
     p.locator("[data-node-id]").evaluateAll((nodes) => nodes.map((n) => `${n.getAttribute("data-node-id")}=${n.getAttribute("data-state")}`));
   expect(await states(other)).toEqual(await states(page));
 });
+
+test("messages travel along the edges while a run is live: commands and replies through the orchestrator, events over the bus", async ({ page }) => {
+  await openEditor(page);
+  const list = page.getByRole("navigation", { name: "Workflows" });
+  await list.getByRole("button", { name: "Use template Order processing, choreographed" }).click();
+  await expect(page.getByRole("textbox", { name: "Workflow name" })).toHaveValue("OrderProcessing (events)");
+  await page.getByRole("textbox", { name: "Workflow name" }).fill(`Live events ${Date.now()}`);
+  await page.getByRole("combobox", { name: "Run speed" }).selectOption("0.25");
+  await page.getByRole("button", { name: "Run" }).click();
+  await expect(page.locator(".pulse-event").first()).toBeAttached();
+  await expect(page.locator(".pulse-command")).toHaveCount(0);
+  await expect(page.getByRole("status", { name: "Run state" })).toHaveText("Run completed", { timeout: 15_000 });
+  await expect(page.getByRole("status", { name: "Orchestrator load" })).toHaveText("Orchestrator: 0 messages · bus: 4");
+  // Colour is not the only signal: the state is written, with an icon.
+  await expect(page.locator('[data-node-id="confirm"] .node-state')).toHaveText("✓ succeeded");
+  // Finished: nothing travels any more.
+  await expect(page.locator(".pulse")).toHaveCount(0);
+
+  await list.getByRole("button", { name: "Use template Order processing, orchestrated" }).click();
+  await expect(page.getByRole("textbox", { name: "Workflow name" })).toHaveValue("OrderProcessing");
+  await page.getByRole("textbox", { name: "Workflow name" }).fill(`Live commands ${Date.now()}`);
+  await page.getByRole("combobox", { name: "Run speed" }).selectOption("0.25");
+  await page.getByRole("button", { name: "Run" }).click();
+  await expect(page.locator(".pulse-command").first()).toBeAttached();
+  await expect(page.locator(".pulse-reply").first()).toBeAttached();
+  await expect(page.getByRole("status", { name: "Run state" })).toHaveText("Run completed", { timeout: 15_000 });
+  await expect(page.getByRole("status", { name: "Orchestrator load" })).toContainText(/Orchestrator: [1-9]\d* messages · bus: 0/);
+});

@@ -7,6 +7,7 @@ use leptos::prelude::*;
 
 use super::editor::{Editor, Issue, Selection, Severity};
 use super::geometry::{curve, input_point, node_at, output_point, NODE_HEIGHT, NODE_WIDTH};
+use super::live::{Pulse, PULSE_MS};
 use super::palette::add_step;
 use crate::model::{EdgeKind, GraphChange, Outcome, Position, StepState, Workflow};
 
@@ -221,6 +222,19 @@ pub fn Canvas(editor: Editor) -> impl IntoView {
     };
     let untouch = move |ev: &PointerEvent| {
         touches.update_value(|t| t.retain(|(id, _)| *id != ev.pointer_id()));
+    };
+    // The drawing's animation clock: a message starts travelling when it is added.
+    let drawing = NodeRef::<leptos::svg::Svg>::new();
+    let drawing_time = move || -> f64 {
+        use wasm_bindgen::JsCast;
+        drawing
+            .get_untracked()
+            .and_then(|el| {
+                let el: &web_sys::Element = el.as_ref();
+                el.clone().dyn_into::<web_sys::SvgsvgElement>().ok()
+            })
+            .map(|svg| svg.get_current_time() as f64)
+            .unwrap_or_default()
     };
     // Where a step dragged from the palette would land.
     let ghost = RwSignal::new(None::<(f64, f64)>);
@@ -450,7 +464,7 @@ pub fn Canvas(editor: Editor) -> impl IntoView {
                     format!("translate({:.1}px, {:.1}px) scale({:.4})", v.x, v.y, v.k)
                 }
             >
-                <svg class="drawing" width="1" height="1">
+                <svg class="drawing" width="1" height="1" node_ref=drawing>
                     <defs>
                         <marker id="arrow-command" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="8" markerHeight="8" orient="auto-start-reverse">
                             <path d="M 0 0 L 10 5 L 0 10 z" class="arrow-command"></path>
@@ -472,6 +486,11 @@ pub fn Canvas(editor: Editor) -> impl IntoView {
                             <NodeView editor id gesture at touch/>
                         </For>
                     </g>
+                    <g class="pulses" aria-hidden="true">
+                        <For each=move || editor.pulses.get() key=|p| p.key let:pulse>
+                            <PulseView pulse begin=drawing_time()/>
+                        </For>
+                    </g>
                 </svg>
             </div>
             <div class="zoom" role="group" aria-label="Zoom">
@@ -483,6 +502,19 @@ pub fn Canvas(editor: Editor) -> impl IntoView {
                 </span>
             </div>
             <Legend/>
+            // The orchestrator's load during a run: every command and reply passes through it;
+            // events go over the bus and never touch it.
+            <Show when=move || editor.run.with(Option::is_some)>
+                <div class="orchestrator-load" role="status" aria-label="Orchestrator load">
+                    {move || editor.run.with(|r| {
+                        let m = r.as_ref().map(|r| r.messages).unwrap_or_default();
+                        view! {
+                            "Orchestrator: " <strong>{m.orchestrator()}</strong> " messages · bus: "
+                            <strong>{m.events + m.deliveries}</strong>
+                        }
+                    })}
+                </div>
+            </Show>
             <Show when=move || editor.doc.with(|d| d.nodes.is_empty())>
                 <p class="empty-hint">"Empty workflow: click a step in the palette, or drag it here."</p>
             </Show>
@@ -637,6 +669,7 @@ fn EdgeView(
             <path class="edge-hit" d=move || get(|s| s.path.clone())></path>
             <path
                 class="edge"
+                id=format!("edge-path-{id}")
                 d=move || get(|s| s.path.clone())
                 marker-end=move || match kind() {
                     EdgeKind::Command => "url(#arrow-command)",
@@ -691,13 +724,29 @@ fn NodeView(
             })
         })
     };
-    let state = {
+    let step = {
         let id = id.clone();
         Memo::new(move |_| {
-            editor
-                .run
-                .with(|r| r.as_ref().and_then(|r| r.steps.get(&id)).map(|s| s.state))
+            editor.run.with(|r| {
+                r.as_ref()
+                    .and_then(|r| r.steps.get(&id))
+                    .map(|s| (s.state, s.attempts))
+            })
         })
+    };
+    let state = Memo::new(move |_| step.get().map(|s| s.0));
+    // Colour is never the only signal: an icon and words say the state too.
+    let state_text = move || {
+        step.get()
+            .map(|(state, attempts)| {
+                let attempt = match state {
+                    StepState::Retrying => format!(" · attempt {} failed", attempts),
+                    _ if attempts > 1 => format!(" · attempt {attempts}"),
+                    _ => String::new(),
+                };
+                format!("{} {}{attempt}", state_icon(state), state.as_str())
+            })
+            .unwrap_or_default()
     };
     let pos = move || node.with(|n| n.as_ref().map(|n| n.position).unwrap_or_default());
     let label = move || node.with(|n| n.as_ref().map(|n| n.label.clone()).unwrap_or_default());
@@ -814,7 +863,7 @@ fn NodeView(
             ></rect>
             <text class="node-label" x="14" y="26">{label}</text>
             <text class="node-service" x="14" y="46">{service_action}</text>
-            <text class="node-state" x=NODE_WIDTH - 10.0 y="-8" text-anchor="end">{state_name}</text>
+            <text class="node-state" x=NODE_WIDTH - 10.0 y="-8" text-anchor="end">{state_text}</text>
             <Badge issue/>
             <circle
                 class="handle"
@@ -828,6 +877,46 @@ fn NodeView(
         </g>
     }
     .into_any()
+}
+
+/// A message travelling along its edge (a reply travels back).
+#[component]
+fn PulseView(pulse: Pulse, begin: f64) -> impl IntoView {
+    let (points, times) = if pulse.back {
+        ("1;0", "0;1")
+    } else {
+        ("0;1", "0;1")
+    };
+    view! {
+        <circle class=format!("pulse pulse-{}", pulse.kind) r="5" cx="0" cy="0">
+            <animateMotion
+                begin=format!("{begin:.3}s")
+                dur=format!("{}ms", PULSE_MS)
+                fill="freeze"
+                calcMode="linear"
+                keyPoints=points
+                keyTimes=times
+            >
+                <mpath href=format!("#edge-path-{}", pulse.edge)></mpath>
+            </animateMotion>
+        </circle>
+    }
+}
+
+/// The icon beside a step's state.
+pub fn state_icon(state: StepState) -> &'static str {
+    match state {
+        StepState::Pending => "○",
+        StepState::Waiting => "◔",
+        StepState::Running => "▶",
+        StepState::Retrying => "↻",
+        StepState::Succeeded => "✓",
+        StepState::Failed => "✗",
+        StepState::Compensating => "↶",
+        StepState::Compensated => "↶",
+        StepState::Skipped => "–",
+        StepState::Cancelled => "⊘",
+    }
 }
 
 /// What a step's or an edge's badge shows: the worst severity among its problems, and

@@ -135,6 +135,11 @@ mod imp {
         expect_ok(response).await
     }
 
+    /// The browser's clock, in Unix milliseconds.
+    pub fn now_ms() -> f64 {
+        js_sys::Date::now()
+    }
+
     /// Waits `ms` milliseconds (debounce, retry backoff).
     pub async fn sleep_ms(ms: u32) {
         gloo_timers::future::TimeoutFuture::new(ms).await;
@@ -294,6 +299,9 @@ mod imp {
         browser_only()
     }
     pub async fn sleep_ms(_ms: u32) {}
+    pub fn now_ms() -> f64 {
+        0.0
+    }
     pub fn local_get(_key: &str) -> Option<String> {
         None
     }

@@ -9,7 +9,7 @@ use leptos_router::NavigateOptions;
 use super::behaviour::BehaviourFields;
 use super::canvas::{canvas_size, Canvas, Viewport};
 use super::client::{self, ApiFailure};
-use super::live::{follow_runs_feed, open_run, Connection, Incoming, RunPanel};
+use super::live::{follow_runs_feed, open_run, Connection, Incoming, Pulse, RunPanel};
 use super::palette::Palette;
 use super::transfer::{Dialog, TransferDialogs};
 use super::workflows::WorkflowList;
@@ -138,6 +138,8 @@ pub struct Editor {
     pub incoming: StoredValue<Incoming>,
     /// The open run's live connection.
     pub connection: RwSignal<Connection>,
+    /// Messages travelling along edges right now.
+    pub pulses: RwSignal<Vec<Pulse>>,
     /// The open workflow's runs, newest first.
     pub runs: RwSignal<Vec<RunSummary>>,
     /// The next run's seed as typed (empty: random) and speed.
@@ -208,6 +210,7 @@ impl Editor {
             incoming: StoredValue::new(Incoming::default()),
             connection: RwSignal::new(Connection::Idle),
             runs: RwSignal::new(Vec::new()),
+            pulses: RwSignal::new(Vec::new()),
             run_seed: RwSignal::new(String::new()),
             run_speed: RwSignal::new(1.0),
             workflow_id: RwSignal::new(None),

@@ -55,7 +55,27 @@ pub struct Incoming {
     last: u64,
     pending: Vec<RunRecord>,
     scheduled: bool,
+    /// The command edge that last reached each step: its reply travels back along it.
+    commanded_by: std::collections::HashMap<String, String>,
 }
+
+/// A message travelling along an edge on the canvas.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Pulse {
+    /// The record's seq: unique within the run.
+    pub key: u64,
+    pub edge: String,
+    /// A reply: from the step back to the orchestrator, against the edge's direction.
+    pub back: bool,
+    pub kind: &'static str,
+}
+
+/// How long a message takes to travel along an edge on the canvas.
+pub const PULSE_MS: u32 = 700;
+/// The most messages drawn in flight at once.
+pub const MAX_PULSES: usize = 200;
+/// Records older than this when they arrive are history being replayed: not animated.
+pub const LIVE_WITHIN_MS: f64 = 3_000.0;
 
 fn backoff_ms(attempt: u32) -> u32 {
     RECONNECT_FIRST_MS
@@ -155,7 +175,55 @@ fn flush(editor: Editor) {
             }
         }
     });
+    animate(editor, &records);
     editor.log.update(|log| log.extend(records));
+}
+
+/// Sets the messages among `records` travelling: commands out along their edge, replies
+/// back along the command edge that reached the step, events to each subscriber.
+fn animate(editor: Editor, records: &[RunRecord]) {
+    let now = client::now_ms();
+    let mut pulses = Vec::new();
+    editor.incoming.update_value(|incoming| {
+        for r in records {
+            let live = now - (r.at_ms as f64) < LIVE_WITHIN_MS;
+            let pulse = match &r.event {
+                RunEvent::CommandSent { edge, to, .. } => {
+                    incoming.commanded_by.insert(to.clone(), edge.clone());
+                    Some((edge.clone(), false, "command"))
+                }
+                RunEvent::ReplyReceived { from, .. } => incoming
+                    .commanded_by
+                    .get(from)
+                    .map(|edge| (edge.clone(), true, "reply")),
+                RunEvent::EventDelivered { edge, .. } => Some((edge.clone(), false, "event")),
+                _ => None,
+            };
+            if let (true, Some((edge, back, kind))) = (live, pulse) {
+                pulses.push(Pulse {
+                    key: r.seq,
+                    edge,
+                    back,
+                    kind,
+                });
+            }
+        }
+    });
+    if pulses.is_empty() {
+        return;
+    }
+    let keys: Vec<u64> = pulses.iter().map(|p| p.key).collect();
+    editor.pulses.update(|all| {
+        all.extend(pulses);
+        let excess = all.len().saturating_sub(MAX_PULSES);
+        all.drain(..excess);
+    });
+    spawn_local(async move {
+        client::sleep_ms(PULSE_MS + 100).await;
+        editor
+            .pulses
+            .update(|all| all.retain(|p| !keys.contains(&p.key)));
+    });
 }
 
 /// Loads the open workflow's runs, and keeps them current from the runs feed (reconnecting
