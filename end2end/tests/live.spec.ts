@@ -181,3 +181,47 @@ test("messages travel along the edges while a run is live: commands and replies 
   await expect(page.getByRole("status", { name: "Run state" })).toHaveText("Run completed", { timeout: 15_000 });
   await expect(page.getByRole("status", { name: "Orchestrator load" })).toContainText(/Orchestrator: [1-9]\d* messages · bus: 0/);
 });
+
+test("causality names what started a step back to the run's start; replay scrubs and plays a finished run", async ({ page }) => {
+  await openEditor(page);
+  await page
+    .getByRole("navigation", { name: "Workflows" })
+    .getByRole("button", { name: "Use template Order processing, choreographed" })
+    .click();
+  await expect(page.getByRole("textbox", { name: "Workflow name" })).toHaveValue("OrderProcessing (events)");
+  await page.getByRole("textbox", { name: "Workflow name" }).fill(`Live causality ${Date.now()}`);
+  await page.getByRole("combobox", { name: "Run speed" }).selectOption("4");
+  await page.getByRole("button", { name: "Run" }).click();
+  await expect(page.getByRole("status", { name: "Run state" })).toHaveText("Run completed");
+
+  await page.getByRole("tab", { name: "Causality" }).click();
+  await expect(page.getByText("Select a step that ran")).toBeVisible();
+  await page.getByRole("button", { name: "SendConfirmation", exact: true }).click();
+  const before = page.getByRole("list", { name: "Triggered by" }).locator("li");
+  await expect(before).toHaveText([
+    "validate — started by the run's start",
+    "charge — heard orderValidated, published by validate",
+    "confirm — heard paymentCharged, published by charge",
+  ]);
+  await expect(page.getByText("Nothing: the chain ends here.")).toBeVisible();
+  await page.getByRole("button", { name: "ValidateOrder", exact: true }).click();
+  await expect(page.getByRole("list", { name: "Triggered", exact: true }).locator("li")).toHaveText(["charge — by the event orderValidated"]);
+
+  await page.getByRole("tab", { name: "Replay" }).click();
+  const slider = page.getByRole("slider", { name: "Replay position" });
+  const state = (id: string) => page.locator(`[data-node-id="${id}"]`);
+  await slider.focus();
+  await page.keyboard.press("Home");
+  await expect(page.getByRole("status", { name: "Replay at" })).toContainText("before the first record");
+  for (const id of ["validate", "charge", "confirm"]) await expect(state(id)).toHaveAttribute("data-state", "pending");
+  // Step through: validate runs first, the others still wait.
+  for (let i = 0; i < 3; i++) await page.keyboard.press("ArrowRight");
+  await expect(page.getByRole("status", { name: "Replay at" })).toContainText("record 3 of");
+  await expect(state("validate")).not.toHaveAttribute("data-state", "pending");
+  await expect(state("confirm")).toHaveAttribute("data-state", "pending");
+  await page.getByRole("button", { name: "Play 4×" }).click();
+  await expect(state("confirm")).toHaveAttribute("data-state", "succeeded");
+  await expect(page.getByRole("status", { name: "Replay at" })).toContainText(/record (\d+) of \1 · .* run completed/);
+  await page.getByRole("button", { name: "End (live view)" }).click();
+  await expect(state("charge")).toHaveAttribute("data-state", "succeeded");
+});

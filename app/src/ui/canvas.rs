@@ -727,7 +727,7 @@ fn NodeView(
     let step = {
         let id = id.clone();
         Memo::new(move |_| {
-            editor.run.with(|r| {
+            editor.shown_run.with(|r| {
                 r.as_ref()
                     .and_then(|r| r.steps.get(&id))
                     .map(|s| (s.state, s.attempts))

@@ -9,7 +9,7 @@ use leptos_router::NavigateOptions;
 use super::behaviour::BehaviourFields;
 use super::canvas::{canvas_size, Canvas, Viewport};
 use super::client::{self, ApiFailure};
-use super::live::{follow_runs_feed, open_run, Connection, Incoming, Pulse, RunPanel};
+use super::live::{follow_runs_feed, open_run, view_at, Connection, Incoming, Pulse, RunPanel};
 use super::palette::Palette;
 use super::transfer::{Dialog, TransferDialogs};
 use super::workflows::WorkflowList;
@@ -138,6 +138,10 @@ pub struct Editor {
     pub incoming: StoredValue<Incoming>,
     /// The open run's live connection.
     pub connection: RwSignal<Connection>,
+    /// Replaying the open run: the canvas shows it after this many records.
+    pub replay: RwSignal<Option<usize>>,
+    /// What the canvas shows of the run: live, or at the replay position.
+    pub shown_run: Memo<Option<RunView>>,
     /// Messages travelling along edges right now.
     pub pulses: RwSignal<Vec<Pulse>>,
     /// The open workflow's runs, newest first.
@@ -173,7 +177,21 @@ impl Editor {
     fn new() -> Self {
         let doc = RwSignal::new(Workflow::default());
         let shape_rev = RwSignal::new(0u64);
+        let run = RwSignal::new(None::<RunView>);
+        let log = RwSignal::new(Vec::<RunRecord>::new());
+        let replay = RwSignal::new(None::<usize>);
         Editor {
+            run,
+            log,
+            replay,
+            shown_run: Memo::new(move |_| match replay.get() {
+                Some(upto) => {
+                    let ids: Vec<String> =
+                        doc.with_untracked(|d| d.nodes.iter().map(|n| n.id.clone()).collect());
+                    Some(log.with(|log| view_at(log, &ids, upto)))
+                }
+                None => run.get(),
+            }),
             doc,
             shape_rev,
             issues: Memo::new(move |_| {
@@ -206,7 +224,6 @@ impl Editor {
             palette_drag: RwSignal::new(None),
             space_held: RwSignal::new(false),
             canvas_hovered: RwSignal::new(false),
-            log: RwSignal::new(Vec::new()),
             incoming: StoredValue::new(Incoming::default()),
             connection: RwSignal::new(Connection::Idle),
             runs: RwSignal::new(Vec::new()),
@@ -215,7 +232,6 @@ impl Editor {
             run_speed: RwSignal::new(1.0),
             workflow_id: RwSignal::new(None),
             selection: RwSignal::new(None),
-            run: RwSignal::new(None),
             run_id: RwSignal::new(None),
             dirty: RwSignal::new(false),
             saving: RwSignal::new(false),
@@ -384,6 +400,7 @@ impl Editor {
         self.workflow_id.set(id);
         self.selection.set(None);
         self.run.set(None);
+        self.replay.set(None);
         self.run_id.set(None);
         self.log.set(Vec::new());
         self.connection.set(Connection::Idle);

@@ -7,9 +7,9 @@ use leptos::prelude::*;
 use leptos::task::spawn_local;
 
 use super::client;
-use super::editor::Editor;
+use super::editor::{Editor, Selection};
 use crate::model::api::{RunFeed, RunSummary};
-use crate::model::{RunEvent, RunRecord, RunView};
+use crate::model::{Cause, RunEvent, RunRecord, RunView};
 
 /// The state of the open run's live connection, as the status line shows it.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -91,6 +91,7 @@ pub fn open_run(editor: Editor, run_id: String) {
         .run
         .set(Some(RunView::new(doc.nodes.iter().map(|n| n.id.as_str()))));
     editor.log.set(Vec::new());
+    editor.replay.set(None);
     editor.incoming.set_value(Incoming {
         run_id: run_id.clone(),
         ..Default::default()
@@ -493,10 +494,102 @@ pub fn figures(log: &[RunRecord]) -> Figures {
     }
 }
 
+/// One link of a causal chain: `node` started because of `how`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Link {
+    pub node: String,
+    pub how: String,
+}
+
+/// What started `node` (its latest execution), back to the run's start: the first link is
+/// the earliest. Retries are skipped to the execution they repeat.
+pub fn triggered_by(log: &[RunRecord], node: &str) -> Vec<Link> {
+    let mut chain = Vec::new();
+    let mut current = node.to_string();
+    let mut before = log.len();
+    // A chain is at most as long as the history (cycles stop at the first repeat).
+    while chain.len() <= log.len() {
+        let found = log[..before]
+            .iter()
+            .enumerate()
+            .rev()
+            .find_map(|(i, r)| match &r.event {
+                RunEvent::StepStarted { node, cause, .. }
+                    if *node == current && !matches!(cause, Cause::Retry { .. }) =>
+                {
+                    Some((i, cause.clone()))
+                }
+                _ => None,
+            });
+        let Some((at, cause)) = found else {
+            break;
+        };
+        let (how, from) = match cause {
+            Cause::Start => ("started by the run's start".to_string(), None),
+            Cause::Command { from, edge, .. } => (
+                format!("commanded by the orchestrator after {from} finished (edge {edge})"),
+                Some(from),
+            ),
+            Cause::Event { from, name, .. } => {
+                (format!("heard {name}, published by {from}"), Some(from))
+            }
+            Cause::Retry { .. } => unreachable!("retries are skipped above"),
+        };
+        chain.push(Link {
+            node: current.clone(),
+            how,
+        });
+        match from {
+            Some(from) if !chain.iter().any(|l| l.node == from) => {
+                current = from;
+                before = at;
+            }
+            _ => break,
+        }
+    }
+    chain.reverse();
+    chain
+}
+
+/// The steps `node` started, and how (by command or by which event).
+pub fn triggered(log: &[RunRecord], node: &str) -> Vec<Link> {
+    log.iter()
+        .filter_map(|r| match &r.event {
+            RunEvent::StepStarted {
+                node: started,
+                cause,
+                ..
+            } => match cause {
+                Cause::Command { from, .. } if from == node => Some(Link {
+                    node: started.clone(),
+                    how: "by command (through the orchestrator)".into(),
+                }),
+                Cause::Event { from, name, .. } if from == node => Some(Link {
+                    node: started.clone(),
+                    how: format!("by the event {name}"),
+                }),
+                _ => None,
+            },
+            _ => None,
+        })
+        .collect()
+}
+
+/// The run as it stood after the first `upto` records.
+pub fn view_at(log: &[RunRecord], node_ids: &[String], upto: usize) -> RunView {
+    let mut view = RunView::new(node_ids.iter().map(String::as_str));
+    for record in log.iter().take(upto) {
+        view.apply(record);
+    }
+    view
+}
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Tab {
     Summary,
     Log,
+    Causality,
+    Replay,
     Runs,
 }
 
@@ -519,12 +612,16 @@ pub fn RunPanel(editor: Editor) -> impl IntoView {
             <div class="tabs" role="tablist" aria-label="Run views">
                 {tab_button(Tab::Summary, "Summary")}
                 {tab_button(Tab::Log, "Log")}
+                {tab_button(Tab::Causality, "Causality")}
+                {tab_button(Tab::Replay, "Replay")}
                 {tab_button(Tab::Runs, "Runs")}
             </div>
             <div class="tab-body" role="tabpanel">
                 {move || match tab.get() {
                     Tab::Summary => view! { <Summary editor/> }.into_any(),
                     Tab::Log => view! { <Log editor/> }.into_any(),
+                    Tab::Causality => view! { <Causality editor/> }.into_any(),
+                    Tab::Replay => view! { <Replay editor/> }.into_any(),
                     Tab::Runs => view! { <Runs editor/> }.into_any(),
                 }}
             </div>
@@ -645,6 +742,127 @@ fn Log(editor: Editor) -> impl IntoView {
                 </li>
             </For>
         </ol>
+    }
+}
+
+#[component]
+fn Causality(editor: Editor) -> impl IntoView {
+    let selected = Memo::new(move |_| match editor.selection.get() {
+        Some(Selection::Node(id)) => Some(id),
+        _ => None,
+    });
+    let chain = Memo::new(move |_| {
+        let id = selected.get()?;
+        let (before, after) = editor
+            .log
+            .with(|log| (triggered_by(log, &id), triggered(log, &id)));
+        (!before.is_empty()).then_some((id, before, after))
+    });
+    let link = |l: Link| view! { <li><strong>{l.node}</strong>" — "{l.how}</li> };
+    view! {
+        <Show
+            when=move || chain.with(Option::is_some)
+            fallback=|| view! { <p class="muted">"Select a step that ran to see what triggered it, back to the run's start, and what it triggered."</p> }
+        >
+            {move || chain.get().map(|(id, before, after)| view! {
+                <div class="causality">
+                    <h3>{format!("What started {id}")}</h3>
+                    <ol aria-label="Triggered by">{before.into_iter().map(link).collect_view()}</ol>
+                    <h3>{format!("What {id} started")}</h3>
+                    <Show when={let empty = after.is_empty(); move || empty}>
+                        <p class="muted">"Nothing: the chain ends here."</p>
+                    </Show>
+                    <ul aria-label="Triggered">{after.into_iter().map(link).collect_view()}</ul>
+                </div>
+            })}
+        </Show>
+    }
+}
+
+/// Milliseconds of simulated history between replay frames are waited at most this long.
+pub const REPLAY_MAX_GAP_MS: i64 = 1_000;
+
+#[component]
+fn Replay(editor: Editor) -> impl IntoView {
+    let total = move || editor.log.with(Vec::len);
+    let finished = move || {
+        editor
+            .run
+            .with(|r| r.as_ref().is_some_and(|r| r.status.is_final()))
+    };
+    // Each play (or pause) takes a new token; a playback stops when its token is stale.
+    let token = StoredValue::new(0u64);
+    let play = move |speed: i64| {
+        let mine = token.get_value() + 1;
+        token.set_value(mine);
+        if editor.replay.get_untracked().is_none_or(|at| at >= total()) {
+            editor.replay.set(Some(0));
+        }
+        spawn_local(async move {
+            loop {
+                let Some(at) = editor.replay.get_untracked() else {
+                    return;
+                };
+                if token.get_value() != mine || at >= total() {
+                    return;
+                }
+                let gap = editor.log.with_untracked(|log| {
+                    match (at.checked_sub(1).and_then(|i| log.get(i)), log.get(at)) {
+                        (Some(a), Some(b)) => (b.at_ms - a.at_ms).clamp(0, REPLAY_MAX_GAP_MS),
+                        _ => 0,
+                    }
+                });
+                client::sleep_ms((gap / speed).max(16) as u32).await;
+                if token.get_value() != mine {
+                    return;
+                }
+                editor.replay.set(Some(at + 1));
+            }
+        });
+    };
+    let pause = move || token.set_value(token.get_value() + 1);
+    let position = move || editor.replay.get().unwrap_or_else(total);
+    let at_text = move || {
+        let at = position();
+        editor.log.with(|log| {
+            let start = log.first().map_or(0, |r| r.at_ms);
+            match at.checked_sub(1).and_then(|i| log.get(i)) {
+                Some(r) => format!(
+                    "record {at} of {} · +{} ms · {}",
+                    log.len(),
+                    r.at_ms - start,
+                    describe(&r.event).2
+                ),
+                None => format!("before the first record (of {})", log.len()),
+            }
+        })
+    };
+    view! {
+        <Show
+            when=finished
+            fallback=|| view! { <p class="muted">"Replay scrubs a finished run: run one, or open one from Runs."</p> }
+        >
+            <div class="replay">
+                <input
+                    type="range"
+                    aria-label="Replay position"
+                    min="0"
+                    max=total
+                    prop:value=move || position().to_string()
+                    on:input=move |ev| {
+                        pause();
+                        if let Ok(at) = event_target_value(&ev).parse::<usize>() {
+                            editor.replay.set(Some(at));
+                        }
+                    }
+                />
+                <button on:click=move |_| play(1)>"Play 1×"</button>
+                <button on:click=move |_| play(4)>"Play 4×"</button>
+                <button on:click=move |_| pause()>"Pause"</button>
+                <button on:click=move |_| { pause(); editor.replay.set(None); }>"End (live view)"</button>
+                <p class="replay-at" role="status" aria-label="Replay at">{at_text}</p>
+            </div>
+        </Show>
     }
 }
 
