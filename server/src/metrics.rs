@@ -31,6 +31,7 @@ pub struct Metrics {
     messages: Family<KindLabel, Counter>,
     history_write_seconds: Histogram,
     websockets_open: Gauge,
+    stream_catch_ups: Counter,
 }
 
 impl Default for Metrics {
@@ -45,6 +46,7 @@ impl Default for Metrics {
             // 0.1 ms .. ~3.3 s
             history_write_seconds: Histogram::new(exponential_buckets(0.0001, 2.0, 16)),
             websockets_open: Gauge::default(),
+            stream_catch_ups: Counter::default(),
             registry: Registry::default(),
         };
         registry.register("runs_started", "Runs started", m.runs_started.clone());
@@ -77,6 +79,11 @@ impl Default for Metrics {
             "websockets_open",
             "Open WebSocket connections (run streams and the runs feed)",
             m.websockets_open.clone(),
+        );
+        registry.register(
+            "stream_catch_ups",
+            "Times a run stream fell behind the live buffer and caught up from the stored history",
+            m.stream_catch_ups.clone(),
         );
         Metrics { registry, ..m }
     }
@@ -127,6 +134,10 @@ impl Metrics {
 
     pub fn websocket_closed(&self) {
         self.websockets_open.dec();
+    }
+
+    pub fn stream_caught_up(&self) {
+        self.stream_catch_ups.inc();
     }
 
     pub fn websockets_open(&self) -> i64 {

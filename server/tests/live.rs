@@ -293,3 +293,77 @@ async fn a_client_message_over_the_cap_ends_the_connection() {
     .await;
     assert!(ended.is_ok(), "the server kept an oversize client");
 }
+
+/// `start` publishes Go to ten event cycles (x_i ~> y_i ~> x_i) that run, without latency,
+/// until the runaway limit: tens of thousands of records, as fast as the engine goes.
+fn busy_loops() -> Value {
+    let mut nodes = vec![node_taking("start", 0)];
+    let mut edges = Vec::new();
+    for i in 0..10 {
+        let (x, y) = (format!("x{i}"), format!("y{i}"));
+        nodes.push(node_taking(&x, 0));
+        nodes.push(node_taking(&y, 0));
+        edges.push(json!({"from": "start", "to": x, "kind": "event", "event": "Go"}));
+        edges.push(json!({"from": x, "to": y, "kind": "event"}));
+        edges.push(json!({"from": y, "to": x, "kind": "event"}));
+    }
+    json!({"name": "Busy loops", "nodes": nodes, "edges": edges})
+}
+
+#[tokio::test]
+async fn a_watcher_that_falls_behind_catches_up_from_history_without_gap_or_double() {
+    let server = TestServer::start_with_small_send_buffers().await;
+    let workflow = server.create_workflow(&busy_loops()).await;
+    let run = start(&server, &workflow).await;
+    // A client with a tiny receive buffer that reads nothing while the run produces far
+    // more than the live buffer holds: the server's side of it must fall behind.
+    let socket = tokio::net::TcpSocket::new_v4().unwrap();
+    socket.set_recv_buffer_size(4096).unwrap();
+    let stream = socket.connect(server.addr).await.unwrap();
+    let url = server.ws_url(&format!("/api/runs/{run}/events?after=0"));
+    let (mut slow, _) = tokio_tungstenite::client_async(url.as_str(), stream)
+        .await
+        .unwrap();
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
+    loop {
+        let view: Value = server.get_json(&format!("/api/runs/{run}")).await;
+        if view["last_seq"].as_u64().unwrap() >= 6 * server::engine::hub::LIVE_BUFFER as u64 {
+            break;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the run is too slow"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let cancel = server
+        .post_json(&format!("/api/runs/{run}/cancel"), &json!({}))
+        .await;
+    assert!(cancel.status().is_success());
+    server.wait_run(&run).await;
+
+    let mut seqs = Vec::new();
+    loop {
+        let message = tokio::time::timeout_at(deadline, slow.next())
+            .await
+            .expect("the whole history in time")
+            .expect("open")
+            .expect("frame");
+        match message {
+            Message::Text(text) => {
+                let record: Value = serde_json::from_str(&text).unwrap();
+                seqs.push(record["seq"].as_u64().unwrap());
+            }
+            Message::Close(frame) => {
+                assert_eq!(u16::from(frame.unwrap().code), 1000);
+                break;
+            }
+            _ => {}
+        }
+    }
+    let expected: Vec<u64> = (1..=seqs.len() as u64).collect();
+    assert!(seqs == expected, "records missing or doubled");
+    assert!(seqs.len() >= 6 * server::engine::hub::LIVE_BUFFER);
+    let caught_up = metric(&metrics(&server).await, "hybridflow_stream_catch_ups_total");
+    assert!(caught_up >= 1.0, "the watcher never fell behind");
+}

@@ -222,6 +222,9 @@ async fn follow(
                 }
                 Err(RecvError::Lagged(_)) | Err(RecvError::Closed) => {
                     let closed = matches!(received, Err(RecvError::Closed));
+                    if !closed {
+                        state.engine.metrics().stream_caught_up();
+                    }
                     if catch_up(&mut socket, state.store.as_ref(), &run_id, &mut last).await?
                         || closed
                     {

@@ -34,6 +34,25 @@ impl TestServer {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
             .expect("bind");
+        Self::serve(dir, sockets, listener).await
+    }
+
+    /// A server whose connections have tiny send buffers (accepted sockets inherit the
+    /// listener's), so a client that stops reading holds up its sender almost at once.
+    pub async fn start_with_small_send_buffers() -> TestServer {
+        let socket = tokio::net::TcpSocket::new_v4().expect("socket");
+        socket.set_send_buffer_size(4096).expect("send buffer");
+        socket.bind("127.0.0.1:0".parse().unwrap()).expect("bind");
+        let listener = socket.listen(1024).expect("listen");
+        let dir = tempfile::tempdir().expect("temp dir");
+        Self::serve(dir, SocketLimits::default(), listener).await
+    }
+
+    async fn serve(
+        dir: tempfile::TempDir,
+        sockets: SocketLimits,
+        listener: tokio::net::TcpListener,
+    ) -> TestServer {
         let addr = listener.local_addr().expect("addr");
         let settings = Settings {
             database: dir.path().join("data/test.db").display().to_string(),
