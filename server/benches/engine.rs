@@ -7,6 +7,8 @@
 //!    durable (p50/p99).
 //! 3. Memory: 10,000 runs of a 10-node workflow in flight at once: resident memory.
 
+mod support;
+
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -130,16 +132,6 @@ impl<S: RunStore> RunStore for Timed<S> {
     }
 }
 
-fn resident_mb() -> f64 {
-    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
-    status
-        .lines()
-        .find(|l| l.starts_with("VmRSS:"))
-        .and_then(|l| l.split_whitespace().nth(1))
-        .and_then(|kb| kb.parse::<f64>().ok())
-        .map_or(0.0, |kb| kb / 1024.0)
-}
-
 fn percentile(sorted: &[Duration], p: f64) -> Duration {
     sorted[((sorted.len() as f64 * p).ceil() as usize).clamp(1, sorted.len()) - 1]
 }
@@ -237,7 +229,7 @@ async fn main() {
     if !only.is_empty() {
         return;
     }
-    let before = resident_mb();
+    let before = support::resident_mb();
     let store = Arc::new(MemoryStore::default());
     let engine = Engine::new(store as Arc<dyn Store>, clock.clone());
     let slow = chain("command", 600_000);
@@ -259,7 +251,7 @@ async fn main() {
     println!(
         "memory: 10000 runs of a {STEPS}-node workflow in flight ({} open): resident {:.0} MB (process was {:.0} MB before)",
         engine.hub().open_runs(),
-        resident_mb(),
+        support::resident_mb(),
         before
     );
 }

@@ -1,0 +1,294 @@
+//! Live stream benchmark: `cargo bench -p server --bench live`.
+//!
+//! A real server (SQLite history, real sockets on 127.0.0.1) and tokio-tungstenite clients
+//! in the same process:
+//! - **fan-in**: 200 clients watch one busy run (ten zero-latency event cycles, stopped after
+//!   `BUSY_SECONDS`);
+//! - **one each**: 1,000 clients each watch their own run of a 5-step flow.
+//!
+//! For each: whether every client received every record exactly once and in order, the
+//! step changes per second the run(s) produced, the delivery latency (record time on the
+//! server to arrival at the client, same clock, for records made after the client
+//! connected) p50/p99, and the process's CPU time and resident memory (server and clients
+//! together: they share the process).
+
+mod support;
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use futures::StreamExt;
+use serde_json::{json, Value};
+use tokio::sync::Mutex;
+use tokio_tungstenite::tungstenite::Message;
+
+const FAN_IN_CLIENTS: usize = 200;
+const BUSY_SECONDS: u64 = 5;
+const OWN_RUN_CLIENTS: usize = 1000;
+
+struct Server {
+    base: String,
+    http: reqwest::Client,
+    _dir: tempfile::TempDir,
+}
+
+impl Server {
+    async fn start() -> Server {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        let addr = listener.local_addr().unwrap();
+        let settings = server::config::Settings {
+            database: dir.path().join("bench.db").display().to_string(),
+            site_root: dir.path().join("site").display().to_string(),
+            sockets: server::config::SocketLimits::default(),
+        };
+        tokio::spawn(async move {
+            server::run(listener, settings, std::future::pending())
+                .await
+                .expect("serve")
+        });
+        let server = Server {
+            base: format!("127.0.0.1:{}", addr.port()),
+            http: reqwest::Client::new(),
+            _dir: dir,
+        };
+        for _ in 0..200 {
+            if server.get("/api/health").await.is_some() {
+                return server;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        panic!("server did not start");
+    }
+
+    async fn get(&self, path: &str) -> Option<Value> {
+        let r = self
+            .http
+            .get(format!("http://{}{path}", self.base))
+            .send()
+            .await
+            .ok()?;
+        r.json().await.ok()
+    }
+
+    async fn post(&self, path: &str, body: Value) -> Value {
+        self.http
+            .post(format!("http://{}{path}", self.base))
+            .json(&body)
+            .send()
+            .await
+            .expect("post")
+            .json()
+            .await
+            .unwrap_or(Value::Null) // e.g. 202 with no body
+    }
+
+    /// Creates a workflow, or starts a run of one: the new thing's id.
+    async fn create(&self, path: &str, body: Value) -> String {
+        self.post(path, body).await["id"]
+            .as_str()
+            .expect("an id")
+            .to_string()
+    }
+}
+
+fn node(id: &str, latency: u64) -> Value {
+    json!({"id": id, "label": id, "service": "S", "action": "go", "latency_ms": latency})
+}
+
+fn busy_loops() -> Value {
+    let mut nodes = vec![node("start", 0)];
+    let mut edges = Vec::new();
+    for i in 0..10 {
+        let (x, y) = (format!("x{i}"), format!("y{i}"));
+        nodes.push(node(&x, 0));
+        nodes.push(node(&y, 0));
+        edges.push(json!({"from": "start", "to": x, "kind": "event", "event": "Go"}));
+        edges.push(json!({"from": x, "to": y, "kind": "event"}));
+        edges.push(json!({"from": y, "to": x, "kind": "event"}));
+    }
+    json!({"name": "Busy loops", "nodes": nodes, "edges": edges})
+}
+
+fn five_steps() -> Value {
+    let nodes: Vec<Value> = (0..5).map(|i| node(&format!("s{i}"), 200)).collect();
+    let edges: Vec<Value> = (1..5)
+        .map(|i| json!({"from": format!("s{}", i - 1), "to": format!("s{i}"), "kind": if i % 2 == 0 { "event" } else { "command" }}))
+        .collect();
+    json!({"name": "Five", "nodes": nodes, "edges": edges})
+}
+
+/// What one client saw: records in order without gap or double, step changes, latencies.
+#[derive(Default)]
+struct Seen {
+    records: u64,
+    in_order: bool,
+    step_changes: u64,
+    latencies_ms: Vec<f64>,
+}
+
+async fn watch(base: String, run: String) -> Seen {
+    let url = format!("ws://{base}/api/runs/{run}/events?after=0");
+    let (mut socket, _) = tokio_tungstenite::connect_async(url.as_str())
+        .await
+        .expect("connect");
+    // Records made before the client was connected come from the history catch-up: their
+    // age is not a delivery latency.
+    let connected = now_ms();
+    let mut seen = Seen {
+        in_order: true,
+        ..Default::default()
+    };
+    while let Some(Ok(message)) = socket.next().await {
+        match message {
+            Message::Text(text) => {
+                let arrived = now_ms();
+                let record: Value = serde_json::from_str(&text).expect("record");
+                seen.records += 1;
+                seen.in_order &= record["seq"].as_u64() == Some(seen.records);
+                if record.get("state").is_some() {
+                    seen.step_changes += 1;
+                }
+                let made = record["at_ms"].as_f64().unwrap_or(arrived);
+                if made >= connected {
+                    seen.latencies_ms.push(arrived - made);
+                }
+            }
+            Message::Close(_) => break,
+            _ => {}
+        }
+    }
+    seen
+}
+
+fn now_ms() -> f64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs_f64()
+        * 1000.0
+}
+
+/// User + system CPU seconds of this process so far.
+fn cpu_seconds() -> f64 {
+    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
+    let fields: Vec<&str> = stat
+        .rsplit(')')
+        .next()
+        .unwrap_or("")
+        .split_whitespace()
+        .collect();
+    let ticks = |i: usize| {
+        fields
+            .get(i)
+            .and_then(|f| f.parse::<f64>().ok())
+            .unwrap_or(0.0)
+    };
+    // After the command name: state is field 0, utime 11, stime 12 (clock ticks of 1/100 s).
+    (ticks(11) + ticks(12)) / 100.0
+}
+
+fn report(name: &str, seen: Vec<Seen>, expected: &[u64], elapsed: Duration, cpu: f64) {
+    let complete = seen
+        .iter()
+        .zip(expected)
+        .filter(|(s, want)| s.in_order && s.records == **want)
+        .count();
+    let mut latencies: Vec<f64> = seen.iter().flat_map(|s| s.latencies_ms.clone()).collect();
+    latencies.sort_by(f64::total_cmp);
+    let pct = |p: f64| latencies[((latencies.len() as f64 * p) as usize).min(latencies.len() - 1)];
+    let changes: u64 = seen.iter().map(|s| s.step_changes).sum();
+    let delivered: u64 = seen.iter().map(|s| s.records).sum();
+    println!(
+        "{name}: {complete}/{} clients got every record once and in order; {delivered} records \
+         delivered ({} made while connected); delivery latency of those p50 {:.1} ms, p99 {:.1} ms, \
+         max {:.1} ms; {:.0} step changes/s delivered; \
+         CPU {:.1} s over {:.1} s wall ({:.0}%); resident {:.0} MB",
+        seen.len(),
+        latencies.len(),
+        pct(0.5),
+        pct(0.99),
+        latencies.last().copied().unwrap_or(0.0),
+        changes as f64 / elapsed.as_secs_f64(),
+        cpu,
+        elapsed.as_secs_f64(),
+        100.0 * cpu / elapsed.as_secs_f64(),
+        support::resident_mb()
+    );
+}
+
+#[tokio::main(flavor = "multi_thread", worker_threads = 2)]
+async fn main() {
+    let server = Arc::new(Server::start().await);
+    println!("live stream benchmark (server and clients in one process, 2 worker threads)");
+
+    // Fan-in: 200 clients on one busy run.
+    let workflow = server.create("/api/workflows", busy_loops()).await;
+    let run = server
+        .create(&format!("/api/workflows/{workflow}/runs"), json!({}))
+        .await;
+    let (cpu0, started) = (cpu_seconds(), Instant::now());
+    let clients: Vec<_> = (0..FAN_IN_CLIENTS)
+        .map(|_| tokio::spawn(watch(server.base.clone(), run.clone())))
+        .collect();
+    tokio::time::sleep(Duration::from_secs(BUSY_SECONDS)).await;
+    server
+        .post(&format!("/api/runs/{run}/cancel"), json!({}))
+        .await;
+    let mut seen = Vec::new();
+    for c in clients {
+        seen.push(c.await.expect("client"));
+    }
+    let elapsed = started.elapsed();
+    let total = server.get(&format!("/api/runs/{run}")).await.unwrap()["last_seq"]
+        .as_u64()
+        .unwrap();
+    let produced = seen.first().map_or(0, |s| s.step_changes) as f64 / elapsed.as_secs_f64();
+    println!("fan-in run produced {total} records, {produced:.0} step changes/s");
+    report(
+        &format!("fan-in ({FAN_IN_CLIENTS} clients, one run)"),
+        seen,
+        &vec![total; FAN_IN_CLIENTS],
+        elapsed,
+        cpu_seconds() - cpu0,
+    );
+
+    // One each: 1,000 clients, each on its own run.
+    let workflow = server.create("/api/workflows", five_steps()).await;
+    let (cpu0, started) = (cpu_seconds(), Instant::now());
+    let runs = Arc::new(Mutex::new(Vec::new()));
+    let clients: Vec<_> = (0..OWN_RUN_CLIENTS)
+        .map(|_| {
+            let server = server.clone();
+            let workflow = workflow.clone();
+            let runs = runs.clone();
+            tokio::spawn(async move {
+                let run = server
+                    .create(&format!("/api/workflows/{workflow}/runs"), json!({}))
+                    .await;
+                runs.lock().await.push(run.clone());
+                (run.clone(), watch(server.base.clone(), run).await)
+            })
+        })
+        .collect();
+    let mut seen = Vec::new();
+    let mut expected = Vec::new();
+    for c in clients {
+        let (run, s) = c.await.expect("client");
+        let last = server.get(&format!("/api/runs/{run}")).await.unwrap()["last_seq"]
+            .as_u64()
+            .unwrap();
+        expected.push(last);
+        seen.push(s);
+    }
+    report(
+        &format!("one each ({OWN_RUN_CLIENTS} clients, own runs)"),
+        seen,
+        &expected,
+        started.elapsed(),
+        cpu_seconds() - cpu0,
+    );
+    std::process::exit(0);
+}
