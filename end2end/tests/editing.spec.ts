@@ -132,6 +132,9 @@ test("behaviour fields validate as you type, and a run with input shows the unha
   await expect(page.locator('[data-node-id="step-2"]')).toHaveAttribute("data-state", "failed");
   await expect(page.getByRole("status", { name: "Run state" })).toHaveText("Run failed");
   await expect(page.getByRole("status", { name: "Diagnosis" })).toContainText("published Step2Failed, but nobody subscribes to it");
+  // The unhandled failure is marked on the step whose event nobody heard, and only there.
+  await expect(page.locator('[data-node-id="step-2"] .unheard')).toHaveAttribute("aria-label", /^unhandled failure: .*nobody subscribes to it/);
+  await expect(page.locator(".unheard")).toHaveCount(1);
 });
 
 test("pan by dragging the empty canvas, zoom with buttons, wheel and keys, fit to view", async ({ page }) => {

@@ -45,7 +45,7 @@ test("draw two steps, connect them by an event, save, run, and find it again aft
   const step2 = page.locator('[data-node-id="step-2"]');
   await expect(step1).toHaveAttribute("data-state", "succeeded");
   await expect(step2).toHaveAttribute("data-state", "succeeded");
-  await expect(step2.locator(".node-state")).toHaveText("succeeded");
+  await expect(step2.locator(".node-state")).toHaveText("✓ succeeded");
   await expect(page.getByRole("status", { name: "Run state" })).toHaveText("Run completed");
   await expect(page.getByRole("alert")).toHaveCount(0); // the stream ended normally, no error shown
 

@@ -9,7 +9,7 @@ use super::editor::{Editor, Issue, Selection, Severity};
 use super::geometry::{curve, input_point, node_at, output_point, NODE_HEIGHT, NODE_WIDTH};
 use super::live::{Pulse, PULSE_MS};
 use super::palette::add_step;
-use crate::model::{EdgeKind, GraphChange, Outcome, Position, StepState, Workflow};
+use crate::model::{EdgeKind, GraphChange, Outcome, Position, RunEvent, StepState, Workflow};
 
 /// The gesture in progress.
 #[derive(Clone, Debug, PartialEq)]
@@ -345,6 +345,21 @@ pub fn Canvas(editor: Editor) -> impl IntoView {
         editor.shape_rev.track();
         editor.doc.with_untracked(publishes)
     });
+    // Steps whose failure nobody handled in the run shown (up to the replay position).
+    let unhandled = Memo::new(move |_| {
+        let upto = editor.replay.get().unwrap_or(usize::MAX);
+        editor.log.with(|log| {
+            log.iter()
+                .take(upto)
+                .filter_map(|r| match &r.event {
+                    RunEvent::FailureUnhandled {
+                        node, diagnosis, ..
+                    } => Some((node.clone(), diagnosis.clone())),
+                    _ => None,
+                })
+                .collect::<std::collections::HashMap<_, _>>()
+        })
+    });
 
     let node_ids = move || {
         editor
@@ -483,7 +498,7 @@ pub fn Canvas(editor: Editor) -> impl IntoView {
                     {ghost_view}
                     <g class="nodes">
                         <For each=node_ids key=|id| id.clone() let:id>
-                            <NodeView editor id gesture at touch/>
+                            <NodeView editor id gesture at touch unhandled/>
                         </For>
                     </g>
                     <g class="pulses" aria-hidden="true">
@@ -712,7 +727,12 @@ fn NodeView(
     gesture: RwSignal<Gesture>,
     at: impl Fn(&PointerEvent) -> (f64, f64) + Copy + Send + Sync + 'static,
     touch: impl Fn(&PointerEvent) -> bool + Copy + Send + Sync + 'static,
+    unhandled: Memo<std::collections::HashMap<String, String>>,
 ) -> impl IntoView {
+    let unheard = {
+        let id = id.clone();
+        Memo::new(move |_| unhandled.with(|u| u.get(&id).cloned()))
+    };
     let node = {
         let id = id.clone();
         Memo::new(move |_| {
@@ -865,6 +885,19 @@ fn NodeView(
             <text class="node-service" x="14" y="46">{service_action}</text>
             <text class="node-state" x=NODE_WIDTH - 10.0 y="-8" text-anchor="end">{state_text}</text>
             <Badge issue/>
+            // The failure nobody handled: marked on the step it happened to.
+            <Show when=move || unheard.with(Option::is_some)>
+                <g
+                    class="unheard"
+                    transform=format!("translate({} {})", NODE_WIDTH - 34.0, NODE_HEIGHT)
+                    role="img"
+                    aria-label=move || format!("unhandled failure: {}", unheard.get().unwrap_or_default())
+                >
+                    <title>{move || unheard.get().unwrap_or_default()}</title>
+                    <rect x="-30" y="-9" width="60" height="18" rx="9"></rect>
+                    <text x="0" y="4" text-anchor="middle">"unheard"</text>
+                </g>
+            </Show>
             <circle
                 class="handle"
                 cx=NODE_WIDTH
