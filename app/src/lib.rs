@@ -6,7 +6,8 @@
 //! - [`ui`]: the Leptos components: [`ui::editor`] (the page: toolbar, workflows list,
 //!   inspector), [`ui::canvas`] (the SVG drawing and its pointer interactions),
 //!   [`ui::palette`] (the kinds of step to add, by click or drag), [`ui::live`] (following
-//!   a run live with reconnection; summary, log and runs panel),
+//!   a run live with reconnection; summary, log and runs panel), [`ui::timeline`] (lanes,
+//!   attempts and messages over time),
 //!   [`ui::client`] (REST calls and the run's WebSocket, browser only).
 //!
 //! [`shell`] is the HTML document the server renders; [`App`] the routed application;

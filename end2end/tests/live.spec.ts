@@ -225,3 +225,35 @@ test("causality names what started a step back to the run's start; replay scrubs
   await page.getByRole("button", { name: "End (live view)" }).click();
   await expect(state("charge")).toHaveAttribute("data-state", "succeeded");
 });
+
+test("the timeline draws a lane per step, a bar per attempt and compensation, and the messages between lanes", async ({ page }) => {
+  await openEditor(page);
+  await page
+    .getByRole("navigation", { name: "Workflows" })
+    .getByRole("button", { name: "Use template E-commerce with two failures, orchestrated" })
+    .click();
+  await expect(page.getByRole("textbox", { name: "Workflow name" })).toHaveValue("E-commerce (orchestrated)");
+  await page.getByRole("textbox", { name: "Workflow name" }).fill(`Live timeline ${Date.now()}`);
+  await page.getByRole("textbox", { name: "Run input" }).fill('{"stock": "none"}');
+  await page.getByRole("combobox", { name: "Run speed" }).selectOption("4");
+  await page.getByRole("button", { name: "Run" }).click();
+  await expect(page.getByRole("status", { name: "Run state" })).toHaveText("Run compensated");
+
+  await page.getByRole("tab", { name: "Timeline" }).click();
+  const timeline = page.getByRole("img", { name: "Run timeline" });
+  await expect(timeline.locator(".lane-name")).toHaveCount(6);
+  await expect(timeline.locator('.bar-failed[data-lane="fulfillment"]')).toHaveCount(1);
+  await expect(timeline.locator('.bar-compensated[data-lane="payment"]')).toHaveCount(1);
+  await expect(timeline.locator('.bar-compensated[data-lane="order"]')).toHaveCount(1);
+  await expect(timeline.locator('.bar-succeeded[data-lane="payment"] title')).toHaveText(/^payment attempt 1 succeeded: \+\d+ ms → \+\d+ ms \(\d+ ms\)$/);
+  await page.getByRole("tab", { name: "Summary" }).click();
+  const commands = Number(await page.getByLabel("Commands", { exact: true }).innerText());
+  await page.getByRole("tab", { name: "Timeline" }).click();
+  await expect(timeline.locator("line.arrow-command")).toHaveCount(commands);
+  // Zooming in doubles the time axis (the width past the names column and the margin).
+  const axis = async () => Number(await timeline.getAttribute("width")) - 130 - 40;
+  const before = await axis();
+  expect(before).toBeGreaterThan(700);
+  await page.getByRole("button", { name: "Timeline zoom in" }).click();
+  await expect.poll(axis).toBeCloseTo(2 * before, 0);
+});

@@ -8,6 +8,7 @@ use leptos::task::spawn_local;
 
 use super::client;
 use super::editor::{Editor, Selection};
+use super::timeline::TimelineView;
 use crate::model::api::{RunFeed, RunSummary};
 use crate::model::{Cause, RunEvent, RunRecord, RunView};
 
@@ -587,6 +588,7 @@ pub fn view_at(log: &[RunRecord], node_ids: &[String], upto: usize) -> RunView {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Tab {
     Summary,
+    Timeline,
     Log,
     Causality,
     Replay,
@@ -611,6 +613,7 @@ pub fn RunPanel(editor: Editor) -> impl IntoView {
         <section class="run-panel" aria-label="Run panel">
             <div class="tabs" role="tablist" aria-label="Run views">
                 {tab_button(Tab::Summary, "Summary")}
+                {tab_button(Tab::Timeline, "Timeline")}
                 {tab_button(Tab::Log, "Log")}
                 {tab_button(Tab::Causality, "Causality")}
                 {tab_button(Tab::Replay, "Replay")}
@@ -619,6 +622,7 @@ pub fn RunPanel(editor: Editor) -> impl IntoView {
             <div class="tab-body" role="tabpanel">
                 {move || match tab.get() {
                     Tab::Summary => view! { <Summary editor/> }.into_any(),
+                    Tab::Timeline => view! { <TimelineView editor/> }.into_any(),
                     Tab::Log => view! { <Log editor/> }.into_any(),
                     Tab::Causality => view! { <Causality editor/> }.into_any(),
                     Tab::Replay => view! { <Replay editor/> }.into_any(),

@@ -7,5 +7,6 @@ pub mod editor;
 pub mod geometry;
 pub mod live;
 pub mod palette;
+pub mod timeline;
 pub mod transfer;
 pub mod workflows;

@@ -1,0 +1,109 @@
+//! The timeline's layout, checked on a small hand-made history.
+
+use app::model::{Cause, FailureReason, Owner, RunEvent, RunRecord};
+use app::ui::timeline::timeline;
+
+fn started(node: &str, attempt: u32, cause: Cause) -> RunEvent {
+    RunEvent::StepStarted {
+        node: node.into(),
+        attempt,
+        execution: 1,
+        owner: Owner::Orchestrator,
+        hops: 0,
+        cause,
+    }
+}
+
+#[test]
+fn attempts_become_bars_with_their_outcome_and_messages_become_arrows() {
+    let t0 = 1_000_000;
+    let events = [
+        (0, started("a", 1, Cause::Start)),
+        (
+            100,
+            RunEvent::AttemptFailed {
+                node: "a".into(),
+                attempt: 1,
+                reason: FailureReason::Error,
+            },
+        ),
+        (
+            100,
+            RunEvent::RetryScheduled {
+                node: "a".into(),
+                attempt: 2,
+                delay_ms: 200,
+                by: Owner::Orchestrator,
+            },
+        ),
+        (
+            300,
+            started(
+                "a",
+                2,
+                Cause::Retry {
+                    owner: Owner::Orchestrator,
+                },
+            ),
+        ),
+        (
+            400,
+            RunEvent::StepSucceeded {
+                node: "a".into(),
+                attempt: 2,
+            },
+        ),
+        (
+            400,
+            RunEvent::CommandSent {
+                message: 1,
+                edge: "e1".into(),
+                from: "a".into(),
+                to: "b".into(),
+                hops: 1,
+            },
+        ),
+        (
+            410,
+            started(
+                "b",
+                1,
+                Cause::Command {
+                    edge: "e1".into(),
+                    from: "a".into(),
+                    message: 1,
+                },
+            ),
+        ),
+    ];
+    let log: Vec<RunRecord> = events
+        .into_iter()
+        .enumerate()
+        .map(|(i, (at, e))| RunRecord::new(i as u64 + 1, t0 + at, e))
+        .collect();
+    let t = timeline(&log, &["b".to_string(), "a".to_string()]);
+    assert_eq!(t.lanes, ["b", "a"], "the given order is kept");
+    assert_eq!(t.span, 410);
+    let bars: Vec<_> = t
+        .bars
+        .iter()
+        .map(|b| (t.lanes[b.lane].as_str(), b.start, b.end, b.outcome))
+        .collect();
+    assert_eq!(
+        bars,
+        [
+            ("a", 0, 100, "failed"),
+            ("a", 300, 400, "succeeded"),
+            ("b", 410, 410, "running"),
+        ]
+    );
+    assert!(t.bars[1]
+        .label
+        .starts_with("a attempt 2 succeeded: +300 ms → +400 ms (100 ms)"));
+    assert_eq!(t.arrows.len(), 1);
+    let arrow = &t.arrows[0];
+    assert_eq!(
+        (arrow.from, arrow.to, arrow.at, arrow.kind),
+        (1, 0, 400, "command")
+    );
+}
