@@ -257,3 +257,21 @@ test("the timeline draws a lane per step, a bar per attempt and compensation, an
   await page.getByRole("button", { name: "Timeline zoom in" }).click();
   await expect.poll(axis).toBeCloseTo(2 * before, 0);
 });
+
+test("the orchestrator drawn as a hub: a spoke to each commanded step, commands and replies travel through it", async ({ page }) => {
+  await freshOrderProcessing(page);
+  const toggle = page.getByRole("button", { name: "Show the orchestrator" });
+  await expect(toggle).toHaveAttribute("aria-pressed", "false");
+  await expect(page.locator(".orchestrator-hub")).toHaveCount(0);
+  await toggle.click();
+  await expect(toggle).toHaveAttribute("aria-pressed", "true");
+  await expect(page.locator(".spoke")).toHaveCount(2); // charge and confirm are commanded
+  await page.getByRole("combobox", { name: "Run speed" }).selectOption("0.25");
+  await page.getByRole("button", { name: "Run" }).click();
+  await expect(page.locator('.pulse-command mpath[href^="#spoke-"]').first()).toBeAttached();
+  await expect(page.locator('.pulse-reply mpath[href^="#spoke-"]').first()).toBeAttached();
+  await expect(page.getByRole("status", { name: "Run state" })).toHaveText("Run completed", { timeout: 15_000 });
+  await expect(page.getByRole("img", { name: /^Orchestrator: [1-9]\d* messages$/ })).toBeVisible();
+  await toggle.click();
+  await expect(page.locator(".orchestrator-hub")).toHaveCount(0);
+});

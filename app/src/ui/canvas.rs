@@ -345,6 +345,60 @@ pub fn Canvas(editor: Editor) -> impl IntoView {
         editor.shape_rev.track();
         editor.doc.with_untracked(publishes)
     });
+    // The orchestrator as a hub: above the drawing's middle, with a spoke to every step it
+    // commands (the targets of command edges).
+    let hub = Memo::new(move |_| {
+        if !editor.show_orchestrator.get() {
+            return None;
+        }
+        editor.doc.with(|d| {
+            if d.nodes.is_empty() {
+                return None;
+            }
+            let left = d
+                .nodes
+                .iter()
+                .map(|n| n.position.x)
+                .fold(f64::MAX, f64::min);
+            let right = d
+                .nodes
+                .iter()
+                .map(|n| n.position.x + NODE_WIDTH)
+                .fold(f64::MIN, f64::max);
+            let top = d
+                .nodes
+                .iter()
+                .map(|n| n.position.y)
+                .fold(f64::MAX, f64::min);
+            let center = ((left + right) / 2.0, top - 110.0);
+            let mut commanded: Vec<&str> = d
+                .edges
+                .iter()
+                .filter(|e| e.kind == EdgeKind::Command)
+                .map(|e| e.to.as_str())
+                .collect();
+            commanded.sort_unstable();
+            commanded.dedup();
+            let spokes = commanded
+                .into_iter()
+                .filter_map(|id| d.node(id))
+                .map(|n| {
+                    let end = (n.position.x + NODE_WIDTH / 2.0, n.position.y);
+                    (
+                        n.id.clone(),
+                        format!(
+                            "M {:.1} {:.1} L {:.1} {:.1}",
+                            center.0,
+                            center.1 + 30.0,
+                            end.0,
+                            end.1
+                        ),
+                    )
+                })
+                .collect::<Vec<_>>();
+            Some((center, spokes))
+        })
+    });
     // Steps whose failure nobody handled in the run shown (up to the replay position).
     let unhandled = Memo::new(move |_| {
         let upto = editor.replay.get().unwrap_or(usize::MAX);
@@ -501,9 +555,31 @@ pub fn Canvas(editor: Editor) -> impl IntoView {
                             <NodeView editor id gesture at touch unhandled/>
                         </For>
                     </g>
+                    {move || hub.get().map(|(center, spokes)| view! {
+                        <g class="orchestrator-hub">
+                            {spokes.into_iter().map(|(id, path)| view! {
+                                <path class="spoke" id=format!("spoke-{id}") d=path></path>
+                            }).collect_view()}
+                            <g
+                                transform=format!("translate({:.1} {:.1})", center.0, center.1)
+                                role="img"
+                                aria-label=move || format!("Orchestrator: {} messages", editor.run.with(|r| r.as_ref().map_or(0, |r| r.messages.orchestrator())))
+                            >
+                                <circle r="30"></circle>
+                                <text y="-2" text-anchor="middle">"Orchestrator"</text>
+                                <text class="hub-count" y="13" text-anchor="middle">
+                                    {move || format!("{} msgs", editor.run.with(|r| r.as_ref().map_or(0, |r| r.messages.orchestrator())))}
+                                </text>
+                            </g>
+                        </g>
+                    })}
                     <g class="pulses" aria-hidden="true">
                         <For each=move || editor.pulses.get() key=|p| p.key let:pulse>
-                            <PulseView pulse begin=drawing_time()/>
+                            <PulseView
+                                begin=drawing_time()
+                                via_hub=pulse.kind != "event" && hub.with_untracked(Option::is_some)
+                                pulse
+                            />
                         </For>
                     </g>
                 </svg>
@@ -512,6 +588,14 @@ pub fn Canvas(editor: Editor) -> impl IntoView {
                 <button aria-label="Zoom in" title="Zoom in (+)" on:click=move |_| editor.zoom(1.25)>"+"</button>
                 <button aria-label="Zoom out" title="Zoom out (-)" on:click=move |_| editor.zoom(0.8)>"−"</button>
                 <button aria-label="Fit to view" title="Fit to view (F)" on:click=move |_| editor.fit()>"Fit"</button>
+                <button
+                    aria-label="Show the orchestrator"
+                    title="Draw the orchestrator as the hub every command passes through"
+                    aria-pressed=move || editor.show_orchestrator.get().to_string()
+                    on:click=move |_| editor.show_orchestrator.update(|s| *s = !*s)
+                >
+                    "Hub"
+                </button>
                 <span class="zoom-level" aria-label="Zoom level">
                     {move || format!("{:.0}%", viewport.get().k * 100.0)}
                 </span>
@@ -914,7 +998,12 @@ fn NodeView(
 
 /// A message travelling along its edge (a reply travels back).
 #[component]
-fn PulseView(pulse: Pulse, begin: f64) -> impl IntoView {
+fn PulseView(pulse: Pulse, begin: f64, via_hub: bool) -> impl IntoView {
+    let path = if via_hub {
+        format!("#spoke-{}", pulse.step)
+    } else {
+        format!("#edge-path-{}", pulse.edge)
+    };
     let (points, times) = if pulse.back {
         ("1;0", "0;1")
     } else {
@@ -930,7 +1019,7 @@ fn PulseView(pulse: Pulse, begin: f64) -> impl IntoView {
                 keyPoints=points
                 keyTimes=times
             >
-                <mpath href=format!("#edge-path-{}", pulse.edge)></mpath>
+                <mpath href=path></mpath>
             </animateMotion>
         </circle>
     }

@@ -142,6 +142,8 @@ pub struct Editor {
     pub replay: RwSignal<Option<usize>>,
     /// What the canvas shows of the run: live, or at the replay position.
     pub shown_run: Memo<Option<RunView>>,
+    /// Draw the run's orchestrator as a hub node every command and reply passes through.
+    pub show_orchestrator: RwSignal<bool>,
     /// Messages travelling along edges right now.
     pub pulses: RwSignal<Vec<Pulse>>,
     /// The open workflow's runs, newest first.
@@ -228,6 +230,7 @@ impl Editor {
             connection: RwSignal::new(Connection::Idle),
             runs: RwSignal::new(Vec::new()),
             pulses: RwSignal::new(Vec::new()),
+            show_orchestrator: RwSignal::new(false),
             run_seed: RwSignal::new(String::new()),
             run_speed: RwSignal::new(1.0),
             workflow_id: RwSignal::new(None),

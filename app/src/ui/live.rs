@@ -69,6 +69,9 @@ pub struct Pulse {
     /// A reply: from the step back to the orchestrator, against the edge's direction.
     pub back: bool,
     pub kind: &'static str,
+    /// The step a command goes to or a reply comes from: with the orchestrator drawn as a
+    /// hub, the message travels the hub's spoke to that step instead of the edge.
+    pub step: String,
 }
 
 /// How long a message takes to travel along an edge on the canvas.
@@ -192,21 +195,24 @@ fn animate(editor: Editor, records: &[RunRecord]) {
             let pulse = match &r.event {
                 RunEvent::CommandSent { edge, to, .. } => {
                     incoming.commanded_by.insert(to.clone(), edge.clone());
-                    Some((edge.clone(), false, "command"))
+                    Some((edge.clone(), false, "command", to.clone()))
                 }
                 RunEvent::ReplyReceived { from, .. } => incoming
                     .commanded_by
                     .get(from)
-                    .map(|edge| (edge.clone(), true, "reply")),
-                RunEvent::EventDelivered { edge, .. } => Some((edge.clone(), false, "event")),
+                    .map(|edge| (edge.clone(), true, "reply", from.clone())),
+                RunEvent::EventDelivered { edge, to, .. } => {
+                    Some((edge.clone(), false, "event", to.clone()))
+                }
                 _ => None,
             };
-            if let (true, Some((edge, back, kind))) = (live, pulse) {
+            if let (true, Some((edge, back, kind, step))) = (live, pulse) {
                 pulses.push(Pulse {
                     key: r.seq,
                     edge,
                     back,
                     kind,
+                    step,
                 });
             }
         }
