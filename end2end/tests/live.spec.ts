@@ -239,6 +239,13 @@ test("the timeline draws a lane per step, a bar per attempt and compensation, an
   await page.getByRole("button", { name: "Run" }).click();
   await expect(page.getByRole("status", { name: "Run state" })).toHaveText("Run compensated");
 
+  // The edges a message went along stay lit; the rest were never taken.
+  const edge = (from: string, to: string) => page.getByRole("button", { name: `command edge from ${from} to ${to}` });
+  await expect(edge("order", "payment")).toHaveClass(/traversed/);
+  await expect(edge("payment", "fulfillment")).toHaveClass(/traversed/);
+  await expect(edge("fulfillment", "email")).not.toHaveClass(/traversed/);
+  await expect(edge("payment", "notify-rejected")).not.toHaveClass(/traversed/);
+
   await page.getByRole("tab", { name: "Timeline" }).click();
   const timeline = page.getByRole("img", { name: "Run timeline" });
   await expect(timeline.locator(".lane-name")).toHaveCount(6);
@@ -256,6 +263,14 @@ test("the timeline draws a lane per step, a bar per attempt and compensation, an
   expect(before).toBeGreaterThan(700);
   await page.getByRole("button", { name: "Timeline zoom in" }).click();
   await expect.poll(axis).toBeCloseTo(2 * before, 0);
+
+  // An expired card takes the failure routes: they light up, the fulfillment route does not.
+  await page.getByRole("textbox", { name: "Run input" }).fill('{"card": "expired"}');
+  await page.getByRole("button", { name: "Run" }).click();
+  await expect(page.getByRole("status", { name: "Connection" })).toHaveText("Complete");
+  await expect(edge("payment", "notify-rejected")).toHaveClass(/failure.*traversed|traversed.*failure/);
+  await expect(edge("payment", "order-rejected")).toHaveClass(/traversed/);
+  await expect(edge("payment", "fulfillment")).not.toHaveClass(/traversed/);
 });
 
 test("the orchestrator drawn as a hub: a spoke to each commanded step, commands and replies travel through it", async ({ page }) => {

@@ -399,6 +399,22 @@ pub fn Canvas(editor: Editor) -> impl IntoView {
             Some((center, spokes))
         })
     });
+    // Edges a message went along in the run shown (up to the replay position): failure routes
+    // and sagas stay lit once taken.
+    let traversed = Memo::new(move |_| {
+        let upto = editor.replay.get().unwrap_or(usize::MAX);
+        editor.log.with(|log| {
+            log.iter()
+                .take(upto)
+                .filter_map(|r| match &r.event {
+                    RunEvent::CommandSent { edge, .. } | RunEvent::EventDelivered { edge, .. } => {
+                        Some(edge.clone())
+                    }
+                    _ => None,
+                })
+                .collect::<std::collections::HashSet<_>>()
+        })
+    });
     // Steps whose failure nobody handled in the run shown (up to the replay position).
     let unhandled = Memo::new(move |_| {
         let upto = editor.replay.get().unwrap_or(usize::MAX);
@@ -544,7 +560,7 @@ pub fn Canvas(editor: Editor) -> impl IntoView {
                     </defs>
                     <g class="edges">
                         <For each=edge_ids key=|id| id.clone() let:id>
-                            <EdgeView editor id publish/>
+                            <EdgeView editor id publish traversed/>
                         </For>
                     </g>
                     {draft}
@@ -641,7 +657,12 @@ fn EdgeView(
     editor: Editor,
     id: String,
     publish: Memo<std::collections::HashMap<String, Publish>>,
+    traversed: Memo<std::collections::HashSet<String>>,
 ) -> impl IntoView {
+    let taken = {
+        let id = id.clone();
+        Memo::new(move |_| traversed.with(|t| t.contains(&id)))
+    };
     let edge = {
         let id = id.clone();
         Memo::new(move |_| {
@@ -759,6 +780,7 @@ fn EdgeView(
             class:event=move || kind() == EdgeKind::Event
             class:failure=move || shape.with(|s| s.as_ref().is_some_and(|s| s.on == Outcome::Failure))
             class:fan-out=move || shape.with(|s| s.as_ref().is_some_and(|s| s.subscribers > 1))
+            class:traversed=move || taken.get()
             class:selected=selected
             data-edge-id=id.clone()
             role="button"
