@@ -105,7 +105,7 @@ pub fn open_run(editor: Editor, run_id: String) {
 }
 
 async fn follow_run(editor: Editor, run_id: String) {
-    let mine = move || editor.run_id.get_untracked().as_deref() == Some(run_id.as_str());
+    let mine = || editor.run_id.get_untracked().as_deref() == Some(run_id.as_str());
     let mut attempt = 0;
     loop {
         if !mine() {
@@ -117,8 +117,8 @@ async fn follow_run(editor: Editor, run_id: String) {
             Connection::Reconnecting { attempt }
         });
         let after = editor.incoming.with_value(|i| i.last);
-        let run = editor.run_id.get_untracked().unwrap_or_default();
-        let outcome = client::watch_run(&run, after, move |record| receive(editor, record)).await;
+        let outcome =
+            client::watch_run(&run_id, after, move |record| receive(editor, record)).await;
         if !mine() {
             return;
         }
@@ -930,19 +930,15 @@ fn Runs(editor: Editor) -> impl IntoView {
     }
 }
 
-/// A Unix time in milliseconds as the browser's local time of day.
+/// A Unix time in milliseconds as the browser's local time of day (the number itself on
+/// the server, which renders no runs list).
 fn js_time(ms: i64) -> String {
-    let date = js_sys_date(ms);
-    date.unwrap_or_else(|| ms.to_string())
-}
-
-#[cfg(feature = "hydrate")]
-fn js_sys_date(ms: i64) -> Option<String> {
-    let date = js_sys::Date::new(&wasm_bindgen::JsValue::from_f64(ms as f64));
-    date.to_locale_time_string("en-GB").as_string()
-}
-
-#[cfg(not(feature = "hydrate"))]
-fn js_sys_date(_ms: i64) -> Option<String> {
-    None
+    #[cfg(feature = "hydrate")]
+    if let Some(time) = js_sys::Date::new(&wasm_bindgen::JsValue::from_f64(ms as f64))
+        .to_locale_time_string("en-GB")
+        .as_string()
+    {
+        return time;
+    }
+    ms.to_string()
 }

@@ -66,6 +66,23 @@ pub fn timeline(log: &[RunRecord], steps: &[String]) -> Timeline {
     };
     // Open bars per lane: (index into bars).
     let mut open: std::collections::HashMap<usize, usize> = Default::default();
+    // A bar that lasts until its outcome arrives (to the run's end so far if none has).
+    let begin = |t: &mut Timeline,
+                 open: &mut std::collections::HashMap<usize, usize>,
+                 node: &str,
+                 at: i64,
+                 outcome: &'static str,
+                 label: String| {
+        let l = lane(&mut t.lanes, node);
+        open.insert(l, t.bars.len());
+        t.bars.push(Bar {
+            lane: l,
+            start: at,
+            end: end.max(at),
+            outcome,
+            label,
+        });
+    };
     for r in log {
         let at = r.at_ms - t0;
         let mut close = |t: &mut Timeline, node: &str, outcome: &'static str, what: &str| {
@@ -84,30 +101,16 @@ pub fn timeline(log: &[RunRecord], steps: &[String]) -> Timeline {
         };
         match &r.event {
             RunEvent::StepStarted { node, attempt, .. } => {
-                let l = lane(&mut t.lanes, node);
-                open.insert(l, t.bars.len());
-                t.bars.push(Bar {
-                    lane: l,
-                    start: at,
-                    end: end.max(at),
-                    outcome: "running",
-                    label: format!("{node} attempt {attempt}"),
-                });
+                let label = format!("{node} attempt {attempt}");
+                begin(&mut t, &mut open, node, at, "running", label)
             }
             RunEvent::StepSucceeded { node, .. } => close(&mut t, node, "succeeded", "succeeded"),
             RunEvent::AttemptFailed { node, .. } | RunEvent::StepFailed { node, .. } => {
                 close(&mut t, node, "failed", "failed")
             }
             RunEvent::CompensationStarted { node, action } => {
-                let l = lane(&mut t.lanes, node);
-                open.insert(l, t.bars.len());
-                t.bars.push(Bar {
-                    lane: l,
-                    start: at,
-                    end: end.max(at),
-                    outcome: "compensating",
-                    label: format!("{node} compensation {action}"),
-                });
+                let label = format!("{node} compensation {action}");
+                begin(&mut t, &mut open, node, at, "compensating", label)
             }
             RunEvent::StepCompensated { node, .. } => {
                 close(&mut t, node, "compensated", "compensated")
