@@ -5,7 +5,7 @@ mod common;
 
 use std::time::Duration;
 
-use common::{node_taking, TestServer};
+use common::{collect, node_taking, TestServer};
 use futures::{SinkExt, StreamExt};
 use serde_json::{json, Value};
 use server::config::SocketLimits;
@@ -366,4 +366,44 @@ async fn a_watcher_that_falls_behind_catches_up_from_history_without_gap_or_doub
     assert!(seqs.len() >= 6 * server::engine::hub::LIVE_BUFFER);
     let caught_up = metric(&metrics(&server).await, "hybridflow_stream_catch_ups_total");
     assert!(caught_up >= 1.0, "the watcher never fell behind");
+}
+
+/// Forty zero-latency steps chained by events: every hop happens at once, inside the run.
+fn instant_event_chain(steps: usize) -> Value {
+    let nodes: Vec<Value> = (0..steps)
+        .map(|i| node_taking(&format!("s{i}"), 0))
+        .collect();
+    let edges: Vec<Value> = (1..steps)
+        .map(|i| json!({"from": format!("s{}", i - 1), "to": format!("s{i}"), "kind": "event"}))
+        .collect();
+    json!({"name": "Instant chain", "nodes": nodes, "edges": edges})
+}
+
+#[tokio::test]
+async fn work_due_at_once_is_written_in_one_batch_and_the_history_stays_complete() {
+    let server = TestServer::start().await;
+    let workflow = server.create_workflow(&instant_event_chain(40)).await;
+    let run = start(&server, &workflow).await;
+    let ended = server.wait_run(&run).await;
+    assert_eq!(ended["status"], "completed");
+
+    let history = collect(server.ws_url(&format!("/api/runs/{run}/events?after=0"))).await;
+    let seqs: Vec<u64> = history.iter().map(|r| r["seq"].as_u64().unwrap()).collect();
+    assert_eq!(seqs, (1..=seqs.len() as u64).collect::<Vec<_>>());
+    let started = history
+        .iter()
+        .filter(|r| r["type"] == "StepStarted")
+        .count();
+    assert_eq!(started, 40);
+    // 40 starts, 40 successes, 39 publications and 39 deliveries, yet no more than a few
+    // writes: the in-process deliveries and zero-delay attempts join the open batch.
+    let writes = metric(
+        &metrics(&server).await,
+        "hybridflow_history_write_seconds_count",
+    );
+    assert!(
+        writes <= 3.0,
+        "{writes} writes for {} records",
+        history.len()
+    );
 }

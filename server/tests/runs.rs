@@ -5,10 +5,10 @@ mod common;
 
 use std::time::Duration;
 
-use common::{node_taking, TestServer};
+use common::{collect, node_taking, TestServer};
 use futures::StreamExt;
 use serde_json::{json, Value};
-use tokio_tungstenite::tungstenite::{self, client::IntoClientRequest, Message};
+use tokio_tungstenite::tungstenite::{self, client::IntoClientRequest};
 
 /// validate -command-> charge; charge ~event~> notify and ledger (one publication, two
 /// subscribers); x ~> y ~> x is a cycle nothing enters: both are skipped.
@@ -38,34 +38,6 @@ async fn start_run(server: &TestServer, workflow_id: &str) -> String {
     let run: Value = response.json().await.unwrap();
     assert_eq!(run["status"], "running");
     run["id"].as_str().unwrap().to_string()
-}
-
-/// Reads every message of the stream until the server closes it.
-async fn collect(url: String) -> Vec<Value> {
-    let (mut socket, _) = tokio_tungstenite::connect_async(url.as_str())
-        .await
-        .expect("connect");
-    let mut records = Vec::new();
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
-    while let Some(message) = tokio::time::timeout_at(deadline, socket.next())
-        .await
-        .expect("stream ended in time")
-    {
-        match message.expect("frame") {
-            Message::Text(text) => records.push(serde_json::from_str(&text).unwrap()),
-            Message::Close(frame) => {
-                let frame = frame.expect("the server says why it closes");
-                assert_eq!(
-                    u16::from(frame.code),
-                    1000,
-                    "a normal closure after the run's end"
-                );
-                break;
-            }
-            _ => {}
-        }
-    }
-    records
 }
 
 fn types(records: &[Value]) -> Vec<String> {

@@ -15,11 +15,11 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use app::model::api::RunFeed;
-use app::model::{RunEvent, RunRecord};
 use axum::extract::rejection::QueryRejection;
 use axum::extract::ws::{close_code, CloseFrame, Message, WebSocket, WebSocketUpgrade};
 use axum::extract::{Path, Query, State};
 use axum::response::Response;
+use futures::SinkExt;
 use serde::Deserialize;
 use tokio::sync::broadcast::error::RecvError;
 
@@ -27,6 +27,7 @@ use super::error::AppError;
 use super::runs::run_not_found;
 use super::AppState;
 use crate::config::SocketLimits;
+use crate::engine::hub::LiveRecord;
 use crate::metrics::Metrics;
 use crate::store::{Store, StoreError};
 
@@ -213,10 +214,16 @@ async fn follow(
         tokio::select! {
             received = live.recv() => match received {
                 Ok(record) => {
-                    if record.seq <= last {
-                        continue;
+                    // Whatever else is already waiting goes out in the same write.
+                    let mut ended = queue(&mut socket, record, &mut last).await?;
+                    while !ended {
+                        match live.try_recv() {
+                            Ok(record) => ended = queue(&mut socket, record, &mut last).await?,
+                            Err(_) => break,
+                        }
                     }
-                    if send(&mut socket, &record, &mut last).await? {
+                    socket.flush().await?;
+                    if ended {
                         return close(socket).await;
                     }
                 }
@@ -254,23 +261,30 @@ async fn catch_up(
     run_id: &str,
     last: &mut u64,
 ) -> Result<bool, StreamError> {
+    let mut ended = false;
     for record in store.history_after(run_id, *last).await? {
-        if send(socket, &Arc::new(record), last).await? {
-            return Ok(true);
+        ended = queue(socket, LiveRecord::new(&record), last).await?;
+        if ended {
+            break;
         }
     }
-    Ok(false)
+    socket.flush().await?;
+    Ok(ended)
 }
 
-async fn send(
+/// Queues a record (live ones come serialised by the hub) unless the client has it; the
+/// caller flushes. True when it was the run's last.
+async fn queue(
     socket: &mut WebSocket,
-    record: &Arc<RunRecord>,
+    record: LiveRecord,
     last: &mut u64,
 ) -> Result<bool, StreamError> {
-    let text = serde_json::to_string(record.as_ref()).unwrap_or_default();
-    socket.send(Message::Text(text.into())).await?;
+    if record.seq <= *last {
+        return Ok(false);
+    }
+    socket.feed(Message::Text(record.json)).await?;
     *last = record.seq;
-    Ok(matches!(record.event, RunEvent::RunCompleted { .. }))
+    Ok(record.ends_run)
 }
 
 /// Ends the stream with a normal closure: the client has every record there will be.

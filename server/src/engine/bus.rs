@@ -24,6 +24,13 @@ pub trait EventBus: Send + Sync {
         edge: usize,
         inbox: &mpsc::UnboundedSender<Input>,
     );
+
+    /// Whether deliveries stay inside this process and this run, so a run's driver may
+    /// handle them in the same batch as the publication (both become durable in one write,
+    /// or neither does).
+    fn in_process(&self) -> bool {
+        false
+    }
 }
 
 /// Delivers immediately, inside this process.
@@ -40,6 +47,10 @@ impl EventBus for InProcessBus {
     ) {
         // A closed inbox means the run has ended: nobody is left to deliver to.
         let _ = inbox.send(Input::Deliver { message, edge });
+    }
+
+    fn in_process(&self) -> bool {
+        true
     }
 }
 

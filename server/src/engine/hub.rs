@@ -1,19 +1,40 @@
 //! Live fan-out of history records to WebSocket watchers: one broadcast channel per run in
 //! progress, created when the first watcher arrives (a run nobody watches costs one map
 //! entry). Records reach the hub only after they are durable, so a watcher that subscribes
-//! first and then reads the stored history can never miss one.
+//! first and then reads the stored history can never miss one. Each record is serialised
+//! once, here, and the same bytes go to every watcher.
 
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::sync::Mutex;
 
-use app::model::RunRecord;
+use app::model::{RunEvent, RunRecord};
+use axum::extract::ws::Utf8Bytes;
 use tokio::sync::broadcast;
 
 /// Records buffered per watched run for slow watchers; a watcher that falls further behind
 /// is told it lagged and catches up from the stored history.
 pub const LIVE_BUFFER: usize = 1024;
 
-type Channel = Option<broadcast::Sender<Arc<RunRecord>>>;
+/// A durable record as watchers receive it: its JSON text, made once for all of them.
+#[derive(Clone, Debug)]
+pub struct LiveRecord {
+    pub seq: u64,
+    /// The run's last record (`RunCompleted`).
+    pub ends_run: bool,
+    pub json: Utf8Bytes,
+}
+
+impl LiveRecord {
+    pub fn new(record: &RunRecord) -> Self {
+        LiveRecord {
+            seq: record.seq,
+            ends_run: matches!(record.event, RunEvent::RunCompleted { .. }),
+            json: serde_json::to_string(record).unwrap_or_default().into(),
+        }
+    }
+}
+
+type Channel = Option<broadcast::Sender<LiveRecord>>;
 
 #[derive(Default)]
 pub struct RunHub {
@@ -27,7 +48,7 @@ impl RunHub {
     }
 
     /// `None` when the run is not in progress here: its whole history is already stored.
-    pub fn subscribe(&self, run_id: &str) -> Option<broadcast::Receiver<Arc<RunRecord>>> {
+    pub fn subscribe(&self, run_id: &str) -> Option<broadcast::Receiver<LiveRecord>> {
         let mut runs = self.lock();
         let channel = runs.get_mut(run_id)?;
         Some(
@@ -37,12 +58,13 @@ impl RunHub {
         )
     }
 
-    pub fn publish(&self, run_id: &str, records: Vec<RunRecord>) {
-        if let Some(Some(tx)) = self.lock().get(run_id) {
-            for record in records {
-                // No receiver left is fine: nobody is watching any more.
-                let _ = tx.send(Arc::new(record));
-            }
+    pub fn publish(&self, run_id: &str, records: &[RunRecord]) {
+        let Some(tx) = self.lock().get(run_id).cloned().flatten() else {
+            return; // nobody watches: nothing to serialise
+        };
+        for record in records {
+            // No receiver left is fine: nobody is watching any more.
+            let _ = tx.send(LiveRecord::new(record));
         }
     }
 

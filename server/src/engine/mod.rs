@@ -35,6 +35,9 @@ use crate::store::{Store, StoreError, StoredRun};
 /// Run starts and ends buffered for the runs feed; a watcher further behind is told to
 /// read the runs list again.
 pub const FEED_BUFFER: usize = 1024;
+/// A run's driver appends at most about this many records in one write (a batch closes
+/// once it reaches the limit; the input that crossed it is not split).
+pub const MAX_BATCH_RECORDS: usize = 512;
 
 /// What a run is started with.
 #[derive(Clone, Debug, PartialEq)]
@@ -190,15 +193,34 @@ struct Driver {
     engine: Arc<Engine>,
     seq: u64,
     inbox: mpsc::UnboundedSender<Input>,
-    /// Inputs due now (zero-delay timers), handled before waiting.
+    /// Inputs due now (zero-delay timers, in-process deliveries), handled in the current
+    /// batch.
     local: VecDeque<Input>,
 }
 
 impl Driver {
+    /// Handles inputs in batches: whatever can be handled at once — zero-delay timers and
+    /// deliveries of the in-process bus, which never leave this run — is folded into one
+    /// batch, up to [`MAX_BATCH_RECORDS`]; then the batch's records are appended in one
+    /// write, and only once they are durable are they broadcast and its other effects
+    /// (timers, deliveries through a bus that leaves the process) performed. A crash loses
+    /// a whole batch or nothing, so no effect is ever based on a record that was lost.
     async fn drive(mut self, first: Vec<Action>, mut rx: mpsc::UnboundedReceiver<Input>) {
-        let mut actions = first;
+        let mut batch = Batch::default();
+        self.absorb(first, &mut batch);
         loop {
-            if let Err(e) = self.perform(actions).await {
+            let full = batch.records.len() >= MAX_BATCH_RECORDS;
+            let input = if self.core.is_finished() || full {
+                None
+            } else {
+                rx.try_recv().ok().or_else(|| self.local.pop_front())
+            };
+            if let Some(input) = input {
+                let actions = self.core.handle(input);
+                self.absorb(actions, &mut batch);
+                continue;
+            }
+            if let Err(e) = self.flush(std::mem::take(&mut batch)).await {
                 // Without a durable history the run cannot go on truthfully: it stays
                 // "running" in the store and resumes from its history at the next start.
                 tracing::error!(run = %self.run_id, error = %e, "history write failed; run halted");
@@ -207,43 +229,52 @@ impl Driver {
             if self.core.is_finished() {
                 break;
             }
-            let input = match rx.try_recv() {
-                Ok(input) => input,
-                Err(_) => match self.local.pop_front() {
-                    Some(input) => input,
-                    None => match rx.recv().await {
-                        Some(input) => input,
-                        None => break,
-                    },
-                },
-            };
-            actions = self.core.handle(input);
+            if !self.local.is_empty() {
+                continue;
+            }
+            match rx.recv().await {
+                Some(input) => {
+                    let actions = self.core.handle(input);
+                    self.absorb(actions, &mut batch);
+                }
+                None => break,
+            }
         }
         self.engine.lock().remove(&self.run_id);
         self.engine.hub.close(&self.run_id);
     }
 
-    /// Records first (one append per input), then broadcasts, then acts.
-    async fn perform(&mut self, actions: Vec<Action>) -> Result<(), StoreError> {
+    /// Sorts the core's actions into the batch: records get their sequence numbers, work
+    /// due now is queued to be handled in this same batch, the rest waits for the write.
+    fn absorb(&mut self, actions: Vec<Action>, batch: &mut Batch) {
         let now = self.engine.clock.now_ms();
-        let mut records = Vec::new();
-        let mut effects = Vec::new();
         for action in actions {
             match action {
                 Action::Record(event) => {
                     self.seq += 1;
-                    records.push(RunRecord::new(self.seq, now, event));
+                    batch.records.push(RunRecord::new(self.seq, now, event));
                 }
-                other => effects.push(other),
+                Action::Timer { after_ms: 0, input } => self.local.push_back(input),
+                Action::Deliver { message, edge } if self.engine.bus.in_process() => {
+                    self.local.push_back(Input::Deliver { message, edge })
+                }
+                other => batch.effects.push(other),
             }
         }
+    }
+
+    /// Appends the batch's records in one write, then broadcasts them, then acts.
+    async fn flush(&mut self, batch: Batch) -> Result<(), StoreError> {
+        let Batch { records, effects } = batch;
         let writing = std::time::Instant::now();
         self.engine
             .store
             .append_history(&self.run_id, &records)
             .await?;
         let metrics = &self.engine.metrics;
-        metrics.history_written(writing.elapsed().as_secs_f64());
+        if !records.is_empty() {
+            metrics.history_written(writing.elapsed().as_secs_f64());
+        }
         let mut started = 0;
         for record in &records {
             match &record.event {
@@ -268,11 +299,10 @@ impl Driver {
             }
         }
         metrics.steps_executed(started);
-        self.engine.hub.publish(&self.run_id, records);
+        self.engine.hub.publish(&self.run_id, &records);
         let speed = self.core.speed();
         for effect in effects {
             match effect {
-                Action::Timer { after_ms: 0, input } => self.local.push_back(input),
                 Action::Timer { after_ms, input } => {
                     let inbox = self.inbox.clone();
                     let wait = Duration::from_secs_f64(after_ms as f64 / 1000.0 / speed);
@@ -287,9 +317,16 @@ impl Driver {
                         .bus
                         .publish(&self.run_id, message, edge, &self.inbox)
                 }
-                Action::Record(_) => unreachable!("records were taken out above"),
+                Action::Record(_) => unreachable!("records were taken out by absorb"),
             }
         }
         Ok(())
     }
+}
+
+/// What one write makes durable, and what waits for it.
+#[derive(Default)]
+struct Batch {
+    records: Vec<RunRecord>,
+    effects: Vec<Action>,
 }

@@ -6,6 +6,10 @@
 use std::net::SocketAddr;
 use std::time::Duration;
 
+use futures::StreamExt;
+use serde_json::Value;
+use tokio_tungstenite::tungstenite::Message;
+
 use server::config::{Settings, SocketLimits};
 use tokio::sync::oneshot;
 
@@ -189,4 +193,32 @@ pub fn node_taking(id: &str, latency_ms: u64) -> serde_json::Value {
 /// A node of the native format with a short fixed latency.
 pub fn node(id: &str) -> serde_json::Value {
     node_taking(id, 20)
+}
+
+/// Reads every message of the stream until the server closes it.
+pub async fn collect(url: String) -> Vec<Value> {
+    let (mut socket, _) = tokio_tungstenite::connect_async(url.as_str())
+        .await
+        .expect("connect");
+    let mut records = Vec::new();
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+    while let Some(message) = tokio::time::timeout_at(deadline, socket.next())
+        .await
+        .expect("stream ended in time")
+    {
+        match message.expect("frame") {
+            Message::Text(text) => records.push(serde_json::from_str(&text).unwrap()),
+            Message::Close(frame) => {
+                let frame = frame.expect("the server says why it closes");
+                assert_eq!(
+                    u16::from(frame.code),
+                    1000,
+                    "a normal closure after the run's end"
+                );
+                break;
+            }
+            _ => {}
+        }
+    }
+    records
 }
