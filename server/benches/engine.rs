@@ -55,6 +55,7 @@ async fn run_all(engine: &Arc<Engine>, workflow: &Workflow, runs: usize) -> Dura
                 input: json!({}),
                 seed: seed as u64,
                 speed: 1.0,
+                faults: Default::default(),
             },
         )
     });
@@ -242,6 +243,7 @@ async fn main() {
                     input: json!({}),
                     seed,
                     speed: 1.0,
+                    faults: Default::default(),
                 },
             )
             .await

@@ -47,6 +47,59 @@ pub struct RunRequest {
     /// Simulated time factor (default 1).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub speed: Option<f64>,
+    /// What is broken on purpose from the start (see [`super::faults`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub faults: Option<super::Faults>,
+}
+
+/// `POST /api/runs/{id}/faults`: break something while the run goes on.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FaultRequest {
+    /// The faults in effect from now on (replacing the run's current set).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub faults: Option<super::Faults>,
+    /// Crash the orchestrator now.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub crash_orchestrator: Option<CrashRequest>,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CrashRequest {
+    pub for_ms: u64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub standby_lease_ms: Option<u64>,
+}
+
+impl FaultRequest {
+    /// Every problem, each naming its field and limit, checked against the run's workflow.
+    pub fn problems_for(&self, workflow: &super::Workflow) -> Vec<String> {
+        let mut problems = Vec::new();
+        if self.faults.is_none() && self.crash_orchestrator.is_none() {
+            problems.push("give `faults`, `crash_orchestrator`, or both".to_string());
+        }
+        if let Some(faults) = &self.faults {
+            problems.extend(faults.problems_for(workflow));
+        }
+        if let Some(crash) = &self.crash_orchestrator {
+            let as_faults = super::Faults {
+                orchestrator: Some(super::faults::OrchestratorCrash {
+                    at_ms: 0,
+                    for_ms: crash.for_ms,
+                    standby_lease_ms: crash.standby_lease_ms,
+                }),
+                ..Default::default()
+            };
+            problems.extend(
+                as_faults
+                    .problems()
+                    .into_iter()
+                    .map(|p| p.replace("faults.orchestrator.", "crash_orchestrator.")),
+            );
+        }
+        problems
+    }
 }
 
 impl RunRequest {

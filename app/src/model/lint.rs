@@ -18,6 +18,9 @@ pub enum WarningKind {
     InconsistentFailureHandling,
     /// An orchestrated step runs before steps that can fail, and has nothing to undo it.
     NoCompensation,
+    /// A step with a compensation that nothing would run when a later step fails: no
+    /// orchestrator saga covers it and nobody subscribes to the failure.
+    Uncompensated,
     /// Events lead back to where they started.
     EventCycle,
     /// No run can ever reach the step.
@@ -133,6 +136,45 @@ pub fn lint(workflow: &Workflow) -> Vec<Warning> {
         }
     }
 
+    // Compensations nothing would run: a saga only undoes orchestrated steps, and only
+    // when an orchestrated step fails without a route.
+    let orchestrated = |id: &str| {
+        incoming(workflow, id).any(|e| e.kind == EdgeKind::Command)
+            || (incoming(workflow, id).next().is_none()
+                && workflow
+                    .edges
+                    .iter()
+                    .any(|e| e.from == id && e.kind == EdgeKind::Command))
+    };
+    for failing in workflow.nodes.iter().filter(|n| can_fail(n)) {
+        if outgoing(workflow, &failing.id, Outcome::Failure)
+            .next()
+            .is_some()
+        {
+            continue;
+        }
+        let saga = orchestrated(&failing.id);
+        let stranded: Vec<&str> = success_ancestors(workflow, &failing.id)
+            .into_iter()
+            .filter_map(|id| workflow.node(id))
+            .filter(|n| n.compensation.is_some() && !(saga && orchestrated(&n.id)))
+            .map(|n| n.label.as_str())
+            .collect();
+        if !stranded.is_empty() {
+            let event = Workflow::default_event_name(&failing.label, Outcome::Failure);
+            warnings.push(Warning {
+                kind: WarningKind::Uncompensated,
+                node: Some(failing.id.clone()),
+                edge: None,
+                message: format!(
+                    "saga over {} no longer runs when {} fails: nobody compensates on {event}",
+                    stranded.join(", "),
+                    failing.label
+                ),
+            });
+        }
+    }
+
     for cycle_edge in event_cycle_edges(workflow) {
         warnings.push(Warning {
             kind: WarningKind::EventCycle,
@@ -216,6 +258,30 @@ fn command_descendants<'a>(workflow: &'a Workflow, from: &str) -> Vec<&'a str> {
         );
     }
     seen.into_iter().collect()
+}
+
+/// Steps that ran successfully before `to` (through success edges of either kind), in the
+/// workflow's node order.
+fn success_ancestors<'a>(workflow: &'a Workflow, to: &str) -> Vec<&'a str> {
+    let mut seen: HashSet<&str> = HashSet::new();
+    let mut queue: VecDeque<&str> = VecDeque::from([to]);
+    while let Some(id) = queue.pop_front() {
+        for e in workflow
+            .edges
+            .iter()
+            .filter(|e| e.to == id && e.on == Outcome::Success)
+        {
+            if e.from != to && seen.insert(e.from.as_str()) {
+                queue.push_back(e.from.as_str());
+            }
+        }
+    }
+    workflow
+        .nodes
+        .iter()
+        .map(|n| n.id.as_str())
+        .filter(|id| seen.contains(id))
+        .collect()
 }
 
 /// Steps reachable from the roots (steps without incoming edges).

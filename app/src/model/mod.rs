@@ -7,13 +7,18 @@
 //! - [`api`]: the REST API's other bodies (stored records, run reports, errors).
 //! - [`formats`]: import (native, article JSON, Conductor subset, text) and export
 //!   (JSON, Mermaid, text).
+//! - [`faults`]: what a user breaks on purpose (services, bus, orchestrator) and its limits.
+//! - [`convert`]: converting a workflow to all orchestration or all choreography, and what
+//!   the conversion loses.
 //! - [`lint`]: design warnings (unheard failures, missing compensation, event cycles…).
 //! - [`layout`]: automatic layered layout, left to right.
 //! - [`examples`]: the workflows a fresh installation starts with.
 
 pub mod api;
+pub mod convert;
 pub mod edit;
 pub mod examples;
+pub mod faults;
 pub mod formats;
 pub mod layout;
 pub mod lint;
@@ -21,7 +26,9 @@ pub mod run;
 pub mod validate;
 pub mod workflow;
 
+pub use convert::{convert, Conversion, Style};
 pub use edit::GraphChange;
+pub use faults::Faults;
 pub use run::{
     Cause, FailureReason, MessageCounts, Owner, RunEvent, RunRecord, RunStatus, RunView, StepState,
     StepView,

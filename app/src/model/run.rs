@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
+use super::faults::Faults;
 use super::workflow::Outcome;
 
 /// Where a step is in its life.
@@ -160,6 +161,8 @@ pub enum FailureReason {
     Rejected,
     /// The attempt took longer than `timeout_ms`.
     Timeout,
+    /// The service is down (a fault injected on purpose), or the step is made to fail.
+    Unavailable,
 }
 
 /// Messages of a run, by kind — what the trade-off lab compares.
@@ -191,6 +194,30 @@ pub enum RunEvent {
         input: serde_json::Value,
         seed: u64,
         speed: f64,
+        /// What is broken on purpose from the start.
+        #[serde(default, skip_serializing_if = "Faults::is_none")]
+        faults: Faults,
+    },
+    /// The faults in effect changed while the run was going (the lab's "break things").
+    FaultsChanged {
+        faults: Faults,
+    },
+    /// The orchestrator crashed: commands are not sent and replies wait until it is back.
+    OrchestratorCrashed {
+        /// How long it stays down.
+        for_ms: u64,
+        /// A standby takes over once the crashed one's lease has run out.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        standby_lease_ms: Option<u64>,
+    },
+    /// The orchestrator is back (restarted, or the standby took over): it rebuilt its state
+    /// from the run's history (`records` of them) and handles what waited.
+    OrchestratorRecovered {
+        down_ms: u64,
+        standby: bool,
+        records: u64,
+        /// Replies and retries that waited for it.
+        waited: u32,
     },
     /// The orchestrator sent `to` a command along `edge`.
     CommandSent {
@@ -215,6 +242,15 @@ pub enum RunEvent {
         name: String,
         outcome: Outcome,
         subscribers: Vec<String>,
+    },
+    /// The bus lost event message `message` on its way to `to` (a bus fault): `to` will
+    /// never hear it.
+    EventDropped {
+        message: u64,
+        edge: String,
+        from: String,
+        name: String,
+        to: String,
     },
     /// The bus delivered event message `message` to subscriber `to` through `edge`.
     EventDelivered {

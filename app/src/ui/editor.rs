@@ -529,6 +529,7 @@ impl Editor {
             input: Some(input),
             seed,
             speed: Some(self.run_speed.get_untracked()),
+            faults: None,
         };
         match client::start_run(&id, &request).await {
             Ok(report) => open_run(*self, report.id),

@@ -298,16 +298,18 @@ pub enum LogKind {
     Compensation,
     Step,
     Run,
+    Fault,
 }
 
 impl LogKind {
-    pub const ALL: [LogKind; 6] = [
+    pub const ALL: [LogKind; 7] = [
         LogKind::Command,
         LogKind::Event,
         LogKind::Failure,
         LogKind::Compensation,
         LogKind::Step,
         LogKind::Run,
+        LogKind::Fault,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -318,6 +320,7 @@ impl LogKind {
             LogKind::Compensation => "compensation",
             LogKind::Step => "step",
             LogKind::Run => "run",
+            LogKind::Fault => "fault",
         }
     }
 }
@@ -326,10 +329,58 @@ impl LogKind {
 pub fn describe(event: &RunEvent) -> (LogKind, Vec<&str>, String) {
     use RunEvent::*;
     match event {
-        RunStarted { seed, speed, .. } => (
+        RunStarted {
+            seed,
+            speed,
+            faults,
+            ..
+        } => (
             LogKind::Run,
             vec![],
-            format!("run started (seed {seed}, speed {speed}×)"),
+            if faults.is_none() {
+                format!("run started (seed {seed}, speed {speed}×)")
+            } else {
+                format!(
+                    "run started (seed {seed}, speed {speed}×) with faults: {}",
+                    faults.describe()
+                )
+            },
+        ),
+        FaultsChanged { faults } => (
+            LogKind::Fault,
+            vec![],
+            format!("faults now: {}", faults.describe()),
+        ),
+        OrchestratorCrashed {
+            for_ms,
+            standby_lease_ms,
+        } => (
+            LogKind::Fault,
+            vec![],
+            match standby_lease_ms {
+                Some(lease) => format!(
+                    "orchestrator crashed (down {for_ms} ms; a standby takes over after its {lease} ms lease)"
+                ),
+                None => format!("orchestrator crashed (down {for_ms} ms): commands and replies wait"),
+            },
+        ),
+        OrchestratorRecovered {
+            down_ms,
+            standby,
+            records,
+            waited,
+        } => (
+            LogKind::Fault,
+            vec![],
+            format!(
+                "{} after {down_ms} ms: rebuilt from {records} history records, {waited} waiting message(s) handled",
+                if *standby { "standby orchestrator took over" } else { "orchestrator back" }
+            ),
+        ),
+        EventDropped { name, to, .. } => (
+            LogKind::Fault,
+            vec![to.as_str()],
+            format!("{name} to {to} lost by the bus: {to} never hears it"),
         ),
         CommandSent { from, to, .. } => (
             LogKind::Command,

@@ -61,6 +61,7 @@ pub fn router(state: AppState) -> Router {
         .route("/api/runs/feed", get(events::feed))
         .route("/api/runs/{id}", get(runs::read))
         .route("/api/runs/{id}/cancel", post(runs::cancel))
+        .route("/api/runs/{id}/faults", post(runs::faults))
         .route("/api/runs/{id}/events", get(events::stream))
         .route("/api/{*rest}", axum::routing::any(unknown_route))
         .layer(DefaultBodyLimit::max(MAX_DOCUMENT_BYTES))

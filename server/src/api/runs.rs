@@ -1,6 +1,6 @@
 //! `/api/workflows/{id}/runs` and `/api/runs/{id}`: starting runs and reading their state.
 
-use app::model::api::{RunReport, RunRequest, RunSummary, MAX_RUNS_LISTED, MAX_SEED};
+use app::model::api::{FaultRequest, RunReport, RunRequest, RunSummary, MAX_RUNS_LISTED, MAX_SEED};
 use app::model::RunView;
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
@@ -12,6 +12,7 @@ use serde_json::Value;
 use super::error::AppError;
 use super::workflows::not_found;
 use super::{body_bytes, AppState};
+use crate::engine::core::Input;
 use crate::engine::RunOptions;
 use crate::store::StoredRun;
 
@@ -31,12 +32,18 @@ pub async fn start(
         .get_workflow(&workflow_id)
         .await?
         .ok_or_else(|| not_found(&workflow_id))?;
+    let faults = request.faults.unwrap_or_default();
+    let problems = faults.problems_for(&record.workflow);
+    if !problems.is_empty() {
+        return Err(unprocessable("invalid run request", problems));
+    }
     let options = RunOptions {
         input: request.input.unwrap_or(Value::Object(Default::default())),
         seed: request
             .seed
             .unwrap_or_else(|| uuid::Uuid::new_v4().as_u64_pair().0 & MAX_SEED),
         speed: request.speed.unwrap_or(1.0),
+        faults,
     };
     let run = state
         .engine
@@ -165,4 +172,59 @@ fn report(run: &StoredRun, view: &RunView) -> RunReport {
         diagnosis: view.diagnosis.clone(),
         last_seq: view.last_seq,
     }
+}
+
+fn unprocessable(what: &str, problems: Vec<String>) -> AppError {
+    AppError::Unprocessable {
+        message: format!("{what}: {}", problems.join("; ")),
+        details: problems
+            .iter()
+            .map(|message| serde_json::json!({"message": message}))
+            .collect(),
+    }
+}
+
+/// `POST /api/runs/{id}/faults`: changes the faults of a run in progress and/or crashes
+/// its orchestrator now (202); 409 when the run has ended, 422 on bad values.
+pub async fn faults(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<StatusCode, AppError> {
+    let body = body_bytes(body)?;
+    let request: FaultRequest = serde_json::from_slice(&body)
+        .map_err(|e| AppError::bad_request(format!("invalid fault request: {e}")))?;
+    let run = state
+        .store
+        .get_run(&id)
+        .await?
+        .ok_or_else(|| run_not_found(&id))?;
+    let problems = request.problems_for(&run.workflow);
+    if !problems.is_empty() {
+        return Err(unprocessable("invalid fault request", problems));
+    }
+    let ended = || {
+        AppError::Conflict(format!(
+            "run {id:?} has already ended ({})",
+            run.status.as_str()
+        ))
+    };
+    if run.status.is_final() {
+        return Err(ended());
+    }
+    if let Some(faults) = request.faults {
+        if !state.engine.inject(&id, Input::SetFaults(faults)) {
+            return Err(ended());
+        }
+    }
+    if let Some(crash) = request.crash_orchestrator {
+        let input = Input::CrashOrchestrator {
+            for_ms: crash.for_ms,
+            standby_lease_ms: crash.standby_lease_ms,
+        };
+        if !state.engine.inject(&id, input) {
+            return Err(ended());
+        }
+    }
+    Ok(StatusCode::ACCEPTED)
 }

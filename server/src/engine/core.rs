@@ -10,9 +10,10 @@
 
 use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
 
+use app::model::faults::OrchestratorCrash;
 use app::model::{
-    Cause, EdgeKind, FailureReason, Join, MessageCounts, Node, Outcome, Owner, RunEvent, RunStatus,
-    StepState, Workflow,
+    Cause, EdgeKind, FailureReason, Faults, Join, MessageCounts, Node, Outcome, Owner, RunEvent,
+    RunStatus, StepState, Workflow,
 };
 
 use super::bus::Subscriptions;
@@ -54,6 +55,15 @@ pub enum Input {
         edge: usize,
     },
     Cancel,
+    /// The faults in effect change (the lab breaking things during a run).
+    SetFaults(Faults),
+    /// The orchestrator crashes now, for `for_ms` (or until a standby's lease runs out).
+    CrashOrchestrator {
+        for_ms: u64,
+        standby_lease_ms: Option<u64>,
+    },
+    /// The crashed orchestrator is back, or its standby took over.
+    OrchestratorBack,
 }
 
 /// What the driver must do after the recorded events are durable.
@@ -127,6 +137,18 @@ pub struct RunCore {
     counts: MessageCounts,
     status: Option<RunStatus>,
     out: Vec<Action>,
+
+    /// What is broken on purpose (from `RunStarted` and `FaultsChanged`).
+    faults: Faults,
+    /// While the orchestrator is down: how long the outage lasts, and whether a standby
+    /// ends it.
+    orchestrator_down: Option<OrchestratorCrash>,
+    /// Inputs that need the orchestrator and arrived while it was down, in order.
+    stalled: Vec<Input>,
+    /// Events the bus lost: (message, subscription edge).
+    dropped: Vec<(u64, usize)>,
+    /// History records applied so far (what a recovering orchestrator rebuilds from).
+    applied: u64,
 }
 
 impl RunCore {
@@ -183,7 +205,18 @@ impl RunCore {
             counts: MessageCounts::default(),
             status: None,
             out: Vec::new(),
+            faults: Faults::default(),
+            orchestrator_down: None,
+            stalled: Vec::new(),
+            dropped: Vec::new(),
+            applied: 0,
         }
+    }
+
+    /// Starts the run with these faults in effect (before [`Input::Start`]).
+    pub fn with_faults(mut self, faults: Faults) -> Self {
+        self.faults = faults;
+        self
     }
 
     pub fn status(&self) -> Option<RunStatus> {
@@ -271,6 +304,12 @@ impl RunCore {
                 _ => {}
             }
         }
+        if let Some(crash) = &self.orchestrator_down {
+            timers.push(Action::Timer {
+                after_ms: crash.outage_ms(),
+                input: Input::OrchestratorBack,
+            });
+        }
         for &(message, edge) in self.undelivered.keys() {
             timers.push(Action::Deliver { message, edge });
             resent.push(format!("{run_id}/event/{message}/{}", self.edges[edge].id));
@@ -283,14 +322,41 @@ impl RunCore {
 
     // ---- decisions -------------------------------------------------------------------
 
+    /// Whether handling `input` needs the orchestrator: replies to its commands, the
+    /// retries it schedules, its saga, and the commands that follow a step it hears from.
+    fn needs_orchestrator(&self, input: &Input) -> bool {
+        match input {
+            Input::AttemptDone { node, .. } | Input::RetryDue { node, .. } => {
+                self.steps[*node].owner == Owner::Orchestrator
+                    || self.orchestrator.commands_anything(*node)
+            }
+            Input::CompensationDone { .. } => true,
+            _ => false,
+        }
+    }
+
     fn decide(&mut self, input: Input) {
+        if self.orchestrator_down.is_some() && self.needs_orchestrator(&input) {
+            self.stalled.push(input);
+            return;
+        }
         match input {
             Input::Start => {
                 self.emit(RunEvent::RunStarted {
                     input: self.input.clone(),
                     seed: self.seed,
                     speed: self.speed,
+                    faults: self.faults.clone(),
                 });
+                if let Some(crash) = self.faults.orchestrator.clone() {
+                    self.out.push(Action::Timer {
+                        after_ms: crash.at_ms,
+                        input: Input::CrashOrchestrator {
+                            for_ms: crash.for_ms,
+                            standby_lease_ms: crash.standby_lease_ms,
+                        },
+                    });
+                }
                 for root in self.roots.clone() {
                     self.trigger(root, Cause::Start, 0, None);
                 }
@@ -362,6 +428,41 @@ impl RunCore {
             }
             Input::Cancel => {
                 self.emit(RunEvent::CancelRequested);
+            }
+            Input::SetFaults(faults) => {
+                self.emit(RunEvent::FaultsChanged { faults });
+            }
+            Input::CrashOrchestrator {
+                for_ms,
+                standby_lease_ms,
+            } => {
+                if self.orchestrator_down.is_some() {
+                    return; // already down
+                }
+                self.emit(RunEvent::OrchestratorCrashed {
+                    for_ms,
+                    standby_lease_ms,
+                });
+                let outage = self.orchestrator_down.as_ref().map_or(0, |c| c.outage_ms());
+                self.out.push(Action::Timer {
+                    after_ms: outage,
+                    input: Input::OrchestratorBack,
+                });
+            }
+            Input::OrchestratorBack => {
+                let Some(crash) = self.orchestrator_down.clone() else {
+                    return;
+                };
+                let waiting = std::mem::take(&mut self.stalled);
+                self.emit(RunEvent::OrchestratorRecovered {
+                    down_ms: crash.outage_ms(),
+                    standby: crash.standby_lease_ms.is_some_and(|l| l < crash.for_ms),
+                    records: self.applied,
+                    waited: waiting.len() as u32,
+                });
+                for input in waiting {
+                    self.decide(input);
+                }
             }
         }
     }
@@ -638,10 +739,41 @@ impl RunCore {
                     .collect(),
             });
             for edge in subscribers {
-                self.out.push(Action::Deliver { message, edge });
+                self.hand_to_bus(message, edge);
             }
         }
         true
+    }
+
+    /// Hands a publication to the bus for one subscriber, with the bus's faults: lost,
+    /// late, or delivered twice (each drawn from the seed).
+    fn hand_to_bus(&mut self, message: u64, edge: usize) {
+        let bus = self.faults.bus.clone();
+        if bus.drop > 0.0 && unit(self.bus_draw(message, edge, 1)) < bus.drop {
+            let e = &self.edges[edge];
+            self.emit(RunEvent::EventDropped {
+                message,
+                edge: e.id.clone(),
+                from: self.nodes[e.from].id.clone(),
+                name: e.name.clone(),
+                to: self.nodes[e.to].id.clone(),
+            });
+            return;
+        }
+        if bus.delay_ms == 0 {
+            self.out.push(Action::Deliver { message, edge });
+        } else {
+            self.out.push(Action::Timer {
+                after_ms: bus.delay_ms,
+                input: Input::Deliver { message, edge },
+            });
+        }
+        if bus.duplicate > 0.0 && unit(self.bus_draw(message, edge, 2)) < bus.duplicate {
+            self.out.push(Action::Timer {
+                after_ms: bus.delay_ms + 1,
+                input: Input::Redeliver { message, edge },
+            });
+        }
     }
 
     /// Runs the non-idempotent duplicates that arrived while the step was busy.
@@ -742,6 +874,7 @@ impl RunCore {
             }
             let busy = self.steps.iter().any(|s| s.state.is_active())
                 || !self.undelivered.is_empty()
+                || !self.stalled.is_empty()
                 || self.saga.is_some();
             if busy {
                 return;
@@ -773,6 +906,8 @@ impl RunCore {
             } else {
                 (RunStatus::Compensated, self.unhandled.first().cloned())
             }
+        } else if let Some(stall) = self.stall() {
+            (RunStatus::Failed, Some(stall))
         } else if let Some(first) = self.unhandled.first() {
             (RunStatus::Failed, Some(first.clone()))
         } else {
@@ -783,6 +918,31 @@ impl RunCore {
             diagnosis,
             messages: self.counts,
         });
+    }
+
+    /// Where the run stalled because the bus lost an event its subscriber was waiting for.
+    fn stall(&self) -> Option<String> {
+        let (message, edge) = self.dropped.iter().copied().find(|&(_, e)| {
+            matches!(
+                self.steps[self.edges[e].to].state,
+                StepState::Pending | StepState::Waiting | StepState::Skipped
+            )
+        })?;
+        let e = &self.edges[edge];
+        let never: Vec<&str> = self
+            .steps
+            .iter()
+            .enumerate()
+            .filter(|(_, s)| s.state == StepState::Skipped)
+            .map(|(i, _)| self.nodes[i].label.as_str())
+            .collect();
+        Some(format!(
+            "stalled: the bus lost {} (message {message}) from {} to {}; nobody resends it, so {} never ran",
+            e.name,
+            self.nodes[e.from].label,
+            self.nodes[e.to].label,
+            never.join(", ")
+        ))
     }
 
     /// Whether `edge` may still deliver a trigger: its source is at work, or may yet start.
@@ -812,17 +972,27 @@ impl RunCore {
     /// How attempt `attempt` of execution `execution` of `node` goes.
     pub fn plan(&self, node: usize, execution: u32, attempt: u32) -> AttemptPlan {
         let spec = &self.nodes[node];
+        let fault = self
+            .faults
+            .service(&spec.service)
+            .cloned()
+            .unwrap_or_default();
         let latency = {
             let (min, max) = spec.latency().bounds();
-            min + self.draw(node, execution, attempt, 1) % (max - min + 1)
+            let drawn = min + self.draw(node, execution, attempt, 1) % (max - min + 1);
+            (drawn as f64 * fault.slow.unwrap_or(1.0)).round() as u64
         };
-        let failure = if spec
+        let failure = if fault.down || self.faults.fail_step.as_deref() == Some(spec.id.as_str()) {
+            Some(FailureReason::Unavailable)
+        } else if spec
             .fail_when
             .as_ref()
             .is_some_and(|f| f.matches(&self.input))
         {
             Some(FailureReason::Rejected)
-        } else if unit(self.draw(node, execution, attempt, 2)) < spec.failure_rate.unwrap_or(0.0) {
+        } else if unit(self.draw(node, execution, attempt, 2)) < spec.failure_rate.unwrap_or(0.0)
+            || unit(self.draw(node, execution, attempt, 5)) < fault.flaky.unwrap_or(0.0)
+        {
             Some(FailureReason::Error)
         } else {
             None
@@ -841,13 +1011,30 @@ impl RunCore {
 
     fn plan_compensation(&self, node: usize) -> AttemptPlan {
         let spec = &self.nodes[node];
+        let fault = self
+            .faults
+            .service(&spec.service)
+            .cloned()
+            .unwrap_or_default();
         let (min, max) = spec.latency().bounds();
         let execution = self.steps[node].execution;
+        let drawn = min + self.draw(node, execution, 0, 3) % (max - min + 1);
         AttemptPlan {
-            duration_ms: min + self.draw(node, execution, 0, 3) % (max - min + 1),
-            failure: (unit(self.draw(node, execution, 0, 4)) < spec.failure_rate.unwrap_or(0.0))
-                .then_some(FailureReason::Error),
+            duration_ms: (drawn as f64 * fault.slow.unwrap_or(1.0)).round() as u64,
+            failure: if fault.down {
+                Some(FailureReason::Unavailable)
+            } else {
+                (unit(self.draw(node, execution, 0, 4)) < spec.failure_rate.unwrap_or(0.0))
+                    .then_some(FailureReason::Error)
+            },
         }
+    }
+
+    /// A pseudo-random number for the bus's handling of one delivery.
+    fn bus_draw(&self, message: u64, edge: usize, purpose: u64) -> u64 {
+        splitmix(
+            splitmix(self.seed ^ 0x6a09_e667_f3bc_c908 ^ (message << 20) ^ edge as u64) ^ purpose,
+        )
     }
 
     /// A pseudo-random number that depends only on the seed and what it is for.
@@ -870,8 +1057,26 @@ impl RunCore {
     pub fn apply(&mut self, event: &RunEvent) {
         use RunEvent::*;
         let idx = |core: &Self, id: &str| core.index.get(id).copied();
+        self.applied += 1;
         match event {
-            RunStarted { .. } => {}
+            RunStarted { faults, .. } | FaultsChanged { faults } => self.faults = faults.clone(),
+            OrchestratorCrashed {
+                for_ms,
+                standby_lease_ms,
+            } => {
+                self.orchestrator_down = Some(OrchestratorCrash {
+                    at_ms: 0,
+                    for_ms: *for_ms,
+                    standby_lease_ms: *standby_lease_ms,
+                })
+            }
+            OrchestratorRecovered { .. } => self.orchestrator_down = None,
+            EventDropped { message, edge, .. } => {
+                if let Some(e) = self.edges.iter().position(|x| x.id == *edge) {
+                    self.undelivered.remove(&(*message, e));
+                    self.dropped.push((*message, e));
+                }
+            }
             CommandSent { message, .. } => {
                 self.counts.commands += 1;
                 self.next_message = self.next_message.max(message + 1);
@@ -1024,6 +1229,7 @@ fn reason_text(reason: FailureReason) -> &'static str {
         FailureReason::Error => "service error",
         FailureReason::Rejected => "rejected by its input",
         FailureReason::Timeout => "timed out",
+        FailureReason::Unavailable => "service down",
     }
 }
 

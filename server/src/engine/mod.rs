@@ -22,7 +22,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use app::model::api::RunSummary;
-use app::model::{RunEvent, RunRecord, RunStatus, Workflow};
+use app::model::{Faults, RunEvent, RunRecord, RunStatus, Workflow};
 use tokio::sync::{broadcast, mpsc};
 
 use self::bus::{EventBus, InProcessBus};
@@ -46,6 +46,8 @@ pub struct RunOptions {
     pub seed: u64,
     /// Simulated time runs this many times faster than the wall clock.
     pub speed: f64,
+    /// What is broken on purpose from the start.
+    pub faults: Faults,
 }
 
 pub struct Engine {
@@ -118,7 +120,8 @@ impl Engine {
             messages: None,
             diagnosis: None,
         });
-        let mut core = RunCore::new(&run.workflow, options.input, options.seed, options.speed);
+        let mut core = RunCore::new(&run.workflow, options.input, options.seed, options.speed)
+            .with_faults(options.faults);
         let first = core.handle(Input::Start);
         self.spawn(&run, core, 0, first);
         Ok(run)
@@ -126,9 +129,15 @@ impl Engine {
 
     /// Asks a run in progress to stop. False when this process is not driving it.
     pub fn cancel(&self, run_id: &str) -> bool {
+        self.inject(run_id, Input::Cancel)
+    }
+
+    /// Hands an input (a cancel, a fault) to a run in progress. False when this process is
+    /// not driving it.
+    pub fn inject(&self, run_id: &str, input: Input) -> bool {
         self.lock()
             .get(run_id)
-            .is_some_and(|inbox| inbox.send(Input::Cancel).is_ok())
+            .is_some_and(|inbox| inbox.send(input).is_ok())
     }
 
     /// Resumes every run the store has as running (after a crash or restart): replays its

@@ -1,0 +1,196 @@
+//! Converting between coordination styles: each rule, and each thing a conversion loses
+//! reported as a warning on the result instead of being patched over.
+
+use app::model::convert::{convert, convert_edge, lost_by, Style};
+use app::model::examples::{ecommerce_choreographed, ecommerce_orchestrated};
+use app::model::formats::{import, ImportFormat};
+use app::model::lint::WarningKind;
+use app::model::{EdgeKind, Outcome, Workflow};
+
+fn text(src: &str) -> Workflow {
+    import(src, Some(ImportFormat::Text)).expect("valid text workflow")
+}
+
+fn edges(w: &Workflow) -> Vec<(String, String, EdgeKind, Outcome, String)> {
+    w.edges
+        .iter()
+        .map(|e| {
+            let name = match e.kind {
+                EdgeKind::Event => w.event_name(e),
+                EdgeKind::Command => String::new(),
+            };
+            (e.from.clone(), e.to.clone(), e.kind, e.on, name)
+        })
+        .collect()
+}
+
+#[test]
+fn to_orchestration_every_event_becomes_a_command_from_the_same_source() {
+    let w =
+        text("order ~> pay : OrderPlaced\npay ~!> refund : PaymentFailed\npay ~> ship : Paid\n");
+    let c = convert(&w, Style::Orchestration);
+    assert_eq!(
+        edges(&c.workflow),
+        vec![
+            (
+                "order".into(),
+                "pay".into(),
+                EdgeKind::Command,
+                Outcome::Success,
+                String::new()
+            ),
+            // A failure-event subscriber becomes a failure route.
+            (
+                "pay".into(),
+                "refund".into(),
+                EdgeKind::Command,
+                Outcome::Failure,
+                String::new()
+            ),
+            (
+                "pay".into(),
+                "ship".into(),
+                EdgeKind::Command,
+                Outcome::Success,
+                String::new()
+            ),
+        ]
+    );
+    assert_eq!(c.converted.len(), 3);
+    assert!(c.merged.is_empty());
+    assert!(c.workflow.edges.iter().all(|e| e.event.is_none()));
+    // Steps and their layout are untouched; the copy says what it is.
+    assert_eq!(c.workflow.nodes, w.nodes);
+    assert!(c.workflow.name.ends_with("(as orchestration)"));
+}
+
+#[test]
+fn to_choreography_every_command_becomes_an_event_named_after_its_source_outcome() {
+    let w = text("order -> pay\npay -!> alert\n");
+    let c = convert(&w, Style::Choreography);
+    let order = &w.node("order").unwrap().label;
+    let pay = &w.node("pay").unwrap().label;
+    assert_eq!(
+        edges(&c.workflow),
+        vec![
+            (
+                "order".into(),
+                "pay".into(),
+                EdgeKind::Event,
+                Outcome::Success,
+                Workflow::default_event_name(order, Outcome::Success)
+            ),
+            (
+                "pay".into(),
+                "alert".into(),
+                EdgeKind::Event,
+                Outcome::Failure,
+                Workflow::default_event_name(pay, Outcome::Failure)
+            ),
+        ]
+    );
+    assert!(c.workflow.edges[0]
+        .event
+        .as_deref()
+        .unwrap()
+        .ends_with("Completed"));
+    assert!(c.workflow.edges[1]
+        .event
+        .as_deref()
+        .unwrap()
+        .ends_with("Failed"));
+}
+
+#[test]
+fn two_subscriptions_that_become_the_same_command_are_merged() {
+    let w = text("a ~> b : Ready\na ~> b : Go\n");
+    let c = convert(&w, Style::Orchestration);
+    assert_eq!(c.workflow.edges.len(), 1);
+    assert_eq!(c.merged, vec![w.edges[1].id.clone()]);
+}
+
+#[test]
+fn converting_to_the_style_a_workflow_has_changes_nothing_and_loses_nothing() {
+    let w = ecommerce_orchestrated();
+    let c = convert(&w, Style::Orchestration);
+    assert_eq!(c.workflow.edges, w.edges);
+    assert!(c.converted.is_empty() && c.lost.is_empty());
+    // Converting a copy again does not stack the suffix.
+    let twice = convert(&c.workflow, Style::Choreography);
+    assert_eq!(
+        twice.workflow.name,
+        "E-commerce (orchestrated) (as choreography)"
+    );
+}
+
+#[test]
+fn the_orchestrated_saga_is_lost_in_choreography_and_said_so() {
+    let w = ecommerce_orchestrated();
+    let c = convert(&w, Style::Choreography);
+    let saga: Vec<_> = c
+        .lost
+        .iter()
+        .filter(|x| x.kind == WarningKind::Uncompensated)
+        .collect();
+    assert_eq!(saga.len(), 1, "{:#?}", c.lost);
+    assert_eq!(saga[0].node.as_deref(), Some("fulfillment"));
+    assert_eq!(
+        saga[0].message,
+        "saga over Order Placement, Payment no longer runs when Fulfillment fails: nobody compensates on FulfillmentFailed"
+    );
+    // Fulfillment's failure now reaches nobody, too.
+    assert!(
+        c.lost
+            .iter()
+            .any(|x| x.kind == WarningKind::UnheardFailure
+                && x.node.as_deref() == Some("fulfillment"))
+    );
+    // The payment-rejected route survives as failure events: nothing lost there.
+    assert!(!c.lost.iter().any(|x| x.node.as_deref() == Some("payment")));
+}
+
+#[test]
+fn the_choreographed_flow_loses_nothing_as_orchestration() {
+    let w = ecommerce_choreographed();
+    let c = convert(&w, Style::Orchestration);
+    assert!(c.lost.is_empty(), "{:#?}", c.lost);
+    assert_eq!(c.converted.len(), w.edges.len());
+    // Three subscribers of BackOrdered become three failure routes of Fulfillment.
+    let routes = c
+        .workflow
+        .edges
+        .iter()
+        .filter(|e| {
+            e.from == "fulfillment" && e.on == Outcome::Failure && e.kind == EdgeKind::Command
+        })
+        .count();
+    assert_eq!(routes, 3);
+}
+
+#[test]
+fn one_edge_flipped_reports_what_it_loses_with_the_same_lint() {
+    let w = ecommerce_orchestrated();
+    // payment -> fulfillment as an event: Fulfillment is no longer the orchestrator's, so
+    // its failure starts no saga.
+    let i = w
+        .edges
+        .iter()
+        .position(|e| e.from == "payment" && e.to == "fulfillment")
+        .unwrap();
+    let mut flipped = w.clone();
+    flipped.edges[i] = convert_edge(&w, &w.edges[i]);
+    assert_eq!(flipped.edges[i].kind, EdgeKind::Event);
+    assert_eq!(flipped.edges[i].event.as_deref(), Some("PaymentCompleted"));
+    let lost = lost_by(&w, &flipped);
+    assert!(
+        lost.iter().any(|x| x.kind == WarningKind::Uncompensated
+            && x.message.starts_with(
+                "saga over Order Placement, Payment no longer runs when Fulfillment fails"
+            )),
+        "{lost:#?}"
+    );
+    // And back: nothing lost compared with the original.
+    let mut back = flipped.clone();
+    back.edges[i] = convert_edge(&flipped, &flipped.edges[i]);
+    assert!(lost_by(&w, &back).is_empty());
+}
