@@ -13,13 +13,14 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use app::model::api::{RunSummary, WorkflowRecord, WorkflowSummary};
+use app::model::lab::Batch;
 use app::model::{parse_workflow, RunEvent, RunRecord, Workflow};
 use async_trait::async_trait;
 use serde_json::json;
 use server::clock::{Clock, SystemClock};
 use server::engine::{Engine, RunOptions};
 use server::store::{
-    MemoryStore, RunStore, SqliteStore, Store, StoreError, StoredRun, WorkflowStore,
+    LabStore, MemoryStore, RunStore, SqliteStore, Store, StoreError, StoredRun, WorkflowStore,
 };
 
 #[global_allocator]
@@ -94,6 +95,23 @@ impl<S: WorkflowStore> WorkflowStore for Timed<S> {
     }
     async fn delete_workflow(&self, id: &str) -> Result<bool, StoreError> {
         self.inner.delete_workflow(id).await
+    }
+}
+
+#[async_trait]
+impl<S: LabStore> LabStore for Timed<S> {
+    async fn save_batch(&self, batch: &Batch) -> Result<(), StoreError> {
+        self.inner.save_batch(batch).await
+    }
+    async fn get_batch(&self, id: &str) -> Result<Option<Batch>, StoreError> {
+        self.inner.get_batch(id).await
+    }
+    async fn list_batches(
+        &self,
+        workflow_id: &str,
+        limit: usize,
+    ) -> Result<Vec<Batch>, StoreError> {
+        self.inner.list_batches(workflow_id, limit).await
     }
 }
 

@@ -7,6 +7,7 @@
 //!   `server/migrations/`).
 //! - [`engine`]: runs: the pure core, the orchestrator (commands), the event bus (events),
 //!   the live hub, and the driver that records history before acting.
+//! - [`lab`]: the trade-off lab: styles compared in virtual time, fail matrix, batches.
 //! - [`api`]: `/api/...` handlers, the WebSocket stream, errors and the Origin guard.
 //! - [`metrics`]: the Prometheus counters behind `GET /metrics`.
 //! - [`pages`]: Leptos server-side rendering and static files.
@@ -19,6 +20,7 @@ pub mod api;
 pub mod clock;
 pub mod config;
 pub mod engine;
+pub mod lab;
 pub mod metrics;
 pub mod pages;
 pub mod store;
@@ -34,6 +36,7 @@ use crate::api::AppState;
 use crate::clock::{Clock, SystemClock};
 use crate::config::Settings;
 use crate::engine::Engine;
+use crate::lab::Lab;
 use crate::store::{SqliteStore, Store, StoreError, WorkflowStore};
 
 /// The name cargo-leptos gives the bundle files (`pkg/hybridflow.js`, `.wasm`, `.css`).
@@ -62,7 +65,8 @@ pub async fn run(
         }
     }
     let store: Arc<dyn Store> = Arc::new(store);
-    let engine = Engine::new(store.clone(), clock);
+    let engine = Engine::new(store.clone(), clock.clone());
+    let lab = Lab::new(store.clone(), clock);
     let resumed = engine.recover().await?;
     if resumed > 0 {
         tracing::info!(resumed, "resumed runs that were in progress");
@@ -78,6 +82,7 @@ pub async fn run(
     let router = api::router(AppState {
         store,
         engine,
+        lab,
         sockets: settings.sockets,
     })
     .merge(pages::router(options))

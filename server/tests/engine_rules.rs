@@ -3,14 +3,13 @@
 
 mod sim;
 
-use std::collections::BTreeMap;
-
 use app::model::{
     parse_workflow, Cause, FailureReason, MessageCounts, Owner, RunEvent, RunStatus, StepState,
     Workflow,
 };
 use serde_json::{json, Value};
 use server::engine::core::{Input, RunCore, MAX_CHAIN_HOPS, MAX_STEP_EXECUTIONS};
+use server::lab::simulate::VirtualRun;
 use sim::Sim;
 
 fn workflow(doc: Value) -> Workflow {
@@ -437,13 +436,11 @@ fn replaying_a_history_resumes_the_run_without_running_anything_twice() {
         for (_, event) in &first.history {
             core.apply(event);
         }
-        let mut resumed = Sim {
+        let mut resumed = Sim(VirtualRun::from_core(
             core,
-            now: first.now,
-            order: 0,
-            queue: BTreeMap::new(),
-            history: first.history.clone(),
-        };
+            first.now,
+            first.history.clone(),
+        ));
         let actions = resumed.core.resume("run");
         resumed.absorb(actions);
         resumed.run();
@@ -514,13 +511,11 @@ fn an_event_published_but_not_delivered_before_a_crash_is_delivered_after_it() {
     assert_eq!(deliveries.len(), 2, "both subscribers get the event again");
     assert!(actions.iter().any(|a| matches!(a,
         server::engine::core::Action::Record(RunEvent::RunResumed { resent }) if resent.len() == 2)));
-    let mut sim = Sim {
-        core: rebuilt,
-        now: 10,
-        order: 0,
-        queue: BTreeMap::new(),
-        history: history.into_iter().map(|e| (10, e)).collect(),
-    };
+    let mut sim = Sim(VirtualRun::from_core(
+        rebuilt,
+        10,
+        history.into_iter().map(|e| (10, e)).collect(),
+    ));
     sim.absorb(actions);
     sim.run();
     assert_eq!(sim.status(), RunStatus::Completed);

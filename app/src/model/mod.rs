@@ -10,6 +10,7 @@
 //! - [`faults`]: what a user breaks on purpose (services, bus, orchestrator) and its limits.
 //! - [`convert`]: converting a workflow to all orchestration or all choreography, and what
 //!   the conversion loses.
+//! - [`lab`]: the trade-off lab's requests and results (styles compared, fail matrix).
 //! - [`lint`]: design warnings (unheard failures, missing compensation, event cycles…).
 //! - [`layout`]: automatic layered layout, left to right.
 //! - [`examples`]: the workflows a fresh installation starts with.
@@ -20,6 +21,7 @@ pub mod edit;
 pub mod examples;
 pub mod faults;
 pub mod formats;
+pub mod lab;
 pub mod layout;
 pub mod lint;
 pub mod run;

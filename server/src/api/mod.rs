@@ -6,11 +6,14 @@
 //! `GET /metrics` (Prometheus text) is served here too.
 //! - [`events`]: the WebSockets: a run's history replayed then followed live, and the runs
 //!   feed (starts and ends); both capped in number and pinged.
+//! - [`lab`]: the trade-off lab: convert a workflow's style, start / read / list / cancel
+//!   compare batches.
 //! - [`origin`]: the cross-origin guard for state-changing requests and upgrades.
 //! - [`error`]: [`error::AppError`], the one error type every handler returns.
 
 pub mod error;
 pub mod events;
+pub mod lab;
 pub mod origin;
 pub mod runs;
 pub mod workflows;
@@ -28,6 +31,7 @@ use axum::{Json, Router};
 use self::error::AppError;
 use crate::config::SocketLimits;
 use crate::engine::Engine;
+use crate::lab::Lab;
 use crate::store::Store;
 
 /// What every handler can reach.
@@ -35,6 +39,7 @@ use crate::store::Store;
 pub struct AppState {
     pub store: Arc<dyn Store>,
     pub engine: Arc<Engine>,
+    pub lab: Arc<Lab>,
     pub sockets: SocketLimits,
 }
 
@@ -62,6 +67,10 @@ pub fn router(state: AppState) -> Router {
         .route("/api/runs/{id}", get(runs::read))
         .route("/api/runs/{id}/cancel", post(runs::cancel))
         .route("/api/runs/{id}/faults", post(runs::faults))
+        .route("/api/lab/convert", post(lab::convert))
+        .route("/api/lab/batches", get(lab::list).post(lab::start))
+        .route("/api/lab/batches/{id}", get(lab::read))
+        .route("/api/lab/batches/{id}/cancel", post(lab::cancel))
         .route("/api/runs/{id}/events", get(events::stream))
         .route("/api/{*rest}", axum::routing::any(unknown_route))
         .layer(DefaultBodyLimit::max(MAX_DOCUMENT_BYTES))

@@ -5,15 +5,17 @@ use std::collections::HashMap;
 use std::sync::Mutex;
 
 use app::model::api::{RunSummary, WorkflowRecord, WorkflowSummary};
+use app::model::lab::Batch;
 use app::model::{RunEvent, RunRecord, RunStatus, Workflow};
 use async_trait::async_trait;
 
-use super::{RunStore, StoreError, StoredRun, WorkflowStore};
+use super::{LabStore, RunStore, StoreError, StoredRun, WorkflowStore};
 
 #[derive(Default)]
 pub struct MemoryStore {
     workflows: Mutex<Vec<WorkflowRecord>>,
     runs: Mutex<HashMap<String, (StoredRun, Vec<RunRecord>)>>,
+    batches: Mutex<Vec<Batch>>,
 }
 
 impl MemoryStore {
@@ -161,5 +163,36 @@ impl RunStore for MemoryStore {
         listed.sort_by_key(|r| std::cmp::Reverse(r.started_at));
         listed.truncate(limit);
         Ok(listed)
+    }
+}
+
+#[async_trait]
+impl LabStore for MemoryStore {
+    async fn save_batch(&self, batch: &Batch) -> Result<(), StoreError> {
+        let mut list = self.batches.lock().unwrap_or_else(|p| p.into_inner());
+        list.retain(|b| b.id != batch.id);
+        list.push(batch.clone());
+        Ok(())
+    }
+
+    async fn get_batch(&self, id: &str) -> Result<Option<Batch>, StoreError> {
+        let list = self.batches.lock().unwrap_or_else(|p| p.into_inner());
+        Ok(list.iter().find(|b| b.id == id).cloned())
+    }
+
+    async fn list_batches(
+        &self,
+        workflow_id: &str,
+        limit: usize,
+    ) -> Result<Vec<Batch>, StoreError> {
+        let list = self.batches.lock().unwrap_or_else(|p| p.into_inner());
+        let mut found: Vec<Batch> = list
+            .iter()
+            .filter(|b| b.workflow_id == workflow_id)
+            .cloned()
+            .collect();
+        found.sort_by_key(|b| std::cmp::Reverse(b.created_at));
+        found.truncate(limit);
+        Ok(found)
     }
 }

@@ -5,6 +5,7 @@ pub mod memory;
 pub mod sqlite;
 
 use app::model::api::{RunSummary, WorkflowRecord, WorkflowSummary};
+use app::model::lab::Batch;
 use app::model::{RunRecord, RunStatus, Workflow};
 use async_trait::async_trait;
 
@@ -77,6 +78,17 @@ pub trait RunStore: Send + Sync {
     ) -> Result<Vec<RunSummary>, StoreError>;
 }
 
+/// The lab's compare batches (request, progress and result in one body).
+#[async_trait]
+pub trait LabStore: Send + Sync {
+    /// Inserts or replaces the batch.
+    async fn save_batch(&self, batch: &Batch) -> Result<(), StoreError>;
+    async fn get_batch(&self, id: &str) -> Result<Option<Batch>, StoreError>;
+    /// A workflow's batches, newest first, at most `limit`.
+    async fn list_batches(&self, workflow_id: &str, limit: usize)
+        -> Result<Vec<Batch>, StoreError>;
+}
+
 /// Everything the server needs from storage.
-pub trait Store: WorkflowStore + RunStore {}
-impl<T: WorkflowStore + RunStore> Store for T {}
+pub trait Store: WorkflowStore + RunStore + LabStore {}
+impl<T: WorkflowStore + RunStore + LabStore> Store for T {}

@@ -7,13 +7,14 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use app::model::api::{RunSummary, WorkflowRecord, WorkflowSummary};
+use app::model::lab::Batch;
 use app::model::{RunEvent, RunRecord, RunStatus, Workflow};
 use async_trait::async_trait;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{QueryBuilder, Row, Sqlite, SqlitePool};
 use tokio::sync::{mpsc, oneshot};
 
-use super::{RunStore, StoreError, StoredRun, WorkflowStore};
+use super::{LabStore, RunStore, StoreError, StoredRun, WorkflowStore};
 use crate::clock::Clock;
 
 /// Connections in the pool: SQLite has one writer at a time, the rest serve readers
@@ -505,6 +506,59 @@ impl RunStore for SqliteStore {
                     diagnosis: row.try_get("diagnosis")?,
                     id,
                 })
+            })
+            .collect()
+    }
+}
+
+#[async_trait]
+impl LabStore for SqliteStore {
+    async fn save_batch(&self, batch: &Batch) -> Result<(), StoreError> {
+        let body = serde_json::to_string(batch)
+            .map_err(|e| StoreError::Corrupt(format!("batch {}: {e}", batch.id)))?;
+        sqlx::query(
+            "INSERT INTO lab_batches (id, workflow_id, created_at, body) VALUES (?, ?, ?, ?) \
+             ON CONFLICT (id) DO UPDATE SET body = excluded.body",
+        )
+        .bind(&batch.id)
+        .bind(&batch.workflow_id)
+        .bind(batch.created_at)
+        .bind(body)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    async fn get_batch(&self, id: &str) -> Result<Option<Batch>, StoreError> {
+        let row = sqlx::query("SELECT body FROM lab_batches WHERE id = ?")
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.map(|row| {
+            let body: String = row.try_get("body")?;
+            decode(&format!("batch {id}"), &body)
+        })
+        .transpose()
+    }
+
+    async fn list_batches(
+        &self,
+        workflow_id: &str,
+        limit: usize,
+    ) -> Result<Vec<Batch>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT id, body FROM lab_batches WHERE workflow_id = ? \
+             ORDER BY created_at DESC, rowid DESC LIMIT ?",
+        )
+        .bind(workflow_id)
+        .bind(limit.min(i64::MAX as usize) as i64)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|row| {
+                let id: String = row.try_get("id")?;
+                let body: String = row.try_get("body")?;
+                decode(&format!("batch {id}"), &body)
             })
             .collect()
     }

@@ -1,0 +1,295 @@
+//! The trade-off lab's bodies: a compare request, a batch's progress, and its results per
+//! coordination style (outcomes, latency, messages, orchestrator load, blast radius,
+//! coupling), the fail-at-every-step matrix and the generated reading.
+
+use serde::{Deserialize, Serialize};
+
+use super::faults::Faults;
+use super::lint::Warning;
+use super::run::MessageCounts;
+
+/// Runs per style a compare may ask for.
+pub const MAX_LAB_RUNS: u32 = 5_000;
+/// Runs per style when the request gives none.
+pub const DEFAULT_LAB_RUNS: u32 = 50;
+/// Batches kept and listed per workflow.
+pub const MAX_BATCHES_LISTED: usize = 100;
+
+/// The three ways the lab runs one flow.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum LabStyle {
+    /// The workflow as the user drew it (often hybrid).
+    AsDrawn,
+    Orchestration,
+    Choreography,
+}
+
+impl LabStyle {
+    pub const ALL: [LabStyle; 3] = [
+        LabStyle::AsDrawn,
+        LabStyle::Orchestration,
+        LabStyle::Choreography,
+    ];
+
+    pub fn label(self) -> &'static str {
+        match self {
+            LabStyle::AsDrawn => "as drawn",
+            LabStyle::Orchestration => "orchestration",
+            LabStyle::Choreography => "choreography",
+        }
+    }
+}
+
+/// `POST /api/lab/batches`.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CompareRequest {
+    pub workflow_id: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub input: Option<serde_json::Value>,
+    /// Runs per style (1..=[`MAX_LAB_RUNS`], default [`DEFAULT_LAB_RUNS`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub runs: Option<u32>,
+    /// Run `i` of every style uses seed `seed + i`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub seed: Option<u64>,
+    #[serde(default, skip_serializing_if = "Faults::is_none")]
+    pub faults: Faults,
+}
+
+/// `POST /api/lab/convert`: a converted copy of a saved workflow is saved beside it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ConvertRequest {
+    pub workflow_id: String,
+    pub to: super::convert::Style,
+}
+
+/// The saved copy (its id) and the conversion.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ConvertResponse {
+    pub id: String,
+    #[serde(flatten)]
+    pub conversion: super::convert::Conversion,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum BatchState {
+    Running,
+    Done,
+    Cancelled,
+}
+
+/// How far one style of a batch is.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct StyleProgress {
+    pub style: LabStyle,
+    pub done: u32,
+    pub total: u32,
+}
+
+/// A compare batch as the API returns it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Batch {
+    pub id: String,
+    pub workflow_id: String,
+    pub workflow_name: String,
+    pub created_at: i64,
+    pub state: BatchState,
+    pub runs: u32,
+    pub seed: u64,
+    pub input: serde_json::Value,
+    #[serde(default, skip_serializing_if = "Faults::is_none")]
+    pub faults: Faults,
+    pub progress: Vec<StyleProgress>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub result: Option<CompareResult>,
+}
+
+/// The batches list: no results, only what identifies them.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct BatchSummary {
+    pub id: String,
+    pub workflow_id: String,
+    pub workflow_name: String,
+    pub created_at: i64,
+    pub state: BatchState,
+    pub runs: u32,
+    pub seed: u64,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct CompareResult {
+    pub styles: Vec<StyleFigures>,
+    pub matrix: FailMatrix,
+    /// Sentences naming the trade-offs the numbers show.
+    pub reading: Vec<String>,
+}
+
+/// How a run ended, as the lab counts it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LabOutcome {
+    /// Completed without any step failing.
+    Succeeded,
+    /// A step failed and a failure route (command or event) dealt with it.
+    Handled,
+    /// A saga undid the completed steps.
+    Compensated,
+    /// A failure nobody handled, with nothing left done that needed undoing.
+    Unhandled,
+    /// A failure nobody handled while steps with an undo action stayed done: some steps
+    /// done and never undone.
+    Inconsistent,
+    /// The bus lost an event and the run could not go on.
+    Stalled,
+    Cancelled,
+}
+
+impl LabOutcome {
+    pub const ALL: [LabOutcome; 7] = [
+        LabOutcome::Succeeded,
+        LabOutcome::Handled,
+        LabOutcome::Compensated,
+        LabOutcome::Unhandled,
+        LabOutcome::Inconsistent,
+        LabOutcome::Stalled,
+        LabOutcome::Cancelled,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            LabOutcome::Succeeded => "succeeded",
+            LabOutcome::Handled => "handled",
+            LabOutcome::Compensated => "compensated",
+            LabOutcome::Unhandled => "unhandled",
+            LabOutcome::Inconsistent => "inconsistent",
+            LabOutcome::Stalled => "stalled",
+            LabOutcome::Cancelled => "cancelled",
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OutcomeCounts {
+    pub succeeded: u32,
+    pub handled: u32,
+    pub compensated: u32,
+    pub unhandled: u32,
+    pub inconsistent: u32,
+    pub stalled: u32,
+    pub cancelled: u32,
+}
+
+impl OutcomeCounts {
+    pub fn add(&mut self, outcome: LabOutcome) {
+        *self.get_mut(outcome) += 1;
+    }
+
+    pub fn get(&self, outcome: LabOutcome) -> u32 {
+        match outcome {
+            LabOutcome::Succeeded => self.succeeded,
+            LabOutcome::Handled => self.handled,
+            LabOutcome::Compensated => self.compensated,
+            LabOutcome::Unhandled => self.unhandled,
+            LabOutcome::Inconsistent => self.inconsistent,
+            LabOutcome::Stalled => self.stalled,
+            LabOutcome::Cancelled => self.cancelled,
+        }
+    }
+
+    fn get_mut(&mut self, outcome: LabOutcome) -> &mut u32 {
+        match outcome {
+            LabOutcome::Succeeded => &mut self.succeeded,
+            LabOutcome::Handled => &mut self.handled,
+            LabOutcome::Compensated => &mut self.compensated,
+            LabOutcome::Unhandled => &mut self.unhandled,
+            LabOutcome::Inconsistent => &mut self.inconsistent,
+            LabOutcome::Stalled => &mut self.stalled,
+            LabOutcome::Cancelled => &mut self.cancelled,
+        }
+    }
+}
+
+/// End-to-end latency percentiles over a style's runs, in simulated milliseconds.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct LatencyFigures {
+    pub p50: u64,
+    pub p95: u64,
+    pub p99: u64,
+    pub max: u64,
+}
+
+/// Who must know whom: the price of each style in dependencies.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Coupling {
+    /// Services the orchestrator must know (it commands them or acts on their replies).
+    pub orchestrator_knows: u32,
+    /// Distinct event names: the contracts publishers and subscribers share.
+    pub event_contracts: u32,
+    /// Per service: what it must know (other services, event contracts, the orchestrator).
+    pub services: Vec<ServiceCoupling>,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct ServiceCoupling {
+    pub service: String,
+    /// "orchestrator" and/or the event names it publishes or subscribes to.
+    pub knows: Vec<String>,
+}
+
+/// A style's figures over the batch.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct StyleFigures {
+    pub style: LabStyle,
+    pub runs: u32,
+    pub outcomes: OutcomeCounts,
+    pub latency_ms: LatencyFigures,
+    /// Summed over the runs.
+    pub messages: MessageCounts,
+    /// Commands and replies: what went through the one orchestrator.
+    pub orchestrator_messages: u64,
+    /// `orchestrator_messages` as a share of all messages (0..1).
+    pub orchestrator_share: f64,
+    pub steps_executed: u64,
+    pub retries: u64,
+    pub compensations: u64,
+    /// Over runs where a step failed: steps whose outcome the failure changed (compared
+    /// with the same seed run without failures), mean and worst.
+    pub blast_radius_mean: f64,
+    pub blast_radius_max: u32,
+    /// Runs where a step failed (the blast radius is over these).
+    pub runs_with_failure: u32,
+    pub coupling: Coupling,
+    /// What the conversion to this style lost (empty for "as drawn").
+    pub lost: Vec<Warning>,
+    /// A diagnosis of an unhandled, inconsistent or stalled run, for the reading.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub example_diagnosis: Option<String>,
+}
+
+/// For each step, one run per style with that step failing on every attempt.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct FailMatrix {
+    pub rows: Vec<FailRow>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct FailRow {
+    pub node: String,
+    pub label: String,
+    /// In [`LabStyle::ALL`] order.
+    pub cells: Vec<FailCell>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct FailCell {
+    pub style: LabStyle,
+    pub outcome: LabOutcome,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub diagnosis: Option<String>,
+    /// Steps whose outcome the failure changed.
+    pub blast_radius: u32,
+}

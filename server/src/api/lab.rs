@@ -1,0 +1,202 @@
+//! `/api/lab/...`: the trade-off lab.
+//!
+//! - `POST /api/lab/convert` `{"workflow_id", "to": "orchestration"|"choreography"}` → 201
+//!   with the saved copy's id, the converted workflow, and what it lost.
+//! - `POST /api/lab/batches` ([`CompareRequest`]) → 202 with the batch (running); `runs`
+//!   is 1..=[`MAX_LAB_RUNS`] (default [`DEFAULT_LAB_RUNS`]), `seed` 0..=[`MAX_SEED`]
+//!   (random when absent), `faults` within their limits; 503 when
+//!   [`crate::lab::MAX_RUNNING_BATCHES`] are running.
+//! - `GET /api/lab/batches?workflow=ID[&limit=N]` → the workflow's batches, newest first.
+//! - `GET /api/lab/batches/{id}` → one batch: progress while running, results when done.
+//! - `POST /api/lab/batches/{id}/cancel` → 202, or 409 when it is not running.
+
+use app::model::api::MAX_SEED;
+use app::model::convert::convert as convert_workflow;
+use app::model::lab::{
+    Batch, BatchState, BatchSummary, CompareRequest, ConvertRequest, ConvertResponse,
+    DEFAULT_LAB_RUNS, MAX_BATCHES_LISTED, MAX_LAB_RUNS,
+};
+use axum::body::Bytes;
+use axum::extract::rejection::{BytesRejection, QueryRejection};
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::Json;
+use serde::de::DeserializeOwned;
+use serde_json::Value;
+
+use super::error::AppError;
+use super::workflows::not_found;
+use super::{body_bytes, AppState};
+use crate::lab::compare::CompareSpec;
+use crate::lab::LabError;
+
+fn batch_not_found(id: &str) -> AppError {
+    AppError::NotFound(format!("no lab batch with id {id:?}"))
+}
+
+fn parse<T: DeserializeOwned>(what: &str, body: &[u8]) -> Result<T, AppError> {
+    serde_json::from_slice(body).map_err(|e| {
+        let message = format!("invalid {what}: {e}");
+        if e.is_data() {
+            AppError::Unprocessable {
+                message,
+                details: Vec::new(),
+            }
+        } else {
+            AppError::bad_request(message)
+        }
+    })
+}
+
+fn unprocessable(what: &str, problems: Vec<String>) -> AppError {
+    AppError::Unprocessable {
+        message: format!("invalid {what}: {}", problems.join("; ")),
+        details: problems
+            .iter()
+            .map(|message| serde_json::json!({"message": message}))
+            .collect(),
+    }
+}
+
+pub async fn convert(
+    State(state): State<AppState>,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<(StatusCode, Json<ConvertResponse>), AppError> {
+    let request: ConvertRequest = parse("convert request", &body_bytes(body)?)?;
+    let record = state
+        .store
+        .get_workflow(&request.workflow_id)
+        .await?
+        .ok_or_else(|| not_found(&request.workflow_id))?;
+    let conversion = convert_workflow(&record.workflow, request.to);
+    let saved = state.store.create_workflow(&conversion.workflow).await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(ConvertResponse {
+            id: saved.id,
+            conversion,
+        }),
+    ))
+}
+
+pub async fn start(
+    State(state): State<AppState>,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<(StatusCode, Json<Batch>), AppError> {
+    let request: CompareRequest = parse("compare request", &body_bytes(body)?)?;
+    let record = state
+        .store
+        .get_workflow(&request.workflow_id)
+        .await?
+        .ok_or_else(|| not_found(&request.workflow_id))?;
+    let mut problems = Vec::new();
+    let runs = request.runs.unwrap_or(DEFAULT_LAB_RUNS);
+    if !(1..=MAX_LAB_RUNS).contains(&runs) {
+        problems.push(format!(
+            "runs must be from 1 to {MAX_LAB_RUNS} per style, got {runs}"
+        ));
+    }
+    if let Some(seed) = request.seed {
+        if seed > MAX_SEED {
+            problems.push(format!("seed must be at most {MAX_SEED}, got {seed}"));
+        }
+    }
+    if let Some(input) = &request.input {
+        if !input.is_object() {
+            problems.push("input must be a JSON object".to_string());
+        }
+    }
+    problems.extend(request.faults.problems_for(&record.workflow));
+    if !problems.is_empty() {
+        return Err(unprocessable("compare request", problems));
+    }
+    let spec = CompareSpec {
+        workflow: record.workflow,
+        input: request
+            .input
+            .unwrap_or_else(|| Value::Object(Default::default())),
+        runs,
+        seed: request
+            .seed
+            .unwrap_or_else(|| uuid::Uuid::new_v4().as_u64_pair().0 & MAX_SEED),
+        faults: request.faults,
+    };
+    let batch = state
+        .lab
+        .start(&request.workflow_id, spec)
+        .await
+        .map_err(|e| match e {
+            LabError::Busy => AppError::Unavailable(e.to_string()),
+            LabError::Store(e) => AppError::from(e),
+        })?;
+    Ok((StatusCode::ACCEPTED, Json(batch)))
+}
+
+#[derive(Debug, serde::Deserialize)]
+pub struct ListQuery {
+    workflow: String,
+    limit: Option<usize>,
+}
+
+pub async fn list(
+    State(state): State<AppState>,
+    query: Result<Query<ListQuery>, QueryRejection>,
+) -> Result<Json<Vec<BatchSummary>>, AppError> {
+    let Query(query) = query.map_err(|e| {
+        AppError::bad_request(format!(
+            "invalid query: give `workflow` (an id) and optionally `limit` from 1 to {MAX_BATCHES_LISTED} ({})",
+            e.body_text()
+        ))
+    })?;
+    let limit = query.limit.unwrap_or(MAX_BATCHES_LISTED);
+    if !(1..=MAX_BATCHES_LISTED).contains(&limit) {
+        return Err(AppError::bad_request(format!(
+            "invalid query: `limit` must be from 1 to {MAX_BATCHES_LISTED}, got {limit}"
+        )));
+    }
+    let batches = state.lab.list(&query.workflow, limit).await?;
+    Ok(Json(
+        batches
+            .into_iter()
+            .map(|b| BatchSummary {
+                id: b.id,
+                workflow_id: b.workflow_id,
+                workflow_name: b.workflow_name,
+                created_at: b.created_at,
+                state: b.state,
+                runs: b.runs,
+                seed: b.seed,
+            })
+            .collect(),
+    ))
+}
+
+pub async fn read(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Json<Batch>, AppError> {
+    let batch = state
+        .lab
+        .get(&id)
+        .await?
+        .ok_or_else(|| batch_not_found(&id))?;
+    Ok(Json(batch))
+}
+
+pub async fn cancel(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<StatusCode, AppError> {
+    let batch = state
+        .lab
+        .get(&id)
+        .await?
+        .ok_or_else(|| batch_not_found(&id))?;
+    if batch.state != BatchState::Running || !state.lab.cancel(&id) {
+        return Err(AppError::Conflict(format!(
+            "lab batch {id:?} is not running (it is {:?})",
+            batch.state
+        )));
+    }
+    Ok(StatusCode::ACCEPTED)
+}

@@ -1,0 +1,153 @@
+//! What one simulated run tells the lab (its outcome, latency, messages, final states),
+//! and what a workflow's shape costs in coupling.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+use app::model::lab::{Coupling, LabOutcome, ServiceCoupling};
+use app::model::{EdgeKind, MessageCounts, RunEvent, RunStatus, StepState, Workflow};
+
+use super::simulate::VirtualRun;
+
+/// The facts of one finished run that the lab aggregates.
+#[derive(Clone, Debug, PartialEq)]
+pub struct RunFacts {
+    pub outcome: LabOutcome,
+    pub latency_ms: u64,
+    pub messages: MessageCounts,
+    pub steps_executed: u64,
+    pub retries: u64,
+    pub compensations: u64,
+    /// Steps that failed for good (after their retries).
+    pub failed_steps: BTreeSet<String>,
+    /// Each step's state at the end.
+    pub final_states: HashMap<String, StepState>,
+    pub diagnosis: Option<String>,
+}
+
+/// Reads a finished simulated run. `None` if it did not finish.
+pub fn facts(workflow: &Workflow, run: &VirtualRun) -> Option<RunFacts> {
+    let (status, diagnosis, messages) = run.completed()?;
+    let mut final_states: HashMap<String, StepState> = workflow
+        .nodes
+        .iter()
+        .map(|n| (n.id.clone(), StepState::Pending))
+        .collect();
+    let mut steps_executed = 0;
+    let mut retries = 0;
+    let mut compensations = 0;
+    let mut failed_steps = BTreeSet::new();
+    let mut dropped_to = Vec::new();
+    for (_, event) in &run.history {
+        if let Some((node, state)) = event.step_change() {
+            final_states.insert(node.to_string(), state);
+        }
+        match event {
+            RunEvent::StepStarted { attempt: 1, .. } => steps_executed += 1,
+            RunEvent::RetryScheduled { .. } => retries += 1,
+            RunEvent::StepCompensated { .. } => compensations += 1,
+            RunEvent::StepFailed { node, .. } => {
+                failed_steps.insert(node.clone());
+            }
+            RunEvent::EventDropped { to, .. } => dropped_to.push(to.clone()),
+            _ => {}
+        }
+    }
+    let stalled = dropped_to
+        .iter()
+        .any(|to| final_states.get(to) == Some(&StepState::Skipped));
+    let undo_left = workflow.nodes.iter().any(|n| {
+        n.compensation.is_some() && final_states.get(&n.id) == Some(&StepState::Succeeded)
+    });
+    let outcome = match status {
+        RunStatus::Cancelled => LabOutcome::Cancelled,
+        _ if stalled => LabOutcome::Stalled,
+        RunStatus::Compensated => LabOutcome::Compensated,
+        RunStatus::Completed if failed_steps.is_empty() => LabOutcome::Succeeded,
+        RunStatus::Completed => LabOutcome::Handled,
+        _ if undo_left => LabOutcome::Inconsistent,
+        _ => LabOutcome::Unhandled,
+    };
+    Some(RunFacts {
+        outcome,
+        latency_ms: run.ended_at().unwrap_or(0),
+        messages,
+        steps_executed,
+        retries,
+        compensations,
+        failed_steps,
+        final_states,
+        diagnosis,
+    })
+}
+
+/// Steps, other than the ones that failed, whose final state differs from `reference`
+/// (the same run without failures): how far the failure reached.
+pub fn blast_radius(run: &RunFacts, reference: &RunFacts) -> u32 {
+    run.final_states
+        .iter()
+        .filter(|(node, _)| !run.failed_steps.contains(*node))
+        .filter(|(node, state)| reference.final_states.get(*node) != Some(state))
+        .count() as u32
+}
+
+/// Who must know whom in `workflow`: the orchestrator knows every service it commands or
+/// hears replies from; a service knows the orchestrator if any of its steps is commanded
+/// or commands follow it, and every event contract it publishes or subscribes to.
+pub fn coupling(workflow: &Workflow) -> Coupling {
+    let service_of: HashMap<&str, &str> = workflow
+        .nodes
+        .iter()
+        .map(|n| (n.id.as_str(), n.service.as_str()))
+        .collect();
+    let mut orchestrated: BTreeSet<&str> = BTreeSet::new();
+    let mut contracts: BTreeSet<String> = BTreeSet::new();
+    let mut knows: BTreeMap<&str, BTreeSet<String>> = workflow
+        .nodes
+        .iter()
+        .map(|n| (n.service.as_str(), BTreeSet::new()))
+        .collect();
+    for edge in &workflow.edges {
+        let (Some(from), Some(to)) = (
+            service_of.get(edge.from.as_str()),
+            service_of.get(edge.to.as_str()),
+        ) else {
+            continue;
+        };
+        match edge.kind {
+            EdgeKind::Command => {
+                orchestrated.insert(from);
+                orchestrated.insert(to);
+                for s in [from, to] {
+                    knows.entry(s).or_default().insert("orchestrator".into());
+                }
+            }
+            EdgeKind::Event => {
+                let name = workflow.event_name(edge);
+                contracts.insert(name.clone());
+                for s in [from, to] {
+                    knows.entry(s).or_default().insert(name.clone());
+                }
+            }
+        }
+    }
+    Coupling {
+        orchestrator_knows: orchestrated.len() as u32,
+        event_contracts: contracts.len() as u32,
+        services: knows
+            .into_iter()
+            .map(|(service, knows)| ServiceCoupling {
+                service: service.to_string(),
+                knows: knows.into_iter().collect(),
+            })
+            .collect(),
+    }
+}
+
+/// The `p`-th percentile (nearest rank) of sorted values.
+pub fn percentile(sorted: &[u64], p: f64) -> u64 {
+    if sorted.is_empty() {
+        return 0;
+    }
+    let rank = ((p * sorted.len() as f64).ceil() as usize).clamp(1, sorted.len());
+    sorted[rank - 1]
+}

@@ -1,0 +1,164 @@
+//! The trade-off lab: one flow run as drawn, as all orchestration and as all choreography,
+//! side by side, with faults injected on purpose.
+//!
+//! - [`simulate`]: the engine's core run in virtual time ([`simulate::VirtualRun`]).
+//! - [`measure`]: what a finished run tells (outcome, latency, messages, blast radius) and
+//!   what a workflow's shape costs in coupling.
+//! - [`compare`]: a batch over the three styles on the same seeds, the fail-at-every-step
+//!   matrix and the generated reading.
+//!
+//! [`Lab`] keeps the batches in progress (their progress counters and cancel switches) and
+//! stores every batch, running and finished, through the [`LabStore`].
+
+pub mod compare;
+pub mod measure;
+pub mod simulate;
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use app::model::lab::{Batch, BatchState, LabStyle, StyleProgress};
+
+use self::compare::{compare, CompareSpec, Progress};
+use crate::clock::Clock;
+use crate::store::{LabStore, StoreError};
+
+/// Batches in progress at once; more are refused until one ends.
+pub const MAX_RUNNING_BATCHES: usize = 4;
+
+pub struct Lab {
+    store: Arc<dyn LabStore>,
+    clock: Arc<dyn Clock>,
+    running: Mutex<HashMap<String, Arc<Progress>>>,
+}
+
+/// Why a batch could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum LabError {
+    #[error("{MAX_RUNNING_BATCHES} batches are already running; wait for one to end or cancel it")]
+    Busy,
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+impl Lab {
+    pub fn new(store: Arc<dyn LabStore>, clock: Arc<dyn Clock>) -> Arc<Lab> {
+        Arc::new(Lab {
+            store,
+            clock,
+            running: Mutex::new(HashMap::new()),
+        })
+    }
+
+    /// Stores the batch as running and computes it on a blocking thread; returns at once.
+    pub async fn start(
+        self: &Arc<Self>,
+        workflow_id: &str,
+        spec: CompareSpec,
+    ) -> Result<Batch, LabError> {
+        let progress = Arc::new(Progress::default());
+        let id = uuid::Uuid::new_v4().simple().to_string();
+        {
+            let mut running = self.lock();
+            if running.len() >= MAX_RUNNING_BATCHES {
+                return Err(LabError::Busy);
+            }
+            running.insert(id.clone(), progress.clone());
+        }
+        let batch = Batch {
+            id: id.clone(),
+            workflow_id: workflow_id.to_string(),
+            workflow_name: spec.workflow.name.clone(),
+            created_at: self.clock.now_ms(),
+            state: BatchState::Running,
+            runs: spec.runs,
+            seed: spec.seed,
+            input: spec.input.clone(),
+            faults: spec.faults.clone(),
+            progress: progress_of(&progress, spec.runs),
+            result: None,
+        };
+        if let Err(e) = self.store.save_batch(&batch).await {
+            self.lock().remove(&id);
+            return Err(e.into());
+        }
+        let lab = self.clone();
+        let mut finished = batch.clone();
+        tokio::spawn(async move {
+            let work = progress.clone();
+            let result = tokio::task::spawn_blocking(move || compare(&spec, &work))
+                .await
+                .ok()
+                .flatten();
+            finished.state = if result.is_some() {
+                BatchState::Done
+            } else {
+                BatchState::Cancelled
+            };
+            finished.progress = progress_of(&progress, finished.runs);
+            finished.result = result;
+            if let Err(e) = lab.store.save_batch(&finished).await {
+                tracing::error!(batch = %finished.id, error = %e, "storing a finished batch failed");
+            }
+            lab.lock().remove(&finished.id);
+        });
+        Ok(batch)
+    }
+
+    /// The batch with its current progress. A batch stored as running that this process
+    /// is not computing was interrupted by a restart: it reads as cancelled.
+    pub async fn get(&self, id: &str) -> Result<Option<Batch>, StoreError> {
+        let Some(mut batch) = self.store.get_batch(id).await? else {
+            return Ok(None);
+        };
+        self.refresh(&mut batch);
+        Ok(Some(batch))
+    }
+
+    pub async fn list(&self, workflow_id: &str, limit: usize) -> Result<Vec<Batch>, StoreError> {
+        let mut batches = self.store.list_batches(workflow_id, limit).await?;
+        for b in &mut batches {
+            self.refresh(b);
+        }
+        Ok(batches)
+    }
+
+    /// Asks a running batch to stop; false when it is not running here.
+    pub fn cancel(&self, id: &str) -> bool {
+        match self.lock().get(id) {
+            Some(progress) => {
+                progress
+                    .cancel
+                    .store(true, std::sync::atomic::Ordering::Relaxed);
+                true
+            }
+            None => false,
+        }
+    }
+
+    fn refresh(&self, batch: &mut Batch) {
+        if batch.state != BatchState::Running {
+            return;
+        }
+        match self.lock().get(&batch.id) {
+            Some(progress) => batch.progress = progress_of(progress, batch.runs),
+            None => batch.state = BatchState::Cancelled,
+        }
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, Arc<Progress>>> {
+        self.running.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+fn progress_of(progress: &Progress, total: u32) -> Vec<StyleProgress> {
+    LabStyle::ALL
+        .into_iter()
+        .enumerate()
+        .map(|(i, style)| StyleProgress {
+            style,
+            done: progress.done(i),
+            total,
+        })
+        .collect()
+}

@@ -1,0 +1,406 @@
+//! The trade-off lab: fault semantics on the core in virtual time, the figures computed
+//! on small hand-checked runs, determinism by seed, and the compare of the e-commerce
+//! flow (whose outcomes the article predicts).
+
+mod sim;
+
+use app::model::examples::{ecommerce_choreographed, ecommerce_orchestrated};
+use app::model::faults::{BusFault, OrchestratorCrash, ServiceFault};
+use app::model::lab::{LabOutcome, LabStyle};
+use app::model::{parse_workflow, FailureReason, Faults, RunEvent, RunStatus, StepState, Workflow};
+use serde_json::{json, Value};
+use server::lab::compare::{compare, fail_matrix, CompareSpec, Progress};
+use server::lab::measure::{blast_radius, coupling, facts};
+use server::lab::simulate::VirtualRun;
+use sim::Sim;
+
+fn workflow(doc: Value) -> Workflow {
+    parse_workflow(doc.to_string().as_bytes()).expect("valid workflow")
+}
+
+fn node(id: &str, service: &str, latency: u64) -> Value {
+    json!({"id": id, "label": id, "service": service, "action": "a", "latency_ms": latency})
+}
+
+/// a -cmd-> b -cmd-> c, and a ~> x ~> y: a commanded part and an event-driven part.
+fn two_parts() -> Workflow {
+    workflow(json!({"name": "t",
+    "nodes": [node("a", "A", 10), node("b", "B", 10), node("c", "C", 10), node("x", "X", 10), node("y", "Y", 10)],
+    "edges": [
+        {"from": "a", "to": "b", "kind": "command"},
+        {"from": "b", "to": "c", "kind": "command"},
+        {"from": "a", "to": "x", "kind": "event"},
+        {"from": "x", "to": "y", "kind": "event"}
+    ]}))
+}
+
+fn time_of(sim: &Sim, pred: impl Fn(&RunEvent) -> bool) -> u64 {
+    sim.find(pred)
+        .unwrap_or_else(|| panic!("missing in {:#?}", sim.history))
+        .1
+}
+
+fn succeeded(node: &'static str) -> impl Fn(&RunEvent) -> bool {
+    move |e| matches!(e, RunEvent::StepSucceeded { node: n, .. } if n == node)
+}
+
+#[test]
+fn an_orchestrator_crash_stalls_the_commands_while_events_keep_going_then_it_resumes() {
+    // a ends at 10 (command to b, event to x); the orchestrator is down from 15 to 515.
+    let faults = Faults {
+        orchestrator: Some(OrchestratorCrash {
+            at_ms: 15,
+            for_ms: 500,
+            standby_lease_ms: None,
+        }),
+        ..Faults::default()
+    };
+    let mut sim = Sim::with_faults(&two_parts(), json!({}), 1, faults);
+    sim.run();
+    assert_eq!(sim.status(), RunStatus::Completed);
+    assert_eq!(
+        time_of(&sim, |e| matches!(e, RunEvent::OrchestratorCrashed { .. })),
+        15
+    );
+    let back = sim
+        .find(|e| matches!(e, RunEvent::OrchestratorRecovered { .. }))
+        .unwrap();
+    assert_eq!(back.1, 515);
+    match back.2 {
+        RunEvent::OrchestratorRecovered {
+            down_ms,
+            standby,
+            records,
+            waited,
+        } => {
+            assert_eq!(
+                (*down_ms, *standby, *waited),
+                (500, false, 1),
+                "b's reply waited"
+            );
+            assert_eq!(
+                *records as usize, back.0,
+                "rebuilt from every record before it"
+            );
+        }
+        _ => unreachable!(),
+    }
+    // The event-driven chain finished during the outage; the commanded part after it.
+    assert_eq!(time_of(&sim, succeeded("y")), 30);
+    assert_eq!(
+        time_of(&sim, succeeded("b")),
+        515,
+        "b's work was done at 20, its reply waited"
+    );
+    assert_eq!(time_of(&sim, succeeded("c")), 525);
+}
+
+#[test]
+fn a_standby_takes_over_after_its_lease_and_shortens_the_stall() {
+    let crash = |lease| Faults {
+        orchestrator: Some(OrchestratorCrash {
+            at_ms: 15,
+            for_ms: 500,
+            standby_lease_ms: lease,
+        }),
+        ..Faults::default()
+    };
+    let mut alone = Sim::with_faults(&two_parts(), json!({}), 1, crash(None));
+    alone.run();
+    let mut standby = Sim::with_faults(&two_parts(), json!({}), 1, crash(Some(100)));
+    standby.run();
+    let back = standby
+        .find(|e| {
+            matches!(
+                e,
+                RunEvent::OrchestratorRecovered {
+                    standby: true,
+                    down_ms: 100,
+                    ..
+                }
+            )
+        })
+        .expect("the standby took over");
+    assert_eq!(back.1, 115);
+    assert_eq!(time_of(&standby, succeeded("b")), 115);
+    assert_eq!(
+        alone.ended_at().unwrap() - standby.ended_at().unwrap(),
+        400,
+        "the run ends as much earlier as the outage was shorter"
+    );
+}
+
+#[test]
+fn a_duplicated_delivery_runs_a_non_idempotent_step_twice_and_an_idempotent_one_once() {
+    let doc = |idempotent: bool| {
+        let mut b = node("b", "B", 10);
+        b["idempotent"] = json!(idempotent);
+        workflow(json!({"name": "t", "nodes": [node("a", "A", 10), b],
+            "edges": [{"from": "a", "to": "b", "kind": "event"}]}))
+    };
+    let faults = Faults {
+        bus: BusFault {
+            duplicate: 1.0,
+            ..BusFault::default()
+        },
+        ..Faults::default()
+    };
+    for (idempotent, executions) in [(true, 1), (false, 2)] {
+        let mut sim = Sim::with_faults(&doc(idempotent), json!({}), 3, faults.clone());
+        sim.run();
+        assert!(sim
+            .find(|e| matches!(
+                e,
+                RunEvent::EventDelivered {
+                    duplicate: true,
+                    ..
+                }
+            ))
+            .is_some());
+        assert_eq!(
+            sim.starts_of("b").len(),
+            executions,
+            "idempotent: {idempotent}"
+        );
+        assert_eq!(sim.status(), RunStatus::Completed);
+    }
+}
+
+#[test]
+fn a_dropped_event_stalls_the_run_and_the_diagnosis_says_where() {
+    let w = workflow(json!({"name": "t",
+        "nodes": [node("a", "A", 10), node("b", "B", 10), node("c", "C", 10)],
+        "edges": [{"from": "a", "to": "b", "kind": "event", "event": "ADone"},
+                  {"from": "b", "to": "c", "kind": "command"}]}));
+    let faults = Faults {
+        bus: BusFault {
+            drop: 1.0,
+            ..BusFault::default()
+        },
+        ..Faults::default()
+    };
+    let run = VirtualRun::complete(&w, json!({}), 1, faults);
+    let (status, diagnosis, _) = run.completed().unwrap();
+    assert_eq!(status, RunStatus::Failed);
+    assert_eq!(
+        diagnosis.as_deref(),
+        Some("stalled: the bus lost ADone (message 1) from a to b; nobody resends it, so b, c never ran")
+    );
+    assert_eq!(facts(&w, &run).unwrap().outcome, LabOutcome::Stalled);
+}
+
+#[test]
+fn services_down_slow_or_flaky_and_a_bus_delay() {
+    let w = workflow(json!({"name": "t",
+        "nodes": [node("a", "A", 10), node("b", "B", 10)],
+        "edges": [{"from": "a", "to": "b", "kind": "event"}]}));
+    let with = |services: Vec<(&str, ServiceFault)>, delay_ms| Faults {
+        services: services
+            .into_iter()
+            .map(|(s, f)| (s.to_string(), f))
+            .collect(),
+        bus: BusFault {
+            delay_ms,
+            ..BusFault::default()
+        },
+        ..Faults::default()
+    };
+    let down = VirtualRun::complete(
+        &w,
+        json!({}),
+        1,
+        with(
+            vec![(
+                "B",
+                ServiceFault {
+                    down: true,
+                    ..Default::default()
+                },
+            )],
+            0,
+        ),
+    );
+    assert!(down.history.iter().any(|(_, e)| matches!(e,
+        RunEvent::StepFailed { node, reason: FailureReason::Unavailable, .. } if node == "b")));
+    let slow = VirtualRun::complete(
+        &w,
+        json!({}),
+        1,
+        with(
+            vec![(
+                "B",
+                ServiceFault {
+                    slow: Some(3.0),
+                    ..Default::default()
+                },
+            )],
+            0,
+        ),
+    );
+    assert_eq!(slow.ended_at(), Some(10 + 30));
+    let flaky = VirtualRun::complete(
+        &w,
+        json!({}),
+        1,
+        with(
+            vec![(
+                "A",
+                ServiceFault {
+                    flaky: Some(1.0),
+                    ..Default::default()
+                },
+            )],
+            0,
+        ),
+    );
+    assert!(flaky.history.iter().any(|(_, e)| matches!(e,
+        RunEvent::StepFailed { node, reason: FailureReason::Error, .. } if node == "a")));
+    let late = VirtualRun::complete(&w, json!({}), 1, with(vec![], 200));
+    assert_eq!(late.ended_at(), Some(10 + 200 + 10));
+    // Every fault is in the history from the start.
+    assert!(
+        matches!(&late.history[0].1, RunEvent::RunStarted { faults, .. } if faults.bus.delay_ms == 200)
+    );
+}
+
+#[test]
+fn facts_and_blast_radius_of_a_small_run_checked_by_hand() {
+    // a -cmd-> b -cmd-> c; b has 2 attempts and fails both: c never runs.
+    let mut b = node("b", "B", 20);
+    b["retry"] = json!({"max_attempts": 2, "backoff_ms": 5});
+    b["fail_when"] = json!({"field": "fail", "equals": true});
+    let w = workflow(
+        json!({"name": "t", "nodes": [node("a", "A", 10), b, node("c", "C", 10)],
+        "edges": [{"from": "a", "to": "b", "kind": "command"}, {"from": "b", "to": "c", "kind": "command"}]}),
+    );
+    let failing = facts(
+        &w,
+        &VirtualRun::complete(&w, json!({"fail": true}), 1, Faults::default()),
+    )
+    .unwrap();
+    assert_eq!(failing.outcome, LabOutcome::Unhandled);
+    assert_eq!(failing.latency_ms, 10 + 20 + 5 + 20);
+    assert_eq!(failing.steps_executed, 2);
+    assert_eq!(failing.retries, 1);
+    assert_eq!(
+        (failing.messages.commands, failing.messages.replies),
+        (1, 2)
+    );
+    assert_eq!(failing.final_states["c"], StepState::Skipped);
+    let fine = facts(
+        &w,
+        &VirtualRun::complete(&w, json!({}), 1, Faults::default()),
+    )
+    .unwrap();
+    assert_eq!(fine.outcome, LabOutcome::Succeeded);
+    assert_eq!(fine.latency_ms, 40);
+    // Only c's outcome changed (b, the failing step, does not count).
+    assert_eq!(blast_radius(&failing, &fine), 1);
+}
+
+#[test]
+fn coupling_of_the_two_e_commerce_designs() {
+    let orchestrated = coupling(&ecommerce_orchestrated());
+    assert_eq!(orchestrated.orchestrator_knows, 4);
+    assert_eq!(orchestrated.event_contracts, 0);
+    assert!(orchestrated
+        .services
+        .iter()
+        .all(|s| s.knows == vec!["orchestrator".to_string()]));
+    let choreographed = coupling(&ecommerce_choreographed());
+    assert_eq!(choreographed.orchestrator_knows, 0);
+    assert_eq!(choreographed.event_contracts, 5);
+    let payment = choreographed
+        .services
+        .iter()
+        .find(|s| s.service == "PaymentService")
+        .unwrap();
+    assert_eq!(
+        payment.knows,
+        vec![
+            "BackOrdered",
+            "OrderPlaced",
+            "PaymentCharged",
+            "PaymentRejected"
+        ]
+    );
+}
+
+fn spec(input: Value, runs: u32, seed: u64) -> CompareSpec {
+    CompareSpec {
+        workflow: ecommerce_orchestrated(),
+        input,
+        runs,
+        seed,
+        faults: Faults::default(),
+    }
+}
+
+#[test]
+fn the_same_seed_gives_the_same_table_and_another_seed_another() {
+    let mut flaky = spec(json!({}), 30, 7);
+    flaky.workflow.nodes[2].failure_rate = Some(0.3);
+    let first = compare(&flaky, &Progress::default()).unwrap();
+    let again = compare(&flaky, &Progress::default()).unwrap();
+    assert_eq!(first, again);
+    flaky.seed = 8;
+    assert_ne!(
+        compare(&flaky, &Progress::default()).unwrap().styles,
+        first.styles
+    );
+}
+
+#[test]
+fn a_back_order_is_compensated_by_the_orchestrator_and_left_inconsistent_by_choreography() {
+    let progress = Progress::default();
+    let result = compare(&spec(json!({"stock": "none"}), 20, 1), &progress).unwrap();
+    let by = |style| result.styles.iter().find(|s| s.style == style).unwrap();
+    assert_eq!(by(LabStyle::AsDrawn).outcomes.compensated, 20);
+    assert_eq!(by(LabStyle::Orchestration).outcomes.compensated, 20);
+    assert_eq!(by(LabStyle::Choreography).outcomes.inconsistent, 20);
+    assert_eq!(by(LabStyle::Choreography).orchestrator_messages, 0);
+    assert!(by(LabStyle::AsDrawn).orchestrator_share > 0.99);
+    assert_eq!(progress.done(2), 20);
+    assert!(result.reading.iter().any(|l| l.starts_with("choreography: 20/20 runs ended with a failure nobody handled (20 left steps done and never undone)")), "{:#?}", result.reading);
+    assert!(result.reading.iter().any(|l| l.contains("converting to choreography lost: saga over Order Placement, Payment no longer runs when Fulfillment fails")));
+    // The matrix: a failing Fulfillment is compensated as drawn, inconsistent in choreography.
+    let row = result
+        .matrix
+        .rows
+        .iter()
+        .find(|r| r.node == "fulfillment")
+        .unwrap();
+    assert_eq!(row.cells[0].outcome, LabOutcome::Compensated);
+    assert_eq!(row.cells[2].outcome, LabOutcome::Inconsistent);
+    // A failing Payment has its rejected route in every style.
+    let row = result
+        .matrix
+        .rows
+        .iter()
+        .find(|r| r.node == "payment")
+        .unwrap();
+    assert!(
+        row.cells.iter().all(|c| c.outcome == LabOutcome::Handled),
+        "{row:#?}"
+    );
+}
+
+#[test]
+fn the_fail_matrix_covers_every_step_in_every_style() {
+    let w = ecommerce_choreographed();
+    let matrix = fail_matrix(&w, &json!({}), 3);
+    assert_eq!(matrix.rows.len(), w.nodes.len());
+    assert!(matrix.rows.iter().all(|r| r.cells.len() == 3));
+    let email = matrix.rows.iter().find(|r| r.node == "email").unwrap();
+    // Email has no failure route in any style: choreography leaves Payment charged.
+    assert_eq!(email.cells[2].outcome, LabOutcome::Inconsistent);
+}
+
+#[test]
+fn a_cancelled_compare_stops_and_returns_nothing() {
+    let progress = Progress::default();
+    progress
+        .cancel
+        .store(true, std::sync::atomic::Ordering::Relaxed);
+    assert!(compare(&spec(json!({}), 100, 1), &progress).is_none());
+}

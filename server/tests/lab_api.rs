@@ -1,0 +1,311 @@
+//! `/api/lab/...` and `/api/runs/{id}/faults` through a real server on a real SQLite file:
+//! precise 4xx on bad parameters, a compare batch from start to stored result, the same
+//! table for the same seed, conversion saving a copy, and a live fault in a run's history.
+
+mod common;
+
+use std::time::Duration;
+
+use app::model::examples::ecommerce_orchestrated;
+use common::{collect, node_taking, TestServer};
+use serde_json::{json, Value};
+
+async fn error_of(response: reqwest::Response, status: u16) -> String {
+    assert_eq!(response.status(), status);
+    let body: Value = response.json().await.unwrap();
+    body["error"].as_str().unwrap_or_default().to_string()
+}
+
+async fn wait_batch(server: &TestServer, id: &str) -> Value {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+    loop {
+        let batch: Value = server.get_json(&format!("/api/lab/batches/{id}")).await;
+        if batch["state"] != "running" {
+            return batch;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "batch did not end: {batch}"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+#[tokio::test]
+async fn bad_compare_parameters_are_refused_precisely_and_nothing_starts() {
+    let server = TestServer::start().await;
+    let workflow = server
+        .create_workflow(&serde_json::to_value(ecommerce_orchestrated()).unwrap())
+        .await;
+    let cases = [
+        (
+            json!({"workflow_id": workflow, "runs": 0}),
+            422,
+            "runs must be from 1 to 5000 per style, got 0",
+        ),
+        (
+            json!({"workflow_id": workflow, "runs": 5001}),
+            422,
+            "runs must be from 1 to 5000 per style, got 5001",
+        ),
+        (
+            json!({"workflow_id": workflow, "faults": {"bus": {"drop": 1.5}}}),
+            422,
+            "faults.bus.drop must be a probability between 0 and 1, got 1.5",
+        ),
+        (
+            json!({"workflow_id": workflow, "faults": {"services": {"Nope": {"down": true}}}}),
+            422,
+            "faults.services.Nope: no step of this workflow uses a service called Nope",
+        ),
+        (
+            json!({"workflow_id": workflow, "faults": {"services": {"PaymentService": {"slow": 0.5}}}}),
+            422,
+            "faults.services.PaymentService.slow must be between 1 and 100",
+        ),
+        (
+            json!({"workflow_id": workflow, "faults": {"orchestrator": {"for_ms": 700000}}}),
+            422,
+            "faults.orchestrator.for_ms must be at most 600000 ms, got 700000",
+        ),
+        (
+            json!({"workflow_id": workflow, "input": [1]}),
+            422,
+            "input must be a JSON object",
+        ),
+        (
+            json!({"workflow_id": workflow, "runs": "many"}),
+            422,
+            "invalid compare request",
+        ),
+        (
+            json!({"workflow_id": workflow, "speed": 2}),
+            422,
+            "unknown field `speed`",
+        ),
+        (
+            json!({"workflow_id": "missing"}),
+            404,
+            "no workflow with id \"missing\"",
+        ),
+    ];
+    for (body, status, expected) in cases {
+        let message = error_of(server.post_json("/api/lab/batches", &body).await, status).await;
+        assert!(message.contains(expected), "{body}: {message}");
+    }
+    let listed: Vec<Value> = server
+        .get_json(&format!("/api/lab/batches?workflow={workflow}"))
+        .await;
+    assert!(listed.is_empty());
+    let response = server
+        .http
+        .get(server.url("/api/lab/batches?limit=5"))
+        .send()
+        .await
+        .unwrap();
+    assert!(error_of(response, 400).await.contains("give `workflow`"));
+}
+
+#[tokio::test]
+async fn a_compare_batch_runs_to_a_stored_table_that_the_same_seed_reproduces() {
+    let server = TestServer::start().await;
+    let workflow = server
+        .create_workflow(&serde_json::to_value(ecommerce_orchestrated()).unwrap())
+        .await;
+    let request =
+        json!({"workflow_id": workflow, "input": {"stock": "none"}, "runs": 40, "seed": 11});
+    let response = server.post_json("/api/lab/batches", &request).await;
+    assert_eq!(response.status(), 202);
+    let started: Value = response.json().await.unwrap();
+    assert_eq!(started["state"], "running");
+    let first = wait_batch(&server, started["id"].as_str().unwrap()).await;
+    assert_eq!(first["state"], "done", "{first}");
+    assert!(first["progress"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|p| p["done"] == 40));
+    let styles = first["result"]["styles"].as_array().unwrap();
+    assert_eq!(styles.len(), 3);
+    assert_eq!(styles[0]["outcomes"]["compensated"], 40);
+    assert_eq!(styles[2]["style"], "choreography");
+    assert_eq!(styles[2]["outcomes"]["inconsistent"], 40);
+    assert_eq!(
+        first["result"]["matrix"]["rows"].as_array().unwrap().len(),
+        6
+    );
+
+    let again: Value = server
+        .post_json("/api/lab/batches", &request)
+        .await
+        .json()
+        .await
+        .unwrap();
+    let again = wait_batch(&server, again["id"].as_str().unwrap()).await;
+    assert_eq!(again["result"], first["result"], "same seed, same table");
+
+    // Listed newest first; a finished batch cannot be cancelled.
+    let listed: Vec<Value> = server
+        .get_json(&format!("/api/lab/batches?workflow={workflow}"))
+        .await;
+    assert_eq!(listed.len(), 2);
+    assert_eq!(listed[0]["id"], again["id"]);
+    let cancel = server
+        .post_json(
+            &format!("/api/lab/batches/{}/cancel", first["id"].as_str().unwrap()),
+            &json!({}),
+        )
+        .await;
+    assert!(error_of(cancel, 409).await.contains("is not running"));
+
+    // Stored: the table survives a restart.
+    let id = first["id"].as_str().unwrap().to_string();
+    let dir = server.stop().await;
+    let server = TestServer::start_in(dir).await;
+    let stored: Value = server.get_json(&format!("/api/lab/batches/{id}")).await;
+    assert_eq!(stored["result"], first["result"]);
+}
+
+#[tokio::test]
+async fn a_large_batch_can_be_cancelled_while_it_runs() {
+    let server = TestServer::start().await;
+    let workflow = server
+        .create_workflow(&serde_json::to_value(ecommerce_orchestrated()).unwrap())
+        .await;
+    let started: Value = server
+        .post_json(
+            "/api/lab/batches",
+            &json!({"workflow_id": workflow, "runs": 5000, "seed": 1}),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    let id = started["id"].as_str().unwrap();
+    let cancel = server
+        .post_json(&format!("/api/lab/batches/{id}/cancel"), &json!({}))
+        .await;
+    assert_eq!(cancel.status(), 202);
+    let ended = wait_batch(&server, id).await;
+    assert_eq!(ended["state"], "cancelled");
+    assert!(ended["result"].is_null());
+    let done: u64 = ended["progress"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["done"].as_u64().unwrap())
+        .sum();
+    assert!(done < 15000, "stopped early: {done}");
+}
+
+#[tokio::test]
+async fn converting_saves_a_copy_and_says_what_it_lost() {
+    let server = TestServer::start().await;
+    let workflow = server
+        .create_workflow(&serde_json::to_value(ecommerce_orchestrated()).unwrap())
+        .await;
+    let before = server.workflow_count().await;
+    let response = server
+        .post_json(
+            "/api/lab/convert",
+            &json!({"workflow_id": workflow, "to": "choreography"}),
+        )
+        .await;
+    assert_eq!(response.status(), 201);
+    let converted: Value = response.json().await.unwrap();
+    let copy: Value = server
+        .get_json(&format!(
+            "/api/workflows/{}",
+            converted["id"].as_str().unwrap()
+        ))
+        .await;
+    assert_eq!(copy["name"], "E-commerce (orchestrated) (as choreography)");
+    assert!(copy["edges"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|e| e["kind"] == "event"));
+    assert!(converted["lost"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|w| w["kind"] == "uncompensated"
+            && w["message"]
+                .as_str()
+                .unwrap()
+                .starts_with("saga over Order Placement, Payment")));
+    assert_eq!(
+        server.workflow_count().await,
+        before + 1,
+        "a copy beside the original"
+    );
+    let original: Value = server.get_json(&format!("/api/workflows/{workflow}")).await;
+    assert!(original["edges"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|e| e["kind"] == "command"));
+    let bad = server
+        .post_json(
+            "/api/lab/convert",
+            &json!({"workflow_id": workflow, "to": "hybrid"}),
+        )
+        .await;
+    assert!(error_of(bad, 422)
+        .await
+        .contains("unknown variant `hybrid`"));
+}
+
+#[tokio::test]
+async fn a_live_run_takes_an_orchestrator_crash_and_a_fault_change_into_its_history() {
+    let server = TestServer::start().await;
+    let workflow = server
+        .create_workflow(&json!({"name": "t",
+            "nodes": [node_taking("a", 150), node_taking("b", 150), node_taking("c", 150)],
+            "edges": [{"from": "a", "to": "b", "kind": "command"}, {"from": "a", "to": "c", "kind": "event"}]}))
+        .await;
+    let run: Value = server
+        .post_json(&format!("/api/workflows/{workflow}/runs"), &json!({}))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let id = run["id"].as_str().unwrap();
+    let bad = server
+        .post_json(
+            &format!("/api/runs/{id}/faults"),
+            &json!({"crash_orchestrator": {"for_ms": 0}}),
+        )
+        .await;
+    assert!(error_of(bad, 422)
+        .await
+        .contains("crash_orchestrator.for_ms must be more than 0"));
+    let crash = server
+        .post_json(
+            &format!("/api/runs/{id}/faults"),
+            &json!({"crash_orchestrator": {"for_ms": 200}, "faults": {"services": {"cService": {"slow": 2}}}}),
+        )
+        .await;
+    assert_eq!(crash.status(), 202);
+    let ended = server.wait_run(id).await;
+    assert_eq!(ended["status"], "completed");
+    let history = collect(server.ws_url(&format!("/api/runs/{id}/events?after=0"))).await;
+    let kinds: Vec<&str> = history
+        .iter()
+        .map(|r| r["type"].as_str().unwrap())
+        .collect();
+    for kind in [
+        "FaultsChanged",
+        "OrchestratorCrashed",
+        "OrchestratorRecovered",
+    ] {
+        assert!(kinds.contains(&kind), "{kind} in {kinds:?}");
+    }
+    let late = server
+        .post_json(
+            &format!("/api/runs/{id}/faults"),
+            &json!({"crash_orchestrator": {"for_ms": 10}}),
+        )
+        .await;
+    assert!(error_of(late, 409).await.contains("has already ended"));
+}
