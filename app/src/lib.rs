@@ -7,7 +7,7 @@
 //!   inspector), [`ui::canvas`] (the SVG drawing and its pointer interactions),
 //!   [`ui::palette`] (the kinds of step to add, by click or drag), [`ui::live`] (following
 //!   a run live with reconnection; summary, log and runs panel), [`ui::timeline`] (lanes,
-//!   attempts and messages over time),
+//!   attempts and messages over time), [`ui::lab`] (the trade-off lab page),
 //!   [`ui::client`] (REST calls and the run's WebSocket, browser only).
 //!
 //! [`shell`] is the HTML document the server renders; [`App`] the routed application;
@@ -50,6 +50,7 @@ pub fn App() -> impl IntoView {
         <Router>
             <Routes fallback=|| view! { <p class="not-found">"Page not found."</p> }>
                 <Route path=StaticSegment("") view=ui::editor::EditorPage/>
+                <Route path=StaticSegment("lab") view=ui::lab::LabPage/>
             </Routes>
         </Router>
     }

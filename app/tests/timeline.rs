@@ -107,3 +107,61 @@ fn attempts_become_bars_with_their_outcome_and_messages_become_arrows() {
         (1, 0, 400, "command")
     );
 }
+
+#[test]
+fn an_orchestrator_outage_is_a_band_and_a_lost_event_a_moment() {
+    let t0 = 5_000;
+    let events = [
+        (0, started("a", 1, Cause::Start)),
+        (
+            50,
+            RunEvent::OrchestratorCrashed {
+                for_ms: 300,
+                standby_lease_ms: Some(100),
+            },
+        ),
+        (
+            80,
+            RunEvent::EventDropped {
+                message: 2,
+                edge: "e2".into(),
+                from: "a".into(),
+                name: "ADone".into(),
+                to: "b".into(),
+            },
+        ),
+        (
+            150,
+            RunEvent::OrchestratorRecovered {
+                down_ms: 100,
+                standby: true,
+                records: 3,
+                waited: 1,
+            },
+        ),
+        (
+            200,
+            RunEvent::StepSucceeded {
+                node: "a".into(),
+                attempt: 1,
+            },
+        ),
+    ];
+    let log: Vec<RunRecord> = events
+        .into_iter()
+        .enumerate()
+        .map(|(i, (at, e))| RunRecord::new(i as u64 + 1, t0 + at, e))
+        .collect();
+    let t = timeline(&log, &["a".into(), "b".into()]);
+    assert_eq!(t.faults.len(), 2);
+    let outage = &t.faults[0];
+    assert_eq!((outage.kind, outage.start, outage.end), ("outage", 50, 150));
+    assert!(
+        outage.label.contains("standby took over"),
+        "{}",
+        outage.label
+    );
+    let lost = &t.faults[1];
+    assert_eq!((lost.kind, lost.start, lost.end), ("dropped", 80, 80));
+    assert_eq!(lost.label, "ADone to b lost by the bus at +80 ms");
+}

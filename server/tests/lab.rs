@@ -372,6 +372,15 @@ fn a_back_order_is_compensated_by_the_orchestrator_and_left_inconsistent_by_chor
         .unwrap();
     assert_eq!(row.cells[0].outcome, LabOutcome::Compensated);
     assert_eq!(row.cells[2].outcome, LabOutcome::Inconsistent);
+    // The payment-rejected notification only runs when Payment fails: never reached here.
+    let row = result
+        .matrix
+        .rows
+        .iter()
+        .find(|r| r.node == "notify-rejected")
+        .unwrap();
+    assert!(row.cells.iter().all(|c| !c.reached), "{row:#?}");
+    assert!(result.matrix.rows[0].cells.iter().all(|c| c.reached));
     // A failing Payment has its rejected route in every style.
     let row = result
         .matrix

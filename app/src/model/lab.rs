@@ -287,6 +287,9 @@ pub struct FailRow {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct FailCell {
     pub style: LabStyle,
+    /// Whether the failing step ran at all in this style (a failure route's step only
+    /// runs when something before it fails).
+    pub reached: bool,
     pub outcome: LabOutcome,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub diagnosis: Option<String>,

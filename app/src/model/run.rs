@@ -420,6 +420,9 @@ pub struct RunView {
     pub diagnosis: Option<String>,
     /// The last record folded in; a live client resumes after it.
     pub last_seq: u64,
+    /// The orchestrator has crashed and is not back yet.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub orchestrator_down: bool,
 }
 
 impl RunView {
@@ -461,9 +464,12 @@ impl RunView {
             RunEvent::FailureUnhandled { diagnosis, .. } if self.diagnosis.is_none() => {
                 self.diagnosis = Some(diagnosis.clone());
             }
+            RunEvent::OrchestratorCrashed { .. } => self.orchestrator_down = true,
+            RunEvent::OrchestratorRecovered { .. } => self.orchestrator_down = false,
             RunEvent::RunCompleted {
                 status, diagnosis, ..
             } => {
+                self.orchestrator_down = false;
                 self.status = *status;
                 if diagnosis.is_some() {
                     self.diagnosis = diagnosis.clone();

@@ -572,7 +572,7 @@ pub fn Canvas(editor: Editor) -> impl IntoView {
                         </For>
                     </g>
                     {move || hub.get().map(|(center, spokes)| view! {
-                        <g class="orchestrator-hub">
+                        <g class="orchestrator-hub" class:down=move || editor.run.with(|r| r.as_ref().is_some_and(|r| r.orchestrator_down))>
                             {spokes.into_iter().map(|(id, path)| view! {
                                 <path class="spoke" id=format!("spoke-{id}") d=path></path>
                             }).collect_view()}
@@ -623,9 +623,11 @@ pub fn Canvas(editor: Editor) -> impl IntoView {
                 <div class="orchestrator-load" role="status" aria-label="Orchestrator load">
                     {move || editor.run.with(|r| {
                         let m = r.as_ref().map(|r| r.messages).unwrap_or_default();
+                        let down = r.as_ref().is_some_and(|r| r.orchestrator_down);
                         view! {
                             "Orchestrator: " <strong>{m.orchestrator()}</strong> " messages · bus: "
                             <strong>{m.events + m.deliveries}</strong>
+                            {down.then(|| view! { <strong class="orchestrator-down">" · orchestrator DOWN: commands wait"</strong> })}
                         }
                     })}
                 </div>

@@ -174,6 +174,37 @@ mod imp {
         expect_ok(response).await
     }
 
+    /// `GET path`, decoded.
+    pub async fn get_json<T: serde::de::DeserializeOwned>(path: &str) -> Result<T, ApiFailure> {
+        let response = Request::get(path).send().await.map_err(unreachable)?;
+        decode(response).await
+    }
+
+    /// `POST path` with a JSON body, the answer decoded.
+    pub async fn post_json<T: serde::de::DeserializeOwned>(
+        path: &str,
+        body: &impl serde::Serialize,
+    ) -> Result<T, ApiFailure> {
+        let response = Request::post(path)
+            .json(body)
+            .map_err(unreachable)?
+            .send()
+            .await
+            .map_err(unreachable)?;
+        decode(response).await
+    }
+
+    /// `POST path` with a JSON body; only success matters.
+    pub async fn post_ok(path: &str, body: &impl serde::Serialize) -> Result<(), ApiFailure> {
+        let response = Request::post(path)
+            .json(body)
+            .map_err(unreachable)?
+            .send()
+            .await
+            .map_err(unreachable)?;
+        expect_ok(response).await
+    }
+
     /// `ws://host/path` (or `wss:`) for this page's server.
     fn socket_url(path: &str) -> Result<String, ApiFailure> {
         let location = web_sys::window()
@@ -307,6 +338,18 @@ mod imp {
     }
     pub fn local_set(_key: &str, _value: &str) {}
     pub fn local_remove(_key: &str) {}
+    pub async fn get_json<T: serde::de::DeserializeOwned>(_path: &str) -> Result<T, ApiFailure> {
+        browser_only()
+    }
+    pub async fn post_json<T: serde::de::DeserializeOwned>(
+        _path: &str,
+        _body: &impl serde::Serialize,
+    ) -> Result<T, ApiFailure> {
+        browser_only()
+    }
+    pub async fn post_ok(_path: &str, _body: &impl serde::Serialize) -> Result<(), ApiFailure> {
+        browser_only()
+    }
     pub async fn watch_run(
         _run_id: &str,
         _after: u64,

@@ -13,7 +13,9 @@ use super::live::{follow_runs_feed, open_run, view_at, Connection, Incoming, Pul
 use super::palette::Palette;
 use super::transfer::{Dialog, TransferDialogs};
 use super::workflows::WorkflowList;
-use crate::model::api::{RunRequest, RunSummary, WorkflowSummary, MAX_SEED};
+use crate::model::api::{
+    CrashRequest, FaultRequest, RunRequest, RunSummary, WorkflowSummary, MAX_SEED,
+};
 use crate::model::edit::{Fragment, Undo};
 use crate::model::layout::layered;
 use crate::model::{
@@ -550,6 +552,9 @@ pub fn parse_seed(text: &str) -> Result<Option<u64>, String> {
     }
 }
 
+/// How long the toolbar's "Crash orchestrator" keeps it down (simulated ms).
+pub const CRASH_MS: u64 = 3_000;
+
 /// The speeds a run can be played at (simulated time ÷ wall time).
 pub const SPEEDS: [f64; 7] = [0.25, 0.5, 1.0, 2.0, 4.0, 8.0, 10.0];
 
@@ -765,6 +770,23 @@ fn Toolbar(editor: Editor, dialog: RwSignal<Option<Dialog>>) -> impl IntoView {
             .run
             .with(|r| r.as_ref().is_some_and(|r| !r.status.is_final()))
     };
+    let crash = move |standby_lease_ms: Option<u64>| {
+        let Some(run_id) = editor.run_id.get_untracked() else {
+            return;
+        };
+        let request = FaultRequest {
+            faults: None,
+            crash_orchestrator: Some(CrashRequest {
+                for_ms: CRASH_MS,
+                standby_lease_ms,
+            }),
+        };
+        spawn_local(async move {
+            if let Err(e) = client::post_ok(&format!("/api/runs/{run_id}/faults"), &request).await {
+                editor.failure.set(Some(e));
+            }
+        });
+    };
 
     view! {
         <div class="toolbar" role="toolbar" aria-label="Editor tools">
@@ -817,12 +839,34 @@ fn Toolbar(editor: Editor, dialog: RwSignal<Option<Dialog>>) -> impl IntoView {
             <button on:click=move |_| editor.auto_layout()>"Auto layout"</button>
             <button on:click=move |_| dialog.set(Some(Dialog::Import))>"Import…"</button>
             <button on:click=move |_| dialog.set(Some(Dialog::Export))>"Export…"</button>
+            <button on:click=move |_| dialog.set(Some(Dialog::Convert))>"Convert…"</button>
+            <a
+                class="button"
+                href=move || format!("/lab?workflow={}", editor.workflow_id.get().unwrap_or_default())
+                title="Run this flow as drawn, as all orchestration and as all choreography, side by side"
+            >
+                "Lab"
+            </a>
             <span class="spacer"></span>
             <button on:click=save disabled=move || editor.saving.get()>
                 "Save"
             </button>
             <Show when=running>
                 <button class="cancel" on:click=cancel>"Cancel run"</button>
+                <button
+                    class="crash"
+                    title="The orchestrator is down for 3 s of simulated time: commands and replies wait, events keep flowing"
+                    on:click=move |_| crash(None)
+                >
+                    "Crash orchestrator"
+                </button>
+                <button
+                    class="crash"
+                    title="Crash it with a standby that takes over after a 500 ms lease"
+                    on:click=move |_| crash(Some(500))
+                >
+                    "Crash (standby)"
+                </button>
             </Show>
             <button
                 class="primary run"

@@ -983,7 +983,7 @@ fn Runs(editor: Editor) -> impl IntoView {
 
 /// A Unix time in milliseconds as the browser's local time of day (the number itself on
 /// the server, which renders no runs list).
-fn js_time(ms: i64) -> String {
+pub fn js_time(ms: i64) -> String {
     #[cfg(feature = "hydrate")]
     if let Some(time) = js_sys::Date::new(&wasm_bindgen::JsValue::from_f64(ms as f64))
         .to_locale_time_string("en-GB")

@@ -5,6 +5,7 @@ pub mod canvas;
 pub mod client;
 pub mod editor;
 pub mod geometry;
+pub mod lab;
 pub mod live;
 pub mod palette;
 pub mod timeline;

@@ -37,11 +37,23 @@ pub struct Arrow {
     pub label: String,
 }
 
+/// A fault on the timeline: an orchestrator outage is a band across every lane; a lost
+/// event or a change of faults is a moment (`start == end`).
+#[derive(Clone, Debug, PartialEq)]
+pub struct FaultMark {
+    pub start: i64,
+    pub end: i64,
+    /// `outage`, `dropped` or `changed`.
+    pub kind: &'static str,
+    pub label: String,
+}
+
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Timeline {
     pub lanes: Vec<String>,
     pub bars: Vec<Bar>,
     pub arrows: Vec<Arrow>,
+    pub faults: Vec<FaultMark>,
     /// The run's length so far, in milliseconds.
     pub span: i64,
 }
@@ -126,6 +138,41 @@ pub fn timeline(log: &[RunRecord], steps: &[String]) -> Timeline {
                     label: format!("command {from} → {to} at +{at} ms (through the orchestrator)"),
                 });
             }
+            RunEvent::OrchestratorCrashed { for_ms, .. } => t.faults.push(FaultMark {
+                start: at,
+                end: end.max(at),
+                kind: "outage",
+                label: format!(
+                    "orchestrator down from +{at} ms (for {for_ms} ms of simulated time)"
+                ),
+            }),
+            RunEvent::OrchestratorRecovered { standby, .. } => {
+                if let Some(mark) = t.faults.iter_mut().rev().find(|f| f.kind == "outage") {
+                    mark.end = at;
+                    mark.label = format!(
+                        "orchestrator down +{} ms → +{at} ms ({} ms), {}",
+                        mark.start,
+                        at - mark.start,
+                        if *standby {
+                            "then its standby took over"
+                        } else {
+                            "then it came back"
+                        }
+                    );
+                }
+            }
+            RunEvent::EventDropped { name, to, .. } => t.faults.push(FaultMark {
+                start: at,
+                end: at,
+                kind: "dropped",
+                label: format!("{name} to {to} lost by the bus at +{at} ms"),
+            }),
+            RunEvent::FaultsChanged { faults } => t.faults.push(FaultMark {
+                start: at,
+                end: at,
+                kind: "changed",
+                label: format!("faults at +{at} ms: {}", faults.describe()),
+            }),
             RunEvent::EventDelivered { from, to, name, .. } => {
                 let (f, d) = (lane(&mut t.lanes, from), lane(&mut t.lanes, to));
                 t.arrows.push(Arrow {
@@ -201,7 +248,19 @@ pub fn TimelineView(editor: Editor) -> impl IntoView {
                             <circle class=format!("arrow-head arrow-{}", a.kind) cx=x(a.at) cy=to r="2.5"></circle>
                         }
                     }).collect_view();
-                    view! { {lanes} {bars} {arrows} }
+                    let height = t.lanes.len() as f64 * LANE + 4.0;
+                    let faults = t.faults.iter().map(|f| view! {
+                        <rect
+                            class=format!("fault fault-{}", f.kind)
+                            x=x(f.start)
+                            y="0"
+                            width=((f.end - f.start) as f64 * scale()).max(2.0)
+                            height=height
+                        >
+                            <title>{f.label.clone()}</title>
+                        </rect>
+                    }).collect_view();
+                    view! { {faults} {lanes} {bars} {arrows} }
                 })}
             </svg>
         </div>

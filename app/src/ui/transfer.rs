@@ -9,12 +9,15 @@ use super::canvas::Viewport;
 use super::client::{self, ApiFailure};
 use super::editor::Editor;
 use crate::model::formats::{export, ExportFormat};
+use crate::model::lab::{ConvertRequest, ConvertResponse};
+use crate::model::{convert, Style};
 
 /// Which dialog is open.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Dialog {
     Import,
     Export,
+    Convert,
 }
 
 fn data_url(mime: &str, text: &str) -> String {
@@ -218,7 +221,79 @@ pub fn TransferDialogs(editor: Editor, dialog: RwSignal<Option<Dialog>>) -> impl
         });
     };
 
+    let convert_to = RwSignal::new(Style::Choreography);
+    let preview = Memo::new(move |_| editor.doc.with(|d| convert(d, convert_to.get())));
+    let convert_error = RwSignal::new(None::<String>);
+    let create_copy = move |_| {
+        let Some(workflow_id) = editor.workflow_id.get_untracked() else {
+            return convert_error.set(Some(
+                "Save the workflow first: the copy is made from the saved one.".into(),
+            ));
+        };
+        let request = ConvertRequest {
+            workflow_id,
+            to: convert_to.get_untracked(),
+        };
+        spawn_local(async move {
+            match client::post_json::<ConvertResponse>("/api/lab/convert", &request).await {
+                Ok(converted) => {
+                    convert_error.set(None);
+                    dialog.set(None);
+                    editor.open(Some(converted.id), converted.conversion.workflow);
+                    editor.refresh_list();
+                }
+                Err(e) => convert_error.set(Some(e.message)),
+            }
+        });
+    };
+    let convert_view = view! {
+        <Show when=move || dialog.get() == Some(Dialog::Convert)>
+            <div class="dialog" role="dialog" aria-label="Convert">
+                <h2>"Convert to another style"</h2>
+                <p class="hint">"Creates a converted copy beside this workflow; the original stays as it is."</p>
+                <div class="group" role="radiogroup" aria-label="Target style">
+                    {Style::ALL.into_iter().map(|style| view! {
+                        <label class="check">
+                            <input
+                                type="radio"
+                                name="convert-to"
+                                aria-label=format!("All {}", style.as_str())
+                                prop:checked=move || convert_to.get() == style
+                                on:change=move |_| convert_to.set(style)
+                            />
+                            <span>{format!("All {}", style.as_str())}</span>
+                        </label>
+                    }).collect_view()}
+                </div>
+                <p class="convert-summary">
+                    {move || preview.with(|c| format!(
+                        "{} edge(s) change kind{}.",
+                        c.converted.len(),
+                        if c.merged.is_empty() { String::new() } else { format!(", {} merged into an equal one", c.merged.len()) },
+                    ))}
+                </p>
+                <h3>"What the copy loses"</h3>
+                <ul class="lost" aria-label="What the copy loses">
+                    {move || preview.with(|c| if c.lost.is_empty() {
+                        view! { <li>"Nothing: every failure stays handled."</li> }.into_any()
+                    } else {
+                        c.lost.iter().map(|w| view! { <li class="warning">{w.message.clone()}</li> }).collect_view().into_any()
+                    })}
+                </ul>
+                <Show when=move || convert_error.with(Option::is_some)>
+                    <p class="failure" role="alert">{move || convert_error.get().unwrap_or_default()}</p>
+                </Show>
+                <div class="dialog-actions">
+                    <button class="primary" on:click=create_copy>"Create the copy"</button>
+                    <button on:click=move |_| dialog.set(None)>"Close"</button>
+                </div>
+            </div>
+        </Show>
+    }
+    .into_any();
+
     view! {
+        {convert_view}
         <Show when=move || dialog.get() == Some(Dialog::Export)>
             <div class="dialog" role="dialog" aria-label="Export">
                 <h2>"Export"</h2>

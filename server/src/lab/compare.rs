@@ -9,7 +9,7 @@ use app::model::lab::{
     CompareResult, FailCell, FailMatrix, FailRow, LabOutcome, LabStyle, LatencyFigures,
     OutcomeCounts, StyleFigures,
 };
-use app::model::{Faults, MessageCounts, Workflow};
+use app::model::{Faults, MessageCounts, RunEvent, Workflow};
 use serde_json::Value;
 
 use super::measure::{blast_radius, coupling, facts, percentile, RunFacts};
@@ -211,15 +211,20 @@ pub fn fail_matrix(workflow: &Workflow, input: &Value, seed: u64) -> FailMatrix 
                         ..Faults::default()
                     };
                     let run = VirtualRun::complete(w, input.clone(), seed, faults);
+                    let reached = run.history.iter().any(|(_, e)| {
+                        matches!(e, RunEvent::StepStarted { node: n, .. } if *n == node.id)
+                    });
                     match facts(w, &run) {
                         Some(f) => FailCell {
                             style: *style,
+                            reached,
                             outcome: f.outcome,
                             blast_radius: reference.as_ref().map_or(0, |r| blast_radius(&f, r)),
                             diagnosis: f.diagnosis,
                         },
                         None => FailCell {
                             style: *style,
+                            reached,
                             outcome: LabOutcome::Stalled,
                             blast_radius: 0,
                             diagnosis: Some("the simulation did not finish".into()),

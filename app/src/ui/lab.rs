@@ -1,0 +1,675 @@
+//! The trade-off lab page (`/lab?workflow=ID`): pick an input, runs per style, a seed and
+//! faults; compare the flow as drawn, as all orchestration and as all choreography; watch
+//! the batch's progress (and cancel it); read the table, the charts, the generated reading
+//! and the fail-at-every-step matrix; open any earlier batch.
+
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+use leptos_router::hooks::use_query_map;
+
+use super::client::{self, ApiFailure};
+use super::live::js_time;
+use crate::model::api::MAX_SEED;
+use crate::model::faults::{BusFault, OrchestratorCrash, ServiceFault};
+use crate::model::lab::{
+    Batch, BatchState, BatchSummary, CompareRequest, CompareResult, LabOutcome, LabStyle,
+    StyleFigures, DEFAULT_LAB_RUNS, MAX_LAB_RUNS,
+};
+use crate::model::{Faults, Workflow};
+
+/// How often a running batch's progress is read.
+const POLL_MS: u32 = 200;
+
+/// The form's fields, as typed.
+#[derive(Clone, Copy)]
+struct Form {
+    input: RwSignal<String>,
+    runs: RwSignal<String>,
+    seed: RwSignal<String>,
+    service: RwSignal<String>,
+    down: RwSignal<bool>,
+    slow: RwSignal<String>,
+    flaky: RwSignal<String>,
+    delay: RwSignal<String>,
+    duplicate: RwSignal<String>,
+    drop: RwSignal<String>,
+    crash_at: RwSignal<String>,
+    crash_for: RwSignal<String>,
+    standby: RwSignal<String>,
+}
+
+impl Form {
+    fn new() -> Self {
+        Form {
+            input: RwSignal::new("{}".into()),
+            runs: RwSignal::new(DEFAULT_LAB_RUNS.to_string()),
+            seed: RwSignal::new("1".into()),
+            service: RwSignal::new(String::new()),
+            down: RwSignal::new(false),
+            slow: RwSignal::new(String::new()),
+            flaky: RwSignal::new(String::new()),
+            delay: RwSignal::new(String::new()),
+            duplicate: RwSignal::new(String::new()),
+            drop: RwSignal::new(String::new()),
+            crash_at: RwSignal::new(String::new()),
+            crash_for: RwSignal::new(String::new()),
+            standby: RwSignal::new(String::new()),
+        }
+    }
+
+    /// The request the form describes, or which field is wrong and why.
+    fn request(&self, workflow_id: &str) -> Result<CompareRequest, String> {
+        let input: serde_json::Value = serde_json::from_str(&self.input.get_untracked())
+            .map_err(|e| format!("Input: not JSON ({e})"))?;
+        if !input.is_object() {
+            return Err("Input: must be a JSON object".into());
+        }
+        let runs: u32 = number("Runs per style", &self.runs.get_untracked())?
+            .ok_or("Runs per style: give a number")?;
+        if !(1..=MAX_LAB_RUNS).contains(&runs) {
+            return Err(format!("Runs per style: from 1 to {MAX_LAB_RUNS}"));
+        }
+        let seed: Option<u64> = number("Seed", &self.seed.get_untracked())?;
+        if seed.is_some_and(|s| s > MAX_SEED) {
+            return Err(format!("Seed: at most {MAX_SEED}"));
+        }
+        let mut faults = Faults::default();
+        let service = self.service.get_untracked();
+        if !service.is_empty() {
+            let percent = |label: &str, text: &str| -> Result<Option<f64>, String> {
+                Ok(number::<f64>(label, text)?.map(|p| p / 100.0))
+            };
+            let fault = ServiceFault {
+                down: self.down.get_untracked(),
+                slow: number("Slow ×", &self.slow.get_untracked())?,
+                flaky: percent("Flaky %", &self.flaky.get_untracked())?,
+            };
+            if fault != ServiceFault::default() {
+                faults.services.insert(service, fault);
+            }
+        }
+        let rate = |label: &str, text: &str| -> Result<f64, String> {
+            Ok(number::<f64>(label, text)?.unwrap_or(0.0) / 100.0)
+        };
+        faults.bus = BusFault {
+            delay_ms: number("Bus delay", &self.delay.get_untracked())?.unwrap_or(0),
+            duplicate: rate("Duplicate %", &self.duplicate.get_untracked())?,
+            drop: rate("Drop %", &self.drop.get_untracked())?,
+        };
+        if let Some(for_ms) = number("Crash for", &self.crash_for.get_untracked())? {
+            faults.orchestrator = Some(OrchestratorCrash {
+                at_ms: number("Crash at", &self.crash_at.get_untracked())?.unwrap_or(0),
+                for_ms,
+                standby_lease_ms: number("Standby lease", &self.standby.get_untracked())?,
+            });
+        }
+        if let Some(problem) = faults.problems().into_iter().next() {
+            return Err(problem);
+        }
+        Ok(CompareRequest {
+            workflow_id: workflow_id.to_string(),
+            input: Some(input),
+            runs: Some(runs),
+            seed,
+            faults,
+        })
+    }
+}
+
+/// An optional number field: empty is `None`.
+fn number<T: std::str::FromStr>(label: &str, text: &str) -> Result<Option<T>, String> {
+    let text = text.trim();
+    if text.is_empty() {
+        return Ok(None);
+    }
+    text.parse()
+        .map(Some)
+        .map_err(|_| format!("{label}: {text:?} is not a number"))
+}
+
+#[component]
+pub fn LabPage() -> impl IntoView {
+    let query = use_query_map();
+    let workflow_id = Memo::new(move |_| query.with(|q| q.get("workflow")).unwrap_or_default());
+    let workflow: RwSignal<Option<Workflow>> = RwSignal::new(None);
+    let batch: RwSignal<Option<Batch>> = RwSignal::new(None);
+    let batches: RwSignal<Vec<BatchSummary>> = RwSignal::new(Vec::new());
+    let failure: RwSignal<Option<String>> = RwSignal::new(None);
+    let form = Form::new();
+
+    let refresh_list = move || {
+        let id = workflow_id.get_untracked();
+        spawn_local(async move {
+            if let Ok(list) =
+                client::get_json::<Vec<BatchSummary>>(&format!("/api/lab/batches?workflow={id}"))
+                    .await
+            {
+                batches.set(list);
+            }
+        });
+    };
+
+    Effect::new(move |_| {
+        let id = workflow_id.get();
+        if id.is_empty() {
+            return;
+        }
+        spawn_local(async move {
+            match client::load_workflow(&id).await {
+                Ok(record) => workflow.set(Some(record.workflow)),
+                Err(e) => failure.set(Some(e.message)),
+            }
+        });
+        refresh_list();
+    });
+
+    // Follows a batch until it ends.
+    let follow = move |id: String| {
+        spawn_local(async move {
+            loop {
+                match client::get_json::<Batch>(&format!("/api/lab/batches/{id}")).await {
+                    Ok(b) => {
+                        let running = b.state == BatchState::Running;
+                        batch.set(Some(b));
+                        if !running {
+                            break;
+                        }
+                    }
+                    Err(ApiFailure { message, .. }) => {
+                        failure.set(Some(message));
+                        break;
+                    }
+                }
+                client::sleep_ms(POLL_MS).await;
+            }
+            refresh_list();
+        });
+    };
+
+    let compare = move |_| {
+        failure.set(None);
+        let request = match form.request(&workflow_id.get_untracked()) {
+            Ok(r) => r,
+            Err(message) => return failure.set(Some(message)),
+        };
+        spawn_local(async move {
+            match client::post_json::<Batch>("/api/lab/batches", &request).await {
+                Ok(b) => {
+                    let id = b.id.clone();
+                    batch.set(Some(b));
+                    follow(id);
+                }
+                Err(e) => failure.set(Some(e.message)),
+            }
+        });
+    };
+    let cancel = move |_| {
+        if let Some(id) = batch.with_untracked(|b| b.as_ref().map(|b| b.id.clone())) {
+            spawn_local(async move {
+                if let Err(e) = client::post_ok(
+                    &format!("/api/lab/batches/{id}/cancel"),
+                    &serde_json::json!({}),
+                )
+                .await
+                {
+                    failure.set(Some(e.message));
+                }
+            });
+        }
+    };
+    let running =
+        move || batch.with(|b| b.as_ref().is_some_and(|b| b.state == BatchState::Running));
+    let services = move || {
+        workflow.with(|w| {
+            let mut list: Vec<String> = w
+                .iter()
+                .flat_map(|w| w.nodes.iter().map(|n| n.service.clone()))
+                .collect();
+            list.sort();
+            list.dedup();
+            list
+        })
+    };
+    let text_field = move |label: &'static str, signal: RwSignal<String>, hint: &'static str| {
+        view! {
+            <label>
+                <span>{label}</span>
+                <input
+                    aria-label=label
+                    placeholder=hint
+                    prop:value=move || signal.get()
+                    on:input=move |ev| signal.set(event_target_value(&ev))
+                />
+            </label>
+        }
+    };
+
+    let form_view = view! {
+            <section class="lab-form" aria-label="Compare settings">
+                <label class="wide">
+                    <span>"Input"</span>
+                    <textarea
+                        aria-label="Input"
+                        rows="2"
+                        prop:value=move || form.input.get()
+                        on:input=move |ev| form.input.set(event_target_value(&ev))
+                    ></textarea>
+                </label>
+                {text_field("Runs per style", form.runs, "50")}
+                {text_field("Seed", form.seed, "random")}
+                <fieldset>
+                    <legend>"Break a service"</legend>
+                    <label>
+                        <span>"Service"</span>
+                        <select
+                            aria-label="Service"
+                            prop:value=move || form.service.get()
+                            on:change=move |ev| form.service.set(event_target_value(&ev))
+                        >
+                            <option value="">"(none)"</option>
+                            <For each=services key=|s| s.clone() let:service>
+                                <option value=service.clone()>{service.clone()}</option>
+                            </For>
+                        </select>
+                    </label>
+                    <label class="check">
+                        <input
+                            type="checkbox"
+                            aria-label="Down"
+                            prop:checked=move || form.down.get()
+                            on:change=move |ev| form.down.set(event_target_checked(&ev))
+                        />
+                        <span>"Down"</span>
+                    </label>
+                    {text_field("Slow ×", form.slow, "1")}
+                    {text_field("Flaky %", form.flaky, "0")}
+                </fieldset>
+                <fieldset>
+                    <legend>"Bus"</legend>
+                    {text_field("Bus delay", form.delay, "0 ms")}
+                    {text_field("Duplicate %", form.duplicate, "0")}
+                    {text_field("Drop %", form.drop, "0")}
+                </fieldset>
+                <fieldset>
+                    <legend>"Orchestrator crash"</legend>
+                    {text_field("Crash at", form.crash_at, "0 ms")}
+                    {text_field("Crash for", form.crash_for, "no crash")}
+                    {text_field("Standby lease", form.standby, "no standby")}
+                </fieldset>
+                <div class="lab-actions">
+                    <button class="primary" on:click=compare disabled=running>
+                        "Compare"
+                    </button>
+                    <Show when=running>
+                        <button class="cancel" on:click=cancel>"Cancel batch"</button>
+                    </Show>
+                </div>
+            </section>
+    }
+    .into_any();
+    let list_view = view! {
+            <section class="lab-batches" aria-label="Earlier batches">
+                <h2>"Earlier batches"</h2>
+                <ul>
+                    <For
+                        each=move || batches.get()
+                        key=|b| (b.id.clone(), format!("{:?}", b.state))
+                        let:b
+                    >
+                        <li>
+                            <button on:click={
+                                let id = b.id.clone();
+                                move |_| follow(id.clone())
+                            }>
+                                {format!(
+                                    "{} · {} runs × 3, seed {} — {}",
+                                    js_time(b.created_at),
+                                    b.runs,
+                                    b.seed,
+                                    match b.state {
+                                        BatchState::Running => "running",
+                                        BatchState::Done => "done",
+                                        BatchState::Cancelled => "cancelled",
+                                    },
+                                )}
+                            </button>
+                        </li>
+                    </For>
+                </ul>
+            </section>
+    }
+    .into_any();
+    view! {
+        <main class="lab">
+            <header class="lab-head">
+                <a href=move || format!("/?workflow={}", workflow_id.get())>"← Editor"</a>
+                <h1>
+                    "Trade-off lab: "
+                    {move || workflow.with(|w| w.as_ref().map(|w| w.name.clone()).unwrap_or_default())}
+                </h1>
+            </header>
+            {form_view}
+            <Show when=move || failure.with(Option::is_some)>
+                <p class="error" role="alert">{move || failure.get().unwrap_or_default()}</p>
+            </Show>
+            <Show when=move || batch.with(Option::is_some)>
+                <BatchView batch/>
+            </Show>
+            {list_view}
+        </main>
+    }
+    .into_any()
+}
+
+#[component]
+fn BatchView(batch: RwSignal<Option<Batch>>) -> impl IntoView {
+    let progress =
+        move || batch.with(|b| b.as_ref().map(|b| b.progress.clone()).unwrap_or_default());
+    let state = move || {
+        batch.with(|b| match b.as_ref().map(|b| b.state) {
+            Some(BatchState::Running) => "running",
+            Some(BatchState::Done) => "done",
+            Some(BatchState::Cancelled) => "cancelled",
+            None => "",
+        })
+    };
+    let result = Memo::new(move |_| batch.with(|b| b.as_ref().and_then(|b| b.result.clone())));
+    view! {
+        <section class="lab-progress" aria-label="Progress">
+            <p class="batch-state">"Batch " {state}</p>
+            <For each=progress key=|p| (p.style, p.done) let:p>
+                <div class="progress-row">
+                    <span>{p.style.label()}</span>
+                    <progress max=p.total value=p.done aria-label=format!("{} progress", p.style.label())></progress>
+                    <span class="count">{format!("{}/{}", p.done, p.total)}</span>
+                </div>
+            </For>
+        </section>
+        <Show when=move || result.with(Option::is_some)>
+            <Results result=Signal::derive(move || result.get().unwrap_or_default())/>
+        </Show>
+    }
+}
+
+/// One row of the comparison table: a label and a figure per style.
+struct Row {
+    label: &'static str,
+    value: fn(&StyleFigures) -> f64,
+    text: fn(&StyleFigures) -> String,
+    /// Drawn as a chart too.
+    chart: bool,
+}
+
+fn rows() -> Vec<Row> {
+    vec![
+        Row {
+            label: "Succeeded",
+            value: |s| s.outcomes.succeeded as f64,
+            text: |s| s.outcomes.succeeded.to_string(),
+            chart: false,
+        },
+        Row {
+            label: "Handled failure",
+            value: |s| s.outcomes.handled as f64,
+            text: |s| s.outcomes.handled.to_string(),
+            chart: false,
+        },
+        Row {
+            label: "Compensated",
+            value: |s| s.outcomes.compensated as f64,
+            text: |s| s.outcomes.compensated.to_string(),
+            chart: false,
+        },
+        Row {
+            label: "Unhandled failure",
+            value: |s| (s.outcomes.unhandled + s.outcomes.inconsistent + s.outcomes.stalled) as f64,
+            text: |s| {
+                (s.outcomes.unhandled + s.outcomes.inconsistent + s.outcomes.stalled).to_string()
+            },
+            chart: true,
+        },
+        Row {
+            label: "of which inconsistent",
+            value: |s| s.outcomes.inconsistent as f64,
+            text: |s| s.outcomes.inconsistent.to_string(),
+            chart: false,
+        },
+        Row {
+            label: "of which stalled",
+            value: |s| s.outcomes.stalled as f64,
+            text: |s| s.outcomes.stalled.to_string(),
+            chart: false,
+        },
+        Row {
+            label: "Latency p50 (ms)",
+            value: |s| s.latency_ms.p50 as f64,
+            text: |s| s.latency_ms.p50.to_string(),
+            chart: false,
+        },
+        Row {
+            label: "Latency p95 (ms)",
+            value: |s| s.latency_ms.p95 as f64,
+            text: |s| s.latency_ms.p95.to_string(),
+            chart: true,
+        },
+        Row {
+            label: "Latency p99 (ms)",
+            value: |s| s.latency_ms.p99 as f64,
+            text: |s| s.latency_ms.p99.to_string(),
+            chart: false,
+        },
+        Row {
+            label: "Commands",
+            value: |s| s.messages.commands as f64,
+            text: |s| s.messages.commands.to_string(),
+            chart: false,
+        },
+        Row {
+            label: "Replies",
+            value: |s| s.messages.replies as f64,
+            text: |s| s.messages.replies.to_string(),
+            chart: false,
+        },
+        Row {
+            label: "Events",
+            value: |s| s.messages.events as f64,
+            text: |s| s.messages.events.to_string(),
+            chart: false,
+        },
+        Row {
+            label: "Deliveries",
+            value: |s| s.messages.deliveries as f64,
+            text: |s| s.messages.deliveries.to_string(),
+            chart: false,
+        },
+        Row {
+            label: "Through the orchestrator",
+            value: |s| s.orchestrator_share * 100.0,
+            text: |s| {
+                format!(
+                    "{} ({:.0}%)",
+                    s.orchestrator_messages,
+                    s.orchestrator_share * 100.0
+                )
+            },
+            chart: true,
+        },
+        Row {
+            label: "Steps executed",
+            value: |s| s.steps_executed as f64,
+            text: |s| s.steps_executed.to_string(),
+            chart: false,
+        },
+        Row {
+            label: "Retries",
+            value: |s| s.retries as f64,
+            text: |s| s.retries.to_string(),
+            chart: false,
+        },
+        Row {
+            label: "Compensations",
+            value: |s| s.compensations as f64,
+            text: |s| s.compensations.to_string(),
+            chart: false,
+        },
+        Row {
+            label: "Blast radius (mean steps)",
+            value: |s| s.blast_radius_mean,
+            text: |s| format!("{:.1} (max {})", s.blast_radius_mean, s.blast_radius_max),
+            chart: true,
+        },
+        Row {
+            label: "Orchestrator knows (services)",
+            value: |s| s.coupling.orchestrator_knows as f64,
+            text: |s| s.coupling.orchestrator_knows.to_string(),
+            chart: false,
+        },
+        Row {
+            label: "Event contracts",
+            value: |s| s.coupling.event_contracts as f64,
+            text: |s| s.coupling.event_contracts.to_string(),
+            chart: true,
+        },
+    ]
+}
+
+#[component]
+fn Results(result: Signal<CompareResult>) -> impl IntoView {
+    let table = move || {
+        result.with(|r| {
+            rows()
+                .into_iter()
+                .map(|row| {
+                    let cells = r
+                        .styles
+                        .iter()
+                        .map(|s| view! { <td>{(row.text)(s)}</td> })
+                        .collect_view();
+                    view! { <tr><th scope="row">{row.label}</th>{cells}</tr> }
+                })
+                .collect_view()
+        })
+    };
+    let charts = move || {
+        result.with(|r| {
+            rows()
+                .into_iter()
+                .filter(|row| row.chart)
+                .map(|row| chart(row.label, &r.styles, row.value, row.text))
+                .collect_view()
+        })
+    };
+    let matrix = move || {
+        result.with(|r| {
+            r.matrix
+                .rows
+                .iter()
+                .map(|row| {
+                    let cells = row
+                        .cells
+                        .iter()
+                        .map(|c| {
+                            let title = c.diagnosis.clone().unwrap_or_default();
+                            if !c.reached {
+                                return view! {
+                                    <td class="outcome not-reached" title="The step never ran on this path: its failure could not happen">
+                                        "— not reached"
+                                    </td>
+                                }
+                                .into_any();
+                            }
+                            view! {
+                                <td class=format!("outcome {}", c.outcome.as_str()) title=title>
+                                    {outcome_text(c.outcome)}
+                                    <small>{format!(" · {} changed", c.blast_radius)}</small>
+                                </td>
+                            }
+                            .into_any()
+                        })
+                        .collect_view();
+                    view! { <tr><th scope="row">{row.label.clone()}</th>{cells}</tr> }
+                })
+                .collect_view()
+        })
+    };
+    let reading = move || {
+        result.with(|r| {
+            r.reading
+                .iter()
+                .map(|line| view! { <li>{line.clone()}</li> })
+                .collect_view()
+        })
+    };
+    let headers = || {
+        LabStyle::ALL
+            .iter()
+            .map(|s| view! { <th scope="col">{s.label()}</th> })
+            .collect_view()
+    };
+    view! {
+        <section class="lab-results" aria-label="Results">
+            <h2>"Reading"</h2>
+            <ul class="reading" aria-label="Reading">{reading}</ul>
+            <h2>"Side by side"</h2>
+            <table class="compare" aria-label="Comparison">
+                <thead><tr><th></th>{headers()}</tr></thead>
+                <tbody>{table}</tbody>
+            </table>
+            <div class="charts">{charts}</div>
+            <h2>"Fail at every step"</h2>
+            <p class="hint">"One run per cell: only that step fails (every attempt), every other step succeeds."</p>
+            <table class="matrix" aria-label="Fail at every step">
+                <thead><tr><th scope="col">"Failing step"</th>{headers()}</tr></thead>
+                <tbody>{matrix}</tbody>
+            </table>
+        </section>
+    }
+    .into_any()
+}
+
+fn outcome_text(outcome: LabOutcome) -> &'static str {
+    match outcome {
+        LabOutcome::Succeeded => "✓ succeeded",
+        LabOutcome::Handled => "✓ handled",
+        LabOutcome::Compensated => "↺ compensated",
+        LabOutcome::Unhandled => "✗ unhandled",
+        LabOutcome::Inconsistent => "⚠ inconsistent",
+        LabOutcome::Stalled => "⏸ stalled",
+        LabOutcome::Cancelled => "cancelled",
+    }
+}
+
+/// A bar chart of one figure, the three styles side by side.
+fn chart(
+    label: &'static str,
+    styles: &[StyleFigures],
+    value: fn(&StyleFigures) -> f64,
+    text: fn(&StyleFigures) -> String,
+) -> impl IntoView {
+    const WIDTH: f64 = 220.0;
+    const BAR: f64 = 18.0;
+    let max = styles.iter().map(value).fold(0.0_f64, f64::max).max(1e-9);
+    let bars = styles
+        .iter()
+        .enumerate()
+        .map(|(i, s)| {
+            let y = 22.0 + i as f64 * (BAR + 8.0);
+            let w = (value(s) / max * (WIDTH - 110.0)).max(1.0);
+            view! {
+                <g class=format!("bar {}", s.style.label().replace(' ', "-"))>
+                    <text x="0" y=y + 13.0>{s.style.label()}</text>
+                    <rect x="100" y=y width=w height=BAR></rect>
+                    <text class="value" x=104.0 + w y=y + 13.0>{text(s)}</text>
+                </g>
+            }
+        })
+        .collect_view();
+    view! {
+        <figure class="chart">
+            <svg viewBox=format!("0 0 {} {}", WIDTH + 60.0, 22.0 + 3.0 * (BAR + 8.0)) role="img" aria-label=label>
+                <text class="title" x="0" y="12">{label}</text>
+                {bars}
+            </svg>
+        </figure>
+    }
+}

@@ -1,0 +1,132 @@
+import { test, expect, type Page } from "@playwright/test";
+import { openEditor } from "./helpers";
+
+/** A fresh copy of a shipped template, renamed so other tests still find the original. */
+async function fromTemplate(page: Page, title: string, name: string) {
+  await openEditor(page);
+  await page.getByRole("navigation", { name: "Workflows" }).getByRole("button", { name: `Use template ${title}` }).click();
+  await expect(page).toHaveURL(/\?workflow=[0-9a-f]{32}/);
+  await page.getByRole("textbox", { name: "Workflow name" }).fill(name);
+  await expect(page.getByRole("status", { name: "Save state" })).toHaveText("Saved");
+}
+
+const edges = (page: Page, kind: "command" | "event") => page.locator(`g.edge-group.${kind}`);
+
+test("convert the e-commerce template both ways: the copy says what it lost", async ({ page }) => {
+  const name = `Shop ${Date.now()}`;
+  await fromTemplate(page, "E-commerce with two failures, orchestrated", name);
+  const original = page.url();
+
+  // Orchestrated → all choreography: the saga has no equivalent, and the dialog says so.
+  await page.getByRole("button", { name: "Convert…" }).click();
+  const dialog = page.getByRole("dialog", { name: "Convert" });
+  await dialog.getByRole("radio", { name: "All choreography" }).check();
+  const lost = dialog.getByRole("list", { name: "What the copy loses" });
+  await expect(lost).toContainText(
+    "saga over Order Placement, Payment no longer runs when Fulfillment fails: nobody compensates on FulfillmentFailed",
+  );
+  await dialog.getByRole("button", { name: "Create the copy" }).click();
+  await expect(page.getByRole("textbox", { name: "Workflow name" })).toHaveValue(`${name} (as choreography)`);
+  await expect(page).not.toHaveURL(original);
+  await expect(edges(page, "command")).toHaveCount(0);
+  await expect(edges(page, "event")).toHaveCount(5);
+  // The same warning stays on the copy, with the editor's lint.
+  await expect(page.getByRole("region", { name: "Problems" })).toContainText("saga over Order Placement, Payment no longer runs");
+
+  // The choreographed template → all orchestration loses nothing.
+  await fromTemplate(page, "E-commerce with two failures, choreographed", `${name} events`);
+  await page.getByRole("button", { name: "Convert…" }).click();
+  await dialog.getByRole("radio", { name: "All orchestration" }).check();
+  await expect(lost).toHaveText("Nothing: every failure stays handled.");
+  await expect(dialog).toContainText("8 edge(s) change kind.");
+  await dialog.getByRole("button", { name: "Create the copy" }).click();
+  await expect(page.getByRole("textbox", { name: "Workflow name" })).toHaveValue(`${name} events (as orchestration)`);
+  await expect(edges(page, "event")).toHaveCount(0);
+  await expect(edges(page, "command")).toHaveCount(8);
+});
+
+test("the lab compares the three styles, reads the numbers, and fails every step in turn", async ({ page }) => {
+  await fromTemplate(page, "E-commerce with two failures, orchestrated", `Lab ${Date.now()}`);
+  await page.getByRole("link", { name: "Lab" }).click();
+  await expect(page.getByRole("heading", { level: 1 })).toContainText("Trade-off lab: Lab ");
+
+  // A bad field is named, and nothing starts.
+  await page.getByRole("textbox", { name: "Runs per style" }).fill("0");
+  await page.getByRole("button", { name: "Compare" }).click();
+  await expect(page.getByRole("alert")).toHaveText("Runs per style: from 1 to 5000");
+
+  await page.getByRole("textbox", { name: "Input" }).fill('{"stock": "none"}');
+  await page.getByRole("textbox", { name: "Runs per style" }).fill("20");
+  await page.getByRole("textbox", { name: "Seed" }).fill("3");
+  await page.getByRole("button", { name: "Compare" }).click();
+  await expect(page.getByText("Batch done")).toBeVisible();
+  await expect(page.getByRole("progressbar", { name: "choreography progress" })).toHaveAttribute("value", "20");
+
+  const table = page.getByRole("table", { name: "Comparison" });
+  const row = (label: string) => table.getByRole("row", { name: new RegExp(`^${label}`) });
+  await expect(row("Compensated").getByRole("cell")).toHaveText(["20", "20", "0"]);
+  await expect(row("of which inconsistent").getByRole("cell")).toHaveText(["0", "0", "20"]);
+  await expect(row("Events").getByRole("cell").first()).toHaveText("0");
+  await expect(row("Through the orchestrator").getByRole("cell").nth(2)).toHaveText("0 (0%)");
+  await expect(page.getByRole("list", { name: "Reading" })).toContainText(
+    "choreography: 20/20 runs ended with a failure nobody handled (20 left steps done and never undone)",
+  );
+  await expect(page.getByRole("img", { name: "Latency p95 (ms)" })).toBeVisible();
+
+  const matrix = page.getByRole("table", { name: "Fail at every step" });
+  const fulfillment = matrix.getByRole("row", { name: /^Fulfillment/ }).getByRole("cell");
+  await expect(fulfillment.nth(0)).toContainText("↺ compensated");
+  await expect(fulfillment.nth(2)).toContainText("⚠ inconsistent");
+  const payment = matrix.getByRole("row", { name: /^Payment/ }).getByRole("cell");
+  await expect(payment).toContainText(["✓ handled", "✓ handled", "✓ handled"]);
+
+  // The same seed gives the same table; the batch is listed.
+  const first = await table.innerText();
+  await page.getByRole("button", { name: "Compare" }).click();
+  await expect(page.getByText("Batch done")).toBeVisible();
+  await expect(page.getByRole("region", { name: "Earlier batches" }).getByRole("button")).toHaveCount(2);
+  expect(await table.innerText()).toBe(first);
+});
+
+test("crash the orchestrator mid-run: the event-driven part goes on, the commanded part waits and resumes", async ({ page }) => {
+  await openEditor(page);
+  await page.getByRole("button", { name: "Import…" }).click();
+  const step = (id: string, latency: number) =>
+    ({ id, label: id.toUpperCase(), service: `${id}Service`, action: "go", latency_ms: latency });
+  await page.getByRole("textbox", { name: "Text to import" }).fill(
+    JSON.stringify({
+      name: `Crash ${Date.now()}`,
+      nodes: [step("a", 100), step("b", 1500), step("c", 100), step("x", 200), step("y", 200)],
+      edges: [
+        { from: "a", to: "b", kind: "command" },
+        { from: "b", to: "c", kind: "command" },
+        { from: "a", to: "x", kind: "event", event: "ADone" },
+        { from: "x", to: "y", kind: "event", event: "XDone" },
+      ],
+    }),
+  );
+  await page.getByRole("dialog", { name: "Import" }).getByRole("button", { name: "Import" }).click();
+  await expect(page.getByRole("status", { name: "Save state" })).toHaveText("Saved");
+
+  await page.getByRole("button", { name: "Run", exact: true }).click();
+  const state = (id: string) => page.locator(`[data-node-id="${id}"]`);
+  await expect(state("b")).toHaveAttribute("data-state", "running");
+  await page.getByRole("button", { name: "Crash orchestrator" }).click();
+  await expect(page.getByRole("status", { name: "Orchestrator load" })).toContainText("orchestrator DOWN");
+  // Events keep flowing while the orchestrator is down…
+  await expect(state("y")).toHaveAttribute("data-state", "succeeded");
+  // …while b's reply waits for it, and c has not been commanded.
+  await expect(state("b")).toHaveAttribute("data-state", "running");
+  await expect(state("c")).toHaveAttribute("data-state", "pending");
+  // Back after 3 s: b's reply is handled and c runs.
+  await expect(page.getByRole("status", { name: "Run state" })).toHaveText("Run completed", { timeout: 15_000 });
+  await expect(state("c")).toHaveAttribute("data-state", "succeeded");
+  await expect(page.getByRole("status", { name: "Orchestrator load" })).not.toContainText("DOWN");
+
+  await page.getByRole("tab", { name: "Log" }).click();
+  const log = page.getByRole("list", { name: "Run log" });
+  await expect(log).toContainText("orchestrator crashed (down 3000 ms): commands and replies wait");
+  await expect(log).toContainText(/orchestrator back after 3000 ms: rebuilt from \d+ history records, 1 waiting message\(s\) handled/);
+  await page.getByRole("tab", { name: "Timeline" }).click();
+  await expect(page.locator("svg.timeline rect.fault-outage")).toHaveCount(1);
+});
