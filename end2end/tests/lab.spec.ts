@@ -130,3 +130,35 @@ test("crash the orchestrator mid-run: the event-driven part goes on, the command
   await page.getByRole("tab", { name: "Timeline" }).click();
   await expect(page.locator("svg.timeline rect.fault-outage")).toHaveCount(1);
 });
+
+test("load mode: with one orchestrator of small capacity, orchestration falls behind and choreography keeps up", async ({ page }) => {
+  await openEditor(page);
+  await page.getByRole("button", { name: "Import…" }).click();
+  const step = (id: string) => ({ id, label: id.toUpperCase(), service: `${id}Service`, action: "go", latency_ms: 0 });
+  await page.getByRole("textbox", { name: "Text to import" }).fill(
+    JSON.stringify({
+      name: `Load ${Date.now()}`,
+      nodes: [step("a"), step("b"), step("c")],
+      edges: [
+        { from: "a", to: "b", kind: "command" },
+        { from: "b", to: "c", kind: "command" },
+      ],
+    }),
+  );
+  await page.getByRole("dialog", { name: "Import" }).getByRole("button", { name: "Import" }).click();
+  await expect(page.getByRole("status", { name: "Save state" })).toHaveText("Saved");
+  await page.getByRole("link", { name: "Lab" }).click();
+
+  const load = page.getByRole("region", { name: "Load" });
+  await load.getByRole("textbox", { name: "Rate (runs/s)" }).fill("50");
+  await load.getByRole("textbox", { name: "Seconds" }).fill("1");
+  await load.getByRole("textbox", { name: "Orchestrator capacity" }).fill("1");
+  await load.getByRole("textbox", { name: "Orchestrator ms per message" }).fill("20");
+  await load.getByRole("button", { name: "Start load" }).click();
+  await expect(load.getByText("Load test running")).toBeVisible();
+  await expect(load.getByText("Load test done")).toBeVisible({ timeout: 30_000 });
+  const reading = load.getByRole("list", { name: "Load reading" });
+  await expect(reading.getByRole("listitem").nth(1)).toContainText(/^orchestration: 50 of 50 runs completed; .*it fell behind: a bottleneck/);
+  await expect(reading.getByRole("listitem").nth(2)).toContainText(/^choreography: 50 of 50 runs completed; .*it kept up.*at most 0 messages waited/);
+  await expect(load.getByRole("figure", { name: "Load orchestration" }).getByRole("img", { name: "p95 latency (ms)" })).toBeVisible();
+});

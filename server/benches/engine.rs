@@ -57,6 +57,8 @@ async fn run_all(engine: &Arc<Engine>, workflow: &Workflow, runs: usize) -> Dura
                 seed: seed as u64,
                 speed: 1.0,
                 faults: Default::default(),
+                orchestrator: None,
+                on_end: None,
             },
         )
     });
@@ -262,6 +264,8 @@ async fn main() {
                     seed,
                     speed: 1.0,
                     faults: Default::default(),
+                    orchestrator: None,
+                    on_end: None,
                 },
             )
             .await

@@ -66,7 +66,7 @@ pub async fn run(
     }
     let store: Arc<dyn Store> = Arc::new(store);
     let engine = Engine::new(store.clone(), clock.clone());
-    let lab = Lab::new(store.clone(), clock);
+    let lab = Lab::new(store.clone(), clock, engine.clone());
     let resumed = engine.recover().await?;
     if resumed > 0 {
         tracing::info!(resumed, "resumed runs that were in progress");

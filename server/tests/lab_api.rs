@@ -309,3 +309,94 @@ async fn a_live_run_takes_an_orchestrator_crash_and_a_fault_change_into_its_hist
         .await;
     assert!(error_of(late, 409).await.contains("has already ended"));
 }
+
+/// a -> b -> c, zero latency: every run needs the orchestrator three times.
+fn instant_chain() -> Value {
+    json!({"name": "Instant chain",
+        "nodes": [node_taking("a", 0), node_taking("b", 0), node_taking("c", 0)],
+        "edges": [{"from": "a", "to": "b", "kind": "command"}, {"from": "b", "to": "c", "kind": "command"}]})
+}
+
+#[tokio::test]
+async fn load_mode_shows_the_orchestrator_bottleneck_and_refuses_bad_rates() {
+    let server = TestServer::start().await;
+    let workflow = server.create_workflow(&instant_chain()).await;
+    for (body, expected) in [
+        (
+            json!({"workflow_id": workflow, "rate": 0, "seconds": 1}),
+            "rate must be from 1 to 5000 runs per second, got 0",
+        ),
+        (
+            json!({"workflow_id": workflow, "rate": 10, "seconds": 31}),
+            "seconds must be from 1 to 30, got 31",
+        ),
+        (
+            json!({"workflow_id": workflow, "rate": 10, "seconds": 1, "capacity": 0}),
+            "capacity must be from 1 to 100000 messages at once, got 0",
+        ),
+        (
+            json!({"workflow_id": workflow, "rate": 10, "seconds": 1, "message_ms": 5000}),
+            "message_ms must be at most 1000, got 5000",
+        ),
+    ] {
+        let message = error_of(server.post_json("/api/lab/loads", &body).await, 422).await;
+        assert!(message.contains(expected), "{body}: {message}");
+    }
+
+    // One orchestrator handling one message at a time, 20 ms each: at most 50 messages/s,
+    // about 16 runs/s of this chain; 50 runs/s are asked for.
+    let request = json!({"workflow_id": workflow, "rate": 50, "seconds": 1, "capacity": 1, "message_ms": 20, "seed": 1});
+    let response = server.post_json("/api/lab/loads", &request).await;
+    assert_eq!(response.status(), 202);
+    let test: Value = response.json().await.unwrap();
+    let id = test["id"].as_str().unwrap();
+    let busy = server.post_json("/api/lab/loads", &request).await;
+    assert!(error_of(busy, 503)
+        .await
+        .contains("a load test is already running"));
+
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
+    let done = loop {
+        let t: Value = server.get_json(&format!("/api/lab/loads/{id}")).await;
+        if t["state"] != "running" {
+            break t;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "load test did not end: {t}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    assert_eq!(done["state"], "done", "{done}");
+    let styles = done["styles"].as_array().unwrap();
+    assert_eq!(styles.len(), 3);
+    let (orchestrated, choreographed) = (&styles[1], &styles[2]);
+    for s in [orchestrated, choreographed] {
+        assert_eq!(s["started"], 50, "{s}");
+        assert_eq!(s["completed"], 50, "every run ends: {s}");
+    }
+    assert!(
+        orchestrated["peak_waiting"].as_u64().unwrap() > 0,
+        "{orchestrated}"
+    );
+    assert_eq!(choreographed["peak_waiting"], 0);
+    let p95 = |s: &Value| s["latency_ms"]["p95"].as_u64().unwrap();
+    assert!(
+        p95(orchestrated) > 10 * p95(choreographed).max(5),
+        "{} vs {}",
+        p95(orchestrated),
+        p95(choreographed)
+    );
+    assert!(
+        orchestrated["throughput"].as_f64().unwrap()
+            < choreographed["throughput"].as_f64().unwrap()
+    );
+    assert!(
+        done["reading"][1]
+            .as_str()
+            .unwrap()
+            .contains("it fell behind: a bottleneck"),
+        "{}",
+        done["reading"]
+    );
+}

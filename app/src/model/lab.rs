@@ -296,3 +296,78 @@ pub struct FailCell {
     /// Steps whose outcome the failure changed.
     pub blast_radius: u32,
 }
+
+/// Runs started per second a load test may ask for (per style).
+pub const MAX_LOAD_RATE: u32 = 5_000;
+/// How long a load test starts runs, per style.
+pub const MAX_LOAD_SECONDS: u32 = 30;
+/// The largest orchestrator capacity (messages handled at once) a load test may set.
+pub const MAX_ORCHESTRATOR_CAPACITY: u32 = 100_000;
+/// The longest an orchestrator may take per message in a load test (simulated ms).
+pub const MAX_ORCHESTRATOR_MESSAGE_MS: u64 = 1_000;
+
+/// `POST /api/lab/loads`: start `rate` runs per second for `seconds`, for each style in
+/// turn, with one orchestrator of limited capacity shared by all of a style's runs.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LoadRequest {
+    pub workflow_id: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub input: Option<serde_json::Value>,
+    /// Runs started per second (1..=[`MAX_LOAD_RATE`]).
+    pub rate: u32,
+    /// Seconds of starting runs, per style (1..=[`MAX_LOAD_SECONDS`]).
+    pub seconds: u32,
+    /// Messages the shared orchestrator handles at once (absent: no limit).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub capacity: Option<u32>,
+    /// Simulated ms the orchestrator spends on each message (default 0).
+    #[serde(default)]
+    pub message_ms: u64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub seed: Option<u64>,
+    /// Simulated time factor of the runs (default 1).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub speed: Option<f64>,
+}
+
+/// One second of a style's load test.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct LoadSecond {
+    pub second: u32,
+    pub started: u32,
+    pub completed: u32,
+    /// Latency of the runs that completed in this second.
+    pub p50_ms: u64,
+    pub p95_ms: u64,
+    /// Messages waiting for the orchestrator at the end of the second.
+    pub waiting: u32,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct LoadStyle {
+    pub style: LabStyle,
+    pub started: u32,
+    pub completed: u32,
+    /// Runs completed per second while runs were being started.
+    pub throughput: f64,
+    pub latency_ms: LatencyFigures,
+    pub peak_waiting: u32,
+    pub seconds: Vec<LoadSecond>,
+}
+
+/// A load test as the API returns it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct LoadTest {
+    pub id: String,
+    pub workflow_id: String,
+    pub workflow_name: String,
+    pub created_at: i64,
+    pub state: BatchState,
+    pub request: LoadRequest,
+    /// Styles done or in progress, in [`LabStyle::ALL`] order.
+    pub styles: Vec<LoadStyle>,
+    /// Sentences naming what the curves show.
+    #[serde(default)]
+    pub reading: Vec<String>,
+}

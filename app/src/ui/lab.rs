@@ -13,7 +13,7 @@ use crate::model::api::MAX_SEED;
 use crate::model::faults::{BusFault, OrchestratorCrash, ServiceFault};
 use crate::model::lab::{
     Batch, BatchState, BatchSummary, CompareRequest, CompareResult, LabOutcome, LabStyle,
-    StyleFigures, DEFAULT_LAB_RUNS, MAX_LAB_RUNS,
+    LoadRequest, LoadSecond, LoadTest, StyleFigures, DEFAULT_LAB_RUNS, MAX_LAB_RUNS,
 };
 use crate::model::{Faults, Workflow};
 
@@ -356,6 +356,7 @@ pub fn LabPage() -> impl IntoView {
                 <BatchView batch/>
             </Show>
             {list_view}
+            <LoadSection workflow_id/>
         </main>
     }
     .into_any()
@@ -671,5 +672,180 @@ fn chart(
                 {bars}
             </svg>
         </figure>
+    }
+}
+
+/// How often a running load test's figures are read.
+const LOAD_POLL_MS: u32 = 300;
+
+/// Load mode: real runs at a rate, each style's runs sharing one orchestrator of limited
+/// capacity; throughput and latency per second, per style.
+#[component]
+fn LoadSection(workflow_id: Memo<String>) -> impl IntoView {
+    let rate = RwSignal::new("100".to_string());
+    let seconds = RwSignal::new("3".to_string());
+    let capacity = RwSignal::new("4".to_string());
+    let message_ms = RwSignal::new("5".to_string());
+    let test: RwSignal<Option<LoadTest>> = RwSignal::new(None);
+    let failure: RwSignal<Option<String>> = RwSignal::new(None);
+    let running = move || test.with(|t| t.as_ref().is_some_and(|t| t.state == BatchState::Running));
+    let start = move |_| {
+        failure.set(None);
+        let request = (|| -> Result<LoadRequest, String> {
+            Ok(LoadRequest {
+                workflow_id: workflow_id.get_untracked(),
+                input: None,
+                rate: number("Rate", &rate.get_untracked())?.ok_or("Rate: give a number")?,
+                seconds: number("Seconds", &seconds.get_untracked())?
+                    .ok_or("Seconds: give a number")?,
+                capacity: number("Orchestrator capacity", &capacity.get_untracked())?,
+                message_ms: number("Orchestrator ms per message", &message_ms.get_untracked())?
+                    .unwrap_or(0),
+                seed: Some(1),
+                speed: None,
+            })
+        })();
+        let request = match request {
+            Ok(r) => r,
+            Err(message) => return failure.set(Some(message)),
+        };
+        spawn_local(async move {
+            let started = match client::post_json::<LoadTest>("/api/lab/loads", &request).await {
+                Ok(t) => t,
+                Err(e) => return failure.set(Some(e.message)),
+            };
+            let id = started.id.clone();
+            test.set(Some(started));
+            loop {
+                client::sleep_ms(LOAD_POLL_MS).await;
+                match client::get_json::<LoadTest>(&format!("/api/lab/loads/{id}")).await {
+                    Ok(t) => {
+                        let running = t.state == BatchState::Running;
+                        test.set(Some(t));
+                        if !running {
+                            break;
+                        }
+                    }
+                    Err(e) => {
+                        failure.set(Some(e.message));
+                        break;
+                    }
+                }
+            }
+        });
+    };
+    let cancel = move |_| {
+        if let Some(id) = test.with_untracked(|t| t.as_ref().map(|t| t.id.clone())) {
+            spawn_local(async move {
+                if let Err(e) = client::post_ok(
+                    &format!("/api/lab/loads/{id}/cancel"),
+                    &serde_json::json!({}),
+                )
+                .await
+                {
+                    failure.set(Some(e.message));
+                }
+            });
+        }
+    };
+    let field = move |label: &'static str, signal: RwSignal<String>| {
+        view! {
+            <label>
+                <span>{label}</span>
+                <input aria-label=label prop:value=move || signal.get() on:input=move |ev| signal.set(event_target_value(&ev))/>
+            </label>
+        }
+    };
+    let results = move || {
+        test.with(|t| {
+            let Some(t) = t else { return ().into_any() };
+            let state = match t.state {
+                BatchState::Running => "running",
+                BatchState::Done => "done",
+                BatchState::Cancelled => "cancelled",
+            };
+            let styles = t
+                .styles
+                .iter()
+                .map(|s| {
+                    view! {
+                        <figure class="load-style" aria-label=format!("Load {}", s.style.label())>
+                            <figcaption>
+                                <strong>{s.style.label()}</strong>
+                                {format!(
+                                    " · {}/{} completed · {:.0} runs/s · p95 {} ms · queue ≤ {}",
+                                    s.completed, s.started, s.throughput, s.latency_ms.p95, s.peak_waiting
+                                )}
+                            </figcaption>
+                            {series("completed per second", &s.seconds, |x| x.completed as f64)}
+                            {series("p95 latency (ms)", &s.seconds, |x| x.p95_ms as f64)}
+                            {series("waiting for the orchestrator", &s.seconds, |x| x.waiting as f64)}
+                        </figure>
+                    }
+                })
+                .collect_view();
+            let reading = t.reading.iter().map(|l| view! { <li>{l.clone()}</li> }).collect_view();
+            view! {
+                <p class="batch-state">"Load test " {state}</p>
+                <div class="load-styles">{styles}</div>
+                <ul class="reading" aria-label="Load reading">{reading}</ul>
+            }
+            .into_any()
+        })
+    };
+    view! {
+        <section class="lab-load" aria-label="Load">
+            <h2>"Load"</h2>
+            <p class="hint">
+                "Starts real runs at this rate for these seconds, one style after the other; each style's runs share one orchestrator that handles at most “capacity” messages at once, each taking the given time."
+            </p>
+            <div class="lab-form">
+                {field("Rate (runs/s)", rate)}
+                {field("Seconds", seconds)}
+                {field("Orchestrator capacity", capacity)}
+                {field("Orchestrator ms per message", message_ms)}
+                <div class="lab-actions">
+                    <button class="primary" on:click=start disabled=running>"Start load"</button>
+                    <Show when=running>
+                        <button class="cancel" on:click=cancel>"Stop load"</button>
+                    </Show>
+                </div>
+            </div>
+            <Show when=move || failure.with(Option::is_some)>
+                <p class="error" role="alert">{move || failure.get().unwrap_or_default()}</p>
+            </Show>
+            {results}
+        </section>
+    }
+    .into_any()
+}
+
+/// A small line chart of one figure over the seconds of a load test.
+fn series(
+    label: &'static str,
+    seconds: &[LoadSecond],
+    value: fn(&LoadSecond) -> f64,
+) -> impl IntoView {
+    const W: f64 = 260.0;
+    const H: f64 = 60.0;
+    let max = seconds.iter().map(value).fold(0.0_f64, f64::max).max(1e-9);
+    let step = W / (seconds.len().max(2) - 1) as f64;
+    let points: String = seconds
+        .iter()
+        .enumerate()
+        .map(|(i, s)| {
+            format!(
+                "{:.1},{:.1}",
+                i as f64 * step,
+                H - value(s) / max * (H - 4.0)
+            )
+        })
+        .collect::<Vec<_>>()
+        .join(" ");
+    view! {
+        <svg class="series" viewBox=format!("0 -14 {W} {}", H + 16.0) role="img" aria-label=label>
+            <text x="0" y="-3">{format!("{label} (max {max:.0})")}</text>
+            <polyline points=points></polyline>
+        </svg>
     }
 }

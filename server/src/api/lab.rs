@@ -9,12 +9,19 @@
 //! - `GET /api/lab/batches?workflow=ID[&limit=N]` → the workflow's batches, newest first.
 //! - `GET /api/lab/batches/{id}` → one batch: progress while running, results when done.
 //! - `POST /api/lab/batches/{id}/cancel` → 202, or 409 when it is not running.
+//! - `POST /api/lab/loads` ([`LoadRequest`]) → 202 with the load test; `rate`
+//!   1..=[`MAX_LOAD_RATE`] runs/s, `seconds` 1..=[`MAX_LOAD_SECONDS`] per style, `capacity`
+//!   1..=[`MAX_ORCHESTRATOR_CAPACITY`] messages at once (absent: unlimited), `message_ms`
+//!   0..=[`MAX_ORCHESTRATOR_MESSAGE_MS`], `speed` as for runs; 503 while one is running.
+//! - `GET /api/lab/loads/{id}` → its per-second figures so far (kept in memory, the last
+//!   [`crate::lab::LOAD_TESTS_KEPT`]); `POST /api/lab/loads/{id}/cancel` → 202 or 409.
 
-use app::model::api::MAX_SEED;
+use app::model::api::{MAX_SEED, MAX_SPEED, MIN_SPEED};
 use app::model::convert::convert as convert_workflow;
 use app::model::lab::{
-    Batch, BatchState, BatchSummary, CompareRequest, ConvertRequest, ConvertResponse,
-    DEFAULT_LAB_RUNS, MAX_BATCHES_LISTED, MAX_LAB_RUNS,
+    Batch, BatchState, BatchSummary, CompareRequest, ConvertRequest, ConvertResponse, LoadRequest,
+    LoadTest, DEFAULT_LAB_RUNS, MAX_BATCHES_LISTED, MAX_LAB_RUNS, MAX_LOAD_RATE, MAX_LOAD_SECONDS,
+    MAX_ORCHESTRATOR_CAPACITY, MAX_ORCHESTRATOR_MESSAGE_MS,
 };
 use axum::body::Bytes;
 use axum::extract::rejection::{BytesRejection, QueryRejection};
@@ -28,7 +35,15 @@ use super::error::AppError;
 use super::workflows::not_found;
 use super::{body_bytes, AppState};
 use crate::lab::compare::CompareSpec;
+use crate::lab::load::LoadSpec;
 use crate::lab::LabError;
+
+fn lab_error(e: LabError) -> AppError {
+    match e {
+        LabError::Busy | LabError::LoadBusy => AppError::Unavailable(e.to_string()),
+        LabError::Store(e) => AppError::from(e),
+    }
+}
 
 fn batch_not_found(id: &str) -> AppError {
     AppError::NotFound(format!("no lab batch with id {id:?}"))
@@ -125,10 +140,7 @@ pub async fn start(
         .lab
         .start(&request.workflow_id, spec)
         .await
-        .map_err(|e| match e {
-            LabError::Busy => AppError::Unavailable(e.to_string()),
-            LabError::Store(e) => AppError::from(e),
-        })?;
+        .map_err(lab_error)?;
     Ok((StatusCode::ACCEPTED, Json(batch)))
 }
 
@@ -196,6 +208,111 @@ pub async fn cancel(
         return Err(AppError::Conflict(format!(
             "lab batch {id:?} is not running (it is {:?})",
             batch.state
+        )));
+    }
+    Ok(StatusCode::ACCEPTED)
+}
+
+pub async fn start_load(
+    State(state): State<AppState>,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<(StatusCode, Json<LoadTest>), AppError> {
+    let request: LoadRequest = parse("load request", &body_bytes(body)?)?;
+    let record = state
+        .store
+        .get_workflow(&request.workflow_id)
+        .await?
+        .ok_or_else(|| not_found(&request.workflow_id))?;
+    let mut problems = Vec::new();
+    if !(1..=MAX_LOAD_RATE).contains(&request.rate) {
+        problems.push(format!(
+            "rate must be from 1 to {MAX_LOAD_RATE} runs per second, got {}",
+            request.rate
+        ));
+    }
+    if !(1..=MAX_LOAD_SECONDS).contains(&request.seconds) {
+        problems.push(format!(
+            "seconds must be from 1 to {MAX_LOAD_SECONDS}, got {}",
+            request.seconds
+        ));
+    }
+    if let Some(c) = request.capacity {
+        if !(1..=MAX_ORCHESTRATOR_CAPACITY).contains(&c) {
+            problems.push(format!(
+                "capacity must be from 1 to {MAX_ORCHESTRATOR_CAPACITY} messages at once, got {c}"
+            ));
+        }
+    }
+    if request.message_ms > MAX_ORCHESTRATOR_MESSAGE_MS {
+        problems.push(format!(
+            "message_ms must be at most {MAX_ORCHESTRATOR_MESSAGE_MS}, got {}",
+            request.message_ms
+        ));
+    }
+    if let Some(speed) = request.speed {
+        if !(MIN_SPEED..=MAX_SPEED).contains(&speed) {
+            problems.push(format!(
+                "speed must be between {MIN_SPEED} and {MAX_SPEED}, got {speed}"
+            ));
+        }
+    }
+    if let Some(seed) = request.seed {
+        if seed > MAX_SEED {
+            problems.push(format!("seed must be at most {MAX_SEED}, got {seed}"));
+        }
+    }
+    if let Some(input) = &request.input {
+        if !input.is_object() {
+            problems.push("input must be a JSON object".to_string());
+        }
+    }
+    if !problems.is_empty() {
+        return Err(unprocessable("load request", problems));
+    }
+    let spec = LoadSpec {
+        workflow: record.workflow,
+        input: request
+            .input
+            .clone()
+            .unwrap_or_else(|| Value::Object(Default::default())),
+        rate: request.rate,
+        seconds: request.seconds,
+        capacity: request.capacity,
+        message_ms: request.message_ms,
+        seed: request
+            .seed
+            .unwrap_or_else(|| uuid::Uuid::new_v4().as_u64_pair().0 & MAX_SEED),
+        speed: request.speed.unwrap_or(1.0),
+    };
+    let workflow_id = request.workflow_id.clone();
+    let test = state
+        .lab
+        .start_load(&workflow_id, request, spec)
+        .map_err(lab_error)?;
+    Ok((StatusCode::ACCEPTED, Json(test)))
+}
+
+pub async fn read_load(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Json<LoadTest>, AppError> {
+    state
+        .lab
+        .load(&id)
+        .map(Json)
+        .ok_or_else(|| AppError::NotFound(format!("no load test with id {id:?}")))
+}
+
+pub async fn cancel_load(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<StatusCode, AppError> {
+    if state.lab.load(&id).is_none() {
+        return Err(AppError::NotFound(format!("no load test with id {id:?}")));
+    }
+    if !state.lab.cancel_load(&id) {
+        return Err(AppError::Conflict(format!(
+            "load test {id:?} is not running"
         )));
     }
     Ok(StatusCode::ACCEPTED)

@@ -44,6 +44,8 @@ pub async fn start(
             .unwrap_or_else(|| uuid::Uuid::new_v4().as_u64_pair().0 & MAX_SEED),
         speed: request.speed.unwrap_or(1.0),
         faults,
+        orchestrator: None,
+        on_end: None,
     };
     let run = state
         .engine

@@ -324,7 +324,7 @@ impl RunCore {
 
     /// Whether handling `input` needs the orchestrator: replies to its commands, the
     /// retries it schedules, its saga, and the commands that follow a step it hears from.
-    fn needs_orchestrator(&self, input: &Input) -> bool {
+    pub fn needs_orchestrator(&self, input: &Input) -> bool {
         match input {
             Input::AttemptDone { node, .. } | Input::RetryDue { node, .. } => {
                 self.steps[*node].owner == Owner::Orchestrator

@@ -40,7 +40,7 @@ pub const FEED_BUFFER: usize = 1024;
 pub const MAX_BATCH_RECORDS: usize = 512;
 
 /// What a run is started with.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
 pub struct RunOptions {
     pub input: serde_json::Value,
     pub seed: u64,
@@ -48,6 +48,51 @@ pub struct RunOptions {
     pub speed: f64,
     /// What is broken on purpose from the start.
     pub faults: Faults,
+    /// An orchestrator shared with other runs, of limited capacity (the lab's load mode);
+    /// `None`: the run's own orchestrator, never waiting.
+    pub orchestrator: Option<Arc<OrchestratorPool>>,
+    /// Told the run's summary when it ends.
+    pub on_end: Option<mpsc::UnboundedSender<RunSummary>>,
+}
+
+impl RunOptions {
+    pub fn new(input: serde_json::Value, seed: u64, speed: f64) -> Self {
+        RunOptions {
+            input,
+            seed,
+            speed,
+            faults: Faults::default(),
+            orchestrator: None,
+            on_end: None,
+        }
+    }
+}
+
+/// An orchestrator serving many runs with limited capacity: it handles at most `capacity`
+/// messages (replies, and the commands they lead to) at once, each taking `message_ms` of
+/// simulated time. Beyond that, messages queue — the bottleneck the lab's load mode shows.
+#[derive(Debug)]
+pub struct OrchestratorPool {
+    permits: tokio::sync::Semaphore,
+    pub capacity: usize,
+    pub message_ms: u64,
+    waiting: std::sync::atomic::AtomicUsize,
+}
+
+impl OrchestratorPool {
+    pub fn new(capacity: usize, message_ms: u64) -> Arc<Self> {
+        Arc::new(OrchestratorPool {
+            permits: tokio::sync::Semaphore::new(capacity),
+            capacity,
+            message_ms,
+            waiting: std::sync::atomic::AtomicUsize::new(0),
+        })
+    }
+
+    /// Messages waiting for the orchestrator right now.
+    pub fn waiting(&self) -> usize {
+        self.waiting.load(std::sync::atomic::Ordering::Relaxed)
+    }
 }
 
 pub struct Engine {
@@ -123,7 +168,7 @@ impl Engine {
         let mut core = RunCore::new(&run.workflow, options.input, options.seed, options.speed)
             .with_faults(options.faults);
         let first = core.handle(Input::Start);
-        self.spawn(&run, core, 0, first);
+        self.spawn(&run, core, 0, first, options.orchestrator, options.on_end);
         Ok(run)
     }
 
@@ -166,12 +211,20 @@ impl Engine {
             let last = history.last().map_or(0, |r| r.seq);
             tracing::info!(run = %run.id, records = history.len(), "resuming run");
             self.metrics.run_resumed();
-            self.spawn(&run, core, last, actions);
+            self.spawn(&run, core, last, actions, None, None);
         }
         Ok(count)
     }
 
-    fn spawn(self: &Arc<Self>, run: &StoredRun, core: RunCore, seq: u64, first: Vec<Action>) {
+    fn spawn(
+        self: &Arc<Self>,
+        run: &StoredRun,
+        core: RunCore,
+        seq: u64,
+        first: Vec<Action>,
+        orchestrator: Option<Arc<OrchestratorPool>>,
+        on_end: Option<mpsc::UnboundedSender<RunSummary>>,
+    ) {
         let (tx, rx) = mpsc::unbounded_channel();
         let run_id = run.id.clone();
         self.hub.open(&run_id);
@@ -185,6 +238,8 @@ impl Engine {
             seq,
             inbox: tx,
             local: VecDeque::new(),
+            orchestrator,
+            on_end,
         };
         tokio::spawn(driver.drive(first, rx));
     }
@@ -205,6 +260,8 @@ struct Driver {
     /// Inputs due now (zero-delay timers, in-process deliveries), handled in the current
     /// batch.
     local: VecDeque<Input>,
+    orchestrator: Option<Arc<OrchestratorPool>>,
+    on_end: Option<mpsc::UnboundedSender<RunSummary>>,
 }
 
 impl Driver {
@@ -225,7 +282,7 @@ impl Driver {
                 rx.try_recv().ok().or_else(|| self.local.pop_front())
             };
             if let Some(input) = input {
-                let actions = self.core.handle(input);
+                let actions = self.handle(input).await;
                 self.absorb(actions, &mut batch);
                 continue;
             }
@@ -243,7 +300,7 @@ impl Driver {
             }
             match rx.recv().await {
                 Some(input) => {
-                    let actions = self.core.handle(input);
+                    let actions = self.handle(input).await;
                     self.absorb(actions, &mut batch);
                 }
                 None => break,
@@ -251,6 +308,29 @@ impl Driver {
         }
         self.engine.lock().remove(&self.run_id);
         self.engine.hub.close(&self.run_id);
+    }
+
+    /// Hands an input to the core; one that needs a shared orchestrator first waits for
+    /// its capacity and takes its time.
+    async fn handle(&mut self, input: Input) -> Vec<Action> {
+        let Some(pool) = self
+            .orchestrator
+            .clone()
+            .filter(|_| self.core.needs_orchestrator(&input))
+        else {
+            return self.core.handle(input);
+        };
+        use std::sync::atomic::Ordering;
+        pool.waiting.fetch_add(1, Ordering::Relaxed);
+        let permit = pool.permits.acquire().await;
+        pool.waiting.fetch_sub(1, Ordering::Relaxed);
+        if pool.message_ms > 0 {
+            let wait = pool.message_ms as f64 / 1000.0 / self.core.speed();
+            tokio::time::sleep(Duration::from_secs_f64(wait)).await;
+        }
+        let actions = self.core.handle(input);
+        drop(permit);
+        actions
     }
 
     /// Sorts the core's actions into the batch: records get their sequence numbers, work
@@ -294,7 +374,7 @@ impl Driver {
                     messages,
                 } => {
                     metrics.run_ended(*status, messages);
-                    self.engine.announce(RunSummary {
+                    let summary = RunSummary {
                         id: self.run_id.clone(),
                         workflow_id: self.workflow_id.clone(),
                         status: *status,
@@ -302,7 +382,11 @@ impl Driver {
                         ended_at: Some(record.at_ms),
                         messages: Some(*messages),
                         diagnosis: diagnosis.clone(),
-                    });
+                    };
+                    if let Some(on_end) = &self.on_end {
+                        let _ = on_end.send(summary.clone());
+                    }
+                    self.engine.announce(summary);
                 }
                 _ => {}
             }

@@ -6,30 +6,45 @@
 //!   what a workflow's shape costs in coupling.
 //! - [`compare`]: a batch over the three styles on the same seeds, the fail-at-every-step
 //!   matrix and the generated reading.
+//! - [`load`]: load mode: real runs on the real engine at a given rate, each style's runs
+//!   sharing one orchestrator of limited capacity; throughput and latency per second.
 //!
 //! [`Lab`] keeps the batches in progress (their progress counters and cancel switches) and
 //! stores every batch, running and finished, through the [`LabStore`].
 
 pub mod compare;
+pub mod load;
 pub mod measure;
 pub mod simulate;
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
-use app::model::lab::{Batch, BatchState, LabStyle, StyleProgress};
+use std::sync::atomic::AtomicBool;
+
+use app::model::lab::{Batch, BatchState, LabStyle, LoadRequest, LoadTest, StyleProgress};
 
 use self::compare::{compare, CompareSpec, Progress};
+use self::load::LoadSpec;
 use crate::clock::Clock;
+use crate::engine::Engine;
 use crate::store::{LabStore, StoreError};
 
 /// Batches in progress at once; more are refused until one ends.
 pub const MAX_RUNNING_BATCHES: usize = 4;
 
+/// Load tests kept (in memory) for reading back; the oldest finished ones go first.
+pub const LOAD_TESTS_KEPT: usize = 20;
+
+type LoadEntry = (Arc<Mutex<LoadTest>>, Arc<AtomicBool>);
+
 pub struct Lab {
     store: Arc<dyn LabStore>,
     clock: Arc<dyn Clock>,
+    engine: Arc<Engine>,
     running: Mutex<HashMap<String, Arc<Progress>>>,
+    /// Load tests, oldest first.
+    loads: Mutex<Vec<LoadEntry>>,
 }
 
 /// Why a batch could not start.
@@ -37,17 +52,79 @@ pub struct Lab {
 pub enum LabError {
     #[error("{MAX_RUNNING_BATCHES} batches are already running; wait for one to end or cancel it")]
     Busy,
+    #[error("a load test is already running; wait for it to end or cancel it")]
+    LoadBusy,
     #[error(transparent)]
     Store(#[from] StoreError),
 }
 
 impl Lab {
-    pub fn new(store: Arc<dyn LabStore>, clock: Arc<dyn Clock>) -> Arc<Lab> {
+    pub fn new(store: Arc<dyn LabStore>, clock: Arc<dyn Clock>, engine: Arc<Engine>) -> Arc<Lab> {
         Arc::new(Lab {
             store,
             clock,
+            engine,
             running: Mutex::new(HashMap::new()),
+            loads: Mutex::new(Vec::new()),
         })
+    }
+
+    /// Starts a load test (one at a time); returns it as it starts.
+    pub fn start_load(
+        &self,
+        workflow_id: &str,
+        request: LoadRequest,
+        spec: LoadSpec,
+    ) -> Result<LoadTest, LabError> {
+        let mut loads = self.lock_loads();
+        if loads
+            .iter()
+            .any(|(t, _)| lock_test(t).state == BatchState::Running)
+        {
+            return Err(LabError::LoadBusy);
+        }
+        let test = LoadTest {
+            id: uuid::Uuid::new_v4().simple().to_string(),
+            workflow_id: workflow_id.to_string(),
+            workflow_name: spec.workflow.name.clone(),
+            created_at: self.clock.now_ms(),
+            state: BatchState::Running,
+            request,
+            styles: Vec::new(),
+            reading: Vec::new(),
+        };
+        let shared = Arc::new(Mutex::new(test.clone()));
+        let cancel = Arc::new(AtomicBool::new(false));
+        if loads.len() >= LOAD_TESTS_KEPT {
+            loads.remove(0);
+        }
+        loads.push((shared.clone(), cancel.clone()));
+        tokio::spawn(load::run_load(self.engine.clone(), spec, shared, cancel));
+        Ok(test)
+    }
+
+    pub fn load(&self, id: &str) -> Option<LoadTest> {
+        self.lock_loads()
+            .iter()
+            .map(|(t, _)| lock_test(t).clone())
+            .find(|t| t.id == id)
+    }
+
+    /// Stops a running load test after the runs it started; false when it is not running.
+    pub fn cancel_load(&self, id: &str) -> bool {
+        self.lock_loads().iter().any(|(t, cancel)| {
+            let t = lock_test(t);
+            if t.id == id && t.state == BatchState::Running {
+                cancel.store(true, std::sync::atomic::Ordering::Relaxed);
+                true
+            } else {
+                false
+            }
+        })
+    }
+
+    fn lock_loads(&self) -> std::sync::MutexGuard<'_, Vec<LoadEntry>> {
+        self.loads.lock().unwrap_or_else(|p| p.into_inner())
     }
 
     /// Stores the batch as running and computes it on a blocking thread; returns at once.
@@ -149,6 +226,10 @@ impl Lab {
     fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, Arc<Progress>>> {
         self.running.lock().unwrap_or_else(|p| p.into_inner())
     }
+}
+
+fn lock_test(test: &Mutex<LoadTest>) -> std::sync::MutexGuard<'_, LoadTest> {
+    test.lock().unwrap_or_else(|p| p.into_inner())
 }
 
 fn progress_of(progress: &Progress, total: u32) -> Vec<StyleProgress> {
