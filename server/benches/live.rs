@@ -31,74 +31,6 @@ const BUSY_CYCLES: usize = 20;
 const BUSY_STEP_MS: u64 = 5;
 const OWN_RUN_CLIENTS: usize = 1000;
 
-struct Server {
-    base: String,
-    http: reqwest::Client,
-    _dir: tempfile::TempDir,
-}
-
-impl Server {
-    async fn start() -> Server {
-        let dir = tempfile::tempdir().expect("temp dir");
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-            .await
-            .expect("bind");
-        let addr = listener.local_addr().unwrap();
-        let settings = server::config::Settings {
-            database: dir.path().join("bench.db").display().to_string(),
-            site_root: dir.path().join("site").display().to_string(),
-            sockets: server::config::SocketLimits::default(),
-        };
-        tokio::spawn(async move {
-            server::run(listener, settings, std::future::pending())
-                .await
-                .expect("serve")
-        });
-        let server = Server {
-            base: format!("127.0.0.1:{}", addr.port()),
-            http: reqwest::Client::new(),
-            _dir: dir,
-        };
-        for _ in 0..200 {
-            if server.get("/api/health").await.is_some() {
-                return server;
-            }
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        }
-        panic!("server did not start");
-    }
-
-    async fn get(&self, path: &str) -> Option<Value> {
-        let r = self
-            .http
-            .get(format!("http://{}{path}", self.base))
-            .send()
-            .await
-            .ok()?;
-        r.json().await.ok()
-    }
-
-    async fn post(&self, path: &str, body: Value) -> Value {
-        self.http
-            .post(format!("http://{}{path}", self.base))
-            .json(&body)
-            .send()
-            .await
-            .expect("post")
-            .json()
-            .await
-            .unwrap_or(Value::Null) // e.g. 202 with no body
-    }
-
-    /// Creates a workflow, or starts a run of one: the new thing's id.
-    async fn create(&self, path: &str, body: Value) -> String {
-        self.post(path, body).await["id"]
-            .as_str()
-            .expect("an id")
-            .to_string()
-    }
-}
-
 fn node(id: &str, latency: u64) -> Value {
     json!({"id": id, "label": id, "service": "S", "action": "go", "latency_ms": latency})
 }
@@ -186,25 +118,6 @@ fn now_ms() -> f64 {
         * 1000.0
 }
 
-/// User + system CPU seconds of this process so far.
-fn cpu_seconds() -> f64 {
-    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
-    let fields: Vec<&str> = stat
-        .rsplit(')')
-        .next()
-        .unwrap_or("")
-        .split_whitespace()
-        .collect();
-    let ticks = |i: usize| {
-        fields
-            .get(i)
-            .and_then(|f| f.parse::<f64>().ok())
-            .unwrap_or(0.0)
-    };
-    // After the command name: state is field 0, utime 11, stime 12 (clock ticks of 1/100 s).
-    (ticks(11) + ticks(12)) / 100.0
-}
-
 fn report(name: &str, seen: Vec<Seen>, expected: &[u64], elapsed: Duration, cpu: f64) {
     let complete = seen
         .iter()
@@ -236,7 +149,7 @@ fn report(name: &str, seen: Vec<Seen>, expected: &[u64], elapsed: Duration, cpu:
 
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
 async fn main() {
-    let server = Arc::new(Server::start().await);
+    let server = Arc::new(support::Server::start().await);
     println!("live stream benchmark (server and clients in one process, 2 worker threads)");
 
     // Fan-in: 200 clients on one busy run.
@@ -244,7 +157,7 @@ async fn main() {
     let run = server
         .create(&format!("/api/workflows/{workflow}/runs"), json!({}))
         .await;
-    let (cpu0, started) = (cpu_seconds(), Instant::now());
+    let (cpu0, started) = (support::cpu_seconds(), Instant::now());
     let clients: Vec<_> = (0..FAN_IN_CLIENTS)
         .map(|_| tokio::spawn(watch(server.base.clone(), run.clone())))
         .collect();
@@ -272,12 +185,12 @@ async fn main() {
         seen,
         &vec![total; FAN_IN_CLIENTS],
         elapsed,
-        cpu_seconds() - cpu0,
+        support::cpu_seconds() - cpu0,
     );
 
     // One each: 1,000 clients, each on its own run.
     let workflow = server.create("/api/workflows", five_steps()).await;
-    let (cpu0, started) = (cpu_seconds(), Instant::now());
+    let (cpu0, started) = (support::cpu_seconds(), Instant::now());
     let runs = Arc::new(Mutex::new(Vec::new()));
     let clients: Vec<_> = (0..OWN_RUN_CLIENTS)
         .map(|_| {
@@ -308,7 +221,7 @@ async fn main() {
         seen,
         &expected,
         started.elapsed(),
-        cpu_seconds() - cpu0,
+        support::cpu_seconds() - cpu0,
     );
     std::process::exit(0);
 }

@@ -1,5 +1,11 @@
 //! What the benchmarks share.
 
+#![allow(dead_code)] // each bench uses a different part
+
+use std::time::Duration;
+
+use serde_json::Value;
+
 /// This process's resident memory, in MB.
 pub fn resident_mb() -> f64 {
     let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
@@ -10,3 +16,93 @@ pub fn resident_mb() -> f64 {
         .and_then(|kb| kb.parse::<f64>().ok())
         .map_or(0.0, |kb| kb / 1024.0)
 }
+
+/// User + system CPU seconds of this process so far.
+pub fn cpu_seconds() -> f64 {
+    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
+    let fields: Vec<&str> = stat
+        .rsplit(')')
+        .next()
+        .unwrap_or("")
+        .split_whitespace()
+        .collect();
+    let ticks = |i: usize| {
+        fields
+            .get(i)
+            .and_then(|f| f.parse::<f64>().ok())
+            .unwrap_or(0.0)
+    };
+    // After the command name: state is field 0, utime 11, stime 12 (clock ticks of 1/100 s).
+    (ticks(11) + ticks(12)) / 100.0
+}
+
+
+/// A real server on a free port and a fresh SQLite file.
+pub struct Server {
+    pub base: String,
+    pub http: reqwest::Client,
+    _dir: tempfile::TempDir,
+}
+
+impl Server {
+    pub async fn start() -> Server {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        let addr = listener.local_addr().unwrap();
+        let settings = server::config::Settings {
+            database: dir.path().join("bench.db").display().to_string(),
+            site_root: dir.path().join("site").display().to_string(),
+            sockets: server::config::SocketLimits::default(),
+        };
+        tokio::spawn(async move {
+            server::run(listener, settings, std::future::pending())
+                .await
+                .expect("serve")
+        });
+        let server = Server {
+            base: format!("127.0.0.1:{}", addr.port()),
+            http: reqwest::Client::new(),
+            _dir: dir,
+        };
+        for _ in 0..200 {
+            if server.get("/api/health").await.is_some() {
+                return server;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        panic!("server did not start");
+    }
+
+    pub async fn get(&self, path: &str) -> Option<Value> {
+        let r = self
+            .http
+            .get(format!("http://{}{path}", self.base))
+            .send()
+            .await
+            .ok()?;
+        r.json().await.ok()
+    }
+
+    pub async fn post(&self, path: &str, body: Value) -> Value {
+        self.http
+            .post(format!("http://{}{path}", self.base))
+            .json(&body)
+            .send()
+            .await
+            .expect("post")
+            .json()
+            .await
+            .unwrap_or(Value::Null) // e.g. 202 with no body
+    }
+
+    /// Creates a workflow, or starts a run of one: the new thing's id.
+    pub async fn create(&self, path: &str, body: Value) -> String {
+        self.post(path, body).await["id"]
+            .as_str()
+            .expect("an id")
+            .to_string()
+    }
+}
+

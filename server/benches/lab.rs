@@ -1,0 +1,166 @@
+//! Trade-off lab benchmark: `cargo bench -p server --bench lab`. Prints its numbers.
+//!
+//! 1. Compare: the e-commerce flow (orchestrated template, input `{"stock": "none"}` so
+//!    every run fails and is compensated or not), 3 styles × 500 runs: the time of the
+//!    computation alone, and end to end through `POST /api/lab/batches` until the stored
+//!    result reads back. Runs are simulated in virtual time, so the runs' speed factor does
+//!    not enter; the figure is the wall time of 1,500 runs.
+//! 2. Load: a 5-step flow with zero latency (commands and events alternating), 2,000 runs
+//!    started per second for 5 s per style on the real engine (in-process bus, SQLite
+//!    history, no orchestrator limit): runs started and completed per second, latency;
+//!    meanwhile the editor page (`GET /`) and `GET /api/workflows` are requested every
+//!    100 ms and their response times reported (is the UI responsive under load?).
+
+mod support;
+
+use std::time::{Duration, Instant};
+
+use app::model::examples::ecommerce_orchestrated;
+use app::model::Faults;
+use serde_json::{json, Value};
+use server::lab::compare::{compare, CompareSpec, Progress};
+
+const COMPARE_RUNS: u32 = 500;
+const LOAD_RATE: u32 = 2_000;
+const LOAD_SECONDS: u32 = 5;
+
+fn five_steps() -> Value {
+    let nodes: Vec<Value> = (0..5)
+        .map(|i| json!({"id": format!("s{i}"), "label": format!("S{i}"), "service": format!("S{i}"), "action": "go", "latency_ms": 0}))
+        .collect();
+    let edges: Vec<Value> = (1..5)
+        .map(|i| json!({"from": format!("s{}", i - 1), "to": format!("s{i}"), "kind": if i % 2 == 0 { "event" } else { "command" }}))
+        .collect();
+    json!({"name": "Five", "nodes": nodes, "edges": edges})
+}
+
+fn pct(sorted: &[f64], p: f64) -> f64 {
+    if sorted.is_empty() {
+        return 0.0;
+    }
+    sorted[((sorted.len() as f64 * p) as usize).min(sorted.len() - 1)]
+}
+
+#[tokio::main(flavor = "multi_thread", worker_threads = 2)]
+async fn main() {
+    println!("lab benchmark (2 worker threads)");
+
+    // 1a. The compare computation alone.
+    let spec = CompareSpec {
+        workflow: ecommerce_orchestrated(),
+        input: json!({"stock": "none"}),
+        runs: COMPARE_RUNS,
+        seed: 1,
+        faults: Faults::default(),
+    };
+    let started = Instant::now();
+    let result = tokio::task::spawn_blocking(move || compare(&spec, &Progress::default()))
+        .await
+        .unwrap()
+        .expect("not cancelled");
+    let alone = started.elapsed();
+    let counted: u32 = result.styles.iter().map(|s| s.runs).sum();
+    println!(
+        "compare e-commerce 3 × {COMPARE_RUNS}: {counted} runs simulated + fail matrix in {:.0} ms ({:.0} runs/s)",
+        alone.as_secs_f64() * 1000.0,
+        counted as f64 / alone.as_secs_f64()
+    );
+
+    // 1b. End to end through the API.
+    let server = support::Server::start().await;
+    let workflow = server
+        .create("/api/workflows", serde_json::to_value(ecommerce_orchestrated()).unwrap())
+        .await;
+    let started = Instant::now();
+    let batch = server
+        .create(
+            "/api/lab/batches",
+            json!({"workflow_id": workflow, "input": {"stock": "none"}, "runs": COMPARE_RUNS, "seed": 1}),
+        )
+        .await;
+    loop {
+        let b = server.get(&format!("/api/lab/batches/{batch}")).await.unwrap();
+        if b["state"] != "running" {
+            assert_eq!(b["state"], "done");
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    println!(
+        "compare through the API (start, poll, stored result read back): {:.0} ms",
+        started.elapsed().as_secs_f64() * 1000.0
+    );
+
+    // 2. Load mode on the real engine, with the UI's requests timed meanwhile.
+    let workflow = server.create("/api/workflows", five_steps()).await;
+    let (cpu0, wall0) = (support::cpu_seconds(), Instant::now());
+    let test = server
+        .create(
+            "/api/lab/loads",
+            json!({"workflow_id": workflow, "rate": LOAD_RATE, "seconds": LOAD_SECONDS, "seed": 1}),
+        )
+        .await;
+    let mut page_ms = Vec::new();
+    let mut api_ms = Vec::new();
+    let done = loop {
+        let t = Instant::now();
+        let page = server
+            .http
+            .get(format!("http://{}/", server.base))
+            .send()
+            .await
+            .expect("page");
+        assert!(page.status().is_success());
+        let _ = page.bytes().await;
+        page_ms.push(t.elapsed().as_secs_f64() * 1000.0);
+        let t = Instant::now();
+        server.get("/api/workflows").await.expect("workflows");
+        api_ms.push(t.elapsed().as_secs_f64() * 1000.0);
+        let state = server.get(&format!("/api/lab/loads/{test}")).await.unwrap();
+        if state["state"] != "running" {
+            break state;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    let wall = wall0.elapsed().as_secs_f64();
+    println!(
+        "load: {LOAD_RATE} runs/s asked for {LOAD_SECONDS} s per style, 5 zero-latency steps, SQLite history:"
+    );
+    for s in done["styles"].as_array().unwrap() {
+        let seconds = s["seconds"].as_array().unwrap();
+        let started_in_window: u64 = seconds
+            .iter()
+            .take(LOAD_SECONDS as usize)
+            .map(|x| x["started"].as_u64().unwrap())
+            .sum();
+        println!(
+            "  {:<13} started {} ({:.0}/s), completed {} ({:.0}/s while starting), latency p50 {} ms p95 {} ms p99 {} ms",
+            s["style"].as_str().unwrap(),
+            s["started"],
+            started_in_window as f64 / LOAD_SECONDS as f64,
+            s["completed"],
+            s["throughput"].as_f64().unwrap(),
+            s["latency_ms"]["p50"],
+            s["latency_ms"]["p95"],
+            s["latency_ms"]["p99"],
+        );
+    }
+    page_ms.sort_by(f64::total_cmp);
+    api_ms.sort_by(f64::total_cmp);
+    println!(
+        "  UI during the load: GET / p50 {:.1} ms p99 {:.1} ms, GET /api/workflows p50 {:.1} ms p99 {:.1} ms ({} samples each)",
+        pct(&page_ms, 0.5),
+        pct(&page_ms, 0.99),
+        pct(&api_ms, 0.5),
+        pct(&api_ms, 0.99),
+        page_ms.len()
+    );
+    println!(
+        "  CPU {:.1} s over {:.1} s wall ({:.0}% of 2 cores), resident {:.0} MB",
+        support::cpu_seconds() - cpu0,
+        wall,
+        100.0 * (support::cpu_seconds() - cpu0) / wall,
+        support::resident_mb()
+    );
+    std::process::exit(0);
+}
