@@ -162,3 +162,23 @@ test("load mode: with one orchestrator of small capacity, orchestration falls be
   await expect(reading.getByRole("listitem").nth(2)).toContainText(/^choreography: 50 of 50 runs completed; .*it kept up.*at most 0 messages waited/);
   await expect(load.getByRole("figure", { name: "Load orchestration" }).getByRole("img", { name: "p95 latency (ms)" })).toBeVisible();
 });
+
+test("a run started with a service down shows the fault in its log and ends as the style dictates", async ({ page }) => {
+  await fromTemplate(page, "E-commerce with two failures, orchestrated", `Down ${Date.now()}`);
+  await page.getByText("Faults (break things)").click();
+  const faults = page.locator("details.run-faults");
+  await faults.getByRole("combobox", { name: "Service" }).selectOption("FulfillmentService");
+  await faults.getByRole("checkbox", { name: "Down" }).check();
+  await faults.getByRole("textbox", { name: "Drop %" }).fill("150");
+  await page.getByRole("button", { name: "Run", exact: true }).click();
+  await expect(page.getByRole("alert")).toContainText("faults: faults.bus.drop must be a probability between 0 and 1, got 1.5");
+  await faults.getByRole("textbox", { name: "Drop %" }).fill("");
+  await page.getByRole("combobox", { name: "Run speed" }).selectOption("10");
+  await page.getByRole("button", { name: "Run", exact: true }).click();
+  // Fulfillment is down: the orchestrator's saga undoes Payment and Order Placement.
+  await expect(page.getByRole("status", { name: "Run state" })).toHaveText("Run compensated");
+  await expect(page.locator('[data-node-id="payment"]')).toHaveAttribute("data-state", "compensated");
+  await page.getByRole("tab", { name: "Log" }).click();
+  await expect(page.getByRole("list", { name: "Run log" })).toContainText("with faults: FulfillmentService down");
+  await expect(page.getByRole("list", { name: "Run log" })).toContainText("fulfillment failed after 1 attempt(s): Unavailable");
+});

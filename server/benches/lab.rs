@@ -69,7 +69,10 @@ async fn main() {
     // 1b. End to end through the API.
     let server = support::Server::start().await;
     let workflow = server
-        .create("/api/workflows", serde_json::to_value(ecommerce_orchestrated()).unwrap())
+        .create(
+            "/api/workflows",
+            serde_json::to_value(ecommerce_orchestrated()).unwrap(),
+        )
         .await;
     let started = Instant::now();
     let batch = server
@@ -79,7 +82,10 @@ async fn main() {
         )
         .await;
     loop {
-        let b = server.get(&format!("/api/lab/batches/{batch}")).await.unwrap();
+        let b = server
+            .get(&format!("/api/lab/batches/{batch}"))
+            .await
+            .unwrap();
         if b["state"] != "running" {
             assert_eq!(b["state"], "done");
             break;

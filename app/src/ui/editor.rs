@@ -9,6 +9,7 @@ use leptos_router::NavigateOptions;
 use super::behaviour::BehaviourFields;
 use super::canvas::{canvas_size, Canvas, Viewport};
 use super::client::{self, ApiFailure};
+use super::lab::{FaultFields, FaultForm};
 use super::live::{follow_runs_feed, open_run, view_at, Connection, Incoming, Pulse, RunPanel};
 use super::palette::Palette;
 use super::transfer::{Dialog, TransferDialogs};
@@ -152,6 +153,8 @@ pub struct Editor {
     pub runs: RwSignal<Vec<RunSummary>>,
     /// The next run's seed as typed (empty: random) and speed.
     pub run_seed: RwSignal<String>,
+    /// Faults the next run starts with (and that can be applied to the live run).
+    pub run_faults: FaultForm,
     pub run_speed: RwSignal<f64>,
 }
 
@@ -234,6 +237,7 @@ impl Editor {
             pulses: RwSignal::new(Vec::new()),
             show_orchestrator: RwSignal::new(false),
             run_seed: RwSignal::new(String::new()),
+            run_faults: FaultForm::new(),
             run_speed: RwSignal::new(1.0),
             workflow_id: RwSignal::new(None),
             selection: RwSignal::new(None),
@@ -527,11 +531,20 @@ impl Editor {
                 }))
             }
         };
+        let faults = match self.run_faults.faults() {
+            Ok(faults) => (!faults.is_none()).then_some(faults),
+            Err(message) => {
+                return self.failure.set(Some(ApiFailure {
+                    message: format!("faults: {message}"),
+                    problems: Vec::new(),
+                }))
+            }
+        };
         let request = RunRequest {
             input: Some(input),
             seed,
             speed: Some(self.run_speed.get_untracked()),
-            faults: None,
+            faults,
         };
         match client::start_run(&id, &request).await {
             Ok(report) => open_run(*self, report.id),
@@ -1033,9 +1046,65 @@ fn Inspector(editor: Editor) -> impl IntoView {
                         {SPEEDS.iter().map(|s| view! { <option value=s.to_string()>{format!("{s}×")}</option> }).collect_view()}
                     </select>
                 </label>
+                <RunFaults editor/>
             </Show>
             <ProblemList editor/>
         </aside>
+    }
+    .into_any()
+}
+
+/// Faults for the next run, and applied to the live one on request.
+#[component]
+fn RunFaults(editor: Editor) -> impl IntoView {
+    let services = Signal::derive(move || {
+        editor.doc.with(|d| {
+            let mut list: Vec<String> = d.nodes.iter().map(|n| n.service.clone()).collect();
+            list.sort();
+            list.dedup();
+            list
+        })
+    });
+    let running = move || {
+        editor
+            .run
+            .with(|r| r.as_ref().is_some_and(|r| !r.status.is_final()))
+    };
+    let apply = move |_| {
+        let Some(run_id) = editor.run_id.get_untracked() else {
+            return;
+        };
+        let mut faults = match editor.run_faults.faults() {
+            Ok(faults) => faults,
+            Err(message) => {
+                return editor.failure.set(Some(ApiFailure {
+                    message: format!("faults: {message}"),
+                    problems: Vec::new(),
+                }))
+            }
+        };
+        // A crash applied to a live run happens now (its "at" is for runs that start).
+        let crash = faults.orchestrator.take().map(|c| CrashRequest {
+            for_ms: c.for_ms,
+            standby_lease_ms: c.standby_lease_ms,
+        });
+        let request = FaultRequest {
+            faults: Some(faults),
+            crash_orchestrator: crash,
+        };
+        spawn_local(async move {
+            if let Err(e) = client::post_ok(&format!("/api/runs/{run_id}/faults"), &request).await {
+                editor.failure.set(Some(e));
+            }
+        });
+    };
+    view! {
+        <details class="run-faults">
+            <summary>"Faults (break things)"</summary>
+            <p class="hint">"The next run starts with these; “Apply to the live run” changes a running one."</p>
+            <FaultFields form=editor.run_faults services/>
+            <button on:click=apply disabled=move || !running()>"Apply to the live run"</button>
+        </details>
     }
     .into_any()
 }

@@ -20,22 +20,13 @@ use crate::model::{Faults, Workflow};
 /// How often a running batch's progress is read.
 const POLL_MS: u32 = 200;
 
-/// The form's fields, as typed.
+/// The compare form's fields, as typed.
 #[derive(Clone, Copy)]
 struct Form {
     input: RwSignal<String>,
     runs: RwSignal<String>,
     seed: RwSignal<String>,
-    service: RwSignal<String>,
-    down: RwSignal<bool>,
-    slow: RwSignal<String>,
-    flaky: RwSignal<String>,
-    delay: RwSignal<String>,
-    duplicate: RwSignal<String>,
-    drop: RwSignal<String>,
-    crash_at: RwSignal<String>,
-    crash_for: RwSignal<String>,
-    standby: RwSignal<String>,
+    faults: FaultForm,
 }
 
 impl Form {
@@ -44,16 +35,7 @@ impl Form {
             input: RwSignal::new("{}".into()),
             runs: RwSignal::new(DEFAULT_LAB_RUNS.to_string()),
             seed: RwSignal::new("1".into()),
-            service: RwSignal::new(String::new()),
-            down: RwSignal::new(false),
-            slow: RwSignal::new(String::new()),
-            flaky: RwSignal::new(String::new()),
-            delay: RwSignal::new(String::new()),
-            duplicate: RwSignal::new(String::new()),
-            drop: RwSignal::new(String::new()),
-            crash_at: RwSignal::new(String::new()),
-            crash_for: RwSignal::new(String::new()),
-            standby: RwSignal::new(String::new()),
+            faults: FaultForm::new(),
         }
     }
 
@@ -73,6 +55,57 @@ impl Form {
         if seed.is_some_and(|s| s > MAX_SEED) {
             return Err(format!("Seed: at most {MAX_SEED}"));
         }
+        Ok(CompareRequest {
+            workflow_id: workflow_id.to_string(),
+            input: Some(input),
+            runs: Some(runs),
+            seed,
+            faults: self.faults.faults()?,
+        })
+    }
+}
+
+/// Fault fields as typed: one service's fault, the bus's, and an orchestrator crash. Used by
+/// the lab's compare and by the editor's run controls.
+#[derive(Clone, Copy)]
+pub struct FaultForm {
+    service: RwSignal<String>,
+    down: RwSignal<bool>,
+    slow: RwSignal<String>,
+    flaky: RwSignal<String>,
+    delay: RwSignal<String>,
+    duplicate: RwSignal<String>,
+    drop: RwSignal<String>,
+    crash_at: RwSignal<String>,
+    crash_for: RwSignal<String>,
+    standby: RwSignal<String>,
+}
+
+impl Default for FaultForm {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl FaultForm {
+    pub fn new() -> Self {
+        FaultForm {
+            service: RwSignal::new(String::new()),
+            down: RwSignal::new(false),
+            slow: RwSignal::new(String::new()),
+            flaky: RwSignal::new(String::new()),
+            delay: RwSignal::new(String::new()),
+            duplicate: RwSignal::new(String::new()),
+            drop: RwSignal::new(String::new()),
+            crash_at: RwSignal::new(String::new()),
+            crash_for: RwSignal::new(String::new()),
+            standby: RwSignal::new(String::new()),
+        }
+    }
+
+    /// The faults the fields describe (empty fields: nothing broken), or the first wrong
+    /// field and why.
+    pub fn faults(&self) -> Result<Faults, String> {
         let mut faults = Faults::default();
         let service = self.service.get_untracked();
         if !service.is_empty() {
@@ -103,17 +136,73 @@ impl Form {
                 standby_lease_ms: number("Standby lease", &self.standby.get_untracked())?,
             });
         }
-        if let Some(problem) = faults.problems().into_iter().next() {
-            return Err(problem);
+        match faults.problems().into_iter().next() {
+            Some(problem) => Err(problem),
+            None => Ok(faults),
         }
-        Ok(CompareRequest {
-            workflow_id: workflow_id.to_string(),
-            input: Some(input),
-            runs: Some(runs),
-            seed,
-            faults,
-        })
     }
+}
+
+/// A labelled text field bound to a signal.
+fn text_field(label: &'static str, signal: RwSignal<String>, hint: &'static str) -> impl IntoView {
+    view! {
+        <label>
+            <span>{label}</span>
+            <input
+                aria-label=label
+                placeholder=hint
+                prop:value=move || signal.get()
+                on:input=move |ev| signal.set(event_target_value(&ev))
+            />
+        </label>
+    }
+}
+
+/// The fault fields; `services` are the workflow's services to choose from.
+#[component]
+pub fn FaultFields(form: FaultForm, services: Signal<Vec<String>>) -> impl IntoView {
+    view! {
+        <fieldset>
+            <legend>"Break a service"</legend>
+            <label>
+                <span>"Service"</span>
+                <select
+                    aria-label="Service"
+                    prop:value=move || form.service.get()
+                    on:change=move |ev| form.service.set(event_target_value(&ev))
+                >
+                    <option value="">"(none)"</option>
+                    <For each=move || services.get() key=|s| s.clone() let:service>
+                        <option value=service.clone()>{service.clone()}</option>
+                    </For>
+                </select>
+            </label>
+            <label class="check">
+                <input
+                    type="checkbox"
+                    aria-label="Down"
+                    prop:checked=move || form.down.get()
+                    on:change=move |ev| form.down.set(event_target_checked(&ev))
+                />
+                <span>"Down"</span>
+            </label>
+            {text_field("Slow ×", form.slow, "1")}
+            {text_field("Flaky %", form.flaky, "0")}
+        </fieldset>
+        <fieldset>
+            <legend>"Bus"</legend>
+            {text_field("Bus delay", form.delay, "0 ms")}
+            {text_field("Duplicate %", form.duplicate, "0")}
+            {text_field("Drop %", form.drop, "0")}
+        </fieldset>
+        <fieldset>
+            <legend>"Orchestrator crash"</legend>
+            {text_field("Crash at", form.crash_at, "0 ms")}
+            {text_field("Crash for", form.crash_for, "no crash")}
+            {text_field("Standby lease", form.standby, "no standby")}
+        </fieldset>
+    }
+    .into_any()
 }
 
 /// An optional number field: empty is `None`.
@@ -219,7 +308,7 @@ pub fn LabPage() -> impl IntoView {
     };
     let running =
         move || batch.with(|b| b.as_ref().is_some_and(|b| b.state == BatchState::Running));
-    let services = move || {
+    let services = Signal::derive(move || {
         workflow.with(|w| {
             let mut list: Vec<String> = w
                 .iter()
@@ -229,20 +318,7 @@ pub fn LabPage() -> impl IntoView {
             list.dedup();
             list
         })
-    };
-    let text_field = move |label: &'static str, signal: RwSignal<String>, hint: &'static str| {
-        view! {
-            <label>
-                <span>{label}</span>
-                <input
-                    aria-label=label
-                    placeholder=hint
-                    prop:value=move || signal.get()
-                    on:input=move |ev| signal.set(event_target_value(&ev))
-                />
-            </label>
-        }
-    };
+    });
 
     let form_view = view! {
             <section class="lab-form" aria-label="Compare settings">
@@ -257,45 +333,7 @@ pub fn LabPage() -> impl IntoView {
                 </label>
                 {text_field("Runs per style", form.runs, "50")}
                 {text_field("Seed", form.seed, "random")}
-                <fieldset>
-                    <legend>"Break a service"</legend>
-                    <label>
-                        <span>"Service"</span>
-                        <select
-                            aria-label="Service"
-                            prop:value=move || form.service.get()
-                            on:change=move |ev| form.service.set(event_target_value(&ev))
-                        >
-                            <option value="">"(none)"</option>
-                            <For each=services key=|s| s.clone() let:service>
-                                <option value=service.clone()>{service.clone()}</option>
-                            </For>
-                        </select>
-                    </label>
-                    <label class="check">
-                        <input
-                            type="checkbox"
-                            aria-label="Down"
-                            prop:checked=move || form.down.get()
-                            on:change=move |ev| form.down.set(event_target_checked(&ev))
-                        />
-                        <span>"Down"</span>
-                    </label>
-                    {text_field("Slow ×", form.slow, "1")}
-                    {text_field("Flaky %", form.flaky, "0")}
-                </fieldset>
-                <fieldset>
-                    <legend>"Bus"</legend>
-                    {text_field("Bus delay", form.delay, "0 ms")}
-                    {text_field("Duplicate %", form.duplicate, "0")}
-                    {text_field("Drop %", form.drop, "0")}
-                </fieldset>
-                <fieldset>
-                    <legend>"Orchestrator crash"</legend>
-                    {text_field("Crash at", form.crash_at, "0 ms")}
-                    {text_field("Crash for", form.crash_for, "no crash")}
-                    {text_field("Standby lease", form.standby, "no standby")}
-                </fieldset>
+                <FaultFields form=form.faults services/>
                 <div class="lab-actions">
                     <button class="primary" on:click=compare disabled=running>
                         "Compare"
@@ -748,14 +786,6 @@ fn LoadSection(workflow_id: Memo<String>) -> impl IntoView {
             });
         }
     };
-    let field = move |label: &'static str, signal: RwSignal<String>| {
-        view! {
-            <label>
-                <span>{label}</span>
-                <input aria-label=label prop:value=move || signal.get() on:input=move |ev| signal.set(event_target_value(&ev))/>
-            </label>
-        }
-    };
     let results = move || {
         test.with(|t| {
             let Some(t) = t else { return ().into_any() };
@@ -800,10 +830,10 @@ fn LoadSection(workflow_id: Memo<String>) -> impl IntoView {
                 "Starts real runs at this rate for these seconds, one style after the other; each style's runs share one orchestrator that handles at most “capacity” messages at once, each taking the given time."
             </p>
             <div class="lab-form">
-                {field("Rate (runs/s)", rate)}
-                {field("Seconds", seconds)}
-                {field("Orchestrator capacity", capacity)}
-                {field("Orchestrator ms per message", message_ms)}
+                {text_field("Rate (runs/s)", rate, "100")}
+                {text_field("Seconds", seconds, "3")}
+                {text_field("Orchestrator capacity", capacity, "no limit")}
+                {text_field("Orchestrator ms per message", message_ms, "0")}
                 <div class="lab-actions">
                     <button class="primary" on:click=start disabled=running>"Start load"</button>
                     <Show when=running>

@@ -36,7 +36,6 @@ pub fn cpu_seconds() -> f64 {
     (ticks(11) + ticks(12)) / 100.0
 }
 
-
 /// A real server on a free port and a fresh SQLite file.
 pub struct Server {
     pub base: String,
@@ -105,4 +104,3 @@ impl Server {
             .to_string()
     }
 }
-
