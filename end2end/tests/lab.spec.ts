@@ -80,6 +80,12 @@ test("the lab compares the three styles, reads the numbers, and fails every step
   const payment = matrix.getByRole("row", { name: /^Payment/ }).getByRole("cell");
   await expect(payment).toContainText(["✓ handled", "✓ handled", "✓ handled"]);
 
+  // Coupling: orchestrated, a service knows only the orchestrator; choreographed, the events.
+  const coupling = page.getByRole("table", { name: "Coupling" }).getByRole("row", { name: /^PaymentService/ }).getByRole("cell");
+  await expect(coupling.nth(0)).toHaveText("orchestrator");
+  await expect(coupling.nth(2)).toHaveText("OrderPlacementCompleted, PaymentCompleted, PaymentFailed");
+  await expect(page.getByRole("img", { name: "Deliveries" })).toBeVisible();
+
   // The same seed gives the same table; the batch is listed.
   const first = await table.innerText();
   await page.getByRole("button", { name: "Compare" }).click();

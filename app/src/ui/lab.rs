@@ -435,7 +435,7 @@ struct Row {
     label: &'static str,
     value: fn(&StyleFigures) -> f64,
     text: fn(&StyleFigures) -> String,
-    /// Drawn as a chart too.
+    /// Drawn as a chart too (all but the breakdowns of another row).
     chart: bool,
 }
 
@@ -445,19 +445,19 @@ fn rows() -> Vec<Row> {
             label: "Succeeded",
             value: |s| s.outcomes.succeeded as f64,
             text: |s| s.outcomes.succeeded.to_string(),
-            chart: false,
+            chart: true,
         },
         Row {
             label: "Handled failure",
             value: |s| s.outcomes.handled as f64,
             text: |s| s.outcomes.handled.to_string(),
-            chart: false,
+            chart: true,
         },
         Row {
             label: "Compensated",
             value: |s| s.outcomes.compensated as f64,
             text: |s| s.outcomes.compensated.to_string(),
-            chart: false,
+            chart: true,
         },
         Row {
             label: "Unhandled failure",
@@ -483,7 +483,7 @@ fn rows() -> Vec<Row> {
             label: "Latency p50 (ms)",
             value: |s| s.latency_ms.p50 as f64,
             text: |s| s.latency_ms.p50.to_string(),
-            chart: false,
+            chart: true,
         },
         Row {
             label: "Latency p95 (ms)",
@@ -495,31 +495,31 @@ fn rows() -> Vec<Row> {
             label: "Latency p99 (ms)",
             value: |s| s.latency_ms.p99 as f64,
             text: |s| s.latency_ms.p99.to_string(),
-            chart: false,
+            chart: true,
         },
         Row {
             label: "Commands",
             value: |s| s.messages.commands as f64,
             text: |s| s.messages.commands.to_string(),
-            chart: false,
+            chart: true,
         },
         Row {
             label: "Replies",
             value: |s| s.messages.replies as f64,
             text: |s| s.messages.replies.to_string(),
-            chart: false,
+            chart: true,
         },
         Row {
             label: "Events",
             value: |s| s.messages.events as f64,
             text: |s| s.messages.events.to_string(),
-            chart: false,
+            chart: true,
         },
         Row {
             label: "Deliveries",
             value: |s| s.messages.deliveries as f64,
             text: |s| s.messages.deliveries.to_string(),
-            chart: false,
+            chart: true,
         },
         Row {
             label: "Through the orchestrator",
@@ -537,19 +537,19 @@ fn rows() -> Vec<Row> {
             label: "Steps executed",
             value: |s| s.steps_executed as f64,
             text: |s| s.steps_executed.to_string(),
-            chart: false,
+            chart: true,
         },
         Row {
             label: "Retries",
             value: |s| s.retries as f64,
             text: |s| s.retries.to_string(),
-            chart: false,
+            chart: true,
         },
         Row {
             label: "Compensations",
             value: |s| s.compensations as f64,
             text: |s| s.compensations.to_string(),
-            chart: false,
+            chart: true,
         },
         Row {
             label: "Blast radius (mean steps)",
@@ -561,7 +561,7 @@ fn rows() -> Vec<Row> {
             label: "Orchestrator knows (services)",
             value: |s| s.coupling.orchestrator_knows as f64,
             text: |s| s.coupling.orchestrator_knows.to_string(),
-            chart: false,
+            chart: true,
         },
         Row {
             label: "Event contracts",
@@ -631,6 +631,38 @@ fn Results(result: Signal<CompareResult>) -> impl IntoView {
                 .collect_view()
         })
     };
+    let coupling = move || {
+        result.with(|r| {
+            let mut services: Vec<String> = r
+                .styles
+                .iter()
+                .flat_map(|s| s.coupling.services.iter().map(|c| c.service.clone()))
+                .collect();
+            services.sort();
+            services.dedup();
+            services
+                .into_iter()
+                .map(|service| {
+                    let cells = r
+                        .styles
+                        .iter()
+                        .map(|s| {
+                            let knows = s
+                                .coupling
+                                .services
+                                .iter()
+                                .find(|c| c.service == service)
+                                .map(|c| c.knows.join(", "))
+                                .filter(|k| !k.is_empty())
+                                .unwrap_or_else(|| "—".into());
+                            view! { <td>{knows}</td> }
+                        })
+                        .collect_view();
+                    view! { <tr><th scope="row">{service}</th>{cells}</tr> }
+                })
+                .collect_view()
+        })
+    };
     let reading = move || {
         result.with(|r| {
             r.reading
@@ -660,6 +692,11 @@ fn Results(result: Signal<CompareResult>) -> impl IntoView {
             <table class="matrix" aria-label="Fail at every step">
                 <thead><tr><th scope="col">"Failing step"</th>{headers()}</tr></thead>
                 <tbody>{matrix}</tbody>
+            </table>
+            <h2>"Coupling: what each service must know"</h2>
+            <table class="coupling" aria-label="Coupling">
+                <thead><tr><th scope="col">"Service"</th>{headers()}</tr></thead>
+                <tbody>{coupling}</tbody>
             </table>
         </section>
     }
