@@ -7,7 +7,7 @@
 //!   inspector), [`ui::canvas`] (the SVG drawing and its pointer interactions),
 //!   [`ui::palette`] (the kinds of step to add, by click or drag), [`ui::live`] (following
 //!   a run live with reconnection; summary, log and runs panel), [`ui::timeline`] (lanes,
-//!   attempts and messages over time), [`ui::lab`] (the trade-off lab page),
+//!   attempts and messages over time), [`ui::lab`] (the trade-off lab page), [`ui::report`] (its results as escaped HTML),
 //!   [`ui::client`] (REST calls and the run's WebSocket, browser only).
 //!
 //! [`shell`] is the HTML document the server renders; [`App`] the routed application;

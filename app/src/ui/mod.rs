@@ -8,6 +8,7 @@ pub mod geometry;
 pub mod lab;
 pub mod live;
 pub mod palette;
+pub mod report;
 pub mod timeline;
 pub mod transfer;
 pub mod workflows;
