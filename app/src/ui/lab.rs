@@ -242,6 +242,9 @@ pub fn LabPage() -> impl IntoView {
     Effect::new(move |_| {
         let id = workflow_id.get();
         if id.is_empty() {
+            failure.set(Some(
+                "No workflow chosen: open a saved workflow in the editor and press Lab.".into(),
+            ));
             return;
         }
         spawn_local(async move {
