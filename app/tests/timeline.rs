@@ -111,7 +111,18 @@ fn attempts_become_bars_with_their_outcome_and_messages_become_arrows() {
 #[test]
 fn an_orchestrator_outage_is_a_band_and_a_lost_event_a_moment() {
     let t0 = 5_000;
+    let mut faults = app::model::Faults::default();
+    faults.bus.drop = 0.5;
     let events = [
+        (
+            0,
+            RunEvent::RunStarted {
+                input: serde_json::json!({}),
+                seed: 1,
+                speed: 1.0,
+                faults,
+            },
+        ),
         (0, started("a", 1, Cause::Start)),
         (
             50,
@@ -153,15 +164,16 @@ fn an_orchestrator_outage_is_a_band_and_a_lost_event_a_moment() {
         .map(|(i, (at, e))| RunRecord::new(i as u64 + 1, t0 + at, e))
         .collect();
     let t = timeline(&log, &["a".into(), "b".into()]);
-    assert_eq!(t.faults.len(), 2);
-    let outage = &t.faults[0];
+    assert_eq!(t.faults.len(), 3);
+    assert_eq!(t.faults[0].label, "started with faults: bus drops 50%");
+    let outage = &t.faults[1];
     assert_eq!((outage.kind, outage.start, outage.end), ("outage", 50, 150));
     assert!(
         outage.label.contains("standby took over"),
         "{}",
         outage.label
     );
-    let lost = &t.faults[1];
+    let lost = &t.faults[2];
     assert_eq!((lost.kind, lost.start, lost.end), ("dropped", 80, 80));
     assert_eq!(lost.label, "ADone to b lost by the bus at +80 ms");
 }

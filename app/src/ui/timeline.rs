@@ -167,6 +167,12 @@ pub fn timeline(log: &[RunRecord], steps: &[String]) -> Timeline {
                 kind: "dropped",
                 label: format!("{name} to {to} lost by the bus at +{at} ms"),
             }),
+            RunEvent::RunStarted { faults, .. } if !faults.is_none() => t.faults.push(FaultMark {
+                start: at,
+                end: at,
+                kind: "changed",
+                label: format!("started with faults: {}", faults.describe()),
+            }),
             RunEvent::FaultsChanged { faults } => t.faults.push(FaultMark {
                 start: at,
                 end: at,
