@@ -40,6 +40,10 @@ fn time_of(sim: &Sim, pred: impl Fn(&RunEvent) -> bool) -> u64 {
         .1
 }
 
+fn replied(node: &'static str) -> impl Fn(&RunEvent) -> bool {
+    move |e| matches!(e, RunEvent::ReplyReceived { from, .. } if from == node)
+}
+
 fn succeeded(node: &'static str) -> impl Fn(&RunEvent) -> bool {
     move |e| matches!(e, RunEvent::StepSucceeded { node: n, .. } if n == node)
 }
@@ -87,10 +91,11 @@ fn an_orchestrator_crash_stalls_the_commands_while_events_keep_going_then_it_res
     }
     // The event-driven chain finished during the outage; the commanded part after it.
     assert_eq!(time_of(&sim, succeeded("y")), 30);
+    assert_eq!(time_of(&sim, succeeded("b")), 20, "b did its work at once");
     assert_eq!(
-        time_of(&sim, succeeded("b")),
+        time_of(&sim, replied("b")),
         515,
-        "b's work was done at 20, its reply waited"
+        "b's reply waited for the orchestrator"
     );
     assert_eq!(time_of(&sim, succeeded("c")), 525);
 }
@@ -122,7 +127,7 @@ fn a_standby_takes_over_after_its_lease_and_shortens_the_stall() {
         })
         .expect("the standby took over");
     assert_eq!(back.1, 115);
-    assert_eq!(time_of(&standby, succeeded("b")), 115);
+    assert_eq!(time_of(&standby, replied("b")), 115);
     assert_eq!(
         alone.ended_at().unwrap() - standby.ended_at().unwrap(),
         400,
@@ -412,4 +417,48 @@ fn a_cancelled_compare_stops_and_returns_nothing() {
         .cancel
         .store(true, std::sync::atomic::Ordering::Relaxed);
     assert!(compare(&spec(json!({}), 100, 1), &progress).is_none());
+}
+
+#[test]
+fn a_restart_during_the_outage_still_delivers_the_replies_that_waited() {
+    let faults = Faults {
+        orchestrator: Some(OrchestratorCrash {
+            at_ms: 15,
+            for_ms: 500,
+            standby_lease_ms: None,
+        }),
+        ..Faults::default()
+    };
+    let w = two_parts();
+    let mut whole = Sim::with_faults(&w, json!({}), 1, faults.clone());
+    whole.run();
+    // Cut at 100 ms: b has done its work (at 20) but the orchestrator has not heard.
+    let mut first = Sim::with_faults(&w, json!({}), 1, faults);
+    first.run_until(100);
+    assert!(first.find(succeeded("b")).is_some() && first.find(replied("b")).is_none());
+    let mut core = server::engine::core::RunCore::new(&w, json!({}), 1, 1.0);
+    for (_, event) in &first.history {
+        core.apply(event);
+    }
+    let mut resumed = Sim(VirtualRun::from_core(
+        core,
+        first.now,
+        first.history.clone(),
+    ));
+    let actions = resumed.core.resume("run");
+    resumed.absorb(actions);
+    resumed.run();
+    assert_eq!(resumed.status(), RunStatus::Completed);
+    let replies = resumed
+        .history
+        .iter()
+        .filter(|(_, e)| matches!(e, RunEvent::ReplyReceived { from, .. } if from == "b"))
+        .count();
+    assert_eq!(replies, 1, "b's reply is heard once");
+    assert_eq!(resumed.starts_of("c").len(), 1);
+    assert_eq!(
+        resumed.core.state_of("c"),
+        whole.core.state_of("c"),
+        "the same end as without the restart"
+    );
 }

@@ -64,6 +64,11 @@ pub enum Input {
     },
     /// The crashed orchestrator is back, or its standby took over.
     OrchestratorBack,
+    /// The orchestrator hears that `node` succeeded (after an outage: the step did its work
+    /// and published its events while nobody was there to hear its reply).
+    Heard {
+        node: usize,
+    },
 }
 
 /// What the driver must do after the recorded events are durable.
@@ -147,6 +152,9 @@ pub struct RunCore {
     stalled: Vec<Input>,
     /// Events the bus lost: (message, subscription edge).
     dropped: Vec<(u64, usize)>,
+    /// Steps that succeeded while the orchestrator was down and that it has not heard of
+    /// yet (rebuilt by replay, so a resumed run still delivers their replies).
+    unheard: Vec<usize>,
     /// History records applied so far (what a recovering orchestrator rebuilds from).
     applied: u64,
 }
@@ -209,6 +217,7 @@ impl RunCore {
             orchestrator_down: None,
             stalled: Vec::new(),
             dropped: Vec::new(),
+            unheard: Vec::new(),
             applied: 0,
         }
     }
@@ -304,6 +313,9 @@ impl RunCore {
                 _ => {}
             }
         }
+        for &node in &self.unheard {
+            self.stalled.push(Input::Heard { node });
+        }
         if let Some(crash) = &self.orchestrator_down {
             timers.push(Action::Timer {
                 after_ms: crash.outage_ms(),
@@ -326,17 +338,36 @@ impl RunCore {
     /// retries it schedules, its saga, and the commands that follow a step it hears from.
     pub fn needs_orchestrator(&self, input: &Input) -> bool {
         match input {
-            Input::AttemptDone { node, .. } | Input::RetryDue { node, .. } => {
-                self.steps[*node].owner == Owner::Orchestrator
-                    || self.orchestrator.commands_anything(*node)
-            }
+            Input::AttemptDone { node, .. }
+            | Input::RetryDue { node, .. }
+            | Input::Heard { node } => self.hears_from(*node),
             Input::CompensationDone { .. } => true,
             _ => false,
         }
     }
 
+    /// Whether `input` must wait while the orchestrator is down: as
+    /// [`RunCore::needs_orchestrator`], except that a successful attempt is the step's own
+    /// to record (and its events its own to publish) — only hearing of it waits.
+    fn waits_for_orchestrator(&self, input: &Input) -> bool {
+        match input {
+            Input::AttemptDone {
+                node,
+                execution,
+                attempt,
+            } => self.hears_from(*node) && self.plan(*node, *execution, *attempt).failure.is_some(),
+            other => self.needs_orchestrator(other),
+        }
+    }
+
+    /// Whether the orchestrator must hear how `node` ends: it commanded it, or commands
+    /// follow it.
+    fn hears_from(&self, node: usize) -> bool {
+        self.steps[node].owner == Owner::Orchestrator || self.orchestrator.commands_anything(node)
+    }
+
     fn decide(&mut self, input: Input) {
-        if self.orchestrator_down.is_some() && self.needs_orchestrator(&input) {
+        if self.orchestrator_down.is_some() && self.waits_for_orchestrator(&input) {
             self.stalled.push(input);
             return;
         }
@@ -448,6 +479,16 @@ impl RunCore {
                     after_ms: outage,
                     input: Input::OrchestratorBack,
                 });
+            }
+            Input::Heard { node } => {
+                if self.steps[node].owner == Owner::Orchestrator {
+                    self.emit(RunEvent::ReplyReceived {
+                        from: self.nodes[node].id.clone(),
+                        outcome: Outcome::Success,
+                        report: false,
+                    });
+                }
+                self.command(node, Outcome::Success);
             }
             Input::OrchestratorBack => {
                 let Some(crash) = self.orchestrator_down.clone() else {
@@ -599,6 +640,13 @@ impl RunCore {
             node: self.nodes[node].id.clone(),
             attempt,
         });
+        if self.orchestrator_down.is_some() && self.hears_from(node) {
+            // The step publishes its own events; its reply waits for the orchestrator.
+            self.publish(node, Outcome::Success);
+            self.stalled.push(Input::Heard { node });
+            self.run_queued(node);
+            return;
+        }
         if self.steps[node].owner == Owner::Orchestrator {
             self.emit(RunEvent::ReplyReceived {
                 from: self.nodes[node].id.clone(),
@@ -688,13 +736,23 @@ impl RunCore {
     /// Sends the orchestrator's commands and publishes the step's events for `outcome`.
     /// Returns whether anything follows.
     fn follow(&mut self, node: usize, outcome: Outcome) -> bool {
+        let commanded = self.command(node, outcome);
+        if self.runaway {
+            return true;
+        }
+        let published = self.publish(node, outcome);
+        commanded || published
+    }
+
+    /// The orchestrator's part of what follows `node`'s `outcome`: the report of an
+    /// event-started step, and the commands. Returns whether any command follows.
+    fn command(&mut self, node: usize, outcome: Outcome) -> bool {
         let commands = if self.saga.is_some() || self.saga_ran {
             Vec::new() // the orchestrator is undoing the workflow: it commands nothing new
         } else {
             self.orchestrator.routes(node, outcome).to_vec()
         };
-        let publications = self.subscriptions.publications(node, outcome).to_vec();
-        if commands.is_empty() && publications.is_empty() {
+        if commands.is_empty() {
             return false;
         }
         let hops = self.steps[node].hops + 1;
@@ -725,6 +783,16 @@ impl RunCore {
             if self.runaway {
                 return true;
             }
+        }
+        true
+    }
+
+    /// The step's own part of what follows its `outcome`: its events, handed to the bus.
+    /// Returns whether it published anything.
+    fn publish(&mut self, node: usize, outcome: Outcome) -> bool {
+        let publications = self.subscriptions.publications(node, outcome).to_vec();
+        if publications.is_empty() {
+            return false;
         }
         for (name, subscribers) in publications {
             let message = self.next_message;
@@ -1070,7 +1138,11 @@ impl RunCore {
                     standby_lease_ms: *standby_lease_ms,
                 })
             }
-            OrchestratorRecovered { .. } => self.orchestrator_down = None,
+            OrchestratorRecovered { .. } => {
+                // What waited is handled right after, in the same batch of records.
+                self.orchestrator_down = None;
+                self.unheard.clear();
+            }
             EventDropped { message, edge, .. } => {
                 if let Some(e) = self.edges.iter().position(|x| x.id == *edge) {
                     self.undelivered.remove(&(*message, e));
@@ -1163,6 +1235,12 @@ impl RunCore {
             StepSucceeded { node, .. } => {
                 if let Some(n) = idx(self, node) {
                     self.steps[n].state = StepState::Succeeded;
+                    if self.orchestrator_down.is_some()
+                        && self.hears_from(n)
+                        && !self.unheard.contains(&n)
+                    {
+                        self.unheard.push(n);
+                    }
                     if self.steps[n].owner == Owner::Orchestrator
                         && self.nodes[n].compensation.is_some()
                     {
