@@ -280,6 +280,14 @@ impl Workflow {
             .filter(move |e| e.from == node && e.on == outcome)
     }
 
+    /// The services its steps call, sorted, each once.
+    pub fn services(&self) -> Vec<String> {
+        let mut list: Vec<String> = self.nodes.iter().map(|n| n.service.clone()).collect();
+        list.sort();
+        list.dedup();
+        list
+    }
+
     /// Nodes nothing points at: where a run starts.
     pub fn roots(&self) -> impl Iterator<Item = &Node> {
         self.nodes

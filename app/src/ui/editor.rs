@@ -1057,14 +1057,7 @@ fn Inspector(editor: Editor) -> impl IntoView {
 /// Faults for the next run, and applied to the live one on request.
 #[component]
 fn RunFaults(editor: Editor) -> impl IntoView {
-    let services = Signal::derive(move || {
-        editor.doc.with(|d| {
-            let mut list: Vec<String> = d.nodes.iter().map(|n| n.service.clone()).collect();
-            list.sort();
-            list.dedup();
-            list
-        })
-    });
+    let services = Signal::derive(move || editor.doc.with(Workflow::services));
     let running = move || {
         editor
             .run

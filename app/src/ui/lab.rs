@@ -313,15 +313,7 @@ pub fn LabPage() -> impl IntoView {
     let running =
         move || batch.with(|b| b.as_ref().is_some_and(|b| b.state == BatchState::Running));
     let services = Signal::derive(move || {
-        workflow.with(|w| {
-            let mut list: Vec<String> = w
-                .iter()
-                .flat_map(|w| w.nodes.iter().map(|n| n.service.clone()))
-                .collect();
-            list.sort();
-            list.dedup();
-            list
-        })
+        workflow.with(|w| w.as_ref().map(Workflow::services).unwrap_or_default())
     });
 
     let form_view = view! {

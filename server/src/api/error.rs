@@ -44,6 +44,17 @@ impl AppError {
         }
     }
 
+    /// 422: `what` (e.g. "compare request") has these problems, each naming its field.
+    pub fn invalid(what: &str, problems: Vec<String>) -> Self {
+        AppError::Unprocessable {
+            message: format!("invalid {what}: {}", problems.join("; ")),
+            details: problems
+                .iter()
+                .map(|message| serde_json::json!({"message": message}))
+                .collect(),
+        }
+    }
+
     fn status(&self) -> StatusCode {
         match self {
             AppError::BadRequest { .. } => StatusCode::BAD_REQUEST,

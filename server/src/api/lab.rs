@@ -28,12 +28,11 @@ use axum::extract::rejection::{BytesRejection, QueryRejection};
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::Json;
-use serde::de::DeserializeOwned;
 use serde_json::Value;
 
 use super::error::AppError;
 use super::workflows::not_found;
-use super::{body_bytes, AppState};
+use super::{body_bytes, parse_json, AppState};
 use crate::lab::compare::CompareSpec;
 use crate::lab::load::LoadSpec;
 use crate::lab::LabError;
@@ -49,35 +48,25 @@ fn batch_not_found(id: &str) -> AppError {
     AppError::NotFound(format!("no lab batch with id {id:?}"))
 }
 
-fn parse<T: DeserializeOwned>(what: &str, body: &[u8]) -> Result<T, AppError> {
-    serde_json::from_slice(body).map_err(|e| {
-        let message = format!("invalid {what}: {e}");
-        if e.is_data() {
-            AppError::Unprocessable {
-                message,
-                details: Vec::new(),
-            }
-        } else {
-            AppError::bad_request(message)
+/// The checks a compare and a load request share.
+fn seed_and_input_problems(seed: Option<u64>, input: Option<&Value>) -> Vec<String> {
+    let mut problems = Vec::new();
+    if let Some(seed) = seed {
+        if seed > MAX_SEED {
+            problems.push(format!("seed must be at most {MAX_SEED}, got {seed}"));
         }
-    })
-}
-
-fn unprocessable(what: &str, problems: Vec<String>) -> AppError {
-    AppError::Unprocessable {
-        message: format!("invalid {what}: {}", problems.join("; ")),
-        details: problems
-            .iter()
-            .map(|message| serde_json::json!({"message": message}))
-            .collect(),
     }
+    if input.is_some_and(|i| !i.is_object()) {
+        problems.push("input must be a JSON object".to_string());
+    }
+    problems
 }
 
 pub async fn convert(
     State(state): State<AppState>,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<(StatusCode, Json<ConvertResponse>), AppError> {
-    let request: ConvertRequest = parse("convert request", &body_bytes(body)?)?;
+    let request: ConvertRequest = parse_json("convert request", &body_bytes(body)?)?;
     let record = state
         .store
         .get_workflow(&request.workflow_id)
@@ -98,7 +87,7 @@ pub async fn start(
     State(state): State<AppState>,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<(StatusCode, Json<Batch>), AppError> {
-    let request: CompareRequest = parse("compare request", &body_bytes(body)?)?;
+    let request: CompareRequest = parse_json("compare request", &body_bytes(body)?)?;
     let record = state
         .store
         .get_workflow(&request.workflow_id)
@@ -111,19 +100,13 @@ pub async fn start(
             "runs must be from 1 to {MAX_LAB_RUNS} per style, got {runs}"
         ));
     }
-    if let Some(seed) = request.seed {
-        if seed > MAX_SEED {
-            problems.push(format!("seed must be at most {MAX_SEED}, got {seed}"));
-        }
-    }
-    if let Some(input) = &request.input {
-        if !input.is_object() {
-            problems.push("input must be a JSON object".to_string());
-        }
-    }
+    problems.extend(seed_and_input_problems(
+        request.seed,
+        request.input.as_ref(),
+    ));
     problems.extend(request.faults.problems_for(&record.workflow));
     if !problems.is_empty() {
-        return Err(unprocessable("compare request", problems));
+        return Err(AppError::invalid("compare request", problems));
     }
     let spec = CompareSpec {
         workflow: record.workflow,
@@ -217,7 +200,7 @@ pub async fn start_load(
     State(state): State<AppState>,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<(StatusCode, Json<LoadTest>), AppError> {
-    let request: LoadRequest = parse("load request", &body_bytes(body)?)?;
+    let request: LoadRequest = parse_json("load request", &body_bytes(body)?)?;
     let record = state
         .store
         .get_workflow(&request.workflow_id)
@@ -256,18 +239,12 @@ pub async fn start_load(
             ));
         }
     }
-    if let Some(seed) = request.seed {
-        if seed > MAX_SEED {
-            problems.push(format!("seed must be at most {MAX_SEED}, got {seed}"));
-        }
-    }
-    if let Some(input) = &request.input {
-        if !input.is_object() {
-            problems.push("input must be a JSON object".to_string());
-        }
-    }
+    problems.extend(seed_and_input_problems(
+        request.seed,
+        request.input.as_ref(),
+    ));
     if !problems.is_empty() {
-        return Err(unprocessable("load request", problems));
+        return Err(AppError::invalid("load request", problems));
     }
     let spec = LoadSpec {
         workflow: record.workflow,

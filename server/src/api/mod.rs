@@ -105,6 +105,22 @@ async fn unknown_route(uri: axum::http::Uri) -> AppError {
     AppError::NotFound(format!("no API route {}", uri.path()))
 }
 
+/// A JSON body as `T`: malformed JSON is 400, well-formed JSON of the wrong shape 422, both
+/// saying what `what` (e.g. "run request") was expected to be.
+pub fn parse_json<T: serde::de::DeserializeOwned>(what: &str, body: &[u8]) -> Result<T, AppError> {
+    serde_json::from_slice(body).map_err(|e| {
+        let message = format!("invalid {what}: {e}");
+        if e.is_data() {
+            AppError::Unprocessable {
+                message,
+                details: Vec::new(),
+            }
+        } else {
+            AppError::bad_request(message)
+        }
+    })
+}
+
 /// The request body, or the precise reason it could not be read (413 past the size cap).
 pub fn body_bytes(body: Result<Bytes, BytesRejection>) -> Result<Bytes, AppError> {
     body.map_err(|rejection| {

@@ -11,7 +11,7 @@ use serde_json::Value;
 
 use super::error::AppError;
 use super::workflows::not_found;
-use super::{body_bytes, AppState};
+use super::{body_bytes, parse_json, AppState};
 use crate::engine::core::Input;
 use crate::engine::RunOptions;
 use crate::store::StoredRun;
@@ -35,7 +35,7 @@ pub async fn start(
     let faults = request.faults.unwrap_or_default();
     let problems = faults.problems_for(&record.workflow);
     if !problems.is_empty() {
-        return Err(unprocessable("invalid run request", problems));
+        return Err(AppError::invalid("run request", problems));
     }
     let options = RunOptions {
         input: request.input.unwrap_or(Value::Object(Default::default())),
@@ -91,17 +91,7 @@ fn parse_run_request(body: &[u8]) -> Result<RunRequest, AppError> {
     if body.iter().all(u8::is_ascii_whitespace) {
         return Ok(RunRequest::default());
     }
-    let request: RunRequest = serde_json::from_slice(body).map_err(|e| {
-        let message = format!("invalid run request: {e}");
-        if e.is_data() {
-            AppError::Unprocessable {
-                message,
-                details: Vec::new(),
-            }
-        } else {
-            AppError::bad_request(message)
-        }
-    })?;
+    let request: RunRequest = parse_json("run request", body)?;
     let problems = request.problems();
     if problems.is_empty() {
         return Ok(request);
@@ -176,16 +166,6 @@ fn report(run: &StoredRun, view: &RunView) -> RunReport {
     }
 }
 
-fn unprocessable(what: &str, problems: Vec<String>) -> AppError {
-    AppError::Unprocessable {
-        message: format!("{what}: {}", problems.join("; ")),
-        details: problems
-            .iter()
-            .map(|message| serde_json::json!({"message": message}))
-            .collect(),
-    }
-}
-
 /// `POST /api/runs/{id}/faults`: changes the faults of a run in progress and/or crashes
 /// its orchestrator now (202); 409 when the run has ended, 422 on bad values.
 pub async fn faults(
@@ -194,8 +174,7 @@ pub async fn faults(
     body: Result<Bytes, BytesRejection>,
 ) -> Result<StatusCode, AppError> {
     let body = body_bytes(body)?;
-    let request: FaultRequest = serde_json::from_slice(&body)
-        .map_err(|e| AppError::bad_request(format!("invalid fault request: {e}")))?;
+    let request: FaultRequest = parse_json("fault request", &body)?;
     let run = state
         .store
         .get_run(&id)
@@ -203,7 +182,7 @@ pub async fn faults(
         .ok_or_else(|| run_not_found(&id))?;
     let problems = request.problems_for(&run.workflow);
     if !problems.is_empty() {
-        return Err(unprocessable("invalid fault request", problems));
+        return Err(AppError::invalid("fault request", problems));
     }
     let ended = || {
         AppError::Conflict(format!(
