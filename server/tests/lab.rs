@@ -7,7 +7,10 @@ mod sim;
 use app::model::examples::{ecommerce_choreographed, ecommerce_orchestrated};
 use app::model::faults::{BusFault, OrchestratorCrash, ServiceFault};
 use app::model::lab::{LabOutcome, LabStyle};
-use app::model::{parse_workflow, FailureReason, Faults, RunEvent, RunStatus, StepState, Workflow};
+use app::model::{
+    parse_workflow, FailureReason, Faults, RunEvent, RunRecord, RunStatus, RunView, StepState,
+    Workflow,
+};
 use serde_json::{json, Value};
 use server::lab::compare::{compare, fail_matrix, CompareSpec, Progress};
 use server::lab::measure::{blast_radius, coupling, facts};
@@ -98,6 +101,29 @@ fn an_orchestrator_crash_stalls_the_commands_while_events_keep_going_then_it_res
         "b's reply waited for the orchestrator"
     );
     assert_eq!(time_of(&sim, succeeded("c")), 525);
+
+    // What the canvas shows at 100 ms (down) and at the end: b's reply waits, x's does not.
+    let view_at = |until: u64| {
+        let mut view = RunView::new(["a", "b", "c", "x", "y"]);
+        for (i, (_, event)) in sim
+            .history
+            .iter()
+            .enumerate()
+            .filter(|(_, (t, _))| *t <= until)
+        {
+            view.apply(&RunRecord::new(i as u64 + 1, 0, event.clone()));
+        }
+        view
+    };
+    let down = view_at(100);
+    assert!(down.orchestrator_down);
+    assert!(down.reply_waiting("b"), "{down:#?}");
+    assert!(!down.reply_waiting("x") && !down.reply_waiting("y") && !down.reply_waiting("c"));
+    let end = view_at(u64::MAX);
+    assert!(
+        !end.reply_waiting("b") && end.awaiting_reply.is_empty(),
+        "{end:#?}"
+    );
 }
 
 #[test]

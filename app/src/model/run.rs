@@ -1,7 +1,7 @@
 //! What happens in a run: the history records the engine appends and the live stream sends,
 //! and the fold of those records into the run's current view (used by the API and the UI).
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use serde::{Deserialize, Serialize};
 
@@ -423,6 +423,9 @@ pub struct RunView {
     /// The orchestrator has crashed and is not back yet.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub orchestrator_down: bool,
+    /// Steps the orchestrator commanded and has not heard back from yet.
+    #[serde(default, skip_serializing_if = "BTreeSet::is_empty")]
+    pub awaiting_reply: BTreeSet<String>,
 }
 
 impl RunView {
@@ -436,6 +439,17 @@ impl RunView {
                 .collect(),
             ..Default::default()
         }
+    }
+
+    /// Whether `node` has done its commanded work but its reply waits for a crashed
+    /// orchestrator (so what the orchestrator would command next has not started).
+    pub fn reply_waiting(&self, node: &str) -> bool {
+        self.orchestrator_down
+            && self.awaiting_reply.contains(node)
+            && self
+                .steps
+                .get(node)
+                .is_some_and(|s| matches!(s.state, StepState::Succeeded | StepState::Failed))
     }
 
     /// Folds one record in. Records at or before `last_seq` are ignored, so replaying an
@@ -457,8 +471,16 @@ impl RunView {
                 step.attempts = *attempt;
                 step.executions = *execution;
             }
-            RunEvent::CommandSent { .. } => self.messages.commands += 1,
-            RunEvent::ReplyReceived { .. } => self.messages.replies += 1,
+            RunEvent::CommandSent { to, .. } => {
+                self.messages.commands += 1;
+                self.awaiting_reply.insert(to.clone());
+            }
+            RunEvent::ReplyReceived { from, report, .. } => {
+                self.messages.replies += 1;
+                if !report {
+                    self.awaiting_reply.remove(from);
+                }
+            }
             RunEvent::EventPublished { .. } => self.messages.events += 1,
             RunEvent::EventDelivered { .. } => self.messages.deliveries += 1,
             RunEvent::FailureUnhandled { diagnosis, .. } if self.diagnosis.is_none() => {
@@ -470,6 +492,7 @@ impl RunView {
                 status, diagnosis, ..
             } => {
                 self.orchestrator_down = false;
+                self.awaiting_reply.clear();
                 self.status = *status;
                 if diagnosis.is_some() {
                     self.diagnosis = diagnosis.clone();

@@ -856,23 +856,28 @@ fn NodeView(
         let id = id.clone();
         Memo::new(move |_| {
             editor.shown_run.with(|r| {
-                r.as_ref()
-                    .and_then(|r| r.steps.get(&id))
-                    .map(|s| (s.state, s.attempts))
+                r.as_ref().and_then(|r| {
+                    r.steps
+                        .get(&id)
+                        .map(|s| (s.state, s.attempts, r.reply_waiting(&id)))
+                })
             })
         })
     };
     let state = Memo::new(move |_| step.get().map(|s| s.0));
+    let reply_waiting = move || step.get().is_some_and(|s| s.2);
     // Colour is never the only signal: an icon and words say the state too.
     let state_text = move || {
         step.get()
-            .map(|(state, attempts)| {
+            .map(|(state, attempts, waiting)| {
                 let attempt = match state {
                     StepState::Retrying => format!(" · attempt {} failed", attempts),
                     _ if attempts > 1 => format!(" · attempt {attempts}"),
                     _ => String::new(),
                 };
-                format!("{} {}{attempt}", state_icon(state), state.as_str())
+                // The work is done but the crashed orchestrator has not heard of it.
+                let reply = if waiting { " · reply waiting" } else { "" };
+                format!("{} {}{attempt}{reply}", state_icon(state), state.as_str())
             })
             .unwrap_or_default()
     };
@@ -976,6 +981,7 @@ fn NodeView(
                 None => "node".to_string(),
             }
             class:selected=selected
+            class:reply-waiting=reply_waiting
             data-node-id=id.clone()
             data-state=state_name
             transform=move || format!("translate({} {})", pos().x, pos().y)
