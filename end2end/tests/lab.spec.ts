@@ -123,11 +123,14 @@ test("crash the orchestrator mid-run: the event-driven part goes on, the command
   await expect(state("y")).toHaveAttribute("data-state", "succeeded");
   // …b does its work, but its reply waits for the orchestrator: c is not commanded yet.
   await expect(state("b")).toHaveAttribute("data-state", "succeeded");
+  await expect(state("b").locator(".node-state")).toHaveText(/succeeded · reply waiting/);
+  await expect(state("x").locator(".node-state")).not.toContainText("reply waiting");
   await expect(state("c")).toHaveAttribute("data-state", "pending");
   await expect(page.getByRole("status", { name: "Orchestrator load" })).toContainText("orchestrator DOWN");
   // Back after 3 s: b's reply is handled and c runs.
   await expect(page.getByRole("status", { name: "Run state" })).toHaveText("Run completed", { timeout: 15_000 });
   await expect(state("c")).toHaveAttribute("data-state", "succeeded");
+  await expect(state("b").locator(".node-state")).not.toContainText("reply waiting");
   await expect(page.getByRole("status", { name: "Orchestrator load" })).not.toContainText("DOWN");
 
   await page.getByRole("tab", { name: "Log" }).click();
@@ -168,6 +171,15 @@ test("load mode: with one orchestrator of small capacity, orchestration falls be
   await expect(reading.getByRole("listitem").nth(1)).toContainText(/^orchestration: 50 of 50 runs completed; .*it fell behind: a bottleneck/);
   await expect(reading.getByRole("listitem").nth(2)).toContainText(/^choreography: 50 of 50 runs completed; .*it kept up.*at most 0 messages waited/);
   await expect(load.getByRole("figure", { name: "Load orchestration" }).getByRole("img", { name: "p95 latency (ms)" })).toBeVisible();
+
+  // Stored: after a reload the test is listed, and a click opens its curves and reading again.
+  await page.reload();
+  const earlier = page.getByRole("region", { name: "Earlier load tests" });
+  const item = earlier.getByRole("button", { name: /50 runs\/s × 1 s, capacity 1, 20 ms per message — done/ });
+  await expect(item).toHaveCount(1);
+  await expect(load.getByRole("list", { name: "Load reading" })).toHaveCount(0);
+  await item.click();
+  await expect(reading.getByRole("listitem").nth(1)).toContainText(/^orchestration: 50 of 50 runs completed; .*it fell behind: a bottleneck/);
 });
 
 test("a run started with a service down shows the fault in its log and ends as the style dictates", async ({ page }) => {

@@ -13,7 +13,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use app::model::api::{RunSummary, WorkflowRecord, WorkflowSummary};
-use app::model::lab::Batch;
+use app::model::lab::{Batch, LoadTest};
 use app::model::{parse_workflow, RunEvent, RunRecord, Workflow};
 use async_trait::async_trait;
 use serde_json::json;
@@ -114,6 +114,19 @@ impl<S: LabStore> LabStore for Timed<S> {
         limit: usize,
     ) -> Result<Vec<Batch>, StoreError> {
         self.inner.list_batches(workflow_id, limit).await
+    }
+    async fn save_load(&self, test: &LoadTest) -> Result<(), StoreError> {
+        self.inner.save_load(test).await
+    }
+    async fn get_load(&self, id: &str) -> Result<Option<LoadTest>, StoreError> {
+        self.inner.get_load(id).await
+    }
+    async fn list_loads(
+        &self,
+        workflow_id: &str,
+        limit: usize,
+    ) -> Result<Vec<LoadTest>, StoreError> {
+        self.inner.list_loads(workflow_id, limit).await
     }
 }
 

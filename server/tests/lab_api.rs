@@ -399,4 +399,31 @@ async fn load_mode_shows_the_orchestrator_bottleneck_and_refuses_bad_rates() {
         "{}",
         done["reading"]
     );
+
+    // Stored and listed like batches; an ended test cannot be stopped; it survives a restart.
+    let listed: Vec<Value> = server
+        .get_json(&format!("/api/lab/loads?workflow={workflow}"))
+        .await;
+    assert_eq!(listed.len(), 1, "{listed:?}");
+    assert_eq!(listed[0]["id"], done["id"]);
+    assert_eq!(listed[0]["state"], "done");
+    assert_eq!(listed[0]["request"]["capacity"], 1);
+    let stop = server
+        .post_json(&format!("/api/lab/loads/{id}/cancel"), &json!({}))
+        .await;
+    assert!(error_of(stop, 409).await.contains("is not running"));
+    let id = id.to_string();
+    let dir = server.stop().await;
+    let server = TestServer::start_in(dir).await;
+    let stored: Value = server.get_json(&format!("/api/lab/loads/{id}")).await;
+    assert_eq!(stored, done, "read back as it ended");
+    let response = server
+        .http
+        .get(server.url("/api/lab/loads?workflow=x&limit=0"))
+        .send()
+        .await
+        .unwrap();
+    assert!(error_of(response, 400)
+        .await
+        .contains("`limit` must be from 1 to 100, got 0"));
 }

@@ -356,6 +356,17 @@ pub struct LoadStyle {
     pub seconds: Vec<LoadSecond>,
 }
 
+/// A load test as listed: what was asked, without the figures.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct LoadSummary {
+    pub id: String,
+    pub workflow_id: String,
+    pub workflow_name: String,
+    pub created_at: i64,
+    pub state: BatchState,
+    pub request: LoadRequest,
+}
+
 /// A load test as the API returns it.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct LoadTest {

@@ -1,7 +1,8 @@
 //! The trade-off lab page (`/lab?workflow=ID`): pick an input, runs per style, a seed and
 //! faults; compare the flow as drawn, as all orchestration and as all choreography; watch
 //! the batch's progress (and cancel it); read the table, the charts, the generated reading
-//! and the fail-at-every-step matrix; open any earlier batch.
+//! and the fail-at-every-step matrix; open any earlier batch. Below, load mode, with its
+//! earlier load tests.
 
 use leptos::prelude::*;
 use leptos::task::spawn_local;
@@ -13,8 +14,8 @@ use super::report;
 use crate::model::api::MAX_SEED;
 use crate::model::faults::{BusFault, OrchestratorCrash, ServiceFault};
 use crate::model::lab::{
-    Batch, BatchState, BatchSummary, CompareRequest, CompareResult, LoadRequest, LoadTest,
-    DEFAULT_LAB_RUNS, MAX_LAB_RUNS,
+    Batch, BatchState, BatchSummary, CompareRequest, CompareResult, LoadRequest, LoadSummary,
+    LoadTest, DEFAULT_LAB_RUNS, MAX_LAB_RUNS,
 };
 use crate::model::{Faults, Workflow};
 
@@ -341,38 +342,18 @@ pub fn LabPage() -> impl IntoView {
             </section>
     }
     .into_any();
-    let list_view = view! {
-            <section class="lab-batches" aria-label="Earlier batches">
-                <h2>"Earlier batches"</h2>
-                <ul>
-                    <For
-                        each=move || batches.get()
-                        key=|b| (b.id.clone(), format!("{:?}", b.state))
-                        let:b
-                    >
-                        <li>
-                            <button on:click={
-                                let id = b.id.clone();
-                                move |_| follow(id.clone())
-                            }>
-                                {format!(
-                                    "{} · {} runs × 3, seed {} — {}",
-                                    js_time(b.created_at),
-                                    b.runs,
-                                    b.seed,
-                                    match b.state {
-                                        BatchState::Running => "running",
-                                        BatchState::Done => "done",
-                                        BatchState::Cancelled => "cancelled",
-                                    },
-                                )}
-                            </button>
-                        </li>
-                    </For>
-                </ul>
-            </section>
-    }
-    .into_any();
+    let list_view = earlier("Earlier batches", batches, follow, |b: &BatchSummary| {
+        (
+            b.id.clone(),
+            format!(
+                "{} · {} runs × 3, seed {} — {}",
+                js_time(b.created_at),
+                b.runs,
+                b.seed,
+                state_word(b.state)
+            ),
+        )
+    });
     view! {
         <main class="lab">
             <header class="lab-head">
@@ -392,6 +373,40 @@ pub fn LabPage() -> impl IntoView {
             {list_view}
             <LoadSection workflow_id/>
         </main>
+    }
+    .into_any()
+}
+
+fn state_word(state: BatchState) -> &'static str {
+    match state {
+        BatchState::Running => "running",
+        BatchState::Done => "done",
+        BatchState::Cancelled => "cancelled",
+    }
+}
+
+/// The list of earlier batches or load tests: a button each that opens it.
+fn earlier<T: Clone + Send + Sync + 'static>(
+    title: &'static str,
+    items: RwSignal<Vec<T>>,
+    open: impl Fn(String) + Copy + Send + Sync + 'static,
+    describe: fn(&T) -> (String, String),
+) -> AnyView {
+    view! {
+        <section class="lab-batches" aria-label=title>
+            <h2>{title}</h2>
+            <ul>
+                <For
+                    each=move || items.with(|all| all.iter().map(describe).collect::<Vec<_>>())
+                    key=|item| item.clone()
+                    let:item
+                >
+                    <li>
+                        <button on:click=move |_| open(item.0.clone())>{item.1}</button>
+                    </li>
+                </For>
+            </ul>
+        </section>
     }
     .into_any()
 }
@@ -445,8 +460,46 @@ fn LoadSection(workflow_id: Memo<String>) -> impl IntoView {
     let capacity = RwSignal::new("4".to_string());
     let message_ms = RwSignal::new("5".to_string());
     let test: RwSignal<Option<LoadTest>> = RwSignal::new(None);
+    let tests: RwSignal<Vec<LoadSummary>> = RwSignal::new(Vec::new());
     let failure: RwSignal<Option<String>> = RwSignal::new(None);
     let running = move || test.with(|t| t.as_ref().is_some_and(|t| t.state == BatchState::Running));
+    let refresh_list = move || {
+        let id = workflow_id.get_untracked();
+        spawn_local(async move {
+            if let Ok(list) =
+                client::get_json::<Vec<LoadSummary>>(&format!("/api/lab/loads?workflow={id}")).await
+            {
+                tests.set(list);
+            }
+        });
+    };
+    Effect::new(move |_| {
+        if !workflow_id.get().is_empty() {
+            refresh_list();
+        }
+    });
+    // Reads a load test, and follows it until it ends.
+    let follow = move |id: String| {
+        spawn_local(async move {
+            loop {
+                match client::get_json::<LoadTest>(&format!("/api/lab/loads/{id}")).await {
+                    Ok(t) => {
+                        let running = t.state == BatchState::Running;
+                        test.set(Some(t));
+                        if !running {
+                            break;
+                        }
+                    }
+                    Err(e) => {
+                        failure.set(Some(e.message));
+                        break;
+                    }
+                }
+                client::sleep_ms(LOAD_POLL_MS).await;
+            }
+            refresh_list();
+        });
+    };
     let start = move |_| {
         failure.set(None);
         let request = (|| -> Result<LoadRequest, String> {
@@ -468,27 +521,14 @@ fn LoadSection(workflow_id: Memo<String>) -> impl IntoView {
             Err(message) => return failure.set(Some(message)),
         };
         spawn_local(async move {
-            let started = match client::post_json::<LoadTest>("/api/lab/loads", &request).await {
-                Ok(t) => t,
-                Err(e) => return failure.set(Some(e.message)),
-            };
-            let id = started.id.clone();
-            test.set(Some(started));
-            loop {
-                client::sleep_ms(LOAD_POLL_MS).await;
-                match client::get_json::<LoadTest>(&format!("/api/lab/loads/{id}")).await {
-                    Ok(t) => {
-                        let running = t.state == BatchState::Running;
-                        test.set(Some(t));
-                        if !running {
-                            break;
-                        }
-                    }
-                    Err(e) => {
-                        failure.set(Some(e.message));
-                        break;
-                    }
+            match client::post_json::<LoadTest>("/api/lab/loads", &request).await {
+                Ok(t) => {
+                    let id = t.id.clone();
+                    test.set(Some(t));
+                    refresh_list();
+                    follow(id);
                 }
+                Err(e) => failure.set(Some(e.message)),
             }
         });
     };
@@ -529,6 +569,21 @@ fn LoadSection(workflow_id: Memo<String>) -> impl IntoView {
                 <p class="error" role="alert">{move || failure.get().unwrap_or_default()}</p>
             </Show>
             <div class="lab-load-host" inner_html=results></div>
+            {earlier("Earlier load tests", tests, follow, |t: &LoadSummary| {
+                let r = &t.request;
+                let capacity = r.capacity.map_or("no limit".to_string(), |c| c.to_string());
+                (
+                    t.id.clone(),
+                    format!(
+                        "{} · {} runs/s × {} s, capacity {capacity}, {} ms per message — {}",
+                        js_time(t.created_at),
+                        r.rate,
+                        r.seconds,
+                        r.message_ms,
+                        state_word(t.state)
+                    ),
+                )
+            })}
         </section>
     }
     .into_any()

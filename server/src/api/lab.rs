@@ -13,15 +13,17 @@
 //!   1..=[`MAX_LOAD_RATE`] runs/s, `seconds` 1..=[`MAX_LOAD_SECONDS`] per style, `capacity`
 //!   1..=[`MAX_ORCHESTRATOR_CAPACITY`] messages at once (absent: unlimited), `message_ms`
 //!   0..=[`MAX_ORCHESTRATOR_MESSAGE_MS`], `speed` as for runs; 503 while one is running.
-//! - `GET /api/lab/loads/{id}` → its per-second figures so far (kept in memory, the last
-//!   [`crate::lab::LOAD_TESTS_KEPT`]); `POST /api/lab/loads/{id}/cancel` → 202 or 409.
+//! - `GET /api/lab/loads?workflow=ID[&limit=N]` → the workflow's load tests, newest first
+//!   (stored like batches, without their per-second figures).
+//! - `GET /api/lab/loads/{id}` → its per-second figures so far, or as stored once it ended;
+//!   `POST /api/lab/loads/{id}/cancel` → 202 or 409.
 
 use app::model::api::{MAX_SEED, MAX_SPEED, MIN_SPEED};
 use app::model::convert::convert as convert_workflow;
 use app::model::lab::{
     Batch, BatchState, BatchSummary, CompareRequest, ConvertRequest, ConvertResponse, LoadRequest,
-    LoadTest, DEFAULT_LAB_RUNS, MAX_BATCHES_LISTED, MAX_LAB_RUNS, MAX_LOAD_RATE, MAX_LOAD_SECONDS,
-    MAX_ORCHESTRATOR_CAPACITY, MAX_ORCHESTRATOR_MESSAGE_MS,
+    LoadSummary, LoadTest, DEFAULT_LAB_RUNS, MAX_BATCHES_LISTED, MAX_LAB_RUNS, MAX_LOAD_RATE,
+    MAX_LOAD_SECONDS, MAX_ORCHESTRATOR_CAPACITY, MAX_ORCHESTRATOR_MESSAGE_MS,
 };
 use axum::body::Bytes;
 use axum::extract::rejection::{BytesRejection, QueryRejection};
@@ -133,10 +135,10 @@ pub struct ListQuery {
     limit: Option<usize>,
 }
 
-pub async fn list(
-    State(state): State<AppState>,
+/// The `workflow` and `limit` of a list query, checked.
+fn list_query(
     query: Result<Query<ListQuery>, QueryRejection>,
-) -> Result<Json<Vec<BatchSummary>>, AppError> {
+) -> Result<(String, usize), AppError> {
     let Query(query) = query.map_err(|e| {
         AppError::bad_request(format!(
             "invalid query: give `workflow` (an id) and optionally `limit` from 1 to {MAX_BATCHES_LISTED} ({})",
@@ -149,7 +151,15 @@ pub async fn list(
             "invalid query: `limit` must be from 1 to {MAX_BATCHES_LISTED}, got {limit}"
         )));
     }
-    let batches = state.lab.list(&query.workflow, limit).await?;
+    Ok((query.workflow, limit))
+}
+
+pub async fn list(
+    State(state): State<AppState>,
+    query: Result<Query<ListQuery>, QueryRejection>,
+) -> Result<Json<Vec<BatchSummary>>, AppError> {
+    let (workflow, limit) = list_query(query)?;
+    let batches = state.lab.list(&workflow, limit).await?;
     Ok(Json(
         batches
             .into_iter()
@@ -265,31 +275,57 @@ pub async fn start_load(
     let test = state
         .lab
         .start_load(&workflow_id, request, spec)
+        .await
         .map_err(lab_error)?;
     Ok((StatusCode::ACCEPTED, Json(test)))
+}
+
+pub async fn list_loads(
+    State(state): State<AppState>,
+    query: Result<Query<ListQuery>, QueryRejection>,
+) -> Result<Json<Vec<LoadSummary>>, AppError> {
+    let (workflow, limit) = list_query(query)?;
+    let tests = state.lab.loads(&workflow, limit).await?;
+    Ok(Json(
+        tests
+            .into_iter()
+            .map(|t| LoadSummary {
+                id: t.id,
+                workflow_id: t.workflow_id,
+                workflow_name: t.workflow_name,
+                created_at: t.created_at,
+                state: t.state,
+                request: t.request,
+            })
+            .collect(),
+    ))
+}
+
+fn load_not_found(id: &str) -> AppError {
+    AppError::NotFound(format!("no load test with id {id:?}"))
 }
 
 pub async fn read_load(
     State(state): State<AppState>,
     Path(id): Path<String>,
 ) -> Result<Json<LoadTest>, AppError> {
-    state
-        .lab
-        .load(&id)
-        .map(Json)
-        .ok_or_else(|| AppError::NotFound(format!("no load test with id {id:?}")))
+    let test = state.lab.load(&id).await?;
+    test.map(Json).ok_or_else(|| load_not_found(&id))
 }
 
 pub async fn cancel_load(
     State(state): State<AppState>,
     Path(id): Path<String>,
 ) -> Result<StatusCode, AppError> {
-    if state.lab.load(&id).is_none() {
-        return Err(AppError::NotFound(format!("no load test with id {id:?}")));
-    }
-    if !state.lab.cancel_load(&id) {
+    let test = state
+        .lab
+        .load(&id)
+        .await?
+        .ok_or_else(|| load_not_found(&id))?;
+    if test.state != BatchState::Running || !state.lab.cancel_load(&id) {
         return Err(AppError::Conflict(format!(
-            "load test {id:?} is not running"
+            "load test {id:?} is not running (it is {:?})",
+            test.state
         )));
     }
     Ok(StatusCode::ACCEPTED)

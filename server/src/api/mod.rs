@@ -71,7 +71,7 @@ pub fn router(state: AppState) -> Router {
         .route("/api/lab/batches", get(lab::list).post(lab::start))
         .route("/api/lab/batches/{id}", get(lab::read))
         .route("/api/lab/batches/{id}/cancel", post(lab::cancel))
-        .route("/api/lab/loads", post(lab::start_load))
+        .route("/api/lab/loads", get(lab::list_loads).post(lab::start_load))
         .route("/api/lab/loads/{id}", get(lab::read_load))
         .route("/api/lab/loads/{id}/cancel", post(lab::cancel_load))
         .route("/api/runs/{id}/events", get(events::stream))

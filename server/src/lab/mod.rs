@@ -9,8 +9,10 @@
 //! - [`load`]: load mode: real runs on the real engine at a given rate, each style's runs
 //!   sharing one orchestrator of limited capacity; throughput and latency per second.
 //!
-//! [`Lab`] keeps the batches in progress (their progress counters and cancel switches) and
-//! stores every batch, running and finished, through the [`LabStore`].
+//! [`Lab`] keeps the batches and the load test in progress (their progress and cancel
+//! switches) and stores every one, running and finished, through the [`LabStore`]. One
+//! stored as running that this process is not computing was interrupted by a restart: it
+//! reads as cancelled.
 
 pub mod compare;
 pub mod load;
@@ -33,9 +35,6 @@ use crate::store::{LabStore, StoreError};
 /// Batches in progress at once; more are refused until one ends.
 pub const MAX_RUNNING_BATCHES: usize = 4;
 
-/// Load tests kept (in memory) for reading back; the oldest finished ones go first.
-pub const LOAD_TESTS_KEPT: usize = 20;
-
 type LoadEntry = (Arc<Mutex<LoadTest>>, Arc<AtomicBool>);
 
 pub struct Lab {
@@ -43,8 +42,8 @@ pub struct Lab {
     clock: Arc<dyn Clock>,
     engine: Arc<Engine>,
     running: Mutex<HashMap<String, Arc<Progress>>>,
-    /// Load tests, oldest first.
-    loads: Mutex<Vec<LoadEntry>>,
+    /// The load test in progress, if any (one at a time).
+    load: Mutex<Option<LoadEntry>>,
 }
 
 /// Why a batch could not start.
@@ -65,24 +64,17 @@ impl Lab {
             clock,
             engine,
             running: Mutex::new(HashMap::new()),
-            loads: Mutex::new(Vec::new()),
+            load: Mutex::new(None),
         })
     }
 
-    /// Starts a load test (one at a time); returns it as it starts.
-    pub fn start_load(
-        &self,
+    /// Starts a load test (one at a time), stored as running; returns it as it starts.
+    pub async fn start_load(
+        self: &Arc<Self>,
         workflow_id: &str,
         request: LoadRequest,
         spec: LoadSpec,
     ) -> Result<LoadTest, LabError> {
-        let mut loads = self.lock_loads();
-        if loads
-            .iter()
-            .any(|(t, _)| lock_test(t).state == BatchState::Running)
-        {
-            return Err(LabError::LoadBusy);
-        }
         let test = LoadTest {
             id: uuid::Uuid::new_v4().simple().to_string(),
             workflow_id: workflow_id.to_string(),
@@ -95,36 +87,86 @@ impl Lab {
         };
         let shared = Arc::new(Mutex::new(test.clone()));
         let cancel = Arc::new(AtomicBool::new(false));
-        if loads.len() >= LOAD_TESTS_KEPT {
-            loads.remove(0);
+        {
+            let mut load = self.lock_load();
+            if load.is_some() {
+                return Err(LabError::LoadBusy);
+            }
+            *load = Some((shared.clone(), cancel.clone()));
         }
-        loads.push((shared.clone(), cancel.clone()));
-        tokio::spawn(load::run_load(self.engine.clone(), spec, shared, cancel));
+        if let Err(e) = self.store.save_load(&test).await {
+            *self.lock_load() = None;
+            return Err(e.into());
+        }
+        let lab = self.clone();
+        tokio::spawn(async move {
+            load::run_load(lab.engine.clone(), spec, shared.clone(), cancel).await;
+            let finished = lock_test(&shared).clone();
+            if let Err(e) = lab.store.save_load(&finished).await {
+                tracing::error!(load = %finished.id, error = %e, "storing a finished load test failed");
+            }
+            *lab.lock_load() = None;
+        });
         Ok(test)
     }
 
-    pub fn load(&self, id: &str) -> Option<LoadTest> {
-        self.lock_loads()
-            .iter()
-            .map(|(t, _)| lock_test(t).clone())
-            .find(|t| t.id == id)
+    /// The load test: its figures so far while it runs, as stored once it ended.
+    pub async fn load(&self, id: &str) -> Result<Option<LoadTest>, StoreError> {
+        if let Some(test) = self.running_load(id) {
+            return Ok(Some(test));
+        }
+        let mut test = self.store.get_load(id).await?;
+        if let Some(t) = test.as_mut() {
+            self.refresh_load(t);
+        }
+        Ok(test)
     }
 
-    /// Stops a running load test after the runs it started; false when it is not running.
+    /// A workflow's load tests, newest first.
+    pub async fn loads(
+        &self,
+        workflow_id: &str,
+        limit: usize,
+    ) -> Result<Vec<LoadTest>, StoreError> {
+        let mut tests = self.store.list_loads(workflow_id, limit).await?;
+        for t in &mut tests {
+            self.refresh_load(t);
+        }
+        Ok(tests)
+    }
+
+    /// Stops the running load test after the runs it started; false when it is not running.
     pub fn cancel_load(&self, id: &str) -> bool {
-        self.lock_loads().iter().any(|(t, cancel)| {
-            let t = lock_test(t);
-            if t.id == id && t.state == BatchState::Running {
+        match self.lock_load().as_ref() {
+            Some((test, cancel)) if lock_test(test).id == id => {
                 cancel.store(true, std::sync::atomic::Ordering::Relaxed);
                 true
-            } else {
-                false
             }
-        })
+            _ => false,
+        }
     }
 
-    fn lock_loads(&self) -> std::sync::MutexGuard<'_, Vec<LoadEntry>> {
-        self.loads.lock().unwrap_or_else(|p| p.into_inner())
+    fn running_load(&self, id: &str) -> Option<LoadTest> {
+        self.lock_load()
+            .as_ref()
+            .map(|(t, _)| lock_test(t).clone())
+            .filter(|t| t.id == id)
+    }
+
+    /// A stored load test still marked running: the one in progress here, or (interrupted
+    /// by a restart) cancelled.
+    fn refresh_load(&self, test: &mut LoadTest) {
+        if test.state != BatchState::Running {
+            return;
+        }
+        match self.running_load(&test.id) {
+            Some(live) => *test = live,
+            None => test.state = BatchState::Cancelled,
+        }
+    }
+
+    fn lock_load(&self) -> std::sync::MutexGuard<'_, Option<LoadEntry>> {
+        self.load.lock().unwrap_or_else(|p| p.into_inner())
     }
 
     /// Stores the batch as running and computes it on a blocking thread; returns at once.

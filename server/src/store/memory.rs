@@ -5,17 +5,18 @@ use std::collections::HashMap;
 use std::sync::Mutex;
 
 use app::model::api::{RunSummary, WorkflowRecord, WorkflowSummary};
-use app::model::lab::Batch;
+use app::model::lab::{Batch, LoadTest};
 use app::model::{RunEvent, RunRecord, RunStatus, Workflow};
 use async_trait::async_trait;
 
-use super::{LabStore, RunStore, StoreError, StoredRun, WorkflowStore};
+use super::{LabDocument, LabStore, RunStore, StoreError, StoredRun, WorkflowStore};
 
 #[derive(Default)]
 pub struct MemoryStore {
     workflows: Mutex<Vec<WorkflowRecord>>,
     runs: Mutex<HashMap<String, (StoredRun, Vec<RunRecord>)>>,
     batches: Mutex<Vec<Batch>>,
+    loads: Mutex<Vec<LoadTest>>,
 }
 
 impl MemoryStore {
@@ -169,15 +170,12 @@ impl RunStore for MemoryStore {
 #[async_trait]
 impl LabStore for MemoryStore {
     async fn save_batch(&self, batch: &Batch) -> Result<(), StoreError> {
-        let mut list = self.batches.lock().unwrap_or_else(|p| p.into_inner());
-        list.retain(|b| b.id != batch.id);
-        list.push(batch.clone());
+        save(&self.batches, batch);
         Ok(())
     }
 
     async fn get_batch(&self, id: &str) -> Result<Option<Batch>, StoreError> {
-        let list = self.batches.lock().unwrap_or_else(|p| p.into_inner());
-        Ok(list.iter().find(|b| b.id == id).cloned())
+        Ok(get(&self.batches, id))
     }
 
     async fn list_batches(
@@ -185,14 +183,46 @@ impl LabStore for MemoryStore {
         workflow_id: &str,
         limit: usize,
     ) -> Result<Vec<Batch>, StoreError> {
-        let list = self.batches.lock().unwrap_or_else(|p| p.into_inner());
-        let mut found: Vec<Batch> = list
-            .iter()
-            .filter(|b| b.workflow_id == workflow_id)
-            .cloned()
-            .collect();
-        found.sort_by_key(|b| std::cmp::Reverse(b.created_at));
-        found.truncate(limit);
-        Ok(found)
+        Ok(list(&self.batches, workflow_id, limit))
     }
+
+    async fn save_load(&self, test: &LoadTest) -> Result<(), StoreError> {
+        save(&self.loads, test);
+        Ok(())
+    }
+
+    async fn get_load(&self, id: &str) -> Result<Option<LoadTest>, StoreError> {
+        Ok(get(&self.loads, id))
+    }
+
+    async fn list_loads(
+        &self,
+        workflow_id: &str,
+        limit: usize,
+    ) -> Result<Vec<LoadTest>, StoreError> {
+        Ok(list(&self.loads, workflow_id, limit))
+    }
+}
+
+fn save<T: LabDocument>(docs: &Mutex<Vec<T>>, doc: &T) {
+    let mut docs = docs.lock().unwrap_or_else(|p| p.into_inner());
+    docs.retain(|d| d.id() != doc.id());
+    docs.push(doc.clone());
+}
+
+fn get<T: LabDocument>(docs: &Mutex<Vec<T>>, id: &str) -> Option<T> {
+    let docs = docs.lock().unwrap_or_else(|p| p.into_inner());
+    docs.iter().find(|d| d.id() == id).cloned()
+}
+
+fn list<T: LabDocument>(docs: &Mutex<Vec<T>>, workflow_id: &str, limit: usize) -> Vec<T> {
+    let docs = docs.lock().unwrap_or_else(|p| p.into_inner());
+    let mut found: Vec<T> = docs
+        .iter()
+        .filter(|d| d.workflow_id() == workflow_id)
+        .cloned()
+        .collect();
+    found.sort_by_key(|d| std::cmp::Reverse(d.created_at()));
+    found.truncate(limit);
+    found
 }

@@ -5,7 +5,7 @@ pub mod memory;
 pub mod sqlite;
 
 use app::model::api::{RunSummary, WorkflowRecord, WorkflowSummary};
-use app::model::lab::Batch;
+use app::model::lab::{Batch, LoadTest};
 use app::model::{RunRecord, RunStatus, Workflow};
 use async_trait::async_trait;
 
@@ -78,7 +78,49 @@ pub trait RunStore: Send + Sync {
     ) -> Result<Vec<RunSummary>, StoreError>;
 }
 
-/// The lab's compare batches (request, progress and result in one body).
+/// What the lab keeps: compare batches and load tests, each stored as one JSON body beside
+/// its workflow and creation time, listed per workflow newest first.
+pub trait LabDocument:
+    serde::Serialize + serde::de::DeserializeOwned + Clone + Send + Sync + 'static
+{
+    /// The SQL table that holds them.
+    const TABLE: &'static str;
+    /// What one is called in an error.
+    const WHAT: &'static str;
+    fn id(&self) -> &str;
+    fn workflow_id(&self) -> &str;
+    fn created_at(&self) -> i64;
+}
+
+impl LabDocument for Batch {
+    const TABLE: &'static str = "lab_batches";
+    const WHAT: &'static str = "batch";
+    fn id(&self) -> &str {
+        &self.id
+    }
+    fn workflow_id(&self) -> &str {
+        &self.workflow_id
+    }
+    fn created_at(&self) -> i64 {
+        self.created_at
+    }
+}
+
+impl LabDocument for LoadTest {
+    const TABLE: &'static str = "lab_loads";
+    const WHAT: &'static str = "load test";
+    fn id(&self) -> &str {
+        &self.id
+    }
+    fn workflow_id(&self) -> &str {
+        &self.workflow_id
+    }
+    fn created_at(&self) -> i64 {
+        self.created_at
+    }
+}
+
+/// The lab's compare batches and load tests (request, progress and result in one body).
 #[async_trait]
 pub trait LabStore: Send + Sync {
     /// Inserts or replaces the batch.
@@ -87,6 +129,15 @@ pub trait LabStore: Send + Sync {
     /// A workflow's batches, newest first, at most `limit`.
     async fn list_batches(&self, workflow_id: &str, limit: usize)
         -> Result<Vec<Batch>, StoreError>;
+    /// Inserts or replaces the load test.
+    async fn save_load(&self, test: &LoadTest) -> Result<(), StoreError>;
+    async fn get_load(&self, id: &str) -> Result<Option<LoadTest>, StoreError>;
+    /// A workflow's load tests, newest first, at most `limit`.
+    async fn list_loads(
+        &self,
+        workflow_id: &str,
+        limit: usize,
+    ) -> Result<Vec<LoadTest>, StoreError>;
 }
 
 /// Everything the server needs from storage.

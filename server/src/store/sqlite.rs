@@ -7,14 +7,14 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use app::model::api::{RunSummary, WorkflowRecord, WorkflowSummary};
-use app::model::lab::Batch;
+use app::model::lab::{Batch, LoadTest};
 use app::model::{RunEvent, RunRecord, RunStatus, Workflow};
 use async_trait::async_trait;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{QueryBuilder, Row, Sqlite, SqlitePool};
 use tokio::sync::{mpsc, oneshot};
 
-use super::{LabStore, RunStore, StoreError, StoredRun, WorkflowStore};
+use super::{LabDocument, LabStore, RunStore, StoreError, StoredRun, WorkflowStore};
 use crate::clock::Clock;
 
 /// Connections in the pool: SQLite has one writer at a time, the rest serve readers
@@ -514,31 +514,11 @@ impl RunStore for SqliteStore {
 #[async_trait]
 impl LabStore for SqliteStore {
     async fn save_batch(&self, batch: &Batch) -> Result<(), StoreError> {
-        let body = serde_json::to_string(batch)
-            .map_err(|e| StoreError::Corrupt(format!("batch {}: {e}", batch.id)))?;
-        sqlx::query(
-            "INSERT INTO lab_batches (id, workflow_id, created_at, body) VALUES (?, ?, ?, ?) \
-             ON CONFLICT (id) DO UPDATE SET body = excluded.body",
-        )
-        .bind(&batch.id)
-        .bind(&batch.workflow_id)
-        .bind(batch.created_at)
-        .bind(body)
-        .execute(&self.pool)
-        .await?;
-        Ok(())
+        self.save_document(batch).await
     }
 
     async fn get_batch(&self, id: &str) -> Result<Option<Batch>, StoreError> {
-        let row = sqlx::query("SELECT body FROM lab_batches WHERE id = ?")
-            .bind(id)
-            .fetch_optional(&self.pool)
-            .await?;
-        row.map(|row| {
-            let body: String = row.try_get("body")?;
-            decode(&format!("batch {id}"), &body)
-        })
-        .transpose()
+        self.get_document(id).await
     }
 
     async fn list_batches(
@@ -546,10 +526,66 @@ impl LabStore for SqliteStore {
         workflow_id: &str,
         limit: usize,
     ) -> Result<Vec<Batch>, StoreError> {
-        let rows = sqlx::query(
-            "SELECT id, body FROM lab_batches WHERE workflow_id = ? \
+        self.list_documents(workflow_id, limit).await
+    }
+
+    async fn save_load(&self, test: &LoadTest) -> Result<(), StoreError> {
+        self.save_document(test).await
+    }
+
+    async fn get_load(&self, id: &str) -> Result<Option<LoadTest>, StoreError> {
+        self.get_document(id).await
+    }
+
+    async fn list_loads(
+        &self,
+        workflow_id: &str,
+        limit: usize,
+    ) -> Result<Vec<LoadTest>, StoreError> {
+        self.list_documents(workflow_id, limit).await
+    }
+}
+
+impl SqliteStore {
+    async fn save_document<T: LabDocument>(&self, doc: &T) -> Result<(), StoreError> {
+        let body = serde_json::to_string(doc)
+            .map_err(|e| StoreError::Corrupt(format!("{} {}: {e}", T::WHAT, doc.id())))?;
+        sqlx::query(&format!(
+            "INSERT INTO {} (id, workflow_id, created_at, body) VALUES (?, ?, ?, ?) \
+             ON CONFLICT (id) DO UPDATE SET body = excluded.body",
+            T::TABLE
+        ))
+        .bind(doc.id())
+        .bind(doc.workflow_id())
+        .bind(doc.created_at())
+        .bind(body)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    async fn get_document<T: LabDocument>(&self, id: &str) -> Result<Option<T>, StoreError> {
+        let row = sqlx::query(&format!("SELECT body FROM {} WHERE id = ?", T::TABLE))
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.map(|row| {
+            let body: String = row.try_get("body")?;
+            decode(&format!("{} {id}", T::WHAT), &body)
+        })
+        .transpose()
+    }
+
+    async fn list_documents<T: LabDocument>(
+        &self,
+        workflow_id: &str,
+        limit: usize,
+    ) -> Result<Vec<T>, StoreError> {
+        let rows = sqlx::query(&format!(
+            "SELECT id, body FROM {} WHERE workflow_id = ? \
              ORDER BY created_at DESC, rowid DESC LIMIT ?",
-        )
+            T::TABLE
+        ))
         .bind(workflow_id)
         .bind(limit.min(i64::MAX as usize) as i64)
         .fetch_all(&self.pool)
@@ -558,7 +594,7 @@ impl LabStore for SqliteStore {
             .map(|row| {
                 let id: String = row.try_get("id")?;
                 let body: String = row.try_get("body")?;
-                decode(&format!("batch {id}"), &body)
+                decode(&format!("{} {id}", T::WHAT), &body)
             })
             .collect()
     }
