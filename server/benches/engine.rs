@@ -164,6 +164,14 @@ impl<S: RunStore> RunStore for Timed<S> {
     ) -> Result<Vec<RunSummary>, StoreError> {
         self.inner.list_runs(workflow_id, limit).await
     }
+    async fn delete_ended_runs(
+        &self,
+        prefix: &str,
+        keep: &str,
+        limit: usize,
+    ) -> Result<u64, StoreError> {
+        self.inner.delete_ended_runs(prefix, keep, limit).await
+    }
 }
 
 fn percentile(sorted: &[Duration], p: f64) -> Duration {

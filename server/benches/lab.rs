@@ -10,6 +10,8 @@
 //!    history, no orchestrator limit): runs started and completed per second, latency;
 //!    meanwhile the editor page (`GET /`) and `GET /api/workflows` are requested every
 //!    100 ms and their response times reported (is the UI responsive under load?).
+//! 3. Prune: the next load test's end deletes that test's runs; the time until the slot for
+//!    another test frees is the time to delete them.
 
 mod support;
 
@@ -167,6 +169,40 @@ async fn main() {
         wall,
         100.0 * (support::cpu_seconds() - cpu0) / wall,
         support::resident_mb()
+    );
+
+    // 3. The next load test's end deletes this one's runs (a chunk at a time); the slot for
+    //    a new test frees once that is done.
+    let runs: u64 = done["styles"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["started"].as_u64().unwrap())
+        .sum();
+    let small = json!({"workflow_id": workflow, "rate": 1, "seconds": 1, "seed": 2});
+    let next = server.create("/api/lab/loads", small.clone()).await;
+    while server.get(&format!("/api/lab/loads/{next}")).await.unwrap()["state"] == "running" {
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    let pruning = Instant::now();
+    loop {
+        let response = server
+            .http
+            .post(format!("http://{}/api/lab/loads", server.base))
+            .json(&small)
+            .send()
+            .await
+            .expect("post");
+        if response.status().is_success() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    let took = pruning.elapsed().as_secs_f64();
+    println!(
+        "prune: the {runs} runs of that load test (with their history) deleted in {:.2} s ({:.0} runs/s)",
+        took,
+        runs as f64 / took
     );
     std::process::exit(0);
 }

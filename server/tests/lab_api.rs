@@ -4,11 +4,14 @@
 
 mod common;
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use app::model::examples::ecommerce_orchestrated;
 use common::{collect, node_taking, TestServer};
 use serde_json::{json, Value};
+use server::clock::SystemClock;
+use server::store::{RunStore, SqliteStore};
 
 async fn error_of(response: reqwest::Response, status: u16) -> String {
     assert_eq!(response.status(), status);
@@ -412,11 +415,70 @@ async fn load_mode_shows_the_orchestrator_bottleneck_and_refuses_bad_rates() {
         .post_json(&format!("/api/lab/loads/{id}/cancel"), &json!({}))
         .await;
     assert!(error_of(stop, 409).await.contains("is not running"));
+    // A second test ends: the first one's runs are deleted (its figures stay), its own kept.
+    let second = json!({"workflow_id": workflow, "rate": 5, "seconds": 1, "seed": 2});
+    let second: Value = server
+        .post_json("/api/lab/loads", &second)
+        .await
+        .json()
+        .await
+        .unwrap();
+    let second_id = second["id"].as_str().unwrap().to_string();
+    loop {
+        let t: Value = server
+            .get_json(&format!("/api/lab/loads/{second_id}"))
+            .await;
+        if t["state"] != "running" {
+            assert_eq!(t["state"], "done", "{t}");
+            break;
+        }
+        assert!(tokio::time::Instant::now() < deadline, "{t}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    // The slot frees only after the pruning: a third test can start now.
+    let third = json!({"workflow_id": workflow, "rate": 1, "seconds": 1, "seed": 3});
+    let third = loop {
+        let response = server.post_json("/api/lab/loads", &third).await;
+        if response.status() == 202 {
+            break response.json::<Value>().await.unwrap();
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the slot never freed"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    let third_id = third["id"].as_str().unwrap().to_string();
+    loop {
+        let t: Value = server.get_json(&format!("/api/lab/loads/{third_id}")).await;
+        if t["state"] != "running" {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
     let id = id.to_string();
     let dir = server.stop().await;
+    {
+        let path = dir.path().join("data/test.db").display().to_string();
+        let (store, _) = SqliteStore::open(&path, Arc::new(SystemClock))
+            .await
+            .unwrap();
+        let runs = |test: &str| {
+            let store = &store;
+            let workflow = format!("lab-load-{test}-orchestration");
+            async move { store.list_runs(&workflow, 1000).await.unwrap().len() }
+        };
+        assert_eq!(runs(&id).await, 0, "the first test's runs are gone");
+        assert_eq!(
+            runs(&second_id).await,
+            0,
+            "the second's went when the third ended"
+        );
+        assert_eq!(runs(&third_id).await, 1, "the last test's runs are kept");
+    }
     let server = TestServer::start_in(dir).await;
     let stored: Value = server.get_json(&format!("/api/lab/loads/{id}")).await;
-    assert_eq!(stored, done, "read back as it ended");
+    assert_eq!(stored, done, "read back as it ended, figures and all");
     let response = server
         .http
         .get(server.url("/api/lab/loads?workflow=x&limit=0"))

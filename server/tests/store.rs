@@ -75,3 +75,59 @@ async fn a_bad_append_fails_alone_and_good_ones_in_its_group_are_durable() {
         .collect();
     assert_eq!(running, ["a", "c"]);
 }
+
+#[tokio::test]
+async fn pruning_deletes_ended_runs_under_a_prefix_with_their_history_a_chunk_at_a_time() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("store.db").display().to_string();
+    let (store, _) = SqliteStore::open(&path, Arc::new(SystemClock))
+        .await
+        .unwrap();
+    let completed = |seq| {
+        RunRecord::new(
+            seq,
+            2,
+            RunEvent::RunCompleted {
+                status: RunStatus::Completed,
+                diagnosis: None,
+                messages: Default::default(),
+            },
+        )
+    };
+    // Old test "o": three ended runs and one still going; kept test "k": one ended run;
+    // a user's workflow "w": one ended run.
+    for (id, workflow, ended) in [
+        ("o1", "lab-load-o-x", true),
+        ("o2", "lab-load-o-x", true),
+        ("o3", "lab-load-o-y", true),
+        ("o4", "lab-load-o-y", false),
+        ("k1", "lab-load-k-x", true),
+        ("w1", "w", true),
+    ] {
+        let mut r = run(id);
+        r.workflow_id = workflow.into();
+        store.create_run(&r).await.unwrap();
+        store.append_history(id, &[record(1)]).await.unwrap();
+        if ended {
+            store.append_history(id, &[completed(2)]).await.unwrap();
+        }
+    }
+    let prune = || store.delete_ended_runs("lab-load-", "lab-load-k-", 2);
+    assert_eq!(prune().await.unwrap(), 2, "a chunk of at most 2");
+    assert_eq!(prune().await.unwrap(), 1);
+    assert_eq!(prune().await.unwrap(), 0, "nothing left to delete");
+    for gone in ["o1", "o2", "o3"] {
+        assert!(store.get_run(gone).await.unwrap().is_none(), "{gone}");
+        assert!(
+            store.history_after(gone, 0).await.unwrap().is_empty(),
+            "{gone}'s history"
+        );
+    }
+    for kept in ["o4", "k1", "w1"] {
+        assert!(store.get_run(kept).await.unwrap().is_some(), "{kept}");
+        assert!(
+            !store.history_after(kept, 0).await.unwrap().is_empty(),
+            "{kept}'s history"
+        );
+    }
+}

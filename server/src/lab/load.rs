@@ -15,6 +15,7 @@ use tokio::sync::mpsc;
 
 use super::compare::variant;
 use super::measure::percentile;
+use super::LOAD_RUNS_PREFIX;
 use crate::engine::{Engine, OrchestratorPool, RunOptions};
 
 /// After the last start, how long a style waits for its runs to end before moving on.
@@ -56,7 +57,7 @@ pub async fn run_load(
             &engine,
             &spec,
             &workflow,
-            &format!("lab-load-{id}-{}", style.label().replace(' ', "-")),
+            &format!("{LOAD_RUNS_PREFIX}{id}-{}", style.label().replace(' ', "-")),
             pool,
             &test,
             &cancel,

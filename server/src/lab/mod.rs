@@ -30,7 +30,13 @@ use self::compare::{compare, CompareSpec, Progress};
 use self::load::LoadSpec;
 use crate::clock::Clock;
 use crate::engine::Engine;
-use crate::store::{LabStore, StoreError};
+use crate::store::{Store, StoreError};
+
+/// The workflow id of a load test's runs starts with this (then the test's id and style).
+pub const LOAD_RUNS_PREFIX: &str = "lab-load-";
+
+/// Runs deleted per transaction when the runs of earlier load tests are pruned.
+pub const PRUNE_CHUNK: usize = 1_000;
 
 /// Batches in progress at once; more are refused until one ends.
 pub const MAX_RUNNING_BATCHES: usize = 4;
@@ -38,7 +44,7 @@ pub const MAX_RUNNING_BATCHES: usize = 4;
 type LoadEntry = (Arc<Mutex<LoadTest>>, Arc<AtomicBool>);
 
 pub struct Lab {
-    store: Arc<dyn LabStore>,
+    store: Arc<dyn Store>,
     clock: Arc<dyn Clock>,
     engine: Arc<Engine>,
     running: Mutex<HashMap<String, Arc<Progress>>>,
@@ -51,14 +57,14 @@ pub struct Lab {
 pub enum LabError {
     #[error("{MAX_RUNNING_BATCHES} batches are already running; wait for one to end or cancel it")]
     Busy,
-    #[error("a load test is already running; wait for it to end or cancel it")]
+    #[error("a load test is already running (or deleting the runs of the one before); wait for it to end or cancel it")]
     LoadBusy,
     #[error(transparent)]
     Store(#[from] StoreError),
 }
 
 impl Lab {
-    pub fn new(store: Arc<dyn LabStore>, clock: Arc<dyn Clock>, engine: Arc<Engine>) -> Arc<Lab> {
+    pub fn new(store: Arc<dyn Store>, clock: Arc<dyn Clock>, engine: Arc<Engine>) -> Arc<Lab> {
         Arc::new(Lab {
             store,
             clock,
@@ -105,9 +111,36 @@ impl Lab {
             if let Err(e) = lab.store.save_load(&finished).await {
                 tracing::error!(load = %finished.id, error = %e, "storing a finished load test failed");
             }
+            lab.prune_load_runs(&finished.id).await;
             *lab.lock_load() = None;
         });
         Ok(test)
+    }
+
+    /// Deletes the runs of every load test but `kept` (their figures stay), a chunk at a
+    /// time: a load test at the limits writes 450,000 runs, and one test's worth is enough to
+    /// look into. Runs still going are left alone.
+    async fn prune_load_runs(&self, kept: &str) {
+        let keep = format!("{LOAD_RUNS_PREFIX}{kept}-");
+        let mut deleted = 0;
+        loop {
+            match self
+                .store
+                .delete_ended_runs(LOAD_RUNS_PREFIX, &keep, PRUNE_CHUNK)
+                .await
+            {
+                Ok(0) => break,
+                Ok(n) => deleted += n,
+                Err(e) => {
+                    tracing::error!(error = %e, "deleting the runs of earlier load tests failed");
+                    break;
+                }
+            }
+            tokio::task::yield_now().await;
+        }
+        if deleted > 0 {
+            tracing::info!(deleted, "deleted the runs of earlier load tests");
+        }
     }
 
     /// The load test: its figures so far while it runs, as stored once it ended.

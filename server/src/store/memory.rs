@@ -165,6 +165,29 @@ impl RunStore for MemoryStore {
         listed.truncate(limit);
         Ok(listed)
     }
+
+    async fn delete_ended_runs(
+        &self,
+        prefix: &str,
+        keep: &str,
+        limit: usize,
+    ) -> Result<u64, StoreError> {
+        let mut runs = self.runs.lock().unwrap_or_else(|p| p.into_inner());
+        let gone: Vec<String> = runs
+            .iter()
+            .filter(|(_, (r, _))| {
+                r.workflow_id.starts_with(prefix)
+                    && !r.workflow_id.starts_with(keep)
+                    && r.status != RunStatus::Running
+            })
+            .map(|(id, _)| id.clone())
+            .take(limit)
+            .collect();
+        for id in &gone {
+            runs.remove(id);
+        }
+        Ok(gone.len() as u64)
+    }
 }
 
 #[async_trait]

@@ -76,6 +76,15 @@ pub trait RunStore: Send + Sync {
         workflow_id: &str,
         limit: usize,
     ) -> Result<Vec<RunSummary>, StoreError>;
+    /// Deletes up to `limit` ended runs, with their history, whose workflow id starts with
+    /// `prefix` but not with `keep`; returns how many went. (How the lab prunes the runs of
+    /// earlier load tests, a chunk at a time so other writers are not held up.)
+    async fn delete_ended_runs(
+        &self,
+        prefix: &str,
+        keep: &str,
+        limit: usize,
+    ) -> Result<u64, StoreError>;
 }
 
 /// What the lab keeps: compare batches and load tests, each stored as one JSON body beside

@@ -509,6 +509,38 @@ impl RunStore for SqliteStore {
             })
             .collect()
     }
+
+    async fn delete_ended_runs(
+        &self,
+        prefix: &str,
+        keep: &str,
+        limit: usize,
+    ) -> Result<u64, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        let runs: Vec<i64> = sqlx::query_scalar(
+            "SELECT no FROM runs WHERE substr(workflow_id, 1, length(?1)) = ?1 \
+             AND substr(workflow_id, 1, length(?2)) <> ?2 AND status <> 'running' LIMIT ?3",
+        )
+        .bind(prefix)
+        .bind(keep)
+        .bind(limit.min(i64::MAX as usize) as i64)
+        .fetch_all(&mut *tx)
+        .await?;
+        if runs.is_empty() {
+            return Ok(0);
+        }
+        for table in ["run_history WHERE run", "runs WHERE no"] {
+            let mut delete = QueryBuilder::<Sqlite>::new(format!("DELETE FROM {table} IN ("));
+            let mut list = delete.separated(", ");
+            for no in &runs {
+                list.push_bind(*no);
+            }
+            delete.push(")");
+            delete.build().execute(&mut *tx).await?;
+        }
+        tx.commit().await?;
+        Ok(runs.len() as u64)
+    }
 }
 
 #[async_trait]
