@@ -488,3 +488,126 @@ fn a_restart_during_the_outage_still_delivers_the_replies_that_waited() {
         "the same end as without the restart"
     );
 }
+
+/// a -cmd-> b -cmd-> c and a ~> x ~> y, where b fails every attempt (2, no backoff) and has
+/// no failure route, and the orchestrator is down from 15 to 515.
+fn failing_b_during_an_outage() -> (Workflow, Faults) {
+    let mut b = node("b", "B", 10);
+    b["retry"] = json!({"max_attempts": 2, "backoff_ms": 0});
+    b["fail_when"] = json!({"field": "fail", "equals": true});
+    let w = workflow(json!({"name": "t",
+    "nodes": [node("a", "A", 10), b, node("c", "C", 10), node("x", "X", 10), node("y", "Y", 10)],
+    "edges": [
+        {"from": "a", "to": "b", "kind": "command"},
+        {"from": "b", "to": "c", "kind": "command"},
+        {"from": "a", "to": "x", "kind": "event"},
+        {"from": "x", "to": "y", "kind": "event"}
+    ]}));
+    let faults = Faults {
+        orchestrator: Some(OrchestratorCrash {
+            at_ms: 15,
+            for_ms: 500,
+            standby_lease_ms: None,
+        }),
+        ..Faults::default()
+    };
+    (w, faults)
+}
+
+#[test]
+fn a_commanded_attempt_that_fails_during_the_outage_is_recorded_at_once_and_its_retry_waits() {
+    let (w, faults) = failing_b_during_an_outage();
+    let mut sim = Sim::with_faults(&w, json!({"fail": true}), 1, faults);
+    sim.run();
+    let failed_attempt = |n: u32| move |e: &RunEvent| matches!(e, RunEvent::AttemptFailed { node, attempt, .. } if node == "b" && *attempt == n);
+    // b's service failed at 20, while the orchestrator was down: that is history at once…
+    assert_eq!(time_of(&sim, failed_attempt(1)), 20);
+    // …but the retry is the orchestrator's decision: it comes when it is back.
+    assert_eq!(
+        time_of(
+            &sim,
+            |e| matches!(e, RunEvent::RetryScheduled { node, .. } if node == "b")
+        ),
+        515
+    );
+    assert_eq!(time_of(&sim, failed_attempt(2)), 525);
+    assert_eq!(
+        time_of(
+            &sim,
+            |e| matches!(e, RunEvent::StepFailed { node, .. } if node == "b")
+        ),
+        525
+    );
+    assert_eq!(sim.starts_of("b").len(), 2, "two attempts, no more");
+    assert!(sim.starts_of("c").is_empty());
+    match sim.find(|e| matches!(e, RunEvent::OrchestratorRecovered { .. })) {
+        Some((_, 515, RunEvent::OrchestratorRecovered { waited: 1, .. })) => {}
+        other => panic!("b's failure waited for the orchestrator: {other:?}"),
+    }
+
+    // The canvas at 100 ms: b's attempt failed and its reply waits; nothing is decided.
+    let mut view = RunView::new(["a", "b", "c", "x", "y"]);
+    for (i, (_, event)) in sim
+        .history
+        .iter()
+        .enumerate()
+        .filter(|(_, (t, _))| *t <= 100)
+    {
+        view.apply(&RunRecord::new(i as u64 + 1, 0, event.clone()));
+    }
+    assert_eq!(view.steps["b"].state, StepState::Running);
+    assert!(
+        view.steps["b"].attempt_failed && view.reply_waiting("b"),
+        "{view:#?}"
+    );
+}
+
+#[test]
+fn a_restart_during_the_outage_decides_a_failed_attempt_once_without_running_it_again() {
+    let (w, faults) = failing_b_during_an_outage();
+    let input = json!({"fail": true});
+    let mut whole = Sim::with_faults(&w, input.clone(), 1, faults.clone());
+    whole.run();
+    let mut first = Sim::with_faults(&w, input.clone(), 1, faults);
+    first.run_until(100);
+    assert!(first
+        .find(|e| matches!(e, RunEvent::AttemptFailed { node, .. } if node == "b"))
+        .is_some());
+    let mut core = server::engine::core::RunCore::new(&w, input, 1, 1.0);
+    for (_, event) in &first.history {
+        core.apply(event);
+    }
+    let mut resumed = Sim(VirtualRun::from_core(
+        core,
+        first.now,
+        first.history.clone(),
+    ));
+    let actions = resumed.core.resume("run");
+    resumed.absorb(actions);
+    resumed.run();
+    assert_eq!(
+        resumed.starts_of("b").len(),
+        2,
+        "the failed attempt is not re-run after the restart: {:#?}",
+        resumed.history
+    );
+    let retries = resumed
+        .history
+        .iter()
+        .filter(|(_, e)| matches!(e, RunEvent::RetryScheduled { node, .. } if node == "b"))
+        .count();
+    assert_eq!(retries, 1, "decided once");
+    let failures_of_attempt_1 = resumed
+        .history
+        .iter()
+        .filter(
+            |(_, e)| matches!(e, RunEvent::AttemptFailed { node, attempt: 1, .. } if node == "b"),
+        )
+        .count();
+    assert_eq!(
+        failures_of_attempt_1, 1,
+        "the failed attempt is not sent again"
+    );
+    assert_eq!(resumed.status(), whole.status());
+    assert_eq!(resumed.core.state_of("b"), Some(StepState::Failed));
+}

@@ -407,6 +407,10 @@ pub struct StepView {
     /// How many times the step was executed in this run.
     #[serde(default)]
     pub executions: u32,
+    /// The current attempt failed and nothing was decided yet (a retry or the step's
+    /// failure): the orchestrator that decides is down.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub attempt_failed: bool,
 }
 
 /// The current picture of a run, folded from its history.
@@ -441,15 +445,16 @@ impl RunView {
         }
     }
 
-    /// Whether `node` has done its commanded work but its reply waits for a crashed
-    /// orchestrator (so what the orchestrator would command next has not started).
+    /// Whether `node` has ended its commanded attempt (done, or failed) but its reply waits
+    /// for a crashed orchestrator (so what the orchestrator would decide next has not
+    /// happened).
     pub fn reply_waiting(&self, node: &str) -> bool {
         self.orchestrator_down
             && self.awaiting_reply.contains(node)
-            && self
-                .steps
-                .get(node)
-                .is_some_and(|s| matches!(s.state, StepState::Succeeded | StepState::Failed))
+            && self.steps.get(node).is_some_and(|s| {
+                matches!(s.state, StepState::Succeeded | StepState::Failed)
+                    || (s.state == StepState::Running && s.attempt_failed)
+            })
     }
 
     /// Folds one record in. Records at or before `last_seq` are ignored, so replaying an
@@ -470,6 +475,10 @@ impl RunView {
                 step.state = StepState::Running;
                 step.attempts = *attempt;
                 step.executions = *execution;
+                step.attempt_failed = false;
+            }
+            RunEvent::AttemptFailed { node, .. } => {
+                self.steps.entry(node.clone()).or_default().attempt_failed = true;
             }
             RunEvent::CommandSent { to, .. } => {
                 self.messages.commands += 1;
@@ -500,7 +509,9 @@ impl RunView {
             }
             other => {
                 if let Some((node, state)) = other.step_change() {
-                    self.steps.entry(node.to_string()).or_default().state = state;
+                    let step = self.steps.entry(node.to_string()).or_default();
+                    step.state = state;
+                    step.attempt_failed = false;
                 }
             }
         }

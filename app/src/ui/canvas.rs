@@ -875,7 +875,11 @@ fn NodeView(
                     _ if attempts > 1 => format!(" · attempt {attempts}"),
                     _ => String::new(),
                 };
-                // The work is done but the crashed orchestrator has not heard of it.
+                // The attempt ended but the crashed orchestrator has not heard of it.
+                if waiting && state == StepState::Running {
+                    let icon = state_icon(StepState::Failed);
+                    return format!("{icon} attempt {attempts} failed · reply waiting");
+                }
                 let reply = if waiting { " · reply waiting" } else { "" };
                 format!("{} {}{attempt}{reply}", state_icon(state), state.as_str())
             })

@@ -69,6 +69,11 @@ pub enum Input {
     Heard {
         node: usize,
     },
+    /// The orchestrator hears that the attempt it commanded of `node` failed (after an
+    /// outage) and decides: retry, or the step has failed.
+    FailureHeard {
+        node: usize,
+    },
 }
 
 /// What the driver must do after the recorded events are durable.
@@ -103,6 +108,9 @@ struct Step {
     /// Non-idempotent duplicates received while running: each runs once more afterwards.
     queued: VecDeque<(u64, usize, u32)>,
     last_reason: Option<FailureReason>,
+    /// The orchestrator commanded this step, its attempt failed while the orchestrator was
+    /// down, and the retry-or-fail decision waits for it to come back.
+    failure_unheard: bool,
 }
 
 struct EdgeInfo {
@@ -276,6 +284,9 @@ impl RunCore {
                 self.nodes[i].id, step.execution, step.attempt
             );
             match step.state {
+                StepState::Running if step.failure_unheard => {
+                    // Its attempt failed; only the orchestrator's decision waits (below).
+                }
                 StepState::Running => {
                     let plan = self.plan(i, step.execution, step.attempt);
                     timers.push(Action::Timer {
@@ -316,6 +327,11 @@ impl RunCore {
         for &node in &self.unheard {
             self.stalled.push(Input::Heard { node });
         }
+        for node in 0..self.steps.len() {
+            if self.steps[node].failure_unheard && self.steps[node].state == StepState::Running {
+                self.stalled.push(Input::FailureHeard { node });
+            }
+        }
         if let Some(crash) = &self.orchestrator_down {
             timers.push(Action::Timer {
                 after_ms: crash.outage_ms(),
@@ -341,21 +357,27 @@ impl RunCore {
             Input::AttemptDone { node, .. }
             | Input::RetryDue { node, .. }
             | Input::Heard { node } => self.hears_from(*node),
-            Input::CompensationDone { .. } => true,
+            Input::CompensationDone { .. } | Input::FailureHeard { .. } => true,
             _ => false,
         }
     }
 
     /// Whether `input` must wait while the orchestrator is down: as
-    /// [`RunCore::needs_orchestrator`], except that a successful attempt is the step's own
-    /// to record (and its events its own to publish) — only hearing of it waits.
+    /// [`RunCore::needs_orchestrator`], except that an attempt's end is the step's own to
+    /// record — a success with the events it publishes, or the failure of an attempt the
+    /// orchestrator commanded — and only hearing of it waits. (The failure of an event-started
+    /// step whose successors are commanded waits whole.)
     fn waits_for_orchestrator(&self, input: &Input) -> bool {
         match input {
             Input::AttemptDone {
                 node,
                 execution,
                 attempt,
-            } => self.hears_from(*node) && self.plan(*node, *execution, *attempt).failure.is_some(),
+            } => {
+                self.hears_from(*node)
+                    && self.steps[*node].owner != Owner::Orchestrator
+                    && self.plan(*node, *execution, *attempt).failure.is_some()
+            }
             other => self.needs_orchestrator(other),
         }
     }
@@ -489,6 +511,13 @@ impl RunCore {
                     });
                 }
                 self.command(node, Outcome::Success);
+            }
+            Input::FailureHeard { node } => {
+                let step = &self.steps[node];
+                if step.state == StepState::Running && step.failure_unheard {
+                    let reason = step.last_reason.unwrap_or(FailureReason::Error);
+                    self.decide_after_failure(node, reason);
+                }
             }
             Input::OrchestratorBack => {
                 let Some(crash) = self.orchestrator_down.clone() else {
@@ -666,6 +695,18 @@ impl RunCore {
             attempt,
             reason,
         });
+        if self.orchestrator_down.is_some() && owner == Owner::Orchestrator {
+            // The service failed now; whether to retry is the orchestrator's to decide.
+            self.stalled.push(Input::FailureHeard { node });
+            return;
+        }
+        self.decide_after_failure(node, reason);
+    }
+
+    /// After a failed attempt: a retry, or the step has failed and what follows that.
+    fn decide_after_failure(&mut self, node: usize, reason: FailureReason) {
+        let step = &self.steps[node];
+        let (attempt, owner) = (step.attempt, step.owner);
         if attempt < self.nodes[node].max_attempts() {
             let delay = self.nodes[node]
                 .retry
@@ -1224,12 +1265,16 @@ impl RunCore {
             }
             AttemptFailed { node, reason, .. } => {
                 if let Some(n) = idx(self, node) {
-                    self.steps[n].last_reason = Some(*reason);
+                    let down = self.orchestrator_down.is_some();
+                    let step = &mut self.steps[n];
+                    step.last_reason = Some(*reason);
+                    step.failure_unheard = down && step.owner == Owner::Orchestrator;
                 }
             }
             RetryScheduled { node, .. } => {
                 if let Some(n) = idx(self, node) {
                     self.steps[n].state = StepState::Retrying;
+                    self.steps[n].failure_unheard = false;
                 }
             }
             StepSucceeded { node, .. } => {
@@ -1252,6 +1297,7 @@ impl RunCore {
             StepFailed { node, .. } => {
                 if let Some(n) = idx(self, node) {
                     self.steps[n].state = StepState::Failed;
+                    self.steps[n].failure_unheard = false;
                 }
             }
             FailureUnhandled { diagnosis, .. } => self.unhandled.push(diagnosis.clone()),
