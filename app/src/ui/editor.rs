@@ -1,8 +1,8 @@
 //! The editor page: the workflows list, the toolbar, the canvas, the inspector and the
 //! status line. It owns the page's state ([`Editor`]) and the calls to the server.
 
+use super::spawn_local;
 use leptos::prelude::*;
-use leptos::task::spawn_local;
 use leptos_router::hooks::{use_navigate, use_query_map};
 use leptos_router::NavigateOptions;
 
@@ -573,6 +573,7 @@ pub const SPEEDS: [f64; 7] = [0.25, 0.5, 1.0, 2.0, 4.0, 8.0, 10.0];
 
 #[component]
 pub fn EditorPage() -> impl IntoView {
+    super::provide_page();
     let editor = Editor::new();
     let query = use_query_map();
     let navigate = use_navigate();
@@ -624,7 +625,7 @@ pub fn EditorPage() -> impl IntoView {
 
     // Keyboard: undo/redo, delete, and C/E to switch the selected edge's kind — except
     // while the user types in a field.
-    let _keys = window_event_listener(leptos::ev::keydown, move |ev| {
+    super::window_listener(leptos::ev::keydown, move |ev| {
         if typing_in_a_field(&ev) {
             return;
         }
@@ -660,18 +661,18 @@ pub fn EditorPage() -> impl IntoView {
         }
     });
 
-    let _space_up = window_event_listener(leptos::ev::keyup, move |ev| {
+    super::window_listener(leptos::ev::keyup, move |ev| {
         if ev.key() == " " && editor.space_held.get_untracked() {
             // The pan is over; a focused button is not pressed by it.
             ev.prevent_default();
             editor.space_held.set(false);
         }
     });
-    let _blur = window_event_listener(leptos::ev::blur, move |_| editor.space_held.set(false));
+    super::window_listener(leptos::ev::blur, move |_| editor.space_held.set(false));
 
     // Copy and paste the selected steps as JSON: through the system clipboard, so it
     // works between tabs (and into a text editor).
-    let _copy = window_event_listener(leptos::ev::copy, move |ev| {
+    super::window_listener(leptos::ev::copy, move |ev| {
         if typing_in_a_field(&ev) {
             return;
         }
@@ -682,7 +683,7 @@ pub fn EditorPage() -> impl IntoView {
             }
         }
     });
-    let _paste = window_event_listener(leptos::ev::paste, move |ev| {
+    super::window_listener(leptos::ev::paste, move |ev| {
         if typing_in_a_field(&ev) {
             return;
         }

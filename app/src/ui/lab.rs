@@ -4,8 +4,8 @@
 //! and the fail-at-every-step matrix; open any earlier batch. Below, load mode, with its
 //! earlier load tests.
 
+use super::spawn_local;
 use leptos::prelude::*;
-use leptos::task::spawn_local;
 use leptos_router::hooks::use_query_map;
 
 use super::client::{self, ApiFailure};
@@ -220,6 +220,7 @@ fn number<T: std::str::FromStr>(label: &str, text: &str) -> Result<Option<T>, St
 
 #[component]
 pub fn LabPage() -> impl IntoView {
+    super::provide_page();
     let query = use_query_map();
     let workflow_id = Memo::new(move |_| query.with(|q| q.get("workflow")).unwrap_or_default());
     let workflow: RwSignal<Option<Workflow>> = RwSignal::new(None);

@@ -3,8 +3,8 @@
 //! records coalesced per animation frame; the runs feed that keeps the runs list current;
 //! and the run panel: summary, log and the workflow's past runs.
 
+use super::spawn_local;
 use leptos::prelude::*;
-use leptos::task::spawn_local;
 
 use super::client;
 use super::editor::{Editor, Selection};
@@ -226,11 +226,12 @@ fn animate(editor: Editor, records: &[RunRecord]) {
         let excess = all.len().saturating_sub(MAX_PULSES);
         all.drain(..excess);
     });
-    spawn_local(async move {
+    // Not a page task (one per frame would pile up cleanups): it tolerates the page's end.
+    leptos::task::spawn_local(async move {
         client::sleep_ms(PULSE_MS + 100).await;
         editor
             .pulses
-            .update(|all| all.retain(|p| !keys.contains(&p.key)));
+            .try_update(|all| all.retain(|p| !keys.contains(&p.key)));
     });
 }
 

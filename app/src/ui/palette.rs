@@ -92,7 +92,7 @@ pub fn add_step(editor: Editor, preset: usize, at: Option<Position>) {
 #[component]
 pub fn Palette(editor: Editor) -> impl IntoView {
     // A drag that ends anywhere but the canvas adds nothing.
-    let _release = window_event_listener(leptos::ev::pointerup, move |_| {
+    super::window_listener(leptos::ev::pointerup, move |_| {
         editor.palette_drag.set(None)
     });
     view! {

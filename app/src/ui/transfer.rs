@@ -2,8 +2,8 @@
 //! (rendered in the browser by the shared model), or the canvas as SVG; a workflow in from
 //! any supported format through the server, which refuses it whole with the line or field.
 
+use super::spawn_local;
 use leptos::prelude::*;
-use leptos::task::spawn_local;
 
 use super::canvas::Viewport;
 use super::client::{self, ApiFailure};

@@ -1,8 +1,8 @@
 //! The workflows column: open, create, create from a template, duplicate and delete
 //! (with a confirmation) the saved workflows.
 
+use super::spawn_local;
 use leptos::prelude::*;
-use leptos::task::spawn_local;
 
 use super::client;
 use super::editor::{draft_key, Editor};
