@@ -237,6 +237,26 @@ fn native_json_round_trips_and_errors_say_where() {
 }
 
 #[test]
+fn native_json_without_positions_is_laid_out_and_positions_given_are_kept() {
+    let doc = json!({"name": "N", "nodes": [
+        {"id": "a", "label": "A", "service": "S", "action": "x"},
+        {"id": "b", "label": "B", "service": "S", "action": "x"},
+        {"id": "c", "label": "C", "service": "S", "action": "x"}],
+        "edges": [{"from": "a", "to": "b", "kind": "command"}, {"from": "a", "to": "c", "kind": "event"}]});
+    let w = import(&doc.to_string(), None).unwrap();
+    let positions: Vec<_> = w.nodes.iter().map(|n| n.position).collect();
+    assert_eq!(positions, layered(&w), "laid out like Auto layout");
+    assert!(positions[0].x < positions[1].x && positions[1].y != positions[2].y);
+    // One step, or steps placed on purpose (even at the same x), stay where they are.
+    let placed = json!({"name": "P", "nodes": [
+        {"id": "a", "label": "A", "service": "S", "action": "x", "position": {"x": 10.0, "y": 0.0}},
+        {"id": "b", "label": "B", "service": "S", "action": "x", "position": {"x": 10.0, "y": 200.0}}],
+        "edges": []});
+    let w = import(&placed.to_string(), None).unwrap();
+    assert_eq!((w.nodes[0].position.y, w.nodes[1].position.y), (0.0, 200.0));
+}
+
+#[test]
 fn mermaid_export_draws_commands_events_and_failure_routes() {
     let w = import(
         "name: M\norder -> pay\npay ~> mail : Paid\npay -!> undo\n",

@@ -99,7 +99,13 @@ pub fn import(input: &str, format: Option<ImportFormat>) -> Result<Workflow, Imp
         .into());
     }
     let workflow = match format.unwrap_or_else(|| detect(input)) {
-        ImportFormat::Native => return Ok(parse_workflow(input.as_bytes())?),
+        ImportFormat::Native => {
+            let mut workflow = parse_workflow(input.as_bytes())?;
+            if piled_up(&workflow) {
+                apply_layout(&mut workflow);
+            }
+            return Ok(workflow);
+        }
         ImportFormat::Article => from_article(&json(input)?)?,
         ImportFormat::Conductor => from_conductor(&json(input)?)?,
         ImportFormat::Text => from_text(input)?,
@@ -110,6 +116,14 @@ pub fn import(input: &str, format: Option<ImportFormat>) -> Result<Workflow, Imp
     } else {
         Err(DocumentError::Invalid(problems).into())
     }
+}
+
+/// Every step at one spot: a document written without positions (by hand, or by another
+/// tool). Imported as is, its steps would lie on top of each other.
+fn piled_up(workflow: &Workflow) -> bool {
+    let mut positions = workflow.nodes.iter().map(|n| n.position);
+    let first = positions.next();
+    workflow.nodes.len() > 1 && positions.all(|p| Some(p) == first)
 }
 
 fn json(input: &str) -> Result<Value, ImportError> {
