@@ -142,7 +142,7 @@ async fn main() {
             .map(|x| x["started"].as_u64().unwrap())
             .sum();
         println!(
-            "  {:<13} started {} ({:.0}/s), completed {} ({:.0}/s while starting), latency p50 {} ms p95 {} ms p99 {} ms",
+            "  {:<13} started {} ({:.0}/s), completed {} (throughput {:.0}/s), latency p50 {} ms p95 {} ms p99 {} ms",
             s["style"].as_str().unwrap(),
             s["started"],
             started_in_window as f64 / LOAD_SECONDS as f64,

@@ -611,3 +611,34 @@ fn a_restart_during_the_outage_decides_a_failed_attempt_once_without_running_it_
     assert_eq!(resumed.status(), whole.status());
     assert_eq!(resumed.core.state_of("b"), Some(StepState::Failed));
 }
+
+#[test]
+fn load_throughput_is_not_mistaken_for_latency() {
+    use server::lab::load::{reading, throughput};
+    // 300 runs started over 3 s, each taking 530 ms: they end from 0.53 s to 3.53 s — the
+    // style kept up, although only 82 % of them ended within the 3 s of starting.
+    let kept_up = throughput(300, Some((530, 3_520)), 3);
+    assert!((kept_up - 100.0).abs() < 0.5, "{kept_up}");
+    // The same 300 runs ending over 9 s: a backlog.
+    let behind = throughput(300, Some((530, 9_530)), 3);
+    assert!((behind - 33.2).abs() < 0.5, "{behind}");
+    // Too few ends to measure a span: runs per second of the test.
+    assert_eq!(throughput(1, Some((10, 10)), 2), 0.5);
+
+    let style = |throughput| app::model::lab::LoadStyle {
+        style: LabStyle::Choreography,
+        started: 300,
+        completed: 300,
+        throughput,
+        latency_ms: Default::default(),
+        peak_waiting: 0,
+        seconds: Vec::new(),
+    };
+    let lines = reading(&[style(kept_up), style(behind)], 100);
+    assert!(lines[0].contains("it kept up"), "{}", lines[0]);
+    assert!(
+        lines[1].contains("it fell behind: a bottleneck"),
+        "{}",
+        lines[1]
+    );
+}

@@ -349,7 +349,8 @@ pub struct LoadStyle {
     pub style: LabStyle,
     pub started: u32,
     pub completed: u32,
-    /// Runs completed per second while runs were being started.
+    /// Runs completed per second, from the first run's end to the last one's (a style that
+    /// keeps up ends runs as fast as they start, whatever their latency).
     pub throughput: f64,
     pub latency_ms: LatencyFigures,
     pub peak_waiting: u32,

@@ -101,6 +101,8 @@ async fn run_style(
     let mut completed = 0u64;
     let mut seconds: Vec<(LoadSecond, Vec<u64>)> = Vec::new();
     let mut all = Vec::new();
+    // When the first and the last run ended, in ms since the style began.
+    let mut ends: Option<(u64, u64)> = None;
     let mut published = Instant::now();
     let mut tick = tokio::time::interval(TICK);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
@@ -156,6 +158,8 @@ async fn run_style(
             }
             Some(summary) = ended.recv() => {
                 completed += 1;
+                let at = begin.elapsed().as_millis() as u64;
+                ends = Some(ends.map_or((at, at), |(first, _)| (first, at)));
                 let latency = summary.ended_at.unwrap_or(summary.started_at) - summary.started_at;
                 let b = bucket(&mut seconds, begin.elapsed());
                 seconds[b].0.completed += 1;
@@ -165,11 +169,23 @@ async fn run_style(
         }
         // Progress, about five times a second.
         if published.elapsed() >= Duration::from_millis(200) {
-            publish(test, &mut seconds, &all, started, completed, spec.seconds);
+            publish(test, &mut seconds, &all, started, completed, spec, ends);
             published = Instant::now();
         }
     }
-    publish(test, &mut seconds, &all, started, completed, spec.seconds);
+    publish(test, &mut seconds, &all, started, completed, spec, ends);
+}
+
+/// Runs completed per second, measured from the first run's end to the last one's: a style
+/// that keeps up ends its runs as fast as they start (only shifted by their latency, however
+/// long), one that falls behind keeps ending them long after the last start.
+pub fn throughput(completed: u64, ends: Option<(u64, u64)>, seconds: u32) -> f64 {
+    match ends {
+        Some((first, last)) if completed >= 2 && last > first => {
+            (completed - 1) as f64 * 1000.0 / (last - first) as f64
+        }
+        _ => completed as f64 / seconds.max(1) as f64,
+    }
 }
 
 fn publish(
@@ -178,7 +194,8 @@ fn publish(
     all: &[u64],
     started: u64,
     completed: u64,
-    active_seconds: u32,
+    spec: &LoadSpec,
+    ends: Option<(u64, u64)>,
 ) {
     for (second, latencies) in seconds.iter_mut() {
         latencies.sort_unstable();
@@ -187,16 +204,11 @@ fn publish(
     }
     let mut sorted = all.to_vec();
     sorted.sort_unstable();
-    let in_window: u32 = seconds
-        .iter()
-        .take(active_seconds as usize)
-        .map(|(s, _)| s.completed)
-        .sum();
     let mut t = lock(test);
     if let Some(style) = t.styles.last_mut() {
         style.started = started as u32;
         style.completed = completed as u32;
-        style.throughput = in_window as f64 / active_seconds.max(1) as f64;
+        style.throughput = throughput(completed, ends, spec.seconds);
         style.latency_ms = LatencyFigures {
             p50: percentile(&sorted, 0.50),
             p95: percentile(&sorted, 0.95),
