@@ -432,17 +432,7 @@ fn replaying_a_history_resumes_the_run_without_running_anything_twice() {
         let mut first = Sim::new(&w, json!({}), 9);
         first.run_until(cut);
         // "Crash": a new core rebuilt from the history alone, its timers re-armed.
-        let mut core = RunCore::new(&w, json!({}), 9, 1.0);
-        for (_, event) in &first.history {
-            core.apply(event);
-        }
-        let mut resumed = Sim(VirtualRun::from_core(
-            core,
-            first.now,
-            first.history.clone(),
-        ));
-        let actions = resumed.core.resume("run");
-        resumed.absorb(actions);
+        let mut resumed = first.restarted(&w, json!({}), 9);
         resumed.run();
         assert_eq!(resumed.status(), whole.status(), "cut at {cut}");
         for step in ["a", "b", "c", "d"] {

@@ -462,17 +462,7 @@ fn a_restart_during_the_outage_still_delivers_the_replies_that_waited() {
     let mut first = Sim::with_faults(&w, json!({}), 1, faults);
     first.run_until(100);
     assert!(first.find(succeeded("b")).is_some() && first.find(replied("b")).is_none());
-    let mut core = server::engine::core::RunCore::new(&w, json!({}), 1, 1.0);
-    for (_, event) in &first.history {
-        core.apply(event);
-    }
-    let mut resumed = Sim(VirtualRun::from_core(
-        core,
-        first.now,
-        first.history.clone(),
-    ));
-    let actions = resumed.core.resume("run");
-    resumed.absorb(actions);
+    let mut resumed = first.restarted(&w, json!({}), 1);
     resumed.run();
     assert_eq!(resumed.status(), RunStatus::Completed);
     let replies = resumed
@@ -573,17 +563,7 @@ fn a_restart_during_the_outage_decides_a_failed_attempt_once_without_running_it_
     assert!(first
         .find(|e| matches!(e, RunEvent::AttemptFailed { node, .. } if node == "b"))
         .is_some());
-    let mut core = server::engine::core::RunCore::new(&w, input, 1, 1.0);
-    for (_, event) in &first.history {
-        core.apply(event);
-    }
-    let mut resumed = Sim(VirtualRun::from_core(
-        core,
-        first.now,
-        first.history.clone(),
-    ));
-    let actions = resumed.core.resume("run");
-    resumed.absorb(actions);
+    let mut resumed = first.restarted(&w, input, 1);
     resumed.run();
     assert_eq!(
         resumed.starts_of("b").len(),

@@ -5,6 +5,7 @@
 
 use app::model::{Faults, MessageCounts, RunEvent, RunStatus, Workflow};
 use serde_json::Value;
+use server::engine::core::RunCore;
 use server::lab::simulate::VirtualRun;
 
 pub struct Sim(pub VirtualRun);
@@ -44,6 +45,23 @@ impl Sim {
     pub fn run_until(&mut self, until: u64) -> &mut Self {
         self.0.run_until(until);
         self
+    }
+
+    /// A "crash" of the server here: a new core of `workflow` rebuilt from this history
+    /// alone, what was in flight resumed, its timers re-armed; it goes on from `now`.
+    pub fn restarted(&self, workflow: &Workflow, input: Value, seed: u64) -> Sim {
+        let mut core = RunCore::new(workflow, input, seed, 1.0);
+        for (_, event) in &self.0.history {
+            core.apply(event);
+        }
+        let mut resumed = Sim(VirtualRun::from_core(
+            core,
+            self.0.now,
+            self.0.history.clone(),
+        ));
+        let actions = resumed.0.core.resume("run");
+        resumed.0.absorb(actions);
+        resumed
     }
 
     pub fn status(&self) -> RunStatus {
