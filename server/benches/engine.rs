@@ -115,6 +115,9 @@ impl<S: LabStore> LabStore for Timed<S> {
     ) -> Result<Vec<Batch>, StoreError> {
         self.inner.list_batches(workflow_id, limit).await
     }
+    async fn running_batches(&self) -> Result<Vec<Batch>, StoreError> {
+        self.inner.running_batches().await
+    }
     async fn save_load(&self, test: &LoadTest) -> Result<(), StoreError> {
         self.inner.save_load(test).await
     }

@@ -71,6 +71,13 @@ pub async fn run(
     if resumed > 0 {
         tracing::info!(resumed, "resumed runs that were in progress");
     }
+    let batches = lab.resume_interrupted().await?;
+    if batches > 0 {
+        tracing::info!(
+            batches,
+            "computing again the lab batches a restart interrupted"
+        );
+    }
     let addr = listener.local_addr()?;
     let options = LeptosOptions::builder()
         .output_name(BUNDLE_NAME)

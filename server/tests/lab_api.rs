@@ -8,10 +8,11 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use app::model::examples::ecommerce_orchestrated;
+use app::model::lab::Batch;
 use common::{collect, node_taking, TestServer};
 use serde_json::{json, Value};
-use server::clock::SystemClock;
-use server::store::{RunStore, SqliteStore};
+use server::clock::{Clock, SystemClock};
+use server::store::{LabStore, RunStore, SqliteStore, WorkflowStore};
 
 async fn error_of(response: reqwest::Response, status: u16) -> String {
     assert_eq!(response.status(), status);
@@ -167,6 +168,58 @@ async fn a_compare_batch_runs_to_a_stored_table_that_the_same_seed_reproduces() 
     let server = TestServer::start_in(dir).await;
     let stored: Value = server.get_json(&format!("/api/lab/batches/{id}")).await;
     assert_eq!(stored["result"], first["result"]);
+}
+
+#[tokio::test]
+async fn a_batch_a_crash_interrupted_is_computed_again_at_start_up_unless_its_workflow_changed() {
+    let server = TestServer::start().await;
+    let doc = serde_json::to_value(ecommerce_orchestrated()).unwrap();
+    let (kept, edited) = (
+        server.create_workflow(&doc).await,
+        server.create_workflow(&doc).await,
+    );
+    // The same batch computed without interruption, for reference.
+    let request = json!({"workflow_id": kept, "input": {"stock": "none"}, "runs": 30, "seed": 5});
+    let reference: Value = server
+        .post_json("/api/lab/batches", &request)
+        .await
+        .json()
+        .await
+        .unwrap();
+    let reference = wait_batch(&server, reference["id"].as_str().unwrap()).await;
+    let dir = server.stop().await;
+
+    // What a crash leaves: two batches stored as running that nobody computes; then the
+    // second one's workflow is edited.
+    let path = dir.path().join("data/test.db").display().to_string();
+    {
+        let (store, _) = SqliteStore::open(&path, Arc::new(SystemClock))
+            .await
+            .unwrap();
+        for (id, workflow) in [("interrupted", &kept), ("stale", &edited)] {
+            let batch: Batch = serde_json::from_value(json!({
+                "id": id, "workflow_id": workflow, "workflow_name": "E-commerce",
+                "created_at": SystemClock.now_ms(), "state": "running", "runs": 30, "seed": 5,
+                "input": {"stock": "none"}, "progress": []
+            }))
+            .unwrap();
+            store.save_batch(&batch).await.unwrap();
+        }
+        tokio::time::sleep(Duration::from_millis(5)).await;
+        let mut changed = ecommerce_orchestrated();
+        changed.name = "edited after the batch began".into();
+        store.update_workflow(&edited, &changed).await.unwrap();
+    }
+
+    let server = TestServer::start_in(dir).await;
+    let resumed = wait_batch(&server, "interrupted").await;
+    assert_eq!(resumed["state"], "done", "{resumed}");
+    assert_eq!(
+        resumed["result"], reference["result"],
+        "the table it would have had"
+    );
+    let stale = wait_batch(&server, "stale").await;
+    assert_eq!(stale["state"], "cancelled", "{stale}");
 }
 
 #[tokio::test]

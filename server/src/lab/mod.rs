@@ -10,9 +10,9 @@
 //!   sharing one orchestrator of limited capacity; throughput and latency per second.
 //!
 //! [`Lab`] keeps the batches and the load test in progress (their progress and cancel
-//! switches) and stores every one, running and finished, through the [`LabStore`]. One
-//! stored as running that this process is not computing was interrupted by a restart: it
-//! reads as cancelled.
+//! switches) and stores every one, running and finished, through the [`crate::store::LabStore`]. A batch
+//! a restart interrupted is computed again at start-up ([`Lab::resume_interrupted`]); a load
+//! test stored as running that this process is not running reads as cancelled.
 
 pub mod compare;
 pub mod load;
@@ -234,8 +234,49 @@ impl Lab {
             self.lock().remove(&id);
             return Err(e.into());
         }
+        self.compute(batch.clone(), spec, progress);
+        Ok(batch)
+    }
+
+    /// After a restart: computes again the batches a crash interrupted (a batch is a pure
+    /// function of its workflow, input, seed and faults, so the table is the one it would
+    /// have had), unless their workflow changed since they began — those are cancelled.
+    /// Returns how many were resumed.
+    pub async fn resume_interrupted(self: &Arc<Self>) -> Result<usize, StoreError> {
+        let mut resumed = 0;
+        for mut batch in self.store.running_batches().await? {
+            if self.lock().contains_key(&batch.id) {
+                continue;
+            }
+            let record = self.store.get_workflow(&batch.workflow_id).await?;
+            match record.filter(|r| r.updated_at <= batch.created_at) {
+                Some(record) => {
+                    let spec = CompareSpec {
+                        workflow: record.workflow,
+                        input: batch.input.clone(),
+                        runs: batch.runs,
+                        seed: batch.seed,
+                        faults: batch.faults.clone(),
+                    };
+                    let progress = Arc::new(Progress::default());
+                    self.lock().insert(batch.id.clone(), progress.clone());
+                    self.compute(batch, spec, progress);
+                    resumed += 1;
+                }
+                None => {
+                    tracing::warn!(batch = %batch.id, "an interrupted batch's workflow changed or is gone: cancelled");
+                    batch.state = BatchState::Cancelled;
+                    self.store.save_batch(&batch).await?;
+                }
+            }
+        }
+        Ok(resumed)
+    }
+
+    /// Computes a batch registered as running on a blocking thread, then stores the result.
+    fn compute(self: &Arc<Self>, batch: Batch, spec: CompareSpec, progress: Arc<Progress>) {
         let lab = self.clone();
-        let mut finished = batch.clone();
+        let mut finished = batch;
         tokio::spawn(async move {
             let work = progress.clone();
             let result = tokio::task::spawn_blocking(move || compare(&spec, &work))
@@ -254,7 +295,6 @@ impl Lab {
             }
             lab.lock().remove(&finished.id);
         });
-        Ok(batch)
     }
 
     /// The batch with its current progress. A batch stored as running that this process

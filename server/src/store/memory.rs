@@ -209,6 +209,15 @@ impl LabStore for MemoryStore {
         Ok(list(&self.batches, workflow_id, limit))
     }
 
+    async fn running_batches(&self) -> Result<Vec<Batch>, StoreError> {
+        let batches = self.batches.lock().unwrap_or_else(|p| p.into_inner());
+        Ok(batches
+            .iter()
+            .filter(|b| b.state == app::model::lab::BatchState::Running)
+            .cloned()
+            .collect())
+    }
+
     async fn save_load(&self, test: &LoadTest) -> Result<(), StoreError> {
         save(&self.loads, test);
         Ok(())

@@ -138,6 +138,8 @@ pub trait LabStore: Send + Sync {
     /// A workflow's batches, newest first, at most `limit`.
     async fn list_batches(&self, workflow_id: &str, limit: usize)
         -> Result<Vec<Batch>, StoreError>;
+    /// Batches stored as running: after a restart, the ones a crash interrupted.
+    async fn running_batches(&self) -> Result<Vec<Batch>, StoreError>;
     /// Inserts or replaces the load test.
     async fn save_load(&self, test: &LoadTest) -> Result<(), StoreError>;
     async fn get_load(&self, id: &str) -> Result<Option<LoadTest>, StoreError>;

@@ -561,6 +561,16 @@ impl LabStore for SqliteStore {
         self.list_documents(workflow_id, limit).await
     }
 
+    async fn running_batches(&self) -> Result<Vec<Batch>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT id, body FROM lab_batches WHERE json_extract(body, '$.state') = 'running' \
+             ORDER BY created_at",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        decode_documents(&rows)
+    }
+
     async fn save_load(&self, test: &LoadTest) -> Result<(), StoreError> {
         self.save_document(test).await
     }
@@ -622,12 +632,19 @@ impl SqliteStore {
         .bind(limit.min(i64::MAX as usize) as i64)
         .fetch_all(&self.pool)
         .await?;
-        rows.iter()
-            .map(|row| {
-                let id: String = row.try_get("id")?;
-                let body: String = row.try_get("body")?;
-                decode(&format!("{} {id}", T::WHAT), &body)
-            })
-            .collect()
+        decode_documents(&rows)
     }
+}
+
+/// Rows of `id` and `body` read back as lab documents.
+fn decode_documents<T: LabDocument>(
+    rows: &[sqlx::sqlite::SqliteRow],
+) -> Result<Vec<T>, StoreError> {
+    rows.iter()
+        .map(|row| {
+            let id: String = row.try_get("id")?;
+            let body: String = row.try_get("body")?;
+            decode(&format!("{} {id}", T::WHAT), &body)
+        })
+        .collect()
 }
