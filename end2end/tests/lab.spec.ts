@@ -141,6 +141,36 @@ test("crash the orchestrator mid-run: the event-driven part goes on, the command
   await expect(page.locator("svg.timeline rect.fault-outage")).toHaveCount(1);
 });
 
+test("a commanded attempt that fails while the orchestrator is down shows at once; its retry waits for it", async ({ page }) => {
+  await openEditor(page);
+  await page.getByRole("button", { name: "Import…" }).click();
+  await page.getByRole("textbox", { name: "Text to import" }).fill(
+    JSON.stringify({
+      name: `Crash retry ${Date.now()}`,
+      nodes: [
+        { id: "a", label: "A", service: "aService", action: "go", latency_ms: 100 },
+        { id: "f", label: "F", service: "fService", action: "go", latency_ms: 1500, fail_when: { field: "fail", equals: true }, retry: { max_attempts: 2 } },
+      ],
+      edges: [{ from: "a", to: "f", kind: "command" }],
+    }),
+  );
+  await page.getByRole("dialog", { name: "Import" }).getByRole("button", { name: "Import" }).click();
+  await expect(page.getByRole("status", { name: "Save state" })).toHaveText("Saved");
+  await page.getByRole("textbox", { name: "Run input" }).fill('{"fail": true}');
+  await page.getByRole("button", { name: "Run", exact: true }).click();
+  const f = page.locator('[data-node-id="f"]');
+  await expect(f).toHaveAttribute("data-state", "running");
+  await page.getByRole("button", { name: "Crash orchestrator" }).click();
+  // F's service fails during the outage: that shows, but nobody decides to retry yet.
+  await expect(f.locator(".node-state")).toHaveText(/attempt 1 failed · reply waiting/);
+  await expect(f).toHaveClass(/reply-waiting/);
+  // Back: the orchestrator retries, attempt 2 fails too, and the run fails.
+  await expect(page.getByRole("status", { name: "Run state" })).toHaveText("Run failed", { timeout: 15_000 });
+  await expect(f.locator(".node-state")).toHaveText(/failed · attempt 2/);
+  await page.getByRole("tab", { name: "Log" }).click();
+  await expect(page.getByRole("list", { name: "Run log" })).toContainText(/orchestrator back after 3000 ms: rebuilt from \d+ history records, 1 waiting message\(s\) handled/);
+});
+
 test("load mode: with one orchestrator of small capacity, orchestration falls behind and choreography keeps up", async ({ page }) => {
   await openEditor(page);
   await page.getByRole("button", { name: "Import…" }).click();
