@@ -8,7 +8,8 @@
 //!   [`ui::palette`] (the kinds of step to add, by click or drag), [`ui::live`] (following
 //!   a run live with reconnection; summary, log and runs panel), [`ui::timeline`] (lanes,
 //!   attempts and messages over time), [`ui::lab`] (the trade-off lab page), [`ui::report`] (its results as escaped HTML),
-//!   [`ui::client`] (REST calls and the run's WebSocket, browser only).
+//!   [`ui::client`] (REST calls and the run's WebSocket, browser only); [`ui::spawn_local`]
+//!   starts browser tasks that end with their page.
 //!
 //! [`shell`] is the HTML document the server renders; [`App`] the routed application;
 //! [`hydrate`] the wasm entry point that takes over the server-rendered page.

@@ -1,7 +1,6 @@
 //! The editor page: the workflows list, the toolbar, the canvas, the inspector and the
 //! status line. It owns the page's state ([`Editor`]) and the calls to the server.
 
-use super::spawn_local;
 use leptos::prelude::*;
 use leptos_router::hooks::{use_navigate, use_query_map};
 use leptos_router::NavigateOptions;
@@ -12,6 +11,7 @@ use super::client::{self, ApiFailure};
 use super::lab::{FaultFields, FaultForm};
 use super::live::{follow_runs_feed, open_run, view_at, Connection, Incoming, Pulse, RunPanel};
 use super::palette::Palette;
+use super::spawn_local;
 use super::transfer::{Dialog, TransferDialogs};
 use super::workflows::WorkflowList;
 use crate::model::api::{

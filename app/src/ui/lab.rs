@@ -4,13 +4,13 @@
 //! and the fail-at-every-step matrix; open any earlier batch. Below, load mode, with its
 //! earlier load tests.
 
-use super::spawn_local;
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
 
 use super::client::{self, ApiFailure};
 use super::live::js_time;
 use super::report;
+use super::spawn_local;
 use crate::model::api::MAX_SEED;
 use crate::model::faults::{BusFault, OrchestratorCrash, ServiceFault};
 use crate::model::lab::{

@@ -3,11 +3,11 @@
 //! records coalesced per animation frame; the runs feed that keeps the runs list current;
 //! and the run panel: summary, log and the workflow's past runs.
 
-use super::spawn_local;
 use leptos::prelude::*;
 
 use super::client;
 use super::editor::{Editor, Selection};
+use super::spawn_local;
 use super::timeline::TimelineView;
 use crate::model::api::{RunFeed, RunSummary};
 use crate::model::{Cause, RunEvent, RunRecord, RunView};

@@ -2,12 +2,12 @@
 //! (rendered in the browser by the shared model), or the canvas as SVG; a workflow in from
 //! any supported format through the server, which refuses it whole with the line or field.
 
-use super::spawn_local;
 use leptos::prelude::*;
 
 use super::canvas::Viewport;
 use super::client::{self, ApiFailure};
 use super::editor::Editor;
+use super::spawn_local;
 use crate::model::formats::{export, ExportFormat};
 use crate::model::lab::{ConvertRequest, ConvertResponse};
 use crate::model::{convert, Style};

@@ -1,11 +1,11 @@
 //! The workflows column: open, create, create from a template, duplicate and delete
 //! (with a confirmation) the saved workflows.
 
-use super::spawn_local;
 use leptos::prelude::*;
 
 use super::client;
 use super::editor::{draft_key, Editor};
+use super::spawn_local;
 use crate::model::examples::{Example, ALL};
 use crate::model::Workflow;
 
