@@ -622,3 +622,47 @@ fn load_throughput_is_not_mistaken_for_latency() {
         lines[1]
     );
 }
+
+#[test]
+fn an_event_started_step_retries_by_itself_during_the_outage_and_only_its_last_failure_waits() {
+    // a ~> b (b fails every attempt, 2 attempts, no backoff) and b -cmd-> c: b is started by
+    // an event, but the orchestrator must hear how it ends because it commands c.
+    let mut b = node("b", "B", 10);
+    b["retry"] = json!({"max_attempts": 2, "backoff_ms": 0});
+    b["fail_when"] = json!({"field": "fail", "equals": true});
+    let w = workflow(json!({"name": "t",
+    "nodes": [node("a", "A", 10), b, node("c", "C", 10)],
+    "edges": [
+        {"from": "a", "to": "b", "kind": "event"},
+        {"from": "b", "to": "c", "kind": "command"}
+    ]}));
+    let faults = Faults {
+        orchestrator: Some(OrchestratorCrash {
+            at_ms: 15,
+            for_ms: 500,
+            standby_lease_ms: None,
+        }),
+        ..Faults::default()
+    };
+    let mut sim = Sim::with_faults(&w, json!({"fail": true}), 1, faults);
+    sim.run();
+    let failed = |n: u32| move |e: &RunEvent| matches!(e, RunEvent::AttemptFailed { node, attempt, .. } if node == "b" && *attempt == n);
+    assert_eq!(time_of(&sim, failed(1)), 20);
+    match sim.find(|e| matches!(e, RunEvent::RetryScheduled { node, .. } if node == "b")) {
+        Some((_, 20, RunEvent::RetryScheduled { by, .. })) => {
+            assert_eq!(*by, app::model::Owner::Itself)
+        }
+        other => panic!("b retries by itself, at once: {other:?}"),
+    }
+    assert_eq!(time_of(&sim, failed(2)), 30, "its own retry did not wait");
+    assert_eq!(
+        time_of(
+            &sim,
+            |e| matches!(e, RunEvent::StepFailed { node, .. } if node == "b")
+        ),
+        515,
+        "its last failure is the orchestrator's to hear"
+    );
+    assert!(sim.starts_of("c").is_empty());
+    assert_eq!(sim.status(), RunStatus::Failed);
+}

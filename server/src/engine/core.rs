@@ -354,9 +354,9 @@ impl RunCore {
     /// retries it schedules, its saga, and the commands that follow a step it hears from.
     pub fn needs_orchestrator(&self, input: &Input) -> bool {
         match input {
-            Input::AttemptDone { node, .. }
-            | Input::RetryDue { node, .. }
-            | Input::Heard { node } => self.hears_from(*node),
+            Input::AttemptDone { node, .. } | Input::Heard { node } => self.hears_from(*node),
+            // An event-started step retries by itself.
+            Input::RetryDue { node, .. } => self.steps[*node].owner == Owner::Orchestrator,
             Input::CompensationDone { .. } | Input::FailureHeard { .. } => true,
             _ => false,
         }
@@ -364,22 +364,28 @@ impl RunCore {
 
     /// Whether `input` must wait while the orchestrator is down: as
     /// [`RunCore::needs_orchestrator`], except that an attempt's end is the step's own to
-    /// record — a success with the events it publishes, or the failure of an attempt the
-    /// orchestrator commanded — and only hearing of it waits. (The failure of an event-started
-    /// step whose successors are commanded waits whole.)
+    /// record — a success with the events it publishes, or a failed attempt — and only what
+    /// the orchestrator decides from it waits (see [`RunCore::failure_waits`]).
     fn waits_for_orchestrator(&self, input: &Input) -> bool {
         match input {
-            Input::AttemptDone {
-                node,
-                execution,
-                attempt,
-            } => {
-                self.hears_from(*node)
-                    && self.steps[*node].owner != Owner::Orchestrator
-                    && self.plan(*node, *execution, *attempt).failure.is_some()
-            }
+            Input::AttemptDone { .. } => false,
             other => self.needs_orchestrator(other),
         }
+    }
+
+    /// Whether, with the orchestrator down, what follows a failed `attempt` of `node` waits
+    /// for it: the retry of a step it commanded is its decision; an event-started step retries
+    /// by itself, and only its last failure, which the orchestrator must hear because commands
+    /// follow it, waits.
+    fn failure_waits(&self, node: usize, attempt: u32) -> bool {
+        self.orchestrator_down.is_some()
+            && match self.steps[node].owner {
+                Owner::Orchestrator => true,
+                Owner::Itself => {
+                    self.orchestrator.commands_anything(node)
+                        && attempt >= self.nodes[node].max_attempts()
+                }
+            }
     }
 
     /// Whether the orchestrator must hear how `node` ends: it commanded it, or commands
@@ -688,15 +694,14 @@ impl RunCore {
     }
 
     fn attempt_failed(&mut self, node: usize, reason: FailureReason) {
-        let step = &self.steps[node];
-        let (attempt, owner) = (step.attempt, step.owner);
+        let attempt = self.steps[node].attempt;
         self.emit(RunEvent::AttemptFailed {
             node: self.nodes[node].id.clone(),
             attempt,
             reason,
         });
-        if self.orchestrator_down.is_some() && owner == Owner::Orchestrator {
-            // The service failed now; whether to retry is the orchestrator's to decide.
+        if self.failure_waits(node, attempt) {
+            // The service failed now; what follows is the orchestrator's to decide.
             self.stalled.push(Input::FailureHeard { node });
             return;
         }
@@ -1263,12 +1268,16 @@ impl RunCore {
                     }
                 }
             }
-            AttemptFailed { node, reason, .. } => {
+            AttemptFailed {
+                node,
+                attempt,
+                reason,
+            } => {
                 if let Some(n) = idx(self, node) {
-                    let down = self.orchestrator_down.is_some();
+                    let waits = self.failure_waits(n, *attempt);
                     let step = &mut self.steps[n];
                     step.last_reason = Some(*reason);
-                    step.failure_unheard = down && step.owner == Owner::Orchestrator;
+                    step.failure_unheard = waits;
                 }
             }
             RetryScheduled { node, .. } => {
