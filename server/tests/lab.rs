@@ -37,6 +37,18 @@ fn two_parts() -> Workflow {
     ]}))
 }
 
+/// The orchestrator crashes at 15 ms and is back at 515 ms (no standby).
+fn down_from_15_to_515() -> Faults {
+    Faults {
+        orchestrator: Some(OrchestratorCrash {
+            at_ms: 15,
+            for_ms: 500,
+            standby_lease_ms: None,
+        }),
+        ..Faults::default()
+    }
+}
+
 fn time_of(sim: &Sim, pred: impl Fn(&RunEvent) -> bool) -> u64 {
     sim.find(pred)
         .unwrap_or_else(|| panic!("missing in {:#?}", sim.history))
@@ -54,14 +66,7 @@ fn succeeded(node: &'static str) -> impl Fn(&RunEvent) -> bool {
 #[test]
 fn an_orchestrator_crash_stalls_the_commands_while_events_keep_going_then_it_resumes() {
     // a ends at 10 (command to b, event to x); the orchestrator is down from 15 to 515.
-    let faults = Faults {
-        orchestrator: Some(OrchestratorCrash {
-            at_ms: 15,
-            for_ms: 500,
-            standby_lease_ms: None,
-        }),
-        ..Faults::default()
-    };
+    let faults = down_from_15_to_515();
     let mut sim = Sim::with_faults(&two_parts(), json!({}), 1, faults);
     sim.run();
     assert_eq!(sim.status(), RunStatus::Completed);
@@ -128,13 +133,12 @@ fn an_orchestrator_crash_stalls_the_commands_while_events_keep_going_then_it_res
 
 #[test]
 fn a_standby_takes_over_after_its_lease_and_shortens_the_stall() {
-    let crash = |lease| Faults {
-        orchestrator: Some(OrchestratorCrash {
-            at_ms: 15,
-            for_ms: 500,
-            standby_lease_ms: lease,
-        }),
-        ..Faults::default()
+    let crash = |lease| {
+        let mut faults = down_from_15_to_515();
+        if let Some(crash) = faults.orchestrator.as_mut() {
+            crash.standby_lease_ms = lease;
+        }
+        faults
     };
     let mut alone = Sim::with_faults(&two_parts(), json!({}), 1, crash(None));
     alone.run();
@@ -447,14 +451,7 @@ fn a_cancelled_compare_stops_and_returns_nothing() {
 
 #[test]
 fn a_restart_during_the_outage_still_delivers_the_replies_that_waited() {
-    let faults = Faults {
-        orchestrator: Some(OrchestratorCrash {
-            at_ms: 15,
-            for_ms: 500,
-            standby_lease_ms: None,
-        }),
-        ..Faults::default()
-    };
+    let faults = down_from_15_to_515();
     let w = two_parts();
     let mut whole = Sim::with_faults(&w, json!({}), 1, faults.clone());
     whole.run();
@@ -493,14 +490,7 @@ fn failing_b_during_an_outage() -> (Workflow, Faults) {
         {"from": "a", "to": "x", "kind": "event"},
         {"from": "x", "to": "y", "kind": "event"}
     ]}));
-    let faults = Faults {
-        orchestrator: Some(OrchestratorCrash {
-            at_ms: 15,
-            for_ms: 500,
-            standby_lease_ms: None,
-        }),
-        ..Faults::default()
-    };
+    let faults = down_from_15_to_515();
     (w, faults)
 }
 
@@ -636,14 +626,7 @@ fn an_event_started_step_retries_by_itself_during_the_outage_and_only_its_last_f
         {"from": "a", "to": "b", "kind": "event"},
         {"from": "b", "to": "c", "kind": "command"}
     ]}));
-    let faults = Faults {
-        orchestrator: Some(OrchestratorCrash {
-            at_ms: 15,
-            for_ms: 500,
-            standby_lease_ms: None,
-        }),
-        ..Faults::default()
-    };
+    let faults = down_from_15_to_515();
     let mut sim = Sim::with_faults(&w, json!({"fail": true}), 1, faults);
     sim.run();
     let failed = |n: u32| move |e: &RunEvent| matches!(e, RunEvent::AttemptFailed { node, attempt, .. } if node == "b" && *attempt == n);
