@@ -230,15 +230,10 @@ pub fn LabPage() -> impl IntoView {
     let form = Form::new();
 
     let refresh_list = move || {
-        let id = workflow_id.get_untracked();
-        spawn_local(async move {
-            if let Ok(list) =
-                client::get_json::<Vec<BatchSummary>>(&format!("/api/lab/batches?workflow={id}"))
-                    .await
-            {
-                batches.set(list);
-            }
-        });
+        read_list(
+            format!("/api/lab/batches?workflow={}", workflow_id.get_untracked()),
+            batches,
+        )
     };
 
     Effect::new(move |_| {
@@ -260,25 +255,8 @@ pub fn LabPage() -> impl IntoView {
 
     // Follows a batch until it ends.
     let follow = move |id: String| {
-        spawn_local(async move {
-            loop {
-                match client::get_json::<Batch>(&format!("/api/lab/batches/{id}")).await {
-                    Ok(b) => {
-                        let running = b.state == BatchState::Running;
-                        batch.set(Some(b));
-                        if !running {
-                            break;
-                        }
-                    }
-                    Err(ApiFailure { message, .. }) => {
-                        failure.set(Some(message));
-                        break;
-                    }
-                }
-                client::sleep_ms(POLL_MS).await;
-            }
-            refresh_list();
-        });
+        let url = format!("/api/lab/batches/{id}");
+        follow_until_ended(url, POLL_MS, batch, |b| b.state, failure, refresh_list);
     };
 
     let compare = move |_| {
@@ -378,6 +356,49 @@ pub fn LabPage() -> impl IntoView {
     .into_any()
 }
 
+/// Reads a list of batches or load tests into `into` (on failure, the list stays as it was).
+fn read_list<T: serde::de::DeserializeOwned + Send + Sync + 'static>(
+    url: String,
+    into: RwSignal<Vec<T>>,
+) {
+    spawn_local(async move {
+        if let Ok(list) = client::get_json::<Vec<T>>(&url).await {
+            into.set(list);
+        }
+    });
+}
+
+/// Reads a batch or load test into `into` every `every_ms` until it is no longer running
+/// (or a read fails, into `failure`), then calls `ended`.
+fn follow_until_ended<T: serde::de::DeserializeOwned + Send + Sync + 'static>(
+    url: String,
+    every_ms: u32,
+    into: RwSignal<Option<T>>,
+    state: fn(&T) -> BatchState,
+    failure: RwSignal<Option<String>>,
+    ended: impl Fn() + 'static,
+) {
+    spawn_local(async move {
+        loop {
+            match client::get_json::<T>(&url).await {
+                Ok(value) => {
+                    let running = state(&value) == BatchState::Running;
+                    into.set(Some(value));
+                    if !running {
+                        break;
+                    }
+                }
+                Err(ApiFailure { message, .. }) => {
+                    failure.set(Some(message));
+                    break;
+                }
+            }
+            client::sleep_ms(every_ms).await;
+        }
+        ended();
+    });
+}
+
 fn state_word(state: BatchState) -> &'static str {
     match state {
         BatchState::Running => "running",
@@ -465,14 +486,10 @@ fn LoadSection(workflow_id: Memo<String>) -> impl IntoView {
     let failure: RwSignal<Option<String>> = RwSignal::new(None);
     let running = move || test.with(|t| t.as_ref().is_some_and(|t| t.state == BatchState::Running));
     let refresh_list = move || {
-        let id = workflow_id.get_untracked();
-        spawn_local(async move {
-            if let Ok(list) =
-                client::get_json::<Vec<LoadSummary>>(&format!("/api/lab/loads?workflow={id}")).await
-            {
-                tests.set(list);
-            }
-        });
+        read_list(
+            format!("/api/lab/loads?workflow={}", workflow_id.get_untracked()),
+            tests,
+        )
     };
     Effect::new(move |_| {
         if !workflow_id.get().is_empty() {
@@ -481,25 +498,8 @@ fn LoadSection(workflow_id: Memo<String>) -> impl IntoView {
     });
     // Reads a load test, and follows it until it ends.
     let follow = move |id: String| {
-        spawn_local(async move {
-            loop {
-                match client::get_json::<LoadTest>(&format!("/api/lab/loads/{id}")).await {
-                    Ok(t) => {
-                        let running = t.state == BatchState::Running;
-                        test.set(Some(t));
-                        if !running {
-                            break;
-                        }
-                    }
-                    Err(e) => {
-                        failure.set(Some(e.message));
-                        break;
-                    }
-                }
-                client::sleep_ms(LOAD_POLL_MS).await;
-            }
-            refresh_list();
-        });
+        let url = format!("/api/lab/loads/{id}");
+        follow_until_ended(url, LOAD_POLL_MS, test, |t| t.state, failure, refresh_list);
     };
     let start = move |_| {
         failure.set(None);

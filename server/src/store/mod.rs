@@ -101,33 +101,27 @@ pub trait LabDocument:
     fn created_at(&self) -> i64;
 }
 
-impl LabDocument for Batch {
-    const TABLE: &'static str = "lab_batches";
-    const WHAT: &'static str = "batch";
-    fn id(&self) -> &str {
-        &self.id
-    }
-    fn workflow_id(&self) -> &str {
-        &self.workflow_id
-    }
-    fn created_at(&self) -> i64 {
-        self.created_at
-    }
+/// A lab document stored in `$table`, called `$what` in errors.
+macro_rules! lab_document {
+    ($type:ty, $table:literal, $what:literal) => {
+        impl LabDocument for $type {
+            const TABLE: &'static str = $table;
+            const WHAT: &'static str = $what;
+            fn id(&self) -> &str {
+                &self.id
+            }
+            fn workflow_id(&self) -> &str {
+                &self.workflow_id
+            }
+            fn created_at(&self) -> i64 {
+                self.created_at
+            }
+        }
+    };
 }
 
-impl LabDocument for LoadTest {
-    const TABLE: &'static str = "lab_loads";
-    const WHAT: &'static str = "load test";
-    fn id(&self) -> &str {
-        &self.id
-    }
-    fn workflow_id(&self) -> &str {
-        &self.workflow_id
-    }
-    fn created_at(&self) -> i64 {
-        self.created_at
-    }
-}
+lab_document!(Batch, "lab_batches", "batch");
+lab_document!(LoadTest, "lab_loads", "load test");
 
 /// The lab's compare batches and load tests (request, progress and result in one body).
 #[async_trait]
