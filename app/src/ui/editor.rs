@@ -504,14 +504,19 @@ impl Editor {
         }
     }
 
+    /// The open workflow's id once the server has what is on screen: saves first when there
+    /// are unsaved edits (or it was never saved). `None` when that save failed.
+    pub async fn saved_id(&self) -> Option<String> {
+        match self.workflow_id.get_untracked() {
+            Some(id) if !self.dirty.get_untracked() => Some(id),
+            _ => self.save().await,
+        }
+    }
+
     /// Saves if needed, starts a run and follows its events.
     async fn run(&self) {
-        let id = match self.workflow_id.get_untracked() {
-            Some(id) if !self.dirty.get_untracked() => id,
-            _ => match self.save().await {
-                Some(id) => id,
-                None => return,
-            },
+        let Some(id) = self.saved_id().await else {
+            return;
         };
         let input = match parse_run_input(&self.run_input.get_untracked()) {
             Ok(input) => input,

@@ -225,16 +225,15 @@ pub fn TransferDialogs(editor: Editor, dialog: RwSignal<Option<Dialog>>) -> impl
     let preview = Memo::new(move |_| editor.doc.with(|d| convert(d, convert_to.get())));
     let convert_error = RwSignal::new(None::<String>);
     let create_copy = move |_| {
-        let Some(workflow_id) = editor.workflow_id.get_untracked() else {
-            return convert_error.set(Some(
-                "Save the workflow first: the copy is made from the saved one.".into(),
-            ));
-        };
-        let request = ConvertRequest {
-            workflow_id,
-            to: convert_to.get_untracked(),
-        };
+        let to = convert_to.get_untracked();
         spawn_local(async move {
+            // The copy is made from the saved workflow: the server gets what is on screen first.
+            let Some(workflow_id) = editor.saved_id().await else {
+                return convert_error.set(Some(
+                    "The workflow could not be saved, so no copy was made.".into(),
+                ));
+            };
+            let request = ConvertRequest { workflow_id, to };
             match client::post_json::<ConvertResponse>("/api/lab/convert", &request).await {
                 Ok(converted) => {
                     convert_error.set(None);
