@@ -2,14 +2,22 @@
 //! Conductor-style subset, a text form (`a -> b`, `a ~> b : Event`, `a >> b >> c`) and a
 //! Mermaid export. Every import ends in [`super::validate::validate`]: a document that
 //! parses but breaks the model is refused as a whole, never stored in part.
+//!
+//! Every importer is bounded *while* it builds, not after: a [`Budget`] counts the nodes,
+//! edges and pending exits as they are created and the nesting as it deepens, and the import
+//! stops with a problem naming the limit the moment one is crossed. Each importer is linear
+//! in its input (lookups go through indexes, never scans), so a 1 MiB document of any format
+//! is answered in milliseconds.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::fmt::Write as _;
 
 use serde_json::Value;
 
 use super::layout::apply_layout;
-use super::validate::{parse_workflow, validate, DocumentError, Problem, MAX_DOCUMENT_BYTES};
+use super::validate::{
+    parse_workflow, validate, DocumentError, Problem, MAX_DOCUMENT_BYTES, MAX_EDGES, MAX_NODES,
+};
 use super::workflow::{Edge, EdgeKind, Join, Latency, Node, Outcome, Workflow};
 
 /// The formats [`import`] reads.
@@ -67,6 +75,100 @@ pub enum ImportError {
     Unsupported(Vec<Problem>),
 }
 
+/// Most pending exits (steps whose completion leads on to what comes next) a Conductor
+/// import may hold at once, summed over every branch: each becomes an edge, so this is the
+/// edge limit. Without it, a few nested forks of many branches multiply them without bound.
+pub const MAX_PENDING_EXITS: usize = MAX_EDGES;
+/// Deepest nesting of forks and switches in a Conductor import.
+pub const MAX_NESTING: usize = 32;
+/// At most this many problems are reported; the rest are summed up in one line.
+pub const MAX_PROBLEMS: usize = 100;
+
+/// What an import may still create. Every importer charges it as it goes and stops at the
+/// first limit crossed, so no input makes it build more than the limits allow.
+#[derive(Debug)]
+pub struct Budget {
+    nodes: usize,
+    edges: usize,
+    exits: usize,
+}
+
+/// A limit crossed while importing (already phrased as the problem to report).
+#[derive(Debug)]
+pub struct OverBudget(Problem);
+
+impl Default for Budget {
+    fn default() -> Self {
+        Budget {
+            nodes: MAX_NODES,
+            edges: MAX_EDGES,
+            exits: MAX_PENDING_EXITS,
+        }
+    }
+}
+
+impl Budget {
+    fn take(
+        left: &mut usize,
+        n: usize,
+        path: &str,
+        field: &str,
+        what: &str,
+        limit: usize,
+    ) -> Result<(), OverBudget> {
+        match left.checked_sub(n) {
+            Some(rest) => {
+                *left = rest;
+                Ok(())
+            }
+            None => Err(OverBudget(problem(
+                path,
+                field,
+                format!("the import would have more than {limit} {what}; the limit is {limit}"),
+            ))),
+        }
+    }
+
+    pub fn node(&mut self, path: &str) -> Result<(), OverBudget> {
+        Self::take(&mut self.nodes, 1, path, "nodes", "steps", MAX_NODES)
+    }
+
+    pub fn edges(&mut self, n: usize, path: &str) -> Result<(), OverBudget> {
+        Self::take(&mut self.edges, n, path, "edges", "edges", MAX_EDGES)
+    }
+
+    pub fn exits(&mut self, n: usize, path: &str) -> Result<(), OverBudget> {
+        Self::take(
+            &mut self.exits,
+            n,
+            path,
+            "forkTasks",
+            "pending branch ends (forks multiply them)",
+            MAX_PENDING_EXITS,
+        )
+    }
+}
+
+impl From<OverBudget> for ImportError {
+    fn from(e: OverBudget) -> Self {
+        ImportError::Unsupported(vec![e.0])
+    }
+}
+
+/// At most [`MAX_PROBLEMS`] problems, the rest summed up in a last one.
+fn capped(mut problems: Vec<Problem>) -> Vec<Problem> {
+    if problems.len() > MAX_PROBLEMS {
+        let more = problems.len() - MAX_PROBLEMS;
+        problems.truncate(MAX_PROBLEMS);
+        problems.push(problem(
+            "",
+            "",
+            format!("… and {more} more problem(s) not listed (at most {MAX_PROBLEMS} are)"),
+        ));
+    }
+    problems
+}
+
 fn problem(path: impl Into<String>, field: &str, message: impl Into<String>) -> Problem {
     Problem {
         path: path.into(),
@@ -114,7 +216,7 @@ pub fn import(input: &str, format: Option<ImportFormat>) -> Result<Workflow, Imp
     if problems.is_empty() {
         Ok(workflow)
     } else {
-        Err(DocumentError::Invalid(problems).into())
+        Err(DocumentError::Invalid(capped(problems)).into())
     }
 }
 
@@ -200,8 +302,13 @@ fn from_article(value: &Value) -> Result<Workflow, ImportError> {
         return Err(ImportError::Unsupported(problems));
     };
     let mut nodes = Vec::new();
+    let mut budget = Budget::default();
     for (i, step) in steps.iter().enumerate() {
         let path = format!("workflow.steps[{i}]");
+        budget.node(&path)?;
+        if i > 0 {
+            budget.edges(1, &path)?;
+        }
         let fields: Vec<Result<&str, Problem>> = ["name", "service", "action"]
             .iter()
             .map(|f| str_field(step, &path, f))
@@ -212,7 +319,7 @@ fn from_article(value: &Value) -> Result<Workflow, ImportError> {
         }
     }
     if !problems.is_empty() {
-        return Err(ImportError::Unsupported(problems));
+        return Err(ImportError::Unsupported(capped(problems)));
     }
     let edges = nodes
         .windows(2)
@@ -245,26 +352,60 @@ struct Conductor {
     nodes: Vec<Node>,
     edges: Vec<Edge>,
     problems: Vec<Problem>,
+    budget: Budget,
+    /// How deep the forks and switches being read are nested.
+    depth: usize,
 }
 
+type Built<T> = Result<T, OverBudget>;
+
 impl Conductor {
-    fn connect(&mut self, exits: &[Exit], to: &str) {
+    fn connect(&mut self, exits: &[Exit], to: &str, path: &str) -> Built<()> {
+        self.budget.edges(exits.len(), path)?;
         for exit in exits {
             self.edges
                 .push(edge(&exit.node, to, exit.kind, exit.on, exit.event.clone()));
         }
+        Ok(())
+    }
+
+    fn node(&mut self, node: Node, path: &str) -> Built<()> {
+        self.budget.node(path)?;
+        self.nodes.push(node);
+        Ok(())
+    }
+
+    /// A copy of `exits` for one more branch, charged to the budget before it is made.
+    fn branch_exits(&mut self, exits: &[Exit], path: &str) -> Built<Vec<Exit>> {
+        self.budget.exits(exits.len(), path)?;
+        Ok(exits.to_vec())
     }
 
     /// Reads a sequence of tasks that follows `exits`; returns the sequence's own exits.
-    fn sequence(&mut self, tasks: &[Value], path: &str, mut exits: Vec<Exit>) -> Vec<Exit> {
+    fn sequence(&mut self, tasks: &[Value], path: &str, mut exits: Vec<Exit>) -> Built<Vec<Exit>> {
         for (i, task) in tasks.iter().enumerate() {
             let path = format!("{path}[{i}]");
-            exits = self.task(task, &path, exits);
+            exits = self.task(task, &path, exits)?;
         }
-        exits
+        Ok(exits)
     }
 
-    fn task(&mut self, task: &Value, path: &str, exits: Vec<Exit>) -> Vec<Exit> {
+    /// Reads a nested sequence (a fork's branch, a switch's case), one level deeper.
+    fn nested(&mut self, tasks: &[Value], path: &str, exits: Vec<Exit>) -> Built<Vec<Exit>> {
+        if self.depth >= MAX_NESTING {
+            return Err(OverBudget(problem(
+                path,
+                "tasks",
+                format!("forks and switches are nested more than {MAX_NESTING} deep; the limit is {MAX_NESTING}"),
+            )));
+        }
+        self.depth += 1;
+        let out = self.sequence(tasks, path, exits);
+        self.depth -= 1;
+        out
+    }
+
+    fn task(&mut self, task: &Value, path: &str, exits: Vec<Exit>) -> Built<Vec<Exit>> {
         let name = task.get("name").and_then(Value::as_str).unwrap_or("");
         let reference = task
             .get("taskReferenceName")
@@ -277,7 +418,7 @@ impl Conductor {
                 "taskReferenceName",
                 "every task needs a name or taskReferenceName",
             ));
-            return exits;
+            return Ok(exits);
         }
         let kind = task.get("type").and_then(Value::as_str).unwrap_or("SIMPLE");
         match kind {
@@ -287,14 +428,14 @@ impl Conductor {
                 if let Some(ms) = task.get("timeoutSeconds").and_then(Value::as_u64) {
                     node.timeout_ms = Some(ms.saturating_mul(1000));
                 }
-                self.nodes.push(node);
-                self.connect(&exits, reference);
-                vec![Exit {
+                self.node(node, path)?;
+                self.connect(&exits, reference, path)?;
+                Ok(vec![Exit {
                     node: reference.to_string(),
                     kind: EdgeKind::Command,
                     on: Outcome::Success,
                     event: None,
-                }]
+                }])
             }
             "FORK_JOIN" => {
                 let Some(branches) = task.get("forkTasks").and_then(Value::as_array) else {
@@ -305,18 +446,18 @@ impl Conductor {
                             "FORK_JOIN task {reference:?} needs forkTasks: an array of task lists"
                         ),
                     ));
-                    return exits;
+                    return Ok(exits);
                 };
                 let mut all = Vec::new();
                 for (b, branch) in branches.iter().enumerate() {
                     let tasks = branch.as_array().map(Vec::as_slice).unwrap_or(&[]);
-                    all.extend(self.sequence(
-                        tasks,
-                        &format!("{path}.forkTasks[{b}]"),
-                        exits.clone(),
-                    ));
+                    let branch_path = format!("{path}.forkTasks[{b}]");
+                    let start = self.branch_exits(&exits, &branch_path)?;
+                    let ends = self.nested(tasks, &branch_path, start)?;
+                    self.budget.exits(ends.len(), &branch_path)?;
+                    all.extend(ends);
                 }
-                all
+                Ok(all)
             }
             "JOIN" => {
                 let joined: Vec<&str> = task
@@ -327,12 +468,14 @@ impl Conductor {
                 let mut node = plain_node(reference, "Join", "Orchestrator", "join");
                 node.join = Some(Join::All);
                 node.latency_ms = Some(Latency::Fixed(0));
-                self.nodes.push(node);
+                self.node(node, path)?;
                 let chosen: Vec<Exit> = if joined.is_empty() {
                     exits
                 } else {
+                    let ends: HashSet<&str> = exits.iter().map(|e| e.node.as_str()).collect();
+                    let joined: HashSet<&str> = joined.into_iter().collect();
                     for r in &joined {
-                        if !exits.iter().any(|e| e.node == *r) {
+                        if !ends.contains(r) {
                             self.problems.push(problem(
                                 format!("{path}.joinOn"),
                                 "joinOn",
@@ -342,16 +485,16 @@ impl Conductor {
                     }
                     exits
                         .into_iter()
-                        .filter(|e| joined.contains(&e.node.as_str()))
+                        .filter(|e| joined.contains(e.node.as_str()))
                         .collect()
                 };
-                self.connect(&chosen, reference);
-                vec![Exit {
+                self.connect(&chosen, reference, path)?;
+                Ok(vec![Exit {
                     node: reference.to_string(),
                     kind: EdgeKind::Command,
                     on: Outcome::Success,
                     event: None,
-                }]
+                }])
             }
             "EVENT" => {
                 // An EVENT task publishes: what follows it subscribes.
@@ -369,23 +512,23 @@ impl Conductor {
                         ),
                     ));
                 }
-                exits
+                Ok(exits
                     .into_iter()
                     .map(|e| Exit {
                         kind: EdgeKind::Event,
                         event: Some(event.clone()),
                         ..e
                     })
-                    .collect()
+                    .collect())
             }
             "SWITCH" | "DECISION" => {
                 let mut out = Vec::new();
+                let empty = serde_json::Map::new();
                 let cases = task
                     .get("decisionCases")
                     .and_then(Value::as_object)
-                    .cloned()
-                    .unwrap_or_default();
-                for (case, tasks) in &cases {
+                    .unwrap_or(&empty);
+                for (case, tasks) in cases {
                     let on = match case.to_ascii_lowercase().as_str() {
                         "success" | "succeeded" | "ok" | "true" => Outcome::Success,
                         "failure" | "failed" | "error" | "false" => Outcome::Failure,
@@ -398,14 +541,16 @@ impl Conductor {
                             continue;
                         }
                     };
-                    let routed: Vec<Exit> =
-                        exits.iter().map(|e| Exit { on, ..e.clone() }).collect();
+                    let case_path = format!("{path}.decisionCases.{case}");
+                    let routed: Vec<Exit> = self
+                        .branch_exits(&exits, &case_path)?
+                        .into_iter()
+                        .map(|e| Exit { on, ..e })
+                        .collect();
                     let tasks = tasks.as_array().map(Vec::as_slice).unwrap_or(&[]);
-                    out.extend(self.sequence(
-                        tasks,
-                        &format!("{path}.decisionCases.{case}"),
-                        routed,
-                    ));
+                    let ends = self.nested(tasks, &case_path, routed)?;
+                    self.budget.exits(ends.len(), &case_path)?;
+                    out.extend(ends);
                 }
                 if let Some(default) = task.get("defaultCase").and_then(Value::as_array) {
                     if !default.is_empty() {
@@ -416,7 +561,7 @@ impl Conductor {
                         ));
                     }
                 }
-                out
+                Ok(out)
             }
             other => {
                 self.problems.push(problem(
@@ -424,7 +569,7 @@ impl Conductor {
                     "type",
                     format!("task {reference:?} has type {other}, which Hybridflow does not import (supported: SIMPLE, FORK_JOIN, JOIN, EVENT, SWITCH)"),
                 ));
-                exits
+                Ok(exits)
             }
         }
     }
@@ -449,10 +594,12 @@ fn from_conductor(value: &Value) -> Result<Workflow, ImportError> {
         nodes: Vec::new(),
         edges: Vec::new(),
         problems: Vec::new(),
+        budget: Budget::default(),
+        depth: 0,
     };
-    conductor.sequence(tasks, "tasks", Vec::new());
+    conductor.sequence(tasks, "tasks", Vec::new())?;
     if !conductor.problems.is_empty() {
-        return Err(ImportError::Unsupported(conductor.problems));
+        return Err(ImportError::Unsupported(capped(conductor.problems)));
     }
     Ok(assemble(name, conductor.nodes, conductor.edges))
 }
@@ -467,11 +614,18 @@ fn from_text(input: &str) -> Result<Workflow, ImportError> {
     let mut nodes: Vec<Node> = Vec::new();
     let mut edges = Vec::new();
     let mut problems = Vec::new();
-    let declare = |id: &str, nodes: &mut Vec<Node>| {
-        if !nodes.iter().any(|n| n.id == id) {
+    let mut budget = Budget::default();
+    // The steps declared so far, by id: a lookup per name, not a scan.
+    let mut declared: HashSet<String> = HashSet::new();
+    let mut declare = |id: &str, nodes: &mut Vec<Node>, at: &str| -> Result<(), OverBudget> {
+        if !declared.contains(id) {
+            budget.node(at)?;
+            declared.insert(id.to_string());
             nodes.push(plain_node(id, id, id, "run"));
         }
+        Ok(())
     };
+    let mut edge_budget = Budget::default();
     let valid_id = |s: &str| {
         !s.is_empty()
             && s.chars()
@@ -507,8 +661,9 @@ fn from_text(input: &str) -> Result<Workflow, ImportError> {
                 continue;
             }
             for p in &parts {
-                declare(p, &mut nodes);
+                declare(p, &mut nodes, &at)?;
             }
+            edge_budget.edges(parts.len().saturating_sub(1), &at)?;
             for w in parts.windows(2) {
                 edges.push(edge(w[0], w[1], EdgeKind::Command, Outcome::Success, None));
             }
@@ -516,7 +671,7 @@ fn from_text(input: &str) -> Result<Workflow, ImportError> {
         }
         let Some((arrow, kind, on)) = arrows.iter().find(|(a, _, _)| line.contains(a)) else {
             if valid_id(line) {
-                declare(line, &mut nodes);
+                declare(line, &mut nodes, &at)?;
             } else {
                 problems.push(problem(at, "line", format!("expected `a -> b`, `a ~> b : Event`, `a >> b` or a step name, got {line:?}")));
             }
@@ -552,12 +707,16 @@ fn from_text(input: &str) -> Result<Workflow, ImportError> {
             ));
             continue;
         }
-        declare(from, &mut nodes);
-        declare(to, &mut nodes);
+        declare(from, &mut nodes, &at)?;
+        declare(to, &mut nodes, &at)?;
+        edge_budget.edges(1, &at)?;
         edges.push(edge(from, to, *kind, *on, event));
+        if problems.len() > MAX_PROBLEMS {
+            break;
+        }
     }
     if !problems.is_empty() {
-        return Err(ImportError::Unsupported(problems));
+        return Err(ImportError::Unsupported(capped(problems)));
     }
     if nodes.is_empty() {
         return Err(ImportError::Unsupported(vec![problem(
@@ -619,9 +778,16 @@ fn to_text(workflow: &Workflow) -> String {
     out
 }
 
+/// Mermaid ids given so far: by node id, and the set of those used.
+#[derive(Default)]
+struct MermaidIds {
+    by_node: HashMap<String, String>,
+    used: HashSet<String>,
+}
+
 /// A Mermaid id for a node id (Mermaid ids are letters, digits and underscores).
-fn mermaid_id(id: &str, taken: &mut HashMap<String, String>) -> String {
-    if let Some(m) = taken.get(id) {
+fn mermaid_id(id: &str, taken: &mut MermaidIds) -> String {
+    if let Some(m) = taken.by_node.get(id) {
         return m.clone();
     }
     let mut m: String = id
@@ -631,10 +797,11 @@ fn mermaid_id(id: &str, taken: &mut HashMap<String, String>) -> String {
     if m.is_empty() || m.starts_with(|c: char| c.is_ascii_digit()) {
         m.insert(0, 'n');
     }
-    while taken.values().any(|v| *v == m) {
+    while taken.used.contains(&m) {
         m.push('_');
     }
-    taken.insert(id.to_string(), m.clone());
+    taken.used.insert(m.clone());
+    taken.by_node.insert(id.to_string(), m.clone());
     m
 }
 
@@ -644,7 +811,7 @@ fn mermaid_text(s: &str) -> String {
 
 /// `flowchart LR`: commands `-->`, events `-. Name .->`, failure routes labelled and red.
 fn to_mermaid(workflow: &Workflow) -> String {
-    let mut ids = HashMap::new();
+    let mut ids = MermaidIds::default();
     let mut out = String::from("flowchart LR\n");
     for node in &workflow.nodes {
         let id = mermaid_id(&node.id, &mut ids);

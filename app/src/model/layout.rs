@@ -37,6 +37,9 @@ pub fn layered(workflow: &Workflow) -> Vec<Position> {
     let mut pending: Vec<usize> = predecessors.iter().map(Vec::len).collect();
     let mut queue: VecDeque<usize> = (0..n).filter(|&i| pending[i] == 0).collect();
     let mut placed = vec![false; n];
+    // Where the search for an unplaced node goes on from: each node is looked at once in
+    // all (the search used to start again from 0 for every cycle, O(n²)).
+    let mut unplaced_from = 0;
     loop {
         while let Some(a) = queue.pop_front() {
             if placed[a] {
@@ -55,10 +58,13 @@ pub fn layered(workflow: &Workflow) -> Vec<Position> {
             }
         }
         // Whatever is left sits on cycles: start from the first such node.
-        match (0..n).find(|&i| !placed[i]) {
-            Some(i) => queue.push_back(i),
-            None => break,
+        while unplaced_from < n && placed[unplaced_from] {
+            unplaced_from += 1;
         }
+        if unplaced_from == n {
+            break;
+        }
+        queue.push_back(unplaced_from);
     }
     let layers = layer.iter().copied().max().map_or(0, |m| m + 1);
     let mut rows: Vec<Vec<usize>> = vec![Vec::new(); layers];

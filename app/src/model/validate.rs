@@ -71,6 +71,22 @@ pub fn parse_workflow(bytes: &[u8]) -> Result<Workflow, DocumentError> {
         line: e.line(),
         column: e.column(),
     })?;
+    // Counts are checked on the raw value, before the typed parse builds anything of them.
+    for (field, limit) in [("nodes", MAX_NODES), ("edges", MAX_EDGES)] {
+        let count = value
+            .get(field)
+            .and_then(Value::as_array)
+            .map_or(0, Vec::len);
+        if count > limit {
+            return Err(DocumentError::Invalid(vec![Problem {
+                path: field.to_string(),
+                node: None,
+                edge: None,
+                field: field.to_string(),
+                message: format!("has {count} {field}; the limit is {limit}"),
+            }]));
+        }
+    }
     // Enum fields are checked on the raw value first, so that a wrong `kind` is reported
     // together with every other problem instead of stopping the typed parse.
     let mut problems = check_edge_enums(&mut value);

@@ -1,0 +1,119 @@
+//! Property tests of the importers and the validator, run in the normal test command:
+//! whatever the input, an import never panics, never builds past the limits, and anything
+//! it accepts is a valid workflow; the text form survives import → export → import.
+
+use app::model::formats::{export, import, ExportFormat, ImportFormat};
+use app::model::validate::{parse_workflow, validate, MAX_EDGES, MAX_NODES};
+use proptest::prelude::*;
+use serde_json::{json, Value};
+
+fn accepted_is_valid(result: Result<app::model::Workflow, impl std::fmt::Debug>) {
+    if let Ok(w) = result {
+        assert!(validate(&w).is_empty(), "accepted an invalid workflow");
+        assert!(w.nodes.len() <= MAX_NODES && w.edges.len() <= MAX_EDGES);
+    }
+}
+
+/// Names drawn from a small alphabet, so that lines refer to each other.
+fn name() -> impl Strategy<Value = String> {
+    prop::sample::select(vec![
+        "a", "b", "c", "d", "e", "pay", "ship", "x.1", "y-2", "z_3",
+    ])
+    .prop_map(str::to_string)
+}
+
+/// One line of the text form, valid or not.
+fn text_line() -> impl Strategy<Value = String> {
+    prop_oneof![
+        (name(), name()).prop_map(|(a, b)| format!("{a} -> {b}")),
+        (name(), name(), name()).prop_map(|(a, b, e)| format!("{a} ~> {b} : {e}Done")),
+        (name(), name()).prop_map(|(a, b)| format!("{a} -!> {b}")),
+        (name(), name(), name()).prop_map(|(a, b, e)| format!("{a} ~!> {b} : {e}Failed")),
+        prop::collection::vec(name(), 2..5).prop_map(|v| v.join(" >> ")),
+        name(),
+        "[ -~]{0,30}",
+    ]
+}
+
+/// A Conductor task tree of bounded depth, with every task type and some nonsense.
+fn conductor_task() -> impl Strategy<Value = Value> {
+    let leaf = prop_oneof![
+        name().prop_map(|n| json!({"name": n, "taskReferenceName": n, "type": "SIMPLE"})),
+        name().prop_map(|n| json!({"name": n, "type": "EVENT", "sink": format!("conductor:{n}")})),
+        (name(), prop::collection::vec(name(), 0..3))
+            .prop_map(|(n, on)| json!({"name": format!("j{n}"), "type": "JOIN", "joinOn": on})),
+        Just(json!({"type": "HTTP", "name": "web"})),
+        Just(json!({})),
+    ];
+    leaf.prop_recursive(4, 40, 6, |inner| {
+        prop_oneof![
+            (name(), prop::collection::vec(prop::collection::vec(inner.clone(), 0..3), 0..4))
+                .prop_map(|(n, branches)| json!({"name": format!("f{n}"), "type": "FORK_JOIN", "forkTasks": branches})),
+            (name(), prop::collection::vec(inner.clone(), 0..3), prop::collection::vec(inner, 0..3))
+                .prop_map(|(n, ok, bad)| json!({"name": format!("s{n}"), "type": "SWITCH",
+                    "decisionCases": {"success": ok, "failure": bad}})),
+        ]
+    })
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 256, ..ProptestConfig::default() })]
+
+    #[test]
+    fn any_text_is_imported_or_refused_never_more(lines in prop::collection::vec(text_line(), 0..40)) {
+        accepted_is_valid(import(&lines.join("\n"), Some(ImportFormat::Text)));
+    }
+
+    #[test]
+    fn any_bytes_in_any_format_never_panic(text in "\\PC{0,400}") {
+        for format in [None, Some(ImportFormat::Native), Some(ImportFormat::Article),
+                       Some(ImportFormat::Conductor), Some(ImportFormat::Text)] {
+            accepted_is_valid(import(&text, format));
+        }
+        let _ = parse_workflow(text.as_bytes());
+    }
+
+    #[test]
+    fn any_conductor_tree_is_bounded(tasks in prop::collection::vec(conductor_task(), 0..6)) {
+        let doc = json!({"name": "p", "tasks": tasks}).to_string();
+        accepted_is_valid(import(&doc, Some(ImportFormat::Conductor)));
+    }
+
+    #[test]
+    fn documents_with_wrong_fields_are_refused_not_crashed(
+        nodes in prop::collection::vec((name(), any::<i64>(), prop::option::of(any::<f64>())), 0..8),
+        edges in prop::collection::vec((name(), name(), "[a-z]{0,8}", any::<bool>()), 0..8),
+    ) {
+        let nodes: Vec<Value> = nodes.into_iter().map(|(id, latency, rate)| json!({
+            "id": id, "label": id, "service": "S", "action": "a",
+            "latency_ms": latency, "failure_rate": rate})).collect();
+        let edges: Vec<Value> = edges.into_iter().map(|(from, to, kind, fail)| json!({
+            "from": from, "to": to, "kind": kind, "on": if fail { "failure" } else { "success" }})).collect();
+        let doc = json!({"name": "p", "nodes": nodes, "edges": edges}).to_string();
+        accepted_is_valid(parse_workflow(doc.as_bytes()));
+    }
+
+    #[test]
+    fn the_text_form_round_trips(lines in prop::collection::vec(text_line(), 1..30)) {
+        if let Ok(first) = import(&lines.join("\n"), Some(ImportFormat::Text)) {
+            let again = import(&export(&first, ExportFormat::Text), Some(ImportFormat::Text))
+                .expect("our own export imports");
+            let ids = |w: &app::model::Workflow| {
+                let mut ids: Vec<String> = w.nodes.iter().map(|n| n.id.clone()).collect();
+                ids.sort();
+                ids
+            };
+            let links = |w: &app::model::Workflow| {
+                let mut links: Vec<String> = w.edges.iter()
+                    .map(|e| format!("{} {:?} {:?} {} {}", e.from, e.kind, e.on, e.to, w.event_name(e)))
+                    .collect();
+                links.sort();
+                links
+            };
+            prop_assert_eq!(&first.name, &again.name);
+            prop_assert_eq!(ids(&first), ids(&again));
+            prop_assert_eq!(links(&first), links(&again));
+            prop_assert_eq!(export(&first, ExportFormat::Text), export(&again, ExportFormat::Text));
+        }
+    }
+}
