@@ -1,0 +1,225 @@
+//! Who may talk to the server: Host names (DNS rebinding), Origin and Sec-Fetch-Site for
+//! what changes state, body media types, and the headers that stop framing and sniffing.
+
+mod common;
+
+use common::{node, TestServer};
+use serde_json::{json, Value};
+use tokio_tungstenite::tungstenite::{self, client::IntoClientRequest};
+
+async fn refused(response: reqwest::Response, status: u16, says: &str) -> Value {
+    assert_eq!(response.status(), status);
+    let body: Value = response.json().await.expect("a JSON error");
+    let error = body["error"].as_str().unwrap_or_default();
+    assert!(error.contains(says), "{error:?} should say {says:?}");
+    body
+}
+
+#[tokio::test]
+async fn a_rebound_host_is_refused_and_nothing_changes() {
+    let server = TestServer::start().await;
+    let port = server.addr.port();
+    let before = server.workflow_count().await;
+    // DNS rebinding: the page's own name, re-resolved to 127.0.0.1. Host and Origin agree,
+    // which is exactly why Origin alone is not enough.
+    let evil = format!("evil.example:{port}");
+    let response = server
+        .http
+        .get(server.url("/api/workflows"))
+        .header("Host", &evil)
+        .send()
+        .await
+        .unwrap();
+    refused(response, 421, "does not answer to Host").await;
+    let response = server
+        .http
+        .post(server.url("/api/workflows"))
+        .header("Host", &evil)
+        .header("Origin", format!("http://{evil}"))
+        .json(&json!({"name": "Sneaky", "nodes": [], "edges": []}))
+        .send()
+        .await
+        .unwrap();
+    refused(response, 421, "evil.example").await;
+    // Pages too: a rebound page cannot even read the app.
+    let response = server
+        .http
+        .get(server.url("/"))
+        .header("Host", &evil)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 421);
+    // The loopback names with the server's port are served.
+    for host in [format!("localhost:{port}"), format!("[::1]:{port}")] {
+        let response = server
+            .http
+            .get(server.url("/api/workflows"))
+            .header("Host", &host)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 200, "{host}");
+    }
+    assert_eq!(server.workflow_count().await, before);
+}
+
+#[tokio::test]
+async fn a_public_origin_is_served_behind_a_proxy() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = TestServer::start_configured(dir, |s| {
+        s.public_origins = vec!["https://flow.example.org".into()];
+    })
+    .await;
+    let create = |host: &str, origin: &str| {
+        server
+            .http
+            .post(server.url("/api/workflows"))
+            .header("Host", host.to_string())
+            .header("Origin", origin.to_string())
+            .json(&json!({"name": "Proxied", "nodes": [node("a")], "edges": []}))
+            .send()
+    };
+    // The proxy forwards the public Host, or its own loopback one: both are served.
+    assert_eq!(
+        create("flow.example.org", "https://flow.example.org")
+            .await
+            .unwrap()
+            .status(),
+        201
+    );
+    let own = server.addr.to_string();
+    assert_eq!(
+        create(&own, "https://flow.example.org")
+            .await
+            .unwrap()
+            .status(),
+        201
+    );
+    refused(
+        create("other.example.org", "https://other.example.org")
+            .await
+            .unwrap(),
+        421,
+        "other.example.org",
+    )
+    .await;
+    refused(
+        create(&own, "https://other.example.org").await.unwrap(),
+        403,
+        "cross-origin",
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn cross_site_requests_and_simple_bodies_are_refused() {
+    let server = TestServer::start().await;
+    let before = server.workflow_count().await;
+    let doc = json!({"name": "X", "nodes": [node("a")], "edges": []});
+    // No Origin, but the browser says the request comes from another site.
+    let response = server
+        .http
+        .post(server.url("/api/workflows"))
+        .header("Sec-Fetch-Site", "cross-site")
+        .json(&doc)
+        .send()
+        .await
+        .unwrap();
+    refused(response, 403, "Sec-Fetch-Site").await;
+    // A "simple" request: JSON sent as text/plain needs no preflight, so it is refused.
+    let response = server
+        .http
+        .post(server.url("/api/workflows"))
+        .header("Content-Type", "text/plain")
+        .body(doc.to_string())
+        .send()
+        .await
+        .unwrap();
+    refused(response, 415, "application/json").await;
+    let response = server
+        .http
+        .post(server.url("/api/workflows"))
+        .header("Content-Type", "application/x-www-form-urlencoded")
+        .body("name=x")
+        .send()
+        .await
+        .unwrap();
+    refused(response, 415, "application/x-www-form-urlencoded").await;
+    assert_eq!(server.workflow_count().await, before, "nothing was stored");
+    // The same-origin browser request and the text import pass.
+    let response = server
+        .http
+        .post(server.url("/api/workflows"))
+        .header("Sec-Fetch-Site", "same-origin")
+        .json(&doc)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 201);
+    let response = server
+        .http
+        .post(server.url("/api/workflows/import?format=text"))
+        .header("Content-Type", "text/plain; charset=utf-8")
+        .body("a -> b")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 201);
+}
+
+#[tokio::test]
+async fn websocket_upgrades_from_another_site_are_refused() {
+    let server = TestServer::start().await;
+    let mut request = server
+        .ws_url("/api/runs/feed")
+        .into_client_request()
+        .unwrap();
+    request
+        .headers_mut()
+        .insert("Origin", "http://evil.example".parse().unwrap());
+    match tokio_tungstenite::connect_async(request).await {
+        Err(tungstenite::Error::Http(response)) => assert_eq!(response.status(), 403),
+        other => panic!("a cross-site upgrade was not refused: {other:?}"),
+    }
+    let mut request = server
+        .ws_url("/api/runs/feed")
+        .into_client_request()
+        .unwrap();
+    request
+        .headers_mut()
+        .insert("Origin", format!("http://{}", server.addr).parse().unwrap());
+    assert!(tokio_tungstenite::connect_async(request).await.is_ok());
+}
+
+#[tokio::test]
+async fn every_response_forbids_framing_and_sniffing() {
+    let server = TestServer::start().await;
+    for path in ["/", "/api/health", "/api/nothing", "/lab"] {
+        let response = server.http.get(server.url(path)).send().await.unwrap();
+        let header = |name: &str| {
+            response
+                .headers()
+                .get(name)
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or_default()
+                .to_string()
+        };
+        assert_eq!(header("x-frame-options"), "DENY", "{path}");
+        let csp = header("content-security-policy");
+        assert!(csp.contains("frame-ancestors 'none'"), "{path}: {csp}");
+        assert!(csp.contains("'wasm-unsafe-eval'"), "{path}: {csp}");
+        assert_eq!(header("x-content-type-options"), "nosniff", "{path}");
+        assert_eq!(header("referrer-policy"), "same-origin", "{path}");
+    }
+    // Refusals carry them too.
+    let response = server
+        .http
+        .get(server.url("/"))
+        .header("Host", "evil.example")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 421);
+    assert_eq!(response.headers()["x-frame-options"], "DENY");
+}
