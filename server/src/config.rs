@@ -29,22 +29,61 @@ pub struct Config {
     /// Seconds between pings on a WebSocket; a client silent for two of them is closed.
     #[arg(long, env = "HYBRIDFLOW_WS_PING_SECS", default_value_t = DEFAULT_WS_PING_SECS)]
     pub ws_ping_secs: f64,
+    /// Most WebSockets one client (one IP address) may have open at once; more get 503.
+    #[arg(long, env = "HYBRIDFLOW_MAX_WEBSOCKETS_PER_CLIENT", default_value_t = DEFAULT_MAX_WEBSOCKETS_PER_CLIENT)]
+    pub max_websockets_per_client: usize,
+    /// Seconds a WebSocket send may wait on a client that does not read; then it is closed
+    /// with 1013 (try again later), and the browser resumes where it was.
+    #[arg(long, env = "HYBRIDFLOW_WS_SEND_TIMEOUT_SECS", default_value_t = DEFAULT_WS_SEND_TIMEOUT_SECS)]
+    pub ws_send_timeout_secs: f64,
+    /// Most runs in progress at once (started here and not yet ended); more get 503.
+    #[arg(long, env = "HYBRIDFLOW_MAX_RUNS", default_value_t = DEFAULT_MAX_RUNS_IN_FLIGHT)]
+    pub max_runs: usize,
+    /// Ended runs kept per workflow; older ones are deleted with their history in the
+    /// background (0 keeps every run).
+    #[arg(long, env = "HYBRIDFLOW_KEEP_RUNS", default_value_t = DEFAULT_KEEP_RUNS)]
+    pub keep_runs: usize,
+    /// An origin (`https://host[:port]`) this server is also reached at, e.g. behind a reverse
+    /// proxy or on a LAN; repeat the flag (or separate with commas) for several. Requests to
+    /// any other Host than these and the loopback names are refused.
+    #[arg(
+        long = "public-origin",
+        env = "HYBRIDFLOW_PUBLIC_ORIGIN",
+        value_delimiter = ','
+    )]
+    pub public_origins: Vec<String>,
 }
 
 pub const DEFAULT_MAX_WEBSOCKETS: usize = 4096;
 pub const DEFAULT_WS_PING_SECS: f64 = 20.0;
+/// One browser tab holds two (its run stream and the runs feed): 256 is a lot of tabs, and
+/// still stops one client from holding every slot.
+pub const DEFAULT_MAX_WEBSOCKETS_PER_CLIENT: usize = 256;
+/// Long enough for a slow link to take a catch-up, short enough that a stalled reader frees
+/// its slot and its buffered records.
+pub const DEFAULT_WS_SEND_TIMEOUT_SECS: f64 = 10.0;
+/// The engine bench holds 10,000 runs of a 10-step flow in flight in a few hundred MB
+/// (`cargo bench -p server --bench engine`, memory part): this is that figure.
+pub const DEFAULT_MAX_RUNS_IN_FLIGHT: usize = 10_000;
+/// A few hundred runs per workflow: every recent run stays inspectable, storage stays bounded.
+pub const DEFAULT_KEEP_RUNS: usize = 300;
 
 impl Config {
     pub fn settings(&self) -> Settings {
+        let seconds = |s: f64| std::time::Duration::from_secs_f64(s.clamp(0.05, 3600.0));
         Settings {
             database: self.database.clone(),
             site_root: self.site_root.clone(),
             sockets: SocketLimits {
                 max_open: self.max_websockets,
-                ping_every: std::time::Duration::from_secs_f64(
-                    self.ws_ping_secs.clamp(0.05, 3600.0),
-                ),
+                max_per_client: self.max_websockets_per_client,
+                ping_every: seconds(self.ws_ping_secs),
+                send_timeout: seconds(self.ws_send_timeout_secs),
             },
+            max_runs_in_flight: self.max_runs,
+            keep_runs: self.keep_runs,
+            retention_sweep: crate::retention::SWEEP_EVERY,
+            public_origins: self.public_origins.clone(),
         }
     }
 }
@@ -55,20 +94,46 @@ pub struct Settings {
     pub database: String,
     pub site_root: String,
     pub sockets: SocketLimits,
+    pub max_runs_in_flight: usize,
+    /// Ended runs kept per workflow (0: all).
+    pub keep_runs: usize,
+    /// How often the retention sweep runs.
+    pub retention_sweep: std::time::Duration,
+    pub public_origins: Vec<String>,
 }
 
-/// How many WebSockets may be open, and how often each is pinged.
+impl Settings {
+    /// The defaults, on `database` with the site in `site_root`.
+    pub fn new(database: impl Into<String>, site_root: impl Into<String>) -> Settings {
+        Settings {
+            database: database.into(),
+            site_root: site_root.into(),
+            sockets: SocketLimits::default(),
+            max_runs_in_flight: DEFAULT_MAX_RUNS_IN_FLIGHT,
+            keep_runs: DEFAULT_KEEP_RUNS,
+            retention_sweep: crate::retention::SWEEP_EVERY,
+            public_origins: Vec::new(),
+        }
+    }
+}
+
+/// How many WebSockets may be open, in all and per client, how often each is pinged, and
+/// how long a send may wait on a client that does not read.
 #[derive(Clone, Copy, Debug)]
 pub struct SocketLimits {
     pub max_open: usize,
+    pub max_per_client: usize,
     pub ping_every: std::time::Duration,
+    pub send_timeout: std::time::Duration,
 }
 
 impl Default for SocketLimits {
     fn default() -> Self {
         SocketLimits {
             max_open: DEFAULT_MAX_WEBSOCKETS,
+            max_per_client: DEFAULT_MAX_WEBSOCKETS_PER_CLIENT,
             ping_every: std::time::Duration::from_secs_f64(DEFAULT_WS_PING_SECS),
+            send_timeout: std::time::Duration::from_secs_f64(DEFAULT_WS_SEND_TIMEOUT_SECS),
         }
     }
 }

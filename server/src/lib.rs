@@ -8,13 +8,18 @@
 //! - [`engine`]: runs: the pure core, the orchestrator (commands), the event bus (events),
 //!   the live hub, and the driver that records history before acting.
 //! - [`lab`]: the trade-off lab: styles compared in virtual time, fail matrix, batches.
-//! - [`api`]: `/api/...` handlers, the WebSocket stream, errors and the Origin guard.
+//! - [`api`]: `/api/...` handlers, the WebSocket stream, errors, and the guard that decides
+//!   who may talk to the server (Host, Origin, media types, security headers).
 //! - [`metrics`]: the Prometheus counters behind `GET /metrics`.
 //! - [`pages`]: Leptos server-side rendering and static files.
+//! - [`retention`]: the background sweep that keeps storage bounded (`--keep-runs`).
 //! - [`clock`]: injected time.
 //!
 //! [`run`] serves on a listener the caller bound, until `shutdown` resolves, so tests bind
-//! port 0 and stop the server cleanly.
+//! port 0 and stop the server cleanly. Shutting down (SIGTERM) stops taking runs, closes
+//! WebSockets with `1001`, lets each run's history write in progress finish (the run stays
+//! `running` and resumes at the next start; so do interrupted lab batches), and returns
+//! within [`SHUTDOWN_GRACE`].
 
 pub mod api;
 pub mod clock;
@@ -23,6 +28,7 @@ pub mod engine;
 pub mod lab;
 pub mod metrics;
 pub mod pages;
+pub mod retention;
 pub mod store;
 
 use std::future::Future;
@@ -31,13 +37,18 @@ use std::sync::Arc;
 use leptos::config::{Env, LeptosOptions};
 use tokio::net::TcpListener;
 use tower_http::compression::CompressionLayer;
+use tower_http::set_header::SetResponseHeaderLayer;
 
+use crate::api::guard::Trust;
 use crate::api::AppState;
 use crate::clock::{Clock, SystemClock};
 use crate::config::Settings;
 use crate::engine::Engine;
 use crate::lab::Lab;
 use crate::store::{SqliteStore, Store, StoreError, WorkflowStore};
+
+/// The longest a shutdown waits for connections and history writes to finish.
+pub const SHUTDOWN_GRACE: std::time::Duration = std::time::Duration::from_secs(4);
 
 /// The name cargo-leptos gives the bundle files (`pkg/hybridflow.js`, `.wasm`, `.css`).
 pub const BUNDLE_NAME: &str = "hybridflow";
@@ -48,6 +59,8 @@ pub enum ServerError {
     Store(#[from] StoreError),
     #[error("cannot serve: {0}")]
     Io(#[from] std::io::Error),
+    #[error(transparent)]
+    Origin(#[from] api::guard::BadOrigin),
 }
 
 /// Opens the store, then serves until `shutdown` resolves.
@@ -65,7 +78,10 @@ pub async fn run(
         }
     }
     let store: Arc<dyn Store> = Arc::new(store);
+    let sweeper =
+        retention::spawn_sweeper(store.clone(), settings.keep_runs, settings.retention_sweep);
     let engine = Engine::new(store.clone(), clock.clone());
+    engine.set_max_in_flight(settings.max_runs_in_flight);
     let lab = Lab::new(store.clone(), clock, engine.clone());
     let resumed = engine.recover().await?;
     if resumed > 0 {
@@ -86,18 +102,54 @@ pub async fn run(
         .site_addr(addr)
         .env(Env::PROD)
         .build();
-    let router = api::router(AppState {
+    let trust = Arc::new(Trust::new(addr.port(), &settings.public_origins)?);
+    let mut router = api::router(AppState {
         store,
-        engine,
+        engine: engine.clone(),
         lab,
         sockets: settings.sockets,
+        clients: Default::default(),
+        keep_runs: settings.keep_runs,
     })
     .merge(pages::router(options))
-    .layer(axum::middleware::from_fn(api::origin::guard))
+    .layer(axum::middleware::from_fn_with_state(
+        trust,
+        api::guard::guard,
+    ))
     .layer(CompressionLayer::new());
+    for (name, value) in api::guard::security_headers() {
+        router = router.layer(SetResponseHeaderLayer::overriding(name, value));
+    }
     tracing::info!(%addr, database = %settings.database, "Hybridflow listening on http://{addr}");
-    axum::serve(listener, router)
-        .with_graceful_shutdown(shutdown)
-        .await?;
+    let signalled = Arc::new(tokio::sync::Notify::new());
+    let serving = axum::serve(
+        listener,
+        router.into_make_service_with_connect_info::<std::net::SocketAddr>(),
+    )
+    .with_graceful_shutdown({
+        let (engine, signalled) = (engine.clone(), signalled.clone());
+        async move {
+            shutdown.await;
+            tracing::info!("shutting down: no new runs; closing WebSockets");
+            engine.shut_down();
+            signalled.notify_one();
+        }
+    });
+    let deadline = async {
+        signalled.notified().await;
+        tokio::time::sleep(SHUTDOWN_GRACE).await;
+    };
+    tokio::select! {
+        served = serving => served?,
+        _ = deadline => tracing::warn!("connections still open after the shutdown grace; leaving them"),
+    }
+    sweeper.abort();
+    // Each run's driver stops after the history write it is in; its run resumes at the next
+    // start from that history.
+    let waiting = tokio::time::Instant::now() + SHUTDOWN_GRACE / 4;
+    while engine.in_flight() > 0 && tokio::time::Instant::now() < waiting {
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+    tracing::info!(runs_to_resume = engine.in_flight(), "stopped");
     Ok(())
 }

@@ -312,7 +312,11 @@ fn busy_loops() -> Value {
 
 #[tokio::test]
 async fn a_watcher_that_falls_behind_catches_up_from_history_without_gap_or_double() {
-    let server = TestServer::start_with_small_send_buffers().await;
+    // This watcher stops reading on purpose for as long as the run takes: no send timeout.
+    let server = TestServer::start_with_small_send_buffers(|s| {
+        s.sockets.send_timeout = Duration::from_secs(600);
+    })
+    .await;
     let workflow = server.create_workflow(&busy_loops()).await;
     let run = start(&server, &workflow).await;
     // A client with a tiny receive buffer that reads nothing while the run produces far

@@ -50,11 +50,14 @@ impl Server {
             .await
             .expect("bind");
         let addr = listener.local_addr().unwrap();
-        let settings = server::config::Settings {
-            database: dir.path().join("bench.db").display().to_string(),
-            site_root: dir.path().join("site").display().to_string(),
-            sockets: server::config::SocketLimits::default(),
-        };
+        let mut settings = server::config::Settings::new(
+            dir.path().join("bench.db").display().to_string(),
+            dir.path().join("site").display().to_string(),
+        );
+        // The benches are one client holding many sockets and runs on purpose.
+        settings.sockets.max_per_client = usize::MAX;
+        settings.max_runs_in_flight = usize::MAX;
+        settings.keep_runs = 0;
         tokio::spawn(async move {
             server::run(listener, settings, std::future::pending())
                 .await

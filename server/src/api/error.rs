@@ -9,6 +9,14 @@ use axum::Json;
 
 use crate::store::StoreError;
 
+/// What a `503` asks the client to wait before trying again, in seconds.
+pub const RETRY_AFTER_SECS: u32 = 2;
+
+/// The entity tag of a workflow revision (what `ETag` says and `If-Match` must repeat).
+pub fn etag(revision: i64) -> String {
+    format!("\"r{revision}\"")
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum AppError {
     #[error("{message}")]
@@ -18,13 +26,23 @@ pub enum AppError {
     },
     #[error("{0}")]
     Forbidden(String),
+    /// The request was sent to a `Host` this server does not answer to (DNS rebinding).
+    #[error("{0}")]
+    Misdirected(String),
+    /// A body of a media type the route does not take.
+    #[error("{0}")]
+    UnsupportedMediaType(String),
+    /// The stored workflow changed since the client read it (`If-Match` is stale).
+    #[error("{message}")]
+    PreconditionFailed { message: String, revision: i64 },
     #[error("{0}")]
     NotFound(String),
     #[error("{0}")]
     Conflict(String),
     #[error("{0}")]
     PayloadTooLarge(String),
-    /// A limit of the server's capacity is reached (e.g. open WebSockets); try again later.
+    /// A limit of the server's capacity is reached (e.g. open WebSockets, runs in flight) or
+    /// the store is failing; answered with `Retry-After`.
     #[error("{0}")]
     Unavailable(String),
     #[error("{message}")]
@@ -34,6 +52,9 @@ pub enum AppError {
     },
     #[error(transparent)]
     Store(#[from] StoreError),
+    /// A failure of our own other than storage (logged; the client gets a generic message).
+    #[error("{0}")]
+    Internal(String),
 }
 
 impl AppError {
@@ -59,13 +80,22 @@ impl AppError {
         match self {
             AppError::BadRequest { .. } => StatusCode::BAD_REQUEST,
             AppError::Forbidden(_) => StatusCode::FORBIDDEN,
+            AppError::Misdirected(_) => StatusCode::MISDIRECTED_REQUEST,
+            AppError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            AppError::PreconditionFailed { .. } => StatusCode::PRECONDITION_FAILED,
             AppError::NotFound(_) => StatusCode::NOT_FOUND,
             AppError::Conflict(_) => StatusCode::CONFLICT,
             AppError::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             AppError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             AppError::Unprocessable { .. } => StatusCode::UNPROCESSABLE_ENTITY,
-            AppError::Store(_) => StatusCode::INTERNAL_SERVER_ERROR,
+            AppError::Store(_) | AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
+    }
+}
+
+impl From<crate::engine::StartError> for AppError {
+    fn from(e: crate::engine::StartError) -> Self {
+        AppError::Unavailable(e.to_string())
     }
 }
 
@@ -88,9 +118,23 @@ impl From<DocumentError> for AppError {
 impl IntoResponse for AppError {
     fn into_response(self) -> Response {
         let status = self.status();
+        let mut headers = axum::http::HeaderMap::new();
+        if status == StatusCode::SERVICE_UNAVAILABLE {
+            headers.insert(
+                axum::http::header::RETRY_AFTER,
+                axum::http::HeaderValue::from(RETRY_AFTER_SECS),
+            );
+        }
         let body = match self {
             AppError::Store(e) => {
                 tracing::error!(error = %e, "storage failure");
+                ErrorBody {
+                    error: "internal error: the server could not complete the request".into(),
+                    details: Vec::new(),
+                }
+            }
+            AppError::Internal(e) => {
+                tracing::error!(error = %e, "internal failure");
                 ErrorBody {
                     error: "internal error: the server could not complete the request".into(),
                     details: Vec::new(),
@@ -101,7 +145,18 @@ impl IntoResponse for AppError {
                 error: message,
                 details,
             },
+            AppError::PreconditionFailed { message, revision } => {
+                if let Ok(tag) = axum::http::HeaderValue::from_str(&etag(revision)) {
+                    headers.insert(axum::http::header::ETAG, tag);
+                }
+                ErrorBody {
+                    error: message,
+                    details: vec![serde_json::json!({ "revision": revision })],
+                }
+            }
             AppError::Forbidden(m)
+            | AppError::Misdirected(m)
+            | AppError::UnsupportedMediaType(m)
             | AppError::NotFound(m)
             | AppError::Conflict(m)
             | AppError::PayloadTooLarge(m)
@@ -110,6 +165,6 @@ impl IntoResponse for AppError {
                 details: Vec::new(),
             },
         };
-        (status, Json(body)).into_response()
+        (status, headers, Json(body)).into_response()
     }
 }

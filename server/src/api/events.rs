@@ -2,22 +2,30 @@
 //! after `after` from the store, then the live ones, each exactly once and in `seq` order.
 //! `GET /api/runs/feed`: a WebSocket that sends every run start and end ([`RunFeed`]).
 //!
-//! Both are counted against [`SocketLimits::max_open`] (503 past it), refuse client messages
-//! over [`MAX_CLIENT_MESSAGE_BYTES`], and ping every [`SocketLimits::ping_every`]: a client
-//! that answers nothing for two intervals is closed as dead.
+//! Both are admitted against [`SocketLimits::max_open`] and [`SocketLimits::max_per_client`]
+//! (counted atomically at admission: two upgrades cannot both take the last slot; `503`
+//! past either), refuse client messages over [`MAX_CLIENT_MESSAGE_BYTES`], and ping every
+//! [`SocketLimits::ping_every`]: a client that answers nothing for two intervals is closed as
+//! dead. A send that waits longer than [`SocketLimits::send_timeout`] on a client that does
+//! not read closes it with `1013` (try again later): the browser resumes from `after`.
+//! History is read from the store in pages of [`HISTORY_PAGE`] records, so a catch-up holds
+//! one page in memory whatever the run's length.
 //!
 //! Gap-free by construction: the watcher subscribes to the live channel *before* it reads the
 //! store, and the engine stores a record before it broadcasts it; so every record is either
 //! in the store read or arrives live, and `seq` filters the overlap. A watcher that lags
 //! behind the live buffer catches up from the store instead of losing records.
 
-use std::sync::Arc;
+use std::collections::HashMap;
+use std::net::{IpAddr, SocketAddr};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use app::model::api::RunFeed;
 use axum::extract::rejection::QueryRejection;
 use axum::extract::ws::{close_code, CloseFrame, Message, WebSocket, WebSocketUpgrade};
-use axum::extract::{Path, Query, State};
+use axum::extract::{ConnectInfo, Path, Query, State};
 use axum::response::Response;
 use futures::SinkExt;
 use serde::Deserialize;
@@ -28,8 +36,9 @@ use super::runs::run_not_found;
 use super::AppState;
 use crate::config::SocketLimits;
 use crate::engine::hub::LiveRecord;
+use crate::engine::stopped;
 use crate::metrics::Metrics;
-use crate::store::{Store, StoreError};
+use crate::store::{StoreError, HISTORY_PAGE};
 
 /// Clients only ever send control frames here; anything larger than this is refused.
 pub const MAX_CLIENT_MESSAGE_BYTES: usize = 4 * 1024;
@@ -42,6 +51,7 @@ pub struct EventsQuery {
 
 pub async fn stream(
     State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
     Path(run_id): Path<String>,
     query: Result<Query<EventsQuery>, QueryRejection>,
     upgrade: Result<WebSocketUpgrade, axum::extract::ws::rejection::WebSocketUpgradeRejection>,
@@ -52,11 +62,10 @@ pub async fn stream(
             e.body_text()
         ))
     })?;
-    let upgrade = admit(&state, upgrade)?;
+    let (upgrade, open) = admit(&state, peer.ip(), upgrade)?;
     if state.store.get_run(&run_id).await?.is_none() {
         return Err(run_not_found(&run_id));
     }
-    let open = OpenSocket::new(state.engine.metrics());
     Ok(upgrade.on_upgrade(move |socket| async move {
         let _open = open;
         if let Err(e) = follow(socket, state, run_id.clone(), query.after).await {
@@ -68,10 +77,10 @@ pub async fn stream(
 /// `GET /api/runs/feed`: run starts and ends, as they happen.
 pub async fn feed(
     State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
     upgrade: Result<WebSocketUpgrade, axum::extract::ws::rejection::WebSocketUpgradeRejection>,
 ) -> Result<Response, AppError> {
-    let upgrade = admit(&state, upgrade)?;
-    let open = OpenSocket::new(state.engine.metrics());
+    let (upgrade, open) = admit(&state, peer.ip(), upgrade)?;
     Ok(upgrade.on_upgrade(move |socket| async move {
         let _open = open;
         if let Err(e) = follow_feed(socket, state).await {
@@ -80,40 +89,117 @@ pub async fn feed(
     }))
 }
 
-/// The upgrade with the message caps applied, unless the server has as many sockets open
-/// as it allows.
+/// The upgrade with the message caps applied and its slot taken, unless the server or this
+/// client has as many sockets open as allowed.
 fn admit(
     state: &AppState,
+    client: IpAddr,
     upgrade: Result<WebSocketUpgrade, axum::extract::ws::rejection::WebSocketUpgradeRejection>,
-) -> Result<WebSocketUpgrade, AppError> {
+) -> Result<(WebSocketUpgrade, OpenSocket), AppError> {
     let upgrade = upgrade.map_err(|e| {
         AppError::bad_request(format!("this endpoint is a WebSocket: {}", e.body_text()))
     })?;
-    let limit = state.sockets.max_open;
-    if state.engine.metrics().websockets_open() >= limit as i64 {
-        return Err(AppError::Unavailable(format!(
-            "too many open WebSockets (the limit is {limit}); try again later"
-        )));
-    }
-    Ok(upgrade
-        .max_message_size(MAX_CLIENT_MESSAGE_BYTES)
-        .max_frame_size(MAX_CLIENT_MESSAGE_BYTES))
+    let open = state
+        .clients
+        .admit(client, state.sockets, state.engine.metrics())?;
+    Ok((
+        upgrade
+            .max_message_size(MAX_CLIENT_MESSAGE_BYTES)
+            .max_frame_size(MAX_CLIENT_MESSAGE_BYTES),
+        open,
+    ))
 }
 
-/// Counts a WebSocket as open from its admission until it is dropped.
-struct OpenSocket(Arc<Metrics>);
+/// The WebSockets open, in all and per client address. A slot is taken (atomically, before
+/// the upgrade) by [`ClientSockets::admit`] and given back when its [`OpenSocket`] drops.
+#[derive(Default)]
+pub struct ClientSockets {
+    total: AtomicUsize,
+    per_client: Mutex<HashMap<IpAddr, usize>>,
+}
 
-impl OpenSocket {
-    fn new(metrics: &Arc<Metrics>) -> Self {
+impl ClientSockets {
+    fn admit(
+        self: &Arc<Self>,
+        client: IpAddr,
+        limits: SocketLimits,
+        metrics: &Arc<Metrics>,
+    ) -> Result<OpenSocket, AppError> {
+        let limit = limits.max_open;
+        if self.total.fetch_add(1, Ordering::SeqCst) >= limit {
+            self.total.fetch_sub(1, Ordering::SeqCst);
+            return Err(AppError::Unavailable(format!(
+                "too many open WebSockets (the limit is {limit}); try again later"
+            )));
+        }
+        {
+            let mut clients = self.per_client.lock().unwrap_or_else(|p| p.into_inner());
+            let open = clients.entry(client).or_default();
+            if *open >= limits.max_per_client {
+                drop(clients);
+                self.total.fetch_sub(1, Ordering::SeqCst);
+                return Err(AppError::Unavailable(format!(
+                    "too many open WebSockets from {client} (the limit per client is {}); \
+                     close some tabs or try again later",
+                    limits.max_per_client
+                )));
+            }
+            *open += 1;
+        }
         metrics.websocket_opened();
-        OpenSocket(metrics.clone())
+        Ok(OpenSocket {
+            metrics: metrics.clone(),
+            sockets: self.clone(),
+            client,
+        })
     }
+
+    fn release(&self, client: IpAddr) {
+        let mut clients = self.per_client.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(open) = clients.get_mut(&client) {
+            *open -= 1;
+            if *open == 0 {
+                clients.remove(&client);
+            }
+        }
+        self.total.fetch_sub(1, Ordering::SeqCst);
+    }
+}
+
+/// One admitted WebSocket's slot, held from its admission until it is dropped.
+struct OpenSocket {
+    metrics: Arc<Metrics>,
+    sockets: Arc<ClientSockets>,
+    client: IpAddr,
 }
 
 impl Drop for OpenSocket {
     fn drop(&mut self) {
-        self.0.websocket_closed();
+        self.metrics.websocket_closed();
+        self.sockets.release(self.client);
     }
+}
+
+/// Runs a send or flush, or fails with [`StreamError::SlowReader`] once it has waited
+/// `limit` on a client that does not read.
+async fn in_time<T>(
+    limit: Duration,
+    send: impl std::future::Future<Output = Result<T, axum::Error>>,
+) -> Result<T, StreamError> {
+    match tokio::time::timeout(limit, send).await {
+        Ok(sent) => Ok(sent?),
+        Err(_) => Err(StreamError::SlowReader),
+    }
+}
+
+/// Closes a client too slow to read with `1013` (try again later); it resumes from the last
+/// record it has.
+async fn shed(mut socket: WebSocket) {
+    let frame = Message::Close(Some(CloseFrame {
+        code: close_code::AGAIN,
+        reason: "too slow to read: reconnect and resume".into(),
+    }));
+    let _ = tokio::time::timeout(Duration::from_secs(1), socket.send(frame)).await;
 }
 
 /// Pings on a schedule, and tells when the client has been silent too long.
@@ -158,29 +244,37 @@ async fn hang_up(mut socket: WebSocket) -> Result<(), StreamError> {
 }
 
 async fn follow_feed(mut socket: WebSocket, state: AppState) -> Result<(), StreamError> {
+    let ended = feed_loop(&mut socket, &state).await;
+    finish(socket, ended).await
+}
+
+async fn feed_loop(socket: &mut WebSocket, state: &AppState) -> Result<Ending, StreamError> {
     let mut feed = state.engine.feed();
     let mut heartbeat = Heartbeat::new(state.sockets);
+    let limit = state.sockets.send_timeout;
+    let mut stopping = state.engine.stopping();
     loop {
         tokio::select! {
+            _ = stopped(&mut stopping) => return Ok(Ending::ShuttingDown),
             received = feed.recv() => {
                 let message = match received {
                     Ok(summary) => RunFeed::Run(summary),
                     // Never a silent gap: the client re-reads the list.
                     Err(RecvError::Lagged(_)) => RunFeed::Resync,
-                    Err(RecvError::Closed) => return close(socket).await,
+                    Err(RecvError::Closed) => return Ok(Ending::Complete),
                 };
                 let text = serde_json::to_string(&message).unwrap_or_default();
-                socket.send(Message::Text(text.into())).await?;
+                in_time(limit, socket.send(Message::Text(text.into()))).await?;
             }
             incoming = socket.recv() => match incoming {
-                None | Some(Err(_)) | Some(Ok(Message::Close(_))) => return Ok(()),
+                None | Some(Err(_)) | Some(Ok(Message::Close(_))) => return Ok(Ending::Gone),
                 Some(Ok(_)) => heartbeat.heard(),
             },
             alive = heartbeat.beat() => {
                 if !alive {
-                    return hang_up(socket).await;
+                    return Ok(Ending::Dead);
                 }
-                socket.send(Message::Ping(Default::default())).await?;
+                in_time(limit, socket.send(Message::Ping(Default::default()))).await?;
             }
         }
     }
@@ -192,6 +286,56 @@ enum StreamError {
     Store(#[from] StoreError),
     #[error("socket: {0}")]
     Socket(#[from] axum::Error),
+    #[error("the client did not read in time")]
+    SlowReader,
+}
+
+/// How a stream ends (when it ends without an error).
+enum Ending {
+    /// Everything there will be was sent: closed normally (`1000`).
+    Complete,
+    /// The client stopped answering pings: closed as dead (`1001`).
+    Dead,
+    /// The client went away.
+    Gone,
+    /// The run's stream stopped before the run ended: closed with `1012` (service restart)
+    /// so the client resumes later.
+    Interrupted,
+    /// The server is shutting down: closed with `1001` (going away).
+    ShuttingDown,
+}
+
+/// Closes the socket the way its ending calls for; a client too slow to read is told to
+/// come back (`1013`).
+async fn finish(socket: WebSocket, ended: Result<Ending, StreamError>) -> Result<(), StreamError> {
+    match ended {
+        Ok(Ending::Complete) => close(socket).await,
+        Ok(Ending::Dead) => hang_up(socket).await,
+        Ok(Ending::Gone) => Ok(()),
+        Ok(Ending::ShuttingDown) => {
+            let frame = Message::Close(Some(CloseFrame {
+                code: close_code::AWAY,
+                reason: "the server is shutting down".into(),
+            }));
+            let mut socket = socket;
+            let _ = tokio::time::timeout(Duration::from_secs(1), socket.send(frame)).await;
+            Ok(())
+        }
+        Ok(Ending::Interrupted) => {
+            let frame = Message::Close(Some(CloseFrame {
+                code: close_code::RESTART,
+                reason: "the run is paused on the server; resume later".into(),
+            }));
+            let mut socket = socket;
+            let _ = tokio::time::timeout(Duration::from_secs(1), socket.send(frame)).await;
+            Ok(())
+        }
+        Err(StreamError::SlowReader) => {
+            shed(socket).await;
+            Err(StreamError::SlowReader)
+        }
+        Err(e) => Err(e),
+    }
 }
 
 /// Sends records after `last` until the run completes or the client goes away.
@@ -199,32 +343,45 @@ async fn follow(
     mut socket: WebSocket,
     state: AppState,
     run_id: String,
-    mut last: u64,
+    last: u64,
 ) -> Result<(), StreamError> {
-    let mut live = state.engine.hub().subscribe(&run_id);
-    if catch_up(&mut socket, state.store.as_ref(), &run_id, &mut last).await? {
-        return close(socket).await;
+    let ended = follow_loop(&mut socket, &state, &run_id, last).await;
+    finish(socket, ended).await
+}
+
+async fn follow_loop(
+    socket: &mut WebSocket,
+    state: &AppState,
+    run_id: &str,
+    mut last: u64,
+) -> Result<Ending, StreamError> {
+    let limit = state.sockets.send_timeout;
+    let mut live = state.engine.hub().subscribe(run_id);
+    if catch_up(socket, state, run_id, &mut last).await? {
+        return Ok(Ending::Complete);
     }
     let Some(live) = live.as_mut() else {
         // Not in progress here: everything there is was in the store.
-        return close(socket).await;
+        return Ok(Ending::Complete);
     };
     let mut heartbeat = Heartbeat::new(state.sockets);
+    let mut stopping = state.engine.stopping();
     loop {
         tokio::select! {
+            _ = stopped(&mut stopping) => return Ok(Ending::ShuttingDown),
             received = live.recv() => match received {
                 Ok(record) => {
                     // Whatever else is already waiting goes out in the same write.
-                    let mut ended = queue(&mut socket, record, &mut last).await?;
+                    let mut ended = queue(socket, limit, record, &mut last).await?;
                     while !ended {
                         match live.try_recv() {
-                            Ok(record) => ended = queue(&mut socket, record, &mut last).await?,
+                            Ok(record) => ended = queue(socket, limit, record, &mut last).await?,
                             Err(_) => break,
                         }
                     }
-                    socket.flush().await?;
+                    in_time(limit, socket.flush()).await?;
                     if ended {
-                        return close(socket).await;
+                        return Ok(Ending::Complete);
                     }
                 }
                 Err(RecvError::Lagged(_)) | Err(RecvError::Closed) => {
@@ -232,68 +389,82 @@ async fn follow(
                     if !closed {
                         state.engine.metrics().stream_caught_up();
                     }
-                    if catch_up(&mut socket, state.store.as_ref(), &run_id, &mut last).await?
-                        || closed
-                    {
-                        return close(socket).await;
+                    if catch_up(socket, state, run_id, &mut last).await? {
+                        return Ok(Ending::Complete);
+                    }
+                    if closed {
+                        // The run's driver stopped without an end (the history store failed, or
+                        // the server is shutting down): the run is not complete, and the client
+                        // should come back and resume.
+                        return Ok(Ending::Interrupted);
                     }
                 }
             },
             incoming = socket.recv() => match incoming {
-                None | Some(Err(_)) | Some(Ok(Message::Close(_))) => return Ok(()),
+                None | Some(Err(_)) | Some(Ok(Message::Close(_))) => return Ok(Ending::Gone),
                 // Pongs (and the client's own pings, answered by the library) show it is alive.
                 Some(Ok(_)) => heartbeat.heard(),
             },
             alive = heartbeat.beat() => {
                 if !alive {
-                    return hang_up(socket).await;
+                    return Ok(Ending::Dead);
                 }
-                socket.send(Message::Ping(Default::default())).await?;
+                in_time(limit, socket.send(Message::Ping(Default::default()))).await?;
             }
         }
     }
 }
 
-/// Sends the stored records after `last`; true when the run's end was among them.
+/// Sends the stored records after `last`, a page at a time; true when the run's end was
+/// among them.
 async fn catch_up(
     socket: &mut WebSocket,
-    store: &dyn Store,
+    state: &AppState,
     run_id: &str,
     last: &mut u64,
 ) -> Result<bool, StreamError> {
-    let mut ended = false;
-    for record in store.history_after(run_id, *last).await? {
-        ended = queue(socket, LiveRecord::new(&record), last).await?;
-        if ended {
-            break;
+    let limit = state.sockets.send_timeout;
+    loop {
+        let page = state
+            .store
+            .history_after(run_id, *last, HISTORY_PAGE)
+            .await?;
+        let full = page.len() >= HISTORY_PAGE;
+        for record in page {
+            if queue(socket, limit, LiveRecord::new(&record), last).await? {
+                in_time(limit, socket.flush()).await?;
+                return Ok(true);
+            }
+        }
+        in_time(limit, socket.flush()).await?;
+        if !full {
+            return Ok(false);
         }
     }
-    socket.flush().await?;
-    Ok(ended)
 }
 
 /// Queues a record (live ones come serialised by the hub) unless the client has it; the
 /// caller flushes. True when it was the run's last.
 async fn queue(
     socket: &mut WebSocket,
+    limit: Duration,
     record: LiveRecord,
     last: &mut u64,
 ) -> Result<bool, StreamError> {
     if record.seq <= *last {
         return Ok(false);
     }
-    socket.feed(Message::Text(record.json)).await?;
+    in_time(limit, socket.feed(Message::Text(record.json))).await?;
     *last = record.seq;
     Ok(record.ends_run)
 }
 
 /// Ends the stream with a normal closure: the client has every record there will be.
 async fn close(mut socket: WebSocket) -> Result<(), StreamError> {
-    socket
-        .send(Message::Close(Some(CloseFrame {
-            code: close_code::NORMAL,
-            reason: "run completed".into(),
-        })))
-        .await?;
+    let frame = Message::Close(Some(CloseFrame {
+        code: close_code::NORMAL,
+        reason: "run completed".into(),
+    }));
+    let _ = tokio::time::timeout(Duration::from_secs(1), socket.send(frame)).await;
     Ok(())
 }

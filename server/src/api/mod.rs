@@ -8,13 +8,15 @@
 //!   feed (starts and ends); both capped in number and pinged.
 //! - [`lab`]: the trade-off lab: convert a workflow's style, start / read / list / cancel
 //!   compare batches.
-//! - [`origin`]: the cross-origin guard for state-changing requests and upgrades.
+//! - [`guard`]: who may talk to the server: Host allowlist (DNS rebinding), Origin and
+//!   `Sec-Fetch-Site` for state-changing requests and upgrades, body media types, and the
+//!   security headers of every response.
 //! - [`error`]: [`error::AppError`], the one error type every handler returns.
 
 pub mod error;
 pub mod events;
+pub mod guard;
 pub mod lab;
-pub mod origin;
 pub mod runs;
 pub mod workflows;
 
@@ -41,11 +43,26 @@ pub struct AppState {
     pub engine: Arc<Engine>,
     pub lab: Arc<Lab>,
     pub sockets: SocketLimits,
+    /// WebSockets open per client address, counted at admission.
+    pub clients: Arc<events::ClientSockets>,
+    /// Ended runs kept per workflow (retention; 0 keeps all).
+    pub keep_runs: usize,
+}
+
+/// Runs CPU-heavy work (parsing, importing, validating or exporting a document) on the
+/// blocking pool, so that one large request cannot stall the async workers serving others.
+pub async fn off_workers<T: Send + 'static>(
+    work: impl FnOnce() -> T + Send + 'static,
+) -> Result<T, AppError> {
+    tokio::task::spawn_blocking(work)
+        .await
+        .map_err(|e| AppError::Internal(format!("a worker task failed: {e}")))
 }
 
 pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/api/health", get(health))
+        .route("/api/ready", get(ready))
         .route("/metrics", get(metrics))
         .route(
             "/api/workflows",
@@ -86,6 +103,29 @@ async fn health() -> Json<serde_json::Value> {
         "service": "hybridflow",
         "version": env!("CARGO_PKG_VERSION"),
     }))
+}
+
+/// `GET /api/ready`: whether this server can take new runs now — 200 while its store takes
+/// writes and runs are below the cap, 503 (with `Retry-After`) while the store is failing or
+/// during shutdown. `/api/health` stays a liveness check: the process answers.
+async fn ready(
+    axum::extract::State(state): axum::extract::State<AppState>,
+) -> Result<Json<serde_json::Value>, AppError> {
+    let engine = &state.engine;
+    if let Some(failure) = engine.store_failure() {
+        return Err(AppError::Unavailable(format!(
+            "not ready: the history store is failing ({failure}); runs in progress wait and \
+             retry, new runs are refused"
+        )));
+    }
+    if engine.is_shutting_down() {
+        return Err(AppError::Unavailable("not ready: shutting down".into()));
+    }
+    Ok(Json(serde_json::json!({
+        "status": "ready",
+        "store": "ok",
+        "runs_in_flight": engine.in_flight(),
+    })))
 }
 
 /// Prometheus text format.

@@ -14,7 +14,7 @@ use super::workflows::not_found;
 use super::{body_bytes, parse_json, AppState};
 use crate::engine::core::Input;
 use crate::engine::RunOptions;
-use crate::store::StoredRun;
+use crate::store::{replay_history, StoredRun};
 
 pub fn run_not_found(id: &str) -> AppError {
     AppError::NotFound(format!("no run with id {id:?}"))
@@ -141,9 +141,7 @@ pub async fn read(
         .await?
         .ok_or_else(|| run_not_found(&id))?;
     let mut view = RunView::new(node_ids(&run));
-    for record in state.store.history_after(&id, 0).await? {
-        view.apply(&record);
-    }
+    replay_history(state.store.as_ref(), &id, 0, |record| view.apply(record)).await?;
     Ok(Json(report(&run, &view)))
 }
 

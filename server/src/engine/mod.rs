@@ -18,6 +18,7 @@ pub mod hub;
 pub mod orchestrator;
 
 use std::collections::{HashMap, VecDeque};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -30,7 +31,7 @@ use self::core::{Action, Input, RunCore};
 use self::hub::RunHub;
 use crate::clock::Clock;
 use crate::metrics::Metrics;
-use crate::store::{Store, StoreError, StoredRun};
+use crate::store::{replay_history, Store, StoreError, StoredRun};
 
 /// Run starts and ends buffered for the runs feed; a watcher further behind is told to
 /// read the runs list again.
@@ -38,6 +39,24 @@ pub const FEED_BUFFER: usize = 1024;
 /// A run's driver appends at most about this many records in one write (a batch closes
 /// once it reaches the limit; the input that crossed it is not split).
 pub const MAX_BATCH_RECORDS: usize = 512;
+
+/// The first wait before a failed history write is tried again; it doubles up to
+/// [`WRITE_RETRY_MAX`]. A disk that fills up or a database locked by another program gets
+/// retried, not given up on: the run goes on once the store takes writes again.
+pub const WRITE_RETRY_FIRST: Duration = Duration::from_millis(50);
+/// The longest wait between two tries of a failed history write.
+pub const WRITE_RETRY_MAX: Duration = Duration::from_secs(2);
+
+/// Why a run could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error("{limit} runs are in progress, the most this server runs at once; try again when some have ended")]
+    Busy { limit: usize },
+    #[error("the history store is failing ({0}); runs in progress wait for it, new runs are refused until it recovers")]
+    StoreFailing(String),
+    #[error("the server is shutting down")]
+    ShuttingDown,
+}
 
 /// What a run is started with.
 #[derive(Clone, Debug)]
@@ -105,6 +124,13 @@ pub struct Engine {
     metrics: Arc<Metrics>,
     /// Every run start and end, for the runs feed.
     feed: broadcast::Sender<RunSummary>,
+    /// Runs driven here right now, and the most allowed ([`Engine::set_max_in_flight`]).
+    in_flight: AtomicUsize,
+    max_in_flight: AtomicUsize,
+    /// The last history write error while the store is failing; `None` once a write works.
+    store_failure: Mutex<Option<String>>,
+    /// Set by [`Engine::shut_down`]: no new runs; drivers stop after their current write.
+    stopping: tokio::sync::watch::Sender<bool>,
 }
 
 impl Engine {
@@ -117,7 +143,77 @@ impl Engine {
             inboxes: Mutex::new(HashMap::new()),
             metrics: Arc::new(Metrics::default()),
             feed: broadcast::channel(FEED_BUFFER).0,
+            in_flight: AtomicUsize::new(0),
+            max_in_flight: AtomicUsize::new(usize::MAX),
+            store_failure: Mutex::new(None),
+            stopping: tokio::sync::watch::channel(false).0,
         })
+    }
+
+    /// At most `limit` runs in progress at once; [`Engine::start_run`] refuses more.
+    pub fn set_max_in_flight(&self, limit: usize) {
+        self.max_in_flight.store(limit, Ordering::SeqCst);
+    }
+
+    /// Runs driven by this process right now.
+    pub fn in_flight(&self) -> usize {
+        self.in_flight.load(Ordering::SeqCst)
+    }
+
+    /// Why the store is failing, while it is (a history write failed and none has worked
+    /// since).
+    pub fn store_failure(&self) -> Option<String> {
+        self.store_failure
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+    }
+
+    fn store_failed(&self, error: &StoreError) {
+        let mut failure = self.store_failure.lock().unwrap_or_else(|p| p.into_inner());
+        if failure.is_none() {
+            tracing::error!(%error, "the history store is failing; runs wait and retry");
+        }
+        *failure = Some(error.to_string());
+    }
+
+    fn store_works(&self) {
+        let mut failure = self.store_failure.lock().unwrap_or_else(|p| p.into_inner());
+        if failure.take().is_some() {
+            tracing::info!("the history store takes writes again; runs go on");
+        }
+    }
+
+    /// Stops starting runs and tells every driver to stop after its current write (its run
+    /// stays `running` in the store and resumes at the next start). Returns at once.
+    pub fn shut_down(&self) {
+        self.stopping.send_replace(true);
+    }
+
+    /// Watches for [`Engine::shut_down`].
+    pub fn stopping(&self) -> tokio::sync::watch::Receiver<bool> {
+        self.stopping.subscribe()
+    }
+
+    pub fn is_shutting_down(&self) -> bool {
+        *self.stopping.borrow()
+    }
+
+    /// Takes a run slot, or says why not.
+    fn admit(&self) -> Result<(), StartError> {
+        if self.is_shutting_down() {
+            return Err(StartError::ShuttingDown);
+        }
+        let limit = self.max_in_flight.load(Ordering::SeqCst);
+        if self.in_flight.fetch_add(1, Ordering::SeqCst) >= limit {
+            self.in_flight.fetch_sub(1, Ordering::SeqCst);
+            return Err(StartError::Busy { limit });
+        }
+        Ok(())
+    }
+
+    fn release(&self) {
+        self.in_flight.fetch_sub(1, Ordering::SeqCst);
     }
 
     pub fn hub(&self) -> &Arc<RunHub> {
@@ -139,12 +235,15 @@ impl Engine {
     }
 
     /// Stores a new run of `workflow` and starts driving it; returns the run as stored.
+    /// Refused past the cap on runs in flight, while the store is failing (the attempt to
+    /// store the run is what finds out it works again), and during shutdown.
     pub async fn start_run(
         self: &Arc<Self>,
         workflow_id: &str,
         workflow: Workflow,
         options: RunOptions,
-    ) -> Result<StoredRun, StoreError> {
+    ) -> Result<StoredRun, StartError> {
+        self.admit()?;
         let run = StoredRun {
             id: uuid::Uuid::new_v4().simple().to_string(),
             workflow_id: workflow_id.to_string(),
@@ -154,7 +253,12 @@ impl Engine {
             started_at: self.clock.now_ms(),
             ended_at: None,
         };
-        self.store.create_run(&run).await?;
+        if let Err(e) = self.store.create_run(&run).await {
+            self.release();
+            self.store_failed(&e);
+            return Err(StartError::StoreFailing(e.to_string()));
+        }
+        self.store_works();
         self.metrics.run_started();
         self.announce(RunSummary {
             id: run.id.clone(),
@@ -191,8 +295,10 @@ impl Engine {
         let runs = self.store.running_runs().await?;
         let count = runs.len();
         for run in runs {
-            let history = self.store.history_after(&run.id, 0).await?;
-            let (seed, speed) = history
+            // The run's first record says how it started; the rest is replayed a page at a
+            // time, so recovery holds one page of a long history in memory, not all of it.
+            let first = self.store.history_after(&run.id, 0, 1).await?;
+            let (seed, speed) = first
                 .iter()
                 .find_map(|r| match &r.event {
                     RunEvent::RunStarted { seed, speed, .. } => Some((*seed, *speed)),
@@ -200,17 +306,20 @@ impl Engine {
                 })
                 .unwrap_or((0, 1.0));
             let mut core = RunCore::new(&run.workflow, run.input.clone(), seed, speed);
-            let actions = if history.is_empty() {
+            let mut records = 0usize;
+            let last = replay_history(self.store.as_ref(), &run.id, 0, |record| {
+                core.apply(&record.event);
+                records += 1;
+            })
+            .await?;
+            let actions = if records == 0 {
                 core.handle(Input::Start)
             } else {
-                for record in &history {
-                    core.apply(&record.event);
-                }
                 core.resume(&run.id)
             };
-            let last = history.last().map_or(0, |r| r.seq);
-            tracing::info!(run = %run.id, records = history.len(), "resuming run");
+            tracing::info!(run = %run.id, records, "resuming run");
             self.metrics.run_resumed();
+            self.in_flight.fetch_add(1, Ordering::SeqCst);
             self.spawn(&run, core, last, actions, None, None);
         }
         Ok(count)
@@ -240,6 +349,7 @@ impl Engine {
             local: VecDeque::new(),
             orchestrator,
             on_end,
+            timers: Vec::new(),
         };
         tokio::spawn(driver.drive(first, rx));
     }
@@ -262,6 +372,8 @@ struct Driver {
     local: VecDeque<Input>,
     orchestrator: Option<Arc<OrchestratorPool>>,
     on_end: Option<mpsc::UnboundedSender<RunSummary>>,
+    /// The run's pending timers: they belong to it and are aborted when it ends.
+    timers: Vec<tokio::task::JoinHandle<()>>,
 }
 
 impl Driver {
@@ -273,6 +385,7 @@ impl Driver {
     /// a whole batch or nothing, so no effect is ever based on a record that was lost.
     async fn drive(mut self, first: Vec<Action>, mut rx: mpsc::UnboundedReceiver<Input>) {
         let mut batch = Batch::default();
+        let mut stopping = self.engine.stopping.subscribe();
         self.absorb(first, &mut batch);
         loop {
             let full = batch.records.len() >= MAX_BATCH_RECORDS;
@@ -286,10 +399,14 @@ impl Driver {
                 self.absorb(actions, &mut batch);
                 continue;
             }
-            if let Err(e) = self.flush(std::mem::take(&mut batch)).await {
-                // Without a durable history the run cannot go on truthfully: it stays
-                // "running" in the store and resumes from its history at the next start.
-                tracing::error!(run = %self.run_id, error = %e, "history write failed; run halted");
+            let written = std::mem::take(&mut batch);
+            if !self.write_durably(&written.records).await {
+                // Shutting down before the write went through: the run stays "running" in
+                // the store and resumes from its history at the next start.
+                break;
+            }
+            self.act(written);
+            if self.engine.is_shutting_down() {
                 break;
             }
             if self.core.is_finished() {
@@ -298,7 +415,13 @@ impl Driver {
             if !self.local.is_empty() {
                 continue;
             }
-            match rx.recv().await {
+            let next = tokio::select! {
+                input = rx.recv() => input,
+                // Shutting down while waiting (for a timer, a delivery): nothing is lost,
+                // the run resumes from its history at the next start.
+                _ = stopped(&mut stopping) => None,
+            };
+            match next {
                 Some(input) => {
                     let actions = self.handle(input).await;
                     self.absorb(actions, &mut batch);
@@ -308,6 +431,76 @@ impl Driver {
         }
         self.engine.lock().remove(&self.run_id);
         self.engine.hub.close(&self.run_id);
+        self.engine.release();
+        // Its timers end with it.
+        for timer in self.timers.drain(..) {
+            timer.abort();
+        }
+    }
+
+    /// Appends `records` durably, trying again with backoff while the store fails (a full
+    /// disk, an I/O error, a lock held too long). A retry first asks the store whether the
+    /// failed write went through after all, so no record is written twice. False only when
+    /// the server shuts down first.
+    async fn write_durably(&mut self, records: &[RunRecord]) -> bool {
+        let mut wait = WRITE_RETRY_FIRST;
+        let mut failed = false;
+        let mut stopping = self.engine.stopping.subscribe();
+        loop {
+            let writing = std::time::Instant::now();
+            let written = if failed {
+                self.already_written(records).await
+            } else {
+                Ok(false)
+            };
+            let result = match written {
+                Ok(true) => Ok(()),
+                Ok(false) => {
+                    self.engine
+                        .store
+                        .append_history(&self.run_id, records)
+                        .await
+                }
+                Err(e) => Err(e),
+            };
+            match result {
+                Ok(()) => {
+                    if !records.is_empty() {
+                        self.engine
+                            .metrics
+                            .history_written(writing.elapsed().as_secs_f64());
+                    }
+                    if failed {
+                        self.engine.store_works();
+                    }
+                    return true;
+                }
+                Err(e) => {
+                    failed = true;
+                    self.engine.store_failed(&e);
+                    tracing::warn!(run = %self.run_id, error = %e, retry_in = ?wait, "history write failed; retrying");
+                    tokio::select! {
+                        _ = tokio::time::sleep(wait) => {}
+                        _ = stopped(&mut stopping) => return false,
+                    }
+                    wait = (wait * 2).min(WRITE_RETRY_MAX);
+                }
+            }
+        }
+    }
+
+    /// Whether the first of `records` is in the store already (a write reported as failed
+    /// that went through).
+    async fn already_written(&self, records: &[RunRecord]) -> Result<bool, StoreError> {
+        let Some(first) = records.first() else {
+            return Ok(true);
+        };
+        let found = self
+            .engine
+            .store
+            .history_after(&self.run_id, first.seq - 1, 1)
+            .await?;
+        Ok(found.first().is_some_and(|r| r.seq == first.seq))
     }
 
     /// Hands an input to the core; one that needs a shared orchestrator first waits for
@@ -352,18 +545,10 @@ impl Driver {
         }
     }
 
-    /// Appends the batch's records in one write, then broadcasts them, then acts.
-    async fn flush(&mut self, batch: Batch) -> Result<(), StoreError> {
+    /// Once the batch's records are durable: broadcasts them, then acts.
+    fn act(&mut self, batch: Batch) {
         let Batch { records, effects } = batch;
-        let writing = std::time::Instant::now();
-        self.engine
-            .store
-            .append_history(&self.run_id, &records)
-            .await?;
         let metrics = &self.engine.metrics;
-        if !records.is_empty() {
-            metrics.history_written(writing.elapsed().as_secs_f64());
-        }
         let mut started = 0;
         for record in &records {
             match &record.event {
@@ -399,10 +584,11 @@ impl Driver {
                 Action::Timer { after_ms, input } => {
                     let inbox = self.inbox.clone();
                     let wait = Duration::from_secs_f64(after_ms as f64 / 1000.0 / speed);
-                    tokio::spawn(async move {
+                    self.timers.retain(|t| !t.is_finished());
+                    self.timers.push(tokio::spawn(async move {
                         tokio::time::sleep(wait).await;
                         let _ = inbox.send(input);
-                    });
+                    }));
                 }
                 // Handed to the bus only now that the publication is durable.
                 Action::Deliver { message, edge } => {
@@ -413,8 +599,13 @@ impl Driver {
                 Action::Record(_) => unreachable!("records were taken out by absorb"),
             }
         }
-        Ok(())
     }
+}
+
+/// Resolves once `stopping` says the engine shuts down (the watch's guard is not held
+/// across an await, so the future stays `Send`).
+pub async fn stopped(stopping: &mut tokio::sync::watch::Receiver<bool>) {
+    let _ = stopping.wait_for(|stop| *stop).await.map(|_| ());
 }
 
 /// What one write makes durable, and what waits for it.

@@ -35,34 +35,44 @@ impl TestServer {
 
     /// A server with its own WebSocket limits, on the database inside `dir`.
     pub async fn start_with(dir: tempfile::TempDir, sockets: SocketLimits) -> TestServer {
+        Self::start_configured(dir, |s| s.sockets = sockets).await
+    }
+
+    /// A server whose settings `configure` changes, on the database inside `dir`.
+    pub async fn start_configured(
+        dir: tempfile::TempDir,
+        configure: impl FnOnce(&mut Settings),
+    ) -> TestServer {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
             .expect("bind");
-        Self::serve(dir, sockets, listener).await
+        Self::serve(dir, configure, listener).await
     }
 
     /// A server whose connections have tiny send buffers (accepted sockets inherit the
     /// listener's), so a client that stops reading holds up its sender almost at once.
-    pub async fn start_with_small_send_buffers() -> TestServer {
+    pub async fn start_with_small_send_buffers(
+        configure: impl FnOnce(&mut Settings),
+    ) -> TestServer {
         let socket = tokio::net::TcpSocket::new_v4().expect("socket");
         socket.set_send_buffer_size(4096).expect("send buffer");
         socket.bind("127.0.0.1:0".parse().unwrap()).expect("bind");
         let listener = socket.listen(1024).expect("listen");
         let dir = tempfile::tempdir().expect("temp dir");
-        Self::serve(dir, SocketLimits::default(), listener).await
+        Self::serve(dir, configure, listener).await
     }
 
     async fn serve(
         dir: tempfile::TempDir,
-        sockets: SocketLimits,
+        configure: impl FnOnce(&mut Settings),
         listener: tokio::net::TcpListener,
     ) -> TestServer {
         let addr = listener.local_addr().expect("addr");
-        let settings = Settings {
-            database: dir.path().join("data/test.db").display().to_string(),
-            site_root: dir.path().join("site").display().to_string(),
-            sockets,
-        };
+        let mut settings = Settings::new(
+            dir.path().join("data/test.db").display().to_string(),
+            dir.path().join("site").display().to_string(),
+        );
+        configure(&mut settings);
         let (stop, stopped) = oneshot::channel::<()>();
         let task = tokio::spawn(async move {
             server::run(listener, settings, async {
@@ -221,4 +231,123 @@ pub async fn collect(url: String) -> Vec<Value> {
         }
     }
     records
+}
+
+/// The real `hybridflow` binary as a child process, on a database file of the test's, so a
+/// test can kill it (SIGKILL), stop it (SIGTERM) and start it again on the same file.
+pub struct ServerProcess {
+    pub addr: SocketAddr,
+    pub http: reqwest::Client,
+    pub database: std::path::PathBuf,
+    child: Option<std::process::Child>,
+}
+
+impl ServerProcess {
+    /// Starts the binary on `database` with `extra` flags and waits until it answers.
+    pub async fn start(database: &std::path::Path, extra: &[&str]) -> ServerProcess {
+        // A free port: bind 0, read it, let it go (the server binds it a moment later).
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .expect("a free port")
+            .port();
+        let addr: SocketAddr = format!("127.0.0.1:{port}").parse().unwrap();
+        let child = std::process::Command::new(env!("CARGO_BIN_EXE_hybridflow"))
+            .arg("--bind")
+            .arg(addr.to_string())
+            .arg("--database")
+            .arg(database)
+            .arg("--log")
+            .arg("warn")
+            .args(extra)
+            .stdout(std::process::Stdio::null())
+            .spawn()
+            .expect("start the hybridflow binary");
+        let server = ServerProcess {
+            addr,
+            http: reqwest::Client::new(),
+            database: database.to_path_buf(),
+            child: Some(child),
+        };
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+        loop {
+            if let Ok(r) = server.http.get(server.url("/api/health")).send().await {
+                if r.status().is_success() {
+                    return server;
+                }
+            }
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "the server process did not become healthy"
+            );
+            tokio::time::sleep(Duration::from_millis(25)).await;
+        }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}{}", self.addr, path)
+    }
+
+    pub fn ws_url(&self, path: &str) -> String {
+        format!("ws://{}{}", self.addr, path)
+    }
+
+    pub fn pid(&self) -> u32 {
+        self.child.as_ref().expect("running").id()
+    }
+
+    /// Sends `signal` (e.g. `-TERM`, `-KILL`) and waits for the process to exit, at most
+    /// `within`; returns how long it took and its exit status.
+    pub fn signal_and_wait(
+        &mut self,
+        signal: &str,
+        within: Duration,
+    ) -> (Duration, std::process::ExitStatus) {
+        let started = std::time::Instant::now();
+        let sent = std::process::Command::new("kill")
+            .arg(signal)
+            .arg(self.pid().to_string())
+            .status()
+            .expect("kill");
+        assert!(sent.success(), "kill {signal} failed");
+        let mut child = self.child.take().expect("running");
+        loop {
+            if let Some(status) = child.try_wait().expect("wait") {
+                return (started.elapsed(), status);
+            }
+            if started.elapsed() > within {
+                let _ = child.kill();
+                panic!("the server did not exit within {within:?} of {signal}");
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        }
+    }
+
+    pub async fn post_json(&self, path: &str, body: &serde_json::Value) -> reqwest::Response {
+        self.http
+            .post(self.url(path))
+            .json(body)
+            .send()
+            .await
+            .expect("request")
+    }
+
+    pub async fn get_json<T: serde::de::DeserializeOwned>(&self, path: &str) -> T {
+        self.http
+            .get(self.url(path))
+            .send()
+            .await
+            .expect("request")
+            .json()
+            .await
+            .expect("a JSON body")
+    }
+}
+
+impl Drop for ServerProcess {
+    fn drop(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
 }

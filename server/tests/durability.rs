@@ -1,0 +1,253 @@
+//! Storage faults lose nothing and tell the truth; a SIGTERM loses nothing either. Both
+//! against the real `hybridflow` binary in its own process, on a real SQLite file — and the
+//! fault is SQLite itself refusing writes (a trigger that raises "database or disk is full"
+//! on every insert, installed by another connection, as a full disk would refuse them).
+
+mod common;
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use common::{node_taking, ServerProcess};
+use futures::StreamExt;
+use serde_json::{json, Value};
+use tokio_tungstenite::tungstenite::Message;
+
+/// a -command-> b -command-> c, each step `ms` long.
+fn chain(ms: u64) -> Value {
+    json!({
+        "name": "Chain",
+        "nodes": [node_taking("a", ms), node_taking("b", ms), node_taking("c", ms)],
+        "edges": [
+            {"from": "a", "to": "b", "kind": "command"},
+            {"from": "b", "to": "c", "kind": "command"}
+        ]
+    })
+}
+
+async fn create(server: &ServerProcess, doc: &Value) -> String {
+    let response = server.post_json("/api/workflows", doc).await;
+    assert_eq!(response.status(), 201);
+    let body: Value = response.json().await.unwrap();
+    body["id"].as_str().unwrap().to_string()
+}
+
+async fn start(server: &ServerProcess, workflow: &str) -> reqwest::Response {
+    server
+        .post_json(&format!("/api/workflows/{workflow}/runs"), &json!({}))
+        .await
+}
+
+/// Every record and the close code a watcher gets, read in the background.
+fn watch(url: String) -> tokio::task::JoinHandle<(Vec<Value>, Option<u16>)> {
+    tokio::spawn(async move {
+        let (mut socket, _) = tokio_tungstenite::connect_async(url.as_str())
+            .await
+            .expect("connect");
+        let mut records = Vec::new();
+        while let Some(Ok(message)) = socket.next().await {
+            match message {
+                Message::Text(text) => records.push(serde_json::from_str(&text).unwrap()),
+                Message::Close(frame) => return (records, frame.map(|f| u16::from(f.code))),
+                _ => {}
+            }
+        }
+        (records, None)
+    })
+}
+
+async fn sql(database: &std::path::Path, statements: &str) {
+    let url = format!("sqlite://{}", database.display());
+    let pool = sqlx::SqlitePool::connect(&url)
+        .await
+        .expect("open the file");
+    sqlx::raw_sql(statements)
+        .execute(&pool)
+        .await
+        .expect("statements");
+    pool.close().await;
+}
+
+const REFUSE_WRITES: &str = "
+    CREATE TRIGGER disk_full_history BEFORE INSERT ON run_history
+        BEGIN SELECT RAISE(ABORT, 'database or disk is full'); END;
+    CREATE TRIGGER disk_full_runs BEFORE INSERT ON runs
+        BEGIN SELECT RAISE(ABORT, 'database or disk is full'); END;";
+const TAKE_WRITES: &str = "
+    DROP TRIGGER disk_full_history;
+    DROP TRIGGER disk_full_runs;";
+
+async fn run_state(server: &ServerProcess, run: &str) -> Value {
+    server.get_json(&format!("/api/runs/{run}")).await
+}
+
+async fn wait_status(server: &ServerProcess, run: &str, within: Duration) -> Value {
+    let deadline = tokio::time::Instant::now() + within;
+    loop {
+        let state = run_state(server, run).await;
+        if state["status"] != "running" {
+            return state;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "run {run} did not end: {state}"
+        );
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+}
+
+/// Checks a whole history: seqs 1..n, each step started exactly `once` times.
+fn assert_whole(records: &[Value], steps: &[&str]) {
+    let seqs: Vec<u64> = records.iter().map(|r| r["seq"].as_u64().unwrap()).collect();
+    assert_eq!(
+        seqs,
+        (1..=seqs.len() as u64).collect::<Vec<_>>(),
+        "gap or double"
+    );
+    let mut started: HashMap<&str, usize> = HashMap::new();
+    for r in records.iter().filter(|r| r["type"] == "StepStarted") {
+        *started.entry(r["node"].as_str().unwrap()).or_default() += 1;
+    }
+    for step in steps {
+        assert_eq!(started.get(step), Some(&1), "{step} attempted {started:?}");
+    }
+    assert_eq!(
+        records
+            .iter()
+            .filter(|r| r["type"] == "RunCompleted")
+            .count(),
+        1
+    );
+}
+
+#[tokio::test]
+async fn a_failing_store_halts_nothing_loses_nothing_and_says_so() {
+    let dir = tempfile::tempdir().unwrap();
+    let database = dir.path().join("faults.db");
+    let server = ServerProcess::start(&database, &[]).await;
+    let workflow = create(&server, &chain(300)).await;
+    let response = start(&server, &workflow).await;
+    assert_eq!(response.status(), 201);
+    let run: Value = response.json().await.unwrap();
+    let run = run["id"].as_str().unwrap().to_string();
+    let watcher = watch(server.ws_url(&format!("/api/runs/{run}/events?after=0")));
+    tokio::time::sleep(Duration::from_millis(100)).await;
+
+    // The disk fills up while step a is at work.
+    sql(&database, REFUSE_WRITES).await;
+    tokio::time::sleep(Duration::from_millis(1_200)).await;
+    let ready = server
+        .http
+        .get(server.url("/api/ready"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(ready.status(), 503, "ready while the store refuses writes");
+    assert!(ready.headers().contains_key("retry-after"));
+    let body: Value = ready.json().await.unwrap();
+    assert!(
+        body["error"].as_str().unwrap().contains("disk is full"),
+        "{body}"
+    );
+    let refused = start(&server, &workflow).await;
+    assert_eq!(refused.status(), 503, "a new run while the store fails");
+    assert_eq!(run_state(&server, &run).await["status"], "running");
+    assert!(!watcher.is_finished(), "the watcher was told the run ended");
+    let health = server
+        .http
+        .get(server.url("/api/health"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(health.status(), 200, "liveness is not readiness");
+
+    // Space again: the run goes on from where it was, and ends.
+    sql(&database, TAKE_WRITES).await;
+    let ended = wait_status(&server, &run, Duration::from_secs(20)).await;
+    assert_eq!(ended["status"], "completed", "{ended}");
+    let (records, close) = tokio::time::timeout(Duration::from_secs(10), watcher)
+        .await
+        .expect("the watcher ends")
+        .unwrap();
+    assert_eq!(close, Some(1000));
+    assert_whole(&records, &["a", "b", "c"]);
+    let ready = server
+        .http
+        .get(server.url("/api/ready"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(ready.status(), 200);
+    assert_eq!(start(&server, &workflow).await.status(), 201);
+}
+
+#[tokio::test]
+async fn a_run_killed_while_the_store_fails_resumes_after_a_restart() {
+    let dir = tempfile::tempdir().unwrap();
+    let database = dir.path().join("killed.db");
+    let mut server = ServerProcess::start(&database, &[]).await;
+    let workflow = create(&server, &chain(200)).await;
+    let run: Value = start(&server, &workflow).await.json().await.unwrap();
+    let run = run["id"].as_str().unwrap().to_string();
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    sql(&database, REFUSE_WRITES).await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    server.signal_and_wait("-KILL", Duration::from_secs(5));
+    sql(&database, TAKE_WRITES).await;
+
+    let server = ServerProcess::start(&database, &[]).await;
+    let ended = wait_status(&server, &run, Duration::from_secs(20)).await;
+    assert_eq!(ended["status"], "completed", "{ended}");
+    let (records, close) = watch(server.ws_url(&format!("/api/runs/{run}/events?after=0")))
+        .await
+        .unwrap();
+    assert_eq!(close, Some(1000));
+    assert_whole(&records, &["a", "b", "c"]);
+}
+
+#[tokio::test]
+async fn sigterm_closes_streams_with_1001_exits_in_time_and_runs_resume() {
+    let dir = tempfile::tempdir().unwrap();
+    let database = dir.path().join("term.db");
+    let mut server = ServerProcess::start(&database, &[]).await;
+    let workflow = create(
+        &server,
+        &json!({
+            "name": "Long",
+            "nodes": [node_taking("a", 50), node_taking("b", 2_000), node_taking("c", 50)],
+            "edges": [
+                {"from": "a", "to": "b", "kind": "command"},
+                {"from": "b", "to": "c", "kind": "event", "event": "BDone"}
+            ]
+        }),
+    )
+    .await;
+    let run: Value = start(&server, &workflow).await.json().await.unwrap();
+    let run = run["id"].as_str().unwrap().to_string();
+    let watcher = watch(server.ws_url(&format!("/api/runs/{run}/events?after=0")));
+    let feed = watch(server.ws_url("/api/runs/feed"));
+    tokio::time::sleep(Duration::from_millis(400)).await;
+
+    let (took, status) = server.signal_and_wait("-TERM", Duration::from_secs(5));
+    assert!(status.success(), "exit status {status}");
+    assert!(took < Duration::from_secs(5), "took {took:?}");
+    let (seen, close) = watcher.await.unwrap();
+    assert_eq!(
+        close,
+        Some(1001),
+        "the run stream is told the server goes away"
+    );
+    assert_eq!(feed.await.unwrap().1, Some(1001), "so is the runs feed");
+
+    let server = ServerProcess::start(&database, &[]).await;
+    let ended = wait_status(&server, &run, Duration::from_secs(20)).await;
+    assert_eq!(ended["status"], "completed", "{ended}");
+    let after = seen.last().map_or(0, |r| r["seq"].as_u64().unwrap());
+    let (rest, close) = watch(server.ws_url(&format!("/api/runs/{run}/events?after={after}")))
+        .await
+        .unwrap();
+    assert_eq!(close, Some(1000));
+    let mut records = seen;
+    records.extend(rest);
+    assert_whole(&records, &["a", "b", "c"]);
+}
