@@ -20,7 +20,8 @@ use serde_json::json;
 use server::clock::{Clock, SystemClock};
 use server::engine::{Engine, RunOptions};
 use server::store::{
-    LabStore, MemoryStore, RunStore, SqliteStore, Store, StoreError, StoredRun, WorkflowStore,
+    LabStore, MemoryStore, Replaced, RunStore, SqliteStore, Store, StoreError, StoredRun,
+    WorkflowStore,
 };
 
 #[global_allocator]
@@ -92,8 +93,9 @@ impl<S: WorkflowStore> WorkflowStore for Timed<S> {
         &self,
         id: &str,
         w: &Workflow,
-    ) -> Result<Option<WorkflowRecord>, StoreError> {
-        self.inner.update_workflow(id, w).await
+        if_revision: Option<i64>,
+    ) -> Result<Replaced, StoreError> {
+        self.inner.update_workflow(id, w, if_revision).await
     }
     async fn delete_workflow(&self, id: &str) -> Result<bool, StoreError> {
         self.inner.delete_workflow(id).await
@@ -157,8 +159,13 @@ impl<S: RunStore> RunStore for Timed<S> {
         }
         result
     }
-    async fn history_after(&self, run_id: &str, after: u64) -> Result<Vec<RunRecord>, StoreError> {
-        self.inner.history_after(run_id, after).await
+    async fn history_after(
+        &self,
+        run_id: &str,
+        after: u64,
+        limit: usize,
+    ) -> Result<Vec<RunRecord>, StoreError> {
+        self.inner.history_after(run_id, after, limit).await
     }
     async fn list_runs(
         &self,
@@ -174,6 +181,9 @@ impl<S: RunStore> RunStore for Timed<S> {
         limit: usize,
     ) -> Result<u64, StoreError> {
         self.inner.delete_ended_runs(prefix, keep, limit).await
+    }
+    async fn prune_runs(&self, keep: usize, limit: usize) -> Result<u64, StoreError> {
+        self.inner.prune_runs(keep, limit).await
     }
 }
 

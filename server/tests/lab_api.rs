@@ -208,7 +208,10 @@ async fn a_batch_a_crash_interrupted_is_computed_again_at_start_up_unless_its_wo
         tokio::time::sleep(Duration::from_millis(5)).await;
         let mut changed = ecommerce_orchestrated();
         changed.name = "edited after the batch began".into();
-        store.update_workflow(&edited, &changed).await.unwrap();
+        store
+            .update_workflow(&edited, &changed, None)
+            .await
+            .unwrap();
     }
 
     let server = TestServer::start_in(dir).await;

@@ -48,10 +48,22 @@ async fn a_bad_append_fails_alone_and_good_ones_in_its_group_are_durable() {
     assert!(dup.is_err(), "a duplicate seq is refused");
     b.unwrap();
     c.unwrap();
-    assert_eq!(store.history_after("a", 0).await.unwrap().len(), 1);
-    assert_eq!(store.history_after("b", 0).await.unwrap().len(), 2);
-    assert_eq!(store.history_after("b", 1).await.unwrap()[0].seq, 2);
-    assert_eq!(store.history_after("c", 0).await.unwrap().len(), 1);
+    assert_eq!(
+        store.history_after("a", 0, usize::MAX).await.unwrap().len(),
+        1
+    );
+    assert_eq!(
+        store.history_after("b", 0, usize::MAX).await.unwrap().len(),
+        2
+    );
+    assert_eq!(
+        store.history_after("b", 1, usize::MAX).await.unwrap()[0].seq,
+        2
+    );
+    assert_eq!(
+        store.history_after("c", 0, usize::MAX).await.unwrap().len(),
+        1
+    );
 
     // RunCompleted ends the run in the same commit as its record.
     let done = RunRecord::new(
@@ -119,14 +131,22 @@ async fn pruning_deletes_ended_runs_under_a_prefix_with_their_history_a_chunk_at
     for gone in ["o1", "o2", "o3"] {
         assert!(store.get_run(gone).await.unwrap().is_none(), "{gone}");
         assert!(
-            store.history_after(gone, 0).await.unwrap().is_empty(),
+            store
+                .history_after(gone, 0, usize::MAX)
+                .await
+                .unwrap()
+                .is_empty(),
             "{gone}'s history"
         );
     }
     for kept in ["o4", "k1", "w1"] {
         assert!(store.get_run(kept).await.unwrap().is_some(), "{kept}");
         assert!(
-            !store.history_after(kept, 0).await.unwrap().is_empty(),
+            !store
+                .history_after(kept, 0, usize::MAX)
+                .await
+                .unwrap()
+                .is_empty(),
             "{kept}'s history"
         );
     }

@@ -13,6 +13,9 @@ pub struct WorkflowRecord {
     /// Unix time in milliseconds.
     pub created_at: i64,
     pub updated_at: i64,
+    /// Bumped by every save: what `ETag` says and a `PUT`'s `If-Match` must repeat.
+    #[serde(default)]
+    pub revision: i64,
     #[serde(flatten)]
     pub workflow: Workflow,
 }

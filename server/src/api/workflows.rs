@@ -6,24 +6,32 @@ use app::model::parse_workflow;
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
 use axum::extract::{Path, Query, State};
-use axum::http::{header, StatusCode};
+use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 
-use super::error::AppError;
-use super::{body_bytes, AppState};
+use super::error::{etag, AppError};
+use super::{body_bytes, off_workers, AppState};
+use crate::store::Replaced;
 
 pub fn not_found(id: &str) -> AppError {
     AppError::NotFound(format!("no workflow with id {id:?}"))
 }
 
+/// A stored workflow as a response, with its revision as `ETag`.
+fn tagged(status: StatusCode, record: WorkflowRecord) -> Response {
+    let tag = etag(record.revision);
+    (status, [(header::ETAG, tag)], Json(record)).into_response()
+}
+
 pub async fn create(
     State(state): State<AppState>,
     body: Result<Bytes, BytesRejection>,
-) -> Result<(StatusCode, Json<WorkflowRecord>), AppError> {
-    let workflow = parse_workflow(&body_bytes(body)?)?;
+) -> Result<Response, AppError> {
+    let body = body_bytes(body)?;
+    let workflow = off_workers(move || parse_workflow(&body)).await??;
     let record = state.store.create_workflow(&workflow).await?;
-    Ok((StatusCode::CREATED, Json(record)))
+    Ok(tagged(StatusCode::CREATED, record))
 }
 
 #[derive(Debug, serde::Deserialize)]
@@ -37,7 +45,7 @@ pub async fn import(
     State(state): State<AppState>,
     Query(query): Query<FormatQuery>,
     body: Result<Bytes, BytesRejection>,
-) -> Result<(StatusCode, Json<WorkflowRecord>), AppError> {
+) -> Result<Response, AppError> {
     let format = match query.format.as_deref() {
         None => None,
         Some(name) => Some(ImportFormat::parse(name).ok_or_else(|| {
@@ -48,9 +56,14 @@ pub async fn import(
         })?),
     };
     let body = body_bytes(body)?;
-    let text = std::str::from_utf8(&body)
+    std::str::from_utf8(&body)
         .map_err(|e| AppError::bad_request(format!("the body is not UTF-8 text: {e}")))?;
-    let workflow = formats::import(text, format).map_err(|e| match e {
+    let imported = off_workers(move || {
+        let text = std::str::from_utf8(&body).unwrap_or_default();
+        formats::import(text, format)
+    })
+    .await?;
+    let workflow = imported.map_err(|e| match e {
         ImportError::Document(d) => AppError::from(d),
         ImportError::Unsupported(problems) => AppError::Unprocessable {
             message: ImportError::Unsupported(problems.clone()).to_string(),
@@ -61,7 +74,7 @@ pub async fn import(
         },
     })?;
     let record = state.store.create_workflow(&workflow).await?;
-    Ok((StatusCode::CREATED, Json(record)))
+    Ok(tagged(StatusCode::CREATED, record))
 }
 
 /// `GET /api/workflows/{id}/export?format=json|mermaid|text`.
@@ -86,11 +99,8 @@ pub async fn export(
         ExportFormat::Json => "application/json",
         ExportFormat::Mermaid | ExportFormat::Text => "text/plain; charset=utf-8",
     };
-    Ok((
-        [(header::CONTENT_TYPE, content_type)],
-        formats::export(&record.workflow, format),
-    )
-        .into_response())
+    let text = off_workers(move || formats::export(&record.workflow, format)).await?;
+    Ok(([(header::CONTENT_TYPE, content_type)], text).into_response())
 }
 
 pub async fn list(State(state): State<AppState>) -> Result<Json<Vec<WorkflowSummary>>, AppError> {
@@ -100,28 +110,77 @@ pub async fn list(State(state): State<AppState>) -> Result<Json<Vec<WorkflowSumm
 pub async fn read(
     State(state): State<AppState>,
     Path(id): Path<String>,
-) -> Result<Json<WorkflowRecord>, AppError> {
+) -> Result<Response, AppError> {
     let record = state.store.get_workflow(&id).await?;
-    record.map(Json).ok_or_else(|| not_found(&id))
+    let record = record.ok_or_else(|| not_found(&id))?;
+    Ok(tagged(StatusCode::OK, record))
 }
 
+/// The revision an `If-Match` names (`"r7"`, as our `ETag`s say), `None` without one or for
+/// `*`; a malformed one is a 400.
+fn if_match(headers: &HeaderMap) -> Result<Option<i64>, AppError> {
+    let Some(value) = headers.get(header::IF_MATCH) else {
+        return Ok(None);
+    };
+    let text = value.to_str().unwrap_or("").trim();
+    if text == "*" {
+        return Ok(None);
+    }
+    text.trim_start_matches("W/")
+        .trim_matches('"')
+        .strip_prefix('r')
+        .and_then(|n| n.parse::<i64>().ok())
+        .map(Some)
+        .ok_or_else(|| {
+            AppError::bad_request(format!(
+                "If-Match {text:?} is not a revision of this server (an ETag such as \"r3\")"
+            ))
+        })
+}
+
+/// `PUT /api/workflows/{id}`: replaces the document. With `If-Match`, only if the stored
+/// revision is still that one; otherwise `412` with the current revision, and nothing changes.
 pub async fn replace(
     State(state): State<AppState>,
     Path(id): Path<String>,
+    headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
-) -> Result<Json<WorkflowRecord>, AppError> {
-    let workflow = parse_workflow(&body_bytes(body)?)?;
-    let record = state.store.update_workflow(&id, &workflow).await?;
-    record.map(Json).ok_or_else(|| not_found(&id))
+) -> Result<Response, AppError> {
+    let expected = if_match(&headers)?;
+    let body = body_bytes(body)?;
+    let workflow = off_workers(move || parse_workflow(&body)).await??;
+    match state
+        .store
+        .update_workflow(&id, &workflow, expected)
+        .await?
+    {
+        Replaced::Done(record) => Ok(tagged(StatusCode::OK, record)),
+        Replaced::Missing => Err(not_found(&id)),
+        Replaced::Stale { revision } => Err(AppError::PreconditionFailed {
+            message: format!(
+                "workflow {id:?} changed since it was read (it is at revision {revision}, the \
+                 request expected {}): reload it or overwrite it",
+                expected.unwrap_or_default()
+            ),
+            revision,
+        }),
+    }
 }
 
+/// `DELETE /api/workflows/{id}`: the workflow, its lab documents and its runs (those in
+/// progress are cancelled first; their history goes once they have ended).
 pub async fn delete(
     State(state): State<AppState>,
     Path(id): Path<String>,
 ) -> Result<StatusCode, AppError> {
-    if state.store.delete_workflow(&id).await? {
-        Ok(StatusCode::NO_CONTENT)
-    } else {
-        Err(not_found(&id))
+    if !state.store.delete_workflow(&id).await? {
+        return Err(not_found(&id));
     }
+    for run in state.store.running_runs().await? {
+        if run.workflow_id == id {
+            state.engine.cancel(&run.id);
+        }
+    }
+    crate::retention::prune_now(state.store.as_ref(), state.keep_runs).await?;
+    Ok(StatusCode::NO_CONTENT)
 }

@@ -9,7 +9,7 @@ use app::model::lab::{Batch, LoadTest};
 use app::model::{RunEvent, RunRecord, RunStatus, Workflow};
 use async_trait::async_trait;
 
-use super::{LabDocument, LabStore, RunStore, StoreError, StoredRun, WorkflowStore};
+use super::{LabDocument, LabStore, Replaced, RunStore, StoreError, StoredRun, WorkflowStore};
 
 #[derive(Default)]
 pub struct MemoryStore {
@@ -38,6 +38,7 @@ impl WorkflowStore for MemoryStore {
             id: uuid::Uuid::new_v4().simple().to_string(),
             created_at: 0,
             updated_at: 0,
+            revision: 1,
             workflow: workflow.clone(),
         };
         self.workflows
@@ -70,15 +71,31 @@ impl WorkflowStore for MemoryStore {
         &self,
         id: &str,
         workflow: &Workflow,
-    ) -> Result<Option<WorkflowRecord>, StoreError> {
+        if_revision: Option<i64>,
+    ) -> Result<Replaced, StoreError> {
         let mut list = self.workflows.lock().unwrap_or_else(|p| p.into_inner());
-        Ok(list.iter_mut().find(|w| w.id == id).map(|w| {
-            w.workflow = workflow.clone();
-            w.clone()
-        }))
+        let Some(w) = list.iter_mut().find(|w| w.id == id) else {
+            return Ok(Replaced::Missing);
+        };
+        if if_revision.is_some_and(|r| r != w.revision) {
+            return Ok(Replaced::Stale {
+                revision: w.revision,
+            });
+        }
+        w.workflow = workflow.clone();
+        w.revision += 1;
+        Ok(Replaced::Done(w.clone()))
     }
 
     async fn delete_workflow(&self, id: &str) -> Result<bool, StoreError> {
+        self.batches
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .retain(|b| b.workflow_id != id);
+        self.loads
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .retain(|l| l.workflow_id != id);
         let mut list = self.workflows.lock().unwrap_or_else(|p| p.into_inner());
         let before = list.len();
         list.retain(|w| w.id != id);
@@ -124,11 +141,22 @@ impl RunStore for MemoryStore {
         Ok(())
     }
 
-    async fn history_after(&self, run_id: &str, after: u64) -> Result<Vec<RunRecord>, StoreError> {
+    async fn history_after(
+        &self,
+        run_id: &str,
+        after: u64,
+        limit: usize,
+    ) -> Result<Vec<RunRecord>, StoreError> {
         let runs = self.runs.lock().unwrap_or_else(|p| p.into_inner());
         Ok(runs
             .get(run_id)
-            .map(|(_, h)| h.iter().filter(|r| r.seq > after).cloned().collect())
+            .map(|(_, h)| {
+                h.iter()
+                    .filter(|r| r.seq > after)
+                    .take(limit)
+                    .cloned()
+                    .collect()
+            })
             .unwrap_or_default())
     }
 
@@ -183,6 +211,46 @@ impl RunStore for MemoryStore {
             .map(|(id, _)| id.clone())
             .take(limit)
             .collect();
+        for id in &gone {
+            runs.remove(id);
+        }
+        Ok(gone.len() as u64)
+    }
+
+    async fn prune_runs(&self, keep: usize, limit: usize) -> Result<u64, StoreError> {
+        let workflows: std::collections::HashSet<String> = self
+            .workflows
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .iter()
+            .map(|w| w.id.clone())
+            .collect();
+        let mut runs = self.runs.lock().unwrap_or_else(|p| p.into_inner());
+        // Ended runs of each workflow, oldest first (ids are random: order by start time).
+        let mut by_workflow: HashMap<&str, Vec<(i64, &str)>> = HashMap::new();
+        for (id, (r, _)) in runs.iter() {
+            if r.status != RunStatus::Running
+                && !r.workflow_id.starts_with(crate::lab::LOAD_RUNS_PREFIX)
+            {
+                by_workflow
+                    .entry(r.workflow_id.as_str())
+                    .or_default()
+                    .push((r.started_at, id.as_str()));
+            }
+        }
+        let mut gone: Vec<String> = Vec::new();
+        for (workflow_id, mut ended) in by_workflow {
+            ended.sort_unstable();
+            let past = if !workflows.contains(workflow_id) {
+                ended.len()
+            } else if keep > 0 {
+                ended.len().saturating_sub(keep)
+            } else {
+                0
+            };
+            gone.extend(ended[..past].iter().map(|(_, id)| id.to_string()));
+        }
+        gone.truncate(limit);
         for id in &gone {
             runs.remove(id);
         }

@@ -29,6 +29,30 @@ pub enum StoreError {
     },
 }
 
+/// How many history records a reader (a WebSocket catch-up, a run report, recovery) holds at
+/// once: memory per request stays bounded whatever a run's length.
+pub const HISTORY_PAGE: usize = 1_000;
+
+/// Hands every record of a run's history after `after` to `apply`, reading a page of
+/// [`HISTORY_PAGE`] at a time; returns the last `seq` seen (or `after`).
+pub async fn replay_history(
+    store: &dyn RunStore,
+    run_id: &str,
+    mut after: u64,
+    mut apply: impl FnMut(&RunRecord),
+) -> Result<u64, StoreError> {
+    loop {
+        let page = store.history_after(run_id, after, HISTORY_PAGE).await?;
+        for record in &page {
+            apply(record);
+            after = record.seq;
+        }
+        if page.len() < HISTORY_PAGE {
+            return Ok(after);
+        }
+    }
+}
+
 /// Saved workflows.
 #[async_trait]
 pub trait WorkflowStore: Send + Sync {
@@ -36,14 +60,28 @@ pub trait WorkflowStore: Send + Sync {
     /// Most recently updated first.
     async fn list_workflows(&self) -> Result<Vec<WorkflowSummary>, StoreError>;
     async fn get_workflow(&self, id: &str) -> Result<Option<WorkflowRecord>, StoreError>;
-    /// `None` when no workflow has that id.
+    /// Replaces the document and bumps its revision — only if its revision is still
+    /// `if_revision` when one is given (the check and the write are one statement).
     async fn update_workflow(
         &self,
         id: &str,
         workflow: &Workflow,
-    ) -> Result<Option<WorkflowRecord>, StoreError>;
-    /// `false` when no workflow has that id.
+        if_revision: Option<i64>,
+    ) -> Result<Replaced, StoreError>;
+    /// Deletes the workflow with its lab batches and load tests (its ended runs go with the
+    /// next [`RunStore::prune_runs`]). `false` when no workflow has that id.
     async fn delete_workflow(&self, id: &str) -> Result<bool, StoreError>;
+}
+
+/// What a conditional replace did.
+#[derive(Debug)]
+pub enum Replaced {
+    Done(WorkflowRecord),
+    /// The workflow is at another revision than the client read.
+    Stale {
+        revision: i64,
+    },
+    Missing,
 }
 
 /// A run as stored, without its history.
@@ -68,8 +106,14 @@ pub trait RunStore: Send + Sync {
     /// Appends records durably (group-committed with other runs' appends); a
     /// `RunCompleted` among them also ends the run. Returns once they are durable.
     async fn append_history(&self, run_id: &str, records: &[RunRecord]) -> Result<(), StoreError>;
-    /// The records with `seq > after`, in order.
-    async fn history_after(&self, run_id: &str, after: u64) -> Result<Vec<RunRecord>, StoreError>;
+    /// At most `limit` records with `seq > after`, in order (read a long history in pages of
+    /// [`HISTORY_PAGE`]).
+    async fn history_after(
+        &self,
+        run_id: &str,
+        after: u64,
+        limit: usize,
+    ) -> Result<Vec<RunRecord>, StoreError>;
     /// A workflow's runs, newest first, at most `limit`.
     async fn list_runs(
         &self,
@@ -85,6 +129,10 @@ pub trait RunStore: Send + Sync {
         keep: &str,
         limit: usize,
     ) -> Result<u64, StoreError>;
+    /// Retention: deletes, with their history, up to `limit` ended runs that are older than
+    /// the newest `keep` ended runs of their workflow (`keep == 0`: none for that reason), or
+    /// whose workflow was deleted. Load-test runs are left to the lab. Returns how many went.
+    async fn prune_runs(&self, keep: usize, limit: usize) -> Result<u64, StoreError>;
 }
 
 /// What the lab keeps: compare batches and load tests, each stored as one JSON body beside

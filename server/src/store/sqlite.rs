@@ -14,7 +14,7 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, S
 use sqlx::{QueryBuilder, Row, Sqlite, SqlitePool};
 use tokio::sync::{mpsc, oneshot};
 
-use super::{LabDocument, LabStore, RunStore, StoreError, StoredRun, WorkflowStore};
+use super::{LabDocument, LabStore, Replaced, RunStore, StoreError, StoredRun, WorkflowStore};
 use crate::clock::Clock;
 
 /// Connections in the pool: SQLite has one writer at a time, the rest serve readers
@@ -168,12 +168,20 @@ async fn write_group(
     let mut created = Vec::new();
     for append in group {
         if let Write::Run(run) = &append.write {
+            // The workflow document is stored once per distinct content; the run refers to it.
+            let document = encode(&run.workflow);
+            let version = content_hash(&document);
+            sqlx::query("INSERT OR IGNORE INTO workflow_versions (hash, document) VALUES (?, ?)")
+                .bind(&version)
+                .bind(&document)
+                .execute(&mut *tx)
+                .await?;
             let row = sqlx::query(
-                "INSERT INTO runs (id, workflow_id, workflow, input, status, started_at, ended_at) VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING no",
+                "INSERT INTO runs (id, workflow_id, workflow, version, input, status, started_at, ended_at) VALUES (?, ?, '', ?, ?, ?, ?, ?) RETURNING no",
             )
             .bind(&run.id)
             .bind(&run.workflow_id)
-            .bind(encode(&run.workflow))
+            .bind(&version)
             .bind(encode(&run.input))
             .bind(run.status.as_str())
             .bind(run.started_at)
@@ -269,6 +277,34 @@ impl SqliteStore {
     }
 }
 
+/// The key of a stored workflow version: the SHA-256 of its JSON, in hex.
+fn content_hash(document: &str) -> String {
+    use sha2::Digest;
+    sha2::Sha256::digest(document.as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// Deletes the runs numbered `runs` and their history, in `tx`.
+async fn delete_runs(
+    tx: &mut sqlx::Transaction<'_, Sqlite>,
+    runs: &[i64],
+) -> Result<(), StoreError> {
+    for table in ["run_history WHERE run", "runs WHERE no"] {
+        for chunk in runs.chunks(ROWS_PER_STATEMENT) {
+            let mut delete = QueryBuilder::<Sqlite>::new(format!("DELETE FROM {table} IN ("));
+            let mut list = delete.separated(", ");
+            for no in chunk {
+                list.push_bind(*no);
+            }
+            delete.push(")");
+            delete.build().execute(&mut **tx).await?;
+        }
+    }
+    Ok(())
+}
+
 fn create_folder(folder: &Path) -> Result<(), StoreError> {
     std::fs::create_dir_all(folder).map_err(|source| StoreError::Folder {
         path: folder.display().to_string(),
@@ -293,9 +329,12 @@ fn workflow_record(row: &sqlx::sqlite::SqliteRow) -> Result<WorkflowRecord, Stor
         id,
         created_at: row.try_get("created_at")?,
         updated_at: row.try_get("updated_at")?,
+        revision: row.try_get("revision")?,
         workflow,
     })
 }
+
+const WORKFLOW_COLUMNS: &str = "id, name, document, created_at, updated_at, revision";
 
 #[async_trait]
 impl WorkflowStore for SqliteStore {
@@ -316,14 +355,15 @@ impl WorkflowStore for SqliteStore {
             id,
             created_at: now,
             updated_at: now,
+            revision: 1,
             workflow: workflow.clone(),
         })
     }
 
     async fn list_workflows(&self) -> Result<Vec<WorkflowSummary>, StoreError> {
-        let rows = sqlx::query(
-            "SELECT id, name, document, created_at, updated_at FROM workflows ORDER BY updated_at DESC, rowid DESC",
-        )
+        let rows = sqlx::query(&format!(
+            "SELECT {WORKFLOW_COLUMNS} FROM workflows ORDER BY updated_at DESC, rowid DESC"
+        ))
         .fetch_all(&self.pool)
         .await?;
         rows.iter()
@@ -341,9 +381,9 @@ impl WorkflowStore for SqliteStore {
     }
 
     async fn get_workflow(&self, id: &str) -> Result<Option<WorkflowRecord>, StoreError> {
-        let row = sqlx::query(
-            "SELECT id, name, document, created_at, updated_at FROM workflows WHERE id = ?",
-        )
+        let row = sqlx::query(&format!(
+            "SELECT {WORKFLOW_COLUMNS} FROM workflows WHERE id = ?"
+        ))
         .bind(id)
         .fetch_optional(&self.pool)
         .await?;
@@ -354,38 +394,64 @@ impl WorkflowStore for SqliteStore {
         &self,
         id: &str,
         workflow: &Workflow,
-    ) -> Result<Option<WorkflowRecord>, StoreError> {
+        if_revision: Option<i64>,
+    ) -> Result<Replaced, StoreError> {
         let now = self.clock.now_ms();
         let row = sqlx::query(
-            "UPDATE workflows SET name = ?, document = ?, updated_at = ? WHERE id = ? RETURNING created_at",
+            "UPDATE workflows SET name = ?, document = ?, updated_at = ?, revision = revision + 1 \
+             WHERE id = ? AND (? IS NULL OR revision = ?) RETURNING created_at, revision",
         )
         .bind(&workflow.name)
         .bind(encode(workflow))
         .bind(now)
         .bind(id)
+        .bind(if_revision)
+        .bind(if_revision)
         .fetch_optional(&self.pool)
         .await?;
-        row.map(|row| {
-            Ok(WorkflowRecord {
+        if let Some(row) = row {
+            return Ok(Replaced::Done(WorkflowRecord {
                 id: id.to_string(),
                 created_at: row.try_get("created_at")?,
                 updated_at: now,
+                revision: row.try_get("revision")?,
                 workflow: workflow.clone(),
-            })
+            }));
+        }
+        let current: Option<i64> =
+            sqlx::query_scalar("SELECT revision FROM workflows WHERE id = ?")
+                .bind(id)
+                .fetch_optional(&self.pool)
+                .await?;
+        Ok(match current {
+            Some(revision) => Replaced::Stale { revision },
+            None => Replaced::Missing,
         })
-        .transpose()
     }
 
     async fn delete_workflow(&self, id: &str) -> Result<bool, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        for table in [Batch::TABLE, LoadTest::TABLE] {
+            sqlx::query(&format!("DELETE FROM {table} WHERE workflow_id = ?"))
+                .bind(id)
+                .execute(&mut *tx)
+                .await?;
+        }
         let done = sqlx::query("DELETE FROM workflows WHERE id = ?")
             .bind(id)
-            .execute(&self.pool)
+            .execute(&mut *tx)
             .await?;
+        tx.commit().await?;
         Ok(done.rows_affected() > 0)
     }
 }
 
-const RUN_COLUMNS: &str = "id, workflow_id, workflow, input, status, started_at, ended_at";
+/// A run's columns, its workflow read from its stored version (or its own copy, for runs
+/// stored before versions existed).
+const RUN_COLUMNS: &str = "r.id AS id, r.workflow_id AS workflow_id, \
+     COALESCE(v.document, r.workflow) AS workflow, r.input AS input, r.status AS status, \
+     r.started_at AS started_at, r.ended_at AS ended_at";
+const RUN_FROM: &str = "runs r LEFT JOIN workflow_versions v ON v.hash = r.version";
 
 fn stored_run(row: &sqlx::sqlite::SqliteRow) -> Result<StoredRun, StoreError> {
     let id: String = row.try_get("id")?;
@@ -409,16 +475,18 @@ impl RunStore for SqliteStore {
     }
 
     async fn get_run(&self, id: &str) -> Result<Option<StoredRun>, StoreError> {
-        let row = sqlx::query(&format!("SELECT {RUN_COLUMNS} FROM runs WHERE id = ?"))
-            .bind(id)
-            .fetch_optional(&self.pool)
-            .await?;
+        let row = sqlx::query(&format!(
+            "SELECT {RUN_COLUMNS} FROM {RUN_FROM} WHERE r.id = ?"
+        ))
+        .bind(id)
+        .fetch_optional(&self.pool)
+        .await?;
         row.as_ref().map(stored_run).transpose()
     }
 
     async fn running_runs(&self) -> Result<Vec<StoredRun>, StoreError> {
         let rows = sqlx::query(&format!(
-            "SELECT {RUN_COLUMNS} FROM runs WHERE status = 'running' ORDER BY started_at"
+            "SELECT {RUN_COLUMNS} FROM {RUN_FROM} WHERE r.status = 'running' ORDER BY r.started_at"
         ))
         .fetch_all(&self.pool)
         .await?;
@@ -458,13 +526,19 @@ impl RunStore for SqliteStore {
         .await
     }
 
-    async fn history_after(&self, run_id: &str, after: u64) -> Result<Vec<RunRecord>, StoreError> {
+    async fn history_after(
+        &self,
+        run_id: &str,
+        after: u64,
+        limit: usize,
+    ) -> Result<Vec<RunRecord>, StoreError> {
         let rows = sqlx::query(
             "SELECT h.seq, h.body FROM run_history h JOIN runs r ON r.no = h.run \
-             WHERE r.id = ? AND h.seq > ? ORDER BY h.seq",
+             WHERE r.id = ? AND h.seq > ? ORDER BY h.seq LIMIT ?",
         )
         .bind(run_id)
         .bind(after.min(i64::MAX as u64) as i64)
+        .bind(limit.min(i64::MAX as usize) as i64)
         .fetch_all(&self.pool)
         .await?;
         rows.iter()
@@ -529,15 +603,63 @@ impl RunStore for SqliteStore {
         if runs.is_empty() {
             return Ok(0);
         }
-        for table in ["run_history WHERE run", "runs WHERE no"] {
-            let mut delete = QueryBuilder::<Sqlite>::new(format!("DELETE FROM {table} IN ("));
-            let mut list = delete.separated(", ");
-            for no in &runs {
-                list.push_bind(*no);
+        delete_runs(&mut tx, &runs).await?;
+        tx.commit().await?;
+        Ok(runs.len() as u64)
+    }
+
+    async fn prune_runs(&self, keep: usize, limit: usize) -> Result<u64, StoreError> {
+        let limit = limit.min(i64::MAX as usize) as i64;
+        let mut tx = self.pool.begin().await?;
+        // Runs of deleted workflows (load-test runs belong to the lab, not to a workflow).
+        let mut runs: Vec<i64> = sqlx::query_scalar(
+            "SELECT r.no FROM runs r WHERE r.status <> 'running' \
+             AND substr(r.workflow_id, 1, length(?1)) <> ?1 \
+             AND NOT EXISTS (SELECT 1 FROM workflows w WHERE w.id = r.workflow_id) LIMIT ?2",
+        )
+        .bind(crate::lab::LOAD_RUNS_PREFIX)
+        .bind(limit)
+        .fetch_all(&mut *tx)
+        .await?;
+        if keep > 0 {
+            let keep = keep.min(i64::MAX as usize) as i64;
+            let crowded: Vec<String> = sqlx::query_scalar(
+                "SELECT workflow_id FROM runs WHERE status <> 'running' \
+                 AND substr(workflow_id, 1, length(?1)) <> ?1 \
+                 GROUP BY workflow_id HAVING COUNT(*) > ?2",
+            )
+            .bind(crate::lab::LOAD_RUNS_PREFIX)
+            .bind(keep)
+            .fetch_all(&mut *tx)
+            .await?;
+            for workflow_id in crowded {
+                let room = limit - runs.len() as i64;
+                if room <= 0 {
+                    break;
+                }
+                let older: Vec<i64> = sqlx::query_scalar(
+                    "SELECT no FROM runs WHERE workflow_id = ? AND status <> 'running' \
+                     ORDER BY no DESC LIMIT ? OFFSET ?",
+                )
+                .bind(&workflow_id)
+                .bind(room)
+                .bind(keep)
+                .fetch_all(&mut *tx)
+                .await?;
+                runs.extend(older);
             }
-            delete.push(")");
-            delete.build().execute(&mut *tx).await?;
         }
+        if runs.is_empty() {
+            return Ok(0);
+        }
+        delete_runs(&mut tx, &runs).await?;
+        // Versions no run refers to any more.
+        sqlx::query(
+            "DELETE FROM workflow_versions WHERE NOT EXISTS \
+             (SELECT 1 FROM runs r WHERE r.version = workflow_versions.hash)",
+        )
+        .execute(&mut *tx)
+        .await?;
         tx.commit().await?;
         Ok(runs.len() as u64)
     }
