@@ -76,3 +76,48 @@ test("autosave keeps every edit: across a reload, and through a failed save unti
   await page.reload();
   await expect(page.getByRole("textbox", { name: "Workflow name" })).toHaveValue("Autosaved, edited offline");
 });
+
+test("an edit made in another tab is never overwritten silently: reload theirs or overwrite with mine", async ({ page, context }) => {
+  await openEditor(page);
+  await page.getByRole("button", { name: "New workflow" }).click();
+  const nameA = page.getByRole("textbox", { name: "Workflow name" });
+  await nameA.fill("Shared");
+  await page.getByRole("button", { name: "Add step" }).click();
+  const saveA = page.getByRole("status", { name: "Save state" });
+  await expect(saveA).toHaveText("Saved");
+  await expect(page).toHaveURL(/\?workflow=[0-9a-f]{32}/);
+
+  // The same workflow in a second tab.
+  const tabB = await context.newPage();
+  await tabB.goto(page.url());
+  const nameB = tabB.getByRole("textbox", { name: "Workflow name" });
+  await expect(nameB).toHaveValue("Shared");
+  const saveB = tabB.getByRole("status", { name: "Save state" });
+
+  // Tab A saves first; tab B, still on the older revision, is refused — and says so.
+  await nameA.fill("Renamed in tab A");
+  await expect(saveA).toHaveText("Saved");
+  await nameB.fill("Renamed in tab B");
+  await expect(saveB).toHaveText("Not saved — changed in another tab");
+  const conflictB = tabB.getByRole("alert", { name: "Edit conflict" });
+  await expect(conflictB).toContainText("changed in another tab");
+  await expect(nameB).toHaveValue("Renamed in tab B"); // its edit is still on screen
+
+  // Reload theirs: tab B now shows tab A's edit, and can go on editing.
+  await conflictB.getByRole("button", { name: "Reload theirs" }).click();
+  await expect(nameB).toHaveValue("Renamed in tab A");
+  await expect(conflictB).toBeHidden();
+  await tabB.getByRole("button", { name: "Add step" }).click();
+  await expect(saveB).toHaveText("Saved");
+
+  // Now tab A is behind: overwrite with mine wins, on purpose.
+  await nameA.fill("Tab A insists");
+  const conflictA = page.getByRole("alert", { name: "Edit conflict" });
+  await expect(conflictA).toBeVisible();
+  await conflictA.getByRole("button", { name: "Overwrite with mine" }).click();
+  await expect(saveA).toHaveText("Saved");
+  await expect(conflictA).toBeHidden();
+  await tabB.reload();
+  await expect(nameB).toHaveValue("Tab A insists");
+  await expect(tabB.locator("[data-node-id]")).toHaveCount(1); // tab A's copy had one step
+});

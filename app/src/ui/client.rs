@@ -10,6 +10,10 @@ use crate::model::{Problem, RunRecord, Workflow};
 pub struct ApiFailure {
     pub message: String,
     pub problems: Vec<Problem>,
+    /// The HTTP status (0 when the server was not reached).
+    pub status: u16,
+    /// On a `412` (the workflow changed since it was read): the revision it is at now.
+    pub revision: Option<i64>,
 }
 
 impl ApiFailure {
@@ -17,8 +21,13 @@ impl ApiFailure {
     fn new(message: impl Into<String>) -> Self {
         ApiFailure {
             message: message.into(),
-            problems: Vec::new(),
+            ..Default::default()
         }
+    }
+
+    /// The save was refused because someone else saved first.
+    pub fn is_conflict(&self) -> bool {
+        self.status == 412
     }
 }
 
@@ -41,13 +50,21 @@ mod imp {
         match response.json::<ErrorBody>().await {
             Ok(body) => Err(ApiFailure {
                 message: body.error,
+                revision: body
+                    .details
+                    .iter()
+                    .find_map(|d| d.get("revision").and_then(serde_json::Value::as_i64)),
                 problems: body
                     .details
                     .into_iter()
                     .filter_map(|d| serde_json::from_value(d).ok())
                     .collect(),
+                status,
             }),
-            Err(_) => Err(ApiFailure::new(format!("the server answered {status}"))),
+            Err(_) => Err(ApiFailure {
+                status,
+                ..ApiFailure::new(format!("the server answered {status}"))
+            }),
         }
     }
 
@@ -79,14 +96,20 @@ mod imp {
         decode(response).await
     }
 
+    /// Creates (`id` None) or replaces a workflow; a replace with `if_revision` is refused
+    /// with `412` when the server's copy is at another revision.
     pub async fn save_workflow(
         id: Option<&str>,
         workflow: &Workflow,
+        if_revision: Option<i64>,
     ) -> Result<WorkflowRecord, ApiFailure> {
-        let request = match id {
+        let mut request = match id {
             Some(id) => Request::put(&format!("/api/workflows/{id}")),
             None => Request::post("/api/workflows"),
         };
+        if let (Some(_), Some(revision)) = (id, if_revision) {
+            request = request.header("If-Match", &format!("\"r{revision}\""));
+        }
         let response = request
             .json(workflow)
             .map_err(unreachable)?
@@ -288,6 +311,7 @@ mod imp {
         Err(ApiFailure {
             message: "only available in the browser".into(),
             problems: Vec::new(),
+            ..Default::default()
         })
     }
 
@@ -300,6 +324,7 @@ mod imp {
     pub async fn save_workflow(
         _id: Option<&str>,
         _workflow: &Workflow,
+        _if_revision: Option<i64>,
     ) -> Result<WorkflowRecord, ApiFailure> {
         browser_only()
     }

@@ -15,7 +15,7 @@ use super::spawn_local;
 use super::transfer::{Dialog, TransferDialogs};
 use super::workflows::WorkflowList;
 use crate::model::api::{
-    CrashRequest, FaultRequest, RunRequest, RunSummary, WorkflowSummary, MAX_SEED,
+    CrashRequest, FaultRequest, RunRequest, RunSummary, WorkflowRecord, WorkflowSummary, MAX_SEED,
 };
 use crate::model::edit::{Fragment, Undo};
 use crate::model::layout::layered;
@@ -127,6 +127,12 @@ pub struct Editor {
     pub run_input: RwSignal<String>,
     /// The last save failed; autosave keeps retrying.
     pub save_failed: RwSignal<bool>,
+    /// The server's revision of the open workflow as this tab last read or saved it: saves
+    /// send it as `If-Match`, so an edit made in another tab is never overwritten silently.
+    pub server_revision: RwSignal<Option<i64>>,
+    /// A save was refused: the workflow was changed elsewhere and is now at this revision.
+    /// Autosave stops until the user reloads or overwrites.
+    pub conflict: RwSignal<Option<i64>>,
     /// The canvas's pan and zoom.
     pub viewport: RwSignal<Viewport>,
     /// The palette entry being dragged towards the canvas, if any.
@@ -227,6 +233,8 @@ impl Editor {
             }),
             run_input: RwSignal::new("{}".to_string()),
             save_failed: RwSignal::new(false),
+            server_revision: RwSignal::new(None),
+            conflict: RwSignal::new(None),
             viewport: RwSignal::new(Viewport::default()),
             palette_drag: RwSignal::new(None),
             space_held: RwSignal::new(false),
@@ -415,6 +423,44 @@ impl Editor {
         self.connection.set(Connection::Idle);
         self.dirty.set(false);
         self.failure.set(None);
+        self.server_revision.set(None);
+        self.conflict.set(None);
+    }
+
+    /// Opens a workflow as the server stored it, remembering its revision.
+    pub fn open_record(&self, record: WorkflowRecord) {
+        self.open(Some(record.id), record.workflow);
+        self.server_revision.set(Some(record.revision));
+    }
+
+    /// After a conflict: drops this tab's edits and opens the server's copy.
+    pub fn reload_theirs(&self) {
+        let Some(id) = self.workflow_id.get_untracked() else {
+            return;
+        };
+        let this = *self;
+        spawn_local(async move {
+            match client::load_workflow(&id).await {
+                Ok(record) => {
+                    client::local_remove(&draft_key(Some(&id)));
+                    this.open_record(record);
+                }
+                Err(e) => this.failure.set(Some(e)),
+            }
+        });
+    }
+
+    /// After a conflict: saves this tab's copy over the server's.
+    pub fn overwrite_theirs(&self) {
+        let Some(revision) = self.conflict.get_untracked() else {
+            return;
+        };
+        self.server_revision.set(Some(revision));
+        self.conflict.set(None);
+        let this = *self;
+        spawn_local(async move {
+            this.save().await;
+        });
     }
 
     pub fn refresh_list(&self) {
@@ -434,13 +480,20 @@ impl Editor {
             client::sleep_ms(50).await;
         }
         self.saving.set(true);
+        if self.conflict.get_untracked().is_some() {
+            // Nothing is saved over another tab's edit until the user chooses.
+            self.saving.set(false);
+            return None;
+        }
         let id = self.workflow_id.get_untracked();
         let doc = self.doc.get_untracked();
-        let result = client::save_workflow(id.as_deref(), &doc).await;
+        let revision = self.server_revision.get_untracked();
+        let result = client::save_workflow(id.as_deref(), &doc, revision).await;
         self.saving.set(false);
         match result {
             Ok(record) => {
                 self.workflow_id.set(Some(record.id.clone()));
+                self.server_revision.set(Some(record.revision));
                 // Only what was sent is saved: edits made meanwhile stay unsaved.
                 if self.doc.get_untracked() == doc {
                     self.dirty.set(false);
@@ -451,6 +504,11 @@ impl Editor {
                 self.failure.set(None);
                 self.refresh_list();
                 Some(record.id)
+            }
+            Err(e) if e.is_conflict() => {
+                self.conflict.set(Some(e.revision.unwrap_or_default()));
+                self.save_failed.set(false);
+                None
             }
             Err(e) => {
                 self.save_failed.set(true);
@@ -465,7 +523,10 @@ impl Editor {
     async fn autosave(&self, revision: u64) {
         client::sleep_ms(AUTOSAVE_DELAY_MS).await;
         let mut wait = 1_000;
-        while self.revision.get_untracked() == revision && self.dirty.get_untracked() {
+        while self.revision.get_untracked() == revision
+            && self.dirty.get_untracked()
+            && self.conflict.get_untracked().is_none()
+        {
             if self.save().await.is_some() {
                 return;
             }
@@ -491,16 +552,19 @@ impl Editor {
 
     /// Opens a workflow loaded from the server, or the local copy of edits the server does
     /// not have yet (they are then saved again).
-    pub fn open_loaded(&self, id: String, server: Workflow) {
+    pub fn open_loaded(&self, record: WorkflowRecord) {
+        let id = record.id.clone();
         let draft = client::local_get(&draft_key(Some(&id)))
             .and_then(|text| serde_json::from_str::<Workflow>(&text).ok())
-            .filter(|draft| *draft != server);
+            .filter(|draft| *draft != record.workflow);
+        let revision = record.revision;
         match draft {
             Some(draft) => {
                 self.open(Some(id), draft);
+                self.server_revision.set(Some(revision));
                 self.touched();
             }
-            None => self.open(Some(id), server),
+            None => self.open_record(record),
         }
     }
 
@@ -524,6 +588,7 @@ impl Editor {
                 return self.failure.set(Some(ApiFailure {
                     message: format!("run input: {message}"),
                     problems: Vec::new(),
+                    ..Default::default()
                 }))
             }
         };
@@ -533,6 +598,7 @@ impl Editor {
                 return self.failure.set(Some(ApiFailure {
                     message: format!("seed: {message}"),
                     problems: Vec::new(),
+                    ..Default::default()
                 }))
             }
         };
@@ -542,6 +608,7 @@ impl Editor {
                 return self.failure.set(Some(ApiFailure {
                     message: format!("faults: {message}"),
                     problems: Vec::new(),
+                    ..Default::default()
                 }))
             }
         };
@@ -600,7 +667,7 @@ pub fn EditorPage() -> impl IntoView {
                 return;
             };
             match client::load_workflow(&id).await {
-                Ok(record) => editor.open_loaded(record.id, record.workflow),
+                Ok(record) => editor.open_loaded(record),
                 Err(e) => editor.failure.set(Some(e)),
             }
         });
@@ -705,7 +772,7 @@ pub fn EditorPage() -> impl IntoView {
                 message:
                     "paste: the clipboard holds no Hybridflow steps (expected JSON with \"nodes\")"
                         .into(),
-                problems: Vec::new(),
+                ..Default::default()
             })),
             Err(_) => {}
         }
@@ -1079,6 +1146,7 @@ fn RunFaults(editor: Editor) -> impl IntoView {
                 return editor.failure.set(Some(ApiFailure {
                     message: format!("faults: {message}"),
                     problems: Vec::new(),
+                    ..Default::default()
                 }))
             }
         };
@@ -1162,7 +1230,9 @@ fn ProblemList(editor: Editor) -> impl IntoView {
 #[component]
 fn StatusLine(editor: Editor) -> impl IntoView {
     let save_state = move || {
-        if editor.saving.get() {
+        if editor.conflict.with(Option::is_some) {
+            "Not saved — changed in another tab"
+        } else if editor.saving.get() {
             "Saving…"
         } else if editor.save_failed.get() && editor.dirty.get() {
             "Not saved — retrying (kept in this browser)"
@@ -1205,6 +1275,21 @@ fn StatusLine(editor: Editor) -> impl IntoView {
             </span>
             <Show when=move || diagnosis().is_some()>
                 <span class="diagnosis" role="status" aria-label="Diagnosis">{diagnosis}</span>
+            </Show>
+            <Show when=move || editor.conflict.with(Option::is_some)>
+                <div class="failure conflict" role="alert" aria-label="Edit conflict">
+                    <strong>
+                        {move || format!(
+                            "This workflow was changed in another tab (it is now at revision {}). \
+                             Your edits are kept in this browser and were not saved.",
+                            editor.conflict.get().unwrap_or_default()
+                        )}
+                    </strong>
+                    " "
+                    <button on:click=move |_| editor.reload_theirs()>"Reload theirs"</button>
+                    " "
+                    <button on:click=move |_| editor.overwrite_theirs()>"Overwrite with mine"</button>
+                </div>
             </Show>
             <Show when=move || editor.failure.with(Option::is_some)>
                 <div class="failure" role="alert">

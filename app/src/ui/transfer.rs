@@ -194,7 +194,7 @@ pub fn TransferDialogs(editor: Editor, dialog: RwSignal<Option<Dialog>>) -> impl
             if let Err(message) = download_png(name, editor.viewport.get_untracked()).await {
                 editor.failure.set(Some(ApiFailure {
                     message,
-                    problems: Vec::new(),
+                    ..Default::default()
                 }));
             }
         });
@@ -213,7 +213,7 @@ pub fn TransferDialogs(editor: Editor, dialog: RwSignal<Option<Dialog>>) -> impl
                     import_error.set(None);
                     source.set(String::new());
                     dialog.set(None);
-                    editor.open(Some(record.id), record.workflow);
+                    editor.open_record(record);
                     editor.refresh_list();
                 }
                 Err(e) => import_error.set(Some(e)),
@@ -239,6 +239,8 @@ pub fn TransferDialogs(editor: Editor, dialog: RwSignal<Option<Dialog>>) -> impl
                     convert_error.set(None);
                     dialog.set(None);
                     editor.open(Some(converted.id), converted.conversion.workflow);
+                    // A copy the server just created is at its first revision.
+                    editor.server_revision.set(Some(1));
                     editor.refresh_list();
                 }
                 Err(e) => convert_error.set(Some(e.message)),

@@ -12,9 +12,9 @@ use crate::model::Workflow;
 /// Stores `workflow` as a new workflow on the server and opens it.
 fn create_and_open(editor: Editor, workflow: Workflow) {
     spawn_local(async move {
-        match client::save_workflow(None, &workflow).await {
+        match client::save_workflow(None, &workflow, None).await {
             Ok(record) => {
-                editor.open(Some(record.id), record.workflow);
+                editor.open_record(record);
                 editor.refresh_list();
             }
             Err(e) => editor.failure.set(Some(e)),
@@ -37,7 +37,7 @@ pub fn WorkflowList(editor: Editor) -> impl IntoView {
     let open = move |id: String| {
         spawn_local(async move {
             match client::load_workflow(&id).await {
-                Ok(record) => editor.open_loaded(record.id, record.workflow),
+                Ok(record) => editor.open_loaded(record),
                 Err(e) => editor.failure.set(Some(e)),
             }
         })
