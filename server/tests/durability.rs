@@ -56,7 +56,7 @@ fn watch(url: String) -> tokio::task::JoinHandle<(Vec<Value>, Option<u16>)> {
     })
 }
 
-async fn sql(database: &std::path::Path, statements: &str) {
+async fn sql(database: &std::path::Path, statements: &'static str) {
     let url = format!("sqlite://{}", database.display());
     let pool = sqlx::SqlitePool::connect(&url)
         .await

@@ -85,7 +85,7 @@ async fn run_to_end(server: &TestServer, workflow: &str) -> String {
     id
 }
 
-async fn count(server: &TestServer, query: &str) -> i64 {
+async fn count(server: &TestServer, query: &'static str) -> i64 {
     let url = format!(
         "sqlite://{}",
         server.dir.path().join("data/test.db").display()
@@ -208,4 +208,17 @@ async fn long_histories_are_read_in_pages_whole() {
     let history = collect(server.ws_url(&format!("/api/runs/{run}/events?after=0"))).await;
     let seqs: Vec<u64> = history.iter().map(|r| r["seq"].as_u64().unwrap()).collect();
     assert_eq!(seqs, (1..=last).collect::<Vec<_>>());
+}
+
+#[tokio::test]
+async fn the_linked_sqlite_has_the_2025_fixes() {
+    // CVE-2025-6965 (fixed in 3.50.2), CVE-2025-29088 and CVE-2025-3277 (3.49.1): the
+    // bundled SQLite must not fall back below these.
+    let pool = sqlx::SqlitePool::connect("sqlite::memory:").await.unwrap();
+    let version: String = sqlx::query_scalar("SELECT sqlite_version()")
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    let parts: Vec<u32> = version.split('.').map(|p| p.parse().unwrap()).collect();
+    assert!(parts >= vec![3, 50, 2], "SQLite {version}");
 }

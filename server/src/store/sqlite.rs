@@ -277,6 +277,12 @@ impl SqliteStore {
     }
 }
 
+/// SQL built by this module from its own constants (table and column names), never from
+/// input: every value is bound as a parameter.
+fn sql(text: String) -> sqlx::AssertSqlSafe<String> {
+    sqlx::AssertSqlSafe(text)
+}
+
 /// The key of a stored workflow version: the SHA-256 of its JSON, in hex.
 fn content_hash(document: &str) -> String {
     use sha2::Digest;
@@ -361,9 +367,9 @@ impl WorkflowStore for SqliteStore {
     }
 
     async fn list_workflows(&self) -> Result<Vec<WorkflowSummary>, StoreError> {
-        let rows = sqlx::query(&format!(
+        let rows = sqlx::query(sql(format!(
             "SELECT {WORKFLOW_COLUMNS} FROM workflows ORDER BY updated_at DESC, rowid DESC"
-        ))
+        )))
         .fetch_all(&self.pool)
         .await?;
         rows.iter()
@@ -381,9 +387,9 @@ impl WorkflowStore for SqliteStore {
     }
 
     async fn get_workflow(&self, id: &str) -> Result<Option<WorkflowRecord>, StoreError> {
-        let row = sqlx::query(&format!(
+        let row = sqlx::query(sql(format!(
             "SELECT {WORKFLOW_COLUMNS} FROM workflows WHERE id = ?"
-        ))
+        )))
         .bind(id)
         .fetch_optional(&self.pool)
         .await?;
@@ -432,7 +438,7 @@ impl WorkflowStore for SqliteStore {
     async fn delete_workflow(&self, id: &str) -> Result<bool, StoreError> {
         let mut tx = self.pool.begin().await?;
         for table in [Batch::TABLE, LoadTest::TABLE] {
-            sqlx::query(&format!("DELETE FROM {table} WHERE workflow_id = ?"))
+            sqlx::query(sql(format!("DELETE FROM {table} WHERE workflow_id = ?")))
                 .bind(id)
                 .execute(&mut *tx)
                 .await?;
@@ -475,9 +481,9 @@ impl RunStore for SqliteStore {
     }
 
     async fn get_run(&self, id: &str) -> Result<Option<StoredRun>, StoreError> {
-        let row = sqlx::query(&format!(
+        let row = sqlx::query(sql(format!(
             "SELECT {RUN_COLUMNS} FROM {RUN_FROM} WHERE r.id = ?"
-        ))
+        )))
         .bind(id)
         .fetch_optional(&self.pool)
         .await?;
@@ -485,9 +491,9 @@ impl RunStore for SqliteStore {
     }
 
     async fn running_runs(&self) -> Result<Vec<StoredRun>, StoreError> {
-        let rows = sqlx::query(&format!(
+        let rows = sqlx::query(sql(format!(
             "SELECT {RUN_COLUMNS} FROM {RUN_FROM} WHERE r.status = 'running' ORDER BY r.started_at"
-        ))
+        )))
         .fetch_all(&self.pool)
         .await?;
         rows.iter().map(stored_run).collect()
@@ -714,11 +720,11 @@ impl SqliteStore {
     async fn save_document<T: LabDocument>(&self, doc: &T) -> Result<(), StoreError> {
         let body = serde_json::to_string(doc)
             .map_err(|e| StoreError::Corrupt(format!("{} {}: {e}", T::WHAT, doc.id())))?;
-        sqlx::query(&format!(
+        sqlx::query(sql(format!(
             "INSERT INTO {} (id, workflow_id, created_at, body) VALUES (?, ?, ?, ?) \
              ON CONFLICT (id) DO UPDATE SET body = excluded.body",
             T::TABLE
-        ))
+        )))
         .bind(doc.id())
         .bind(doc.workflow_id())
         .bind(doc.created_at())
@@ -729,7 +735,7 @@ impl SqliteStore {
     }
 
     async fn get_document<T: LabDocument>(&self, id: &str) -> Result<Option<T>, StoreError> {
-        let row = sqlx::query(&format!("SELECT body FROM {} WHERE id = ?", T::TABLE))
+        let row = sqlx::query(sql(format!("SELECT body FROM {} WHERE id = ?", T::TABLE)))
             .bind(id)
             .fetch_optional(&self.pool)
             .await?;
@@ -745,11 +751,11 @@ impl SqliteStore {
         workflow_id: &str,
         limit: usize,
     ) -> Result<Vec<T>, StoreError> {
-        let rows = sqlx::query(&format!(
+        let rows = sqlx::query(sql(format!(
             "SELECT id, body FROM {} WHERE workflow_id = ? \
              ORDER BY created_at DESC, rowid DESC LIMIT ?",
             T::TABLE
-        ))
+        )))
         .bind(workflow_id)
         .bind(limit.min(i64::MAX as usize) as i64)
         .fetch_all(&self.pool)
