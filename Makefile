@@ -11,7 +11,11 @@ NODE_BIN := $(CURDIR)/end2end/node_modules/.bin
 export PATH := $(NODE_BIN):$(HOME)/.cargo/bin:$(PATH)
 export CARGO_TERM_COLOR := never
 
-.PHONY: run test tools browser build lint test-rust test-e2e clean-data
+.PHONY: run test tools browser build lint test-rust test-e2e clean-data fuzz
+
+CARGO_FUZZ_VERSION := 0.13.2
+FUZZ_TARGET ?= text
+FUZZ_SECONDS ?= 60
 
 ## Install what is missing (idempotent).
 tools:
@@ -48,6 +52,16 @@ test-rust: tools
 
 test-e2e: build browser
 	cd end2end && npx playwright test
+
+## Fuzz one importer (native, article, conductor, text) or the document parser (document)
+## for FUZZ_SECONDS with libFuzzer, from the corpus in app/fuzz/corpus/<target> (new inputs
+## that reach new code are added there). libFuzzer's instrumentation flags are nightly-only,
+## so the stable toolchain is asked to accept them (RUSTC_BOOTSTRAP).
+fuzz:
+	@cargo fuzz --version 2>/dev/null | grep -q '$(CARGO_FUZZ_VERSION)' || \
+		cargo install cargo-fuzz --version $(CARGO_FUZZ_VERSION) --locked
+	cd app && RUSTC_BOOTSTRAP=1 cargo fuzz run --fuzz-dir fuzz --sanitizer none $(FUZZ_TARGET) \
+		-- -max_total_time=$(FUZZ_SECONDS) -max_len=65536 -print_final_stats=1
 
 ## Every check: format, clippy (ssr and hydrate builds), Rust tests, browser tests.
 test: lint test-rust test-e2e
