@@ -106,7 +106,7 @@ pub async fn run(
     let mut router = api::router(AppState {
         store,
         engine: engine.clone(),
-        lab,
+        lab: lab.clone(),
         sockets: settings.sockets,
         clients: Default::default(),
         keep_runs: settings.keep_runs,
@@ -118,7 +118,12 @@ pub async fn run(
     ))
     .layer(CompressionLayer::new());
     for (name, value) in api::guard::security_headers() {
-        router = router.layer(SetResponseHeaderLayer::overriding(name, value));
+        // Pages set their own CSP (with the response's nonce): keep it.
+        router = if name == axum::http::header::CONTENT_SECURITY_POLICY {
+            router.layer(SetResponseHeaderLayer::if_not_present(name, value))
+        } else {
+            router.layer(SetResponseHeaderLayer::overriding(name, value))
+        };
     }
     tracing::info!(%addr, database = %settings.database, "Hybridflow listening on http://{addr}");
     let signalled = Arc::new(tokio::sync::Notify::new());
@@ -127,11 +132,12 @@ pub async fn run(
         router.into_make_service_with_connect_info::<std::net::SocketAddr>(),
     )
     .with_graceful_shutdown({
-        let (engine, signalled) = (engine.clone(), signalled.clone());
+        let (engine, lab, signalled) = (engine.clone(), lab, signalled.clone());
         async move {
             shutdown.await;
             tracing::info!("shutting down: no new runs; closing WebSockets");
             engine.shut_down();
+            lab.shut_down();
             signalled.notify_one();
         }
     });

@@ -14,7 +14,8 @@
 //!   preflight. API bodies must be `application/json` (`415` otherwise); only the text
 //!   import ([`TEXT_BODY_ROUTE`]) also takes `text/plain`.
 //!
-//! [`security_headers`] adds to every response what stops framing and sniffing.
+//! [`security_headers`] adds to every response what stops framing and sniffing; pages carry
+//! a Content-Security-Policy with their own nonce instead of `'unsafe-inline'` scripts.
 
 use std::collections::HashSet;
 use std::sync::Arc;
@@ -30,16 +31,6 @@ use super::error::AppError;
 pub const LOOPBACK_NAMES: [&str; 3] = ["127.0.0.1", "localhost", "[::1]"];
 /// The one route whose body may be plain text (the text form of an import).
 pub const TEXT_BODY_ROUTE: &str = "/api/workflows/import";
-
-/// The Content-Security-Policy of every response. The hydration bundle is a module loaded
-/// from this server, started by one small inline module script (Leptos' `HydrationScripts`);
-/// `'wasm-unsafe-eval'` lets it compile the wasm. The canvas positions steps with inline
-/// `style` attributes; exports are drawn to `data:`/`blob:` images. Nothing may frame the app.
-pub const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; \
-     script-src 'self' 'unsafe-inline' 'wasm-unsafe-eval'; \
-     style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; \
-     connect-src 'self'; font-src 'self'; object-src 'none'; base-uri 'self'; \
-     form-action 'self'; frame-ancestors 'none'";
 
 /// The hosts and origins this server answers to.
 #[derive(Clone, Debug)]
@@ -214,12 +205,16 @@ impl Trust {
 
 /// The headers every response carries: no framing (`X-Frame-Options` for old browsers,
 /// CSP `frame-ancestors` for current ones), no content sniffing, no referrer to other sites.
+/// Pages set their own Content-Security-Policy, with the response's nonce
+/// ([`app::content_security_policy`]); this one, without a nonce, is for every other
+/// response, so the CSP layer only adds it where none is set.
 pub fn security_headers() -> [(HeaderName, HeaderValue); 4] {
     [
         (header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY")),
         (
             header::CONTENT_SECURITY_POLICY,
-            HeaderValue::from_static(CONTENT_SECURITY_POLICY),
+            HeaderValue::from_str(&app::content_security_policy(None))
+                .unwrap_or_else(|_| HeaderValue::from_static("frame-ancestors 'none'")),
         ),
         (
             header::X_CONTENT_TYPE_OPTIONS,
