@@ -5,8 +5,16 @@ use tracing_subscriber::EnvFilter;
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
-#[tokio::main]
-async fn main() -> anyhow::Result<()> {
+fn main() -> anyhow::Result<()> {
+    let runtime = tokio::runtime::Runtime::new()?;
+    let served = runtime.block_on(serve());
+    // Work still on the blocking pool (a lab batch being stopped) is not waited for past
+    // this: the shutdown has already kept what must be kept.
+    runtime.shutdown_timeout(std::time::Duration::from_millis(500));
+    served
+}
+
+async fn serve() -> anyhow::Result<()> {
     let config = Config::parse();
     tracing_subscriber::fmt()
         .with_env_filter(EnvFilter::try_new(&config.log)?)

@@ -74,7 +74,9 @@ pub async fn convert(
         .get_workflow(&request.workflow_id)
         .await?
         .ok_or_else(|| not_found(&request.workflow_id))?;
-    let conversion = convert_workflow(&record.workflow, request.to);
+    // Converting lints the workflow before and after: CPU work, off the async workers.
+    let to = request.to;
+    let conversion = super::off_workers(move || convert_workflow(&record.workflow, to)).await?;
     let saved = state.store.create_workflow(&conversion.workflow).await?;
     Ok((
         StatusCode::CREATED,

@@ -283,6 +283,12 @@ impl Lab {
                 .await
                 .ok()
                 .flatten();
+            if result.is_none() && lab.engine.is_shutting_down() {
+                // Stopped by the shutdown, not by the user: it stays "running" in the store and
+                // is computed again at the next start.
+                lab.lock().remove(&finished.id);
+                return;
+            }
             finished.state = if result.is_some() {
                 BatchState::Done
             } else {
@@ -316,6 +322,19 @@ impl Lab {
     }
 
     /// Asks a running batch to stop; false when it is not running here.
+    /// Shutdown: stops every batch's computation (without recording it as cancelled: each is
+    /// computed again at the next start) and the load test in progress.
+    pub fn shut_down(&self) {
+        for progress in self.lock().values() {
+            progress
+                .cancel
+                .store(true, std::sync::atomic::Ordering::Relaxed);
+        }
+        if let Some((_, cancel)) = self.lock_load().as_ref() {
+            cancel.store(true, std::sync::atomic::Ordering::Relaxed);
+        }
+    }
+
     pub fn cancel(&self, id: &str) -> bool {
         match self.lock().get(id) {
             Some(progress) => {
