@@ -8,13 +8,16 @@
 //! `cargo bench -p server --bench chaos` (5 minutes); `CHAOS_SECONDS=60` for a shorter one.
 //! Goal (#11): 5 minutes, ≥ 1,000 runs, ≥ 20 kills, 0 lost, 0 doubled.
 
+mod support;
+
 use std::collections::{HashMap, HashSet};
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
+use support::{free_local_addr, spawn_binary};
 
 /// A tiny deterministic generator (xorshift), so a chaos run can be repeated by its seed.
 struct Dice(u64);
@@ -74,32 +77,15 @@ fn flows() -> Vec<Value> {
     ]
 }
 
-struct Process {
-    child: Child,
-}
-
-fn spawn(addr: SocketAddr, database: &Path) -> Process {
-    let child = Command::new(env!("CARGO_BIN_EXE_hybridflow"))
-        .args(["--bind", &addr.to_string(), "--database"])
-        .arg(database)
-        .args(["--log", "error", "--keep-runs", "0", "--max-runs", "100000"])
-        .stdout(Stdio::null())
-        .spawn()
-        .expect("start hybridflow");
-    Process { child }
-}
-
-async fn healthy(http: &reqwest::Client, base: &str) {
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while Instant::now() < deadline {
-        if let Ok(r) = http.get(format!("{base}/api/health")).send().await {
-            if r.status().is_success() {
-                return;
-            }
-        }
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-    panic!("the server did not come back");
+/// The server with the chaos run's flags: no retention (every run is checked at the end),
+/// no cap on runs in flight.
+async fn spawn(addr: SocketAddr, database: &Path) -> std::process::Child {
+    spawn_binary(
+        addr,
+        database,
+        &["--log", "error", "--keep-runs", "0", "--max-runs", "100000"],
+    )
+    .await
 }
 
 fn database_url(path: &Path) -> String {
@@ -123,19 +109,13 @@ async fn main() {
     let mut dice = Dice(seed | 1);
     let dir = tempfile::tempdir().unwrap();
     let database: PathBuf = dir.path().join("chaos.db");
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let addr: SocketAddr = format!("127.0.0.1:{port}").parse().unwrap();
+    let addr = free_local_addr();
     let base = format!("http://{addr}");
     let http = reqwest::Client::builder()
         .timeout(Duration::from_secs(5))
         .build()
         .unwrap();
-    let mut server = spawn(addr, &database);
-    healthy(&http, &base).await;
+    let mut server = spawn(addr, &database).await;
     let mut workflows = Vec::new();
     for flow in flows() {
         let created: Value = http
@@ -162,12 +142,11 @@ async fn main() {
     let tick = Duration::from_millis(1000 / rate.max(1));
     while started.elapsed() < Duration::from_secs(seconds) {
         if Instant::now() >= next_kill {
-            let _ = server.child.kill();
-            let _ = server.child.wait();
+            let _ = server.kill();
+            let _ = server.wait();
             kills += 1;
             tokio::time::sleep(Duration::from_millis(dice.between(50, 500))).await;
-            server = spawn(addr, &database);
-            healthy(&http, &base).await;
+            server = spawn(addr, &database).await;
             next_kill = Instant::now() + Duration::from_secs(dice.between(5, 15));
         }
         let workflow = &workflows[dice.between(0, workflows.len() as u64 - 1) as usize];
@@ -189,11 +168,10 @@ async fn main() {
         tokio::time::sleep(tick).await;
     }
     // A last restart mid-flight, then let everything end.
-    let _ = server.child.kill();
-    let _ = server.child.wait();
+    let _ = server.kill();
+    let _ = server.wait();
     kills += 1;
-    let mut server = spawn(addr, &database);
-    healthy(&http, &base).await;
+    let mut server = spawn(addr, &database).await;
     let deadline = Instant::now() + Duration::from_secs(120);
     let pool = sqlx::SqlitePool::connect(&database_url(&database))
         .await
@@ -209,9 +187,9 @@ async fn main() {
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
     let _ = Command::new("kill")
-        .args(["-TERM", &server.child.id().to_string()])
+        .args(["-TERM", &server.id().to_string()])
         .status();
-    let _ = server.child.wait();
+    let _ = server.wait();
 
     // Every run in the database, and every run the server acknowledged.
     let runs: Vec<(i64, String, String)> = sqlx::query_as("SELECT no, id, status FROM runs")

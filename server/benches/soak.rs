@@ -8,15 +8,17 @@
 //!
 //! `cargo bench -p server --bench soak`; `SOAK_SECONDS=120` for a shorter one.
 
-use std::net::SocketAddr;
+mod support;
+
 use std::path::Path;
-use std::process::{Command, Stdio};
+use std::process::Command;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use futures::StreamExt;
 use serde_json::{json, Value};
+use support::{free_local_addr, spawn_binary};
 use tokio_tungstenite::tungstenite::Message;
 
 fn env(name: &str, default: u64) -> u64 {
@@ -26,6 +28,7 @@ fn env(name: &str, default: u64) -> u64 {
         .unwrap_or(default)
 }
 
+/// The resident memory of process `pid`, in MB.
 fn resident_mb(pid: u32) -> f64 {
     std::fs::read_to_string(format!("/proc/{pid}/status"))
         .unwrap_or_default()
@@ -60,28 +63,11 @@ async fn main() {
     let watchers = env("SOAK_WATCHERS", 50);
     let dir = tempfile::tempdir().unwrap();
     let database = dir.path().join("soak.db");
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let addr: SocketAddr = format!("127.0.0.1:{port}").parse().unwrap();
+    let addr = free_local_addr();
     let base = format!("http://{addr}");
-    let mut server = Command::new(env!("CARGO_BIN_EXE_hybridflow"))
-        .args(["--bind", &addr.to_string(), "--database"])
-        .arg(&database)
-        .args(["--log", "error"])
-        .stdout(Stdio::null())
-        .spawn()
-        .expect("start hybridflow");
+    let mut server = spawn_binary(addr, &database, &["--log", "error"]).await;
     let pid = server.id();
     let http = reqwest::Client::new();
-    for _ in 0..500 {
-        if http.get(format!("{base}/api/health")).send().await.is_ok() {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
     let step = |id: &str| {
         json!({"id": id, "label": id, "service": format!("{id}Service"), "action": "act",
                "latency_ms": 5})

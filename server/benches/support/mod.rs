@@ -36,6 +36,43 @@ pub fn cpu_seconds() -> f64 {
     (ticks(11) + ticks(12)) / 100.0
 }
 
+/// A loopback address with a port free right now (bound, read, let go: the server binds it
+/// a moment later).
+pub fn free_local_addr() -> std::net::SocketAddr {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("a free port")
+}
+
+/// The real `hybridflow` binary on `addr` and `database`, with `extra` flags, its output
+/// discarded; once it answers `GET /api/health`.
+pub async fn spawn_binary(
+    addr: std::net::SocketAddr,
+    database: &std::path::Path,
+    extra: &[&str],
+) -> std::process::Child {
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_hybridflow"))
+        .args(["--bind", &addr.to_string(), "--database"])
+        .arg(database)
+        .args(extra)
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .expect("start hybridflow");
+    let http = reqwest::Client::new();
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    while std::time::Instant::now() < deadline {
+        if let Ok(r) = http.get(format!("http://{addr}/api/health")).send().await {
+            if r.status().is_success() {
+                return child;
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+    panic!("the server did not start");
+}
+
 /// A real server on a free port and a fresh SQLite file.
 pub struct Server {
     pub base: String,

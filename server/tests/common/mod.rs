@@ -93,19 +93,12 @@ impl TestServer {
     }
 
     async fn wait_healthy(&self) {
-        let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
-        loop {
-            if let Ok(r) = self.http.get(self.url("/api/health")).send().await {
-                if r.status().is_success() {
-                    return;
-                }
-            }
-            assert!(
-                tokio::time::Instant::now() < deadline,
-                "server did not become healthy"
-            );
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        }
+        wait_healthy(
+            &self.http,
+            &self.url("/api/health"),
+            Duration::from_secs(10),
+        )
+        .await;
     }
 
     pub fn url(&self, path: &str) -> String {
@@ -185,6 +178,23 @@ impl Drop for TestServer {
         if let Some(stop) = self.stop.take() {
             let _ = stop.send(());
         }
+    }
+}
+
+/// Polls `health` until it answers 200, at most `within`.
+async fn wait_healthy(http: &reqwest::Client, health: &str, within: Duration) {
+    let deadline = tokio::time::Instant::now() + within;
+    loop {
+        if let Ok(r) = http.get(health).send().await {
+            if r.status().is_success() {
+                return;
+            }
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the server did not become healthy at {health}"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
     }
 }
 
@@ -268,19 +278,13 @@ impl ServerProcess {
             database: database.to_path_buf(),
             child: Some(child),
         };
-        let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
-        loop {
-            if let Ok(r) = server.http.get(server.url("/api/health")).send().await {
-                if r.status().is_success() {
-                    return server;
-                }
-            }
-            assert!(
-                tokio::time::Instant::now() < deadline,
-                "the server process did not become healthy"
-            );
-            tokio::time::sleep(Duration::from_millis(25)).await;
-        }
+        wait_healthy(
+            &server.http,
+            &server.url("/api/health"),
+            Duration::from_secs(20),
+        )
+        .await;
+        server
     }
 
     pub fn url(&self, path: &str) -> String {
