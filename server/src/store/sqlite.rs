@@ -23,6 +23,13 @@ const POOL_CONNECTIONS: u32 = 4;
 /// How long a connection waits for the write lock before reporting the database busy.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 
+/// How every write transaction starts: with the write lock taken at once (waiting up to
+/// [`BUSY_TIMEOUT`] for it). A deferred transaction that reads before it writes fails at its
+/// first write with `SQLITE_BUSY_SNAPSHOT`, without waiting, whenever another writer (the
+/// group commit, busy under load) has committed since its read — retention never pruned
+/// anything under load that way.
+const BEGIN_WRITE: &str = "BEGIN IMMEDIATE";
+
 /// At most this many history rows go into one group commit; more waiting appends go
 /// into the next one, so a single commit never holds the write lock for long.
 const MAX_GROUP_ROWS: usize = 1_024;
@@ -164,7 +171,7 @@ async fn write_group(
     group: &[Append],
     run_numbers: &mut HashMap<String, i64>,
 ) -> Result<(), sqlx::Error> {
-    let mut tx = pool.begin().await?;
+    let mut tx = pool.begin_with(BEGIN_WRITE).await?;
     let mut created = Vec::new();
     for append in group {
         if let Write::Run(run) = &append.write {
@@ -436,7 +443,7 @@ impl WorkflowStore for SqliteStore {
     }
 
     async fn delete_workflow(&self, id: &str) -> Result<bool, StoreError> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.pool.begin_with(BEGIN_WRITE).await?;
         for table in [Batch::TABLE, LoadTest::TABLE] {
             sqlx::query(sql(format!("DELETE FROM {table} WHERE workflow_id = ?")))
                 .bind(id)
@@ -596,7 +603,7 @@ impl RunStore for SqliteStore {
         keep: &str,
         limit: usize,
     ) -> Result<u64, StoreError> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.pool.begin_with(BEGIN_WRITE).await?;
         let runs: Vec<i64> = sqlx::query_scalar(
             "SELECT no FROM runs WHERE substr(workflow_id, 1, length(?1)) = ?1 \
              AND substr(workflow_id, 1, length(?2)) <> ?2 AND status <> 'running' LIMIT ?3",
@@ -616,7 +623,7 @@ impl RunStore for SqliteStore {
 
     async fn prune_runs(&self, keep: usize, limit: usize) -> Result<u64, StoreError> {
         let limit = limit.min(i64::MAX as usize) as i64;
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.pool.begin_with(BEGIN_WRITE).await?;
         // Runs of deleted workflows (load-test runs belong to the lab, not to a workflow).
         let mut runs: Vec<i64> = sqlx::query_scalar(
             "SELECT r.no FROM runs r WHERE r.status <> 'running' \
