@@ -96,6 +96,22 @@ async fn count(server: &TestServer, query: &'static str) -> i64 {
     n
 }
 
+/// How many rows `query` (a `SELECT COUNT(*) …`) counts.
+async fn stored_runs_of(server: &TestServer, workflow: &str) -> i64 {
+    let url = format!(
+        "sqlite://{}",
+        server.dir.path().join("data/test.db").display()
+    );
+    let pool = sqlx::SqlitePool::connect(&url).await.unwrap();
+    let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM runs WHERE workflow_id = ?")
+        .bind(workflow)
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    pool.close().await;
+    n
+}
+
 #[tokio::test]
 async fn retention_keeps_the_newest_runs_and_one_copy_of_each_workflow() {
     let server = TestServer::start_configured(tempfile::tempdir().unwrap(), |s| {
@@ -103,22 +119,46 @@ async fn retention_keeps_the_newest_runs_and_one_copy_of_each_workflow() {
         s.retention_sweep = Duration::from_millis(100);
     })
     .await;
-    let workflow = server
-        .create_workflow(&json!({"name": "Quick", "nodes": [node_taking("a", 0)], "edges": []}))
+    // Another workflow's runs keep the history writer busy all along: the sweep must prune
+    // while others write (a sweep that read first and then wrote failed with "database is
+    // locked" under load, and pruned nothing until the load stopped).
+    let chain: Vec<Value> = (0..30).map(|i| node_taking(&format!("s{i}"), 0)).collect();
+    let hops: Vec<Value> = (1..30)
+        .map(|i| json!({"from": format!("s{}", i - 1), "to": format!("s{i}"), "kind": "event"}))
+        .collect();
+    let busy = server
+        .create_workflow(&json!({"name": "Busy", "nodes": chain, "edges": hops}))
         .await;
+    let writers: Vec<_> = (0..4)
+        .map(|_| {
+            let http = server.http.clone();
+            let url = server.url(&format!("/api/workflows/{busy}/runs"));
+            tokio::spawn(async move {
+                loop {
+                    let _ = http.post(&url).json(&json!({})).send().await;
+                }
+            })
+        })
+        .collect();
+    while stored_runs_of(&server, &busy).await < 20 {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let quick = json!({"name": "Quick", "nodes": [node_taking("a", 0)], "edges": []});
+    let workflow = server.create_workflow(&quick).await;
     let mut runs = Vec::new();
     for _ in 0..7 {
         runs.push(run_to_end(&server, &workflow).await);
     }
-    // Seven runs of one document: one stored copy, not seven.
+    // Seven runs of one document (and many of the busy one): one stored copy each.
     assert_eq!(
         count(&server, "SELECT COUNT(*) FROM workflow_versions").await,
-        1
+        2
     );
     assert_eq!(
         count(&server, "SELECT COUNT(*) FROM runs WHERE workflow <> ''").await,
         0
     );
+
     let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
     loop {
         let listed: Vec<Value> = server
@@ -132,9 +172,17 @@ async fn retention_keeps_the_newest_runs_and_one_copy_of_each_workflow() {
         }
         assert!(
             tokio::time::Instant::now() < deadline,
-            "never pruned: {listed:?}"
+            "never pruned under load: {} runs listed",
+            listed.len()
         );
         tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(
+        stored_runs_of(&server, &busy).await > 3,
+        "the busy workflow was not busy"
+    );
+    for writer in writers {
+        writer.abort();
     }
     let gone = server
         .http
@@ -143,37 +191,49 @@ async fn retention_keeps_the_newest_runs_and_one_copy_of_each_workflow() {
         .await
         .unwrap();
     assert_eq!(gone.status(), 404);
-    // Their history went with them.
+    // The busy workflow's runs come down to three too once they have ended.
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    while stored_runs_of(&server, &busy).await > 3 {
+        if tokio::time::Instant::now() > deadline {
+            let listed: Vec<Value> = server
+                .get_json(&format!("/api/workflows/{busy}/runs?limit=200"))
+                .await;
+            let running = listed.iter().filter(|r| r["status"] == "running").count();
+            panic!(
+                "busy runs not pruned: {} stored, {running} of the newest {} running",
+                stored_runs_of(&server, &busy).await,
+                listed.len()
+            );
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    // History went with the runs: only the six kept runs have any.
+    assert_eq!(
+        count(&server, "SELECT COUNT(DISTINCT run) FROM run_history").await,
+        6
+    );
+
+    // A new version of the document is stored once more; deleting the workflow deletes its
+    // runs, their history and, with the last run referring to them, its stored versions.
+    let url = server.url(&format!("/api/workflows/{workflow}"));
+    let edited = json!({"name": "Quick v2", "nodes": [node_taking("a", 0)], "edges": []});
+    let saved = server.http.put(&url).json(&edited).send().await.unwrap();
+    assert_eq!(saved.status(), 200);
+    run_to_end(&server, &workflow).await;
+    assert_eq!(
+        count(&server, "SELECT COUNT(*) FROM workflow_versions").await,
+        3
+    );
+    assert_eq!(server.http.delete(&url).send().await.unwrap().status(), 204);
+    assert_eq!(stored_runs_of(&server, &workflow).await, 0);
     assert_eq!(
         count(&server, "SELECT COUNT(DISTINCT run) FROM run_history").await,
         3
     );
-    // A new version of the document is stored once more; deleting the workflow deletes its
-    // runs, their history and, with the last run referring to them, the stored versions.
-    let url = server.url(&format!("/api/workflows/{workflow}"));
-    let edited = json!({"name": "Quick v2", "nodes": [node_taking("a", 0)], "edges": []});
-    assert_eq!(
-        server
-            .http
-            .put(&url)
-            .json(&edited)
-            .send()
-            .await
-            .unwrap()
-            .status(),
-        200
-    );
-    run_to_end(&server, &workflow).await;
     assert_eq!(
         count(&server, "SELECT COUNT(*) FROM workflow_versions").await,
-        2
-    );
-    assert_eq!(server.http.delete(&url).send().await.unwrap().status(), 204);
-    assert_eq!(count(&server, "SELECT COUNT(*) FROM runs").await, 0);
-    assert_eq!(count(&server, "SELECT COUNT(*) FROM run_history").await, 0);
-    assert_eq!(
-        count(&server, "SELECT COUNT(*) FROM workflow_versions").await,
-        0
+        1,
+        "only the busy workflow's version is left"
     );
 }
 

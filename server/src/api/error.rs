@@ -95,7 +95,10 @@ impl AppError {
 
 impl From<crate::engine::StartError> for AppError {
     fn from(e: crate::engine::StartError) -> Self {
-        AppError::Unavailable(e.to_string())
+        match e {
+            crate::engine::StartError::Failed(_) => AppError::Internal(e.to_string()),
+            _ => AppError::Unavailable(e.to_string()),
+        }
     }
 }
 

@@ -56,6 +56,8 @@ pub enum StartError {
     StoreFailing(String),
     #[error("the server is shutting down")]
     ShuttingDown,
+    #[error("the run could not be started: {0}")]
+    Failed(String),
 }
 
 /// What a run is started with.
@@ -237,7 +239,28 @@ impl Engine {
     /// Stores a new run of `workflow` and starts driving it; returns the run as stored.
     /// Refused past the cap on runs in flight, while the store is failing (the attempt to
     /// store the run is what finds out it works again), and during shutdown.
+    ///
+    /// Not cancellable: the work runs in its own task, so a caller dropped half-way (a client
+    /// that disconnects, and with it its request handler) can never leave a run stored but
+    /// not driven, nor its slot taken.
     pub async fn start_run(
+        self: &Arc<Self>,
+        workflow_id: &str,
+        workflow: Workflow,
+        options: RunOptions,
+    ) -> Result<StoredRun, StartError> {
+        let engine = self.clone();
+        let workflow_id = workflow_id.to_string();
+        tokio::spawn(async move {
+            engine
+                .store_and_drive(&workflow_id, workflow, options)
+                .await
+        })
+        .await
+        .unwrap_or_else(|e| Err(StartError::Failed(e.to_string())))
+    }
+
+    async fn store_and_drive(
         self: &Arc<Self>,
         workflow_id: &str,
         workflow: Workflow,
