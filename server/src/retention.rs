@@ -7,10 +7,13 @@ use std::time::Duration;
 
 use crate::store::{Store, StoreError};
 
-/// Runs deleted per transaction.
-pub const PRUNE_CHUNK: usize = 1_000;
-/// How often the background sweep looks for runs past retention.
-pub const SWEEP_EVERY: Duration = Duration::from_secs(10);
+/// Runs deleted per transaction: each holds the write lock, which the history writer waits
+/// for, so a chunk stays small (at 500 runs/s, a 10 s sweep of 1,000-run chunks showed as
+/// p99 run latency swinging between 118 and 167 ms in the soak).
+pub const PRUNE_CHUNK: usize = 250;
+/// How often the background sweep looks for runs past retention: often, so each sweep has
+/// little to delete.
+pub const SWEEP_EVERY: Duration = Duration::from_secs(1);
 
 /// Deletes every run past retention now, a chunk at a time; returns how many went.
 pub async fn prune_now(store: &dyn Store, keep: usize) -> Result<u64, StoreError> {
