@@ -150,10 +150,13 @@ pub async fn run(
         _ = deadline => tracing::warn!("connections still open after the shutdown grace; leaving them"),
     }
     sweeper.abort();
-    // Each run's driver stops after the history write it is in; its run resumes at the next
-    // start from that history.
+    // Each run's driver stops after the history write it is in (its run resumes at the next
+    // start from that history), and each WebSocket sends its 1001 before the runtime, which
+    // drops tasks as it stops, is gone.
     let waiting = tokio::time::Instant::now() + SHUTDOWN_GRACE / 4;
-    while engine.in_flight() > 0 && tokio::time::Instant::now() < waiting {
+    while (engine.in_flight() > 0 || engine.metrics().websockets_open() > 0)
+        && tokio::time::Instant::now() < waiting
+    {
         tokio::time::sleep(std::time::Duration::from_millis(10)).await;
     }
     tracing::info!(runs_to_resume = engine.in_flight(), "stopped");
