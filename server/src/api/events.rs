@@ -192,16 +192,6 @@ async fn in_time<T>(
     }
 }
 
-/// Closes a client too slow to read with `1013` (try again later); it resumes from the last
-/// record it has.
-async fn shed(mut socket: WebSocket) {
-    let frame = Message::Close(Some(CloseFrame {
-        code: close_code::AGAIN,
-        reason: "too slow to read: reconnect and resume".into(),
-    }));
-    let _ = tokio::time::timeout(Duration::from_secs(1), socket.send(frame)).await;
-}
-
 /// Pings on a schedule, and tells when the client has been silent too long.
 struct Heartbeat {
     every: Duration,
@@ -231,16 +221,6 @@ impl Heartbeat {
         self.ticker.tick().await;
         self.heard.elapsed() <= self.every * 2
     }
-}
-
-/// Closes a connection whose client stopped answering (without waiting on it for long).
-async fn hang_up(mut socket: WebSocket) -> Result<(), StreamError> {
-    let frame = Message::Close(Some(CloseFrame {
-        code: close_code::AWAY,
-        reason: "no answer to pings: closed as dead".into(),
-    }));
-    let _ = tokio::time::timeout(Duration::from_secs(1), socket.send(frame)).await;
-    Ok(())
 }
 
 async fn follow_feed(mut socket: WebSocket, state: AppState) -> Result<(), StreamError> {
@@ -305,37 +285,35 @@ enum Ending {
     ShuttingDown,
 }
 
-/// Closes the socket the way its ending calls for; a client too slow to read is told to
-/// come back (`1013`).
+/// Closes the socket the way its ending calls for: `1000` once the client has every record
+/// there will be, `1001` for a dead client or a shutdown, `1012` when the run's stream stopped
+/// early, `1013` for a client too slow to read — the last three tell it to resume later.
 async fn finish(socket: WebSocket, ended: Result<Ending, StreamError>) -> Result<(), StreamError> {
-    match ended {
-        Ok(Ending::Complete) => close(socket).await,
-        Ok(Ending::Dead) => hang_up(socket).await,
-        Ok(Ending::Gone) => Ok(()),
-        Ok(Ending::ShuttingDown) => {
-            let frame = Message::Close(Some(CloseFrame {
-                code: close_code::AWAY,
-                reason: "the server is shutting down".into(),
-            }));
-            let mut socket = socket;
-            let _ = tokio::time::timeout(Duration::from_secs(1), socket.send(frame)).await;
-            Ok(())
-        }
-        Ok(Ending::Interrupted) => {
-            let frame = Message::Close(Some(CloseFrame {
-                code: close_code::RESTART,
-                reason: "the run is paused on the server; resume later".into(),
-            }));
-            let mut socket = socket;
-            let _ = tokio::time::timeout(Duration::from_secs(1), socket.send(frame)).await;
-            Ok(())
-        }
+    let (code, reason) = match &ended {
+        Ok(Ending::Gone) => return Ok(()),
+        Ok(Ending::Complete) => (close_code::NORMAL, "run completed"),
+        Ok(Ending::Dead) => (close_code::AWAY, "no answer to pings: closed as dead"),
+        Ok(Ending::ShuttingDown) => (close_code::AWAY, "the server is shutting down"),
+        Ok(Ending::Interrupted) => (
+            close_code::RESTART,
+            "the run is paused on the server; resume later",
+        ),
         Err(StreamError::SlowReader) => {
-            shed(socket).await;
-            Err(StreamError::SlowReader)
+            (close_code::AGAIN, "too slow to read: reconnect and resume")
         }
-        Err(e) => Err(e),
-    }
+        Err(_) => return ended.map(|_| ()),
+    };
+    close_with(socket, code, reason).await;
+    ended.map(|_| ())
+}
+
+/// Sends a close frame, waiting at most a second on a client that may not be reading.
+async fn close_with(mut socket: WebSocket, code: u16, reason: &'static str) {
+    let frame = Message::Close(Some(CloseFrame {
+        code,
+        reason: reason.into(),
+    }));
+    let _ = tokio::time::timeout(Duration::from_secs(1), socket.send(frame)).await;
 }
 
 /// Sends records after `last` until the run completes or the client goes away.
@@ -457,14 +435,4 @@ async fn queue(
     in_time(limit, socket.feed(Message::Text(record.json))).await?;
     *last = record.seq;
     Ok(record.ends_run)
-}
-
-/// Ends the stream with a normal closure: the client has every record there will be.
-async fn close(mut socket: WebSocket) -> Result<(), StreamError> {
-    let frame = Message::Close(Some(CloseFrame {
-        code: close_code::NORMAL,
-        reason: "run completed".into(),
-    }));
-    let _ = tokio::time::timeout(Duration::from_secs(1), socket.send(frame)).await;
-    Ok(())
 }
