@@ -3,16 +3,16 @@
 //! # Layout
 //! - [`model`]: the workflow document (nodes, command/event edges), its validation and
 //!   limits, run history records and step states — compiled for both browser and server.
-//! - [`ui`]: the Leptos components: [`ui::editor`] (the page: toolbar, workflows list,
-//!   inspector), [`ui::canvas`] (the SVG drawing and its pointer interactions),
-//!   [`ui::palette`] (the kinds of step to add, by click or drag), [`ui::live`] (following
-//!   a run live with reconnection; summary, log and runs panel), [`ui::timeline`] (lanes,
-//!   attempts and messages over time), [`ui::lab`] (the trade-off lab page), [`ui::report`] (its results as escaped HTML),
-//!   [`ui::client`] (REST calls and the run's WebSocket, browser only); [`ui::spawn_local`]
-//!   starts browser tasks that end with their page.
+//! - [`ui`]: the Leptos components — the pages ([`ui::editor`], [`ui::lab`]), the panels
+//!   they are made of (canvas, palette, inspector, run panel, workflows, dialogs), the
+//!   editor's state slices ([`ui::state`]), shared leaf types ([`ui::common`]) and the
+//!   server calls ([`ui::client`]); see the [`ui`] module's map.
 //!
 //! [`shell`] is the HTML document the server renders; [`App`] the routed application;
 //! [`hydrate`] the wasm entry point that takes over the server-rendered page.
+
+// The canvas's view types nest deeply; hydration's async layout needs the room.
+#![recursion_limit = "256"]
 
 pub mod model;
 pub mod ui;

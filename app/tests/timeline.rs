@@ -1,7 +1,7 @@
 //! The timeline's layout, checked on a small hand-made history.
 
+use app::model::timeline::{timeline, ArrowKind, BarOutcome, FaultKind};
 use app::model::{Cause, FailureReason, Owner, RunEvent, RunRecord};
-use app::ui::timeline::timeline;
 
 fn started(node: &str, attempt: u32, cause: Cause) -> RunEvent {
     RunEvent::StepStarted {
@@ -92,9 +92,9 @@ fn attempts_become_bars_with_their_outcome_and_messages_become_arrows() {
     assert_eq!(
         bars,
         [
-            ("a", 0, 100, "failed"),
-            ("a", 300, 400, "succeeded"),
-            ("b", 410, 410, "running"),
+            ("a", 0, 100, BarOutcome::Failed),
+            ("a", 300, 400, BarOutcome::Succeeded),
+            ("b", 410, 410, BarOutcome::Running),
         ]
     );
     assert!(t.bars[1]
@@ -104,7 +104,7 @@ fn attempts_become_bars_with_their_outcome_and_messages_become_arrows() {
     let arrow = &t.arrows[0];
     assert_eq!(
         (arrow.from, arrow.to, arrow.at, arrow.kind),
-        (1, 0, 400, "command")
+        (1, 0, 400, ArrowKind::Command)
     );
 }
 
@@ -167,13 +167,19 @@ fn an_orchestrator_outage_is_a_band_and_a_lost_event_a_moment() {
     assert_eq!(t.faults.len(), 3);
     assert_eq!(t.faults[0].label, "started with faults: bus drops 50%");
     let outage = &t.faults[1];
-    assert_eq!((outage.kind, outage.start, outage.end), ("outage", 50, 150));
+    assert_eq!(
+        (outage.kind, outage.start, outage.end),
+        (FaultKind::Outage, 50, 150)
+    );
     assert!(
         outage.label.contains("standby took over"),
         "{}",
         outage.label
     );
     let lost = &t.faults[2];
-    assert_eq!((lost.kind, lost.start, lost.end), ("dropped", 80, 80));
+    assert_eq!(
+        (lost.kind, lost.start, lost.end),
+        (FaultKind::Dropped, 80, 80)
+    );
     assert_eq!(lost.label, "ADone to b lost by the bus at +80 ms");
 }

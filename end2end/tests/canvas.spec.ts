@@ -1,6 +1,6 @@
 import { test, expect } from "@playwright/test";
 import * as fs from "node:fs";
-import { center, connect, drag, freshWorkflow } from "./helpers";
+import { center, connect, drag, freshWorkflow, fromMenu } from "./helpers";
 
 test("the palette: drag a step onto the canvas where it lands, click to add one, a drop elsewhere adds nothing", async ({ page }) => {
   await freshWorkflow(page, 0);
@@ -106,7 +106,7 @@ test("space+drag pans even over a step; Ctrl+wheel (a trackpad pinch) zooms", as
 test("download the canvas as SVG with its styles and as a PNG", async ({ page }) => {
   await freshWorkflow(page, 2);
   await connect(page, "Step 1", "Step 2");
-  await page.getByRole("button", { name: "Export…" }).click();
+  await fromMenu(page, "Export…");
   const dialog = page.getByRole("dialog", { name: "Export" });
 
   const svg = dialog.getByRole("link", { name: "Download canvas (SVG)" });
@@ -132,7 +132,7 @@ test("download the canvas as SVG with its styles and as a PNG", async ({ page })
 
 test("import a Conductor workflow and native JSON through the dialog; an unsupported task is refused by name", async ({ page }) => {
   await freshWorkflow(page, 0);
-  const open = () => page.getByRole("button", { name: "Import…" }).click();
+  const open = () => fromMenu(page, "Import…");
   const dialog = page.getByRole("dialog", { name: "Import" });
   const source = dialog.getByRole("textbox", { name: "Text to import" });
 

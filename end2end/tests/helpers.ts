@@ -38,3 +38,10 @@ export async function connect(page: Page, from: string, to: string) {
     await center(page.getByRole("button", { name: to, exact: true })),
   );
 }
+
+/** Picks an entry of the toolbar's "More" menu (import, export, convert, the lab). */
+export async function fromMenu(page: Page, name: string) {
+  await page.getByRole("button", { name: "More ▾" }).click();
+  const menu = page.getByRole("group", { name: "More" });
+  await menu.getByRole(name === "Lab" ? "link" : "button", { name }).click();
+}

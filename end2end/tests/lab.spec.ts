@@ -1,5 +1,5 @@
 import { test, expect, type Page } from "@playwright/test";
-import { openEditor } from "./helpers";
+import { openEditor, fromMenu } from "./helpers";
 
 /** A fresh copy of a shipped template, renamed so other tests still find the original. */
 async function fromTemplate(page: Page, title: string, name: string) {
@@ -18,7 +18,7 @@ test("convert the e-commerce template both ways: the copy says what it lost", as
   const original = page.url();
 
   // Orchestrated → all choreography: the saga has no equivalent, and the dialog says so.
-  await page.getByRole("button", { name: "Convert…" }).click();
+  await fromMenu(page, "Convert…");
   const dialog = page.getByRole("dialog", { name: "Convert" });
   await dialog.getByRole("radio", { name: "All choreography" }).check();
   const lost = dialog.getByRole("list", { name: "What the copy loses" });
@@ -35,7 +35,7 @@ test("convert the e-commerce template both ways: the copy says what it lost", as
 
   // The choreographed template → all orchestration loses nothing.
   await fromTemplate(page, "E-commerce with two failures, choreographed", `${name} events`);
-  await page.getByRole("button", { name: "Convert…" }).click();
+  await fromMenu(page, "Convert…");
   await dialog.getByRole("radio", { name: "All orchestration" }).check();
   await expect(lost).toHaveText("Nothing: every failure stays handled.");
   await expect(dialog).toContainText("8 edge(s) change kind.");
@@ -47,7 +47,7 @@ test("convert the e-commerce template both ways: the copy says what it lost", as
 
 test("the lab compares the three styles, reads the numbers, and fails every step in turn", async ({ page }) => {
   await fromTemplate(page, "E-commerce with two failures, orchestrated", `Lab ${Date.now()}`);
-  await page.getByRole("link", { name: "Lab" }).click();
+  await fromMenu(page, "Lab");
   await expect(page.getByRole("heading", { level: 1 })).toContainText("Trade-off lab: Lab ");
 
   // A bad field is named, and nothing starts.
@@ -96,7 +96,7 @@ test("the lab compares the three styles, reads the numbers, and fails every step
 
 test("crash the orchestrator mid-run: the event-driven part goes on, the commanded part waits and resumes", async ({ page }) => {
   await openEditor(page);
-  await page.getByRole("button", { name: "Import…" }).click();
+  await fromMenu(page, "Import…");
   const step = (id: string, latency: number) =>
     ({ id, label: id.toUpperCase(), service: `${id}Service`, action: "go", latency_ms: latency });
   await page.getByRole("textbox", { name: "Text to import" }).fill(
@@ -143,7 +143,7 @@ test("crash the orchestrator mid-run: the event-driven part goes on, the command
 
 test("a commanded attempt that fails while the orchestrator is down shows at once; its retry waits for it", async ({ page }) => {
   await openEditor(page);
-  await page.getByRole("button", { name: "Import…" }).click();
+  await fromMenu(page, "Import…");
   await page.getByRole("textbox", { name: "Text to import" }).fill(
     JSON.stringify({
       name: `Crash retry ${Date.now()}`,
@@ -173,7 +173,7 @@ test("a commanded attempt that fails while the orchestrator is down shows at onc
 
 test("load mode: with one orchestrator of small capacity, orchestration falls behind and choreography keeps up", async ({ page }) => {
   await openEditor(page);
-  await page.getByRole("button", { name: "Import…" }).click();
+  await fromMenu(page, "Import…");
   const step = (id: string) => ({ id, label: id.toUpperCase(), service: `${id}Service`, action: "go", latency_ms: 0 });
   await page.getByRole("textbox", { name: "Text to import" }).fill(
     JSON.stringify({
@@ -187,7 +187,7 @@ test("load mode: with one orchestrator of small capacity, orchestration falls be
   );
   await page.getByRole("dialog", { name: "Import" }).getByRole("button", { name: "Import" }).click();
   await expect(page.getByRole("status", { name: "Save state" })).toHaveText("Saved");
-  await page.getByRole("link", { name: "Lab" }).click();
+  await fromMenu(page, "Lab");
 
   const load = page.getByRole("region", { name: "Load" });
   await load.getByRole("textbox", { name: "Rate (runs/s)" }).fill("50");

@@ -1,5 +1,5 @@
 import { test, expect } from "@playwright/test";
-import { openEditor } from "./helpers";
+import { openEditor, fromMenu } from "./helpers";
 
 // Leaving a page must end what it started: its live sockets, its polling and its keyboard
 // shortcuts. Before, the editor's runs feed and key handlers outlived it and touched its
@@ -25,7 +25,7 @@ test("from the editor with a run live to the lab and back: keys, clicks and a lo
   await expect(page.getByRole("status", { name: "Run state" })).toHaveText(/running/i);
   await expect.poll(() => feeds.length).toBe(1);
 
-  await page.getByRole("link", { name: "Lab" }).click();
+  await fromMenu(page, "Lab");
   await expect(page.getByRole("heading", { name: /Trade-off lab/ })).toBeVisible();
   // The editor's feed is closed with it.
   await expect.poll(() => feeds[0].closed).toBe(true);

@@ -1,5 +1,5 @@
 import { test, expect } from "@playwright/test";
-import { connect, openEditor } from "./helpers";
+import { connect, openEditor, fromMenu } from "./helpers";
 
 test("export a drawn flow as Mermaid, text and JSON", async ({ page }) => {
   await openEditor(page);
@@ -9,7 +9,7 @@ test("export a drawn flow as Mermaid, text and JSON", async ({ page }) => {
   await connect(page, "Step 1", "Step 2");
   await page.keyboard.press("e");
 
-  await page.getByRole("button", { name: "Export…" }).click();
+  await fromMenu(page, "Export…");
   const dialog = page.getByRole("dialog", { name: "Export" });
   const text = dialog.getByRole("textbox", { name: "Exported text" });
   await expect(text).toHaveValue(
@@ -33,7 +33,7 @@ test("export a drawn flow as Mermaid, text and JSON", async ({ page }) => {
 
 test("import the text form and the article's JSON; a refusal names the line", async ({ page }) => {
   await openEditor(page);
-  const open = () => page.getByRole("button", { name: "Import…" }).click();
+  const open = () => fromMenu(page, "Import…");
   const dialog = page.getByRole("dialog", { name: "Import" });
   const source = dialog.getByRole("textbox", { name: "Text to import" });
 

@@ -4,6 +4,8 @@
 //! - [`edit`]: the typed changes the editor applies to a workflow.
 //! - [`validate`]: parsing a document and listing every problem, with the model's limits.
 //! - [`run`]: a run's history records, step states and the fold into a current view.
+//! - [`log`]: what a history means to a reader: log lines, figures, causal chains, replay.
+//! - [`timeline`]: a history laid out as lanes, bars, message arrows and fault marks.
 //! - [`api`]: the REST API's other bodies (stored records, run reports, errors).
 //! - [`formats`]: import (native, article JSON, Conductor subset, text) and export
 //!   (JSON, Mermaid, text).
@@ -24,7 +26,9 @@ pub mod formats;
 pub mod lab;
 pub mod layout;
 pub mod lint;
+pub mod log;
 pub mod run;
+pub mod timeline;
 pub mod validate;
 pub mod workflow;
 

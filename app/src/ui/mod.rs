@@ -1,16 +1,27 @@
 //! The Leptos components of the editor page and the lab page, and [`spawn_local`]: how they
 //! start browser tasks.
+//!
+//! Pages: [`editor`] (the editor: toolbar, keyboard, the page's layout) and [`lab`] (the
+//! trade-off lab). Panels, used by pages: [`canvas`] (the drawing and its interaction core),
+//! [`palette`], [`inspector`], [`run`] (the live run's transport and the run panel),
+//! [`workflows`] (the workflows column), [`transfer`] (import, export and convert dialogs).
+//! Below them: [`state`] (the editor's state slices, provided by context), [`common`] (leaf
+//! types: selection, issues, viewport, geometry, pulses, presets, actions, the fault form,
+//! theme), [`client`] (REST calls and WebSockets) and [`report`] (lab results as HTML).
+//!
+//! The rules the layout keeps (checked by `ui-shape`): panels never import a page, pages
+//! never import each other, and no two modules import each other.
 
-pub mod behaviour;
 pub mod canvas;
 pub mod client;
+pub mod common;
 pub mod editor;
-pub mod geometry;
+pub mod inspector;
 pub mod lab;
-pub mod live;
 pub mod palette;
 pub mod report;
-pub mod timeline;
+pub mod run;
+pub mod state;
 pub mod transfer;
 pub mod workflows;
 

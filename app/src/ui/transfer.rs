@@ -4,13 +4,13 @@
 
 use leptos::prelude::*;
 
-use super::canvas::Viewport;
-use super::client::{self, ApiFailure};
-use super::editor::Editor;
-use super::spawn_local;
 use crate::model::formats::{export, ExportFormat};
 use crate::model::lab::{ConvertRequest, ConvertResponse};
 use crate::model::{convert, Style};
+use crate::ui::client::{self, ApiFailure};
+use crate::ui::common::viewport::Viewport;
+use crate::ui::spawn_local;
+use crate::ui::state::{Document, Notice, ViewState};
 
 /// Which dialog is open.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -36,7 +36,7 @@ fn data_url(mime: &str, text: &str) -> String {
 /// The canvas as a standalone SVG document: what the canvas shows (the drawing through the
 /// current pan and zoom) with the page's styles inlined, sized as it is on screen; and that size.
 #[cfg(feature = "hydrate")]
-fn canvas_svg(view: Viewport) -> Option<(String, f64, f64)> {
+fn canvas_svg(view: Viewport, dark: bool) -> Option<(String, f64, f64)> {
     use wasm_bindgen::JsCast;
     let document = web_sys::window()?.document()?;
     let frame = document.query_selector("svg.canvas").ok()??;
@@ -64,8 +64,11 @@ fn canvas_svg(view: Viewport) -> Option<(String, f64, f64)> {
     }
     // The page sizes the canvas to its frame; a file has no frame.
     css.push_str(&format!(
-        "svg.drawing {{ width: {width}px; height: {height}px; background: #fff; }}"
+        "svg.drawing {{ width: {width}px; height: {height}px; background: var(--bg); }}"
     ));
+    // A file keeps the light theme (whatever the page or the viewer prefers) unless the
+    // user asked for the dark one: in the file, the drawing is the root the theme reads.
+    let theme = if dark { "dark" } else { "light" };
     let markup = web_sys::XmlSerializer::new()
         .ok()?
         .serialize_to_string(&svg)
@@ -81,14 +84,14 @@ fn canvas_svg(view: Viewport) -> Option<(String, f64, f64)> {
         .replace(" width=\"1\"", "")
         .replace(" height=\"1\"", "");
     let markup = format!(
-        "{opening} width=\"{width}\" height=\"{height}\" viewBox=\"{x:.1} {y:.1} {w:.1} {h:.1}\"><style><![CDATA[{css}]]></style>{}",
+        "{opening} data-theme=\"{theme}\" width=\"{width}\" height=\"{height}\" viewBox=\"{x:.1} {y:.1} {w:.1} {h:.1}\"><style><![CDATA[{css}]]></style>{}",
         &markup[open_end + 1..]
     );
     Some((markup, width, height))
 }
 
 #[cfg(not(feature = "hydrate"))]
-fn canvas_svg(_view: Viewport) -> Option<(String, f64, f64)> {
+fn canvas_svg(_view: Viewport, _dark: bool) -> Option<(String, f64, f64)> {
     None
 }
 
@@ -98,11 +101,11 @@ const PNG_SCALE: f64 = 2.0;
 
 /// Draws the canvas's SVG into a bitmap and downloads it as a PNG file.
 #[cfg(feature = "hydrate")]
-async fn download_png(file_name: String, view: Viewport) -> Result<(), String> {
+async fn download_png(file_name: String, view: Viewport, dark: bool) -> Result<(), String> {
     use wasm_bindgen::JsCast;
     let failed = |what: &str| format!("PNG download: {what}");
     let (markup, width, height) =
-        canvas_svg(view).ok_or_else(|| failed("no canvas on the page"))?;
+        canvas_svg(view, dark).ok_or_else(|| failed("no canvas on the page"))?;
     let document = web_sys::window()
         .and_then(|w| w.document())
         .ok_or_else(|| failed("no document"))?;
@@ -124,7 +127,7 @@ async fn download_png(file_name: String, view: Viewport) -> Result<(), String> {
         .flatten()
         .and_then(|c| c.dyn_into().ok())
         .ok_or_else(|| failed("no 2D context"))?;
-    context.set_fill_style_str("#ffffff");
+    context.set_fill_style_str(if dark { "#12151b" } else { "#ffffff" });
     context.fill_rect(0.0, 0.0, width * PNG_SCALE, height * PNG_SCALE);
     context
         .draw_image_with_html_image_element_and_dw_and_dh(
@@ -150,19 +153,22 @@ async fn download_png(file_name: String, view: Viewport) -> Result<(), String> {
 }
 
 #[cfg(not(feature = "hydrate"))]
-async fn download_png(_file_name: String, _view: Viewport) -> Result<(), String> {
+async fn download_png(_file_name: String, _view: Viewport, _dark: bool) -> Result<(), String> {
     Ok(())
 }
 
 #[component]
-pub fn TransferDialogs(editor: Editor, dialog: RwSignal<Option<Dialog>>) -> impl IntoView {
+pub fn TransferDialogs(dialog: RwSignal<Option<Dialog>>) -> impl IntoView {
+    let document = expect_context::<Document>();
+    let view = expect_context::<ViewState>();
+    let notice = expect_context::<Notice>();
     let format = RwSignal::new("mermaid".to_string());
     let exported = move || {
         let f = ExportFormat::parse(&format.get()).unwrap_or(ExportFormat::Mermaid);
-        editor.doc.with(|d| export(d, f))
+        document.doc.with(|d| export(d, f))
     };
     let stem = move || {
-        let stem: String = editor
+        let stem: String = document
             .doc
             .with(|d| d.name.chars().filter(|c| c.is_alphanumeric()).collect());
         if stem.is_empty() {
@@ -179,11 +185,13 @@ pub fn TransferDialogs(editor: Editor, dialog: RwSignal<Option<Dialog>>) -> impl
         };
         format!("{}.{ext}", stem())
     };
+    // Pictures of the canvas keep the light theme unless asked.
+    let dark_export = RwSignal::new(false);
     let svg_href = move || {
-        editor.revision.track();
+        document.revision.track();
         data_url(
             "image/svg+xml",
-            &canvas_svg(editor.viewport.get())
+            &canvas_svg(view.viewport.get(), dark_export.get())
                 .map(|c| c.0)
                 .unwrap_or_default(),
         )
@@ -191,11 +199,14 @@ pub fn TransferDialogs(editor: Editor, dialog: RwSignal<Option<Dialog>>) -> impl
     let png = move |_| {
         let name = format!("{}.png", stem());
         spawn_local(async move {
-            if let Err(message) = download_png(name, editor.viewport.get_untracked()).await {
-                editor.failure.set(Some(ApiFailure {
-                    message,
-                    ..Default::default()
-                }));
+            if let Err(message) = download_png(
+                name,
+                view.viewport.get_untracked(),
+                dark_export.get_untracked(),
+            )
+            .await
+            {
+                notice.say(message);
             }
         });
     };
@@ -213,8 +224,8 @@ pub fn TransferDialogs(editor: Editor, dialog: RwSignal<Option<Dialog>>) -> impl
                     import_error.set(None);
                     source.set(String::new());
                     dialog.set(None);
-                    editor.open_record(record);
-                    editor.refresh_list();
+                    document.open_record(record);
+                    document.refresh_list();
                 }
                 Err(e) => import_error.set(Some(e)),
             }
@@ -222,13 +233,13 @@ pub fn TransferDialogs(editor: Editor, dialog: RwSignal<Option<Dialog>>) -> impl
     };
 
     let convert_to = RwSignal::new(Style::Choreography);
-    let preview = Memo::new(move |_| editor.doc.with(|d| convert(d, convert_to.get())));
+    let preview = Memo::new(move |_| document.doc.with(|d| convert(d, convert_to.get())));
     let convert_error = RwSignal::new(None::<String>);
     let create_copy = move |_| {
         let to = convert_to.get_untracked();
         spawn_local(async move {
             // The copy is made from the saved workflow: the server gets what is on screen first.
-            let Some(workflow_id) = editor.saved_id().await else {
+            let Some(workflow_id) = document.saved_id().await else {
                 return convert_error.set(Some(
                     "The workflow could not be saved, so no copy was made.".into(),
                 ));
@@ -238,10 +249,10 @@ pub fn TransferDialogs(editor: Editor, dialog: RwSignal<Option<Dialog>>) -> impl
                 Ok(converted) => {
                     convert_error.set(None);
                     dialog.set(None);
-                    editor.open(Some(converted.id), converted.conversion.workflow);
+                    document.open(Some(converted.id), converted.conversion.workflow);
                     // A copy the server just created is at its first revision.
-                    editor.server_revision.set(Some(1));
-                    editor.refresh_list();
+                    document.server_revision.set(Some(1));
+                    document.refresh_list();
                 }
                 Err(e) => convert_error.set(Some(e.message)),
             }
@@ -323,6 +334,15 @@ pub fn TransferDialogs(editor: Editor, dialog: RwSignal<Option<Dialog>>) -> impl
                         "Download canvas (SVG)"
                     </a>
                     <button on:click=png>"Download canvas (PNG)"</button>
+                    <label class="check">
+                        <input
+                            type="checkbox"
+                            aria-label="Dark pictures"
+                            prop:checked=move || dark_export.get()
+                            on:change=move |ev| dark_export.set(event_target_checked(&ev))
+                        />
+                        <span>"Dark theme pictures"</span>
+                    </label>
                     <button on:click=move |_| dialog.set(None)>"Close"</button>
                 </div>
             </div>

@@ -3,54 +3,29 @@
 
 use leptos::prelude::*;
 
-use super::client;
-use super::editor::{draft_key, Editor};
-use super::spawn_local;
 use crate::model::examples::{Example, ALL};
-use crate::model::Workflow;
-
-/// Stores `workflow` as a new workflow on the server and opens it.
-fn create_and_open(editor: Editor, workflow: Workflow) {
-    spawn_local(async move {
-        match client::save_workflow(None, &workflow, None).await {
-            Ok(record) => {
-                editor.open_record(record);
-                editor.refresh_list();
-            }
-            Err(e) => editor.failure.set(Some(e)),
-        }
-    });
-}
+use crate::ui::client;
+use crate::ui::common::theme::ThemeToggle;
+use crate::ui::spawn_local;
+use crate::ui::state::document::draft_key;
+use crate::ui::state::{Document, Notice};
 
 #[component]
-pub fn WorkflowList(editor: Editor) -> impl IntoView {
+pub fn WorkflowList() -> impl IntoView {
+    let document = expect_context::<Document>();
+    let notice = expect_context::<Notice>();
     let confirming = RwSignal::new(None::<String>);
-    let new_workflow = move |_| {
-        editor.open(
-            None,
-            Workflow {
-                name: "Untitled workflow".into(),
-                ..Default::default()
-            },
-        )
-    };
-    let open = move |id: String| {
-        spawn_local(async move {
-            match client::load_workflow(&id).await {
-                Ok(record) => editor.open_loaded(record),
-                Err(e) => editor.failure.set(Some(e)),
-            }
-        })
-    };
+    let new_workflow = move |_| document.open_untitled();
+    let open = move |id: String| document.load(id);
     let duplicate = move |id: String| {
         spawn_local(async move {
             match client::load_workflow(&id).await {
                 Ok(record) => {
                     let mut copy = record.workflow;
                     copy.name = format!("{} (copy)", copy.name);
-                    create_and_open(editor, copy);
+                    document.create_and_open(copy);
                 }
-                Err(e) => editor.failure.set(Some(e)),
+                Err(e) => notice.fail(e),
             }
         })
     };
@@ -60,34 +35,31 @@ pub fn WorkflowList(editor: Editor) -> impl IntoView {
                 Ok(()) => {
                     confirming.set(None);
                     client::local_remove(&draft_key(Some(&id)));
-                    if editor.workflow_id.get_untracked().as_deref() == Some(id.as_str()) {
-                        editor.open(
-                            None,
-                            Workflow {
-                                name: "Untitled workflow".into(),
-                                ..Default::default()
-                            },
-                        );
+                    if document.workflow_id.get_untracked().as_deref() == Some(id.as_str()) {
+                        document.open_untitled();
                     }
-                    editor.refresh_list();
+                    document.refresh_list();
                 }
-                Err(e) => editor.failure.set(Some(e)),
+                Err(e) => notice.fail(e),
             }
         })
     };
     view! {
         <nav class="workflows" aria-label="Workflows">
-            <h1 class="brand">"Hybridflow"</h1>
+            <div class="brand-row">
+                <h1 class="brand">"Hybridflow"</h1>
+                <ThemeToggle/>
+            </div>
             <button class="primary" on:click=new_workflow>"New workflow"</button>
             <ul>
                 <For
-                    each=move || editor.workflows.get()
+                    each=move || document.workflows.get()
                     key=|w| (w.id.clone(), w.name.clone(), w.nodes, w.edges)
                     children=move |w| {
                         let id = w.id.clone();
                         let current = {
                             let id = id.clone();
-                            move || editor.workflow_id.get().as_deref() == Some(id.as_str())
+                            move || document.workflow_id.get().as_deref() == Some(id.as_str())
                         };
                         let asking = {
                             let id = id.clone();
@@ -149,7 +121,7 @@ pub fn WorkflowList(editor: Editor) -> impl IntoView {
                                     class="template"
                                     title=example.lesson
                                     aria-label=format!("Use template {}", example.title)
-                                    on:click=move |_| create_and_open(editor, (example.workflow)())
+                                    on:click=move |_| document.create_and_open((example.workflow)())
                                 >
                                     {example.title}
                                 </button>

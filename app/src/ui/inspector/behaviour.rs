@@ -4,9 +4,9 @@
 
 use leptos::prelude::*;
 
-use super::editor::Editor;
 use crate::model::validate::behaviour_problems;
 use crate::model::{FailWhen, GraphChange, Join, Latency, Node, RetryPolicy};
+use crate::ui::state::Document;
 
 type Read = fn(&Node) -> String;
 type Write = fn(&mut Node, &str) -> Result<(), String>;
@@ -204,16 +204,17 @@ const FIELDS: &[FieldSpec] = &[
 ];
 
 #[component]
-pub fn BehaviourFields(editor: Editor, node: Memo<Option<Node>>) -> impl IntoView {
+pub fn BehaviourFields(node: Memo<Option<Node>>) -> impl IntoView {
+    let document = expect_context::<Document>();
     let node_id = Memo::new(move |_| node.with(|n| n.as_ref().map(|n| n.id.clone())));
     let fields = FIELDS
         .iter()
-        .map(|spec| behaviour_field(editor, node, node_id, spec))
+        .map(|spec| behaviour_field(document, node, node_id, spec))
         .collect_view();
     let update = move |change: fn(&mut Node, bool), value: bool| {
         if let Some(mut n) = node.get_untracked() {
             change(&mut n, value);
-            editor.edit(GraphChange::UpdateNode(n));
+            document.edit(GraphChange::UpdateNode(n));
         }
     };
     view! {
@@ -253,7 +254,7 @@ pub fn BehaviourFields(editor: Editor, node: Memo<Option<Node>>) -> impl IntoVie
 }
 
 fn behaviour_field(
-    editor: Editor,
+    document: Document,
     node: Memo<Option<Node>>,
     node_id: Memo<Option<String>>,
     spec: &'static FieldSpec,
@@ -293,7 +294,7 @@ fn behaviour_field(
         match verdict {
             Ok(()) => {
                 error.set(None);
-                editor.edit(GraphChange::UpdateNode(candidate));
+                document.edit(GraphChange::UpdateNode(candidate));
             }
             Err(message) => error.set(Some((id, message))),
         }
@@ -306,9 +307,9 @@ fn behaviour_field(
                 placeholder=spec.placeholder
                 aria-invalid=move || problem().is_some().to_string()
                 prop:value=shown
-                on:focus=move |_| editor.begin_gesture()
+                on:focus=move |_| document.begin_gesture()
                 on:blur=move |_| {
-                    editor.end_gesture();
+                    document.end_gesture();
                     // Leaving a valid field shows the model's value (undo may change it later).
                     if problem().is_none() {
                         raw.set(None);

@@ -68,3 +68,67 @@ pub fn free_slot(workflow: &Workflow) -> Position {
         .find(|p| !overlaps(*p))
         .unwrap_or_default()
 }
+
+/// How far above the topmost step the orchestrator hub's centre sits, and its radius.
+pub const HUB_RISE: f64 = 110.0;
+pub const HUB_RADIUS: f64 = 30.0;
+
+/// The orchestrator drawn as a hub: its centre, and a spoke (SVG path data) to every step
+/// it commands (the targets of command edges), by step id.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Hub {
+    pub center: (f64, f64),
+    pub spokes: Vec<(String, String)>,
+}
+
+/// Where the hub goes: above the drawing's middle. `None` for an empty workflow.
+pub fn hub(workflow: &Workflow) -> Option<Hub> {
+    let (left, top, right, _) = bounds(workflow)?;
+    let center = ((left + right) / 2.0, top - HUB_RISE);
+    let mut commanded: Vec<&str> = workflow
+        .edges
+        .iter()
+        .filter(|e| e.kind == crate::model::EdgeKind::Command)
+        .map(|e| e.to.as_str())
+        .collect();
+    commanded.sort_unstable();
+    commanded.dedup();
+    let spokes = commanded
+        .into_iter()
+        .filter_map(|id| workflow.node(id))
+        .map(|n| {
+            let end = (n.position.x + NODE_WIDTH / 2.0, n.position.y);
+            (
+                n.id.clone(),
+                format!(
+                    "M {:.1} {:.1} L {:.1} {:.1}",
+                    center.0,
+                    center.1 + HUB_RADIUS,
+                    end.0,
+                    end.1
+                ),
+            )
+        })
+        .collect();
+    Some(Hub { center, spokes })
+}
+
+/// The box around every step: (left, top, right, bottom); `None` for an empty workflow.
+pub fn bounds(workflow: &Workflow) -> Option<(f64, f64, f64, f64)> {
+    if workflow.nodes.is_empty() {
+        return None;
+    }
+    let (mut x0, mut y0, mut x1, mut y1) = (f64::MAX, f64::MAX, f64::MIN, f64::MIN);
+    for n in &workflow.nodes {
+        x0 = x0.min(n.position.x);
+        y0 = y0.min(n.position.y);
+        x1 = x1.max(n.position.x + NODE_WIDTH);
+        y1 = y1.max(n.position.y + NODE_HEIGHT);
+    }
+    Some((x0, y0, x1, y1))
+}
+
+/// The centre of a step's box.
+pub fn node_center(p: Position) -> (f64, f64) {
+    (p.x + NODE_WIDTH / 2.0, p.y + NODE_HEIGHT / 2.0)
+}

@@ -1,0 +1,205 @@
+//! A step on the canvas: its box, label, service and action, its live state in words and
+//! icon (colour is never the only signal), its problem badge, the unhandled-failure mark,
+//! and the output handle connections start from. The box takes the keyboard focus.
+
+use std::collections::HashMap;
+
+use leptos::ev::PointerEvent;
+use leptos::prelude::*;
+
+use super::gesture::Target;
+use super::Press;
+use crate::model::StepState;
+use crate::ui::common::geometry::{NODE_HEIGHT, NODE_WIDTH};
+use crate::ui::common::issues::{badge, BadgeText};
+use crate::ui::state::{Document, RunState};
+
+/// The icon beside a step's state.
+pub fn state_icon(state: StepState) -> &'static str {
+    match state {
+        StepState::Pending => "○",
+        StepState::Waiting => "◔",
+        StepState::Running => "▶",
+        StepState::Retrying => "↻",
+        StepState::Succeeded => "✓",
+        StepState::Failed => "✗",
+        StepState::Compensating => "↶",
+        StepState::Compensated => "↶",
+        StepState::Skipped => "–",
+        StepState::Cancelled => "⊘",
+    }
+}
+
+/// A step's state line: icon, state, attempt, and whether its reply waits for a crashed
+/// orchestrator.
+fn state_line(state: StepState, attempts: u32, waiting: bool) -> String {
+    let attempt = match state {
+        StepState::Retrying => format!(" · attempt {attempts} failed"),
+        _ if attempts > 1 => format!(" · attempt {attempts}"),
+        _ => String::new(),
+    };
+    // The attempt ended but the crashed orchestrator has not heard of it.
+    if waiting && state == StepState::Running {
+        let icon = state_icon(StepState::Failed);
+        return format!("{icon} attempt {attempts} failed · reply waiting");
+    }
+    let reply = if waiting { " · reply waiting" } else { "" };
+    format!("{} {}{attempt}{reply}", state_icon(state), state.as_str())
+}
+
+#[component]
+pub fn NodeView(
+    id: String,
+    press: Press,
+    unhandled: Memo<HashMap<String, String>>,
+    /// The step a keyboard or pointer connection would end on.
+    connecting_to: Memo<Option<String>>,
+) -> impl IntoView {
+    let document = expect_context::<Document>();
+    let run = expect_context::<RunState>();
+    let unheard = {
+        let id = id.clone();
+        Memo::new(move |_| unhandled.with(|u| u.get(&id).cloned()))
+    };
+    let node = {
+        let id = id.clone();
+        Memo::new(move |_| {
+            let at = document.node_index.with(|ix| ix.get(&id).copied());
+            document.doc.with(|d| {
+                at.and_then(|i| d.nodes.get(i))
+                    .filter(|n| n.id == id)
+                    .cloned()
+            })
+        })
+    };
+    let step = {
+        let id = id.clone();
+        Memo::new(move |_| {
+            run.shown_run.with(|r| {
+                r.as_ref().and_then(|r| {
+                    r.steps
+                        .get(&id)
+                        .map(|s| (s.state, s.attempts, r.reply_waiting(&id)))
+                })
+            })
+        })
+    };
+    let state = Memo::new(move |_| step.get().map(|s| s.0));
+    let reply_waiting = move || step.get().is_some_and(|s| s.2);
+    let state_text = move || {
+        step.get()
+            .map(|(state, attempts, waiting)| state_line(state, attempts, waiting))
+            .unwrap_or_default()
+    };
+    let pos = move || node.with(|n| n.as_ref().map(|n| n.position).unwrap_or_default());
+    let label = move || node.with(|n| n.as_ref().map(|n| n.label.clone()).unwrap_or_default());
+    let service_action = move || {
+        node.with(|n| {
+            n.as_ref()
+                .map(|n| format!("{}.{}", n.service, n.action))
+                .unwrap_or_default()
+        })
+    };
+    let selected = {
+        let id = id.clone();
+        Memo::new(move |_| {
+            document
+                .selection
+                .with(|s| s.as_ref().is_some_and(|s| s.contains_node(&id)))
+        })
+    };
+    let target = {
+        let id = id.clone();
+        move || connecting_to.with(|t| t.as_deref() == Some(id.as_str()))
+    };
+    let grab = {
+        let id = id.clone();
+        move |ev: PointerEvent| press.run((ev, Target::Node(id.clone())))
+    };
+    let connect = {
+        let id = id.clone();
+        move |ev: PointerEvent| press.run((ev, Target::Handle(id.clone())))
+    };
+    let state_name = move || state.get().map(StepState::as_str).unwrap_or("");
+    let issue = {
+        let id = id.clone();
+        Memo::new(move |_| {
+            document
+                .issues
+                .with(|all| badge(all, |i| i.node.as_deref() == Some(&id)))
+        })
+    };
+    view! {
+        <g
+            class=move || match state.get() {
+                Some(s) => format!("node state-{}", s.as_str()),
+                None => "node".to_string(),
+            }
+            class:selected=selected
+            class:connect-target=target
+            class:reply-waiting=reply_waiting
+            data-node-id=id.clone()
+            data-state=state_name
+            transform=move || format!("translate({} {})", pos().x, pos().y)
+        >
+            <rect
+                class="node-body"
+                width=NODE_WIDTH
+                height=NODE_HEIGHT
+                rx="10"
+                role="button"
+                tabindex="0"
+                aria-label=label
+                aria-pressed=move || selected.get().to_string()
+                aria-keyshortcuts="Enter L"
+                on:pointerdown=grab
+            ></rect>
+            <text class="node-label" x="14" y="26">{label}</text>
+            <text class="node-service" x="14" y="46">{service_action}</text>
+            <text class="node-state" x=NODE_WIDTH - 10.0 y="-8" text-anchor="end">{state_text}</text>
+            <Badge issue/>
+            // The failure nobody handled: marked on the step it happened to.
+            <Show when=move || unheard.with(Option::is_some)>
+                <g
+                    class="unheard"
+                    transform=format!("translate({} {})", NODE_WIDTH - 34.0, NODE_HEIGHT)
+                    role="img"
+                    aria-label=move || format!("unhandled failure: {}", unheard.get().unwrap_or_default())
+                >
+                    <title>{move || unheard.get().unwrap_or_default()}</title>
+                    <rect x="-30" y="-9" width="60" height="18" rx="9"></rect>
+                    <text x="0" y="4" text-anchor="middle">"unheard"</text>
+                </g>
+            </Show>
+            <circle
+                class="handle"
+                cx=NODE_WIDTH
+                cy=NODE_HEIGHT / 2.0
+                r="8"
+                role="button"
+                aria-label=move || format!("Connect from {}", label())
+                on:pointerdown=connect
+            ></circle>
+        </g>
+    }
+    .into_any()
+}
+
+/// A problem badge drawn at the origin (the caller places it); its label is the problems.
+#[component]
+pub fn Badge(issue: Memo<BadgeText>) -> impl IntoView {
+    let text = move || issue.with(|i| i.as_ref().map(|i| i.1.clone()).unwrap_or_default());
+    view! {
+        <Show when=move || issue.with(Option::is_some)>
+            <g
+                class=move || format!("badge {}", issue.with(|i| i.as_ref().map(|i| i.0.as_str()).unwrap_or("")))
+                role="img"
+                aria-label=text
+            >
+                <title>{text}</title>
+                <circle cx="0" cy="0" r="9"></circle>
+                <text x="0" y="4" text-anchor="middle">"!"</text>
+            </g>
+        </Show>
+    }
+}

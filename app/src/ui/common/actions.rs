@@ -1,0 +1,223 @@
+//! The editor's named actions and the keys bound to them: one table the keyboard handler,
+//! the toolbar's tooltips and the shortcuts help read (as diagram-js's `KeyboardBindings`).
+
+/// A direction on the canvas.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Direction {
+    Left,
+    Right,
+    Up,
+    Down,
+}
+
+impl Direction {
+    /// The unit vector, in canvas units (y grows downwards).
+    pub fn vector(self) -> (f64, f64) {
+        match self {
+            Direction::Left => (-1.0, 0.0),
+            Direction::Right => (1.0, 0.0),
+            Direction::Up => (0.0, -1.0),
+            Direction::Down => (0.0, 1.0),
+        }
+    }
+}
+
+/// Something a user can do in the editor, whatever started it (a key, a button, a menu).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Action {
+    Undo,
+    Redo,
+    Delete,
+    Duplicate,
+    ZoomIn,
+    ZoomOut,
+    Fit,
+    /// Switch the selected edge to a command, or to an event.
+    MakeCommand,
+    MakeEvent,
+    AutoLayout,
+    ToggleHub,
+    Save,
+    Run,
+    /// Canvas: select the focused step or edge (or finish a connection on it).
+    Select,
+    /// Canvas: cancel a connection, else clear the selection.
+    Escape,
+    /// Canvas: start a connection from the focused step; arrows pick the target.
+    Connect,
+    /// Canvas: an arrow key (`far`: with Shift). It moves the selected steps that way (ten
+    /// times as far with Shift); with no step selected it focuses the nearest step or edge
+    /// that way; while connecting it picks the next target that way.
+    Arrow(Direction, bool),
+}
+
+/// Where an action's key works: anywhere on the page (outside text fields), or only while
+/// the canvas has the keyboard focus.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Scope {
+    Page,
+    Canvas,
+}
+
+/// A key press: the key's name (`KeyboardEvent.key`) and the modifiers held. Ctrl and Cmd
+/// are the same.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Chord<'a> {
+    pub key: &'a str,
+    pub ctrl: bool,
+    pub shift: bool,
+    pub alt: bool,
+}
+
+impl<'a> Chord<'a> {
+    pub fn key(key: &'a str) -> Self {
+        Chord {
+            key,
+            ctrl: false,
+            shift: false,
+            alt: false,
+        }
+    }
+
+    /// Reads "Ctrl+Shift+Z"-style text (as [`shortcut`] writes it).
+    pub fn parse(text: &'a str) -> Self {
+        let mut chord = Chord::key("");
+        let mut rest = text;
+        loop {
+            if let Some(r) = rest.strip_prefix("Ctrl+") {
+                chord.ctrl = true;
+                rest = r;
+            } else if let Some(r) = rest.strip_prefix("Shift+") {
+                chord.shift = true;
+                rest = r;
+            } else if let Some(r) = rest.strip_prefix("Alt+") {
+                chord.alt = true;
+                rest = r;
+            } else {
+                break;
+            }
+        }
+        chord.key = rest;
+        chord
+    }
+}
+
+/// How far one nudge moves a step, in canvas units (a far nudge moves ten times as far).
+pub const NUDGE: f64 = 10.0;
+
+fn arrow(key: &str) -> Option<Direction> {
+    match key {
+        "ArrowLeft" => Some(Direction::Left),
+        "ArrowRight" => Some(Direction::Right),
+        "ArrowUp" => Some(Direction::Up),
+        "ArrowDown" => Some(Direction::Down),
+        _ => None,
+    }
+}
+
+/// The action bound to a key press, and where it works.
+pub fn action_for(chord: Chord) -> Option<(Action, Scope)> {
+    use Action::*;
+    let Chord {
+        key,
+        ctrl,
+        shift,
+        alt,
+    } = chord;
+    if alt {
+        return None;
+    }
+    if let Some(direction) = arrow(key) {
+        return (!ctrl).then_some((Arrow(direction, shift), Scope::Canvas));
+    }
+    let key = if key.len() == 1 {
+        key.to_ascii_lowercase()
+    } else {
+        key.to_string()
+    };
+    let page = |a| Some((a, Scope::Page));
+    match (key.as_str(), ctrl, shift) {
+        ("z", true, false) => page(Undo),
+        ("z", true, true) | ("y", true, false) => page(Redo),
+        ("d", true, false) => page(Duplicate),
+        ("s", true, false) => page(Save),
+        ("Enter", true, false) => page(Run),
+        ("Delete" | "Backspace", false, false) => page(Delete),
+        ("+" | "=", false, _) => page(ZoomIn),
+        ("-", false, false) => page(ZoomOut),
+        ("f", false, false) => page(Fit),
+        ("c", false, false) => page(MakeCommand),
+        ("e", false, false) => page(MakeEvent),
+        ("h", false, false) => page(ToggleHub),
+        ("a", false, true) => page(AutoLayout),
+        ("Enter", false, false) => Some((Select, Scope::Canvas)),
+        ("Escape", false, false) => Some((Escape, Scope::Canvas)),
+        ("l", false, false) => Some((Connect, Scope::Canvas)),
+        _ => None,
+    }
+}
+
+/// The key that does `action`, as shown in tooltips and the shortcuts help.
+pub fn shortcut(action: Action) -> &'static str {
+    use Action::*;
+    use Direction::*;
+    match action {
+        Undo => "Ctrl+Z",
+        Redo => "Ctrl+Shift+Z",
+        Delete => "Delete",
+        Duplicate => "Ctrl+D",
+        ZoomIn => "+",
+        ZoomOut => "-",
+        Fit => "F",
+        MakeCommand => "C",
+        MakeEvent => "E",
+        AutoLayout => "Shift+A",
+        ToggleHub => "H",
+        Save => "Ctrl+S",
+        Run => "Ctrl+Enter",
+        Select => "Enter",
+        Escape => "Escape",
+        Connect => "L",
+        Arrow(Left, false) => "ArrowLeft",
+        Arrow(Right, false) => "ArrowRight",
+        Arrow(Up, false) => "ArrowUp",
+        Arrow(Down, false) => "ArrowDown",
+        Arrow(Left, true) => "Shift+ArrowLeft",
+        Arrow(Right, true) => "Shift+ArrowRight",
+        Arrow(Up, true) => "Shift+ArrowUp",
+        Arrow(Down, true) => "Shift+ArrowDown",
+    }
+}
+
+/// Every action with a key, with what it does in words: the shortcuts help.
+pub const HELP: &[(Action, &str)] = &[
+    (
+        Action::Arrow(Direction::Right, false),
+        "arrows: focus the nearest step or edge that way; move the selected steps (Shift: 10×)",
+    ),
+    (
+        Action::Select,
+        "select the focused step or edge; finish a connection",
+    ),
+    (
+        Action::Connect,
+        "connect from the focused step: arrows pick the target, Enter connects",
+    ),
+    (
+        Action::Escape,
+        "cancel the connection, or clear the selection",
+    ),
+    (Action::MakeCommand, "make the selected edge a command"),
+    (Action::MakeEvent, "make the selected edge an event"),
+    (Action::Delete, "delete the selection"),
+    (Action::Duplicate, "duplicate the selected steps"),
+    (Action::Undo, "undo"),
+    (Action::Redo, "redo"),
+    (Action::AutoLayout, "auto layout"),
+    (Action::Fit, "fit the workflow to the view"),
+    (Action::ZoomIn, "zoom in"),
+    (Action::ZoomOut, "zoom out"),
+    (Action::ToggleHub, "draw the orchestrator as a hub"),
+    (Action::Save, "save"),
+    (Action::Run, "run"),
+];

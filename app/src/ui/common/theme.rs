@@ -1,0 +1,111 @@
+//! Light and dark themes. The page follows the system (`prefers-color-scheme`) until the
+//! user picks one; the pick is remembered in this browser and set as `data-theme` on the
+//! document, where the style sheet's theme tokens read it.
+
+use leptos::prelude::*;
+
+/// The user's choice.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Theme {
+    System,
+    Light,
+    Dark,
+}
+
+/// Where the choice is kept.
+pub const THEME_KEY: &str = "hybridflow:theme";
+
+impl Theme {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Theme::System => "system",
+            Theme::Light => "light",
+            Theme::Dark => "dark",
+        }
+    }
+
+    pub fn parse(text: &str) -> Theme {
+        match text {
+            "light" => Theme::Light,
+            "dark" => Theme::Dark,
+            _ => Theme::System,
+        }
+    }
+
+    /// The next choice of the toggle: system → dark → light → system.
+    pub fn next(self) -> Theme {
+        match self {
+            Theme::System => Theme::Dark,
+            Theme::Dark => Theme::Light,
+            Theme::Light => Theme::System,
+        }
+    }
+}
+
+#[cfg(feature = "hydrate")]
+fn storage() -> Option<web_sys::Storage> {
+    web_sys::window()?.local_storage().ok()?
+}
+
+/// The remembered choice (the system's theme until one is made).
+pub fn remembered() -> Theme {
+    #[cfg(feature = "hydrate")]
+    if let Some(text) = storage().and_then(|s| s.get_item(THEME_KEY).ok().flatten()) {
+        return Theme::parse(&text);
+    }
+    Theme::System
+}
+
+/// Shows the page in `theme` and remembers it.
+pub fn apply(theme: Theme) {
+    #[cfg(feature = "hydrate")]
+    {
+        if let Some(root) = web_sys::window()
+            .and_then(|w| w.document())
+            .and_then(|d| d.document_element())
+        {
+            let _ = match theme {
+                Theme::System => root.remove_attribute("data-theme"),
+                other => root.set_attribute("data-theme", other.as_str()),
+            };
+        }
+        if let Some(storage) = storage() {
+            let _ = match theme {
+                Theme::System => storage.remove_item(THEME_KEY),
+                other => storage.set_item(THEME_KEY, other.as_str()),
+            };
+        }
+    }
+    #[cfg(not(feature = "hydrate"))]
+    let _ = theme;
+}
+
+/// The theme button: cycles system → dark → light, and says which is on.
+#[component]
+pub fn ThemeToggle() -> impl IntoView {
+    let theme = RwSignal::new(Theme::System);
+    // In the browser only, after hydration: the server renders the system theme.
+    Effect::new(move |_| {
+        let t = remembered();
+        apply(t);
+        theme.set(t);
+    });
+    view! {
+        <button
+            class="theme-toggle"
+            aria-label=move || format!("Theme: {} (change)", theme.get().as_str())
+            title="Theme: follow the system, dark or light"
+            on:click=move |_| {
+                let next = theme.get_untracked().next();
+                apply(next);
+                theme.set(next);
+            }
+        >
+            {move || match theme.get() {
+                Theme::System => "◐",
+                Theme::Dark => "☾",
+                Theme::Light => "☀",
+            }}
+        </button>
+    }
+}

@@ -1,0 +1,171 @@
+//! The editor page (`/?workflow=ID&run=ID`): the workflows column, the toolbar, the palette,
+//! the canvas, the inspector, the run panel and the status line, laid out on a grid that
+//! fits the window. The page creates the state slices, ties them together (opening a
+//! workflow clears the run and fits the view; the URL names the open workflow and run, so a
+//! reload comes back to both), and listens to the keyboard.
+//!
+//! - [`commands`]: what the page does across slices (run, cancel, crash, named actions).
+//! - [`keys`]: keyboard shortcuts, Space-to-pan, copy and paste.
+//! - [`toolbar`], [`status`]: the toolbar and the status line.
+
+pub mod commands;
+pub mod keys;
+pub mod status;
+pub mod toolbar;
+
+use leptos::prelude::*;
+use leptos_router::hooks::{use_navigate, use_query_map};
+use leptos_router::NavigateOptions;
+
+use self::commands::Commands;
+use self::status::StatusLine;
+use self::toolbar::Toolbar;
+use crate::model::api::RunReport;
+use crate::ui::canvas::Canvas;
+use crate::ui::client;
+use crate::ui::inspector::Inspector;
+use crate::ui::palette::Palette;
+use crate::ui::run::transport::{follow_runs_feed, open_run};
+use crate::ui::run::RunPanel;
+use crate::ui::spawn_local;
+use crate::ui::state::provide_editor_state;
+use crate::ui::transfer::{Dialog, TransferDialogs};
+use crate::ui::workflows::WorkflowList;
+
+/// The address of the editor on a workflow (and one of its runs).
+pub fn editor_url(workflow: &str, run: Option<&str>) -> String {
+    match run {
+        Some(run) => format!("/?workflow={workflow}&run={run}"),
+        None => format!("/?workflow={workflow}"),
+    }
+}
+
+/// The skip link: the keyboard focus goes to the canvas (the router is not asked to
+/// navigate to the fragment).
+fn skip_to_canvas(ev: leptos::ev::MouseEvent) {
+    use wasm_bindgen::JsCast;
+    ev.prevent_default();
+    if let Some(canvas) = web_sys::window()
+        .and_then(|w| w.document())
+        .and_then(|d| d.get_element_by_id("canvas"))
+        .and_then(|el| el.dyn_into::<web_sys::HtmlElement>().ok())
+    {
+        let _ = canvas.focus();
+    }
+}
+
+#[component]
+pub fn EditorPage() -> impl IntoView {
+    crate::ui::provide_page();
+    let (document, run, view, form, notice) = provide_editor_state();
+    let commands = Commands {
+        document,
+        run,
+        view,
+        form,
+        notice,
+    };
+    let query = use_query_map();
+    let navigate = use_navigate();
+    // A run named in the address, waiting for its workflow to open.
+    let pending_run = StoredValue::new(None::<String>);
+
+    // Load the workflow (and run) named in the URL, or the most recently edited workflow.
+    // Effects run only in the browser, after hydration, so server and browser render the
+    // same first page.
+    Effect::new(move |_| {
+        let (wanted, wanted_run) = query.with(|q| (q.get("workflow"), q.get("run")));
+        if wanted.is_some() && wanted == document.workflow_id.get_untracked() {
+            return;
+        }
+        spawn_local(async move {
+            let list = match client::list_workflows().await {
+                Ok(list) => list,
+                Err(e) => return notice.fail(e),
+            };
+            document.workflows.set(list.clone());
+            let mut wanted = wanted;
+            let mut missing = None;
+            if let Some(run_id) = wanted_run {
+                match client::get_json::<RunReport>(&format!("/api/runs/{run_id}")).await {
+                    Ok(report) => {
+                        wanted = Some(report.workflow_id);
+                        pending_run.set_value(Some(run_id));
+                    }
+                    Err(e) => missing = Some(format!("run {run_id}: {}", e.message)),
+                }
+            }
+            let Some(id) = wanted.or_else(|| list.first().map(|w| w.id.clone())) else {
+                return;
+            };
+            match client::load_workflow(&id).await {
+                Ok(record) => document.open_loaded(record),
+                Err(e) => notice.fail(e),
+            }
+            // Said after the workflow opened (opening clears the last failure).
+            if let Some(message) = missing {
+                notice.say(message);
+            }
+        });
+    });
+
+    // Another workflow opened: its run (if the URL named one) or none, and the view fitted.
+    Effect::new(move |previous: Option<()>| {
+        document.opened.track();
+        if previous.is_none() {
+            return;
+        }
+        run.clear();
+        document.doc.with_untracked(|d| view.fit(d));
+        if let Some(run_id) = pending_run.try_update_value(Option::take).flatten() {
+            document.doc.with_untracked(|d| open_run(run, d, run_id));
+        }
+    });
+
+    // Autosave: every edit keeps a local copy and is saved after a pause.
+    Effect::new(move |_| {
+        document.revision.track();
+        document.edited();
+    });
+
+    // Keep the URL on the open workflow and run, so a reload opens them again.
+    Effect::new(move |_| {
+        let Some(id) = document.workflow_id.get() else {
+            return;
+        };
+        let run_id = run.run_id.get();
+        let shown = query.with_untracked(|q| (q.get("workflow"), q.get("run")));
+        if shown != (Some(id.clone()), run_id.clone()) {
+            navigate(
+                &editor_url(&id, run_id.as_deref()),
+                NavigateOptions {
+                    replace: true,
+                    ..Default::default()
+                },
+            );
+        }
+    });
+
+    keys::listen(commands);
+    follow_runs_feed(document, run);
+
+    let dialog = RwSignal::new(None::<Dialog>);
+    view! {
+        <div class="editor">
+            <a class="skip-link" href="#canvas" on:click=skip_to_canvas>"Skip to the canvas"</a>
+            <WorkflowList/>
+            <main class="workspace">
+                <Toolbar commands dialog/>
+                <TransferDialogs dialog/>
+                <div class="stage">
+                    <Palette/>
+                    <Canvas/>
+                    <Inspector/>
+                </div>
+                <RunPanel/>
+                <StatusLine/>
+            </main>
+        </div>
+    }
+    .into_any()
+}

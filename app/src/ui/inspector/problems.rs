@@ -1,0 +1,56 @@
+//! The live list of a workflow's errors and warnings; an entry selects its culprit.
+
+use leptos::prelude::*;
+
+use crate::ui::common::issues::Severity;
+use crate::ui::common::selection::Selection;
+use crate::ui::state::Document;
+
+/// The live list of errors and warnings; an entry selects its culprit on the canvas.
+#[component]
+pub fn ProblemList() -> impl IntoView {
+    let document = expect_context::<Document>();
+    let count = move || document.issues.with(Vec::len);
+    view! {
+        <section class="problems" aria-label="Problems">
+            <h2>{move || format!("Problems ({})", count())}</h2>
+            <ul>
+                {move || {
+                    document
+                        .issues
+                        .get()
+                        .into_iter()
+                        .map(|issue| {
+                            let target = match (&issue.node, &issue.edge) {
+                                (Some(n), _) => Some(Selection::Node(n.clone())),
+                                (None, Some(e)) => Some(Selection::Edge(e.clone())),
+                                _ => None,
+                            };
+                            let class = format!("problem {}", issue.severity.as_str());
+                            let icon = match issue.severity {
+                                Severity::Error => "✖ ",
+                                Severity::Warning => "⚠ ",
+                            };
+                            view! {
+                                <li>
+                                    <button
+                                        class=class
+                                        on:click=move |_| {
+                                            if target.is_some() {
+                                                document.selection.set(target.clone());
+                                            }
+                                        }
+                                    >
+                                        {icon}
+                                        {issue.message.clone()}
+                                    </button>
+                                </li>
+                            }
+                        })
+                        .collect_view()
+                }}
+            </ul>
+        </section>
+    }
+    .into_any()
+}

@@ -1,0 +1,110 @@
+//! The next run's settings in the inspector: input (JSON), seed, speed, and the faults it
+//! starts with — which "Apply to the live run" also sends to a running one.
+
+use leptos::prelude::*;
+
+use crate::model::api::{CrashRequest, FaultRequest};
+use crate::model::Workflow;
+use crate::ui::client;
+use crate::ui::common::faults::FaultFields;
+use crate::ui::spawn_local;
+use crate::ui::state::run_form::{parse_run_input, parse_seed, SPEEDS};
+use crate::ui::state::{Document, Notice, RunForm, RunState};
+
+/// The run form's fields.
+#[component]
+pub fn RunControls() -> impl IntoView {
+    let form = expect_context::<RunForm>();
+    view! {
+                <label>
+                    <span>"Run input (JSON)"</span>
+                    <textarea
+                        aria-label="Run input"
+                        rows="3"
+                        aria-invalid=move || form.input.with(|t| parse_run_input(t).is_err()).to_string()
+                        prop:value=move || form.input.get()
+                        on:input=move |ev| form.input.set(event_target_value(&ev))
+                    ></textarea>
+                    <Show when=move || form.input.with(|t| parse_run_input(t).is_err())>
+                        <span class="field-error" role="alert">
+                            {move || form.input.with(|t| parse_run_input(t).err().unwrap_or_default())}
+                        </span>
+                    </Show>
+                </label>
+                <label>
+                    <span>"Seed (empty: random)"</span>
+                    <input
+                        aria-label="Run seed"
+                        inputmode="numeric"
+                        placeholder="random"
+                        aria-invalid=move || form.seed.with(|t| parse_seed(t).is_err()).to_string()
+                        prop:value=move || form.seed.get()
+                        on:input=move |ev| form.seed.set(event_target_value(&ev))
+                    />
+                    <Show when=move || form.seed.with(|t| parse_seed(t).is_err())>
+                        <span class="field-error" role="alert">
+                            {move || form.seed.with(|t| parse_seed(t).err().unwrap_or_default())}
+                        </span>
+                    </Show>
+                </label>
+                <label>
+                    <span>"Speed"</span>
+                    <select
+                        aria-label="Run speed"
+                        prop:value=move || form.speed.get().to_string()
+                        on:change=move |ev| {
+                            if let Ok(speed) = event_target_value(&ev).parse::<f64>() {
+                                form.speed.set(speed);
+                            }
+                        }
+                    >
+                        {SPEEDS.iter().map(|s| view! { <option value=s.to_string()>{format!("{s}×")}</option> }).collect_view()}
+                    </select>
+                </label>
+                <RunFaults/>
+    }
+    .into_any()
+}
+
+/// Faults for the next run, and applied to the live one on request.
+#[component]
+fn RunFaults() -> impl IntoView {
+    let document = expect_context::<Document>();
+    let run = expect_context::<RunState>();
+    let form = expect_context::<RunForm>();
+    let notice = expect_context::<Notice>();
+    let services = Signal::derive(move || document.doc.with(Workflow::services));
+    let running = move || run.running();
+    let apply = move |_| {
+        let Some(run_id) = run.run_id.get_untracked() else {
+            return;
+        };
+        let mut faults = match form.faults.faults() {
+            Ok(faults) => faults,
+            Err(message) => return notice.say(format!("faults: {message}")),
+        };
+        // A crash applied to a live run happens now (its "at" is for runs that start).
+        let crash = faults.orchestrator.take().map(|c| CrashRequest {
+            for_ms: c.for_ms,
+            standby_lease_ms: c.standby_lease_ms,
+        });
+        let request = FaultRequest {
+            faults: Some(faults),
+            crash_orchestrator: crash,
+        };
+        spawn_local(async move {
+            if let Err(e) = client::post_ok(&format!("/api/runs/{run_id}/faults"), &request).await {
+                notice.fail(e);
+            }
+        });
+    };
+    view! {
+        <details class="run-faults">
+            <summary>"Faults (break things)"</summary>
+            <p class="hint">"The next run starts with these; “Apply to the live run” changes a running one."</p>
+            <FaultFields form=form.faults services/>
+            <button on:click=apply disabled=move || !running()>"Apply to the live run"</button>
+        </details>
+    }
+    .into_any()
+}

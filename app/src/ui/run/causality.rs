@@ -1,0 +1,45 @@
+//! The causality tab: for the selected step, what started it — back to the run's start —
+//! and what it started, by command or by which event.
+
+use leptos::prelude::*;
+
+use crate::model::log::{triggered, triggered_by, Link};
+use crate::ui::common::selection::Selection;
+use crate::ui::state::{Document, RunState};
+
+#[component]
+pub fn Causality() -> impl IntoView {
+    let document = expect_context::<Document>();
+    let run = expect_context::<RunState>();
+
+    let selected = Memo::new(move |_| match document.selection.get() {
+        Some(Selection::Node(id)) => Some(id),
+        _ => None,
+    });
+    let chain = Memo::new(move |_| {
+        let id = selected.get()?;
+        let (before, after) = run
+            .log
+            .with(|log| (triggered_by(log, &id), triggered(log, &id)));
+        (!before.is_empty()).then_some((id, before, after))
+    });
+    let link = |l: Link| view! { <li><strong>{l.node}</strong>" — "{l.how}</li> };
+    view! {
+        <Show
+            when=move || chain.with(Option::is_some)
+            fallback=|| view! { <p class="muted">"Select a step that ran to see what triggered it, back to the run's start, and what it triggered."</p> }
+        >
+            {move || chain.get().map(|(id, before, after)| view! {
+                <div class="causality">
+                    <h3>{format!("What started {id}")}</h3>
+                    <ol aria-label="Triggered by">{before.into_iter().map(link).collect_view()}</ol>
+                    <h3>{format!("What {id} started")}</h3>
+                    <Show when={let empty = after.is_empty(); move || empty}>
+                        <p class="muted">"Nothing: the chain ends here."</p>
+                    </Show>
+                    <ul aria-label="Triggered">{after.into_iter().map(link).collect_view()}</ul>
+                </div>
+            })}
+        </Show>
+    }
+}

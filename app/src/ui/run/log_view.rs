@@ -1,0 +1,94 @@
+//! The log tab: every record of the run in words, newest first, filtered by text, kind and
+//! step; "Follow" off freezes it where it is.
+
+use leptos::prelude::*;
+
+use crate::model::log::{describe, LogKind};
+use crate::ui::state::{Document, RunState};
+
+/// The newest log entries drawn (the summary counts them all).
+pub const LOG_SHOWN: usize = 500;
+
+#[component]
+pub fn Log() -> impl IntoView {
+    let document = expect_context::<Document>();
+    let run = expect_context::<RunState>();
+
+    let text = RwSignal::new(String::new());
+    let kind = RwSignal::new(String::new());
+    let step = RwSignal::new(String::new());
+    let follow = RwSignal::new(true);
+    // With follow off, the log stays as it was when it was turned off.
+    let frozen_at = RwSignal::new(usize::MAX);
+    let steps = move || {
+        document
+            .doc
+            .with(|d| d.nodes.iter().map(|n| n.id.clone()).collect::<Vec<_>>())
+    };
+    let lines = Memo::new(move |_| {
+        let text = text.get().to_lowercase();
+        let kind = kind.get();
+        let step = step.get();
+        let limit = frozen_at.get();
+        run.log.with(|log| {
+            let start = log.first().map_or(0, |r| r.at_ms);
+            log.iter()
+                .take(limit)
+                .rev()
+                .filter_map(|r| {
+                    let line = describe(&r.event);
+                    let (k, nodes, words) = (line.kind, line.steps, line.text);
+                    let keep = (kind.is_empty() || k.as_str() == kind)
+                        && (step.is_empty() || nodes.contains(&step.as_str()))
+                        && (text.is_empty() || words.to_lowercase().contains(&text));
+                    keep.then(|| (r.seq, r.at_ms - start, k.as_str(), words))
+                })
+                .take(LOG_SHOWN)
+                .collect::<Vec<_>>()
+        })
+    });
+    view! {
+        <div class="log-tools">
+            <input
+                aria-label="Filter log"
+                placeholder="Filter text"
+                prop:value=move || text.get()
+                on:input=move |ev| text.set(event_target_value(&ev))
+            />
+            <select aria-label="Log kind" on:change=move |ev| kind.set(event_target_value(&ev))>
+                <option value="">"every kind"</option>
+                {LogKind::ALL
+                    .iter()
+                    .map(|k| view! { <option value=k.as_str()>{k.as_str()}</option> })
+                    .collect_view()}
+            </select>
+            <select aria-label="Log step" on:change=move |ev| step.set(event_target_value(&ev))>
+                <option value="">"every step"</option>
+                {move || steps().into_iter().map(|id| view! { <option value=id.clone()>{id.clone()}</option> }).collect_view()}
+            </select>
+            <label class="checkbox">
+                <input
+                    type="checkbox"
+                    aria-label="Follow"
+                    prop:checked=move || follow.get()
+                    on:change=move |ev| {
+                        let on = event_target_checked(&ev);
+                        follow.set(on);
+                        frozen_at.set(if on { usize::MAX } else { run.log.with_untracked(Vec::len) });
+                    }
+                />
+                <span>"Follow"</span>
+            </label>
+        </div>
+        <ol class="log" aria-label="Run log">
+            <For each=move || lines.get() key=|l| l.0 let:line>
+                <li class=format!("log-{}", line.2) data-seq=line.0>
+                    <span class="log-seq">{format!("#{}", line.0)}</span>
+                    <span class="log-time">{format!("+{} ms", line.1)}</span>
+                    <span class="log-kind">{line.2}</span>
+                    <span class="log-text">{line.3}</span>
+                </li>
+            </For>
+        </ol>
+    }
+}

@@ -1,0 +1,46 @@
+//! The summary tab: the run's status, diagnosis, and its figures — executions, failures,
+//! retries, compensations, and messages by kind (through the orchestrator or over the bus).
+
+use leptos::prelude::*;
+
+use crate::model::log::{figures, Figures};
+use crate::model::RunView;
+use crate::ui::state::RunState;
+
+#[component]
+pub fn Summary() -> impl IntoView {
+    let run = expect_context::<RunState>();
+
+    let figures = Memo::new(move |_| run.log.with(|log| figures(log)));
+    let row = move |label: &'static str, value: Signal<String>| {
+        view! {
+            <dt>{label}</dt>
+            <dd aria-label=label>{value}</dd>
+        }
+    };
+    let from_run = move |f: fn(&RunView) -> String| {
+        Signal::derive(move || run.run.with(|r| r.as_ref().map(f).unwrap_or_default()))
+    };
+    let from_figures = move |f: fn(&Figures) -> String| Signal::derive(move || figures.with(f));
+    view! {
+        <Show
+            when=move || run.run.with(Option::is_some)
+            fallback=|| view! { <p class="muted">"No run yet: press Run, or open one from Runs."</p> }
+        >
+            <dl class="summary">
+                {row("Status", from_run(|r| r.status.as_str().to_string()))}
+                {row("Diagnosis", from_run(|r| r.diagnosis.clone().unwrap_or_else(|| "—".into())))}
+                {row("Duration", from_figures(|f| format!("{} ms", f.duration_ms)))}
+                {row("Steps executed", from_figures(|f| f.executions.to_string()))}
+                {row("Failed attempts", from_figures(|f| f.failed_attempts.to_string()))}
+                {row("Retries", from_figures(|f| f.retries.to_string()))}
+                {row("Compensations", from_figures(|f| f.compensations.to_string()))}
+                {row("Commands", from_run(|r| r.messages.commands.to_string()))}
+                {row("Replies", from_run(|r| r.messages.replies.to_string()))}
+                {row("Events", from_run(|r| r.messages.events.to_string()))}
+                {row("Deliveries", from_run(|r| r.messages.deliveries.to_string()))}
+                {row("Through the orchestrator", from_run(|r| r.messages.orchestrator().to_string()))}
+            </dl>
+        </Show>
+    }
+}

@@ -1,0 +1,168 @@
+//! What a run's history means to a reader, checked on a small hand-made history:
+//! a → (command) b → (event BDone) c, b retried once.
+
+use app::model::log::{describe, figures, triggered, triggered_by, view_at, LogKind};
+use app::model::{Cause, FailureReason, Outcome, Owner, RunEvent, RunRecord, StepState};
+
+fn started(node: &str, attempt: u32, cause: Cause) -> RunEvent {
+    RunEvent::StepStarted {
+        node: node.into(),
+        attempt,
+        execution: 1,
+        owner: Owner::Orchestrator,
+        hops: 0,
+        cause,
+    }
+}
+
+fn succeeded(node: &str, attempt: u32) -> RunEvent {
+    RunEvent::StepSucceeded {
+        node: node.into(),
+        attempt,
+    }
+}
+
+fn history() -> Vec<RunRecord> {
+    let command = Cause::Command {
+        edge: "e1".into(),
+        from: "a".into(),
+        message: 1,
+    };
+    let events = [
+        (0, started("a", 1, Cause::Start)),
+        (100, succeeded("a", 1)),
+        (
+            100,
+            RunEvent::CommandSent {
+                message: 1,
+                edge: "e1".into(),
+                from: "a".into(),
+                to: "b".into(),
+                hops: 1,
+            },
+        ),
+        (110, started("b", 1, command.clone())),
+        (
+            150,
+            RunEvent::AttemptFailed {
+                node: "b".into(),
+                attempt: 1,
+                reason: FailureReason::Error,
+            },
+        ),
+        (
+            150,
+            RunEvent::RetryScheduled {
+                node: "b".into(),
+                attempt: 2,
+                delay_ms: 50,
+                by: Owner::Orchestrator,
+            },
+        ),
+        (
+            200,
+            started(
+                "b",
+                2,
+                Cause::Retry {
+                    owner: Owner::Orchestrator,
+                },
+            ),
+        ),
+        (250, succeeded("b", 2)),
+        (
+            250,
+            RunEvent::EventPublished {
+                message: 2,
+                from: "b".into(),
+                name: "BDone".into(),
+                outcome: Outcome::Success,
+                subscribers: vec!["c".into()],
+            },
+        ),
+        (
+            260,
+            started(
+                "c",
+                1,
+                Cause::Event {
+                    edge: "e2".into(),
+                    from: "b".into(),
+                    name: "BDone".into(),
+                    message: 2,
+                },
+            ),
+        ),
+        (300, succeeded("c", 1)),
+    ];
+    events
+        .into_iter()
+        .enumerate()
+        .map(|(i, (at, e))| RunRecord::new(i as u64 + 1, 10_000 + at, e))
+        .collect()
+}
+
+#[test]
+fn each_record_reads_as_a_line_with_its_kind_and_steps() {
+    let log = history();
+    let line = describe(&log[2].event);
+    assert_eq!(line.kind, LogKind::Command);
+    assert_eq!(line.steps, ["a", "b"]);
+    assert_eq!(line.text, "orchestrator → b: command (after a)");
+    let line = describe(&log[8].event);
+    assert_eq!(
+        (line.kind, line.text.as_str()),
+        (LogKind::Event, "b published BDone → c")
+    );
+    let line = describe(&log[4].event);
+    assert_eq!(line.kind, LogKind::Failure);
+    assert!(line.text.starts_with("b attempt 1 failed"), "{}", line.text);
+}
+
+#[test]
+fn the_summary_counts_executions_failures_and_retries_from_the_log() {
+    let f = figures(&history());
+    assert_eq!(f.duration_ms, 300);
+    assert_eq!(
+        (f.executions, f.failed_attempts, f.retries, f.compensations),
+        (4, 1, 1, 0)
+    );
+    assert_eq!(figures(&[]).duration_ms, 0);
+}
+
+#[test]
+fn a_causal_chain_goes_back_to_the_start_through_commands_and_events_skipping_retries() {
+    let log = history();
+    let chain = triggered_by(&log, "c");
+    let nodes: Vec<&str> = chain.iter().map(|l| l.node.as_str()).collect();
+    assert_eq!(nodes, ["a", "b", "c"], "earliest first");
+    assert_eq!(chain[0].how, "started by the run's start");
+    assert!(
+        chain[1]
+            .how
+            .starts_with("commanded by the orchestrator after a"),
+        "{}",
+        chain[1].how
+    );
+    assert_eq!(chain[2].how, "heard BDone, published by b");
+    let after = triggered(&log, "b");
+    assert_eq!(after.len(), 1);
+    assert_eq!(
+        (after[0].node.as_str(), after[0].how.as_str()),
+        ("c", "by the event BDone")
+    );
+    assert!(triggered_by(&log, "nobody").is_empty());
+}
+
+#[test]
+fn replay_shows_the_run_as_it_stood_after_any_record() {
+    let log = history();
+    let ids: Vec<String> = ["a", "b", "c"].map(String::from).into();
+    let early = view_at(&log, &ids, 6);
+    assert_eq!(early.steps["a"].state, StepState::Succeeded);
+    assert_eq!(early.steps["b"].state, StepState::Retrying);
+    assert_eq!(early.steps["c"].state, StepState::Pending);
+    let end = view_at(&log, &ids, log.len());
+    assert_eq!(end.steps["c"].state, StepState::Succeeded);
+    assert_eq!(view_at(&log, &ids, 0).steps["a"].state, StepState::Pending);
+}
