@@ -36,6 +36,7 @@ use std::sync::Arc;
 
 use leptos::config::{Env, LeptosOptions};
 use tokio::net::TcpListener;
+use tower_http::compression::predicate::{DefaultPredicate, NotForContentType, Predicate};
 use tower_http::compression::CompressionLayer;
 use tower_http::set_header::SetResponseHeaderLayer;
 
@@ -116,7 +117,11 @@ pub async fn run(
         trust,
         api::guard::guard,
     ))
-    .layer(CompressionLayer::new());
+    // Responses are compressed per request, except the bundle: it is sent precompressed
+    // (see `pages`), and wasm is never compressed on the fly.
+    .layer(CompressionLayer::new().compress_when(
+        DefaultPredicate::new().and(NotForContentType::const_new("application/wasm")),
+    ));
     for (name, value) in api::guard::security_headers() {
         // Pages set their own CSP (with the response's nonce): keep it.
         router = if name == axum::http::header::CONTENT_SECURITY_POLICY {

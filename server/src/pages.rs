@@ -1,14 +1,21 @@
 //! The pages: Leptos server-side rendering of the app, and the built site's static files
-//! (the hydration bundle under `/pkg`, the assets of `public/`).
+//! (the hydration bundle under `/pkg`, the assets of `public/`). The bundle is sent as the
+//! brotli or gzip copy the build made of it (`end2end/build/precompress.mjs`) when the
+//! browser accepts one: nothing is compressed per request.
 
 use app::{shell, App};
 use axum::Router;
 use leptos::prelude::LeptosOptions;
 use leptos_axum::{generate_route_list, LeptosRoutes};
+use tower_http::services::ServeDir;
 
 pub fn router(options: LeptosOptions) -> Router {
     let routes = generate_route_list(App);
+    let bundle = ServeDir::new(format!("{}/{}", options.site_root, options.site_pkg_dir))
+        .precompressed_br()
+        .precompressed_gzip();
     Router::new()
+        .nest_service(&format!("/{}", options.site_pkg_dir), bundle)
         .leptos_routes(&options, routes, {
             let options = options.clone();
             move || shell(options.clone())
