@@ -8,7 +8,7 @@ mod common;
 use std::collections::HashMap;
 use std::time::Duration;
 
-use common::{node_taking, ServerProcess};
+use common::{eventually, node_taking, ServerProcess};
 use futures::StreamExt;
 use serde_json::{json, Value};
 use tokio_tungstenite::tungstenite::Message;
@@ -226,7 +226,41 @@ async fn sigterm_closes_streams_with_1001_exits_in_time_and_runs_resume() {
     let run = run["id"].as_str().unwrap().to_string();
     let watcher = watch(server.ws_url(&format!("/api/runs/{run}/events?after=0")));
     let feed = watch(server.ws_url("/api/runs/feed"));
-    tokio::time::sleep(Duration::from_millis(400)).await;
+    // Both streams are open before the signal (a fixed pause was not enough under load).
+    let metrics = server.url("/metrics");
+    eventually(
+        "two open WebSockets",
+        Duration::from_secs(10),
+        Duration::from_millis(20),
+        || async {
+            let text = server
+                .http
+                .get(&metrics)
+                .send()
+                .await
+                .unwrap()
+                .text()
+                .await
+                .unwrap();
+            let line = text
+                .lines()
+                .find(|l| l.contains("websockets_open") && !l.starts_with('#'))
+                .unwrap_or_default()
+                .to_string();
+            let open: f64 = line
+                .rsplit(' ')
+                .next()
+                .unwrap_or("0")
+                .parse()
+                .unwrap_or(0.0);
+            if open >= 2.0 {
+                Ok(())
+            } else {
+                Err(line)
+            }
+        },
+    )
+    .await;
 
     let (took, status) = server.signal_and_wait("-TERM", Duration::from_secs(5));
     assert!(status.success(), "exit status {status}");

@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use app::model::examples::ecommerce_orchestrated;
 use app::model::lab::Batch;
-use common::{collect, node_taking, TestServer};
+use common::{collect, eventually, node_taking, TestServer};
 use serde_json::{json, Value};
 use server::clock::{Clock, SystemClock};
 use server::store::{LabStore, RunStore, SqliteStore, WorkflowStore};
@@ -21,18 +21,25 @@ async fn error_of(response: reqwest::Response, status: u16) -> String {
 }
 
 async fn wait_batch(server: &TestServer, id: &str) -> Value {
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
-    loop {
-        let batch: Value = server.get_json(&format!("/api/lab/batches/{id}")).await;
-        if batch["state"] != "running" {
-            return batch;
-        }
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "batch did not end: {batch}"
-        );
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    wait_ended(server, &format!("/api/lab/batches/{id}"), 30).await
+}
+
+/// Waits until the batch or load test at `path` is no longer running.
+async fn wait_ended(server: &TestServer, path: &str, seconds: u64) -> Value {
+    eventually(
+        &format!("the end of {path}"),
+        Duration::from_secs(seconds),
+        Duration::from_millis(20),
+        || async {
+            let value: Value = server.get_json(path).await;
+            if value["state"] != "running" {
+                Ok(value)
+            } else {
+                Err(value.to_string())
+            }
+        },
+    )
+    .await
 }
 
 #[tokio::test]
@@ -414,18 +421,7 @@ async fn load_mode_shows_the_orchestrator_bottleneck_and_refuses_bad_rates() {
         .await
         .contains("a load test is already running"));
 
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
-    let done = loop {
-        let t: Value = server.get_json(&format!("/api/lab/loads/{id}")).await;
-        if t["state"] != "running" {
-            break t;
-        }
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "load test did not end: {t}"
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    };
+    let done = wait_ended(&server, &format!("/api/lab/loads/{id}"), 60).await;
     assert_eq!(done["state"], "done", "{done}");
     let styles = done["styles"].as_array().unwrap();
     assert_eq!(styles.len(), 3);
@@ -480,38 +476,25 @@ async fn load_mode_shows_the_orchestrator_bottleneck_and_refuses_bad_rates() {
         .await
         .unwrap();
     let second_id = second["id"].as_str().unwrap().to_string();
-    loop {
-        let t: Value = server
-            .get_json(&format!("/api/lab/loads/{second_id}"))
-            .await;
-        if t["state"] != "running" {
-            assert_eq!(t["state"], "done", "{t}");
-            break;
-        }
-        assert!(tokio::time::Instant::now() < deadline, "{t}");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    let t = wait_ended(&server, &format!("/api/lab/loads/{second_id}"), 60).await;
+    assert_eq!(t["state"], "done", "{t}");
     // The slot frees only after the pruning: a third test can start now.
     let third = json!({"workflow_id": workflow, "rate": 1, "seconds": 1, "seed": 3});
-    let third = loop {
-        let response = server.post_json("/api/lab/loads", &third).await;
-        if response.status() == 202 {
-            break response.json::<Value>().await.unwrap();
-        }
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "the slot never freed"
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    };
+    let third = eventually(
+        "a free load test slot",
+        Duration::from_secs(60),
+        Duration::from_millis(50),
+        || async {
+            let response = server.post_json("/api/lab/loads", &third).await;
+            match response.status().as_u16() {
+                202 => Ok(response.json::<Value>().await.unwrap()),
+                status => Err(format!("{status}")),
+            }
+        },
+    )
+    .await;
     let third_id = third["id"].as_str().unwrap().to_string();
-    loop {
-        let t: Value = server.get_json(&format!("/api/lab/loads/{third_id}")).await;
-        if t["state"] != "running" {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    wait_ended(&server, &format!("/api/lab/loads/{third_id}"), 60).await;
     let id = id.to_string();
     let dir = server.stop().await;
     {

@@ -1,5 +1,8 @@
 //! What happens in a run: the history records the engine appends and the live stream sends,
 //! and the fold of those records into the run's current view (used by the API and the UI).
+//!
+//! (About 520 lines, most of them the documented variants of [`RunEvent`]: the history's
+//! vocabulary stays in one place, next to the fold that reads it.)
 
 use std::collections::{BTreeMap, BTreeSet};
 

@@ -128,16 +128,19 @@ impl IntoResponse for AppError {
                 axum::http::HeaderValue::from(RETRY_AFTER_SECS),
             );
         }
+        // What the client is not told, the log is: [`log_failures`] writes it with the
+        // request it failed.
+        let mut failure = None;
         let body = match self {
             AppError::Store(e) => {
-                tracing::error!(error = %e, "storage failure");
+                failure = Some(Failure(format!("storage failure: {e}")));
                 ErrorBody {
                     error: "internal error: the server could not complete the request".into(),
                     details: Vec::new(),
                 }
             }
             AppError::Internal(e) => {
-                tracing::error!(error = %e, "internal failure");
+                failure = Some(Failure(format!("internal failure: {e}")));
                 ErrorBody {
                     error: "internal error: the server could not complete the request".into(),
                     details: Vec::new(),
@@ -168,6 +171,29 @@ impl IntoResponse for AppError {
                 details: Vec::new(),
             },
         };
-        (status, headers, Json(body)).into_response()
+        let mut response = (status, headers, Json(body)).into_response();
+        if let Some(failure) = failure {
+            response.extensions_mut().insert(failure);
+        }
+        response
     }
+}
+
+/// A server-side failure behind a 5xx, carried from [`AppError`] to [`log_failures`] in the
+/// response's extensions (as the axum error-handling example does).
+#[derive(Clone, Debug)]
+pub struct Failure(pub String);
+
+/// Middleware: logs every failure a handler answered with, with its method and path, in
+/// one place (the handlers only return errors).
+pub async fn log_failures(
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    let (method, path) = (request.method().clone(), request.uri().path().to_string());
+    let response = next.run(request).await;
+    if let Some(Failure(what)) = response.extensions().get::<Failure>() {
+        tracing::error!(%method, %path, status = response.status().as_u16(), "{what}");
+    }
+    response
 }

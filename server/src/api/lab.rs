@@ -25,16 +25,16 @@ use app::model::lab::{
     LoadSummary, LoadTest, DEFAULT_LAB_RUNS, MAX_BATCHES_LISTED, MAX_LAB_RUNS, MAX_LOAD_RATE,
     MAX_LOAD_SECONDS, MAX_ORCHESTRATOR_CAPACITY, MAX_ORCHESTRATOR_MESSAGE_MS,
 };
-use axum::body::Bytes;
-use axum::extract::rejection::{BytesRejection, QueryRejection};
+use axum::extract::rejection::QueryRejection;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::Json;
 use serde_json::Value;
 
+use super::cancel::Cancellable;
 use super::error::AppError;
 use super::workflows::not_found;
-use super::{body_bytes, parse_json, AppState};
+use super::{AppJson, AppState};
 use crate::lab::compare::CompareSpec;
 use crate::lab::load::LoadSpec;
 use crate::lab::LabError;
@@ -66,9 +66,8 @@ fn seed_and_input_problems(seed: Option<u64>, input: Option<&Value>) -> Vec<Stri
 
 pub async fn convert(
     State(state): State<AppState>,
-    body: Result<Bytes, BytesRejection>,
+    AppJson(request): AppJson<ConvertRequest>,
 ) -> Result<(StatusCode, Json<ConvertResponse>), AppError> {
-    let request: ConvertRequest = parse_json("convert request", &body_bytes(body)?)?;
     let record = state
         .store
         .get_workflow(&request.workflow_id)
@@ -89,9 +88,8 @@ pub async fn convert(
 
 pub async fn start(
     State(state): State<AppState>,
-    body: Result<Bytes, BytesRejection>,
+    AppJson(request): AppJson<CompareRequest>,
 ) -> Result<(StatusCode, Json<Batch>), AppError> {
-    let request: CompareRequest = parse_json("compare request", &body_bytes(body)?)?;
     let record = state
         .store
         .get_workflow(&request.workflow_id)
@@ -190,29 +188,32 @@ pub async fn read(
     Ok(Json(batch))
 }
 
-pub async fn cancel(
-    State(state): State<AppState>,
-    Path(id): Path<String>,
-) -> Result<StatusCode, AppError> {
-    let batch = state
-        .lab
-        .get(&id)
-        .await?
-        .ok_or_else(|| batch_not_found(&id))?;
-    if batch.state != BatchState::Running || !state.lab.cancel(&id) {
-        return Err(AppError::Conflict(format!(
-            "lab batch {id:?} is not running (it is {:?})",
-            batch.state
-        )));
+/// `POST /api/lab/batches/{id}/cancel`.
+pub struct Batches;
+
+impl Cancellable for Batches {
+    async fn lookup(state: &AppState, id: &str) -> Result<Option<(bool, String)>, AppError> {
+        let batch = state.lab.get(id).await?;
+        Ok(batch.map(|b| (b.state == BatchState::Running, format!("{:?}", b.state))))
     }
-    Ok(StatusCode::ACCEPTED)
+
+    fn stop(state: &AppState, id: &str) -> bool {
+        state.lab.cancel(id)
+    }
+
+    fn not_found(id: &str) -> AppError {
+        batch_not_found(id)
+    }
+
+    fn refusal(id: &str, now: &str) -> String {
+        format!("lab batch {id:?} is not running (it is {now})")
+    }
 }
 
 pub async fn start_load(
     State(state): State<AppState>,
-    body: Result<Bytes, BytesRejection>,
+    AppJson(request): AppJson<LoadRequest>,
 ) -> Result<(StatusCode, Json<LoadTest>), AppError> {
-    let request: LoadRequest = parse_json("load request", &body_bytes(body)?)?;
     let record = state
         .store
         .get_workflow(&request.workflow_id)
@@ -315,20 +316,24 @@ pub async fn read_load(
     test.map(Json).ok_or_else(|| load_not_found(&id))
 }
 
-pub async fn cancel_load(
-    State(state): State<AppState>,
-    Path(id): Path<String>,
-) -> Result<StatusCode, AppError> {
-    let test = state
-        .lab
-        .load(&id)
-        .await?
-        .ok_or_else(|| load_not_found(&id))?;
-    if test.state != BatchState::Running || !state.lab.cancel_load(&id) {
-        return Err(AppError::Conflict(format!(
-            "load test {id:?} is not running (it is {:?})",
-            test.state
-        )));
+/// `POST /api/lab/loads/{id}/cancel`.
+pub struct Loads;
+
+impl Cancellable for Loads {
+    async fn lookup(state: &AppState, id: &str) -> Result<Option<(bool, String)>, AppError> {
+        let test = state.lab.load(id).await?;
+        Ok(test.map(|t| (t.state == BatchState::Running, format!("{:?}", t.state))))
     }
-    Ok(StatusCode::ACCEPTED)
+
+    fn stop(state: &AppState, id: &str) -> bool {
+        state.lab.cancel_load(id)
+    }
+
+    fn not_found(id: &str) -> AppError {
+        load_not_found(id)
+    }
+
+    fn refusal(id: &str, now: &str) -> String {
+        format!("load test {id:?} is not running (it is {now})")
+    }
 }

@@ -11,8 +11,11 @@
 //! - [`guard`]: who may talk to the server: Host allowlist (DNS rebinding), Origin and
 //!   `Sec-Fetch-Site` for state-changing requests and upgrades, body media types, and the
 //!   security headers of every response.
-//! - [`error`]: [`error::AppError`], the one error type every handler returns.
+//! - [`error`]: [`error::AppError`], the one error type every handler returns (and logs,
+//!   through [`error::log_failures`]); [`AppJson`] the one JSON body extractor.
+//! - [`cancel`]: the one handler that cancels a run, a lab batch or a load test.
 
+pub mod cancel;
 pub mod error;
 pub mod events;
 pub mod guard;
@@ -82,18 +85,25 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/api/runs/feed", get(events::feed))
         .route("/api/runs/{id}", get(runs::read))
-        .route("/api/runs/{id}/cancel", post(runs::cancel))
+        .route("/api/runs/{id}/cancel", post(cancel::cancel::<runs::Runs>))
         .route("/api/runs/{id}/faults", post(runs::faults))
         .route("/api/lab/convert", post(lab::convert))
         .route("/api/lab/batches", get(lab::list).post(lab::start))
         .route("/api/lab/batches/{id}", get(lab::read))
-        .route("/api/lab/batches/{id}/cancel", post(lab::cancel))
+        .route(
+            "/api/lab/batches/{id}/cancel",
+            post(cancel::cancel::<lab::Batches>),
+        )
         .route("/api/lab/loads", get(lab::list_loads).post(lab::start_load))
         .route("/api/lab/loads/{id}", get(lab::read_load))
-        .route("/api/lab/loads/{id}/cancel", post(lab::cancel_load))
+        .route(
+            "/api/lab/loads/{id}/cancel",
+            post(cancel::cancel::<lab::Loads>),
+        )
         .route("/api/runs/{id}/events", get(events::stream))
         .route("/api/{*rest}", axum::routing::any(unknown_route))
         .layer(DefaultBodyLimit::max(MAX_DOCUMENT_BYTES))
+        .layer(axum::middleware::from_fn(error::log_failures))
         .with_state(state)
 }
 
@@ -159,6 +169,38 @@ pub fn parse_json<T: serde::de::DeserializeOwned>(what: &str, body: &[u8]) -> Re
             AppError::bad_request(message)
         }
     })
+}
+
+/// What a JSON request body is called in its errors ("invalid compare request: …").
+pub trait RequestBody: serde::de::DeserializeOwned {
+    const WHAT: &'static str;
+}
+
+impl RequestBody for app::model::lab::ConvertRequest {
+    const WHAT: &'static str = "convert request";
+}
+impl RequestBody for app::model::lab::CompareRequest {
+    const WHAT: &'static str = "compare request";
+}
+impl RequestBody for app::model::lab::LoadRequest {
+    const WHAT: &'static str = "load request";
+}
+impl RequestBody for app::model::api::FaultRequest {
+    const WHAT: &'static str = "fault request";
+}
+
+/// A JSON request body parsed as `T`, its rejection an [`AppError`] that says exactly what
+/// is wrong: past the size cap (413), unreadable (400), not JSON (400), the wrong shape
+/// (422, naming the field).
+pub struct AppJson<T>(pub T);
+
+impl<S: Send + Sync, T: RequestBody> axum::extract::FromRequest<S> for AppJson<T> {
+    type Rejection = AppError;
+
+    async fn from_request(request: axum::extract::Request, state: &S) -> Result<Self, AppError> {
+        let body = body_bytes(Bytes::from_request(request, state).await)?;
+        parse_json(T::WHAT, &body).map(AppJson)
+    }
 }
 
 /// The request body, or the precise reason it could not be read (413 past the size cap).

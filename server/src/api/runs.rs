@@ -9,10 +9,10 @@ use axum::http::StatusCode;
 use axum::Json;
 use serde_json::Value;
 
+use super::cancel::Cancellable;
 use super::error::AppError;
 use super::workflows::not_found;
-use super::{body_bytes, parse_json, AppState};
-use crate::engine::core::Input;
+use super::{body_bytes, parse_json, AppJson, AppState};
 use crate::engine::RunOptions;
 use crate::store::{replay_history, StoredRun};
 
@@ -113,22 +113,25 @@ fn parse_run_request(body: &[u8]) -> Result<RunRequest, AppError> {
 }
 
 /// `POST /api/runs/{id}/cancel`: stops a run in progress (202); 409 when it has ended.
-pub async fn cancel(
-    State(state): State<AppState>,
-    Path(id): Path<String>,
-) -> Result<StatusCode, AppError> {
-    let run = state
-        .store
-        .get_run(&id)
-        .await?
-        .ok_or_else(|| run_not_found(&id))?;
-    if run.status.is_final() || !state.engine.cancel(&id) {
-        return Err(AppError::Conflict(format!(
-            "run {id:?} has already ended ({})",
-            run.status.as_str()
-        )));
+pub struct Runs;
+
+impl Cancellable for Runs {
+    async fn lookup(state: &AppState, id: &str) -> Result<Option<(bool, String)>, AppError> {
+        let run = state.store.get_run(id).await?;
+        Ok(run.map(|r| (!r.status.is_final(), r.status.as_str().to_string())))
     }
-    Ok(StatusCode::ACCEPTED)
+
+    fn stop(state: &AppState, id: &str) -> bool {
+        state.engine.cancel(id)
+    }
+
+    fn not_found(id: &str) -> AppError {
+        run_not_found(id)
+    }
+
+    fn refusal(id: &str, now: &str) -> String {
+        format!("run {id:?} has already ended ({now})")
+    }
 }
 
 pub async fn read(
@@ -169,10 +172,8 @@ fn report(run: &StoredRun, view: &RunView) -> RunReport {
 pub async fn faults(
     State(state): State<AppState>,
     Path(id): Path<String>,
-    body: Result<Bytes, BytesRejection>,
+    AppJson(request): AppJson<FaultRequest>,
 ) -> Result<StatusCode, AppError> {
-    let body = body_bytes(body)?;
-    let request: FaultRequest = parse_json("fault request", &body)?;
     let run = state
         .store
         .get_run(&id)
@@ -192,16 +193,15 @@ pub async fn faults(
         return Err(ended());
     }
     if let Some(faults) = request.faults {
-        if !state.engine.inject(&id, Input::SetFaults(faults)) {
+        if !state.engine.set_faults(&id, faults) {
             return Err(ended());
         }
     }
     if let Some(crash) = request.crash_orchestrator {
-        let input = Input::CrashOrchestrator {
-            for_ms: crash.for_ms,
-            standby_lease_ms: crash.standby_lease_ms,
-        };
-        if !state.engine.inject(&id, input) {
+        if !state
+            .engine
+            .crash_orchestrator(&id, crash.for_ms, crash.standby_lease_ms)
+        {
             return Err(ended());
         }
     }

@@ -2,20 +2,21 @@
 //!
 //! - [`core`]: the pure, event-sourced transition function of one run (input → events +
 //!   timers), with outcomes drawn from the run's seed.
-//! - [`orchestrator`]: the run's orchestrator, owner of the command edges.
-//! - [`bus`]: the event bus: subscriptions (event edges become topics) and the
-//!   [`bus::EventBus`] transport that delivers.
+//!   Its routes table holds the orchestrator's command edges and the bus's subscriptions.
+//! - [`bus`]: the [`bus::EventBus`] transport that delivers published events.
 //! - [`hub`]: live broadcast of durable history records to watchers.
 //!
 //! [`Engine`] drives each run in its own task: it feeds inputs to the core, appends the
 //! events the core emits to the store *before* broadcasting them or acting on them, and
 //! plays simulated time (scaled by the run's speed) with timers. On start it resumes every
 //! run the store says is still running, by replaying its history.
+//!
+//! (About 670 lines: the [`Engine`] and its per-run `Driver` — admission, the write-ahead
+//! loop, timers, recovery and shutdown — share one lifecycle and are read together.)
 
 pub mod bus;
 pub mod core;
 pub mod hub;
-pub mod orchestrator;
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -26,7 +27,7 @@ use app::model::api::RunSummary;
 use app::model::{Faults, RunEvent, RunRecord, RunStatus, Workflow};
 use tokio::sync::{broadcast, mpsc};
 
-use self::bus::{EventBus, InProcessBus};
+use self::bus::{Deliver, EventBus, InProcessBus};
 use self::core::{Action, Input, RunCore};
 use self::hub::RunHub;
 use crate::clock::Clock;
@@ -304,9 +305,30 @@ impl Engine {
         self.inject(run_id, Input::Cancel)
     }
 
-    /// Hands an input (a cancel, a fault) to a run in progress. False when this process is
-    /// not driving it.
-    pub fn inject(&self, run_id: &str, input: Input) -> bool {
+    /// Changes the faults of a run in progress. False when this process is not driving it.
+    pub fn set_faults(&self, run_id: &str, faults: Faults) -> bool {
+        self.inject(run_id, Input::SetFaults(faults))
+    }
+
+    /// Crashes a run's orchestrator now, for `for_ms` of simulated time (or until a standby
+    /// takes over after `standby_lease_ms`). False when this process is not driving it.
+    pub fn crash_orchestrator(
+        &self,
+        run_id: &str,
+        for_ms: u64,
+        standby_lease_ms: Option<u64>,
+    ) -> bool {
+        self.inject(
+            run_id,
+            Input::CrashOrchestrator {
+                for_ms,
+                standby_lease_ms,
+            },
+        )
+    }
+
+    /// Hands an input to a run in progress. False when this process is not driving it.
+    fn inject(&self, run_id: &str, input: Input) -> bool {
         self.lock()
             .get(run_id)
             .is_some_and(|inbox| inbox.send(input).is_ok())
@@ -368,6 +390,13 @@ impl Engine {
             core,
             engine: self.clone(),
             seq,
+            deliver: {
+                let inbox = tx.clone();
+                // A closed inbox means the run has ended: nobody is left to deliver to.
+                Arc::new(move |message, edge| {
+                    let _ = inbox.send(Input::Deliver { message, edge });
+                })
+            },
             inbox: tx,
             local: VecDeque::new(),
             orchestrator,
@@ -390,6 +419,8 @@ struct Driver {
     engine: Arc<Engine>,
     seq: u64,
     inbox: mpsc::UnboundedSender<Input>,
+    /// How the bus hands this run its deliveries.
+    deliver: Deliver,
     /// Inputs due now (zero-delay timers, in-process deliveries), handled in the current
     /// batch.
     local: VecDeque<Input>,
@@ -617,7 +648,7 @@ impl Driver {
                 Action::Deliver { message, edge } => {
                     self.engine
                         .bus
-                        .publish(&self.run_id, message, edge, &self.inbox)
+                        .publish(&self.run_id, message, edge, &self.deliver)
                 }
                 Action::Record(_) => unreachable!("records were taken out by absorb"),
             }

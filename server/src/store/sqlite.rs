@@ -1,4 +1,8 @@
 //! The embedded default: SQLite in WAL mode through sqlx, migrated on open.
+//!
+//! (About 790 lines: one store behind every store trait — workflows and their versions,
+//! runs, history, lab batches, retention — on one connection pool and one write discipline
+//! (`BEGIN IMMEDIATE`, group commit), which is what a reader checks.)
 
 use std::collections::HashMap;
 use std::path::Path;

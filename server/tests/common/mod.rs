@@ -355,3 +355,23 @@ impl Drop for ServerProcess {
         }
     }
 }
+
+/// Polls `check` every `every` until it gives `Some`, for at most `within`: the one way
+/// tests wait for something to happen. Past the deadline it panics, saying what never
+/// happened and what `check` saw last.
+pub async fn eventually<T, F, Fut>(what: &str, within: Duration, every: Duration, mut check: F) -> T
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Result<T, String>>,
+{
+    let deadline = tokio::time::Instant::now() + within;
+    loop {
+        match check().await {
+            Ok(value) => return value,
+            Err(last) if tokio::time::Instant::now() >= deadline => {
+                panic!("{what} did not happen within {within:?}; last seen: {last}")
+            }
+            Err(_) => tokio::time::sleep(every).await,
+        }
+    }
+}

@@ -1,0 +1,195 @@
+//! Applying: every change of a run's state, one history event at a time. Replaying a
+//! stored history through it rebuilds the exact state.
+
+use super::*;
+
+impl RunCore {
+    /// Applies one history event to the state. Used for new events and for replay.
+    pub fn apply(&mut self, event: &RunEvent) {
+        use RunEvent::*;
+        let idx = |core: &Self, id: &str| core.index.get(id).copied();
+        self.applied += 1;
+        match event {
+            RunStarted { faults, .. } | FaultsChanged { faults } => self.faults = faults.clone(),
+            OrchestratorCrashed {
+                for_ms,
+                standby_lease_ms,
+            } => {
+                self.orchestrator_down = Some(OrchestratorCrash {
+                    at_ms: 0,
+                    for_ms: *for_ms,
+                    standby_lease_ms: *standby_lease_ms,
+                })
+            }
+            OrchestratorRecovered { .. } => {
+                // What waited is handled right after, in the same batch of records.
+                self.orchestrator_down = None;
+                self.unheard.clear();
+            }
+            EventDropped { message, edge, .. } => {
+                if let Some(e) = self.edges.iter().position(|x| x.id == *edge) {
+                    self.undelivered.remove(&(*message, e));
+                    self.dropped.push((*message, e));
+                }
+            }
+            CommandSent { message, .. } => {
+                self.counts.commands += 1;
+                self.next_message = self.next_message.max(message + 1);
+            }
+            ReplyReceived { .. } => self.counts.replies += 1,
+            EventPublished {
+                message,
+                from,
+                name,
+                outcome,
+                ..
+            } => {
+                self.counts.events += 1;
+                self.next_message = self.next_message.max(message + 1);
+                if let Some(from) = idx(self, from) {
+                    let hops = self.steps[from].hops + 1;
+                    let subscribers: Vec<usize> = self
+                        .routes
+                        .publications(from, *outcome)
+                        .iter()
+                        .filter(|(n, _)| n == name)
+                        .flat_map(|(_, subs)| subs.iter().copied())
+                        .collect();
+                    for edge in subscribers {
+                        self.undelivered.insert((*message, edge), hops);
+                    }
+                }
+            }
+            EventDelivered {
+                message,
+                edge,
+                hops,
+                ..
+            } => {
+                self.counts.deliveries += 1;
+                if let Some(e) = self.edges.iter().position(|x| x.id == *edge) {
+                    self.undelivered.remove(&(*message, e));
+                    self.delivered.insert((*message, e), *hops);
+                }
+            }
+            StepWaiting { node, edge, .. } => {
+                if let (Some(n), Some(e)) = (
+                    idx(self, node),
+                    self.edges.iter().position(|x| x.id == *edge),
+                ) {
+                    self.steps[n].state = StepState::Waiting;
+                    self.steps[n].arrived.insert(e);
+                }
+            }
+            StepStarted {
+                node,
+                attempt,
+                execution,
+                owner,
+                hops,
+                cause,
+            } => {
+                if let Some(n) = idx(self, node) {
+                    let step = &mut self.steps[n];
+                    if *attempt == 1 {
+                        self.executions += 1;
+                        step.arrived.clear();
+                    }
+                    step.state = StepState::Running;
+                    step.attempt = *attempt;
+                    step.execution = *execution;
+                    step.owner = *owner;
+                    step.hops = *hops;
+                    if let Some(message) = cause.message() {
+                        step.seen.insert(message);
+                    }
+                }
+            }
+            AttemptFailed {
+                node,
+                attempt,
+                reason,
+            } => {
+                if let Some(n) = idx(self, node) {
+                    let waits = self.failure_waits(n, *attempt);
+                    let step = &mut self.steps[n];
+                    step.last_reason = Some(*reason);
+                    step.failure_unheard = waits;
+                }
+            }
+            RetryScheduled { node, .. } => {
+                if let Some(n) = idx(self, node) {
+                    self.steps[n].state = StepState::Retrying;
+                    self.steps[n].failure_unheard = false;
+                }
+            }
+            StepSucceeded { node, .. } => {
+                if let Some(n) = idx(self, node) {
+                    self.steps[n].state = StepState::Succeeded;
+                    if self.orchestrator_down.is_some()
+                        && self.hears_from(n)
+                        && !self.unheard.contains(&n)
+                    {
+                        self.unheard.push(n);
+                    }
+                    if self.steps[n].owner == Owner::Orchestrator
+                        && self.nodes[n].compensation.is_some()
+                    {
+                        self.completed.retain(|&c| c != n);
+                        self.completed.push(n);
+                    }
+                }
+            }
+            StepFailed { node, .. } => {
+                if let Some(n) = idx(self, node) {
+                    self.steps[n].state = StepState::Failed;
+                    self.steps[n].failure_unheard = false;
+                }
+            }
+            FailureUnhandled { diagnosis, .. } => self.unhandled.push(diagnosis.clone()),
+            SagaStarted { compensate, .. } => {
+                self.saga = Some(compensate.iter().filter_map(|id| idx(self, id)).collect());
+                self.saga_ran = true;
+            }
+            CompensationStarted { node, .. } => {
+                if let Some(n) = idx(self, node) {
+                    self.steps[n].state = StepState::Compensating;
+                }
+            }
+            StepCompensated { node, .. } | CompensationFailed { node, .. } => {
+                if let Some(n) = idx(self, node) {
+                    let failed = matches!(event, CompensationFailed { .. });
+                    self.steps[n].state = if failed {
+                        StepState::Failed
+                    } else {
+                        StepState::Compensated
+                    };
+                    self.compensation_failed |= failed;
+                    if let Some(queue) = self.saga.as_mut() {
+                        queue.retain(|&q| q != n);
+                        if queue.is_empty() {
+                            self.saga = None;
+                        }
+                    }
+                }
+            }
+            StepSkipped { node } => {
+                if let Some(n) = idx(self, node) {
+                    self.steps[n].state = StepState::Skipped;
+                }
+            }
+            StepCancelled { node } => {
+                if let Some(n) = idx(self, node) {
+                    self.steps[n].state = StepState::Cancelled;
+                }
+            }
+            CancelRequested => self.cancelled = true,
+            RunawayStopped { reason } => {
+                self.runaway = true;
+                self.unhandled.insert(0, reason.clone());
+            }
+            RunResumed { .. } => {}
+            RunCompleted { status, .. } => self.status = Some(*status),
+        }
+    }
+}

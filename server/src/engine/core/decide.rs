@@ -1,0 +1,451 @@
+//! Deciding: what an input means for the run. Everything here emits history events (and
+//! timers); the state they imply changes in `apply`, except the derived `stalled` queue.
+
+use super::*;
+
+impl RunCore {
+    /// Whether handling `input` needs the orchestrator: replies to its commands, the
+    /// retries it schedules, its saga, and the commands that follow a step it hears from.
+    pub fn needs_orchestrator(&self, input: &Input) -> bool {
+        match input {
+            Input::AttemptDone { node, .. } | Input::Heard { node } => self.hears_from(*node),
+            // An event-started step retries by itself.
+            Input::RetryDue { node, .. } => self.steps[*node].owner == Owner::Orchestrator,
+            Input::CompensationDone { .. } | Input::FailureHeard { .. } => true,
+            _ => false,
+        }
+    }
+
+    /// Whether `input` must wait while the orchestrator is down: as
+    /// [`RunCore::needs_orchestrator`], except that an attempt's end is the step's own to
+    /// record — a success with the events it publishes, or a failed attempt — and only what
+    /// the orchestrator decides from it waits (see [`RunCore::failure_waits`]).
+    pub(super) fn waits_for_orchestrator(&self, input: &Input) -> bool {
+        match input {
+            Input::AttemptDone { .. } => false,
+            other => self.needs_orchestrator(other),
+        }
+    }
+
+    /// Whether, with the orchestrator down, what follows a failed `attempt` of `node` waits
+    /// for it: the retry of a step it commanded is its decision; an event-started step retries
+    /// by itself, and only its last failure, which the orchestrator must hear because commands
+    /// follow it, waits.
+    pub(super) fn failure_waits(&self, node: usize, attempt: u32) -> bool {
+        self.orchestrator_down.is_some()
+            && match self.steps[node].owner {
+                Owner::Orchestrator => true,
+                Owner::Itself => {
+                    self.routes.commands_anything(node)
+                        && attempt >= self.nodes[node].max_attempts()
+                }
+            }
+    }
+
+    /// Whether the orchestrator must hear how `node` ends: it commanded it, or commands
+    /// follow it.
+    pub(super) fn hears_from(&self, node: usize) -> bool {
+        self.steps[node].owner == Owner::Orchestrator || self.routes.commands_anything(node)
+    }
+
+    pub(super) fn decide(&mut self, input: Input) {
+        if self.orchestrator_down.is_some() && self.waits_for_orchestrator(&input) {
+            self.stalled.push(input);
+            return;
+        }
+        match input {
+            Input::Start => {
+                self.emit(RunEvent::RunStarted {
+                    input: self.input.clone(),
+                    seed: self.seed,
+                    speed: self.speed,
+                    faults: self.faults.clone(),
+                });
+                if let Some(crash) = self.faults.orchestrator.clone() {
+                    self.out.push(Action::Timer {
+                        after_ms: crash.at_ms,
+                        input: Input::CrashOrchestrator {
+                            for_ms: crash.for_ms,
+                            standby_lease_ms: crash.standby_lease_ms,
+                        },
+                    });
+                }
+                for root in self.roots.clone() {
+                    self.trigger(root, Cause::Start, 0, None);
+                }
+            }
+            Input::AttemptDone {
+                node,
+                execution,
+                attempt,
+            } => {
+                let step = &self.steps[node];
+                if step.state != StepState::Running
+                    || step.execution != execution
+                    || step.attempt != attempt
+                {
+                    return; // stale: a resent attempt already reported
+                }
+                match self.plan(node, execution, attempt).failure {
+                    None => self.succeed(node),
+                    Some(reason) => self.attempt_failed(node, reason),
+                }
+            }
+            Input::RetryDue {
+                node,
+                execution,
+                attempt,
+            } => {
+                let step = &self.steps[node];
+                if step.state != StepState::Retrying
+                    || step.execution != execution
+                    || step.attempt + 1 != attempt
+                {
+                    return;
+                }
+                let owner = step.owner;
+                let hops = step.hops;
+                self.start_attempt(
+                    node,
+                    attempt,
+                    execution,
+                    owner,
+                    hops,
+                    Cause::Retry { owner },
+                );
+            }
+            Input::CompensationDone { node } => {
+                if self.steps[node].state != StepState::Compensating {
+                    return;
+                }
+                let action = self.nodes[node].compensation.clone().unwrap_or_default();
+                let name = self.nodes[node].id.clone();
+                if self.plan_compensation(node).failure.is_some() {
+                    self.emit(RunEvent::CompensationFailed { node: name, action });
+                } else {
+                    self.emit(RunEvent::StepCompensated { node: name, action });
+                }
+                self.next_compensation();
+            }
+            Input::Deliver { message, edge } => {
+                let Some(&hops) = self.undelivered.get(&(message, edge)) else {
+                    return; // already delivered
+                };
+                self.deliver(message, edge, hops, false);
+            }
+            Input::Redeliver { message, edge } => {
+                let Some(&hops) = self.delivered.get(&(message, edge)) else {
+                    return;
+                };
+                self.deliver(message, edge, hops, true);
+            }
+            Input::Cancel => {
+                self.emit(RunEvent::CancelRequested);
+            }
+            Input::SetFaults(faults) => {
+                self.emit(RunEvent::FaultsChanged { faults });
+            }
+            Input::CrashOrchestrator {
+                for_ms,
+                standby_lease_ms,
+            } => {
+                if self.orchestrator_down.is_some() {
+                    return; // already down
+                }
+                self.emit(RunEvent::OrchestratorCrashed {
+                    for_ms,
+                    standby_lease_ms,
+                });
+                let outage = self.orchestrator_down.as_ref().map_or(0, |c| c.outage_ms());
+                self.out.push(Action::Timer {
+                    after_ms: outage,
+                    input: Input::OrchestratorBack,
+                });
+            }
+            Input::Heard { node } => {
+                if self.steps[node].owner == Owner::Orchestrator {
+                    self.emit(RunEvent::ReplyReceived {
+                        from: self.nodes[node].id.clone(),
+                        outcome: Outcome::Success,
+                        report: false,
+                    });
+                }
+                self.command(node, Outcome::Success);
+            }
+            Input::FailureHeard { node } => {
+                let step = &self.steps[node];
+                if step.state == StepState::Running && step.failure_unheard {
+                    let reason = step.last_reason.unwrap_or(FailureReason::Error);
+                    self.decide_after_failure(node, reason);
+                }
+            }
+            Input::OrchestratorBack => {
+                let Some(crash) = self.orchestrator_down.clone() else {
+                    return;
+                };
+                let waiting = std::mem::take(&mut self.stalled);
+                self.emit(RunEvent::OrchestratorRecovered {
+                    down_ms: crash.outage_ms(),
+                    standby: crash.standby_lease_ms.is_some_and(|l| l < crash.for_ms),
+                    records: self.applied,
+                    waited: waiting.len() as u32,
+                });
+                for input in waiting {
+                    self.decide(input);
+                }
+            }
+        }
+    }
+
+    pub(super) fn deliver(&mut self, message: u64, edge: usize, hops: u32, duplicate: bool) {
+        let e = &self.edges[edge];
+        let (to, from) = (e.to, e.from);
+        self.emit(RunEvent::EventDelivered {
+            message,
+            edge: e.id.clone(),
+            from: self.nodes[from].id.clone(),
+            name: e.name.clone(),
+            to: self.nodes[to].id.clone(),
+            hops,
+            duplicate,
+        });
+        let cause = Cause::Event {
+            edge: self.edges[edge].id.clone(),
+            from: self.nodes[from].id.clone(),
+            name: self.edges[edge].name.clone(),
+            message,
+        };
+        self.trigger(to, cause, hops, Some(edge));
+    }
+
+    /// A trigger reaches `node`: start it, make it wait (join all), or absorb it.
+    pub(super) fn trigger(&mut self, node: usize, cause: Cause, hops: u32, edge: Option<usize>) {
+        if hops > MAX_CHAIN_HOPS {
+            return self.stop_runaway(format!(
+                "a causal chain reached {hops} hops at step {} (limit {MAX_CHAIN_HOPS}): an event cycle that never ends",
+                self.nodes[node].id
+            ));
+        }
+        let step = &self.steps[node];
+        if let Some(message) = cause.message() {
+            if step.seen.contains(&message) {
+                if self.nodes[node].is_idempotent() {
+                    return; // recognised duplicate: nothing runs twice
+                }
+                if step.state.is_active() {
+                    self.steps[node]
+                        .queued
+                        .push_back((message, edge.unwrap_or(usize::MAX), hops));
+                    return;
+                }
+                return self.start_execution(node, cause, hops);
+            }
+        }
+        if self.nodes[node].join_mode() == Join::All {
+            if let Some(edge) = edge {
+                if matches!(step.state, StepState::Pending | StepState::Waiting) {
+                    let mut arrived = step.arrived.clone();
+                    arrived.insert(edge);
+                    let waiting_for: Vec<String> = self.incoming[node]
+                        .iter()
+                        .filter(|e| {
+                            !arrived.contains(e) && self.can_arrive(**e, &mut HashSet::new())
+                        })
+                        .map(|e| self.edges[*e].id.clone())
+                        .collect();
+                    if !waiting_for.is_empty() {
+                        self.emit(RunEvent::StepWaiting {
+                            node: self.nodes[node].id.clone(),
+                            edge: self.edges[edge].id.clone(),
+                            waiting_for,
+                        });
+                        return;
+                    }
+                }
+            }
+        }
+        match self.steps[node].state {
+            StepState::Running | StepState::Retrying | StepState::Compensating => {
+                // join any: the step is already under way for an earlier trigger
+            }
+            _ => self.start_execution(node, cause, hops),
+        }
+    }
+
+    pub(super) fn start_execution(&mut self, node: usize, cause: Cause, hops: u32) {
+        if self.executions >= MAX_STEP_EXECUTIONS {
+            return self.stop_runaway(format!(
+                "the run executed {MAX_STEP_EXECUTIONS} steps (the limit) and step {} was about to run again",
+                self.nodes[node].id
+            ));
+        }
+        let owner = match &cause {
+            Cause::Command { .. } => Owner::Orchestrator,
+            Cause::Event { .. } => Owner::Itself,
+            Cause::Retry { owner } => *owner,
+            Cause::Start => {
+                if self.routes.commands_anything(node) {
+                    Owner::Orchestrator
+                } else {
+                    Owner::Itself
+                }
+            }
+        };
+        let execution = self.steps[node].execution + 1;
+        self.start_attempt(node, 1, execution, owner, hops, cause);
+    }
+
+    pub(super) fn start_attempt(
+        &mut self,
+        node: usize,
+        attempt: u32,
+        execution: u32,
+        owner: Owner,
+        hops: u32,
+        cause: Cause,
+    ) {
+        self.emit(RunEvent::StepStarted {
+            node: self.nodes[node].id.clone(),
+            attempt,
+            execution,
+            owner,
+            hops,
+            cause,
+        });
+        let plan = self.plan(node, execution, attempt);
+        self.out.push(Action::Timer {
+            after_ms: plan.duration_ms,
+            input: Input::AttemptDone {
+                node,
+                execution,
+                attempt,
+            },
+        });
+    }
+
+    pub(super) fn succeed(&mut self, node: usize) {
+        let attempt = self.steps[node].attempt;
+        self.emit(RunEvent::StepSucceeded {
+            node: self.nodes[node].id.clone(),
+            attempt,
+        });
+        if self.orchestrator_down.is_some() && self.hears_from(node) {
+            // The step publishes its own events; its reply waits for the orchestrator.
+            self.publish(node, Outcome::Success);
+            self.stalled.push(Input::Heard { node });
+            self.run_queued(node);
+            return;
+        }
+        if self.steps[node].owner == Owner::Orchestrator {
+            self.emit(RunEvent::ReplyReceived {
+                from: self.nodes[node].id.clone(),
+                outcome: Outcome::Success,
+                report: false,
+            });
+        }
+        self.follow(node, Outcome::Success);
+        self.run_queued(node);
+    }
+
+    pub(super) fn attempt_failed(&mut self, node: usize, reason: FailureReason) {
+        let attempt = self.steps[node].attempt;
+        self.emit(RunEvent::AttemptFailed {
+            node: self.nodes[node].id.clone(),
+            attempt,
+            reason,
+        });
+        if self.failure_waits(node, attempt) {
+            // The service failed now; what follows is the orchestrator's to decide.
+            self.stalled.push(Input::FailureHeard { node });
+            return;
+        }
+        self.decide_after_failure(node, reason);
+    }
+
+    /// After a failed attempt: a retry, or the step has failed and what follows that.
+    pub(super) fn decide_after_failure(&mut self, node: usize, reason: FailureReason) {
+        let step = &self.steps[node];
+        let (attempt, owner) = (step.attempt, step.owner);
+        if attempt < self.nodes[node].max_attempts() {
+            let delay = self.nodes[node]
+                .retry
+                .as_ref()
+                .map_or(0, |r| r.delay_before(attempt + 1));
+            self.emit(RunEvent::RetryScheduled {
+                node: self.nodes[node].id.clone(),
+                attempt: attempt + 1,
+                delay_ms: delay,
+                by: owner,
+            });
+            let execution = self.steps[node].execution;
+            self.out.push(Action::Timer {
+                after_ms: delay,
+                input: Input::RetryDue {
+                    node,
+                    execution,
+                    attempt: attempt + 1,
+                },
+            });
+            return;
+        }
+        self.emit(RunEvent::StepFailed {
+            node: self.nodes[node].id.clone(),
+            attempts: attempt,
+            reason,
+        });
+        if owner == Owner::Orchestrator {
+            self.emit(RunEvent::ReplyReceived {
+                from: self.nodes[node].id.clone(),
+                outcome: Outcome::Failure,
+                report: false,
+            });
+        }
+        let handled = self.follow(node, Outcome::Failure);
+        if !handled {
+            match owner {
+                Owner::Orchestrator => self.start_saga(node, reason),
+                Owner::Itself => {
+                    // Nobody owns the chain: all the step can do is publish its failure.
+                    let label = &self.nodes[node].label;
+                    let name = Workflow::default_event_name(label, Outcome::Failure);
+                    let message = self.next_message;
+                    self.emit(RunEvent::EventPublished {
+                        message,
+                        from: self.nodes[node].id.clone(),
+                        name: name.clone(),
+                        outcome: Outcome::Failure,
+                        subscribers: Vec::new(),
+                    });
+                    let diagnosis = format!(
+                        "{} failed ({}) after {attempt} attempt{} and published {name}, but nobody subscribes to it: the failure is unhandled",
+                        self.nodes[node].label,
+                        reason_text(reason),
+                        if attempt == 1 { "" } else { "s" },
+                    );
+                    self.emit(RunEvent::FailureUnhandled {
+                        node: self.nodes[node].id.clone(),
+                        event: Some(name),
+                        diagnosis,
+                    });
+                }
+            }
+        }
+        self.run_queued(node);
+    }
+
+    /// Runs the non-idempotent duplicates that arrived while the step was busy.
+    pub(super) fn run_queued(&mut self, node: usize) {
+        if let Some((message, edge, hops)) = self.steps[node].queued.pop_front() {
+            if edge != usize::MAX && !self.runaway {
+                let e = &self.edges[edge];
+                let cause = Cause::Event {
+                    edge: e.id.clone(),
+                    from: self.nodes[e.from].id.clone(),
+                    name: e.name.clone(),
+                    message,
+                };
+                self.start_execution(node, cause, hops);
+            }
+        }
+    }
+}

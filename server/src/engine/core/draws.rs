@@ -1,0 +1,64 @@
+//! The seeded draws: an attempt's latency and outcome, a compensation's, and the bus's
+//! losses and duplicates — the same seed always draws the same.
+
+use super::*;
+
+impl RunCore {
+    /// How attempt `attempt` of execution `execution` of `node` goes.
+    pub fn plan(&self, node: usize, execution: u32, attempt: u32) -> AttemptPlan {
+        let spec = &self.nodes[node];
+        let fault = self
+            .faults
+            .service(&spec.service)
+            .cloned()
+            .unwrap_or_default();
+        let latency = {
+            let (min, max) = spec.latency().bounds();
+            let drawn = min + self.draw(node, execution, attempt, 1) % (max - min + 1);
+            (drawn as f64 * fault.slow.unwrap_or(1.0)).round() as u64
+        };
+        let failure = if fault.down || self.faults.fail_step.as_deref() == Some(spec.id.as_str()) {
+            Some(FailureReason::Unavailable)
+        } else if spec
+            .fail_when
+            .as_ref()
+            .is_some_and(|f| f.matches(&self.input))
+        {
+            Some(FailureReason::Rejected)
+        } else if unit(self.draw(node, execution, attempt, 2)) < spec.failure_rate.unwrap_or(0.0)
+            || unit(self.draw(node, execution, attempt, 5)) < fault.flaky.unwrap_or(0.0)
+        {
+            Some(FailureReason::Error)
+        } else {
+            None
+        };
+        match spec.timeout_ms {
+            Some(timeout) if latency > timeout => AttemptPlan {
+                duration_ms: timeout,
+                failure: Some(FailureReason::Timeout),
+            },
+            _ => AttemptPlan {
+                duration_ms: latency,
+                failure,
+            },
+        }
+    }
+
+    /// A pseudo-random number for the bus's handling of one delivery.
+    pub(super) fn bus_draw(&self, message: u64, edge: usize, purpose: u64) -> u64 {
+        splitmix(
+            splitmix(self.seed ^ 0x6a09_e667_f3bc_c908 ^ (message << 20) ^ edge as u64) ^ purpose,
+        )
+    }
+
+    /// A pseudo-random number that depends only on the seed and what it is for.
+    pub(super) fn draw(&self, node: usize, execution: u32, attempt: u32, purpose: u64) -> u64 {
+        let mut h = self.seed ^ 0x9e37_79b9_7f4a_7c15;
+        for byte in self.nodes[node].id.bytes() {
+            h = splitmix(h ^ u64::from(byte));
+        }
+        splitmix(h ^ (u64::from(execution) << 40) ^ (u64::from(attempt) << 8) ^ purpose)
+    }
+
+    // ---- state changes: the only place the state is mutated ----------------------------
+}

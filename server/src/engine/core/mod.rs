@@ -1,0 +1,319 @@
+//! The pure heart of a run: one input in, the implied history events and timers out.
+//!
+//! Event sourcing, as Restate does it: [`RunCore::handle`] only *decides*; every change of
+//! state happens in [`RunCore::apply`], called for each event the core emits. Replaying a
+//! stored history through `apply` therefore rebuilds the exact state, and
+//! [`RunCore::resume`] re-arms whatever was in flight — crash recovery is a replay.
+//! No I/O, no clock, no randomness of its own: outcomes are drawn from the run's seed, so
+//! the same workflow, input and seed always give the same latencies and failures, whatever
+//! the coordination style or the scheduling.
+//!
+//! - [`decide`]: what an input means — triggers, attempts, outcomes, the orchestrator's
+//!   outages, settling the run (emits events, changes nothing itself).
+//! - [`apply`]: every change of state, one history event at a time.
+//! - [`resume`]: re-arming what was in flight after a replay (crash recovery).
+//! - [`routes`]: the `(step, outcome) → edges` table — the orchestrator's commands and the
+//!   bus's subscriptions — and following it.
+//! - [`saga`]: compensating, newest first, what the orchestrator had completed.
+//! - [`settle`]: whether the run is over, and the diagnosis that says why.
+//! - [`draws`]: the seeded draws: latencies, failures, the bus's losses and duplicates.
+//!
+//! One field lives outside `apply`: `stalled`, the inputs held back while the orchestrator
+//! is down. It is derived, not recorded: `decide` queues into it and drains it when the
+//! orchestrator is back, and `resume` rebuilds it from what the history says the
+//! orchestrator has not heard (`unheard`, `failure_unheard`).
+
+use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
+
+use app::model::faults::OrchestratorCrash;
+use app::model::{
+    Cause, EdgeKind, FailureReason, Faults, Join, MessageCounts, Node, Outcome, Owner, RunEvent,
+    RunStatus, StepState, Workflow,
+};
+
+mod apply;
+mod decide;
+mod draws;
+mod resume;
+mod routes;
+mod saga;
+mod settle;
+
+pub use self::routes::{Publication, Routes};
+
+/// A run executes at most this many step executions: event cycles are allowed, endless
+/// ones are not.
+pub const MAX_STEP_EXECUTIONS: u32 = 10_000;
+/// A causal chain (trigger after trigger) is at most this long.
+pub const MAX_CHAIN_HOPS: u32 = 1_000;
+
+/// What can happen to a run. Node and edge references are indices into the workflow.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Input {
+    Start,
+    /// The simulated work of an attempt is over (its outcome is drawn from the seed).
+    AttemptDone {
+        node: usize,
+        execution: u32,
+        attempt: u32,
+    },
+    /// A retry's backoff has elapsed.
+    RetryDue {
+        node: usize,
+        execution: u32,
+        attempt: u32,
+    },
+    CompensationDone {
+        node: usize,
+    },
+    /// The bus delivers event `message` through subscription `edge`.
+    Deliver {
+        message: u64,
+        edge: usize,
+    },
+    /// The bus delivers `message` through `edge` once more (at-least-once delivery).
+    Redeliver {
+        message: u64,
+        edge: usize,
+    },
+    Cancel,
+    /// The faults in effect change (the lab breaking things during a run).
+    SetFaults(Faults),
+    /// The orchestrator crashes now, for `for_ms` (or until a standby's lease runs out).
+    CrashOrchestrator {
+        for_ms: u64,
+        standby_lease_ms: Option<u64>,
+    },
+    /// The crashed orchestrator is back, or its standby took over.
+    OrchestratorBack,
+    /// The orchestrator hears that `node` succeeded (after an outage: the step did its work
+    /// and published its events while nobody was there to hear its reply).
+    Heard {
+        node: usize,
+    },
+    /// The orchestrator hears that the attempt it commanded of `node` failed (after an
+    /// outage) and decides: retry, or the step has failed.
+    FailureHeard {
+        node: usize,
+    },
+}
+
+/// What the driver must do after the recorded events are durable.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Action {
+    /// Append to the history (then broadcast).
+    Record(RunEvent),
+    /// Feed `input` back after `after_ms` of simulated time.
+    Timer { after_ms: u64, input: Input },
+    /// Hand an event to the bus for delivery through subscription `edge`.
+    Deliver { message: u64, edge: usize },
+}
+
+/// The deterministic plan of one attempt: how long it takes and how it ends.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct AttemptPlan {
+    pub duration_ms: u64,
+    pub failure: Option<FailureReason>,
+}
+
+#[derive(Clone, Debug, Default)]
+struct Step {
+    state: StepState,
+    attempt: u32,
+    execution: u32,
+    owner: Owner,
+    hops: u32,
+    /// Messages that started this step (duplicates of these are recognised).
+    seen: HashSet<u64>,
+    /// `join: all`: incoming edges that have delivered a trigger.
+    arrived: HashSet<usize>,
+    /// Non-idempotent duplicates received while running: each runs once more afterwards.
+    queued: VecDeque<(u64, usize, u32)>,
+    last_reason: Option<FailureReason>,
+    /// The orchestrator commanded this step, its attempt failed while the orchestrator was
+    /// down, and the retry-or-fail decision waits for it to come back.
+    failure_unheard: bool,
+}
+
+struct EdgeInfo {
+    id: String,
+    from: usize,
+    to: usize,
+    name: String,
+}
+
+pub struct RunCore {
+    nodes: Vec<Node>,
+    edges: Vec<EdgeInfo>,
+    index: HashMap<String, usize>,
+    incoming: Vec<Vec<usize>>,
+    roots: Vec<usize>,
+    /// The command edges and the event subscriptions, by (step, outcome).
+    routes: Routes,
+    input: serde_json::Value,
+    seed: u64,
+    speed: f64,
+
+    steps: Vec<Step>,
+    next_message: u64,
+    /// Publications not yet delivered, by (message, subscription edge) → hops.
+    undelivered: BTreeMap<(u64, usize), u32>,
+    /// Delivered messages, for redelivery: (message, edge) → hops.
+    delivered: HashMap<(u64, usize), u32>,
+    /// Orchestrator-owned successes with a compensation, in completion order.
+    completed: Vec<usize>,
+    saga: Option<VecDeque<usize>>,
+    saga_ran: bool,
+    compensation_failed: bool,
+    cancelled: bool,
+    runaway: bool,
+    unhandled: Vec<String>,
+    executions: u32,
+    counts: MessageCounts,
+    status: Option<RunStatus>,
+    out: Vec<Action>,
+
+    /// What is broken on purpose (from `RunStarted` and `FaultsChanged`).
+    faults: Faults,
+    /// While the orchestrator is down: how long the outage lasts, and whether a standby
+    /// ends it.
+    orchestrator_down: Option<OrchestratorCrash>,
+    /// Inputs that need the orchestrator and arrived while it was down, in order. Derived,
+    /// not recorded (see the module's doc): `resume` rebuilds it after a replay.
+    stalled: Vec<Input>,
+    /// Events the bus lost: (message, subscription edge).
+    dropped: Vec<(u64, usize)>,
+    /// Steps that succeeded while the orchestrator was down and that it has not heard of
+    /// yet (rebuilt by replay, so a resumed run still delivers their replies).
+    unheard: Vec<usize>,
+    /// History records applied so far (what a recovering orchestrator rebuilds from).
+    applied: u64,
+}
+
+impl RunCore {
+    pub fn new(workflow: &Workflow, input: serde_json::Value, seed: u64, speed: f64) -> Self {
+        let index: HashMap<String, usize> = workflow
+            .nodes
+            .iter()
+            .enumerate()
+            .map(|(i, n)| (n.id.clone(), i))
+            .collect();
+        let edges: Vec<EdgeInfo> = workflow
+            .edges
+            .iter()
+            .map(|e| EdgeInfo {
+                id: e.id.clone(),
+                from: index[&e.from],
+                to: index[&e.to],
+                name: match e.kind {
+                    EdgeKind::Event => workflow.event_name(e),
+                    EdgeKind::Command => String::new(),
+                },
+            })
+            .collect();
+        let mut incoming = vec![Vec::new(); workflow.nodes.len()];
+        for (i, e) in edges.iter().enumerate() {
+            incoming[e.to].push(i);
+        }
+        let roots = (0..workflow.nodes.len())
+            .filter(|&n| incoming[n].is_empty())
+            .collect();
+        RunCore {
+            nodes: workflow.nodes.clone(),
+            routes: Routes::new(workflow, &index),
+            edges,
+            index,
+            incoming,
+            roots,
+            input,
+            seed,
+            speed,
+            steps: vec![Step::default(); workflow.nodes.len()],
+            next_message: 1,
+            undelivered: BTreeMap::new(),
+            delivered: HashMap::new(),
+            completed: Vec::new(),
+            saga: None,
+            saga_ran: false,
+            compensation_failed: false,
+            cancelled: false,
+            runaway: false,
+            unhandled: Vec::new(),
+            executions: 0,
+            counts: MessageCounts::default(),
+            status: None,
+            out: Vec::new(),
+            faults: Faults::default(),
+            orchestrator_down: None,
+            stalled: Vec::new(),
+            dropped: Vec::new(),
+            unheard: Vec::new(),
+            applied: 0,
+        }
+    }
+
+    /// Starts the run with these faults in effect (before [`Input::Start`]).
+    pub fn with_faults(mut self, faults: Faults) -> Self {
+        self.faults = faults;
+        self
+    }
+
+    pub fn status(&self) -> Option<RunStatus> {
+        self.status
+    }
+
+    pub fn is_finished(&self) -> bool {
+        self.status.is_some()
+    }
+
+    pub fn speed(&self) -> f64 {
+        self.speed
+    }
+
+    pub fn counts(&self) -> MessageCounts {
+        self.counts
+    }
+
+    pub fn node_index(&self, id: &str) -> Option<usize> {
+        self.index.get(id).copied()
+    }
+
+    pub fn state_of(&self, id: &str) -> Option<StepState> {
+        self.node_index(id).map(|i| self.steps[i].state)
+    }
+
+    /// Handles one input and returns what to record and do, in order.
+    pub fn handle(&mut self, input: Input) -> Vec<Action> {
+        if self.status.is_none() {
+            self.decide(input);
+            self.settle();
+        }
+        std::mem::take(&mut self.out)
+    }
+
+    fn emit(&mut self, event: RunEvent) {
+        self.apply(&event);
+        self.out.push(Action::Record(event));
+    }
+}
+
+fn reason_text(reason: FailureReason) -> &'static str {
+    match reason {
+        FailureReason::Error => "service error",
+        FailureReason::Rejected => "rejected by its input",
+        FailureReason::Timeout => "timed out",
+        FailureReason::Unavailable => "service down",
+    }
+}
+
+fn splitmix(mut x: u64) -> u64 {
+    x = x.wrapping_add(0x9e37_79b9_7f4a_7c15);
+    x = (x ^ (x >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    x = (x ^ (x >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+    x ^ (x >> 31)
+}
+
+/// A number in [0, 1) from 53 random bits.
+fn unit(x: u64) -> f64 {
+    (x >> 11) as f64 / (1u64 << 53) as f64
+}

@@ -1,0 +1,87 @@
+//! Resuming after a replay: the attempts, compensations, deliveries and outage that were in
+//! flight are armed again, and the `stalled` queue is rebuilt.
+
+use super::*;
+
+impl RunCore {
+    /// After replaying a stored history through [`RunCore::apply`]: what was in flight is
+    /// started again — attempts re-sent under their idempotency key (no new `StepStarted`),
+    /// retries and compensations re-armed, undelivered events delivered.
+    pub fn resume(&mut self, run_id: &str) -> Vec<Action> {
+        if self.status.is_some() {
+            return Vec::new();
+        }
+        let mut resent = Vec::new();
+        let mut timers = Vec::new();
+        for (i, step) in self.steps.iter().enumerate() {
+            let key = format!(
+                "{run_id}/{}/{}/{}",
+                self.nodes[i].id, step.execution, step.attempt
+            );
+            match step.state {
+                StepState::Running if step.failure_unheard => {
+                    // Its attempt failed; only the orchestrator's decision waits (below).
+                }
+                StepState::Running => {
+                    let plan = self.plan(i, step.execution, step.attempt);
+                    timers.push(Action::Timer {
+                        after_ms: plan.duration_ms,
+                        input: Input::AttemptDone {
+                            node: i,
+                            execution: step.execution,
+                            attempt: step.attempt,
+                        },
+                    });
+                    resent.push(key);
+                }
+                StepState::Retrying => {
+                    let delay = self.nodes[i]
+                        .retry
+                        .as_ref()
+                        .map_or(0, |r| r.delay_before(step.attempt + 1));
+                    timers.push(Action::Timer {
+                        after_ms: delay,
+                        input: Input::RetryDue {
+                            node: i,
+                            execution: step.execution,
+                            attempt: step.attempt + 1,
+                        },
+                    });
+                }
+                StepState::Compensating => {
+                    let plan = self.plan_compensation(i);
+                    timers.push(Action::Timer {
+                        after_ms: plan.duration_ms,
+                        input: Input::CompensationDone { node: i },
+                    });
+                    resent.push(format!("{key}/compensate"));
+                }
+                _ => {}
+            }
+        }
+        for &node in &self.unheard {
+            self.stalled.push(Input::Heard { node });
+        }
+        for node in 0..self.steps.len() {
+            if self.steps[node].failure_unheard && self.steps[node].state == StepState::Running {
+                self.stalled.push(Input::FailureHeard { node });
+            }
+        }
+        if let Some(crash) = &self.orchestrator_down {
+            timers.push(Action::Timer {
+                after_ms: crash.outage_ms(),
+                input: Input::OrchestratorBack,
+            });
+        }
+        for &(message, edge) in self.undelivered.keys() {
+            timers.push(Action::Deliver { message, edge });
+            resent.push(format!("{run_id}/event/{message}/{}", self.edges[edge].id));
+        }
+        self.emit(RunEvent::RunResumed { resent });
+        self.out.extend(timers);
+        self.settle();
+        std::mem::take(&mut self.out)
+    }
+
+    // ---- decisions -------------------------------------------------------------------
+}

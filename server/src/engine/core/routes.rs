@@ -1,0 +1,178 @@
+//! The `(step, outcome) → edges` table. The orchestrator's routes (command edges) and the
+//! bus's subscriptions (event edges, grouped by event name: topics are names, subscribers
+//! are steps; each subscription remembers its publisher, so the drawn graph stays the truth
+//! when two publishers share a name) are one table, built in one pass — and following it
+//! when a step finishes: commands through the orchestrator, events handed to the bus.
+
+use super::*;
+
+/// Event name → the subscription edges (indices) that receive it.
+pub type Publication = (String, Vec<usize>);
+
+#[derive(Debug, Default)]
+pub struct Routes {
+    /// (step, outcome) → command edge indices, in document order.
+    commands: HashMap<(usize, Outcome), Vec<usize>>,
+    /// (publisher, outcome) → what it publishes, one entry per event name, in first-seen
+    /// order.
+    publications: HashMap<(usize, Outcome), Vec<Publication>>,
+}
+
+impl Routes {
+    /// Learns the workflow's edges; `index` maps step ids to indices.
+    pub fn new(workflow: &Workflow, index: &HashMap<String, usize>) -> Self {
+        let mut routes = Routes::default();
+        for (i, edge) in workflow.edges.iter().enumerate() {
+            let key = (index[&edge.from], edge.on);
+            match edge.kind {
+                EdgeKind::Command => routes.commands.entry(key).or_default().push(i),
+                EdgeKind::Event => {
+                    let name = workflow.event_name(edge);
+                    let list = routes.publications.entry(key).or_default();
+                    match list.iter_mut().find(|(n, _)| *n == name) {
+                        Some((_, subscribers)) => subscribers.push(i),
+                        None => list.push((name, vec![i])),
+                    }
+                }
+            }
+        }
+        routes
+    }
+
+    /// The command edges to follow now that `node` finished with `outcome`.
+    pub fn commands(&self, node: usize, outcome: Outcome) -> &[usize] {
+        self.commands
+            .get(&(node, outcome))
+            .map(Vec::as_slice)
+            .unwrap_or(&[])
+    }
+
+    /// Whether the orchestrator commands anything after `node` (on either outcome).
+    pub fn commands_anything(&self, node: usize) -> bool {
+        Outcome::ALL
+            .iter()
+            .any(|o| !self.commands(node, *o).is_empty())
+    }
+
+    /// What `node` publishes on `outcome`: one publication per event name, each fanned out
+    /// to all of its subscribers.
+    pub fn publications(&self, node: usize, outcome: Outcome) -> &[Publication] {
+        self.publications
+            .get(&(node, outcome))
+            .map(Vec::as_slice)
+            .unwrap_or(&[])
+    }
+}
+
+impl RunCore {
+    /// Sends the orchestrator's commands and publishes the step's events for `outcome`.
+    /// Returns whether anything follows.
+    pub(super) fn follow(&mut self, node: usize, outcome: Outcome) -> bool {
+        let commanded = self.command(node, outcome);
+        if self.runaway {
+            return true;
+        }
+        let published = self.publish(node, outcome);
+        commanded || published
+    }
+
+    /// The orchestrator's part of what follows `node`'s `outcome`: the report of an
+    /// event-started step, and the commands. Returns whether any command follows.
+    pub(super) fn command(&mut self, node: usize, outcome: Outcome) -> bool {
+        let commands = if self.saga.is_some() || self.saga_ran {
+            Vec::new() // the orchestrator is undoing the workflow: it commands nothing new
+        } else {
+            self.routes.commands(node, outcome).to_vec()
+        };
+        if commands.is_empty() {
+            return false;
+        }
+        let hops = self.steps[node].hops + 1;
+        if !commands.is_empty() && self.steps[node].owner == Owner::Itself {
+            // An event-started step tells the orchestrator it is done: one message.
+            self.emit(RunEvent::ReplyReceived {
+                from: self.nodes[node].id.clone(),
+                outcome,
+                report: true,
+            });
+        }
+        for edge in commands {
+            let message = self.next_message;
+            let to = self.edges[edge].to;
+            self.emit(RunEvent::CommandSent {
+                message,
+                edge: self.edges[edge].id.clone(),
+                from: self.nodes[node].id.clone(),
+                to: self.nodes[to].id.clone(),
+                hops,
+            });
+            let cause = Cause::Command {
+                edge: self.edges[edge].id.clone(),
+                from: self.nodes[node].id.clone(),
+                message,
+            };
+            self.trigger(to, cause, hops, Some(edge));
+            if self.runaway {
+                return true;
+            }
+        }
+        true
+    }
+
+    /// The step's own part of what follows its `outcome`: its events, handed to the bus.
+    /// Returns whether it published anything.
+    pub(super) fn publish(&mut self, node: usize, outcome: Outcome) -> bool {
+        let publications = self.routes.publications(node, outcome).to_vec();
+        if publications.is_empty() {
+            return false;
+        }
+        for (name, subscribers) in publications {
+            let message = self.next_message;
+            self.emit(RunEvent::EventPublished {
+                message,
+                from: self.nodes[node].id.clone(),
+                name,
+                outcome,
+                subscribers: subscribers
+                    .iter()
+                    .map(|e| self.nodes[self.edges[*e].to].id.clone())
+                    .collect(),
+            });
+            for edge in subscribers {
+                self.hand_to_bus(message, edge);
+            }
+        }
+        true
+    }
+
+    /// Hands a publication to the bus for one subscriber, with the bus's faults: lost,
+    /// late, or delivered twice (each drawn from the seed).
+    pub(super) fn hand_to_bus(&mut self, message: u64, edge: usize) {
+        let bus = self.faults.bus.clone();
+        if bus.drop > 0.0 && unit(self.bus_draw(message, edge, 1)) < bus.drop {
+            let e = &self.edges[edge];
+            self.emit(RunEvent::EventDropped {
+                message,
+                edge: e.id.clone(),
+                from: self.nodes[e.from].id.clone(),
+                name: e.name.clone(),
+                to: self.nodes[e.to].id.clone(),
+            });
+            return;
+        }
+        if bus.delay_ms == 0 {
+            self.out.push(Action::Deliver { message, edge });
+        } else {
+            self.out.push(Action::Timer {
+                after_ms: bus.delay_ms,
+                input: Input::Deliver { message, edge },
+            });
+        }
+        if bus.duplicate > 0.0 && unit(self.bus_draw(message, edge, 2)) < bus.duplicate {
+            self.out.push(Action::Timer {
+                after_ms: bus.delay_ms + 1,
+                input: Input::Redeliver { message, edge },
+            });
+        }
+    }
+}

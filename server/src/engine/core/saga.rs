@@ -1,0 +1,74 @@
+//! The saga: when an orchestrated step fails unhandled, what the orchestrator completed is
+//! compensated, newest first, one compensation at a time.
+
+use super::*;
+
+impl RunCore {
+    pub(super) fn start_saga(&mut self, failed: usize, reason: FailureReason) {
+        let compensate: Vec<usize> = self
+            .completed
+            .iter()
+            .rev()
+            .copied()
+            .filter(|&n| self.steps[n].state == StepState::Succeeded)
+            .collect();
+        if compensate.is_empty() {
+            let diagnosis = format!(
+                "{} failed ({}) after {} attempt(s); the orchestrator has no failure route for it and nothing to compensate",
+                self.nodes[failed].label,
+                reason_text(reason),
+                self.steps[failed].attempt,
+            );
+            self.emit(RunEvent::FailureUnhandled {
+                node: self.nodes[failed].id.clone(),
+                event: None,
+                diagnosis,
+            });
+            return;
+        }
+        self.emit(RunEvent::SagaStarted {
+            failed: self.nodes[failed].id.clone(),
+            compensate: compensate
+                .iter()
+                .map(|&n| self.nodes[n].id.clone())
+                .collect(),
+        });
+        self.next_compensation();
+    }
+
+    pub(super) fn next_compensation(&mut self) {
+        let Some(next) = self.saga.as_ref().and_then(|q| q.front().copied()) else {
+            return;
+        };
+        self.emit(RunEvent::CompensationStarted {
+            node: self.nodes[next].id.clone(),
+            action: self.nodes[next].compensation.clone().unwrap_or_default(),
+        });
+        let plan = self.plan_compensation(next);
+        self.out.push(Action::Timer {
+            after_ms: plan.duration_ms,
+            input: Input::CompensationDone { node: next },
+        });
+    }
+
+    pub(super) fn plan_compensation(&self, node: usize) -> AttemptPlan {
+        let spec = &self.nodes[node];
+        let fault = self
+            .faults
+            .service(&spec.service)
+            .cloned()
+            .unwrap_or_default();
+        let (min, max) = spec.latency().bounds();
+        let execution = self.steps[node].execution;
+        let drawn = min + self.draw(node, execution, 0, 3) % (max - min + 1);
+        AttemptPlan {
+            duration_ms: (drawn as f64 * fault.slow.unwrap_or(1.0)).round() as u64,
+            failure: if fault.down {
+                Some(FailureReason::Unavailable)
+            } else {
+                (unit(self.draw(node, execution, 0, 4)) < spec.failure_rate.unwrap_or(0.0))
+                    .then_some(FailureReason::Error)
+            },
+        }
+    }
+}
