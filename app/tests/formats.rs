@@ -294,3 +294,20 @@ fn layout_is_layered_left_to_right_without_overlaps() {
         }
     }
 }
+
+#[test]
+fn auto_layout_leaves_room_between_layers_for_the_longest_label_leaving_each() {
+    use app::model::layout::{MIN_LAYER_SPACE, STEP_WIDTH};
+    let w = import(
+        "a ~> b : AVeryLongEventNameThatNeedsRoomToBeRead\nb -> c\n",
+        Some(ImportFormat::Text),
+    )
+    .unwrap();
+    let p = layered(&w);
+    let x = |id: &str| p[w.nodes.iter().position(|n| n.id == id).unwrap()].x;
+    let label = "AVeryLongEventNameThatNeedsRoomToBeRead".len() as f64;
+    // After a: the event's name fits (about 7 px a character at 12 px) with a margin.
+    assert!(x("b") - x("a") - STEP_WIDTH >= label * 7.0, "{p:?}");
+    // After b: a plain command, the least room (still long enough to grab the edge).
+    assert_eq!(x("c") - x("b") - STEP_WIDTH, MIN_LAYER_SPACE);
+}

@@ -20,12 +20,12 @@ test("a keyboard user skips to the canvas, moves between steps, moves one, conne
   await expect(skip).toBeVisible();
   await page.keyboard.press("Enter");
   await page.keyboard.press("Tab");
-  expect(await focusedLabel(page)).toBe("Step 1");
+  await expect.poll(() => focusedLabel(page)).toBe("Step 1");
   await expect(page.locator(":focus-visible")).toHaveCount(1);
 
   // Arrows move the focus to the nearest step that way; Enter selects.
   await page.keyboard.press("ArrowRight");
-  expect(await focusedLabel(page)).toBe("Step 2");
+  await expect.poll(() => focusedLabel(page)).toBe("Step 2");
   const step2 = page.locator('[data-node-id="step-2"]');
   const placed = await step2.getAttribute("transform");
   await page.keyboard.press("Enter");
@@ -44,7 +44,7 @@ test("a keyboard user skips to the canvas, moves between steps, moves one, conne
   // Escape clears the selection; arrows move the focus again; L connects, Enter confirms.
   await page.keyboard.press("Escape");
   await page.keyboard.press("ArrowLeft");
-  expect(await focusedLabel(page)).toBe("Step 1");
+  await expect.poll(() => focusedLabel(page)).toBe("Step 1");
   await page.keyboard.press("l");
   await expect(step2).toHaveClass(/connect-target/);
   await page.keyboard.press("Enter");

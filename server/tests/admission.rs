@@ -6,7 +6,7 @@ mod common;
 
 use std::time::Duration;
 
-use common::{node_taking, TestServer};
+use common::{eventually, metric, metrics_at, node_taking, socket_accepted, TestServer};
 use futures::StreamExt;
 use serde_json::{json, Value};
 use tokio_tungstenite::tungstenite::{self, Message};
@@ -52,15 +52,18 @@ async fn runs_past_the_cap_are_refused_with_retry_after_until_some_end() {
     }
     // Slots are given back when runs end (the driver's last act, just after the end is
     // stored: poll briefly).
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
-    loop {
-        let response = start_run(&server, &workflow).await;
-        if response.status() == 201 {
-            break;
-        }
-        assert!(tokio::time::Instant::now() < deadline, "slots never freed");
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    eventually(
+        "a freed run slot",
+        Duration::from_secs(5),
+        Duration::from_millis(20),
+        || async {
+            match start_run(&server, &workflow).await.status().as_u16() {
+                201 => Ok(()),
+                status => Err(status.to_string()),
+            }
+        },
+    )
+    .await;
 }
 
 #[tokio::test]
@@ -86,17 +89,7 @@ async fn websockets_are_capped_per_client_and_counted_atomically() {
         other => panic!("a third socket from one client was not refused: {other:?}"),
     }
     drop(first);
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
-    while tokio_tungstenite::connect_async(url.as_str())
-        .await
-        .is_err()
-    {
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "slot not given back"
-        );
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    socket_accepted("the slot given back", &url).await;
 
     // Many upgrades at once against one free slot: exactly one gets it.
     let server = TestServer::start_configured(tempfile::tempdir().unwrap(), |s| {
@@ -127,12 +120,6 @@ fn long_chain(steps: usize) -> Value {
     json!({"name": "Long chain", "nodes": nodes, "edges": edges})
 }
 
-fn metric(text: &str, name: &str) -> f64 {
-    text.lines()
-        .find_map(|line| line.strip_prefix(name)?.strip_prefix(' ')?.parse().ok())
-        .unwrap_or_else(|| panic!("no {name} in\n{text}"))
-}
-
 #[tokio::test]
 async fn a_reader_too_slow_is_closed_and_resumes_without_gap() {
     let server = TestServer::start_with_small_send_buffers(|s| {
@@ -156,26 +143,19 @@ async fn a_reader_too_slow_is_closed_and_resumes_without_gap() {
         .await
         .unwrap();
     // Its slot is freed while it still holds the connection.
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
-    loop {
-        let text = server
-            .http
-            .get(server.url("/metrics"))
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
-        if metric(&text, "hybridflow_websockets_open") == 0.0 {
-            break;
-        }
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "a reader that reads nothing kept its slot"
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    eventually(
+        "the slot of a reader that reads nothing freed",
+        Duration::from_secs(10),
+        Duration::from_millis(50),
+        || async {
+            let text = metrics_at(&server.http, &server.url("/metrics")).await;
+            match metric(&text, "hybridflow_websockets_open") {
+                0.0 => Ok(()),
+                open => Err(format!("{open} open")),
+            }
+        },
+    )
+    .await;
     // What it did get arrives in order; then the stream ends without "run completed".
     let mut seqs = Vec::new();
     let mut completed = false;

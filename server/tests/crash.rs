@@ -2,11 +2,14 @@
 //! again on the same SQLite file, and every run completes with a gap-free history in which
 //! no step attempt was started twice.
 
+mod common;
+
 use std::collections::HashMap;
 use std::net::TcpListener;
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
+use common::eventually;
 use futures::StreamExt;
 use serde_json::{json, Value};
 use tokio_tungstenite::tungstenite::Message;
@@ -36,14 +39,19 @@ fn start(port: u16, database: &str) -> Child {
 }
 
 async fn wait_healthy(http: &reqwest::Client, base: &str) {
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
-    while http.get(format!("{base}/api/health")).send().await.is_err() {
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "server did not start"
-        );
-        tokio::time::sleep(Duration::from_millis(25)).await;
-    }
+    eventually(
+        "the server's start",
+        Duration::from_secs(20),
+        Duration::from_millis(25),
+        || async {
+            http.get(format!("{base}/api/health"))
+                .send()
+                .await
+                .map(drop)
+                .map_err(|e| e.to_string())
+        },
+    )
+    .await;
 }
 
 async fn get_json(http: &reqwest::Client, url: String) -> Value {
@@ -138,22 +146,24 @@ async fn runs_survive_sigkill_and_complete_without_gaps_or_double_execution() {
 
     let mut server = start(port, &database);
     wait_healthy(&http, &base).await;
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
     for run in &runs {
-        loop {
-            let report = get_json(&http, format!("{base}/api/runs/{run}")).await;
-            if report["status"] != "running" {
-                assert_eq!(report["status"], "completed", "{report}");
-                for node in ["a", "b", "c", "d", "e", "f"] {
-                    assert_eq!(report["steps"][node]["state"], "succeeded", "{report}");
+        let report = eventually(
+            &format!("the end of run {run}"),
+            Duration::from_secs(60),
+            Duration::from_millis(50),
+            || async {
+                let report = get_json(&http, format!("{base}/api/runs/{run}")).await;
+                if report["status"] != "running" {
+                    Ok(report)
+                } else {
+                    Err(report.to_string())
                 }
-                break;
-            }
-            assert!(
-                tokio::time::Instant::now() < deadline,
-                "run {run} never completed"
-            );
-            tokio::time::sleep(Duration::from_millis(50)).await;
+            },
+        )
+        .await;
+        assert_eq!(report["status"], "completed", "{report}");
+        for node in ["a", "b", "c", "d", "e", "f"] {
+            assert_eq!(report["steps"][node]["state"], "succeeded", "{report}");
         }
     }
 

@@ -8,7 +8,7 @@ mod common;
 use std::collections::HashMap;
 use std::time::Duration;
 
-use common::{eventually, node_taking, ServerProcess};
+use common::{eventually, metric, metrics_at, node_taking, ServerProcess};
 use futures::StreamExt;
 use serde_json::{json, Value};
 use tokio_tungstenite::tungstenite::Message;
@@ -82,18 +82,20 @@ async fn run_state(server: &ServerProcess, run: &str) -> Value {
 }
 
 async fn wait_status(server: &ServerProcess, run: &str, within: Duration) -> Value {
-    let deadline = tokio::time::Instant::now() + within;
-    loop {
-        let state = run_state(server, run).await;
-        if state["status"] != "running" {
-            return state;
-        }
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "run {run} did not end: {state}"
-        );
-        tokio::time::sleep(Duration::from_millis(25)).await;
-    }
+    eventually(
+        &format!("the end of run {run}"),
+        within,
+        Duration::from_millis(25),
+        || async {
+            let state = run_state(server, run).await;
+            if state["status"] != "running" {
+                Ok(state)
+            } else {
+                Err(state.to_string())
+            }
+        },
+    )
+    .await
 }
 
 /// Checks a whole history: seqs 1..n, each step started exactly `once` times.
@@ -233,30 +235,10 @@ async fn sigterm_closes_streams_with_1001_exits_in_time_and_runs_resume() {
         Duration::from_secs(10),
         Duration::from_millis(20),
         || async {
-            let text = server
-                .http
-                .get(&metrics)
-                .send()
-                .await
-                .unwrap()
-                .text()
-                .await
-                .unwrap();
-            let line = text
-                .lines()
-                .find(|l| l.contains("websockets_open") && !l.starts_with('#'))
-                .unwrap_or_default()
-                .to_string();
-            let open: f64 = line
-                .rsplit(' ')
-                .next()
-                .unwrap_or("0")
-                .parse()
-                .unwrap_or(0.0);
-            if open >= 2.0 {
-                Ok(())
-            } else {
-                Err(line)
+            let text = metrics_at(&server.http, &metrics).await;
+            match metric(&text, "hybridflow_websockets_open") {
+                open if open >= 2.0 => Ok(()),
+                open => Err(format!("{open} open")),
             }
         },
     )

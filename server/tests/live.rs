@@ -5,7 +5,7 @@ mod common;
 
 use std::time::Duration;
 
-use common::{collect, node_taking, TestServer};
+use common::{collect, eventually, metric, node_taking, socket_accepted, TestServer};
 use futures::{SinkExt, StreamExt};
 use serde_json::{json, Value};
 use server::config::SocketLimits;
@@ -115,12 +115,6 @@ async fn the_feed_announces_starts_and_ends_and_the_list_shows_them_newest_first
     assert_eq!(missing.status(), 404);
 }
 
-fn metric(text: &str, name: &str) -> f64 {
-    text.lines()
-        .find_map(|line| line.strip_prefix(name)?.strip_prefix(' ')?.parse().ok())
-        .unwrap_or_else(|| panic!("no {name} in\n{text}"))
-}
-
 async fn metrics(server: &TestServer) -> String {
     let response = server
         .http
@@ -170,14 +164,18 @@ async fn metrics_count_runs_steps_messages_writes_and_sockets() {
         1.0
     );
     drop(feed);
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
-    while metric(&metrics(&server).await, "hybridflow_websockets_open") != 0.0 {
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "socket not counted closed"
-        );
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    eventually(
+        "the socket counted closed",
+        Duration::from_secs(5),
+        Duration::from_millis(20),
+        || async {
+            match metric(&metrics(&server).await, "hybridflow_websockets_open") {
+                0.0 => Ok(()),
+                open => Err(format!("{open} open")),
+            }
+        },
+    )
+    .await;
 }
 
 #[tokio::test]
@@ -203,17 +201,7 @@ async fn sockets_past_the_limit_are_refused_with_503_until_one_closes() {
         other => panic!("a third socket was not refused: {other:?}"),
     }
     drop(first);
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
-    loop {
-        if tokio_tungstenite::connect_async(url.as_str()).await.is_ok() {
-            break;
-        }
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "the freed slot was not reused"
-        );
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    socket_accepted("the freed slot reused", &url).await;
 }
 
 #[tokio::test]
@@ -329,17 +317,21 @@ async fn a_watcher_that_falls_behind_catches_up_from_history_without_gap_or_doub
         .await
         .unwrap();
     let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
-    loop {
-        let view: Value = server.get_json(&format!("/api/runs/{run}")).await;
-        if view["last_seq"].as_u64().unwrap() >= 6 * server::engine::hub::LIVE_BUFFER as u64 {
-            break;
-        }
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "the run is too slow"
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    eventually(
+        "six live buffers of history",
+        Duration::from_secs(60),
+        Duration::from_millis(50),
+        || async {
+            let view: Value = server.get_json(&format!("/api/runs/{run}")).await;
+            let last = view["last_seq"].as_u64().unwrap();
+            if last >= 6 * server::engine::hub::LIVE_BUFFER as u64 {
+                Ok(())
+            } else {
+                Err(format!("last seq {last}"))
+            }
+        },
+    )
+    .await;
     let cancel = server
         .post_json(&format!("/api/runs/{run}/cancel"), &json!({}))
         .await;

@@ -5,7 +5,7 @@ mod common;
 
 use std::time::Duration;
 
-use common::{collect, node_taking, TestServer};
+use common::{collect, eventually, node_taking, TestServer};
 use futures::StreamExt;
 use serde_json::{json, Value};
 use tokio_tungstenite::tungstenite::{self, client::IntoClientRequest};
@@ -139,20 +139,26 @@ async fn replay_then_live_without_gap_or_duplicate() {
 
     // One watcher from the very start, one joining mid-run after the first few records.
     let from_start = tokio::spawn(collect(url(0)));
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
-    let joined_after = loop {
-        let run: Value = server.get_json(&format!("/api/runs/{run_id}")).await;
-        let last = run["last_seq"].as_u64().unwrap();
-        if last >= 4 {
-            assert_eq!(
-                run["status"], "running",
-                "the run must still be live: {run}"
-            );
-            break last - 1;
-        }
-        assert!(tokio::time::Instant::now() < deadline);
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    };
+    let (run, last) = eventually(
+        "the run's first records",
+        Duration::from_secs(10),
+        Duration::from_millis(10),
+        || async {
+            let run: Value = server.get_json(&format!("/api/runs/{run_id}")).await;
+            let last = run["last_seq"].as_u64().unwrap();
+            if last >= 4 {
+                Ok((run, last))
+            } else {
+                Err(run.to_string())
+            }
+        },
+    )
+    .await;
+    assert_eq!(
+        run["status"], "running",
+        "the run must still be live: {run}"
+    );
+    let joined_after = last - 1;
     let mid_run = collect(url(joined_after)).await;
     let from_start = from_start.await.unwrap();
 

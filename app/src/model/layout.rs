@@ -6,8 +6,15 @@ use std::collections::{HashMap, VecDeque};
 
 use super::workflow::{Position, Workflow};
 
-/// Horizontal distance between layers, in canvas units.
-pub const LAYER_GAP: f64 = 250.0;
+/// The width of a step on the canvas (the UI draws steps this wide).
+pub const STEP_WIDTH: f64 = 200.0;
+/// The least room between two layers, in canvas units: an edge stays long enough to hit.
+pub const MIN_LAYER_SPACE: f64 = 120.0;
+/// The most room between two layers, however long an event's name.
+pub const MAX_LAYER_SPACE: f64 = 420.0;
+/// About how wide one character of an edge's label is (12 px text), and the label's margin.
+const LABEL_CHAR: f64 = 7.2;
+const LABEL_MARGIN: f64 = 56.0;
 /// Vertical distance between steps of one layer.
 pub const ROW_GAP: f64 = 110.0;
 const MARGIN: f64 = 40.0;
@@ -88,9 +95,30 @@ pub fn layered(workflow: &Workflow) -> Vec<Position> {
             row_of[i] = r as f64;
         }
     }
+    // Each layer leaves room after it for the longest label on an edge leaving it (an
+    // event's name, "on failure"), so labels are not clipped and edges are easy to hit.
+    let mut space = vec![MIN_LAYER_SPACE; layers];
+    for edge in &workflow.edges {
+        let (Some(&from), Some(_)) = (index.get(edge.from.as_str()), index.get(edge.to.as_str()))
+        else {
+            continue;
+        };
+        let label = match edge.kind {
+            super::workflow::EdgeKind::Event => workflow.event_name(edge).chars().count(),
+            super::workflow::EdgeKind::Command if !edge.on.is_success() => "on failure".len(),
+            super::workflow::EdgeKind::Command => 0,
+        };
+        let room =
+            (label as f64 * LABEL_CHAR + LABEL_MARGIN).clamp(MIN_LAYER_SPACE, MAX_LAYER_SPACE);
+        space[layer[from]] = space[layer[from]].max(room);
+    }
+    let mut left = vec![MARGIN; layers];
+    for l in 1..layers {
+        left[l] = left[l - 1] + STEP_WIDTH + space[l - 1];
+    }
     (0..n)
         .map(|i| Position {
-            x: MARGIN + layer[i] as f64 * LAYER_GAP,
+            x: left[layer[i]],
             y: MARGIN + row_of[i] * ROW_GAP,
         })
         .collect()

@@ -371,9 +371,13 @@ async fn follow_loop(
                         return Ok(Ending::Complete);
                     }
                     if closed {
-                        // The run's driver stopped without an end (the history store failed, or
-                        // the server is shutting down): the run is not complete, and the client
-                        // should come back and resume.
+                        // The run's driver stopped without an end. On a shutdown, say so
+                        // (its drivers stop at the same moment the shutdown is announced,
+                        // and either may be seen first); else the history store failed: the
+                        // run is not complete, and the client should come back and resume.
+                        if state.engine.is_shutting_down() {
+                            return Ok(Ending::ShuttingDown);
+                        }
                         return Ok(Ending::Interrupted);
                     }
                 }

@@ -375,3 +375,37 @@ where
         }
     }
 }
+
+/// One figure of the server's Prometheus text (panics naming it when it is absent).
+pub fn metric(text: &str, name: &str) -> f64 {
+    text.lines()
+        .find_map(|line| line.strip_prefix(name)?.strip_prefix(' ')?.parse().ok())
+        .unwrap_or_else(|| panic!("no {name} in\n{text}"))
+}
+
+/// The server's Prometheus text, from `url` (its `/metrics`).
+pub async fn metrics_at(http: &reqwest::Client, url: &str) -> String {
+    http.get(url)
+        .send()
+        .await
+        .expect("metrics")
+        .text()
+        .await
+        .expect("metrics text")
+}
+
+/// Waits until a WebSocket to `url` is accepted again (`what`: the slot that frees).
+pub async fn socket_accepted(what: &str, url: &str) {
+    eventually(
+        what,
+        Duration::from_secs(5),
+        Duration::from_millis(20),
+        || async {
+            tokio_tungstenite::connect_async(url)
+                .await
+                .map(drop)
+                .map_err(|e| e.to_string())
+        },
+    )
+    .await;
+}
