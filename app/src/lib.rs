@@ -76,6 +76,8 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
 #[component]
 pub fn App() -> impl IntoView {
     provide_meta_context();
+    // The theme the user picked, on every page (in the browser, after hydration).
+    Effect::new(|_| ui::common::theme::apply(ui::common::theme::remembered()));
     view! {
         <Stylesheet id="leptos" href="/pkg/hybridflow.css"/>
         <Title text="Hybridflow"/>

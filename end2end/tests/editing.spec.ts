@@ -1,5 +1,5 @@
 import { test, expect } from "@playwright/test";
-import { center, connect, drag, freshWorkflow } from "./helpers";
+import { center, connect, drag, expectStepsInside, freshWorkflow } from "./helpers";
 
 test("keys switch edge kinds and delete; undo and redo walk back and forth through the edits", async ({ page }) => {
   await freshWorkflow(page, 3);
@@ -147,15 +147,7 @@ test("pan by dragging the empty canvas, zoom with buttons, wheel and keys, fit t
   const start = page.getByRole("button", { name: "Start group", exact: true });
   const level = page.getByLabel("Zoom level");
   // The workflow opens fitted to the view: every step inside the canvas, zoomed out to fit.
-  const inside = async () => {
-    for (const node of await page.locator("[data-node-id] .node-body").all()) {
-      const b = (await node.boundingBox())!;
-      expect(b.x).toBeGreaterThanOrEqual(frame.x);
-      expect(b.y).toBeGreaterThanOrEqual(frame.y);
-      expect(b.x + b.width).toBeLessThanOrEqual(frame.x + frame.width);
-      expect(b.y + b.height).toBeLessThanOrEqual(frame.y + frame.height);
-    }
-  };
+  const inside = () => expectStepsInside(page, frame);
   await inside();
   const fitted = parseInt(await level.innerText());
   expect(fitted).toBeLessThan(100);

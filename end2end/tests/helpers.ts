@@ -45,3 +45,14 @@ export async function fromMenu(page: Page, name: string) {
   const menu = page.getByRole("group", { name: "More" });
   await menu.getByRole(name === "Lab" ? "link" : "button", { name }).click();
 }
+
+/** Every step's box lies inside `frame` (the canvas on screen). */
+export async function expectStepsInside(page: Page, frame: { x: number; y: number; width: number; height: number }) {
+  for (const node of await page.locator("[data-node-id] .node-body").all()) {
+    const b = (await node.boundingBox())!;
+    expect(b.x).toBeGreaterThanOrEqual(frame.x);
+    expect(b.y).toBeGreaterThanOrEqual(frame.y);
+    expect(b.x + b.width).toBeLessThanOrEqual(frame.x + frame.width);
+    expect(b.y + b.height).toBeLessThanOrEqual(frame.y + frame.height);
+  }
+}

@@ -2,7 +2,7 @@
 // panel's tabs, Save and Run, and "Apply to the live run" can be reached (scrolled into
 // view and visible), steps open fitted to the canvas, and nothing is drawn over them.
 import { test, expect, type Page, type Locator } from "@playwright/test";
-import { openEditor } from "./helpers";
+import { expectStepsInside, openEditor } from "./helpers";
 
 const SIZES = [
   { width: 1280, height: 720 },
@@ -34,13 +34,7 @@ for (const size of SIZES) {
     const frame = (await page.getByRole("application", { name: "Workflow canvas" }).boundingBox())!;
 
     // Opened fitted: every step inside the canvas.
-    for (const node of await page.locator("[data-node-id] .node-body").all()) {
-      const b = (await node.boundingBox())!;
-      expect(b.x).toBeGreaterThanOrEqual(frame.x);
-      expect(b.y).toBeGreaterThanOrEqual(frame.y);
-      expect(b.x + b.width).toBeLessThanOrEqual(frame.x + frame.width);
-      expect(b.y + b.height).toBeLessThanOrEqual(frame.y + frame.height);
-    }
+    await expectStepsInside(page, frame);
 
     // Save and Run share the toolbar's one row, inside the window.
     const toolbar = (await page.getByRole("toolbar", { name: "Editor tools" }).boundingBox())!;

@@ -1,6 +1,6 @@
 //! Light and dark themes. The page follows the system (`prefers-color-scheme`) until the
 //! user picks one; the pick is remembered in this browser and set as `data-theme` on the
-//! document, where the style sheet's theme tokens read it.
+//! document (on every page, by the app), where the style sheet's theme tokens read it.
 
 use leptos::prelude::*;
 
@@ -84,12 +84,9 @@ pub fn apply(theme: Theme) {
 #[component]
 pub fn ThemeToggle() -> impl IntoView {
     let theme = RwSignal::new(Theme::System);
-    // In the browser only, after hydration: the server renders the system theme.
-    Effect::new(move |_| {
-        let t = remembered();
-        apply(t);
-        theme.set(t);
-    });
+    // In the browser only, after hydration: the server renders the system theme (the app
+    // applies the remembered one on every page; the button only shows it).
+    Effect::new(move |_| theme.set(remembered()));
     view! {
         <button
             class="theme-toggle"
