@@ -42,7 +42,7 @@ browser:
 ## The release build, and the bundle compressed once (brotli and gzip files the server
 ## sends as they are).
 build: tools
-	cargo leptos build --release
+	cargo leptos build --release --split
 	node end2end/build/precompress.mjs target/site
 
 ## Build in release mode and serve at http://127.0.0.1:3000 on ./data/hybridflow.db.

@@ -84,7 +84,7 @@ pub fn App() -> impl IntoView {
         <Router>
             <Routes fallback=|| view! { <p class="not-found">"Page not found."</p> }>
                 <Route path=StaticSegment("") view=ui::editor::EditorPage/>
-                <Route path=StaticSegment("lab") view=ui::lab::LabPage/>
+                <Route path=StaticSegment("lab") view={leptos_router::Lazy::<ui::lab::LabRoute>::new()}/>
             </Routes>
         </Router>
     }
@@ -94,5 +94,6 @@ pub fn App() -> impl IntoView {
 #[wasm_bindgen::prelude::wasm_bindgen]
 pub fn hydrate() {
     console_error_panic_hook::set_once();
-    leptos::mount::hydrate_body(App);
+    // Async hydration: a page whose code is a lazily loaded chunk (the lab) waits for it.
+    leptos::mount::hydrate_lazy(App);
 }

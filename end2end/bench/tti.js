@@ -33,9 +33,9 @@ async function load(browser, throttle) {
   const page = await context.newPage();
   const cdp = await context.newCDPSession(page);
   await cdp.send("Emulation.setCPUThrottlingRate", { rate: throttle });
-  let bundle = 0;
-  page.on("requestfinished", async (request) => {
-    if (/\/pkg\/.*\.(wasm|js)$/.test(request.url())) bundle += (await request.sizes()).responseBodySize;
+  const sizes = [];
+  page.on("requestfinished", (request) => {
+    if (/\/pkg\/.*\.(wasm|js)$/.test(request.url())) sizes.push(request.sizes().then((s) => s.responseBodySize));
   });
   await page.goto(`${BASE}/`, { waitUntil: "commit" });
   const button = page.getByRole("button", { name: "Show the orchestrator" });
@@ -48,7 +48,7 @@ async function load(browser, throttle) {
     const at = Date.now();
     await page.mouse.click(box.x + box.width / 2, box.y + box.height / 2);
     if ((await button.getAttribute("aria-pressed")) === "true") {
-      await new Promise((r) => setTimeout(r, 200)); // the sizes of finished requests
+      const bundle = (await Promise.all(sizes)).reduce((a, b) => a + b, 0);
       await context.close();
       return { tti: at - origin, bundle };
     }

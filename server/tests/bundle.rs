@@ -32,6 +32,11 @@ async fn the_bundle_goes_out_precompressed_as_accepted_and_never_compressed_on_t
         async move {
             let response = request.send().await.expect("request");
             assert_eq!(response.status(), 200);
+            assert_eq!(
+                response.headers()["cache-control"],
+                "no-cache",
+                "the chunks of one build must never meet another build's main module"
+            );
             let encoding = response
                 .headers()
                 .get("content-encoding")
@@ -44,6 +49,7 @@ async fn the_bundle_goes_out_precompressed_as_accepted_and_never_compressed_on_t
         }
     };
     let (encoding, kind, body) = get("gzip, deflate, br").await;
+    // (`get` also checks that the browser is told to revalidate: see `pages`.)
     assert_eq!(encoding.as_deref(), Some("br"));
     assert_eq!(kind, "application/wasm", "the type of what was compressed");
     assert_eq!(body, br);

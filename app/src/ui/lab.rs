@@ -67,6 +67,21 @@ impl Form {
     }
 }
 
+/// The lab as a lazily loaded route: its code is a chunk of its own (built with
+/// `cargo leptos build --split`), fetched when the lab is opened, not with the editor.
+pub struct LabRoute;
+
+#[leptos_router::lazy_route]
+impl leptos_router::LazyRoute for LabRoute {
+    fn data() -> Self {
+        LabRoute
+    }
+
+    fn view(_this: Self) -> AnyView {
+        view! { <LabPage/> }.into_any()
+    }
+}
+
 #[component]
 pub fn LabPage() -> impl IntoView {
     crate::ui::provide_page();

@@ -11,6 +11,11 @@
 //!
 //! The rules the layout keeps (checked by `ui-shape`): panels never import a page, pages
 //! never import each other, and no two modules import each other.
+//!
+//! What the editor's first page does not show is loaded lazily (`#[lazy]`, built with
+//! `cargo leptos build --split`): the lab route, a selection's fields, the run's socket,
+//! the run panel's tabs other than Summary, the faults form, the dialogs. Each is a wasm
+//! chunk fetched the first time it is used (`end2end/tests/bundle.spec.ts`).
 
 pub mod canvas;
 pub mod client;

@@ -54,6 +54,12 @@ fn skip_to_canvas(ev: leptos::ev::MouseEvent) {
     }
 }
 
+/// The Import/Export/Convert dialogs, lazily loaded (`cargo leptos build --split`).
+#[lazy]
+fn transfer_dialogs(dialog: RwSignal<Option<Dialog>>) -> AnyView {
+    view! { <TransferDialogs dialog/> }.into_any()
+}
+
 #[component]
 pub fn EditorPage() -> impl IntoView {
     crate::ui::provide_page();
@@ -150,13 +156,17 @@ pub fn EditorPage() -> impl IntoView {
     follow_runs_feed(document, run);
 
     let dialog = RwSignal::new(None::<Dialog>);
+    let opened_a_dialog = Memo::new(move |was: Option<&bool>| {
+        was.copied().unwrap_or(false) || dialog.with(Option::is_some)
+    });
     view! {
         <div class="editor">
             <a class="skip-link" href="#canvas" on:click=skip_to_canvas>"Skip to the canvas"</a>
             <WorkflowList/>
             <main class="workspace">
                 <Toolbar commands dialog/>
-                <TransferDialogs dialog/>
+                // Import/Export/Convert are a chunk of their own, fetched when one first opens.
+                {move || opened_a_dialog.get().then(|| Suspend::new(transfer_dialogs(dialog)))}
                 <div class="stage">
                     <Palette/>
                     <Canvas/>

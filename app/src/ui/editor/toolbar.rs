@@ -160,7 +160,16 @@ pub fn Toolbar(commands: Commands, dialog: RwSignal<Option<Dialog>>) -> impl Int
                 </button>
             </div>
         </div>
-        <Show when=move || help.get()>
+        // The shortcuts list is a chunk of its own, fetched when first asked for.
+        {move || help.get().then(|| Suspend::new(shortcuts_dialog(help)))}
+    }
+    .into_any()
+}
+
+/// The keyboard shortcuts, from the key table (lazily loaded).
+#[lazy]
+fn shortcuts_dialog(help: RwSignal<bool>) -> AnyView {
+    view! {
             <div class="dialog shortcuts" role="dialog" aria-modal="false" aria-label="Keyboard shortcuts">
                 <h2>"Keyboard shortcuts"</h2>
                 <dl>
@@ -175,7 +184,6 @@ pub fn Toolbar(commands: Commands, dialog: RwSignal<Option<Dialog>>) -> impl Int
                 </dl>
                 <button on:click=move |_| help.set(false)>"Close"</button>
             </div>
-        </Show>
     }
     .into_any()
 }

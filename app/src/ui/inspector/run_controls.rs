@@ -66,9 +66,32 @@ pub fn RunControls() -> impl IntoView {
     .into_any()
 }
 
-/// Faults for the next run, and applied to the live one on request.
+/// Faults for the next run, and applied to the live one on request. The form is a chunk of
+/// its own, fetched when the panel is first opened (`cargo leptos build --split`).
 #[component]
 fn RunFaults() -> impl IntoView {
+    let opened = RwSignal::new(false);
+    let on_toggle = move |ev: leptos::ev::Event| {
+        use wasm_bindgen::JsCast;
+        let open = ev
+            .target()
+            .and_then(|t| t.dyn_into::<web_sys::HtmlDetailsElement>().ok())
+            .is_some_and(|d| d.open());
+        if open {
+            opened.set(true);
+        }
+    };
+    view! {
+        <details class="run-faults" on:toggle=on_toggle>
+            <summary>"Faults (break things)"</summary>
+            {move || opened.get().then(|| Suspend::new(run_faults_form()))}
+        </details>
+    }
+    .into_any()
+}
+
+#[lazy]
+fn run_faults_form() -> AnyView {
     let document = expect_context::<Document>();
     let run = expect_context::<RunState>();
     let form = expect_context::<RunForm>();
@@ -99,12 +122,9 @@ fn RunFaults() -> impl IntoView {
         });
     };
     view! {
-        <details class="run-faults">
-            <summary>"Faults (break things)"</summary>
             <p class="hint">"The next run starts with these; “Apply to the live run” changes a running one."</p>
             <FaultFields form=form.faults services/>
             <button on:click=apply disabled=move || !running()>"Apply to the live run"</button>
-        </details>
     }
     .into_any()
 }

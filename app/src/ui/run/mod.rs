@@ -22,6 +22,20 @@ use self::runs::Runs;
 use self::summary::Summary;
 use self::timeline::TimelineView;
 
+/// The tabs other than Summary (which the server renders with the page): their code is a
+/// chunk of its own, fetched the first time one is opened (`cargo leptos build --split`).
+#[lazy]
+fn lazy_tab(tab: Tab) -> AnyView {
+    match tab {
+        Tab::Summary => view! { <Summary/> }.into_any(),
+        Tab::Timeline => view! { <TimelineView/> }.into_any(),
+        Tab::Log => view! { <Log/> }.into_any(),
+        Tab::Causality => view! { <Causality/> }.into_any(),
+        Tab::Replay => view! { <Replay/> }.into_any(),
+        Tab::Runs => view! { <Runs/> }.into_any(),
+    }
+}
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Tab {
     Summary,
@@ -115,11 +129,7 @@ pub fn RunPanel() -> impl IntoView {
             >
                 {move || match tab.get() {
                     Tab::Summary => view! { <Summary/> }.into_any(),
-                    Tab::Timeline => view! { <TimelineView/> }.into_any(),
-                    Tab::Log => view! { <Log/> }.into_any(),
-                    Tab::Causality => view! { <Causality/> }.into_any(),
-                    Tab::Replay => view! { <Replay/> }.into_any(),
-                    Tab::Runs => view! { <Runs/> }.into_any(),
+                    other => Suspend::new(lazy_tab(other)).into_any(),
                 }}
             </div>
         </section>

@@ -1,0 +1,104 @@
+//! The selected step's fields (label, service, action and its behaviour) or the selected
+//! edge's (kind, outcome, event name). Lazily loaded: the editor's first page does not
+//! need them, so their code is fetched the first time something is selected.
+
+use leptos::prelude::*;
+
+use super::behaviour::BehaviourFields;
+use crate::model::{Edge, EdgeKind, GraphChange, Node, Outcome};
+use crate::ui::state::Document;
+
+/// The fields of whatever is selected: `node` or `edge` (the inspector's memos of it).
+#[lazy]
+pub fn selection_fields(node: Memo<Option<Node>>, edge: Memo<Option<Edge>>) -> AnyView {
+    let document = expect_context::<Document>();
+    let node_field =
+        move |label: &'static str, get: fn(&Node) -> String, set: fn(&mut Node, String)| {
+            view! {
+                <label>
+                    <span>{label}</span>
+                    <input
+                        aria-label=format!("Step {}", label.to_lowercase())
+                        prop:value=move || node.with(|n| n.as_ref().map(get).unwrap_or_default())
+                        on:input=move |ev| {
+                            if let Some(mut n) = node.get_untracked() {
+                                set(&mut n, event_target_value(&ev));
+                                document.edit(GraphChange::UpdateNode(n));
+                            }
+                        }
+                    />
+                </label>
+            }
+        };
+    let event_name = move || {
+        edge.with(|e| {
+            e.as_ref()
+                .map(|e| document.doc.with(|d| d.event_name(e)))
+                .unwrap_or_default()
+        })
+    };
+    view! {
+            <Show when=move || node.with(Option::is_some)>
+                <h2>"Step"</h2>
+                {node_field("Label", |n| n.label.clone(), |n, v| n.label = v)}
+                {node_field("Service", |n| n.service.clone(), |n, v| n.service = v)}
+                {node_field("Action", |n| n.action.clone(), |n, v| n.action = v)}
+                <BehaviourFields node/>
+            </Show>
+            <Show when=move || edge.with(Option::is_some)>
+                <h2>"Edge"</h2>
+                <label>
+                    <span>"Kind"</span>
+                    <select
+                        aria-label="Edge kind"
+                        prop:value=move || edge.with(|e| e.as_ref().map(|e| e.kind.as_str()).unwrap_or("command"))
+                        on:change=move |ev| document.set_edge_kind(if event_target_value(&ev) == "event" {
+                            EdgeKind::Event
+                        } else {
+                            EdgeKind::Command
+                        })
+                    >
+                        <option value="command">"command: the orchestrator sends it and waits"</option>
+                        <option value="event">"event: published, subscribers react"</option>
+                    </select>
+                </label>
+                <label>
+                    <span>"Follows"</span>
+                    <select
+                        aria-label="Edge follows outcome"
+                        prop:value=move || edge.with(|e| e.as_ref().map(|e| e.on.as_str()).unwrap_or("success"))
+                        on:change=move |ev| {
+                            if let Some(mut e) = edge.get_untracked() {
+                                e.on = if event_target_value(&ev) == "failure" {
+                                    Outcome::Failure
+                                } else {
+                                    Outcome::Success
+                                };
+                                document.edit(GraphChange::UpdateEdge(e));
+                            }
+                        }
+                    >
+                        <option value="success">"on success"</option>
+                        <option value="failure">"on failure"</option>
+                    </select>
+                </label>
+                <Show when=move || edge.with(|e| e.as_ref().is_some_and(|e| e.kind == EdgeKind::Event))>
+                    <label>
+                        <span>"Event name"</span>
+                        <input
+                            aria-label="Event name"
+                            prop:value=event_name
+                            on:input=move |ev| {
+                                if let Some(mut e) = edge.get_untracked() {
+                                    let v = event_target_value(&ev);
+                                    e.event = (!v.is_empty()).then_some(v);
+                                    document.edit(GraphChange::UpdateEdge(e));
+                                }
+                            }
+                        />
+                    </label>
+                </Show>
+            </Show>
+    }
+    .into_any()
+}
