@@ -1,6 +1,6 @@
 // The editor's first load fetches only the main bundle; the code the first page does not
-// need — a step's fields, the run's socket, the run panel's other tabs, the dialogs, the
-// faults form, the lab — is fetched the first time it is used, and works.
+// need — a step's fields, the run's socket and summary, the run panel's other tabs, the
+// dialogs, the faults form, the lab — is fetched the first time it is used, and works.
 import { test, expect, type Page } from "@playwright/test";
 import { fromMenu, openEditor } from "./helpers";
 
@@ -40,6 +40,8 @@ test("the first load fetches the main bundle only; each lazily loaded part arriv
   await page.getByRole("button", { name: "Run", exact: true }).click();
   await expect(page.getByRole("status", { name: "Run state" })).toHaveText("Run completed");
   expect(fetched(wasm(), "follow_run")).toBe(true);
+  await expect(page.getByRole("list", { name: "What happened" })).toContainText("Completed");
+  expect(fetched(wasm(), "run_summary")).toBe(true);
 
   // The other tabs of the run panel.
   expect(fetched(wasm(), "lazy_tab")).toBe(false);

@@ -290,3 +290,65 @@ test("the orchestrator drawn as a hub: a spoke to each commanded step, commands 
   await toggle.click();
   await expect(page.locator(".orchestrator-hub")).toHaveCount(0);
 });
+
+test("the summary says what happened: a handled rejection, a saga, an outage, a lost event", async ({ page }) => {
+  await openEditor(page);
+  await page
+    .getByRole("navigation", { name: "Workflows" })
+    .getByRole("button", { name: "Use template E-commerce with two failures, orchestrated" })
+    .click();
+  await expect(page).toHaveURL(/\?workflow=[0-9a-f]{32}/);
+  await page.getByRole("textbox", { name: "Workflow name" }).fill(`Story ${Date.now()}`);
+  await page.getByRole("combobox", { name: "Run speed" }).selectOption("10");
+  const input = page.getByRole("textbox", { name: "Run input" });
+  const story = page.getByRole("list", { name: "What happened" }).getByRole("listitem");
+  const run = async (json: string, ends: string) => {
+    await input.fill(json);
+    await page.getByRole("button", { name: "Run", exact: true }).click();
+    await expect(page.getByRole("status", { name: "Run state" })).toHaveText(ends);
+  };
+
+  // The card is refused: the failure route handles it and the run completes.
+  await run('{"card": "expired"}', "Run completed");
+  await expect(story).toHaveText([
+    'Payment failed (card = "expired") → handled by the failure route to Notify payment rejected, Update order (rejected)',
+    "Completed",
+  ]);
+  // Out of stock: no route, so the orchestrator's saga undoes what it did, newest first.
+  await run('{"stock": "none"}', "Run compensated");
+  await expect(story).toHaveText([
+    'Fulfillment failed (stock = "none") → the orchestrator undid what it had done (a saga)',
+    "Compensated, in reverse order: Payment (refund), Order Placement (cancel)",
+    "Ended compensated: the saga undid the steps that had succeeded",
+  ]);
+  // The API's run report tells the same story, each sentence with a stable code.
+  const runId = new URL(page.url()).searchParams.get("run");
+  const report = await (await page.request.get(`/api/runs/${runId}`)).json();
+  expect(report.story.map((l: { code: string }) => l.code)).toEqual([
+    "failure_handled_by_saga",
+    "compensated",
+    "run_compensated",
+  ]);
+
+  // The orchestrator is down for 2 s (simulated) from 10 ms in: the story says so.
+  await input.fill("{}");
+  await page.getByText("Faults (break things)").click();
+  const faults = page.locator("details.run-faults");
+  await faults.getByRole("textbox", { name: "Crash at" }).fill("10");
+  await faults.getByRole("textbox", { name: "Crash for" }).fill("2000");
+  await run("{}", "Run completed");
+  await expect(story).toHaveText([/^Orchestrator down 2\.0 s: \d+ messages? waited for it; it restarted$/, "Completed"]);
+
+  // The choreographed design on a bus that loses every event: the run stalls, and the
+  // story names the event that was lost.
+  await page
+    .getByRole("navigation", { name: "Workflows" })
+    .getByRole("button", { name: "Use template E-commerce with two failures, choreographed" })
+    .click();
+  await page.getByRole("textbox", { name: "Workflow name" }).fill(`Story lost ${Date.now()}`);
+  await faults.getByRole("textbox", { name: "Crash for" }).fill("");
+  await faults.getByRole("textbox", { name: "Drop %" }).fill("100");
+  await run("{}", "Run failed");
+  await expect(story.first()).toHaveText("The bus lost OrderPlaced from Order Placement on its way to Payment");
+  await expect(story.last()).toHaveText(/^Failed: stalled: the bus lost OrderPlaced/);
+});

@@ -147,6 +147,9 @@ pub struct RunReport {
     pub diagnosis: Option<String>,
     /// The seq of the newest history record; a WebSocket resumes `after` it.
     pub last_seq: u64,
+    /// What happened, in sentences, each with a stable `code` (see [`super::story`]).
+    #[serde(default)]
+    pub story: Vec<super::story::StoryLine>,
 }
 
 /// Every error response: a sentence, plus the precise problems when there are several.

@@ -5,6 +5,8 @@
 //! - [`validate`]: parsing a document and listing every problem, with the model's limits.
 //! - [`run`]: a run's history records, step states and the fold into a current view.
 //! - [`log`]: what a history means to a reader: log lines, figures, causal chains, replay.
+//! - [`story`]: a run's outcome in words (failures and their handling, sagas, outages,
+//!   lost events, the end), with a stable code per sentence.
 //! - [`timeline`]: a history laid out as lanes, bars, message arrows and fault marks.
 //! - [`api`]: the REST API's other bodies (stored records, run reports, errors).
 //! - [`formats`]: import (native, article JSON, Conductor subset, text) and export
@@ -28,6 +30,7 @@ pub mod layout;
 pub mod lint;
 pub mod log;
 pub mod run;
+pub mod story;
 pub mod timeline;
 pub mod validate;
 pub mod workflow;

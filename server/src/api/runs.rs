@@ -1,6 +1,7 @@
 //! `/api/workflows/{id}/runs` and `/api/runs/{id}`: starting runs and reading their state.
 
 use app::model::api::{FaultRequest, RunReport, RunRequest, RunSummary, MAX_RUNS_LISTED, MAX_SEED};
+use app::model::story::Story;
 use app::model::RunView;
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
@@ -144,8 +145,15 @@ pub async fn read(
         .await?
         .ok_or_else(|| run_not_found(&id))?;
     let mut view = RunView::new(node_ids(&run));
-    replay_history(state.store.as_ref(), &id, 0, |record| view.apply(record)).await?;
-    Ok(Json(report(&run, &view)))
+    let mut story = Story::new();
+    replay_history(state.store.as_ref(), &id, 0, |record| {
+        view.apply(record);
+        story.apply(record, &run.workflow);
+    })
+    .await?;
+    let mut report = report(&run, &view);
+    report.story = story.lines(&run.workflow);
+    Ok(Json(report))
 }
 
 fn node_ids(run: &StoredRun) -> impl Iterator<Item = &str> {
@@ -164,6 +172,7 @@ fn report(run: &StoredRun, view: &RunView) -> RunReport {
         messages: view.messages,
         diagnosis: view.diagnosis.clone(),
         last_seq: view.last_seq,
+        story: Vec::new(),
     }
 }
 

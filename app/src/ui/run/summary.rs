@@ -1,15 +1,37 @@
-//! The summary tab: the run's status, diagnosis, and its figures — executions, failures,
-//! retries, compensations, and messages by kind (through the orchestrator or over the bus).
+//! The summary tab: what happened, in sentences (the run's [`Story`]), then its status,
+//! diagnosis and figures — executions, failures, retries, compensations, and messages by
+//! kind (through the orchestrator or over the bus).
 
 use leptos::prelude::*;
 
 use crate::model::log::{figures, Figures};
+use crate::model::story::Story;
 use crate::model::RunView;
-use crate::ui::state::RunState;
+use crate::ui::state::{Document, RunState};
 
+/// The summary tab: "No run yet", or the open run's story and figures (a chunk of its own,
+/// fetched when a run is first shown: the server never renders a run here).
 #[component]
 pub fn Summary() -> impl IntoView {
     let run = expect_context::<RunState>();
+    view! {
+        <Show
+            when=move || run.run.with(Option::is_some)
+            fallback=|| view! { <p class="muted">"No run yet: press Run, or open one from Runs."</p> }
+        >
+            {Suspend::new(run_summary())}
+        </Show>
+    }
+}
+
+#[lazy]
+fn run_summary() -> AnyView {
+    let run = expect_context::<RunState>();
+    let document = expect_context::<Document>();
+    let story = Memo::new(move |_| {
+        run.log
+            .with(|log| document.doc.with(|d| Story::of(log, d).lines(d)))
+    });
 
     let figures = Memo::new(move |_| run.log.with(|log| figures(log)));
     let row = move |label: &'static str, value: Signal<String>| {
@@ -23,10 +45,15 @@ pub fn Summary() -> impl IntoView {
     };
     let from_figures = move |f: fn(&Figures) -> String| Signal::derive(move || figures.with(f));
     view! {
-        <Show
-            when=move || run.run.with(Option::is_some)
-            fallback=|| view! { <p class="muted">"No run yet: press Run, or open one from Runs."</p> }
-        >
+            <ul class="story" aria-label="What happened">
+                {move || {
+                    story
+                        .get()
+                        .into_iter()
+                        .map(|line| view! { <li data-code=line.code>{line.message}</li> })
+                        .collect_view()
+                }}
+            </ul>
             <dl class="summary">
                 {row("Status", from_run(|r| r.status.as_str().to_string()))}
                 {row("Diagnosis", from_run(|r| r.diagnosis.clone().unwrap_or_else(|| "—".into())))}
@@ -41,6 +68,6 @@ pub fn Summary() -> impl IntoView {
                 {row("Deliveries", from_run(|r| r.messages.deliveries.to_string()))}
                 {row("Through the orchestrator", from_run(|r| r.messages.orchestrator().to_string()))}
             </dl>
-        </Show>
     }
+    .into_any()
 }

@@ -1,0 +1,438 @@
+//! A run's outcome in words: what the Summary, and the run report of the API, say happened —
+//! a failure and how it was handled (a failure route, a saga, nobody), what a saga undid,
+//! how long the orchestrator was down and what waited for it, which events the bus lost,
+//! retries that saved a step, and how the run ended.
+//!
+//! [`Story`] folds a run's history one record at a time (the server replays a stored history
+//! into it without holding the records; the browser folds the live log), keeping at most
+//! [`MAX_STORY_LINES`] happenings. Each [`Happening`] has a stable [`Happening::code`] — the
+//! API sends it beside the English sentence, so a client can say it in its own words.
+
+use serde::{Deserialize, Serialize};
+
+use super::{FailureReason, Outcome, RunEvent, RunRecord, RunStatus, Workflow};
+
+/// The most happenings a story keeps (a runaway cycle fails again and again; the first ones
+/// say what went wrong).
+pub const MAX_STORY_LINES: usize = 12;
+
+/// How a failed step's failure was handled.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Handling {
+    /// Along failure routes (commands or events) to these steps.
+    Route(Vec<String>),
+    /// The orchestrator compensated what it had commanded (see [`Happening::Compensated`]).
+    Saga,
+    /// Nobody handles it: the run fails with this diagnosis.
+    Unhandled(String),
+    /// Not (yet) decided: the run is still going, or ended before anything followed.
+    Open,
+}
+
+/// One thing that happened in a run, worth a sentence.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Happening {
+    /// `node` failed after `attempts` attempts, for `reason`; `handling` says what followed.
+    StepFailed {
+        node: String,
+        attempts: u32,
+        reason: FailureReason,
+        handling: Handling,
+    },
+    /// `node` succeeded on attempt `attempt` (> 1): its retries saved it.
+    SavedByRetry { node: String, attempt: u32 },
+    /// A saga undid these steps, in this (reverse) order, with their compensating actions;
+    /// `failed` lists the compensations that failed themselves.
+    Compensated {
+        undone: Vec<(String, String)>,
+        failed: Vec<String>,
+    },
+    /// The orchestrator was down `down_ms`; `waited` replies and retries waited for it;
+    /// `standby`: a standby took over (else the crashed one restarted).
+    OrchestratorOutage {
+        down_ms: u64,
+        waited: u32,
+        standby: bool,
+    },
+    /// The orchestrator crashed and the run ended before it was back.
+    OrchestratorStillDown,
+    /// The bus lost event `name` from `from` on its way to `to`.
+    EventLost {
+        name: String,
+        from: String,
+        to: String,
+    },
+    /// The run ended: `status`, with the engine's diagnosis when it failed.
+    Ended {
+        status: RunStatus,
+        diagnosis: Option<String>,
+    },
+    /// A runaway limit stopped the run.
+    Stopped { reason: String },
+}
+
+impl Happening {
+    /// A stable, machine-readable name of the kind of happening.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Happening::StepFailed { handling, .. } => match handling {
+                Handling::Route(_) => "failure_handled_by_route",
+                Handling::Saga => "failure_handled_by_saga",
+                Handling::Unhandled(_) => "failure_unhandled",
+                Handling::Open => "step_failed",
+            },
+            Happening::SavedByRetry { .. } => "saved_by_retry",
+            Happening::Compensated { .. } => "compensated",
+            Happening::OrchestratorOutage { .. } => "orchestrator_outage",
+            Happening::OrchestratorStillDown => "orchestrator_still_down",
+            Happening::EventLost { .. } => "event_lost",
+            Happening::Ended { status, diagnosis } => match status {
+                RunStatus::Completed => "run_completed",
+                RunStatus::Failed
+                    if diagnosis
+                        .as_deref()
+                        .is_some_and(|d| d.starts_with("stalled")) =>
+                {
+                    "run_stalled"
+                }
+                RunStatus::Failed => "run_failed",
+                RunStatus::Compensated => "run_compensated",
+                RunStatus::Cancelled => "run_cancelled",
+                RunStatus::Running => "run_running",
+            },
+            Happening::Stopped { .. } => "run_stopped",
+        }
+    }
+
+    /// The happening in an English sentence, steps named by their labels; the input shows
+    /// which of its values a step's `fail_when` refused.
+    pub fn english(&self, workflow: &Workflow, input: &serde_json::Value) -> String {
+        let label = |id: &str| {
+            workflow
+                .node(id)
+                .map(|n| n.label.clone())
+                .unwrap_or_else(|| id.to_string())
+        };
+        let labels = |ids: &[String]| {
+            ids.iter()
+                .map(|id| label(id))
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        match self {
+            Happening::StepFailed {
+                node,
+                attempts,
+                reason,
+                handling,
+            } => {
+                let why = match reason {
+                    FailureReason::Rejected => workflow
+                        .node(node)
+                        .and_then(|n| n.fail_when.as_ref())
+                        .map(|f| {
+                            let given = lookup(input, &f.field).unwrap_or(&f.equals);
+                            format!("{} = {given}", f.field)
+                        })
+                        .unwrap_or_else(|| "the input was refused".into()),
+                    FailureReason::Error => "a service error".into(),
+                    FailureReason::Timeout => "timed out".into(),
+                    FailureReason::Unavailable => "the service was down".into(),
+                };
+                let tries = if *attempts > 1 {
+                    format!(", after {attempts} attempts")
+                } else {
+                    String::new()
+                };
+                let failed = format!("{} failed ({why}{tries})", label(node));
+                match handling {
+                    Handling::Route(to) => {
+                        format!("{failed} → handled by the failure route to {}", labels(to))
+                    }
+                    Handling::Saga => {
+                        format!("{failed} → the orchestrator undid what it had done (a saga)")
+                    }
+                    Handling::Unhandled(_) => format!("{failed} → nobody handles the failure"),
+                    Handling::Open => failed,
+                }
+            }
+            Happening::SavedByRetry { node, attempt } => {
+                format!(
+                    "{} succeeded on attempt {attempt}: its retries saved it",
+                    label(node)
+                )
+            }
+            Happening::Compensated { undone, failed } => {
+                let undone = undone
+                    .iter()
+                    .map(|(node, action)| format!("{} ({action})", label(node)))
+                    .collect::<Vec<_>>()
+                    .join(", ");
+                let mut s = if undone.is_empty() {
+                    "Compensated nothing".to_string()
+                } else {
+                    format!("Compensated, in reverse order: {undone}")
+                };
+                if !failed.is_empty() {
+                    s.push_str(&format!("; the compensation of {} failed", labels(failed)));
+                }
+                s
+            }
+            Happening::OrchestratorOutage {
+                down_ms,
+                waited,
+                standby,
+            } => {
+                let back = if *standby {
+                    "a standby took over"
+                } else {
+                    "it restarted"
+                };
+                format!(
+                    "Orchestrator down {:.1} s: {} waited for it; {back}",
+                    *down_ms as f64 / 1000.0,
+                    plural(*waited as u64, "message", "messages")
+                )
+            }
+            Happening::OrchestratorStillDown => {
+                "The orchestrator crashed and was not back before the run ended".into()
+            }
+            Happening::EventLost { name, from, to } => format!(
+                "The bus lost {name} from {} on its way to {}",
+                label(from),
+                label(to)
+            ),
+            Happening::Ended { status, diagnosis } => match status {
+                RunStatus::Completed => "Completed".into(),
+                RunStatus::Failed => match diagnosis {
+                    Some(d) => format!("Failed: {d}"),
+                    None => "Failed".into(),
+                },
+                RunStatus::Compensated => {
+                    "Ended compensated: the saga undid the steps that had succeeded".into()
+                }
+                RunStatus::Cancelled => "Cancelled".into(),
+                RunStatus::Running => "Running".into(),
+            },
+            Happening::Stopped { reason } => format!("Stopped: {reason}"),
+        }
+    }
+}
+
+/// `1 message`, `2 messages`.
+pub fn plural(n: u64, one: &str, many: &str) -> String {
+    if n == 1 {
+        format!("1 {one}")
+    } else {
+        format!("{n} {many}")
+    }
+}
+
+/// The value at a dotted path of the input.
+fn lookup<'a>(input: &'a serde_json::Value, path: &str) -> Option<&'a serde_json::Value> {
+    path.split('.').try_fold(input, |v, part| v.get(part))
+}
+
+/// A run's happenings, folded from its history record by record.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Story {
+    happenings: Vec<Happening>,
+    /// The failed step whose handling is still to be seen, by index in `happenings`.
+    open_failures: Vec<(String, usize)>,
+    /// The saga being told, by index.
+    saga: Option<usize>,
+    crashed: bool,
+    /// The run's input (from its start), for the values a `fail_when` refused.
+    input: serde_json::Value,
+}
+
+impl Story {
+    pub fn new() -> Self {
+        Story::default()
+    }
+
+    pub fn happenings(&self) -> &[Happening] {
+        &self.happenings
+    }
+
+    fn push(&mut self, happening: Happening) -> Option<usize> {
+        if self.happenings.len() >= MAX_STORY_LINES {
+            return None;
+        }
+        self.happenings.push(happening);
+        Some(self.happenings.len() - 1)
+    }
+
+    fn handle(&mut self, node: &str, how: impl FnOnce(&mut Handling)) {
+        if let Some(at) = self.open_failures.iter().position(|(n, _)| n == node) {
+            let (_, index) = self.open_failures.remove(at);
+            if let Some(Happening::StepFailed { handling, .. }) = self.happenings.get_mut(index) {
+                how(handling);
+            }
+        }
+    }
+
+    /// Adds to the route of `node`'s failure (it stays open: a failure can take several
+    /// routes).
+    fn route(&mut self, node: &str, to: &[String]) {
+        if let Some((_, index)) = self.open_failures.iter().find(|(n, _)| n == node) {
+            if let Some(Happening::StepFailed { handling, .. }) = self.happenings.get_mut(*index) {
+                match handling {
+                    Handling::Route(targets) => {
+                        for t in to {
+                            if !targets.contains(t) {
+                                targets.push(t.clone());
+                            }
+                        }
+                    }
+                    _ => *handling = Handling::Route(to.to_vec()),
+                }
+            }
+        }
+    }
+
+    /// Takes in the next record of the run's history.
+    pub fn apply(&mut self, record: &RunRecord, workflow: &Workflow) {
+        use RunEvent::*;
+        match &record.event {
+            RunStarted { input, .. } => self.input = input.clone(),
+            StepFailed {
+                node,
+                attempts,
+                reason,
+            } => {
+                // An earlier failure of the same step that was never routed stays as it is.
+                self.open_failures.retain(|(n, _)| n != node);
+                if let Some(index) = self.push(Happening::StepFailed {
+                    node: node.clone(),
+                    attempts: *attempts,
+                    reason: *reason,
+                    handling: Handling::Open,
+                }) {
+                    self.open_failures.push((node.clone(), index));
+                }
+            }
+            CommandSent { edge, from, to, .. } => {
+                let on_failure = workflow
+                    .edges
+                    .iter()
+                    .any(|e| e.id == *edge && e.on == Outcome::Failure);
+                if on_failure {
+                    self.route(from, std::slice::from_ref(to));
+                }
+            }
+            EventPublished {
+                from,
+                outcome: Outcome::Failure,
+                subscribers,
+                ..
+            } if !subscribers.is_empty() => self.route(from, subscribers),
+            FailureUnhandled {
+                node, diagnosis, ..
+            } => {
+                let diagnosis = diagnosis.clone();
+                self.handle(node, |h| {
+                    if *h == Handling::Open {
+                        *h = Handling::Unhandled(diagnosis);
+                    }
+                });
+            }
+            SagaStarted { failed, .. } => {
+                self.handle(failed, |h| *h = Handling::Saga);
+                self.saga = self.push(Happening::Compensated {
+                    undone: Vec::new(),
+                    failed: Vec::new(),
+                });
+            }
+            StepCompensated { node, action } => {
+                if let Some(Happening::Compensated { undone, .. }) =
+                    self.saga.and_then(|i| self.happenings.get_mut(i))
+                {
+                    undone.push((node.clone(), action.clone()));
+                }
+            }
+            CompensationFailed { node, .. } => {
+                if let Some(Happening::Compensated { failed, .. }) =
+                    self.saga.and_then(|i| self.happenings.get_mut(i))
+                {
+                    failed.push(node.clone());
+                }
+            }
+            StepSucceeded { node, attempt } if *attempt > 1 => {
+                self.push(Happening::SavedByRetry {
+                    node: node.clone(),
+                    attempt: *attempt,
+                });
+            }
+            OrchestratorCrashed { .. } => self.crashed = true,
+            OrchestratorRecovered {
+                down_ms,
+                standby,
+                waited,
+                ..
+            } => {
+                self.crashed = false;
+                self.push(Happening::OrchestratorOutage {
+                    down_ms: *down_ms,
+                    waited: *waited,
+                    standby: *standby,
+                });
+            }
+            EventDropped { name, from, to, .. } => {
+                self.push(Happening::EventLost {
+                    name: name.clone(),
+                    from: from.clone(),
+                    to: to.clone(),
+                });
+            }
+            RunawayStopped { reason } => {
+                self.push(Happening::Stopped {
+                    reason: reason.clone(),
+                });
+            }
+            RunCompleted {
+                status, diagnosis, ..
+            } => {
+                if self.crashed {
+                    self.push(Happening::OrchestratorStillDown);
+                }
+                // The end is always told, even when the story is full.
+                self.happenings.truncate(MAX_STORY_LINES - 1);
+                self.happenings.push(Happening::Ended {
+                    status: *status,
+                    diagnosis: diagnosis.clone(),
+                });
+            }
+            _ => {}
+        }
+    }
+
+    /// The story of a whole history.
+    pub fn of(log: &[RunRecord], workflow: &Workflow) -> Story {
+        let mut story = Story::new();
+        for record in log {
+            story.apply(record, workflow);
+        }
+        story
+    }
+
+    /// Each happening as its code and its English sentence.
+    pub fn lines(&self, workflow: &Workflow) -> Vec<StoryLine> {
+        self.happenings
+            .iter()
+            .map(|h| StoryLine {
+                code: h.code().to_string(),
+                message: h.english(workflow, &self.input),
+            })
+            .collect()
+    }
+}
+
+/// One sentence of a run's story, as the API sends it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StoryLine {
+    /// Stable and machine-readable (`failure_handled_by_route`, `compensated`, …).
+    pub code: String,
+    /// In English.
+    pub message: String,
+}
