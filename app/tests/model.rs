@@ -208,3 +208,39 @@ fn behaviour_fields_round_trip_and_are_checked() {
         {"id": "a", "label": "A", "service": "S", "action": "x", "join": "some"}]}));
     assert_eq!(p[0].path, "nodes[0].join");
 }
+
+#[test]
+fn a_runs_list_read_while_a_run_ended_does_not_bring_it_back_to_running() {
+    use app::model::api::{merge_runs, RunSummary};
+    use app::model::RunStatus;
+    let run = |id: &str, started_at: i64, ended_at: Option<i64>| RunSummary {
+        id: id.into(),
+        workflow_id: if id == "other" { "v" } else { "w" }.into(),
+        status: if ended_at.is_some() {
+            RunStatus::Completed
+        } else {
+            RunStatus::Running
+        },
+        started_at,
+        ended_at,
+        messages: None,
+        diagnosis: None,
+        input: json!({}),
+        outcome: None,
+    };
+    // The list was read while "b" ran and before "c" started; the feed has told of both.
+    let listed = vec![run("b", 2, None), run("a", 1, Some(5))];
+    // (The list still holds a run of the workflow open before, which goes.)
+    let known = vec![
+        run("c", 3, None),
+        run("b", 2, Some(4)),
+        run("other", 9, None),
+    ];
+    let merged = merge_runs("w", listed, &known);
+    let ids: Vec<(&str, Option<i64>)> =
+        merged.iter().map(|r| (r.id.as_str(), r.ended_at)).collect();
+    assert_eq!(ids, [("c", None), ("b", Some(4)), ("a", Some(5))]);
+    // A list that knows more (the run ended) wins over an older feed message.
+    let merged = merge_runs("w", vec![run("b", 2, Some(4))], &[run("b", 2, None)]);
+    assert_eq!(merged[0].ended_at, Some(4));
+}

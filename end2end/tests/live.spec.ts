@@ -329,6 +329,17 @@ test("the summary says what happened: a handled rejection, a saga, an outage, a 
     "compensated",
     "run_compensated",
   ]);
+  // The runs list shows each run's input and its outcome in one line, newest first.
+  await page.getByRole("tab", { name: "Runs" }).click();
+  const rows = page.getByRole("list", { name: "Runs" }).getByRole("button");
+  await expect(rows).toHaveCount(2);
+  await expect(rows.nth(0).locator(".run-input")).toHaveText('input {"stock":"none"}');
+  await expect(rows.nth(0).locator(".run-outcome")).toHaveText(
+    'Fulfillment failed (stock = "none") → the orchestrator undid what it had done (a saga)',
+  );
+  await expect(rows.nth(1).locator(".run-input")).toHaveText('input {"card":"expired"}');
+  await expect(rows.nth(1).locator(".run-outcome")).toHaveText(/^Payment failed \(card = "expired"\) → handled by the failure route/);
+  await page.getByRole("tab", { name: "Summary" }).click();
 
   // The orchestrator is down for 2 s (simulated) from 10 ms in: the story says so.
   await input.fill("{}");

@@ -2,6 +2,7 @@
 
 use std::sync::Arc;
 
+use app::model::story::StoryLine;
 use app::model::{RunEvent, RunRecord, RunStatus, Workflow};
 use server::clock::SystemClock;
 use server::store::{RunStore, SqliteStore, StoredRun};
@@ -14,7 +15,7 @@ fn run(id: &str) -> StoredRun {
             name: "w".into(),
             ..Default::default()
         },
-        input: serde_json::json!({}),
+        input: serde_json::json!({"card": id}),
         status: RunStatus::Running,
         started_at: 1,
         ended_at: None,
@@ -65,7 +66,13 @@ async fn a_bad_append_fails_alone_and_good_ones_in_its_group_are_durable() {
         1
     );
 
-    // RunCompleted ends the run in the same commit as its record.
+    // RunCompleted ends the run in the same commit as its record, and its outcome line
+    // goes to the runs list with the run's input.
+    let outcome = StoryLine {
+        code: "failure_handled_by_route".into(),
+        message: "Payment failed (card = \"expired\") → handled by the failure route to Notify"
+            .into(),
+    };
     let done = RunRecord::new(
         3,
         99,
@@ -73,11 +80,18 @@ async fn a_bad_append_fails_alone_and_good_ones_in_its_group_are_durable() {
             status: RunStatus::Completed,
             diagnosis: None,
             messages: Default::default(),
+            outcome: Some(outcome.clone()),
         },
     );
     store.append_history("b", &[done]).await.unwrap();
     let b = store.get_run("b").await.unwrap().unwrap();
     assert_eq!((b.status, b.ended_at), (RunStatus::Completed, Some(99)));
+    let listed = store.list_runs("w", 10).await.unwrap();
+    let b = listed.iter().find(|r| r.id == "b").unwrap();
+    assert_eq!(b.outcome.as_ref(), Some(&outcome));
+    assert_eq!(b.input, serde_json::json!({"card": "b"}));
+    let a = listed.iter().find(|r| r.id == "a").unwrap();
+    assert_eq!(a.outcome, None, "a run still going has no outcome yet");
     let running: Vec<String> = store
         .running_runs()
         .await
@@ -103,6 +117,7 @@ async fn pruning_deletes_ended_runs_under_a_prefix_with_their_history_a_chunk_at
                 status: RunStatus::Completed,
                 diagnosis: None,
                 messages: Default::default(),
+                outcome: None,
             },
         )
     };

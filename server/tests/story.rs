@@ -23,7 +23,7 @@ fn told(workflow: &Workflow, input: Value, faults: Faults) -> Vec<StoryLine> {
         .enumerate()
         .map(|(i, (at, event))| RunRecord::new(i as u64 + 1, *at as i64, event.clone()))
         .collect();
-    Story::of(&records, workflow).lines(workflow)
+    Story::of(&records).lines(workflow)
 }
 
 fn codes(lines: &[StoryLine]) -> Vec<&str> {

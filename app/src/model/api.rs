@@ -175,6 +175,40 @@ pub struct RunSummary {
     pub messages: Option<MessageCounts>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub diagnosis: Option<String>,
+    /// What the run was started with.
+    #[serde(default)]
+    pub input: serde_json::Value,
+    /// Its outcome in one line, once it ended (see [`super::story::Story::headline`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub outcome: Option<super::story::StoryLine>,
+}
+
+/// Workflow `workflow_id`'s runs list just fetched, merged with what the runs feed told
+/// meanwhile (`known`, which may still hold another workflow's runs): a run the feed saw
+/// end stays ended even if the list was read while it ran, and a run the list was read too
+/// early to hold stays in. Newest first.
+pub fn merge_runs(
+    workflow_id: &str,
+    listed: Vec<RunSummary>,
+    known: &[RunSummary],
+) -> Vec<RunSummary> {
+    let known: Vec<&RunSummary> = known
+        .iter()
+        .filter(|k| k.workflow_id == workflow_id)
+        .collect();
+    let mut merged: Vec<RunSummary> = known
+        .iter()
+        .filter(|k| !listed.iter().any(|l| l.id == k.id))
+        .map(|k| (*k).clone())
+        .collect();
+    for run in listed {
+        match known.iter().find(|k| k.id == run.id) {
+            Some(k) if k.ended_at.is_some() && run.ended_at.is_none() => merged.push((*k).clone()),
+            _ => merged.push(run),
+        }
+    }
+    merged.sort_by_key(|r| std::cmp::Reverse(r.started_at));
+    merged
 }
 
 /// The most runs a runs list returns (newest first).
@@ -185,7 +219,7 @@ pub const MAX_RUNS_LISTED: usize = 200;
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum RunFeed {
     /// A run started, or ended (its status says which).
-    Run(RunSummary),
+    Run(Box<RunSummary>),
     /// This client fell behind and missed some: it should read the runs list again.
     Resync,
 }

@@ -350,6 +350,10 @@ pub enum RunEvent {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         diagnosis: Option<String>,
         messages: MessageCounts,
+        /// The run's outcome in one line, for the runs list (the first thing its story
+        /// tells, see [`super::story`]); none when nothing happened but the steps' work.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        outcome: Option<super::story::StoryLine>,
     },
 }
 

@@ -10,7 +10,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::{FailureReason, Outcome, RunEvent, RunRecord, RunStatus, Workflow};
+use super::{FailureReason, Node, Outcome, RunEvent, RunRecord, RunStatus, Workflow};
 
 /// The most happenings a story keeps (a runaway cycle fails again and again; the first ones
 /// say what went wrong).
@@ -104,12 +104,12 @@ impl Happening {
         }
     }
 
-    /// The happening in an English sentence, steps named by their labels; the input shows
-    /// which of its values a step's `fail_when` refused.
-    pub fn english(&self, workflow: &Workflow, input: &serde_json::Value) -> String {
+    /// The happening in an English sentence, steps named by their labels (`nodes`: the
+    /// run's workflow's); the input shows which of its values a step's `fail_when` refused.
+    pub fn english(&self, nodes: &[Node], input: &serde_json::Value) -> String {
+        let node_of = |id: &str| nodes.iter().find(|n| n.id == id);
         let label = |id: &str| {
-            workflow
-                .node(id)
+            node_of(id)
                 .map(|n| n.label.clone())
                 .unwrap_or_else(|| id.to_string())
         };
@@ -127,8 +127,7 @@ impl Happening {
                 handling,
             } => {
                 let why = match reason {
-                    FailureReason::Rejected => workflow
-                        .node(node)
+                    FailureReason::Rejected => node_of(node)
                         .and_then(|n| n.fail_when.as_ref())
                         .map(|f| {
                             let given = lookup(input, &f.field).unwrap_or(&f.equals);
@@ -291,10 +290,10 @@ impl Story {
         }
     }
 
-    /// Takes in the next record of the run's history.
-    pub fn apply(&mut self, record: &RunRecord, workflow: &Workflow) {
+    /// Takes in the next event of the run's history.
+    pub fn apply(&mut self, event: &RunEvent) {
         use RunEvent::*;
-        match &record.event {
+        match event {
             RunStarted { input, .. } => self.input = input.clone(),
             StepFailed {
                 node,
@@ -312,15 +311,10 @@ impl Story {
                     self.open_failures.push((node.clone(), index));
                 }
             }
-            CommandSent { edge, from, to, .. } => {
-                let on_failure = workflow
-                    .edges
-                    .iter()
-                    .any(|e| e.id == *edge && e.on == Outcome::Failure);
-                if on_failure {
-                    self.route(from, std::slice::from_ref(to));
-                }
-            }
+            // The orchestrator commands a failed step's successors only along its failure
+            // routes (a step that runs again closes its failure first: see `StepStarted`).
+            CommandSent { from, to, .. } => self.route(from, std::slice::from_ref(to)),
+            StepStarted { node, .. } => self.open_failures.retain(|(n, _)| n != node),
             EventPublished {
                 from,
                 outcome: Outcome::Failure,
@@ -408,10 +402,10 @@ impl Story {
     }
 
     /// The story of a whole history.
-    pub fn of(log: &[RunRecord], workflow: &Workflow) -> Story {
+    pub fn of(log: &[RunRecord]) -> Story {
         let mut story = Story::new();
         for record in log {
-            story.apply(record, workflow);
+            story.apply(&record.event);
         }
         story
     }
@@ -420,11 +414,25 @@ impl Story {
     pub fn lines(&self, workflow: &Workflow) -> Vec<StoryLine> {
         self.happenings
             .iter()
-            .map(|h| StoryLine {
-                code: h.code().to_string(),
-                message: h.english(workflow, &self.input),
-            })
+            .map(|h| self.line(h, &workflow.nodes))
             .collect()
+    }
+
+    fn line(&self, happening: &Happening, nodes: &[Node]) -> StoryLine {
+        StoryLine {
+            code: happening.code().to_string(),
+            message: happening.english(nodes, &self.input),
+        }
+    }
+
+    /// The run's outcome in one line, for the runs list: its first happening (the end is
+    /// not one yet when the engine asks, just before it records it); `None` when nothing
+    /// happened but the steps' work.
+    pub fn headline(&self, nodes: &[Node]) -> Option<StoryLine> {
+        self.happenings
+            .iter()
+            .find(|h| !matches!(h, Happening::Ended { .. }))
+            .map(|h| self.line(h, nodes))
     }
 }
 

@@ -238,7 +238,7 @@ async fn feed_loop(socket: &mut WebSocket, state: &AppState) -> Result<Ending, S
             _ = stopped(&mut stopping) => return Ok(Ending::ShuttingDown),
             received = feed.recv() => {
                 let message = match received {
-                    Ok(summary) => RunFeed::Run(summary),
+                    Ok(summary) => RunFeed::Run(Box::new(summary)),
                     // Never a silent gap: the client re-reads the list.
                     Err(RecvError::Lagged(_)) => RunFeed::Resync,
                     Err(RecvError::Closed) => return Ok(Ending::Complete),

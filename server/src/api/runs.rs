@@ -148,7 +148,7 @@ pub async fn read(
     let mut story = Story::new();
     replay_history(state.store.as_ref(), &id, 0, |record| {
         view.apply(record);
-        story.apply(record, &run.workflow);
+        story.apply(&record.event);
     })
     .await?;
     let mut report = report(&run, &view);

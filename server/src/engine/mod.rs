@@ -292,6 +292,8 @@ impl Engine {
             ended_at: None,
             messages: None,
             diagnosis: None,
+            input: run.input.clone(),
+            outcome: None,
         });
         let mut core = RunCore::new(&run.workflow, options.input, options.seed, options.speed)
             .with_faults(options.faults);
@@ -611,6 +613,7 @@ impl Driver {
                     status,
                     diagnosis,
                     messages,
+                    outcome,
                 } => {
                     metrics.run_ended(*status, messages);
                     let summary = RunSummary {
@@ -621,6 +624,8 @@ impl Driver {
                         ended_at: Some(record.at_ms),
                         messages: Some(*messages),
                         diagnosis: diagnosis.clone(),
+                        input: self.core.input().clone(),
+                        outcome: outcome.clone(),
                     };
                     if let Some(on_end) = &self.on_end {
                         let _ = on_end.send(summary.clone());

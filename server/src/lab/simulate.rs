@@ -104,6 +104,7 @@ impl VirtualRun {
                 status,
                 diagnosis,
                 messages,
+                ..
             } => Some((*status, diagnosis.clone(), *messages)),
             _ => None,
         }

@@ -174,8 +174,9 @@ impl RunStore for MemoryStore {
                     RunEvent::RunCompleted {
                         messages,
                         diagnosis,
+                        outcome,
                         ..
-                    } => Some((*messages, diagnosis.clone())),
+                    } => Some((*messages, diagnosis.clone(), outcome.clone())),
                     _ => None,
                 });
                 RunSummary {
@@ -185,6 +186,8 @@ impl RunStore for MemoryStore {
                     started_at: r.started_at,
                     ended_at: r.ended_at,
                     messages: end.as_ref().map(|e| e.0),
+                    input: r.input.clone(),
+                    outcome: end.as_ref().and_then(|e| e.2.clone()),
                     diagnosis: end.and_then(|e| e.1),
                 }
             })

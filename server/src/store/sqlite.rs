@@ -78,6 +78,8 @@ struct RunEnd {
     /// JSON of the run's `MessageCounts`.
     messages: String,
     diagnosis: Option<String>,
+    /// JSON of the run's outcome line, if any.
+    outcome: Option<String>,
 }
 
 impl Write {
@@ -246,12 +248,14 @@ async fn write_group(
         } = &append.write
         {
             sqlx::query(
-                "UPDATE runs SET status = ?, ended_at = ?, messages = ?, diagnosis = ? WHERE id = ?",
+                "UPDATE runs SET status = ?, ended_at = ?, messages = ?, diagnosis = ?, outcome = ? \
+                 WHERE id = ?",
             )
             .bind(end.status.as_str())
             .bind(end.at_ms)
             .bind(end.messages.as_str())
             .bind(end.diagnosis.as_deref())
+            .bind(end.outcome.as_deref())
             .bind(run_id)
                 .execute(&mut *tx)
                 .await?;
@@ -519,11 +523,15 @@ impl RunStore for SqliteStore {
                 status,
                 diagnosis,
                 messages,
+                outcome,
             } => Some(RunEnd {
                 status: *status,
                 at_ms: r.at_ms,
                 messages: serde_json::to_string(messages).unwrap_or_default(),
                 diagnosis: diagnosis.clone(),
+                outcome: outcome
+                    .as_ref()
+                    .map(|o| serde_json::to_string(o).unwrap_or_default()),
             }),
             _ => None,
         });
@@ -572,7 +580,8 @@ impl RunStore for SqliteStore {
         limit: usize,
     ) -> Result<Vec<RunSummary>, StoreError> {
         let rows = sqlx::query(
-            "SELECT id, workflow_id, status, started_at, ended_at, messages, diagnosis FROM runs \
+            "SELECT id, workflow_id, status, started_at, ended_at, messages, diagnosis, input, \
+             outcome FROM runs \
              WHERE workflow_id = ? ORDER BY started_at DESC, no DESC LIMIT ?",
         )
         .bind(workflow_id)
@@ -584,6 +593,8 @@ impl RunStore for SqliteStore {
                 let id: String = row.try_get("id")?;
                 let status: String = row.try_get("status")?;
                 let messages: Option<String> = row.try_get("messages")?;
+                let input: String = row.try_get("input")?;
+                let outcome: Option<String> = row.try_get("outcome")?;
                 Ok(RunSummary {
                     workflow_id: row.try_get("workflow_id")?,
                     status: RunStatus::parse(&status).ok_or_else(|| {
@@ -595,6 +606,10 @@ impl RunStore for SqliteStore {
                         .map(|m| decode(&format!("run {id} messages"), &m))
                         .transpose()?,
                     diagnosis: row.try_get("diagnosis")?,
+                    input: decode(&format!("run {id} input"), &input)?,
+                    outcome: outcome
+                        .map(|o| decode(&format!("run {id} outcome"), &o))
+                        .transpose()?,
                     id,
                 })
             })

@@ -1,5 +1,6 @@
-//! The runs tab: the open workflow's runs, newest first, kept current by the runs feed;
-//! one click opens a run (live if it still goes on).
+//! The runs tab: the open workflow's runs, newest first, kept current by the runs feed —
+//! each with its status, time, duration and messages, the input it was started with and its
+//! outcome in one line; one click opens a run (live if it still goes on).
 
 use leptos::prelude::*;
 
@@ -7,6 +8,9 @@ use super::transport::open_run;
 use crate::model::api::RunSummary;
 use crate::ui::common::time::js_time;
 use crate::ui::state::{Document, RunState};
+
+/// The most characters of a run's input the list shows.
+const INPUT_SHOWN: usize = 60;
 
 #[component]
 pub fn Runs() -> impl IntoView {
@@ -33,6 +37,16 @@ pub fn Runs() -> impl IntoView {
             r.status.as_str()
         )
     };
+    // The input as compact JSON, cut to fit one line.
+    let input_of = |r: &RunSummary| {
+        let text = serde_json::to_string(&r.input).unwrap_or_default();
+        if text.chars().count() > INPUT_SHOWN {
+            let cut: String = text.chars().take(INPUT_SHOWN - 1).collect();
+            format!("input {cut}…")
+        } else {
+            format!("input {text}")
+        }
+    };
     view! {
         <Show
             when=move || state.runs.with(|r| !r.is_empty())
@@ -56,7 +70,11 @@ pub fn Runs() -> impl IntoView {
                                 move |_| document.doc.with_untracked(|d| open_run(state, d, id.clone()))
                             }
                         >
-                            {describe_run(&run)}
+                            <span class="run-head">{describe_run(&run)}</span>
+                            <span class="run-input">{input_of(&run)}</span>
+                            {run.outcome.as_ref().map(|o| view! {
+                                <span class="run-outcome" data-code=o.code.clone()>{o.message.clone()}</span>
+                            })}
                         </button>
                     </li>
                 </For>

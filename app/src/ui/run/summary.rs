@@ -30,7 +30,7 @@ fn run_summary() -> AnyView {
     let document = expect_context::<Document>();
     let story = Memo::new(move |_| {
         run.log
-            .with(|log| document.doc.with(|d| Story::of(log, d).lines(d)))
+            .with(|log| document.doc.with(|d| Story::of(log).lines(d)))
     });
 
     let figures = Memo::new(move |_| run.log.with(|log| figures(log)));

@@ -5,7 +5,7 @@
 
 use leptos::prelude::*;
 
-use crate::model::api::{RunFeed, RunSummary};
+use crate::model::api::{merge_runs, RunFeed, RunSummary};
 use crate::model::{RunRecord, Workflow};
 use crate::ui::client;
 use crate::ui::common::pulse::{MAX_PULSES, PULSE_MS};
@@ -145,7 +145,7 @@ pub fn follow_runs_feed(document: Document, run: RunState) {
             let mut attempt = 0;
             loop {
                 let failure = client::watch_feed(move |message| match message {
-                    RunFeed::Run(summary) => upsert_run(document, run, summary),
+                    RunFeed::Run(summary) => upsert_run(document, run, *summary),
                     RunFeed::Resync => {
                         if let Some(id) = document.workflow_id.get_untracked() {
                             spawn_local(reload_runs(document, run, id));
@@ -165,9 +165,11 @@ pub fn follow_runs_feed(document: Document, run: RunState) {
 }
 
 async fn reload_runs(document: Document, run: RunState, workflow_id: String) {
-    if let Ok(runs) = client::list_runs(&workflow_id).await {
+    if let Ok(listed) = client::list_runs(&workflow_id).await {
         if document.workflow_id.get_untracked().as_deref() == Some(workflow_id.as_str()) {
-            run.runs.set(runs);
+            // The feed may have told of runs starting or ending while the list was read.
+            run.runs
+                .update(|known| *known = merge_runs(&workflow_id, listed, known));
         }
     }
 }

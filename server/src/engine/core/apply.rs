@@ -9,6 +9,7 @@ impl RunCore {
         use RunEvent::*;
         let idx = |core: &Self, id: &str| core.index.get(id).copied();
         self.applied += 1;
+        self.story.apply(event);
         match event {
             RunStarted { faults, .. } | FaultsChanged { faults } => self.faults = faults.clone(),
             OrchestratorCrashed {

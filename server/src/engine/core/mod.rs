@@ -26,6 +26,7 @@
 use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
 
 use app::model::faults::OrchestratorCrash;
+use app::model::story::Story;
 use app::model::{
     Cause, EdgeKind, FailureReason, Faults, Join, MessageCounts, Node, Outcome, Owner, RunEvent,
     RunStatus, StepState, Workflow,
@@ -188,6 +189,8 @@ pub struct RunCore {
     unheard: Vec<usize>,
     /// History records applied so far (what a recovering orchestrator rebuilds from).
     applied: u64,
+    /// What happened so far, in words: the outcome line `RunCompleted` carries.
+    story: Story,
 }
 
 impl RunCore {
@@ -249,6 +252,7 @@ impl RunCore {
             dropped: Vec::new(),
             unheard: Vec::new(),
             applied: 0,
+            story: Story::new(),
         }
     }
 
@@ -268,6 +272,11 @@ impl RunCore {
 
     pub fn speed(&self) -> f64 {
         self.speed
+    }
+
+    /// What the run was started with.
+    pub fn input(&self) -> &serde_json::Value {
+        &self.input
     }
 
     pub fn counts(&self) -> MessageCounts {

@@ -79,10 +79,12 @@ impl RunCore {
         } else {
             (RunStatus::Completed, None)
         };
+        let outcome = self.story.headline(&self.nodes);
         self.emit(RunEvent::RunCompleted {
             status,
             diagnosis,
             messages: self.counts,
+            outcome,
         });
     }
 
