@@ -23,6 +23,8 @@ test("the first load fetches the main bundle only; each lazily loaded part arriv
   await page.getByRole("button", { name: "Use template Order processing, orchestrated" }).click();
   await expect(page.locator("[data-node-id]")).toHaveCount(3);
   expect(wasm()).toEqual(["hybridflow.wasm"]);
+  // Renamed, so other tests still find the shipped example by its name.
+  await page.getByRole("textbox", { name: "Workflow name" }).fill(`Bundle ${Date.now()}`);
 
   // Selecting a step fetches the fields of a selection, and they edit the step.
   await page.getByRole("button", { name: "ValidateOrder", exact: true }).click();
