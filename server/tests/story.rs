@@ -144,3 +144,26 @@ fn a_story_is_capped_and_always_tells_the_end() {
     let last = lines.last().expect("an end");
     assert!(last.code.starts_with("run_"), "{:?}", last);
 }
+
+#[test]
+fn a_workflow_named_in_korean_runs_and_its_story_names_its_steps_as_they_are() {
+    use app::model::formats::{import, ImportFormat};
+    use app::model::FailWhen;
+    let mut w = import(
+        "name: 주문\n주문검증 -> 결제\n결제 -!> 주문취소\n",
+        Some(ImportFormat::Text),
+    )
+    .unwrap();
+    w.nodes[1].fail_when = Some(FailWhen {
+        field: "카드".into(),
+        equals: json!("만료"),
+    });
+    let lines = told(&w, json!({"카드": "만료"}), Faults::default());
+    assert_eq!(
+        messages(&lines),
+        [
+            "결제 failed (카드 = \"만료\") → handled by the failure route to 주문취소",
+            "Completed"
+        ]
+    );
+}

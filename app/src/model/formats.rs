@@ -788,15 +788,22 @@ struct MermaidIds {
     used: HashSet<String>,
 }
 
-/// A Mermaid id for a node id (Mermaid ids are letters, digits and underscores).
+/// A Mermaid id for a node id. Mermaid ids are ASCII letters, digits and underscores: an
+/// ASCII id keeps its look (other characters become `_`, `notify-rejected` →
+/// `notify_rejected`); an id with other letters (Korean, say) gets a generated `n<k>`
+/// rather than a row of underscores. Either way the diagram says which step each id is
+/// (see [`to_mermaid`]).
 fn mermaid_id(id: &str, taken: &mut MermaidIds) -> String {
     if let Some(m) = taken.by_node.get(id) {
         return m.clone();
     }
-    let mut m: String = id
-        .chars()
-        .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' })
-        .collect();
+    let mut m: String = if id.is_ascii() {
+        id.chars()
+            .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' })
+            .collect()
+    } else {
+        format!("n{}", taken.by_node.len() + 1)
+    };
     if m.is_empty() || m.starts_with(|c: char| c.is_ascii_digit()) {
         m.insert(0, 'n');
     }
@@ -808,16 +815,27 @@ fn mermaid_id(id: &str, taken: &mut MermaidIds) -> String {
     m
 }
 
+/// Text for a `%%` comment: one line.
+fn mermaid_comment(s: &str) -> String {
+    s.replace(['\n', '\r'], " ")
+}
+
 fn mermaid_text(s: &str) -> String {
     s.replace('"', "#quot;")
 }
 
-/// `flowchart LR`: commands `-->`, events `-. Name .->`, failure routes labelled and red.
+/// `flowchart LR`: commands `-->`, events `-. Name .->`, failure routes labelled and red;
+/// names in any script (labels, services, events) as they are, ids made Mermaid-safe with
+/// the real one in a `%% mermaid-id = real-id` comment when they differ.
 fn to_mermaid(workflow: &Workflow) -> String {
     let mut ids = MermaidIds::default();
     let mut out = String::from("flowchart LR\n");
     for node in &workflow.nodes {
         let id = mermaid_id(&node.id, &mut ids);
+        // A step whose id had to change keeps its real id in a comment beside it.
+        if id != node.id {
+            let _ = writeln!(out, "    %% {id} = {}", mermaid_comment(&node.id));
+        }
         let _ = writeln!(
             out,
             "    {id}[\"{}<br/><small>{}.{}</small>\"]",
