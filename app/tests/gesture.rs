@@ -38,6 +38,7 @@ fn doc() -> Workflow {
             on: Default::default(),
             event: None,
         }],
+        template: None,
     }
 }
 

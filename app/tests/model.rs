@@ -244,3 +244,33 @@ fn a_runs_list_read_while_a_run_ended_does_not_bring_it_back_to_running() {
     let merged = merge_runs("w", vec![run("b", 2, Some(4))], &[run("b", 2, None)]);
     assert_eq!(merged[0].ended_at, Some(4));
 }
+
+#[test]
+fn a_workflow_made_from_a_template_names_it_and_an_unknown_template_is_refused() {
+    use app::model::examples::{from_template, template, ALL};
+    use app::model::validate;
+    let example = template("ecommerce-orchestrated").expect("shipped");
+    let w = from_template(example);
+    assert_eq!(w.template.as_deref(), Some("ecommerce-orchestrated"));
+    assert!(validate(&w).is_empty(), "{:?}", validate(&w));
+    // It round-trips through the document format.
+    let text = serde_json::to_string(&w).unwrap();
+    assert_eq!(parse_workflow(text.as_bytes()).unwrap(), w);
+    // Every template has at least one scenario whose input is JSON.
+    for e in ALL {
+        assert!(!e.scenarios.is_empty(), "{}", e.key);
+        for s in e.scenarios {
+            serde_json::from_str::<Value>(s.input).unwrap_or_else(|err| panic!("{}: {err}", e.key));
+        }
+    }
+    let mut doc = serde_json::to_value(&w).unwrap();
+    doc["template"] = json!("no-such-template");
+    let problems = problems(doc);
+    let p = find(&problems, "template");
+    assert!(
+        p.message
+            .starts_with("names no shipped template (\"no-such-template\")"),
+        "{}",
+        p.message
+    );
+}

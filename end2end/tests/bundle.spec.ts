@@ -1,6 +1,7 @@
 // The editor's first load fetches only the main bundle; the code the first page does not
-// need — a step's fields, the run's socket and summary, the run panel's other tabs, the
-// dialogs, the faults form, the lab — is fetched the first time it is used, and works.
+// need — a template's lesson, a step's fields, the run's socket and summary, the run
+// panel's other tabs, the dialogs, the faults form, the lab — is fetched the first time it
+// is used, and works.
 import { test, expect, type Page } from "@playwright/test";
 import { fromMenu, openEditor } from "./helpers";
 
@@ -20,9 +21,13 @@ const fetched = (files: string[], what: string) => files.some((f) => f.startsWit
 test("the first load fetches the main bundle only; each lazily loaded part arrives when first used", async ({ page }) => {
   const wasm = wasmFetched(page);
   await openEditor(page);
-  await page.getByRole("button", { name: "Use template Order processing, orchestrated" }).click();
-  await expect(page.locator("[data-node-id]")).toHaveCount(3);
+  await expect(page.locator("[data-node-id]").first()).toBeVisible();
   expect(wasm()).toEqual(["hybridflow.wasm"]);
+
+  // A template's lesson, when a workflow made from one opens.
+  await page.getByRole("button", { name: "Use template Order processing, orchestrated" }).click();
+  await expect(page.getByRole("complementary", { name: "What to try" })).toBeVisible();
+  expect(fetched(wasm(), "lesson")).toBe(true);
   // Renamed, so other tests still find the shipped example by its name.
   await page.getByRole("textbox", { name: "Workflow name" }).fill(`Bundle ${Date.now()}`);
 

@@ -121,3 +121,43 @@ test("an edit made in another tab is never overwritten silently: reload theirs o
   await expect(nameB).toHaveValue("Tab A insists");
   await expect(tabB.locator("[data-node-id]")).toHaveCount(1); // tab A's copy had one step
 });
+
+test("a template carries its lesson onto the editor: one click runs each scenario, slow enough to watch", async ({ page }) => {
+  await openEditor(page);
+  await page
+    .getByRole("navigation", { name: "Workflows" })
+    .getByRole("button", { name: "Use template E-commerce with two failures, orchestrated" })
+    .click();
+  await expect(page).toHaveURL(/\?workflow=[0-9a-f]{32}/);
+  await page.getByRole("textbox", { name: "Workflow name" }).fill(`Lesson ${Date.now()}`);
+  const note = page.getByRole("complementary", { name: "What to try" });
+  await expect(note).toContainText('Run with {"card": "expired"}');
+  // Opening the template set a speed slow enough to watch.
+  await expect(page.getByRole("combobox", { name: "Run speed" })).toHaveValue("0.25");
+  await page.getByRole("combobox", { name: "Run speed" }).selectOption("10");
+
+  // Each scenario button runs with its input.
+  const scenarios = note.getByRole("group", { name: "Scenarios" }).getByRole("button");
+  await expect(scenarios).toHaveText(["▶ Happy path", "▶ Card expired", "▶ Out of stock"]);
+  await scenarios.nth(1).click();
+  await expect(page.getByRole("status", { name: "Run state" })).toHaveText("Run completed");
+  await expect(page.getByRole("textbox", { name: "Run input" })).toHaveValue('{"card": "expired"}');
+  await expect(page.getByRole("list", { name: "What happened" }).getByRole("listitem").first()).toHaveText(
+    /^Payment failed \(card = "expired"\) → handled by the failure route/,
+  );
+  await scenarios.nth(2).click();
+  await expect(page.getByRole("status", { name: "Run state" })).toHaveText("Run compensated");
+  await expect(page.getByRole("textbox", { name: "Run input" })).toHaveValue('{"stock": "none"}');
+
+  // Dismissed, it stays hidden for this workflow, across a reload.
+  await note.getByRole("button", { name: "Dismiss the lesson" }).click();
+  await expect(note).toHaveCount(0);
+  await page.reload();
+  await expect(page.getByRole("textbox", { name: "Workflow name" })).toHaveValue(/^Lesson /);
+  await expect(page.locator("[data-node-id]")).toHaveCount(6);
+  await expect(note).toHaveCount(0);
+  // A workflow drawn by hand has no lesson.
+  await page.getByRole("button", { name: "New workflow" }).click();
+  await expect(page.getByRole("textbox", { name: "Workflow name" })).toHaveValue("Untitled workflow");
+  await expect(note).toHaveCount(0);
+});

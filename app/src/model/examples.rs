@@ -13,6 +13,50 @@ pub struct Example {
     /// What running it shows.
     pub lesson: &'static str,
     pub workflow: fn() -> Workflow,
+    /// The runs worth trying, each a name and its input (JSON): one click runs each.
+    pub scenarios: &'static [Scenario],
+    /// A speed slow enough to watch its runs step by step (the speed control still rules).
+    pub watch_speed: f64,
+}
+
+/// A run worth trying on a template: its name and its input (JSON text).
+pub struct Scenario {
+    pub name: &'static str,
+    pub input: &'static str,
+}
+
+const HAPPY_PATH: &[Scenario] = &[Scenario {
+    name: "Happy path",
+    input: "{}",
+}];
+
+/// The article's two failures of the e-commerce flow, and the run without them.
+const ECOMMERCE_SCENARIOS: &[Scenario] = &[
+    Scenario {
+        name: "Happy path",
+        input: "{}",
+    },
+    Scenario {
+        name: "Card expired",
+        input: r#"{"card": "expired"}"#,
+    },
+    Scenario {
+        name: "Out of stock",
+        input: r#"{"stock": "none"}"#,
+    },
+];
+
+/// The shipped template with this key.
+pub fn template(key: &str) -> Option<&'static Example> {
+    ALL.iter().find(|e| e.key == key)
+}
+
+/// A copy of a template's workflow that remembers where it came from.
+pub fn from_template(example: &Example) -> Workflow {
+    Workflow {
+        template: Some(example.key.to_string()),
+        ..(example.workflow)()
+    }
 }
 
 /// Every shipped scenario, in the article's order.
@@ -22,72 +66,96 @@ pub const ALL: &[Example] = &[
         title: "Order processing, orchestrated",
         lesson: "The orchestrator validates the order, charges the payment and sends the confirmation, waiting for each reply.",
         workflow: order_processing,
+        scenarios: HAPPY_PATH,
+        watch_speed: 0.25,
     },
     Example {
         key: "order-choreographed",
         title: "Order processing, choreographed",
         lesson: "orderValidated → the payment service charges and emits paymentCharged → the notification service emits confirmationSent. Nobody coordinates.",
         workflow: order_processing_choreographed,
+        scenarios: HAPPY_PATH,
+        watch_speed: 0.25,
     },
     Example {
         key: "ecommerce-orchestrated",
         title: "E-commerce with two failures, orchestrated",
         lesson: "Run with {\"card\": \"expired\"}: Payment reports the failure, the orchestrator notifies the customer and updates the order. Run with {\"stock\": \"none\"}: Fulfillment fails after payment; the orchestrator refunds the payment and cancels the order (a saga, in reverse order).",
         workflow: ecommerce_orchestrated,
+        scenarios: ECOMMERCE_SCENARIOS,
+        watch_speed: 0.25,
     },
     Example {
         key: "ecommerce-choreographed",
         title: "E-commerce with two failures, choreographed",
         lesson: "Run with {\"card\": \"expired\"}: Payment publishes PaymentRejected; Email and Order Placement subscribe. Run with {\"stock\": \"none\"}: Fulfillment publishes BackOrdered; Email, Payment (refund) and Order Placement react.",
         workflow: ecommerce_choreographed,
+        scenarios: ECOMMERCE_SCENARIOS,
+        watch_speed: 0.25,
     },
     Example {
         key: "onboarding-events",
         title: "Customer onboarding, event-driven",
         lesson: "Registration publishes CustomerRegistered; credit, address and criminal checks react in parallel through the broker; nobody waits for anybody.",
         workflow: onboarding_events,
+        scenarios: HAPPY_PATH,
+        watch_speed: 0.25,
     },
     Example {
         key: "onboarding-hybrid",
         title: "Customer onboarding, hybrid",
         lesson: "The core (registration and the three checks) is orchestrated; once the customer is approved, newsletter and bonus enrolment happen by event — nobody needs to wait for them.",
         workflow: onboarding_hybrid,
+        scenarios: HAPPY_PATH,
+        watch_speed: 0.25,
     },
     Example {
         key: "image-fork-join",
         title: "Image processing fork/join",
         lesson: "Two parallel branches convert and resize to JPG and WebP and upload each; the join waits for both uploads.",
         workflow: image_fork_join,
+        scenarios: HAPPY_PATH,
+        watch_speed: 0.25,
     },
     Example {
         key: "airflow-chain",
         title: "Airflow-style chain",
         lesson: "download_launches >> get_pictures >> notify: a plain chain of commands.",
         workflow: airflow_chain,
+        scenarios: HAPPY_PATH,
+        watch_speed: 0.25,
     },
     Example {
         key: "fan-out-group",
         title: "Fan-out group (ten parallel adds)",
         lesson: "Like Celery's group: ten add tasks commanded at once, joined when all are done.",
         workflow: fan_out_group,
+        scenarios: HAPPY_PATH,
+        watch_speed: 0.25,
     },
     Example {
         key: "cart-fan-out",
         title: "Cart event fan-out",
         lesson: "The cart service publishes ItemAdded once; recommendation and inventory react independently.",
         workflow: cart_fan_out,
+        scenarios: HAPPY_PATH,
+        watch_speed: 0.25,
     },
     Example {
         key: "financial-transaction",
         title: "Financial transaction, strictly ordered",
         lesson: "Approve → process → record, one after the other, each only after the previous one replied: why orchestration suits it.",
         workflow: financial_transaction,
+        scenarios: HAPPY_PATH,
+        watch_speed: 0.25,
     },
     Example {
         key: "order-pipeline",
         title: "Order pipeline",
         lesson: "Order received → payment → stock check → shipping preparation → order complete.",
         workflow: order_pipeline,
+        scenarios: HAPPY_PATH,
+        watch_speed: 0.25,
     },
 ];
 

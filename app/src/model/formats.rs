@@ -244,7 +244,12 @@ fn json(input: &str) -> Result<Value, ImportError> {
 
 /// Builds a workflow from nodes and edges and lays it out left to right.
 fn assemble(name: String, nodes: Vec<Node>, edges: Vec<Edge>) -> Workflow {
-    let mut workflow = Workflow { name, nodes, edges };
+    let mut workflow = Workflow {
+        name,
+        nodes,
+        edges,
+        template: None,
+    };
     workflow.assign_edge_ids();
     apply_layout(&mut workflow);
     workflow

@@ -170,6 +170,21 @@ fn check_edge_enums(value: &mut Value) -> Vec<Problem> {
 /// Every rule of the model that a well-formed document can still break.
 pub fn validate(workflow: &Workflow) -> Vec<Problem> {
     let mut problems = Vec::new();
+    if let Some(key) = &workflow.template {
+        if super::examples::template(key).is_none() {
+            let known: Vec<&str> = super::examples::ALL.iter().map(|e| e.key).collect();
+            problems.push(Problem {
+                path: "template".into(),
+                node: None,
+                edge: None,
+                field: "template".into(),
+                message: format!(
+                    "names no shipped template ({key:?}); the templates are {}",
+                    known.join(", ")
+                ),
+            });
+        }
+    }
     let mut text = |path: String, node: Option<&str>, edge: Option<&str>, field: &str, v: &str| {
         let message = if v.trim().is_empty() {
             "must not be empty".to_string()

@@ -16,6 +16,10 @@ pub struct Workflow {
     pub nodes: Vec<Node>,
     #[serde(default)]
     pub edges: Vec<Edge>,
+    /// The shipped template this workflow was made from (its key in
+    /// [`super::examples::ALL`]): the editor shows that template's lesson and scenarios.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub template: Option<String>,
 }
 
 /// One step of the workflow: a service performing an action.

@@ -3,17 +3,18 @@
 
 use leptos::prelude::*;
 
-use crate::model::examples::{Example, ALL};
+use crate::model::examples::{from_template, Example, ALL};
 use crate::ui::client;
 use crate::ui::common::theme::ThemeToggle;
 use crate::ui::spawn_local;
 use crate::ui::state::document::draft_key;
-use crate::ui::state::{Document, Notice};
+use crate::ui::state::{Document, Notice, RunForm};
 
 #[component]
 pub fn WorkflowList() -> impl IntoView {
     let document = expect_context::<Document>();
     let notice = expect_context::<Notice>();
+    let form = expect_context::<RunForm>();
     let confirming = RwSignal::new(None::<String>);
     let new_workflow = move |_| document.open_untitled();
     let open = move |id: String| document.load(id);
@@ -121,7 +122,11 @@ pub fn WorkflowList() -> impl IntoView {
                                     class="template"
                                     title=example.lesson
                                     aria-label=format!("Use template {}", example.title)
-                                    on:click=move |_| document.create_and_open((example.workflow)())
+                                    on:click=move |_| {
+                                        document.create_and_open(from_template(example));
+                                        // Slow enough to watch; the speed control still rules.
+                                        form.speed.set(example.watch_speed);
+                                    }
                                 >
                                     {example.title}
                                 </button>

@@ -6,10 +6,12 @@
 //!
 //! - [`commands`]: what the page does across slices (run, cancel, crash, named actions).
 //! - [`keys`]: keyboard shortcuts, Space-to-pan, copy and paste.
+//! - [`lesson`]: a template's lesson and scenario buttons above the canvas.
 //! - [`toolbar`], [`status`]: the toolbar and the status line.
 
 pub mod commands;
 pub mod keys;
+pub mod lesson;
 pub mod status;
 pub mod toolbar;
 
@@ -18,6 +20,7 @@ use leptos_router::hooks::{use_navigate, use_query_map};
 use leptos_router::NavigateOptions;
 
 use self::commands::Commands;
+use self::lesson::LessonNote;
 use self::status::StatusLine;
 use self::toolbar::Toolbar;
 use crate::model::api::RunReport;
@@ -165,6 +168,7 @@ pub fn EditorPage() -> impl IntoView {
             <WorkflowList/>
             <main class="workspace">
                 <Toolbar commands dialog/>
+                <LessonNote commands/>
                 // Import/Export/Convert are a chunk of their own, fetched when one first opens.
                 {move || opened_a_dialog.get().then(|| Suspend::new(transfer_dialogs(dialog)))}
                 <div class="stage">
