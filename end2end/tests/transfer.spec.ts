@@ -15,7 +15,10 @@ test("export a drawn flow as Mermaid, text and JSON", async ({ page }) => {
   await expect(text).toHaveValue(
     [
       "flowchart LR",
+      // Mermaid cannot take "step-1" as an id: the real id is kept beside it.
+      "    %% step_1 = step-1",
       '    step_1["Step 1<br/><small>Service1.run</small>"]',
+      "    %% step_2 = step-2",
       '    step_2["Step 2<br/><small>Service2.run</small>"]',
       "    step_1 -. Step1Completed .-> step_2",
       "",
