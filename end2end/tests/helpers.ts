@@ -23,6 +23,15 @@ export async function openEditor(page: Page) {
   ).toBeVisible();
 }
 
+/** A fresh copy of a shipped template, renamed so other tests still find the original. */
+export async function fromTemplate(page: Page, title: string, name: string) {
+  await openEditor(page);
+  await page.getByRole("navigation", { name: "Workflows" }).getByRole("button", { name: `Use template ${title}` }).click();
+  await expect(page).toHaveURL(/\?workflow=[0-9a-f]{32}/);
+  await page.getByRole("textbox", { name: "Workflow name" }).fill(name);
+  await expect(page.getByRole("status", { name: "Save state" })).toHaveText("Saved");
+}
+
 /** A new, empty workflow with `steps` steps added from the toolbar. */
 export async function freshWorkflow(page: Page, steps: number) {
   await openEditor(page);

@@ -1,14 +1,5 @@
 import { test, expect, type Page } from "@playwright/test";
-import { openEditor, fromMenu } from "./helpers";
-
-/** A fresh copy of a shipped template, renamed so other tests still find the original. */
-async function fromTemplate(page: Page, title: string, name: string) {
-  await openEditor(page);
-  await page.getByRole("navigation", { name: "Workflows" }).getByRole("button", { name: `Use template ${title}` }).click();
-  await expect(page).toHaveURL(/\?workflow=[0-9a-f]{32}/);
-  await page.getByRole("textbox", { name: "Workflow name" }).fill(name);
-  await expect(page.getByRole("status", { name: "Save state" })).toHaveText("Saved");
-}
+import { openEditor, fromMenu, fromTemplate } from "./helpers";
 
 const edges = (page: Page, kind: "command" | "event") => page.locator(`g.edge-group.${kind}`);
 

@@ -1,5 +1,5 @@
 import { test, expect, type Page } from "@playwright/test";
-import { openEditor } from "./helpers";
+import { fromTemplate, openEditor } from "./helpers";
 
 /** A fresh copy of the orchestrated order-processing template (no runs yet), renamed so
  * other tests still find the shipped one by its name. */
@@ -292,13 +292,7 @@ test("the orchestrator drawn as a hub: a spoke to each commanded step, commands 
 });
 
 test("the summary says what happened: a handled rejection, a saga, an outage, a lost event", async ({ page }) => {
-  await openEditor(page);
-  await page
-    .getByRole("navigation", { name: "Workflows" })
-    .getByRole("button", { name: "Use template E-commerce with two failures, orchestrated" })
-    .click();
-  await expect(page).toHaveURL(/\?workflow=[0-9a-f]{32}/);
-  await page.getByRole("textbox", { name: "Workflow name" }).fill(`Story ${Date.now()}`);
+  await fromTemplate(page, "E-commerce with two failures, orchestrated", `Story ${Date.now()}`);
   await page.getByRole("combobox", { name: "Run speed" }).selectOption("10");
   const input = page.getByRole("textbox", { name: "Run input" });
   const story = page.getByRole("list", { name: "What happened" }).getByRole("listitem");

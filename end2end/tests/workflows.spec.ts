@@ -1,5 +1,5 @@
 import { test, expect } from "@playwright/test";
-import { openEditor } from "./helpers";
+import { fromTemplate, openEditor } from "./helpers";
 
 test("a template opens as a copy, and running it shows the article's saga", async ({ page }) => {
   await openEditor(page);
@@ -123,13 +123,7 @@ test("an edit made in another tab is never overwritten silently: reload theirs o
 });
 
 test("a template carries its lesson onto the editor: one click runs each scenario, slow enough to watch", async ({ page }) => {
-  await openEditor(page);
-  await page
-    .getByRole("navigation", { name: "Workflows" })
-    .getByRole("button", { name: "Use template E-commerce with two failures, orchestrated" })
-    .click();
-  await expect(page).toHaveURL(/\?workflow=[0-9a-f]{32}/);
-  await page.getByRole("textbox", { name: "Workflow name" }).fill(`Lesson ${Date.now()}`);
+  await fromTemplate(page, "E-commerce with two failures, orchestrated", `Lesson ${Date.now()}`);
   const note = page.getByRole("complementary", { name: "What to try" });
   await expect(note).toContainText('Run with {"card": "expired"}');
   // Opening the template set a speed slow enough to watch.

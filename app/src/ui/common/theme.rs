@@ -4,6 +4,8 @@
 
 use leptos::prelude::*;
 
+use crate::ui::client;
+
 /// The user's choice.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Theme {
@@ -42,18 +44,11 @@ impl Theme {
     }
 }
 
-#[cfg(feature = "hydrate")]
-fn storage() -> Option<web_sys::Storage> {
-    web_sys::window()?.local_storage().ok()?
-}
-
 /// The remembered choice (the system's theme until one is made).
 pub fn remembered() -> Theme {
-    #[cfg(feature = "hydrate")]
-    if let Some(text) = storage().and_then(|s| s.get_item(THEME_KEY).ok().flatten()) {
-        return Theme::parse(&text);
-    }
-    Theme::System
+    client::local_get(THEME_KEY)
+        .map(|text| Theme::parse(&text))
+        .unwrap_or(Theme::System)
 }
 
 /// Shows the page in `theme` and remembers it.
@@ -69,15 +64,11 @@ pub fn apply(theme: Theme) {
                 other => root.set_attribute("data-theme", other.as_str()),
             };
         }
-        if let Some(storage) = storage() {
-            let _ = match theme {
-                Theme::System => storage.remove_item(THEME_KEY),
-                other => storage.set_item(THEME_KEY, other.as_str()),
-            };
-        }
     }
-    #[cfg(not(feature = "hydrate"))]
-    let _ = theme;
+    match theme {
+        Theme::System => client::local_remove(THEME_KEY),
+        other => client::local_set(THEME_KEY, other.as_str()),
+    }
 }
 
 /// The theme button: cycles system → dark → light, and says which is on.

@@ -11,35 +11,13 @@ use leptos::prelude::*;
 
 use super::commands::Commands;
 use crate::model::examples::template;
+use crate::ui::client;
 
 /// Where a dismissed note is remembered, per workflow id.
-#[cfg(feature = "hydrate")]
 const DISMISSED_KEY: &str = "hybridflow.lesson-dismissed.";
 
-#[cfg(feature = "hydrate")]
-fn storage() -> Option<web_sys::Storage> {
-    web_sys::window()?.local_storage().ok()?
-}
-
 fn dismissed(workflow_id: &str) -> bool {
-    #[cfg(feature = "hydrate")]
-    if let Some(s) = storage() {
-        return s
-            .get_item(&format!("{DISMISSED_KEY}{workflow_id}"))
-            .ok()
-            .flatten()
-            .is_some();
-    }
-    let _ = workflow_id;
-    false
-}
-
-fn dismiss(workflow_id: &str) {
-    #[cfg(feature = "hydrate")]
-    if let Some(s) = storage() {
-        let _ = s.set_item(&format!("{DISMISSED_KEY}{workflow_id}"), "1");
-    }
-    let _ = workflow_id;
+    client::local_get(&format!("{DISMISSED_KEY}{workflow_id}")).is_some()
 }
 
 /// The note's place above the canvas (empty unless the open workflow has a lesson).
@@ -73,7 +51,7 @@ fn lesson(commands: Commands, key: String, dismissals: RwSignal<u32>) -> AnyView
     let run = commands.run;
     let hide = move |_| {
         if let Some(id) = commands.document.workflow_id.get_untracked() {
-            dismiss(&id);
+            client::local_set(&format!("{DISMISSED_KEY}{id}"), "1");
         }
         dismissals.update(|n| *n += 1);
     };

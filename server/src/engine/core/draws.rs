@@ -4,14 +4,16 @@
 use super::*;
 
 impl RunCore {
+    /// What is broken on purpose in `node`'s service (nothing, by default).
+    pub(super) fn service_fault(&self, node: usize) -> ServiceFault {
+        let service = &self.nodes[node].service;
+        self.faults.service(service).cloned().unwrap_or_default()
+    }
+
     /// How attempt `attempt` of execution `execution` of `node` goes.
     pub fn plan(&self, node: usize, execution: u32, attempt: u32) -> AttemptPlan {
         let spec = &self.nodes[node];
-        let fault = self
-            .faults
-            .service(&spec.service)
-            .cloned()
-            .unwrap_or_default();
+        let fault = self.service_fault(node);
         let latency = {
             let (min, max) = spec.latency().bounds();
             let drawn = min + self.draw(node, execution, attempt, 1) % (max - min + 1);

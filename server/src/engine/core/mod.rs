@@ -25,7 +25,7 @@
 
 use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
 
-use app::model::faults::OrchestratorCrash;
+use app::model::faults::{OrchestratorCrash, ServiceFault};
 use app::model::story::Story;
 use app::model::{
     Cause, EdgeKind, FailureReason, Faults, Join, MessageCounts, Node, Outcome, Owner, RunEvent,

@@ -53,11 +53,7 @@ impl RunCore {
 
     pub(super) fn plan_compensation(&self, node: usize) -> AttemptPlan {
         let spec = &self.nodes[node];
-        let fault = self
-            .faults
-            .service(&spec.service)
-            .cloned()
-            .unwrap_or_default();
+        let fault = self.service_fault(node);
         let (min, max) = spec.latency().bounds();
         let execution = self.steps[node].execution;
         let drawn = min + self.draw(node, execution, 0, 3) % (max - min + 1);
