@@ -80,8 +80,8 @@ struct Timed<S> {
 
 #[async_trait]
 impl<S: WorkflowStore> WorkflowStore for Timed<S> {
-    async fn create_workflow(&self, w: &Workflow) -> Result<WorkflowRecord, StoreError> {
-        self.inner.create_workflow(w).await
+    async fn insert_workflow(&self, id: &str, w: &Workflow) -> Result<WorkflowRecord, StoreError> {
+        self.inner.insert_workflow(id, w).await
     }
     async fn list_workflows(&self) -> Result<Vec<WorkflowSummary>, StoreError> {
         self.inner.list_workflows().await

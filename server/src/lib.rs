@@ -71,12 +71,16 @@ pub async fn run(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), ServerError> {
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
-    let (store, is_new) = SqliteStore::open(&settings.database, clock.clone()).await?;
-    if is_new {
-        // Every scenario of the article, the order-processing one last so it opens first.
-        for example in app::model::examples::ALL.iter().rev() {
-            store.create_workflow(&(example.workflow)()).await?;
-        }
+    let (store, _) = SqliteStore::open(&settings.database, clock.clone()).await?;
+    // Every scenario of the article, stored read-only as this build ships it (the lab and
+    // the lessons run them; the user's list holds only the user's own workflows).
+    for example in app::model::examples::ALL {
+        store
+            .put_template(
+                &app::model::examples::template_id(example.key),
+                &app::model::examples::from_template(example),
+            )
+            .await?;
     }
     let store: Arc<dyn Store> = Arc::new(store);
     let sweeper =

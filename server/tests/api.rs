@@ -7,52 +7,76 @@ use common::{node, TestServer};
 use serde_json::{json, Value};
 
 #[tokio::test]
-async fn health_and_the_seeded_example() {
+async fn health_and_the_shipped_templates() {
     let server = TestServer::start().await;
-    let health: Value = server
-        .http
-        .get(server.url("/api/health"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let health: Value = server.get_json("/api/health").await;
     assert_eq!(health["status"], "ok");
 
-    // A new database starts with the article's scenarios, order processing first, so the
-    // page is never empty.
-    let list: Value = server
+    // A new database holds the article's scenarios as read-only templates, and the user's
+    // list holds only the user's own work: nothing yet.
+    let list: Vec<Value> = server.get_json("/api/workflows").await;
+    assert!(
+        list.is_empty(),
+        "no example is copied into the user's list: {list:?}"
+    );
+    for example in app::model::examples::ALL {
+        let id = app::model::examples::template_id(example.key);
+        let record: Value = server.get_json(&format!("/api/workflows/{id}")).await;
+        assert_eq!(record["id"], id.as_str());
+        assert_eq!(record["template"], example.key);
+    }
+    let template = app::model::examples::template_id("order-orchestrated");
+    let record: Value = server.get_json(&format!("/api/workflows/{template}")).await;
+    assert_eq!(record["name"], "OrderProcessing");
+    assert_eq!(record["nodes"].as_array().unwrap().len(), 3);
+
+    // A template is read-only: replacing or deleting it is refused and changes nothing.
+    let put = server
         .http
-        .get(server.url("/api/workflows"))
+        .put(server.url(&format!("/api/workflows/{template}")))
+        .json(&json!({"name": "Mine", "nodes": [node("a")], "edges": []}))
         .send()
         .await
-        .unwrap()
-        .json()
+        .unwrap();
+    assert_eq!(put.status(), 403);
+    let body: Value = put.json().await.unwrap();
+    assert!(
+        body["error"].as_str().unwrap().contains("read-only"),
+        "{body}"
+    );
+    let delete = server
+        .http
+        .delete(server.url(&format!("/api/workflows/{template}")))
+        .send()
         .await
         .unwrap();
-    let list = list.as_array().unwrap();
-    assert_eq!(list.len(), app::model::examples::ALL.len());
-    assert_eq!(list[0]["name"], "OrderProcessing");
-    assert_eq!(list[0]["nodes"], 3);
+    assert_eq!(delete.status(), 403);
+    let after: Value = server.get_json(&format!("/api/workflows/{template}")).await;
+    assert_eq!(after, record);
 
-    // Restarting on the same file keeps what is there and seeds nothing again.
+    // It runs like any workflow (the lessons and the lab use it).
+    let run = server
+        .post_json(&format!("/api/workflows/{template}/runs"), &json!({}))
+        .await;
+    assert_eq!(run.status(), 201);
+    let run: Value = run.json().await.unwrap();
+    let report = server.wait_run(run["id"].as_str().unwrap()).await;
+    assert_eq!(report["status"], "completed", "{report}");
+
+    // Restarting on the same file keeps the user's work and stores the templates once.
     let id = server
         .create_workflow(&json!({"name": "Mine", "nodes": [node("a")], "edges": []}))
         .await;
     let dir = server.stop().await;
     let server = TestServer::start_in(dir).await;
-    let list: Vec<Value> = server
-        .http
-        .get(server.url("/api/workflows"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    assert_eq!(list.len(), app::model::examples::ALL.len() + 1);
-    assert_eq!(list[0]["id"], id.as_str(), "most recently updated first");
+    let list: Vec<Value> = server.get_json("/api/workflows").await;
+    assert_eq!(list.len(), 1);
+    assert_eq!(list[0]["id"], id.as_str());
+    let again: Value = server.get_json(&format!("/api/workflows/{template}")).await;
+    assert_eq!(
+        again["revision"], record["revision"],
+        "an unchanged template is left alone"
+    );
 }
 
 #[tokio::test]

@@ -21,11 +21,14 @@ pub struct Example {
 
 /// A run worth trying on a template: its name and its input (JSON text).
 pub struct Scenario {
+    /// Stable identifier (the UI's catalogues name it in each language).
+    pub key: &'static str,
     pub name: &'static str,
     pub input: &'static str,
 }
 
 const HAPPY_PATH: &[Scenario] = &[Scenario {
+    key: "happy-path",
     name: "Happy path",
     input: "{}",
 }];
@@ -33,14 +36,17 @@ const HAPPY_PATH: &[Scenario] = &[Scenario {
 /// The article's two failures of the e-commerce flow, and the run without them.
 const ECOMMERCE_SCENARIOS: &[Scenario] = &[
     Scenario {
+        key: "happy-path",
         name: "Happy path",
         input: "{}",
     },
     Scenario {
+        key: "card-expired",
         name: "Card expired",
         input: r#"{"card": "expired"}"#,
     },
     Scenario {
+        key: "out-of-stock",
         name: "Out of stock",
         input: r#"{"stock": "none"}"#,
     },
@@ -49,6 +55,32 @@ const ECOMMERCE_SCENARIOS: &[Scenario] = &[
 /// The shipped template with this key.
 pub fn template(key: &str) -> Option<&'static Example> {
     ALL.iter().find(|e| e.key == key)
+}
+
+/// Templates are stored read-only under these ids (so the lab and the lessons can run them);
+/// the workflows list leaves them out — it holds the user's own work.
+pub const TEMPLATE_ID_PREFIX: &str = "template-";
+
+/// The id a template is stored under.
+pub fn template_id(key: &str) -> String {
+    format!("{TEMPLATE_ID_PREFIX}{key}")
+}
+
+/// Whether a stored workflow is a shipped template (read-only).
+pub fn is_template_id(id: &str) -> bool {
+    id.starts_with(TEMPLATE_ID_PREFIX)
+}
+
+/// `name`, or the first of "name (copy 2)", "name (copy 3)"… that is not `taken`: opening
+/// a template twice gives two workflows one can tell apart.
+pub fn distinct_name(name: &str, taken: impl Fn(&str) -> bool) -> String {
+    if !taken(name) {
+        return name.to_string();
+    }
+    (2..)
+        .map(|n| format!("{name} (copy {n})"))
+        .find(|candidate| !taken(candidate))
+        .unwrap_or_else(|| name.to_string())
 }
 
 /// A copy of a template's workflow that remembers where it came from.

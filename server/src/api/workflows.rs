@@ -1,6 +1,7 @@
 //! `/api/workflows`: the saved workflows.
 
 use app::model::api::{WorkflowRecord, WorkflowSummary};
+use app::model::examples::is_template_id;
 use app::model::formats::{self, ExportFormat, ImportError, ImportFormat};
 use app::model::parse_workflow;
 use axum::body::Bytes;
@@ -103,8 +104,23 @@ pub async fn export(
     Ok(([(header::CONTENT_TYPE, content_type)], text).into_response())
 }
 
+/// `GET /api/workflows`: the user's workflows, most recently updated first (the shipped
+/// templates are stored too, read-only, and left out).
 pub async fn list(State(state): State<AppState>) -> Result<Json<Vec<WorkflowSummary>>, AppError> {
-    Ok(Json(state.store.list_workflows().await?))
+    let mut list = state.store.list_workflows().await?;
+    list.retain(|w| !is_template_id(&w.id));
+    Ok(Json(list))
+}
+
+/// A shipped template is read-only: changing it is refused, nothing changes.
+fn writable(id: &str) -> Result<(), AppError> {
+    if is_template_id(id) {
+        return Err(AppError::Forbidden(format!(
+            "workflow {id:?} is a shipped template, which is read-only: open it from Templates \
+             to work on a copy"
+        )));
+    }
+    Ok(())
 }
 
 pub async fn read(
@@ -146,6 +162,7 @@ pub async fn replace(
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, AppError> {
+    writable(&id)?;
     let expected = if_match(&headers)?;
     let body = body_bytes(body)?;
     let workflow = off_workers(move || parse_workflow(&body)).await??;
@@ -173,6 +190,7 @@ pub async fn delete(
     State(state): State<AppState>,
     Path(id): Path<String>,
 ) -> Result<StatusCode, AppError> {
+    writable(&id)?;
     if !state.store.delete_workflow(&id).await? {
         return Err(not_found(&id));
     }

@@ -33,9 +33,13 @@ impl MemoryStore {
 
 #[async_trait]
 impl WorkflowStore for MemoryStore {
-    async fn create_workflow(&self, workflow: &Workflow) -> Result<WorkflowRecord, StoreError> {
+    async fn insert_workflow(
+        &self,
+        id: &str,
+        workflow: &Workflow,
+    ) -> Result<WorkflowRecord, StoreError> {
         let record = WorkflowRecord {
-            id: uuid::Uuid::new_v4().simple().to_string(),
+            id: id.to_string(),
             created_at: 0,
             updated_at: 0,
             revision: 1,

@@ -56,7 +56,31 @@ pub async fn replay_history(
 /// Saved workflows.
 #[async_trait]
 pub trait WorkflowStore: Send + Sync {
-    async fn create_workflow(&self, workflow: &Workflow) -> Result<WorkflowRecord, StoreError>;
+    /// Stores a new workflow under `id` (a fresh id: [`WorkflowStore::create_workflow`]).
+    async fn insert_workflow(
+        &self,
+        id: &str,
+        workflow: &Workflow,
+    ) -> Result<WorkflowRecord, StoreError>;
+    /// Stores a new workflow under a new id.
+    async fn create_workflow(&self, workflow: &Workflow) -> Result<WorkflowRecord, StoreError> {
+        self.insert_workflow(&uuid::Uuid::new_v4().simple().to_string(), workflow)
+            .await
+    }
+    /// Keeps a shipped template stored under `id` as this build ships it: created when
+    /// missing, replaced (a new revision) when it changed, left alone otherwise.
+    async fn put_template(&self, id: &str, workflow: &Workflow) -> Result<(), StoreError> {
+        match self.get_workflow(id).await? {
+            None => {
+                self.insert_workflow(id, workflow).await?;
+            }
+            Some(stored) if stored.workflow != *workflow => {
+                self.update_workflow(id, workflow, None).await?;
+            }
+            Some(_) => {}
+        }
+        Ok(())
+    }
     /// Most recently updated first.
     async fn list_workflows(&self) -> Result<Vec<WorkflowSummary>, StoreError>;
     async fn get_workflow(&self, id: &str) -> Result<Option<WorkflowRecord>, StoreError>;

@@ -359,13 +359,16 @@ const WORKFLOW_COLUMNS: &str = "id, name, document, created_at, updated_at, revi
 
 #[async_trait]
 impl WorkflowStore for SqliteStore {
-    async fn create_workflow(&self, workflow: &Workflow) -> Result<WorkflowRecord, StoreError> {
+    async fn insert_workflow(
+        &self,
+        id: &str,
+        workflow: &Workflow,
+    ) -> Result<WorkflowRecord, StoreError> {
         let now = self.clock.now_ms();
-        let id = uuid::Uuid::new_v4().simple().to_string();
         sqlx::query(
             "INSERT INTO workflows (id, name, document, created_at, updated_at) VALUES (?, ?, ?, ?, ?)",
         )
-        .bind(&id)
+        .bind(id)
         .bind(&workflow.name)
         .bind(encode(workflow))
         .bind(now)
@@ -373,7 +376,7 @@ impl WorkflowStore for SqliteStore {
         .execute(&self.pool)
         .await?;
         Ok(WorkflowRecord {
-            id,
+            id: id.to_string(),
             created_at: now,
             updated_at: now,
             revision: 1,
