@@ -3,7 +3,7 @@
 // panel's other tabs, the dialogs, the faults form, the lab — is fetched the first time it
 // is used, and works.
 import { test, expect, type Page } from "@playwright/test";
-import { fromMenu, openEditor } from "./helpers";
+import { fromMenu, openEditor, fromTemplate } from "./helpers";
 
 /** The wasm files the page fetched so far (file names). */
 function wasmFetched(page: Page): () => string[] {
@@ -21,14 +21,19 @@ const fetched = (files: string[], what: string) => files.some((f) => f.startsWit
 test("the first load fetches the main bundle only; each lazily loaded part arrives when first used", async ({ page }) => {
   const wasm = wasmFetched(page);
   await openEditor(page);
-  await expect(page.locator("[data-node-id]").first()).toBeVisible();
-  expect(wasm()).toEqual(["hybridflow.wasm"]);
+  // A first visit: the main module, and the introduction (empty canvas, nothing dismissed).
+  await page.getByRole("button", { name: "New workflow" }).click();
+  await expect(page.getByRole("complementary", { name: "Start here" })).toBeVisible();
+  expect(wasm()[0]).toBe("hybridflow.wasm");
+  expect(fetched(wasm(), "intro")).toBe(true);
+  // No other lazily loaded part (the intro's shared chunks, `chunk_*`, come with it).
+  expect(wasm().filter((f) => f.startsWith("split_") && !f.includes("intro"))).toEqual([]);
 
   // A template's lesson, when a workflow made from one opens.
+  expect(fetched(wasm(), "lesson")).toBe(false);
   await page.getByRole("button", { name: "Use template Order processing, orchestrated" }).click();
   await expect(page.getByRole("complementary", { name: "What to try" })).toBeVisible();
   expect(fetched(wasm(), "lesson")).toBe(true);
-  // Renamed, so other tests still find the shipped example by its name.
   await page.getByRole("textbox", { name: "Workflow name" }).fill(`Bundle ${Date.now()}`);
 
   // Selecting a step fetches the fields of a selection, and they edit the step.
@@ -72,8 +77,7 @@ test("the first load fetches the main bundle only; each lazily loaded part arriv
 
 test("the lab opened by its address waits for its chunk and hydrates", async ({ page }) => {
   const wasm = wasmFetched(page);
-  await openEditor(page);
-  await expect(page).toHaveURL(/\?workflow=/);
+  await fromTemplate(page, "Order processing, orchestrated", `Lab address ${Date.now()}`);
   const workflow = new URL(page.url()).searchParams.get("workflow");
   await page.goto(`/lab?workflow=${workflow}`);
   // Interactive: a click changes state (the comparison runs and reports).

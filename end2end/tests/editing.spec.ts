@@ -1,5 +1,5 @@
 import { test, expect } from "@playwright/test";
-import { center, connect, drag, expectStepsInside, freshWorkflow } from "./helpers";
+import { center, connect, drag, expectStepsInside, freshWorkflow, fromTemplate } from "./helpers";
 
 test("keys switch edge kinds and delete; undo and redo walk back and forth through the edits", async ({ page }) => {
   await freshWorkflow(page, 3);
@@ -138,9 +138,7 @@ test("behaviour fields validate as you type, and a run with input shows the unha
 });
 
 test("pan by dragging the empty canvas, zoom with buttons, wheel and keys, fit to view", async ({ page }) => {
-  await page.goto("/");
-  const list = page.getByRole("navigation", { name: "Workflows" });
-  await list.getByRole("button", { name: /^Fan-out group \d+ steps/ }).click();
+  await fromTemplate(page, "Fan-out group (ten parallel adds)", `Fan-out ${Date.now()}`);
   await expect(page.locator("[data-node-id]")).toHaveCount(12);
   const canvas = page.getByRole("application", { name: "Workflow canvas" });
   const frame = (await canvas.boundingBox())!;

@@ -1,5 +1,5 @@
 import { test, expect } from "@playwright/test";
-import { center, drag, openEditor } from "./helpers";
+import { center, drag, openEditor, fromTemplate } from "./helpers";
 
 test("draw two steps, connect them by an event, save, run, and find it again after a reload", async ({ page }) => {
   await openEditor(page);
@@ -60,8 +60,7 @@ test("draw two steps, connect them by an event, save, run, and find it again aft
 });
 
 test("the shipped example runs its three commanded steps in order", async ({ page }) => {
-  await openEditor(page);
-  await page.getByRole("navigation", { name: "Workflows" }).getByRole("button", { name: /^OrderProcessing \d+ steps/ }).click();
+  await fromTemplate(page, "Order processing, orchestrated", `Shipped ${Date.now()}`);
   await expect(page.locator("[data-node-id]")).toHaveCount(3);
   await expect(page.locator(".edge-group.command")).toHaveCount(2);
 

@@ -1,8 +1,7 @@
 import { test, expect, type Page } from "@playwright/test";
 import { fromTemplate, openEditor } from "./helpers";
 
-/** A fresh copy of the orchestrated order-processing template (no runs yet), renamed so
- * other tests still find the shipped one by its name. */
+/** A fresh copy of the orchestrated order-processing template (no runs yet), renamed. */
 async function freshOrderProcessing(page: Page) {
   await openEditor(page);
   await page
@@ -10,7 +9,7 @@ async function freshOrderProcessing(page: Page) {
     .getByRole("button", { name: "Use template Order processing, orchestrated" })
     .click();
   const name = page.getByRole("textbox", { name: "Workflow name" });
-  await expect(name).toHaveValue("OrderProcessing");
+  await expect(name).toHaveValue(/^OrderProcessing( \(copy \d+\))?$/);
   await expect(page).toHaveURL(/\?workflow=[0-9a-f]{32}/);
   await name.fill(`Live ${Date.now()}`);
   await expect(page.getByRole("status", { name: "Save state" })).toHaveText("Saved");
@@ -158,7 +157,7 @@ test("messages travel along the edges while a run is live: commands and replies 
   await openEditor(page);
   const list = page.getByRole("navigation", { name: "Workflows" });
   await list.getByRole("button", { name: "Use template Order processing, choreographed" }).click();
-  await expect(page.getByRole("textbox", { name: "Workflow name" })).toHaveValue("OrderProcessing (events)");
+  await expect(page.getByRole("textbox", { name: "Workflow name" })).toHaveValue(/^OrderProcessing \(events\)( \(copy \d+\))?$/);
   await page.getByRole("textbox", { name: "Workflow name" }).fill(`Live events ${Date.now()}`);
   await page.getByRole("combobox", { name: "Run speed" }).selectOption("0.25");
   await page.getByRole("button", { name: "Run" }).click();
@@ -172,7 +171,7 @@ test("messages travel along the edges while a run is live: commands and replies 
   await expect(page.locator(".pulse")).toHaveCount(0);
 
   await list.getByRole("button", { name: "Use template Order processing, orchestrated" }).click();
-  await expect(page.getByRole("textbox", { name: "Workflow name" })).toHaveValue("OrderProcessing");
+  await expect(page.getByRole("textbox", { name: "Workflow name" })).toHaveValue(/^OrderProcessing( \(copy \d+\))?$/);
   await page.getByRole("textbox", { name: "Workflow name" }).fill(`Live commands ${Date.now()}`);
   await page.getByRole("combobox", { name: "Run speed" }).selectOption("0.25");
   await page.getByRole("button", { name: "Run" }).click();
@@ -188,7 +187,7 @@ test("causality names what started a step back to the run's start; replay scrubs
     .getByRole("navigation", { name: "Workflows" })
     .getByRole("button", { name: "Use template Order processing, choreographed" })
     .click();
-  await expect(page.getByRole("textbox", { name: "Workflow name" })).toHaveValue("OrderProcessing (events)");
+  await expect(page.getByRole("textbox", { name: "Workflow name" })).toHaveValue(/^OrderProcessing \(events\)( \(copy \d+\))?$/);
   await page.getByRole("textbox", { name: "Workflow name" }).fill(`Live causality ${Date.now()}`);
   await page.getByRole("combobox", { name: "Run speed" }).selectOption("4");
   await page.getByRole("button", { name: "Run" }).click();
@@ -232,7 +231,7 @@ test("the timeline draws a lane per step, a bar per attempt and compensation, an
     .getByRole("navigation", { name: "Workflows" })
     .getByRole("button", { name: "Use template E-commerce with two failures, orchestrated" })
     .click();
-  await expect(page.getByRole("textbox", { name: "Workflow name" })).toHaveValue("E-commerce (orchestrated)");
+  await expect(page.getByRole("textbox", { name: "Workflow name" })).toHaveValue(/^E-commerce \(orchestrated\)( \(copy \d+\))?$/);
   await page.getByRole("textbox", { name: "Workflow name" }).fill(`Live timeline ${Date.now()}`);
   await page.getByRole("textbox", { name: "Run input" }).fill('{"stock": "none"}');
   await page.getByRole("combobox", { name: "Run speed" }).selectOption("4");

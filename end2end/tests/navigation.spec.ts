@@ -1,5 +1,5 @@
 import { test, expect } from "@playwright/test";
-import { openEditor, fromMenu } from "./helpers";
+import { openEditor, fromMenu, fromTemplate } from "./helpers";
 
 // Leaving a page must end what it started: its live sockets, its polling and its keyboard
 // shortcuts. Before, the editor's runs feed and key handlers outlived it and touched its
@@ -18,8 +18,7 @@ test("from the editor with a run live to the lab and back: keys, clicks and a lo
     ws.on("close", () => (feed.closed = true));
   });
 
-  await openEditor(page);
-  await page.getByRole("navigation", { name: "Workflows" }).getByRole("button", { name: /^OrderProcessing \d+ steps/ }).first().click();
+  await fromTemplate(page, "Order processing, orchestrated", `Navigation ${Date.now()}`);
   await page.getByRole("combobox", { name: "Run speed" }).selectOption("0.25");
   await page.getByRole("button", { name: "Run", exact: true }).click();
   await expect(page.getByRole("status", { name: "Run state" })).toHaveText(/running/i);

@@ -1,16 +1,31 @@
 import { test, expect } from "@playwright/test";
-import { fromTemplate, openEditor } from "./helpers";
+import { fromTemplate, openEditor, useTemplate } from "./helpers";
 
-test("a template opens as a copy, and running it shows the article's saga", async ({ page }) => {
+test("templates come first and stay out of the user's list; opening one twice gives two copies told apart", async ({ page, request }) => {
   await openEditor(page);
   const list = page.getByRole("navigation", { name: "Workflows" });
-  const copies = list.getByRole("button", { name: /^E-commerce \(orchestrated\) \d+ steps/ });
-  const before = await copies.count();
-  await list.getByRole("button", { name: "Use template E-commerce with two failures, orchestrated" }).click();
-  await expect(copies).toHaveCount(before + 1);
-  await expect(page.getByRole("textbox", { name: "Workflow name" })).toHaveValue("E-commerce (orchestrated)");
+  // Templates first, then the user's own work (no shipped example among it).
+  const templatesTop = (await list.getByRole("heading", { name: "Templates" }).boundingBox())!.y;
+  const yoursTop = (await list.getByRole("heading", { name: "Your workflows" }).boundingBox())!.y;
+  expect(templatesTop).toBeLessThan(yoursTop);
+  const rows = list.locator(".workflow-row");
+  const before = await rows.count();
+  const listed = (await (await request.get("/api/workflows")).json()) as { id: string }[];
+  expect(listed.filter((w) => w.id.startsWith("template-"))).toEqual([]);
+
+  const name = page.getByRole("textbox", { name: "Workflow name" });
+  await useTemplate(page, "E-commerce with two failures, orchestrated");
+  await expect(name).toHaveValue(/^E-commerce \(orchestrated\)( \(copy \d+\))?$/);
+  await expect(page.getByRole("status", { name: "Save state" })).toHaveText("Saved");
+  const firstName = await name.inputValue();
+  const first = page.url();
+  await useTemplate(page, "E-commerce with two failures, orchestrated");
+  await expect(page).not.toHaveURL(first);
+  await expect(name).toHaveValue(/^E-commerce \(orchestrated\) \(copy \d+\)$/);
+  await expect(name).not.toHaveValue(firstName);
+  const secondName = await name.inputValue();
+  await expect(rows).toHaveCount(before + 2);
   await expect(page.locator("[data-node-id]")).toHaveCount(6);
-  await expect(page).toHaveURL(/\?workflow=[0-9a-f]{32}/);
 
   // Back order: fulfillment fails after payment; the orchestrator refunds, then cancels.
   await page.getByRole("textbox", { name: "Run input" }).fill('{"stock": "none"}');
@@ -20,29 +35,38 @@ test("a template opens as a copy, and running it shows the article's saga", asyn
   await expect(page.locator('[data-node-id="order"]')).toHaveAttribute("data-state", "compensated");
   await expect(page.locator('[data-node-id="fulfillment"]')).toHaveAttribute("data-state", "failed");
   await expect(page.locator('[data-node-id="email"]')).toHaveAttribute("data-state", "skipped");
+
+  // The copies are the user's: deleting them leaves the template where it was.
+  for (const copy of [secondName, firstName]) {
+    await list.getByRole("button", { name: `Delete ${copy}`, exact: true }).click();
+    await list.getByRole("alertdialog", { name: "Confirm delete" }).getByRole("button", { name: "Delete it" }).click();
+  }
+  await expect(rows).toHaveCount(before);
+  await expect(list.getByRole("button", { name: "Use template E-commerce with two failures, orchestrated" })).toBeVisible();
 });
 
 test("duplicate a workflow, then delete the copy only after confirming", async ({ page }) => {
-  await openEditor(page);
+  const original = `Ledger ${Date.now()}`;
+  await fromTemplate(page, "Financial transaction, strictly ordered", original);
   const list = page.getByRole("navigation", { name: "Workflows" });
-  await list.getByRole("button", { name: "Duplicate Financial transaction", exact: true }).click();
-  await expect(page.getByRole("textbox", { name: "Workflow name" })).toHaveValue("Financial transaction (copy)");
-  const copy = list.getByRole("button", { name: /^Financial transaction \(copy\) \d+ steps/ });
+  await list.getByRole("button", { name: `Duplicate ${original}`, exact: true }).click();
+  await expect(page.getByRole("textbox", { name: "Workflow name" })).toHaveValue(`${original} (copy 2)`);
+  const copy = list.getByRole("button", { name: new RegExp(`^${original} \\(copy 2\\) \\d+ steps`) });
   await expect(copy).toHaveCount(1);
 
-  await list.getByRole("button", { name: "Delete Financial transaction (copy)" }).click();
+  await list.getByRole("button", { name: `Delete ${original} (copy 2)` }).click();
   const dialog = list.getByRole("alertdialog", { name: "Confirm delete" });
-  await expect(dialog).toContainText("Delete Financial transaction (copy)?");
+  await expect(dialog).toContainText(`Delete ${original} (copy 2)?`);
   await dialog.getByRole("button", { name: "Keep it" }).click();
   await expect(dialog).toHaveCount(0);
   await expect(copy).toHaveCount(1);
 
-  await list.getByRole("button", { name: "Delete Financial transaction (copy)" }).click();
+  await list.getByRole("button", { name: `Delete ${original} (copy 2)` }).click();
   await list.getByRole("alertdialog", { name: "Confirm delete" }).getByRole("button", { name: "Delete it" }).click();
   await expect(copy).toHaveCount(0);
-  await expect(list.getByRole("button", { name: /^Financial transaction \d+ steps/ })).toHaveCount(1);
+  await expect(list.getByRole("button", { name: new RegExp(`^${original} \\d+ steps`) })).toHaveCount(1);
   await page.reload();
-  await expect(list.getByRole("button", { name: /^Financial transaction/ })).toHaveCount(1);
+  await expect(list.getByRole("button", { name: new RegExp(`^${original}`) })).toHaveCount(1);
 });
 
 test("autosave keeps every edit: across a reload, and through a failed save until the server has it", async ({ page }) => {

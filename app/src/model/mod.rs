@@ -17,7 +17,8 @@
 //! - [`lab`]: the trade-off lab's requests and results (styles compared, fail matrix).
 //! - [`lint`]: design warnings (unheard failures, missing compensation, event cycles…).
 //! - [`layout`]: automatic layered layout, left to right.
-//! - [`examples`]: the workflows a fresh installation starts with.
+//! - [`examples`]: the shipped templates (the article's scenarios), stored read-only.
+//! - [`lessons`]: the Learn page's experiments, one per claim, and the figures they prove.
 
 pub mod api;
 pub mod convert;
@@ -27,6 +28,7 @@ pub mod faults;
 pub mod formats;
 pub mod lab;
 pub mod layout;
+pub mod lessons;
 pub mod lint;
 pub mod log;
 pub mod run;

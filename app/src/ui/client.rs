@@ -385,3 +385,18 @@ mod imp {
 }
 
 pub use imp::*;
+
+/// Asks `path` every `every_ms` until `running` says the answer has ended; that answer.
+pub async fn until_ended<T: serde::de::DeserializeOwned>(
+    path: &str,
+    every_ms: u32,
+    running: impl Fn(&T) -> bool,
+) -> Result<T, ApiFailure> {
+    loop {
+        let value = get_json::<T>(path).await?;
+        if !running(&value) {
+            return Ok(value);
+        }
+        sleep_ms(every_ms).await;
+    }
+}

@@ -1,8 +1,8 @@
 //! The Leptos components of the editor page and the lab page, and [`spawn_local`]: how they
 //! start browser tasks.
 //!
-//! Pages: [`editor`] (the editor: toolbar, keyboard, the page's layout) and [`lab`] (the
-//! trade-off lab). Panels, used by pages: [`canvas`] (the drawing and its interaction core),
+//! Pages: [`editor`] (the editor: toolbar, keyboard, the page's layout), [`lab`] (the
+//! trade-off lab) and [`learn`] (the lessons: one experiment per claim of the article). Panels, used by pages: [`canvas`] (the drawing and its interaction core),
 //! [`palette`], [`inspector`], [`run`] (the live run's transport and the run panel),
 //! [`workflows`] (the workflows column), [`transfer`] (import, export and convert dialogs).
 //! Below them: [`state`] (the editor's state slices, provided by context), [`common`] (leaf
@@ -14,7 +14,8 @@
 //!
 //! What the editor's first page does not show is loaded lazily (`#[lazy]`, built with
 //! `cargo leptos build --split`): the lab route, a template's lesson, a selection's fields,
-//! the run's socket and summary, the run panel's other tabs, the faults form, the dialogs. Each is a wasm
+//! the learn route, the run's socket and summary, the run panel's other tabs, the faults
+//! form, the dialogs. Each is a wasm
 //! chunk fetched the first time it is used (`end2end/tests/bundle.spec.ts`).
 
 pub mod canvas;
@@ -23,6 +24,7 @@ pub mod common;
 pub mod editor;
 pub mod inspector;
 pub mod lab;
+pub mod learn;
 pub mod palette;
 pub mod report;
 pub mod run;

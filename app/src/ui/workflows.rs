@@ -1,10 +1,14 @@
-//! The workflows column: open, create, create from a template, duplicate and delete
-//! (with a confirmation) the saved workflows.
+//! The workflows column: the templates first (opening one makes the user's own copy, named
+//! apart from earlier copies), then the user's workflows — open, create, duplicate and
+//! delete (with a confirmation).
 
 use leptos::prelude::*;
 
-use crate::model::examples::{from_template, Example, ALL};
+use crate::i18n::{td_string, Locale};
+use crate::model::examples::{distinct_name, from_template, Example, ALL};
 use crate::ui::client;
+use crate::ui::common::language::use_lang;
+use crate::ui::common::language::LanguageSwitch;
 use crate::ui::common::theme::ThemeToggle;
 use crate::ui::spawn_local;
 use crate::ui::state::document::draft_key;
@@ -18,12 +22,26 @@ pub fn WorkflowList() -> impl IntoView {
     let confirming = RwSignal::new(None::<String>);
     let new_workflow = move |_| document.open_untitled();
     let open = move |id: String| document.load(id);
+    let lang = use_lang();
+    // A name none of the user's workflows has yet.
+    let unused_name = move |name: &str| {
+        document
+            .workflows
+            .with_untracked(|list| distinct_name(name, |n| list.iter().any(|w| w.name == n)))
+    };
+    let open_template = move |example: &'static Example| {
+        let mut copy = from_template(example);
+        copy.name = unused_name(&copy.name);
+        document.create_and_open(copy);
+        // Slow enough to watch; the speed control still rules.
+        form.speed.set(example.watch_speed);
+    };
     let duplicate = move |id: String| {
         spawn_local(async move {
             match client::load_workflow(&id).await {
                 Ok(record) => {
                     let mut copy = record.workflow;
-                    copy.name = format!("{} (copy)", copy.name);
+                    copy.name = unused_name(&copy.name);
                     document.create_and_open(copy);
                 }
                 Err(e) => notice.fail(e),
@@ -46,12 +64,46 @@ pub fn WorkflowList() -> impl IntoView {
         })
     };
     view! {
-        <nav class="workflows" aria-label="Workflows">
+        <nav
+            class="workflows"
+            aria-label=move || td_string!(lang.get(), workflows.label)
+            aria-busy=move || (!document.listed.get()).to_string()
+        >
             <div class="brand-row">
-                <h1 class="brand">"Hybridflow"</h1>
+                <h1 class="brand">{move || td_string!(lang.get(), brand)}</h1>
+                <LanguageSwitch/>
                 <ThemeToggle/>
             </div>
-            <button class="primary" on:click=new_workflow>"New workflow"</button>
+            <a class="button learn-link" href="/learn" title=move || td_string!(lang.get(), nav.learn_title)>
+                {move || td_string!(lang.get(), nav.learn)}
+            </a>
+            <h2 class="templates-title">{move || td_string!(lang.get(), templates.heading)}</h2>
+            <ul class="templates">
+                {ALL
+                    .iter()
+                    .map(|example: &'static Example| {
+                        let title = move || template_title(lang.get(), example.key);
+                        view! {
+                            <li>
+                                <button
+                                    class="template"
+                                    aria-label=move || {
+                                        td_string!(lang.get(), templates.use_label, title = title()).to_string()
+                                    }
+                                    on:click=move |_| open_template(example)
+                                >
+                                    {title}
+                                </button>
+                            </li>
+                        }
+                    })
+                    .collect_view()}
+            </ul>
+            <h2 class="yours-title">{move || td_string!(lang.get(), workflows.yours)}</h2>
+            <button class="primary" on:click=new_workflow>{move || td_string!(lang.get(), workflows.new_workflow)}</button>
+            <Show when=move || document.workflows.with(Vec::is_empty)>
+                <p class="hint">{move || td_string!(lang.get(), workflows.none)}</p>
+            </Show>
             <ul>
                 <For
                     each=move || document.workflows.get()
@@ -68,6 +120,8 @@ pub fn WorkflowList() -> impl IntoView {
                         };
                         let (open_id, dup_id, ask_id, del_id) = (id.clone(), id.clone(), id.clone(), id.clone());
                         let name = w.name.clone();
+                        let (n1, n2, n3) = (name.clone(), name.clone(), name.clone());
+                        let (nodes, edges) = (w.nodes, w.edges);
                         view! {
                             <li class="workflow-row">
                                 <button
@@ -77,33 +131,36 @@ pub fn WorkflowList() -> impl IntoView {
                                 >
                                     <span class="name">{w.name.clone()}</span>
                                     <span class="meta">
-                                        {format!("{} steps · {} edges", w.nodes, w.edges)}
+                                        {move || td_string!(lang.get(), workflows.meta, steps = nodes, edges = edges).to_string()}
                                     </span>
                                 </button>
                                 <span class="row-actions">
                                     <button
                                         class="small"
-                                        aria-label=format!("Duplicate {name}")
+                                        aria-label=move || td_string!(lang.get(), workflows.duplicate_label, name = n1.clone()).to_string()
                                         on:click=move |_| duplicate(dup_id.clone())
                                     >
-                                        "Duplicate"
+                                        {move || td_string!(lang.get(), workflows.duplicate)}
                                     </button>
                                     <button
                                         class="small"
-                                        aria-label=format!("Delete {name}")
+                                        aria-label=move || td_string!(lang.get(), workflows.delete_label, name = n2.clone()).to_string()
                                         on:click=move |_| confirming.set(Some(ask_id.clone()))
                                     >
-                                        "Delete"
+                                        {move || td_string!(lang.get(), workflows.delete)}
                                     </button>
                                 </span>
                                 <Show when=asking.clone()>
-                                    <div class="confirm" role="alertdialog" aria-label="Confirm delete">
-                                        <span>{format!("Delete {}? Its runs stay in the history.", w.name)}</span>
+                                    <div class="confirm" role="alertdialog" aria-label=move || td_string!(lang.get(), workflows.confirm_label)>
+                                        <span>{
+                                            let n3 = n3.clone();
+                                            move || td_string!(lang.get(), workflows.confirm, name = n3.clone()).to_string()
+                                        }</span>
                                         <button class="danger" on:click={
                                             let del_id = del_id.clone();
                                             move |_| delete(del_id.clone())
-                                        }>"Delete it"</button>
-                                        <button on:click=move |_| confirming.set(None)>"Keep it"</button>
+                                        }>{move || td_string!(lang.get(), workflows.delete_it)}</button>
+                                        <button on:click=move |_| confirming.set(None)>{move || td_string!(lang.get(), workflows.keep_it)}</button>
                                     </div>
                                 </Show>
                             </li>
@@ -111,31 +168,45 @@ pub fn WorkflowList() -> impl IntoView {
                     }
                 />
             </ul>
-            <h2 class="templates-title">"Templates"</h2>
-            <ul class="templates">
-                {ALL
-                    .iter()
-                    .map(|example: &'static Example| {
-                        view! {
-                            <li>
-                                <button
-                                    class="template"
-                                    title=example.lesson
-                                    aria-label=format!("Use template {}", example.title)
-                                    on:click=move |_| {
-                                        document.create_and_open(from_template(example));
-                                        // Slow enough to watch; the speed control still rules.
-                                        form.speed.set(example.watch_speed);
-                                    }
-                                >
-                                    {example.title}
-                                </button>
-                            </li>
-                        }
-                    })
-                    .collect_view()}
-            </ul>
         </nav>
     }
     .into_any()
+}
+
+/// A template's title in the page's language.
+pub fn template_title(locale: Locale, key: &str) -> &'static str {
+    template_text(locale, key).0
+}
+
+/// What a template shows, in the page's language.
+pub fn template_lesson(locale: Locale, key: &str) -> &'static str {
+    template_text(locale, key).1
+}
+
+/// A shipped template's title and lesson from the catalogue (the model keeps the English
+/// ones, which the API and the tests use).
+fn template_text(locale: Locale, key: &str) -> (&'static str, &'static str) {
+    macro_rules! text {
+        ($k:ident) => {
+            (
+                td_string!(locale, templates.$k.title),
+                td_string!(locale, templates.$k.lesson),
+            )
+        };
+    }
+    match key {
+        "order-orchestrated" => text!(order_orchestrated),
+        "order-choreographed" => text!(order_choreographed),
+        "ecommerce-orchestrated" => text!(ecommerce_orchestrated),
+        "ecommerce-choreographed" => text!(ecommerce_choreographed),
+        "onboarding-events" => text!(onboarding_events),
+        "onboarding-hybrid" => text!(onboarding_hybrid),
+        "image-fork-join" => text!(image_fork_join),
+        "airflow-chain" => text!(airflow_chain),
+        "fan-out-group" => text!(fan_out_group),
+        "cart-fan-out" => text!(cart_fan_out),
+        "financial-transaction" => text!(financial_transaction),
+        "order-pipeline" => text!(order_pipeline),
+        _ => ("", ""),
+    }
 }

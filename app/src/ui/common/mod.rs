@@ -11,11 +11,13 @@
 //! - [`faults`]: the fault form (lab and run controls) and the form field helpers.
 //! - [`time`]: times of day as the browser shows them.
 //! - [`theme`]: light and dark themes, remembered.
+//! - [`language`]: Korean or English, picked from the browser and remembered.
 
 pub mod actions;
 pub mod faults;
 pub mod geometry;
 pub mod issues;
+pub mod language;
 pub mod presets;
 pub mod pulse;
 pub mod selection;

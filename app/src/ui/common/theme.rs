@@ -4,7 +4,9 @@
 
 use leptos::prelude::*;
 
+use crate::i18n::td_string;
 use crate::ui::client;
+use crate::ui::common::language::use_lang;
 
 /// The user's choice.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -78,11 +80,20 @@ pub fn ThemeToggle() -> impl IntoView {
     // In the browser only, after hydration: the server renders the system theme (the app
     // applies the remembered one on every page; the button only shows it).
     Effect::new(move |_| theme.set(remembered()));
+    let lang = use_lang();
+    let name = move || {
+        let locale = lang.get();
+        match theme.get() {
+            Theme::System => td_string!(locale, theme.system),
+            Theme::Dark => td_string!(locale, theme.dark),
+            Theme::Light => td_string!(locale, theme.light),
+        }
+    };
     view! {
         <button
             class="theme-toggle"
-            aria-label=move || format!("Theme: {} (change)", theme.get().as_str())
-            title="Theme: follow the system, dark or light"
+            aria-label=move || td_string!(lang.get(), theme.label, theme = name()).to_string()
+            title=move || td_string!(lang.get(), theme.title)
             on:click=move |_| {
                 let next = theme.get_untracked().next();
                 apply(next);

@@ -4,17 +4,32 @@
 //! runs it (at the speed control's speed, which opening the template set slow enough to
 //! watch). Dismissed, it stays hidden for that workflow (remembered in the browser).
 //!
-//! The note itself is a lazily loaded chunk: the server never renders it (the page opens
-//! its workflow in the browser).
+//! On a first visit (an empty, untitled canvas, until dismissed) the same place holds the
+//! introduction: draw, run, break, compare — and the way to the lessons.
+//!
+//! Both are lazily loaded chunks: the server never renders them (the page opens its
+//! workflow in the browser).
 
 use leptos::prelude::*;
 
 use super::commands::Commands;
+use crate::i18n::{td_string, Locale};
 use crate::model::examples::template;
 use crate::ui::client;
+use crate::ui::common::language::use_lang;
+use crate::ui::workflows::{template_lesson, template_title};
 
 /// Where a dismissed note is remembered, per workflow id.
 const DISMISSED_KEY: &str = "hybridflow.lesson-dismissed.";
+/// Where a dismissed introduction is remembered.
+const INTRO_DISMISSED_KEY: &str = "hybridflow.intro-dismissed";
+
+/// What the slot above the canvas shows.
+#[derive(Clone, PartialEq)]
+enum Shown {
+    Lesson(String),
+    Intro,
+}
 
 fn dismissed(workflow_id: &str) -> bool {
     client::local_get(&format!("{DISMISSED_KEY}{workflow_id}")).is_some()
@@ -26,21 +41,73 @@ pub fn LessonNote(commands: Commands) -> impl IntoView {
     let document = commands.document;
     // Bumped by a dismissal, so the note goes at once.
     let dismissals = RwSignal::new(0u32);
+    // Effects run only in the browser: the server renders an empty slot (what the browser
+    // remembers decides what the slot shows, and the chunks load there).
+    let in_browser = RwSignal::new(false);
+    Effect::new(move |_| in_browser.set(true));
     let shown = Memo::new(move |_| {
         dismissals.track();
-        let key = document.doc.with(|d| d.template.clone())?;
-        template(&key)?;
-        let id = document.workflow_id.get();
-        if id.as_deref().is_some_and(dismissed) {
+        if !in_browser.get() {
             return None;
         }
-        Some(key)
+        let id = document.workflow_id.get();
+        match document.doc.with(|d| d.template.clone()) {
+            Some(key) if template(&key).is_some() => {
+                (!id.as_deref().is_some_and(dismissed)).then_some(Shown::Lesson(key))
+            }
+            _ => (id.is_none()
+                && document.doc.with(|d| d.nodes.is_empty())
+                && client::local_get(INTRO_DISMISSED_KEY).is_none())
+            .then_some(Shown::Intro),
+        }
     });
     view! {
         <div class="lesson-slot">
-            {move || shown.get().map(|key| Suspend::new(lesson(commands, key, dismissals)))}
+            {move || {
+                shown
+                    .get()
+                    .map(|shown| match shown {
+                        Shown::Lesson(key) => Suspend::new(lesson(commands, key, dismissals)).into_any(),
+                        Shown::Intro => Suspend::new(intro(dismissals)).into_any(),
+                    })
+            }}
         </div>
     }
+}
+
+#[lazy]
+fn intro(dismissals: RwSignal<u32>) -> AnyView {
+    let lang = use_lang();
+    let hide = move |_| {
+        client::local_set(INTRO_DISMISSED_KEY, "1");
+        dismissals.update(|n| *n += 1);
+    };
+    view! {
+        <aside class="lesson-note intro" aria-label=move || td_string!(lang.get(), intro.label)>
+            <div>
+                <p><strong>{move || td_string!(lang.get(), intro.heading)}</strong></p>
+                <ol class="intro-steps">
+                    <li>{move || td_string!(lang.get(), intro.draw)}</li>
+                    <li>{move || td_string!(lang.get(), intro.run)}</li>
+                    <li>{move || td_string!(lang.get(), intro.break_it)}</li>
+                    <li>{move || td_string!(lang.get(), intro.compare)}</li>
+                </ol>
+                <p class="scenarios">
+                    <a class="button primary" href="/learn">{move || td_string!(lang.get(), intro.learn)}</a>
+                    <span class="hint">{move || td_string!(lang.get(), intro.templates)}</span>
+                </p>
+            </div>
+            <button
+                class="dismiss"
+                aria-label=move || td_string!(lang.get(), intro.dismiss)
+                title=move || td_string!(lang.get(), intro.dismiss)
+                on:click=hide
+            >
+                "×"
+            </button>
+        </aside>
+    }
+    .into_any()
 }
 
 #[lazy]
@@ -49,6 +116,7 @@ fn lesson(commands: Commands, key: String, dismissals: RwSignal<u32>) -> AnyView
         return ().into_any();
     };
     let run = commands.run;
+    let lang = use_lang();
     let hide = move |_| {
         if let Some(id) = commands.document.workflow_id.get_untracked() {
             client::local_set(&format!("{DISMISSED_KEY}{id}"), "1");
@@ -56,36 +124,50 @@ fn lesson(commands: Commands, key: String, dismissals: RwSignal<u32>) -> AnyView
         dismissals.update(|n| *n += 1);
     };
     view! {
-        <aside class="lesson-note" aria-label="What to try">
+        <aside class="lesson-note" aria-label=move || td_string!(lang.get(), templates.what_to_try)>
             <p>
-                <strong>{example.title}</strong>
+                <strong>{move || template_title(lang.get(), example.key)}</strong>
                 " — "
-                {example.lesson}
+                {move || template_lesson(lang.get(), example.key)}
             </p>
-            <div class="scenarios" role="group" aria-label="Scenarios">
+            <div class="scenarios" role="group" aria-label=move || td_string!(lang.get(), templates.scenarios)>
                 {example
                     .scenarios
                     .iter()
                     .map(|scenario| {
                         view! {
                             <button
-                                title=format!("Runs it with the input {}", scenario.input)
+                                title=move || td_string!(lang.get(), templates.runs_with, input = scenario.input).to_string()
                                 disabled=move || run.running()
                                 on:click=move |_| {
                                     commands.form.input.set(scenario.input.to_string());
                                     commands.start_run();
                                 }
                             >
-                                {format!("▶ {}", scenario.name)}
+                                {move || format!("▶ {}", scenario_name(lang.get(), scenario.key))}
                             </button>
                         }
                     })
                     .collect_view()}
             </div>
-            <button class="dismiss" aria-label="Dismiss the lesson" title="Dismiss" on:click=hide>
+            <button
+                class="dismiss"
+                aria-label=move || td_string!(lang.get(), templates.dismiss)
+                title=move || td_string!(lang.get(), templates.dismiss)
+                on:click=hide
+            >
                 "×"
             </button>
         </aside>
     }
     .into_any()
+}
+
+/// A scenario's name in the page's language.
+fn scenario_name(locale: Locale, key: &str) -> &'static str {
+    match key {
+        "card-expired" => td_string!(locale, templates.scenario.card_expired),
+        "out-of-stock" => td_string!(locale, templates.scenario.out_of_stock),
+        _ => td_string!(locale, templates.scenario.happy_path),
+    }
 }

@@ -93,6 +93,7 @@ pub fn EditorPage() -> impl IntoView {
                 Err(e) => return notice.fail(e),
             };
             document.workflows.set(list.clone());
+            document.listed.set(true);
             let mut wanted = wanted;
             let mut missing = None;
             if let Some(run_id) = wanted_run {

@@ -61,6 +61,8 @@ pub struct Document {
     pub conflict: RwSignal<Option<i64>>,
     /// The saved workflows (the workflows column).
     pub workflows: RwSignal<Vec<WorkflowSummary>>,
+    /// The list has come from the server at least once (until then the column is busy).
+    pub listed: RwSignal<bool>,
     notice: Notice,
 }
 
@@ -100,6 +102,7 @@ impl Document {
             server_revision: RwSignal::new(None),
             conflict: RwSignal::new(None),
             workflows: RwSignal::new(Vec::new()),
+            listed: RwSignal::new(false),
             notice,
         }
     }
@@ -377,7 +380,10 @@ impl Document {
         let this = *self;
         spawn_local(async move {
             match client::list_workflows().await {
-                Ok(list) => this.workflows.set(list),
+                Ok(list) => {
+                    this.workflows.set(list);
+                    this.listed.set(true);
+                }
                 Err(e) => this.notice.fail(e),
             }
         });

@@ -1,0 +1,426 @@
+//! The Learn page (`/learn`): the article's claims as short lessons, each with one button
+//! that runs its experiment on a shipped template ([`crate::model::lessons`]) through the
+//! lab's API and then points at the number that proves it. The templates it uses are one
+//! click away (opening one makes the user's own copy in the editor).
+//!
+//! The page is a lazily loaded chunk of its own (`#[lazy_route]`).
+
+use leptos::prelude::*;
+use leptos_meta::Title;
+
+use crate::i18n::{td_string, Locale};
+use crate::model::api::WorkflowRecord;
+use crate::model::examples::{distinct_name, from_template, template};
+use crate::model::lab::{Batch, BatchState, LoadTest};
+use crate::model::lessons::{figures, Figure, Finished, Lesson, Part, Unit, LESSONS};
+use crate::ui::client::{self, ApiFailure};
+use crate::ui::common::language::{format_tag, use_lang, LanguageSwitch};
+use crate::ui::common::theme::ThemeToggle;
+use crate::ui::spawn_local;
+use crate::ui::workflows::template_title;
+
+/// How often a running experiment is asked for its state.
+const POLL_MS: u32 = 300;
+
+pub struct LearnRoute;
+
+#[leptos_router::lazy_route]
+impl leptos_router::LazyRoute for LearnRoute {
+    fn data() -> Self {
+        LearnRoute
+    }
+
+    fn view(_this: Self) -> AnyView {
+        view! { <LearnPage/> }.into_any()
+    }
+}
+
+#[component]
+pub fn LearnPage() -> impl IntoView {
+    crate::ui::provide_page();
+    let lang = use_lang();
+    view! {
+        <Title text=move || td_string!(lang.get(), learn.page_title)/>
+        <main class="learn">
+            <header class="learn-head">
+                <a href="/">{move || td_string!(lang.get(), learn.back)}</a>
+                <h1>{move || td_string!(lang.get(), learn.heading)}</h1>
+                <LanguageSwitch/>
+                <ThemeToggle/>
+            </header>
+            <p class="lead">{move || td_string!(lang.get(), learn.lead)}</p>
+            <nav class="lesson-index" aria-label=move || td_string!(lang.get(), learn.lessons)>
+                <ol>
+                    {LESSONS
+                        .iter()
+                        .map(|lesson| {
+                            view! {
+                                <li>
+                                    <a href=format!("#{}", lesson.key)>
+                                        {move || text(lang.get(), lesson.key).title}
+                                    </a>
+                                </li>
+                            }
+                        })
+                        .collect_view()}
+                </ol>
+            </nav>
+            {LESSONS.iter().map(|lesson| view! { <LessonCard lesson/> }).collect_view()}
+        </main>
+    }
+}
+
+/// Where an experiment is.
+#[derive(Clone, Debug, PartialEq)]
+enum Progress {
+    Idle,
+    Running,
+    Done(Vec<Finished>),
+    Failed(String),
+}
+
+#[component]
+fn LessonCard(lesson: &'static Lesson) -> impl IntoView {
+    let lang = use_lang();
+    let progress = RwSignal::new(Progress::Idle);
+    let running = move || progress.with(|p| *p == Progress::Running);
+    let start = move |_| {
+        progress.set(Progress::Running);
+        spawn_local(async move {
+            let mut done = Vec::new();
+            for part in (lesson.parts)() {
+                match run_part(part).await {
+                    Ok(finished) => done.push(finished),
+                    Err(e) => return progress.set(Progress::Failed(e.message)),
+                }
+            }
+            progress.set(Progress::Done(done));
+        });
+    };
+    let heading_id = format!("{}-title", lesson.key);
+    let lab_workflow = (lesson.parts)()
+        .first()
+        .map(|part| match part {
+            Part::Compare(r) => r.workflow_id.clone(),
+            Part::Load(r) => r.workflow_id.clone(),
+        })
+        .unwrap_or_default();
+    view! {
+        <section class="lesson" id=lesson.key aria-labelledby=heading_id.clone()>
+            <h2 id=heading_id.clone()>{move || text(lang.get(), lesson.key).title}</h2>
+            <p>{move || text(lang.get(), lesson.key).claim}</p>
+            <p class="experiment">{move || text(lang.get(), lesson.key).experiment}</p>
+            <div class="lesson-actions">
+                <button class="primary" on:click=start disabled=running>
+                    {move || match progress.get() {
+                        Progress::Running => td_string!(lang.get(), learn.running),
+                        Progress::Done(_) => td_string!(lang.get(), learn.again),
+                        _ => td_string!(lang.get(), learn.run),
+                    }}
+                </button>
+                <a class="button" href=format!("/lab?workflow={lab_workflow}")>
+                    {move || td_string!(lang.get(), learn.open_lab)}
+                </a>
+            </div>
+            <div
+                class="finding"
+                role="status"
+                aria-label=move || {
+                    td_string!(lang.get(), learn.result, lesson = text(lang.get(), lesson.key).title)
+                        .to_string()
+                }
+                data-parts=move || progress.with(part_ids)
+            >
+                {move || match progress.get() {
+                    Progress::Done(parts) => {
+                        let found = figures(lesson.key, &parts);
+                        Some(finding_view(lang.get(), lesson.key, &found).into_any())
+                    }
+                    Progress::Failed(message) => Some(
+                        view! {
+                            <p class="error" role="alert">
+                                {td_string!(lang.get(), learn.failed, message = message.clone()).to_string()}
+                            </p>
+                        }
+                        .into_any(),
+                    ),
+                    _ => None,
+                }}
+            </div>
+            <p class="examples">
+                {move || td_string!(lang.get(), learn.examples)}
+                {lesson
+                    .examples
+                    .iter()
+                    .map(|&key| {
+                        view! {
+                            " "
+                            <button
+                                class="small"
+                                aria-label=move || {
+                                    td_string!(lang.get(), learn.open_example, title = template_title(lang.get(), key))
+                                        .to_string()
+                                }
+                                on:click=move |_| open_example(key)
+                            >
+                                {move || template_title(lang.get(), key)}
+                            </button>
+                        }
+                    })
+                    .collect_view()}
+            </p>
+        </section>
+    }
+}
+
+/// The ids of the finished parts (`batch:<id>` or `load:<id>`), for whoever checks the
+/// figures against the lab's own results.
+fn part_ids(progress: &Progress) -> String {
+    match progress {
+        Progress::Done(parts) => parts
+            .iter()
+            .map(|p| match p {
+                Finished::Compare(b) => format!("batch:{}", b.id),
+                Finished::Load(t) => format!("load:{}", t.id),
+            })
+            .collect::<Vec<_>>()
+            .join(" "),
+        _ => String::new(),
+    }
+}
+
+/// Starts one part in the lab and waits for it to end.
+async fn run_part(part: Part) -> Result<Finished, ApiFailure> {
+    match part {
+        Part::Compare(request) => {
+            let batch: Batch = client::post_json("/api/lab/batches", &request).await?;
+            let path = format!("/api/lab/batches/{}", batch.id);
+            let batch: Batch =
+                client::until_ended(&path, POLL_MS, |b: &Batch| b.state == BatchState::Running)
+                    .await?;
+            Ok(Finished::Compare(Box::new(batch)))
+        }
+        Part::Load(request) => {
+            let test: LoadTest = client::post_json("/api/lab/loads", &request).await?;
+            let path = format!("/api/lab/loads/{}", test.id);
+            let test: LoadTest = client::until_ended(&path, POLL_MS, |t: &LoadTest| {
+                t.state == BatchState::Running
+            })
+            .await?;
+            Ok(Finished::Load(Box::new(test)))
+        }
+    }
+}
+
+/// Opens a copy of a template in the editor (the user's own, named apart from others).
+fn open_example(key: &'static str) {
+    let Some(example) = template(key) else {
+        return;
+    };
+    spawn_local(async move {
+        let taken = client::list_workflows().await.unwrap_or_default();
+        let mut copy = from_template(example);
+        copy.name = distinct_name(&copy.name, |n| taken.iter().any(|w| w.name == n));
+        if let Ok(record) = client::post_json::<WorkflowRecord>("/api/workflows", &copy).await {
+            let _ = window()
+                .location()
+                .set_href(&format!("/?workflow={}", record.id));
+        }
+    });
+}
+
+/// A number as the page's language writes it.
+fn number(locale: Locale, value: f64) -> String {
+    #[cfg(feature = "hydrate")]
+    {
+        let format = js_sys::Intl::NumberFormat::new(
+            &js_sys::Array::of1(&wasm_bindgen::JsValue::from_str(format_tag(locale))),
+            &js_sys::Object::new(),
+        );
+        if let Some(text) = format
+            .format()
+            .call1(
+                &wasm_bindgen::JsValue::NULL,
+                &wasm_bindgen::JsValue::from_f64(value),
+            )
+            .ok()
+            .and_then(|v| v.as_string())
+        {
+            return text;
+        }
+    }
+    let _ = (locale, format_tag(locale));
+    format!("{value}")
+}
+
+fn with_unit(locale: Locale, figure: &Figure) -> String {
+    let value = number(locale, figure.value);
+    match figure.unit {
+        Unit::Ms => td_string!(locale, learn.unit_ms, value = value).to_string(),
+        Unit::PerSecond => td_string!(locale, learn.unit_rate, value = value).to_string(),
+        Unit::Count => value,
+    }
+}
+
+/// The finding in words, then the figures, each marked for the reader (and for tests).
+fn finding_view(locale: Locale, key: &str, found: &[Figure]) -> impl IntoView {
+    let v = |id: &str| {
+        found
+            .iter()
+            .find(|f| f.id == id)
+            .map(|f| number(locale, f.value))
+            .unwrap_or_default()
+    };
+    let sentence = match key {
+        "single_point" => td_string!(
+            locale,
+            learn.single_point.finding,
+            orchestration = v("orchestration_p50"),
+            choreography = v("choreography_p50"),
+            standby = v("standby_p50")
+        )
+        .to_string(),
+        "bottleneck" => td_string!(
+            locale,
+            learn.bottleneck.finding,
+            rate = v("rate"),
+            orchestration = v("orchestration_throughput"),
+            queue = v("orchestration_queue"),
+            choreography = v("choreography_throughput")
+        )
+        .to_string(),
+        "hop" => td_string!(
+            locale,
+            learn.hop.finding,
+            orchestration = v("orchestration_p50"),
+            choreography = v("choreography_p50"),
+            cost = v("hop_cost")
+        )
+        .to_string(),
+        "errors" => td_string!(
+            locale,
+            learn.errors.finding,
+            runs = v("runs"),
+            card_orchestration = v("card_handled_orchestration"),
+            card_choreography = v("card_handled_choreography"),
+            stock_orchestration = v("stock_compensated_orchestration"),
+            stock_choreography = v("stock_broken_choreography")
+        )
+        .to_string(),
+        "coupling" => td_string!(
+            locale,
+            learn.coupling.finding,
+            orchestrator = v("orchestrator_knows"),
+            orchestration_service = v("service_knows_orchestration"),
+            contracts = v("event_contracts"),
+            choreography_service = v("service_knows_choreography")
+        )
+        .to_string(),
+        "semantic" => td_string!(
+            locale,
+            learn.semantic.finding,
+            small = v("small_steps"),
+            small_changed = v("small_changed"),
+            large = v("large_steps"),
+            large_changed = v("large_changed")
+        )
+        .to_string(),
+        "hybrid" => td_string!(
+            locale,
+            learn.hybrid.finding,
+            hybrid_messages = v("hybrid_orchestrator_messages"),
+            hybrid_knows = v("hybrid_knows"),
+            orchestration_messages = v("orchestration_orchestrator_messages"),
+            orchestration_knows = v("orchestration_knows"),
+            hybrid_contracts = v("hybrid_contracts"),
+            choreography_contracts = v("choreography_contracts")
+        )
+        .to_string(),
+        _ => String::new(),
+    };
+    view! {
+        <p class="finding-sentence">{sentence}</p>
+        <dl class="figures">
+            {found
+                .iter()
+                .map(|figure| {
+                    view! {
+                        <div class="figure" data-figure=figure.id data-value=figure.value.to_string()>
+                            <dt>{figure_label(locale, figure.id)}</dt>
+                            <dd>{with_unit(locale, figure)}</dd>
+                        </div>
+                    }
+                })
+                .collect_view()}
+        </dl>
+    }
+}
+
+/// A lesson's words in the page's language.
+struct LessonText {
+    title: &'static str,
+    claim: &'static str,
+    experiment: &'static str,
+}
+
+fn text(locale: Locale, key: &str) -> LessonText {
+    macro_rules! lesson {
+        ($k:ident) => {
+            LessonText {
+                title: td_string!(locale, learn.$k.title),
+                claim: td_string!(locale, learn.$k.claim),
+                experiment: td_string!(locale, learn.$k.experiment),
+            }
+        };
+    }
+    match key {
+        "single_point" => lesson!(single_point),
+        "bottleneck" => lesson!(bottleneck),
+        "hop" => lesson!(hop),
+        "errors" => lesson!(errors),
+        "coupling" => lesson!(coupling),
+        "semantic" => lesson!(semantic),
+        _ => lesson!(hybrid),
+    }
+}
+
+fn figure_label(locale: Locale, id: &str) -> &'static str {
+    macro_rules! labels {
+        ($($k:ident),*) => {
+            match id {
+                $(stringify!($k) => td_string!(locale, learn.figure.$k),)*
+                _ => "",
+            }
+        };
+    }
+    labels!(
+        orchestration_p50,
+        choreography_p50,
+        standby_p50,
+        rate,
+        orchestration_throughput,
+        choreography_throughput,
+        orchestration_queue,
+        choreography_queue,
+        hop_cost,
+        runs,
+        card_handled_orchestration,
+        card_handled_choreography,
+        stock_compensated_orchestration,
+        stock_broken_choreography,
+        orchestrator_knows,
+        service_knows_orchestration,
+        event_contracts,
+        service_knows_choreography,
+        small_steps,
+        small_changed,
+        large_steps,
+        large_changed,
+        hybrid_orchestrator_messages,
+        orchestration_orchestrator_messages,
+        hybrid_knows,
+        orchestration_knows,
+        hybrid_contracts,
+        choreography_contracts
+    )
+}

@@ -1,0 +1,51 @@
+//! The shipped templates: stored apart from the user's work, copies named apart, and
+//! every title in both languages.
+
+use app::i18n::Locale;
+use app::model::examples::{distinct_name, is_template_id, template_id, ALL};
+use app::ui::workflows::{template_lesson, template_title};
+
+#[test]
+fn copies_are_named_apart_from_the_users_workflows() {
+    let taken = ["OrderProcessing", "OrderProcessing (copy 2)", "Other"];
+    let is_taken = |n: &str| taken.contains(&n);
+    assert_eq!(distinct_name("Fresh", is_taken), "Fresh");
+    assert_eq!(
+        distinct_name("OrderProcessing", is_taken),
+        "OrderProcessing (copy 3)"
+    );
+    assert_eq!(distinct_name("Other", is_taken), "Other (copy 2)");
+    assert_eq!(
+        distinct_name("주문 처리", |n| n == "주문 처리"),
+        "주문 처리 (copy 2)"
+    );
+}
+
+#[test]
+fn every_template_has_a_read_only_id_and_words_in_both_languages() {
+    for example in ALL {
+        let id = template_id(example.key);
+        assert!(is_template_id(&id), "{id}");
+        for locale in [Locale::en, Locale::ko] {
+            assert!(
+                !template_title(locale, example.key).is_empty(),
+                "{} {locale}",
+                example.key
+            );
+            assert!(
+                !template_lesson(locale, example.key).is_empty(),
+                "{} {locale}",
+                example.key
+            );
+        }
+        assert_eq!(template_title(Locale::en, example.key), example.title);
+        assert_ne!(
+            template_title(Locale::ko, example.key),
+            example.title,
+            "{} in Korean",
+            example.key
+        );
+    }
+    // A user's workflow id (a UUID) is never taken for a template.
+    assert!(!is_template_id("9f3c2a4b5d6e4f708192a3b4c5d6e7f8"));
+}

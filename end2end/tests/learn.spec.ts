@@ -1,0 +1,134 @@
+// The Learn page: each lesson's one button runs its experiment through the lab and points
+// at the numbers that prove the claim — checked here against the lab's own results.
+import { test, expect, type APIRequestContext, type Locator } from "@playwright/test";
+import { openEditor } from "./helpers";
+
+type Style = { style: string; latency_ms: { p50: number }; outcomes: Record<string, number>; orchestrator_messages: number; runs: number; coupling: { orchestrator_knows: number; event_contracts: number; services: { knows: string[] }[] } };
+type Batch = { runs: number; result: { styles: Style[]; matrix: { rows: { cells: { style: string; reached: boolean; blast_radius: number }[] }[] } } };
+type Load = { request: { rate: number }; styles: { style: string; throughput: number; peak_waiting: number; latency_ms: { p50: number } }[] };
+
+/** Runs a lesson's experiment; its finished parts as the lab's API returns them. */
+async function runLesson(card: Locator, request: APIRequestContext): Promise<any[]> {
+  await card.getByRole("button", { name: "▶ Run the experiment" }).click();
+  const result = card.getByRole("status");
+  await expect(result.locator("[data-figure]").first()).toBeVisible({ timeout: 60_000 });
+  const parts = (await result.getAttribute("data-parts"))!.split(" ");
+  return Promise.all(
+    parts.map(async (part) => {
+      const [kind, id] = part.split(":");
+      const response = await request.get(kind === "batch" ? `/api/lab/batches/${id}` : `/api/lab/loads/${id}`);
+      expect(response.ok()).toBeTruthy();
+      return response.json();
+    }),
+  );
+}
+
+async function figure(card: Locator, id: string): Promise<number> {
+  const value = await card.locator(`[data-figure="${id}"]`).getAttribute("data-value");
+  expect(value, `figure ${id}`).not.toBeNull();
+  return Number(value);
+}
+
+const of = (b: Batch, style: string) => b.result.styles.find((s) => s.style === style)!;
+
+test("the lessons are reachable from the home page", async ({ page }) => {
+  await openEditor(page);
+  await page.getByRole("navigation", { name: "Workflows" }).getByRole("link", { name: "Learn" }).click();
+  await expect(page).toHaveURL(/\/learn$/);
+  await expect(page.getByRole("heading", { level: 1 })).toHaveText("Orchestration and choreography, measured");
+  const index = page.getByRole("navigation", { name: "Lessons" }).getByRole("link");
+  await expect(index).toHaveCount(7);
+  await index.nth(3).click();
+  await expect(page).toHaveURL(/#errors$/);
+  // The article's examples are one click away: a copy opens in the editor.
+  await page.locator("section#errors").getByRole("button", { name: "Open E-commerce with two failures, orchestrated in the editor" }).click();
+  await expect(page).toHaveURL(/\/\?workflow=[0-9a-f]{32}/);
+  await expect(page.getByRole("textbox", { name: "Workflow name" })).toHaveValue(/^E-commerce \(orchestrated\)/);
+  await expect(page.getByRole("complementary", { name: "What to try" })).toBeVisible();
+});
+
+test("each lesson's button runs its experiment and shows the lab's proving numbers", async ({ page, request }) => {
+  test.setTimeout(300_000);
+  await page.goto("/learn");
+  const card = (key: string) => page.locator(`section#${key}`);
+
+  // 1. Single point of failure: commands wait for the orchestrator, events flow; a
+  // standby shortens the outage.
+  {
+    const [crashed, standby] = (await runLesson(card("single_point"), request)) as Batch[];
+    const orchestration = await figure(card("single_point"), "orchestration_p50");
+    const choreography = await figure(card("single_point"), "choreography_p50");
+    expect(orchestration).toBe(of(crashed, "orchestration").latency_ms.p50);
+    expect(choreography).toBe(of(crashed, "choreography").latency_ms.p50);
+    expect(await figure(card("single_point"), "standby_p50")).toBe(of(standby, "orchestration").latency_ms.p50);
+    expect(orchestration).toBeGreaterThan(choreography + 2_000);
+    expect(await figure(card("single_point"), "standby_p50")).toBeLessThan(orchestration);
+    await expect(card("single_point").locator(".finding-sentence")).toContainText(orchestration.toLocaleString("en-GB"));
+  }
+
+  // 2. Bottleneck: orchestration falls behind the rate, choreography keeps up.
+  {
+    const [load] = (await runLesson(card("bottleneck"), request)) as Load[];
+    const styleOf = (s: string) => load.styles.find((x) => x.style === s)!;
+    const orchestration = await figure(card("bottleneck"), "orchestration_throughput");
+    const choreography = await figure(card("bottleneck"), "choreography_throughput");
+    expect(orchestration).toBe(Math.round(styleOf("orchestration").throughput));
+    expect(choreography).toBe(Math.round(styleOf("choreography").throughput));
+    expect(await figure(card("bottleneck"), "orchestration_queue")).toBe(styleOf("orchestration").peak_waiting);
+    expect(orchestration).toBeLessThan(0.75 * load.request.rate);
+    expect(choreography).toBeGreaterThan(1.5 * orchestration);
+  }
+
+  // 3. The extra hop: every orchestrated run pays for its messages through the orchestrator.
+  {
+    const [load] = (await runLesson(card("hop"), request)) as Load[];
+    const p50 = (s: string) => load.styles.find((x) => x.style === s)!.latency_ms.p50;
+    expect(await figure(card("hop"), "orchestration_p50")).toBe(p50("orchestration"));
+    expect(await figure(card("hop"), "choreography_p50")).toBe(p50("choreography"));
+    expect(await figure(card("hop"), "hop_cost")).toBe(p50("orchestration") - p50("choreography"));
+    expect(await figure(card("hop"), "hop_cost")).toBeGreaterThan(0);
+  }
+
+  // 4. Error handling: the saga compensates; converted to events, nobody handles the back order.
+  {
+    const [card_, stock] = (await runLesson(card("errors"), request)) as Batch[];
+    const runs = card_.runs;
+    expect(await figure(card("errors"), "card_handled_orchestration")).toBe(of(card_, "orchestration").outcomes.handled);
+    expect(await figure(card("errors"), "stock_compensated_orchestration")).toBe(of(stock, "orchestration").outcomes.compensated);
+    expect(await figure(card("errors"), "stock_compensated_orchestration")).toBe(runs);
+    const broken = ["unhandled", "inconsistent", "stalled"].reduce((n, o) => n + (of(stock, "choreography").outcomes[o] ?? 0), 0);
+    expect(await figure(card("errors"), "stock_broken_choreography")).toBe(broken);
+    expect(broken).toBeGreaterThan(0);
+  }
+
+  // 5. Coupling: the orchestrator knows every service; events are contracts.
+  {
+    const [batch] = (await runLesson(card("coupling"), request)) as Batch[];
+    expect(await figure(card("coupling"), "orchestrator_knows")).toBe(of(batch, "orchestration").coupling.orchestrator_knows);
+    expect(await figure(card("coupling"), "event_contracts")).toBe(of(batch, "choreography").coupling.event_contracts);
+    expect(await figure(card("coupling"), "service_knows_orchestration")).toBe(1);
+    expect(await figure(card("coupling"), "orchestrator_knows")).toBeGreaterThan(1);
+  }
+
+  // 6. Semantic coupling: more steps, more failure cases.
+  {
+    const [small, large] = (await runLesson(card("semantic"), request)) as Batch[];
+    expect(await figure(card("semantic"), "small_steps")).toBe(small.result.matrix.rows.length);
+    expect(await figure(card("semantic"), "large_steps")).toBe(large.result.matrix.rows.length);
+    const changed = (b: Batch) =>
+      b.result.matrix.rows.flatMap((r) => r.cells).filter((c) => c.style === "orchestration" && c.reached).reduce((n, c) => n + c.blast_radius, 0);
+    expect(await figure(card("semantic"), "small_changed")).toBe(changed(small));
+    expect(await figure(card("semantic"), "large_changed")).toBe(changed(large));
+    expect(large.result.matrix.rows.length).toBeGreaterThan(small.result.matrix.rows.length);
+  }
+
+  // 7. Hybrid: the orchestrator handles and knows less than all-orchestrated.
+  {
+    const [batch] = (await runLesson(card("hybrid"), request)) as Batch[];
+    const perRun = (s: Style) => Math.floor(s.orchestrator_messages / s.runs);
+    expect(await figure(card("hybrid"), "hybrid_orchestrator_messages")).toBe(perRun(of(batch, "as-drawn")));
+    expect(await figure(card("hybrid"), "orchestration_orchestrator_messages")).toBe(perRun(of(batch, "orchestration")));
+    expect(perRun(of(batch, "as-drawn"))).toBeLessThan(perRun(of(batch, "orchestration")));
+    expect(await figure(card("hybrid"), "hybrid_knows")).toBeLessThan(await figure(card("hybrid"), "orchestration_knows"));
+  }
+});

@@ -1,0 +1,116 @@
+//! The Learn page's experiments against a real server: every lesson's parts run on the
+//! shipped templates through the lab's API, and the figures read from the results show
+//! what the lesson claims.
+
+mod common;
+
+use std::time::Duration;
+
+use app::model::lab::{Batch, LoadTest};
+use app::model::lessons::{figures, value, Finished, Part, LESSONS};
+use common::{eventually, TestServer};
+
+async fn finish(server: &TestServer, part: Part) -> Finished {
+    let (path, body) = match &part {
+        Part::Compare(r) => ("/api/lab/batches", serde_json::to_value(r).unwrap()),
+        Part::Load(r) => ("/api/lab/loads", serde_json::to_value(r).unwrap()),
+    };
+    let response = server.post_json(path, &body).await;
+    assert!(
+        response.status().is_success(),
+        "{path}: {:?}",
+        response.text().await
+    );
+    let started: serde_json::Value = response.json().await.unwrap();
+    let at = format!("{path}/{}", started["id"].as_str().unwrap());
+    let ended: serde_json::Value = eventually(
+        &format!("the end of {at}"),
+        Duration::from_secs(60),
+        Duration::from_millis(50),
+        || async {
+            let value: serde_json::Value = server.get_json(&at).await;
+            if value["state"] == "done" {
+                Ok(value)
+            } else {
+                Err(value["state"].to_string())
+            }
+        },
+    )
+    .await;
+    match part {
+        Part::Compare(_) => {
+            Finished::Compare(Box::new(serde_json::from_value::<Batch>(ended).unwrap()))
+        }
+        Part::Load(_) => {
+            Finished::Load(Box::new(serde_json::from_value::<LoadTest>(ended).unwrap()))
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_lesson_proves_its_claim_on_the_shipped_templates() {
+    let server = TestServer::start().await;
+    for lesson in LESSONS {
+        for key in lesson.examples {
+            assert!(
+                app::model::examples::template(key).is_some(),
+                "{}: no template {key}",
+                lesson.key
+            );
+        }
+        let mut done = Vec::new();
+        for part in (lesson.parts)() {
+            done.push(finish(&server, part).await);
+        }
+        let found = figures(lesson.key, &done);
+        assert!(!found.is_empty(), "{}: no figures", lesson.key);
+        let v = |id: &str| {
+            value(&found, id).unwrap_or_else(|| panic!("{}: no figure {id}", lesson.key))
+        };
+        match lesson.key {
+            "single_point" => {
+                assert!(
+                    v("orchestration_p50") >= v("choreography_p50") + 2_000.0,
+                    "{found:?}"
+                );
+                assert!(v("standby_p50") < v("orchestration_p50"), "{found:?}");
+            }
+            "bottleneck" => {
+                assert!(
+                    v("orchestration_throughput") < 0.75 * v("rate"),
+                    "{found:?}"
+                );
+                assert!(
+                    v("choreography_throughput") > 1.5 * v("orchestration_throughput"),
+                    "{found:?}"
+                );
+                assert!(
+                    v("orchestration_queue") > 0.0 && v("choreography_queue") == 0.0,
+                    "{found:?}"
+                );
+            }
+            "hop" => assert!(v("hop_cost") > 0.0, "{found:?}"),
+            "errors" => {
+                assert_eq!(v("card_handled_orchestration"), v("runs"), "{found:?}");
+                assert_eq!(v("stock_compensated_orchestration"), v("runs"), "{found:?}");
+                assert!(v("stock_broken_choreography") > 0.0, "{found:?}");
+            }
+            "coupling" => {
+                assert!(
+                    v("orchestrator_knows") > 1.0 && v("service_knows_orchestration") == 1.0,
+                    "{found:?}"
+                );
+                assert!(v("event_contracts") > 0.0, "{found:?}");
+            }
+            "semantic" => assert!(v("large_steps") > v("small_steps"), "{found:?}"),
+            "hybrid" => {
+                assert!(
+                    v("hybrid_orchestrator_messages") < v("orchestration_orchestrator_messages"),
+                    "{found:?}"
+                );
+                assert!(v("hybrid_knows") < v("orchestration_knows"), "{found:?}");
+            }
+            other => panic!("a lesson without a check: {other}"),
+        }
+    }
+}
