@@ -22,7 +22,7 @@ pub mod ui;
 
 use leptos::prelude::*;
 use leptos_i18n::Locale as _;
-use leptos_meta::{provide_meta_context, Html, MetaTags, Stylesheet, Title};
+use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
 use leptos_router::components::{Route, Router, Routes};
 use leptos_router::StaticSegment;
 
@@ -59,9 +59,12 @@ fn page_security_policy() {
 pub fn shell(options: LeptosOptions) -> impl IntoView {
     #[cfg(feature = "ssr")]
     page_security_policy();
+    // The language the request asks for (the app below reads it from the context); the
+    // browser reads it back from `lang` when it hydrates.
+    let lang = ui::common::language::provide_lang();
     view! {
         <!DOCTYPE html>
-        <html>
+        <html lang=lang.get_untracked().as_str()>
             <head>
                 <meta charset="utf-8"/>
                 <meta name="viewport" content="width=device-width, initial-scale=1"/>
@@ -80,14 +83,15 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
 #[component]
 pub fn App() -> impl IntoView {
     provide_meta_context();
-    // Korean or English: what the request asked for (the page's `lang`).
-    let lang = ui::common::language::provide_lang();
+    // Korean or English: what the request asked for (the page's `lang`), followed by
+    // `<html lang>` when the switch changes it.
+    let lang = ui::common::language::use_lang_or_provide();
+    ui::common::language::follow_with_lang_attribute(lang);
     // The theme the user picked, on every page (in the browser, after hydration).
     Effect::new(|_| ui::common::theme::apply(ui::common::theme::remembered()));
     view! {
         <Stylesheet id="leptos" href="/pkg/hybridflow.css"/>
         <Title text="Hybridflow"/>
-        <Html attr:lang=move || lang.get().as_str()/>
         <Router>
             <Routes fallback=|| view! { <p class="not-found">"Page not found."</p> }>
                 <Route path=StaticSegment("") view=ui::editor::EditorPage/>

@@ -79,7 +79,7 @@ test("the introduction points at the lessons and, dismissed, stays dismissed", a
   const intro = page.getByRole("complementary", { name: "Start here" });
   await expect(intro).toBeVisible();
   await expect(intro).toContainText("draw, run, break, compare");
-  await expect(intro.getByRole("link", { name: "Learn the trade-off: 7 lessons" })).toHaveAttribute("href", "/learn");
+  await expect(intro.getByRole("link", { name: "Learn the trade-off: 8 lessons" })).toHaveAttribute("href", "/learn");
   await intro.getByRole("button", { name: "Dismiss the introduction" }).click();
   await expect(intro).toHaveCount(0);
   await page.reload();

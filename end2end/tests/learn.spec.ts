@@ -37,7 +37,7 @@ test("the lessons are reachable from the home page", async ({ page }) => {
   await expect(page).toHaveURL(/\/learn$/);
   await expect(page.getByRole("heading", { level: 1 })).toHaveText("Orchestration and choreography, measured");
   const index = page.getByRole("navigation", { name: "Lessons" }).getByRole("link");
-  await expect(index).toHaveCount(7);
+  await expect(index).toHaveCount(8);
   await index.nth(3).click();
   await expect(page).toHaveURL(/#errors$/);
   // The article's examples are one click away: a copy opens in the editor.
@@ -110,7 +110,20 @@ test("each lesson's button runs its experiment and shows the lab's proving numbe
     expect(await figure(card("coupling"), "orchestrator_knows")).toBeGreaterThan(1);
   }
 
-  // 6. Semantic coupling: more steps, more failure cases.
+  // 6. Visibility: one record to read, or every service on the path and the broker.
+  {
+    const [batch] = (await runLesson(card("visibility"), request)) as any[];
+    const vis = (s: string) => batch.result.styles.find((x: any) => x.style === s).visibility;
+    const round = (x: number) => Math.round(x * 10) / 10;
+    expect(await figure(card("visibility"), "orchestration_places")).toBe(round(vis("orchestration").state_places));
+    expect(await figure(card("visibility"), "choreography_places")).toBe(round(vis("choreography").state_places));
+    expect(await figure(card("visibility"), "choreography_logs")).toBe(round(vis("choreography").logs_to_read));
+    expect(await figure(card("visibility"), "longest_chain")).toBe(vis("choreography").longest_chain);
+    expect(vis("orchestration").logs_to_read).toBe(1);
+    expect(vis("choreography").logs_to_read).toBeGreaterThan(2);
+  }
+
+  // 7. Semantic coupling: more steps, more failure cases.
   {
     const [small, large] = (await runLesson(card("semantic"), request)) as Batch[];
     expect(await figure(card("semantic"), "small_steps")).toBe(small.result.matrix.rows.length);
@@ -122,7 +135,7 @@ test("each lesson's button runs its experiment and shows the lab's proving numbe
     expect(large.result.matrix.rows.length).toBeGreaterThan(small.result.matrix.rows.length);
   }
 
-  // 7. Hybrid: the orchestrator handles and knows less than all-orchestrated.
+  // 8. Hybrid: the orchestrator handles and knows less than all-orchestrated.
   {
     const [batch] = (await runLesson(card("hybrid"), request)) as Batch[];
     const perRun = (s: Style) => Math.floor(s.orchestrator_messages / s.runs);

@@ -194,6 +194,11 @@ test("causality names what started a step back to the run's start; replay scrubs
   await expect(page.getByRole("status", { name: "Run state" })).toHaveText("Run completed");
 
   await page.getByRole("tab", { name: "Causality" }).click();
+  // Choreographed: the run's state is spread over its three services; the broker's log too.
+  await expect(page.getByRole("status", { name: "Visibility" })).toContainText(
+    "Places holding its state: 3 · logs to read to trace it: 4",
+  );
+  await expect(page.getByRole("status", { name: "Visibility" })).toContainText("longest causal chain (steps): 3");
   await expect(page.getByText("Select a step that ran")).toBeVisible();
   await page.getByRole("button", { name: "SendConfirmation", exact: true }).click();
   const before = page.getByRole("list", { name: "Triggered by" }).locator("li");

@@ -62,6 +62,32 @@ async fn health_and_the_shipped_templates() {
     let run: Value = run.json().await.unwrap();
     let report = server.wait_run(run["id"].as_str().unwrap()).await;
     assert_eq!(report["status"], "completed", "{report}");
+    // Orchestrated: the orchestrator's record holds the run; three steps one after another.
+    let full: Value = server
+        .get_json(&format!("/api/runs/{}", run["id"].as_str().unwrap()))
+        .await;
+    assert_eq!(
+        full["visibility"],
+        json!({"state_places": 1, "logs_to_read": 1, "longest_chain": 3}),
+        "{full}"
+    );
+    let events = app::model::examples::template_id("order-choreographed");
+    let run: Value = server
+        .post_json(&format!("/api/workflows/{events}/runs"), &json!({}))
+        .await
+        .json()
+        .await
+        .unwrap();
+    server.wait_run(run["id"].as_str().unwrap()).await;
+    let full: Value = server
+        .get_json(&format!("/api/runs/{}", run["id"].as_str().unwrap()))
+        .await;
+    // Choreographed: each of the three services holds its part; the broker's log too.
+    assert_eq!(
+        full["visibility"],
+        json!({"state_places": 3, "logs_to_read": 4, "longest_chain": 3}),
+        "{full}"
+    );
 
     // Restarting on the same file keeps the user's work and stores the templates once.
     let id = server

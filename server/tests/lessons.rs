@@ -62,6 +62,26 @@ async fn every_lesson_proves_its_claim_on_the_shipped_templates() {
         for part in (lesson.parts)() {
             done.push(finish(&server, part).await);
         }
+        // Every compare's reading opens with its headline finding.
+        for part in &done {
+            if let Finished::Compare(batch) = part {
+                let reading = &batch.result.as_ref().unwrap().reading;
+                assert!(
+                    reading[0].starts_with("Headline: "),
+                    "{}: {reading:?}",
+                    lesson.key
+                );
+            }
+        }
+        if lesson.key == "errors" {
+            let Finished::Compare(stock) = &done[1] else {
+                panic!("a batch")
+            };
+            assert_eq!(
+                stock.result.as_ref().unwrap().reading[0],
+                "Headline: orchestration handled every failure; choreography left 20 of 20 runs with a failure nobody handled"
+            );
+        }
         let found = figures(lesson.key, &done);
         assert!(!found.is_empty(), "{}: no figures", lesson.key);
         let v = |id: &str| {
@@ -101,6 +121,16 @@ async fn every_lesson_proves_its_claim_on_the_shipped_templates() {
                     "{found:?}"
                 );
                 assert!(v("event_contracts") > 0.0, "{found:?}");
+            }
+            "visibility" => {
+                assert_eq!(v("orchestration_places"), 1.0, "{found:?}");
+                assert_eq!(v("orchestration_logs"), 1.0, "{found:?}");
+                assert!(v("choreography_places") >= 3.0, "{found:?}");
+                assert!(
+                    v("choreography_logs") > v("choreography_places"),
+                    "{found:?}"
+                );
+                assert!(v("longest_chain") >= 3.0, "{found:?}");
             }
             "semantic" => assert!(v("large_steps") > v("small_steps"), "{found:?}"),
             "hybrid" => {

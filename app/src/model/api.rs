@@ -150,6 +150,10 @@ pub struct RunReport {
     /// What happened, in sentences, each with a stable `code` (see [`super::story`]).
     #[serde(default)]
     pub story: Vec<super::story::StoryLine>,
+    /// Where the run's state lives and how much must be read to trace it (the report of
+    /// one run; absent from the stream's first message).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub visibility: Option<super::log::Visibility>,
 }
 
 /// Every error response: a sentence, plus the precise problems when there are several.

@@ -222,6 +222,18 @@ pub struct LatencyFigures {
     pub max: u64,
 }
 
+/// Visibility over a style's runs: "where is order X now, and why?"
+#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct VisibilityFigures {
+    /// Places holding part of a run's state (the orchestrator's record; each service that
+    /// ran a step started by an event), mean over the runs.
+    pub state_places: f64,
+    /// Logs to read to trace a run (those places, and the broker's), mean over the runs.
+    pub logs_to_read: f64,
+    /// The longest causal chain of any run, in steps.
+    pub longest_chain: u32,
+}
+
 /// Who must know whom: the price of each style in dependencies.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct Coupling {
@@ -263,6 +275,10 @@ pub struct StyleFigures {
     /// Runs where a step failed (the blast radius is over these).
     pub runs_with_failure: u32,
     pub coupling: Coupling,
+    /// Where a run's state lives and how much must be read to trace one (absent from
+    /// batches stored before it was measured).
+    #[serde(default)]
+    pub visibility: VisibilityFigures,
     /// What the conversion to this style lost (empty for "as drawn").
     pub lost: Vec<Warning>,
     /// A diagnosis of an unhandled, inconsistent or stalled run, for the reading.

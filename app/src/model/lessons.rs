@@ -171,6 +171,18 @@ pub const LESSONS: &[Lesson] = &[
         },
     },
     Lesson {
+        key: "visibility",
+        examples: &["ecommerce-orchestrated", "ecommerce-choreographed"],
+        parts: || {
+            vec![compare(
+                "ecommerce-orchestrated",
+                LESSON_RUNS,
+                None,
+                Faults::default(),
+            )]
+        },
+    },
+    Lesson {
         key: "semantic",
         examples: &["order-orchestrated", "order-pipeline"],
         parts: || {
@@ -337,6 +349,23 @@ pub fn figures(key: &str, parts: &[Finished]) -> Vec<Figure> {
                 count("service_knows_orchestration", most(orchestration)),
                 count("event_contracts", u64::from(choreography.event_contracts)),
                 count("service_knows_choreography", most(choreography)),
+            ])
+        })(),
+        "visibility" => (|| {
+            let b = batch(0)?;
+            let orchestration = style(b, LabStyle::Orchestration)?.visibility;
+            let choreography = style(b, LabStyle::Choreography)?.visibility;
+            let mean = |id, v: f64| Figure {
+                id,
+                value: (v * 10.0).round() / 10.0,
+                unit: Unit::Count,
+            };
+            Some(vec![
+                mean("orchestration_places", orchestration.state_places),
+                mean("choreography_places", choreography.state_places),
+                mean("orchestration_logs", orchestration.logs_to_read),
+                mean("choreography_logs", choreography.logs_to_read),
+                count("longest_chain", u64::from(choreography.longest_chain)),
             ])
         })(),
         "semantic" => (|| {

@@ -1,10 +1,15 @@
 //! What a run's history means to a reader: each record as a log line in words with its kind
 //! and the steps it concerns ([`describe`]), the summary's figures ([`figures`]), causal
 //! chains — what started a step, back to the run's start, and what it started
-//! ([`triggered_by`], [`triggered`]) — and the run as it stood after any record ([`view_at`],
-//! for replay).
+//! ([`triggered_by`], [`triggered`]) — the run as it stood after any record ([`view_at`],
+//! for replay), and how visible it is: where its state lives, how many logs tell its story,
+//! its longest causal chain ([`visibility`]).
 
-use super::{Cause, RunEvent, RunRecord, RunView};
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde::{Deserialize, Serialize};
+
+use super::{Cause, Owner, RunEvent, RunRecord, RunView, Workflow};
 
 /// What a log entry is about, for the log's kind filter.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -370,4 +375,89 @@ pub fn view_at(log: &[RunRecord], node_ids: &[String], upto: usize) -> RunView {
         view.apply(record);
     }
     view
+}
+
+/// How visible a run is: how many places hold part of its state, how many logs must be
+/// read to answer "where is it now, and why?", and its longest causal chain.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Visibility {
+    /// The orchestrator (when it commanded any step: its record holds every step it drove)
+    /// and every service that ran a step started by an event (no one else recorded it).
+    pub state_places: u32,
+    /// Those places' logs, and the broker's when events carried the run (to see which
+    /// events went where, and which were lost).
+    pub logs_to_read: u32,
+    /// The most steps one after the other from the run's start, each started by the one
+    /// before it.
+    pub longest_chain: u32,
+}
+
+/// Folds a history into its [`Visibility`], record by record (the history need not be in
+/// memory at once).
+#[derive(Clone, Debug)]
+pub struct Trace {
+    service_of: BTreeMap<String, String>,
+    orchestrated: bool,
+    services: BTreeSet<String>,
+    events: bool,
+    longest: u32,
+}
+
+impl Trace {
+    pub fn new(workflow: &Workflow) -> Trace {
+        Trace {
+            service_of: workflow
+                .nodes
+                .iter()
+                .map(|n| (n.id.clone(), n.service.clone()))
+                .collect(),
+            orchestrated: false,
+            services: BTreeSet::new(),
+            events: false,
+            longest: 0,
+        }
+    }
+
+    pub fn apply(&mut self, event: &RunEvent) {
+        match event {
+            RunEvent::StepStarted {
+                node, owner, hops, ..
+            } => {
+                match owner {
+                    Owner::Orchestrator => self.orchestrated = true,
+                    Owner::Itself => {
+                        // The service, or the step itself when it names none.
+                        let service = self.service_of.get(node).filter(|s| !s.is_empty());
+                        if !self.services.contains(service.unwrap_or(node)) {
+                            self.services.insert(service.unwrap_or(node).clone());
+                        }
+                    }
+                }
+                self.longest = self.longest.max(hops.saturating_add(1));
+            }
+            RunEvent::EventPublished { .. } => self.events = true,
+            _ => {}
+        }
+    }
+
+    pub fn visibility(&self) -> Visibility {
+        let places = u32::from(self.orchestrated) + self.services.len() as u32;
+        Visibility {
+            state_places: places,
+            logs_to_read: places + u32::from(self.events),
+            longest_chain: self.longest,
+        }
+    }
+}
+
+/// The [`Visibility`] of a whole history.
+pub fn visibility<'a>(
+    events: impl IntoIterator<Item = &'a RunEvent>,
+    workflow: &Workflow,
+) -> Visibility {
+    let mut trace = Trace::new(workflow);
+    for event in events {
+        trace.apply(event);
+    }
+    trace.visibility()
 }

@@ -379,6 +379,7 @@ fn text(locale: Locale, key: &str) -> LessonText {
         "hop" => lesson!(hop),
         "errors" => lesson!(errors),
         "coupling" => lesson!(coupling),
+        "visibility" => lesson!(visibility),
         "semantic" => lesson!(semantic),
         _ => lesson!(hybrid),
     }

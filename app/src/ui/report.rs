@@ -158,6 +158,24 @@ fn rows() -> Vec<Row> {
         row!("Event contracts", |s: &StyleFigures| s
             .coupling
             .event_contracts),
+        row!(
+            "Places holding a run's state (mean)",
+            |s| s.visibility.state_places,
+            |s| format!("{:.1}", s.visibility.state_places),
+            true
+        ),
+        row!(
+            "Logs to read to trace a run (mean)",
+            |s| s.visibility.logs_to_read,
+            |s| format!("{:.1}", s.visibility.logs_to_read),
+            true
+        ),
+        row!(
+            "Longest causal chain (steps)",
+            |s| f64::from(s.visibility.longest_chain),
+            |s| s.visibility.longest_chain.to_string(),
+            true
+        ),
     ]
 }
 
@@ -223,7 +241,18 @@ pub fn compare_html(result: &CompareResult) -> String {
         "<section class=\"lab-results\" aria-label=\"Results\"><h2>Reading</h2><ul class=\"reading\" aria-label=\"Reading\">",
     );
     for line in &result.reading {
-        let _ = write!(out, "<li>{}</li>", escape(line));
+        match line.strip_prefix("Headline: ") {
+            Some(headline) => {
+                let _ = write!(
+                    out,
+                    "<li class=\"headline\"><strong>{}</strong></li>",
+                    escape(headline)
+                );
+            }
+            None => {
+                let _ = write!(out, "<li>{}</li>", escape(line));
+            }
+        }
     }
     out.push_str("</ul><h2>Side by side</h2><table class=\"compare\" aria-label=\"Comparison\">");
     out.push_str(&headers(""));

@@ -1,6 +1,7 @@
 //! `/api/workflows/{id}/runs` and `/api/runs/{id}`: starting runs and reading their state.
 
 use app::model::api::{FaultRequest, RunReport, RunRequest, RunSummary, MAX_RUNS_LISTED, MAX_SEED};
+use app::model::log::Trace;
 use app::model::story::Story;
 use app::model::RunView;
 use axum::body::Bytes;
@@ -146,13 +147,16 @@ pub async fn read(
         .ok_or_else(|| run_not_found(&id))?;
     let mut view = RunView::new(node_ids(&run));
     let mut story = Story::new();
+    let mut trace = Trace::new(&run.workflow);
     replay_history(state.store.as_ref(), &id, 0, |record| {
         view.apply(record);
         story.apply(&record.event);
+        trace.apply(&record.event);
     })
     .await?;
     let mut report = report(&run, &view);
     report.story = story.lines(&run.workflow);
+    report.visibility = Some(trace.visibility());
     Ok(Json(report))
 }
 
@@ -173,6 +177,7 @@ fn report(run: &StoredRun, view: &RunView) -> RunReport {
         diagnosis: view.diagnosis.clone(),
         last_seq: view.last_seq,
         story: Vec::new(),
+        visibility: None,
     }
 }
 

@@ -7,7 +7,7 @@ use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 use app::model::convert::{convert, Style};
 use app::model::lab::{
     CompareResult, FailCell, FailMatrix, FailRow, LabOutcome, LabStyle, LatencyFigures,
-    OutcomeCounts, StyleFigures,
+    OutcomeCounts, StyleFigures, VisibilityFigures,
 };
 use app::model::{Faults, MessageCounts, RunEvent, Workflow};
 use serde_json::Value;
@@ -175,8 +175,23 @@ fn figures(
         blast_radius_max: radii.iter().copied().max().unwrap_or(0),
         runs_with_failure: radii.len() as u32,
         coupling: coupling(workflow),
+        visibility: visibility(runs),
         lost,
         example_diagnosis: example,
+    }
+}
+
+fn visibility(runs: &[RunFacts]) -> VisibilityFigures {
+    let n = runs.len().max(1) as f64;
+    let mean = |f: fn(&RunFacts) -> u32| runs.iter().map(|r| f64::from(f(r))).sum::<f64>() / n;
+    VisibilityFigures {
+        state_places: mean(|r| r.visibility.state_places),
+        logs_to_read: mean(|r| r.visibility.logs_to_read),
+        longest_chain: runs
+            .iter()
+            .map(|r| r.visibility.longest_chain)
+            .max()
+            .unwrap_or(0),
     }
 }
 
@@ -237,9 +252,75 @@ pub fn fail_matrix(workflow: &Workflow, input: &Value, seed: u64) -> FailMatrix 
     FailMatrix { rows }
 }
 
-/// A few sentences naming the trade-offs the figures show.
+/// The one finding to read first: a failure one style left unhandled and another did not;
+/// else what an orchestrator outage cost; else a clear latency gap; else where a run's
+/// story must be read from.
+fn headline(styles: &[StyleFigures], faults: &Faults, runs: u32) -> Option<String> {
+    let bad =
+        |s: &StyleFigures| s.outcomes.unhandled + s.outcomes.inconsistent + s.outcomes.stalled;
+    // The two pure styles named first ("as drawn" is often one of them): `min_by_key` keeps
+    // the first of equals, `max_by_key` the last.
+    let ordered: Vec<&StyleFigures> = [
+        LabStyle::Orchestration,
+        LabStyle::Choreography,
+        LabStyle::AsDrawn,
+    ]
+    .iter()
+    .filter_map(|&style| styles.iter().find(|s| s.style == style))
+    .collect();
+    if let (Some(worst), Some(best)) = (
+        ordered.iter().rev().max_by_key(|s| bad(s)),
+        ordered.iter().min_by_key(|s| bad(s)),
+    ) {
+        if bad(worst) > 0 && bad(best) == 0 {
+            return Some(format!(
+                "Headline: {} handled every failure; {} left {} of {runs} runs with a failure nobody handled",
+                best.style.label(),
+                worst.style.label(),
+                bad(worst)
+            ));
+        }
+    }
+    let by = |style: LabStyle| styles.iter().find(|s| s.style == style);
+    if let (Some(_), Some(o), Some(c)) = (
+        &faults.orchestrator,
+        by(LabStyle::Orchestration),
+        by(LabStyle::Choreography),
+    ) {
+        if o.latency_ms.p50 > c.latency_ms.p50 {
+            return Some(format!(
+                "Headline: while the orchestrator was down, orchestration's median run took {} ms and choreography's {} ms",
+                o.latency_ms.p50, c.latency_ms.p50
+            ));
+        }
+    }
+    if let (Some(fast), Some(slow)) = (
+        styles.iter().min_by_key(|s| s.latency_ms.p95),
+        styles.iter().max_by_key(|s| s.latency_ms.p95),
+    ) {
+        if slow.latency_ms.p95 * 2 >= fast.latency_ms.p95 * 3
+            && slow.latency_ms.p95 > fast.latency_ms.p95
+        {
+            return Some(format!(
+                "Headline: end-to-end p95 {} ms in {}, {} ms in {}",
+                slow.latency_ms.p95,
+                slow.style.label(),
+                fast.latency_ms.p95,
+                fast.style.label()
+            ));
+        }
+    }
+    let o = by(LabStyle::Orchestration)?;
+    let c = by(LabStyle::Choreography)?;
+    Some(format!(
+        "Headline: to trace a run, orchestration has {:.1} log to read, choreography {:.1}; the orchestrator must know {} services, choreography's services share {} event contracts",
+        o.visibility.logs_to_read, c.visibility.logs_to_read, o.coupling.orchestrator_knows, c.coupling.event_contracts
+    ))
+}
+
+/// A few sentences naming the trade-offs the figures show, the headline finding first.
 pub fn reading(styles: &[StyleFigures], faults: &Faults, runs: u32) -> Vec<String> {
-    let mut lines = Vec::new();
+    let mut lines: Vec<String> = headline(styles, faults, runs).into_iter().collect();
     for s in styles {
         let bad = s.outcomes.unhandled + s.outcomes.inconsistent + s.outcomes.stalled;
         let name = s.style.label();
@@ -278,6 +359,31 @@ pub fn reading(styles: &[StyleFigures], faults: &Faults, runs: u32) -> Vec<Strin
             lines.push(format!(
                 "{name}: no central component, but {} event contracts that publishers and subscribers must agree on",
                 s.coupling.event_contracts
+            ));
+        }
+    }
+    if let (Some(clear), Some(scattered)) = (
+        styles.iter().min_by(|a, b| {
+            a.visibility
+                .logs_to_read
+                .total_cmp(&b.visibility.logs_to_read)
+        }),
+        styles.iter().max_by(|a, b| {
+            a.visibility
+                .logs_to_read
+                .total_cmp(&b.visibility.logs_to_read)
+        }),
+    ) {
+        if scattered.visibility.logs_to_read > clear.visibility.logs_to_read {
+            lines.push(format!(
+                "where is a run now, and why? {}: {:.1} logs to read ({:.1} places hold its state); {}: {:.1} ({:.1}); the longest causal chain is {} steps",
+                clear.style.label(),
+                clear.visibility.logs_to_read,
+                clear.visibility.state_places,
+                scattered.style.label(),
+                scattered.visibility.logs_to_read,
+                scattered.visibility.state_places,
+                scattered.visibility.longest_chain
             ));
         }
     }

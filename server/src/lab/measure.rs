@@ -4,6 +4,7 @@
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use app::model::lab::{Coupling, LabOutcome, ServiceCoupling};
+use app::model::log::{Trace, Visibility};
 use app::model::{EdgeKind, MessageCounts, RunEvent, RunStatus, StepState, Workflow};
 
 use super::simulate::VirtualRun;
@@ -22,6 +23,8 @@ pub struct RunFacts {
     /// Each step's state at the end.
     pub final_states: HashMap<String, StepState>,
     pub diagnosis: Option<String>,
+    /// Where the run's state lived and how much must be read to trace it.
+    pub visibility: Visibility,
 }
 
 /// Reads a finished simulated run. `None` if it did not finish.
@@ -37,7 +40,9 @@ pub fn facts(workflow: &Workflow, run: &VirtualRun) -> Option<RunFacts> {
     let mut compensations = 0;
     let mut failed_steps = BTreeSet::new();
     let mut dropped_to = Vec::new();
+    let mut trace = Trace::new(workflow);
     for (_, event) in &run.history {
+        trace.apply(event);
         if let Some((node, state)) = event.step_change() {
             final_states.insert(node.to_string(), state);
         }
@@ -77,6 +82,7 @@ pub fn facts(workflow: &Workflow, run: &VirtualRun) -> Option<RunFacts> {
         failed_steps,
         final_states,
         diagnosis,
+        visibility: trace.visibility(),
     })
 }
 

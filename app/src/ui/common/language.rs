@@ -33,6 +33,28 @@ pub fn provide_lang() -> Lang {
     lang
 }
 
+/// The language the document shell provided (on the server), or a new one (in the browser,
+/// where the app is the root).
+pub fn use_lang_or_provide() -> Lang {
+    use_context::<Lang>().unwrap_or_else(provide_lang)
+}
+
+/// Keeps `<html lang>` on the page's language once the switch changes it (the server wrote
+/// the first one).
+pub fn follow_with_lang_attribute(lang: Lang) {
+    Effect::new(move |_| {
+        let locale = lang.get();
+        #[cfg(feature = "hydrate")]
+        if let Some(root) = web_sys::window()
+            .and_then(|w| w.document())
+            .and_then(|d| d.document_element())
+        {
+            let _ = root.set_attribute("lang", locale.as_str());
+        }
+        let _ = locale;
+    });
+}
+
 /// The language tags of an `Accept-Language` header, most wanted first.
 pub fn accepted(header: &str) -> Vec<&str> {
     let mut tags: Vec<(&str, f32)> = header

@@ -1,9 +1,12 @@
-//! The causality tab: for the selected step, what started it — back to the run's start —
-//! and what it started, by command or by which event.
+//! The causality tab: how visible the run is (where its state lives, how many logs tell
+//! its story, its longest causal chain), and for the selected step what started it — back
+//! to the run's start — and what it started, by command or by which event.
 
 use leptos::prelude::*;
 
-use crate::model::log::{triggered, triggered_by, Link};
+use crate::i18n::td_string;
+use crate::model::log::{triggered, triggered_by, visibility, Link};
+use crate::ui::common::language::use_lang;
 use crate::ui::common::selection::Selection;
 use crate::ui::state::{Document, RunState};
 
@@ -24,7 +27,22 @@ pub fn Causality() -> impl IntoView {
         (!before.is_empty()).then_some((id, before, after))
     });
     let link = |l: Link| view! { <li><strong>{l.node}</strong>" — "{l.how}</li> };
+    let lang = use_lang();
+    let seen = Memo::new(move |_| {
+        run.log.with(|log| {
+            (!log.is_empty()).then(|| {
+                document
+                    .doc
+                    .with(|doc| visibility(log.iter().map(|r| &r.event), doc))
+            })
+        })
+    });
     view! {
+        {move || seen.get().map(|v| view! {
+            <p class="visibility" role="status" aria-label=move || td_string!(lang.get(), run.visibility.label)>
+                {move || td_string!(lang.get(), run.visibility.line, places = v.state_places, logs = v.logs_to_read, chain = v.longest_chain).to_string()}
+            </p>
+        })}
         <Show
             when=move || chain.with(Option::is_some)
             fallback=|| view! { <p class="muted">"Select a step that ran to see what triggered it, back to the run's start, and what it triggered."</p> }
