@@ -49,3 +49,17 @@ fn every_template_has_a_read_only_id_and_words_in_both_languages() {
     // A user's workflow id (a UUID) is never taken for a template.
     assert!(!is_template_id("9f3c2a4b5d6e4f708192a3b4c5d6e7f8"));
 }
+
+#[test]
+fn load_defaults_come_from_the_flows_shape() {
+    use app::model::examples::{ecommerce_orchestrated, order_processing};
+    use app::model::lab::load_defaults;
+    // Four steps when nothing fails (the failure route's two are not reached).
+    let d = load_defaults(&ecommerce_orchestrated());
+    assert_eq!((d.steps_per_run, d.capacity, d.message_ms), (4, 4, 10));
+    assert_eq!(d.orchestrator_takes, 100.0);
+    assert_eq!(d.rate, 150);
+    let d = load_defaults(&order_processing());
+    assert_eq!(d.steps_per_run, 3);
+    assert_eq!(d.rate, 200);
+}

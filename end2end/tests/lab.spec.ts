@@ -222,3 +222,24 @@ test("a run started with a service down shows the fault in its log and ends as t
   await expect(page.getByRole("list", { name: "Run log" })).toContainText("with faults: FulfillmentService down");
   await expect(page.getByRole("list", { name: "Run log" })).toContainText("fulfillment failed after 1 attempt(s): Unavailable");
 });
+
+test("the load test's defaults come from the flow's shape and show the bottleneck and the hop", async ({ page }) => {
+  test.setTimeout(120_000);
+  await fromTemplate(page, "E-commerce with two failures, orchestrated", `Defaults ${Date.now()}`);
+  await fromMenu(page, "Lab");
+  const load = page.getByRole("region", { name: "Load" });
+  await expect(load.locator(".load-defaults")).toContainText(
+    "a run commands 4 steps when nothing fails, so one orchestrator handling 4 messages at once at 10 ms each takes at most 100 runs/s; 150 runs/s is more than it can take",
+  );
+  await expect(load.getByRole("textbox", { name: "Rate (runs/s)" })).toHaveValue("150");
+  await expect(load.getByRole("textbox", { name: "Orchestrator capacity" })).toHaveValue("4");
+  await expect(load.getByRole("textbox", { name: "Orchestrator ms per message" })).toHaveValue("10");
+  await load.getByRole("button", { name: "Start load" }).click();
+  await expect(load.getByText("Load test done")).toBeVisible({ timeout: 90_000 });
+  const reading = load.getByRole("list", { name: "Load reading" }).getByRole("listitem");
+  await expect(reading.nth(1)).toContainText(/^orchestration: \d+ of \d+ runs completed; .*it fell behind: a bottleneck/);
+  await expect(reading.nth(2)).toContainText(/^choreography: \d+ of \d+ runs completed; .*it kept up/);
+  // The hop: each message through the orchestrator costs, so even its first second is slower.
+  const firstP95 = async (n: number) => Number((await reading.nth(n).innerText()).match(/p95 latency (\d+) ms in the first second/)![1]);
+  expect(await firstP95(1)).toBeGreaterThan(await firstP95(2));
+});

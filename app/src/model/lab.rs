@@ -322,6 +322,64 @@ pub const MAX_ORCHESTRATOR_CAPACITY: u32 = 100_000;
 /// The longest an orchestrator may take per message in a load test (simulated ms).
 pub const MAX_ORCHESTRATOR_MESSAGE_MS: u64 = 1_000;
 
+/// The load form's orchestrator: messages handled at once…
+pub const DEFAULT_ORCHESTRATOR_CAPACITY: u32 = 4;
+/// …and simulated ms spent on each.
+pub const DEFAULT_ORCHESTRATOR_MESSAGE_MS: u64 = 10;
+/// The default rate is this many times what that orchestrator can take for the flow.
+pub const DEFAULT_LOAD_OVERSHOOT: f64 = 1.5;
+
+/// Load-test defaults chosen from the flow's own shape, so that the first load test shows
+/// the bottleneck: an orchestrator that handles [`DEFAULT_ORCHESTRATOR_CAPACITY`] messages
+/// at once at [`DEFAULT_ORCHESTRATOR_MESSAGE_MS`] each, and a rate
+/// [`DEFAULT_LOAD_OVERSHOOT`]× the runs per second it can take — the services, reacting in
+/// parallel, keep up with it.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct LoadDefaults {
+    pub rate: u32,
+    pub capacity: u32,
+    pub message_ms: u64,
+    /// Steps a run commands when nothing fails (each costs the orchestrator a message).
+    pub steps_per_run: u32,
+    /// Runs per second the orchestrator can take at most.
+    pub orchestrator_takes: f64,
+}
+
+pub fn load_defaults(workflow: &super::Workflow) -> LoadDefaults {
+    use std::collections::BTreeSet;
+    // The steps a run reaches when nothing fails: from the starts, along success edges.
+    let mut reached: BTreeSet<&str> = workflow
+        .nodes
+        .iter()
+        .filter(|n| !workflow.edges.iter().any(|e| e.to == n.id))
+        .map(|n| n.id.as_str())
+        .collect();
+    loop {
+        let more: Vec<&str> = workflow
+            .edges
+            .iter()
+            .filter(|e| e.on == super::Outcome::Success && reached.contains(e.from.as_str()))
+            .map(|e| e.to.as_str())
+            .filter(|to| !reached.contains(to))
+            .collect();
+        if more.is_empty() {
+            break;
+        }
+        reached.extend(more);
+    }
+    let steps_per_run = (reached.len() as u32).max(1);
+    let messages_per_second =
+        f64::from(DEFAULT_ORCHESTRATOR_CAPACITY) * 1000.0 / DEFAULT_ORCHESTRATOR_MESSAGE_MS as f64;
+    let orchestrator_takes = messages_per_second / f64::from(steps_per_run);
+    LoadDefaults {
+        rate: ((orchestrator_takes * DEFAULT_LOAD_OVERSHOOT).ceil() as u32).clamp(1, MAX_LOAD_RATE),
+        capacity: DEFAULT_ORCHESTRATOR_CAPACITY,
+        message_ms: DEFAULT_ORCHESTRATOR_MESSAGE_MS,
+        steps_per_run,
+        orchestrator_takes,
+    }
+}
+
 /// `POST /api/lab/loads`: start `rate` runs per second for `seconds`, for each style in
 /// turn, with one orchestrator of limited capacity shared by all of a style's runs.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]

@@ -9,8 +9,8 @@ use leptos_router::hooks::use_query_map;
 
 use crate::model::api::MAX_SEED;
 use crate::model::lab::{
-    Batch, BatchState, BatchSummary, CompareRequest, CompareResult, LoadRequest, LoadSummary,
-    LoadTest, DEFAULT_LAB_RUNS, MAX_LAB_RUNS,
+    load_defaults, Batch, BatchState, BatchSummary, CompareRequest, CompareResult, LoadRequest,
+    LoadSummary, LoadTest, DEFAULT_LAB_RUNS, MAX_LAB_RUNS,
 };
 use crate::model::Workflow;
 use crate::ui::client::{self, ApiFailure};
@@ -214,7 +214,7 @@ pub fn LabPage() -> impl IntoView {
                 <BatchView batch/>
             </Show>
             {list_view}
-            <LoadSection workflow_id/>
+            <LoadSection workflow_id workflow/>
         </main>
     }
     .into_any()
@@ -340,11 +340,36 @@ const LOAD_POLL_MS: u32 = 300;
 /// Load mode: real runs at a rate, each style's runs sharing one orchestrator of limited
 /// capacity; throughput and latency per second, per style.
 #[component]
-fn LoadSection(workflow_id: Memo<String>) -> impl IntoView {
-    let rate = RwSignal::new("100".to_string());
+fn LoadSection(workflow_id: Memo<String>, workflow: RwSignal<Option<Workflow>>) -> impl IntoView {
+    let rate = RwSignal::new(String::new());
     let seconds = RwSignal::new("3".to_string());
-    let capacity = RwSignal::new("4".to_string());
-    let message_ms = RwSignal::new("5".to_string());
+    let capacity = RwSignal::new(String::new());
+    let message_ms = RwSignal::new(String::new());
+    // Defaults from the flow's shape, once it has loaded: a rate its orchestrator cannot
+    // take, said with the reason.
+    let defaults = Memo::new(move |_| workflow.with(|w| w.as_ref().map(load_defaults)));
+    Effect::new(move |_| {
+        if let Some(d) = defaults.get() {
+            // Only into fields the user has not filled.
+            for (field, value) in [
+                (rate, d.rate.to_string()),
+                (capacity, d.capacity.to_string()),
+                (message_ms, d.message_ms.to_string()),
+            ] {
+                if field.get_untracked().is_empty() {
+                    field.set(value);
+                }
+            }
+        }
+    });
+    let reason = move || {
+        defaults.get().map(|d| {
+            format!(
+                "Defaults for this flow: a run commands {} steps when nothing fails, so one orchestrator handling {} messages at once at {} ms each takes at most {:.0} runs/s; {} runs/s is more than it can take, and far less than the services, reacting in parallel, can.",
+                d.steps_per_run, d.capacity, d.message_ms, d.orchestrator_takes, d.rate
+            )
+        })
+    };
     let test: RwSignal<Option<LoadTest>> = RwSignal::new(None);
     let tests: RwSignal<Vec<LoadSummary>> = RwSignal::new(Vec::new());
     let failure: RwSignal<Option<String>> = RwSignal::new(None);
@@ -418,6 +443,7 @@ fn LoadSection(workflow_id: Memo<String>) -> impl IntoView {
             <p class="hint">
                 "Starts real runs at this rate for these seconds, one style after the other; each style's runs share one orchestrator that handles at most “capacity” messages at once, each taking the given time."
             </p>
+            <p class="hint load-defaults">{reason}</p>
             <div class="lab-form">
                 {text_field("Rate (runs/s)", rate, "100")}
                 {text_field("Seconds", seconds, "3")}
