@@ -305,18 +305,24 @@ impl Lab {
 
     /// The batch with its current progress. A batch stored as running that this process
     /// is not computing was interrupted by a restart: it reads as cancelled.
+    ///
+    /// The running set is read before the store: a batch leaves the set only after its end
+    /// is stored, so one the set no longer holds reads as it ended (read the other way
+    /// round, a batch finishing between the two reads would read as cancelled).
     pub async fn get(&self, id: &str) -> Result<Option<Batch>, StoreError> {
+        let live = self.lock().clone();
         let Some(mut batch) = self.store.get_batch(id).await? else {
             return Ok(None);
         };
-        self.refresh(&mut batch);
+        refresh(&live, &mut batch);
         Ok(Some(batch))
     }
 
     pub async fn list(&self, workflow_id: &str, limit: usize) -> Result<Vec<Batch>, StoreError> {
+        let live = self.lock().clone();
         let mut batches = self.store.list_batches(workflow_id, limit).await?;
         for b in &mut batches {
-            self.refresh(b);
+            refresh(&live, b);
         }
         Ok(batches)
     }
@@ -347,18 +353,20 @@ impl Lab {
         }
     }
 
-    fn refresh(&self, batch: &mut Batch) {
-        if batch.state != BatchState::Running {
-            return;
-        }
-        match self.lock().get(&batch.id) {
-            Some(progress) => batch.progress = progress_of(progress, batch.runs),
-            None => batch.state = BatchState::Cancelled,
-        }
-    }
-
     fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, Arc<Progress>>> {
         self.running.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+/// A stored batch still marked running: its progress if `live` (the running set, read
+/// before the store) holds it, else cancelled (a restart interrupted it).
+fn refresh(live: &HashMap<String, Arc<Progress>>, batch: &mut Batch) {
+    if batch.state != BatchState::Running {
+        return;
+    }
+    match live.get(&batch.id) {
+        Some(progress) => batch.progress = progress_of(progress, batch.runs),
+        None => batch.state = BatchState::Cancelled,
     }
 }
 
