@@ -206,11 +206,6 @@ pub const LESSONS: &[Lesson] = &[
     },
 ];
 
-/// The lesson with this key.
-pub fn lesson(key: &str) -> Option<&'static Lesson> {
-    LESSONS.iter().find(|l| l.key == key)
-}
-
 fn style(batch: &Batch, style: LabStyle) -> Option<&StyleFigures> {
     batch
         .result
