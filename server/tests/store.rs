@@ -19,6 +19,7 @@ fn run(id: &str) -> StoredRun {
         status: RunStatus::Running,
         started_at: 1,
         ended_at: None,
+        speed: 0.5,
     }
 }
 
@@ -86,9 +87,11 @@ async fn a_bad_append_fails_alone_and_good_ones_in_its_group_are_durable() {
     store.append_history("b", &[done]).await.unwrap();
     let b = store.get_run("b").await.unwrap().unwrap();
     assert_eq!((b.status, b.ended_at), (RunStatus::Completed, Some(99)));
+    assert_eq!(b.speed, 0.5, "the speed it was played at is kept");
     let listed = store.list_runs("w", 10).await.unwrap();
     let b = listed.iter().find(|r| r.id == "b").unwrap();
     assert_eq!(b.outcome.as_ref(), Some(&outcome));
+    assert_eq!(b.speed, Some(0.5));
     assert_eq!(b.input, serde_json::json!({"card": "b"}));
     let a = listed.iter().find(|r| r.id == "a").unwrap();
     assert_eq!(a.outcome, None, "a run still going has no outcome yet");

@@ -276,6 +276,7 @@ impl Engine {
             status: RunStatus::Running,
             started_at: self.clock.now_ms(),
             ended_at: None,
+            speed: options.speed,
         };
         if let Err(e) = self.store.create_run(&run).await {
             self.release();
@@ -294,6 +295,7 @@ impl Engine {
             diagnosis: None,
             input: run.input.clone(),
             outcome: None,
+            speed: Some(run.speed),
         });
         let mut core = RunCore::new(&run.workflow, options.input, options.seed, options.speed)
             .with_faults(options.faults);
@@ -626,6 +628,7 @@ impl Driver {
                         diagnosis: diagnosis.clone(),
                         input: self.core.input().clone(),
                         outcome: outcome.clone(),
+                        speed: Some(self.core.speed()),
                     };
                     if let Some(on_end) = &self.on_end {
                         let _ = on_end.send(summary.clone());

@@ -193,6 +193,7 @@ impl RunStore for MemoryStore {
                     input: r.input.clone(),
                     outcome: end.as_ref().and_then(|e| e.2.clone()),
                     diagnosis: end.and_then(|e| e.1),
+                    speed: Some(r.speed),
                 }
             })
             .collect();

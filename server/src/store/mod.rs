@@ -118,6 +118,8 @@ pub struct StoredRun {
     pub status: RunStatus,
     pub started_at: i64,
     pub ended_at: Option<i64>,
+    /// The speed it is played at (simulated time ÷ wall time).
+    pub speed: f64,
 }
 
 /// Runs and their append-only histories.

@@ -190,7 +190,7 @@ async fn write_group(
                 .execute(&mut *tx)
                 .await?;
             let row = sqlx::query(
-                "INSERT INTO runs (id, workflow_id, workflow, version, input, status, started_at, ended_at) VALUES (?, ?, '', ?, ?, ?, ?, ?) RETURNING no",
+                "INSERT INTO runs (id, workflow_id, workflow, version, input, status, started_at, ended_at, speed) VALUES (?, ?, '', ?, ?, ?, ?, ?, ?) RETURNING no",
             )
             .bind(&run.id)
             .bind(&run.workflow_id)
@@ -199,6 +199,7 @@ async fn write_group(
             .bind(run.status.as_str())
             .bind(run.started_at)
             .bind(run.ended_at)
+            .bind(run.speed)
             .fetch_one(&mut *tx)
             .await?;
             created.push((run.id.clone(), row.try_get::<i64, _>("no")?));
@@ -474,7 +475,7 @@ impl WorkflowStore for SqliteStore {
 /// stored before versions existed).
 const RUN_COLUMNS: &str = "r.id AS id, r.workflow_id AS workflow_id, \
      COALESCE(v.document, r.workflow) AS workflow, r.input AS input, r.status AS status, \
-     r.started_at AS started_at, r.ended_at AS ended_at";
+     r.started_at AS started_at, r.ended_at AS ended_at, r.speed AS speed";
 const RUN_FROM: &str = "runs r LEFT JOIN workflow_versions v ON v.hash = r.version";
 
 fn stored_run(row: &sqlx::sqlite::SqliteRow) -> Result<StoredRun, StoreError> {
@@ -488,6 +489,7 @@ fn stored_run(row: &sqlx::sqlite::SqliteRow) -> Result<StoredRun, StoreError> {
             .ok_or_else(|| StoreError::Corrupt(format!("run {id} status {status:?}")))?,
         started_at: row.try_get("started_at")?,
         ended_at: row.try_get("ended_at")?,
+        speed: row.try_get("speed")?,
         id,
     })
 }
@@ -584,7 +586,7 @@ impl RunStore for SqliteStore {
     ) -> Result<Vec<RunSummary>, StoreError> {
         let rows = sqlx::query(
             "SELECT id, workflow_id, status, started_at, ended_at, messages, diagnosis, input, \
-             outcome FROM runs \
+             outcome, speed FROM runs \
              WHERE workflow_id = ? ORDER BY started_at DESC, no DESC LIMIT ?",
         )
         .bind(workflow_id)
@@ -613,6 +615,7 @@ impl RunStore for SqliteStore {
                     outcome: outcome
                         .map(|o| decode(&format!("run {id} outcome"), &o))
                         .transpose()?,
+                    speed: Some(row.try_get("speed")?),
                     id,
                 })
             })
