@@ -1,6 +1,7 @@
 //! What a run's history means to a reader, checked on a small hand-made history:
 //! a → (command) b → (event BDone) c, b retried once.
 
+use app::i18n::Locale;
 use app::model::log::{describe, figures, triggered, triggered_by, view_at, LogKind};
 use app::model::{Cause, FailureReason, Outcome, Owner, RunEvent, RunRecord, StepState};
 
@@ -105,16 +106,16 @@ fn history() -> Vec<RunRecord> {
 #[test]
 fn each_record_reads_as_a_line_with_its_kind_and_steps() {
     let log = history();
-    let line = describe(&log[2].event);
+    let line = describe(&log[2].event, Locale::en);
     assert_eq!(line.kind, LogKind::Command);
     assert_eq!(line.steps, ["a", "b"]);
     assert_eq!(line.text, "orchestrator → b: command (after a)");
-    let line = describe(&log[8].event);
+    let line = describe(&log[8].event, Locale::en);
     assert_eq!(
         (line.kind, line.text.as_str()),
         (LogKind::Event, "b published BDone → c")
     );
-    let line = describe(&log[4].event);
+    let line = describe(&log[4].event, Locale::en);
     assert_eq!(line.kind, LogKind::Failure);
     assert!(line.text.starts_with("b attempt 1 failed"), "{}", line.text);
 }
@@ -133,7 +134,7 @@ fn the_summary_counts_executions_failures_and_retries_from_the_log() {
 #[test]
 fn a_causal_chain_goes_back_to_the_start_through_commands_and_events_skipping_retries() {
     let log = history();
-    let chain = triggered_by(&log, "c");
+    let chain = triggered_by(&log, "c", Locale::en);
     let nodes: Vec<&str> = chain.iter().map(|l| l.node.as_str()).collect();
     assert_eq!(nodes, ["a", "b", "c"], "earliest first");
     assert_eq!(chain[0].how, "started by the run's start");
@@ -145,13 +146,13 @@ fn a_causal_chain_goes_back_to_the_start_through_commands_and_events_skipping_re
         chain[1].how
     );
     assert_eq!(chain[2].how, "heard BDone, published by b");
-    let after = triggered(&log, "b");
+    let after = triggered(&log, "b", Locale::en);
     assert_eq!(after.len(), 1);
     assert_eq!(
         (after[0].node.as_str(), after[0].how.as_str()),
         ("c", "by the event BDone")
     );
-    assert!(triggered_by(&log, "nobody").is_empty());
+    assert!(triggered_by(&log, "nobody", Locale::en).is_empty());
 }
 
 #[test]

@@ -9,15 +9,16 @@ use app::ui::workflows::{template_lesson, template_title};
 fn copies_are_named_apart_from_the_users_workflows() {
     let taken = ["OrderProcessing", "OrderProcessing (copy 2)", "Other"];
     let is_taken = |n: &str| taken.contains(&n);
-    assert_eq!(distinct_name("Fresh", is_taken), "Fresh");
+    let english = Locale::en;
+    assert_eq!(distinct_name("Fresh", english, is_taken), "Fresh");
     assert_eq!(
-        distinct_name("OrderProcessing", is_taken),
+        distinct_name("OrderProcessing", english, is_taken),
         "OrderProcessing (copy 3)"
     );
-    assert_eq!(distinct_name("Other", is_taken), "Other (copy 2)");
+    assert_eq!(distinct_name("Other", english, is_taken), "Other (copy 2)");
     assert_eq!(
-        distinct_name("주문 처리", |n| n == "주문 처리"),
-        "주문 처리 (copy 2)"
+        distinct_name("주문 처리", Locale::ko, |n| n == "주문 처리"),
+        "주문 처리 (사본 2)"
     );
 }
 

@@ -1,5 +1,6 @@
 //! The timeline's layout, checked on a small hand-made history.
 
+use app::i18n::Locale;
 use app::model::timeline::{timeline, ArrowKind, BarOutcome, FaultKind};
 use app::model::{Cause, FailureReason, Owner, RunEvent, RunRecord};
 
@@ -81,7 +82,7 @@ fn attempts_become_bars_with_their_outcome_and_messages_become_arrows() {
         .enumerate()
         .map(|(i, (at, e))| RunRecord::new(i as u64 + 1, t0 + at, e))
         .collect();
-    let t = timeline(&log, &["b".to_string(), "a".to_string()]);
+    let t = timeline(&log, &["b".to_string(), "a".to_string()], Locale::en);
     assert_eq!(t.lanes, ["b", "a"], "the given order is kept");
     assert_eq!(t.span, 410);
     let bars: Vec<_> = t
@@ -163,7 +164,7 @@ fn an_orchestrator_outage_is_a_band_and_a_lost_event_a_moment() {
         .enumerate()
         .map(|(i, (at, e))| RunRecord::new(i as u64 + 1, t0 + at, e))
         .collect();
-    let t = timeline(&log, &["a".into(), "b".into()]);
+    let t = timeline(&log, &["a".into(), "b".into()], Locale::en);
     assert_eq!(t.faults.len(), 3);
     assert_eq!(t.faults[0].label, "started with faults: bus drops 50%");
     let outage = &t.faults[1];

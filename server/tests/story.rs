@@ -16,6 +16,16 @@ fn workflow(doc: Value) -> Workflow {
 
 /// The story of `workflow` run to its end on `input`, with `faults`.
 fn told(workflow: &Workflow, input: Value, faults: Faults) -> Vec<StoryLine> {
+    told_in(app::i18n::Locale::en, workflow, input, faults)
+}
+
+/// The story, in `locale`'s words.
+fn told_in(
+    locale: app::i18n::Locale,
+    workflow: &Workflow,
+    input: Value,
+    faults: Faults,
+) -> Vec<StoryLine> {
     let run = VirtualRun::complete(workflow, input, 7, faults);
     let records: Vec<RunRecord> = run
         .history
@@ -23,7 +33,7 @@ fn told(workflow: &Workflow, input: Value, faults: Faults) -> Vec<StoryLine> {
         .enumerate()
         .map(|(i, (at, event))| RunRecord::new(i as u64 + 1, *at as i64, event.clone()))
         .collect();
-    Story::of(&records).lines(workflow)
+    Story::of(&records).lines(workflow, locale)
 }
 
 fn codes(lines: &[StoryLine]) -> Vec<&str> {
@@ -165,5 +175,47 @@ fn a_workflow_named_in_korean_runs_and_its_story_names_its_steps_as_they_are() {
             "결제 failed (카드 = \"만료\") → handled by the failure route to 주문취소",
             "Completed"
         ]
+    );
+}
+
+#[test]
+fn the_story_speaks_korean_with_the_same_codes_and_a_diagnosis_of_its_own() {
+    let w = ecommerce_orchestrated();
+    let english = told(&w, json!({"card": "expired"}), Faults::default());
+    let korean = told_in(
+        app::i18n::Locale::ko,
+        &w,
+        json!({"card": "expired"}),
+        Faults::default(),
+    );
+    assert_eq!(codes(&english), codes(&korean));
+    assert!(
+        korean[0].message.contains("card = \"expired\"")
+            && korean[0].message.contains("실패 경로로"),
+        "{}",
+        korean[0].message
+    );
+    let w = workflow(json!({"name": "t",
+        "nodes": [
+            {"id": "a", "label": "가", "service": "A", "action": "x"},
+            {"id": "b", "label": "나", "service": "B", "action": "x"}],
+        "edges": [{"from": "a", "to": "b", "kind": "event", "event": "A완료"}]}));
+    let lossy = Faults {
+        bus: BusFault {
+            drop: 1.0,
+            ..BusFault::default()
+        },
+        ..Faults::default()
+    };
+    let lines = told_in(app::i18n::Locale::ko, &w, json!({}), lossy);
+    assert_eq!(codes(&lines), ["event_lost", "run_stalled"]);
+    assert_eq!(
+        lines[0].message,
+        "버스가 가에서 나(으)로 가던 A완료을(를) 잃었습니다"
+    );
+    // The engine's English diagnosis is not repeated: the story says it.
+    assert_eq!(
+        lines[1].message,
+        "실패: 멈춤: 버스가 가에서 나(으)로 가던 A완료을(를) 잃었습니다"
     );
 }

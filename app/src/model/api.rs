@@ -156,9 +156,34 @@ pub struct RunReport {
     pub visibility: Option<super::log::Visibility>,
 }
 
+/// The `code` of every error response: the request is malformed (`bad_request`) or breaks
+/// a rule (`invalid`, with the problems), is not allowed (`forbidden`), came for another
+/// host (`misdirected`), has a body of the wrong type (`unsupported_media_type`), edits a
+/// workflow changed since it was read (`stale_revision`), names nothing (`not_found`),
+/// conflicts with the current state (`conflict`), is too large (`too_large`), finds the
+/// server at a limit (`unavailable`), or failed on our side (`internal`).
+pub const ERROR_CODES: [&str; 11] = [
+    "bad_request",
+    "invalid",
+    "forbidden",
+    "misdirected",
+    "unsupported_media_type",
+    "stale_revision",
+    "not_found",
+    "conflict",
+    "too_large",
+    "unavailable",
+    "internal",
+];
+
 /// Every error response: a sentence, plus the precise problems when there are several.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct ErrorBody {
+    /// Stable and machine-readable, one per kind of refusal ([`ERROR_CODES`]), so a client
+    /// can say it in its own words.
+    #[serde(default)]
+    pub code: String,
+    /// In English.
     pub error: String,
     #[serde(default)]
     pub details: Vec<serde_json::Value>,
@@ -185,6 +210,10 @@ pub struct RunSummary {
     /// Its outcome in one line, once it ended (see [`super::story::Story::headline`]).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub outcome: Option<super::story::StoryLine>,
+    /// The speed it is played at (simulated time ÷ wall time): its duration in simulated
+    /// milliseconds is (`ended_at` − `started_at`) × `speed`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub speed: Option<f64>,
 }
 
 /// Workflow `workflow_id`'s runs list just fetched, merged with what the runs feed told

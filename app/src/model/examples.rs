@@ -71,14 +71,18 @@ pub fn is_template_id(id: &str) -> bool {
     id.starts_with(TEMPLATE_ID_PREFIX)
 }
 
-/// `name`, or the first of "name (copy 2)", "name (copy 3)"… that is not `taken`: opening
-/// a template twice gives two workflows one can tell apart.
-pub fn distinct_name(name: &str, taken: impl Fn(&str) -> bool) -> String {
+/// `name`, or the first of "name (copy 2)", "name (copy 3)"… (in `locale`'s words) that is
+/// not `taken`: opening a template twice gives two workflows one can tell apart.
+pub fn distinct_name(
+    name: &str,
+    locale: crate::i18n::Locale,
+    taken: impl Fn(&str) -> bool,
+) -> String {
     if !taken(name) {
         return name.to_string();
     }
     (2..)
-        .map(|n| format!("{name} (copy {n})"))
+        .map(|n| crate::i18n::td_string!(locale, workflows.copy_n, name = name, n = n).to_string())
         .find(|candidate| !taken(candidate))
         .unwrap_or_else(|| name.to_string())
 }

@@ -5,6 +5,7 @@
 //! change while it runs (recorded as `FaultsChanged`), so a run's history tells the whole
 //! story. Every random choice a fault makes is drawn from the run's seed.
 
+use crate::i18n::{td_string, Locale};
 use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
@@ -177,48 +178,79 @@ impl Faults {
         problems
     }
 
-    /// In words, e.g. "PaymentService down; bus drops 10%; orchestrator down 2000 ms at 500 ms".
-    pub fn describe(&self) -> String {
-        let mut parts = Vec::new();
+    /// In `locale`'s words, e.g. "PaymentService down; bus drops 10%; orchestrator down
+    /// 2000 ms at 500 ms".
+    pub fn describe(&self, locale: Locale) -> String {
+        let mut parts: Vec<String> = Vec::new();
+        let percent = |p: f64| (p * 100.0).round();
         for (name, f) in &self.services {
             if f.down {
-                parts.push(format!("{name} down"));
+                parts.push(td_string!(locale, fault_words.down, service = name).to_string());
             }
             if let Some(k) = f.slow {
-                parts.push(format!("{name} slow ×{k}"));
+                parts.push(
+                    td_string!(locale, fault_words.slow, service = name, factor = k).to_string(),
+                );
             }
             if let Some(p) = f.flaky {
-                parts.push(format!("{name} flaky {}%", (p * 100.0).round()));
+                parts.push(
+                    td_string!(
+                        locale,
+                        fault_words.flaky,
+                        service = name,
+                        percent = percent(p)
+                    )
+                    .to_string(),
+                );
             }
         }
         if self.bus.delay_ms > 0 {
-            parts.push(format!("bus delays {} ms", self.bus.delay_ms));
+            parts.push(
+                td_string!(locale, fault_words.bus_delay, ms = self.bus.delay_ms).to_string(),
+            );
         }
         if self.bus.duplicate > 0.0 {
-            parts.push(format!(
-                "bus duplicates {}%",
-                (self.bus.duplicate * 100.0).round()
-            ));
+            parts.push(
+                td_string!(
+                    locale,
+                    fault_words.bus_duplicate,
+                    percent = percent(self.bus.duplicate)
+                )
+                .to_string(),
+            );
         }
         if self.bus.drop > 0.0 {
-            parts.push(format!("bus drops {}%", (self.bus.drop * 100.0).round()));
+            parts.push(
+                td_string!(
+                    locale,
+                    fault_words.bus_drop,
+                    percent = percent(self.bus.drop)
+                )
+                .to_string(),
+            );
         }
         if let Some(c) = &self.orchestrator {
             parts.push(match c.standby_lease_ms {
-                Some(lease) => format!(
-                    "orchestrator down {} ms at {} ms (standby after {lease} ms)",
-                    c.for_ms, c.at_ms
-                ),
-                None => format!("orchestrator down {} ms at {} ms", c.for_ms, c.at_ms),
+                Some(lease) => td_string!(
+                    locale,
+                    fault_words.crash_standby,
+                    ms = c.for_ms,
+                    at = c.at_ms,
+                    lease = lease
+                )
+                .to_string(),
+                None => {
+                    td_string!(locale, fault_words.crash, ms = c.for_ms, at = c.at_ms).to_string()
+                }
             });
         }
         if let Some(step) = &self.fail_step {
-            parts.push(format!("{step} always fails"));
+            parts.push(td_string!(locale, fault_words.always_fails, step = step).to_string());
         }
         if parts.is_empty() {
-            "none".into()
+            td_string!(locale, fault_words.none).into()
         } else {
-            parts.join("; ")
+            parts.join(td_string!(locale, fault_words.separator))
         }
     }
 

@@ -39,6 +39,16 @@ impl LabStyle {
             LabStyle::Choreography => "choreography",
         }
     }
+
+    /// The style in `locale`'s words (`label` is the API's English name).
+    pub fn words(self, locale: crate::i18n::Locale) -> &'static str {
+        use crate::i18n::td_string;
+        match self {
+            LabStyle::AsDrawn => td_string!(locale, style.as_drawn),
+            LabStyle::Orchestration => td_string!(locale, style.orchestration),
+            LabStyle::Choreography => td_string!(locale, style.choreography),
+        }
+    }
 }
 
 /// `POST /api/lab/batches`.

@@ -6,6 +6,7 @@ use std::collections::{HashMap, HashSet, VecDeque};
 use serde::{Deserialize, Serialize};
 
 use super::workflow::{Edge, EdgeKind, Join, Node, Outcome, Workflow};
+use crate::i18n::{td_string, Locale};
 
 /// What kind of design problem a warning reports.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -36,7 +37,107 @@ pub struct Warning {
     pub node: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub edge: Option<String>,
+    /// In English.
     pub message: String,
+    /// What the message says, with its values, so a client can say it in its own words
+    /// (absent from warnings stored before it was sent).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub says: Option<Says>,
+}
+
+/// A warning's sentence and its values (`says`: which sentence).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "says", rename_all = "snake_case")]
+pub enum Says {
+    UnheardFailure {
+        step: String,
+        event: String,
+    },
+    UnroutedEventStep {
+        step: String,
+    },
+    UnroutedCommandStep {
+        step: String,
+    },
+    NoCompensation {
+        step: String,
+    },
+    Uncompensated {
+        steps: Vec<String>,
+        step: String,
+        event: String,
+    },
+    EventCycle {
+        edge: String,
+    },
+    Unreachable {
+        step: String,
+    },
+    JoinBothRoutes {
+        step: String,
+        source: String,
+    },
+    JoinUnreachable {
+        step: String,
+        source: String,
+    },
+}
+
+impl Says {
+    /// The sentence in `locale`'s words.
+    pub fn words(&self, l: Locale) -> String {
+        match self {
+            Says::UnheardFailure { step, event } => {
+                td_string!(l, lint.unheard_failure, step = step, event = event).to_string()
+            }
+            Says::UnroutedEventStep { step } => {
+                td_string!(l, lint.unrouted_event_step, step = step).to_string()
+            }
+            Says::UnroutedCommandStep { step } => {
+                td_string!(l, lint.unrouted_command_step, step = step).to_string()
+            }
+            Says::NoCompensation { step } => {
+                td_string!(l, lint.no_compensation, step = step).to_string()
+            }
+            Says::Uncompensated { steps, step, event } => td_string!(
+                l,
+                lint.uncompensated,
+                steps = steps.join(td_string!(l, story.list_separator)),
+                step = step,
+                event = event
+            )
+            .to_string(),
+            Says::EventCycle { edge } => td_string!(l, lint.event_cycle, edge = edge).to_string(),
+            Says::Unreachable { step } => td_string!(l, lint.unreachable, step = step).to_string(),
+            Says::JoinBothRoutes { step, source } => {
+                td_string!(l, lint.join_both_routes, step = step, source = source).to_string()
+            }
+            Says::JoinUnreachable { step, source } => {
+                td_string!(l, lint.join_unreachable, step = step, source = source).to_string()
+            }
+        }
+    }
+}
+
+impl Warning {
+    /// A warning of `kind` about `node` or `edge`, saying `says` (in English as `message`).
+    pub fn new(kind: WarningKind, node: Option<String>, edge: Option<String>, says: Says) -> Self {
+        Warning {
+            kind,
+            node,
+            edge,
+            message: says.words(Locale::en),
+            says: Some(says),
+        }
+    }
+
+    /// The warning in `locale`'s words (the stored English for warnings without `says`).
+    pub fn words(&self, locale: Locale) -> String {
+        match &self.says {
+            Some(says) => says.words(locale),
+            None => self.message.clone(),
+        }
+    }
 }
 
 fn can_fail(node: &Node) -> bool {
@@ -78,36 +179,34 @@ pub fn lint(workflow: &Workflow) -> Vec<Warning> {
         }
         if event_driven {
             let event = Workflow::default_event_name(&node.label, Outcome::Failure);
-            warnings.push(Warning {
-                kind: WarningKind::UnheardFailure,
-                node: Some(node.id.clone()),
-                edge: None,
-                message: format!(
-                    "{} can fail, but nobody subscribes to {event}: its failure would be unhandled",
-                    node.label
-                ),
-            });
+            warnings.push(Warning::new(
+                WarningKind::UnheardFailure,
+                Some(node.id.clone()),
+                None,
+                Says::UnheardFailure {
+                    step: node.label.clone(),
+                    event,
+                },
+            ));
             if failure_commands {
-                warnings.push(Warning {
-                    kind: WarningKind::InconsistentFailureHandling,
-                    node: Some(node.id.clone()),
-                    edge: None,
-                    message: format!(
-                        "failures are routed for commanded steps, but not for the event-driven step {}",
-                        node.label
-                    ),
-                });
+                warnings.push(Warning::new(
+                    WarningKind::InconsistentFailureHandling,
+                    Some(node.id.clone()),
+                    None,
+                    Says::UnroutedEventStep {
+                        step: node.label.clone(),
+                    },
+                ));
             }
         } else if commanded && failure_events {
-            warnings.push(Warning {
-                kind: WarningKind::InconsistentFailureHandling,
-                node: Some(node.id.clone()),
-                edge: None,
-                message: format!(
-                    "failures are published as events elsewhere, but the commanded step {} has no failure route (the orchestrator will run its saga)",
-                    node.label
-                ),
-            });
+            warnings.push(Warning::new(
+                WarningKind::InconsistentFailureHandling,
+                Some(node.id.clone()),
+                None,
+                Says::UnroutedCommandStep {
+                    step: node.label.clone(),
+                },
+            ));
         }
     }
 
@@ -124,15 +223,14 @@ pub fn lint(workflow: &Workflow) -> Vec<Warning> {
             .iter()
             .any(|id| workflow.node(id).is_some_and(can_fail));
         if later_can_fail {
-            warnings.push(Warning {
-                kind: WarningKind::NoCompensation,
-                node: Some(node.id.clone()),
-                edge: None,
-                message: format!(
-                    "{} is orchestrated before steps that can fail but has no compensation: a saga cannot undo it",
-                    node.label
-                ),
-            });
+            warnings.push(Warning::new(
+                WarningKind::NoCompensation,
+                Some(node.id.clone()),
+                None,
+                Says::NoCompensation {
+                    step: node.label.clone(),
+                },
+            ));
         }
     }
 
@@ -154,36 +252,36 @@ pub fn lint(workflow: &Workflow) -> Vec<Warning> {
             continue;
         }
         let saga = orchestrated(&failing.id);
-        let stranded: Vec<&str> = success_ancestors(workflow, &failing.id)
+        let stranded: Vec<String> = success_ancestors(workflow, &failing.id)
             .into_iter()
             .filter_map(|id| workflow.node(id))
             .filter(|n| n.compensation.is_some() && !(saga && orchestrated(&n.id)))
-            .map(|n| n.label.as_str())
+            .map(|n| n.label.clone())
             .collect();
         if !stranded.is_empty() {
             let event = Workflow::default_event_name(&failing.label, Outcome::Failure);
-            warnings.push(Warning {
-                kind: WarningKind::Uncompensated,
-                node: Some(failing.id.clone()),
-                edge: None,
-                message: format!(
-                    "saga over {} no longer runs when {} fails: nobody compensates on {event}",
-                    stranded.join(", "),
-                    failing.label
-                ),
-            });
+            warnings.push(Warning::new(
+                WarningKind::Uncompensated,
+                Some(failing.id.clone()),
+                None,
+                Says::Uncompensated {
+                    steps: stranded,
+                    step: failing.label.clone(),
+                    event,
+                },
+            ));
         }
     }
 
     for cycle_edge in event_cycle_edges(workflow) {
-        warnings.push(Warning {
-            kind: WarningKind::EventCycle,
-            node: None,
-            edge: Some(cycle_edge.clone()),
-            message: format!(
-                "edge {cycle_edge} is part of an event cycle: runs may loop until the runaway limit"
-            ),
-        });
+        warnings.push(Warning::new(
+            WarningKind::EventCycle,
+            None,
+            Some(cycle_edge.clone()),
+            Says::EventCycle {
+                edge: cycle_edge.clone(),
+            },
+        ));
     }
 
     let reachable = reachable(workflow);
@@ -192,15 +290,14 @@ pub fn lint(workflow: &Workflow) -> Vec<Warning> {
         .iter()
         .filter(|n| !reachable.contains(n.id.as_str()))
     {
-        warnings.push(Warning {
-            kind: WarningKind::Unreachable,
-            node: Some(node.id.clone()),
-            edge: None,
-            message: format!(
-                "{} can never run: nothing that starts leads to it",
-                node.label
-            ),
-        });
+        warnings.push(Warning::new(
+            WarningKind::Unreachable,
+            Some(node.id.clone()),
+            None,
+            Says::Unreachable {
+                step: node.label.clone(),
+            },
+        ));
     }
 
     for node in workflow.nodes.iter().filter(|n| n.join_mode() == Join::All) {
@@ -211,25 +308,28 @@ pub fn lint(workflow: &Workflow) -> Vec<Warning> {
         }
         for (source, outcomes) in by_source {
             if outcomes.len() > 1 {
-                warnings.push(Warning {
-                    kind: WarningKind::JoinNeverCompletes,
-                    node: Some(node.id.clone()),
-                    edge: None,
-                    message: format!(
-                        "{} joins on both the success and the failure route of {source}: only one of them can arrive",
-                        node.label
-                    ),
-                });
+                warnings.push(Warning::new(
+                    WarningKind::JoinNeverCompletes,
+                    Some(node.id.clone()),
+                    None,
+                    Says::JoinBothRoutes {
+                        step: node.label.clone(),
+                        source: source.to_string(),
+                    },
+                ));
             }
         }
         for e in &arriving {
             if !reachable.contains(e.from.as_str()) {
-                warnings.push(Warning {
-                    kind: WarningKind::JoinNeverCompletes,
-                    node: Some(node.id.clone()),
-                    edge: Some(e.id.clone()),
-                    message: format!("{} waits for {}, which can never run", node.label, e.from),
-                });
+                warnings.push(Warning::new(
+                    WarningKind::JoinNeverCompletes,
+                    Some(node.id.clone()),
+                    Some(e.id.clone()),
+                    Says::JoinUnreachable {
+                        step: node.label.clone(),
+                        source: e.from.clone(),
+                    },
+                ));
             }
         }
     }

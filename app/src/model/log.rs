@@ -9,7 +9,10 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde::{Deserialize, Serialize};
 
-use super::{Cause, Owner, RunEvent, RunRecord, RunView, Workflow};
+use super::{
+    Cause, FailureReason, Outcome, Owner, RunEvent, RunRecord, RunStatus, RunView, Workflow,
+};
+use crate::i18n::{td_string, Locale};
 
 /// What a log entry is about, for the log's kind filter.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -55,14 +58,42 @@ pub struct LogLine<'a> {
     pub text: String,
 }
 
-/// The log line of one record.
-pub fn describe(event: &RunEvent) -> LogLine<'_> {
-    let (kind, steps, text) = parts(event);
+/// The log line of one record, in `locale`'s words.
+pub fn describe(event: &RunEvent, locale: Locale) -> LogLine<'_> {
+    let (kind, steps, text) = parts(event, locale);
     LogLine { kind, steps, text }
 }
 
-fn parts(event: &RunEvent) -> (LogKind, Vec<&str>, String) {
+/// A log kind in `locale`'s words (the filter's options).
+pub fn kind_words(locale: Locale, kind: LogKind) -> &'static str {
+    match kind {
+        LogKind::Command => td_string!(locale, log.kind.command),
+        LogKind::Event => td_string!(locale, log.kind.event),
+        LogKind::Failure => td_string!(locale, log.kind.failure),
+        LogKind::Compensation => td_string!(locale, log.kind.compensation),
+        LogKind::Step => td_string!(locale, log.kind.step),
+        LogKind::Run => td_string!(locale, log.kind.run),
+        LogKind::Fault => td_string!(locale, log.kind.fault),
+    }
+}
+
+/// Why an attempt failed, in `locale`'s words.
+pub fn reason_words(locale: Locale, reason: FailureReason) -> &'static str {
+    match reason {
+        FailureReason::Error => td_string!(locale, log.reason.error),
+        FailureReason::Rejected => td_string!(locale, log.reason.rejected),
+        FailureReason::Timeout => td_string!(locale, log.reason.timeout),
+        FailureReason::Unavailable => td_string!(locale, log.reason.unavailable),
+    }
+}
+
+fn parts(event: &RunEvent, l: Locale) -> (LogKind, Vec<&str>, String) {
     use RunEvent::*;
+    let list = |names: &[String]| names.join(", ");
+    let outcome_words = |o: &Outcome| match o {
+        Outcome::Success => td_string!(l, log.success),
+        Outcome::Failure => td_string!(l, log.failure),
+    };
     match event {
         RunStarted {
             seed,
@@ -73,18 +104,22 @@ fn parts(event: &RunEvent) -> (LogKind, Vec<&str>, String) {
             LogKind::Run,
             vec![],
             if faults.is_none() {
-                format!("run started (seed {seed}, speed {speed}×)")
+                td_string!(l, log.run_started, seed = seed, speed = speed).to_string()
             } else {
-                format!(
-                    "run started (seed {seed}, speed {speed}×) with faults: {}",
-                    faults.describe()
+                td_string!(
+                    l,
+                    log.run_started_faults,
+                    seed = seed,
+                    speed = speed,
+                    faults = faults.describe(l)
                 )
+                .to_string()
             },
         ),
         FaultsChanged { faults } => (
             LogKind::Fault,
             vec![],
-            format!("faults now: {}", faults.describe()),
+            td_string!(l, log.faults_now, faults = faults.describe(l)).to_string(),
         ),
         OrchestratorCrashed {
             for_ms,
@@ -93,10 +128,10 @@ fn parts(event: &RunEvent) -> (LogKind, Vec<&str>, String) {
             LogKind::Fault,
             vec![],
             match standby_lease_ms {
-                Some(lease) => format!(
-                    "orchestrator crashed (down {for_ms} ms; a standby takes over after its {lease} ms lease)"
-                ),
-                None => format!("orchestrator crashed (down {for_ms} ms): commands and replies wait"),
+                Some(lease) => {
+                    td_string!(l, log.crashed_standby, ms = for_ms, lease = lease).to_string()
+                }
+                None => td_string!(l, log.crashed, ms = for_ms).to_string(),
             },
         ),
         OrchestratorRecovered {
@@ -104,23 +139,42 @@ fn parts(event: &RunEvent) -> (LogKind, Vec<&str>, String) {
             standby,
             records,
             waited,
-        } => (
-            LogKind::Fault,
-            vec![],
-            format!(
-                "{} after {down_ms} ms: rebuilt from {records} history records, {waited} waiting message(s) handled",
-                if *standby { "standby orchestrator took over" } else { "orchestrator back" }
-            ),
-        ),
+        } => (LogKind::Fault, vec![], {
+            let who = if *standby {
+                td_string!(l, log.standby_took_over)
+            } else {
+                td_string!(l, log.orchestrator_back)
+            };
+            if *waited == 1 {
+                td_string!(
+                    l,
+                    log.recovered1,
+                    who = who,
+                    ms = down_ms,
+                    records = records
+                )
+                .to_string()
+            } else {
+                td_string!(
+                    l,
+                    log.recovered,
+                    who = who,
+                    ms = down_ms,
+                    records = records,
+                    waited = waited
+                )
+                .to_string()
+            }
+        }),
         EventDropped { name, to, .. } => (
             LogKind::Fault,
             vec![to.as_str()],
-            format!("{name} to {to} lost by the bus: {to} never hears it"),
+            td_string!(l, log.dropped, event = name, to = to).to_string(),
         ),
         CommandSent { from, to, .. } => (
             LogKind::Command,
             vec![from.as_str(), to.as_str()],
-            format!("orchestrator → {to}: command (after {from})"),
+            td_string!(l, log.command_sent, to = to, from = from).to_string(),
         ),
         ReplyReceived {
             from,
@@ -129,10 +183,11 @@ fn parts(event: &RunEvent) -> (LogKind, Vec<&str>, String) {
         } => (
             LogKind::Command,
             vec![from.as_str()],
-            format!(
-                "{from} → orchestrator: {} ({outcome:?})",
-                if *report { "report" } else { "reply" }
-            ),
+            if *report {
+                td_string!(l, log.report, from = from, outcome = outcome_words(outcome)).to_string()
+            } else {
+                td_string!(l, log.reply, from = from, outcome = outcome_words(outcome)).to_string()
+            },
         ),
         EventPublished {
             from,
@@ -143,9 +198,16 @@ fn parts(event: &RunEvent) -> (LogKind, Vec<&str>, String) {
             LogKind::Event,
             vec![from.as_str()],
             if subscribers.is_empty() {
-                format!("{from} published {name}: nobody subscribes")
+                td_string!(l, log.published_nobody, from = from, event = name).to_string()
             } else {
-                format!("{from} published {name} → {}", subscribers.join(", "))
+                td_string!(
+                    l,
+                    log.published,
+                    from = from,
+                    event = name,
+                    to = list(subscribers)
+                )
+                .to_string()
             },
         ),
         EventDelivered {
@@ -156,22 +218,23 @@ fn parts(event: &RunEvent) -> (LogKind, Vec<&str>, String) {
         } => (
             LogKind::Event,
             vec![to.as_str()],
-            format!(
-                "{name} delivered to {to}{}",
-                if *duplicate { " (duplicate)" } else { "" }
-            ),
+            if *duplicate {
+                td_string!(l, log.delivered_duplicate, event = name, to = to).to_string()
+            } else {
+                td_string!(l, log.delivered, event = name, to = to).to_string()
+            },
         ),
         StepWaiting {
             node, waiting_for, ..
         } => (
             LogKind::Step,
             vec![node.as_str()],
-            format!("{node} waits for {}", waiting_for.join(", ")),
+            td_string!(l, log.waits, step = node, targets = list(waiting_for)).to_string(),
         ),
         StepStarted { node, attempt, .. } => (
             LogKind::Step,
             vec![node.as_str()],
-            format!("{node} started (attempt {attempt})"),
+            td_string!(l, log.started, step = node, attempt = attempt).to_string(),
         ),
         AttemptFailed {
             node,
@@ -180,7 +243,14 @@ fn parts(event: &RunEvent) -> (LogKind, Vec<&str>, String) {
         } => (
             LogKind::Failure,
             vec![node.as_str()],
-            format!("{node} attempt {attempt} failed: {reason:?}"),
+            td_string!(
+                l,
+                log.attempt_failed,
+                step = node,
+                attempt = attempt,
+                reason = reason_words(l, *reason)
+            )
+            .to_string(),
         ),
         RetryScheduled {
             node,
@@ -190,12 +260,23 @@ fn parts(event: &RunEvent) -> (LogKind, Vec<&str>, String) {
         } => (
             LogKind::Failure,
             vec![node.as_str()],
-            format!("{node} retries (attempt {attempt}) in {delay_ms} ms, by {by:?}"),
+            td_string!(
+                l,
+                log.retries,
+                step = node,
+                attempt = attempt,
+                ms = delay_ms,
+                by = match by {
+                    Owner::Orchestrator => td_string!(l, log.by_orchestrator),
+                    Owner::Itself => td_string!(l, log.by_itself),
+                }
+            )
+            .to_string(),
         ),
         StepSucceeded { node, attempt } => (
             LogKind::Step,
             vec![node.as_str()],
-            format!("{node} succeeded (attempt {attempt})"),
+            td_string!(l, log.succeeded, step = node, attempt = attempt).to_string(),
         ),
         StepFailed {
             node,
@@ -204,69 +285,130 @@ fn parts(event: &RunEvent) -> (LogKind, Vec<&str>, String) {
         } => (
             LogKind::Failure,
             vec![node.as_str()],
-            format!("{node} failed after {attempts} attempt(s): {reason:?}"),
+            if *attempts == 1 {
+                td_string!(
+                    l,
+                    log.failed1,
+                    step = node,
+                    reason = reason_words(l, *reason)
+                )
+                .to_string()
+            } else {
+                td_string!(
+                    l,
+                    log.failed,
+                    step = node,
+                    attempts = attempts,
+                    reason = reason_words(l, *reason)
+                )
+                .to_string()
+            },
         ),
         FailureUnhandled {
             node, diagnosis, ..
         } => (
             LogKind::Failure,
             vec![node.as_str()],
-            format!("unhandled: {diagnosis}"),
+            td_string!(
+                l,
+                log.unhandled,
+                diagnosis = super::story::unhandled_words(l, node, diagnosis)
+            )
+            .to_string(),
         ),
         SagaStarted { failed, compensate } => (
             LogKind::Compensation,
             vec![failed.as_str()],
-            format!("saga: {failed} failed, undoing {}", compensate.join(", ")),
+            td_string!(l, log.saga, failed = failed, steps = list(compensate)).to_string(),
         ),
         CompensationStarted { node, action } => (
             LogKind::Compensation,
             vec![node.as_str()],
-            format!("{node} compensating ({action})"),
+            td_string!(l, log.compensating, step = node, action = action).to_string(),
         ),
         StepCompensated { node, action } => (
             LogKind::Compensation,
             vec![node.as_str()],
-            format!("{node} compensated ({action})"),
+            td_string!(l, log.compensated, step = node, action = action).to_string(),
         ),
         CompensationFailed { node, action } => (
             LogKind::Failure,
             vec![node.as_str()],
-            format!("{node} compensation {action} failed"),
+            td_string!(l, log.compensation_failed, step = node, action = action).to_string(),
         ),
         StepSkipped { node } => (
             LogKind::Step,
             vec![node.as_str()],
-            format!("{node} skipped"),
+            td_string!(l, log.skipped, step = node).to_string(),
         ),
         StepCancelled { node } => (
             LogKind::Step,
             vec![node.as_str()],
-            format!("{node} cancelled"),
+            td_string!(l, log.cancelled, step = node).to_string(),
         ),
-        CancelRequested => (LogKind::Run, vec![], "cancel requested".into()),
-        RunawayStopped { reason } => (LogKind::Failure, vec![], format!("stopped: {reason}")),
+        CancelRequested => (
+            LogKind::Run,
+            vec![],
+            td_string!(l, log.cancel_requested).into(),
+        ),
+        RunawayStopped { reason } => (
+            LogKind::Failure,
+            vec![],
+            td_string!(l, log.stopped, reason = reason).to_string(),
+        ),
         RunResumed { resent } => (
             LogKind::Run,
             vec![],
-            format!("resumed after a restart; resent {}", resent.join(", ")),
+            td_string!(l, log.resumed, steps = list(resent)).to_string(),
         ),
         RunCompleted {
             status, diagnosis, ..
         } => (
             LogKind::Run,
             vec![],
-            match diagnosis {
-                Some(d) => format!("run {}: {d}", status.as_str()),
-                None => format!("run {}", status.as_str()),
+            match diagnosis.as_ref().filter(|_| l == Locale::en) {
+                Some(d) => td_string!(
+                    l,
+                    log.run_ended_with,
+                    status = status_words(l, *status),
+                    diagnosis = d
+                )
+                .to_string(),
+                None => td_string!(l, log.run_ended, status = status_words(l, *status)).to_string(),
             },
         ),
     }
 }
 
+/// A run's status in `locale`'s words.
+pub fn status_words(locale: Locale, status: RunStatus) -> &'static str {
+    match status {
+        RunStatus::Running => td_string!(locale, state.running),
+        RunStatus::Completed => td_string!(locale, state.completed),
+        RunStatus::Failed => td_string!(locale, state.failed),
+        RunStatus::Compensated => td_string!(locale, state.compensated),
+        RunStatus::Cancelled => td_string!(locale, state.cancelled),
+    }
+}
+
+/// The speed a run was played at (simulated time ÷ wall time), from its start record; 1
+/// when the log does not hold it. Wall-time gaps × this = simulated milliseconds.
+pub fn speed(log: &[RunRecord]) -> f64 {
+    log.iter()
+        .find_map(|r| match r.event {
+            RunEvent::RunStarted { speed, .. } if speed > 0.0 => Some(speed),
+            _ => None,
+        })
+        .unwrap_or(1.0)
+}
+
 /// The figures of the summary tab, counted from the log.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Figures {
+    /// How long the run took in simulated time: wall time × the speed it was played at.
     pub duration_ms: i64,
+    /// The speed it was played at (simulated time ÷ wall time; 1 before its start is known).
+    pub speed: f64,
     pub executions: usize,
     pub failed_attempts: usize,
     pub retries: usize,
@@ -275,11 +417,13 @@ pub struct Figures {
 
 pub fn figures(log: &[RunRecord]) -> Figures {
     let count = |f: fn(&RunEvent) -> bool| log.iter().filter(|r| f(&r.event)).count();
+    let speed = speed(log);
     Figures {
         duration_ms: match (log.first(), log.last()) {
-            (Some(a), Some(b)) => b.at_ms - a.at_ms,
+            (Some(a), Some(b)) => ((b.at_ms - a.at_ms) as f64 * speed).round() as i64,
             _ => 0,
         },
+        speed,
         executions: count(|e| matches!(e, RunEvent::StepStarted { .. })),
         failed_attempts: count(|e| matches!(e, RunEvent::AttemptFailed { .. })),
         retries: count(|e| matches!(e, RunEvent::RetryScheduled { .. })),
@@ -296,7 +440,7 @@ pub struct Link {
 
 /// What started `node` (its latest execution), back to the run's start: the first link is
 /// the earliest. Retries are skipped to the execution they repeat.
-pub fn triggered_by(log: &[RunRecord], node: &str) -> Vec<Link> {
+pub fn triggered_by(log: &[RunRecord], node: &str, locale: Locale) -> Vec<Link> {
     let mut chain = Vec::new();
     let mut current = node.to_string();
     let mut before = log.len();
@@ -318,14 +462,15 @@ pub fn triggered_by(log: &[RunRecord], node: &str) -> Vec<Link> {
             break;
         };
         let (how, from) = match cause {
-            Cause::Start => ("started by the run's start".to_string(), None),
+            Cause::Start => (td_string!(locale, causes.start).to_string(), None),
             Cause::Command { from, edge, .. } => (
-                format!("commanded by the orchestrator after {from} finished (edge {edge})"),
+                td_string!(locale, causes.command, from = &from, edge = edge).to_string(),
                 Some(from),
             ),
-            Cause::Event { from, name, .. } => {
-                (format!("heard {name}, published by {from}"), Some(from))
-            }
+            Cause::Event { from, name, .. } => (
+                td_string!(locale, causes.event, event = name, from = &from).to_string(),
+                Some(from),
+            ),
             Cause::Retry { .. } => unreachable!("retries are skipped above"),
         };
         chain.push(Link {
@@ -345,7 +490,7 @@ pub fn triggered_by(log: &[RunRecord], node: &str) -> Vec<Link> {
 }
 
 /// The steps `node` started, and how (by command or by which event).
-pub fn triggered(log: &[RunRecord], node: &str) -> Vec<Link> {
+pub fn triggered(log: &[RunRecord], node: &str, locale: Locale) -> Vec<Link> {
     log.iter()
         .filter_map(|r| match &r.event {
             RunEvent::StepStarted {
@@ -355,11 +500,11 @@ pub fn triggered(log: &[RunRecord], node: &str) -> Vec<Link> {
             } => match cause {
                 Cause::Command { from, .. } if from == node => Some(Link {
                     node: started.clone(),
-                    how: "by command (through the orchestrator)".into(),
+                    how: td_string!(locale, causes.by_command).into(),
                 }),
                 Cause::Event { from, name, .. } if from == node => Some(Link {
                     node: started.clone(),
-                    how: format!("by the event {name}"),
+                    how: td_string!(locale, causes.by_event, event = name).to_string(),
                 }),
                 _ => None,
             },

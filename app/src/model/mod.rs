@@ -15,6 +15,7 @@
 //! - [`convert`]: converting a workflow to all orchestration or all choreography, and what
 //!   the conversion loses.
 //! - [`lab`]: the trade-off lab's requests and results (styles compared, fail matrix).
+//! - [`reading`]: the lab's findings in words (a batch's headline first, a load test's).
 //! - [`lint`]: design warnings (unheard failures, missing compensation, event cycles…).
 //! - [`layout`]: automatic layered layout, left to right.
 //! - [`examples`]: the shipped templates (the article's scenarios), stored read-only.
@@ -31,6 +32,7 @@ pub mod layout;
 pub mod lessons;
 pub mod lint;
 pub mod log;
+pub mod reading;
 pub mod run;
 pub mod story;
 pub mod timeline;

@@ -11,6 +11,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::{FailureReason, Node, Outcome, RunEvent, RunRecord, RunStatus, Workflow};
+use crate::i18n::{td_string, Locale};
 
 /// The most happenings a story keeps (a runaway cycle fails again and again; the first ones
 /// say what went wrong).
@@ -104,20 +105,22 @@ impl Happening {
         }
     }
 
-    /// The happening in an English sentence, steps named by their labels (`nodes`: the
-    /// run's workflow's); the input shows which of its values a step's `fail_when` refused.
-    pub fn english(&self, nodes: &[Node], input: &serde_json::Value) -> String {
+    /// The happening in a sentence in `locale`'s words, steps named by their labels
+    /// (`nodes`: the run's workflow's); the input shows which of its values a step's
+    /// `fail_when` refused.
+    pub fn say(&self, locale: Locale, nodes: &[Node], input: &serde_json::Value) -> String {
         let node_of = |id: &str| nodes.iter().find(|n| n.id == id);
         let label = |id: &str| {
             node_of(id)
                 .map(|n| n.label.clone())
                 .unwrap_or_else(|| id.to_string())
         };
+        let separator = td_string!(locale, story.list_separator);
         let labels = |ids: &[String]| {
             ids.iter()
                 .map(|id| label(id))
                 .collect::<Vec<_>>()
-                .join(", ")
+                .join(separator)
         };
         match self {
             Happening::StepFailed {
@@ -133,47 +136,64 @@ impl Happening {
                             let given = lookup(input, &f.field).unwrap_or(&f.equals);
                             format!("{} = {given}", f.field)
                         })
-                        .unwrap_or_else(|| "the input was refused".into()),
-                    FailureReason::Error => "a service error".into(),
-                    FailureReason::Timeout => "timed out".into(),
-                    FailureReason::Unavailable => "the service was down".into(),
+                        .unwrap_or_else(|| td_string!(locale, story.refused).into()),
+                    FailureReason::Error => td_string!(locale, story.error).into(),
+                    FailureReason::Timeout => td_string!(locale, story.timeout).into(),
+                    FailureReason::Unavailable => td_string!(locale, story.unavailable).into(),
                 };
                 let tries = if *attempts > 1 {
-                    format!(", after {attempts} attempts")
+                    td_string!(locale, story.after_attempts, attempts = attempts).to_string()
                 } else {
                     String::new()
                 };
-                let failed = format!("{} failed ({why}{tries})", label(node));
+                let failed = td_string!(
+                    locale,
+                    story.failed,
+                    step = label(node),
+                    why = why,
+                    tries = tries
+                )
+                .to_string();
                 match handling {
                     Handling::Route(to) => {
-                        format!("{failed} → handled by the failure route to {}", labels(to))
+                        td_string!(locale, story.by_route, failed = failed, to = labels(to))
+                            .to_string()
                     }
                     Handling::Saga => {
-                        format!("{failed} → the orchestrator undid what it had done (a saga)")
+                        td_string!(locale, story.by_saga, failed = failed).to_string()
                     }
-                    Handling::Unhandled(_) => format!("{failed} → nobody handles the failure"),
+                    Handling::Unhandled(_) => {
+                        td_string!(locale, story.unhandled, failed = failed).to_string()
+                    }
                     Handling::Open => failed,
                 }
             }
-            Happening::SavedByRetry { node, attempt } => {
-                format!(
-                    "{} succeeded on attempt {attempt}: its retries saved it",
-                    label(node)
-                )
-            }
+            Happening::SavedByRetry { node, attempt } => td_string!(
+                locale,
+                story.saved_by_retry,
+                step = label(node),
+                attempt = attempt
+            )
+            .to_string(),
             Happening::Compensated { undone, failed } => {
                 let undone = undone
                     .iter()
-                    .map(|(node, action)| format!("{} ({action})", label(node)))
+                    .map(|(node, action)| {
+                        td_string!(locale, story.undone, step = label(node), action = action)
+                            .to_string()
+                    })
                     .collect::<Vec<_>>()
-                    .join(", ");
+                    .join(separator);
                 let mut s = if undone.is_empty() {
-                    "Compensated nothing".to_string()
+                    td_string!(locale, story.compensated_nothing).to_string()
                 } else {
-                    format!("Compensated, in reverse order: {undone}")
+                    td_string!(locale, story.compensated, undone = undone).to_string()
                 };
                 if !failed.is_empty() {
-                    s.push_str(&format!("; the compensation of {} failed", labels(failed)));
+                    s.push_str(
+                        &td_string!(locale, story.compensation_failed, steps = labels(failed))
+                            .to_string(),
+                    );
                 }
                 s
             }
@@ -183,47 +203,57 @@ impl Happening {
                 standby,
             } => {
                 let back = if *standby {
-                    "a standby took over"
+                    td_string!(locale, story.standby)
                 } else {
-                    "it restarted"
+                    td_string!(locale, story.restarted)
                 };
-                format!(
-                    "Orchestrator down {:.1} s: {} waited for it; {back}",
-                    *down_ms as f64 / 1000.0,
-                    plural(*waited as u64, "message", "messages")
-                )
-            }
-            Happening::OrchestratorStillDown => {
-                "The orchestrator crashed and was not back before the run ended".into()
-            }
-            Happening::EventLost { name, from, to } => format!(
-                "The bus lost {name} from {} on its way to {}",
-                label(from),
-                label(to)
-            ),
-            Happening::Ended { status, diagnosis } => match status {
-                RunStatus::Completed => "Completed".into(),
-                RunStatus::Failed => match diagnosis {
-                    Some(d) => format!("Failed: {d}"),
-                    None => "Failed".into(),
-                },
-                RunStatus::Compensated => {
-                    "Ended compensated: the saga undid the steps that had succeeded".into()
+                let seconds = format!("{:.1}", *down_ms as f64 / 1000.0);
+                if *waited == 1 {
+                    td_string!(locale, story.outage1, seconds = seconds, back = back).to_string()
+                } else {
+                    td_string!(
+                        locale,
+                        story.outage,
+                        seconds = seconds,
+                        count = waited,
+                        back = back
+                    )
+                    .to_string()
                 }
-                RunStatus::Cancelled => "Cancelled".into(),
-                RunStatus::Running => "Running".into(),
+            }
+            Happening::OrchestratorStillDown => td_string!(locale, story.still_down).into(),
+            Happening::EventLost { name, from, to } => td_string!(
+                locale,
+                story.event_lost,
+                event = name,
+                from = label(from),
+                to = label(to)
+            )
+            .to_string(),
+            Happening::Ended { status, diagnosis } => match status {
+                RunStatus::Completed => td_string!(locale, story.completed).into(),
+                RunStatus::Failed => match diagnosis {
+                    Some(d) => td_string!(locale, story.failed_with, diagnosis = d).to_string(),
+                    None => td_string!(locale, story.failed_plain).into(),
+                },
+                RunStatus::Compensated => td_string!(locale, story.ended_compensated).into(),
+                RunStatus::Cancelled => td_string!(locale, story.cancelled).into(),
+                RunStatus::Running => td_string!(locale, story.running).into(),
             },
-            Happening::Stopped { reason } => format!("Stopped: {reason}"),
+            Happening::Stopped { reason } => {
+                td_string!(locale, story.stopped, reason = reason).to_string()
+            }
         }
     }
 }
 
-/// `1 message`, `2 messages`.
-pub fn plural(n: u64, one: &str, many: &str) -> String {
-    if n == 1 {
-        format!("1 {one}")
+/// An unhandled failure of step `step` in `locale`'s words: the engine's English
+/// `diagnosis` as it is, or in another language that nobody handles the step's failure.
+pub fn unhandled_words(locale: Locale, step: &str, diagnosis: &str) -> String {
+    if locale == Locale::en {
+        diagnosis.to_string()
     } else {
-        format!("{n} {many}")
+        td_string!(locale, story.unhandled_short, step = step).to_string()
     }
 }
 
@@ -410,29 +440,69 @@ impl Story {
         story
     }
 
-    /// Each happening as its code and its English sentence.
-    pub fn lines(&self, workflow: &Workflow) -> Vec<StoryLine> {
+    /// Each happening as its code and its sentence in `locale`'s words (the API's: English).
+    pub fn lines(&self, workflow: &Workflow, locale: Locale) -> Vec<StoryLine> {
         self.happenings
             .iter()
-            .map(|h| self.line(h, &workflow.nodes))
+            .map(|h| self.line(h, &workflow.nodes, locale))
             .collect()
     }
 
-    fn line(&self, happening: &Happening, nodes: &[Node]) -> StoryLine {
+    fn line(&self, happening: &Happening, nodes: &[Node], locale: Locale) -> StoryLine {
+        let message = match happening {
+            // The engine's diagnosis is English; another language says it from the story.
+            Happening::Ended {
+                status: RunStatus::Failed,
+                diagnosis: Some(_),
+            } if locale != Locale::en => match self.diagnosis(locale, nodes) {
+                Some(d) => td_string!(locale, story.failed_with, diagnosis = d).to_string(),
+                None => happening.say(locale, nodes, &self.input),
+            },
+            _ => happening.say(locale, nodes, &self.input),
+        };
         StoryLine {
             code: happening.code().to_string(),
-            message: happening.english(nodes, &self.input),
+            message,
         }
+    }
+
+    /// Why the run failed, in `locale`'s words, from what the story saw: the first failure
+    /// nobody handled, else the first event the bus lost (a stall). `None` when it saw
+    /// neither. (The engine's own diagnosis, in the run's record, is English.)
+    pub fn diagnosis(&self, locale: Locale, nodes: &[Node]) -> Option<String> {
+        let unhandled = self.happenings.iter().find(|h| {
+            matches!(
+                h,
+                Happening::StepFailed {
+                    handling: Handling::Unhandled(_),
+                    ..
+                }
+            )
+        });
+        if let Some(h) = unhandled {
+            return Some(h.say(locale, nodes, &self.input));
+        }
+        self.happenings
+            .iter()
+            .find(|h| matches!(h, Happening::EventLost { .. }))
+            .map(|h| {
+                td_string!(
+                    locale,
+                    story.stalled_diagnosis,
+                    lost = h.say(locale, nodes, &self.input)
+                )
+                .to_string()
+            })
     }
 
     /// The run's outcome in one line, for the runs list: its first happening (the end is
     /// not one yet when the engine asks, just before it records it); `None` when nothing
     /// happened but the steps' work.
-    pub fn headline(&self, nodes: &[Node]) -> Option<StoryLine> {
+    pub fn headline(&self, nodes: &[Node], locale: Locale) -> Option<StoryLine> {
         self.happenings
             .iter()
             .find(|h| !matches!(h, Happening::Ended { .. }))
-            .map(|h| self.line(h, nodes))
+            .map(|h| self.line(h, nodes, locale))
     }
 }
 

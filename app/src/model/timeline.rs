@@ -4,6 +4,7 @@
 //! bands or moments. The browser draws it (`ui::run::timeline`).
 
 use super::{RunEvent, RunRecord};
+use crate::i18n::{td_string, Locale};
 
 /// How an attempt (or a compensation) on the timeline ended, or that it has not yet.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -101,12 +102,13 @@ pub struct Timeline {
     pub bars: Vec<Bar>,
     pub arrows: Vec<Arrow>,
     pub faults: Vec<FaultMark>,
-    /// The run's length so far, in milliseconds.
+    /// The run's length so far, in simulated milliseconds (as every time here: wall time ×
+    /// the speed the run was played at).
     pub span: i64,
 }
 
 /// Lays out a run's history: steps in the order given (then any others as they appear).
-pub fn timeline(log: &[RunRecord], steps: &[String]) -> Timeline {
+pub fn timeline(log: &[RunRecord], steps: &[String], l: Locale) -> Timeline {
     let mut t = Timeline {
         lanes: steps.to_vec(),
         ..Default::default()
@@ -114,7 +116,9 @@ pub fn timeline(log: &[RunRecord], steps: &[String]) -> Timeline {
     let Some(t0) = log.first().map(|r| r.at_ms) else {
         return t;
     };
-    let end = log.last().map_or(t0, |r| r.at_ms) - t0;
+    let speed = super::log::speed(log);
+    let simulated = |at_ms: i64| ((at_ms - t0) as f64 * speed).round() as i64;
+    let end = simulated(log.last().map_or(t0, |r| r.at_ms));
     t.span = end;
     let lane = |lanes: &mut Vec<String>, id: &str| match lanes.iter().position(|l| l == id) {
         Some(i) => i,
@@ -143,42 +147,60 @@ pub fn timeline(log: &[RunRecord], steps: &[String]) -> Timeline {
         });
     };
     for r in log {
-        let at = r.at_ms - t0;
+        let at = simulated(r.at_ms);
         let mut close = |t: &mut Timeline, node: &str, outcome: BarOutcome, what: &str| {
-            let l = lane(&mut t.lanes, node);
-            if let Some(i) = open.remove(&l) {
+            let at_lane = lane(&mut t.lanes, node);
+            if let Some(i) = open.remove(&at_lane) {
                 let bar = &mut t.bars[i];
                 bar.end = at;
                 bar.outcome = outcome;
-                bar.label = format!(
-                    "{} {what}: +{} ms → +{at} ms ({} ms)",
-                    bar.label,
-                    bar.start,
-                    at - bar.start
-                );
+                bar.label = td_string!(
+                    l,
+                    timeline.closed,
+                    bar = &bar.label,
+                    what = what,
+                    start = bar.start,
+                    at = at,
+                    ms = at - bar.start
+                )
+                .to_string();
             }
         };
         match &r.event {
             RunEvent::StepStarted { node, attempt, .. } => {
-                let label = format!("{node} attempt {attempt}");
+                let label =
+                    td_string!(l, timeline.attempt, step = node, attempt = attempt).to_string();
                 begin(&mut t, &mut open, node, at, BarOutcome::Running, label)
             }
-            RunEvent::StepSucceeded { node, .. } => {
-                close(&mut t, node, BarOutcome::Succeeded, "succeeded")
-            }
-            RunEvent::AttemptFailed { node, .. } | RunEvent::StepFailed { node, .. } => {
-                close(&mut t, node, BarOutcome::Failed, "failed")
-            }
+            RunEvent::StepSucceeded { node, .. } => close(
+                &mut t,
+                node,
+                BarOutcome::Succeeded,
+                td_string!(l, state.succeeded),
+            ),
+            RunEvent::AttemptFailed { node, .. } | RunEvent::StepFailed { node, .. } => close(
+                &mut t,
+                node,
+                BarOutcome::Failed,
+                td_string!(l, state.failed),
+            ),
             RunEvent::CompensationStarted { node, action } => {
-                let label = format!("{node} compensation {action}");
+                let label =
+                    td_string!(l, timeline.compensation, step = node, action = action).to_string();
                 begin(&mut t, &mut open, node, at, BarOutcome::Compensating, label)
             }
-            RunEvent::StepCompensated { node, .. } => {
-                close(&mut t, node, BarOutcome::Compensated, "compensated")
-            }
-            RunEvent::CompensationFailed { node, .. } => {
-                close(&mut t, node, BarOutcome::Failed, "failed")
-            }
+            RunEvent::StepCompensated { node, .. } => close(
+                &mut t,
+                node,
+                BarOutcome::Compensated,
+                td_string!(l, state.compensated),
+            ),
+            RunEvent::CompensationFailed { node, .. } => close(
+                &mut t,
+                node,
+                BarOutcome::Failed,
+                td_string!(l, state.failed),
+            ),
             RunEvent::CommandSent { from, to, .. } => {
                 let (f, d) = (lane(&mut t.lanes, from), lane(&mut t.lanes, to));
                 t.arrows.push(Arrow {
@@ -186,16 +208,15 @@ pub fn timeline(log: &[RunRecord], steps: &[String]) -> Timeline {
                     to: d,
                     at,
                     kind: ArrowKind::Command,
-                    label: format!("command {from} → {to} at +{at} ms (through the orchestrator)"),
+                    label: td_string!(l, timeline.command, from = from, to = to, at = at)
+                        .to_string(),
                 });
             }
             RunEvent::OrchestratorCrashed { for_ms, .. } => t.faults.push(FaultMark {
                 start: at,
                 end: end.max(at),
                 kind: FaultKind::Outage,
-                label: format!(
-                    "orchestrator down from +{at} ms (for {for_ms} ms of simulated time)"
-                ),
+                label: td_string!(l, timeline.down, at = at, ms = for_ms).to_string(),
             }),
             RunEvent::OrchestratorRecovered { standby, .. } => {
                 if let Some(mark) = t
@@ -205,35 +226,40 @@ pub fn timeline(log: &[RunRecord], steps: &[String]) -> Timeline {
                     .find(|f| f.kind == FaultKind::Outage)
                 {
                     mark.end = at;
-                    mark.label = format!(
-                        "orchestrator down +{} ms → +{at} ms ({} ms), {}",
-                        mark.start,
-                        at - mark.start,
-                        if *standby {
-                            "then its standby took over"
+                    mark.label = td_string!(
+                        l,
+                        timeline.down_span,
+                        start = mark.start,
+                        at = at,
+                        ms = at - mark.start,
+                        then = if *standby {
+                            td_string!(l, timeline.standby)
                         } else {
-                            "then it came back"
+                            td_string!(l, timeline.came_back)
                         }
-                    );
+                    )
+                    .to_string();
                 }
             }
             RunEvent::EventDropped { name, to, .. } => t.faults.push(FaultMark {
                 start: at,
                 end: at,
                 kind: FaultKind::Dropped,
-                label: format!("{name} to {to} lost by the bus at +{at} ms"),
+                label: td_string!(l, timeline.lost, event = name, to = to, at = at).to_string(),
             }),
             RunEvent::RunStarted { faults, .. } if !faults.is_none() => t.faults.push(FaultMark {
                 start: at,
                 end: at,
                 kind: FaultKind::Changed,
-                label: format!("started with faults: {}", faults.describe()),
+                label: td_string!(l, timeline.started_faults, faults = faults.describe(l))
+                    .to_string(),
             }),
             RunEvent::FaultsChanged { faults } => t.faults.push(FaultMark {
                 start: at,
                 end: at,
                 kind: FaultKind::Changed,
-                label: format!("faults at +{at} ms: {}", faults.describe()),
+                label: td_string!(l, timeline.faults_at, at = at, faults = faults.describe(l))
+                    .to_string(),
             }),
             RunEvent::EventDelivered { from, to, name, .. } => {
                 let (f, d) = (lane(&mut t.lanes, from), lane(&mut t.lanes, to));
@@ -242,7 +268,15 @@ pub fn timeline(log: &[RunRecord], steps: &[String]) -> Timeline {
                     to: d,
                     at,
                     kind: ArrowKind::Event,
-                    label: format!("{name} {from} → {to} at +{at} ms"),
+                    label: td_string!(
+                        l,
+                        timeline.event,
+                        event = name,
+                        from = from,
+                        to = to,
+                        at = at
+                    )
+                    .to_string(),
                 });
             }
             _ => {}

@@ -4,6 +4,7 @@
 //! it enforces the size limit, tells malformed JSON (the client sent garbage) from an invalid
 //! workflow (well-formed JSON that breaks the model's rules), and assigns missing edge ids.
 
+use crate::i18n::{td_string, Locale};
 use std::collections::HashSet;
 
 use serde::{Deserialize, Serialize};
@@ -167,8 +168,15 @@ fn check_edge_enums(value: &mut Value) -> Vec<Problem> {
     problems
 }
 
-/// Every rule of the model that a well-formed document can still break.
+/// Every rule of the model that a well-formed document can still break (in English: the
+/// API's words).
 pub fn validate(workflow: &Workflow) -> Vec<Problem> {
+    validate_in(workflow, Locale::en)
+}
+
+/// Every rule of the model that a well-formed document can still break, each problem said
+/// in `l`'s words.
+pub fn validate_in(workflow: &Workflow, l: Locale) -> Vec<Problem> {
     let mut problems = Vec::new();
     if let Some(key) = &workflow.template {
         if super::examples::template(key).is_none() {
@@ -178,21 +186,27 @@ pub fn validate(workflow: &Workflow) -> Vec<Problem> {
                 node: None,
                 edge: None,
                 field: "template".into(),
-                message: format!(
-                    "names no shipped template ({key:?}); the templates are {}",
-                    known.join(", ")
-                ),
+                message: td_string!(
+                    l,
+                    problem.no_template,
+                    key = format!("{key:?}"),
+                    known = known.join(", ")
+                )
+                .to_string(),
             });
         }
     }
     let mut text = |path: String, node: Option<&str>, edge: Option<&str>, field: &str, v: &str| {
         let message = if v.trim().is_empty() {
-            "must not be empty".to_string()
+            td_string!(l, problem.empty).to_string()
         } else if v.chars().count() > MAX_STRING_CHARS {
-            format!(
-                "is {} characters long; the limit is {MAX_STRING_CHARS}",
-                v.chars().count()
+            td_string!(
+                l,
+                problem.too_long,
+                count = v.chars().count(),
+                limit = MAX_STRING_CHARS
             )
+            .to_string()
         } else {
             return;
         };
@@ -255,10 +269,14 @@ pub fn validate(workflow: &Workflow) -> Vec<Problem> {
             None,
             None,
             "nodes",
-            format!(
-                "has {} nodes; the limit is {MAX_NODES}",
-                workflow.nodes.len()
-            ),
+            td_string!(
+                l,
+                problem.too_many,
+                count = workflow.nodes.len(),
+                field = "nodes",
+                limit = MAX_NODES
+            )
+            .to_string(),
         );
     }
     if workflow.edges.len() > MAX_EDGES {
@@ -267,15 +285,19 @@ pub fn validate(workflow: &Workflow) -> Vec<Problem> {
             None,
             None,
             "edges",
-            format!(
-                "has {} edges; the limit is {MAX_EDGES}",
-                workflow.edges.len()
-            ),
+            td_string!(
+                l,
+                problem.too_many,
+                count = workflow.edges.len(),
+                field = "edges",
+                limit = MAX_EDGES
+            )
+            .to_string(),
         );
     }
 
     for (i, node) in workflow.nodes.iter().enumerate() {
-        for (field, message) in behaviour_problems(node) {
+        for (field, message) in behaviour_problems(node, l) {
             push(
                 format!("nodes[{i}].{field}"),
                 Some(node.id.clone()),
@@ -294,7 +316,7 @@ pub fn validate(workflow: &Workflow) -> Vec<Problem> {
                 Some(node.id.clone()),
                 None,
                 "id",
-                format!("duplicate node id \"{}\"", node.id),
+                td_string!(l, problem.duplicate_node, id = &node.id).to_string(),
             );
         }
         for (field, v) in [("x", node.position.x), ("y", node.position.y)] {
@@ -304,7 +326,7 @@ pub fn validate(workflow: &Workflow) -> Vec<Problem> {
                     Some(node.id.clone()),
                     None,
                     field,
-                    "must be a finite number".into(),
+                    td_string!(l, problem.not_finite).into(),
                 );
             }
         }
@@ -318,14 +340,14 @@ pub fn validate(workflow: &Workflow) -> Vec<Problem> {
                 None,
                 Some(edge_ref.clone()),
                 "id",
-                format!("duplicate edge id \"{}\"", edge.id),
+                td_string!(l, problem.duplicate_edge, id = &edge.id).to_string(),
             );
         }
         for (field, end) in [("from", &edge.from), ("to", &edge.to)] {
             let message = if end.is_empty() {
-                "must not be empty".to_string()
+                td_string!(l, problem.empty).to_string()
             } else if !node_ids.contains(end.as_str()) {
-                format!("refers to unknown node \"{end}\"")
+                td_string!(l, problem.unknown_node, id = end).to_string()
             } else {
                 continue;
             };
@@ -341,8 +363,8 @@ pub fn validate(workflow: &Workflow) -> Vec<Problem> {
     problems
 }
 
-/// The behaviour fields' rules: (field path within the node, message).
-pub fn behaviour_problems(node: &super::workflow::Node) -> Vec<(&'static str, String)> {
+/// The behaviour fields' rules: (field path within the node, message in `l`'s words).
+pub fn behaviour_problems(node: &super::workflow::Node, l: Locale) -> Vec<(&'static str, String)> {
     let mut problems = Vec::new();
     let too_long = |ms: u64| ms > MAX_SIMULATED_MS;
     if let Some(latency) = node.latency_ms {
@@ -350,12 +372,12 @@ pub fn behaviour_problems(node: &super::workflow::Node) -> Vec<(&'static str, St
         if min > max {
             problems.push((
                 "latency_ms",
-                format!("[{min}, {max}]: the minimum is above the maximum"),
+                td_string!(l, problem.latency_order, min = min, max = max).to_string(),
             ));
         } else if too_long(max) {
             problems.push((
                 "latency_ms",
-                format!("{max} ms exceeds the limit of {MAX_SIMULATED_MS} ms"),
+                td_string!(l, problem.over_limit, ms = max, limit = MAX_SIMULATED_MS).to_string(),
             ));
         }
     }
@@ -363,17 +385,17 @@ pub fn behaviour_problems(node: &super::workflow::Node) -> Vec<(&'static str, St
         if !(0.0..=1.0).contains(&rate) {
             problems.push((
                 "failure_rate",
-                format!("must be between 0 and 1, got {rate}"),
+                td_string!(l, problem.rate_range, value = rate).to_string(),
             ));
         }
     }
     if let Some(fail_when) = &node.fail_when {
         if fail_when.field.trim().is_empty() {
-            problems.push(("fail_when.field", "must not be empty".to_string()));
+            problems.push(("fail_when.field", td_string!(l, problem.empty).to_string()));
         } else if fail_when.field.chars().count() > MAX_STRING_CHARS {
             problems.push((
                 "fail_when.field",
-                format!("the limit is {MAX_STRING_CHARS} characters"),
+                td_string!(l, problem.chars_limit, limit = MAX_STRING_CHARS).to_string(),
             ));
         }
     }
@@ -381,7 +403,13 @@ pub fn behaviour_problems(node: &super::workflow::Node) -> Vec<(&'static str, St
         if timeout == 0 || too_long(timeout) {
             problems.push((
                 "timeout_ms",
-                format!("must be between 1 and {MAX_SIMULATED_MS} ms, got {timeout}"),
+                td_string!(
+                    l,
+                    problem.timeout_range,
+                    limit = MAX_SIMULATED_MS,
+                    value = timeout
+                )
+                .to_string(),
             ));
         }
     }
@@ -389,38 +417,50 @@ pub fn behaviour_problems(node: &super::workflow::Node) -> Vec<(&'static str, St
         if retry.max_attempts == 0 || retry.max_attempts > MAX_ATTEMPTS {
             problems.push((
                 "retry.max_attempts",
-                format!(
-                    "must be between 1 and {MAX_ATTEMPTS}, got {}",
-                    retry.max_attempts
-                ),
+                td_string!(
+                    l,
+                    problem.attempts_range,
+                    limit = MAX_ATTEMPTS,
+                    value = retry.max_attempts
+                )
+                .to_string(),
             ));
         }
         if too_long(retry.backoff_ms) {
             problems.push((
                 "retry.backoff_ms",
-                format!(
-                    "{} ms exceeds the limit of {MAX_SIMULATED_MS} ms",
-                    retry.backoff_ms
-                ),
+                td_string!(
+                    l,
+                    problem.over_limit,
+                    ms = retry.backoff_ms,
+                    limit = MAX_SIMULATED_MS
+                )
+                .to_string(),
             ));
         }
         if !(1.0..=MAX_BACKOFF_MULTIPLIER).contains(&retry.multiplier) {
             problems.push((
                 "retry.multiplier",
-                format!(
-                    "must be between 1 and {MAX_BACKOFF_MULTIPLIER}, got {}",
-                    retry.multiplier
-                ),
+                td_string!(
+                    l,
+                    problem.multiplier_range,
+                    limit = MAX_BACKOFF_MULTIPLIER,
+                    value = retry.multiplier
+                )
+                .to_string(),
             ));
         }
     }
     if let Some(action) = &node.compensation {
         if action.trim().is_empty() {
-            problems.push(("compensation", "must not be empty when given".to_string()));
+            problems.push((
+                "compensation",
+                td_string!(l, problem.empty_when_given).to_string(),
+            ));
         } else if action.chars().count() > MAX_STRING_CHARS {
             problems.push((
                 "compensation",
-                format!("the limit is {MAX_STRING_CHARS} characters"),
+                td_string!(l, problem.chars_limit, limit = MAX_STRING_CHARS).to_string(),
             ));
         }
     }

@@ -76,6 +76,23 @@ impl AppError {
         }
     }
 
+    /// The response's stable `code` (one of [`app::model::api::ERROR_CODES`]).
+    pub fn code(&self) -> &'static str {
+        match self {
+            AppError::BadRequest { .. } => "bad_request",
+            AppError::Unprocessable { .. } => "invalid",
+            AppError::Forbidden(_) => "forbidden",
+            AppError::Misdirected(_) => "misdirected",
+            AppError::UnsupportedMediaType(_) => "unsupported_media_type",
+            AppError::PreconditionFailed { .. } => "stale_revision",
+            AppError::NotFound(_) => "not_found",
+            AppError::Conflict(_) => "conflict",
+            AppError::PayloadTooLarge(_) => "too_large",
+            AppError::Unavailable(_) => "unavailable",
+            AppError::Store(_) | AppError::Internal(_) => "internal",
+        }
+    }
+
     fn status(&self) -> StatusCode {
         match self {
             AppError::BadRequest { .. } => StatusCode::BAD_REQUEST,
@@ -121,6 +138,7 @@ impl From<DocumentError> for AppError {
 impl IntoResponse for AppError {
     fn into_response(self) -> Response {
         let status = self.status();
+        let code = self.code().to_string();
         let mut headers = axum::http::HeaderMap::new();
         if status == StatusCode::SERVICE_UNAVAILABLE {
             headers.insert(
@@ -135,6 +153,7 @@ impl IntoResponse for AppError {
             AppError::Store(e) => {
                 failure = Some(Failure(format!("storage failure: {e}")));
                 ErrorBody {
+                    code,
                     error: "internal error: the server could not complete the request".into(),
                     details: Vec::new(),
                 }
@@ -142,12 +161,14 @@ impl IntoResponse for AppError {
             AppError::Internal(e) => {
                 failure = Some(Failure(format!("internal failure: {e}")));
                 ErrorBody {
+                    code,
                     error: "internal error: the server could not complete the request".into(),
                     details: Vec::new(),
                 }
             }
             AppError::BadRequest { message, details }
             | AppError::Unprocessable { message, details } => ErrorBody {
+                code,
                 error: message,
                 details,
             },
@@ -156,6 +177,7 @@ impl IntoResponse for AppError {
                     headers.insert(axum::http::header::ETAG, tag);
                 }
                 ErrorBody {
+                    code,
                     error: message,
                     details: vec![serde_json::json!({ "revision": revision })],
                 }
@@ -167,6 +189,7 @@ impl IntoResponse for AppError {
             | AppError::Conflict(m)
             | AppError::PayloadTooLarge(m)
             | AppError::Unavailable(m) => ErrorBody {
+                code,
                 error: m,
                 details: Vec::new(),
             },

@@ -155,7 +155,7 @@ pub async fn read(
     })
     .await?;
     let mut report = report(&run, &view);
-    report.story = story.lines(&run.workflow);
+    report.story = story.lines(&run.workflow, app::i18n::Locale::en);
     report.visibility = Some(trace.visibility());
     Ok(Json(report))
 }

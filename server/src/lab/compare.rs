@@ -4,11 +4,13 @@
 
 use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 
+use app::i18n::Locale;
 use app::model::convert::{convert, Style};
 use app::model::lab::{
     CompareResult, FailCell, FailMatrix, FailRow, LabOutcome, LabStyle, LatencyFigures,
     OutcomeCounts, StyleFigures, VisibilityFigures,
 };
+use app::model::reading::compare_reading;
 use app::model::{Faults, MessageCounts, RunEvent, Workflow};
 use serde_json::Value;
 
@@ -252,185 +254,8 @@ pub fn fail_matrix(workflow: &Workflow, input: &Value, seed: u64) -> FailMatrix 
     FailMatrix { rows }
 }
 
-/// The one finding to read first: a failure one style left unhandled and another did not;
-/// else what an orchestrator outage cost; else a clear latency gap; else where a run's
-/// story must be read from.
-fn headline(styles: &[StyleFigures], faults: &Faults, runs: u32) -> Option<String> {
-    let bad =
-        |s: &StyleFigures| s.outcomes.unhandled + s.outcomes.inconsistent + s.outcomes.stalled;
-    // The two pure styles named first ("as drawn" is often one of them): `min_by_key` keeps
-    // the first of equals, `max_by_key` the last.
-    let ordered: Vec<&StyleFigures> = [
-        LabStyle::Orchestration,
-        LabStyle::Choreography,
-        LabStyle::AsDrawn,
-    ]
-    .iter()
-    .filter_map(|&style| styles.iter().find(|s| s.style == style))
-    .collect();
-    if let (Some(worst), Some(best)) = (
-        ordered.iter().rev().max_by_key(|s| bad(s)),
-        ordered.iter().min_by_key(|s| bad(s)),
-    ) {
-        if bad(worst) > 0 && bad(best) == 0 {
-            return Some(format!(
-                "Headline: {} handled every failure; {} left {} of {runs} runs with a failure nobody handled",
-                best.style.label(),
-                worst.style.label(),
-                bad(worst)
-            ));
-        }
-    }
-    let by = |style: LabStyle| styles.iter().find(|s| s.style == style);
-    if let (Some(_), Some(o), Some(c)) = (
-        &faults.orchestrator,
-        by(LabStyle::Orchestration),
-        by(LabStyle::Choreography),
-    ) {
-        if o.latency_ms.p50 > c.latency_ms.p50 {
-            return Some(format!(
-                "Headline: while the orchestrator was down, orchestration's median run took {} ms and choreography's {} ms",
-                o.latency_ms.p50, c.latency_ms.p50
-            ));
-        }
-    }
-    if let (Some(fast), Some(slow)) = (
-        styles.iter().min_by_key(|s| s.latency_ms.p95),
-        styles.iter().max_by_key(|s| s.latency_ms.p95),
-    ) {
-        if slow.latency_ms.p95 * 2 >= fast.latency_ms.p95 * 3
-            && slow.latency_ms.p95 > fast.latency_ms.p95
-        {
-            return Some(format!(
-                "Headline: end-to-end p95 {} ms in {}, {} ms in {}",
-                slow.latency_ms.p95,
-                slow.style.label(),
-                fast.latency_ms.p95,
-                fast.style.label()
-            ));
-        }
-    }
-    let o = by(LabStyle::Orchestration)?;
-    let c = by(LabStyle::Choreography)?;
-    Some(format!(
-        "Headline: to trace a run, orchestration has {:.1} log to read, choreography {:.1}; the orchestrator must know {} services, choreography's services share {} event contracts",
-        o.visibility.logs_to_read, c.visibility.logs_to_read, o.coupling.orchestrator_knows, c.coupling.event_contracts
-    ))
-}
-
-/// A few sentences naming the trade-offs the figures show, the headline finding first.
+/// A few sentences naming the trade-offs the figures show, the headline finding first
+/// ("Headline: …"), in English (the API's; the lab page says them in its language).
 pub fn reading(styles: &[StyleFigures], faults: &Faults, runs: u32) -> Vec<String> {
-    let mut lines: Vec<String> = headline(styles, faults, runs).into_iter().collect();
-    for s in styles {
-        let bad = s.outcomes.unhandled + s.outcomes.inconsistent + s.outcomes.stalled;
-        let name = s.style.label();
-        if bad > 0 {
-            let mut line = format!("{name}: {bad}/{runs} runs ended with a failure nobody handled");
-            if s.outcomes.inconsistent > 0 {
-                line += &format!(
-                    " ({} left steps done and never undone)",
-                    s.outcomes.inconsistent
-                );
-            }
-            if s.outcomes.stalled > 0 {
-                line += &format!(" ({} stalled on a lost event)", s.outcomes.stalled);
-            }
-            if let Some(d) = &s.example_diagnosis {
-                line += &format!(", e.g. “{d}”");
-            }
-            lines.push(line);
-        } else if s.outcomes.handled + s.outcomes.compensated > 0 {
-            lines.push(format!(
-                "{name} handled every failure in all {runs} runs ({} by a failure route, {} by a saga)",
-                s.outcomes.handled, s.outcomes.compensated
-            ));
-        }
-    }
-    for s in styles {
-        let name = s.style.label();
-        if s.orchestrator_messages > 0 {
-            lines.push(format!(
-                "{name}: {:.0}% of all messages ({}) passed through one component, the orchestrator, which must know {} services",
-                s.orchestrator_share * 100.0,
-                s.orchestrator_messages,
-                s.coupling.orchestrator_knows
-            ));
-        } else {
-            lines.push(format!(
-                "{name}: no central component, but {} event contracts that publishers and subscribers must agree on",
-                s.coupling.event_contracts
-            ));
-        }
-    }
-    if let (Some(clear), Some(scattered)) = (
-        styles.iter().min_by(|a, b| {
-            a.visibility
-                .logs_to_read
-                .total_cmp(&b.visibility.logs_to_read)
-        }),
-        styles.iter().max_by(|a, b| {
-            a.visibility
-                .logs_to_read
-                .total_cmp(&b.visibility.logs_to_read)
-        }),
-    ) {
-        if scattered.visibility.logs_to_read > clear.visibility.logs_to_read {
-            lines.push(format!(
-                "where is a run now, and why? {}: {:.1} logs to read ({:.1} places hold its state); {}: {:.1} ({:.1}); the longest causal chain is {} steps",
-                clear.style.label(),
-                clear.visibility.logs_to_read,
-                clear.visibility.state_places,
-                scattered.style.label(),
-                scattered.visibility.logs_to_read,
-                scattered.visibility.state_places,
-                scattered.visibility.longest_chain
-            ));
-        }
-    }
-    if let (Some(fast), Some(slow)) = (
-        styles.iter().min_by_key(|s| s.latency_ms.p95),
-        styles.iter().max_by_key(|s| s.latency_ms.p95),
-    ) {
-        if fast.latency_ms.p95 != slow.latency_ms.p95 {
-            lines.push(format!(
-                "end-to-end p95: {} {} ms vs {} {} ms",
-                fast.style.label(),
-                fast.latency_ms.p95,
-                slow.style.label(),
-                slow.latency_ms.p95
-            ));
-        }
-    }
-    if styles.iter().any(|s| s.runs_with_failure > 0) {
-        lines.push(format!(
-            "blast radius of a failure (other steps whose outcome it changed, mean): {}",
-            styles
-                .iter()
-                .map(|s| format!("{} {:.1}", s.style.label(), s.blast_radius_mean))
-                .collect::<Vec<_>>()
-                .join(", ")
-        ));
-    }
-    if let Some(crash) = &faults.orchestrator {
-        lines.push(match crash.standby_lease_ms {
-            Some(lease) if lease < crash.for_ms => format!(
-                "the orchestrator crashed for {} ms; its standby took over after {lease} ms — redundancy shortened the stall, at the cost of a second orchestrator",
-                crash.for_ms
-            ),
-            _ => format!(
-                "the orchestrator crashed for {} ms: command-driven steps waited for it, event-driven chains kept going",
-                crash.for_ms
-            ),
-        });
-    }
-    for s in styles {
-        for w in &s.lost {
-            lines.push(format!(
-                "converting to {} lost: {}",
-                s.style.label(),
-                w.message
-            ));
-        }
-    }
-    lines
+    compare_reading(Locale::en, styles, faults, runs).into_lines(Locale::en)
 }

@@ -8,7 +8,9 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use app::i18n::Locale;
 use app::model::lab::{BatchState, LabStyle, LatencyFigures, LoadSecond, LoadStyle, LoadTest};
+use app::model::reading::load_reading;
 use app::model::{Faults, Workflow};
 use serde_json::Value;
 use tokio::sync::mpsc;
@@ -220,29 +222,9 @@ fn publish(
     }
 }
 
-/// What the curves show, in words.
+/// What the curves show, in English words (the API's).
 pub fn reading(styles: &[LoadStyle], rate: u32) -> Vec<String> {
-    let mut lines = Vec::new();
-    for s in styles {
-        let first = s.seconds.first().map_or(0, |x| x.p95_ms);
-        let last = s
-            .seconds
-            .iter()
-            .rev()
-            .find(|x| x.completed > 0)
-            .map_or(0, |x| x.p95_ms);
-        let kept_up = s.throughput >= rate as f64 * 0.9;
-        lines.push(format!(
-            "{}: {} of {} runs completed; {:.0} runs/s while {rate}/s were started ({}); p95 latency {first} ms in the first second, {last} ms in the last; at most {} messages waited for the orchestrator",
-            s.style.label(),
-            s.completed,
-            s.started,
-            s.throughput,
-            if kept_up { "it kept up" } else { "it fell behind: a bottleneck" },
-            s.peak_waiting
-        ));
-    }
-    lines
+    load_reading(Locale::en, styles, rate)
 }
 
 fn lock(test: &Arc<Mutex<LoadTest>>) -> std::sync::MutexGuard<'_, LoadTest> {

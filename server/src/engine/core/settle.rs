@@ -79,7 +79,7 @@ impl RunCore {
         } else {
             (RunStatus::Completed, None)
         };
-        let outcome = self.story.headline(&self.nodes);
+        let outcome = self.story.headline(&self.nodes, app::i18n::Locale::en);
         self.emit(RunEvent::RunCompleted {
             status,
             diagnosis,
