@@ -18,6 +18,21 @@
 // `build.rs` with `leptos_i18n`.
 include!(concat!(env!("OUT_DIR"), "/i18n/mod.rs"));
 pub mod model;
+
+/// `tr!(lang, key)` or `tr!(lang, key, arg = value)`: a closure giving the catalogue's words
+/// for `key` in the page's language `lang` (a [`ui::common::language::Lang`]); it follows
+/// the language switch. For text, titles and aria labels. Without arguments every use is
+/// the same closure type ([`ui::common::language::words`]), so the view code rendering it
+/// is compiled once, not once per string.
+macro_rules! tr {
+    ($lang:expr, $($key:ident).+) => {
+        $crate::ui::common::language::words($lang, |l| $crate::i18n::td_string!(l, $($key).+))
+    };
+    ($lang:expr, $($key:ident).+, $($args:tt)+) => {
+        move || $crate::i18n::td_string!($lang.get(), $($key).+, $($args)+).to_string()
+    };
+}
+
 pub mod ui;
 
 use leptos::prelude::*;

@@ -75,6 +75,7 @@ impl World {
             focused: self.focused.as_ref(),
             space_held: self.space_held,
             palette: self.palette,
+            locale: app::i18n::Locale::en,
         };
         let effects = self.ix.handle(input, &scene);
         let mut undo = app::model::edit::Undo::default();
@@ -391,7 +392,7 @@ fn l_connects_from_the_focused_step_arrows_pick_the_target_and_enter_adds_the_ed
 
 #[test]
 fn every_shortcut_shown_is_the_key_that_does_it() {
-    let mut actions: Vec<Action> = HELP.iter().map(|(a, _)| *a).collect();
+    let mut actions: Vec<Action> = HELP.to_vec();
     for d in [
         Direction::Left,
         Direction::Right,

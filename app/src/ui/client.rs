@@ -8,6 +8,10 @@ use crate::model::{Problem, RunRecord, Workflow};
 /// What went wrong with a request, ready to show: a sentence and the precise problems.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ApiFailure {
+    /// The server's stable code (see [`crate::model::api::ERROR_CODES`]); `unreachable` when
+    /// the server was not reached, empty for a failure found in the browser.
+    pub code: String,
+    /// In English when it comes from the server (see [`ApiFailure::words`]).
     pub message: String,
     pub problems: Vec<Problem>,
     /// The HTTP status (0 when the server was not reached).
@@ -23,6 +27,32 @@ impl ApiFailure {
             message: message.into(),
             ..Default::default()
         }
+    }
+
+    /// The failure in `locale`'s words: the server's English sentence, or in another
+    /// language what its code means followed by the server's precise detail (which names
+    /// the field, line or limit).
+    pub fn words(&self, locale: crate::i18n::Locale) -> String {
+        use crate::i18n::td_string;
+        if locale == crate::i18n::Locale::en {
+            return self.message.clone();
+        }
+        let lead = match self.code.as_str() {
+            "bad_request" => td_string!(locale, error.bad_request),
+            "invalid" => td_string!(locale, error.invalid),
+            "forbidden" => td_string!(locale, error.forbidden),
+            "misdirected" => td_string!(locale, error.misdirected),
+            "unsupported_media_type" => td_string!(locale, error.unsupported_media_type),
+            "stale_revision" => td_string!(locale, error.stale_revision),
+            "not_found" => td_string!(locale, error.not_found),
+            "conflict" => td_string!(locale, error.conflict),
+            "too_large" => td_string!(locale, error.too_large),
+            "unavailable" => td_string!(locale, error.unavailable),
+            "internal" => td_string!(locale, error.internal),
+            "unreachable" => td_string!(locale, error.unreachable),
+            _ => return self.message.clone(),
+        };
+        format!("{lead}: {}", self.message)
     }
 
     /// The save was refused because someone else saved first.
@@ -49,6 +79,7 @@ mod imp {
         let status = response.status();
         match response.json::<ErrorBody>().await {
             Ok(body) => Err(ApiFailure {
+                code: body.code,
                 message: body.error,
                 revision: body
                     .details
@@ -77,7 +108,10 @@ mod imp {
     }
 
     fn unreachable(e: gloo_net::Error) -> ApiFailure {
-        ApiFailure::new(format!("cannot reach the server: {e}"))
+        ApiFailure {
+            code: "unreachable".into(),
+            ..ApiFailure::new(format!("cannot reach the server: {e}"))
+        }
     }
 
     pub async fn list_workflows() -> Result<Vec<WorkflowSummary>, ApiFailure> {

@@ -7,15 +7,18 @@
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
 
+use crate::i18n::{td_string, Locale};
 use crate::model::api::MAX_SEED;
 use crate::model::lab::{
-    load_defaults, Batch, BatchState, BatchSummary, CompareRequest, CompareResult, LoadRequest,
-    LoadSummary, LoadTest, DEFAULT_LAB_RUNS, MAX_LAB_RUNS,
+    load_defaults, Batch, BatchState, BatchSummary, CompareRequest, LoadRequest, LoadSummary,
+    LoadTest, DEFAULT_LAB_RUNS, MAX_LAB_RUNS,
 };
 use crate::model::Workflow;
-use crate::ui::client::{self, ApiFailure};
-use crate::ui::common::faults::{number, text_field, FaultFields, FaultForm};
+use crate::ui::client;
+use crate::ui::common::faults::{number, text_field, FaultFields, FaultForm, Words};
+use crate::ui::common::language::{use_lang, Lang};
 use crate::ui::common::time::js_time;
+use crate::ui::common::words::batch_state;
 use crate::ui::report;
 use crate::ui::spawn_local;
 
@@ -42,29 +45,39 @@ impl Form {
     }
 
     /// The request the form describes, or which field is wrong and why.
-    fn request(&self, workflow_id: &str) -> Result<CompareRequest, String> {
+    fn request(&self, locale: Locale, workflow_id: &str) -> Result<CompareRequest, String> {
         let input: serde_json::Value = serde_json::from_str(&self.input.get_untracked())
-            .map_err(|e| format!("Input: not JSON ({e})"))?;
+            .map_err(|e| td_string!(locale, lab.input_not_json, error = e).to_string())?;
         if !input.is_object() {
-            return Err("Input: must be a JSON object".into());
+            return Err(td_string!(locale, lab.input_not_object).into());
         }
-        let runs: u32 = number("Runs per style", &self.runs.get_untracked())?
-            .ok_or("Runs per style: give a number")?;
+        let runs_label = td_string!(locale, lab.runs);
+        let runs: u32 = number(locale, runs_label, &self.runs.get_untracked())?
+            .ok_or_else(|| give_number(locale, runs_label))?;
         if !(1..=MAX_LAB_RUNS).contains(&runs) {
-            return Err(format!("Runs per style: from 1 to {MAX_LAB_RUNS}"));
+            return Err(td_string!(locale, lab.runs_range, max = MAX_LAB_RUNS).to_string());
         }
-        let seed: Option<u64> = number("Seed", &self.seed.get_untracked())?;
+        let seed: Option<u64> = number(
+            locale,
+            td_string!(locale, lab.seed),
+            &self.seed.get_untracked(),
+        )?;
         if seed.is_some_and(|s| s > MAX_SEED) {
-            return Err(format!("Seed: at most {MAX_SEED}"));
+            return Err(td_string!(locale, lab.seed_max, max = MAX_SEED).to_string());
         }
         Ok(CompareRequest {
             workflow_id: workflow_id.to_string(),
             input: Some(input),
             runs: Some(runs),
             seed,
-            faults: self.faults.faults()?,
+            faults: self.faults.faults(locale)?,
         })
     }
+}
+
+/// "`label`: give a number".
+fn give_number(locale: Locale, label: &str) -> String {
+    td_string!(locale, lab.give_number, label = label).to_string()
 }
 
 /// The lab as a lazily loaded route: its code is a chunk of its own (built with
@@ -85,6 +98,7 @@ impl leptos_router::LazyRoute for LabRoute {
 #[component]
 pub fn LabPage() -> impl IntoView {
     crate::ui::provide_page();
+    let lang = use_lang();
     let query = use_query_map();
     let workflow_id = Memo::new(move |_| query.with(|q| q.get("workflow")).unwrap_or_default());
     let workflow: RwSignal<Option<Workflow>> = RwSignal::new(None);
@@ -104,14 +118,14 @@ pub fn LabPage() -> impl IntoView {
         let id = workflow_id.get();
         if id.is_empty() {
             failure.set(Some(
-                "No workflow chosen: open a saved workflow in the editor and press Lab.".into(),
+                td_string!(lang.get_untracked(), lab.no_workflow).into(),
             ));
             return;
         }
         spawn_local(async move {
             match client::load_workflow(&id).await {
                 Ok(record) => workflow.set(Some(record.workflow)),
-                Err(e) => failure.set(Some(e.message)),
+                Err(e) => failure.set(Some(e.words(lang.get_untracked()))),
             }
         });
         refresh_list();
@@ -120,12 +134,20 @@ pub fn LabPage() -> impl IntoView {
     // Follows a batch until it ends.
     let follow = move |id: String| {
         let url = format!("/api/lab/batches/{id}");
-        follow_until_ended(url, POLL_MS, batch, |b| b.state, failure, refresh_list);
+        follow_until_ended(
+            url,
+            POLL_MS,
+            batch,
+            |b| b.state,
+            failure,
+            lang,
+            refresh_list,
+        );
     };
 
     let compare = move |_| {
         failure.set(None);
-        let request = match form.request(&workflow_id.get_untracked()) {
+        let request = match form.request(lang.get_untracked(), &workflow_id.get_untracked()) {
             Ok(r) => r,
             Err(message) => return failure.set(Some(message)),
         };
@@ -136,7 +158,7 @@ pub fn LabPage() -> impl IntoView {
                     batch.set(Some(b));
                     follow(id);
                 }
-                Err(e) => failure.set(Some(e.message)),
+                Err(e) => failure.set(Some(e.words(lang.get_untracked()))),
             }
         });
     };
@@ -149,7 +171,7 @@ pub fn LabPage() -> impl IntoView {
                 )
                 .await
                 {
-                    failure.set(Some(e.message));
+                    failure.set(Some(e.words(lang.get_untracked())));
                 }
             });
         }
@@ -161,48 +183,56 @@ pub fn LabPage() -> impl IntoView {
     });
 
     let form_view = view! {
-            <section class="lab-form" aria-label="Compare settings">
+            <section class="lab-form" aria-label=tr!(lang, lab.settings)>
                 <label class="wide">
-                    <span>"Input"</span>
+                    <span>{tr!(lang, lab.input)}</span>
                     <textarea
-                        aria-label="Input"
+                        aria-label=tr!(lang, lab.input)
                         rows="2"
                         prop:value=move || form.input.get()
                         on:input=move |ev| form.input.set(event_target_value(&ev))
                     ></textarea>
                 </label>
-                {text_field("Runs per style", form.runs, "50")}
-                {text_field("Seed", form.seed, "random")}
+                {text_field(lang, |l| td_string!(l, lab.runs), form.runs, |_| "50")}
+                {text_field(lang, |l| td_string!(l, lab.seed), form.seed, |l| td_string!(l, lab.random))}
                 <FaultFields form=form.faults services/>
                 <div class="lab-actions">
                     <button class="primary" on:click=compare disabled=running>
-                        "Compare"
+                        {tr!(lang, lab.compare)}
                     </button>
                     <Show when=running>
-                        <button class="cancel" on:click=cancel>"Cancel batch"</button>
+                        <button class="cancel" on:click=cancel>{tr!(lang, lab.cancel_batch)}</button>
                     </Show>
                 </div>
             </section>
     }
     .into_any();
-    let list_view = earlier("Earlier batches", batches, follow, |b: &BatchSummary| {
-        (
-            b.id.clone(),
-            format!(
-                "{} · {} runs × 3, seed {} — {}",
-                js_time(b.created_at),
-                b.runs,
-                b.seed,
-                state_word(b.state)
-            ),
-        )
-    });
+    let list_view = earlier(
+        lang,
+        |l| td_string!(l, lab.earlier_batches),
+        batches,
+        follow,
+        |l, b: &BatchSummary| {
+            (
+                b.id.clone(),
+                td_string!(
+                    l,
+                    lab.batch_line,
+                    time = js_time(l, b.created_at),
+                    runs = b.runs,
+                    seed = b.seed,
+                    state = batch_state(l, b.state)
+                )
+                .to_string(),
+            )
+        },
+    );
     view! {
         <main class="lab">
             <header class="lab-head">
-                <a href=move || format!("/?workflow={}", workflow_id.get())>"← Editor"</a>
+                <a href=move || format!("/?workflow={}", workflow_id.get())>{tr!(lang, lab.back)}</a>
                 <h1>
-                    "Trade-off lab: "
+                    {tr!(lang, lab.heading)}
                     {move || workflow.with(|w| w.as_ref().map(|w| w.name.clone()).unwrap_or_default())}
                 </h1>
             </header>
@@ -240,6 +270,7 @@ fn follow_until_ended<T: serde::de::DeserializeOwned + Send + Sync + 'static>(
     into: RwSignal<Option<T>>,
     state: fn(&T) -> BatchState,
     failure: RwSignal<Option<String>>,
+    lang: Lang,
     ended: impl Fn() + 'static,
 ) {
     spawn_local(async move {
@@ -252,8 +283,8 @@ fn follow_until_ended<T: serde::de::DeserializeOwned + Send + Sync + 'static>(
                         break;
                     }
                 }
-                Err(ApiFailure { message, .. }) => {
-                    failure.set(Some(message));
+                Err(e) => {
+                    failure.set(Some(e.words(lang.get_untracked())));
                     break;
                 }
             }
@@ -263,27 +294,23 @@ fn follow_until_ended<T: serde::de::DeserializeOwned + Send + Sync + 'static>(
     });
 }
 
-fn state_word(state: BatchState) -> &'static str {
-    match state {
-        BatchState::Running => "running",
-        BatchState::Done => "done",
-        BatchState::Cancelled => "cancelled",
-    }
-}
-
 /// The list of earlier batches or load tests: a button each that opens it.
 fn earlier<T: Clone + Send + Sync + 'static>(
-    title: &'static str,
+    lang: Lang,
+    title: Words,
     items: RwSignal<Vec<T>>,
     open: impl Fn(String) + Copy + Send + Sync + 'static,
-    describe: fn(&T) -> (String, String),
+    describe: fn(Locale, &T) -> (String, String),
 ) -> AnyView {
     view! {
-        <section class="lab-batches" aria-label=title>
-            <h2>{title}</h2>
+        <section class="lab-batches" aria-label=move || title(lang.get())>
+            <h2>{move || title(lang.get())}</h2>
             <ul>
                 <For
-                    each=move || items.with(|all| all.iter().map(describe).collect::<Vec<_>>())
+                    each=move || {
+                        let locale = lang.get();
+                        items.with(|all| all.iter().map(|item| describe(locale, item)).collect::<Vec<_>>())
+                    }
                     key=|item| item.clone()
                     let:item
                 >
@@ -299,30 +326,41 @@ fn earlier<T: Clone + Send + Sync + 'static>(
 
 #[component]
 fn BatchView(batch: RwSignal<Option<Batch>>) -> impl IntoView {
+    let lang = use_lang();
     let progress =
         move || batch.with(|b| b.as_ref().map(|b| b.progress.clone()).unwrap_or_default());
     let state = move || {
-        batch.with(|b| match b.as_ref().map(|b| b.state) {
-            Some(BatchState::Running) => "running",
-            Some(BatchState::Done) => "done",
-            Some(BatchState::Cancelled) => "cancelled",
-            None => "",
+        batch.with(|b| {
+            b.as_ref()
+                .map(|b| {
+                    td_string!(
+                        lang.get(),
+                        lab.batch,
+                        state = batch_state(lang.get(), b.state)
+                    )
+                    .to_string()
+                })
+                .unwrap_or_default()
         })
     };
-    let result = Memo::new(move |_| batch.with(|b| b.as_ref().and_then(|b| b.result.clone())));
+    let done = Memo::new(move |_| batch.with(|b| b.as_ref().is_some_and(|b| b.result.is_some())));
     view! {
-        <section class="lab-progress" aria-label="Progress">
-            <p class="batch-state">"Batch " {state}</p>
+        <section class="lab-progress" aria-label=tr!(lang, lab.progress)>
+            <p class="batch-state">{state}</p>
             <For each=progress key=|p| (p.style, p.done) let:p>
                 <div class="progress-row">
-                    <span>{p.style.label()}</span>
-                    <progress max=p.total value=p.done aria-label=format!("{} progress", p.style.label())></progress>
+                    <span>{move || p.style.words(lang.get())}</span>
+                    <progress
+                        max=p.total
+                        value=p.done
+                        aria-label=move || td_string!(lang.get(), lab.style_progress, style = p.style.words(lang.get())).to_string()
+                    ></progress>
                     <span class="count">{format!("{}/{}", p.done, p.total)}</span>
                 </div>
             </For>
         </section>
-        <Show when=move || result.with(Option::is_some)>
-            <Results result=Signal::derive(move || result.get().unwrap_or_default())/>
+        <Show when=move || done.get()>
+            <Results batch/>
         </Show>
     }
 }
@@ -330,8 +368,21 @@ fn BatchView(batch: RwSignal<Option<Batch>>) -> impl IntoView {
 /// The results of a batch: static once computed, so rendered as one escaped HTML string
 /// ([`super::report`]) instead of hundreds of reactive nodes (this keeps the bundle small).
 #[component]
-fn Results(result: Signal<CompareResult>) -> impl IntoView {
-    view! { <div class="lab-results-host" inner_html=move || result.with(report::compare_html)></div> }
+fn Results(batch: RwSignal<Option<Batch>>) -> impl IntoView {
+    let lang = use_lang();
+    let html = move || {
+        let locale = lang.get();
+        batch.with(|b| {
+            b.as_ref()
+                .and_then(|b| {
+                    b.result
+                        .as_ref()
+                        .map(|r| report::compare_html(locale, b, r))
+                })
+                .unwrap_or_default()
+        })
+    };
+    view! { <div class="lab-results-host" inner_html=html></div> }
 }
 
 /// How often a running load test's figures are read.
@@ -341,6 +392,7 @@ const LOAD_POLL_MS: u32 = 300;
 /// capacity; throughput and latency per second, per style.
 #[component]
 fn LoadSection(workflow_id: Memo<String>, workflow: RwSignal<Option<Workflow>>) -> impl IntoView {
+    let lang = use_lang();
     let rate = RwSignal::new(String::new());
     let seconds = RwSignal::new("3".to_string());
     let capacity = RwSignal::new(String::new());
@@ -364,10 +416,16 @@ fn LoadSection(workflow_id: Memo<String>, workflow: RwSignal<Option<Workflow>>) 
     });
     let reason = move || {
         defaults.get().map(|d| {
-            format!(
-                "Defaults for this flow: a run commands {} steps when nothing fails, so one orchestrator handling {} messages at once at {} ms each takes at most {:.0} runs/s; {} runs/s is more than it can take, and far less than the services, reacting in parallel, can.",
-                d.steps_per_run, d.capacity, d.message_ms, d.orchestrator_takes, d.rate
+            td_string!(
+                lang.get(),
+                lab.load_reason,
+                steps = d.steps_per_run,
+                capacity = d.capacity,
+                ms = d.message_ms,
+                takes = format!("{:.0}", d.orchestrator_takes),
+                rate = d.rate
             )
+            .to_string()
         })
     };
     let test: RwSignal<Option<LoadTest>> = RwSignal::new(None);
@@ -388,20 +446,35 @@ fn LoadSection(workflow_id: Memo<String>, workflow: RwSignal<Option<Workflow>>) 
     // Reads a load test, and follows it until it ends.
     let follow = move |id: String| {
         let url = format!("/api/lab/loads/{id}");
-        follow_until_ended(url, LOAD_POLL_MS, test, |t| t.state, failure, refresh_list);
+        follow_until_ended(
+            url,
+            LOAD_POLL_MS,
+            test,
+            |t| t.state,
+            failure,
+            lang,
+            refresh_list,
+        );
     };
     let start = move |_| {
         failure.set(None);
+        let l = lang.get_untracked();
         let request = (|| -> Result<LoadRequest, String> {
+            let (rate_label, seconds_label) = (td_string!(l, lab.rate), td_string!(l, lab.seconds));
             Ok(LoadRequest {
                 workflow_id: workflow_id.get_untracked(),
                 input: None,
-                rate: number("Rate", &rate.get_untracked())?.ok_or("Rate: give a number")?,
-                seconds: number("Seconds", &seconds.get_untracked())?
-                    .ok_or("Seconds: give a number")?,
-                capacity: number("Orchestrator capacity", &capacity.get_untracked())?,
-                message_ms: number("Orchestrator ms per message", &message_ms.get_untracked())?
-                    .unwrap_or(0),
+                rate: number(l, rate_label, &rate.get_untracked())?
+                    .ok_or_else(|| give_number(l, rate_label))?,
+                seconds: number(l, seconds_label, &seconds.get_untracked())?
+                    .ok_or_else(|| give_number(l, seconds_label))?,
+                capacity: number(l, td_string!(l, lab.capacity), &capacity.get_untracked())?,
+                message_ms: number(
+                    l,
+                    td_string!(l, lab.message_ms),
+                    &message_ms.get_untracked(),
+                )?
+                .unwrap_or(0),
                 seed: Some(1),
                 speed: None,
             })
@@ -418,7 +491,7 @@ fn LoadSection(workflow_id: Memo<String>, workflow: RwSignal<Option<Workflow>>) 
                     refresh_list();
                     follow(id);
                 }
-                Err(e) => failure.set(Some(e.message)),
+                Err(e) => failure.set(Some(e.words(lang.get_untracked()))),
             }
         });
     };
@@ -431,28 +504,33 @@ fn LoadSection(workflow_id: Memo<String>, workflow: RwSignal<Option<Workflow>>) 
                 )
                 .await
                 {
-                    failure.set(Some(e.message));
+                    failure.set(Some(e.words(lang.get_untracked())));
                 }
             });
         }
     };
-    let results = move || test.with(|t| t.as_ref().map(report::load_html).unwrap_or_default());
+    let results = move || {
+        let locale = lang.get();
+        test.with(|t| {
+            t.as_ref()
+                .map(|t| report::load_html(locale, t))
+                .unwrap_or_default()
+        })
+    };
     view! {
-        <section class="lab-load" aria-label="Load">
-            <h2>"Load"</h2>
-            <p class="hint">
-                "Starts real runs at this rate for these seconds, one style after the other; each style's runs share one orchestrator that handles at most “capacity” messages at once, each taking the given time."
-            </p>
+        <section class="lab-load" aria-label=tr!(lang, lab.load)>
+            <h2>{tr!(lang, lab.load)}</h2>
+            <p class="hint">{tr!(lang, lab.load_hint)}</p>
             <p class="hint load-defaults">{reason}</p>
             <div class="lab-form">
-                {text_field("Rate (runs/s)", rate, "100")}
-                {text_field("Seconds", seconds, "3")}
-                {text_field("Orchestrator capacity", capacity, "no limit")}
-                {text_field("Orchestrator ms per message", message_ms, "0")}
+                {text_field(lang, |l| td_string!(l, lab.rate_field), rate, |_| "100")}
+                {text_field(lang, |l| td_string!(l, lab.seconds), seconds, |_| "3")}
+                {text_field(lang, |l| td_string!(l, lab.capacity), capacity, |l| td_string!(l, lab.no_limit))}
+                {text_field(lang, |l| td_string!(l, lab.message_ms), message_ms, |_| "0")}
                 <div class="lab-actions">
-                    <button class="primary" on:click=start disabled=running>"Start load"</button>
+                    <button class="primary" on:click=start disabled=running>{tr!(lang, lab.start_load)}</button>
                     <Show when=running>
-                        <button class="cancel" on:click=cancel>"Stop load"</button>
+                        <button class="cancel" on:click=cancel>{tr!(lang, lab.stop_load)}</button>
                     </Show>
                 </div>
             </div>
@@ -460,19 +538,22 @@ fn LoadSection(workflow_id: Memo<String>, workflow: RwSignal<Option<Workflow>>) 
                 <p class="error" role="alert">{move || failure.get().unwrap_or_default()}</p>
             </Show>
             <div class="lab-load-host" inner_html=results></div>
-            {earlier("Earlier load tests", tests, follow, |t: &LoadSummary| {
+            {earlier(lang, |l| td_string!(l, lab.earlier_loads), tests, follow, |l, t: &LoadSummary| {
                 let r = &t.request;
-                let capacity = r.capacity.map_or("no limit".to_string(), |c| c.to_string());
+                let capacity = r.capacity.map_or(td_string!(l, lab.no_limit).to_string(), |c| c.to_string());
                 (
                     t.id.clone(),
-                    format!(
-                        "{} · {} runs/s × {} s, capacity {capacity}, {} ms per message — {}",
-                        js_time(t.created_at),
-                        r.rate,
-                        r.seconds,
-                        r.message_ms,
-                        state_word(t.state)
-                    ),
+                    td_string!(
+                        l,
+                        lab.load_line,
+                        time = js_time(l, t.created_at),
+                        rate = r.rate,
+                        seconds = r.seconds,
+                        capacity = capacity,
+                        ms = r.message_ms,
+                        state = batch_state(l, t.state)
+                    )
+                    .to_string(),
                 )
             })}
         </section>

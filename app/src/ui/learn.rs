@@ -40,16 +40,16 @@ pub fn LearnPage() -> impl IntoView {
     crate::ui::provide_page();
     let lang = use_lang();
     view! {
-        <Title text=move || td_string!(lang.get(), learn.page_title)/>
+        <Title text=tr!(lang, learn.page_title)/>
         <main class="learn">
             <header class="learn-head">
-                <a href="/">{move || td_string!(lang.get(), learn.back)}</a>
-                <h1>{move || td_string!(lang.get(), learn.heading)}</h1>
+                <a href="/">{tr!(lang, learn.back)}</a>
+                <h1>{tr!(lang, learn.heading)}</h1>
                 <LanguageSwitch/>
                 <ThemeToggle/>
             </header>
-            <p class="lead">{move || td_string!(lang.get(), learn.lead)}</p>
-            <nav class="lesson-index" aria-label=move || td_string!(lang.get(), learn.lessons)>
+            <p class="lead">{tr!(lang, learn.lead)}</p>
+            <nav class="lesson-index" aria-label=tr!(lang, learn.lessons)>
                 <ol>
                     {LESSONS
                         .iter()
@@ -91,7 +91,7 @@ fn LessonCard(lesson: &'static Lesson) -> impl IntoView {
             for part in (lesson.parts)() {
                 match run_part(part).await {
                     Ok(finished) => done.push(finished),
-                    Err(e) => return progress.set(Progress::Failed(e.message)),
+                    Err(e) => return progress.set(Progress::Failed(e.words(lang.get_untracked()))),
                 }
             }
             progress.set(Progress::Done(done));
@@ -119,7 +119,7 @@ fn LessonCard(lesson: &'static Lesson) -> impl IntoView {
                     }}
                 </button>
                 <a class="button" href=format!("/lab?workflow={lab_workflow}")>
-                    {move || td_string!(lang.get(), learn.open_lab)}
+                    {tr!(lang, learn.open_lab)}
                 </a>
             </div>
             <div
@@ -148,7 +148,7 @@ fn LessonCard(lesson: &'static Lesson) -> impl IntoView {
                 }}
             </div>
             <p class="examples">
-                {move || td_string!(lang.get(), learn.examples)}
+                {tr!(lang, learn.examples)}
                 {lesson
                     .examples
                     .iter()
@@ -161,7 +161,7 @@ fn LessonCard(lesson: &'static Lesson) -> impl IntoView {
                                     td_string!(lang.get(), learn.open_example, title = template_title(lang.get(), key))
                                         .to_string()
                                 }
-                                on:click=move |_| open_example(key)
+                                on:click=move |_| open_example(key, lang.get_untracked())
                             >
                                 {move || template_title(lang.get(), key)}
                             </button>
@@ -213,14 +213,17 @@ async fn run_part(part: Part) -> Result<Finished, ApiFailure> {
 }
 
 /// Opens a copy of a template in the editor (the user's own, named apart from others).
-fn open_example(key: &'static str) {
+fn open_example(key: &'static str, locale: Locale) {
     let Some(example) = template(key) else {
         return;
     };
     spawn_local(async move {
         let taken = client::list_workflows().await.unwrap_or_default();
         let mut copy = from_template(example);
-        copy.name = distinct_name(&copy.name, |n| taken.iter().any(|w| w.name == n));
+        if locale != Locale::en {
+            copy.name = crate::ui::workflows::template_title(locale, key).to_string();
+        }
+        copy.name = distinct_name(&copy.name, locale, |n| taken.iter().any(|w| w.name == n));
         if let Ok(record) = client::post_json::<WorkflowRecord>("/api/workflows", &copy).await {
             let _ = window()
                 .location()

@@ -4,6 +4,9 @@
 
 use leptos::ev::PointerEvent;
 use leptos::prelude::*;
+
+use crate::i18n::td_string;
+use crate::ui::common::language::use_lang;
 use wasm_bindgen::JsCast;
 
 use crate::ui::common::presets::PRESETS;
@@ -13,10 +16,11 @@ use crate::ui::state::{Document, ViewState};
 pub fn Palette() -> impl IntoView {
     let document = expect_context::<Document>();
     let view = expect_context::<ViewState>();
+    let lang = use_lang();
     // A drag that ends anywhere but the canvas adds nothing.
     crate::ui::window_listener(leptos::ev::pointerup, move |_| view.palette_drag.set(None));
     view! {
-        <div class="palette" role="group" aria-label="Palette: click or drag a step onto the canvas">
+        <div class="palette" role="group" aria-label=tr!(lang, canvas.palette)>
             {PRESETS
                 .iter()
                 .enumerate()
@@ -25,8 +29,11 @@ pub fn Palette() -> impl IntoView {
                         <button
                             class="palette-item"
                             class:dragging=move || view.palette_drag.get() == Some(i)
-                            aria-label=format!("Add {}", p.name)
-                            title=format!("{}: {} (click, or drag onto the canvas)", p.name, p.hint)
+                            aria-label=move || td_string!(lang.get(), canvas.add, name = (p.name)(lang.get())).to_string()
+                            title=move || {
+                                let l = lang.get();
+                                td_string!(l, canvas.palette_title, name = (p.name)(l), hint = (p.hint)(l)).to_string()
+                            }
                             on:pointerdown=move |ev: PointerEvent| {
                                 if ev.button() != 0 {
                                     return;

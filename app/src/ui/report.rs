@@ -1,5 +1,6 @@
-//! The lab's results as HTML: the side-by-side table, a bar chart per figure, the reading,
-//! the fail-at-every-step matrix, the coupling table, and a load test's per-second curves.
+//! The lab's results as HTML, in the page's language: the reading (headline first), the
+//! side-by-side table, the fail-at-every-step matrix, the coupling table, and a load
+//! test's per-second curves on shared scales with axes and units.
 //! The results never change once computed, so they are rendered to one string (every text
 //! escaped) rather than built as reactive views: the page stays the same for the user and
 //! for assistive technology (tables, rows, cells, labelled images), at a fraction of the
@@ -7,9 +8,11 @@
 
 use std::fmt::Write;
 
+use crate::i18n::{td_string, Locale};
 use crate::model::lab::{
-    BatchState, CompareResult, LabOutcome, LabStyle, LoadSecond, LoadTest, StyleFigures,
+    Batch, CompareResult, LabOutcome, LabStyle, LoadSecond, LoadTest, StyleFigures,
 };
+use crate::model::reading::{compare_reading, load_reading};
 
 /// `text` safe inside HTML text and attribute values.
 pub fn escape(text: &str) -> String {
@@ -29,11 +32,8 @@ pub fn escape(text: &str) -> String {
 
 /// One row of the comparison table: a label and a figure per style.
 struct Row {
-    label: &'static str,
-    value: fn(&StyleFigures) -> f64,
-    text: fn(&StyleFigures) -> String,
-    /// Drawn as a chart too (all but the breakdowns of another row).
-    chart: bool,
+    label: fn(Locale) -> &'static str,
+    text: fn(Locale, &StyleFigures) -> String,
 }
 
 fn unhandled(s: &StyleFigures) -> u32 {
@@ -42,263 +42,154 @@ fn unhandled(s: &StyleFigures) -> u32 {
 
 fn rows() -> Vec<Row> {
     macro_rules! row {
-        ($label:expr, $value:expr, $text:expr, $chart:expr) => {
+        ($key:ident, $text:expr) => {
             Row {
-                label: $label,
-                value: $value,
+                label: |l| td_string!(l, report.row.$key),
                 text: $text,
-                chart: $chart,
-            }
-        };
-        ($label:expr, $count:expr) => {
-            Row {
-                label: $label,
-                value: |s| f64::from($count(s)),
-                text: |s| $count(s).to_string(),
-                chart: true,
             }
         };
     }
     vec![
-        row!("Succeeded", |s: &StyleFigures| s.outcomes.succeeded),
-        row!("Handled failure", |s: &StyleFigures| s.outcomes.handled),
-        row!("Compensated", |s: &StyleFigures| s.outcomes.compensated),
-        row!("Unhandled failure", unhandled),
-        row!(
-            "of which inconsistent",
-            |s| s.outcomes.inconsistent as f64,
-            |s| s.outcomes.inconsistent.to_string(),
-            false
-        ),
-        row!(
-            "of which stalled",
-            |s| s.outcomes.stalled as f64,
-            |s| s.outcomes.stalled.to_string(),
-            false
-        ),
-        row!(
-            "Latency p50 (ms)",
-            |s| s.latency_ms.p50 as f64,
-            |s| s.latency_ms.p50.to_string(),
-            true
-        ),
-        row!(
-            "Latency p95 (ms)",
-            |s| s.latency_ms.p95 as f64,
-            |s| s.latency_ms.p95.to_string(),
-            true
-        ),
-        row!(
-            "Latency p99 (ms)",
-            |s| s.latency_ms.p99 as f64,
-            |s| s.latency_ms.p99.to_string(),
-            true
-        ),
-        row!(
-            "Commands",
-            |s| s.messages.commands as f64,
-            |s| s.messages.commands.to_string(),
-            true
-        ),
-        row!(
-            "Replies",
-            |s| s.messages.replies as f64,
-            |s| s.messages.replies.to_string(),
-            true
-        ),
-        row!(
-            "Events",
-            |s| s.messages.events as f64,
-            |s| s.messages.events.to_string(),
-            true
-        ),
-        row!(
-            "Deliveries",
-            |s| s.messages.deliveries as f64,
-            |s| s.messages.deliveries.to_string(),
-            true
-        ),
-        row!(
-            "Through the orchestrator",
-            |s| s.orchestrator_share * 100.0,
-            |s| format!(
-                "{} ({:.0}%)",
-                s.orchestrator_messages,
-                s.orchestrator_share * 100.0
-            ),
-            true
-        ),
-        row!(
-            "Steps executed",
-            |s| s.steps_executed as f64,
-            |s| s.steps_executed.to_string(),
-            true
-        ),
-        row!(
-            "Retries",
-            |s| s.retries as f64,
-            |s| s.retries.to_string(),
-            true
-        ),
-        row!(
-            "Compensations",
-            |s| s.compensations as f64,
-            |s| s.compensations.to_string(),
-            true
-        ),
-        row!(
-            "Blast radius (mean steps)",
-            |s| s.blast_radius_mean,
-            |s| format!("{:.1} (max {})", s.blast_radius_mean, s.blast_radius_max),
-            true
-        ),
-        row!("Orchestrator knows (services)", |s: &StyleFigures| s
-            .coupling
-            .orchestrator_knows),
-        row!("Event contracts", |s: &StyleFigures| s
-            .coupling
-            .event_contracts),
-        row!(
-            "Places holding a run's state (mean)",
-            |s| s.visibility.state_places,
-            |s| format!("{:.1}", s.visibility.state_places),
-            true
-        ),
-        row!(
-            "Logs to read to trace a run (mean)",
-            |s| s.visibility.logs_to_read,
-            |s| format!("{:.1}", s.visibility.logs_to_read),
-            true
-        ),
-        row!(
-            "Longest causal chain (steps)",
-            |s| f64::from(s.visibility.longest_chain),
-            |s| s.visibility.longest_chain.to_string(),
-            true
-        ),
+        row!(succeeded, |_, s| s.outcomes.succeeded.to_string()),
+        row!(handled, |_, s| s.outcomes.handled.to_string()),
+        row!(compensated, |_, s| s.outcomes.compensated.to_string()),
+        row!(unhandled, |_, s| unhandled(s).to_string()),
+        row!(inconsistent, |_, s| s.outcomes.inconsistent.to_string()),
+        row!(stalled, |_, s| s.outcomes.stalled.to_string()),
+        row!(p50, |_, s| s.latency_ms.p50.to_string()),
+        row!(p95, |_, s| s.latency_ms.p95.to_string()),
+        row!(p99, |_, s| s.latency_ms.p99.to_string()),
+        row!(commands, |_, s| s.messages.commands.to_string()),
+        row!(replies, |_, s| s.messages.replies.to_string()),
+        row!(events, |_, s| s.messages.events.to_string()),
+        row!(deliveries, |_, s| s.messages.deliveries.to_string()),
+        row!(orchestrator, |_, s| format!(
+            "{} ({:.0}%)",
+            s.orchestrator_messages,
+            s.orchestrator_share * 100.0
+        )),
+        row!(steps, |_, s| s.steps_executed.to_string()),
+        row!(retries, |_, s| s.retries.to_string()),
+        row!(compensations, |_, s| s.compensations.to_string()),
+        row!(blast, |l, s| td_string!(
+            l,
+            report.row.blast_value,
+            mean = format!("{:.1}", s.blast_radius_mean),
+            max = s.blast_radius_max
+        )
+        .to_string()),
+        row!(knows, |_, s| s.coupling.orchestrator_knows.to_string()),
+        row!(contracts, |_, s| s.coupling.event_contracts.to_string()),
+        row!(places, |_, s| format!("{:.1}", s.visibility.state_places)),
+        row!(logs, |_, s| format!("{:.1}", s.visibility.logs_to_read)),
+        row!(chain, |_, s| s.visibility.longest_chain.to_string()),
     ]
 }
 
-pub fn outcome_text(outcome: LabOutcome) -> &'static str {
+/// A fail-matrix cell's outcome in `locale`'s words.
+pub fn outcome_text(l: Locale, outcome: LabOutcome) -> &'static str {
     match outcome {
-        LabOutcome::Succeeded => "✓ succeeded",
-        LabOutcome::Handled => "✓ handled",
-        LabOutcome::Compensated => "↺ compensated",
-        LabOutcome::Unhandled => "✗ unhandled",
-        LabOutcome::Inconsistent => "⚠ inconsistent",
-        LabOutcome::Stalled => "⏸ stalled",
-        LabOutcome::Cancelled => "cancelled",
+        LabOutcome::Succeeded => td_string!(l, report.outcome.succeeded),
+        LabOutcome::Handled => td_string!(l, report.outcome.handled),
+        LabOutcome::Compensated => td_string!(l, report.outcome.compensated),
+        LabOutcome::Unhandled => td_string!(l, report.outcome.unhandled),
+        LabOutcome::Inconsistent => td_string!(l, report.outcome.inconsistent),
+        LabOutcome::Stalled => td_string!(l, report.outcome.stalled),
+        LabOutcome::Cancelled => td_string!(l, report.outcome.cancelled),
     }
 }
 
-fn headers(first: &str) -> String {
+fn headers(l: Locale, first: &str) -> String {
     let mut h = format!("<thead><tr><th scope=\"col\">{first}</th>");
     for style in LabStyle::ALL {
-        let _ = write!(h, "<th scope=\"col\">{}</th>", style.label());
+        let _ = write!(h, "<th scope=\"col\">{}</th>", style.words(l));
     }
     h + "</tr></thead>"
 }
 
-/// A bar chart of one figure, the three styles side by side.
-fn chart(out: &mut String, row: &Row, styles: &[StyleFigures]) {
-    const WIDTH: f64 = 220.0;
-    const BAR: f64 = 18.0;
-    let max = styles
-        .iter()
-        .map(row.value)
-        .fold(0.0_f64, f64::max)
-        .max(1e-9);
-    let label = escape(row.label);
-    let _ = write!(
-        out,
-        "<figure class=\"chart\"><svg viewBox=\"0 0 {} {}\" role=\"img\" aria-label=\"{label}\">\
-         <text class=\"title\" x=\"0\" y=\"12\">{label}</text>",
-        WIDTH + 60.0,
-        22.0 + 3.0 * (BAR + 8.0)
+/// A compare batch's results in `l`'s words: the reading (its headline first, from the
+/// figures), the side-by-side table, the fail-at-every-step matrix and the coupling table.
+/// The table is the figures' one place: no chart repeats it.
+pub fn compare_html(l: Locale, batch: &Batch, result: &CompareResult) -> String {
+    let mut out = format!(
+        "<section class=\"lab-results\" aria-label=\"{}\"><h2>{reading}</h2><ul class=\"reading\" aria-label=\"{reading}\">",
+        td_string!(l, report.results),
+        reading = td_string!(l, report.reading),
     );
-    for (i, s) in styles.iter().enumerate() {
-        let y = 22.0 + i as f64 * (BAR + 8.0);
-        let w = ((row.value)(s) / max * (WIDTH - 110.0)).max(1.0);
+    let reading = compare_reading(l, &result.styles, &batch.faults, batch.runs);
+    if let Some(headline) = &reading.headline {
         let _ = write!(
             out,
-            "<g class=\"bar {}\"><text x=\"0\" y=\"{:.1}\">{}</text>\
-             <rect x=\"100\" y=\"{y:.1}\" width=\"{w:.1}\" height=\"{BAR}\"></rect>\
-             <text class=\"value\" x=\"{:.1}\" y=\"{:.1}\">{}</text></g>",
-            s.style.label().replace(' ', "-"),
-            y + 13.0,
-            s.style.label(),
-            104.0 + w,
-            y + 13.0,
-            escape(&(row.text)(s))
+            "<li class=\"headline\"><strong>{}</strong></li>",
+            escape(headline)
         );
     }
-    out.push_str("</svg></figure>");
-}
-
-/// A compare batch's results.
-pub fn compare_html(result: &CompareResult) -> String {
-    let mut out = String::from(
-        "<section class=\"lab-results\" aria-label=\"Results\"><h2>Reading</h2><ul class=\"reading\" aria-label=\"Reading\">",
-    );
-    for line in &result.reading {
-        match line.strip_prefix("Headline: ") {
-            Some(headline) => {
-                let _ = write!(
-                    out,
-                    "<li class=\"headline\"><strong>{}</strong></li>",
-                    escape(headline)
-                );
-            }
-            None => {
-                let _ = write!(out, "<li>{}</li>", escape(line));
-            }
-        }
+    for line in &reading.lines {
+        let _ = write!(out, "<li>{}</li>", escape(line));
     }
-    out.push_str("</ul><h2>Side by side</h2><table class=\"compare\" aria-label=\"Comparison\">");
-    out.push_str(&headers(""));
+    let _ = write!(
+        out,
+        "</ul><h2>{}</h2><table class=\"compare\" aria-label=\"{}\">",
+        td_string!(l, report.side_by_side),
+        td_string!(l, report.comparison)
+    );
+    out.push_str(&headers(l, ""));
     out.push_str("<tbody>");
-    let rows = rows();
-    for row in &rows {
-        let _ = write!(out, "<tr><th scope=\"row\">{}</th>", escape(row.label));
+    for row in rows() {
+        let _ = write!(out, "<tr><th scope=\"row\">{}</th>", escape((row.label)(l)));
         for s in &result.styles {
-            let _ = write!(out, "<td>{}</td>", escape(&(row.text)(s)));
+            let _ = write!(out, "<td>{}</td>", escape(&(row.text)(l, s)));
         }
         out.push_str("</tr>");
     }
-    out.push_str("</tbody></table><div class=\"charts\">");
-    for row in rows.iter().filter(|r| r.chart) {
-        chart(&mut out, row, &result.styles);
-    }
-    out.push_str(
-        "</div><h2>Fail at every step</h2><p class=\"hint\">One run per cell: only that step fails (every attempt), every other step succeeds.</p>\
-         <table class=\"matrix\" aria-label=\"Fail at every step\">",
+    let matrix = td_string!(l, report.matrix);
+    let _ = write!(
+        out,
+        "</tbody></table><h2>{matrix}</h2><p class=\"hint\">{}</p><table class=\"matrix\" aria-label=\"{matrix}\">",
+        td_string!(l, report.matrix_hint)
     );
-    out.push_str(&headers("Failing step"));
+    out.push_str(&headers(l, td_string!(l, report.failing_step)));
     out.push_str("<tbody>");
     for row in &result.matrix.rows {
         let _ = write!(out, "<tr><th scope=\"row\">{}</th>", escape(&row.label));
         for c in &row.cells {
             if c.reached {
+                let changed = if c.blast_radius == 1 {
+                    td_string!(l, report.changed_title1).to_string()
+                } else {
+                    td_string!(l, report.changed_title, count = c.blast_radius).to_string()
+                };
+                // The engine's diagnoses are English.
+                let title = match c.diagnosis.as_deref().filter(|_| l == Locale::en) {
+                    Some(d) => format!("{changed}. {d}"),
+                    None => changed,
+                };
                 let _ = write!(
                     out,
-                    "<td class=\"outcome {}\" title=\"{}\">{}<small> · {} changed</small></td>",
+                    "<td class=\"outcome {}\" title=\"{}\">{}<small> · {}</small></td>",
                     c.outcome.as_str(),
-                    escape(c.diagnosis.as_deref().unwrap_or_default()),
-                    outcome_text(c.outcome),
-                    c.blast_radius
+                    escape(&title),
+                    outcome_text(l, c.outcome),
+                    td_string!(l, report.changed, count = c.blast_radius)
                 );
             } else {
-                out.push_str(
-                    "<td class=\"outcome not-reached\" title=\"The step never ran on this path: its failure could not happen\">— not reached</td>",
+                let _ = write!(
+                    out,
+                    "<td class=\"outcome not-reached\" title=\"{}\">{}</td>",
+                    td_string!(l, report.not_reached_title),
+                    td_string!(l, report.not_reached)
                 );
             }
         }
         out.push_str("</tr>");
     }
-    out.push_str(
-        "</tbody></table><h2>Coupling: what each service must know</h2><table class=\"coupling\" aria-label=\"Coupling\">",
+    let _ = write!(
+        out,
+        "</tbody></table><h2>{}</h2><table class=\"coupling\" aria-label=\"{}\">",
+        td_string!(l, report.coupling_heading),
+        td_string!(l, report.coupling)
     );
-    out.push_str(&headers("Service"));
+    out.push_str(&headers(l, td_string!(l, report.service)));
     out.push_str("<tbody>");
     let mut services: Vec<&str> = result
         .styles
@@ -326,11 +217,41 @@ pub fn compare_html(result: &CompareResult) -> String {
     out
 }
 
-/// A small line chart of one figure over the seconds of a load test.
-fn series(out: &mut String, label: &str, seconds: &[LoadSecond], value: fn(&LoadSecond) -> f64) {
+/// One figure of a load test over its seconds: the name, the unit, the value of a second.
+struct Series {
+    label: fn(Locale) -> &'static str,
+    unit: &'static str,
+    value: fn(&LoadSecond) -> f64,
+}
+
+const SERIES: [Series; 3] = [
+    Series {
+        label: |l| td_string!(l, report.series_completed),
+        unit: "/s",
+        value: |x| f64::from(x.completed),
+    },
+    Series {
+        label: |l| td_string!(l, report.series_p95),
+        unit: " ms",
+        value: |x| x.p95_ms as f64,
+    },
+    Series {
+        label: |l| td_string!(l, report.series_waiting),
+        unit: "",
+        value: |x| f64::from(x.waiting),
+    },
+];
+
+/// A line chart of one figure over the seconds of a load test, on the scale `max` shared
+/// by every style's chart of that figure, with its axes: value (0 and `max`, with the
+/// unit) and time (0 and the last second).
+fn series(out: &mut String, l: Locale, series: &Series, seconds: &[LoadSecond], max: f64) {
     const W: f64 = 260.0;
     const H: f64 = 60.0;
-    let max = seconds.iter().map(value).fold(0.0_f64, f64::max).max(1e-9);
+    /// Room for the value axis's labels, left, and the time axis's, below.
+    const LEFT: f64 = 44.0;
+    const BELOW: f64 = 14.0;
+    let max = max.max(1.0);
     let step = W / (seconds.len().max(2) - 1) as f64;
     let points: Vec<String> = seconds
         .iter()
@@ -338,55 +259,86 @@ fn series(out: &mut String, label: &str, seconds: &[LoadSecond], value: fn(&Load
         .map(|(i, s)| {
             format!(
                 "{:.1},{:.1}",
-                i as f64 * step,
-                H - value(s) / max * (H - 4.0)
+                LEFT + i as f64 * step,
+                H - (series.value)(s) / max * H
             )
         })
         .collect();
+    let label = (series.label)(l);
+    let seconds_unit = td_string!(l, report.axis_seconds);
     let _ = write!(
         out,
-        "<svg class=\"series\" viewBox=\"0 -14 {W} {}\" role=\"img\" aria-label=\"{label}\">\
-         <text x=\"0\" y=\"-3\">{label} (max {max:.0})</text><polyline points=\"{}\"></polyline></svg>",
-        H + 16.0,
-        points.join(" ")
+        "<svg class=\"series\" viewBox=\"0 -16 {} {}\" role=\"img\" aria-label=\"{label}\">\
+         <text x=\"0\" y=\"-5\">{label}</text>\
+         <line class=\"axis\" x1=\"{LEFT}\" y1=\"0\" x2=\"{LEFT}\" y2=\"{H}\"></line>\
+         <line class=\"axis\" x1=\"{LEFT}\" y1=\"{H}\" x2=\"{}\" y2=\"{H}\"></line>\
+         <text class=\"tick\" x=\"{}\" y=\"8\" text-anchor=\"end\">{max:.0}{unit}</text>\
+         <text class=\"tick\" x=\"{}\" y=\"{H}\" text-anchor=\"end\">0</text>\
+         <text class=\"tick\" x=\"{LEFT}\" y=\"{}\">0 {seconds_unit}</text>\
+         <text class=\"tick\" x=\"{}\" y=\"{}\" text-anchor=\"end\">{} {seconds_unit}</text>\
+         <polyline points=\"{}\"></polyline></svg>",
+        LEFT + W + 4.0,
+        H + 16.0 + BELOW,
+        LEFT + W,
+        LEFT - 3.0,
+        LEFT - 3.0,
+        H + BELOW - 2.0,
+        LEFT + W,
+        H + BELOW - 2.0,
+        seconds.len(),
+        points.join(" "),
+        unit = series.unit,
     );
 }
 
-/// A load test's state, per-style curves and reading.
-pub fn load_html(test: &LoadTest) -> String {
-    let state = match test.state {
-        BatchState::Running => "running",
-        BatchState::Done => "done",
-        BatchState::Cancelled => "cancelled",
-    };
-    let mut out =
-        format!("<p class=\"batch-state\">Load test {state}</p><div class=\"load-styles\">");
+/// A load test's state, per-style curves (one scale per figure across the styles) and
+/// reading, in `l`'s words.
+pub fn load_html(l: Locale, test: &LoadTest) -> String {
+    let state = crate::ui::common::words::batch_state(l, test.state);
+    let mut out = format!(
+        "<p class=\"batch-state\">{}</p><p class=\"hint\">{}</p><div class=\"load-styles\">",
+        td_string!(l, report.load_test, state = state),
+        td_string!(l, report.load_scale)
+    );
+    let maxima: Vec<f64> = SERIES
+        .iter()
+        .map(|series| {
+            test.styles
+                .iter()
+                .flat_map(|s| s.seconds.iter().map(series.value))
+                .fold(0.0_f64, f64::max)
+        })
+        .collect();
     for s in &test.styles {
+        let style = s.style.words(l);
         let _ = write!(
             out,
-            "<figure class=\"load-style\" aria-label=\"Load {}\"><figcaption><strong>{}</strong> · {}/{} completed · {:.0} runs/s · p95 {} ms · queue ≤ {}</figcaption>",
-            s.style.label(),
-            s.style.label(),
-            s.completed,
-            s.started,
-            s.throughput,
-            s.latency_ms.p95,
-            s.peak_waiting
+            "<figure class=\"load-style\" aria-label=\"{}\"><figcaption><strong>{style}</strong> · {}</figcaption>",
+            td_string!(l, report.load_style, style = style),
+            td_string!(
+                l,
+                report.load_caption,
+                completed = s.completed,
+                started = s.started,
+                throughput = format!("{:.0}", s.throughput),
+                p95 = s.latency_ms.p95,
+                queue = s.peak_waiting
+            )
         );
-        series(&mut out, "completed per second", &s.seconds, |x| {
-            f64::from(x.completed)
-        });
-        series(&mut out, "p95 latency (ms)", &s.seconds, |x| {
-            x.p95_ms as f64
-        });
-        series(&mut out, "waiting for the orchestrator", &s.seconds, |x| {
-            f64::from(x.waiting)
-        });
+        for (figure, max) in SERIES.iter().zip(&maxima) {
+            series(&mut out, l, figure, &s.seconds, *max);
+        }
         out.push_str("</figure>");
     }
-    out.push_str("</div><ul class=\"reading\" aria-label=\"Load reading\">");
-    for line in &test.reading {
-        let _ = write!(out, "<li>{}</li>", escape(line));
+    let _ = write!(
+        out,
+        "</div><ul class=\"reading\" aria-label=\"{}\">",
+        td_string!(l, report.load_reading)
+    );
+    if !test.reading.is_empty() {
+        for line in load_reading(l, &test.styles, test.request.rate) {
+            let _ = write!(out, "<li>{}</li>", escape(&line));
+        }
     }
     out.push_str("</ul>");
     out

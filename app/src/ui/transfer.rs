@@ -4,6 +4,9 @@
 
 use leptos::prelude::*;
 
+use crate::i18n::td_string;
+use crate::ui::common::language::use_lang;
+
 use crate::model::formats::{export, ExportFormat};
 use crate::model::lab::{ConvertRequest, ConvertResponse};
 use crate::model::{convert, Style};
@@ -103,7 +106,8 @@ const PNG_SCALE: f64 = 2.0;
 #[cfg(feature = "hydrate")]
 async fn download_png(file_name: String, view: Viewport, dark: bool) -> Result<(), String> {
     use wasm_bindgen::JsCast;
-    let failed = |what: &str| format!("PNG download: {what}");
+    let locale = crate::ui::common::language::use_lang().get_untracked();
+    let failed = |what: &str| td_string!(locale, transfer.png_failed, what = what).to_string();
     let (markup, width, height) =
         canvas_svg(view, dark).ok_or_else(|| failed("no canvas on the page"))?;
     let document = web_sys::window()
@@ -162,6 +166,7 @@ pub fn TransferDialogs(dialog: RwSignal<Option<Dialog>>) -> impl IntoView {
     let document = expect_context::<Document>();
     let view = expect_context::<ViewState>();
     let notice = expect_context::<Notice>();
+    let lang = use_lang();
     let format = RwSignal::new("mermaid".to_string());
     let exported = move || {
         let f = ExportFormat::parse(&format.get()).unwrap_or(ExportFormat::Mermaid);
@@ -241,7 +246,7 @@ pub fn TransferDialogs(dialog: RwSignal<Option<Dialog>>) -> impl IntoView {
             // The copy is made from the saved workflow: the server gets what is on screen first.
             let Some(workflow_id) = document.saved_id().await else {
                 return convert_error.set(Some(
-                    "The workflow could not be saved, so no copy was made.".into(),
+                    td_string!(lang.get_untracked(), transfer.not_saved).into(),
                 ));
             };
             let request = ConvertRequest { workflow_id, to };
@@ -254,50 +259,67 @@ pub fn TransferDialogs(dialog: RwSignal<Option<Dialog>>) -> impl IntoView {
                     document.server_revision.set(Some(1));
                     document.refresh_list();
                 }
-                Err(e) => convert_error.set(Some(e.message)),
+                Err(e) => convert_error.set(Some(e.words(lang.get_untracked()))),
             }
         });
     };
     let convert_view = view! {
         <Show when=move || dialog.get() == Some(Dialog::Convert)>
-            <div class="dialog" role="dialog" aria-label="Convert">
-                <h2>"Convert to another style"</h2>
-                <p class="hint">"Creates a converted copy beside this workflow; the original stays as it is."</p>
-                <div class="group" role="radiogroup" aria-label="Target style">
-                    {Style::ALL.into_iter().map(|style| view! {
+            <div class="dialog" role="dialog" aria-label=tr!(lang, transfer.convert)>
+                <h2>{tr!(lang, transfer.convert_heading)}</h2>
+                <p class="hint">{tr!(lang, transfer.convert_hint)}</p>
+                <div class="group" role="radiogroup" aria-label=tr!(lang, transfer.target)>
+                    {Style::ALL.into_iter().map(|style| {
+                        let name = move || match style {
+                            Style::Orchestration => td_string!(lang.get(), transfer.all_orchestration),
+                            Style::Choreography => td_string!(lang.get(), transfer.all_choreography),
+                        };
+                        view! {
                         <label class="check">
                             <input
                                 type="radio"
                                 name="convert-to"
-                                aria-label=format!("All {}", style.as_str())
+                                aria-label=name
                                 prop:checked=move || convert_to.get() == style
                                 on:change=move |_| convert_to.set(style)
                             />
-                            <span>{format!("All {}", style.as_str())}</span>
+                            <span>{name}</span>
                         </label>
-                    }).collect_view()}
+                    }}).collect_view()}
                 </div>
                 <p class="convert-summary">
-                    {move || preview.with(|c| format!(
-                        "{} edge(s) change kind{}.",
-                        c.converted.len(),
-                        if c.merged.is_empty() { String::new() } else { format!(", {} merged into an equal one", c.merged.len()) },
-                    ))}
+                    {move || preview.with(|c| {
+                        let l = lang.get();
+                        let changed = match c.converted.len() {
+                            1 => td_string!(l, transfer.summary1).to_string(),
+                            n => td_string!(l, transfer.summary, count = n).to_string(),
+                        };
+                        if c.merged.is_empty() {
+                            changed
+                        } else {
+                            let merged = td_string!(l, transfer.merged, merged = c.merged.len()).to_string();
+                            match changed.strip_suffix('.') {
+                                Some(head) => format!("{head}{merged}."),
+                                None => format!("{changed}{merged}"),
+                            }
+                        }
+                    })}
                 </p>
-                <h3>"What the copy loses"</h3>
-                <ul class="lost" aria-label="What the copy loses">
+                <h3>{tr!(lang, transfer.loses)}</h3>
+                <ul class="lost" aria-label=tr!(lang, transfer.loses)>
                     {move || preview.with(|c| if c.lost.is_empty() {
-                        view! { <li>"Nothing: every failure stays handled."</li> }.into_any()
+                        view! { <li>{tr!(lang, transfer.loses_nothing)}</li> }.into_any()
                     } else {
-                        c.lost.iter().map(|w| view! { <li class="warning">{w.message.clone()}</li> }).collect_view().into_any()
+                        let l = lang.get();
+                        c.lost.iter().map(|w| view! { <li class="warning">{w.words(l)}</li> }).collect_view().into_any()
                     })}
                 </ul>
                 <Show when=move || convert_error.with(Option::is_some)>
                     <p class="failure" role="alert">{move || convert_error.get().unwrap_or_default()}</p>
                 </Show>
                 <div class="dialog-actions">
-                    <button class="primary" on:click=create_copy>"Create the copy"</button>
-                    <button on:click=move |_| dialog.set(None)>"Close"</button>
+                    <button class="primary" on:click=create_copy>{tr!(lang, transfer.create)}</button>
+                    <button on:click=move |_| dialog.set(None)>{tr!(lang, transfer.close)}</button>
                 </div>
             </div>
         </Show>
@@ -307,65 +329,65 @@ pub fn TransferDialogs(dialog: RwSignal<Option<Dialog>>) -> impl IntoView {
     view! {
         {convert_view}
         <Show when=move || dialog.get() == Some(Dialog::Export)>
-            <div class="dialog" role="dialog" aria-label="Export">
-                <h2>"Export"</h2>
+            <div class="dialog" role="dialog" aria-label=tr!(lang, transfer.export)>
+                <h2>{tr!(lang, transfer.export)}</h2>
                 <label>
-                    <span>"Format"</span>
+                    <span>{tr!(lang, transfer.format)}</span>
                     <select
-                        aria-label="Export format"
+                        aria-label=tr!(lang, transfer.export_format)
                         prop:value=move || format.get()
                         on:change=move |ev| format.set(event_target_value(&ev))
                     >
-                        <option value="mermaid">"Mermaid (flowchart LR)"</option>
-                        <option value="text">"Text (a -> b, a ~> b : Event)"</option>
-                        <option value="json">"Native JSON"</option>
+                        <option value="mermaid">{tr!(lang, transfer.mermaid)}</option>
+                        <option value="text">{tr!(lang, transfer.text_export)}</option>
+                        <option value="json">{tr!(lang, transfer.native)}</option>
                     </select>
                 </label>
-                <textarea aria-label="Exported text" readonly rows="12" prop:value=exported></textarea>
+                <textarea aria-label=tr!(lang, transfer.exported) readonly rows="12" prop:value=exported></textarea>
                 <div class="dialog-actions">
                     <a
                         class="button"
                         download=file_name
                         href=move || data_url("text/plain", &exported())
                     >
-                        "Download"
+                        {tr!(lang, transfer.download)}
                     </a>
                     <a class="button" download=move || format!("{}.svg", stem()) href=svg_href>
-                        "Download canvas (SVG)"
+                        {tr!(lang, transfer.download_svg)}
                     </a>
-                    <button on:click=png>"Download canvas (PNG)"</button>
+                    <button on:click=png>{tr!(lang, transfer.download_png)}</button>
                     <label class="check">
                         <input
                             type="checkbox"
-                            aria-label="Dark pictures"
+                            aria-label=tr!(lang, transfer.dark)
                             prop:checked=move || dark_export.get()
                             on:change=move |ev| dark_export.set(event_target_checked(&ev))
                         />
-                        <span>"Dark theme pictures"</span>
+                        <span>{tr!(lang, transfer.dark_text)}</span>
                     </label>
-                    <button on:click=move |_| dialog.set(None)>"Close"</button>
+                    <button on:click=move |_| dialog.set(None)>{tr!(lang, transfer.close)}</button>
                 </div>
             </div>
         </Show>
         <Show when=move || dialog.get() == Some(Dialog::Import)>
-            <div class="dialog" role="dialog" aria-label="Import">
-                <h2>"Import"</h2>
+            <div class="dialog" role="dialog" aria-label=tr!(lang, transfer.import)>
+                <h2>{tr!(lang, transfer.import)}</h2>
                 <label>
-                    <span>"Format"</span>
+                    <span>{tr!(lang, transfer.format)}</span>
                     <select
-                        aria-label="Import format"
+                        aria-label=tr!(lang, transfer.import_format)
                         prop:value=move || import_format.get()
                         on:change=move |ev| import_format.set(event_target_value(&ev))
                     >
-                        <option value="auto">"Detect"</option>
-                        <option value="native">"Native JSON"</option>
-                        <option value="article">"Article JSON {workflow: {steps}}"</option>
-                        <option value="conductor">"Conductor JSON (tasks)"</option>
-                        <option value="text">"Text (a -> b, a ~> b : Event, a >> b)"</option>
+                        <option value="auto">{tr!(lang, transfer.detect)}</option>
+                        <option value="native">{tr!(lang, transfer.native)}</option>
+                        <option value="article">{tr!(lang, transfer.article)}</option>
+                        <option value="conductor">{tr!(lang, transfer.conductor)}</option>
+                        <option value="text">{tr!(lang, transfer.text_import)}</option>
                     </select>
                 </label>
                 <textarea
-                    aria-label="Text to import"
+                    aria-label=tr!(lang, transfer.to_import)
                     rows="12"
                     placeholder="order -> payment\npayment ~> email : PaymentCharged"
                     prop:value=move || source.get()
@@ -373,7 +395,7 @@ pub fn TransferDialogs(dialog: RwSignal<Option<Dialog>>) -> impl IntoView {
                 ></textarea>
                 <Show when=move || import_error.with(Option::is_some)>
                     <div class="failure" role="alert">
-                        <strong>{move || import_error.with(|e| e.as_ref().map(|e| e.message.clone()))}</strong>
+                        <strong>{move || import_error.with(|e| e.as_ref().map(|e| e.words(lang.get())))}</strong>
                         <ul>
                             {move || import_error.with(|e| e.as_ref().map(|e| e.problems.clone()).unwrap_or_default())
                                 .into_iter()
@@ -383,8 +405,8 @@ pub fn TransferDialogs(dialog: RwSignal<Option<Dialog>>) -> impl IntoView {
                     </div>
                 </Show>
                 <div class="dialog-actions">
-                    <button class="primary" on:click=import>"Import"</button>
-                    <button on:click=move |_| dialog.set(None)>"Close"</button>
+                    <button class="primary" on:click=import>{tr!(lang, transfer.import)}</button>
+                    <button on:click=move |_| dialog.set(None)>{tr!(lang, transfer.close)}</button>
                 </div>
             </div>
         </Show>

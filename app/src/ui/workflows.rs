@@ -25,12 +25,18 @@ pub fn WorkflowList() -> impl IntoView {
     let lang = use_lang();
     // A name none of the user's workflows has yet.
     let unused_name = move |name: &str| {
-        document
-            .workflows
-            .with_untracked(|list| distinct_name(name, |n| list.iter().any(|w| w.name == n)))
+        let locale = lang.get_untracked();
+        document.workflows.with_untracked(|list| {
+            distinct_name(name, locale, |n| list.iter().any(|w| w.name == n))
+        })
     };
     let open_template = move |example: &'static Example| {
         let mut copy = from_template(example);
+        // A copy is named in the page's language (English keeps the article's name).
+        let locale = lang.get_untracked();
+        if locale != Locale::en {
+            copy.name = template_title(locale, example.key).to_string();
+        }
         copy.name = unused_name(&copy.name);
         document.create_and_open(copy);
         // Slow enough to watch; the speed control still rules.
@@ -66,18 +72,18 @@ pub fn WorkflowList() -> impl IntoView {
     view! {
         <nav
             class="workflows"
-            aria-label=move || td_string!(lang.get(), workflows.label)
+            aria-label=tr!(lang, workflows.label)
             aria-busy=move || (!document.listed.get()).to_string()
         >
             <div class="brand-row">
-                <h1 class="brand">{move || td_string!(lang.get(), brand)}</h1>
+                <h1 class="brand">{tr!(lang, brand)}</h1>
                 <LanguageSwitch/>
                 <ThemeToggle/>
             </div>
-            <a class="button learn-link" href="/learn" title=move || td_string!(lang.get(), nav.learn_title)>
-                {move || td_string!(lang.get(), nav.learn)}
+            <a class="button learn-link" href="/learn" title=tr!(lang, nav.learn_title)>
+                {tr!(lang, nav.learn)}
             </a>
-            <h2 class="templates-title">{move || td_string!(lang.get(), templates.heading)}</h2>
+            <h2 class="templates-title">{tr!(lang, templates.heading)}</h2>
             <ul class="templates">
                 {ALL
                     .iter()
@@ -99,10 +105,10 @@ pub fn WorkflowList() -> impl IntoView {
                     })
                     .collect_view()}
             </ul>
-            <h2 class="yours-title">{move || td_string!(lang.get(), workflows.yours)}</h2>
-            <button class="primary" on:click=new_workflow>{move || td_string!(lang.get(), workflows.new_workflow)}</button>
+            <h2 class="yours-title">{tr!(lang, workflows.yours)}</h2>
+            <button class="primary" on:click=new_workflow>{tr!(lang, workflows.new_workflow)}</button>
             <Show when=move || document.workflows.with(Vec::is_empty)>
-                <p class="hint">{move || td_string!(lang.get(), workflows.none)}</p>
+                <p class="hint">{tr!(lang, workflows.none)}</p>
             </Show>
             <ul>
                 <For
@@ -131,7 +137,18 @@ pub fn WorkflowList() -> impl IntoView {
                                 >
                                     <span class="name">{w.name.clone()}</span>
                                     <span class="meta">
-                                        {move || td_string!(lang.get(), workflows.meta, steps = nodes, edges = edges).to_string()}
+                                        {move || {
+                                            let l = lang.get();
+                                            let steps = match nodes {
+                                                1 => td_string!(l, workflows.steps1).to_string(),
+                                                n => td_string!(l, workflows.steps, count = n).to_string(),
+                                            };
+                                            let edges = match edges {
+                                                1 => td_string!(l, workflows.edges1).to_string(),
+                                                n => td_string!(l, workflows.edges, count = n).to_string(),
+                                            };
+                                            format!("{steps} · {edges}")
+                                        }}
                                     </span>
                                 </button>
                                 <span class="row-actions">
@@ -140,18 +157,18 @@ pub fn WorkflowList() -> impl IntoView {
                                         aria-label=move || td_string!(lang.get(), workflows.duplicate_label, name = n1.clone()).to_string()
                                         on:click=move |_| duplicate(dup_id.clone())
                                     >
-                                        {move || td_string!(lang.get(), workflows.duplicate)}
+                                        {tr!(lang, workflows.duplicate)}
                                     </button>
                                     <button
                                         class="small"
                                         aria-label=move || td_string!(lang.get(), workflows.delete_label, name = n2.clone()).to_string()
                                         on:click=move |_| confirming.set(Some(ask_id.clone()))
                                     >
-                                        {move || td_string!(lang.get(), workflows.delete)}
+                                        {tr!(lang, workflows.delete)}
                                     </button>
                                 </span>
                                 <Show when=asking.clone()>
-                                    <div class="confirm" role="alertdialog" aria-label=move || td_string!(lang.get(), workflows.confirm_label)>
+                                    <div class="confirm" role="alertdialog" aria-label=tr!(lang, workflows.confirm_label)>
                                         <span>{
                                             let n3 = n3.clone();
                                             move || td_string!(lang.get(), workflows.confirm, name = n3.clone()).to_string()
@@ -159,8 +176,8 @@ pub fn WorkflowList() -> impl IntoView {
                                         <button class="danger" on:click={
                                             let del_id = del_id.clone();
                                             move |_| delete(del_id.clone())
-                                        }>{move || td_string!(lang.get(), workflows.delete_it)}</button>
-                                        <button on:click=move |_| confirming.set(None)>{move || td_string!(lang.get(), workflows.keep_it)}</button>
+                                        }>{tr!(lang, workflows.delete_it)}</button>
+                                        <button on:click=move |_| confirming.set(None)>{tr!(lang, workflows.keep_it)}</button>
                                     </div>
                                 </Show>
                             </li>

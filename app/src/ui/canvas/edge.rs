@@ -8,6 +8,9 @@ use std::collections::{HashMap, HashSet};
 use leptos::ev::PointerEvent;
 use leptos::prelude::*;
 
+use crate::i18n::td_string;
+use crate::ui::common::language::use_lang;
+
 use super::gesture::Target;
 use super::node::Badge;
 use super::Press;
@@ -96,8 +99,10 @@ pub fn EdgeView(
         let id = id.clone();
         Memo::new(move |_| publish.with(|p| p.get(&id).copied()))
     };
+    let lang = use_lang();
     let shape = Memo::new(move |_| {
         let fan_out = fan_out.get();
+        let locale = lang.get();
         edge.with(|e| {
             let e = e.as_ref()?;
             document.node_index.with(|ix| {
@@ -109,7 +114,9 @@ pub fn EdgeView(
                             Some(name) if !name.is_empty() => name.clone(),
                             _ => Workflow::default_event_name(&from.label, e.on),
                         },
-                        EdgeKind::Command if e.on == Outcome::Failure => "on failure".to_string(),
+                        EdgeKind::Command if e.on == Outcome::Failure => {
+                            td_string!(locale, canvas.on_failure).to_string()
+                        }
                         EdgeKind::Command => String::new(),
                     };
                     let start = output_point(from.position);
@@ -180,9 +187,23 @@ pub fn EdgeView(
         edge.with(|e| {
             e.as_ref()
                 .map(|e| {
-                    let mut text = format!("{} edge from {} to {}", e.kind.as_str(), e.from, e.to);
+                    let l = lang.get();
+                    let kind = match e.kind {
+                        EdgeKind::Command => td_string!(l, canvas.edge_kind.command),
+                        EdgeKind::Event => td_string!(l, canvas.edge_kind.event),
+                    };
+                    let mut text = td_string!(
+                        l,
+                        canvas.edge_description,
+                        kind = kind,
+                        from = &e.from,
+                        to = &e.to
+                    )
+                    .to_string();
                     if subscribers > 1 {
-                        text.push_str(&format!(" (one publish, {subscribers} subscribers)"));
+                        text.push_str(
+                            &td_string!(l, canvas.edge_fan, count = subscribers).to_string(),
+                        );
                     }
                     text
                 })
@@ -218,14 +239,14 @@ pub fn EdgeView(
             // A command passes through the run's orchestrator: a small conductor mark says so.
             <Show when=move || kind() == EdgeKind::Command>
                 <g class="conductor-mark" transform=move || format!("translate({:.1} {:.1})", mid().0, mid().1)>
-                    <title>"command: sent by the orchestrator, which waits for the reply"</title>
+                    <title>{tr!(lang, canvas.command_title)}</title>
                     <circle r="6"></circle>
                     <path d="M -3 2 L 3 -3"></path>
                 </g>
             </Show>
             <Show when=fan_label>
                 <circle class="publish-point" cx=move || mid().0 cy=move || mid().1 r="4">
-                    <title>"one publish, delivered to every subscriber"</title>
+                    <title>{tr!(lang, canvas.publish_title)}</title>
                 </circle>
             </Show>
             <text

@@ -134,6 +134,8 @@ pub struct Scene<'a> {
     pub space_held: bool,
     /// A palette entry is being dragged in.
     pub palette: Option<usize>,
+    /// The page's language (a step dropped from the palette is named in it).
+    pub locale: crate::i18n::Locale,
 }
 
 /// What an input changes. Edits are applied in order, as one change; `begin` opens an undo
@@ -384,7 +386,7 @@ impl Interaction {
         let (x, y) = scene.viewport.to_canvas(pointer.screen.0, pointer.screen.1);
         if let Some(preset) = scene.palette {
             // A step dragged from the palette lands centred under the pointer.
-            let node = new_step(scene.doc, preset, Some(centred(x, y)));
+            let node = new_step(scene.doc, preset, Some(centred(x, y)), scene.locale);
             effects.select = Some(Some(Selection::Node(node.id.clone())));
             effects.edits.push(GraphChange::AddNode(node));
             effects.palette_done = true;

@@ -3,6 +3,9 @@
 
 use leptos::prelude::*;
 
+use crate::i18n::td_string;
+use crate::ui::common::language::use_lang;
+
 use crate::ui::common::geometry::{Hub, HUB_RADIUS};
 use crate::ui::state::RunState;
 
@@ -14,6 +17,7 @@ pub fn HubView(hub: Hub) -> impl IntoView {
             .with(|r| r.as_ref().map_or(0, |r| r.messages.orchestrator()))
     };
     let (x, y) = hub.center;
+    let lang = use_lang();
     view! {
         <g class="orchestrator-hub" class:down=move || run.run.with(|r| r.as_ref().is_some_and(|r| r.orchestrator_down))>
             {hub.spokes.into_iter().map(|(id, path)| view! {
@@ -22,11 +26,11 @@ pub fn HubView(hub: Hub) -> impl IntoView {
             <g
                 transform=format!("translate({x:.1} {y:.1})")
                 role="img"
-                aria-label=move || format!("Orchestrator: {} messages", messages())
+                aria-label=move || td_string!(lang.get(), canvas.hub_aria, count = messages()).to_string()
             >
                 <circle r=HUB_RADIUS></circle>
-                <text y="-2" text-anchor="middle">"Orchestrator"</text>
-                <text class="hub-count" y="13" text-anchor="middle">{move || format!("{} msgs", messages())}</text>
+                <text y="-2" text-anchor="middle">{tr!(lang, canvas.hub_name)}</text>
+                <text class="hub-count" y="13" text-anchor="middle">{move || td_string!(lang.get(), canvas.hub_count, count = messages()).to_string()}</text>
             </g>
         </g>
     }

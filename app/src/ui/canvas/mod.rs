@@ -152,6 +152,7 @@ pub fn Canvas() -> impl IntoView {
                     focused: focused.as_ref(),
                     space_held: view.space_held.get_untracked(),
                     palette: view.palette_drag.get_untracked(),
+                    locale: document.lang.get_untracked(),
                 };
                 let mut effects = Effects::default();
                 interaction.maybe_update(|i| {
@@ -232,15 +233,20 @@ pub fn Canvas() -> impl IntoView {
         })
     });
     // Steps whose failure nobody handled in the run shown (up to the replay position).
+    let lang = crate::ui::common::language::use_lang();
     let unhandled = Memo::new(move |_| {
         let upto = run.replay.get().unwrap_or(usize::MAX);
+        let locale = lang.get();
         run.log.with(|log| {
             log.iter()
                 .take(upto)
                 .filter_map(|r| match &r.event {
                     RunEvent::FailureUnhandled {
                         node, diagnosis, ..
-                    } => Some((node.clone(), diagnosis.clone())),
+                    } => Some((
+                        node.clone(),
+                        crate::model::story::unhandled_words(locale, node, diagnosis),
+                    )),
                     _ => None,
                 })
                 .collect::<HashMap<_, _>>()
@@ -300,7 +306,7 @@ pub fn Canvas() -> impl IntoView {
     };
 
     view! {
-        <section class="canvas-area" aria-label="Canvas">
+        <section class="canvas-area" aria-label=tr!(lang, canvas.area)>
             <CanvasBar/>
             // The frame takes the pointer's moves and releases (they bubble up from the steps
             // and edges); the background `svg.canvas` takes presses on empty canvas; the
@@ -311,8 +317,8 @@ pub fn Canvas() -> impl IntoView {
                 id="canvas"
                 tabindex="-1"
                 role="application"
-                aria-label="Workflow canvas"
-                aria-roledescription="workflow canvas"
+                aria-label=tr!(lang, canvas.canvas)
+                aria-roledescription=tr!(lang, canvas.canvas_role)
                 on:keydown=on_key
                 on:wheel=move |ev: leptos::ev::WheelEvent| {
                     ev.prevent_default();
@@ -388,7 +394,7 @@ pub fn Canvas() -> impl IntoView {
                     </svg>
                 </div>
                 <Show when=move || document.doc.with(|d| d.nodes.is_empty())>
-                    <p class="empty-hint">"Empty workflow: click a step in the palette, or drag it here."</p>
+                    <p class="empty-hint">{tr!(lang, canvas.empty)}</p>
                 </Show>
             </div>
         </section>

@@ -7,6 +7,10 @@ use std::collections::HashMap;
 use leptos::ev::PointerEvent;
 use leptos::prelude::*;
 
+use crate::i18n::{td_string, Locale};
+use crate::ui::common::language::use_lang;
+use crate::ui::common::words::step_state;
+
 use super::gesture::Target;
 use super::Press;
 use crate::model::StepState;
@@ -32,19 +36,33 @@ pub fn state_icon(state: StepState) -> &'static str {
 
 /// A step's state line: icon, state, attempt, and whether its reply waits for a crashed
 /// orchestrator.
-fn state_line(state: StepState, attempts: u32, waiting: bool) -> String {
+fn state_line(l: Locale, state: StepState, attempts: u32, waiting: bool) -> String {
     let attempt = match state {
-        StepState::Retrying => format!(" · attempt {attempts} failed"),
-        _ if attempts > 1 => format!(" · attempt {attempts}"),
+        StepState::Retrying => td_string!(l, canvas.attempt_failed, attempt = attempts).to_string(),
+        _ if attempts > 1 => td_string!(l, canvas.attempt, attempt = attempts).to_string(),
         _ => String::new(),
     };
     // The attempt ended but the crashed orchestrator has not heard of it.
     if waiting && state == StepState::Running {
         let icon = state_icon(StepState::Failed);
-        return format!("{icon} attempt {attempts} failed · reply waiting");
+        return td_string!(
+            l,
+            canvas.reply_waiting_failed,
+            icon = icon,
+            attempt = attempts
+        )
+        .to_string();
     }
-    let reply = if waiting { " · reply waiting" } else { "" };
-    format!("{} {}{attempt}{reply}", state_icon(state), state.as_str())
+    let reply = if waiting {
+        td_string!(l, canvas.reply_waiting)
+    } else {
+        ""
+    };
+    format!(
+        "{} {}{attempt}{reply}",
+        state_icon(state),
+        step_state(l, state)
+    )
 }
 
 #[component]
@@ -86,9 +104,10 @@ pub fn NodeView(
     };
     let state = Memo::new(move |_| step.get().map(|s| s.0));
     let reply_waiting = move || step.get().is_some_and(|s| s.2);
+    let lang = use_lang();
     let state_text = move || {
         step.get()
-            .map(|(state, attempts, waiting)| state_line(state, attempts, waiting))
+            .map(|(state, attempts, waiting)| state_line(lang.get(), state, attempts, waiting))
             .unwrap_or_default()
     };
     let pos = move || node.with(|n| n.as_ref().map(|n| n.position).unwrap_or_default());
@@ -164,11 +183,11 @@ pub fn NodeView(
                     class="unheard"
                     transform=format!("translate({} {})", NODE_WIDTH - 34.0, NODE_HEIGHT)
                     role="img"
-                    aria-label=move || format!("unhandled failure: {}", unheard.get().unwrap_or_default())
+                    aria-label=move || td_string!(lang.get(), canvas.unhandled, text = unheard.get().unwrap_or_default()).to_string()
                 >
                     <title>{move || unheard.get().unwrap_or_default()}</title>
                     <rect x="-30" y="-9" width="60" height="18" rx="9"></rect>
-                    <text x="0" y="4" text-anchor="middle">"unheard"</text>
+                    <text x="0" y="4" text-anchor="middle">{tr!(lang, canvas.unheard)}</text>
                 </g>
             </Show>
             <circle
@@ -177,7 +196,7 @@ pub fn NodeView(
                 cy=NODE_HEIGHT / 2.0
                 r="8"
                 role="button"
-                aria-label=move || format!("Connect from {}", label())
+                aria-label=move || td_string!(lang.get(), canvas.connect_from, step = label()).to_string()
                 on:pointerdown=connect
             ></circle>
         </g>

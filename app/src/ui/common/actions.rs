@@ -189,35 +189,47 @@ pub fn shortcut(action: Action) -> &'static str {
     }
 }
 
-/// Every action with a key, with what it does in words: the shortcuts help.
-pub const HELP: &[(Action, &str)] = &[
-    (
-        Action::Arrow(Direction::Right, false),
-        "arrows: focus the nearest step or edge that way; move the selected steps (Shift: 10×)",
-    ),
-    (
-        Action::Select,
-        "select the focused step or edge; finish a connection",
-    ),
-    (
-        Action::Connect,
-        "connect from the focused step: arrows pick the target, Enter connects",
-    ),
-    (
-        Action::Escape,
-        "cancel the connection, or clear the selection",
-    ),
-    (Action::MakeCommand, "make the selected edge a command"),
-    (Action::MakeEvent, "make the selected edge an event"),
-    (Action::Delete, "delete the selection"),
-    (Action::Duplicate, "duplicate the selected steps"),
-    (Action::Undo, "undo"),
-    (Action::Redo, "redo"),
-    (Action::AutoLayout, "auto layout"),
-    (Action::Fit, "fit the workflow to the view"),
-    (Action::ZoomIn, "zoom in"),
-    (Action::ZoomOut, "zoom out"),
-    (Action::ToggleHub, "draw the orchestrator as a hub"),
-    (Action::Save, "save"),
-    (Action::Run, "run"),
+/// Every action with a key the shortcuts help lists (with [`help_text`]).
+pub const HELP: &[Action] = &[
+    Action::Arrow(Direction::Right, false),
+    Action::Select,
+    Action::Connect,
+    Action::Escape,
+    Action::MakeCommand,
+    Action::MakeEvent,
+    Action::Delete,
+    Action::Duplicate,
+    Action::Undo,
+    Action::Redo,
+    Action::AutoLayout,
+    Action::Fit,
+    Action::ZoomIn,
+    Action::ZoomOut,
+    Action::ToggleHub,
+    Action::Save,
+    Action::Run,
 ];
+
+/// What an action of [`HELP`] does, in `locale`'s words.
+pub fn help_text(locale: crate::i18n::Locale, action: Action) -> &'static str {
+    use crate::i18n::td_string;
+    match action {
+        Action::Arrow(..) => td_string!(locale, shortcut.arrows),
+        Action::Select => td_string!(locale, shortcut.select),
+        Action::Connect => td_string!(locale, shortcut.connect),
+        Action::Escape => td_string!(locale, shortcut.escape),
+        Action::MakeCommand => td_string!(locale, shortcut.make_command),
+        Action::MakeEvent => td_string!(locale, shortcut.make_event),
+        Action::Delete => td_string!(locale, shortcut.delete),
+        Action::Duplicate => td_string!(locale, shortcut.duplicate),
+        Action::Undo => td_string!(locale, shortcut.undo),
+        Action::Redo => td_string!(locale, shortcut.redo),
+        Action::AutoLayout => td_string!(locale, shortcut.auto_layout),
+        Action::Fit => td_string!(locale, shortcut.fit),
+        Action::ZoomIn => td_string!(locale, shortcut.zoom_in),
+        Action::ZoomOut => td_string!(locale, shortcut.zoom_out),
+        Action::ToggleHub => td_string!(locale, shortcut.toggle_hub),
+        Action::Save => td_string!(locale, shortcut.save),
+        Action::Run => td_string!(locale, shortcut.run),
+    }
+}

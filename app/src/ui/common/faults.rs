@@ -4,8 +4,13 @@
 
 use leptos::prelude::*;
 
+use crate::i18n::{td_string, Locale};
 use crate::model::faults::{BusFault, OrchestratorCrash, ServiceFault};
 use crate::model::Faults;
+use crate::ui::common::language::{use_lang, Lang};
+
+/// A field's label or hint in a language (a catalogue entry: `|l| td_string!(l, key)`).
+pub type Words = fn(Locale) -> &'static str;
 
 /// Fault fields as typed: one service's fault, the bus's, and an orchestrator crash.
 #[derive(Clone, Copy)]
@@ -46,35 +51,63 @@ impl FaultForm {
 
     /// The faults the fields describe (empty fields: nothing broken), or the first wrong
     /// field and why.
-    pub fn faults(&self) -> Result<Faults, String> {
+    pub fn faults(&self, locale: Locale) -> Result<Faults, String> {
         let mut faults = Faults::default();
         let service = self.service.get_untracked();
         if !service.is_empty() {
             let percent = |label: &str, text: &str| -> Result<Option<f64>, String> {
-                Ok(number::<f64>(label, text)?.map(|p| p / 100.0))
+                Ok(number::<f64>(locale, label, text)?.map(|p| p / 100.0))
             };
             let fault = ServiceFault {
                 down: self.down.get_untracked(),
-                slow: number("Slow ×", &self.slow.get_untracked())?,
-                flaky: percent("Flaky %", &self.flaky.get_untracked())?,
+                slow: number(
+                    locale,
+                    td_string!(locale, faults.slow),
+                    &self.slow.get_untracked(),
+                )?,
+                flaky: percent(
+                    td_string!(locale, faults.flaky),
+                    &self.flaky.get_untracked(),
+                )?,
             };
             if fault != ServiceFault::default() {
                 faults.services.insert(service, fault);
             }
         }
         let rate = |label: &str, text: &str| -> Result<f64, String> {
-            Ok(number::<f64>(label, text)?.unwrap_or(0.0) / 100.0)
+            Ok(number::<f64>(locale, label, text)?.unwrap_or(0.0) / 100.0)
         };
         faults.bus = BusFault {
-            delay_ms: number("Bus delay", &self.delay.get_untracked())?.unwrap_or(0),
-            duplicate: rate("Duplicate %", &self.duplicate.get_untracked())?,
-            drop: rate("Drop %", &self.drop.get_untracked())?,
+            delay_ms: number(
+                locale,
+                td_string!(locale, faults.bus_delay),
+                &self.delay.get_untracked(),
+            )?
+            .unwrap_or(0),
+            duplicate: rate(
+                td_string!(locale, faults.duplicate),
+                &self.duplicate.get_untracked(),
+            )?,
+            drop: rate(td_string!(locale, faults.drop), &self.drop.get_untracked())?,
         };
-        if let Some(for_ms) = number("Crash for", &self.crash_for.get_untracked())? {
+        if let Some(for_ms) = number(
+            locale,
+            td_string!(locale, faults.crash_for),
+            &self.crash_for.get_untracked(),
+        )? {
             faults.orchestrator = Some(OrchestratorCrash {
-                at_ms: number("Crash at", &self.crash_at.get_untracked())?.unwrap_or(0),
+                at_ms: number(
+                    locale,
+                    td_string!(locale, faults.crash_at),
+                    &self.crash_at.get_untracked(),
+                )?
+                .unwrap_or(0),
                 for_ms,
-                standby_lease_ms: number("Standby lease", &self.standby.get_untracked())?,
+                standby_lease_ms: number(
+                    locale,
+                    td_string!(locale, faults.standby),
+                    &self.standby.get_untracked(),
+                )?,
             });
         }
         match faults.problems().into_iter().next() {
@@ -86,16 +119,17 @@ impl FaultForm {
 
 /// A labelled text field bound to a signal.
 pub fn text_field(
-    label: &'static str,
+    lang: Lang,
+    label: Words,
     signal: RwSignal<String>,
-    hint: &'static str,
+    hint: Words,
 ) -> impl IntoView {
     view! {
         <label>
-            <span>{label}</span>
+            <span>{move || label(lang.get())}</span>
             <input
-                aria-label=label
-                placeholder=hint
+                aria-label=move || label(lang.get())
+                placeholder=move || hint(lang.get())
                 prop:value=move || signal.get()
                 on:input=move |ev| signal.set(event_target_value(&ev))
             />
@@ -106,17 +140,20 @@ pub fn text_field(
 /// The fault fields; `services` are the workflow's services to choose from.
 #[component]
 pub fn FaultFields(form: FaultForm, services: Signal<Vec<String>>) -> impl IntoView {
+    let lang = use_lang();
+    let zero: Words = |_| "0";
+    let one: Words = |_| "1";
     view! {
         <fieldset>
-            <legend>"Break a service"</legend>
+            <legend>{tr!(lang, faults.break_service)}</legend>
             <label>
-                <span>"Service"</span>
+                <span>{tr!(lang, faults.service)}</span>
                 <select
-                    aria-label="Service"
+                    aria-label=tr!(lang, faults.service)
                     prop:value=move || form.service.get()
                     on:change=move |ev| form.service.set(event_target_value(&ev))
                 >
-                    <option value="">"(none)"</option>
+                    <option value="">{tr!(lang, faults.none)}</option>
                     <For each=move || services.get() key=|s| s.clone() let:service>
                         <option value=service.clone()>{service.clone()}</option>
                     </For>
@@ -125,38 +162,48 @@ pub fn FaultFields(form: FaultForm, services: Signal<Vec<String>>) -> impl IntoV
             <label class="check">
                 <input
                     type="checkbox"
-                    aria-label="Down"
+                    aria-label=tr!(lang, faults.down)
                     prop:checked=move || form.down.get()
                     on:change=move |ev| form.down.set(event_target_checked(&ev))
                 />
-                <span>"Down"</span>
+                <span>{tr!(lang, faults.down)}</span>
             </label>
-            {text_field("Slow ×", form.slow, "1")}
-            {text_field("Flaky %", form.flaky, "0")}
+            {text_field(lang, |l| td_string!(l, faults.slow), form.slow, one)}
+            {text_field(lang, |l| td_string!(l, faults.flaky), form.flaky, zero)}
         </fieldset>
         <fieldset>
-            <legend>"Bus"</legend>
-            {text_field("Bus delay", form.delay, "0 ms")}
-            {text_field("Duplicate %", form.duplicate, "0")}
-            {text_field("Drop %", form.drop, "0")}
+            <legend>{tr!(lang, faults.bus)}</legend>
+            {text_field(lang, |l| td_string!(l, faults.bus_delay), form.delay, |l| td_string!(l, faults.hint_ms))}
+            {text_field(lang, |l| td_string!(l, faults.duplicate), form.duplicate, zero)}
+            {text_field(lang, |l| td_string!(l, faults.drop), form.drop, zero)}
         </fieldset>
         <fieldset>
-            <legend>"Orchestrator crash"</legend>
-            {text_field("Crash at", form.crash_at, "0 ms")}
-            {text_field("Crash for", form.crash_for, "no crash")}
-            {text_field("Standby lease", form.standby, "no standby")}
+            <legend>{tr!(lang, faults.crash)}</legend>
+            {text_field(lang, |l| td_string!(l, faults.crash_at), form.crash_at, |l| td_string!(l, faults.hint_ms))}
+            {text_field(lang, |l| td_string!(l, faults.crash_for), form.crash_for, |l| td_string!(l, faults.hint_no_crash))}
+            {text_field(lang, |l| td_string!(l, faults.standby), form.standby, |l| td_string!(l, faults.hint_no_standby))}
         </fieldset>
     }
     .into_any()
 }
 
 /// An optional number field: empty is `None`.
-pub fn number<T: std::str::FromStr>(label: &str, text: &str) -> Result<Option<T>, String> {
+pub fn number<T: std::str::FromStr>(
+    locale: Locale,
+    label: &str,
+    text: &str,
+) -> Result<Option<T>, String> {
     let text = text.trim();
     if text.is_empty() {
         return Ok(None);
     }
-    text.parse()
-        .map(Some)
-        .map_err(|_| format!("{label}: {text:?} is not a number"))
+    text.parse().map(Some).map_err(|_| {
+        td_string!(
+            locale,
+            faults.not_number,
+            label = label,
+            text = format!("{text:?}")
+        )
+        .to_string()
+    })
 }

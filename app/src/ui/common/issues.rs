@@ -1,6 +1,7 @@
 //! A workflow's problems as the editor lists them: the model's errors and the design
 //! warnings, and the badge a step or an edge draws for its own.
 
+use crate::i18n::Locale;
 use crate::model::Workflow;
 
 /// How bad a problem is: errors stop saving, warnings are design advice.
@@ -28,21 +29,23 @@ pub struct Issue {
     pub message: String,
 }
 
-/// The model's errors and the design warnings of a workflow.
-pub fn issues_of(workflow: &Workflow) -> Vec<Issue> {
-    let errors = crate::model::validate(workflow).into_iter().map(|p| Issue {
-        severity: Severity::Error,
-        node: p.node,
-        edge: p.edge,
-        message: format!("{}: {}", p.path, p.message),
-    });
+/// The model's errors and the design warnings of a workflow, in `locale`'s words.
+pub fn issues_of(workflow: &Workflow, locale: Locale) -> Vec<Issue> {
+    let errors = crate::model::validate::validate_in(workflow, locale)
+        .into_iter()
+        .map(|p| Issue {
+            severity: Severity::Error,
+            node: p.node,
+            edge: p.edge,
+            message: format!("{}: {}", p.path, p.message),
+        });
     let warnings = crate::model::lint::lint(workflow)
         .into_iter()
         .map(|w| Issue {
             severity: Severity::Warning,
+            message: w.words(locale),
             node: w.node,
             edge: w.edge,
-            message: w.message,
         });
     errors.chain(warnings).collect()
 }

@@ -9,7 +9,7 @@
 use leptos::prelude::*;
 use leptos_i18n::Locale as _;
 
-use crate::i18n::{td_string, Locale};
+use crate::i18n::Locale;
 
 /// The cookie that remembers the switch (read by the server for the next page).
 pub const COOKIE: &str = "hybridflow_lang";
@@ -19,6 +19,15 @@ pub const MAX_ACCEPTED_LANGUAGES: usize = 16;
 
 /// The page's language, shared by every component (provided by the app).
 pub type Lang = RwSignal<Locale>;
+
+/// A catalogue entry (`|l| td_string!(l, key)`) as a closure that follows the page's
+/// language: one closure type for every entry, so the views rendering it are compiled once.
+pub fn words(
+    lang: Lang,
+    entry: fn(Locale) -> &'static str,
+) -> impl Fn() -> &'static str + Copy + Send + Sync + 'static {
+    move || entry(lang.get())
+}
 
 /// The page's language.
 pub fn use_lang() -> Lang {
@@ -161,7 +170,7 @@ pub fn LanguageSwitch() -> impl IntoView {
     view! {
         <select
             class="language"
-            aria-label=move || td_string!(lang.get(), language)
+            aria-label=tr!(lang, language)
             on:change=move |ev| {
                 if let Ok(locale) = event_target_value(&ev).parse::<Locale>() {
                     switch(lang, locale);

@@ -12,6 +12,7 @@
 //! - [`time`]: times of day as the browser shows them.
 //! - [`theme`]: light and dark themes, remembered.
 //! - [`language`]: Korean or English, picked from the browser and remembered.
+//! - [`words`]: run statuses and step states in the page's language.
 
 pub mod actions;
 pub mod faults;
@@ -24,3 +25,4 @@ pub mod selection;
 pub mod theme;
 pub mod time;
 pub mod viewport;
+pub mod words;

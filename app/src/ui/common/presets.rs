@@ -1,30 +1,31 @@
 //! The kinds of step a user adds from the palette: each a plain step with a behaviour preset.
 
 use super::geometry::free_slot;
+use crate::i18n::{td_string, Locale};
 use crate::model::{Latency, Node, Position, RetryPolicy, Workflow};
 
 /// One entry of the palette.
 pub struct Preset {
-    /// What a screen reader hears (prefixed with "Add ").
-    pub name: &'static str,
+    /// What a screen reader hears (prefixed with "Add "), in a language.
+    pub name: fn(Locale) -> &'static str,
     /// The button's face.
     pub glyph: &'static str,
-    pub hint: &'static str,
+    pub hint: fn(Locale) -> &'static str,
     /// Sets the preset's behaviour on a fresh step.
     shape: fn(&mut Node),
 }
 
 pub const PRESETS: &[Preset] = &[
     Preset {
-        name: "step",
+        name: |l| td_string!(l, preset.step),
         glyph: "▭",
-        hint: "A service call with the default behaviour",
+        hint: |l| td_string!(l, preset.step_hint),
         shape: |_| {},
     },
     Preset {
-        name: "retrying step",
+        name: |l| td_string!(l, preset.retrying),
         glyph: "↻",
-        hint: "Retries up to 3 attempts, 200 ms backoff doubling",
+        hint: |l| td_string!(l, preset.retrying_hint),
         shape: |n| {
             n.retry = Some(RetryPolicy {
                 max_attempts: 3,
@@ -34,35 +35,36 @@ pub const PRESETS: &[Preset] = &[
         },
     },
     Preset {
-        name: "flaky step",
+        name: |l| td_string!(l, preset.flaky),
         glyph: "⚡",
-        hint: "Fails 30% of its attempts",
+        hint: |l| td_string!(l, preset.flaky_hint),
         shape: |n| n.failure_rate = Some(0.3),
     },
     Preset {
-        name: "slow step",
+        name: |l| td_string!(l, preset.slow),
         glyph: "◔",
-        hint: "Takes 0.8–1.5 s, times out after 1 s",
+        hint: |l| td_string!(l, preset.slow_hint),
         shape: |n| {
             n.latency_ms = Some(Latency::Range([800, 1500]));
             n.timeout_ms = Some(1000);
         },
     },
     Preset {
-        name: "compensable step",
+        name: |l| td_string!(l, preset.compensable),
         glyph: "↶",
-        hint: "Has an undo action a saga can run (refund)",
+        hint: |l| td_string!(l, preset.compensable_hint),
         shape: |n| n.compensation = Some("undo".into()),
     },
 ];
 
-/// A new step of preset `preset`, with a fresh id, at `at` (or in a free spot).
-pub fn new_step(doc: &Workflow, preset: usize, at: Option<Position>) -> Node {
+/// A new step of preset `preset`, with a fresh id, at `at` (or in a free spot), named in
+/// `locale`'s words.
+pub fn new_step(doc: &Workflow, preset: usize, at: Option<Position>, locale: Locale) -> Node {
     let id = doc.fresh_id("step-");
     let n = id.trim_start_matches("step-").to_string();
     let mut node = Node {
         id: id.clone(),
-        label: format!("Step {n}"),
+        label: td_string!(locale, canvas.new_step, n = &n).to_string(),
         service: format!("Service{n}"),
         action: "run".into(),
         position: at.unwrap_or_else(|| free_slot(doc)),

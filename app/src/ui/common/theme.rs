@@ -93,7 +93,7 @@ pub fn ThemeToggle() -> impl IntoView {
         <button
             class="theme-toggle"
             aria-label=move || td_string!(lang.get(), theme.label, theme = name()).to_string()
-            title=move || td_string!(lang.get(), theme.title)
+            title=tr!(lang, theme.title)
             on:click=move |_| {
                 let next = theme.get_untracked().next();
                 apply(next);

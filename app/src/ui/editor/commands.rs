@@ -7,6 +7,7 @@ use crate::model::api::{CrashRequest, FaultRequest};
 use crate::model::EdgeKind;
 use crate::ui::client;
 use crate::ui::common::actions::Action;
+use crate::ui::common::language::use_lang;
 use crate::ui::run::transport::open_run;
 use crate::ui::spawn_local;
 use crate::ui::state::{Document, Notice, RunForm, RunState, ViewState};
@@ -28,11 +29,12 @@ impl Commands {
     /// Saves if needed, starts a run and follows its events.
     pub fn start_run(&self) {
         let this = *self;
+        let locale = use_lang().get_untracked();
         spawn_local(async move {
             let Some(id) = this.document.saved_id().await else {
                 return;
             };
-            let request = match this.form.request() {
+            let request = match this.form.request(locale) {
                 Ok(request) => request,
                 Err(message) => return this.notice.say(message),
             };

@@ -83,24 +83,24 @@ fn intro(dismissals: RwSignal<u32>) -> AnyView {
         dismissals.update(|n| *n += 1);
     };
     view! {
-        <aside class="lesson-note intro" aria-label=move || td_string!(lang.get(), intro.label)>
+        <aside class="lesson-note intro" aria-label=tr!(lang, intro.label)>
             <div>
-                <p><strong>{move || td_string!(lang.get(), intro.heading)}</strong></p>
+                <p><strong>{tr!(lang, intro.heading)}</strong></p>
                 <ol class="intro-steps">
-                    <li>{move || td_string!(lang.get(), intro.draw)}</li>
-                    <li>{move || td_string!(lang.get(), intro.run)}</li>
-                    <li>{move || td_string!(lang.get(), intro.break_it)}</li>
-                    <li>{move || td_string!(lang.get(), intro.compare)}</li>
+                    <li>{tr!(lang, intro.draw)}</li>
+                    <li>{tr!(lang, intro.run)}</li>
+                    <li>{tr!(lang, intro.break_it)}</li>
+                    <li>{tr!(lang, intro.compare)}</li>
                 </ol>
                 <p class="scenarios">
-                    <a class="button primary" href="/learn">{move || td_string!(lang.get(), intro.learn)}</a>
-                    <span class="hint">{move || td_string!(lang.get(), intro.templates)}</span>
+                    <a class="button primary" href="/learn">{tr!(lang, intro.learn)}</a>
+                    <span class="hint">{tr!(lang, intro.templates)}</span>
                 </p>
             </div>
             <button
                 class="dismiss"
-                aria-label=move || td_string!(lang.get(), intro.dismiss)
-                title=move || td_string!(lang.get(), intro.dismiss)
+                aria-label=tr!(lang, intro.dismiss)
+                title=tr!(lang, intro.dismiss)
                 on:click=hide
             >
                 "×"
@@ -124,13 +124,13 @@ fn lesson(commands: Commands, key: String, dismissals: RwSignal<u32>) -> AnyView
         dismissals.update(|n| *n += 1);
     };
     view! {
-        <aside class="lesson-note" aria-label=move || td_string!(lang.get(), templates.what_to_try)>
+        <aside class="lesson-note" aria-label=tr!(lang, templates.what_to_try)>
             <p>
                 <strong>{move || template_title(lang.get(), example.key)}</strong>
                 " — "
                 {move || template_lesson(lang.get(), example.key)}
             </p>
-            <div class="scenarios" role="group" aria-label=move || td_string!(lang.get(), templates.scenarios)>
+            <div class="scenarios" role="group" aria-label=tr!(lang, templates.scenarios)>
                 {example
                     .scenarios
                     .iter()
@@ -152,8 +152,8 @@ fn lesson(commands: Commands, key: String, dismissals: RwSignal<u32>) -> AnyView
             </div>
             <button
                 class="dismiss"
-                aria-label=move || td_string!(lang.get(), templates.dismiss)
-                title=move || td_string!(lang.get(), templates.dismiss)
+                aria-label=tr!(lang, templates.dismiss)
+                title=tr!(lang, templates.dismiss)
                 on:click=hide
             >
                 "×"

@@ -23,6 +23,7 @@ use self::commands::Commands;
 use self::lesson::LessonNote;
 use self::status::StatusLine;
 use self::toolbar::Toolbar;
+use crate::i18n::td_string;
 use crate::model::api::RunReport;
 use crate::ui::canvas::Canvas;
 use crate::ui::client;
@@ -74,6 +75,7 @@ pub fn EditorPage() -> impl IntoView {
         form,
         notice,
     };
+    let lang = crate::ui::common::language::use_lang();
     let query = use_query_map();
     let navigate = use_navigate();
     // A run named in the address, waiting for its workflow to open.
@@ -102,7 +104,17 @@ pub fn EditorPage() -> impl IntoView {
                         wanted = Some(report.workflow_id);
                         pending_run.set_value(Some(run_id));
                     }
-                    Err(e) => missing = Some(format!("run {run_id}: {}", e.message)),
+                    Err(e) => {
+                        missing = Some(
+                            td_string!(
+                                lang.get_untracked(),
+                                status.missing_run,
+                                run = run_id.clone(),
+                                message = e.words(lang.get_untracked())
+                            )
+                            .to_string(),
+                        )
+                    }
                 }
             }
             let Some(id) = wanted.or_else(|| list.first().map(|w| w.id.clone())) else {
@@ -165,7 +177,7 @@ pub fn EditorPage() -> impl IntoView {
     });
     view! {
         <div class="editor">
-            <a class="skip-link" href="#canvas" on:click=skip_to_canvas>"Skip to the canvas"</a>
+            <a class="skip-link" href="#canvas" on:click=skip_to_canvas>{tr!(lang, status.skip)}</a>
             <WorkflowList/>
             <main class="workspace">
                 <Toolbar commands dialog/>

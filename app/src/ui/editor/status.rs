@@ -4,23 +4,63 @@
 
 use leptos::prelude::*;
 
-use crate::model::Problem;
+use crate::i18n::{td_string, Locale};
+use crate::model::story::unhandled_words;
+use crate::model::{Problem, RunEvent, RunRecord, RunStatus};
+use crate::ui::common::language::use_lang;
+use crate::ui::common::words::run_status;
 use crate::ui::state::{Document, Notice, RunState};
+
+/// Why the run failed, said from its log (the engine's diagnosis is English): the first
+/// step whose failure nobody handled, else the first event the bus lost. (The Summary
+/// tells the whole story.)
+fn said_diagnosis(locale: Locale, log: &[RunRecord], document: Document) -> String {
+    for record in log {
+        match &record.event {
+            RunEvent::FailureUnhandled {
+                node, diagnosis, ..
+            } => {
+                let label = document
+                    .doc
+                    .with_untracked(|d| d.node(node).map(|n| n.label.clone()));
+                return unhandled_words(locale, label.as_deref().unwrap_or(node), diagnosis);
+            }
+            RunEvent::EventDropped { name, .. } => {
+                return td_string!(locale, story.stalled_short, event = name).to_string();
+            }
+            _ => {}
+        }
+    }
+    run_status(locale, RunStatus::Failed).into()
+}
 
 #[component]
 pub fn StatusLine() -> impl IntoView {
     let document = expect_context::<Document>();
     let run = expect_context::<RunState>();
     let notice = expect_context::<Notice>();
+    let lang = use_lang();
     let run_state = move || {
         run.run.with(|r| match r {
             None => String::new(),
-            Some(r) => format!("Run {}", r.status.as_str()),
+            Some(r) => td_string!(
+                lang.get(),
+                status.run,
+                status = run_status(lang.get(), r.status)
+            )
+            .to_string(),
         })
     };
+    // The engine's diagnosis is English: another language says it from the run's story.
     let diagnosis = move || {
-        run.run
-            .with(|r| r.as_ref().and_then(|r| r.diagnosis.clone()))
+        let english = run
+            .run
+            .with(|r| r.as_ref().and_then(|r| r.diagnosis.clone()))?;
+        let locale = lang.get();
+        if locale == Locale::en {
+            return Some(english);
+        }
+        Some(run.log.with(|log| said_diagnosis(locale, log, document)))
     };
     let problems = move || {
         notice
@@ -29,37 +69,37 @@ pub fn StatusLine() -> impl IntoView {
     };
     view! {
         <footer class="status">
-            <span class="save-state" role="status" aria-label="Save state">{move || document.save_state()}</span>
-            <span class="run-state" role="status" aria-label="Run state">{run_state}</span>
+            <span class="save-state" role="status" aria-label=tr!(lang, status.save_state)>{move || document.save_state(lang.get())}</span>
+            <span class="run-state" role="status" aria-label=tr!(lang, status.run_state)>{run_state}</span>
             <span
                 class=move || format!("connection connection-{}", run.connection.get().class())
                 role="status"
-                aria-label="Connection"
+                aria-label=tr!(lang, status.connection)
             >
-                {move || run.connection.get().label()}
+                {move || run.connection.get().label(lang.get())}
             </span>
             <Show when=move || diagnosis().is_some()>
-                <span class="diagnosis" role="status" aria-label="Diagnosis">{diagnosis}</span>
+                <span class="diagnosis" role="status" aria-label=tr!(lang, status.diagnosis)>{diagnosis}</span>
             </Show>
             <Show when=move || document.conflict.with(Option::is_some)>
-                <div class="failure conflict" role="alert" aria-label="Edit conflict">
+                <div class="failure conflict" role="alert" aria-label=tr!(lang, status.conflict_label)>
                     <strong>
-                        {move || format!(
-                            "This workflow was changed in another tab (it is now at revision {}). \
-                             Your edits are kept in this browser and were not saved.",
-                            document.conflict.get().unwrap_or_default()
-                        )}
+                        {move || td_string!(
+                            lang.get(),
+                            status.conflict,
+                            revision = document.conflict.get().unwrap_or_default()
+                        ).to_string()}
                     </strong>
                     " "
-                    <button on:click=move |_| document.reload_theirs()>"Reload theirs"</button>
+                    <button on:click=move |_| document.reload_theirs()>{tr!(lang, status.reload_theirs)}</button>
                     " "
-                    <button on:click=move |_| document.overwrite_theirs()>"Overwrite with mine"</button>
+                    <button on:click=move |_| document.overwrite_theirs()>{tr!(lang, status.overwrite)}</button>
                 </div>
             </Show>
             <Show when=move || notice.failure.with(Option::is_some)>
                 <div class="failure" role="alert">
-                    <strong>{move || notice.failure.with(|f| f.as_ref().map(|f| f.message.clone()))}</strong>
-                    <button class="small dismiss" aria-label="Dismiss" on:click=move |_| notice.clear()>"×"</button>
+                    <strong>{move || notice.failure.with(|f| f.as_ref().map(|f| f.words(lang.get())))}</strong>
+                    <button class="small dismiss" aria-label=tr!(lang, status.dismiss) on:click=move |_| notice.clear()>"×"</button>
                     <ul>
                         {move || problems().into_iter().map(|p: Problem| view! {
                             <li>{format!("{}: {}", p.path, p.message)}</li>

@@ -5,9 +5,12 @@
 
 use leptos::prelude::*;
 
+use crate::i18n::td_string;
+
 use super::commands::Commands;
 use crate::model::{EdgeKind, GraphChange};
-use crate::ui::common::actions::{shortcut, Action, HELP};
+use crate::ui::common::actions::{help_text, shortcut, Action, HELP};
+use crate::ui::common::language::{use_lang, Lang};
 use crate::ui::transfer::Dialog;
 
 fn tip(what: &str, action: Action) -> String {
@@ -22,6 +25,10 @@ pub fn Toolbar(commands: Commands, dialog: RwSignal<Option<Dialog>>) -> impl Int
         form,
         ..
     } = commands;
+    let lang = use_lang();
+    let tip = move |what: fn(crate::i18n::Locale) -> &'static str, action: Action| {
+        move || tip(what(lang.get()), action)
+    };
     let kind_is = move |kind: EdgeKind| document.selected_edge().map(|e| e.kind) == Some(kind);
     let no_edge = move || document.selected_edge().is_none();
     let menu = RwSignal::new(false);
@@ -31,61 +38,61 @@ pub fn Toolbar(commands: Commands, dialog: RwSignal<Option<Dialog>>) -> impl Int
         dialog.set(Some(d));
     };
     view! {
-        <div class="toolbar" role="toolbar" aria-label="Editor tools">
+        <div class="toolbar" role="toolbar" aria-label=tr!(lang, toolbar.label)>
             <input
                 class="workflow-name"
-                aria-label="Workflow name"
+                aria-label=tr!(lang, toolbar.name)
                 prop:value=move || document.doc.with(|d| d.name.clone())
                 on:input=move |ev| document.edit(GraphChange::Rename(event_target_value(&ev)))
             />
-            <span class="group" role="group" aria-label="Edge kind">
+            <span class="group" role="group" aria-label=tr!(lang, toolbar.edge_kind)>
                 <button
                     class="kind command"
-                    title=tip("Make the selected edge a command", Action::MakeCommand)
+                    title=tip(|l| td_string!(l, toolbar.make_command), Action::MakeCommand)
                     aria-pressed=move || kind_is(EdgeKind::Command).to_string()
                     disabled=no_edge
                     on:click=move |_| commands.perform(Action::MakeCommand)
                 >
-                    "Command"
+                    {tr!(lang, toolbar.command)}
                 </button>
                 <button
                     class="kind event"
-                    title=tip("Make the selected edge an event", Action::MakeEvent)
+                    title=tip(|l| td_string!(l, toolbar.make_event), Action::MakeEvent)
                     aria-pressed=move || kind_is(EdgeKind::Event).to_string()
                     disabled=no_edge
                     on:click=move |_| commands.perform(Action::MakeEvent)
                 >
-                    "Event"
+                    {tr!(lang, toolbar.event)}
                 </button>
             </span>
             <button
-                title=tip("Delete the selection", Action::Delete)
+                title=tip(|l| td_string!(l, toolbar.delete_title), Action::Delete)
                 on:click=move |_| commands.perform(Action::Delete)
                 disabled=move || document.selection.with(Option::is_none)
             >
-                "Delete"
+                {tr!(lang, toolbar.delete)}
             </button>
             <button
-                aria-label="Undo"
-                title=tip("Undo", Action::Undo)
+                aria-label=tr!(lang, toolbar.undo)
+                title=tip(|l| td_string!(l, toolbar.undo), Action::Undo)
                 on:click=move |_| commands.perform(Action::Undo)
                 disabled=move || !document.can_undo()
             >
                 "↶"
             </button>
             <button
-                aria-label="Redo"
-                title=tip("Redo", Action::Redo)
+                aria-label=tr!(lang, toolbar.redo)
+                title=tip(|l| td_string!(l, toolbar.redo), Action::Redo)
                 on:click=move |_| commands.perform(Action::Redo)
                 disabled=move || !document.can_redo()
             >
                 "↷"
             </button>
             <button
-                title=tip("Lay the steps out left to right", Action::AutoLayout)
+                title=tip(|l| td_string!(l, toolbar.auto_layout_title), Action::AutoLayout)
                 on:click=move |_| commands.perform(Action::AutoLayout)
             >
-                "Auto layout"
+                {tr!(lang, toolbar.auto_layout)}
             </button>
             <div class="menu-holder">
                 <button
@@ -95,94 +102,94 @@ pub fn Toolbar(commands: Commands, dialog: RwSignal<Option<Dialog>>) -> impl Int
                     aria-controls="toolbar-more"
                     on:click=move |_| menu.update(|m| *m = !*m)
                 >
-                    "More ▾"
+                    {tr!(lang, toolbar.more)}
                 </button>
                 <Show when=move || menu.get()>
                     <div
                         class="menu"
                         id="toolbar-more"
                         role="group"
-                        aria-label="More"
+                        aria-label=tr!(lang, toolbar.more_label)
                         on:keydown=move |ev| {
                             if ev.key() == "Escape" {
                                 menu.set(false);
                             }
                         }
                     >
-                        <button on:click=move |_| pick(Dialog::Import)>"Import…"</button>
-                        <button on:click=move |_| pick(Dialog::Export)>"Export…"</button>
-                        <button on:click=move |_| pick(Dialog::Convert)>"Convert…"</button>
+                        <button on:click=move |_| pick(Dialog::Import)>{tr!(lang, toolbar.import)}</button>
+                        <button on:click=move |_| pick(Dialog::Export)>{tr!(lang, toolbar.export)}</button>
+                        <button on:click=move |_| pick(Dialog::Convert)>{tr!(lang, toolbar.convert)}</button>
                         <a
                             class="button"
                             href=move || format!("/lab?workflow={}", document.workflow_id.get().unwrap_or_default())
-                            title="Run this flow as drawn, as all orchestration and as all choreography, side by side"
+                            title=tr!(lang, toolbar.lab_title)
                         >
-                            "Lab"
+                            {tr!(lang, toolbar.lab)}
                         </a>
                         <button on:click=move |_| {
                             menu.set(false);
                             help.set(true);
-                        }>"Keyboard shortcuts"</button>
+                        }>{tr!(lang, toolbar.shortcuts)}</button>
                     </div>
                 </Show>
             </div>
             <span class="spacer"></span>
-            <div class="run-controls" role="group" aria-label="Run controls">
-                <button title=tip("Save", Action::Save) on:click=move |_| commands.save() disabled=move || document.saving.get()>
-                    "Save"
+            <div class="run-controls" role="group" aria-label=tr!(lang, toolbar.run_controls)>
+                <button title=tip(|l| td_string!(l, toolbar.save), Action::Save) on:click=move |_| commands.save() disabled=move || document.saving.get()>
+                    {tr!(lang, toolbar.save)}
                 </button>
                 <Show when=move || run.running()>
-                    <button class="cancel" aria-label="Cancel run" on:click=move |_| commands.cancel_run()>"Cancel"</button>
+                    <button class="cancel" aria-label=tr!(lang, toolbar.cancel_label) on:click=move |_| commands.cancel_run()>{tr!(lang, toolbar.cancel)}</button>
                     <button
                         class="crash"
-                        aria-label="Crash orchestrator"
-                        title="The orchestrator is down for 3 s of simulated time: commands and replies wait, events keep flowing"
+                        aria-label=tr!(lang, toolbar.crash_label)
+                        title=tr!(lang, toolbar.crash_title)
                         on:click=move |_| commands.crash(None)
                     >
-                        "⚡ Crash"
+                        {tr!(lang, toolbar.crash)}
                     </button>
                     <button
                         class="crash"
-                        aria-label="Crash (standby)"
-                        title="Crash it with a standby that takes over after a 500 ms lease"
+                        aria-label=tr!(lang, toolbar.standby_label)
+                        title=tr!(lang, toolbar.standby_title)
                         on:click=move |_| commands.crash(Some(500))
                     >
-                        "⚡ Standby"
+                        {tr!(lang, toolbar.standby)}
                     </button>
                 </Show>
                 <button
                     class="primary run"
-                    title=tip("Run", Action::Run)
+                    title=tip(|l| td_string!(l, toolbar.run), Action::Run)
                     on:click=move |_| commands.start_run()
                     disabled=move || run.running() || !form.valid()
                 >
-                    "Run"
+                    {tr!(lang, toolbar.run)}
                 </button>
             </div>
         </div>
         // The shortcuts list is a chunk of its own, fetched when first asked for.
-        {move || help.get().then(|| Suspend::new(shortcuts_dialog(help)))}
+        {move || help.get().then(|| Suspend::new(shortcuts_dialog(help, lang)))}
     }
     .into_any()
 }
 
 /// The keyboard shortcuts, from the key table (lazily loaded).
 #[lazy]
-fn shortcuts_dialog(help: RwSignal<bool>) -> AnyView {
+fn shortcuts_dialog(help: RwSignal<bool>, lang: Lang) -> AnyView {
     view! {
-            <div class="dialog shortcuts" role="dialog" aria-modal="false" aria-label="Keyboard shortcuts">
-                <h2>"Keyboard shortcuts"</h2>
+            <div class="dialog shortcuts" role="dialog" aria-modal="false" aria-label=tr!(lang, toolbar.shortcuts)>
+                <h2>{tr!(lang, toolbar.shortcuts)}</h2>
                 <dl>
-                    {HELP.iter().map(|(action, what)| view! {
+                    {HELP.iter().map(|action| view! {
                         <dt><kbd>{shortcut(*action)}</kbd></dt>
-                        <dd>{*what}</dd>
+                        <dd>{move || help_text(lang.get(), *action)}</dd>
                     }).collect_view()}
                     <dt><kbd>"Tab"</kbd></dt>
-                    <dd>"move between the steps (and everything else on the page)"</dd>
+                    <dd>{tr!(lang, toolbar.tab)}</dd>
                     <dt><kbd>"Space"</kbd></dt>
-                    <dd>"hold and drag to pan"</dd>
+                    <dd>{tr!(lang, toolbar.space)}</dd>
                 </dl>
-                <button on:click=move |_| help.set(false)>"Close"</button>
+                <button on:click=move |_| help.set(false)>{tr!(lang, toolbar.close)}</button>
             </div>
     }
     .into_any()

@@ -4,26 +4,40 @@
 
 use leptos::prelude::*;
 
+use crate::i18n::{td_string, Locale};
 use crate::model::validate::behaviour_problems;
 use crate::model::{FailWhen, GraphChange, Join, Latency, Node, RetryPolicy};
+use crate::ui::common::faults::Words;
+use crate::ui::common::language::use_lang;
 use crate::ui::state::Document;
 
 type Read = fn(&Node) -> String;
-type Write = fn(&mut Node, &str) -> Result<(), String>;
+type Write = fn(&mut Node, &str, Locale) -> Result<(), String>;
 
 /// One text field of the behaviour section.
 struct FieldSpec {
-    label: &'static str,
+    label: Words,
     /// The validation path it answers for (see [`behaviour_problems`]).
     key: &'static str,
-    placeholder: &'static str,
+    placeholder: Words,
     read: Read,
     write: Write,
 }
 
-fn number<T: std::str::FromStr>(text: &str, what: &str) -> Result<T, String> {
-    text.parse().map_err(|_| format!("{text:?} is not {what}"))
+/// `text` as a number, or why not: it is not `what` (in `l`'s words).
+fn number<T: std::str::FromStr>(l: Locale, text: &str, what: Words) -> Result<T, String> {
+    text.parse().map_err(|_| {
+        td_string!(
+            l,
+            behaviour.not_a,
+            text = format!("{text:?}"),
+            what = what(l)
+        )
+        .to_string()
+    })
 }
+
+const MS: Words = |l| td_string!(l, behaviour.ms);
 
 fn retry_mut(node: &mut Node) -> &mut RetryPolicy {
     node.retry.get_or_insert(RetryPolicy {
@@ -35,56 +49,55 @@ fn retry_mut(node: &mut Node) -> &mut RetryPolicy {
 
 const FIELDS: &[FieldSpec] = &[
     FieldSpec {
-        label: "Latency (ms)",
+        label: |l| td_string!(l, behaviour.latency),
         key: "latency_ms",
-        placeholder: "50-150 (default)",
+        placeholder: |l| td_string!(l, behaviour.latency_hint),
         read: |n| match n.latency_ms {
             None => String::new(),
             Some(Latency::Fixed(ms)) => ms.to_string(),
             Some(Latency::Range([a, b])) => format!("{a}-{b}"),
         },
-        write: |n, text| {
+        write: |n, text, l| {
             n.latency_ms = if text.is_empty() {
                 None
             } else if let Some((a, b)) = text.split_once('-') {
                 Some(Latency::Range([
-                    number(a.trim(), "a number of milliseconds")?,
-                    number(b.trim(), "a number of milliseconds")?,
+                    number(l, a.trim(), MS)?,
+                    number(l, b.trim(), MS)?,
                 ]))
             } else {
-                Some(Latency::Fixed(number(
-                    text,
-                    "a number of milliseconds or min-max",
-                )?))
+                Some(Latency::Fixed(number(l, text, |l| {
+                    td_string!(l, behaviour.ms_or_range)
+                })?))
             };
             Ok(())
         },
     },
     FieldSpec {
-        label: "Failure rate (0-1)",
+        label: |l| td_string!(l, behaviour.failure_rate),
         key: "failure_rate",
-        placeholder: "0",
+        placeholder: |_| "0",
         read: |n| n.failure_rate.map(|r| r.to_string()).unwrap_or_default(),
-        write: |n, text| {
+        write: |n, text, l| {
             n.failure_rate = if text.is_empty() {
                 None
             } else {
-                Some(number(text, "a number between 0 and 1")?)
+                Some(number(l, text, |l| td_string!(l, behaviour.rate))?)
             };
             Ok(())
         },
     },
     FieldSpec {
-        label: "Fail when input field",
+        label: |l| td_string!(l, behaviour.fail_when),
         key: "fail_when.field",
-        placeholder: "e.g. card",
+        placeholder: |l| td_string!(l, behaviour.fail_when_hint),
         read: |n| {
             n.fail_when
                 .as_ref()
                 .map(|f| f.field.clone())
                 .unwrap_or_default()
         },
-        write: |n, text| {
+        write: |n, text, _| {
             if text.is_empty() {
                 n.fail_when = None;
             } else {
@@ -102,17 +115,17 @@ const FIELDS: &[FieldSpec] = &[
         },
     },
     FieldSpec {
-        label: "…equals",
+        label: |l| td_string!(l, behaviour.equals),
         key: "fail_when.field",
-        placeholder: "e.g. expired",
+        placeholder: |l| td_string!(l, behaviour.equals_hint),
         read: |n| match n.fail_when.as_ref().map(|f| &f.equals) {
             None => String::new(),
             Some(serde_json::Value::String(s)) => s.clone(),
             Some(other) => other.to_string(),
         },
-        write: |n, text| {
+        write: |n, text, l| {
             let Some(fail_when) = n.fail_when.as_mut() else {
-                return Err("name the input field first".to_string());
+                return Err(td_string!(l, behaviour.field_first).to_string());
             };
             // A JSON value (number, true, null…) when it reads as one, else the text itself.
             fail_when.equals = serde_json::from_str(text)
@@ -121,82 +134,82 @@ const FIELDS: &[FieldSpec] = &[
         },
     },
     FieldSpec {
-        label: "Timeout (ms)",
+        label: |l| td_string!(l, behaviour.timeout),
         key: "timeout_ms",
-        placeholder: "none",
+        placeholder: |l| td_string!(l, behaviour.none),
         read: |n| n.timeout_ms.map(|t| t.to_string()).unwrap_or_default(),
-        write: |n, text| {
+        write: |n, text, l| {
             n.timeout_ms = if text.is_empty() {
                 None
             } else {
-                Some(number(text, "a number of milliseconds")?)
+                Some(number(l, text, MS)?)
             };
             Ok(())
         },
     },
     FieldSpec {
-        label: "Retry: max attempts",
+        label: |l| td_string!(l, behaviour.max_attempts),
         key: "retry.max_attempts",
-        placeholder: "1",
+        placeholder: |_| "1",
         read: |n| {
             n.retry
                 .as_ref()
                 .map(|r| r.max_attempts.to_string())
                 .unwrap_or_default()
         },
-        write: |n, text| {
+        write: |n, text, l| {
             if text.is_empty() {
                 n.retry = None;
             } else {
-                retry_mut(n).max_attempts = number(text, "a whole number of attempts")?;
+                retry_mut(n).max_attempts = number(l, text, |l| td_string!(l, behaviour.attempts))?;
             }
             Ok(())
         },
     },
     FieldSpec {
-        label: "Retry: backoff (ms)",
+        label: |l| td_string!(l, behaviour.backoff),
         key: "retry.backoff_ms",
-        placeholder: "0",
+        placeholder: |_| "0",
         read: |n| {
             n.retry
                 .as_ref()
                 .map(|r| r.backoff_ms.to_string())
                 .unwrap_or_default()
         },
-        write: |n, text| {
+        write: |n, text, l| {
             retry_mut(n).backoff_ms = if text.is_empty() {
                 0
             } else {
-                number(text, "a number of milliseconds")?
+                number(l, text, MS)?
             };
             Ok(())
         },
     },
     FieldSpec {
-        label: "Retry: multiplier",
+        label: |l| td_string!(l, behaviour.multiplier),
         key: "retry.multiplier",
-        placeholder: "2",
+        placeholder: |_| "2",
         read: |n| {
             n.retry
                 .as_ref()
                 .map(|r| r.multiplier.to_string())
                 .unwrap_or_default()
         },
-        write: |n, text| {
+        write: |n, text, l| {
             retry_mut(n).multiplier = if text.is_empty() {
                 2.0
             } else {
-                number(text, "a number")?
+                number(l, text, |l| td_string!(l, behaviour.number))?
             };
             Ok(())
         },
     },
     FieldSpec {
-        label: "Compensation",
+        label: |l| td_string!(l, behaviour.compensation),
         key: "compensation",
-        placeholder: "e.g. refund",
+        placeholder: |l| td_string!(l, behaviour.compensation_hint),
         read: |n| n.compensation.clone().unwrap_or_default(),
-        write: |n, text| {
+        write: |n, text, _| {
             n.compensation = (!text.is_empty()).then(|| text.to_string());
             Ok(())
         },
@@ -206,10 +219,11 @@ const FIELDS: &[FieldSpec] = &[
 #[component]
 pub fn BehaviourFields(node: Memo<Option<Node>>) -> impl IntoView {
     let document = expect_context::<Document>();
+    let lang = use_lang();
     let node_id = Memo::new(move |_| node.with(|n| n.as_ref().map(|n| n.id.clone())));
     let fields = FIELDS
         .iter()
-        .map(|spec| behaviour_field(document, node, node_id, spec))
+        .map(|spec| behaviour_field(document, lang, node, node_id, spec))
         .collect_view();
     let update = move |change: fn(&mut Node, bool), value: bool| {
         if let Some(mut n) = node.get_untracked() {
@@ -218,12 +232,12 @@ pub fn BehaviourFields(node: Memo<Option<Node>>) -> impl IntoView {
         }
     };
     view! {
-        <h3>"Behaviour"</h3>
+        <h3>{tr!(lang, behaviour.heading)}</h3>
         {fields}
         <label>
-            <span>"Join"</span>
+            <span>{tr!(lang, behaviour.join)}</span>
             <select
-                aria-label="Join"
+                aria-label=tr!(lang, behaviour.join)
                 prop:value=move || node.with(|n| match n.as_ref().map(Node::join_mode) {
                     Some(Join::All) => "all",
                     _ => "any",
@@ -233,21 +247,21 @@ pub fn BehaviourFields(node: Memo<Option<Node>>) -> impl IntoView {
                     event_target_value(&ev) == "all",
                 )
             >
-                <option value="any">"any: start on the first trigger"</option>
-                <option value="all">"all: wait for every incoming edge"</option>
+                <option value="any">{tr!(lang, behaviour.join_any)}</option>
+                <option value="all">{tr!(lang, behaviour.join_all)}</option>
             </select>
         </label>
         <label class="checkbox">
             <input
                 type="checkbox"
-                aria-label="Idempotent"
+                aria-label=tr!(lang, behaviour.idempotent)
                 prop:checked=move || node.with(|n| n.as_ref().is_none_or(Node::is_idempotent))
                 on:change=move |ev| update(
                     |n, on| n.idempotent = (!on).then_some(false),
                     event_target_checked(&ev),
                 )
             />
-            <span>"Idempotent (a duplicate delivery runs it once)"</span>
+            <span>{tr!(lang, behaviour.idempotent_text)}</span>
         </label>
     }
     .into_any()
@@ -255,6 +269,7 @@ pub fn BehaviourFields(node: Memo<Option<Node>>) -> impl IntoView {
 
 fn behaviour_field(
     document: Document,
+    lang: crate::ui::common::language::Lang,
     node: Memo<Option<Node>>,
     node_id: Memo<Option<String>>,
     spec: &'static FieldSpec,
@@ -282,8 +297,9 @@ fn behaviour_field(
         };
         let id = candidate.id.clone();
         raw.set(Some((id.clone(), text.clone())));
-        let verdict = (spec.write)(&mut candidate, text.trim()).and_then(|()| {
-            match behaviour_problems(&candidate)
+        let locale = lang.get_untracked();
+        let verdict = (spec.write)(&mut candidate, text.trim(), locale).and_then(|()| {
+            match behaviour_problems(&candidate, locale)
                 .into_iter()
                 .find(|(field, _)| *field == spec.key)
             {
@@ -301,10 +317,10 @@ fn behaviour_field(
     };
     view! {
         <label>
-            <span>{spec.label}</span>
+            <span>{move || (spec.label)(lang.get())}</span>
             <input
-                aria-label=spec.label
-                placeholder=spec.placeholder
+                aria-label=move || (spec.label)(lang.get())
+                placeholder=move || (spec.placeholder)(lang.get())
                 aria-invalid=move || problem().is_some().to_string()
                 prop:value=shown
                 on:focus=move |_| document.begin_gesture()

@@ -23,6 +23,7 @@ use crate::ui::state::Document;
 #[component]
 pub fn Inspector() -> impl IntoView {
     let document = expect_context::<Document>();
+    let lang = crate::ui::common::language::use_lang();
     let node = Memo::new(move |_| match document.selection.get() {
         Some(Selection::Node(id)) => document.doc.with(|d| d.node(&id).cloned()),
         _ => None,
@@ -39,12 +40,10 @@ pub fn Inspector() -> impl IntoView {
         was.copied().unwrap_or(false) || document.selection.with(Option::is_some)
     });
     view! {
-        <aside class="inspector" aria-label="Inspector">
+        <aside class="inspector" aria-label=tr!(lang, inspector.label)>
             {move || ever_selected.get().then(|| Suspend::new(selection_fields(node, edge)))}
             <Show when=move || document.selection.with(Option::is_none)>
-                <p class="hint">
-                    "Select a step or an edge to edit it. Drag from a step's right handle onto another step to connect them — or focus a step, press L, pick the target with the arrow keys and press Enter."
-                </p>
+                <p class="hint">{tr!(lang, inspector.hint)}</p>
                 <RunControls/>
             </Show>
             <ProblemList/>

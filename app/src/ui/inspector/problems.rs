@@ -2,6 +2,9 @@
 
 use leptos::prelude::*;
 
+use crate::i18n::td_string;
+use crate::ui::common::language::use_lang;
+
 use crate::ui::common::issues::Severity;
 use crate::ui::common::selection::Selection;
 use crate::ui::state::Document;
@@ -11,9 +14,10 @@ use crate::ui::state::Document;
 pub fn ProblemList() -> impl IntoView {
     let document = expect_context::<Document>();
     let count = move || document.issues.with(Vec::len);
+    let lang = use_lang();
     view! {
-        <section class="problems" aria-label="Problems">
-            <h2>{move || format!("Problems ({})", count())}</h2>
+        <section class="problems" aria-label=tr!(lang, inspector.problems)>
+            <h2>{move || td_string!(lang.get(), inspector.problems_count, count = count()).to_string()}</h2>
             <ul>
                 {move || {
                     document

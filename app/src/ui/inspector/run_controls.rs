@@ -3,10 +3,12 @@
 
 use leptos::prelude::*;
 
+use crate::i18n::td_string;
 use crate::model::api::{CrashRequest, FaultRequest};
 use crate::model::Workflow;
 use crate::ui::client;
 use crate::ui::common::faults::FaultFields;
+use crate::ui::common::language::use_lang;
 use crate::ui::spawn_local;
 use crate::ui::state::run_form::{parse_run_input, parse_seed, SPEEDS};
 use crate::ui::state::{Document, Notice, RunForm, RunState};
@@ -15,42 +17,43 @@ use crate::ui::state::{Document, Notice, RunForm, RunState};
 #[component]
 pub fn RunControls() -> impl IntoView {
     let form = expect_context::<RunForm>();
+    let lang = use_lang();
     view! {
                 <label>
-                    <span>"Run input (JSON)"</span>
+                    <span>{tr!(lang, run_controls.input)}</span>
                     <textarea
-                        aria-label="Run input"
+                        aria-label=tr!(lang, run_controls.input_label)
                         rows="3"
-                        aria-invalid=move || form.input.with(|t| parse_run_input(t).is_err()).to_string()
+                        aria-invalid=move || form.input.with(|t| parse_run_input(lang.get(), t).is_err()).to_string()
                         prop:value=move || form.input.get()
                         on:input=move |ev| form.input.set(event_target_value(&ev))
                     ></textarea>
-                    <Show when=move || form.input.with(|t| parse_run_input(t).is_err())>
+                    <Show when=move || form.input.with(|t| parse_run_input(lang.get(), t).is_err())>
                         <span class="field-error" role="alert">
-                            {move || form.input.with(|t| parse_run_input(t).err().unwrap_or_default())}
+                            {move || form.input.with(|t| parse_run_input(lang.get(), t).err().unwrap_or_default())}
                         </span>
                     </Show>
                 </label>
                 <label>
-                    <span>"Seed (empty: random)"</span>
+                    <span>{tr!(lang, run_controls.seed)}</span>
                     <input
-                        aria-label="Run seed"
+                        aria-label=tr!(lang, run_controls.seed_label)
                         inputmode="numeric"
-                        placeholder="random"
-                        aria-invalid=move || form.seed.with(|t| parse_seed(t).is_err()).to_string()
+                        placeholder=tr!(lang, run_controls.random)
+                        aria-invalid=move || form.seed.with(|t| parse_seed(lang.get(), t).is_err()).to_string()
                         prop:value=move || form.seed.get()
                         on:input=move |ev| form.seed.set(event_target_value(&ev))
                     />
-                    <Show when=move || form.seed.with(|t| parse_seed(t).is_err())>
+                    <Show when=move || form.seed.with(|t| parse_seed(lang.get(), t).is_err())>
                         <span class="field-error" role="alert">
-                            {move || form.seed.with(|t| parse_seed(t).err().unwrap_or_default())}
+                            {move || form.seed.with(|t| parse_seed(lang.get(), t).err().unwrap_or_default())}
                         </span>
                     </Show>
                 </label>
                 <label>
-                    <span>"Speed"</span>
+                    <span>{tr!(lang, run_controls.speed)}</span>
                     <select
-                        aria-label="Run speed"
+                        aria-label=tr!(lang, run_controls.speed_label)
                         prop:value=move || form.speed.get().to_string()
                         on:change=move |ev| {
                             if let Ok(speed) = event_target_value(&ev).parse::<f64>() {
@@ -70,6 +73,7 @@ pub fn RunControls() -> impl IntoView {
 /// its own, fetched when the panel is first opened (`cargo leptos build --split`).
 #[component]
 fn RunFaults() -> impl IntoView {
+    let lang = use_lang();
     let opened = RwSignal::new(false);
     let on_toggle = move |ev: leptos::ev::Event| {
         use wasm_bindgen::JsCast;
@@ -83,7 +87,7 @@ fn RunFaults() -> impl IntoView {
     };
     view! {
         <details class="run-faults" on:toggle=on_toggle>
-            <summary>"Faults (break things)"</summary>
+            <summary>{tr!(lang, run_controls.faults)}</summary>
             {move || opened.get().then(|| Suspend::new(run_faults_form()))}
         </details>
     }
@@ -96,15 +100,20 @@ fn run_faults_form() -> AnyView {
     let run = expect_context::<RunState>();
     let form = expect_context::<RunForm>();
     let notice = expect_context::<Notice>();
+    let lang = use_lang();
     let services = Signal::derive(move || document.doc.with(Workflow::services));
     let running = move || run.running();
     let apply = move |_| {
         let Some(run_id) = run.run_id.get_untracked() else {
             return;
         };
-        let mut faults = match form.faults.faults() {
+        let locale = lang.get_untracked();
+        let mut faults = match form.faults.faults(locale) {
             Ok(faults) => faults,
-            Err(message) => return notice.say(format!("faults: {message}")),
+            Err(message) => {
+                return notice
+                    .say(td_string!(locale, run_form.faults, message = message).to_string())
+            }
         };
         // A crash applied to a live run happens now (its "at" is for runs that start).
         let crash = faults.orchestrator.take().map(|c| CrashRequest {
@@ -122,9 +131,9 @@ fn run_faults_form() -> AnyView {
         });
     };
     view! {
-            <p class="hint">"The next run starts with these; “Apply to the live run” changes a running one."</p>
+            <p class="hint">{tr!(lang, run_controls.faults_hint)}</p>
             <FaultFields form=form.faults services/>
-            <button on:click=apply disabled=move || !running()>"Apply to the live run"</button>
+            <button on:click=apply disabled=move || !running()>{tr!(lang, run_controls.apply)}</button>
     }
     .into_any()
 }

@@ -4,6 +4,10 @@
 
 use leptos::prelude::*;
 
+use crate::i18n::td_string;
+use crate::ui::common::faults::Words;
+use crate::ui::common::language::use_lang;
+
 use super::behaviour::BehaviourFields;
 use crate::model::{Edge, EdgeKind, GraphChange, Node, Outcome};
 use crate::ui::state::Document;
@@ -12,13 +16,14 @@ use crate::ui::state::Document;
 #[lazy]
 pub fn selection_fields(node: Memo<Option<Node>>, edge: Memo<Option<Edge>>) -> AnyView {
     let document = expect_context::<Document>();
+    let lang = use_lang();
     let node_field =
-        move |label: &'static str, get: fn(&Node) -> String, set: fn(&mut Node, String)| {
+        move |label: Words, aria: Words, get: fn(&Node) -> String, set: fn(&mut Node, String)| {
             view! {
                 <label>
-                    <span>{label}</span>
+                    <span>{move || label(lang.get())}</span>
                     <input
-                        aria-label=format!("Step {}", label.to_lowercase())
+                        aria-label=move || aria(lang.get())
                         prop:value=move || node.with(|n| n.as_ref().map(get).unwrap_or_default())
                         on:input=move |ev| {
                             if let Some(mut n) = node.get_untracked() {
@@ -39,18 +44,18 @@ pub fn selection_fields(node: Memo<Option<Node>>, edge: Memo<Option<Edge>>) -> A
     };
     view! {
             <Show when=move || node.with(Option::is_some)>
-                <h2>"Step"</h2>
-                {node_field("Label", |n| n.label.clone(), |n, v| n.label = v)}
-                {node_field("Service", |n| n.service.clone(), |n, v| n.service = v)}
-                {node_field("Action", |n| n.action.clone(), |n, v| n.action = v)}
+                <h2>{tr!(lang, inspector.step)}</h2>
+                {node_field(|l| td_string!(l, inspector.step_label), |l| td_string!(l, inspector.step_label_aria), |n| n.label.clone(), |n, v| n.label = v)}
+                {node_field(|l| td_string!(l, inspector.service), |l| td_string!(l, inspector.service_aria), |n| n.service.clone(), |n, v| n.service = v)}
+                {node_field(|l| td_string!(l, inspector.action), |l| td_string!(l, inspector.action_aria), |n| n.action.clone(), |n, v| n.action = v)}
                 <BehaviourFields node/>
             </Show>
             <Show when=move || edge.with(Option::is_some)>
-                <h2>"Edge"</h2>
+                <h2>{tr!(lang, inspector.edge)}</h2>
                 <label>
-                    <span>"Kind"</span>
+                    <span>{tr!(lang, inspector.kind)}</span>
                     <select
-                        aria-label="Edge kind"
+                        aria-label=tr!(lang, inspector.edge_kind)
                         prop:value=move || edge.with(|e| e.as_ref().map(|e| e.kind.as_str()).unwrap_or("command"))
                         on:change=move |ev| document.set_edge_kind(if event_target_value(&ev) == "event" {
                             EdgeKind::Event
@@ -58,14 +63,14 @@ pub fn selection_fields(node: Memo<Option<Node>>, edge: Memo<Option<Edge>>) -> A
                             EdgeKind::Command
                         })
                     >
-                        <option value="command">"command: the orchestrator sends it and waits"</option>
-                        <option value="event">"event: published, subscribers react"</option>
+                        <option value="command">{tr!(lang, inspector.kind_command)}</option>
+                        <option value="event">{tr!(lang, inspector.kind_event)}</option>
                     </select>
                 </label>
                 <label>
-                    <span>"Follows"</span>
+                    <span>{tr!(lang, inspector.follows)}</span>
                     <select
-                        aria-label="Edge follows outcome"
+                        aria-label=tr!(lang, inspector.follows_aria)
                         prop:value=move || edge.with(|e| e.as_ref().map(|e| e.on.as_str()).unwrap_or("success"))
                         on:change=move |ev| {
                             if let Some(mut e) = edge.get_untracked() {
@@ -78,15 +83,15 @@ pub fn selection_fields(node: Memo<Option<Node>>, edge: Memo<Option<Edge>>) -> A
                             }
                         }
                     >
-                        <option value="success">"on success"</option>
-                        <option value="failure">"on failure"</option>
+                        <option value="success">{tr!(lang, inspector.on_success)}</option>
+                        <option value="failure">{tr!(lang, inspector.on_failure)}</option>
                     </select>
                 </label>
                 <Show when=move || edge.with(|e| e.as_ref().is_some_and(|e| e.kind == EdgeKind::Event))>
                     <label>
-                        <span>"Event name"</span>
+                        <span>{tr!(lang, inspector.event_name)}</span>
                         <input
-                            aria-label="Event name"
+                            aria-label=tr!(lang, inspector.event_name)
                             prop:value=event_name
                             on:input=move |ev| {
                                 if let Some(mut e) = edge.get_untracked() {

@@ -19,15 +19,16 @@ pub fn Causality() -> impl IntoView {
         Some(Selection::Node(id)) => Some(id),
         _ => None,
     });
+    let lang = use_lang();
     let chain = Memo::new(move |_| {
         let id = selected.get()?;
+        let locale = lang.get();
         let (before, after) = run
             .log
-            .with(|log| (triggered_by(log, &id), triggered(log, &id)));
+            .with(|log| (triggered_by(log, &id, locale), triggered(log, &id, locale)));
         (!before.is_empty()).then_some((id, before, after))
     });
     let link = |l: Link| view! { <li><strong>{l.node}</strong>" — "{l.how}</li> };
-    let lang = use_lang();
     let seen = Memo::new(move |_| {
         run.log.with(|log| {
             (!log.is_empty()).then(|| {
@@ -39,23 +40,23 @@ pub fn Causality() -> impl IntoView {
     });
     view! {
         {move || seen.get().map(|v| view! {
-            <p class="visibility" role="status" aria-label=move || td_string!(lang.get(), run.visibility.label)>
+            <p class="visibility" role="status" aria-label=tr!(lang, run.visibility.label)>
                 {move || td_string!(lang.get(), run.visibility.line, places = v.state_places, logs = v.logs_to_read, chain = v.longest_chain).to_string()}
             </p>
         })}
         <Show
             when=move || chain.with(Option::is_some)
-            fallback=|| view! { <p class="muted">"Select a step that ran to see what triggered it, back to the run's start, and what it triggered."</p> }
+            fallback=move || view! { <p class="muted">{tr!(lang, causality.none)}</p> }
         >
             {move || chain.get().map(|(id, before, after)| view! {
                 <div class="causality">
-                    <h3>{format!("What started {id}")}</h3>
-                    <ol aria-label="Triggered by">{before.into_iter().map(link).collect_view()}</ol>
-                    <h3>{format!("What {id} started")}</h3>
+                    <h3>{td_string!(lang.get_untracked(), causality.what_started, step = &id).to_string()}</h3>
+                    <ol aria-label=tr!(lang, causality.triggered_by)>{before.into_iter().map(link).collect_view()}</ol>
+                    <h3>{td_string!(lang.get_untracked(), causality.what_it_started, step = &id).to_string()}</h3>
                     <Show when={let empty = after.is_empty(); move || empty}>
-                        <p class="muted">"Nothing: the chain ends here."</p>
+                        <p class="muted">{tr!(lang, causality.nothing)}</p>
                     </Show>
-                    <ul aria-label="Triggered">{after.into_iter().map(link).collect_view()}</ul>
+                    <ul aria-label=tr!(lang, causality.triggered)>{after.into_iter().map(link).collect_view()}</ul>
                 </div>
             })}
         </Show>

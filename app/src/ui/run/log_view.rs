@@ -3,7 +3,10 @@
 
 use leptos::prelude::*;
 
-use crate::model::log::{describe, LogKind};
+use crate::i18n::td_string;
+
+use crate::model::log::{describe, kind_words, speed, LogKind};
+use crate::ui::common::language::use_lang;
 use crate::ui::state::{Document, RunState};
 
 /// The newest log entries drawn (the summary counts them all).
@@ -13,6 +16,7 @@ pub const LOG_SHOWN: usize = 500;
 pub fn Log() -> impl IntoView {
     let document = expect_context::<Document>();
     let run = expect_context::<RunState>();
+    let lang = use_lang();
 
     let text = RwSignal::new(String::new());
     let kind = RwSignal::new(String::new());
@@ -30,18 +34,21 @@ pub fn Log() -> impl IntoView {
         let kind = kind.get();
         let step = step.get();
         let limit = frozen_at.get();
+        let locale = lang.get();
         run.log.with(|log| {
             let start = log.first().map_or(0, |r| r.at_ms);
+            let speed = speed(log);
             log.iter()
                 .take(limit)
                 .rev()
                 .filter_map(|r| {
-                    let line = describe(&r.event);
+                    let line = describe(&r.event, locale);
                     let (k, nodes, words) = (line.kind, line.steps, line.text);
                     let keep = (kind.is_empty() || k.as_str() == kind)
                         && (step.is_empty() || nodes.contains(&step.as_str()))
                         && (text.is_empty() || words.to_lowercase().contains(&text));
-                    keep.then(|| (r.seq, r.at_ms - start, k.as_str(), words))
+                    let at = ((r.at_ms - start) as f64 * speed).round() as i64;
+                    keep.then_some((r.seq, at, k, words))
                 })
                 .take(LOG_SHOWN)
                 .collect::<Vec<_>>()
@@ -50,26 +57,26 @@ pub fn Log() -> impl IntoView {
     view! {
         <div class="log-tools">
             <input
-                aria-label="Filter log"
-                placeholder="Filter text"
+                aria-label=tr!(lang, log_view.filter)
+                placeholder=tr!(lang, log_view.filter_text)
                 prop:value=move || text.get()
                 on:input=move |ev| text.set(event_target_value(&ev))
             />
-            <select aria-label="Log kind" on:change=move |ev| kind.set(event_target_value(&ev))>
-                <option value="">"every kind"</option>
+            <select aria-label=tr!(lang, log_view.kind) on:change=move |ev| kind.set(event_target_value(&ev))>
+                <option value="">{tr!(lang, log_view.every_kind)}</option>
                 {LogKind::ALL
                     .iter()
-                    .map(|k| view! { <option value=k.as_str()>{k.as_str()}</option> })
+                    .map(|k| view! { <option value=k.as_str()>{move || kind_words(lang.get(), *k)}</option> })
                     .collect_view()}
             </select>
-            <select aria-label="Log step" on:change=move |ev| step.set(event_target_value(&ev))>
-                <option value="">"every step"</option>
+            <select aria-label=tr!(lang, log_view.step) on:change=move |ev| step.set(event_target_value(&ev))>
+                <option value="">{tr!(lang, log_view.every_step)}</option>
                 {move || steps().into_iter().map(|id| view! { <option value=id.clone()>{id.clone()}</option> }).collect_view()}
             </select>
             <label class="checkbox">
                 <input
                     type="checkbox"
-                    aria-label="Follow"
+                    aria-label=tr!(lang, log_view.follow)
                     prop:checked=move || follow.get()
                     on:change=move |ev| {
                         let on = event_target_checked(&ev);
@@ -77,15 +84,15 @@ pub fn Log() -> impl IntoView {
                         frozen_at.set(if on { usize::MAX } else { run.log.with_untracked(Vec::len) });
                     }
                 />
-                <span>"Follow"</span>
+                <span>{tr!(lang, log_view.follow)}</span>
             </label>
         </div>
-        <ol class="log" aria-label="Run log">
+        <ol class="log" aria-label=tr!(lang, log_view.label)>
             <For each=move || lines.get() key=|l| l.0 let:line>
-                <li class=format!("log-{}", line.2) data-seq=line.0>
+                <li class=format!("log-{}", line.2.as_str()) data-seq=line.0>
                     <span class="log-seq">{format!("#{}", line.0)}</span>
-                    <span class="log-time">{format!("+{} ms", line.1)}</span>
-                    <span class="log-kind">{line.2}</span>
+                    <span class="log-time">{move || td_string!(lang.get(), log_view.time, ms = line.1).to_string()}</span>
+                    <span class="log-kind">{move || kind_words(lang.get(), line.2)}</span>
                     <span class="log-text">{line.3}</span>
                 </li>
             </For>

@@ -15,6 +15,9 @@ pub mod transport;
 
 use leptos::prelude::*;
 
+use crate::i18n::{td_string, Locale};
+use crate::ui::common::language::use_lang;
+
 use self::causality::Causality;
 use self::log_view::Log;
 use self::replay::Replay;
@@ -56,14 +59,14 @@ impl Tab {
         Tab::Runs,
     ];
 
-    fn label(self) -> &'static str {
+    fn label(self, locale: Locale) -> &'static str {
         match self {
-            Tab::Summary => "Summary",
-            Tab::Timeline => "Timeline",
-            Tab::Log => "Log",
-            Tab::Causality => "Causality",
-            Tab::Replay => "Replay",
-            Tab::Runs => "Runs",
+            Tab::Summary => td_string!(locale, tabs.summary),
+            Tab::Timeline => td_string!(locale, tabs.timeline),
+            Tab::Log => td_string!(locale, tabs.log),
+            Tab::Causality => td_string!(locale, tabs.causality),
+            Tab::Replay => td_string!(locale, tabs.replay),
+            Tab::Runs => td_string!(locale, tabs.runs),
         }
     }
 }
@@ -72,6 +75,7 @@ impl Tab {
 /// Arrow keys move between the tabs, as in any tab list.
 #[component]
 pub fn RunPanel() -> impl IntoView {
+    let lang = use_lang();
     let tab = RwSignal::new(Tab::Summary);
     let on_key = move |ev: leptos::ev::KeyboardEvent| {
         let at = Tab::ALL
@@ -98,8 +102,8 @@ pub fn RunPanel() -> impl IntoView {
         }
     };
     view! {
-        <section class="run-panel" aria-label="Run panel">
-            <div class="tabs" role="tablist" aria-label="Run views" on:keydown=on_key>
+        <section class="run-panel" aria-label=tr!(lang, tabs.panel)>
+            <div class="tabs" role="tablist" aria-label=tr!(lang, tabs.views) on:keydown=on_key>
                 {Tab::ALL
                     .into_iter()
                     .enumerate()
@@ -112,7 +116,7 @@ pub fn RunPanel() -> impl IntoView {
                             tabindex=move || if tab.get() == which { "0" } else { "-1" }
                             on:click=move |_| tab.set(which)
                         >
-                            {which.label()}
+                            {move || which.label(lang.get())}
                         </button>
                     })
                     .collect_view()}

@@ -3,8 +3,10 @@
 
 use leptos::prelude::*;
 
-use crate::model::log::describe;
+use crate::i18n::td_string;
+use crate::model::log::{describe, speed};
 use crate::ui::client;
+use crate::ui::common::language::use_lang;
 use crate::ui::spawn_local;
 use crate::ui::state::RunState;
 
@@ -14,6 +16,7 @@ pub const REPLAY_MAX_GAP_MS: i64 = 1_000;
 #[component]
 pub fn Replay() -> impl IntoView {
     let run = expect_context::<RunState>();
+    let lang = use_lang();
 
     let total = move || run.log.with(Vec::len);
     let finished = move || {
@@ -54,28 +57,32 @@ pub fn Replay() -> impl IntoView {
     let position = move || run.replay.get().unwrap_or_else(total);
     let at_text = move || {
         let at = position();
+        let locale = lang.get();
         run.log.with(|log| {
             let start = log.first().map_or(0, |r| r.at_ms);
             match at.checked_sub(1).and_then(|i| log.get(i)) {
-                Some(r) => format!(
-                    "record {at} of {} · +{} ms · {}",
-                    log.len(),
-                    r.at_ms - start,
-                    describe(&r.event).text
-                ),
-                None => format!("before the first record (of {})", log.len()),
+                Some(r) => td_string!(
+                    locale,
+                    replay.at,
+                    at = at,
+                    total = log.len(),
+                    ms = ((r.at_ms - start) as f64 * speed(log)).round() as i64,
+                    text = describe(&r.event, locale).text
+                )
+                .to_string(),
+                None => td_string!(locale, replay.before, total = log.len()).to_string(),
             }
         })
     };
     view! {
         <Show
             when=finished
-            fallback=|| view! { <p class="muted">"Replay scrubs a finished run: run one, or open one from Runs."</p> }
+            fallback=move || view! { <p class="muted">{tr!(lang, replay.none)}</p> }
         >
             <div class="replay">
                 <input
                     type="range"
-                    aria-label="Replay position"
+                    aria-label=tr!(lang, replay.position)
                     min="0"
                     max=total
                     prop:value=move || position().to_string()
@@ -86,11 +93,11 @@ pub fn Replay() -> impl IntoView {
                         }
                     }
                 />
-                <button on:click=move |_| play(1)>"Play 1×"</button>
-                <button on:click=move |_| play(4)>"Play 4×"</button>
-                <button on:click=move |_| pause()>"Pause"</button>
-                <button on:click=move |_| { pause(); run.replay.set(None); }>"End (live view)"</button>
-                <p class="replay-at" role="status" aria-label="Replay at">{at_text}</p>
+                <button on:click=move |_| play(1)>{tr!(lang, replay.play1)}</button>
+                <button on:click=move |_| play(4)>{tr!(lang, replay.play4)}</button>
+                <button on:click=move |_| pause()>{tr!(lang, replay.pause)}</button>
+                <button on:click=move |_| { pause(); run.replay.set(None); }>{tr!(lang, replay.end)}</button>
+                <p class="replay-at" role="status" aria-label=tr!(lang, replay.at_label)>{at_text}</p>
             </div>
         </Show>
     }

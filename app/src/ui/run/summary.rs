@@ -4,9 +4,12 @@
 
 use leptos::prelude::*;
 
+use crate::i18n::{td_string, Locale};
 use crate::model::log::{figures, Figures};
 use crate::model::story::Story;
 use crate::model::RunView;
+use crate::ui::common::language::use_lang;
+use crate::ui::common::words::run_status;
 use crate::ui::state::{Document, RunState};
 
 /// The summary tab: "No run yet", or the open run's story and figures (a chunk of its own,
@@ -14,10 +17,11 @@ use crate::ui::state::{Document, RunState};
 #[component]
 pub fn Summary() -> impl IntoView {
     let run = expect_context::<RunState>();
+    let lang = use_lang();
     view! {
         <Show
             when=move || run.run.with(Option::is_some)
-            fallback=|| view! { <p class="muted">"No run yet: press Run, or open one from Runs."</p> }
+            fallback=move || view! { <p class="muted">{tr!(lang, summary.none)}</p> }
         >
             {Suspend::new(run_summary())}
         </Show>
@@ -28,24 +32,35 @@ pub fn Summary() -> impl IntoView {
 fn run_summary() -> AnyView {
     let run = expect_context::<RunState>();
     let document = expect_context::<Document>();
+    let lang = use_lang();
     let story = Memo::new(move |_| {
+        let locale = lang.get();
         run.log
-            .with(|log| document.doc.with(|d| Story::of(log).lines(d)))
+            .with(|log| document.doc.with(|d| Story::of(log).lines(d, locale)))
     });
 
     let figures = Memo::new(move |_| run.log.with(|log| figures(log)));
-    let row = move |label: &'static str, value: Signal<String>| {
+    let row = move |label: fn(Locale) -> &'static str, value: Signal<String>| {
         view! {
-            <dt>{label}</dt>
-            <dd aria-label=label>{value}</dd>
+            <dt>{move || label(lang.get())}</dt>
+            <dd aria-label=move || label(lang.get())>{value}</dd>
         }
     };
-    let from_run = move |f: fn(&RunView) -> String| {
-        Signal::derive(move || run.run.with(|r| r.as_ref().map(f).unwrap_or_default()))
+    let from_run = move |f: fn(Locale, &RunView) -> String| {
+        Signal::derive(move || {
+            let locale = lang.get();
+            run.run
+                .with(|r| r.as_ref().map(|r| f(locale, r)).unwrap_or_default())
+        })
     };
-    let from_figures = move |f: fn(&Figures) -> String| Signal::derive(move || figures.with(f));
+    let from_figures = move |f: fn(Locale, &Figures) -> String| {
+        Signal::derive(move || {
+            let locale = lang.get();
+            figures.with(|figures| f(locale, figures))
+        })
+    };
     view! {
-            <ul class="story" aria-label="What happened">
+            <ul class="story" aria-label=tr!(lang, summary.what_happened)>
                 {move || {
                     story
                         .get()
@@ -55,18 +70,27 @@ fn run_summary() -> AnyView {
                 }}
             </ul>
             <dl class="summary">
-                {row("Status", from_run(|r| r.status.as_str().to_string()))}
-                {row("Diagnosis", from_run(|r| r.diagnosis.clone().unwrap_or_else(|| "—".into())))}
-                {row("Duration", from_figures(|f| format!("{} ms", f.duration_ms)))}
-                {row("Steps executed", from_figures(|f| f.executions.to_string()))}
-                {row("Failed attempts", from_figures(|f| f.failed_attempts.to_string()))}
-                {row("Retries", from_figures(|f| f.retries.to_string()))}
-                {row("Compensations", from_figures(|f| f.compensations.to_string()))}
-                {row("Commands", from_run(|r| r.messages.commands.to_string()))}
-                {row("Replies", from_run(|r| r.messages.replies.to_string()))}
-                {row("Events", from_run(|r| r.messages.events.to_string()))}
-                {row("Deliveries", from_run(|r| r.messages.deliveries.to_string()))}
-                {row("Through the orchestrator", from_run(|r| r.messages.orchestrator().to_string()))}
+                {row(|l| td_string!(l, summary.status), from_run(|l, r| run_status(l, r.status).to_string()))}
+                {row(|l| td_string!(l, summary.diagnosis), Signal::derive(move || {
+                    let l = lang.get();
+                    let english = run.run.with(|r| r.as_ref().and_then(|r| r.diagnosis.clone()));
+                    match english {
+                        None => "—".to_string(),
+                        Some(d) if l == Locale::en => d,
+                        Some(_) => run.log.with(|log| document.doc.with(|doc| Story::of(log).diagnosis(l, &doc.nodes)))
+                            .unwrap_or_else(|| run_status(l, crate::model::RunStatus::Failed).into()),
+                    }
+                }))}
+                {row(|l| td_string!(l, summary.duration), from_figures(|l, f| td_string!(l, summary.duration_value, ms = f.duration_ms, speed = f.speed).to_string()))}
+                {row(|l| td_string!(l, summary.steps), from_figures(|_, f| f.executions.to_string()))}
+                {row(|l| td_string!(l, summary.failed_attempts), from_figures(|_, f| f.failed_attempts.to_string()))}
+                {row(|l| td_string!(l, summary.retries), from_figures(|_, f| f.retries.to_string()))}
+                {row(|l| td_string!(l, summary.compensations), from_figures(|_, f| f.compensations.to_string()))}
+                {row(|l| td_string!(l, summary.commands), from_run(|_, r| r.messages.commands.to_string()))}
+                {row(|l| td_string!(l, summary.replies), from_run(|_, r| r.messages.replies.to_string()))}
+                {row(|l| td_string!(l, summary.events), from_run(|_, r| r.messages.events.to_string()))}
+                {row(|l| td_string!(l, summary.deliveries), from_run(|_, r| r.messages.deliveries.to_string()))}
+                {row(|l| td_string!(l, summary.orchestrator), from_run(|_, r| r.messages.orchestrator().to_string()))}
             </dl>
     }
     .into_any()

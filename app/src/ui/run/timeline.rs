@@ -4,7 +4,9 @@
 
 use leptos::prelude::*;
 
+use crate::i18n::td_string;
 use crate::model::timeline::timeline;
+use crate::ui::common::language::use_lang;
 use crate::ui::state::{Document, RunState};
 
 /// Height of one lane, and the width of the step names before the time axis.
@@ -20,11 +22,13 @@ pub fn TimelineView() -> impl IntoView {
     let document = expect_context::<Document>();
     let run = expect_context::<RunState>();
     let zoom = RwSignal::new(1.0f64);
+    let lang = use_lang();
     let layout = Memo::new(move |_| {
+        let locale = lang.get();
         let steps: Vec<String> = document
             .doc
             .with(|d| d.nodes.iter().map(|n| n.id.clone()).collect());
-        run.log.with(|log| timeline(log, &steps))
+        run.log.with(|log| timeline(log, &steps, locale))
     });
     let scale = move || {
         let span = layout.with(|t| t.span).max(1) as f64;
@@ -33,16 +37,16 @@ pub fn TimelineView() -> impl IntoView {
     let x = move |ms: i64| NAMES + ms as f64 * scale();
     let y = |lane: usize| lane as f64 * LANE + 4.0;
     view! {
-        <div class="timeline-tools" role="group" aria-label="Timeline zoom">
-            <button aria-label="Timeline zoom in" on:click=move |_| zoom.update(|z| *z = (*z * 2.0).min(MAX_ZOOM))>"+"</button>
-            <button aria-label="Timeline zoom out" on:click=move |_| zoom.update(|z| *z = (*z / 2.0).max(MIN_ZOOM))>"−"</button>
-            <span class="muted">{move || format!("{} ms shown at {:.2} px/ms", layout.with(|t| t.span), scale())}</span>
+        <div class="timeline-tools" role="group" aria-label=tr!(lang, timeline.zoom)>
+            <button aria-label=tr!(lang, timeline.zoom_in) on:click=move |_| zoom.update(|z| *z = (*z * 2.0).min(MAX_ZOOM))>"+"</button>
+            <button aria-label=tr!(lang, timeline.zoom_out) on:click=move |_| zoom.update(|z| *z = (*z / 2.0).max(MIN_ZOOM))>"−"</button>
+            <span class="muted">{move || td_string!(lang.get(), timeline.axis, ms = layout.with(|t| t.span), scale = format!("{:.2}", scale())).to_string()}</span>
         </div>
         <div class="timeline-scroll">
             <svg
                 class="timeline"
                 role="img"
-                aria-label="Run timeline"
+                aria-label=tr!(lang, timeline.label)
                 width=move || x(layout.with(|t| t.span)) + 40.0
                 height=move || layout.with(|t| t.lanes.len()) as f64 * LANE + 8.0
             >

@@ -13,6 +13,7 @@ use crate::model::layout::layered;
 use crate::model::{EdgeKind, GraphChange, Position, Workflow};
 use crate::ui::client;
 use crate::ui::common::issues::{issues_of, Issue};
+use crate::ui::common::language::{use_lang, Lang};
 use crate::ui::common::presets::new_step;
 use crate::ui::common::selection::Selection;
 use crate::ui::spawn_local;
@@ -63,6 +64,8 @@ pub struct Document {
     pub workflows: RwSignal<Vec<WorkflowSummary>>,
     /// The list has come from the server at least once (until then the column is busy).
     pub listed: RwSignal<bool>,
+    /// The page's language (new steps and untitled workflows are named in it).
+    pub lang: Lang,
     notice: Notice,
 }
 
@@ -82,13 +85,18 @@ impl Document {
                 })
             })
         };
+        let lang = use_lang();
         Document {
+            lang,
             doc,
             shape_rev,
-            issues: Memo::new(move |_| {
-                shape_rev.track();
-                doc.with_untracked(issues_of)
-            }),
+            issues: {
+                Memo::new(move |_| {
+                    shape_rev.track();
+                    let locale = lang.get();
+                    doc.with_untracked(|d| issues_of(d, locale))
+                })
+            },
             node_index: index(|d| d.nodes.iter().map(|n| n.id.clone()).collect()),
             edge_index: index(|d| d.edges.iter().map(|e| e.id.clone()).collect()),
             workflow_id: RwSignal::new(None),
@@ -248,7 +256,8 @@ impl Document {
 
     /// Adds a step of palette entry `preset` (at `at`, or in a free spot) and selects it.
     pub fn add_step(&self, preset: usize, at: Option<Position>) {
-        let node = self.doc.with_untracked(|d| new_step(d, preset, at));
+        let locale = self.lang.get_untracked();
+        let node = self.doc.with_untracked(|d| new_step(d, preset, at, locale));
         let id = node.id.clone();
         self.edit(GraphChange::AddNode(node));
         self.selection.set(Some(Selection::Node(id)));
@@ -290,7 +299,7 @@ impl Document {
         self.open(
             None,
             Workflow {
-                name: "Untitled workflow".into(),
+                name: crate::i18n::td_string!(self.lang.get_untracked(), status.untitled).into(),
                 ..Default::default()
             },
         );
@@ -476,17 +485,18 @@ impl Document {
     }
 
     /// The save state in words, as the status line shows it.
-    pub fn save_state(&self) -> &'static str {
+    pub fn save_state(&self, locale: crate::i18n::Locale) -> &'static str {
+        use crate::i18n::td_string;
         if self.conflict.with(Option::is_some) {
-            "Not saved — changed in another tab"
+            td_string!(locale, status.not_saved_conflict)
         } else if self.saving.get() {
-            "Saving…"
+            td_string!(locale, status.saving)
         } else if self.save_failed.get() && self.dirty.get() {
-            "Not saved — retrying (kept in this browser)"
+            td_string!(locale, status.retrying)
         } else if self.dirty.get() || self.workflow_id.with(Option::is_none) {
-            "Unsaved changes"
+            td_string!(locale, status.unsaved)
         } else {
-            "Saved"
+            td_string!(locale, status.saved)
         }
     }
 }

@@ -29,16 +29,20 @@ pub enum Connection {
 }
 
 impl Connection {
-    pub fn label(self) -> String {
+    /// The connection in `locale`'s words, as the status line shows it.
+    pub fn label(self, locale: crate::i18n::Locale) -> String {
+        use crate::i18n::td_string;
         match self {
             Connection::Idle => String::new(),
-            Connection::Connecting => "Connecting…".into(),
-            Connection::Live => "Live".into(),
+            Connection::Connecting => td_string!(locale, status.connecting).into(),
+            Connection::Live => td_string!(locale, status.live).into(),
             Connection::Reconnecting { attempt } if attempt > OFFLINE_AFTER_ATTEMPTS => {
-                format!("Offline — retrying every {} s", RECONNECT_MAX_MS / 1000)
+                td_string!(locale, status.offline, seconds = RECONNECT_MAX_MS / 1000).to_string()
             }
-            Connection::Reconnecting { attempt } => format!("Reconnecting (attempt {attempt})…"),
-            Connection::Done => "Complete".into(),
+            Connection::Reconnecting { attempt } => {
+                td_string!(locale, status.reconnecting, attempt = attempt).to_string()
+            }
+            Connection::Done => td_string!(locale, status.complete).into(),
         }
     }
 

@@ -3,6 +3,7 @@
 
 use leptos::prelude::*;
 
+use crate::i18n::{td_string, Locale};
 use crate::model::api::{RunRequest, MAX_SEED};
 use crate::ui::common::faults::FaultForm;
 
@@ -33,19 +34,19 @@ impl RunForm {
 
     /// Whether the input and seed as typed are acceptable (the Run button's state).
     pub fn valid(&self) -> bool {
-        self.input.with(|t| parse_run_input(t).is_ok()) && self.seed.with(|t| parse_seed(t).is_ok())
+        self.input.with(|t| parse_run_input(Locale::en, t).is_ok())
+            && self.seed.with(|t| parse_seed(Locale::en, t).is_ok())
     }
 
     /// The request the form describes, or which field is wrong and why.
-    pub fn request(&self) -> Result<RunRequest, String> {
-        let input = parse_run_input(&self.input.get_untracked())
-            .map_err(|message| format!("run input: {message}"))?;
-        let seed =
-            parse_seed(&self.seed.get_untracked()).map_err(|message| format!("seed: {message}"))?;
-        let faults = self
-            .faults
-            .faults()
-            .map_err(|message| format!("faults: {message}"))?;
+    pub fn request(&self, locale: Locale) -> Result<RunRequest, String> {
+        let input = parse_run_input(locale, &self.input.get_untracked())
+            .map_err(|message| td_string!(locale, run_form.input, message = message).to_string())?;
+        let seed = parse_seed(locale, &self.seed.get_untracked())
+            .map_err(|message| td_string!(locale, run_form.seed, message = message).to_string())?;
+        let faults = self.faults.faults(locale).map_err(|message| {
+            td_string!(locale, run_form.faults, message = message).to_string()
+        })?;
         Ok(RunRequest {
             input: Some(input),
             seed,
@@ -62,25 +63,31 @@ impl Default for RunForm {
 }
 
 /// The run input as JSON, or why it is refused.
-pub fn parse_run_input(text: &str) -> Result<serde_json::Value, String> {
+pub fn parse_run_input(locale: Locale, text: &str) -> Result<serde_json::Value, String> {
     if text.trim().is_empty() {
         return Ok(serde_json::json!({}));
     }
     match serde_json::from_str::<serde_json::Value>(text) {
         Ok(v) if v.is_object() => Ok(v),
-        Ok(_) => Err("the input must be a JSON object, e.g. {\"card\": \"expired\"}".into()),
-        Err(e) => Err(format!("not JSON: {e}")),
+        Ok(_) => Err(td_string!(locale, run_form.not_object).into()),
+        Err(e) => Err(td_string!(locale, run_form.not_json, error = e).to_string()),
     }
 }
 
 /// The run seed as typed: empty for a random one, else a whole number up to [`MAX_SEED`].
-pub fn parse_seed(text: &str) -> Result<Option<u64>, String> {
+pub fn parse_seed(locale: Locale, text: &str) -> Result<Option<u64>, String> {
     let text = text.trim();
     if text.is_empty() {
         return Ok(None);
     }
     match text.parse::<u64>() {
         Ok(seed) if seed <= MAX_SEED => Ok(Some(seed)),
-        _ => Err(format!("a whole number from 0 to {MAX_SEED}, got {text:?}")),
+        _ => Err(td_string!(
+            locale,
+            run_form.seed_range,
+            max = MAX_SEED,
+            text = format!("{text:?}")
+        )
+        .to_string()),
     }
 }
