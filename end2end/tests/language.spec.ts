@@ -22,12 +22,39 @@ function englishOnly(): string[] {
   return out;
 }
 
-async function expectNoEnglish(page: Page, selector: string) {
-  const text = (await page.locator(selector).allInnerTexts()).join("\n");
-  const attributes = await page.locator(`${selector}, ${selector} *`).evaluateAll((els) =>
-    els.flatMap((el) => ["aria-label", "title"].map((a) => el.getAttribute(a) ?? "")).join("\n"),
+/** `phrase` stands in `text` as words of its own (so "Service" is not found in the
+ * workflow's own "PaymentService"). */
+function standsIn(text: string, phrase: string): boolean {
+  const escaped = phrase.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+  return new RegExp(`(^|[^\\p{L}\\p{N}])${escaped}($|[^\\p{L}\\p{N}])`, "u").test(text);
+}
+
+/** Every word `selector` shows or says — its text (hidden parts too) and its labels,
+ * titles and placeholders — but the names of keys (`<kbd>Delete</kbd>`, "… (Ctrl+S)"),
+ * which a Korean keyboard labels in English too, and the names of the user's workflows. */
+async function shown(page: Page, selector: string): Promise<{ text: string; attributes: string }> {
+  const keys = /\((?:(?:Ctrl|Shift|Alt)\+)*[A-Za-z+\-]+\)/g;
+  const text = await page.locator(selector).evaluateAll((els) =>
+    els
+      .map((el) => {
+        const copy = el.cloneNode(true) as Element;
+        // Keys, and the names of the user's own workflows (other tests' data among them).
+        copy.querySelectorAll("kbd, script, style, nav.workflows .name").forEach((k) => k.remove());
+        return copy.textContent ?? "";
+      })
+      .join("\n"),
   );
-  const left = englishOnly().filter((s) => text.includes(s) || attributes.includes(s));
+  const attributes = await page.locator(`${selector}, ${selector} *`).evaluateAll((els) =>
+    els.flatMap((el) => ["aria-label", "title", "placeholder"].map((a) => el.getAttribute(a) ?? "")).join("\n"),
+  );
+  const names = await page.locator("nav.workflows .name").allTextContents();
+  const without = (s: string) => names.reduce((s, name) => s.split(name).join(""), s.replace(keys, ""));
+  return { text: without(text), attributes: without(attributes) };
+}
+
+async function expectNoEnglish(page: Page, selector: string) {
+  const { text, attributes } = await shown(page, selector);
+  const left = englishOnly().filter((s) => standsIn(text, s) || standsIn(attributes, s));
   expect(left, `English left in ${selector}`).toEqual([]);
 }
 
@@ -51,6 +78,68 @@ test.describe("a Korean browser", () => {
     await coupling.getByRole("button", { name: "▶ 실험 실행" }).click();
     await expect(coupling.locator(".finding-sentence")).toContainText("오케스트레이터는 서비스");
     await expectNoEnglish(page, "main.learn");
+  });
+});
+
+test.describe("a Korean journey", () => {
+  test.use({ locale: "ko-KR" });
+
+  test("the editor, a run and its tabs, the inspector, the dialogs and the lab speak Korean", async ({ page }) => {
+    test.setTimeout(120_000);
+    await page.goto("/");
+    await page.evaluate(() => localStorage.setItem("hybridflow.intro-dismissed", "1"));
+    const column = page.getByRole("navigation", { name: "워크플로" });
+    await expect(column).toHaveAttribute("aria-busy", "false");
+    await column.getByRole("button", { name: "템플릿 사용: 두 가지 실패가 있는 전자상거래, 오케스트레이션" }).click();
+    await expect(page).toHaveURL(/\?workflow=[0-9a-f]{32}/);
+    // The copy is named in Korean.
+    await expect(page.getByRole("textbox", { name: "워크플로 이름" })).toHaveValue(/^두 가지 실패가 있는 전자상거래, 오케스트레이션/);
+    await expect(page.getByRole("status", { name: "저장 상태" })).toHaveText("저장됨");
+    await expectNoEnglish(page, "body");
+
+    // A scenario from the template's note, at full speed.
+    await page.getByRole("combobox", { name: "실행 속도" }).selectOption("10");
+    await page.getByRole("group", { name: "시나리오" }).getByRole("button", { name: /카드 만료/ }).click();
+    await expect(page.getByRole("status", { name: "실행 상태" })).toHaveText("실행 완료", { timeout: 20_000 });
+    await expect(page.getByRole("list", { name: "일어난 일" })).toContainText("실패 경로로");
+    await expectNoEnglish(page, "body");
+    for (const tab of ["타임라인", "로그", "인과 관계", "다시 보기", "실행 목록"]) {
+      await page.getByRole("tab", { name: tab }).click();
+      await expect(page.getByRole("tab", { name: tab })).toHaveAttribute("aria-selected", "true");
+      await expect(page.locator("#run-tab-body")).not.toBeEmpty();
+      await expectNoEnglish(page, "body");
+    }
+
+    // A step selected: its fields and behaviour.
+    await page.locator('[data-node-id="payment"] .node-body').click();
+    await expect(page.getByRole("textbox", { name: "단계 이름" })).toBeVisible();
+    await expectNoEnglish(page, "body");
+    await page.keyboard.press("Escape");
+
+    // The dialogs and the shortcuts.
+    for (const [item, dialog] of [["내보내기…", "내보내기"], ["가져오기…", "가져오기"], ["변환…", "변환"]]) {
+      await page.getByRole("button", { name: "더 보기 ▾" }).click();
+      await page.getByRole("group", { name: "더 보기" }).getByRole("button", { name: item }).click();
+      await expect(page.getByRole("dialog", { name: dialog })).toBeVisible();
+      await expectNoEnglish(page, "body");
+      await page.getByRole("dialog", { name: dialog }).getByRole("button", { name: "닫기" }).click();
+    }
+    await page.getByRole("button", { name: "더 보기 ▾" }).click();
+    await page.getByRole("group", { name: "더 보기" }).getByRole("button", { name: "키보드 단축키" }).click();
+    await expect(page.getByRole("dialog", { name: "키보드 단축키" })).toBeVisible();
+    await expectNoEnglish(page, "body");
+    await page.getByRole("dialog", { name: "키보드 단축키" }).getByRole("button", { name: "닫기" }).click();
+
+    // The lab: a small compare, its reading and tables.
+    await page.getByRole("button", { name: "더 보기 ▾" }).click();
+    await page.getByRole("group", { name: "더 보기" }).getByRole("link", { name: "실험실" }).click();
+    await expect(page.getByRole("heading", { level: 1 })).toContainText("트레이드오프 실험실");
+    const settings = page.getByRole("region", { name: "비교 설정" });
+    await settings.getByRole("textbox", { name: "방식별 실행 수" }).fill("4");
+    await settings.getByRole("button", { name: "비교" }).click();
+    await expect(page.getByRole("list", { name: "해석" })).toBeVisible({ timeout: 30_000 });
+    await expect(page.getByRole("list", { name: "해석" }).locator("li.headline")).not.toBeEmpty();
+    await expectNoEnglish(page, "body");
   });
 });
 

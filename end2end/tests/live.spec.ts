@@ -53,9 +53,11 @@ test("a run shows its states, summary and log; the runs list keeps every run, an
   const replies = Number(await page.getByLabel("Replies", { exact: true }).innerText());
   expect(commands).toBeGreaterThanOrEqual(2);
   await expect(page.getByLabel("Through the orchestrator", { exact: true })).toHaveText(String(commands + replies));
+  // Durations are simulated milliseconds, the playback speed said apart.
+  await expect(page.getByLabel("Duration", { exact: true })).toHaveText(/^\d+ ms simulated, played at 4×$/);
   await page.getByRole("tab", { name: "Runs" }).click();
   await expect(runs.getByRole("button").first()).toContainText(
-    new RegExp(`^completed · .* ms · ${commands + replies} messages`),
+    new RegExp(`^completed · .* · \\d+ ms simulated · ${commands + replies} messages`),
   );
 
   // The log: every record once, newest first; filters by kind, step and text.
