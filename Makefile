@@ -15,7 +15,7 @@ export CARGO_TERM_COLOR := never
 # command here builds with it — and each crate is built once per profile.
 export RUSTFLAGS := --cfg erase_components
 
-.PHONY: run test tools browser build lint test-rust test-e2e clean-data fuzz
+.PHONY: run test tools browser build lint test-rust test-e2e clean-data fuzz screenshots
 
 CARGO_FUZZ_VERSION := 0.13.2
 FUZZ_TARGET ?= text
@@ -38,6 +38,17 @@ tools:
 browser:
 	@if [ ! -x /usr/bin/chromium ]; then \
 		apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y chromium; fi
+
+## The journey in pictures, English and Korean (docs/screenshots/), from a release server on
+## a fresh database at SHOTS_PORT; Korean needs a CJK font, installed if missing.
+SHOTS_PORT ?= 3400
+screenshots: build browser
+	@fc-list :lang=ko | grep -q . || (apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y fonts-noto-cjk)
+	@db=$$(mktemp -d)/shots.db; \
+		./target/release/hybridflow --bind 127.0.0.1:$(SHOTS_PORT) --database $$db --log warn & pid=$$!; \
+		trap "kill $$pid" EXIT; \
+		for i in $$(seq 50); do curl -sf http://127.0.0.1:$(SHOTS_PORT)/api/health >/dev/null && break; sleep 0.2; done; \
+		node end2end/tools/screenshots.mjs http://127.0.0.1:$(SHOTS_PORT)
 
 ## The release build, and the bundle compressed once (brotli and gzip files the server
 ## sends as they are).
