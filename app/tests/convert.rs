@@ -194,3 +194,23 @@ fn one_edge_flipped_reports_what_it_loses_with_the_same_lint() {
     back.edges[i] = convert_edge(&flipped, &flipped.edges[i]);
     assert!(lost_by(&w, &back).is_empty());
 }
+
+#[test]
+fn a_copy_is_named_in_the_pages_language_and_converting_again_does_not_stack_names() {
+    use app::i18n::Locale;
+    use app::model::convert::copy_name;
+    assert_eq!(
+        copy_name("Order", Style::Choreography, Locale::en),
+        "Order (as choreography)"
+    );
+    let korean = copy_name("주문", Style::Choreography, Locale::ko);
+    assert_eq!(korean, "주문 (코레오그래피 방식)");
+    assert_eq!(
+        copy_name(&korean, Style::Orchestration, Locale::ko),
+        "주문 (오케스트레이션 방식)"
+    );
+    assert_eq!(
+        copy_name("Order (as choreography)", Style::Orchestration, Locale::ko),
+        "Order (오케스트레이션 방식)"
+    );
+}

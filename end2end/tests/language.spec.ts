@@ -117,13 +117,23 @@ test.describe("a Korean journey", () => {
     await page.keyboard.press("Escape");
 
     // The dialogs and the shortcuts.
-    for (const [item, dialog] of [["내보내기…", "내보내기"], ["가져오기…", "가져오기"], ["변환…", "변환"]]) {
+    for (const [item, dialog] of [["내보내기…", "내보내기"], ["가져오기…", "가져오기"]]) {
       await page.getByRole("button", { name: "더 보기 ▾" }).click();
       await page.getByRole("group", { name: "더 보기" }).getByRole("button", { name: item }).click();
       await expect(page.getByRole("dialog", { name: dialog })).toBeVisible();
       await expectNoEnglish(page, "body");
       await page.getByRole("dialog", { name: dialog }).getByRole("button", { name: "닫기" }).click();
     }
+    // Converting names the copy in Korean.
+    await page.getByRole("button", { name: "더 보기 ▾" }).click();
+    await page.getByRole("group", { name: "더 보기" }).getByRole("button", { name: "변환…" }).click();
+    const convert = page.getByRole("dialog", { name: "변환" });
+    await convert.getByRole("radio", { name: "전부 코레오그래피" }).check();
+    await expect(convert).toContainText("연결 5개의 종류가 바뀝니다.");
+    await expectNoEnglish(page, "body");
+    await convert.getByRole("button", { name: "사본 만들기" }).click();
+    await expect(page.getByRole("textbox", { name: "워크플로 이름" })).toHaveValue(/ \(코레오그래피 방식\)$/);
+
     await page.getByRole("button", { name: "더 보기 ▾" }).click();
     await page.getByRole("group", { name: "더 보기" }).getByRole("button", { name: "키보드 단축키" }).click();
     await expect(page.getByRole("dialog", { name: "키보드 단축키" })).toBeVisible();

@@ -320,6 +320,33 @@ async fn converting_saves_a_copy_and_says_what_it_lost() {
     assert!(error_of(bad, 422)
         .await
         .contains("unknown variant `hybrid`"));
+
+    // A page in Korean names the copy in Korean; a name out of bounds is refused.
+    let named = server
+        .post_json(
+            "/api/lab/convert",
+            &json!({"workflow_id": workflow, "to": "orchestration", "name": "전자상거래 (오케스트레이션 방식)"}),
+        )
+        .await;
+    assert_eq!(named.status(), 201);
+    let named: Value = named.json().await.unwrap();
+    assert_eq!(
+        named["workflow"]["name"],
+        "전자상거래 (오케스트레이션 방식)"
+    );
+    let count = server.workflow_count().await;
+    for name in [String::new(), "가".repeat(201)] {
+        let refused = server
+            .post_json(
+                "/api/lab/convert",
+                &json!({"workflow_id": workflow, "to": "orchestration", "name": name}),
+            )
+            .await;
+        assert!(error_of(refused, 422)
+            .await
+            .contains("name must be 1 to 200 characters"));
+    }
+    assert_eq!(server.workflow_count().await, count, "nothing stored");
 }
 
 #[tokio::test]

@@ -12,6 +12,7 @@
 //! orchestrator's saga has no equivalent in choreography unless compensating steps
 //! subscribe to the failure events.
 
+use crate::i18n::{td_string, Locale};
 use std::collections::HashSet;
 
 use serde::{Deserialize, Serialize};
@@ -58,10 +59,11 @@ pub struct Conversion {
     pub lost: Vec<Warning>,
 }
 
-/// Converts every edge of `workflow` to `style`; the copy is named after the style.
+/// Converts every edge of `workflow` to `style`; the copy is named after the style (in
+/// English: [`copy_name`] names it in another language).
 pub fn convert(workflow: &Workflow, style: Style) -> Conversion {
     let mut result = workflow.clone();
-    result.name = format!("{} (as {})", base_name(&workflow.name), style.as_str());
+    result.name = copy_name(&workflow.name, style, Locale::en);
     let mut converted = Vec::new();
     let mut merged = Vec::new();
     let mut kept: Vec<Edge> = Vec::new();
@@ -128,10 +130,27 @@ pub fn lost_by(before: &Workflow, after: &Workflow) -> Vec<Warning> {
         .collect()
 }
 
-/// A name without an earlier conversion's suffix, so converting twice does not stack them.
+/// The name of `name`'s copy converted to `style`, in `locale`'s words: "Order (as
+/// choreography)", "주문 (코레오그래피 방식)".
+pub fn copy_name(name: &str, style: Style, locale: Locale) -> String {
+    format!("{}{}", base_name(name), suffix(style, locale))
+}
+
+fn suffix(style: Style, locale: Locale) -> String {
+    let words = match style {
+        Style::Orchestration => super::lab::LabStyle::Orchestration,
+        Style::Choreography => super::lab::LabStyle::Choreography,
+    }
+    .words(locale);
+    td_string!(locale, convert.suffix, style = words).to_string()
+}
+
+/// A name without an earlier conversion's suffix (in either language), so converting twice
+/// does not stack them.
 fn base_name(name: &str) -> &str {
     Style::ALL
         .iter()
-        .find_map(|s| name.strip_suffix(&format!(" (as {})", s.as_str())))
+        .flat_map(|&s| [Locale::en, Locale::ko].map(|l| suffix(s, l)))
+        .find_map(|suffix| name.strip_suffix(suffix.as_str()))
         .unwrap_or(name)
 }

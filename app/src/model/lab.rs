@@ -74,6 +74,10 @@ pub struct CompareRequest {
 pub struct ConvertRequest {
     pub workflow_id: String,
     pub to: super::convert::Style,
+    /// The copy's name (the page names it in its language); by default the original's
+    /// with " (as <style>)".
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
 }
 
 /// The saved copy (its id) and the conversion.

@@ -7,6 +7,7 @@ use leptos::prelude::*;
 use crate::i18n::td_string;
 use crate::ui::common::language::use_lang;
 
+use crate::model::convert::copy_name;
 use crate::model::formats::{export, ExportFormat};
 use crate::model::lab::{ConvertRequest, ConvertResponse};
 use crate::model::{convert, Style};
@@ -249,7 +250,15 @@ pub fn TransferDialogs(dialog: RwSignal<Option<Dialog>>) -> impl IntoView {
                     td_string!(lang.get_untracked(), transfer.not_saved).into(),
                 ));
             };
-            let request = ConvertRequest { workflow_id, to };
+            // Named in the page's language (the server's default is English).
+            let name = document
+                .doc
+                .with_untracked(|d| copy_name(&d.name, to, lang.get_untracked()));
+            let request = ConvertRequest {
+                workflow_id,
+                to,
+                name: Some(name),
+            };
             match client::post_json::<ConvertResponse>("/api/lab/convert", &request).await {
                 Ok(converted) => {
                     convert_error.set(None);

@@ -34,10 +34,11 @@ use serde_json::Value;
 use super::cancel::Cancellable;
 use super::error::AppError;
 use super::workflows::not_found;
-use super::{AppJson, AppState};
+use super::{AppJson, AppState, RequestBody};
 use crate::lab::compare::CompareSpec;
 use crate::lab::load::LoadSpec;
 use crate::lab::LabError;
+use app::model::validate::MAX_STRING_CHARS;
 
 fn lab_error(e: LabError) -> AppError {
     match e {
@@ -73,9 +74,23 @@ pub async fn convert(
         .get_workflow(&request.workflow_id)
         .await?
         .ok_or_else(|| not_found(&request.workflow_id))?;
+    if let Some(name) = &request.name {
+        let chars = name.chars().count();
+        if name.trim().is_empty() || chars > MAX_STRING_CHARS {
+            return Err(AppError::invalid(
+                ConvertRequest::WHAT,
+                vec![format!(
+                    "name must be 1 to {MAX_STRING_CHARS} characters, got {chars}"
+                )],
+            ));
+        }
+    }
     // Converting lints the workflow before and after: CPU work, off the async workers.
     let to = request.to;
-    let conversion = super::off_workers(move || convert_workflow(&record.workflow, to)).await?;
+    let mut conversion = super::off_workers(move || convert_workflow(&record.workflow, to)).await?;
+    if let Some(name) = request.name {
+        conversion.workflow.name = name;
+    }
     let saved = state.store.create_workflow(&conversion.workflow).await?;
     Ok((
         StatusCode::CREATED,
