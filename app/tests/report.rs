@@ -35,7 +35,7 @@ fn style(style: LabStyle, unhandled: u32, diagnosis: &str) -> StyleFigures {
     }
 }
 
-fn batch() -> (Batch, CompareResult) {
+fn batch() -> Batch {
     let result = CompareResult {
         styles: vec![
             style(LabStyle::AsDrawn, 0, ""),
@@ -57,7 +57,7 @@ fn batch() -> (Batch, CompareResult) {
         },
         reading: Vec::new(),
     };
-    let batch = Batch {
+    Batch {
         id: "b".into(),
         workflow_id: "w".into(),
         workflow_name: "W".into(),
@@ -68,9 +68,8 @@ fn batch() -> (Batch, CompareResult) {
         input: serde_json::json!({}),
         faults: Default::default(),
         progress: Vec::new(),
-        result: Some(result.clone()),
-    };
-    (batch, result)
+        result: Some(result),
+    }
 }
 
 #[test]
@@ -79,8 +78,8 @@ fn text_is_escaped_in_content_and_attributes() {
         escape(r#"<a href="x">'&'</a>"#),
         "&lt;a href=&quot;x&quot;&gt;&#39;&amp;&#39;&lt;/a&gt;"
     );
-    let (batch, result) = batch();
-    let html = compare_html(Locale::en, &batch, &result);
+    let batch = batch();
+    let html = compare_html(Locale::en, &batch);
     assert!(
         !html.contains("<img") && !html.contains("<script"),
         "{html}"
@@ -103,8 +102,8 @@ fn text_is_escaped_in_content_and_attributes() {
 
 #[test]
 fn the_report_speaks_korean() {
-    let (batch, result) = batch();
-    let html = compare_html(Locale::ko, &batch, &result);
+    let batch = batch();
+    let html = compare_html(Locale::ko, &batch);
     assert!(html.contains("<h2>해석</h2>"), "{html}");
     assert!(
         html.contains("오케스트레이션은(는) 모든 실패를 처리했고"),

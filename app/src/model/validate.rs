@@ -263,37 +263,20 @@ pub fn validate_in(workflow: &Workflow, l: Locale) -> Vec<Problem> {
                 message,
             })
         };
-    if workflow.nodes.len() > MAX_NODES {
-        push(
-            "nodes".into(),
-            None,
-            None,
-            "nodes",
-            td_string!(
+    for (field, count, limit) in [
+        ("nodes", workflow.nodes.len(), MAX_NODES),
+        ("edges", workflow.edges.len(), MAX_EDGES),
+    ] {
+        if count > limit {
+            let message = td_string!(
                 l,
                 problem.too_many,
-                count = workflow.nodes.len(),
-                field = "nodes",
-                limit = MAX_NODES
-            )
-            .to_string(),
-        );
-    }
-    if workflow.edges.len() > MAX_EDGES {
-        push(
-            "edges".into(),
-            None,
-            None,
-            "edges",
-            td_string!(
-                l,
-                problem.too_many,
-                count = workflow.edges.len(),
-                field = "edges",
-                limit = MAX_EDGES
-            )
-            .to_string(),
-        );
+                count = count,
+                field = field,
+                limit = limit
+            );
+            push(field.into(), None, None, field, message.to_string());
+        }
     }
 
     for (i, node) in workflow.nodes.iter().enumerate() {

@@ -15,8 +15,8 @@ use crate::model::lab::{
 };
 use crate::model::Workflow;
 use crate::ui::client;
-use crate::ui::common::faults::{number, text_field, FaultFields, FaultForm, Words};
-use crate::ui::common::language::{use_lang, Lang};
+use crate::ui::common::faults::{number, text_field, FaultFields, FaultForm};
+use crate::ui::common::language::{use_lang, Lang, Words};
 use crate::ui::common::time::js_time;
 use crate::ui::common::words::batch_state;
 use crate::ui::report;
@@ -374,11 +374,7 @@ fn Results(batch: RwSignal<Option<Batch>>) -> impl IntoView {
         let locale = lang.get();
         batch.with(|b| {
             b.as_ref()
-                .and_then(|b| {
-                    b.result
-                        .as_ref()
-                        .map(|r| report::compare_html(locale, b, r))
-                })
+                .map(|b| report::compare_html(locale, b))
                 .unwrap_or_default()
         })
     };

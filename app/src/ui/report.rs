@@ -9,9 +9,7 @@
 use std::fmt::Write;
 
 use crate::i18n::{td_string, Locale};
-use crate::model::lab::{
-    Batch, CompareResult, LabOutcome, LabStyle, LoadSecond, LoadTest, StyleFigures,
-};
+use crate::model::lab::{Batch, LabOutcome, LabStyle, LoadSecond, LoadTest, StyleFigures};
 use crate::model::reading::{compare_reading, load_reading};
 
 /// `text` safe inside HTML text and attribute values.
@@ -107,10 +105,13 @@ fn headers(l: Locale, first: &str) -> String {
     h + "</tr></thead>"
 }
 
-/// A compare batch's results in `l`'s words: the reading (its headline first, from the
-/// figures), the side-by-side table, the fail-at-every-step matrix and the coupling table.
-/// The table is the figures' one place: no chart repeats it.
-pub fn compare_html(l: Locale, batch: &Batch, result: &CompareResult) -> String {
+/// A compare batch's results in `l`'s words (nothing while it has none): the reading (its
+/// headline first, from the figures), the side-by-side table, the fail-at-every-step matrix
+/// and the coupling table. The table is the figures' one place: no chart repeats it.
+pub fn compare_html(l: Locale, batch: &Batch) -> String {
+    let Some(result) = &batch.result else {
+        return String::new();
+    };
     let mut out = format!(
         "<section class=\"lab-results\" aria-label=\"{}\"><h2>{reading}</h2><ul class=\"reading\" aria-label=\"{reading}\">",
         td_string!(l, report.results),

@@ -7,10 +7,7 @@ use leptos::prelude::*;
 use crate::i18n::{td_string, Locale};
 use crate::model::faults::{BusFault, OrchestratorCrash, ServiceFault};
 use crate::model::Faults;
-use crate::ui::common::language::{use_lang, Lang};
-
-/// A field's label or hint in a language (a catalogue entry: `|l| td_string!(l, key)`).
-pub type Words = fn(Locale) -> &'static str;
+use crate::ui::common::language::{use_lang, Lang, Words};
 
 /// Fault fields as typed: one service's fault, the bus's, and an orchestrator crash.
 #[derive(Clone, Copy)]

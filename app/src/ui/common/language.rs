@@ -20,12 +20,13 @@ pub const MAX_ACCEPTED_LANGUAGES: usize = 16;
 /// The page's language, shared by every component (provided by the app).
 pub type Lang = RwSignal<Locale>;
 
-/// A catalogue entry (`|l| td_string!(l, key)`) as a closure that follows the page's
-/// language: one closure type for every entry, so the views rendering it are compiled once.
-pub fn words(
-    lang: Lang,
-    entry: fn(Locale) -> &'static str,
-) -> impl Fn() -> &'static str + Copy + Send + Sync + 'static {
+/// A catalogue entry without arguments, in any language: `|l| td_string!(l, key)` (a field's
+/// label, a hint).
+pub type Words = fn(Locale) -> &'static str;
+
+/// A catalogue entry as a closure that follows the page's language: one closure type for
+/// every entry, so the views rendering it are compiled once.
+pub fn words(lang: Lang, entry: Words) -> impl Fn() -> &'static str + Copy + Send + Sync + 'static {
     move || entry(lang.get())
 }
 

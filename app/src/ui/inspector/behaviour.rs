@@ -7,8 +7,7 @@ use leptos::prelude::*;
 use crate::i18n::{td_string, Locale};
 use crate::model::validate::behaviour_problems;
 use crate::model::{FailWhen, GraphChange, Join, Latency, Node, RetryPolicy};
-use crate::ui::common::faults::Words;
-use crate::ui::common::language::use_lang;
+use crate::ui::common::language::{use_lang, Words};
 use crate::ui::state::Document;
 
 type Read = fn(&Node) -> String;

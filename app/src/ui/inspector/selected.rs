@@ -5,8 +5,7 @@
 use leptos::prelude::*;
 
 use crate::i18n::td_string;
-use crate::ui::common::faults::Words;
-use crate::ui::common::language::use_lang;
+use crate::ui::common::language::{use_lang, Words};
 
 use super::behaviour::BehaviourFields;
 use crate::model::{Edge, EdgeKind, GraphChange, Node, Outcome};
