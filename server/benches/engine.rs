@@ -21,7 +21,7 @@ use server::clock::{Clock, SystemClock};
 use server::engine::{Engine, RunOptions};
 use server::store::{
     LabStore, MemoryStore, Replaced, RunStore, SqliteStore, Store, StoreError, StoredRun,
-    WorkflowStore,
+    WorkflowStore, WorkflowVersion,
 };
 
 #[global_allocator]
@@ -48,11 +48,12 @@ fn chain(kind: &str, latency_ms: impl Into<serde_json::Value> + Copy) -> Workflo
 
 /// Starts `runs` runs at once (as concurrent requests would) and waits for all to end.
 async fn run_all(engine: &Arc<Engine>, workflow: &Workflow, runs: usize) -> Duration {
+    let version = WorkflowVersion::new(workflow.clone());
     let started = Instant::now();
     let starts = (0..runs).map(|seed| {
         engine.start_run(
             "bench",
-            workflow.clone(),
+            version.clone(),
             RunOptions {
                 input: json!({}),
                 seed: seed as u64,
@@ -137,8 +138,22 @@ impl<S: LabStore> LabStore for Timed<S> {
 
 #[async_trait]
 impl<S: RunStore> RunStore for Timed<S> {
-    async fn create_run(&self, run: &StoredRun) -> Result<(), StoreError> {
-        self.inner.create_run(run).await
+    /// A run of steps that take no time is created with all its records: timed as well.
+    async fn create_run(
+        &self,
+        run: &StoredRun,
+        version: &Arc<WorkflowVersion>,
+        first: &[RunRecord],
+    ) -> Result<(), StoreError> {
+        let start = Instant::now();
+        let result = self.inner.create_run(run, version, first).await;
+        if first
+            .iter()
+            .any(|r| matches!(r.event, RunEvent::StepSucceeded { .. }))
+        {
+            self.latencies.lock().unwrap().push(start.elapsed());
+        }
+        result
     }
     async fn get_run(&self, id: &str) -> Result<Option<StoredRun>, StoreError> {
         self.inner.get_run(id).await
@@ -292,7 +307,7 @@ async fn main() {
         engine
             .start_run(
                 "bench",
-                slow.clone(),
+                WorkflowVersion::new(slow.clone()),
                 RunOptions {
                     input: json!({}),
                     seed,

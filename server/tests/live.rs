@@ -284,8 +284,10 @@ async fn a_client_message_over_the_cap_ends_the_connection() {
 
 /// `start` publishes Go to ten event cycles (x_i ~> y_i ~> x_i) that run, without latency,
 /// until the runaway limit: tens of thousands of records, as fast as the engine goes.
+/// (Its first step takes 300 ms, so a watcher that connects right after the start reads a
+/// short history and is live, not still reading the store, when the loops begin.)
 fn busy_loops() -> Value {
-    let mut nodes = vec![node_taking("start", 0)];
+    let mut nodes = vec![node_taking("start", 300)];
     let mut edges = Vec::new();
     for i in 0..10 {
         let (x, y) = (format!("x{i}"), format!("y{i}"));
@@ -335,7 +337,12 @@ async fn a_watcher_that_falls_behind_catches_up_from_history_without_gap_or_doub
     let cancel = server
         .post_json(&format!("/api/runs/{run}/cancel"), &json!({}))
         .await;
-    assert!(cancel.status().is_success());
+    // (409: the loops already reached the cap on step executions and the run ended.)
+    assert!(
+        cancel.status().is_success() || cancel.status() == 409,
+        "{}",
+        cancel.status()
+    );
     server.wait_run(&run).await;
 
     let mut seqs = Vec::new();

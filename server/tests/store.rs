@@ -5,16 +5,16 @@ use std::sync::Arc;
 use app::model::story::StoryLine;
 use app::model::{RunEvent, RunRecord, RunStatus, Workflow};
 use server::clock::SystemClock;
-use server::store::{RunStore, SqliteStore, StoredRun};
+use server::store::{RunStore, SqliteStore, StoredRun, WorkflowVersion};
 
 fn run(id: &str) -> StoredRun {
     StoredRun {
         id: id.into(),
         workflow_id: "w".into(),
-        workflow: Workflow {
+        workflow: Arc::new(Workflow {
             name: "w".into(),
             ..Default::default()
-        },
+        }),
         input: serde_json::json!({"card": id}),
         status: RunStatus::Running,
         started_at: 1,
@@ -36,7 +36,9 @@ async fn a_bad_append_fails_alone_and_good_ones_in_its_group_are_durable() {
         .unwrap();
     assert!(is_new, "the folder and the file are created");
     for id in ["a", "b", "c"] {
-        store.create_run(&run(id)).await.unwrap();
+        let r = run(id);
+        let version = WorkflowVersion::new((*r.workflow).clone());
+        store.create_run(&r, &version, &[]).await.unwrap();
     }
     store.append_history("a", &[record(1)]).await.unwrap();
 
@@ -136,7 +138,8 @@ async fn pruning_deletes_ended_runs_under_a_prefix_with_their_history_a_chunk_at
     ] {
         let mut r = run(id);
         r.workflow_id = workflow.into();
-        store.create_run(&r).await.unwrap();
+        let version = WorkflowVersion::new((*r.workflow).clone());
+        store.create_run(&r, &version, &[]).await.unwrap();
         store.append_history(id, &[record(1)]).await.unwrap();
         if ended {
             store.append_history(id, &[completed(2)]).await.unwrap();

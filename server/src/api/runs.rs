@@ -29,13 +29,14 @@ pub async fn start(
 ) -> Result<(StatusCode, Json<RunReport>), AppError> {
     let body = body_bytes(body)?;
     let request = parse_run_request(&body)?;
-    let record = state
+    // Decoded once per revision, shared by its runs (the store keeps it between runs).
+    let version = state
         .store
-        .get_workflow(&workflow_id)
+        .version(&workflow_id)
         .await?
         .ok_or_else(|| not_found(&workflow_id))?;
     let faults = request.faults.unwrap_or_default();
-    let problems = faults.problems_for(&record.workflow);
+    let problems = faults.problems_for(&version.workflow);
     if !problems.is_empty() {
         return Err(AppError::invalid("run request", problems));
     }
@@ -51,7 +52,7 @@ pub async fn start(
     };
     let run = state
         .engine
-        .start_run(&workflow_id, record.workflow, options)
+        .start_run(&workflow_id, version, options)
         .await?;
     Ok((
         StatusCode::CREATED,

@@ -24,15 +24,15 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use app::model::api::RunSummary;
-use app::model::{Faults, RunEvent, RunRecord, RunStatus, Workflow};
-use tokio::sync::{broadcast, mpsc};
+use app::model::{Faults, RunEvent, RunRecord, RunStatus};
+use tokio::sync::{broadcast, mpsc, oneshot};
 
 use self::bus::{Deliver, EventBus, InProcessBus};
 use self::core::{Action, Input, RunCore};
 use self::hub::RunHub;
 use crate::clock::Clock;
 use crate::metrics::Metrics;
-use crate::store::{replay_history, Store, StoreError, StoredRun};
+use crate::store::{replay_history, Store, StoreError, StoredRun, WorkflowVersion};
 
 /// Run starts and ends buffered for the runs feed; a watcher further behind is told to
 /// read the runs list again.
@@ -237,9 +237,13 @@ impl Engine {
         let _ = self.feed.send(summary);
     }
 
-    /// Stores a new run of `workflow` and starts driving it; returns the run as stored.
+    /// Stores a new run of `version` and starts driving it; returns the run as stored.
     /// Refused past the cap on runs in flight, while the store is failing (the attempt to
     /// store the run is what finds out it works again), and during shutdown.
+    ///
+    /// The run is stored in the same durable write as its first records: a run whose steps
+    /// take no time is created, run and ended in one commit, and the caller hears back once
+    /// it is durable.
     ///
     /// Not cancellable: the work runs in its own task, so a caller dropped half-way (a client
     /// that disconnects, and with it its request handler) can never leave a run stored but
@@ -247,61 +251,40 @@ impl Engine {
     pub async fn start_run(
         self: &Arc<Self>,
         workflow_id: &str,
-        workflow: Workflow,
-        options: RunOptions,
-    ) -> Result<StoredRun, StartError> {
-        let engine = self.clone();
-        let workflow_id = workflow_id.to_string();
-        tokio::spawn(async move {
-            engine
-                .store_and_drive(&workflow_id, workflow, options)
-                .await
-        })
-        .await
-        .unwrap_or_else(|e| Err(StartError::Failed(e.to_string())))
-    }
-
-    async fn store_and_drive(
-        self: &Arc<Self>,
-        workflow_id: &str,
-        workflow: Workflow,
+        version: Arc<WorkflowVersion>,
         options: RunOptions,
     ) -> Result<StoredRun, StartError> {
         self.admit()?;
         let run = StoredRun {
-            id: uuid::Uuid::new_v4().simple().to_string(),
+            id: run_id(),
             workflow_id: workflow_id.to_string(),
-            workflow,
+            workflow: version.workflow.clone(),
             input: options.input.clone(),
             status: RunStatus::Running,
             started_at: self.clock.now_ms(),
             ended_at: None,
             speed: options.speed,
         };
-        if let Err(e) = self.store.create_run(&run).await {
-            self.release();
-            self.store_failed(&e);
-            return Err(StartError::StoreFailing(e.to_string()));
-        }
-        self.store_works();
-        self.metrics.run_started();
-        self.announce(RunSummary {
-            id: run.id.clone(),
-            workflow_id: run.workflow_id.clone(),
-            status: RunStatus::Running,
-            started_at: run.started_at,
-            ended_at: None,
-            messages: None,
-            diagnosis: None,
-            input: run.input.clone(),
-            outcome: None,
-            speed: Some(run.speed),
-        });
         let mut core = RunCore::new(&run.workflow, options.input, options.seed, options.speed)
             .with_faults(options.faults);
         let first = core.handle(Input::Start);
-        self.spawn(&run, core, 0, first, options.orchestrator, options.on_end);
-        Ok(run)
+        let (reply, stored) = oneshot::channel();
+        let creation = Creation {
+            run: run.clone(),
+            version,
+            reply,
+        };
+        let ties = Ties {
+            creation: Some(creation),
+            orchestrator: options.orchestrator,
+            on_end: options.on_end,
+        };
+        self.spawn(&run, core, 0, first, ties);
+        match stored.await {
+            Ok(Ok(())) => Ok(run),
+            Ok(Err(e)) => Err(StartError::StoreFailing(e.to_string())),
+            Err(_) => Err(StartError::ShuttingDown),
+        }
     }
 
     /// Asks a run in progress to stop. False when this process is not driving it.
@@ -369,7 +352,7 @@ impl Engine {
             tracing::info!(run = %run.id, records, "resuming run");
             self.metrics.run_resumed();
             self.in_flight.fetch_add(1, Ordering::SeqCst);
-            self.spawn(&run, core, last, actions, None, None);
+            self.spawn(&run, core, last, actions, Ties::default());
         }
         Ok(count)
     }
@@ -380,9 +363,13 @@ impl Engine {
         core: RunCore,
         seq: u64,
         first: Vec<Action>,
-        orchestrator: Option<Arc<OrchestratorPool>>,
-        on_end: Option<mpsc::UnboundedSender<RunSummary>>,
+        ties: Ties,
     ) {
+        let Ties {
+            creation,
+            orchestrator,
+            on_end,
+        } = ties;
         let (tx, rx) = mpsc::unbounded_channel();
         let run_id = run.id.clone();
         self.hub.open(&run_id);
@@ -402,6 +389,7 @@ impl Engine {
                 })
             },
             inbox: tx,
+            creation,
             local: VecDeque::new(),
             orchestrator,
             on_end,
@@ -423,6 +411,8 @@ struct Driver {
     engine: Arc<Engine>,
     seq: u64,
     inbox: mpsc::UnboundedSender<Input>,
+    /// A new run, stored with its first write.
+    creation: Option<Creation>,
     /// How the bus hands this run its deliveries.
     deliver: Deliver,
     /// Inputs due now (zero-delay timers, in-process deliveries), handled in the current
@@ -458,7 +448,11 @@ impl Driver {
                 continue;
             }
             let written = std::mem::take(&mut batch);
-            if !self.write_durably(&written.records).await {
+            if let Some(creation) = self.creation.take() {
+                if !self.create(creation, &written.records).await {
+                    break;
+                }
+            } else if !self.write_durably(&written.records).await {
                 // Shutting down before the write went through: the run stays "running" in
                 // the store and resumes from its history at the next start.
                 break;
@@ -494,6 +488,43 @@ impl Driver {
         for timer in self.timers.drain(..) {
             timer.abort();
         }
+    }
+
+    /// Stores the new run with its first records, and tells the caller of
+    /// [`Engine::start_run`] how it went. A run that could not be stored does not exist: it
+    /// is not retried, its driver stops. False then.
+    async fn create(&mut self, creation: Creation, records: &[RunRecord]) -> bool {
+        let Creation {
+            run,
+            version,
+            reply,
+        } = creation;
+        let engine = &self.engine;
+        let writing = std::time::Instant::now();
+        if let Err(e) = engine.store.create_run(&run, &version, records).await {
+            engine.store_failed(&e);
+            let _ = reply.send(Err(e));
+            return false;
+        }
+        engine
+            .metrics
+            .history_written(writing.elapsed().as_secs_f64());
+        engine.store_works();
+        engine.metrics.run_started();
+        engine.announce(RunSummary {
+            id: run.id,
+            workflow_id: run.workflow_id,
+            status: RunStatus::Running,
+            started_at: run.started_at,
+            ended_at: None,
+            messages: None,
+            diagnosis: None,
+            input: run.input,
+            outcome: None,
+            speed: Some(run.speed),
+        });
+        let _ = reply.send(Ok(()));
+        true
     }
 
     /// Appends `records` durably, trying again with backoff while the store fails (a full
@@ -668,6 +699,28 @@ impl Driver {
 /// across an await, so the future stays `Send`).
 pub async fn stopped(stopping: &mut tokio::sync::watch::Receiver<bool>) {
     let _ = stopping.wait_for(|stop| *stop).await.map(|_| ());
+}
+
+/// What a driver is tied to besides its run: the caller waiting for the run to be stored
+/// (a new run), a shared orchestrator and who hears of its end (the lab's load mode).
+#[derive(Default)]
+struct Ties {
+    creation: Option<Creation>,
+    orchestrator: Option<Arc<OrchestratorPool>>,
+    on_end: Option<mpsc::UnboundedSender<RunSummary>>,
+}
+
+/// A run to store with its first write, and who waits to hear it is stored.
+struct Creation {
+    run: StoredRun,
+    version: Arc<WorkflowVersion>,
+    reply: oneshot::Sender<Result<(), StoreError>>,
+}
+
+/// A new run's id: 32 hex digits, random (from a generator seeded once per thread, not a
+/// system call per run).
+fn run_id() -> String {
+    uuid::Uuid::new_v4().simple().to_string()
 }
 
 /// What one write makes durable, and what waits for it.

@@ -19,6 +19,7 @@ use super::compare::variant;
 use super::measure::percentile;
 use super::LOAD_RUNS_PREFIX;
 use crate::engine::{Engine, OrchestratorPool, RunOptions};
+use crate::store::WorkflowVersion;
 
 /// After the last start, how long a style waits for its runs to end before moving on.
 pub const DRAIN_LIMIT: Duration = Duration::from_secs(60);
@@ -97,6 +98,8 @@ async fn run_style(
     cancel: &AtomicBool,
 ) {
     let (tx, mut ended) = mpsc::unbounded_channel();
+    // Encoded and hashed once: every run of the style refers to the same stored version.
+    let version = WorkflowVersion::new(workflow.clone());
     let begin = Instant::now();
     let total = spec.rate as u64 * spec.seconds as u64;
     let mut started = 0u64;
@@ -143,10 +146,10 @@ async fn run_style(
                             ..RunOptions::new(spec.input.clone(), spec.seed.wrapping_add(started), spec.speed)
                         };
                         let engine = engine.clone();
-                        let workflow = workflow.clone();
+                        let version = version.clone();
                         let tag = tag.to_string();
                         tokio::spawn(async move {
-                            if let Err(e) = engine.start_run(&tag, workflow, options).await {
+                            if let Err(e) = engine.start_run(&tag, version, options).await {
                                 tracing::warn!(error = %e, "a load run could not start");
                             }
                         });

@@ -2,14 +2,17 @@
 //! engine alone.
 
 use std::collections::HashMap;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 use app::model::api::{RunSummary, WorkflowRecord, WorkflowSummary};
 use app::model::lab::{Batch, LoadTest};
 use app::model::{RunEvent, RunRecord, RunStatus, Workflow};
 use async_trait::async_trait;
 
-use super::{LabDocument, LabStore, Replaced, RunStore, StoreError, StoredRun, WorkflowStore};
+use super::{
+    LabDocument, LabStore, Replaced, RunStore, StoreError, StoredRun, WorkflowStore,
+    WorkflowVersion,
+};
 
 #[derive(Default)]
 pub struct MemoryStore {
@@ -109,12 +112,17 @@ impl WorkflowStore for MemoryStore {
 
 #[async_trait]
 impl RunStore for MemoryStore {
-    async fn create_run(&self, run: &StoredRun) -> Result<(), StoreError> {
+    async fn create_run(
+        &self,
+        run: &StoredRun,
+        _version: &Arc<WorkflowVersion>,
+        first: &[RunRecord],
+    ) -> Result<(), StoreError> {
         self.runs
             .lock()
             .unwrap_or_else(|p| p.into_inner())
             .insert(run.id.clone(), (run.clone(), Vec::new()));
-        Ok(())
+        self.append_history(&run.id, first).await
     }
 
     async fn get_run(&self, id: &str) -> Result<Option<StoredRun>, StoreError> {

@@ -1,8 +1,15 @@
 //! Storage: small traits, one per table family, so a PostgreSQL implementation can be added
 //! beside [`sqlite::SqliteStore`] without touching any caller.
+//!
+//! - [`sqlite`]: the embedded default; its writes of runs and history go through
+//!   `group_commit` (one thread, its own connection, one transaction per group).
+//! - [`memory`]: history in memory, for benchmarks.
 
+mod group_commit;
 pub mod memory;
 pub mod sqlite;
+
+use std::sync::Arc;
 
 use app::model::api::{RunSummary, WorkflowRecord, WorkflowSummary};
 use app::model::lab::{Batch, LoadTest};
@@ -22,6 +29,8 @@ pub enum StoreError {
     Corrupt(String),
     #[error("the history writer has stopped")]
     WriterGone,
+    #[error("the history writer cannot start: {0}")]
+    Writer(String),
     #[error("cannot create the database folder {path}: {source}")]
     Folder {
         path: String,
@@ -51,6 +60,46 @@ pub async fn replay_history(
             return Ok(after);
         }
     }
+}
+
+/// A workflow as its runs use it: decoded once and shared by every run of that revision
+/// (no copy per run), with its JSON document and the content hash its runs refer to.
+#[derive(Debug)]
+pub struct WorkflowVersion {
+    pub workflow: Arc<Workflow>,
+    /// The document as stored in `workflow_versions`.
+    pub document: String,
+    /// The SHA-256 of `document`, in hex: the version's key.
+    pub hash: String,
+}
+
+impl WorkflowVersion {
+    pub fn new(workflow: Workflow) -> Arc<Self> {
+        let document = encode(&workflow);
+        Arc::new(WorkflowVersion {
+            hash: content_hash(&document),
+            document,
+            workflow: Arc::new(workflow),
+        })
+    }
+}
+
+/// The key of a stored workflow version: the SHA-256 of its JSON, in hex.
+pub fn content_hash(document: &str) -> String {
+    use sha2::Digest;
+    use std::fmt::Write;
+    let mut hex = String::with_capacity(64);
+    for byte in sha2::Sha256::digest(document.as_bytes()) {
+        let _ = write!(hex, "{byte:02x}");
+    }
+    hex
+}
+
+/// JSON of one of our own values.
+pub(crate) fn encode<T: serde::Serialize>(value: &T) -> String {
+    // Serialising our own types to JSON cannot fail: no maps with non-string keys, no
+    // custom serialisers that error.
+    serde_json::to_string(value).unwrap_or_default()
 }
 
 /// Saved workflows.
@@ -84,6 +133,14 @@ pub trait WorkflowStore: Send + Sync {
     /// Most recently updated first.
     async fn list_workflows(&self) -> Result<Vec<WorkflowSummary>, StoreError>;
     async fn get_workflow(&self, id: &str) -> Result<Option<WorkflowRecord>, StoreError>;
+    /// The workflow's current version, to start runs of (a store may keep it decoded
+    /// between runs, as the SQLite store does until the workflow changes).
+    async fn version(&self, id: &str) -> Result<Option<Arc<WorkflowVersion>>, StoreError> {
+        Ok(self
+            .get_workflow(id)
+            .await?
+            .map(|record| WorkflowVersion::new(record.workflow)))
+    }
     /// Replaces the document and bumps its revision — only if its revision is still
     /// `if_revision` when one is given (the check and the write are one statement).
     async fn update_workflow(
@@ -113,7 +170,7 @@ pub enum Replaced {
 pub struct StoredRun {
     pub id: String,
     pub workflow_id: String,
-    pub workflow: Workflow,
+    pub workflow: Arc<Workflow>,
     pub input: serde_json::Value,
     pub status: RunStatus,
     pub started_at: i64,
@@ -125,7 +182,14 @@ pub struct StoredRun {
 /// Runs and their append-only histories.
 #[async_trait]
 pub trait RunStore: Send + Sync {
-    async fn create_run(&self, run: &StoredRun) -> Result<(), StoreError>;
+    /// Stores a new run of `version` with its first history records, durably, in one write
+    /// (for a run of steps that take no time, that is the whole run).
+    async fn create_run(
+        &self,
+        run: &StoredRun,
+        version: &Arc<WorkflowVersion>,
+        first: &[RunRecord],
+    ) -> Result<(), StoreError>;
     async fn get_run(&self, id: &str) -> Result<Option<StoredRun>, StoreError>;
     /// Runs not yet ended: what recovery resumes after a restart.
     async fn running_runs(&self) -> Result<Vec<StoredRun>, StoreError>;

@@ -16,9 +16,13 @@ use app::model::{RunEvent, RunRecord, RunStatus, Workflow};
 use async_trait::async_trait;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{QueryBuilder, Row, Sqlite, SqlitePool};
-use tokio::sync::{mpsc, oneshot};
+use std::sync::Mutex;
 
-use super::{LabDocument, LabStore, Replaced, RunStore, StoreError, StoredRun, WorkflowStore};
+use super::group_commit::{self, Append, EncodedRecord, NewRun, RunEnd, Write};
+use super::{
+    encode, LabDocument, LabStore, Replaced, RunStore, StoreError, StoredRun, WorkflowStore,
+    WorkflowVersion,
+};
 use crate::clock::Clock;
 
 /// Connections in the pool: SQLite has one writer at a time, the rest serve readers
@@ -34,61 +38,27 @@ const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 /// anything under load that way.
 const BEGIN_WRITE: &str = "BEGIN IMMEDIATE";
 
-/// At most this many history rows go into one group commit; more waiting appends go
-/// into the next one, so a single commit never holds the write lock for long.
-const MAX_GROUP_ROWS: usize = 1_024;
-/// Rows per INSERT statement (4 parameters each, well under SQLite's parameter limit).
+/// Rows per statement of the chunked deletes (well under SQLite's parameter limit).
 const ROWS_PER_STATEMENT: usize = 200;
+
+/// Workflow versions kept decoded for starting runs; past this, the cache starts again
+/// empty (it only saves work: a miss reads the workflow from the database).
+pub const MAX_CACHED_VERSIONS: usize = 256;
 
 pub struct SqliteStore {
     pool: SqlitePool,
     clock: Arc<dyn Clock>,
-    writer: mpsc::UnboundedSender<Append>,
+    writer: std::sync::mpsc::Sender<Append>,
+    versions: Mutex<Versions>,
 }
 
-/// A history record ready for its row: seq, time, JSON body.
-struct EncodedRecord {
-    seq: i64,
-    at_ms: i64,
-    body: String,
-}
-
-/// A write waiting for the group commit, and who to tell when it is durable.
-struct Append {
-    write: Write,
-    done: oneshot::Sender<Result<(), String>>,
-}
-
-enum Write {
-    /// A new run (written before any history in the same commit).
-    Run(Box<StoredRun>),
-    /// One run's history records, already encoded (by the caller's task, in parallel,
-    /// so the single writer only writes), and the status they end the run with, if any.
-    History {
-        run_id: String,
-        rows: Vec<EncodedRecord>,
-        ended: Option<RunEnd>,
-    },
-}
-
-/// How a run ended, for its row in `runs`.
-struct RunEnd {
-    status: RunStatus,
-    at_ms: i64,
-    /// JSON of the run's `MessageCounts`.
-    messages: String,
-    diagnosis: Option<String>,
-    /// JSON of the run's outcome line, if any.
-    outcome: Option<String>,
-}
-
-impl Write {
-    fn rows(&self) -> usize {
-        match self {
-            Write::Run(_) => 1,
-            Write::History { rows, .. } => rows.len(),
-        }
-    }
+/// The current version of recently run workflows, by workflow id. Every change to a workflow
+/// goes through this store and bumps `generation`, so a read that raced with a change
+/// (began before it) is not cached.
+#[derive(Default)]
+struct Versions {
+    generation: u64,
+    by_workflow: HashMap<String, Arc<WorkflowVersion>>,
 }
 
 impl SqliteStore {
@@ -116,173 +86,30 @@ impl SqliteStore {
             .connect_with(options)
             .await?;
         sqlx::migrate!("./migrations").run(&pool).await?;
-        let (writer, appends) = mpsc::unbounded_channel();
-        tokio::spawn(group_commit(pool.clone(), appends));
+        let writer = group_commit::start(&filename, BUSY_TIMEOUT)?;
         Ok((
             SqliteStore {
                 pool,
                 clock,
                 writer,
+                versions: Mutex::default(),
             },
             is_new,
         ))
     }
-}
 
-/// The history writer: takes every append waiting, writes them all in one transaction
-/// (one fsync for many runs' records: WAL + `synchronous=FULL` stays affordable), then
-/// tells each caller its records are durable.
-async fn group_commit(pool: SqlitePool, mut appends: mpsc::UnboundedReceiver<Append>) {
-    // The compact keys of the runs being written, so history rows need no lookup.
-    let mut run_numbers: HashMap<String, i64> = HashMap::new();
-    while let Some(first) = appends.recv().await {
-        let mut rows = first.write.rows();
-        let mut group = vec![first];
-        while rows < MAX_GROUP_ROWS {
-            match appends.try_recv() {
-                Ok(next) => {
-                    rows += next.write.rows();
-                    group.push(next);
-                }
-                Err(_) => break,
-            }
-        }
-        match write_group(&pool, &group, &mut run_numbers).await {
-            Ok(()) => {
-                for append in group {
-                    let _ = append.done.send(Ok(()));
-                }
-            }
-            // One bad write must not fail the others that shared its commit: write each
-            // on its own, so only the faulty one reports the error.
-            Err(e) => {
-                tracing::warn!(error = %e, appends = group.len(), "group commit failed; writing one by one");
-                for append in group {
-                    let result =
-                        write_group(&pool, std::slice::from_ref(&append), &mut run_numbers)
-                            .await
-                            .map_err(|e| e.to_string());
-                    if let Err(e) = &result {
-                        tracing::error!(error = %e, "history write failed");
-                    }
-                    let _ = append.done.send(result);
-                }
-            }
-        }
+    /// Forgets cached versions: the workflow `id` changed.
+    fn workflow_changed(&self, id: &str) {
+        let mut versions = self.versions.lock().unwrap_or_else(|p| p.into_inner());
+        versions.generation += 1;
+        versions.by_workflow.remove(id);
     }
-}
-
-async fn write_group(
-    pool: &SqlitePool,
-    group: &[Append],
-    run_numbers: &mut HashMap<String, i64>,
-) -> Result<(), sqlx::Error> {
-    let mut tx = pool.begin_with(BEGIN_WRITE).await?;
-    let mut created = Vec::new();
-    for append in group {
-        if let Write::Run(run) = &append.write {
-            // The workflow document is stored once per distinct content; the run refers to it.
-            let document = encode(&run.workflow);
-            let version = content_hash(&document);
-            sqlx::query("INSERT OR IGNORE INTO workflow_versions (hash, document) VALUES (?, ?)")
-                .bind(&version)
-                .bind(&document)
-                .execute(&mut *tx)
-                .await?;
-            let row = sqlx::query(
-                "INSERT INTO runs (id, workflow_id, workflow, version, input, status, started_at, ended_at, speed) VALUES (?, ?, '', ?, ?, ?, ?, ?, ?) RETURNING no",
-            )
-            .bind(&run.id)
-            .bind(&run.workflow_id)
-            .bind(&version)
-            .bind(encode(&run.input))
-            .bind(run.status.as_str())
-            .bind(run.started_at)
-            .bind(run.ended_at)
-            .bind(run.speed)
-            .fetch_one(&mut *tx)
-            .await?;
-            created.push((run.id.clone(), row.try_get::<i64, _>("no")?));
-        }
-    }
-    // Numbers of runs not created in this process (resumed after a restart).
-    for append in group {
-        if let Write::History { run_id, .. } = &append.write {
-            if !run_numbers.contains_key(run_id) && !created.iter().any(|(id, _)| id == run_id) {
-                let no: i64 = sqlx::query_scalar("SELECT no FROM runs WHERE id = ?")
-                    .bind(run_id)
-                    .fetch_one(&mut *tx)
-                    .await?;
-                run_numbers.insert(run_id.clone(), no);
-            }
-        }
-    }
-    let numbers: HashMap<&str, i64> = created
-        .iter()
-        .map(|(id, no)| (id.as_str(), *no))
-        .chain(run_numbers.iter().map(|(id, no)| (id.as_str(), *no)))
-        .collect();
-    let rows: Vec<(i64, &EncodedRecord)> = group
-        .iter()
-        .filter_map(|a| match &a.write {
-            Write::History { run_id, rows, .. } => Some((run_id.as_str(), rows)),
-            Write::Run(_) => None,
-        })
-        .flat_map(|(run_id, rows)| rows.iter().map(|r| (numbers[run_id], r)))
-        .collect();
-    for chunk in rows.chunks(ROWS_PER_STATEMENT) {
-        let mut insert =
-            QueryBuilder::<Sqlite>::new("INSERT INTO run_history (run, seq, at_ms, body) ");
-        insert.push_values(chunk, |mut row, (run, record)| {
-            row.push_bind(*run)
-                .push_bind(record.seq)
-                .push_bind(record.at_ms)
-                .push_bind(record.body.as_str());
-        });
-        insert.build().execute(&mut *tx).await?;
-    }
-    for append in group {
-        if let Write::History {
-            run_id,
-            ended: Some(end),
-            ..
-        } = &append.write
-        {
-            sqlx::query(
-                "UPDATE runs SET status = ?, ended_at = ?, messages = ?, diagnosis = ?, outcome = ? \
-                 WHERE id = ?",
-            )
-            .bind(end.status.as_str())
-            .bind(end.at_ms)
-            .bind(end.messages.as_str())
-            .bind(end.diagnosis.as_deref())
-            .bind(end.outcome.as_deref())
-            .bind(run_id)
-                .execute(&mut *tx)
-                .await?;
-        }
-    }
-    tx.commit().await?;
-    for (id, no) in created {
-        run_numbers.insert(id, no);
-    }
-    for append in group {
-        if let Write::History {
-            run_id,
-            ended: Some(_),
-            ..
-        } = &append.write
-        {
-            run_numbers.remove(run_id);
-        }
-    }
-    Ok(())
 }
 
 impl SqliteStore {
     /// Hands a write to the group commit and waits until it is durable.
     async fn write(&self, write: Write) -> Result<(), StoreError> {
-        let (done, durable) = oneshot::channel();
+        let (done, durable) = tokio::sync::oneshot::channel();
         self.writer
             .send(Append { write, done })
             .map_err(|_| StoreError::WriterGone)?;
@@ -297,15 +124,6 @@ impl SqliteStore {
 /// input: every value is bound as a parameter.
 fn sql(text: String) -> sqlx::AssertSqlSafe<String> {
     sqlx::AssertSqlSafe(text)
-}
-
-/// The key of a stored workflow version: the SHA-256 of its JSON, in hex.
-fn content_hash(document: &str) -> String {
-    use sha2::Digest;
-    sha2::Sha256::digest(document.as_bytes())
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
 }
 
 /// Deletes the runs numbered `runs` and their history, in `tx`.
@@ -334,14 +152,36 @@ fn create_folder(folder: &Path) -> Result<(), StoreError> {
     })
 }
 
-fn decode<T: serde::de::DeserializeOwned>(what: &str, text: &str) -> Result<T, StoreError> {
-    serde_json::from_str(text).map_err(|e| StoreError::Corrupt(format!("{what}: {e}")))
+/// Records as rows, and how they end the run if they do.
+fn encode_history(records: &[RunRecord]) -> (Vec<EncodedRecord>, Option<RunEnd>) {
+    let ended = records.iter().find_map(|r| match &r.event {
+        RunEvent::RunCompleted {
+            status,
+            diagnosis,
+            messages,
+            outcome,
+        } => Some(RunEnd {
+            status: *status,
+            at_ms: r.at_ms,
+            messages: encode(messages),
+            diagnosis: diagnosis.clone(),
+            outcome: outcome.as_ref().map(encode),
+        }),
+        _ => None,
+    });
+    let rows = records
+        .iter()
+        .map(|r| EncodedRecord {
+            seq: r.seq as i64,
+            at_ms: r.at_ms,
+            body: encode(r),
+        })
+        .collect();
+    (rows, ended)
 }
 
-fn encode<T: serde::Serialize>(value: &T) -> String {
-    // Serialising our own types to JSON cannot fail: no maps with non-string keys, no
-    // custom serialisers that error.
-    serde_json::to_string(value).unwrap_or_default()
+fn decode<T: serde::de::DeserializeOwned>(what: &str, text: &str) -> Result<T, StoreError> {
+    serde_json::from_str(text).map_err(|e| StoreError::Corrupt(format!("{what}: {e}")))
 }
 
 fn workflow_record(row: &sqlx::sqlite::SqliteRow) -> Result<WorkflowRecord, StoreError> {
@@ -366,6 +206,7 @@ impl WorkflowStore for SqliteStore {
         workflow: &Workflow,
     ) -> Result<WorkflowRecord, StoreError> {
         let now = self.clock.now_ms();
+        self.workflow_changed(id);
         sqlx::query(
             "INSERT INTO workflows (id, name, document, created_at, updated_at) VALUES (?, ?, ?, ?, ?)",
         )
@@ -415,6 +256,28 @@ impl WorkflowStore for SqliteStore {
         row.as_ref().map(workflow_record).transpose()
     }
 
+    async fn version(&self, id: &str) -> Result<Option<Arc<WorkflowVersion>>, StoreError> {
+        let generation = {
+            let versions = self.versions.lock().unwrap_or_else(|p| p.into_inner());
+            if let Some(version) = versions.by_workflow.get(id) {
+                return Ok(Some(version.clone()));
+            }
+            versions.generation
+        };
+        let Some(record) = self.get_workflow(id).await? else {
+            return Ok(None);
+        };
+        let version = WorkflowVersion::new(record.workflow);
+        let mut versions = self.versions.lock().unwrap_or_else(|p| p.into_inner());
+        if versions.generation == generation {
+            if versions.by_workflow.len() >= MAX_CACHED_VERSIONS {
+                versions.by_workflow.clear();
+            }
+            versions.by_workflow.insert(id.to_string(), version.clone());
+        }
+        Ok(Some(version))
+    }
+
     async fn update_workflow(
         &self,
         id: &str,
@@ -422,6 +285,8 @@ impl WorkflowStore for SqliteStore {
         if_revision: Option<i64>,
     ) -> Result<Replaced, StoreError> {
         let now = self.clock.now_ms();
+        // Before the write: a run starting meanwhile must not cache what it read before.
+        self.workflow_changed(id);
         let row = sqlx::query(
             "UPDATE workflows SET name = ?, document = ?, updated_at = ?, revision = revision + 1 \
              WHERE id = ? AND (? IS NULL OR revision = ?) RETURNING created_at, revision",
@@ -466,6 +331,7 @@ impl WorkflowStore for SqliteStore {
             .bind(id)
             .execute(&mut *tx)
             .await?;
+        self.workflow_changed(id);
         tx.commit().await?;
         Ok(done.rows_affected() > 0)
     }
@@ -483,7 +349,10 @@ fn stored_run(row: &sqlx::sqlite::SqliteRow) -> Result<StoredRun, StoreError> {
     let status: String = row.try_get("status")?;
     Ok(StoredRun {
         workflow_id: row.try_get("workflow_id")?,
-        workflow: decode(&format!("run {id} workflow"), row.try_get("workflow")?)?,
+        workflow: Arc::new(decode(
+            &format!("run {id} workflow"),
+            row.try_get("workflow")?,
+        )?),
         input: decode(&format!("run {id} input"), row.try_get("input")?)?,
         status: RunStatus::parse(&status)
             .ok_or_else(|| StoreError::Corrupt(format!("run {id} status {status:?}")))?,
@@ -496,8 +365,23 @@ fn stored_run(row: &sqlx::sqlite::SqliteRow) -> Result<StoredRun, StoreError> {
 
 #[async_trait]
 impl RunStore for SqliteStore {
-    async fn create_run(&self, run: &StoredRun) -> Result<(), StoreError> {
-        self.write(Write::Run(Box::new(run.clone()))).await
+    async fn create_run(
+        &self,
+        run: &StoredRun,
+        version: &Arc<WorkflowVersion>,
+        first: &[RunRecord],
+    ) -> Result<(), StoreError> {
+        let (rows, ended) = encode_history(first);
+        self.write(Write {
+            run_id: run.id.clone(),
+            created: Some(NewRun {
+                run: run.clone(),
+                version: version.clone(),
+            }),
+            rows,
+            ended,
+        })
+        .await
     }
 
     async fn get_run(&self, id: &str) -> Result<Option<StoredRun>, StoreError> {
@@ -523,33 +407,10 @@ impl RunStore for SqliteStore {
         if records.is_empty() {
             return Ok(());
         }
-        let ended = records.iter().find_map(|r| match &r.event {
-            RunEvent::RunCompleted {
-                status,
-                diagnosis,
-                messages,
-                outcome,
-            } => Some(RunEnd {
-                status: *status,
-                at_ms: r.at_ms,
-                messages: serde_json::to_string(messages).unwrap_or_default(),
-                diagnosis: diagnosis.clone(),
-                outcome: outcome
-                    .as_ref()
-                    .map(|o| serde_json::to_string(o).unwrap_or_default()),
-            }),
-            _ => None,
-        });
-        let rows = records
-            .iter()
-            .map(|r| EncodedRecord {
-                seq: r.seq as i64,
-                at_ms: r.at_ms,
-                body: encode(r),
-            })
-            .collect();
-        self.write(Write::History {
+        let (rows, ended) = encode_history(records);
+        self.write(Write {
             run_id: run_id.to_string(),
+            created: None,
             rows,
             ended,
         })
