@@ -325,7 +325,8 @@ struct Figures {
     client_cpu_ms: f64,
 }
 
-async fn measure(target: &Target, pid: u32) -> Figures {
+async fn measure(target: &Target, pids: &[u32]) -> Figures {
+    let server_cpu = || pids.iter().map(|pid| process_cpu(*pid)).sum::<f64>();
     let serial_runs: usize = env_or("HOTPATH_SERIAL", 2_000);
     let seconds: f64 = env_or("HOTPATH_SECONDS", 5.0);
     let concurrency: usize = env_or("HOTPATH_CONCURRENCY", 50);
@@ -337,24 +338,24 @@ async fn measure(target: &Target, pid: u32) -> Figures {
     }
 
     // One at a time.
-    let server_before = process_cpu(pid);
+    let server_before = server_cpu();
     let mut serial = Vec::with_capacity(serial_runs);
     for _ in 0..serial_runs {
         serial.push(target.run(&mut connection).await);
     }
-    let serial_cpu_ms = (process_cpu(pid) - server_before) * 1000.0 / serial_runs as f64;
+    let serial_cpu_ms = (server_cpu() - server_before) * 1000.0 / serial_runs as f64;
     serial.sort();
 
     if std::env::var("HOTPATH_HOLD").is_ok() {
-        println!("    holding 30 s of load on pid {pid} (perf record -p {pid} now)");
+        println!("    holding 30 s of load on pid {pids:?} (perf record -p <pid> now)");
         concurrent(target, concurrency, 30.0).await;
     }
 
     // Many at once.
-    let server_before = process_cpu(pid);
+    let server_before = server_cpu();
     let client_before = self_cpu();
     let (mut latencies, elapsed) = concurrent(target, concurrency, seconds).await;
-    let server_cpu = process_cpu(pid) - server_before;
+    let server_cpu = server_cpu() - server_before;
     let client_cpu = self_cpu() - client_before;
     latencies.sort();
     let runs = latencies.len() as f64;
@@ -500,17 +501,25 @@ async fn main() {
             ends: ends.clone(),
             watch,
         };
-        let figures = measure(&target, pid).await;
+        let figures = measure(&target, &[pid]).await;
         print_row(name, &figures);
     }
     let _ = child.kill();
     let _ = child.wait();
 }
 
-/// Drives another engine's endpoint (`HOTPATH_URL`, server `HOTPATH_PID`).
+/// Drives another engine's endpoint (`HOTPATH_URL`; its server's processes `HOTPATH_PID`,
+/// comma-separated when it has several, e.g. Restate's server and its service endpoint).
 async fn endpoint(url: &str) {
-    let pid: u32 = env_or("HOTPATH_PID", 0);
-    assert!(pid > 0, "HOTPATH_PID: the pid of the server behind {url}");
+    let pids: Vec<u32> = std::env::var("HOTPATH_PID")
+        .unwrap_or_default()
+        .split(',')
+        .filter_map(|p| p.trim().parse().ok())
+        .collect();
+    assert!(
+        !pids.is_empty(),
+        "HOTPATH_PID: the pid of the server behind {url}"
+    );
     let name = std::env::var("HOTPATH_NAME").unwrap_or_else(|_| url.to_string());
     let rest = url.strip_prefix("http://").expect("an http:// URL");
     let (host, path) = rest.split_once('/').unwrap_or((rest, ""));
@@ -518,7 +527,7 @@ async fn endpoint(url: &str) {
         host: host.to_string(),
         path: format!("/{path}"),
     };
-    let figures = measure(&target, pid).await;
+    let figures = measure(&target, &pids).await;
     if std::env::var("HOTPATH_NO_HEADER").is_err() {
         print_header();
     }

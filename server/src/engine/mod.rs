@@ -5,6 +5,8 @@
 //!   Its routes table holds the orchestrator's command edges and the bus's subscriptions.
 //! - [`bus`]: the [`bus::EventBus`] transport that delivers published events.
 //! - [`hub`]: live broadcast of durable history records to watchers.
+//! - [`timers`]: the thread that plays every run's simulated time to the tens of
+//!   microseconds.
 //!
 //! [`Engine`] drives each run in its own task: it feeds inputs to the core, appends the
 //! events the core emits to the store *before* broadcasting them or acting on them, and
@@ -17,6 +19,7 @@
 pub mod bus;
 pub mod core;
 pub mod hub;
+pub mod timers;
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -30,6 +33,7 @@ use tokio::sync::{broadcast, mpsc, oneshot};
 use self::bus::{Deliver, EventBus, InProcessBus};
 use self::core::{Action, Input, RunCore};
 use self::hub::RunHub;
+use self::timers::Timers;
 use crate::clock::Clock;
 use crate::metrics::Metrics;
 use crate::store::{replay_history, Store, StoreError, StoredRun, WorkflowVersion};
@@ -122,6 +126,7 @@ pub struct Engine {
     bus: Arc<dyn EventBus>,
     hub: Arc<RunHub>,
     clock: Arc<dyn Clock>,
+    timers: Timers,
     /// Inboxes of the runs driven by this process (for cancel requests).
     inboxes: Mutex<HashMap<String, mpsc::UnboundedSender<Input>>>,
     metrics: Arc<Metrics>,
@@ -143,6 +148,7 @@ impl Engine {
             bus: Arc::new(InProcessBus),
             hub: Arc::new(RunHub::default()),
             clock,
+            timers: Timers::start(),
             inboxes: Mutex::new(HashMap::new()),
             metrics: Arc::new(Metrics::default()),
             feed: broadcast::channel(FEED_BUFFER).0,
@@ -393,7 +399,6 @@ impl Engine {
             local: VecDeque::new(),
             orchestrator,
             on_end,
-            timers: Vec::new(),
         };
         tokio::spawn(driver.drive(first, rx));
     }
@@ -420,8 +425,6 @@ struct Driver {
     local: VecDeque<Input>,
     orchestrator: Option<Arc<OrchestratorPool>>,
     on_end: Option<mpsc::UnboundedSender<RunSummary>>,
-    /// The run's pending timers: they belong to it and are aborted when it ends.
-    timers: Vec<tokio::task::JoinHandle<()>>,
 }
 
 impl Driver {
@@ -484,10 +487,7 @@ impl Driver {
         self.engine.lock().remove(&self.run_id);
         self.engine.hub.close(&self.run_id);
         self.engine.release();
-        // Its timers end with it.
-        for timer in self.timers.drain(..) {
-            timer.abort();
-        }
+        // Its pending timers find its inbox closed (dropped with `rx`) and are skipped.
     }
 
     /// Stores the new run with its first records, and tells the caller of
@@ -675,13 +675,8 @@ impl Driver {
         for effect in effects {
             match effect {
                 Action::Timer { after_ms, input } => {
-                    let inbox = self.inbox.clone();
                     let wait = Duration::from_secs_f64(after_ms as f64 / 1000.0 / speed);
-                    self.timers.retain(|t| !t.is_finished());
-                    self.timers.push(tokio::spawn(async move {
-                        tokio::time::sleep(wait).await;
-                        let _ = inbox.send(input);
-                    }));
+                    self.engine.timers.set(wait, self.inbox.clone(), input);
                 }
                 // Handed to the bus only now that the publication is durable.
                 Action::Deliver { message, edge } => {
