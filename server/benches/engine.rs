@@ -20,7 +20,7 @@ use serde_json::json;
 use server::clock::{Clock, SystemClock};
 use server::engine::{Engine, RunOptions};
 use server::store::{
-    LabStore, MemoryStore, Replaced, RunStore, SqliteStore, Store, StoreError, StoredRun,
+    LabStore, MemoryStore, Recorded, Replaced, RunStore, SqliteStore, Store, StoreError, StoredRun,
     WorkflowStore, WorkflowVersion,
 };
 
@@ -143,13 +143,13 @@ impl<S: RunStore> RunStore for Timed<S> {
         &self,
         run: &StoredRun,
         version: &Arc<WorkflowVersion>,
-        first: &[RunRecord],
+        first: &[Recorded],
     ) -> Result<(), StoreError> {
         let start = Instant::now();
         let result = self.inner.create_run(run, version, first).await;
         if first
             .iter()
-            .any(|r| matches!(r.event, RunEvent::StepSucceeded { .. }))
+            .any(|r| matches!(r.record.event, RunEvent::StepSucceeded { .. }))
         {
             self.latencies.lock().unwrap().push(start.elapsed());
         }
@@ -163,12 +163,12 @@ impl<S: RunStore> RunStore for Timed<S> {
     }
     /// Measures the appends that record a step's completion: from the completion to its
     /// rows being durable (run creation and first records are not step completions).
-    async fn append_history(&self, run_id: &str, records: &[RunRecord]) -> Result<(), StoreError> {
+    async fn append_history(&self, run_id: &str, records: &[Recorded]) -> Result<(), StoreError> {
         let start = Instant::now();
         let result = self.inner.append_history(run_id, records).await;
         if records
             .iter()
-            .any(|r| matches!(r.event, RunEvent::StepSucceeded { .. }))
+            .any(|r| matches!(r.record.event, RunEvent::StepSucceeded { .. }))
         {
             self.latencies.lock().unwrap().push(start.elapsed());
         }

@@ -188,11 +188,21 @@ struct Ends {
 }
 
 impl Ends {
+    /// Subscribes to the runs feed now (before any run starts: an end announced before
+    /// the subscription would never be seen), then follows it in a task.
     async fn follow(self: Arc<Self>, host: String) {
-        let (mut socket, _) =
-            tokio_tungstenite::connect_async(format!("ws://{host}/api/runs/feed"))
-                .await
-                .expect("runs feed");
+        let (socket, _) = tokio_tungstenite::connect_async(format!("ws://{host}/api/runs/feed"))
+            .await
+            .expect("runs feed");
+        tokio::spawn(self.read(socket));
+    }
+
+    async fn read(
+        self: Arc<Self>,
+        mut socket: tokio_tungstenite::WebSocketStream<
+            tokio_tungstenite::MaybeTlsStream<TcpStream>,
+        >,
+    ) {
         while let Some(Ok(message)) = socket.next().await {
             let Message::Text(text) = message else {
                 continue;
@@ -449,12 +459,13 @@ async fn main() {
     }
     let dir = tempfile::tempdir().expect("temp dir");
     let addr = support::free_local_addr();
-    let mut child =
-        support::spawn_binary(addr, &dir.path().join("hotpath.db"), &["--log", "warn"]).await;
-    let pid = child.id();
+    let child = Killed(
+        support::spawn_binary(addr, &dir.path().join("hotpath.db"), &["--log", "warn"]).await,
+    );
+    let pid = child.0.id();
     let host = addr.to_string();
     let ends = Arc::new(Ends::default());
-    tokio::spawn(ends.clone().follow(host.clone()));
+    ends.clone().follow(host.clone()).await;
 
     let flows = [
         (
@@ -504,8 +515,17 @@ async fn main() {
         let figures = measure(&target, &[pid]).await;
         print_row(name, &figures);
     }
-    let _ = child.kill();
-    let _ = child.wait();
+    drop(child);
+}
+
+/// The server process, killed when the bench ends, even by a panic.
+struct Killed(std::process::Child);
+
+impl Drop for Killed {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
 }
 
 /// Drives another engine's endpoint (`HOTPATH_URL`; its server's processes `HOTPATH_PID`,

@@ -5,7 +5,7 @@ use std::sync::Arc;
 use app::model::story::StoryLine;
 use app::model::{RunEvent, RunRecord, RunStatus, Workflow};
 use server::clock::SystemClock;
-use server::store::{RunStore, SqliteStore, StoredRun, WorkflowVersion};
+use server::store::{Recorded, RunStore, SqliteStore, StoredRun, WorkflowVersion};
 
 fn run(id: &str) -> StoredRun {
     StoredRun {
@@ -23,8 +23,8 @@ fn run(id: &str) -> StoredRun {
     }
 }
 
-fn record(seq: u64) -> RunRecord {
-    RunRecord::new(seq, 1, RunEvent::CancelRequested)
+fn record(seq: u64) -> Recorded {
+    Recorded::new(RunRecord::new(seq, 1, RunEvent::CancelRequested))
 }
 
 #[tokio::test]
@@ -86,7 +86,10 @@ async fn a_bad_append_fails_alone_and_good_ones_in_its_group_are_durable() {
             outcome: Some(outcome.clone()),
         },
     );
-    store.append_history("b", &[done]).await.unwrap();
+    store
+        .append_history("b", &[Recorded::new(done)])
+        .await
+        .unwrap();
     let b = store.get_run("b").await.unwrap().unwrap();
     assert_eq!((b.status, b.ended_at), (RunStatus::Completed, Some(99)));
     assert_eq!(b.speed, 0.5, "the speed it was played at is kept");
@@ -142,7 +145,10 @@ async fn pruning_deletes_ended_runs_under_a_prefix_with_their_history_a_chunk_at
         store.create_run(&r, &version, &[]).await.unwrap();
         store.append_history(id, &[record(1)]).await.unwrap();
         if ended {
-            store.append_history(id, &[completed(2)]).await.unwrap();
+            store
+                .append_history(id, &[Recorded::new(completed(2))])
+                .await
+                .unwrap();
         }
     }
     let prune = || store.delete_ended_runs("lab-load-", "lab-load-k-", 2);

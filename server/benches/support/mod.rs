@@ -44,14 +44,17 @@ pub fn free_local_addr() -> std::net::SocketAddr {
         .expect("a free port")
 }
 
-/// The real `hybridflow` binary on `addr` and `database`, with `extra` flags, its output
+/// The real `hybridflow` binary (or `HYBRIDFLOW_BINARY`) on `addr` and `database`, with `extra` flags, its output
 /// discarded; once it answers `GET /api/health`.
 pub async fn spawn_binary(
     addr: std::net::SocketAddr,
     database: &std::path::Path,
     extra: &[&str],
 ) -> std::process::Child {
-    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_hybridflow"))
+    // HYBRIDFLOW_BINARY: another build of the server (an A/B comparison in one sitting).
+    let binary = std::env::var("HYBRIDFLOW_BINARY")
+        .unwrap_or_else(|_| env!("CARGO_BIN_EXE_hybridflow").to_string());
+    let mut child = std::process::Command::new(binary)
         .args(["--bind", &addr.to_string(), "--database"])
         .arg(database)
         .args(extra)

@@ -35,10 +35,10 @@ use super::error::AppError;
 use super::runs::run_not_found;
 use super::AppState;
 use crate::config::SocketLimits;
-use crate::engine::hub::LiveRecord;
+use crate::engine::hub::{LiveRecord, Watch};
 use crate::engine::stopped;
 use crate::metrics::Metrics;
-use crate::store::{StoreError, HISTORY_PAGE};
+use crate::store::{Recorded, StoreError, HISTORY_PAGE};
 
 /// Clients only ever send control frames here; anything larger than this is refused.
 pub const MAX_CLIENT_MESSAGE_BYTES: usize = 4 * 1024;
@@ -63,7 +63,8 @@ pub async fn stream(
         ))
     })?;
     let (upgrade, open) = admit(&state, peer.ip(), upgrade)?;
-    if state.store.get_run(&run_id).await?.is_none() {
+    // A run in progress or just ended is known without reading the store.
+    if !state.engine.hub().knows(&run_id) && state.store.get_run(&run_id).await?.is_none() {
         return Err(run_not_found(&run_id));
     }
     Ok(upgrade.on_upgrade(move |socket| async move {
@@ -334,14 +335,34 @@ async fn follow_loop(
     mut last: u64,
 ) -> Result<Ending, StreamError> {
     let limit = state.sockets.send_timeout;
-    let mut live = state.engine.hub().subscribe(run_id);
-    if catch_up(socket, state, run_id, &mut last).await? {
-        return Ok(Ending::Complete);
-    }
-    let Some(live) = live.as_mut() else {
-        // Not in progress here: everything there is was in the store.
-        return Ok(Ending::Complete);
+    let mut live = match state.engine.hub().watch(run_id, last) {
+        // In memory: a run just started or just ended, with a short history.
+        Watch::Live {
+            kept: Some(kept),
+            live,
+        } => {
+            if send_all(socket, limit, kept, &mut last).await? {
+                return Ok(Ending::Complete);
+            }
+            live
+        }
+        Watch::Live { kept: None, live } => {
+            if catch_up(socket, state, run_id, &mut last).await? {
+                return Ok(Ending::Complete);
+            }
+            live
+        }
+        Watch::Ended(records) => {
+            send_all(socket, limit, records, &mut last).await?;
+            return Ok(Ending::Complete);
+        }
+        Watch::Stored => {
+            // Not in progress here: everything there is was in the store.
+            catch_up(socket, state, run_id, &mut last).await?;
+            return Ok(Ending::Complete);
+        }
     };
+    let live = &mut live;
     let mut heartbeat = Heartbeat::new(state.sockets);
     let mut stopping = state.engine.stopping();
     loop {
@@ -413,7 +434,8 @@ async fn catch_up(
             .await?;
         let full = page.len() >= HISTORY_PAGE;
         for record in page {
-            if queue(socket, limit, LiveRecord::new(&record), last).await? {
+            let record = LiveRecord::from(&Recorded::new(record));
+            if queue(socket, limit, record, last).await? {
                 in_time(limit, socket.flush()).await?;
                 return Ok(true);
             }
@@ -423,6 +445,24 @@ async fn catch_up(
             return Ok(false);
         }
     }
+}
+
+/// Sends records the hub held; true when the last one ended the run.
+async fn send_all(
+    socket: &mut WebSocket,
+    limit: Duration,
+    records: Vec<LiveRecord>,
+    last: &mut u64,
+) -> Result<bool, StreamError> {
+    let mut ended = false;
+    for record in records {
+        ended = queue(socket, limit, record, last).await?;
+        if ended {
+            break;
+        }
+    }
+    in_time(limit, socket.flush()).await?;
+    Ok(ended)
 }
 
 /// Queues a record (live ones come serialised by the hub) unless the client has it; the

@@ -36,7 +36,7 @@ use self::hub::RunHub;
 use self::timers::Timers;
 use crate::clock::Clock;
 use crate::metrics::Metrics;
-use crate::store::{replay_history, Store, StoreError, StoredRun, WorkflowVersion};
+use crate::store::{replay_history, Recorded, Store, StoreError, StoredRun, WorkflowVersion};
 
 /// Run starts and ends buffered for the runs feed; a watcher further behind is told to
 /// read the runs list again.
@@ -378,7 +378,7 @@ impl Engine {
         } = ties;
         let (tx, rx) = mpsc::unbounded_channel();
         let run_id = run.id.clone();
-        self.hub.open(&run_id);
+        self.hub.open(&run_id, seq == 0);
         self.lock().insert(run_id.clone(), tx.clone());
         let driver = Driver {
             run_id,
@@ -493,7 +493,7 @@ impl Driver {
     /// Stores the new run with its first records, and tells the caller of
     /// [`Engine::start_run`] how it went. A run that could not be stored does not exist: it
     /// is not retried, its driver stops. False then.
-    async fn create(&mut self, creation: Creation, records: &[RunRecord]) -> bool {
+    async fn create(&mut self, creation: Creation, records: &[Recorded]) -> bool {
         let Creation {
             run,
             version,
@@ -531,7 +531,7 @@ impl Driver {
     /// disk, an I/O error, a lock held too long). A retry first asks the store whether the
     /// failed write went through after all, so no record is written twice. False only when
     /// the server shuts down first.
-    async fn write_durably(&mut self, records: &[RunRecord]) -> bool {
+    async fn write_durably(&mut self, records: &[Recorded]) -> bool {
         let mut wait = WRITE_RETRY_FIRST;
         let mut failed = false;
         let mut stopping = self.engine.stopping.subscribe();
@@ -580,8 +580,8 @@ impl Driver {
 
     /// Whether the first of `records` is in the store already (a write reported as failed
     /// that went through).
-    async fn already_written(&self, records: &[RunRecord]) -> Result<bool, StoreError> {
-        let Some(first) = records.first() else {
+    async fn already_written(&self, records: &[Recorded]) -> Result<bool, StoreError> {
+        let Some(Recorded { record: first, .. }) = records.first() else {
             return Ok(true);
         };
         let found = self
@@ -623,7 +623,9 @@ impl Driver {
             match action {
                 Action::Record(event) => {
                     self.seq += 1;
-                    batch.records.push(RunRecord::new(self.seq, now, event));
+                    batch
+                        .records
+                        .push(Recorded::new(RunRecord::new(self.seq, now, event)));
                 }
                 Action::Timer { after_ms: 0, input } => self.local.push_back(input),
                 Action::Deliver { message, edge } if self.engine.bus.in_process() => {
@@ -639,7 +641,7 @@ impl Driver {
         let Batch { records, effects } = batch;
         let metrics = &self.engine.metrics;
         let mut started = 0;
-        for record in &records {
+        for Recorded { record, .. } in &records {
             match &record.event {
                 RunEvent::StepStarted { .. } => started += 1,
                 RunEvent::RunCompleted {
@@ -721,6 +723,6 @@ fn run_id() -> String {
 /// What one write makes durable, and what waits for it.
 #[derive(Default)]
 struct Batch {
-    records: Vec<RunRecord>,
+    records: Vec<Recorded>,
     effects: Vec<Action>,
 }

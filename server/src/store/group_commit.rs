@@ -27,11 +27,11 @@ pub const MAX_GROUP_ROWS: usize = 1_024;
 /// Prepared statements the writer keeps (it uses six).
 const STATEMENT_CACHE: usize = 16;
 
-/// A history record ready for its row: seq, time, JSON body.
+/// A history record ready for its row: seq, time, JSON body (the same bytes watchers get).
 pub struct EncodedRecord {
     pub seq: i64,
     pub at_ms: i64,
-    pub body: String,
+    pub body: axum::extract::ws::Utf8Bytes,
 }
 
 /// How a run ended, for its row in `runs`.
@@ -186,7 +186,7 @@ fn write_group(
             };
             numbers.insert(&write.run_id, no);
             for row in &write.rows {
-                history.execute(params![no, row.seq, row.at_ms, row.body])?;
+                history.execute(params![no, row.seq, row.at_ms, row.body.as_str()])?;
             }
             if let Some(ended) = &write.ended {
                 end.execute(params![

@@ -10,7 +10,7 @@ use app::model::{RunEvent, RunRecord, RunStatus, Workflow};
 use async_trait::async_trait;
 
 use super::{
-    LabDocument, LabStore, Replaced, RunStore, StoreError, StoredRun, WorkflowStore,
+    LabDocument, LabStore, Recorded, Replaced, RunStore, StoreError, StoredRun, WorkflowStore,
     WorkflowVersion,
 };
 
@@ -116,7 +116,7 @@ impl RunStore for MemoryStore {
         &self,
         run: &StoredRun,
         _version: &Arc<WorkflowVersion>,
-        first: &[RunRecord],
+        first: &[Recorded],
     ) -> Result<(), StoreError> {
         self.runs
             .lock()
@@ -139,16 +139,16 @@ impl RunStore for MemoryStore {
             .collect())
     }
 
-    async fn append_history(&self, run_id: &str, records: &[RunRecord]) -> Result<(), StoreError> {
+    async fn append_history(&self, run_id: &str, records: &[Recorded]) -> Result<(), StoreError> {
         let mut runs = self.runs.lock().unwrap_or_else(|p| p.into_inner());
         if let Some((run, history)) = runs.get_mut(run_id) {
-            for record in records {
+            for Recorded { record, .. } in records {
                 if let RunEvent::RunCompleted { status, .. } = &record.event {
                     run.status = *status;
                     run.ended_at = Some(record.at_ms);
                 }
+                history.push(record.clone());
             }
-            history.extend_from_slice(records);
         }
         Ok(())
     }

@@ -62,6 +62,23 @@ pub async fn replay_history(
     }
 }
 
+/// A history record with its JSON, encoded once: the store writes that text, and watchers
+/// get the same bytes.
+#[derive(Clone, Debug)]
+pub struct Recorded {
+    pub record: RunRecord,
+    pub json: axum::extract::ws::Utf8Bytes,
+}
+
+impl Recorded {
+    pub fn new(record: RunRecord) -> Self {
+        Recorded {
+            json: encode(&record).into(),
+            record,
+        }
+    }
+}
+
 /// A workflow as its runs use it: decoded once and shared by every run of that revision
 /// (no copy per run), with its JSON document and the content hash its runs refer to.
 #[derive(Debug)]
@@ -188,14 +205,14 @@ pub trait RunStore: Send + Sync {
         &self,
         run: &StoredRun,
         version: &Arc<WorkflowVersion>,
-        first: &[RunRecord],
+        first: &[Recorded],
     ) -> Result<(), StoreError>;
     async fn get_run(&self, id: &str) -> Result<Option<StoredRun>, StoreError>;
     /// Runs not yet ended: what recovery resumes after a restart.
     async fn running_runs(&self) -> Result<Vec<StoredRun>, StoreError>;
     /// Appends records durably (group-committed with other runs' appends); a
     /// `RunCompleted` among them also ends the run. Returns once they are durable.
-    async fn append_history(&self, run_id: &str, records: &[RunRecord]) -> Result<(), StoreError>;
+    async fn append_history(&self, run_id: &str, records: &[Recorded]) -> Result<(), StoreError>;
     /// At most `limit` records with `seq > after`, in order (read a long history in pages of
     /// [`HISTORY_PAGE`]).
     async fn history_after(

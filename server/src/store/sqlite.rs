@@ -20,8 +20,8 @@ use std::sync::Mutex;
 
 use super::group_commit::{self, Append, EncodedRecord, NewRun, RunEnd, Write};
 use super::{
-    encode, LabDocument, LabStore, Replaced, RunStore, StoreError, StoredRun, WorkflowStore,
-    WorkflowVersion,
+    encode, LabDocument, LabStore, Recorded, Replaced, RunStore, StoreError, StoredRun,
+    WorkflowStore, WorkflowVersion,
 };
 use crate::clock::Clock;
 
@@ -153,28 +153,30 @@ fn create_folder(folder: &Path) -> Result<(), StoreError> {
 }
 
 /// Records as rows, and how they end the run if they do.
-fn encode_history(records: &[RunRecord]) -> (Vec<EncodedRecord>, Option<RunEnd>) {
-    let ended = records.iter().find_map(|r| match &r.event {
-        RunEvent::RunCompleted {
-            status,
-            diagnosis,
-            messages,
-            outcome,
-        } => Some(RunEnd {
-            status: *status,
-            at_ms: r.at_ms,
-            messages: encode(messages),
-            diagnosis: diagnosis.clone(),
-            outcome: outcome.as_ref().map(encode),
-        }),
-        _ => None,
-    });
+fn encode_history(records: &[Recorded]) -> (Vec<EncodedRecord>, Option<RunEnd>) {
+    let ended = records
+        .iter()
+        .find_map(|Recorded { record: r, .. }| match &r.event {
+            RunEvent::RunCompleted {
+                status,
+                diagnosis,
+                messages,
+                outcome,
+            } => Some(RunEnd {
+                status: *status,
+                at_ms: r.at_ms,
+                messages: encode(messages),
+                diagnosis: diagnosis.clone(),
+                outcome: outcome.as_ref().map(encode),
+            }),
+            _ => None,
+        });
     let rows = records
         .iter()
         .map(|r| EncodedRecord {
-            seq: r.seq as i64,
-            at_ms: r.at_ms,
-            body: encode(r),
+            seq: r.record.seq as i64,
+            at_ms: r.record.at_ms,
+            body: r.json.clone(),
         })
         .collect();
     (rows, ended)
@@ -369,7 +371,7 @@ impl RunStore for SqliteStore {
         &self,
         run: &StoredRun,
         version: &Arc<WorkflowVersion>,
-        first: &[RunRecord],
+        first: &[Recorded],
     ) -> Result<(), StoreError> {
         let (rows, ended) = encode_history(first);
         self.write(Write {
@@ -403,7 +405,7 @@ impl RunStore for SqliteStore {
         rows.iter().map(stored_run).collect()
     }
 
-    async fn append_history(&self, run_id: &str, records: &[RunRecord]) -> Result<(), StoreError> {
+    async fn append_history(&self, run_id: &str, records: &[Recorded]) -> Result<(), StoreError> {
         if records.is_empty() {
             return Ok(());
         }
