@@ -29,7 +29,7 @@ use axum::extract::{ConnectInfo, Path, Query, State};
 use axum::response::Response;
 use futures::SinkExt;
 use serde::Deserialize;
-use tokio::sync::broadcast::error::RecvError;
+use tokio::sync::broadcast::error::{RecvError, TryRecvError};
 
 use super::error::AppError;
 use super::runs::run_not_found;
@@ -39,6 +39,9 @@ use crate::engine::hub::{LiveRecord, Watch};
 use crate::engine::stopped;
 use crate::metrics::Metrics;
 use crate::store::{Recorded, StoreError, HISTORY_PAGE};
+
+/// Runs-feed messages sent in one write at most (those already waiting when one arrives).
+pub const FEED_WRITE_MESSAGES: usize = 64;
 
 /// Clients only ever send control frames here; anything larger than this is refused.
 pub const MAX_CLIENT_MESSAGE_BYTES: usize = 4 * 1024;
@@ -238,14 +241,30 @@ async fn feed_loop(socket: &mut WebSocket, state: &AppState) -> Result<Ending, S
         tokio::select! {
             _ = stopped(&mut stopping) => return Ok(Ending::ShuttingDown),
             received = feed.recv() => {
-                let message = match received {
-                    Ok(summary) => RunFeed::Run(Box::new(summary)),
-                    // Never a silent gap: the client re-reads the list.
-                    Err(RecvError::Lagged(_)) => RunFeed::Resync,
-                    Err(RecvError::Closed) => return Ok(Ending::Complete),
-                };
-                let text = serde_json::to_string(&message).unwrap_or_default();
-                in_time(limit, socket.send(Message::Text(text.into()))).await?;
+                // What else is already waiting goes out in the same write (one system call
+                // for many runs' starts and ends under load).
+                let mut received = Some(received);
+                let mut queued = 0;
+                while let Some(next) = received.take() {
+                    let message = match next {
+                        Ok(summary) => RunFeed::Run(Box::new(summary)),
+                        // Never a silent gap: the client re-reads the list.
+                        Err(RecvError::Lagged(_)) => RunFeed::Resync,
+                        Err(RecvError::Closed) => return Ok(Ending::Complete),
+                    };
+                    let text = serde_json::to_string(&message).unwrap_or_default();
+                    in_time(limit, socket.feed(Message::Text(text.into()))).await?;
+                    queued += 1;
+                    if queued < FEED_WRITE_MESSAGES {
+                        received = match feed.try_recv() {
+                            Err(TryRecvError::Empty) => None,
+                            Err(TryRecvError::Lagged(n)) => Some(Err(RecvError::Lagged(n))),
+                            Err(TryRecvError::Closed) => Some(Err(RecvError::Closed)),
+                            Ok(summary) => Some(Ok(summary)),
+                        };
+                    }
+                }
+                in_time(limit, socket.flush()).await?;
             }
             incoming = socket.recv() => match incoming {
                 None | Some(Err(_)) | Some(Ok(Message::Close(_))) => return Ok(Ending::Gone),

@@ -146,9 +146,11 @@ fn write_group(
         let mut version = tx.prepare_cached(
             "INSERT OR IGNORE INTO workflow_versions (hash, document) VALUES (?1, ?2)",
         )?;
+        // A run that ends in its first write (its steps take no time) is inserted ended.
         let mut create = tx.prepare_cached(
-            "INSERT INTO runs (id, workflow_id, workflow, version, input, status, started_at, ended_at, speed) \
-             VALUES (?1, ?2, '', ?3, ?4, ?5, ?6, ?7, ?8) RETURNING no",
+            "INSERT INTO runs (id, workflow_id, workflow, version, input, status, started_at, \
+             ended_at, speed, messages, diagnosis, outcome) \
+             VALUES (?1, ?2, '', ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11) RETURNING no",
         )?;
         let mut number = tx.prepare_cached("SELECT no FROM runs WHERE id = ?1")?;
         let mut history = tx.prepare_cached(
@@ -164,16 +166,20 @@ fn write_group(
                     // The workflow document is stored once per distinct content; the run
                     // refers to it.
                     version.execute(params![v.hash, v.document])?;
+                    let ended = write.ended.as_ref();
                     create.query_row(
                         params![
                             run.id,
                             run.workflow_id,
                             v.hash,
                             super::encode(&run.input),
-                            run.status.as_str(),
+                            ended.map_or(run.status, |e| e.status).as_str(),
                             run.started_at,
-                            run.ended_at,
-                            run.speed
+                            ended.map(|e| e.at_ms).or(run.ended_at),
+                            run.speed,
+                            ended.map(|e| e.messages.as_str()),
+                            ended.and_then(|e| e.diagnosis.as_deref()),
+                            ended.and_then(|e| e.outcome.as_deref()),
                         ],
                         |row| row.get::<_, i64>(0),
                     )?
@@ -188,7 +194,7 @@ fn write_group(
             for row in &write.rows {
                 history.execute(params![no, row.seq, row.at_ms, row.body.as_str()])?;
             }
-            if let Some(ended) = &write.ended {
+            if let Some(ended) = write.ended.as_ref().filter(|_| write.created.is_none()) {
                 end.execute(params![
                     ended.status.as_str(),
                     ended.at_ms,
