@@ -38,7 +38,7 @@ use crate::config::SocketLimits;
 use crate::engine::hub::{LiveRecord, Watch};
 use crate::engine::stopped;
 use crate::metrics::Metrics;
-use crate::store::{Recorded, StoreError, HISTORY_PAGE};
+use crate::store::{StoreError, HISTORY_PAGE};
 
 /// Runs-feed messages sent in one write at most (those already waiting when one arrives).
 pub const FEED_WRITE_MESSAGES: usize = 64;
@@ -449,11 +449,10 @@ async fn catch_up(
     loop {
         let page = state
             .store
-            .history_after(run_id, *last, HISTORY_PAGE)
+            .history_json_after(run_id, *last, HISTORY_PAGE)
             .await?;
         let full = page.len() >= HISTORY_PAGE;
         for record in page {
-            let record = LiveRecord::from(&Recorded::new(record));
             if queue(socket, limit, record, last).await? {
                 in_time(limit, socket.flush()).await?;
                 return Ok(true);

@@ -11,6 +11,8 @@ pub mod sqlite;
 
 use std::sync::Arc;
 
+use crate::engine::hub::LiveRecord;
+
 use app::model::api::{RunSummary, WorkflowRecord, WorkflowSummary};
 use app::model::lab::{Batch, LoadTest};
 use app::model::{RunRecord, RunStatus, Workflow};
@@ -221,6 +223,20 @@ pub trait RunStore: Send + Sync {
         after: u64,
         limit: usize,
     ) -> Result<Vec<RunRecord>, StoreError>;
+    /// The same records as [`RunStore::history_after`], as watchers receive them: their
+    /// stored JSON, not decoded and encoded again (a watcher catching up reads thousands).
+    async fn history_json_after(
+        &self,
+        run_id: &str,
+        after: u64,
+        limit: usize,
+    ) -> Result<Vec<LiveRecord>, StoreError> {
+        let records = self.history_after(run_id, after, limit).await?;
+        Ok(records
+            .into_iter()
+            .map(|record| LiveRecord::from(&Recorded::new(record)))
+            .collect())
+    }
     /// A workflow's runs, newest first, at most `limit`.
     async fn list_runs(
         &self,

@@ -24,6 +24,7 @@ use super::{
     WorkflowStore, WorkflowVersion,
 };
 use crate::clock::Clock;
+use crate::engine::hub::LiveRecord;
 
 /// Connections in the pool: SQLite has one writer at a time, the rest serve readers
 /// (WebSocket replays, GETs) concurrently under WAL.
@@ -180,6 +181,14 @@ fn encode_history(records: &[Recorded]) -> (Vec<EncodedRecord>, Option<RunEnd>) 
         })
         .collect();
     (rows, ended)
+}
+
+fn decode_borrowed<'a, T: serde::Deserialize<'a>>(
+    run_id: &str,
+    text: &'a str,
+) -> Result<T, StoreError> {
+    serde_json::from_str(text)
+        .map_err(|e| StoreError::Corrupt(format!("run {run_id} history record: {e}")))
 }
 
 fn decode<T: serde::de::DeserializeOwned>(what: &str, text: &str) -> Result<T, StoreError> {
@@ -438,6 +447,41 @@ impl RunStore for SqliteStore {
             .map(|row| {
                 let seq: i64 = row.try_get("seq")?;
                 decode(&format!("run {run_id} event {seq}"), row.try_get("body")?)
+            })
+            .collect()
+    }
+
+    async fn history_json_after(
+        &self,
+        run_id: &str,
+        after: u64,
+        limit: usize,
+    ) -> Result<Vec<LiveRecord>, StoreError> {
+        /// What a watcher needs to know of a stored record besides its text.
+        #[derive(serde::Deserialize)]
+        struct Head<'a> {
+            seq: u64,
+            #[serde(rename = "type", borrow)]
+            kind: &'a str,
+        }
+        let rows = sqlx::query(
+            "SELECT h.seq, h.body FROM run_history h JOIN runs r ON r.no = h.run \
+             WHERE r.id = ? AND h.seq > ? ORDER BY h.seq LIMIT ?",
+        )
+        .bind(run_id)
+        .bind(after.min(i64::MAX as u64) as i64)
+        .bind(limit.min(i64::MAX as usize) as i64)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.into_iter()
+            .map(|row| {
+                let body: String = row.try_get("body")?;
+                let head: Head = decode_borrowed(run_id, &body)?;
+                Ok(LiveRecord {
+                    seq: head.seq,
+                    ends_run: head.kind == "RunCompleted",
+                    json: body.into(),
+                })
             })
             .collect()
     }
