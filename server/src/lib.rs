@@ -4,9 +4,10 @@
 //! # Layout
 //! - [`config`]: flags and environment ([`config::Config`]) and the resolved [`config::Settings`].
 //! - [`store`]: storage traits and the embedded SQLite implementation (migrations in
-//!   `server/migrations/`).
+//!   `server/migrations/`; runs and history written by one group-commit thread).
 //! - [`engine`]: runs: the pure core, the orchestrator (commands), the event bus (events),
-//!   the live hub, and the driver that records history before acting.
+//!   the live hub, the timer thread that plays simulated time, and the driver that records
+//!   history before acting.
 //! - [`lab`]: the trade-off lab: styles compared in virtual time, fail matrix, batches.
 //! - [`api`]: `/api/...` handlers, the WebSocket stream, errors, and the guard that decides
 //!   who may talk to the server (Host, Origin, media types, security headers).
