@@ -51,6 +51,12 @@ drive() { # name url pids
     echo "${rows[-1]}"
 }
 
+# Hybridflow first, before the others have written anything: its runs wait for fsync, and
+# another system's dirty pages still being flushed slow every fsync down.
+echo "== Hybridflow"
+"$bench" | tee hybridflow.txt
+sync
+
 echo "== Node-RED (http in -> function nodes -> http response; keeps nothing)"
 mkdir -p node-red
 cp "$here/node-red-flows.json" node-red/flows.json
@@ -62,6 +68,7 @@ wait_for -X POST -H 'content-type: application/json' -d '{}' http://127.0.0.1:18
 drive "Node-RED 4.1, 3 function nodes" http://127.0.0.1:1880/flow3 "$red"
 drive "Node-RED 4.1, 5 function nodes" http://127.0.0.1:1880/flow5 "$red"
 kill "$red"; wait "$red" 2>/dev/null || true
+sync
 
 echo "== Restate (server + TypeScript SDK; each step a journaled ctx.run)"
 restate_bin=node_modules/@restatedev/restate-server-linux-x64/bin/restate-server
@@ -81,8 +88,6 @@ drive "Restate 1.7, 3 ctx.run steps" http://127.0.0.1:8080/flow3/run "$restate,$
 drive "Restate 1.7, 5 ctx.run steps" http://127.0.0.1:8080/flow5/run "$restate,$service"
 kill "$service" "$restate"; wait "$service" "$restate" 2>/dev/null || true
 
-echo "== Hybridflow"
-"$bench" | tee hybridflow.txt
 
 echo
 echo "== $(date -u +%F), $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)"
