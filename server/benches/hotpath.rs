@@ -44,46 +44,6 @@ fn env_or<T: std::str::FromStr>(name: &str, default: T) -> T {
         .unwrap_or(default)
 }
 
-/// CPU time (user + system) of every thread of process `pid`, in seconds, to the
-/// nanosecond (`schedstat`'s first field); falls back to `stat`'s clock ticks.
-fn process_cpu(pid: u32) -> f64 {
-    let mut total_ns = 0u64;
-    let mut found = false;
-    if let Ok(tasks) = std::fs::read_dir(format!("/proc/{pid}/task")) {
-        for task in tasks.flatten() {
-            let path = task.path().join("schedstat");
-            if let Some(ns) = std::fs::read_to_string(path)
-                .ok()
-                .and_then(|s| s.split_whitespace().next()?.parse::<u64>().ok())
-            {
-                total_ns += ns;
-                found = true;
-            }
-        }
-    }
-    if found {
-        return total_ns as f64 / 1e9;
-    }
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
-    let fields: Vec<&str> = stat
-        .rsplit(')')
-        .next()
-        .unwrap_or("")
-        .split_whitespace()
-        .collect();
-    let ticks = |i: usize| {
-        fields
-            .get(i)
-            .and_then(|f| f.parse::<f64>().ok())
-            .unwrap_or(0.0)
-    };
-    (ticks(11) + ticks(12)) / 100.0
-}
-
-fn self_cpu() -> f64 {
-    process_cpu(std::process::id())
-}
-
 /// One keep-alive HTTP/1.1 connection.
 struct Connection {
     reader: BufReader<TcpStream>,
@@ -336,7 +296,11 @@ struct Figures {
 }
 
 async fn measure(target: &Target, pids: &[u32]) -> Figures {
-    let server_cpu = || pids.iter().map(|pid| process_cpu(*pid)).sum::<f64>();
+    let server_cpu = || {
+        pids.iter()
+            .map(|pid| support::process_cpu_seconds(*pid))
+            .sum::<f64>()
+    };
     let serial_runs: usize = env_or("HOTPATH_SERIAL", 2_000);
     let seconds: f64 = env_or("HOTPATH_SECONDS", 5.0);
     let concurrency: usize = env_or("HOTPATH_CONCURRENCY", 50);
@@ -363,10 +327,10 @@ async fn measure(target: &Target, pids: &[u32]) -> Figures {
 
     // Many at once.
     let server_before = server_cpu();
-    let client_before = self_cpu();
+    let client_before = support::cpu_seconds();
     let (mut latencies, elapsed) = concurrent(target, concurrency, seconds).await;
     let server_cpu = server_cpu() - server_before;
-    let client_cpu = self_cpu() - client_before;
+    let client_cpu = support::cpu_seconds() - client_before;
     latencies.sort();
     let runs = latencies.len() as f64;
     Figures {

@@ -19,7 +19,29 @@ pub fn resident_mb() -> f64 {
 
 /// User + system CPU seconds of this process so far.
 pub fn cpu_seconds() -> f64 {
-    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
+    process_cpu_seconds(std::process::id())
+}
+
+/// CPU time (user + system) of every thread of process `pid`, in seconds, to the
+/// nanosecond (`schedstat`'s first field); falls back to `stat`'s clock ticks.
+pub fn process_cpu_seconds(pid: u32) -> f64 {
+    let mut total_ns = 0u64;
+    let mut found = false;
+    if let Ok(tasks) = std::fs::read_dir(format!("/proc/{pid}/task")) {
+        for task in tasks.flatten() {
+            if let Some(ns) = std::fs::read_to_string(task.path().join("schedstat"))
+                .ok()
+                .and_then(|s| s.split_whitespace().next()?.parse::<u64>().ok())
+            {
+                total_ns += ns;
+                found = true;
+            }
+        }
+    }
+    if found {
+        return total_ns as f64 / 1e9;
+    }
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
     let fields: Vec<&str> = stat
         .rsplit(')')
         .next()

@@ -108,6 +108,24 @@ impl SqliteStore {
 }
 
 impl SqliteStore {
+    /// The `seq` and JSON `body` of at most `limit` history records with `seq > after`.
+    async fn history_rows(
+        &self,
+        run_id: &str,
+        after: u64,
+        limit: usize,
+    ) -> Result<Vec<sqlx::sqlite::SqliteRow>, StoreError> {
+        Ok(sqlx::query(
+            "SELECT h.seq, h.body FROM run_history h JOIN runs r ON r.no = h.run \
+             WHERE r.id = ? AND h.seq > ? ORDER BY h.seq LIMIT ?",
+        )
+        .bind(run_id)
+        .bind(after.min(i64::MAX as u64) as i64)
+        .bind(limit.min(i64::MAX as usize) as i64)
+        .fetch_all(&self.pool)
+        .await?)
+    }
+
     /// Hands a write to the group commit and waits until it is durable.
     async fn write(&self, write: Write) -> Result<(), StoreError> {
         let (done, durable) = tokio::sync::oneshot::channel();
@@ -434,15 +452,7 @@ impl RunStore for SqliteStore {
         after: u64,
         limit: usize,
     ) -> Result<Vec<RunRecord>, StoreError> {
-        let rows = sqlx::query(
-            "SELECT h.seq, h.body FROM run_history h JOIN runs r ON r.no = h.run \
-             WHERE r.id = ? AND h.seq > ? ORDER BY h.seq LIMIT ?",
-        )
-        .bind(run_id)
-        .bind(after.min(i64::MAX as u64) as i64)
-        .bind(limit.min(i64::MAX as usize) as i64)
-        .fetch_all(&self.pool)
-        .await?;
+        let rows = self.history_rows(run_id, after, limit).await?;
         rows.iter()
             .map(|row| {
                 let seq: i64 = row.try_get("seq")?;
@@ -464,15 +474,7 @@ impl RunStore for SqliteStore {
             #[serde(rename = "type", borrow)]
             kind: &'a str,
         }
-        let rows = sqlx::query(
-            "SELECT h.seq, h.body FROM run_history h JOIN runs r ON r.no = h.run \
-             WHERE r.id = ? AND h.seq > ? ORDER BY h.seq LIMIT ?",
-        )
-        .bind(run_id)
-        .bind(after.min(i64::MAX as u64) as i64)
-        .bind(limit.min(i64::MAX as usize) as i64)
-        .fetch_all(&self.pool)
-        .await?;
+        let rows = self.history_rows(run_id, after, limit).await?;
         rows.into_iter()
             .map(|row| {
                 let body: String = row.try_get("body")?;
