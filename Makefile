@@ -15,7 +15,7 @@ export CARGO_TERM_COLOR := never
 # command here builds with it — and each crate is built once per profile.
 export RUSTFLAGS := --cfg erase_components
 
-.PHONY: run test tools browser build lint test-rust test-e2e clean-data fuzz screenshots
+.PHONY: run test tools browser build lint test-rust test-e2e clean-data fuzz screenshots postgres
 
 CARGO_FUZZ_VERSION := 0.13.2
 FUZZ_TARGET ?= text
@@ -65,8 +65,14 @@ lint: tools
 	cargo clippy --workspace --all-targets --locked -- -D warnings
 	cargo clippy -p app --lib --no-default-features --features hydrate --target wasm32-unknown-unknown --locked -- -D warnings
 
-test-rust: tools
-	cargo test --workspace --locked
+## PostgreSQL on 127.0.0.1:55432, data in data/postgres/ (installed from Debian's packages
+## if missing; started if not running): what the distributed mode and its tests use.
+postgres:
+	@server/services/postgres.sh start
+
+## The Rust tests; the store conformance suite runs each test on PostgreSQL too.
+test-rust: tools postgres
+	HYBRIDFLOW_TEST_POSTGRES=$$(server/services/postgres.sh url) cargo test --workspace --locked
 
 test-e2e: build browser
 	cd end2end && npx playwright test

@@ -84,6 +84,9 @@ impl<S: WorkflowStore> WorkflowStore for Timed<S> {
     async fn insert_workflow(&self, id: &str, w: &Workflow) -> Result<WorkflowRecord, StoreError> {
         self.inner.insert_workflow(id, w).await
     }
+    async fn put_template(&self, id: &str, w: &Workflow) -> Result<(), StoreError> {
+        self.inner.put_template(id, w).await
+    }
     async fn list_workflows(&self) -> Result<Vec<WorkflowSummary>, StoreError> {
         self.inner.list_workflows().await
     }

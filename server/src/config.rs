@@ -14,7 +14,9 @@ pub struct Config {
     /// Address to listen on. Loopback by default: expose it deliberately.
     #[arg(long, env = "HYBRIDFLOW_BIND", default_value = "127.0.0.1:3000")]
     pub bind: SocketAddr,
-    /// The SQLite database: a file path (its folder is created) or a `sqlite:` URL.
+    /// The database: an SQLite file path (its folder is created) or `sqlite:` URL, or a
+    /// PostgreSQL URL (`postgres://user:password@host:port/name`) for several processes
+    /// sharing one database.
     #[arg(long, env = "DATABASE_URL", default_value = "data/hybridflow.db")]
     pub database: String,
     /// Log filter in tracing's EnvFilter syntax, e.g. `info` or `server=debug,info`.

@@ -3,8 +3,8 @@
 //!
 //! # Layout
 //! - [`config`]: flags and environment ([`config::Config`]) and the resolved [`config::Settings`].
-//! - [`store`]: storage traits and the embedded SQLite implementation (migrations in
-//!   `server/migrations/`; runs and history written by one group-commit thread).
+//! - [`store`]: storage traits, the embedded SQLite implementation and PostgreSQL's
+//!   (migrations in `server/migrations/`; runs and history written by a group commit).
 //! - [`engine`]: runs: the pure core, the orchestrator (commands), the event bus (events),
 //!   the live hub, the timer thread that plays simulated time, and the driver that records
 //!   history before acting.
@@ -47,7 +47,7 @@ use crate::clock::{Clock, SystemClock};
 use crate::config::Settings;
 use crate::engine::Engine;
 use crate::lab::Lab;
-use crate::store::{SqliteStore, Store, StoreError, WorkflowStore};
+use crate::store::StoreError;
 
 /// The longest a shutdown waits for connections and history writes to finish.
 pub const SHUTDOWN_GRACE: std::time::Duration = std::time::Duration::from_secs(4);
@@ -72,7 +72,7 @@ pub async fn run(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), ServerError> {
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
-    let (store, _) = SqliteStore::open(&settings.database, clock.clone()).await?;
+    let store = store::open(&settings.database, clock.clone()).await?;
     // Every scenario of the article, stored read-only as this build ships it (the lab and
     // the lessons run them; the user's list holds only the user's own workflows).
     for example in app::model::examples::ALL {
@@ -83,7 +83,6 @@ pub async fn run(
             )
             .await?;
     }
-    let store: Arc<dyn Store> = Arc::new(store);
     let sweeper =
         retention::spawn_sweeper(store.clone(), settings.keep_runs, settings.retention_sweep);
     let engine = Engine::new(store.clone(), clock.clone());

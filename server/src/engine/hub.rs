@@ -45,6 +45,28 @@ impl From<&Recorded> for LiveRecord {
     }
 }
 
+impl LiveRecord {
+    /// A record of run `run_id` as a store keeps it (its JSON text): only its `seq` and
+    /// type are read from it, the text goes to watchers as it is.
+    pub fn from_stored(run_id: &str, body: String) -> Result<Self, crate::store::StoreError> {
+        /// What a watcher needs to know of a stored record besides its text.
+        #[derive(serde::Deserialize)]
+        struct Head<'a> {
+            seq: u64,
+            #[serde(rename = "type", borrow)]
+            kind: &'a str,
+        }
+        let head: Head = serde_json::from_str(&body).map_err(|e| {
+            crate::store::StoreError::Corrupt(format!("run {run_id} history record: {e}"))
+        })?;
+        Ok(LiveRecord {
+            seq: head.seq,
+            ends_run: head.kind == "RunCompleted",
+            json: body.into(),
+        })
+    }
+}
+
 /// What a watcher arriving now gets.
 pub enum Watch {
     /// The run is in progress here: its records after the watcher's `after`, when the hub

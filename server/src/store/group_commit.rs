@@ -15,11 +15,11 @@ use std::sync::mpsc;
 use std::sync::Arc;
 use std::time::Duration;
 
-use app::model::RunStatus;
+use app::model::{RunEvent, RunStatus};
 use rusqlite::{params, Connection, TransactionBehavior};
 use tokio::sync::oneshot;
 
-use super::{StoreError, StoredRun, WorkflowVersion};
+use super::{Recorded, StoreError, StoredRun, WorkflowVersion};
 
 /// At most this many rows go into one group commit; more waiting writes go into the next
 /// one, so a single commit never holds the write lock for long.
@@ -62,7 +62,7 @@ pub struct Write {
 }
 
 impl Write {
-    fn rows(&self) -> usize {
+    pub fn rows(&self) -> usize {
         self.rows.len() + usize::from(self.created.is_some())
     }
 }
@@ -71,6 +71,36 @@ impl Write {
 pub struct Append {
     pub write: Write,
     pub done: oneshot::Sender<Result<(), String>>,
+}
+
+/// Records as rows, and how they end the run if they do.
+pub fn encode_history(records: &[Recorded]) -> (Vec<EncodedRecord>, Option<RunEnd>) {
+    let ended = records
+        .iter()
+        .find_map(|Recorded { record: r, .. }| match &r.event {
+            RunEvent::RunCompleted {
+                status,
+                diagnosis,
+                messages,
+                outcome,
+            } => Some(RunEnd {
+                status: *status,
+                at_ms: r.at_ms,
+                messages: super::encode(messages),
+                diagnosis: diagnosis.clone(),
+                outcome: outcome.as_ref().map(super::encode),
+            }),
+            _ => None,
+        });
+    let rows = records
+        .iter()
+        .map(|r| EncodedRecord {
+            seq: r.record.seq as i64,
+            at_ms: r.record.at_ms,
+            body: r.json.clone(),
+        })
+        .collect();
+    (rows, ended)
 }
 
 /// Opens the writer's connection to the (already migrated) database at `path` and starts

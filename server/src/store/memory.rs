@@ -1,5 +1,8 @@
 //! An in-memory store: the same traits without durability, for benchmarks that measure the
-//! engine alone.
+//! engine alone. It behaves as the durable stores do (the conformance suite,
+//! `server/tests/conformance.rs`, runs the same tests on all three): a record's `seq` is
+//! unique within its run, history reads come in `seq` order, listings break ties by creation
+//! order, and an append to a run it does not hold fails.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -9,27 +12,57 @@ use app::model::lab::{Batch, LoadTest};
 use app::model::{RunEvent, RunRecord, RunStatus, Workflow};
 use async_trait::async_trait;
 
+use crate::clock::{Clock, SystemClock};
+use std::sync::atomic::{AtomicU64, Ordering};
+
 use super::{
     LabDocument, LabStore, Recorded, Replaced, RunStore, StoreError, StoredRun, WorkflowStore,
     WorkflowVersion,
 };
 
-#[derive(Default)]
 pub struct MemoryStore {
+    clock: Arc<dyn Clock>,
+    /// In creation order.
     workflows: Mutex<Vec<WorkflowRecord>>,
-    runs: Mutex<HashMap<String, (StoredRun, Vec<RunRecord>)>>,
+    runs: Mutex<HashMap<String, HeldRun>>,
+    /// Runs created so far: each run's creation number.
+    created: AtomicU64,
     batches: Mutex<Vec<Batch>>,
     loads: Mutex<Vec<LoadTest>>,
 }
 
+/// A run with its history, in `seq` order, and its creation number.
+struct HeldRun {
+    run: StoredRun,
+    history: Vec<RunRecord>,
+    no: u64,
+}
+
+impl Default for MemoryStore {
+    fn default() -> Self {
+        MemoryStore::new(Arc::new(SystemClock))
+    }
+}
+
 impl MemoryStore {
+    pub fn new(clock: Arc<dyn Clock>) -> Self {
+        MemoryStore {
+            clock,
+            workflows: Mutex::default(),
+            runs: Mutex::default(),
+            created: AtomicU64::new(0),
+            batches: Mutex::default(),
+            loads: Mutex::default(),
+        }
+    }
+
     /// Total history records held (benchmarks check nothing was lost).
     pub fn record_count(&self) -> usize {
         self.runs
             .lock()
             .unwrap_or_else(|p| p.into_inner())
             .values()
-            .map(|(_, h)| h.len())
+            .map(|held| held.history.len())
             .sum()
     }
 }
@@ -41,25 +74,51 @@ impl WorkflowStore for MemoryStore {
         id: &str,
         workflow: &Workflow,
     ) -> Result<WorkflowRecord, StoreError> {
+        let now = self.clock.now_ms();
         let record = WorkflowRecord {
             id: id.to_string(),
-            created_at: 0,
-            updated_at: 0,
+            created_at: now,
+            updated_at: now,
             revision: 1,
             workflow: workflow.clone(),
         };
-        self.workflows
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .push(record.clone());
+        let mut list = self.workflows.lock().unwrap_or_else(|p| p.into_inner());
+        if list.iter().any(|w| w.id == id) {
+            return Err(refused(format!("a workflow with id {id} exists")));
+        }
+        list.push(record.clone());
         Ok(record)
+    }
+
+    async fn put_template(&self, id: &str, workflow: &Workflow) -> Result<(), StoreError> {
+        let now = self.clock.now_ms();
+        let mut list = self.workflows.lock().unwrap_or_else(|p| p.into_inner());
+        match list.iter_mut().find(|w| w.id == id) {
+            Some(w) if w.workflow != *workflow => {
+                w.workflow = workflow.clone();
+                w.revision += 1;
+                w.updated_at = now;
+            }
+            Some(_) => {}
+            None => list.push(WorkflowRecord {
+                id: id.to_string(),
+                created_at: now,
+                updated_at: now,
+                revision: 1,
+                workflow: workflow.clone(),
+            }),
+        }
+        Ok(())
     }
 
     async fn list_workflows(&self) -> Result<Vec<WorkflowSummary>, StoreError> {
         let list = self.workflows.lock().unwrap_or_else(|p| p.into_inner());
-        Ok(list
-            .iter()
-            .map(|w| WorkflowSummary {
+        // Most recently updated first; among equals, the newest created first.
+        let mut order: Vec<(usize, &WorkflowRecord)> = list.iter().enumerate().collect();
+        order.sort_by_key(|(i, w)| std::cmp::Reverse((w.updated_at, *i)));
+        Ok(order
+            .into_iter()
+            .map(|(_, w)| WorkflowSummary {
                 id: w.id.clone(),
                 name: w.workflow.name.clone(),
                 nodes: w.workflow.nodes.len(),
@@ -91,6 +150,7 @@ impl WorkflowStore for MemoryStore {
         }
         w.workflow = workflow.clone();
         w.revision += 1;
+        w.updated_at = self.clock.now_ms();
         Ok(Replaced::Done(w.clone()))
     }
 
@@ -118,39 +178,44 @@ impl RunStore for MemoryStore {
         _version: &Arc<WorkflowVersion>,
         first: &[Recorded],
     ) -> Result<(), StoreError> {
-        self.runs
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .insert(run.id.clone(), (run.clone(), Vec::new()));
-        self.append_history(&run.id, first).await
+        let mut runs = self.runs.lock().unwrap_or_else(|p| p.into_inner());
+        if runs.contains_key(&run.id) {
+            return Err(refused(format!("run {} exists", run.id)));
+        }
+        let mut held = HeldRun {
+            run: run.clone(),
+            history: Vec::new(),
+            no: self.created.fetch_add(1, Ordering::Relaxed),
+        };
+        append(&mut held, first)?;
+        runs.insert(run.id.clone(), held);
+        Ok(())
     }
 
     async fn get_run(&self, id: &str) -> Result<Option<StoredRun>, StoreError> {
         let runs = self.runs.lock().unwrap_or_else(|p| p.into_inner());
-        Ok(runs.get(id).map(|(r, _)| r.clone()))
+        Ok(runs.get(id).map(|held| held.run.clone()))
     }
 
     async fn running_runs(&self) -> Result<Vec<StoredRun>, StoreError> {
         let runs = self.runs.lock().unwrap_or_else(|p| p.into_inner());
-        Ok(runs
+        let mut running: Vec<&HeldRun> = runs
             .values()
-            .filter(|(r, _)| r.status == RunStatus::Running)
-            .map(|(r, _)| r.clone())
-            .collect())
+            .filter(|held| held.run.status == RunStatus::Running)
+            .collect();
+        running.sort_by_key(|held| (held.run.started_at, held.no));
+        Ok(running.into_iter().map(|held| held.run.clone()).collect())
     }
 
     async fn append_history(&self, run_id: &str, records: &[Recorded]) -> Result<(), StoreError> {
-        let mut runs = self.runs.lock().unwrap_or_else(|p| p.into_inner());
-        if let Some((run, history)) = runs.get_mut(run_id) {
-            for Recorded { record, .. } in records {
-                if let RunEvent::RunCompleted { status, .. } = &record.event {
-                    run.status = *status;
-                    run.ended_at = Some(record.at_ms);
-                }
-                history.push(record.clone());
-            }
+        if records.is_empty() {
+            return Ok(());
         }
-        Ok(())
+        let mut runs = self.runs.lock().unwrap_or_else(|p| p.into_inner());
+        let held = runs
+            .get_mut(run_id)
+            .ok_or_else(|| refused(format!("history for run {run_id}, which is not stored")))?;
+        append(held, records)
     }
 
     async fn history_after(
@@ -162,12 +227,9 @@ impl RunStore for MemoryStore {
         let runs = self.runs.lock().unwrap_or_else(|p| p.into_inner());
         Ok(runs
             .get(run_id)
-            .map(|(_, h)| {
-                h.iter()
-                    .filter(|r| r.seq > after)
-                    .take(limit)
-                    .cloned()
-                    .collect()
+            .map(|held| {
+                let start = held.history.partition_point(|r| r.seq <= after);
+                held.history[start..].iter().take(limit).cloned().collect()
             })
             .unwrap_or_default())
     }
@@ -178,36 +240,42 @@ impl RunStore for MemoryStore {
         limit: usize,
     ) -> Result<Vec<RunSummary>, StoreError> {
         let runs = self.runs.lock().unwrap_or_else(|p| p.into_inner());
-        let mut listed: Vec<RunSummary> = runs
+        let mut listed: Vec<&HeldRun> = runs
             .values()
-            .filter(|(r, _)| r.workflow_id == workflow_id)
-            .map(|(r, history)| {
-                let end = history.iter().rev().find_map(|h| match &h.event {
-                    RunEvent::RunCompleted {
-                        messages,
-                        diagnosis,
-                        outcome,
-                        ..
-                    } => Some((*messages, diagnosis.clone(), outcome.clone())),
-                    _ => None,
-                });
-                RunSummary {
-                    id: r.id.clone(),
-                    workflow_id: r.workflow_id.clone(),
-                    status: r.status,
-                    started_at: r.started_at,
-                    ended_at: r.ended_at,
-                    messages: end.as_ref().map(|e| e.0),
-                    input: r.input.clone(),
-                    outcome: end.as_ref().and_then(|e| e.2.clone()),
-                    diagnosis: end.and_then(|e| e.1),
-                    speed: Some(r.speed),
-                }
-            })
+            .filter(|held| held.run.workflow_id == workflow_id)
             .collect();
-        listed.sort_by_key(|r| std::cmp::Reverse(r.started_at));
-        listed.truncate(limit);
-        Ok(listed)
+        listed.sort_by_key(|held| std::cmp::Reverse((held.run.started_at, held.no)));
+        Ok(listed
+            .into_iter()
+            .take(limit)
+            .map(
+                |HeldRun {
+                     run: r, history, ..
+                 }| {
+                    let end = history.iter().rev().find_map(|h| match &h.event {
+                        RunEvent::RunCompleted {
+                            messages,
+                            diagnosis,
+                            outcome,
+                            ..
+                        } => Some((*messages, diagnosis.clone(), outcome.clone())),
+                        _ => None,
+                    });
+                    RunSummary {
+                        id: r.id.clone(),
+                        workflow_id: r.workflow_id.clone(),
+                        status: r.status,
+                        started_at: r.started_at,
+                        ended_at: r.ended_at,
+                        messages: end.as_ref().map(|e| e.0),
+                        input: r.input.clone(),
+                        outcome: end.as_ref().and_then(|e| e.2.clone()),
+                        diagnosis: end.and_then(|e| e.1),
+                        speed: Some(r.speed),
+                    }
+                },
+            )
+            .collect())
     }
 
     async fn delete_ended_runs(
@@ -219,10 +287,10 @@ impl RunStore for MemoryStore {
         let mut runs = self.runs.lock().unwrap_or_else(|p| p.into_inner());
         let gone: Vec<String> = runs
             .iter()
-            .filter(|(_, (r, _))| {
-                r.workflow_id.starts_with(prefix)
-                    && !r.workflow_id.starts_with(keep)
-                    && r.status != RunStatus::Running
+            .filter(|(_, held)| {
+                held.run.workflow_id.starts_with(prefix)
+                    && !held.run.workflow_id.starts_with(keep)
+                    && held.run.status != RunStatus::Running
             })
             .map(|(id, _)| id.clone())
             .take(limit)
@@ -242,16 +310,19 @@ impl RunStore for MemoryStore {
             .map(|w| w.id.clone())
             .collect();
         let mut runs = self.runs.lock().unwrap_or_else(|p| p.into_inner());
-        // Ended runs of each workflow, oldest first (ids are random: order by start time).
-        let mut by_workflow: HashMap<&str, Vec<(i64, &str)>> = HashMap::new();
-        for (id, (r, _)) in runs.iter() {
-            if r.status != RunStatus::Running
-                && !r.workflow_id.starts_with(crate::lab::LOAD_RUNS_PREFIX)
+        // Ended runs of each workflow, oldest created first.
+        let mut by_workflow: HashMap<&str, Vec<(u64, &str)>> = HashMap::new();
+        for (id, held) in runs.iter() {
+            if held.run.status != RunStatus::Running
+                && !held
+                    .run
+                    .workflow_id
+                    .starts_with(crate::lab::LOAD_RUNS_PREFIX)
             {
                 by_workflow
-                    .entry(r.workflow_id.as_str())
+                    .entry(held.run.workflow_id.as_str())
                     .or_default()
-                    .push((r.started_at, id.as_str()));
+                    .push((held.no, id.as_str()));
             }
         }
         let mut gone: Vec<String> = Vec::new();
@@ -272,6 +343,42 @@ impl RunStore for MemoryStore {
         }
         Ok(gone.len() as u64)
     }
+}
+
+/// Adds `records` to the run's history, all or none: a `seq` the run already holds (or that
+/// repeats within `records`) is refused, as the durable stores' unique key refuses it.
+fn append(held: &mut HeldRun, records: &[Recorded]) -> Result<(), StoreError> {
+    let mut seqs: Vec<u64> = records.iter().map(|r| r.record.seq).collect();
+    seqs.sort_unstable();
+    if let Some(seq) = seqs
+        .windows(2)
+        .find(|pair| pair[0] == pair[1])
+        .map(|pair| pair[0])
+        .or_else(|| {
+            seqs.iter()
+                .copied()
+                .find(|seq| held.history.binary_search_by_key(seq, |r| r.seq).is_ok())
+        })
+    {
+        return Err(refused(format!(
+            "run {} already has a record with seq {seq}",
+            held.run.id
+        )));
+    }
+    for Recorded { record, .. } in records {
+        if let RunEvent::RunCompleted { status, .. } = &record.event {
+            held.run.status = *status;
+            held.run.ended_at = Some(record.at_ms);
+        }
+        let at = held.history.partition_point(|r| r.seq < record.seq);
+        held.history.insert(at, record.clone());
+    }
+    Ok(())
+}
+
+/// The error a durable store's constraint would give.
+fn refused(what: String) -> StoreError {
+    StoreError::Database(sqlx::Error::Protocol(what))
 }
 
 #[async_trait]
@@ -322,8 +429,11 @@ impl LabStore for MemoryStore {
 
 fn save<T: LabDocument>(docs: &Mutex<Vec<T>>, doc: &T) {
     let mut docs = docs.lock().unwrap_or_else(|p| p.into_inner());
-    docs.retain(|d| d.id() != doc.id());
-    docs.push(doc.clone());
+    match docs.iter_mut().find(|d| d.id() == doc.id()) {
+        // A replaced document keeps its place (its row, in a durable store).
+        Some(held) => *held = doc.clone(),
+        None => docs.push(doc.clone()),
+    }
 }
 
 fn get<T: LabDocument>(docs: &Mutex<Vec<T>>, id: &str) -> Option<T> {
@@ -338,6 +448,8 @@ fn list<T: LabDocument>(docs: &Mutex<Vec<T>>, workflow_id: &str, limit: usize) -
         .filter(|d| d.workflow_id() == workflow_id)
         .cloned()
         .collect();
+    // Newest first; among equals, the last stored first (found is in storing order).
+    found.reverse();
     found.sort_by_key(|d| std::cmp::Reverse(d.created_at()));
     found.truncate(limit);
     found

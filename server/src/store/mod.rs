@@ -3,10 +3,14 @@
 //!
 //! - [`sqlite`]: the embedded default; its writes of runs and history go through
 //!   `group_commit` (one thread, its own connection, one transaction per group).
+//! - [`postgres`]: PostgreSQL, for several server processes sharing one database; its writes
+//!   of runs and history go through `pg_group_commit` (one task, one transaction per group).
 //! - [`memory`]: history in memory, for benchmarks.
 
 mod group_commit;
 pub mod memory;
+mod pg_group_commit;
+pub mod postgres;
 pub mod sqlite;
 
 use std::sync::Arc;
@@ -19,7 +23,21 @@ use app::model::{RunRecord, RunStatus, Workflow};
 use async_trait::async_trait;
 
 pub use memory::MemoryStore;
+pub use postgres::PostgresStore;
 pub use sqlite::SqliteStore;
+
+/// Opens the store `url` names: a `postgres://` URL connects to PostgreSQL, anything else is
+/// an SQLite file path or `sqlite:` URL (created if missing). Both are migrated on open.
+pub async fn open(
+    url: &str,
+    clock: Arc<dyn crate::clock::Clock>,
+) -> Result<Arc<dyn Store>, StoreError> {
+    Ok(if postgres::is_postgres_url(url) {
+        Arc::new(PostgresStore::connect(url, clock).await?)
+    } else {
+        Arc::new(SqliteStore::open(url, clock).await?.0)
+    })
+}
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -114,6 +132,42 @@ pub fn content_hash(document: &str) -> String {
     hex
 }
 
+/// A line of the runs list from a run's row (its JSON columns decoded).
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn run_summary(
+    id: String,
+    workflow_id: String,
+    status: &str,
+    started_at: i64,
+    ended_at: Option<i64>,
+    messages: Option<String>,
+    diagnosis: Option<String>,
+    input: &str,
+    outcome: Option<String>,
+    speed: f64,
+) -> Result<RunSummary, StoreError> {
+    fn decode<T: serde::de::DeserializeOwned>(
+        id: &str,
+        what: &str,
+        text: &str,
+    ) -> Result<T, StoreError> {
+        serde_json::from_str(text).map_err(|e| StoreError::Corrupt(format!("run {id} {what}: {e}")))
+    }
+    Ok(RunSummary {
+        workflow_id,
+        status: RunStatus::parse(status)
+            .ok_or_else(|| StoreError::Corrupt(format!("run {id} status {status:?}")))?,
+        started_at,
+        ended_at,
+        messages: messages.map(|m| decode(&id, "messages", &m)).transpose()?,
+        diagnosis,
+        input: decode(&id, "input", input)?,
+        outcome: outcome.map(|o| decode(&id, "outcome", &o)).transpose()?,
+        speed: Some(speed),
+        id,
+    })
+}
+
 /// JSON of one of our own values.
 pub(crate) fn encode<T: serde::Serialize>(value: &T) -> String {
     // Serialising our own types to JSON cannot fail: no maps with non-string keys, no
@@ -136,19 +190,9 @@ pub trait WorkflowStore: Send + Sync {
             .await
     }
     /// Keeps a shipped template stored under `id` as this build ships it: created when
-    /// missing, replaced (a new revision) when it changed, left alone otherwise.
-    async fn put_template(&self, id: &str, workflow: &Workflow) -> Result<(), StoreError> {
-        match self.get_workflow(id).await? {
-            None => {
-                self.insert_workflow(id, workflow).await?;
-            }
-            Some(stored) if stored.workflow != *workflow => {
-                self.update_workflow(id, workflow, None).await?;
-            }
-            Some(_) => {}
-        }
-        Ok(())
-    }
+    /// missing, replaced (a new revision) when it changed, left alone otherwise — in one
+    /// step, so processes starting together on one database both succeed.
+    async fn put_template(&self, id: &str, workflow: &Workflow) -> Result<(), StoreError>;
     /// Most recently updated first.
     async fn list_workflows(&self) -> Result<Vec<WorkflowSummary>, StoreError>;
     async fn get_workflow(&self, id: &str) -> Result<Option<WorkflowRecord>, StoreError>;

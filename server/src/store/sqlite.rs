@@ -12,13 +12,13 @@ use std::time::Duration;
 
 use app::model::api::{RunSummary, WorkflowRecord, WorkflowSummary};
 use app::model::lab::{Batch, LoadTest};
-use app::model::{RunEvent, RunRecord, RunStatus, Workflow};
+use app::model::{RunRecord, RunStatus, Workflow};
 use async_trait::async_trait;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{QueryBuilder, Row, Sqlite, SqlitePool};
 use std::sync::Mutex;
 
-use super::group_commit::{self, Append, EncodedRecord, NewRun, RunEnd, Write};
+use super::group_commit::{self, encode_history, Append, NewRun, Write};
 use super::{
     encode, LabDocument, LabStore, Recorded, Replaced, RunStore, StoreError, StoredRun,
     WorkflowStore, WorkflowVersion,
@@ -86,7 +86,7 @@ impl SqliteStore {
             .max_connections(POOL_CONNECTIONS)
             .connect_with(options)
             .await?;
-        sqlx::migrate!("./migrations").run(&pool).await?;
+        sqlx::migrate!("./migrations/sqlite").run(&pool).await?;
         let writer = group_commit::start(&filename, BUSY_TIMEOUT)?;
         Ok((
             SqliteStore {
@@ -171,44 +171,6 @@ fn create_folder(folder: &Path) -> Result<(), StoreError> {
     })
 }
 
-/// Records as rows, and how they end the run if they do.
-fn encode_history(records: &[Recorded]) -> (Vec<EncodedRecord>, Option<RunEnd>) {
-    let ended = records
-        .iter()
-        .find_map(|Recorded { record: r, .. }| match &r.event {
-            RunEvent::RunCompleted {
-                status,
-                diagnosis,
-                messages,
-                outcome,
-            } => Some(RunEnd {
-                status: *status,
-                at_ms: r.at_ms,
-                messages: encode(messages),
-                diagnosis: diagnosis.clone(),
-                outcome: outcome.as_ref().map(encode),
-            }),
-            _ => None,
-        });
-    let rows = records
-        .iter()
-        .map(|r| EncodedRecord {
-            seq: r.record.seq as i64,
-            at_ms: r.record.at_ms,
-            body: r.json.clone(),
-        })
-        .collect();
-    (rows, ended)
-}
-
-fn decode_borrowed<'a, T: serde::Deserialize<'a>>(
-    run_id: &str,
-    text: &'a str,
-) -> Result<T, StoreError> {
-    serde_json::from_str(text)
-        .map_err(|e| StoreError::Corrupt(format!("run {run_id} history record: {e}")))
-}
-
 fn decode<T: serde::de::DeserializeOwned>(what: &str, text: &str) -> Result<T, StoreError> {
     serde_json::from_str(text).map_err(|e| StoreError::Corrupt(format!("{what}: {e}")))
 }
@@ -253,6 +215,24 @@ impl WorkflowStore for SqliteStore {
             revision: 1,
             workflow: workflow.clone(),
         })
+    }
+
+    async fn put_template(&self, id: &str, workflow: &Workflow) -> Result<(), StoreError> {
+        let now = self.clock.now_ms();
+        self.workflow_changed(id);
+        sqlx::query(
+            "INSERT INTO workflows (id, name, document, created_at, updated_at) \
+             VALUES (?1, ?2, ?3, ?4, ?4) ON CONFLICT (id) DO UPDATE \
+             SET name = excluded.name, document = excluded.document, updated_at = ?4, \
+             revision = workflows.revision + 1 WHERE workflows.document <> excluded.document",
+        )
+        .bind(id)
+        .bind(&workflow.name)
+        .bind(encode(workflow))
+        .bind(now)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
     }
 
     async fn list_workflows(&self) -> Result<Vec<WorkflowSummary>, StoreError> {
@@ -467,23 +447,11 @@ impl RunStore for SqliteStore {
         after: u64,
         limit: usize,
     ) -> Result<Vec<LiveRecord>, StoreError> {
-        /// What a watcher needs to know of a stored record besides its text.
-        #[derive(serde::Deserialize)]
-        struct Head<'a> {
-            seq: u64,
-            #[serde(rename = "type", borrow)]
-            kind: &'a str,
-        }
         let rows = self.history_rows(run_id, after, limit).await?;
         rows.into_iter()
             .map(|row| {
                 let body: String = row.try_get("body")?;
-                let head: Head = decode_borrowed(run_id, &body)?;
-                Ok(LiveRecord {
-                    seq: head.seq,
-                    ends_run: head.kind == "RunCompleted",
-                    json: body.into(),
-                })
+                LiveRecord::from_stored(run_id, body)
             })
             .collect()
     }
@@ -504,29 +472,18 @@ impl RunStore for SqliteStore {
         .await?;
         rows.iter()
             .map(|row| {
-                let id: String = row.try_get("id")?;
-                let status: String = row.try_get("status")?;
-                let messages: Option<String> = row.try_get("messages")?;
-                let input: String = row.try_get("input")?;
-                let outcome: Option<String> = row.try_get("outcome")?;
-                Ok(RunSummary {
-                    workflow_id: row.try_get("workflow_id")?,
-                    status: RunStatus::parse(&status).ok_or_else(|| {
-                        StoreError::Corrupt(format!("run {id} status {status:?}"))
-                    })?,
-                    started_at: row.try_get("started_at")?,
-                    ended_at: row.try_get("ended_at")?,
-                    messages: messages
-                        .map(|m| decode(&format!("run {id} messages"), &m))
-                        .transpose()?,
-                    diagnosis: row.try_get("diagnosis")?,
-                    input: decode(&format!("run {id} input"), &input)?,
-                    outcome: outcome
-                        .map(|o| decode(&format!("run {id} outcome"), &o))
-                        .transpose()?,
-                    speed: Some(row.try_get("speed")?),
-                    id,
-                })
+                super::run_summary(
+                    row.try_get("id")?,
+                    row.try_get("workflow_id")?,
+                    &row.try_get::<String, _>("status")?,
+                    row.try_get("started_at")?,
+                    row.try_get("ended_at")?,
+                    row.try_get("messages")?,
+                    row.try_get("diagnosis")?,
+                    &row.try_get::<String, _>("input")?,
+                    row.try_get("outcome")?,
+                    row.try_get("speed")?,
+                )
             })
             .collect()
     }

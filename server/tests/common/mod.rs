@@ -409,3 +409,53 @@ pub async fn socket_accepted(what: &str, url: &str) {
     )
     .await;
 }
+
+/// Where the tests' PostgreSQL is: `make test` starts it (`server/services/postgres.sh`) and
+/// sets this variable to its URL.
+pub const POSTGRES_URL_VARIABLE: &str = "HYBRIDFLOW_TEST_POSTGRES";
+
+/// How long a test's schema is kept before a later test drops it (tests never share one).
+const TEST_SCHEMA_LIFETIME_SECS: u64 = 3600;
+
+/// The URL of a fresh, empty schema in the tests' PostgreSQL database: every connection made
+/// with it works in that schema (`search_path`). Schemas older than an hour, left by earlier
+/// test runs, are dropped on the way.
+pub async fn postgres_schema() -> String {
+    let base = std::env::var(POSTGRES_URL_VARIABLE).unwrap_or_else(|_| {
+        panic!(
+            "{POSTGRES_URL_VARIABLE} is not set: run the tests with `make test-rust`, which starts \
+             PostgreSQL (server/services/postgres.sh start) and sets it to \
+             `server/services/postgres.sh url`"
+        )
+    });
+    let mut admin = <sqlx::PgConnection as sqlx::Connection>::connect(&base)
+        .await
+        .expect("connect to the tests' PostgreSQL");
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
+    let schemas: Vec<String> =
+        sqlx::query_scalar("SELECT nspname::text FROM pg_namespace WHERE nspname LIKE 'test\\_%'")
+            .fetch_all(&mut admin)
+            .await
+            .expect("list schemas");
+    for schema in schemas {
+        let born: Option<u64> = schema.split('_').nth(1).and_then(|s| s.parse().ok());
+        if born.is_some_and(|born| born + TEST_SCHEMA_LIFETIME_SECS < now) {
+            // Another test run may be dropping it too: either may fail, neither matters.
+            let _ = sqlx::query(sqlx::AssertSqlSafe(format!(
+                "DROP SCHEMA IF EXISTS \"{schema}\" CASCADE"
+            )))
+            .execute(&mut admin)
+            .await;
+        }
+    }
+    let schema = format!("test_{now}_{}", uuid::Uuid::new_v4().simple());
+    sqlx::query(sqlx::AssertSqlSafe(format!("CREATE SCHEMA \"{schema}\"")))
+        .execute(&mut admin)
+        .await
+        .expect("create the test's schema");
+    let separator = if base.contains('?') { '&' } else { '?' };
+    format!("{base}{separator}options=-c%20search_path%3D{schema}")
+}

@@ -1,0 +1,640 @@
+//! One conformance suite for every store: each test below runs against the memory store, a
+//! real SQLite file and a real PostgreSQL schema (`make test-rust` starts PostgreSQL). A store
+//! that behaves differently from the others fails here.
+
+mod common;
+
+use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::Arc;
+
+use app::model::lab::{Batch, BatchState, LoadRequest, LoadTest};
+use app::model::story::StoryLine;
+use app::model::{RunEvent, RunRecord, RunStatus, Workflow};
+use server::clock::Clock;
+use server::store::{
+    self, replay_history, MemoryStore, PostgresStore, Recorded, Replaced, SqliteStore, Store,
+    StoredRun, WorkflowVersion, HISTORY_PAGE,
+};
+
+/// A clock that moves one millisecond each time it is read: every write has its own time,
+/// so orderings by time are decided by the test, not by the machine's speed.
+#[derive(Default)]
+struct Ticking(AtomicI64);
+
+impl Clock for Ticking {
+    fn now_ms(&self) -> i64 {
+        1_000 + self.0.fetch_add(1, Ordering::Relaxed)
+    }
+}
+
+/// A store under test, with what must live as long as it does.
+struct Fixture {
+    store: Arc<dyn Store>,
+    _dir: Option<tempfile::TempDir>,
+}
+
+async fn memory() -> Fixture {
+    Fixture {
+        store: Arc::new(MemoryStore::new(Arc::new(Ticking::default()))),
+        _dir: None,
+    }
+}
+
+async fn sqlite() -> Fixture {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("nested/store.db").display().to_string();
+    let (store, is_new) = SqliteStore::open(&path, Arc::new(Ticking::default()))
+        .await
+        .unwrap();
+    assert!(is_new, "the folder and the file are created");
+    Fixture {
+        store: Arc::new(store),
+        _dir: Some(dir),
+    }
+}
+
+async fn postgres() -> Fixture {
+    let url = common::postgres_schema().await;
+    let store = PostgresStore::connect(&url, Arc::new(Ticking::default()))
+        .await
+        .unwrap();
+    let schema: String = sqlx::query_scalar("SELECT current_schema()::text")
+        .fetch_one(store.pool())
+        .await
+        .unwrap();
+    assert!(
+        schema.starts_with("test_"),
+        "the test's own schema: {schema}"
+    );
+    Fixture {
+        store: Arc::new(store),
+        _dir: None,
+    }
+}
+
+/// Each named test, once per store.
+macro_rules! conformance {
+    ($($test:ident),* $(,)?) => {
+        mod memory_store {
+            $(#[tokio::test] async fn $test() { super::$test(super::memory().await.store).await })*
+        }
+        mod sqlite_store {
+            $(#[tokio::test] async fn $test() {
+                let fixture = super::sqlite().await;
+                super::$test(fixture.store.clone()).await
+            })*
+        }
+        mod postgres_store {
+            $(#[tokio::test] async fn $test() { super::$test(super::postgres().await.store).await })*
+        }
+    };
+}
+
+conformance!(
+    history_is_read_in_seq_order_a_page_at_a_time,
+    a_seq_is_stored_once_and_a_refused_append_stores_nothing,
+    a_refused_append_fails_alone_among_appends_committed_together,
+    an_append_to_a_run_that_is_not_stored_fails,
+    a_completed_record_ends_the_run_with_its_outcome,
+    a_run_created_with_its_whole_history_is_stored_ended,
+    runs_are_listed_per_workflow_newest_first,
+    workflows_keep_revisions_and_refuse_stale_edits,
+    templates_are_stored_once_and_replaced_when_changed,
+    lab_documents_are_replaced_in_place_and_listed_newest_first,
+    deleting_a_workflow_deletes_its_lab_documents,
+    ended_runs_under_a_prefix_are_deleted_a_chunk_at_a_time,
+    retention_keeps_the_newest_ended_runs_of_each_workflow,
+);
+
+fn workflow(name: &str) -> Workflow {
+    Workflow {
+        name: name.into(),
+        ..Default::default()
+    }
+}
+
+fn run(id: &str, workflow_id: &str, started_at: i64) -> StoredRun {
+    StoredRun {
+        id: id.into(),
+        workflow_id: workflow_id.into(),
+        workflow: Arc::new(workflow(workflow_id)),
+        input: serde_json::json!({"card": id}),
+        status: RunStatus::Running,
+        started_at,
+        ended_at: None,
+        speed: 0.5,
+    }
+}
+
+fn record(seq: u64) -> Recorded {
+    Recorded::new(RunRecord::new(seq, seq as i64, RunEvent::CancelRequested))
+}
+
+fn records(seqs: impl IntoIterator<Item = u64>) -> Vec<Recorded> {
+    seqs.into_iter().map(record).collect()
+}
+
+fn completed(seq: u64, at_ms: i64, outcome: Option<StoryLine>) -> Recorded {
+    Recorded::new(RunRecord::new(
+        seq,
+        at_ms,
+        RunEvent::RunCompleted {
+            status: RunStatus::Completed,
+            diagnosis: None,
+            messages: Default::default(),
+            outcome,
+        },
+    ))
+}
+
+async fn create(store: &dyn Store, run: &StoredRun, first: &[Recorded]) {
+    let version = WorkflowVersion::new((*run.workflow).clone());
+    store.create_run(run, &version, first).await.unwrap();
+}
+
+async fn seqs(store: &dyn Store, run_id: &str) -> Vec<u64> {
+    store
+        .history_after(run_id, 0, usize::MAX)
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| r.seq)
+        .collect()
+}
+
+async fn history_is_read_in_seq_order_a_page_at_a_time(store: Arc<dyn Store>) {
+    let last = 2 * HISTORY_PAGE as u64 + 37;
+    create(&*store, &run("r", "w", 1), &records([1, 2])).await;
+    // Appended in batches, one batch with its records out of order: reads are by seq.
+    store.append_history("r", &records([4, 3])).await.unwrap();
+    let mut next = 5;
+    while next <= last {
+        let end = (next + 99).min(last);
+        store
+            .append_history("r", &records(next..=end))
+            .await
+            .unwrap();
+        next = end + 1;
+    }
+    let page = store.history_after("r", 0, HISTORY_PAGE).await.unwrap();
+    assert_eq!(
+        page.iter().map(|r| r.seq).collect::<Vec<_>>(),
+        (1..=HISTORY_PAGE as u64).collect::<Vec<_>>()
+    );
+    assert_eq!(page[2], record(3).record, "a record reads back as written");
+    let tail = store.history_after("r", last - 3, 10).await.unwrap();
+    assert_eq!(
+        tail.iter().map(|r| r.seq).collect::<Vec<_>>(),
+        [last - 2, last - 1, last]
+    );
+    assert!(store.history_after("r", last, 10).await.unwrap().is_empty());
+    let mut seen = Vec::new();
+    let end = replay_history(&*store, "r", 10, |r| seen.push(r.seq))
+        .await
+        .unwrap();
+    assert_eq!(end, last);
+    assert_eq!(seen, (11..=last).collect::<Vec<_>>(), "whole, in order");
+    // The JSON watchers get is the record's own, with its seq.
+    let live = store.history_json_after("r", 40, 3).await.unwrap();
+    assert_eq!(live.iter().map(|l| l.seq).collect::<Vec<_>>(), [41, 42, 43]);
+    assert!(live.iter().all(|l| !l.ends_run));
+    let decoded: RunRecord = serde_json::from_str(live[0].json.as_str()).unwrap();
+    assert_eq!(decoded, record(41).record);
+    assert!(store
+        .history_after("unknown", 0, 10)
+        .await
+        .unwrap()
+        .is_empty());
+}
+
+async fn a_seq_is_stored_once_and_a_refused_append_stores_nothing(store: Arc<dyn Store>) {
+    create(&*store, &run("r", "w", 1), &records([1])).await;
+    store.append_history("r", &records([2, 3])).await.unwrap();
+    assert!(
+        store.append_history("r", &records([3])).await.is_err(),
+        "a seq the run holds"
+    );
+    assert!(
+        store.append_history("r", &records([4, 2])).await.is_err(),
+        "a batch with one seq the run holds"
+    );
+    assert!(
+        store.append_history("r", &records([5, 5])).await.is_err(),
+        "a batch repeating a seq"
+    );
+    assert_eq!(
+        seqs(&*store, "r").await,
+        [1, 2, 3],
+        "nothing of them stored"
+    );
+    store.append_history("r", &records([4])).await.unwrap();
+    assert_eq!(seqs(&*store, "r").await, [1, 2, 3, 4]);
+    // A second creation of the same run id is refused, and changes nothing.
+    let version = WorkflowVersion::new(workflow("w"));
+    assert!(store
+        .create_run(&run("r", "other", 2), &version, &records([9]))
+        .await
+        .is_err());
+    assert_eq!(store.get_run("r").await.unwrap().unwrap().workflow_id, "w");
+    assert_eq!(seqs(&*store, "r").await, [1, 2, 3, 4]);
+}
+
+async fn a_refused_append_fails_alone_among_appends_committed_together(store: Arc<dyn Store>) {
+    for id in ["a", "b", "c"] {
+        create(&*store, &run(id, "w", 1), &[]).await;
+    }
+    store.append_history("a", &records([1])).await.unwrap();
+    // Three appends at once share a commit where the store groups them; a's repeats seq 1.
+    let (again, two, one) = (records([1]), records([1, 2]), records([1]));
+    let (dup, b, c) = tokio::join!(
+        store.append_history("a", &again),
+        store.append_history("b", &two),
+        store.append_history("c", &one),
+    );
+    assert!(dup.is_err(), "a duplicate seq is refused");
+    b.unwrap();
+    c.unwrap();
+    assert_eq!(seqs(&*store, "a").await, [1]);
+    assert_eq!(seqs(&*store, "b").await, [1, 2]);
+    assert_eq!(seqs(&*store, "c").await, [1]);
+}
+
+async fn an_append_to_a_run_that_is_not_stored_fails(store: Arc<dyn Store>) {
+    assert!(store.append_history("nobody", &records([1])).await.is_err());
+    assert!(store.get_run("nobody").await.unwrap().is_none());
+    assert!(store
+        .history_after("nobody", 0, 10)
+        .await
+        .unwrap()
+        .is_empty());
+}
+
+async fn a_completed_record_ends_the_run_with_its_outcome(store: Arc<dyn Store>) {
+    create(&*store, &run("a", "w", 1), &records([1])).await;
+    create(&*store, &run("b", "w", 2), &records([1, 2])).await;
+    create(&*store, &run("c", "w", 3), &records([1])).await;
+    let outcome = StoryLine {
+        code: "failure_handled_by_route".into(),
+        message: "Payment failed (card = \"expired\") → handled by the failure route to Notify"
+            .into(),
+    };
+    store
+        .append_history("b", &[completed(3, 99, Some(outcome.clone()))])
+        .await
+        .unwrap();
+    let b = store.get_run("b").await.unwrap().unwrap();
+    assert_eq!((b.status, b.ended_at), (RunStatus::Completed, Some(99)));
+    assert_eq!(b.speed, 0.5, "the speed it was played at is kept");
+    assert_eq!(*b.workflow, workflow("w"), "the workflow it runs");
+    assert_eq!(b.input, serde_json::json!({"card": "b"}));
+    let live = store.history_json_after("b", 2, 10).await.unwrap();
+    assert!(live[0].ends_run, "the last record says it ends the run");
+    let listed = store.list_runs("w", 10).await.unwrap();
+    let b = listed.iter().find(|r| r.id == "b").unwrap();
+    assert_eq!(b.outcome.as_ref(), Some(&outcome));
+    assert_eq!((b.status, b.ended_at), (RunStatus::Completed, Some(99)));
+    assert_eq!(b.speed, Some(0.5));
+    assert_eq!(b.input, serde_json::json!({"card": "b"}));
+    let a = listed.iter().find(|r| r.id == "a").unwrap();
+    assert_eq!(a.outcome, None, "a run still going has no outcome yet");
+    assert_eq!(a.status, RunStatus::Running);
+    let running: Vec<String> = store
+        .running_runs()
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|r| r.id)
+        .collect();
+    assert_eq!(running, ["a", "c"], "by start time");
+}
+
+async fn a_run_created_with_its_whole_history_is_stored_ended(store: Arc<dyn Store>) {
+    let mut whole = records([1, 2]);
+    whole.push(completed(3, 7, None));
+    create(&*store, &run("r", "w", 5), &whole).await;
+    let stored = store.get_run("r").await.unwrap().unwrap();
+    assert_eq!(
+        (stored.status, stored.started_at, stored.ended_at),
+        (RunStatus::Completed, 5, Some(7))
+    );
+    assert!(store.running_runs().await.unwrap().is_empty());
+    assert_eq!(seqs(&*store, "r").await, [1, 2, 3]);
+    let listed = store.list_runs("w", 10).await.unwrap();
+    assert_eq!(listed.len(), 1);
+    assert_eq!(listed[0].status, RunStatus::Completed);
+    assert!(listed[0].messages.is_some(), "what it exchanged is listed");
+}
+
+async fn runs_are_listed_per_workflow_newest_first(store: Arc<dyn Store>) {
+    // "b" and "c" start at the same time: the one created later is listed first.
+    for (id, workflow_id, started_at) in [
+        ("a", "w", 10),
+        ("b", "w", 20),
+        ("c", "w", 20),
+        ("d", "w", 30),
+        ("x", "other", 40),
+    ] {
+        create(&*store, &run(id, workflow_id, started_at), &[]).await;
+    }
+    let ids = |listed: Vec<app::model::api::RunSummary>| -> Vec<String> {
+        listed.into_iter().map(|r| r.id).collect()
+    };
+    assert_eq!(
+        ids(store.list_runs("w", 10).await.unwrap()),
+        ["d", "c", "b", "a"]
+    );
+    assert_eq!(ids(store.list_runs("w", 2).await.unwrap()), ["d", "c"]);
+    assert_eq!(ids(store.list_runs("other", 10).await.unwrap()), ["x"]);
+    assert!(store.list_runs("none", 10).await.unwrap().is_empty());
+}
+
+async fn workflows_keep_revisions_and_refuse_stale_edits(store: Arc<dyn Store>) {
+    let a = store.insert_workflow("a", &workflow("A")).await.unwrap();
+    assert_eq!(a.revision, 1);
+    assert_eq!(a.created_at, a.updated_at);
+    store.insert_workflow("b", &workflow("B")).await.unwrap();
+    store.insert_workflow("c", &workflow("C")).await.unwrap();
+    assert!(
+        store
+            .insert_workflow("a", &workflow("again"))
+            .await
+            .is_err(),
+        "an id is stored once"
+    );
+    let version = store.version("a").await.unwrap().unwrap();
+    assert_eq!(*version.workflow, workflow("A"));
+    let Replaced::Done(edited) = store
+        .update_workflow("a", &workflow("A2"), Some(1))
+        .await
+        .unwrap()
+    else {
+        panic!("the edit of the current revision is stored");
+    };
+    assert_eq!(edited.revision, 2);
+    assert!(edited.updated_at > a.updated_at);
+    assert_eq!(edited.created_at, a.created_at);
+    assert!(matches!(
+        store
+            .update_workflow("a", &workflow("lost"), Some(1))
+            .await
+            .unwrap(),
+        Replaced::Stale { revision: 2 }
+    ));
+    assert!(matches!(
+        store
+            .update_workflow("missing", &workflow("M"), None)
+            .await
+            .unwrap(),
+        Replaced::Missing
+    ));
+    let stored = store.get_workflow("a").await.unwrap().unwrap();
+    assert_eq!((stored.workflow.name.as_str(), stored.revision), ("A2", 2));
+    let version = store.version("a").await.unwrap().unwrap();
+    assert_eq!(
+        *version.workflow,
+        workflow("A2"),
+        "runs start the new version"
+    );
+    assert_eq!(version.hash, store::content_hash(&version.document));
+    assert!(store.version("missing").await.unwrap().is_none());
+    // Unconditional edit.
+    assert!(matches!(
+        store
+            .update_workflow("b", &workflow("B2"), None)
+            .await
+            .unwrap(),
+        Replaced::Done(_)
+    ));
+    let listed: Vec<String> = store
+        .list_workflows()
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|w| w.name)
+        .collect();
+    assert_eq!(listed, ["B2", "A2", "C"], "most recently updated first");
+    assert!(store.delete_workflow("a").await.unwrap());
+    assert!(!store.delete_workflow("a").await.unwrap());
+    assert!(store.get_workflow("a").await.unwrap().is_none());
+    assert!(store.version("a").await.unwrap().is_none());
+}
+
+async fn templates_are_stored_once_and_replaced_when_changed(store: Arc<dyn Store>) {
+    store.put_template("t", &workflow("T")).await.unwrap();
+    store.put_template("t", &workflow("T")).await.unwrap();
+    let stored = store.get_workflow("t").await.unwrap().unwrap();
+    assert_eq!(stored.revision, 1, "an unchanged template is left alone");
+    store.put_template("t", &workflow("T2")).await.unwrap();
+    let stored = store.get_workflow("t").await.unwrap().unwrap();
+    assert_eq!((stored.workflow.name.as_str(), stored.revision), ("T2", 2));
+    // Processes (or tasks) starting together each store the templates: both succeed.
+    let u = workflow("U");
+    let (one, two) = tokio::join!(store.put_template("u", &u), store.put_template("u", &u));
+    one.unwrap();
+    two.unwrap();
+    let count = store
+        .list_workflows()
+        .await
+        .unwrap()
+        .iter()
+        .filter(|w| w.id == "u")
+        .count();
+    assert_eq!(count, 1);
+}
+
+fn batch(id: &str, workflow_id: &str, created_at: i64, state: BatchState) -> Batch {
+    Batch {
+        id: id.into(),
+        workflow_id: workflow_id.into(),
+        workflow_name: "W".into(),
+        created_at,
+        state,
+        runs: 10,
+        seed: 7,
+        input: serde_json::json!({}),
+        faults: Default::default(),
+        progress: Vec::new(),
+        result: None,
+    }
+}
+
+fn load(id: &str, workflow_id: &str, created_at: i64) -> LoadTest {
+    LoadTest {
+        id: id.into(),
+        workflow_id: workflow_id.into(),
+        workflow_name: "W".into(),
+        created_at,
+        state: BatchState::Running,
+        request: LoadRequest {
+            workflow_id: workflow_id.into(),
+            rate: 10,
+            seconds: 2,
+            ..Default::default()
+        },
+        styles: Vec::new(),
+        reading: Vec::new(),
+    }
+}
+
+async fn lab_documents_are_replaced_in_place_and_listed_newest_first(store: Arc<dyn Store>) {
+    store
+        .save_batch(&batch("b1", "w", 10, BatchState::Running))
+        .await
+        .unwrap();
+    store
+        .save_batch(&batch("b2", "w", 20, BatchState::Running))
+        .await
+        .unwrap();
+    store
+        .save_batch(&batch("b3", "w", 20, BatchState::Done))
+        .await
+        .unwrap();
+    store
+        .save_batch(&batch("x", "other", 30, BatchState::Running))
+        .await
+        .unwrap();
+    // b1 is done now: replaced, not added.
+    let done = batch("b1", "w", 10, BatchState::Done);
+    store.save_batch(&done).await.unwrap();
+    assert_eq!(store.get_batch("b1").await.unwrap(), Some(done));
+    assert_eq!(store.get_batch("none").await.unwrap(), None);
+    let ids = |list: Vec<Batch>| -> Vec<String> { list.into_iter().map(|b| b.id).collect() };
+    assert_eq!(
+        ids(store.list_batches("w", 10).await.unwrap()),
+        ["b3", "b2", "b1"],
+        "newest first; among equals the last stored"
+    );
+    assert_eq!(ids(store.list_batches("w", 1).await.unwrap()), ["b3"]);
+    assert_eq!(
+        ids(store.running_batches().await.unwrap()),
+        ["b2", "x"],
+        "what a restart resumes, oldest first"
+    );
+    store.save_load(&load("l1", "w", 10)).await.unwrap();
+    store.save_load(&load("l2", "w", 11)).await.unwrap();
+    let mut l1 = load("l1", "w", 10);
+    l1.state = BatchState::Cancelled;
+    l1.reading = vec!["cancelled".into()];
+    store.save_load(&l1).await.unwrap();
+    assert_eq!(store.get_load("l1").await.unwrap(), Some(l1));
+    let loads: Vec<String> = store
+        .list_loads("w", 10)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|l| l.id)
+        .collect();
+    assert_eq!(loads, ["l2", "l1"]);
+}
+
+async fn deleting_a_workflow_deletes_its_lab_documents(store: Arc<dyn Store>) {
+    store.insert_workflow("w", &workflow("W")).await.unwrap();
+    store.insert_workflow("v", &workflow("V")).await.unwrap();
+    store
+        .save_batch(&batch("b", "w", 1, BatchState::Done))
+        .await
+        .unwrap();
+    store
+        .save_batch(&batch("kept", "v", 1, BatchState::Done))
+        .await
+        .unwrap();
+    store.save_load(&load("l", "w", 1)).await.unwrap();
+    assert!(store.delete_workflow("w").await.unwrap());
+    assert_eq!(store.get_batch("b").await.unwrap(), None);
+    assert_eq!(store.get_load("l").await.unwrap(), None);
+    assert!(store.get_batch("kept").await.unwrap().is_some());
+}
+
+async fn ended_runs_under_a_prefix_are_deleted_a_chunk_at_a_time(store: Arc<dyn Store>) {
+    // Old test "o": three ended runs and one still going; kept test "k": one ended run;
+    // a user's workflow "w": one ended run.
+    for (id, workflow_id, ended) in [
+        ("o1", "lab-load-o-x", true),
+        ("o2", "lab-load-o-x", true),
+        ("o3", "lab-load-o-y", true),
+        ("o4", "lab-load-o-y", false),
+        ("k1", "lab-load-k-x", true),
+        ("w1", "w", true),
+    ] {
+        create(&*store, &run(id, workflow_id, 1), &records([1])).await;
+        if ended {
+            store
+                .append_history(id, &[completed(2, 2, None)])
+                .await
+                .unwrap();
+        }
+    }
+    let prune = || store.delete_ended_runs("lab-load-", "lab-load-k-", 2);
+    assert_eq!(prune().await.unwrap(), 2, "a chunk of at most 2");
+    assert_eq!(prune().await.unwrap(), 1);
+    assert_eq!(prune().await.unwrap(), 0, "nothing left to delete");
+    for gone in ["o1", "o2", "o3"] {
+        assert!(store.get_run(gone).await.unwrap().is_none(), "{gone}");
+        assert!(seqs(&*store, gone).await.is_empty(), "{gone}'s history");
+    }
+    for kept in ["o4", "k1", "w1"] {
+        assert!(store.get_run(kept).await.unwrap().is_some(), "{kept}");
+        assert!(!seqs(&*store, kept).await.is_empty(), "{kept}'s history");
+    }
+}
+
+async fn retention_keeps_the_newest_ended_runs_of_each_workflow(store: Arc<dyn Store>) {
+    store.insert_workflow("w", &workflow("W")).await.unwrap();
+    // w: five ended runs created in order, one still going; "gone": a deleted workflow's
+    // two ended runs; a load test's ended run (the lab's to prune).
+    for i in 1..=5 {
+        let id = format!("w{i}");
+        create(
+            &*store,
+            &run(&id, "w", i),
+            &[record(1), completed(2, i, None)],
+        )
+        .await;
+    }
+    create(&*store, &run("w-running", "w", 0), &records([1])).await;
+    for id in ["g1", "g2"] {
+        create(&*store, &run(id, "gone", 1), &[completed(1, 1, None)]).await;
+    }
+    create(
+        &*store,
+        &run("load", "lab-load-t-w", 1),
+        &[completed(1, 1, None)],
+    )
+    .await;
+    let runs_of = |workflow_id: &'static str| {
+        let store = store.clone();
+        async move {
+            let mut ids: Vec<String> = store
+                .list_runs(workflow_id, 100)
+                .await
+                .unwrap()
+                .into_iter()
+                .map(|r| r.id)
+                .collect();
+            ids.sort();
+            ids
+        }
+    };
+    assert_eq!(
+        store.prune_runs(2, 2).await.unwrap(),
+        2,
+        "at most the limit"
+    );
+    assert_eq!(store.prune_runs(2, 100).await.unwrap(), 3);
+    assert_eq!(store.prune_runs(2, 100).await.unwrap(), 0);
+    assert_eq!(runs_of("w").await, ["w-running", "w4", "w5"]);
+    assert!(
+        runs_of("gone").await.is_empty(),
+        "a deleted workflow's runs go"
+    );
+    assert_eq!(runs_of("lab-load-t-w").await, ["load"]);
+    assert!(seqs(&*store, "w1").await.is_empty(), "with their history");
+    assert_eq!(seqs(&*store, "w4").await, [1, 2]);
+    // keep = 0 keeps every run of a workflow that exists.
+    assert_eq!(store.prune_runs(0, 100).await.unwrap(), 0);
+    // The runs left still read their workflow (versions in use are never pruned).
+    assert_eq!(
+        *store.get_run("w5").await.unwrap().unwrap().workflow,
+        workflow("w")
+    );
+}
