@@ -20,8 +20,8 @@ use serde_json::json;
 use server::clock::{Clock, SystemClock};
 use server::engine::{Engine, RunOptions};
 use server::store::{
-    LabStore, MemoryStore, Recorded, Replaced, RunStore, SqliteStore, Store, StoreError, StoredRun,
-    WorkflowStore, WorkflowVersion,
+    Claimed, LabStore, LeaseHolder, MemoryStore, OwnershipStore, Recorded, Replaced, RunStore,
+    SqliteStore, Store, StoreError, StoredRun, WorkflowStore, WorkflowVersion,
 };
 
 #[global_allocator]
@@ -140,6 +140,27 @@ impl<S: LabStore> LabStore for Timed<S> {
 }
 
 #[async_trait]
+impl<S: OwnershipStore> OwnershipStore for Timed<S> {
+    async fn renew_lease(&self, process: &str, lease: Duration) -> Result<(), StoreError> {
+        self.inner.renew_lease(process, lease).await
+    }
+    async fn end_lease(&self, process: &str) -> Result<(), StoreError> {
+        self.inner.end_lease(process).await
+    }
+    async fn claim_runs(
+        &self,
+        process: &str,
+        own: bool,
+        limit: usize,
+    ) -> Result<Vec<Claimed>, StoreError> {
+        self.inner.claim_runs(process, own, limit).await
+    }
+    async fn lease_holders(&self) -> Result<Vec<LeaseHolder>, StoreError> {
+        self.inner.lease_holders().await
+    }
+}
+
+#[async_trait]
 impl<S: RunStore> RunStore for Timed<S> {
     /// A run of steps that take no time is created with all its records: timed as well.
     async fn create_run(
@@ -166,9 +187,14 @@ impl<S: RunStore> RunStore for Timed<S> {
     }
     /// Measures the appends that record a step's completion: from the completion to its
     /// rows being durable (run creation and first records are not step completions).
-    async fn append_history(&self, run_id: &str, records: &[Recorded]) -> Result<(), StoreError> {
+    async fn append_history(
+        &self,
+        run_id: &str,
+        epoch: i64,
+        records: &[Recorded],
+    ) -> Result<(), StoreError> {
         let start = Instant::now();
-        let result = self.inner.append_history(run_id, records).await;
+        let result = self.inner.append_history(run_id, epoch, records).await;
         if records
             .iter()
             .any(|r| matches!(r.record.event, RunEvent::StepSucceeded { .. }))

@@ -54,7 +54,23 @@ pub struct Config {
         value_delimiter = ','
     )]
     pub public_origins: Vec<String>,
+    /// This process's id among the processes sharing one database (PostgreSQL): unique
+    /// among them and the same across its restarts, so a restarted process takes its own
+    /// runs back at once. Default: `<host name>:<port>`.
+    #[arg(long, env = "HYBRIDFLOW_PROCESS_ID")]
+    pub process_id: Option<String>,
+    /// Milliseconds a process's lease lasts unless renewed (a third of it between
+    /// renewals): how long the runs of a process that died wait before another takes them.
+    #[arg(long, env = "HYBRIDFLOW_LEASE_MS", default_value_t = DEFAULT_LEASE_MS)]
+    pub lease_ms: u64,
 }
+
+/// [`crate::engine::DEFAULT_LEASE`] in milliseconds.
+pub const DEFAULT_LEASE_MS: u64 = crate::engine::DEFAULT_LEASE.as_millis() as u64;
+/// The shortest lease: renewals must not crowd the database.
+pub const MIN_LEASE_MS: u64 = 300;
+/// The longest lease: a dead process's runs should not wait longer.
+pub const MAX_LEASE_MS: u64 = 600_000;
 
 pub const DEFAULT_MAX_WEBSOCKETS: usize = 4096;
 pub const DEFAULT_WS_PING_SECS: f64 = 20.0;
@@ -86,8 +102,28 @@ impl Config {
             keep_runs: self.keep_runs,
             retention_sweep: crate::retention::SWEEP_EVERY,
             public_origins: self.public_origins.clone(),
+            membership: crate::engine::Membership {
+                process: self
+                    .process_id
+                    .clone()
+                    .filter(|id| !id.trim().is_empty())
+                    .unwrap_or_else(|| format!("{}:{}", host_name(), self.bind.port())),
+                lease: std::time::Duration::from_millis(
+                    self.lease_ms.clamp(MIN_LEASE_MS, MAX_LEASE_MS),
+                ),
+            },
         }
     }
+}
+
+/// This machine's name (`localhost` when it cannot be read).
+fn host_name() -> String {
+    std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .ok()
+        .or_else(|| std::env::var("HOSTNAME").ok())
+        .map(|name| name.trim().to_string())
+        .filter(|name| !name.is_empty())
+        .unwrap_or_else(|| "localhost".into())
 }
 
 /// What [`crate::run`] needs, independent of how it was configured.
@@ -102,6 +138,8 @@ pub struct Settings {
     /// How often the retention sweep runs.
     pub retention_sweep: std::time::Duration,
     pub public_origins: Vec<String>,
+    /// This process among those sharing the database, and its lease.
+    pub membership: crate::engine::Membership,
 }
 
 impl Settings {
@@ -115,6 +153,7 @@ impl Settings {
             keep_runs: DEFAULT_KEEP_RUNS,
             retention_sweep: crate::retention::SWEEP_EVERY,
             public_origins: Vec::new(),
+            membership: crate::engine::Membership::default(),
         }
     }
 }

@@ -85,13 +85,14 @@ pub async fn run(
     }
     let sweeper =
         retention::spawn_sweeper(store.clone(), settings.keep_runs, settings.retention_sweep);
-    let engine = Engine::new(store.clone(), clock.clone());
+    let engine = Engine::with_membership(store.clone(), clock.clone(), settings.membership.clone());
     engine.set_max_in_flight(settings.max_runs_in_flight);
     let lab = Lab::new(store.clone(), clock, engine.clone());
     let resumed = engine.recover().await?;
     if resumed > 0 {
         tracing::info!(resumed, "resumed runs that were in progress");
     }
+    let membership = tokio::spawn(engine.clone().keep_membership());
     let batches = lab.resume_interrupted().await?;
     if batches > 0 {
         tracing::info!(
@@ -134,7 +135,13 @@ pub async fn run(
             router.layer(SetResponseHeaderLayer::overriding(name, value))
         };
     }
-    tracing::info!(%addr, database = %settings.database, "Hybridflow listening on http://{addr}");
+    // A PostgreSQL URL carries a password: not logged.
+    let database = if store::postgres::is_postgres_url(&settings.database) {
+        "PostgreSQL"
+    } else {
+        settings.database.as_str()
+    };
+    tracing::info!(%addr, database, process = %engine.process(), "Hybridflow listening on http://{addr}");
     let signalled = Arc::new(tokio::sync::Notify::new());
     let serving = axum::serve(
         listener,
@@ -168,6 +175,9 @@ pub async fn run(
     {
         tokio::time::sleep(std::time::Duration::from_millis(10)).await;
     }
+    membership.abort();
+    // The runs left go to the other processes now (or to this one when it starts again).
+    engine.end_membership().await;
     tracing::info!(runs_to_resume = engine.in_flight(), "stopped");
     Ok(())
 }

@@ -32,6 +32,7 @@ pub struct Metrics {
     history_write_seconds: Histogram,
     websockets_open: Gauge,
     stream_catch_ups: Counter,
+    runs_lost: Counter,
 }
 
 impl Default for Metrics {
@@ -47,6 +48,7 @@ impl Default for Metrics {
             history_write_seconds: Histogram::new(exponential_buckets(0.0001, 2.0, 16)),
             websockets_open: Gauge::default(),
             stream_catch_ups: Counter::default(),
+            runs_lost: Counter::default(),
             registry: Registry::default(),
         };
         registry.register("runs_started", "Runs started", m.runs_started.clone());
@@ -85,6 +87,11 @@ impl Default for Metrics {
             "Times a run stream fell behind the live buffer and caught up from the stored history",
             m.stream_catch_ups.clone(),
         );
+        registry.register(
+            "runs_lost",
+            "Runs this process stopped driving because another process claimed them (its lease had run out)",
+            m.runs_lost.clone(),
+        );
         Metrics { registry, ..m }
     }
 }
@@ -97,6 +104,12 @@ impl Metrics {
 
     pub fn run_resumed(&self) {
         self.runs_in_progress.inc();
+    }
+
+    /// A run driven here went to another process.
+    pub fn run_lost(&self) {
+        self.runs_in_progress.dec();
+        self.runs_lost.inc();
     }
 
     pub fn run_ended(&self, status: RunStatus, messages: &MessageCounts) {

@@ -12,8 +12,8 @@ use app::model::story::StoryLine;
 use app::model::{RunEvent, RunRecord, RunStatus, Workflow};
 use server::clock::Clock;
 use server::store::{
-    self, replay_history, MemoryStore, PostgresStore, Recorded, Replaced, SqliteStore, Store,
-    StoredRun, WorkflowVersion, HISTORY_PAGE,
+    self, replay_history, Claimed, MemoryStore, PostgresStore, Recorded, Replaced, SqliteStore,
+    Store, StoreError, StoredRun, WorkflowVersion, FIRST_EPOCH, HISTORY_PAGE,
 };
 
 /// A clock that moves one millisecond each time it is read: every write has its own time,
@@ -104,6 +104,8 @@ conformance!(
     deleting_a_workflow_deletes_its_lab_documents,
     ended_runs_under_a_prefix_are_deleted_a_chunk_at_a_time,
     retention_keeps_the_newest_ended_runs_of_each_workflow,
+    claims_take_orphans_and_the_runs_of_lapsed_leases_and_fence_the_old_owner,
+    a_lease_runs_out_unless_renewed,
 );
 
 fn workflow(name: &str) -> Workflow {
@@ -123,6 +125,8 @@ fn run(id: &str, workflow_id: &str, started_at: i64) -> StoredRun {
         started_at,
         ended_at: None,
         speed: 0.5,
+        owner: Some("p".into()),
+        epoch: FIRST_EPOCH,
     }
 }
 
@@ -166,12 +170,15 @@ async fn history_is_read_in_seq_order_a_page_at_a_time(store: Arc<dyn Store>) {
     let last = 2 * HISTORY_PAGE as u64 + 37;
     create(&*store, &run("r", "w", 1), &records([1, 2])).await;
     // Appended in batches, one batch with its records out of order: reads are by seq.
-    store.append_history("r", &records([4, 3])).await.unwrap();
+    store
+        .append_history("r", 1, &records([4, 3]))
+        .await
+        .unwrap();
     let mut next = 5;
     while next <= last {
         let end = (next + 99).min(last);
         store
-            .append_history("r", &records(next..=end))
+            .append_history("r", 1, &records(next..=end))
             .await
             .unwrap();
         next = end + 1;
@@ -209,17 +216,26 @@ async fn history_is_read_in_seq_order_a_page_at_a_time(store: Arc<dyn Store>) {
 
 async fn a_seq_is_stored_once_and_a_refused_append_stores_nothing(store: Arc<dyn Store>) {
     create(&*store, &run("r", "w", 1), &records([1])).await;
-    store.append_history("r", &records([2, 3])).await.unwrap();
+    store
+        .append_history("r", 1, &records([2, 3]))
+        .await
+        .unwrap();
     assert!(
-        store.append_history("r", &records([3])).await.is_err(),
+        store.append_history("r", 1, &records([3])).await.is_err(),
         "a seq the run holds"
     );
     assert!(
-        store.append_history("r", &records([4, 2])).await.is_err(),
+        store
+            .append_history("r", 1, &records([4, 2]))
+            .await
+            .is_err(),
         "a batch with one seq the run holds"
     );
     assert!(
-        store.append_history("r", &records([5, 5])).await.is_err(),
+        store
+            .append_history("r", 1, &records([5, 5]))
+            .await
+            .is_err(),
         "a batch repeating a seq"
     );
     assert_eq!(
@@ -227,7 +243,7 @@ async fn a_seq_is_stored_once_and_a_refused_append_stores_nothing(store: Arc<dyn
         [1, 2, 3],
         "nothing of them stored"
     );
-    store.append_history("r", &records([4])).await.unwrap();
+    store.append_history("r", 1, &records([4])).await.unwrap();
     assert_eq!(seqs(&*store, "r").await, [1, 2, 3, 4]);
     // A second creation of the same run id is refused, and changes nothing.
     let version = WorkflowVersion::new(workflow("w"));
@@ -243,13 +259,13 @@ async fn a_refused_append_fails_alone_among_appends_committed_together(store: Ar
     for id in ["a", "b", "c"] {
         create(&*store, &run(id, "w", 1), &[]).await;
     }
-    store.append_history("a", &records([1])).await.unwrap();
+    store.append_history("a", 1, &records([1])).await.unwrap();
     // Three appends at once share a commit where the store groups them; a's repeats seq 1.
     let (again, two, one) = (records([1]), records([1, 2]), records([1]));
     let (dup, b, c) = tokio::join!(
-        store.append_history("a", &again),
-        store.append_history("b", &two),
-        store.append_history("c", &one),
+        store.append_history("a", 1, &again),
+        store.append_history("b", 1, &two),
+        store.append_history("c", 1, &one),
     );
     assert!(dup.is_err(), "a duplicate seq is refused");
     b.unwrap();
@@ -260,7 +276,10 @@ async fn a_refused_append_fails_alone_among_appends_committed_together(store: Ar
 }
 
 async fn an_append_to_a_run_that_is_not_stored_fails(store: Arc<dyn Store>) {
-    assert!(store.append_history("nobody", &records([1])).await.is_err());
+    assert!(store
+        .append_history("nobody", 1, &records([1]))
+        .await
+        .is_err());
     assert!(store.get_run("nobody").await.unwrap().is_none());
     assert!(store
         .history_after("nobody", 0, 10)
@@ -279,7 +298,7 @@ async fn a_completed_record_ends_the_run_with_its_outcome(store: Arc<dyn Store>)
             .into(),
     };
     store
-        .append_history("b", &[completed(3, 99, Some(outcome.clone()))])
+        .append_history("b", 1, &[completed(3, 99, Some(outcome.clone()))])
         .await
         .unwrap();
     let b = store.get_run("b").await.unwrap().unwrap();
@@ -559,7 +578,7 @@ async fn ended_runs_under_a_prefix_are_deleted_a_chunk_at_a_time(store: Arc<dyn 
         create(&*store, &run(id, workflow_id, 1), &records([1])).await;
         if ended {
             store
-                .append_history(id, &[completed(2, 2, None)])
+                .append_history(id, 1, &[completed(2, 2, None)])
                 .await
                 .unwrap();
         }
@@ -637,4 +656,156 @@ async fn retention_keeps_the_newest_ended_runs_of_each_workflow(store: Arc<dyn S
         *store.get_run("w5").await.unwrap().unwrap().workflow,
         workflow("w")
     );
+}
+
+fn owned_by(id: &str, owner: Option<&str>, epoch: i64) -> StoredRun {
+    StoredRun {
+        owner: owner.map(String::from),
+        epoch,
+        ..run(id, "w", 1)
+    }
+}
+
+/// What a claim returned: (run, its new epoch, who held it before), in claim order.
+fn claimed(claims: Vec<Claimed>) -> Vec<(String, i64, Option<String>)> {
+    claims
+        .into_iter()
+        .map(|c| {
+            assert_eq!(c.run.owner.as_deref(), Some("q"), "claimed by q");
+            (c.run.id, c.run.epoch, c.previous)
+        })
+        .collect()
+}
+
+async fn claims_take_orphans_and_the_runs_of_lapsed_leases_and_fence_the_old_owner(
+    store: Arc<dyn Store>,
+) {
+    let minute = std::time::Duration::from_secs(60);
+    store.renew_lease("p", minute).await.unwrap();
+    store.renew_lease("q", minute).await.unwrap();
+    create(
+        &*store,
+        &owned_by("a", Some("p"), FIRST_EPOCH),
+        &records([1]),
+    )
+    .await;
+    create(
+        &*store,
+        &owned_by("b", Some("q"), FIRST_EPOCH),
+        &records([1]),
+    )
+    .await;
+    // Stored before ownership was recorded: nobody's.
+    create(&*store, &owned_by("c", None, 0), &records([1])).await;
+    create(&*store, &owned_by("e", None, 0), &records([1])).await;
+    // Ended: never claimed.
+    create(
+        &*store,
+        &owned_by("d", Some("p"), FIRST_EPOCH),
+        &[completed(1, 1, None)],
+    )
+    .await;
+    let stored = store.get_run("a").await.unwrap().unwrap();
+    assert_eq!((stored.owner.as_deref(), stored.epoch), (Some("p"), 1));
+
+    // Unowned runs, oldest first, at most the limit.
+    let q = |own, limit| store.claim_runs("q", own, limit);
+    assert_eq!(claimed(q(false, 1).await.unwrap()), [("c".into(), 1, None)]);
+    assert_eq!(
+        claimed(q(false, 10).await.unwrap()),
+        [("e".into(), 1, None)]
+    );
+    assert!(q(false, 10).await.unwrap().is_empty(), "p's lease holds");
+    // A process starting again takes back every run recorded as its own.
+    assert_eq!(
+        claimed(q(true, 10).await.unwrap()),
+        [
+            ("b".into(), 2, Some("q".into())),
+            ("c".into(), 2, Some("q".into())),
+            ("e".into(), 2, Some("q".into()))
+        ]
+    );
+    // p stops: its run in progress goes to q, at the next epoch.
+    store.end_lease("p").await.unwrap();
+    assert_eq!(
+        claimed(q(false, 10).await.unwrap()),
+        [("a".into(), 2, Some("p".into()))]
+    );
+    let a = store.get_run("a").await.unwrap().unwrap();
+    assert_eq!((a.owner.as_deref(), a.epoch), (Some("q"), 2));
+    let d = store.get_run("d").await.unwrap().unwrap();
+    assert_eq!(
+        (d.owner.as_deref(), d.epoch),
+        (Some("p"), 1),
+        "ended runs stay"
+    );
+
+    // p, still holding epoch 1, cannot write any more — even in a commit shared with q's
+    // good appends; q at epoch 2 can.
+    let (stale, good, other) = (records([2]), records([2]), records([2]));
+    let (fenced, written, also) = tokio::join!(
+        store.append_history("a", 1, &stale),
+        store.append_history("b", 2, &good),
+        store.append_history("c", 2, &other),
+    );
+    assert!(
+        matches!(fenced, Err(StoreError::Fenced { ref run, epoch: 1 }) if run == "a"),
+        "{fenced:?}"
+    );
+    written.unwrap();
+    also.unwrap();
+    assert_eq!(seqs(&*store, "a").await, [1], "nothing of the fenced write");
+    store.append_history("a", 2, &records([2])).await.unwrap();
+    assert_eq!(seqs(&*store, "a").await, [1, 2]);
+    // A fenced RunCompleted does not end the run either.
+    assert!(matches!(
+        store.append_history("b", 1, &[completed(3, 9, None)]).await,
+        Err(StoreError::Fenced { .. })
+    ));
+    assert_eq!(
+        store.get_run("e").await.unwrap().unwrap().status,
+        RunStatus::Running
+    );
+
+    let holders: Vec<(String, u64)> = store
+        .lease_holders()
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|h| (h.process, h.runs))
+        .collect();
+    assert_eq!(holders, [("q".to_string(), 4)], "p's lease ended");
+}
+
+async fn a_lease_runs_out_unless_renewed(store: Arc<dyn Store>) {
+    store
+        .renew_lease("p", std::time::Duration::from_secs(60))
+        .await
+        .unwrap();
+    create(&*store, &owned_by("a", Some("p"), FIRST_EPOCH), &[]).await;
+    assert!(store.claim_runs("q", false, 10).await.unwrap().is_empty());
+    // Renewed to end now: it has run out by the next look.
+    store
+        .renew_lease("p", std::time::Duration::ZERO)
+        .await
+        .unwrap();
+    tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    assert!(store.lease_holders().await.unwrap().is_empty());
+    store
+        .renew_lease("q", std::time::Duration::from_secs(60))
+        .await
+        .unwrap();
+    let taken = store.claim_runs("q", false, 10).await.unwrap();
+    assert_eq!(taken.len(), 1);
+    assert_eq!(taken[0].previous.as_deref(), Some("p"));
+    // p renews after the fact (it was paused): the run stays q's, p's appends are fenced.
+    store
+        .renew_lease("p", std::time::Duration::from_secs(60))
+        .await
+        .unwrap();
+    assert!(store.claim_runs("p", false, 10).await.unwrap().is_empty());
+    assert!(matches!(
+        store.append_history("a", FIRST_EPOCH, &records([1])).await,
+        Err(StoreError::Fenced { .. })
+    ));
 }

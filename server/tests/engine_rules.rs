@@ -493,14 +493,14 @@ fn an_event_published_but_not_delivered_before_a_crash_is_delivered_after_it() {
     for event in &history {
         rebuilt.apply(event);
     }
-    let actions = rebuilt.resume("r");
+    let actions = rebuilt.resume("r", None);
     let deliveries: Vec<_> = actions
         .iter()
         .filter(|a| matches!(a, server::engine::core::Action::Deliver { .. }))
         .collect();
     assert_eq!(deliveries.len(), 2, "both subscribers get the event again");
     assert!(actions.iter().any(|a| matches!(a,
-        server::engine::core::Action::Record(RunEvent::RunResumed { resent }) if resent.len() == 2)));
+        server::engine::core::Action::Record(RunEvent::RunResumed { resent, .. }) if resent.len() == 2)));
     let mut sim = Sim(VirtualRun::from_core(
         rebuilt,
         10,

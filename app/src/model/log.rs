@@ -356,10 +356,20 @@ fn parts(event: &RunEvent, l: Locale) -> (LogKind, Vec<&str>, String) {
             vec![],
             td_string!(l, log.stopped, reason = reason).to_string(),
         ),
-        RunResumed { resent } => (
+        RunResumed { resent, by } => (
             LogKind::Run,
             vec![],
-            td_string!(l, log.resumed, steps = list(resent)).to_string(),
+            match by.as_ref().and_then(|by| Some((by, by.other()?))) {
+                Some((by, from)) => td_string!(
+                    l,
+                    log.taken_over,
+                    process = by.process.as_str(),
+                    from = from,
+                    steps = list(resent)
+                )
+                .to_string(),
+                None => td_string!(l, log.resumed, steps = list(resent)).to_string(),
+            },
         ),
         RunCompleted {
             status, diagnosis, ..

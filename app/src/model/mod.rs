@@ -44,7 +44,7 @@ pub use edit::GraphChange;
 pub use faults::Faults;
 pub use run::{
     Cause, FailureReason, MessageCounts, Owner, RunEvent, RunRecord, RunStatus, RunView, StepState,
-    StepView,
+    StepView, Takeover,
 };
 pub use validate::{parse_workflow, validate, DocumentError, Problem};
 pub use workflow::{

@@ -344,6 +344,10 @@ pub enum RunEvent {
     /// is sent again under the same idempotency key.
     RunResumed {
         resent: Vec<String>,
+        /// The process that resumed it, and the one that held it before when that was
+        /// another (a takeover: the other's lease ran out).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        by: Option<Takeover>,
     },
     RunCompleted {
         status: RunStatus,
@@ -374,6 +378,22 @@ impl RunEvent {
             StepCancelled { node } => Some((node, StepState::Cancelled)),
             _ => None,
         }
+    }
+}
+
+/// Which process resumed a run, at which epoch of its ownership, and from which process.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Takeover {
+    pub process: String,
+    pub epoch: i64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub from: Option<String>,
+}
+
+impl Takeover {
+    /// The process that held the run before, when it was another one.
+    pub fn other(&self) -> Option<&str> {
+        self.from.as_deref().filter(|from| *from != self.process)
     }
 }
 

@@ -10,8 +10,11 @@
 //!
 //! [`Engine`] drives each run in its own task: it feeds inputs to the core, appends the
 //! events the core emits to the store *before* broadcasting them or acting on them, and
-//! plays simulated time (scaled by the run's speed) with timers. On start it resumes every
-//! run the store says is still running, by replaying its history.
+//! plays simulated time (scaled by the run's speed) with timers. On start it claims and
+//! resumes, by replaying its history, every run in progress that is its own or that no live
+//! process owns; then it renews its lease and claims the runs of processes whose lease ran
+//! out ([`Engine::keep_membership`]). A run it lost (another process claimed it while this
+//! one was paused or cut off) refuses its next append (fencing), and its driver stops.
 //!
 //! (About 670 lines: the [`Engine`] and its per-run `Driver` — admission, the write-ahead
 //! loop, timers, recovery and shutdown — share one lifecycle and are read together.)
@@ -27,7 +30,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use app::model::api::RunSummary;
-use app::model::{Faults, RunEvent, RunRecord, RunStatus};
+use app::model::{Faults, RunEvent, RunRecord, RunStatus, Takeover};
 use tokio::sync::{broadcast, mpsc, oneshot};
 
 use self::bus::{Deliver, EventBus, InProcessBus};
@@ -36,7 +39,9 @@ use self::hub::RunHub;
 use self::timers::Timers;
 use crate::clock::Clock;
 use crate::metrics::Metrics;
-use crate::store::{replay_history, Recorded, Store, StoreError, StoredRun, WorkflowVersion};
+use crate::store::{
+    replay_history, Claimed, Recorded, Store, StoreError, StoredRun, WorkflowVersion, FIRST_EPOCH,
+};
 
 /// Run starts and ends buffered for the runs feed; a watcher further behind is told to
 /// read the runs list again.
@@ -51,6 +56,31 @@ pub const MAX_BATCH_RECORDS: usize = 512;
 pub const WRITE_RETRY_FIRST: Duration = Duration::from_millis(50);
 /// The longest wait between two tries of a failed history write.
 pub const WRITE_RETRY_MAX: Duration = Duration::from_secs(2);
+
+/// How long a process's lease lasts unless renewed: after a process dies, its runs wait at
+/// most this long (plus a claim interval) before another process resumes them.
+pub const DEFAULT_LEASE: Duration = Duration::from_secs(5);
+/// Leases are renewed, and expired ones looked for, this many times per lease.
+pub const RENEWALS_PER_LEASE: u32 = 3;
+/// Runs claimed in one go (a restart with many runs in progress claims in several).
+pub const CLAIM_BATCH: usize = 256;
+
+/// This process among those that share the store: its id (unique among them, stable across
+/// its restarts so it takes its own runs back at once) and its lease.
+#[derive(Clone, Debug)]
+pub struct Membership {
+    pub process: String,
+    pub lease: Duration,
+}
+
+impl Default for Membership {
+    fn default() -> Self {
+        Membership {
+            process: "local".into(),
+            lease: DEFAULT_LEASE,
+        }
+    }
+}
 
 /// Why a run could not start.
 #[derive(Debug, thiserror::Error)]
@@ -139,10 +169,21 @@ pub struct Engine {
     store_failure: Mutex<Option<String>>,
     /// Set by [`Engine::shut_down`]: no new runs; drivers stop after their current write.
     stopping: tokio::sync::watch::Sender<bool>,
+    membership: Membership,
 }
 
 impl Engine {
+    /// An engine that is the only process on its store (`local`).
     pub fn new(store: Arc<dyn Store>, clock: Arc<dyn Clock>) -> Arc<Self> {
+        Self::with_membership(store, clock, Membership::default())
+    }
+
+    /// An engine that is `membership.process` among the processes sharing `store`.
+    pub fn with_membership(
+        store: Arc<dyn Store>,
+        clock: Arc<dyn Clock>,
+        membership: Membership,
+    ) -> Arc<Self> {
         Arc::new(Engine {
             store,
             bus: Arc::new(InProcessBus),
@@ -156,7 +197,13 @@ impl Engine {
             max_in_flight: AtomicUsize::new(usize::MAX),
             store_failure: Mutex::new(None),
             stopping: tokio::sync::watch::channel(false).0,
+            membership,
         })
+    }
+
+    /// This process's id among those sharing the store.
+    pub fn process(&self) -> &str {
+        &self.membership.process
     }
 
     /// At most `limit` runs in progress at once; [`Engine::start_run`] refuses more.
@@ -270,6 +317,8 @@ impl Engine {
             started_at: self.clock.now_ms(),
             ended_at: None,
             speed: options.speed,
+            owner: Some(self.membership.process.clone()),
+            epoch: FIRST_EPOCH,
         };
         let mut core = RunCore::new(&run.workflow, options.input, options.seed, options.speed)
             .with_faults(options.faults);
@@ -327,40 +376,122 @@ impl Engine {
             .is_some_and(|inbox| inbox.send(input).is_ok())
     }
 
-    /// Resumes every run the store has as running (after a crash or restart): replays its
-    /// history into a fresh core and re-arms what was in flight. Returns how many resumed.
+    /// Takes the lease and claims every run in progress that is this process's own (it is
+    /// starting again after a crash or restart) or that no live process owns, and resumes
+    /// them: each one's history is replayed into a fresh core and what was in flight re-armed.
+    /// Returns how many resumed.
     pub async fn recover(self: &Arc<Self>) -> Result<usize, StoreError> {
-        let runs = self.store.running_runs().await?;
-        let count = runs.len();
-        for run in runs {
-            // The run's first record says how it started; the rest is replayed a page at a
-            // time, so recovery holds one page of a long history in memory, not all of it.
-            let first = self.store.history_after(&run.id, 0, 1).await?;
-            let (seed, speed) = first
-                .iter()
-                .find_map(|r| match &r.event {
-                    RunEvent::RunStarted { seed, speed, .. } => Some((*seed, *speed)),
-                    _ => None,
-                })
-                .unwrap_or((0, 1.0));
-            let mut core = RunCore::new(&run.workflow, run.input.clone(), seed, speed);
-            let mut records = 0usize;
-            let last = replay_history(self.store.as_ref(), &run.id, 0, |record| {
-                core.apply(&record.event);
-                records += 1;
-            })
+        self.store
+            .renew_lease(&self.membership.process, self.membership.lease)
             .await?;
-            let actions = if records == 0 {
-                core.handle(Input::Start)
-            } else {
-                core.resume(&run.id)
-            };
-            tracing::info!(run = %run.id, records, "resuming run");
-            self.metrics.run_resumed();
-            self.in_flight.fetch_add(1, Ordering::SeqCst);
-            self.spawn(&run, core, last, actions, Ties::default());
+        let mut resumed = 0;
+        loop {
+            let claimed = self.claim(true).await?;
+            resumed += claimed.0;
+            if claimed.0 < claimed.1 || claimed.1 == 0 {
+                return Ok(resumed);
+            }
         }
-        Ok(count)
+    }
+
+    /// Renews this process's lease and claims the runs of processes whose lease ran out,
+    /// [`RENEWALS_PER_LEASE`] times per lease, until shutdown; then ends the lease, so the
+    /// others claim this process's runs at once rather than when the lease runs out.
+    pub async fn keep_membership(self: Arc<Self>) {
+        let every = self.membership.lease / RENEWALS_PER_LEASE;
+        let mut stopping = self.stopping.subscribe();
+        loop {
+            tokio::select! {
+                _ = tokio::time::sleep(every) => {}
+                _ = stopped(&mut stopping) => break,
+            }
+            let process = &self.membership.process;
+            if let Err(e) = self.store.renew_lease(process, self.membership.lease).await {
+                tracing::warn!(error = %e, "could not renew this process's lease");
+                continue;
+            }
+            match self.claim(false).await {
+                Ok((0, _)) => {}
+                Ok((claimed, _)) => {
+                    tracing::info!(claimed, "took over runs whose owner's lease ran out")
+                }
+                Err(e) => tracing::warn!(error = %e, "could not claim runs"),
+            }
+        }
+    }
+
+    /// Gives up this process's lease now (after shutdown: its runs are taken at once).
+    pub async fn end_membership(&self) {
+        if let Err(e) = self.store.end_lease(&self.membership.process).await {
+            tracing::warn!(error = %e, "could not end this process's lease");
+        }
+    }
+
+    /// Claims up to a batch of runs (`own`: this process's own too) within the room left
+    /// under the cap on runs in flight, and resumes them. Returns how many it claimed and
+    /// how many it asked for.
+    async fn claim(self: &Arc<Self>, own: bool) -> Result<(usize, usize), StoreError> {
+        if self.is_shutting_down() {
+            return Ok((0, 0));
+        }
+        let room = self
+            .max_in_flight
+            .load(Ordering::SeqCst)
+            .saturating_sub(self.in_flight())
+            .min(CLAIM_BATCH);
+        if room == 0 {
+            return Ok((0, 0));
+        }
+        let claimed = self
+            .store
+            .claim_runs(&self.membership.process, own, room)
+            .await?;
+        let count = claimed.len();
+        for claim in claimed {
+            // One run's unreadable history must not keep the others from resuming.
+            let id = claim.run.id.clone();
+            if let Err(e) = self.resume(claim).await {
+                tracing::error!(run = %id, error = %e, "could not resume a claimed run");
+            }
+        }
+        Ok((count, room))
+    }
+
+    /// Replays a claimed run's history into a fresh core and drives it from there.
+    async fn resume(self: &Arc<Self>, claim: Claimed) -> Result<(), StoreError> {
+        let Claimed { run, previous } = claim;
+        // The run's first record says how it started; the rest is replayed a page at a
+        // time, so recovery holds one page of a long history in memory, not all of it.
+        let first = self.store.history_after(&run.id, 0, 1).await?;
+        let (seed, speed) = first
+            .iter()
+            .find_map(|r| match &r.event {
+                RunEvent::RunStarted { seed, speed, .. } => Some((*seed, *speed)),
+                _ => None,
+            })
+            .unwrap_or((0, 1.0));
+        let mut core = RunCore::new(&run.workflow, run.input.clone(), seed, speed);
+        let mut records = 0usize;
+        let last = replay_history(self.store.as_ref(), &run.id, 0, |record| {
+            core.apply(&record.event);
+            records += 1;
+        })
+        .await?;
+        let by = Takeover {
+            process: self.membership.process.clone(),
+            epoch: run.epoch,
+            from: previous,
+        };
+        let actions = if records == 0 {
+            core.handle(Input::Start)
+        } else {
+            core.resume(&run.id, Some(by))
+        };
+        tracing::info!(run = %run.id, records, epoch = run.epoch, "resuming run");
+        self.metrics.run_resumed();
+        self.in_flight.fetch_add(1, Ordering::SeqCst);
+        self.spawn(&run, core, last, actions, Ties::default());
+        Ok(())
     }
 
     fn spawn(
@@ -386,6 +517,7 @@ impl Engine {
             started_at: run.started_at,
             core,
             engine: self.clone(),
+            epoch: run.epoch,
             seq,
             deliver: {
                 let inbox = tx.clone();
@@ -414,6 +546,8 @@ struct Driver {
     started_at: i64,
     core: RunCore,
     engine: Arc<Engine>,
+    /// The epoch this process holds the run at: its appends are refused at any other.
+    epoch: i64,
     seq: u64,
     inbox: mpsc::UnboundedSender<Input>,
     /// A new run, stored with its first write.
@@ -457,7 +591,8 @@ impl Driver {
                 }
             } else if !self.write_durably(&written.records).await {
                 // Shutting down before the write went through: the run stays "running" in
-                // the store and resumes from its history at the next start.
+                // the store and resumes from its history at the next start. Or another
+                // process owns the run now: it goes on there.
                 break;
             }
             self.act(written);
@@ -547,7 +682,7 @@ impl Driver {
                 Ok(false) => {
                     self.engine
                         .store
-                        .append_history(&self.run_id, records)
+                        .append_history(&self.run_id, self.epoch, records)
                         .await
                 }
                 Err(e) => Err(e),
@@ -563,6 +698,11 @@ impl Driver {
                         self.engine.store_works();
                     }
                     return true;
+                }
+                Err(StoreError::Fenced { epoch, .. }) => {
+                    tracing::info!(run = %self.run_id, epoch, "another process owns this run now; stopping here");
+                    self.engine.metrics.run_lost();
+                    return false;
                 }
                 Err(e) => {
                     failed = true;

@@ -8,8 +8,11 @@
 //! more in those switches than in SQLite (measured with `perf` under the hotpath bench).
 //! Here a whole group is one hand-off in and one wake-up per caller out, and the blocking
 //! `fsync` never occupies an async worker.
+//!
+//! Each append is fenced: it names the epoch its writer holds the run at, and the writer
+//! checks the run's epoch inside the transaction (which holds SQLite's write lock, so no
+//! claim can come between): a write at another epoch is refused alone, the rest commit.
 
-use std::collections::HashMap;
 use std::path::Path;
 use std::sync::mpsc;
 use std::sync::Arc;
@@ -56,6 +59,8 @@ pub struct NewRun {
 /// end the run with, if any.
 pub struct Write {
     pub run_id: String,
+    /// The epoch the writer holds the run at: the write is refused at any other.
+    pub epoch: i64,
     pub created: Option<NewRun>,
     pub rows: Vec<EncodedRecord>,
     pub ended: Option<RunEnd>,
@@ -67,10 +72,42 @@ impl Write {
     }
 }
 
+/// Why a write was not stored.
+#[derive(Debug)]
+pub enum WriteFailure {
+    /// The run is at another epoch than the writer's: another process claimed it.
+    Fenced,
+    Failed(String),
+}
+
+impl WriteFailure {
+    /// The store error for a write of run `run` at `epoch` that failed so.
+    pub fn into_error(self, run: &str, epoch: i64) -> StoreError {
+        match self {
+            WriteFailure::Fenced => StoreError::Fenced {
+                run: run.to_string(),
+                epoch,
+            },
+            WriteFailure::Failed(e) => StoreError::Database(sqlx::Error::Protocol(e)),
+        }
+    }
+}
+
 /// A write waiting for the group commit, and who to tell when it is durable.
 pub struct Append {
     pub write: Write,
-    pub done: oneshot::Sender<Result<(), String>>,
+    pub done: oneshot::Sender<Result<(), WriteFailure>>,
+}
+
+impl Append {
+    /// Tells the writer how its write went: stored, or refused by fencing (`fenced`).
+    pub fn stored(self, fenced: bool) {
+        let _ = self.done.send(if fenced {
+            Err(WriteFailure::Fenced)
+        } else {
+            Ok(())
+        });
+    }
 }
 
 /// Records as rows, and how they end the run if they do.
@@ -125,8 +162,6 @@ pub fn start(path: &Path, busy_timeout: Duration) -> Result<mpsc::Sender<Append>
 }
 
 fn run(connection: &mut Connection, appends: mpsc::Receiver<Append>) {
-    // The compact keys of the runs being written, so history rows need no lookup.
-    let mut run_numbers: HashMap<String, i64> = HashMap::new();
     while let Ok(first) = appends.recv() {
         let mut rows = first.write.rows();
         let mut group = vec![first];
@@ -139,10 +174,10 @@ fn run(connection: &mut Connection, appends: mpsc::Receiver<Append>) {
                 Err(_) => break,
             }
         }
-        match write_group(connection, &group, &mut run_numbers) {
-            Ok(()) => {
-                for append in group {
-                    let _ = append.done.send(Ok(()));
+        match write_group(connection, &group) {
+            Ok(fenced) => {
+                for (i, append) in group.into_iter().enumerate() {
+                    append.stored(fenced.contains(&i));
                 }
             }
             // One bad write must not fail the others that shared its commit: write each
@@ -150,28 +185,24 @@ fn run(connection: &mut Connection, appends: mpsc::Receiver<Append>) {
             Err(e) => {
                 tracing::warn!(error = %e, appends = group.len(), "group commit failed; writing one by one");
                 for append in group {
-                    let result =
-                        write_group(connection, std::slice::from_ref(&append), &mut run_numbers)
-                            .map_err(|e| e.to_string());
-                    if let Err(e) = &result {
-                        tracing::error!(error = %e, "history write failed");
+                    match write_group(connection, std::slice::from_ref(&append)) {
+                        Ok(fenced) => append.stored(!fenced.is_empty()),
+                        Err(e) => {
+                            tracing::error!(error = %e, "history write failed");
+                            let _ = append.done.send(Err(WriteFailure::Failed(e.to_string())));
+                        }
                     }
-                    let _ = append.done.send(result);
                 }
             }
         }
     }
 }
 
-fn write_group(
-    connection: &mut Connection,
-    group: &[Append],
-    run_numbers: &mut HashMap<String, i64>,
-) -> rusqlite::Result<()> {
+/// Writes the group in one transaction; returns the indexes of the writes refused because
+/// their run is at another epoch than theirs (nothing of those is written).
+fn write_group(connection: &mut Connection, group: &[Append]) -> rusqlite::Result<Vec<usize>> {
     let tx = connection.transaction_with_behavior(TransactionBehavior::Immediate)?;
-    // Numbers of the runs this group creates, or that are written here for the first time
-    // since this process started (resumed after a restart).
-    let mut numbers: HashMap<&str, i64> = HashMap::new();
+    let mut fenced = Vec::new();
     {
         let mut version = tx.prepare_cached(
             "INSERT OR IGNORE INTO workflow_versions (hash, document) VALUES (?1, ?2)",
@@ -179,10 +210,12 @@ fn write_group(
         // A run that ends in its first write (its steps take no time) is inserted ended.
         let mut create = tx.prepare_cached(
             "INSERT INTO runs (id, workflow_id, workflow, version, input, status, started_at, \
-             ended_at, speed, messages, diagnosis, outcome) \
-             VALUES (?1, ?2, '', ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11) RETURNING no",
+             ended_at, speed, messages, diagnosis, outcome, owner, epoch) \
+             VALUES (?1, ?2, '', ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13) RETURNING no",
         )?;
-        let mut number = tx.prepare_cached("SELECT no FROM runs WHERE id = ?1")?;
+        // The write lock is held from the transaction's start: no claim can change a run's
+        // epoch between this check and the commit.
+        let mut number = tx.prepare_cached("SELECT no, epoch FROM runs WHERE id = ?1")?;
         let mut history = tx.prepare_cached(
             "INSERT INTO run_history (run, seq, at_ms, body) VALUES (?1, ?2, ?3, ?4)",
         )?;
@@ -190,9 +223,9 @@ fn write_group(
             "UPDATE runs SET status = ?1, ended_at = ?2, messages = ?3, diagnosis = ?4, outcome = ?5 \
              WHERE no = ?6",
         )?;
-        for Append { write, .. } in group {
-            let no = match (&write.created, run_numbers.get(&write.run_id)) {
-                (Some(NewRun { run, version: v }), _) => {
+        for (i, Append { write, .. }) in group.iter().enumerate() {
+            let no = match &write.created {
+                Some(NewRun { run, version: v }) => {
                     // The workflow document is stored once per distinct content; the run
                     // refers to it.
                     version.execute(params![v.hash, v.document])?;
@@ -210,17 +243,22 @@ fn write_group(
                             ended.map(|e| e.messages.as_str()),
                             ended.and_then(|e| e.diagnosis.as_deref()),
                             ended.and_then(|e| e.outcome.as_deref()),
+                            run.owner,
+                            write.epoch,
                         ],
                         |row| row.get::<_, i64>(0),
                     )?
                 }
-                (None, Some(no)) => *no,
-                (None, None) => match numbers.get(write.run_id.as_str()) {
-                    Some(no) => *no,
-                    None => number.query_row(params![write.run_id], |row| row.get(0))?,
-                },
+                None => {
+                    let (no, epoch): (i64, i64) = number
+                        .query_row(params![write.run_id], |row| Ok((row.get(0)?, row.get(1)?)))?;
+                    if epoch != write.epoch {
+                        fenced.push(i);
+                        continue;
+                    }
+                    no
+                }
             };
-            numbers.insert(&write.run_id, no);
             for row in &write.rows {
                 history.execute(params![no, row.seq, row.at_ms, row.body.as_str()])?;
             }
@@ -237,12 +275,5 @@ fn write_group(
         }
     }
     tx.commit()?;
-    for Append { write, .. } in group {
-        if write.ended.is_some() {
-            run_numbers.remove(&write.run_id);
-        } else if let Some(no) = numbers.get(write.run_id.as_str()) {
-            run_numbers.insert(write.run_id.clone(), *no);
-        }
-    }
-    Ok(())
+    Ok(fenced)
 }

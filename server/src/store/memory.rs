@@ -15,9 +15,11 @@ use async_trait::async_trait;
 use crate::clock::{Clock, SystemClock};
 use std::sync::atomic::{AtomicU64, Ordering};
 
+use std::time::Duration;
+
 use super::{
-    LabDocument, LabStore, Recorded, Replaced, RunStore, StoreError, StoredRun, WorkflowStore,
-    WorkflowVersion,
+    Claimed, LabDocument, LabStore, LeaseHolder, OwnershipStore, Recorded, Replaced, RunStore,
+    StoreError, StoredRun, WorkflowStore, WorkflowVersion,
 };
 
 pub struct MemoryStore {
@@ -29,6 +31,8 @@ pub struct MemoryStore {
     created: AtomicU64,
     batches: Mutex<Vec<Batch>>,
     loads: Mutex<Vec<LoadTest>>,
+    /// Each process's lease: when it runs out (ms, this store's clock).
+    leases: Mutex<HashMap<String, i64>>,
 }
 
 /// A run with its history, in `seq` order, and its creation number.
@@ -53,6 +57,7 @@ impl MemoryStore {
             created: AtomicU64::new(0),
             batches: Mutex::default(),
             loads: Mutex::default(),
+            leases: Mutex::default(),
         }
     }
 
@@ -207,7 +212,12 @@ impl RunStore for MemoryStore {
         Ok(running.into_iter().map(|held| held.run.clone()).collect())
     }
 
-    async fn append_history(&self, run_id: &str, records: &[Recorded]) -> Result<(), StoreError> {
+    async fn append_history(
+        &self,
+        run_id: &str,
+        epoch: i64,
+        records: &[Recorded],
+    ) -> Result<(), StoreError> {
         if records.is_empty() {
             return Ok(());
         }
@@ -215,6 +225,12 @@ impl RunStore for MemoryStore {
         let held = runs
             .get_mut(run_id)
             .ok_or_else(|| refused(format!("history for run {run_id}, which is not stored")))?;
+        if held.run.epoch != epoch {
+            return Err(StoreError::Fenced {
+                run: run_id.to_string(),
+                epoch,
+            });
+        }
         append(held, records)
     }
 
@@ -342,6 +358,88 @@ impl RunStore for MemoryStore {
             runs.remove(id);
         }
         Ok(gone.len() as u64)
+    }
+}
+
+#[async_trait]
+impl OwnershipStore for MemoryStore {
+    async fn renew_lease(&self, process: &str, lease: Duration) -> Result<(), StoreError> {
+        let until = self.clock.now_ms() + lease.as_millis().min(i64::MAX as u128 / 2) as i64;
+        self.leases
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(process.to_string(), until);
+        Ok(())
+    }
+
+    async fn end_lease(&self, process: &str) -> Result<(), StoreError> {
+        if let Some(until) = self
+            .leases
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .get_mut(process)
+        {
+            *until = 0;
+        }
+        Ok(())
+    }
+
+    async fn claim_runs(
+        &self,
+        process: &str,
+        own: bool,
+        limit: usize,
+    ) -> Result<Vec<Claimed>, StoreError> {
+        let now = self.clock.now_ms();
+        let leases = self.leases.lock().unwrap_or_else(|p| p.into_inner());
+        let mut runs = self.runs.lock().unwrap_or_else(|p| p.into_inner());
+        let mut claimable: Vec<&mut HeldRun> = runs
+            .values_mut()
+            .filter(|held| {
+                held.run.status == RunStatus::Running
+                    && match held.run.owner.as_deref() {
+                        None => true,
+                        Some(owner) if owner == process => own,
+                        Some(owner) => leases.get(owner).is_none_or(|until| *until < now),
+                    }
+            })
+            .collect();
+        claimable.sort_by_key(|held| held.no);
+        Ok(claimable
+            .into_iter()
+            .take(limit)
+            .map(|held| {
+                let previous = held.run.owner.replace(process.to_string());
+                held.run.epoch += 1;
+                Claimed {
+                    run: held.run.clone(),
+                    previous,
+                }
+            })
+            .collect())
+    }
+
+    async fn lease_holders(&self) -> Result<Vec<LeaseHolder>, StoreError> {
+        let now = self.clock.now_ms();
+        let leases = self.leases.lock().unwrap_or_else(|p| p.into_inner());
+        let runs = self.runs.lock().unwrap_or_else(|p| p.into_inner());
+        let mut holders: Vec<LeaseHolder> = leases
+            .iter()
+            .filter(|(_, until)| **until >= now)
+            .map(|(process, until)| LeaseHolder {
+                process: process.clone(),
+                lease_until: *until,
+                runs: runs
+                    .values()
+                    .filter(|held| {
+                        held.run.status == RunStatus::Running
+                            && held.run.owner.as_deref() == Some(process)
+                    })
+                    .count() as u64,
+            })
+            .collect();
+        holders.sort_by(|a, b| a.process.cmp(&b.process));
+        Ok(holders)
     }
 }
 

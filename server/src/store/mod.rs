@@ -49,6 +49,10 @@ pub enum StoreError {
     Corrupt(String),
     #[error("the history writer has stopped")]
     WriterGone,
+    /// The run was claimed by another process since this one claimed it at `epoch`: its
+    /// history is no longer this process's to write (fencing).
+    #[error("run {run} belongs to another process now (this one held it at epoch {epoch})")]
+    Fenced { run: String, epoch: i64 },
     #[error("the history writer cannot start: {0}")]
     Writer(String),
     #[error("cannot create the database folder {path}: {source}")]
@@ -240,8 +244,62 @@ pub struct StoredRun {
     pub ended_at: Option<i64>,
     /// The speed it is played at (simulated time ÷ wall time).
     pub speed: f64,
+    /// The process driving it (its lease in [`OwnershipStore`]); `None` for runs stored
+    /// before ownership was recorded.
+    pub owner: Option<String>,
+    /// Bumped by every claim: appends name the epoch their writer holds ([`RunStore::append_history`]).
+    pub epoch: i64,
 }
 
+/// The epoch a process holds a run at when it created it.
+pub const FIRST_EPOCH: i64 = 1;
+
+/// A run a process claimed (at the run's new epoch), and which process held it before.
+#[derive(Clone, Debug)]
+pub struct Claimed {
+    pub run: StoredRun,
+    pub previous: Option<String>,
+}
+
+/// A process with a lease, as the cluster view shows it.
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+pub struct LeaseHolder {
+    pub process: String,
+    /// When its lease runs out (ms since the epoch, the store's clock) unless renewed.
+    pub lease_until: i64,
+    /// Runs in progress it owns.
+    pub runs: u64,
+}
+
+/// Which process drives which run: each process holds a lease it renews while it lives; a
+/// run in progress belongs to one process, and when that process's lease runs out, others
+/// claim its runs (each claim bumps the run's epoch, which fences the previous owner's
+/// appends). One lease per process, not one per run: renewing is one write per interval
+/// whatever the number of runs in flight.
+#[async_trait]
+pub trait OwnershipStore: Send + Sync {
+    /// Starts or extends `process`'s lease to `lease` from now, on the store's clock (one
+    /// clock for every process).
+    async fn renew_lease(
+        &self,
+        process: &str,
+        lease: std::time::Duration,
+    ) -> Result<(), StoreError>;
+    /// Ends `process`'s lease now (it shuts down): others may claim its runs at once.
+    async fn end_lease(&self, process: &str) -> Result<(), StoreError>;
+    /// Claims for `process` up to `limit` runs in progress, oldest first, that are unowned,
+    /// or owned by a process whose lease has run out, or (`own`: the process has just
+    /// started) recorded as its own. Each one's epoch is bumped. Runs another process is
+    /// writing right now are left for a later claim.
+    async fn claim_runs(
+        &self,
+        process: &str,
+        own: bool,
+        limit: usize,
+    ) -> Result<Vec<Claimed>, StoreError>;
+    /// Processes whose lease has not run out, with the runs in progress each owns.
+    async fn lease_holders(&self) -> Result<Vec<LeaseHolder>, StoreError>;
+}
 /// Runs and their append-only histories.
 #[async_trait]
 pub trait RunStore: Send + Sync {
@@ -254,11 +312,18 @@ pub trait RunStore: Send + Sync {
         first: &[Recorded],
     ) -> Result<(), StoreError>;
     async fn get_run(&self, id: &str) -> Result<Option<StoredRun>, StoreError>;
-    /// Runs not yet ended: what recovery resumes after a restart.
+    /// Runs not yet ended, whichever process owns them.
     async fn running_runs(&self) -> Result<Vec<StoredRun>, StoreError>;
     /// Appends records durably (group-committed with other runs' appends); a
     /// `RunCompleted` among them also ends the run. Returns once they are durable.
-    async fn append_history(&self, run_id: &str, records: &[Recorded]) -> Result<(), StoreError>;
+    /// Refused with [`StoreError::Fenced`], storing nothing, unless the run is still at
+    /// `epoch` (the writer's claim on it).
+    async fn append_history(
+        &self,
+        run_id: &str,
+        epoch: i64,
+        records: &[Recorded],
+    ) -> Result<(), StoreError>;
     /// At most `limit` records with `seq > after`, in order (read a long history in pages of
     /// [`HISTORY_PAGE`]).
     async fn history_after(
@@ -361,5 +426,5 @@ pub trait LabStore: Send + Sync {
 }
 
 /// Everything the server needs from storage.
-pub trait Store: WorkflowStore + RunStore + LabStore {}
-impl<T: WorkflowStore + RunStore + LabStore> Store for T {}
+pub trait Store: WorkflowStore + RunStore + LabStore + OwnershipStore {}
+impl<T: WorkflowStore + RunStore + LabStore + OwnershipStore> Store for T {}

@@ -3,20 +3,24 @@
 //! unnested by the server: a handful of round trips whatever the group's size), and tells
 //! each caller once the commit is durable. The same write discipline as SQLite's writer
 //! ([`super::group_commit`]): many runs' records share one commit's WAL flush.
+//!
+//! Each append is fenced: the runs a group writes to are read `FOR SHARE` at the start of
+//! its transaction, and a write whose epoch is not its run's is refused alone. A claim
+//! (`FOR UPDATE SKIP LOCKED`) passes over runs being written and takes them at a later
+//! claim, and an append after a claim sees the new epoch: a process that lost a run cannot
+//! write to it.
 
 use std::collections::HashMap;
 
 use sqlx::{PgPool, Postgres, Row, Transaction};
 use tokio::sync::mpsc;
 
-use super::group_commit::{Append, NewRun, MAX_GROUP_ROWS};
+use super::group_commit::{Append, NewRun, WriteFailure, MAX_GROUP_ROWS};
 
 /// Starts the writer on the current runtime; it ends when every sender is dropped.
 pub fn start(pool: PgPool) -> mpsc::UnboundedSender<Append> {
     let (sender, mut appends) = mpsc::unbounded_channel::<Append>();
     tokio::spawn(async move {
-        // The compact keys of runs this process writes, so history rows need no lookup.
-        let mut run_numbers: HashMap<String, i64> = HashMap::new();
         while let Some(first) = appends.recv().await {
             let mut rows = first.write.rows();
             let mut group = vec![first];
@@ -29,24 +33,23 @@ pub fn start(pool: PgPool) -> mpsc::UnboundedSender<Append> {
                     Err(_) => break,
                 }
             }
-            match write_group(&pool, &group, &mut run_numbers).await {
-                Ok(()) => {
-                    for append in group {
-                        let _ = append.done.send(Ok(()));
+            match write_group(&pool, &group).await {
+                Ok(fenced) => {
+                    for (i, append) in group.into_iter().enumerate() {
+                        append.stored(fenced.contains(&i));
                     }
                 }
                 // As in SQLite's writer: one bad write must not fail the others.
                 Err(e) => {
                     tracing::warn!(error = %e, appends = group.len(), "group commit failed; writing one by one");
                     for append in group {
-                        let result =
-                            write_group(&pool, std::slice::from_ref(&append), &mut run_numbers)
-                                .await
-                                .map_err(|e| e.to_string());
-                        if let Err(e) = &result {
-                            tracing::error!(error = %e, "history write failed");
+                        match write_group(&pool, std::slice::from_ref(&append)).await {
+                            Ok(fenced) => append.stored(!fenced.is_empty()),
+                            Err(e) => {
+                                tracing::error!(error = %e, "history write failed");
+                                let _ = append.done.send(Err(WriteFailure::Failed(e.to_string())));
+                            }
                         }
-                        let _ = append.done.send(result);
                     }
                 }
             }
@@ -69,22 +72,25 @@ struct NewRuns<'a> {
     messages: Vec<Option<&'a str>>,
     diagnosis: Vec<Option<&'a str>>,
     outcome: Vec<Option<&'a str>>,
+    owner: Vec<Option<&'a str>>,
+    epoch: Vec<i64>,
 }
 
-async fn write_group(
-    pool: &PgPool,
-    group: &[Append],
-    run_numbers: &mut HashMap<String, i64>,
-) -> Result<(), sqlx::Error> {
+/// Writes the group in one transaction; returns the indexes of the writes refused because
+/// their run is at another epoch than theirs (nothing of those is written).
+async fn write_group(pool: &PgPool, group: &[Append]) -> Result<Vec<usize>, sqlx::Error> {
     let mut tx = pool.begin().await?;
-    let numbers = number_runs(&mut tx, group, run_numbers).await?;
+    let (numbers, fenced) = number_runs(&mut tx, group).await?;
 
     // History rows, in the order they were written.
     let (mut run, mut seq, mut at_ms, mut body) = (vec![], vec![], vec![], vec![]);
     // Runs that end here without being created here.
     let (mut ended_no, mut status, mut ended_at, mut messages, mut diagnosis, mut outcome) =
         (vec![], vec![], vec![], vec![], vec![], vec![]);
-    for Append { write, .. } in group {
+    for (i, Append { write, .. }) in group.iter().enumerate() {
+        if fenced.contains(&i) {
+            continue;
+        }
         let no = numbers[write.run_id.as_str()];
         for row in &write.rows {
             run.push(no);
@@ -130,30 +136,23 @@ async fn write_group(
         .await?;
     }
     tx.commit().await?;
-    for Append { write, .. } in group {
-        if write.ended.is_some() {
-            run_numbers.remove(&write.run_id);
-        } else if let Some(no) = numbers.get(write.run_id.as_str()) {
-            run_numbers.insert(write.run_id.clone(), *no);
-        }
-    }
-    Ok(())
+    Ok(fenced)
 }
 
-/// Creates the group's new runs (with their workflow versions) and finds the compact key of
-/// every run the group writes to.
+/// Creates the group's new runs (with their workflow versions), finds the compact key of
+/// every run the group writes to, and which writes are fenced off (by index).
 async fn number_runs<'a>(
     tx: &mut Transaction<'_, Postgres>,
     group: &'a [Append],
-    run_numbers: &HashMap<String, i64>,
-) -> Result<HashMap<&'a str, i64>, sqlx::Error> {
+) -> Result<(HashMap<&'a str, i64>, Vec<usize>), sqlx::Error> {
     let mut numbers: HashMap<&str, i64> = HashMap::new();
+    let mut fenced = Vec::new();
     let mut created = NewRuns::default();
     let mut versions: HashMap<&str, &str> = HashMap::new();
     let mut unknown: Vec<&str> = Vec::new();
     for Append { write, .. } in group {
-        match (&write.created, run_numbers.get(&write.run_id)) {
-            (Some(NewRun { run, version }), _) => {
+        match &write.created {
+            Some(NewRun { run, version }) => {
                 versions.insert(&version.hash, &version.document);
                 let ended = write.ended.as_ref();
                 created.id.push(&run.id);
@@ -175,11 +174,10 @@ async fn number_runs<'a>(
                 created
                     .outcome
                     .push(ended.and_then(|e| e.outcome.as_deref()));
+                created.owner.push(run.owner.as_deref());
+                created.epoch.push(write.epoch);
             }
-            (None, Some(no)) => {
-                numbers.insert(&write.run_id, *no);
-            }
-            (None, None) => unknown.push(&write.run_id),
+            None => unknown.push(&write.run_id),
         }
     }
     if !created.id.is_empty() {
@@ -194,9 +192,10 @@ async fn number_runs<'a>(
         .await?;
         let rows = sqlx::query(
             "INSERT INTO runs (id, workflow_id, version, input, status, started_at, ended_at, \
-             speed, messages, diagnosis, outcome) \
+             speed, messages, diagnosis, outcome, owner, epoch) \
              SELECT * FROM UNNEST($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], \
-             $6::int8[], $7::int8[], $8::float8[], $9::text[], $10::text[], $11::text[]) \
+             $6::int8[], $7::int8[], $8::float8[], $9::text[], $10::text[], $11::text[], \
+             $12::text[], $13::int8[]) \
              RETURNING id, no",
         )
         .bind(&created.id)
@@ -210,39 +209,49 @@ async fn number_runs<'a>(
         .bind(&created.messages)
         .bind(&created.diagnosis)
         .bind(&created.outcome)
+        .bind(&created.owner)
+        .bind(&created.epoch)
         .fetch_all(&mut **tx)
         .await?;
-        remember(&mut numbers, group, rows)?;
+        for row in rows {
+            let id: String = row.try_get("id")?;
+            if let Some(Append { write, .. }) = group.iter().find(|a| a.write.run_id == id) {
+                numbers.insert(&write.run_id, row.try_get("no")?);
+            }
+        }
     }
     if !unknown.is_empty() {
-        let rows = sqlx::query("SELECT id, no FROM runs WHERE id = ANY($1)")
+        // Locked against claims until this transaction ends.
+        let rows = sqlx::query("SELECT id, no, epoch FROM runs WHERE id = ANY($1) FOR SHARE")
             .bind(&unknown)
             .fetch_all(&mut **tx)
             .await?;
-        remember(&mut numbers, group, rows)?;
-        if let Some(missing) = unknown.iter().find(|id| !numbers.contains_key(*id)) {
-            return Err(sqlx::Error::Protocol(format!(
-                "history for run {missing}, which is not stored"
-            )));
+        let stored: HashMap<String, (i64, i64)> = rows
+            .iter()
+            .map(|row| {
+                Ok((
+                    row.try_get("id")?,
+                    (row.try_get("no")?, row.try_get("epoch")?),
+                ))
+            })
+            .collect::<Result<_, sqlx::Error>>()?;
+        for (i, Append { write, .. }) in group.iter().enumerate() {
+            if write.created.is_some() {
+                continue;
+            }
+            match stored.get(&write.run_id) {
+                Some((no, epoch)) if *epoch == write.epoch => {
+                    numbers.insert(&write.run_id, *no);
+                }
+                Some(_) => fenced.push(i),
+                None => {
+                    return Err(sqlx::Error::Protocol(format!(
+                        "history for run {}, which is not stored",
+                        write.run_id
+                    )))
+                }
+            }
         }
     }
-    Ok(numbers)
-}
-
-/// Records the `(id, no)` rows under the group's own run ids (borrowed from the group).
-fn remember<'a>(
-    numbers: &mut HashMap<&'a str, i64>,
-    group: &'a [Append],
-    rows: Vec<sqlx::postgres::PgRow>,
-) -> Result<(), sqlx::Error> {
-    let by_id: HashMap<String, i64> = rows
-        .iter()
-        .map(|row| Ok((row.try_get("id")?, row.try_get("no")?)))
-        .collect::<Result<_, sqlx::Error>>()?;
-    for Append { write, .. } in group {
-        if let Some(no) = by_id.get(&write.run_id) {
-            numbers.insert(&write.run_id, *no);
-        }
-    }
-    Ok(())
+    Ok((numbers, fenced))
 }

@@ -20,8 +20,8 @@ use tokio::sync::mpsc;
 
 use super::group_commit::{encode_history, Append, NewRun, Write};
 use super::{
-    encode, LabDocument, LabStore, Recorded, Replaced, RunStore, StoreError, StoredRun,
-    WorkflowStore, WorkflowVersion,
+    encode, Claimed, LabDocument, LabStore, LeaseHolder, OwnershipStore, Recorded, Replaced,
+    RunStore, StoreError, StoredRun, WorkflowStore, WorkflowVersion,
 };
 use crate::clock::Clock;
 use crate::engine::hub::LiveRecord;
@@ -82,13 +82,14 @@ impl PostgresStore {
     /// Hands a write to the group commit and waits until it is durable.
     async fn write(&self, write: Write) -> Result<(), StoreError> {
         let (done, durable) = tokio::sync::oneshot::channel();
+        let (run, epoch) = (write.run_id.clone(), write.epoch);
         self.writer
             .send(Append { write, done })
             .map_err(|_| StoreError::WriterGone)?;
         durable
             .await
             .map_err(|_| StoreError::WriterGone)?
-            .map_err(|e| StoreError::Database(sqlx::Error::Protocol(e)))
+            .map_err(|failure| failure.into_error(&run, epoch))
     }
 
     /// The `seq` and JSON `body` of at most `limit` history records with `seq > after`.
@@ -297,7 +298,7 @@ impl WorkflowStore for PostgresStore {
 
 const RUN_COLUMNS: &str = "r.id AS id, r.workflow_id AS workflow_id, v.document AS workflow, \
      r.input AS input, r.status AS status, r.started_at AS started_at, r.ended_at AS ended_at, \
-     r.speed AS speed";
+     r.speed AS speed, r.owner AS owner, r.epoch AS epoch";
 const RUN_FROM: &str = "runs r JOIN workflow_versions v ON v.hash = r.version";
 
 fn stored_run(row: &PgRow) -> Result<StoredRun, StoreError> {
@@ -315,6 +316,8 @@ fn stored_run(row: &PgRow) -> Result<StoredRun, StoreError> {
         started_at: row.try_get("started_at")?,
         ended_at: row.try_get("ended_at")?,
         speed: row.try_get("speed")?,
+        owner: row.try_get("owner")?,
+        epoch: row.try_get("epoch")?,
         id,
     })
 }
@@ -343,6 +346,7 @@ impl RunStore for PostgresStore {
         let (rows, ended) = encode_history(first);
         self.write(Write {
             run_id: run.id.clone(),
+            epoch: run.epoch,
             created: Some(NewRun {
                 run: run.clone(),
                 version: version.clone(),
@@ -373,13 +377,19 @@ impl RunStore for PostgresStore {
         rows.iter().map(stored_run).collect()
     }
 
-    async fn append_history(&self, run_id: &str, records: &[Recorded]) -> Result<(), StoreError> {
+    async fn append_history(
+        &self,
+        run_id: &str,
+        epoch: i64,
+        records: &[Recorded],
+    ) -> Result<(), StoreError> {
         if records.is_empty() {
             return Ok(());
         }
         let (rows, ended) = encode_history(records);
         self.write(Write {
             run_id: run_id.to_string(),
+            epoch,
             created: None,
             rows,
             ended,
@@ -533,6 +543,102 @@ impl RunStore for PostgresStore {
             tracing::debug!(error = %e, "unused workflow versions stay until the next sweep");
         }
         Ok(runs.len() as u64)
+    }
+}
+
+/// The database's clock in SQL: milliseconds since the Unix epoch. Leases are written and
+/// compared on this one clock, whatever the processes' own clocks say.
+const NOW_MS: &str = "(extract(epoch FROM clock_timestamp()) * 1000)::int8";
+
+/// How long a process's row stays after its lease ran out, once it owns no run in progress.
+const FORGET_PROCESS_AFTER_MS: i64 = 3_600_000;
+
+#[async_trait]
+impl OwnershipStore for PostgresStore {
+    async fn renew_lease(&self, process: &str, lease: Duration) -> Result<(), StoreError> {
+        sqlx::query(sql(format!(
+            "INSERT INTO processes (id, lease_until, started_at) VALUES ($1, {NOW_MS} + $2, {NOW_MS}) \
+             ON CONFLICT (id) DO UPDATE SET lease_until = EXCLUDED.lease_until"
+        )))
+        .bind(process)
+        .bind(lease.as_millis().min(i64::MAX as u128) as i64)
+        .execute(&self.pool)
+        .await?;
+        sqlx::query(sql(format!(
+            "DELETE FROM processes p WHERE p.lease_until < {NOW_MS} - $1 AND NOT EXISTS \
+             (SELECT 1 FROM runs r WHERE r.owner = p.id AND r.status = 'running')"
+        )))
+        .bind(FORGET_PROCESS_AFTER_MS)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    async fn end_lease(&self, process: &str) -> Result<(), StoreError> {
+        sqlx::query("UPDATE processes SET lease_until = 0 WHERE id = $1")
+            .bind(process)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    async fn claim_runs(
+        &self,
+        process: &str,
+        own: bool,
+        limit: usize,
+    ) -> Result<Vec<Claimed>, StoreError> {
+        // One statement: the runs are chosen and locked (passing over those another
+        // transaction holds: an append in progress, another process's claim), then claimed.
+        let rows = sqlx::query(sql(format!(
+            "WITH claimable AS (SELECT r.no, r.owner FROM runs r WHERE r.status = 'running' \
+             AND (r.owner IS NULL OR ($2 AND r.owner = $1) OR (r.owner <> $1 AND NOT EXISTS \
+             (SELECT 1 FROM processes p WHERE p.id = r.owner AND p.lease_until >= {NOW_MS}))) \
+             ORDER BY r.no LIMIT $3 FOR UPDATE OF r SKIP LOCKED) \
+             UPDATE runs r SET owner = $1, epoch = r.epoch + 1 FROM claimable c \
+             WHERE r.no = c.no RETURNING r.id AS id, r.workflow_id AS workflow_id, \
+             (SELECT v.document FROM workflow_versions v WHERE v.hash = r.version) AS workflow, \
+             r.input AS input, r.status AS status, r.started_at AS started_at, \
+             r.ended_at AS ended_at, r.speed AS speed, r.owner AS owner, r.epoch AS epoch, \
+             c.owner AS previous, r.no AS no"
+        )))
+        .bind(process)
+        .bind(own)
+        .bind(limit.min(i64::MAX as usize) as i64)
+        .fetch_all(&self.pool)
+        .await?;
+        let mut claimed = rows
+            .iter()
+            .map(|row| {
+                Ok((
+                    row.try_get::<i64, _>("no")?,
+                    Claimed {
+                        run: stored_run(row)?,
+                        previous: row.try_get("previous")?,
+                    },
+                ))
+            })
+            .collect::<Result<Vec<_>, StoreError>>()?;
+        claimed.sort_by_key(|(no, _)| *no);
+        Ok(claimed.into_iter().map(|(_, c)| c).collect())
+    }
+
+    async fn lease_holders(&self) -> Result<Vec<LeaseHolder>, StoreError> {
+        let rows: Vec<(String, i64, i64)> = sqlx::query_as(sql(format!(
+            "SELECT p.id, p.lease_until, (SELECT COUNT(*) FROM runs r WHERE r.owner = p.id \
+             AND r.status = 'running') FROM processes p WHERE p.lease_until >= {NOW_MS} \
+             ORDER BY p.id"
+        )))
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows
+            .into_iter()
+            .map(|(process, lease_until, runs)| LeaseHolder {
+                process,
+                lease_until,
+                runs: runs.max(0) as u64,
+            })
+            .collect())
     }
 }
 

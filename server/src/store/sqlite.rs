@@ -20,8 +20,8 @@ use std::sync::Mutex;
 
 use super::group_commit::{self, encode_history, Append, NewRun, Write};
 use super::{
-    encode, LabDocument, LabStore, Recorded, Replaced, RunStore, StoreError, StoredRun,
-    WorkflowStore, WorkflowVersion,
+    encode, Claimed, LabDocument, LabStore, LeaseHolder, OwnershipStore, Recorded, Replaced,
+    RunStore, StoreError, StoredRun, WorkflowStore, WorkflowVersion,
 };
 use crate::clock::Clock;
 use crate::engine::hub::LiveRecord;
@@ -129,13 +129,14 @@ impl SqliteStore {
     /// Hands a write to the group commit and waits until it is durable.
     async fn write(&self, write: Write) -> Result<(), StoreError> {
         let (done, durable) = tokio::sync::oneshot::channel();
+        let (run, epoch) = (write.run_id.clone(), write.epoch);
         self.writer
             .send(Append { write, done })
             .map_err(|_| StoreError::WriterGone)?;
         durable
             .await
             .map_err(|_| StoreError::WriterGone)?
-            .map_err(|e| StoreError::Database(sqlx::Error::Protocol(e)))
+            .map_err(|failure| failure.into_error(&run, epoch))
     }
 }
 
@@ -350,7 +351,7 @@ impl WorkflowStore for SqliteStore {
 /// stored before versions existed).
 const RUN_COLUMNS: &str = "r.id AS id, r.workflow_id AS workflow_id, \
      COALESCE(v.document, r.workflow) AS workflow, r.input AS input, r.status AS status, \
-     r.started_at AS started_at, r.ended_at AS ended_at, r.speed AS speed";
+     r.started_at AS started_at, r.ended_at AS ended_at, r.speed AS speed, r.owner AS owner, r.epoch AS epoch";
 const RUN_FROM: &str = "runs r LEFT JOIN workflow_versions v ON v.hash = r.version";
 
 fn stored_run(row: &sqlx::sqlite::SqliteRow) -> Result<StoredRun, StoreError> {
@@ -368,6 +369,8 @@ fn stored_run(row: &sqlx::sqlite::SqliteRow) -> Result<StoredRun, StoreError> {
         started_at: row.try_get("started_at")?,
         ended_at: row.try_get("ended_at")?,
         speed: row.try_get("speed")?,
+        owner: row.try_get("owner")?,
+        epoch: row.try_get("epoch")?,
         id,
     })
 }
@@ -383,6 +386,7 @@ impl RunStore for SqliteStore {
         let (rows, ended) = encode_history(first);
         self.write(Write {
             run_id: run.id.clone(),
+            epoch: run.epoch,
             created: Some(NewRun {
                 run: run.clone(),
                 version: version.clone(),
@@ -412,13 +416,19 @@ impl RunStore for SqliteStore {
         rows.iter().map(stored_run).collect()
     }
 
-    async fn append_history(&self, run_id: &str, records: &[Recorded]) -> Result<(), StoreError> {
+    async fn append_history(
+        &self,
+        run_id: &str,
+        epoch: i64,
+        records: &[Recorded],
+    ) -> Result<(), StoreError> {
         if records.is_empty() {
             return Ok(());
         }
         let (rows, ended) = encode_history(records);
         self.write(Write {
             run_id: run_id.to_string(),
+            epoch,
             created: None,
             rows,
             ended,
@@ -566,6 +576,105 @@ impl RunStore for SqliteStore {
         .await?;
         tx.commit().await?;
         Ok(runs.len() as u64)
+    }
+}
+
+/// The store's clock in SQL: milliseconds since the Unix epoch. Leases are written and
+/// compared on this one clock, whatever the processes' own clocks say.
+const NOW_MS: &str = "CAST(unixepoch('subsec') * 1000 AS INTEGER)";
+
+/// How long a process's row stays after its lease ran out, once it owns no run in progress.
+const FORGET_PROCESS_AFTER_MS: i64 = 3_600_000;
+
+#[async_trait]
+impl OwnershipStore for SqliteStore {
+    async fn renew_lease(&self, process: &str, lease: Duration) -> Result<(), StoreError> {
+        let mut tx = self.pool.begin_with(BEGIN_WRITE).await?;
+        sqlx::query(sql(format!(
+            "INSERT INTO processes (id, lease_until, started_at) VALUES (?1, {NOW_MS} + ?2, {NOW_MS}) \
+             ON CONFLICT (id) DO UPDATE SET lease_until = excluded.lease_until"
+        )))
+        .bind(process)
+        .bind(lease.as_millis().min(i64::MAX as u128) as i64)
+        .execute(&mut *tx)
+        .await?;
+        sqlx::query(sql(format!(
+            "DELETE FROM processes WHERE lease_until < {NOW_MS} - ?1 AND NOT EXISTS \
+             (SELECT 1 FROM runs r WHERE r.owner = processes.id AND r.status = 'running')"
+        )))
+        .bind(FORGET_PROCESS_AFTER_MS)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn end_lease(&self, process: &str) -> Result<(), StoreError> {
+        sqlx::query("UPDATE processes SET lease_until = 0 WHERE id = ?")
+            .bind(process)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    async fn claim_runs(
+        &self,
+        process: &str,
+        own: bool,
+        limit: usize,
+    ) -> Result<Vec<Claimed>, StoreError> {
+        // One writer at a time (the write lock is taken first): the check and the claim
+        // cannot be split by another process's claim or append.
+        let mut tx = self.pool.begin_with(BEGIN_WRITE).await?;
+        let claimable: Vec<(i64, Option<String>)> = sqlx::query_as(sql(format!(
+            "SELECT r.no, r.owner FROM runs r WHERE r.status = 'running' \
+             AND (r.owner IS NULL OR (?2 AND r.owner = ?1) OR (r.owner <> ?1 AND NOT EXISTS \
+             (SELECT 1 FROM processes p WHERE p.id = r.owner AND p.lease_until >= {NOW_MS}))) \
+             ORDER BY r.no LIMIT ?3"
+        )))
+        .bind(process)
+        .bind(own)
+        .bind(limit.min(i64::MAX as usize) as i64)
+        .fetch_all(&mut *tx)
+        .await?;
+        let mut claimed = Vec::with_capacity(claimable.len());
+        for (no, previous) in claimable {
+            sqlx::query("UPDATE runs SET owner = ?1, epoch = epoch + 1 WHERE no = ?2")
+                .bind(process)
+                .bind(no)
+                .execute(&mut *tx)
+                .await?;
+            let row = sqlx::query(sql(format!(
+                "SELECT {RUN_COLUMNS} FROM {RUN_FROM} WHERE r.no = ?"
+            )))
+            .bind(no)
+            .fetch_one(&mut *tx)
+            .await?;
+            claimed.push(Claimed {
+                run: stored_run(&row)?,
+                previous,
+            });
+        }
+        tx.commit().await?;
+        Ok(claimed)
+    }
+
+    async fn lease_holders(&self) -> Result<Vec<LeaseHolder>, StoreError> {
+        let rows: Vec<(String, i64, i64)> = sqlx::query_as(sql(format!(
+            "SELECT p.id, p.lease_until, (SELECT COUNT(*) FROM runs r WHERE r.owner = p.id \
+             AND r.status = 'running') FROM processes p WHERE p.lease_until >= {NOW_MS} \
+             ORDER BY p.id"
+        )))
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows
+            .into_iter()
+            .map(|(process, lease_until, runs)| LeaseHolder {
+                process,
+                lease_until,
+                runs: runs.max(0) as u64,
+            })
+            .collect())
     }
 }
 

@@ -29,7 +29,7 @@ use app::model::faults::{OrchestratorCrash, ServiceFault};
 use app::model::story::Story;
 use app::model::{
     Cause, EdgeKind, FailureReason, Faults, Join, MessageCounts, Node, Outcome, Owner, RunEvent,
-    RunStatus, StepState, Workflow,
+    RunStatus, StepState, Takeover, Workflow,
 };
 
 mod apply;

@@ -6,8 +6,9 @@ use super::*;
 impl RunCore {
     /// After replaying a stored history through [`RunCore::apply`]: what was in flight is
     /// started again — attempts re-sent under their idempotency key (no new `StepStarted`),
-    /// retries and compensations re-armed, undelivered events delivered.
-    pub fn resume(&mut self, run_id: &str) -> Vec<Action> {
+    /// retries and compensations re-armed, undelivered events delivered. `by`: which
+    /// process resumes it (recorded in the `RunResumed` record).
+    pub fn resume(&mut self, run_id: &str, by: Option<Takeover>) -> Vec<Action> {
         if self.status.is_some() {
             return Vec::new();
         }
@@ -77,7 +78,7 @@ impl RunCore {
             timers.push(Action::Deliver { message, edge });
             resent.push(format!("{run_id}/event/{message}/{}", self.edges[edge].id));
         }
-        self.emit(RunEvent::RunResumed { resent });
+        self.emit(RunEvent::RunResumed { resent, by });
         self.out.extend(timers);
         self.settle();
         std::mem::take(&mut self.out)
