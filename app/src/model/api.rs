@@ -147,6 +147,10 @@ pub struct RunReport {
     pub diagnosis: Option<String>,
     /// The seq of the newest history record; a WebSocket resumes `after` it.
     pub last_seq: u64,
+    /// The server process that drives (or last drove) the run, when several share one
+    /// database.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub owner: Option<String>,
     /// What happened, in sentences, each with a stable `code` (see [`super::story`]).
     #[serde(default)]
     pub story: Vec<super::story::StoryLine>,

@@ -177,6 +177,7 @@ fn report(run: &StoredRun, view: &RunView) -> RunReport {
         messages: view.messages,
         diagnosis: view.diagnosis.clone(),
         last_seq: view.last_seq,
+        owner: run.owner.clone(),
         story: Vec::new(),
         visibility: None,
     }

@@ -33,6 +33,10 @@ pub const POOL_CONNECTIONS: u32 = 8;
 const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(10);
 /// The longest one statement may run before the server cancels it.
 const STATEMENT_TIMEOUT: &str = "30s";
+/// A transaction left open this long without a statement is ended by the server, with its
+/// locks: a process paused (SIGSTOP) in the middle of a group commit must not keep its runs
+/// from being claimed by the others for longer than about a lease.
+const IDLE_IN_TRANSACTION_TIMEOUT: &str = "5s";
 /// Workflow versions kept decoded for starting runs (as [`super::sqlite::MAX_CACHED_VERSIONS`]).
 pub const MAX_CACHED_VERSIONS: usize = 256;
 
@@ -56,7 +60,13 @@ impl PostgresStore {
     pub async fn connect(url: &str, clock: Arc<dyn Clock>) -> Result<Self, StoreError> {
         let options = PgConnectOptions::from_str(url)?
             .application_name("hybridflow")
-            .options([("statement_timeout", STATEMENT_TIMEOUT)]);
+            .options([
+                ("statement_timeout", STATEMENT_TIMEOUT),
+                (
+                    "idle_in_transaction_session_timeout",
+                    IDLE_IN_TRANSACTION_TIMEOUT,
+                ),
+            ]);
         let pool = PgPoolOptions::new()
             .max_connections(POOL_CONNECTIONS)
             .acquire_timeout(ACQUIRE_TIMEOUT)

@@ -1,0 +1,305 @@
+//! Several real server processes on one PostgreSQL database (a fresh schema per test): runs
+//! survive the SIGKILL of the process that drives them, and a process paused past its lease
+//! cannot write to the runs the others took over (fencing).
+
+mod common;
+
+use std::collections::HashMap;
+use std::path::Path;
+use std::time::Duration;
+
+use common::{eventually, metric, metrics_at, ServerProcess};
+use futures::StreamExt;
+use serde_json::{json, Value};
+use tokio_tungstenite::tungstenite::Message;
+
+/// Short leases, so takeovers happen within the test's patience.
+const LEASE_MS: u64 = 1_000;
+/// A lease, then up to a renewal interval before a survivor looks, then the claim and the
+/// replay: a run of a dead process is resumed within this.
+const TAKEOVER_WITHIN_MS: i64 = LEASE_MS as i64 + LEASE_MS as i64 / 3 + 1_500;
+
+async fn start(database: &str, process: &str) -> ServerProcess {
+    ServerProcess::start(
+        Path::new(database),
+        &[
+            "--process-id",
+            process,
+            "--lease-ms",
+            &LEASE_MS.to_string(),
+            "--site-root",
+            "/nonexistent",
+        ],
+    )
+    .await
+}
+
+/// A flow of commands and events whose steps take time and sometimes fail and retry.
+fn flaky_flow(name: &str, latency: [u64; 2]) -> Value {
+    let step = |id: &str| {
+        json!({"id": id, "label": id, "service": "S", "action": "a", "latency_ms": latency,
+               "failure_rate": 0.25, "retry": {"max_attempts": 8, "backoff_ms": 40}})
+    };
+    json!({
+        "name": name,
+        "nodes": [step("a"), step("b"), step("c"), step("d")],
+        "edges": [
+            {"from": "a", "to": "b", "kind": "command"},
+            {"from": "b", "to": "c", "kind": "event"},
+            {"from": "c", "to": "d", "kind": "command"}
+        ]
+    })
+}
+
+async fn create_workflow(server: &ServerProcess, workflow: &Value) -> String {
+    let created: Value = server
+        .post_json("/api/workflows", workflow)
+        .await
+        .json()
+        .await
+        .unwrap();
+    created["id"].as_str().unwrap().to_string()
+}
+
+async fn start_run(server: &ServerProcess, workflow: &str, seed: usize) -> String {
+    let response = server
+        .post_json(
+            &format!("/api/workflows/{workflow}/runs"),
+            &json!({"seed": seed, "input": {}}),
+        )
+        .await;
+    assert_eq!(response.status(), 201);
+    let run: Value = response.json().await.unwrap();
+    run["id"].as_str().unwrap().to_string()
+}
+
+/// Every record of a run, read over a WebSocket from `server`.
+async fn history(server: &ServerProcess, run: &str) -> Vec<Value> {
+    let url = server.ws_url(&format!("/api/runs/{run}/events?after=0"));
+    let (mut socket, _) = tokio_tungstenite::connect_async(url).await.expect("stream");
+    let mut records = Vec::new();
+    while let Some(Ok(message)) = socket.next().await {
+        match message {
+            Message::Text(text) => records.push(serde_json::from_str(&text).unwrap()),
+            Message::Close(_) => break,
+            _ => {}
+        }
+    }
+    records
+}
+
+/// The run's history has every seq from 1 once, ends with one `RunCompleted`, and started
+/// no step attempt twice (every step is idempotent: a resumed attempt is re-sent under its
+/// key, not started again).
+fn assert_whole(run: &str, records: &[Value]) {
+    let seqs: Vec<u64> = records.iter().map(|r| r["seq"].as_u64().unwrap()).collect();
+    assert_eq!(
+        seqs,
+        (1..=seqs.len() as u64).collect::<Vec<_>>(),
+        "gap in {run}"
+    );
+    let mut starts: HashMap<(String, u64, u64), usize> = HashMap::new();
+    for r in records.iter().filter(|r| r["type"] == "StepStarted") {
+        let key = (
+            r["node"].as_str().unwrap().to_string(),
+            r["execution"].as_u64().unwrap(),
+            r["attempt"].as_u64().unwrap(),
+        );
+        *starts.entry(key).or_default() += 1;
+        assert_eq!(r["execution"], 1, "a step executed twice in {run}");
+    }
+    assert!(
+        starts.values().all(|&n| n == 1),
+        "an attempt started twice in {run}: {starts:?}"
+    );
+    let ends = records
+        .iter()
+        .filter(|r| r["type"] == "RunCompleted")
+        .count();
+    assert_eq!(ends, 1, "{run} ends once");
+    assert_eq!(records.last().unwrap()["type"], "RunCompleted");
+}
+
+async fn report(server: &ServerProcess, run: &str) -> Value {
+    server.get_json(&format!("/api/runs/{run}")).await
+}
+
+fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_millis() as i64
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn runs_of_a_killed_process_complete_on_the_others_without_gaps_or_double_execution() {
+    const RUNS: usize = 300;
+    let database = common::postgres_schema().await;
+    let mut servers = [
+        start(&database, "p1").await,
+        start(&database, "p2").await,
+        start(&database, "p3").await,
+    ];
+    let workflow = create_workflow(&servers[0], &flaky_flow("Cluster", [300, 600])).await;
+    // Each run belongs to the process that received its request; started all at once.
+    let runs: Vec<String> = futures::future::join_all(
+        (0..RUNS).map(|seed| start_run(&servers[seed % 3], &workflow, seed)),
+    )
+    .await;
+    for (i, run) in runs.iter().enumerate().take(6) {
+        let owner = report(&servers[(i + 1) % 3], run).await["owner"].clone();
+        assert_eq!(
+            owner,
+            format!("p{}", i % 3 + 1),
+            "any process reports the owner"
+        );
+    }
+
+    // SIGKILL p1 while its runs are in progress.
+    let reports = futures::future::join_all(
+        runs.iter()
+            .step_by(3)
+            .map(|run| async { (run.clone(), report(&servers[1], run).await) }),
+    )
+    .await;
+    let in_progress: Vec<String> = reports
+        .into_iter()
+        .filter(|(_, report)| report["status"] == "running")
+        .map(|(run, _)| run)
+        .collect();
+    let killed_at = now_ms();
+    servers[0].signal_and_wait("-KILL", Duration::from_secs(5));
+    assert!(
+        in_progress.len() > RUNS / 3 / 2,
+        "the kill must hit p1's runs in progress ({})",
+        in_progress.len()
+    );
+
+    let survivors = &servers[1..];
+    for (i, run) in runs.iter().enumerate() {
+        let server = &survivors[i % 2];
+        let done = eventually(
+            &format!("the end of run {run}"),
+            Duration::from_secs(60),
+            Duration::from_millis(50),
+            || async {
+                let report = report(server, run).await;
+                if report["status"] != "running" {
+                    Ok(report)
+                } else {
+                    Err(report.to_string())
+                }
+            },
+        )
+        .await;
+        assert_eq!(done["status"], "completed", "{done}");
+    }
+    let mut slowest = 0;
+    for (i, run) in runs.iter().enumerate() {
+        let records = history(&survivors[i % 2], run).await;
+        assert_whole(run, &records);
+        if in_progress.contains(run) {
+            // Taken over by a survivor, in time, and said so in the run's history.
+            let resumed = records
+                .iter()
+                .find(|r| r["type"] == "RunResumed")
+                .unwrap_or_else(|| panic!("{run} was in progress on p1 and not resumed"));
+            let by = &resumed["by"];
+            assert!(by["process"] == "p2" || by["process"] == "p3", "{resumed}");
+            assert_eq!(by["from"], "p1", "{resumed}");
+            assert_eq!(by["epoch"], 2, "{resumed}");
+            let after = resumed["at_ms"].as_i64().unwrap() - killed_at;
+            assert!(
+                after <= TAKEOVER_WITHIN_MS,
+                "{run} resumed {after} ms after the kill (lease {LEASE_MS} ms)"
+            );
+            slowest = slowest.max(after);
+        }
+    }
+    println!(
+        "{} of p1's runs were in progress at the kill; all resumed by p2 and p3 within {slowest} ms (lease {LEASE_MS} ms)",
+        in_progress.len()
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_process_paused_past_its_lease_cannot_write_to_the_runs_taken_over() {
+    let database = common::postgres_schema().await;
+    let mut paused = start(&database, "p1").await;
+    let survivor = start(&database, "p2").await;
+    let workflow = create_workflow(&paused, &flaky_flow("Fenced", [250, 400])).await;
+    let mut runs = Vec::new();
+    for seed in 0..6 {
+        runs.push(start_run(&paused, &workflow, seed).await);
+    }
+    tokio::time::sleep(Duration::from_millis(150)).await;
+    let sent = std::process::Command::new("kill")
+        .args(["-STOP", &paused.pid().to_string()])
+        .status()
+        .unwrap();
+    assert!(sent.success());
+    // p2 takes the runs over once p1's lease has run out, and completes them.
+    for run in &runs {
+        eventually(
+            &format!("{run}'s takeover and end on p2"),
+            Duration::from_secs(30),
+            Duration::from_millis(50),
+            || async {
+                let report = report(&survivor, run).await;
+                if report["status"] != "running" && report["owner"] == "p2" {
+                    Ok(())
+                } else {
+                    Err(report.to_string())
+                }
+            },
+        )
+        .await;
+    }
+    let before: Vec<usize> = {
+        let mut counts = Vec::new();
+        for run in &runs {
+            counts.push(history(&survivor, run).await.len());
+        }
+        counts
+    };
+    // p1 wakes up: its timers are all due, its drivers try to write — and are refused.
+    let sent = std::process::Command::new("kill")
+        .args(["-CONT", &paused.pid().to_string()])
+        .status()
+        .unwrap();
+    assert!(sent.success());
+    let metrics_url = paused.url("/metrics");
+    let lost = eventually(
+        "p1 finding out its runs are lost",
+        Duration::from_secs(10),
+        Duration::from_millis(50),
+        || async {
+            let lost = metric(
+                &metrics_at(&paused.http, &metrics_url).await,
+                "hybridflow_runs_lost_total",
+            );
+            if lost >= runs.len() as f64 {
+                Ok(lost)
+            } else {
+                Err(format!("{lost} lost"))
+            }
+        },
+    )
+    .await;
+    assert_eq!(lost, runs.len() as f64);
+    assert_eq!(
+        metric(
+            &metrics_at(&paused.http, &metrics_url).await,
+            "hybridflow_runs_in_progress"
+        ),
+        0.0,
+        "p1 drives none of them any more"
+    );
+    for (run, count) in runs.iter().zip(before) {
+        let records = history(&survivor, run).await;
+        assert_eq!(records.len(), count, "p1 wrote nothing to {run}");
+        assert_whole(run, &records);
+        assert_eq!(report(&paused, run).await["owner"], "p2");
+    }
+    paused.signal_and_wait("-KILL", Duration::from_secs(5));
+}
