@@ -15,7 +15,7 @@ export CARGO_TERM_COLOR := never
 # command here builds with it — and each crate is built once per profile.
 export RUSTFLAGS := --cfg erase_components
 
-.PHONY: run test tools browser build lint test-rust test-e2e clean-data fuzz screenshots postgres
+.PHONY: run test tools browser build lint test-rust test-e2e clean-data fuzz screenshots postgres nats
 
 CARGO_FUZZ_VERSION := 0.13.2
 FUZZ_TARGET ?= text
@@ -65,14 +65,20 @@ lint: tools
 	cargo clippy --workspace --all-targets --locked -- -D warnings
 	cargo clippy -p app --lib --no-default-features --features hydrate --target wasm32-unknown-unknown --locked -- -D warnings
 
-## PostgreSQL on 127.0.0.1:55432, data in data/postgres/ (installed from Debian's packages
-## if missing; started if not running): what the distributed mode and its tests use.
+## PostgreSQL on 127.0.0.1:55432, data in data/postgres/, and NATS with JetStream on
+## 127.0.0.1:54222, data in data/nats/ (installed from Debian's packages if missing; started
+## if not running): what the distributed mode and its tests use.
 postgres:
 	@server/services/postgres.sh start
+nats:
+	@server/services/nats.sh start
 
-## The Rust tests; the store conformance suite runs each test on PostgreSQL too.
-test-rust: tools postgres
-	HYBRIDFLOW_TEST_POSTGRES=$$(server/services/postgres.sh url) cargo test --workspace --locked
+## The Rust tests; the store conformance suite runs each test on PostgreSQL too, and the
+## cluster tests run three processes on PostgreSQL and NATS.
+test-rust: tools postgres nats
+	HYBRIDFLOW_TEST_POSTGRES=$$(server/services/postgres.sh url) \
+	HYBRIDFLOW_TEST_NATS=$$(server/services/nats.sh url) \
+	cargo test --workspace --locked
 
 test-e2e: build browser
 	cd end2end && npx playwright test

@@ -63,6 +63,16 @@ pub struct Config {
     /// renewals): how long the runs of a process that died wait before another takes them.
     #[arg(long, env = "HYBRIDFLOW_LEASE_MS", default_value_t = DEFAULT_LEASE_MS)]
     pub lease_ms: u64,
+    /// The NATS server (`nats://host:port`) between the processes sharing one PostgreSQL
+    /// database: a run is live on every process, the runs feed is the cluster's, cancel and
+    /// fault requests reach the process that drives the run. Without it each process serves
+    /// live only the runs it drives.
+    #[arg(long, env = "HYBRIDFLOW_BUS")]
+    pub bus: Option<String>,
+    /// The first token of this cluster's NATS subjects: clusters sharing one NATS server
+    /// need different ones.
+    #[arg(long, env = "HYBRIDFLOW_BUS_PREFIX", default_value = crate::engine::cluster::DEFAULT_PREFIX)]
+    pub bus_prefix: String,
 }
 
 /// [`crate::engine::DEFAULT_LEASE`] in milliseconds.
@@ -102,6 +112,8 @@ impl Config {
             keep_runs: self.keep_runs,
             retention_sweep: crate::retention::SWEEP_EVERY,
             public_origins: self.public_origins.clone(),
+            bus: self.bus.clone().filter(|url| !url.trim().is_empty()),
+            bus_prefix: self.bus_prefix.clone(),
             membership: crate::engine::Membership {
                 process: self
                     .process_id
@@ -140,6 +152,10 @@ pub struct Settings {
     pub public_origins: Vec<String>,
     /// This process among those sharing the database, and its lease.
     pub membership: crate::engine::Membership,
+    /// The NATS URL of the bus between processes, if any.
+    pub bus: Option<String>,
+    /// The first token of the bus's subjects.
+    pub bus_prefix: String,
 }
 
 impl Settings {
@@ -154,6 +170,8 @@ impl Settings {
             retention_sweep: crate::retention::SWEEP_EVERY,
             public_origins: Vec::new(),
             membership: crate::engine::Membership::default(),
+            bus: None,
+            bus_prefix: crate::engine::cluster::DEFAULT_PREFIX.into(),
         }
     }
 }

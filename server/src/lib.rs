@@ -63,6 +63,8 @@ pub enum ServerError {
     Io(#[from] std::io::Error),
     #[error(transparent)]
     Origin(#[from] api::guard::BadOrigin),
+    #[error(transparent)]
+    Bus(#[from] engine::cluster::ClusterError),
 }
 
 /// Opens the store, then serves until `shutdown` resolves.
@@ -87,6 +89,12 @@ pub async fn run(
         retention::spawn_sweeper(store.clone(), settings.keep_runs, settings.retention_sweep);
     let engine = Engine::with_membership(store.clone(), clock.clone(), settings.membership.clone());
     engine.set_max_in_flight(settings.max_runs_in_flight);
+    if let Some(url) = &settings.bus {
+        let cluster =
+            engine::cluster::Cluster::connect(url, &settings.bus_prefix, engine.process()).await?;
+        engine.join_cluster(cluster).await?;
+        tracing::info!(bus = %url, "joined the other processes on the bus");
+    }
     let lab = Lab::new(store.clone(), clock, engine.clone());
     let resumed = engine.recover().await?;
     if resumed > 0 {

@@ -1,6 +1,8 @@
-//! Several real server processes on one PostgreSQL database (a fresh schema per test): runs
-//! survive the SIGKILL of the process that drives them, and a process paused past its lease
-//! cannot write to the runs the others took over (fencing).
+//! Several real server processes on one PostgreSQL database (a fresh schema per test) and
+//! one NATS bus (a subject prefix per test): runs survive the SIGKILL of the process that
+//! drives them and stay live for a watcher on another process, a process paused past its
+//! lease cannot write to the runs the others took over (fencing), and cancel requests and the
+//! runs feed work from any process.
 
 mod common;
 
@@ -19,19 +21,38 @@ const LEASE_MS: u64 = 1_000;
 /// replay: a run of a dead process is resumed within this.
 const TAKEOVER_WITHIN_MS: i64 = LEASE_MS as i64 + LEASE_MS as i64 / 3 + 1_500;
 
-async fn start(database: &str, process: &str) -> ServerProcess {
-    ServerProcess::start(
-        Path::new(database),
-        &[
-            "--process-id",
-            process,
-            "--lease-ms",
-            &LEASE_MS.to_string(),
-            "--site-root",
-            "/nonexistent",
-        ],
-    )
-    .await
+/// A cluster's shared parts: its database and its bus.
+struct Shared {
+    database: String,
+    bus: (String, String),
+}
+
+impl Shared {
+    async fn new() -> Shared {
+        Shared {
+            database: common::postgres_schema().await,
+            bus: common::nats_bus(),
+        }
+    }
+
+    async fn start(&self, process: &str) -> ServerProcess {
+        ServerProcess::start(
+            Path::new(&self.database),
+            &[
+                "--process-id",
+                process,
+                "--lease-ms",
+                &LEASE_MS.to_string(),
+                "--bus",
+                &self.bus.0,
+                "--bus-prefix",
+                &self.bus.1,
+                "--site-root",
+                "/nonexistent",
+            ],
+        )
+        .await
+    }
 }
 
 /// A flow of commands and events whose steps take time and sometimes fail and retry.
@@ -88,6 +109,35 @@ async fn history(server: &ServerProcess, run: &str) -> Vec<Value> {
     records
 }
 
+type Socket =
+    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+
+/// The next text message of `socket`, as JSON.
+async fn next_message(socket: &mut Socket) -> Value {
+    loop {
+        match socket.next().await {
+            Some(Ok(Message::Text(text))) => return serde_json::from_str(&text).unwrap(),
+            Some(Ok(_)) => continue,
+            other => panic!("the socket closed: {other:?}"),
+        }
+    }
+}
+
+/// What a WebSocket to `url` sends until it closes: its text messages as JSON, and the
+/// close code.
+async fn watch(url: String) -> (Vec<Value>, Option<u16>) {
+    let (mut socket, _) = tokio_tungstenite::connect_async(url).await.expect("stream");
+    let mut records = Vec::new();
+    while let Some(Ok(message)) = socket.next().await {
+        match message {
+            Message::Text(text) => records.push(serde_json::from_str(&text).unwrap()),
+            Message::Close(frame) => return (records, frame.map(|f| u16::from(f.code))),
+            _ => {}
+        }
+    }
+    (records, None)
+}
+
 /// The run's history has every seq from 1 once, ends with one `RunCompleted`, and started
 /// no step attempt twice (every step is idempotent: a resumed attempt is re-sent under its
 /// key, not started again).
@@ -134,11 +184,11 @@ fn now_ms() -> i64 {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn runs_of_a_killed_process_complete_on_the_others_without_gaps_or_double_execution() {
     const RUNS: usize = 300;
-    let database = common::postgres_schema().await;
+    let cluster = Shared::new().await;
     let mut servers = [
-        start(&database, "p1").await,
-        start(&database, "p2").await,
-        start(&database, "p3").await,
+        cluster.start("p1").await,
+        cluster.start("p2").await,
+        cluster.start("p3").await,
     ];
     let workflow = create_workflow(&servers[0], &flaky_flow("Cluster", [300, 600])).await;
     // Each run belongs to the process that received its request; started all at once.
@@ -167,6 +217,15 @@ async fn runs_of_a_killed_process_complete_on_the_others_without_gaps_or_double_
         .filter(|(_, report)| report["status"] == "running")
         .map(|(run, _)| run)
         .collect();
+    // A watcher on p2 of one of p1's runs: it goes on live through the takeover.
+    let watched = in_progress
+        .first()
+        .expect("a run of p1 in progress")
+        .clone();
+    let watcher = tokio::spawn(watch(
+        servers[1].ws_url(&format!("/api/runs/{watched}/events?after=0")),
+    ));
+    tokio::time::sleep(Duration::from_millis(100)).await;
     let killed_at = now_ms();
     servers[0].signal_and_wait("-KILL", Duration::from_secs(5));
     assert!(
@@ -216,6 +275,22 @@ async fn runs_of_a_killed_process_complete_on_the_others_without_gaps_or_double_
             slowest = slowest.max(after);
         }
     }
+    let (records, close) = watcher.await.unwrap();
+    assert_eq!(close, Some(1000), "the stream ends normally with the run");
+    assert_whole(&watched, &records);
+    assert_eq!(
+        records,
+        history(&survivors[0], &watched).await,
+        "every record once"
+    );
+    let live_after_kill = records
+        .iter()
+        .filter(|r| r["at_ms"].as_i64().unwrap() > killed_at)
+        .count();
+    assert!(
+        live_after_kill > 1,
+        "the watcher saw the run go on after the kill"
+    );
     println!(
         "{} of p1's runs were in progress at the kill; all resumed by p2 and p3 within {slowest} ms (lease {LEASE_MS} ms)",
         in_progress.len()
@@ -224,9 +299,9 @@ async fn runs_of_a_killed_process_complete_on_the_others_without_gaps_or_double_
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_process_paused_past_its_lease_cannot_write_to_the_runs_taken_over() {
-    let database = common::postgres_schema().await;
-    let mut paused = start(&database, "p1").await;
-    let survivor = start(&database, "p2").await;
+    let cluster = Shared::new().await;
+    let mut paused = cluster.start("p1").await;
+    let survivor = cluster.start("p2").await;
     let workflow = create_workflow(&paused, &flaky_flow("Fenced", [250, 400])).await;
     let mut runs = Vec::new();
     for seed in 0..6 {
@@ -302,4 +377,77 @@ async fn a_process_paused_past_its_lease_cannot_write_to_the_runs_taken_over() {
         assert_eq!(report(&paused, run).await["owner"], "p2");
     }
     paused.signal_and_wait("-KILL", Duration::from_secs(5));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cancel_faults_and_the_runs_feed_work_from_any_process() {
+    let cluster = Shared::new().await;
+    let owner = cluster.start("p1").await;
+    let other = cluster.start("p2").await;
+    let (mut feed, _) = tokio_tungstenite::connect_async(other.ws_url("/api/runs/feed"))
+        .await
+        .expect("feed");
+    let workflow = create_workflow(&owner, &flaky_flow("Remote", [3_000, 4_000])).await;
+    let run = start_run(&owner, &workflow, 1).await;
+    let also = start_run(&owner, &workflow, 2).await;
+    // p2's runs feed hears of p1's runs.
+    let started: Vec<(Value, Value)> =
+        vec![next_message(&mut feed).await, next_message(&mut feed).await]
+            .into_iter()
+            .map(|m| (m["id"].clone(), m["status"].clone()))
+            .collect();
+    assert_eq!(
+        started,
+        [
+            (json!(run), json!("running")),
+            (json!(also), json!("running"))
+        ]
+    );
+
+    // Faults and cancel sent to p2 reach p1, which drives the runs.
+    let faults = other
+        .post_json(
+            &format!("/api/runs/{also}/faults"),
+            &json!({"faults": {"services": {"S": {"down": true}}}}),
+        )
+        .await;
+    assert_eq!(faults.status(), 202, "{}", faults.text().await.unwrap());
+    let cancel = other
+        .post_json(&format!("/api/runs/{run}/cancel"), &json!({}))
+        .await;
+    assert_eq!(cancel.status(), 202);
+    let ended = next_message(&mut feed).await;
+    assert_eq!(
+        (&ended["id"], &ended["status"]),
+        (&json!(run), &json!("cancelled"))
+    );
+    assert_eq!(report(&other, &run).await["status"], "cancelled");
+    assert_eq!(report(&other, &run).await["owner"], "p1");
+    // p1 applied the faults sent to p2: its run's stream on p2 (followed through the bus)
+    // says so.
+    let (mut stream, _) =
+        tokio_tungstenite::connect_async(other.ws_url(&format!("/api/runs/{also}/events")))
+            .await
+            .expect("stream");
+    tokio::time::timeout(Duration::from_secs(10), async {
+        while let Some(Ok(message)) = stream.next().await {
+            if let Message::Text(text) = message {
+                if serde_json::from_str::<Value>(&text).unwrap()["type"] == "FaultsChanged" {
+                    return;
+                }
+            }
+        }
+        panic!("the stream ended without FaultsChanged");
+    })
+    .await
+    .expect("FaultsChanged within 10 s");
+    let cancel = other
+        .post_json(&format!("/api/runs/{also}/cancel"), &json!({}))
+        .await;
+    assert_eq!(cancel.status(), 202);
+    // A run that has ended: 409 from any process.
+    let again = other
+        .post_json(&format!("/api/runs/{run}/cancel"), &json!({}))
+        .await;
+    assert_eq!(again.status(), 409);
 }

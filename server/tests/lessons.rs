@@ -15,13 +15,25 @@ async fn finish(server: &TestServer, part: Part) -> Finished {
         Part::Compare(r) => ("/api/lab/batches", serde_json::to_value(r).unwrap()),
         Part::Load(r) => ("/api/lab/loads", serde_json::to_value(r).unwrap()),
     };
-    let response = server.post_json(path, &body).await;
-    assert!(
-        response.status().is_success(),
-        "{path}: {:?}",
-        response.text().await
-    );
-    let started: serde_json::Value = response.json().await.unwrap();
+    // One load test at a time: the one before may still be deleting its runs (503, "wait
+    // for it to end"), as a user clicking again at once would see.
+    let started: serde_json::Value = eventually(
+        &format!("{path} taking the request"),
+        Duration::from_secs(30),
+        Duration::from_millis(50),
+        || async {
+            let response = server.post_json(path, &body).await;
+            let status = response.status();
+            let text = response.text().await.unwrap_or_default();
+            if status.is_success() {
+                Ok(serde_json::from_str(&text).unwrap())
+            } else {
+                assert_eq!(status, 503, "{path}: {text}");
+                Err(text)
+            }
+        },
+    )
+    .await;
     let at = format!("{path}/{}", started["id"].as_str().unwrap());
     let ended: serde_json::Value = eventually(
         &format!("the end of {at}"),

@@ -17,8 +17,8 @@ pub trait Cancellable {
         state: &AppState,
         id: &str,
     ) -> impl Future<Output = Result<Option<(bool, String)>, AppError>> + Send;
-    /// Asks its owner to stop it; false when nothing here is running it.
-    fn stop(state: &AppState, id: &str) -> bool;
+    /// Asks its owner to stop it; false when nothing is running it.
+    fn stop(state: &AppState, id: &str) -> impl Future<Output = bool> + Send;
     fn not_found(id: &str) -> AppError;
     /// Why a cancel is refused (it is no longer running).
     fn refusal(id: &str, now: &str) -> String;
@@ -32,7 +32,7 @@ pub async fn cancel<K: Cancellable>(
     let (running, now) = K::lookup(&state, &id)
         .await?
         .ok_or_else(|| K::not_found(&id))?;
-    if !running || !K::stop(&state, &id) {
+    if !running || !K::stop(&state, &id).await {
         return Err(AppError::Conflict(K::refusal(&id, &now)));
     }
     Ok(StatusCode::ACCEPTED)

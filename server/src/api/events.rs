@@ -288,6 +288,8 @@ enum StreamError {
     Socket(#[from] axum::Error),
     #[error("the client did not read in time")]
     SlowReader,
+    #[error(transparent)]
+    Bus(#[from] crate::engine::cluster::ClusterError),
 }
 
 /// How a stream ends (when it ends without an error).
@@ -376,7 +378,11 @@ async fn follow_loop(
             return Ok(Ending::Complete);
         }
         Watch::Stored => {
-            // Not in progress here: everything there is was in the store.
+            // Not in progress here: another process drives it (or will, once it takes it
+            // over), or everything there is was in the store.
+            if let Some(cluster) = state.engine.cluster() {
+                return follow_remote(socket, state, cluster, run_id, last).await;
+            }
             catch_up(socket, state, run_id, &mut last).await?;
             return Ok(Ending::Complete);
         }
@@ -410,6 +416,13 @@ async fn follow_loop(
                     if catch_up(socket, state, run_id, &mut last).await? {
                         return Ok(Ending::Complete);
                     }
+                    if closed && !state.engine.is_shutting_down() {
+                        // This process lost the run to another (its lease ran out): follow
+                        // it there.
+                        if let Some(cluster) = state.engine.cluster() {
+                            return follow_remote(socket, state, cluster, run_id, last).await;
+                        }
+                    }
                     if closed {
                         // The run's driver stopped without an end. On a shutdown, say so
                         // (its drivers stop at the same moment the shutdown is announced,
@@ -425,6 +438,72 @@ async fn follow_loop(
             incoming = socket.recv() => match incoming {
                 None | Some(Err(_)) | Some(Ok(Message::Close(_))) => return Ok(Ending::Gone),
                 // Pongs (and the client's own pings, answered by the library) show it is alive.
+                Some(Ok(_)) => heartbeat.heard(),
+            },
+            alive = heartbeat.beat() => {
+                if !alive {
+                    return Ok(Ending::Dead);
+                }
+                in_time(limit, socket.send(Message::Ping(Default::default()))).await?;
+            }
+        }
+    }
+}
+
+/// How long a watcher of a run driven elsewhere waits for the bus before it looks in the
+/// store (a batch the bus dropped, or an owner that died between its write and publishing).
+pub const REMOTE_RECHECK: Duration = Duration::from_secs(1);
+
+/// Follows a run another process drives, through the cluster's bus: subscribed before the
+/// store is read (as with the hub), then each batch its owner publishes. A record that skips
+/// ahead of the last one sent (the bus delivers at most once) is preceded by a catch-up from
+/// the store, so the client still gets every record once, in order. The run's owner may
+/// change meanwhile: the new one publishes on the same subject.
+async fn follow_remote(
+    socket: &mut WebSocket,
+    state: &AppState,
+    cluster: &crate::engine::cluster::Cluster,
+    run_id: &str,
+    mut last: u64,
+) -> Result<Ending, StreamError> {
+    use futures::StreamExt;
+    let limit = state.sockets.send_timeout;
+    let mut batches = cluster.follow(run_id).await?;
+    if catch_up(socket, state, run_id, &mut last).await? {
+        return Ok(Ending::Complete);
+    }
+    let mut heartbeat = Heartbeat::new(state.sockets);
+    let mut stopping = state.engine.stopping();
+    let mut quiet = tokio::time::interval(REMOTE_RECHECK);
+    quiet.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tokio::select! {
+            _ = stopped(&mut stopping) => return Ok(Ending::ShuttingDown),
+            batch = batches.next() => {
+                let Some(batch) = batch else {
+                    return Ok(Ending::Interrupted);
+                };
+                quiet.reset();
+                let text = String::from_utf8_lossy(&batch.payload);
+                for line in text.split('\n') {
+                    let record = LiveRecord::from_stored(run_id, line.to_string())?;
+                    if record.seq > last + 1 && catch_up(socket, state, run_id, &mut last).await? {
+                        return Ok(Ending::Complete);
+                    }
+                    if queue(socket, limit, record, &mut last).await? {
+                        in_time(limit, socket.flush()).await?;
+                        return Ok(Ending::Complete);
+                    }
+                }
+                in_time(limit, socket.flush()).await?;
+            }
+            _ = quiet.tick() => {
+                if catch_up(socket, state, run_id, &mut last).await? {
+                    return Ok(Ending::Complete);
+                }
+            }
+            incoming = socket.recv() => match incoming {
+                None | Some(Err(_)) | Some(Ok(Message::Close(_))) => return Ok(Ending::Gone),
                 Some(Ok(_)) => heartbeat.heard(),
             },
             alive = heartbeat.beat() => {

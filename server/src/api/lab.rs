@@ -212,7 +212,7 @@ impl Cancellable for Batches {
         Ok(batch.map(|b| (b.state == BatchState::Running, format!("{:?}", b.state))))
     }
 
-    fn stop(state: &AppState, id: &str) -> bool {
+    async fn stop(state: &AppState, id: &str) -> bool {
         state.lab.cancel(id)
     }
 
@@ -340,7 +340,7 @@ impl Cancellable for Loads {
         Ok(test.map(|t| (t.state == BatchState::Running, format!("{:?}", t.state))))
     }
 
-    fn stop(state: &AppState, id: &str) -> bool {
+    async fn stop(state: &AppState, id: &str) -> bool {
         state.lab.cancel_load(id)
     }
 

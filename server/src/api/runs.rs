@@ -15,6 +15,7 @@ use super::cancel::Cancellable;
 use super::error::AppError;
 use super::workflows::not_found;
 use super::{body_bytes, parse_json, AppJson, AppState};
+use crate::engine::cluster::Control;
 use crate::engine::RunOptions;
 use crate::store::{replay_history, StoredRun};
 
@@ -124,8 +125,8 @@ impl Cancellable for Runs {
         Ok(run.map(|r| (!r.status.is_final(), r.status.as_str().to_string())))
     }
 
-    fn stop(state: &AppState, id: &str) -> bool {
-        state.engine.cancel(id)
+    async fn stop(state: &AppState, id: &str) -> bool {
+        state.engine.control(id, Control::Cancel).await
     }
 
     fn not_found(id: &str) -> AppError {
@@ -209,15 +210,16 @@ pub async fn faults(
         return Err(ended());
     }
     if let Some(faults) = request.faults {
-        if !state.engine.set_faults(&id, faults) {
+        if !state.engine.control(&id, Control::Faults { faults }).await {
             return Err(ended());
         }
     }
     if let Some(crash) = request.crash_orchestrator {
-        if !state
-            .engine
-            .crash_orchestrator(&id, crash.for_ms, crash.standby_lease_ms)
-        {
+        let crash = Control::CrashOrchestrator {
+            for_ms: crash.for_ms,
+            standby_lease_ms: crash.standby_lease_ms,
+        };
+        if !state.engine.control(&id, crash).await {
             return Err(ended());
         }
     }

@@ -196,7 +196,10 @@ pub async fn delete(
     }
     for run in state.store.running_runs().await? {
         if run.workflow_id == id {
-            state.engine.cancel(&run.id);
+            state
+                .engine
+                .control(&run.id, crate::engine::cluster::Control::Cancel)
+                .await;
         }
     }
     crate::retention::prune_now(state.store.as_ref(), state.keep_runs).await?;

@@ -4,6 +4,8 @@
 //!   timers), with outcomes drawn from the run's seed.
 //!   Its routes table holds the orchestrator's command edges and the bus's subscriptions.
 //! - [`bus`]: the [`bus::EventBus`] transport that delivers published events.
+//! - [`cluster`]: the NATS bus between server processes sharing one database: runs'
+//!   records live on every process, the runs feed, cancel and fault requests to a run's owner.
 //! - [`hub`]: live broadcast of durable history records to watchers.
 //! - [`timers`]: the thread that plays every run's simulated time to the tens of
 //!   microseconds.
@@ -20,6 +22,7 @@
 //! loop, timers, recovery and shutdown — share one lifecycle and are read together.)
 
 pub mod bus;
+pub mod cluster;
 pub mod core;
 pub mod hub;
 pub mod timers;
@@ -170,6 +173,8 @@ pub struct Engine {
     /// Set by [`Engine::shut_down`]: no new runs; drivers stop after their current write.
     stopping: tokio::sync::watch::Sender<bool>,
     membership: Membership,
+    /// The bus to the other processes, when there are others.
+    cluster: std::sync::OnceLock<Arc<cluster::Cluster>>,
 }
 
 impl Engine {
@@ -198,7 +203,25 @@ impl Engine {
             store_failure: Mutex::new(None),
             stopping: tokio::sync::watch::channel(false).0,
             membership,
+            cluster: std::sync::OnceLock::new(),
         })
+    }
+
+    /// Joins the other processes on `cluster`: from now on this process's runs are live on
+    /// theirs and theirs on this one, the runs feed is the cluster's, and cancel and fault
+    /// requests reach a run's owner wherever they arrive.
+    pub async fn join_cluster(
+        self: &Arc<Self>,
+        cluster: Arc<cluster::Cluster>,
+    ) -> Result<(), cluster::ClusterError> {
+        cluster.serve(self).await?;
+        let _ = self.cluster.set(cluster);
+        Ok(())
+    }
+
+    /// The bus to the other processes, if this one has joined them.
+    pub fn cluster(&self) -> Option<&Arc<cluster::Cluster>> {
+        self.cluster.get()
     }
 
     /// This process's id among those sharing the store.
@@ -286,6 +309,14 @@ impl Engine {
     }
 
     fn announce(&self, summary: RunSummary) {
+        if let Some(cluster) = self.cluster() {
+            cluster.publish_summary(&summary);
+        }
+        self.announce_locally(summary);
+    }
+
+    /// Tells this process's runs feed only (what another process announced).
+    pub fn announce_locally(&self, summary: RunSummary) {
         // Nobody listening is fine.
         let _ = self.feed.send(summary);
     }
@@ -342,29 +373,43 @@ impl Engine {
         }
     }
 
-    /// Asks a run in progress to stop. False when this process is not driving it.
-    pub fn cancel(&self, run_id: &str) -> bool {
-        self.inject(run_id, Input::Cancel)
+    /// Applies `control` (cancel, faults, an orchestrator crash) to a run in progress,
+    /// here or, through the cluster's bus, on the process that drives it. False when no
+    /// process drives it (it ended, or waits for a process to take it over).
+    pub async fn control(&self, run_id: &str, control: cluster::Control) -> bool {
+        if self.control_locally(run_id, control.clone()) {
+            return true;
+        }
+        let Some(cluster) = self.cluster() else {
+            return false;
+        };
+        let owner = match self.store.get_run(run_id).await {
+            Ok(Some(run)) if !run.status.is_final() => run.owner,
+            _ => None,
+        };
+        match owner {
+            Some(owner) if owner != self.membership.process => {
+                cluster.control(&owner, run_id, control).await
+            }
+            _ => false,
+        }
     }
 
-    /// Changes the faults of a run in progress. False when this process is not driving it.
-    pub fn set_faults(&self, run_id: &str, faults: Faults) -> bool {
-        self.inject(run_id, Input::SetFaults(faults))
-    }
-
-    /// Crashes a run's orchestrator now, for `for_ms` of simulated time (or until a standby
-    /// takes over after `standby_lease_ms`). False when this process is not driving it.
-    pub fn crash_orchestrator(
-        &self,
-        run_id: &str,
-        for_ms: u64,
-        standby_lease_ms: Option<u64>,
-    ) -> bool {
+    /// Applies `control` to a run this process drives. False when it drives no such run.
+    pub fn control_locally(&self, run_id: &str, control: cluster::Control) -> bool {
+        use cluster::Control;
         self.inject(
             run_id,
-            Input::CrashOrchestrator {
-                for_ms,
-                standby_lease_ms,
+            match control {
+                Control::Cancel => Input::Cancel,
+                Control::Faults { faults } => Input::SetFaults(faults),
+                Control::CrashOrchestrator {
+                    for_ms,
+                    standby_lease_ms,
+                } => Input::CrashOrchestrator {
+                    for_ms,
+                    standby_lease_ms,
+                },
             },
         )
     }
@@ -813,6 +858,9 @@ impl Driver {
         }
         metrics.steps_executed(started);
         self.engine.hub.publish(&self.run_id, &records);
+        if let Some(cluster) = self.engine.cluster() {
+            cluster.publish_records(&self.run_id, &records);
+        }
         let speed = self.core.speed();
         for effect in effects {
             match effect {

@@ -459,3 +459,18 @@ pub async fn postgres_schema() -> String {
     let separator = if base.contains('?') { '&' } else { '?' };
     format!("{base}{separator}options=-c%20search_path%3D{schema}")
 }
+
+/// Where the tests' NATS server is: `make test` starts it (`server/services/nats.sh`) and
+/// sets this variable to its URL.
+pub const NATS_URL_VARIABLE: &str = "HYBRIDFLOW_TEST_NATS";
+
+/// The tests' NATS URL, and a subject prefix of this test's own (tests share the server).
+pub fn nats_bus() -> (String, String) {
+    let url = std::env::var(NATS_URL_VARIABLE).unwrap_or_else(|_| {
+        panic!(
+            "{NATS_URL_VARIABLE} is not set: run the tests with `make test-rust`, which starts \
+             NATS (server/services/nats.sh start) and sets it"
+        )
+    });
+    (url, format!("test{}", uuid::Uuid::new_v4().simple()))
+}
