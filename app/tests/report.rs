@@ -69,6 +69,7 @@ fn batch() -> Batch {
         faults: Default::default(),
         progress: Vec::new(),
         result: Some(result),
+        owner: None,
     }
 }
 

@@ -127,6 +127,9 @@ impl<S: LabStore> LabStore for Timed<S> {
     async fn save_load(&self, test: &LoadTest) -> Result<(), StoreError> {
         self.inner.save_load(test).await
     }
+    async fn running_loads(&self) -> Result<Vec<LoadTest>, StoreError> {
+        self.inner.running_loads().await
+    }
     async fn get_load(&self, id: &str) -> Result<Option<LoadTest>, StoreError> {
         self.inner.get_load(id).await
     }

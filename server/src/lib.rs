@@ -89,18 +89,34 @@ pub async fn run(
         retention::spawn_sweeper(store.clone(), settings.keep_runs, settings.retention_sweep);
     let engine = Engine::with_membership(store.clone(), clock.clone(), settings.membership.clone());
     engine.set_max_in_flight(settings.max_runs_in_flight);
+    let lab = Lab::new(store.clone(), clock, engine.clone());
     if let Some(url) = &settings.bus {
         let cluster =
             engine::cluster::Cluster::connect(url, &settings.bus_prefix, engine.process()).await?;
-        engine.join_cluster(cluster).await?;
+        engine.join_cluster(cluster, lab.clone()).await?;
         tracing::info!(bus = %url, "joined the other processes on the bus");
     }
-    let lab = Lab::new(store.clone(), clock, engine.clone());
     let resumed = engine.recover().await?;
     if resumed > 0 {
         tracing::info!(resumed, "resumed runs that were in progress");
     }
     let membership = tokio::spawn(engine.clone().keep_membership());
+    // With other processes: their batches are computed again here when they stop.
+    let batches_taken = engine.cluster().is_some().then(|| {
+        let (lab, every) = (lab.clone(), settings.membership.lease);
+        tokio::spawn(async move {
+            loop {
+                tokio::time::sleep(every).await;
+                match lab.resume_interrupted().await {
+                    Ok(0) => {}
+                    Ok(taken) => {
+                        tracing::info!(taken, "computing the batches of a process that stopped")
+                    }
+                    Err(e) => tracing::warn!(error = %e, "could not look for stopped batches"),
+                }
+            }
+        })
+    });
     let batches = lab.resume_interrupted().await?;
     if batches > 0 {
         tracing::info!(
@@ -184,6 +200,9 @@ pub async fn run(
         tokio::time::sleep(std::time::Duration::from_millis(10)).await;
     }
     membership.abort();
+    if let Some(task) = batches_taken {
+        task.abort();
+    }
     // The runs left go to the other processes now (or to this one when it starts again).
     engine.end_membership().await;
     tracing::info!(runs_to_resume = engine.in_flight(), "stopped");

@@ -451,3 +451,95 @@ async fn cancel_faults_and_the_runs_feed_work_from_any_process() {
         .await;
     assert_eq!(again.status(), 409);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn lab_batches_are_seen_and_cancelled_anywhere_and_outlive_their_process() {
+    let cluster = Shared::new().await;
+    let mut first = cluster.start("p1").await;
+    let second = cluster.start("p2").await;
+    let workflow = create_workflow(&first, &flaky_flow("Batches", [10, 50])).await;
+    let start_batch = |seed: u64| {
+        let first = &first;
+        let workflow = workflow.clone();
+        async move {
+            let response = first
+                .post_json(
+                    "/api/lab/batches",
+                    &json!({"workflow_id": workflow, "runs": 5000, "seed": seed, "input": {}}),
+                )
+                .await;
+            assert_eq!(response.status(), 202);
+            response.json::<Value>().await.unwrap()["id"]
+                .as_str()
+                .unwrap()
+                .to_string()
+        }
+    };
+    let cancelled = start_batch(1).await;
+    let resumed = start_batch(2).await;
+    // p2 shows p1's batches running, with the progress p1 stores.
+    let seen = eventually(
+        "p1's batch progress on p2",
+        Duration::from_secs(20),
+        Duration::from_millis(100),
+        || async {
+            let batch: Value = second
+                .get_json(&format!("/api/lab/batches/{resumed}"))
+                .await;
+            let done: u64 = batch["progress"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|p| p["done"].as_u64().unwrap())
+                .sum();
+            if batch["state"] == "running" && done > 0 {
+                Ok(batch)
+            } else {
+                Err(batch.to_string())
+            }
+        },
+    )
+    .await;
+    assert_eq!(seen["owner"], "p1");
+    // Cancelled through p2.
+    let cancel = second
+        .post_json(&format!("/api/lab/batches/{cancelled}/cancel"), &json!({}))
+        .await;
+    assert_eq!(cancel.status(), 202);
+    eventually(
+        "the cancelled batch's end",
+        Duration::from_secs(20),
+        Duration::from_millis(100),
+        || async {
+            let batch: Value = second
+                .get_json(&format!("/api/lab/batches/{cancelled}"))
+                .await;
+            if batch["state"] == "cancelled" {
+                Ok(())
+            } else {
+                Err(batch["state"].to_string())
+            }
+        },
+    )
+    .await;
+    // p1 dies: p2 computes the other batch again, to the end.
+    first.signal_and_wait("-KILL", Duration::from_secs(5));
+    let done = eventually(
+        "the batch's end on p2",
+        Duration::from_secs(60),
+        Duration::from_millis(100),
+        || async {
+            let batch: Value = second
+                .get_json(&format!("/api/lab/batches/{resumed}"))
+                .await;
+            if batch["state"] == "done" {
+                Ok(batch)
+            } else {
+                Err(batch["state"].to_string())
+            }
+        },
+    )
+    .await;
+    assert_eq!(done["owner"], "p2");
+    assert!(done["result"].is_object(), "{done}");
+}

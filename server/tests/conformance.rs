@@ -474,6 +474,7 @@ fn batch(id: &str, workflow_id: &str, created_at: i64, state: BatchState) -> Bat
         faults: Default::default(),
         progress: Vec::new(),
         result: None,
+        owner: Some("p".into()),
     }
 }
 
@@ -492,6 +493,7 @@ fn load(id: &str, workflow_id: &str, created_at: i64) -> LoadTest {
         },
         styles: Vec::new(),
         reading: Vec::new(),
+        owner: None,
     }
 }
 
@@ -544,6 +546,14 @@ async fn lab_documents_are_replaced_in_place_and_listed_newest_first(store: Arc<
         .map(|l| l.id)
         .collect();
     assert_eq!(loads, ["l2", "l1"]);
+    let running: Vec<String> = store
+        .running_loads()
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|l| l.id)
+        .collect();
+    assert_eq!(running, ["l2"]);
 }
 
 async fn deleting_a_workflow_deletes_its_lab_documents(store: Arc<dyn Store>) {

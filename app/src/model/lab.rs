@@ -120,6 +120,9 @@ pub struct Batch {
     pub progress: Vec<StyleProgress>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub result: Option<CompareResult>,
+    /// The server process computing it (or that did), when several share one database.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub owner: Option<String>,
 }
 
 /// The batches list: no results, only what identifies them.
@@ -470,4 +473,7 @@ pub struct LoadTest {
     /// Sentences naming what the curves show.
     #[serde(default)]
     pub reading: Vec<String>,
+    /// The server process running it (or that did), when several share one database.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub owner: Option<String>,
 }

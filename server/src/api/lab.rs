@@ -213,7 +213,7 @@ impl Cancellable for Batches {
     }
 
     async fn stop(state: &AppState, id: &str) -> bool {
-        state.lab.cancel(id)
+        state.lab.cancel_anywhere(id).await
     }
 
     fn not_found(id: &str) -> AppError {
@@ -341,7 +341,7 @@ impl Cancellable for Loads {
     }
 
     async fn stop(state: &AppState, id: &str) -> bool {
-        state.lab.cancel_load(id)
+        state.lab.cancel_load_anywhere(id).await
     }
 
     fn not_found(id: &str) -> AppError {

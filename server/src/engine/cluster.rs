@@ -11,7 +11,8 @@
 //! - `hybridflow.feed`: run starts and ends, from every process to every process's runs
 //!   feed (each process skips its own: it announced them locally already).
 //! - `hybridflow.control.<process>`: cancel and fault requests for the runs a process
-//!   drives, sent by whichever process received the HTTP request (request/reply).
+//!   drives, and cancel requests for its lab batches and load test, sent by whichever
+//!   process received the HTTP request (request/reply).
 //!
 //! The store stays the source of truth; the bus only makes other processes hear sooner.
 
@@ -50,10 +51,20 @@ pub enum Control {
     },
 }
 
-#[derive(serde::Serialize, serde::Deserialize)]
-struct ControlRequest {
-    run: String,
-    control: Control,
+/// What a control request is about.
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(tag = "target", rename_all = "snake_case")]
+pub enum Target {
+    Run { run: String, control: Control },
+    Batch { batch: String },
+    Load { load: String },
+}
+
+/// What applies control requests in a process: its engine's runs, its lab's batches and load
+/// test.
+pub trait Controlled: Send + Sync {
+    /// Applies `target`'s request here; false when this process runs no such thing.
+    fn apply(&self, target: Target) -> bool;
 }
 
 #[derive(serde::Serialize, serde::Deserialize)]
@@ -176,32 +187,32 @@ impl Cluster {
         Ok(self.client.subscribe(self.run_subject(run_id)).await?)
     }
 
-    /// Asks `owner` to apply `control` to run `run_id`; false when it does not drive the run
-    /// (or does not answer within [`CONTROL_TIMEOUT`]).
-    pub async fn control(&self, owner: &str, run_id: &str, control: Control) -> bool {
-        let request = ControlRequest {
-            run: run_id.to_string(),
-            control,
-        };
+    /// Asks `owner` to apply `target`'s request; false when it runs no such thing (or does
+    /// not answer within [`CONTROL_TIMEOUT`]).
+    pub async fn control(&self, owner: &str, target: Target) -> bool {
         match self
             .client
             .request(
                 self.control_subject(owner),
-                crate::store::encode(&request).into(),
+                crate::store::encode(&target).into(),
             )
             .await
         {
             Ok(reply) => reply.payload.as_ref() == b"1",
             Err(e) => {
-                tracing::info!(owner, run = run_id, error = %e, "the owning process did not take the request");
+                tracing::info!(owner, ?target, error = %e, "the owning process did not take the request");
                 false
             }
         }
     }
 
     /// Serves this process's part: other processes' feed messages into the local runs feed,
-    /// and control requests for the runs driven here. The tasks end with the connection.
-    pub async fn serve(self: &Arc<Self>, engine: &Arc<Engine>) -> Result<(), ClusterError> {
+    /// and control requests for what runs here. The tasks end with the connection.
+    pub async fn serve(
+        self: &Arc<Self>,
+        engine: &Arc<Engine>,
+        controlled: Arc<dyn Controlled>,
+    ) -> Result<(), ClusterError> {
         let mut feed = self.client.subscribe(self.feed_subject()).await?;
         let me = self.process.clone();
         let local = engine.clone();
@@ -218,11 +229,11 @@ impl Cluster {
             .client
             .subscribe(self.control_subject(&self.process))
             .await?;
-        let (client, local) = (self.client.clone(), engine.clone());
+        let client = self.client.clone();
         tokio::spawn(async move {
             while let Some(message) = requests.next().await {
-                let done = serde_json::from_slice::<ControlRequest>(&message.payload)
-                    .is_ok_and(|request| local.control_locally(&request.run, request.control));
+                let done = serde_json::from_slice::<Target>(&message.payload)
+                    .is_ok_and(|target| controlled.apply(target));
                 if let Some(reply) = message.reply {
                     let answer = Bytes::from_static(if done { b"1" } else { b"0" });
                     let _ = client.publish(reply, answer).await;

@@ -213,8 +213,9 @@ impl Engine {
     pub async fn join_cluster(
         self: &Arc<Self>,
         cluster: Arc<cluster::Cluster>,
+        controlled: Arc<dyn cluster::Controlled>,
     ) -> Result<(), cluster::ClusterError> {
-        cluster.serve(self).await?;
+        cluster.serve(self, controlled).await?;
         let _ = self.cluster.set(cluster);
         Ok(())
     }
@@ -389,7 +390,11 @@ impl Engine {
         };
         match owner {
             Some(owner) if owner != self.membership.process => {
-                cluster.control(&owner, run_id, control).await
+                let target = cluster::Target::Run {
+                    run: run_id.to_string(),
+                    control,
+                };
+                cluster.control(&owner, target).await
             }
             _ => false,
         }

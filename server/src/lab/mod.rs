@@ -10,17 +10,21 @@
 //!   sharing one orchestrator of limited capacity; throughput and latency per second.
 //!
 //! [`Lab`] keeps the batches and the load test in progress (their progress and cancel
-//! switches) and stores every one, running and finished, through the [`crate::store::LabStore`]. A batch
-//! a restart interrupted is computed again at start-up ([`Lab::resume_interrupted`]); a load
-//! test stored as running that this process is not running reads as cancelled.
+//! switches) and stores every one, running and finished, through the [`crate::store::LabStore`]
+//! — a running one's progress every [`PROGRESS_SAVE_EVERY`], with the process computing it
+//! (`owner`), so every process sharing the database shows it and can have it cancelled (on
+//! the cluster's bus). A batch whose process stopped (a restart here, or another process's
+//! lease ran out) is computed again ([`Lab::resume_interrupted`]); a load test stored as
+//! running whose process stopped reads as cancelled.
 
 pub mod compare;
 pub mod load;
 pub mod measure;
 pub mod simulate;
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use std::sync::atomic::AtomicBool;
 
@@ -29,6 +33,7 @@ use app::model::lab::{Batch, BatchState, LabStyle, LoadRequest, LoadTest, StyleP
 use self::compare::{compare, CompareSpec, Progress};
 use self::load::LoadSpec;
 use crate::clock::Clock;
+use crate::engine::cluster::{Controlled, Target};
 use crate::engine::Engine;
 use crate::store::{Store, StoreError};
 
@@ -40,6 +45,10 @@ pub const PRUNE_CHUNK: usize = 1_000;
 
 /// Batches in progress at once; more are refused until one ends.
 pub const MAX_RUNNING_BATCHES: usize = 4;
+
+/// How often a running batch's or load test's progress is stored (what other processes
+/// show of it).
+pub const PROGRESS_SAVE_EVERY: Duration = Duration::from_secs(1);
 
 type LoadEntry = (Arc<Mutex<LoadTest>>, Arc<AtomicBool>);
 
@@ -90,6 +99,7 @@ impl Lab {
             request,
             styles: Vec::new(),
             reading: Vec::new(),
+            owner: Some(self.engine.process().to_string()),
         };
         let shared = Arc::new(Mutex::new(test.clone()));
         let cancel = Arc::new(AtomicBool::new(false));
@@ -100,13 +110,44 @@ impl Lab {
             }
             *load = Some((shared.clone(), cancel.clone()));
         }
+        // One at a time in the whole cluster: load tests' runs share a prefix, and each
+        // deletes the runs of the ones before it.
+        let elsewhere = match self.store.running_loads().await {
+            Ok(loads) => self.running_elsewhere(loads.iter().map(|l| &l.owner)).await,
+            Err(e) => Err(e),
+        };
+        match elsewhere {
+            Ok(false) => {}
+            Ok(true) => {
+                *self.lock_load() = None;
+                return Err(LabError::LoadBusy);
+            }
+            Err(e) => {
+                *self.lock_load() = None;
+                return Err(e.into());
+            }
+        }
         if let Err(e) = self.store.save_load(&test).await {
             *self.lock_load() = None;
             return Err(e.into());
         }
         let lab = self.clone();
         tokio::spawn(async move {
-            load::run_load(lab.engine.clone(), spec, shared.clone(), cancel).await;
+            let running = load::run_load(lab.engine.clone(), spec, shared.clone(), cancel);
+            tokio::pin!(running);
+            let mut saving = tokio::time::interval(PROGRESS_SAVE_EVERY);
+            saving.tick().await;
+            loop {
+                tokio::select! {
+                    _ = &mut running => break,
+                    _ = saving.tick() => {
+                        let now = lock_test(&shared).clone();
+                        if let Err(e) = lab.store.save_load(&now).await {
+                            tracing::warn!(load = %now.id, error = %e, "storing a load test's progress failed");
+                        }
+                    }
+                }
+            }
             let finished = lock_test(&shared).clone();
             if let Err(e) = lab.store.save_load(&finished).await {
                 tracing::error!(load = %finished.id, error = %e, "storing a finished load test failed");
@@ -150,7 +191,7 @@ impl Lab {
         }
         let mut test = self.store.get_load(id).await?;
         if let Some(t) = test.as_mut() {
-            self.refresh_load(t);
+            self.refresh_load(t, &mut None).await?;
         }
         Ok(test)
     }
@@ -162,8 +203,9 @@ impl Lab {
         limit: usize,
     ) -> Result<Vec<LoadTest>, StoreError> {
         let mut tests = self.store.list_loads(workflow_id, limit).await?;
+        let mut live = None;
         for t in &mut tests {
-            self.refresh_load(t);
+            self.refresh_load(t, &mut live).await?;
         }
         Ok(tests)
     }
@@ -186,15 +228,89 @@ impl Lab {
             .filter(|t| t.id == id)
     }
 
-    /// A stored load test still marked running: the one in progress here, or (interrupted
-    /// by a restart) cancelled.
-    fn refresh_load(&self, test: &mut LoadTest) {
+    /// A stored load test still marked running: the one in progress here, one another live
+    /// process runs (as it last stored it), or (its process stopped) cancelled. `live`: the
+    /// processes alive, read once per listing when needed.
+    async fn refresh_load(
+        &self,
+        test: &mut LoadTest,
+        live: &mut Option<HashSet<String>>,
+    ) -> Result<(), StoreError> {
         if test.state != BatchState::Running {
-            return;
+            return Ok(());
         }
-        match self.running_load(&test.id) {
-            Some(live) => *test = live,
-            None => test.state = BatchState::Cancelled,
+        if let Some(here) = self.running_load(&test.id) {
+            *test = here;
+        } else if !self.runs_elsewhere(&test.owner, live).await? {
+            test.state = BatchState::Cancelled;
+        }
+        Ok(())
+    }
+
+    /// Whether `owner` is another process than this one, and alive (`live`: filled on first
+    /// use).
+    async fn runs_elsewhere(
+        &self,
+        owner: &Option<String>,
+        live: &mut Option<HashSet<String>>,
+    ) -> Result<bool, StoreError> {
+        let Some(owner) = owner.as_deref().filter(|o| *o != self.engine.process()) else {
+            return Ok(false);
+        };
+        if live.is_none() {
+            let holders = self.store.lease_holders().await?;
+            *live = Some(holders.into_iter().map(|h| h.process).collect());
+        }
+        Ok(live.as_ref().is_some_and(|live| live.contains(owner)))
+    }
+
+    /// Whether any of these owners is another live process.
+    async fn running_elsewhere<'a>(
+        &self,
+        owners: impl Iterator<Item = &'a Option<String>>,
+    ) -> Result<bool, StoreError> {
+        let mut live = None;
+        for owner in owners {
+            if self.runs_elsewhere(owner, &mut live).await? {
+                return Ok(true);
+            }
+        }
+        Ok(false)
+    }
+
+    /// Cancels a load test wherever it runs (through the cluster's bus when another process
+    /// runs it); false when nothing runs it.
+    pub async fn cancel_load_anywhere(&self, id: &str) -> bool {
+        if self.cancel_load(id) {
+            return true;
+        }
+        let owner = match self.store.get_load(id).await {
+            Ok(Some(test)) if test.state == BatchState::Running => test.owner,
+            _ => None,
+        };
+        self.ask_owner(owner, Target::Load { load: id.into() })
+            .await
+    }
+
+    /// Cancels a batch wherever it is computed; false when nothing computes it.
+    pub async fn cancel_anywhere(&self, id: &str) -> bool {
+        if self.cancel(id) {
+            return true;
+        }
+        let owner = match self.store.get_batch(id).await {
+            Ok(Some(batch)) if batch.state == BatchState::Running => batch.owner,
+            _ => None,
+        };
+        self.ask_owner(owner, Target::Batch { batch: id.into() })
+            .await
+    }
+
+    async fn ask_owner(&self, owner: Option<String>, target: Target) -> bool {
+        match (self.engine.cluster(), owner) {
+            (Some(cluster), Some(owner)) if owner != self.engine.process() => {
+                cluster.control(&owner, target).await
+            }
+            _ => false,
         }
     }
 
@@ -229,6 +345,7 @@ impl Lab {
             faults: spec.faults.clone(),
             progress: progress_of(&progress, spec.runs),
             result: None,
+            owner: Some(self.engine.process().to_string()),
         };
         if let Err(e) = self.store.save_batch(&batch).await {
             self.lock().remove(&id);
@@ -238,16 +355,21 @@ impl Lab {
         Ok(batch)
     }
 
-    /// After a restart: computes again the batches a crash interrupted (a batch is a pure
-    /// function of its workflow, input, seed and faults, so the table is the one it would
-    /// have had), unless their workflow changed since they began — those are cancelled.
-    /// Returns how many were resumed.
+    /// Computes again the batches whose process stopped — a crash or restart of this one,
+    /// or another whose lease ran out — (a batch is a pure function of its workflow, input,
+    /// seed and faults, so the table is the one it would have had), unless their workflow
+    /// changed since they began: those are cancelled. Returns how many were resumed. Called
+    /// at start-up, and every lease by a process with others (`--bus`).
     pub async fn resume_interrupted(self: &Arc<Self>) -> Result<usize, StoreError> {
         let mut resumed = 0;
+        let mut live = None;
         for mut batch in self.store.running_batches().await? {
-            if self.lock().contains_key(&batch.id) {
+            if self.lock().contains_key(&batch.id)
+                || self.runs_elsewhere(&batch.owner, &mut live).await?
+            {
                 continue;
             }
+            batch.owner = Some(self.engine.process().to_string());
             let record = self.store.get_workflow(&batch.workflow_id).await?;
             match record.filter(|r| r.updated_at <= batch.created_at) {
                 Some(record) => {
@@ -260,6 +382,11 @@ impl Lab {
                     };
                     let progress = Arc::new(Progress::default());
                     self.lock().insert(batch.id.clone(), progress.clone());
+                    // Claimed: other processes see it computed here.
+                    if let Err(e) = self.store.save_batch(&batch).await {
+                        self.lock().remove(&batch.id);
+                        return Err(e);
+                    }
                     self.compute(batch, spec, progress);
                     resumed += 1;
                 }
@@ -279,10 +406,22 @@ impl Lab {
         let mut finished = batch;
         tokio::spawn(async move {
             let work = progress.clone();
-            let result = tokio::task::spawn_blocking(move || compare(&spec, &work))
-                .await
-                .ok()
-                .flatten();
+            let computing = tokio::task::spawn_blocking(move || compare(&spec, &work));
+            tokio::pin!(computing);
+            let mut saving = tokio::time::interval(PROGRESS_SAVE_EVERY);
+            saving.tick().await;
+            let result = loop {
+                tokio::select! {
+                    result = &mut computing => break result.ok().flatten(),
+                    _ = saving.tick() => {
+                        let mut now = finished.clone();
+                        now.progress = progress_of(&progress, now.runs);
+                        if let Err(e) = lab.store.save_batch(&now).await {
+                            tracing::warn!(batch = %now.id, error = %e, "storing a batch's progress failed");
+                        }
+                    }
+                }
+            };
             if result.is_none() && lab.engine.is_shutting_down() {
                 // Stopped by the shutdown, not by the user: it stays "running" in the store and
                 // is computed again at the next start.
@@ -310,21 +449,42 @@ impl Lab {
     /// is stored, so one the set no longer holds reads as it ended (read the other way
     /// round, a batch finishing between the two reads would read as cancelled).
     pub async fn get(&self, id: &str) -> Result<Option<Batch>, StoreError> {
-        let live = self.lock().clone();
+        let here = self.lock().clone();
         let Some(mut batch) = self.store.get_batch(id).await? else {
             return Ok(None);
         };
-        refresh(&live, &mut batch);
+        self.refresh(&here, &mut batch, &mut None).await?;
         Ok(Some(batch))
     }
 
     pub async fn list(&self, workflow_id: &str, limit: usize) -> Result<Vec<Batch>, StoreError> {
-        let live = self.lock().clone();
+        let here = self.lock().clone();
         let mut batches = self.store.list_batches(workflow_id, limit).await?;
+        let mut live = None;
         for b in &mut batches {
-            refresh(&live, b);
+            self.refresh(&here, b, &mut live).await?;
         }
         Ok(batches)
+    }
+
+    /// A stored batch still marked running: its progress if `here` (the running set, read
+    /// before the store) holds it; as stored if another live process computes it; else
+    /// cancelled (its process stopped; it is computed again when one takes it).
+    async fn refresh(
+        &self,
+        here: &HashMap<String, Arc<Progress>>,
+        batch: &mut Batch,
+        live: &mut Option<HashSet<String>>,
+    ) -> Result<(), StoreError> {
+        if batch.state != BatchState::Running {
+            return Ok(());
+        }
+        match here.get(&batch.id) {
+            Some(progress) => batch.progress = progress_of(progress, batch.runs),
+            None if self.runs_elsewhere(&batch.owner, live).await? => {}
+            None => batch.state = BatchState::Cancelled,
+        }
+        Ok(())
     }
 
     /// Asks a running batch to stop; false when it is not running here.
@@ -358,15 +518,13 @@ impl Lab {
     }
 }
 
-/// A stored batch still marked running: its progress if `live` (the running set, read
-/// before the store) holds it, else cancelled (a restart interrupted it).
-fn refresh(live: &HashMap<String, Arc<Progress>>, batch: &mut Batch) {
-    if batch.state != BatchState::Running {
-        return;
-    }
-    match live.get(&batch.id) {
-        Some(progress) => batch.progress = progress_of(progress, batch.runs),
-        None => batch.state = BatchState::Cancelled,
+impl Controlled for Lab {
+    fn apply(&self, target: Target) -> bool {
+        match target {
+            Target::Run { run, control } => self.engine.control_locally(&run, control),
+            Target::Batch { batch } => self.cancel(&batch),
+            Target::Load { load } => self.cancel_load(&load),
+        }
     }
 }
 

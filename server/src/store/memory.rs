@@ -512,6 +512,17 @@ impl LabStore for MemoryStore {
         Ok(())
     }
 
+    async fn running_loads(&self) -> Result<Vec<LoadTest>, StoreError> {
+        let loads = self.loads.lock().unwrap_or_else(|p| p.into_inner());
+        let mut running: Vec<LoadTest> = loads
+            .iter()
+            .filter(|l| l.state == app::model::lab::BatchState::Running)
+            .cloned()
+            .collect();
+        running.sort_by_key(|l| l.created_at);
+        Ok(running)
+    }
+
     async fn get_load(&self, id: &str) -> Result<Option<LoadTest>, StoreError> {
         Ok(get(&self.loads, id))
     }

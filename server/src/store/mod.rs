@@ -416,6 +416,8 @@ pub trait LabStore: Send + Sync {
     async fn running_batches(&self) -> Result<Vec<Batch>, StoreError>;
     /// Inserts or replaces the load test.
     async fn save_load(&self, test: &LoadTest) -> Result<(), StoreError>;
+    /// Load tests stored as running (by any process).
+    async fn running_loads(&self) -> Result<Vec<LoadTest>, StoreError>;
     async fn get_load(&self, id: &str) -> Result<Option<LoadTest>, StoreError>;
     /// A workflow's load tests, newest first, at most `limit`.
     async fn list_loads(

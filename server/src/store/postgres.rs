@@ -684,6 +684,16 @@ impl LabStore for PostgresStore {
         self.save_document(test).await
     }
 
+    async fn running_loads(&self) -> Result<Vec<LoadTest>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT id, body FROM lab_loads WHERE (body::jsonb ->> 'state') = 'running' \
+             ORDER BY created_at, no",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        decode_documents(&rows)
+    }
+
     async fn get_load(&self, id: &str) -> Result<Option<LoadTest>, StoreError> {
         self.get_document(id).await
     }
