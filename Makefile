@@ -15,7 +15,7 @@ export CARGO_TERM_COLOR := never
 # command here builds with it — and each crate is built once per profile.
 export RUSTFLAGS := --cfg erase_components
 
-.PHONY: run test tools browser build lint test-rust test-e2e clean-data fuzz screenshots postgres nats
+.PHONY: run test tools browser build lint test-rust test-e2e clean-data fuzz screenshots postgres nats cluster
 
 CARGO_FUZZ_VERSION := 0.13.2
 FUZZ_TARGET ?= text
@@ -59,6 +59,11 @@ build: tools
 ## Build in release mode and serve at http://127.0.0.1:3000 on ./data/hybridflow.db.
 run: build
 	./target/release/hybridflow
+
+## The distributed mode: three processes on 127.0.0.1:3001-3003 sharing PostgreSQL and NATS
+## (installed and started first, as for the tests); Ctrl-C stops the three.
+cluster: build
+	server/services/cluster.sh
 
 lint: tools
 	cargo fmt --all -- --check
