@@ -73,6 +73,10 @@ pub struct Config {
     /// need different ones.
     #[arg(long, env = "HYBRIDFLOW_BUS_PREFIX", default_value = crate::engine::cluster::DEFAULT_PREFIX)]
     pub bus_prefix: String,
+    /// With `--bus`: keep event deliveries between a run's steps inside the process that
+    /// drives the run, instead of sending them through the bus's JetStream stream.
+    #[arg(long, env = "HYBRIDFLOW_LOCAL_EVENTS")]
+    pub local_events: bool,
 }
 
 /// [`crate::engine::DEFAULT_LEASE`] in milliseconds.
@@ -114,6 +118,7 @@ impl Config {
             public_origins: self.public_origins.clone(),
             bus: self.bus.clone().filter(|url| !url.trim().is_empty()),
             bus_prefix: self.bus_prefix.clone(),
+            local_events: self.local_events,
             membership: crate::engine::Membership {
                 process: self
                     .process_id
@@ -156,6 +161,8 @@ pub struct Settings {
     pub bus: Option<String>,
     /// The first token of the bus's subjects.
     pub bus_prefix: String,
+    /// Event deliveries stay in the driving process even with a bus.
+    pub local_events: bool,
 }
 
 impl Settings {
@@ -172,6 +179,7 @@ impl Settings {
             membership: crate::engine::Membership::default(),
             bus: None,
             bus_prefix: crate::engine::cluster::DEFAULT_PREFIX.into(),
+            local_events: false,
         }
     }
 }

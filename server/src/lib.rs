@@ -93,6 +93,10 @@ pub async fn run(
     if let Some(url) = &settings.bus {
         let cluster =
             engine::cluster::Cluster::connect(url, &settings.bus_prefix, engine.process()).await?;
+        if !settings.local_events {
+            let events = engine::jetstream::JetStreamBus::start(&cluster, &engine).await?;
+            engine.use_event_stream(events);
+        }
         engine.join_cluster(cluster, lab.clone()).await?;
         tracing::info!(bus = %url, "joined the other processes on the bus");
     }

@@ -291,6 +291,15 @@ async fn runs_of_a_killed_process_complete_on_the_others_without_gaps_or_double_
         live_after_kill > 1,
         "the watcher saw the run go on after the kill"
     );
+    // The event deliveries between the runs' steps travelled over JetStream: every run
+    // delivered at least one (b → c), each stored once in the cluster's events stream.
+    let client = async_nats::connect(&cluster.bus.0).await.unwrap();
+    let mut stream = async_nats::jetstream::new(client)
+        .get_stream(format!("{}_EVENTS", cluster.bus.1.to_uppercase()))
+        .await
+        .expect("the events stream");
+    let stored = stream.info().await.unwrap().state.messages;
+    assert!(stored >= RUNS as u64, "{stored} deliveries in the stream");
     println!(
         "{} of p1's runs were in progress at the kill; all resumed by p2 and p3 within {slowest} ms (lease {LEASE_MS} ms)",
         in_progress.len()

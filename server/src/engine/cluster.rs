@@ -15,6 +15,7 @@
 //!   process received the HTTP request (request/reply).
 //!
 //! The store stays the source of truth; the bus only makes other processes hear sooner.
+//! Event deliveries between a run's steps take JetStream ([`super::jetstream`]).
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -82,6 +83,8 @@ pub enum ClusterError {
     },
     #[error("the bus refused a subscription: {0}")]
     Subscribe(#[from] async_nats::SubscribeError),
+    #[error("the bus's events stream: {0}")]
+    Stream(String),
 }
 
 /// This process's connection to the bus.
@@ -96,7 +99,7 @@ pub struct Cluster {
 
 /// `text` as one token of a NATS subject: the characters a token cannot hold (`.`, `*`,
 /// `>`, white space) become `_`.
-fn token(text: &str) -> String {
+pub fn token(text: &str) -> String {
     text.chars()
         .map(|c| match c {
             '.' | '*' | '>' => '_',
@@ -150,6 +153,16 @@ impl Cluster {
 
     fn feed_subject(&self) -> String {
         format!("{}.feed", self.prefix)
+    }
+
+    /// The connection (the events stream shares it).
+    pub fn client(&self) -> &async_nats::Client {
+        &self.client
+    }
+
+    /// The first token of this cluster's subjects.
+    pub fn prefix(&self) -> &str {
+        &self.prefix
     }
 
     fn send(&self, subject: String, payload: Bytes) {

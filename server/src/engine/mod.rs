@@ -6,6 +6,7 @@
 //! - [`bus`]: the [`bus::EventBus`] transport that delivers published events.
 //! - [`cluster`]: the NATS bus between server processes sharing one database: runs'
 //!   records live on every process, the runs feed, cancel and fault requests to a run's owner.
+//! - [`jetstream`]: event deliveries over NATS JetStream between the processes of a cluster.
 //! - [`hub`]: live broadcast of durable history records to watchers.
 //! - [`timers`]: the thread that plays every run's simulated time to the tens of
 //!   microseconds.
@@ -25,6 +26,7 @@ pub mod bus;
 pub mod cluster;
 pub mod core;
 pub mod hub;
+pub mod jetstream;
 pub mod timers;
 
 use std::collections::{HashMap, VecDeque};
@@ -156,7 +158,9 @@ impl OrchestratorPool {
 
 pub struct Engine {
     store: Arc<dyn Store>,
-    bus: Arc<dyn EventBus>,
+    /// Event deliveries over JetStream, once this process uses the cluster's events stream;
+    /// in this process otherwise.
+    events: std::sync::OnceLock<Arc<jetstream::JetStreamBus>>,
     hub: Arc<RunHub>,
     clock: Arc<dyn Clock>,
     timers: Timers,
@@ -191,7 +195,7 @@ impl Engine {
     ) -> Arc<Self> {
         Arc::new(Engine {
             store,
-            bus: Arc::new(InProcessBus),
+            events: std::sync::OnceLock::new(),
             hub: Arc::new(RunHub::default()),
             clock,
             timers: Timers::start(),
@@ -223,6 +227,20 @@ impl Engine {
     /// The bus to the other processes, if this one has joined them.
     pub fn cluster(&self) -> Option<&Arc<cluster::Cluster>> {
         self.cluster.get()
+    }
+
+    /// From now on, events between a run's steps travel over `events` (set before runs
+    /// start: a run's deliveries all take one way).
+    pub fn use_event_stream(&self, events: Arc<jetstream::JetStreamBus>) {
+        let _ = self.events.set(events);
+    }
+
+    /// What carries events between a run's steps.
+    fn bus(&self) -> &dyn EventBus {
+        match self.events.get() {
+            Some(events) => &**events,
+            None => &InProcessBus,
+        }
     }
 
     /// This process's id among those sharing the store.
@@ -541,6 +559,15 @@ impl Engine {
         self.metrics.run_resumed();
         self.in_flight.fetch_add(1, Ordering::SeqCst);
         self.spawn(&run, core, last, actions, Ties::default());
+        if let Some(events) = self.events.get() {
+            // What the run's previous owner left in the events stream reaches it here.
+            let (events, engine, id) = (events.clone(), self.clone(), run.id.clone());
+            tokio::spawn(async move {
+                if let Err(e) = events.replay(&id, &engine).await {
+                    tracing::warn!(run = %id, error = %e, "could not replay the run's deliveries");
+                }
+            });
+        }
         Ok(())
     }
 
@@ -818,7 +845,7 @@ impl Driver {
                         .push(Recorded::new(RunRecord::new(self.seq, now, event)));
                 }
                 Action::Timer { after_ms: 0, input } => self.local.push_back(input),
-                Action::Deliver { message, edge } if self.engine.bus.in_process() => {
+                Action::Deliver { message, edge } if self.engine.bus().in_process() => {
                     self.local.push_back(Input::Deliver { message, edge })
                 }
                 other => batch.effects.push(other),
@@ -876,7 +903,7 @@ impl Driver {
                 // Handed to the bus only now that the publication is durable.
                 Action::Deliver { message, edge } => {
                     self.engine
-                        .bus
+                        .bus()
                         .publish(&self.run_id, message, edge, &self.deliver)
                 }
                 Action::Record(_) => unreachable!("records were taken out by absorb"),
