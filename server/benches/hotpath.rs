@@ -22,6 +22,12 @@
 //! at a time, default 2,000), `HOTPATH_CONCURRENCY` (default 50), `HOTPATH_ONLY=<flow name>`
 //! (one flow), `HOTPATH_HOLD=1` (print the server's pid and wait 30 s under load before
 //! measuring, for `perf record -p`).
+//!
+//! The distributed mode: `HOTPATH_CLUSTER=<n>` runs `n` processes on the project's
+//! PostgreSQL and NATS (started by `server/services/*.sh` if needed; a fresh schema), the
+//! clients spread over them round-robin, every process's CPU counted;
+//! `HOTPATH_LOCAL_EVENTS=1` keeps event deliveries in-process (`--local-events`) instead of
+//! JetStream.
 
 mod support;
 
@@ -208,7 +214,8 @@ enum Target {
     /// A Hybridflow workflow: POST its runs, the end through the runs feed (or, `watch`,
     /// through the run's own WebSocket).
     Hybridflow {
-        host: String,
+        /// The processes' addresses: client `i` talks to `hosts[i % n]`.
+        hosts: Vec<String>,
         path: String,
         ends: Arc<Ends>,
         watch: bool,
@@ -225,16 +232,14 @@ impl Target {
         let began = Instant::now();
         match self {
             Target::Hybridflow {
-                host,
-                path,
-                ends,
-                watch,
+                path, ends, watch, ..
             } => {
                 let (status, body) = connection.post(path, RUN_BODY).await;
                 assert_eq!(status, 201, "{}", String::from_utf8_lossy(&body));
                 let id = id_of(&body);
                 if *watch {
-                    watch_run(host, &id).await;
+                    let host = connection.host.clone();
+                    watch_run(&host, &id).await;
                 } else {
                     ends.wait(id).await;
                 }
@@ -251,9 +256,11 @@ impl Target {
         began.elapsed()
     }
 
-    fn host(&self) -> &str {
+    /// The address client `i` talks to.
+    fn host(&self, i: usize) -> &str {
         match self {
-            Target::Hybridflow { host, .. } | Target::Endpoint { host, .. } => host,
+            Target::Hybridflow { hosts, .. } => &hosts[i % hosts.len()],
+            Target::Endpoint { host, .. } => host,
         }
     }
 }
@@ -283,6 +290,22 @@ fn percentile(sorted: &[Duration], p: f64) -> f64 {
     sorted[i].as_secs_f64() * 1000.0
 }
 
+/// Processes besides the servers whose CPU a run costs too (PostgreSQL's and NATS's, in
+/// the distributed mode).
+static SERVICES: std::sync::OnceLock<Vec<u32>> = std::sync::OnceLock::new();
+
+/// The pids of the processes named `name` (`pgrep -x`).
+fn pids_named(name: &str) -> Vec<u32> {
+    let out = std::process::Command::new("pgrep")
+        .args(["-x", name])
+        .output()
+        .expect("pgrep");
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter_map(|l| l.trim().parse().ok())
+        .collect()
+}
+
 /// One flow's figures.
 struct Figures {
     serial_p50: f64,
@@ -293,6 +316,8 @@ struct Figures {
     concurrent_p99: f64,
     server_cpu_ms: f64,
     client_cpu_ms: f64,
+    /// PostgreSQL's and NATS's CPU per run in the concurrent phase (distributed mode).
+    services_cpu_ms: Option<f64>,
 }
 
 async fn measure(target: &Target, pids: &[u32]) -> Figures {
@@ -306,7 +331,7 @@ async fn measure(target: &Target, pids: &[u32]) -> Figures {
     let concurrency: usize = env_or("HOTPATH_CONCURRENCY", 50);
 
     // Warm up: connections, caches, the allocator's pools.
-    let mut connection = Connection::open(target.host()).await;
+    let mut connection = Connection::open(target.host(0)).await;
     for _ in 0..200 {
         target.run(&mut connection).await;
     }
@@ -326,10 +351,19 @@ async fn measure(target: &Target, pids: &[u32]) -> Figures {
     }
 
     // Many at once.
+    let services = SERVICES.get().cloned().unwrap_or_default();
+    let services_cpu = || {
+        services
+            .iter()
+            .map(|pid| support::process_cpu_seconds(*pid))
+            .sum::<f64>()
+    };
+    let services_before = services_cpu();
     let server_before = server_cpu();
     let client_before = support::cpu_seconds();
     let (mut latencies, elapsed) = concurrent(target, concurrency, seconds).await;
     let server_cpu = server_cpu() - server_before;
+    let services_used = services_cpu() - services_before;
     let client_cpu = support::cpu_seconds() - client_before;
     latencies.sort();
     let runs = latencies.len() as f64;
@@ -342,6 +376,7 @@ async fn measure(target: &Target, pids: &[u32]) -> Figures {
         concurrent_p99: percentile(&latencies, 0.99),
         server_cpu_ms: server_cpu * 1000.0 / runs,
         client_cpu_ms: client_cpu * 1000.0 / runs,
+        services_cpu_ms: (!services.is_empty()).then(|| services_used * 1000.0 / runs),
     }
 }
 
@@ -351,12 +386,12 @@ async fn concurrent(target: &Target, clients: usize, seconds: f64) -> (Vec<Durat
     let count = Arc::new(AtomicU64::new(0));
     let began = Instant::now();
     let workers: Vec<_> = (0..clients)
-        .map(|_| {
+        .map(|i| {
             let target = target.clone();
             let stop = stop.clone();
             let count = count.clone();
             tokio::spawn(async move {
-                let mut connection = Connection::open(target.host()).await;
+                let mut connection = Connection::open(target.host(i)).await;
                 let mut latencies = Vec::new();
                 while !stop.load(Ordering::Relaxed) {
                     latencies.push(target.run(&mut connection).await);
@@ -403,6 +438,12 @@ fn print_row(name: &str, f: &Figures) {
         f.server_cpu_ms,
         f.client_cpu_ms
     );
+    if let Some(services) = f.services_cpu_ms {
+        println!(
+            "{:<44} PostgreSQL + NATS CPU per run (50 clients): {services:.3} ms",
+            ""
+        );
+    }
 }
 
 /// A chain of `steps` steps joined by `kind` edges, each taking `latency_ms`.
@@ -422,13 +463,45 @@ async fn main() {
         return endpoint(&url).await;
     }
     let dir = tempfile::tempdir().expect("temp dir");
-    let addr = support::free_local_addr();
-    let child = Killed(
-        support::spawn_binary(addr, &dir.path().join("hotpath.db"), &["--log", "warn"]).await,
-    );
-    let pid = child.0.id();
-    let host = addr.to_string();
+    let processes: usize = env_or("HOTPATH_CLUSTER", 0);
+    let cluster = if processes > 0 {
+        Some(support::ClusterParts::new("hotpath").await)
+    } else {
+        None
+    };
+    let mut children = Vec::new();
+    let mut hosts = Vec::new();
+    for n in 1..=processes.max(1) {
+        let addr = support::free_local_addr();
+        let process = format!("p{n}");
+        let child = match &cluster {
+            Some(parts) => {
+                let mut extra = vec!["--log", "warn"];
+                if std::env::var("HOTPATH_LOCAL_EVENTS").is_ok() {
+                    extra.push("--local-events");
+                }
+                let flags = parts.flags(&process, &extra);
+                support::spawn_binary(addr, std::path::Path::new(&parts.database), &flags).await
+            }
+            None => {
+                support::spawn_binary(addr, &dir.path().join("hotpath.db"), &["--log", "warn"])
+                    .await
+            }
+        };
+        children.push(Killed(child));
+        hosts.push(addr.to_string());
+    }
+    let pids: Vec<u32> = children.iter().map(|c| c.0.id()).collect();
+    if cluster.is_some() {
+        // Every PostgreSQL backend lives as long as its connection: those of the servers'
+        // pools are among these for the whole bench.
+        let mut services = pids_named("postgres");
+        services.extend(pids_named("nats-server"));
+        let _ = SERVICES.set(services);
+    }
+    let host = hosts[0].clone();
     let ends = Arc::new(Ends::default());
+    // The runs feed of the first process: with a cluster, every process's runs.
     ends.clone().follow(host.clone()).await;
 
     let flows = [
@@ -455,10 +528,18 @@ async fn main() {
         ),
     ];
     let only = std::env::var("HOTPATH_ONLY").ok();
-    println!(
-        "Hybridflow (pid {pid}, SQLite WAL synchronous=FULL), {} concurrent clients",
-        env_or("HOTPATH_CONCURRENCY", 50usize)
-    );
+    match &cluster {
+        None => println!(
+            "Hybridflow (pid {}, SQLite WAL synchronous=FULL), {} concurrent clients",
+            pids[0],
+            env_or("HOTPATH_CONCURRENCY", 50usize)
+        ),
+        Some(_) => println!(
+            "Hybridflow, {processes} process(es) {pids:?} on PostgreSQL + NATS (events over {}), {} concurrent clients",
+            if std::env::var("HOTPATH_LOCAL_EVENTS").is_ok() { "the driving process" } else { "JetStream" },
+            env_or("HOTPATH_CONCURRENCY", 50usize)
+        ),
+    }
     print_header();
     let mut setup = Connection::open(&host).await;
     for (name, document, watch) in flows {
@@ -471,15 +552,18 @@ async fn main() {
         assert_eq!(status, 201, "{}", String::from_utf8_lossy(&body));
         let workflow = id_of(&body);
         let target = Target::Hybridflow {
-            host: host.clone(),
+            hosts: hosts.clone(),
             path: format!("/api/workflows/{workflow}/runs"),
             ends: ends.clone(),
             watch,
         };
-        let figures = measure(&target, &[pid]).await;
+        let figures = measure(&target, &pids).await;
         print_row(name, &figures);
     }
-    drop(child);
+    drop(children);
+    if let Some(parts) = cluster {
+        parts.remove().await;
+    }
 }
 
 /// The server process, killed when the bench ends, even by a panic.

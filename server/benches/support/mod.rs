@@ -169,3 +169,85 @@ impl Server {
             .to_string()
     }
 }
+
+/// Starts one of the project's services (`postgres` or `nats`, by
+/// `server/services/<name>.sh start`: installed and started if missing) and returns its URL.
+#[allow(dead_code)] // the benches that run a cluster use it
+pub fn service_url(name: &str) -> String {
+    let script = format!("{}/services/{name}.sh", env!("CARGO_MANIFEST_DIR"));
+    let started = std::process::Command::new(&script)
+        .arg("start")
+        .status()
+        .expect("run the service script");
+    assert!(started.success(), "{script} start failed");
+    let url = std::process::Command::new(&script)
+        .arg("url")
+        .output()
+        .expect("the service's URL");
+    String::from_utf8(url.stdout).unwrap().trim().to_string()
+}
+
+/// A cluster's shared parts for a bench: a fresh schema in the project's PostgreSQL (its URL,
+/// with `search_path` set) and the project's NATS with a subject prefix of its own.
+#[allow(dead_code)] // the benches that run a cluster use it
+pub struct ClusterParts {
+    pub database: String,
+    pub bus: String,
+    pub prefix: String,
+    base: String,
+    schema: String,
+}
+
+#[allow(dead_code)] // the benches that run a cluster use it
+impl ClusterParts {
+    pub async fn new(name: &str) -> ClusterParts {
+        let base = service_url("postgres");
+        let bus = service_url("nats");
+        let stamp = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_secs();
+        let schema = format!("bench_{name}_{stamp}");
+        let mut admin = <sqlx::PgConnection as sqlx::Connection>::connect(&base)
+            .await
+            .expect("connect to PostgreSQL");
+        sqlx::query(sqlx::AssertSqlSafe(format!("CREATE SCHEMA \"{schema}\"")))
+            .execute(&mut admin)
+            .await
+            .expect("a schema for the bench");
+        ClusterParts {
+            database: format!("{base}?options=-c%20search_path%3D{schema}"),
+            bus,
+            prefix: schema.replace('_', ""),
+            base,
+            schema,
+        }
+    }
+
+    /// Drops the bench's schema (its runs and history) once its processes are stopped.
+    pub async fn remove(&self) {
+        let mut admin = <sqlx::PgConnection as sqlx::Connection>::connect(&self.base)
+            .await
+            .expect("connect to PostgreSQL");
+        let _ = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "DROP SCHEMA \"{}\" CASCADE",
+            self.schema
+        )))
+        .execute(&mut admin)
+        .await;
+    }
+
+    /// The flags of cluster member `process` (plus `extra`).
+    pub fn flags<'a>(&'a self, process: &'a str, extra: &[&'a str]) -> Vec<&'a str> {
+        let mut flags = vec![
+            "--bus",
+            self.bus.as_str(),
+            "--bus-prefix",
+            self.prefix.as_str(),
+            "--process-id",
+            process,
+        ];
+        flags.extend_from_slice(extra);
+        flags
+    }
+}

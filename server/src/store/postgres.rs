@@ -496,6 +496,15 @@ impl RunStore for PostgresStore {
     async fn prune_runs(&self, keep: usize, limit: usize) -> Result<u64, StoreError> {
         let limit = limit.min(i64::MAX as usize) as i64;
         let mut tx = self.pool.begin().await?;
+        // One sweep at a time in the whole cluster: every process sweeps every second, and
+        // concurrent sweeps would pick the same runs and wait on each other's deletes.
+        let sweeping: bool = sqlx::query_scalar("SELECT pg_try_advisory_xact_lock($1)")
+            .bind(RETENTION_LOCK)
+            .fetch_one(&mut *tx)
+            .await?;
+        if !sweeping {
+            return Ok(0);
+        }
         // Runs of deleted workflows (load-test runs belong to the lab, not to a workflow).
         let mut runs: Vec<i64> = sqlx::query_scalar(
             "SELECT r.no FROM runs r WHERE r.status <> 'running' \
@@ -559,6 +568,9 @@ impl RunStore for PostgresStore {
 /// The database's clock in SQL: milliseconds since the Unix epoch. Leases are written and
 /// compared on this one clock, whatever the processes' own clocks say.
 const NOW_MS: &str = "(extract(epoch FROM clock_timestamp()) * 1000)::int8";
+
+/// The advisory lock a retention sweep holds (a constant of this schema's own: "hfretain").
+const RETENTION_LOCK: i64 = 0x6866_7265_7461_696e;
 
 /// How long a process's row stays after its lease ran out, once it owns no run in progress.
 const FORGET_PROCESS_AFTER_MS: i64 = 3_600_000;
