@@ -42,6 +42,9 @@ pub const MAX_CACHED_VERSIONS: usize = 256;
 
 pub struct PostgresStore {
     pool: PgPool,
+    /// A connection of its own for renewing leases: a process's liveness must not queue
+    /// behind its data traffic (a lease that lapses under load hands its runs to others).
+    leases: PgPool,
     clock: Arc<dyn Clock>,
     writer: mpsc::UnboundedSender<Append>,
     /// The last version decoded per workflow id, reused while the stored document is the same.
@@ -70,6 +73,11 @@ impl PostgresStore {
         let pool = PgPoolOptions::new()
             .max_connections(POOL_CONNECTIONS)
             .acquire_timeout(ACQUIRE_TIMEOUT)
+            .connect_with(options.clone())
+            .await?;
+        let leases = PgPoolOptions::new()
+            .max_connections(1)
+            .acquire_timeout(ACQUIRE_TIMEOUT)
             .connect_with(options)
             .await?;
         // Several processes starting at once on a new database: migrations hold an advisory
@@ -78,6 +86,7 @@ impl PostgresStore {
         let writer = super::pg_group_commit::start(pool.clone());
         Ok(PostgresStore {
             pool,
+            leases,
             clock,
             writer,
             versions: Mutex::default(),
@@ -584,14 +593,14 @@ impl OwnershipStore for PostgresStore {
         )))
         .bind(process)
         .bind(lease.as_millis().min(i64::MAX as u128) as i64)
-        .execute(&self.pool)
+        .execute(&self.leases)
         .await?;
         sqlx::query(sql(format!(
             "DELETE FROM processes p WHERE p.lease_until < {NOW_MS} - $1 AND NOT EXISTS \
              (SELECT 1 FROM runs r WHERE r.owner = p.id AND r.status = 'running')"
         )))
         .bind(FORGET_PROCESS_AFTER_MS)
-        .execute(&self.pool)
+        .execute(&self.leases)
         .await?;
         Ok(())
     }
@@ -599,7 +608,7 @@ impl OwnershipStore for PostgresStore {
     async fn end_lease(&self, process: &str) -> Result<(), StoreError> {
         sqlx::query("UPDATE processes SET lease_until = 0 WHERE id = $1")
             .bind(process)
-            .execute(&self.pool)
+            .execute(&self.leases)
             .await?;
         Ok(())
     }
