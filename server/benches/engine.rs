@@ -4,7 +4,9 @@
 //!    step completions per second; the same as an event chain: deliveries per second.
 //! 2. SQLite history (WAL, synchronous=FULL, group commit), the same command chain: step
 //!    completions per second and the time from a step's completion to its history being
-//!    durable (p50/p99).
+//!    durable (p50/p99). Then the same on PostgreSQL (the project's, started by
+//!    `server/services/postgres.sh` if needed; a fresh schema). `BENCH_ONLY=sqlite` or
+//!    `postgres` for one of them.
 //! 3. Memory: 10,000 runs of a 10-node workflow in flight at once: resident memory.
 
 mod support;
@@ -20,9 +22,59 @@ use serde_json::json;
 use server::clock::{Clock, SystemClock};
 use server::engine::{Engine, RunOptions};
 use server::store::{
-    Claimed, LabStore, LeaseHolder, MemoryStore, OwnershipStore, Recorded, Replaced, RunStore,
-    SqliteStore, Store, StoreError, StoredRun, WorkflowStore, WorkflowVersion,
+    Claimed, LabStore, LeaseHolder, MemoryStore, OwnershipStore, PostgresStore, Recorded, Replaced,
+    RunStore, SqliteStore, Store, StoreError, StoredRun, WorkflowStore, WorkflowVersion,
 };
+
+/// Step completions per second through a durable store, with the time from a step's
+/// completion to its record being durable: saturated (zero-latency steps, five rounds) and
+/// paced.
+async fn durable<S: Store + 'static>(label: &str, store: S, clock: &Arc<dyn Clock>) {
+    let timed = Arc::new(Timed {
+        inner: store,
+        latencies: Mutex::new(Vec::new()),
+    });
+    let engine = Engine::new(timed.clone() as Arc<dyn Store>, clock.clone());
+    let mut rounds = Vec::new();
+    for _ in 0..ROUNDS {
+        timed.latencies.lock().unwrap().clear();
+        let elapsed = run_all(&engine, &chain("command", 0), RUNS).await;
+        let mut latencies = timed.latencies.lock().unwrap().clone();
+        latencies.sort();
+        rounds.push((
+            (RUNS * STEPS) as f64 / elapsed.as_secs_f64(),
+            percentile(&latencies, 0.50).as_secs_f64() * 1000.0,
+            percentile(&latencies, 0.99).as_secs_f64() * 1000.0,
+        ));
+    }
+    let mut by_rate = rounds.clone();
+    by_rate.sort_by(|a, b| a.0.total_cmp(&b.0));
+    let (rate, p50, p99) = by_rate[ROUNDS / 2];
+    println!(
+        "{label} command chain: median round {rate:.0} step completions/s, completion -> durable p50 {p50:.1} ms, p99 {p99:.1} ms"
+    );
+    // The same load paced: each step takes 12 to 32 ms (22 on average, drawn per step so the
+    // runs do not march in lockstep), so 1,000 runs complete about 30,000 steps/s without
+    // saturating the writer; latency is then the commit's own.
+    timed.latencies.lock().unwrap().clear();
+    let elapsed = run_all(&engine, &chain("command", [12, 32]), RUNS).await;
+    let mut latencies = timed.latencies.lock().unwrap().clone();
+    latencies.sort();
+    println!(
+        "{label} paced (steps of 12-32 ms): {:.0} step completions/s, completion -> durable p50 {:.1} ms, p99 {:.1} ms",
+        (RUNS * STEPS) as f64 / elapsed.as_secs_f64(),
+        percentile(&latencies, 0.50).as_secs_f64() * 1000.0,
+        percentile(&latencies, 0.99).as_secs_f64() * 1000.0,
+    );
+    println!(
+        "  saturated rounds (completions/s, p50 ms, p99 ms): {}",
+        rounds
+            .iter()
+            .map(|(r, a, b)| format!("({r:.0}, {a:.1}, {b:.1})"))
+            .collect::<Vec<_>>()
+            .join(" ")
+    );
+}
 
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
@@ -277,56 +329,31 @@ async fn main() {
         );
     }
 
-    if !only.is_empty() && only != "sqlite" {
-        return;
+    if only.is_empty() || only == "sqlite" {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let path = dir.path().join("bench.db").display().to_string();
+        let (sqlite, _) = SqliteStore::open(&path, clock.clone()).await.expect("open");
+        durable(
+            "sqlite (WAL, synchronous=FULL, group commit)",
+            sqlite,
+            &clock,
+        )
+        .await;
     }
-    let dir = tempfile::tempdir().expect("temp dir");
-    let path = dir.path().join("bench.db").display().to_string();
-    let (sqlite, _) = SqliteStore::open(&path, clock.clone()).await.expect("open");
-    let timed = Arc::new(Timed {
-        inner: sqlite,
-        latencies: Mutex::new(Vec::new()),
-    });
-    let engine = Engine::new(timed.clone() as Arc<dyn Store>, clock.clone());
-    let mut rounds = Vec::new();
-    for _ in 0..ROUNDS {
-        timed.latencies.lock().unwrap().clear();
-        let elapsed = run_all(&engine, &chain("command", 0), RUNS).await;
-        let mut latencies = timed.latencies.lock().unwrap().clone();
-        latencies.sort();
-        rounds.push((
-            (RUNS * STEPS) as f64 / elapsed.as_secs_f64(),
-            percentile(&latencies, 0.50).as_secs_f64() * 1000.0,
-            percentile(&latencies, 0.99).as_secs_f64() * 1000.0,
-        ));
+    if only.is_empty() || only == "postgres" {
+        // The project's PostgreSQL (started if needed), a fresh schema.
+        let parts = support::ClusterParts::new("engine").await;
+        let postgres = PostgresStore::connect(&parts.database, clock.clone())
+            .await
+            .expect("connect");
+        durable(
+            "postgres (synchronous_commit=on, group commit)",
+            postgres,
+            &clock,
+        )
+        .await;
+        parts.remove().await;
     }
-    let mut by_rate = rounds.clone();
-    by_rate.sort_by(|a, b| a.0.total_cmp(&b.0));
-    let (rate, p50, p99) = by_rate[ROUNDS / 2];
-    println!(
-        "sqlite (WAL, synchronous=FULL, group commit) command chain: median round {rate:.0} step completions/s, completion -> durable p50 {p50:.1} ms, p99 {p99:.1} ms"
-    );
-    // The same load paced: each step takes 12 to 32 ms (22 on average, drawn per step so the runs do not march in
-    // lockstep), so 1,000 runs complete
-    // about 30,000 steps/s without saturating the writer; latency is then the commit's own.
-    timed.latencies.lock().unwrap().clear();
-    let elapsed = run_all(&engine, &chain("command", [12, 32]), RUNS).await;
-    let mut latencies = timed.latencies.lock().unwrap().clone();
-    latencies.sort();
-    println!(
-        "sqlite paced (steps of 12-32 ms): {:.0} step completions/s, completion -> durable p50 {:.1} ms, p99 {:.1} ms",
-        (RUNS * STEPS) as f64 / elapsed.as_secs_f64(),
-        percentile(&latencies, 0.50).as_secs_f64() * 1000.0,
-        percentile(&latencies, 0.99).as_secs_f64() * 1000.0,
-    );
-    println!(
-        "  saturated rounds (completions/s, p50 ms, p99 ms): {}",
-        rounds
-            .iter()
-            .map(|(r, a, b)| format!("({r:.0}, {a:.1}, {b:.1})"))
-            .collect::<Vec<_>>()
-            .join(" ")
-    );
 
     if !only.is_empty() {
         return;

@@ -440,7 +440,7 @@ fn print_row(name: &str, f: &Figures) {
     );
     if let Some(services) = f.services_cpu_ms {
         println!(
-            "{:<44} PostgreSQL + NATS CPU per run (50 clients): {services:.3} ms",
+            "{:<44} PostgreSQL + NATS CPU per run (concurrent phase): {services:.3} ms",
             ""
         );
     }

@@ -305,6 +305,9 @@ enum Ending {
     Interrupted,
     /// The server is shutting down: closed with `1001` (going away).
     ShuttingDown,
+    /// A run followed on the cluster's bus is driven by this process now: follow it here,
+    /// after the record with this seq.
+    Rejoin(u64),
 }
 
 /// Closes the socket the way its ending calls for: `1000` once the client has every record
@@ -312,7 +315,7 @@ enum Ending {
 /// early, `1013` for a client too slow to read — the last three tell it to resume later.
 async fn finish(socket: WebSocket, ended: Result<Ending, StreamError>) -> Result<(), StreamError> {
     let (code, reason) = match &ended {
-        Ok(Ending::Gone) => return Ok(()),
+        Ok(Ending::Gone) | Ok(Ending::Rejoin(_)) => return Ok(()),
         Ok(Ending::Complete) => (close_code::NORMAL, "run completed"),
         Ok(Ending::Dead) => (close_code::AWAY, "no answer to pings: closed as dead"),
         Ok(Ending::ShuttingDown) => (close_code::AWAY, "the server is shutting down"),
@@ -345,7 +348,14 @@ async fn follow(
     run_id: String,
     last: u64,
 ) -> Result<(), StreamError> {
-    let ended = follow_loop(&mut socket, &state, &run_id, last).await;
+    let mut last = last;
+    let ended = loop {
+        match follow_loop(&mut socket, &state, &run_id, last).await {
+            // This process drives the run now (it took it over): follow it here.
+            Ok(Ending::Rejoin(sent)) => last = sent,
+            ended => break ended,
+        }
+    };
     finish(socket, ended).await
 }
 
@@ -453,6 +463,9 @@ async fn follow_loop(
 /// How long a watcher of a run driven elsewhere waits for the bus before it looks in the
 /// store (a batch the bus dropped, or an owner that died between its write and publishing).
 pub const REMOTE_RECHECK: Duration = Duration::from_secs(1);
+/// How often a watcher of a run driven elsewhere looks whether this process took it over
+/// (a process gets none of its own messages back from the bus).
+pub const TAKEOVER_CHECK: Duration = Duration::from_millis(100);
 
 /// Follows a run another process drives, through the cluster's bus: subscribed before the
 /// store is read (as with the hub), then each batch its owner publishes. A record that skips
@@ -476,8 +489,15 @@ async fn follow_remote(
     let mut stopping = state.engine.stopping();
     let mut quiet = tokio::time::interval(REMOTE_RECHECK);
     quiet.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let mut here = tokio::time::interval(TAKEOVER_CHECK);
+    here.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         tokio::select! {
+            _ = here.tick() => {
+                if state.engine.hub().is_open(run_id) {
+                    return Ok(Ending::Rejoin(last));
+                }
+            }
             _ = stopped(&mut stopping) => return Ok(Ending::ShuttingDown),
             batch = batches.next() => {
                 let Some(batch) = batch else {

@@ -116,8 +116,11 @@ impl Cluster {
         prefix: &str,
         process: &str,
     ) -> Result<Arc<Cluster>, ClusterError> {
+        // No echo: a process never needs its own messages back (its runs' watchers and its
+        // runs feed are served locally), and decoding them cost every run CPU.
         let client = async_nats::ConnectOptions::new()
             .name(format!("hybridflow {process}"))
+            .no_echo()
             .request_timeout(Some(CONTROL_TIMEOUT))
             .connect(url)
             .await
@@ -231,6 +234,9 @@ impl Cluster {
         let local = engine.clone();
         tokio::spawn(async move {
             while let Some(message) = feed.next().await {
+                if !local.feed_watched() {
+                    continue; // nobody here follows the runs feed: nothing to decode
+                }
                 match serde_json::from_slice::<FeedMessage>(&message.payload) {
                     Ok(m) if m.process != me => local.announce_locally(m.summary),
                     Ok(_) => {}

@@ -136,6 +136,11 @@ impl RunHub {
         }
     }
 
+    /// Whether the run is in progress here.
+    pub fn is_open(&self, run_id: &str) -> bool {
+        self.lock().open.contains_key(run_id)
+    }
+
     /// Whether the run is in progress here or ended a moment ago (it exists).
     pub fn knows(&self, run_id: &str) -> bool {
         let runs = self.lock();

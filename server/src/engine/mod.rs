@@ -334,6 +334,11 @@ impl Engine {
         self.announce_locally(summary);
     }
 
+    /// Whether anyone here follows the runs feed.
+    pub fn feed_watched(&self) -> bool {
+        self.feed.receiver_count() > 0
+    }
+
     /// Tells this process's runs feed only (what another process announced).
     pub fn announce_locally(&self, summary: RunSummary) {
         // Nobody listening is fine.
