@@ -2,7 +2,9 @@
 # PostgreSQL for Hybridflow's distributed mode and its tests, on this machine only.
 #
 #   postgres.sh start   installs PostgreSQL from Debian's packages if missing, creates its
-#                       cluster under data/postgres/ at the first start (a role and database
+#                       cluster under data/postgres/ at the first start (or, as root in a
+#                       checkout the postgres user cannot reach, under
+#                       /var/lib/postgresql/hybridflow-<checkout hash>/; a role and database
 #                       `hybridflow`, a password generated then), and starts it on
 #                       127.0.0.1:$HYBRIDFLOW_PG_PORT (55432) if it is not running.
 #   postgres.sh url     prints the database URL (postgres://hybridflow:…@127.0.0.1:55432/hybridflow).
@@ -13,9 +15,6 @@
 set -euo pipefail
 PORT=${HYBRIDFLOW_PG_PORT:-55432}
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
-DATA=$ROOT/data/postgres
-CLUSTER=$DATA/cluster
-PASSWORD_FILE=$DATA/password
 
 bin() {
     local found
@@ -28,9 +27,23 @@ bin() {
     echo "$found"
 }
 
+PG=$(bin)
+DATA=$ROOT/data/postgres
+# As root, the cluster belongs to Debian's `postgres` user, which must be able to reach it:
+# a checkout under a folder only root may enter (/root, a 0700 home) gets its cluster in
+# postgres's own home instead, one per checkout.
+if [ "$(id -u)" = 0 ]; then
+    mkdir -p "$ROOT/data"
+    if ! (cd / && runuser -u postgres -- test -x "$ROOT/data") 2>/dev/null; then
+        DATA=/var/lib/postgresql/hybridflow-$(echo "$ROOT" | md5sum | cut -c1-12)
+    fi
+fi
+CLUSTER=$DATA/cluster
+PASSWORD_FILE=$DATA/password
+
 # Runs a PostgreSQL program as the user that owns the cluster.
 as_owner() {
-    if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi
+    if [ "$(id -u)" = 0 ]; then (cd / && runuser -u postgres -- "$@"); else "$@"; fi
 }
 
 url() {
@@ -38,8 +51,7 @@ url() {
 }
 
 start() {
-    local pg
-    pg=$(bin)
+    local pg=$PG
     if [ ! -f "$CLUSTER/PG_VERSION" ]; then
         rm -rf "$DATA"
         mkdir -p "$DATA"
@@ -54,7 +66,7 @@ start() {
         # Loopback only; a socket in data/postgres/; room for three servers and the tests.
         as_owner "$pg/pg_ctl" -D "$CLUSTER" -l "$DATA/server.log" -w -t 60 start \
             -o "-p $PORT -k $DATA -c listen_addresses=127.0.0.1 -c max_connections=300" >/dev/null
-        echo "PostgreSQL started on 127.0.0.1:$PORT (data in data/postgres/)" >&2
+        echo "PostgreSQL started on 127.0.0.1:$PORT (data in $DATA)" >&2
     fi
     local exists
     exists=$(PGPASSWORD=$(cat "$PASSWORD_FILE") "$pg/psql" -h 127.0.0.1 -p "$PORT" -U hybridflow \
@@ -66,8 +78,7 @@ start() {
 }
 
 stop() {
-    local pg
-    pg=$(bin)
+    local pg=$PG
     if [ -f "$CLUSTER/PG_VERSION" ] && as_owner "$pg/pg_ctl" -D "$CLUSTER" status >/dev/null 2>&1; then
         as_owner "$pg/pg_ctl" -D "$CLUSTER" -m fast -w stop >/dev/null
     fi

@@ -7,7 +7,8 @@
 //!   (migrations in `server/migrations/`; runs and history written by a group commit).
 //! - [`engine`]: runs: the pure core, the orchestrator (commands), the event bus (events),
 //!   the live hub, the timer thread that plays simulated time, and the driver that records
-//!   history before acting.
+//!   history before acting; leases and claims when processes share a database, and the NATS
+//!   bus between them (`engine::cluster`, `engine::jetstream`).
 //! - [`lab`]: the trade-off lab: styles compared in virtual time, fail matrix, batches.
 //! - [`api`]: `/api/...` handlers, the WebSocket stream, errors, and the guard that decides
 //!   who may talk to the server (Host, Origin, media types, security headers).
@@ -17,10 +18,12 @@
 //! - [`clock`]: injected time.
 //!
 //! [`run`] serves on a listener the caller bound, until `shutdown` resolves, so tests bind
-//! port 0 and stop the server cleanly. Shutting down (SIGTERM) stops taking runs, closes
-//! WebSockets with `1001`, lets each run's history write in progress finish (the run stays
-//! `running` and resumes at the next start; so do interrupted lab batches), and returns
-//! within [`SHUTDOWN_GRACE`].
+//! port 0 and stop the server cleanly. With `--database postgres://…` and `--bus nats://…`
+//! several processes serve one Hybridflow (README: Distributed mode). Shutting down
+//! (SIGTERM) stops taking runs, closes WebSockets with `1001`, lets each run's history write
+//! in progress finish (the run stays `running` and resumes at the next start, or on another
+//! process, whose claim this one's ended lease allows at once; so do interrupted lab
+//! batches), and returns within [`SHUTDOWN_GRACE`].
 
 pub mod api;
 pub mod clock;
