@@ -32,7 +32,7 @@ impl Shared {
     async fn new() -> Shared {
         Shared {
             database: common::postgres_schema().await,
-            bus: common::nats_bus(),
+            bus: common::nats_bus().await,
         }
     }
 

@@ -224,8 +224,15 @@ impl ClusterParts {
         }
     }
 
-    /// Drops the bench's schema (its runs and history) once its processes are stopped.
+    /// Drops the bench's schema (its runs and history) and its events stream once its
+    /// processes are stopped.
     pub async fn remove(&self) {
+        if let Ok(client) = async_nats::connect(&self.bus).await {
+            let stream = format!("{}_EVENTS", self.prefix.to_uppercase());
+            let _ = async_nats::jetstream::new(client)
+                .delete_stream(&stream)
+                .await;
+        }
         let mut admin = <sqlx::PgConnection as sqlx::Connection>::connect(&self.base)
             .await
             .expect("connect to PostgreSQL");

@@ -465,12 +465,34 @@ pub async fn postgres_schema() -> String {
 pub const NATS_URL_VARIABLE: &str = "HYBRIDFLOW_TEST_NATS";
 
 /// The tests' NATS URL, and a subject prefix of this test's own (tests share the server).
-pub fn nats_bus() -> (String, String) {
+/// The events streams of tests older than an hour, left by earlier test runs, are deleted
+/// on the way (each cluster creates its own).
+pub async fn nats_bus() -> (String, String) {
     let url = std::env::var(NATS_URL_VARIABLE).unwrap_or_else(|_| {
         panic!(
             "{NATS_URL_VARIABLE} is not set: run the tests with `make test-rust`, which starts \
              NATS (server/services/nats.sh start) and sets it"
         )
     });
+    let client = async_nats::connect(&url)
+        .await
+        .expect("connect to the tests' NATS");
+    let jetstream = async_nats::jetstream::new(client);
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64;
+    let mut streams = jetstream.streams();
+    let mut old = Vec::new();
+    while let Some(Ok(info)) = streams.next().await {
+        let lifetime = TEST_SCHEMA_LIFETIME_SECS as i64;
+        if info.config.name.starts_with("TEST") && info.created.unix_timestamp() + lifetime < now {
+            old.push(info.config.name);
+        }
+    }
+    for name in old {
+        // Another test run may be deleting it too: either may fail, neither matters.
+        let _ = jetstream.delete_stream(&name).await;
+    }
     (url, format!("test{}", uuid::Uuid::new_v4().simple()))
 }
