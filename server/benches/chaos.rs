@@ -99,6 +99,39 @@ fn database_url(path: &Path) -> String {
     format!("sqlite://{}", path.display())
 }
 
+/// `CHAOS_SECONDS` (300), `CHAOS_RATE` (8 runs/s) and `CHAOS_SEED`.
+fn knobs() -> (u64, u64, u64) {
+    let knob = |name: &str, default: u64| {
+        std::env::var(name)
+            .ok()
+            .and_then(|s| s.parse().ok())
+            .unwrap_or(default)
+    };
+    (
+        knob("CHAOS_SECONDS", 300),
+        knob("CHAOS_RATE", 8),
+        knob("CHAOS_SEED", 0x5eed_cafe),
+    )
+}
+
+/// Stores every flow of the mix on the server at `base`; returns their ids.
+async fn create_flows(http: &reqwest::Client, base: &str) -> Vec<String> {
+    let mut workflows = Vec::new();
+    for flow in flows() {
+        let created: Value = http
+            .post(format!("{base}/api/workflows"))
+            .json(&flow)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        workflows.push(created["id"].as_str().unwrap().to_string());
+    }
+    workflows
+}
+
 /// One member of the chaos cluster: its address and id, and its process while it runs.
 struct Member {
     addr: SocketAddr,
@@ -135,18 +168,7 @@ async fn main() {
     if members > 0 {
         return cluster(members).await;
     }
-    let seconds: u64 = std::env::var("CHAOS_SECONDS")
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(300);
-    let rate: u64 = std::env::var("CHAOS_RATE")
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(8);
-    let seed: u64 = std::env::var("CHAOS_SEED")
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(0x5eed_cafe);
+    let (seconds, rate, seed) = knobs();
     let mut dice = Dice(seed | 1);
     let dir = tempfile::tempdir().unwrap();
     let database: PathBuf = dir.path().join("chaos.db");
@@ -157,19 +179,7 @@ async fn main() {
         .build()
         .unwrap();
     let mut server = spawn(addr, &database).await;
-    let mut workflows = Vec::new();
-    for flow in flows() {
-        let created: Value = http
-            .post(format!("{base}/api/workflows"))
-            .json(&flow)
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-        workflows.push(created["id"].as_str().unwrap().to_string());
-    }
+    let workflows = create_flows(&http, &base).await;
     println!(
         "chaos: {seconds} s, {rate} runs/s of {} flows, SIGKILL every 5–15 s (seed {seed:#x})",
         workflows.len()
@@ -326,18 +336,7 @@ fn check(
 
 /// The chaos run on a cluster of `size` processes sharing PostgreSQL and NATS.
 async fn cluster(size: usize) {
-    let seconds: u64 = std::env::var("CHAOS_SECONDS")
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(300);
-    let rate: u64 = std::env::var("CHAOS_RATE")
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(8);
-    let seed: u64 = std::env::var("CHAOS_SEED")
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(0x5eed_cafe);
+    let (seconds, rate, seed) = knobs();
     let mut dice = Dice(seed | 1);
     let parts = support::ClusterParts::new("chaos").await;
     let mut members: Vec<Member> = (1..=size)
@@ -355,19 +354,7 @@ async fn cluster(size: usize) {
         .timeout(Duration::from_secs(5))
         .build()
         .unwrap();
-    let mut workflows = Vec::new();
-    for flow in flows() {
-        let created: Value = http
-            .post(format!("http://{}/api/workflows", members[0].addr))
-            .json(&flow)
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-        workflows.push(created["id"].as_str().unwrap().to_string());
-    }
+    let workflows = create_flows(&http, &format!("http://{}", members[0].addr)).await;
     println!(
         "chaos on a cluster of {size} processes (PostgreSQL + NATS): {seconds} s, {rate} runs/s of {} flows, a random process SIGKILLed every 5–15 s (seed {seed:#x})",
         workflows.len()
