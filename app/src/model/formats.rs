@@ -1,6 +1,8 @@
 //! Import and export: the native JSON, the article's `{"workflow": {"steps": […]}}`, a
-//! Conductor-style subset, a text form (`a -> b`, `a ~> b : Event`, `a >> b >> c`) and a
-//! Mermaid export. Every import ends in [`super::validate::validate`]: a document that
+//! Conductor-style subset, a text form (`a -> b`, `a ~> b : Event`, `a >> b >> c`),
+//! Mermaid both ways ([`super::mermaid`]), BPMN 2.0 both ways ([`super::bpmn`]; its import
+//! where the `bpmn` feature is on: the server) and an AsyncAPI 3.0 export
+//! ([`super::asyncapi`]). Every import ends in [`super::validate::validate`]: a document that
 //! parses but breaks the model is refused as a whole, never stored in part.
 //!
 //! Every importer is bounded *while* it builds, not after: a [`Budget`] counts the nodes,
@@ -12,7 +14,7 @@
 //! (About 850 lines: four importers and three exporters that share one [`Budget`] and one
 //! problem type; a format is added here, beside the others it must match.)
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 use std::fmt::Write as _;
 
 use serde_json::Value;
@@ -30,6 +32,8 @@ pub enum ImportFormat {
     Article,
     Conductor,
     Text,
+    Mermaid,
+    Bpmn,
 }
 
 impl ImportFormat {
@@ -39,11 +43,33 @@ impl ImportFormat {
             "article" => Some(ImportFormat::Article),
             "conductor" => Some(ImportFormat::Conductor),
             "text" => Some(ImportFormat::Text),
+            "mermaid" => Some(ImportFormat::Mermaid),
+            "bpmn" => Some(ImportFormat::Bpmn),
             _ => None,
         }
     }
 
-    pub const NAMES: &'static str = "native, article, conductor, text";
+    pub const ALL: [ImportFormat; 6] = [
+        ImportFormat::Native,
+        ImportFormat::Article,
+        ImportFormat::Conductor,
+        ImportFormat::Text,
+        ImportFormat::Mermaid,
+        ImportFormat::Bpmn,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ImportFormat::Native => "native",
+            ImportFormat::Article => "article",
+            ImportFormat::Conductor => "conductor",
+            ImportFormat::Text => "text",
+            ImportFormat::Mermaid => "mermaid",
+            ImportFormat::Bpmn => "bpmn",
+        }
+    }
+
+    pub const NAMES: &'static str = "native, article, conductor, text, mermaid, bpmn";
 }
 
 /// The formats [`export`] writes.
@@ -52,6 +78,8 @@ pub enum ExportFormat {
     Json,
     Mermaid,
     Text,
+    Bpmn,
+    AsyncApi,
 }
 
 impl ExportFormat {
@@ -60,11 +88,51 @@ impl ExportFormat {
             "json" | "native" => Some(ExportFormat::Json),
             "mermaid" => Some(ExportFormat::Mermaid),
             "text" => Some(ExportFormat::Text),
+            "bpmn" => Some(ExportFormat::Bpmn),
+            "asyncapi" => Some(ExportFormat::AsyncApi),
             _ => None,
         }
     }
 
-    pub const NAMES: &'static str = "json, mermaid, text";
+    pub const ALL: [ExportFormat; 5] = [
+        ExportFormat::Json,
+        ExportFormat::Mermaid,
+        ExportFormat::Text,
+        ExportFormat::Bpmn,
+        ExportFormat::AsyncApi,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ExportFormat::Json => "json",
+            ExportFormat::Mermaid => "mermaid",
+            ExportFormat::Text => "text",
+            ExportFormat::Bpmn => "bpmn",
+            ExportFormat::AsyncApi => "asyncapi",
+        }
+    }
+
+    /// The media type of the exported text.
+    pub fn media_type(self) -> &'static str {
+        match self {
+            ExportFormat::Json | ExportFormat::AsyncApi => "application/json",
+            ExportFormat::Bpmn => "application/xml",
+            ExportFormat::Mermaid | ExportFormat::Text => "text/plain",
+        }
+    }
+
+    /// The usual file name extension.
+    pub fn extension(self) -> &'static str {
+        match self {
+            ExportFormat::Json => "json",
+            ExportFormat::Mermaid => "mmd",
+            ExportFormat::Text => "txt",
+            ExportFormat::Bpmn => "bpmn",
+            ExportFormat::AsyncApi => "asyncapi.json",
+        }
+    }
+
+    pub const NAMES: &'static str = "json, mermaid, text, bpmn, asyncapi";
 }
 
 /// Why an import was refused.
@@ -98,7 +166,7 @@ pub struct Budget {
 
 /// A limit crossed while importing (already phrased as the problem to report).
 #[derive(Debug)]
-pub struct OverBudget(Problem);
+pub struct OverBudget(pub(crate) Problem);
 
 impl Default for Budget {
     fn default() -> Self {
@@ -159,7 +227,7 @@ impl From<OverBudget> for ImportError {
 }
 
 /// At most [`MAX_PROBLEMS`] problems, the rest summed up in a last one.
-fn capped(mut problems: Vec<Problem>) -> Vec<Problem> {
+pub(crate) fn capped(mut problems: Vec<Problem>) -> Vec<Problem> {
     if problems.len() > MAX_PROBLEMS {
         let more = problems.len() - MAX_PROBLEMS;
         problems.truncate(MAX_PROBLEMS);
@@ -172,7 +240,7 @@ fn capped(mut problems: Vec<Problem>) -> Vec<Problem> {
     problems
 }
 
-fn problem(path: impl Into<String>, field: &str, message: impl Into<String>) -> Problem {
+pub(crate) fn problem(path: impl Into<String>, field: &str, message: impl Into<String>) -> Problem {
     Problem {
         path: path.into(),
         node: None,
@@ -182,9 +250,22 @@ fn problem(path: impl Into<String>, field: &str, message: impl Into<String>) -> 
     }
 }
 
-/// Guesses the format: JSON with `nodes` is native, with `workflow` the article's, with
-/// `tasks` Conductor's; anything else is the text form.
+/// Guesses the format: `<` opens BPMN's XML; a `flowchart`/`graph` (after Mermaid's
+/// front matter) is Mermaid; JSON with `nodes` is native, with `workflow` the article's,
+/// with `tasks` Conductor's; anything else is the text form.
 pub fn detect(input: &str) -> ImportFormat {
+    let start = input.trim_start_matches('\u{feff}').trim_start();
+    if start.starts_with('<') {
+        return ImportFormat::Bpmn;
+    }
+    let first = start
+        .lines()
+        .map(str::trim)
+        .find(|l| !l.is_empty() && !l.starts_with("%%"))
+        .unwrap_or("");
+    if first == "---" || first.starts_with("flowchart") || first.starts_with("graph ") {
+        return ImportFormat::Mermaid;
+    }
     match serde_json::from_str::<Value>(input) {
         Ok(Value::Object(o)) if o.contains_key("workflow") => ImportFormat::Article,
         Ok(Value::Object(o)) if o.contains_key("tasks") => ImportFormat::Conductor,
@@ -214,6 +295,17 @@ pub fn import(input: &str, format: Option<ImportFormat>) -> Result<Workflow, Imp
         ImportFormat::Article => from_article(&json(input)?)?,
         ImportFormat::Conductor => from_conductor(&json(input)?)?,
         ImportFormat::Text => from_text(input)?,
+        ImportFormat::Mermaid => super::mermaid::from_mermaid(input)?,
+        #[cfg(feature = "bpmn")]
+        ImportFormat::Bpmn => super::bpmn::import::from_bpmn(input)?,
+        #[cfg(not(feature = "bpmn"))]
+        ImportFormat::Bpmn => {
+            return Err(ImportError::Unsupported(vec![problem(
+                "",
+                "format",
+                "BPMN is imported by the server",
+            )]))
+        }
     };
     let problems = validate(&workflow);
     if problems.is_empty() {
@@ -255,7 +347,7 @@ fn assemble(name: String, nodes: Vec<Node>, edges: Vec<Edge>) -> Workflow {
     workflow
 }
 
-fn plain_node(id: &str, label: &str, service: &str, action: &str) -> Node {
+pub(crate) fn plain_node(id: &str, label: &str, service: &str, action: &str) -> Node {
     Node {
         id: id.to_string(),
         label: label.to_string(),
@@ -265,7 +357,13 @@ fn plain_node(id: &str, label: &str, service: &str, action: &str) -> Node {
     }
 }
 
-fn edge(from: &str, to: &str, kind: EdgeKind, on: Outcome, event: Option<String>) -> Edge {
+pub(crate) fn edge(
+    from: &str,
+    to: &str,
+    kind: EdgeKind,
+    on: Outcome,
+    event: Option<String>,
+) -> Edge {
     Edge {
         id: String::new(),
         from: from.to_string(),
@@ -741,8 +839,10 @@ fn from_text(input: &str) -> Result<Workflow, ImportError> {
 pub fn export(workflow: &Workflow, format: ExportFormat) -> String {
     match format {
         ExportFormat::Json => serde_json::to_string_pretty(workflow).unwrap_or_default(),
-        ExportFormat::Mermaid => to_mermaid(workflow),
+        ExportFormat::Mermaid => super::mermaid::to_mermaid(workflow),
         ExportFormat::Text => to_text(workflow),
+        ExportFormat::Bpmn => super::bpmn::export::to_bpmn(workflow),
+        ExportFormat::AsyncApi => super::asyncapi::to_asyncapi(workflow),
     }
 }
 
@@ -782,97 +882,6 @@ fn to_text(workflow: &Workflow) -> String {
                 );
             }
         }
-    }
-    out
-}
-
-/// Mermaid ids given so far: by node id, and the set of those used.
-#[derive(Default)]
-struct MermaidIds {
-    by_node: HashMap<String, String>,
-    used: HashSet<String>,
-}
-
-/// A Mermaid id for a node id. Mermaid ids are ASCII letters, digits and underscores: an
-/// ASCII id keeps its look (other characters become `_`, `notify-rejected` →
-/// `notify_rejected`); an id with other letters (Korean, say) gets a generated `n<k>`
-/// rather than a row of underscores. Either way the diagram says which step each id is
-/// (see [`to_mermaid`]).
-fn mermaid_id(id: &str, taken: &mut MermaidIds) -> String {
-    if let Some(m) = taken.by_node.get(id) {
-        return m.clone();
-    }
-    let mut m: String = if id.is_ascii() {
-        id.chars()
-            .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' })
-            .collect()
-    } else {
-        format!("n{}", taken.by_node.len() + 1)
-    };
-    if m.is_empty() || m.starts_with(|c: char| c.is_ascii_digit()) {
-        m.insert(0, 'n');
-    }
-    while taken.used.contains(&m) {
-        m.push('_');
-    }
-    taken.used.insert(m.clone());
-    taken.by_node.insert(id.to_string(), m.clone());
-    m
-}
-
-/// Text for a `%%` comment: one line.
-fn mermaid_comment(s: &str) -> String {
-    s.replace(['\n', '\r'], " ")
-}
-
-fn mermaid_text(s: &str) -> String {
-    s.replace('"', "#quot;")
-}
-
-/// `flowchart LR`: commands `-->`, events `-. Name .->`, failure routes labelled and red;
-/// names in any script (labels, services, events) as they are, ids made Mermaid-safe with
-/// the real one in a `%% mermaid-id = real-id` comment when they differ.
-fn to_mermaid(workflow: &Workflow) -> String {
-    let mut ids = MermaidIds::default();
-    let mut out = String::from("flowchart LR\n");
-    for node in &workflow.nodes {
-        let id = mermaid_id(&node.id, &mut ids);
-        // A step whose id had to change keeps its real id in a comment beside it.
-        if id != node.id {
-            let _ = writeln!(out, "    %% {id} = {}", mermaid_comment(&node.id));
-        }
-        let _ = writeln!(
-            out,
-            "    {id}[\"{}<br/><small>{}.{}</small>\"]",
-            mermaid_text(&node.label),
-            mermaid_text(&node.service),
-            mermaid_text(&node.action)
-        );
-    }
-    let mut failure_links = Vec::new();
-    for (i, e) in workflow.edges.iter().enumerate() {
-        let (from, to) = (mermaid_id(&e.from, &mut ids), mermaid_id(&e.to, &mut ids));
-        let line = match (e.kind, e.on) {
-            (EdgeKind::Command, Outcome::Success) => format!("{from} --> {to}"),
-            (EdgeKind::Command, Outcome::Failure) => format!("{from} -- on failure --> {to}"),
-            (EdgeKind::Event, _) => {
-                format!(
-                    "{from} -. {} .-> {to}",
-                    mermaid_text(&workflow.event_name(e))
-                )
-            }
-        };
-        let _ = writeln!(out, "    {line}");
-        if e.on == Outcome::Failure {
-            failure_links.push(i.to_string());
-        }
-    }
-    if !failure_links.is_empty() {
-        let _ = writeln!(
-            out,
-            "    linkStyle {} stroke:#c8322f,color:#c8322f",
-            failure_links.join(",")
-        );
     }
     out
 }

@@ -9,8 +9,10 @@
 //!   lost events, the end), with a stable code per sentence.
 //! - [`timeline`]: a history laid out as lanes, bars, message arrows and fault marks.
 //! - [`api`]: the REST API's other bodies (stored records, run reports, errors).
-//! - [`formats`]: import (native, article JSON, Conductor subset, text) and export
-//!   (JSON, Mermaid, text).
+//! - [`formats`]: import (native, article JSON, Conductor subset, text, Mermaid, BPMN) and
+//!   export (JSON, Mermaid, text, BPMN, AsyncAPI), one entry point for every format.
+//! - [`mermaid`], [`bpmn`], [`asyncapi`]: the interchange formats, each both ways where
+//!   it can be read back.
 //! - [`faults`]: what a user breaks on purpose (services, bus, orchestrator) and its limits.
 //! - [`convert`]: converting a workflow to all orchestration or all choreography, and what
 //!   the conversion loses.
@@ -22,6 +24,8 @@
 //! - [`lessons`]: the Learn page's experiments, one per claim, and the figures they prove.
 
 pub mod api;
+pub mod asyncapi;
+pub mod bpmn;
 pub mod convert;
 pub mod edit;
 pub mod examples;
@@ -32,6 +36,7 @@ pub mod layout;
 pub mod lessons;
 pub mod lint;
 pub mod log;
+pub mod mermaid;
 pub mod reading;
 pub mod run;
 pub mod story;

@@ -1,0 +1,394 @@
+//! A workflow as BPMN 2.0 XML with its diagram, for Camunda Modeler and bpmn.io.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::fmt::Write as _;
+
+use serde_json::Value;
+
+use super::{BPMN_MODEL, NAMESPACE};
+use crate::model::workflow::{EdgeKind, Join, Node, Outcome, Workflow};
+
+/// A task's size in the diagram (bpmn.io's default).
+const TASK: (f64, f64) = (100.0, 80.0);
+/// An event's diameter.
+const EVENT: f64 = 36.0;
+/// A gateway's side.
+const GATEWAY: f64 = 50.0;
+
+/// XML text in an attribute.
+fn attr(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\n' => out.push_str("&#10;"),
+            '\r' => out.push_str("&#13;"),
+            '\t' => out.push_str("&#9;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// Whether `s` may be an XML id (an NCName): a letter or `_`, then letters, digits,
+/// `-`, `_`, `.`.
+pub fn is_xml_id(s: &str) -> bool {
+    let mut chars = s.chars();
+    chars.next().is_some_and(|c| c.is_alphabetic() || c == '_')
+        && chars.all(|c| c.is_alphanumeric() || matches!(c, '-' | '_' | '.'))
+}
+
+/// XML ids, unique in the document.
+#[derive(Default)]
+struct Ids {
+    used: HashSet<String>,
+}
+
+impl Ids {
+    fn fresh(&mut self, base: &str) -> String {
+        let mut n = 1usize;
+        loop {
+            let id = format!("{base}_{n}");
+            if self.used.insert(id.clone()) {
+                return id;
+            }
+            n += 1;
+        }
+    }
+}
+
+/// A shape of the diagram: element id, bounds.
+struct Shape {
+    element: String,
+    x: f64,
+    y: f64,
+    w: f64,
+    h: f64,
+}
+
+/// The diagram's shapes, found by element id.
+#[derive(Default)]
+struct Shapes {
+    all: Vec<Shape>,
+    at: HashMap<String, usize>,
+}
+
+impl Shapes {
+    fn push(&mut self, shape: Shape) {
+        self.at.insert(shape.element.clone(), self.all.len());
+        self.all.push(shape);
+    }
+
+    fn get(&self, element: &str) -> Option<&Shape> {
+        self.at.get(element).map(|&i| &self.all[i])
+    }
+}
+
+impl Shape {
+    fn centre(&self) -> (f64, f64) {
+        (self.x + self.w / 2.0, self.y + self.h / 2.0)
+    }
+}
+
+/// The Hybridflow attributes of a step: its real id when it is not an XML id, its
+/// service and action, and its behaviour (JSON) when it has any.
+fn step_attributes(node: &Node, xml_id: &str) -> String {
+    let mut out = String::new();
+    if xml_id != node.id {
+        let _ = write!(out, " hybridflow:id=\"{}\"", attr(&node.id));
+    }
+    let _ = write!(
+        out,
+        " hybridflow:service=\"{}\" hybridflow:action=\"{}\"",
+        attr(&node.service),
+        attr(&node.action)
+    );
+    if let Ok(Value::Object(mut all)) = serde_json::to_value(node) {
+        for key in [
+            "id",
+            "label",
+            "service",
+            "action",
+            "position",
+            "compensation",
+        ] {
+            all.remove(key);
+        }
+        if !all.is_empty() {
+            let _ = write!(
+                out,
+                " hybridflow:details=\"{}\"",
+                attr(&Value::Object(all).to_string())
+            );
+        }
+    }
+    out
+}
+
+/// The workflow as a BPMN 2.0 document: one process named after it, a diagram laid out
+/// from the steps' positions.
+pub fn to_bpmn(workflow: &Workflow) -> String {
+    let mut ids = Ids::default();
+    // Steps keep their ids where XML allows; the others get `Step_<n>`.
+    let mut task_id: HashMap<&str, String> = HashMap::new();
+    for node in &workflow.nodes {
+        if is_xml_id(&node.id) && ids.used.insert(node.id.clone()) {
+            task_id.insert(&node.id, node.id.clone());
+        }
+    }
+    for node in &workflow.nodes {
+        if !task_id.contains_key(node.id.as_str()) {
+            let id = ids.fresh("Step");
+            task_id.insert(&node.id, id);
+        }
+    }
+    let process = ids.fresh("Process");
+    let position: HashMap<&str, (f64, f64)> = workflow
+        .nodes
+        .iter()
+        .map(|n| (n.id.as_str(), (n.position.x, n.position.y)))
+        .collect();
+    // One message per event name, in order of first use.
+    let mut messages: BTreeMap<String, String> = BTreeMap::new();
+    let mut message_order: Vec<String> = Vec::new();
+    for e in workflow.edges.iter().filter(|e| e.kind == EdgeKind::Event) {
+        let name = workflow.event_name(e);
+        if !messages.contains_key(&name) {
+            let id = ids.fresh("Message");
+            messages.insert(name.clone(), id);
+            message_order.push(name);
+        }
+    }
+
+    let mut elements = String::new();
+    let mut flows = String::new();
+    let mut shapes = Shapes::default();
+    let mut edges_di = String::new();
+
+    for node in &workflow.nodes {
+        let id = &task_id[node.id.as_str()];
+        let _ = writeln!(
+            elements,
+            "    <bpmn:serviceTask id=\"{id}\" name=\"{}\"{} />",
+            attr(&node.label),
+            step_attributes(node, id)
+        );
+        let (x, y) = position[node.id.as_str()];
+        shapes.push(Shape {
+            element: id.clone(),
+            x,
+            y,
+            w: TASK.0,
+            h: TASK.1,
+        });
+    }
+
+    // A step reached by more than one route with `join: all` waits at a parallel gateway.
+    let mut incoming: HashMap<&str, usize> = HashMap::new();
+    for e in &workflow.edges {
+        *incoming.entry(e.to.as_str()).or_default() += 1;
+    }
+    let mut join_gateway: HashMap<&str, String> = HashMap::new();
+    for node in &workflow.nodes {
+        if node.join == Some(Join::All) && incoming.get(node.id.as_str()).copied() > Some(1) {
+            let gateway = ids.fresh("Join");
+            let _ = writeln!(elements, "    <bpmn:parallelGateway id=\"{gateway}\" />");
+            let (x, y) = position[node.id.as_str()];
+            shapes.push(Shape {
+                element: gateway.clone(),
+                x: x - GATEWAY - 40.0,
+                y: y + (TASK.1 - GATEWAY) / 2.0,
+                w: GATEWAY,
+                h: GATEWAY,
+            });
+            join_gateway.insert(&node.id, gateway);
+        }
+    }
+    for (to, gateway) in &join_gateway {
+        let flow = ids.fresh("Flow");
+        let _ = writeln!(
+            flows,
+            "    <bpmn:sequenceFlow id=\"{flow}\" sourceRef=\"{gateway}\" targetRef=\"{}\" />",
+            task_id[to]
+        );
+        edges_di.push_str(&edge_di(&flow, &shapes, gateway, &task_id[to]));
+    }
+
+    // Failure routes leave from one boundary error event per step.
+    let mut error_boundary: HashMap<&str, String> = HashMap::new();
+    for e in workflow.edges.iter().filter(|e| e.on == Outcome::Failure) {
+        if error_boundary.contains_key(e.from.as_str()) {
+            continue;
+        }
+        let boundary = ids.fresh("Failed");
+        let _ = writeln!(
+            elements,
+            "    <bpmn:boundaryEvent id=\"{boundary}\" name=\"on failure\" attachedToRef=\"{}\">\n      <bpmn:errorEventDefinition />\n    </bpmn:boundaryEvent>",
+            task_id[e.from.as_str()]
+        );
+        let (x, y) = position[e.from.as_str()];
+        shapes.push(Shape {
+            element: boundary.clone(),
+            x: x + TASK.0 - EVENT / 2.0 - 10.0,
+            y: y + TASK.1 - EVENT / 2.0,
+            w: EVENT,
+            h: EVENT,
+        });
+        error_boundary.insert(&e.from, boundary);
+    }
+
+    for e in &workflow.edges {
+        let source = match e.on {
+            Outcome::Success => task_id[e.from.as_str()].clone(),
+            Outcome::Failure => error_boundary[e.from.as_str()].clone(),
+        };
+        let target = join_gateway
+            .get(e.to.as_str())
+            .cloned()
+            .unwrap_or_else(|| task_id[e.to.as_str()].clone());
+        match e.kind {
+            EdgeKind::Command => {
+                let flow = ids.fresh("Flow");
+                let _ = writeln!(
+                    flows,
+                    "    <bpmn:sequenceFlow id=\"{flow}\" sourceRef=\"{source}\" targetRef=\"{target}\" />"
+                );
+                edges_di.push_str(&edge_di(&flow, &shapes, &source, &target));
+            }
+            EdgeKind::Event => {
+                // The subscriber waits for the message between the two steps.
+                let name = workflow.event_name(e);
+                let catch = ids.fresh("Event");
+                let _ = writeln!(
+                    elements,
+                    "    <bpmn:intermediateCatchEvent id=\"{catch}\" name=\"{}\">\n      <bpmn:messageEventDefinition messageRef=\"{}\" />\n    </bpmn:intermediateCatchEvent>",
+                    attr(&name),
+                    messages[&name]
+                );
+                let (a, b) = (
+                    shapes.get(&source).map(Shape::centre),
+                    shapes.get(&target).map(Shape::centre),
+                );
+                let ((ax, ay), (bx, by)) = (a.unwrap_or_default(), b.unwrap_or_default());
+                shapes.push(Shape {
+                    element: catch.clone(),
+                    x: (ax + bx) / 2.0 - EVENT / 2.0,
+                    y: (ay + by) / 2.0 - EVENT / 2.0,
+                    w: EVENT,
+                    h: EVENT,
+                });
+                for (from, to) in [(&source, &catch), (&catch, &target)] {
+                    let flow = ids.fresh("Flow");
+                    let _ = writeln!(
+                        flows,
+                        "    <bpmn:sequenceFlow id=\"{flow}\" sourceRef=\"{from}\" targetRef=\"{to}\" />"
+                    );
+                    edges_di.push_str(&edge_di(&flow, &shapes, from, to));
+                }
+            }
+        }
+    }
+
+    // Compensation: a boundary compensation event associated with its handler task.
+    let mut associations = String::new();
+    for node in &workflow.nodes {
+        let Some(action) = &node.compensation else {
+            continue;
+        };
+        let (boundary, handler, association) = (
+            ids.fresh("Compensate"),
+            ids.fresh("Undo"),
+            ids.fresh("Association"),
+        );
+        let task = &task_id[node.id.as_str()];
+        let _ = writeln!(
+            elements,
+            "    <bpmn:boundaryEvent id=\"{boundary}\" attachedToRef=\"{task}\">\n      <bpmn:compensateEventDefinition />\n    </bpmn:boundaryEvent>\n    <bpmn:serviceTask id=\"{handler}\" name=\"{}\" isForCompensation=\"true\" hybridflow:service=\"{}\" hybridflow:action=\"{}\" />",
+            attr(action),
+            attr(&node.service),
+            attr(action)
+        );
+        let _ = writeln!(
+            associations,
+            "    <bpmn:association id=\"{association}\" associationDirection=\"One\" sourceRef=\"{boundary}\" targetRef=\"{handler}\" />"
+        );
+        let (x, y) = position[node.id.as_str()];
+        shapes.push(Shape {
+            element: boundary.clone(),
+            x: x + 10.0,
+            y: y + TASK.1 - EVENT / 2.0,
+            w: EVENT,
+            h: EVENT,
+        });
+        shapes.push(Shape {
+            element: handler.clone(),
+            x,
+            y: y + TASK.1 + 60.0,
+            w: TASK.0,
+            h: TASK.1,
+        });
+        edges_di.push_str(&edge_di(&association, &shapes, &boundary, &handler));
+    }
+
+    let mut out = String::new();
+    let _ = writeln!(out, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>");
+    let _ = writeln!(
+        out,
+        "<bpmn:definitions xmlns:bpmn=\"{BPMN_MODEL}\" xmlns:bpmndi=\"http://www.omg.org/spec/BPMN/20100524/DI\" xmlns:dc=\"http://www.omg.org/spec/DD/20100524/DC\" xmlns:di=\"http://www.omg.org/spec/DD/20100524/DI\" xmlns:hybridflow=\"{NAMESPACE}\" id=\"{}\" targetNamespace=\"{NAMESPACE}\" exporter=\"Hybridflow\" exporterVersion=\"{}\">",
+        ids.fresh("Definitions"),
+        env!("CARGO_PKG_VERSION")
+    );
+    for name in &message_order {
+        let _ = writeln!(
+            out,
+            "  <bpmn:message id=\"{}\" name=\"{}\" />",
+            messages[name],
+            attr(name)
+        );
+    }
+    let _ = writeln!(
+        out,
+        "  <bpmn:process id=\"{process}\" name=\"{}\" isExecutable=\"false\">",
+        attr(&workflow.name)
+    );
+    out.push_str(&elements);
+    out.push_str(&flows);
+    out.push_str(&associations);
+    let _ = writeln!(out, "  </bpmn:process>");
+    let _ = writeln!(
+        out,
+        "  <bpmndi:BPMNDiagram id=\"{}\">\n    <bpmndi:BPMNPlane id=\"{}\" bpmnElement=\"{process}\">",
+        ids.fresh("Diagram"),
+        ids.fresh("Plane")
+    );
+    for s in &shapes.all {
+        let _ = writeln!(
+            out,
+            "      <bpmndi:BPMNShape id=\"{}_di\" bpmnElement=\"{}\">\n        <dc:Bounds x=\"{}\" y=\"{}\" width=\"{}\" height=\"{}\" />\n      </bpmndi:BPMNShape>",
+            s.element, s.element, s.x, s.y, s.w, s.h
+        );
+    }
+    out.push_str(&edges_di);
+    let _ = writeln!(out, "    </bpmndi:BPMNPlane>\n  </bpmndi:BPMNDiagram>");
+    let _ = writeln!(out, "</bpmn:definitions>");
+    out
+}
+
+/// A straight edge of the diagram between two shapes, side to side.
+fn edge_di(element: &str, shapes: &Shapes, from: &str, to: &str) -> String {
+    let (Some(a), Some(b)) = (shapes.get(from), shapes.get(to)) else {
+        return String::new();
+    };
+    let ((ax, ay), (bx, by)) = (a.centre(), b.centre());
+    let (sx, tx) = if bx >= ax {
+        (a.x + a.w, b.x)
+    } else {
+        (a.x, b.x + b.w)
+    };
+    format!(
+        "      <bpmndi:BPMNEdge id=\"{element}_di\" bpmnElement=\"{element}\">\n        <di:waypoint x=\"{sx}\" y=\"{ay}\" />\n        <di:waypoint x=\"{tx}\" y=\"{by}\" />\n      </bpmndi:BPMNEdge>\n"
+    )
+}

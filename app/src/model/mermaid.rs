@@ -1,0 +1,591 @@
+//! Mermaid `flowchart`, both ways. The export draws commands `-->`, events
+//! `-. Name .->`, failure routes labelled (`-- on failure -->`, `-. on failure: Name .->`)
+//! and red; the import reads that subset back (and Mermaid's other spellings of the same
+//! links, `-->|text|`, `-.->|Name|`), so a workflow survives export → import.
+//!
+//! Mermaid ids are ASCII letters, digits and underscores: a step whose id is not one
+//! (Korean, say) gets a generated `n<k>` with the real id in a `%% n1 = real-id` comment
+//! beside it; the rest of a step (its behaviour, its position) rides in a
+//! `%% n1 details {…}` comment, and the workflow's name in the front matter's `title`.
+//! Mermaid shows none of the comments; the import reads them all.
+
+use std::collections::{HashMap, HashSet};
+use std::fmt::Write as _;
+
+use serde_json::{Map, Value};
+
+use super::formats::{capped, edge, problem, Budget, ImportError, OverBudget};
+use super::layout::apply_layout;
+use super::validate::Problem;
+use super::workflow::{EdgeKind, Node, Outcome, Workflow};
+
+/// The label of a command taken on failure.
+const ON_FAILURE: &str = "on failure";
+
+// ---- export --------------------------------------------------------------------------
+
+/// Mermaid ids given so far: by node id, and the set of those used.
+#[derive(Default)]
+struct MermaidIds {
+    by_node: HashMap<String, String>,
+    used: HashSet<String>,
+}
+
+/// A Mermaid id for a node id. An ASCII id keeps its look (other characters become `_`,
+/// `notify-rejected` → `notify_rejected`); an id with other letters (Korean, say) gets a
+/// generated `n<k>` rather than a row of underscores.
+fn mermaid_id(id: &str, taken: &mut MermaidIds) -> String {
+    if let Some(m) = taken.by_node.get(id) {
+        return m.clone();
+    }
+    let mut m: String = if id.is_ascii() {
+        id.chars()
+            .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' })
+            .collect()
+    } else {
+        format!("n{}", taken.by_node.len() + 1)
+    };
+    if m.is_empty() || m.starts_with(|c: char| c.is_ascii_digit()) {
+        m.insert(0, 'n');
+    }
+    while taken.used.contains(&m) {
+        m.push('_');
+    }
+    taken.used.insert(m.clone());
+    taken.by_node.insert(id.to_string(), m.clone());
+    m
+}
+
+/// Text for a `%%` comment: one line.
+fn comment(s: &str) -> String {
+    s.replace(['\n', '\r'], " ")
+}
+
+/// Text inside a quoted label or between link dashes: Mermaid's entity codes for what
+/// would end it.
+fn text(s: &str) -> String {
+    s.replace('#', "#35;")
+        .replace('"', "#quot;")
+        .replace('|', "#124;")
+        .replace(['\n', '\r'], " ")
+}
+
+/// A step's fields beyond id, label, service and action, as a JSON object (its position
+/// always; its behaviour when set).
+fn details(node: &Node) -> Map<String, Value> {
+    let Ok(Value::Object(mut all)) = serde_json::to_value(node) else {
+        return Map::new();
+    };
+    for key in ["id", "label", "service", "action"] {
+        all.remove(key);
+    }
+    all
+}
+
+/// `flowchart LR` with the workflow's name as its title.
+pub fn to_mermaid(workflow: &Workflow) -> String {
+    let mut ids = MermaidIds::default();
+    let title = serde_json::to_string(&workflow.name).unwrap_or_default();
+    let mut out = format!("---\ntitle: {title}\n---\nflowchart LR\n");
+    for node in &workflow.nodes {
+        let id = mermaid_id(&node.id, &mut ids);
+        if id != node.id {
+            let _ = writeln!(out, "    %% {id} = {}", comment(&node.id));
+        }
+        let _ = writeln!(out, "    %% {id} details {}", Value::Object(details(node)));
+        let _ = writeln!(
+            out,
+            "    {id}[\"{}<br/><small>{}.{}</small>\"]",
+            text(&node.label),
+            text(&node.service),
+            text(&node.action)
+        );
+    }
+    let mut failure_links = Vec::new();
+    for (i, e) in workflow.edges.iter().enumerate() {
+        let (from, to) = (mermaid_id(&e.from, &mut ids), mermaid_id(&e.to, &mut ids));
+        let line = match (e.kind, e.on) {
+            (EdgeKind::Command, Outcome::Success) => format!("{from} --> {to}"),
+            (EdgeKind::Command, Outcome::Failure) => format!("{from} -- {ON_FAILURE} --> {to}"),
+            (EdgeKind::Event, Outcome::Success) => {
+                format!("{from} -. {} .-> {to}", text(&workflow.event_name(e)))
+            }
+            (EdgeKind::Event, Outcome::Failure) => format!(
+                "{from} -. {ON_FAILURE}: {} .-> {to}",
+                text(&workflow.event_name(e))
+            ),
+        };
+        let _ = writeln!(out, "    {line}");
+        if e.on == Outcome::Failure {
+            failure_links.push(i.to_string());
+        }
+    }
+    if !failure_links.is_empty() {
+        let _ = writeln!(
+            out,
+            "    linkStyle {} stroke:#c8322f,color:#c8322f",
+            failure_links.join(",")
+        );
+    }
+    out
+}
+
+// ---- import --------------------------------------------------------------------------
+
+/// Mermaid's entity codes back to characters (`#quot;`, `#35;`, `#124;`…), and `<br>` to
+/// a space.
+fn decode(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    let mut rest = s;
+    while let Some(at) = rest.find('#') {
+        out.push_str(&rest[..at]);
+        let after = &rest[at + 1..];
+        let entity = after.find(';').filter(|&end| end <= 8).and_then(|end| {
+            let code = &after[..end];
+            let c = match code {
+                "quot" => Some('"'),
+                "amp" => Some('&'),
+                "lt" => Some('<'),
+                "gt" => Some('>'),
+                _ => code.parse::<u32>().ok().and_then(char::from_u32),
+            };
+            c.map(|c| (c, end))
+        });
+        match entity {
+            Some((c, end)) => {
+                out.push(c);
+                rest = &after[end + 1..];
+            }
+            None => {
+                out.push('#');
+                rest = after;
+            }
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
+/// A step as a diagram declares it: its label, and the service and action when the label
+/// carries them (`Label<br/><small>service.action</small>`).
+struct Declared {
+    label: String,
+    service_action: Option<(String, String)>,
+}
+
+fn declared(raw: &str) -> Declared {
+    let raw = raw.trim();
+    let raw = raw
+        .strip_prefix('"')
+        .and_then(|r| r.strip_suffix('"'))
+        .unwrap_or(raw);
+    for br in ["<br/>", "<br>", "<br />"] {
+        if let Some((label, small)) = raw.split_once(br) {
+            let small = small
+                .trim()
+                .strip_prefix("<small>")
+                .and_then(|s| s.strip_suffix("</small>"))
+                .unwrap_or(small);
+            let small = decode(small);
+            let label = decode(label).trim().to_string();
+            return Declared {
+                label,
+                service_action: small
+                    .split_once('.')
+                    .map(|(s, a)| (s.trim().to_string(), a.trim().to_string())),
+            };
+        }
+    }
+    Declared {
+        label: decode(raw).trim().to_string(),
+        service_action: None,
+    }
+}
+
+/// What is read of one line: node references (with a declaration when a shape follows
+/// the id) and the links between them.
+struct Link {
+    kind: EdgeKind,
+    text: Option<String>,
+}
+
+/// Why a line was not read: a limit crossed (the import stops) or a line refused (the
+/// import goes on to list the other problems).
+enum LineError {
+    Over(OverBudget),
+    Refused(String),
+}
+
+struct Reader<'a> {
+    line: &'a str,
+    at: usize,
+}
+
+impl<'a> Reader<'a> {
+    fn rest(&self) -> &'a str {
+        &self.line[self.at..]
+    }
+
+    fn skip_spaces(&mut self) {
+        let rest = self.rest();
+        self.at += rest.len() - rest.trim_start().len();
+    }
+
+    fn id(&mut self) -> Option<&'a str> {
+        let rest = self.rest();
+        let len: usize = rest
+            .chars()
+            .take_while(|c| c.is_alphanumeric() || *c == '_')
+            .map(char::len_utf8)
+            .sum();
+        (len > 0).then(|| {
+            self.at += len;
+            &rest[..len]
+        })
+    }
+
+    /// A shape after an id: `[…]`, `(…)`, `([…])`, `[[…]]`, `((…))`, `{…}`, `{{…}}`,
+    /// `>…]`; its text, quoted or not.
+    fn shape(&mut self) -> Result<Option<String>, String> {
+        let rest = self.rest();
+        let opens: usize = rest
+            .chars()
+            .take_while(|c| matches!(c, '[' | '(' | '{' | '>' | '/' | '\\'))
+            .count();
+        if opens == 0 {
+            return Ok(None);
+        }
+        let inner = &rest[opens..];
+        let (label, used) = if let Some(quoted) = inner.strip_prefix('"') {
+            let end = quoted
+                .find('"')
+                .ok_or_else(|| "a quoted label is not closed with \"".to_string())?;
+            (quoted[..end].to_string(), 1 + end + 1)
+        } else {
+            let end = inner
+                .find([']', ')', '}'])
+                .ok_or_else(|| "a step's shape is not closed".to_string())?;
+            (inner[..end].to_string(), end)
+        };
+        let after = &inner[used..];
+        let closes: usize = after
+            .chars()
+            .take_while(|c| matches!(c, ']' | ')' | '}' | '/' | '\\'))
+            .count();
+        if closes == 0 {
+            return Err("a step's shape is not closed".into());
+        }
+        self.at += opens + used + closes;
+        Ok(Some(format!("\"{label}\"")))
+    }
+
+    /// A link: `-->`, `-->|text|`, `-- text -->`, `-.->`, `-.->|text|`, `-. text .->`.
+    fn link(&mut self) -> Result<Option<Link>, String> {
+        let rest = self.rest();
+        if rest.is_empty() {
+            return Ok(None);
+        }
+        let piped = |after: &'a str, used: usize| -> Result<(Option<String>, usize), String> {
+            match after.strip_prefix('|') {
+                Some(inner) => {
+                    let end = inner
+                        .find('|')
+                        .ok_or_else(|| "a link's |text| is not closed".to_string())?;
+                    Ok((Some(inner[..end].to_string()), used + 1 + end + 1))
+                }
+                None => Ok((None, used)),
+            }
+        };
+        let (kind, text, used) = if let Some(after) = rest.strip_prefix("-.->") {
+            let (text, used) = piped(after, 4)?;
+            (EdgeKind::Event, text, used)
+        } else if let Some(after) = rest.strip_prefix("-->") {
+            let (text, used) = piped(after, 3)?;
+            (EdgeKind::Command, text, used)
+        } else if let Some(after) = rest.strip_prefix("-.") {
+            let end = after
+                .find(".->")
+                .ok_or_else(|| "a dotted link `-. text` is not ended with `.->`".to_string())?;
+            (EdgeKind::Event, Some(after[..end].to_string()), 2 + end + 3)
+        } else if let Some(after) = rest.strip_prefix("-- ") {
+            let end = after
+                .find("-->")
+                .ok_or_else(|| "a link `-- text` is not ended with `-->`".to_string())?;
+            (
+                EdgeKind::Command,
+                Some(after[..end].to_string()),
+                3 + end + 3,
+            )
+        } else {
+            let arrow: String = rest.chars().take_while(|c| !c.is_whitespace()).collect();
+            return Err(format!(
+                "{arrow:?} is not a link Hybridflow imports: use --> for a command, -.-> (or -. Name .->) for an event"
+            ));
+        };
+        self.at += used;
+        Ok(Some(Link {
+            kind,
+            text: text
+                .map(|t| decode(t.trim()).trim().to_string())
+                .filter(|t| !t.is_empty()),
+        }))
+    }
+}
+
+/// Reads a `flowchart` (or `graph`) in the subset [`to_mermaid`] writes; styling lines
+/// (`linkStyle`, `classDef`, `class`, `style`, `click`) and subgraph frames are skipped,
+/// anything else that is not a step or a link is refused with its line.
+pub fn from_mermaid(input: &str) -> Result<Workflow, ImportError> {
+    let mut name = "Imported workflow".to_string();
+    let mut lines = input.lines().enumerate().peekable();
+    // Front matter: `---`, `title: …`, `---`.
+    while lines.peek().is_some_and(|(_, l)| l.trim().is_empty()) {
+        lines.next();
+    }
+    if lines.peek().is_some_and(|(_, l)| l.trim() == "---") {
+        lines.next();
+        let mut closed = false;
+        for (_, line) in lines.by_ref() {
+            let line = line.trim();
+            if line == "---" {
+                closed = true;
+                break;
+            }
+            if let Some(title) = line.strip_prefix("title:") {
+                let title = title.trim();
+                name = serde_json::from_str::<String>(title).unwrap_or_else(|_| title.into());
+            }
+        }
+        if !closed {
+            return Err(ImportError::Unsupported(vec![problem(
+                "line 1",
+                "line",
+                "the front matter opened with --- is not closed with ---",
+            )]));
+        }
+    }
+    let mut headed = false;
+    let mut budget = Budget::default();
+    let mut nodes: Vec<Node> = Vec::new();
+    let mut index: HashMap<String, usize> = HashMap::new();
+    let mut real_ids: HashMap<String, String> = HashMap::new();
+    let mut extra: HashMap<String, (Map<String, Value>, String)> = HashMap::new();
+    let mut edges = Vec::new();
+    let mut problems: Vec<Problem> = Vec::new();
+    let mut declare = |id: &str,
+                       shape: Option<String>,
+                       nodes: &mut Vec<Node>,
+                       at: &str|
+     -> Result<(), OverBudget> {
+        let i = match index.get(id) {
+            Some(&i) => i,
+            None => {
+                budget.node(at)?;
+                index.insert(id.to_string(), nodes.len());
+                nodes.push(Node {
+                    id: id.to_string(),
+                    label: id.to_string(),
+                    service: id.to_string(),
+                    action: "run".into(),
+                    ..Default::default()
+                });
+                nodes.len() - 1
+            }
+        };
+        if let Some(shape) = shape {
+            let d = declared(&shape);
+            let node = &mut nodes[i];
+            node.label = d.label;
+            match d.service_action {
+                Some((service, action)) => (node.service, node.action) = (service, action),
+                None => node.service = node.label.clone(),
+            }
+        }
+        Ok(())
+    };
+    let mut edge_budget = Budget::default();
+    for (i, raw) in lines {
+        let at = format!("line {}", i + 1);
+        let line = raw.trim();
+        if line.is_empty() {
+            continue;
+        }
+        if let Some(c) = line.strip_prefix("%%") {
+            let c = c.trim();
+            if let Some((id, json)) = c.split_once(" details ") {
+                match serde_json::from_str::<Value>(json) {
+                    Ok(Value::Object(o)) => {
+                        extra.insert(id.trim().to_string(), (o, at));
+                    }
+                    _ => problems.push(problem(
+                        at,
+                        "details",
+                        format!("the details of {:?} are not a JSON object", id.trim()),
+                    )),
+                }
+            } else if let Some((id, real)) = c.split_once(" = ") {
+                real_ids.insert(id.trim().to_string(), real.trim().to_string());
+            }
+            continue;
+        }
+        if !headed {
+            let mut words = line.split_whitespace();
+            match words.next() {
+                Some("flowchart" | "graph") => {
+                    headed = true;
+                    continue;
+                }
+                _ => {
+                    return Err(ImportError::Unsupported(vec![problem(
+                        at,
+                        "line",
+                        format!("a Mermaid flowchart starts with `flowchart LR` (or `graph LR`), not {line:?}"),
+                    )]))
+                }
+            }
+        }
+        let first = line.split_whitespace().next().unwrap_or("");
+        if matches!(
+            first,
+            "linkStyle"
+                | "classDef"
+                | "class"
+                | "style"
+                | "click"
+                | "subgraph"
+                | "end"
+                | "direction"
+        ) {
+            continue;
+        }
+        let mut reader = Reader { line, at: 0 };
+        let mut previous: Option<&str> = None;
+        let mut pending: Option<Link> = None;
+        let result: Result<(), LineError> = (|| loop {
+            reader.skip_spaces();
+            let Some(id) = reader.id() else {
+                return Err(LineError::Refused(format!(
+                    "expected a step id (letters, digits, _) at {:?}",
+                    reader.rest()
+                )));
+            };
+            let shape = reader.shape().map_err(LineError::Refused)?;
+            declare(id, shape, &mut nodes, &at).map_err(LineError::Over)?;
+            if let (Some(from), Some(link)) = (previous, pending.take()) {
+                edge_budget.edges(1, &at).map_err(LineError::Over)?;
+                let (on, event) = match (link.kind, link.text) {
+                    (_, None) => (Outcome::Success, None),
+                    (EdgeKind::Command, Some(t)) if t.eq_ignore_ascii_case(ON_FAILURE) => {
+                        (Outcome::Failure, None)
+                    }
+                    (EdgeKind::Command, Some(t)) => {
+                        return Err(LineError::Refused(format!(
+                            "the command {from} --> {id} is labelled {t:?}: a command's only label is \"{ON_FAILURE}\" (a named message is an event: -. {t} .->)"
+                        )))
+                    }
+                    (EdgeKind::Event, Some(t)) => {
+                        let lower = t.to_lowercase();
+                        if lower == ON_FAILURE {
+                            (Outcome::Failure, None)
+                        } else if lower.starts_with(ON_FAILURE) && t[ON_FAILURE.len()..].starts_with(':') {
+                            let name = t[ON_FAILURE.len() + 1..].trim().to_string();
+                            (Outcome::Failure, (!name.is_empty()).then_some(name))
+                        } else {
+                            (Outcome::Success, Some(t))
+                        }
+                    }
+                };
+                edges.push(edge(from, id, link.kind, on, event));
+            }
+            previous = Some(id);
+            reader.skip_spaces();
+            match reader.link().map_err(LineError::Refused)? {
+                Some(link) => {
+                    pending = Some(link);
+                    reader.skip_spaces();
+                    if reader.rest().is_empty() {
+                        return Err(LineError::Refused("a link must end at a step".into()));
+                    }
+                }
+                None => return Ok(()),
+            }
+        })();
+        match result {
+            Ok(()) => {}
+            Err(LineError::Over(over)) => return Err(over.into()),
+            Err(LineError::Refused(message)) => problems.push(problem(at, "line", message)),
+        }
+        if problems.len() > super::formats::MAX_PROBLEMS {
+            break;
+        }
+    }
+    if !headed && problems.is_empty() {
+        return Err(ImportError::Unsupported(vec![problem(
+            "line 1",
+            "line",
+            "no `flowchart` found",
+        )]));
+    }
+    // Behaviour and positions from the details comments.
+    let mut placed = 0usize;
+    for node in &mut nodes {
+        let Some((details, at)) = extra.remove(&node.id) else {
+            continue;
+        };
+        let mut all = details;
+        for (key, value) in [
+            ("id", &node.id),
+            ("label", &node.label),
+            ("service", &node.service),
+            ("action", &node.action),
+        ] {
+            all.insert(key.into(), Value::String(value.clone()));
+        }
+        let has_position = all.contains_key("position");
+        match serde_json::from_value::<Node>(Value::Object(all)) {
+            Ok(full) => {
+                *node = full;
+                placed += usize::from(has_position);
+            }
+            Err(e) => problems.push(problem(
+                at,
+                "details",
+                format!("the details of {:?}: {e}", node.id),
+            )),
+        }
+    }
+    if !problems.is_empty() {
+        return Err(ImportError::Unsupported(capped(problems)));
+    }
+    if nodes.is_empty() {
+        return Err(ImportError::Unsupported(vec![problem(
+            "line 1",
+            "line",
+            "no steps found",
+        )]));
+    }
+    // The real ids, where the diagram gave them.
+    let rename = |id: &mut String| {
+        if let Some(real) = real_ids.get(id.as_str()) {
+            *id = real.clone();
+        }
+    };
+    for node in &mut nodes {
+        rename(&mut node.id);
+    }
+    for e in &mut edges {
+        rename(&mut e.from);
+        rename(&mut e.to);
+    }
+    let mut workflow = Workflow {
+        name,
+        nodes,
+        edges,
+        template: None,
+    };
+    workflow.assign_edge_ids();
+    if placed < workflow.nodes.len() {
+        apply_layout(&mut workflow);
+    }
+    Ok(workflow)
+}

@@ -1,0 +1,406 @@
+//! The interchange formats: Mermaid and BPMN both ways, AsyncAPI out. Every shipped
+//! template survives export → import; a BPMN file written by hand the way Camunda Modeler
+//! saves one imports to the workflow it draws; what cannot be mapped is refused by
+//! element and line.
+
+use app::model::examples;
+use app::model::formats::{detect, export, import, ExportFormat, ImportError, ImportFormat};
+use app::model::workflow::{Edge, EdgeKind, Join, Outcome, Workflow};
+use serde_json::Value;
+
+const CAMUNDA_FILE: &str = include_str!("fixtures/order-fulfilment.bpmn");
+
+/// Edges compared as a set, without their generated ids.
+fn edge_set(w: &Workflow) -> Vec<(String, String, EdgeKind, Outcome, String)> {
+    let mut edges: Vec<_> = w
+        .edges
+        .iter()
+        .map(|e: &Edge| (e.from.clone(), e.to.clone(), e.kind, e.on, w.event_name(e)))
+        .collect();
+    edges.sort_by(|a, b| format!("{a:?}").cmp(&format!("{b:?}")));
+    edges
+}
+
+fn templates() -> Vec<Workflow> {
+    examples::ALL
+        .iter()
+        .map(|t| {
+            let mut w = examples::from_template(t);
+            w.template = None;
+            w
+        })
+        .collect()
+}
+
+fn problems(e: ImportError) -> Vec<(String, String, Option<String>, String)> {
+    match e {
+        ImportError::Unsupported(p) => p
+            .into_iter()
+            .map(|p| (p.path, p.field, p.node, p.message))
+            .collect(),
+        other => panic!("expected problems, got {other:?}"),
+    }
+}
+
+#[test]
+fn every_template_survives_mermaid_export_and_import() {
+    for w in templates() {
+        let text = export(&w, ExportFormat::Mermaid);
+        assert_eq!(detect(&text), ImportFormat::Mermaid);
+        let back = import(&text, None).unwrap_or_else(|e| panic!("{}: {e}\n{text}", w.name));
+        assert_eq!(back.name, w.name);
+        assert_eq!(back.nodes, w.nodes, "{}", w.name);
+        assert_eq!(edge_set(&back), edge_set(&w), "{}", w.name);
+    }
+}
+
+#[test]
+fn korean_ids_and_names_survive_mermaid_with_generated_ids() {
+    let mut w = import(
+        "name: 주문 사가\n주문검증 -> 결제\n결제 ~> 배송 : 결제완료\n결제 ~!> 주문취소 : 결제실패\n",
+        Some(ImportFormat::Text),
+    )
+    .unwrap();
+    w.nodes[0].label = "주문 \"검증\"".into();
+    w.nodes[1].compensation = Some("환불".into());
+    let text = export(&w, ExportFormat::Mermaid);
+    assert!(text.contains("%% n1 = 주문검증"), "{text}");
+    assert!(!text.contains("__"), "no id mangled to underscores: {text}");
+    assert!(text.contains("n2 -. on failure: 결제실패 .-> n4"), "{text}");
+    let back = import(&text, Some(ImportFormat::Mermaid)).unwrap();
+    assert_eq!(back.name, "주문 사가");
+    assert_eq!(back.nodes, w.nodes);
+    assert_eq!(edge_set(&back), edge_set(&w));
+}
+
+#[test]
+fn hand_written_mermaid_with_pipe_labels_imports_and_lays_out() {
+    let text = "flowchart TD\n  order[Place order] --> pay([Charge card])\n  pay -.->|PaymentCompleted| ship\n  pay -->|on failure| cancel\n  classDef red fill:#f00\n  linkStyle 2 stroke:red\n";
+    let w = import(text, None).unwrap();
+    assert_eq!(w.name, "Imported workflow");
+    let ids: Vec<&str> = w.nodes.iter().map(|n| n.id.as_str()).collect();
+    assert_eq!(ids, ["order", "pay", "ship", "cancel"]);
+    assert_eq!(w.nodes[0].label, "Place order");
+    let edges = edge_set(&w);
+    assert!(edges.contains(&(
+        "pay".into(),
+        "ship".into(),
+        EdgeKind::Event,
+        Outcome::Success,
+        "PaymentCompleted".into()
+    )));
+    assert!(edges.contains(&(
+        "pay".into(),
+        "cancel".into(),
+        EdgeKind::Command,
+        Outcome::Failure,
+        "ChargecardFailed".into()
+    )));
+    // No positions in the diagram: laid out, not piled up.
+    assert_ne!(w.nodes[0].position, w.nodes[1].position);
+}
+
+#[test]
+fn mermaid_refuses_what_it_cannot_read_by_line() {
+    let e = import(
+        "flowchart LR\n  a --> b\n  b ==> c\n  c -->|maybe| d\n",
+        Some(ImportFormat::Mermaid),
+    )
+    .unwrap_err();
+    let p = problems(e);
+    assert_eq!(p.len(), 2, "{p:?}");
+    assert_eq!(p[0].0, "line 3");
+    assert!(p[0].3.contains("\"==>\""), "{p:?}");
+    assert_eq!(p[1].0, "line 4");
+    assert!(p[1].3.contains("\"maybe\""), "{p:?}");
+    let e = import("sequenceDiagram\n a->>b: hi\n", Some(ImportFormat::Mermaid)).unwrap_err();
+    assert!(problems(e)[0].3.contains("flowchart"));
+}
+
+#[test]
+fn every_template_survives_bpmn_export_and_import() {
+    for w in templates() {
+        let xml = export(&w, ExportFormat::Bpmn);
+        assert_eq!(detect(&xml), ImportFormat::Bpmn);
+        let back = import(&xml, None).unwrap_or_else(|e| panic!("{}: {e}\n{xml}", w.name));
+        assert_eq!(back.name, w.name);
+        assert_eq!(back.nodes, w.nodes, "{}", w.name);
+        assert_eq!(edge_set(&back), edge_set(&w), "{}", w.name);
+    }
+}
+
+#[test]
+fn bpmn_export_is_laid_out_for_a_modeler() {
+    let w = &templates()[0];
+    let xml = export(w, ExportFormat::Bpmn);
+    for n in &w.nodes {
+        assert!(
+            xml.contains(&format!(
+                "<dc:Bounds x=\"{}\" y=\"{}\" width=\"100\" height=\"80\" />",
+                n.position.x, n.position.y
+            )),
+            "{} has its shape where it is drawn",
+            n.id
+        );
+    }
+    assert_eq!(
+        xml.matches("<bpmndi:BPMNEdge ").count(),
+        xml.matches("<bpmn:sequenceFlow ").count() + xml.matches("<bpmn:association ").count(),
+        "every flow is drawn"
+    );
+}
+
+#[test]
+fn a_camunda_modeler_file_imports_to_the_workflow_it_draws() {
+    let w = import(CAMUNDA_FILE, None).unwrap();
+    assert_eq!(w.name, "Order fulfilment");
+    let steps: Vec<(&str, &str, &str, &str)> = w
+        .nodes
+        .iter()
+        .map(|n| {
+            (
+                n.id.as_str(),
+                n.label.as_str(),
+                n.service.as_str(),
+                n.action.as_str(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        steps,
+        [
+            (
+                "Task_PlaceOrder",
+                "Place order",
+                "Order Service",
+                "Place order"
+            ),
+            (
+                "Task_Charge",
+                "Charge card",
+                "Payment Service",
+                "Charge card"
+            ),
+            (
+                "Task_Reserve",
+                "Reserve stock",
+                "Inventory Service",
+                "Reserve stock"
+            ),
+            (
+                "Task_Ship",
+                "Request shipment",
+                "Order Service",
+                "Request shipment"
+            ),
+            ("Task_Close", "Close order", "Order Service", "Close order"),
+            (
+                "Task_Cancel",
+                "Cancel order",
+                "Order Service",
+                "Cancel order"
+            ),
+            (
+                "Task_Deliver",
+                "Deliver parcel",
+                "Shipping Service",
+                "Deliver parcel"
+            ),
+        ]
+    );
+    let node = |id: &str| w.node(id).unwrap();
+    // Positions from the diagram.
+    assert_eq!(
+        (
+            node("Task_Charge").position.x,
+            node("Task_Charge").position.y
+        ),
+        (550.0, 280.0)
+    );
+    // The compensation association; the parallel join; the message catch that waits for
+    // the step before it and for the message.
+    assert_eq!(
+        node("Task_Reserve").compensation.as_deref(),
+        Some("Release stock")
+    );
+    assert_eq!(node("Task_Ship").join, Some(Join::All));
+    assert_eq!(node("Task_Close").join, Some(Join::All));
+    assert_eq!(node("Task_Charge").join, None);
+    let c = |a: &str, b: &str, kind, on, event: &str| {
+        (a.to_string(), b.to_string(), kind, on, event.to_string())
+    };
+    use EdgeKind::{Command, Event};
+    use Outcome::{Failure, Success};
+    let mut expected = vec![
+        c(
+            "Task_PlaceOrder",
+            "Task_Charge",
+            Command,
+            Success,
+            "PlaceorderCompleted",
+        ),
+        c(
+            "Task_PlaceOrder",
+            "Task_Reserve",
+            Command,
+            Success,
+            "PlaceorderCompleted",
+        ),
+        c(
+            "Task_Charge",
+            "Task_Ship",
+            Command,
+            Success,
+            "ChargecardCompleted",
+        ),
+        c(
+            "Task_Reserve",
+            "Task_Ship",
+            Command,
+            Success,
+            "ReservestockCompleted",
+        ),
+        c(
+            "Task_Charge",
+            "Task_Cancel",
+            Command,
+            Failure,
+            "ChargecardFailed",
+        ),
+        c(
+            "Task_Ship",
+            "Task_Close",
+            Command,
+            Success,
+            "RequestshipmentCompleted",
+        ),
+        c(
+            "Task_Ship",
+            "Task_Deliver",
+            Event,
+            Success,
+            "ShipmentRequested",
+        ),
+        c(
+            "Task_Deliver",
+            "Task_Close",
+            Event,
+            Success,
+            "ParcelDelivered",
+        ),
+    ];
+    expected.sort_by(|a, b| format!("{a:?}").cmp(&format!("{b:?}")));
+    assert_eq!(edge_set(&w), expected);
+}
+
+#[test]
+fn bpmn_refuses_each_element_it_cannot_map_by_id_type_and_line() {
+    let xml = CAMUNDA_FILE
+        .replace(
+            "<bpmn:parallelGateway id=\"Gateway_Fork\">",
+            "<bpmn:exclusiveGateway id=\"Gateway_Fork\">",
+        )
+        .replacen("</bpmn:parallelGateway>", "</bpmn:exclusiveGateway>", 1)
+        .replace(
+            "<bpmn:task id=\"Task_Deliver\" name=\"Deliver parcel\">",
+            "<bpmn:task id=\"Task_Deliver\" name=\"Deliver parcel\"><bpmn:multiInstanceLoopCharacteristics />",
+        )
+        .replace(
+            "<bpmn:endEvent id=\"EndEvent_Delivered\">",
+            "<bpmn:callActivity id=\"Call_Audit\" /><bpmn:endEvent id=\"EndEvent_Delivered\">",
+        );
+    let p = problems(import(&xml, Some(ImportFormat::Bpmn)).unwrap_err());
+    let named: Vec<(&str, Option<&str>)> = p
+        .iter()
+        .map(|(_, field, node, _)| (field.as_str(), node.as_deref()))
+        .collect();
+    assert_eq!(
+        named,
+        [
+            ("exclusiveGateway", Some("Gateway_Fork")),
+            ("task", Some("Task_Deliver")),
+            ("callActivity", Some("Call_Audit")),
+        ]
+    );
+    let line = CAMUNDA_FILE
+        .lines()
+        .position(|l| l.contains("id=\"Gateway_Fork\">"))
+        .unwrap()
+        + 1;
+    assert_eq!(p[0].0, format!("line {line}"));
+    assert!(p[0].3.contains("boundary error event"), "{}", p[0].3);
+}
+
+#[test]
+fn bpmn_is_bounded_while_it_is_read() {
+    let many = format!(
+        "<definitions>{}</definitions>",
+        "<documentation/>".repeat(app::model::bpmn::import::MAX_ELEMENTS + 1)
+    );
+    let p = problems(import(&many, Some(ImportFormat::Bpmn)).unwrap_err());
+    assert!(p[0].3.contains("more than 50000 XML elements"), "{p:?}");
+    let deep = format!("<definitions>{}", "<a>".repeat(100));
+    let p = problems(import(&deep, Some(ImportFormat::Bpmn)).unwrap_err());
+    assert!(p[0].3.contains("nested more than 64"), "{p:?}");
+    let entity = "<!DOCTYPE d [<!ENTITY x \"xxxxxxxx\">]><definitions><process id=\"p\"><task id=\"t\" name=\"&x;\"/></process></definitions>";
+    let p = problems(import(entity, Some(ImportFormat::Bpmn)).unwrap_err());
+    assert!(p[0].3.contains("only XML's own entities"), "{p:?}");
+    let broken = "<definitions>\n<process id=\"p\">\n<task id=\"t\">\n</process>";
+    let p = problems(import(broken, Some(ImportFormat::Bpmn)).unwrap_err());
+    assert_eq!(p[0].0, "line 4", "{p:?}");
+}
+
+#[test]
+fn asyncapi_lists_a_channel_per_event_with_its_senders_and_receivers() {
+    let mut w = import(
+        "name: 주문\norder -> pay\npay ~> ship : PaymentCompleted\npay ~> mail : PaymentCompleted\npay ~!> 취소 : 결제실패\n",
+        Some(ImportFormat::Text),
+    )
+    .unwrap();
+    w.nodes[1].service = "Payment".into();
+    let doc: Value = serde_json::from_str(&export(&w, ExportFormat::AsyncApi)).unwrap();
+    assert_eq!(doc["asyncapi"], "3.0.0");
+    assert_eq!(doc["info"]["title"], "주문");
+    let channels = doc["channels"].as_object().unwrap();
+    assert_eq!(channels.len(), 2, "{channels:?}");
+    assert_eq!(channels["PaymentCompleted"]["address"], "PaymentCompleted");
+    // A Korean event name gets a generated key, its name intact as the address.
+    let korean = channels
+        .iter()
+        .find(|(_, c)| c["address"] == "결제실패")
+        .map(|(k, _)| k.clone())
+        .unwrap();
+    assert!(korean.is_ascii());
+    let operations = doc["operations"].as_object().unwrap();
+    let actions: Vec<(String, String)> = operations
+        .values()
+        .map(|o| {
+            (
+                o["x-hybridflow-service"].as_str().unwrap().to_string(),
+                format!(
+                    "{} {}",
+                    o["action"].as_str().unwrap(),
+                    o["channel"]["$ref"].as_str().unwrap()
+                ),
+            )
+        })
+        .collect();
+    assert!(actions.contains(&("Payment".into(), "send #/channels/PaymentCompleted".into())));
+    assert!(actions.contains(&("ship".into(), "receive #/channels/PaymentCompleted".into())));
+    assert!(actions.contains(&("mail".into(), "receive #/channels/PaymentCompleted".into())));
+    assert_eq!(operations.len(), 5, "{operations:?}");
+    assert_eq!(
+        doc["components"]["messages"]["PaymentCompleted"]["payload"]["type"],
+        "object"
+    );
+    // Every $ref points at something in the document.
+    let text = doc.to_string();
+    for r in text.split("\"$ref\":\"#/").skip(1) {
+        let path = &r[..r.find('"').unwrap()];
+        let mut at = &doc;
+        for part in path.split('/') {
+            at = &at[part];
+        }
+        assert!(!at.is_null(), "dangling $ref #/{path}");
+    }
+}
