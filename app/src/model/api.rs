@@ -7,6 +7,7 @@ use super::workflow::Workflow;
 use std::collections::BTreeMap;
 
 /// A workflow as stored: the document plus the server's bookkeeping.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct WorkflowRecord {
     pub id: String,
@@ -21,6 +22,7 @@ pub struct WorkflowRecord {
 }
 
 /// One line of the workflows list.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct WorkflowSummary {
     pub id: String,
@@ -38,6 +40,7 @@ pub const MIN_SPEED: f64 = 0.01;
 pub const MAX_SPEED: f64 = 10_000.0;
 
 /// The body of `POST /api/workflows/{id}/runs` (every field optional).
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RunRequest {
@@ -56,6 +59,7 @@ pub struct RunRequest {
 }
 
 /// `POST /api/runs/{id}/faults`: break something while the run goes on.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct FaultRequest {
@@ -67,6 +71,7 @@ pub struct FaultRequest {
     pub crash_orchestrator: Option<CrashRequest>,
 }
 
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct CrashRequest {
@@ -132,6 +137,7 @@ impl RunRequest {
 }
 
 /// A run as `GET /api/runs/{id}` reports it.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct RunReport {
     pub id: String,
@@ -181,6 +187,7 @@ pub const ERROR_CODES: [&str; 11] = [
 ];
 
 /// Every error response: a sentence, plus the precise problems when there are several.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct ErrorBody {
     /// Stable and machine-readable, one per kind of refusal ([`ERROR_CODES`]), so a client
@@ -195,6 +202,7 @@ pub struct ErrorBody {
 
 /// One run in a workflow's runs list (`GET /api/workflows/{id}/runs`), and one message of the
 /// runs feed (`/api/runs/feed`: a run started, or ended).
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct RunSummary {
     pub id: String,
@@ -252,6 +260,7 @@ pub fn merge_runs(
 pub const MAX_RUNS_LISTED: usize = 200;
 
 /// A message of the runs feed (`/api/runs/feed`).
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum RunFeed {

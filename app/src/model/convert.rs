@@ -21,6 +21,7 @@ use super::lint::{lint, Warning};
 use super::workflow::{Edge, EdgeKind, Workflow};
 
 /// A coordination style a workflow can be converted to.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Style {
@@ -48,6 +49,7 @@ impl Style {
 }
 
 /// The converted copy and what the conversion did.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Conversion {
     pub workflow: Workflow,

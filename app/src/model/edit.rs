@@ -8,6 +8,7 @@ use super::workflow::{Edge, EdgeKind, Node, Position, Workflow};
 
 /// A piece of a workflow on the clipboard: some steps and the edges among them. A whole
 /// native document reads as one too (its name is ignored).
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct Fragment {
     #[serde(default)]

@@ -18,6 +18,7 @@ pub const MAX_FAULT_MS: u64 = 600_000;
 pub const MAX_FAULTY_SERVICES: usize = 200;
 
 /// What is broken during a run. Empty (the default) means nothing.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Faults {
@@ -34,6 +35,7 @@ pub struct Faults {
     pub fail_step: Option<String>,
 }
 
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ServiceFault {
@@ -48,6 +50,7 @@ pub struct ServiceFault {
     pub flaky: Option<f64>,
 }
 
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct BusFault {
@@ -64,6 +67,7 @@ pub struct BusFault {
 
 /// The orchestrator is down from `at_ms` for `for_ms`; with a standby, the standby takes
 /// over once the crashed one's lease (`standby_lease_ms`) has expired.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct OrchestratorCrash {

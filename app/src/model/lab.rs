@@ -16,6 +16,7 @@ pub const DEFAULT_LAB_RUNS: u32 = 50;
 pub const MAX_BATCHES_LISTED: usize = 100;
 
 /// The three ways the lab runs one flow.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum LabStyle {
@@ -52,6 +53,7 @@ impl LabStyle {
 }
 
 /// `POST /api/lab/batches`.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct CompareRequest {
@@ -69,6 +71,7 @@ pub struct CompareRequest {
 }
 
 /// `POST /api/lab/convert`: a converted copy of a saved workflow is saved beside it.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ConvertRequest {
@@ -81,6 +84,7 @@ pub struct ConvertRequest {
 }
 
 /// The saved copy (its id) and the conversion.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct ConvertResponse {
     pub id: String,
@@ -88,6 +92,7 @@ pub struct ConvertResponse {
     pub conversion: super::convert::Conversion,
 }
 
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum BatchState {
@@ -97,6 +102,7 @@ pub enum BatchState {
 }
 
 /// How far one style of a batch is.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct StyleProgress {
     pub style: LabStyle,
@@ -105,6 +111,7 @@ pub struct StyleProgress {
 }
 
 /// A compare batch as the API returns it.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Batch {
     pub id: String,
@@ -126,6 +133,7 @@ pub struct Batch {
 }
 
 /// The batches list: no results, only what identifies them.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct BatchSummary {
     pub id: String,
@@ -137,6 +145,7 @@ pub struct BatchSummary {
     pub seed: u64,
 }
 
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct CompareResult {
     pub styles: Vec<StyleFigures>,
@@ -146,6 +155,7 @@ pub struct CompareResult {
 }
 
 /// How a run ended, as the lab counts it.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum LabOutcome {
@@ -189,6 +199,7 @@ impl LabOutcome {
     }
 }
 
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct OutcomeCounts {
     pub succeeded: u32,
@@ -231,6 +242,7 @@ impl OutcomeCounts {
 }
 
 /// End-to-end latency percentiles over a style's runs, in simulated milliseconds.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct LatencyFigures {
     pub p50: u64,
@@ -240,6 +252,7 @@ pub struct LatencyFigures {
 }
 
 /// Visibility over a style's runs: "where is order X now, and why?"
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct VisibilityFigures {
     /// Places holding part of a run's state (the orchestrator's record; each service that
@@ -252,6 +265,7 @@ pub struct VisibilityFigures {
 }
 
 /// Who must know whom: the price of each style in dependencies.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct Coupling {
     /// Services the orchestrator must know (it commands them or acts on their replies).
@@ -262,6 +276,7 @@ pub struct Coupling {
     pub services: Vec<ServiceCoupling>,
 }
 
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct ServiceCoupling {
     pub service: String,
@@ -270,6 +285,7 @@ pub struct ServiceCoupling {
 }
 
 /// A style's figures over the batch.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct StyleFigures {
     pub style: LabStyle,
@@ -304,11 +320,13 @@ pub struct StyleFigures {
 }
 
 /// For each step, one run per style with that step failing on every attempt.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct FailMatrix {
     pub rows: Vec<FailRow>,
 }
 
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct FailRow {
     pub node: String,
@@ -317,6 +335,7 @@ pub struct FailRow {
     pub cells: Vec<FailCell>,
 }
 
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct FailCell {
     pub style: LabStyle,
@@ -399,6 +418,7 @@ pub fn load_defaults(workflow: &super::Workflow) -> LoadDefaults {
 
 /// `POST /api/lab/loads`: start `rate` runs per second for `seconds`, for each style in
 /// turn, with one orchestrator of limited capacity shared by all of a style's runs.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct LoadRequest {
@@ -423,6 +443,7 @@ pub struct LoadRequest {
 }
 
 /// One second of a style's load test.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct LoadSecond {
     pub second: u32,
@@ -435,6 +456,7 @@ pub struct LoadSecond {
     pub waiting: u32,
 }
 
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct LoadStyle {
     pub style: LabStyle,
@@ -449,6 +471,7 @@ pub struct LoadStyle {
 }
 
 /// A load test as listed: what was asked, without the figures.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct LoadSummary {
     pub id: String,
@@ -460,6 +483,7 @@ pub struct LoadSummary {
 }
 
 /// A load test as the API returns it.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct LoadTest {
     pub id: String,

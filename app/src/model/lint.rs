@@ -9,6 +9,7 @@ use super::workflow::{Edge, EdgeKind, Join, Node, Outcome, Workflow};
 use crate::i18n::{td_string, Locale};
 
 /// What kind of design problem a warning reports.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum WarningKind {
@@ -30,6 +31,7 @@ pub enum WarningKind {
     JoinNeverCompletes,
 }
 
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Warning {
     pub kind: WarningKind,
@@ -46,6 +48,7 @@ pub struct Warning {
 }
 
 /// A warning's sentence and its values (`says`: which sentence).
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "says", rename_all = "snake_case")]
 pub enum Says {

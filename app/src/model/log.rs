@@ -534,6 +534,7 @@ pub fn view_at(log: &[RunRecord], node_ids: &[String], upto: usize) -> RunView {
 
 /// How visible a run is: how many places hold part of its state, how many logs must be
 /// read to answer "where is it now, and why?", and its longest causal chain.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Visibility {
     /// The orchestrator (when it commanded any step: its record holds every step it drove)

@@ -12,6 +12,7 @@ use super::faults::Faults;
 use super::workflow::Outcome;
 
 /// Where a step is in its life.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum StepState {
@@ -68,6 +69,7 @@ impl StepState {
 }
 
 /// Where a run is in its life.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum RunStatus {
@@ -112,6 +114,7 @@ impl RunStatus {
 
 /// Who is responsible for a step's retries, timeout and failure: the run's orchestrator
 /// (the step was commanded) or the step itself (it reacted to an event).
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Owner {
@@ -122,6 +125,7 @@ pub enum Owner {
 }
 
 /// Why a step started: the causality the live view draws.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "by", rename_all = "lowercase")]
 pub enum Cause {
@@ -155,6 +159,7 @@ impl Cause {
 }
 
 /// Why an attempt failed.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum FailureReason {
@@ -169,6 +174,7 @@ pub enum FailureReason {
 }
 
 /// Messages of a run, by kind — what the trade-off lab compares.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct MessageCounts {
     /// Commands the orchestrator sent.
@@ -190,6 +196,7 @@ impl MessageCounts {
 
 /// One fact in a run's history. Every state change is one of these, appended to the
 /// history before anything acts on it; replaying them rebuilds the run exactly.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type")]
 pub enum RunEvent {
@@ -382,6 +389,7 @@ impl RunEvent {
 }
 
 /// Which process resumed a run, at which epoch of its ownership, and from which process.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Takeover {
     pub process: String,
@@ -401,6 +409,7 @@ impl Takeover {
 ///
 /// On the wire a step-state change also carries `node` and `state` at the top level, so a
 /// client that only wants states needs no knowledge of event types.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct RunRecord {
     /// Strictly increasing within a run, starting at 1, without gaps.
@@ -426,6 +435,7 @@ impl RunRecord {
 }
 
 /// A step as the run sees it now.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct StepView {
     pub state: StepState,
@@ -441,6 +451,7 @@ pub struct StepView {
 }
 
 /// The current picture of a run, folded from its history.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct RunView {
     pub status: RunStatus,

@@ -507,6 +507,7 @@ impl Story {
 }
 
 /// One sentence of a run's story, as the API sends it.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct StoryLine {
     /// Stable and machine-readable (`failure_handled_by_route`, `compensated`, …).

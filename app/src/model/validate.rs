@@ -29,6 +29,7 @@ pub const MAX_ATTEMPTS: u32 = 100;
 pub const MAX_BACKOFF_MULTIPLIER: f64 = 10.0;
 
 /// One thing wrong with a workflow, precise enough to point at it on the canvas.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Problem {
     /// Where in the document, e.g. `nodes[2].label` or `edges[0].to`.
@@ -72,6 +73,13 @@ pub fn parse_workflow(bytes: &[u8]) -> Result<Workflow, DocumentError> {
         line: e.line(),
         column: e.column(),
     })?;
+    // A document may name its JSON Schema for editors (`"$schema": ".../workflow.json"`);
+    // it is not part of the workflow.
+    if let Some(doc) = value.as_object_mut() {
+        if doc.get("$schema").is_some_and(Value::is_string) {
+            doc.remove("$schema");
+        }
+    }
     // Counts are checked on the raw value, before the typed parse builds anything of them.
     for (field, limit) in [("nodes", MAX_NODES), ("edges", MAX_EDGES)] {
         let count = value

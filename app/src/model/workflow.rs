@@ -8,6 +8,7 @@
 use serde::{Deserialize, Serialize};
 
 /// A workflow as the user drew it.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Workflow {
@@ -23,6 +24,7 @@ pub struct Workflow {
 }
 
 /// One step of the workflow: a service performing an action.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Node {
@@ -83,6 +85,7 @@ impl Node {
 }
 
 /// Simulated work time in milliseconds.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(untagged)]
 pub enum Latency {
@@ -102,6 +105,7 @@ impl Latency {
 
 /// `{"field": "card", "equals": "expired"}`: the attempt fails when the run input's `field`
 /// (a dotted path such as `customer.card`) equals the value.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct FailWhen {
@@ -124,6 +128,7 @@ impl FailWhen {
 
 /// Exponential backoff: attempt `n + 1` starts `backoff_ms * multiplier^(n-1)` after
 /// attempt `n` failed.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RetryPolicy {
@@ -148,6 +153,7 @@ impl RetryPolicy {
 
 /// `any`: start on the first arriving trigger. `all`: wait for every incoming edge that can
 /// still arrive (fork/join).
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Join {
@@ -157,6 +163,7 @@ pub enum Join {
 }
 
 /// Where a node sits on the canvas, in canvas units (its top-left corner).
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Position {
@@ -165,6 +172,7 @@ pub struct Position {
 }
 
 /// A connection from one step to the next, and how the next one learns of it.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Edge {
@@ -185,6 +193,7 @@ pub struct Edge {
 
 /// Command = orchestration (the run's orchestrator sends it and waits for the reply);
 /// event = choreography (the source publishes a fact, subscribers react).
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum EdgeKind {
@@ -205,6 +214,7 @@ impl EdgeKind {
 }
 
 /// The outcome of a step that an edge follows.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Outcome {

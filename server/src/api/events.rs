@@ -16,6 +16,7 @@
 //! in the store read or arrives live, and `seq` filters the overlap. A watcher that lags
 //! behind the live buffer catches up from the store instead of losing records.
 
+use app::model::api::ErrorBody;
 use std::collections::HashMap;
 use std::net::{IpAddr, SocketAddr};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -46,12 +47,15 @@ pub const FEED_WRITE_MESSAGES: usize = 64;
 /// Clients only ever send control frames here; anything larger than this is refused.
 pub const MAX_CLIENT_MESSAGE_BYTES: usize = 4 * 1024;
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct EventsQuery {
+    /// Send the records after this seq (0: the whole history).
     #[serde(default)]
     after: u64,
 }
 
+#[utoipa::path(get, path = "/api/runs/{id}/events", tag = "live", summary = "A run's history, live (WebSocket)", description = "Upgrade to a WebSocket: every history record after `after`, then each new one as it is written; 1000 when the run ends, 1001 on shutdown, 1013 for a reader too slow. The Origin must be this server's.", params(("id" = String, Path, description = "The run's id"), EventsQuery), responses((status = 101, description = "Switching to the WebSocket"), (status = 400, description = "Not a WebSocket upgrade", body = ErrorBody), (status = 404, description = "No such thing", body = ErrorBody), (status = 503, description = "Too many WebSockets", body = ErrorBody)))]
 pub async fn stream(
     State(state): State<AppState>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
@@ -79,6 +83,7 @@ pub async fn stream(
 }
 
 /// `GET /api/runs/feed`: run starts and ends, as they happen.
+#[utoipa::path(get, path = "/api/runs/feed", tag = "live", summary = "Every run's start and end, live (WebSocket)", responses((status = 101, description = "Switching to the WebSocket"), (status = 400, description = "Not a WebSocket upgrade", body = ErrorBody), (status = 503, description = "Too many WebSockets", body = ErrorBody)))]
 pub async fn feed(
     State(state): State<AppState>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,

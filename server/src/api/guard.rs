@@ -11,8 +11,8 @@
 //!   when `Origin` is absent, `Sec-Fetch-Site` absent (a non-browser client) or
 //!   `same-origin`; otherwise `403`.
 //! - **Simple requests**: a cross-site form or `fetch` may send `text/plain` without a
-//!   preflight. API bodies must be `application/json` (`415` otherwise); only the text
-//!   import ([`TEXT_BODY_ROUTE`]) also takes `text/plain`.
+//!   preflight. API bodies must be `application/json` (`415` otherwise); only the
+//!   import ([`TEXT_BODY_ROUTE`]) also takes `text/plain` and XML (BPMN).
 //!
 //! [`security_headers`] adds to every response what stops framing and sniffing; pages carry
 //! a Content-Security-Policy with their own nonce instead of `'unsafe-inline'` scripts.
@@ -163,12 +163,13 @@ fn check(
         let text_allowed = uri.path() == TEXT_BODY_ROUTE;
         let accepted = match media.as_deref() {
             Some("application/json") => true,
-            Some("text/plain") => text_allowed,
+            // BPMN is XML; a cross-site page cannot send XML without a preflight.
+            Some("text/plain" | "application/xml" | "text/xml") => text_allowed,
             _ => false,
         };
         if !accepted {
             let expected = if text_allowed {
-                "application/json or text/plain"
+                "application/json, text/plain or application/xml"
             } else {
                 "application/json"
             };

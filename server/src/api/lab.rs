@@ -18,6 +18,7 @@
 //! - `GET /api/lab/loads/{id}` → its per-second figures so far, or as stored once it ended;
 //!   `POST /api/lab/loads/{id}/cancel` → 202 or 409.
 
+use app::model::api::ErrorBody;
 use app::model::api::{MAX_SEED, MAX_SPEED, MIN_SPEED};
 use app::model::convert::convert as convert_workflow;
 use app::model::lab::{
@@ -65,6 +66,7 @@ fn seed_and_input_problems(seed: Option<u64>, input: Option<&Value>) -> Vec<Stri
     problems
 }
 
+#[utoipa::path(post, path = "/api/lab/convert", tag = "lab", summary = "Copy a workflow converted to all orchestration or all choreography", request_body(content = ConvertRequest, example = json!({"workflow_id": "template-order-orchestrated", "to": "choreography"})), responses((status = 201, description = "The copy, and what the conversion lost", body = ConvertResponse), (status = 404, description = "No such thing", body = ErrorBody), (status = 400, description = "Malformed request", body = ErrorBody), (status = 422, description = "Well-formed but refused: every problem listed", body = ErrorBody)))]
 pub async fn convert(
     State(state): State<AppState>,
     AppJson(request): AppJson<ConvertRequest>,
@@ -101,6 +103,7 @@ pub async fn convert(
     ))
 }
 
+#[utoipa::path(post, path = "/api/lab/batches", tag = "lab", summary = "Compare the styles on the same seeds (a batch)", request_body(content = CompareRequest, example = json!({"workflow_id": "template-order-orchestrated", "runs": 20, "seed": 1})), responses((status = 202, description = "Started; read it until it is done", body = Batch), (status = 404, description = "No such thing", body = ErrorBody), (status = 400, description = "Malformed request", body = ErrorBody), (status = 422, description = "Well-formed but refused: every problem listed", body = ErrorBody)))]
 pub async fn start(
     State(state): State<AppState>,
     AppJson(request): AppJson<CompareRequest>,
@@ -144,9 +147,12 @@ pub async fn start(
     Ok((StatusCode::ACCEPTED, Json(batch)))
 }
 
-#[derive(Debug, serde::Deserialize)]
+#[derive(Debug, serde::Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ListQuery {
+    /// The workflow's id.
     workflow: String,
+    /// At most this many.
     limit: Option<usize>,
 }
 
@@ -169,6 +175,7 @@ fn list_query(
     Ok((query.workflow, limit))
 }
 
+#[utoipa::path(get, path = "/api/lab/batches", tag = "lab", summary = "A workflow's batches", params(ListQuery), responses((status = 200, description = "Newest first", body = Vec<BatchSummary>), (status = 400, description = "A bad query", body = ErrorBody)))]
 pub async fn list(
     State(state): State<AppState>,
     query: Result<Query<ListQuery>, QueryRejection>,
@@ -191,6 +198,7 @@ pub async fn list(
     ))
 }
 
+#[utoipa::path(get, path = "/api/lab/batches/{id}", tag = "lab", summary = "A batch: progress, then the table and its reading", params(("id" = String, Path, description = "The batch's id")), responses((status = 200, description = "The batch", body = Batch), (status = 404, description = "No such thing", body = ErrorBody)))]
 pub async fn read(
     State(state): State<AppState>,
     Path(id): Path<String>,
@@ -225,6 +233,7 @@ impl Cancellable for Batches {
     }
 }
 
+#[utoipa::path(post, path = "/api/lab/loads", tag = "lab", summary = "A load test of the styles on the live engine", request_body(content = LoadRequest, example = json!({"workflow_id": "template-order-orchestrated", "rate": 5, "seconds": 1})), responses((status = 202, description = "Started", body = LoadTest), (status = 404, description = "No such thing", body = ErrorBody), (status = 409, description = "Another load test is running", body = ErrorBody), (status = 400, description = "Malformed request", body = ErrorBody), (status = 422, description = "Well-formed but refused: every problem listed", body = ErrorBody)))]
 pub async fn start_load(
     State(state): State<AppState>,
     AppJson(request): AppJson<LoadRequest>,
@@ -298,6 +307,7 @@ pub async fn start_load(
     Ok((StatusCode::ACCEPTED, Json(test)))
 }
 
+#[utoipa::path(get, path = "/api/lab/loads", tag = "lab", summary = "A workflow's load tests", params(ListQuery), responses((status = 200, description = "Newest first", body = Vec<LoadSummary>), (status = 400, description = "A bad query", body = ErrorBody)))]
 pub async fn list_loads(
     State(state): State<AppState>,
     query: Result<Query<ListQuery>, QueryRejection>,
@@ -323,6 +333,7 @@ fn load_not_found(id: &str) -> AppError {
     AppError::NotFound(format!("no load test with id {id:?}"))
 }
 
+#[utoipa::path(get, path = "/api/lab/loads/{id}", tag = "lab", summary = "A load test", params(("id" = String, Path, description = "The load test's id")), responses((status = 200, description = "The load test", body = LoadTest), (status = 404, description = "No such thing", body = ErrorBody)))]
 pub async fn read_load(
     State(state): State<AppState>,
     Path(id): Path<String>,
@@ -351,4 +362,19 @@ impl Cancellable for Loads {
     fn refusal(id: &str, now: &str) -> String {
         format!("load test {id:?} is not running (it is {now})")
     }
+}
+
+/// `POST /api/lab/batches/{id}/cancel`.
+#[utoipa::path(post, path = "/api/lab/batches/{id}/cancel", tag = "lab", summary = "Cancel a batch", params(("id" = String, Path, description = "The batch's id")), responses((status = 202, description = "Being cancelled"), (status = 404, description = "No such thing", body = ErrorBody), (status = 409, description = "The batch has ended", body = ErrorBody)))]
+pub async fn cancel_batch(
+    state: State<AppState>,
+    id: Path<String>,
+) -> Result<StatusCode, AppError> {
+    super::cancel::cancel::<Batches>(state, id).await
+}
+
+/// `POST /api/lab/loads/{id}/cancel`.
+#[utoipa::path(post, path = "/api/lab/loads/{id}/cancel", tag = "lab", summary = "Cancel a load test", params(("id" = String, Path, description = "The load test's id")), responses((status = 202, description = "Being cancelled"), (status = 404, description = "No such thing", body = ErrorBody), (status = 409, description = "The load test has ended", body = ErrorBody)))]
+pub async fn cancel_load(state: State<AppState>, id: Path<String>) -> Result<StatusCode, AppError> {
+    super::cancel::cancel::<Loads>(state, id).await
 }

@@ -14,12 +14,15 @@
 //! - [`error`]: [`error::AppError`], the one error type every handler returns (and logs,
 //!   through [`error::log_failures`]); [`AppJson`] the one JSON body extractor.
 //! - [`cancel`]: the one handler that cancels a run, a lab batch or a load test.
+//! - [`openapi`]: the routes with their OpenAPI 3.1 description (`/api/openapi.json`)
+//!   and the workflow document's JSON Schema (`/api/schema/workflow.json`).
 
 pub mod cancel;
 pub mod error;
 pub mod events;
 pub mod guard;
 pub mod lab;
+pub mod openapi;
 pub mod runs;
 pub mod workflows;
 
@@ -30,7 +33,6 @@ use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
 use axum::extract::DefaultBodyLimit;
 use axum::http::StatusCode;
-use axum::routing::{get, post};
 use axum::{Json, Router};
 
 use self::error::AppError;
@@ -38,6 +40,7 @@ use crate::config::SocketLimits;
 use crate::engine::Engine;
 use crate::lab::Lab;
 use crate::store::Store;
+use app::model::api::ErrorBody;
 
 /// What every handler can reach.
 #[derive(Clone)]
@@ -63,50 +66,16 @@ pub async fn off_workers<T: Send + 'static>(
 }
 
 pub fn router(state: AppState) -> Router {
-    Router::new()
-        .route("/api/health", get(health))
-        .route("/api/ready", get(ready))
-        .route("/metrics", get(metrics))
-        .route(
-            "/api/workflows",
-            get(workflows::list).post(workflows::create),
-        )
-        .route("/api/workflows/import", post(workflows::import))
-        .route("/api/workflows/{id}/export", get(workflows::export))
-        .route(
-            "/api/workflows/{id}",
-            get(workflows::read)
-                .put(workflows::replace)
-                .delete(workflows::delete),
-        )
-        .route(
-            "/api/workflows/{id}/runs",
-            post(runs::start).get(runs::list),
-        )
-        .route("/api/runs/feed", get(events::feed))
-        .route("/api/runs/{id}", get(runs::read))
-        .route("/api/runs/{id}/cancel", post(cancel::cancel::<runs::Runs>))
-        .route("/api/runs/{id}/faults", post(runs::faults))
-        .route("/api/lab/convert", post(lab::convert))
-        .route("/api/lab/batches", get(lab::list).post(lab::start))
-        .route("/api/lab/batches/{id}", get(lab::read))
-        .route(
-            "/api/lab/batches/{id}/cancel",
-            post(cancel::cancel::<lab::Batches>),
-        )
-        .route("/api/lab/loads", get(lab::list_loads).post(lab::start_load))
-        .route("/api/lab/loads/{id}", get(lab::read_load))
-        .route(
-            "/api/lab/loads/{id}/cancel",
-            post(cancel::cancel::<lab::Loads>),
-        )
-        .route("/api/runs/{id}/events", get(events::stream))
+    // Every route is registered with its description (`openapi`): the two cannot drift.
+    let (routes, _) = openapi::routes().split_for_parts();
+    routes
         .route("/api/{*rest}", axum::routing::any(unknown_route))
         .layer(DefaultBodyLimit::max(MAX_DOCUMENT_BYTES))
         .layer(axum::middleware::from_fn(error::log_failures))
         .with_state(state)
 }
 
+#[utoipa::path(get, path = "/api/health", tag = "service", summary = "Liveness", responses((status = 200, description = "The server is up", body = serde_json::Value, example = json!({"status":"ok","service":"hybridflow","version":"0.1.0"}))))]
 async fn health() -> Json<serde_json::Value> {
     Json(serde_json::json!({
         "status": "ok",
@@ -118,6 +87,7 @@ async fn health() -> Json<serde_json::Value> {
 /// `GET /api/ready`: whether this server can take new runs now — 200 while its store takes
 /// writes and runs are below the cap, 503 (with `Retry-After`) while the store is failing or
 /// during shutdown. `/api/health` stays a liveness check: the process answers.
+#[utoipa::path(get, path = "/api/ready", tag = "service", summary = "Readiness", description = "503 while the history store fails or the server is shutting down.", responses((status = 200, description = "Ready to take runs", body = serde_json::Value), (status = 503, description = "Not ready, and why", body = ErrorBody)))]
 async fn ready(
     axum::extract::State(state): axum::extract::State<AppState>,
 ) -> Result<Json<serde_json::Value>, AppError> {
@@ -139,6 +109,7 @@ async fn ready(
 }
 
 /// Prometheus text format.
+#[utoipa::path(get, path = "/metrics", tag = "service", summary = "Prometheus metrics", responses((status = 200, description = "The OpenMetrics text", content_type = "text/plain", body = String)))]
 async fn metrics(
     axum::extract::State(state): axum::extract::State<AppState>,
 ) -> impl axum::response::IntoResponse {

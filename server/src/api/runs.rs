@@ -1,5 +1,6 @@
 //! `/api/workflows/{id}/runs` and `/api/runs/{id}`: starting runs and reading their state.
 
+use app::model::api::ErrorBody;
 use app::model::api::{FaultRequest, RunReport, RunRequest, RunSummary, MAX_RUNS_LISTED, MAX_SEED};
 use app::model::log::Trace;
 use app::model::story::Story;
@@ -23,6 +24,7 @@ pub fn run_not_found(id: &str) -> AppError {
     AppError::NotFound(format!("no run with id {id:?}"))
 }
 
+#[utoipa::path(post, path = "/api/workflows/{id}/runs", tag = "runs", summary = "Start a run", description = "The body may be empty. Same workflow, input and seed: same latencies and failures.", params(("id" = String, Path, description = "The workflow's id", example = "template-order-orchestrated")), request_body(content = RunRequest, example = json!({"input": {"amount": 42}, "seed": 7})), responses((status = 201, description = "Started", body = RunReport), (status = 404, description = "No such thing", body = ErrorBody), (status = 503, description = "Too many runs in progress, or shutting down", body = ErrorBody), (status = 400, description = "Malformed request", body = ErrorBody), (status = 422, description = "Well-formed but refused: every problem listed", body = ErrorBody)))]
 pub async fn start(
     State(state): State<AppState>,
     Path(workflow_id): Path<String>,
@@ -61,12 +63,15 @@ pub async fn start(
     ))
 }
 
-#[derive(Debug, serde::Deserialize)]
+#[derive(Debug, serde::Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ListQuery {
+    /// At most this many (default and limit: 100).
     limit: Option<usize>,
 }
 
 /// `GET /api/workflows/{id}/runs?limit=N`: the workflow's runs, newest first.
+#[utoipa::path(get, path = "/api/workflows/{id}/runs", tag = "runs", summary = "A workflow's runs", params(("id" = String, Path, description = "The workflow's id"), ListQuery), responses((status = 200, description = "Newest first", body = Vec<RunSummary>), (status = 400, description = "A bad limit", body = ErrorBody)))]
 pub async fn list(
     State(state): State<AppState>,
     Path(workflow_id): Path<String>,
@@ -138,6 +143,7 @@ impl Cancellable for Runs {
     }
 }
 
+#[utoipa::path(get, path = "/api/runs/{id}", tag = "runs", summary = "A run: its steps, messages, story and owner", params(("id" = String, Path, description = "The run's id")), responses((status = 200, description = "The run now", body = RunReport), (status = 404, description = "No such thing", body = ErrorBody)))]
 pub async fn read(
     State(state): State<AppState>,
     Path(id): Path<String>,
@@ -186,6 +192,7 @@ fn report(run: &StoredRun, view: &RunView) -> RunReport {
 
 /// `POST /api/runs/{id}/faults`: changes the faults of a run in progress and/or crashes
 /// its orchestrator now (202); 409 when the run has ended, 422 on bad values.
+#[utoipa::path(post, path = "/api/runs/{id}/faults", tag = "runs", summary = "Break things during a run", params(("id" = String, Path, description = "The run's id")), request_body(content = FaultRequest, example = json!({"faults": {"bus": {"duplicate": 0.5}}})), responses((status = 202, description = "In effect from now on"), (status = 404, description = "No such thing", body = ErrorBody), (status = 409, description = "The run has ended", body = ErrorBody), (status = 400, description = "Malformed request", body = ErrorBody), (status = 422, description = "Well-formed but refused: every problem listed", body = ErrorBody)))]
 pub async fn faults(
     State(state): State<AppState>,
     Path(id): Path<String>,
@@ -224,4 +231,10 @@ pub async fn faults(
         }
     }
     Ok(StatusCode::ACCEPTED)
+}
+
+/// `POST /api/runs/{id}/cancel`.
+#[utoipa::path(post, path = "/api/runs/{id}/cancel", tag = "runs", summary = "Cancel a run in progress", params(("id" = String, Path, description = "The run's id")), responses((status = 202, description = "Being cancelled"), (status = 404, description = "No such thing", body = ErrorBody), (status = 409, description = "The run has ended", body = ErrorBody)))]
+pub async fn cancel_run(state: State<AppState>, id: Path<String>) -> Result<StatusCode, AppError> {
+    super::cancel::cancel::<Runs>(state, id).await
 }

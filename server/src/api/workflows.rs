@@ -1,9 +1,11 @@
 //! `/api/workflows`: the saved workflows.
 
+use app::model::api::ErrorBody;
 use app::model::api::{WorkflowRecord, WorkflowSummary};
 use app::model::examples::is_template_id;
 use app::model::formats::{self, ExportFormat, ImportError, ImportFormat};
 use app::model::parse_workflow;
+use app::model::Workflow;
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
 use axum::extract::{Path, Query, State};
@@ -25,6 +27,7 @@ fn tagged(status: StatusCode, record: WorkflowRecord) -> Response {
     (status, [(header::ETAG, tag)], Json(record)).into_response()
 }
 
+#[utoipa::path(post, path = "/api/workflows", tag = "workflows", summary = "Store a workflow", description = "The native document (JSON Schema: /api/schema/workflow.json); refused as a whole with every problem, by node, edge and field.", request_body(content = Workflow, example = json!({"name": "Order saga", "nodes": [{"id": "order", "label": "Place order", "service": "Orders", "action": "place"}, {"id": "pay", "label": "Charge card", "service": "Payments", "action": "charge"}], "edges": [{"from": "order", "to": "pay", "kind": "event", "event": "OrderPlaced"}]})), responses((status = 201, description = "Stored; its ETag is its revision", body = WorkflowRecord), (status = 400, description = "Malformed request", body = ErrorBody), (status = 422, description = "Well-formed but refused: every problem listed", body = ErrorBody)))]
 pub async fn create(
     State(state): State<AppState>,
     body: Result<Bytes, BytesRejection>,
@@ -35,13 +38,16 @@ pub async fn create(
     Ok(tagged(StatusCode::CREATED, record))
 }
 
-#[derive(Debug, serde::Deserialize)]
+#[derive(Debug, serde::Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct FormatQuery {
+    /// The format: on import native, article, conductor, text, mermaid or bpmn (detected when absent); on export json (default), mermaid, text, bpmn or asyncapi.
     format: Option<String>,
 }
 
-/// `POST /api/workflows/import[?format=native|article|conductor|text]`: the body in any
+/// `POST /api/workflows/import[?format=native|article|conductor|text|mermaid|bpmn]`: the body in any
 /// supported format (detected when not named) becomes a new workflow, or nothing is stored.
+#[utoipa::path(post, path = "/api/workflows/import", tag = "workflows", summary = "Import a workflow from any supported format", description = "Native JSON, the article's steps JSON, a Conductor subset, the text form, Mermaid flowchart or BPMN 2.0 XML (detected unless `format` names it). Nothing is stored unless all of it imports; what cannot be mapped is named (line, element id and type).", params(FormatQuery), request_body(content = String, content_type = "text/plain", example = "name: Order saga\norder -> pay\npay ~> ship : PaymentCompleted\n"), responses((status = 201, description = "Stored", body = WorkflowRecord), (status = 400, description = "Malformed request", body = ErrorBody), (status = 422, description = "Well-formed but refused: every problem listed", body = ErrorBody)))]
 pub async fn import(
     State(state): State<AppState>,
     Query(query): Query<FormatQuery>,
@@ -78,7 +84,8 @@ pub async fn import(
     Ok(tagged(StatusCode::CREATED, record))
 }
 
-/// `GET /api/workflows/{id}/export?format=json|mermaid|text`.
+/// `GET /api/workflows/{id}/export?format=json|mermaid|text|bpmn|asyncapi`.
+#[utoipa::path(get, path = "/api/workflows/{id}/export", tag = "workflows", summary = "Export a workflow", description = "`format`: json (default), mermaid, text, bpmn (BPMN 2.0 XML with its diagram) or asyncapi (AsyncAPI 3.0 of its events).", params(("id" = String, Path, description = "The workflow's id", example = "template-order-orchestrated"), FormatQuery), responses((status = 200, description = "The workflow in the format", body = String), (status = 400, description = "Unknown format", body = ErrorBody), (status = 404, description = "No such thing", body = ErrorBody)))]
 pub async fn export(
     State(state): State<AppState>,
     Path(id): Path<String>,
@@ -96,9 +103,10 @@ pub async fn export(
         .get_workflow(&id)
         .await?
         .ok_or_else(|| not_found(&id))?;
-    let content_type = match format {
-        ExportFormat::Json => "application/json",
-        ExportFormat::Mermaid | ExportFormat::Text => "text/plain; charset=utf-8",
+    let content_type = match format.media_type() {
+        "text/plain" => "text/plain; charset=utf-8",
+        "application/xml" => "application/xml; charset=utf-8",
+        other => other,
     };
     let text = off_workers(move || formats::export(&record.workflow, format)).await?;
     Ok(([(header::CONTENT_TYPE, content_type)], text).into_response())
@@ -106,6 +114,7 @@ pub async fn export(
 
 /// `GET /api/workflows`: the user's workflows, most recently updated first (the shipped
 /// templates are stored too, read-only, and left out).
+#[utoipa::path(get, path = "/api/workflows", tag = "workflows", summary = "The user's workflows", responses((status = 200, description = "Most recently updated first (templates left out)", body = Vec<WorkflowSummary>)))]
 pub async fn list(State(state): State<AppState>) -> Result<Json<Vec<WorkflowSummary>>, AppError> {
     let mut list = state.store.list_workflows().await?;
     list.retain(|w| !is_template_id(&w.id));
@@ -123,6 +132,7 @@ fn writable(id: &str) -> Result<(), AppError> {
     Ok(())
 }
 
+#[utoipa::path(get, path = "/api/workflows/{id}", tag = "workflows", summary = "One workflow", params(("id" = String, Path, description = "The workflow's id", example = "template-order-orchestrated")), responses((status = 200, description = "The record; its ETag is its revision", body = WorkflowRecord), (status = 404, description = "No such thing", body = ErrorBody)))]
 pub async fn read(
     State(state): State<AppState>,
     Path(id): Path<String>,
@@ -156,6 +166,7 @@ fn if_match(headers: &HeaderMap) -> Result<Option<i64>, AppError> {
 
 /// `PUT /api/workflows/{id}`: replaces the document. With `If-Match`, only if the stored
 /// revision is still that one; otherwise `412` with the current revision, and nothing changes.
+#[utoipa::path(put, path = "/api/workflows/{id}", tag = "workflows", summary = "Replace a workflow", description = "With `If-Match: <ETag>` a stale revision is refused with 409. Templates are read-only (403).", params(("id" = String, Path, description = "The workflow's id")), request_body(content = Workflow), responses((status = 200, description = "Stored as a new revision", body = WorkflowRecord), (status = 403, description = "A read-only template", body = ErrorBody), (status = 404, description = "No such thing", body = ErrorBody), (status = 409, description = "Changed since the If-Match revision", body = ErrorBody), (status = 400, description = "Malformed request", body = ErrorBody), (status = 422, description = "Well-formed but refused: every problem listed", body = ErrorBody)))]
 pub async fn replace(
     State(state): State<AppState>,
     Path(id): Path<String>,
@@ -186,6 +197,7 @@ pub async fn replace(
 
 /// `DELETE /api/workflows/{id}`: the workflow, its lab documents and its runs (those in
 /// progress are cancelled first; their history goes once they have ended).
+#[utoipa::path(delete, path = "/api/workflows/{id}", tag = "workflows", summary = "Delete a workflow and its runs", params(("id" = String, Path, description = "The workflow's id")), responses((status = 204, description = "Deleted"), (status = 403, description = "A read-only template", body = ErrorBody), (status = 404, description = "No such thing", body = ErrorBody)))]
 pub async fn delete(
     State(state): State<AppState>,
     Path(id): Path<String>,
