@@ -2,6 +2,8 @@
 //! and the engine that executes hybrid (command + event) workflows.
 //!
 //! # Layout
+//! - [`cli`]: the `hybridflow` command line: `serve` (the default), `validate`,
+//!   `convert`, `run`, `compare` without a server, `import`/`export`/`run --server` with one.
 //! - [`config`]: flags and environment ([`config::Config`]) and the resolved [`config::Settings`].
 //! - [`store`]: storage traits, the embedded SQLite implementation and PostgreSQL's
 //!   (migrations in `server/migrations/`; runs and history written by a group commit).
@@ -26,6 +28,7 @@
 //! batches), and returns within [`SHUTDOWN_GRACE`].
 
 pub mod api;
+pub mod cli;
 pub mod clock;
 pub mod config;
 pub mod engine;

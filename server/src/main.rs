@@ -1,21 +1,33 @@
 use clap::Parser;
+use server::cli::{Cli, Command};
 use server::config::Config;
 use tracing_subscriber::EnvFilter;
 
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
-fn main() -> anyhow::Result<()> {
+fn main() -> anyhow::Result<std::process::ExitCode> {
+    let cli = Cli::parse();
+    let config = match cli.command {
+        None => cli.serve,
+        Some(Command::Serve(config)) => *config,
+        Some(command) => {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()?;
+            let code = runtime.block_on(server::cli::execute(command));
+            return Ok(std::process::ExitCode::from(code));
+        }
+    };
     let runtime = tokio::runtime::Runtime::new()?;
-    let served = runtime.block_on(serve());
+    let served = runtime.block_on(serve(config));
     // Work still on the blocking pool (a lab batch being stopped) is not waited for past
     // this: the shutdown has already kept what must be kept.
     runtime.shutdown_timeout(std::time::Duration::from_millis(500));
-    served
+    served.map(|()| std::process::ExitCode::SUCCESS)
 }
 
-async fn serve() -> anyhow::Result<()> {
-    let config = Config::parse();
+async fn serve(config: Config) -> anyhow::Result<()> {
     tracing_subscriber::fmt()
         .with_env_filter(EnvFilter::try_new(&config.log)?)
         .init();

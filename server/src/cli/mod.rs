@@ -1,0 +1,349 @@
+//! The `hybridflow` command line: `serve` (the default, so a bare `hybridflow` serves), and
+//! the tools a script or a CI uses without a server — `validate`, `convert`, `run`,
+//! `compare` ([`offline`]) — or with one (`import`, `export`, `run --server`: [`remote`]).
+//! `completions` prints a shell's completion script.
+//!
+//! Exit codes: 0 success (a run that completed), 1 a refused file or request, 2 a usage
+//! error (clap's), 3 a run that failed, 4 a run a saga compensated, 5 a run cancelled or
+//! not ended.
+
+pub mod offline;
+pub mod remote;
+
+use std::io::Read as _;
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+use crate::config::Config;
+use app::model::formats::{ExportFormat, ImportFormat};
+use app::model::validate::MAX_DOCUMENT_BYTES;
+
+/// Draw, run and compare orchestrated and choreographed workflows.
+///
+/// Without a subcommand, `hybridflow` serves the app (the flags of `serve`). The other
+/// subcommands read workflow files in any format Hybridflow imports (native JSON, the
+/// article's steps JSON, a Conductor subset, the text form, Mermaid, BPMN 2.0; detected
+/// unless `--from` names it) and run them with the engine's own core in virtual time.
+#[derive(Debug, Parser)]
+#[command(
+    name = "hybridflow",
+    version,
+    args_conflicts_with_subcommands = true,
+    after_long_help = EXAMPLES
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+    #[command(flatten)]
+    pub serve: Config,
+}
+
+const EXAMPLES: &str = "\
+Examples:
+  hybridflow                                   serve at http://127.0.0.1:3000
+  hybridflow validate flows/*.json             problems and design warnings; exit 1 on errors
+  hybridflow convert order.bpmn --to mermaid   any format in, another out
+  hybridflow run saga.json --seed 7 --faults '{\"services\":{\"Payment\":{\"down\":true}}}'
+  hybridflow compare saga.json --runs 500 --markdown
+  hybridflow import saga.json --server http://127.0.0.1:3000
+  hybridflow completions bash > /etc/bash_completion.d/hybridflow
+
+Exit codes: 0 success (a run that completed), 1 a refused file or request, 2 a usage
+error, 3 a run that failed, 4 a run compensated by its saga, 5 a run cancelled or not ended.";
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Serve the app, the API and the live run streams (the default).
+    Serve(Box<Config>),
+    /// Check workflow files: every problem (file, line or field, what is wrong) and the
+    /// design warnings; exit code 1 when any file has a problem.
+    Validate(ValidateArgs),
+    /// Convert a workflow file to another format, on standard output (or `--output`).
+    Convert(ConvertArgs),
+    /// Run a workflow once in virtual time with the engine's core (no server needed), or on
+    /// a running server with `--server`; the exit code says how it ended.
+    Run(RunArgs),
+    /// Run a workflow as drawn, as orchestration and as choreography on the same seeds:
+    /// the lab's table and its reading, headless.
+    Compare(CompareArgs),
+    /// Store a workflow file on a running server; prints the new workflow's id.
+    Import(ImportArgs),
+    /// Print a stored workflow of a running server in a format.
+    Export(ExportArgs),
+    /// Print the JSON Schema of the workflow document (or, `--openapi`, the API's OpenAPI
+    /// 3.1 description), as the server serves them.
+    Schema {
+        #[arg(long)]
+        openapi: bool,
+    },
+    /// Print the completion script of a shell (bash, zsh, fish, elvish, powershell).
+    Completions {
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+}
+
+/// The formats a workflow file can be read in (`--from`).
+#[derive(Clone, Copy, Debug, ValueEnum)]
+pub enum From {
+    Native,
+    Article,
+    Conductor,
+    Text,
+    Mermaid,
+    Bpmn,
+}
+
+impl From {
+    pub fn format(self) -> ImportFormat {
+        match self {
+            From::Native => ImportFormat::Native,
+            From::Article => ImportFormat::Article,
+            From::Conductor => ImportFormat::Conductor,
+            From::Text => ImportFormat::Text,
+            From::Mermaid => ImportFormat::Mermaid,
+            From::Bpmn => ImportFormat::Bpmn,
+        }
+    }
+}
+
+/// The formats a workflow can be written in (`--to`).
+#[derive(Clone, Copy, Debug, ValueEnum)]
+pub enum To {
+    Json,
+    Text,
+    Mermaid,
+    Bpmn,
+    Asyncapi,
+}
+
+impl To {
+    pub fn format(self) -> ExportFormat {
+        match self {
+            To::Json => ExportFormat::Json,
+            To::Text => ExportFormat::Text,
+            To::Mermaid => ExportFormat::Mermaid,
+            To::Bpmn => ExportFormat::Bpmn,
+            To::Asyncapi => ExportFormat::AsyncApi,
+        }
+    }
+}
+
+/// The language of sentences (stories, readings).
+#[derive(Clone, Copy, Debug, Default, ValueEnum)]
+pub enum Lang {
+    #[default]
+    En,
+    Ko,
+}
+
+impl Lang {
+    pub fn locale(self) -> app::i18n::Locale {
+        match self {
+            Lang::En => app::i18n::Locale::en,
+            Lang::Ko => app::i18n::Locale::ko,
+        }
+    }
+}
+
+#[derive(Debug, Args)]
+pub struct ValidateArgs {
+    /// Workflow files (`-` reads standard input).
+    #[arg(required = true)]
+    pub files: Vec<PathBuf>,
+    /// Read every file in this format instead of detecting it.
+    #[arg(long, value_enum)]
+    pub from: Option<From>,
+    /// One JSON object per file: its problems and warnings.
+    #[arg(long)]
+    pub json: bool,
+    /// Count design warnings as problems (exit code 1).
+    #[arg(long)]
+    pub strict: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ConvertArgs {
+    /// The workflow file (`-` reads standard input).
+    pub file: PathBuf,
+    /// The format to write.
+    #[arg(long, value_enum)]
+    pub to: To,
+    /// Read the file in this format instead of detecting it.
+    #[arg(long, value_enum)]
+    pub from: Option<From>,
+    /// Write here instead of standard output.
+    #[arg(long, short)]
+    pub output: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    /// The workflow file (`-` reads standard input); with `--server`, or the id of a
+    /// workflow stored there (`--stored`).
+    pub file: String,
+    /// Read the file in this format instead of detecting it.
+    #[arg(long, value_enum)]
+    pub from: Option<From>,
+    /// The run's input, a JSON object (`fail_when` conditions read it).
+    #[arg(long, default_value = "{}")]
+    pub input: String,
+    /// Same workflow, input and seed: same latencies and failures.
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+    /// What is broken on purpose, as the API's `faults` JSON
+    /// (`{"services":{"Payment":{"down":true}},"bus":{"drop":0.1}}`).
+    #[arg(long)]
+    pub faults: Option<String>,
+    /// JSON lines: the history (with `--history`), then the outcome.
+    #[arg(long)]
+    pub json: bool,
+    /// Print the run's history too.
+    #[arg(long)]
+    pub history: bool,
+    /// Run on this server (`http://127.0.0.1:3000`) instead of in virtual time here.
+    #[arg(long, env = "HYBRIDFLOW_SERVER")]
+    pub server: Option<String>,
+    /// With `--server`: FILE is the id of a workflow stored there.
+    #[arg(long, requires = "server")]
+    pub stored: bool,
+    /// With `--server`: the longest to wait for the run to end, in seconds.
+    #[arg(long, default_value_t = 300)]
+    pub wait_secs: u64,
+    /// The language of the story and the reading.
+    #[arg(long, value_enum, default_value = "en")]
+    pub lang: Lang,
+}
+
+#[derive(Debug, Args)]
+pub struct CompareArgs {
+    /// The workflow file (`-` reads standard input).
+    pub file: PathBuf,
+    /// Read the file in this format instead of detecting it.
+    #[arg(long, value_enum)]
+    pub from: Option<From>,
+    /// Runs per style.
+    #[arg(long, default_value_t = app::model::lab::DEFAULT_LAB_RUNS)]
+    pub runs: u32,
+    /// The first run's seed; run n uses seed + n.
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+    /// Every run's input, a JSON object.
+    #[arg(long, default_value = "{}")]
+    pub input: String,
+    /// What is broken on purpose in every run, as the API's `faults` JSON.
+    #[arg(long)]
+    pub faults: Option<String>,
+    /// The whole result as JSON.
+    #[arg(long, conflicts_with = "markdown")]
+    pub json: bool,
+    /// The table and the reading as Markdown.
+    #[arg(long)]
+    pub markdown: bool,
+    /// The language of the story and the reading.
+    #[arg(long, value_enum, default_value = "en")]
+    pub lang: Lang,
+}
+
+#[derive(Debug, Args)]
+pub struct ImportArgs {
+    /// The workflow file (`-` reads standard input).
+    pub file: PathBuf,
+    /// Read the file in this format instead of detecting it.
+    #[arg(long, value_enum)]
+    pub from: Option<From>,
+    /// The running server.
+    #[arg(
+        long,
+        env = "HYBRIDFLOW_SERVER",
+        default_value = "http://127.0.0.1:3000"
+    )]
+    pub server: String,
+    /// Print the stored workflow's record as JSON, not only its id.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ExportArgs {
+    /// The stored workflow's id.
+    pub id: String,
+    /// The format to write.
+    #[arg(long, value_enum, default_value = "json")]
+    pub to: To,
+    /// The running server.
+    #[arg(
+        long,
+        env = "HYBRIDFLOW_SERVER",
+        default_value = "http://127.0.0.1:3000"
+    )]
+    pub server: String,
+}
+
+/// A refused file or request: printed on standard error, exit code 1.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct Refused(pub String);
+
+/// Reads a workflow file (`-`: standard input), stopping at the document limit while it
+/// reads.
+pub fn read_file(path: &std::path::Path) -> Result<String, Refused> {
+    let name = path.display();
+    let limit = MAX_DOCUMENT_BYTES as u64 + 1;
+    let mut bytes = Vec::new();
+    let read = if path.as_os_str() == "-" {
+        std::io::stdin().take(limit).read_to_end(&mut bytes)
+    } else {
+        std::fs::File::open(path).and_then(|f| f.take(limit).read_to_end(&mut bytes))
+    };
+    read.map_err(|e| Refused(format!("{name}: cannot read: {e}")))?;
+    if bytes.len() > MAX_DOCUMENT_BYTES {
+        return Err(Refused(format!(
+            "{name}: the file is more than {MAX_DOCUMENT_BYTES} bytes; the limit is {MAX_DOCUMENT_BYTES}"
+        )));
+    }
+    String::from_utf8(bytes).map_err(|e| Refused(format!("{name}: not UTF-8 text: {e}")))
+}
+
+/// Runs a subcommand other than `serve`; returns the exit code.
+pub async fn execute(command: Command) -> u8 {
+    let outcome = match command {
+        Command::Serve(_) => unreachable!("served by main"),
+        Command::Validate(args) => Ok(offline::validate(&args)),
+        Command::Convert(args) => offline::convert(&args).map(|()| 0),
+        Command::Run(args) if args.server.is_some() => remote::run(&args).await,
+        Command::Run(args) => offline::run(&args),
+        Command::Compare(args) => tokio::task::spawn_blocking(move || offline::compare(&args))
+            .await
+            .unwrap_or_else(|e| Err(Refused(format!("the comparison stopped: {e}")))),
+        Command::Import(args) => remote::import(&args).await.map(|()| 0),
+        Command::Export(args) => remote::export(&args).await.map(|()| 0),
+        Command::Schema { openapi } => {
+            let doc = if openapi {
+                &*crate::api::openapi::SPEC
+            } else {
+                &*crate::api::openapi::WORKFLOW_SCHEMA
+            };
+            println!("{}", serde_json::to_string_pretty(doc).unwrap_or_default());
+            Ok(0)
+        }
+        Command::Completions { shell } => {
+            use clap::CommandFactory as _;
+            clap_complete::generate(
+                shell,
+                &mut Cli::command(),
+                "hybridflow",
+                &mut std::io::stdout(),
+            );
+            Ok(0)
+        }
+    };
+    match outcome {
+        Ok(code) => code,
+        Err(Refused(message)) => {
+            eprintln!("hybridflow: {message}");
+            1
+        }
+    }
+}

@@ -1,0 +1,262 @@
+//! The `hybridflow` command line as a user's script runs it: the real binary as a child
+//! process, its exit codes, its JSON output parsed, and its `--server` variants against a
+//! real server.
+
+mod common;
+
+use std::process::{Command, Output};
+
+use common::TestServer;
+use serde_json::Value;
+
+fn hybridflow(args: &[&str], stdin: Option<&str>) -> Output {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_hybridflow"));
+    command.args(args).env_remove("HYBRIDFLOW_SERVER");
+    if stdin.is_none() {
+        return command.output().expect("run hybridflow");
+    }
+    use std::io::Write as _;
+    let mut child = command
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("run hybridflow");
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(stdin.unwrap_or_default().as_bytes())
+        .unwrap();
+    child.wait_with_output().unwrap()
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+fn file(dir: &tempfile::TempDir, name: &str, content: &str) -> String {
+    let path = dir.path().join(name);
+    std::fs::write(&path, content).unwrap();
+    path.to_string_lossy().into_owned()
+}
+
+const SAGA: &str = "name: Saga\norder -> pay\npay ~> ship : Paid\npay -!> refund\n";
+const CAMUNDA: &str = include_str!("../../app/tests/fixtures/order-fulfilment.bpmn");
+
+#[test]
+fn validate_exits_1_on_problems_and_names_file_and_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let good = file(&dir, "good.txt", SAGA);
+    let bad = file(&dir, "bad.mmd", "flowchart LR\n  a --> b\n  b ==> c\n");
+    let ok = hybridflow(&["validate", &good], None);
+    assert_eq!(ok.status.code(), Some(0), "{}", text(&ok.stderr));
+    assert!(text(&ok.stdout).contains("good.txt: valid"));
+    let out = hybridflow(&["validate", &good, &bad], None);
+    assert_eq!(out.status.code(), Some(1));
+    let stdout = text(&out.stdout);
+    assert!(stdout.contains("bad.mmd: line 3: error:"), "{stdout}");
+    let json = hybridflow(&["validate", "--json", &good, &bad], None);
+    let lines: Vec<Value> = text(&json.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), 2);
+    assert_eq!(lines[0]["valid"], true);
+    assert_eq!(lines[1]["valid"], false);
+    assert_eq!(lines[1]["problems"][0]["at"], "line 3");
+    // A design warning (an event cycle) fails only --strict.
+    let cycle = file(&dir, "cycle.txt", "a ~> b : X\nb ~> a : Y\n");
+    let lenient = hybridflow(&["validate", &cycle], None);
+    assert_eq!(lenient.status.code(), Some(0));
+    assert!(text(&lenient.stdout).contains("e1: warning: edge e1 is part of an event cycle"));
+    let strict = hybridflow(&["validate", "--strict", &cycle], None);
+    assert_eq!(strict.status.code(), Some(1));
+}
+
+#[test]
+fn convert_takes_any_format_in_and_gives_any_out() {
+    let dir = tempfile::tempdir().unwrap();
+    let bpmn = file(&dir, "order.bpmn", CAMUNDA);
+    let mermaid = hybridflow(&["convert", &bpmn, "--to", "mermaid"], None);
+    assert_eq!(mermaid.status.code(), Some(0), "{}", text(&mermaid.stderr));
+    let mermaid = text(&mermaid.stdout);
+    assert!(mermaid.contains("flowchart LR"));
+    // Mermaid back in from standard input, out as the native JSON.
+    let json = hybridflow(&["convert", "-", "--to", "json"], Some(&mermaid));
+    let w: app::model::Workflow = serde_json::from_slice(&json.stdout).unwrap();
+    let direct = app::model::formats::import(CAMUNDA, None).unwrap();
+    assert_eq!(w.nodes, direct.nodes);
+    assert_eq!(w.edges.len(), direct.edges.len());
+    let asyncapi = hybridflow(&["convert", &bpmn, "--to", "asyncapi"], None);
+    let doc: Value = serde_json::from_slice(&asyncapi.stdout).unwrap();
+    assert_eq!(doc["asyncapi"], "3.0.0");
+    assert!(doc["channels"]["ShipmentRequested"].is_object());
+    let refused = hybridflow(
+        &["convert", &bpmn, "--to", "bpmn", "--from", "conductor"],
+        None,
+    );
+    assert_eq!(refused.status.code(), Some(1));
+    assert!(text(&refused.stderr).contains("order.bpmn"));
+    let usage = hybridflow(&["convert", &bpmn, "--to", "yaml"], None);
+    assert_eq!(usage.status.code(), Some(2), "a usage error is clap's 2");
+}
+
+#[test]
+fn run_in_virtual_time_says_how_it_ended_by_exit_code_and_json() {
+    let dir = tempfile::tempdir().unwrap();
+    let saga = file(&dir, "saga.txt", SAGA);
+    let out = hybridflow(&["run", &saga, "--seed", "7", "--json", "--history"], None);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let lines: Vec<Value> = text(&out.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let outcome = &lines.last().unwrap()["outcome"];
+    assert_eq!(outcome["status"], "completed");
+    assert_eq!(outcome["seed"], 7);
+    assert!(outcome["virtual_ms"].as_u64().unwrap() > 0);
+    assert!(lines.len() > 5, "the history comes first");
+    assert!(lines[0]["at_ms"].is_u64());
+    // The same seed gives the same run.
+    let again = hybridflow(&["run", &saga, "--seed", "7", "--json", "--history"], None);
+    assert_eq!(again.stdout, out.stdout);
+    // A failure nobody handles: exit 3, and the story says why (in Korean when asked).
+    let unhandled = file(&dir, "unhandled.txt", "a -> b\n");
+    let failed = hybridflow(
+        &[
+            "run",
+            &unhandled,
+            "--faults",
+            r#"{"services":{"b":{"down":true}}}"#,
+            "--lang",
+            "ko",
+        ],
+        None,
+    );
+    assert_eq!(failed.status.code(), Some(3), "{}", text(&failed.stdout));
+    assert!(text(&failed.stdout).contains("failed"));
+    assert!(text(&failed.stdout)
+        .chars()
+        .any(|c| ('가'..='힣').contains(&c)));
+    let bad = hybridflow(
+        &[
+            "run",
+            &saga,
+            "--faults",
+            r#"{"services":{"nobody":{"down":true}}}"#,
+        ],
+        None,
+    );
+    assert_eq!(bad.status.code(), Some(1));
+    assert!(
+        text(&bad.stderr).contains("nobody"),
+        "{}",
+        text(&bad.stderr)
+    );
+}
+
+#[test]
+fn compare_prints_the_labs_table_and_reading() {
+    let dir = tempfile::tempdir().unwrap();
+    let saga = file(&dir, "saga.txt", SAGA);
+    let json = hybridflow(&["compare", &saga, "--runs", "20", "--json"], None);
+    assert_eq!(json.status.code(), Some(0), "{}", text(&json.stderr));
+    let result: Value = serde_json::from_slice(&json.stdout).unwrap();
+    let styles = result["styles"].as_array().unwrap();
+    assert_eq!(styles.len(), 3);
+    for s in styles {
+        assert_eq!(s["runs"], 20);
+    }
+    assert!(!result["reading"].as_array().unwrap().is_empty());
+    let markdown = text(&hybridflow(&["compare", &saga, "--runs", "5", "--markdown"], None).stdout);
+    assert!(markdown.contains("| style | succeeded |"), "{markdown}");
+    assert_eq!(
+        markdown.matches("\n| ").count(),
+        4,
+        "a header and a row per style: {markdown}"
+    );
+    let too_many = hybridflow(&["compare", &saga, "--runs", "999999"], None);
+    assert_eq!(too_many.status.code(), Some(1));
+}
+
+#[test]
+fn completions_and_help() {
+    let bash = hybridflow(&["completions", "bash"], None);
+    assert!(text(&bash.stdout).contains("complete -F"));
+    let help = text(&hybridflow(&["--help"], None).stdout);
+    for sub in [
+        "serve", "validate", "convert", "run", "compare", "import", "export",
+    ] {
+        assert!(help.contains(&format!("  {sub} ")), "{sub} in {help}");
+    }
+    assert!(help.contains("Exit codes"));
+}
+
+#[tokio::test]
+async fn import_export_and_run_against_a_running_server() {
+    let server = TestServer::start().await;
+    let base = server.url("");
+    let dir = tempfile::tempdir().unwrap();
+    let bpmn = file(&dir, "order.bpmn", CAMUNDA);
+    let (b, p) = (base.clone(), bpmn.clone());
+    let imported =
+        tokio::task::spawn_blocking(move || hybridflow(&["import", &p, "--server", &b], None))
+            .await
+            .unwrap();
+    assert_eq!(
+        imported.status.code(),
+        Some(0),
+        "{}",
+        text(&imported.stderr)
+    );
+    let id = text(&imported.stdout).trim().to_string();
+    let record: Value = server.get_json(&format!("/api/workflows/{id}")).await;
+    assert_eq!(record["name"], "Order fulfilment");
+    let b = base.clone();
+    let i = id.clone();
+    let exported = tokio::task::spawn_blocking(move || {
+        hybridflow(&["export", &i, "--to", "bpmn", "--server", &b], None)
+    })
+    .await
+    .unwrap();
+    assert!(text(&exported.stdout).contains("<bpmn:definitions"));
+    let b = base.clone();
+    let i = id.clone();
+    let ran = tokio::task::spawn_blocking(move || {
+        hybridflow(
+            &[
+                "run", &i, "--stored", "--server", &b, "--seed", "3", "--json",
+            ],
+            None,
+        )
+    })
+    .await
+    .unwrap();
+    assert_eq!(
+        ran.status.code(),
+        Some(0),
+        "{}{}",
+        text(&ran.stdout),
+        text(&ran.stderr)
+    );
+    let outcome: Value = serde_json::from_slice(&ran.stdout).unwrap();
+    assert_eq!(outcome["outcome"]["status"], "completed");
+    assert_eq!(outcome["outcome"]["workflow_id"], id.as_str());
+    // The server's refusal, with its problems, and exit code 1.
+    let bad = file(&dir, "bad.mmd", "flowchart LR\n  a ==> b\n");
+    let b = base.clone();
+    let refused =
+        tokio::task::spawn_blocking(move || hybridflow(&["import", &bad, "--server", &b], None))
+            .await
+            .unwrap();
+    assert_eq!(refused.status.code(), Some(1));
+    let stderr = text(&refused.stderr);
+    assert!(
+        stderr.contains("422") && stderr.contains("line 2"),
+        "{stderr}"
+    );
+    let nowhere = hybridflow(&["import", &bpmn, "--server", "http://127.0.0.1:9"], None);
+    assert_eq!(nowhere.status.code(), Some(1));
+    assert!(text(&nowhere.stderr).contains("cannot reach the server"));
+}
