@@ -1,4 +1,6 @@
 import { test, expect } from "@playwright/test";
+import * as fs from "node:fs";
+import * as path from "node:path";
 import { connect, openEditor, fromMenu } from "./helpers";
 
 test("export a drawn flow as Mermaid, text and JSON", async ({ page }) => {
@@ -12,8 +14,17 @@ test("export a drawn flow as Mermaid, text and JSON", async ({ page }) => {
   await fromMenu(page, "Export…");
   const dialog = page.getByRole("dialog", { name: "Export" });
   const text = dialog.getByRole("textbox", { name: "Exported text" });
-  await expect(text).toHaveValue(
+  // Each step's position rides in a `%% id details {…}` comment: the rest is the diagram.
+  const diagram = async () =>
+    (await text.inputValue())
+      .split("\n")
+      .filter((line) => !line.includes(" details {"))
+      .join("\n");
+  await expect.poll(diagram).toBe(
     [
+      "---",
+      'title: "Untitled workflow"',
+      "---",
       "flowchart LR",
       // Mermaid cannot take "step-1" as an id: the real id is kept beside it.
       "    %% step_1 = step-1",
@@ -62,4 +73,98 @@ test("import the text form and the article's JSON; a refusal names the line", as
   await dialog.getByRole("button", { name: "Import" }).click();
   await expect(dialog.getByRole("alert")).toContainText("line 2: expected `a -> b`");
   await expect(page.getByRole("textbox", { name: "Workflow name" })).toHaveValue("From the article");
+});
+
+const CAMUNDA = path.join(__dirname, "../../app/tests/fixtures/order-fulfilment.bpmn");
+
+test("export BPMN for Camunda Modeler and AsyncAPI for the event contracts", async ({ page }) => {
+  await openEditor(page);
+  await page.getByRole("button", { name: "New workflow" }).click();
+  await page.getByRole("button", { name: "Add step" }).click();
+  await page.getByRole("button", { name: "Add step" }).click();
+  await connect(page, "Step 1", "Step 2");
+  await page.keyboard.press("e");
+  await fromMenu(page, "Export…");
+  const dialog = page.getByRole("dialog", { name: "Export" });
+  const text = dialog.getByRole("textbox", { name: "Exported text" });
+  const format = dialog.getByRole("combobox", { name: "Export format" });
+  await format.selectOption({ label: "BPMN 2.0 XML (Camunda Modeler, bpmn.io)" });
+  await expect(text).toHaveValue(/<bpmn:definitions /);
+  const xml = await text.inputValue();
+  // Two tasks, the event as a message catch event between them, all laid out.
+  expect(xml.match(/<bpmn:serviceTask /g)).toHaveLength(2);
+  expect(xml).toContain('<bpmn:message id="Message_1" name="Step1Completed" />');
+  expect(xml.match(/<bpmndi:BPMNShape /g)).toHaveLength(3);
+  await expect(dialog.getByRole("link", { name: "Download", exact: true })).toHaveAttribute("download", "Untitledworkflow.bpmn");
+  await expect(dialog.getByRole("link", { name: "Download", exact: true })).toHaveAttribute("href", /^data:application\/xml/);
+  await format.selectOption({ label: "AsyncAPI 3.0 (its events)" });
+  const doc = JSON.parse(await text.inputValue());
+  expect(doc.asyncapi).toBe("3.0.0");
+  expect(Object.keys(doc.channels)).toEqual(["Step1Completed"]);
+  expect(Object.values(doc.operations).map((o: any) => `${o["x-hybridflow-service"]} ${o.action}`).sort()).toEqual([
+    "Service1 send",
+    "Service2 receive",
+  ]);
+});
+
+test("import a Camunda Modeler file from disk; an element it cannot map is named", async ({ page }) => {
+  await openEditor(page);
+  await fromMenu(page, "Import…");
+  const dialog = page.getByRole("dialog", { name: "Import" });
+  const chooser = page.waitForEvent("filechooser");
+  // The file input lies over its button: the click lands on it and opens the chooser.
+  await dialog.getByLabel("Open a file…").click();
+  await (await chooser).setFiles(CAMUNDA);
+  await expect(dialog.getByRole("combobox", { name: "Import format" })).toHaveValue("bpmn");
+  await expect(dialog.getByRole("textbox", { name: "Text to import" })).toHaveValue(/Camunda Modeler/);
+  await dialog.getByRole("button", { name: "Import" }).click();
+  await expect(dialog).toHaveCount(0);
+  await expect(page.getByRole("textbox", { name: "Workflow name" })).toHaveValue("Order fulfilment");
+  await expect(page.locator("[data-node-id]")).toHaveCount(7);
+  await expect(page.getByRole("button", { name: "event edge from Task_Ship to Task_Deliver" })).toBeAttached();
+  await expect(page.locator(".edge-label").filter({ hasText: "ShipmentRequested" })).toBeVisible();
+
+  // The same file with an exclusive gateway: refused, by element id and type, nothing opened.
+  await fromMenu(page, "Import…");
+  const source = dialog.getByRole("textbox", { name: "Text to import" });
+  const xml = fs.readFileSync(CAMUNDA, "utf8")
+    .replace('<bpmn:parallelGateway id="Gateway_Fork">', '<bpmn:exclusiveGateway id="Gateway_Fork">')
+    .replace("</bpmn:parallelGateway>", "</bpmn:exclusiveGateway>");
+  await source.fill(xml);
+  await dialog.getByRole("button", { name: "Import" }).click();
+  await expect(dialog.getByRole("alert")).toContainText('exclusiveGateway "Gateway_Fork" chooses a path');
+  await expect(dialog.getByRole("alert")).toContainText("line ");
+  await expect(page.getByRole("textbox", { name: "Workflow name" })).toHaveValue("Order fulfilment");
+});
+
+test("Mermaid typed in comes in with its Korean names; exported, it reads back the same", async ({ page }) => {
+  await openEditor(page);
+  await fromMenu(page, "Import…");
+  const dialog = page.getByRole("dialog", { name: "Import" });
+  const source = dialog.getByRole("textbox", { name: "Text to import" });
+  await source.click();
+  await page.keyboard.type("flowchart LR\n  order[주문 접수] --> pay[결제]\n  pay -.->|결제완료| ship[배송]\n");
+  await dialog.getByRole("combobox", { name: "Import format" }).selectOption({ label: "Mermaid flowchart" });
+  await dialog.getByRole("button", { name: "Import" }).click();
+  await expect(dialog).toHaveCount(0);
+  await expect(page.locator("[data-node-id]")).toHaveCount(3);
+  await expect(page.locator(".edge-label").filter({ hasText: "결제완료" })).toBeVisible();
+  await fromMenu(page, "Export…");
+  const exported = page.getByRole("dialog", { name: "Export" }).getByRole("textbox", { name: "Exported text" });
+  await expect(exported).toHaveValue(/pay -\. 결제완료 \.-> ship/);
+  await expect(exported).toHaveValue(/order\["주문 접수<br\/>/);
+});
+
+test("the API page lists every route, from the app's own description", async ({ page }) => {
+  await openEditor(page);
+  await page.getByRole("link", { name: "API", exact: true }).click();
+  await expect(page).toHaveURL(/\/docs\/api$/);
+  await expect(page.getByRole("heading", { name: "Hybridflow API" })).toBeVisible();
+  const spec = await (await page.request.get("/api/openapi.json")).json();
+  let operations = 0;
+  for (const item of Object.values(spec.paths) as any[]) operations += Object.keys(item).length;
+  await expect(page.locator("article.operation")).toHaveCount(operations);
+  await expect(page.locator("article.operation").filter({ hasText: "/api/workflows/import" })).toContainText("text/plain");
+  await page.getByRole("link", { name: /workflow\.json/ }).click();
+  await expect(page).toHaveURL(/\/api\/schema\/workflow\.json$/);
 });

@@ -27,6 +27,13 @@ pub fn router(options: LeptosOptions) -> Router {
     );
     Router::new()
         .nest_service(&format!("/{}", options.site_pkg_dir), bundle)
+        // The API's description as a page to read (the JSON is at /api/openapi.json).
+        .route(
+            "/docs/api",
+            axum::routing::get(|| async {
+                axum::response::Html(crate::api::openapi::DOCS_PAGE.as_str())
+            }),
+        )
         .leptos_routes(&options, routes, {
             let options = options.clone();
             move || shell(options.clone())

@@ -21,8 +21,7 @@ pub struct ApiFailure {
 }
 
 impl ApiFailure {
-    #[cfg_attr(not(feature = "hydrate"), allow(dead_code))]
-    fn new(message: impl Into<String>) -> Self {
+    pub fn new(message: impl Into<String>) -> Self {
         ApiFailure {
             message: message.into(),
             ..Default::default()

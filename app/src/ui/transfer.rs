@@ -162,6 +162,33 @@ async fn download_png(_file_name: String, _view: Viewport, _dark: bool) -> Resul
     Ok(())
 }
 
+/// The text of the file chosen in a file input (refused past the document limit), and its
+/// name; `None` when none was chosen.
+#[cfg(feature = "hydrate")]
+async fn read_chosen_file(ev: &leptos::ev::Event) -> Option<Result<(String, String), String>> {
+    use wasm_bindgen::JsCast;
+    let input: web_sys::HtmlInputElement = ev.target()?.dyn_into().ok()?;
+    let file = input.files()?.get(0)?;
+    input.set_value("");
+    let limit = crate::model::validate::MAX_DOCUMENT_BYTES;
+    if file.size() > limit as f64 {
+        return Some(Err(format!(
+            "{} is {} bytes; the limit is {limit} bytes",
+            file.name(),
+            file.size()
+        )));
+    }
+    let text = wasm_bindgen_futures::JsFuture::from(file.text())
+        .await
+        .ok()?;
+    Some(Ok((file.name(), text.as_string()?)))
+}
+
+#[cfg(not(feature = "hydrate"))]
+async fn read_chosen_file(_ev: &leptos::ev::Event) -> Option<Result<(String, String), String>> {
+    None
+}
+
 #[component]
 pub fn TransferDialogs(dialog: RwSignal<Option<Dialog>>) -> impl IntoView {
     let document = expect_context::<Document>();
@@ -183,14 +210,8 @@ pub fn TransferDialogs(dialog: RwSignal<Option<Dialog>>) -> impl IntoView {
             stem
         }
     };
-    let file_name = move || {
-        let ext = match format.get().as_str() {
-            "json" => "json",
-            "text" => "txt",
-            _ => "mmd",
-        };
-        format!("{}.{ext}", stem())
-    };
+    let chosen_format = move || ExportFormat::parse(&format.get()).unwrap_or(ExportFormat::Mermaid);
+    let file_name = move || format!("{}.{}", stem(), chosen_format().extension());
     // Pictures of the canvas keep the light theme unless asked.
     let dark_export = RwSignal::new(false);
     let svg_href = move || {
@@ -220,6 +241,26 @@ pub fn TransferDialogs(dialog: RwSignal<Option<Dialog>>) -> impl IntoView {
     let source = RwSignal::new(String::new());
     let import_format = RwSignal::new("auto".to_string());
     let import_error = RwSignal::new(None::<ApiFailure>);
+    // A file's text goes into the box (BPMN files are rarely pasted); its extension names
+    // the format where it is unambiguous.
+    let open_file = move |ev: leptos::ev::Event| {
+        spawn_local(async move {
+            match read_chosen_file(&ev).await {
+                Some(Ok((name, text))) => {
+                    let lower = name.to_lowercase();
+                    if lower.ends_with(".bpmn") {
+                        import_format.set("bpmn".into());
+                    } else if lower.ends_with(".mmd") || lower.ends_with(".mermaid") {
+                        import_format.set("mermaid".into());
+                    }
+                    import_error.set(None);
+                    source.set(text);
+                }
+                Some(Err(message)) => import_error.set(Some(ApiFailure::new(message))),
+                None => {}
+            }
+        });
+    };
     let import = move |_| {
         let text = source.get_untracked();
         let chosen = import_format.get_untracked();
@@ -350,6 +391,8 @@ pub fn TransferDialogs(dialog: RwSignal<Option<Dialog>>) -> impl IntoView {
                         <option value="mermaid">{tr!(lang, transfer.mermaid)}</option>
                         <option value="text">{tr!(lang, transfer.text_export)}</option>
                         <option value="json">{tr!(lang, transfer.native)}</option>
+                        <option value="bpmn">{tr!(lang, transfer.bpmn)}</option>
+                        <option value="asyncapi">{tr!(lang, transfer.asyncapi)}</option>
                     </select>
                 </label>
                 <textarea aria-label=tr!(lang, transfer.exported) readonly rows="12" prop:value=exported></textarea>
@@ -357,7 +400,7 @@ pub fn TransferDialogs(dialog: RwSignal<Option<Dialog>>) -> impl IntoView {
                     <a
                         class="button"
                         download=file_name
-                        href=move || data_url("text/plain", &exported())
+                        href=move || data_url(chosen_format().media_type(), &exported())
                     >
                         {tr!(lang, transfer.download)}
                     </a>
@@ -393,7 +436,19 @@ pub fn TransferDialogs(dialog: RwSignal<Option<Dialog>>) -> impl IntoView {
                         <option value="article">{tr!(lang, transfer.article)}</option>
                         <option value="conductor">{tr!(lang, transfer.conductor)}</option>
                         <option value="text">{tr!(lang, transfer.text_import)}</option>
+                        <option value="mermaid">{tr!(lang, transfer.mermaid_import)}</option>
+                        <option value="bpmn">{tr!(lang, transfer.bpmn)}</option>
                     </select>
+                </label>
+                <label class="button file-button">
+                    <span>{tr!(lang, transfer.from_file)}</span>
+                    <input
+                        type="file"
+                        class="file-input"
+                        accept=".bpmn,.xml,.mmd,.mermaid,.json,.txt"
+                        aria-label=tr!(lang, transfer.from_file)
+                        on:change=open_file
+                    />
                 </label>
                 <textarea
                     aria-label=tr!(lang, transfer.to_import)

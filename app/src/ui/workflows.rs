@@ -80,9 +80,14 @@ pub fn WorkflowList() -> impl IntoView {
                 <LanguageSwitch/>
                 <ThemeToggle/>
             </div>
-            <a class="button learn-link" href="/learn" title=tr!(lang, nav.learn_title)>
-                {tr!(lang, nav.learn)}
-            </a>
+            <div class="nav-links">
+                <a class="button learn-link" href="/learn" title=tr!(lang, nav.learn_title)>
+                    {tr!(lang, nav.learn)}
+                </a>
+                <a class="button api-link" href="/docs/api" rel="external" title=tr!(lang, nav.api_title)>
+                    {tr!(lang, nav.api)}
+                </a>
+            </div>
             <h2 class="templates-title">{tr!(lang, templates.heading)}</h2>
             <ul class="templates">
                 {ALL

@@ -133,3 +133,140 @@ pub async fn workflow_schema_json() -> impl IntoResponse {
         WORKFLOW_SCHEMA.to_string(),
     )
 }
+
+/// HTML text.
+fn escape(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+}
+
+/// The schema a body or answer names: its component's name, or its type.
+fn schema_name(schema: &Value) -> String {
+    if let Some(r) = schema["$ref"].as_str() {
+        return r.rsplit('/').next().unwrap_or(r).to_string();
+    }
+    match schema["type"].as_str() {
+        Some("array") => format!("array of {}", schema_name(&schema["items"])),
+        Some(t) => t.to_string(),
+        None => "any".into(),
+    }
+}
+
+/// `GET /docs/api`: the OpenAPI description as a page to read, grouped by tag, each
+/// operation with its parameters, body (and example) and answers; the schemas last.
+pub fn docs_page() -> String {
+    use std::fmt::Write as _;
+    let spec = &*SPEC;
+    let mut out = String::new();
+    let title = spec["info"]["title"].as_str().unwrap_or("API");
+    let _ = write!(
+        out,
+        "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"><title>{t}</title><link rel=\"stylesheet\" href=\"/pkg/hybridflow.css\"></head><body class=\"api-docs-page\"><main class=\"api-docs\"><header><nav><a href=\"/\">← Hybridflow</a><a href=\"/api/openapi.json\">openapi.json (OpenAPI {v})</a><a href=\"/api/schema/workflow.json\">workflow.json (JSON Schema)</a></nav><h1>{t}</h1><p>{d}</p></header>",
+        t = escape(title),
+        v = escape(spec["openapi"].as_str().unwrap_or("")),
+        d = escape(spec["info"]["description"].as_str().unwrap_or("")),
+    );
+    for tag in spec["tags"].as_array().into_iter().flatten() {
+        let name = tag["name"].as_str().unwrap_or("");
+        let _ = write!(
+            out,
+            "<section class=\"tag\" id=\"{n}\"><h2>{n}</h2><p>{d}</p>",
+            n = escape(name),
+            d = escape(tag["description"].as_str().unwrap_or(""))
+        );
+        for (path, item) in spec["paths"].as_object().into_iter().flatten() {
+            for (method, op) in item.as_object().into_iter().flatten() {
+                if !op["tags"]
+                    .as_array()
+                    .is_some_and(|t| t.iter().any(|t| t == name))
+                {
+                    continue;
+                }
+                let _ = write!(
+                    out,
+                    "<article class=\"operation\"><h4><span class=\"method {m}\">{m}</span> {p}</h4><p><strong>{s}</strong></p>",
+                    m = escape(method),
+                    p = escape(path),
+                    s = escape(op["summary"].as_str().unwrap_or(""))
+                );
+                if let Some(d) = op["description"].as_str() {
+                    let _ = write!(out, "<p>{}</p>", escape(d));
+                }
+                if let Some(params) = op["parameters"].as_array().filter(|p| !p.is_empty()) {
+                    out.push_str("<table><tr><th>Parameter</th><th>In</th><th>Required</th><th>What</th></tr>");
+                    for p in params {
+                        let _ = write!(
+                            out,
+                            "<tr><td><code>{}</code></td><td>{}</td><td>{}</td><td>{}</td></tr>",
+                            escape(p["name"].as_str().unwrap_or("")),
+                            escape(p["in"].as_str().unwrap_or("")),
+                            if p["required"] == true { "yes" } else { "no" },
+                            escape(p["description"].as_str().unwrap_or(""))
+                        );
+                    }
+                    out.push_str("</table>");
+                }
+                for (media, body) in op["requestBody"]["content"]
+                    .as_object()
+                    .into_iter()
+                    .flatten()
+                {
+                    let _ = write!(
+                        out,
+                        "<p>Body: <code>{}</code> ({})</p>",
+                        escape(&schema_name(&body["schema"])),
+                        escape(media)
+                    );
+                    match &body["example"] {
+                        Value::Null => {}
+                        Value::String(s) => {
+                            let _ = write!(out, "<pre>{}</pre>", escape(s));
+                        }
+                        e => {
+                            let pretty = serde_json::to_string_pretty(e).unwrap_or_default();
+                            let _ = write!(out, "<pre>{}</pre>", escape(&pretty));
+                        }
+                    }
+                }
+                out.push_str("<table><tr><th>Answer</th><th>What</th><th>Body</th></tr>");
+                for (status, r) in op["responses"].as_object().into_iter().flatten() {
+                    let body = r["content"]
+                        .as_object()
+                        .and_then(|c| c.values().next())
+                        .map(|c| schema_name(&c["schema"]))
+                        .unwrap_or_default();
+                    let _ = write!(
+                        out,
+                        "<tr><td>{}</td><td>{}</td><td><code>{}</code></td></tr>",
+                        escape(status),
+                        escape(r["description"].as_str().unwrap_or("")),
+                        escape(&body)
+                    );
+                }
+                out.push_str("</table></article>");
+            }
+        }
+        out.push_str("</section>");
+    }
+    out.push_str("<section class=\"tag\" id=\"schemas\"><h2>Schemas</h2>");
+    for (name, schema) in spec["components"]["schemas"]
+        .as_object()
+        .into_iter()
+        .flatten()
+    {
+        let pretty = serde_json::to_string_pretty(schema).unwrap_or_default();
+        let _ = write!(
+            out,
+            "<details id=\"schema-{n}\"><summary><code>{n}</code></summary><pre>{s}</pre></details>",
+            n = escape(name),
+            s = escape(&pretty)
+        );
+    }
+    out.push_str("</section></main></body></html>");
+    out
+}
+
+/// The page of [`docs_page`], made once.
+pub static DOCS_PAGE: LazyLock<String> = LazyLock::new(docs_page);
