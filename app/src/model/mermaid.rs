@@ -70,6 +70,12 @@ fn text(s: &str) -> String {
         .replace(['\n', '\r'], " ")
 }
 
+/// Text between a link's dashes: also no `>`, which could close the link early (an event
+/// named `a .-> b`; found by the `mermaid` fuzz target).
+fn link_text(s: &str) -> String {
+    text(s).replace('>', "#62;")
+}
+
 /// A step's fields beyond id, label, service and action, as a JSON object (its position
 /// always; its behaviour when set).
 fn details(node: &Node) -> Map<String, Value> {
@@ -97,7 +103,8 @@ pub fn to_mermaid(workflow: &Workflow) -> String {
             out,
             "    {id}[\"{}<br/><small>{}.{}</small>\"]",
             text(&node.label),
-            text(&node.service),
+            // The first raw `.` ends the service: its own dots are written as entities.
+            text(&node.service).replace('.', "#46;"),
             text(&node.action)
         );
     }
@@ -108,11 +115,11 @@ pub fn to_mermaid(workflow: &Workflow) -> String {
             (EdgeKind::Command, Outcome::Success) => format!("{from} --> {to}"),
             (EdgeKind::Command, Outcome::Failure) => format!("{from} -- {ON_FAILURE} --> {to}"),
             (EdgeKind::Event, Outcome::Success) => {
-                format!("{from} -. {} .-> {to}", text(&workflow.event_name(e)))
+                format!("{from} -. {} .-> {to}", link_text(&workflow.event_name(e)))
             }
             (EdgeKind::Event, Outcome::Failure) => format!(
                 "{from} -. {ON_FAILURE}: {} .-> {to}",
-                text(&workflow.event_name(e))
+                link_text(&workflow.event_name(e))
             ),
         };
         let _ = writeln!(out, "    {line}");
@@ -186,13 +193,12 @@ fn declared(raw: &str) -> Declared {
                 .strip_prefix("<small>")
                 .and_then(|s| s.strip_suffix("</small>"))
                 .unwrap_or(small);
-            let small = decode(small);
             let label = decode(label).trim().to_string();
             return Declared {
                 label,
                 service_action: small
                     .split_once('.')
-                    .map(|(s, a)| (s.trim().to_string(), a.trim().to_string())),
+                    .map(|(s, a)| (decode(s).trim().to_string(), decode(a).trim().to_string())),
             };
         }
     }
