@@ -410,8 +410,15 @@ fn asyncapi_lists_a_channel_per_event_with_its_senders_and_receivers() {
 fn an_event_named_like_an_arrow_survives_mermaid() {
     let input = "flowchart LR\n   b -.->|] --> b<<<<<<<<<<<<<<<<b -.->|Plowa\n";
     let first = import(input, Some(ImportFormat::Mermaid)).unwrap();
-    assert_eq!(first.edges[0].event.as_deref(), Some("] --> b<<<<<<<<<<<<<<<<b -.->"));
-    let again = import(&export(&first, ExportFormat::Mermaid), Some(ImportFormat::Mermaid)).unwrap();
+    assert_eq!(
+        first.edges[0].event.as_deref(),
+        Some("] --> b<<<<<<<<<<<<<<<<b -.->")
+    );
+    let again = import(
+        &export(&first, ExportFormat::Mermaid),
+        Some(ImportFormat::Mermaid),
+    )
+    .unwrap();
     assert_eq!(edge_set(&again), edge_set(&first));
 }
 
@@ -422,6 +429,10 @@ fn a_service_with_dots_survives_mermaid() {
     let mut w = import("a -> b\n", Some(ImportFormat::Text)).unwrap();
     w.nodes[0].service = ".payments.v2".into();
     w.nodes[0].action = "charge.card".into();
-    let again = import(&export(&w, ExportFormat::Mermaid), Some(ImportFormat::Mermaid)).unwrap();
+    let again = import(
+        &export(&w, ExportFormat::Mermaid),
+        Some(ImportFormat::Mermaid),
+    )
+    .unwrap();
     assert_eq!(again.nodes, w.nodes);
 }
