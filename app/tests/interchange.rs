@@ -436,3 +436,13 @@ fn a_service_with_dots_survives_mermaid() {
     .unwrap();
     assert_eq!(again.nodes, w.nodes);
 }
+
+/// Found by the round-trip property: two commands drawn between the same steps stay two
+/// through BPMN (paths through gateways that reach one step are still one edge).
+#[test]
+fn two_flows_between_the_same_tasks_stay_two_through_bpmn() {
+    let w = import("d >> z_3\nd >> z_3\n", Some(ImportFormat::Text)).unwrap();
+    assert_eq!(w.edges.len(), 2);
+    let again = import(&export(&w, ExportFormat::Bpmn), Some(ImportFormat::Bpmn)).unwrap();
+    assert_eq!(edge_set(&again), edge_set(&w));
+}

@@ -765,7 +765,11 @@ pub fn from_bpmn(input: &str) -> Result<Workflow, ImportError> {
                 .push((id.clone(), what.clone()));
         }
     }
-    let mut routes: Vec<(String, String, Route)> = Vec::new();
+    // Each flow leaving a step (or a boundary event, or each message flow) is one batch:
+    // paths of one batch that reach the same step through gateways are one edge, two
+    // flows drawn between the same tasks are two.
+    let mut routes: Vec<(usize, String, String, Route)> = Vec::new();
+    let mut batch = 0usize;
     let mut compensation: HashMap<String, String> = HashMap::new();
     for id in &step_order {
         let mut reached = Vec::new();
@@ -775,8 +779,12 @@ pub fn from_bpmn(input: &str) -> Result<Workflow, ImportError> {
             event: None,
             join: false,
         };
-        let out = model.next.get(id).cloned().unwrap_or_default();
-        model.follow(&out, start, &mut reached)?;
+        for target in model.next.get(id).cloned().unwrap_or_default() {
+            batch += 1;
+            let mut found = Vec::new();
+            model.follow(&[target], start.clone(), &mut found)?;
+            reached.extend(found.into_iter().map(|(to, route)| (batch, to, route)));
+        }
         let mut attached = boundaries.get(id).cloned().unwrap_or_default();
         attached.sort_by(|a, b| a.0.cmp(&b.0));
         for (boundary, what) in attached {
@@ -810,11 +818,15 @@ pub fn from_bpmn(input: &str) -> Result<Workflow, ImportError> {
                     continue;
                 }
             };
-            let out = model.next.get(&boundary).cloned().unwrap_or_default();
-            model.follow(&out, route, &mut reached)?;
+            for target in model.next.get(&boundary).cloned().unwrap_or_default() {
+                batch += 1;
+                let mut found = Vec::new();
+                model.follow(&[target], route.clone(), &mut found)?;
+                reached.extend(found.into_iter().map(|(to, route)| (batch, to, route)));
+            }
         }
-        for (to, route) in reached {
-            routes.push((id.clone(), to, route));
+        for (batch, to, route) in reached {
+            routes.push((batch, id.clone(), to, route));
         }
     }
     for &mf in &message_flows {
@@ -876,9 +888,11 @@ pub fn from_bpmn(input: &str) -> Result<Workflow, ImportError> {
                 ),
             )]));
         }
+        batch += 1;
         for from in &senders {
             for (to, route) in &receivers {
                 routes.push((
+                    batch,
                     from.clone(),
                     to.clone(),
                     Route {
@@ -893,7 +907,7 @@ pub fn from_bpmn(input: &str) -> Result<Workflow, ImportError> {
     let mut edges: Vec<Edge> = Vec::new();
     let mut seen = HashSet::new();
     let mut joins: HashSet<String> = HashSet::new();
-    for (from, to, route) in routes {
+    for (batch, from, to, route) in routes {
         let (Some(from), Some(to)) = (node_id.get(&from), node_id.get(&to)) else {
             continue;
         };
@@ -901,6 +915,7 @@ pub fn from_bpmn(input: &str) -> Result<Workflow, ImportError> {
             joins.insert(to.clone());
         }
         if seen.insert((
+            batch,
             from.clone(),
             to.clone(),
             route.kind,
