@@ -430,8 +430,27 @@ async fn import_every_format_and_export_it_again() {
         .unwrap()
         .starts_with("text/plain"));
     let mermaid = mermaid.text().await.unwrap();
-    assert!(mermaid.starts_with("flowchart LR\n"));
+    assert!(mermaid.starts_with("---\ntitle: ") && mermaid.contains("\nflowchart LR\n"));
     assert!(mermaid.contains("order --> pay") && mermaid.contains("pay -. Paid .-> mail"));
+    let bpmn = export("bpmn").await.unwrap();
+    assert!(bpmn.headers()["content-type"]
+        .to_str()
+        .unwrap()
+        .starts_with("application/xml"));
+    let bpmn = bpmn.text().await.unwrap();
+    assert!(bpmn.contains("<bpmn:process ") && bpmn.contains("<bpmndi:BPMNDiagram "));
+    let asyncapi: Value = export("asyncapi").await.unwrap().json().await.unwrap();
+    assert_eq!(asyncapi["channels"]["Paid"]["address"], "Paid");
+    // What the server exports, it imports again (BPMN sent as XML).
+    let back = server
+        .http
+        .post(server.url("/api/workflows/import?format=bpmn"))
+        .header("content-type", "application/xml")
+        .body(bpmn)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(back.status(), 201);
     let text = export("text").await.unwrap().text().await.unwrap();
     assert!(text.contains("pay ~> mail : Paid"));
     let json: Value = export("json").await.unwrap().json().await.unwrap();
