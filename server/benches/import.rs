@@ -68,7 +68,69 @@ fn documents() -> Vec<(&'static str, &'static str, String)> {
         .map(|i| json!({"from": format!("n{}", i - 1), "to": format!("n{i}"), "kind": if i % 2 == 0 {"command"} else {"event"}}))
         .collect();
     let native_valid = json!({"name": "2000 steps", "nodes": nodes, "edges": edges}).to_string();
+    let laid_out = app::model::formats::import(&native_valid, None).expect("the 2,000 steps");
+    // BPMN is verbose (a shape and a flow with its diagram edge per step): about 1,000 of
+    // our steps fit in the 1 MiB a document may have.
+    let mut thousand = laid_out.clone();
+    thousand.nodes.truncate(1000);
+    thousand.edges.truncate(999);
+    let bpmn_thousand =
+        app::model::formats::export(&thousand, app::model::formats::ExportFormat::Bpmn);
+    let export = |f| app::model::formats::export(&laid_out, f);
+    let mermaid_valid = export(app::model::formats::ExportFormat::Mermaid);
+    let bpmn_valid = export(app::model::formats::ExportFormat::Bpmn);
+    let mermaid_names = format!(
+        "flowchart LR\n{}",
+        megabyte(|i| format!("  s{i}[Step {i}]"), "\n")
+    );
+    let bpmn_tasks = format!(
+        "<definitions><process id=\"p\">{}</process></definitions>",
+        megabyte(|i| format!("<task id=\"t{i}\" name=\"Task {i}\"/>"), "")
+    );
+    let bpmn_gateways = format!(
+        "<definitions><process id=\"p\">{}</process></definitions>",
+        megabyte(|i| format!("<exclusiveGateway id=\"g{i}\"/>\n"), "")
+    );
+    let bpmn_elements = format!(
+        "<definitions>{}</definitions>",
+        megabyte(|_| "<documentation/>".to_string(), "")
+    );
     vec![
+        (
+            "mermaid",
+            "2,000 steps as exported (accepted, positions kept)",
+            mermaid_valid,
+        ),
+        (
+            "mermaid",
+            "1 MiB of distinct steps (refused at 2,000 steps)",
+            mermaid_names,
+        ),
+        (
+            "bpmn",
+            "1,000 steps as exported, with DI (accepted)",
+            bpmn_thousand,
+        ),
+        (
+            "bpmn",
+            "2,000 steps as exported: over 1 MiB (refused, 413)",
+            bpmn_valid,
+        ),
+        (
+            "bpmn",
+            "1 MiB of exclusive gateways (every one refused by id and line)",
+            bpmn_gateways,
+        ),
+        (
+            "bpmn",
+            "1 MiB of tasks (refused at 2,000 steps)",
+            bpmn_tasks,
+        ),
+        (
+            "bpmn",
+            "1 MiB of empty elements (refused at 50,000 elements)",
+            bpmn_elements,
+        ),
         (
             "text",
             "1 MiB of distinct names (refused at 2,000 steps)",
@@ -139,10 +201,10 @@ async fn main() {
                 .post(format!("{base}/api/workflows/import?format={format}"))
                 .header(
                     "Content-Type",
-                    if format == "text" {
-                        "text/plain"
-                    } else {
-                        "application/json"
+                    match format {
+                        "text" | "mermaid" => "text/plain",
+                        "bpmn" => "application/xml",
+                        _ => "application/json",
                     },
                 )
                 .body(body.clone())

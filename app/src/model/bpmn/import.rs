@@ -74,6 +74,27 @@ fn line_of(input: &str, at: usize) -> usize {
         + 1
 }
 
+/// Where each line starts: a line number in O(log n), however many problems are reported
+/// (a scan per problem would make a document of many refused elements quadratic).
+struct Lines(Vec<usize>);
+
+impl Lines {
+    fn new(input: &str) -> Lines {
+        Lines(
+            input
+                .bytes()
+                .enumerate()
+                .filter(|&(_, b)| b == b'\n')
+                .map(|(i, _)| i)
+                .collect(),
+        )
+    }
+
+    fn at(&self, offset: usize) -> String {
+        format!("line {}", self.0.partition_point(|&nl| nl < offset) + 1)
+    }
+}
+
 fn refused(input: &str, at: usize, field: &str, message: String) -> ImportError {
     ImportError::Unsupported(vec![problem(
         format!("line {}", line_of(input, at)),
@@ -312,7 +333,7 @@ struct Route {
 }
 
 struct Model<'a> {
-    input: &'a str,
+    lines: &'a Lines,
     els: &'a [El],
     ours: String,
     kinds: HashMap<String, (Kind, usize)>,
@@ -323,7 +344,7 @@ struct Model<'a> {
 
 impl Model<'_> {
     fn line(&self, el: usize) -> String {
-        format!("line {}", line_of(self.input, self.els[el].at))
+        self.lines.at(self.els[el].at)
     }
 
     fn ext(&self, el: usize, local: &str) -> Option<&str> {
@@ -428,11 +449,12 @@ pub fn from_bpmn(input: &str) -> Result<Workflow, ImportError> {
                 "a BPMN document's root element is <definitions>".into(),
             )
         })?;
+    let lines = Lines::new(input);
     let mut problems: Vec<Problem> = Vec::new();
     let refuse = |problems: &mut Vec<Problem>, el: usize, message: String| {
         let e = &els[el];
         problems.push(Problem {
-            path: format!("line {}", line_of(input, e.at)),
+            path: lines.at(e.at),
             node: e.attr("id").map(str::to_string),
             edge: None,
             field: e.name.clone(),
@@ -697,7 +719,7 @@ pub fn from_bpmn(input: &str) -> Result<Workflow, ImportError> {
     }
 
     let mut model = Model {
-        input,
+        lines: &lines,
         els: &els,
         ours: ours.unwrap_or_else(|| "hybridflow".into()),
         kinds,
