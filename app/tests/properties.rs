@@ -174,6 +174,53 @@ proptest! {
     }
 }
 
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 128, ..ProptestConfig::default() })]
+
+    /// AsyncAPI is written, not read: any workflow gives a document with one channel per
+    /// event name, a `send` per publishing service and a `receive` per subscribing one, and
+    /// every `$ref` pointing inside it, whatever the names.
+    #[test]
+    fn asyncapi_describes_every_event_of_any_workflow(
+        lines in prop::collection::vec(text_line(), 1..30),
+        names in prop::collection::vec(any_name(), 12),
+    ) {
+        if let Ok(mut w) = import(&lines.join("\n"), Some(ImportFormat::Text)) {
+            for (node, service) in w.nodes.iter_mut().zip(names) {
+                node.service = service;
+            }
+            let doc: Value = serde_json::from_str(&export(&w, ExportFormat::AsyncApi)).unwrap();
+            let events: std::collections::BTreeSet<String> = w.edges.iter()
+                .filter(|e| e.kind == app::model::workflow::EdgeKind::Event)
+                .map(|e| w.event_name(e))
+                .collect();
+            let channels = doc["channels"].as_object().unwrap();
+            let addresses: std::collections::BTreeSet<String> = channels.values()
+                .map(|c| c["address"].as_str().unwrap().to_string())
+                .collect();
+            prop_assert_eq!(&addresses, &events);
+            for key in channels.keys().chain(doc["operations"].as_object().unwrap().keys()) {
+                prop_assert!(key.chars().all(|c| c.is_ascii_alphanumeric() || "._-".contains(c)), "key {:?}", key);
+            }
+            let mut sends = std::collections::BTreeSet::new();
+            for e in w.edges.iter().filter(|e| e.kind == app::model::workflow::EdgeKind::Event) {
+                sends.insert((w.node(&e.from).unwrap().service.clone(), "send", w.event_name(e)));
+                sends.insert((w.node(&e.to).unwrap().service.clone(), "receive", w.event_name(e)));
+            }
+            prop_assert_eq!(doc["operations"].as_object().unwrap().len(), sends.len());
+            let text = doc.to_string();
+            for r in text.split("\"$ref\":\"#/").skip(1) {
+                let path = &r[..r.find('"').unwrap()];
+                let mut at = &doc;
+                for part in path.split('/') {
+                    at = &at[part];
+                }
+                prop_assert!(!at.is_null(), "dangling $ref #/{}", path);
+            }
+        }
+    }
+}
+
 /// Found by the `document` fuzz target: a number given with more digits than a float holds
 /// must be read exactly (to the nearest float), or what we write back reads as another
 /// number and the workflow does not equal itself after a save.

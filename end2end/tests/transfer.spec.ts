@@ -1,4 +1,5 @@
 import { test, expect } from "@playwright/test";
+import AxeBuilder from "@axe-core/playwright";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { connect, openEditor, fromMenu } from "./helpers";
@@ -165,6 +166,8 @@ test("the API page lists every route, from the app's own description", async ({ 
   for (const item of Object.values(spec.paths) as any[]) operations += Object.keys(item).length;
   await expect(page.locator("article.operation")).toHaveCount(operations);
   await expect(page.locator("article.operation").filter({ hasText: "/api/workflows/import" })).toContainText("text/plain");
+  const audit = await new AxeBuilder({ page }).analyze();
+  expect(audit.violations.map((v) => `${v.id}: ${v.nodes.length}`)).toEqual([]);
   await page.getByRole("link", { name: /workflow\.json/ }).click();
   await expect(page).toHaveURL(/\/api\/schema\/workflow\.json$/);
 });

@@ -186,7 +186,7 @@ pub fn docs_page() -> String {
                 }
                 let _ = write!(
                     out,
-                    "<article class=\"operation\"><h4><span class=\"method {m}\">{m}</span> {p}</h4><p><strong>{s}</strong></p>",
+                    "<article class=\"operation\"><h3><span class=\"method {m}\">{m}</span> {p}</h3><p><strong>{s}</strong></p>",
                     m = escape(method),
                     p = escape(path),
                     s = escape(op["summary"].as_str().unwrap_or(""))
