@@ -243,6 +243,26 @@ async fn import_export_and_run_against_a_running_server() {
     let outcome: Value = serde_json::from_slice(&ran.stdout).unwrap();
     assert_eq!(outcome["outcome"]["status"], "completed");
     assert_eq!(outcome["outcome"]["workflow_id"], id.as_str());
+    // In words, it ends with the editor's address of the run.
+    let (b, i) = (base.clone(), id.clone());
+    let words = tokio::task::spawn_blocking(move || {
+        hybridflow(
+            &["run", &i, "--stored", "--server", &b, "--seed", "3"],
+            None,
+        )
+    })
+    .await
+    .unwrap();
+    let words = text(&words.stdout);
+    let link = words.lines().last().unwrap();
+    assert!(
+        link.starts_with(&format!(
+            "{}/?workflow={id}&run=",
+            base.trim_end_matches('/')
+        )),
+        "{words}"
+    );
+    assert!(words.contains(": completed"), "{words}");
     // The server's refusal, with its problems, and exit code 1.
     let bad = file(&dir, "bad.mmd", "flowchart LR\n  a ==> b\n");
     let b = base.clone();

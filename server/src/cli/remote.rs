@@ -177,7 +177,13 @@ pub async fn run(args: &RunArgs) -> Result<u8, Refused> {
         for line in &report.story {
             println!("- {}", line.message);
         }
-        println!("{}/api/runs/{}", server.trim_end_matches('/'), report.id);
+        // The editor opens on this workflow and run (its timeline, log and story).
+        println!(
+            "{}/?workflow={}&run={}",
+            server.trim_end_matches('/'),
+            urlencode(&report.workflow_id),
+            urlencode(&report.id)
+        );
     }
     Ok(exit_code(Some(report.status)))
 }
