@@ -2,7 +2,7 @@ import { test, expect } from "@playwright/test";
 import AxeBuilder from "@axe-core/playwright";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { connect, openEditor, fromMenu } from "./helpers";
+import { connect, freshWorkflow, openEditor, fromMenu } from "./helpers";
 
 test("export a drawn flow as Mermaid, text and JSON", async ({ page }) => {
   await openEditor(page);
@@ -79,10 +79,7 @@ test("import the text form and the article's JSON; a refusal names the line", as
 const CAMUNDA = path.join(__dirname, "../../app/tests/fixtures/order-fulfilment.bpmn");
 
 test("export BPMN for Camunda Modeler and AsyncAPI for the event contracts", async ({ page }) => {
-  await openEditor(page);
-  await page.getByRole("button", { name: "New workflow" }).click();
-  await page.getByRole("button", { name: "Add step" }).click();
-  await page.getByRole("button", { name: "Add step" }).click();
+  await freshWorkflow(page, 2);
   await connect(page, "Step 1", "Step 2");
   await page.keyboard.press("e");
   await fromMenu(page, "Export…");

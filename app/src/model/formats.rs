@@ -334,8 +334,9 @@ fn json(input: &str) -> Result<Value, ImportError> {
     })
 }
 
-/// Builds a workflow from nodes and edges and lays it out left to right.
-fn assemble(name: String, nodes: Vec<Node>, edges: Vec<Edge>) -> Workflow {
+/// Builds a workflow from nodes and edges, and lays it out left to right unless every
+/// step was `placed` by the input (Mermaid's details, BPMN's diagram).
+pub(crate) fn assemble(name: String, nodes: Vec<Node>, edges: Vec<Edge>, placed: bool) -> Workflow {
     let mut workflow = Workflow {
         name,
         nodes,
@@ -343,7 +344,9 @@ fn assemble(name: String, nodes: Vec<Node>, edges: Vec<Edge>) -> Workflow {
         template: None,
     };
     workflow.assign_edge_ids();
-    apply_layout(&mut workflow);
+    if !placed {
+        apply_layout(&mut workflow);
+    }
     workflow
 }
 
@@ -439,7 +442,7 @@ fn from_article(value: &Value) -> Result<Workflow, ImportError> {
             )
         })
         .collect();
-    Ok(assemble(name.to_string(), nodes, edges))
+    Ok(assemble(name.to_string(), nodes, edges, false))
 }
 
 // ---- Conductor -----------------------------------------------------------------------
@@ -707,7 +710,7 @@ fn from_conductor(value: &Value) -> Result<Workflow, ImportError> {
     if !conductor.problems.is_empty() {
         return Err(ImportError::Unsupported(capped(conductor.problems)));
     }
-    Ok(assemble(name, conductor.nodes, conductor.edges))
+    Ok(assemble(name, conductor.nodes, conductor.edges, false))
 }
 
 // ---- the text form -------------------------------------------------------------------
@@ -831,7 +834,7 @@ fn from_text(input: &str) -> Result<Workflow, ImportError> {
             "no steps found",
         )]));
     }
-    Ok(assemble(name, nodes, edges))
+    Ok(assemble(name, nodes, edges, false))
 }
 
 // ---- export --------------------------------------------------------------------------

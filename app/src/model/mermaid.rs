@@ -14,8 +14,7 @@ use std::fmt::Write as _;
 
 use serde_json::{Map, Value};
 
-use super::formats::{capped, edge, problem, Budget, ImportError, OverBudget};
-use super::layout::apply_layout;
+use super::formats::{assemble, capped, edge, problem, Budget, ImportError, OverBudget};
 use super::validate::Problem;
 use super::workflow::{EdgeKind, Node, Outcome, Workflow};
 
@@ -76,18 +75,6 @@ fn link_text(s: &str) -> String {
     text(s).replace('>', "#62;")
 }
 
-/// A step's fields beyond id, label, service and action, as a JSON object (its position
-/// always; its behaviour when set).
-fn details(node: &Node) -> Map<String, Value> {
-    let Ok(Value::Object(mut all)) = serde_json::to_value(node) else {
-        return Map::new();
-    };
-    for key in ["id", "label", "service", "action"] {
-        all.remove(key);
-    }
-    all
-}
-
 /// `flowchart LR` with the workflow's name as its title.
 pub fn to_mermaid(workflow: &Workflow) -> String {
     let mut ids = MermaidIds::default();
@@ -98,7 +85,7 @@ pub fn to_mermaid(workflow: &Workflow) -> String {
         if id != node.id {
             let _ = writeln!(out, "    %% {id} = {}", comment(&node.id));
         }
-        let _ = writeln!(out, "    %% {id} details {}", Value::Object(details(node)));
+        let _ = writeln!(out, "    %% {id} details {}", Value::Object(node.details()));
         let _ = writeln!(
             out,
             "    {id}[\"{}<br/><small>{}.{}</small>\"]",
@@ -538,17 +525,8 @@ pub fn from_mermaid(input: &str) -> Result<Workflow, ImportError> {
         let Some((details, at)) = extra.remove(&node.id) else {
             continue;
         };
-        let mut all = details;
-        for (key, value) in [
-            ("id", &node.id),
-            ("label", &node.label),
-            ("service", &node.service),
-            ("action", &node.action),
-        ] {
-            all.insert(key.into(), Value::String(value.clone()));
-        }
-        let has_position = all.contains_key("position");
-        match serde_json::from_value::<Node>(Value::Object(all)) {
+        let has_position = details.contains_key("position");
+        match node.clone().with_details(details) {
             Ok(full) => {
                 *node = full;
                 placed += usize::from(has_position);
@@ -583,15 +561,6 @@ pub fn from_mermaid(input: &str) -> Result<Workflow, ImportError> {
         rename(&mut e.from);
         rename(&mut e.to);
     }
-    let mut workflow = Workflow {
-        name,
-        nodes,
-        edges,
-        template: None,
-    };
-    workflow.assign_edge_ids();
-    if placed < workflow.nodes.len() {
-        apply_layout(&mut workflow);
-    }
-    Ok(workflow)
+    let placed = placed == nodes.len();
+    Ok(assemble(name, nodes, edges, placed))
 }

@@ -66,7 +66,40 @@ pub struct Node {
 /// The default simulated work time, when a node gives none.
 pub const DEFAULT_LATENCY: Latency = Latency::Range([50, 150]);
 
+/// The fields that say which step it is; [`Node::details`] is everything else.
+const IDENTITY: [&str; 4] = ["id", "label", "service", "action"];
+
 impl Node {
+    /// Everything but the step's identity (its position always, its behaviour when set),
+    /// as a JSON object: what formats without a place for them carry alongside
+    /// (Mermaid's `%% details` comments, BPMN's `hybridflow:details`).
+    pub fn details(&self) -> serde_json::Map<String, serde_json::Value> {
+        let Ok(serde_json::Value::Object(mut all)) = serde_json::to_value(self) else {
+            return serde_json::Map::new();
+        };
+        for key in IDENTITY {
+            all.remove(key);
+        }
+        all
+    }
+
+    /// This step with `details` read back over its fields (its identity stays as it is).
+    pub fn with_details(
+        self,
+        details: serde_json::Map<String, serde_json::Value>,
+    ) -> Result<Node, serde_json::Error> {
+        let mut all = match serde_json::to_value(&self)? {
+            serde_json::Value::Object(o) => o,
+            _ => serde_json::Map::new(),
+        };
+        all.extend(
+            details
+                .into_iter()
+                .filter(|(k, _)| !IDENTITY.contains(&k.as_str())),
+        );
+        serde_json::from_value(serde_json::Value::Object(all))
+    }
+
     pub fn latency(&self) -> Latency {
         self.latency_ms.unwrap_or(DEFAULT_LATENCY)
     }

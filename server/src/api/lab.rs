@@ -52,8 +52,9 @@ fn batch_not_found(id: &str) -> AppError {
     AppError::NotFound(format!("no lab batch with id {id:?}"))
 }
 
-/// The checks a compare and a load request share.
-fn seed_and_input_problems(seed: Option<u64>, input: Option<&Value>) -> Vec<String> {
+/// The checks a compare and a load request share (and the command line's `run` and
+/// `compare`).
+pub(crate) fn seed_and_input_problems(seed: Option<u64>, input: Option<&Value>) -> Vec<String> {
     let mut problems = Vec::new();
     if let Some(seed) = seed {
         if seed > MAX_SEED {

@@ -13,6 +13,7 @@ pub mod remote;
 use std::io::Read as _;
 use std::path::PathBuf;
 
+use clap::builder::TypedValueParser;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use crate::config::Config;
@@ -84,50 +85,17 @@ pub enum Command {
     },
 }
 
-/// The formats a workflow file can be read in (`--from`).
-#[derive(Clone, Copy, Debug, ValueEnum)]
-pub enum From {
-    Native,
-    Article,
-    Conductor,
-    Text,
-    Mermaid,
-    Bpmn,
+/// `--from`: the model's import formats, by the names the API takes (listed in `--help`
+/// and the completions).
+fn import_format() -> impl TypedValueParser<Value = ImportFormat> {
+    clap::builder::PossibleValuesParser::new(ImportFormat::ALL.map(ImportFormat::as_str))
+        .map(|name: String| ImportFormat::parse(&name).expect("one of ALL"))
 }
 
-impl From {
-    pub fn format(self) -> ImportFormat {
-        match self {
-            From::Native => ImportFormat::Native,
-            From::Article => ImportFormat::Article,
-            From::Conductor => ImportFormat::Conductor,
-            From::Text => ImportFormat::Text,
-            From::Mermaid => ImportFormat::Mermaid,
-            From::Bpmn => ImportFormat::Bpmn,
-        }
-    }
-}
-
-/// The formats a workflow can be written in (`--to`).
-#[derive(Clone, Copy, Debug, ValueEnum)]
-pub enum To {
-    Json,
-    Text,
-    Mermaid,
-    Bpmn,
-    Asyncapi,
-}
-
-impl To {
-    pub fn format(self) -> ExportFormat {
-        match self {
-            To::Json => ExportFormat::Json,
-            To::Text => ExportFormat::Text,
-            To::Mermaid => ExportFormat::Mermaid,
-            To::Bpmn => ExportFormat::Bpmn,
-            To::Asyncapi => ExportFormat::AsyncApi,
-        }
-    }
+/// `--to`: the model's export formats.
+fn export_format() -> impl TypedValueParser<Value = ExportFormat> {
+    clap::builder::PossibleValuesParser::new(ExportFormat::ALL.map(ExportFormat::as_str))
+        .map(|name: String| ExportFormat::parse(&name).expect("one of ALL"))
 }
 
 /// The language of sentences (stories, readings).
@@ -153,8 +121,8 @@ pub struct ValidateArgs {
     #[arg(required = true)]
     pub files: Vec<PathBuf>,
     /// Read every file in this format instead of detecting it.
-    #[arg(long, value_enum)]
-    pub from: Option<From>,
+    #[arg(long, value_parser = import_format())]
+    pub from: Option<ImportFormat>,
     /// One JSON object per file: its problems and warnings.
     #[arg(long)]
     pub json: bool,
@@ -168,11 +136,11 @@ pub struct ConvertArgs {
     /// The workflow file (`-` reads standard input).
     pub file: PathBuf,
     /// The format to write.
-    #[arg(long, value_enum)]
-    pub to: To,
+    #[arg(long, value_parser = export_format())]
+    pub to: ExportFormat,
     /// Read the file in this format instead of detecting it.
-    #[arg(long, value_enum)]
-    pub from: Option<From>,
+    #[arg(long, value_parser = import_format())]
+    pub from: Option<ImportFormat>,
     /// Write here instead of standard output.
     #[arg(long, short)]
     pub output: Option<PathBuf>,
@@ -184,8 +152,8 @@ pub struct RunArgs {
     /// workflow stored there (`--stored`).
     pub file: String,
     /// Read the file in this format instead of detecting it.
-    #[arg(long, value_enum)]
-    pub from: Option<From>,
+    #[arg(long, value_parser = import_format())]
+    pub from: Option<ImportFormat>,
     /// The run's input, a JSON object (`fail_when` conditions read it).
     #[arg(long, default_value = "{}")]
     pub input: String,
@@ -221,8 +189,8 @@ pub struct CompareArgs {
     /// The workflow file (`-` reads standard input).
     pub file: PathBuf,
     /// Read the file in this format instead of detecting it.
-    #[arg(long, value_enum)]
-    pub from: Option<From>,
+    #[arg(long, value_parser = import_format())]
+    pub from: Option<ImportFormat>,
     /// Runs per style.
     #[arg(long, default_value_t = app::model::lab::DEFAULT_LAB_RUNS)]
     pub runs: u32,
@@ -251,8 +219,8 @@ pub struct ImportArgs {
     /// The workflow file (`-` reads standard input).
     pub file: PathBuf,
     /// Read the file in this format instead of detecting it.
-    #[arg(long, value_enum)]
-    pub from: Option<From>,
+    #[arg(long, value_parser = import_format())]
+    pub from: Option<ImportFormat>,
     /// The running server.
     #[arg(
         long,
@@ -270,8 +238,8 @@ pub struct ExportArgs {
     /// The stored workflow's id.
     pub id: String,
     /// The format to write.
-    #[arg(long, value_enum, default_value = "json")]
-    pub to: To,
+    #[arg(long, value_parser = export_format(), default_value = "json")]
+    pub to: ExportFormat,
     /// The running server.
     #[arg(
         long,

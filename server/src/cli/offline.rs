@@ -6,7 +6,7 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
-use app::model::formats::{export, import, ImportError};
+use app::model::formats::{export, import, ImportError, ImportFormat};
 use app::model::lab::{LabStyle, StyleFigures, MAX_LAB_RUNS};
 use app::model::lint::lint;
 use app::model::reading::compare_reading;
@@ -15,7 +15,7 @@ use app::model::validate::{DocumentError, Problem};
 use app::model::{Faults, RunStatus, Workflow};
 use serde_json::{json, Value};
 
-use super::{read_file, CompareArgs, ConvertArgs, From, Refused, RunArgs, ValidateArgs};
+use super::{read_file, CompareArgs, ConvertArgs, Refused, RunArgs, ValidateArgs};
 use crate::lab::compare::{compare as compare_styles, CompareSpec, Progress};
 use crate::lab::simulate::VirtualRun;
 
@@ -50,9 +50,9 @@ fn problem_lines(error: &ImportError) -> Vec<(String, String)> {
 }
 
 /// Reads and imports one workflow file.
-pub fn load(path: &Path, from: Option<From>) -> Result<Workflow, Refused> {
+pub fn load(path: &Path, from: Option<ImportFormat>) -> Result<Workflow, Refused> {
     let text = read_file(path)?;
-    import(&text, from.map(From::format)).map_err(|e| {
+    import(&text, from).map_err(|e| {
         let name = path.display();
         Refused(
             problem_lines(&e)
@@ -77,7 +77,7 @@ pub fn validate(args: &ValidateArgs) -> u8 {
         let name = path.display().to_string();
         let (problems, warnings) = match read_file(path) {
             Err(Refused(message)) => (vec![(String::new(), message)], Vec::new()),
-            Ok(text) => match import(&text, args.from.map(From::format)) {
+            Ok(text) => match import(&text, args.from) {
                 Err(e) => (problem_lines(&e), Vec::new()),
                 Ok(w) => (Vec::new(), lint(&w)),
             },
@@ -114,7 +114,7 @@ pub fn validate(args: &ValidateArgs) -> u8 {
 /// `convert`.
 pub fn convert(args: &ConvertArgs) -> Result<(), Refused> {
     let workflow = load(&args.file, args.from)?;
-    let text = export(&workflow, args.to.format());
+    let text = export(&workflow, args.to);
     match &args.output {
         Some(out) => std::fs::write(out, text)
             .map_err(|e| Refused(format!("{}: cannot write: {e}", out.display()))),
@@ -128,24 +128,23 @@ pub fn convert(args: &ConvertArgs) -> Result<(), Refused> {
     }
 }
 
-/// The input and faults of a `run` or `compare`, checked as the API checks them.
+/// The input, seed and faults of a `run` or `compare`, checked as the API checks them.
 fn input_and_faults(
     input: &str,
+    seed: u64,
     faults: Option<&str>,
     workflow: &Workflow,
 ) -> Result<(Value, Faults), Refused> {
     let input: Value =
         serde_json::from_str(input).map_err(|e| Refused(format!("--input is not JSON: {e}")))?;
-    if !input.is_object() {
-        return Err(Refused("--input must be a JSON object".into()));
-    }
+    let mut problems = crate::api::lab::seed_and_input_problems(Some(seed), Some(&input));
     let faults: Faults = match faults {
         Some(f) => serde_json::from_str(f).map_err(|e| Refused(format!("--faults: {e}")))?,
         None => Faults::default(),
     };
-    let problems = faults.problems_for(workflow);
+    problems.extend(faults.problems_for(workflow));
     if !problems.is_empty() {
-        return Err(Refused(format!("--faults: {}", problems.join("; "))));
+        return Err(Refused(problems.join("; ")));
     }
     Ok((input, faults))
 }
@@ -163,13 +162,8 @@ pub fn exit_code(status: Option<RunStatus>) -> u8 {
 /// `run` in virtual time.
 pub fn run(args: &RunArgs) -> Result<u8, Refused> {
     let workflow = load(Path::new(&args.file), args.from)?;
-    let (input, faults) = input_and_faults(&args.input, args.faults.as_deref(), &workflow)?;
-    if args.seed > app::model::api::MAX_SEED {
-        return Err(Refused(format!(
-            "--seed must be at most {}",
-            app::model::api::MAX_SEED
-        )));
-    }
+    let (input, faults) =
+        input_and_faults(&args.input, args.seed, args.faults.as_deref(), &workflow)?;
     let run = VirtualRun::complete(&workflow, input.clone(), args.seed, faults);
     let mut story = Story::new();
     for (_, event) in &run.history {
@@ -248,7 +242,8 @@ pub fn compare(args: &CompareArgs) -> Result<u8, Refused> {
             args.runs
         )));
     }
-    let (input, faults) = input_and_faults(&args.input, args.faults.as_deref(), &workflow)?;
+    let (input, faults) =
+        input_and_faults(&args.input, args.seed, args.faults.as_deref(), &workflow)?;
     let spec = CompareSpec {
         workflow: workflow.clone(),
         input,

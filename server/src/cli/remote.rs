@@ -66,7 +66,7 @@ async fn store(
     client: &reqwest::Client,
     server: &str,
     path: &Path,
-    from: Option<super::From>,
+    from: Option<app::model::formats::ImportFormat>,
 ) -> Result<Value, Refused> {
     let text = read_file(path)?;
     let mut request = client
@@ -74,7 +74,7 @@ async fn store(
         .header("content-type", "text/plain; charset=utf-8")
         .body(text);
     if let Some(f) = from {
-        request = request.query(&[("format", f.format().as_str())]);
+        request = request.query(&[("format", f.as_str())]);
     }
     let body = answer(server, request.send().await).await?;
     serde_json::from_str(&body)
@@ -98,7 +98,7 @@ pub async fn export(args: &ExportArgs) -> Result<(), Refused> {
     let path = format!("/api/workflows/{}/export", urlencode(&args.id));
     let response = client
         .get(url(&args.server, &path))
-        .query(&[("format", args.to.format().as_str())])
+        .query(&[("format", args.to.as_str())])
         .send()
         .await;
     let text = answer(&args.server, response).await?;

@@ -106,24 +106,16 @@ fn step_attributes(node: &Node, xml_id: &str) -> String {
         attr(&node.service),
         attr(&node.action)
     );
-    if let Ok(Value::Object(mut all)) = serde_json::to_value(node) {
-        for key in [
-            "id",
-            "label",
-            "service",
-            "action",
-            "position",
-            "compensation",
-        ] {
-            all.remove(key);
-        }
-        if !all.is_empty() {
-            let _ = write!(
-                out,
-                " hybridflow:details=\"{}\"",
-                attr(&Value::Object(all).to_string())
-            );
-        }
+    // The position is the diagram's, the compensation its boundary event's.
+    let mut details = node.details();
+    details.remove("position");
+    details.remove("compensation");
+    if !details.is_empty() {
+        let _ = write!(
+            out,
+            " hybridflow:details=\"{}\"",
+            attr(&Value::Object(details).to_string())
+        );
     }
     out
 }

@@ -26,11 +26,10 @@ use std::collections::{HashMap, HashSet};
 
 use quick_xml::events::{BytesStart, Event};
 use quick_xml::Reader;
-use serde_json::{Map, Value};
+use serde_json::Value;
 
 use super::NAMESPACE;
-use crate::model::formats::{capped, edge, problem, Budget, ImportError};
-use crate::model::layout::apply_layout;
+use crate::model::formats::{assemble, capped, edge, problem, Budget, ImportError};
 use crate::model::validate::Problem;
 use crate::model::workflow::{Edge, EdgeKind, Join, Node, Outcome, Position, Workflow};
 
@@ -761,9 +760,17 @@ pub fn from_bpmn(input: &str) -> Result<Workflow, ImportError> {
         };
         placed += usize::from(shapes.contains_key(id));
         if let Some(details) = model.ext(el, "details") {
-            node = with_details(node, details).map_err(|message| {
+            let refused = |message: String| {
                 ImportError::Unsupported(vec![problem(model.line(el), "details", message)])
-            })?;
+            };
+            let Ok(Value::Object(details)) = serde_json::from_str::<Value>(details) else {
+                return Err(refused(format!(
+                    "hybridflow:details of {real:?} is not a JSON object"
+                )));
+            };
+            node = node
+                .with_details(details)
+                .map_err(|e| refused(format!("hybridflow:details of {real:?}: {e}")))?;
         }
         node_id.insert(id.clone(), real);
         nodes.push(node);
@@ -959,41 +966,12 @@ pub fn from_bpmn(input: &str) -> Result<Workflow, ImportError> {
             node.compensation = Some(action.clone());
         }
     }
-    let mut workflow = Workflow {
-        name: name.unwrap_or_else(|| {
-            els[definitions]
-                .attr("name")
-                .map(str::to_string)
-                .unwrap_or_else(|| "Imported BPMN".into())
-        }),
-        nodes,
-        edges,
-        template: None,
-    };
-    workflow.assign_edge_ids();
-    if placed < workflow.nodes.len() {
-        apply_layout(&mut workflow);
-    }
-    Ok(workflow)
-}
-
-/// A step with the fields of its `hybridflow:details` JSON.
-fn with_details(node: Node, details: &str) -> Result<Node, String> {
-    let Ok(Value::Object(extra)) = serde_json::from_str::<Value>(details) else {
-        return Err(format!(
-            "hybridflow:details of {:?} is not a JSON object",
-            node.id
-        ));
-    };
-    let mut all = match serde_json::to_value(&node) {
-        Ok(Value::Object(o)) => o,
-        _ => Map::new(),
-    };
-    for (k, v) in extra {
-        if !matches!(k.as_str(), "id" | "label" | "service" | "action") {
-            all.insert(k, v);
-        }
-    }
-    serde_json::from_value(Value::Object(all))
-        .map_err(|e| format!("hybridflow:details of {:?}: {e}", node.id))
+    let name = name.unwrap_or_else(|| {
+        els[definitions]
+            .attr("name")
+            .map(str::to_string)
+            .unwrap_or_else(|| "Imported BPMN".into())
+    });
+    let placed = placed == nodes.len();
+    Ok(assemble(name, nodes, edges, placed))
 }
