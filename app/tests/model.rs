@@ -225,7 +225,7 @@ fn a_runs_list_read_while_a_run_ended_does_not_bring_it_back_to_running() {
         ended_at,
         messages: None,
         diagnosis: None,
-        input: json!({}),
+        input: json!({}).into(),
         outcome: None,
         speed: None,
     };

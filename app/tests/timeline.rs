@@ -118,7 +118,7 @@ fn an_orchestrator_outage_is_a_band_and_a_lost_event_a_moment() {
         (
             0,
             RunEvent::RunStarted {
-                input: serde_json::json!({}),
+                input: serde_json::json!({}).into(),
                 seed: 1,
                 speed: 1.0,
                 faults,

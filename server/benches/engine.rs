@@ -22,8 +22,9 @@ use serde_json::json;
 use server::clock::{Clock, SystemClock};
 use server::engine::{Engine, RunOptions};
 use server::store::{
-    Claimed, LabStore, LeaseHolder, MemoryStore, OwnershipStore, PostgresStore, Recorded, Replaced,
-    RunStore, SqliteStore, Store, StoreError, StoredRun, WorkflowStore, WorkflowVersion,
+    CancelStored, Claimed, LabClaim, LabSaved, LabStore, LeaseHolder, MemoryStore, OwnershipStore,
+    Recorded, Replaced, RunStore, SqlStore, Store, StoreError, StoredRun, WorkflowStore,
+    WorkflowVersion,
 };
 
 /// Step completions per second through a durable store, with the time from a step's
@@ -106,14 +107,7 @@ async fn run_all(engine: &Arc<Engine>, workflow: &Workflow, runs: usize) -> Dura
         engine.start_run(
             "bench",
             version.clone(),
-            RunOptions {
-                input: json!({}),
-                seed: seed as u64,
-                speed: 1.0,
-                faults: Default::default(),
-                orchestrator: None,
-                on_end: None,
-            },
+            RunOptions::new(json!({}), seed as u64, 1.0),
         )
     });
     for started in futures::future::join_all(starts).await {
@@ -160,8 +154,11 @@ impl<S: WorkflowStore> WorkflowStore for Timed<S> {
 
 #[async_trait]
 impl<S: LabStore> LabStore for Timed<S> {
-    async fn save_batch(&self, batch: &Batch) -> Result<(), StoreError> {
-        self.inner.save_batch(batch).await
+    async fn insert_batch(&self, batch: &Batch) -> Result<(), StoreError> {
+        self.inner.insert_batch(batch).await
+    }
+    async fn save_batch(&self, batch: &Batch, epoch: i64) -> Result<LabSaved, StoreError> {
+        self.inner.save_batch(batch, epoch).await
     }
     async fn get_batch(&self, id: &str) -> Result<Option<Batch>, StoreError> {
         self.inner.get_batch(id).await
@@ -173,14 +170,22 @@ impl<S: LabStore> LabStore for Timed<S> {
     ) -> Result<Vec<Batch>, StoreError> {
         self.inner.list_batches(workflow_id, limit).await
     }
-    async fn running_batches(&self) -> Result<Vec<Batch>, StoreError> {
-        self.inner.running_batches().await
+    async fn claim_batches(
+        &self,
+        process: &str,
+        own: bool,
+        limit: usize,
+    ) -> Result<Vec<LabClaim<Batch>>, StoreError> {
+        self.inner.claim_batches(process, own, limit).await
     }
-    async fn save_load(&self, test: &LoadTest) -> Result<(), StoreError> {
-        self.inner.save_load(test).await
+    async fn cancel_batch(&self, id: &str) -> Result<CancelStored, StoreError> {
+        self.inner.cancel_batch(id).await
     }
-    async fn running_loads(&self) -> Result<Vec<LoadTest>, StoreError> {
-        self.inner.running_loads().await
+    async fn insert_load(&self, test: &LoadTest) -> Result<bool, StoreError> {
+        self.inner.insert_load(test).await
+    }
+    async fn save_load(&self, test: &LoadTest, epoch: i64) -> Result<LabSaved, StoreError> {
+        self.inner.save_load(test, epoch).await
     }
     async fn get_load(&self, id: &str) -> Result<Option<LoadTest>, StoreError> {
         self.inner.get_load(id).await
@@ -191,6 +196,9 @@ impl<S: LabStore> LabStore for Timed<S> {
         limit: usize,
     ) -> Result<Vec<LoadTest>, StoreError> {
         self.inner.list_loads(workflow_id, limit).await
+    }
+    async fn cancel_load(&self, id: &str) -> Result<CancelStored, StoreError> {
+        self.inner.cancel_load(id).await
     }
 }
 
@@ -209,6 +217,14 @@ impl<S: OwnershipStore> OwnershipStore for Timed<S> {
         limit: usize,
     ) -> Result<Vec<Claimed>, StoreError> {
         self.inner.claim_runs(process, own, limit).await
+    }
+    async fn release_run(
+        &self,
+        run_id: &str,
+        process: &str,
+        epoch: i64,
+    ) -> Result<bool, StoreError> {
+        self.inner.release_run(run_id, process, epoch).await
     }
     async fn lease_holders(&self) -> Result<Vec<LeaseHolder>, StoreError> {
         self.inner.lease_holders().await
@@ -237,8 +253,8 @@ impl<S: RunStore> RunStore for Timed<S> {
     async fn get_run(&self, id: &str) -> Result<Option<StoredRun>, StoreError> {
         self.inner.get_run(id).await
     }
-    async fn running_runs(&self) -> Result<Vec<StoredRun>, StoreError> {
-        self.inner.running_runs().await
+    async fn running_runs(&self, workflow_id: &str) -> Result<Vec<String>, StoreError> {
+        self.inner.running_runs(workflow_id).await
     }
     /// Measures the appends that record a step's completion: from the completion to its
     /// rows being durable (run creation and first records are not step completions).
@@ -273,16 +289,20 @@ impl<S: RunStore> RunStore for Timed<S> {
     ) -> Result<Vec<RunSummary>, StoreError> {
         self.inner.list_runs(workflow_id, limit).await
     }
-    async fn delete_ended_runs(
-        &self,
-        prefix: &str,
-        keep: &str,
-        limit: usize,
-    ) -> Result<u64, StoreError> {
-        self.inner.delete_ended_runs(prefix, keep, limit).await
+    async fn delete_load_runs(&self, keep: &str, limit: usize) -> Result<u64, StoreError> {
+        self.inner.delete_load_runs(keep, limit).await
     }
     async fn prune_runs(&self, keep: usize, limit: usize) -> Result<u64, StoreError> {
         self.inner.prune_runs(keep, limit).await
+    }
+    async fn ping(&self) -> Result<(), StoreError> {
+        self.inner.ping().await
+    }
+}
+
+impl<S: Store> Store for Timed<S> {
+    fn is_shared(&self) -> bool {
+        self.inner.is_shared()
     }
 }
 
@@ -332,7 +352,7 @@ async fn main() {
     if only.is_empty() || only == "sqlite" {
         let dir = tempfile::tempdir().expect("temp dir");
         let path = dir.path().join("bench.db").display().to_string();
-        let (sqlite, _) = SqliteStore::open(&path, clock.clone()).await.expect("open");
+        let sqlite = SqlStore::open(&path, clock.clone()).await.expect("open");
         durable(
             "sqlite (WAL, synchronous=FULL, group commit)",
             sqlite,
@@ -343,7 +363,7 @@ async fn main() {
     if only.is_empty() || only == "postgres" {
         // The project's PostgreSQL (started if needed), a fresh schema.
         let parts = support::ClusterParts::new("engine").await;
-        let postgres = PostgresStore::connect(&parts.database, clock.clone())
+        let postgres = SqlStore::open(&parts.database, clock.clone())
             .await
             .expect("connect");
         durable(
@@ -367,14 +387,7 @@ async fn main() {
             .start_run(
                 "bench",
                 WorkflowVersion::new(slow.clone()),
-                RunOptions {
-                    input: json!({}),
-                    seed,
-                    speed: 1.0,
-                    faults: Default::default(),
-                    orchestrator: None,
-                    on_end: None,
-                },
+                RunOptions::new(json!({}), seed, 1.0),
             )
             .await
             .expect("start");

@@ -71,7 +71,7 @@ pub struct Config {
     pub bus: Option<String>,
     /// The first token of this cluster's NATS subjects: clusters sharing one NATS server
     /// need different ones.
-    #[arg(long, env = "HYBRIDFLOW_BUS_PREFIX", default_value = crate::engine::cluster::DEFAULT_PREFIX)]
+    #[arg(long, env = "HYBRIDFLOW_BUS_PREFIX", default_value = crate::engine::nats::DEFAULT_PREFIX)]
     pub bus_prefix: String,
     /// With `--bus`: keep event deliveries between a run's steps inside the process that
     /// drives the run, instead of sending them through the bus's JetStream stream.
@@ -178,7 +178,7 @@ impl Settings {
             public_origins: Vec::new(),
             membership: crate::engine::Membership::default(),
             bus: None,
-            bus_prefix: crate::engine::cluster::DEFAULT_PREFIX.into(),
+            bus_prefix: crate::engine::nats::DEFAULT_PREFIX.into(),
             local_events: false,
         }
     }

@@ -5,12 +5,12 @@
 //! - [`cli`]: the `hybridflow` command line: `serve` (the default), `validate`,
 //!   `convert`, `run`, `compare` without a server, `import`/`export`/`run --server` with one.
 //! - [`config`]: flags and environment ([`config::Config`]) and the resolved [`config::Settings`].
-//! - [`store`]: storage traits, the embedded SQLite implementation and PostgreSQL's
+//! - [`store`]: storage traits and the one SQL implementation, for SQLite and PostgreSQL
 //!   (migrations in `server/migrations/`; runs and history written by a group commit).
-//! - [`engine`]: runs: the pure core, the orchestrator (commands), the event bus (events),
-//!   the live hub, the timer thread that plays simulated time, and the driver that records
-//!   history before acting; leases and claims when processes share a database, and the NATS
-//!   bus between them (`engine::cluster`, `engine::jetstream`).
+//! - [`engine`]: runs: the pure core, the driver that records history before acting, the
+//!   event bus, the live hub, the timer thread that plays simulated time; leases, self-fencing
+//!   and takeovers when processes share a database, the other processes behind one seam
+//!   (`engine::peers`: alone, or over NATS), and JetStream between them.
 //! - [`lab`]: the trade-off lab: styles compared in virtual time, fail matrix, batches.
 //! - [`api`]: `/api/...` handlers, the WebSocket stream, errors, and the guard that decides
 //!   who may talk to the server (Host, Origin, media types, security headers).
@@ -51,7 +51,7 @@ use crate::api::guard::Trust;
 use crate::api::AppState;
 use crate::clock::{Clock, SystemClock};
 use crate::config::Settings;
-use crate::engine::Engine;
+use crate::engine::{Engine, Wiring};
 use crate::lab::Lab;
 use crate::store::StoreError;
 
@@ -70,7 +70,7 @@ pub enum ServerError {
     #[error(transparent)]
     Origin(#[from] api::guard::BadOrigin),
     #[error(transparent)]
-    Bus(#[from] engine::cluster::ClusterError),
+    Bus(#[from] engine::peers::PeersError),
 }
 
 /// Opens the store, then serves until `shutdown` resolves.
@@ -93,17 +93,32 @@ pub async fn run(
     }
     let sweeper =
         retention::spawn_sweeper(store.clone(), settings.keep_runs, settings.retention_sweep);
-    let engine = Engine::with_membership(store.clone(), clock.clone(), settings.membership.clone());
+    let mut wiring = Wiring::default();
+    let mut nats = None;
+    if let Some(url) = &settings.bus {
+        let peers = engine::nats::NatsPeers::connect(
+            url,
+            &settings.bus_prefix,
+            &settings.membership.process,
+        )
+        .await?;
+        if !settings.local_events {
+            wiring.events =
+                engine::jetstream::JetStreamBus::start(&peers, wiring.inboxes.clone()).await?;
+        }
+        wiring.peers = peers.clone();
+        nats = Some(peers);
+    }
+    let engine = Engine::wired(
+        store.clone(),
+        clock.clone(),
+        settings.membership.clone(),
+        wiring,
+    );
     engine.set_max_in_flight(settings.max_runs_in_flight);
     let lab = Lab::new(store.clone(), clock, engine.clone());
-    if let Some(url) = &settings.bus {
-        let cluster =
-            engine::cluster::Cluster::connect(url, &settings.bus_prefix, engine.process()).await?;
-        if !settings.local_events {
-            let events = engine::jetstream::JetStreamBus::start(&cluster, &engine).await?;
-            engine.use_event_stream(events);
-        }
-        engine.join_cluster(cluster, lab.clone()).await?;
+    if let (Some(peers), Some(url)) = (&nats, &settings.bus) {
+        peers.serve(lab.clone()).await?;
         tracing::info!(bus = %url, "joined the other processes on the bus");
     }
     let resumed = engine.recover().await?;
@@ -111,13 +126,21 @@ pub async fn run(
         tracing::info!(resumed, "resumed runs that were in progress");
     }
     let membership = tokio::spawn(engine.clone().keep_membership());
-    // With other processes: their batches are computed again here when they stop.
-    let batches_taken = engine.cluster().is_some().then(|| {
+    // Batches of a process that stopped (this one, restarted; or another, whose lease ran
+    // out) are computed again here.
+    let batches = lab.resume_interrupted(true).await?;
+    if batches > 0 {
+        tracing::info!(
+            batches,
+            "computing again the lab batches a restart interrupted"
+        );
+    }
+    let batches_taken = store.is_shared().then(|| {
         let (lab, every) = (lab.clone(), settings.membership.lease);
         tokio::spawn(async move {
             loop {
                 tokio::time::sleep(every).await;
-                match lab.resume_interrupted().await {
+                match lab.resume_interrupted(false).await {
                     Ok(0) => {}
                     Ok(taken) => {
                         tracing::info!(taken, "computing the batches of a process that stopped")
@@ -127,13 +150,6 @@ pub async fn run(
             }
         })
     });
-    let batches = lab.resume_interrupted().await?;
-    if batches > 0 {
-        tracing::info!(
-            batches,
-            "computing again the lab batches a restart interrupted"
-        );
-    }
     let addr = listener.local_addr()?;
     let options = LeptosOptions::builder()
         .output_name(BUNDLE_NAME)
@@ -170,7 +186,7 @@ pub async fn run(
         };
     }
     // A PostgreSQL URL carries a password: not logged.
-    let database = if store::postgres::is_postgres_url(&settings.database) {
+    let database = if store::sql::is_postgres_url(&settings.database) {
         "PostgreSQL"
     } else {
         settings.database.as_str()

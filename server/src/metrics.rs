@@ -1,6 +1,8 @@
 //! `GET /metrics` in Prometheus text format: runs by status, step executions, messages by
-//! kind, history write latency and open WebSockets. The engine and the API update the
-//! counters as things happen; rendering only reads them.
+//! kind, history write latency and open WebSockets; and what a process sharing its store
+//! with others sees: its lease's margin, whether it fenced itself, writes refused by
+//! fencing, runs taken over and lost, resumes that failed, deliveries made again. The
+//! engine and the API update the counters as things happen; rendering only reads them.
 
 use prometheus_client::encoding::text::encode;
 use prometheus_client::encoding::EncodeLabelSet;
@@ -9,6 +11,7 @@ use prometheus_client::metrics::family::Family;
 use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::metrics::histogram::{exponential_buckets, Histogram};
 use prometheus_client::registry::Registry;
+use std::sync::atomic::AtomicU64;
 
 use app::model::{MessageCounts, RunStatus};
 
@@ -33,6 +36,13 @@ pub struct Metrics {
     websockets_open: Gauge,
     stream_catch_ups: Counter,
     runs_lost: Counter,
+    runs_taken_over: Counter,
+    writes_fenced: Counter,
+    resumes_failed: Counter,
+    deliveries_again: Counter,
+    deliveries_here: Counter,
+    lease_margin_seconds: Gauge<f64, AtomicU64>,
+    self_fenced: Gauge,
 }
 
 impl Default for Metrics {
@@ -49,6 +59,13 @@ impl Default for Metrics {
             websockets_open: Gauge::default(),
             stream_catch_ups: Counter::default(),
             runs_lost: Counter::default(),
+            runs_taken_over: Counter::default(),
+            writes_fenced: Counter::default(),
+            resumes_failed: Counter::default(),
+            deliveries_again: Counter::default(),
+            deliveries_here: Counter::default(),
+            lease_margin_seconds: Gauge::default(),
+            self_fenced: Gauge::default(),
             registry: Registry::default(),
         };
         registry.register("runs_started", "Runs started", m.runs_started.clone());
@@ -92,6 +109,41 @@ impl Default for Metrics {
             "Runs this process stopped driving because another process claimed them (its lease had run out)",
             m.runs_lost.clone(),
         );
+        registry.register(
+            "runs_taken_over",
+            "Runs this process claimed from another process whose lease had run out",
+            m.runs_taken_over.clone(),
+        );
+        registry.register(
+            "writes_fenced",
+            "History writes refused because the run was claimed by another process (or deleted) since this one held it",
+            m.writes_fenced.clone(),
+        );
+        registry.register(
+            "resumes_failed",
+            "Tries to resume a claimed run that failed (each is tried again, then the run is released)",
+            m.resumes_failed.clone(),
+        );
+        registry.register(
+            "deliveries_again",
+            "Event deliveries published again because they were overdue on the bus",
+            m.deliveries_again.clone(),
+        );
+        registry.register(
+            "deliveries_here",
+            "Event deliveries made in this process after the bus failed to deliver them",
+            m.deliveries_here.clone(),
+        );
+        registry.register(
+            "lease_margin_seconds",
+            "How long this process's lease still holds unless renewed (0 when it has run out)",
+            m.lease_margin_seconds.clone(),
+        );
+        registry.register(
+            "self_fenced",
+            "1 while this process stops acting on its runs because it could not renew its lease in time",
+            m.self_fenced.clone(),
+        );
         Metrics { registry, ..m }
     }
 }
@@ -102,8 +154,39 @@ impl Metrics {
         self.runs_in_progress.inc();
     }
 
-    pub fn run_resumed(&self) {
+    /// A run claimed here is driven again (`taken`: from another process).
+    pub fn run_resumed(&self, taken: bool) {
         self.runs_in_progress.inc();
+        if taken {
+            self.runs_taken_over.inc();
+        }
+    }
+
+    /// A run driven here stopped without ending (shutdown, or its writes failed for good).
+    pub fn run_stopped(&self) {
+        self.runs_in_progress.dec();
+    }
+
+    pub fn write_fenced(&self) {
+        self.writes_fenced.inc();
+    }
+
+    pub fn resume_failed(&self) {
+        self.resumes_failed.inc();
+    }
+
+    pub fn delivery_again(&self) {
+        self.deliveries_again.inc();
+    }
+
+    pub fn delivery_here(&self) {
+        self.deliveries_here.inc();
+    }
+
+    /// The lease as it stands now (set before rendering).
+    pub fn lease(&self, margin: std::time::Duration, fenced: bool) {
+        self.lease_margin_seconds.set(margin.as_secs_f64());
+        self.self_fenced.set(i64::from(fenced));
     }
 
     /// A run driven here went to another process.

@@ -12,8 +12,9 @@ use app::model::story::StoryLine;
 use app::model::{RunEvent, RunRecord, RunStatus, Workflow};
 use server::clock::Clock;
 use server::store::{
-    self, replay_history, Claimed, MemoryStore, PostgresStore, Recorded, Replaced, SqliteStore,
-    Store, StoreError, StoredRun, WorkflowVersion, FIRST_EPOCH, HISTORY_PAGE,
+    self, replay_history, Appended, CancelStored, Claimed, LabSaved, MemoryStore, Recorded,
+    Replaced, RunKind, SqlStore, Store, StoreError, StoredRun, WorkflowVersion, FIRST_EPOCH,
+    HISTORY_PAGE,
 };
 
 /// A clock that moves one millisecond each time it is read: every write has its own time,
@@ -42,11 +43,11 @@ async fn memory() -> Fixture {
 
 async fn sqlite() -> Fixture {
     let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("nested/store.db").display().to_string();
-    let (store, is_new) = SqliteStore::open(&path, Arc::new(Ticking::default()))
+    let path = dir.path().join("nested/store.db");
+    let store = SqlStore::open(&path.display().to_string(), Arc::new(Ticking::default()))
         .await
         .unwrap();
-    assert!(is_new, "the folder and the file are created");
+    assert!(path.exists(), "the folder and the file are created");
     Fixture {
         store: Arc::new(store),
         _dir: Some(dir),
@@ -55,7 +56,7 @@ async fn sqlite() -> Fixture {
 
 async fn postgres() -> Fixture {
     let url = common::postgres_schema().await;
-    let store = PostgresStore::connect(&url, Arc::new(Ticking::default()))
+    let store = SqlStore::open(&url, Arc::new(Ticking::default()))
         .await
         .unwrap();
     let schema: String = sqlx::query_scalar("SELECT current_schema()::text")
@@ -94,7 +95,8 @@ conformance!(
     history_is_read_in_seq_order_a_page_at_a_time,
     a_seq_is_stored_once_and_a_refused_append_stores_nothing,
     a_refused_append_fails_alone_among_appends_committed_together,
-    an_append_to_a_run_that_is_not_stored_fails,
+    an_append_to_a_run_that_is_not_stored_is_fenced,
+    a_write_reported_failed_is_found_stored_absent_or_fenced,
     a_completed_record_ends_the_run_with_its_outcome,
     a_run_created_with_its_whole_history_is_stored_ended,
     runs_are_listed_per_workflow_newest_first,
@@ -102,10 +104,13 @@ conformance!(
     templates_are_stored_once_and_replaced_when_changed,
     lab_documents_are_replaced_in_place_and_listed_newest_first,
     deleting_a_workflow_deletes_its_lab_documents,
-    ended_runs_under_a_prefix_are_deleted_a_chunk_at_a_time,
+    ended_load_runs_are_deleted_a_chunk_at_a_time_but_the_latest_test_s,
     retention_keeps_the_newest_ended_runs_of_each_workflow,
     claims_take_orphans_and_the_runs_of_lapsed_leases_and_fence_the_old_owner,
     a_lease_runs_out_unless_renewed,
+    a_released_run_is_claimed_again_by_any_process,
+    lab_saves_are_fenced_and_cancels_are_stored_first,
+    one_load_test_runs_at_a_time_in_the_whole_cluster,
 );
 
 fn workflow(name: &str) -> Workflow {
@@ -120,13 +125,14 @@ fn run(id: &str, workflow_id: &str, started_at: i64) -> StoredRun {
         id: id.into(),
         workflow_id: workflow_id.into(),
         workflow: Arc::new(workflow(workflow_id)),
-        input: serde_json::json!({"card": id}),
+        input: Arc::new(serde_json::json!({"card": id})),
         status: RunStatus::Running,
         started_at,
         ended_at: None,
         speed: 0.5,
         owner: Some("p".into()),
         epoch: FIRST_EPOCH,
+        kind: RunKind::Run,
     }
 }
 
@@ -247,10 +253,13 @@ async fn a_seq_is_stored_once_and_a_refused_append_stores_nothing(store: Arc<dyn
     assert_eq!(seqs(&*store, "r").await, [1, 2, 3, 4]);
     // A second creation of the same run id is refused, and changes nothing.
     let version = WorkflowVersion::new(workflow("w"));
-    assert!(store
+    let again = store
         .create_run(&run("r", "other", 2), &version, &records([9]))
-        .await
-        .is_err());
+        .await;
+    assert!(
+        matches!(again, Err(StoreError::Duplicate { what: "run", .. })),
+        "{again:?}"
+    );
     assert_eq!(store.get_run("r").await.unwrap().unwrap().workflow_id, "w");
     assert_eq!(seqs(&*store, "r").await, [1, 2, 3, 4]);
 }
@@ -275,11 +284,14 @@ async fn a_refused_append_fails_alone_among_appends_committed_together(store: Ar
     assert_eq!(seqs(&*store, "c").await, [1]);
 }
 
-async fn an_append_to_a_run_that_is_not_stored_fails(store: Arc<dyn Store>) {
-    assert!(store
-        .append_history("nobody", 1, &records([1]))
-        .await
-        .is_err());
+async fn an_append_to_a_run_that_is_not_stored_is_fenced(store: Arc<dyn Store>) {
+    // A stale owner's append to a run deleted meanwhile: the run is not its to write, which
+    // is no failure of the store (nothing to retry).
+    let append = store.append_history("nobody", 1, &records([1])).await;
+    assert!(
+        matches!(append, Err(StoreError::Fenced { ref run, epoch: 1 }) if run == "nobody"),
+        "{append:?}"
+    );
     assert!(store.get_run("nobody").await.unwrap().is_none());
     assert!(store
         .history_after("nobody", 0, 10)
@@ -305,7 +317,7 @@ async fn a_completed_record_ends_the_run_with_its_outcome(store: Arc<dyn Store>)
     assert_eq!((b.status, b.ended_at), (RunStatus::Completed, Some(99)));
     assert_eq!(b.speed, 0.5, "the speed it was played at is kept");
     assert_eq!(*b.workflow, workflow("w"), "the workflow it runs");
-    assert_eq!(b.input, serde_json::json!({"card": "b"}));
+    assert_eq!(*b.input, serde_json::json!({"card": "b"}));
     let live = store.history_json_after("b", 2, 10).await.unwrap();
     assert!(live[0].ends_run, "the last record says it ends the run");
     let listed = store.list_runs("w", 10).await.unwrap();
@@ -313,18 +325,14 @@ async fn a_completed_record_ends_the_run_with_its_outcome(store: Arc<dyn Store>)
     assert_eq!(b.outcome.as_ref(), Some(&outcome));
     assert_eq!((b.status, b.ended_at), (RunStatus::Completed, Some(99)));
     assert_eq!(b.speed, Some(0.5));
-    assert_eq!(b.input, serde_json::json!({"card": "b"}));
+    assert_eq!(*b.input, serde_json::json!({"card": "b"}));
     let a = listed.iter().find(|r| r.id == "a").unwrap();
     assert_eq!(a.outcome, None, "a run still going has no outcome yet");
     assert_eq!(a.status, RunStatus::Running);
-    let running: Vec<String> = store
-        .running_runs()
-        .await
-        .unwrap()
-        .into_iter()
-        .map(|r| r.id)
-        .collect();
-    assert_eq!(running, ["a", "c"], "by start time");
+    let mut running = store.running_runs("w").await.unwrap();
+    running.sort();
+    assert_eq!(running, ["a", "c"]);
+    assert!(store.running_runs("other").await.unwrap().is_empty());
 }
 
 async fn a_run_created_with_its_whole_history_is_stored_ended(store: Arc<dyn Store>) {
@@ -336,7 +344,7 @@ async fn a_run_created_with_its_whole_history_is_stored_ended(store: Arc<dyn Sto
         (stored.status, stored.started_at, stored.ended_at),
         (RunStatus::Completed, 5, Some(7))
     );
-    assert!(store.running_runs().await.unwrap().is_empty());
+    assert!(store.running_runs("w").await.unwrap().is_empty());
     assert_eq!(seqs(&*store, "r").await, [1, 2, 3]);
     let listed = store.list_runs("w", 10).await.unwrap();
     assert_eq!(listed.len(), 1);
@@ -498,25 +506,29 @@ fn load(id: &str, workflow_id: &str, created_at: i64) -> LoadTest {
 }
 
 async fn lab_documents_are_replaced_in_place_and_listed_newest_first(store: Arc<dyn Store>) {
-    store
-        .save_batch(&batch("b1", "w", 10, BatchState::Running))
-        .await
-        .unwrap();
-    store
-        .save_batch(&batch("b2", "w", 20, BatchState::Running))
-        .await
-        .unwrap();
-    store
-        .save_batch(&batch("b3", "w", 20, BatchState::Done))
-        .await
-        .unwrap();
-    store
-        .save_batch(&batch("x", "other", 30, BatchState::Running))
-        .await
-        .unwrap();
+    for b in [
+        batch("b1", "w", 10, BatchState::Running),
+        batch("b2", "w", 20, BatchState::Running),
+        batch("b3", "w", 20, BatchState::Done),
+        batch("x", "other", 30, BatchState::Running),
+    ] {
+        store.insert_batch(&b).await.unwrap();
+    }
+    assert!(
+        matches!(
+            store
+                .insert_batch(&batch("b1", "w", 10, BatchState::Running))
+                .await,
+            Err(StoreError::Duplicate { .. })
+        ),
+        "an id is stored once"
+    );
     // b1 is done now: replaced, not added.
     let done = batch("b1", "w", 10, BatchState::Done);
-    store.save_batch(&done).await.unwrap();
+    assert_eq!(
+        store.save_batch(&done, FIRST_EPOCH).await.unwrap(),
+        LabSaved::Saved
+    );
     assert_eq!(store.get_batch("b1").await.unwrap(), Some(done));
     assert_eq!(store.get_batch("none").await.unwrap(), None);
     let ids = |list: Vec<Batch>| -> Vec<String> { list.into_iter().map(|b| b.id).collect() };
@@ -526,18 +538,16 @@ async fn lab_documents_are_replaced_in_place_and_listed_newest_first(store: Arc<
         "newest first; among equals the last stored"
     );
     assert_eq!(ids(store.list_batches("w", 1).await.unwrap()), ["b3"]);
-    assert_eq!(
-        ids(store.running_batches().await.unwrap()),
-        ["b2", "x"],
-        "what a restart resumes, oldest first"
-    );
-    store.save_load(&load("l1", "w", 10)).await.unwrap();
-    store.save_load(&load("l2", "w", 11)).await.unwrap();
+    assert!(store.insert_load(&load("l1", "w", 10)).await.unwrap());
     let mut l1 = load("l1", "w", 10);
     l1.state = BatchState::Cancelled;
     l1.reading = vec!["cancelled".into()];
-    store.save_load(&l1).await.unwrap();
+    assert_eq!(
+        store.save_load(&l1, FIRST_EPOCH).await.unwrap(),
+        LabSaved::Saved
+    );
     assert_eq!(store.get_load("l1").await.unwrap(), Some(l1));
+    assert!(store.insert_load(&load("l2", "w", 11)).await.unwrap());
     let loads: Vec<String> = store
         .list_loads("w", 10)
         .await
@@ -546,54 +556,60 @@ async fn lab_documents_are_replaced_in_place_and_listed_newest_first(store: Arc<
         .map(|l| l.id)
         .collect();
     assert_eq!(loads, ["l2", "l1"]);
-    let running: Vec<String> = store
-        .running_loads()
-        .await
-        .unwrap()
-        .into_iter()
-        .map(|l| l.id)
-        .collect();
-    assert_eq!(running, ["l2"]);
 }
 
 async fn deleting_a_workflow_deletes_its_lab_documents(store: Arc<dyn Store>) {
     store.insert_workflow("w", &workflow("W")).await.unwrap();
     store.insert_workflow("v", &workflow("V")).await.unwrap();
     store
-        .save_batch(&batch("b", "w", 1, BatchState::Done))
+        .insert_batch(&batch("b", "w", 1, BatchState::Done))
         .await
         .unwrap();
     store
-        .save_batch(&batch("kept", "v", 1, BatchState::Done))
+        .insert_batch(&batch("kept", "v", 1, BatchState::Done))
         .await
         .unwrap();
-    store.save_load(&load("l", "w", 1)).await.unwrap();
+    assert!(store.insert_load(&load("l", "w", 1)).await.unwrap());
     assert!(store.delete_workflow("w").await.unwrap());
     assert_eq!(store.get_batch("b").await.unwrap(), None);
     assert_eq!(store.get_load("l").await.unwrap(), None);
     assert!(store.get_batch("kept").await.unwrap().is_some());
 }
 
-async fn ended_runs_under_a_prefix_are_deleted_a_chunk_at_a_time(store: Arc<dyn Store>) {
+fn load_run(id: &str, test: &str) -> StoredRun {
+    StoredRun {
+        kind: RunKind::Load,
+        ..run(id, test, 1)
+    }
+}
+
+async fn ended_load_runs_are_deleted_a_chunk_at_a_time_but_the_latest_test_s(
+    store: Arc<dyn Store>,
+) {
     // Old test "o": three ended runs and one still going; kept test "k": one ended run;
-    // a user's workflow "w": one ended run.
-    for (id, workflow_id, ended) in [
-        ("o1", "lab-load-o-x", true),
-        ("o2", "lab-load-o-x", true),
-        ("o3", "lab-load-o-y", true),
-        ("o4", "lab-load-o-y", false),
-        ("k1", "lab-load-k-x", true),
-        ("w1", "w", true),
+    // a user's workflow "o:w" (whose id looks like a test's runs but is no test's): one
+    // ended run.
+    for (run, ended) in [
+        (load_run("o1", "o:x"), true),
+        (load_run("o2", "o:x"), true),
+        (load_run("o3", "o:y"), true),
+        (load_run("o4", "o:y"), false),
+        (load_run("k1", "k:x"), true),
+        (run("w1", "o:w", 1), true),
     ] {
-        create(&*store, &run(id, workflow_id, 1), &records([1])).await;
+        create(&*store, &run, &records([1])).await;
         if ended {
             store
-                .append_history(id, 1, &[completed(2, 2, None)])
+                .append_history(&run.id, 1, &[completed(2, 2, None)])
                 .await
                 .unwrap();
         }
     }
-    let prune = || store.delete_ended_runs("lab-load-", "lab-load-k-", 2);
+    assert_eq!(
+        store.get_run("o1").await.unwrap().unwrap().kind,
+        RunKind::Load
+    );
+    let prune = || store.delete_load_runs("k:", 2);
     assert_eq!(prune().await.unwrap(), 2, "a chunk of at most 2");
     assert_eq!(prune().await.unwrap(), 1);
     assert_eq!(prune().await.unwrap(), 0, "nothing left to delete");
@@ -624,12 +640,7 @@ async fn retention_keeps_the_newest_ended_runs_of_each_workflow(store: Arc<dyn S
     for id in ["g1", "g2"] {
         create(&*store, &run(id, "gone", 1), &[completed(1, 1, None)]).await;
     }
-    create(
-        &*store,
-        &run("load", "lab-load-t-w", 1),
-        &[completed(1, 1, None)],
-    )
-    .await;
+    create(&*store, &load_run("load", "t:w"), &[completed(1, 1, None)]).await;
     let runs_of = |workflow_id: &'static str| {
         let store = store.clone();
         async move {
@@ -656,7 +667,7 @@ async fn retention_keeps_the_newest_ended_runs_of_each_workflow(store: Arc<dyn S
         runs_of("gone").await.is_empty(),
         "a deleted workflow's runs go"
     );
-    assert_eq!(runs_of("lab-load-t-w").await, ["load"]);
+    assert_eq!(runs_of("t:w").await, ["load"]);
     assert!(seqs(&*store, "w1").await.is_empty(), "with their history");
     assert_eq!(seqs(&*store, "w4").await, [1, 2]);
     // keep = 0 keeps every run of a workflow that exists.
@@ -818,4 +829,201 @@ async fn a_lease_runs_out_unless_renewed(store: Arc<dyn Store>) {
         store.append_history("a", FIRST_EPOCH, &records([1])).await,
         Err(StoreError::Fenced { .. })
     ));
+}
+
+async fn a_write_reported_failed_is_found_stored_absent_or_fenced(store: Arc<dyn Store>) {
+    create(&*store, &run("r", "w", 1), &records([1])).await;
+    let written = records([2, 3]);
+    assert_eq!(
+        store.check_append("r", 1, &written).await.unwrap(),
+        Appended::Absent,
+        "not written: write it again"
+    );
+    store.append_history("r", 1, &written).await.unwrap();
+    assert_eq!(
+        store.check_append("r", 1, &written).await.unwrap(),
+        Appended::Stored,
+        "written as it was: go on"
+    );
+    // Other records hold those seqs (another writer's): never taken for ours.
+    let other = vec![
+        Recorded::new(RunRecord::new(2, 2, RunEvent::CancelRequested)),
+        completed(3, 3, None),
+    ];
+    assert_eq!(
+        store.check_append("r", 1, &other).await.unwrap(),
+        Appended::Fenced
+    );
+    // Only part of them there: not ours either.
+    assert_eq!(
+        store.check_append("r", 1, &records([3, 4])).await.unwrap(),
+        Appended::Fenced
+    );
+    // Claimed by another process since: whatever became of the write, it is not ours.
+    store.end_lease("p").await.unwrap();
+    store
+        .renew_lease("q", std::time::Duration::from_secs(60))
+        .await
+        .unwrap();
+    assert_eq!(store.claim_runs("q", false, 10).await.unwrap().len(), 1);
+    assert_eq!(
+        store.check_append("r", 1, &written).await.unwrap(),
+        Appended::Fenced
+    );
+    assert_eq!(
+        store.check_append("gone", 1, &written).await.unwrap(),
+        Appended::Fenced,
+        "a run that is not stored"
+    );
+}
+
+async fn a_released_run_is_claimed_again_by_any_process(store: Arc<dyn Store>) {
+    let minute = std::time::Duration::from_secs(60);
+    store.renew_lease("p", minute).await.unwrap();
+    store.renew_lease("q", minute).await.unwrap();
+    create(&*store, &owned_by("a", None, 0), &records([1])).await;
+    let taken = store.claim_runs("p", false, 10).await.unwrap();
+    assert_eq!(taken[0].run.epoch, 1);
+    assert!(
+        !store.release_run("a", "q", 1).await.unwrap(),
+        "only its owner releases it"
+    );
+    assert!(
+        !store.release_run("a", "p", 0).await.unwrap(),
+        "at the epoch it holds"
+    );
+    assert!(store.release_run("a", "p", 1).await.unwrap());
+    let a = store.get_run("a").await.unwrap().unwrap();
+    assert_eq!((a.owner, a.epoch), (None, 1));
+    // Any live process claims it now, and the releaser's epoch is fenced.
+    let taken = store.claim_runs("q", false, 10).await.unwrap();
+    assert_eq!((taken[0].run.id.as_str(), taken[0].run.epoch), ("a", 2));
+    assert!(matches!(
+        store.append_history("a", 1, &records([2])).await,
+        Err(StoreError::Fenced { .. })
+    ));
+}
+
+async fn lab_saves_are_fenced_and_cancels_are_stored_first(store: Arc<dyn Store>) {
+    let minute = std::time::Duration::from_secs(60);
+    store.renew_lease("p", minute).await.unwrap();
+    store.renew_lease("q", minute).await.unwrap();
+    store
+        .insert_batch(&batch("b", "w", 1, BatchState::Running))
+        .await
+        .unwrap();
+    store
+        .insert_batch(&batch("c", "w", 2, BatchState::Running))
+        .await
+        .unwrap();
+    assert!(
+        store
+            .claim_batches("q", false, 10)
+            .await
+            .unwrap()
+            .is_empty(),
+        "p's lease holds"
+    );
+    let running = batch("b", "w", 1, BatchState::Running);
+    assert_eq!(
+        store.save_batch(&running, 1).await.unwrap(),
+        LabSaved::Saved
+    );
+    // A cancel is stored first; its owner hears it at its next save.
+    assert_eq!(
+        store.cancel_batch("b").await.unwrap(),
+        CancelStored::Stored {
+            owner: Some("p".into())
+        }
+    );
+    assert_eq!(
+        store.save_batch(&running, 1).await.unwrap(),
+        LabSaved::CancelRequested
+    );
+    // p stops (its lease ends) before it saw it: q takes both, b with the cancel.
+    store.end_lease("p").await.unwrap();
+    let mut claims = store.claim_batches("q", false, 10).await.unwrap();
+    claims.sort_by(|a, b| a.doc.id.cmp(&b.doc.id));
+    let taken: Vec<(String, i64, bool, Option<String>)> = claims
+        .iter()
+        .map(|c| {
+            (
+                c.doc.id.clone(),
+                c.epoch,
+                c.cancel_requested,
+                c.doc.owner.clone(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        taken,
+        [
+            ("b".into(), 2, true, Some("q".into())),
+            ("c".into(), 2, false, Some("q".into()))
+        ]
+    );
+    // p comes back (it was paused) and saves: refused, and the cancel is not undone.
+    let mut done = batch("b", "w", 1, BatchState::Done);
+    assert_eq!(store.save_batch(&done, 1).await.unwrap(), LabSaved::Fenced);
+    // q ends it: a stored cancel wins over an ending.
+    done.owner = Some("q".into());
+    assert_eq!(
+        store.save_batch(&done, 2).await.unwrap(),
+        LabSaved::CancelRequested
+    );
+    assert_eq!(
+        store.get_batch("b").await.unwrap().unwrap().state,
+        BatchState::Cancelled
+    );
+    assert_eq!(
+        store.cancel_batch("b").await.unwrap(),
+        CancelStored::Ended(BatchState::Cancelled)
+    );
+    assert_eq!(
+        store.cancel_batch("none").await.unwrap(),
+        CancelStored::Missing
+    );
+    let c = batch("c", "w", 2, BatchState::Done);
+    assert_eq!(store.save_batch(&c, 2).await.unwrap(), LabSaved::Saved);
+    assert_eq!(
+        store.get_batch("c").await.unwrap().unwrap().state,
+        BatchState::Done
+    );
+}
+
+async fn one_load_test_runs_at_a_time_in_the_whole_cluster(store: Arc<dyn Store>) {
+    let minute = std::time::Duration::from_secs(60);
+    store.renew_lease("p", minute).await.unwrap();
+    store.renew_lease("q", minute).await.unwrap();
+    let owned = |id: &str, owner: &str| LoadTest {
+        owner: Some(owner.into()),
+        ..load(id, "w", 1)
+    };
+    // Two processes starting one at the same moment: exactly one of them does.
+    let (l1, l2) = (owned("l1", "p"), owned("l2", "q"));
+    let (one, two) = tokio::join!(store.insert_load(&l1), store.insert_load(&l2));
+    let (one, two) = (one.unwrap(), two.unwrap());
+    assert!(one ^ two, "one of the two: {one} {two}");
+    let (first, other) = if one { ("l1", "q") } else { ("l2", "p") };
+    assert!(!store.insert_load(&owned("l3", other)).await.unwrap());
+    assert_eq!(
+        store.cancel_load(first).await.unwrap(),
+        CancelStored::Stored {
+            owner: Some((if one { "p" } else { "q" }).into())
+        }
+    );
+    // Its process stops without ending it: the next test may start, and the old one reads
+    // as cancelled and is no longer its process's to save.
+    store.end_lease(if one { "p" } else { "q" }).await.unwrap();
+    assert!(store.insert_load(&owned("l4", other)).await.unwrap());
+    assert_eq!(
+        store.get_load(first).await.unwrap().unwrap().state,
+        BatchState::Cancelled
+    );
+    let mut stale = owned(first, "p");
+    stale.reading = vec!["late".into()];
+    assert_eq!(
+        store.save_load(&stale, FIRST_EPOCH).await.unwrap(),
+        LabSaved::Fenced
+    );
 }

@@ -12,7 +12,7 @@ use app::model::lab::Batch;
 use common::{collect, eventually, node_taking, TestServer};
 use serde_json::{json, Value};
 use server::clock::{Clock, SystemClock};
-use server::store::{LabStore, RunStore, SqliteStore, WorkflowStore};
+use server::store::{LabStore, RunStore, SqlStore, WorkflowStore};
 
 async fn error_of(response: reqwest::Response, status: u16) -> String {
     assert_eq!(response.status(), status);
@@ -200,9 +200,7 @@ async fn a_batch_a_crash_interrupted_is_computed_again_at_start_up_unless_its_wo
     // second one's workflow is edited.
     let path = dir.path().join("data/test.db").display().to_string();
     {
-        let (store, _) = SqliteStore::open(&path, Arc::new(SystemClock))
-            .await
-            .unwrap();
+        let store = SqlStore::open(&path, Arc::new(SystemClock)).await.unwrap();
         for (id, workflow) in [("interrupted", &kept), ("stale", &edited)] {
             let batch: Batch = serde_json::from_value(json!({
                 "id": id, "workflow_id": workflow, "workflow_name": "E-commerce",
@@ -210,7 +208,7 @@ async fn a_batch_a_crash_interrupted_is_computed_again_at_start_up_unless_its_wo
                 "input": {"stock": "none"}, "progress": []
             }))
             .unwrap();
-            store.save_batch(&batch).await.unwrap();
+            store.insert_batch(&batch).await.unwrap();
         }
         tokio::time::sleep(Duration::from_millis(5)).await;
         let mut changed = ecommerce_orchestrated();
@@ -527,12 +525,11 @@ async fn load_mode_shows_the_orchestrator_bottleneck_and_refuses_bad_rates() {
         // Read beside the running server (SQLite in WAL mode): a test is told "done" first,
         // and its predecessors' runs are deleted right after.
         let path = server.dir.path().join("data/test.db").display().to_string();
-        let (store, _) = SqliteStore::open(&path, Arc::new(SystemClock))
-            .await
-            .unwrap();
+        let store = SqlStore::open(&path, Arc::new(SystemClock)).await.unwrap();
         let runs = |test: &str| {
             let store = &store;
-            let workflow = format!("lab-load-{test}-orchestration");
+            let workflow =
+                server::lab::load::load_runs_of(test, app::model::lab::LabStyle::Orchestration);
             async move { store.list_runs(&workflow, 1000).await.unwrap().len() }
         };
         assert_eq!(runs(&id).await, 0, "the first test's runs are gone");

@@ -145,7 +145,8 @@ pub struct RunReport {
     pub status: RunStatus,
     pub started_at: i64,
     pub ended_at: Option<i64>,
-    pub input: serde_json::Value,
+    #[cfg_attr(feature = "openapi", schema(value_type = Object))]
+    pub input: super::run::RunInput,
     pub steps: BTreeMap<String, StepView>,
     pub messages: MessageCounts,
     /// Why the run failed, when it did.
@@ -218,7 +219,8 @@ pub struct RunSummary {
     pub diagnosis: Option<String>,
     /// What the run was started with.
     #[serde(default)]
-    pub input: serde_json::Value,
+    #[cfg_attr(feature = "openapi", schema(value_type = Object))]
+    pub input: super::run::RunInput,
     /// Its outcome in one line, once it ended (see [`super::story::Story::headline`]).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub outcome: Option<super::story::StoryLine>,

@@ -48,8 +48,8 @@ pub use convert::{convert, Conversion, Style};
 pub use edit::GraphChange;
 pub use faults::Faults;
 pub use run::{
-    Cause, FailureReason, MessageCounts, Owner, RunEvent, RunRecord, RunStatus, RunView, StepState,
-    StepView, Takeover,
+    Cause, FailureReason, MessageCounts, Owner, RunEvent, RunInput, RunRecord, RunStatus, RunView,
+    StepState, StepView, Takeover,
 };
 pub use validate::{parse_workflow, validate, DocumentError, Problem};
 pub use workflow::{

@@ -194,6 +194,10 @@ impl MessageCounts {
     }
 }
 
+/// What a run was started with: shared, not copied, by everything that holds it (its
+/// first record, its summaries, its story, the engine's copy).
+pub type RunInput = std::sync::Arc<serde_json::Value>;
+
 /// One fact in a run's history. Every state change is one of these, appended to the
 /// history before anything acts on it; replaying them rebuilds the run exactly.
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
@@ -201,7 +205,8 @@ impl MessageCounts {
 #[serde(tag = "type")]
 pub enum RunEvent {
     RunStarted {
-        input: serde_json::Value,
+        #[cfg_attr(feature = "openapi", schema(value_type = Object))]
+        input: RunInput,
         seed: u64,
         speed: f64,
         /// What is broken on purpose from the start.

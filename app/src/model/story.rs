@@ -272,7 +272,7 @@ pub struct Story {
     saga: Option<usize>,
     crashed: bool,
     /// The run's input (from its start), for the values a `fail_when` refused.
-    input: serde_json::Value,
+    input: super::run::RunInput,
 }
 
 impl Story {

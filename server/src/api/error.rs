@@ -89,6 +89,7 @@ impl AppError {
             AppError::Conflict(_) => "conflict",
             AppError::PayloadTooLarge(_) => "too_large",
             AppError::Unavailable(_) => "unavailable",
+            AppError::Store(e) if e.is_unavailable() => "unavailable",
             AppError::Store(_) | AppError::Internal(_) => "internal",
         }
     }
@@ -105,6 +106,8 @@ impl AppError {
             AppError::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             AppError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             AppError::Unprocessable { .. } => StatusCode::UNPROCESSABLE_ENTITY,
+            // The database cannot be reached right now: try again, as for other 503s.
+            AppError::Store(e) if e.is_unavailable() => StatusCode::SERVICE_UNAVAILABLE,
             AppError::Store(_) | AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -112,9 +115,18 @@ impl AppError {
 
 impl From<crate::engine::StartError> for AppError {
     fn from(e: crate::engine::StartError) -> Self {
+        AppError::Unavailable(e.to_string())
+    }
+}
+
+impl From<crate::engine::control::ControlError> for AppError {
+    fn from(e: crate::engine::control::ControlError) -> Self {
+        use crate::engine::control::ControlError;
         match e {
-            crate::engine::StartError::Failed(_) => AppError::Internal(e.to_string()),
-            _ => AppError::Unavailable(e.to_string()),
+            ControlError::NotFound(_) => AppError::NotFound(e.to_string()),
+            ControlError::Ended { .. } => AppError::Conflict(e.to_string()),
+            ControlError::Unconfirmed { .. } => AppError::Unavailable(e.to_string()),
+            ControlError::Store(e) => AppError::Store(e),
         }
     }
 }
@@ -150,6 +162,14 @@ impl IntoResponse for AppError {
         // request it failed.
         let mut failure = None;
         let body = match self {
+            AppError::Store(e) if e.is_unavailable() => {
+                failure = Some(Failure(format!("storage unavailable: {e}")));
+                ErrorBody {
+                    code,
+                    error: "the database cannot be reached right now; try again".into(),
+                    details: Vec::new(),
+                }
+            }
             AppError::Store(e) => {
                 failure = Some(Failure(format!("storage failure: {e}")));
                 ErrorBody {

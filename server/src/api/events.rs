@@ -36,10 +36,11 @@ use super::error::AppError;
 use super::runs::run_not_found;
 use super::AppState;
 use crate::config::SocketLimits;
-use crate::engine::hub::{LiveRecord, Watch};
+use crate::engine::hub::Watch;
+use crate::engine::peers::{Link, RecordBatches};
 use crate::engine::stopped;
 use crate::metrics::Metrics;
-use crate::store::{StoreError, HISTORY_PAGE};
+use crate::store::{JsonText, StoreError, StoredRecord, HISTORY_PAGE};
 
 /// Runs-feed messages sent in one write at most (those already waiting when one arrives).
 pub const FEED_WRITE_MESSAGES: usize = 64;
@@ -293,8 +294,6 @@ enum StreamError {
     Socket(#[from] axum::Error),
     #[error("the client did not read in time")]
     SlowReader,
-    #[error(transparent)]
-    Bus(#[from] crate::engine::cluster::ClusterError),
 }
 
 /// How a stream ends (when it ends without an error).
@@ -394,12 +393,15 @@ async fn follow_loop(
         }
         Watch::Stored => {
             // Not in progress here: another process drives it (or will, once it takes it
-            // over), or everything there is was in the store.
-            if let Some(cluster) = state.engine.cluster() {
-                return follow_remote(socket, state, cluster, run_id, last).await;
+            // over); or, alone, everything there is was in the store (a run still running
+            // there waits to be resumed: the client comes back later).
+            if state.engine.peers().link() != Link::Alone {
+                return follow_remote(socket, state, run_id, last).await;
             }
-            catch_up(socket, state, run_id, &mut last).await?;
-            return Ok(Ending::Complete);
+            if catch_up(socket, state, run_id, &mut last).await? {
+                return Ok(Ending::Complete);
+            }
+            return Ok(Ending::Interrupted);
         }
     };
     let live = &mut live;
@@ -431,12 +433,13 @@ async fn follow_loop(
                     if catch_up(socket, state, run_id, &mut last).await? {
                         return Ok(Ending::Complete);
                     }
-                    if closed && !state.engine.is_shutting_down() {
+                    if closed
+                        && !state.engine.is_shutting_down()
+                        && state.engine.peers().link() != Link::Alone
+                    {
                         // This process lost the run to another (its lease ran out): follow
                         // it there.
-                        if let Some(cluster) = state.engine.cluster() {
-                            return follow_remote(socket, state, cluster, run_id, last).await;
-                        }
+                        return follow_remote(socket, state, run_id, last).await;
                     }
                     if closed {
                         // The run's driver stopped without an end. On a shutdown, say so
@@ -472,22 +475,41 @@ pub const REMOTE_RECHECK: Duration = Duration::from_secs(1);
 /// (a process gets none of its own messages back from the bus).
 pub const TAKEOVER_CHECK: Duration = Duration::from_millis(100);
 
-/// Follows a run another process drives, through the cluster's bus: subscribed before the
-/// store is read (as with the hub), then each batch its owner publishes. A record that skips
-/// ahead of the last one sent (the bus delivers at most once) is preceded by a catch-up from
-/// the store, so the client still gets every record once, in order. The run's owner may
-/// change meanwhile: the new one publishes on the same subject.
+/// How often a watcher of a run driven elsewhere tries again to subscribe to its records
+/// on the bus, while it cannot (it reads the store every [`REMOTE_RECHECK`] meanwhile).
+pub const SUBSCRIBE_AGAIN: Duration = Duration::from_secs(2);
+
+/// Follows a run another process drives: the stored history first (never waiting on the
+/// bus), then each batch its owner publishes on the bus. A record that skips ahead of the
+/// last one sent (the bus delivers at most once; a batch published between the store read
+/// and the subscription) is preceded by a catch-up from the store, and so is a quiet
+/// second, so the client gets every record once, in order. A bus that cannot be reached (a
+/// subscription that does not come through in time) leaves the watcher on the store,
+/// read every [`REMOTE_RECHECK`]. The run's owner may change meanwhile: the new one
+/// publishes on the same subject.
 async fn follow_remote(
     socket: &mut WebSocket,
     state: &AppState,
-    cluster: &crate::engine::cluster::Cluster,
     run_id: &str,
     mut last: u64,
 ) -> Result<Ending, StreamError> {
     use futures::StreamExt;
     let limit = state.sockets.send_timeout;
-    let mut batches = cluster.follow(run_id).await?;
     if catch_up(socket, state, run_id, &mut last).await? {
+        return Ok(Ending::Complete);
+    }
+    let peers = state.engine.peers().clone();
+    let subscribe = || async {
+        match peers.follow(run_id).await {
+            Ok(batches) => batches,
+            Err(e) => {
+                tracing::debug!(run = %run_id, error = %e, "following a run on the bus failed; reading the store");
+                None
+            }
+        }
+    };
+    let mut batches: Option<RecordBatches> = subscribe().await;
+    if batches.is_some() && catch_up(socket, state, run_id, &mut last).await? {
         return Ok(Ending::Complete);
     }
     let mut heartbeat = Heartbeat::new(state.sockets);
@@ -496,22 +518,45 @@ async fn follow_remote(
     quiet.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let mut here = tokio::time::interval(TAKEOVER_CHECK);
     here.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let mut again = tokio::time::interval(SUBSCRIBE_AGAIN);
+    again.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
-        tokio::select! {
-            _ = here.tick() => {
+        let event = {
+            let subscribed = batches.is_some();
+            let next_batch = async {
+                match batches.as_mut() {
+                    Some(batches) => batches.next().await,
+                    None => std::future::pending().await,
+                }
+            };
+            tokio::select! {
+                _ = here.tick() => Remote::Here,
+                _ = stopped(&mut stopping) => Remote::Stop,
+                batch = next_batch => Remote::Batch(batch),
+                _ = quiet.tick() => Remote::Quiet,
+                _ = again.tick(), if !subscribed => Remote::Subscribe,
+                incoming = socket.recv() => Remote::Incoming(incoming.is_some_and(|m| {
+                    m.is_ok_and(|m| !matches!(m, Message::Close(_)))
+                })),
+                alive = heartbeat.beat() => Remote::Beat(alive),
+            }
+        };
+        match event {
+            Remote::Here => {
                 if state.engine.hub().is_open(run_id) {
                     return Ok(Ending::Rejoin(last));
                 }
             }
-            _ = stopped(&mut stopping) => return Ok(Ending::ShuttingDown),
-            batch = batches.next() => {
-                let Some(batch) = batch else {
-                    return Ok(Ending::Interrupted);
-                };
+            Remote::Stop => return Ok(Ending::ShuttingDown),
+            Remote::Batch(None) => {
+                // The subscription ended (the bus went away): on the store until it is back.
+                batches = None;
+            }
+            Remote::Batch(Some(batch)) => {
                 quiet.reset();
-                let text = String::from_utf8_lossy(&batch.payload);
+                let text = String::from_utf8_lossy(&batch);
                 for line in text.split('\n') {
-                    let record = LiveRecord::from_stored(run_id, line.to_string())?;
+                    let record = StoredRecord::from_json(run_id, line)?;
                     if record.seq > last + 1 && catch_up(socket, state, run_id, &mut last).await? {
                         return Ok(Ending::Complete);
                     }
@@ -522,23 +567,37 @@ async fn follow_remote(
                 }
                 in_time(limit, socket.flush()).await?;
             }
-            _ = quiet.tick() => {
+            Remote::Quiet => {
                 if catch_up(socket, state, run_id, &mut last).await? {
                     return Ok(Ending::Complete);
                 }
             }
-            incoming = socket.recv() => match incoming {
-                None | Some(Err(_)) | Some(Ok(Message::Close(_))) => return Ok(Ending::Gone),
-                Some(Ok(_)) => heartbeat.heard(),
-            },
-            alive = heartbeat.beat() => {
-                if !alive {
-                    return Ok(Ending::Dead);
-                }
-                in_time(limit, socket.send(Message::Ping(Default::default()))).await?;
+            Remote::Subscribe => batches = subscribe().await,
+            Remote::Incoming(false) => return Ok(Ending::Gone),
+            Remote::Incoming(true) => heartbeat.heard(),
+            Remote::Beat(false) => return Ok(Ending::Dead),
+            Remote::Beat(true) => {
+                in_time(limit, socket.send(Message::Ping(Default::default()))).await?
             }
         }
     }
+}
+
+/// What a watcher of a run driven elsewhere woke up for.
+enum Remote {
+    /// Time to look whether this process drives the run now.
+    Here,
+    Stop,
+    /// A batch of records from the bus (`None`: the subscription ended).
+    Batch(Option<bytes::Bytes>),
+    /// Nothing from the bus for a while: read the store.
+    Quiet,
+    /// Time to try subscribing again.
+    Subscribe,
+    /// Something from the client (`false`: it went away).
+    Incoming(bool),
+    /// A ping is due (`false`: the client stopped answering).
+    Beat(bool),
 }
 
 /// Sends the stored records after `last`, a page at a time; true when the run's end was
@@ -573,7 +632,7 @@ async fn catch_up(
 async fn send_all(
     socket: &mut WebSocket,
     limit: Duration,
-    records: Vec<LiveRecord>,
+    records: Vec<StoredRecord>,
     last: &mut u64,
 ) -> Result<bool, StreamError> {
     let mut ended = false;
@@ -592,13 +651,22 @@ async fn send_all(
 async fn queue(
     socket: &mut WebSocket,
     limit: Duration,
-    record: LiveRecord,
+    record: StoredRecord,
     last: &mut u64,
 ) -> Result<bool, StreamError> {
     if record.seq <= *last {
         return Ok(false);
     }
-    in_time(limit, socket.feed(Message::Text(record.json))).await?;
+    in_time(limit, socket.feed(text(&record.json))).await?;
     *last = record.seq;
     Ok(record.ends_run)
+}
+
+/// A record's JSON as a text message, without copying it.
+fn text(json: &JsonText) -> Message {
+    match axum::extract::ws::Utf8Bytes::try_from(json.to_bytes()) {
+        Ok(text) => Message::Text(text),
+        // Cannot happen (the text is a `str`); copied rather than lost.
+        Err(_) => Message::Text(json.as_str().into()),
+    }
 }

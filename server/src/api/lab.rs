@@ -22,9 +22,9 @@ use app::model::api::ErrorBody;
 use app::model::api::{MAX_SEED, MAX_SPEED, MIN_SPEED};
 use app::model::convert::convert as convert_workflow;
 use app::model::lab::{
-    Batch, BatchState, BatchSummary, CompareRequest, ConvertRequest, ConvertResponse, LoadRequest,
-    LoadSummary, LoadTest, DEFAULT_LAB_RUNS, MAX_BATCHES_LISTED, MAX_LAB_RUNS, MAX_LOAD_RATE,
-    MAX_LOAD_SECONDS, MAX_ORCHESTRATOR_CAPACITY, MAX_ORCHESTRATOR_MESSAGE_MS,
+    Batch, BatchSummary, CompareRequest, ConvertRequest, ConvertResponse, LoadRequest, LoadSummary,
+    LoadTest, DEFAULT_LAB_RUNS, MAX_BATCHES_LISTED, MAX_LAB_RUNS, MAX_LOAD_RATE, MAX_LOAD_SECONDS,
+    MAX_ORCHESTRATOR_CAPACITY, MAX_ORCHESTRATOR_MESSAGE_MS,
 };
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Path, Query, State};
@@ -38,7 +38,8 @@ use super::workflows::not_found;
 use super::{AppJson, AppState, RequestBody};
 use crate::lab::compare::CompareSpec;
 use crate::lab::load::LoadSpec;
-use crate::lab::LabError;
+use crate::lab::{Cancelled, LabError};
+use crate::store::state_word;
 use app::model::validate::MAX_STRING_CHARS;
 
 fn lab_error(e: LabError) -> AppError {
@@ -216,21 +217,25 @@ pub async fn read(
 pub struct Batches;
 
 impl Cancellable for Batches {
-    async fn lookup(state: &AppState, id: &str) -> Result<Option<(bool, String)>, AppError> {
-        let batch = state.lab.get(id).await?;
-        Ok(batch.map(|b| (b.state == BatchState::Running, format!("{:?}", b.state))))
+    async fn stop(state: &AppState, id: &str) -> Result<(), AppError> {
+        cancelled(
+            state.lab.cancel_anywhere(id).await?,
+            || batch_not_found(id),
+            |now| format!("lab batch {id:?} is not running (it is {now})"),
+        )
     }
+}
 
-    async fn stop(state: &AppState, id: &str) -> bool {
-        state.lab.cancel_anywhere(id).await
-    }
-
-    fn not_found(id: &str) -> AppError {
-        batch_not_found(id)
-    }
-
-    fn refusal(id: &str, now: &str) -> String {
-        format!("lab batch {id:?} is not running (it is {now})")
+/// A lab cancel's answer: stored (202), or why not.
+fn cancelled(
+    outcome: Cancelled,
+    missing: impl FnOnce() -> AppError,
+    ended: impl FnOnce(&str) -> String,
+) -> Result<(), AppError> {
+    match outcome {
+        Cancelled::Stored => Ok(()),
+        Cancelled::Ended(state) => Err(AppError::Conflict(ended(state_word(state)))),
+        Cancelled::Missing => Err(missing()),
     }
 }
 
@@ -347,21 +352,12 @@ pub async fn read_load(
 pub struct Loads;
 
 impl Cancellable for Loads {
-    async fn lookup(state: &AppState, id: &str) -> Result<Option<(bool, String)>, AppError> {
-        let test = state.lab.load(id).await?;
-        Ok(test.map(|t| (t.state == BatchState::Running, format!("{:?}", t.state))))
-    }
-
-    async fn stop(state: &AppState, id: &str) -> bool {
-        state.lab.cancel_load_anywhere(id).await
-    }
-
-    fn not_found(id: &str) -> AppError {
-        load_not_found(id)
-    }
-
-    fn refusal(id: &str, now: &str) -> String {
-        format!("load test {id:?} is not running (it is {now})")
+    async fn stop(state: &AppState, id: &str) -> Result<(), AppError> {
+        cancelled(
+            state.lab.cancel_load_anywhere(id).await?,
+            || load_not_found(id),
+            |now| format!("load test {id:?} is not running (it is {now})"),
+        )
     }
 }
 

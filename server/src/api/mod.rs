@@ -84,27 +84,35 @@ async fn health() -> Json<serde_json::Value> {
     }))
 }
 
-/// `GET /api/ready`: whether this server can take new runs now — 200 while its store takes
-/// writes and runs are below the cap, 503 (with `Retry-After`) while the store is failing or
-/// during shutdown. `/api/health` stays a liveness check: the process answers.
-#[utoipa::path(get, path = "/api/ready", tag = "service", summary = "Readiness", description = "503 while the history store fails or the server is shutting down.", responses((status = 200, description = "Ready to take runs", body = serde_json::Value), (status = 503, description = "Not ready, and why", body = ErrorBody)))]
+/// How long readiness waits for the store to answer its probe.
+pub const READY_PROBE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(1);
+
+/// `GET /api/ready`: whether this server can take new runs now — 200 while its store
+/// answers and takes writes, its lease holds with its safety margin, its bus (when it has
+/// other processes) is connected, and it is not shutting down; 503 (with `Retry-After`)
+/// naming each of those that fails. `/api/health` stays a liveness check: the process
+/// answers.
+#[utoipa::path(get, path = "/api/ready", tag = "service", summary = "Readiness", description = "503 while the store does not answer or history writes fail, while this process's lease is about to lapse (it stops acting on its runs), while the bus to the other processes is down, and during shutdown; the message names each.", responses((status = 200, description = "Ready to take runs", body = serde_json::Value), (status = 503, description = "Not ready, and why", body = ErrorBody)))]
 async fn ready(
     axum::extract::State(state): axum::extract::State<AppState>,
 ) -> Result<Json<serde_json::Value>, AppError> {
-    let engine = &state.engine;
-    if let Some(failure) = engine.store_failure() {
+    let readiness = state.engine.readiness(READY_PROBE_TIMEOUT).await;
+    if !readiness.problems.is_empty() {
         return Err(AppError::Unavailable(format!(
-            "not ready: the history store is failing ({failure}); runs in progress wait and \
-             retry, new runs are refused"
+            "not ready: {}",
+            readiness.problems.join("; ")
         )));
     }
-    if engine.is_shutting_down() {
-        return Err(AppError::Unavailable("not ready: shutting down".into()));
-    }
+    let bus = match readiness.link {
+        crate::engine::peers::Link::Alone => "none",
+        _ => "connected",
+    };
     Ok(Json(serde_json::json!({
         "status": "ready",
         "store": "ok",
-        "runs_in_flight": engine.in_flight(),
+        "bus": bus,
+        "lease_margin_ms": readiness.lease_margin.as_millis() as u64,
+        "runs_in_flight": readiness.runs_in_flight,
     })))
 }
 
@@ -113,12 +121,16 @@ async fn ready(
 async fn metrics(
     axum::extract::State(state): axum::extract::State<AppState>,
 ) -> impl axum::response::IntoResponse {
+    let engine = &state.engine;
+    engine
+        .metrics()
+        .lease(engine.lease().margin(), !engine.lease().holds());
     (
         [(
             axum::http::header::CONTENT_TYPE,
             "text/plain; version=0.0.4; charset=utf-8",
         )],
-        state.engine.metrics().render(),
+        engine.metrics().render(),
     )
 }
 

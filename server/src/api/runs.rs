@@ -16,7 +16,7 @@ use super::cancel::Cancellable;
 use super::error::AppError;
 use super::workflows::not_found;
 use super::{body_bytes, parse_json, AppJson, AppState};
-use crate::engine::cluster::Control;
+use crate::engine::peers::Control;
 use crate::engine::RunOptions;
 use crate::store::{replay_history, StoredRun};
 
@@ -44,7 +44,10 @@ pub async fn start(
         return Err(AppError::invalid("run request", problems));
     }
     let options = RunOptions {
-        input: request.input.unwrap_or(Value::Object(Default::default())),
+        input: request
+            .input
+            .unwrap_or(Value::Object(Default::default()))
+            .into(),
         seed: request
             .seed
             .unwrap_or_else(|| uuid::Uuid::new_v4().as_u64_pair().0 & MAX_SEED),
@@ -52,6 +55,7 @@ pub async fn start(
         faults,
         orchestrator: None,
         on_end: None,
+        kind: crate::store::RunKind::Run,
     };
     let run = state
         .engine
@@ -121,25 +125,13 @@ fn parse_run_request(body: &[u8]) -> Result<RunRequest, AppError> {
     })
 }
 
-/// `POST /api/runs/{id}/cancel`: stops a run in progress (202); 409 when it has ended.
+/// `POST /api/runs/{id}/cancel`: stops a run in progress (202, once the cancel is durable
+/// in its history); 409 when it has ended, 503 when its owner could not confirm it.
 pub struct Runs;
 
 impl Cancellable for Runs {
-    async fn lookup(state: &AppState, id: &str) -> Result<Option<(bool, String)>, AppError> {
-        let run = state.store.get_run(id).await?;
-        Ok(run.map(|r| (!r.status.is_final(), r.status.as_str().to_string())))
-    }
-
-    async fn stop(state: &AppState, id: &str) -> bool {
-        state.engine.control(id, Control::Cancel).await
-    }
-
-    fn not_found(id: &str) -> AppError {
-        run_not_found(id)
-    }
-
-    fn refusal(id: &str, now: &str) -> String {
-        format!("run {id:?} has already ended ({now})")
+    async fn stop(state: &AppState, id: &str) -> Result<(), AppError> {
+        Ok(state.engine.control(id, Control::Cancel).await?)
     }
 }
 
@@ -192,7 +184,7 @@ fn report(run: &StoredRun, view: &RunView) -> RunReport {
 
 /// `POST /api/runs/{id}/faults`: changes the faults of a run in progress and/or crashes
 /// its orchestrator now (202); 409 when the run has ended, 422 on bad values.
-#[utoipa::path(post, path = "/api/runs/{id}/faults", tag = "runs", summary = "Break things during a run", params(("id" = String, Path, description = "The run's id")), request_body(content = FaultRequest, example = json!({"faults": {"bus": {"duplicate": 0.5}}})), responses((status = 202, description = "In effect from now on"), (status = 404, description = "No such thing", body = ErrorBody), (status = 409, description = "The run has ended", body = ErrorBody), (status = 400, description = "Malformed request", body = ErrorBody), (status = 422, description = "Well-formed but refused: every problem listed", body = ErrorBody)))]
+#[utoipa::path(post, path = "/api/runs/{id}/faults", tag = "runs", summary = "Break things during a run", params(("id" = String, Path, description = "The run's id")), request_body(content = FaultRequest, example = json!({"faults": {"bus": {"duplicate": 0.5}}})), responses((status = 202, description = "In effect from now on (durable in the run's history)"), (status = 404, description = "No such thing", body = ErrorBody), (status = 409, description = "The run has ended", body = ErrorBody), (status = 503, description = "The run's owner could not confirm the change (it is being taken over): not applied, try again", body = ErrorBody), (status = 400, description = "Malformed request", body = ErrorBody), (status = 422, description = "Well-formed but refused: every problem listed", body = ErrorBody)))]
 pub async fn faults(
     State(state): State<AppState>,
     Path(id): Path<String>,
@@ -207,34 +199,31 @@ pub async fn faults(
     if !problems.is_empty() {
         return Err(AppError::invalid("fault request", problems));
     }
-    let ended = || {
-        AppError::Conflict(format!(
+    if run.status.is_final() {
+        return Err(AppError::Conflict(format!(
             "run {id:?} has already ended ({})",
             run.status.as_str()
-        ))
-    };
-    if run.status.is_final() {
-        return Err(ended());
+        )));
     }
+    // Each change is answered once durable in the run's history, at its owner.
     if let Some(faults) = request.faults {
-        if !state.engine.control(&id, Control::Faults { faults }).await {
-            return Err(ended());
-        }
+        state
+            .engine
+            .control(&id, Control::Faults { faults })
+            .await?;
     }
     if let Some(crash) = request.crash_orchestrator {
         let crash = Control::CrashOrchestrator {
             for_ms: crash.for_ms,
             standby_lease_ms: crash.standby_lease_ms,
         };
-        if !state.engine.control(&id, crash).await {
-            return Err(ended());
-        }
+        state.engine.control(&id, crash).await?;
     }
     Ok(StatusCode::ACCEPTED)
 }
 
 /// `POST /api/runs/{id}/cancel`.
-#[utoipa::path(post, path = "/api/runs/{id}/cancel", tag = "runs", summary = "Cancel a run in progress", params(("id" = String, Path, description = "The run's id")), responses((status = 202, description = "Being cancelled"), (status = 404, description = "No such thing", body = ErrorBody), (status = 409, description = "The run has ended", body = ErrorBody)))]
+#[utoipa::path(post, path = "/api/runs/{id}/cancel", tag = "runs", summary = "Cancel a run in progress", params(("id" = String, Path, description = "The run's id")), responses((status = 202, description = "Being cancelled: the cancel is durable in the run's history"), (status = 404, description = "No such thing", body = ErrorBody), (status = 409, description = "The run has ended", body = ErrorBody), (status = 503, description = "The run's owner could not confirm the cancel (it is being taken over): not applied, try again", body = ErrorBody)))]
 pub async fn cancel_run(state: State<AppState>, id: Path<String>) -> Result<StatusCode, AppError> {
     super::cancel::cancel::<Runs>(state, id).await
 }

@@ -206,12 +206,17 @@ pub async fn delete(
     if !state.store.delete_workflow(&id).await? {
         return Err(not_found(&id));
     }
-    for run in state.store.running_runs().await? {
-        if run.workflow_id == id {
-            state
-                .engine
-                .control(&run.id, crate::engine::cluster::Control::Cancel)
-                .await;
+    // Cancelled at their owners, all at once; one whose owner cannot confirm in time is
+    // ended by retention once it ends (its workflow is gone).
+    let running = state.store.running_runs(&id).await?;
+    let cancels = running.iter().map(|run| {
+        state
+            .engine
+            .control(run, crate::engine::peers::Control::Cancel)
+    });
+    for (run, cancelled) in running.iter().zip(futures::future::join_all(cancels).await) {
+        if let Err(e) = cancelled {
+            tracing::info!(run = %run, error = %e, "a run of a deleted workflow was not cancelled");
         }
     }
     crate::retention::prune_now(state.store.as_ref(), state.keep_runs).await?;

@@ -11,11 +11,9 @@
 use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, Mutex};
 
-use app::model::RunEvent;
-use axum::extract::ws::Utf8Bytes;
 use tokio::sync::broadcast;
 
-use crate::store::Recorded;
+use crate::store::{Recorded, StoredRecord};
 
 /// Records buffered per watched run for slow watchers; a watcher that falls further behind
 /// is told it lagged and catches up from the stored history.
@@ -26,72 +24,31 @@ pub const KEPT_RECORDS: usize = 64;
 /// Ended runs whose records stay in memory for watchers (at most [`KEPT_RECORDS`] each).
 pub const RECENT_RUNS: usize = 512;
 
-/// A durable record as watchers receive it: its JSON text, made once for all of them.
-#[derive(Clone, Debug)]
-pub struct LiveRecord {
-    pub seq: u64,
-    /// The run's last record (`RunCompleted`).
-    pub ends_run: bool,
-    pub json: Utf8Bytes,
-}
-
-impl From<&Recorded> for LiveRecord {
-    fn from(recorded: &Recorded) -> Self {
-        LiveRecord {
-            seq: recorded.record.seq,
-            ends_run: matches!(recorded.record.event, RunEvent::RunCompleted { .. }),
-            json: recorded.json.clone(),
-        }
-    }
-}
-
-impl LiveRecord {
-    /// A record of run `run_id` as a store keeps it (its JSON text): only its `seq` and
-    /// type are read from it, the text goes to watchers as it is.
-    pub fn from_stored(run_id: &str, body: String) -> Result<Self, crate::store::StoreError> {
-        /// What a watcher needs to know of a stored record besides its text.
-        #[derive(serde::Deserialize)]
-        struct Head<'a> {
-            seq: u64,
-            #[serde(rename = "type", borrow)]
-            kind: &'a str,
-        }
-        let head: Head = serde_json::from_str(&body).map_err(|e| {
-            crate::store::StoreError::Corrupt(format!("run {run_id} history record: {e}"))
-        })?;
-        Ok(LiveRecord {
-            seq: head.seq,
-            ends_run: head.kind == "RunCompleted",
-            json: body.into(),
-        })
-    }
-}
-
 /// What a watcher arriving now gets.
 pub enum Watch {
     /// The run is in progress here: its records after the watcher's `after`, when the hub
     /// still holds its whole history (`None`: read them from the store), then live ones.
     Live {
-        kept: Option<Vec<LiveRecord>>,
-        live: broadcast::Receiver<LiveRecord>,
+        kept: Option<Vec<StoredRecord>>,
+        live: broadcast::Receiver<StoredRecord>,
     },
     /// The run ended a moment ago: its records after `after`, the last one ending it.
-    Ended(Vec<LiveRecord>),
+    Ended(Vec<StoredRecord>),
     /// Not in progress here and not recent: everything there is, is in the store.
     Stored,
 }
 
 #[derive(Default)]
 struct Open {
-    channel: Option<broadcast::Sender<LiveRecord>>,
+    channel: Option<broadcast::Sender<StoredRecord>>,
     /// `None` once the history outgrew [`KEPT_RECORDS`].
-    kept: Option<Vec<LiveRecord>>,
+    kept: Option<Vec<StoredRecord>>,
 }
 
 #[derive(Default)]
 struct Runs {
     open: HashMap<String, Open>,
-    recent: HashMap<String, Arc<[LiveRecord]>>,
+    recent: HashMap<String, Arc<[StoredRecord]>>,
     /// Recent runs, oldest first (for eviction).
     ended: VecDeque<String>,
 }
@@ -101,7 +58,7 @@ pub struct RunHub {
     runs: Mutex<Runs>,
 }
 
-fn after(records: &[LiveRecord], seq: u64) -> Vec<LiveRecord> {
+fn after(records: &[StoredRecord], seq: u64) -> Vec<StoredRecord> {
     records.iter().filter(|r| r.seq > seq).cloned().collect()
 }
 
@@ -154,7 +111,7 @@ impl RunHub {
         };
         if let Some(kept) = &mut open.kept {
             if kept.len() + records.len() <= KEPT_RECORDS {
-                kept.extend(records.iter().map(LiveRecord::from));
+                kept.extend(records.iter().map(StoredRecord::from));
             } else {
                 open.kept = None;
             }
@@ -162,7 +119,7 @@ impl RunHub {
         if let Some(tx) = &open.channel {
             for record in records {
                 // No receiver left is fine: nobody is watching any more.
-                let _ = tx.send(LiveRecord::from(record));
+                let _ = tx.send(StoredRecord::from(record));
             }
         }
     }
@@ -202,7 +159,7 @@ impl RunHub {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use app::model::{RunRecord, RunStatus};
+    use app::model::{RunEvent, RunRecord, RunStatus};
 
     fn record(seq: u64, ends: bool) -> Recorded {
         let event = if ends {
@@ -218,7 +175,7 @@ mod tests {
         Recorded::new(RunRecord::new(seq, 1, event))
     }
 
-    fn seqs(records: &[LiveRecord]) -> Vec<u64> {
+    fn seqs(records: &[StoredRecord]) -> Vec<u64> {
         records.iter().map(|r| r.seq).collect()
     }
 

@@ -17,9 +17,8 @@ use tokio::sync::mpsc;
 
 use super::compare::variant;
 use super::measure::percentile;
-use super::LOAD_RUNS_PREFIX;
 use crate::engine::{Engine, OrchestratorPool, RunOptions};
-use crate::store::WorkflowVersion;
+use crate::store::{RunKind, WorkflowVersion};
 
 /// After the last start, how long a style waits for its runs to end before moving on.
 pub const DRAIN_LIMIT: Duration = Duration::from_secs(60);
@@ -60,7 +59,7 @@ pub async fn run_load(
             &engine,
             &spec,
             &workflow,
-            &format!("{LOAD_RUNS_PREFIX}{id}-{}", style.label().replace(' ', "-")),
+            &load_runs_of(&id, style),
             pool,
             &test,
             &cancel,
@@ -74,6 +73,21 @@ pub async fn run_load(
         BatchState::Done
     };
     t.reading = reading(&t.styles, spec.rate);
+}
+
+/// What a load test's runs of one style carry as their workflow id: the test's id, then the
+/// style (so the lab can keep the latest test's runs and delete the others').
+pub fn load_runs_of(test: &str, style: LabStyle) -> String {
+    format!(
+        "{}{}",
+        load_runs_prefix(test),
+        style.label().replace(' ', "-")
+    )
+}
+
+/// The start of the workflow id of every run of load test `test`.
+pub fn load_runs_prefix(test: &str) -> String {
+    format!("{test}:")
 }
 
 fn empty(style: LabStyle) -> LoadStyle {
@@ -100,6 +114,8 @@ async fn run_style(
     let (tx, mut ended) = mpsc::unbounded_channel();
     // Encoded and hashed once: every run of the style refers to the same stored version.
     let version = WorkflowVersion::new(workflow.clone());
+    // Shared by every run of the style, not copied into each.
+    let input = app::model::RunInput::new(spec.input.clone());
     let begin = Instant::now();
     let total = spec.rate as u64 * spec.seconds as u64;
     let mut started = 0u64;
@@ -143,7 +159,8 @@ async fn run_style(
                             faults: Faults::default(),
                             orchestrator: Some(pool.clone()),
                             on_end: Some(tx.clone()),
-                            ..RunOptions::new(spec.input.clone(), spec.seed.wrapping_add(started), spec.speed)
+                            kind: RunKind::Load,
+                            ..RunOptions::new(input.clone(), spec.seed.wrapping_add(started), spec.speed)
                         };
                         let engine = engine.clone();
                         let version = version.clone();

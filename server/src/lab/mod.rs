@@ -11,11 +11,15 @@
 //!
 //! [`Lab`] keeps the batches and the load test in progress (their progress and cancel
 //! switches) and stores every one, running and finished, through the [`crate::store::LabStore`]
-//! — a running one's progress every [`PROGRESS_SAVE_EVERY`], with the process computing it
-//! (`owner`), so every process sharing the database shows it and can have it cancelled (on
-//! the cluster's bus). A batch whose process stopped (a restart here, or another process's
-//! lease ran out) is computed again ([`Lab::resume_interrupted`]); a load test stored as
-//! running whose process stopped reads as cancelled.
+//! — a running one's progress every [`PROGRESS_SAVE_EVERY`], by the process computing it
+//! (`owner`) at the epoch it holds it at, as runs are: a save at another epoch is refused
+//! (a paused process cannot overwrite what another took over), so every process sharing
+//! the database shows it. A cancel is stored first, then the owner is nudged (through the
+//! other processes' seam); whoever computes it stops at its next save at the latest, and a
+//! process that takes it over ends it cancelled. A batch whose process stopped (a restart
+//! here, or another process's lease ran out) is claimed and computed again
+//! ([`Lab::resume_interrupted`]); a load test left running by a process that stopped reads
+//! as cancelled. One load test at a time in the whole cluster: the store decides.
 
 pub mod compare;
 pub mod load;
@@ -23,22 +27,20 @@ pub mod measure;
 pub mod simulate;
 
 use std::collections::{HashMap, HashSet};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use std::sync::atomic::AtomicBool;
-
+use app::model::api::RunSummary;
 use app::model::lab::{Batch, BatchState, LabStyle, LoadRequest, LoadTest, StyleProgress};
+use async_trait::async_trait;
 
 use self::compare::{compare, CompareSpec, Progress};
 use self::load::LoadSpec;
 use crate::clock::Clock;
-use crate::engine::cluster::{Controlled, Target};
+use crate::engine::peers::{Answer, Local, Target};
 use crate::engine::Engine;
-use crate::store::{Store, StoreError};
-
-/// The workflow id of a load test's runs starts with this (then the test's id and style).
-pub const LOAD_RUNS_PREFIX: &str = "lab-load-";
+use crate::store::{CancelStored, LabSaved, Store, StoreError, FIRST_EPOCH};
 
 /// Runs deleted per transaction when the runs of earlier load tests are pruned.
 pub const PRUNE_CHUNK: usize = 1_000;
@@ -46,11 +48,25 @@ pub const PRUNE_CHUNK: usize = 1_000;
 /// Batches in progress at once; more are refused until one ends.
 pub const MAX_RUNNING_BATCHES: usize = 4;
 
+/// How long a change asked of a run here by another process may wait to be durable before
+/// the answer goes back (under the bus's request timeout).
+pub const REMOTE_CONTROL_WAIT: Duration = Duration::from_millis(2_500);
+
 /// How often a running batch's or load test's progress is stored (what other processes
 /// show of it).
 pub const PROGRESS_SAVE_EVERY: Duration = Duration::from_secs(1);
 
 type LoadEntry = (Arc<Mutex<LoadTest>>, Arc<AtomicBool>);
+
+/// What a cancel of a lab batch or load test found.
+#[derive(Debug)]
+pub enum Cancelled {
+    /// Stored: whoever computes it stops it.
+    Stored,
+    /// It is no longer running.
+    Ended(BatchState),
+    Missing,
+}
 
 pub struct Lab {
     store: Arc<dyn Store>,
@@ -110,15 +126,11 @@ impl Lab {
             }
             *load = Some((shared.clone(), cancel.clone()));
         }
-        // One at a time in the whole cluster: load tests' runs share a prefix, and each
-        // deletes the runs of the ones before it.
-        let elsewhere = match self.store.running_loads().await {
-            Ok(loads) => self.running_elsewhere(loads.iter().map(|l| &l.owner)).await,
-            Err(e) => Err(e),
-        };
-        match elsewhere {
-            Ok(false) => {}
-            Ok(true) => {
+        // One at a time in the whole cluster, decided by the store in one step: load tests'
+        // runs share the engine's capacity, and each deletes the runs of the ones before it.
+        match self.store.insert_load(&test).await {
+            Ok(true) => {}
+            Ok(false) => {
                 *self.lock_load() = None;
                 return Err(LabError::LoadBusy);
             }
@@ -127,30 +139,37 @@ impl Lab {
                 return Err(e.into());
             }
         }
-        if let Err(e) = self.store.save_load(&test).await {
-            *self.lock_load() = None;
-            return Err(e.into());
-        }
         let lab = self.clone();
         tokio::spawn(async move {
-            let running = load::run_load(lab.engine.clone(), spec, shared.clone(), cancel);
+            let running = load::run_load(lab.engine.clone(), spec, shared.clone(), cancel.clone());
             tokio::pin!(running);
             let mut saving = tokio::time::interval(PROGRESS_SAVE_EVERY);
             saving.tick().await;
+            let mut fenced = false;
             loop {
                 tokio::select! {
                     _ = &mut running => break,
                     _ = saving.tick() => {
                         let now = lock_test(&shared).clone();
-                        if let Err(e) = lab.store.save_load(&now).await {
-                            tracing::warn!(load = %now.id, error = %e, "storing a load test's progress failed");
+                        match lab.store.save_load(&now, FIRST_EPOCH).await {
+                            Ok(LabSaved::Saved) => {}
+                            Ok(LabSaved::CancelRequested) => cancel.store(true, Ordering::Relaxed),
+                            Ok(LabSaved::Fenced) => {
+                                // Marked cancelled by another process (this one's lease ran
+                                // out): it is not this one's to write any more.
+                                fenced = true;
+                                cancel.store(true, Ordering::Relaxed);
+                            }
+                            Err(e) => tracing::warn!(load = %now.id, error = %e, "storing a load test's progress failed"),
                         }
                     }
                 }
             }
             let finished = lock_test(&shared).clone();
-            if let Err(e) = lab.store.save_load(&finished).await {
-                tracing::error!(load = %finished.id, error = %e, "storing a finished load test failed");
+            if !fenced {
+                if let Err(e) = lab.store.save_load(&finished, FIRST_EPOCH).await {
+                    tracing::error!(load = %finished.id, error = %e, "storing a finished load test failed");
+                }
             }
             lab.prune_load_runs(&finished.id).await;
             *lab.lock_load() = None;
@@ -162,14 +181,10 @@ impl Lab {
     /// time: a load test at the limits writes 450,000 runs, and one test's worth is enough to
     /// look into. Runs still going are left alone.
     async fn prune_load_runs(&self, kept: &str) {
-        let keep = format!("{LOAD_RUNS_PREFIX}{kept}-");
+        let keep = load::load_runs_prefix(kept);
         let mut deleted = 0;
         loop {
-            match self
-                .store
-                .delete_ended_runs(LOAD_RUNS_PREFIX, &keep, PRUNE_CHUNK)
-                .await
-            {
+            match self.store.delete_load_runs(&keep, PRUNE_CHUNK).await {
                 Ok(0) => break,
                 Ok(n) => deleted += n,
                 Err(e) => {
@@ -214,7 +229,7 @@ impl Lab {
     pub fn cancel_load(&self, id: &str) -> bool {
         match self.lock_load().as_ref() {
             Some((test, cancel)) if lock_test(test).id == id => {
-                cancel.store(true, std::sync::atomic::Ordering::Relaxed);
+                cancel.store(true, Ordering::Relaxed);
                 true
             }
             _ => false,
@@ -264,53 +279,46 @@ impl Lab {
         Ok(live.as_ref().is_some_and(|live| live.contains(owner)))
     }
 
-    /// Whether any of these owners is another live process.
-    async fn running_elsewhere<'a>(
+    /// Stores a cancel of the load test, and has whoever runs it stop at once.
+    pub async fn cancel_load_anywhere(&self, id: &str) -> Result<Cancelled, StoreError> {
+        let stored = self.store.cancel_load(id).await?;
+        Ok(self
+            .nudge(stored, Target::Load { load: id.into() }, |lab| {
+                lab.cancel_load(id)
+            })
+            .await)
+    }
+
+    /// Stores a cancel of the batch, and has whoever computes it stop at once.
+    pub async fn cancel_anywhere(&self, id: &str) -> Result<Cancelled, StoreError> {
+        let stored = self.store.cancel_batch(id).await?;
+        Ok(self
+            .nudge(stored, Target::Batch { batch: id.into() }, |lab| {
+                lab.cancel(id)
+            })
+            .await)
+    }
+
+    /// After a cancel was stored: stops it here if it runs here, else tells its owner (who
+    /// would otherwise stop at its next save).
+    async fn nudge(
         &self,
-        owners: impl Iterator<Item = &'a Option<String>>,
-    ) -> Result<bool, StoreError> {
-        let mut live = None;
-        for owner in owners {
-            if self.runs_elsewhere(owner, &mut live).await? {
-                return Ok(true);
+        stored: CancelStored,
+        target: Target,
+        here: impl FnOnce(&Lab) -> bool,
+    ) -> Cancelled {
+        match stored {
+            CancelStored::Stored { owner } => {
+                if !here(self) {
+                    if let Some(owner) = owner.filter(|o| o != self.engine.process()) {
+                        let peers = self.engine.peers().clone();
+                        tokio::spawn(async move { peers.ask(&owner, target).await });
+                    }
+                }
+                Cancelled::Stored
             }
-        }
-        Ok(false)
-    }
-
-    /// Cancels a load test wherever it runs (through the cluster's bus when another process
-    /// runs it); false when nothing runs it.
-    pub async fn cancel_load_anywhere(&self, id: &str) -> bool {
-        if self.cancel_load(id) {
-            return true;
-        }
-        let owner = match self.store.get_load(id).await {
-            Ok(Some(test)) if test.state == BatchState::Running => test.owner,
-            _ => None,
-        };
-        self.ask_owner(owner, Target::Load { load: id.into() })
-            .await
-    }
-
-    /// Cancels a batch wherever it is computed; false when nothing computes it.
-    pub async fn cancel_anywhere(&self, id: &str) -> bool {
-        if self.cancel(id) {
-            return true;
-        }
-        let owner = match self.store.get_batch(id).await {
-            Ok(Some(batch)) if batch.state == BatchState::Running => batch.owner,
-            _ => None,
-        };
-        self.ask_owner(owner, Target::Batch { batch: id.into() })
-            .await
-    }
-
-    async fn ask_owner(&self, owner: Option<String>, target: Target) -> bool {
-        match (self.engine.cluster(), owner) {
-            (Some(cluster), Some(owner)) if owner != self.engine.process() => {
-                cluster.control(&owner, target).await
-            }
-            _ => false,
+            CancelStored::Ended(state) => Cancelled::Ended(state),
+            CancelStored::Missing => Cancelled::Missing,
         }
     }
 
@@ -347,32 +355,36 @@ impl Lab {
             result: None,
             owner: Some(self.engine.process().to_string()),
         };
-        if let Err(e) = self.store.save_batch(&batch).await {
+        if let Err(e) = self.store.insert_batch(&batch).await {
             self.lock().remove(&id);
             return Err(e.into());
         }
-        self.compute(batch.clone(), spec, progress);
+        self.compute(batch.clone(), FIRST_EPOCH, spec, progress);
         Ok(batch)
     }
 
-    /// Computes again the batches whose process stopped — a crash or restart of this one,
-    /// or another whose lease ran out — (a batch is a pure function of its workflow, input,
-    /// seed and faults, so the table is the one it would have had), unless their workflow
-    /// changed since they began: those are cancelled. Returns how many were resumed. Called
-    /// at start-up, and every lease by a process with others (`--bus`).
-    pub async fn resume_interrupted(self: &Arc<Self>) -> Result<usize, StoreError> {
+    /// Claims and computes again the batches whose process stopped — a crash or restart of
+    /// this one (`own`), or another whose lease ran out — (a batch is a pure function of
+    /// its workflow, input, seed and faults, so the table is the one it would have had),
+    /// unless a cancel was stored for them or their workflow changed since they began:
+    /// those end cancelled. Returns how many were resumed. Called at start-up, and every
+    /// lease by a process with others.
+    pub async fn resume_interrupted(self: &Arc<Self>, own: bool) -> Result<usize, StoreError> {
+        let room = MAX_RUNNING_BATCHES.saturating_sub(self.lock().len());
+        if room == 0 || !self.engine.lease().holds() {
+            return Ok(0);
+        }
         let mut resumed = 0;
-        let mut live = None;
-        for mut batch in self.store.running_batches().await? {
-            if self.lock().contains_key(&batch.id)
-                || self.runs_elsewhere(&batch.owner, &mut live).await?
-            {
-                continue;
-            }
-            batch.owner = Some(self.engine.process().to_string());
+        for claim in self
+            .store
+            .claim_batches(self.engine.process(), own, room)
+            .await?
+        {
+            let (mut batch, epoch) = (claim.doc, claim.epoch);
             let record = self.store.get_workflow(&batch.workflow_id).await?;
-            match record.filter(|r| r.updated_at <= batch.created_at) {
-                Some(record) => {
+            let record = record.filter(|r| r.updated_at <= batch.created_at);
+            match record {
+                Some(record) if !claim.cancel_requested => {
                     let spec = CompareSpec {
                         workflow: record.workflow,
                         input: batch.input.clone(),
@@ -382,26 +394,29 @@ impl Lab {
                     };
                     let progress = Arc::new(Progress::default());
                     self.lock().insert(batch.id.clone(), progress.clone());
-                    // Claimed: other processes see it computed here.
-                    if let Err(e) = self.store.save_batch(&batch).await {
-                        self.lock().remove(&batch.id);
-                        return Err(e);
-                    }
-                    self.compute(batch, spec, progress);
+                    self.compute(batch, epoch, spec, progress);
                     resumed += 1;
                 }
-                None => {
-                    tracing::warn!(batch = %batch.id, "an interrupted batch's workflow changed or is gone: cancelled");
+                _ => {
+                    tracing::warn!(batch = %batch.id, cancel = claim.cancel_requested, "an interrupted batch was cancelled, or its workflow changed or is gone: ended cancelled");
                     batch.state = BatchState::Cancelled;
-                    self.store.save_batch(&batch).await?;
+                    self.store.save_batch(&batch, epoch).await?;
                 }
             }
         }
         Ok(resumed)
     }
 
-    /// Computes a batch registered as running on a blocking thread, then stores the result.
-    fn compute(self: &Arc<Self>, batch: Batch, spec: CompareSpec, progress: Arc<Progress>) {
+    /// Computes a batch registered as running (held at `epoch`) on a blocking thread,
+    /// saving its progress; stops when a cancel is stored for it, or when another process
+    /// took it over (then it saves nothing more).
+    fn compute(
+        self: &Arc<Self>,
+        batch: Batch,
+        epoch: i64,
+        spec: CompareSpec,
+        progress: Arc<Progress>,
+    ) {
         let lab = self.clone();
         let mut finished = batch;
         tokio::spawn(async move {
@@ -410,21 +425,29 @@ impl Lab {
             tokio::pin!(computing);
             let mut saving = tokio::time::interval(PROGRESS_SAVE_EVERY);
             saving.tick().await;
+            let mut fenced = false;
             let result = loop {
                 tokio::select! {
                     result = &mut computing => break result.ok().flatten(),
                     _ = saving.tick() => {
                         let mut now = finished.clone();
                         now.progress = progress_of(&progress, now.runs);
-                        if let Err(e) = lab.store.save_batch(&now).await {
-                            tracing::warn!(batch = %now.id, error = %e, "storing a batch's progress failed");
+                        match lab.store.save_batch(&now, epoch).await {
+                            Ok(LabSaved::Saved) => {}
+                            Ok(LabSaved::CancelRequested) => progress.cancel.store(true, Ordering::Relaxed),
+                            Ok(LabSaved::Fenced) => {
+                                tracing::info!(batch = %now.id, epoch, "another process computes this batch now; stopping here");
+                                fenced = true;
+                                progress.cancel.store(true, Ordering::Relaxed);
+                            }
+                            Err(e) => tracing::warn!(batch = %now.id, error = %e, "storing a batch's progress failed"),
                         }
                     }
                 }
             };
-            if result.is_none() && lab.engine.is_shutting_down() {
-                // Stopped by the shutdown, not by the user: it stays "running" in the store and
-                // is computed again at the next start.
+            if fenced || (result.is_none() && lab.engine.is_shutting_down()) {
+                // Another process's now; or stopped by the shutdown, not by the user: it
+                // stays "running" in the store and is computed again at the next start.
                 lab.lock().remove(&finished.id);
                 return;
             }
@@ -435,8 +458,14 @@ impl Lab {
             };
             finished.progress = progress_of(&progress, finished.runs);
             finished.result = result;
-            if let Err(e) = lab.store.save_batch(&finished).await {
-                tracing::error!(batch = %finished.id, error = %e, "storing a finished batch failed");
+            match lab.store.save_batch(&finished, epoch).await {
+                Ok(LabSaved::Fenced) => {
+                    tracing::info!(batch = %finished.id, "another process took this batch over; its end is that one's to store")
+                }
+                Ok(_) => {}
+                Err(e) => {
+                    tracing::error!(batch = %finished.id, error = %e, "storing a finished batch failed")
+                }
             }
             lab.lock().remove(&finished.id);
         });
@@ -492,21 +521,17 @@ impl Lab {
     /// computed again at the next start) and the load test in progress.
     pub fn shut_down(&self) {
         for progress in self.lock().values() {
-            progress
-                .cancel
-                .store(true, std::sync::atomic::Ordering::Relaxed);
+            progress.cancel.store(true, Ordering::Relaxed);
         }
         if let Some((_, cancel)) = self.lock_load().as_ref() {
-            cancel.store(true, std::sync::atomic::Ordering::Relaxed);
+            cancel.store(true, Ordering::Relaxed);
         }
     }
 
     pub fn cancel(&self, id: &str) -> bool {
         match self.lock().get(id) {
             Some(progress) => {
-                progress
-                    .cancel
-                    .store(true, std::sync::atomic::Ordering::Relaxed);
+                progress.cancel.store(true, Ordering::Relaxed);
                 true
             }
             None => false,
@@ -518,13 +543,33 @@ impl Lab {
     }
 }
 
-impl Controlled for Lab {
-    fn apply(&self, target: Target) -> bool {
+#[async_trait]
+impl Local for Lab {
+    async fn apply(&self, target: Target) -> Answer {
+        let done = |applied: bool| {
+            if applied {
+                Answer::Applied
+            } else {
+                Answer::NotHere
+            }
+        };
         match target {
-            Target::Run { run, control } => self.engine.control_locally(&run, control),
-            Target::Batch { batch } => self.cancel(&batch),
-            Target::Load { load } => self.cancel_load(&load),
+            Target::Run { run, control } => {
+                self.engine
+                    .control_here(&run, control, REMOTE_CONTROL_WAIT)
+                    .await
+            }
+            Target::Batch { batch } => done(self.cancel(&batch)),
+            Target::Load { load } => done(self.cancel_load(&load)),
         }
+    }
+
+    fn feed_watched(&self) -> bool {
+        self.engine.feed_watched()
+    }
+
+    fn announce(&self, summary: RunSummary) {
+        self.engine.announce_locally(summary);
     }
 }
 

@@ -8,7 +8,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
 use app::model::api::{RunSummary, WorkflowRecord, WorkflowSummary};
-use app::model::lab::{Batch, LoadTest};
+use app::model::lab::{Batch, BatchState, LoadTest};
 use app::model::{RunEvent, RunRecord, RunStatus, Workflow};
 use async_trait::async_trait;
 
@@ -18,8 +18,9 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use super::{
-    Claimed, LabDocument, LabStore, LeaseHolder, OwnershipStore, Recorded, Replaced, RunStore,
-    StoreError, StoredRun, WorkflowStore, WorkflowVersion,
+    CancelStored, Claimed, LabClaim, LabDocument, LabSaved, LabStore, LeaseHolder, OwnershipStore,
+    Recorded, Replaced, RunKind, RunStore, Store, StoreError, StoredRun, WorkflowStore,
+    WorkflowVersion, FIRST_EPOCH,
 };
 
 pub struct MemoryStore {
@@ -29,10 +30,17 @@ pub struct MemoryStore {
     runs: Mutex<HashMap<String, HeldRun>>,
     /// Runs created so far: each run's creation number.
     created: AtomicU64,
-    batches: Mutex<Vec<Batch>>,
-    loads: Mutex<Vec<LoadTest>>,
+    batches: Mutex<Vec<Held<Batch>>>,
+    loads: Mutex<Vec<Held<LoadTest>>>,
     /// Each process's lease: when it runs out (ms, this store's clock).
     leases: Mutex<HashMap<String, i64>>,
+}
+
+/// A lab document with its epoch and whether a cancel was stored for it.
+struct Held<T> {
+    doc: T,
+    epoch: i64,
+    cancel_requested: bool,
 }
 
 /// A run with its history, in `seq` order, and its creation number.
@@ -89,7 +97,10 @@ impl WorkflowStore for MemoryStore {
         };
         let mut list = self.workflows.lock().unwrap_or_else(|p| p.into_inner());
         if list.iter().any(|w| w.id == id) {
-            return Err(refused(format!("a workflow with id {id} exists")));
+            return Err(StoreError::Duplicate {
+                what: "workflow",
+                id: id.to_string(),
+            });
         }
         list.push(record.clone());
         Ok(record)
@@ -163,11 +174,11 @@ impl WorkflowStore for MemoryStore {
         self.batches
             .lock()
             .unwrap_or_else(|p| p.into_inner())
-            .retain(|b| b.workflow_id != id);
+            .retain(|b| b.doc.workflow_id != id);
         self.loads
             .lock()
             .unwrap_or_else(|p| p.into_inner())
-            .retain(|l| l.workflow_id != id);
+            .retain(|l| l.doc.workflow_id != id);
         let mut list = self.workflows.lock().unwrap_or_else(|p| p.into_inner());
         let before = list.len();
         list.retain(|w| w.id != id);
@@ -185,7 +196,10 @@ impl RunStore for MemoryStore {
     ) -> Result<(), StoreError> {
         let mut runs = self.runs.lock().unwrap_or_else(|p| p.into_inner());
         if runs.contains_key(&run.id) {
-            return Err(refused(format!("run {} exists", run.id)));
+            return Err(StoreError::Duplicate {
+                what: "run",
+                id: run.id.clone(),
+            });
         }
         let mut held = HeldRun {
             run: run.clone(),
@@ -202,14 +216,15 @@ impl RunStore for MemoryStore {
         Ok(runs.get(id).map(|held| held.run.clone()))
     }
 
-    async fn running_runs(&self) -> Result<Vec<StoredRun>, StoreError> {
+    async fn running_runs(&self, workflow_id: &str) -> Result<Vec<String>, StoreError> {
         let runs = self.runs.lock().unwrap_or_else(|p| p.into_inner());
-        let mut running: Vec<&HeldRun> = runs
+        Ok(runs
             .values()
-            .filter(|held| held.run.status == RunStatus::Running)
-            .collect();
-        running.sort_by_key(|held| (held.run.started_at, held.no));
-        Ok(running.into_iter().map(|held| held.run.clone()).collect())
+            .filter(|held| {
+                held.run.status == RunStatus::Running && held.run.workflow_id == workflow_id
+            })
+            .map(|held| held.run.id.clone())
+            .collect())
     }
 
     async fn append_history(
@@ -222,15 +237,14 @@ impl RunStore for MemoryStore {
             return Ok(());
         }
         let mut runs = self.runs.lock().unwrap_or_else(|p| p.into_inner());
-        let held = runs
-            .get_mut(run_id)
-            .ok_or_else(|| refused(format!("history for run {run_id}, which is not stored")))?;
-        if held.run.epoch != epoch {
+        // A run that is gone (deleted while a stale owner still drove it) fences its writer.
+        let held = runs.get_mut(run_id).filter(|held| held.run.epoch == epoch);
+        let Some(held) = held else {
             return Err(StoreError::Fenced {
                 run: run_id.to_string(),
                 epoch,
             });
-        }
+        };
         append(held, records)
     }
 
@@ -294,17 +308,12 @@ impl RunStore for MemoryStore {
             .collect())
     }
 
-    async fn delete_ended_runs(
-        &self,
-        prefix: &str,
-        keep: &str,
-        limit: usize,
-    ) -> Result<u64, StoreError> {
+    async fn delete_load_runs(&self, keep: &str, limit: usize) -> Result<u64, StoreError> {
         let mut runs = self.runs.lock().unwrap_or_else(|p| p.into_inner());
         let gone: Vec<String> = runs
             .iter()
             .filter(|(_, held)| {
-                held.run.workflow_id.starts_with(prefix)
+                held.run.kind == RunKind::Load
                     && !held.run.workflow_id.starts_with(keep)
                     && held.run.status != RunStatus::Running
             })
@@ -329,12 +338,7 @@ impl RunStore for MemoryStore {
         // Ended runs of each workflow, oldest created first.
         let mut by_workflow: HashMap<&str, Vec<(u64, &str)>> = HashMap::new();
         for (id, held) in runs.iter() {
-            if held.run.status != RunStatus::Running
-                && !held
-                    .run
-                    .workflow_id
-                    .starts_with(crate::lab::LOAD_RUNS_PREFIX)
-            {
+            if held.run.status != RunStatus::Running && held.run.kind == RunKind::Run {
                 by_workflow
                     .entry(held.run.workflow_id.as_str())
                     .or_default()
@@ -358,6 +362,10 @@ impl RunStore for MemoryStore {
             runs.remove(id);
         }
         Ok(gone.len() as u64)
+    }
+
+    async fn ping(&self) -> Result<(), StoreError> {
+        Ok(())
     }
 }
 
@@ -419,6 +427,26 @@ impl OwnershipStore for MemoryStore {
             .collect())
     }
 
+    async fn release_run(
+        &self,
+        run_id: &str,
+        process: &str,
+        epoch: i64,
+    ) -> Result<bool, StoreError> {
+        let mut runs = self.runs.lock().unwrap_or_else(|p| p.into_inner());
+        match runs.get_mut(run_id) {
+            Some(held)
+                if held.run.owner.as_deref() == Some(process)
+                    && held.run.epoch == epoch
+                    && held.run.status == RunStatus::Running =>
+            {
+                held.run.owner = None;
+                Ok(true)
+            }
+            _ => Ok(false),
+        }
+    }
+
     async fn lease_holders(&self) -> Result<Vec<LeaseHolder>, StoreError> {
         let now = self.clock.now_ms();
         let leases = self.leases.lock().unwrap_or_else(|p| p.into_inner());
@@ -458,10 +486,10 @@ fn append(held: &mut HeldRun, records: &[Recorded]) -> Result<(), StoreError> {
                 .find(|seq| held.history.binary_search_by_key(seq, |r| r.seq).is_ok())
         })
     {
-        return Err(refused(format!(
-            "run {} already has a record with seq {seq}",
-            held.run.id
-        )));
+        return Err(StoreError::Duplicate {
+            what: "history record",
+            id: format!("{}/{seq}", held.run.id),
+        });
     }
     for Recorded { record, .. } in records {
         if let RunEvent::RunCompleted { status, .. } = &record.event {
@@ -474,16 +502,14 @@ fn append(held: &mut HeldRun, records: &[Recorded]) -> Result<(), StoreError> {
     Ok(())
 }
 
-/// The error a durable store's constraint would give.
-fn refused(what: String) -> StoreError {
-    StoreError::Database(sqlx::Error::Protocol(what))
-}
-
 #[async_trait]
 impl LabStore for MemoryStore {
-    async fn save_batch(&self, batch: &Batch) -> Result<(), StoreError> {
-        save(&self.batches, batch);
-        Ok(())
+    async fn insert_batch(&self, batch: &Batch) -> Result<(), StoreError> {
+        insert(&self.batches, batch)
+    }
+
+    async fn save_batch(&self, batch: &Batch, epoch: i64) -> Result<LabSaved, StoreError> {
+        Ok(save(&self.batches, batch, epoch))
     }
 
     async fn get_batch(&self, id: &str) -> Result<Option<Batch>, StoreError> {
@@ -498,29 +524,61 @@ impl LabStore for MemoryStore {
         Ok(list(&self.batches, workflow_id, limit))
     }
 
-    async fn running_batches(&self) -> Result<Vec<Batch>, StoreError> {
-        let batches = self.batches.lock().unwrap_or_else(|p| p.into_inner());
+    async fn claim_batches(
+        &self,
+        process: &str,
+        own: bool,
+        limit: usize,
+    ) -> Result<Vec<LabClaim<Batch>>, StoreError> {
+        let claimable = self.claimable(process, own);
+        let mut batches = self.batches.lock().unwrap_or_else(|p| p.into_inner());
         Ok(batches
-            .iter()
-            .filter(|b| b.state == app::model::lab::BatchState::Running)
-            .cloned()
+            .iter_mut()
+            .filter(|held| {
+                held.doc.state == BatchState::Running && claimable(held.doc.owner.as_deref())
+            })
+            .take(limit)
+            .map(|held| {
+                held.doc.owner = Some(process.to_string());
+                held.epoch += 1;
+                LabClaim {
+                    doc: held.doc.clone(),
+                    epoch: held.epoch,
+                    cancel_requested: held.cancel_requested,
+                }
+            })
             .collect())
     }
 
-    async fn save_load(&self, test: &LoadTest) -> Result<(), StoreError> {
-        save(&self.loads, test);
-        Ok(())
+    async fn cancel_batch(&self, id: &str) -> Result<CancelStored, StoreError> {
+        Ok(cancel(&self.batches, id))
     }
 
-    async fn running_loads(&self) -> Result<Vec<LoadTest>, StoreError> {
-        let loads = self.loads.lock().unwrap_or_else(|p| p.into_inner());
-        let mut running: Vec<LoadTest> = loads
+    async fn insert_load(&self, test: &LoadTest) -> Result<bool, StoreError> {
+        let claimable = self.claimable("", false);
+        let mut loads = self.loads.lock().unwrap_or_else(|p| p.into_inner());
+        for held in loads.iter_mut() {
+            if held.doc.state == BatchState::Running && claimable(held.doc.owner.as_deref()) {
+                held.doc.state = BatchState::Cancelled;
+                held.epoch += 1;
+            }
+        }
+        if loads
             .iter()
-            .filter(|l| l.state == app::model::lab::BatchState::Running)
-            .cloned()
-            .collect();
-        running.sort_by_key(|l| l.created_at);
-        Ok(running)
+            .any(|held| held.doc.state == BatchState::Running)
+        {
+            return Ok(false);
+        }
+        loads.push(Held {
+            doc: test.clone(),
+            epoch: FIRST_EPOCH,
+            cancel_requested: false,
+        });
+        Ok(true)
+    }
+
+    async fn save_load(&self, test: &LoadTest, epoch: i64) -> Result<LabSaved, StoreError> {
+        Ok(save(&self.loads, test, epoch))
     }
 
     async fn get_load(&self, id: &str) -> Result<Option<LoadTest>, StoreError> {
@@ -534,28 +592,96 @@ impl LabStore for MemoryStore {
     ) -> Result<Vec<LoadTest>, StoreError> {
         Ok(list(&self.loads, workflow_id, limit))
     }
-}
 
-fn save<T: LabDocument>(docs: &Mutex<Vec<T>>, doc: &T) {
-    let mut docs = docs.lock().unwrap_or_else(|p| p.into_inner());
-    match docs.iter_mut().find(|d| d.id() == doc.id()) {
-        // A replaced document keeps its place (its row, in a durable store).
-        Some(held) => *held = doc.clone(),
-        None => docs.push(doc.clone()),
+    async fn cancel_load(&self, id: &str) -> Result<CancelStored, StoreError> {
+        Ok(cancel(&self.loads, id))
     }
 }
 
-fn get<T: LabDocument>(docs: &Mutex<Vec<T>>, id: &str) -> Option<T> {
-    let docs = docs.lock().unwrap_or_else(|p| p.into_inner());
-    docs.iter().find(|d| d.id() == id).cloned()
+impl Store for MemoryStore {}
+
+impl MemoryStore {
+    /// Whether `process` may claim what `owner` holds: unowned, its own (`own`), or an
+    /// owner whose lease ran out.
+    fn claimable(&self, process: &str, own: bool) -> impl Fn(Option<&str>) -> bool {
+        let now = self.clock.now_ms();
+        let leases = self
+            .leases
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone();
+        let process = process.to_string();
+        move |owner| match owner {
+            None => true,
+            Some(owner) if owner == process => own,
+            Some(owner) => leases.get(owner).is_none_or(|until| *until < now),
+        }
+    }
 }
 
-fn list<T: LabDocument>(docs: &Mutex<Vec<T>>, workflow_id: &str, limit: usize) -> Vec<T> {
+fn insert<T: LabDocument>(docs: &Mutex<Vec<Held<T>>>, doc: &T) -> Result<(), StoreError> {
+    let mut docs = docs.lock().unwrap_or_else(|p| p.into_inner());
+    if docs.iter().any(|d| d.doc.id() == doc.id()) {
+        return Err(StoreError::Duplicate {
+            what: T::WHAT,
+            id: doc.id().to_string(),
+        });
+    }
+    docs.push(Held {
+        doc: doc.clone(),
+        epoch: FIRST_EPOCH,
+        cancel_requested: false,
+    });
+    Ok(())
+}
+
+fn save<T: LabDocument>(docs: &Mutex<Vec<Held<T>>>, doc: &T, epoch: i64) -> LabSaved {
+    let mut docs = docs.lock().unwrap_or_else(|p| p.into_inner());
+    // A replaced document keeps its place (its row, in a durable store).
+    let Some(held) = docs
+        .iter_mut()
+        .find(|d| d.doc.id() == doc.id() && d.epoch == epoch)
+    else {
+        return LabSaved::Fenced;
+    };
+    held.doc = doc.clone();
+    if held.cancel_requested && doc.state() != BatchState::Running {
+        held.doc.set_state(BatchState::Cancelled);
+    }
+    if held.cancel_requested {
+        LabSaved::CancelRequested
+    } else {
+        LabSaved::Saved
+    }
+}
+
+fn cancel<T: LabDocument>(docs: &Mutex<Vec<Held<T>>>, id: &str) -> CancelStored {
+    let mut docs = docs.lock().unwrap_or_else(|p| p.into_inner());
+    match docs.iter_mut().find(|d| d.doc.id() == id) {
+        Some(held) if held.doc.state() == BatchState::Running => {
+            held.cancel_requested = true;
+            CancelStored::Stored {
+                owner: held.doc.owner().map(str::to_string),
+            }
+        }
+        Some(held) => CancelStored::Ended(held.doc.state()),
+        None => CancelStored::Missing,
+    }
+}
+
+fn get<T: LabDocument>(docs: &Mutex<Vec<Held<T>>>, id: &str) -> Option<T> {
+    let docs = docs.lock().unwrap_or_else(|p| p.into_inner());
+    docs.iter()
+        .find(|d| d.doc.id() == id)
+        .map(|d| d.doc.clone())
+}
+
+fn list<T: LabDocument>(docs: &Mutex<Vec<Held<T>>>, workflow_id: &str, limit: usize) -> Vec<T> {
     let docs = docs.lock().unwrap_or_else(|p| p.into_inner());
     let mut found: Vec<T> = docs
         .iter()
-        .filter(|d| d.workflow_id() == workflow_id)
-        .cloned()
+        .filter(|d| d.doc.workflow_id() == workflow_id)
+        .map(|d| d.doc.clone())
         .collect();
     // Newest first; among equals, the last stored first (found is in storing order).
     found.reverse();

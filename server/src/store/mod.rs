@@ -1,30 +1,34 @@
-//! Storage: small traits, one per table family, so a PostgreSQL implementation can be added
-//! beside [`sqlite::SqliteStore`] without touching any caller.
+//! Storage: small traits, one per table family, and what they store.
 //!
-//! - [`sqlite`]: the embedded default; its writes of runs and history go through
-//!   `group_commit` (one thread, its own connection, one transaction per group).
-//! - [`postgres`]: PostgreSQL, for several server processes sharing one database; its writes
-//!   of runs and history go through `pg_group_commit` (one task, one transaction per group).
-//! - [`memory`]: history in memory, for benchmarks.
+//! # Layout
+//! - [`record`]: a history record as the store writes it and watchers receive it
+//!   ([`Recorded`], [`StoredRecord`], [`JsonText`]): its JSON made once.
+//! - [`sql`]: the one SQL implementation of every trait ([`SqlStore`]), for SQLite (the
+//!   embedded default) and PostgreSQL (several processes on one database); only the
+//!   [`sql::Dialect`] differs between them.
+//! - [`group_commit`]: how runs and history are written: every waiting write in one
+//!   transaction, each fenced by its run's epoch — on a thread with its own SQLite
+//!   connection, or in a task on PostgreSQL; the gathering and the fallback are shared.
+//! - [`memory`]: the same traits without durability, for benchmarks.
+//!
+//! Migrations are in `server/migrations/{sqlite,postgres}/`. The conformance suite
+//! (`server/tests/conformance.rs`) runs one set of tests on every implementation.
 
-mod group_commit;
+pub mod group_commit;
 pub mod memory;
-mod pg_group_commit;
-pub mod postgres;
-pub mod sqlite;
+pub mod record;
+pub mod sql;
 
 use std::sync::Arc;
 
-use crate::engine::hub::LiveRecord;
-
 use app::model::api::{RunSummary, WorkflowRecord, WorkflowSummary};
-use app::model::lab::{Batch, LoadTest};
+use app::model::lab::{Batch, BatchState, LoadTest};
 use app::model::{RunRecord, RunStatus, Workflow};
 use async_trait::async_trait;
 
 pub use memory::MemoryStore;
-pub use postgres::PostgresStore;
-pub use sqlite::SqliteStore;
+pub use record::{JsonText, Recorded, StoredRecord};
+pub use sql::SqlStore;
 
 /// Opens the store `url` names: a `postgres://` URL connects to PostgreSQL, anything else is
 /// an SQLite file path or `sqlite:` URL (created if missing). Both are migrated on open.
@@ -32,34 +36,71 @@ pub async fn open(
     url: &str,
     clock: Arc<dyn crate::clock::Clock>,
 ) -> Result<Arc<dyn Store>, StoreError> {
-    Ok(if postgres::is_postgres_url(url) {
-        Arc::new(PostgresStore::connect(url, clock).await?)
-    } else {
-        Arc::new(SqliteStore::open(url, clock).await?.0)
-    })
+    Ok(Arc::new(SqlStore::open(url, clock).await?))
 }
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
     #[error("database error: {0}")]
     Database(#[from] sqlx::Error),
+    #[error("the history writer's database error: {0}")]
+    Writer(#[from] rusqlite::Error),
     #[error("database migration failed: {0}")]
     Migration(#[from] sqlx::migrate::MigrateError),
+    #[error("stored {what} is not readable: {source}")]
+    Decode {
+        what: String,
+        #[source]
+        source: serde_json::Error,
+    },
     #[error("stored data is corrupt: {0}")]
     Corrupt(String),
     #[error("the history writer has stopped")]
     WriterGone,
-    /// The run was claimed by another process since this one claimed it at `epoch`: its
-    /// history is no longer this process's to write (fencing).
-    #[error("run {run} belongs to another process now (this one held it at epoch {epoch})")]
+    /// The run was claimed by another process since this one claimed it at `epoch`, or it
+    /// was deleted: its history is no longer this process's to write (fencing).
+    #[error("run {run} is not this process's to write any more (it held it at epoch {epoch})")]
     Fenced { run: String, epoch: i64 },
+    #[error("no run with id {0} is stored")]
+    UnknownRun(String),
+    #[error("{what} {id} is stored already")]
+    Duplicate { what: &'static str, id: String },
     #[error("the history writer cannot start: {0}")]
-    Writer(String),
+    WriterThread(#[source] std::io::Error),
     #[error("cannot create the database folder {path}: {source}")]
     Folder {
         path: String,
         source: std::io::Error,
     },
+    #[error("the database URL is not valid: {0}")]
+    Url(String),
+}
+
+impl StoreError {
+    /// Whether the database cannot be reached right now (a connection refused or reset, no
+    /// connection free in time), as opposed to an error in what was asked of it.
+    pub fn is_unavailable(&self) -> bool {
+        match self {
+            StoreError::Database(e) => matches!(
+                e,
+                sqlx::Error::Io(_)
+                    | sqlx::Error::PoolTimedOut
+                    | sqlx::Error::PoolClosed
+                    | sqlx::Error::Tls(_)
+                    | sqlx::Error::WorkerCrashed
+            ),
+            StoreError::WriterGone => true,
+            _ => false,
+        }
+    }
+
+    /// A stored JSON text (`what` names it) that does not decode.
+    pub fn decode(what: impl Into<String>, source: serde_json::Error) -> Self {
+        StoreError::Decode {
+            what: what.into(),
+            source,
+        }
+    }
 }
 
 /// How many history records a reader (a WebSocket catch-up, a run report, recovery) holds at
@@ -82,23 +123,6 @@ pub async fn replay_history(
         }
         if page.len() < HISTORY_PAGE {
             return Ok(after);
-        }
-    }
-}
-
-/// A history record with its JSON, encoded once: the store writes that text, and watchers
-/// get the same bytes.
-#[derive(Clone, Debug)]
-pub struct Recorded {
-    pub record: RunRecord,
-    pub json: axum::extract::ws::Utf8Bytes,
-}
-
-impl Recorded {
-    pub fn new(record: RunRecord) -> Self {
-        Recorded {
-            json: encode(&record).into(),
-            record,
         }
     }
 }
@@ -136,42 +160,6 @@ pub fn content_hash(document: &str) -> String {
     hex
 }
 
-/// A line of the runs list from a run's row (its JSON columns decoded).
-#[allow(clippy::too_many_arguments)]
-pub(crate) fn run_summary(
-    id: String,
-    workflow_id: String,
-    status: &str,
-    started_at: i64,
-    ended_at: Option<i64>,
-    messages: Option<String>,
-    diagnosis: Option<String>,
-    input: &str,
-    outcome: Option<String>,
-    speed: f64,
-) -> Result<RunSummary, StoreError> {
-    fn decode<T: serde::de::DeserializeOwned>(
-        id: &str,
-        what: &str,
-        text: &str,
-    ) -> Result<T, StoreError> {
-        serde_json::from_str(text).map_err(|e| StoreError::Corrupt(format!("run {id} {what}: {e}")))
-    }
-    Ok(RunSummary {
-        workflow_id,
-        status: RunStatus::parse(status)
-            .ok_or_else(|| StoreError::Corrupt(format!("run {id} status {status:?}")))?,
-        started_at,
-        ended_at,
-        messages: messages.map(|m| decode(&id, "messages", &m)).transpose()?,
-        diagnosis,
-        input: decode(&id, "input", input)?,
-        outcome: outcome.map(|o| decode(&id, "outcome", &o)).transpose()?,
-        speed: Some(speed),
-        id,
-    })
-}
-
 /// JSON of one of our own values.
 pub(crate) fn encode<T: serde::Serialize>(value: &T) -> String {
     // Serialising our own types to JSON cannot fail: no maps with non-string keys, no
@@ -201,7 +189,7 @@ pub trait WorkflowStore: Send + Sync {
     async fn list_workflows(&self) -> Result<Vec<WorkflowSummary>, StoreError>;
     async fn get_workflow(&self, id: &str) -> Result<Option<WorkflowRecord>, StoreError>;
     /// The workflow's current version, to start runs of (a store may keep it decoded
-    /// between runs, as the SQLite store does until the workflow changes).
+    /// between runs).
     async fn version(&self, id: &str) -> Result<Option<Arc<WorkflowVersion>>, StoreError> {
         Ok(self
             .get_workflow(id)
@@ -232,26 +220,54 @@ pub enum Replaced {
     Missing,
 }
 
+/// What a run is for: a user's run of a workflow, or one of the many runs a lab load test
+/// starts (kept by the lab, not by retention; each test deletes the runs of the ones before).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum RunKind {
+    #[default]
+    Run,
+    Load,
+}
+
+impl RunKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RunKind::Run => "run",
+            RunKind::Load => "load",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<RunKind> {
+        match text {
+            "run" => Some(RunKind::Run),
+            "load" => Some(RunKind::Load),
+            _ => None,
+        }
+    }
+}
+
 /// A run as stored, without its history.
 #[derive(Clone, Debug)]
 pub struct StoredRun {
     pub id: String,
     pub workflow_id: String,
     pub workflow: Arc<Workflow>,
-    pub input: serde_json::Value,
+    /// Shared by the run's row, its core and its summaries: one copy per run.
+    pub input: Arc<serde_json::Value>,
     pub status: RunStatus,
     pub started_at: i64,
     pub ended_at: Option<i64>,
     /// The speed it is played at (simulated time ÷ wall time).
     pub speed: f64,
     /// The process driving it (its lease in [`OwnershipStore`]); `None` for runs stored
-    /// before ownership was recorded.
+    /// before ownership was recorded, or released by a process that could not resume them.
     pub owner: Option<String>,
     /// Bumped by every claim: appends name the epoch their writer holds ([`RunStore::append_history`]).
     pub epoch: i64,
+    pub kind: RunKind,
 }
 
-/// The epoch a process holds a run at when it created it.
+/// The epoch a process holds a run (or a lab batch) at when it created it.
 pub const FIRST_EPOCH: i64 = 1;
 
 /// A run a process claimed (at the run's new epoch), and which process held it before.
@@ -269,6 +285,19 @@ pub struct LeaseHolder {
     pub lease_until: i64,
     /// Runs in progress it owns.
     pub runs: u64,
+}
+
+/// What a store found of a write it had reported as failed (a connection reset before the
+/// answer, a commit whose outcome was not heard).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Appended {
+    /// Every record is stored, as written, and the run is still at the writer's epoch.
+    Stored,
+    /// Nothing of it is stored and the run is still at the writer's epoch: write it again.
+    Absent,
+    /// The run is at another epoch, or gone, or other records hold those seqs: the run is
+    /// not the writer's any more, whatever became of the write.
+    Fenced,
 }
 
 /// Which process drives which run: each process holds a lease it renews while it lives; a
@@ -297,14 +326,25 @@ pub trait OwnershipStore: Send + Sync {
         own: bool,
         limit: usize,
     ) -> Result<Vec<Claimed>, StoreError>;
+    /// Gives up a run `process` claimed at `epoch` and could not resume: it becomes unowned
+    /// (any process, this one too, claims it again). False when it is not `process`'s at
+    /// `epoch` any more.
+    async fn release_run(
+        &self,
+        run_id: &str,
+        process: &str,
+        epoch: i64,
+    ) -> Result<bool, StoreError>;
     /// Processes whose lease has not run out, with the runs in progress each owns.
     async fn lease_holders(&self) -> Result<Vec<LeaseHolder>, StoreError>;
 }
+
 /// Runs and their append-only histories.
 #[async_trait]
 pub trait RunStore: Send + Sync {
     /// Stores a new run of `version` with its first history records, durably, in one write
-    /// (for a run of steps that take no time, that is the whole run).
+    /// (for a run of steps that take no time, that is the whole run). Refused with
+    /// [`StoreError::Duplicate`] when a run with its id is stored already.
     async fn create_run(
         &self,
         run: &StoredRun,
@@ -312,18 +352,50 @@ pub trait RunStore: Send + Sync {
         first: &[Recorded],
     ) -> Result<(), StoreError>;
     async fn get_run(&self, id: &str) -> Result<Option<StoredRun>, StoreError>;
-    /// Runs not yet ended, whichever process owns them.
-    async fn running_runs(&self) -> Result<Vec<StoredRun>, StoreError>;
+    /// The ids of the runs of `workflow_id` not yet ended, whichever process owns them.
+    async fn running_runs(&self, workflow_id: &str) -> Result<Vec<String>, StoreError>;
     /// Appends records durably (group-committed with other runs' appends); a
     /// `RunCompleted` among them also ends the run. Returns once they are durable.
-    /// Refused with [`StoreError::Fenced`], storing nothing, unless the run is still at
-    /// `epoch` (the writer's claim on it).
+    /// Refused with [`StoreError::Fenced`], storing nothing, unless the run is stored and
+    /// still at `epoch` (the writer's claim on it).
     async fn append_history(
         &self,
         run_id: &str,
         epoch: i64,
         records: &[Recorded],
     ) -> Result<(), StoreError>;
+    /// After [`RunStore::append_history`] failed: whether those records were stored after
+    /// all, exactly as written, with the run still at `epoch`.
+    async fn check_append(
+        &self,
+        run_id: &str,
+        epoch: i64,
+        records: &[Recorded],
+    ) -> Result<Appended, StoreError> {
+        let Some(first) = records.first() else {
+            return Ok(Appended::Stored);
+        };
+        match self.get_run(run_id).await? {
+            Some(run) if run.epoch == epoch => {}
+            _ => return Ok(Appended::Fenced),
+        }
+        let stored = self
+            .history_json_after(run_id, first.record.seq - 1, records.len())
+            .await?;
+        if stored.is_empty() || stored[0].seq != first.record.seq {
+            return Ok(Appended::Absent);
+        }
+        let same = stored.len() == records.len()
+            && stored
+                .iter()
+                .zip(records)
+                .all(|(s, r)| s.seq == r.record.seq && s.json.as_str() == r.json.as_str());
+        Ok(if same {
+            Appended::Stored
+        } else {
+            Appended::Fenced
+        })
+    }
     /// At most `limit` records with `seq > after`, in order (read a long history in pages of
     /// [`HISTORY_PAGE`]).
     async fn history_after(
@@ -339,11 +411,11 @@ pub trait RunStore: Send + Sync {
         run_id: &str,
         after: u64,
         limit: usize,
-    ) -> Result<Vec<LiveRecord>, StoreError> {
+    ) -> Result<Vec<StoredRecord>, StoreError> {
         let records = self.history_after(run_id, after, limit).await?;
         Ok(records
             .into_iter()
-            .map(|record| LiveRecord::from(&Recorded::new(record)))
+            .map(|record| StoredRecord::from(&Recorded::new(record)))
             .collect())
     }
     /// A workflow's runs, newest first, at most `limit`.
@@ -352,23 +424,21 @@ pub trait RunStore: Send + Sync {
         workflow_id: &str,
         limit: usize,
     ) -> Result<Vec<RunSummary>, StoreError>;
-    /// Deletes up to `limit` ended runs, with their history, whose workflow id starts with
-    /// `prefix` but not with `keep`; returns how many went. (How the lab prunes the runs of
-    /// earlier load tests, a chunk at a time so other writers are not held up.)
-    async fn delete_ended_runs(
-        &self,
-        prefix: &str,
-        keep: &str,
-        limit: usize,
-    ) -> Result<u64, StoreError>;
+    /// Deletes up to `limit` ended load-test runs, with their history, but those whose
+    /// workflow id starts with `keep` (the latest test's); returns how many went. (How the
+    /// lab prunes the runs of earlier load tests, a chunk at a time so other writers are
+    /// not held up.)
+    async fn delete_load_runs(&self, keep: &str, limit: usize) -> Result<u64, StoreError>;
     /// Retention: deletes, with their history, up to `limit` ended runs that are older than
     /// the newest `keep` ended runs of their workflow (`keep == 0`: none for that reason), or
     /// whose workflow was deleted. Load-test runs are left to the lab. Returns how many went.
     async fn prune_runs(&self, keep: usize, limit: usize) -> Result<u64, StoreError>;
+    /// Whether the store answers at all (a statement that touches nothing).
+    async fn ping(&self) -> Result<(), StoreError>;
 }
 
 /// What the lab keeps: compare batches and load tests, each stored as one JSON body beside
-/// its workflow and creation time, listed per workflow newest first.
+/// its workflow, creation time, state, owner and epoch, listed per workflow newest first.
 pub trait LabDocument:
     serde::Serialize + serde::de::DeserializeOwned + Clone + Send + Sync + 'static
 {
@@ -379,6 +449,12 @@ pub trait LabDocument:
     fn id(&self) -> &str;
     fn workflow_id(&self) -> &str;
     fn created_at(&self) -> i64;
+    fn state(&self) -> BatchState;
+    /// The state as the store's `state` column holds it (which is what counts: a cancel
+    /// the store recorded, or a dead process's test marked cancelled, changes only it).
+    fn set_state(&mut self, state: BatchState);
+    fn owner(&self) -> Option<&str>;
+    fn set_owner(&mut self, owner: Option<String>);
 }
 
 /// A lab document stored in `$table`, called `$what` in errors.
@@ -396,6 +472,18 @@ macro_rules! lab_document {
             fn created_at(&self) -> i64 {
                 self.created_at
             }
+            fn state(&self) -> BatchState {
+                self.state
+            }
+            fn set_state(&mut self, state: BatchState) {
+                self.state = state;
+            }
+            fn owner(&self) -> Option<&str> {
+                self.owner.as_deref()
+            }
+            fn set_owner(&mut self, owner: Option<String>) {
+                self.owner = owner;
+            }
         }
     };
 }
@@ -403,21 +491,87 @@ macro_rules! lab_document {
 lab_document!(Batch, "lab_batches", "batch");
 lab_document!(LoadTest, "lab_loads", "load test");
 
+/// The word the store keeps for a lab document's state.
+pub fn state_word(state: BatchState) -> &'static str {
+    match state {
+        BatchState::Running => "running",
+        BatchState::Done => "done",
+        BatchState::Cancelled => "cancelled",
+    }
+}
+
+/// A stored state word read back.
+pub fn parse_state(word: &str) -> Option<BatchState> {
+    match word {
+        "running" => Some(BatchState::Running),
+        "done" => Some(BatchState::Done),
+        "cancelled" => Some(BatchState::Cancelled),
+        _ => None,
+    }
+}
+
+/// What a fenced save of a running lab document did.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LabSaved {
+    Saved,
+    /// Saved, and a cancel was stored for it meanwhile: its owner stops it.
+    CancelRequested,
+    /// Not saved: another process claimed it since (or it is gone).
+    Fenced,
+}
+
+/// A running lab document a process claimed, at its new epoch.
+#[derive(Clone, Debug)]
+pub struct LabClaim<T> {
+    pub doc: T,
+    pub epoch: i64,
+    /// A cancel was stored for it: the claimer ends it cancelled instead of going on.
+    pub cancel_requested: bool,
+}
+
+/// What storing a cancel of a lab document found.
+#[derive(Clone, Debug, PartialEq)]
+pub enum CancelStored {
+    /// Stored: whoever computes it stops it (its owner now, named here, or the next one).
+    Stored {
+        owner: Option<String>,
+    },
+    /// It is no longer running.
+    Ended(BatchState),
+    Missing,
+}
+
 /// The lab's compare batches and load tests (request, progress and result in one body).
+/// Each running one belongs to a process at an epoch, like a run: saves name the epoch and
+/// are refused at any other, and cancels are stored first, so no paused process can undo
+/// one.
 #[async_trait]
 pub trait LabStore: Send + Sync {
-    /// Inserts or replaces the batch.
-    async fn save_batch(&self, batch: &Batch) -> Result<(), StoreError>;
+    /// Stores a new batch, owned by its `owner` at [`FIRST_EPOCH`].
+    async fn insert_batch(&self, batch: &Batch) -> Result<(), StoreError>;
+    /// Replaces the batch's body and state if it is still at `epoch`.
+    async fn save_batch(&self, batch: &Batch, epoch: i64) -> Result<LabSaved, StoreError>;
     async fn get_batch(&self, id: &str) -> Result<Option<Batch>, StoreError>;
     /// A workflow's batches, newest first, at most `limit`.
     async fn list_batches(&self, workflow_id: &str, limit: usize)
         -> Result<Vec<Batch>, StoreError>;
-    /// Batches stored as running: after a restart, the ones a crash interrupted.
-    async fn running_batches(&self) -> Result<Vec<Batch>, StoreError>;
-    /// Inserts or replaces the load test.
-    async fn save_load(&self, test: &LoadTest) -> Result<(), StoreError>;
-    /// Load tests stored as running (by any process).
-    async fn running_loads(&self) -> Result<Vec<LoadTest>, StoreError>;
+    /// Claims for `process` up to `limit` running batches that are unowned, or whose
+    /// owner's lease ran out, or (`own`: it has just started) its own; bumps each one's
+    /// epoch.
+    async fn claim_batches(
+        &self,
+        process: &str,
+        own: bool,
+        limit: usize,
+    ) -> Result<Vec<LabClaim<Batch>>, StoreError>;
+    /// Stores a cancel of the batch, if it is running.
+    async fn cancel_batch(&self, id: &str) -> Result<CancelStored, StoreError>;
+    /// Stores a new load test unless another one runs on a live process (one at a time in
+    /// the whole cluster, decided by the store): false then. Load tests left running by a
+    /// process whose lease ran out are marked cancelled first.
+    async fn insert_load(&self, test: &LoadTest) -> Result<bool, StoreError>;
+    /// Replaces the load test's body and state if it is still at `epoch`.
+    async fn save_load(&self, test: &LoadTest, epoch: i64) -> Result<LabSaved, StoreError>;
     async fn get_load(&self, id: &str) -> Result<Option<LoadTest>, StoreError>;
     /// A workflow's load tests, newest first, at most `limit`.
     async fn list_loads(
@@ -425,8 +579,15 @@ pub trait LabStore: Send + Sync {
         workflow_id: &str,
         limit: usize,
     ) -> Result<Vec<LoadTest>, StoreError>;
+    /// Stores a cancel of the load test, if it is running.
+    async fn cancel_load(&self, id: &str) -> Result<CancelStored, StoreError>;
 }
 
 /// Everything the server needs from storage.
-pub trait Store: WorkflowStore + RunStore + LabStore + OwnershipStore {}
-impl<T: WorkflowStore + RunStore + LabStore + OwnershipStore> Store for T {}
+pub trait Store: WorkflowStore + RunStore + LabStore + OwnershipStore {
+    /// Whether other processes may share this store (PostgreSQL): only then can a lease
+    /// run out under a live process and its runs be taken.
+    fn is_shared(&self) -> bool {
+        false
+    }
+}

@@ -29,7 +29,7 @@ use app::model::faults::{OrchestratorCrash, ServiceFault};
 use app::model::story::Story;
 use app::model::{
     Cause, EdgeKind, FailureReason, Faults, Join, MessageCounts, Node, Outcome, Owner, RunEvent,
-    RunStatus, StepState, Takeover, Workflow,
+    RunInput, RunStatus, StepState, Takeover, Workflow,
 };
 
 mod apply;
@@ -151,7 +151,7 @@ pub struct RunCore {
     roots: Vec<usize>,
     /// The command edges and the event subscriptions, by (step, outcome).
     routes: Routes,
-    input: serde_json::Value,
+    input: RunInput,
     seed: u64,
     speed: f64,
 
@@ -194,7 +194,7 @@ pub struct RunCore {
 }
 
 impl RunCore {
-    pub fn new(workflow: &Workflow, input: serde_json::Value, seed: u64, speed: f64) -> Self {
+    pub fn new(workflow: &Workflow, input: impl Into<RunInput>, seed: u64, speed: f64) -> Self {
         let index: HashMap<String, usize> = workflow
             .nodes
             .iter()
@@ -228,7 +228,7 @@ impl RunCore {
             index,
             incoming,
             roots,
-            input,
+            input: input.into(),
             seed,
             speed,
             steps: vec![Step::default(); workflow.nodes.len()],
@@ -275,7 +275,7 @@ impl RunCore {
     }
 
     /// What the run was started with.
-    pub fn input(&self) -> &serde_json::Value {
+    pub fn input(&self) -> &RunInput {
         &self.input
     }
 

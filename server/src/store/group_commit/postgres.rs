@@ -1,24 +1,21 @@
-//! PostgreSQL's group commit: one task takes every run creation and history append waiting,
-//! writes them in one transaction (a statement per table, each row set sent as arrays and
-//! unnested by the server: a handful of round trips whatever the group's size), and tells
-//! each caller once the commit is durable. The same write discipline as SQLite's writer
-//! ([`super::group_commit`]): many runs' records share one commit's WAL flush. Unlike
-//! SQLite, PostgreSQL takes several writing transactions at once: up to
-//! [`GROUPS_IN_FLIGHT`] groups are written at a time, the next one gathering while they
-//! commit (a run is in one group at a time: its next write waits for the last).
+//! PostgreSQL's writer: one task gathers groups; each group is one transaction of a
+//! statement per table, its rows sent as arrays and unnested by the server (a handful of
+//! round trips whatever the group's size). Unlike SQLite, PostgreSQL takes several writing
+//! transactions at once: up to [`GROUPS_IN_FLIGHT`] groups are written at a time, the next
+//! one gathering while they commit (a run is in one group at a time: its next write waits
+//! for the last).
 //!
-//! Each append is fenced: the runs a group writes to are read `FOR SHARE` at the start of
-//! its transaction, and a write whose epoch is not its run's is refused alone. A claim
-//! (`FOR UPDATE SKIP LOCKED`) passes over runs being written and takes them at a later
-//! claim, and an append after a claim sees the new epoch: a process that lost a run cannot
-//! write to it.
+//! The runs a group appends to are read `FOR SHARE` at the start of its transaction; a
+//! claim (`FOR UPDATE SKIP LOCKED`) passes over runs being written and takes them at a later
+//! claim, and an append after a claim sees the new epoch.
 
 use std::collections::HashMap;
 
 use sqlx::{PgPool, Postgres, Row, Transaction};
 use tokio::sync::mpsc;
 
-use super::group_commit::{Append, NewRun, WriteFailure, MAX_GROUP_ROWS};
+use super::{gather, settle, Append, NewRun, Outcome};
+use crate::store::StoreError;
 
 /// Groups written at once (each on its own connection of the pool). Measured with the
 /// hotpath bench: one group at a time left PostgreSQL's second core idle while a commit
@@ -35,49 +32,21 @@ pub fn start(pool: PgPool) -> mpsc::UnboundedSender<Append> {
             let Ok(slot) = slots.clone().acquire_owned().await else {
                 return;
             };
-            let mut rows = first.write.rows();
-            let mut group = vec![first];
-            while rows < MAX_GROUP_ROWS {
-                match appends.try_recv() {
-                    Ok(next) => {
-                        rows += next.write.rows();
-                        group.push(next);
-                    }
-                    Err(_) => break,
-                }
-            }
+            let group = gather(first, || appends.try_recv().ok());
             let pool = pool.clone();
             tokio::spawn(async move {
-                write_and_tell(&pool, group).await;
+                let written = write_group(&pool, &group).await;
+                if let Some(group) = settle(group, written) {
+                    for append in group {
+                        let written = write_group(&pool, std::slice::from_ref(&append)).await;
+                        settle(vec![append], written);
+                    }
+                }
                 drop(slot);
             });
         }
     });
     sender
-}
-
-/// Writes a group and tells each writer how its write went.
-async fn write_and_tell(pool: &PgPool, group: Vec<Append>) {
-    match write_group(pool, &group).await {
-        Ok(fenced) => {
-            for (i, append) in group.into_iter().enumerate() {
-                append.stored(fenced.contains(&i));
-            }
-        }
-        // As in SQLite's writer: one bad write must not fail the others.
-        Err(e) => {
-            tracing::warn!(error = %e, appends = group.len(), "group commit failed; writing one by one");
-            for append in group {
-                match write_group(pool, std::slice::from_ref(&append)).await {
-                    Ok(fenced) => append.stored(!fenced.is_empty()),
-                    Err(e) => {
-                        tracing::error!(error = %e, "history write failed");
-                        let _ = append.done.send(Err(WriteFailure::Failed(e.to_string())));
-                    }
-                }
-            }
-        }
-    }
 }
 
 /// The columns of the runs a group creates, one array per column.
@@ -96,21 +65,22 @@ struct NewRuns<'a> {
     outcome: Vec<Option<&'a str>>,
     owner: Vec<Option<&'a str>>,
     epoch: Vec<i64>,
+    kind: Vec<&'static str>,
 }
 
-/// Writes the group in one transaction; returns the indexes of the writes refused because
-/// their run is at another epoch than theirs (nothing of those is written).
-async fn write_group(pool: &PgPool, group: &[Append]) -> Result<Vec<usize>, sqlx::Error> {
+/// Writes the group in one transaction; says for each write whether it was stored or
+/// refused (nothing of a refused one is written).
+async fn write_group(pool: &PgPool, group: &[Append]) -> Result<Vec<Outcome>, StoreError> {
     let mut tx = pool.begin().await?;
-    let (numbers, fenced) = number_runs(&mut tx, group).await?;
+    let (numbers, outcomes) = number_runs(&mut tx, group).await?;
 
     // History rows, in the order they were written.
     let (mut run, mut seq, mut at_ms, mut body) = (vec![], vec![], vec![], vec![]);
     // Runs that end here without being created here.
     let (mut ended_no, mut status, mut ended_at, mut messages, mut diagnosis, mut outcome) =
         (vec![], vec![], vec![], vec![], vec![], vec![]);
-    for (i, Append { write, .. }) in group.iter().enumerate() {
-        if fenced.contains(&i) {
+    for (Append { write, .. }, done) in group.iter().zip(&outcomes) {
+        if *done != Outcome::Stored {
             continue;
         }
         let no = numbers[write.run_id.as_str()];
@@ -158,20 +128,19 @@ async fn write_group(pool: &PgPool, group: &[Append]) -> Result<Vec<usize>, sqlx
         .await?;
     }
     tx.commit().await?;
-    Ok(fenced)
+    Ok(outcomes)
 }
 
 /// Creates the group's new runs (with their workflow versions), finds the compact key of
-/// every run the group writes to, and which writes are fenced off (by index).
+/// every run the group writes to, and which writes are refused.
 async fn number_runs<'a>(
     tx: &mut Transaction<'_, Postgres>,
     group: &'a [Append],
-) -> Result<(HashMap<&'a str, i64>, Vec<usize>), sqlx::Error> {
+) -> Result<(HashMap<&'a str, i64>, Vec<Outcome>), StoreError> {
     let mut numbers: HashMap<&str, i64> = HashMap::new();
-    let mut fenced = Vec::new();
     let mut created = NewRuns::default();
     let mut versions: HashMap<&str, &str> = HashMap::new();
-    let mut unknown: Vec<&str> = Vec::new();
+    let mut appended_to: Vec<&str> = Vec::new();
     for Append { write, .. } in group {
         match &write.created {
             Some(NewRun { run, version }) => {
@@ -180,7 +149,7 @@ async fn number_runs<'a>(
                 created.id.push(&run.id);
                 created.workflow_id.push(&run.workflow_id);
                 created.version.push(&version.hash);
-                created.input.push(super::encode(&run.input));
+                created.input.push(crate::store::encode(run.input.as_ref()));
                 created
                     .status
                     .push(ended.map_or(run.status, |e| e.status).as_str());
@@ -198,8 +167,9 @@ async fn number_runs<'a>(
                     .push(ended.and_then(|e| e.outcome.as_deref()));
                 created.owner.push(run.owner.as_deref());
                 created.epoch.push(write.epoch);
+                created.kind.push(run.kind.as_str());
             }
-            None => unknown.push(&write.run_id),
+            None => appended_to.push(&write.run_id),
         }
     }
     if !created.id.is_empty() {
@@ -216,13 +186,15 @@ async fn number_runs<'a>(
         .bind(&documents)
         .execute(&mut **tx)
         .await?;
+        // A run whose id is stored already is not created again (a retried creation whose
+        // first commit went through): it returns no row.
         let rows = sqlx::query(
             "INSERT INTO runs (id, workflow_id, version, input, status, started_at, ended_at, \
-             speed, messages, diagnosis, outcome, owner, epoch) \
+             speed, messages, diagnosis, outcome, owner, epoch, kind) \
              SELECT * FROM UNNEST($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], \
              $6::int8[], $7::int8[], $8::float8[], $9::text[], $10::text[], $11::text[], \
-             $12::text[], $13::int8[]) \
-             RETURNING id, no",
+             $12::text[], $13::int8[], $14::text[]) \
+             ON CONFLICT (id) DO NOTHING RETURNING id, no",
         )
         .bind(&created.id)
         .bind(&created.workflow_id)
@@ -237,6 +209,7 @@ async fn number_runs<'a>(
         .bind(&created.outcome)
         .bind(&created.owner)
         .bind(&created.epoch)
+        .bind(&created.kind)
         .fetch_all(&mut **tx)
         .await?;
         for row in rows {
@@ -246,38 +219,39 @@ async fn number_runs<'a>(
             }
         }
     }
-    if !unknown.is_empty() {
+    let mut stored: HashMap<String, (i64, i64)> = HashMap::new();
+    if !appended_to.is_empty() {
         // Locked against claims until this transaction ends.
         let rows = sqlx::query("SELECT id, no, epoch FROM runs WHERE id = ANY($1) FOR SHARE")
-            .bind(&unknown)
+            .bind(&appended_to)
             .fetch_all(&mut **tx)
             .await?;
-        let stored: HashMap<String, (i64, i64)> = rows
-            .iter()
-            .map(|row| {
-                Ok((
-                    row.try_get("id")?,
-                    (row.try_get("no")?, row.try_get("epoch")?),
-                ))
-            })
-            .collect::<Result<_, sqlx::Error>>()?;
-        for (i, Append { write, .. }) in group.iter().enumerate() {
-            if write.created.is_some() {
-                continue;
+        for row in rows {
+            stored.insert(
+                row.try_get("id")?,
+                (row.try_get("no")?, row.try_get("epoch")?),
+            );
+        }
+    }
+    let mut outcomes = Vec::with_capacity(group.len());
+    for Append { write, .. } in group {
+        let outcome = if write.created.is_some() {
+            if numbers.contains_key(write.run_id.as_str()) {
+                Outcome::Stored
+            } else {
+                Outcome::Duplicate
             }
+        } else {
             match stored.get(&write.run_id) {
                 Some((no, epoch)) if *epoch == write.epoch => {
                     numbers.insert(&write.run_id, *no);
+                    Outcome::Stored
                 }
-                Some(_) => fenced.push(i),
-                None => {
-                    return Err(sqlx::Error::Protocol(format!(
-                        "history for run {}, which is not stored",
-                        write.run_id
-                    )))
-                }
+                // Another process's now, or deleted: a stale writer's, refused.
+                _ => Outcome::Fenced,
             }
-        }
+        };
+        outcomes.push(outcome);
     }
-    Ok((numbers, fenced))
+    Ok((numbers, outcomes))
 }
