@@ -6,11 +6,13 @@
 
 mod common;
 
-use std::collections::HashMap;
-use std::path::Path;
 use std::time::Duration;
 
-use common::{eventually, metric, metrics_at, ServerProcess};
+use common::cluster::{
+    assert_whole, create_workflow, flaky_flow, history, next_message, now_ms, report, start_run,
+    watch, Shared,
+};
+use common::{eventually, metric, metrics_at};
 use futures::StreamExt;
 use serde_json::{json, Value};
 use tokio_tungstenite::tungstenite::Message;
@@ -22,174 +24,14 @@ const LEASE_MS: u64 = 1_500;
 /// replay: a run of a dead process is resumed within this.
 const TAKEOVER_WITHIN_MS: i64 = LEASE_MS as i64 + LEASE_MS as i64 / 3 + 1_500;
 
-/// A cluster's shared parts: its database and its bus.
-struct Shared {
-    database: String,
-    bus: (String, String),
-}
-
-impl Shared {
-    async fn new() -> Shared {
-        Shared {
-            database: common::postgres_schema().await,
-            bus: common::nats_bus().await,
-        }
-    }
-
-    async fn start(&self, process: &str) -> ServerProcess {
-        ServerProcess::start(
-            Path::new(&self.database),
-            &[
-                "--process-id",
-                process,
-                "--lease-ms",
-                &LEASE_MS.to_string(),
-                "--bus",
-                &self.bus.0,
-                "--bus-prefix",
-                &self.bus.1,
-                "--site-root",
-                "/nonexistent",
-            ],
-        )
-        .await
-    }
-}
-
-/// A flow of commands and events whose steps take time and sometimes fail and retry.
-fn flaky_flow(name: &str, latency: [u64; 2]) -> Value {
-    let step = |id: &str| {
-        json!({"id": id, "label": id, "service": "S", "action": "a", "latency_ms": latency,
-               "failure_rate": 0.25, "retry": {"max_attempts": 8, "backoff_ms": 40}})
-    };
-    json!({
-        "name": name,
-        "nodes": [step("a"), step("b"), step("c"), step("d")],
-        "edges": [
-            {"from": "a", "to": "b", "kind": "command"},
-            {"from": "b", "to": "c", "kind": "event"},
-            {"from": "c", "to": "d", "kind": "command"}
-        ]
-    })
-}
-
-async fn create_workflow(server: &ServerProcess, workflow: &Value) -> String {
-    let created: Value = server
-        .post_json("/api/workflows", workflow)
-        .await
-        .json()
-        .await
-        .unwrap();
-    created["id"].as_str().unwrap().to_string()
-}
-
-async fn start_run(server: &ServerProcess, workflow: &str, seed: usize) -> String {
-    let response = server
-        .post_json(
-            &format!("/api/workflows/{workflow}/runs"),
-            &json!({"seed": seed, "input": {}}),
-        )
-        .await;
-    assert_eq!(response.status(), 201);
-    let run: Value = response.json().await.unwrap();
-    run["id"].as_str().unwrap().to_string()
-}
-
-/// Every record of a run, read over a WebSocket from `server`.
-async fn history(server: &ServerProcess, run: &str) -> Vec<Value> {
-    let url = server.ws_url(&format!("/api/runs/{run}/events?after=0"));
-    let (mut socket, _) = tokio_tungstenite::connect_async(url).await.expect("stream");
-    let mut records = Vec::new();
-    while let Some(Ok(message)) = socket.next().await {
-        match message {
-            Message::Text(text) => records.push(serde_json::from_str(&text).unwrap()),
-            Message::Close(_) => break,
-            _ => {}
-        }
-    }
-    records
-}
-
-type Socket =
-    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
-
-/// The next text message of `socket`, as JSON.
-async fn next_message(socket: &mut Socket) -> Value {
-    loop {
-        match socket.next().await {
-            Some(Ok(Message::Text(text))) => return serde_json::from_str(&text).unwrap(),
-            Some(Ok(_)) => continue,
-            other => panic!("the socket closed: {other:?}"),
-        }
-    }
-}
-
-/// What a WebSocket to `url` sends until it closes: its text messages as JSON, and the
-/// close code.
-async fn watch(url: String) -> (Vec<Value>, Option<u16>) {
-    let (mut socket, _) = tokio_tungstenite::connect_async(url).await.expect("stream");
-    let mut records = Vec::new();
-    while let Some(Ok(message)) = socket.next().await {
-        match message {
-            Message::Text(text) => records.push(serde_json::from_str(&text).unwrap()),
-            Message::Close(frame) => return (records, frame.map(|f| u16::from(f.code))),
-            _ => {}
-        }
-    }
-    (records, None)
-}
-
-/// The run's history has every seq from 1 once, ends with one `RunCompleted`, and started
-/// no step attempt twice (every step is idempotent: a resumed attempt is re-sent under its
-/// key, not started again).
-fn assert_whole(run: &str, records: &[Value]) {
-    let seqs: Vec<u64> = records.iter().map(|r| r["seq"].as_u64().unwrap()).collect();
-    assert_eq!(
-        seqs,
-        (1..=seqs.len() as u64).collect::<Vec<_>>(),
-        "gap in {run}"
-    );
-    let mut starts: HashMap<(String, u64, u64), usize> = HashMap::new();
-    for r in records.iter().filter(|r| r["type"] == "StepStarted") {
-        let key = (
-            r["node"].as_str().unwrap().to_string(),
-            r["execution"].as_u64().unwrap(),
-            r["attempt"].as_u64().unwrap(),
-        );
-        *starts.entry(key).or_default() += 1;
-        assert_eq!(r["execution"], 1, "a step executed twice in {run}");
-    }
-    assert!(
-        starts.values().all(|&n| n == 1),
-        "an attempt started twice in {run}: {starts:?}"
-    );
-    let ends = records
-        .iter()
-        .filter(|r| r["type"] == "RunCompleted")
-        .count();
-    assert_eq!(ends, 1, "{run} ends once");
-    assert_eq!(records.last().unwrap()["type"], "RunCompleted");
-}
-
-async fn report(server: &ServerProcess, run: &str) -> Value {
-    server.get_json(&format!("/api/runs/{run}")).await
-}
-
-fn now_ms() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_millis() as i64
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn runs_of_a_killed_process_complete_on_the_others_without_gaps_or_double_execution() {
     const RUNS: usize = 300;
     let cluster = Shared::new().await;
     let mut servers = [
-        cluster.start("p1").await,
-        cluster.start("p2").await,
-        cluster.start("p3").await,
+        cluster.start("p1", LEASE_MS).await,
+        cluster.start("p2", LEASE_MS).await,
+        cluster.start("p3", LEASE_MS).await,
     ];
     let workflow = create_workflow(&servers[0], &flaky_flow("Cluster", [500, 900])).await;
     // Each run belongs to the process that received its request; started all at once.
@@ -300,8 +142,8 @@ async fn runs_of_a_killed_process_complete_on_the_others_without_gaps_or_double_
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_process_paused_past_its_lease_cannot_write_to_the_runs_taken_over() {
     let cluster = Shared::new().await;
-    let mut paused = cluster.start("p1").await;
-    let survivor = cluster.start("p2").await;
+    let mut paused = cluster.start("p1", LEASE_MS).await;
+    let survivor = cluster.start("p2", LEASE_MS).await;
     let workflow = create_workflow(&paused, &flaky_flow("Fenced", [250, 400])).await;
     let mut runs = Vec::new();
     for seed in 0..6 {
@@ -382,8 +224,8 @@ async fn a_process_paused_past_its_lease_cannot_write_to_the_runs_taken_over() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn cancel_faults_and_the_runs_feed_work_from_any_process() {
     let cluster = Shared::new().await;
-    let owner = cluster.start("p1").await;
-    let other = cluster.start("p2").await;
+    let owner = cluster.start("p1", LEASE_MS).await;
+    let other = cluster.start("p2", LEASE_MS).await;
     let (mut feed, _) = tokio_tungstenite::connect_async(other.ws_url("/api/runs/feed"))
         .await
         .expect("feed");
@@ -455,8 +297,8 @@ async fn cancel_faults_and_the_runs_feed_work_from_any_process() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn lab_batches_are_seen_and_cancelled_anywhere_and_outlive_their_process() {
     let cluster = Shared::new().await;
-    let mut first = cluster.start("p1").await;
-    let second = cluster.start("p2").await;
+    let mut first = cluster.start("p1", LEASE_MS).await;
+    let second = cluster.start("p2", LEASE_MS).await;
     // Long and flaky: a batch of 5,000 runs of it takes seconds to compute.
     let steps: Vec<Value> = (0..24)
         .map(|i| {

@@ -65,14 +65,36 @@ pub async fn off_workers<T: Send + 'static>(
         .map_err(|e| AppError::Internal(format!("a worker task failed: {e}")))
 }
 
+/// The longest an API request may take before it is answered `503`: a database link that
+/// stalls must not pile up requests waiting for it forever. (A WebSocket's request ends at
+/// its upgrade; what it streams afterwards has limits of its own.)
+pub const REQUEST_TIME_LIMIT: std::time::Duration = std::time::Duration::from_secs(30);
+
 pub fn router(state: AppState) -> Router {
     // Every route is registered with its description (`openapi`): the two cannot drift.
     let (routes, _) = openapi::routes().split_for_parts();
     routes
         .route("/api/{*rest}", axum::routing::any(unknown_route))
         .layer(DefaultBodyLimit::max(MAX_DOCUMENT_BYTES))
+        .layer(axum::middleware::from_fn(time_limit))
         .layer(axum::middleware::from_fn(error::log_failures))
         .with_state(state)
+}
+
+/// Answers `503` for a request still unanswered after [`REQUEST_TIME_LIMIT`].
+async fn time_limit(
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    match tokio::time::timeout(REQUEST_TIME_LIMIT, next.run(request)).await {
+        Ok(response) => response,
+        Err(_) => AppError::Unavailable(format!(
+            "the request took longer than {} s (the database may be unreachable); try again",
+            REQUEST_TIME_LIMIT.as_secs()
+        ))
+        .into_response(),
+    }
 }
 
 #[utoipa::path(get, path = "/api/health", tag = "service", summary = "Liveness", responses((status = 200, description = "The server is up", body = serde_json::Value, example = json!({"status":"ok","service":"hybridflow","version":"0.1.0"}))))]

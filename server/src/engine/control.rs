@@ -53,9 +53,26 @@ impl Control {
 
 impl Engine {
     /// Applies `control` to run `run_id` at the process that owns it; returns once the
-    /// change is durable in the run's history.
+    /// change is durable in the run's history. Gives up after [`CONTROL_PATIENCE`], even
+    /// when the store itself does not answer (a link that stalls).
     pub async fn control(&self, run_id: &str, control: Control) -> Result<(), ControlError> {
         let deadline = tokio::time::Instant::now() + CONTROL_PATIENCE;
+        match tokio::time::timeout_at(deadline, self.control_until(run_id, control, deadline)).await
+        {
+            Ok(done) => done,
+            Err(_) => Err(ControlError::Unconfirmed {
+                run: run_id.to_string(),
+                why: "neither the store nor the run's owner answered in time".into(),
+            }),
+        }
+    }
+
+    async fn control_until(
+        &self,
+        run_id: &str,
+        control: Control,
+        deadline: tokio::time::Instant,
+    ) -> Result<(), ControlError> {
         let mut why = String::from("its owner did not answer");
         loop {
             let run = self

@@ -167,13 +167,10 @@ impl Engine {
                 let mut ticks = tokio::time::interval(every);
                 ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
                 ticks.tick().await;
+                let mut fenced = false;
                 loop {
                     ticks.tick().await;
-                    let was = engine.lease.holds();
                     match tokio::time::timeout(every, engine.renew_lease()).await {
-                        Ok(Ok(())) if !was => {
-                            tracing::info!("this process's lease is renewed again; its runs go on")
-                        }
                         Ok(Ok(())) => {}
                         Ok(Err(e)) => {
                             tracing::warn!(error = %e, margin = ?engine.lease.margin(), "could not renew this process's lease")
@@ -182,11 +179,15 @@ impl Engine {
                             tracing::warn!(margin = ?engine.lease.margin(), "renewing this process's lease took too long")
                         }
                     }
-                    if was && !engine.lease.holds() {
+                    let holds = engine.lease.holds();
+                    if fenced && holds {
+                        tracing::info!("this process's lease is renewed again; its runs go on");
+                    } else if !fenced && !holds {
                         tracing::error!(
                             "this process's lease is about to run out: it stops acting on its runs until it is renewed"
                         );
                     }
+                    fenced = !holds;
                 }
             }
         };

@@ -3,6 +3,10 @@
 
 #![allow(dead_code)] // each test binary uses a different part of this helper
 
+pub mod cluster;
+pub mod nats_server;
+pub mod proxy;
+
 use std::net::SocketAddr;
 use std::time::Duration;
 
@@ -261,15 +265,35 @@ impl ServerProcess {
             .expect("a free port")
             .port();
         let addr: SocketAddr = format!("127.0.0.1:{port}").parse().unwrap();
-        let child = std::process::Command::new(env!("CARGO_BIN_EXE_hybridflow"))
+        // HYBRIDFLOW_TEST_LOGS=<folder>: each process's log, at `info`, in a file of its own
+        // there (what happened inside the processes of a test that failed).
+        let logs = std::env::var_os("HYBRIDFLOW_TEST_LOGS").map(std::path::PathBuf::from);
+        let (stdout, stderr) = match &logs {
+            Some(folder) => {
+                std::fs::create_dir_all(folder).expect("the logs folder");
+                let name = format!("{}-{port}.log", uuid::Uuid::new_v4().simple());
+                let file = std::fs::File::create(folder.join(name)).expect("a log file");
+                let copy = file.try_clone().expect("a log file");
+                (
+                    std::process::Stdio::from(file),
+                    std::process::Stdio::from(copy),
+                )
+            }
+            None => (std::process::Stdio::null(), std::process::Stdio::inherit()),
+        };
+        // HYBRIDFLOW_BINARY: another build of the server (what the tests find in an older one).
+        let binary = std::env::var("HYBRIDFLOW_BINARY")
+            .unwrap_or_else(|_| env!("CARGO_BIN_EXE_hybridflow").to_string());
+        let child = std::process::Command::new(binary)
             .arg("--bind")
             .arg(addr.to_string())
             .arg("--database")
             .arg(database)
             .arg("--log")
-            .arg("warn")
+            .arg(if logs.is_some() { "info" } else { "warn" })
             .args(extra)
-            .stdout(std::process::Stdio::null())
+            .stdout(stdout)
+            .stderr(stderr)
             .spawn()
             .expect("start the hybridflow binary");
         let server = ServerProcess {
