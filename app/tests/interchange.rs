@@ -9,6 +9,8 @@ use app::model::workflow::{Edge, EdgeKind, Join, Outcome, Workflow};
 use serde_json::Value;
 
 const CAMUNDA_FILE: &str = include_str!("fixtures/order-fulfilment.bpmn");
+/// 990 tasks into a throw event, 100 message flows to a catch event, 990 tasks after it.
+const FAN_FILE: &str = include_str!("fixtures/message-flow-fan.bpmn");
 
 /// Edges compared as a set, without their generated ids.
 fn edge_set(w: &Workflow) -> Vec<(String, String, EdgeKind, Outcome, String)> {
@@ -348,6 +350,73 @@ fn bpmn_is_bounded_while_it_is_read() {
     let broken = "<definitions>\n<process id=\"p\">\n<task id=\"t\">\n</process>";
     let p = problems(import(broken, Some(ImportFormat::Bpmn)).unwrap_err());
     assert_eq!(p[0].0, "line 4", "{p:?}");
+}
+
+#[test]
+fn pairing_message_flows_is_charged_before_it_is_built() {
+    // Within every limit on elements and walks; pairing every sender with every receiver
+    // would make 98 million events (and once took 3 GB and the server with it).
+    let p = problems(import(FAN_FILE, Some(ImportFormat::Bpmn)).unwrap_err());
+    assert_eq!(p.len(), 1, "{p:?}");
+    let (line, field, _, message) = &p[0];
+    assert_eq!(field, "messageFlow");
+    let at = FAN_FILE
+        .lines()
+        .position(|l| l.contains("id=\"m0\""))
+        .unwrap()
+        + 1;
+    assert_eq!(line, &format!("line {at}"), "the first message flow");
+    assert!(
+        message.contains(
+            "message flow \"m0\" connects 990 sending step(s) with 990 receiving step(s)"
+        ) && message.contains("the limit is 5000"),
+        "{message}"
+    );
+    // A fan of the same shape within the limit imports, each sender to each receiver.
+    let small = FAN_FILE
+        .lines()
+        .filter(|l| {
+            let past = |prefix: &str, limit: usize| {
+                l.split(prefix)
+                    .nth(1)
+                    .and_then(|rest| rest.split(|c: char| !c.is_ascii_digit()).next())
+                    .and_then(|n| n.parse::<usize>().ok())
+                    .is_some_and(|n| n >= limit)
+            };
+            !past("id=\"a", 20)
+                && !past("id=\"b", 20)
+                && !past("id=\"m", 10)
+                && !past("id=\"fa", 20)
+                && !past("id=\"fb", 20)
+        })
+        .collect::<Vec<_>>()
+        .join("\n");
+    let w = import(&small, Some(ImportFormat::Bpmn)).unwrap();
+    assert_eq!(w.nodes.len(), 40);
+    assert_eq!(
+        w.edges.len(),
+        10 * 20 * 20,
+        "10 flows, each of 20 x 20 events"
+    );
+}
+
+#[test]
+fn refusing_a_megabyte_of_sub_processes_names_the_first_and_counts_the_rest() {
+    let many: String = (0..30_000)
+        .map(|i| format!("<subProcess id=\"s{i}\"/>"))
+        .collect();
+    let xml = format!("<definitions><process id=\"p\">{many}</process></definitions>");
+    let p = problems(import(&xml, Some(ImportFormat::Bpmn)).unwrap_err());
+    assert_eq!(p.len(), app::model::formats::MAX_PROBLEMS + 1);
+    assert_eq!(
+        (p[0].1.as_str(), p[0].2.as_deref()),
+        ("subProcess", Some("s0"))
+    );
+    assert!(
+        p.last().unwrap().3.contains("29900 more problem(s)"),
+        "each refused once: {:?}",
+        p.last()
+    );
 }
 
 #[test]

@@ -146,6 +146,91 @@ fn links(w: &app::model::Workflow) -> Vec<String> {
     links
 }
 
+/// A name built to be mistaken for the syntax around it: Mermaid's markup the export writes
+/// around a label (`<br/><small>service.action</small>`), link arrows, the words that mark a
+/// failure route or close a subgraph, entity codes, comment starts — mixed with any text.
+fn hostile_name() -> impl Strategy<Value = String> {
+    let pieces = prop::sample::select(vec![
+        "on failure",
+        "on failure:",
+        "On Failure: ",
+        "end",
+        "End",
+        "<br/>",
+        "<br>",
+        "<small>",
+        "</small>",
+        ".",
+        "..",
+        "-->",
+        ".->",
+        "-.",
+        "-- ",
+        "|",
+        "%%",
+        "#quot;",
+        "#35;",
+        "&lt;",
+        "\"",
+        "[",
+        "]",
+        "(",
+        "{",
+        "결제",
+        "Evil.steal",
+    ]);
+    (pieces.clone(), any_name(), pieces, any_name())
+        .prop_map(|(a, b, c, d)| format!("{a}{b}{c}{d}"))
+        .prop_filter("no blank ends", |s| s.trim() == s && !s.is_empty())
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 256, ..ProptestConfig::default() })]
+
+    /// Mermaid export → import is the identity, whatever the labels, services, actions and
+    /// event names say: none of them is read back as markup, a route or another service.
+    #[test]
+    fn mermaid_export_then_import_is_the_identity_for_any_label_and_event_name(
+        names in prop::collection::vec((hostile_name(), hostile_name(), hostile_name()), 2..6),
+        events in prop::collection::vec((hostile_name(), any::<bool>(), any::<bool>()), 1..6),
+    ) {
+        let nodes: Vec<Value> = names
+            .iter()
+            .enumerate()
+            .map(|(i, (label, service, action))| {
+                json!({"id": format!("s{i}"), "label": label, "service": service, "action": action})
+            })
+            .collect();
+        let n = names.len();
+        let edges: Vec<Value> = events
+            .iter()
+            .enumerate()
+            .map(|(i, (event, is_event, on_failure))| {
+                let (from, to) = (i % (n - 1), i % (n - 1) + 1);
+                let mut e = json!({"from": format!("s{from}"), "to": format!("s{to}"),
+                                   "kind": if *is_event { "event" } else { "command" }});
+                if *on_failure {
+                    e["on"] = json!("failure");
+                }
+                if *is_event {
+                    e["event"] = json!(event);
+                }
+                e
+            })
+            .collect();
+        let doc = json!({"name": "Hostile", "nodes": nodes, "edges": edges}).to_string();
+        let Ok(first) = parse_workflow(doc.as_bytes()) else {
+            // Edges the model itself refuses (e.g. the same route twice): not this test's.
+            return Ok(());
+        };
+        let text = export(&first, ExportFormat::Mermaid);
+        let again = import(&text, Some(ImportFormat::Mermaid))
+            .unwrap_or_else(|e| panic!("{e}\n{text}"));
+        prop_assert_eq!(&first.nodes, &again.nodes, "{}", text);
+        prop_assert_eq!(links(&first), links(&again), "{}", text);
+    }
+}
+
 proptest! {
     #![proptest_config(ProptestConfig { cases: 128, ..ProptestConfig::default() })]
 

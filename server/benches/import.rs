@@ -91,6 +91,10 @@ fn documents() -> Vec<(&'static str, &'static str, String)> {
         "<definitions><process id=\"p\">{}</process></definitions>",
         megabyte(|i| format!("<exclusiveGateway id=\"g{i}\"/>\n"), "")
     );
+    let bpmn_sub_processes = format!(
+        "<definitions><process id=\"p\">{}</process></definitions>",
+        megabyte(|i| format!("<subProcess id=\"s{i}\"/>\n"), "")
+    );
     let bpmn_elements = format!(
         "<definitions>{}</definitions>",
         megabyte(|_| "<documentation/>".to_string(), "")
@@ -125,6 +129,16 @@ fn documents() -> Vec<(&'static str, &'static str, String)> {
             "bpmn",
             "1 MiB of tasks (refused at 2,000 steps)",
             bpmn_tasks,
+        ),
+        (
+            "bpmn",
+            "1 MiB of sub-processes (each refused by id and line)",
+            bpmn_sub_processes,
+        ),
+        (
+            "bpmn",
+            "990 tasks x 100 message flows x 990 tasks, 160 KB (refused before pairing)",
+            include_str!("../../app/tests/fixtures/message-flow-fan.bpmn").to_string(),
         ),
         (
             "bpmn",
@@ -219,6 +233,57 @@ async fn main() {
         println!(
             "  {format:<9} {:>8} bytes  {status}  {:>7.1} / {:>7.1} ms  {what}",
             body.len(),
+            times[0].as_secs_f64() * 1000.0,
+            times[2].as_secs_f64() * 1000.0,
+        );
+    }
+    // The lab's conversion of the largest workflow (2,000 steps in a chain, each able to
+    // fail, with 5,000 edges: its design warnings are worked out before and after).
+    let nodes: Vec<serde_json::Value> = (0..2000)
+        .map(|i| {
+            json!({"id": format!("s{i}"), "label": format!("Step {i}"), "service": "S",
+                        "action": "a", "failure_rate": 0.1, "compensation": "undo"})
+        })
+        .collect();
+    let edges: Vec<serde_json::Value> = (0..5000)
+        .map(|i| {
+            let (from, to) = if i < 1999 {
+                (i, i + 1)
+            } else {
+                (i % 1999, (i * 7) % 2000)
+            };
+            let kind = if i % 2 == 0 { "event" } else { "command" };
+            json!({"from": format!("s{from}"), "to": format!("s{to}"), "kind": kind})
+        })
+        .collect();
+    let created: serde_json::Value = http
+        .post(format!("{base}/api/workflows"))
+        .json(&json!({"name": "2000 steps", "nodes": nodes, "edges": edges}))
+        .send()
+        .await
+        .expect("create")
+        .json()
+        .await
+        .expect("created");
+    let id = created["id"].as_str().expect("an id").to_string();
+    for to in ["orchestration", "choreography"] {
+        let mut times = Vec::new();
+        let mut status = 0;
+        for _ in 0..3 {
+            let t = Instant::now();
+            let response = http
+                .post(format!("{base}/api/lab/convert"))
+                .json(&json!({"workflow_id": id, "to": to}))
+                .send()
+                .await
+                .expect("convert");
+            status = response.status().as_u16();
+            let _ = response.bytes().await;
+            times.push(t.elapsed());
+        }
+        times.sort();
+        println!(
+            "  convert to {to:<13} {status}  {:>7.1} / {:>7.1} ms  2,000 steps, 5,000 edges, every step can fail",
             times[0].as_secs_f64() * 1000.0,
             times[2].as_secs_f64() * 1000.0,
         );

@@ -38,6 +38,13 @@ pub struct Config {
     /// with 1013 (try again later), and the browser resumes where it was.
     #[arg(long, env = "HYBRIDFLOW_WS_SEND_TIMEOUT_SECS", default_value_t = DEFAULT_WS_SEND_TIMEOUT_SECS)]
     pub ws_send_timeout_secs: f64,
+    /// Most connections open at once (kept 128 below the process's limit on open files);
+    /// more are answered 503 and closed.
+    #[arg(long, env = "HYBRIDFLOW_MAX_CONNECTIONS", default_value_t = crate::connections::DEFAULT_MAX_CONNECTIONS)]
+    pub max_connections: usize,
+    /// Most connections one client (one IP address) may hold open at once; more get 503.
+    #[arg(long, env = "HYBRIDFLOW_MAX_CONNECTIONS_PER_CLIENT", default_value_t = crate::connections::DEFAULT_MAX_CONNECTIONS_PER_CLIENT)]
+    pub max_connections_per_client: usize,
     /// Most runs in progress at once (started here and not yet ended); more get 503.
     #[arg(long, env = "HYBRIDFLOW_MAX_RUNS", default_value_t = DEFAULT_MAX_RUNS_IN_FLIGHT)]
     pub max_runs: usize,
@@ -112,6 +119,11 @@ impl Config {
                 ping_every: seconds(self.ws_ping_secs),
                 send_timeout: seconds(self.ws_send_timeout_secs),
             },
+            connections: crate::connections::ConnectionLimits {
+                max_open: self.max_connections.max(1),
+                max_per_client: self.max_connections_per_client.max(1),
+                ..Default::default()
+            },
             max_runs_in_flight: self.max_runs,
             keep_runs: self.keep_runs,
             retention_sweep: crate::retention::SWEEP_EVERY,
@@ -149,6 +161,8 @@ pub struct Settings {
     pub database: String,
     pub site_root: String,
     pub sockets: SocketLimits,
+    /// The accept loop's limits (header timeout, connections in all and per client).
+    pub connections: crate::connections::ConnectionLimits,
     pub max_runs_in_flight: usize,
     /// Ended runs kept per workflow (0: all).
     pub keep_runs: usize,
@@ -172,6 +186,7 @@ impl Settings {
             database: database.into(),
             site_root: site_root.into(),
             sockets: SocketLimits::default(),
+            connections: Default::default(),
             max_runs_in_flight: DEFAULT_MAX_RUNS_IN_FLIGHT,
             keep_runs: DEFAULT_KEEP_RUNS,
             retention_sweep: crate::retention::SWEEP_EVERY,

@@ -5,6 +5,8 @@
 //! - [`cli`]: the `hybridflow` command line: `serve` (the default), `validate`,
 //!   `convert`, `run`, `compare` without a server, `import`/`export`/`run --server` with one.
 //! - [`config`]: flags and environment ([`config::Config`]) and the resolved [`config::Settings`].
+//! - [`connections`]: the accept loop: a header read timeout, limits per connection, caps
+//!   on connections in all and per client.
 //! - [`store`]: storage traits and the one SQL implementation, for SQLite and PostgreSQL
 //!   (migrations in `server/migrations/`; runs and history written by a group commit).
 //! - [`engine`]: runs: the pure core, the driver that records history before acting, the
@@ -31,6 +33,7 @@ pub mod api;
 pub mod cli;
 pub mod clock;
 pub mod config;
+pub mod connections;
 pub mod engine;
 pub mod lab;
 pub mod metrics;
@@ -193,11 +196,7 @@ pub async fn run(
     };
     tracing::info!(%addr, database, process = %engine.process(), "Hybridflow listening on http://{addr}");
     let signalled = Arc::new(tokio::sync::Notify::new());
-    let serving = axum::serve(
-        listener,
-        router.into_make_service_with_connect_info::<std::net::SocketAddr>(),
-    )
-    .with_graceful_shutdown({
+    let serving = connections::serve(listener, router, settings.connections, {
         let (engine, lab, signalled) = (engine.clone(), lab, signalled.clone());
         async move {
             shutdown.await;

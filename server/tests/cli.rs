@@ -280,3 +280,47 @@ async fn import_export_and_run_against_a_running_server() {
     assert_eq!(nowhere.status.code(), Some(1));
     assert!(text(&nowhere.stderr).contains("cannot reach the server"));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_answer_without_end_is_refused_at_its_limit_not_read_whole() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    // Something that is not Hybridflow answers `export` with a body that never ends.
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let endless = tokio::spawn(async move {
+        let (mut stream, _) = listener.accept().await.unwrap();
+        let mut request = [0u8; 4096];
+        let _ = stream.read(&mut request).await;
+        let _ = stream
+            .write_all(b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nTransfer-Encoding: chunked\r\n\r\n")
+            .await;
+        let chunk = format!("{:x}\r\n{}\r\n", 64 * 1024, "x".repeat(64 * 1024));
+        let mut sent = 0usize;
+        while stream.write_all(chunk.as_bytes()).await.is_ok() {
+            sent += 64 * 1024;
+        }
+        sent
+    });
+    let server = format!("http://{addr}");
+    let exported = tokio::task::spawn_blocking(move || {
+        hybridflow(&["export", "w", "--to", "json", "--server", &server], None)
+    })
+    .await
+    .unwrap();
+    assert_eq!(
+        exported.status.code(),
+        Some(1),
+        "{}",
+        text(&exported.stderr)
+    );
+    assert!(
+        text(&exported.stderr).contains("sent more than 16777216 bytes; the limit is 16777216"),
+        "{}",
+        text(&exported.stderr)
+    );
+    let sent = endless.await.unwrap();
+    assert!(
+        sent < 64 * 1024 * 1024,
+        "it stopped reading: {sent} bytes sent"
+    );
+}

@@ -252,6 +252,23 @@ async fn run_requests_are_checked_and_seeds_reproduce_runs() {
     }
     let response = server.post_json(&runs, &json!({"seed": -1})).await;
     assert_eq!(response.status(), 422);
+    // A run holds its input while it runs: an input past the limit is refused, saying how
+    // large it is and what the limit is; one at the limit runs.
+    let limit = app::model::api::MAX_RUN_INPUT_BYTES;
+    let padded = |bytes: usize| json!({"note": "x".repeat(bytes - r#"{"note":""}"#.len())});
+    let response = server
+        .post_json(&runs, &json!({"input": padded(limit + 1)}))
+        .await;
+    assert_eq!(response.status(), 422);
+    let error: Value = response.json().await.unwrap();
+    assert_eq!(
+        error["details"][0]["message"],
+        format!("is {} bytes as JSON; the limit is {limit} bytes", limit + 1)
+    );
+    let response = server
+        .post_json(&runs, &json!({"input": padded(limit)}))
+        .await;
+    assert_eq!(response.status(), 201);
 
     // The same seed: the same attempts, outcomes and order (times aside).
     let story = |records: Vec<Value>| -> Vec<Value> {

@@ -253,3 +253,73 @@ async fn every_response_forbids_framing_and_sniffing() {
     assert_eq!(response.status(), 421);
     assert_eq!(response.headers()["x-frame-options"], "DENY");
 }
+
+/// `count` connections that send half a request's headers and then nothing.
+async fn half_sent(server: &TestServer, count: usize) -> Vec<tokio::net::TcpStream> {
+    use tokio::io::AsyncWriteExt;
+    let mut held = Vec::new();
+    for _ in 0..count {
+        let mut stream = tokio::net::TcpStream::connect(server.addr).await.unwrap();
+        let _ = stream
+            .write_all(b"GET /api/health HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: ")
+            .await;
+        held.push(stream);
+    }
+    held
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn half_sent_requests_hold_no_slot_for_long_and_never_starve_the_others() {
+    use std::time::{Duration, Instant};
+    use tokio::io::AsyncReadExt;
+    let dir = tempfile::tempdir().unwrap();
+    let server = TestServer::start_configured(dir, |s| {
+        s.connections.max_open = 40;
+        s.connections.max_per_client = 40;
+        s.connections.header_read_timeout = Duration::from_millis(800);
+    })
+    .await;
+    // A client of its own each time: no connection kept from before.
+    let health = || {
+        reqwest::Client::new()
+            .get(server.url("/api/health"))
+            .header("Connection", "close")
+            .timeout(Duration::from_secs(3))
+            .send()
+    };
+    // More half-sent requests than the server takes connections: the one past the cap is
+    // answered at once, saying why, rather than left waiting.
+    let mut held = half_sent(&server, 60).await;
+    let asked = Instant::now();
+    let busy = health().await.expect("an answer, not a hang");
+    assert_eq!(busy.status(), 503);
+    assert_eq!(busy.headers()["retry-after"], "2");
+    assert!(busy
+        .text()
+        .await
+        .unwrap()
+        .contains("too many connections are open"));
+    assert!(asked.elapsed() < Duration::from_secs(2));
+    // The half-sent ones are closed once they have taken longer than the header read
+    // timeout; then everyone is served again.
+    let mut closed = 0;
+    for stream in &mut held {
+        let mut buf = [0u8; 512];
+        match tokio::time::timeout(Duration::from_secs(3), stream.read(&mut buf)).await {
+            Ok(Ok(0)) | Ok(Err(_)) => closed += 1,
+            // An answer first (408 or 503), then the close.
+            Ok(Ok(_)) => {
+                if let Ok(Ok(0)) | Ok(Err(_)) =
+                    tokio::time::timeout(Duration::from_secs(3), stream.read(&mut buf)).await
+                {
+                    closed += 1
+                }
+            }
+            Err(_) => {}
+        }
+    }
+    assert_eq!(closed, held.len(), "every half-sent request is closed");
+    drop(held);
+    let ok = health().await.unwrap();
+    assert_eq!(ok.status(), 200);
+}

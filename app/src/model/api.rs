@@ -39,6 +39,23 @@ pub const MIN_SPEED: f64 = 0.01;
 /// …and at most this much faster (tests and benchmarks run fast).
 pub const MAX_SPEED: f64 = 10_000.0;
 
+/// The largest run input, as JSON: a run holds its input while it is in progress (once,
+/// shared by its row, its core, its first record and its summaries), so this bounds what
+/// runs in flight hold of their own — with the default cap of 10,000 runs, at most about
+/// 160 MiB of input text (README, "Server flags").
+pub const MAX_RUN_INPUT_BYTES: usize = 16 * 1024;
+
+/// Why a run's input is refused, if it is: not an object, or larger than
+/// [`MAX_RUN_INPUT_BYTES`].
+pub fn input_problem(input: &serde_json::Value) -> Option<String> {
+    if !input.is_object() {
+        return Some("must be a JSON object".to_string());
+    }
+    let size = serde_json::to_string(input).map_or(usize::MAX, |text| text.len());
+    (size > MAX_RUN_INPUT_BYTES)
+        .then(|| format!("is {size} bytes as JSON; the limit is {MAX_RUN_INPUT_BYTES} bytes"))
+}
+
 /// The body of `POST /api/workflows/{id}/runs` (every field optional).
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
@@ -114,10 +131,8 @@ impl RunRequest {
     /// Every reason to refuse the request, as `(field, message)`.
     pub fn problems(&self) -> Vec<(&'static str, String)> {
         let mut problems = Vec::new();
-        if let Some(input) = &self.input {
-            if !input.is_object() {
-                problems.push(("input", "must be a JSON object".to_string()));
-            }
+        if let Some(problem) = self.input.as_ref().and_then(input_problem) {
+            problems.push(("input", problem));
         }
         if let Some(seed) = self.seed {
             if seed > MAX_SEED {

@@ -13,12 +13,12 @@
 //! subscribe to the failure events.
 
 use crate::i18n::{td_string, Locale};
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 use serde::{Deserialize, Serialize};
 
 use super::lint::{lint, Warning};
-use super::workflow::{Edge, EdgeKind, Workflow};
+use super::workflow::{Edge, EdgeKind, Outcome, Workflow};
 
 /// A coordination style a workflow can be converted to.
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
@@ -69,24 +69,25 @@ pub fn convert(workflow: &Workflow, style: Style) -> Conversion {
     let mut converted = Vec::new();
     let mut merged = Vec::new();
     let mut kept: Vec<Edge> = Vec::new();
+    let labels: HashMap<&str, &str> = workflow
+        .nodes
+        .iter()
+        .map(|n| (n.id.as_str(), n.label.as_str()))
+        .collect();
+    // What makes two edges the same once converted: their ends, outcome, kind, and for an
+    // event its name (looked up once per edge, not against every edge kept).
+    let mut seen: HashSet<(String, String, Outcome, EdgeKind, Option<String>)> = HashSet::new();
     for edge in &workflow.edges {
         let mut next = edge.clone();
         if edge.kind != style.edge_kind() {
             converted.push(edge.id.clone());
-            next = convert_edge(workflow, edge);
+            next = flip(&labels, edge);
         }
-        let duplicate = kept.iter().any(|k| {
-            k.from == next.from
-                && k.to == next.to
-                && k.on == next.on
-                && k.kind == next.kind
-                && (next.kind == EdgeKind::Command
-                    || workflow.event_name(k) == workflow.event_name(&next))
-        });
-        if duplicate {
-            merged.push(edge.id.clone());
-        } else {
+        let name = (next.kind == EdgeKind::Event).then(|| event_name(&labels, &next));
+        if seen.insert((next.from.clone(), next.to.clone(), next.on, next.kind, name)) {
             kept.push(next);
+        } else {
+            merged.push(edge.id.clone());
         }
     }
     result.edges = kept;
@@ -101,6 +102,13 @@ pub fn convert(workflow: &Workflow, style: Style) -> Conversion {
 
 /// One edge flipped to the other kind (the editor's `C`/`E` on a single edge).
 pub fn convert_edge(workflow: &Workflow, edge: &Edge) -> Edge {
+    let label = workflow.node(&edge.from).map(|n| n.label.as_str());
+    let labels: HashMap<&str, &str> = label.map(|l| (edge.from.as_str(), l)).into_iter().collect();
+    flip(&labels, edge)
+}
+
+/// `edge` flipped, its source's label read from `labels` (by step id).
+fn flip(labels: &HashMap<&str, &str>, edge: &Edge) -> Edge {
     match edge.kind {
         EdgeKind::Event => Edge {
             kind: EdgeKind::Command,
@@ -108,14 +116,29 @@ pub fn convert_edge(workflow: &Workflow, edge: &Edge) -> Edge {
             ..edge.clone()
         },
         EdgeKind::Command => {
-            let label = workflow
-                .node(&edge.from)
-                .map_or(edge.from.as_str(), |n| n.label.as_str());
+            let label = labels
+                .get(edge.from.as_str())
+                .copied()
+                .unwrap_or(&edge.from);
             Edge {
                 kind: EdgeKind::Event,
                 event: Some(Workflow::default_event_name(label, edge.on)),
                 ..edge.clone()
             }
+        }
+    }
+}
+
+/// An event edge's name: its own, or the default from its source's label.
+fn event_name(labels: &HashMap<&str, &str>, edge: &Edge) -> String {
+    match edge.event.as_ref().filter(|n| !n.is_empty()) {
+        Some(name) => name.clone(),
+        None => {
+            let label = labels
+                .get(edge.from.as_str())
+                .copied()
+                .unwrap_or(&edge.from);
+            Workflow::default_event_name(label, edge.on)
         }
     }
 }

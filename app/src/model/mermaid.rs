@@ -61,18 +61,39 @@ fn comment(s: &str) -> String {
 }
 
 /// Text inside a quoted label or between link dashes: Mermaid's entity codes for what
-/// would end it.
+/// would end it, and for `<` and `>`, so no text can pass for the markup the export writes
+/// around it (a label `Pay<br/><small>Evil.steal</small>` would otherwise come back with
+/// the service `Evil`; `>` could also close a link early, found by the `mermaid` fuzz
+/// target).
 fn text(s: &str) -> String {
     s.replace('#', "#35;")
         .replace('"', "#quot;")
         .replace('|', "#124;")
+        .replace('<', "#60;")
+        .replace('>', "#62;")
         .replace(['\n', '\r'], " ")
 }
 
-/// Text between a link's dashes: also no `>`, which could close the link early (an event
-/// named `a .-> b`; found by the `mermaid` fuzz target).
+/// Words a link's text must not begin with, as the reader or Mermaid would take them for
+/// syntax (`on failure` marks a failure route; `end` closes a subgraph in Mermaid).
+const RESERVED: [&str; 2] = [ON_FAILURE, "end"];
+
+/// Text between a link's dashes: a reserved word at its start (an event named
+/// `on failure: X` is not a failure route) is written with its first letter as an entity.
 fn link_text(s: &str) -> String {
-    text(s).replace('>', "#62;")
+    let t = text(s);
+    let lower = t.to_lowercase();
+    let reserved = RESERVED.iter().any(|word| {
+        lower.starts_with(word)
+            && lower[word.len()..]
+                .chars()
+                .next()
+                .is_none_or(|c| !c.is_alphanumeric())
+    });
+    match t.chars().next() {
+        Some(first) if reserved => format!("#{};{}", u32::from(first), &t[first.len_utf8()..]),
+        _ => t,
+    }
 }
 
 /// `flowchart LR` with the workflow's name as its title.
@@ -316,11 +337,11 @@ impl<'a> Reader<'a> {
             ));
         };
         self.at += used;
+        // Kept as written: what marks a failure route is read before entities are decoded
+        // (an escaped `#111;n failure: X` is an event named `on failure: X`).
         Ok(Some(Link {
             kind,
-            text: text
-                .map(|t| decode(t.trim()).trim().to_string())
-                .filter(|t| !t.is_empty()),
+            text: text.map(|t| t.trim().to_string()).filter(|t| !t.is_empty()),
         }))
     }
 }
@@ -472,19 +493,23 @@ pub fn from_mermaid(input: &str) -> Result<Workflow, ImportError> {
                         (Outcome::Failure, None)
                     }
                     (EdgeKind::Command, Some(t)) => {
+                        let t = decode(&t);
                         return Err(LineError::Refused(format!(
                             "the command {from} --> {id} is labelled {t:?}: a command's only label is \"{ON_FAILURE}\" (a named message is an event: -. {t} .->)"
-                        )))
+                        )));
                     }
                     (EdgeKind::Event, Some(t)) => {
                         let lower = t.to_lowercase();
                         if lower == ON_FAILURE {
                             (Outcome::Failure, None)
-                        } else if lower.starts_with(ON_FAILURE) && t[ON_FAILURE.len()..].starts_with(':') {
-                            let name = t[ON_FAILURE.len() + 1..].trim().to_string();
+                        } else if lower.starts_with(ON_FAILURE)
+                            && t[ON_FAILURE.len()..].starts_with(':')
+                        {
+                            let name = decode(&t[ON_FAILURE.len() + 1..]).trim().to_string();
                             (Outcome::Failure, (!name.is_empty()).then_some(name))
                         } else {
-                            (Outcome::Success, Some(t))
+                            let name = decode(&t).trim().to_string();
+                            (Outcome::Success, (!name.is_empty()).then_some(name))
                         }
                     }
                 };

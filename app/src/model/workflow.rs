@@ -297,14 +297,20 @@ impl Workflow {
     /// The name an event edge publishes: its own `event`, or `<source label>Completed` /
     /// `<source label>Failed` with the label's spaces removed.
     pub fn event_name(&self, edge: &Edge) -> String {
-        if let Some(name) = edge.event.as_ref().filter(|n| !n.is_empty()) {
-            return name.clone();
-        }
         let label = self
             .node(&edge.from)
             .map(|n| n.label.as_str())
             .unwrap_or(edge.from.as_str());
-        Self::default_event_name(label, edge.on)
+        Self::event_name_from(edge, label)
+    }
+
+    /// [`Workflow::event_name`] when the source's label is at hand (no search for the
+    /// source: what code naming every edge of a large workflow uses).
+    pub fn event_name_from(edge: &Edge, source_label: &str) -> String {
+        match edge.event.as_ref().filter(|n| !n.is_empty()) {
+            Some(name) => name.clone(),
+            None => Self::default_event_name(source_label, edge.on),
+        }
     }
 
     /// The default name of the event a step publishes on an outcome.
@@ -337,8 +343,11 @@ impl Workflow {
 
     /// Nodes nothing points at: where a run starts.
     pub fn roots(&self) -> impl Iterator<Item = &Node> {
+        // In time linear in the workflow: large ones (2,000 steps, 5,000 edges) stay quick.
+        let targets: std::collections::HashSet<&str> =
+            self.edges.iter().map(|e| e.to.as_str()).collect();
         self.nodes
             .iter()
-            .filter(|n| !self.edges.iter().any(|e| e.to == n.id))
+            .filter(move |n| !targets.contains(n.id.as_str()))
     }
 }

@@ -62,8 +62,8 @@ pub(crate) fn seed_and_input_problems(seed: Option<u64>, input: Option<&Value>) 
             problems.push(format!("seed must be at most {MAX_SEED}, got {seed}"));
         }
     }
-    if input.is_some_and(|i| !i.is_object()) {
-        problems.push("input must be a JSON object".to_string());
+    if let Some(problem) = input.and_then(app::model::api::input_problem) {
+        problems.push(format!("input {problem}"));
     }
     problems
 }

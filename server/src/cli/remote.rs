@@ -14,6 +14,10 @@ use super::{read_file, ExportArgs, ImportArgs, Refused, RunArgs};
 
 /// The longest one request may take.
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
+/// The largest answer read from a server (the largest the API sends is an export of a
+/// 1 MiB document, under 2 MiB as BPMN): a server that sends more, or without end, is
+/// refused once this much has come, not read into memory whole.
+pub const MAX_RESPONSE_BYTES: usize = 16 * 1024 * 1024;
 /// How often a run on the server is looked at while it runs.
 const POLL_EVERY: Duration = Duration::from_millis(200);
 
@@ -23,6 +27,29 @@ fn client() -> Result<reqwest::Client, Refused> {
         .user_agent(concat!("hybridflow-cli/", env!("CARGO_PKG_VERSION")))
         .build()
         .map_err(|e| Refused(format!("cannot make an HTTP client: {e}")))
+}
+
+/// A response's body as text, read a chunk at a time and refused past
+/// [`MAX_RESPONSE_BYTES`].
+async fn read_capped(server: &str, mut response: reqwest::Response) -> Result<String, Refused> {
+    let mut body = Vec::new();
+    while let Some(chunk) = response
+        .chunk()
+        .await
+        .map_err(|e| Refused(format!("the server at {server} sent no whole answer: {e}")))?
+    {
+        if body.len() + chunk.len() > MAX_RESPONSE_BYTES {
+            return Err(Refused(format!(
+                "the server at {server} sent more than {MAX_RESPONSE_BYTES} bytes; the limit is {MAX_RESPONSE_BYTES}"
+            )));
+        }
+        body.extend_from_slice(&chunk);
+    }
+    String::from_utf8(body).map_err(|_| {
+        Refused(format!(
+            "the server at {server} sent an answer that is not UTF-8 text"
+        ))
+    })
 }
 
 fn url(server: &str, path: &str) -> String {
@@ -37,10 +64,7 @@ async fn answer(
     let response =
         response.map_err(|e| Refused(format!("cannot reach the server at {server}: {e}")))?;
     let status = response.status();
-    let body = response
-        .text()
-        .await
-        .map_err(|e| Refused(format!("the server at {server} sent no answer: {e}")))?;
+    let body = read_capped(server, response).await?;
     if status.is_success() {
         return Ok(body);
     }

@@ -75,6 +75,10 @@ pub fn without_failures(workflow: &Workflow) -> Workflow {
 pub fn compare(spec: &CompareSpec, progress: &Progress) -> Option<CompareResult> {
     let mut styles = Vec::new();
     for (i, style) in LabStyle::ALL.into_iter().enumerate() {
+        // Converting and linting a large workflow is work too: a cancel is heard before it.
+        if progress.cancelled() {
+            return None;
+        }
         let (workflow, lost) = variant(&spec.workflow, style);
         let reference = facts(
             &workflow,
@@ -99,6 +103,9 @@ pub fn compare(spec: &CompareSpec, progress: &Progress) -> Option<CompareResult>
             progress.done[i].fetch_add(1, Ordering::Relaxed);
         }
         styles.push(figures(style, &workflow, lost, &runs, reference.as_ref()));
+    }
+    if progress.cancelled() {
+        return None;
     }
     let matrix = fail_matrix(&spec.workflow, &spec.input, spec.seed);
     let reading = reading(&styles, &spec.faults, spec.runs);

@@ -30,7 +30,7 @@ use serde_json::Value;
 
 use super::NAMESPACE;
 use crate::model::formats::{assemble, capped, edge, problem, Budget, ImportError};
-use crate::model::validate::Problem;
+use crate::model::validate::{Problem, MAX_EDGES};
 use crate::model::workflow::{Edge, EdgeKind, Join, Node, Outcome, Position, Workflow};
 
 /// Most XML elements a document may have (a 2,000-step diagram with its flows and shapes
@@ -677,15 +677,15 @@ pub fn from_bpmn(input: &str) -> Result<Workflow, ImportError> {
             kinds.insert(id, (classified, el));
         }
     }
+    // Every refused element's id: an element nested in a refused one is refused once, in
+    // time linear in the document (a scan of the problems for each was quadratic).
+    let mut refused_ids: HashSet<String> = problems.iter().filter_map(|p| p.node.clone()).collect();
     for &e in order.iter().filter(|&&e| {
         matches!(els[e].name.as_str(), "subProcess" | "callActivity")
             && !kinds.contains_key(&id_of(e))
     }) {
         // Nested in something already refused or outside a process: refused once.
-        if !problems
-            .iter()
-            .any(|p| p.node.as_deref() == Some(&id_of(e)))
-        {
+        if refused_ids.insert(id_of(e)) {
             refuse(
                 &mut problems,
                 e,
@@ -858,6 +858,9 @@ pub fn from_bpmn(input: &str) -> Result<Workflow, ImportError> {
             routes.push((batch, id.clone(), to, route));
         }
     }
+    // Events made by pairing message flows' senders with their receivers, over the whole
+    // import: charged before they are made.
+    let mut paired = 0usize;
     for &mf in &message_flows {
         let e = &els[mf];
         let (Some(source), Some(target)) = (e.attr("sourceRef"), e.attr("targetRef")) else {
@@ -914,6 +917,25 @@ pub fn from_bpmn(input: &str) -> Result<Workflow, ImportError> {
                 format!(
                     "message flow {:?} comes from {source:?}, which no task leads to",
                     id_of(mf)
+                ),
+            )]));
+        }
+        // A step reached by several paths is one receiver.
+        let mut reached = HashSet::new();
+        receivers.retain(|(to, _)| reached.insert(to.clone()));
+        // Every sender with every receiver: charged before a single one is made (two long
+        // fan-ins joined by a message flow would otherwise pair thousands with thousands).
+        let pairs = senders.len().saturating_mul(receivers.len());
+        paired = paired.saturating_add(pairs);
+        if paired > MAX_EDGES {
+            return Err(ImportError::Unsupported(vec![problem(
+                model.line(mf),
+                "messageFlow",
+                format!(
+                    "message flow {:?} connects {} sending step(s) with {} receiving step(s): {pairs} events, which with the message flows before it make more than {MAX_EDGES} edges; the limit is {MAX_EDGES}",
+                    id_of(mf),
+                    senders.len(),
+                    receivers.len()
                 ),
             )]));
         }

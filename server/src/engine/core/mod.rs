@@ -209,7 +209,9 @@ impl RunCore {
                 from: index[&e.from],
                 to: index[&e.to],
                 name: match e.kind {
-                    EdgeKind::Event => workflow.event_name(e),
+                    EdgeKind::Event => {
+                        Workflow::event_name_from(e, &workflow.nodes[index[&e.from]].label)
+                    }
                     EdgeKind::Command => String::new(),
                 },
             })

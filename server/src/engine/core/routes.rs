@@ -27,7 +27,7 @@ impl Routes {
             match edge.kind {
                 EdgeKind::Command => routes.commands.entry(key).or_default().push(i),
                 EdgeKind::Event => {
-                    let name = workflow.event_name(edge);
+                    let name = Workflow::event_name_from(edge, &workflow.nodes[key.0].label);
                     let list = routes.publications.entry(key).or_default();
                     match list.iter_mut().find(|(n, _)| *n == name) {
                         Some((_, subscribers)) => subscribers.push(i),
