@@ -9,11 +9,20 @@
 //! Goal (#11): 5 minutes, ≥ 1,000 runs, ≥ 20 kills, 0 lost, 0 doubled.
 //!
 //! `CHAOS_CLUSTER=3`: the distributed mode instead — three processes on the project's
-//! PostgreSQL and NATS (started by `server/services/*.sh` if needed; a fresh schema), runs
-//! started on any live one, a random process SIGKILLed every 5–15 s and started again
-//! 0.05–4 s later (its lease is 2 s: some of its runs are taken over by the others, the rest
-//! it takes back), the same checks at the end on PostgreSQL. Goal (#15): 5 minutes, 0 lost,
-//! 0 doubled.
+//! PostgreSQL (a fresh schema) and a NATS server of the bench's own, each process reaching
+//! both through a TCP proxy of its own; runs started on any live one, and every 5–15 s a
+//! nemesis (`CHAOS_NEMESES`, a comma-separated list, all by default):
+//!
+//! - `kill`: a random process SIGKILLed, started again 0.05–4 s later;
+//! - `stop`: one paused (SIGSTOP) past its 2 s lease, then continued;
+//! - `reset`: one's database connections reset mid-whatever;
+//! - `cut`: one's database link cut for 1–6 s (every connection reset, none taken);
+//! - `stall`: one's bus link stalled for 1–5 s (nothing gets through);
+//! - `nats`: the NATS server killed and started again a second later.
+//!
+//! A watcher follows one run in ten, on a random process. At the end, the same checks on
+//! PostgreSQL, and every record a watcher got must be the stored one (else the history
+//! forked). Goal (#25): 10 minutes, 0 lost, 0 forked, 0 stuck, 0 doubled.
 
 mod support;
 
@@ -132,31 +141,121 @@ async fn create_flows(http: &reqwest::Client, base: &str) -> Vec<String> {
     workflows
 }
 
-/// One member of the chaos cluster: its address and id, and its process while it runs.
+/// One member of the chaos cluster: its address and id, its process while it runs, and
+/// the proxies between it and the database and the bus.
 struct Member {
     addr: SocketAddr,
     id: String,
     child: Option<std::process::Child>,
     /// When it starts again after a kill.
     back_at: Option<Instant>,
+    /// Paused (SIGSTOP) until then.
+    paused_until: Option<Instant>,
+    database: support::proxy::Proxy,
+    bus: support::proxy::Proxy,
 }
 
-/// The flags of the chaos run's cluster members: as [`spawn`]'s, with a 2 s lease.
+impl Member {
+    /// Whether it serves requests now.
+    fn serving(&self) -> bool {
+        self.child.is_some() && self.paused_until.is_none()
+    }
+}
+
+/// The flags of a chaos cluster member: its database and bus through its proxies, a 2 s
+/// lease, no retention, no cap on runs in flight.
 async fn spawn_member(parts: &support::ClusterParts, member: &Member) -> std::process::Child {
-    let flags = parts.flags(
-        &member.id,
-        &[
-            "--log",
-            "error",
-            "--keep-runs",
-            "0",
-            "--max-runs",
-            "100000",
-            "--lease-ms",
-            "2000",
-        ],
-    );
-    spawn_binary(member.addr, Path::new(&parts.database), &flags).await
+    let database = member.database.in_url(&parts.database);
+    let bus = member.bus.in_url(&parts.bus);
+    let flags = [
+        "--bus",
+        bus.as_str(),
+        "--bus-prefix",
+        parts.prefix.as_str(),
+        "--process-id",
+        member.id.as_str(),
+        "--log",
+        "error",
+        "--keep-runs",
+        "0",
+        "--max-runs",
+        "100000",
+        "--lease-ms",
+        "2000",
+    ];
+    spawn_binary(member.addr, Path::new(&database), &flags).await
+}
+
+/// The nemeses `CHAOS_NEMESES` names (all by default).
+fn nemeses() -> Vec<&'static str> {
+    const ALL: [&str; 6] = ["kill", "stop", "reset", "cut", "stall", "nats"];
+    match std::env::var("CHAOS_NEMESES") {
+        Ok(list) => ALL
+            .into_iter()
+            .filter(|n| list.split(',').any(|l| l.trim() == *n))
+            .collect(),
+        Err(_) => ALL.to_vec(),
+    }
+}
+
+/// Something a nemesis did that is undone later.
+enum Undo {
+    Continue(usize),
+    Restore(usize),
+    Nats,
+}
+
+impl Undo {
+    /// Undoes it now: the process continued, its links restored, the NATS server started.
+    async fn now(self, members: &mut [Member], nats: &mut support::nats_server::NatsServer) {
+        match self {
+            Undo::Continue(i) => {
+                if let Some(child) = &members[i].child {
+                    let _ = Command::new("kill")
+                        .args(["-CONT", &child.id().to_string()])
+                        .status();
+                }
+                members[i].paused_until = None;
+            }
+            Undo::Restore(i) => {
+                members[i].database.set(support::proxy::Mode::Pass);
+                members[i].bus.set(support::proxy::Mode::Pass);
+            }
+            Undo::Nats => nats.restart().await,
+        }
+    }
+}
+
+/// What a watcher got of one run: the run, and each record's seq and text.
+type Watched = (String, Vec<(u64, String)>);
+
+/// Follows `run` on the process at `addr` until it ends or the connection does.
+async fn watch_run(addr: SocketAddr, run: String) -> Watched {
+    use futures::StreamExt;
+    let url = format!("ws://{addr}/api/runs/{run}/events?after=0");
+    let mut seen = Vec::new();
+    if let Ok(Ok((mut socket, _))) = tokio::time::timeout(
+        Duration::from_secs(5),
+        tokio_tungstenite::connect_async(url),
+    )
+    .await
+    {
+        while let Ok(Some(Ok(message))) =
+            tokio::time::timeout(Duration::from_secs(60), socket.next()).await
+        {
+            match message {
+                tokio_tungstenite::tungstenite::Message::Text(text) => {
+                    let seq = serde_json::from_str::<Value>(&text).unwrap_or_default()["seq"]
+                        .as_u64()
+                        .unwrap_or(0);
+                    seen.push((seq, text.to_string()));
+                }
+                tokio_tungstenite::tungstenite::Message::Close(_) => break,
+                _ => {}
+            }
+        }
+    }
+    (run, seen)
 }
 
 #[tokio::main]
@@ -334,19 +433,26 @@ fn check(
     }
 }
 
-/// The chaos run on a cluster of `size` processes sharing PostgreSQL and NATS.
+/// The chaos run on a cluster of `size` processes sharing PostgreSQL and NATS, under the
+/// nemeses.
 async fn cluster(size: usize) {
     let (seconds, rate, seed) = knobs();
+    let nemeses = nemeses();
     let mut dice = Dice(seed | 1);
-    let parts = support::ClusterParts::new("chaos").await;
-    let mut members: Vec<Member> = (1..=size)
-        .map(|n| Member {
+    let mut nats = support::nats_server::NatsServer::start().await;
+    let parts = support::ClusterParts::new("chaos").await.on_bus(nats.url());
+    let mut members = Vec::new();
+    for n in 1..=size {
+        members.push(Member {
             addr: support::free_local_addr(),
             id: format!("p{n}"),
             child: None,
             back_at: None,
-        })
-        .collect();
+            paused_until: None,
+            database: support::proxy::Proxy::start(proxy_target(&parts.database)).await,
+            bus: support::proxy::Proxy::start(proxy_target(&parts.bus)).await,
+        });
+    }
     for member in &mut members {
         member.child = Some(spawn_member(&parts, member).await);
     }
@@ -356,13 +462,16 @@ async fn cluster(size: usize) {
         .unwrap();
     let workflows = create_flows(&http, &format!("http://{}", members[0].addr)).await;
     println!(
-        "chaos on a cluster of {size} processes (PostgreSQL + NATS): {seconds} s, {rate} runs/s of {} flows, a random process SIGKILLed every 5–15 s (seed {seed:#x})",
+        "chaos on a cluster of {size} processes (PostgreSQL + NATS, each through proxies): {seconds} s, {rate} runs/s of {} flows, a nemesis every 5–15 s of {nemeses:?} (seed {seed:#x})",
         workflows.len()
     );
     let started = Instant::now();
     let mut acknowledged: HashSet<String> = HashSet::new();
-    let (mut refused, mut kills, mut next) = (0u64, 0u64, 0usize);
-    let mut next_kill = started + Duration::from_secs(dice.between(5, 15));
+    let (mut refused, mut next) = (0u64, 0usize);
+    let mut done: HashMap<&'static str, u64> = HashMap::new();
+    let mut undo: Vec<(Instant, Undo)> = Vec::new();
+    let mut watchers = Vec::new();
+    let mut next_nemesis = started + Duration::from_secs(dice.between(5, 15));
     let tick = Duration::from_millis(1000 / rate.max(1));
     while started.elapsed() < Duration::from_secs(seconds) {
         let now = Instant::now();
@@ -372,27 +481,73 @@ async fn cluster(size: usize) {
                 member.back_at = None;
             }
         }
-        if now >= next_kill {
-            let alive: Vec<usize> = (0..members.len())
-                .filter(|i| members[*i].child.is_some())
-                .collect();
-            // Never all at once: one process always serves.
-            if alive.len() > 1 {
-                let victim = alive[dice.between(0, alive.len() as u64 - 1) as usize];
-                if let Some(mut child) = members[victim].child.take() {
-                    let _ = child.kill();
-                    let _ = child.wait();
-                }
-                members[victim].back_at =
-                    Some(Instant::now() + Duration::from_millis(dice.between(50, 4000)));
-                kills += 1;
-            }
-            next_kill = Instant::now() + Duration::from_secs(dice.between(5, 15));
+        let due: Vec<Undo> = {
+            let (due, later): (Vec<_>, Vec<_>) = undo.drain(..).partition(|(at, _)| now >= *at);
+            undo = later;
+            due.into_iter().map(|(_, u)| u).collect()
+        };
+        for u in due {
+            u.now(&mut members, &mut nats).await;
         }
-        let alive: Vec<usize> = (0..members.len())
-            .filter(|i| members[*i].child.is_some())
+        if now >= next_nemesis && !nemeses.is_empty() {
+            let nemesis = nemeses[dice.between(0, nemeses.len() as u64 - 1) as usize];
+            let serving: Vec<usize> = (0..members.len())
+                .filter(|i| members[*i].serving())
+                .collect();
+            // Never every process at once: one always serves.
+            if serving.len() > 1 {
+                let victim = serving[dice.between(0, serving.len() as u64 - 1) as usize];
+                let member = &mut members[victim];
+                match nemesis {
+                    "kill" => {
+                        if let Some(mut child) = member.child.take() {
+                            let _ = child.kill();
+                            let _ = child.wait();
+                        }
+                        member.back_at =
+                            Some(Instant::now() + Duration::from_millis(dice.between(50, 4000)));
+                    }
+                    "stop" => {
+                        if let Some(child) = &member.child {
+                            let _ = Command::new("kill")
+                                .args(["-STOP", &child.id().to_string()])
+                                .status();
+                        }
+                        let until =
+                            Instant::now() + Duration::from_millis(dice.between(2500, 4500));
+                        member.paused_until = Some(until);
+                        undo.push((until, Undo::Continue(victim)));
+                    }
+                    "reset" => member.database.reset(),
+                    "cut" => {
+                        member.database.set(support::proxy::Mode::Cut);
+                        let until = Instant::now() + Duration::from_secs(dice.between(1, 6));
+                        undo.push((until, Undo::Restore(victim)));
+                    }
+                    "stall" => {
+                        member.bus.set(support::proxy::Mode::Stall);
+                        let until = Instant::now() + Duration::from_secs(dice.between(1, 5));
+                        undo.push((until, Undo::Restore(victim)));
+                    }
+                    _ => {
+                        if !undo.iter().any(|(_, u)| matches!(u, Undo::Nats)) {
+                            nats.stop();
+                            undo.push((Instant::now() + Duration::from_secs(1), Undo::Nats));
+                        }
+                    }
+                }
+                *done.entry(nemesis).or_default() += 1;
+            }
+            next_nemesis = Instant::now() + Duration::from_secs(dice.between(5, 15));
+        }
+        let serving: Vec<usize> = (0..members.len())
+            .filter(|i| members[*i].serving())
             .collect();
-        let member = &members[alive[next % alive.len()]];
+        if serving.is_empty() {
+            tokio::time::sleep(tick).await;
+            continue;
+        }
+        let member = &members[serving[next % serving.len()]];
         next += 1;
         let workflow = &workflows[dice.between(0, workflows.len() as u64 - 1) as usize];
         let body = json!({"seed": dice.next() >> 12, "speed": 1.0});
@@ -409,20 +564,30 @@ async fn cluster(size: usize) {
                 let run: Value = r.json().await.unwrap_or_default();
                 if let Some(id) = run["id"].as_str() {
                     acknowledged.insert(id.to_string());
+                    if acknowledged.len().is_multiple_of(10) {
+                        let at = members
+                            [serving[dice.between(0, serving.len() as u64 - 1) as usize]]
+                            .addr;
+                        watchers.push(tokio::spawn(watch_run(at, id.to_string())));
+                    }
                 }
             }
             _ => refused += 1,
         }
         tokio::time::sleep(tick).await;
     }
-    // Everyone back, then let everything end.
+    // Everything undone and everyone back, then let everything end.
+    for (_, u) in undo.drain(..) {
+        u.now(&mut members, &mut nats).await;
+    }
     for member in &mut members {
         if member.child.is_none() {
             member.child = Some(spawn_member(&parts, member).await);
         }
     }
     let pool = sqlx::PgPool::connect(&parts.database).await.unwrap();
-    let deadline = Instant::now() + Duration::from_secs(120);
+    let quiet_from = Instant::now();
+    let deadline = quiet_from + Duration::from_secs(120);
     loop {
         let running: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM runs WHERE status = 'running'")
             .fetch_one(&pool)
@@ -433,13 +598,39 @@ async fn cluster(size: usize) {
         }
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
+    let quiet_after = quiet_from.elapsed();
     let taken_over: i64 = sqlx::query_scalar(
         "SELECT COUNT(*) FROM run_history WHERE body LIKE '%\"type\":\"RunResumed\"%' \
-         AND body LIKE '%\"from\"%'",
+         AND body LIKE '%\"from\":\"%'",
     )
     .fetch_one(&pool)
     .await
     .unwrap();
+    // Every record a watcher got is the one stored at its seq.
+    let (mut watched, mut seen_records, mut forked) = (0, 0, 0);
+    for watcher in watchers {
+        let Ok((run, seen)) = watcher.await else {
+            continue;
+        };
+        watched += 1;
+        let stored: Vec<(i64, String)> = sqlx::query_as(
+            "SELECT h.seq, h.body FROM run_history h JOIN runs r ON r.no = h.run WHERE r.id = $1",
+        )
+        .bind(&run)
+        .fetch_all(&pool)
+        .await
+        .unwrap();
+        let stored: HashMap<u64, String> = stored
+            .into_iter()
+            .map(|(seq, body)| (seq as u64, body))
+            .collect();
+        for (seq, text) in seen {
+            seen_records += 1;
+            if stored.get(&seq) != Some(&text) {
+                forked += 1;
+            }
+        }
+    }
     for member in &mut members {
         if let Some(mut child) = member.child.take() {
             let _ = Command::new("kill")
@@ -458,15 +649,28 @@ async fn cluster(size: usize) {
             .await
             .unwrap();
     pool.close().await;
+    let mut done: Vec<_> = done.into_iter().collect();
+    done.sort();
     let summary = format!(
-        "  {:.0} s, {} runs stored ({} acknowledged, {} refused), {{records}} records, {kills} kills, {taken_over} resumptions after a kill",
+        "  {:.0} s, {} runs stored ({} acknowledged, {} refused), {{records}} records, nemeses {done:?}, {taken_over} runs taken over; quiet {:.1} s after the last nemesis\n  watchers: {watched} runs, {seen_records} records seen, {forked} not as stored (forked)",
         started.elapsed().as_secs_f64(),
         runs.len(),
         acknowledged.len(),
-        refused
+        refused,
+        quiet_after.as_secs_f64()
     );
     let remove = parts.remove();
     // The checks exit on a failure: the schema goes first.
     remove.await;
+    if forked > 0 {
+        println!("{summary}");
+        println!("  FAIL: {forked} records watchers got are not the stored ones");
+        std::process::exit(1);
+    }
     check(&acknowledged, &runs, rows, &summary);
+}
+
+/// The address a proxy to `url`'s server forwards to.
+fn proxy_target(url: &str) -> SocketAddr {
+    support::proxy::target_of(url)
 }

@@ -393,10 +393,44 @@ async fn main() {
             .expect("start");
     }
     tokio::time::sleep(Duration::from_millis(500)).await;
+    let with_empty_inputs = support::resident_mb();
     println!(
-        "memory: 10000 runs of a {STEPS}-node workflow in flight ({} open): resident {:.0} MB (process was {:.0} MB before)",
+        "memory: 10000 runs of a {STEPS}-node workflow in flight ({} open): resident {with_empty_inputs:.0} MB (process was {:.0} MB before)",
         engine.hub().open_runs(),
-        support::resident_mb(),
         before
+    );
+    // The same with every run's input at the limit (16 KiB of small values, the costliest
+    // shape in memory): what a run in progress holds of its own input.
+    let input = {
+        let mut fields = serde_json::Map::new();
+        let mut i = 0;
+        while serde_json::to_string(&fields).unwrap().len() + 16
+            < app::model::api::MAX_RUN_INPUT_BYTES
+        {
+            fields.insert(format!("k{i}"), json!(i));
+            i += 1;
+        }
+        serde_json::Value::Object(fields)
+    };
+    let store = Arc::new(MemoryStore::default());
+    let engine = Engine::new(store as Arc<dyn Store>, clock.clone());
+    let version = WorkflowVersion::new(slow.clone());
+    for seed in 0..1_000u64 {
+        engine
+            .start_run(
+                "bench",
+                version.clone(),
+                RunOptions::new(input.clone(), seed, 1.0),
+            )
+            .await
+            .expect("start");
+    }
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let with_inputs = support::resident_mb();
+    println!(
+        "memory: 1000 more runs, each with a {} byte input ({} fields): resident {with_inputs:.0} MB, {:.1} KiB per run",
+        serde_json::to_string(&input).unwrap().len(),
+        input.as_object().unwrap().len(),
+        (with_inputs - with_empty_inputs) * 1024.0 / 1000.0
     );
 }

@@ -9,8 +9,8 @@ mod common;
 use std::time::Duration;
 
 use common::cluster::{
-    assert_whole, create_workflow, flaky_flow, history, next_message, now_ms, report, start_run,
-    watch, Shared,
+    assert_whole, create_workflow, flaky_flow, history, long_flow, next_message, now_ms, report,
+    start_run, watch, Shared,
 };
 use common::{eventually, metric, metrics_at};
 use futures::StreamExt;
@@ -299,25 +299,7 @@ async fn lab_batches_are_seen_and_cancelled_anywhere_and_outlive_their_process()
     let cluster = Shared::new().await;
     let mut first = cluster.start("p1", LEASE_MS).await;
     let second = cluster.start("p2", LEASE_MS).await;
-    // Long and flaky: a batch of 5,000 runs of it takes seconds to compute.
-    let steps: Vec<Value> = (0..24)
-        .map(|i| {
-            json!({"id": format!("s{i}"), "label": format!("S{i}"), "service": "S", "action": "a",
-                   "latency_ms": [10, 50], "failure_rate": 0.3,
-                   "retry": {"max_attempts": 6, "backoff_ms": 10}})
-        })
-        .collect();
-    let edges: Vec<Value> = (1..24)
-        .map(|i| {
-            let kind = if i % 2 == 0 { "event" } else { "command" };
-            json!({"from": format!("s{}", i - 1), "to": format!("s{i}"), "kind": kind})
-        })
-        .collect();
-    let workflow = create_workflow(
-        &first,
-        &json!({"name": "Batches", "nodes": steps, "edges": edges}),
-    )
-    .await;
+    let workflow = create_workflow(&first, &long_flow()).await;
     let start_batch = |seed: u64| {
         let first = &first;
         let workflow = workflow.clone();

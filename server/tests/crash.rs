@@ -4,7 +4,6 @@
 
 mod common;
 
-use std::collections::HashMap;
 use std::net::TcpListener;
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
@@ -170,35 +169,8 @@ async fn runs_survive_sigkill_and_complete_without_gaps_or_double_execution() {
     let mut resumed = 0;
     for run in &runs {
         let records = history(port, run).await;
-        let seqs: Vec<u64> = records.iter().map(|r| r["seq"].as_u64().unwrap()).collect();
-        assert_eq!(
-            seqs,
-            (1..=seqs.len() as u64).collect::<Vec<_>>(),
-            "gap in {run}"
-        );
-        let mut starts: HashMap<(String, u64, u64), usize> = HashMap::new();
-        for r in records.iter().filter(|r| r["type"] == "StepStarted") {
-            let key = (
-                r["node"].as_str().unwrap().to_string(),
-                r["execution"].as_u64().unwrap(),
-                r["attempt"].as_u64().unwrap(),
-            );
-            *starts.entry(key).or_default() += 1;
-        }
-        assert!(
-            starts.values().all(|&n| n == 1),
-            "an attempt started twice in {run}: {starts:?}"
-        );
-        let executions: Vec<u64> = records
-            .iter()
-            .filter(|r| r["type"] == "StepStarted")
-            .map(|r| r["execution"].as_u64().unwrap())
-            .collect();
-        assert!(
-            executions.iter().all(|&e| e == 1),
-            "idempotent steps run once per trigger"
-        );
-        assert_eq!(records.last().unwrap()["type"], "RunCompleted");
+        // Gap-free, one end, no attempt started twice, idempotent steps run once per trigger.
+        common::cluster::assert_whole(run, &records);
         if records.iter().any(|r| r["type"] == "RunResumed") {
             resumed += 1;
         }

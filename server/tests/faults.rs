@@ -16,8 +16,8 @@ mod common;
 use std::time::{Duration, Instant};
 
 use common::cluster::{
-    assert_seen_is_stored, assert_whole, create_workflow, event_chain, flaky_flow, ready, report,
-    signal, start_run, watch_texts, Shared,
+    assert_seen_is_stored, assert_whole, create_workflow, event_chain, flaky_flow, long_flow,
+    ready, report, signal, start_run, watch_texts, Shared,
 };
 use common::nats_server::NatsServer;
 use common::proxy::{target_of, Mode, Proxy};
@@ -55,6 +55,39 @@ async fn stored_records(cluster: &Shared, run: &str) -> Vec<Value> {
         .into_iter()
         .map(|(_, body)| serde_json::from_str(&body).unwrap())
         .collect()
+}
+
+/// Waits until `server` says it is ready (200), then returns.
+async fn until_ready(server: &ServerProcess) {
+    eventually(
+        "ready again",
+        Duration::from_secs(10),
+        Duration::from_millis(100),
+        || async {
+            match ready(server).await {
+                (200, _) => Ok(()),
+                other => Err(format!("{other:?}")),
+            }
+        },
+    )
+    .await;
+}
+
+/// Waits until `server` says it is not ready (503) for a reason that mentions `why`, and
+/// returns what it said.
+async fn until_not_ready(server: &ServerProcess, why: &str) -> String {
+    eventually(
+        &format!("the server saying it is not ready ({why})"),
+        Duration::from_secs(5),
+        Duration::from_millis(50),
+        || async {
+            match ready(server).await {
+                (503, said) if said.contains(why) => Ok(said),
+                other => Err(format!("{other:?}")),
+            }
+        },
+    )
+    .await
 }
 
 /// Whether a run's history says another process took it over.
@@ -123,37 +156,11 @@ async fn a_process_cut_off_from_its_database_past_its_lease_forks_no_history() {
     // p1's connections to PostgreSQL are reset, and stay refused for 6 s (4 leases).
     database.set(Mode::Cut);
     let cut = Instant::now();
-    let (status, why) = eventually(
-        "p1 saying it is not ready",
-        Duration::from_secs(5),
-        Duration::from_millis(100),
-        || async {
-            match ready(&p1).await {
-                (503, why) => Ok((503, why)),
-                other => Err(format!("{other:?}")),
-            }
-        },
-    )
-    .await;
-    assert_eq!(status, 503);
-    assert!(why.contains("the store"), "{why}");
+    until_not_ready(&p1, "the store").await;
     let (status, why) = ready(&p2).await;
     assert_eq!(status, 200, "p2 is fine: {why}");
     // p1 fences itself before its lease runs out: it says so.
-    eventually(
-        "p1 fencing itself",
-        Duration::from_secs(5),
-        Duration::from_millis(100),
-        || async {
-            let (_, why) = ready(&p1).await;
-            if why.contains("lease") {
-                Ok(())
-            } else {
-                Err(why)
-            }
-        },
-    )
-    .await;
+    until_not_ready(&p1, "lease").await;
     tokio::time::sleep(Duration::from_secs(6).saturating_sub(cut.elapsed())).await;
     database.set(Mode::Pass);
 
@@ -172,18 +179,7 @@ async fn a_process_cut_off_from_its_database_past_its_lease_forks_no_history() {
         "hybridflow_writes_fenced_total",
     );
     assert!(fenced >= 1.0, "{fenced} writes fenced");
-    eventually(
-        "p1 ready again",
-        Duration::from_secs(10),
-        Duration::from_millis(100),
-        || async {
-            match ready(&p1).await {
-                (200, _) => Ok(()),
-                other => Err(format!("{other:?}")),
-            }
-        },
-    )
-    .await;
+    until_ready(&p1).await;
     println!("{taken} of 40 runs taken over by p2 while p1 was cut off");
 }
 
@@ -248,19 +244,7 @@ async fn a_restart_of_the_nats_server_stalls_no_run() {
     tokio::time::sleep(Duration::from_millis(500)).await;
     // The bus goes down for a second, and comes back with its stream on disk.
     nats.stop();
-    let (status, why) = eventually(
-        "p1 saying its bus is down",
-        Duration::from_secs(5),
-        Duration::from_millis(50),
-        || async {
-            match ready(&p1).await {
-                (503, why) => Ok((503, why)),
-                other => Err(format!("{other:?}")),
-            }
-        },
-    )
-    .await;
-    assert!(status == 503 && why.contains("bus"), "{why}");
+    until_not_ready(&p1, "bus").await;
     tokio::time::sleep(Duration::from_secs(1)).await;
     nats.restart().await;
     let back = Instant::now();
@@ -277,18 +261,7 @@ async fn a_restart_of_the_nats_server_stalls_no_run() {
     }
     check_watchers(&cluster, &runs, watchers).await;
     for server in [&p1, &p2] {
-        eventually(
-            "ready again",
-            Duration::from_secs(10),
-            Duration::from_millis(100),
-            || async {
-                match ready(server).await {
-                    (200, _) => Ok(()),
-                    other => Err(format!("{other:?}")),
-                }
-            },
-        )
-        .await;
+        until_ready(server).await;
     }
     println!("every run ended {took:?} after nats-server came back");
 }
@@ -353,18 +326,7 @@ async fn a_cancel_is_never_accepted_and_then_lost() {
     accepted.push(runs[1].clone());
     // p1 back: a cancel sent to it reaches p2, the owner the store names.
     database.set(Mode::Pass);
-    eventually(
-        "p1 ready again",
-        Duration::from_secs(10),
-        Duration::from_millis(100),
-        || async {
-            match ready(&p1).await {
-                (200, _) => Ok(()),
-                other => Err(format!("{other:?}")),
-            }
-        },
-    )
-    .await;
+    until_ready(&p1).await;
     let cancel = p1
         .post_json(&format!("/api/runs/{}/cancel", runs[2]), &json!({}))
         .await;
@@ -546,18 +508,7 @@ async fn a_stale_owner_of_a_deleted_run_is_fenced_and_ready_again() {
     .await;
     // p1 comes back to runs that no longer exist: fenced, and ready again at once.
     database.set(Mode::Pass);
-    eventually(
-        "p1 ready again",
-        Duration::from_secs(10),
-        Duration::from_millis(100),
-        || async {
-            match ready(&p1).await {
-                (200, _) => Ok(()),
-                other => Err(format!("{other:?}")),
-            }
-        },
-    )
-    .await;
+    until_ready(&p1).await;
     let mut ready_probes = 0;
     for _ in 0..20 {
         ready_probes += usize::from(ready(&p1).await.0 == 200);
@@ -613,24 +564,6 @@ async fn a_watcher_never_waits_on_a_stalled_bus() {
     println!(
         "the first record reached a watcher {first_after:?} after it connected, the bus stalled"
     );
-}
-
-/// A long, flaky flow: a batch of 5,000 runs of it takes seconds to compute.
-fn long_flow() -> Value {
-    let steps: Vec<Value> = (0..24)
-        .map(|i| {
-            json!({"id": format!("s{i}"), "label": format!("S{i}"), "service": "S", "action": "a",
-                   "latency_ms": [10, 50], "failure_rate": 0.3,
-                   "retry": {"max_attempts": 6, "backoff_ms": 10}})
-        })
-        .collect();
-    let edges: Vec<Value> = (1..24)
-        .map(|i| {
-            let kind = if i % 2 == 0 { "event" } else { "command" };
-            json!({"from": format!("s{}", i - 1), "to": format!("s{i}"), "kind": kind})
-        })
-        .collect();
-    json!({"name": "Batches", "nodes": steps, "edges": edges})
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

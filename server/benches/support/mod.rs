@@ -6,6 +6,15 @@ use std::time::Duration;
 
 use serde_json::Value;
 
+/// The fault suite's TCP proxy (`server/tests/common/proxy.rs`), for the chaos bench's
+/// nemeses: one file, shared.
+#[path = "../../tests/common/proxy.rs"]
+pub mod proxy;
+
+/// The fault suite's NATS server of its own (`server/tests/common/nats_server.rs`).
+#[path = "../../tests/common/nats_server.rs"]
+pub mod nats_server;
+
 /// This process's resident memory, in MB.
 pub fn resident_mb() -> f64 {
     let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
@@ -242,6 +251,12 @@ impl ClusterParts {
         )))
         .execute(&mut admin)
         .await;
+    }
+
+    /// The same PostgreSQL schema, on another bus (a NATS server of the caller's own).
+    pub fn on_bus(mut self, bus: String) -> ClusterParts {
+        self.bus = bus;
+        self
     }
 
     /// The flags of cluster member `process` (plus `extra`).

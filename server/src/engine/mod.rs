@@ -69,7 +69,7 @@ pub enum StartError {
     #[error("{limit} runs are in progress, the most this server runs at once; try again when some have ended")]
     Busy { limit: usize },
     #[error("the history store is failing ({0}); runs in progress wait for it, new runs are refused until it recovers")]
-    StoreFailing(String),
+    StoreFailing(#[source] StoreError),
     #[error("this process could not renew its lease in time and does not take runs until it can (another process may be taking its runs over); try another process or try again")]
     LeaseLapsing,
     #[error("the server is shutting down")]
@@ -425,7 +425,7 @@ impl Engine {
         self.spawn(&run, core, 0, first, ties);
         match stored.await {
             Ok(Ok(())) => Ok(run),
-            Ok(Err(e)) => Err(StartError::StoreFailing(e.to_string())),
+            Ok(Err(e)) => Err(StartError::StoreFailing(e)),
             Err(_) => Err(StartError::ShuttingDown),
         }
     }

@@ -300,6 +300,35 @@ pub enum Appended {
     Fenced,
 }
 
+/// What a write of `records` at `epoch` became, from what the store holds: the run's epoch
+/// (`None`: it is not stored) and the records it holds from the first one's seq on.
+pub fn appended(
+    stored_epoch: Option<i64>,
+    epoch: i64,
+    stored: &[(u64, &str)],
+    records: &[Recorded],
+) -> Appended {
+    if stored_epoch != Some(epoch) {
+        return Appended::Fenced;
+    }
+    match (stored.first(), records.first()) {
+        (_, None) => Appended::Stored,
+        (Some((seq, _)), Some(first)) if *seq == first.record.seq => {
+            let same = stored.len() == records.len()
+                && stored
+                    .iter()
+                    .zip(records)
+                    .all(|((seq, text), r)| *seq == r.record.seq && *text == r.json.as_str());
+            if same {
+                Appended::Stored
+            } else {
+                Appended::Fenced
+            }
+        }
+        _ => Appended::Absent,
+    }
+}
+
 /// Which process drives which run: each process holds a lease it renews while it lives; a
 /// run in progress belongs to one process, and when that process's lease runs out, others
 /// claim its runs (each claim bumps the run's epoch, which fences the previous owner's
@@ -375,26 +404,12 @@ pub trait RunStore: Send + Sync {
         let Some(first) = records.first() else {
             return Ok(Appended::Stored);
         };
-        match self.get_run(run_id).await? {
-            Some(run) if run.epoch == epoch => {}
-            _ => return Ok(Appended::Fenced),
-        }
+        let stored_epoch = self.get_run(run_id).await?.map(|run| run.epoch);
         let stored = self
             .history_json_after(run_id, first.record.seq - 1, records.len())
             .await?;
-        if stored.is_empty() || stored[0].seq != first.record.seq {
-            return Ok(Appended::Absent);
-        }
-        let same = stored.len() == records.len()
-            && stored
-                .iter()
-                .zip(records)
-                .all(|(s, r)| s.seq == r.record.seq && s.json.as_str() == r.json.as_str());
-        Ok(if same {
-            Appended::Stored
-        } else {
-            Appended::Fenced
-        })
+        let stored: Vec<(u64, &str)> = stored.iter().map(|r| (r.seq, r.json.as_str())).collect();
+        Ok(appended(stored_epoch, epoch, &stored, records))
     }
     /// At most `limit` records with `seq > after`, in order (read a long history in pages of
     /// [`HISTORY_PAGE`]).

@@ -705,13 +705,11 @@ impl RunStore for SqlStore {
         let Some(first) = records.first() else {
             return Ok(Appended::Stored);
         };
+        // The epoch alone (a run's whole row would decode its workflow).
         let stored_epoch: Option<i64> = sqlx::query_scalar("SELECT epoch FROM runs WHERE id = $1")
             .bind(run_id)
             .fetch_optional(&self.pool)
             .await?;
-        if stored_epoch != Some(epoch) {
-            return Ok(Appended::Fenced);
-        }
         let rows = self
             .history_rows(run_id, first.record.seq - 1, records.len())
             .await?;
@@ -721,22 +719,8 @@ impl RunStore for SqlStore {
             let body: String = row.try_get("body")?;
             stored.push((seq as u64, body));
         }
-        if stored
-            .first()
-            .is_none_or(|(seq, _)| *seq != first.record.seq)
-        {
-            return Ok(Appended::Absent);
-        }
-        let same = stored.len() == records.len()
-            && stored
-                .iter()
-                .zip(records)
-                .all(|((seq, body), r)| *seq == r.record.seq && body == r.json.as_str());
-        Ok(if same {
-            Appended::Stored
-        } else {
-            Appended::Fenced
-        })
+        let stored: Vec<(u64, &str)> = stored.iter().map(|(s, b)| (*s, b.as_str())).collect();
+        Ok(super::appended(stored_epoch, epoch, &stored, records))
     }
 
     async fn history_after(

@@ -134,6 +134,24 @@ pub fn event_chain(name: &str, steps: usize, latency: [u64; 2]) -> Value {
     json!({"name": name, "nodes": nodes, "edges": edges})
 }
 
+/// A long, flaky flow: a lab batch of 5,000 runs of it takes seconds to compute.
+pub fn long_flow() -> Value {
+    let steps: Vec<Value> = (0..24)
+        .map(|i| {
+            json!({"id": format!("s{i}"), "label": format!("S{i}"), "service": "S", "action": "a",
+                   "latency_ms": [10, 50], "failure_rate": 0.3,
+                   "retry": {"max_attempts": 6, "backoff_ms": 10}})
+        })
+        .collect();
+    let edges: Vec<Value> = (1..24)
+        .map(|i| {
+            let kind = if i % 2 == 0 { "event" } else { "command" };
+            json!({"from": format!("s{}", i - 1), "to": format!("s{i}"), "kind": kind})
+        })
+        .collect();
+    json!({"name": "Batches", "nodes": steps, "edges": edges})
+}
+
 pub async fn create_workflow(server: &ServerProcess, workflow: &Value) -> String {
     let created: Value = server
         .post_json("/api/workflows", workflow)
