@@ -214,3 +214,56 @@ fn a_copy_is_named_in_the_pages_language_and_converting_again_does_not_stack_nam
         "Order (오케스트레이션 방식)"
     );
 }
+
+#[test]
+fn a_long_or_circular_saga_names_its_first_steps_in_order_and_never_the_failing_one() {
+    use app::model::lint::{lint, MAX_NAMED_STEPS};
+    use serde_json::json;
+    // Twelve compensated steps joined by events, then one that fails: nobody undoes them.
+    let mut nodes: Vec<serde_json::Value> = (0..12)
+        .map(|i| {
+            json!({"id": format!("s{i}"), "label": format!("S{i}"), "service": "S",
+                        "action": "a", "compensation": "undo"})
+        })
+        .collect();
+    nodes.push(
+        json!({"id": "f", "label": "F", "service": "S", "action": "a",
+                      "failure_rate": 0.5}),
+    );
+    let mut edges: Vec<serde_json::Value> = (1..12)
+        .map(|i| json!({"from": format!("s{}", i - 1), "to": format!("s{i}"), "kind": "event"}))
+        .collect();
+    edges.push(json!({"from": "s11", "to": "f", "kind": "event"}));
+    let doc = json!({"name": "Long", "nodes": nodes, "edges": edges}).to_string();
+    let w = app::model::parse_workflow(doc.as_bytes()).unwrap();
+    let warning = lint(&w)
+        .into_iter()
+        .find(|x| x.kind == WarningKind::Uncompensated)
+        .expect("nobody undoes them");
+    let listed: Vec<String> = (0..MAX_NAMED_STEPS).map(|i| format!("S{i}")).collect();
+    assert!(
+        warning
+            .message
+            .starts_with(&format!("saga over {}, …", listed.join(", "))),
+        "{}",
+        warning.message
+    );
+    // A cycle of events: each step is before the other, neither before itself.
+    let doc = json!({"name": "Loop", "nodes": [
+            {"id": "a", "label": "A", "service": "S", "action": "a", "compensation": "undo"},
+            {"id": "b", "label": "B", "service": "S", "action": "a", "compensation": "undo",
+             "failure_rate": 0.5}],
+        "edges": [{"from": "a", "to": "b", "kind": "event"},
+                  {"from": "b", "to": "a", "kind": "event"}]})
+    .to_string();
+    let w = app::model::parse_workflow(doc.as_bytes()).unwrap();
+    let saga: Vec<String> = lint(&w)
+        .into_iter()
+        .filter(|x| x.kind == WarningKind::Uncompensated)
+        .map(|x| x.message)
+        .collect();
+    assert_eq!(
+        saga,
+        ["saga over A no longer runs when B fails: nobody compensates on BFailed"]
+    );
+}

@@ -36,6 +36,8 @@ async fn durable<S: Store + 'static>(label: &str, store: S, clock: &Arc<dyn Cloc
         latencies: Mutex::new(Vec::new()),
     });
     let engine = Engine::new(timed.clone() as Arc<dyn Store>, clock.clone());
+    // Its lease first: a process on a shared store takes no runs without one.
+    engine.recover().await.expect("the lease");
     let mut rounds = Vec::new();
     for _ in 0..ROUNDS {
         timed.latencies.lock().unwrap().clear();

@@ -189,7 +189,6 @@ impl<'a> Graph<'a> {
 pub fn lint(workflow: &Workflow) -> Vec<Warning> {
     let mut warnings = Vec::new();
     let graph = Graph::new(workflow);
-    let nodes: HashMap<&str, &Node> = workflow.nodes.iter().map(|n| (n.id.as_str(), n)).collect();
     let failure_commands = workflow
         .edges
         .iter()
@@ -268,25 +267,35 @@ pub fn lint(workflow: &Workflow) -> Vec<Warning> {
             || (graph.incoming(id).next().is_none()
                 && graph.outgoing(id).any(|e| e.kind == EdgeKind::Command))
     };
-    let compensated = workflow.nodes.iter().any(|n| n.compensation.is_some());
-    for failing in workflow.nodes.iter().filter(|n| can_fail(n)) {
-        if !compensated || routed(&failing.id) {
+    let compensated = |i: usize| workflow.nodes[i].compensation.is_some();
+    // The compensated steps before each step, and those of them no saga would undo: found
+    // for every step at once (their first few by node order, which is all a warning names).
+    let before = ancestors_among(workflow, compensated);
+    let before_unsaved = ancestors_among(workflow, |i| {
+        compensated(i) && !orchestrated(&workflow.nodes[i].id)
+    });
+    for (i, failing) in workflow
+        .nodes
+        .iter()
+        .enumerate()
+        .filter(|(_, n)| can_fail(n))
+    {
+        if routed(&failing.id) {
             continue;
         }
-        let saga = orchestrated(&failing.id);
-        let stranded: Vec<&Node> = success_ancestors(&graph, &failing.id)
-            .into_iter()
-            .filter_map(|id| nodes.get(id).copied())
-            .filter(|n| n.compensation.is_some() && !(saga && orchestrated(&n.id)))
-            .collect();
+        let stranded = if orchestrated(&failing.id) {
+            &before_unsaved[i]
+        } else {
+            &before[i]
+        };
         if !stranded.is_empty() {
             let mut steps: Vec<String> = stranded
                 .iter()
                 .take(MAX_NAMED_STEPS)
-                .map(|n| n.label.clone())
+                .map(|&n| workflow.nodes[n].label.clone())
                 .collect();
             if stranded.len() > MAX_NAMED_STEPS {
-                steps.push(format!("+{}", stranded.len() - MAX_NAMED_STEPS));
+                steps.push("…".to_string());
             }
             let event = Workflow::default_event_name(&failing.label, Outcome::Failure);
             warnings.push(Warning::new(
@@ -396,24 +405,77 @@ fn command_ancestors_of_failing<'a>(graph: &Graph<'a>) -> HashSet<&'a str> {
     seen
 }
 
-/// Steps that ran successfully before `to` (through success edges of either kind), in the
-/// workflow's node order.
-fn success_ancestors<'a>(graph: &Graph<'a>, to: &str) -> Vec<&'a str> {
-    let mut seen: HashSet<&str> = HashSet::new();
-    let mut queue: VecDeque<&str> = VecDeque::from([to]);
-    while let Some(id) = queue.pop_front() {
-        for e in graph.incoming(id).filter(|e| e.on == Outcome::Success) {
-            if e.from != to && seen.insert(e.from.as_str()) {
-                queue.push_back(e.from.as_str());
+/// For each step (by index), the first [`MAX_NAMED_STEPS`] + 1 steps by node order among
+/// those `chosen` that run successfully before it (through success edges of either kind,
+/// the step itself only when it lies on a cycle). Found for every step at once, in time
+/// linear in the workflow: the success edges' strongly connected components are walked in
+/// topological order, each carrying the few smallest indices of the chosen steps above it
+/// (the smallest of a union are among the smallest of its parts).
+fn ancestors_among(workflow: &Workflow, chosen: impl Fn(usize) -> bool) -> Vec<Vec<usize>> {
+    const KEPT: usize = MAX_NAMED_STEPS + 1;
+    fn merge(into: &mut Vec<usize>, from: &[usize]) {
+        into.extend_from_slice(from);
+        into.sort_unstable();
+        into.dedup();
+        into.truncate(KEPT);
+    }
+    let n = workflow.nodes.len();
+    let index: HashMap<&str, usize> = workflow
+        .nodes
+        .iter()
+        .enumerate()
+        .map(|(i, node)| (node.id.as_str(), i))
+        .collect();
+    let mut next: Vec<Vec<usize>> = vec![Vec::new(); n];
+    for e in workflow.edges.iter().filter(|e| e.on == Outcome::Success) {
+        if let (Some(&from), Some(&to)) = (index.get(e.from.as_str()), index.get(e.to.as_str())) {
+            next[from].push(to);
+        }
+    }
+    let component = strongly_connected(&next);
+    let components = component.iter().map(|c| c + 1).max().unwrap_or(0);
+    let mut members: Vec<Vec<usize>> = vec![Vec::new(); components];
+    for (v, &c) in component.iter().enumerate() {
+        members[c].push(v);
+    }
+    // Chosen steps above each component (outside it), and whether it is a cycle.
+    let mut above: Vec<Vec<usize>> = vec![Vec::new(); components];
+    let mut cyclic = vec![false; components];
+    for (v, targets) in next.iter().enumerate() {
+        if targets.contains(&v) {
+            cyclic[component[v]] = true;
+        }
+    }
+    // Tarjan numbers a component after every one it reaches: the highest number first is a
+    // topological order.
+    for c in (0..components).rev() {
+        cyclic[c] |= members[c].len() > 1;
+        let mut passed = above[c].clone();
+        let own: Vec<usize> = members[c].iter().copied().filter(|&v| chosen(v)).collect();
+        merge(&mut passed, &own);
+        for &v in &members[c] {
+            for &w in &next[v] {
+                let d = component[w];
+                if d != c {
+                    merge(&mut above[d], &passed);
+                }
             }
         }
     }
-    graph
-        .workflow
-        .nodes
-        .iter()
-        .map(|n| n.id.as_str())
-        .filter(|id| seen.contains(id))
+    (0..n)
+        .map(|v| {
+            let c = component[v];
+            let mut list = above[c].clone();
+            if cyclic[c] {
+                let others: Vec<usize> = members[c]
+                    .iter()
+                    .copied()
+                    .filter(|&w| w != v && chosen(w))
+                    .collect();
+                merge(&mut list, &others);
+            }
+            list
+        })
         .collect()
 }
 
