@@ -3,11 +3,10 @@
 SHELL := /bin/bash
 .DEFAULT_GOAL := run
 
-CARGO_LEPTOS_VERSION := 0.3.5
-# The wasm-bindgen CLI must match the library version locked in Cargo.lock.
-WASM_BINDGEN_VERSION := $(shell awk '/^name = "wasm-bindgen"$$/ { getline; gsub(/version = |"/, ""); print; exit }' Cargo.lock)
 NODE_BIN := $(CURDIR)/end2end/node_modules/.bin
-# wasm-opt comes from the npm package binaryen (Debian's is too old to keep hydration working).
+# wasm-opt comes from the npm package binaryen (Debian's is too old to keep hydration working),
+# terser (the JavaScript minifier) from npm too; wasm-bindgen is a library of the site builder
+# (server/site), locked with the app's wasm-bindgen, so there is no CLI to install or match.
 export PATH := $(NODE_BIN):$(HOME)/.cargo/bin:$(PATH)
 export CARGO_TERM_COLOR := never
 # Leptos's type-erased components (the wasm a fifth smaller, builds faster). Server and
@@ -15,22 +14,16 @@ export CARGO_TERM_COLOR := never
 # command here builds with it — and each crate is built once per profile.
 export RUSTFLAGS := --cfg erase_components
 
-.PHONY: run test tools browser build lint test-rust test-e2e clean-data fuzz screenshots postgres nats cluster
+.PHONY: run test tools browser build lint lint-ssr lint-hydrate test-rust test-e2e clean-data fuzz screenshots postgres nats cluster
 
 CARGO_FUZZ_VERSION := 0.13.2
 FUZZ_TARGET ?= text
 FUZZ_SECONDS ?= 60
 
-## Install what is missing (idempotent).
+## Install what is missing (idempotent): the wasm target, the npm tools.
 tools:
 	@rustup target list --installed | grep -q '^wasm32-unknown-unknown$$' || rustup target add wasm32-unknown-unknown
-	@if ! cargo leptos --version 2>/dev/null | grep -q '$(CARGO_LEPTOS_VERSION)'; then \
-		echo "installing cargo-leptos $(CARGO_LEPTOS_VERSION) (about 12 minutes, once per machine)"; \
-		cargo install cargo-leptos --version $(CARGO_LEPTOS_VERSION) --locked; fi
-	@if ! wasm-bindgen --version 2>/dev/null | grep -q ' $(WASM_BINDGEN_VERSION)$$'; then \
-		echo "installing wasm-bindgen-cli $(WASM_BINDGEN_VERSION)"; \
-		cargo install wasm-bindgen-cli --version $(WASM_BINDGEN_VERSION) --force; fi
-	@if [ ! -x $(NODE_BIN)/wasm-opt ] || [ ! -x $(NODE_BIN)/playwright ] \
+	@if [ ! -x $(NODE_BIN)/wasm-opt ] || [ ! -x $(NODE_BIN)/terser ] || [ ! -x $(NODE_BIN)/playwright ] \
 		|| [ end2end/package-lock.json -nt end2end/node_modules/.package-lock.json ]; then \
 		cd end2end && npm ci --no-audit --no-fund; fi
 
@@ -50,11 +43,11 @@ screenshots: build browser
 		for i in $$(seq 50); do curl -sf http://127.0.0.1:$(SHOTS_PORT)/api/health >/dev/null && break; sleep 0.2; done; \
 		node end2end/tools/screenshots.mjs http://127.0.0.1:$(SHOTS_PORT)
 
-## The release build, and the bundle compressed once (brotli and gzip files the server
-## sends as they are).
+## The release build: the server and, side by side, the browser's wasm, then split, bound,
+## optimised, minified and compressed (brotli and gzip files the server sends as they are),
+## by the site builder in server/site, which prints its progress with an estimate.
 build: tools
-	cargo leptos build --release --split
-	node end2end/build/precompress.mjs target/site
+	cargo run --locked --package site --bin hybridflow-site -- build
 
 ## Build in release mode and serve at http://127.0.0.1:3000 on ./data/hybridflow.db.
 run: build
@@ -65,9 +58,15 @@ run: build
 cluster: build
 	server/services/cluster.sh
 
-lint: tools
+lint: lint-ssr lint-hydrate
+
+## Format, and clippy on the server's build (and every test, bench and tool).
+lint-ssr: tools
 	cargo fmt --all -- --check
 	cargo clippy --workspace --all-targets --locked -- -D warnings
+
+## Clippy on the browser's build (wasm32).
+lint-hydrate: tools
 	cargo clippy -p app --lib --no-default-features --features hydrate --target wasm32-unknown-unknown --locked -- -D warnings
 
 ## PostgreSQL on 127.0.0.1:55432, data in data/postgres/, and NATS with JetStream on
@@ -98,5 +97,21 @@ fuzz:
 	cd app && RUSTC_BOOTSTRAP=1 cargo fuzz run --fuzz-dir fuzz --sanitizer none $(FUZZ_TARGET) \
 		-- -max_total_time=$(FUZZ_SECONDS) -max_len=65536 -print_final_stats=1
 
-## Every check: format, clippy (ssr and hydrate builds), Rust tests, browser tests.
-test: lint test-rust test-e2e
+## Every check, in two chains side by side — on two cores one chain is often waiting (on
+## tests, on a crate nothing else can start before) while the other compiles:
+##   rust: format, clippy on the server's build, the Rust tests (dev profile);
+##   site: the release build (server and browser), clippy on the browser's build, at a
+##         lower priority so the tests' timings are not the ones squeezed;
+## then the browser tests against the release server. Each line says its chain; each chain
+## ends with its time.
+test: tools browser postgres nats
+	@set -o pipefail; start=$$(date +%s); \
+	chain() { name=$$1; shift; t=$$(date +%s); \
+		{ "$$@" 2>&1; rc=$$?; echo "$$name chain: $$( [ $$rc = 0 ] && echo passed || echo FAILED) in $$(( $$(date +%s) - t )) s"; exit $$rc; } \
+		| sed -u "s/^/[$$name] /"; }; \
+	chain rust $(MAKE) --no-print-directory lint-ssr test-rust & rust=$$!; \
+	chain site nice -n 10 $(MAKE) --no-print-directory build lint-hydrate & site=$$!; \
+	wait $$rust; r=$$?; wait $$site; s=$$?; \
+	if [ $$r != 0 ] || [ $$s != 0 ]; then echo "make test: a chain failed (see its lines above)"; exit 1; fi; \
+	$(MAKE) --no-print-directory test-e2e || exit 1; \
+	echo "make test: everything passed in $$(( $$(date +%s) - start )) s"

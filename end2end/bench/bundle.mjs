@@ -39,7 +39,7 @@ for (const name of [...first, "hybridflow.css"]) {
 }
 console.log(row("wasm + JS", total));
 
-// The lazily loaded parts (`#[lazy]`, `cargo leptos build --split`): a split is fetched with
+// The lazily loaded parts (`#[lazy]`, split by `make build`): a split is fetched with
 // the shared chunks it needs (`__wasm_split_manifest.json`).
 if (files.includes("__wasm_split_manifest.json")) {
   const manifest = JSON.parse(fs.readFileSync(`${pkg}/__wasm_split_manifest.json`, "utf8"));

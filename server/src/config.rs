@@ -4,7 +4,7 @@ use std::net::SocketAddr;
 
 use clap::Parser;
 
-/// The built site, as `cargo leptos build` leaves it in this workspace.
+/// The built site, as `make build` (the site builder, `server/site`) leaves it.
 const DEFAULT_SITE_ROOT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../target/site");
 
 /// Hybridflow: draw, run and compare orchestrated and choreographed workflows.

@@ -61,7 +61,7 @@ use crate::store::StoreError;
 /// The longest a shutdown waits for connections and history writes to finish.
 pub const SHUTDOWN_GRACE: std::time::Duration = std::time::Duration::from_secs(4);
 
-/// The name cargo-leptos gives the bundle files (`pkg/hybridflow.js`, `.wasm`, `.css`).
+/// The name the site builder (`server/site`) gives the bundle files (`pkg/hybridflow.js`, `.wasm`, `.css`).
 pub const BUNDLE_NAME: &str = "hybridflow";
 
 #[derive(Debug, thiserror::Error)]

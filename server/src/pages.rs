@@ -2,7 +2,7 @@
 //! (the hydration bundle under `/pkg`, the assets of `public/`). The bundle is sent as the
 //! brotli or gzip copy the build made of it (`end2end/build/precompress.mjs`) when the
 //! browser accepts one: nothing is compressed per request. The bundle is split into chunks
-//! (`cargo leptos build --split`) whose names stay the same from one build to the next and
+//! (`#[lazy]`, split by `make build`) whose names stay the same from one build to the next and
 //! which only work with the main module of their own build, so every `/pkg` response says
 //! `Cache-Control: no-cache`: the browser revalidates (a 304 when unchanged) and never mixes
 //! two builds.
