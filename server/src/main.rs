@@ -6,7 +6,18 @@ use tracing_subscriber::EnvFilter;
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
-fn main() -> anyhow::Result<std::process::ExitCode> {
+fn main() -> std::process::ExitCode {
+    match start() {
+        Ok(code) => code,
+        // One line that says what is wrong and what to change, never a backtrace.
+        Err(error) => {
+            eprintln!("hybridflow: {error:#}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+fn start() -> anyhow::Result<std::process::ExitCode> {
     let cli = Cli::parse();
     let config = match cli.command {
         None => cli.serve,
@@ -31,7 +42,16 @@ async fn serve(config: Config) -> anyhow::Result<()> {
     tracing_subscriber::fmt()
         .with_env_filter(EnvFilter::try_new(&config.log)?)
         .init();
-    let listener = tokio::net::TcpListener::bind(config.bind).await?;
+    let listener = match tokio::net::TcpListener::bind(config.bind).await {
+        Ok(listener) => listener,
+        Err(error) if error.kind() == std::io::ErrorKind::AddrInUse => anyhow::bail!(
+            "{} is already in use (another hybridflow?): stop what listens there, or pick another address with --bind 127.0.0.1:PORT (or HYBRIDFLOW_BIND)",
+            config.bind
+        ),
+        Err(error) => {
+            return Err(anyhow::Error::new(error).context(format!("cannot listen on {} (--bind)", config.bind)));
+        }
+    };
     let shutdown = async {
         let mut terminate =
             tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok();

@@ -324,3 +324,34 @@ async fn an_answer_without_end_is_refused_at_its_limit_not_read_whole() {
         "it stopped reading: {sent} bytes sent"
     );
 }
+
+#[test]
+fn serving_on_a_port_in_use_says_so_in_one_line_naming_the_flag() {
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let address = taken.local_addr().unwrap().to_string();
+    let dir = tempfile::tempdir().unwrap();
+    let database = dir.path().join("busy.db");
+    let out = Command::new(env!("CARGO_BIN_EXE_hybridflow"))
+        .args(["--bind", &address, "--database", database.to_str().unwrap()])
+        .env("RUST_BACKTRACE", "1")
+        .env("RUST_LIB_BACKTRACE", "1")
+        .output()
+        .expect("run hybridflow");
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = text(&out.stderr);
+    let lines: Vec<&str> = stderr
+        .lines()
+        .filter(|l| l.starts_with("hybridflow:"))
+        .collect();
+    assert_eq!(
+        lines,
+        [format!(
+            "hybridflow: {address} is already in use (another hybridflow?): stop what listens there, or pick another address with --bind 127.0.0.1:PORT (or HYBRIDFLOW_BIND)"
+        )],
+        "{stderr}"
+    );
+    assert!(
+        !stderr.contains("Stack backtrace") && !stderr.contains("panicked"),
+        "{stderr}"
+    );
+}

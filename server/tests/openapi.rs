@@ -169,3 +169,100 @@ async fn the_workflow_schema_accepts_every_template_and_refuses_what_the_server_
         assert!(status == 422 || status == 400, "{bad}: {status}");
     }
 }
+
+/// What the description says of a stale `If-Match` is what the server answers, and the page
+/// made of the description shows it: its code rendered, a table of contents to every
+/// operation.
+#[tokio::test]
+async fn the_api_page_says_what_the_server_answers_and_can_be_found_in() {
+    let server = TestServer::start().await;
+    let spec: Value = server.get_json("/api/openapi.json").await;
+    let id = server
+        .create_workflow(&json!({"name": "Docs", "nodes": [common::node("a")], "edges": []}))
+        .await;
+    let url = server.url(&format!("/api/workflows/{id}"));
+    let doc = json!({"name": "Docs again", "nodes": [common::node("a")], "edges": []});
+    let fresh = server
+        .http
+        .put(&url)
+        .header("If-Match", "\"r1\"")
+        .json(&doc)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(fresh.status(), 200);
+    let stale = server
+        .http
+        .put(&url)
+        .header("If-Match", "\"r1\"")
+        .json(&doc)
+        .send()
+        .await
+        .unwrap();
+    let status = stale.status().as_u16().to_string();
+    let put = &spec["paths"]["/api/workflows/{id}"]["put"];
+    assert!(
+        put["responses"].get(&status).is_some(),
+        "a stale If-Match is answered {status}, which the description does not list: {}",
+        put["responses"]
+    );
+    assert!(
+        put["description"].as_str().unwrap().contains(&status),
+        "{}",
+        put["description"]
+    );
+
+    let page = server
+        .http
+        .get(server.url("/docs/api"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(page.status(), 200);
+    let page = page.text().await.unwrap();
+    // Every operation has its article and a link to it in the contents.
+    let contents = &page[page
+        .find("<nav class=\"api-toc\"")
+        .expect("a table of contents")..];
+    let contents = &contents[..contents.find("</nav>").unwrap()];
+    let mut operations = 0;
+    for (path, item) in spec["paths"].as_object().unwrap() {
+        for method in item.as_object().unwrap().keys() {
+            let anchor = format!(
+                "op-{method}{}",
+                path.to_lowercase().replace(['/', '{', '}', '.', '_'], "-")
+            )
+            .split('-')
+            .filter(|s| !s.is_empty())
+            .collect::<Vec<_>>()
+            .join("-");
+            assert!(
+                contents.contains(&format!("href=\"#{anchor}\"")),
+                "no link to {method} {path} ({anchor})"
+            );
+            assert!(
+                page.contains(&format!("id=\"{anchor}\"")),
+                "no article {anchor}"
+            );
+            operations += 1;
+        }
+    }
+    assert!(operations >= 28);
+    // Backticks are rendered as code, outside the examples (<pre>) none is left.
+    let prose: String = page
+        .split("<pre>")
+        .map(|part| part.split_once("</pre>").map_or(part, |(_, after)| after))
+        .collect();
+    assert!(
+        !prose.contains('`'),
+        "a literal backtick on the page: …{}…",
+        {
+            let at = prose.find('`').unwrap();
+            &prose[at.saturating_sub(80)..(at + 80).min(prose.len())]
+        }
+    );
+    assert!(
+        page.contains("<code>If-Match: &lt;ETag&gt;</code>"),
+        "the PUT description's code is not rendered"
+    );
+}

@@ -166,15 +166,21 @@ pub fn docs_page() -> String {
         "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"><title>{t}</title><link rel=\"stylesheet\" href=\"/pkg/hybridflow.css\"></head><body class=\"api-docs-page\"><main class=\"api-docs\"><header><nav><a href=\"/\">← Hybridflow</a><a href=\"/api/openapi.json\">openapi.json (OpenAPI {v})</a><a href=\"/api/schema/workflow.json\">workflow.json (JSON Schema)</a></nav><h1>{t}</h1><p>{d}</p></header>",
         t = escape(title),
         v = escape(spec["openapi"].as_str().unwrap_or("")),
-        d = escape(spec["info"]["description"].as_str().unwrap_or("")),
+        d = prose(spec["info"]["description"].as_str().unwrap_or("")),
     );
+    // The table of contents: every tag and, under it, every operation, each a link.
+    let mut toc =
+        String::from("<nav class=\"api-toc\" aria-label=\"Contents\"><h2>Contents</h2><ol>");
+    let mut body = String::new();
     for tag in spec["tags"].as_array().into_iter().flatten() {
         let name = tag["name"].as_str().unwrap_or("");
+        let _ = write!(toc, "<li><a href=\"#{n}\">{n}</a><ol>", n = escape(name));
+        let out = &mut body;
         let _ = write!(
             out,
             "<section class=\"tag\" id=\"{n}\"><h2>{n}</h2><p>{d}</p>",
             n = escape(name),
-            d = escape(tag["description"].as_str().unwrap_or(""))
+            d = prose(tag["description"].as_str().unwrap_or(""))
         );
         for (path, item) in spec["paths"].as_object().into_iter().flatten() {
             for (method, op) in item.as_object().into_iter().flatten() {
@@ -184,15 +190,25 @@ pub fn docs_page() -> String {
                 {
                     continue;
                 }
+                let anchor = operation_anchor(method, path);
                 let _ = write!(
-                    out,
-                    "<article class=\"operation\"><h3><span class=\"method {m}\">{m}</span> {p}</h3><p><strong>{s}</strong></p>",
+                    toc,
+                    "<li><a href=\"#{a}\"><span class=\"method {m}\">{m}</span> {p}</a> {s}</li>",
+                    a = anchor,
                     m = escape(method),
                     p = escape(path),
                     s = escape(op["summary"].as_str().unwrap_or(""))
                 );
+                let _ = write!(
+                    out,
+                    "<article class=\"operation\" id=\"{a}\"><h3><span class=\"method {m}\">{m}</span> {p}</h3><p><strong>{s}</strong></p>",
+                    a = anchor,
+                    m = escape(method),
+                    p = escape(path),
+                    s = prose(op["summary"].as_str().unwrap_or(""))
+                );
                 if let Some(d) = op["description"].as_str() {
-                    let _ = write!(out, "<p>{}</p>", escape(d));
+                    let _ = write!(out, "<p>{}</p>", prose(d));
                 }
                 if let Some(params) = op["parameters"].as_array().filter(|p| !p.is_empty()) {
                     out.push_str("<table><tr><th>Parameter</th><th>In</th><th>Required</th><th>What</th></tr>");
@@ -203,7 +219,7 @@ pub fn docs_page() -> String {
                             escape(p["name"].as_str().unwrap_or("")),
                             escape(p["in"].as_str().unwrap_or("")),
                             if p["required"] == true { "yes" } else { "no" },
-                            escape(p["description"].as_str().unwrap_or(""))
+                            prose(p["description"].as_str().unwrap_or(""))
                         );
                     }
                     out.push_str("</table>");
@@ -241,7 +257,7 @@ pub fn docs_page() -> String {
                         out,
                         "<tr><td>{}</td><td>{}</td><td><code>{}</code></td></tr>",
                         escape(status),
-                        escape(r["description"].as_str().unwrap_or("")),
+                        prose(r["description"].as_str().unwrap_or("")),
                         escape(&body)
                     );
                 }
@@ -249,7 +265,11 @@ pub fn docs_page() -> String {
             }
         }
         out.push_str("</section>");
+        toc.push_str("</ol></li>");
     }
+    toc.push_str("<li><a href=\"#schemas\">Schemas</a></li></ol></nav>");
+    out.push_str(&toc);
+    out.push_str(&body);
     out.push_str("<section class=\"tag\" id=\"schemas\"><h2>Schemas</h2>");
     for (name, schema) in spec["components"]["schemas"]
         .as_object()
@@ -266,6 +286,44 @@ pub fn docs_page() -> String {
     }
     out.push_str("</section></main></body></html>");
     out
+}
+
+/// A description's text as HTML: escaped, with `code` spans (the descriptions are written
+/// in Markdown's backticks, which a reader should not see).
+fn prose(text: &str) -> String {
+    let mut html = String::new();
+    let mut parts = text.split('`').peekable();
+    let mut code = false;
+    while let Some(part) = parts.next() {
+        // A lone backtick at the end stays as it is.
+        if code && parts.peek().is_none() && !text.ends_with('`') {
+            html.push('`');
+            html.push_str(&escape(part));
+            break;
+        }
+        if code {
+            html.push_str("<code>");
+            html.push_str(&escape(part));
+            html.push_str("</code>");
+        } else {
+            html.push_str(&escape(part));
+        }
+        code = !code;
+    }
+    html
+}
+
+/// The id of an operation's article: `op-put-api-workflows-id`.
+fn operation_anchor(method: &str, path: &str) -> String {
+    let mut anchor = format!("op-{method}");
+    for c in path.chars() {
+        if c.is_ascii_alphanumeric() {
+            anchor.push(c.to_ascii_lowercase());
+        } else if !anchor.ends_with('-') {
+            anchor.push('-');
+        }
+    }
+    anchor.trim_end_matches('-').to_string()
 }
 
 /// The page of [`docs_page`], made once.
