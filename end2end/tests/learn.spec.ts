@@ -12,6 +12,14 @@ async function runLesson(card: Locator, request: APIRequestContext): Promise<any
   await card.getByRole("button", { name: "▶ Run the experiment" }).click();
   const result = card.getByRole("status");
   await expect(result.locator("[data-figure]").first()).toBeVisible({ timeout: 60_000 });
+  // The finding is said in a sentence, with every figure named.
+  const sentence = (await result.locator(".finding-sentence").innerText()).trim();
+  expect(sentence.length, "a finding sentence").toBeGreaterThan(40);
+  expect(sentence).not.toContain("{{");
+  expect(sentence).toMatch(/[.。다]$/);
+  for (const label of await result.locator("[data-figure] dt").all()) {
+    expect((await label.innerText()).trim().length, "a figure's label").toBeGreaterThan(3);
+  }
   const parts = (await result.getAttribute("data-parts"))!.split(" ");
   return Promise.all(
     parts.map(async (part) => {
@@ -40,10 +48,11 @@ test("the lessons are reachable from the home page", async ({ page }) => {
   await expect(index).toHaveCount(8);
   await index.nth(3).click();
   await expect(page).toHaveURL(/#errors$/);
-  // The article's examples are one click away: a copy opens in the editor.
+  // The article's examples are one click away: the template opens in the editor, read-only.
   await page.locator("section#errors").getByRole("button", { name: "Open E-commerce with two failures, orchestrated in the editor" }).click();
-  await expect(page).toHaveURL(/\/\?workflow=[0-9a-f]{32}/);
-  await expect(page.getByRole("textbox", { name: "Workflow name" })).toHaveValue(/^E-commerce \(orchestrated\)/);
+  await expect(page).toHaveURL(/\/\?workflow=template-ecommerce-orchestrated$/);
+  await expect(page.getByRole("textbox", { name: "Workflow name" })).toHaveValue("E-commerce with two failures, orchestrated");
+  await expect(page.getByRole("status", { name: "Save state" })).toHaveText("Template (read-only): your first edit makes your own copy");
   await expect(page.getByRole("complementary", { name: "What to try" })).toBeVisible();
 });
 
@@ -66,9 +75,17 @@ test("each lesson's button runs its experiment and shows the lab's proving numbe
     await expect(card("single_point").locator(".finding-sentence")).toContainText(orchestration.toLocaleString("en-GB"));
   }
 
-  // 2. Bottleneck: orchestration falls behind the rate, choreography keeps up.
+  // The contents list each lesson once, numbered by its title only.
+  const index = page.getByRole("navigation", { name: "Lessons" });
+  await expect(index.getByRole("link").first()).toHaveText(/^1\. /);
+  expect(await index.locator("li").first().evaluate((li) => getComputedStyle(li).listStyleType)).toBe("none");
+
+  // 2. Bottleneck: orchestration falls behind the rate, choreography keeps up; a long
+  // experiment shows how far it is.
   {
+    const progress = card("bottleneck").getByRole("progressbar", { name: /^Running: \d+ % done$/ }).waitFor({ timeout: 30_000 });
     const [load] = (await runLesson(card("bottleneck"), request)) as Load[];
+    await progress;
     const styleOf = (s: string) => load.styles.find((x) => x.style === s)!;
     const orchestration = await figure(card("bottleneck"), "orchestration_throughput");
     const choreography = await figure(card("bottleneck"), "choreography_throughput");
@@ -87,6 +104,10 @@ test("each lesson's button runs its experiment and shows the lab's proving numbe
     expect(await figure(card("hop"), "choreography_p50")).toBe(p50("choreography"));
     expect(await figure(card("hop"), "hop_cost")).toBe(p50("orchestration") - p50("choreography"));
     expect(await figure(card("hop"), "hop_cost")).toBeGreaterThan(0);
+    // The number is explained where it is shown: the replies through the orchestrator.
+    expect(await figure(card("hop"), "hop_replies")).toBe(3);
+    expect(await figure(card("hop"), "hop_modelled")).toBe(30);
+    await expect(card("hop").locator(".finding-sentence")).toContainText("(3 × 10 ms = 30 ms)");
   }
 
   // 4. Error handling: the saga compensates; converted to events, nobody handles the back order.
@@ -121,6 +142,8 @@ test("each lesson's button runs its experiment and shows the lab's proving numbe
     expect(await figure(card("visibility"), "longest_chain")).toBe(vis("choreography").longest_chain);
     expect(vis("orchestration").logs_to_read).toBe(1);
     expect(vis("choreography").logs_to_read).toBeGreaterThan(2);
+    await expect(card("visibility").locator(".finding-sentence")).toContainText(`Orchestrated, the places that hold a run's state: ${await figure(card("visibility"), "orchestration_places")}`);
+    await expect(card("visibility").locator('[data-figure="longest_chain"] dt')).not.toBeEmpty();
   }
 
   // 7. Semantic coupling: more steps, more failure cases.

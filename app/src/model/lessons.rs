@@ -28,6 +28,8 @@ pub const BOTTLENECK_CAPACITY: u32 = 4;
 pub const BOTTLENECK_RATE: u32 = 200;
 /// Seconds of load in the load lessons.
 pub const LOAD_SECONDS: u32 = 3;
+/// The hop lesson's workflow: a chain of three steps.
+pub const HOP_EXAMPLE: &str = "airflow-chain";
 /// Runs started per second in the hop lesson: few enough that nothing queues.
 pub const HOP_RATE: u32 = 10;
 /// Runs per style of the lessons' compare batches.
@@ -136,7 +138,7 @@ pub const LESSONS: &[Lesson] = &[
         key: "hop",
         examples: &["airflow-chain", "image-fork-join"],
         // Capacity to spare: nothing queues, so the difference is the hops alone.
-        parts: || vec![load("airflow-chain", HOP_RATE, 1_000)],
+        parts: || vec![load(HOP_EXAMPLE, HOP_RATE, 1_000)],
     },
     Lesson {
         key: "errors",
@@ -287,10 +289,16 @@ pub fn figures(key: &str, parts: &[Finished]) -> Vec<Figure> {
                 ]
             } else {
                 let (o, c) = (orchestration.latency_ms.p50, choreography.latency_ms.p50);
+                // Orchestrated, every step's reply goes through the orchestrator before the
+                // run goes on: one message per step, each costing ORCHESTRATOR_MESSAGE_MS.
+                let replies = super::examples::template(HOP_EXAMPLE)
+                    .map_or(0, |e| (e.workflow)().nodes.len() as u64);
                 vec![
                     ms("orchestration_p50", o),
                     ms("choreography_p50", c),
                     ms("hop_cost", o.saturating_sub(c)),
+                    count("hop_replies", replies),
+                    ms("hop_modelled", replies * ORCHESTRATOR_MESSAGE_MS),
                 ]
             })
         })(),
