@@ -3,7 +3,7 @@
 
 use app::i18n::Locale;
 use app::model::examples::{distinct_name, is_template_id, template_id, ALL};
-use app::ui::workflows::{template_lesson, template_title};
+use app::ui::common::templates::{template_lesson, template_title};
 
 #[test]
 fn copies_are_named_apart_from_the_users_workflows() {

@@ -48,12 +48,12 @@ test("commands carry the conductor mark, one event to two subscribers reads as o
   // the other (where its conductor mark sits, on the line) and E.
   await page.keyboard.press("e");
   await page.mouse.click(...Object.values(await center(
-    page.getByRole("button", { name: "command edge from step-1 to step-2" }).locator(".conductor-mark"),
+    page.getByRole("button", { name: "command edge from Step 1 to Step 2" }).locator(".conductor-mark"),
   )) as [number, number]);
   await page.keyboard.press("e");
   await expect(marks).toHaveCount(0);
-  await expect(page.getByRole("button", { name: "event edge from step-1 to step-2 (one publish, 2 subscribers)" })).toBeVisible();
-  await expect(page.getByRole("button", { name: "event edge from step-1 to step-3 (one publish, 2 subscribers)" })).toBeVisible();
+  await expect(page.getByRole("button", { name: "event edge from Step 1 to Step 2 (one publish, 2 subscribers)" })).toBeVisible();
+  await expect(page.getByRole("button", { name: "event edge from Step 1 to Step 3 (one publish, 2 subscribers)" })).toBeVisible();
   await expect(page.locator("[data-edge-id] .edge-label").filter({ hasText: "Step1Completed" })).toHaveCount(1);
   await expect(page.locator("[data-edge-id] .publish-point")).toHaveCount(1);
 
@@ -163,7 +163,7 @@ test("import a Conductor workflow and native JSON through the dialog; an unsuppo
   }));
   await dialog.getByRole("button", { name: "Import" }).click();
   await expect(page.getByRole("textbox", { name: "Workflow name" })).toHaveValue("Native one");
-  await expect(page.getByRole("button", { name: "command edge from a to b" })).toBeAttached();
+  await expect(page.getByRole("button", { name: "command edge from A to B" })).toBeAttached();
   await expect(page.locator('[data-edge-id="a-b"] .edge-label')).toHaveText("on failure");
 
   await open();

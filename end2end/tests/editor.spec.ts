@@ -25,13 +25,13 @@ test("draw two steps, connect them by an event, save, run, and find it again aft
 
   // Connect: from the first step's output handle onto the second step.
   await drag(page, await center(page.getByRole("button", { name: "Connect from Step 1" })), await center(second));
-  const command = page.getByRole("button", { name: "command edge from step-1 to step-2" });
+  const command = page.getByRole("button", { name: "command edge from Step 1 to Step 2" });
   await expect(command).toBeVisible();
   await expect(page.locator("[data-edge-id]")).toHaveCount(1);
 
   // The new edge is selected: make it an event. It is drawn dashed with its event's name.
   await page.getByRole("button", { name: "Event", exact: true }).click();
-  const event = page.getByRole("button", { name: "event edge from step-1 to step-2" });
+  const event = page.getByRole("button", { name: "event edge from Step 1 to Step 2" });
   await expect(event).toBeVisible();
   await expect(page.getByRole("button", { name: "Event", exact: true })).toHaveAttribute("aria-pressed", "true");
   await expect(event.locator(".edge-label")).toHaveText("Step1Completed");
@@ -54,7 +54,7 @@ test("draw two steps, connect them by an event, save, run, and find it again aft
   await page.reload();
   await expect(page.getByRole("textbox", { name: "Workflow name" })).toHaveValue("Two steps by event");
   await expect(page.locator("[data-node-id]")).toHaveCount(2);
-  await expect(page.getByRole("button", { name: "event edge from step-1 to step-2" })).toBeVisible();
+  await expect(page.getByRole("button", { name: "event edge from Step 1 to Step 2" })).toBeVisible();
   // Where the step was dropped is where it is (the view itself opens fitted).
   await expect(page.locator('[data-node-id="step-2"]')).toHaveAttribute("transform", placed!);
 });

@@ -22,18 +22,21 @@ export async function openEditor(page: Page) {
   await expect(page.getByRole("navigation", { name: "Workflows" })).toHaveAttribute("aria-busy", "false");
 }
 
-/** Opens a copy of a shipped template (the user's list gets it; the template stays). */
+/** Opens a shipped template, read-only (the user's list gets nothing until an edit). */
 export async function useTemplate(page: Page, title: string) {
   await page.getByRole("navigation", { name: "Workflows" }).getByRole("button", { name: `Use template ${title}` }).click();
-  await expect(page).toHaveURL(/\?workflow=[0-9a-f]{32}/);
+  await expect(page).toHaveURL(/\?workflow=template-[a-z-]+$/);
+  await expect(page.getByRole("status", { name: "Save state" })).toHaveText("Template (read-only): your first edit makes your own copy");
 }
 
-/** A fresh copy of a shipped template, renamed so other tests still find the original. */
+/** The user's own copy of a shipped template: opened, then renamed (the first edit makes
+ * the copy), so other tests still find the original. */
 export async function fromTemplate(page: Page, title: string, name: string) {
   await openEditor(page);
   await useTemplate(page, title);
   await page.getByRole("textbox", { name: "Workflow name" }).fill(name);
   await expect(page.getByRole("status", { name: "Save state" })).toHaveText("Saved");
+  await expect(page).toHaveURL(/\?workflow=[0-9a-f]{32}/);
 }
 
 /** A new, empty workflow with `steps` steps added from the toolbar. */

@@ -48,13 +48,13 @@ test("a keyboard user skips to the canvas, moves between steps, moves one, conne
   await page.keyboard.press("l");
   await expect(step2).toHaveClass(/connect-target/);
   await page.keyboard.press("Enter");
-  const edge = page.getByRole("button", { name: "command edge from step-1 to step-2" });
+  const edge = page.getByRole("button", { name: "command edge from Step 1 to Step 2" });
   await expect(edge).toBeVisible();
   await expect(edge).toBeFocused();
   await expect(edge).toHaveAttribute("aria-pressed", "true");
   // E turns the selected edge into an event, C back into a command.
   await page.keyboard.press("e");
-  await expect(page.getByRole("button", { name: "event edge from step-1 to step-2" })).toBeVisible();
+  await expect(page.getByRole("button", { name: "event edge from Step 1 to Step 2" })).toBeVisible();
   await page.keyboard.press("c");
   await expect(edge).toBeVisible();
   // Delete removes it.

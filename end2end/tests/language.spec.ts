@@ -91,10 +91,10 @@ test.describe("a Korean journey", () => {
     const column = page.getByRole("navigation", { name: "워크플로" });
     await expect(column).toHaveAttribute("aria-busy", "false");
     await column.getByRole("button", { name: "템플릿 사용: 두 가지 실패가 있는 전자상거래, 오케스트레이션" }).click();
-    await expect(page).toHaveURL(/\?workflow=[0-9a-f]{32}/);
-    // The copy is named in Korean.
-    await expect(page.getByRole("textbox", { name: "워크플로 이름" })).toHaveValue(/^두 가지 실패가 있는 전자상거래, 오케스트레이션/);
-    await expect(page.getByRole("status", { name: "저장 상태" })).toHaveText("저장됨");
+    await expect(page).toHaveURL(/\?workflow=template-ecommerce-orchestrated$/);
+    // The template is shown under its Korean title, read-only until the first edit.
+    await expect(page.getByRole("textbox", { name: "워크플로 이름" })).toHaveValue("두 가지 실패가 있는 전자상거래, 오케스트레이션");
+    await expect(page.getByRole("status", { name: "저장 상태" })).toHaveText("템플릿(읽기 전용): 처음 고치면 내 사본이 만들어집니다");
     await expectNoEnglish(page, "body");
 
     // A scenario from the template's note, at full speed.

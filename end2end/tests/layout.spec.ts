@@ -62,7 +62,9 @@ for (const size of SIZES) {
 
     // Nothing selected: the run form and its faults, down to "Apply to the live run".
     await page.keyboard.press("Escape");
-    await page.mouse.click(frame.x + frame.width - 20, frame.y + frame.height - 20);
+    // (The run panel opened with its tab: the canvas is shorter now.)
+    const shorter = (await page.getByRole("application", { name: "Workflow canvas" }).boundingBox())!;
+    await page.mouse.click(shorter.x + shorter.width - 20, shorter.y + shorter.height - 20);
     await page.getByText("Faults (break things)").click();
     await reachable(page, page.getByRole("button", { name: "Apply to the live run" }));
     await reachable(page, page.getByRole("textbox", { name: "Run input" }));

@@ -9,10 +9,12 @@ async function freshOrderProcessing(page: Page) {
     .getByRole("button", { name: "Use template Order processing, orchestrated" })
     .click();
   const name = page.getByRole("textbox", { name: "Workflow name" });
-  await expect(name).toHaveValue(/^OrderProcessing( \(copy \d+\))?$/);
-  await expect(page).toHaveURL(/\?workflow=[0-9a-f]{32}/);
+  await expect(name).toHaveValue("Order processing, orchestrated");
+  await expect(page).toHaveURL(/\?workflow=template-order-orchestrated$/);
+  // Renaming is the first edit: the user's own copy.
   await name.fill(`Live ${Date.now()}`);
   await expect(page.getByRole("status", { name: "Save state" })).toHaveText("Saved");
+  await expect(page).toHaveURL(/\?workflow=[0-9a-f]{32}/);
 }
 
 /** The seqs shown in the log (newest first). */
@@ -159,7 +161,7 @@ test("messages travel along the edges while a run is live: commands and replies 
   await openEditor(page);
   const list = page.getByRole("navigation", { name: "Workflows" });
   await list.getByRole("button", { name: "Use template Order processing, choreographed" }).click();
-  await expect(page.getByRole("textbox", { name: "Workflow name" })).toHaveValue(/^OrderProcessing \(events\)( \(copy \d+\))?$/);
+  await expect(page.getByRole("textbox", { name: "Workflow name" })).toHaveValue("Order processing, choreographed");
   await page.getByRole("textbox", { name: "Workflow name" }).fill(`Live events ${Date.now()}`);
   await page.getByRole("combobox", { name: "Run speed" }).selectOption("0.25");
   await page.getByRole("button", { name: "Run" }).click();
@@ -173,7 +175,7 @@ test("messages travel along the edges while a run is live: commands and replies 
   await expect(page.locator(".pulse")).toHaveCount(0);
 
   await list.getByRole("button", { name: "Use template Order processing, orchestrated" }).click();
-  await expect(page.getByRole("textbox", { name: "Workflow name" })).toHaveValue(/^OrderProcessing( \(copy \d+\))?$/);
+  await expect(page.getByRole("textbox", { name: "Workflow name" })).toHaveValue("Order processing, orchestrated");
   await page.getByRole("textbox", { name: "Workflow name" }).fill(`Live commands ${Date.now()}`);
   await page.getByRole("combobox", { name: "Run speed" }).selectOption("0.25");
   await page.getByRole("button", { name: "Run" }).click();
@@ -189,7 +191,7 @@ test("causality names what started a step back to the run's start; replay scrubs
     .getByRole("navigation", { name: "Workflows" })
     .getByRole("button", { name: "Use template Order processing, choreographed" })
     .click();
-  await expect(page.getByRole("textbox", { name: "Workflow name" })).toHaveValue(/^OrderProcessing \(events\)( \(copy \d+\))?$/);
+  await expect(page.getByRole("textbox", { name: "Workflow name" })).toHaveValue("Order processing, choreographed");
   await page.getByRole("textbox", { name: "Workflow name" }).fill(`Live causality ${Date.now()}`);
   await page.getByRole("combobox", { name: "Run speed" }).selectOption("4");
   await page.getByRole("button", { name: "Run" }).click();
@@ -238,7 +240,7 @@ test("the timeline draws a lane per step, a bar per attempt and compensation, an
     .getByRole("navigation", { name: "Workflows" })
     .getByRole("button", { name: "Use template E-commerce with two failures, orchestrated" })
     .click();
-  await expect(page.getByRole("textbox", { name: "Workflow name" })).toHaveValue(/^E-commerce \(orchestrated\)( \(copy \d+\))?$/);
+  await expect(page.getByRole("textbox", { name: "Workflow name" })).toHaveValue("E-commerce with two failures, orchestrated");
   await page.getByRole("textbox", { name: "Workflow name" }).fill(`Live timeline ${Date.now()}`);
   await page.getByRole("textbox", { name: "Run input" }).fill('{"stock": "none"}');
   await page.getByRole("combobox", { name: "Run speed" }).selectOption("4");
@@ -246,7 +248,9 @@ test("the timeline draws a lane per step, a bar per attempt and compensation, an
   await expect(page.getByRole("status", { name: "Run state" })).toHaveText("Run compensated");
 
   // The edges a message went along stay lit; the rest were never taken.
-  const edge = (from: string, to: string) => page.getByRole("button", { name: `command edge from ${from} to ${to}` });
+  // Edges are named by their steps' labels, as the canvas shows them.
+  const labels: Record<string, string> = { order: "Order Placement", payment: "Payment", fulfillment: "Fulfillment", email: "Email", "notify-rejected": "Notify payment rejected", "order-rejected": "Update order (rejected)" };
+  const edge = (from: string, to: string) => page.getByRole("button", { name: `command edge from ${labels[from]} to ${labels[to]}`, exact: true });
   await expect(edge("order", "payment")).toHaveClass(/traversed/);
   await expect(edge("payment", "fulfillment")).toHaveClass(/traversed/);
   await expect(edge("fulfillment", "email")).not.toHaveClass(/traversed/);

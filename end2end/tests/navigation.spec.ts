@@ -52,3 +52,55 @@ test("from the editor with a run live to the lab and back: keys, clicks and a lo
   await page.waitForTimeout(1_000); // what the lab left running would have touched it by now
   expect(errors).toEqual([]);
 });
+
+// Every change of workflow or run is a history entry: Back and Forward move between two
+// workflows and two runs, and the page shows what the address names each time.
+test("Back and Forward move between two workflows and two runs, never out of the app", async ({ page }) => {
+  await openEditor(page);
+  await page.evaluate(() => localStorage.setItem("hybridflow.intro-dismissed", "1"));
+  const list = page.getByRole("navigation", { name: "Workflows" });
+  const name = page.getByRole("textbox", { name: "Workflow name" });
+  const runState = page.getByRole("status", { name: "Run state" });
+  await list.getByRole("button", { name: "Use template Order processing, orchestrated" }).click();
+  await expect(page).toHaveURL(/\?workflow=template-order-orchestrated$/);
+  await list.getByRole("button", { name: "Use template Financial transaction, strictly ordered" }).click();
+  await expect(page).toHaveURL(/\?workflow=template-financial-transaction$/);
+  await expect(name).toHaveValue("Financial transaction, strictly ordered");
+  const runOnce = async () => {
+    const before = page.url();
+    await page.getByRole("button", { name: "Run", exact: true }).click();
+    await expect(page).not.toHaveURL(before);
+    await expect(page).toHaveURL(/\?workflow=template-financial-transaction&run=[0-9a-f]+$/);
+    await expect(runState).toHaveText("Run completed");
+    return new URL(page.url()).searchParams.get("run")!;
+  };
+  const first = await runOnce();
+  const second = await runOnce();
+  expect(second).not.toBe(first);
+
+  // Back: the first run, then the workflow with no run, then the other workflow.
+  await page.goBack();
+  await expect(page).toHaveURL(new RegExp(`run=${first}$`));
+  await expect(runState).toHaveText("Run completed");
+  await expect(page.locator("[data-node-id]").first()).toHaveAttribute("data-state", "succeeded");
+  await page.goBack();
+  await expect(page).toHaveURL(/\?workflow=template-financial-transaction$/);
+  await expect(page.locator('[data-node-id][data-state="succeeded"]')).toHaveCount(0);
+  await page.goBack();
+  await expect(page).toHaveURL(/\?workflow=template-order-orchestrated$/);
+  await expect(name).toHaveValue("Order processing, orchestrated");
+  await expect(page.locator("[data-node-id]")).toHaveCount(3);
+  await expect(page.getByRole("button", { name: "ValidateOrder", exact: true })).toBeVisible();
+
+  // Forward again, to the second run.
+  await page.goForward();
+  await expect(name).toHaveValue("Financial transaction, strictly ordered");
+  await page.goForward();
+  await expect(page).toHaveURL(new RegExp(`run=${first}$`));
+  await page.goForward();
+  await expect(page).toHaveURL(new RegExp(`run=${second}$`));
+  await expect(runState).toHaveText("Run completed");
+  // Nothing pushed on the way: Back still goes to the first run.
+  await page.goBack();
+  await expect(page).toHaveURL(new RegExp(`run=${first}$`));
+});

@@ -119,7 +119,7 @@ test("import a Camunda Modeler file from disk; an element it cannot map is named
   await expect(dialog).toHaveCount(0);
   await expect(page.getByRole("textbox", { name: "Workflow name" })).toHaveValue("Order fulfilment");
   await expect(page.locator("[data-node-id]")).toHaveCount(7);
-  await expect(page.getByRole("button", { name: "event edge from Task_Ship to Task_Deliver" })).toBeAttached();
+  await expect(page.getByRole("button", { name: "event edge from Request shipment to Deliver parcel" })).toBeAttached();
   await expect(page.locator(".edge-label").filter({ hasText: "ShipmentRequested" })).toBeVisible();
 
   // The same file with an exclusive gateway: refused, by element id and type, nothing opened.
@@ -165,6 +165,10 @@ test("the API page lists every route, from the app's own description", async ({ 
   await expect(page.locator("article.operation").filter({ hasText: "/api/workflows/import" })).toContainText("text/plain");
   const audit = await new AxeBuilder({ page }).analyze();
   expect(audit.violations.map((v) => `${v.id}: ${v.nodes.length}`)).toEqual([]);
-  await page.getByRole("link", { name: /workflow\.json/ }).click();
+  // A table of contents leads to each operation.
+  await page.getByRole("navigation", { name: "Contents" }).getByRole("link", { name: /PUT \/api\/workflows\/\{id\}/i }).click();
+  await expect(page).toHaveURL(/#op-put-api-workflows-id$/);
+  await expect(page.locator("#op-put-api-workflows-id")).toContainText("412");
+  await page.getByRole("link", { name: "workflow.json (JSON Schema)" }).click();
   await expect(page).toHaveURL(/\/api\/schema\/workflow\.json$/);
 });

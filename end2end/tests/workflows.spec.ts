@@ -1,7 +1,7 @@
 import { test, expect } from "@playwright/test";
 import { fromTemplate, openEditor, useTemplate } from "./helpers";
 
-test("templates come first and stay out of the user's list; opening one twice gives two copies told apart", async ({ page, request }) => {
+test("templates come first and stay out of the user's list; one opened three times and edited leaves one stored copy", async ({ page, request }) => {
   await openEditor(page);
   const list = page.getByRole("navigation", { name: "Workflows" });
   // Templates first, then the user's own work (no shipped example among it).
@@ -9,40 +9,56 @@ test("templates come first and stay out of the user's list; opening one twice gi
   const yoursTop = (await list.getByRole("heading", { name: "Your workflows" }).boundingBox())!.y;
   expect(templatesTop).toBeLessThan(yoursTop);
   const rows = list.locator(".workflow-row");
-  const before = await rows.count();
-  const listed = (await (await request.get("/api/workflows")).json()) as { id: string }[];
-  expect(listed.filter((w) => w.id.startsWith("template-"))).toEqual([]);
+  const stored = async () => ((await (await request.get("/api/workflows")).json()) as { id: string; name: string }[]);
+  const before = await stored();
+  expect(before.filter((w) => w.id.startsWith("template-"))).toEqual([]);
+  const rowsBefore = await rows.count();
 
+  // Opened three times: read-only, nothing stored, the template marked in the list.
   const name = page.getByRole("textbox", { name: "Workflow name" });
+  const template = list.getByRole("button", { name: "Use template E-commerce with two failures, orchestrated" });
+  for (let i = 0; i < 3; i++) {
+    await useTemplate(page, "E-commerce with two failures, orchestrated");
+    await expect(name).toHaveValue("E-commerce with two failures, orchestrated");
+    await expect(template).toHaveClass(/current/);
+    await useTemplate(page, "Order processing, orchestrated");
+  }
   await useTemplate(page, "E-commerce with two failures, orchestrated");
-  await expect(name).toHaveValue(/^E-commerce \(orchestrated\)( \(copy \d+\))?$/);
-  await expect(page.getByRole("status", { name: "Save state" })).toHaveText("Saved");
-  const firstName = await name.inputValue();
-  const first = page.url();
-  await useTemplate(page, "E-commerce with two failures, orchestrated");
-  await expect(page).not.toHaveURL(first);
-  await expect(name).toHaveValue(/^E-commerce \(orchestrated\) \(copy \d+\)$/);
-  await expect(name).not.toHaveValue(firstName);
-  const secondName = await name.inputValue();
-  await expect(rows).toHaveCount(before + 2);
+  expect((await stored()).length).toBe(before.length);
+  await expect(rows).toHaveCount(rowsBefore);
+  // A run needs no copy: the template runs as it is.
   await expect(page.locator("[data-node-id]")).toHaveCount(6);
-
-  // Back order: fulfillment fails after payment; the orchestrator refunds, then cancels.
   await page.getByRole("textbox", { name: "Run input" }).fill('{"stock": "none"}');
-  await page.getByRole("button", { name: "Run" }).click();
+  expect((await stored()).length).toBe(before.length);
+  await page.getByRole("button", { name: "Run", exact: true }).click();
   await expect(page.getByRole("status", { name: "Run state" })).toHaveText("Run compensated");
   await expect(page.locator('[data-node-id="payment"]')).toHaveAttribute("data-state", "compensated");
-  await expect(page.locator('[data-node-id="order"]')).toHaveAttribute("data-state", "compensated");
   await expect(page.locator('[data-node-id="fulfillment"]')).toHaveAttribute("data-state", "failed");
-  await expect(page.locator('[data-node-id="email"]')).toHaveAttribute("data-state", "skipped");
+  expect((await stored()).length).toBe(before.length);
 
-  // The copies are the user's: deleting them leaves the template where it was.
-  for (const copy of [secondName, firstName]) {
-    await list.getByRole("button", { name: `Delete ${copy}`, exact: true }).click();
-    await list.getByRole("alertdialog", { name: "Confirm delete" }).getByRole("button", { name: "Delete it" }).click();
-  }
-  await expect(rows).toHaveCount(before);
-  await expect(list.getByRole("button", { name: "Use template E-commerce with two failures, orchestrated" })).toBeVisible();
+  // The first edit makes the user's copy, once, however many edits follow.
+  const canvas = page.getByRole("application", { name: "Workflow canvas" });
+  await page.getByRole("button", { name: "Add step" }).click();
+  await expect(page).toHaveURL(/\?workflow=[0-9a-f]{32}/);
+  await expect(page.getByRole("status", { name: "Save state" })).toHaveText("Saved");
+  await page.getByRole("button", { name: "Add step" }).click();
+  await expect(page.getByRole("status", { name: "Save state" })).toHaveText("Saved");
+  const after = await stored();
+  expect(after.length).toBe(before.length + 1);
+  const copy = after.find((w) => !before.some((b) => b.id === w.id))!;
+  expect(copy.name).toMatch(/^E-commerce with two failures, orchestrated( \(copy \d+\))?$/);
+  expect(copy.nodes).toBe(8);
+  await expect(rows).toHaveCount(rowsBefore + 1);
+  await expect(canvas.locator("[data-node-id]")).toHaveCount(8);
+  // The template itself is untouched.
+  const original = await (await request.get("/api/workflows/template-ecommerce-orchestrated")).json();
+  expect(original.nodes.length).toBe(6);
+
+  // The copy is the user's: deleting it leaves the template where it was.
+  await list.getByRole("button", { name: `Delete ${copy.name}`, exact: true }).click();
+  await list.getByRole("alertdialog", { name: "Confirm delete" }).getByRole("button", { name: "Delete it" }).click();
+  await expect(rows).toHaveCount(rowsBefore);
+  await expect(template).toBeVisible();
 });
 
 test("duplicate a workflow, then delete the copy only after confirming", async ({ page }) => {

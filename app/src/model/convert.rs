@@ -12,7 +12,7 @@
 //! orchestrator's saga has no equivalent in choreography unless compensating steps
 //! subscribe to the failure events.
 
-use crate::i18n::{td_string, Locale};
+use crate::i18n::Locale;
 use std::collections::{HashMap, HashSet};
 
 use serde::{Deserialize, Serialize};

@@ -213,8 +213,8 @@ pub fn order_processing() -> Workflow {
         "name": "OrderProcessing",
         "nodes": [
             step("validate", "ValidateOrder", "OrderService", "validate", 40.0, 140.0),
-            step("charge", "ChargePayment", "PaymentService", "charge", 290.0, 140.0),
-            step("confirm", "SendConfirmation", "NotificationService", "send", 540.0, 140.0),
+            step("charge", "ChargePayment", "PaymentService", "charge", 300.0, 140.0),
+            step("confirm", "SendConfirmation", "NotificationService", "send", 560.0, 140.0),
         ],
         "edges": [
             {"id": "e1", "from": "validate", "to": "charge", "kind": "command"},
@@ -229,8 +229,8 @@ pub fn order_processing_choreographed() -> Workflow {
         "name": "OrderProcessing (events)",
         "nodes": [
             step("validate", "ValidateOrder", "OrderService", "validate", 40.0, 140.0),
-            step("charge", "ChargePayment", "PaymentService", "charge", 290.0, 140.0),
-            step("confirm", "SendConfirmation", "NotificationService", "send", 540.0, 140.0),
+            step("charge", "ChargePayment", "PaymentService", "charge", 300.0, 140.0),
+            step("confirm", "SendConfirmation", "NotificationService", "send", 560.0, 140.0),
         ],
         "edges": [
             {"from": "validate", "to": "charge", "kind": "event", "event": "orderValidated"},
@@ -239,25 +239,20 @@ pub fn order_processing_choreographed() -> Workflow {
     }))
 }
 
+/// Where the e-commerce templates' steps sit: the happy path on the first row, each
+/// failure's reactions in a column to the right of the step that failed, one row each, so
+/// every event's name has the room between two columns to itself (the templates fit a
+/// 1280 × 720 screen at 80 % or more; `app/tests/templates.rs` checks the labels' room).
+const SHOP_COLUMNS: [f64; 4] = [40.0, 310.0, 580.0, 850.0];
+const SHOP_ROWS: [f64; 4] = [40.0, 180.0, 320.0, 460.0];
+
 /// The e-commerce steps both styles share, with the payment-rejected reactions.
 fn ecommerce_steps() -> Vec<serde_json::Value> {
-    let mut order = step(
-        "order",
-        "Order Placement",
-        "OrderService",
-        "place",
-        40.0,
-        60.0,
-    );
+    let [c0, c1, c2, c3] = SHOP_COLUMNS;
+    let [r0, r1, r2, _] = SHOP_ROWS;
+    let mut order = step("order", "Order Placement", "OrderService", "place", c0, r0);
     order["compensation"] = json!("cancel");
-    let mut payment = step(
-        "payment",
-        "Payment",
-        "PaymentService",
-        "charge",
-        290.0,
-        60.0,
-    );
+    let mut payment = step("payment", "Payment", "PaymentService", "charge", c1, r0);
     payment["compensation"] = json!("refund");
     payment["fail_when"] = json!({"field": "card", "equals": "expired"});
     let mut fulfillment = step(
@@ -265,30 +260,30 @@ fn ecommerce_steps() -> Vec<serde_json::Value> {
         "Fulfillment",
         "FulfillmentService",
         "ship",
-        540.0,
-        60.0,
+        c2,
+        r0,
     );
     fulfillment["fail_when"] = json!({"field": "stock", "equals": "none"});
     vec![
         order,
         payment,
         fulfillment,
-        step("email", "Email", "EmailService", "confirm", 540.0, 200.0),
+        step("email", "Email", "EmailService", "confirm", c3, r0),
         step(
             "notify-rejected",
             "Notify payment rejected",
             "EmailService",
             "notifyRejected",
-            290.0,
-            340.0,
+            c2,
+            r1,
         ),
         step(
             "order-rejected",
             "Update order (rejected)",
             "OrderService",
             "markRejected",
-            40.0,
-            340.0,
+            c2,
+            r2,
         ),
     ]
 }
@@ -312,30 +307,32 @@ pub fn ecommerce_orchestrated() -> Workflow {
 /// Scenario 3, choreographed: every service reacts to the facts the others publish,
 /// including the failures, and compensates its own work.
 pub fn ecommerce_choreographed() -> Workflow {
+    let [_, _, _, c3] = SHOP_COLUMNS;
+    let [_, r1, r2, r3] = SHOP_ROWS;
     let mut nodes = ecommerce_steps();
     nodes.push(step(
         "notify-backorder",
         "Notify back order",
         "EmailService",
         "notifyBackOrder",
-        790.0,
-        200.0,
+        c3,
+        r1,
     ));
     nodes.push(step(
         "refund",
         "Refund payment",
         "PaymentService",
         "refund",
-        790.0,
-        340.0,
+        c3,
+        r2,
     ));
     nodes.push(step(
         "order-backordered",
         "Update order (back order)",
         "OrderService",
         "markBackOrdered",
-        540.0,
-        340.0,
+        c3,
+        r3,
     ));
     parse(json!({
         "name": "E-commerce (choreographed)",
@@ -361,7 +358,7 @@ pub fn image_fork_join() -> Workflow {
         "Output locations",
         "ImageService",
         "output",
-        790.0,
+        820.0,
         130.0,
     );
     join["join"] = json!("all");
@@ -369,10 +366,10 @@ pub fn image_fork_join() -> Workflow {
         "name": "Image processing (fork/join)",
         "nodes": [
             step("receive", "Receive image", "ImageService", "receive", 40.0, 130.0),
-            step("jpg", "Convert + resize JPG", "ImageService", "convertJpg", 290.0, 40.0),
-            step("webp", "Convert + resize WebP", "ImageService", "convertWebp", 290.0, 220.0),
-            step("upload-jpg", "Upload JPG", "StorageService", "upload", 540.0, 40.0),
-            step("upload-webp", "Upload WebP", "StorageService", "upload", 540.0, 220.0),
+            step("jpg", "Convert + resize JPG", "ImageService", "convertJpg", 300.0, 40.0),
+            step("webp", "Convert + resize WebP", "ImageService", "convertWebp", 300.0, 220.0),
+            step("upload-jpg", "Upload JPG", "StorageService", "upload", 560.0, 40.0),
+            step("upload-webp", "Upload WebP", "StorageService", "upload", 560.0, 220.0),
             join,
         ],
         "edges": [
@@ -392,8 +389,8 @@ pub fn financial_transaction() -> Workflow {
         "name": "Financial transaction",
         "nodes": [
             step("approve", "Approve", "RiskService", "approve", 40.0, 140.0),
-            step("process", "Process", "LedgerService", "process", 290.0, 140.0),
-            step("record", "Record", "AuditService", "record", 540.0, 140.0),
+            step("process", "Process", "LedgerService", "process", 300.0, 140.0),
+            step("record", "Record", "AuditService", "record", 560.0, 140.0),
         ],
         "edges": [
             {"from": "approve", "to": "process", "kind": "command"},
@@ -408,9 +405,9 @@ pub fn onboarding_events() -> Workflow {
         "name": "Customer onboarding (events)",
         "nodes": [
             step("register", "Registration", "RegistrationService", "register", 40.0, 130.0),
-            step("credit", "Credit check", "CreditService", "check", 290.0, 20.0),
-            step("address", "Address check", "AddressService", "check", 290.0, 130.0),
-            step("criminal", "Criminal check", "ComplianceService", "check", 290.0, 240.0),
+            step("credit", "Credit check", "CreditService", "check", 300.0, 20.0),
+            step("address", "Address check", "AddressService", "check", 300.0, 130.0),
+            step("criminal", "Criminal check", "ComplianceService", "check", 300.0, 240.0),
         ],
         "edges": [
             {"from": "register", "to": "credit", "kind": "event", "event": "CustomerRegistered"},
@@ -427,7 +424,7 @@ pub fn onboarding_hybrid() -> Workflow {
         "Approve customer",
         "OnboardingService",
         "approve",
-        540.0,
+        560.0,
         130.0,
     );
     approve["join"] = json!("all");
@@ -435,12 +432,12 @@ pub fn onboarding_hybrid() -> Workflow {
         "name": "Customer onboarding (hybrid)",
         "nodes": [
             step("register", "Registration", "RegistrationService", "register", 40.0, 130.0),
-            step("credit", "Credit check", "CreditService", "check", 290.0, 20.0),
-            step("address", "Address check", "AddressService", "check", 290.0, 130.0),
-            step("criminal", "Criminal check", "ComplianceService", "check", 290.0, 240.0),
+            step("credit", "Credit check", "CreditService", "check", 300.0, 20.0),
+            step("address", "Address check", "AddressService", "check", 300.0, 130.0),
+            step("criminal", "Criminal check", "ComplianceService", "check", 300.0, 240.0),
             approve,
-            step("newsletter", "Newsletter enrolment", "MarketingService", "enrol", 790.0, 60.0),
-            step("bonus", "Bonus programme", "LoyaltyService", "enrol", 790.0, 200.0),
+            step("newsletter", "Newsletter enrolment", "MarketingService", "enrol", 820.0, 60.0),
+            step("bonus", "Bonus programme", "LoyaltyService", "enrol", 820.0, 200.0),
         ],
         "edges": [
             {"from": "register", "to": "credit", "kind": "command"},
@@ -461,8 +458,8 @@ pub fn airflow_chain() -> Workflow {
         "name": "Airflow chain",
         "nodes": [
             step("download_launches", "download_launches", "LaunchService", "download", 40.0, 130.0),
-            step("get_pictures", "get_pictures", "PictureService", "fetch", 290.0, 130.0),
-            step("notify", "notify", "NotificationService", "notify", 540.0, 130.0),
+            step("get_pictures", "get_pictures", "PictureService", "fetch", 300.0, 130.0),
+            step("notify", "notify", "NotificationService", "notify", 560.0, 130.0),
         ],
         "edges": [
             {"from": "download_launches", "to": "get_pictures", "kind": "command"},
@@ -482,7 +479,7 @@ pub fn fan_out_group() -> Workflow {
             &format!("add({i}, {i})"),
             "MathService",
             "add",
-            290.0,
+            300.0,
             10.0 + i as f64 * 80.0,
         ));
         edges.push(json!({"from": "start", "to": id, "kind": "command"}));
@@ -493,7 +490,7 @@ pub fn fan_out_group() -> Workflow {
         "Collect results",
         "Worker",
         "collect",
-        540.0,
+        560.0,
         370.0,
     );
     collect["join"] = json!("all");
@@ -507,8 +504,8 @@ pub fn cart_fan_out() -> Workflow {
         "name": "Cart event fan-out",
         "nodes": [
             step("cart", "Add to cart", "CartService", "add", 40.0, 130.0),
-            step("recommend", "Recommendations", "RecommendationService", "update", 290.0, 60.0),
-            step("inventory", "Inventory", "InventoryService", "reserve", 290.0, 200.0),
+            step("recommend", "Recommendations", "RecommendationService", "update", 300.0, 60.0),
+            step("inventory", "Inventory", "InventoryService", "reserve", 300.0, 200.0),
         ],
         "edges": [
             {"from": "cart", "to": "recommend", "kind": "event", "event": "ItemAdded"},
@@ -523,10 +520,10 @@ pub fn order_pipeline() -> Workflow {
         "name": "Order pipeline",
         "nodes": [
             step("received", "Order received", "OrderService", "receive", 40.0, 40.0),
-            step("payment", "Payment", "PaymentService", "charge", 290.0, 40.0),
-            step("stock", "Stock check", "InventoryService", "check", 540.0, 40.0),
-            step("shipping", "Shipping preparation", "ShippingService", "prepare", 290.0, 180.0),
-            step("complete", "Order complete", "OrderService", "complete", 540.0, 180.0),
+            step("payment", "Payment", "PaymentService", "charge", 300.0, 40.0),
+            step("stock", "Stock check", "InventoryService", "check", 560.0, 40.0),
+            step("shipping", "Shipping preparation", "ShippingService", "prepare", 300.0, 180.0),
+            step("complete", "Order complete", "OrderService", "complete", 560.0, 180.0),
         ],
         "edges": [
             {"from": "received", "to": "payment", "kind": "command"},

@@ -5,7 +5,7 @@
 //! change while it runs (recorded as `FaultsChanged`), so a run's history tells the whole
 //! story. Every random choice a fault makes is drawn from the run's seed.
 
-use crate::i18n::{td_string, Locale};
+use crate::i18n::Locale;
 use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};

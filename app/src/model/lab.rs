@@ -43,7 +43,6 @@ impl LabStyle {
 
     /// The style in `locale`'s words (`label` is the API's English name).
     pub fn words(self, locale: crate::i18n::Locale) -> &'static str {
-        use crate::i18n::td_string;
         match self {
             LabStyle::AsDrawn => td_string!(locale, style.as_drawn),
             LabStyle::Orchestration => td_string!(locale, style.orchestration),

@@ -6,7 +6,7 @@ use std::collections::{HashMap, HashSet, VecDeque};
 use serde::{Deserialize, Serialize};
 
 use super::workflow::{Edge, EdgeKind, Join, Node, Outcome, Workflow};
-use crate::i18n::{td_string, Locale};
+use crate::i18n::Locale;
 
 /// What kind of design problem a warning reports.
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]

@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 use super::{
     Cause, FailureReason, Outcome, Owner, RunEvent, RunRecord, RunStatus, RunView, Workflow,
 };
-use crate::i18n::{td_string, Locale};
+use crate::i18n::Locale;
 
 /// What a log entry is about, for the log's kind filter.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

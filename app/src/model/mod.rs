@@ -22,6 +22,7 @@
 //! - [`layout`]: automatic layered layout, left to right.
 //! - [`examples`]: the shipped templates (the article's scenarios), stored read-only.
 //! - [`lessons`]: the Learn page's experiments, one per claim, and the figures they prove.
+//! - [`korean`]: Korean particles chosen by the name before them (은/는, 이/가, 을/를, (으)로).
 
 pub mod api;
 pub mod asyncapi;
@@ -31,6 +32,7 @@ pub mod edit;
 pub mod examples;
 pub mod faults;
 pub mod formats;
+pub mod korean;
 pub mod lab;
 pub mod layout;
 pub mod lessons;

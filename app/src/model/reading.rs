@@ -4,7 +4,7 @@
 
 use super::faults::Faults;
 use super::lab::{LabStyle, LoadStyle, StyleFigures};
-use crate::i18n::{td_string, Locale};
+use crate::i18n::Locale;
 
 /// A compare batch's reading: its headline finding, and the other findings.
 #[derive(Clone, Debug, Default, PartialEq)]

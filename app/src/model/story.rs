@@ -11,7 +11,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::{FailureReason, Node, Outcome, RunEvent, RunRecord, RunStatus, Workflow};
-use crate::i18n::{td_string, Locale};
+use crate::i18n::Locale;
 
 /// The most happenings a story keeps (a runaway cycle fails again and again; the first ones
 /// say what went wrong).

@@ -4,7 +4,7 @@
 //! bands or moments. The browser draws it (`ui::run::timeline`).
 
 use super::{RunEvent, RunRecord};
-use crate::i18n::{td_string, Locale};
+use crate::i18n::Locale;
 
 /// How an attempt (or a compensation) on the timeline ended, or that it has not yet.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -4,7 +4,7 @@
 //! it enforces the size limit, tells malformed JSON (the client sent garbage) from an invalid
 //! workflow (well-formed JSON that breaks the model's rules), and assigns missing edge ids.
 
-use crate::i18n::{td_string, Locale};
+use crate::i18n::Locale;
 use std::collections::HashSet;
 
 use serde::{Deserialize, Serialize};

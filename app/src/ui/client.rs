@@ -32,7 +32,6 @@ impl ApiFailure {
     /// language what its code means followed by the server's precise detail (which names
     /// the field, line or limit).
     pub fn words(&self, locale: crate::i18n::Locale) -> String {
-        use crate::i18n::td_string;
         if locale == crate::i18n::Locale::en {
             return self.message.clone();
         }

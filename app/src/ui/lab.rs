@@ -7,7 +7,7 @@
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
 
-use crate::i18n::{td_string, Locale};
+use crate::i18n::Locale;
 use crate::model::api::MAX_SEED;
 use crate::model::lab::{
     load_defaults, Batch, BatchState, BatchSummary, CompareRequest, LoadRequest, LoadSummary,
@@ -81,7 +81,7 @@ fn give_number(locale: Locale, label: &str) -> String {
 }
 
 /// The lab as a lazily loaded route: its code is a chunk of its own (built with
-/// `cargo leptos build --split`), fetched when the lab is opened, not with the editor.
+/// split by `make build`), fetched when the lab is opened, not with the editor.
 pub struct LabRoute;
 
 #[leptos_router::lazy_route]

@@ -1,23 +1,22 @@
 //! The Learn page (`/learn`): the article's claims as short lessons, each with one button
 //! that runs its experiment on a shipped template ([`crate::model::lessons`]) through the
 //! lab's API and then points at the number that proves it. The templates it uses are one
-//! click away (opening one makes the user's own copy in the editor).
+//! click away (opened read-only in the editor; the first edit there makes the user's copy).
 //!
 //! The page is a lazily loaded chunk of its own (`#[lazy_route]`).
 
 use leptos::prelude::*;
 use leptos_meta::Title;
 
-use crate::i18n::{td_string, Locale};
-use crate::model::api::WorkflowRecord;
-use crate::model::examples::{distinct_name, from_template, template};
+use crate::i18n::Locale;
+use crate::model::examples::{template, template_id};
 use crate::model::lab::{Batch, BatchState, LoadTest};
 use crate::model::lessons::{figures, Figure, Finished, Lesson, Part, Unit, LESSONS};
 use crate::ui::client::{self, ApiFailure};
 use crate::ui::common::language::{format_tag, use_lang, LanguageSwitch};
+use crate::ui::common::templates::template_title;
 use crate::ui::common::theme::ThemeToggle;
 use crate::ui::spawn_local;
-use crate::ui::workflows::template_title;
 
 /// How often a running experiment is asked for its state.
 const POLL_MS: u32 = 300;
@@ -39,6 +38,8 @@ impl leptos_router::LazyRoute for LearnRoute {
 pub fn LearnPage() -> impl IntoView {
     crate::ui::provide_page();
     let lang = use_lang();
+    // The lessons are where the editor's introduction points: it has been read.
+    Effect::new(move |_| client::local_set(crate::ui::common::INTRO_READ_KEY, "1"));
     view! {
         <Title text=tr!(lang, learn.page_title)/>
         <main class="learn">
@@ -50,7 +51,7 @@ pub fn LearnPage() -> impl IntoView {
             </header>
             <p class="lead">{tr!(lang, learn.lead)}</p>
             <nav class="lesson-index" aria-label=tr!(lang, learn.lessons)>
-                <ol>
+                <ul>
                     {LESSONS
                         .iter()
                         .map(|lesson| {
@@ -63,7 +64,7 @@ pub fn LearnPage() -> impl IntoView {
                             }
                         })
                         .collect_view()}
-                </ol>
+                </ul>
             </nav>
             {LESSONS.iter().map(|lesson| view! { <LessonCard lesson/> }).collect_view()}
         </main>
@@ -74,7 +75,8 @@ pub fn LearnPage() -> impl IntoView {
 #[derive(Clone, Debug, PartialEq)]
 enum Progress {
     Idle,
-    Running,
+    /// How far the experiment is, in percent.
+    Running(u8),
     Done(Vec<Finished>),
     Failed(String),
 }
@@ -83,13 +85,19 @@ enum Progress {
 fn LessonCard(lesson: &'static Lesson) -> impl IntoView {
     let lang = use_lang();
     let progress = RwSignal::new(Progress::Idle);
-    let running = move || progress.with(|p| *p == Progress::Running);
+    let running = move || progress.with(|p| matches!(p, Progress::Running(_)));
     let start = move |_| {
-        progress.set(Progress::Running);
+        progress.set(Progress::Running(0));
         spawn_local(async move {
             let mut done = Vec::new();
-            for part in (lesson.parts)() {
-                match run_part(part).await {
+            let parts = (lesson.parts)();
+            let count = parts.len().max(1) as f64;
+            for (i, part) in parts.into_iter().enumerate() {
+                let report = move |fraction: f64| {
+                    let percent = ((i as f64 + fraction.clamp(0.0, 1.0)) / count * 100.0).floor();
+                    progress.set(Progress::Running(percent as u8));
+                };
+                match run_part(part, report).await {
                     Ok(finished) => done.push(finished),
                     Err(e) => return progress.set(Progress::Failed(e.words(lang.get_untracked()))),
                 }
@@ -113,7 +121,7 @@ fn LessonCard(lesson: &'static Lesson) -> impl IntoView {
             <div class="lesson-actions">
                 <button class="primary" on:click=start disabled=running>
                     {move || match progress.get() {
-                        Progress::Running => td_string!(lang.get(), learn.running),
+                        Progress::Running(_) => td_string!(lang.get(), learn.running),
                         Progress::Done(_) => td_string!(lang.get(), learn.again),
                         _ => td_string!(lang.get(), learn.run),
                     }}
@@ -132,6 +140,19 @@ fn LessonCard(lesson: &'static Lesson) -> impl IntoView {
                 data-parts=move || progress.with(part_ids)
             >
                 {move || match progress.get() {
+                    Progress::Running(percent) => Some(
+                        view! {
+                            <div class="lesson-progress">
+                                <progress
+                                    max="100"
+                                    value=percent
+                                    aria-label=td_string!(lang.get(), learn.progress, percent = percent)
+                                ></progress>
+                                <span>{td_string!(lang.get(), learn.progress, percent = percent)}</span>
+                            </div>
+                        }
+                        .into_any(),
+                    ),
                     Progress::Done(parts) => {
                         let found = figures(lesson.key, &parts);
                         Some(finding_view(lang.get(), lesson.key, &found).into_any())
@@ -161,7 +182,7 @@ fn LessonCard(lesson: &'static Lesson) -> impl IntoView {
                                     td_string!(lang.get(), learn.open_example, title = template_title(lang.get(), key))
                                         .to_string()
                                 }
-                                on:click=move |_| open_example(key, lang.get_untracked())
+                                on:click=move |_| open_example(key)
                             >
                                 {move || template_title(lang.get(), key)}
                             </button>
@@ -189,21 +210,37 @@ fn part_ids(progress: &Progress) -> String {
     }
 }
 
-/// Starts one part in the lab and waits for it to end.
-async fn run_part(part: Part) -> Result<Finished, ApiFailure> {
+/// Starts one part in the lab and waits for it to end, reporting how far it is (0 to 1)
+/// at each look.
+async fn run_part(part: Part, report: impl Fn(f64)) -> Result<Finished, ApiFailure> {
     match part {
         Part::Compare(request) => {
             let batch: Batch = client::post_json("/api/lab/batches", &request).await?;
             let path = format!("/api/lab/batches/{}", batch.id);
-            let batch: Batch =
-                client::until_ended(&path, POLL_MS, |b: &Batch| b.state == BatchState::Running)
-                    .await?;
+            let batch: Batch = client::until_ended(&path, POLL_MS, |b: &Batch| {
+                let (done, total) = b
+                    .progress
+                    .iter()
+                    .fold((0, 0), |(d, t), p| (d + p.done, t + p.total));
+                report(f64::from(done) / f64::from(total.max(1)));
+                b.state == BatchState::Running
+            })
+            .await?;
             Ok(Finished::Compare(Box::new(batch)))
         }
         Part::Load(request) => {
             let test: LoadTest = client::post_json("/api/lab/loads", &request).await?;
             let path = format!("/api/lab/loads/{}", test.id);
+            let styles = crate::model::lab::LabStyle::ALL.len() as f64;
             let test: LoadTest = client::until_ended(&path, POLL_MS, |t: &LoadTest| {
+                // Each style's share, by the runs it has started of those it will start.
+                let planned = f64::from(t.request.rate * t.request.seconds).max(1.0);
+                let started: f64 = t
+                    .styles
+                    .iter()
+                    .map(|s| (f64::from(s.started) / planned).min(1.0))
+                    .sum();
+                report(started / styles);
                 t.state == BatchState::Running
             })
             .await?;
@@ -212,24 +249,13 @@ async fn run_part(part: Part) -> Result<Finished, ApiFailure> {
     }
 }
 
-/// Opens a copy of a template in the editor (the user's own, named apart from others).
-fn open_example(key: &'static str, locale: Locale) {
-    let Some(example) = template(key) else {
-        return;
-    };
-    spawn_local(async move {
-        let taken = client::list_workflows().await.unwrap_or_default();
-        let mut copy = from_template(example);
-        if locale != Locale::en {
-            copy.name = crate::ui::workflows::template_title(locale, key).to_string();
-        }
-        copy.name = distinct_name(&copy.name, locale, |n| taken.iter().any(|w| w.name == n));
-        if let Ok(record) = client::post_json::<WorkflowRecord>("/api/workflows", &copy).await {
-            let _ = window()
-                .location()
-                .set_href(&format!("/?workflow={}", record.id));
-        }
-    });
+/// Opens a template in the editor, read-only (the first edit there makes the user's copy).
+fn open_example(key: &'static str) {
+    if template(key).is_some() {
+        let _ = window()
+            .location()
+            .set_href(&format!("/?workflow={}", template_id(key)));
+    }
 }
 
 /// A number as the page's language writes it.
@@ -297,7 +323,10 @@ fn finding_view(locale: Locale, key: &str, found: &[Figure]) -> impl IntoView {
             learn.hop.finding,
             orchestration = v("orchestration_p50"),
             choreography = v("choreography_p50"),
-            cost = v("hop_cost")
+            cost = v("hop_cost"),
+            replies = v("hop_replies"),
+            message = crate::model::lessons::ORCHESTRATOR_MESSAGE_MS,
+            modelled = v("hop_modelled")
         )
         .to_string(),
         "errors" => td_string!(
@@ -317,6 +346,16 @@ fn finding_view(locale: Locale, key: &str, found: &[Figure]) -> impl IntoView {
             orchestration_service = v("service_knows_orchestration"),
             contracts = v("event_contracts"),
             choreography_service = v("service_knows_choreography")
+        )
+        .to_string(),
+        "visibility" => td_string!(
+            locale,
+            learn.visibility.finding,
+            orchestration_places = v("orchestration_places"),
+            orchestration_logs = v("orchestration_logs"),
+            choreography_places = v("choreography_places"),
+            choreography_logs = v("choreography_logs"),
+            chain = v("longest_chain")
         )
         .to_string(),
         "semantic" => td_string!(
@@ -407,6 +446,8 @@ fn figure_label(locale: Locale, id: &str) -> &'static str {
         orchestration_queue,
         choreography_queue,
         hop_cost,
+        hop_replies,
+        hop_modelled,
         runs,
         card_handled_orchestration,
         card_handled_choreography,
@@ -425,6 +466,11 @@ fn figure_label(locale: Locale, id: &str) -> &'static str {
         hybrid_knows,
         orchestration_knows,
         hybrid_contracts,
-        choreography_contracts
+        choreography_contracts,
+        orchestration_places,
+        choreography_places,
+        orchestration_logs,
+        choreography_logs,
+        longest_chain
     )
 }

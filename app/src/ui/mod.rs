@@ -13,7 +13,7 @@
 //! never import each other, and no two modules import each other.
 //!
 //! What the editor's first page does not show is loaded lazily (`#[lazy]`, built with
-//! `cargo leptos build --split`): the lab route, a template's lesson, a selection's fields,
+//! split by `make build`): the lab route, a template's lesson, a selection's fields,
 //! the learn route, the run's socket and summary, the run panel's other tabs, the faults
 //! form, the dialogs. Each is a wasm
 //! chunk fetched the first time it is used (`end2end/tests/bundle.spec.ts`).

@@ -5,7 +5,6 @@
 use leptos::ev::PointerEvent;
 use leptos::prelude::*;
 
-use crate::i18n::td_string;
 use crate::ui::common::language::use_lang;
 use wasm_bindgen::JsCast;
 

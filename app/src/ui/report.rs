@@ -8,7 +8,7 @@
 
 use std::fmt::Write;
 
-use crate::i18n::{td_string, Locale};
+use crate::i18n::Locale;
 use crate::model::lab::{Batch, LabOutcome, LabStyle, LoadSecond, LoadTest, StyleFigures};
 use crate::model::reading::{compare_reading, load_reading};
 

@@ -4,7 +4,6 @@
 
 use leptos::prelude::*;
 
-use crate::i18n::td_string;
 use crate::ui::common::language::use_lang;
 
 use crate::model::convert::copy_name;

@@ -1,14 +1,14 @@
-//! The workflows column: the templates first (opening one makes the user's own copy, named
-//! apart from earlier copies), then the user's workflows — open, create, duplicate and
-//! delete (with a confirmation).
+//! The workflows column: the templates first (each opens read-only; the first edit makes the
+//! user's own copy, named apart from earlier ones), then the user's workflows — open,
+//! create, duplicate and delete (with a confirmation).
 
 use leptos::prelude::*;
 
-use crate::i18n::{td_string, Locale};
-use crate::model::examples::{distinct_name, from_template, Example, ALL};
+use crate::model::examples::{distinct_name, template_id, Example, ALL};
 use crate::ui::client;
 use crate::ui::common::language::use_lang;
 use crate::ui::common::language::LanguageSwitch;
+use crate::ui::common::templates::template_title;
 use crate::ui::common::theme::ThemeToggle;
 use crate::ui::spawn_local;
 use crate::ui::state::document::draft_key;
@@ -30,15 +30,12 @@ pub fn WorkflowList() -> impl IntoView {
             distinct_name(name, locale, |n| list.iter().any(|w| w.name == n))
         })
     };
+    // A template opens as it is stored, read-only: the user's first edit makes their own
+    // copy (one, however often the template is opened).
     let open_template = move |example: &'static Example| {
-        let mut copy = from_template(example);
-        // A copy is named in the page's language (English keeps the article's name).
-        let locale = lang.get_untracked();
-        if locale != Locale::en {
-            copy.name = template_title(locale, example.key).to_string();
-        }
-        copy.name = unused_name(&copy.name);
-        document.create_and_open(copy);
+        // Going on to a template is reading the introduction.
+        client::local_set(crate::ui::common::INTRO_READ_KEY, "1");
+        document.load(template_id(example.key));
         // Slow enough to watch; the speed control still rules.
         form.speed.set(example.watch_speed);
     };
@@ -98,6 +95,7 @@ pub fn WorkflowList() -> impl IntoView {
                             <li>
                                 <button
                                     class="template"
+                                    class:current=move || document.workflow_id.with(|id| id.as_deref() == Some(template_id(example.key).as_str()))
                                     aria-label=move || {
                                         td_string!(lang.get(), templates.use_label, title = title()).to_string()
                                     }
@@ -193,42 +191,4 @@ pub fn WorkflowList() -> impl IntoView {
         </nav>
     }
     .into_any()
-}
-
-/// A template's title in the page's language.
-pub fn template_title(locale: Locale, key: &str) -> &'static str {
-    template_text(locale, key).0
-}
-
-/// What a template shows, in the page's language.
-pub fn template_lesson(locale: Locale, key: &str) -> &'static str {
-    template_text(locale, key).1
-}
-
-/// A shipped template's title and lesson from the catalogue (the model keeps the English
-/// ones, which the API and the tests use).
-fn template_text(locale: Locale, key: &str) -> (&'static str, &'static str) {
-    macro_rules! text {
-        ($k:ident) => {
-            (
-                td_string!(locale, templates.$k.title),
-                td_string!(locale, templates.$k.lesson),
-            )
-        };
-    }
-    match key {
-        "order-orchestrated" => text!(order_orchestrated),
-        "order-choreographed" => text!(order_choreographed),
-        "ecommerce-orchestrated" => text!(ecommerce_orchestrated),
-        "ecommerce-choreographed" => text!(ecommerce_choreographed),
-        "onboarding-events" => text!(onboarding_events),
-        "onboarding-hybrid" => text!(onboarding_hybrid),
-        "image-fork-join" => text!(image_fork_join),
-        "airflow-chain" => text!(airflow_chain),
-        "fan-out-group" => text!(fan_out_group),
-        "cart-fan-out" => text!(cart_fan_out),
-        "financial-transaction" => text!(financial_transaction),
-        "order-pipeline" => text!(order_pipeline),
-        _ => ("", ""),
-    }
 }

@@ -3,7 +3,6 @@
 
 use leptos::prelude::*;
 
-use crate::i18n::td_string;
 use crate::ui::common::language::use_lang;
 
 use super::legend::Legend;

@@ -8,7 +8,6 @@ use std::collections::{HashMap, HashSet};
 use leptos::ev::PointerEvent;
 use leptos::prelude::*;
 
-use crate::i18n::td_string;
 use crate::ui::common::language::use_lang;
 
 use super::gesture::Target;
@@ -23,6 +22,8 @@ use crate::ui::state::Document;
 /// How far a new edge of a fan-out runs before it splits: the shared stretch that makes
 /// one publish to several subscribers read as one message.
 const PUBLISH_TRUNK: f64 = 36.0;
+/// A failure's fan-out: right this far, then down this far, before it splits.
+const FAILURE_TRUNK: (f64, f64) = (22.0, 52.0);
 
 /// Where each event edge that shares its publish with others sits in its group: whether it
 /// draws the group's label, and how many subscribers the publish reaches.
@@ -125,12 +126,21 @@ pub fn EdgeView(
                         // One publish to several subscribers: a shared trunk, then a branch
                         // to each; the first edge of the group carries the event's name.
                         Some(p) => {
-                            let junction = (start.0 + PUBLISH_TRUNK, start.1);
+                            // A failure's reactions sit below the path that succeeded: its
+                            // trunk turns down, so its name is written under the step's row
+                            // and not over the next step's edge and name.
+                            let (corner, junction) = if e.on == Outcome::Failure {
+                                let corner = (start.0 + FAILURE_TRUNK.0, start.1);
+                                (corner, (corner.0, corner.1 + FAILURE_TRUNK.1))
+                            } else {
+                                let junction = (start.0 + PUBLISH_TRUNK, start.1);
+                                (junction, junction)
+                            };
                             let (branch, _) = curve(junction, end);
                             EdgeShape {
                                 path: format!(
-                                    "M {:.1} {:.1} L {:.1} {:.1} {branch}",
-                                    start.0, start.1, junction.0, junction.1
+                                    "M {:.1} {:.1} L {:.1} {:.1} L {:.1} {:.1} {branch}",
+                                    start.0, start.1, corner.0, corner.1, junction.0, junction.1
                                 ),
                                 mid: junction,
                                 label: if p.first { label } else { String::new() },
@@ -192,12 +202,19 @@ pub fn EdgeView(
                         EdgeKind::Command => td_string!(l, canvas.edge_kind.command),
                         EdgeKind::Event => td_string!(l, canvas.edge_kind.event),
                     };
+                    // Steps by their labels, as the user sees them on the canvas.
+                    let name = |id: &str| {
+                        document.doc.with_untracked(|d| {
+                            d.node(id)
+                                .map_or_else(|| id.to_string(), |n| n.label.clone())
+                        })
+                    };
                     let mut text = td_string!(
                         l,
                         canvas.edge_description,
                         kind = kind,
-                        from = &e.from,
-                        to = &e.to
+                        from = name(&e.from),
+                        to = name(&e.to)
                     )
                     .to_string();
                     if subscribers > 1 {
@@ -252,7 +269,15 @@ pub fn EdgeView(
             <text
                 class="edge-label"
                 x=move || mid().0 + if fan_label() { 6.0 } else { 0.0 }
-                y=move || mid().1 - if kind() == EdgeKind::Command { 11.0 } else { 8.0 }
+                y=move || {
+                    let failure_fan = fan_label()
+                        && shape.with(|s| s.as_ref().is_some_and(|s| s.on == Outcome::Failure));
+                    if failure_fan {
+                        mid().1 + 4.0
+                    } else {
+                        mid().1 - if kind() == EdgeKind::Command { 11.0 } else { 8.0 }
+                    }
+                }
                 text-anchor=move || if fan_label() { "start" } else { "middle" }
             >
                 {move || get(|s| s.label.clone())}

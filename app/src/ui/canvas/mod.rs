@@ -91,6 +91,7 @@ pub fn Canvas() -> impl IntoView {
     let svg = NodeRef::<leptos::svg::Svg>::new();
     let interaction = RwSignal::new(Interaction::default());
     let viewport = view.viewport;
+    follow_size(svg, view, document);
 
     // Pointer position relative to the canvas element, in screen pixels.
     let screen = move |x: i32, y: i32| -> (f64, f64) {
@@ -400,4 +401,39 @@ pub fn Canvas() -> impl IntoView {
         </section>
     }
     .into_any()
+}
+
+/// Fits the view again when the canvas changes size (the run panel opens or is resized, a
+/// note above the canvas comes or goes, the window changes) and the user has not moved the
+/// view since it was last fitted.
+fn follow_size(svg: NodeRef<leptos::svg::Svg>, view: ViewState, document: Document) {
+    #[cfg(feature = "hydrate")]
+    Effect::new(move |_| {
+        use wasm_bindgen::closure::Closure;
+        use wasm_bindgen::JsCast;
+        let Some(element) = svg.get() else {
+            return;
+        };
+        let last = std::cell::Cell::new((0.0f64, 0.0f64));
+        let callback = Closure::<dyn Fn(js_sys::Array)>::new(move |_entries: js_sys::Array| {
+            let size = crate::ui::state::view::canvas_size();
+            if size != last.get() {
+                last.set(size);
+                document.doc.with_untracked(|d| view.resized(d));
+            }
+        });
+        let Ok(observer) = web_sys::ResizeObserver::new(callback.as_ref().unchecked_ref()) else {
+            return;
+        };
+        let element: &web_sys::Element = element.as_ref();
+        observer.observe(element);
+        let observer = send_wrapper::SendWrapper::new(observer);
+        let callback = send_wrapper::SendWrapper::new(callback);
+        on_cleanup(move || {
+            observer.disconnect();
+            drop(callback);
+        });
+    });
+    #[cfg(not(feature = "hydrate"))]
+    let _ = (svg, view, document);
 }

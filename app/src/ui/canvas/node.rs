@@ -7,14 +7,16 @@ use std::collections::HashMap;
 use leptos::ev::PointerEvent;
 use leptos::prelude::*;
 
-use crate::i18n::{td_string, Locale};
+use crate::i18n::Locale;
 use crate::ui::common::language::use_lang;
 use crate::ui::common::words::step_state;
 
 use super::gesture::Target;
 use super::Press;
 use crate::model::StepState;
-use crate::ui::common::geometry::{NODE_HEIGHT, NODE_WIDTH};
+use crate::ui::common::geometry::{
+    fitted, label_lines, NODE_HEIGHT, NODE_WIDTH, SERVICE_PX, TEXT_LEFT, TEXT_ROOM,
+};
 use crate::ui::common::issues::{badge, BadgeText};
 use crate::ui::state::{Document, RunState};
 
@@ -119,6 +121,13 @@ pub fn NodeView(
                 .unwrap_or_default()
         })
     };
+    let service_y = move || {
+        if label_lines(&label()).len() > 1 {
+            54.0
+        } else {
+            46.0
+        }
+    };
     let selected = {
         let id = id.clone();
         Memo::new(move |_| {
@@ -173,8 +182,22 @@ pub fn NodeView(
                 aria-keyshortcuts="Enter L"
                 on:pointerdown=grab
             ></rect>
-            <text class="node-label" x="14" y="26">{label}</text>
-            <text class="node-service" x="14" y="46">{service_action}</text>
+            // The label on one line, or two (cut with "…" past that); the service line cut
+            // to the box: nothing spills out of a step.
+            <text class="node-label">
+                {move || {
+                    let lines = label_lines(&label());
+                    let first_y = if lines.len() > 1 { 19.0 } else { 26.0 };
+                    lines
+                        .into_iter()
+                        .enumerate()
+                        .map(|(i, line)| view! { <tspan x=TEXT_LEFT y=first_y + 15.0 * i as f64>{line}</tspan> })
+                        .collect_view()
+                }}
+            </text>
+            <text class="node-service" x=TEXT_LEFT y=service_y>
+                {move || fitted(&service_action(), TEXT_ROOM, SERVICE_PX, true)}
+            </text>
             <text class="node-state" x=NODE_WIDTH - 10.0 y="-8" text-anchor="end">{state_text}</text>
             <Badge issue/>
             // The failure nobody handled: marked on the step it happened to.

@@ -212,7 +212,6 @@ pub const HELP: &[Action] = &[
 
 /// What an action of [`HELP`] does, in `locale`'s words.
 pub fn help_text(locale: crate::i18n::Locale, action: Action) -> &'static str {
-    use crate::i18n::td_string;
     match action {
         Action::Arrow(..) => td_string!(locale, shortcut.arrows),
         Action::Select => td_string!(locale, shortcut.select),

@@ -4,7 +4,7 @@
 
 use leptos::prelude::*;
 
-use crate::i18n::{td_string, Locale};
+use crate::i18n::Locale;
 use crate::model::faults::{BusFault, OrchestratorCrash, ServiceFault};
 use crate::model::Faults;
 use crate::ui::common::language::{use_lang, Lang, Words};
@@ -53,7 +53,7 @@ impl FaultForm {
         let service = self.service.get_untracked();
         if !service.is_empty() {
             let percent = |label: &str, text: &str| -> Result<Option<f64>, String> {
-                Ok(number::<f64>(locale, label, text)?.map(|p| p / 100.0))
+                Ok(percent(locale, label, text)?.map(|p| p / 100.0))
             };
             let fault = ServiceFault {
                 down: self.down.get_untracked(),
@@ -72,7 +72,7 @@ impl FaultForm {
             }
         }
         let rate = |label: &str, text: &str| -> Result<f64, String> {
-            Ok(number::<f64>(locale, label, text)?.unwrap_or(0.0) / 100.0)
+            Ok(percent(locale, label, text)?.unwrap_or(0.0) / 100.0)
         };
         faults.bus = BusFault {
             delay_ms: number(
@@ -134,6 +134,65 @@ pub fn text_field(
     }
 }
 
+/// A labelled field of a number in `unit`s that says at once, under itself, what is wrong
+/// with what was typed (in the units shown: "between 0 and 100 %"), and marks itself invalid.
+pub fn checked_field(
+    lang: Lang,
+    label: Words,
+    signal: RwSignal<String>,
+    hint: Words,
+    check: fn(Locale, &str, &str) -> Option<String>,
+) -> impl IntoView {
+    let problem = move || check(lang.get(), label(lang.get()), &signal.get());
+    static FIELDS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let id = format!(
+        "field-problem-{}",
+        FIELDS.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+    );
+    view! {
+        <label>
+            <span>{move || label(lang.get())}</span>
+            <input
+                aria-label=move || label(lang.get())
+                placeholder=move || hint(lang.get())
+                aria-invalid=move || problem().is_some().then_some("true")
+                aria-describedby=id.clone()
+                prop:value=move || signal.get()
+                on:input=move |ev| signal.set(event_target_value(&ev))
+            />
+            <span class="field-problem" id=id role="alert">{problem}</span>
+        </label>
+    }
+}
+
+/// What is wrong with a percentage as typed, if anything.
+fn percent_problem(locale: Locale, label: &str, text: &str) -> Option<String> {
+    percent(locale, label, text).err()
+}
+
+/// What is wrong with a number of milliseconds as typed, if anything.
+fn ms_problem(locale: Locale, label: &str, text: &str) -> Option<String> {
+    number::<u64>(locale, label, text).err()
+}
+
+/// What is wrong with a factor (how many times slower) as typed, if anything.
+fn factor_problem(locale: Locale, label: &str, text: &str) -> Option<String> {
+    number::<f64>(locale, label, text).err()
+}
+
+/// An optional percentage field: empty is `None`; 0 to 100, said in percent when not.
+pub fn percent(locale: Locale, label: &str, text: &str) -> Result<Option<f64>, String> {
+    match number::<f64>(locale, label, text)? {
+        Some(p) if !(0.0..=100.0).contains(&p) => Err(td_string!(
+            locale,
+            faults.percent_range,
+            label = label,
+            value = text.trim()
+        )),
+        other => Ok(other),
+    }
+}
+
 /// The fault fields; `services` are the workflow's services to choose from.
 #[component]
 pub fn FaultFields(form: FaultForm, services: Signal<Vec<String>>) -> impl IntoView {
@@ -165,20 +224,20 @@ pub fn FaultFields(form: FaultForm, services: Signal<Vec<String>>) -> impl IntoV
                 />
                 <span>{tr!(lang, faults.down)}</span>
             </label>
-            {text_field(lang, |l| td_string!(l, faults.slow), form.slow, one)}
-            {text_field(lang, |l| td_string!(l, faults.flaky), form.flaky, zero)}
+            {checked_field(lang, |l| td_string!(l, faults.slow), form.slow, one, factor_problem)}
+            {checked_field(lang, |l| td_string!(l, faults.flaky), form.flaky, zero, percent_problem)}
         </fieldset>
         <fieldset>
             <legend>{tr!(lang, faults.bus)}</legend>
-            {text_field(lang, |l| td_string!(l, faults.bus_delay), form.delay, |l| td_string!(l, faults.hint_ms))}
-            {text_field(lang, |l| td_string!(l, faults.duplicate), form.duplicate, zero)}
-            {text_field(lang, |l| td_string!(l, faults.drop), form.drop, zero)}
+            {checked_field(lang, |l| td_string!(l, faults.bus_delay), form.delay, |l| td_string!(l, faults.hint_ms), ms_problem)}
+            {checked_field(lang, |l| td_string!(l, faults.duplicate), form.duplicate, zero, percent_problem)}
+            {checked_field(lang, |l| td_string!(l, faults.drop), form.drop, zero, percent_problem)}
         </fieldset>
         <fieldset>
             <legend>{tr!(lang, faults.crash)}</legend>
-            {text_field(lang, |l| td_string!(l, faults.crash_at), form.crash_at, |l| td_string!(l, faults.hint_ms))}
-            {text_field(lang, |l| td_string!(l, faults.crash_for), form.crash_for, |l| td_string!(l, faults.hint_no_crash))}
-            {text_field(lang, |l| td_string!(l, faults.standby), form.standby, |l| td_string!(l, faults.hint_no_standby))}
+            {checked_field(lang, |l| td_string!(l, faults.crash_at), form.crash_at, |l| td_string!(l, faults.hint_ms), ms_problem)}
+            {checked_field(lang, |l| td_string!(l, faults.crash_for), form.crash_for, |l| td_string!(l, faults.hint_no_crash), ms_problem)}
+            {checked_field(lang, |l| td_string!(l, faults.standby), form.standby, |l| td_string!(l, faults.hint_no_standby), ms_problem)}
         </fieldset>
     }
     .into_any()

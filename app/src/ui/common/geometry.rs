@@ -2,7 +2,8 @@
 
 use crate::model::{Position, Workflow};
 
-pub const NODE_WIDTH: f64 = 200.0;
+/// A step's box: as wide as the layout places steps (one constant for both).
+pub const NODE_WIDTH: f64 = crate::model::layout::STEP_WIDTH;
 pub const NODE_HEIGHT: f64 = 64.0;
 
 /// Where an edge leaves its source (the output handle, right middle).
@@ -131,4 +132,131 @@ pub fn bounds(workflow: &Workflow) -> Option<(f64, f64, f64, f64)> {
 /// The centre of a step's box.
 pub fn node_center(p: Position) -> (f64, f64) {
     (p.x + NODE_WIDTH / 2.0, p.y + NODE_HEIGHT / 2.0)
+}
+
+/// Where a step's text starts inside its box, and the room it has (the output handle takes
+/// the right edge).
+pub const TEXT_LEFT: f64 = 10.0;
+pub const TEXT_ROOM: f64 = NODE_WIDTH - TEXT_LEFT - 10.0;
+/// The step label's font size (bold) and the service line's (monospace), in canvas units.
+pub const LABEL_PX: f64 = 12.0;
+pub const SERVICE_PX: f64 = 11.0;
+
+/// About how wide `text` is drawn at `px` (a bold sans-serif such as DejaVu Sans Bold, or
+/// monospace), erring wide: Hangul and other wide characters take a whole em, capitals
+/// four fifths, narrow letters and punctuation under half, the rest seven tenths.
+pub fn text_width(text: &str, px: f64, monospace: bool) -> f64 {
+    text.chars()
+        .map(|c| {
+            let wide = matches!(c as u32, 0x1100..=0x11FF | 0x2E80..=0xA4CF | 0xAC00..=0xD7AF | 0xF900..=0xFAFF | 0xFF00..=0xFFEF);
+            if wide {
+                1.0
+            } else if monospace {
+                0.61
+            } else if c.is_ascii_uppercase() {
+                0.82
+            } else if matches!(c, 'i' | 'l' | 'j' | 't' | 'f' | 'r' | '.' | ',' | '(' | ')' | '\'' | ':' | ';' | '|' | '!') {
+                0.46
+            } else if c == ' ' {
+                0.36
+            } else {
+                0.71
+            }
+        })
+        .sum::<f64>()
+        * px
+}
+
+/// `text` cut to fit `room` at `px`, ending in "…" when it was cut.
+pub fn fitted(text: &str, room: f64, px: f64, monospace: bool) -> String {
+    if text_width(text, px, monospace) <= room {
+        return text.to_string();
+    }
+    let mut cut: String = text.to_string();
+    while !cut.is_empty() && text_width(&format!("{cut}…"), px, monospace) > room {
+        cut.pop();
+    }
+    format!("{}…", cut.trim_end())
+}
+
+/// A step's label as it is drawn in its box: one line, or two broken between words, the
+/// second cut with "…" if even two do not hold it.
+pub fn label_lines(label: &str) -> Vec<String> {
+    if text_width(label, LABEL_PX, false) <= TEXT_ROOM {
+        return vec![label.to_string()];
+    }
+    // The most words that fit the first line (at least one, cut if it alone is too long).
+    let words: Vec<&str> = label.split(' ').collect();
+    let mut first = String::new();
+    let mut taken = 0;
+    for word in &words {
+        let candidate = if first.is_empty() {
+            word.to_string()
+        } else {
+            format!("{first} {word}")
+        };
+        if text_width(&candidate, LABEL_PX, false) > TEXT_ROOM {
+            break;
+        }
+        first = candidate;
+        taken += 1;
+    }
+    if taken == 0 {
+        // One long word (or Korean without spaces): break it by characters.
+        let mut head = String::new();
+        for c in label.chars() {
+            if text_width(&format!("{head}{c}"), LABEL_PX, false) > TEXT_ROOM {
+                break;
+            }
+            head.push(c);
+        }
+        let rest: String = label.chars().skip(head.chars().count()).collect();
+        return vec![head, fitted(rest.trim_start(), TEXT_ROOM, LABEL_PX, false)];
+    }
+    let rest = words[taken..].join(" ");
+    vec![first, fitted(&rest, TEXT_ROOM, LABEL_PX, false)]
+}
+
+#[cfg(test)]
+mod label_tests {
+    use super::*;
+
+    #[test]
+    fn short_labels_take_one_line_and_long_ones_two_inside_the_box() {
+        assert_eq!(label_lines("Payment"), ["Payment"]);
+        assert_eq!(
+            label_lines("Update order (back order)"),
+            ["Update order", "(back order)"]
+        );
+        for label in [
+            "Notify payment rejected",
+            "Update order (back order)",
+            "Convert + resize WebP",
+            "A label far too long to be held by two lines of a narrow step box",
+            "결제가 거절되었음을 고객에게 알리는 단계의 아주 긴 이름",
+            "Supercalifragilisticexpialidocious",
+        ] {
+            let lines = label_lines(label);
+            assert!(lines.len() <= 2, "{label}: {lines:?}");
+            for line in &lines {
+                assert!(
+                    text_width(line, LABEL_PX, false) <= TEXT_ROOM,
+                    "{label}: {line}"
+                );
+            }
+        }
+        let service = fitted("OrderService.markBackOrdered", TEXT_ROOM, SERVICE_PX, true);
+        assert!(
+            service.starts_with("OrderService.mark") && service.ends_with('…'),
+            "{service}"
+        );
+        assert!(
+            text_width(&service, SERVICE_PX, true) <= TEXT_ROOM,
+            "{service}"
+        );
+        assert_eq!(
+            fitted("PaymentService.charge", TEXT_ROOM, SERVICE_PX, true),
+            "PaymentService.charge"
+        );
+    }
 }

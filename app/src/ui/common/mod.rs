@@ -13,6 +13,7 @@
 //! - [`theme`]: light and dark themes, remembered.
 //! - [`language`]: Korean or English, picked from the browser and remembered.
 //! - [`words`]: run statuses and step states in the page's language.
+//! - [`templates`]: the shipped templates' titles and lessons in the page's language.
 
 pub mod actions;
 pub mod faults;
@@ -22,7 +23,12 @@ pub mod language;
 pub mod presets;
 pub mod pulse;
 pub mod selection;
+pub mod templates;
 pub mod theme;
 pub mod time;
 pub mod viewport;
 pub mod words;
+
+/// Where the browser remembers that the editor's introduction was read: dismissed, or left
+/// for a template or the Learn page (both mark it).
+pub const INTRO_READ_KEY: &str = "hybridflow.intro-dismissed";

@@ -1,7 +1,7 @@
 //! The kinds of step a user adds from the palette: each a plain step with a behaviour preset.
 
 use super::geometry::free_slot;
-use crate::i18n::{td_string, Locale};
+use crate::i18n::Locale;
 use crate::model::{Latency, Node, Position, RetryPolicy, Workflow};
 
 /// One entry of the palette.

@@ -26,7 +26,7 @@ pub const MAX_ZOOM: f64 = 3.0;
 /// Fitting never zooms in further than this (a two-step workflow stays life-size-ish).
 pub const MAX_FIT_ZOOM: f64 = 1.25;
 /// Room left around a fitted workflow, in screen pixels (edge labels and badges stick out).
-pub const FIT_MARGIN: f64 = 48.0;
+pub const FIT_MARGIN: f64 = 24.0;
 
 impl Viewport {
     /// Zooms by `factor`, keeping the screen point `(sx, sy)` where it is.

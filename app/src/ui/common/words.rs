@@ -2,7 +2,7 @@
 //! status line, the runs list, the canvas and the timeline say them (the API keeps its
 //! English `as_str` codes).
 
-use crate::i18n::{td_string, Locale};
+use crate::i18n::Locale;
 use crate::model::lab::BatchState;
 use crate::model::StepState;
 

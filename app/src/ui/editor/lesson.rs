@@ -4,8 +4,9 @@
 //! runs it (at the speed control's speed, which opening the template set slow enough to
 //! watch). Dismissed, it stays hidden for that workflow (remembered in the browser).
 //!
-//! On a first visit (an empty, untitled canvas, until dismissed) the same place holds the
-//! introduction: draw, run, break, compare — and the way to the lessons.
+//! Until it is read (dismissed, or the user went on to a template or the lessons) the same
+//! place holds the introduction: draw, run, break, compare — and the way to the lessons;
+//! once read, one line of it stays on an empty canvas, and opens again.
 //!
 //! Both are lazily loaded chunks: the server never renders them (the page opens its
 //! workflow in the browser).
@@ -13,22 +14,24 @@
 use leptos::prelude::*;
 
 use super::commands::Commands;
-use crate::i18n::{td_string, Locale};
+use crate::i18n::Locale;
 use crate::model::examples::template;
 use crate::ui::client;
 use crate::ui::common::language::use_lang;
-use crate::ui::workflows::{template_lesson, template_title};
+use crate::ui::common::templates::{template_lesson, template_title};
+use crate::ui::common::INTRO_READ_KEY;
 
 /// Where a dismissed note is remembered, per workflow id.
 const DISMISSED_KEY: &str = "hybridflow.lesson-dismissed.";
-/// Where a dismissed introduction is remembered.
-const INTRO_DISMISSED_KEY: &str = "hybridflow.intro-dismissed";
 
 /// What the slot above the canvas shows.
 #[derive(Clone, PartialEq)]
 enum Shown {
     Lesson(String),
-    Intro,
+    /// The introduction: whole until it is read (dismissed), then one line on an empty canvas.
+    Intro {
+        read: bool,
+    },
 }
 
 fn dismissed(workflow_id: &str) -> bool {
@@ -50,15 +53,20 @@ pub fn LessonNote(commands: Commands) -> impl IntoView {
         if !in_browser.get() {
             return None;
         }
-        let id = document.workflow_id.get();
-        match document.doc.with(|d| d.template.clone()) {
+        // Decided when a workflow opens, not at each edit: the canvas does not jump while
+        // the user draws.
+        document.opened.track();
+        let id = document.workflow_id.get_untracked();
+        let read = client::local_get(INTRO_READ_KEY).is_some();
+        if !read {
+            return Some(Shown::Intro { read });
+        }
+        match document.doc.with_untracked(|d| d.template.clone()) {
             Some(key) if template(&key).is_some() => {
                 (!id.as_deref().is_some_and(dismissed)).then_some(Shown::Lesson(key))
             }
-            _ => (id.is_none()
-                && document.doc.with(|d| d.nodes.is_empty())
-                && client::local_get(INTRO_DISMISSED_KEY).is_none())
-            .then_some(Shown::Intro),
+            _ => (id.is_none() && document.doc.with_untracked(|d| d.nodes.is_empty()))
+                .then_some(Shown::Intro { read }),
         }
     });
     view! {
@@ -68,7 +76,7 @@ pub fn LessonNote(commands: Commands) -> impl IntoView {
                     .get()
                     .map(|shown| match shown {
                         Shown::Lesson(key) => Suspend::new(lesson(commands, key, dismissals)).into_any(),
-                        Shown::Intro => Suspend::new(intro(dismissals)).into_any(),
+                        Shown::Intro { read } => Suspend::new(intro(dismissals, read)).into_any(),
                     })
             }}
         </div>
@@ -76,12 +84,46 @@ pub fn LessonNote(commands: Commands) -> impl IntoView {
 }
 
 #[lazy]
-fn intro(dismissals: RwSignal<u32>) -> AnyView {
+fn intro(dismissals: RwSignal<u32>, read: bool) -> AnyView {
     let lang = use_lang();
     let hide = move |_| {
-        client::local_set(INTRO_DISMISSED_KEY, "1");
+        client::local_set(INTRO_READ_KEY, "1");
         dismissals.update(|n| *n += 1);
     };
+    // Once read, one line that opens to the whole introduction again.
+    let expanded = RwSignal::new(false);
+    if read {
+        return view! {
+            <Show
+                when=move || expanded.get()
+                fallback=move || {
+                    view! {
+                        <aside class="lesson-note intro-line" aria-label=tr!(lang, intro.line_label)>
+                            <p>
+                                <strong>{tr!(lang, intro.heading)}</strong>
+                                " "
+                                <a href="/learn">{tr!(lang, intro.learn)}</a>
+                            </p>
+                            <button class="small" aria-expanded="false" on:click=move |_| expanded.set(true)>
+                                {tr!(lang, intro.more)}
+                            </button>
+                        </aside>
+                    }
+                }
+            >
+                <IntroWhole on_hide=Callback::new(move |()| expanded.set(false))/>
+            </Show>
+        }
+        .into_any();
+    }
+    view! { <IntroWhole on_hide=Callback::new(move |()| hide(()))/> }.into_any()
+}
+
+/// The whole introduction, and its × (which marks it read).
+#[component]
+fn IntroWhole(on_hide: Callback<()>) -> impl IntoView {
+    let lang = use_lang();
+    let hide = move |_| on_hide.run(());
     view! {
         <aside class="lesson-note intro" aria-label=tr!(lang, intro.label)>
             <div>

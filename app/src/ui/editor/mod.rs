@@ -23,8 +23,8 @@ use self::commands::Commands;
 use self::lesson::LessonNote;
 use self::status::StatusLine;
 use self::toolbar::Toolbar;
-use crate::i18n::td_string;
 use crate::model::api::RunReport;
+use crate::model::examples::{template_id, ALL};
 use crate::ui::canvas::Canvas;
 use crate::ui::client;
 use crate::ui::inspector::Inspector;
@@ -58,7 +58,7 @@ fn skip_to_canvas(ev: leptos::ev::MouseEvent) {
     }
 }
 
-/// The Import/Export/Convert dialogs, lazily loaded (`cargo leptos build --split`).
+/// The Import/Export/Convert dialogs, lazily loaded (split by `make build`).
 #[lazy]
 fn transfer_dialogs(dialog: RwSignal<Option<Dialog>>) -> AnyView {
     view! { <TransferDialogs dialog/> }.into_any()
@@ -80,6 +80,9 @@ pub fn EditorPage() -> impl IntoView {
     let navigate = use_navigate();
     // A run named in the address, waiting for its workflow to open.
     let pending_run = StoredValue::new(None::<String>);
+    // The workflow and run the address names while the page catches up with it (a Back or
+    // Forward, a link, the first load): no history entry is pushed until the page shows them.
+    let following = StoredValue::new(None::<(String, Option<String>)>);
 
     // Load the workflow (and run) named in the URL, or the most recently edited workflow.
     // Effects run only in the browser, after hydration, so server and browser render the
@@ -87,6 +90,13 @@ pub fn EditorPage() -> impl IntoView {
     Effect::new(move |_| {
         let (wanted, wanted_run) = query.with(|q| (q.get("workflow"), q.get("run")));
         if wanted.is_some() && wanted == document.workflow_id.get_untracked() {
+            // The same workflow: Back or Forward between its runs (or to none).
+            if wanted_run != run.run_id.get_untracked() {
+                match wanted_run {
+                    Some(run_id) => document.doc.with_untracked(|d| open_run(run, d, run_id)),
+                    None => run.clear(),
+                }
+            }
             return;
         }
         spawn_local(async move {
@@ -117,12 +127,21 @@ pub fn EditorPage() -> impl IntoView {
                     }
                 }
             }
-            let Some(id) = wanted.or_else(|| list.first().map(|w| w.id.clone())) else {
-                return;
-            };
+            // Nothing named and nothing of the user's yet (a first visit): the first
+            // template, read-only, so the canvas shows a flow to run rather than nothing.
+            let first_template = || template_id(ALL[0].key);
+            let named = wanted.is_some();
+            let id = wanted
+                .unwrap_or_else(|| list.first().map_or_else(first_template, |w| w.id.clone()));
+            if named {
+                following.set_value(Some((id.clone(), pending_run.get_value())));
+            }
             match client::load_workflow(&id).await {
                 Ok(record) => document.open_loaded(record),
-                Err(e) => notice.fail(e),
+                Err(e) => {
+                    following.set_value(None);
+                    notice.fail(e)
+                }
             }
             // Said after the workflow opened (opening clears the last failure).
             if let Some(message) = missing {
@@ -132,16 +151,19 @@ pub fn EditorPage() -> impl IntoView {
     });
 
     // Another workflow opened: its run (if the URL named one) or none, and the view fitted.
+    // `settled` says which opening this was done for: until then the run shown is the
+    // previous workflow's, and the address is not written.
+    let settled = RwSignal::new(0u64);
     Effect::new(move |previous: Option<()>| {
-        document.opened.track();
-        if previous.is_none() {
-            return;
+        let opened = document.opened.get();
+        if previous.is_some() {
+            run.clear();
+            document.doc.with_untracked(|d| view.fit(d));
+            if let Some(run_id) = pending_run.try_update_value(Option::take).flatten() {
+                document.doc.with_untracked(|d| open_run(run, d, run_id));
+            }
         }
-        run.clear();
-        document.doc.with_untracked(|d| view.fit(d));
-        if let Some(run_id) = pending_run.try_update_value(Option::take).flatten() {
-            document.doc.with_untracked(|d| open_run(run, d, run_id));
-        }
+        settled.set(opened);
     });
 
     // Autosave: every edit keeps a local copy and is saved after a pause.
@@ -150,18 +172,31 @@ pub fn EditorPage() -> impl IntoView {
         document.edited();
     });
 
-    // Keep the URL on the open workflow and run, so a reload opens them again.
+    // Keep the URL on the open workflow and run, so a reload opens them again: each change
+    // of workflow or run is a history entry (Back and Forward move between them); the
+    // first one replaces the bare address the page was opened at.
     Effect::new(move |_| {
         let Some(id) = document.workflow_id.get() else {
             return;
         };
+        if settled.get() != document.opened.get() {
+            return;
+        }
         let run_id = run.run_id.get();
+        let now = (id.clone(), run_id.clone());
+        if let Some(target) = following.get_value() {
+            if target == now {
+                following.set_value(None);
+            }
+            // Still catching up with the address (the run opens after its workflow).
+            return;
+        }
         let shown = query.with_untracked(|q| (q.get("workflow"), q.get("run")));
         if shown != (Some(id.clone()), run_id.clone()) {
             navigate(
                 &editor_url(&id, run_id.as_deref()),
                 NavigateOptions {
-                    replace: true,
+                    replace: shown.0.is_none(),
                     ..Default::default()
                 },
             );

@@ -4,7 +4,7 @@
 
 use leptos::prelude::*;
 
-use crate::i18n::{td_string, Locale};
+use crate::i18n::Locale;
 use crate::model::story::unhandled_words;
 use crate::model::{Problem, RunEvent, RunRecord, RunStatus};
 use crate::ui::common::language::use_lang;

@@ -5,8 +5,6 @@
 
 use leptos::prelude::*;
 
-use crate::i18n::td_string;
-
 use super::commands::Commands;
 use crate::model::{EdgeKind, GraphChange};
 use crate::ui::common::actions::{help_text, shortcut, Action, HELP};

@@ -4,7 +4,7 @@
 
 use leptos::prelude::*;
 
-use crate::i18n::{td_string, Locale};
+use crate::i18n::Locale;
 use crate::model::validate::behaviour_problems;
 use crate::model::{FailWhen, GraphChange, Join, Latency, Node, RetryPolicy};
 use crate::ui::common::language::{use_lang, Words};

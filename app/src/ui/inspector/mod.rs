@@ -35,7 +35,7 @@ pub fn Inspector() -> impl IntoView {
         _ => None,
     });
     // The selected step's and edge's fields are a chunk of their own, fetched when
-    // something is first selected (`cargo leptos build --split`).
+    // something is first selected (split by `make build`).
     let ever_selected = Memo::new(move |was: Option<&bool>| {
         was.copied().unwrap_or(false) || document.selection.with(Option::is_some)
     });

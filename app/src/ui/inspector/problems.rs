@@ -2,7 +2,6 @@
 
 use leptos::prelude::*;
 
-use crate::i18n::td_string;
 use crate::ui::common::language::use_lang;
 
 use crate::ui::common::issues::Severity;

@@ -3,7 +3,6 @@
 
 use leptos::prelude::*;
 
-use crate::i18n::td_string;
 use crate::model::api::{CrashRequest, FaultRequest};
 use crate::model::Workflow;
 use crate::ui::client;
@@ -70,7 +69,7 @@ pub fn RunControls() -> impl IntoView {
 }
 
 /// Faults for the next run, and applied to the live one on request. The form is a chunk of
-/// its own, fetched when the panel is first opened (`cargo leptos build --split`).
+/// its own, fetched when the panel is first opened (split by `make build`).
 #[component]
 fn RunFaults() -> impl IntoView {
     let lang = use_lang();

@@ -4,7 +4,6 @@
 
 use leptos::prelude::*;
 
-use crate::i18n::td_string;
 use crate::model::log::{triggered, triggered_by, visibility, Link};
 use crate::ui::common::language::use_lang;
 use crate::ui::common::selection::Selection;

@@ -3,8 +3,6 @@
 
 use leptos::prelude::*;
 
-use crate::i18n::td_string;
-
 use crate::model::log::{describe, kind_words, speed, LogKind};
 use crate::ui::common::language::use_lang;
 use crate::ui::state::{Document, RunState};

@@ -3,7 +3,6 @@
 
 use leptos::prelude::*;
 
-use crate::i18n::td_string;
 use crate::model::log::{describe, speed};
 use crate::ui::client;
 use crate::ui::common::language::use_lang;

@@ -5,7 +5,7 @@
 use leptos::prelude::*;
 
 use super::transport::open_run;
-use crate::i18n::{td_string, Locale};
+use crate::i18n::Locale;
 use crate::model::api::RunSummary;
 use crate::model::story::StoryLine;
 use crate::ui::common::language::use_lang;

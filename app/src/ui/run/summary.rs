@@ -4,7 +4,7 @@
 
 use leptos::prelude::*;
 
-use crate::i18n::{td_string, Locale};
+use crate::i18n::Locale;
 use crate::model::log::{figures, Figures};
 use crate::model::story::Story;
 use crate::model::RunView;

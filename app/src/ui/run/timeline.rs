@@ -4,7 +4,6 @@
 
 use leptos::prelude::*;
 
-use crate::i18n::td_string;
 use crate::model::timeline::timeline;
 use crate::ui::common::language::use_lang;
 use crate::ui::state::{Document, RunState};

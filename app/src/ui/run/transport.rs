@@ -26,8 +26,8 @@ pub fn open_run(run: RunState, workflow: &Workflow, run_id: String) {
     spawn_local(follow_run(run, run_id));
 }
 
-/// The run's socket and what it feeds are a chunk of their own (`cargo leptos build
-/// --split`), fetched when the first run is opened: the editor's first page needs none of it.
+/// The run's socket and what it feeds are a chunk of their own (split by `make build`),
+/// fetched when the first run is opened: the editor's first page needs none of it.
 #[lazy]
 async fn follow_run(run: RunState, run_id: String) {
     let mine = || run.is_open(&run_id);

@@ -9,6 +9,7 @@ use leptos::prelude::*;
 use super::notice::Notice;
 use crate::model::api::{WorkflowRecord, WorkflowSummary};
 use crate::model::edit::{Fragment, Undo};
+use crate::model::examples::{distinct_name, is_template_id};
 use crate::model::layout::layered;
 use crate::model::{EdgeKind, GraphChange, Position, Workflow};
 use crate::ui::client;
@@ -16,6 +17,7 @@ use crate::ui::common::issues::{issues_of, Issue};
 use crate::ui::common::language::{use_lang, Lang};
 use crate::ui::common::presets::new_step;
 use crate::ui::common::selection::Selection;
+use crate::ui::common::templates::template_title;
 use crate::ui::spawn_local;
 
 /// How long after the last edit autosave waits before saving.
@@ -86,6 +88,7 @@ impl Document {
             })
         };
         let lang = use_lang();
+        let opened = RwSignal::new(0u64);
         Document {
             lang,
             doc,
@@ -93,6 +96,11 @@ impl Document {
             issues: {
                 Memo::new(move |_| {
                     shape_rev.track();
+                    // Before the first workflow opens the document is a blank placeholder,
+                    // not the user's: it has no problems to show.
+                    if opened.get() == 0 {
+                        return Vec::new();
+                    }
                     let locale = lang.get();
                     doc.with_untracked(|d| issues_of(d, locale))
                 })
@@ -103,7 +111,7 @@ impl Document {
             selection: RwSignal::new(None),
             history: StoredValue::new(Undo::default()),
             revision: RwSignal::new(0),
-            opened: RwSignal::new(0),
+            opened,
             dirty: RwSignal::new(false),
             saving: RwSignal::new(false),
             save_failed: RwSignal::new(false),
@@ -115,8 +123,34 @@ impl Document {
         }
     }
 
+    /// Whether the open workflow is a shipped template (stored read-only; the first edit
+    /// makes the user's own copy).
+    pub fn is_template(&self) -> bool {
+        self.workflow_id
+            .with(|id| id.as_deref().is_some_and(is_template_id))
+    }
+
+    /// The first edit of a template: from now on the document is the user's own copy, named
+    /// apart from their other workflows, stored (once) by the save that follows the edit.
+    fn copy_template(&self) {
+        let locale = self.lang.get_untracked();
+        let name = self.doc.with_untracked(|d| d.name.clone());
+        let name = self.workflows.with_untracked(|list| {
+            distinct_name(&name, locale, |n| list.iter().any(|w| w.name == n))
+        });
+        self.doc.update(|d| d.name = name);
+        self.workflow_id.set(None);
+        self.server_revision.set(None);
+    }
+
     /// Applies an edit to the open workflow (undoably) and marks it unsaved.
     pub fn edit(&self, change: GraphChange) {
+        if self
+            .workflow_id
+            .with_untracked(|id| id.as_deref().is_some_and(is_template_id))
+        {
+            self.copy_template();
+        }
         let moves_only = change.moves_only();
         let mut changed = false;
         self.doc.update(|d| {
@@ -305,16 +339,26 @@ impl Document {
         );
     }
 
-    /// Opens a workflow as the server stored it, remembering its revision.
+    /// Opens a workflow as the server stored it, remembering its revision. A template is
+    /// shown under its title in the page's language.
     pub fn open_record(&self, record: WorkflowRecord) {
         let revision = record.revision;
-        self.open(Some(record.id), record.workflow);
+        let mut workflow = record.workflow;
+        if is_template_id(&record.id) {
+            if let Some(key) = workflow.template.clone() {
+                workflow.name = template_title(self.lang.get_untracked(), &key).to_string();
+            }
+        }
+        self.open(Some(record.id), workflow);
         self.server_revision.set(Some(revision));
     }
 
     /// Opens a workflow loaded from the server, or the local copy of edits the server does
     /// not have yet (they are then saved again).
     pub fn open_loaded(&self, record: WorkflowRecord) {
+        if is_template_id(&record.id) {
+            return self.open_record(record);
+        }
         let id = record.id.clone();
         let draft = client::local_get(&draft_key(Some(&id)))
             .and_then(|text| serde_json::from_str::<Workflow>(&text).ok())
@@ -486,8 +530,12 @@ impl Document {
 
     /// The save state in words, as the status line shows it.
     pub fn save_state(&self, locale: crate::i18n::Locale) -> &'static str {
-        use crate::i18n::td_string;
-        if self.conflict.with(Option::is_some) {
+        if self.opened.get() == 0 {
+            // Nothing is open yet (the page is loading it): nothing to say.
+            ""
+        } else if self.is_template() {
+            td_string!(locale, status.template)
+        } else if self.conflict.with(Option::is_some) {
             td_string!(locale, status.not_saved_conflict)
         } else if self.saving.get() {
             td_string!(locale, status.saving)

@@ -31,7 +31,6 @@ pub enum Connection {
 impl Connection {
     /// The connection in `locale`'s words, as the status line shows it.
     pub fn label(self, locale: crate::i18n::Locale) -> String {
-        use crate::i18n::td_string;
         match self {
             Connection::Idle => String::new(),
             Connection::Connecting => td_string!(locale, status.connecting).into(),

@@ -3,7 +3,7 @@
 
 use leptos::prelude::*;
 
-use crate::i18n::{td_string, Locale};
+use crate::i18n::Locale;
 use crate::model::api::{RunRequest, MAX_SEED};
 use crate::ui::common::faults::FaultForm;
 

@@ -20,6 +20,10 @@ pub struct ViewState {
     pub space_held: RwSignal<bool>,
     /// The pointer is over the canvas: Space means "pan" there, even if a button has focus.
     pub canvas_hovered: RwSignal<bool>,
+    /// The view the last fit made, and the drawing it fitted: while the user has neither
+    /// moved the view nor changed the drawing since, a canvas that changes size (the run
+    /// panel opens, the window grows) is fitted again.
+    fitted: StoredValue<Option<Fitted>>,
 }
 
 impl ViewState {
@@ -30,6 +34,7 @@ impl ViewState {
             palette_drag: RwSignal::new(None),
             space_held: RwSignal::new(false),
             canvas_hovered: RwSignal::new(false),
+            fitted: StoredValue::new(None),
         }
     }
 
@@ -44,7 +49,24 @@ impl ViewState {
     pub fn fit(&self, workflow: &Workflow) {
         let (w, h) = canvas_size();
         let hub = self.show_orchestrator.get_untracked();
-        self.viewport.set(Viewport::fitting(workflow, w, h, hub));
+        let fitted = Viewport::fitting(workflow, w, h, hub);
+        self.fitted.set_value(Some((fitted, drawing(workflow))));
+        self.viewport.set(fitted);
+    }
+
+    /// The canvas changed size: fits again if the view and the drawing are still the last
+    /// fit's (an empty canvas is not fitted: there was nothing to fit).
+    pub fn resized(&self, workflow: &Workflow) {
+        let unchanged = self.fitted.with_value(|f| {
+            f.as_ref().is_some_and(|(view, steps)| {
+                !steps.is_empty()
+                    && *view == self.viewport.get_untracked()
+                    && *steps == drawing(workflow)
+            })
+        });
+        if unchanged {
+            self.fit(workflow);
+        }
     }
 
     /// Draws the orchestrator hub, or stops, and fits the view to what is drawn.
@@ -58,6 +80,18 @@ impl Default for ViewState {
     fn default() -> Self {
         Self::new()
     }
+}
+
+/// A fit: the view it made, and where the steps were.
+type Fitted = (Viewport, Vec<(f64, f64)>);
+
+/// Where the steps are: what a fit depends on.
+fn drawing(workflow: &Workflow) -> Vec<(f64, f64)> {
+    workflow
+        .nodes
+        .iter()
+        .map(|n| (n.position.x, n.position.y))
+        .collect()
 }
 
 /// The size of the canvas on screen (800 × 600 where there is no screen, on the server).
