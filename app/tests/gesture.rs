@@ -291,13 +291,13 @@ fn a_palette_entry_released_over_the_canvas_lands_centred_under_the_pointer() {
     let mut w = World::new();
     w.palette = Some(1); // the retrying step
     w.feed(Input::Move(Pointer::mouse(600.0, 400.0)));
-    assert_eq!(w.ix.ghost, Some(Position { x: 500.0, y: 368.0 }));
+    assert_eq!(w.ix.ghost, Some(Position { x: 525.0, y: 368.0 }));
     let up = w.feed(Input::Up(Pointer::mouse(600.0, 400.0)));
     assert!(up.palette_done);
     let [GraphChange::AddNode(added)] = &up.edits[..] else {
         panic!("expected one new step, got {:?}", up.edits);
     };
-    assert_eq!(added.position, Position { x: 500.0, y: 368.0 });
+    assert_eq!(added.position, Position { x: 525.0, y: 368.0 });
     assert!(
         added.retry.is_some(),
         "the preset's behaviour comes with it"

@@ -97,6 +97,8 @@ fn text_is_escaped_in_content_and_attributes() {
         html.contains("the failure&#39;s blast radius")
             || html.contains("the failure's blast radius")
     );
+    // …and said honestly: fewer steps changed can mean nothing was undone.
+    assert!(html.contains("Smaller is not always better"), "{html}");
     // No chart repeats the table.
     assert!(!html.contains("class=\"chart\""), "{html}");
 }
@@ -107,7 +109,7 @@ fn the_report_speaks_korean() {
     let html = compare_html(Locale::ko, &batch);
     assert!(html.contains("<h2>해석</h2>"), "{html}");
     assert!(
-        html.contains("오케스트레이션은(는) 모든 실패를 처리했고"),
+        html.contains("오케스트레이션은 모든 실패를 처리했고"),
         "{html}"
     );
     assert!(

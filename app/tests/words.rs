@@ -122,5 +122,5 @@ fn the_documents_problems_speak_korean() {
         .any(|p| p.message == "refers to unknown node \"없음\""));
     assert!(korean
         .iter()
-        .any(|p| p.message == "없는 단계 \"없음\"을(를) 가리킵니다"));
+        .any(|p| p.message == "없는 단계 \"없음\"을 가리킵니다"));
 }

@@ -215,7 +215,9 @@ test("a run started with a service down shows the fault in its log and ends as t
   await faults.getByRole("checkbox", { name: "Down" }).check();
   await faults.getByRole("textbox", { name: "Drop %" }).fill("150");
   await page.getByRole("button", { name: "Run", exact: true }).click();
-  await expect(page.getByRole("alert")).toContainText("faults: faults.bus.drop must be a probability between 0 and 1, got 1.5");
+  // Said at once beside the field, and by Run, in the percent the field shows.
+  await expect(faults.getByText("Drop %: between 0 and 100 %, not 150")).toBeVisible();
+  await expect(page.locator(".failure[role=alert]")).toContainText("faults: Drop %: between 0 and 100 %, not 150");
   await faults.getByRole("textbox", { name: "Drop %" }).fill("");
   await page.getByRole("combobox", { name: "Run speed" }).selectOption("10");
   await page.getByRole("button", { name: "Run", exact: true }).click();

@@ -186,3 +186,37 @@ test("the introduction points at the lessons and, dismissed, stays dismissed", a
   await page.getByRole("button", { name: "New workflow" }).click();
   await expect(page.getByRole("complementary", { name: "Start here" })).toHaveCount(0);
 });
+
+test.describe("Korean particles", () => {
+  test.use({ locale: "ko-KR" });
+
+  // A name is put into a sentence only when it is said: the particle after it is chosen
+  // by how the name ends (a final consonant, ㄹ, a vowel; a Latin name as Korean reads it).
+  test("follow the name before them, Hangul or Latin", async ({ page, request }) => {
+    const stamp = Date.now() % 100000;
+    const cases = [
+      { name: `주문 ${stamp} 주문`, says: `주문 ${stamp} 주문을 삭제할까요?` },
+      { name: `결제 ${stamp} 결제`, says: `결제 ${stamp} 결제를 삭제할까요?` },
+      { name: `payment ${stamp} payment`, says: `payment ${stamp} payment를 삭제할까요?` },
+      { name: `email ${stamp} email`, says: `email ${stamp} email을 삭제할까요?` },
+    ];
+    for (const c of cases) {
+      const made = await request.post("/api/workflows", { data: { name: c.name, nodes: [], edges: [] } });
+      expect(made.status()).toBe(201);
+    }
+    await page.goto("/");
+    await page.evaluate(() => localStorage.setItem("hybridflow.intro-dismissed", "1"));
+    const column = page.getByRole("navigation", { name: "워크플로" });
+    await expect(column).toHaveAttribute("aria-busy", "false");
+    for (const c of cases) {
+      await column.getByRole("button", { name: `${c.name} 삭제`, exact: true }).click();
+      const ask = column.getByRole("alertdialog", { name: "삭제 확인" });
+      await expect(ask).toContainText(c.says);
+      await expect(ask).not.toContainText("(를)");
+      await expect(ask).not.toContainText("을(");
+      await ask.getByRole("button", { name: "유지" }).click();
+    }
+    // Korean is broken between words, never inside one.
+    expect(await page.locator("html").evaluate((el) => getComputedStyle(el).wordBreak)).toBe("keep-all");
+  });
+});

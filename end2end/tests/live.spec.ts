@@ -206,14 +206,16 @@ test("causality names what started a step back to the run's start; replay scrubs
   await expect(page.getByText("Select a step that ran")).toBeVisible();
   await page.getByRole("button", { name: "SendConfirmation", exact: true }).click();
   const before = page.getByRole("list", { name: "Triggered by" }).locator("li");
+  // Steps named by their labels, as on the canvas.
   await expect(before).toHaveText([
-    "validate — started by the run's start",
-    "charge — heard orderValidated, published by validate",
-    "confirm — heard paymentCharged, published by charge",
+    "ValidateOrder — started by the run's start",
+    "ChargePayment — heard orderValidated, published by validate",
+    "SendConfirmation — heard paymentCharged, published by charge",
   ]);
+  await expect(page.getByRole("heading", { name: "What started SendConfirmation" })).toBeVisible();
   await expect(page.getByText("Nothing: the chain ends here.")).toBeVisible();
   await page.getByRole("button", { name: "ValidateOrder", exact: true }).click();
-  await expect(page.getByRole("list", { name: "Triggered", exact: true }).locator("li")).toHaveText(["charge — by the event orderValidated"]);
+  await expect(page.getByRole("list", { name: "Triggered", exact: true }).locator("li")).toHaveText(["ChargePayment — by the event orderValidated"]);
 
   await page.getByRole("tab", { name: "Replay" }).click();
   const slider = page.getByRole("slider", { name: "Replay position" });
@@ -259,6 +261,8 @@ test("the timeline draws a lane per step, a bar per attempt and compensation, an
   await page.getByRole("tab", { name: "Timeline" }).click();
   const timeline = page.getByRole("img", { name: "Run timeline" });
   await expect(timeline.locator(".lane-name")).toHaveCount(6);
+  await expect(timeline.locator(".lane-name").filter({ hasText: "Order Placement" })).toHaveCount(1);
+  await expect(timeline.locator(".lane-name").filter({ hasText: /^order$/ })).toHaveCount(0);
   await expect(timeline.locator('.bar-failed[data-lane="fulfillment"]')).toHaveCount(1);
   await expect(timeline.locator('.bar-compensated[data-lane="payment"]')).toHaveCount(1);
   await expect(timeline.locator('.bar-compensated[data-lane="order"]')).toHaveCount(1);

@@ -174,3 +174,39 @@ test("the fault fields say at once what is wrong, in the units they show", async
   await expect(duplicate).not.toHaveAttribute("aria-invalid", "true");
   await expect(page.locator(".field-problem:visible")).toHaveCount(0);
 });
+
+test("on a phone the editor says plainly that it needs a wider screen, and what works there", async ({ browser }) => {
+  const context = await browser.newContext({ viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true, locale: "en-GB" });
+  const page = await context.newPage();
+  await page.goto("/");
+  const note = page.getByRole("note");
+  await expect(note).toContainText("The editor needs a screen at least 900 pixels wide");
+  await expect(page.getByRole("application", { name: "Workflow canvas" })).toBeHidden();
+  expect(await page.evaluate(() => document.scrollingElement!.scrollWidth - window.innerWidth)).toBeLessThanOrEqual(0);
+  await note.getByRole("link", { name: "Learn" }).click();
+  await expect(page).toHaveURL(/\/learn$/);
+  await expect(page.getByRole("heading", { level: 1 })).toHaveText("Orchestration and choreography, measured");
+  await context.close();
+});
+
+test("a lost event marks its edge and the steps the run never reached, not 'skipped'", async ({ page }) => {
+  await page.goto("/");
+  await page.evaluate(() => localStorage.setItem("hybridflow.intro-dismissed", "1"));
+  await page.goto("/?workflow=template-order-choreographed");
+  await expect(page.locator("[data-node-id]")).toHaveCount(3);
+  await page.getByRole("combobox", { name: "Run speed" }).selectOption("10");
+  await page.getByText("Faults (break things)").click();
+  await page.getByRole("textbox", { name: "Drop %", exact: true }).fill("100");
+  await page.getByRole("button", { name: "Run", exact: true }).click();
+  await expect(page.getByRole("status", { name: "Run state" })).not.toHaveText("Run running", { timeout: 20_000 });
+  for (const id of ["charge", "confirm"]) {
+    const step = page.locator(`[data-node-id="${id}"]`);
+    await expect(step).toHaveClass(/never-reached/);
+    await expect(step.locator(".node-state")).toHaveText("⊘ never reached");
+  }
+  await expect(page.locator('[data-node-id="validate"]')).not.toHaveClass(/never-reached/);
+  const lost = page.getByRole("button", { name: /the bus lost the event here/ });
+  await expect(lost).toHaveCount(1);
+  await expect(lost).toHaveClass(/lost/);
+  await expect(lost.locator(".lost-mark")).toBeVisible();
+});

@@ -211,11 +211,50 @@ fn the_story_speaks_korean_with_the_same_codes_and_a_diagnosis_of_its_own() {
     assert_eq!(codes(&lines), ["event_lost", "run_stalled"]);
     assert_eq!(
         lines[0].message,
-        "버스가 가에서 나(으)로 가던 A완료을(를) 잃었습니다"
+        "버스가 가에서 나로 가던 A완료를 잃었습니다"
     );
     // The engine's English diagnosis is not repeated: the story says it.
     assert_eq!(
         lines[1].message,
-        "실패: 멈춤: 버스가 가에서 나(으)로 가던 A완료을(를) 잃었습니다"
+        "실패: 멈춤: 버스가 가에서 나로 가던 A완료를 잃었습니다"
+    );
+}
+
+#[test]
+fn duplicated_events_are_told_with_what_ran_twice() {
+    let flow = |idempotent: bool| {
+        workflow(json!({"name": "t",
+            "nodes": [
+                {"id": "a", "label": "Alpha", "service": "A", "action": "x", "latency_ms": 10},
+                {"id": "b", "label": "Beta", "service": "B", "action": "x", "latency_ms": 10, "idempotent": idempotent}],
+            "edges": [{"from": "a", "to": "b", "kind": "event", "event": "ADone"}]}))
+    };
+    let twice = Faults {
+        bus: BusFault {
+            duplicate: 1.0,
+            ..BusFault::default()
+        },
+        ..Faults::default()
+    };
+    // Every event delivered twice, heard by an idempotent step: said, and harmless.
+    let lines = told(&flow(true), json!({}), twice.clone());
+    assert_eq!(codes(&lines), ["events_duplicated", "run_completed"]);
+    assert_eq!(
+        lines[0].message,
+        "The bus delivered 1 event(s) a second time (at-least-once delivery); every step that heard one twice was idempotent, so nothing ran twice"
+    );
+    // Heard by a step that is not idempotent: it ran again, by name.
+    let lines = told(&flow(false), json!({}), twice.clone());
+    assert_eq!(codes(&lines), ["events_duplicated", "run_completed"]);
+    assert_eq!(
+        lines[0].message,
+        "The bus delivered 1 event(s) a second time (at-least-once delivery), and Beta ran again: not idempotent, its work was done twice"
+    );
+    // In Korean, with the particle the name takes.
+    let lines = told_in(app::i18n::Locale::ko, &flow(false), json!({}), twice);
+    assert!(
+        lines[0].message.contains("Beta가 다시 실행되었습니다"),
+        "{}",
+        lines[0].message
     );
 }

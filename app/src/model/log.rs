@@ -3,14 +3,15 @@
 //! chains — what started a step, back to the run's start, and what it started
 //! ([`triggered_by`], [`triggered`]) — the run as it stood after any record ([`view_at`],
 //! for replay), and how visible it is: where its state lives, how many logs tell its story,
-//! its longest causal chain ([`visibility`]).
+//! its longest causal chain ([`visibility`]); and what a lost event cost it ([`lost`]).
 
 use std::collections::{BTreeMap, BTreeSet};
 
 use serde::{Deserialize, Serialize};
 
 use super::{
-    Cause, FailureReason, Outcome, Owner, RunEvent, RunRecord, RunStatus, RunView, Workflow,
+    Cause, FailureReason, Outcome, Owner, RunEvent, RunRecord, RunStatus, RunView, StepState,
+    Workflow,
 };
 use crate::i18n::Locale;
 
@@ -616,4 +617,44 @@ pub fn visibility<'a>(
         trace.apply(event);
     }
     trace.visibility()
+}
+
+/// What a lost event cost a run: the edges the bus lost an event on, and the steps the run
+/// never reached because of them — each lost event's subscriber and what follows it, as far
+/// as those steps never ran (a step some other path reached is not counted).
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Lost {
+    pub edges: BTreeSet<String>,
+    pub never_reached: BTreeSet<String>,
+}
+
+pub fn lost(log: &[RunRecord], workflow: &Workflow, view: &RunView) -> Lost {
+    let mut out = Lost::default();
+    let mut todo: Vec<String> = Vec::new();
+    for record in log {
+        if let RunEvent::EventDropped { edge, to, .. } = &record.event {
+            out.edges.insert(edge.clone());
+            todo.push(to.clone());
+        }
+    }
+    let ran = |id: &str| {
+        view.steps
+            .get(id)
+            .is_some_and(|s| !matches!(s.state, StepState::Pending | StepState::Skipped))
+    };
+    let mut seen = BTreeSet::new();
+    while let Some(step) = todo.pop() {
+        if !seen.insert(step.clone()) || ran(&step) {
+            continue;
+        }
+        out.never_reached.insert(step.clone());
+        todo.extend(
+            workflow
+                .edges
+                .iter()
+                .filter(|e| e.from == step)
+                .map(|e| e.to.clone()),
+        );
+    }
+    out
 }

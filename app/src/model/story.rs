@@ -63,6 +63,12 @@ pub enum Happening {
         from: String,
         to: String,
     },
+    /// The bus delivered `deliveries` event messages a second time (at-least-once
+    /// delivery); `ran_again`: the steps that ran once more because of it (not idempotent).
+    Duplicated {
+        deliveries: u32,
+        ran_again: Vec<String>,
+    },
     /// The run ended: `status`, with the engine's diagnosis when it failed.
     Ended {
         status: RunStatus,
@@ -87,6 +93,7 @@ impl Happening {
             Happening::OrchestratorOutage { .. } => "orchestrator_outage",
             Happening::OrchestratorStillDown => "orchestrator_still_down",
             Happening::EventLost { .. } => "event_lost",
+            Happening::Duplicated { .. } => "events_duplicated",
             Happening::Ended { status, diagnosis } => match status {
                 RunStatus::Completed => "run_completed",
                 RunStatus::Failed
@@ -230,6 +237,22 @@ impl Happening {
                 to = label(to)
             )
             .to_string(),
+            Happening::Duplicated {
+                deliveries,
+                ran_again,
+            } => {
+                if ran_again.is_empty() {
+                    td_string!(locale, story.duplicated_harmless, count = *deliveries).to_string()
+                } else {
+                    td_string!(
+                        locale,
+                        story.duplicated_ran_again,
+                        count = *deliveries,
+                        steps = labels(ran_again)
+                    )
+                    .to_string()
+                }
+            }
             Happening::Ended { status, diagnosis } => match status {
                 RunStatus::Completed => td_string!(locale, story.completed).into(),
                 RunStatus::Failed => match diagnosis {
@@ -270,6 +293,8 @@ pub struct Story {
     open_failures: Vec<(String, usize)>,
     /// The saga being told, by index.
     saga: Option<usize>,
+    /// The duplicate deliveries being told, by index.
+    duplicated: Option<usize>,
     crashed: bool,
     /// The run's input (from its start), for the values a `fail_when` refused.
     input: super::run::RunInput,
@@ -344,7 +369,21 @@ impl Story {
             // The orchestrator commands a failed step's successors only along its failure
             // routes (a step that runs again closes its failure first: see `StepStarted`).
             CommandSent { from, to, .. } => self.route(from, std::slice::from_ref(to)),
-            StepStarted { node, .. } => self.open_failures.retain(|(n, _)| n != node),
+            StepStarted {
+                node, execution, ..
+            } => {
+                self.open_failures.retain(|(n, _)| n != node);
+                // Started again after a duplicate delivery: the step was not idempotent.
+                if *execution > 1 {
+                    if let Some(Happening::Duplicated { ran_again, .. }) =
+                        self.duplicated.and_then(|i| self.happenings.get_mut(i))
+                    {
+                        if !ran_again.contains(node) {
+                            ran_again.push(node.clone());
+                        }
+                    }
+                }
+            }
             EventPublished {
                 from,
                 outcome: Outcome::Failure,
@@ -402,6 +441,17 @@ impl Story {
                     standby: *standby,
                 });
             }
+            EventDelivered {
+                duplicate: true, ..
+            } => match self.duplicated.and_then(|i| self.happenings.get_mut(i)) {
+                Some(Happening::Duplicated { deliveries, .. }) => *deliveries += 1,
+                _ => {
+                    self.duplicated = self.push(Happening::Duplicated {
+                        deliveries: 1,
+                        ran_again: Vec::new(),
+                    })
+                }
+            },
             EventDropped { name, from, to, .. } => {
                 self.push(Happening::EventLost {
                     name: name.clone(),

@@ -187,6 +187,11 @@ pub fn EdgeView(
                 .with(|all| badge(all, |i| i.edge.as_deref() == Some(&id)))
         })
     };
+    let lost = {
+        let id = id.clone();
+        let events = use_context::<super::LostEvents>();
+        Memo::new(move |_| events.is_some_and(|l| l.0.with(|l| l.edges.contains(&id))))
+    };
     let get =
         move |f: fn(&EdgeShape) -> String| shape.with(|s| s.as_ref().map(f).unwrap_or_default());
     let kind = move || shape.with(|s| s.as_ref().map(|s| s.kind).unwrap_or_default());
@@ -217,6 +222,9 @@ pub fn EdgeView(
                         to = name(&e.to)
                     )
                     .to_string();
+                    if lost.get() {
+                        text.push_str(td_string!(l, canvas.edge_lost));
+                    }
                     if subscribers > 1 {
                         text.push_str(
                             &td_string!(l, canvas.edge_fan, count = subscribers).to_string(),
@@ -235,6 +243,7 @@ pub fn EdgeView(
             class:failure=move || shape.with(|s| s.as_ref().is_some_and(|s| s.on == Outcome::Failure))
             class:fan-out=move || shape.with(|s| s.as_ref().is_some_and(|s| s.subscribers > 1))
             class:traversed=move || taken.get()
+            class:lost=lost
             class:selected=selected
             data-edge-id=id.clone()
             role="button"
@@ -282,6 +291,14 @@ pub fn EdgeView(
             >
                 {move || get(|s| s.label.clone())}
             </text>
+            // Where the bus lost the event: a cross on the edge.
+            <Show when=move || lost.get()>
+                <g class="lost-mark" transform=move || format!("translate({:.1} {:.1})", mid().0, mid().1 + 10.0)>
+                    <title>{tr!(lang, canvas.lost_title)}</title>
+                    <circle r="7"></circle>
+                    <path d="M -3 -3 L 3 3 M 3 -3 L -3 3"></path>
+                </g>
+            </Show>
             <g class="edge-badge" transform=move || format!("translate({:.1} {:.1})", mid().0 + 16.0, mid().1 + 12.0)>
                 <Badge issue/>
             </g>

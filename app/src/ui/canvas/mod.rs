@@ -83,10 +83,27 @@ fn focus_item(item: &Item) {
     }
 }
 
+/// The open run's lost events (edges and the steps never reached), for the steps and edges
+/// to show.
+#[derive(Clone, Copy)]
+pub struct LostEvents(pub Memo<crate::model::log::Lost>);
+
 #[component]
 pub fn Canvas() -> impl IntoView {
     let document = expect_context::<Document>();
     let run = expect_context::<RunState>();
+    // What a lost event cost the open run: its edges marked, the steps it never reached.
+    let lost = Memo::new(move |_| {
+        run.run.with(|view| {
+            view.as_ref()
+                .map(|v| {
+                    run.log
+                        .with(|log| document.doc.with(|d| crate::model::log::lost(log, d, v)))
+                })
+                .unwrap_or_default()
+        })
+    });
+    provide_context(LostEvents(lost));
     let view = expect_context::<ViewState>();
     let svg = NodeRef::<leptos::svg::Svg>::new();
     let interaction = RwSignal::new(Interaction::default());

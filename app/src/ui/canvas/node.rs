@@ -107,7 +107,16 @@ pub fn NodeView(
     let state = Memo::new(move |_| step.get().map(|s| s.0));
     let reply_waiting = move || step.get().is_some_and(|s| s.2);
     let lang = use_lang();
+    // A step a lost event kept the run from: "never reached", not "skipped".
+    let never_reached = {
+        let id = id.clone();
+        let lost = use_context::<super::LostEvents>();
+        Memo::new(move |_| lost.is_some_and(|l| l.0.with(|l| l.never_reached.contains(&id))))
+    };
     let state_text = move || {
+        if never_reached.get() {
+            return format!("⊘ {}", td_string!(lang.get(), canvas.never_reached));
+        }
         step.get()
             .map(|(state, attempts, waiting)| state_line(lang.get(), state, attempts, waiting))
             .unwrap_or_default()
@@ -159,13 +168,25 @@ pub fn NodeView(
     };
     view! {
         <g
-            class=move || match state.get() {
-                Some(s) => format!("node state-{}", s.as_str()),
-                None => "node".to_string(),
+            // (One class string for what changes with the run: a `class:` toggle beside a
+            // reactive `class` would be wiped when the string is written again.)
+            class=move || {
+                let mut class = match state.get() {
+                    Some(s) => format!("node state-{}", s.as_str()),
+                    None => "node".to_string(),
+                };
+                for (on, name) in [
+                    (selected.get(), " selected"),
+                    (target(), " connect-target"),
+                    (reply_waiting(), " reply-waiting"),
+                    (never_reached.get(), " never-reached"),
+                ] {
+                    if on {
+                        class.push_str(name);
+                    }
+                }
+                class
             }
-            class:selected=selected
-            class:connect-target=target
-            class:reply-waiting=reply_waiting
             data-node-id=id.clone()
             data-state=state_name
             transform=move || format!("translate({} {})", pos().x, pos().y)

@@ -255,8 +255,8 @@ mod label_tests {
             "{service}"
         );
         assert_eq!(
-            fitted("PaymentService.charge", TEXT_ROOM, SERVICE_PX, true),
-            "PaymentService.charge"
+            fitted("OrderService.place", TEXT_ROOM, SERVICE_PX, true),
+            "OrderService.place"
         );
     }
 }

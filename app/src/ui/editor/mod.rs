@@ -212,6 +212,15 @@ pub fn EditorPage() -> impl IntoView {
     });
     view! {
         <div class="editor">
+            // Shown only on a narrow screen (a phone), where the editor does not fit: said
+            // plainly, with what does work there.
+            <p class="narrow-screen" role="note">
+                {tr!(lang, status.narrow)}
+                " "
+                <a href="/learn">{tr!(lang, nav.learn)}</a>
+                " · "
+                <a href="/docs/api" rel="external">{tr!(lang, nav.api)}</a>
+            </p>
             <a class="skip-link" href="#canvas" on:click=skip_to_canvas>{tr!(lang, status.skip)}</a>
             <WorkflowList/>
             <main class="workspace">

@@ -27,7 +27,14 @@ pub fn Causality() -> impl IntoView {
             .with(|log| (triggered_by(log, &id, locale), triggered(log, &id, locale)));
         (!before.is_empty()).then_some((id, before, after))
     });
-    let link = |l: Link| view! { <li><strong>{l.node}</strong>" — "{l.how}</li> };
+    // Steps named by their labels, as the canvas shows them.
+    let name = move |id: &str| {
+        document.doc.with_untracked(|d| {
+            d.node(id)
+                .map_or_else(|| id.to_string(), |n| n.label.clone())
+        })
+    };
+    let link = move |l: Link| view! { <li><strong>{name(&l.node)}</strong>" — "{l.how}</li> };
     let seen = Memo::new(move |_| {
         run.log.with(|log| {
             (!log.is_empty()).then(|| {
@@ -49,9 +56,9 @@ pub fn Causality() -> impl IntoView {
         >
             {move || chain.get().map(|(id, before, after)| view! {
                 <div class="causality">
-                    <h3>{td_string!(lang.get_untracked(), causality.what_started, step = &id).to_string()}</h3>
+                    <h3>{td_string!(lang.get_untracked(), causality.what_started, step = name(&id)).to_string()}</h3>
                     <ol aria-label=tr!(lang, causality.triggered_by)>{before.into_iter().map(link).collect_view()}</ol>
-                    <h3>{td_string!(lang.get_untracked(), causality.what_it_started, step = &id).to_string()}</h3>
+                    <h3>{td_string!(lang.get_untracked(), causality.what_it_started, step = name(&id)).to_string()}</h3>
                     <Show when={let empty = after.is_empty(); move || empty}>
                         <p class="muted">{tr!(lang, causality.nothing)}</p>
                     </Show>

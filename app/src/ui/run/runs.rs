@@ -114,6 +114,7 @@ fn outcome(locale: Locale, line: &StoryLine) -> String {
         "orchestrator_outage" => td_string!(locale, runs.outcome.orchestrator_outage),
         "orchestrator_still_down" => td_string!(locale, runs.outcome.orchestrator_still_down),
         "event_lost" => td_string!(locale, runs.outcome.event_lost),
+        "events_duplicated" => td_string!(locale, runs.outcome.events_duplicated),
         "run_stopped" => td_string!(locale, runs.outcome.run_stopped),
         _ => td_string!(locale, runs.outcome.step_failed),
     }

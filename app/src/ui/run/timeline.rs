@@ -4,6 +4,8 @@
 
 use leptos::prelude::*;
 
+use crate::ui::common::geometry::fitted;
+
 use crate::model::timeline::timeline;
 use crate::ui::common::language::use_lang;
 use crate::ui::state::{Document, RunState};
@@ -50,8 +52,15 @@ pub fn TimelineView() -> impl IntoView {
                 height=move || layout.with(|t| t.lanes.len()) as f64 * LANE + 8.0
             >
                 {move || layout.with(|t| {
+                    // Lanes named by the steps' labels, as the canvas shows them.
+                    let label = |id: &str| document.doc.with_untracked(|d| {
+                        d.node(id).map_or_else(|| id.to_string(), |n| fitted(&n.label, NAMES - 8.0, 11.0, false))
+                    });
                     let lanes = t.lanes.iter().enumerate().map(|(i, id)| view! {
-                        <text class="lane-name" x="4" y=y(i) + 15.0>{id.clone()}</text>
+                        <text class="lane-name" x="4" y=y(i) + 15.0>
+                            <title>{id.clone()}</title>
+                            {label(id)}
+                        </text>
                         <line class="lane" x1=NAMES x2="100000" y1=y(i) + LANE - 2.0 y2=y(i) + LANE - 2.0></line>
                     }).collect_view();
                     let bars = t.bars.iter().map(|b| view! {
