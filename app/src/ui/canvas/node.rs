@@ -168,25 +168,18 @@ pub fn NodeView(
     };
     view! {
         <g
-            // (One class string for what changes with the run: a `class:` toggle beside a
-            // reactive `class` would be wiped when the string is written again.)
+            // (What changes with the run's end is in the class string: a `class:` toggle
+            // set before the string is written again would be wiped by it.)
             class=move || {
-                let mut class = match state.get() {
-                    Some(s) => format!("node state-{}", s.as_str()),
-                    None => "node".to_string(),
-                };
-                for (on, name) in [
-                    (selected.get(), " selected"),
-                    (target(), " connect-target"),
-                    (reply_waiting(), " reply-waiting"),
-                    (never_reached.get(), " never-reached"),
-                ] {
-                    if on {
-                        class.push_str(name);
-                    }
+                let never = if never_reached.get() { " never-reached" } else { "" };
+                match state.get() {
+                    Some(s) => format!("node state-{}{never}", s.as_str()),
+                    None => format!("node{never}"),
                 }
-                class
             }
+            class:selected=selected
+            class:connect-target=target
+            class:reply-waiting=reply_waiting
             data-node-id=id.clone()
             data-state=state_name
             transform=move || format!("translate({} {})", pos().x, pos().y)
