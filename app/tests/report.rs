@@ -4,10 +4,11 @@
 use app::i18n::Locale;
 use app::model::lab::{
     Batch, BatchState, CompareResult, Coupling, FailCell, FailMatrix, FailRow, LabOutcome,
-    LabStyle, LatencyFigures, OutcomeCounts, StyleFigures, VisibilityFigures,
+    LabStyle, LatencyFigures, LoadRequest, LoadSecond, LoadStyle, LoadTest, OutcomeCounts,
+    StyleFigures, VisibilityFigures,
 };
 use app::model::MessageCounts;
-use app::ui::report::{compare_html, escape};
+use app::ui::report::{compare_html, escape, load_html};
 
 fn style(style: LabStyle, unhandled: u32, diagnosis: &str) -> StyleFigures {
     StyleFigures {
@@ -67,6 +68,7 @@ fn batch() -> Batch {
         seed: 1,
         input: serde_json::json!({}),
         faults: Default::default(),
+        message_ms: 0,
         progress: Vec::new(),
         result: Some(result),
         owner: None,
@@ -99,8 +101,73 @@ fn text_is_escaped_in_content_and_attributes() {
     );
     // …and said honestly: fewer steps changed can mean nothing was undone.
     assert!(html.contains("Smaller is not always better"), "{html}");
-    // No chart repeats the table.
-    assert!(!html.contains("class=\"chart\""), "{html}");
+    // The charts draw the three styles on one axis: choreography's 1 succeeded and 1
+    // unhandled run split its bar in halves of the others' whole (2 runs = 250 units).
+    assert!(html.contains("aria-label=\"How 2 runs ended\""), "{html}");
+    assert!(html.contains("aria-label=\"orchestration: succeeded 2 · handled or compensated 0 · unhandled 0\"><title>orchestration: succeeded 2 · handled or compensated 0 · unhandled 0</title><text x=\"0\" y=\"54\">orchestration</text><rect class=\"ok\" x=\"96.0\" y=\"44\" width=\"250.0\""), "{html}");
+    assert!(html.contains("<rect class=\"ok\" x=\"96.0\" y=\"70\" width=\"125.0\" height=\"12\"></rect><rect class=\"bad\" x=\"221.0\" y=\"70\" width=\"125.0\""), "{html}");
+    // The charts come between the reading and the table.
+    let (reading, charts, table) = (
+        html.find("class=\"reading\"").unwrap(),
+        html.find("class=\"charts\"").unwrap(),
+        html.find("class=\"compare\"").unwrap(),
+    );
+    assert!(reading < charts && charts < table, "{html}");
+}
+
+/// A batch whose orchestration passes replies through the orchestrator and is slower.
+fn hop_batch(message_ms: u64) -> Batch {
+    let mut batch = batch();
+    batch.message_ms = message_ms;
+    let result = batch.result.as_mut().unwrap();
+    for s in &mut result.styles {
+        s.outcomes = OutcomeCounts {
+            succeeded: 2,
+            ..Default::default()
+        };
+        s.runs_with_failure = 0;
+        s.example_diagnosis = None;
+    }
+    let o = &mut result.styles[1];
+    o.messages.commands = 6;
+    o.messages.replies = 6;
+    o.orchestrator_messages = 12;
+    o.latency_ms.p50 = 60 + 3 * message_ms;
+    o.latency_ms.p95 = 70 + 3 * message_ms;
+    let c = &mut result.styles[2];
+    c.messages.events = 6;
+    c.messages.deliveries = 6;
+    c.latency_ms.p50 = 60;
+    c.latency_ms.p95 = 70;
+    batch
+}
+
+#[test]
+fn the_hop_cost_is_named_whether_modelled_or_not() {
+    let html = compare_html(Locale::en, &hop_batch(10));
+    assert!(html.contains("<li>the hop cost is modelled: the orchestrator spends 10 ms on each message it handles, so every reply costs a run that long (as drawn 0.0 replies per run, about 0 ms, orchestration 3.0 replies per run, about 30 ms, choreography 0.0 replies per run, about 0 ms); lesson 3 measures the same cost</li>"), "{html}");
+    // The latency chart: orchestration's p95 (100 ms) is the axis's end, choreography's
+    // 70 ms is 70 % of it.
+    assert!(
+        html.contains("aria-label=\"orchestration: p50 90 · p95 100 ms\""),
+        "{html}"
+    );
+    assert!(
+        html.contains("<rect class=\"tail\" x=\"96.0\" y=\"70\" width=\"175.0\""),
+        "{html}"
+    );
+    let html = compare_html(Locale::en, &hop_batch(0));
+    assert!(
+        html.contains("<li>the hop cost is not modelled here (0 ms per orchestrator message)"),
+        "{html}"
+    );
+    let html = compare_html(Locale::ko, &hop_batch(10));
+    assert!(
+        html.contains(
+            "홉 비용을 모델링했습니다. 오케스트레이터가 처리하는 메시지마다 10ms를 쓰므로"
+        ),
+        "{html}"
+    );
 }
 
 #[test]
@@ -137,4 +204,69 @@ fn the_report_speaks_korean() {
     ] {
         assert!(!text.contains(english), "{english} in {text}");
     }
+}
+
+fn load_style(style: LabStyle, seconds: u32, throughput: f64, p95: u64) -> LoadStyle {
+    LoadStyle {
+        style,
+        started: 300,
+        completed: 300,
+        throughput,
+        latency_ms: LatencyFigures {
+            p95,
+            ..Default::default()
+        },
+        peak_waiting: 0,
+        seconds: (0..seconds)
+            .map(|second| LoadSecond {
+                second,
+                started: 100,
+                completed: 100,
+                p50_ms: p95 / 2,
+                p95_ms: p95,
+                waiting: 0,
+            })
+            .collect(),
+    }
+}
+
+#[test]
+fn a_load_test_reads_its_headline_first_and_draws_on_shared_axes() {
+    let test = LoadTest {
+        id: "l".into(),
+        workflow_id: "w".into(),
+        workflow_name: "W".into(),
+        created_at: 0,
+        state: BatchState::Done,
+        request: LoadRequest {
+            workflow_id: "w".into(),
+            input: None,
+            rate: 100,
+            seconds: 3,
+            capacity: Some(4),
+            message_ms: 10,
+            seed: Some(1),
+            speed: None,
+        },
+        styles: vec![
+            load_style(LabStyle::AsDrawn, 4, 95.0, 1710),
+            load_style(LabStyle::Orchestration, 6, 50.0, 1710),
+            load_style(LabStyle::Choreography, 4, 99.0, 80),
+        ],
+        reading: vec!["stored".into()],
+        owner: None,
+    };
+    let html = load_html(Locale::en, &test);
+    let headline = html
+        .find("<li class=\"headline\"><strong>at 100 runs/s, orchestration fell behind while as drawn, choreography kept up</strong></li>")
+        .unwrap_or_else(|| panic!("{html}"));
+    let first_chart = html.find("<svg").unwrap();
+    assert!(headline < first_chart, "{html}");
+    // One time axis for all: 6 s, the longest style's, on every chart (a 4-second curve
+    // ends two thirds of the way).
+    assert_eq!(html.matches(">6 s</text>").count(), 9, "{html}");
+    assert!(!html.contains(">4 s</text>"), "{html}");
+    // A value axis past a second is said in seconds, not clipped: 1710 ms ends at 2 s.
+    assert!(html.contains(">2 s</text>"), "{html}");
+    assert!(!html.contains("1710 ms</text>"), "{html}");
 }

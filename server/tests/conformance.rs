@@ -480,6 +480,7 @@ fn batch(id: &str, workflow_id: &str, created_at: i64, state: BatchState) -> Bat
         seed: 7,
         input: serde_json::json!({}),
         faults: Default::default(),
+        message_ms: 0,
         progress: Vec::new(),
         result: None,
         owner: Some("p".into()),

@@ -95,6 +95,11 @@ async fn bad_compare_parameters_are_refused_precisely_and_nothing_starts() {
             "unknown field `speed`",
         ),
         (
+            json!({"workflow_id": workflow, "message_ms": 1001}),
+            422,
+            "message_ms must be at most 1000, got 1001",
+        ),
+        (
             json!({"workflow_id": "missing"}),
             404,
             "no workflow with id \"missing\"",
@@ -175,6 +180,62 @@ async fn a_compare_batch_runs_to_a_stored_table_that_the_same_seed_reproduces() 
     let server = TestServer::start_in(dir).await;
     let stored: Value = server.get_json(&format!("/api/lab/batches/{id}")).await;
     assert_eq!(stored["result"], first["result"]);
+}
+
+#[tokio::test]
+async fn the_hop_cost_is_modelled_in_a_compare_batch_when_asked() {
+    let server = TestServer::start().await;
+    let workflow = server
+        .create_workflow(&serde_json::to_value(ecommerce_orchestrated()).unwrap())
+        .await;
+    let batch = |message_ms: u64| {
+        let server = &server;
+        let workflow = workflow.clone();
+        async move {
+            let request =
+                json!({"workflow_id": workflow, "runs": 10, "seed": 3, "message_ms": message_ms});
+            let started: Value = server
+                .post_json("/api/lab/batches", &request)
+                .await
+                .json()
+                .await
+                .unwrap();
+            assert_eq!(started["message_ms"].as_u64().unwrap_or(0), message_ms);
+            wait_batch(server, started["id"].as_str().unwrap()).await
+        }
+    };
+    let (free, costly) = (batch(0).await, batch(25).await);
+    let p50 = |b: &Value, i: usize| {
+        b["result"]["styles"][i]["latency_ms"]["p50"]
+            .as_u64()
+            .unwrap()
+    };
+    let replies = |b: &Value, i: usize| {
+        b["result"]["styles"][i]["messages"]["replies"]
+            .as_u64()
+            .unwrap()
+            / 10
+    };
+    // Orchestration (1) pays 25 ms for each reply of a run on the same seeds; choreography
+    // (2) has no orchestrator and pays nothing.
+    assert!(replies(&costly, 1) >= 3, "{costly}");
+    assert!(
+        p50(&costly, 1) >= p50(&free, 1) + 25 * (replies(&costly, 1) - 1),
+        "{} vs {}",
+        p50(&costly, 1),
+        p50(&free, 1)
+    );
+    assert_eq!(p50(&costly, 2), p50(&free, 2));
+    let reading = costly["result"]["reading"].to_string();
+    assert!(
+        reading.contains("the hop cost is modelled: the orchestrator spends 25 ms"),
+        "{reading}"
+    );
+    let reading = free["result"]["reading"].to_string();
+    assert!(
+        reading.contains("the hop cost is not modelled here"),
+        "{reading}"
+    );
 }
 
 #[tokio::test]

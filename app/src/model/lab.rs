@@ -67,6 +67,14 @@ pub struct CompareRequest {
     pub seed: Option<u64>,
     #[serde(default, skip_serializing_if = "Faults::is_none")]
     pub faults: Faults,
+    /// Simulated ms the orchestrator spends on each message it handles, the hop cost
+    /// (0..=[`MAX_ORCHESTRATOR_MESSAGE_MS`], default 0: not modelled).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub message_ms: u64,
+}
+
+fn is_zero(ms: &u64) -> bool {
+    *ms == 0
 }
 
 /// `POST /api/lab/convert`: a converted copy of a saved workflow is saved beside it.
@@ -123,6 +131,9 @@ pub struct Batch {
     pub input: serde_json::Value,
     #[serde(default, skip_serializing_if = "Faults::is_none")]
     pub faults: Faults,
+    /// Simulated ms the orchestrator spent on each message (0: the hop cost not modelled).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub message_ms: u64,
     pub progress: Vec<StyleProgress>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub result: Option<CompareResult>,

@@ -84,6 +84,8 @@ fn compare(template: &str, runs: u32, input: Option<serde_json::Value>, faults: 
         runs: Some(runs),
         seed: Some(LESSON_SEED),
         faults,
+        // The compare lessons are about failures and coupling: services' times alone.
+        message_ms: 0,
     })
 }
 

@@ -115,7 +115,15 @@ fn headline(l: Locale, styles: &[StyleFigures], faults: &Faults, runs: u32) -> O
 }
 
 /// A few sentences naming the trade-offs the figures show, the headline finding apart.
-pub fn compare_reading(l: Locale, styles: &[StyleFigures], faults: &Faults, runs: u32) -> Reading {
+/// `message_ms`: what the orchestrator spent on each message (0: the hop cost not
+/// modelled, and the reading says so).
+pub fn compare_reading(
+    l: Locale,
+    styles: &[StyleFigures],
+    faults: &Faults,
+    runs: u32,
+    message_ms: u64,
+) -> Reading {
     let mut lines: Vec<String> = Vec::new();
     for s in styles {
         let name = s.style.words(l);
@@ -220,6 +228,9 @@ pub fn compare_reading(l: Locale, styles: &[StyleFigures], faults: &Faults, runs
             );
         }
     }
+    if let Some(hop) = hop_line(l, styles, runs, message_ms) {
+        lines.push(hop);
+    }
     if styles.iter().any(|s| s.runs_with_failure > 0) {
         let list = styles
             .iter()
@@ -258,8 +269,91 @@ pub fn compare_reading(l: Locale, styles: &[StyleFigures], faults: &Faults, runs
     }
 }
 
-/// What a load test's curves show, in words: per style, whether it kept up with `rate`.
-pub fn load_reading(l: Locale, styles: &[LoadStyle], rate: u32) -> Vec<String> {
+/// The hop cost, modelled or not: with `message_ms`, what the replies through the
+/// orchestrator cost each style's runs; without, that latency is the services' alone.
+/// Nothing when no style has an orchestrator.
+fn hop_line(l: Locale, styles: &[StyleFigures], runs: u32, message_ms: u64) -> Option<String> {
+    if styles.iter().all(|s| s.orchestrator_messages == 0) {
+        return None;
+    }
+    if message_ms == 0 {
+        return Some(td_string!(l, reading.hop_none).to_string());
+    }
+    let list = styles
+        .iter()
+        .map(|s| {
+            let replies = s.messages.replies as f64 / f64::from(runs.max(1));
+            td_string!(
+                l,
+                reading.hop_item,
+                style = s.style.words(l),
+                replies = format!("{replies:.1}"),
+                cost = format!("{:.0}", replies * message_ms as f64)
+            )
+            .to_string()
+        })
+        .collect::<Vec<_>>()
+        .join(td_string!(l, story.list_separator));
+    Some(td_string!(l, reading.hop, ms = message_ms, list = list).to_string())
+}
+
+/// Whether a style of a load test kept up with the rate it was given (90 % of it or more).
+fn kept_up(s: &LoadStyle, rate: u32) -> bool {
+    s.throughput >= f64::from(rate) * 0.9
+}
+
+/// The one finding to read before a load test's curves: which styles fell behind the rate
+/// and which kept up; when all kept up (or none did), the p95 gap between them.
+fn load_headline(l: Locale, styles: &[LoadStyle], rate: u32) -> Option<String> {
+    let names = |keep: bool| {
+        styles
+            .iter()
+            .filter(|s| kept_up(s, rate) == keep)
+            .map(|s| s.style.words(l))
+            .collect::<Vec<_>>()
+            .join(td_string!(l, story.list_separator))
+    };
+    let (kept, behind) = (names(true), names(false));
+    let fast = styles.iter().min_by_key(|s| s.latency_ms.p95)?;
+    let slow = styles.iter().max_by_key(|s| s.latency_ms.p95)?;
+    Some(if !kept.is_empty() && !behind.is_empty() {
+        td_string!(
+            l,
+            reading.h_load_split,
+            behind = behind,
+            kept = kept,
+            rate = rate
+        )
+        .to_string()
+    } else {
+        td_string!(
+            l,
+            reading.h_load_same,
+            verdict = if kept.is_empty() {
+                td_string!(l, reading.h_load_none)
+            } else {
+                td_string!(l, reading.h_load_all)
+            },
+            rate = rate,
+            slow = slow.style.words(l),
+            slow_ms = slow.latency_ms.p95,
+            fast = fast.style.words(l),
+            fast_ms = fast.latency_ms.p95
+        )
+        .to_string()
+    })
+}
+
+/// What a load test's curves show, in words: the headline, then per style whether it kept
+/// up with `rate`.
+pub fn load_reading(l: Locale, styles: &[LoadStyle], rate: u32) -> Reading {
+    Reading {
+        headline: load_headline(l, styles, rate),
+        lines: load_lines(l, styles, rate),
+    }
+}
+
+fn load_lines(l: Locale, styles: &[LoadStyle], rate: u32) -> Vec<String> {
     styles
         .iter()
         .map(|s| {
@@ -270,7 +364,7 @@ pub fn load_reading(l: Locale, styles: &[LoadStyle], rate: u32) -> Vec<String> {
                 .rev()
                 .find(|x| x.completed > 0)
                 .map_or(0, |x| x.p95_ms);
-            let verdict = if s.throughput >= rate as f64 * 0.9 {
+            let verdict = if kept_up(s, rate) {
                 td_string!(l, reading.kept_up)
             } else {
                 td_string!(l, reading.fell_behind)

@@ -11,7 +11,8 @@ use crate::i18n::Locale;
 use crate::model::api::MAX_SEED;
 use crate::model::lab::{
     load_defaults, Batch, BatchState, BatchSummary, CompareRequest, LoadRequest, LoadSummary,
-    LoadTest, DEFAULT_LAB_RUNS, MAX_LAB_RUNS,
+    LoadTest, DEFAULT_LAB_RUNS, DEFAULT_ORCHESTRATOR_MESSAGE_MS, MAX_LAB_RUNS,
+    MAX_ORCHESTRATOR_MESSAGE_MS,
 };
 use crate::model::Workflow;
 use crate::ui::client;
@@ -31,6 +32,8 @@ struct Form {
     input: RwSignal<String>,
     runs: RwSignal<String>,
     seed: RwSignal<String>,
+    /// The orchestrator's ms per message: the hop cost, modelled by default as in lesson 3.
+    hop_ms: RwSignal<String>,
     faults: FaultForm,
 }
 
@@ -40,6 +43,7 @@ impl Form {
             input: RwSignal::new("{}".into()),
             runs: RwSignal::new(DEFAULT_LAB_RUNS.to_string()),
             seed: RwSignal::new("1".into()),
+            hop_ms: RwSignal::new(DEFAULT_ORCHESTRATOR_MESSAGE_MS.to_string()),
             faults: FaultForm::new(),
         }
     }
@@ -65,12 +69,24 @@ impl Form {
         if seed.is_some_and(|s| s > MAX_SEED) {
             return Err(td_string!(locale, lab.seed_max, max = MAX_SEED).to_string());
         }
+        let message_ms: u64 = number(
+            locale,
+            td_string!(locale, lab.hop_ms),
+            &self.hop_ms.get_untracked(),
+        )?
+        .unwrap_or(0);
+        if message_ms > MAX_ORCHESTRATOR_MESSAGE_MS {
+            return Err(
+                td_string!(locale, lab.hop_ms_max, max = MAX_ORCHESTRATOR_MESSAGE_MS).to_string(),
+            );
+        }
         Ok(CompareRequest {
             workflow_id: workflow_id.to_string(),
             input: Some(input),
             runs: Some(runs),
             seed,
             faults: self.faults.faults(locale)?,
+            message_ms,
         })
     }
 }
@@ -195,6 +211,7 @@ pub fn LabPage() -> impl IntoView {
                 </label>
                 {text_field(lang, |l| td_string!(l, lab.runs), form.runs, |_| "50")}
                 {text_field(lang, |l| td_string!(l, lab.seed), form.seed, |l| td_string!(l, lab.random))}
+                {text_field(lang, |l| td_string!(l, lab.hop_ms), form.hop_ms, |_| "0")}
                 <FaultFields form=form.faults services/>
                 <div class="lab-actions">
                     <button class="primary" on:click=compare disabled=running>

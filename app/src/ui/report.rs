@@ -117,7 +117,13 @@ pub fn compare_html(l: Locale, batch: &Batch) -> String {
         td_string!(l, report.results),
         reading = td_string!(l, report.reading),
     );
-    let reading = compare_reading(l, &result.styles, &batch.faults, batch.runs);
+    let reading = compare_reading(
+        l,
+        &result.styles,
+        &batch.faults,
+        batch.runs,
+        batch.message_ms,
+    );
     if let Some(headline) = &reading.headline {
         let _ = write!(
             out,
@@ -128,9 +134,11 @@ pub fn compare_html(l: Locale, batch: &Batch) -> String {
     for line in &reading.lines {
         let _ = write!(out, "<li>{}</li>", escape(line));
     }
+    out.push_str("</ul>");
+    compare_charts(&mut out, l, &result.styles, batch.runs);
     let _ = write!(
         out,
-        "</ul><h2>{}</h2><table class=\"compare\" aria-label=\"{}\">",
+        "<h2>{}</h2><table class=\"compare\" aria-label=\"{}\">",
         td_string!(l, report.side_by_side),
         td_string!(l, report.comparison)
     );
@@ -218,6 +226,235 @@ pub fn compare_html(l: Locale, batch: &Batch) -> String {
     out
 }
 
+/// `value` rounded up to a round number (1, 1.5, 2, 2.5, 3, 4, 5, 6 or 8 times a power of
+/// ten): an axis's end that reads well and leaves little of the chart empty.
+fn axis_end(value: f64) -> f64 {
+    if value <= 1.0 {
+        return 1.0;
+    }
+    let power = 10f64.powf(value.log10().floor());
+    [1.0, 1.5, 2.0, 2.5, 3.0, 4.0, 5.0, 6.0, 8.0, 10.0]
+        .into_iter()
+        .map(|m| m * power)
+        .find(|end| *end >= value)
+        .unwrap_or(10.0 * power)
+}
+
+/// A number as an axis or a bar says it: whole when it is, else one decimal.
+fn amount(value: f64) -> String {
+    if (value - value.round()).abs() < 0.05 {
+        format!("{value:.0}")
+    } else {
+        format!("{value:.1}")
+    }
+}
+
+/// One part of a style's bar: its class (its colour), its value and what it is.
+struct Part {
+    class: &'static str,
+    value: f64,
+    label: &'static str,
+}
+
+/// A horizontal bar chart with a bar per style, every style on one axis (0 to `end`, with
+/// the unit): the same length is the same number. `stacked` parts follow one another (a
+/// whole split in kinds); otherwise each starts at 0, the largest drawn first (a median
+/// inside its p95). Each bar says its figures in words too, for the eye and for a reader.
+fn bar_chart(
+    out: &mut String,
+    title: &str,
+    unit: &str,
+    styles: &[(String, Vec<Part>)],
+    stacked: bool,
+) {
+    const LABEL: f64 = 96.0;
+    const WIDTH: f64 = 250.0;
+    const ROW: f64 = 26.0;
+    const BAR: f64 = 12.0;
+    const TOP: f64 = 18.0;
+    let total = |parts: &[Part]| -> f64 {
+        if stacked {
+            parts.iter().map(|p| p.value).sum()
+        } else {
+            parts.iter().map(|p| p.value).fold(0.0, f64::max)
+        }
+    };
+    let end = axis_end(styles.iter().map(|(_, p)| total(p)).fold(0.0, f64::max));
+    let height = TOP + ROW * styles.len() as f64 + 16.0;
+    let x = |v: f64| LABEL + v / end * WIDTH;
+    let _ = write!(
+        out,
+        "<figure class=\"chart\"><svg viewBox=\"0 0 {} {height}\" role=\"img\" aria-label=\"{}\">\
+         <text class=\"title\" x=\"0\" y=\"11\">{}</text>",
+        LABEL + WIDTH + 12.0,
+        escape(title),
+        escape(title)
+    );
+    for (i, (style, parts)) in styles.iter().enumerate() {
+        let y = TOP + ROW * i as f64;
+        let said = parts
+            .iter()
+            .map(|p| format!("{} {}", p.label, amount(p.value)))
+            .collect::<Vec<_>>()
+            .join(" · ");
+        let _ = write!(
+            out,
+            "<g class=\"bar\" role=\"img\" aria-label=\"{style}: {said}{unit}\"><title>{style}: {said}{unit}</title>\
+             <text x=\"0\" y=\"{}\">{style}</text>",
+            y + BAR - 2.0,
+            style = escape(style),
+            said = escape(&said),
+            unit = escape(unit),
+        );
+        let mut drawn: Vec<&Part> = parts.iter().collect();
+        if !stacked {
+            drawn.sort_by(|a, b| b.value.total_cmp(&a.value));
+        }
+        let mut from = 0.0;
+        for p in drawn {
+            let start = if stacked { from } else { 0.0 };
+            if p.value > 0.0 {
+                let _ = write!(
+                    out,
+                    "<rect class=\"{}\" x=\"{:.1}\" y=\"{y}\" width=\"{:.1}\" height=\"{BAR}\"></rect>",
+                    p.class,
+                    x(start),
+                    x(start + p.value) - x(start)
+                );
+            }
+            from += p.value;
+        }
+        let _ = write!(
+            out,
+            "<text class=\"said\" x=\"{LABEL}\" y=\"{}\">{}</text></g>",
+            y + BAR + 10.0,
+            escape(&said)
+        );
+    }
+    let axis_y = TOP + ROW * styles.len() as f64;
+    let _ = write!(
+        out,
+        "<line class=\"axis\" x1=\"{LABEL}\" y1=\"{axis_y}\" x2=\"{}\" y2=\"{axis_y}\"></line>\
+         <text class=\"tick\" x=\"{LABEL}\" y=\"{}\">0</text>\
+         <text class=\"tick\" x=\"{}\" y=\"{}\" text-anchor=\"middle\">{}</text>\
+         <text class=\"tick\" x=\"{}\" y=\"{}\" text-anchor=\"end\">{}{}</text></svg></figure>",
+        LABEL + WIDTH,
+        axis_y + 11.0,
+        LABEL + WIDTH / 2.0,
+        axis_y + 11.0,
+        amount(end / 2.0),
+        LABEL + WIDTH,
+        axis_y + 11.0,
+        amount(end),
+        escape(unit)
+    );
+}
+
+/// The compare batch's figures drawn: outcomes, latency and messages per run, each chart
+/// with the three styles on one axis. The table below has every figure; these show the
+/// differences at a glance.
+fn compare_charts(out: &mut String, l: Locale, styles: &[StyleFigures], runs: u32) {
+    let per_run = |n: u64| n as f64 / f64::from(runs.max(1));
+    let _ = write!(
+        out,
+        "<h2>{}</h2><div class=\"charts\" role=\"group\" aria-label=\"{}\">",
+        td_string!(l, report.charts),
+        td_string!(l, report.charts)
+    );
+    let outcomes: Vec<(String, Vec<Part>)> = styles
+        .iter()
+        .map(|s| {
+            (
+                s.style.words(l).to_string(),
+                vec![
+                    Part {
+                        class: "ok",
+                        value: f64::from(s.outcomes.succeeded),
+                        label: td_string!(l, report.part.succeeded),
+                    },
+                    Part {
+                        class: "handled",
+                        value: f64::from(s.outcomes.handled + s.outcomes.compensated),
+                        label: td_string!(l, report.part.handled),
+                    },
+                    Part {
+                        class: "bad",
+                        value: f64::from(unhandled(s)),
+                        label: td_string!(l, report.part.unhandled),
+                    },
+                ],
+            )
+        })
+        .collect();
+    bar_chart(
+        out,
+        &td_string!(l, report.chart_outcomes, runs = runs).to_string(),
+        "",
+        &outcomes,
+        true,
+    );
+    let latency: Vec<(String, Vec<Part>)> = styles
+        .iter()
+        .map(|s| {
+            (
+                s.style.words(l).to_string(),
+                vec![
+                    Part {
+                        class: "median",
+                        value: s.latency_ms.p50 as f64,
+                        label: "p50",
+                    },
+                    Part {
+                        class: "tail",
+                        value: s.latency_ms.p95 as f64,
+                        label: "p95",
+                    },
+                ],
+            )
+        })
+        .collect();
+    bar_chart(
+        out,
+        td_string!(l, report.chart_latency),
+        " ms",
+        &latency,
+        false,
+    );
+    let messages: Vec<(String, Vec<Part>)> = styles
+        .iter()
+        .map(|s| {
+            (
+                s.style.words(l).to_string(),
+                vec![
+                    Part {
+                        class: "command",
+                        value: per_run(s.messages.commands),
+                        label: td_string!(l, report.part.commands),
+                    },
+                    Part {
+                        class: "reply",
+                        value: per_run(s.messages.replies),
+                        label: td_string!(l, report.part.replies),
+                    },
+                    Part {
+                        class: "event",
+                        value: per_run(s.messages.deliveries),
+                        label: td_string!(l, report.part.deliveries),
+                    },
+                ],
+            )
+        })
+        .collect();
+    bar_chart(
+        out,
+        td_string!(l, report.chart_messages),
+        "",
+        &messages,
+        true,
+    );
+    out.push_str("</div>");
+}
+
 /// One figure of a load test over its seconds: the name, the unit, the value of a second.
 struct Series {
     label: fn(Locale) -> &'static str,
@@ -243,25 +480,43 @@ const SERIES: [Series; 3] = [
     },
 ];
 
-/// A line chart of one figure over the seconds of a load test, on the scale `max` shared
-/// by every style's chart of that figure, with its axes: value (0 and `max`, with the
-/// unit) and time (0 and the last second).
-fn series(out: &mut String, l: Locale, series: &Series, seconds: &[LoadSecond], max: f64) {
-    const W: f64 = 260.0;
+/// A value axis's end as its label says it: milliseconds from a second on in seconds
+/// ("2 s", not "2000 ms", which would not fit), anything else as it is, with its unit.
+fn axis_label(end: f64, unit: &str) -> String {
+    if unit == " ms" && end >= 1000.0 {
+        format!("{} s", amount(end / 1000.0))
+    } else {
+        format!("{}{unit}", amount(end))
+    }
+}
+
+/// A line chart of one figure over the seconds of a load test, on the axes every style's
+/// chart of that figure shares: value 0 to `end` (with the unit), time 0 to `span` seconds.
+fn series(
+    out: &mut String,
+    l: Locale,
+    series: &Series,
+    seconds: &[LoadSecond],
+    end: f64,
+    span: usize,
+) {
+    const W: f64 = 250.0;
     const H: f64 = 60.0;
     /// Room for the value axis's labels, left, and the time axis's, below.
-    const LEFT: f64 = 44.0;
+    const LEFT: f64 = 52.0;
     const BELOW: f64 = 14.0;
-    let max = max.max(1.0);
-    let step = W / (seconds.len().max(2) - 1) as f64;
+    let end = axis_end(end);
+    let step = W / span.max(1) as f64;
+    // Second n's figure is drawn at the end of that second: a curve of n seconds reaches
+    // n on the shared time axis.
     let points: Vec<String> = seconds
         .iter()
         .enumerate()
         .map(|(i, s)| {
             format!(
                 "{:.1},{:.1}",
-                LEFT + i as f64 * step,
-                H - (series.value)(s) / max * H
+                LEFT + (i + 1) as f64 * step,
+                H - (series.value)(s) / end * H
             )
         })
         .collect();
@@ -273,32 +528,49 @@ fn series(out: &mut String, l: Locale, series: &Series, seconds: &[LoadSecond], 
          <text x=\"0\" y=\"-5\">{label}</text>\
          <line class=\"axis\" x1=\"{LEFT}\" y1=\"0\" x2=\"{LEFT}\" y2=\"{H}\"></line>\
          <line class=\"axis\" x1=\"{LEFT}\" y1=\"{H}\" x2=\"{}\" y2=\"{H}\"></line>\
-         <text class=\"tick\" x=\"{}\" y=\"8\" text-anchor=\"end\">{max:.0}{unit}</text>\
+         <text class=\"tick\" x=\"{}\" y=\"8\" text-anchor=\"end\">{}</text>\
          <text class=\"tick\" x=\"{}\" y=\"{H}\" text-anchor=\"end\">0</text>\
          <text class=\"tick\" x=\"{LEFT}\" y=\"{}\">0 {seconds_unit}</text>\
-         <text class=\"tick\" x=\"{}\" y=\"{}\" text-anchor=\"end\">{} {seconds_unit}</text>\
+         <text class=\"tick\" x=\"{}\" y=\"{}\" text-anchor=\"end\">{span} {seconds_unit}</text>\
          <polyline points=\"{}\"></polyline></svg>",
         LEFT + W + 4.0,
         H + 16.0 + BELOW,
         LEFT + W,
         LEFT - 3.0,
+        axis_label(end, series.unit),
         LEFT - 3.0,
         H + BELOW - 2.0,
         LEFT + W,
         H + BELOW - 2.0,
-        seconds.len(),
         points.join(" "),
-        unit = series.unit,
     );
 }
 
-/// A load test's state, per-style curves (one scale per figure across the styles) and
-/// reading, in `l`'s words.
+/// A load test's state, its reading (the headline first), then the per-style curves (one
+/// pair of axes per figure across the styles), in `l`'s words.
 pub fn load_html(l: Locale, test: &LoadTest) -> String {
     let state = crate::ui::common::words::batch_state(l, test.state);
     let mut out = format!(
-        "<p class=\"batch-state\">{}</p><p class=\"hint\">{}</p><div class=\"load-styles\">",
+        "<p class=\"batch-state\">{}</p><ul class=\"reading\" aria-label=\"{}\">",
         td_string!(l, report.load_test, state = state),
+        td_string!(l, report.load_reading)
+    );
+    if !test.reading.is_empty() {
+        let reading = load_reading(l, &test.styles, test.request.rate);
+        if let Some(headline) = &reading.headline {
+            let _ = write!(
+                out,
+                "<li class=\"headline\"><strong>{}</strong></li>",
+                escape(headline)
+            );
+        }
+        for line in &reading.lines {
+            let _ = write!(out, "<li>{}</li>", escape(line));
+        }
+    }
+    let _ = write!(
+        out,
+        "</ul><p class=\"hint\">{}</p><div class=\"load-styles\">",
         td_string!(l, report.load_scale)
     );
     let maxima: Vec<f64> = SERIES
@@ -310,6 +582,12 @@ pub fn load_html(l: Locale, test: &LoadTest) -> String {
                 .fold(0.0_f64, f64::max)
         })
         .collect();
+    let span = test
+        .styles
+        .iter()
+        .map(|s| s.seconds.len())
+        .max()
+        .unwrap_or(1);
     for s in &test.styles {
         let style = s.style.words(l);
         let _ = write!(
@@ -327,20 +605,10 @@ pub fn load_html(l: Locale, test: &LoadTest) -> String {
             )
         );
         for (figure, max) in SERIES.iter().zip(&maxima) {
-            series(&mut out, l, figure, &s.seconds, *max);
+            series(&mut out, l, figure, &s.seconds, *max, span);
         }
         out.push_str("</figure>");
     }
-    let _ = write!(
-        out,
-        "</div><ul class=\"reading\" aria-label=\"{}\">",
-        td_string!(l, report.load_reading)
-    );
-    if !test.reading.is_empty() {
-        for line in load_reading(l, &test.styles, test.request.rate) {
-            let _ = write!(out, "<li>{}</li>", escape(&line));
-        }
-    }
-    out.push_str("</ul>");
+    out.push_str("</div>");
     out
 }

@@ -4,7 +4,8 @@
 //!   with the saved copy's id, the converted workflow, and what it lost.
 //! - `POST /api/lab/batches` ([`CompareRequest`]) → 202 with the batch (running); `runs`
 //!   is 1..=[`MAX_LAB_RUNS`] (default [`DEFAULT_LAB_RUNS`]), `seed` 0..=[`MAX_SEED`]
-//!   (random when absent), `faults` within their limits; 503 when
+//!   (random when absent), `faults` within their limits, `message_ms` (the orchestrator's
+//!   time per message, the hop cost) 0..=[`MAX_ORCHESTRATOR_MESSAGE_MS`]; 503 when
 //!   [`crate::lab::MAX_RUNNING_BATCHES`] are running.
 //! - `GET /api/lab/batches?workflow=ID[&limit=N]` → the workflow's batches, newest first.
 //! - `GET /api/lab/batches/{id}` → one batch: progress while running, results when done.
@@ -51,6 +52,13 @@ fn lab_error(e: LabError) -> AppError {
 
 fn batch_not_found(id: &str) -> AppError {
     AppError::NotFound(format!("no lab batch with id {id:?}"))
+}
+
+/// What is wrong with the orchestrator's ms per message of a compare or load request.
+fn message_ms_problem(message_ms: u64) -> Option<String> {
+    (message_ms > MAX_ORCHESTRATOR_MESSAGE_MS).then(|| {
+        format!("message_ms must be at most {MAX_ORCHESTRATOR_MESSAGE_MS}, got {message_ms}")
+    })
 }
 
 /// The checks a compare and a load request share (and the command line's `run` and
@@ -127,6 +135,7 @@ pub async fn start(
         request.input.as_ref(),
     ));
     problems.extend(request.faults.problems_for(&record.workflow));
+    problems.extend(message_ms_problem(request.message_ms));
     if !problems.is_empty() {
         return Err(AppError::invalid("compare request", problems));
     }
@@ -140,6 +149,7 @@ pub async fn start(
             .seed
             .unwrap_or_else(|| uuid::Uuid::new_v4().as_u64_pair().0 & MAX_SEED),
         faults: request.faults,
+        message_ms: request.message_ms,
     };
     let batch = state
         .lab
@@ -269,12 +279,7 @@ pub async fn start_load(
             ));
         }
     }
-    if request.message_ms > MAX_ORCHESTRATOR_MESSAGE_MS {
-        problems.push(format!(
-            "message_ms must be at most {MAX_ORCHESTRATOR_MESSAGE_MS}, got {}",
-            request.message_ms
-        ));
-    }
+    problems.extend(message_ms_problem(request.message_ms));
     if let Some(speed) = request.speed {
         if !(MIN_SPEED..=MAX_SPEED).contains(&speed) {
             problems.push(format!(

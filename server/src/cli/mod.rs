@@ -203,6 +203,10 @@ pub struct CompareArgs {
     /// What is broken on purpose in every run, as the API's `faults` JSON.
     #[arg(long)]
     pub faults: Option<String>,
+    /// Simulated ms the orchestrator spends on each message it handles: the hop cost
+    /// (0: not modelled).
+    #[arg(long, default_value_t = 0, value_parser = clap::value_parser!(u64).range(0..=app::model::lab::MAX_ORCHESTRATOR_MESSAGE_MS))]
+    pub message_ms: u64,
     /// The whole result as JSON.
     #[arg(long, conflicts_with = "markdown")]
     pub json: bool,

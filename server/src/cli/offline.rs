@@ -250,6 +250,7 @@ pub fn compare(args: &CompareArgs) -> Result<u8, Refused> {
         runs: args.runs,
         seed: args.seed,
         faults: faults.clone(),
+        message_ms: args.message_ms,
     };
     let progress = Arc::new(Progress::default());
     let total = u64::from(args.runs) * LabStyle::ALL.len() as u64;
@@ -275,7 +276,8 @@ pub fn compare(args: &CompareArgs) -> Result<u8, Refused> {
         .map_err(|_| Refused("the comparison stopped on an internal error".into()))?
         .ok_or_else(|| Refused("the comparison was cancelled".into()))?;
     let locale = args.lang.locale();
-    let reading = compare_reading(locale, &result.styles, &faults, args.runs).into_lines(locale);
+    let reading = compare_reading(locale, &result.styles, &faults, args.runs, args.message_ms)
+        .into_lines(locale);
     if args.json {
         let mut doc = serde_json::to_value(&result).unwrap_or_default();
         doc["workflow"] = json!(workflow.name);

@@ -25,6 +25,8 @@ pub struct CompareSpec {
     pub runs: u32,
     pub seed: u64,
     pub faults: Faults,
+    /// Virtual ms the orchestrator spends on each message it handles (the hop cost).
+    pub message_ms: u64,
 }
 
 /// Runs done per style (in [`LabStyle::ALL`] order), and the cancel switch.
@@ -82,11 +84,12 @@ pub fn compare(spec: &CompareSpec, progress: &Progress) -> Option<CompareResult>
         let (workflow, lost) = variant(&spec.workflow, style);
         let reference = facts(
             &workflow,
-            &VirtualRun::complete(
+            &VirtualRun::complete_with(
                 &without_failures(&workflow),
                 spec.input.clone(),
                 spec.seed,
                 Faults::default(),
+                spec.message_ms,
             ),
         );
         let mut runs = Vec::with_capacity(spec.runs as usize);
@@ -95,8 +98,13 @@ pub fn compare(spec: &CompareSpec, progress: &Progress) -> Option<CompareResult>
                 return None;
             }
             let seed = spec.seed.wrapping_add(u64::from(r));
-            let run =
-                VirtualRun::complete(&workflow, spec.input.clone(), seed, spec.faults.clone());
+            let run = VirtualRun::complete_with(
+                &workflow,
+                spec.input.clone(),
+                seed,
+                spec.faults.clone(),
+                spec.message_ms,
+            );
             if let Some(f) = facts(&workflow, &run) {
                 runs.push(f);
             }
@@ -108,7 +116,7 @@ pub fn compare(spec: &CompareSpec, progress: &Progress) -> Option<CompareResult>
         return None;
     }
     let matrix = fail_matrix(&spec.workflow, &spec.input, spec.seed);
-    let reading = reading(&styles, &spec.faults, spec.runs);
+    let reading = reading(&styles, &spec.faults, spec.runs, spec.message_ms);
     Some(CompareResult {
         styles,
         matrix,
@@ -263,6 +271,11 @@ pub fn fail_matrix(workflow: &Workflow, input: &Value, seed: u64) -> FailMatrix 
 
 /// A few sentences naming the trade-offs the figures show, the headline finding first
 /// ("Headline: …"), in English (the API's; the lab page says them in its language).
-pub fn reading(styles: &[StyleFigures], faults: &Faults, runs: u32) -> Vec<String> {
-    compare_reading(Locale::en, styles, faults, runs).into_lines(Locale::en)
+pub fn reading(
+    styles: &[StyleFigures],
+    faults: &Faults,
+    runs: u32,
+    message_ms: u64,
+) -> Vec<String> {
+    compare_reading(Locale::en, styles, faults, runs, message_ms).into_lines(Locale::en)
 }

@@ -242,9 +242,9 @@ fn publish(
     }
 }
 
-/// What the curves show, in English words (the API's).
+/// What the curves show, in English words (the API's): the headline first ("Headline: …").
 pub fn reading(styles: &[LoadStyle], rate: u32) -> Vec<String> {
-    load_reading(Locale::en, styles, rate)
+    load_reading(Locale::en, styles, rate).into_lines(Locale::en)
 }
 
 fn lock(test: &Arc<Mutex<LoadTest>>) -> std::sync::MutexGuard<'_, LoadTest> {

@@ -351,6 +351,7 @@ impl Lab {
             seed: spec.seed,
             input: spec.input.clone(),
             faults: spec.faults.clone(),
+            message_ms: spec.message_ms,
             progress: progress_of(&progress, spec.runs),
             result: None,
             owner: Some(self.engine.process().to_string()),
@@ -391,6 +392,7 @@ impl Lab {
                         runs: batch.runs,
                         seed: batch.seed,
                         faults: batch.faults.clone(),
+                        message_ms: batch.message_ms,
                     };
                     let progress = Arc::new(Progress::default());
                     self.lock().insert(batch.id.clone(), progress.clone());

@@ -1,7 +1,8 @@
 //! A run of the engine's core in virtual time: timers fire in time order, in-process
 //! deliveries at once, nothing sleeps and nothing is written. The same core as live runs,
 //! so the lab measures the engine's real rules; virtual time makes every figure exact and
-//! reproducible from the seed.
+//! reproducible from the seed. An orchestrator may spend time on each message it handles
+//! ([`VirtualRun::complete_with`]): the hop cost, with no limit on how many at once.
 
 use std::collections::BTreeMap;
 
@@ -19,7 +20,10 @@ pub struct VirtualRun {
     /// Virtual milliseconds since the start.
     pub now: u64,
     order: u64,
-    queue: BTreeMap<(u64, u64), Input>,
+    /// What is due, and whether it already waited for the orchestrator.
+    queue: BTreeMap<(u64, u64), (Input, bool)>,
+    /// Virtual ms the orchestrator spends on each message it handles.
+    message_ms: u64,
     /// Every event with the virtual time it happened at.
     pub history: Vec<(u64, RunEvent)>,
     handled: usize,
@@ -32,6 +36,7 @@ impl VirtualRun {
             now: 0,
             order: 0,
             queue: BTreeMap::new(),
+            message_ms: 0,
             history: Vec::new(),
             handled: 0,
         };
@@ -48,6 +53,7 @@ impl VirtualRun {
             now,
             order: 0,
             queue: BTreeMap::new(),
+            message_ms: 0,
             history,
             handled: 0,
         }
@@ -55,7 +61,21 @@ impl VirtualRun {
 
     /// Runs `workflow` to its end.
     pub fn complete(workflow: &Workflow, input: Value, seed: u64, faults: Faults) -> VirtualRun {
+        VirtualRun::complete_with(workflow, input, seed, faults, 0)
+    }
+
+    /// Runs `workflow` to its end, the orchestrator spending `message_ms` on every message
+    /// it handles (a reply, an event it listens to, a retry or compensation it decides):
+    /// each waits that long before the orchestrator acts on it.
+    pub fn complete_with(
+        workflow: &Workflow,
+        input: Value,
+        seed: u64,
+        faults: Faults,
+        message_ms: u64,
+    ) -> VirtualRun {
         let mut run = VirtualRun::new(workflow, input, seed, faults);
+        run.message_ms = message_ms;
         run.run_until(u64::MAX);
         run
     }
@@ -75,7 +95,7 @@ impl VirtualRun {
     /// Feeds `input` to the run at virtual time `time`.
     pub fn at(&mut self, time: u64, input: Input) {
         self.order += 1;
-        self.queue.insert((time, self.order), input);
+        self.queue.insert((time, self.order), (input, false));
     }
 
     /// Handles inputs due up to `until` (or all of them).
@@ -84,8 +104,14 @@ impl VirtualRun {
             if time > until || self.core.is_finished() || self.handled >= MAX_SIMULATED_INPUTS {
                 break;
             }
-            let input = self.queue.remove(&(time, order)).expect("queued");
+            let (input, waited) = self.queue.remove(&(time, order)).expect("queued");
             self.now = time;
+            if !waited && self.message_ms > 0 && self.core.needs_orchestrator(&input) {
+                self.order += 1;
+                self.queue
+                    .insert((time + self.message_ms, self.order), (input, true));
+                continue;
+            }
             self.handled += 1;
             let actions = self.core.handle(input);
             self.absorb(actions);
