@@ -2,7 +2,9 @@
 //! a → (command) b → (event BDone) c, b retried once.
 
 use app::i18n::Locale;
-use app::model::log::{describe, figures, triggered, triggered_by, view_at, LogKind};
+use app::model::log::{
+    describe, describe_named, figures, triggered, triggered_by, view_at, LogKind,
+};
 use app::model::{Cause, FailureReason, Outcome, Owner, RunEvent, RunRecord, StepState};
 
 fn started(node: &str, attempt: u32, cause: Cause) -> RunEvent {
@@ -118,6 +120,13 @@ fn each_record_reads_as_a_line_with_its_kind_and_steps() {
     let line = describe(&log[4].event, Locale::en);
     assert_eq!(line.kind, LogKind::Failure);
     assert!(line.text.starts_with("b attempt 1 failed"), "{}", line.text);
+    // The page names steps by their labels; the line's steps stay ids (the filter's).
+    let label = |id: &str| format!("Step {}", id.to_uppercase());
+    let line = describe_named(&log[2].event, Locale::en, &label);
+    assert_eq!(line.steps, ["a", "b"]);
+    assert_eq!(line.text, "orchestrator → Step B: command (after Step A)");
+    let line = describe_named(&log[8].event, Locale::en, &label);
+    assert_eq!(line.text, "Step B published BDone → Step C");
 }
 
 #[test]
@@ -134,14 +143,14 @@ fn the_summary_counts_executions_failures_and_retries_from_the_log() {
 #[test]
 fn a_causal_chain_goes_back_to_the_start_through_commands_and_events_skipping_retries() {
     let log = history();
-    let chain = triggered_by(&log, "c", Locale::en);
+    let chain = triggered_by(&log, "c", Locale::en, &|id| id.to_string());
     let nodes: Vec<&str> = chain.iter().map(|l| l.node.as_str()).collect();
     assert_eq!(nodes, ["a", "b", "c"], "earliest first");
     assert_eq!(chain[0].how, "started by the run's start");
     assert!(
         chain[1]
             .how
-            .starts_with("commanded by the orchestrator after a"),
+            .starts_with("commanded by the orchestrator after a finished"),
         "{}",
         chain[1].how
     );
@@ -152,7 +161,16 @@ fn a_causal_chain_goes_back_to_the_start_through_commands_and_events_skipping_re
         (after[0].node.as_str(), after[0].how.as_str()),
         ("c", "by the event BDone")
     );
-    assert!(triggered_by(&log, "nobody", Locale::en).is_empty());
+    assert!(triggered_by(&log, "nobody", Locale::en, &|id| id.to_string()).is_empty());
+    // The page names the steps by their labels, and no edge id.
+    let named = triggered_by(&log, "c", Locale::en, &|id| {
+        format!("Step {}", id.to_uppercase())
+    });
+    assert_eq!(
+        named[1].how,
+        "commanded by the orchestrator after Step A finished"
+    );
+    assert_eq!(named[2].how, "heard BDone, published by Step B");
 }
 
 #[test]

@@ -132,6 +132,10 @@ test("behaviour fields validate as you type, and a run with input shows the unha
   await expect(page.locator('[data-node-id="step-2"]')).toHaveAttribute("data-state", "failed");
   await expect(page.getByRole("status", { name: "Run state" })).toHaveText("Run failed");
   await expect(page.getByRole("status", { name: "Diagnosis" })).toContainText("published Step2Failed, but nobody subscribes to it");
+  // Said once on the page: the Summary tells the failure and ends with the outcome.
+  const story = page.getByRole("list", { name: "What happened" }).getByRole("listitem");
+  await expect(story.last()).toHaveText("The run failed: nobody handled the failure above");
+  await expect(page.getByText(/published Step2Failed, but nobody subscribes to it/).filter({ visible: true })).toHaveCount(1);
   // The unhandled failure is marked on the step whose event nobody heard, and only there.
   await expect(page.locator('[data-node-id="step-2"] .unheard')).toHaveAttribute("aria-label", /^unhandled failure: .*nobody subscribes to it/);
   await expect(page.locator(".unheard")).toHaveCount(1);

@@ -81,6 +81,34 @@ test.describe("a Korean browser", () => {
   });
 });
 
+test.describe("a Korean template", () => {
+  test.use({ locale: "ko-KR" });
+
+  test("shows its steps, services and events in Korean, while ids and the engine's names stay", async ({ page }) => {
+    await page.goto("/");
+    await page.evaluate(() => localStorage.setItem("hybridflow.intro-dismissed", "1"));
+    await page.goto("/?workflow=template-ecommerce-choreographed");
+    const payment = page.locator('[data-node-id="payment"]');
+    await expect(payment.locator(".node-label")).toHaveText("결제");
+    await expect(payment.locator(".node-service")).toHaveText(/^결제 서비스\.charge/);
+    await expect(page.locator('[data-node-id="order"] .node-label')).toHaveText("주문 접수");
+    const events = (await page.locator("g.edge-group.event .edge-label").allTextContents()).filter((t) => t.trim());
+    expect(events).toContain("주문 접수됨");
+    expect(events).toContain("결제 거절됨");
+    expect(events.join(" ")).not.toMatch(/[A-Za-z]/);
+    // A run tells it in the same words; the engine's event names stay as they are.
+    await page.getByRole("combobox", { name: "실행 속도" }).selectOption("10");
+    await page.getByRole("button", { name: "실행", exact: true }).click();
+    await expect(page.getByRole("status", { name: "실행 상태" })).toContainText("완료");
+    await page.getByRole("tab", { name: "로그" }).click();
+    await expect(page.getByRole("list", { name: "실행 로그" })).toContainText("결제");
+    await expect(page.getByRole("list", { name: "실행 로그" })).not.toContainText("payment ");
+    // The stored template is English: the API (and every export) keeps its words.
+    const stored = await (await page.request.get("/api/workflows/template-ecommerce-choreographed")).json();
+    expect(stored.nodes.find((n: { id: string }) => n.id === "payment").label).toBe("Payment");
+  });
+});
+
 test.describe("a Korean journey", () => {
   test.use({ locale: "ko-KR" });
 

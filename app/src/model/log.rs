@@ -59,9 +59,19 @@ pub struct LogLine<'a> {
     pub text: String,
 }
 
-/// The log line of one record, in `locale`'s words.
+/// The log line of one record, in `locale`'s words, steps named by their ids.
 pub fn describe(event: &RunEvent, locale: Locale) -> LogLine<'_> {
-    let (kind, steps, text) = parts(event, locale);
+    describe_named(event, locale, &|id| id.to_string())
+}
+
+/// The log line of one record, in `locale`'s words, each step named by `name` (the page
+/// gives their labels); `steps` keeps their ids.
+pub fn describe_named<'a>(
+    event: &'a RunEvent,
+    locale: Locale,
+    name: &dyn Fn(&str) -> String,
+) -> LogLine<'a> {
+    let (kind, steps, text) = parts(event, locale, name);
     LogLine { kind, steps, text }
 }
 
@@ -88,9 +98,18 @@ pub fn reason_words(locale: Locale, reason: FailureReason) -> &'static str {
     }
 }
 
-fn parts(event: &RunEvent, l: Locale) -> (LogKind, Vec<&str>, String) {
+fn parts<'a>(
+    event: &'a RunEvent,
+    l: Locale,
+    label: &dyn Fn(&str) -> String,
+) -> (LogKind, Vec<&'a str>, String) {
     use RunEvent::*;
-    let list = |names: &[String]| names.join(", ");
+    let list = |ids: &[String]| {
+        ids.iter()
+            .map(|id| label(id))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
     let outcome_words = |o: &Outcome| match o {
         Outcome::Success => td_string!(l, log.success),
         Outcome::Failure => td_string!(l, log.failure),
@@ -170,12 +189,12 @@ fn parts(event: &RunEvent, l: Locale) -> (LogKind, Vec<&str>, String) {
         EventDropped { name, to, .. } => (
             LogKind::Fault,
             vec![to.as_str()],
-            td_string!(l, log.dropped, event = name, to = to).to_string(),
+            td_string!(l, log.dropped, event = name, to = label(to)).to_string(),
         ),
         CommandSent { from, to, .. } => (
             LogKind::Command,
             vec![from.as_str(), to.as_str()],
-            td_string!(l, log.command_sent, to = to, from = from).to_string(),
+            td_string!(l, log.command_sent, to = label(to), from = label(from)).to_string(),
         ),
         ReplyReceived {
             from,
@@ -185,9 +204,21 @@ fn parts(event: &RunEvent, l: Locale) -> (LogKind, Vec<&str>, String) {
             LogKind::Command,
             vec![from.as_str()],
             if *report {
-                td_string!(l, log.report, from = from, outcome = outcome_words(outcome)).to_string()
+                td_string!(
+                    l,
+                    log.report,
+                    from = label(from),
+                    outcome = outcome_words(outcome)
+                )
+                .to_string()
             } else {
-                td_string!(l, log.reply, from = from, outcome = outcome_words(outcome)).to_string()
+                td_string!(
+                    l,
+                    log.reply,
+                    from = label(from),
+                    outcome = outcome_words(outcome)
+                )
+                .to_string()
             },
         ),
         EventPublished {
@@ -199,12 +230,12 @@ fn parts(event: &RunEvent, l: Locale) -> (LogKind, Vec<&str>, String) {
             LogKind::Event,
             vec![from.as_str()],
             if subscribers.is_empty() {
-                td_string!(l, log.published_nobody, from = from, event = name).to_string()
+                td_string!(l, log.published_nobody, from = label(from), event = name).to_string()
             } else {
                 td_string!(
                     l,
                     log.published,
-                    from = from,
+                    from = label(from),
                     event = name,
                     to = list(subscribers)
                 )
@@ -220,9 +251,9 @@ fn parts(event: &RunEvent, l: Locale) -> (LogKind, Vec<&str>, String) {
             LogKind::Event,
             vec![to.as_str()],
             if *duplicate {
-                td_string!(l, log.delivered_duplicate, event = name, to = to).to_string()
+                td_string!(l, log.delivered_duplicate, event = name, to = label(to)).to_string()
             } else {
-                td_string!(l, log.delivered, event = name, to = to).to_string()
+                td_string!(l, log.delivered, event = name, to = label(to)).to_string()
             },
         ),
         StepWaiting {
@@ -230,12 +261,18 @@ fn parts(event: &RunEvent, l: Locale) -> (LogKind, Vec<&str>, String) {
         } => (
             LogKind::Step,
             vec![node.as_str()],
-            td_string!(l, log.waits, step = node, targets = list(waiting_for)).to_string(),
+            td_string!(
+                l,
+                log.waits,
+                step = label(node),
+                targets = list(waiting_for)
+            )
+            .to_string(),
         ),
         StepStarted { node, attempt, .. } => (
             LogKind::Step,
             vec![node.as_str()],
-            td_string!(l, log.started, step = node, attempt = attempt).to_string(),
+            td_string!(l, log.started, step = label(node), attempt = attempt).to_string(),
         ),
         AttemptFailed {
             node,
@@ -247,7 +284,7 @@ fn parts(event: &RunEvent, l: Locale) -> (LogKind, Vec<&str>, String) {
             td_string!(
                 l,
                 log.attempt_failed,
-                step = node,
+                step = label(node),
                 attempt = attempt,
                 reason = reason_words(l, *reason)
             )
@@ -264,7 +301,7 @@ fn parts(event: &RunEvent, l: Locale) -> (LogKind, Vec<&str>, String) {
             td_string!(
                 l,
                 log.retries,
-                step = node,
+                step = label(node),
                 attempt = attempt,
                 ms = delay_ms,
                 by = match by {
@@ -277,7 +314,7 @@ fn parts(event: &RunEvent, l: Locale) -> (LogKind, Vec<&str>, String) {
         StepSucceeded { node, attempt } => (
             LogKind::Step,
             vec![node.as_str()],
-            td_string!(l, log.succeeded, step = node, attempt = attempt).to_string(),
+            td_string!(l, log.succeeded, step = label(node), attempt = attempt).to_string(),
         ),
         StepFailed {
             node,
@@ -290,7 +327,7 @@ fn parts(event: &RunEvent, l: Locale) -> (LogKind, Vec<&str>, String) {
                 td_string!(
                     l,
                     log.failed1,
-                    step = node,
+                    step = label(node),
                     reason = reason_words(l, *reason)
                 )
                 .to_string()
@@ -298,7 +335,7 @@ fn parts(event: &RunEvent, l: Locale) -> (LogKind, Vec<&str>, String) {
                 td_string!(
                     l,
                     log.failed,
-                    step = node,
+                    step = label(node),
                     attempts = attempts,
                     reason = reason_words(l, *reason)
                 )
@@ -313,39 +350,51 @@ fn parts(event: &RunEvent, l: Locale) -> (LogKind, Vec<&str>, String) {
             td_string!(
                 l,
                 log.unhandled,
-                diagnosis = super::story::unhandled_words(l, node, diagnosis)
+                diagnosis = super::story::unhandled_words(l, &label(node), diagnosis)
             )
             .to_string(),
         ),
         SagaStarted { failed, compensate } => (
             LogKind::Compensation,
             vec![failed.as_str()],
-            td_string!(l, log.saga, failed = failed, steps = list(compensate)).to_string(),
+            td_string!(
+                l,
+                log.saga,
+                failed = label(failed),
+                steps = list(compensate)
+            )
+            .to_string(),
         ),
         CompensationStarted { node, action } => (
             LogKind::Compensation,
             vec![node.as_str()],
-            td_string!(l, log.compensating, step = node, action = action).to_string(),
+            td_string!(l, log.compensating, step = label(node), action = action).to_string(),
         ),
         StepCompensated { node, action } => (
             LogKind::Compensation,
             vec![node.as_str()],
-            td_string!(l, log.compensated, step = node, action = action).to_string(),
+            td_string!(l, log.compensated, step = label(node), action = action).to_string(),
         ),
         CompensationFailed { node, action } => (
             LogKind::Failure,
             vec![node.as_str()],
-            td_string!(l, log.compensation_failed, step = node, action = action).to_string(),
+            td_string!(
+                l,
+                log.compensation_failed,
+                step = label(node),
+                action = action
+            )
+            .to_string(),
         ),
         StepSkipped { node } => (
             LogKind::Step,
             vec![node.as_str()],
-            td_string!(l, log.skipped, step = node).to_string(),
+            td_string!(l, log.skipped, step = label(node)).to_string(),
         ),
         StepCancelled { node } => (
             LogKind::Step,
             vec![node.as_str()],
-            td_string!(l, log.cancelled, step = node).to_string(),
+            td_string!(l, log.cancelled, step = label(node)).to_string(),
         ),
         CancelRequested => (
             LogKind::Run,
@@ -450,8 +499,14 @@ pub struct Link {
 }
 
 /// What started `node` (its latest execution), back to the run's start: the first link is
-/// the earliest. Retries are skipped to the execution they repeat.
-pub fn triggered_by(log: &[RunRecord], node: &str, locale: Locale) -> Vec<Link> {
+/// the earliest. Retries are skipped to the execution they repeat. `how` names the steps
+/// by `name` (the page gives their labels).
+pub fn triggered_by(
+    log: &[RunRecord],
+    node: &str,
+    locale: Locale,
+    name: &dyn Fn(&str) -> String,
+) -> Vec<Link> {
     let mut chain = Vec::new();
     let mut current = node.to_string();
     let mut before = log.len();
@@ -474,12 +529,14 @@ pub fn triggered_by(log: &[RunRecord], node: &str, locale: Locale) -> Vec<Link> 
         };
         let (how, from) = match cause {
             Cause::Start => (td_string!(locale, causes.start).to_string(), None),
-            Cause::Command { from, edge, .. } => (
-                td_string!(locale, causes.command, from = &from, edge = edge).to_string(),
+            Cause::Command { from, .. } => (
+                td_string!(locale, causes.command, from = name(&from)).to_string(),
                 Some(from),
             ),
-            Cause::Event { from, name, .. } => (
-                td_string!(locale, causes.event, event = name, from = &from).to_string(),
+            Cause::Event {
+                from, name: event, ..
+            } => (
+                td_string!(locale, causes.event, event = event, from = name(&from)).to_string(),
                 Some(from),
             ),
             Cause::Retry { .. } => unreachable!("retries are skipped above"),

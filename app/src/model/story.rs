@@ -516,6 +516,21 @@ impl Story {
         }
     }
 
+    /// Whether a happening before the end already says why the run failed: a failure
+    /// nobody handled, or an event the bus lost. (The page then ends the story with the
+    /// outcome alone: the diagnosis is said once, on the status line.)
+    pub fn tells_why(&self) -> bool {
+        self.happenings.iter().any(|h| {
+            matches!(
+                h,
+                Happening::StepFailed {
+                    handling: Handling::Unhandled(_),
+                    ..
+                } | Happening::EventLost { .. }
+            )
+        })
+    }
+
     /// Why the run failed, in `locale`'s words, from what the story saw: the first failure
     /// nobody handled, else the first event the bus lost (a stall). `None` when it saw
     /// neither. (The engine's own diagnosis, in the run's record, is English.)

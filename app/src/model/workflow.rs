@@ -276,6 +276,15 @@ impl Workflow {
         self.nodes.iter().find(|n| n.id == id)
     }
 
+    /// Step `id` as a person reads it: its label, else (no label, or no such step) its id.
+    pub fn step_name(&self, id: &str) -> String {
+        self.node(id)
+            .map(|n| n.label.trim())
+            .filter(|l| !l.is_empty())
+            .unwrap_or(id)
+            .to_string()
+    }
+
     /// Gives every edge without an id a fresh one (`e1`, `e2`, …) that no edge uses yet.
     pub fn assign_edge_ids(&mut self) {
         let mut used: std::collections::HashSet<String> = self

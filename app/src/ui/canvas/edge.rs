@@ -9,6 +9,7 @@ use leptos::ev::PointerEvent;
 use leptos::prelude::*;
 
 use crate::ui::common::language::use_lang;
+use crate::ui::common::templates::{shown_event, shown_step};
 
 use super::gesture::Target;
 use super::node::Badge;
@@ -111,10 +112,7 @@ pub fn EdgeView(
                     let from = d.nodes.get(*ix.get(&e.from)?)?;
                     let to = d.nodes.get(*ix.get(&e.to)?)?;
                     let label = match e.kind {
-                        EdgeKind::Event => match &e.event {
-                            Some(name) if !name.is_empty() => name.clone(),
-                            _ => Workflow::default_event_name(&from.label, e.on),
-                        },
+                        EdgeKind::Event => shown_event(locale, d, e),
                         EdgeKind::Command if e.on == Outcome::Failure => {
                             td_string!(locale, canvas.on_failure).to_string()
                         }
@@ -208,12 +206,7 @@ pub fn EdgeView(
                         EdgeKind::Event => td_string!(l, canvas.edge_kind.event),
                     };
                     // Steps by their labels, as the user sees them on the canvas.
-                    let name = |id: &str| {
-                        document.doc.with_untracked(|d| {
-                            d.node(id)
-                                .map_or_else(|| id.to_string(), |n| n.label.clone())
-                        })
-                    };
+                    let name = |id: &str| document.doc.with_untracked(|d| shown_step(l, d, id));
                     let mut text = td_string!(
                         l,
                         canvas.edge_description,

@@ -9,6 +9,7 @@ use leptos::prelude::*;
 
 use crate::i18n::Locale;
 use crate::ui::common::language::use_lang;
+use crate::ui::common::templates::word;
 use crate::ui::common::words::step_state;
 
 use super::gesture::Target;
@@ -122,11 +123,25 @@ pub fn NodeView(
             .unwrap_or_default()
     };
     let pos = move || node.with(|n| n.as_ref().map(|n| n.position).unwrap_or_default());
-    let label = move || node.with(|n| n.as_ref().map(|n| n.label.clone()).unwrap_or_default());
+    // A template's words in the page's language (the workflow keeps its own).
+    let of_template = document.of_template;
+    let label = move || {
+        node.with(|n| {
+            n.as_ref()
+                .map(|n| word(lang.get(), of_template.get(), &n.label).into_owned())
+                .unwrap_or_default()
+        })
+    };
     let service_action = move || {
         node.with(|n| {
             n.as_ref()
-                .map(|n| format!("{}.{}", n.service, n.action))
+                .map(|n| {
+                    format!(
+                        "{}.{}",
+                        word(lang.get(), of_template.get(), &n.service),
+                        n.action
+                    )
+                })
                 .unwrap_or_default()
         })
     };

@@ -8,6 +8,7 @@ use crate::i18n::Locale;
 use crate::model::story::unhandled_words;
 use crate::model::{Problem, RunEvent, RunRecord, RunStatus};
 use crate::ui::common::language::use_lang;
+use crate::ui::common::templates::shown_step;
 use crate::ui::common::words::run_status;
 use crate::ui::state::{Document, Notice, RunState};
 
@@ -20,10 +21,8 @@ fn said_diagnosis(locale: Locale, log: &[RunRecord], document: Document) -> Stri
             RunEvent::FailureUnhandled {
                 node, diagnosis, ..
             } => {
-                let label = document
-                    .doc
-                    .with_untracked(|d| d.node(node).map(|n| n.label.clone()));
-                return unhandled_words(locale, label.as_deref().unwrap_or(node), diagnosis);
+                let label = document.doc.with_untracked(|d| shown_step(locale, d, node));
+                return unhandled_words(locale, &label, diagnosis);
             }
             RunEvent::EventDropped { name, .. } => {
                 return td_string!(locale, story.stalled_short, event = name).to_string();

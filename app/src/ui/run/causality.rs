@@ -7,6 +7,7 @@ use leptos::prelude::*;
 use crate::model::log::{triggered, triggered_by, visibility, Link};
 use crate::ui::common::language::use_lang;
 use crate::ui::common::selection::Selection;
+use crate::ui::common::templates::shown_step;
 use crate::ui::state::{Document, RunState};
 
 #[component]
@@ -22,17 +23,20 @@ pub fn Causality() -> impl IntoView {
     let chain = Memo::new(move |_| {
         let id = selected.get()?;
         let locale = lang.get();
-        let (before, after) = run
-            .log
-            .with(|log| (triggered_by(log, &id, locale), triggered(log, &id, locale)));
+        let (before, after) = run.log.with(|log| {
+            let name = |id: &str| document.doc.with(|d| shown_step(locale, d, id));
+            (
+                triggered_by(log, &id, locale, &name),
+                triggered(log, &id, locale),
+            )
+        });
         (!before.is_empty()).then_some((id, before, after))
     });
     // Steps named by their labels, as the canvas shows them.
     let name = move |id: &str| {
-        document.doc.with_untracked(|d| {
-            d.node(id)
-                .map_or_else(|| id.to_string(), |n| n.label.clone())
-        })
+        document
+            .doc
+            .with_untracked(|d| shown_step(lang.get_untracked(), d, id))
     };
     let link = move |l: Link| view! { <li><strong>{name(&l.node)}</strong>" — "{l.how}</li> };
     let seen = Memo::new(move |_| {

@@ -3,8 +3,9 @@
 
 use leptos::prelude::*;
 
-use crate::model::log::{describe, kind_words, speed, LogKind};
+use crate::model::log::{describe_named, kind_words, speed, LogKind};
 use crate::ui::common::language::use_lang;
+use crate::ui::common::templates::shown_step;
 use crate::ui::state::{Document, RunState};
 
 /// The newest log entries drawn (the summary counts them all).
@@ -22,10 +23,14 @@ pub fn Log() -> impl IntoView {
     let follow = RwSignal::new(true);
     // With follow off, the log stays as it was when it was turned off.
     let frozen_at = RwSignal::new(usize::MAX);
+    // The step filter: each step by its label, chosen by its id.
     let steps = move || {
-        document
-            .doc
-            .with(|d| d.nodes.iter().map(|n| n.id.clone()).collect::<Vec<_>>())
+        document.doc.with(|d| {
+            d.nodes
+                .iter()
+                .map(|n| (n.id.clone(), shown_step(lang.get(), d, &n.id)))
+                .collect::<Vec<_>>()
+        })
     };
     let lines = Memo::new(move |_| {
         let text = text.get().to_lowercase();
@@ -33,6 +38,7 @@ pub fn Log() -> impl IntoView {
         let step = step.get();
         let limit = frozen_at.get();
         let locale = lang.get();
+        let label = |id: &str| document.doc.with(|d| shown_step(locale, d, id));
         run.log.with(|log| {
             let start = log.first().map_or(0, |r| r.at_ms);
             let speed = speed(log);
@@ -40,7 +46,7 @@ pub fn Log() -> impl IntoView {
                 .take(limit)
                 .rev()
                 .filter_map(|r| {
-                    let line = describe(&r.event, locale);
+                    let line = describe_named(&r.event, locale, &label);
                     let (k, nodes, words) = (line.kind, line.steps, line.text);
                     let keep = (kind.is_empty() || k.as_str() == kind)
                         && (step.is_empty() || nodes.contains(&step.as_str()))
@@ -69,7 +75,7 @@ pub fn Log() -> impl IntoView {
             </select>
             <select aria-label=tr!(lang, log_view.step) on:change=move |ev| step.set(event_target_value(&ev))>
                 <option value="">{tr!(lang, log_view.every_step)}</option>
-                {move || steps().into_iter().map(|id| view! { <option value=id.clone()>{id.clone()}</option> }).collect_view()}
+                {move || steps().into_iter().map(|(id, label)| view! { <option value=id>{label}</option> }).collect_view()}
             </select>
             <label class="checkbox">
                 <input

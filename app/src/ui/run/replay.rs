@@ -3,11 +3,12 @@
 
 use leptos::prelude::*;
 
-use crate::model::log::{describe, speed};
+use crate::model::log::{describe_named, speed};
 use crate::ui::client;
 use crate::ui::common::language::use_lang;
+use crate::ui::common::templates::shown_step;
 use crate::ui::spawn_local;
-use crate::ui::state::RunState;
+use crate::ui::state::{Document, RunState};
 
 /// Milliseconds of simulated history between replay frames are waited at most this long.
 pub const REPLAY_MAX_GAP_MS: i64 = 1_000;
@@ -15,6 +16,7 @@ pub const REPLAY_MAX_GAP_MS: i64 = 1_000;
 #[component]
 pub fn Replay() -> impl IntoView {
     let run = expect_context::<RunState>();
+    let document = expect_context::<Document>();
     let lang = use_lang();
 
     let total = move || run.log.with(Vec::len);
@@ -66,7 +68,10 @@ pub fn Replay() -> impl IntoView {
                     at = at,
                     total = log.len(),
                     ms = ((r.at_ms - start) as f64 * speed(log)).round() as i64,
-                    text = describe(&r.event, locale).text
+                    text = describe_named(&r.event, locale, &|id| document
+                        .doc
+                        .with(|d| shown_step(locale, d, id)))
+                    .text
                 )
                 .to_string(),
                 None => td_string!(locale, replay.before, total = log.len()).to_string(),

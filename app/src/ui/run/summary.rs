@@ -1,5 +1,5 @@
-//! The summary tab: what happened, in sentences (the run's [`Story`]), then its status,
-//! diagnosis and figures — executions, failures, retries, compensations, and messages by
+//! The summary tab: what happened, in sentences (the run's [`Story`]; the diagnosis is the
+//! status line's, said once), then its status and figures — executions, failures, retries, compensations, and messages by
 //! kind (through the orchestrator or over the bus).
 
 use leptos::prelude::*;
@@ -9,6 +9,7 @@ use crate::model::log::{figures, Figures};
 use crate::model::story::Story;
 use crate::model::RunView;
 use crate::ui::common::language::use_lang;
+use crate::ui::common::templates::shown_workflow;
 use crate::ui::common::words::run_status;
 use crate::ui::state::{Document, RunState};
 
@@ -35,8 +36,30 @@ fn run_summary() -> AnyView {
     let lang = use_lang();
     let story = Memo::new(move |_| {
         let locale = lang.get();
-        run.log
-            .with(|log| document.doc.with(|d| Story::of(log).lines(d, locale)))
+        run.log.with(|log| {
+            let story = Story::of(log);
+            // A template's steps and events in the page's words.
+            let mut lines = document.doc.with(|d| match shown_workflow(locale, d) {
+                Some(shown) => story.lines(&shown, locale),
+                None => story.lines(d, locale),
+            });
+            // The status line says the diagnosis; a story that told why ends with the
+            // outcome, not the diagnosis again.
+            if story.tells_why() {
+                for line in &mut lines {
+                    match line.code.as_str() {
+                        "run_failed" => {
+                            line.message = td_string!(locale, story.failed_above).into()
+                        }
+                        "run_stalled" => {
+                            line.message = td_string!(locale, story.stalled_above).into()
+                        }
+                        _ => {}
+                    }
+                }
+            }
+            lines
+        })
     });
 
     let figures = Memo::new(move |_| run.log.with(|log| figures(log)));
@@ -71,16 +94,6 @@ fn run_summary() -> AnyView {
             </ul>
             <dl class="summary">
                 {row(|l| td_string!(l, summary.status), from_run(|l, r| run_status(l, r.status).to_string()))}
-                {row(|l| td_string!(l, summary.diagnosis), Signal::derive(move || {
-                    let l = lang.get();
-                    let english = run.run.with(|r| r.as_ref().and_then(|r| r.diagnosis.clone()));
-                    match english {
-                        None => "—".to_string(),
-                        Some(d) if l == Locale::en => d,
-                        Some(_) => run.log.with(|log| document.doc.with(|doc| Story::of(log).diagnosis(l, &doc.nodes)))
-                            .unwrap_or_else(|| run_status(l, crate::model::RunStatus::Failed).into()),
-                    }
-                }))}
                 {row(|l| td_string!(l, summary.duration), from_figures(|l, f| td_string!(l, summary.duration_value, ms = f.duration_ms, speed = f.speed).to_string()))}
                 {row(|l| td_string!(l, summary.steps), from_figures(|_, f| f.executions.to_string()))}
                 {row(|l| td_string!(l, summary.failed_attempts), from_figures(|_, f| f.failed_attempts.to_string()))}

@@ -5,6 +5,7 @@
 use leptos::prelude::*;
 
 use crate::ui::common::geometry::fitted;
+use crate::ui::common::templates::shown_step;
 
 use crate::model::timeline::timeline;
 use crate::ui::common::language::use_lang;
@@ -53,8 +54,9 @@ pub fn TimelineView() -> impl IntoView {
             >
                 {move || layout.with(|t| {
                     // Lanes named by the steps' labels, as the canvas shows them.
+                    let locale = lang.get();
                     let label = |id: &str| document.doc.with_untracked(|d| {
-                        d.node(id).map_or_else(|| id.to_string(), |n| fitted(&n.label, NAMES - 8.0, 11.0, false))
+                        fitted(&shown_step(locale, d, id), NAMES - 8.0, 11.0, false)
                     });
                     let lanes = t.lanes.iter().enumerate().map(|(i, id)| view! {
                         <text class="lane-name" x="4" y=y(i) + 15.0>

@@ -66,6 +66,9 @@ pub struct Document {
     pub workflows: RwSignal<Vec<WorkflowSummary>>,
     /// The list has come from the server at least once (until then the column is busy).
     pub listed: RwSignal<bool>,
+    /// The open workflow is a template or a copy of one: the page shows its words in the
+    /// page's language (see [`crate::ui::common::templates::word`]).
+    pub of_template: Memo<bool>,
     /// The page's language (new steps and untitled workflows are named in it).
     pub lang: Lang,
     notice: Notice,
@@ -92,6 +95,7 @@ impl Document {
         Document {
             lang,
             doc,
+            of_template: Memo::new(move |_| doc.with(|d| d.template.is_some())),
             shape_rev,
             issues: {
                 Memo::new(move |_| {
