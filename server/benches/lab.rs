@@ -54,6 +54,7 @@ async fn main() {
         runs: COMPARE_RUNS,
         seed: 1,
         faults: Faults::default(),
+        message_ms: 0,
     };
     let started = Instant::now();
     let result = tokio::task::spawn_blocking(move || compare(&spec, &Progress::default()))

@@ -532,8 +532,25 @@ async fn load_mode_shows_the_orchestrator_bottleneck_and_refuses_bad_rates() {
         orchestrated["throughput"].as_f64().unwrap()
             < choreographed["throughput"].as_f64().unwrap()
     );
+    // The headline first, then a line per style (as drawn, orchestration, choreography).
     assert!(
-        done["reading"][1]
+        done["reading"][0]
+            .as_str()
+            .unwrap()
+            .starts_with("Headline: at "),
+        "{}",
+        done["reading"]
+    );
+    assert!(
+        done["reading"][2]
+            .as_str()
+            .unwrap()
+            .starts_with("orchestration: "),
+        "{}",
+        done["reading"]
+    );
+    assert!(
+        done["reading"][2]
             .as_str()
             .unwrap()
             .contains("it fell behind: a bottleneck"),
