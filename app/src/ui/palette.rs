@@ -9,11 +9,11 @@ use crate::ui::common::language::use_lang;
 use wasm_bindgen::JsCast;
 
 use crate::ui::common::presets::PRESETS;
-use crate::ui::state::{Document, ViewState};
+use crate::ui::state::{Selected, ViewState};
 
 #[component]
 pub fn Palette() -> impl IntoView {
-    let document = expect_context::<Document>();
+    let selected = expect_context::<Selected>();
     let view = expect_context::<ViewState>();
     let lang = use_lang();
     // A drag that ends anywhere but the canvas adds nothing.
@@ -44,7 +44,7 @@ pub fn Palette() -> impl IntoView {
                                 }
                                 view.palette_drag.set(Some(i));
                             }
-                            on:click=move |_| document.add_step(i, None)
+                            on:click=move |_| selected.add_step(i, None)
                         >
                             <span aria-hidden="true">{p.glyph}</span>
                         </button>

@@ -13,7 +13,7 @@ use crate::model::{convert, Style};
 use crate::ui::client::{self, ApiFailure};
 use crate::ui::common::viewport::Viewport;
 use crate::ui::spawn_local;
-use crate::ui::state::{Document, Notice, ViewState};
+use crate::ui::state::{Document, Notice, Saving, ViewState, WorkflowList};
 
 /// Which dialog is open.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -191,6 +191,8 @@ async fn read_chosen_file(_ev: &leptos::ev::Event) -> Option<Result<(String, Str
 #[component]
 pub fn TransferDialogs(dialog: RwSignal<Option<Dialog>>) -> impl IntoView {
     let document = expect_context::<Document>();
+    let saving = expect_context::<Saving>();
+    let list = expect_context::<WorkflowList>();
     let view = expect_context::<ViewState>();
     let notice = expect_context::<Notice>();
     let lang = use_lang();
@@ -271,7 +273,7 @@ pub fn TransferDialogs(dialog: RwSignal<Option<Dialog>>) -> impl IntoView {
                     source.set(String::new());
                     dialog.set(None);
                     document.open_record(record);
-                    document.refresh_list();
+                    list.refresh();
                 }
                 Err(e) => import_error.set(Some(e)),
             }
@@ -285,7 +287,7 @@ pub fn TransferDialogs(dialog: RwSignal<Option<Dialog>>) -> impl IntoView {
         let to = convert_to.get_untracked();
         spawn_local(async move {
             // The copy is made from the saved workflow: the server gets what is on screen first.
-            let Some(workflow_id) = document.saved_id().await else {
+            let Some(workflow_id) = saving.saved_id().await else {
                 return convert_error.set(Some(
                     td_string!(lang.get_untracked(), transfer.not_saved).into(),
                 ));
@@ -306,7 +308,7 @@ pub fn TransferDialogs(dialog: RwSignal<Option<Dialog>>) -> impl IntoView {
                     document.open(Some(converted.id), converted.conversion.workflow);
                     // A copy the server just created is at its first revision.
                     document.server_revision.set(Some(1));
-                    document.refresh_list();
+                    list.refresh();
                 }
                 Err(e) => convert_error.set(Some(e.words(lang.get_untracked()))),
             }

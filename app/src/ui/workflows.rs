@@ -12,11 +12,12 @@ use crate::ui::common::templates::template_title;
 use crate::ui::common::theme::ThemeToggle;
 use crate::ui::spawn_local;
 use crate::ui::state::document::draft_key;
-use crate::ui::state::{Document, Notice, RunForm};
+use crate::ui::state::{Document, Notice, RunForm, WorkflowList};
 
 #[component]
 pub fn WorkflowList() -> impl IntoView {
     let document = expect_context::<Document>();
+    let list = expect_context::<WorkflowList>();
     let notice = expect_context::<Notice>();
     let form = expect_context::<RunForm>();
     let confirming = RwSignal::new(None::<String>);
@@ -26,7 +27,7 @@ pub fn WorkflowList() -> impl IntoView {
     // A name none of the user's workflows has yet.
     let unused_name = move |name: &str| {
         let locale = lang.get_untracked();
-        document.workflows.with_untracked(|list| {
+        list.workflows.with_untracked(|list| {
             distinct_name(name, locale, |n| list.iter().any(|w| w.name == n))
         })
     };
@@ -60,7 +61,7 @@ pub fn WorkflowList() -> impl IntoView {
                     if document.workflow_id.get_untracked().as_deref() == Some(id.as_str()) {
                         document.open_untitled();
                     }
-                    document.refresh_list();
+                    list.refresh();
                 }
                 Err(e) => notice.fail(e),
             }
@@ -70,7 +71,7 @@ pub fn WorkflowList() -> impl IntoView {
         <nav
             class="workflows"
             aria-label=tr!(lang, workflows.label)
-            aria-busy=move || (!document.listed.get()).to_string()
+            aria-busy=move || (!list.listed.get()).to_string()
         >
             <div class="brand-row">
                 <h1 class="brand">{tr!(lang, brand)}</h1>
@@ -110,12 +111,12 @@ pub fn WorkflowList() -> impl IntoView {
             </ul>
             <h2 class="yours-title">{tr!(lang, workflows.yours)}</h2>
             <button class="primary" on:click=new_workflow>{tr!(lang, workflows.new_workflow)}</button>
-            <Show when=move || document.workflows.with(Vec::is_empty)>
+            <Show when=move || list.workflows.with(Vec::is_empty)>
                 <p class="hint">{tr!(lang, workflows.none)}</p>
             </Show>
             <ul>
                 <For
-                    each=move || document.workflows.get()
+                    each=move || list.workflows.get()
                     key=|w| (w.id.clone(), w.name.clone(), w.nodes, w.edges)
                     children=move |w| {
                         let id = w.id.clone();

@@ -18,7 +18,7 @@ use crate::model::{EdgeKind, Outcome, Workflow};
 use crate::ui::common::geometry::{curve, input_point, output_point};
 use crate::ui::common::issues::badge;
 use crate::ui::common::selection::Selection;
-use crate::ui::state::Document;
+use crate::ui::state::{Document, Selected};
 
 /// How far a new edge of a fan-out runs before it splits: the shared stretch that makes
 /// one publish to several subscribers read as one message.
@@ -82,6 +82,7 @@ pub fn EdgeView(
     traversed: Memo<HashSet<String>>,
 ) -> impl IntoView {
     let document = expect_context::<Document>();
+    let selection = expect_context::<Selected>().selection;
     let taken = {
         let id = id.clone();
         Memo::new(move |_| traversed.with(|t| t.contains(&id)))
@@ -167,11 +168,7 @@ pub fn EdgeView(
     });
     let selected = {
         let id = id.clone();
-        Memo::new(move |_| {
-            document
-                .selection
-                .with(|s| s.as_ref() == Some(&Selection::Edge(id.clone())))
-        })
+        Memo::new(move |_| selection.with(|s| s.as_ref() == Some(&Selection::Edge(id.clone()))))
     };
     let select = {
         let id = id.clone();

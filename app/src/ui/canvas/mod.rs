@@ -33,7 +33,7 @@ use self::pulses::PulseView;
 use crate::model::{GraphChange, RunEvent};
 use crate::ui::common::actions::{action_for, Chord, Scope};
 use crate::ui::common::geometry::{curve, hub, output_point, NODE_HEIGHT, NODE_WIDTH};
-use crate::ui::state::{Document, RunState, ViewState};
+use crate::ui::state::{Document, RunState, Selected, ViewState};
 
 /// A press on a step, a handle or an edge, passed down to their views.
 pub type Press = Callback<(PointerEvent, Target)>;
@@ -91,6 +91,7 @@ pub struct LostEvents(pub Memo<crate::model::log::Lost>);
 #[component]
 pub fn Canvas() -> impl IntoView {
     let document = expect_context::<Document>();
+    let selection = expect_context::<Selected>().selection;
     let run = expect_context::<RunState>();
     // What a lost event cost the open run: its edges marked, the steps it never reached.
     let lost = Memo::new(move |_| {
@@ -145,8 +146,8 @@ pub fn Canvas() -> impl IntoView {
         if effects.end {
             document.end_gesture();
         }
-        if let Some(selection) = effects.select {
-            document.selection.set(selection);
+        if let Some(chosen) = effects.select {
+            selection.set(chosen);
         }
         if let Some(v) = effects.viewport {
             viewport.set(v);
@@ -162,7 +163,7 @@ pub fn Canvas() -> impl IntoView {
     // Hands an input to the reducer with the scene as it is now.
     let dispatch = move |input: Input, focused: Option<Item>| -> bool {
         let effects = document.doc.with_untracked(|doc| {
-            document.selection.with_untracked(|selection| {
+            selection.with_untracked(|selection| {
                 let scene = Scene {
                     doc,
                     selection: selection.as_ref(),

@@ -19,7 +19,7 @@ use crate::ui::common::geometry::{
     fitted, label_lines, NODE_HEIGHT, NODE_WIDTH, SERVICE_PX, TEXT_LEFT, TEXT_ROOM,
 };
 use crate::ui::common::issues::{badge, BadgeText};
-use crate::ui::state::{Document, RunState};
+use crate::ui::state::{Document, RunState, Selected};
 
 /// The icon beside a step's state.
 pub fn state_icon(state: StepState) -> &'static str {
@@ -77,6 +77,7 @@ pub fn NodeView(
     connecting_to: Memo<Option<String>>,
 ) -> impl IntoView {
     let document = expect_context::<Document>();
+    let selection = expect_context::<Selected>().selection;
     let run = expect_context::<RunState>();
     let unheard = {
         let id = id.clone();
@@ -154,11 +155,7 @@ pub fn NodeView(
     };
     let selected = {
         let id = id.clone();
-        Memo::new(move |_| {
-            document
-                .selection
-                .with(|s| s.as_ref().is_some_and(|s| s.contains_node(&id)))
-        })
+        Memo::new(move |_| selection.with(|s| s.as_ref().is_some_and(|s| s.contains_node(&id))))
     };
     let target = {
         let id = id.clone();

@@ -10,7 +10,7 @@ use crate::ui::common::actions::Action;
 use crate::ui::common::language::use_lang;
 use crate::ui::run::transport::open_run;
 use crate::ui::spawn_local;
-use crate::ui::state::{Document, Notice, RunForm, RunState, ViewState};
+use crate::ui::state::{Document, Notice, RunForm, RunState, Saving, Selected, ViewState};
 
 /// How long the toolbar's "Crash orchestrator" keeps it down (simulated ms).
 pub const CRASH_MS: u64 = 3_000;
@@ -19,6 +19,8 @@ pub const CRASH_MS: u64 = 3_000;
 #[derive(Clone, Copy)]
 pub struct Commands {
     pub document: Document,
+    pub selected: Selected,
+    pub saving: Saving,
     pub run: RunState,
     pub view: ViewState,
     pub form: RunForm,
@@ -31,7 +33,7 @@ impl Commands {
         let this = *self;
         let locale = use_lang().get_untracked();
         spawn_local(async move {
-            let Some(id) = this.document.saved_id().await else {
+            let Some(id) = this.saving.saved_id().await else {
                 return;
             };
             let request = match this.form.request(locale) {
@@ -82,9 +84,9 @@ impl Commands {
     }
 
     pub fn save(&self) {
-        let document = self.document;
+        let saving = self.saving;
         spawn_local(async move {
-            document.save().await;
+            saving.save().await;
         });
     }
 
@@ -94,14 +96,14 @@ impl Commands {
         match action {
             Action::Undo => document.undo(),
             Action::Redo => document.redo(),
-            Action::Delete => document.delete_selection(),
-            Action::Duplicate => document.duplicate_selection(),
+            Action::Delete => self.selected.delete_selection(),
+            Action::Duplicate => self.selected.duplicate_selection(),
             Action::ZoomIn => self.view.zoom(1.25),
             Action::ZoomOut => self.view.zoom(0.8),
             Action::Fit => document.doc.with_untracked(|d| self.view.fit(d)),
             Action::ToggleHub => document.doc.with_untracked(|d| self.view.toggle_hub(d)),
-            Action::MakeCommand => document.set_edge_kind(EdgeKind::Command),
-            Action::MakeEvent => document.set_edge_kind(EdgeKind::Event),
+            Action::MakeCommand => self.selected.set_edge_kind(EdgeKind::Command),
+            Action::MakeEvent => self.selected.set_edge_kind(EdgeKind::Event),
             Action::AutoLayout => {
                 document.auto_layout();
                 document.doc.with_untracked(|d| self.view.fit(d));

@@ -28,7 +28,7 @@ fn on_a_control(ev: &web_sys::Event) -> bool {
 /// Listens, for as long as the page lives, to the keys and the clipboard.
 pub fn listen(commands: Commands) {
     let Commands {
-        document,
+        selected,
         view,
         notice,
         ..
@@ -70,7 +70,7 @@ pub fn listen(commands: Commands) {
         if typing_in_a_field(&ev) {
             return;
         }
-        if let (Some(fragment), Some(data)) = (document.selected_fragment(), ev.clipboard_data()) {
+        if let (Some(fragment), Some(data)) = (selected.selected_fragment(), ev.clipboard_data()) {
             let json = serde_json::to_string_pretty(&fragment).unwrap_or_default();
             if data.set_data("text/plain", &json).is_ok() {
                 ev.prevent_default();
@@ -88,7 +88,7 @@ pub fn listen(commands: Commands) {
         match serde_json::from_str::<Fragment>(&text) {
             Ok(fragment) => {
                 ev.prevent_default();
-                document.paste(&fragment);
+                selected.paste(&fragment);
             }
             Err(_) if !text.trim().is_empty() => notice.say(
                 "paste: the clipboard holds no Hybridflow steps (expected JSON with \"nodes\")",

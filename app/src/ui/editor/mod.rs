@@ -67,12 +67,15 @@ fn transfer_dialogs(dialog: RwSignal<Option<Dialog>>) -> AnyView {
 #[component]
 pub fn EditorPage() -> impl IntoView {
     crate::ui::provide_page();
-    let (document, run, view, form, notice) = provide_editor_state();
+    let state = provide_editor_state();
+    let (document, run, view, notice) = (state.document, state.run, state.view, state.notice);
     let commands = Commands {
         document,
+        selected: state.selected,
+        saving: state.saving,
         run,
         view,
-        form,
+        form: state.form,
         notice,
     };
     let lang = crate::ui::common::language::use_lang();
@@ -104,8 +107,8 @@ pub fn EditorPage() -> impl IntoView {
                 Ok(list) => list,
                 Err(e) => return notice.fail(e),
             };
-            document.workflows.set(list.clone());
-            document.listed.set(true);
+            state.list.workflows.set(list.clone());
+            state.list.listed.set(true);
             let mut wanted = wanted;
             let mut missing = None;
             if let Some(run_id) = wanted_run {
@@ -169,7 +172,7 @@ pub fn EditorPage() -> impl IntoView {
     // Autosave: every edit keeps a local copy and is saved after a pause.
     Effect::new(move |_| {
         document.revision.track();
-        document.edited();
+        state.saving.edited();
     });
 
     // Keep the URL on the open workflow and run, so a reload opens them again: each change

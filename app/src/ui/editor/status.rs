@@ -10,7 +10,7 @@ use crate::model::{Problem, RunEvent, RunRecord, RunStatus};
 use crate::ui::common::language::use_lang;
 use crate::ui::common::templates::shown_step;
 use crate::ui::common::words::run_status;
-use crate::ui::state::{Document, Notice, RunState};
+use crate::ui::state::{Document, Notice, RunState, Saving};
 
 /// Why the run failed, said from its log (the engine's diagnosis is English): the first
 /// step whose failure nobody handled, else the first event the bus lost. (The Summary
@@ -36,6 +36,7 @@ fn said_diagnosis(locale: Locale, log: &[RunRecord], document: Document) -> Stri
 #[component]
 pub fn StatusLine() -> impl IntoView {
     let document = expect_context::<Document>();
+    let saving = expect_context::<Saving>();
     let run = expect_context::<RunState>();
     let notice = expect_context::<Notice>();
     let lang = use_lang();
@@ -68,7 +69,7 @@ pub fn StatusLine() -> impl IntoView {
     };
     view! {
         <footer class="status">
-            <span class="save-state" role="status" aria-label=tr!(lang, status.save_state)>{move || document.save_state(lang.get())}</span>
+            <span class="save-state" role="status" aria-label=tr!(lang, status.save_state)>{move || saving.save_state(lang.get())}</span>
             <span class="run-state" role="status" aria-label=tr!(lang, status.run_state)>{run_state}</span>
             <span
                 class=move || format!("connection connection-{}", run.connection.get().class())
@@ -80,19 +81,19 @@ pub fn StatusLine() -> impl IntoView {
             <Show when=move || diagnosis().is_some()>
                 <span class="diagnosis" role="status" aria-label=tr!(lang, status.diagnosis)>{diagnosis}</span>
             </Show>
-            <Show when=move || document.conflict.with(Option::is_some)>
+            <Show when=move || saving.conflict.with(Option::is_some)>
                 <div class="failure conflict" role="alert" aria-label=tr!(lang, status.conflict_label)>
                     <strong>
                         {move || td_string!(
                             lang.get(),
                             status.conflict,
-                            revision = document.conflict.get().unwrap_or_default()
+                            revision = saving.conflict.get().unwrap_or_default()
                         ).to_string()}
                     </strong>
                     " "
-                    <button on:click=move |_| document.reload_theirs()>{tr!(lang, status.reload_theirs)}</button>
+                    <button on:click=move |_| saving.reload_theirs()>{tr!(lang, status.reload_theirs)}</button>
                     " "
-                    <button on:click=move |_| document.overwrite_theirs()>{tr!(lang, status.overwrite)}</button>
+                    <button on:click=move |_| saving.overwrite_theirs()>{tr!(lang, status.overwrite)}</button>
                 </div>
             </Show>
             <Show when=move || notice.failure.with(Option::is_some)>

@@ -19,6 +19,8 @@ fn tip(what: &str, action: Action) -> String {
 pub fn Toolbar(commands: Commands, dialog: RwSignal<Option<Dialog>>) -> impl IntoView {
     let Commands {
         document,
+        selected,
+        saving,
         run,
         form,
         ..
@@ -27,8 +29,8 @@ pub fn Toolbar(commands: Commands, dialog: RwSignal<Option<Dialog>>) -> impl Int
     let tip = move |what: fn(crate::i18n::Locale) -> &'static str, action: Action| {
         move || tip(what(lang.get()), action)
     };
-    let kind_is = move |kind: EdgeKind| document.selected_edge().map(|e| e.kind) == Some(kind);
-    let no_edge = move || document.selected_edge().is_none();
+    let kind_is = move |kind: EdgeKind| selected.selected_edge().map(|e| e.kind) == Some(kind);
+    let no_edge = move || selected.selected_edge().is_none();
     let menu = RwSignal::new(false);
     let help = RwSignal::new(false);
     let pick = move |d: Dialog| {
@@ -66,7 +68,7 @@ pub fn Toolbar(commands: Commands, dialog: RwSignal<Option<Dialog>>) -> impl Int
             <button
                 title=tip(|l| td_string!(l, toolbar.delete_title), Action::Delete)
                 on:click=move |_| commands.perform(Action::Delete)
-                disabled=move || document.selection.with(Option::is_none)
+                disabled=move || selected.selection.with(Option::is_none)
             >
                 {tr!(lang, toolbar.delete)}
             </button>
@@ -133,7 +135,7 @@ pub fn Toolbar(commands: Commands, dialog: RwSignal<Option<Dialog>>) -> impl Int
             </div>
             <span class="spacer"></span>
             <div class="run-controls" role="group" aria-label=tr!(lang, toolbar.run_controls)>
-                <button title=tip(|l| td_string!(l, toolbar.save), Action::Save) on:click=move |_| commands.save() disabled=move || document.saving.get()>
+                <button title=tip(|l| td_string!(l, toolbar.save), Action::Save) on:click=move |_| commands.save() disabled=move || saving.saving.get()>
                     {tr!(lang, toolbar.save)}
                 </button>
                 <Show when=move || run.running()>

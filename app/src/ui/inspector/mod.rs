@@ -18,17 +18,18 @@ use self::problems::ProblemList;
 use self::run_controls::RunControls;
 use self::selected::selection_fields;
 use crate::ui::common::selection::Selection;
-use crate::ui::state::Document;
+use crate::ui::state::{Document, Selected};
 
 #[component]
 pub fn Inspector() -> impl IntoView {
     let document = expect_context::<Document>();
+    let selection = expect_context::<Selected>().selection;
     let lang = crate::ui::common::language::use_lang();
-    let node = Memo::new(move |_| match document.selection.get() {
+    let node = Memo::new(move |_| match selection.get() {
         Some(Selection::Node(id)) => document.doc.with(|d| d.node(&id).cloned()),
         _ => None,
     });
-    let edge = Memo::new(move |_| match document.selection.get() {
+    let edge = Memo::new(move |_| match selection.get() {
         Some(Selection::Edge(id)) => document
             .doc
             .with(|d| d.edges.iter().find(|e| e.id == id).cloned()),
@@ -37,12 +38,12 @@ pub fn Inspector() -> impl IntoView {
     // The selected step's and edge's fields are a chunk of their own, fetched when
     // something is first selected (split by `make build`).
     let ever_selected = Memo::new(move |was: Option<&bool>| {
-        was.copied().unwrap_or(false) || document.selection.with(Option::is_some)
+        was.copied().unwrap_or(false) || selection.with(Option::is_some)
     });
     view! {
         <aside class="inspector" aria-label=tr!(lang, inspector.label)>
             {move || ever_selected.get().then(|| Suspend::new(selection_fields(node, edge)))}
-            <Show when=move || document.selection.with(Option::is_none)>
+            <Show when=move || selection.with(Option::is_none)>
                 <p class="hint">{tr!(lang, inspector.hint)}</p>
                 <RunControls/>
             </Show>

@@ -6,12 +6,13 @@ use crate::ui::common::language::use_lang;
 
 use crate::ui::common::issues::Severity;
 use crate::ui::common::selection::Selection;
-use crate::ui::state::Document;
+use crate::ui::state::{Document, Selected};
 
 /// The live list of errors and warnings; an entry selects its culprit on the canvas.
 #[component]
 pub fn ProblemList() -> impl IntoView {
     let document = expect_context::<Document>();
+    let selection = expect_context::<Selected>().selection;
     let count = move || document.issues.with(Vec::len);
     let lang = use_lang();
     view! {
@@ -40,7 +41,7 @@ pub fn ProblemList() -> impl IntoView {
                                         class=class
                                         on:click=move |_| {
                                             if target.is_some() {
-                                                document.selection.set(target.clone());
+                                                selection.set(target.clone());
                                             }
                                         }
                                     >

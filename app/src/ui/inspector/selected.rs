@@ -8,12 +8,13 @@ use crate::ui::common::language::{use_lang, Words};
 
 use super::behaviour::BehaviourFields;
 use crate::model::{Edge, EdgeKind, GraphChange, Node, Outcome};
-use crate::ui::state::Document;
+use crate::ui::state::{Document, Selected};
 
 /// The fields of whatever is selected: `node` or `edge` (the inspector's memos of it).
 #[lazy]
 pub fn selection_fields(node: Memo<Option<Node>>, edge: Memo<Option<Edge>>) -> AnyView {
     let document = expect_context::<Document>();
+    let selected = expect_context::<Selected>();
     let lang = use_lang();
     let node_field =
         move |label: Words, aria: Words, get: fn(&Node) -> String, set: fn(&mut Node, String)| {
@@ -55,7 +56,7 @@ pub fn selection_fields(node: Memo<Option<Node>>, edge: Memo<Option<Edge>>) -> A
                     <select
                         aria-label=tr!(lang, inspector.edge_kind)
                         prop:value=move || edge.with(|e| e.as_ref().map(|e| e.kind.as_str()).unwrap_or("command"))
-                        on:change=move |ev| document.set_edge_kind(if event_target_value(&ev) == "event" {
+                        on:change=move |ev| selected.set_edge_kind(if event_target_value(&ev) == "event" {
                             EdgeKind::Event
                         } else {
                             EdgeKind::Command

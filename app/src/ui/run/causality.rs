@@ -8,14 +8,15 @@ use crate::model::log::{triggered, triggered_by, visibility, Link};
 use crate::ui::common::language::use_lang;
 use crate::ui::common::selection::Selection;
 use crate::ui::common::templates::shown_step;
-use crate::ui::state::{Document, RunState};
+use crate::ui::state::{Document, RunState, Selected};
 
 #[component]
 pub fn Causality() -> impl IntoView {
     let document = expect_context::<Document>();
+    let selection = expect_context::<Selected>().selection;
     let run = expect_context::<RunState>();
 
-    let selected = Memo::new(move |_| match document.selection.get() {
+    let selected = Memo::new(move |_| match selection.get() {
         Some(Selection::Node(id)) => Some(id),
         _ => None,
     });

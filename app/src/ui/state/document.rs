@@ -1,29 +1,25 @@
-//! The open workflow as a document: its content, undo history, selection, live problems,
-//! and whether (and where) it is saved — with autosave, a local copy of unsaved edits, and
-//! edit conflicts between tabs. Every edit goes through [`Document::edit`].
+//! The open workflow as a document: its content, where the server keeps it, its undo
+//! history, live problems and whether it has edits the server does not have yet. Every edit
+//! goes through [`Document::edit`]. What is selected ([`super::selected`]), saving
+//! ([`super::saving`]) and the workflows list ([`super::workflow_list`]) are slices of
+//! their own.
 
 use std::collections::HashMap;
 
 use leptos::prelude::*;
 
 use super::notice::Notice;
-use crate::model::api::{WorkflowRecord, WorkflowSummary};
-use crate::model::edit::{Fragment, Undo};
+use super::workflow_list::WorkflowList;
+use crate::model::api::WorkflowRecord;
+use crate::model::edit::Undo;
 use crate::model::examples::{distinct_name, is_template_id};
 use crate::model::layout::layered;
-use crate::model::{EdgeKind, GraphChange, Position, Workflow};
+use crate::model::{GraphChange, Workflow};
 use crate::ui::client;
 use crate::ui::common::issues::{issues_of, Issue};
 use crate::ui::common::language::{use_lang, Lang};
-use crate::ui::common::presets::new_step;
-use crate::ui::common::selection::Selection;
 use crate::ui::common::templates::template_title;
 use crate::ui::spawn_local;
-
-/// How long after the last edit autosave waits before saving.
-pub const AUTOSAVE_DELAY_MS: u32 = 800;
-/// The longest wait between retries of a failed save.
-pub const SAVE_RETRY_MAX_MS: u32 = 16_000;
 
 /// Where the browser keeps the local copy of a workflow's unsaved edits.
 pub fn draft_key(id: Option<&str>) -> String {
@@ -36,7 +32,11 @@ pub struct Document {
     pub doc: RwSignal<Workflow>,
     /// The server's id of the open workflow; `None` until it is first saved.
     pub workflow_id: RwSignal<Option<String>>,
-    pub selection: RwSignal<Option<Selection>>,
+    /// The server's revision of the open workflow as this tab last read or saved it: saves
+    /// send it as `If-Match`, so an edit made in another tab is never overwritten silently.
+    pub server_revision: RwSignal<Option<i64>>,
+    /// Edits the server does not have yet.
+    pub dirty: RwSignal<bool>,
     /// Inverses of the edits, for undo and redo.
     pub history: StoredValue<Undo>,
     /// Bumped on every edit, undo and redo, so the undo/redo buttons know when to look again.
@@ -44,38 +44,26 @@ pub struct Document {
     /// Bumped on every change except pure moves: what depends on the workflow's structure
     /// (problems, id lookups) is not recomputed on every frame of a drag.
     pub shape_rev: RwSignal<u64>,
-    /// Bumped each time another workflow is opened (the run and the view follow it).
+    /// Bumped each time another workflow is opened (the run, the view, the selection and
+    /// the save state follow it).
     pub opened: RwSignal<u64>,
     /// Errors and design warnings of the open workflow, live.
     pub issues: Memo<Vec<Issue>>,
     /// Where each step and edge sits in the document, by id.
     pub node_index: Memo<HashMap<String, usize>>,
     pub edge_index: Memo<HashMap<String, usize>>,
-    /// Edits not yet saved.
-    pub dirty: RwSignal<bool>,
-    pub saving: RwSignal<bool>,
-    /// The last save failed; autosave keeps retrying.
-    pub save_failed: RwSignal<bool>,
-    /// The server's revision of the open workflow as this tab last read or saved it: saves
-    /// send it as `If-Match`, so an edit made in another tab is never overwritten silently.
-    pub server_revision: RwSignal<Option<i64>>,
-    /// A save was refused: the workflow was changed elsewhere and is now at this revision.
-    /// Autosave stops until the user reloads or overwrites.
-    pub conflict: RwSignal<Option<i64>>,
-    /// The saved workflows (the workflows column).
-    pub workflows: RwSignal<Vec<WorkflowSummary>>,
-    /// The list has come from the server at least once (until then the column is busy).
-    pub listed: RwSignal<bool>,
     /// The open workflow is a template or a copy of one: the page shows its words in the
     /// page's language (see [`crate::ui::common::templates::word`]).
     pub of_template: Memo<bool>,
     /// The page's language (new steps and untitled workflows are named in it).
     pub lang: Lang,
+    /// The saved workflows: a template's copy is named apart from them.
+    list: WorkflowList,
     notice: Notice,
 }
 
 impl Document {
-    pub fn new(notice: Notice) -> Self {
+    pub fn new(notice: Notice, list: WorkflowList) -> Self {
         let doc = RwSignal::new(Workflow::default());
         let shape_rev = RwSignal::new(0u64);
         let index = |ids: fn(&Workflow) -> Vec<String>| {
@@ -112,17 +100,12 @@ impl Document {
             node_index: index(|d| d.nodes.iter().map(|n| n.id.clone()).collect()),
             edge_index: index(|d| d.edges.iter().map(|e| e.id.clone()).collect()),
             workflow_id: RwSignal::new(None),
-            selection: RwSignal::new(None),
+            server_revision: RwSignal::new(None),
+            dirty: RwSignal::new(false),
             history: StoredValue::new(Undo::default()),
             revision: RwSignal::new(0),
             opened,
-            dirty: RwSignal::new(false),
-            saving: RwSignal::new(false),
-            save_failed: RwSignal::new(false),
-            server_revision: RwSignal::new(None),
-            conflict: RwSignal::new(None),
-            workflows: RwSignal::new(Vec::new()),
-            listed: RwSignal::new(false),
+            list,
             notice,
         }
     }
@@ -139,7 +122,7 @@ impl Document {
     fn copy_template(&self) {
         let locale = self.lang.get_untracked();
         let name = self.doc.with_untracked(|d| d.name.clone());
-        let name = self.workflows.with_untracked(|list| {
+        let name = self.list.workflows.with_untracked(|list| {
             distinct_name(&name, locale, |n| list.iter().any(|w| w.name == n))
         });
         self.doc.update(|d| d.name = name);
@@ -168,7 +151,7 @@ impl Document {
         }
     }
 
-    fn touched(&self) {
+    pub(super) fn touched(&self) {
         self.dirty.set(true);
         self.revision.update(|r| *r += 1);
     }
@@ -208,69 +191,7 @@ impl Document {
             .update(|d| self.history.update_value(|h| done = step(h, d)));
         if done {
             self.shape_rev.update(|r| *r += 1);
-            self.drop_stale_selection();
             self.touched();
-        }
-    }
-
-    /// Deletes what is selected.
-    pub fn delete_selection(&self) {
-        match self.selection.get_untracked() {
-            Some(Selection::Node(id)) => self.edit(GraphChange::RemoveNode(id)),
-            Some(Selection::Edge(id)) => self.edit(GraphChange::RemoveEdge(id)),
-            Some(Selection::Nodes(ids)) => self.edit(GraphChange::Batch(
-                ids.into_iter().map(GraphChange::RemoveNode).collect(),
-            )),
-            None => return,
-        }
-        self.selection.set(None);
-    }
-
-    /// The selected steps and the edges among them (what Ctrl+C copies).
-    pub fn selected_fragment(&self) -> Option<Fragment> {
-        let ids = self.selection.get_untracked()?.nodes();
-        (!ids.is_empty()).then(|| self.doc.with_untracked(|d| d.fragment(&ids)))
-    }
-
-    /// Adds a copy of `fragment` next to where it came from and selects the copy.
-    pub fn paste(&self, fragment: &Fragment) {
-        if fragment.nodes.is_empty() {
-            return;
-        }
-        let (change, ids) = self
-            .doc
-            .with_untracked(|d| d.paste(fragment, Position { x: 30.0, y: 30.0 }));
-        self.edit(change);
-        self.selection.set(Selection::of_nodes(ids));
-    }
-
-    /// Ctrl+D: a copy of the selected steps.
-    pub fn duplicate_selection(&self) {
-        if let Some(fragment) = self.selected_fragment() {
-            self.paste(&fragment);
-        }
-    }
-
-    /// The selected edge, if an edge is selected.
-    pub fn selected_edge(&self) -> Option<crate::model::Edge> {
-        match self.selection.get() {
-            Some(Selection::Edge(id)) => self
-                .doc
-                .with(|d| d.edges.iter().find(|e| e.id == id).cloned()),
-            _ => None,
-        }
-    }
-
-    /// Switches the selected edge to `kind`.
-    pub fn set_edge_kind(&self, kind: EdgeKind) {
-        if let Some(Selection::Edge(id)) = self.selection.get_untracked() {
-            let edge = self
-                .doc
-                .with_untracked(|d| d.edges.iter().find(|e| e.id == id).cloned());
-            if let Some(mut edge) = edge.filter(|e| e.kind != kind) {
-                edge.kind = kind;
-                self.edit(GraphChange::UpdateEdge(edge));
-            }
         }
     }
 
@@ -292,43 +213,17 @@ impl Document {
         }
     }
 
-    /// Adds a step of palette entry `preset` (at `at`, or in a free spot) and selects it.
-    pub fn add_step(&self, preset: usize, at: Option<Position>) {
-        let locale = self.lang.get_untracked();
-        let node = self.doc.with_untracked(|d| new_step(d, preset, at, locale));
-        let id = node.id.clone();
-        self.edit(GraphChange::AddNode(node));
-        self.selection.set(Some(Selection::Node(id)));
-    }
-
-    fn drop_stale_selection(&self) {
-        let stale = match self.selection.get_untracked() {
-            Some(Selection::Node(id)) => self.doc.with_untracked(|d| d.node(&id).is_none()),
-            Some(Selection::Edge(id)) => self
-                .doc
-                .with_untracked(|d| !d.edges.iter().any(|e| e.id == id)),
-            Some(Selection::Nodes(ids)) => self
-                .doc
-                .with_untracked(|d| ids.iter().any(|id| d.node(id).is_none())),
-            None => false,
-        };
-        if stale {
-            self.selection.set(None);
-        }
-    }
-
-    /// Opens `workflow` (stored as `id`, or never saved): a fresh history, nothing selected.
+    /// Opens `workflow` (stored as `id`, or never saved): a fresh history (the selection
+    /// and the save state follow `opened`).
     pub fn open(&self, id: Option<String>, workflow: Workflow) {
         self.doc.set(workflow);
         self.shape_rev.update(|r| *r += 1);
         self.history.set_value(Undo::default());
         self.revision.update(|r| *r += 1);
         self.workflow_id.set(id);
-        self.selection.set(None);
         self.dirty.set(false);
         self.notice.clear();
         self.server_revision.set(None);
-        self.conflict.set(None);
         self.opened.update(|o| *o += 1);
     }
 
@@ -396,159 +291,10 @@ impl Document {
             match client::save_workflow(None, &workflow, None).await {
                 Ok(record) => {
                     this.open_record(record);
-                    this.refresh_list();
+                    this.list.refresh();
                 }
                 Err(e) => this.notice.fail(e),
             }
         });
-    }
-
-    /// After a conflict: drops this tab's edits and opens the server's copy.
-    pub fn reload_theirs(&self) {
-        let Some(id) = self.workflow_id.get_untracked() else {
-            return;
-        };
-        let this = *self;
-        spawn_local(async move {
-            match client::load_workflow(&id).await {
-                Ok(record) => {
-                    client::local_remove(&draft_key(Some(&id)));
-                    this.open_record(record);
-                }
-                Err(e) => this.notice.fail(e),
-            }
-        });
-    }
-
-    /// After a conflict: saves this tab's copy over the server's.
-    pub fn overwrite_theirs(&self) {
-        let Some(revision) = self.conflict.get_untracked() else {
-            return;
-        };
-        self.server_revision.set(Some(revision));
-        self.conflict.set(None);
-        let this = *self;
-        spawn_local(async move {
-            this.save().await;
-        });
-    }
-
-    pub fn refresh_list(&self) {
-        let this = *self;
-        spawn_local(async move {
-            match client::list_workflows().await {
-                Ok(list) => {
-                    this.workflows.set(list);
-                    this.listed.set(true);
-                }
-                Err(e) => this.notice.fail(e),
-            }
-        });
-    }
-
-    /// Saves the open workflow (creating it on the server the first time); returns its id.
-    pub async fn save(&self) -> Option<String> {
-        // One save at a time: a second one waits, so a new workflow is created only once.
-        while self.saving.get_untracked() {
-            client::sleep_ms(50).await;
-        }
-        self.saving.set(true);
-        if self.conflict.get_untracked().is_some() {
-            // Nothing is saved over another tab's edit until the user chooses.
-            self.saving.set(false);
-            return None;
-        }
-        let id = self.workflow_id.get_untracked();
-        let doc = self.doc.get_untracked();
-        let revision = self.server_revision.get_untracked();
-        let result = client::save_workflow(id.as_deref(), &doc, revision).await;
-        self.saving.set(false);
-        match result {
-            Ok(record) => {
-                self.workflow_id.set(Some(record.id.clone()));
-                self.server_revision.set(Some(record.revision));
-                // Only what was sent is saved: edits made meanwhile stay unsaved.
-                if self.doc.get_untracked() == doc {
-                    self.dirty.set(false);
-                    client::local_remove(&draft_key(id.as_deref()));
-                    client::local_remove(&draft_key(Some(&record.id)));
-                }
-                self.save_failed.set(false);
-                self.notice.clear();
-                self.refresh_list();
-                Some(record.id)
-            }
-            Err(e) if e.is_conflict() => {
-                self.conflict.set(Some(e.revision.unwrap_or_default()));
-                self.save_failed.set(false);
-                None
-            }
-            Err(e) => {
-                self.save_failed.set(true);
-                self.notice.fail(e);
-                None
-            }
-        }
-    }
-
-    /// Saves the edits of `revision` once the user paused, retrying with backoff until the
-    /// server has them (or a newer edit takes over).
-    async fn autosave(&self, revision: u64) {
-        client::sleep_ms(AUTOSAVE_DELAY_MS).await;
-        let mut wait = 1_000;
-        while self.revision.get_untracked() == revision
-            && self.dirty.get_untracked()
-            && self.conflict.get_untracked().is_none()
-        {
-            if self.save().await.is_some() {
-                return;
-            }
-            client::sleep_ms(wait).await;
-            wait = (wait * 2).min(SAVE_RETRY_MAX_MS);
-        }
-    }
-
-    /// Keeps the local copy of unsaved edits, then saves them after a pause.
-    pub fn edited(&self) {
-        if !self.dirty.get_untracked() {
-            return;
-        }
-        let key = draft_key(self.workflow_id.get_untracked().as_deref());
-        let json = self
-            .doc
-            .with_untracked(|d| serde_json::to_string(d).unwrap_or_default());
-        client::local_set(&key, &json);
-        let this = *self;
-        let revision = self.revision.get_untracked();
-        spawn_local(async move { this.autosave(revision).await });
-    }
-
-    /// The open workflow's id once the server has what is on screen: saves first when there
-    /// are unsaved edits (or it was never saved). `None` when that save failed.
-    pub async fn saved_id(&self) -> Option<String> {
-        match self.workflow_id.get_untracked() {
-            Some(id) if !self.dirty.get_untracked() => Some(id),
-            _ => self.save().await,
-        }
-    }
-
-    /// The save state in words, as the status line shows it.
-    pub fn save_state(&self, locale: crate::i18n::Locale) -> &'static str {
-        if self.opened.get() == 0 {
-            // Nothing is open yet (the page is loading it): nothing to say.
-            ""
-        } else if self.is_template() {
-            td_string!(locale, status.template)
-        } else if self.conflict.with(Option::is_some) {
-            td_string!(locale, status.not_saved_conflict)
-        } else if self.saving.get() {
-            td_string!(locale, status.saving)
-        } else if self.save_failed.get() && self.dirty.get() {
-            td_string!(locale, status.retrying)
-        } else if self.dirty.get() || self.workflow_id.with(Option::is_none) {
-            td_string!(locale, status.unsaved)
-        } else {
-            td_string!(locale, status.saved)
-        }
     }
 }
