@@ -14,7 +14,7 @@ export CARGO_TERM_COLOR := never
 # command here builds with it — and each crate is built once per profile.
 export RUSTFLAGS := --cfg erase_components
 
-.PHONY: run test tools browser build lint lint-ssr lint-hydrate test-rust test-e2e clean-data fuzz screenshots postgres nats cluster
+.PHONY: run test tools browser build site lint lint-ssr lint-hydrate test-rust test-e2e clean-data fuzz screenshots postgres nats cluster
 
 CARGO_FUZZ_VERSION := 0.13.2
 FUZZ_TARGET ?= text
@@ -48,6 +48,11 @@ screenshots: build browser
 ## by the site builder in server/site, which prints its progress with an estimate.
 build: tools
 	cargo run --locked --package site --bin hybridflow-site -- build
+
+## The site alone (the browser's wasm, split, bound, optimised, compressed), for the browser
+## tests of `make test`, which serve it with the server binary its Rust tests built.
+site: tools
+	cargo run --locked --package site --bin hybridflow-site -- site
 
 ## Build in release mode and serve at http://127.0.0.1:3000 on ./data/hybridflow.db.
 run: build
@@ -84,8 +89,13 @@ test-rust: tools postgres nats
 	HYBRIDFLOW_TEST_NATS=$$(server/services/nats.sh url) \
 	cargo test --workspace --locked
 
+## The browser tests against the release server (`make test` runs them against the server
+## its Rust tests built, E2E_SERVER).
 test-e2e: build browser
 	cd end2end && npx playwright test
+
+## The server binary `cargo test` builds (the dev profile), for the browser tests.
+TEST_SERVER := target/debug/hybridflow
 
 ## Fuzz one importer (native, article, conductor, text, mermaid, bpmn, bpmn_flows) or the document parser (document)
 ## for FUZZ_SECONDS with libFuzzer, from the corpus in app/fuzz/corpus/<target> (new inputs
@@ -99,19 +109,23 @@ fuzz:
 
 ## Every check, in two chains side by side — on two cores one chain is often waiting (on
 ## tests, on a crate nothing else can start before) while the other compiles:
-##   rust: format, clippy on the server's build, the Rust tests (dev profile);
-##   site: the release build (server and browser), clippy on the browser's build, at a
-##         lower priority so the tests' timings are not the ones squeezed;
-## then the browser tests against the release server. Each line says its chain; each chain
-## ends with its time.
+##   rust: format, clippy on the server's build, the Rust tests (dev profile), which build
+##         the server binary the browser tests use;
+##   site: the site alone (the browser's wasm; no release server: each crate is built once
+##         per profile) and clippy on the browser's build, in the browser build's own target
+##         dir (never waiting on the rust chain's cargo lock), at a lower priority so the
+##         tests' timings are not the ones squeezed;
+## then the browser tests against the server the Rust tests built. Each line says its
+## chain; each chain ends with its time.
 test: tools browser postgres nats
 	@set -o pipefail; start=$$(date +%s); \
 	chain() { name=$$1; shift; t=$$(date +%s); \
 		{ "$$@" 2>&1; rc=$$?; echo "$$name chain: $$( [ $$rc = 0 ] && echo passed || echo FAILED) in $$(( $$(date +%s) - t )) s"; exit $$rc; } \
 		| sed -u "s/^/[$$name] /"; }; \
 	chain rust $(MAKE) --no-print-directory lint-ssr test-rust & rust=$$!; \
-	chain site nice -n 10 $(MAKE) --no-print-directory build lint-hydrate & site=$$!; \
+	chain site nice -n 10 env CARGO_TARGET_DIR=target/front $(MAKE) --no-print-directory site lint-hydrate & site=$$!; \
 	wait $$rust; r=$$?; wait $$site; s=$$?; \
 	if [ $$r != 0 ] || [ $$s != 0 ]; then echo "make test: a chain failed (see its lines above)"; exit 1; fi; \
-	$(MAKE) --no-print-directory test-e2e || exit 1; \
+	test -x $(TEST_SERVER) || { echo "make test: cargo test built no $(TEST_SERVER)"; exit 1; }; \
+	(cd end2end && E2E_SERVER=../$(TEST_SERVER) npx playwright test) || exit 1; \
 	echo "make test: everything passed in $$(( $$(date +%s) - start )) s"

@@ -2,9 +2,12 @@ import { defineConfig } from "@playwright/test";
 import * as os from "node:os";
 import * as path from "node:path";
 
-// The tests run against the real release server on its own port and a fresh SQLite file,
-// so they never touch a development database or a server already on :3000.
+// The tests run against the real server on its own port and a fresh SQLite file, so they
+// never touch a development database or a server already on :3000. `E2E_SERVER` names the
+// server's binary (`make test` gives the one its Rust tests built); by default the release
+// build.
 export const PORT = Number(process.env.E2E_PORT ?? 3300);
+const server = process.env.E2E_SERVER ?? "../target/release/hybridflow";
 const database = path.join(os.tmpdir(), `hybridflow-e2e-${process.pid}-${Date.now()}.db`);
 
 export default defineConfig({
@@ -32,7 +35,7 @@ export default defineConfig({
     },
   },
   webServer: {
-    command: `../target/release/hybridflow --bind 127.0.0.1:${PORT} --database ${database} --log warn`,
+    command: `${server} --bind 127.0.0.1:${PORT} --database ${database} --log warn`,
     url: `http://127.0.0.1:${PORT}/api/health`,
     reuseExistingServer: false,
     timeout: 60_000,

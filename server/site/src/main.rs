@@ -11,6 +11,8 @@
 //!
 //! Usage, from the repository's root (`make build` runs it):
 //!   hybridflow-site build     the server and the site, the two cargo builds side by side
+//!   hybridflow-site site      the site alone (`make test` serves it with the server its
+//!                             Rust tests built: each crate built once per profile)
 //!   hybridflow-site times     the phases of the last build and how long each took
 
 mod bundle;
@@ -39,11 +41,12 @@ const NODE_BIN: &str = "end2end/node_modules/.bin";
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let result = match args.first().map(String::as_str) {
-        Some("build") => build(),
+        Some("build") => build(true),
+        Some("site") => build(false),
         Some("times") => times(),
         _ => {
             eprintln!(
-                "usage: hybridflow-site build | times\n  build  the server (release) and the site under {SITE_ROOT}\n  times  the phases of the last build"
+                "usage: hybridflow-site build | site | times\n  build  the server (release) and the site under {SITE_ROOT}\n  site   the site alone\n  times  the phases of the last build"
             );
             return ExitCode::from(2);
         }
@@ -57,19 +60,25 @@ fn main() -> ExitCode {
     }
 }
 
-/// The server's release build, and beside it the browser's chain: its cargo build, then
-/// split and bind, optimise, minify, styles and files, compress.
-fn build() -> Result<(), Failure> {
+/// The server's release build (`with_server`), and beside it the browser's chain: its
+/// cargo build, then split and bind, optimise, minify, styles and files, compress.
+fn build(with_server: bool) -> Result<(), Failure> {
     std::fs::create_dir_all(BUILD_DIR).map_err(|e| Failure::io(BUILD_DIR, e))?;
     let record_path = Path::new(BUILD_DIR).join("times.json");
     let previous = Record::read(&record_path);
     let progress = Progress::new(previous);
     let started = Instant::now();
-    eprintln!("{}", progress.plan());
+    eprintln!("{}", progress.plan(with_server));
 
     let results = std::thread::scope(|scope| {
         let reporter = scope.spawn(|| progress.report_until_done());
-        let server = scope.spawn(|| phase::cargo(&progress, "server", server_build()));
+        let server = scope.spawn(|| {
+            if with_server {
+                phase::cargo(&progress, "server", server_build())
+            } else {
+                Ok(())
+            }
+        });
         let browser = scope.spawn(|| {
             phase::cargo(&progress, "browser", browser_build())?;
             site(&progress)
@@ -83,10 +92,17 @@ fn build() -> Result<(), Failure> {
     server?;
     browser?;
     progress.record().write(&record_path);
-    eprintln!(
-        "built in {} — serve it with ./target/release/hybridflow (http://127.0.0.1:3000)",
-        progress::clock(started.elapsed())
-    );
+    if with_server {
+        eprintln!(
+            "built in {} — serve it with ./target/release/hybridflow (http://127.0.0.1:3000)",
+            progress::clock(started.elapsed())
+        );
+    } else {
+        eprintln!(
+            "the site built in {} (under {SITE_ROOT})",
+            progress::clock(started.elapsed())
+        );
+    }
     Ok(())
 }
 

@@ -148,20 +148,31 @@ impl Progress {
             .unwrap_or(0.0)
     }
 
-    /// What will be built, and how long the last time (or a cold build) took.
-    pub fn plan(&self) -> String {
+    /// What will be built (the server too, or not), and how long the last time (or a
+    /// cold build) took.
+    pub fn plan(&self, with_server: bool) -> String {
         let chain: f64 = COLD_SECONDS[1..]
             .iter()
             .map(|(n, _)| self.expected(n))
             .sum();
-        let total = self.expected("server").max(chain);
+        let server = if with_server {
+            self.expected("server")
+        } else {
+            0.0
+        };
+        let total = server.max(chain);
         let basis = if self.previous.is_some() {
             "the last full build here took"
         } else {
             "a first build on 2 cores takes"
         };
+        let what = if with_server {
+            "the server (release) and, beside it, the browser's code (wasm)"
+        } else {
+            "the browser's code (wasm)"
+        };
         format!(
-            "Building the server (release) and, beside it, the browser's code (wasm), then its split, binding, optimisation and compression: {basis} about {} min (logs in {}/)",
+            "Building {what}, then its split, binding, optimisation and compression: {basis} about {} min (logs in {}/)",
             (total / 60.0).ceil() as u64,
             crate::BUILD_DIR
         )
@@ -298,9 +309,16 @@ impl Progress {
     }
 
     /// This build's times, keeping a phase's earlier record where that one compiled more
-    /// (the coldest build estimates best: a unit fresh now finished when it did then).
+    /// (the coldest build estimates best: a unit fresh now finished when it did then), and
+    /// the earlier record of a phase this build did not run (the server, in a site build).
     pub fn record(&self) -> Record {
         let state = self.state.lock().expect("progress");
+        let not_run = self
+            .previous
+            .iter()
+            .flat_map(|r| &r.phases)
+            .filter(|before| !state.phases.iter().any(|p| p.name == before.name));
+        let not_run: Vec<PhaseRecord> = not_run.cloned().collect();
         let phases = state
             .phases
             .iter()
@@ -318,6 +336,7 @@ impl Progress {
                     _ => now,
                 })
             })
+            .chain(not_run)
             .collect();
         Record { phases }
     }
