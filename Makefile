@@ -116,7 +116,9 @@ fuzz:
 ##         dir (never waiting on the rust chain's cargo lock), at a lower priority so the
 ##         tests' timings are not the ones squeezed;
 ## then the browser tests against the server the Rust tests built. Each line says its
-## chain; each chain ends with its time.
+## chain; each chain ends with its time. No incremental caches: a whole run builds from
+## scratch or not at all, and they would double the disk it takes.
+test: export CARGO_INCREMENTAL := 0
 test: tools browser postgres nats
 	@set -o pipefail; start=$$(date +%s); \
 	chain() { name=$$1; shift; t=$$(date +%s); \

@@ -686,13 +686,31 @@ pub struct Lost {
 }
 
 pub fn lost(log: &[RunRecord], workflow: &Workflow, view: &RunView) -> Lost {
-    let mut out = Lost::default();
-    let mut todo: Vec<String> = Vec::new();
-    for record in log {
+    let mut drops = Vec::new();
+    dropped(log, &mut drops);
+    lost_after(&drops, workflow, view)
+}
+
+/// The events the bus lost in `records` (its edge and the step it was for), added to
+/// `drops`: a live run's view reads only the records that came since it last looked.
+pub fn dropped(records: &[RunRecord], drops: &mut Vec<(String, String)>) {
+    for record in records {
         if let RunEvent::EventDropped { edge, to, .. } = &record.event {
-            out.edges.insert(edge.clone());
-            todo.push(to.clone());
+            drops.push((edge.clone(), to.clone()));
         }
+    }
+}
+
+/// [`lost`] from the events the bus lost ([`dropped`]).
+pub fn lost_after(drops: &[(String, String)], workflow: &Workflow, view: &RunView) -> Lost {
+    let mut out = Lost::default();
+    if drops.is_empty() {
+        return out;
+    }
+    let mut todo: Vec<String> = Vec::new();
+    for (edge, to) in drops {
+        out.edges.insert(edge.clone());
+        todo.push(to.clone());
     }
     let ran = |id: &str| {
         view.steps

@@ -94,14 +94,38 @@ pub fn Canvas() -> impl IntoView {
     let selection = expect_context::<Selected>().selection;
     let run = expect_context::<RunState>();
     // What a lost event cost the open run: its edges marked, the steps it never reached.
+    // The log is read once: each update scans only the records that came since the last
+    // (from the start again when another run, or a shorter log, is shown).
+    let scanned = StoredValue::new((None::<String>, 0usize, Vec::<(String, String)>::new()));
+    let drops = Memo::new(move |_| {
+        let id = run.run_id.get();
+        run.log.with(|log| {
+            scanned.update_value(|(seen, upto, drops)| {
+                if *seen != id || *upto > log.len() {
+                    *seen = id.clone();
+                    *upto = 0;
+                    drops.clear();
+                }
+                crate::model::log::dropped(&log[*upto..], drops);
+                *upto = log.len();
+            });
+        });
+        scanned.with_value(|(_, _, drops)| drops.clone())
+    });
     let lost = Memo::new(move |_| {
-        run.run.with(|view| {
-            view.as_ref()
-                .map(|v| {
-                    run.log
-                        .with(|log| document.doc.with(|d| crate::model::log::lost(log, d, v)))
-                })
-                .unwrap_or_default()
+        drops.with(|drops| {
+            if drops.is_empty() {
+                return Default::default();
+            }
+            run.run.with(|view| {
+                view.as_ref()
+                    .map(|v| {
+                        document
+                            .doc
+                            .with(|d| crate::model::log::lost_after(drops, d, v))
+                    })
+                    .unwrap_or_default()
+            })
         })
     });
     provide_context(LostEvents(lost));

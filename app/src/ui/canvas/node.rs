@@ -126,13 +126,16 @@ pub fn NodeView(
     let pos = move || node.with(|n| n.as_ref().map(|n| n.position).unwrap_or_default());
     // A template's words in the page's language (the workflow keeps its own).
     let of_template = document.of_template;
-    let label = move || {
+    // The label and its lines, worked out once per change of the label (not on every frame
+    // of a drag, which changes only the step's position).
+    let label = Memo::new(move |_| {
         node.with(|n| {
             n.as_ref()
                 .map(|n| word(lang.get(), of_template.get(), &n.label).into_owned())
                 .unwrap_or_default()
         })
-    };
+    });
+    let lines = Memo::new(move |_| label.with(|l| label_lines(l)));
     let service_action = move || {
         node.with(|n| {
             n.as_ref()
@@ -147,7 +150,7 @@ pub fn NodeView(
         })
     };
     let service_y = move || {
-        if label_lines(&label()).len() > 1 {
+        if lines.with(Vec::len) > 1 {
             54.0
         } else {
             46.0
@@ -203,7 +206,7 @@ pub fn NodeView(
                 rx="10"
                 role="button"
                 tabindex="0"
-                aria-label=label
+                aria-label=move || label.get()
                 aria-pressed=move || selected.get().to_string()
                 aria-keyshortcuts="Enter L"
                 on:pointerdown=grab
@@ -212,7 +215,7 @@ pub fn NodeView(
             // to the box: nothing spills out of a step.
             <text class="node-label">
                 {move || {
-                    let lines = label_lines(&label());
+                    let lines = lines.get();
                     let first_y = if lines.len() > 1 { 19.0 } else { 26.0 };
                     lines
                         .into_iter()
@@ -245,7 +248,7 @@ pub fn NodeView(
                 cy=NODE_HEIGHT / 2.0
                 r="8"
                 role="button"
-                aria-label=move || td_string!(lang.get(), canvas.connect_from, step = label()).to_string()
+                aria-label=move || td_string!(lang.get(), canvas.connect_from, step = label.get()).to_string()
                 on:pointerdown=connect
             ></circle>
         </g>

@@ -114,24 +114,14 @@ impl FaultForm {
     }
 }
 
-/// A labelled text field bound to a signal.
+/// A labelled text field (its hint as placeholder).
 pub fn text_field(
     lang: Lang,
     label: Words,
     signal: RwSignal<String>,
     hint: Words,
 ) -> impl IntoView {
-    view! {
-        <label>
-            <span>{move || label(lang.get())}</span>
-            <input
-                aria-label=move || label(lang.get())
-                placeholder=move || hint(lang.get())
-                prop:value=move || signal.get()
-                on:input=move |ev| signal.set(event_target_value(&ev))
-            />
-        </label>
-    }
+    field(lang, label, signal, hint, None)
 }
 
 /// A labelled field of a number in `unit`s that says at once, under itself, what is wrong
@@ -143,12 +133,26 @@ pub fn checked_field(
     hint: Words,
     check: fn(Locale, &str, &str) -> Option<String>,
 ) -> impl IntoView {
-    let problem = move || check(lang.get(), label(lang.get()), &signal.get());
+    field(lang, label, signal, hint, Some(check))
+}
+
+/// A labelled field, and with a `check` what is wrong with what was typed, said under it.
+fn field(
+    lang: Lang,
+    label: Words,
+    signal: RwSignal<String>,
+    hint: Words,
+    check: Option<fn(Locale, &str, &str) -> Option<String>>,
+) -> impl IntoView {
+    let problem =
+        move || check.and_then(|check| check(lang.get(), label(lang.get()), &signal.get()));
     static FIELDS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
-    let id = format!(
-        "field-problem-{}",
-        FIELDS.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
-    );
+    let id = check.map(|_| {
+        format!(
+            "field-problem-{}",
+            FIELDS.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+        )
+    });
     view! {
         <label>
             <span>{move || label(lang.get())}</span>
@@ -160,7 +164,7 @@ pub fn checked_field(
                 prop:value=move || signal.get()
                 on:input=move |ev| signal.set(event_target_value(&ev))
             />
-            <span class="field-problem" id=id role="alert">{problem}</span>
+            {id.map(|id| view! { <span class="field-problem" id=id role="alert">{problem}</span> })}
         </label>
     }
 }
