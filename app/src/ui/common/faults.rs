@@ -114,6 +114,9 @@ impl FaultForm {
     }
 }
 
+/// What is wrong with a field's text, if anything: (language, the field's label, the text).
+type Check = fn(Locale, &str, &str) -> Option<String>;
+
 /// A labelled text field (its hint as placeholder).
 pub fn text_field(
     lang: Lang,
@@ -131,7 +134,7 @@ pub fn checked_field(
     label: Words,
     signal: RwSignal<String>,
     hint: Words,
-    check: fn(Locale, &str, &str) -> Option<String>,
+    check: Check,
 ) -> impl IntoView {
     field(lang, label, signal, hint, Some(check))
 }
@@ -142,7 +145,7 @@ fn field(
     label: Words,
     signal: RwSignal<String>,
     hint: Words,
-    check: Option<fn(Locale, &str, &str) -> Option<String>>,
+    check: Option<Check>,
 ) -> impl IntoView {
     let problem =
         move || check.and_then(|check| check(lang.get(), label(lang.get()), &signal.get()));
