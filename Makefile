@@ -70,9 +70,10 @@ lint-ssr: tools
 	cargo fmt --all -- --check
 	cargo clippy --workspace --all-targets --locked -- -D warnings
 
-## Clippy on the browser's build (wasm32).
+## Clippy on the browser's build (wasm32); `make test` gives it the browser build's target
+## dir (HYDRATE_TARGET), where it never waits on the Rust tests' cargo lock.
 lint-hydrate: tools
-	cargo clippy -p app --lib --no-default-features --features hydrate --target wasm32-unknown-unknown --locked -- -D warnings
+	$(if $(HYDRATE_TARGET),CARGO_TARGET_DIR=$(HYDRATE_TARGET)) cargo clippy -p app --lib --no-default-features --features hydrate --target wasm32-unknown-unknown --locked -- -D warnings
 
 ## PostgreSQL on 127.0.0.1:55432, data in data/postgres/, and NATS with JetStream on
 ## 127.0.0.1:54222, data in data/nats/ (installed from Debian's packages if missing; started
@@ -112,9 +113,9 @@ fuzz:
 ##   rust: format, clippy on the server's build, the Rust tests (dev profile), which build
 ##         the server binary the browser tests use;
 ##   site: the site alone (the browser's wasm; no release server: each crate is built once
-##         per profile) and clippy on the browser's build, in the browser build's own target
-##         dir (never waiting on the rust chain's cargo lock), at a lower priority so the
-##         tests' timings are not the ones squeezed;
+##         per profile; the site builder is built first, beside the Rust chain's, then its
+##         wasm build and clippy on the browser's build use the browser build's own target
+##         dir, never waiting on the Rust chain's cargo lock);
 ## then the browser tests against the server the Rust tests built. Each line says its
 ## chain; each chain ends with its time. No incremental caches: a whole run builds from
 ## scratch or not at all, and they would double the disk it takes.
@@ -125,7 +126,7 @@ test: tools browser postgres nats
 		{ "$$@" 2>&1; rc=$$?; echo "$$name chain: $$( [ $$rc = 0 ] && echo passed || echo FAILED) in $$(( $$(date +%s) - t )) s"; exit $$rc; } \
 		| sed -u "s/^/[$$name] /"; }; \
 	chain rust $(MAKE) --no-print-directory lint-ssr test-rust & rust=$$!; \
-	chain site nice -n 10 env CARGO_TARGET_DIR=target/front $(MAKE) --no-print-directory site lint-hydrate & site=$$!; \
+	chain site $(MAKE) --no-print-directory site lint-hydrate HYDRATE_TARGET=target/front & site=$$!; \
 	wait $$rust; r=$$?; wait $$site; s=$$?; \
 	if [ $$r != 0 ] || [ $$s != 0 ]; then echo "make test: a chain failed (see its lines above)"; exit 1; fi; \
 	test -x $(TEST_SERVER) || { echo "make test: cargo test built no $(TEST_SERVER)"; exit 1; }; \
