@@ -122,11 +122,11 @@ fn each_record_reads_as_a_line_with_its_kind_and_steps() {
     assert!(line.text.starts_with("b attempt 1 failed"), "{}", line.text);
     // The page names steps by their labels; the line's steps stay ids (the filter's).
     let label = |id: &str| format!("Step {}", id.to_uppercase());
-    let line = describe_named(&log[2].event, Locale::en, &label);
+    let line = describe_named(&log[2].event, Locale::en, &label, &|e| e.to_string());
     assert_eq!(line.steps, ["a", "b"]);
     assert_eq!(line.text, "orchestrator → Step B: command (after Step A)");
-    let line = describe_named(&log[8].event, Locale::en, &label);
-    assert_eq!(line.text, "Step B published BDone → Step C");
+    let line = describe_named(&log[8].event, Locale::en, &label, &|e| format!("«{e}»"));
+    assert_eq!(line.text, "Step B published «BDone» → Step C");
 }
 
 #[test]

@@ -96,13 +96,16 @@ test.describe("a Korean template", () => {
     expect(events).toContain("주문 접수됨");
     expect(events).toContain("결제 거절됨");
     expect(events.join(" ")).not.toMatch(/[A-Za-z]/);
-    // A run tells it in the same words; the engine's event names stay as they are.
+    // A run's log tells it in the same words (the engine keeps its names).
     await page.getByRole("combobox", { name: "실행 속도" }).selectOption("10");
     await page.getByRole("button", { name: "실행", exact: true }).click();
     await expect(page.getByRole("status", { name: "실행 상태" })).toContainText("완료");
     await page.getByRole("tab", { name: "로그" }).click();
-    await expect(page.getByRole("list", { name: "실행 로그" })).toContainText("결제");
-    await expect(page.getByRole("list", { name: "실행 로그" })).not.toContainText("payment ");
+    const log = page.getByRole("list", { name: "실행 로그" });
+    await expect(log).toContainText("결제");
+    await expect(log).toContainText("주문 접수됨");
+    await expect(log).not.toContainText("payment ");
+    await expect(log).not.toContainText("OrderPlaced");
     // The stored template is English: the API (and every export) keeps its words.
     const stored = await (await page.request.get("/api/workflows/template-ecommerce-choreographed")).json();
     expect(stored.nodes.find((n: { id: string }) => n.id === "payment").label).toBe("Payment");

@@ -61,17 +61,21 @@ pub struct LogLine<'a> {
 
 /// The log line of one record, in `locale`'s words, steps named by their ids.
 pub fn describe(event: &RunEvent, locale: Locale) -> LogLine<'_> {
-    describe_named(event, locale, &|id| id.to_string())
+    describe_named(event, locale, &|id| id.to_string(), &|name| {
+        name.to_string()
+    })
 }
 
-/// The log line of one record, in `locale`'s words, each step named by `name` (the page
-/// gives their labels); `steps` keeps their ids.
+/// The log line of one record, in `locale`'s words, each step named by `step` (the page
+/// gives their labels) and each event by `event` (the page's word for a template's event);
+/// `steps` keeps their ids.
 pub fn describe_named<'a>(
-    event: &'a RunEvent,
+    record: &'a RunEvent,
     locale: Locale,
-    name: &dyn Fn(&str) -> String,
+    step: &dyn Fn(&str) -> String,
+    event: &dyn Fn(&str) -> String,
 ) -> LogLine<'a> {
-    let (kind, steps, text) = parts(event, locale, name);
+    let (kind, steps, text) = parts(record, locale, step, event);
     LogLine { kind, steps, text }
 }
 
@@ -102,6 +106,7 @@ fn parts<'a>(
     event: &'a RunEvent,
     l: Locale,
     label: &dyn Fn(&str) -> String,
+    event_word: &dyn Fn(&str) -> String,
 ) -> (LogKind, Vec<&'a str>, String) {
     use RunEvent::*;
     let list = |ids: &[String]| {
@@ -189,7 +194,7 @@ fn parts<'a>(
         EventDropped { name, to, .. } => (
             LogKind::Fault,
             vec![to.as_str()],
-            td_string!(l, log.dropped, event = name, to = label(to)).to_string(),
+            td_string!(l, log.dropped, event = event_word(name), to = label(to)).to_string(),
         ),
         CommandSent { from, to, .. } => (
             LogKind::Command,
@@ -230,13 +235,19 @@ fn parts<'a>(
             LogKind::Event,
             vec![from.as_str()],
             if subscribers.is_empty() {
-                td_string!(l, log.published_nobody, from = label(from), event = name).to_string()
+                td_string!(
+                    l,
+                    log.published_nobody,
+                    from = label(from),
+                    event = event_word(name)
+                )
+                .to_string()
             } else {
                 td_string!(
                     l,
                     log.published,
                     from = label(from),
-                    event = name,
+                    event = event_word(name),
                     to = list(subscribers)
                 )
                 .to_string()
@@ -251,9 +262,15 @@ fn parts<'a>(
             LogKind::Event,
             vec![to.as_str()],
             if *duplicate {
-                td_string!(l, log.delivered_duplicate, event = name, to = label(to)).to_string()
+                td_string!(
+                    l,
+                    log.delivered_duplicate,
+                    event = event_word(name),
+                    to = label(to)
+                )
+                .to_string()
             } else {
-                td_string!(l, log.delivered, event = name, to = label(to)).to_string()
+                td_string!(l, log.delivered, event = event_word(name), to = label(to)).to_string()
             },
         ),
         StepWaiting {

@@ -201,6 +201,32 @@ pub fn shown_event(locale: Locale, workflow: &Workflow, edge: &Edge) -> String {
     }
 }
 
+/// An event `name` the engine uses in `workflow`, as the page shows it in `locale`: the
+/// template's word for it, or for a name made from a step's label ("<label>Completed",
+/// "…Failed") that label's word with "완료" or "실패"; else as it is.
+pub fn shown_event_name(locale: Locale, workflow: &Workflow, name: &str) -> String {
+    if !speaks_template_words(locale, workflow) {
+        return name.to_string();
+    }
+    if let Some(word) = korean_word(name) {
+        return word.to_string();
+    }
+    for node in &workflow.nodes {
+        let Some(word) = korean_word(&node.label) else {
+            continue;
+        };
+        for outcome in [Outcome::Success, Outcome::Failure] {
+            if Workflow::default_event_name(&node.label, outcome) == name {
+                return match outcome {
+                    Outcome::Success => format!("{word} 완료"),
+                    Outcome::Failure => format!("{word} 실패"),
+                };
+            }
+        }
+    }
+    name.to_string()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -229,6 +255,11 @@ mod tests {
             }
             for edge in workflow.edges.iter().filter(|e| e.kind == EdgeKind::Event) {
                 let shown = shown_event(Locale::ko, &workflow, edge);
+                // The log, which has only the engine's name, says the same word.
+                assert_eq!(
+                    shown_event_name(Locale::ko, &workflow, &workflow.event_name(edge)),
+                    shown
+                );
                 assert!(
                     shown.chars().any(|c| ('가'..='힣').contains(&c)),
                     "{}: {shown}",

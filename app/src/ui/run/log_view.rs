@@ -5,7 +5,7 @@ use leptos::prelude::*;
 
 use crate::model::log::{describe_named, kind_words, speed, LogKind};
 use crate::ui::common::language::use_lang;
-use crate::ui::common::templates::shown_step;
+use crate::ui::common::templates::{shown_event_name, shown_step};
 use crate::ui::state::{Document, RunState};
 
 /// The newest log entries drawn (the summary counts them all).
@@ -39,6 +39,7 @@ pub fn Log() -> impl IntoView {
         let limit = frozen_at.get();
         let locale = lang.get();
         let label = |id: &str| document.doc.with(|d| shown_step(locale, d, id));
+        let event = |name: &str| document.doc.with(|d| shown_event_name(locale, d, name));
         run.log.with(|log| {
             let start = log.first().map_or(0, |r| r.at_ms);
             let speed = speed(log);
@@ -46,7 +47,7 @@ pub fn Log() -> impl IntoView {
                 .take(limit)
                 .rev()
                 .filter_map(|r| {
-                    let line = describe_named(&r.event, locale, &label);
+                    let line = describe_named(&r.event, locale, &label, &event);
                     let (k, nodes, words) = (line.kind, line.steps, line.text);
                     let keep = (kind.is_empty() || k.as_str() == kind)
                         && (step.is_empty() || nodes.contains(&step.as_str()))

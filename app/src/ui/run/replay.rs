@@ -6,7 +6,7 @@ use leptos::prelude::*;
 use crate::model::log::{describe_named, speed};
 use crate::ui::client;
 use crate::ui::common::language::use_lang;
-use crate::ui::common::templates::shown_step;
+use crate::ui::common::templates::{shown_event_name, shown_step};
 use crate::ui::spawn_local;
 use crate::ui::state::{Document, RunState};
 
@@ -68,9 +68,12 @@ pub fn Replay() -> impl IntoView {
                     at = at,
                     total = log.len(),
                     ms = ((r.at_ms - start) as f64 * speed(log)).round() as i64,
-                    text = describe_named(&r.event, locale, &|id| document
-                        .doc
-                        .with(|d| shown_step(locale, d, id)))
+                    text = describe_named(
+                        &r.event,
+                        locale,
+                        &|id| document.doc.with(|d| shown_step(locale, d, id)),
+                        &|name| document.doc.with(|d| shown_event_name(locale, d, name)),
+                    )
                     .text
                 )
                 .to_string(),
