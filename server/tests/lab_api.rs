@@ -533,27 +533,15 @@ async fn load_mode_shows_the_orchestrator_bottleneck_and_refuses_bad_rates() {
             < choreographed["throughput"].as_f64().unwrap()
     );
     // The headline first, then a line per style (as drawn, orchestration, choreography).
+    let line = |i: usize| done["reading"][i].as_str().unwrap_or_default().to_string();
+    assert!(line(0).starts_with("Headline: at "), "{}", done["reading"]);
     assert!(
-        done["reading"][0]
-            .as_str()
-            .unwrap()
-            .starts_with("Headline: at "),
+        line(2).starts_with("orchestration: "),
         "{}",
         done["reading"]
     );
     assert!(
-        done["reading"][2]
-            .as_str()
-            .unwrap()
-            .starts_with("orchestration: "),
-        "{}",
-        done["reading"]
-    );
-    assert!(
-        done["reading"][2]
-            .as_str()
-            .unwrap()
-            .contains("it fell behind: a bottleneck"),
+        line(2).contains("it fell behind: a bottleneck"),
         "{}",
         done["reading"]
     );

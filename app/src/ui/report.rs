@@ -361,95 +361,78 @@ fn compare_charts(out: &mut String, l: Locale, styles: &[StyleFigures], runs: u3
         td_string!(l, report.charts),
         td_string!(l, report.charts)
     );
-    let outcomes: Vec<(String, Vec<Part>)> = styles
-        .iter()
-        .map(|s| {
-            (
-                s.style.words(l).to_string(),
-                vec![
-                    Part {
-                        class: "ok",
-                        value: f64::from(s.outcomes.succeeded),
-                        label: td_string!(l, report.part.succeeded),
-                    },
-                    Part {
-                        class: "handled",
-                        value: f64::from(s.outcomes.handled + s.outcomes.compensated),
-                        label: td_string!(l, report.part.handled),
-                    },
-                    Part {
-                        class: "bad",
-                        value: f64::from(unhandled(s)),
-                        label: td_string!(l, report.part.unhandled),
-                    },
-                ],
-            )
-        })
-        .collect();
+    // Each style's bar: its name, and its parts from its figures.
+    let bars = |parts: &dyn Fn(&StyleFigures) -> Vec<Part>| -> Vec<(String, Vec<Part>)> {
+        styles
+            .iter()
+            .map(|s| (s.style.words(l).to_string(), parts(s)))
+            .collect()
+    };
+    let part = |class, value, label| Part {
+        class,
+        value,
+        label,
+    };
     bar_chart(
         out,
         &td_string!(l, report.chart_outcomes, runs = runs).to_string(),
         "",
-        &outcomes,
+        &bars(&|s| {
+            vec![
+                part(
+                    "ok",
+                    f64::from(s.outcomes.succeeded),
+                    td_string!(l, report.part.succeeded),
+                ),
+                part(
+                    "handled",
+                    f64::from(s.outcomes.handled + s.outcomes.compensated),
+                    td_string!(l, report.part.handled),
+                ),
+                part(
+                    "bad",
+                    f64::from(unhandled(s)),
+                    td_string!(l, report.part.unhandled),
+                ),
+            ]
+        }),
         true,
     );
-    let latency: Vec<(String, Vec<Part>)> = styles
-        .iter()
-        .map(|s| {
-            (
-                s.style.words(l).to_string(),
-                vec![
-                    Part {
-                        class: "median",
-                        value: s.latency_ms.p50 as f64,
-                        label: "p50",
-                    },
-                    Part {
-                        class: "tail",
-                        value: s.latency_ms.p95 as f64,
-                        label: "p95",
-                    },
-                ],
-            )
-        })
-        .collect();
     bar_chart(
         out,
         td_string!(l, report.chart_latency),
         " ms",
-        &latency,
+        &bars(&|s| {
+            vec![
+                part("median", s.latency_ms.p50 as f64, "p50"),
+                part("tail", s.latency_ms.p95 as f64, "p95"),
+            ]
+        }),
         false,
     );
-    let messages: Vec<(String, Vec<Part>)> = styles
-        .iter()
-        .map(|s| {
-            (
-                s.style.words(l).to_string(),
-                vec![
-                    Part {
-                        class: "command",
-                        value: per_run(s.messages.commands),
-                        label: td_string!(l, report.part.commands),
-                    },
-                    Part {
-                        class: "reply",
-                        value: per_run(s.messages.replies),
-                        label: td_string!(l, report.part.replies),
-                    },
-                    Part {
-                        class: "event",
-                        value: per_run(s.messages.deliveries),
-                        label: td_string!(l, report.part.deliveries),
-                    },
-                ],
-            )
-        })
-        .collect();
     bar_chart(
         out,
         td_string!(l, report.chart_messages),
         "",
-        &messages,
+        &bars(&|s| {
+            vec![
+                part(
+                    "command",
+                    per_run(s.messages.commands),
+                    td_string!(l, report.part.commands),
+                ),
+                part(
+                    "reply",
+                    per_run(s.messages.replies),
+                    td_string!(l, report.part.replies),
+                ),
+                part(
+                    "event",
+                    per_run(s.messages.deliveries),
+                    td_string!(l, report.part.deliveries),
+                ),
+            ]
+        }),
         true,
     );
     out.push_str("</div>");
