@@ -70,10 +70,10 @@ lint-ssr: tools
 	cargo fmt --all -- --check
 	cargo clippy --workspace --all-targets --locked -- -D warnings
 
-## Clippy on the browser's build (wasm32); `make test` gives it the browser build's target
-## dir (HYDRATE_TARGET), where it never waits on the Rust tests' cargo lock.
+## Clippy on the browser's build (wasm32), in the browser build's own target dir, where it
+## never waits on the server build's cargo lock.
 lint-hydrate: tools
-	$(if $(HYDRATE_TARGET),CARGO_TARGET_DIR=$(HYDRATE_TARGET)) cargo clippy -p app --lib --no-default-features --features hydrate --target wasm32-unknown-unknown --locked -- -D warnings
+	CARGO_TARGET_DIR=target/front cargo clippy -p app --lib --no-default-features --features hydrate --target wasm32-unknown-unknown --locked -- -D warnings
 
 ## PostgreSQL on 127.0.0.1:55432, data in data/postgres/, and NATS with JetStream on
 ## 127.0.0.1:54222, data in data/nats/ (installed from Debian's packages if missing; started
@@ -107,23 +107,26 @@ fuzz:
 
 ## Every check, in two chains side by side — on two cores one chain is often waiting (on
 ## tests, on a crate nothing else can start before) while the other compiles:
-##   rust: format, clippy on the server's build, the Rust tests (dev profile);
-##   site: the release build (server and browser), then clippy on the browser's build in
-##         the browser build's own target dir, never waiting on the Rust chain's cargo lock;
-## then the browser tests against the release server (the dev-profile server the Rust
-## tests build passes them too, but reset a connection once under the lessons' load, so
-## the browser tests keep the release server). Each line says its chain; each chain ends
-## with its time. No incremental caches: a whole run builds from
-## scratch or not at all, and they would double the disk it takes.
+##   rust: format, then the workspace built for its tests (every target, benches too) and
+##         the Rust tests (dev profile);
+##   site: the browser's build (wasm-release) and the site made of it;
+## then the browser tests against the dev-profile server the Rust chain built. Clippy (with
+## -D warnings) lints each workspace crate while it is compiled, in both builds, the way
+## `cargo clippy` itself does it (its driver as rustc's wrapper for the workspace's crates),
+## so no crate is checked once and then built again; `make lint` remains the lint alone.
+## Each line says its chain; each chain ends with its time. No incremental caches: a
+## whole run builds from scratch or not at all, and they would double the disk it takes.
+CLIPPY_ARGS_D_WARNINGS := -D__CLIPPY_HACKERY__warnings__CLIPPY_HACKERY__
 test: export CARGO_INCREMENTAL := 0
 test: tools browser postgres nats
 	@set -o pipefail; start=$$(date +%s); \
+	export RUSTC_WORKSPACE_WRAPPER=$$(rustup which clippy-driver) CLIPPY_ARGS='$(CLIPPY_ARGS_D_WARNINGS)'; \
 	chain() { name=$$1; shift; t=$$(date +%s); \
 		{ "$$@" 2>&1; rc=$$?; echo "$$name chain: $$( [ $$rc = 0 ] && echo passed || echo FAILED) in $$(( $$(date +%s) - t )) s"; exit $$rc; } \
 		| sed -u "s/^/[$$name] /"; }; \
-	chain rust $(MAKE) --no-print-directory lint-ssr test-rust & rust=$$!; \
-	chain site $(MAKE) --no-print-directory build lint-hydrate HYDRATE_TARGET=target/front & site=$$!; \
+	chain rust bash -c 'cargo fmt --all -- --check && cargo test --workspace --all-targets --locked --no-run && $(MAKE) --no-print-directory test-rust' & rust=$$!; \
+	chain site $(MAKE) --no-print-directory site & site=$$!; \
 	wait $$rust; r=$$?; wait $$site; s=$$?; \
 	if [ $$r != 0 ] || [ $$s != 0 ]; then echo "make test: a chain failed (see its lines above)"; exit 1; fi; \
-	(cd end2end && npx playwright test) || exit 1; \
+	(cd end2end && E2E_SERVER=../target/debug/hybridflow npx playwright test) || exit 1; \
 	echo "make test: everything passed in $$(( $$(date +%s) - start )) s"

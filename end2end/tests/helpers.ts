@@ -1,6 +1,11 @@
 // Shared steps of the browser tests: real mouse gestures and getting to a known page.
 import { expect, type Locator, type Page } from "@playwright/test";
 
+/** A GET the way a browser makes it: retried once if the server closed the kept-alive
+ *  connection just as the request went out (Chromium retries that by itself, Node does not;
+ *  the server closes a connection idle for HEADER_READ_TIMEOUT). */
+export const AS_A_BROWSER = { maxRetries: 1 } as const;
+
 export async function center(locator: Locator): Promise<{ x: number; y: number }> {
   const box = await locator.boundingBox();
   if (!box) throw new Error(`not visible: ${locator}`);

@@ -3,7 +3,7 @@
 import { test, expect, type Page } from "@playwright/test";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { openEditor } from "./helpers";
+import { AS_A_BROWSER, openEditor } from "./helpers";
 
 const catalogue = (locale: string) =>
   JSON.parse(fs.readFileSync(path.join(__dirname, "..", "..", "app", "locales", `${locale}.json`), "utf8"));
@@ -107,7 +107,7 @@ test.describe("a Korean template", () => {
     await expect(log).not.toContainText("payment ");
     await expect(log).not.toContainText("OrderPlaced");
     // The stored template is English: the API (and every export) keeps its words.
-    const stored = await (await page.request.get("/api/workflows/template-ecommerce-choreographed")).json();
+    const stored = await (await page.request.get("/api/workflows/template-ecommerce-choreographed", AS_A_BROWSER)).json();
     expect(stored.nodes.find((n: { id: string }) => n.id === "payment").label).toBe("Payment");
   });
 });

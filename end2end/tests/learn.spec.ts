@@ -1,7 +1,7 @@
 // The Learn page: each lesson's one button runs its experiment through the lab and points
 // at the numbers that prove the claim — checked here against the lab's own results.
 import { test, expect, type APIRequestContext, type Locator } from "@playwright/test";
-import { openEditor } from "./helpers";
+import { AS_A_BROWSER, openEditor } from "./helpers";
 
 type Style = { style: string; latency_ms: { p50: number }; outcomes: Record<string, number>; orchestrator_messages: number; runs: number; coupling: { orchestrator_knows: number; event_contracts: number; services: { knows: string[] }[] } };
 type Batch = { runs: number; result: { styles: Style[]; matrix: { rows: { cells: { style: string; reached: boolean; blast_radius: number }[] }[] } } };
@@ -24,7 +24,7 @@ async function runLesson(card: Locator, request: APIRequestContext): Promise<any
   return Promise.all(
     parts.map(async (part) => {
       const [kind, id] = part.split(":");
-      const response = await request.get(kind === "batch" ? `/api/lab/batches/${id}` : `/api/lab/loads/${id}`);
+      const response = await request.get(kind === "batch" ? `/api/lab/batches/${id}` : `/api/lab/loads/${id}`, AS_A_BROWSER);
       expect(response.ok()).toBeTruthy();
       return response.json();
     }),

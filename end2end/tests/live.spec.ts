@@ -1,5 +1,5 @@
 import { test, expect, type Page } from "@playwright/test";
-import { fromTemplate, openEditor } from "./helpers";
+import { AS_A_BROWSER, fromTemplate, openEditor } from "./helpers";
 
 /** A fresh copy of the orchestrated order-processing template (no runs yet), renamed. */
 async function freshOrderProcessing(page: Page) {
@@ -332,7 +332,7 @@ test("the summary says what happened: a handled rejection, a saga, an outage, a 
   ]);
   // The API's run report tells the same story, each sentence with a stable code.
   const runId = new URL(page.url()).searchParams.get("run");
-  const report = await (await page.request.get(`/api/runs/${runId}`)).json();
+  const report = await (await page.request.get(`/api/runs/${runId}`, AS_A_BROWSER)).json();
   expect(report.story.map((l: { code: string }) => l.code)).toEqual([
     "failure_handled_by_saga",
     "compensated",

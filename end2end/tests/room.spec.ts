@@ -5,6 +5,7 @@
 // nothing scrolls sideways, not even when Tab reaches its last control); the run panel stays
 // folded until a run and can then be resized by mouse and keyboard.
 import { test, expect, type Page } from "@playwright/test";
+import { AS_A_BROWSER } from "./helpers";
 
 const SIZES = [
   { width: 1280, height: 720 },
@@ -127,7 +128,7 @@ for (const size of SIZES) {
 
 test("a first visit opens a template to run, with no error and nothing unsaved; the name is a field", async ({ page, request }) => {
   // A first visit: nothing of the user's stored yet.
-  for (const w of (await (await request.get("/api/workflows")).json()) as { id: string }[]) {
+  for (const w of (await (await request.get("/api/workflows", AS_A_BROWSER)).json()) as { id: string }[]) {
     expect((await request.delete(`/api/workflows/${w.id}`)).status()).toBe(204);
   }
   await page.goto("/");

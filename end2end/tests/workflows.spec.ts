@@ -1,5 +1,5 @@
 import { test, expect } from "@playwright/test";
-import { fromTemplate, openEditor, useTemplate } from "./helpers";
+import { AS_A_BROWSER, fromTemplate, openEditor, useTemplate } from "./helpers";
 
 test("templates come first and stay out of the user's list; one opened three times and edited leaves one stored copy", async ({ page, request }) => {
   await openEditor(page);
@@ -9,7 +9,7 @@ test("templates come first and stay out of the user's list; one opened three tim
   const yoursTop = (await list.getByRole("heading", { name: "Your workflows" }).boundingBox())!.y;
   expect(templatesTop).toBeLessThan(yoursTop);
   const rows = list.locator(".workflow-row");
-  const stored = async () => ((await (await request.get("/api/workflows")).json()) as { id: string; name: string }[]);
+  const stored = async () => ((await (await request.get("/api/workflows", AS_A_BROWSER)).json()) as { id: string; name: string }[]);
   const before = await stored();
   expect(before.filter((w) => w.id.startsWith("template-"))).toEqual([]);
   const rowsBefore = await rows.count();
@@ -51,7 +51,7 @@ test("templates come first and stay out of the user's list; one opened three tim
   await expect(rows).toHaveCount(rowsBefore + 1);
   await expect(canvas.locator("[data-node-id]")).toHaveCount(8);
   // The template itself is untouched.
-  const original = await (await request.get("/api/workflows/template-ecommerce-orchestrated")).json();
+  const original = await (await request.get("/api/workflows/template-ecommerce-orchestrated", AS_A_BROWSER)).json();
   expect(original.nodes.length).toBe(6);
 
   // The copy is the user's: deleting it leaves the template where it was.
