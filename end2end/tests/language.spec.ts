@@ -106,6 +106,16 @@ test.describe("a Korean template", () => {
     await expect(log).toContainText("주문 접수됨");
     await expect(log).not.toContainText("payment ");
     await expect(log).not.toContainText("OrderPlaced");
+    // A bus that loses every event: the story and the diagnosis name the lost event by its
+    // Korean word too.
+    await page.locator("details.run-faults summary").click();
+    await page.locator("details.run-faults").getByRole("textbox", { name: "유실 %" }).fill("100");
+    await page.getByRole("button", { name: "실행", exact: true }).click();
+    await expect(page.getByRole("status", { name: "실행 상태" })).toContainText("실패");
+    await page.getByRole("tab", { name: "요약" }).click();
+    const story = page.getByRole("list", { name: "일어난 일" }).getByRole("listitem");
+    await expect(story.first()).toHaveText("버스가 주문 접수에서 결제로 가던 주문 접수됨을 잃었습니다");
+    await expect(page.getByRole("status", { name: "진단" })).toHaveText("멈춤: 버스가 주문 접수됨을 잃음");
     // The stored template is English: the API (and every export) keeps its words.
     const stored = await (await page.request.get("/api/workflows/template-ecommerce-choreographed", AS_A_BROWSER)).json();
     expect(stored.nodes.find((n: { id: string }) => n.id === "payment").label).toBe("Payment");
@@ -155,6 +165,20 @@ test.describe("a Korean journey", () => {
       await expectNoEnglish(page, "body");
       await page.getByRole("dialog", { name: dialog }).getByRole("button", { name: "닫기" }).click();
     }
+    // What cannot be imported is said in Korean, each problem where it is, its particle
+    // chosen by the quoted line before it; the input itself is quoted as written.
+    await page.getByRole("button", { name: "더 보기 ▾" }).click();
+    await page.getByRole("group", { name: "더 보기" }).getByRole("button", { name: "가져오기…" }).click();
+    const importing = page.getByRole("dialog", { name: "가져오기" });
+    await importing.getByRole("textbox", { name: "가져올 텍스트" }).fill("order -> pay\norder => ship\npay ~> ship :");
+    await importing.getByRole("button", { name: "가져오기", exact: true }).click();
+    const refusal = importing.getByRole("alert");
+    await expect(refusal.locator("strong")).toHaveText(/^가져올 수 없습니다: 2번째 줄: /);
+    await expect(refusal.getByRole("listitem")).toHaveText([
+      '2번째 줄: "order => ship"는 읽을 수 없습니다. `a -> b`, `a ~> b : Event`, `a >> b` 또는 단계 이름을 쓰세요',
+      "3번째 줄: \"pay ~> ship :\"에서 ':' 뒤의 이벤트 이름이 비어 있습니다",
+    ]);
+    await importing.getByRole("button", { name: "닫기" }).click();
     // Converting names the copy in Korean.
     await page.getByRole("button", { name: "더 보기 ▾" }).click();
     await page.getByRole("group", { name: "더 보기" }).getByRole("button", { name: "변환…" }).click();

@@ -489,3 +489,116 @@ async fn import_every_format_and_export_it_again() {
     let after = server.workflow_count().await;
     assert_eq!(before, after);
 }
+
+/// An import asked for in Korean is refused in Korean — the summary, every problem and where
+/// it is, particles fitting the names — while paths given by the input (a task's place)
+/// stay as written; English is still the default, and nothing is stored either way.
+#[tokio::test]
+async fn an_import_refused_in_the_language_the_request_accepts() {
+    let server = TestServer::start().await;
+    let refuse = |body: String, language: Option<&'static str>| {
+        let mut request = server
+            .http
+            .post(server.url("/api/workflows/import"))
+            .header("Content-Type", "text/plain")
+            .body(body);
+        if let Some(language) = language {
+            request = request.header("Accept-Language", language);
+        }
+        request.send()
+    };
+    let before = server.workflow_count().await;
+    let text = "order -> pay\norder => ship\n".to_string();
+
+    let response = refuse(text.clone(), Some("ko-KR,ko;q=0.9,en;q=0.5"))
+        .await
+        .unwrap();
+    assert_eq!(response.headers()["content-language"], "ko");
+    let body = error_of(response, 422).await;
+    assert_eq!(body["details"][0]["path"], "2번째 줄");
+    assert_eq!(
+        body["details"][0]["message"],
+        "\"order => ship\"는 읽을 수 없습니다. `a -> b`, `a ~> b : Event`, `a >> b` 또는 단계 이름을 쓰세요"
+    );
+    assert!(
+        body["error"]
+            .as_str()
+            .unwrap()
+            .starts_with("가져올 수 없습니다: 2번째 줄: "),
+        "{body}"
+    );
+
+    // Without the header, or asking for a language there is none of, it is English.
+    for language in [None, Some("fr-FR")] {
+        let response = refuse(text.clone(), language).await.unwrap();
+        assert_eq!(response.headers()["content-language"], "en");
+        let body = error_of(response, 422).await;
+        assert_eq!(body["details"][0]["path"], "line 2");
+        assert!(
+            body["error"]
+                .as_str()
+                .unwrap()
+                .starts_with("cannot import: line 2: expected"),
+            "{body}"
+        );
+    }
+
+    // A Conductor task of a type it does not read, a BPMN gateway, a limit: each in Korean.
+    let conductor =
+        json!({"name": "x", "tasks": [{"name": "w", "taskReferenceName": "w", "type": "WAIT"}]});
+    let body = error_of(
+        refuse(conductor.to_string(), Some("ko")).await.unwrap(),
+        422,
+    )
+    .await;
+    assert_eq!(body["details"][0]["path"], "tasks[0].type");
+    assert_eq!(
+        body["details"][0]["message"],
+        "태스크 \"w\"의 유형 WAIT는 Hybridflow가 가져오지 않습니다(가져오는 유형: SIMPLE, FORK_JOIN, JOIN, EVENT, SWITCH)"
+    );
+    let bpmn = r#"<definitions xmlns="http://www.omg.org/spec/BPMN/20100524/MODEL"><process id="p">
+<task id="a"/><exclusiveGateway id="choose"/></process></definitions>"#;
+    let body = error_of(refuse(bpmn.into(), Some("ko")).await.unwrap(), 422).await;
+    assert_eq!(body["details"][0]["path"], "2번째 줄");
+    assert!(
+        body["details"][0]["message"].as_str().unwrap().starts_with(
+            "exclusiveGateway \"choose\"는 조건이나 먼저 일어난 일로 경로를 고릅니다."
+        ),
+        "{body}"
+    );
+    let nested = (0..40).fold(
+        json!([{"name": "x", "type": "SIMPLE"}]),
+        |inner, _| json!([{"name": "f", "type": "FORK_JOIN", "forkTasks": [inner]}]),
+    );
+    let body = error_of(
+        refuse(
+            json!({"name": "deep", "tasks": nested}).to_string(),
+            Some("ko"),
+        )
+        .await
+        .unwrap(),
+        422,
+    )
+    .await;
+    assert!(
+        body["details"][0]["message"]
+            .as_str()
+            .unwrap()
+            .ends_with("포크와 스위치가 32단계보다 깊게 중첩되어 있습니다. 최대 32단계입니다"),
+        "{body}"
+    );
+    // A native document that breaks the model: its problems in Korean too.
+    let body = error_of(
+        refuse(
+            json!({"name": "", "nodes": [], "edges": []}).to_string(),
+            Some("ko"),
+        )
+        .await
+        .unwrap(),
+        422,
+    )
+    .await;
+    assert_eq!(body["error"], "워크플로에 문제가 1개 있습니다");
+    assert_eq!(body["details"][0]["message"], "비어 있으면 안 됩니다");
+    assert_eq!(server.workflow_count().await, before);
+}

@@ -21,9 +21,11 @@ use serde_json::Value;
 
 use super::layout::apply_layout;
 use super::validate::{
-    parse_workflow, validate, DocumentError, Problem, MAX_DOCUMENT_BYTES, MAX_EDGES, MAX_NODES,
+    parse_workflow_in, validate_in, DocumentError, Problem, MAX_DOCUMENT_BYTES, MAX_EDGES,
+    MAX_NODES,
 };
 use super::workflow::{Edge, EdgeKind, Join, Latency, Node, Outcome, Workflow};
+use crate::i18n::Locale;
 
 /// The formats [`import`] reads.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -146,6 +148,29 @@ pub enum ImportError {
     Unsupported(Vec<Problem>),
 }
 
+impl ImportError {
+    /// The refusal in `l`'s words (the `Display` form is the API's English).
+    pub fn said(&self, l: Locale) -> String {
+        match self {
+            ImportError::Document(d) => d.said(l),
+            ImportError::Unsupported(problems) => td_string!(
+                l,
+                import.refused,
+                problems = problems
+                    .iter()
+                    .map(|p| format!("{}: {}", p.path, p.message))
+                    .collect::<Vec<_>>()
+                    .join("; ")
+            ),
+        }
+    }
+}
+
+/// `line N` in `l`'s words: where a line-based importer (text, Mermaid, BPMN) found a problem.
+pub(crate) fn line_at(l: Locale, n: usize) -> String {
+    td_string!(l, import.line, n = n)
+}
+
 /// Most pending exits (steps whose completion leads on to what comes next) a Conductor
 /// import may hold at once, summed over every branch: each becomes an edge, so this is the
 /// edge limit. Without it, a few nested forks of many branches multiply them without bound.
@@ -162,29 +187,32 @@ pub struct Budget {
     nodes: usize,
     edges: usize,
     exits: usize,
+    /// The language a crossed limit is reported in.
+    l: Locale,
 }
 
 /// A limit crossed while importing (already phrased as the problem to report).
 #[derive(Debug)]
 pub struct OverBudget(pub(crate) Problem);
 
-impl Default for Budget {
-    fn default() -> Self {
+impl Budget {
+    /// The whole allowance, its problems said in `l`'s words.
+    pub fn new(l: Locale) -> Self {
         Budget {
             nodes: MAX_NODES,
             edges: MAX_EDGES,
             exits: MAX_PENDING_EXITS,
+            l,
         }
     }
-}
 
-impl Budget {
     fn take(
+        l: Locale,
         left: &mut usize,
         n: usize,
         path: &str,
         field: &str,
-        what: &str,
+        what: String,
         limit: usize,
     ) -> Result<(), OverBudget> {
         match left.checked_sub(n) {
@@ -195,26 +223,30 @@ impl Budget {
             None => Err(OverBudget(problem(
                 path,
                 field,
-                format!("the import would have more than {limit} {what}; the limit is {limit}"),
+                td_string!(l, import.over_limit, limit = limit, what = what),
             ))),
         }
     }
 
     pub fn node(&mut self, path: &str) -> Result<(), OverBudget> {
-        Self::take(&mut self.nodes, 1, path, "nodes", "steps", MAX_NODES)
+        let what = td_string!(self.l, import.what_steps).to_string();
+        Self::take(self.l, &mut self.nodes, 1, path, "nodes", what, MAX_NODES)
     }
 
     pub fn edges(&mut self, n: usize, path: &str) -> Result<(), OverBudget> {
-        Self::take(&mut self.edges, n, path, "edges", "edges", MAX_EDGES)
+        let what = td_string!(self.l, import.what_edges).to_string();
+        Self::take(self.l, &mut self.edges, n, path, "edges", what, MAX_EDGES)
     }
 
     pub fn exits(&mut self, n: usize, path: &str) -> Result<(), OverBudget> {
+        let what = td_string!(self.l, import.what_exits).to_string();
         Self::take(
+            self.l,
             &mut self.exits,
             n,
             path,
             "forkTasks",
-            "pending branch ends (forks multiply them)",
+            what,
             MAX_PENDING_EXITS,
         )
     }
@@ -226,15 +258,15 @@ impl From<OverBudget> for ImportError {
     }
 }
 
-/// At most [`MAX_PROBLEMS`] problems, the rest summed up in a last one.
-pub(crate) fn capped(mut problems: Vec<Problem>) -> Vec<Problem> {
+/// At most [`MAX_PROBLEMS`] problems, the rest summed up in a last one (in `l`'s words).
+pub(crate) fn capped(mut problems: Vec<Problem>, l: Locale) -> Vec<Problem> {
     if problems.len() > MAX_PROBLEMS {
         let more = problems.len() - MAX_PROBLEMS;
         problems.truncate(MAX_PROBLEMS);
         problems.push(problem(
             "",
             "",
-            format!("… and {more} more problem(s) not listed (at most {MAX_PROBLEMS} are)"),
+            td_string!(l, import.more_problems, more = more, limit = MAX_PROBLEMS),
         ));
     }
     problems
@@ -275,8 +307,19 @@ pub fn detect(input: &str) -> ImportFormat {
     }
 }
 
-/// Reads a workflow in `format` (detected when `None`).
+/// Reads a workflow in `format` (detected when `None`); its problems in English, the API's
+/// words.
 pub fn import(input: &str, format: Option<ImportFormat>) -> Result<Workflow, ImportError> {
+    import_in(input, format, Locale::en)
+}
+
+/// Reads a workflow in `format` (detected when `None`), every problem said in `l`'s words
+/// (paths, fields and ids stay as they are in the input).
+pub fn import_in(
+    input: &str,
+    format: Option<ImportFormat>,
+    l: Locale,
+) -> Result<Workflow, ImportError> {
     if input.len() > MAX_DOCUMENT_BYTES {
         return Err(DocumentError::TooLarge {
             bytes: input.len(),
@@ -286,32 +329,32 @@ pub fn import(input: &str, format: Option<ImportFormat>) -> Result<Workflow, Imp
     }
     let workflow = match format.unwrap_or_else(|| detect(input)) {
         ImportFormat::Native => {
-            let mut workflow = parse_workflow(input.as_bytes())?;
+            let mut workflow = parse_workflow_in(input.as_bytes(), l)?;
             if piled_up(&workflow) {
                 apply_layout(&mut workflow);
             }
             return Ok(workflow);
         }
-        ImportFormat::Article => from_article(&json(input)?)?,
-        ImportFormat::Conductor => from_conductor(&json(input)?)?,
-        ImportFormat::Text => from_text(input)?,
-        ImportFormat::Mermaid => super::mermaid::from_mermaid(input)?,
+        ImportFormat::Article => from_article(&json(input)?, l)?,
+        ImportFormat::Conductor => from_conductor(&json(input)?, l)?,
+        ImportFormat::Text => from_text(input, l)?,
+        ImportFormat::Mermaid => super::mermaid::from_mermaid(input, l)?,
         #[cfg(feature = "bpmn")]
-        ImportFormat::Bpmn => super::bpmn::import::from_bpmn(input)?,
+        ImportFormat::Bpmn => super::bpmn::import::from_bpmn(input, l)?,
         #[cfg(not(feature = "bpmn"))]
         ImportFormat::Bpmn => {
             return Err(ImportError::Unsupported(vec![problem(
                 "",
                 "format",
-                "BPMN is imported by the server",
+                td_string!(l, import.bpmn_by_server).to_string(),
             )]))
         }
     };
-    let problems = validate(&workflow);
+    let problems = validate_in(&workflow, l);
     if problems.is_empty() {
         Ok(workflow)
     } else {
-        Err(DocumentError::Invalid(capped(problems)).into())
+        Err(DocumentError::Invalid(capped(problems, l)).into())
     }
 }
 
@@ -377,7 +420,7 @@ pub(crate) fn edge(
     }
 }
 
-fn str_field<'a>(value: &'a Value, path: &str, field: &str) -> Result<&'a str, Problem> {
+fn str_field<'a>(value: &'a Value, path: &str, field: &str, l: Locale) -> Result<&'a str, Problem> {
     value
         .get(field)
         .and_then(Value::as_str)
@@ -386,7 +429,7 @@ fn str_field<'a>(value: &'a Value, path: &str, field: &str) -> Result<&'a str, P
             problem(
                 format!("{path}.{field}"),
                 field,
-                "must be a non-empty string",
+                td_string!(l, import.non_empty_string).to_string(),
             )
         })
 }
@@ -395,10 +438,10 @@ fn str_field<'a>(value: &'a Value, path: &str, field: &str) -> Result<&'a str, P
 
 /// `{"workflow": {"name", "steps": [{"name", "service", "action"}]}}`: the steps become a
 /// chain of commands, in order.
-fn from_article(value: &Value) -> Result<Workflow, ImportError> {
+fn from_article(value: &Value, l: Locale) -> Result<Workflow, ImportError> {
     let mut problems = Vec::new();
     let workflow = &value["workflow"];
-    let name = str_field(workflow, "workflow", "name").unwrap_or_else(|p| {
+    let name = str_field(workflow, "workflow", "name", l).unwrap_or_else(|p| {
         problems.push(p);
         ""
     });
@@ -406,12 +449,12 @@ fn from_article(value: &Value) -> Result<Workflow, ImportError> {
         problems.push(problem(
             "workflow.steps",
             "steps",
-            "must be an array of steps",
+            td_string!(l, import.steps_array).to_string(),
         ));
         return Err(ImportError::Unsupported(problems));
     };
     let mut nodes = Vec::new();
-    let mut budget = Budget::default();
+    let mut budget = Budget::new(l);
     for (i, step) in steps.iter().enumerate() {
         let path = format!("workflow.steps[{i}]");
         budget.node(&path)?;
@@ -420,7 +463,7 @@ fn from_article(value: &Value) -> Result<Workflow, ImportError> {
         }
         let fields: Vec<Result<&str, Problem>> = ["name", "service", "action"]
             .iter()
-            .map(|f| str_field(step, &path, f))
+            .map(|f| str_field(step, &path, f, l))
             .collect();
         match fields.as_slice() {
             [Ok(n), Ok(s), Ok(a)] => nodes.push(plain_node(n, n, s, a)),
@@ -428,7 +471,7 @@ fn from_article(value: &Value) -> Result<Workflow, ImportError> {
         }
     }
     if !problems.is_empty() {
-        return Err(ImportError::Unsupported(capped(problems)));
+        return Err(ImportError::Unsupported(capped(problems, l)));
     }
     let edges = nodes
         .windows(2)
@@ -464,6 +507,8 @@ struct Conductor {
     budget: Budget,
     /// How deep the forks and switches being read are nested.
     depth: usize,
+    /// The language problems are said in.
+    l: Locale,
 }
 
 type Built<T> = Result<T, OverBudget>;
@@ -505,7 +550,7 @@ impl Conductor {
             return Err(OverBudget(problem(
                 path,
                 "tasks",
-                format!("forks and switches are nested more than {MAX_NESTING} deep; the limit is {MAX_NESTING}"),
+                td_string!(self.l, import.nested_deep, limit = MAX_NESTING),
             )));
         }
         self.depth += 1;
@@ -525,7 +570,7 @@ impl Conductor {
             self.problems.push(problem(
                 format!("{path}.taskReferenceName"),
                 "taskReferenceName",
-                "every task needs a name or taskReferenceName",
+                td_string!(self.l, import.task_needs_name).to_string(),
             ));
             return Ok(exits);
         }
@@ -551,8 +596,10 @@ impl Conductor {
                     self.problems.push(problem(
                         format!("{path}.forkTasks"),
                         "forkTasks",
-                        format!(
-                            "FORK_JOIN task {reference:?} needs forkTasks: an array of task lists"
+                        td_string!(
+                            self.l,
+                            import.fork_needs_tasks,
+                            task = format!("{reference:?}")
                         ),
                     ));
                     return Ok(exits);
@@ -588,7 +635,12 @@ impl Conductor {
                             self.problems.push(problem(
                                 format!("{path}.joinOn"),
                                 "joinOn",
-                                format!("JOIN task {reference:?} joins on {r:?}, which does not end a branch of the fork before it"),
+                                td_string!(
+                                    self.l,
+                                    import.join_not_branch,
+                                    task = format!("{reference:?}"),
+                                    reference = format!("{r:?}")
+                                ),
                             ));
                         }
                     }
@@ -616,8 +668,10 @@ impl Conductor {
                     self.problems.push(problem(
                         path.to_string(),
                         "type",
-                        format!(
-                            "EVENT task {reference:?} has no task before it to publish the event"
+                        td_string!(
+                            self.l,
+                            import.event_no_publisher,
+                            task = format!("{reference:?}")
                         ),
                     ));
                 }
@@ -645,7 +699,13 @@ impl Conductor {
                             self.problems.push(problem(
                                 format!("{path}.decisionCases.{case}"),
                                 "decisionCases",
-                                format!("{kind} task {reference:?}: case {other:?} does not map to a success or failure route (use \"success\" or \"failure\")"),
+                                td_string!(
+                                    self.l,
+                                    import.case_not_route,
+                                    kind = kind,
+                                    task = format!("{reference:?}"),
+                                    case = format!("{other:?}")
+                                ),
                             ));
                             continue;
                         }
@@ -666,7 +726,12 @@ impl Conductor {
                         self.problems.push(problem(
                             format!("{path}.defaultCase"),
                             "defaultCase",
-                            format!("{kind} task {reference:?}: a default case has no success/failure meaning; move its tasks to a \"success\" or \"failure\" case"),
+                            td_string!(
+                                self.l,
+                                import.default_case,
+                                kind = kind,
+                                task = format!("{reference:?}")
+                            ),
                         ));
                     }
                 }
@@ -676,7 +741,12 @@ impl Conductor {
                 self.problems.push(problem(
                     format!("{path}.type"),
                     "type",
-                    format!("task {reference:?} has type {other}, which Hybridflow does not import (supported: SIMPLE, FORK_JOIN, JOIN, EVENT, SWITCH)"),
+                    td_string!(
+                        self.l,
+                        import.task_type,
+                        task = format!("{reference:?}"),
+                        kind = other
+                    ),
                 ));
                 Ok(exits)
             }
@@ -686,7 +756,7 @@ impl Conductor {
 
 /// A Conductor-style definition: `tasks` in order, `FORK_JOIN`/`forkTasks`, `JOIN`/`joinOn`,
 /// `EVENT` (what follows it subscribes), `SWITCH` cases `success`/`failure`.
-fn from_conductor(value: &Value) -> Result<Workflow, ImportError> {
+fn from_conductor(value: &Value, l: Locale) -> Result<Workflow, ImportError> {
     let name = value
         .get("name")
         .and_then(Value::as_str)
@@ -696,19 +766,20 @@ fn from_conductor(value: &Value) -> Result<Workflow, ImportError> {
         return Err(ImportError::Unsupported(vec![problem(
             "tasks",
             "tasks",
-            "must be an array of tasks",
+            td_string!(l, import.tasks_array).to_string(),
         )]));
     };
     let mut conductor = Conductor {
         nodes: Vec::new(),
         edges: Vec::new(),
         problems: Vec::new(),
-        budget: Budget::default(),
+        budget: Budget::new(l),
         depth: 0,
+        l,
     };
     conductor.sequence(tasks, "tasks", Vec::new())?;
     if !conductor.problems.is_empty() {
-        return Err(ImportError::Unsupported(capped(conductor.problems)));
+        return Err(ImportError::Unsupported(capped(conductor.problems, l)));
     }
     Ok(assemble(name, conductor.nodes, conductor.edges, false))
 }
@@ -718,12 +789,12 @@ fn from_conductor(value: &Value) -> Result<Workflow, ImportError> {
 /// One edge per line: `a -> b` (command), `a ~> b : EventName` (event), `a -!> b` and
 /// `a ~!> b : Name` (the same on failure), Airflow's `a >> b >> c` (a command chain), a lone
 /// `a` declares a step; `# comments` and blank lines are ignored; `name: Title` names it.
-fn from_text(input: &str) -> Result<Workflow, ImportError> {
+fn from_text(input: &str, l: Locale) -> Result<Workflow, ImportError> {
     let mut name = "Imported workflow".to_string();
     let mut nodes: Vec<Node> = Vec::new();
     let mut edges = Vec::new();
     let mut problems = Vec::new();
-    let mut budget = Budget::default();
+    let mut budget = Budget::new(l);
     // The steps declared so far, by id: a lookup per name, not a scan.
     let mut declared: HashSet<String> = HashSet::new();
     let mut declare = |id: &str, nodes: &mut Vec<Node>, at: &str| -> Result<(), OverBudget> {
@@ -734,7 +805,7 @@ fn from_text(input: &str) -> Result<Workflow, ImportError> {
         }
         Ok(())
     };
-    let mut edge_budget = Budget::default();
+    let mut edge_budget = Budget::new(l);
     let valid_id = |s: &str| {
         !s.is_empty()
             && s.chars()
@@ -746,7 +817,7 @@ fn from_text(input: &str) -> Result<Workflow, ImportError> {
         if line.is_empty() {
             continue;
         }
-        let at = format!("line {line_no}");
+        let at = line_at(l, line_no);
         if let Some(title) = line.strip_prefix("name:") {
             name = title.trim().to_string();
             continue;
@@ -763,8 +834,11 @@ fn from_text(input: &str) -> Result<Workflow, ImportError> {
                 problems.push(problem(
                     at,
                     "line",
-                    format!(
-                        "{bad:?} is not a step name (letters, digits, _ - .) in the chain {line:?}"
+                    td_string!(
+                        l,
+                        import.chain_bad_name,
+                        bad = format!("{bad:?}"),
+                        line = format!("{line:?}")
                     ),
                 ));
                 continue;
@@ -782,7 +856,11 @@ fn from_text(input: &str) -> Result<Workflow, ImportError> {
             if valid_id(line) {
                 declare(line, &mut nodes, &at)?;
             } else {
-                problems.push(problem(at, "line", format!("expected `a -> b`, `a ~> b : Event`, `a >> b` or a step name, got {line:?}")));
+                problems.push(problem(
+                    at,
+                    "line",
+                    td_string!(l, import.text_expected, line = format!("{line:?}")),
+                ));
             }
             continue;
         };
@@ -796,7 +874,7 @@ fn from_text(input: &str) -> Result<Workflow, ImportError> {
             problems.push(problem(
                 at,
                 "line",
-                format!("both ends of {line:?} must be step names (letters, digits, _ - .)"),
+                td_string!(l, import.both_ends, line = format!("{line:?}")),
             ));
             continue;
         }
@@ -804,7 +882,12 @@ fn from_text(input: &str) -> Result<Workflow, ImportError> {
             problems.push(problem(
                 at,
                 "line",
-                format!("a command ({arrow}) has no event name: use ~> for an event in {line:?}"),
+                td_string!(
+                    l,
+                    import.command_no_event,
+                    arrow = arrow,
+                    line = format!("{line:?}")
+                ),
             ));
             continue;
         }
@@ -812,7 +895,7 @@ fn from_text(input: &str) -> Result<Workflow, ImportError> {
             problems.push(problem(
                 at,
                 "line",
-                format!("the event name after ':' is empty in {line:?}"),
+                td_string!(l, import.empty_event, line = format!("{line:?}")),
             ));
             continue;
         }
@@ -825,13 +908,13 @@ fn from_text(input: &str) -> Result<Workflow, ImportError> {
         }
     }
     if !problems.is_empty() {
-        return Err(ImportError::Unsupported(capped(problems)));
+        return Err(ImportError::Unsupported(capped(problems, l)));
     }
     if nodes.is_empty() {
         return Err(ImportError::Unsupported(vec![problem(
-            "line 1",
+            line_at(l, 1),
             "line",
-            "no steps found",
+            td_string!(l, import.no_steps).to_string(),
         )]));
     }
     Ok(assemble(name, nodes, edges, false))

@@ -14,9 +14,10 @@ use std::fmt::Write as _;
 
 use serde_json::{Map, Value};
 
-use super::formats::{assemble, capped, edge, problem, Budget, ImportError, OverBudget};
+use super::formats::{assemble, capped, edge, line_at, problem, Budget, ImportError, OverBudget};
 use super::validate::Problem;
 use super::workflow::{EdgeKind, Node, Outcome, Workflow};
+use crate::i18n::Locale;
 
 /// The label of a command taken on failure.
 const ON_FAILURE: &str = "on failure";
@@ -233,6 +234,8 @@ enum LineError {
 struct Reader<'a> {
     line: &'a str,
     at: usize,
+    /// The language a refused line is said in.
+    l: Locale,
 }
 
 impl<'a> Reader<'a> {
@@ -273,12 +276,12 @@ impl<'a> Reader<'a> {
         let (label, used) = if let Some(quoted) = inner.strip_prefix('"') {
             let end = quoted
                 .find('"')
-                .ok_or_else(|| "a quoted label is not closed with \"".to_string())?;
+                .ok_or_else(|| td_string!(self.l, import.quote_open).to_string())?;
             (quoted[..end].to_string(), 1 + end + 1)
         } else {
             let end = inner
                 .find([']', ')', '}'])
-                .ok_or_else(|| "a step's shape is not closed".to_string())?;
+                .ok_or_else(|| td_string!(self.l, import.shape_open).to_string())?;
             (inner[..end].to_string(), end)
         };
         let after = &inner[used..];
@@ -287,7 +290,7 @@ impl<'a> Reader<'a> {
             .take_while(|c| matches!(c, ']' | ')' | '}' | '/' | '\\'))
             .count();
         if closes == 0 {
-            return Err("a step's shape is not closed".into());
+            return Err(td_string!(self.l, import.shape_open).to_string());
         }
         self.at += opens + used + closes;
         Ok(Some(format!("\"{label}\"")))
@@ -299,12 +302,13 @@ impl<'a> Reader<'a> {
         if rest.is_empty() {
             return Ok(None);
         }
+        let l = self.l;
         let piped = |after: &'a str, used: usize| -> Result<(Option<String>, usize), String> {
             match after.strip_prefix('|') {
                 Some(inner) => {
                     let end = inner
                         .find('|')
-                        .ok_or_else(|| "a link's |text| is not closed".to_string())?;
+                        .ok_or_else(|| td_string!(l, import.pipe_open).to_string())?;
                     Ok((Some(inner[..end].to_string()), used + 1 + end + 1))
                 }
                 None => Ok((None, used)),
@@ -319,12 +323,12 @@ impl<'a> Reader<'a> {
         } else if let Some(after) = rest.strip_prefix("-.") {
             let end = after
                 .find(".->")
-                .ok_or_else(|| "a dotted link `-. text` is not ended with `.->`".to_string())?;
+                .ok_or_else(|| td_string!(l, import.dotted_open).to_string())?;
             (EdgeKind::Event, Some(after[..end].to_string()), 2 + end + 3)
         } else if let Some(after) = rest.strip_prefix("-- ") {
             let end = after
                 .find("-->")
-                .ok_or_else(|| "a link `-- text` is not ended with `-->`".to_string())?;
+                .ok_or_else(|| td_string!(l, import.dashed_open).to_string())?;
             (
                 EdgeKind::Command,
                 Some(after[..end].to_string()),
@@ -332,9 +336,7 @@ impl<'a> Reader<'a> {
             )
         } else {
             let arrow: String = rest.chars().take_while(|c| !c.is_whitespace()).collect();
-            return Err(format!(
-                "{arrow:?} is not a link Hybridflow imports: use --> for a command, -.-> (or -. Name .->) for an event"
-            ));
+            return Err(td_string!(l, import.not_link, arrow = format!("{arrow:?}")));
         };
         self.at += used;
         // Kept as written: what marks a failure route is read before entities are decoded
@@ -349,7 +351,7 @@ impl<'a> Reader<'a> {
 /// Reads a `flowchart` (or `graph`) in the subset [`to_mermaid`] writes; styling lines
 /// (`linkStyle`, `classDef`, `class`, `style`, `click`) and subgraph frames are skipped,
 /// anything else that is not a step or a link is refused with its line.
-pub fn from_mermaid(input: &str) -> Result<Workflow, ImportError> {
+pub fn from_mermaid(input: &str, l: Locale) -> Result<Workflow, ImportError> {
     let mut name = "Imported workflow".to_string();
     let mut lines = input.lines().enumerate().peekable();
     // Front matter: `---`, `title: …`, `---`.
@@ -372,14 +374,14 @@ pub fn from_mermaid(input: &str) -> Result<Workflow, ImportError> {
         }
         if !closed {
             return Err(ImportError::Unsupported(vec![problem(
-                "line 1",
+                line_at(l, 1),
                 "line",
-                "the front matter opened with --- is not closed with ---",
+                td_string!(l, import.front_matter).to_string(),
             )]));
         }
     }
     let mut headed = false;
-    let mut budget = Budget::default();
+    let mut budget = Budget::new(l);
     let mut nodes: Vec<Node> = Vec::new();
     let mut index: HashMap<String, usize> = HashMap::new();
     let mut real_ids: HashMap<String, String> = HashMap::new();
@@ -417,9 +419,9 @@ pub fn from_mermaid(input: &str) -> Result<Workflow, ImportError> {
         }
         Ok(())
     };
-    let mut edge_budget = Budget::default();
+    let mut edge_budget = Budget::new(l);
     for (i, raw) in lines {
-        let at = format!("line {}", i + 1);
+        let at = line_at(l, i + 1);
         let line = raw.trim();
         if line.is_empty() {
             continue;
@@ -434,7 +436,11 @@ pub fn from_mermaid(input: &str) -> Result<Workflow, ImportError> {
                     _ => problems.push(problem(
                         at,
                         "details",
-                        format!("the details of {:?} are not a JSON object", id.trim()),
+                        td_string!(
+                            l,
+                            import.details_not_object,
+                            id = format!("{:?}", id.trim())
+                        ),
                     )),
                 }
             } else if let Some((id, real)) = c.split_once(" = ") {
@@ -453,7 +459,7 @@ pub fn from_mermaid(input: &str) -> Result<Workflow, ImportError> {
                     return Err(ImportError::Unsupported(vec![problem(
                         at,
                         "line",
-                        format!("a Mermaid flowchart starts with `flowchart LR` (or `graph LR`), not {line:?}"),
+                        td_string!(l, import.mermaid_start, line = format!("{line:?}")),
                     )]))
                 }
             }
@@ -472,15 +478,16 @@ pub fn from_mermaid(input: &str) -> Result<Workflow, ImportError> {
         ) {
             continue;
         }
-        let mut reader = Reader { line, at: 0 };
+        let mut reader = Reader { line, at: 0, l };
         let mut previous: Option<&str> = None;
         let mut pending: Option<Link> = None;
         let result: Result<(), LineError> = (|| loop {
             reader.skip_spaces();
             let Some(id) = reader.id() else {
-                return Err(LineError::Refused(format!(
-                    "expected a step id (letters, digits, _) at {:?}",
-                    reader.rest()
+                return Err(LineError::Refused(td_string!(
+                    l,
+                    import.expected_id,
+                    rest = format!("{:?}", reader.rest())
                 )));
             };
             let shape = reader.shape().map_err(LineError::Refused)?;
@@ -494,8 +501,14 @@ pub fn from_mermaid(input: &str) -> Result<Workflow, ImportError> {
                     }
                     (EdgeKind::Command, Some(t)) => {
                         let t = decode(&t);
-                        return Err(LineError::Refused(format!(
-                            "the command {from} --> {id} is labelled {t:?}: a command's only label is \"{ON_FAILURE}\" (a named message is an event: -. {t} .->)"
+                        return Err(LineError::Refused(td_string!(
+                            l,
+                            import.command_label,
+                            from = from,
+                            to = id,
+                            text = format!("{t:?}"),
+                            failure = ON_FAILURE,
+                            plain = t
                         )));
                     }
                     (EdgeKind::Event, Some(t)) => {
@@ -522,7 +535,9 @@ pub fn from_mermaid(input: &str) -> Result<Workflow, ImportError> {
                     pending = Some(link);
                     reader.skip_spaces();
                     if reader.rest().is_empty() {
-                        return Err(LineError::Refused("a link must end at a step".into()));
+                        return Err(LineError::Refused(
+                            td_string!(l, import.link_end).to_string(),
+                        ));
                     }
                 }
                 None => return Ok(()),
@@ -539,9 +554,9 @@ pub fn from_mermaid(input: &str) -> Result<Workflow, ImportError> {
     }
     if !headed && problems.is_empty() {
         return Err(ImportError::Unsupported(vec![problem(
-            "line 1",
+            line_at(l, 1),
             "line",
-            "no `flowchart` found",
+            td_string!(l, import.no_flowchart).to_string(),
         )]));
     }
     // Behaviour and positions from the details comments.
@@ -559,18 +574,23 @@ pub fn from_mermaid(input: &str) -> Result<Workflow, ImportError> {
             Err(e) => problems.push(problem(
                 at,
                 "details",
-                format!("the details of {:?}: {e}", node.id),
+                td_string!(
+                    l,
+                    import.details_error,
+                    id = format!("{:?}", node.id),
+                    error = e
+                ),
             )),
         }
     }
     if !problems.is_empty() {
-        return Err(ImportError::Unsupported(capped(problems)));
+        return Err(ImportError::Unsupported(capped(problems, l)));
     }
     if nodes.is_empty() {
         return Err(ImportError::Unsupported(vec![problem(
-            "line 1",
+            line_at(l, 1),
             "line",
-            "no steps found",
+            td_string!(l, import.no_steps).to_string(),
         )]));
     }
     // The real ids, where the diagram gave them.

@@ -491,6 +491,16 @@ impl Story {
     }
 
     /// Each happening as its code and its sentence in `locale`'s words (the API's: English).
+    /// Names the events the story tells of as `shown` says them (the engine's names are
+    /// what the run recorded; a Korean template's page says its own words for them).
+    pub fn rename_events(&mut self, shown: impl Fn(&str) -> String) {
+        for happening in &mut self.happenings {
+            if let Happening::EventLost { name, .. } = happening {
+                *name = shown(name);
+            }
+        }
+    }
+
     pub fn lines(&self, workflow: &Workflow, locale: Locale) -> Vec<StoryLine> {
         self.happenings
             .iter()

@@ -60,8 +60,40 @@ pub enum DocumentError {
     Invalid(Vec<Problem>),
 }
 
-/// Parses and validates a native workflow document.
+impl DocumentError {
+    /// The refusal in `l`'s words (the `Display` form is the API's English; a JSON parser's
+    /// own detail stays as it said it).
+    pub fn said(&self, l: Locale) -> String {
+        match self {
+            DocumentError::TooLarge { bytes, limit } => {
+                td_string!(l, import.too_large, bytes = bytes, limit = limit)
+            }
+            DocumentError::Malformed {
+                message,
+                line,
+                column,
+            } => td_string!(
+                l,
+                import.malformed,
+                line = line,
+                column = column,
+                error = message
+            ),
+            DocumentError::Invalid(problems) => {
+                td_string!(l, import.invalid, count = problems.len())
+            }
+        }
+    }
+}
+
+/// Parses and validates a native workflow document (its problems in English, the API's
+/// words).
 pub fn parse_workflow(bytes: &[u8]) -> Result<Workflow, DocumentError> {
+    parse_workflow_in(bytes, Locale::en)
+}
+
+/// Parses and validates a native workflow document, its problems said in `l`'s words.
+pub fn parse_workflow_in(bytes: &[u8], l: Locale) -> Result<Workflow, DocumentError> {
     if bytes.len() > MAX_DOCUMENT_BYTES {
         return Err(DocumentError::TooLarge {
             bytes: bytes.len(),
@@ -92,13 +124,19 @@ pub fn parse_workflow(bytes: &[u8]) -> Result<Workflow, DocumentError> {
                 node: None,
                 edge: None,
                 field: field.to_string(),
-                message: format!("has {count} {field}; the limit is {limit}"),
+                message: td_string!(
+                    l,
+                    problem.too_many,
+                    count = count,
+                    field = field,
+                    limit = limit
+                ),
             }]));
         }
     }
     // Enum fields are checked on the raw value first, so that a wrong `kind` is reported
     // together with every other problem instead of stopping the typed parse.
-    let mut problems = check_edge_enums(&mut value);
+    let mut problems = check_edge_enums(&mut value, l);
     let workflow: Workflow = match serde_path_to_error::deserialize(value) {
         Ok(w) => w,
         Err(err) => {
@@ -114,7 +152,7 @@ pub fn parse_workflow(bytes: &[u8]) -> Result<Workflow, DocumentError> {
             return Err(DocumentError::Invalid(problems));
         }
     };
-    problems.extend(validate(&workflow));
+    problems.extend(validate_in(&workflow, l));
     if !problems.is_empty() {
         return Err(DocumentError::Invalid(problems));
     }
@@ -130,7 +168,7 @@ fn last_field(path: &str) -> String {
 
 /// Checks `kind` and `on` of every edge object; replaces bad values by a valid one so the
 /// typed parse can go on to find the remaining problems.
-fn check_edge_enums(value: &mut Value) -> Vec<Problem> {
+fn check_edge_enums(value: &mut Value, l: Locale) -> Vec<Problem> {
     let mut problems = Vec::new();
     let Some(edges) = value.get_mut("edges").and_then(Value::as_array_mut) else {
         return problems;
@@ -160,14 +198,15 @@ fn check_edge_enums(value: &mut Value) -> Vec<Problem> {
                 node: None,
                 edge: Some(edge_ref.clone()),
                 field: field.to_string(),
-                message: format!(
-                    "must be {}, got {}",
-                    allowed
+                message: td_string!(
+                    l,
+                    problem.one_of,
+                    allowed = allowed
                         .iter()
                         .map(|a| format!("\"{a}\""))
                         .collect::<Vec<_>>()
-                        .join(" or "),
-                    v
+                        .join(&td_string!(l, problem.or).to_string()),
+                    value = v
                 ),
             });
             obj.insert(field.to_string(), Value::String(fallback.to_string()));

@@ -18,6 +18,9 @@ pub struct ApiFailure {
     pub status: u16,
     /// On a `412` (the workflow changed since it was read): the revision it is at now.
     pub revision: Option<i64>,
+    /// The language the server said it in (`Content-Language`; an import's problems are said
+    /// in the language the request asked for), when it said.
+    pub language: Option<String>,
 }
 
 impl ApiFailure {
@@ -32,7 +35,9 @@ impl ApiFailure {
     /// language what its code means followed by the server's precise detail (which names
     /// the field, line or limit).
     pub fn words(&self, locale: crate::i18n::Locale) -> String {
-        if locale == crate::i18n::Locale::en {
+        let said_in = |tag: &str| self.language.as_deref() == Some(tag);
+        if locale == crate::i18n::Locale::en || (locale == crate::i18n::Locale::ko && said_in("ko"))
+        {
             return self.message.clone();
         }
         let lead = match self.code.as_str() {
@@ -75,8 +80,10 @@ mod imp {
                 .map_err(|e| ApiFailure::new(format!("unreadable answer from the server: {e}")));
         }
         let status = response.status();
+        let language = response.headers().get("content-language");
         match response.json::<ErrorBody>().await {
             Ok(body) => Err(ApiFailure {
+                language,
                 code: body.code,
                 message: body.error,
                 revision: body
@@ -164,16 +171,23 @@ mod imp {
         decode(response).await
     }
 
+    /// Imports `text`; what cannot be imported is said in `locale`'s words.
     pub async fn import_workflow(
         text: &str,
         format: Option<&str>,
+        locale: crate::i18n::Locale,
     ) -> Result<WorkflowRecord, ApiFailure> {
         let url = match format {
             Some(f) => format!("/api/workflows/import?format={f}"),
             None => "/api/workflows/import".to_string(),
         };
+        let language = match locale {
+            crate::i18n::Locale::ko => "ko",
+            _ => "en",
+        };
         let response = Request::post(&url)
             .header("Content-Type", "text/plain")
+            .header("Accept-Language", language)
             .body(text.to_string())
             .map_err(unreachable)?
             .send()
@@ -383,6 +397,7 @@ mod imp {
     pub async fn import_workflow(
         _text: &str,
         _format: Option<&str>,
+        _locale: crate::i18n::Locale,
     ) -> Result<WorkflowRecord, ApiFailure> {
         browser_only()
     }

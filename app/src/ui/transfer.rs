@@ -267,7 +267,7 @@ pub fn TransferDialogs(dialog: RwSignal<Option<Dialog>>) -> impl IntoView {
         let chosen = import_format.get_untracked();
         spawn_local(async move {
             let format = (chosen != "auto").then_some(chosen.as_str());
-            match client::import_workflow(&text, format).await {
+            match client::import_workflow(&text, format, lang.get_untracked()).await {
                 Ok(record) => {
                     import_error.set(None);
                     source.set(String::new());

@@ -133,11 +133,18 @@ impl From<crate::engine::control::ControlError> for AppError {
 
 impl From<DocumentError> for AppError {
     fn from(e: DocumentError) -> Self {
+        AppError::from_document(e, app::i18n::Locale::en)
+    }
+}
+
+impl AppError {
+    /// A refused document, said in `l`'s words (its problems are already in them).
+    pub fn from_document(e: DocumentError, l: app::i18n::Locale) -> Self {
         match e {
-            DocumentError::TooLarge { .. } => AppError::PayloadTooLarge(e.to_string()),
-            DocumentError::Malformed { .. } => AppError::bad_request(e.to_string()),
+            DocumentError::TooLarge { .. } => AppError::PayloadTooLarge(e.said(l)),
+            DocumentError::Malformed { .. } => AppError::bad_request(e.said(l)),
             DocumentError::Invalid(ref problems) => AppError::Unprocessable {
-                message: e.to_string(),
+                message: e.said(l),
                 details: problems
                     .iter()
                     .map(|p| serde_json::to_value(p).unwrap_or_default())

@@ -6,6 +6,7 @@ use app::model::examples::is_template_id;
 use app::model::formats::{self, ExportFormat, ImportError, ImportFormat};
 use app::model::parse_workflow;
 use app::model::Workflow;
+use app::ui::common::language::for_request;
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
 use axum::extract::{Path, Query, State};
@@ -51,8 +52,17 @@ pub struct FormatQuery {
 pub async fn import(
     State(state): State<AppState>,
     Query(query): Query<FormatQuery>,
+    headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, AppError> {
+    // The problems are said in the language the request accepts (English unless it asks
+    // for Korean); paths, fields and ids stay as the input has them.
+    let l = for_request(
+        None,
+        headers
+            .get(header::ACCEPT_LANGUAGE)
+            .and_then(|v| v.to_str().ok()),
+    );
     let format = match query.format.as_deref() {
         None => None,
         Some(name) => Some(ImportFormat::parse(name).ok_or_else(|| {
@@ -67,19 +77,33 @@ pub async fn import(
         .map_err(|e| AppError::bad_request(format!("the body is not UTF-8 text: {e}")))?;
     let imported = off_workers(move || {
         let text = std::str::from_utf8(&body).unwrap_or_default();
-        formats::import(text, format)
+        formats::import_in(text, format, l)
     })
     .await?;
-    let workflow = imported.map_err(|e| match e {
-        ImportError::Document(d) => AppError::from(d),
-        ImportError::Unsupported(problems) => AppError::Unprocessable {
-            message: ImportError::Unsupported(problems.clone()).to_string(),
-            details: problems
-                .iter()
-                .map(|p| serde_json::to_value(p).unwrap_or_default())
-                .collect(),
-        },
-    })?;
+    let workflow = match imported {
+        Ok(workflow) => workflow,
+        Err(e) => {
+            let error = match e {
+                ImportError::Document(d) => AppError::from_document(d, l),
+                ImportError::Unsupported(ref problems) => AppError::Unprocessable {
+                    message: e.said(l),
+                    details: problems
+                        .iter()
+                        .map(|p| serde_json::to_value(p).unwrap_or_default())
+                        .collect(),
+                },
+            };
+            let mut response = error.into_response();
+            response.headers_mut().insert(
+                header::CONTENT_LANGUAGE,
+                header::HeaderValue::from_static(match l {
+                    app::i18n::Locale::ko => "ko",
+                    _ => "en",
+                }),
+            );
+            return Ok(response);
+        }
+    };
     let record = state.store.create_workflow(&workflow).await?;
     Ok(tagged(StatusCode::CREATED, record))
 }

@@ -29,7 +29,8 @@ use quick_xml::Reader;
 use serde_json::Value;
 
 use super::NAMESPACE;
-use crate::model::formats::{assemble, capped, edge, problem, Budget, ImportError};
+use crate::i18n::Locale;
+use crate::model::formats::{assemble, capped, edge, line_at, problem, Budget, ImportError};
 use crate::model::validate::{Problem, MAX_EDGES};
 use crate::model::workflow::{Edge, EdgeKind, Join, Node, Outcome, Position, Workflow};
 
@@ -75,10 +76,11 @@ fn line_of(input: &str, at: usize) -> usize {
 
 /// Where each line starts: a line number in O(log n), however many problems are reported
 /// (a scan per problem would make a document of many refused elements quadratic).
-struct Lines(Vec<usize>);
+/// Its lines are named in `l`'s words.
+struct Lines(Vec<usize>, Locale);
 
 impl Lines {
-    fn new(input: &str) -> Lines {
+    fn new(input: &str, l: Locale) -> Lines {
         Lines(
             input
                 .bytes()
@@ -86,24 +88,25 @@ impl Lines {
                 .filter(|&(_, b)| b == b'\n')
                 .map(|(i, _)| i)
                 .collect(),
+            l,
         )
     }
 
     fn at(&self, offset: usize) -> String {
-        format!("line {}", self.0.partition_point(|&nl| nl < offset) + 1)
+        line_at(self.1, self.0.partition_point(|&nl| nl < offset) + 1)
     }
 }
 
-fn refused(input: &str, at: usize, field: &str, message: String) -> ImportError {
+fn refused(l: Locale, input: &str, at: usize, field: &str, message: String) -> ImportError {
     ImportError::Unsupported(vec![problem(
-        format!("line {}", line_of(input, at)),
+        line_at(l, line_of(input, at)),
         field,
         message,
     )])
 }
 
 /// The element tree (index 0 is the document) and the prefix bound to [`NAMESPACE`].
-fn read_tree(input: &str) -> Result<(Vec<El>, Option<String>), ImportError> {
+fn read_tree(input: &str, l: Locale) -> Result<(Vec<El>, Option<String>), ImportError> {
     let mut reader = Reader::from_str(input);
     reader.config_mut().trim_text(true);
     let mut els = vec![El {
@@ -118,10 +121,11 @@ fn read_tree(input: &str) -> Result<(Vec<El>, Option<String>), ImportError> {
     let start = |e: &BytesStart, at: usize, els: &mut Vec<El>, ours: &mut Option<String>| {
         if els.len() > MAX_ELEMENTS {
             return Err(refused(
+                l,
                 input,
                 at,
                 "elements",
-                format!("the document has more than {MAX_ELEMENTS} XML elements; the limit is {MAX_ELEMENTS}"),
+                td_string!(l, import.xml_too_many, limit = MAX_ELEMENTS),
             ));
         }
         let name = String::from_utf8_lossy(e.local_name().as_ref()).into_owned();
@@ -129,18 +133,25 @@ fn read_tree(input: &str) -> Result<(Vec<El>, Option<String>), ImportError> {
         for a in e.attributes() {
             let a = a.map_err(|err| {
                 refused(
+                    l,
                     input,
                     at,
                     "attribute",
-                    format!("<{name}> has a malformed attribute: {err}"),
+                    td_string!(l, import.xml_bad_attribute, element = &name, error = err),
                 )
             })?;
             if attrs.len() >= MAX_ATTRIBUTES {
                 return Err(refused(
+                    l,
                     input,
                     at,
                     "attributes",
-                    format!("<{name}> has more than {MAX_ATTRIBUTES} attributes; the limit is {MAX_ATTRIBUTES}"),
+                    td_string!(
+                        l,
+                        import.xml_attributes,
+                        element = &name,
+                        limit = MAX_ATTRIBUTES
+                    ),
                 ));
             }
             let key = String::from_utf8_lossy(a.key.as_ref()).into_owned();
@@ -148,11 +159,16 @@ fn read_tree(input: &str) -> Result<(Vec<El>, Option<String>), ImportError> {
                 .unescape_value()
                 .map_err(|err| {
                     refused(
+                        l,
                         input,
                         at,
                         "attribute",
-                        format!(
-                            "<{name}> attribute {key}: {err} (only XML's own entities are read)"
+                        td_string!(
+                            l,
+                            import.xml_attribute_value,
+                            element = &name,
+                            key = &key,
+                            error = err
                         ),
                     )
                 })?
@@ -188,18 +204,19 @@ fn read_tree(input: &str) -> Result<(Vec<El>, Option<String>), ImportError> {
             Err(e) => {
                 let at = reader.error_position() as usize;
                 return Err(ImportError::Unsupported(vec![problem(
-                    format!("line {}", line_of(input, at)),
+                    line_at(l, line_of(input, at)),
                     "xml",
-                    format!("malformed XML: {e}"),
+                    td_string!(l, import.xml_malformed, error = e),
                 )]));
             }
             Ok(Event::Start(e)) => {
                 if stack.len() > MAX_DEPTH {
                     return Err(refused(
+                        l,
                         input,
                         at,
                         "depth",
-                        format!("elements are nested more than {MAX_DEPTH} deep; the limit is {MAX_DEPTH}"),
+                        td_string!(l, import.xml_depth, limit = MAX_DEPTH),
                     ));
                 }
                 let i = start(&e, at, &mut els, &mut ours)?;
@@ -216,13 +233,13 @@ fn read_tree(input: &str) -> Result<(Vec<El>, Option<String>), ImportError> {
             Ok(Event::Text(t)) => {
                 let text = t
                     .decode()
-                    .map_err(|e| refused(input, at, "xml", e.to_string()))?;
+                    .map_err(|e| refused(l, input, at, "xml", e.to_string()))?;
                 els[parent].text.push_str(&text);
             }
             Ok(Event::CData(t)) => {
                 let text = t
                     .decode()
-                    .map_err(|e| refused(input, at, "xml", e.to_string()))?;
+                    .map_err(|e| refused(l, input, at, "xml", e.to_string()))?;
                 els[parent].text.push_str(&text);
             }
             Ok(Event::GeneralRef(r)) => {
@@ -237,13 +254,11 @@ fn read_tree(input: &str) -> Result<(Vec<El>, Option<String>), ImportError> {
                     Some(s) => els[parent].text.push_str(&s),
                     None => {
                         return Err(refused(
+                            l,
                             input,
                             at,
                             "xml",
-                            format!(
-                                "the entity &{}; is not defined (only XML's own entities are read)",
-                                String::from_utf8_lossy(&r)
-                            ),
+                            td_string!(l, import.xml_entity, name = String::from_utf8_lossy(&r)),
                         ))
                     }
                 }
@@ -255,10 +270,11 @@ fn read_tree(input: &str) -> Result<(Vec<El>, Option<String>), ImportError> {
     if stack.len() > 1 {
         let open = &els[stack[stack.len() - 1]];
         return Err(refused(
+            l,
             input,
             open.at,
             "xml",
-            format!("<{}> is not closed", open.name),
+            td_string!(l, import.xml_not_closed, element = &open.name),
         ));
     }
     Ok((els, ours))
@@ -358,7 +374,7 @@ impl Model<'_> {
             return Err(ImportError::Unsupported(vec![problem(
                 "",
                 "flows",
-                format!("following the flows through gateways and events took more than {MAX_WALK} steps; the limit is {MAX_WALK}"),
+                td_string!(self.lines.1, import.bpmn_walk, limit = MAX_WALK),
             )]));
         }
         Ok(())
@@ -433,8 +449,8 @@ impl Model<'_> {
 }
 
 /// Reads a BPMN 2.0 document.
-pub fn from_bpmn(input: &str) -> Result<Workflow, ImportError> {
-    let (els, ours) = read_tree(input)?;
+pub fn from_bpmn(input: &str, l: Locale) -> Result<Workflow, ImportError> {
+    let (els, ours) = read_tree(input, l)?;
     let definitions = els[0]
         .children
         .first()
@@ -442,13 +458,14 @@ pub fn from_bpmn(input: &str) -> Result<Workflow, ImportError> {
         .filter(|&d| els[d].name == "definitions")
         .ok_or_else(|| {
             refused(
+                l,
                 input,
                 0,
                 "definitions",
-                "a BPMN document's root element is <definitions>".into(),
+                td_string!(l, import.bpmn_root).to_string(),
             )
         })?;
-    let lines = Lines::new(input);
+    let lines = Lines::new(input, l);
     let mut problems: Vec<Problem> = Vec::new();
     let refuse = |problems: &mut Vec<Problem>, el: usize, message: String| {
         let e = &els[el];
@@ -548,7 +565,11 @@ pub fn from_bpmn(input: &str) -> Result<Workflow, ImportError> {
                 continue;
             }
             if id.is_empty() {
-                refuse(&mut problems, el, format!("<{kind}> has no id"));
+                refuse(
+                    &mut problems,
+                    el,
+                    td_string!(l, import.bpmn_no_id, element = kind),
+                );
                 continue;
             }
             let definition = e
@@ -568,13 +589,23 @@ pub fn from_bpmn(input: &str) -> Result<Workflow, ImportError> {
             });
             let classified = match (kind, definition) {
                 (k, _) if TASKS.contains(&k) => {
-                    if let Some(&l) = e.children.iter().find(|&&c| {
+                    if let Some(&repeat) = e.children.iter().find(|&&c| {
                         matches!(
                             els[c].name.as_str(),
                             "multiInstanceLoopCharacteristics" | "standardLoopCharacteristics"
                         )
                     }) {
-                        refuse(&mut problems, el, format!("{kind} {id:?} repeats ({}): a step runs once per run (use retry for attempts)", els[l].name));
+                        refuse(
+                            &mut problems,
+                            el,
+                            td_string!(
+                                l,
+                                import.bpmn_loop,
+                                element = kind,
+                                id = format!("{id:?}"),
+                                repeat = &els[repeat].name
+                            ),
+                        );
                         continue;
                     }
                     if e.attr("isForCompensation") == Some("true") {
@@ -608,7 +639,7 @@ pub fn from_bpmn(input: &str) -> Result<Workflow, ImportError> {
                         refuse(
                             &mut problems,
                             el,
-                            format!("boundary event {id:?} has no attachedToRef"),
+                            td_string!(l, import.bpmn_boundary_unattached, id = format!("{id:?}")),
                         );
                         continue;
                     };
@@ -627,7 +658,11 @@ pub fn from_bpmn(input: &str) -> Result<Workflow, ImportError> {
                         .iter()
                         .any(|&c| els[c].name == "conditionExpression")
                     {
-                        refuse(&mut problems, el, format!("sequence flow {id:?} has a condition: Hybridflow routes by a step's success or failure (use a boundary error event for the failure route)"));
+                        refuse(
+                            &mut problems,
+                            el,
+                            td_string!(l, import.bpmn_condition, id = format!("{id:?}")),
+                        );
                         continue;
                     }
                     match (e.attr("sourceRef"), e.attr("targetRef")) {
@@ -635,7 +670,7 @@ pub fn from_bpmn(input: &str) -> Result<Workflow, ImportError> {
                         _ => refuse(
                             &mut problems,
                             el,
-                            format!("sequence flow {id:?} needs sourceRef and targetRef"),
+                            td_string!(l, import.bpmn_flow_ends, id = format!("{id:?}")),
                         ),
                     }
                     continue;
@@ -651,25 +686,51 @@ pub fn from_bpmn(input: &str) -> Result<Workflow, ImportError> {
                     | "eventBasedGateway",
                     _,
                 ) => {
-                    refuse(&mut problems, el, format!("{kind} {id:?} chooses a path by condition or by what happens first; Hybridflow routes by a step's success or failure: model the choice as a boundary error event (failure route), or a parallel gateway if every path runs"));
+                    refuse(
+                        &mut problems,
+                        el,
+                        td_string!(
+                            l,
+                            import.bpmn_choice,
+                            element = kind,
+                            id = format!("{id:?}")
+                        ),
+                    );
                     continue;
                 }
                 ("subProcess" | "callActivity" | "transaction" | "adHocSubProcess", _) => {
                     refuse(
                         &mut problems,
                         el,
-                        format!(
-                            "{kind} {id:?} is not imported: draw its tasks in the process itself"
+                        td_string!(
+                            l,
+                            import.bpmn_subprocess,
+                            element = kind,
+                            id = format!("{id:?}")
                         ),
                     );
                     continue;
                 }
                 (k, Some(d)) if k.ends_with("Event") => {
-                    refuse(&mut problems, el, format!("{k} {id:?} with a {d} is not imported (message, error and compensation events are; a step's latency and timeout stand for timers)"));
+                    refuse(
+                        &mut problems,
+                        el,
+                        td_string!(
+                            l,
+                            import.bpmn_event_definition,
+                            element = k,
+                            id = format!("{id:?}"),
+                            definition = d
+                        ),
+                    );
                     continue;
                 }
                 (k, _) => {
-                    refuse(&mut problems, el, format!("{k} {id:?} is not an element Hybridflow imports (tasks, sequence and message flows, parallel gateways, message, error and compensation events are)"));
+                    refuse(
+                        &mut problems,
+                        el,
+                        td_string!(l, import.bpmn_element, element = k, id = format!("{id:?}")),
+                    );
                     continue;
                 }
             };
@@ -689,7 +750,12 @@ pub fn from_bpmn(input: &str) -> Result<Workflow, ImportError> {
             refuse(
                 &mut problems,
                 e,
-                format!("{} {:?} is not imported", els[e].name, id_of(e)),
+                td_string!(
+                    l,
+                    import.bpmn_nested,
+                    element = &els[e].name,
+                    id = format!("{:?}", id_of(e))
+                ),
             );
         }
     }
@@ -714,7 +780,7 @@ pub fn from_bpmn(input: &str) -> Result<Workflow, ImportError> {
         }
     }
     if !problems.is_empty() {
-        return Err(ImportError::Unsupported(capped(problems)));
+        return Err(ImportError::Unsupported(capped(problems, l)));
     }
 
     let mut model = Model {
@@ -726,7 +792,7 @@ pub fn from_bpmn(input: &str) -> Result<Workflow, ImportError> {
         previous,
         walked: 0,
     };
-    let mut budget = Budget::default();
+    let mut budget = Budget::new(l);
     let mut nodes: Vec<Node> = Vec::new();
     let mut node_id: HashMap<String, String> = HashMap::new();
     let mut placed = 0usize;
@@ -764,23 +830,31 @@ pub fn from_bpmn(input: &str) -> Result<Workflow, ImportError> {
                 ImportError::Unsupported(vec![problem(model.line(el), "details", message)])
             };
             let Ok(Value::Object(details)) = serde_json::from_str::<Value>(details) else {
-                return Err(refused(format!(
-                    "hybridflow:details of {real:?} is not a JSON object"
+                return Err(refused(td_string!(
+                    l,
+                    import.bpmn_details_not_object,
+                    id = format!("{real:?}")
                 )));
             };
-            node = node
-                .with_details(details)
-                .map_err(|e| refused(format!("hybridflow:details of {real:?}: {e}")))?;
+            node = node.with_details(details).map_err(|e| {
+                refused(td_string!(
+                    l,
+                    import.bpmn_details_error,
+                    id = format!("{real:?}"),
+                    error = e
+                ))
+            })?;
         }
         node_id.insert(id.clone(), real);
         nodes.push(node);
     }
     if nodes.is_empty() {
         return Err(refused(
+            l,
             input,
             els[definitions].at,
             "process",
-            "the document has no tasks: each task becomes a step".into(),
+            td_string!(l, import.bpmn_no_tasks).to_string(),
         ));
     }
 
@@ -867,7 +941,7 @@ pub fn from_bpmn(input: &str) -> Result<Workflow, ImportError> {
             return Err(ImportError::Unsupported(vec![problem(
                 model.line(mf),
                 "messageFlow",
-                format!("message flow {:?} needs sourceRef and targetRef", id_of(mf)),
+                td_string!(l, import.bpmn_message_ends, id = format!("{:?}", id_of(mf))),
             )]));
         };
         // Named by the flow's message, else the catch event's, else the flow's name.
@@ -904,7 +978,16 @@ pub fn from_bpmn(input: &str) -> Result<Workflow, ImportError> {
             }
             _ if black_boxes.contains(target) => {}
             _ => {
-                return Err(ImportError::Unsupported(vec![problem(model.line(mf), "messageFlow", format!("message flow {:?} ends at {target:?}, which is not a task or a message catch or start event", id_of(mf)))]));
+                return Err(ImportError::Unsupported(vec![problem(
+                    model.line(mf),
+                    "messageFlow",
+                    td_string!(
+                        l,
+                        import.bpmn_message_target,
+                        id = format!("{:?}", id_of(mf)),
+                        target = format!("{target:?}")
+                    ),
+                )]));
             }
         }
         if senders.is_empty()
@@ -914,9 +997,11 @@ pub fn from_bpmn(input: &str) -> Result<Workflow, ImportError> {
             return Err(ImportError::Unsupported(vec![problem(
                 model.line(mf),
                 "messageFlow",
-                format!(
-                    "message flow {:?} comes from {source:?}, which no task leads to",
-                    id_of(mf)
+                td_string!(
+                    l,
+                    import.bpmn_message_source,
+                    id = format!("{:?}", id_of(mf)),
+                    source = format!("{source:?}")
                 ),
             )]));
         }
@@ -931,11 +1016,14 @@ pub fn from_bpmn(input: &str) -> Result<Workflow, ImportError> {
             return Err(ImportError::Unsupported(vec![problem(
                 model.line(mf),
                 "messageFlow",
-                format!(
-                    "message flow {:?} connects {} sending step(s) with {} receiving step(s): {pairs} events, which with the message flows before it make more than {MAX_EDGES} edges; the limit is {MAX_EDGES}",
-                    id_of(mf),
-                    senders.len(),
-                    receivers.len()
+                td_string!(
+                    l,
+                    import.bpmn_message_pairs,
+                    id = format!("{:?}", id_of(mf)),
+                    senders = senders.len(),
+                    receivers = receivers.len(),
+                    pairs = pairs,
+                    limit = MAX_EDGES
                 ),
             )]));
         }

@@ -8,7 +8,7 @@ use crate::i18n::Locale;
 use crate::model::story::unhandled_words;
 use crate::model::{Problem, RunEvent, RunRecord, RunStatus};
 use crate::ui::common::language::use_lang;
-use crate::ui::common::templates::shown_step;
+use crate::ui::common::templates::{shown_event_name, shown_step};
 use crate::ui::common::words::run_status;
 use crate::ui::state::{Document, Notice, RunState, Saving};
 
@@ -25,7 +25,10 @@ fn said_diagnosis(locale: Locale, log: &[RunRecord], document: Document) -> Stri
                 return unhandled_words(locale, &label, diagnosis);
             }
             RunEvent::EventDropped { name, .. } => {
-                return td_string!(locale, story.stalled_short, event = name).to_string();
+                let event = document
+                    .doc
+                    .with_untracked(|d| shown_event_name(locale, d, name));
+                return td_string!(locale, story.stalled_short, event = event).to_string();
             }
             _ => {}
         }

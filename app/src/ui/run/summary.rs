@@ -9,7 +9,7 @@ use crate::model::log::{figures, Figures};
 use crate::model::story::Story;
 use crate::model::RunView;
 use crate::ui::common::language::use_lang;
-use crate::ui::common::templates::shown_workflow;
+use crate::ui::common::templates::{shown_event_name, shown_workflow};
 use crate::ui::common::words::run_status;
 use crate::ui::state::{Document, RunState};
 
@@ -37,10 +37,13 @@ fn run_summary() -> AnyView {
     let story = Memo::new(move |_| {
         let locale = lang.get();
         run.log.with(|log| {
-            let story = Story::of(log);
+            let mut story = Story::of(log);
             // A template's steps and events in the page's words.
             let mut lines = document.doc.with(|d| match shown_workflow(locale, d) {
-                Some(shown) => story.lines(&shown, locale),
+                Some(shown) => {
+                    story.rename_events(|name| shown_event_name(locale, d, name));
+                    story.lines(&shown, locale)
+                }
                 None => story.lines(d, locale),
             });
             // The status line says the diagnosis; a story that told why ends with the
