@@ -23,10 +23,14 @@
 //! - [`examples`]: the shipped templates (the article's scenarios), stored read-only.
 //! - [`lessons`]: the Learn page's experiments, one per claim, and the figures they prove.
 //! - [`korean`]: Korean particles chosen by the name before them (은/는, 이/가, 을/를, (으)로).
+//! - `condition` (the `conditions` feature: the server): conditions on a run's data in CEL,
+//!   bounded while read and while evaluated.
 
 pub mod api;
 pub mod asyncapi;
 pub mod bpmn;
+#[cfg(feature = "conditions")]
+pub mod condition;
 pub mod convert;
 pub mod edit;
 pub mod examples;

@@ -205,7 +205,7 @@ fn check_edge_enums(value: &mut Value, l: Locale) -> Vec<Problem> {
                         .iter()
                         .map(|a| format!("\"{a}\""))
                         .collect::<Vec<_>>()
-                        .join(&td_string!(l, problem.or).to_string()),
+                        .join(td_string!(l, problem.or)),
                     value = v
                 ),
             });
