@@ -22,6 +22,7 @@ fn succeeded(node: &str, attempt: u32) -> RunEvent {
     RunEvent::StepSucceeded {
         node: node.into(),
         attempt,
+        wrote: Default::default(),
     }
 }
 

@@ -52,6 +52,7 @@ fn attempts_become_bars_with_their_outcome_and_messages_become_arrows() {
             RunEvent::StepSucceeded {
                 node: "a".into(),
                 attempt: 2,
+                wrote: Default::default(),
             },
         ),
         (
@@ -156,6 +157,7 @@ fn an_orchestrator_outage_is_a_band_and_a_lost_event_a_moment() {
             RunEvent::StepSucceeded {
                 node: "a".into(),
                 attempt: 1,
+                wrote: Default::default(),
             },
         ),
     ];

@@ -141,6 +141,35 @@ test("behaviour fields validate as you type, and a run with input shows the unha
   await expect(page.locator(".unheard")).toHaveCount(1);
 });
 
+test("a step writes into the run data: typed in the inspector, drawn from the seed, told in the log and the summary", async ({ page }) => {
+  await freshWorkflow(page, 2);
+  await connect(page, "Step 1", "Step 2");
+  await page.getByRole("button", { name: "Step 1", exact: true }).click();
+  const inspector = page.getByRole("complementary", { name: "Inspector" });
+  const writes = inspector.getByRole("textbox", { name: "Writes" });
+  // Refused as typed, with the reason: chances that do not add up to 1.
+  await writes.fill("amount = 120; approved = true 80% | false 10%");
+  await expect(writes).toHaveAttribute("aria-invalid", "true");
+  await expect(inspector.getByRole("alert")).toHaveText("approved: the chances add up to 0.900, not 1");
+  await writes.fill("amount = 120; approved = true 100% | false 0%");
+  await expect(writes).toHaveAttribute("aria-invalid", "false");
+  await page.keyboard.press("Tab");
+  // Back in the model's own words once the field is left.
+  await expect(writes).toHaveValue("amount = 120; approved = true 100% | false 0%");
+
+  const canvas = page.getByRole("application", { name: "Workflow canvas" });
+  await canvas.click({ position: { x: (await canvas.boundingBox())!.width - 40, y: 30 } });
+  await inspector.getByRole("textbox", { name: "Run input" }).fill('{"customer": "kim"}');
+  await page.getByRole("button", { name: "Run" }).click();
+  await expect(page.getByRole("status", { name: "Run state" })).toHaveText("Run completed");
+  await expect(page.getByRole("list", { name: "What happened" }).getByRole("listitem")).toHaveText([
+    "Written into the run data: amount = 120, approved = true (Step 1)",
+    "Completed",
+  ]);
+  await page.getByRole("tab", { name: "Log" }).click();
+  await expect(page.getByRole("list", { name: "Run log" })).toContainText("Step 1 succeeded (attempt 1) and wrote amount = 120, approved = true");
+});
+
 test("pan by dragging the empty canvas, zoom with buttons, wheel and keys, fit to view", async ({ page }) => {
   await fromTemplate(page, "Fan-out group (ten parallel adds)", `Fan-out ${Date.now()}`);
   await expect(page.locator("[data-node-id]")).toHaveCount(12);

@@ -328,10 +328,25 @@ fn parts<'a>(
             )
             .to_string(),
         ),
-        StepSucceeded { node, attempt } => (
+        StepSucceeded {
+            node,
+            attempt,
+            wrote,
+        } => (
             LogKind::Step,
             vec![node.as_str()],
-            td_string!(l, log.succeeded, step = label(node), attempt = attempt).to_string(),
+            if wrote.is_empty() {
+                td_string!(l, log.succeeded, step = label(node), attempt = attempt).to_string()
+            } else {
+                td_string!(
+                    l,
+                    log.succeeded_wrote,
+                    step = label(node),
+                    attempt = attempt,
+                    values = written_words(wrote)
+                )
+                .to_string()
+            },
         ),
         StepFailed {
             node,
@@ -749,4 +764,13 @@ pub fn lost_after(drops: &[(String, String)], workflow: &Workflow, view: &RunVie
         );
     }
     out
+}
+
+/// What a step wrote, as a reader sees it: `approved = true, amount = 120`.
+pub fn written_words(wrote: &serde_json::Map<String, serde_json::Value>) -> String {
+    wrote
+        .iter()
+        .map(|(field, value)| format!("{field} = {value}"))
+        .collect::<Vec<_>>()
+        .join(", ")
 }

@@ -3,6 +3,7 @@
 //! - [`workflow`]: the document a user draws (nodes, command/event edges) — the native format.
 //! - [`edit`]: the typed changes the editor applies to a workflow.
 //! - [`validate`]: parsing a document and listing every problem, with the model's limits.
+//! - [`data`]: what a step writes into the run data, in the inspector's text form.
 //! - [`run`]: a run's history records, step states and the fold into a current view.
 //! - [`log`]: what a history means to a reader: log lines, figures, causal chains, replay.
 //! - [`story`]: a run's outcome in words (failures and their handling, sagas, outages,
@@ -32,6 +33,7 @@ pub mod bpmn;
 #[cfg(feature = "conditions")]
 pub mod condition;
 pub mod convert;
+pub mod data;
 pub mod edit;
 pub mod examples;
 pub mod faults;
@@ -59,5 +61,6 @@ pub use run::{
 };
 pub use validate::{parse_workflow, validate, DocumentError, Problem};
 pub use workflow::{
-    Edge, EdgeKind, FailWhen, Join, Latency, Node, Outcome, Position, RetryPolicy, Workflow,
+    Chance, Edge, EdgeKind, FailWhen, Join, Latency, Node, Outcome, Position, RetryPolicy,
+    Workflow, Written,
 };

@@ -309,6 +309,11 @@ pub enum RunEvent {
     StepSucceeded {
         node: String,
         attempt: u32,
+        /// What the step wrote into the run data (its `writes`, choices drawn from the
+        /// seed), by field; recorded so that a replay rebuilds the run data exactly.
+        #[serde(default, skip_serializing_if = "serde_json::Map::is_empty")]
+        #[cfg_attr(feature = "openapi", schema(value_type = Object))]
+        wrote: serde_json::Map<String, serde_json::Value>,
     },
     /// The last attempt failed.
     StepFailed {

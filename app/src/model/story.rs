@@ -76,6 +76,9 @@ pub enum Happening {
     },
     /// A runaway limit stopped the run.
     Stopped { reason: String },
+    /// What the steps wrote into the run data, in order: (step, `field = value, …`). One
+    /// sentence for the whole run, however many steps wrote.
+    Wrote { by_step: Vec<(String, String)> },
 }
 
 impl Happening {
@@ -93,6 +96,7 @@ impl Happening {
             Happening::OrchestratorOutage { .. } => "orchestrator_outage",
             Happening::OrchestratorStillDown => "orchestrator_still_down",
             Happening::EventLost { .. } => "event_lost",
+            Happening::Wrote { .. } => "data_written",
             Happening::Duplicated { .. } => "events_duplicated",
             Happening::Ended { status, diagnosis } => match status {
                 RunStatus::Completed => "run_completed",
@@ -266,6 +270,16 @@ impl Happening {
             Happening::Stopped { reason } => {
                 td_string!(locale, story.stopped, reason = reason).to_string()
             }
+            Happening::Wrote { by_step } => td_string!(
+                locale,
+                story.wrote,
+                writes = by_step
+                    .iter()
+                    .map(|(node, values)| format!("{values} ({})", label(node)))
+                    .collect::<Vec<_>>()
+                    .join("; ")
+            )
+            .to_string(),
         }
     }
 }
@@ -295,6 +309,8 @@ pub struct Story {
     saga: Option<usize>,
     /// The duplicate deliveries being told, by index.
     duplicated: Option<usize>,
+    /// The run data's sentence, by index.
+    wrote: Option<usize>,
     crashed: bool,
     /// The run's input (from its start), for the values a `fail_when` refused.
     input: super::run::RunInput,
@@ -421,11 +437,28 @@ impl Story {
                     failed.push(node.clone());
                 }
             }
-            StepSucceeded { node, attempt } if *attempt > 1 => {
-                self.push(Happening::SavedByRetry {
-                    node: node.clone(),
-                    attempt: *attempt,
-                });
+            StepSucceeded {
+                node,
+                attempt,
+                wrote,
+            } => {
+                if !wrote.is_empty() {
+                    let values = super::log::written_words(wrote);
+                    match self.wrote.and_then(|i| self.happenings.get_mut(i)) {
+                        Some(Happening::Wrote { by_step }) => by_step.push((node.clone(), values)),
+                        _ => {
+                            self.wrote = self.push(Happening::Wrote {
+                                by_step: vec![(node.clone(), values)],
+                            })
+                        }
+                    }
+                }
+                if *attempt > 1 {
+                    self.push(Happening::SavedByRetry {
+                        node: node.clone(),
+                        attempt: *attempt,
+                    });
+                }
             }
             OrchestratorCrashed { .. } => self.crashed = true,
             OrchestratorRecovered {
@@ -576,7 +609,7 @@ impl Story {
     pub fn headline(&self, nodes: &[Node], locale: Locale) -> Option<StoryLine> {
         self.happenings
             .iter()
-            .find(|h| !matches!(h, Happening::Ended { .. }))
+            .find(|h| !matches!(h, Happening::Ended { .. } | Happening::Wrote { .. }))
             .map(|h| self.line(h, nodes, locale))
     }
 }

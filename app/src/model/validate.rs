@@ -10,7 +10,7 @@ use std::collections::HashSet;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use super::workflow::{EdgeKind, Outcome, Workflow};
+use super::workflow::{EdgeKind, Outcome, Workflow, Written};
 
 /// At most this many steps: a canvas past this is no longer readable, and it bounds the
 /// engine's per-run memory.
@@ -27,6 +27,17 @@ pub const MAX_SIMULATED_MS: u64 = 3_600_000;
 pub const MAX_ATTEMPTS: u32 = 100;
 /// Largest backoff multiplier: beyond this a few retries already exceed any useful wait.
 pub const MAX_BACKOFF_MULTIPLIER: f64 = 10.0;
+/// Most fields one step writes into the run data.
+pub const MAX_WRITES: usize = 16;
+/// Most values a written field chooses among.
+pub const MAX_CHOICES: usize = 16;
+/// Longest value a step writes, as compact JSON.
+pub const MAX_WRITTEN_BYTES: usize = 512;
+/// Longest name of a run data field (a CEL identifier: a letter or `_`, then letters,
+/// digits and `_`, so that a condition can name it).
+pub const MAX_FIELD_CHARS: usize = 64;
+/// How far the chances of a choice may add up away from 1 (decimal rounding).
+const CHANCE_TOLERANCE: f64 = 1e-6;
 
 /// One thing wrong with a workflow, precise enough to point at it on the canvas.
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
@@ -481,6 +492,22 @@ pub fn behaviour_problems(node: &super::workflow::Node, l: Locale) -> Vec<(&'sta
             ));
         }
     }
+    if node.writes.len() > MAX_WRITES {
+        problems.push((
+            "writes",
+            td_string!(
+                l,
+                problem.writes_count,
+                count = node.writes.len(),
+                limit = MAX_WRITES
+            ),
+        ));
+    }
+    for (field, written) in node.writes.iter().take(MAX_WRITES) {
+        if let Some(message) = written_problem(field, written, l) {
+            problems.push(("writes", message));
+        }
+    }
     if let Some(action) = &node.compensation {
         if action.trim().is_empty() {
             problems.push((
@@ -495,6 +522,75 @@ pub fn behaviour_problems(node: &super::workflow::Node, l: Locale) -> Vec<(&'sta
         }
     }
     problems
+}
+
+/// Whether `name` can name a run data field: a CEL identifier, at most
+/// [`MAX_FIELD_CHARS`] long.
+pub fn is_field_name(name: &str) -> bool {
+    let mut chars = name.chars();
+    chars
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
+        && name.len() <= MAX_FIELD_CHARS
+}
+
+/// What is wrong with one written field, said with its name first.
+fn written_problem(field: &str, written: &Written, l: Locale) -> Option<String> {
+    if !is_field_name(field) {
+        return Some(td_string!(
+            l,
+            problem.field_name,
+            field = format!("{field:?}"),
+            limit = MAX_FIELD_CHARS
+        ));
+    }
+    let too_big = |v: &Value| serde_json::to_string(v).map_or(0, |s| s.len()) > MAX_WRITTEN_BYTES;
+    match written {
+        Written::Value(v) if too_big(v) => Some(td_string!(
+            l,
+            problem.written_size,
+            field = field,
+            limit = MAX_WRITTEN_BYTES
+        )),
+        Written::Value(_) => None,
+        Written::Choice { choose } => {
+            if choose.is_empty() || choose.len() > MAX_CHOICES {
+                return Some(td_string!(
+                    l,
+                    problem.choices_count,
+                    field = field,
+                    count = choose.len(),
+                    limit = MAX_CHOICES
+                ));
+            }
+            if let Some(c) = choose.iter().find(|c| !(0.0..=1.0).contains(&c.p)) {
+                return Some(td_string!(
+                    l,
+                    problem.chance_range,
+                    field = field,
+                    value = c.p
+                ));
+            }
+            if choose.iter().any(|c| too_big(&c.value)) {
+                return Some(td_string!(
+                    l,
+                    problem.written_size,
+                    field = field,
+                    limit = MAX_WRITTEN_BYTES
+                ));
+            }
+            let total: f64 = choose.iter().map(|c| c.p).sum();
+            ((total - 1.0).abs() > CHANCE_TOLERANCE).then(|| {
+                td_string!(
+                    l,
+                    problem.chances_total,
+                    field = field,
+                    total = format!("{total:.3}")
+                )
+            })
+        }
+    }
 }
 
 fn edge_ref(index: usize, id: &str) -> String {

@@ -61,6 +61,53 @@ pub struct Node {
     /// executes the step again.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub idempotent: Option<bool>,
+    /// What the step writes into the run data when it succeeds, by field: a fixed value, or
+    /// a choice among values drawn from the run's seed. Nothing by default.
+    // In the JSON Schema a field's value is any JSON: `Written`'s two forms overlap, and an
+    // untagged enum would be described as a `oneOf` that a choice matches twice.
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    #[cfg_attr(feature = "openapi", schema(value_type = std::collections::BTreeMap<String, serde_json::Value>))]
+    pub writes: std::collections::BTreeMap<String, Written>,
+}
+
+/// A value a step writes into the run data: `{"choose": [{"value": true, "p": 0.8},
+/// {"value": false, "p": 0.2}]}` draws one of the values (their chances add up to 1) from
+/// the run's seed; anything else is the value itself, written as it is.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum Written {
+    Choice { choose: Vec<Chance> },
+    Value(serde_json::Value),
+}
+
+/// One value of a [`Written::Choice`] and its chance (0..1).
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Chance {
+    pub value: serde_json::Value,
+    pub p: f64,
+}
+
+impl Written {
+    /// The value written, given a draw uniform in `0..1`: the fixed value, or the first
+    /// choice whose running total of chances passes the draw (the last one on rounding).
+    pub fn pick(&self, draw: f64) -> &serde_json::Value {
+        match self {
+            Written::Value(v) => v,
+            Written::Choice { choose } => {
+                let mut total = 0.0;
+                for chance in choose {
+                    total += chance.p;
+                    if draw < total {
+                        return &chance.value;
+                    }
+                }
+                choose.last().map_or(&serde_json::Value::Null, |c| &c.value)
+            }
+        }
+    }
 }
 
 /// The default simulated work time, when a node gives none.

@@ -1,6 +1,7 @@
 //! The inspector's behaviour fields for a step: latency, failure rate, fail-when, timeout,
-//! retry, compensation, join and idempotency. Each field validates as the user types and
-//! says why a value is refused; only accepted values reach the workflow.
+//! retry, what it writes into the run data, compensation, join and idempotency. Each field
+//! validates as the user types and says why a value is refused; only accepted values reach
+//! the workflow.
 
 use leptos::prelude::*;
 
@@ -200,6 +201,16 @@ const FIELDS: &[FieldSpec] = &[
             } else {
                 number(l, text, |l| td_string!(l, behaviour.number))?
             };
+            Ok(())
+        },
+    },
+    FieldSpec {
+        label: |l| td_string!(l, behaviour.writes),
+        key: "writes",
+        placeholder: |l| td_string!(l, behaviour.writes_hint),
+        read: |n| crate::model::data::writes_text(&n.writes),
+        write: |n, text, l| {
+            n.writes = crate::model::data::parse_writes(text, l)?;
             Ok(())
         },
     },

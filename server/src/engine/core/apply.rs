@@ -124,7 +124,10 @@ impl RunCore {
                     self.steps[n].failure_unheard = false;
                 }
             }
-            StepSucceeded { node, .. } => {
+            StepSucceeded { node, wrote, .. } => {
+                for (field, value) in wrote {
+                    self.written.insert(field.clone(), value.clone());
+                }
                 if let Some(n) = idx(self, node) {
                     self.steps[n].state = StepState::Succeeded;
                     if self.orchestrator_down.is_some()

@@ -325,9 +325,11 @@ impl RunCore {
 
     pub(super) fn succeed(&mut self, node: usize) {
         let attempt = self.steps[node].attempt;
+        let wrote = self.written(node, attempt);
         self.emit(RunEvent::StepSucceeded {
             node: self.nodes[node].id.clone(),
             attempt,
+            wrote,
         });
         if self.orchestrator_down.is_some() && self.hears_from(node) {
             // The step publishes its own events; its reply waits for the orchestrator.

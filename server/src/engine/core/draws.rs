@@ -46,6 +46,29 @@ impl RunCore {
         }
     }
 
+    /// What `node` writes into the run data as attempt `attempt` of its current execution
+    /// succeeds: each field's fixed value, or its choice drawn from the seed (a draw per
+    /// field, so adding a field leaves the others' draws as they were).
+    pub(super) fn written(
+        &self,
+        node: usize,
+        attempt: u32,
+    ) -> serde_json::Map<String, serde_json::Value> {
+        let execution = self.steps[node].execution;
+        self.nodes[node]
+            .writes
+            .iter()
+            .map(|(field, written)| {
+                let mut purpose = 0x7772_6974_6500_0000u64; // "write"
+                for byte in field.bytes() {
+                    purpose = splitmix(purpose ^ u64::from(byte));
+                }
+                let draw = unit(self.draw(node, execution, attempt, purpose));
+                (field.clone(), written.pick(draw).clone())
+            })
+            .collect()
+    }
+
     /// A pseudo-random number for the bus's handling of one delivery.
     pub(super) fn bus_draw(&self, message: u64, edge: usize, purpose: u64) -> u64 {
         splitmix(

@@ -191,6 +191,10 @@ pub struct RunCore {
     applied: u64,
     /// What happened so far, in words: the outcome line `RunCompleted` carries.
     story: Story,
+    /// What the steps wrote into the run data, over the input's fields (applied from
+    /// `StepSucceeded`, so a replay rebuilds it). The input itself is not copied: most runs
+    /// write nothing.
+    written: serde_json::Map<String, serde_json::Value>,
 }
 
 impl RunCore {
@@ -224,6 +228,7 @@ impl RunCore {
             .filter(|&n| incoming[n].is_empty())
             .collect();
         RunCore {
+            written: serde_json::Map::new(),
             nodes: workflow.nodes.clone(),
             routes: Routes::new(workflow, &index),
             edges,
@@ -262,6 +267,15 @@ impl RunCore {
     pub fn with_faults(mut self, faults: Faults) -> Self {
         self.faults = faults;
         self
+    }
+
+    /// The run data so far: the input's fields, and what the steps wrote over them.
+    pub fn data(&self) -> serde_json::Map<String, serde_json::Value> {
+        let mut data = self.input.as_object().cloned().unwrap_or_default();
+        for (field, value) in &self.written {
+            data.insert(field.clone(), value.clone());
+        }
+        data
     }
 
     pub fn status(&self) -> Option<RunStatus> {

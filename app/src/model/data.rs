@@ -1,0 +1,94 @@
+//! The run data a step writes, in the inspector's text form: fields separated by `;`, each
+//! `field = value`, or a choice `field = value chance% | value chance%`. A value is JSON
+//! (`true`, `120`, `"gold"`), or a bare word taken as text (`tier = gold`). For example
+//! `approved = true 80% | false 20%; amount = 120`. (A `;` or `|` inside a text value is
+//! not read; the document's JSON has no such limit.)
+
+use std::collections::BTreeMap;
+
+use serde_json::Value;
+
+use super::workflow::{Chance, Written};
+use crate::i18n::Locale;
+
+/// The writes in the text form.
+pub fn writes_text(writes: &BTreeMap<String, Written>) -> String {
+    writes
+        .iter()
+        .map(|(field, written)| match written {
+            Written::Value(v) => format!("{field} = {v}"),
+            Written::Choice { choose } => format!(
+                "{field} = {}",
+                choose
+                    .iter()
+                    .map(|c| format!("{} {}%", c.value, percent(c.p)))
+                    .collect::<Vec<_>>()
+                    .join(" | ")
+            ),
+        })
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+/// A chance as a percentage, without trailing zeros (`80`, `12.5`).
+fn percent(p: f64) -> String {
+    let s = format!("{:.4}", p * 100.0);
+    s.trim_end_matches('0').trim_end_matches('.').to_string()
+}
+
+/// Reads the text form, or says (in `l`'s words) which part is not understood. The model's
+/// own rules (names, counts, chances adding up to 1) are the validator's.
+pub fn parse_writes(text: &str, l: Locale) -> Result<BTreeMap<String, Written>, String> {
+    let mut writes = BTreeMap::new();
+    for part in text.split(';').map(str::trim).filter(|p| !p.is_empty()) {
+        let Some((field, rest)) = part.split_once('=') else {
+            return Err(td_string!(
+                l,
+                behaviour.writes_expected,
+                part = format!("{part:?}")
+            ));
+        };
+        let (field, rest) = (field.trim(), rest.trim());
+        if field.is_empty() || rest.is_empty() {
+            return Err(td_string!(
+                l,
+                behaviour.writes_expected,
+                part = format!("{part:?}")
+            ));
+        }
+        let choices: Vec<&str> = rest.split('|').map(str::trim).collect();
+        let written = if choices.len() == 1 && !rest.ends_with('%') {
+            Written::Value(value(rest))
+        } else {
+            let mut choose = Vec::new();
+            for choice in choices {
+                let chance = choice
+                    .rsplit_once(char::is_whitespace)
+                    .and_then(|(v, p)| {
+                        let p = p.strip_suffix('%')?.parse::<f64>().ok()?;
+                        Some((v.trim(), p))
+                    })
+                    .filter(|(v, p)| !v.is_empty() && p.is_finite());
+                let Some((v, p)) = chance else {
+                    return Err(td_string!(
+                        l,
+                        behaviour.writes_choice,
+                        part = format!("{choice:?}")
+                    ));
+                };
+                choose.push(Chance {
+                    value: value(v),
+                    p: p / 100.0,
+                });
+            }
+            Written::Choice { choose }
+        };
+        writes.insert(field.to_string(), written);
+    }
+    Ok(writes)
+}
+
+/// A value as JSON, else the text itself.
+fn value(text: &str) -> Value {
+    serde_json::from_str(text).unwrap_or_else(|_| Value::String(text.to_string()))
+}

@@ -1,0 +1,104 @@
+//! What a step writes into the run data: the inspector's text form both ways, and the
+//! validator's limits on names, counts, sizes and chances (in both languages).
+
+use app::i18n::Locale;
+use app::model::data::{parse_writes, writes_text};
+use app::model::validate::{behaviour_problems, MAX_WRITES};
+use app::model::{Node, Written};
+use serde_json::json;
+
+#[test]
+fn the_text_form_reads_values_and_choices_and_writes_them_back() {
+    let writes = parse_writes(
+        "approved = true 80% | false 20%;  amount = 120 ; tier = gold; note = \"a b\"",
+        Locale::en,
+    )
+    .unwrap();
+    assert_eq!(
+        serde_json::to_value(&writes).unwrap(),
+        json!({"amount": 120, "approved": {"choose": [{"value": true, "p": 0.8}, {"value": false, "p": 0.2}]}, "note": "a b", "tier": "gold"})
+    );
+    let text = writes_text(&writes);
+    assert_eq!(
+        text,
+        "amount = 120; approved = true 80% | false 20%; note = \"a b\"; tier = \"gold\""
+    );
+    assert_eq!(parse_writes(&text, Locale::en).unwrap(), writes);
+    assert!(parse_writes("  ", Locale::en).unwrap().is_empty());
+    // A choice draws by its running total; the last value takes what rounding leaves.
+    let Written::Choice { .. } = &writes["approved"] else {
+        panic!()
+    };
+    assert_eq!(writes["approved"].pick(0.79), &json!(true));
+    assert_eq!(writes["approved"].pick(0.8), &json!(false));
+    assert_eq!(writes["approved"].pick(0.9999999), &json!(false));
+}
+
+#[test]
+fn what_the_text_form_cannot_read_is_said_where() {
+    assert_eq!(
+        parse_writes("approved true", Locale::en).unwrap_err(),
+        "expected `field = value` (fields separated by ;), got \"approved true\""
+    );
+    assert_eq!(
+        parse_writes("approved = true 80% | false", Locale::en).unwrap_err(),
+        "a choice is `value chance%`, as in `true 80%`; got \"false\""
+    );
+    assert_eq!(
+        parse_writes("approved = true 80% | false", Locale::ko).unwrap_err(),
+        "선택지는 `true 80%`처럼 `값 확률%`로 씁니다. 입력: \"false\""
+    );
+}
+
+#[test]
+fn the_validator_refuses_bad_names_sizes_counts_and_chances() {
+    let problems = |writes: serde_json::Value, l: Locale| -> Vec<String> {
+        let node = Node {
+            writes: serde_json::from_value(writes).unwrap(),
+            ..Default::default()
+        };
+        behaviour_problems(&node, l)
+            .into_iter()
+            .map(|(_, m)| m)
+            .collect()
+    };
+    assert!(problems(
+        json!({"approved": {"choose": [{"value": true, "p": 0.8}, {"value": false, "p": 0.2}]}}),
+        Locale::en
+    )
+    .is_empty());
+    assert_eq!(
+        problems(
+            json!({"approved": {"choose": [{"value": true, "p": 0.8}, {"value": false, "p": 0.1}]}}),
+            Locale::en
+        ),
+        ["approved: the chances add up to 0.900, not 1"]
+    );
+    assert_eq!(
+        problems(
+            json!({"approved": {"choose": [{"value": true, "p": 1.5}, {"value": false, "p": -0.5}]}}),
+            Locale::ko
+        ),
+        ["approved: 확률은 0과 1 사이여야 합니다. 입력: 1.5"]
+    );
+    assert_eq!(
+        problems(json!({"2fast": 1}), Locale::en),
+        ["\"2fast\" is not a field name: a letter or _, then letters, digits or _, at most 64 characters"]
+    );
+    assert_eq!(problems(json!({"2fast": 1}), Locale::ko), ["\"2fast\"는 필드 이름이 아닙니다. 글자나 _로 시작하고 글자, 숫자, _만 쓰며 최대 64자입니다"]);
+    assert_eq!(
+        problems(json!({"blob": "x".repeat(600)}), Locale::en),
+        ["blob: a value is longer than 512 bytes as JSON"]
+    );
+    assert_eq!(
+        problems(json!({"c": {"choose": []}}), Locale::en),
+        ["c: chooses among 0 values; it takes 1 to 16"]
+    );
+    let many: serde_json::Map<String, serde_json::Value> = (0..=MAX_WRITES)
+        .map(|i| (format!("f{i}"), json!(i)))
+        .collect();
+    assert_eq!(
+        problems(serde_json::Value::Object(many), Locale::en),
+        ["writes 17 fields; the limit is 16"]
+    );
+}
