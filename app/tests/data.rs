@@ -102,3 +102,30 @@ fn the_validator_refuses_bad_names_sizes_counts_and_chances() {
         ["writes 17 fields; the limit is 16"]
     );
 }
+
+/// What a step writes travels with it through every format that can carry its details:
+/// native JSON, Mermaid (`%% details`) and BPMN (`hybridflow:details`).
+#[test]
+fn writes_survive_json_mermaid_and_bpmn() {
+    use app::model::formats::{export, import, ExportFormat};
+    let doc = json!({"name": "Writes", "nodes": [
+        {"id": "order", "label": "Order", "service": "Orders", "action": "place", "writes": {"amount": 120}},
+        {"id": "pay", "label": "Pay", "service": "Payments", "action": "charge",
+         "writes": {"approved": {"choose": [{"value": true, "p": 0.8}, {"value": false, "p": 0.2}]}, "tier": "gold"}}],
+        "edges": [{"from": "order", "to": "pay", "kind": "command"}]});
+    let workflow = import(&doc.to_string(), None).unwrap();
+    for format in [
+        ExportFormat::Json,
+        ExportFormat::Mermaid,
+        ExportFormat::Bpmn,
+    ] {
+        let again = import(&export(&workflow, format), None).unwrap();
+        for (before, after) in workflow.nodes.iter().zip(&again.nodes) {
+            assert_eq!(after.writes, before.writes, "{format:?}: {}", before.id);
+        }
+    }
+    assert!(matches!(
+        workflow.nodes[1].writes["approved"],
+        Written::Choice { .. }
+    ));
+}
