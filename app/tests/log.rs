@@ -186,3 +186,42 @@ fn replay_shows_the_run_as_it_stood_after_any_record() {
     assert_eq!(end.steps["c"].state, StepState::Succeeded);
     assert_eq!(view_at(&log, &ids, 0).steps["a"].state, StepState::Pending);
 }
+
+/// What a step wrote is said in its log line and gathered in one sentence of the story, in
+/// both languages, the step by its label.
+#[test]
+fn what_a_step_wrote_is_told_in_the_log_and_the_story() {
+    let mut wrote = serde_json::Map::new();
+    wrote.insert("amount".into(), serde_json::json!(120));
+    wrote.insert("approved".into(), serde_json::json!(true));
+    let event = RunEvent::StepSucceeded {
+        node: "pay".into(),
+        attempt: 1,
+        wrote,
+    };
+    assert_eq!(
+        describe(&event, Locale::en).text,
+        "pay succeeded (attempt 1) and wrote amount = 120, approved = true"
+    );
+    assert_eq!(
+        describe(&event, Locale::ko).text,
+        "pay 성공(1번째 시도), 기록: amount = 120, approved = true"
+    );
+    let log = vec![RunRecord::new(1, 10_000, event)];
+    let story = app::model::story::Story::of(&log);
+    let workflow: app::model::Workflow = serde_json::from_value(serde_json::json!({"name": "w",
+        "nodes": [{"id": "pay", "label": "결제", "service": "Payments", "action": "charge"}]}))
+    .unwrap();
+    let lines = story.lines(&workflow, Locale::ko);
+    assert_eq!(lines[0].code, "data_written");
+    assert_eq!(
+        lines[0].message,
+        "실행 데이터에 기록됨: amount = 120, approved = true (결제)"
+    );
+    assert_eq!(
+        story.lines(&workflow, Locale::en)[0].message,
+        "Written into the run data: amount = 120, approved = true (결제)"
+    );
+    // A run's headline (the runs list) is about what went wrong, not the data.
+    assert!(story.headline(&workflow.nodes, Locale::en).is_none());
+}
