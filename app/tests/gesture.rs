@@ -37,6 +37,7 @@ fn doc() -> Workflow {
             kind: EdgeKind::Command,
             on: Default::default(),
             event: None,
+            condition: None,
         }],
         template: None,
     }

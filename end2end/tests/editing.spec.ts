@@ -170,6 +170,47 @@ test("a step writes into the run data: typed in the inspector, drawn from the se
   await expect(page.getByRole("list", { name: "Run log" })).toContainText("Step 1 succeeded (attempt 1) and wrote amount = 120, approved = true");
 });
 
+test("a decision on the run data: a condition typed on an edge, each branch run by its input, the branch taken said", async ({ page }) => {
+  await freshWorkflow(page, 3);
+  const inspector = page.getByRole("complementary", { name: "Inspector" });
+  // The new edge is selected: give it a condition; the other edge stays the default.
+  await connect(page, "Step 1", "Step 2");
+  await inspector.getByRole("textbox", { name: "Condition (CEL, on the run data)" }).fill("amount > 100");
+  await expect(page.locator("g.edge-group .edge-label").filter({ hasText: "[amount > 100]" })).toHaveCount(1);
+  await connect(page, "Step 1", "Step 3");
+  await expect(page.getByRole("status", { name: "Save state" })).toHaveText("Saved");
+
+  const canvas = page.getByRole("application", { name: "Workflow canvas" });
+  const runWith = async (input: string) => {
+    await canvas.click({ position: { x: (await canvas.boundingBox())!.width - 40, y: 30 } });
+    await inspector.getByRole("textbox", { name: "Run input" }).fill(input);
+    await page.getByRole("button", { name: "Run" }).click();
+    await expect(page.getByRole("status", { name: "Run state" })).toHaveText("Run completed");
+  };
+  await runWith('{"amount": 150}');
+  await expect(page.locator('[data-node-id="step-2"]')).toHaveAttribute("data-state", "succeeded");
+  await expect(page.locator('[data-node-id="step-3"]')).not.toHaveAttribute("data-state", "succeeded");
+  await page.getByRole("tab", { name: "Log" }).click();
+  const log = page.getByRole("list", { name: "Run log" });
+  await expect(log).toContainText("orchestrator decided after Step 1: on to Step 2 (it saw amount = 150)");
+  await page.getByRole("tab", { name: "Summary" }).click();
+  await expect(page.getByRole("list", { name: "What happened" }).getByRole("listitem")).toHaveText([
+    "Decided on the run data: after Step 1, on to Step 2 (it saw amount = 150)",
+    "Completed",
+  ]);
+  await page.getByRole("tab", { name: "Log" }).click();
+  // The other input, the other branch: the default.
+  await runWith('{"amount": 50}');
+  await expect(page.locator('[data-node-id="step-3"]')).toHaveAttribute("data-state", "succeeded");
+  await expect(page.locator('[data-node-id="step-2"]')).not.toHaveAttribute("data-state", "succeeded");
+  await expect(log).toContainText("orchestrator decided after Step 1: on to Step 3 (it saw amount = 50)");
+
+  // A condition that is not CEL is refused by the server, naming the edge and why.
+  await page.locator('g.edge-group').filter({ hasText: "[amount > 100]" }).locator(".edge-hit").click({ force: true });
+  await inspector.getByRole("textbox", { name: "Condition (CEL, on the run data)" }).fill("amount >");
+  await expect(page.getByRole("alert").filter({ hasText: "condition: the condition cannot be read" })).toBeVisible();
+});
+
 test("pan by dragging the empty canvas, zoom with buttons, wheel and keys, fit to view", async ({ page }) => {
   await fromTemplate(page, "Fan-out group (ten parallel adds)", `Fan-out ${Date.now()}`);
   await expect(page.locator("[data-node-id]")).toHaveCount(12);

@@ -563,3 +563,155 @@ fn a_step_writes_into_the_run_data_what_the_seed_draws() {
         "{approvals} of 1000 approved"
     );
 }
+
+fn when(from: &str, to: &str, id: &str, condition: &str) -> Value {
+    json!({"id": id, "from": from, "to": to, "kind": "command", "condition": condition})
+}
+
+/// The orchestrator decides on the run data: an exclusive decision takes the first edge
+/// whose condition holds, else the default; the history says what it took and what it saw;
+/// the branch not taken never runs, and the run completes.
+#[test]
+fn an_exclusive_decision_takes_the_first_branch_that_holds_else_the_default() {
+    let w = workflow(json!({"name": "t",
+        "nodes": [node("order", json!({})), node("review", json!({})), node("vip", json!({})), node("ship", json!({}))],
+        "edges": [when("order", "review", "big", "amount > 100"), when("order", "vip", "gold", "tier == 'gold'"),
+                  {"id": "default", "from": "order", "to": "ship", "kind": "command"}]}));
+    let decided = |sim: &Sim| match sim.find(|e| matches!(e, RunEvent::Decided { .. })) {
+        Some((
+            _,
+            _,
+            RunEvent::Decided {
+                taken,
+                saw,
+                exclusive,
+                ..
+            },
+        )) => (taken.clone(), Value::Object(saw.clone()), *exclusive),
+        _ => panic!("no decision"),
+    };
+    let mut big = Sim::new(&w, json!({"amount": 150, "tier": "gold"}), 1);
+    big.run();
+    assert_eq!(big.status(), RunStatus::Completed);
+    // The first that holds, though the next holds too; it saw what it read.
+    assert_eq!(
+        decided(&big),
+        (vec!["big".to_string()], json!({"amount": 150}), true)
+    );
+    assert_eq!(big.starts_of("review").len(), 1);
+    assert!(big.starts_of("vip").is_empty() && big.starts_of("ship").is_empty());
+    let mut small = Sim::new(&w, json!({"amount": 50, "tier": "silver"}), 1);
+    small.run();
+    assert_eq!(
+        decided(&small),
+        (
+            vec!["default".to_string()],
+            json!({"amount": 50, "tier": "silver"}),
+            true
+        )
+    );
+    assert_eq!(small.starts_of("ship").len(), 1);
+    assert!(small.starts_of("review").is_empty());
+    assert_eq!(small.status(), RunStatus::Completed);
+}
+
+/// An inclusive decision takes every branch that holds; a `join: all` after it waits for
+/// the branches taken and not for the others.
+#[test]
+fn an_inclusive_decision_takes_every_branch_that_holds_and_the_join_waits_for_those_only() {
+    let w = workflow(json!({"name": "t",
+        "nodes": [node("pay", json!({"decide": "inclusive"})), node("gift", json!({"latency_ms": 30})), node("mail", json!({})),
+                  node("ship", json!({})), node("done", json!({"join": "all"}))],
+        "edges": [when("pay", "gift", "g", "tier == 'gold'"), when("pay", "mail", "m", "newsletter"),
+                  {"id": "s", "from": "pay", "to": "ship", "kind": "command"},
+                  cmd("gift", "done"), cmd("mail", "done"), cmd("ship", "done")]}));
+    let mut all = Sim::new(&w, json!({"tier": "gold", "newsletter": true}), 1);
+    all.run();
+    assert_eq!(all.status(), RunStatus::Completed);
+    for step in ["gift", "mail", "ship", "done"] {
+        assert_eq!(all.starts_of(step).len(), 1, "{step}");
+    }
+    // done started after gift, the slowest branch taken.
+    let gift_done =
+        all.index_of(|e| matches!(e, RunEvent::StepSucceeded { node, .. } if node == "gift"));
+    assert!(all.index_of(is_started("done")) > gift_done);
+    let mut some = Sim::new(&w, json!({"tier": "silver", "newsletter": true}), 1);
+    some.run();
+    assert_eq!(some.status(), RunStatus::Completed);
+    assert!(some.starts_of("gift").is_empty());
+    assert_eq!(
+        some.starts_of("done").len(),
+        1,
+        "the join does not wait for the branch not taken"
+    );
+}
+
+/// When nothing holds and there is no default, or a condition cannot be decided, the run
+/// fails saying why — never silently completes.
+#[test]
+fn a_decision_that_takes_nothing_fails_the_run_with_why() {
+    let w = workflow(json!({"name": "t",
+        "nodes": [node("order", json!({})), node("review", json!({}))],
+        "edges": [when("order", "review", "big", "amount > 100")]}));
+    let mut none = Sim::new(&w, json!({"amount": 5}), 1);
+    none.run();
+    let (status, diagnosis, _) = none.completed();
+    assert_eq!(status, RunStatus::Failed);
+    assert_eq!(
+        diagnosis.as_deref(),
+        Some("no condition after order holds, and no edge is the default")
+    );
+    // The story says it, in Korean too, and counts as having told why.
+    let log: Vec<app::model::RunRecord> = none
+        .history
+        .iter()
+        .enumerate()
+        .map(|(i, (at, e))| app::model::RunRecord::new(i as u64 + 1, *at as i64, e.clone()))
+        .collect();
+    let story = app::model::story::Story::of(&log);
+    assert!(story.tells_why());
+    assert_eq!(
+        story.lines(&w, app::i18n::Locale::ko)[0].message,
+        "order 다음의 결정이 어느 갈래도 고르지 못했습니다: no condition after order holds, and no edge is the default"
+    );
+    let mut missing = Sim::new(&w, json!({"total": 5}), 1);
+    missing.run();
+    let (status, diagnosis, _) = missing.completed();
+    assert_eq!(status, RunStatus::Failed);
+    assert_eq!(
+        diagnosis.as_deref(),
+        Some("the condition \"amount > 100\" on the edge to review could not be decided: the run data has no field \"amount\"")
+    );
+}
+
+/// What a step wrote decides: the drawn value chooses the branch, the same seed the same
+/// branch, and a run resumed from its history after a crash takes it too.
+#[test]
+fn a_decision_on_drawn_data_takes_the_same_branch_for_the_same_seed() {
+    let w = workflow(json!({"name": "t",
+        "nodes": [node("pay", json!({"writes": {"approved": {"choose": [{"value": true, "p": 0.5}, {"value": false, "p": 0.5}]}}})),
+                  node("ship", json!({})), node("refund", json!({}))],
+        "edges": [when("pay", "ship", "yes", "approved"), {"id": "no", "from": "pay", "to": "refund", "kind": "command"}]}));
+    let branch = |seed: u64| {
+        let mut sim = Sim::new(&w, json!({}), seed);
+        sim.run();
+        (sim.starts_of("ship").len(), sim.starts_of("refund").len())
+    };
+    let paths: Vec<_> = (0..40).map(branch).collect();
+    assert!(
+        paths.contains(&(1, 0)) && paths.contains(&(0, 1)),
+        "both branches over 40 seeds"
+    );
+    assert!((0..40).all(|seed| branch(seed) == paths[seed as usize]));
+    let mut first = Sim::new(&w, json!({}), 7);
+    first.run_until(15);
+    let mut resumed = first.restarted(&w, json!({}), 7);
+    resumed.run();
+    assert_eq!(
+        (
+            resumed.starts_of("ship").len(),
+            resumed.starts_of("refund").len()
+        ),
+        paths[7]
+    );
+}

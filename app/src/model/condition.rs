@@ -70,6 +70,9 @@ pub const FUNCTIONS: &[&str] = &[
     "min",
 ];
 
+/// Conditions kept read by [`Condition::shared`]; past this many the cache starts again.
+pub const MAX_SHARED_CONDITIONS: usize = 1024;
+
 /// Why a condition was refused, or could not be decided.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum ConditionError {
@@ -93,6 +96,33 @@ pub enum ConditionError {
     /// Any other failure of the evaluation (a comparison of a string with a number…).
     #[error("the condition failed: {0}")]
     Failed(String),
+}
+
+impl ConditionError {
+    /// The error in `l`'s words (the `Display` form is the API's English; the parser's own
+    /// detail stays as it said it).
+    pub fn said(&self, l: crate::i18n::Locale) -> String {
+        match self {
+            ConditionError::Empty => td_string!(l, condition.empty).to_string(),
+            ConditionError::TooLong { chars, limit } => {
+                td_string!(l, condition.too_long, chars = chars, limit = limit)
+            }
+            ConditionError::Unreadable(detail) => {
+                td_string!(l, condition.unreadable, detail = detail)
+            }
+            ConditionError::Comprehension(name) => {
+                td_string!(l, condition.comprehension, name = name)
+            }
+            ConditionError::Function(name) => td_string!(l, condition.function, name = name),
+            ConditionError::NotBoolean(value) => {
+                td_string!(l, condition.not_boolean, value = value)
+            }
+            ConditionError::NoField(field) => {
+                td_string!(l, condition.no_field, field = format!("{field:?}"))
+            }
+            ConditionError::Failed(detail) => td_string!(l, condition.failed, detail = detail),
+        }
+    }
 }
 
 /// A condition that was read and passed every bound, ready to be evaluated many times.
@@ -125,6 +155,27 @@ impl Condition {
             program: Arc::new(program),
             fields,
         })
+    }
+
+    /// `source` read once for every run of every workflow that carries it: a run reads its
+    /// workflow's conditions as it starts, and reading (a thread, a parse) costs a hundred
+    /// times a decision.
+    pub fn shared(source: &str) -> Result<Arc<Condition>, ConditionError> {
+        use std::collections::HashMap;
+        use std::sync::{Mutex, OnceLock};
+        static SHARED: OnceLock<Mutex<HashMap<String, Arc<Condition>>>> = OnceLock::new();
+        let cache = SHARED.get_or_init(Default::default);
+        if let Some(c) = cache.lock().ok().and_then(|c| c.get(source).cloned()) {
+            return Ok(c);
+        }
+        let read = Arc::new(Condition::read(source)?);
+        if let Ok(mut c) = cache.lock() {
+            if c.len() >= MAX_SHARED_CONDITIONS {
+                c.clear();
+            }
+            c.insert(source.to_string(), read.clone());
+        }
+        Ok(read)
     }
 
     /// The condition as written.

@@ -243,6 +243,7 @@ impl Workflow {
             kind: EdgeKind::Command,
             on: Default::default(),
             event: None,
+            condition: None,
         }
     }
 }

@@ -417,6 +417,7 @@ pub(crate) fn edge(
         kind,
         on,
         event,
+        condition: None,
     }
 }
 

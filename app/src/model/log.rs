@@ -328,6 +328,39 @@ fn parts<'a>(
             )
             .to_string(),
         ),
+        Decided {
+            node,
+            taken,
+            to,
+            saw,
+            problem,
+            ..
+        } => (
+            if taken.is_empty() {
+                LogKind::Failure
+            } else {
+                LogKind::Command
+            },
+            vec![node.as_str()],
+            match problem {
+                Some(problem) if taken.is_empty() => {
+                    td_string!(l, log.decided_none, step = label(node), problem = problem)
+                        .to_string()
+                }
+                _ => td_string!(
+                    l,
+                    log.decided,
+                    step = label(node),
+                    taken = to.iter().map(|t| label(t)).collect::<Vec<_>>().join(", "),
+                    saw = if saw.is_empty() {
+                        "—".to_string()
+                    } else {
+                        written_words(saw)
+                    }
+                )
+                .to_string(),
+            },
+        ),
         StepSucceeded {
             node,
             attempt,

@@ -61,6 +61,6 @@ pub use run::{
 };
 pub use validate::{parse_workflow, validate, DocumentError, Problem};
 pub use workflow::{
-    Chance, Edge, EdgeKind, FailWhen, Join, Latency, Node, Outcome, Position, RetryPolicy,
+    Chance, Decide, Edge, EdgeKind, FailWhen, Join, Latency, Node, Outcome, Position, RetryPolicy,
     Workflow, Written,
 };

@@ -306,6 +306,21 @@ pub enum RunEvent {
         delay_ms: u64,
         by: Owner,
     },
+    /// The orchestrator decided which of `node`'s conditional edges to follow on `outcome`:
+    /// `taken` (edge ids; none when no condition held and there was no default edge), the
+    /// run data the conditions read (`saw`), and why it could not decide, when it could not.
+    Decided {
+        node: String,
+        outcome: Outcome,
+        exclusive: bool,
+        taken: Vec<String>,
+        /// The steps the edges taken lead to, in the same order.
+        to: Vec<String>,
+        #[cfg_attr(feature = "openapi", schema(value_type = Object))]
+        saw: serde_json::Map<String, serde_json::Value>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        problem: Option<String>,
+    },
     StepSucceeded {
         node: String,
         attempt: u32,

@@ -79,6 +79,13 @@ pub enum Happening {
     /// What the steps wrote into the run data, in order: (step, `field = value, …`). One
     /// sentence for the whole run, however many steps wrote.
     Wrote { by_step: Vec<(String, String)> },
+    /// The orchestrator's decisions on the run data, in order: (step, the steps it went on
+    /// to, what the conditions read). One sentence for the whole run.
+    Decided {
+        decisions: Vec<(String, Vec<String>, String)>,
+    },
+    /// A decision took no branch (`problem` says why): the run cannot go on that way.
+    Undecided { node: String, problem: String },
 }
 
 impl Happening {
@@ -97,6 +104,8 @@ impl Happening {
             Happening::OrchestratorStillDown => "orchestrator_still_down",
             Happening::EventLost { .. } => "event_lost",
             Happening::Wrote { .. } => "data_written",
+            Happening::Decided { .. } => "decided",
+            Happening::Undecided { .. } => "undecided",
             Happening::Duplicated { .. } => "events_duplicated",
             Happening::Ended { status, diagnosis } => match status {
                 RunStatus::Completed => "run_completed",
@@ -270,6 +279,32 @@ impl Happening {
             Happening::Stopped { reason } => {
                 td_string!(locale, story.stopped, reason = reason).to_string()
             }
+            Happening::Decided { decisions } => td_string!(
+                locale,
+                story.decided,
+                decisions = decisions
+                    .iter()
+                    .map(|(node, to, saw)| {
+                        let to: Vec<String> = to.iter().map(|t| label(t)).collect();
+                        td_string!(
+                            locale,
+                            story.decision,
+                            step = label(node),
+                            to = to.join(", "),
+                            saw = saw
+                        )
+                    })
+                    .collect::<Vec<_>>()
+                    .join("; ")
+            )
+            .to_string(),
+            Happening::Undecided { node, problem } => td_string!(
+                locale,
+                story.undecided,
+                step = label(node),
+                problem = problem
+            )
+            .to_string(),
             Happening::Wrote { by_step } => td_string!(
                 locale,
                 story.wrote,
@@ -311,6 +346,8 @@ pub struct Story {
     duplicated: Option<usize>,
     /// The run data's sentence, by index.
     wrote: Option<usize>,
+    /// The decisions' sentence, by index.
+    decided: Option<usize>,
     crashed: bool,
     /// The run's input (from its start), for the values a `fail_when` refused.
     input: super::run::RunInput,
@@ -435,6 +472,31 @@ impl Story {
                     self.saga.and_then(|i| self.happenings.get_mut(i))
                 {
                     failed.push(node.clone());
+                }
+            }
+            Decided {
+                node,
+                to,
+                saw,
+                problem,
+                ..
+            } => {
+                if to.is_empty() {
+                    self.push(Happening::Undecided {
+                        node: node.clone(),
+                        problem: problem.clone().unwrap_or_default(),
+                    });
+                } else {
+                    let seen = super::log::written_words(saw);
+                    let decision = (node.clone(), to.clone(), seen);
+                    match self.decided.and_then(|i| self.happenings.get_mut(i)) {
+                        Some(Happening::Decided { decisions }) => decisions.push(decision),
+                        _ => {
+                            self.decided = self.push(Happening::Decided {
+                                decisions: vec![decision],
+                            })
+                        }
+                    }
                 }
             }
             StepSucceeded {
@@ -570,6 +632,7 @@ impl Story {
                     handling: Handling::Unhandled(_),
                     ..
                 } | Happening::EventLost { .. }
+                    | Happening::Undecided { .. }
             )
         })
     }
@@ -584,7 +647,7 @@ impl Story {
                 Happening::StepFailed {
                     handling: Handling::Unhandled(_),
                     ..
-                }
+                } | Happening::Undecided { .. }
             )
         });
         if let Some(h) = unhandled {
@@ -609,7 +672,12 @@ impl Story {
     pub fn headline(&self, nodes: &[Node], locale: Locale) -> Option<StoryLine> {
         self.happenings
             .iter()
-            .find(|h| !matches!(h, Happening::Ended { .. } | Happening::Wrote { .. }))
+            .find(|h| {
+                !matches!(
+                    h,
+                    Happening::Ended { .. } | Happening::Wrote { .. } | Happening::Decided { .. }
+                )
+            })
             .map(|h| self.line(h, nodes, locale))
     }
 }

@@ -400,8 +400,64 @@ pub fn validate_in(workflow: &Workflow, l: Locale) -> Vec<Problem> {
                 message,
             );
         }
+        if let Some(condition) = &edge.condition {
+            let message = if edge.kind == EdgeKind::Event {
+                Some(td_string!(l, problem.condition_on_event).to_string())
+            } else {
+                condition_problem(condition, l)
+            };
+            if let Some(message) = message {
+                push(
+                    format!("edges[{i}].condition"),
+                    None,
+                    Some(edge_ref.clone()),
+                    "condition",
+                    message,
+                );
+            }
+        }
+    }
+    // An exclusive decision takes the one default edge when no condition holds: two would
+    // be a second decision nobody wrote.
+    for (n, node) in workflow.nodes.iter().enumerate() {
+        if node.decide.unwrap_or_default() != super::workflow::Decide::Exclusive {
+            continue;
+        }
+        for on in Outcome::ALL {
+            let out: Vec<_> = workflow
+                .edges
+                .iter()
+                .filter(|e| e.from == node.id && e.on == on && e.kind == EdgeKind::Command)
+                .collect();
+            let defaults = out.iter().filter(|e| e.condition.is_none()).count();
+            if defaults > 1 && out.iter().any(|e| e.condition.is_some()) {
+                push(
+                    format!("nodes[{n}].decide"),
+                    Some(node.id.clone()),
+                    None,
+                    "decide",
+                    td_string!(l, problem.defaults, count = defaults),
+                );
+            }
+        }
     }
     problems
+}
+
+/// Whether a condition can be read (the server reads conditions; the browser's build has no
+/// CEL and leaves this to the server's answer when the workflow is saved).
+#[cfg(feature = "conditions")]
+fn condition_problem(condition: &str, l: Locale) -> Option<String> {
+    use super::condition::Condition;
+    match Condition::shared(condition) {
+        Ok(_) => None,
+        Err(e) => Some(e.said(l)),
+    }
+}
+
+#[cfg(not(feature = "conditions"))]
+fn condition_problem(_: &str, _: Locale) -> Option<String> {
+    None
 }
 
 /// The behaviour fields' rules: (field path within the node, message in `l`'s words).

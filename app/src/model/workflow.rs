@@ -68,6 +68,9 @@ pub struct Node {
     #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
     #[cfg_attr(feature = "openapi", schema(value_type = std::collections::BTreeMap<String, serde_json::Value>))]
     pub writes: std::collections::BTreeMap<String, Written>,
+    /// How the conditions on its outgoing edges combine. Default `exclusive`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub decide: Option<Decide>,
 }
 
 /// A value a step writes into the run data: `{"choose": [{"value": true, "p": 0.8},
@@ -242,6 +245,18 @@ pub enum Join {
     All,
 }
 
+/// How a step's conditional edges combine. `exclusive`: the first whose condition holds
+/// (in the document's order), else the default edge. `inclusive`: every one whose condition
+/// holds, and the default edges too (a `join: all` after them waits for the branches taken).
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Decide {
+    #[default]
+    Exclusive,
+    Inclusive,
+}
+
 /// Where a node sits on the canvas, in canvas units (its top-left corner).
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize)]
@@ -269,6 +284,11 @@ pub struct Edge {
     /// label and outcome (see [`Workflow::event_name`]).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub event: Option<String>,
+    /// A condition on the run data (CEL, e.g. `amount > 100`): the edge is followed only
+    /// when it holds (see [`Node::decide`] for how a step's conditional edges combine). An
+    /// edge without one beside conditional ones is the default.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub condition: Option<String>,
 }
 
 /// Command = orchestration (the run's orchestrator sends it and waits for the reply);

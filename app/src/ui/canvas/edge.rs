@@ -119,6 +119,12 @@ pub fn EdgeView(
                         }
                         EdgeKind::Command => String::new(),
                     };
+                    // A decision's branch says its condition, as BPMN draws a guard.
+                    let label = match (&e.condition, label.is_empty()) {
+                        (Some(c), true) => format!("[{c}]"),
+                        (Some(c), false) => format!("{label} [{c}]"),
+                        (None, _) => label,
+                    };
                     let start = output_point(from.position);
                     let end = input_point(to.position);
                     Some(match fan_out {

@@ -24,6 +24,18 @@ fn said_diagnosis(locale: Locale, log: &[RunRecord], document: Document) -> Stri
                 let label = document.doc.with_untracked(|d| shown_step(locale, d, node));
                 return unhandled_words(locale, &label, diagnosis);
             }
+            RunEvent::Decided {
+                node, to, problem, ..
+            } if to.is_empty() => {
+                let label = document.doc.with_untracked(|d| shown_step(locale, d, node));
+                return td_string!(
+                    locale,
+                    story.undecided,
+                    step = label,
+                    problem = problem.clone().unwrap_or_default()
+                )
+                .to_string();
+            }
             RunEvent::EventDropped { name, .. } => {
                 let event = document
                     .doc

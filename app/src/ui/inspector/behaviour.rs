@@ -7,7 +7,7 @@ use leptos::prelude::*;
 
 use crate::i18n::Locale;
 use crate::model::validate::behaviour_problems;
-use crate::model::{FailWhen, GraphChange, Join, Latency, Node, RetryPolicy};
+use crate::model::{Decide, FailWhen, GraphChange, Join, Latency, Node, RetryPolicy};
 use crate::ui::common::language::{use_lang, Words};
 use crate::ui::state::Document;
 
@@ -259,6 +259,23 @@ pub fn BehaviourFields(node: Memo<Option<Node>>) -> impl IntoView {
             >
                 <option value="any">{tr!(lang, behaviour.join_any)}</option>
                 <option value="all">{tr!(lang, behaviour.join_all)}</option>
+            </select>
+        </label>
+        <label>
+            <span>{tr!(lang, behaviour.decide)}</span>
+            <select
+                aria-label=tr!(lang, behaviour.decide)
+                prop:value=move || node.with(|n| match n.as_ref().and_then(|n| n.decide) {
+                    Some(Decide::Inclusive) => "inclusive",
+                    _ => "exclusive",
+                })
+                on:change=move |ev| update(
+                    |n, inclusive| n.decide = inclusive.then_some(Decide::Inclusive),
+                    event_target_value(&ev) == "inclusive",
+                )
+            >
+                <option value="exclusive">{tr!(lang, behaviour.decide_exclusive)}</option>
+                <option value="inclusive">{tr!(lang, behaviour.decide_inclusive)}</option>
             </select>
         </label>
         <label class="checkbox">

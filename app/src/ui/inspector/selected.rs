@@ -1,5 +1,5 @@
 //! The selected step's fields (label, service, action and its behaviour) or the selected
-//! edge's (kind, outcome, event name). Lazily loaded: the editor's first page does not
+//! edge's (kind, outcome, event name, condition). Lazily loaded: the editor's first page does not
 //! need them, so their code is fetched the first time something is selected.
 
 use leptos::prelude::*;
@@ -96,6 +96,24 @@ pub fn selection_fields(node: Memo<Option<Node>>, edge: Memo<Option<Edge>>) -> A
                                 if let Some(mut e) = edge.get_untracked() {
                                     let v = event_target_value(&ev);
                                     e.event = (!v.is_empty()).then_some(v);
+                                    document.edit(GraphChange::UpdateEdge(e));
+                                }
+                            }
+                        />
+                    </label>
+                </Show>
+                <Show when=move || edge.with(|e| e.as_ref().is_some_and(|e| e.kind == EdgeKind::Command))>
+                    <label>
+                        <span>{tr!(lang, inspector.condition)}</span>
+                        <input
+                            aria-label=tr!(lang, inspector.condition)
+                            placeholder=tr!(lang, inspector.condition_hint)
+                            prop:value=move || edge.with(|e| e.as_ref().and_then(|e| e.condition.clone()).unwrap_or_default())
+                            on:input=move |ev| {
+                                if let Some(mut e) = edge.get_untracked() {
+                                    let v = event_target_value(&ev);
+                                    let v = v.trim();
+                                    e.condition = (!v.is_empty()).then(|| v.to_string());
                                     document.edit(GraphChange::UpdateEdge(e));
                                 }
                             }

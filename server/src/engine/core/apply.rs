@@ -151,6 +151,16 @@ impl RunCore {
                 }
             }
             FailureUnhandled { diagnosis, .. } => self.unhandled.push(diagnosis.clone()),
+            // A decision that took no branch: the run cannot go on that way, and fails
+            // saying why once nothing else is at work.
+            Decided { taken, problem, .. } if taken.is_empty() => {
+                self.unhandled.push(
+                    problem
+                        .clone()
+                        .unwrap_or_else(|| "no branch was taken".into()),
+                );
+            }
+            Decided { .. } => {}
             SagaStarted { compensate, .. } => {
                 self.saga = Some(compensate.iter().filter_map(|id| idx(self, id)).collect());
                 self.saga_ran = true;

@@ -28,8 +28,8 @@ use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
 use app::model::faults::{OrchestratorCrash, ServiceFault};
 use app::model::story::Story;
 use app::model::{
-    Cause, EdgeKind, FailureReason, Faults, Join, MessageCounts, Node, Outcome, Owner, RunEvent,
-    RunInput, RunStatus, StepState, Takeover, Workflow,
+    Cause, Decide, EdgeKind, FailureReason, Faults, Join, MessageCounts, Node, Outcome, Owner,
+    RunEvent, RunInput, RunStatus, StepState, Takeover, Workflow,
 };
 
 mod apply;
@@ -195,6 +195,9 @@ pub struct RunCore {
     /// `StepSucceeded`, so a replay rebuilds it). The input itself is not copied: most runs
     /// write nothing.
     written: serde_json::Map<String, serde_json::Value>,
+    /// Each edge's condition, read (`None`: none, or one that cannot be read — the
+    /// validator refuses those before a run starts).
+    conditions: Vec<Option<std::sync::Arc<app::model::condition::Condition>>>,
 }
 
 impl RunCore {
@@ -227,7 +230,17 @@ impl RunCore {
         let roots = (0..workflow.nodes.len())
             .filter(|&n| incoming[n].is_empty())
             .collect();
+        let conditions = workflow
+            .edges
+            .iter()
+            .map(|e| {
+                e.condition
+                    .as_deref()
+                    .and_then(|c| app::model::condition::Condition::shared(c).ok())
+            })
+            .collect();
         RunCore {
+            conditions,
             written: serde_json::Map::new(),
             nodes: workflow.nodes.clone(),
             routes: Routes::new(workflow, &index),

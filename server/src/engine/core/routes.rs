@@ -65,6 +65,74 @@ impl Routes {
 }
 
 impl RunCore {
+    /// The orchestrator's decision among `node`'s command `edges` on `outcome`, some of them
+    /// conditional: the branches taken, recorded with the data the conditions read.
+    /// Exclusive (the default): the first edge whose condition holds, else the default
+    /// (unconditional) edges; inclusive: every edge whose condition holds, and the default
+    /// ones. When nothing is taken the run will fail with why (see `apply`).
+    fn decide_branches(&mut self, node: usize, outcome: Outcome, edges: Vec<usize>) -> Vec<usize> {
+        let data = self.data();
+        let exclusive = self.nodes[node].decide.unwrap_or_default() == Decide::Exclusive;
+        let mut saw = serde_json::Map::new();
+        let mut taken = Vec::new();
+        let mut problem = None;
+        for &e in &edges {
+            let Some(condition) = self.conditions[e].clone() else {
+                continue;
+            };
+            for field in condition.fields() {
+                if let Some(value) = data.get(field) {
+                    saw.insert(field.to_string(), value.clone());
+                }
+            }
+            match condition.holds(&data) {
+                Ok(true) => {
+                    taken.push(e);
+                    if exclusive {
+                        break;
+                    }
+                }
+                Ok(false) => {}
+                Err(error) => {
+                    problem.get_or_insert_with(|| {
+                        format!(
+                            "the condition {:?} on the edge to {} could not be decided: {error}",
+                            condition.source(),
+                            self.nodes[self.edges[e].to].label
+                        )
+                    });
+                }
+            }
+        }
+        if taken.is_empty() || !exclusive {
+            taken.extend(edges.iter().filter(|&&e| self.conditions[e].is_none()));
+        }
+        taken.sort_unstable();
+        let problem = if taken.is_empty() {
+            Some(problem.unwrap_or_else(|| {
+                format!(
+                    "no condition after {} holds, and no edge is the default",
+                    self.nodes[node].label
+                )
+            }))
+        } else {
+            problem
+        };
+        self.emit(RunEvent::Decided {
+            node: self.nodes[node].id.clone(),
+            outcome,
+            exclusive,
+            taken: taken.iter().map(|&e| self.edges[e].id.clone()).collect(),
+            to: taken
+                .iter()
+                .map(|&e| self.nodes[self.edges[e].to].id.clone())
+                .collect(),
+            saw,
+            problem,
+        });
+        taken
+    }
+
     /// Sends the orchestrator's commands and publishes the step's events for `outcome`.
     /// Returns whether anything follows.
     pub(super) fn follow(&mut self, node: usize, outcome: Outcome) -> bool {
@@ -79,11 +147,14 @@ impl RunCore {
     /// The orchestrator's part of what follows `node`'s `outcome`: the report of an
     /// event-started step, and the commands. Returns whether any command follows.
     pub(super) fn command(&mut self, node: usize, outcome: Outcome) -> bool {
-        let commands = if self.saga.is_some() || self.saga_ran {
+        let mut commands = if self.saga.is_some() || self.saga_ran {
             Vec::new() // the orchestrator is undoing the workflow: it commands nothing new
         } else {
             self.routes.commands(node, outcome).to_vec()
         };
+        if commands.iter().any(|&e| self.conditions[e].is_some()) {
+            commands = self.decide_branches(node, outcome, commands);
+        }
         if commands.is_empty() {
             return false;
         }
