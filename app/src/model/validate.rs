@@ -418,19 +418,31 @@ pub fn validate_in(workflow: &Workflow, l: Locale) -> Vec<Problem> {
         }
     }
     // An exclusive decision takes the one default edge when no condition holds: two would
-    // be a second decision nobody wrote.
+    // be a second decision nobody wrote. (Counted in one pass over the edges: this runs on
+    // every edit, and a scan of the edges per step would be quadratic.)
+    let mut branches: std::collections::HashMap<(&str, Outcome), (usize, bool)> =
+        std::collections::HashMap::new();
+    for e in workflow
+        .edges
+        .iter()
+        .filter(|e| e.kind == EdgeKind::Command)
+    {
+        let (defaults, conditional) = branches.entry((e.from.as_str(), e.on)).or_default();
+        match e.condition {
+            None => *defaults += 1,
+            Some(_) => *conditional = true,
+        }
+    }
     for (n, node) in workflow.nodes.iter().enumerate() {
         if node.decide.unwrap_or_default() != super::workflow::Decide::Exclusive {
             continue;
         }
         for on in Outcome::ALL {
-            let out: Vec<_> = workflow
-                .edges
-                .iter()
-                .filter(|e| e.from == node.id && e.on == on && e.kind == EdgeKind::Command)
-                .collect();
-            let defaults = out.iter().filter(|e| e.condition.is_none()).count();
-            if defaults > 1 && out.iter().any(|e| e.condition.is_some()) {
+            let (defaults, conditional) = branches
+                .get(&(node.id.as_str(), on))
+                .copied()
+                .unwrap_or_default();
+            if defaults > 1 && conditional {
                 push(
                     format!("nodes[{n}].decide"),
                     Some(node.id.clone()),

@@ -181,9 +181,9 @@ mod imp {
             Some(f) => format!("/api/workflows/import?format={f}"),
             None => "/api/workflows/import".to_string(),
         };
-        let language = match locale {
-            crate::i18n::Locale::ko => "ko",
-            _ => "en",
+        let language = {
+            use leptos_i18n::Locale as _;
+            locale.as_str()
         };
         let response = Request::post(&url)
             .header("Content-Type", "text/plain")

@@ -143,13 +143,18 @@ impl AppError {
         match e {
             DocumentError::TooLarge { .. } => AppError::PayloadTooLarge(e.said(l)),
             DocumentError::Malformed { .. } => AppError::bad_request(e.said(l)),
-            DocumentError::Invalid(ref problems) => AppError::Unprocessable {
-                message: e.said(l),
-                details: problems
-                    .iter()
-                    .map(|p| serde_json::to_value(p).unwrap_or_default())
-                    .collect(),
-            },
+            DocumentError::Invalid(ref problems) => AppError::unprocessable(e.said(l), problems),
+        }
+    }
+
+    /// Well-formed but refused: `message`, and every problem as a detail.
+    pub fn unprocessable(message: String, problems: &[app::model::Problem]) -> Self {
+        AppError::Unprocessable {
+            message,
+            details: problems
+                .iter()
+                .map(|p| serde_json::to_value(p).unwrap_or_default())
+                .collect(),
         }
     }
 }

@@ -6,7 +6,7 @@ use app::model::examples::is_template_id;
 use app::model::formats::{self, ExportFormat, ImportError, ImportFormat};
 use app::model::parse_workflow;
 use app::model::Workflow;
-use app::ui::common::language::for_request;
+use app::ui::common::language::{self, for_request};
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
 use axum::extract::{Path, Query, State};
@@ -85,21 +85,14 @@ pub async fn import(
         Err(e) => {
             let error = match e {
                 ImportError::Document(d) => AppError::from_document(d, l),
-                ImportError::Unsupported(ref problems) => AppError::Unprocessable {
-                    message: e.said(l),
-                    details: problems
-                        .iter()
-                        .map(|p| serde_json::to_value(p).unwrap_or_default())
-                        .collect(),
-                },
+                ImportError::Unsupported(ref problems) => {
+                    AppError::unprocessable(e.said(l), problems)
+                }
             };
             let mut response = error.into_response();
             response.headers_mut().insert(
                 header::CONTENT_LANGUAGE,
-                header::HeaderValue::from_static(match l {
-                    app::i18n::Locale::ko => "ko",
-                    _ => "en",
-                }),
+                header::HeaderValue::from_static(language::tag(l)),
             );
             return Ok(response);
         }

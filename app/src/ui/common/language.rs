@@ -85,6 +85,11 @@ pub fn accepted(header: &str) -> Vec<&str> {
     tags.into_iter().map(|(tag, _)| tag).collect()
 }
 
+/// The language tag of `locale` (`en`, `ko`): an `Accept-Language` or `Content-Language`.
+pub fn tag(locale: Locale) -> &'static str {
+    locale.as_str()
+}
+
 /// The language a request asks for: the remembered choice, else the best match of
 /// `Accept-Language` (`leptos_i18n`'s matching), else English.
 pub fn for_request(cookie: Option<&str>, accept_language: Option<&str>) -> Locale {
