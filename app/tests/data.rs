@@ -129,3 +129,51 @@ fn writes_survive_json_mermaid_and_bpmn() {
         Written::Choice { .. }
     ));
 }
+
+/// An event's payload and a step's reads are lists of field names within their limits; a
+/// command edge has neither a payload nor a subscriber to decide; a publisher decides once
+/// per event, so the edges of one event share their condition. Each problem names its edge
+/// or step and field, in both languages.
+#[test]
+fn payloads_reads_and_choreographed_decisions_are_checked_where_they_are() {
+    use app::model::validate::{validate_in, MAX_READS};
+    let problems = |doc: serde_json::Value, l: Locale| -> Vec<(String, String)> {
+        let w: app::model::Workflow = serde_json::from_value(doc).unwrap();
+        validate_in(&w, l)
+            .into_iter()
+            .map(|p| (p.path, p.message))
+            .collect()
+    };
+    let step = |id: &str| json!({"id": id, "label": id, "service": "S", "action": "a"});
+    let ok = json!({"name": "t", "nodes": [step("a"), step("b"), step("c")], "edges": [
+        {"id": "x", "from": "a", "to": "b", "kind": "event", "event": "Big", "condition": "amount > 100", "payload": ["amount"]},
+        {"id": "y", "from": "a", "to": "c", "kind": "event", "event": "Big", "condition": "amount > 100"},
+        {"id": "z", "from": "a", "to": "c", "kind": "event", "event": "Checked", "condition": "amount > 5", "decided_by": "subscriber"}]});
+    assert_eq!(problems(ok, Locale::en), []);
+    let bad = json!({"name": "t", "nodes": [step("a"), step("b"), step("c")], "edges": [
+        {"id": "x", "from": "a", "to": "b", "kind": "event", "event": "Big", "condition": "amount > 100"},
+        {"id": "y", "from": "a", "to": "c", "kind": "event", "event": "Big", "condition": "amount > 50"},
+        {"id": "w", "from": "b", "to": "c", "kind": "command", "decided_by": "subscriber", "payload": ["2x"]}]});
+    assert_eq!(
+        problems(bad.clone(), Locale::en),
+        [
+            ("edges[2].decided_by".to_string(), "decided_by is for event edges: a command's data is the orchestrator's".to_string()),
+            ("edges[2].payload".to_string(), "payload is for event edges: a command's data is the orchestrator's".to_string()),
+            ("edges[2].payload".to_string(), "\"2x\" is not a field name: a letter or _, then letters, digits or _, at most 64 characters".to_string()),
+            ("edges[1].condition".to_string(), "the edges of Big must share their condition (the publisher decides once per event; see edge x), or let the subscribers decide".to_string()),
+        ]
+    );
+    assert_eq!(
+        problems(bad, Locale::ko)[3].1,
+        "Big의 연결은 같은 조건을 가져야 합니다(발행자는 이벤트마다 한 번 결정합니다. 연결 x 참고). 아니면 구독자가 결정하게 하세요"
+    );
+    let reads: Vec<String> = (0..=MAX_READS).map(|i| format!("f{i}")).collect();
+    let node = Node {
+        reads,
+        ..Default::default()
+    };
+    assert_eq!(
+        behaviour_problems(&node, Locale::en),
+        [("reads", "lists 17 fields; the limit is 16".to_string())]
+    );
+}

@@ -38,6 +38,8 @@ fn doc() -> Workflow {
             on: Default::default(),
             event: None,
             condition: None,
+            decided_by: None,
+            payload: None,
         }],
         template: None,
     }

@@ -82,6 +82,7 @@ fn history() -> Vec<RunRecord> {
                 name: "BDone".into(),
                 outcome: Outcome::Success,
                 subscribers: vec!["c".into()],
+                payload: Default::default(),
             },
         ),
         (

@@ -89,7 +89,8 @@ fn a_command_is_owned_by_the_orchestrator_and_an_event_by_nobody() {
             commands: 2,
             replies: 4,
             events: 1,
-            deliveries: 1
+            deliveries: 1,
+            queries: 0,
         }
     );
 }
@@ -714,4 +715,230 @@ fn a_decision_on_drawn_data_takes_the_same_branch_for_the_same_seed() {
         ),
         paths[7]
     );
+}
+
+fn on_event(
+    from: &str,
+    to: &str,
+    id: &str,
+    event: &str,
+    condition: Option<&str>,
+    by: &str,
+) -> Value {
+    let mut e = json!({"id": id, "from": from, "to": to, "kind": "event", "event": event});
+    if let Some(c) = condition {
+        e["condition"] = json!(c);
+        e["decided_by"] = json!(by);
+    }
+    e
+}
+
+fn published(sim: &Sim) -> Vec<String> {
+    sim.history
+        .iter()
+        .filter_map(|(_, e)| match e {
+            RunEvent::EventPublished { name, .. } => Some(name.clone()),
+            _ => None,
+        })
+        .collect()
+}
+
+/// Choreographed, the publisher decides: the rule lives in its service, which publishes
+/// only the event its decision takes (the unconditional one as the default); the history
+/// records the decision as the publisher's, with what it saw.
+#[test]
+fn a_publisher_decides_which_event_to_publish() {
+    let w = workflow(json!({"name": "t",
+        "nodes": [node("check", json!({})), node("review", json!({})), node("ship", json!({}))],
+        "edges": [on_event("check", "review", "high", "AmountHigh", Some("amount > 100"), "publisher"),
+                  on_event("check", "ship", "ok", "AmountOk", None, "publisher")]}));
+    let mut big = Sim::new(&w, json!({"amount": 150}), 1);
+    big.run();
+    assert_eq!(big.status(), RunStatus::Completed);
+    assert_eq!(published(&big), vec!["AmountHigh"]);
+    assert!(matches!(
+        big.find(|e| matches!(e, RunEvent::Decided { .. })),
+        Some((_, _, RunEvent::Decided { publisher: true, taken, saw, .. }))
+            if *taken == vec!["high".to_string()] && Value::Object(saw.clone()) == json!({"amount": 150})
+    ));
+    assert_eq!(big.starts_of("review").len(), 1);
+    assert!(big.starts_of("ship").is_empty());
+    let mut small = Sim::new(&w, json!({"amount": 50}), 1);
+    small.run();
+    assert_eq!(published(&small), vec!["AmountOk"]);
+    assert!(small.starts_of("review").is_empty());
+    assert_eq!(small.starts_of("ship").len(), 1);
+    // No orchestrator took part.
+    assert_eq!(small.completed().2.orchestrator(), 0);
+}
+
+/// Choreographed, every subscriber filters: one event goes to both, each checks its own
+/// copy of the rule on what the event carries, one acts and the other drops it.
+#[test]
+fn every_subscriber_filters_the_event_it_hears() {
+    let w = workflow(json!({"name": "t",
+        "nodes": [node("check", json!({})), node("review", json!({})), node("ship", json!({}))],
+        "edges": [on_event("check", "review", "high", "AmountChecked", Some("amount > 100"), "subscriber"),
+                  on_event("check", "ship", "ok", "AmountChecked", Some("!(amount > 100)"), "subscriber")]}));
+    let mut big = Sim::new(&w, json!({"amount": 150}), 1);
+    big.run();
+    assert_eq!(big.status(), RunStatus::Completed);
+    assert_eq!(published(&big), vec!["AmountChecked"]);
+    // The event carries the input its publisher received: no query.
+    assert!(matches!(
+        big.find(|e| matches!(e, RunEvent::EventPublished { .. })),
+        Some((_, _, RunEvent::EventPublished { payload, .. })) if Value::Object(payload.clone()) == json!({"amount": 150})
+    ));
+    let filtered: Vec<(String, bool)> = big
+        .history
+        .iter()
+        .filter_map(|(_, e)| match e {
+            RunEvent::EventFiltered { to, passed, .. } => Some((to.clone(), *passed)),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(filtered.len(), 2);
+    assert!(
+        filtered.contains(&("review".into(), true)) && filtered.contains(&("ship".into(), false))
+    );
+    assert_eq!(big.starts_of("review").len(), 1);
+    assert!(big.starts_of("ship").is_empty());
+    let (_, _, counts) = big.completed();
+    assert_eq!(
+        (counts.events, counts.deliveries, counts.queries),
+        (1, 2, 0)
+    );
+    // In words: who dropped what, having seen what.
+    let log: Vec<app::model::RunRecord> = big
+        .history
+        .iter()
+        .enumerate()
+        .map(|(i, (at, e))| app::model::RunRecord::new(i as u64 + 1, *at as i64, e.clone()))
+        .collect();
+    let story = app::model::story::Story::of(&log);
+    let lines = story.lines(&w, app::i18n::Locale::en);
+    assert!(
+        lines.iter().any(|l| l.code == "events_filtered"
+            && l.message
+                .contains("review acted on AmountChecked (it saw amount = 150)")
+            && l.message
+                .contains("ship dropped AmountChecked (it saw amount = 150)")),
+        "{lines:?}"
+    );
+}
+
+/// An event that carries too little costs a query: the subscriber asks the service that
+/// wrote the field, waits for the answer, then works. Orchestrated, the orchestrator holds
+/// the run data and nobody asks; an event that carries the field needs no query either.
+#[test]
+fn a_subscriber_queries_the_owner_of_a_field_its_event_lacks() {
+    let doc = |kind: &str, payload: Option<Value>| {
+        let mut second = json!({"id": "e2", "from": "pay", "to": "ship", "kind": kind});
+        if let Some(p) = payload {
+            second["payload"] = p;
+        }
+        workflow(json!({"name": "t",
+            "nodes": [node("order", json!({"writes": {"address": "Seoul"}})), node("pay", json!({"latency_ms": 10})),
+                      node("ship", json!({"reads": ["address"]})), ],
+            "edges": [{"id": "e1", "from": "order", "to": "pay", "kind": kind}, second]}))
+    };
+    let lean = doc("event", None);
+    let mut sim = Sim::new(&lean, json!({}), 1);
+    sim.run();
+    assert_eq!(sim.status(), RunStatus::Completed);
+    let (asked_at, answered_at) = match (
+        sim.find(|e| matches!(e, RunEvent::QuerySent { .. })),
+        sim.find(|e| matches!(e, RunEvent::QueryAnswered { .. })),
+    ) {
+        (
+            Some((
+                _,
+                t1,
+                RunEvent::QuerySent {
+                    node,
+                    owner,
+                    fields,
+                    name,
+                    ..
+                },
+            )),
+            Some((_, t2, RunEvent::QueryAnswered { answer, .. })),
+        ) => {
+            assert_eq!(
+                (node.as_str(), owner.as_str(), name.as_str()),
+                ("ship", "order", "payCompleted")
+            );
+            assert_eq!(fields, &vec!["address".to_string()]);
+            assert_eq!(Value::Object(answer.clone()), json!({"address": "Seoul"}));
+            (t1, t2)
+        }
+        other => panic!("no query: {other:?}"),
+    };
+    // The answer took order's latency (10 ms), and ship started after it.
+    assert_eq!(answered_at - asked_at, 10);
+    assert!(sim.starts_of("ship")[0].0 >= answered_at);
+    assert_eq!(sim.completed().2.queries, 1);
+    // Event-carried state: the event lists the field, nobody asks.
+    let carried = doc("event", Some(json!(["address"])));
+    let mut sim = Sim::new(&carried, json!({}), 1);
+    sim.run();
+    assert_eq!(sim.completed().2.queries, 0);
+    assert!(sim
+        .find(|e| matches!(e, RunEvent::QuerySent { .. }))
+        .is_none());
+    // Orchestrated: the orchestrator sends what the step needs.
+    let commanded = doc("command", None);
+    let mut sim = Sim::new(&commanded, json!({}), 1);
+    sim.run();
+    assert_eq!(sim.completed().2.queries, 0);
+}
+
+/// A crash while a query is unanswered: the rebuilt core asks again, the subscriber acts
+/// once, and the run ends as the uninterrupted one did.
+#[test]
+fn a_query_in_flight_is_asked_again_after_a_crash() {
+    let w = workflow(json!({"name": "t",
+        "nodes": [node("order", json!({"writes": {"address": "Seoul"}, "latency_ms": 40})), node("pay", json!({})),
+                  node("ship", json!({"reads": ["address"]}))],
+        "edges": [evt("order", "pay"), evt("pay", "ship")]}));
+    let mut whole = Sim::new(&w, json!({}), 2);
+    whole.run();
+    let asked = whole
+        .find(|e| matches!(e, RunEvent::QuerySent { .. }))
+        .expect("a query")
+        .1;
+    let mut first = Sim::new(&w, json!({}), 2);
+    first.run_until(asked + 5);
+    assert!(first
+        .find(|e| matches!(e, RunEvent::QuerySent { .. }))
+        .is_some());
+    assert!(first
+        .find(|e| matches!(e, RunEvent::QueryAnswered { .. }))
+        .is_none());
+    let mut resumed = first.restarted(&w, json!({}), 2);
+    assert!(matches!(
+        resumed.history.last(),
+        Some((_, RunEvent::RunResumed { resent, .. })) if resent.iter().any(|r| r.starts_with("run/query/"))
+    ));
+    resumed.run();
+    assert_eq!(resumed.status(), RunStatus::Completed);
+    assert_eq!(resumed.starts_of("ship").len(), 1);
+    assert_eq!(resumed.core.data(), whole.core.data());
+}
+
+/// A subscriber's filter on a field its event does not carry: it asks the owner first,
+/// then decides on the answer.
+#[test]
+fn a_filter_on_a_field_the_event_lacks_asks_for_it_first() {
+    let w = workflow(json!({"name": "t",
+        "nodes": [node("order", json!({"writes": {"tier": "gold"}})), node("pay", json!({})), node("gift", json!({}))],
+        "edges": [evt("order", "pay"),
+                  on_event("pay", "gift", "g", "PaymentDone", Some("tier == 'gold'"), "subscriber")]}));
+    let mut sim = Sim::new(&w, json!({}), 1);
+    sim.run();
+    assert_eq!(sim.status(), RunStatus::Completed);
+    let asked = sim.index_of(|e| matches!(e, RunEvent::QueryAnswered { .. }));
+    let filtered = sim.index_of(|e| matches!(e, RunEvent::EventFiltered { passed: true, .. }));
+    assert!(asked < filtered);
+    assert_eq!(sim.starts_of("gift").len(), 1);
 }

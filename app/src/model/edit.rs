@@ -244,6 +244,8 @@ impl Workflow {
             on: Default::default(),
             event: None,
             condition: None,
+            decided_by: None,
+            payload: None,
         }
     }
 }

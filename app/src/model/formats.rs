@@ -418,6 +418,8 @@ pub(crate) fn edge(
         on,
         event,
         condition: None,
+        decided_by: None,
+        payload: None,
     }
 }
 

@@ -102,6 +102,15 @@ pub fn reason_words(locale: Locale, reason: FailureReason) -> &'static str {
     }
 }
 
+/// What a decision or a filter read, in words ("—" when it read nothing).
+fn saw_words(saw: &serde_json::Map<String, serde_json::Value>) -> String {
+    if saw.is_empty() {
+        "—".to_string()
+    } else {
+        written_words(saw)
+    }
+}
+
 fn parts<'a>(
     event: &'a RunEvent,
     l: Locale,
@@ -334,32 +343,114 @@ fn parts<'a>(
             to,
             saw,
             problem,
+            publisher,
             ..
         } => (
-            if taken.is_empty() {
-                LogKind::Failure
-            } else {
-                LogKind::Command
+            match (taken.is_empty(), publisher) {
+                (true, _) => LogKind::Failure,
+                (false, false) => LogKind::Command,
+                (false, true) => LogKind::Event,
             },
             vec![node.as_str()],
-            match problem {
-                Some(problem) if taken.is_empty() => {
+            match (problem, publisher) {
+                (Some(problem), false) if taken.is_empty() => {
                     td_string!(l, log.decided_none, step = label(node), problem = problem)
                         .to_string()
                 }
-                _ => td_string!(
+                (Some(problem), true) if taken.is_empty() => {
+                    td_string!(l, log.published_none, step = label(node), problem = problem)
+                        .to_string()
+                }
+                (_, false) => td_string!(
                     l,
                     log.decided,
                     step = label(node),
-                    taken = to.iter().map(|t| label(t)).collect::<Vec<_>>().join(", "),
-                    saw = if saw.is_empty() {
-                        "—".to_string()
-                    } else {
-                        written_words(saw)
-                    }
+                    taken = list(to),
+                    saw = saw_words(saw)
+                )
+                .to_string(),
+                (_, true) => td_string!(
+                    l,
+                    log.published_decided,
+                    step = label(node),
+                    taken = list(to),
+                    saw = saw_words(saw)
                 )
                 .to_string(),
             },
+        ),
+        EventFiltered {
+            to,
+            name,
+            passed,
+            saw,
+            problem,
+            ..
+        } => (
+            LogKind::Event,
+            vec![to.as_str()],
+            match problem {
+                Some(problem) => td_string!(
+                    l,
+                    log.filter_broken,
+                    to = label(to),
+                    event = event_word(name),
+                    problem = problem
+                )
+                .to_string(),
+                None if *passed => td_string!(
+                    l,
+                    log.filtered_in,
+                    to = label(to),
+                    event = event_word(name),
+                    saw = saw_words(saw)
+                )
+                .to_string(),
+                None => td_string!(
+                    l,
+                    log.filtered_out,
+                    to = label(to),
+                    event = event_word(name),
+                    saw = saw_words(saw)
+                )
+                .to_string(),
+            },
+        ),
+        QuerySent {
+            name,
+            node,
+            owner,
+            fields,
+            ..
+        } => (
+            LogKind::Event,
+            vec![node.as_str(), owner.as_str()],
+            td_string!(
+                l,
+                log.query_sent,
+                step = label(node),
+                owner = label(owner),
+                fields = fields.join(", "),
+                event = event_word(name)
+            )
+            .to_string(),
+        ),
+        QueryAnswered {
+            node,
+            owner,
+            answer,
+            ..
+        } => (
+            LogKind::Event,
+            vec![node.as_str(), owner.as_str()],
+            td_string!(
+                l,
+                log.query_answered,
+                step = label(node),
+                owner = label(owner),
+                values = saw_words(answer)
+            )
+            .to_string(),
         ),
         StepSucceeded {
             node,

@@ -185,6 +185,14 @@ pub struct MessageCounts {
     pub events: u64,
     /// Event deliveries to subscribers (one publication can have many).
     pub deliveries: u64,
+    /// Queries a subscriber sent for run data its event did not carry (each one a request
+    /// and a reply between two services).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub queries: u64,
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
 }
 
 impl MessageCounts {
@@ -257,6 +265,10 @@ pub enum RunEvent {
         name: String,
         outcome: Outcome,
         subscribers: Vec<String>,
+        /// The run data the event carries (see `Edge::payload`).
+        #[serde(default, skip_serializing_if = "serde_json::Map::is_empty")]
+        #[cfg_attr(feature = "openapi", schema(value_type = Object))]
+        payload: serde_json::Map<String, serde_json::Value>,
     },
     /// The bus lost event message `message` on its way to `to` (a bus fault): `to` will
     /// never hear it.
@@ -320,6 +332,42 @@ pub enum RunEvent {
         saw: serde_json::Map<String, serde_json::Value>,
         #[serde(default, skip_serializing_if = "Option::is_none")]
         problem: Option<String>,
+        /// The publishing service decided, not the orchestrator: `node` publishes only the
+        /// events of the edges taken.
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        publisher: bool,
+    },
+    /// Subscriber `to` checked its condition on event `message`, delivered through `edge`:
+    /// it acts on it when the condition `passed`, else drops it. `saw`: the data it read.
+    EventFiltered {
+        message: u64,
+        edge: String,
+        to: String,
+        name: String,
+        passed: bool,
+        #[cfg_attr(feature = "openapi", schema(value_type = Object))]
+        saw: serde_json::Map<String, serde_json::Value>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        problem: Option<String>,
+    },
+    /// Subscriber `node` got event `message` through `edge` without run data it needs
+    /// (`fields`) and asks the service of step `owner`, which wrote them, for them.
+    QuerySent {
+        message: u64,
+        edge: String,
+        name: String,
+        node: String,
+        owner: String,
+        fields: Vec<String>,
+    },
+    /// `owner` answered `node`'s query with `answer` (fields it does not hold are absent).
+    QueryAnswered {
+        message: u64,
+        edge: String,
+        node: String,
+        owner: String,
+        #[cfg_attr(feature = "openapi", schema(value_type = Object))]
+        answer: serde_json::Map<String, serde_json::Value>,
     },
     StepSucceeded {
         node: String,
@@ -555,6 +603,7 @@ impl RunView {
             }
             RunEvent::EventPublished { .. } => self.messages.events += 1,
             RunEvent::EventDelivered { .. } => self.messages.deliveries += 1,
+            RunEvent::QuerySent { .. } => self.messages.queries += 1,
             RunEvent::FailureUnhandled { diagnosis, .. } if self.diagnosis.is_none() => {
                 self.diagnosis = Some(diagnosis.clone());
             }

@@ -79,13 +79,30 @@ pub enum Happening {
     /// What the steps wrote into the run data, in order: (step, `field = value, …`). One
     /// sentence for the whole run, however many steps wrote.
     Wrote { by_step: Vec<(String, String)> },
-    /// The orchestrator's decisions on the run data, in order: (step, the steps it went on
-    /// to, what the conditions read). One sentence for the whole run.
-    Decided {
-        decisions: Vec<(String, Vec<String>, String)>,
+    /// The decisions on the run data, in order. One sentence for the whole run.
+    Decided { decisions: Vec<Decision> },
+    /// Subscribers checked their filters on the events that reached them, in order: (the
+    /// subscriber, the event, whether it acted on it, what the filter read). One sentence.
+    Filtered {
+        filters: Vec<(String, String, bool, String)>,
+    },
+    /// Events carried too little: (the subscriber, the step it asked, the fields), in
+    /// order. One sentence.
+    Queried {
+        queries: Vec<(String, String, Vec<String>)>,
     },
     /// A decision took no branch (`problem` says why): the run cannot go on that way.
     Undecided { node: String, problem: String },
+}
+
+/// One decision a story tells: after `node`, on to `to`, having read `saw`; made by the
+/// orchestrator, or by `node`'s own service choosing what to publish (`publisher`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Decision {
+    pub node: String,
+    pub to: Vec<String>,
+    pub saw: String,
+    pub publisher: bool,
 }
 
 impl Happening {
@@ -105,6 +122,8 @@ impl Happening {
             Happening::EventLost { .. } => "event_lost",
             Happening::Wrote { .. } => "data_written",
             Happening::Decided { .. } => "decided",
+            Happening::Filtered { .. } => "events_filtered",
+            Happening::Queried { .. } => "context_queried",
             Happening::Undecided { .. } => "undecided",
             Happening::Duplicated { .. } => "events_duplicated",
             Happening::Ended { status, diagnosis } => match status {
@@ -284,16 +303,72 @@ impl Happening {
                 story.decided,
                 decisions = decisions
                     .iter()
-                    .map(|(node, to, saw)| {
-                        let to: Vec<String> = to.iter().map(|t| label(t)).collect();
-                        td_string!(
-                            locale,
-                            story.decision,
-                            step = label(node),
-                            to = to.join(", "),
-                            saw = saw
-                        )
+                    .map(|d| {
+                        let to: Vec<String> = d.to.iter().map(|t| label(t)).collect();
+                        if d.publisher {
+                            td_string!(
+                                locale,
+                                story.decision_published,
+                                step = label(&d.node),
+                                to = to.join(", "),
+                                saw = &d.saw
+                            )
+                        } else {
+                            td_string!(
+                                locale,
+                                story.decision,
+                                step = label(&d.node),
+                                to = to.join(", "),
+                                saw = &d.saw
+                            )
+                        }
                     })
+                    .collect::<Vec<_>>()
+                    .join("; ")
+            )
+            .to_string(),
+            Happening::Filtered { filters } => td_string!(
+                locale,
+                story.filtered,
+                filters = filters
+                    .iter()
+                    .map(|(to, name, passed, saw)| {
+                        let event = name.as_str();
+                        if *passed {
+                            td_string!(
+                                locale,
+                                story.filter_in,
+                                to = label(to),
+                                event = event,
+                                saw = saw
+                            )
+                        } else {
+                            td_string!(
+                                locale,
+                                story.filter_out,
+                                to = label(to),
+                                event = event,
+                                saw = saw
+                            )
+                        }
+                    })
+                    .collect::<Vec<_>>()
+                    .join("; ")
+            )
+            .to_string(),
+            Happening::Queried { queries } => td_string!(
+                locale,
+                story.queried,
+                count = queries.len(),
+                queries = queries
+                    .iter()
+                    .map(|(node, owner, fields)| td_string!(
+                        locale,
+                        story.query,
+                        step = label(node),
+                        owner = label(owner),
+                        fields = fields.join(", ")
+                    ))
                     .collect::<Vec<_>>()
                     .join("; ")
             )
@@ -348,6 +423,10 @@ pub struct Story {
     wrote: Option<usize>,
     /// The decisions' sentence, by index.
     decided: Option<usize>,
+    /// The subscribers' filters' sentence, by index.
+    filtered: Option<usize>,
+    /// The queries' sentence, by index.
+    queried: Option<usize>,
     crashed: bool,
     /// The run's input (from its start), for the values a `fail_when` refused.
     input: super::run::RunInput,
@@ -479,6 +558,7 @@ impl Story {
                 to,
                 saw,
                 problem,
+                publisher,
                 ..
             } => {
                 if to.is_empty() {
@@ -488,7 +568,12 @@ impl Story {
                     });
                 } else {
                     let seen = super::log::written_words(saw);
-                    let decision = (node.clone(), to.clone(), seen);
+                    let decision = Decision {
+                        node: node.clone(),
+                        to: to.clone(),
+                        saw: seen,
+                        publisher: *publisher,
+                    };
                     match self.decided.and_then(|i| self.happenings.get_mut(i)) {
                         Some(Happening::Decided { decisions }) => decisions.push(decision),
                         _ => {
@@ -496,6 +581,48 @@ impl Story {
                                 decisions: vec![decision],
                             })
                         }
+                    }
+                }
+            }
+            EventFiltered {
+                to,
+                name,
+                passed,
+                saw,
+                ..
+            } => {
+                let filter = (
+                    to.clone(),
+                    name.clone(),
+                    *passed,
+                    if saw.is_empty() {
+                        "—".to_string()
+                    } else {
+                        super::log::written_words(saw)
+                    },
+                );
+                match self.filtered.and_then(|i| self.happenings.get_mut(i)) {
+                    Some(Happening::Filtered { filters }) => filters.push(filter),
+                    _ => {
+                        self.filtered = self.push(Happening::Filtered {
+                            filters: vec![filter],
+                        })
+                    }
+                }
+            }
+            QuerySent {
+                node,
+                owner,
+                fields,
+                ..
+            } => {
+                let query = (node.clone(), owner.clone(), fields.clone());
+                match self.queried.and_then(|i| self.happenings.get_mut(i)) {
+                    Some(Happening::Queried { queries }) => queries.push(query),
+                    _ => {
+                        self.queried = self.push(Happening::Queried {
+                            queries: vec![query],
+                        })
                     }
                 }
             }
@@ -590,8 +717,14 @@ impl Story {
     /// what the run recorded; a Korean template's page says its own words for them).
     pub fn rename_events(&mut self, shown: impl Fn(&str) -> String) {
         for happening in &mut self.happenings {
-            if let Happening::EventLost { name, .. } = happening {
-                *name = shown(name);
+            match happening {
+                Happening::EventLost { name, .. } => *name = shown(name),
+                Happening::Filtered { filters } => {
+                    for (_, name, _, _) in filters {
+                        *name = shown(name);
+                    }
+                }
+                _ => {}
             }
         }
     }
@@ -675,7 +808,11 @@ impl Story {
             .find(|h| {
                 !matches!(
                     h,
-                    Happening::Ended { .. } | Happening::Wrote { .. } | Happening::Decided { .. }
+                    Happening::Ended { .. }
+                        | Happening::Wrote { .. }
+                        | Happening::Decided { .. }
+                        | Happening::Filtered { .. }
+                        | Happening::Queried { .. }
                 )
             })
             .map(|h| self.line(h, nodes, locale))

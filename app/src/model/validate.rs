@@ -36,6 +36,10 @@ pub const MAX_WRITTEN_BYTES: usize = 512;
 /// Longest name of a run data field (a CEL identifier: a letter or `_`, then letters,
 /// digits and `_`, so that a condition can name it).
 pub const MAX_FIELD_CHARS: usize = 64;
+/// Most run data fields a step reads.
+pub const MAX_READS: usize = 16;
+/// Most run data fields one event carries.
+pub const MAX_PAYLOAD_FIELDS: usize = 32;
 /// How far the chances of a choice may add up away from 1 (decimal rounding).
 const CHANCE_TOLERANCE: f64 = 1e-6;
 
@@ -401,12 +405,7 @@ pub fn validate_in(workflow: &Workflow, l: Locale) -> Vec<Problem> {
             );
         }
         if let Some(condition) = &edge.condition {
-            let message = if edge.kind == EdgeKind::Event {
-                Some(td_string!(l, problem.condition_on_event).to_string())
-            } else {
-                condition_problem(condition, l)
-            };
-            if let Some(message) = message {
+            if let Some(message) = condition_problem(condition, l) {
                 push(
                     format!("edges[{i}].condition"),
                     None,
@@ -416,21 +415,105 @@ pub fn validate_in(workflow: &Workflow, l: Locale) -> Vec<Problem> {
                 );
             }
         }
+        if edge.kind == EdgeKind::Command {
+            for (field, set) in [
+                ("decided_by", edge.decided_by.is_some()),
+                ("payload", edge.payload.is_some()),
+            ] {
+                if set {
+                    push(
+                        format!("edges[{i}].{field}"),
+                        None,
+                        Some(edge_ref.clone()),
+                        field,
+                        td_string!(l, problem.event_only, field = field).to_string(),
+                    );
+                }
+            }
+        }
+        if let Some(fields) = &edge.payload {
+            if let Some(message) = fields_problem(fields, MAX_PAYLOAD_FIELDS, l) {
+                push(
+                    format!("edges[{i}].payload"),
+                    None,
+                    Some(edge_ref.clone()),
+                    "payload",
+                    message,
+                );
+            }
+        }
     }
-    // An exclusive decision takes the one default edge when no condition holds: two would
-    // be a second decision nobody wrote. (Counted in one pass over the edges: this runs on
-    // every edit, and a scan of the edges per step would be quadratic.)
-    let mut branches: std::collections::HashMap<(&str, Outcome), (usize, bool)> =
-        std::collections::HashMap::new();
-    for e in workflow
-        .edges
+    decision_problems(workflow, l, &mut push);
+    problems
+}
+
+/// The rules of a step's decision. An exclusive decision takes the one default branch when
+/// no condition holds: two would be a second decision nobody wrote. A publisher decides per
+/// event, so the edges of one event it decides share their condition. (In one pass over
+/// the edges: this runs on every edit, and a scan of the edges per step would be
+/// quadratic.)
+fn decision_problems(
+    workflow: &Workflow,
+    l: Locale,
+    push: &mut impl FnMut(String, Option<String>, Option<String>, &str, String),
+) {
+    use std::collections::HashMap;
+    // (step, outcome) → (default branches, whether some branch is conditional); the
+    // default branches of a publisher are its unconditional events, by name.
+    let mut branches: HashMap<(&str, Outcome), (usize, bool)> = HashMap::new();
+    let mut defaults_named: HashSet<(&str, Outcome, String)> = HashSet::new();
+    let mut published: HashMap<(&str, Outcome, String), (usize, Option<&str>)> = HashMap::new();
+    let labels: HashMap<&str, &str> = workflow
+        .nodes
         .iter()
-        .filter(|e| e.kind == EdgeKind::Command)
-    {
-        let (defaults, conditional) = branches.entry((e.from.as_str(), e.on)).or_default();
-        match e.condition {
-            None => *defaults += 1,
-            Some(_) => *conditional = true,
+        .map(|n| (n.id.as_str(), n.label.as_str()))
+        .collect();
+    for (i, e) in workflow.edges.iter().enumerate() {
+        if e.filtered_by_subscriber() {
+            continue;
+        }
+        let key = (e.from.as_str(), e.on);
+        let name = (e.kind == EdgeKind::Event).then(|| {
+            Workflow::event_name_from(e, labels.get(e.from.as_str()).copied().unwrap_or(&e.from))
+        });
+        let (defaults, conditional) = branches.entry(key).or_default();
+        match (&e.condition, name) {
+            (None, None) => *defaults += 1,
+            (None, Some(name)) => {
+                if defaults_named.insert((key.0, key.1, name)) {
+                    *defaults += 1;
+                }
+            }
+            (Some(_), _) => *conditional = true,
+        }
+        if e.kind == EdgeKind::Event {
+            let name = Workflow::event_name_from(
+                e,
+                labels.get(e.from.as_str()).copied().unwrap_or(&e.from),
+            );
+            let condition = e.condition.as_deref();
+            match published.entry((key.0, key.1, name.clone())) {
+                std::collections::hash_map::Entry::Vacant(v) => {
+                    v.insert((i, condition));
+                }
+                std::collections::hash_map::Entry::Occupied(o) if o.get().1 != condition => {
+                    let first = o.get().0;
+                    push(
+                        format!("edges[{i}].condition"),
+                        None,
+                        Some(edge_ref(i, &e.id)),
+                        "condition",
+                        td_string!(
+                            l,
+                            problem.publication_condition,
+                            event = name,
+                            edge = edge_ref(first, &workflow.edges[first].id)
+                        )
+                        .to_string(),
+                    );
+                }
+                std::collections::hash_map::Entry::Occupied(_) => {}
+            }
         }
     }
     for (n, node) in workflow.nodes.iter().enumerate() {
@@ -453,7 +536,26 @@ pub fn validate_in(workflow: &Workflow, l: Locale) -> Vec<Problem> {
             }
         }
     }
-    problems
+}
+
+/// What is wrong with a list of run data fields (a step's `reads`, an event's `payload`).
+fn fields_problem(fields: &[String], limit: usize, l: Locale) -> Option<String> {
+    if fields.len() > limit {
+        return Some(td_string!(
+            l,
+            problem.fields_count,
+            count = fields.len(),
+            limit = limit
+        ));
+    }
+    fields.iter().find(|f| !is_field_name(f)).map(|f| {
+        td_string!(
+            l,
+            problem.field_name,
+            field = format!("{f:?}"),
+            limit = MAX_FIELD_CHARS
+        )
+    })
 }
 
 /// Whether a condition can be read (the server reads conditions; the browser's build has no
@@ -575,6 +677,9 @@ pub fn behaviour_problems(node: &super::workflow::Node, l: Locale) -> Vec<(&'sta
         if let Some(message) = written_problem(field, written, l) {
             problems.push(("writes", message));
         }
+    }
+    if let Some(message) = fields_problem(&node.reads, MAX_READS, l) {
+        problems.push(("reads", message));
     }
     if let Some(action) = &node.compensation {
         if action.trim().is_empty() {

@@ -71,6 +71,12 @@ pub struct Node {
     /// How the conditions on its outgoing edges combine. Default `exclusive`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub decide: Option<Decide>,
+    /// The run data fields the step needs to do its work (e.g. `address`). In orchestration
+    /// the orchestrator sends them with its command; in choreography a subscriber has only
+    /// the payload of the event that reached it, and asks the service that owns each
+    /// missing field: a query, counted and timed.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub reads: Vec<String>,
 }
 
 /// A value a step writes into the run data: `{"choose": [{"value": true, "p": 0.8},
@@ -289,6 +295,44 @@ pub struct Edge {
     /// edge without one beside conditional ones is the default.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub condition: Option<String>,
+    /// Who applies an event edge's condition: the publisher, which then publishes the event
+    /// only when it holds (the rule lives in the publishing service — the default), or the
+    /// subscriber, which hears every such event and drops those it does not want (every
+    /// subscriber must know the rule).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub decided_by: Option<Decider>,
+    /// The run data fields an event carries (its payload). When absent: the fields its
+    /// publisher writes, and the run's input when the publisher is where a run starts.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub payload: Option<Vec<String>>,
+}
+
+/// Who applies a choreographed decision's rule (see [`Edge::decided_by`]).
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Decider {
+    #[default]
+    Publisher,
+    Subscriber,
+}
+
+impl Edge {
+    /// Whether this edge's condition is checked where it is published from: by the
+    /// orchestrator (a command edge) or by the publishing service (an event edge it
+    /// decides) — not by the subscriber on delivery.
+    pub fn decided_at_source(&self) -> bool {
+        self.condition.is_some()
+            && (self.kind == EdgeKind::Command
+                || self.decided_by.unwrap_or_default() == Decider::Publisher)
+    }
+
+    /// Whether the subscriber checks this event edge's condition when the event reaches it.
+    pub fn filtered_by_subscriber(&self) -> bool {
+        self.condition.is_some()
+            && self.kind == EdgeKind::Event
+            && self.decided_by == Some(Decider::Subscriber)
+    }
 }
 
 /// Command = orchestration (the run's orchestrator sends it and waits for the reply);

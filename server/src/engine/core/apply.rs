@@ -43,9 +43,13 @@ impl RunCore {
                 from,
                 name,
                 outcome,
+                payload,
                 ..
             } => {
                 self.counts.events += 1;
+                if !payload.is_empty() {
+                    self.payloads.insert(*message, payload.clone());
+                }
                 self.next_message = self.next_message.max(message + 1);
                 if let Some(from) = idx(self, from) {
                     let hops = self.steps[from].hops + 1;
@@ -73,6 +77,44 @@ impl RunCore {
                     self.delivered.insert((*message, e), *hops);
                 }
             }
+            QuerySent {
+                message,
+                edge,
+                owner,
+                ..
+            } => {
+                self.counts.queries += 1;
+                if let (Some(e), Some(owner)) = (
+                    self.edges.iter().position(|x| x.id == *edge),
+                    idx(self, owner),
+                ) {
+                    let hops = self.delivered.get(&(*message, e)).copied().unwrap_or(0);
+                    let querying = self.querying.entry((*message, e)).or_default();
+                    querying.hops = hops;
+                    querying.waiting.push(owner);
+                }
+            }
+            QueryAnswered {
+                message,
+                edge,
+                owner,
+                answer,
+                ..
+            } => {
+                if let (Some(e), Some(owner)) = (
+                    self.edges.iter().position(|x| x.id == *edge),
+                    idx(self, owner),
+                ) {
+                    if let Some(querying) = self.querying.get_mut(&(*message, e)) {
+                        querying.waiting.retain(|&w| w != owner);
+                        querying.answers.extend(answer.clone());
+                        if querying.waiting.is_empty() {
+                            self.querying.remove(&(*message, e));
+                        }
+                    }
+                }
+            }
+            EventFiltered { .. } => {}
             StepWaiting { node, edge, .. } => {
                 if let (Some(n), Some(e)) = (
                     idx(self, node),

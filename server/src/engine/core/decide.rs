@@ -139,6 +139,11 @@ impl RunCore {
                 };
                 self.deliver(message, edge, hops, true);
             }
+            Input::Answered {
+                message,
+                edge,
+                owner,
+            } => self.answer(message, edge, owner),
             Input::Cancel => {
                 self.emit(RunEvent::CancelRequested);
             }
@@ -209,6 +214,174 @@ impl RunCore {
             hops,
             duplicate,
         });
+        if duplicate && self.steps[to].seen.contains(&message) && self.nodes[to].is_idempotent() {
+            // Recognised: nothing is asked again.
+            return self.act_on(message, edge, hops, serde_json::Map::new());
+        }
+        // What the subscriber needs and its event did not carry, asked of each owner.
+        let mut asks: BTreeMap<usize, Vec<String>> = BTreeMap::new();
+        {
+            let payload = self.payloads.get(&message);
+            let filter = self.edges[edge]
+                .filtered
+                .then(|| self.conditions[edge].as_ref())
+                .flatten();
+            let needed = self.nodes[to]
+                .reads
+                .iter()
+                .map(String::as_str)
+                .chain(filter.into_iter().flat_map(|c| c.fields()));
+            for field in needed {
+                if payload.is_some_and(|p| p.contains_key(field)) {
+                    continue;
+                }
+                let owner = self
+                    .owner_of
+                    .get(field)
+                    .copied()
+                    .or_else(|| self.roots.first().copied());
+                match owner {
+                    Some(owner) if owner != to => {
+                        let fields = asks.entry(owner).or_default();
+                        if !fields.iter().any(|f| f == field) {
+                            fields.push(field.to_string());
+                        }
+                    }
+                    _ => {}
+                }
+            }
+        }
+        if asks.is_empty() {
+            return self.act_on(message, edge, hops, serde_json::Map::new());
+        }
+        for (owner, fields) in asks {
+            let after_ms = self.query_ms(message, edge, owner);
+            self.emit(RunEvent::QuerySent {
+                message,
+                edge: self.edges[edge].id.clone(),
+                name: self.edges[edge].name.clone(),
+                node: self.nodes[to].id.clone(),
+                owner: self.nodes[owner].id.clone(),
+                fields,
+            });
+            self.out.push(Action::Timer {
+                after_ms,
+                input: Input::Answered {
+                    message,
+                    edge,
+                    owner,
+                },
+            });
+        }
+    }
+
+    /// `owner` answers the query the subscriber of `edge` sent about event `message`: with
+    /// the fields asked, as the run data holds them now; once every owner has answered, the
+    /// subscriber acts on the event.
+    pub(super) fn answer(&mut self, message: u64, edge: usize, owner: usize) {
+        let Some(querying) = self.querying.get(&(message, edge)) else {
+            return;
+        };
+        if !querying.waiting.contains(&owner) {
+            return; // answered already (a timer re-armed by a resume)
+        }
+        let data = self.data();
+        let answer: serde_json::Map<String, serde_json::Value> = self
+            .asked(message, edge, owner)
+            .iter()
+            .filter_map(|f| data.get(f).map(|v| (f.clone(), v.clone())))
+            .collect();
+        let last = querying.waiting.len() == 1;
+        let hops = querying.hops;
+        let mut answers = querying.answers.clone();
+        answers.extend(answer.clone());
+        self.emit(RunEvent::QueryAnswered {
+            message,
+            edge: self.edges[edge].id.clone(),
+            node: self.nodes[self.edges[edge].to].id.clone(),
+            owner: self.nodes[owner].id.clone(),
+            answer,
+        });
+        if last {
+            self.act_on(message, edge, hops, answers);
+        }
+    }
+
+    /// The fields the subscriber of `edge` asked `owner` for about event `message` (what
+    /// it needs, less what the event carried, owned by `owner`).
+    fn asked(&self, message: u64, edge: usize, owner: usize) -> Vec<String> {
+        let payload = self.payloads.get(&message);
+        let to = self.edges[edge].to;
+        let filter = self.edges[edge]
+            .filtered
+            .then(|| self.conditions[edge].as_ref())
+            .flatten();
+        let mut fields: Vec<String> = Vec::new();
+        for field in self.nodes[to]
+            .reads
+            .iter()
+            .map(String::as_str)
+            .chain(filter.into_iter().flat_map(|c| c.fields()))
+        {
+            let owns = self
+                .owner_of
+                .get(field)
+                .copied()
+                .or_else(|| self.roots.first().copied())
+                == Some(owner);
+            if owns
+                && !payload.is_some_and(|p| p.contains_key(field))
+                && !fields.iter().any(|f| f == field)
+            {
+                fields.push(field.to_string());
+            }
+        }
+        fields
+    }
+
+    /// The subscriber of `edge` acts on event `message`, all it needs at hand: it checks
+    /// its filter, when it has one, on what the event carried and what its queries
+    /// answered, then the step is triggered.
+    fn act_on(
+        &mut self,
+        message: u64,
+        edge: usize,
+        hops: u32,
+        answers: serde_json::Map<String, serde_json::Value>,
+    ) {
+        let (to, from) = (self.edges[edge].to, self.edges[edge].from);
+        if self.edges[edge].filtered {
+            if let Some(condition) = self.conditions[edge].clone() {
+                let mut seen = self.payloads.get(&message).cloned().unwrap_or_default();
+                seen.extend(answers);
+                let saw: serde_json::Map<String, serde_json::Value> = condition
+                    .fields()
+                    .filter_map(|f| seen.get(f).map(|v| (f.to_string(), v.clone())))
+                    .collect();
+                let (passed, problem) = match condition.holds(&seen) {
+                    Ok(passed) => (passed, None),
+                    Err(error) => (
+                        false,
+                        Some(format!(
+                            "the condition {:?} could not be decided: {error}",
+                            condition.source()
+                        )),
+                    ),
+                };
+                self.emit(RunEvent::EventFiltered {
+                    message,
+                    edge: self.edges[edge].id.clone(),
+                    to: self.nodes[to].id.clone(),
+                    name: self.edges[edge].name.clone(),
+                    passed,
+                    saw,
+                    problem,
+                });
+                if !passed {
+                    return;
+                }
+            }
+        }
         let cause = Cause::Event {
             edge: self.edges[edge].id.clone(),
             from: self.nodes[from].id.clone(),
@@ -417,6 +590,7 @@ impl RunCore {
                         name: name.clone(),
                         outcome: Outcome::Failure,
                         subscribers: Vec::new(),
+                        payload: serde_json::Map::new(),
                     });
                     let diagnosis = format!(
                         "{} failed ({}) after {attempt} attempt{} and published {name}, but nobody subscribes to it: the failure is unhandled",

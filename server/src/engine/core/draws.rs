@@ -69,6 +69,16 @@ impl RunCore {
             .collect()
     }
 
+    /// How long `owner`'s service takes to answer a query about event `message` delivered
+    /// through `edge`: a request and a reply, drawn from its latency like an attempt's work.
+    pub(super) fn query_ms(&self, message: u64, edge: usize, owner: usize) -> u64 {
+        let (min, max) = self.nodes[owner].latency().bounds();
+        let fault = self.service_fault(owner);
+        let drawn =
+            min + self.bus_draw(message, edge, 0x7175_6572_79 ^ owner as u64) % (max - min + 1);
+        (drawn as f64 * fault.slow.unwrap_or(1.0)).round() as u64
+    }
+
     /// A pseudo-random number for the bus's handling of one delivery.
     pub(super) fn bus_draw(&self, message: u64, edge: usize, purpose: u64) -> u64 {
         splitmix(

@@ -77,6 +77,13 @@ pub enum Input {
         message: u64,
         edge: usize,
     },
+    /// Step `owner`'s service answers the query the subscriber of `edge` sent about event
+    /// `message` (for run data the event did not carry).
+    Answered {
+        message: u64,
+        edge: usize,
+        owner: usize,
+    },
     Cancel,
     /// The faults in effect change (the lab breaking things during a run).
     SetFaults(Faults),
@@ -141,6 +148,21 @@ struct EdgeInfo {
     from: usize,
     to: usize,
     name: String,
+    /// Its condition is applied by the orchestrator or the publisher (not on delivery).
+    decided_at_source: bool,
+    /// Its subscriber applies its condition to each event it hears.
+    filtered: bool,
+    /// The fields its event carries, when the edge lists them.
+    payload: Option<Vec<String>>,
+}
+
+/// A delivered event whose subscriber asked for run data the event did not carry: the
+/// services it still waits for, and what those that answered said.
+#[derive(Clone, Debug, Default)]
+struct Querying {
+    hops: u32,
+    waiting: Vec<usize>,
+    answers: serde_json::Map<String, serde_json::Value>,
 }
 
 pub struct RunCore {
@@ -198,6 +220,13 @@ pub struct RunCore {
     /// Each edge's condition, read (`None`: none, or one that cannot be read — the
     /// validator refuses those before a run starts).
     conditions: Vec<Option<std::sync::Arc<app::model::condition::Condition>>>,
+    /// Which step owns each run data field a step writes (the first that writes it); the
+    /// input's fields belong to the step a run starts at.
+    owner_of: HashMap<String, usize>,
+    /// What each event carries, by message (only those that carry something).
+    payloads: HashMap<u64, serde_json::Map<String, serde_json::Value>>,
+    /// Delivered events whose subscriber waits for the answers to its queries.
+    querying: BTreeMap<(u64, usize), Querying>,
 }
 
 impl RunCore {
@@ -212,6 +241,9 @@ impl RunCore {
             .edges
             .iter()
             .map(|e| EdgeInfo {
+                decided_at_source: e.decided_at_source(),
+                filtered: e.filtered_by_subscriber(),
+                payload: e.payload.clone(),
                 id: e.id.clone(),
                 from: index[&e.from],
                 to: index[&e.to],
@@ -239,7 +271,16 @@ impl RunCore {
                     .and_then(|c| app::model::condition::Condition::shared(c).ok())
             })
             .collect();
+        let mut owner_of = HashMap::new();
+        for (i, node) in workflow.nodes.iter().enumerate() {
+            for field in node.writes.keys() {
+                owner_of.entry(field.clone()).or_insert(i);
+            }
+        }
         RunCore {
+            owner_of,
+            payloads: HashMap::new(),
+            querying: BTreeMap::new(),
             conditions,
             written: serde_json::Map::new(),
             nodes: workflow.nodes.clone(),

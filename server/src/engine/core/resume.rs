@@ -78,6 +78,22 @@ impl RunCore {
             timers.push(Action::Deliver { message, edge });
             resent.push(format!("{run_id}/event/{message}/{}", self.edges[edge].id));
         }
+        for (&(message, edge), querying) in &self.querying {
+            for &owner in &querying.waiting {
+                timers.push(Action::Timer {
+                    after_ms: self.query_ms(message, edge, owner),
+                    input: Input::Answered {
+                        message,
+                        edge,
+                        owner,
+                    },
+                });
+                resent.push(format!(
+                    "{run_id}/query/{message}/{}/{}",
+                    self.edges[edge].id, self.nodes[owner].id
+                ));
+            }
+        }
         self.emit(RunEvent::RunResumed { resent, by });
         self.out.extend(timers);
         self.settle();

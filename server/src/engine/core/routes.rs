@@ -64,20 +64,34 @@ impl Routes {
     }
 }
 
+/// One way a decision can go: the edges it follows, and the condition that must hold (none:
+/// a default branch).
+struct Branch {
+    edges: Vec<usize>,
+    condition: Option<std::sync::Arc<app::model::condition::Condition>>,
+}
+
 impl RunCore {
-    /// The orchestrator's decision among `node`'s command `edges` on `outcome`, some of them
-    /// conditional: the branches taken, recorded with the data the conditions read.
-    /// Exclusive (the default): the first edge whose condition holds, else the default
-    /// (unconditional) edges; inclusive: every edge whose condition holds, and the default
+    /// The decision among `node`'s conditional `branches` on `outcome` — the orchestrator's
+    /// over its command edges, or (`publisher`) the publishing service's over the events
+    /// it may publish: the edges taken, recorded with the data the conditions read.
+    /// Exclusive (the default): the first branch whose condition holds, else the default
+    /// (unconditional) ones; inclusive: every one whose condition holds, and the default
     /// ones. When nothing is taken the run will fail with why (see `apply`).
-    fn decide_branches(&mut self, node: usize, outcome: Outcome, edges: Vec<usize>) -> Vec<usize> {
+    fn decide_branches(
+        &mut self,
+        node: usize,
+        outcome: Outcome,
+        branches: Vec<Branch>,
+        publisher: bool,
+    ) -> Vec<usize> {
         let data = self.data();
         let exclusive = self.nodes[node].decide.unwrap_or_default() == Decide::Exclusive;
         let mut saw = serde_json::Map::new();
-        let mut taken = Vec::new();
+        let mut taken: Vec<usize> = Vec::new();
         let mut problem = None;
-        for &e in &edges {
-            let Some(condition) = self.conditions[e].clone() else {
+        for branch in &branches {
+            let Some(condition) = &branch.condition else {
                 continue;
             };
             for field in condition.fields() {
@@ -87,7 +101,7 @@ impl RunCore {
             }
             match condition.holds(&data) {
                 Ok(true) => {
-                    taken.push(e);
+                    taken.extend(&branch.edges);
                     if exclusive {
                         break;
                     }
@@ -95,17 +109,22 @@ impl RunCore {
                 Ok(false) => {}
                 Err(error) => {
                     problem.get_or_insert_with(|| {
+                        let to = branch
+                            .edges
+                            .first()
+                            .map_or("", |&e| self.nodes[self.edges[e].to].label.as_str());
                         format!(
-                            "the condition {:?} on the edge to {} could not be decided: {error}",
+                            "the condition {:?} on the edge to {to} could not be decided: {error}",
                             condition.source(),
-                            self.nodes[self.edges[e].to].label
                         )
                     });
                 }
             }
         }
         if taken.is_empty() || !exclusive {
-            taken.extend(edges.iter().filter(|&&e| self.conditions[e].is_none()));
+            for branch in branches.iter().filter(|b| b.condition.is_none()) {
+                taken.extend(&branch.edges);
+            }
         }
         taken.sort_unstable();
         let problem = if taken.is_empty() {
@@ -129,6 +148,7 @@ impl RunCore {
                 .collect(),
             saw,
             problem,
+            publisher,
         });
         taken
     }
@@ -153,7 +173,14 @@ impl RunCore {
             self.routes.commands(node, outcome).to_vec()
         };
         if commands.iter().any(|&e| self.conditions[e].is_some()) {
-            commands = self.decide_branches(node, outcome, commands);
+            let branches = commands
+                .iter()
+                .map(|&e| Branch {
+                    edges: vec![e],
+                    condition: self.conditions[e].clone(),
+                })
+                .collect();
+            commands = self.decide_branches(node, outcome, branches, false);
         }
         if commands.is_empty() {
             return false;
@@ -190,15 +217,51 @@ impl RunCore {
         true
     }
 
-    /// The step's own part of what follows its `outcome`: its events, handed to the bus.
-    /// Returns whether it published anything.
+    /// The step's own part of what follows its `outcome`: its events, handed to the bus,
+    /// each carrying its payload. When the publisher decides some of them (conditions it
+    /// applies), it publishes only those its decision takes, and the unconditional ones as
+    /// the decision's defaults. Returns whether it published anything.
     pub(super) fn publish(&mut self, node: usize, outcome: Outcome) -> bool {
-        let publications = self.routes.publications(node, outcome).to_vec();
+        let mut publications = self.routes.publications(node, outcome).to_vec();
         if publications.is_empty() {
             return false;
         }
+        let decides = |core: &Self, subscribers: &[usize]| {
+            subscribers
+                .iter()
+                .find(|&&e| core.edges[e].decided_at_source)
+                .map(|&e| core.conditions[e].clone())
+        };
+        if publications
+            .iter()
+            .any(|(_, subscribers)| decides(self, subscribers).is_some())
+        {
+            // One branch per event: its edges share the condition (the validator says so).
+            let branches = publications
+                .iter()
+                .filter(|(_, subscribers)| subscribers.iter().any(|&e| !self.edges[e].filtered))
+                .map(|(_, subscribers)| Branch {
+                    edges: subscribers.clone(),
+                    condition: decides(self, subscribers).flatten(),
+                })
+                .collect();
+            let taken: HashSet<usize> = self
+                .decide_branches(node, outcome, branches, true)
+                .into_iter()
+                .collect();
+            publications.retain(|(_, subscribers)| {
+                subscribers
+                    .iter()
+                    .all(|&e| self.edges[e].filtered || taken.contains(&e))
+            });
+            if publications.is_empty() {
+                return true; // the decision took nothing: the run fails saying why
+            }
+        }
+        let data = self.data();
         for (name, subscribers) in publications {
             let message = self.next_message;
+            let payload = self.payload(node, &subscribers, &data);
             self.emit(RunEvent::EventPublished {
                 message,
                 from: self.nodes[node].id.clone(),
@@ -208,12 +271,50 @@ impl RunCore {
                     .iter()
                     .map(|e| self.nodes[self.edges[*e].to].id.clone())
                     .collect(),
+                payload,
             });
             for edge in subscribers {
                 self.hand_to_bus(message, edge);
             }
         }
         true
+    }
+
+    /// What an event of `node` carries to `subscribers` from the run data: the fields its
+    /// edges list, or by default the fields `node` writes — and the run's input when `node`
+    /// is where a run starts (it received the input).
+    fn payload(
+        &self,
+        node: usize,
+        subscribers: &[usize],
+        data: &serde_json::Map<String, serde_json::Value>,
+    ) -> serde_json::Map<String, serde_json::Value> {
+        let mut payload = serde_json::Map::new();
+        let mut carry = |field: &str| {
+            if let Some(value) = data.get(field) {
+                payload.insert(field.to_string(), value.clone());
+            }
+        };
+        let mut by_default = false;
+        for &e in subscribers {
+            match &self.edges[e].payload {
+                Some(fields) => fields.iter().for_each(|f| carry(f)),
+                None => by_default = true,
+            }
+        }
+        if by_default {
+            for field in self.nodes[node].writes.keys() {
+                carry(field);
+            }
+            if self.incoming[node].is_empty() {
+                if let Some(input) = self.input.as_object() {
+                    for field in input.keys() {
+                        carry(field);
+                    }
+                }
+            }
+        }
+        payload
     }
 
     /// Hands a publication to the bus for one subscriber, with the bus's faults: lost,

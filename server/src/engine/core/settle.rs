@@ -40,6 +40,7 @@ impl RunCore {
             }
             let busy = self.steps.iter().any(|s| s.state.is_active())
                 || !self.undelivered.is_empty()
+                || !self.querying.is_empty()
                 || !self.stalled.is_empty()
                 || self.saga.is_some();
             if busy {
@@ -129,9 +130,14 @@ impl RunCore {
                     || self
                         .undelivered
                         .keys()
+                        .chain(self.querying.keys())
                         .any(|(_, e)| self.edges[*e].to == source)
             }
-            _ => self.undelivered.keys().any(|(_, e)| *e == edge),
+            _ => self
+                .undelivered
+                .keys()
+                .chain(self.querying.keys())
+                .any(|(_, e)| *e == edge),
         }
     }
 
