@@ -267,3 +267,126 @@ fn a_long_or_circular_saga_names_its_first_steps_in_order_and_never_the_failing_
         ["saga over A no longer runs when B fails: nobody compensates on BFailed"]
     );
 }
+
+/// An exclusive decision of the orchestrator's: amount > 100 → review, gold → vip, else
+/// ship; each step a service of its own.
+fn decision() -> Workflow {
+    serde_json::from_value(serde_json::json!({"name": "Decide", "nodes": [
+        {"id": "check", "label": "Check amount", "service": "Payments", "action": "a"},
+        {"id": "review", "label": "Review", "service": "Risk", "action": "a"},
+        {"id": "vip", "label": "VIP", "service": "Loyalty", "action": "a"},
+        {"id": "ship", "label": "Ship", "service": "Shipping", "action": "a"}],
+      "edges": [
+        {"id": "big", "from": "check", "to": "review", "kind": "command", "condition": "amount > 100"},
+        {"id": "gold", "from": "check", "to": "vip", "kind": "command", "condition": "tier == 'gold'"},
+        {"id": "else", "from": "check", "to": "ship", "kind": "command"}]}))
+    .unwrap()
+}
+
+#[test]
+fn a_decision_moves_into_the_publisher_with_an_event_per_branch() {
+    use app::i18n::Locale;
+    use app::model::convert::RuleHolder;
+    let w = decision();
+    let c = convert(&w, Style::Choreography);
+    let named: Vec<(String, Option<String>)> = c
+        .workflow
+        .edges
+        .iter()
+        .map(|e| (c.workflow.event_name(e), e.condition.clone()))
+        .collect();
+    assert_eq!(
+        named,
+        [
+            (
+                "CheckamountToReview".to_string(),
+                Some("amount > 100".to_string())
+            ),
+            (
+                "CheckamountToVIP".to_string(),
+                Some("tier == 'gold'".to_string())
+            ),
+            ("CheckamountCompleted".to_string(), None),
+        ]
+    );
+    assert!(c.workflow.edges.iter().all(|e| !e.filtered_by_subscriber()));
+    assert_eq!(app::model::validate::validate(&c.workflow), []);
+    assert_eq!(c.moved.len(), 1);
+    assert_eq!(c.moved[0].now, RuleHolder::Publisher);
+    assert_eq!(c.moved[0].known_by, ["Payments"]);
+    assert_eq!(
+        c.moved[0].said(Locale::en, &c.workflow),
+        "The rule after Check amount moved into Payments: it publishes a different event per branch (CheckamountToReview, CheckamountToVIP, CheckamountCompleted)."
+    );
+    assert_eq!(
+        c.moved[0].said(Locale::ko, &c.workflow),
+        "Check amount 다음의 규칙이 Payments 서비스로 옮겨졌습니다. 갈래마다 다른 이벤트를 발행합니다(CheckamountToReview, CheckamountToVIP, CheckamountCompleted)."
+    );
+}
+
+#[test]
+fn a_decision_moved_into_every_subscriber_gives_each_the_whole_rule() {
+    use app::i18n::Locale;
+    use app::model::convert::{convert_with, RuleHolder};
+    use app::model::workflow::Decider;
+    let w = decision();
+    let c = convert_with(&w, Style::Choreography, Decider::Subscriber);
+    let rules: Vec<(String, Option<String>, bool)> = c
+        .workflow
+        .edges
+        .iter()
+        .map(|e| {
+            (
+                c.workflow.event_name(e),
+                e.condition.clone(),
+                e.filtered_by_subscriber(),
+            )
+        })
+        .collect();
+    // One event; each subscriber knows the branches before its own.
+    assert_eq!(
+        rules,
+        [
+            (
+                "CheckamountCompleted".to_string(),
+                Some("(amount > 100)".to_string()),
+                true
+            ),
+            (
+                "CheckamountCompleted".to_string(),
+                Some("!(amount > 100) && (tier == 'gold')".to_string()),
+                true
+            ),
+            (
+                "CheckamountCompleted".to_string(),
+                Some("!(amount > 100) && !(tier == 'gold')".to_string()),
+                true
+            ),
+        ]
+    );
+    assert_eq!(app::model::validate::validate(&c.workflow), []);
+    assert_eq!(c.moved[0].now, RuleHolder::Subscribers);
+    assert_eq!(c.moved[0].known_by, ["Risk", "Loyalty", "Shipping"]);
+    assert_eq!(
+        c.moved[0].said(Locale::en, &c.workflow),
+        "The rule after Check amount is now in every subscriber: Risk, Loyalty, Shipping each check it, so 3 services change when it changes."
+    );
+    // Back to orchestration: the orchestrator checks each subscriber's rule (inclusive, as
+    // the subscribers did, each on its own), and the rule moves into it.
+    let back = convert(&c.workflow, Style::Orchestration);
+    assert!(back
+        .workflow
+        .edges
+        .iter()
+        .all(|e| e.kind == EdgeKind::Command && e.decided_by.is_none() && e.payload.is_none()));
+    assert_eq!(
+        back.workflow.node("check").unwrap().decide,
+        Some(app::model::workflow::Decide::Inclusive)
+    );
+    assert_eq!(back.moved[0].now, RuleHolder::Orchestrator);
+    assert_eq!(
+        back.moved[0].said(Locale::ko, &back.workflow),
+        "Check amount 다음의 규칙이 오케스트레이터로 옮겨졌습니다. 한 곳만 압니다."
+    );
+    assert_eq!(app::model::validate::validate(&back.workflow), []);
+}

@@ -942,3 +942,58 @@ fn a_filter_on_a_field_the_event_lacks_asks_for_it_first() {
     assert!(asked < filtered);
     assert_eq!(sim.starts_of("gift").len(), 1);
 }
+
+/// A decision converted to choreography — the publisher deciding, or every subscriber
+/// filtering — takes the same branches as the orchestrator for every input; the coupling
+/// figures count who must know the rule: one party, one service, or every subscriber.
+#[test]
+fn a_converted_decision_takes_the_same_branches_and_counts_who_knows_the_rule() {
+    use app::model::convert::{convert, convert_with, Style};
+    use app::model::workflow::Decider;
+    use server::lab::measure::coupling;
+    let service = |id: &str, s: &str| {
+        let mut n = node(id, json!({}));
+        n["service"] = json!(s);
+        n
+    };
+    let w = workflow(json!({"name": "t",
+        "nodes": [service("check", "Payments"), service("review", "Risk"), service("vip", "Loyalty"), service("ship", "Shipping")],
+        "edges": [when("check", "review", "big", "amount > 100"), when("check", "vip", "gold", "tier == 'gold'"),
+                  {"id": "else", "from": "check", "to": "ship", "kind": "command"}]}));
+    let publisher = convert(&w, Style::Choreography).workflow;
+    let subscribers = convert_with(&w, Style::Choreography, Decider::Subscriber).workflow;
+    let ran = |w: &Workflow, input: Value| {
+        let mut sim = Sim::new(w, input, 1);
+        sim.run();
+        assert_eq!(sim.status(), RunStatus::Completed);
+        ["review", "vip", "ship"]
+            .into_iter()
+            .filter(|s| !sim.starts_of(s).is_empty())
+            .collect::<Vec<_>>()
+    };
+    for (input, branch) in [
+        (json!({"amount": 150, "tier": "gold"}), "review"),
+        (json!({"amount": 50, "tier": "gold"}), "vip"),
+        (json!({"amount": 50, "tier": "silver"}), "ship"),
+    ] {
+        for version in [&w, &publisher, &subscribers] {
+            assert_eq!(ran(version, input.clone()), [branch], "{input}");
+        }
+    }
+    let figures = |w: &Workflow| {
+        let c = coupling(w);
+        (c.rules, c.rule_holders)
+    };
+    assert_eq!(figures(&w), (1, 1));
+    assert_eq!(figures(&publisher), (1, 1));
+    assert_eq!(figures(&subscribers), (1, 3));
+    let risk = coupling(&subscribers)
+        .services
+        .into_iter()
+        .find(|s| s.service == "Risk")
+        .unwrap();
+    assert!(
+        risk.knows.contains(&"rule after check".to_string()),
+        "{risk:?}"
+    );
+}

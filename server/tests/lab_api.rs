@@ -408,6 +408,52 @@ async fn converting_saves_a_copy_and_says_what_it_lost() {
     assert_eq!(server.workflow_count().await, count, "nothing stored");
 }
 
+/// A decision converted through the API: the caller says who decides in choreography, and
+/// the answer says where the rule went; an unknown choice is refused and stores nothing.
+#[tokio::test]
+async fn converting_a_decision_says_where_its_rule_went() {
+    let server = TestServer::start().await;
+    let workflow = server
+        .create_workflow(&json!({"name": "t",
+            "nodes": [{"id": "check", "label": "Check", "service": "Payments", "action": "a"},
+                      {"id": "review", "label": "Review", "service": "Risk", "action": "a"},
+                      {"id": "ship", "label": "Ship", "service": "Shipping", "action": "a"}],
+            "edges": [{"from": "check", "to": "review", "kind": "command", "condition": "amount > 100"},
+                      {"from": "check", "to": "ship", "kind": "command"}]}))
+        .await;
+    let by = |rules: &'static str| json!({"workflow_id": workflow, "to": "choreography", "rules": rules});
+    let response = server
+        .post_json("/api/lab/convert", &by("subscriber"))
+        .await;
+    assert_eq!(response.status(), 201);
+    let converted: Value = response.json().await.unwrap();
+    assert_eq!(
+        converted["moved"],
+        json!([{"node": "check", "outcome": "success", "now": "subscribers", "known_by": ["Risk", "Shipping"]}])
+    );
+    let copy: Value = server
+        .get_json(&format!(
+            "/api/workflows/{}",
+            converted["id"].as_str().unwrap()
+        ))
+        .await;
+    assert_eq!(copy["edges"][1]["condition"], "!(amount > 100)");
+    assert_eq!(copy["edges"][1]["decided_by"], "subscriber");
+    let response = server.post_json("/api/lab/convert", &by("publisher")).await;
+    let converted: Value = response.json().await.unwrap();
+    assert_eq!(converted["moved"][0]["now"], "publisher");
+    assert_eq!(
+        converted["moved"][0]["events"],
+        json!(["CheckToReview", "CheckCompleted"])
+    );
+    let count = server.workflow_count().await;
+    let refused = server.post_json("/api/lab/convert", &by("everyone")).await;
+    assert!(error_of(refused, 422)
+        .await
+        .contains("unknown variant `everyone`"));
+    assert_eq!(server.workflow_count().await, count, "nothing stored");
+}
+
 #[tokio::test]
 async fn a_live_run_takes_an_orchestrator_crash_and_a_fault_change_into_its_history() {
     let server = TestServer::start().await;

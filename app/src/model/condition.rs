@@ -29,8 +29,7 @@ use std::sync::Arc;
 use cel::common::ast::{EntryExpr, Expr, IdedExpr};
 use serde_json::{Map, Value};
 
-/// Longest condition, in characters.
-pub const MAX_CONDITION_CHARS: usize = 400;
+pub use super::validate::MAX_CONDITION_CHARS;
 /// Deepest nesting of a condition's expression (parentheses, operators, calls).
 pub const MAX_CONDITION_NESTING: u16 = 24;
 /// Stack of the thread that parses a condition: the generated parser needs about 350 KiB

@@ -7,6 +7,13 @@
 //! - **To choreography**: every command edge becomes an event edge named after its source's
 //!   outcome (`<Source>Completed` / `<Source>Failed`).
 //!
+//! A decision (conditional edges after a step) moves with the conversion, and
+//! [`Conversion::moved`] says where each went: orchestrated, into the orchestrator;
+//! choreographed, either into the publishing service — which publishes a different event per
+//! branch (`<Source>To<Target>`) — or into every subscriber, each filtering one shared event
+//! with the whole rule (an exclusive decision's branch holds only when the earlier ones do
+//! not). [`convert_with`] lets the caller choose; [`convert`] lets the publisher decide.
+//!
 //! Nothing is added to make up for what a style cannot do: what the result loses shows as
 //! the design warnings ([`super::lint`]) it has and the original had not — e.g. an
 //! orchestrator's saga has no equivalent in choreography unless compensating steps
@@ -18,7 +25,8 @@ use std::collections::{HashMap, HashSet};
 use serde::{Deserialize, Serialize};
 
 use super::lint::{lint, Warning};
-use super::workflow::{Edge, EdgeKind, Outcome, Workflow};
+use super::validate::MAX_CONDITION_CHARS;
+use super::workflow::{Decide, Decider, Edge, EdgeKind, Outcome, Workflow};
 
 /// A coordination style a workflow can be converted to.
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
@@ -59,11 +67,74 @@ pub struct Conversion {
     pub merged: Vec<String>,
     /// What the result can no longer do: its design warnings the original did not have.
     pub lost: Vec<Warning>,
+    /// Where each decision's rule went.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub moved: Vec<Moved>,
+}
+
+/// One decision's rule, moved by a conversion: after `node` on `outcome`, it now lives in
+/// `now`, and `known_by` are the services that must know it (change when it changes).
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Moved {
+    pub node: String,
+    pub outcome: Outcome,
+    pub now: RuleHolder,
+    pub known_by: Vec<String>,
+    /// The events the publisher now chooses among (when it decides).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub events: Vec<String>,
+}
+
+/// Who applies a decision's rule.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum RuleHolder {
+    Orchestrator,
+    Publisher,
+    Subscribers,
+}
+
+impl Moved {
+    /// Where the rule went, in `l`'s words, steps named by their labels in `workflow`.
+    pub fn said(&self, l: Locale, workflow: &Workflow) -> String {
+        let step = workflow.step_name(&self.node);
+        let services = self.known_by.join(", ");
+        match self.now {
+            RuleHolder::Orchestrator => {
+                td_string!(l, convert.moved_orchestrator, step = step).to_string()
+            }
+            RuleHolder::Publisher => td_string!(
+                l,
+                convert.moved_publisher,
+                step = step,
+                service = services,
+                events = self.events.join(", ")
+            )
+            .to_string(),
+            RuleHolder::Subscribers => td_string!(
+                l,
+                convert.moved_subscribers,
+                step = step,
+                services = services,
+                count = self.known_by.len()
+            )
+            .to_string(),
+        }
+    }
 }
 
 /// Converts every edge of `workflow` to `style`; the copy is named after the style (in
-/// English: [`copy_name`] names it in another language).
+/// English: [`copy_name`] names it in another language). Choreographed, each decision's
+/// publisher decides.
 pub fn convert(workflow: &Workflow, style: Style) -> Conversion {
+    convert_with(workflow, style, Decider::Publisher)
+}
+
+/// [`convert`], with `rules` saying who applies each decision's rule when it becomes
+/// choreographed.
+pub fn convert_with(workflow: &Workflow, style: Style, rules: Decider) -> Conversion {
     let mut result = workflow.clone();
     result.name = copy_name(&workflow.name, style, Locale::en);
     let mut converted = Vec::new();
@@ -74,58 +145,249 @@ pub fn convert(workflow: &Workflow, style: Style) -> Conversion {
         .iter()
         .map(|n| (n.id.as_str(), n.label.as_str()))
         .collect();
-    // What makes two edges the same once converted: their ends, outcome, kind, and for an
-    // event its name (looked up once per edge, not against every edge kept).
-    let mut seen: HashSet<(String, String, Outcome, EdgeKind, Option<String>)> = HashSet::new();
-    for edge in &workflow.edges {
+    let rewritten = subscriber_rules(workflow, style, rules);
+    // What makes two edges the same once converted: their ends, outcome, kind, condition,
+    // and for an event its name (looked up once per edge, not against every edge kept).
+    type Key = (
+        String,
+        String,
+        Outcome,
+        EdgeKind,
+        Option<String>,
+        Option<String>,
+    );
+    let mut seen: HashSet<Key> = HashSet::new();
+    for (i, edge) in workflow.edges.iter().enumerate() {
         let mut next = edge.clone();
         if edge.kind != style.edge_kind() {
             converted.push(edge.id.clone());
             next = flip(&labels, edge);
+            if let Some(condition) = rewritten.get(&i) {
+                next.condition = condition.clone();
+                next.decided_by = Some(Decider::Subscriber);
+                next.event = Some(Workflow::default_event_name(
+                    labels
+                        .get(edge.from.as_str())
+                        .copied()
+                        .unwrap_or(&edge.from),
+                    edge.on,
+                ));
+            }
         }
         let name = (next.kind == EdgeKind::Event).then(|| event_name(&labels, &next));
-        if seen.insert((next.from.clone(), next.to.clone(), next.on, next.kind, name)) {
+        let key = (
+            next.from.clone(),
+            next.to.clone(),
+            next.on,
+            next.kind,
+            next.condition.clone(),
+            name,
+        );
+        if seen.insert(key) {
             kept.push(next);
         } else {
             merged.push(edge.id.clone());
         }
     }
+    // Subscribers deciding independently are an inclusive decision, orchestrated.
+    if style == Style::Orchestration {
+        for edge in workflow.edges.iter().filter(|e| e.filtered_by_subscriber()) {
+            if let Some(node) = result.nodes.iter_mut().find(|n| n.id == edge.from) {
+                node.decide = Some(Decide::Inclusive);
+            }
+        }
+    }
     result.edges = kept;
     let lost = lost_by(workflow, &result);
+    let moved = moved_by(workflow, &result);
     Conversion {
         workflow: result,
         converted,
         merged,
         lost,
+        moved,
     }
+}
+
+/// The conditions every subscriber of a decision checks when the subscribers decide (by
+/// edge index): an exclusive decision's branch holds only when it holds and no earlier one
+/// does, its default when none does; an inclusive one's branches keep their own. `None`
+/// for a default that needs no filter. Decisions whose whole rule would be longer than a
+/// condition may be stay with the publisher.
+fn subscriber_rules(
+    workflow: &Workflow,
+    style: Style,
+    rules: Decider,
+) -> HashMap<usize, Option<String>> {
+    let mut rewritten = HashMap::new();
+    if style != Style::Choreography || rules != Decider::Subscriber {
+        return rewritten;
+    }
+    let mut groups: Vec<((&str, Outcome), Vec<usize>)> = Vec::new();
+    let mut at: HashMap<(&str, Outcome), usize> = HashMap::new();
+    for (i, e) in workflow.edges.iter().enumerate() {
+        if e.kind != EdgeKind::Command {
+            continue;
+        }
+        let key = (e.from.as_str(), e.on);
+        let slot = *at.entry(key).or_insert_with(|| {
+            groups.push((key, Vec::new()));
+            groups.len() - 1
+        });
+        groups[slot].1.push(i);
+    }
+    for ((from, _), edges) in groups {
+        if edges.iter().all(|&i| workflow.edges[i].condition.is_none()) {
+            continue;
+        }
+        let exclusive = workflow
+            .node(from)
+            .and_then(|n| n.decide)
+            .unwrap_or_default()
+            == Decide::Exclusive;
+        let mut earlier: Vec<String> = Vec::new();
+        let mut group = HashMap::new();
+        for &i in &edges {
+            let own = workflow.edges[i].condition.as_deref();
+            let rule = match (own, exclusive) {
+                (Some(c), false) => Some(c.to_string()),
+                (None, false) => None,
+                (own, true) => {
+                    let mut parts: Vec<String> =
+                        earlier.iter().map(|c| format!("!({c})")).collect();
+                    if let Some(c) = own {
+                        parts.push(format!("({c})"));
+                        earlier.push(c.to_string());
+                    }
+                    (!parts.is_empty()).then(|| parts.join(" && "))
+                }
+            };
+            group.insert(i, rule);
+        }
+        // An exclusive default comes after every branch: its rule is that none held.
+        if exclusive {
+            for &i in edges
+                .iter()
+                .filter(|&&i| workflow.edges[i].condition.is_none())
+            {
+                let parts: Vec<String> = earlier.iter().map(|c| format!("!({c})")).collect();
+                group.insert(i, Some(parts.join(" && ")));
+            }
+        }
+        let fits = group
+            .values()
+            .flatten()
+            .all(|c| c.chars().count() <= MAX_CONDITION_CHARS);
+        if fits {
+            rewritten.extend(group);
+        }
+    }
+    rewritten
+}
+
+/// Where each decision of `before` went in `after`: for every (step, outcome) with
+/// conditional edges whose rule changed hands.
+fn moved_by(before: &Workflow, after: &Workflow) -> Vec<Moved> {
+    let service_of: HashMap<&str, &str> = after
+        .nodes
+        .iter()
+        .map(|n| (n.id.as_str(), n.service.as_str()))
+        .collect();
+    let holder = |w: &Workflow, from: &str, on: Outcome| -> Option<RuleHolder> {
+        let edges: Vec<&Edge> = w.outgoing(from, on).collect();
+        let conditional = edges.iter().find(|e| e.condition.is_some())?;
+        Some(match conditional.kind {
+            EdgeKind::Command => RuleHolder::Orchestrator,
+            EdgeKind::Event if edges.iter().any(|e| e.filtered_by_subscriber()) => {
+                RuleHolder::Subscribers
+            }
+            EdgeKind::Event => RuleHolder::Publisher,
+        })
+    };
+    let mut moved = Vec::new();
+    for node in &before.nodes {
+        for on in Outcome::ALL {
+            let (Some(was), Some(now)) =
+                (holder(before, &node.id, on), holder(after, &node.id, on))
+            else {
+                continue;
+            };
+            if was == now {
+                continue;
+            }
+            let mut known_by: Vec<String> = Vec::new();
+            let mut events: Vec<String> = Vec::new();
+            for edge in after.outgoing(&node.id, on) {
+                let service = match now {
+                    RuleHolder::Orchestrator => "orchestrator",
+                    RuleHolder::Publisher => {
+                        service_of.get(edge.from.as_str()).copied().unwrap_or("")
+                    }
+                    RuleHolder::Subscribers if edge.filtered_by_subscriber() => {
+                        service_of.get(edge.to.as_str()).copied().unwrap_or("")
+                    }
+                    RuleHolder::Subscribers => continue,
+                };
+                if !known_by.iter().any(|s| s == service) {
+                    known_by.push(service.to_string());
+                }
+                if now == RuleHolder::Publisher {
+                    let name = after.event_name(edge);
+                    if !events.contains(&name) {
+                        events.push(name);
+                    }
+                }
+            }
+            moved.push(Moved {
+                node: node.id.clone(),
+                outcome: on,
+                now,
+                known_by,
+                events,
+            });
+        }
+    }
+    moved
 }
 
 /// One edge flipped to the other kind (the editor's `C`/`E` on a single edge).
 pub fn convert_edge(workflow: &Workflow, edge: &Edge) -> Edge {
-    let label = workflow.node(&edge.from).map(|n| n.label.as_str());
-    let labels: HashMap<&str, &str> = label.map(|l| (edge.from.as_str(), l)).into_iter().collect();
+    let labels: HashMap<&str, &str> = [&edge.from, &edge.to]
+        .into_iter()
+        .filter_map(|id| workflow.node(id).map(|n| (id.as_str(), n.label.as_str())))
+        .collect();
     flip(&labels, edge)
 }
 
-/// `edge` flipped, its source's label read from `labels` (by step id).
+/// `edge` flipped, its ends' labels read from `labels` (by step id). A command becomes an
+/// event named after its source's outcome — after its source and target when it is a
+/// branch of a decision, so that the publisher decides between distinct events — and an
+/// event a command, without what only events have.
 fn flip(labels: &HashMap<&str, &str>, edge: &Edge) -> Edge {
+    let label = |id: &str| labels.get(id).copied().unwrap_or(id).to_string();
     match edge.kind {
         EdgeKind::Event => Edge {
             kind: EdgeKind::Command,
             event: None,
+            decided_by: None,
+            payload: None,
             ..edge.clone()
         },
-        EdgeKind::Command => {
-            let label = labels
-                .get(edge.from.as_str())
-                .copied()
-                .unwrap_or(&edge.from);
-            Edge {
-                kind: EdgeKind::Event,
-                event: Some(Workflow::default_event_name(label, edge.on)),
-                ..edge.clone()
-            }
-        }
+        EdgeKind::Command => Edge {
+            kind: EdgeKind::Event,
+            event: Some(match edge.condition {
+                None => Workflow::default_event_name(&label(&edge.from), edge.on),
+                Some(_) => {
+                    let squeeze = |s: String| s.split_whitespace().collect::<String>();
+                    format!(
+                        "{}To{}",
+                        squeeze(label(&edge.from)),
+                        squeeze(label(&edge.to))
+                    )
+                }
+            }),
+            ..edge.clone()
+        },
     }
 }
 

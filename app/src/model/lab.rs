@@ -84,6 +84,10 @@ fn is_zero(ms: &u64) -> bool {
 pub struct ConvertRequest {
     pub workflow_id: String,
     pub to: super::convert::Style,
+    /// Choreographed, who applies each decision's rule: the publisher (the default) or
+    /// every subscriber.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rules: Option<super::workflow::Decider>,
     /// The copy's name (the page names it in its language); by default the original's
     /// with " (as <style>)".
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -282,6 +286,13 @@ pub struct Coupling {
     pub orchestrator_knows: u32,
     /// Distinct event names: the contracts publishers and subscribers share.
     pub event_contracts: u32,
+    /// Decisions on the run data (steps with conditional edges, per outcome).
+    #[serde(default)]
+    pub rules: u32,
+    /// Over the decisions, how many parties must know each rule (the orchestrator, the
+    /// publishing service, or every filtering subscriber): who changes when a rule does.
+    #[serde(default)]
+    pub rule_holders: u32,
     /// Per service: what it must know (other services, event contracts, the orchestrator).
     pub services: Vec<ServiceCoupling>,
 }

@@ -36,6 +36,8 @@ pub const MAX_WRITTEN_BYTES: usize = 512;
 /// Longest name of a run data field (a CEL identifier: a letter or `_`, then letters,
 /// digits and `_`, so that a condition can name it).
 pub const MAX_FIELD_CHARS: usize = 64;
+/// Longest condition, in characters.
+pub const MAX_CONDITION_CHARS: usize = 400;
 /// Most run data fields a step reads.
 pub const MAX_READS: usize = 16;
 /// Most run data fields one event carries.

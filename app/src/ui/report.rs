@@ -61,6 +61,7 @@ fn rows() -> Vec<Row> {
         row!(replies, |_, s| s.messages.replies.to_string()),
         row!(events, |_, s| s.messages.events.to_string()),
         row!(deliveries, |_, s| s.messages.deliveries.to_string()),
+        row!(queries, |_, s| s.messages.queries.to_string()),
         row!(orchestrator, |_, s| format!(
             "{} ({:.0}%)",
             s.orchestrator_messages,
@@ -78,6 +79,13 @@ fn rows() -> Vec<Row> {
         .to_string()),
         row!(knows, |_, s| s.coupling.orchestrator_knows.to_string()),
         row!(contracts, |_, s| s.coupling.event_contracts.to_string()),
+        row!(rule_holders, |l, s| td_string!(
+            l,
+            report.row.rule_holders_value,
+            rules = s.coupling.rules,
+            holders = s.coupling.rule_holders
+        )
+        .to_string()),
         row!(places, |_, s| format!("{:.1}", s.visibility.state_places)),
         row!(logs, |_, s| format!("{:.1}", s.visibility.logs_to_read)),
         row!(chain, |_, s| s.visibility.longest_chain.to_string()),

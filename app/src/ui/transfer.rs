@@ -6,10 +6,11 @@ use leptos::prelude::*;
 
 use crate::ui::common::language::use_lang;
 
-use crate::model::convert::copy_name;
+use crate::model::convert::{convert_with, copy_name};
 use crate::model::formats::{export, ExportFormat};
 use crate::model::lab::{ConvertRequest, ConvertResponse};
-use crate::model::{convert, Style};
+use crate::model::workflow::Decider;
+use crate::model::Style;
 use crate::ui::client::{self, ApiFailure};
 use crate::ui::common::viewport::Viewport;
 use crate::ui::spawn_local;
@@ -281,7 +282,17 @@ pub fn TransferDialogs(dialog: RwSignal<Option<Dialog>>) -> impl IntoView {
     };
 
     let convert_to = RwSignal::new(Style::Choreography);
-    let preview = Memo::new(move |_| document.doc.with(|d| convert(d, convert_to.get())));
+    let rules = RwSignal::new(Decider::Publisher);
+    let preview = Memo::new(move |_| {
+        document
+            .doc
+            .with(|d| convert_with(d, convert_to.get(), rules.get()))
+    });
+    let decides = Memo::new(move |_| {
+        document
+            .doc
+            .with(|d| d.edges.iter().any(|e| e.condition.is_some()))
+    });
     let convert_error = RwSignal::new(None::<String>);
     let create_copy = move |_| {
         let to = convert_to.get_untracked();
@@ -299,6 +310,7 @@ pub fn TransferDialogs(dialog: RwSignal<Option<Dialog>>) -> impl IntoView {
             let request = ConvertRequest {
                 workflow_id,
                 to,
+                rules: Some(rules.get_untracked()),
                 name: Some(name),
             };
             match client::post_json::<ConvertResponse>("/api/lab/convert", &request).await {
@@ -338,6 +350,28 @@ pub fn TransferDialogs(dialog: RwSignal<Option<Dialog>>) -> impl IntoView {
                         </label>
                     }}).collect_view()}
                 </div>
+                <Show when=move || decides.get() && convert_to.get() == Style::Choreography>
+                    <div class="group" role="radiogroup" aria-label=tr!(lang, transfer.rules)>
+                        {[Decider::Publisher, Decider::Subscriber].into_iter().map(|who| {
+                            let name = move || match who {
+                                Decider::Publisher => td_string!(lang.get(), transfer.rules_publisher),
+                                Decider::Subscriber => td_string!(lang.get(), transfer.rules_subscribers),
+                            };
+                            view! {
+                                <label class="check">
+                                    <input
+                                        type="radio"
+                                        name="convert-rules"
+                                        aria-label=name
+                                        prop:checked=move || rules.get() == who
+                                        on:change=move |_| rules.set(who)
+                                    />
+                                    <span>{name}</span>
+                                </label>
+                            }
+                        }).collect_view()}
+                    </div>
+                </Show>
                 <p class="convert-summary">
                     {move || preview.with(|c| {
                         let l = lang.get();
@@ -356,6 +390,15 @@ pub fn TransferDialogs(dialog: RwSignal<Option<Dialog>>) -> impl IntoView {
                         }
                     })}
                 </p>
+                <Show when=move || preview.with(|c| !c.moved.is_empty())>
+                    <h3>{tr!(lang, transfer.moves)}</h3>
+                    <ul class="moved" aria-label=tr!(lang, transfer.moves)>
+                        {move || preview.with(|c| {
+                            let l = lang.get();
+                            c.moved.iter().map(|m| view! { <li>{m.said(l, &c.workflow)}</li> }).collect_view()
+                        })}
+                    </ul>
+                </Show>
                 <h3>{tr!(lang, transfer.loses)}</h3>
                 <ul class="lost" aria-label=tr!(lang, transfer.loses)>
                     {move || preview.with(|c| if c.lost.is_empty() {

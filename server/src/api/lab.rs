@@ -21,7 +21,7 @@
 
 use app::model::api::ErrorBody;
 use app::model::api::{MAX_SEED, MAX_SPEED, MIN_SPEED};
-use app::model::convert::convert as convert_workflow;
+use app::model::convert::convert_with;
 use app::model::lab::{
     Batch, BatchSummary, CompareRequest, ConvertRequest, ConvertResponse, LoadRequest, LoadSummary,
     LoadTest, DEFAULT_LAB_RUNS, MAX_BATCHES_LISTED, MAX_LAB_RUNS, MAX_LOAD_RATE, MAX_LOAD_SECONDS,
@@ -98,8 +98,9 @@ pub async fn convert(
         }
     }
     // Converting lints the workflow before and after: CPU work, off the async workers.
-    let to = request.to;
-    let mut conversion = super::off_workers(move || convert_workflow(&record.workflow, to)).await?;
+    let (to, rules) = (request.to, request.rules.unwrap_or_default());
+    let mut conversion =
+        super::off_workers(move || convert_with(&record.workflow, to, rules)).await?;
     if let Some(name) = request.name {
         conversion.workflow.name = name;
     }

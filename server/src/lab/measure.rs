@@ -5,7 +5,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use app::model::lab::{Coupling, LabOutcome, ServiceCoupling};
 use app::model::log::{Trace, Visibility};
-use app::model::{EdgeKind, MessageCounts, RunEvent, RunStatus, StepState, Workflow};
+use app::model::{EdgeKind, MessageCounts, Outcome, RunEvent, RunStatus, StepState, Workflow};
 
 use super::simulate::VirtualRun;
 
@@ -136,7 +136,28 @@ pub fn coupling(workflow: &Workflow) -> Coupling {
             }
         }
     }
+    // Each decision's rule, and who must know it.
+    let mut rules: HashMap<(&str, Outcome), BTreeSet<&str>> = HashMap::new();
+    for edge in workflow.edges.iter().filter(|e| e.condition.is_some()) {
+        let holder = match edge.kind {
+            EdgeKind::Command => "orchestrator",
+            EdgeKind::Event if edge.filtered_by_subscriber() => {
+                service_of.get(edge.to.as_str()).copied().unwrap_or("")
+            }
+            EdgeKind::Event => service_of.get(edge.from.as_str()).copied().unwrap_or(""),
+        };
+        rules
+            .entry((edge.from.as_str(), edge.on))
+            .or_default()
+            .insert(holder);
+        if holder != "orchestrator" {
+            let rule = format!("rule after {}", workflow.step_name(&edge.from));
+            knows.entry(holder).or_default().insert(rule);
+        }
+    }
     Coupling {
+        rules: rules.len() as u32,
+        rule_holders: rules.values().map(|h| h.len() as u32).sum(),
         orchestrator_knows: orchestrated.len() as u32,
         event_contracts: contracts.len() as u32,
         services: knows
