@@ -256,3 +256,51 @@ fn the_other_scenarios_run_as_the_article_describes() {
     let (_, _, messages) = sim.completed();
     assert_eq!((messages.events, messages.deliveries), (1, 2));
 }
+
+/// Payment by amount: the same branch whoever holds the rule — the orchestrator, or every
+/// subscriber filtering one event — for a small and a large payment and for a declined
+/// authorization (whichever the seed draws).
+#[test]
+fn payment_by_amount_takes_the_same_branch_orchestrated_and_filtered() {
+    for amount in [120, 5000] {
+        for seed in 0..30u64 {
+            let path = |w: fn() -> Workflow| {
+                let mut sim = Sim::new(&w(), json!({"amount": amount}), seed);
+                sim.run();
+                assert_eq!(sim.status(), RunStatus::Completed);
+                let approved = sim.core.data()["approved"] == json!(true);
+                let ran: Vec<&str> = ["declined", "review", "ship"]
+                    .into_iter()
+                    .filter(|s| state(&sim, s) == StepState::Succeeded)
+                    .collect();
+                (approved, ran)
+            };
+            let orchestrated = path(examples::payment_by_amount);
+            assert_eq!(orchestrated, path(examples::payment_by_amount_filtered));
+            let expected = match (orchestrated.0, amount > 1000) {
+                (false, _) => "declined",
+                (true, true) => "review",
+                (true, false) => "ship",
+            };
+            assert_eq!(orchestrated.1, [expected], "amount {amount}, seed {seed}");
+        }
+    }
+}
+
+/// Shipping on lean events asks Order Placement for the address in every run; with
+/// event-carried state nobody asks, and the run is shorter by the query's wait.
+#[test]
+fn lean_events_cost_a_query_that_carried_state_does_not() {
+    let lean = run(examples::shipping_lean_events, json!({}));
+    let carried = run(examples::shipping_carried_events, json!({}));
+    assert_eq!(lean.status(), RunStatus::Completed);
+    assert_eq!(carried.status(), RunStatus::Completed);
+    assert_eq!(lean.completed().2.queries, 1);
+    assert_eq!(carried.completed().2.queries, 0);
+    assert!(matches!(
+        lean.find(|e| matches!(e, RunEvent::QuerySent { .. })),
+        Some((_, _, RunEvent::QuerySent { node, owner, fields, .. }))
+            if node == "ship" && owner == "order" && *fields == ["address"]
+    ));
+    assert!(lean.now > carried.now, "{} vs {}", lean.now, carried.now);
+}

@@ -36,6 +36,48 @@ fn percent(p: f64) -> String {
     s.trim_end_matches('0').trim_end_matches('.').to_string()
 }
 
+/// A list of run data fields (a step's reads, an event's payload) as the inspector shows
+/// it: `address, amount`.
+pub fn fields_text(fields: &[String]) -> String {
+    fields.join(", ")
+}
+
+/// Reads a list of fields separated by commas or spaces, each a field name, or says (in
+/// `l`'s words) which one is not.
+pub fn parse_fields(text: &str, l: Locale) -> Result<Vec<String>, String> {
+    let mut fields: Vec<String> = Vec::new();
+    for field in text
+        .split(|c: char| c == ',' || c.is_whitespace())
+        .filter(|f| !f.is_empty())
+    {
+        if !super::validate::is_field_name(field) {
+            return Err(td_string!(
+                l,
+                problem.field_name,
+                field = format!("{field:?}"),
+                limit = super::validate::MAX_FIELD_CHARS
+            ));
+        }
+        if !fields.iter().any(|f| f == field) {
+            fields.push(field.to_string());
+        }
+    }
+    Ok(fields)
+}
+
+/// The run data fields `workflow`'s steps write, sorted: what a condition can name besides
+/// the run's input.
+pub fn written_fields(workflow: &super::workflow::Workflow) -> Vec<String> {
+    let mut fields: Vec<String> = workflow
+        .nodes
+        .iter()
+        .flat_map(|n| n.writes.keys().cloned())
+        .collect();
+    fields.sort();
+    fields.dedup();
+    fields
+}
+
 /// Reads the text form, or says (in `l`'s words) which part is not understood. The model's
 /// own rules (names, counts, chances adding up to 1) are the validator's.
 pub fn parse_writes(text: &str, l: Locale) -> Result<BTreeMap<String, Written>, String> {

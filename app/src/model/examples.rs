@@ -52,6 +52,20 @@ const ECOMMERCE_SCENARIOS: &[Scenario] = &[
     },
 ];
 
+/// A payment small enough to approve, and one large enough for a review.
+const AMOUNT_SCENARIOS: &[Scenario] = &[
+    Scenario {
+        key: "small-payment",
+        name: "Small payment",
+        input: r#"{"amount": 120}"#,
+    },
+    Scenario {
+        key: "large-payment",
+        name: "Large payment",
+        input: r#"{"amount": 5000}"#,
+    },
+];
+
 /// The shipped template with this key.
 pub fn template(key: &str) -> Option<&'static Example> {
     ALL.iter().find(|e| e.key == key)
@@ -193,7 +207,136 @@ pub const ALL: &[Example] = &[
         scenarios: HAPPY_PATH,
         watch_speed: 0.25,
     },
+    Example {
+        key: "payment-by-amount",
+        title: "Payment approved or declined by amount",
+        lesson: "The orchestrator decides on the run data: a declined authorization goes to Notify declined, an amount over 1000 to Manual review, anything else straight to Shipping. The rule lives in one place.",
+        workflow: payment_by_amount,
+        scenarios: AMOUNT_SCENARIOS,
+        watch_speed: 0.25,
+    },
+    Example {
+        key: "payment-by-amount-filtered",
+        title: "Payment by amount, every subscriber filters",
+        lesson: "Choreographed with one PaymentAuthorized event: Notify declined, Manual review and Shipping each hear it and check their own copy of the rule. Change the limit and three services change.",
+        workflow: payment_by_amount_filtered,
+        scenarios: AMOUNT_SCENARIOS,
+        watch_speed: 0.25,
+    },
+    Example {
+        key: "shipping-lean-events",
+        title: "Shipping on events that carry too little",
+        lesson: "OrderPlaced carries the order, but PaymentCharged carries only the payment: Shipping must ask Order Placement for the address — a query and its wait in every run.",
+        workflow: shipping_lean_events,
+        scenarios: HAPPY_PATH,
+        watch_speed: 0.25,
+    },
+    Example {
+        key: "shipping-carried-events",
+        title: "Shipping on events that carry the state",
+        lesson: "The same flow with event-carried state: PaymentCharged carries the address too, so Shipping works from the event alone and nobody asks.",
+        workflow: shipping_carried_events,
+        scenarios: HAPPY_PATH,
+        watch_speed: 0.25,
+    },
 ];
+
+/// A payment decided on the run data, orchestrated: the authorization writes `approved`
+/// (declined one time in ten), and an exclusive decision takes Notify declined when it is
+/// not, Manual review when the input's `amount` is over 1000, else Shipping.
+pub fn payment_by_amount() -> Workflow {
+    let mut authorize = step(
+        "authorize",
+        "Authorize payment",
+        "PaymentService",
+        "authorize",
+        40.0,
+        180.0,
+    );
+    authorize["writes"] =
+        json!({"approved": {"choose": [{"value": true, "p": 0.9}, {"value": false, "p": 0.1}]}});
+    parse(json!({
+        "name": "Payment by amount",
+        "nodes": [
+            authorize,
+            step("declined", "Notify declined", "NotificationService", "notify", 380.0, 40.0),
+            step("review", "Manual review", "RiskService", "review", 380.0, 180.0),
+            step("ship", "Shipping", "ShippingService", "ship", 380.0, 320.0),
+        ],
+        "edges": [
+            {"id": "e1", "from": "authorize", "to": "declined", "kind": "command", "condition": "!approved"},
+            {"id": "e2", "from": "authorize", "to": "review", "kind": "command", "condition": "amount > 1000"},
+            {"id": "e3", "from": "authorize", "to": "ship", "kind": "command"},
+        ]
+    }))
+}
+
+/// [`payment_by_amount`] choreographed with the rule in every subscriber: one
+/// `PaymentAuthorized` event, each subscriber filtering it with the whole rule (what the
+/// conversion gives when the subscribers decide).
+pub fn payment_by_amount_filtered() -> Workflow {
+    let mut w = super::convert::convert_with(
+        &payment_by_amount(),
+        super::convert::Style::Choreography,
+        super::workflow::Decider::Subscriber,
+    )
+    .workflow;
+    w.name = "Payment by amount (every subscriber filters)".into();
+    for edge in &mut w.edges {
+        edge.event = Some("PaymentAuthorized".into());
+    }
+    w
+}
+
+/// Order Placement takes the order and writes the address; Payment charges; Shipping
+/// needs the address. Choreographed on events that carry what their publisher wrote (or,
+/// from the start step, the order): PaymentCharged does not carry the address.
+pub fn shipping_lean_events() -> Workflow {
+    let mut order = step(
+        "order",
+        "Order Placement",
+        "OrderService",
+        "place",
+        40.0,
+        140.0,
+    );
+    order["writes"] = json!({"address": "Seoul"});
+    let mut payment = step(
+        "payment",
+        "Payment",
+        "PaymentService",
+        "charge",
+        310.0,
+        140.0,
+    );
+    payment["writes"] = json!({"paid": true});
+    let mut ship = step(
+        "ship",
+        "Shipping preparation",
+        "ShippingService",
+        "prepare",
+        580.0,
+        140.0,
+    );
+    ship["reads"] = json!(["address"]);
+    parse(json!({
+        "name": "Shipping (lean events)",
+        "nodes": [order, payment, ship],
+        "edges": [
+            {"id": "e1", "from": "order", "to": "payment", "kind": "event", "event": "OrderPlaced"},
+            {"id": "e2", "from": "payment", "to": "ship", "kind": "event", "event": "PaymentCharged"},
+        ]
+    }))
+}
+
+/// [`shipping_lean_events`] with event-carried state: PaymentCharged carries the address.
+pub fn shipping_carried_events() -> Workflow {
+    let mut w = shipping_lean_events();
+    w.name = "Shipping (event-carried state)".into();
+    w.edges[0].payload = Some(vec!["address".into()]);
+    w.edges[1].payload = Some(vec!["paid".into(), "address".into()]);
+    w
+}
 
 fn parse(value: serde_json::Value) -> Workflow {
     // The examples are written by us and covered by tests: a failure here is a bug in them.

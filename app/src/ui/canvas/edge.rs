@@ -120,7 +120,11 @@ pub fn EdgeView(
                         EdgeKind::Command => String::new(),
                     };
                     // A decision's branch says its condition, as BPMN draws a guard.
+                    // A subscriber's filter says so: the rule is in the subscriber.
                     let label = match (&e.condition, label.is_empty()) {
+                        (Some(c), _) if e.filtered_by_subscriber() => {
+                            format!("{label} [{}: {c}]", td_string!(locale, canvas.filter))
+                        }
                         (Some(c), true) => format!("[{c}]"),
                         (Some(c), false) => format!("{label} [{c}]"),
                         (None, _) => label,

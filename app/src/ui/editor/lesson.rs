@@ -210,6 +210,8 @@ fn scenario_name(locale: Locale, key: &str) -> &'static str {
     match key {
         "card-expired" => td_string!(locale, templates.scenario.card_expired),
         "out-of-stock" => td_string!(locale, templates.scenario.out_of_stock),
+        "small-payment" => td_string!(locale, templates.scenario.small_payment),
+        "large-payment" => td_string!(locale, templates.scenario.large_payment),
         _ => td_string!(locale, templates.scenario.happy_path),
     }
 }

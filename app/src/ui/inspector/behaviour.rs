@@ -215,6 +215,16 @@ const FIELDS: &[FieldSpec] = &[
         },
     },
     FieldSpec {
+        label: |l| td_string!(l, behaviour.reads),
+        key: "reads",
+        placeholder: |l| td_string!(l, behaviour.reads_hint),
+        read: |n| crate::model::data::fields_text(&n.reads),
+        write: |n, text, l| {
+            n.reads = crate::model::data::parse_fields(text, l)?;
+            Ok(())
+        },
+    },
+    FieldSpec {
         label: |l| td_string!(l, behaviour.compensation),
         key: "compensation",
         placeholder: |l| td_string!(l, behaviour.compensation_hint),

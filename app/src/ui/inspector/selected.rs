@@ -1,5 +1,6 @@
 //! The selected step's fields (label, service, action and its behaviour) or the selected
-//! edge's (kind, outcome, event name, condition). Lazily loaded: the editor's first page does not
+//! edge's (kind, outcome, event name, condition — with the fields the steps write at a click —,
+//! who decides it and the event's payload). Lazily loaded: the editor's first page does not
 //! need them, so their code is fetched the first time something is selected.
 
 use leptos::prelude::*;
@@ -7,6 +8,8 @@ use leptos::prelude::*;
 use crate::ui::common::language::{use_lang, Words};
 
 use super::behaviour::BehaviourFields;
+use crate::model::data::{fields_text, parse_fields, written_fields};
+use crate::model::workflow::Decider;
 use crate::model::{Edge, EdgeKind, GraphChange, Node, Outcome};
 use crate::ui::state::{Document, Selected};
 
@@ -41,6 +44,9 @@ pub fn selection_fields(node: Memo<Option<Node>>, edge: Memo<Option<Edge>>) -> A
                 .unwrap_or_default()
         })
     };
+    // What a condition can name besides the input: the fields the steps write.
+    let known_fields = Memo::new(move |_| document.doc.with(written_fields));
+    let payload_error = RwSignal::new(None::<String>);
     view! {
             <Show when=move || node.with(Option::is_some)>
                 <h2>{tr!(lang, inspector.step)}</h2>
@@ -102,25 +108,110 @@ pub fn selection_fields(node: Memo<Option<Node>>, edge: Memo<Option<Edge>>) -> A
                         />
                     </label>
                 </Show>
-                <Show when=move || edge.with(|e| e.as_ref().is_some_and(|e| e.kind == EdgeKind::Command))>
+                <label>
+                    <span>{tr!(lang, inspector.condition)}</span>
+                    <input
+                        aria-label=tr!(lang, inspector.condition)
+                        placeholder=tr!(lang, inspector.condition_hint)
+                        prop:value=move || edge.with(|e| e.as_ref().and_then(|e| e.condition.clone()).unwrap_or_default())
+                        on:input=move |ev| {
+                            if let Some(mut e) = edge.get_untracked() {
+                                let v = event_target_value(&ev);
+                                let v = v.trim();
+                                e.condition = (!v.is_empty()).then(|| v.to_string());
+                                document.edit(GraphChange::UpdateEdge(e));
+                            }
+                        }
+                    />
+                </label>
+                <Show when=move || !known_fields.with(Vec::is_empty)>
+                    <div class="known-fields" role="group" aria-label=tr!(lang, inspector.known_fields)>
+                        <span>{tr!(lang, inspector.known_fields)}</span>
+                        {move || known_fields.get().into_iter().map(|field| {
+                            let name = field.clone();
+                            view! {
+                                <button
+                                    type="button"
+                                    class="chip"
+                                    on:click=move |_| {
+                                        if let Some(mut e) = edge.get_untracked() {
+                                            e.condition = Some(with_field(e.condition.as_deref(), &name));
+                                            document.edit(GraphChange::UpdateEdge(e));
+                                        }
+                                    }
+                                >{field}</button>
+                            }
+                        }).collect_view()}
+                    </div>
+                </Show>
+                <Show when=move || edge.with(|e| e.as_ref().is_some_and(|e| e.kind == EdgeKind::Event && e.condition.is_some()))>
                     <label>
-                        <span>{tr!(lang, inspector.condition)}</span>
-                        <input
-                            aria-label=tr!(lang, inspector.condition)
-                            placeholder=tr!(lang, inspector.condition_hint)
-                            prop:value=move || edge.with(|e| e.as_ref().and_then(|e| e.condition.clone()).unwrap_or_default())
-                            on:input=move |ev| {
+                        <span>{tr!(lang, inspector.decided_by)}</span>
+                        <select
+                            aria-label=tr!(lang, inspector.decided_by)
+                            prop:value=move || edge.with(|e| match e.as_ref().and_then(|e| e.decided_by) {
+                                Some(Decider::Subscriber) => "subscriber",
+                                _ => "publisher",
+                            })
+                            on:change=move |ev| {
                                 if let Some(mut e) = edge.get_untracked() {
-                                    let v = event_target_value(&ev);
-                                    let v = v.trim();
-                                    e.condition = (!v.is_empty()).then(|| v.to_string());
+                                    e.decided_by = (event_target_value(&ev) == "subscriber").then_some(Decider::Subscriber);
                                     document.edit(GraphChange::UpdateEdge(e));
+                                }
+                            }
+                        >
+                            <option value="publisher">{tr!(lang, inspector.decided_by_publisher)}</option>
+                            <option value="subscriber">{tr!(lang, inspector.decided_by_subscriber)}</option>
+                        </select>
+                    </label>
+                </Show>
+                <Show when=move || edge.with(|e| e.as_ref().is_some_and(|e| e.kind == EdgeKind::Event))>
+                    <label>
+                        <span>{tr!(lang, inspector.payload)}</span>
+                        <input
+                            aria-label=tr!(lang, inspector.payload)
+                            placeholder=tr!(lang, inspector.payload_hint)
+                            prop:value=move || edge.with(|e| e.as_ref().and_then(|e| e.payload.as_deref().map(fields_text)).unwrap_or_default())
+                            on:change=move |ev| {
+                                if let Some(mut e) = edge.get_untracked() {
+                                    let text = event_target_value(&ev);
+                                    match parse_fields(&text, lang.get_untracked()) {
+                                        Ok(fields) => {
+                                            payload_error.set(None);
+                                            e.payload = (!text.trim().is_empty()).then_some(fields);
+                                            document.edit(GraphChange::UpdateEdge(e));
+                                        }
+                                        Err(message) => payload_error.set(Some(message)),
+                                    }
                                 }
                             }
                         />
                     </label>
+                    <Show when=move || payload_error.with(Option::is_some)>
+                        <p class="failure" role="alert">{move || payload_error.get().unwrap_or_default()}</p>
+                    </Show>
                 </Show>
             </Show>
     }
     .into_any()
+}
+
+/// A condition with `field` added: the field alone in an empty condition, else after what
+/// is there, joined by `&&` unless the condition ends in an operator or a parenthesis that
+/// waits for it.
+fn with_field(condition: Option<&str>, field: &str) -> String {
+    let now = condition.unwrap_or("").trim_end();
+    if now.is_empty() {
+        return field.to_string();
+    }
+    let waits = [
+        "&&", "||", "!", "(", "==", "!=", "<", ">", "<=", ">=", "+", "-", "*", "/", ",", " in",
+    ]
+    .iter()
+    .any(|op| now.ends_with(op));
+    if waits {
+        format!("{now} {field}")
+    } else {
+        format!("{now} && {field}")
+    }
 }
