@@ -207,6 +207,7 @@ impl Metrics {
             ("reply", messages.replies),
             ("event", messages.events),
             ("delivery", messages.deliveries),
+            ("query", messages.queries),
         ] {
             self.messages
                 .get_or_create(&KindLabel { kind: kind.into() })

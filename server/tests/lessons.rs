@@ -162,6 +162,19 @@ async fn every_lesson_proves_its_claim_on_the_shipped_templates() {
                 );
                 assert!(v("hybrid_knows") < v("orchestration_knows"), "{found:?}");
             }
+            "conditional_choice" => {
+                assert_eq!(v("rule_orchestrator"), 1.0, "{found:?}");
+                assert_eq!(v("rule_publisher"), 1.0, "{found:?}");
+                assert_eq!(v("rule_subscribers"), 3.0, "{found:?}");
+            }
+            "rely_on_input" => {
+                assert_eq!(v("lean_queries"), 1.0, "{found:?}");
+                assert_eq!(v("carried_queries"), 0.0, "{found:?}");
+                assert_eq!(v("orchestrated_queries"), 0.0, "{found:?}");
+                // The query's wait: Order Placement's answer, 50 to 150 ms.
+                let added = v("lean_p50") - v("carried_p50");
+                assert!((50.0..=150.0).contains(&added), "{found:?}");
+            }
             other => panic!("a lesson without a check: {other}"),
         }
     }

@@ -77,6 +77,9 @@ pub enum Unit {
     Count,
 }
 
+/// The payment the conditional-choice lesson decides on: over the review limit.
+pub const LARGE_PAYMENT: u64 = 5_000;
+
 fn compare(template: &str, runs: u32, input: Option<serde_json::Value>, faults: Faults) -> Part {
     Part::Compare(CompareRequest {
         workflow_id: template_id(template),
@@ -206,6 +209,32 @@ pub const LESSONS: &[Lesson] = &[
                 None,
                 Faults::default(),
             )]
+        },
+    },
+    Lesson {
+        key: "conditional_choice",
+        examples: &["payment-by-amount", "payment-by-amount-filtered"],
+        parts: || {
+            let large = || Some(json!({ "amount": LARGE_PAYMENT }));
+            vec![
+                compare("payment-by-amount", 1, large(), Faults::default()),
+                compare("payment-by-amount-filtered", 1, large(), Faults::default()),
+            ]
+        },
+    },
+    Lesson {
+        key: "rely_on_input",
+        examples: &["shipping-lean-events", "shipping-carried-events"],
+        parts: || {
+            vec![
+                compare("shipping-lean-events", LESSON_RUNS, None, Faults::default()),
+                compare(
+                    "shipping-carried-events",
+                    LESSON_RUNS,
+                    None,
+                    Faults::default(),
+                ),
+            ]
         },
     },
 ];
@@ -422,6 +451,40 @@ pub fn figures(key: &str, parts: &[Finished]) -> Vec<Figure> {
                 count(
                     "choreography_contracts",
                     u64::from(choreography.coupling.event_contracts),
+                ),
+            ])
+        })(),
+        "conditional_choice" => (|| {
+            let orchestrated = batch(0)?;
+            let filtered = batch(1)?;
+            let holders =
+                |b: &Batch, s: LabStyle| style(b, s).map(|f| u64::from(f.coupling.rule_holders));
+            Some(vec![
+                count(
+                    "rule_orchestrator",
+                    holders(orchestrated, LabStyle::AsDrawn)?,
+                ),
+                count(
+                    "rule_publisher",
+                    holders(orchestrated, LabStyle::Choreography)?,
+                ),
+                count("rule_subscribers", holders(filtered, LabStyle::AsDrawn)?),
+            ])
+        })(),
+        "rely_on_input" => (|| {
+            let lean = batch(0)?;
+            let carried = batch(1)?;
+            let per_run = |f: &StyleFigures| f.messages.queries / u64::from(f.runs.max(1));
+            let drawn_lean = style(lean, LabStyle::AsDrawn)?;
+            let drawn_carried = style(carried, LabStyle::AsDrawn)?;
+            Some(vec![
+                count("lean_queries", per_run(drawn_lean)),
+                ms("lean_p50", drawn_lean.latency_ms.p50),
+                count("carried_queries", per_run(drawn_carried)),
+                ms("carried_p50", drawn_carried.latency_ms.p50),
+                count(
+                    "orchestrated_queries",
+                    per_run(style(lean, LabStyle::Orchestration)?),
                 ),
             ])
         })(),

@@ -200,6 +200,21 @@ impl MessageCounts {
     pub fn orchestrator(&self) -> u64 {
         self.commands + self.replies
     }
+
+    /// Every message of the run: commands, replies, events published and delivered, and
+    /// each query's request and reply.
+    pub fn total(&self) -> u64 {
+        self.commands + self.replies + self.events + self.deliveries + 2 * self.queries
+    }
+
+    /// `other`'s counts added to these (summing runs).
+    pub fn add(&mut self, other: &MessageCounts) {
+        self.commands += other.commands;
+        self.replies += other.replies;
+        self.events += other.events;
+        self.deliveries += other.deliveries;
+        self.queries += other.queries;
+    }
 }
 
 /// What a run was started with: shared, not copied, by everything that holds it (its

@@ -378,6 +378,24 @@ fn finding_view(locale: Locale, key: &str, found: &[Figure]) -> impl IntoView {
             choreography_contracts = v("choreography_contracts")
         )
         .to_string(),
+        "conditional_choice" => td_string!(
+            locale,
+            learn.conditional_choice.finding,
+            orchestrator = v("rule_orchestrator"),
+            publisher = v("rule_publisher"),
+            subscribers = v("rule_subscribers")
+        )
+        .to_string(),
+        "rely_on_input" => td_string!(
+            locale,
+            learn.rely_on_input.finding,
+            lean_queries = v("lean_queries"),
+            lean_p50 = v("lean_p50"),
+            carried_queries = v("carried_queries"),
+            carried_p50 = v("carried_p50"),
+            orchestrated_queries = v("orchestrated_queries")
+        )
+        .to_string(),
         _ => String::new(),
     };
     view! {
@@ -423,6 +441,8 @@ fn text(locale: Locale, key: &str) -> LessonText {
         "coupling" => lesson!(coupling),
         "visibility" => lesson!(visibility),
         "semantic" => lesson!(semantic),
+        "conditional_choice" => lesson!(conditional_choice),
+        "rely_on_input" => lesson!(rely_on_input),
         _ => lesson!(hybrid),
     }
 }
@@ -471,6 +491,14 @@ fn figure_label(locale: Locale, id: &str) -> &'static str {
         choreography_places,
         orchestration_logs,
         choreography_logs,
-        longest_chain
+        longest_chain,
+        rule_orchestrator,
+        rule_publisher,
+        rule_subscribers,
+        lean_queries,
+        lean_p50,
+        carried_queries,
+        carried_p50,
+        orchestrated_queries
     )
 }

@@ -218,8 +218,8 @@ pub fn run(args: &RunArgs) -> Result<u8, Refused> {
         );
         if let Some((_, _, m)) = &ended {
             println!(
-                "messages: {} command(s), {} reply(ies), {} event(s) published, {} delivered",
-                m.commands, m.replies, m.events, m.deliveries
+                "messages: {} command(s), {} reply(ies), {} event(s) published, {} delivered, {} quer(ies) for missing context",
+                m.commands, m.replies, m.events, m.deliveries, m.queries
             );
         }
         for line in &lines {
@@ -322,10 +322,7 @@ fn table(
         .map(|s| {
             let o = &s.outcomes;
             let runs = f64::from(s.runs.max(1));
-            let messages = s.messages.commands
-                + s.messages.replies
-                + s.messages.events
-                + s.messages.deliveries;
+            let messages = s.messages.total();
             vec![
                 s.style.words(locale).to_string(),
                 o.succeeded.to_string(),

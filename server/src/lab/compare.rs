@@ -139,10 +139,7 @@ fn figures(
     let mut example = None;
     for run in runs {
         outcomes.add(run.outcome);
-        messages.commands += run.messages.commands;
-        messages.replies += run.messages.replies;
-        messages.events += run.messages.events;
-        messages.deliveries += run.messages.deliveries;
+        messages.add(&run.messages);
         steps += run.steps_executed;
         retries += run.retries;
         compensations += run.compensations;
@@ -163,7 +160,7 @@ fn figures(
     }
     latencies.sort_unstable();
     let orchestrator = messages.orchestrator();
-    let total = messages.commands + messages.replies + messages.events + messages.deliveries;
+    let total = messages.total();
     StyleFigures {
         style,
         runs: runs.len() as u32,

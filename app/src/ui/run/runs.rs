@@ -32,7 +32,7 @@ pub fn Runs() -> impl IntoView {
             .unwrap_or_else(|| td_string!(l, runs.still_running).into());
         let messages = r
             .messages
-            .map(|m| match m.commands + m.replies + m.events + m.deliveries {
+            .map(|m| match m.total() {
                 1 => td_string!(l, runs.messages1).to_string(),
                 count => td_string!(l, runs.messages, count = count).to_string(),
             })
