@@ -1,5 +1,5 @@
 import { test, expect } from "@playwright/test";
-import { center, connect, drag, expectStepsInside, freshWorkflow, fromTemplate } from "./helpers";
+import { center, connect, drag, expectStepsInside, freshWorkflow, fromMenu, fromTemplate } from "./helpers";
 
 test("keys switch edge kinds and delete; undo and redo walk back and forth through the edits", async ({ page }) => {
   await freshWorkflow(page, 3);
@@ -258,4 +258,54 @@ test("pan by dragging the empty canvas, zoom with buttons, wheel and keys, fit t
   const after = (await start.boundingBox())!;
   expect(Math.abs(after.x - box.x - 40)).toBeLessThan(3);
   expect(Math.abs(after.y - box.y - 20)).toBeLessThan(3);
+});
+
+test("a choreographed decision: every subscriber filters the event, the convert dialog says where the rule goes", async ({ page }) => {
+  await freshWorkflow(page, 3);
+  const inspector = page.getByRole("complementary", { name: "Inspector" });
+  // Step 1 writes what the subscribers decide on.
+  await page.getByRole("button", { name: "Step 1", exact: true }).click();
+  await inspector.getByRole("textbox", { name: "Writes" }).fill("approved = true");
+  await inspector.getByRole("textbox", { name: "Writes" }).press("Tab");
+  // Each new edge, an event with the rule in its subscriber; the condition's field is a
+  // click away.
+  for (const [to, rule] of [["Step 2", "approved"], ["Step 3", "!approved"]]) {
+    await connect(page, "Step 1", to);
+    await inspector.getByRole("combobox", { name: "Edge kind" }).selectOption("event");
+    const condition = inspector.getByRole("textbox", { name: "Condition (CEL, on the run data)" });
+    if (rule === "approved") {
+      await inspector.getByRole("group", { name: "Fields the steps write (click to add)" }).getByRole("button", { name: "approved" }).click();
+      await expect(condition).toHaveValue("approved");
+    } else {
+      await condition.fill(rule);
+    }
+    await inspector.getByRole("combobox", { name: "Who decides" }).selectOption("subscriber");
+  }
+  await expect(page.locator("g.edge-group .edge-label").filter({ hasText: "[filter: !approved]" })).toHaveCount(1);
+  await expect(page.getByRole("status", { name: "Save state" })).toHaveText("Saved");
+
+  // An event's payload is a list of field names: a bad one is named, and nothing changes.
+  await inspector.getByRole("textbox", { name: "Payload (fields the event carries)" }).fill("approved, 2x");
+  await inspector.getByRole("textbox", { name: "Payload (fields the event carries)" }).press("Tab");
+  await expect(inspector.getByRole("alert")).toHaveText('"2x" is not a field name: a letter or _, then letters, digits or _, at most 64 characters');
+
+  const canvas = page.getByRole("application", { name: "Workflow canvas" });
+  await canvas.click({ position: { x: (await canvas.boundingBox())!.width - 40, y: 30 } });
+  await page.getByRole("button", { name: "Run" }).click();
+  await expect(page.getByRole("status", { name: "Run state" })).toHaveText("Run completed");
+  await expect(page.locator('[data-node-id="step-2"]')).toHaveAttribute("data-state", "succeeded");
+  await expect(page.locator('[data-node-id="step-3"]')).not.toHaveAttribute("data-state", "succeeded");
+  await expect(page.getByRole("list", { name: "What happened" }).getByRole("listitem")).toContainText([
+    "Subscribers checked their filters: Step 2 acted on Step1Completed (it saw approved = true); Step 3 dropped Step1Completed (it saw approved = true)",
+  ]);
+  await page.getByRole("tab", { name: "Log" }).click();
+  await expect(page.getByRole("list", { name: "Run log" })).toContainText("Step 3 dropped Step1Completed: its filter does not hold (it saw approved = true)");
+
+  // Converted to orchestration, the rule moves into the orchestrator, and the dialog says so.
+  await fromMenu(page, "Convert…");
+  const dialog = page.getByRole("dialog", { name: "Convert" });
+  await dialog.getByRole("radio", { name: "All orchestration" }).check();
+  await expect(dialog.getByRole("list", { name: "Where each decision goes" })).toHaveText(
+    "The rule after Step 1 moved into the orchestrator: one place knows it.",
+  );
 });

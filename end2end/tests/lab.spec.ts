@@ -266,3 +266,23 @@ test("the load test's defaults come from the flow's shape and show the bottlenec
   const firstP95 = async (n: number) => Number((await reading.nth(n).innerText()).match(/p95 latency (\d+) ms in the first second/)![1]);
   expect(await firstP95(2)).toBeGreaterThan(await firstP95(3));
 });
+
+test("convert a decision to choreography with every subscriber filtering: the rule in three services", async ({ page }) => {
+  await fromTemplate(page, "Payment approved or declined by amount", `Amounts ${Date.now()}`);
+  await expect(page.locator("g.edge-group .edge-label").filter({ hasText: "[amount > 1000]" })).toHaveCount(1);
+  await fromMenu(page, "Convert…");
+  const dialog = page.getByRole("dialog", { name: "Convert" });
+  await dialog.getByRole("radio", { name: "All choreography" }).check();
+  const moved = dialog.getByRole("list", { name: "Where each decision goes" });
+  // By default the publisher decides: an event per branch.
+  await expect(moved).toHaveText(
+    "The rule after Authorize payment moved into PaymentService: it publishes a different event per branch (AuthorizepaymentToNotifydeclined, AuthorizepaymentToManualreview, AuthorizepaymentCompleted).",
+  );
+  await dialog.getByRole("radio", { name: "Every subscriber filters one event" }).check();
+  await expect(moved).toHaveText(
+    "The rule after Authorize payment is now in every subscriber: NotificationService, RiskService, ShippingService each check it, so 3 services change when it changes.",
+  );
+  await dialog.getByRole("button", { name: "Create the copy" }).click();
+  await expect(edges(page, "event")).toHaveCount(3);
+  await expect(page.locator("g.edge-group .edge-label").filter({ hasText: "[filter: !(!approved) && (amount > 1000)]" })).toHaveCount(1);
+});

@@ -77,6 +77,15 @@ test.describe("a Korean browser", () => {
     const coupling = page.locator("section#coupling");
     await coupling.getByRole("button", { name: "▶ 실험 실행" }).click();
     await expect(coupling.locator(".finding-sentence")).toContainText("오케스트레이터는 서비스");
+    // The lessons of the article's decision framework speak Korean too.
+    const choice = page.locator("section#conditional_choice");
+    await choice.getByRole("button", { name: "▶ 실험 실행" }).click();
+    await expect(choice.locator(".finding-sentence")).toHaveText(
+      "오케스트레이션에서는 규칙을 아는 곳이 1곳, 오케스트레이터뿐입니다. 발행자가 결정하면 서비스 1개가 압니다. 모든 구독자가 거르면 서비스 3개가 압니다. 검토 한도를 바꾸면 서비스 3개를 고쳐야 합니다.",
+    );
+    const input = page.locator("section#rely_on_input");
+    await input.getByRole("button", { name: "▶ 실험 실행" }).click();
+    await expect(input.locator(".finding-sentence")).toContainText("데이터가 모자란 이벤트에서는 실행마다 조회가 1번 있었고");
     await expectNoEnglish(page, "main.learn");
   });
 });
@@ -233,7 +242,7 @@ test("the introduction points at the lessons and, dismissed, stays dismissed", a
   const intro = page.getByRole("complementary", { name: "Start here" });
   await expect(intro).toBeVisible();
   await expect(intro).toContainText("draw, run, break, compare");
-  await expect(intro.getByRole("link", { name: "Learn the trade-off: 8 lessons" })).toHaveAttribute("href", "/learn");
+  await expect(intro.getByRole("link", { name: "Learn the trade-off: 10 lessons" })).toHaveAttribute("href", "/learn");
   await intro.getByRole("button", { name: "Dismiss the introduction" }).click();
   await expect(intro).toHaveCount(0);
   await page.reload();

@@ -45,7 +45,7 @@ test("the lessons are reachable from the home page", async ({ page }) => {
   await expect(page).toHaveURL(/\/learn$/);
   await expect(page.getByRole("heading", { level: 1 })).toHaveText("Orchestration and choreography, measured");
   const index = page.getByRole("navigation", { name: "Lessons" }).getByRole("link");
-  await expect(index).toHaveCount(8);
+  await expect(index).toHaveCount(10);
   await index.nth(3).click();
   await expect(page).toHaveURL(/#errors$/);
   // The article's examples are one click away: the template opens in the editor, read-only.
@@ -166,5 +166,31 @@ test("each lesson's button runs its experiment and shows the lab's proving numbe
     expect(await figure(card("hybrid"), "orchestration_orchestrator_messages")).toBe(perRun(of(batch, "orchestration")));
     expect(perRun(of(batch, "as-drawn"))).toBeLessThan(perRun(of(batch, "orchestration")));
     expect(await figure(card("hybrid"), "hybrid_knows")).toBeLessThan(await figure(card("hybrid"), "orchestration_knows"));
+  }
+
+  // 9. A conditional choice: one place knows the rule orchestrated, one service when the
+  // publisher decides, every subscriber when each filters.
+  {
+    const [orchestrated, filtered] = (await runLesson(card("conditional_choice"), request)) as any[];
+    const holders = (b: any, s: string) => b.result.styles.find((x: any) => x.style === s).coupling.rule_holders;
+    expect(await figure(card("conditional_choice"), "rule_orchestrator")).toBe(holders(orchestrated, "as-drawn"));
+    expect(await figure(card("conditional_choice"), "rule_publisher")).toBe(holders(orchestrated, "choreography"));
+    expect(await figure(card("conditional_choice"), "rule_subscribers")).toBe(holders(filtered, "as-drawn"));
+    await expect(card("conditional_choice").locator(".finding-sentence")).toHaveText(
+      "Orchestrated, 1 party knows the rule: the orchestrator. With the publisher deciding, 1 service knows it. With every subscriber filtering, 3 services know it: change the review limit and 3 services change.",
+    );
+  }
+
+  // 10. Rely on the input message: lean events cost a query and its wait in every run.
+  {
+    const [lean, carried] = (await runLesson(card("rely_on_input"), request)) as any[];
+    const drawn = (b: any) => b.result.styles.find((x: any) => x.style === "as-drawn");
+    expect(await figure(card("rely_on_input"), "lean_queries")).toBe(drawn(lean).messages.queries / drawn(lean).runs);
+    expect(await figure(card("rely_on_input"), "lean_queries")).toBe(1);
+    expect(await figure(card("rely_on_input"), "carried_queries")).toBe(0);
+    expect(await figure(card("rely_on_input"), "lean_p50")).toBe(drawn(lean).latency_ms.p50);
+    expect(await figure(card("rely_on_input"), "carried_p50")).toBe(drawn(carried).latency_ms.p50);
+    expect(drawn(lean).latency_ms.p50).toBeGreaterThan(drawn(carried).latency_ms.p50);
+    await expect(card("rely_on_input").locator(".finding-sentence")).toContainText("On lean events every run sent 1 query");
   }
 });

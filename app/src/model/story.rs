@@ -359,7 +359,6 @@ impl Happening {
             Happening::Queried { queries } => td_string!(
                 locale,
                 story.queried,
-                count = queries.len(),
                 queries = queries
                     .iter()
                     .map(|(node, owner, fields)| td_string!(
