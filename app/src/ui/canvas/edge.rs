@@ -72,6 +72,8 @@ pub struct EdgeShape {
     /// For a fan-out: the point where the publish splits, if this edge draws it.
     junction: Option<(f64, f64)>,
     subscribers: usize,
+    /// A fan-out branch's own words (its subscriber's filter), and where they go.
+    branch: Option<(String, (f64, f64))>,
 }
 
 #[component]
@@ -120,10 +122,17 @@ pub fn EdgeView(
                         EdgeKind::Command => String::new(),
                     };
                     // A decision's branch says its condition, as BPMN draws a guard.
-                    // A subscriber's filter says so: the rule is in the subscriber.
+                    // A subscriber's filter says so: the rule is in the subscriber (on its
+                    // own branch when one publish fans out).
+                    let filter = e
+                        .filtered_by_subscriber()
+                        .then_some(e.condition.as_ref())
+                        .flatten()
+                        .map(|c| format!("[{}: {c}]", td_string!(locale, canvas.filter)));
                     let label = match (&e.condition, label.is_empty()) {
-                        (Some(c), _) if e.filtered_by_subscriber() => {
-                            format!("{label} [{}: {c}]", td_string!(locale, canvas.filter))
+                        (Some(_), _) if filter.is_some() && fan_out.is_some() => label,
+                        (Some(_), _) if filter.is_some() => {
+                            format!("{label} {}", filter.clone().unwrap_or_default())
                         }
                         (Some(c), true) => format!("[{c}]"),
                         (Some(c), false) => format!("{label} [{c}]"),
@@ -145,8 +154,9 @@ pub fn EdgeView(
                                 let junction = (start.0 + PUBLISH_TRUNK, start.1);
                                 (junction, junction)
                             };
-                            let (branch, _) = curve(junction, end);
+                            let (branch, branch_mid) = curve(junction, end);
                             EdgeShape {
+                                branch: filter.map(|f| (f, branch_mid)),
                                 path: format!(
                                     "M {:.1} {:.1} L {:.1} {:.1} L {:.1} {:.1} {branch}",
                                     start.0, start.1, corner.0, corner.1, junction.0, junction.1
@@ -169,6 +179,7 @@ pub fn EdgeView(
                                 on: e.on,
                                 junction: None,
                                 subscribers: 1,
+                                branch: None,
                             }
                         }
                     })
@@ -291,6 +302,16 @@ pub fn EdgeView(
             >
                 {move || get(|s| s.label.clone())}
             </text>
+            <Show when=move || shape.with(|s| s.as_ref().is_some_and(|s| s.branch.is_some()))>
+                <text
+                    class="edge-label branch-label"
+                    x=move || shape.with(|s| s.as_ref().and_then(|s| s.branch.as_ref()).map_or(0.0, |b| b.1 .0))
+                    y=move || shape.with(|s| s.as_ref().and_then(|s| s.branch.as_ref()).map_or(0.0, |b| b.1 .1 - 6.0))
+                    text-anchor="middle"
+                >
+                    {move || shape.with(|s| s.as_ref().and_then(|s| s.branch.as_ref()).map(|b| b.0.clone()).unwrap_or_default())}
+                </text>
+            </Show>
             // Where the bus lost the event: a cross on the edge.
             <Show when=move || lost.get()>
                 <g class="lost-mark" transform=move || format!("translate({:.1} {:.1})", mid().0, mid().1 + 10.0)>
