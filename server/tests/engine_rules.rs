@@ -997,3 +997,237 @@ fn a_converted_decision_takes_the_same_branches_and_counts_who_knows_the_rule() 
         "{risk:?}"
     );
 }
+
+fn started_at(sim: &Sim, node: &str) -> u64 {
+    sim.starts_of(node)
+        .first()
+        .map(|(t, _)| *t)
+        .expect("started")
+}
+
+fn succeeded_time(sim: &Sim, node: &str) -> Option<u64> {
+    sim.find(|e| matches!(e, RunEvent::StepSucceeded { node: n, .. } if n == node))
+        .map(|(_, t, _)| t)
+}
+
+/// A timer waits its time; a wait for a message ends when the simulated message arrives,
+/// or at its timeout, which follows the step's failure route.
+#[test]
+fn a_timer_waits_its_time_and_a_wait_ends_on_its_message_or_its_timeout() {
+    let w = workflow(json!({"name": "t",
+        "nodes": [node("order", json!({})), node("pause", json!({"wait": {"for_ms": 500}})),
+                  node("confirm", json!({"wait": {"message": "PaymentConfirmed", "timeout_ms": 300, "arrives_ms": [100, 200]}})),
+                  node("ship", json!({})), node("cancel", json!({}))],
+        "edges": [cmd("order", "pause"), cmd("pause", "confirm"), cmd("confirm", "ship"),
+                  {"from": "confirm", "to": "cancel", "kind": "command", "on": "failure"}]}));
+    let mut sim = Sim::new(&w, json!({}), 1);
+    sim.run();
+    assert_eq!(sim.status(), RunStatus::Completed);
+    assert_eq!(
+        succeeded_time(&sim, "pause").unwrap() - started_at(&sim, "pause"),
+        500
+    );
+    let waited = succeeded_time(&sim, "confirm").unwrap() - started_at(&sim, "confirm");
+    assert!((100..=200).contains(&waited), "{waited}");
+    assert!(matches!(
+        sim.find(|e| matches!(e, RunEvent::MessageReceived { .. })),
+        Some((_, _, RunEvent::MessageReceived { name, node: Some(n), source: app::model::MessageSource::Simulated, .. }))
+            if name == "PaymentConfirmed" && n == "confirm"
+    ));
+    assert_eq!(sim.starts_of("ship").len(), 1);
+    assert!(sim.starts_of("cancel").is_empty());
+
+    // The message never comes: the timeout fails the step, and its failure route runs.
+    let mut never = w.clone();
+    never.nodes[2].wait.as_mut().unwrap().never = Some(1.0);
+    let mut sim = Sim::new(&never, json!({}), 1);
+    sim.run();
+    assert_eq!(sim.status(), RunStatus::Completed);
+    assert!(matches!(
+        sim.find(|e| matches!(e, RunEvent::AttemptFailed { node, .. } if node == "confirm")),
+        Some((_, t, RunEvent::AttemptFailed { reason: FailureReason::Timeout, .. })) if t - started_at(&sim, "confirm") == 300
+    ));
+    assert_eq!(sim.starts_of("cancel").len(), 1);
+    assert!(sim.starts_of("ship").is_empty());
+    // The same seed draws the same arrival; over many seeds, `never` holds its chance.
+    let mut half = w.clone();
+    half.nodes[2].wait.as_mut().unwrap().never = Some(0.5);
+    let cancelled = (0..400u64)
+        .filter(|&seed| {
+            let mut s = Sim::new(&half, json!({}), seed);
+            s.run();
+            !s.starts_of("cancel").is_empty()
+        })
+        .count();
+    assert!((150..=250).contains(&cancelled), "{cancelled} of 400");
+}
+
+/// A message from outside ends the wait and writes its data into the run data; one sent
+/// before anyone waits is kept and ends the wait as it starts.
+#[test]
+fn a_message_from_outside_ends_the_wait_early_or_late() {
+    let w = workflow(json!({"name": "t",
+        "nodes": [node("order", json!({"latency_ms": 100})), node("confirm", json!({"wait": {"message": "PaymentConfirmed", "timeout_ms": 5000}})),
+                  node("ship", json!({"reads": ["confirmed_by"]}))],
+        "edges": [cmd("order", "confirm"), cmd("confirm", "ship")]}));
+    let mut data = serde_json::Map::new();
+    data.insert("confirmed_by".into(), json!("bank"));
+    // Late: the step waits, then the message comes.
+    let mut late = Sim::new(&w, json!({}), 1);
+    late.run_until(300);
+    assert!(late
+        .find(|e| matches!(e, RunEvent::WaitStarted { .. }))
+        .is_some());
+    assert!(late.starts_of("ship").is_empty());
+    late.at(
+        300,
+        Input::Message {
+            name: "PaymentConfirmed".into(),
+            data: data.clone(),
+        },
+    );
+    late.run();
+    assert_eq!(late.status(), RunStatus::Completed);
+    assert_eq!(succeeded_time(&late, "confirm"), Some(300));
+    assert_eq!(late.core.data()["confirmed_by"], json!("bank"));
+    // Early: sent before the step waits, it is kept, then taken at once.
+    let mut early = Sim::new(&w, json!({}), 1);
+    early.at(
+        10,
+        Input::Message {
+            name: "PaymentConfirmed".into(),
+            data,
+        },
+    );
+    early.run();
+    assert_eq!(early.status(), RunStatus::Completed);
+    assert!(matches!(
+        early.find(|e| matches!(e, RunEvent::MessageReceived { .. })),
+        Some((
+            _,
+            10,
+            RunEvent::MessageReceived {
+                node: None,
+                source: app::model::MessageSource::Outside,
+                ..
+            }
+        ))
+    ));
+    assert_eq!(
+        succeeded_time(&early, "confirm"),
+        Some(started_at(&early, "confirm"))
+    );
+    // A message nobody waits for is kept, and changes nothing else.
+    let mut stray = Sim::new(&w, json!({}), 1);
+    stray.at(
+        10,
+        Input::Message {
+            name: "Unrelated".into(),
+            data: serde_json::Map::new(),
+        },
+    );
+    stray.at(
+        400,
+        Input::Message {
+            name: "PaymentConfirmed".into(),
+            data: serde_json::Map::new(),
+        },
+    );
+    stray.run();
+    assert_eq!(stray.status(), RunStatus::Completed);
+    assert_eq!(succeeded_time(&stray, "confirm"), Some(400));
+}
+
+/// A SIGKILL-like restart while a step waits: the rebuilt core arms the wait again — its
+/// timer, its timeout and the simulated arrival — and the run ends as the whole one did.
+#[test]
+fn a_wait_under_way_is_armed_again_after_a_crash() {
+    let w = workflow(json!({"name": "t",
+        "nodes": [node("order", json!({})), node("confirm", json!({"wait": {"message": "PaymentConfirmed", "timeout_ms": 800, "arrives_ms": 300}})),
+                  node("pause", json!({"wait": {"for_ms": 200}})), node("ship", json!({}))],
+        "edges": [cmd("order", "confirm"), cmd("confirm", "pause"), cmd("pause", "ship")]}));
+    let mut whole = Sim::new(&w, json!({}), 4);
+    whole.run();
+    assert_eq!(whole.status(), RunStatus::Completed);
+    for crash_at in [100, 400] {
+        let mut first = Sim::new(&w, json!({}), 4);
+        first.run_until(crash_at);
+        let mut resumed = first.restarted(&w, json!({}), 4);
+        resumed.run();
+        assert_eq!(
+            resumed.status(),
+            RunStatus::Completed,
+            "crash at {crash_at}"
+        );
+        for step in ["confirm", "pause", "ship"] {
+            assert_eq!(
+                resumed.starts_of(step).len(),
+                1,
+                "{step}, crash at {crash_at}"
+            );
+        }
+        let received = |s: &Sim| {
+            s.history
+                .iter()
+                .filter(|(_, e)| matches!(e, RunEvent::MessageReceived { .. }))
+                .count()
+        };
+        assert_eq!(received(&resumed), 1, "crash at {crash_at}");
+    }
+}
+
+/// Choreographed, a message that never comes stalls the run and nobody knows — until the
+/// lab's simulation says so; a watchdog (a step that waits for the event with a timeout)
+/// notices and its failure event sets the compensation going.
+#[test]
+fn without_a_watchdog_a_lost_confirmation_stalls_with_one_it_is_noticed() {
+    let no_watchdog = workflow(json!({"name": "t",
+        "nodes": [node("order", json!({})), node("confirm", json!({"wait": {"message": "PaymentConfirmed", "never": 1.0, "arrives_ms": 100}})),
+                  node("ship", json!({}))],
+        "edges": [evt("order", "confirm"), evt("confirm", "ship")]}));
+    let mut sim = Sim::new(&no_watchdog, json!({}), 1);
+    sim.run();
+    let (status, diagnosis, _) = sim.completed();
+    assert_eq!(status, RunStatus::Failed);
+    assert_eq!(
+        diagnosis.as_deref(),
+        Some("stalled: confirm waited for PaymentConfirmed, which never came, and nothing watched for it")
+    );
+    // With a watchdog: it hears OrderPlaced, waits for PaymentConfirmed on the bus, and
+    // when that is late its failure event reaches the compensation.
+    let watched = |payment_ms: u64| {
+        workflow(json!({"name": "t",
+            "nodes": [node("order", json!({})), node("pay", json!({"latency_ms": payment_ms})),
+                      node("watchdog", json!({"wait": {"message": "PaymentConfirmed", "timeout_ms": 500}})),
+                      node("ship", json!({})), node("cancel", json!({}))],
+            "edges": [{"from": "order", "to": "pay", "kind": "event", "event": "OrderPlaced"},
+                      {"from": "order", "to": "watchdog", "kind": "event", "event": "OrderPlaced"},
+                      {"from": "pay", "to": "ship", "kind": "event", "event": "PaymentConfirmed"},
+                      {"from": "pay", "to": "watchdog", "kind": "event", "event": "PaymentConfirmed"},
+                      {"from": "watchdog", "to": "cancel", "kind": "event", "on": "failure"}]}))
+    };
+    let mut on_time = Sim::new(&watched(100), json!({}), 1);
+    on_time.run();
+    assert_eq!(on_time.status(), RunStatus::Completed);
+    assert!(matches!(
+        on_time.find(|e| matches!(e, RunEvent::MessageReceived { .. })),
+        Some((_, _, RunEvent::MessageReceived { node: Some(n), source: app::model::MessageSource::Event, .. })) if n == "watchdog"
+    ));
+    assert!(on_time.starts_of("cancel").is_empty());
+    // PaymentConfirmed only starts ship: the watchdog ran once, started by OrderPlaced.
+    assert_eq!(on_time.starts_of("watchdog").len(), 1);
+    let mut late = Sim::new(&watched(2000), json!({}), 1);
+    late.run();
+    assert_eq!(late.starts_of("cancel").len(), 1, "the watchdog noticed");
+    assert!(matches!(
+        late.find(|e| matches!(e, RunEvent::AttemptFailed { node, .. } if node == "watchdog")),
+        Some((
+            _,
+            _,
+            RunEvent::AttemptFailed {
+                reason: FailureReason::Timeout,
+                ..
+            }
+        ))
+    ));
+}

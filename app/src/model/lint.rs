@@ -29,6 +29,9 @@ pub enum WarningKind {
     Unreachable,
     /// A `join: all` step waits for an edge that cannot arrive together with the others.
     JoinNeverCompletes,
+    /// A step waits for a message with no timeout: if the message never comes, the run
+    /// waits for ever and nobody is told.
+    WaitWithoutTimeout,
 }
 
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
@@ -84,6 +87,10 @@ pub enum Says {
         step: String,
         source: String,
     },
+    WaitWithoutTimeout {
+        step: String,
+        message: String,
+    },
 }
 
 impl Says {
@@ -118,6 +125,9 @@ impl Says {
             Says::JoinUnreachable { step, source } => {
                 td_string!(l, lint.join_unreachable, step = step, source = source).to_string()
             }
+            Says::WaitWithoutTimeout { step, message } => {
+                td_string!(l, lint.wait_without_timeout, step = step, message = message).to_string()
+            }
         }
     }
 }
@@ -147,6 +157,7 @@ fn can_fail(node: &Node) -> bool {
     node.failure_rate.is_some_and(|r| r > 0.0)
         || node.fail_when.is_some()
         || node.timeout_ms.is_some()
+        || node.wait.as_ref().is_some_and(|w| w.timeout_ms.is_some())
 }
 
 /// Steps a warning names at most; the rest are counted ("and 12 more").
@@ -306,6 +317,25 @@ pub fn lint(workflow: &Workflow) -> Vec<Warning> {
                     steps,
                     step: failing.label.clone(),
                     event,
+                },
+            ));
+        }
+    }
+
+    for node in &workflow.nodes {
+        if let Some(message) = node
+            .wait
+            .as_ref()
+            .filter(|w| w.timeout_ms.is_none())
+            .and_then(|w| w.message.clone())
+        {
+            warnings.push(Warning::new(
+                WarningKind::WaitWithoutTimeout,
+                Some(node.id.clone()),
+                None,
+                Says::WaitWithoutTimeout {
+                    step: node.label.clone(),
+                    message,
                 },
             ));
         }

@@ -416,6 +416,75 @@ fn parts<'a>(
                 .to_string(),
             },
         ),
+        WaitStarted {
+            node,
+            message,
+            for_ms,
+            timeout_ms,
+        } => (
+            LogKind::Step,
+            vec![node.as_str()],
+            match (message, for_ms, timeout_ms) {
+                (Some(m), _, Some(t)) => td_string!(
+                    l,
+                    log.waits_for_until,
+                    step = label(node),
+                    message = event_word(m),
+                    ms = *t
+                )
+                .to_string(),
+                (Some(m), _, None) => td_string!(
+                    l,
+                    log.waits_for,
+                    step = label(node),
+                    message = event_word(m)
+                )
+                .to_string(),
+                (None, Some(ms), _) => {
+                    td_string!(l, log.timer, step = label(node), ms = *ms).to_string()
+                }
+                (None, None, _) => String::new(),
+            },
+        ),
+        MessageReceived {
+            name,
+            node,
+            source,
+            data,
+        } => {
+            let from = match source {
+                crate::model::run::MessageSource::Outside => td_string!(l, log.source_outside),
+                crate::model::run::MessageSource::Simulated => td_string!(l, log.source_simulated),
+                crate::model::run::MessageSource::Event => td_string!(l, log.source_event),
+            };
+            let data = if data.is_empty() {
+                String::new()
+            } else {
+                format!(" ({})", written_words(data))
+            };
+            match node {
+                Some(node) => (
+                    LogKind::Step,
+                    vec![node.as_str()],
+                    td_string!(
+                        l,
+                        log.message_received,
+                        message = event_word(name),
+                        from = from,
+                        step = label(node)
+                    )
+                    .to_string()
+                        + &data,
+                ),
+                None => (
+                    LogKind::Step,
+                    vec![],
+                    td_string!(l, log.message_kept, message = event_word(name), from = from)
+                        .to_string()
+                        + &data,
+                ),
+            }
+        }
         QuerySent {
             name,
             node,

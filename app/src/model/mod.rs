@@ -56,11 +56,11 @@ pub use convert::{convert, Conversion, Style};
 pub use edit::GraphChange;
 pub use faults::Faults;
 pub use run::{
-    Cause, FailureReason, MessageCounts, Owner, RunEvent, RunInput, RunRecord, RunStatus, RunView,
-    StepState, StepView, Takeover,
+    Cause, FailureReason, MessageCounts, MessageSource, Owner, RunEvent, RunInput, RunRecord,
+    RunStatus, RunView, StepState, StepView, Takeover,
 };
 pub use validate::{parse_workflow, validate, DocumentError, Problem};
 pub use workflow::{
     Chance, Decide, Edge, EdgeKind, FailWhen, Join, Latency, Node, Outcome, Position, RetryPolicy,
-    Workflow, Written,
+    Wait, Workflow, Written,
 };

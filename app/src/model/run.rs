@@ -217,6 +217,19 @@ impl MessageCounts {
     }
 }
 
+/// Where a message a step waits for came from.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum MessageSource {
+    /// Sent to the run from outside: the editor's button or `POST /api/runs/{id}/messages`.
+    Outside,
+    /// The simulation: it arrived by itself (the wait's `arrives_ms`).
+    Simulated,
+    /// Published on the bus by another step.
+    Event,
+}
+
 /// What a run was started with: shared, not copied, by everything that holds it (its
 /// first record, its summaries, its story, the engine's copy).
 pub type RunInput = std::sync::Arc<serde_json::Value>;
@@ -364,6 +377,29 @@ pub enum RunEvent {
         saw: serde_json::Map<String, serde_json::Value>,
         #[serde(default, skip_serializing_if = "Option::is_none")]
         problem: Option<String>,
+    },
+    /// Step `node` waits: for `message` (failing after `timeout_ms` when it has one), or for
+    /// `for_ms` (a timer).
+    WaitStarted {
+        node: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        message: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        for_ms: Option<u64>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        timeout_ms: Option<u64>,
+    },
+    /// Message `name` reached the run, from `source`, with `data` for the run data. `node`:
+    /// the waiting step it ends; none when no step waits for it yet (the next step to wait
+    /// for it takes it at once).
+    MessageReceived {
+        name: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        node: Option<String>,
+        source: MessageSource,
+        #[serde(default, skip_serializing_if = "serde_json::Map::is_empty")]
+        #[cfg_attr(feature = "openapi", schema(value_type = Object))]
+        data: serde_json::Map<String, serde_json::Value>,
     },
     /// Subscriber `node` got event `message` through `edge` without run data it needs
     /// (`fields`) and asks the service of step `owner`, which wrote them, for them.

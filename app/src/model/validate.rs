@@ -540,6 +540,65 @@ fn decision_problems(
     }
 }
 
+/// A wait's rules: a message or a time, not both; a timeout and a simulated arrival only
+/// for a message; times within [`MAX_SIMULATED_MS`]; a chance in 0..1.
+fn wait_problems(wait: &super::workflow::Wait, l: Locale) -> Vec<(&'static str, String)> {
+    let mut problems = Vec::new();
+    match (&wait.message, wait.for_ms) {
+        (Some(_), Some(_)) | (None, None) => {
+            problems.push(("wait", td_string!(l, problem.wait_what).to_string()))
+        }
+        (Some(name), None) if name.trim().is_empty() => problems.push((
+            "wait.message",
+            td_string!(l, problem.empty_when_given).to_string(),
+        )),
+        (Some(name), None) if name.chars().count() > MAX_STRING_CHARS => problems.push((
+            "wait.message",
+            td_string!(l, problem.chars_limit, limit = MAX_STRING_CHARS).to_string(),
+        )),
+        (None, Some(_)) => {
+            for (field, set) in [
+                ("wait.timeout_ms", wait.timeout_ms.is_some()),
+                ("wait.arrives_ms", wait.arrives_ms.is_some()),
+                ("wait.never", wait.never.is_some()),
+            ] {
+                if set {
+                    problems.push((field, td_string!(l, problem.wait_message_only).to_string()));
+                }
+            }
+        }
+        _ => {}
+    }
+    let times = [
+        ("wait.for_ms", wait.for_ms),
+        ("wait.timeout_ms", wait.timeout_ms),
+        ("wait.arrives_ms", wait.arrives_ms.map(|a| a.bounds().1)),
+    ];
+    for (field, ms) in times {
+        if let Some(ms) = ms.filter(|&ms| ms > MAX_SIMULATED_MS) {
+            problems.push((
+                field,
+                td_string!(l, problem.over_limit, ms = ms, limit = MAX_SIMULATED_MS).to_string(),
+            ));
+        }
+    }
+    if let Some((min, max)) = wait.arrives_ms.map(|a| a.bounds()) {
+        if min > max {
+            problems.push((
+                "wait.arrives_ms",
+                td_string!(l, problem.latency_order, min = min, max = max).to_string(),
+            ));
+        }
+    }
+    if let Some(p) = wait.never.filter(|p| !(0.0..=1.0).contains(p)) {
+        problems.push((
+            "wait.never",
+            td_string!(l, problem.rate_range, value = p).to_string(),
+        ));
+    }
+    problems
+}
+
 /// What is wrong with a list of run data fields (a step's `reads`, an event's `payload`).
 fn fields_problem(fields: &[String], limit: usize, l: Locale) -> Option<String> {
     if fields.len() > limit {
@@ -679,6 +738,9 @@ pub fn behaviour_problems(node: &super::workflow::Node, l: Locale) -> Vec<(&'sta
         if let Some(message) = written_problem(field, written, l) {
             problems.push(("writes", message));
         }
+    }
+    if let Some(wait) = &node.wait {
+        problems.extend(wait_problems(wait, l));
     }
     if let Some(message) = fields_problem(&node.reads, MAX_READS, l) {
         problems.push(("reads", message));

@@ -77,6 +77,34 @@ pub struct Node {
     /// missing field: a query, counted and timed.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub reads: Vec<String>,
+    /// The step waits instead of working: for a message from outside the run (with a
+    /// timeout, whose expiry is the step's failure and follows its failure route), or a
+    /// fixed time (a timer).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub wait: Option<Wait>,
+}
+
+/// What a waiting step waits for: a `message` (e.g. `PaymentConfirmed`, sent to the run from
+/// the editor or the API, published on the bus by another step, or — simulated — arriving
+/// by itself after `arrives_ms` unless it `never` comes), or a time (`for_ms`).
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Wait {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub message: Option<String>,
+    /// A timer: the step succeeds after this long (simulated ms, scaled by the run's speed).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub for_ms: Option<u64>,
+    /// How long the step waits for its message before it fails with a timeout.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub timeout_ms: Option<u64>,
+    /// Simulated: the message arrives by itself this long after the wait starts…
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub arrives_ms: Option<Latency>,
+    /// …unless it never comes, with this probability (0..1).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub never: Option<f64>,
 }
 
 /// A value a step writes into the run data: `{"choose": [{"value": true, "p": 0.8},

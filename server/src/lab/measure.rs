@@ -57,9 +57,14 @@ pub fn facts(workflow: &Workflow, run: &VirtualRun) -> Option<RunFacts> {
             _ => {}
         }
     }
+    // Stalled: an event the bus lost never reached the step it was for, or a step waited
+    // for a message that never came.
     let stalled = dropped_to
         .iter()
-        .any(|to| final_states.get(to) == Some(&StepState::Skipped));
+        .any(|to| final_states.get(to) == Some(&StepState::Skipped))
+        || diagnosis
+            .as_deref()
+            .is_some_and(|d| d.starts_with("stalled"));
     let undo_left = workflow.nodes.iter().any(|n| {
         n.compensation.is_some() && final_states.get(&n.id) == Some(&StepState::Succeeded)
     });

@@ -27,6 +27,8 @@ pub struct VirtualRun {
     /// Every event with the virtual time it happened at.
     pub history: Vec<(u64, RunEvent)>,
     handled: usize,
+    /// The core was told nothing more comes.
+    quiet: bool,
 }
 
 impl VirtualRun {
@@ -39,6 +41,7 @@ impl VirtualRun {
             message_ms: 0,
             history: Vec::new(),
             handled: 0,
+            quiet: false,
         };
         let actions = run.core.handle(Input::Start);
         run.absorb(actions);
@@ -56,6 +59,7 @@ impl VirtualRun {
             message_ms: 0,
             history,
             handled: 0,
+            quiet: false,
         }
     }
 
@@ -100,7 +104,18 @@ impl VirtualRun {
 
     /// Handles inputs due up to `until` (or all of them).
     pub fn run_until(&mut self, until: u64) -> &mut Self {
-        while let Some((&(time, order), _)) = self.queue.iter().next() {
+        loop {
+            let Some((&(time, order), _)) = self.queue.iter().next() else {
+                // Nothing is due any more: a step still waiting for a message will never
+                // get it (in the lab nobody sends one); the core ends the run saying so.
+                if until == u64::MAX && !self.core.is_finished() && !self.quiet {
+                    self.quiet = true;
+                    let actions = self.core.handle(Input::NothingMoreComes);
+                    self.absorb(actions);
+                    continue;
+                }
+                break;
+            };
             if time > until || self.core.is_finished() || self.handled >= MAX_SIMULATED_INPUTS {
                 break;
             }

@@ -115,6 +115,26 @@ impl RunCore {
                 }
             }
             EventFiltered { .. } => {}
+            WaitStarted {
+                message: Some(message),
+                ..
+            } => {
+                // A message kept for the step that waits for it: taken now.
+                if let Some(at) = self.inbox.iter().position(|m| m == message) {
+                    self.inbox.remove(at);
+                }
+            }
+            WaitStarted { .. } => {}
+            MessageReceived {
+                name, node, data, ..
+            } => {
+                for (field, value) in data {
+                    self.written.insert(field.clone(), value.clone());
+                }
+                if node.is_none() {
+                    self.inbox.push(name.clone());
+                }
+            }
             StepWaiting { node, edge, .. } => {
                 if let (Some(n), Some(e)) = (
                     idx(self, node),

@@ -144,6 +144,58 @@ impl RunCore {
                 edge,
                 owner,
             } => self.answer(message, edge, owner),
+            Input::Arrives {
+                node,
+                execution,
+                attempt,
+            } => {
+                let step = &self.steps[node];
+                if step.state != StepState::Running
+                    || step.execution != execution
+                    || step.attempt != attempt
+                {
+                    return; // the wait is over already
+                }
+                if let Some(name) = self.nodes[node]
+                    .wait
+                    .as_ref()
+                    .and_then(|w| w.message.clone())
+                {
+                    self.receive(
+                        name,
+                        Some(node),
+                        app::model::MessageSource::Simulated,
+                        serde_json::Map::new(),
+                    );
+                }
+            }
+            Input::Message { name, data } => {
+                self.receive(name, None, app::model::MessageSource::Outside, data)
+            }
+            Input::NothingMoreComes => {
+                for node in 0..self.nodes.len() {
+                    let Some(message) = self.nodes[node]
+                        .wait
+                        .as_ref()
+                        .and_then(|w| w.message.clone())
+                        .filter(|m| self.waits_for(node, m))
+                    else {
+                        continue;
+                    };
+                    let diagnosis = format!(
+                        "stalled: {} waited for {message}, which never came, and nothing watched for it",
+                        self.nodes[node].label
+                    );
+                    self.emit(RunEvent::FailureUnhandled {
+                        node: self.nodes[node].id.clone(),
+                        event: None,
+                        diagnosis,
+                    });
+                    self.emit(RunEvent::StepCancelled {
+                        node: self.nodes[node].id.clone(),
+                    });
+                }
+            }
             Input::Cancel => {
                 self.emit(RunEvent::CancelRequested);
             }
@@ -393,6 +445,21 @@ impl RunCore {
 
     /// A trigger reaches `node`: start it, make it wait (join all), or absorb it.
     pub(super) fn trigger(&mut self, node: usize, cause: Cause, hops: u32, edge: Option<usize>) {
+        // The event a step waits for ends its wait: it never starts the step.
+        if let Cause::Event { name, .. } = &cause {
+            let awaited = self.nodes[node]
+                .wait
+                .as_ref()
+                .and_then(|w| w.message.as_deref());
+            if awaited == Some(name.as_str()) {
+                let name = name.clone();
+                let data = cause
+                    .message()
+                    .and_then(|m| self.payloads.get(&m).cloned())
+                    .unwrap_or_default();
+                return self.receive(name, Some(node), app::model::MessageSource::Event, data);
+            }
+        }
         if hops > MAX_CHAIN_HOPS {
             return self.stop_runaway(format!(
                 "a causal chain reached {hops} hops at step {} (limit {MAX_CHAIN_HOPS}): an event cycle that never ends",
@@ -485,15 +552,87 @@ impl RunCore {
             hops,
             cause,
         });
+        if let Some(wait) = self.nodes[node].wait.clone() {
+            let kept = wait
+                .message
+                .as_ref()
+                .is_some_and(|m| self.inbox.contains(m));
+            self.emit(RunEvent::WaitStarted {
+                node: self.nodes[node].id.clone(),
+                message: wait.message.clone(),
+                for_ms: wait.for_ms,
+                timeout_ms: wait.timeout_ms,
+            });
+            if kept {
+                // The message came before the wait: it ends it at once.
+                return self.succeed(node);
+            }
+        }
+        let timers = self.attempt_timers(node, execution, attempt);
+        self.out.extend(timers);
+    }
+
+    /// What ends attempt `attempt` of `node`: its work (or a timer's time, or a wait's
+    /// timeout), and for a wait the simulated message's arrival. Armed when it starts, and
+    /// again when a resumed run finds it under way.
+    pub(super) fn attempt_timers(&self, node: usize, execution: u32, attempt: u32) -> Vec<Action> {
+        let mut timers = Vec::new();
         let plan = self.plan(node, execution, attempt);
-        self.out.push(Action::Timer {
-            after_ms: plan.duration_ms,
-            input: Input::AttemptDone {
-                node,
-                execution,
-                attempt,
-            },
+        if plan.duration_ms != u64::MAX {
+            timers.push(Action::Timer {
+                after_ms: plan.duration_ms,
+                input: Input::AttemptDone {
+                    node,
+                    execution,
+                    attempt,
+                },
+            });
+        }
+        if let Some(after_ms) = self.arrival(node, execution, attempt) {
+            timers.push(Action::Timer {
+                after_ms,
+                input: Input::Arrives {
+                    node,
+                    execution,
+                    attempt,
+                },
+            });
+        }
+        timers
+    }
+
+    /// Whether `node` is waiting for message `name` now.
+    fn waits_for(&self, node: usize, name: &str) -> bool {
+        self.steps[node].state == StepState::Running
+            && self.nodes[node]
+                .wait
+                .as_ref()
+                .and_then(|w| w.message.as_deref())
+                == Some(name)
+    }
+
+    /// Message `name` reaches the run from `source`: it ends the wait of `to` (or of the
+    /// first step waiting for it), or is kept until a step waits for it.
+    pub(super) fn receive(
+        &mut self,
+        name: String,
+        to: Option<usize>,
+        source: app::model::MessageSource,
+        data: serde_json::Map<String, serde_json::Value>,
+    ) {
+        let waiting = match to {
+            Some(node) => Some(node).filter(|&n| self.waits_for(n, &name)),
+            None => (0..self.nodes.len()).find(|&n| self.waits_for(n, &name)),
+        };
+        self.emit(RunEvent::MessageReceived {
+            name,
+            node: waiting.map(|n| self.nodes[n].id.clone()),
+            source,
+            data,
         });
+        if let Some(node) = waiting {
+            self.succeed(node);
+        }
     }
 
     pub(super) fn succeed(&mut self, node: usize) {

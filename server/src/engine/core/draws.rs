@@ -13,6 +13,20 @@ impl RunCore {
     /// How attempt `attempt` of execution `execution` of `node` goes.
     pub fn plan(&self, node: usize, execution: u32, attempt: u32) -> AttemptPlan {
         let spec = &self.nodes[node];
+        if let Some(wait) = &spec.wait {
+            // A timer succeeds when it has run; a wait for a message ends at its timeout
+            // unless the message comes first.
+            return match (wait.for_ms, wait.timeout_ms) {
+                (Some(ms), _) => AttemptPlan {
+                    duration_ms: ms,
+                    failure: None,
+                },
+                (None, timeout) => AttemptPlan {
+                    duration_ms: timeout.unwrap_or(u64::MAX),
+                    failure: Some(FailureReason::Timeout),
+                },
+            };
+        }
         let fault = self.service_fault(node);
         let latency = {
             let (min, max) = spec.latency().bounds();
@@ -77,6 +91,18 @@ impl RunCore {
         let drawn =
             min + self.bus_draw(message, edge, 0x7175_6572_79 ^ owner as u64) % (max - min + 1);
         (drawn as f64 * fault.slow.unwrap_or(1.0)).round() as u64
+    }
+
+    /// When the simulated message a waiting step waits for arrives, from the start of its
+    /// wait: never (with the wait's `never` chance, or when it has no `arrives_ms`), or
+    /// after a time drawn from `arrives_ms`.
+    pub(super) fn arrival(&self, node: usize, execution: u32, attempt: u32) -> Option<u64> {
+        let wait = self.nodes[node].wait.as_ref()?;
+        let (min, max) = wait.arrives_ms?.bounds();
+        if unit(self.draw(node, execution, attempt, 0x6e65_7665_72)) < wait.never.unwrap_or(0.0) {
+            return None;
+        }
+        Some(min + self.draw(node, execution, attempt, 0x6172_7269_7665) % (max - min + 1))
     }
 
     /// A pseudo-random number for the bus's handling of one delivery.

@@ -84,6 +84,21 @@ pub enum Input {
         edge: usize,
         owner: usize,
     },
+    /// The simulated message a waiting step waits for arrives by itself.
+    Arrives {
+        node: usize,
+        execution: u32,
+        attempt: u32,
+    },
+    /// A message reaches the run from outside (the editor's button, the API), with data
+    /// for the run data.
+    Message {
+        name: String,
+        data: serde_json::Map<String, serde_json::Value>,
+    },
+    /// The lab's simulation has nothing left to deliver: a step still waiting for a
+    /// message will never get it.
+    NothingMoreComes,
     Cancel,
     /// The faults in effect change (the lab breaking things during a run).
     SetFaults(Faults),
@@ -227,6 +242,8 @@ pub struct RunCore {
     payloads: HashMap<u64, serde_json::Map<String, serde_json::Value>>,
     /// Delivered events whose subscriber waits for the answers to its queries.
     querying: BTreeMap<(u64, usize), Querying>,
+    /// Messages that reached the run before any step waited for them, by name, in order.
+    inbox: Vec<String>,
 }
 
 impl RunCore {
@@ -281,6 +298,7 @@ impl RunCore {
             owner_of,
             payloads: HashMap::new(),
             querying: BTreeMap::new(),
+            inbox: Vec::new(),
             conditions,
             written: serde_json::Map::new(),
             nodes: workflow.nodes.clone(),

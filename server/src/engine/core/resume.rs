@@ -24,16 +24,11 @@ impl RunCore {
                     // Its attempt failed; only the orchestrator's decision waits (below).
                 }
                 StepState::Running => {
-                    let plan = self.plan(i, step.execution, step.attempt);
-                    timers.push(Action::Timer {
-                        after_ms: plan.duration_ms,
-                        input: Input::AttemptDone {
-                            node: i,
-                            execution: step.execution,
-                            attempt: step.attempt,
-                        },
-                    });
-                    resent.push(key);
+                    timers.extend(self.attempt_timers(i, step.execution, step.attempt));
+                    // A wait sends nothing: its timers are armed again.
+                    if self.nodes[i].wait.is_none() {
+                        resent.push(key);
+                    }
                 }
                 StepState::Retrying => {
                     let delay = self.nodes[i]
