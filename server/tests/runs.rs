@@ -322,3 +322,101 @@ async fn run_requests_are_checked_and_seeds_reproduce_runs() {
     let unknown = server.post_json("/api/runs/nope/cancel", &json!({})).await;
     assert_eq!(unknown.status(), 404);
 }
+
+async fn error_of(response: reqwest::Response, status: u16) -> String {
+    assert_eq!(response.status(), status);
+    let body: Value = response.json().await.unwrap();
+    body["error"].as_str().unwrap_or_default().to_string()
+}
+
+/// `POST /api/runs/{id}/messages`: a step waiting for the message stops waiting, its data
+/// goes into the run data, and the run goes on; bad names and data, unknown runs and ended
+/// runs are refused, saying why.
+#[tokio::test]
+async fn a_message_sent_to_a_run_ends_the_wait_of_the_step_waiting_for_it() {
+    let server = TestServer::start().await;
+    let workflow = server
+        .create_workflow(&json!({"name": "t",
+            "nodes": [node_taking("order", 10),
+                      {"id": "confirm", "label": "Await confirmation", "service": "PaymentService", "action": "await",
+                       "wait": {"message": "PaymentConfirmed", "timeout_ms": 60000}},
+                      node_taking("ship", 10)],
+            "edges": [{"from": "order", "to": "confirm", "kind": "command"},
+                      {"from": "confirm", "to": "ship", "kind": "command", "condition": "confirmed_by == 'bank'"}]}))
+        .await;
+    let run: Value = server
+        .post_json(&format!("/api/workflows/{workflow}/runs"), &json!({}))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let id = run["id"].as_str().unwrap().to_string();
+    // The step waits, and says for what.
+    eventually(
+        "the wait",
+        Duration::from_secs(10),
+        Duration::from_millis(50),
+        || {
+            let server = &server;
+            let id = id.clone();
+            async move {
+                let report: Value = server.get_json(&format!("/api/runs/{id}")).await;
+                let waiting = &report["waiting"]["confirm"];
+                if waiting["message"] == "PaymentConfirmed" && waiting["for_ms"] == 60000 {
+                    Ok(())
+                } else {
+                    Err(report.to_string())
+                }
+            }
+        },
+    )
+    .await;
+    for (body, says) in [
+        (
+            json!({"name": ""}),
+            "name must be 1 to 200 characters, got 0",
+        ),
+        (
+            json!({"name": "PaymentConfirmed", "data": {"2x": 1}}),
+            "data: \"2x\" is not a field name",
+        ),
+        (
+            json!({"name": "PaymentConfirmed", "data": {"note": "x".repeat(600)}}),
+            "data.note: longer than 512 bytes as JSON",
+        ),
+    ] {
+        let refused = server
+            .post_json(&format!("/api/runs/{id}/messages"), &body)
+            .await;
+        assert!(error_of(refused, 422).await.contains(says), "{body}");
+    }
+    let unknown = server
+        .post_json(
+            "/api/runs/nope/messages",
+            &json!({"name": "PaymentConfirmed"}),
+        )
+        .await;
+    assert_eq!(unknown.status(), 404);
+    let sent = server
+        .post_json(
+            &format!("/api/runs/{id}/messages"),
+            &json!({"name": "PaymentConfirmed", "data": {"confirmed_by": "bank"}}),
+        )
+        .await;
+    assert_eq!(sent.status(), 202);
+    let ended = server.wait_run(&id).await;
+    assert_eq!(ended["status"], "completed");
+    assert_eq!(ended["steps"]["ship"]["state"], "succeeded");
+    let history = collect(server.ws_url(&format!("/api/runs/{id}/events?after=0"))).await;
+    assert!(history.iter().any(|r| r["type"] == "MessageReceived"
+        && r["node"] == "confirm"
+        && r["source"] == "outside"
+        && r["data"]["confirmed_by"] == "bank"));
+    let late = server
+        .post_json(
+            &format!("/api/runs/{id}/messages"),
+            &json!({"name": "PaymentConfirmed"}),
+        )
+        .await;
+    assert!(error_of(late, 409).await.contains("has already ended"));
+}

@@ -77,6 +77,55 @@ pub struct RunRequest {
     pub faults: Option<super::Faults>,
 }
 
+/// `POST /api/runs/{id}/messages`: a message for a run — it ends the wait of the step that
+/// waits for `name` (or is kept until one does); `data` goes into the run data.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MessageRequest {
+    pub name: String,
+    #[serde(default, skip_serializing_if = "serde_json::Map::is_empty")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Object))]
+    pub data: serde_json::Map<String, serde_json::Value>,
+}
+
+impl MessageRequest {
+    /// What is wrong with it: the name's length, the data's fields and size.
+    pub fn problems(&self) -> Vec<String> {
+        let mut problems = Vec::new();
+        let chars = self.name.chars().count();
+        if self.name.trim().is_empty() || chars > super::validate::MAX_STRING_CHARS {
+            problems.push(format!(
+                "name must be 1 to {} characters, got {chars}",
+                super::validate::MAX_STRING_CHARS
+            ));
+        }
+        if self.data.len() > super::validate::MAX_WRITES {
+            problems.push(format!(
+                "data has {} fields; the limit is {}",
+                self.data.len(),
+                super::validate::MAX_WRITES
+            ));
+        }
+        for (field, value) in &self.data {
+            if !super::validate::is_field_name(field) {
+                problems.push(format!(
+                    "data: {field:?} is not a field name (a letter or _, then letters, digits or _, at most {} characters)",
+                    super::validate::MAX_FIELD_CHARS
+                ));
+            } else if serde_json::to_string(value).map_or(0, |s| s.len())
+                > super::validate::MAX_WRITTEN_BYTES
+            {
+                problems.push(format!(
+                    "data.{field}: longer than {} bytes as JSON",
+                    super::validate::MAX_WRITTEN_BYTES
+                ));
+            }
+        }
+        problems
+    }
+}
+
 /// `POST /api/runs/{id}/faults`: break something while the run goes on.
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
@@ -171,6 +220,9 @@ pub struct RunReport {
     pub diagnosis: Option<String>,
     /// The seq of the newest history record; a WebSocket resumes `after` it.
     pub last_seq: u64,
+    /// Steps waiting now (for a message or a time), by id.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub waiting: BTreeMap<String, super::run::Waiting>,
     /// The server process that drives (or last drove) the run, when several share one
     /// database.
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -592,6 +592,21 @@ pub struct RunView {
     /// Steps the orchestrator commanded and has not heard back from yet.
     #[serde(default, skip_serializing_if = "BTreeSet::is_empty")]
     pub awaiting_reply: BTreeSet<String>,
+    /// Steps waiting now (for a message or a time), by id.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub waiting: BTreeMap<String, Waiting>,
+}
+
+/// A wait under way: what for, since when (Unix ms, the record's time) and how long.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Waiting {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub message: Option<String>,
+    /// Simulated ms: a timer's time, or a message wait's timeout.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub for_ms: Option<u64>,
+    pub since_ms: i64,
 }
 
 impl RunView {
@@ -655,6 +670,21 @@ impl RunView {
             RunEvent::EventPublished { .. } => self.messages.events += 1,
             RunEvent::EventDelivered { .. } => self.messages.deliveries += 1,
             RunEvent::QuerySent { .. } => self.messages.queries += 1,
+            RunEvent::WaitStarted {
+                node,
+                message,
+                for_ms,
+                timeout_ms,
+            } => {
+                self.waiting.insert(
+                    node.clone(),
+                    Waiting {
+                        message: message.clone(),
+                        for_ms: for_ms.or(*timeout_ms),
+                        since_ms: record.at_ms,
+                    },
+                );
+            }
             RunEvent::FailureUnhandled { diagnosis, .. } if self.diagnosis.is_none() => {
                 self.diagnosis = Some(diagnosis.clone());
             }
@@ -665,6 +695,7 @@ impl RunView {
             } => {
                 self.orchestrator_down = false;
                 self.awaiting_reply.clear();
+                self.waiting.clear();
                 self.status = *status;
                 if diagnosis.is_some() {
                     self.diagnosis = diagnosis.clone();
@@ -675,6 +706,8 @@ impl RunView {
                     let step = self.steps.entry(node.to_string()).or_default();
                     step.state = state;
                     step.attempt_failed = false;
+                    // Whatever the step does next, it no longer waits (a retry waits anew).
+                    self.waiting.remove(node);
                 }
             }
         }

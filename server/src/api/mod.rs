@@ -193,6 +193,9 @@ impl RequestBody for app::model::lab::LoadRequest {
 impl RequestBody for app::model::api::FaultRequest {
     const WHAT: &'static str = "fault request";
 }
+impl RequestBody for app::model::api::MessageRequest {
+    const WHAT: &'static str = "message";
+}
 
 /// A JSON request body parsed as `T`, its rejection an [`AppError`] that says exactly what
 /// is wrong: past the size cap (413), unreadable (400), not JSON (400), the wrong shape

@@ -57,6 +57,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(runs::read))
         .routes(routes!(runs::cancel_run))
         .routes(routes!(runs::faults))
+        .routes(routes!(runs::message))
         .routes(routes!(events::stream))
         .routes(routes!(lab::convert))
         .routes(routes!(lab::list, lab::start))

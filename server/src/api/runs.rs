@@ -1,7 +1,9 @@
 //! `/api/workflows/{id}/runs` and `/api/runs/{id}`: starting runs and reading their state.
 
 use app::model::api::ErrorBody;
-use app::model::api::{FaultRequest, RunReport, RunRequest, RunSummary, MAX_RUNS_LISTED, MAX_SEED};
+use app::model::api::{
+    FaultRequest, MessageRequest, RunReport, RunRequest, RunSummary, MAX_RUNS_LISTED, MAX_SEED,
+};
 use app::model::log::Trace;
 use app::model::story::Story;
 use app::model::RunView;
@@ -176,6 +178,7 @@ fn report(run: &StoredRun, view: &RunView) -> RunReport {
         messages: view.messages,
         diagnosis: view.diagnosis.clone(),
         last_seq: view.last_seq,
+        waiting: view.waiting.clone(),
         owner: run.owner.clone(),
         story: Vec::new(),
         visibility: None,
@@ -219,6 +222,42 @@ pub async fn faults(
         };
         state.engine.control(&id, crash).await?;
     }
+    Ok(StatusCode::ACCEPTED)
+}
+
+/// `POST /api/runs/{id}/messages`: a message for a run in progress (202 once durable in its
+/// history); 409 when the run has ended, 422 on a bad name or data.
+#[utoipa::path(post, path = "/api/runs/{id}/messages", tag = "runs", summary = "Send a run a message (ends a step's wait)", description = "Correlated by run and name: the step of the run that waits for a message of this name stops waiting (its data goes into the run data). When no step waits for it yet, the run keeps it, and the next step to wait for it takes it at once. The run's history records it (`MessageReceived`).", params(("id" = String, Path, description = "The run's id")), request_body(content = MessageRequest, example = json!({"name": "PaymentConfirmed", "data": {"confirmed_by": "bank"}})), responses((status = 202, description = "Received: durable in the run's history"), (status = 404, description = "No such thing", body = ErrorBody), (status = 409, description = "The run has ended", body = ErrorBody), (status = 503, description = "The run's owner could not confirm the message (it is being taken over): not received, try again", body = ErrorBody), (status = 400, description = "Malformed request", body = ErrorBody), (status = 422, description = "Well-formed but refused: every problem listed", body = ErrorBody)))]
+pub async fn message(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    AppJson(request): AppJson<MessageRequest>,
+) -> Result<StatusCode, AppError> {
+    let problems = request.problems();
+    if !problems.is_empty() {
+        return Err(AppError::invalid("message", problems));
+    }
+    let run = state
+        .store
+        .get_run(&id)
+        .await?
+        .ok_or_else(|| run_not_found(&id))?;
+    if run.status.is_final() {
+        return Err(AppError::Conflict(format!(
+            "run {id:?} has already ended ({})",
+            run.status.as_str()
+        )));
+    }
+    state
+        .engine
+        .control(
+            &id,
+            Control::Message {
+                name: request.name,
+                data: request.data,
+            },
+        )
+        .await?;
     Ok(StatusCode::ACCEPTED)
 }
 

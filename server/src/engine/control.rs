@@ -47,6 +47,7 @@ impl Control {
                 for_ms,
                 standby_lease_ms,
             },
+            Control::Message { name, data } => Input::Message { name, data },
         }
     }
 }

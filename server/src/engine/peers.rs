@@ -28,6 +28,11 @@ pub enum Control {
         for_ms: u64,
         standby_lease_ms: Option<u64>,
     },
+    /// A message for the run: it ends the wait of a step waiting for `name`.
+    Message {
+        name: String,
+        data: serde_json::Map<String, serde_json::Value>,
+    },
 }
 
 /// What a request to another process is about.
