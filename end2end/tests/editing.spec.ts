@@ -309,3 +309,40 @@ test("a choreographed decision: every subscriber filters the event, the convert 
     "The rule after Step 1 moved into the orchestrator: one place knows it.",
   );
 });
+
+test("a step that waits for a message: drawn as a wait, counting down, and sent its message from the editor", async ({ page }) => {
+  await freshWorkflow(page, 2);
+  const inspector = page.getByRole("complementary", { name: "Inspector" });
+  await page.getByRole("button", { name: "Step 2", exact: true }).click();
+  const message = inspector.getByRole("textbox", { name: "Waits for message" });
+  await message.fill("PaymentConfirmed");
+  await message.press("Tab");
+  // With no timeout the design says what happens if the message never comes.
+  await expect(page.getByRole("region", { name: "Problems" })).toContainText(
+    "Step 2 waits for PaymentConfirmed with no timeout: if it never comes, the run waits for ever and nobody is told",
+  );
+  const timeout = inspector.getByRole("textbox", { name: "Timeout for the message (ms)" });
+  await timeout.fill("60000");
+  await timeout.press("Tab");
+  await expect(page.getByRole("region", { name: "Problems" })).not.toContainText("with no timeout");
+  await expect(page.locator('[data-node-id="step-2"]')).toHaveClass(/kind-wait/);
+  await connect(page, "Step 1", "Step 2");
+  await expect(page.getByRole("status", { name: "Save state" })).toHaveText("Saved");
+
+  const canvas = page.getByRole("application", { name: "Workflow canvas" });
+  await canvas.click({ position: { x: (await canvas.boundingBox())!.width - 40, y: 30 } });
+  await page.getByRole("button", { name: "Run" }).click();
+  const step2 = page.locator('[data-node-id="step-2"]');
+  await expect(step2.locator(".wait-text")).toHaveText(/^waits for PaymentConfirmed · \d+ s left$/);
+  const left = Number((await step2.locator(".wait-text").textContent())!.match(/(\d+) s left/)![1]);
+  expect(left).toBeGreaterThan(40);
+  expect(left).toBeLessThanOrEqual(60);
+  await expect(page.getByRole("status", { name: "Run state" })).not.toHaveText("Run completed");
+  await page.getByRole("button", { name: "Send PaymentConfirmed" }).click();
+  await expect(page.getByRole("status", { name: "Run state" })).toHaveText("Run completed");
+  await expect(step2).toHaveAttribute("data-state", "succeeded");
+  await expect(step2.locator(".wait-text")).toHaveCount(0);
+  await page.getByRole("tab", { name: "Log" }).click();
+  await expect(page.getByRole("list", { name: "Run log" })).toContainText("PaymentConfirmed arrived (from outside): Step 2 stops waiting");
+  await expect(page.getByRole("list", { name: "Run log" })).toContainText("Step 2 waits for PaymentConfirmed (timeout 60000 ms)");
+});

@@ -68,6 +68,40 @@ fn state_line(l: Locale, state: StepState, attempts: u32, waiting: bool) -> Stri
     )
 }
 
+/// A step that is more than work, drawn as its own shape.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum StepKind {
+    Decision,
+    Wait,
+    Timer,
+}
+
+impl StepKind {
+    fn class(self) -> &'static str {
+        match self {
+            StepKind::Decision => " kind-decision",
+            StepKind::Wait => " kind-wait",
+            StepKind::Timer => " kind-timer",
+        }
+    }
+
+    fn glyph(self) -> &'static str {
+        match self {
+            StepKind::Decision => "◇",
+            StepKind::Wait => "✉",
+            StepKind::Timer => "⏱",
+        }
+    }
+
+    fn words(self, l: Locale) -> &'static str {
+        match self {
+            StepKind::Decision => td_string!(l, canvas.kind_decision),
+            StepKind::Wait => td_string!(l, canvas.kind_wait),
+            StepKind::Timer => td_string!(l, canvas.kind_timer),
+        }
+    }
+}
+
 #[component]
 pub fn NodeView(
     id: String,
@@ -173,6 +207,105 @@ pub fn NodeView(
         move |ev: PointerEvent| press.run((ev, Target::Handle(id.clone())))
     };
     let state_name = move || state.get().map(StepState::as_str).unwrap_or("");
+    // What kind of step it is, drawn as its own shape: a decision (conditional edges
+    // leave it), a wait for a message, a timer.
+    let kind = {
+        let id = id.clone();
+        Memo::new(move |_| {
+            let decides = document.doc.with(|d| {
+                d.edges
+                    .iter()
+                    .any(|e| e.from == id && e.condition.is_some())
+            });
+            node.with(|n| match n.as_ref().and_then(|n| n.wait.as_ref()) {
+                Some(w) if w.message.is_some() => Some(StepKind::Wait),
+                Some(_) => Some(StepKind::Timer),
+                None if decides => Some(StepKind::Decision),
+                None => None,
+            })
+        })
+    };
+    // A wait under way: what for, and the time left (ticking while it waits).
+    let waiting = {
+        let id = id.clone();
+        Memo::new(move |_| {
+            run.shown_run
+                .with(|r| r.as_ref().and_then(|r| r.waiting.get(&id).cloned()))
+        })
+    };
+    let now = RwSignal::new(crate::ui::client::now_ms());
+    let ticking = StoredValue::new(None::<leptos::prelude::IntervalHandle>);
+    let stop_ticking = move || {
+        if let Some(h) = ticking.try_update_value(Option::take).flatten() {
+            h.clear();
+        }
+    };
+    Effect::new(move |_| {
+        stop_ticking();
+        if waiting.with(Option::is_some) {
+            now.set(crate::ui::client::now_ms());
+            let handle = leptos::prelude::set_interval_with_handle(
+                move || now.set(crate::ui::client::now_ms()),
+                std::time::Duration::from_millis(250),
+            );
+            ticking.set_value(handle.ok());
+        }
+    });
+    on_cleanup(stop_ticking);
+    let speed = Memo::new(move |_| {
+        run.log.with(|log| {
+            log.iter()
+                .find_map(|r| match &r.event {
+                    crate::model::RunEvent::RunStarted { speed, .. } => Some(*speed),
+                    _ => None,
+                })
+                .unwrap_or(1.0)
+        })
+    });
+    let wait_text = move || {
+        let l = lang.get();
+        waiting.with(|w| {
+            let Some(w) = w.as_ref() else {
+                return String::new();
+            };
+            let left = w.for_ms.map(|ms| {
+                let ends = w.since_ms as f64 + ms as f64 / speed.get().max(0.01);
+                ((ends - now.get()) / 1000.0).max(0.0).ceil() as u64
+            });
+            match (&w.message, left) {
+                (Some(m), Some(s)) => {
+                    td_string!(l, canvas.waits_for_left, message = m, s = s).to_string()
+                }
+                (Some(m), None) => td_string!(l, canvas.waits_for, message = m).to_string(),
+                (None, Some(s)) => td_string!(l, canvas.timer_left, s = s).to_string(),
+                (None, None) => String::new(),
+            }
+        })
+    };
+    let live = move || {
+        run.replay.with(Option::is_none)
+            && run.run.with(|r| {
+                r.as_ref()
+                    .is_some_and(|r| r.status == crate::model::RunStatus::Running)
+            })
+    };
+    let send = move || {
+        let Some(message) = waiting.with(|w| w.as_ref().and_then(|w| w.message.clone())) else {
+            return;
+        };
+        let Some(run_id) = run.run_id.get_untracked() else {
+            return;
+        };
+        crate::ui::spawn_local(async move {
+            let request = crate::model::api::MessageRequest {
+                name: message,
+                data: Default::default(),
+            };
+            // The history says it arrived; a failure (the run ended meanwhile) changes nothing.
+            let _ =
+                crate::ui::client::post_ok(&format!("/api/runs/{run_id}/messages"), &request).await;
+        });
+    };
     let issue = {
         let id = id.clone();
         Memo::new(move |_| {
@@ -187,9 +320,10 @@ pub fn NodeView(
             // set before the string is written again would be wiped by it.)
             class=move || {
                 let never = if never_reached.get() { " never-reached" } else { "" };
+                let kind = kind.get().map(StepKind::class).unwrap_or("");
                 match state.get() {
-                    Some(s) => format!("node state-{}{never}", s.as_str()),
-                    None => format!("node{never}"),
+                    Some(s) => format!("node state-{}{never}{kind}", s.as_str()),
+                    None => format!("node{never}{kind}"),
                 }
             }
             class:selected=selected
@@ -229,6 +363,39 @@ pub fn NodeView(
             </text>
             <text class="node-state" x=NODE_WIDTH - 10.0 y="-8" text-anchor="end">{state_text}</text>
             <Badge issue/>
+            <Show when=move || kind.with(Option::is_some)>
+                <g class="kind-mark" transform="translate(-8 -8)" role="img" aria-label=move || kind.get().map(|k| k.words(lang.get())).unwrap_or_default()>
+                    <title>{move || kind.get().map(|k| k.words(lang.get())).unwrap_or_default()}</title>
+                    <circle r="10"></circle>
+                    <text x="0" y="4" text-anchor="middle">{move || kind.get().map(StepKind::glyph).unwrap_or("")}</text>
+                </g>
+            </Show>
+            <Show when=move || waiting.with(Option::is_some)>
+                <text class="wait-text" x="0" y=NODE_HEIGHT + 16.0>{wait_text}</text>
+                <Show when=move || live() && waiting.with(|w| w.as_ref().is_some_and(|w| w.message.is_some()))>
+                    <g
+                        class="send-message"
+                        transform=format!("translate(0 {})", NODE_HEIGHT + 24.0)
+                        role="button"
+                        tabindex="0"
+                        aria-label=move || td_string!(lang.get(), canvas.send_message, message = waiting.with(|w| w.as_ref().and_then(|w| w.message.clone()).unwrap_or_default())).to_string()
+                        on:pointerdown=|ev: PointerEvent| ev.stop_propagation()
+                        on:click=move |_| send()
+                        on:keydown=move |ev: leptos::ev::KeyboardEvent| {
+                            if ev.key() == "Enter" || ev.key() == " " {
+                                ev.prevent_default();
+                                ev.stop_propagation();
+                                send();
+                            }
+                        }
+                    >
+                        <rect width=NODE_WIDTH height="24" rx="6"></rect>
+                        <text x=NODE_WIDTH / 2.0 y="16" text-anchor="middle">
+                            {move || td_string!(lang.get(), canvas.send_message, message = waiting.with(|w| w.as_ref().and_then(|w| w.message.clone()).unwrap_or_default())).to_string()}
+                        </text>
+                    </g>
+                </Show>
+            </Show>
             // The failure nobody handled: marked on the step it happened to.
             <Show when=move || unheard.with(Option::is_some)>
                 <g

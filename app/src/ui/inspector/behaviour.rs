@@ -7,7 +7,7 @@ use leptos::prelude::*;
 
 use crate::i18n::Locale;
 use crate::model::validate::behaviour_problems;
-use crate::model::{Decide, FailWhen, GraphChange, Join, Latency, Node, RetryPolicy};
+use crate::model::{Decide, FailWhen, GraphChange, Join, Latency, Node, RetryPolicy, Wait};
 use crate::ui::common::language::{use_lang, Words};
 use crate::ui::state::Document;
 
@@ -38,6 +38,26 @@ fn number<T: std::str::FromStr>(l: Locale, text: &str, what: Words) -> Result<T,
 }
 
 const MS: Words = |l| td_string!(l, behaviour.ms);
+
+/// The step's wait, made when a wait field is first given; gone once it waits for nothing.
+fn wait_mut(node: &mut Node) -> &mut Wait {
+    node.wait.get_or_insert_with(Wait::default)
+}
+
+fn drop_empty_wait(node: &mut Node) {
+    if node.wait.as_ref().is_some_and(|w| *w == Wait::default()) {
+        node.wait = None;
+    }
+}
+
+/// An optional number of milliseconds (`""` is none).
+fn optional_ms(l: Locale, text: &str) -> Result<Option<u64>, String> {
+    if text.is_empty() {
+        Ok(None)
+    } else {
+        number(l, text, MS).map(Some)
+    }
+}
 
 fn retry_mut(node: &mut Node) -> &mut RetryPolicy {
     node.retry.get_or_insert(RetryPolicy {
@@ -211,6 +231,103 @@ const FIELDS: &[FieldSpec] = &[
         read: |n| crate::model::data::writes_text(&n.writes),
         write: |n, text, l| {
             n.writes = crate::model::data::parse_writes(text, l)?;
+            Ok(())
+        },
+    },
+    FieldSpec {
+        label: |l| td_string!(l, behaviour.wait_message),
+        key: "wait.message",
+        placeholder: |l| td_string!(l, behaviour.wait_message_hint),
+        read: |n| {
+            n.wait
+                .as_ref()
+                .and_then(|w| w.message.clone())
+                .unwrap_or_default()
+        },
+        write: |n, text, _| {
+            wait_mut(n).message = (!text.is_empty()).then(|| text.to_string());
+            drop_empty_wait(n);
+            Ok(())
+        },
+    },
+    FieldSpec {
+        label: |l| td_string!(l, behaviour.wait_timeout),
+        key: "wait.timeout_ms",
+        placeholder: |l| td_string!(l, behaviour.none),
+        read: |n| {
+            n.wait
+                .as_ref()
+                .and_then(|w| w.timeout_ms)
+                .map(|t| t.to_string())
+                .unwrap_or_default()
+        },
+        write: |n, text, l| {
+            wait_mut(n).timeout_ms = optional_ms(l, text)?;
+            drop_empty_wait(n);
+            Ok(())
+        },
+    },
+    FieldSpec {
+        label: |l| td_string!(l, behaviour.wait_arrives),
+        key: "wait.arrives_ms",
+        placeholder: |l| td_string!(l, behaviour.wait_arrives_hint),
+        read: |n| match n.wait.as_ref().and_then(|w| w.arrives_ms) {
+            None => String::new(),
+            Some(Latency::Fixed(ms)) => ms.to_string(),
+            Some(Latency::Range([a, b])) => format!("{a}-{b}"),
+        },
+        write: |n, text, l| {
+            wait_mut(n).arrives_ms = if text.is_empty() {
+                None
+            } else if let Some((a, b)) = text.split_once('-') {
+                Some(Latency::Range([
+                    number(l, a.trim(), MS)?,
+                    number(l, b.trim(), MS)?,
+                ]))
+            } else {
+                Some(Latency::Fixed(number(l, text, |l| {
+                    td_string!(l, behaviour.ms_or_range)
+                })?))
+            };
+            drop_empty_wait(n);
+            Ok(())
+        },
+    },
+    FieldSpec {
+        label: |l| td_string!(l, behaviour.wait_never),
+        key: "wait.never",
+        placeholder: |_| "0",
+        read: |n| {
+            n.wait
+                .as_ref()
+                .and_then(|w| w.never)
+                .map(|p| p.to_string())
+                .unwrap_or_default()
+        },
+        write: |n, text, l| {
+            wait_mut(n).never = if text.is_empty() {
+                None
+            } else {
+                Some(number(l, text, |l| td_string!(l, behaviour.rate))?)
+            };
+            drop_empty_wait(n);
+            Ok(())
+        },
+    },
+    FieldSpec {
+        label: |l| td_string!(l, behaviour.wait_timer),
+        key: "wait.for_ms",
+        placeholder: |l| td_string!(l, behaviour.none),
+        read: |n| {
+            n.wait
+                .as_ref()
+                .and_then(|w| w.for_ms)
+                .map(|t| t.to_string())
+                .unwrap_or_default()
+        },
+        write: |n, text, l| {
+            wait_mut(n).for_ms = optional_ms(l, text)?;
+            drop_empty_wait(n);
             Ok(())
         },
     },
