@@ -267,3 +267,72 @@ async fn sigterm_closes_streams_with_1001_exits_in_time_and_runs_resume() {
     records.extend(rest);
     assert_whole(&records, &["a", "b", "c"]);
 }
+
+/// Until `step` of `run` waits.
+async fn waiting_for(server: &ServerProcess, run: &str, step: &str) {
+    eventually(
+        &format!("{step} waiting"),
+        Duration::from_secs(10),
+        Duration::from_millis(25),
+        || async {
+            let state = run_state(server, run).await;
+            if state["waiting"][step].is_object() {
+                Ok(())
+            } else {
+                Err(state.to_string())
+            }
+        },
+    )
+    .await
+}
+
+/// SIGKILL while a step waits for a message, and while a timer runs: the restarted process
+/// arms the wait again, the message sent after the restart ends it, the timer still ends,
+/// and each history is whole — every step started once, no gap, one end.
+#[tokio::test]
+async fn a_run_killed_while_it_waits_resumes_its_wait_after_a_restart() {
+    let dir = tempfile::tempdir().unwrap();
+    let database = dir.path().join("waits.db");
+    let mut server = ServerProcess::start(&database, &[]).await;
+    let waits = create(
+        &server,
+        &json!({"name": "waits",
+            "nodes": [node_taking("order", 10),
+                      {"id": "confirm", "label": "Await confirmation", "service": "PaymentService", "action": "await",
+                       "wait": {"message": "PaymentConfirmed", "timeout_ms": 120000}},
+                      {"id": "pause", "label": "Cooling-off", "service": "OrderService", "action": "pause",
+                       "wait": {"for_ms": 1500}},
+                      node_taking("ship", 10)],
+            "edges": [{"from": "order", "to": "confirm", "kind": "command"},
+                      {"from": "confirm", "to": "pause", "kind": "command"},
+                      {"from": "pause", "to": "ship", "kind": "command"}]}),
+    )
+    .await;
+    let run: Value = start(&server, &waits).await.json().await.unwrap();
+    let run = run["id"].as_str().unwrap().to_string();
+    waiting_for(&server, &run, "confirm").await;
+    // Killed mid-wait: nothing but the history survives.
+    server.signal_and_wait("-KILL", Duration::from_secs(5));
+    let server = ServerProcess::start(&database, &[]).await;
+    waiting_for(&server, &run, "confirm").await;
+    let sent = server
+        .post_json(&format!("/api/runs/{run}/messages"), &json!({"name": "PaymentConfirmed"}))
+        .await;
+    assert_eq!(sent.status(), 202);
+    // Now the timer runs: kill it again in the middle of it.
+    waiting_for(&server, &run, "pause").await;
+    let mut server = server;
+    server.signal_and_wait("-KILL", Duration::from_secs(5));
+    let server = ServerProcess::start(&database, &[]).await;
+    let ended = wait_status(&server, &run, Duration::from_secs(20)).await;
+    assert_eq!(ended["status"], "completed", "{ended}");
+    let (records, _) = watch(server.ws_url(&format!("/api/runs/{run}/events?after=0")))
+        .await
+        .unwrap();
+    assert_whole(&records, &["order", "confirm", "pause", "ship"]);
+    let kinds = |kind: &str| records.iter().filter(|r| r["type"] == kind).count();
+    assert_eq!(kinds("MessageReceived"), 1);
+    assert_eq!(kinds("RunResumed"), 2);
+    // The wait for the message was armed again, not started again: one WaitStarted each.
+    assert_eq!(kinds("WaitStarted"), 2);
+}
