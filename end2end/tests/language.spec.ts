@@ -83,6 +83,9 @@ test.describe("a Korean browser", () => {
     await expect(choice.locator(".finding-sentence")).toHaveText(
       "오케스트레이션에서는 규칙을 아는 곳이 1곳, 오케스트레이터뿐입니다. 발행자가 결정하면 서비스 1개가 압니다. 모든 구독자가 거르면 서비스 3개가 압니다. 검토 한도를 바꾸면 서비스 3개를 고쳐야 합니다.",
     );
+    const waiting = page.locator("section#waiting");
+    await waiting.getByRole("button", { name: "▶ 실험 실행" }).click();
+    await expect(waiting.locator(".finding-sentence")).toContainText("오케스트레이션에서는 타임아웃이 오지 않은 확인");
     const input = page.locator("section#rely_on_input");
     await input.getByRole("button", { name: "▶ 실험 실행" }).click();
     await expect(input.locator(".finding-sentence")).toContainText("데이터가 모자란 이벤트에서는 실행마다 조회가 1번 있었고");
@@ -242,7 +245,7 @@ test("the introduction points at the lessons and, dismissed, stays dismissed", a
   const intro = page.getByRole("complementary", { name: "Start here" });
   await expect(intro).toBeVisible();
   await expect(intro).toContainText("draw, run, break, compare");
-  await expect(intro.getByRole("link", { name: "Learn the trade-off: 10 lessons" })).toHaveAttribute("href", "/learn");
+  await expect(intro.getByRole("link", { name: "Learn the trade-off: 11 lessons" })).toHaveAttribute("href", "/learn");
   await intro.getByRole("button", { name: "Dismiss the introduction" }).click();
   await expect(intro).toHaveCount(0);
   await page.reload();

@@ -45,7 +45,7 @@ test("the lessons are reachable from the home page", async ({ page }) => {
   await expect(page).toHaveURL(/\/learn$/);
   await expect(page.getByRole("heading", { level: 1 })).toHaveText("Orchestration and choreography, measured");
   const index = page.getByRole("navigation", { name: "Lessons" }).getByRole("link");
-  await expect(index).toHaveCount(10);
+  await expect(index).toHaveCount(11);
   await index.nth(3).click();
   await expect(page).toHaveURL(/#errors$/);
   // The article's examples are one click away: the template opens in the editor, read-only.
@@ -168,7 +168,22 @@ test("each lesson's button runs its experiment and shows the lab's proving numbe
     expect(await figure(card("hybrid"), "hybrid_knows")).toBeLessThan(await figure(card("hybrid"), "orchestration_knows"));
   }
 
-  // 9. A conditional choice: one place knows the rule orchestrated, one service when the
+  // 9. Waiting for an intermediate step: the confirmations that never come are compensated
+  // orchestrated, stall unwatched on events, and are noticed by a watchdog.
+  {
+    const [orchestrated, unwatched, watched] = (await runLesson(card("waiting"), request)) as Batch[];
+    const drawn = (b: Batch) => of(b, "as-drawn").outcomes;
+    expect(await figure(card("waiting"), "orchestrated_compensated")).toBe(drawn(orchestrated).compensated);
+    expect(await figure(card("waiting"), "unwatched_stalled")).toBe(drawn(unwatched).stalled);
+    expect(await figure(card("waiting"), "watched_handled")).toBe(drawn(watched).handled);
+    const never = drawn(orchestrated).compensated;
+    expect(never).toBeGreaterThan(0);
+    await expect(card("waiting").locator(".finding-sentence")).toContainText(
+      `orchestrated the timeout caught ${never} confirmations that never came and compensated the order. On events without a watchdog ${never} runs stalled and nobody was told. With a watchdog ${never} were noticed`,
+    );
+  }
+
+  // 10. A conditional choice: one place knows the rule orchestrated, one service when the
   // publisher decides, every subscriber when each filters.
   {
     const [orchestrated, filtered] = (await runLesson(card("conditional_choice"), request)) as any[];
@@ -181,7 +196,7 @@ test("each lesson's button runs its experiment and shows the lab's proving numbe
     );
   }
 
-  // 10. Rely on the input message: lean events cost a query and its wait in every run.
+  // 11. Rely on the input message: lean events cost a query and its wait in every run.
   {
     const [lean, carried] = (await runLesson(card("rely_on_input"), request)) as any[];
     const drawn = (b: any) => b.result.styles.find((x: any) => x.style === "as-drawn");

@@ -316,7 +316,10 @@ async fn a_run_killed_while_it_waits_resumes_its_wait_after_a_restart() {
     let server = ServerProcess::start(&database, &[]).await;
     waiting_for(&server, &run, "confirm").await;
     let sent = server
-        .post_json(&format!("/api/runs/{run}/messages"), &json!({"name": "PaymentConfirmed"}))
+        .post_json(
+            &format!("/api/runs/{run}/messages"),
+            &json!({"name": "PaymentConfirmed"}),
+        )
         .await;
     assert_eq!(sent.status(), 202);
     // Now the timer runs: kill it again in the middle of it.

@@ -1216,6 +1216,8 @@ fn without_a_watchdog_a_lost_confirmation_stalls_with_one_it_is_noticed() {
     assert!(on_time.starts_of("cancel").is_empty());
     // PaymentConfirmed only starts ship: the watchdog ran once, started by OrderPlaced.
     assert_eq!(on_time.starts_of("watchdog").len(), 1);
+    assert_eq!(server::lab::measure::coupling(&watched(100)).watchdogs, 1);
+    assert_eq!(server::lab::measure::coupling(&no_watchdog).watchdogs, 0);
     let mut late = Sim::new(&watched(2000), json!({}), 1);
     late.run();
     assert_eq!(late.starts_of("cancel").len(), 1, "the watchdog noticed");

@@ -162,6 +162,12 @@ async fn every_lesson_proves_its_claim_on_the_shipped_templates() {
                 );
                 assert!(v("hybrid_knows") < v("orchestration_knows"), "{found:?}");
             }
+            "waiting" => {
+                let never = v("orchestrated_compensated");
+                assert!(never > 0.0, "{found:?}");
+                assert_eq!(v("unwatched_stalled"), never, "{found:?}");
+                assert_eq!(v("watched_handled"), never, "{found:?}");
+            }
             "conditional_choice" => {
                 assert_eq!(v("rule_orchestrator"), 1.0, "{found:?}");
                 assert_eq!(v("rule_publisher"), 1.0, "{found:?}");

@@ -304,3 +304,51 @@ fn lean_events_cost_a_query_that_carried_state_does_not() {
     ));
     assert!(lean.now > carried.now, "{} vs {}", lean.now, carried.now);
 }
+
+/// The bank's confirmation never comes about one run in three. Orchestrated, the
+/// orchestrator's timeout catches each such run and compensates the order; on events with
+/// nobody watching, each stalls; with a watchdog, each is noticed and the order cancelled.
+/// The same seeds draw the same confirmations in the three versions.
+#[test]
+fn a_confirmation_that_never_comes_is_compensated_stalls_or_is_noticed() {
+    use server::lab::measure::facts;
+    use server::lab::simulate::VirtualRun;
+    let mut never = 0;
+    for seed in 0..30u64 {
+        let outcome = |w: fn() -> Workflow| {
+            let w = w();
+            let run = VirtualRun::complete(&w, json!({}), seed, Default::default());
+            facts(&w, &run).expect("finished").outcome
+        };
+        use app::model::lab::LabOutcome::*;
+        match outcome(examples::payment_confirmation) {
+            Compensated => {
+                never += 1;
+                assert_eq!(
+                    outcome(examples::payment_confirmation_events),
+                    Stalled,
+                    "seed {seed}"
+                );
+                assert_eq!(
+                    outcome(examples::payment_confirmation_watchdog),
+                    Handled,
+                    "seed {seed}"
+                );
+            }
+            Succeeded => {
+                assert_eq!(
+                    outcome(examples::payment_confirmation_events),
+                    Succeeded,
+                    "seed {seed}"
+                );
+                assert_eq!(
+                    outcome(examples::payment_confirmation_watchdog),
+                    Succeeded,
+                    "seed {seed}"
+                );
+            }
+            other => panic!("seed {seed}: {other:?}"),
+        }
+    }
+    assert!((5..=15).contains(&never), "{never} of 30 never confirmed");
+}

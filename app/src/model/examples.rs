@@ -224,6 +224,30 @@ pub const ALL: &[Example] = &[
         watch_speed: 0.25,
     },
     Example {
+        key: "payment-confirmation",
+        title: "Order with payment confirmation and a timeout",
+        lesson: "The bank's confirmation comes after 0.5 to 2.5 s — or, one time in three, never. The orchestrator waits at most 3 s: past that it times out and compensates the order. Press Send BankConfirmed on the waiting step to confirm by hand.",
+        workflow: payment_confirmation,
+        scenarios: HAPPY_PATH,
+        watch_speed: 1.0,
+    },
+    Example {
+        key: "payment-confirmation-events",
+        title: "Payment confirmation on events, no watchdog",
+        lesson: "Choreographed, the confirmation that never comes is noticed by nobody: the order waits for ever, and the run stalls.",
+        workflow: payment_confirmation_events,
+        scenarios: HAPPY_PATH,
+        watch_speed: 1.0,
+    },
+    Example {
+        key: "payment-confirmation-watchdog",
+        title: "Payment confirmation on events, with a watchdog",
+        lesson: "A watchdog hears OrderPlaced and waits 3 s for PaymentConfirmed; when it does not come, its timeout event makes Order Placement cancel the order.",
+        workflow: payment_confirmation_watchdog,
+        scenarios: HAPPY_PATH,
+        watch_speed: 1.0,
+    },
+    Example {
         key: "shipping-lean-events",
         title: "Shipping on events that carry too little",
         lesson: "OrderPlaced carries the order, but PaymentCharged carries only the payment: Shipping must ask Order Placement for the address — a query and its wait in every run.",
@@ -286,6 +310,98 @@ pub fn payment_by_amount_filtered() -> Workflow {
         edge.event = Some("PaymentAuthorized".into());
     }
     w
+}
+
+/// How long the bank's confirmation takes, how often it never comes, and how long anyone
+/// waits for it, in the payment-confirmation templates.
+const CONFIRMATION_ARRIVES_MS: [u64; 2] = [500, 2_500];
+const CONFIRMATION_NEVER: f64 = 1.0 / 3.0;
+const CONFIRMATION_TIMEOUT_MS: u64 = 3_000;
+
+/// The step that waits for the bank's confirmation (the same id in every version, so the
+/// same seed draws the same arrival), with or without a timeout.
+fn await_confirmation(timeout: bool) -> serde_json::Value {
+    let mut wait = json!({"message": "BankConfirmed", "arrives_ms": CONFIRMATION_ARRIVES_MS, "never": CONFIRMATION_NEVER});
+    if timeout {
+        wait["timeout_ms"] = json!(CONFIRMATION_TIMEOUT_MS);
+    }
+    let mut confirm = step(
+        "confirm",
+        "Await bank confirmation",
+        "PaymentService",
+        "await",
+        310.0,
+        140.0,
+    );
+    confirm["wait"] = wait;
+    confirm
+}
+
+/// An order that waits for the bank's confirmation, orchestrated: the orchestrator times
+/// the wait out and its saga cancels the order.
+pub fn payment_confirmation() -> Workflow {
+    let mut order = step(
+        "order",
+        "Order Placement",
+        "OrderService",
+        "place",
+        40.0,
+        140.0,
+    );
+    order["compensation"] = json!("cancel");
+    parse(json!({
+        "name": "Payment confirmation",
+        "nodes": [order, await_confirmation(true),
+                  step("ship", "Fulfillment", "FulfillmentService", "ship", 580.0, 140.0)],
+        "edges": [
+            {"id": "e1", "from": "order", "to": "confirm", "kind": "command"},
+            {"id": "e2", "from": "confirm", "to": "ship", "kind": "command"},
+        ]
+    }))
+}
+
+/// The same on events, nobody watching: a confirmation that never comes stalls the run.
+pub fn payment_confirmation_events() -> Workflow {
+    parse(json!({
+        "name": "Payment confirmation (events)",
+        "nodes": [step("order", "Order Placement", "OrderService", "place", 40.0, 140.0),
+                  await_confirmation(false),
+                  step("ship", "Fulfillment", "FulfillmentService", "ship", 580.0, 140.0)],
+        "edges": [
+            {"id": "e1", "from": "order", "to": "confirm", "kind": "event", "event": "OrderPlaced"},
+            {"id": "e2", "from": "confirm", "to": "ship", "kind": "event", "event": "PaymentConfirmed"},
+        ]
+    }))
+}
+
+/// On events with a watchdog: it hears OrderPlaced, waits for PaymentConfirmed, and its
+/// timeout (its failure event) makes Order Placement's service cancel the order.
+pub fn payment_confirmation_watchdog() -> Workflow {
+    let mut watchdog = step(
+        "watchdog",
+        "Watchdog",
+        "OrderService",
+        "watch",
+        310.0,
+        300.0,
+    );
+    watchdog["wait"] =
+        json!({"message": "PaymentConfirmed", "timeout_ms": CONFIRMATION_TIMEOUT_MS});
+    parse(json!({
+        "name": "Payment confirmation (events, watchdog)",
+        "nodes": [step("order", "Order Placement", "OrderService", "place", 40.0, 140.0),
+                  await_confirmation(false),
+                  step("ship", "Fulfillment", "FulfillmentService", "ship", 580.0, 140.0),
+                  watchdog,
+                  step("cancel", "Cancel order", "OrderService", "cancel", 580.0, 300.0)],
+        "edges": [
+            {"id": "e1", "from": "order", "to": "confirm", "kind": "event", "event": "OrderPlaced"},
+            {"id": "e2", "from": "confirm", "to": "ship", "kind": "event", "event": "PaymentConfirmed"},
+            {"id": "e3", "from": "order", "to": "watchdog", "kind": "event", "event": "OrderPlaced"},
+            {"id": "e4", "from": "confirm", "to": "watchdog", "kind": "event", "event": "PaymentConfirmed"},
+            {"id": "e5", "from": "watchdog", "to": "cancel", "kind": "event", "on": "failure", "event": "PaymentTimedOut"},
+        ]
+    }))
 }
 
 /// Order Placement takes the order and writes the address; Payment charges; Shipping

@@ -293,6 +293,10 @@ pub struct Coupling {
     /// publishing service, or every filtering subscriber): who changes when a rule does.
     #[serde(default)]
     pub rule_holders: u32,
+    /// Watchdogs: steps that wait, with a timeout, for an event another step publishes —
+    /// what notices, in choreography, an event that is late or never comes.
+    #[serde(default)]
+    pub watchdogs: u32,
     /// Per service: what it must know (other services, event contracts, the orchestrator).
     pub services: Vec<ServiceCoupling>,
 }

@@ -212,6 +212,24 @@ pub const LESSONS: &[Lesson] = &[
         },
     },
     Lesson {
+        key: "waiting",
+        examples: &[
+            "payment-confirmation",
+            "payment-confirmation-events",
+            "payment-confirmation-watchdog",
+        ],
+        parts: || {
+            [
+                "payment-confirmation",
+                "payment-confirmation-events",
+                "payment-confirmation-watchdog",
+            ]
+            .into_iter()
+            .map(|t| compare(t, LESSON_RUNS, None, Faults::default()))
+            .collect()
+        },
+    },
+    Lesson {
         key: "conditional_choice",
         examples: &["payment-by-amount", "payment-by-amount-filtered"],
         parts: || {
@@ -452,6 +470,20 @@ pub fn figures(key: &str, parts: &[Finished]) -> Vec<Figure> {
                     "choreography_contracts",
                     u64::from(choreography.coupling.event_contracts),
                 ),
+            ])
+        })(),
+        "waiting" => (|| {
+            let outcome = |i: usize, o: LabOutcome| {
+                style(batch(i)?, LabStyle::AsDrawn).map(|f| u64::from(f.outcomes.get(o)))
+            };
+            Some(vec![
+                count("runs", u64::from(batch(0)?.runs)),
+                count(
+                    "orchestrated_compensated",
+                    outcome(0, LabOutcome::Compensated)?,
+                ),
+                count("unwatched_stalled", outcome(1, LabOutcome::Stalled)?),
+                count("watched_handled", outcome(2, LabOutcome::Handled)?),
             ])
         })(),
         "conditional_choice" => (|| {

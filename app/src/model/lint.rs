@@ -322,7 +322,22 @@ pub fn lint(workflow: &Workflow) -> Vec<Warning> {
         }
     }
 
+    // A wait nobody times out — unless a watchdog does: a step with a timeout that waits
+    // for an event the waiting step publishes.
+    let watched: std::collections::HashSet<&str> = workflow
+        .nodes
+        .iter()
+        .filter_map(|n| n.wait.as_ref())
+        .filter(|w| w.timeout_ms.is_some())
+        .filter_map(|w| w.message.as_deref())
+        .collect();
     for node in &workflow.nodes {
+        let publishes_watched = graph.outgoing(&node.id).any(|e| {
+            e.kind == EdgeKind::Event && watched.contains(workflow.event_name(e).as_str())
+        });
+        if publishes_watched {
+            continue;
+        }
         if let Some(message) = node
             .wait
             .as_ref()

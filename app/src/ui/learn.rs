@@ -378,6 +378,15 @@ fn finding_view(locale: Locale, key: &str, found: &[Figure]) -> impl IntoView {
             choreography_contracts = v("choreography_contracts")
         )
         .to_string(),
+        "waiting" => td_string!(
+            locale,
+            learn.waiting.finding,
+            runs = v("runs"),
+            orchestrated = v("orchestrated_compensated"),
+            stalled = v("unwatched_stalled"),
+            handled = v("watched_handled")
+        )
+        .to_string(),
         "conditional_choice" => td_string!(
             locale,
             learn.conditional_choice.finding,
@@ -441,6 +450,7 @@ fn text(locale: Locale, key: &str) -> LessonText {
         "coupling" => lesson!(coupling),
         "visibility" => lesson!(visibility),
         "semantic" => lesson!(semantic),
+        "waiting" => lesson!(waiting),
         "conditional_choice" => lesson!(conditional_choice),
         "rely_on_input" => lesson!(rely_on_input),
         _ => lesson!(hybrid),
@@ -499,6 +509,9 @@ fn figure_label(locale: Locale, id: &str) -> &'static str {
         lean_p50,
         carried_queries,
         carried_p50,
-        orchestrated_queries
+        orchestrated_queries,
+        orchestrated_compensated,
+        unwatched_stalled,
+        watched_handled
     )
 }

@@ -86,6 +86,7 @@ fn rows() -> Vec<Row> {
             holders = s.coupling.rule_holders
         )
         .to_string()),
+        row!(watchdogs, |_, s| s.coupling.watchdogs.to_string()),
         row!(places, |_, s| format!("{:.1}", s.visibility.state_places)),
         row!(logs, |_, s| format!("{:.1}", s.visibility.logs_to_read)),
         row!(chain, |_, s| s.visibility.longest_chain.to_string()),

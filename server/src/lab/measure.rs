@@ -160,7 +160,21 @@ pub fn coupling(workflow: &Workflow) -> Coupling {
             knows.entry(holder).or_default().insert(rule);
         }
     }
+    let published: BTreeSet<String> = workflow
+        .edges
+        .iter()
+        .filter(|e| e.kind == EdgeKind::Event)
+        .map(|e| workflow.event_name(e))
+        .collect();
+    let watchdogs = workflow
+        .nodes
+        .iter()
+        .filter_map(|n| n.wait.as_ref())
+        .filter(|w| w.timeout_ms.is_some())
+        .filter(|w| w.message.as_ref().is_some_and(|m| published.contains(m)))
+        .count() as u32;
     Coupling {
+        watchdogs,
         rules: rules.len() as u32,
         rule_holders: rules.values().map(|h| h.len() as u32).sum(),
         orchestrator_knows: orchestrated.len() as u32,

@@ -173,6 +173,14 @@ impl RunCore {
                 self.receive(name, None, app::model::MessageSource::Outside, data)
             }
             Input::NothingMoreComes => {
+                // Someone noticed: a failure was routed or compensated (a watchdog's
+                // timeout, say). The waits left are abandoned, not a stall nobody saw.
+                let noticed = self.saga_ran
+                    || (0..self.nodes.len()).any(|n| {
+                        self.steps[n].state == StepState::Failed
+                            && (!self.routes.commands(n, Outcome::Failure).is_empty()
+                                || !self.routes.publications(n, Outcome::Failure).is_empty())
+                    });
                 for node in 0..self.nodes.len() {
                     let Some(message) = self.nodes[node]
                         .wait
@@ -182,15 +190,17 @@ impl RunCore {
                     else {
                         continue;
                     };
-                    let diagnosis = format!(
-                        "stalled: {} waited for {message}, which never came, and nothing watched for it",
-                        self.nodes[node].label
-                    );
-                    self.emit(RunEvent::FailureUnhandled {
-                        node: self.nodes[node].id.clone(),
-                        event: None,
-                        diagnosis,
-                    });
+                    if !noticed {
+                        let diagnosis = format!(
+                            "stalled: {} waited for {message}, which never came, and nothing watched for it",
+                            self.nodes[node].label
+                        );
+                        self.emit(RunEvent::FailureUnhandled {
+                            node: self.nodes[node].id.clone(),
+                            event: None,
+                            diagnosis,
+                        });
+                    }
                     self.emit(RunEvent::StepCancelled {
                         node: self.nodes[node].id.clone(),
                     });
