@@ -390,3 +390,38 @@ fn a_decision_moved_into_every_subscriber_gives_each_the_whole_rule() {
     );
     assert_eq!(app::model::validate::validate(&back.workflow), []);
 }
+
+/// A wait for a message says where it went: orchestrated, the orchestrator waits with it;
+/// choreographed, the step waits alone, and its timeout is only a failure event someone
+/// must hear — with no timeout and no watchdog, nothing notices a message that never comes.
+#[test]
+fn a_wait_says_who_times_it_out_after_a_conversion() {
+    use app::i18n::Locale;
+    use app::model::examples::{payment_confirmation, payment_confirmation_events};
+    let to_events = convert(&payment_confirmation(), Style::Choreography);
+    let said: Vec<String> = to_events
+        .waits
+        .iter()
+        .map(|w| w.said(Locale::en, &to_events.workflow))
+        .collect();
+    assert_eq!(
+        said,
+        ["Await bank confirmation waits for BankConfirmed on its own: its timeout is only its failure event AwaitbankconfirmationFailed — someone must subscribe to it."]
+    );
+    let to_commands = convert(&payment_confirmation_events(), Style::Orchestration);
+    assert_eq!(
+        to_commands.waits[0].said(Locale::ko, &to_commands.workflow),
+        "Await bank confirmation: 오케스트레이터와 함께 BankConfirmed를 기다리고, 오케스트레이터가 타임아웃에 대응합니다."
+    );
+    // No timeout, choreographed: said plainly.
+    let mut bare = payment_confirmation();
+    bare.nodes[1].wait.as_mut().unwrap().timeout_ms = None;
+    let c = convert(&bare, Style::Choreography);
+    assert!(c.waits[0].said(Locale::en, &c.workflow).ends_with(
+        "if it never comes, the run stalls with nobody told — add a timeout or a watchdog."
+    ));
+    // Converting to the style it has moves nothing.
+    assert!(convert(&payment_confirmation(), Style::Orchestration)
+        .waits
+        .is_empty());
+}

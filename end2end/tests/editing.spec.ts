@@ -305,7 +305,7 @@ test("a choreographed decision: every subscriber filters the event, the convert 
   await fromMenu(page, "Convert…");
   const dialog = page.getByRole("dialog", { name: "Convert" });
   await dialog.getByRole("radio", { name: "All orchestration" }).check();
-  await expect(dialog.getByRole("list", { name: "Where each decision goes" })).toHaveText(
+  await expect(dialog.getByRole("list", { name: "Where each decision and wait goes" })).toHaveText(
     "The rule after Step 1 moved into the orchestrator: one place knows it.",
   );
 });

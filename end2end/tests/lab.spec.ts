@@ -273,7 +273,7 @@ test("convert a decision to choreography with every subscriber filtering: the ru
   await fromMenu(page, "Convert…");
   const dialog = page.getByRole("dialog", { name: "Convert" });
   await dialog.getByRole("radio", { name: "All choreography" }).check();
-  const moved = dialog.getByRole("list", { name: "Where each decision goes" });
+  const moved = dialog.getByRole("list", { name: "Where each decision and wait goes" });
   // By default the publisher decides: an event per branch.
   await expect(moved).toHaveText(
     "The rule after Authorize payment moved into PaymentService: it publishes a different event per branch (AuthorizepaymentToNotifydeclined, AuthorizepaymentToManualreview, AuthorizepaymentCompleted).",

@@ -70,6 +70,56 @@ pub struct Conversion {
     /// Where each decision's rule went.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub moved: Vec<Moved>,
+    /// Who times out each wait for a message now.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub waits: Vec<WaitMoved>,
+}
+
+/// A wait for a message after a conversion: step `node` waits for `message`; orchestrated
+/// (`orchestrated`), the orchestrator waits with it and acts on its timeout; choreographed,
+/// the step waits on its own and its timeout (if it has one) is only a failure event
+/// someone must hear — without one, only a watchdog notices a message that never comes.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct WaitMoved {
+    pub node: String,
+    pub message: String,
+    pub orchestrated: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub timeout_ms: Option<u64>,
+    /// A step waits, with a timeout, for an event this step publishes.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub watched: bool,
+}
+
+impl WaitMoved {
+    /// Where the wait went, in `l`'s words.
+    pub fn said(&self, l: Locale, workflow: &Workflow) -> String {
+        let step = workflow.step_name(&self.node);
+        let message = self.message.as_str();
+        match (self.orchestrated, self.timeout_ms, self.watched) {
+            (true, _, _) => {
+                td_string!(l, convert.wait_orchestrated, step = step, message = message).to_string()
+            }
+            (false, _, true) => {
+                td_string!(l, convert.wait_watched, step = step, message = message).to_string()
+            }
+            (false, Some(_), false) => {
+                let event = Workflow::default_event_name(&step, Outcome::Failure);
+                td_string!(
+                    l,
+                    convert.wait_timeout_event,
+                    step = step,
+                    message = message,
+                    event = event
+                )
+                .to_string()
+            }
+            (false, None, false) => {
+                td_string!(l, convert.wait_unwatched, step = step, message = message).to_string()
+            }
+        }
+    }
 }
 
 /// One decision's rule, moved by a conversion: after `node` on `outcome`, it now lives in
@@ -200,12 +250,14 @@ pub fn convert_with(workflow: &Workflow, style: Style, rules: Decider) -> Conver
     result.edges = kept;
     let lost = lost_by(workflow, &result);
     let moved = moved_by(workflow, &result);
+    let waits = waits_after(workflow, &result, style);
     Conversion {
         workflow: result,
         converted,
         merged,
         lost,
         moved,
+        waits,
     }
 }
 
@@ -283,6 +335,46 @@ fn subscriber_rules(
         }
     }
     rewritten
+}
+
+/// Who times out each wait for a message of `after`, when the conversion changed who
+/// coordinates it (the step's incoming edges changed kind).
+fn waits_after(before: &Workflow, after: &Workflow, style: Style) -> Vec<WaitMoved> {
+    let watched: HashSet<&str> = after
+        .nodes
+        .iter()
+        .filter_map(|n| n.wait.as_ref())
+        .filter(|w| w.timeout_ms.is_some())
+        .filter_map(|w| w.message.as_deref())
+        .collect();
+    let kinds = |w: &Workflow, id: &str| -> HashSet<EdgeKind> {
+        w.edges
+            .iter()
+            .filter(|e| e.to == id)
+            .map(|e| e.kind)
+            .collect()
+    };
+    after
+        .nodes
+        .iter()
+        .filter_map(|node| {
+            let wait = node.wait.as_ref()?;
+            let message = wait.message.clone()?;
+            if kinds(before, &node.id) == kinds(after, &node.id) {
+                return None;
+            }
+            let publishes_watched = after.outgoing(&node.id, Outcome::Success).any(|e| {
+                e.kind == EdgeKind::Event && watched.contains(after.event_name(e).as_str())
+            });
+            Some(WaitMoved {
+                node: node.id.clone(),
+                message,
+                orchestrated: style == Style::Orchestration,
+                timeout_ms: wait.timeout_ms,
+                watched: publishes_watched,
+            })
+        })
+        .collect()
 }
 
 /// Where each decision of `before` went in `after`: for every (step, outcome) with

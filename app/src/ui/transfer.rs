@@ -390,12 +390,17 @@ pub fn TransferDialogs(dialog: RwSignal<Option<Dialog>>) -> impl IntoView {
                         }
                     })}
                 </p>
-                <Show when=move || preview.with(|c| !c.moved.is_empty())>
+                <Show when=move || preview.with(|c| !c.moved.is_empty() || !c.waits.is_empty())>
                     <h3>{tr!(lang, transfer.moves)}</h3>
                     <ul class="moved" aria-label=tr!(lang, transfer.moves)>
                         {move || preview.with(|c| {
                             let l = lang.get();
-                            c.moved.iter().map(|m| view! { <li>{m.said(l, &c.workflow)}</li> }).collect_view()
+                            c.moved
+                                .iter()
+                                .map(|m| m.said(l, &c.workflow))
+                                .chain(c.waits.iter().map(|w| w.said(l, &c.workflow)))
+                                .map(|text| view! { <li>{text}</li> })
+                                .collect_view()
                         })}
                     </ul>
                 </Show>
