@@ -578,15 +578,21 @@ impl RunCore {
                 return self.succeed(node);
             }
         }
-        let timers = self.attempt_timers(node, execution, attempt);
-        self.out.extend(timers);
+        let mut out = std::mem::take(&mut self.out);
+        self.attempt_timers(node, execution, attempt, &mut out);
+        self.out = out;
     }
 
-    /// What ends attempt `attempt` of `node`: its work (or a timer's time, or a wait's
-    /// timeout), and for a wait the simulated message's arrival. Armed when it starts, and
-    /// again when a resumed run finds it under way.
-    pub(super) fn attempt_timers(&self, node: usize, execution: u32, attempt: u32) -> Vec<Action> {
-        let mut timers = Vec::new();
+    /// What ends attempt `attempt` of `node`, added to `timers`: its work (or a timer's
+    /// time, or a wait's timeout), and for a wait the simulated message's arrival. Armed
+    /// when it starts, and again when a resumed run finds it under way.
+    pub(super) fn attempt_timers(
+        &self,
+        node: usize,
+        execution: u32,
+        attempt: u32,
+        timers: &mut Vec<Action>,
+    ) {
         let plan = self.plan(node, execution, attempt);
         if plan.duration_ms != u64::MAX {
             timers.push(Action::Timer {
@@ -608,7 +614,6 @@ impl RunCore {
                 },
             });
         }
-        timers
     }
 
     /// Whether `node` is waiting for message `name` now.

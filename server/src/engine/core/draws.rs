@@ -89,7 +89,7 @@ impl RunCore {
         let (min, max) = self.nodes[owner].latency().bounds();
         let fault = self.service_fault(owner);
         let drawn =
-            min + self.bus_draw(message, edge, 0x7175_6572_79 ^ owner as u64) % (max - min + 1);
+            min + self.bus_draw(message, edge, 0x0071_7565_7279 ^ owner as u64) % (max - min + 1);
         (drawn as f64 * fault.slow.unwrap_or(1.0)).round() as u64
     }
 
@@ -99,7 +99,7 @@ impl RunCore {
     pub(super) fn arrival(&self, node: usize, execution: u32, attempt: u32) -> Option<u64> {
         let wait = self.nodes[node].wait.as_ref()?;
         let (min, max) = wait.arrives_ms?.bounds();
-        if unit(self.draw(node, execution, attempt, 0x6e65_7665_72)) < wait.never.unwrap_or(0.0) {
+        if unit(self.draw(node, execution, attempt, 0x006e_6576_6572)) < wait.never.unwrap_or(0.0) {
             return None;
         }
         Some(min + self.draw(node, execution, attempt, 0x6172_7269_7665) % (max - min + 1))

@@ -24,7 +24,7 @@ impl RunCore {
                     // Its attempt failed; only the orchestrator's decision waits (below).
                 }
                 StepState::Running => {
-                    timers.extend(self.attempt_timers(i, step.execution, step.attempt));
+                    self.attempt_timers(i, step.execution, step.attempt, &mut timers);
                     // A wait sends nothing: its timers are armed again.
                     if self.nodes[i].wait.is_none() {
                         resent.push(key);

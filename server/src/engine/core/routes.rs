@@ -258,10 +258,9 @@ impl RunCore {
                 return true; // the decision took nothing: the run fails saying why
             }
         }
-        let data = self.data();
         for (name, subscribers) in publications {
             let message = self.next_message;
-            let payload = self.payload(node, &subscribers, &data);
+            let payload = self.payload(node, &subscribers);
             self.emit(RunEvent::EventPublished {
                 message,
                 from: self.nodes[node].id.clone(),
@@ -287,11 +286,12 @@ impl RunCore {
         &self,
         node: usize,
         subscribers: &[usize],
-        data: &serde_json::Map<String, serde_json::Value>,
     ) -> serde_json::Map<String, serde_json::Value> {
         let mut payload = serde_json::Map::new();
+        // A field's value in the run data, looked up (the run data is not copied whole).
         let mut carry = |field: &str| {
-            if let Some(value) = data.get(field) {
+            let value = self.written.get(field).or_else(|| self.input.get(field));
+            if let Some(value) = value {
                 payload.insert(field.to_string(), value.clone());
             }
         };
