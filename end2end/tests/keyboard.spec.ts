@@ -62,6 +62,39 @@ test("a keyboard user skips to the canvas, moves between steps, moves one, conne
   await expect(page.locator("[data-edge-id]")).toHaveCount(0);
 });
 
+test("a keyboard user draws a decision: a default branch, a branch with a condition typed after I", async ({ page }) => {
+  await freshWorkflow(page, 3);
+  await expect(page.getByRole("status", { name: "Save state" })).toHaveText("Saved");
+  await page.reload();
+  await expect(page.locator("[data-node-id]")).toHaveCount(3);
+  await page.keyboard.press("Tab");
+  await page.keyboard.press("Enter");
+  await page.keyboard.press("Tab");
+  await expect.poll(() => focusedLabel(page)).toBe("Step 1");
+  // Step 1 → Step 3: the default branch (L, the arrow picks the farther target, Enter).
+  await page.keyboard.press("l");
+  await page.keyboard.press("ArrowRight");
+  await expect(page.locator('[data-node-id="step-3"]')).toHaveClass(/connect-target/);
+  await page.keyboard.press("Enter");
+  await expect(page.getByRole("button", { name: "command edge from Step 1 to Step 3" })).toBeFocused();
+  // Step 1 → Step 2, then I: the condition field, typed.
+  await page.keyboard.press("Escape");
+  await page.keyboard.press("ArrowLeft");
+  await expect.poll(() => focusedLabel(page)).toBe("Step 1");
+  await page.keyboard.press("l");
+  await expect(page.locator('[data-node-id="step-2"]')).toHaveClass(/connect-target/);
+  await page.keyboard.press("Enter");
+  await expect(page.getByRole("button", { name: "command edge from Step 1 to Step 2" })).toBeFocused();
+  await page.keyboard.press("i");
+  const condition = page.getByRole("complementary", { name: "Inspector" }).getByRole("textbox", { name: "Condition (CEL, on the run data)" });
+  await expect(condition).toBeFocused();
+  await page.keyboard.type("amount > 100");
+  await expect(page.locator("g.edge-group .edge-label").filter({ hasText: "[amount > 100]" })).toHaveCount(1);
+  // The step is drawn as a decision.
+  await expect(page.locator('[data-node-id="step-1"]')).toHaveClass(/kind-decision/);
+  await expect(page.getByRole("status", { name: "Save state" })).toHaveText("Saved");
+});
+
 test("the run panel's tabs follow the arrow keys and the shortcuts are listed", async ({ page }) => {
   await openEditor(page);
   await page.getByRole("tab", { name: "Summary" }).focus();

@@ -45,6 +45,9 @@ pub enum Action {
     Escape,
     /// Canvas: start a connection from the focused step; arrows pick the target.
     Connect,
+    /// Give the keyboard focus to the inspector's field for the selection: an edge's
+    /// condition, a step's first field.
+    Inspect,
     /// Canvas: an arrow key (`far`: with Shift). It moves the selected steps that way (ten
     /// times as far with Shift); with no step selected it focuses the nearest step or edge
     /// that way; while connecting it picks the next target that way.
@@ -149,6 +152,7 @@ pub fn action_for(chord: Chord) -> Option<(Action, Scope)> {
         ("c", false, false) => page(MakeCommand),
         ("e", false, false) => page(MakeEvent),
         ("h", false, false) => page(ToggleHub),
+        ("i", false, false) => page(Inspect),
         ("a", false, true) => page(AutoLayout),
         ("Enter", false, false) => Some((Select, Scope::Canvas)),
         ("Escape", false, false) => Some((Escape, Scope::Canvas)),
@@ -173,6 +177,7 @@ pub fn shortcut(action: Action) -> &'static str {
         MakeEvent => "E",
         AutoLayout => "Shift+A",
         ToggleHub => "H",
+        Inspect => "I",
         Save => "Ctrl+S",
         Run => "Ctrl+Enter",
         Select => "Enter",
@@ -197,6 +202,7 @@ pub const HELP: &[Action] = &[
     Action::Escape,
     Action::MakeCommand,
     Action::MakeEvent,
+    Action::Inspect,
     Action::Delete,
     Action::Duplicate,
     Action::Undo,
@@ -219,6 +225,7 @@ pub fn help_text(locale: crate::i18n::Locale, action: Action) -> &'static str {
         Action::Escape => td_string!(locale, shortcut.escape),
         Action::MakeCommand => td_string!(locale, shortcut.make_command),
         Action::MakeEvent => td_string!(locale, shortcut.make_event),
+        Action::Inspect => td_string!(locale, shortcut.inspect),
         Action::Delete => td_string!(locale, shortcut.delete),
         Action::Duplicate => td_string!(locale, shortcut.duplicate),
         Action::Undo => td_string!(locale, shortcut.undo),

@@ -114,7 +114,30 @@ impl Commands {
                     self.start_run();
                 }
             }
+            Action::Inspect => focus_inspector(),
             Action::Select | Action::Escape | Action::Connect | Action::Arrow(..) => {}
         }
+    }
+}
+
+/// Gives the keyboard focus to the inspector's field for the selection: the one marked
+/// `data-inspect` (an edge's condition), else its first field.
+fn focus_inspector() {
+    use wasm_bindgen::JsCast;
+    let Some(document) = web_sys::window().and_then(|w| w.document()) else {
+        return;
+    };
+    let field = document
+        .query_selector("aside.inspector [data-inspect]")
+        .ok()
+        .flatten()
+        .or_else(|| {
+            document
+                .query_selector("aside.inspector input, aside.inspector select")
+                .ok()
+                .flatten()
+        });
+    if let Some(field) = field.and_then(|f| f.dyn_into::<web_sys::HtmlElement>().ok()) {
+        let _ = field.focus();
     }
 }

@@ -112,6 +112,7 @@ pub fn selection_fields(node: Memo<Option<Node>>, edge: Memo<Option<Edge>>) -> A
                     <span>{tr!(lang, inspector.condition)}</span>
                     <input
                         aria-label=tr!(lang, inspector.condition)
+                        data-inspect=""
                         placeholder=tr!(lang, inspector.condition_hint)
                         prop:value=move || edge.with(|e| e.as_ref().and_then(|e| e.condition.clone()).unwrap_or_default())
                         on:input=move |ev| {
