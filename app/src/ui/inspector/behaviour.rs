@@ -50,6 +50,30 @@ fn drop_empty_wait(node: &mut Node) {
     }
 }
 
+/// A time in the form the fields show it: `120`, or a range `50-150`; `""` for none.
+fn latency_text(latency: Option<Latency>) -> String {
+    match latency {
+        None => String::new(),
+        Some(Latency::Fixed(ms)) => ms.to_string(),
+        Some(Latency::Range([a, b])) => format!("{a}-{b}"),
+    }
+}
+
+/// Reads [`latency_text`]'s form back, or says why not.
+fn parse_latency(l: Locale, text: &str) -> Result<Option<Latency>, String> {
+    if text.is_empty() {
+        Ok(None)
+    } else if let Some((a, b)) = text.split_once('-') {
+        Ok(Some(Latency::Range([
+            number(l, a.trim(), MS)?,
+            number(l, b.trim(), MS)?,
+        ])))
+    } else {
+        let ms = number(l, text, |l| td_string!(l, behaviour.ms_or_range))?;
+        Ok(Some(Latency::Fixed(ms)))
+    }
+}
+
 /// An optional number of milliseconds (`""` is none).
 fn optional_ms(l: Locale, text: &str) -> Result<Option<u64>, String> {
     if text.is_empty() {
@@ -72,24 +96,9 @@ const FIELDS: &[FieldSpec] = &[
         label: |l| td_string!(l, behaviour.latency),
         key: "latency_ms",
         placeholder: |l| td_string!(l, behaviour.latency_hint),
-        read: |n| match n.latency_ms {
-            None => String::new(),
-            Some(Latency::Fixed(ms)) => ms.to_string(),
-            Some(Latency::Range([a, b])) => format!("{a}-{b}"),
-        },
+        read: |n| latency_text(n.latency_ms),
         write: |n, text, l| {
-            n.latency_ms = if text.is_empty() {
-                None
-            } else if let Some((a, b)) = text.split_once('-') {
-                Some(Latency::Range([
-                    number(l, a.trim(), MS)?,
-                    number(l, b.trim(), MS)?,
-                ]))
-            } else {
-                Some(Latency::Fixed(number(l, text, |l| {
-                    td_string!(l, behaviour.ms_or_range)
-                })?))
-            };
+            n.latency_ms = parse_latency(l, text)?;
             Ok(())
         },
     },
@@ -271,24 +280,9 @@ const FIELDS: &[FieldSpec] = &[
         label: |l| td_string!(l, behaviour.wait_arrives),
         key: "wait.arrives_ms",
         placeholder: |l| td_string!(l, behaviour.wait_arrives_hint),
-        read: |n| match n.wait.as_ref().and_then(|w| w.arrives_ms) {
-            None => String::new(),
-            Some(Latency::Fixed(ms)) => ms.to_string(),
-            Some(Latency::Range([a, b])) => format!("{a}-{b}"),
-        },
+        read: |n| latency_text(n.wait.as_ref().and_then(|w| w.arrives_ms)),
         write: |n, text, l| {
-            wait_mut(n).arrives_ms = if text.is_empty() {
-                None
-            } else if let Some((a, b)) = text.split_once('-') {
-                Some(Latency::Range([
-                    number(l, a.trim(), MS)?,
-                    number(l, b.trim(), MS)?,
-                ]))
-            } else {
-                Some(Latency::Fixed(number(l, text, |l| {
-                    td_string!(l, behaviour.ms_or_range)
-                })?))
-            };
+            wait_mut(n).arrives_ms = parse_latency(l, text)?;
             drop_empty_wait(n);
             Ok(())
         },

@@ -79,11 +79,7 @@ impl RunCore {
                 execution,
                 attempt,
             } => {
-                let step = &self.steps[node];
-                if step.state != StepState::Running
-                    || step.execution != execution
-                    || step.attempt != attempt
-                {
+                if !self.is_under_way(node, execution, attempt) {
                     return; // stale: a resent attempt already reported
                 }
                 match self.plan(node, execution, attempt).failure {
@@ -149,11 +145,7 @@ impl RunCore {
                 execution,
                 attempt,
             } => {
-                let step = &self.steps[node];
-                if step.state != StepState::Running
-                    || step.execution != execution
-                    || step.attempt != attempt
-                {
+                if !self.is_under_way(node, execution, attempt) {
                     return; // the wait is over already
                 }
                 if let Some(name) = self.nodes[node]
@@ -281,38 +273,7 @@ impl RunCore {
             return self.act_on(message, edge, hops, serde_json::Map::new());
         }
         // What the subscriber needs and its event did not carry, asked of each owner.
-        let mut asks: BTreeMap<usize, Vec<String>> = BTreeMap::new();
-        {
-            let payload = self.payloads.get(&message);
-            let filter = self.edges[edge]
-                .filtered
-                .then(|| self.conditions[edge].as_ref())
-                .flatten();
-            let needed = self.nodes[to]
-                .reads
-                .iter()
-                .map(String::as_str)
-                .chain(filter.into_iter().flat_map(|c| c.fields()));
-            for field in needed {
-                if payload.is_some_and(|p| p.contains_key(field)) {
-                    continue;
-                }
-                let owner = self
-                    .owner_of
-                    .get(field)
-                    .copied()
-                    .or_else(|| self.roots.first().copied());
-                match owner {
-                    Some(owner) if owner != to => {
-                        let fields = asks.entry(owner).or_default();
-                        if !fields.iter().any(|f| f == field) {
-                            fields.push(field.to_string());
-                        }
-                    }
-                    _ => {}
-                }
-            }
-        }
+        let asks = self.missing(message, edge);
         if asks.is_empty() {
             return self.act_on(message, edge, hops, serde_json::Map::new());
         }
@@ -349,7 +310,9 @@ impl RunCore {
         }
         let data = self.data();
         let answer: serde_json::Map<String, serde_json::Value> = self
-            .asked(message, edge, owner)
+            .missing(message, edge)
+            .remove(&owner)
+            .unwrap_or_default()
             .iter()
             .filter_map(|f| data.get(f).map(|v| (f.clone(), v.clone())))
             .collect();
@@ -369,36 +332,39 @@ impl RunCore {
         }
     }
 
-    /// The fields the subscriber of `edge` asked `owner` for about event `message` (what
-    /// it needs, less what the event carried, owned by `owner`).
-    fn asked(&self, message: u64, edge: usize, owner: usize) -> Vec<String> {
+    /// What the subscriber of `edge` needs of event `message` and the event did not carry —
+    /// its step's reads and its filter's fields — by the step that owns each (the one that
+    /// writes it; the start step for the input's). Fields the subscriber owns are its own.
+    fn missing(&self, message: u64, edge: usize) -> BTreeMap<usize, Vec<String>> {
         let payload = self.payloads.get(&message);
         let to = self.edges[edge].to;
         let filter = self.edges[edge]
             .filtered
             .then(|| self.conditions[edge].as_ref())
             .flatten();
-        let mut fields: Vec<String> = Vec::new();
-        for field in self.nodes[to]
+        let needed = self.nodes[to]
             .reads
             .iter()
             .map(String::as_str)
-            .chain(filter.into_iter().flat_map(|c| c.fields()))
-        {
-            let owns = self
+            .chain(filter.into_iter().flat_map(|c| c.fields()));
+        let mut asks: BTreeMap<usize, Vec<String>> = BTreeMap::new();
+        for field in needed {
+            if payload.is_some_and(|p| p.contains_key(field)) {
+                continue;
+            }
+            let owner = self
                 .owner_of
                 .get(field)
                 .copied()
-                .or_else(|| self.roots.first().copied())
-                == Some(owner);
-            if owns
-                && !payload.is_some_and(|p| p.contains_key(field))
-                && !fields.iter().any(|f| f == field)
-            {
-                fields.push(field.to_string());
+                .or_else(|| self.roots.first().copied());
+            if let Some(owner) = owner.filter(|&o| o != to) {
+                let fields = asks.entry(owner).or_default();
+                if !fields.iter().any(|f| f == field) {
+                    fields.push(field.to_string());
+                }
             }
         }
-        fields
+        asks
     }
 
     /// The subscriber of `edge` acts on event `message`, all it needs at hand: it checks
@@ -614,6 +580,13 @@ impl RunCore {
                 },
             });
         }
+    }
+
+    /// Whether attempt `attempt` of execution `execution` of `node` is the one running now
+    /// (a timer for an earlier one is stale).
+    fn is_under_way(&self, node: usize, execution: u32, attempt: u32) -> bool {
+        let step = &self.steps[node];
+        step.state == StepState::Running && step.execution == execution && step.attempt == attempt
     }
 
     /// Whether `node` is waiting for message `name` now.
