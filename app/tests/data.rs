@@ -177,3 +177,72 @@ fn payloads_reads_and_choreographed_decisions_are_checked_where_they_are() {
         [("reads", "lists 17 fields; the limit is 16".to_string())]
     );
 }
+
+/// A loop needs a bound: an orchestrated loop without one is refused, naming the edge that
+/// closes it and the steps it joins; a bound lies within its limit; a publisher counts per
+/// event, so the edges of one event share their bound. A loop of events only stays a
+/// design warning, and none once it is bounded.
+#[test]
+fn a_loop_without_a_bound_is_refused_where_it_closes() {
+    use app::model::lint::{lint, WarningKind};
+    use app::model::validate::{validate_in, MAX_LOOP_ITERATIONS};
+    let problems = |doc: &serde_json::Value, l: Locale| -> Vec<(String, String)> {
+        let w: app::model::Workflow = serde_json::from_value(doc.clone()).unwrap();
+        validate_in(&w, l)
+            .into_iter()
+            .map(|p| (p.path, p.message))
+            .collect()
+    };
+    let step = |id: &str, label: &str| json!({"id": id, "label": label, "service": "S", "action": "a"});
+    let steps = json!([step("o", "Order"), step("c", "Charge card"), step("k", "Ask for another card")]);
+    let mut doc = json!({"name": "t", "nodes": steps, "edges": [
+        {"id": "e1", "from": "o", "to": "c", "kind": "command"},
+        {"id": "e2", "from": "c", "to": "k", "kind": "command", "on": "failure"},
+        {"id": "e3", "from": "k", "to": "c", "kind": "command"}]});
+    assert_eq!(
+        problems(&doc, Locale::en),
+        [(
+            "edges[1].max_iterations".to_string(),
+            "edge e2 from Charge card back to Ask for another card closes a loop with no bound: the orchestrator would command round it for ever; give one of the loop's edges max_iterations".to_string()
+        )]
+    );
+    assert_eq!(
+        problems(&doc, Locale::ko)[0].1,
+        "Charge card에서 Ask for another card로 돌아가는 연결 e2는 끝이 없는 반복을 만듭니다. 오케스트레이터가 끝없이 명령합니다. 반복의 연결 하나에 max_iterations를 주세요"
+    );
+    // A bound on any of its edges will do.
+    doc["edges"][2]["max_iterations"] = json!(3);
+    assert_eq!(problems(&doc, Locale::en), []);
+    for bad in [0, MAX_LOOP_ITERATIONS + 1] {
+        doc["edges"][2]["max_iterations"] = json!(bad);
+        assert_eq!(
+            problems(&doc, Locale::en),
+            [(
+                "edges[2].max_iterations".to_string(),
+                format!("must be between 1 and {MAX_LOOP_ITERATIONS}, got {bad}")
+            )]
+        );
+    }
+    // Events: a warning while unbounded, nothing once bounded; one event, one bound.
+    let mut events = json!({"name": "t", "nodes": steps, "edges": [
+        {"id": "e1", "from": "o", "to": "c", "kind": "event"},
+        {"id": "e2", "from": "c", "to": "k", "kind": "event", "on": "failure", "event": "Declined"},
+        {"id": "e3", "from": "k", "to": "c", "kind": "event"},
+        {"id": "e4", "from": "c", "to": "o", "kind": "event", "on": "failure", "event": "Declined"}]});
+    let w: app::model::Workflow = serde_json::from_value(events.clone()).unwrap();
+    assert!(lint(&w)
+        .iter()
+        .any(|w| w.kind == WarningKind::EventCycle && w.edge.as_deref() == Some("e2")));
+    events["edges"][1]["max_iterations"] = json!(3);
+    assert_eq!(
+        problems(&events, Locale::en),
+        [(
+            "edges[3].max_iterations".to_string(),
+            "the edges of Declined must share their max_iterations (the publisher counts once per event; see edge e2)".to_string()
+        )]
+    );
+    events["edges"][3]["max_iterations"] = json!(3);
+    assert_eq!(problems(&events, Locale::en), []);
+    let w: app::model::Workflow = serde_json::from_value(events).unwrap();
+    assert!(!lint(&w).iter().any(|w| w.kind == WarningKind::EventCycle));
+}

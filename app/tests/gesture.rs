@@ -39,6 +39,7 @@ fn doc() -> Workflow {
             event: None,
             condition: None,
             decided_by: None,
+            max_iterations: None,
             payload: None,
         }],
         template: None,

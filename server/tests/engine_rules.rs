@@ -1233,3 +1233,158 @@ fn without_a_watchdog_a_lost_confirmation_stalls_with_one_it_is_noticed() {
         ))
     ));
 }
+
+/// "Retry the payment with another card, at most 3 times": charge fails, the orchestrator
+/// asks for another card and charges again, round the loop while its bound allows; then
+/// the default edge (cancel) follows. The history counts each iteration.
+fn card_loop(kind: &str) -> Workflow {
+    let mut w = json!({"name": "t",
+        "nodes": [node("reserve", json!({"compensation": "release"})),
+                  node("charge", json!({"failure_rate": 1.0})),
+                  node("ask", json!({})), node("cancel", json!({})), node("ship", json!({}))],
+        "edges": [{"from": "reserve", "to": "charge", "kind": kind},
+                  {"id": "again", "from": "charge", "to": "ask", "kind": kind, "on": "failure", "max_iterations": 3},
+                  {"id": "give-up", "from": "charge", "to": "cancel", "kind": kind, "on": "failure"},
+                  {"id": "back", "from": "ask", "to": "charge", "kind": kind},
+                  {"from": "charge", "to": "ship", "kind": kind}]});
+    if kind == "event" {
+        // Two events on a failure: the publisher decides which to publish.
+        w["edges"][1]["event"] = json!("CardDeclined");
+        w["edges"][2]["event"] = json!("PaymentGivenUp");
+    }
+    workflow(w)
+}
+
+fn loop_turns(sim: &Sim) -> Vec<(u32, u32, bool)> {
+    sim.history
+        .iter()
+        .filter_map(|(_, e)| match e {
+            RunEvent::Decided { loops, taken, .. } if !loops.is_empty() => Some((
+                loops[0].done,
+                loops[0].max,
+                taken.contains(&loops[0].edge),
+            )),
+            _ => None,
+        })
+        .collect()
+}
+
+#[test]
+fn a_loop_goes_round_while_its_bound_allows_then_the_default_edge_follows() {
+    for kind in ["command", "event"] {
+        let w = card_loop(kind);
+        let mut sim = Sim::new(&w, json!({}), 3);
+        sim.run();
+        assert_eq!(sim.status(), RunStatus::Completed, "{kind}");
+        // Charged once, then three more times round the loop; asked three times.
+        assert_eq!(sim.starts_of("charge").len(), 4, "{kind}");
+        assert_eq!(sim.starts_of("ask").len(), 3, "{kind}");
+        assert_eq!(sim.starts_of("cancel").len(), 1, "{kind}");
+        assert!(sim.starts_of("ship").is_empty(), "{kind}");
+        assert_eq!(
+            loop_turns(&sim),
+            vec![(0, 3, true), (1, 3, true), (2, 3, true), (3, 3, false)],
+            "{kind}"
+        );
+        // Each execution of charge is a new one, attempt 1.
+        let executions: Vec<u32> = sim
+            .starts_of("charge")
+            .iter()
+            .map(|(_, e)| match e {
+                RunEvent::StepStarted { execution, .. } => *execution,
+                _ => unreachable!(),
+            })
+            .collect();
+        assert_eq!(executions, vec![1, 2, 3, 4], "{kind}");
+        // Who kept count: the orchestrator, or the publishing service.
+        let publisher = sim.history.iter().any(|(_, e)| {
+            matches!(e, RunEvent::Decided { publisher: true, loops, .. } if !loops.is_empty())
+        });
+        assert_eq!(publisher, kind == "event");
+        let story = story_lines(&sim, &w);
+        assert!(
+            story
+                .iter()
+                .any(|l| l.contains("Looped: from charge back to ask 3 time(s), all its bound allows")),
+            "{kind}: {story:?}"
+        );
+    }
+}
+
+#[test]
+fn a_spent_loop_without_a_default_fails_the_orchestrated_step_into_its_saga() {
+    let w = workflow(json!({"name": "t",
+        "nodes": [node("reserve", json!({"compensation": "release"})),
+                  node("charge", json!({"failure_rate": 1.0})), node("ask", json!({}))],
+        "edges": [cmd("reserve", "charge"),
+                  {"id": "again", "from": "charge", "to": "ask", "kind": "command", "on": "failure", "max_iterations": 2},
+                  {"id": "back", "from": "ask", "to": "charge", "kind": "command"}]}));
+    let mut sim = Sim::new(&w, json!({}), 1);
+    sim.run();
+    assert_eq!(sim.starts_of("charge").len(), 3);
+    let (status, diagnosis, _) = sim.completed();
+    assert_eq!(status, RunStatus::Compensated);
+    assert_eq!(
+        diagnosis.as_deref(),
+        Some("the loop from charge back to ask ran its 2 iterations, and no edge is the default")
+    );
+    assert_eq!(sim.core.state_of("reserve"), Some(StepState::Compensated));
+}
+
+#[test]
+fn a_loop_that_succeeds_early_leaves_by_the_success_edge_and_resumes_exactly() {
+    // Charge fails half the time: some seeds pay with the first card, some with a later
+    // one, some run out of cards. The same seed always takes the same way round.
+    let w = workflow(json!({"name": "t",
+        "nodes": [node("order", json!({})), node("charge", json!({"failure_rate": 0.5})), node("ask", json!({})),
+                  node("cancel", json!({})), node("ship", json!({}))],
+        "edges": [cmd("order", "charge"), {"id": "again", "from": "charge", "to": "ask", "kind": "command", "on": "failure", "max_iterations": 3},
+                  {"id": "give-up", "from": "charge", "to": "cancel", "kind": "command", "on": "failure"},
+                  {"id": "back", "from": "ask", "to": "charge", "kind": "command"},
+                  cmd("charge", "ship")]}));
+    let mut shipped_after = std::collections::BTreeSet::new();
+    let mut cancelled = 0;
+    for seed in 0..60 {
+        let mut whole = Sim::new(&w, json!({}), seed);
+        whole.run();
+        assert_eq!(whole.status(), RunStatus::Completed);
+        let charges = whole.starts_of("charge").len();
+        if whole.starts_of("ship").len() == 1 {
+            shipped_after.insert(charges);
+        } else {
+            assert_eq!(charges, 4, "seed {seed}");
+            assert_eq!(whole.starts_of("cancel").len(), 1);
+            cancelled += 1;
+        }
+        let mut again = Sim::new(&w, json!({}), seed);
+        again.run();
+        assert_eq!(again.history, whole.history, "seed {seed}");
+        // A crash in the middle of the loop: the resumed run goes the same way round.
+        let mut first = Sim::new(&w, json!({}), seed);
+        first.run_until(25);
+        let mut resumed = first.restarted(&w, json!({}), seed);
+        resumed.run();
+        assert_eq!(resumed.starts_of("charge").len(), charges, "seed {seed}");
+        assert_eq!(resumed.core.state_of("ship"), whole.core.state_of("ship"));
+        assert_eq!(loop_turns(&resumed), loop_turns(&whole), "seed {seed}");
+    }
+    assert_eq!(
+        shipped_after,
+        [1, 2, 3, 4].into_iter().collect(),
+        "paid with the 1st to the 4th card"
+    );
+    assert!(cancelled > 0);
+}
+
+/// The run's story, in English, as the Summary tells it.
+fn story_lines(sim: &Sim, w: &Workflow) -> Vec<String> {
+    let mut story = app::model::story::Story::new();
+    for (_, event) in &sim.history {
+        story.apply(event);
+    }
+    story
+        .lines(w, app::i18n::Locale::en)
+        .into_iter()
+        .map(|l| l.message)
+        .collect()
+}

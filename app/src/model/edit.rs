@@ -245,6 +245,7 @@ impl Workflow {
             event: None,
             condition: None,
             decided_by: None,
+            max_iterations: None,
             payload: None,
         }
     }

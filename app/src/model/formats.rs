@@ -419,6 +419,7 @@ pub(crate) fn edge(
         event,
         condition: None,
         decided_by: None,
+            max_iterations: None,
         payload: None,
     }
 }

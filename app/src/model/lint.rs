@@ -536,7 +536,8 @@ fn reachable<'a>(graph: &Graph<'a>) -> HashSet<&'a str> {
     seen
 }
 
-/// Event edges that lie on a cycle made of event edges only: those whose two ends are in
+/// Event edges that lie on a cycle made of unbounded event edges only (a loop with a bound,
+/// `max_iterations`, is no runaway): those whose two ends are in
 /// one strongly connected component of the event edges (Tarjan's algorithm, without
 /// recursion: a browser's stack is small), in edge order.
 fn event_cycle_edges(workflow: &Workflow) -> Vec<String> {
@@ -549,7 +550,7 @@ fn event_cycle_edges(workflow: &Workflow) -> Vec<String> {
     let events: Vec<(usize, usize, &Edge)> = workflow
         .edges
         .iter()
-        .filter(|e| e.kind == EdgeKind::Event)
+        .filter(|e| e.kind == EdgeKind::Event && e.max_iterations.is_none())
         .filter_map(|e| Some((*index.get(e.from.as_str())?, *index.get(e.to.as_str())?, e)))
         .collect();
     let n = workflow.nodes.len();
@@ -567,7 +568,7 @@ fn event_cycle_edges(workflow: &Workflow) -> Vec<String> {
 
 /// Each vertex's strongly connected component (a number), for the graph whose edges from
 /// vertex `v` go to `next[v]`.
-fn strongly_connected(next: &[Vec<usize>]) -> Vec<usize> {
+pub(crate) fn strongly_connected(next: &[Vec<usize>]) -> Vec<usize> {
     const UNSEEN: usize = usize::MAX;
     let n = next.len();
     let (mut order, mut low) = (vec![UNSEEN; n], vec![0; n]);

@@ -102,6 +102,22 @@ pub fn reason_words(locale: Locale, reason: FailureReason) -> &'static str {
     }
 }
 
+/// A loop a decision weighed, in words: its iteration now, or that its bound is spent.
+pub fn loop_words(l: Locale, turn: &super::run::LoopTurn, label: &dyn Fn(&str) -> String) -> String {
+    if turn.spent() {
+        td_string!(l, log.loop_spent, to = label(&turn.to), max = turn.max).to_string()
+    } else {
+        td_string!(
+            l,
+            log.loop_turn,
+            to = label(&turn.to),
+            n = turn.done + 1,
+            max = turn.max
+        )
+        .to_string()
+    }
+}
+
 /// What a decision or a filter read, in words ("—" when it read nothing).
 fn saw_words(saw: &serde_json::Map<String, serde_json::Value>) -> String {
     if saw.is_empty() {
@@ -344,6 +360,7 @@ fn parts<'a>(
             saw,
             problem,
             publisher,
+            loops,
             ..
         } => (
             match (taken.is_empty(), publisher) {
@@ -352,7 +369,8 @@ fn parts<'a>(
                 (false, true) => LogKind::Event,
             },
             vec![node.as_str()],
-            match (problem, publisher) {
+            {
+                let mut text = match (problem, publisher) {
                 (Some(problem), false) if taken.is_empty() => {
                     td_string!(l, log.decided_none, step = label(node), problem = problem)
                         .to_string()
@@ -377,6 +395,12 @@ fn parts<'a>(
                     saw = saw_words(saw)
                 )
                 .to_string(),
+            };
+                for turn in loops.iter().filter(|t| t.spent() || taken.contains(&t.edge)) {
+                    text.push_str("; ");
+                    text.push_str(&loop_words(l, turn, label));
+                }
+                text
             },
         ),
         EventFiltered {

@@ -234,6 +234,24 @@ pub enum MessageSource {
 /// first record, its summaries, its story, the engine's copy).
 pub type RunInput = std::sync::Arc<serde_json::Value>;
 
+/// A loop a decision weighed (see [`RunEvent::Decided`]): the bounded edge, the step it
+/// leads back to, the iterations that had run and its bound.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LoopTurn {
+    pub edge: String,
+    pub to: String,
+    pub done: u32,
+    pub max: u32,
+}
+
+impl LoopTurn {
+    /// Whether its iterations are spent (the loop was not taken again).
+    pub fn spent(&self) -> bool {
+        self.done >= self.max
+    }
+}
+
 /// One fact in a run's history. Every state change is one of these, appended to the
 /// history before anything acts on it; replaying them rebuilds the run exactly.
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
@@ -364,6 +382,11 @@ pub enum RunEvent {
         /// events of the edges taken.
         #[serde(default, skip_serializing_if = "std::ops::Not::not")]
         publisher: bool,
+        /// The loops among the branches (edges with `max_iterations`): how many of their
+        /// iterations had run before this decision. A loop whose iterations are spent was
+        /// not taken.
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        loops: Vec<LoopTurn>,
     },
     /// Subscriber `to` checked its condition on event `message`, delivered through `edge`:
     /// it acts on it when the condition `passed`, else drops it. `saw`: the data it read.

@@ -93,6 +93,11 @@ pub enum Happening {
     },
     /// A decision took no branch (`problem` says why): the run cannot go on that way.
     Undecided { node: String, problem: String },
+    /// The loops the run went round, in order: (the step they go back from, the step they
+    /// go back to, how many times, the bound). One sentence.
+    Looped {
+        loops: Vec<(String, String, u32, u32)>,
+    },
 }
 
 /// One decision a story tells: after `node`, on to `to`, having read `saw`; made by the
@@ -125,6 +130,7 @@ impl Happening {
             Happening::Filtered { .. } => "events_filtered",
             Happening::Queried { .. } => "context_queried",
             Happening::Undecided { .. } => "undecided",
+            Happening::Looped { .. } => "looped",
             Happening::Duplicated { .. } => "events_duplicated",
             Happening::Ended { status, diagnosis } => match status {
                 RunStatus::Completed => "run_completed",
@@ -372,6 +378,35 @@ impl Happening {
                     .join("; ")
             )
             .to_string(),
+            Happening::Looped { loops } => td_string!(
+                locale,
+                story.looped,
+                loops = loops
+                    .iter()
+                    .map(|(from, to, times, max)| if times >= max {
+                        td_string!(
+                            locale,
+                            story.loop_spent,
+                            from = label(from),
+                            to = label(to),
+                            max = max
+                        )
+                        .to_string()
+                    } else {
+                        td_string!(
+                            locale,
+                            story.loop_times,
+                            from = label(from),
+                            to = label(to),
+                            times = times,
+                            max = max
+                        )
+                        .to_string()
+                    })
+                    .collect::<Vec<_>>()
+                    .join("; ")
+            )
+            .to_string(),
             Happening::Undecided { node, problem } => td_string!(
                 locale,
                 story.undecided,
@@ -426,6 +461,8 @@ pub struct Story {
     filtered: Option<usize>,
     /// The queries' sentence, by index.
     queried: Option<usize>,
+    /// The loops' sentence, by index.
+    looped: Option<usize>,
     crashed: bool,
     /// The run's input (from its start), for the values a `fail_when` refused.
     input: super::run::RunInput,
@@ -558,13 +595,33 @@ impl Story {
                 saw,
                 problem,
                 publisher,
+                loops,
+                taken,
                 ..
             } => {
+                for turn in loops.iter().filter(|t| taken.contains(&t.edge)) {
+                    let tally = (node.clone(), turn.to.clone(), turn.done + 1, turn.max);
+                    match self.looped.and_then(|i| self.happenings.get_mut(i)) {
+                        Some(Happening::Looped { loops }) => {
+                            match loops.iter_mut().find(|l| l.0 == tally.0 && l.1 == tally.1) {
+                                Some(known) => *known = tally,
+                                None => loops.push(tally),
+                            }
+                        }
+                        _ => {
+                            self.looped = self.push(Happening::Looped {
+                                loops: vec![tally],
+                            })
+                        }
+                    }
+                }
                 if to.is_empty() {
                     self.push(Happening::Undecided {
                         node: node.clone(),
                         problem: problem.clone().unwrap_or_default(),
                     });
+                } else if saw.is_empty() && !loops.is_empty() {
+                    // A loop's own decision (iterations left or not): told as the loop.
                 } else {
                     let seen = super::log::written_words(saw);
                     let decision = Decision {

@@ -42,6 +42,8 @@ pub const MAX_CONDITION_CHARS: usize = 400;
 pub const MAX_READS: usize = 16;
 /// Most run data fields one event carries.
 pub const MAX_PAYLOAD_FIELDS: usize = 32;
+/// The most iterations a loop's edge may allow in one run (`max_iterations`).
+pub const MAX_LOOP_ITERATIONS: u32 = 1_000;
 /// How far the chances of a choice may add up away from 1 (decimal rounding).
 const CHANCE_TOLERANCE: f64 = 1e-6;
 
@@ -433,6 +435,23 @@ pub fn validate_in(workflow: &Workflow, l: Locale) -> Vec<Problem> {
                 }
             }
         }
+        if let Some(max) = edge.max_iterations {
+            if max == 0 || max > MAX_LOOP_ITERATIONS {
+                push(
+                    format!("edges[{i}].max_iterations"),
+                    None,
+                    Some(edge_ref.clone()),
+                    "max_iterations",
+                    td_string!(
+                        l,
+                        problem.attempts_range,
+                        limit = MAX_LOOP_ITERATIONS,
+                        value = max
+                    )
+                    .to_string(),
+                );
+            }
+        }
         if let Some(fields) = &edge.payload {
             if let Some(message) = fields_problem(fields, MAX_PAYLOAD_FIELDS, l) {
                 push(
@@ -446,7 +465,60 @@ pub fn validate_in(workflow: &Workflow, l: Locale) -> Vec<Problem> {
         }
     }
     decision_problems(workflow, l, &mut push);
+    if let Some((i, edge)) = unbounded_loop(workflow) {
+        let label = |id: &str| {
+            workflow
+                .nodes
+                .iter()
+                .find(|n| n.id == id)
+                .map_or(id.to_string(), |n| n.label.clone())
+        };
+        push(
+            format!("edges[{i}].max_iterations"),
+            None,
+            Some(edge_ref(i, &edge.id)),
+            "max_iterations",
+            td_string!(
+                l,
+                problem.unbounded_loop,
+                edge = edge_ref(i, &edge.id),
+                from = label(&edge.from),
+                to = label(&edge.to)
+            )
+            .to_string(),
+        );
+    }
     problems
+}
+
+/// The first command edge on a loop none of whose edges has a bound (`max_iterations`): the
+/// orchestrator would command round it until the run's runaway limit. Every edge inside a
+/// strongly connected component of the unbounded edges lies on such a loop. (Loops made of
+/// events only are a design warning, [`super::lint::WarningKind::EventCycle`]: nobody
+/// owns them.)
+fn unbounded_loop(workflow: &Workflow) -> Option<(usize, &super::workflow::Edge)> {
+    use std::collections::HashMap;
+    let index: HashMap<&str, usize> = workflow
+        .nodes
+        .iter()
+        .enumerate()
+        .map(|(i, n)| (n.id.as_str(), i))
+        .collect();
+    let ends = |e: &super::workflow::Edge| {
+        Some((*index.get(e.from.as_str())?, *index.get(e.to.as_str())?))
+    };
+    let mut next: Vec<Vec<usize>> = vec![Vec::new(); workflow.nodes.len()];
+    for e in workflow.edges.iter().filter(|e| e.max_iterations.is_none()) {
+        if let Some((from, to)) = ends(e) {
+            next[from].push(to);
+        }
+    }
+    let component = super::lint::strongly_connected(&next);
+    workflow.edges.iter().enumerate().find(|(_, e)| {
+        e.kind == EdgeKind::Command
+            && e.max_iterations.is_none()
+            && ends(e).is_some_and(|(from, to)| component[from] == component[to])
+    })
 }
 
 /// The rules of a step's decision. An exclusive decision takes the one default branch when
@@ -479,14 +551,14 @@ fn decision_problems(
             Workflow::event_name_from(e, labels.get(e.from.as_str()).copied().unwrap_or(&e.from))
         });
         let (defaults, conditional) = branches.entry(key).or_default();
-        match (&e.condition, name) {
-            (None, None) => *defaults += 1,
-            (None, Some(name)) => {
+        match (e.condition.is_some() || e.max_iterations.is_some(), name) {
+            (false, None) => *defaults += 1,
+            (false, Some(name)) => {
                 if defaults_named.insert((key.0, key.1, name)) {
                     *defaults += 1;
                 }
             }
-            (Some(_), _) => *conditional = true,
+            (true, _) => *conditional = true,
         }
         if e.kind == EdgeKind::Event {
             let name = Workflow::event_name_from(
@@ -508,6 +580,24 @@ fn decision_problems(
                         td_string!(
                             l,
                             problem.publication_condition,
+                            event = name,
+                            edge = edge_ref(first, &workflow.edges[first].id)
+                        )
+                        .to_string(),
+                    );
+                }
+                std::collections::hash_map::Entry::Occupied(o)
+                    if workflow.edges[o.get().0].max_iterations != e.max_iterations =>
+                {
+                    let first = o.get().0;
+                    push(
+                        format!("edges[{i}].max_iterations"),
+                        None,
+                        Some(edge_ref(i, &e.id)),
+                        "max_iterations",
+                        td_string!(
+                            l,
+                            problem.publication_bound,
                             event = name,
                             edge = edge_ref(first, &workflow.edges[first].id)
                         )

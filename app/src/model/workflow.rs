@@ -333,6 +333,13 @@ pub struct Edge {
     /// publisher writes, and the run's input when the publisher is where a run starts.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub payload: Option<Vec<String>>,
+    /// A loop's bound: this edge (usually one going back to an earlier step) is followed at
+    /// most this many times in a run. While iterations are left it is a branch like a
+    /// conditional one (its condition, if it has one, must hold too); once they are spent
+    /// the step's other edges on that outcome decide (the default ones, exclusively). For an
+    /// event, the publisher counts (the event carries its iteration).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_iterations: Option<u32>,
 }
 
 /// Who applies a choreographed decision's rule (see [`Edge::decided_by`]).

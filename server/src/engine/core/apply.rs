@@ -33,7 +33,17 @@ impl RunCore {
                     self.dropped.push((*message, e));
                 }
             }
-            CommandSent { message, .. } => {
+            CommandSent { message, edge, .. } => {
+                let bounded = if self.loops {
+                    self.edges.iter().position(|x| x.id == *edge)
+                } else {
+                    None
+                };
+                if let Some(e) = bounded {
+                    if self.edges[e].max_iterations.is_some() {
+                        *self.iterations.entry(e).or_default() += 1;
+                    }
+                }
                 self.counts.commands += 1;
                 self.next_message = self.next_message.max(message + 1);
             }
@@ -62,6 +72,9 @@ impl RunCore {
                         .collect();
                     for edge in subscribers {
                         self.undelivered.insert((*message, edge), hops);
+                        if self.edges[edge].max_iterations.is_some() {
+                            *self.iterations.entry(edge).or_default() += 1;
+                        }
                     }
                 }
             }

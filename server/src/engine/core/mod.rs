@@ -169,6 +169,8 @@ struct EdgeInfo {
     filtered: bool,
     /// The fields its event carries, when the edge lists them.
     payload: Option<Vec<String>>,
+    /// A loop's bound: at most this many times in a run.
+    max_iterations: Option<u32>,
 }
 
 /// A delivered event whose subscriber asked for run data the event did not carry: the
@@ -244,6 +246,11 @@ pub struct RunCore {
     querying: BTreeMap<(u64, usize), Querying>,
     /// Messages that reached the run before any step waited for them, by name, in order.
     inbox: Vec<String>,
+    /// How many times each edge with a loop bound was followed (applied from the commands
+    /// sent and the events published through it).
+    iterations: HashMap<usize, u32>,
+    /// Whether any edge has a loop bound (most flows have none: nothing to count).
+    loops: bool,
 }
 
 impl RunCore {
@@ -261,6 +268,7 @@ impl RunCore {
                 decided_at_source: e.decided_at_source(),
                 filtered: e.filtered_by_subscriber(),
                 payload: e.payload.clone(),
+                max_iterations: e.max_iterations,
                 id: e.id.clone(),
                 from: index[&e.from],
                 to: index[&e.to],
@@ -299,6 +307,8 @@ impl RunCore {
             payloads: HashMap::new(),
             querying: BTreeMap::new(),
             inbox: Vec::new(),
+            iterations: HashMap::new(),
+            loops: workflow.edges.iter().any(|e| e.max_iterations.is_some()),
             conditions,
             written: serde_json::Map::new(),
             nodes: workflow.nodes.clone(),

@@ -69,6 +69,15 @@ impl Routes {
 struct Branch {
     edges: Vec<usize>,
     condition: Option<std::sync::Arc<app::model::condition::Condition>>,
+    /// A loop's bound (`max_iterations` of its edges): taken only while iterations are left.
+    bound: Option<u32>,
+}
+
+impl Branch {
+    /// A default branch: taken when no other holds (exclusive), or always (inclusive).
+    fn is_default(&self) -> bool {
+        self.condition.is_none() && self.bound.is_none()
+    }
 }
 
 impl RunCore {
@@ -90,8 +99,28 @@ impl RunCore {
         let mut saw = serde_json::Map::new();
         let mut taken: Vec<usize> = Vec::new();
         let mut problem = None;
+        let mut loops = Vec::new();
         for branch in &branches {
+            if let (Some(max), Some(&edge)) = (branch.bound, branch.edges.first()) {
+                let done = self.iterations.get(&edge).copied().unwrap_or(0);
+                loops.push(app::model::LoopTurn {
+                    edge: self.edges[edge].id.clone(),
+                    to: self.nodes[self.edges[edge].to].id.clone(),
+                    done,
+                    max,
+                });
+                if done >= max {
+                    continue; // its iterations are spent
+                }
+            }
             let Some(condition) = &branch.condition else {
+                if !branch.is_default() {
+                    // A loop with iterations left and no condition of its own.
+                    taken.extend(&branch.edges);
+                    if exclusive {
+                        break;
+                    }
+                }
                 continue;
             };
             for field in condition.fields() {
@@ -122,17 +151,23 @@ impl RunCore {
             }
         }
         if taken.is_empty() || !exclusive {
-            for branch in branches.iter().filter(|b| b.condition.is_none()) {
+            for branch in branches.iter().filter(|b| b.is_default()) {
                 taken.extend(&branch.edges);
             }
         }
         taken.sort_unstable();
         let problem = if taken.is_empty() {
-            Some(problem.unwrap_or_else(|| {
-                format!(
+            Some(problem.unwrap_or_else(|| match loops.iter().find(|l| l.spent()) {
+                Some(spent) => format!(
+                    "the loop from {} back to {} ran its {} iterations, and no edge is the default",
+                    self.nodes[node].label,
+                    self.label_of(&spent.to),
+                    spent.max
+                ),
+                None => format!(
                     "no condition after {} holds, and no edge is the default",
                     self.nodes[node].label
-                )
+                ),
             }))
         } else {
             problem
@@ -149,8 +184,16 @@ impl RunCore {
             saw,
             problem,
             publisher,
+            loops,
         });
         taken
+    }
+
+    /// The label of the step with id `id` (the id itself if there is none).
+    fn label_of<'a>(&'a self, id: &'a str) -> &'a str {
+        self.index
+            .get(id)
+            .map_or(id, |&n| self.nodes[n].label.as_str())
     }
 
     /// Sends the orchestrator's commands and publishes the step's events for `outcome`.
@@ -172,12 +215,16 @@ impl RunCore {
         } else {
             self.routes.commands(node, outcome).to_vec()
         };
-        if commands.iter().any(|&e| self.conditions[e].is_some()) {
+        if commands
+            .iter()
+            .any(|&e| self.conditions[e].is_some() || self.edges[e].max_iterations.is_some())
+        {
             let branches = commands
                 .iter()
                 .map(|&e| Branch {
                     edges: vec![e],
                     condition: self.conditions[e].clone(),
+                    bound: self.edges[e].max_iterations,
                 })
                 .collect();
             commands = self.decide_branches(node, outcome, branches, false);
@@ -232,17 +279,27 @@ impl RunCore {
                 .find(|&&e| core.edges[e].decided_at_source)
                 .map(|&e| core.conditions[e].clone())
         };
-        if publications
-            .iter()
-            .any(|(_, subscribers)| decides(self, subscribers).is_some())
-        {
-            // One branch per event: its edges share the condition (the validator says so).
+        // A loop's bound is the publisher's to keep: it counts what it published.
+        let bound = |core: &Self, subscribers: &[usize]| {
+            subscribers
+                .iter()
+                .find_map(|&e| core.edges[e].max_iterations)
+        };
+        if publications.iter().any(|(_, subscribers)| {
+            decides(self, subscribers).is_some() || bound(self, subscribers).is_some()
+        }) {
+            // One branch per event: its edges share the condition and the bound (the
+            // validator says so).
             let branches = publications
                 .iter()
-                .filter(|(_, subscribers)| subscribers.iter().any(|&e| !self.edges[e].filtered))
+                .filter(|(_, subscribers)| {
+                    bound(self, subscribers).is_some()
+                        || subscribers.iter().any(|&e| !self.edges[e].filtered)
+                })
                 .map(|(_, subscribers)| Branch {
                     edges: subscribers.clone(),
                     condition: decides(self, subscribers).flatten(),
+                    bound: bound(self, subscribers),
                 })
                 .collect();
             let taken: HashSet<usize> = self
@@ -250,9 +307,10 @@ impl RunCore {
                 .into_iter()
                 .collect();
             publications.retain(|(_, subscribers)| {
-                subscribers
-                    .iter()
-                    .all(|&e| self.edges[e].filtered || taken.contains(&e))
+                subscribers.iter().all(|&e| {
+                    (self.edges[e].filtered && self.edges[e].max_iterations.is_none())
+                        || taken.contains(&e)
+                })
             });
             if publications.is_empty() {
                 return true; // the decision took nothing: the run fails saying why
