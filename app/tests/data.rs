@@ -202,14 +202,35 @@ fn a_loop_without_a_bound_is_refused_where_it_closes() {
     assert_eq!(
         problems(&doc, Locale::en),
         [(
-            "edges[1].max_iterations".to_string(),
-            "edge e2 from Charge card back to Ask for another card closes a loop with no bound: the orchestrator would command round it for ever; give one of the loop's edges max_iterations".to_string()
+            "edges[2].max_iterations".to_string(),
+            "edge e3 from Ask for another card back to Charge card closes a loop with no bound: the orchestrator would command round it for ever; give one of the loop's edges max_iterations".to_string()
         )]
     );
     assert_eq!(
         problems(&doc, Locale::ko)[0].1,
-        "Charge card에서 Ask for another card로 돌아가는 연결 e2는 끝이 없는 반복을 만듭니다. 오케스트레이터가 끝없이 명령합니다. 반복의 연결 하나에 max_iterations를 주세요"
+        "Ask for another card에서 Charge card로 돌아가는 연결 e3은 끝이 없는 반복을 만듭니다. 오케스트레이터가 끝없이 명령합니다. 반복의 연결 하나에 max_iterations를 주세요"
     );
+    // A loop of commands and events is a design warning, named where it closes.
+    let mut mixed = doc.clone();
+    mixed["edges"][1]["kind"] = json!("event");
+    assert_eq!(problems(&mixed, Locale::en), []);
+    let w: app::model::Workflow = serde_json::from_value(mixed.clone()).unwrap();
+    let said: Vec<(WarningKind, Option<String>, String)> = lint(&w)
+        .into_iter()
+        .filter(|w| w.kind == WarningKind::UnboundedLoop)
+        .map(|w| (w.kind, w.edge, w.message))
+        .collect();
+    assert_eq!(
+        said,
+        [(
+            WarningKind::UnboundedLoop,
+            Some("e3".to_string()),
+            "edge e3 from Ask for another card back to Charge card closes a loop of commands and events with no bound: it runs until the runaway limit stops the run; give one of its edges max_iterations".to_string()
+        )]
+    );
+    mixed["edges"][1]["max_iterations"] = json!(2);
+    let w: app::model::Workflow = serde_json::from_value(mixed).unwrap();
+    assert!(!lint(&w).iter().any(|w| w.kind == WarningKind::UnboundedLoop));
     // A bound on any of its edges will do.
     doc["edges"][2]["max_iterations"] = json!(3);
     assert_eq!(problems(&doc, Locale::en), []);

@@ -23,6 +23,18 @@ fn edge_set(w: &Workflow) -> Vec<(String, String, EdgeKind, Outcome, String)> {
     edges
 }
 
+/// Each edge's details (condition, who decides, payload, loop bound) as JSON text, by its
+/// ends, kind and outcome, sorted.
+fn edge_details(w: &Workflow) -> Vec<String> {
+    let mut details: Vec<String> = w
+        .edges
+        .iter()
+        .map(|e| format!("{} {} {:?} {:?} {}", e.from, e.to, e.kind, e.on, Value::Object(e.details())))
+        .collect();
+    details.sort();
+    details
+}
+
 fn templates() -> Vec<Workflow> {
     examples::ALL
         .iter()
@@ -53,6 +65,7 @@ fn every_template_survives_mermaid_export_and_import() {
         assert_eq!(back.name, w.name);
         assert_eq!(back.nodes, w.nodes, "{}", w.name);
         assert_eq!(edge_set(&back), edge_set(&w), "{}", w.name);
+        assert_eq!(edge_details(&back), edge_details(&w), "{}", w.name);
     }
 }
 
@@ -128,6 +141,7 @@ fn every_template_survives_bpmn_export_and_import() {
         assert_eq!(back.name, w.name);
         assert_eq!(back.nodes, w.nodes, "{}", w.name);
         assert_eq!(edge_set(&back), edge_set(&w), "{}", w.name);
+        assert_eq!(edge_details(&back), edge_details(&w), "{}", w.name);
     }
 }
 

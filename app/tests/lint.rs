@@ -74,13 +74,18 @@ fn an_orchestrated_step_without_compensation_before_a_risky_one() {
 
 #[test]
 fn event_cycles_unreachable_steps_and_impossible_joins() {
-    let w = text("start -> a\na ~> b : Ping\nb ~> a : Pong\nx -> y\ny -> x\n");
+    // x -> y ~> x: a loop of a command and an event, unbounded, that nothing enters.
+    let w = text("start -> a\na ~> b : Ping\nb ~> a : Pong\nx -> y\ny ~> x : Back\n");
     let k = kinds(&w);
     let cycle_edges: Vec<_> = k
         .iter()
         .filter(|k| k.0 == WarningKind::EventCycle)
         .collect();
     assert_eq!(cycle_edges.len(), 2, "{k:?}");
+    assert!(
+        k.iter().any(|k| k.0 == WarningKind::UnboundedLoop),
+        "{k:?}"
+    );
     let unreachable: Vec<_> = k
         .iter()
         .filter(|k| k.0 == WarningKind::Unreachable)

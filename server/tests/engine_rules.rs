@@ -1388,3 +1388,34 @@ fn story_lines(sim: &Sim, w: &Workflow) -> Vec<String> {
         .map(|l| l.message)
         .collect()
 }
+
+/// A loop converts with its bound: choreographed, the publishing service counts and
+/// publishes a distinct event for the way round (the conversion says the rule moved into
+/// it), and the run goes round the same number of times; back to orchestration, the
+/// orchestrator counts again.
+#[test]
+fn a_converted_loop_goes_round_as_often_and_says_who_counts() {
+    use app::model::convert::{convert, convert_with, RuleHolder, Style};
+    use app::model::workflow::Decider;
+    use app::model::validate::validate;
+    let w = card_loop("command");
+    for rules in [Decider::Publisher, Decider::Subscriber] {
+        let choreographed = convert_with(&w, Style::Choreography, rules);
+        assert_eq!(validate(&choreographed.workflow), [], "{rules:?}");
+        let moved = &choreographed.moved;
+        assert_eq!(moved.len(), 1, "{moved:?}");
+        assert_eq!(moved[0].now, RuleHolder::Publisher);
+        assert_eq!(moved[0].node, "charge");
+        // The way round the loop is its own event; giving up is the plain failure event.
+        assert_eq!(moved[0].events, ["chargeToask", "chargeFailed"]);
+        let back = convert(&choreographed.workflow, Style::Orchestration);
+        assert_eq!(validate(&back.workflow), []);
+        for version in [&choreographed.workflow, &back.workflow] {
+            let mut sim = Sim::new(version, json!({}), 3);
+            sim.run();
+            assert_eq!(sim.starts_of("charge").len(), 4);
+            assert_eq!(sim.starts_of("cancel").len(), 1);
+            assert!(sim.starts_of("ship").is_empty());
+        }
+    }
+}

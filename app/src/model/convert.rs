@@ -289,7 +289,10 @@ fn subscriber_rules(
         groups[slot].1.push(i);
     }
     for ((from, _), edges) in groups {
-        if edges.iter().all(|&i| workflow.edges[i].condition.is_none()) {
+        if edges.iter().all(|&i| workflow.edges[i].condition.is_none())
+            || edges.iter().any(|&i| workflow.edges[i].max_iterations.is_some())
+        {
+            // No rule, or a loop's: its count is the publisher's to keep.
             continue;
         }
         let exclusive = workflow
@@ -387,7 +390,9 @@ fn moved_by(before: &Workflow, after: &Workflow) -> Vec<Moved> {
         .collect();
     let holder = |w: &Workflow, from: &str, on: Outcome| -> Option<RuleHolder> {
         let edges: Vec<&Edge> = w.outgoing(from, on).collect();
-        let conditional = edges.iter().find(|e| e.condition.is_some())?;
+        let conditional = edges
+            .iter()
+            .find(|e| e.condition.is_some() || e.max_iterations.is_some())?;
         Some(match conditional.kind {
             EdgeKind::Command => RuleHolder::Orchestrator,
             EdgeKind::Event if edges.iter().any(|e| e.filtered_by_subscriber()) => {
@@ -467,9 +472,9 @@ fn flip(labels: &HashMap<&str, &str>, edge: &Edge) -> Edge {
         },
         EdgeKind::Command => Edge {
             kind: EdgeKind::Event,
-            event: Some(match edge.condition {
-                None => Workflow::default_event_name(&label(&edge.from), edge.on),
-                Some(_) => {
+            event: Some(match edge.condition.is_some() || edge.max_iterations.is_some() {
+                false => Workflow::default_event_name(&label(&edge.from), edge.on),
+                true => {
                     let squeeze = |s: String| s.split_whitespace().collect::<String>();
                     format!(
                         "{}To{}",

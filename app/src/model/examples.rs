@@ -263,7 +263,47 @@ pub const ALL: &[Example] = &[
         scenarios: HAPPY_PATH,
         watch_speed: 0.25,
     },
+    Example {
+        key: "card-retry-loop",
+        title: "Payment with another card, at most 3 times",
+        lesson: "Charge card fails half the time. The orchestrator asks the customer for another card and charges again — round the loop at most 3 times; then it cancels the order. The canvas marks the loop ↻, the Summary counts its turns.",
+        workflow: card_retry_loop,
+        scenarios: HAPPY_PATH,
+        watch_speed: 0.25,
+    },
 ];
+
+/// "Retry the payment with another card, at most 3 times": Charge card fails half the
+/// time; its failure goes round a bounded loop (Ask for another card, then Charge card
+/// again) while iterations are left, then to Cancel order, the default.
+pub fn card_retry_loop() -> Workflow {
+    let mut charge = step(
+        "charge",
+        "Charge card",
+        "PaymentService",
+        "charge",
+        310.0,
+        140.0,
+    );
+    charge["failure_rate"] = json!(0.5);
+    parse(json!({
+        "name": "Payment with another card",
+        "nodes": [
+            step("order", "Order Placement", "OrderService", "place", 40.0, 140.0),
+            charge,
+            step("ask", "Ask for another card", "NotificationService", "ask", 310.0, 300.0),
+            step("ship", "Shipping", "ShippingService", "ship", 580.0, 140.0),
+            step("cancel", "Cancel order", "OrderService", "cancel", 580.0, 300.0),
+        ],
+        "edges": [
+            {"id": "e1", "from": "order", "to": "charge", "kind": "command"},
+            {"id": "e2", "from": "charge", "to": "ship", "kind": "command"},
+            {"id": "e3", "from": "charge", "to": "ask", "kind": "command", "on": "failure", "max_iterations": 3},
+            {"id": "e4", "from": "ask", "to": "charge", "kind": "command"},
+            {"id": "e5", "from": "charge", "to": "cancel", "kind": "command", "on": "failure"},
+        ]
+    }))
+}
 
 /// A payment decided on the run data, orchestrated: the authorization writes `approved`
 /// (declined one time in ten), and an exclusive decision takes Notify declined when it is

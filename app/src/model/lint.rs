@@ -32,6 +32,9 @@ pub enum WarningKind {
     /// A step waits for a message with no timeout: if the message never comes, the run
     /// waits for ever and nobody is told.
     WaitWithoutTimeout,
+    /// Commands and events lead round a loop none of whose edges has a bound
+    /// (`max_iterations`): it runs until the run's runaway limit stops it.
+    UnboundedLoop,
 }
 
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
@@ -91,6 +94,11 @@ pub enum Says {
         step: String,
         message: String,
     },
+    UnboundedLoop {
+        edge: String,
+        from: String,
+        to: String,
+    },
 }
 
 impl Says {
@@ -127,6 +135,9 @@ impl Says {
             }
             Says::WaitWithoutTimeout { step, message } => {
                 td_string!(l, lint.wait_without_timeout, step = step, message = message).to_string()
+            }
+            Says::UnboundedLoop { edge, from, to } => {
+                td_string!(l, lint.unbounded_loop, edge = edge, from = from, to = to).to_string()
             }
         }
     }
@@ -252,7 +263,8 @@ pub fn lint(workflow: &Workflow) -> Vec<Warning> {
     }
 
     // Orchestrated steps that something failing may need undone: those from which a chain
-    // of successful commands leads to a step that can fail.
+    // of successful commands leads to a step that can fail with nothing routed on its
+    // failure (the orchestrator's saga then undoes what came before).
     let before_failing = command_ancestors_of_failing(&graph);
     for node in &workflow.nodes {
         let commands_next = graph
@@ -367,6 +379,29 @@ pub fn lint(workflow: &Workflow) -> Vec<Warning> {
         ));
     }
 
+    // Loops of commands and events: each loop once, named by the edge that closes it.
+    // (Loops of commands alone are refused by the validator, of events alone are event
+    // cycles.)
+    for looped in super::validate::unbounded_loop_edges(workflow, |_| true) {
+        let kinds: HashSet<EdgeKind> = looped.iter().map(|&i| workflow.edges[i].kind).collect();
+        if kinds.len() < 2 {
+            continue;
+        }
+        if let Some(i) = super::validate::closing_edge(workflow, &[looped]) {
+            let e = &workflow.edges[i];
+            warnings.push(Warning::new(
+                WarningKind::UnboundedLoop,
+                None,
+                Some(e.id.clone()),
+                Says::UnboundedLoop {
+                    edge: e.id.clone(),
+                    from: workflow.step_name(&e.from),
+                    to: workflow.step_name(&e.to),
+                },
+            ));
+        }
+    }
+
     let reachable = reachable(&graph);
     for node in workflow
         .nodes
@@ -433,7 +468,8 @@ fn command_ancestors_of_failing<'a>(graph: &Graph<'a>) -> HashSet<&'a str> {
         .workflow
         .nodes
         .iter()
-        .filter(|n| can_fail(n))
+        // A failure routed somewhere is handled there; an unrouted one starts the saga.
+        .filter(|n| can_fail(n) && !graph.outgoing(&n.id).any(|e| e.on == Outcome::Failure))
         .flat_map(|n| graph.incoming(&n.id).filter(success_command))
         .map(|e| e.from.as_str())
         .collect();

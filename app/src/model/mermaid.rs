@@ -6,7 +6,9 @@
 //! Mermaid ids are ASCII letters, digits and underscores: a step whose id is not one
 //! (Korean, say) gets a generated `n<k>` with the real id in a `%% n1 = real-id` comment
 //! beside it; the rest of a step (its behaviour, its position) rides in a
-//! `%% n1 details {…}` comment, and the workflow's name in the front matter's `title`.
+//! `%% n1 details {…}` comment, a link's condition, loop bound and payload in a
+//! `%% link 3 details {…}` comment (links counted as `linkStyle` counts them), and the
+//! workflow's name in the front matter's `title`.
 //! Mermaid shows none of the comments; the import reads them all.
 
 use std::collections::{HashMap, HashSet};
@@ -131,6 +133,10 @@ pub fn to_mermaid(workflow: &Workflow) -> String {
                 link_text(&workflow.event_name(e))
             ),
         };
+        let details = e.details();
+        if !details.is_empty() {
+            let _ = writeln!(out, "    %% link {i} details {}", Value::Object(details));
+        }
         let _ = writeln!(out, "    {line}");
         if e.on == Outcome::Failure {
             failure_links.push(i.to_string());
@@ -420,6 +426,7 @@ pub fn from_mermaid(input: &str, l: Locale) -> Result<Workflow, ImportError> {
         Ok(())
     };
     let mut edge_budget = Budget::new(l);
+    let mut link_extra: HashMap<usize, (Map<String, Value>, String)> = HashMap::new();
     for (i, raw) in lines {
         let at = line_at(l, i + 1);
         let line = raw.trim();
@@ -428,7 +435,23 @@ pub fn from_mermaid(input: &str, l: Locale) -> Result<Workflow, ImportError> {
         }
         if let Some(c) = line.strip_prefix("%%") {
             let c = c.trim();
-            if let Some((id, json)) = c.split_once(" details ") {
+            // `%% link 3 details {…}`: the fourth link's condition, bound and payload.
+            let link = c
+                .strip_prefix("link ")
+                .and_then(|rest| rest.split_once(" details "))
+                .and_then(|(k, json)| Some((k.trim().parse::<usize>().ok()?, json)));
+            if let Some((k, json)) = link {
+                match serde_json::from_str::<Value>(json) {
+                    Ok(Value::Object(o)) => {
+                        link_extra.insert(k, (o, at));
+                    }
+                    _ => problems.push(problem(
+                        at,
+                        "details",
+                        td_string!(l, import.details_not_object, id = format!("link {k}")),
+                    )),
+                }
+            } else if let Some((id, json)) = c.split_once(" details ") {
                 match serde_json::from_str::<Value>(json) {
                     Ok(Value::Object(o)) => {
                         extra.insert(id.trim().to_string(), (o, at));
@@ -579,6 +602,30 @@ pub fn from_mermaid(input: &str, l: Locale) -> Result<Workflow, ImportError> {
                     import.details_error,
                     id = format!("{:?}", node.id),
                     error = e
+                ),
+            )),
+        }
+    }
+    // Conditions, bounds and payloads from the links' details comments.
+    for (k, (details, at)) in link_extra {
+        let Some(e) = edges.get_mut(k) else {
+            problems.push(problem(
+                at,
+                "details",
+                td_string!(l, import.details_no_link, index = k, count = edges.len()),
+            ));
+            continue;
+        };
+        match e.clone().with_details(details) {
+            Ok(full) => *e = full,
+            Err(error) => problems.push(problem(
+                at,
+                "details",
+                td_string!(
+                    l,
+                    import.details_error,
+                    id = format!("link {k}"),
+                    error = error
                 ),
             )),
         }

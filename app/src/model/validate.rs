@@ -491,13 +491,24 @@ pub fn validate_in(workflow: &Workflow, l: Locale) -> Vec<Problem> {
     problems
 }
 
-/// The first command edge on a loop none of whose edges has a bound (`max_iterations`): the
+/// A loop of commands none of whose edges has a bound (`max_iterations`): the
 /// orchestrator would command round it until the run's runaway limit. Every edge inside a
-/// strongly connected component of the unbounded edges lies on such a loop. (Loops made of
-/// events only are a design warning, [`super::lint::WarningKind::EventCycle`]: nobody
-/// owns them.)
+/// strongly connected component of the unbounded command edges lies on such a loop; the
+/// one named is the edge that goes furthest back (see [`closing_edge`]). (A loop with an
+/// event in it is a design warning, [`super::lint::WarningKind::UnboundedLoop`] or
+/// [`super::lint::WarningKind::EventCycle`]: no orchestrator owns it whole.)
 fn unbounded_loop(workflow: &Workflow) -> Option<(usize, &super::workflow::Edge)> {
-    use std::collections::HashMap;
+    let loops = unbounded_loop_edges(workflow, |e| e.kind == EdgeKind::Command);
+    closing_edge(workflow, &loops).map(|i| (i, &workflow.edges[i]))
+}
+
+/// The edges (by index) among those `counted` without a bound that lie on a loop of such
+/// edges, grouped by loop (strongly connected component), in edge order.
+pub(crate) fn unbounded_loop_edges(
+    workflow: &Workflow,
+    counted: impl Fn(&super::workflow::Edge) -> bool,
+) -> Vec<Vec<usize>> {
+    use std::collections::{BTreeMap, HashMap};
     let index: HashMap<&str, usize> = workflow
         .nodes
         .iter()
@@ -507,18 +518,67 @@ fn unbounded_loop(workflow: &Workflow) -> Option<(usize, &super::workflow::Edge)
     let ends = |e: &super::workflow::Edge| {
         Some((*index.get(e.from.as_str())?, *index.get(e.to.as_str())?))
     };
+    let edges: Vec<(usize, usize, usize)> = workflow
+        .edges
+        .iter()
+        .enumerate()
+        .filter(|(_, e)| e.max_iterations.is_none() && counted(e))
+        .filter_map(|(i, e)| ends(e).map(|(from, to)| (i, from, to)))
+        .collect();
     let mut next: Vec<Vec<usize>> = vec![Vec::new(); workflow.nodes.len()];
-    for e in workflow.edges.iter().filter(|e| e.max_iterations.is_none()) {
-        if let Some((from, to)) = ends(e) {
-            next[from].push(to);
-        }
+    for &(_, from, to) in &edges {
+        next[from].push(to);
     }
     let component = super::lint::strongly_connected(&next);
-    workflow.edges.iter().enumerate().find(|(_, e)| {
-        e.kind == EdgeKind::Command
-            && e.max_iterations.is_none()
-            && ends(e).is_some_and(|(from, to)| component[from] == component[to])
-    })
+    let mut loops: BTreeMap<usize, Vec<usize>> = BTreeMap::new();
+    for (i, from, to) in edges {
+        if component[from] == component[to] {
+            loops.entry(component[from]).or_default().push(i);
+        }
+    }
+    let mut loops: Vec<Vec<usize>> = loops.into_values().collect();
+    loops.sort();
+    loops
+}
+
+/// Of the first loop in `loops`, the edge that closes it: the one that goes furthest back
+/// in the order a run reaches the steps (breadth first from where runs start), else its
+/// first edge.
+pub(crate) fn closing_edge(workflow: &Workflow, loops: &[Vec<usize>]) -> Option<usize> {
+    use std::collections::{HashMap, VecDeque};
+    let first = loops.first()?;
+    let mut depth: HashMap<&str, usize> = HashMap::new();
+    let mut queue: VecDeque<&str> = workflow.roots().map(|n| n.id.as_str()).collect();
+    for id in &queue {
+        depth.insert(id, 0);
+    }
+    let mut outgoing: HashMap<&str, Vec<&str>> = HashMap::new();
+    for e in &workflow.edges {
+        outgoing.entry(e.from.as_str()).or_default().push(e.to.as_str());
+    }
+    while let Some(id) = queue.pop_front() {
+        let d = depth[id];
+        for &to in outgoing.get(id).into_iter().flatten() {
+            if !depth.contains_key(to) {
+                depth.insert(to, d + 1);
+                queue.push_back(to);
+            }
+        }
+    }
+    let back = |i: &usize| {
+        let e = &workflow.edges[*i];
+        match (depth.get(e.from.as_str()), depth.get(e.to.as_str())) {
+            (Some(&from), Some(&to)) if to <= from => Some(from - to),
+            _ => None,
+        }
+    };
+    first
+        .iter()
+        .filter_map(|i| back(i).map(|b| (b, *i)))
+        // Furthest back first; among equals, the first in the document.
+        .max_by(|a, b| a.0.cmp(&b.0).then(b.1.cmp(&a.1)))
+        .map(|(_, i)| i)
+        .or_else(|| first.first().copied())
 }
 
 /// The rules of a step's decision. An exclusive decision takes the one default branch when

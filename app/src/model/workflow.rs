@@ -352,7 +352,38 @@ pub enum Decider {
     Subscriber,
 }
 
+/// What an edge carries beyond its ends, kind, outcome and event name; [`Edge::details`].
+const EDGE_DETAILS: [&str; 4] = ["condition", "decided_by", "payload", "max_iterations"];
+
 impl Edge {
+    /// Its condition, who decides it, its payload and its loop bound (those set), as a
+    /// JSON object: what formats without a place for them carry alongside (Mermaid's
+    /// `%% link N details` comments, BPMN's `hybridflow:details` on a sequence flow).
+    pub fn details(&self) -> serde_json::Map<String, serde_json::Value> {
+        let Ok(serde_json::Value::Object(mut all)) = serde_json::to_value(self) else {
+            return serde_json::Map::new();
+        };
+        all.retain(|k, _| EDGE_DETAILS.contains(&k.as_str()));
+        all
+    }
+
+    /// This edge with `details` read back (only the fields [`Edge::details`] gives).
+    pub fn with_details(
+        self,
+        details: serde_json::Map<String, serde_json::Value>,
+    ) -> Result<Edge, serde_json::Error> {
+        let mut all = match serde_json::to_value(&self)? {
+            serde_json::Value::Object(o) => o,
+            _ => serde_json::Map::new(),
+        };
+        all.extend(
+            details
+                .into_iter()
+                .filter(|(k, _)| EDGE_DETAILS.contains(&k.as_str())),
+        );
+        serde_json::from_value(serde_json::Value::Object(all))
+    }
+
     /// Whether this edge's condition is checked where it is published from: by the
     /// orchestrator (a command edge) or by the publishing service (an event edge it
     /// decides) — not by the subscriber on delivery.

@@ -141,9 +141,13 @@ pub fn coupling(workflow: &Workflow) -> Coupling {
             }
         }
     }
-    // Each decision's rule, and who must know it.
+    // Each decision's rule (a loop's bound is one), and who must know it.
     let mut rules: HashMap<(&str, Outcome), BTreeSet<&str>> = HashMap::new();
-    for edge in workflow.edges.iter().filter(|e| e.condition.is_some()) {
+    for edge in workflow
+        .edges
+        .iter()
+        .filter(|e| e.condition.is_some() || e.max_iterations.is_some())
+    {
         let holder = match edge.kind {
             EdgeKind::Command => "orchestrator",
             EdgeKind::Event if edge.filtered_by_subscriber() => {

@@ -246,7 +246,8 @@ pub fn to_bpmn(workflow: &Workflow) -> String {
                 let flow = ids.fresh("Flow");
                 let _ = writeln!(
                     flows,
-                    "    <bpmn:sequenceFlow id=\"{flow}\" sourceRef=\"{source}\" targetRef=\"{target}\" />"
+                    "    <bpmn:sequenceFlow id=\"{flow}\" sourceRef=\"{source}\" targetRef=\"{target}\"{} />",
+                    edge_details(e)
                 );
                 edges_di.push_str(&edge_di(&flow, &shapes, &source, &target));
             }
@@ -274,9 +275,11 @@ pub fn to_bpmn(workflow: &Workflow) -> String {
                 });
                 for (from, to) in [(&source, &catch), (&catch, &target)] {
                     let flow = ids.fresh("Flow");
+                    // The subscriber's side carries the edge's details.
+                    let details = if to == &target { edge_details(e) } else { String::new() };
                     let _ = writeln!(
                         flows,
-                        "    <bpmn:sequenceFlow id=\"{flow}\" sourceRef=\"{from}\" targetRef=\"{to}\" />"
+                        "    <bpmn:sequenceFlow id=\"{flow}\" sourceRef=\"{from}\" targetRef=\"{to}\"{details} />"
                     );
                     edges_di.push_str(&edge_di(&flow, &shapes, from, to));
                 }
@@ -382,5 +385,18 @@ fn edge_di(element: &str, shapes: &Shapes, from: &str, to: &str) -> String {
     };
     format!(
         "      <bpmndi:BPMNEdge id=\"{element}_di\" bpmnElement=\"{element}\">\n        <di:waypoint x=\"{sx}\" y=\"{ay}\" />\n        <di:waypoint x=\"{tx}\" y=\"{by}\" />\n      </bpmndi:BPMNEdge>\n"
+    )
+}
+
+/// A sequence flow's ` hybridflow:details="…"` attribute: the edge's condition, who decides
+/// it, its payload and its loop bound, when it has any (else nothing).
+fn edge_details(edge: &crate::model::Edge) -> String {
+    let details = edge.details();
+    if details.is_empty() {
+        return String::new();
+    }
+    format!(
+        " hybridflow:details=\"{}\"",
+        attr(&serde_json::Value::Object(details).to_string())
     )
 }

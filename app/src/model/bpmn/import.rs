@@ -345,6 +345,9 @@ struct Route {
     on: Outcome,
     event: Option<String>,
     join: bool,
+    /// The sequence flow (element) that carries the edge's details, when the path passed
+    /// one that does.
+    details: Option<usize>,
 }
 
 struct Model<'a> {
@@ -353,6 +356,8 @@ struct Model<'a> {
     ours: String,
     kinds: HashMap<String, (Kind, usize)>,
     next: HashMap<String, Vec<String>>,
+    /// Sequence flows (by their two ends) that carry `hybridflow:details`: their element.
+    flow_details: HashMap<(String, String), usize>,
     previous: HashMap<String, Vec<String>>,
     walked: usize,
 }
@@ -420,7 +425,11 @@ impl Model<'_> {
                 continue;
             }
             for n in self.next.get(&at).cloned().unwrap_or_default() {
-                stack.push((n, route.clone()));
+                let mut route = route.clone();
+                if let Some(&flow) = self.flow_details.get(&(at.clone(), n.clone())) {
+                    route.details = Some(flow);
+                }
+                stack.push((n, route));
             }
         }
         Ok(())
@@ -542,6 +551,7 @@ pub fn from_bpmn(input: &str, l: Locale) -> Result<Workflow, ImportError> {
     // The processes' elements.
     let mut kinds: HashMap<String, (Kind, usize)> = HashMap::new();
     let mut flows: Vec<(String, String)> = Vec::new();
+    let mut flow_details: HashMap<(String, String), usize> = HashMap::new();
     let mut associations: Vec<(String, String)> = Vec::new();
     let mut pool_of: HashMap<String, String> = HashMap::new();
     let mut step_order: Vec<String> = Vec::new();
@@ -666,7 +676,13 @@ pub fn from_bpmn(input: &str, l: Locale) -> Result<Workflow, ImportError> {
                         continue;
                     }
                     match (e.attr("sourceRef"), e.attr("targetRef")) {
-                        (Some(s), Some(t)) => flows.push((s.to_string(), t.to_string())),
+                        (Some(s), Some(t)) => {
+                            let ours = ours.as_deref().unwrap_or("hybridflow");
+                            if e.attr(&format!("{ours}:details")).is_some() {
+                                flow_details.insert((s.to_string(), t.to_string()), el);
+                            }
+                            flows.push((s.to_string(), t.to_string()))
+                        }
                         _ => refuse(
                             &mut problems,
                             el,
@@ -789,6 +805,7 @@ pub fn from_bpmn(input: &str, l: Locale) -> Result<Workflow, ImportError> {
         ours: ours.unwrap_or_else(|| "hybridflow".into()),
         kinds,
         next,
+        flow_details,
         previous,
         walked: 0,
     };
@@ -881,11 +898,16 @@ pub fn from_bpmn(input: &str, l: Locale) -> Result<Workflow, ImportError> {
             on: Outcome::Success,
             event: None,
             join: false,
+            details: None,
         };
         for target in model.next.get(id).cloned().unwrap_or_default() {
             batch += 1;
             let mut found = Vec::new();
-            model.follow(&[target], start.clone(), &mut found)?;
+            let start = Route {
+                details: model.flow_details.get(&(id.clone(), target.clone())).copied(),
+                ..start.clone()
+            };
+            model.follow(&[target], start, &mut found)?;
             reached.extend(found.into_iter().map(|(to, route)| (batch, to, route)));
         }
         let mut attached = boundaries.get(id).cloned().unwrap_or_default();
@@ -897,12 +919,14 @@ pub fn from_bpmn(input: &str, l: Locale) -> Result<Workflow, ImportError> {
                     on: Outcome::Failure,
                     event: None,
                     join: false,
+                    details: None,
                 },
                 Boundary::Message(message) => Route {
                     kind: EdgeKind::Event,
                     on: Outcome::Success,
                     event: message,
                     join: false,
+                    details: None,
                 },
                 Boundary::Compensate => {
                     for (_, handler) in associations.iter().filter(|(s, _)| *s == boundary) {
@@ -924,7 +948,14 @@ pub fn from_bpmn(input: &str, l: Locale) -> Result<Workflow, ImportError> {
             for target in model.next.get(&boundary).cloned().unwrap_or_default() {
                 batch += 1;
                 let mut found = Vec::new();
-                model.follow(&[target], route.clone(), &mut found)?;
+                let route = Route {
+                    details: model
+                        .flow_details
+                        .get(&(boundary.clone(), target.clone()))
+                        .copied(),
+                    ..route.clone()
+                };
+                model.follow(&[target], route, &mut found)?;
                 reached.extend(found.into_iter().map(|(to, route)| (batch, to, route)));
             }
         }
@@ -964,6 +995,7 @@ pub fn from_bpmn(input: &str, l: Locale) -> Result<Workflow, ImportError> {
                     on: Outcome::Success,
                     event: None,
                     join: false,
+                    details: None,
                 },
             )),
             Some(Kind::Catch { .. }) => {
@@ -973,6 +1005,7 @@ pub fn from_bpmn(input: &str, l: Locale) -> Result<Workflow, ImportError> {
                     on: Outcome::Success,
                     event: None,
                     join: false,
+                    details: None,
                 };
                 model.follow(&out, route, &mut receivers)?;
             }
@@ -1062,7 +1095,30 @@ pub fn from_bpmn(input: &str, l: Locale) -> Result<Workflow, ImportError> {
             route.event.clone(),
         )) {
             budget.edges(1, "messageFlow").map_err(ImportError::from)?;
-            edges.push(edge(from, to, route.kind, route.on, route.event));
+            let mut made = edge(from, to, route.kind, route.on, route.event);
+            if let Some(flow) = route.details {
+                let id = id_of(flow);
+                let refused = |message: String| {
+                    ImportError::Unsupported(vec![problem(model.line(flow), "details", message)])
+                };
+                let details = model.ext(flow, "details").unwrap_or("{}");
+                let Ok(Value::Object(details)) = serde_json::from_str::<Value>(details) else {
+                    return Err(refused(td_string!(
+                        l,
+                        import.bpmn_details_not_object,
+                        id = format!("{id:?}")
+                    )));
+                };
+                made = made.with_details(details).map_err(|e| {
+                    refused(td_string!(
+                        l,
+                        import.bpmn_details_error,
+                        id = format!("{id:?}"),
+                        error = e
+                    ))
+                })?;
+            }
+            edges.push(made);
         }
     }
     for node in &mut nodes {

@@ -138,6 +138,14 @@ pub fn EdgeView(
                         (Some(c), false) => format!("{label} [{c}]"),
                         (None, _) => label,
                     };
+                    // A loop's bound, as BPMN marks a loop: ↻ and how many times at most.
+                    let label = match e.max_iterations {
+                        Some(n) => {
+                            let mark = td_string!(locale, canvas.loop_bound, n = n).to_string();
+                            if label.is_empty() { mark } else { format!("{label} {mark}") }
+                        }
+                        None => label,
+                    };
                     let start = output_point(from.position);
                     let end = input_point(to.position);
                     Some(match fan_out {

@@ -51,6 +51,7 @@ fn template_text(locale: Locale, key: &str) -> (&'static str, &'static str) {
         "payment-confirmation-watchdog" => text!(payment_confirmation_watchdog),
         "shipping-lean-events" => text!(shipping_lean_events),
         "shipping-carried-events" => text!(shipping_carried_events),
+        "card-retry-loop" => text!(card_retry_loop),
         _ => ("", ""),
     }
 }
@@ -69,6 +70,8 @@ fn korean_word(english: &str) -> Option<&'static str> {
         "Authorize payment" => "결제 승인 요청",
         "Await bank confirmation" => "은행 확인 기다리기",
         "Cancel order" => "주문 취소",
+        "Charge card" => "카드 결제",
+        "Ask for another card" => "다른 카드 요청",
         "Watchdog" => "감시 타이머",
         "Bonus programme" => "보너스 프로그램",
         "ChargePayment" => "결제 청구",

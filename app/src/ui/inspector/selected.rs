@@ -1,6 +1,6 @@
 //! The selected step's fields (label, service, action and its behaviour) or the selected
 //! edge's (kind, outcome, event name, condition — with the fields the steps write at a click —,
-//! who decides it and the event's payload). Lazily loaded: the editor's first page does not
+//! who decides it, a loop's bound and the event's payload). Lazily loaded: the editor's first page does not
 //! need them, so their code is fetched the first time something is selected.
 
 use leptos::prelude::*;
@@ -166,6 +166,25 @@ pub fn selection_fields(node: Memo<Option<Node>>, edge: Memo<Option<Edge>>) -> A
                         </select>
                     </label>
                 </Show>
+                <label>
+                    <span>{tr!(lang, inspector.max_iterations)}</span>
+                    <input
+                        type="number"
+                        min="1"
+                        aria-label=tr!(lang, inspector.max_iterations)
+                        placeholder=tr!(lang, inspector.max_iterations_hint)
+                        prop:value=move || edge.with(|e| e.as_ref().and_then(|e| e.max_iterations).map(|n| n.to_string()).unwrap_or_default())
+                        on:change=move |ev| {
+                            if let Some(mut e) = edge.get_untracked() {
+                                let v = event_target_value(&ev);
+                                // What is not a whole number counts as none; 0 and what is
+                                // over the limit are the validator's to say.
+                                e.max_iterations = v.trim().parse::<u32>().ok();
+                                document.edit(GraphChange::UpdateEdge(e));
+                            }
+                        }
+                    />
+                </label>
                 <Show when=move || edge.with(|e| e.as_ref().is_some_and(|e| e.kind == EdgeKind::Event))>
                     <label>
                         <span>{tr!(lang, inspector.payload)}</span>
