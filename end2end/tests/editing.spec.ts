@@ -66,16 +66,31 @@ test("a design problem gets a badge and a list entry, which select the step, and
   await freshWorkflow(page, 2);
   await connect(page, "Step 1", "Step 2");
   await connect(page, "Step 2", "Step 1");
-  // A cycle nothing enters: both steps can never run.
+  // A loop of commands with no bound, which nothing enters: an error on the edge that
+  // closes it, and both steps can never run.
   const problems = page.getByRole("region", { name: "Problems" });
-  await expect(problems.getByRole("heading")).toHaveText("Problems (2)");
+  await expect(problems.getByRole("heading")).toHaveText("Problems (3)");
+  const loop = problems.getByRole("button", { name: /closes a loop with no bound/ });
+  await expect(loop).toHaveText(/edge e1 from Step 1 back to Step 2 closes a loop with no bound: the orchestrator would command round it for ever/);
   const badge = page.locator('[data-node-id="step-1"] .badge.warning');
   await expect(badge).toBeVisible();
   await expect(badge).toHaveAttribute("aria-label", /can never run/);
   await problems.getByRole("button", { name: /Step 1 can never run/ }).click();
   await expect(page.locator('[data-node-id="step-1"]')).toHaveClass(/selected/);
 
-  // Break the cycle (undo the last connection): step 1 is a root again.
+  // The error selects its edge; a bound in the inspector makes the loop a bounded one,
+  // drawn with its mark.
+  await loop.click();
+  const inspector = page.getByRole("complementary", { name: "Inspector" });
+  const bound = inspector.getByRole("spinbutton", { name: "Loop: at most (times)" });
+  await bound.fill("3");
+  await bound.press("Tab");
+  await expect(problems.getByRole("heading")).toHaveText("Problems (2)");
+  await expect(page.locator("g.edge-group .edge-label").filter({ hasText: "↻ at most 3×" })).toHaveCount(1);
+
+  // Break the cycle (undo the bound, then the last connection): step 1 is a root again.
+  await page.getByRole("button", { name: "Undo" }).click();
+  await expect(problems.getByRole("heading")).toHaveText("Problems (3)");
   await page.keyboard.press("Control+z");
   await expect(page.locator("[data-edge-id]")).toHaveCount(1);
   await expect(problems.getByRole("heading")).toHaveText("Problems (0)");
@@ -345,4 +360,33 @@ test("a step that waits for a message: drawn as a wait, counting down, and sent 
   await page.getByRole("tab", { name: "Log" }).click();
   await expect(page.getByRole("list", { name: "Run log" })).toContainText("PaymentConfirmed arrived (from outside): Step 2 stops waiting");
   await expect(page.getByRole("list", { name: "Run log" })).toContainText("Step 2 waits for PaymentConfirmed (timeout 60000 ms)");
+});
+
+test("a loop with a bound: the payment goes round with another card at most three times, the turns told", async ({ page }) => {
+  await fromTemplate(page, "Payment with another card, at most 3 times", `Card loop ${Date.now()}`);
+  await expect(page.locator("g.edge-group .edge-label").filter({ hasText: "on failure ↻ at most 3×" })).toHaveCount(1);
+  const seed = page.getByRole("textbox", { name: "Run seed" });
+  const runWith = async (value: string) => {
+    await seed.fill(value);
+    await page.getByRole("combobox", { name: "Run speed" }).selectOption("4");
+    await page.getByRole("button", { name: "Run" }).click();
+    await expect(page.getByRole("status", { name: "Run state" })).toHaveText("Run completed");
+  };
+  // Seed 15: every card is declined; after three more cards the order is cancelled.
+  await runWith("15");
+  await expect(page.locator('[data-node-id="cancel"]')).toHaveAttribute("data-state", "succeeded");
+  await expect(page.locator('[data-node-id="ship"]')).not.toHaveAttribute("data-state", "succeeded");
+  await page.getByRole("tab", { name: "Summary" }).click();
+  const story = page.getByRole("list", { name: "What happened" });
+  await expect(story).toContainText("Looped: from Charge card back to Ask for another card 3 time(s), all its bound allows");
+  await page.getByRole("tab", { name: "Log" }).click();
+  const log = page.getByRole("list", { name: "Run log" });
+  await expect(log).toContainText("the loop back to Ask for another card runs its iteration 3 of 3");
+  await expect(log).toContainText("orchestrator decided after Charge card: on to Cancel order (it saw —); the loop back to Ask for another card ran its 3 iterations: it is not taken again");
+  // Seed 2: the third card is accepted, and the order ships.
+  await runWith("2");
+  await expect(page.locator('[data-node-id="ship"]')).toHaveAttribute("data-state", "succeeded");
+  await expect(page.locator('[data-node-id="cancel"]')).not.toHaveAttribute("data-state", "succeeded");
+  await page.getByRole("tab", { name: "Summary" }).click();
+  await expect(story).toContainText("Looped: from Charge card back to Ask for another card 2 time(s), of at most 3");
 });
