@@ -339,3 +339,75 @@ async fn a_run_killed_while_it_waits_resumes_its_wait_after_a_restart() {
     // The wait for the message was armed again, not started again: one WaitStarted each.
     assert_eq!(kinds("WaitStarted"), 2);
 }
+
+/// SIGKILL in the middle of a loop: the restarted process goes on round it from where the
+/// history says it was — the bound counts the turns made before the kill — and the history
+/// is whole: each turn's charge is a new execution, no attempt is made twice, the default
+/// edge follows once the bound is spent.
+#[tokio::test]
+async fn a_run_killed_in_the_middle_of_a_loop_goes_on_round_it_after_a_restart() {
+    let dir = tempfile::tempdir().unwrap();
+    let database = dir.path().join("loops.db");
+    let mut server = ServerProcess::start(&database, &[]).await;
+    let mut charge = node_taking("charge", 250);
+    charge["failure_rate"] = json!(1.0);
+    let looping = create(
+        &server,
+        &json!({"name": "loop",
+            "nodes": [node_taking("order", 10), charge, node_taking("ask", 250), node_taking("cancel", 10)],
+            "edges": [{"from": "order", "to": "charge", "kind": "command"},
+                      {"from": "charge", "to": "ask", "kind": "command", "on": "failure", "max_iterations": 3},
+                      {"from": "ask", "to": "charge", "kind": "command"},
+                      {"from": "charge", "to": "cancel", "kind": "command", "on": "failure"}]}),
+    )
+    .await;
+    let run: Value = start(&server, &looping).await.json().await.unwrap();
+    let run = run["id"].as_str().unwrap().to_string();
+    // Round the loop once: order → charge, charge → ask, ask → charge.
+    eventually(
+        "the second charge",
+        Duration::from_secs(10),
+        Duration::from_millis(10),
+        || async {
+            let state = run_state(&server, &run).await;
+            if state["messages"]["commands"].as_u64() >= Some(3) {
+                Ok(())
+            } else {
+                Err(state.to_string())
+            }
+        },
+    )
+    .await;
+    server.signal_and_wait("-KILL", Duration::from_secs(5));
+    let server = ServerProcess::start(&database, &[]).await;
+    let ended = wait_status(&server, &run, Duration::from_secs(20)).await;
+    assert_eq!(ended["status"], "completed", "{ended}");
+    let (records, _) = watch(server.ws_url(&format!("/api/runs/{run}/events?after=0")))
+        .await
+        .unwrap();
+    assert_whole(&records, &["order", "cancel"]);
+    let executions = |step: &str| -> Vec<u64> {
+        records
+            .iter()
+            .filter(|r| r["type"] == "StepStarted" && r["node"] == step)
+            .map(|r| r["execution"].as_u64().unwrap())
+            .collect()
+    };
+    assert_eq!(executions("charge"), [1, 2, 3, 4]);
+    assert_eq!(executions("ask"), [1, 2, 3]);
+    let turns: Vec<u64> = records
+        .iter()
+        .filter(|r| r["type"] == "Decided")
+        .map(|r| r["loops"][0]["done"].as_u64().unwrap())
+        .collect();
+    assert_eq!(turns, [0, 1, 2, 3]);
+    let resumed = records
+        .iter()
+        .position(|r| r["type"] == "RunResumed")
+        .expect("resumed");
+    let decided_before = records[..resumed]
+        .iter()
+        .filter(|r| r["type"] == "Decided")
+        .count();
+    assert!(decided_before >= 1, "killed mid-loop, after a turn");
+}
