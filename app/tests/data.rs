@@ -193,8 +193,13 @@ fn a_loop_without_a_bound_is_refused_where_it_closes() {
             .map(|p| (p.path, p.message))
             .collect()
     };
-    let step = |id: &str, label: &str| json!({"id": id, "label": label, "service": "S", "action": "a"});
-    let steps = json!([step("o", "Order"), step("c", "Charge card"), step("k", "Ask for another card")]);
+    let step =
+        |id: &str, label: &str| json!({"id": id, "label": label, "service": "S", "action": "a"});
+    let steps = json!([
+        step("o", "Order"),
+        step("c", "Charge card"),
+        step("k", "Ask for another card")
+    ]);
     let mut doc = json!({"name": "t", "nodes": steps, "edges": [
         {"id": "e1", "from": "o", "to": "c", "kind": "command"},
         {"id": "e2", "from": "c", "to": "k", "kind": "command", "on": "failure"},
@@ -230,7 +235,9 @@ fn a_loop_without_a_bound_is_refused_where_it_closes() {
     );
     mixed["edges"][1]["max_iterations"] = json!(2);
     let w: app::model::Workflow = serde_json::from_value(mixed).unwrap();
-    assert!(!lint(&w).iter().any(|w| w.kind == WarningKind::UnboundedLoop));
+    assert!(!lint(&w)
+        .iter()
+        .any(|w| w.kind == WarningKind::UnboundedLoop));
     // A bound on any of its edges will do.
     doc["edges"][2]["max_iterations"] = json!(3);
     assert_eq!(problems(&doc, Locale::en), []);

@@ -29,7 +29,16 @@ fn edge_details(w: &Workflow) -> Vec<String> {
     let mut details: Vec<String> = w
         .edges
         .iter()
-        .map(|e| format!("{} {} {:?} {:?} {}", e.from, e.to, e.kind, e.on, Value::Object(e.details())))
+        .map(|e| {
+            format!(
+                "{} {} {:?} {:?} {}",
+                e.from,
+                e.to,
+                e.kind,
+                e.on,
+                Value::Object(e.details())
+            )
+        })
         .collect();
     details.sort();
     details

@@ -82,10 +82,7 @@ fn event_cycles_unreachable_steps_and_impossible_joins() {
         .filter(|k| k.0 == WarningKind::EventCycle)
         .collect();
     assert_eq!(cycle_edges.len(), 2, "{k:?}");
-    assert!(
-        k.iter().any(|k| k.0 == WarningKind::UnboundedLoop),
-        "{k:?}"
-    );
+    assert!(k.iter().any(|k| k.0 == WarningKind::UnboundedLoop), "{k:?}");
     let unreachable: Vec<_> = k
         .iter()
         .filter(|k| k.0 == WarningKind::Unreachable)
@@ -117,4 +114,83 @@ fn the_shipped_examples_are_clean_designs() {
         };
         assert_eq!(found, expected, "{}", example.key);
     }
+}
+
+/// Branches that can never be taken are named, with why; a for-each over a list no step
+/// writes is a warning (only the input can bring it), and none once a step writes it.
+#[test]
+fn branches_never_taken_and_for_each_over_unwritten_lists() {
+    let doc = |edges: serde_json::Value, extra: serde_json::Value| -> Workflow {
+        let step = |id: &str| serde_json::json!({"id": id, "label": id.to_uppercase(), "service": "S", "action": "a"});
+        let mut nodes = vec![step("a"), step("b"), step("c"), step("d")];
+        if let Some(extra) = extra.as_object() {
+            for (k, v) in extra {
+                nodes[0][k] = v.clone();
+            }
+        }
+        serde_json::from_value(serde_json::json!({"name": "t", "nodes": nodes, "edges": edges}))
+            .unwrap()
+    };
+    let said = |w: &Workflow| -> Vec<(Option<String>, String)> {
+        lint(w)
+            .into_iter()
+            .filter(|x| {
+                matches!(
+                    x.kind,
+                    WarningKind::BranchNeverTaken | WarningKind::ForEachUnwritten
+                )
+            })
+            .map(|x| (x.edge.or(x.node), x.message))
+            .collect()
+    };
+    let w = doc(
+        serde_json::json!([
+            {"id": "e1", "from": "a", "to": "b", "kind": "command", "condition": "amount > 100"},
+            {"id": "e2", "from": "a", "to": "c", "kind": "command", "condition": "amount  >  100"},
+            {"id": "e3", "from": "a", "to": "d", "kind": "command", "condition": "false"}]),
+        serde_json::json!({}),
+    );
+    assert_eq!(
+        said(&w),
+        [
+            (Some("e2".to_string()), "edge e2 after A can never be taken: edge e1 has the same condition and comes first in this exclusive decision".to_string()),
+            (Some("e3".to_string()), "edge e3 after A can never be taken: its condition is false".to_string()),
+        ]
+    );
+    // Inclusive: both branches are taken; only `false` never is.
+    let mut inclusive = w.clone();
+    inclusive.nodes[0].decide = Some(app::model::Decide::Inclusive);
+    assert_eq!(said(&inclusive).len(), 1);
+    // After `true`, neither a later branch nor the default.
+    let w = doc(
+        serde_json::json!([
+            {"id": "e1", "from": "a", "to": "b", "kind": "command", "condition": "true"},
+            {"id": "e2", "from": "a", "to": "c", "kind": "command", "condition": "tier == 'gold'"},
+            {"id": "e3", "from": "a", "to": "d", "kind": "command"}]),
+        serde_json::json!({}),
+    );
+    let found: Vec<Option<String>> = said(&w).into_iter().map(|x| x.0).collect();
+    assert_eq!(found, [Some("e2".to_string()), Some("e3".to_string())]);
+    // One event to two subscribers is one branch, decided once: not a duplicate.
+    let w = doc(
+        serde_json::json!([
+            {"id": "e1", "from": "a", "to": "b", "kind": "event", "event": "Big", "condition": "amount > 100"},
+            {"id": "e2", "from": "a", "to": "c", "kind": "event", "event": "Big", "condition": "amount > 100"}]),
+        serde_json::json!({}),
+    );
+    assert_eq!(said(&w), []);
+    // A for-each over a list nobody writes, then written.
+    let w = doc(
+        serde_json::json!([{"from": "a", "to": "b", "kind": "command"}]),
+        serde_json::json!({"for_each": "items"}),
+    );
+    assert_eq!(
+        said(&w),
+        [(Some("a".to_string()), "A works on each item of items, which no step writes: only a run whose input carries the list gets past it".to_string())]
+    );
+    let w = doc(
+        serde_json::json!([{"from": "a", "to": "b", "kind": "command"}]),
+        serde_json::json!({"for_each": "items", "writes": {"items": ["x", "y"]}}),
+    );
+    assert_eq!(said(&w), []);
 }

@@ -390,3 +390,33 @@ test("a loop with a bound: the payment goes round with another card at most thre
   await page.getByRole("tab", { name: "Summary" }).click();
   await expect(story).toContainText("Looped: from Charge card back to Ask for another card 2 time(s), of at most 3");
 });
+
+test("a for-each packs every item of the order at once: drawn as a stack, its items told in the log", async ({ page }) => {
+  await fromTemplate(page, "Pack every item of the order at once", `Items ${Date.now()}`);
+  const pack = page.locator('[data-node-id="pack"]');
+  await expect(pack).toHaveClass(/kind-for-each/);
+  await page.getByRole("button", { name: "Pack items", exact: true }).click();
+  const inspector = page.getByRole("complementary", { name: "Inspector" });
+  await expect(inspector.getByRole("textbox", { name: "For each item of (list field)" })).toHaveValue("items");
+  // Nothing selected: the inspector shows the run's controls again.
+  const canvas = page.getByRole("application", { name: "Workflow canvas" });
+  await canvas.click({ position: { x: (await canvas.boundingBox())!.width - 40, y: 30 } });
+  const seed = page.getByRole("textbox", { name: "Run seed" });
+  const log = page.getByRole("list", { name: "Run log" });
+  const runWith = async (value: string) => {
+    await seed.fill(value);
+    await page.getByRole("combobox", { name: "Run speed" }).selectOption("4");
+    await page.getByRole("button", { name: "Run" }).click();
+    await expect(page.getByRole("status", { name: "Run state" })).toHaveText("Run completed");
+    await page.getByRole("tab", { name: "Log" }).click();
+  };
+  // Seed 1: all three items packed; the step took as long as the slowest.
+  await runWith("1");
+  await expect(log).toContainText("Pack items works on each of the 3 items of items, all at once");
+  await expect(log).toContainText("Pack items: all 3 items done (the slowest took 280 ms)");
+  await expect(page.locator('[data-node-id="ship"]')).toHaveAttribute("data-state", "succeeded");
+  // Seed 3: the third item fails, and with it the packing: the order is cancelled.
+  await runWith("3");
+  await expect(log).toContainText("Pack items: 1 of 3 items failed (#3)");
+  await expect(page.locator('[data-node-id="cancel"]')).toHaveAttribute("data-state", "succeeded");
+});

@@ -1259,11 +1259,9 @@ fn loop_turns(sim: &Sim) -> Vec<(u32, u32, bool)> {
     sim.history
         .iter()
         .filter_map(|(_, e)| match e {
-            RunEvent::Decided { loops, taken, .. } if !loops.is_empty() => Some((
-                loops[0].done,
-                loops[0].max,
-                taken.contains(&loops[0].edge),
-            )),
+            RunEvent::Decided { loops, taken, .. } if !loops.is_empty() => {
+                Some((loops[0].done, loops[0].max, taken.contains(&loops[0].edge)))
+            }
             _ => None,
         })
         .collect()
@@ -1305,7 +1303,8 @@ fn a_loop_goes_round_while_its_bound_allows_then_the_default_edge_follows() {
         assert!(
             story
                 .iter()
-                .any(|l| l.contains("Looped: from charge back to ask 3 time(s), all its bound allows")),
+                .any(|l| l
+                    .contains("Looped: from charge back to ask 3 time(s), all its bound allows")),
             "{kind}: {story:?}"
         );
     }
@@ -1396,8 +1395,8 @@ fn story_lines(sim: &Sim, w: &Workflow) -> Vec<String> {
 #[test]
 fn a_converted_loop_goes_round_as_often_and_says_who_counts() {
     use app::model::convert::{convert, convert_with, RuleHolder, Style};
-    use app::model::workflow::Decider;
     use app::model::validate::validate;
+    use app::model::workflow::Decider;
     let w = card_loop("command");
     for rules in [Decider::Publisher, Decider::Subscriber] {
         let choreographed = convert_with(&w, Style::Choreography, rules);
@@ -1418,4 +1417,119 @@ fn a_converted_loop_goes_round_as_often_and_says_who_counts() {
             assert!(sim.starts_of("ship").is_empty());
         }
     }
+}
+
+/// A for-each works on every item of a list in the run data at once: as long as its
+/// slowest item, failed by any item that fails (each item drawn apart from the seed), and
+/// refused — rejected by its input, saying why — when the field is not a list or too long.
+#[test]
+fn a_for_each_works_on_every_item_at_once_and_fails_with_any() {
+    let w = workflow(json!({"name": "t",
+        "nodes": [node("order", json!({})),
+                  node("pack", json!({"for_each": "items", "latency_ms": [10, 200], "failure_rate": 0.2})),
+                  node("ship", json!({})), node("refund", json!({}))],
+        "edges": [cmd("order", "pack"), cmd("pack", "ship"),
+                  {"from": "pack", "to": "refund", "kind": "command", "on": "failure"}]}));
+    let items = |sim: &Sim| -> (u32, Vec<u32>, u64) {
+        match sim.find(|e| matches!(e, RunEvent::ItemsDone { .. })) {
+            Some((
+                _,
+                _,
+                RunEvent::ItemsDone {
+                    items,
+                    failed,
+                    slowest_ms,
+                    ..
+                },
+            )) => (*items, failed.clone(), *slowest_ms),
+            _ => panic!("no ItemsDone: {:#?}", sim.history),
+        }
+    };
+    let (mut shipped, mut refunded) = (0, 0);
+    for seed in 0..40 {
+        let mut sim = Sim::new(&w, json!({"items": ["a", "b", "c", "d"]}), seed);
+        sim.run();
+        let (count, failed, slowest) = items(&sim);
+        assert_eq!(count, 4);
+        // The step took as long as its slowest item.
+        let started = started_at(&sim, "pack");
+        let ended = sim
+            .find(|e| matches!(e, RunEvent::ItemsDone { .. }))
+            .map(|(_, t, _)| t)
+            .unwrap();
+        assert_eq!(ended - started, slowest, "seed {seed}");
+        if failed.is_empty() {
+            assert_eq!(sim.starts_of("ship").len(), 1);
+            shipped += 1;
+        } else {
+            assert_eq!(sim.starts_of("refund").len(), 1);
+            refunded += 1;
+        }
+        let mut again = Sim::new(&w, json!({"items": ["a", "b", "c", "d"]}), seed);
+        again.run();
+        assert_eq!(again.history, sim.history);
+    }
+    // 1 − 0.8⁴ ≈ 59 % of attempts lose an item.
+    assert!(
+        shipped > 5 && refunded > 5,
+        "{shipped} shipped, {refunded} refunded"
+    );
+    // Not a list, no list, too long: refused at once, saying why.
+    for (input, said) in [
+        (json!({"items": "a"}), "items is \"a\", not a list"),
+        (json!({}), "the run data has no items"),
+        (
+            json!({"items": vec![0; app::model::validate::MAX_FOR_EACH_ITEMS + 1]}),
+            "items has 1001 items; the limit is 1000",
+        ),
+    ] {
+        let mut sim = Sim::new(&w, input, 1);
+        sim.run();
+        assert!(
+            sim.find(|e| matches!(e, RunEvent::ItemsStarted { problem: Some(p), .. } if p == said))
+                .is_some(),
+            "{said}: {:#?}",
+            sim.history
+        );
+        assert!(sim
+            .find(|e| matches!(
+                e,
+                RunEvent::AttemptFailed {
+                    reason: FailureReason::Rejected,
+                    ..
+                }
+            ))
+            .is_some());
+        assert_eq!(sim.starts_of("refund").len(), 1);
+    }
+    // An empty list: nothing to do, done at once.
+    let mut sim = Sim::new(&w, json!({"items": []}), 1);
+    sim.run();
+    assert_eq!(items(&sim), (0, vec![], 0));
+    assert_eq!(sim.starts_of("ship").len(), 1);
+}
+
+/// A for-each killed in the middle resumes with the items it started with, even if the
+/// run data's list changed since: the count is in the history.
+#[test]
+fn a_for_each_under_way_resumes_with_the_items_it_started_with() {
+    let w = workflow(json!({"name": "t",
+        "nodes": [node("pack", json!({"for_each": "items", "latency_ms": [50, 300]})), node("ship", json!({}))],
+        "edges": [cmd("pack", "ship")]}));
+    let input = json!({"items": [1, 2, 3]});
+    let mut whole = Sim::new(&w, input.clone(), 4);
+    whole.run();
+    let mut first = Sim::new(&w, input.clone(), 4);
+    first.run_until(40);
+    let mut resumed = first.restarted(&w, input, 4);
+    resumed.run();
+    let done = |sim: &Sim| {
+        sim.history
+            .iter()
+            .filter(|(_, e)| matches!(e, RunEvent::ItemsDone { .. }))
+            .map(|(_, e)| e.clone())
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(done(&resumed), done(&whole));
+    assert_eq!(resumed.status(), RunStatus::Completed);
 }

@@ -290,7 +290,9 @@ fn subscriber_rules(
     }
     for ((from, _), edges) in groups {
         if edges.iter().all(|&i| workflow.edges[i].condition.is_none())
-            || edges.iter().any(|&i| workflow.edges[i].max_iterations.is_some())
+            || edges
+                .iter()
+                .any(|&i| workflow.edges[i].max_iterations.is_some())
         {
             // No rule, or a loop's: its count is the publisher's to keep.
             continue;
@@ -472,17 +474,19 @@ fn flip(labels: &HashMap<&str, &str>, edge: &Edge) -> Edge {
         },
         EdgeKind::Command => Edge {
             kind: EdgeKind::Event,
-            event: Some(match edge.condition.is_some() || edge.max_iterations.is_some() {
-                false => Workflow::default_event_name(&label(&edge.from), edge.on),
-                true => {
-                    let squeeze = |s: String| s.split_whitespace().collect::<String>();
-                    format!(
-                        "{}To{}",
-                        squeeze(label(&edge.from)),
-                        squeeze(label(&edge.to))
-                    )
-                }
-            }),
+            event: Some(
+                match edge.condition.is_some() || edge.max_iterations.is_some() {
+                    false => Workflow::default_event_name(&label(&edge.from), edge.on),
+                    true => {
+                        let squeeze = |s: String| s.split_whitespace().collect::<String>();
+                        format!(
+                            "{}To{}",
+                            squeeze(label(&edge.from)),
+                            squeeze(label(&edge.to))
+                        )
+                    }
+                },
+            ),
             ..edge.clone()
         },
     }

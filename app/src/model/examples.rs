@@ -271,7 +271,54 @@ pub const ALL: &[Example] = &[
         scenarios: HAPPY_PATH,
         watch_speed: 0.25,
     },
+    Example {
+        key: "order-items-for-each",
+        title: "Pack every item of the order at once",
+        lesson: "Order Placement writes the order's items; Pack items works on each of them at once, as Step Functions' Map or BPMN's multi-instance does. The step lasts as long as its slowest item, and one item that fails fails the packing: the order is cancelled.",
+        workflow: order_items_for_each,
+        scenarios: HAPPY_PATH,
+        watch_speed: 0.25,
+    },
 ];
+
+/// A for-each: Order Placement writes three items, Pack items packs each at once (one
+/// item in ten fails), then Shipping — or, when an item fails, Cancel order.
+pub fn order_items_for_each() -> Workflow {
+    let mut order = step(
+        "order",
+        "Order Placement",
+        "OrderService",
+        "place",
+        40.0,
+        140.0,
+    );
+    order["writes"] = json!({"items": ["book", "lamp", "mug"]});
+    let mut pack = step(
+        "pack",
+        "Pack items",
+        "FulfillmentService",
+        "pack",
+        310.0,
+        140.0,
+    );
+    pack["for_each"] = json!("items");
+    pack["latency_ms"] = json!([40, 400]);
+    pack["failure_rate"] = json!(0.1);
+    parse(json!({
+        "name": "Order items",
+        "nodes": [
+            order,
+            pack,
+            step("ship", "Shipping", "ShippingService", "ship", 580.0, 140.0),
+            step("cancel", "Cancel order", "OrderService", "cancel", 580.0, 300.0),
+        ],
+        "edges": [
+            {"id": "e1", "from": "order", "to": "pack", "kind": "command"},
+            {"id": "e2", "from": "pack", "to": "ship", "kind": "command"},
+            {"id": "e3", "from": "pack", "to": "cancel", "kind": "command", "on": "failure"},
+        ]
+    }))
+}
 
 /// "Retry the payment with another card, at most 3 times": Charge card fails half the
 /// time; its failure goes round a bounded loop (Ask for another card, then Charge card

@@ -419,7 +419,7 @@ pub(crate) fn edge(
         event,
         condition: None,
         decided_by: None,
-            max_iterations: None,
+        max_iterations: None,
         payload: None,
     }
 }

@@ -35,6 +35,12 @@ pub enum WarningKind {
     /// Commands and events lead round a loop none of whose edges has a bound
     /// (`max_iterations`): it runs until the run's runaway limit stops it.
     UnboundedLoop,
+    /// A for-each works on a field no step writes: only a run whose input carries the
+    /// list gets past it.
+    ForEachUnwritten,
+    /// A branch of a decision can never be taken: its condition is `false`, an earlier
+    /// branch of an exclusive decision has the same condition, or one is `true`.
+    BranchNeverTaken,
 }
 
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
@@ -99,6 +105,28 @@ pub enum Says {
         from: String,
         to: String,
     },
+    ForEachUnwritten {
+        step: String,
+        field: String,
+    },
+    BranchNeverTaken {
+        edge: String,
+        step: String,
+        why: NeverTaken,
+    },
+}
+
+/// Why a branch can never be taken ([`WarningKind::BranchNeverTaken`]).
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum NeverTaken {
+    /// Its condition is `false`.
+    False,
+    /// An earlier branch of the exclusive decision has the same condition (that edge).
+    Same(String),
+    /// An earlier branch of the exclusive decision is `true` (that edge).
+    AfterTrue(String),
 }
 
 impl Says {
@@ -139,6 +167,30 @@ impl Says {
             Says::UnboundedLoop { edge, from, to } => {
                 td_string!(l, lint.unbounded_loop, edge = edge, from = from, to = to).to_string()
             }
+            Says::ForEachUnwritten { step, field } => {
+                td_string!(l, lint.for_each_unwritten, step = step, field = field).to_string()
+            }
+            Says::BranchNeverTaken { edge, step, why } => match why {
+                NeverTaken::False => {
+                    td_string!(l, lint.never_false, edge = edge, step = step).to_string()
+                }
+                NeverTaken::Same(earlier) => td_string!(
+                    l,
+                    lint.never_same,
+                    edge = edge,
+                    step = step,
+                    earlier = earlier
+                )
+                .to_string(),
+                NeverTaken::AfterTrue(earlier) => td_string!(
+                    l,
+                    lint.never_after_true,
+                    edge = edge,
+                    step = step,
+                    earlier = earlier
+                )
+                .to_string(),
+            },
         }
     }
 }
@@ -402,6 +454,28 @@ pub fn lint(workflow: &Workflow) -> Vec<Warning> {
         }
     }
 
+    // A for-each over a list no step writes: only the run's input can bring it.
+    let written: HashSet<&str> = workflow
+        .nodes
+        .iter()
+        .flat_map(|n| n.writes.keys().map(String::as_str))
+        .collect();
+    for node in &workflow.nodes {
+        if let Some(field) = node.for_each.as_deref().filter(|f| !written.contains(f)) {
+            warnings.push(Warning::new(
+                WarningKind::ForEachUnwritten,
+                Some(node.id.clone()),
+                None,
+                Says::ForEachUnwritten {
+                    step: node.label.clone(),
+                    field: field.to_string(),
+                },
+            ));
+        }
+    }
+
+    warnings.extend(never_taken(workflow));
+
     let reachable = reachable(&graph);
     for node in workflow
         .nodes
@@ -654,4 +728,80 @@ pub(crate) fn strongly_connected(next: &[Vec<usize>]) -> Vec<usize> {
         }
     }
     component
+}
+
+/// Branches that can never be taken, where the conditions' words alone say so (the browser
+/// has no expression evaluator: what a condition computes is the server's): a condition
+/// `false`; in an exclusive decision, a condition an earlier branch already has, or any
+/// branch after one that is `true` (its default among them). Decided once per (step,
+/// outcome), in one pass over the edges.
+fn never_taken(workflow: &Workflow) -> Vec<Warning> {
+    use super::workflow::Decide;
+    let normal = |c: &str| c.split_whitespace().collect::<Vec<_>>().join(" ");
+    let exclusive: HashMap<&str, bool> = workflow
+        .nodes
+        .iter()
+        .map(|n| {
+            (
+                n.id.as_str(),
+                n.decide.unwrap_or_default() == Decide::Exclusive,
+            )
+        })
+        .collect();
+    // (step, outcome, and for an event its name when the subscriber filters) → the
+    // conditions seen so far, with their edge, and the `true` one if any.
+    type Seen<'a> = (Vec<(String, &'a str, Option<String>)>, Option<&'a str>);
+    let mut seen: HashMap<(&str, Outcome), Seen> = HashMap::new();
+    let mut warnings = Vec::new();
+    let mut warn = |e: &Edge, why: NeverTaken| {
+        warnings.push(Warning::new(
+            WarningKind::BranchNeverTaken,
+            None,
+            Some(e.id.clone()),
+            Says::BranchNeverTaken {
+                edge: e.id.clone(),
+                step: workflow.step_name(&e.from),
+                why,
+            },
+        ))
+    };
+    for e in &workflow.edges {
+        let Some(condition) = e.condition.as_deref().map(normal) else {
+            continue;
+        };
+        if condition == "false" {
+            warn(e, NeverTaken::False);
+            continue;
+        }
+        if e.filtered_by_subscriber() || !exclusive.get(e.from.as_str()).copied().unwrap_or(true) {
+            continue;
+        }
+        // The edges of one event are one branch (the publisher decides once per event).
+        let event = (e.kind == EdgeKind::Event).then(|| workflow.event_name(e));
+        let (earlier, after_true) = seen.entry((e.from.as_str(), e.on)).or_default();
+        if event.is_some() && earlier.iter().any(|(_, _, n)| *n == event) {
+            continue;
+        }
+        if let Some(first) = after_true {
+            warn(e, NeverTaken::AfterTrue(first.to_string()));
+        } else if let Some((_, same, _)) = earlier.iter().find(|(c, _, _)| *c == condition) {
+            warn(e, NeverTaken::Same(same.to_string()));
+        } else {
+            if condition == "true" {
+                *after_true = Some(e.id.as_str());
+            }
+            earlier.push((condition, e.id.as_str(), event));
+        }
+    }
+    // The default branches of an exclusive decision with a `true` branch.
+    for e in workflow
+        .edges
+        .iter()
+        .filter(|e| e.condition.is_none() && e.max_iterations.is_none())
+    {
+        if let Some((_, Some(first))) = seen.get(&(e.from.as_str(), e.on)) {
+            warn(e, NeverTaken::AfterTrue(first.to_string()));
+        }
+    }
+    warnings
 }

@@ -103,7 +103,11 @@ pub fn reason_words(locale: Locale, reason: FailureReason) -> &'static str {
 }
 
 /// A loop a decision weighed, in words: its iteration now, or that its bound is spent.
-pub fn loop_words(l: Locale, turn: &super::run::LoopTurn, label: &dyn Fn(&str) -> String) -> String {
+pub fn loop_words(
+    l: Locale,
+    turn: &super::run::LoopTurn,
+    label: &dyn Fn(&str) -> String,
+) -> String {
     if turn.spent() {
         td_string!(l, log.loop_spent, to = label(&turn.to), max = turn.max).to_string()
     } else {
@@ -371,32 +375,35 @@ fn parts<'a>(
             vec![node.as_str()],
             {
                 let mut text = match (problem, publisher) {
-                (Some(problem), false) if taken.is_empty() => {
-                    td_string!(l, log.decided_none, step = label(node), problem = problem)
-                        .to_string()
-                }
-                (Some(problem), true) if taken.is_empty() => {
-                    td_string!(l, log.published_none, step = label(node), problem = problem)
-                        .to_string()
-                }
-                (_, false) => td_string!(
-                    l,
-                    log.decided,
-                    step = label(node),
-                    taken = list(to),
-                    saw = saw_words(saw)
-                )
-                .to_string(),
-                (_, true) => td_string!(
-                    l,
-                    log.published_decided,
-                    step = label(node),
-                    taken = list(to),
-                    saw = saw_words(saw)
-                )
-                .to_string(),
-            };
-                for turn in loops.iter().filter(|t| t.spent() || taken.contains(&t.edge)) {
+                    (Some(problem), false) if taken.is_empty() => {
+                        td_string!(l, log.decided_none, step = label(node), problem = problem)
+                            .to_string()
+                    }
+                    (Some(problem), true) if taken.is_empty() => {
+                        td_string!(l, log.published_none, step = label(node), problem = problem)
+                            .to_string()
+                    }
+                    (_, false) => td_string!(
+                        l,
+                        log.decided,
+                        step = label(node),
+                        taken = list(to),
+                        saw = saw_words(saw)
+                    )
+                    .to_string(),
+                    (_, true) => td_string!(
+                        l,
+                        log.published_decided,
+                        step = label(node),
+                        taken = list(to),
+                        saw = saw_words(saw)
+                    )
+                    .to_string(),
+                };
+                for turn in loops
+                    .iter()
+                    .filter(|t| t.spent() || taken.contains(&t.edge))
+                {
                     text.push_str("; ");
                     text.push_str(&loop_words(l, turn, label));
                 }
@@ -438,6 +445,67 @@ fn parts<'a>(
                     saw = saw_words(saw)
                 )
                 .to_string(),
+            },
+        ),
+        ItemsStarted {
+            node,
+            field,
+            items,
+            problem,
+        } => match problem {
+            Some(problem) => (
+                LogKind::Failure,
+                vec![node.as_str()],
+                td_string!(l, log.items_refused, step = label(node), problem = problem).to_string(),
+            ),
+            None => (
+                LogKind::Step,
+                vec![node.as_str()],
+                td_string!(
+                    l,
+                    log.items_started,
+                    step = label(node),
+                    count = items,
+                    field = field
+                )
+                .to_string(),
+            ),
+        },
+        ItemsDone {
+            node,
+            items,
+            failed,
+            slowest_ms,
+        } => (
+            if failed.is_empty() {
+                LogKind::Step
+            } else {
+                LogKind::Failure
+            },
+            vec![node.as_str()],
+            if failed.is_empty() {
+                td_string!(
+                    l,
+                    log.items_done,
+                    step = label(node),
+                    count = items,
+                    ms = slowest_ms
+                )
+                .to_string()
+            } else {
+                td_string!(
+                    l,
+                    log.items_failed,
+                    step = label(node),
+                    failed = failed.len(),
+                    count = items,
+                    which = failed
+                        .iter()
+                        .map(|i| format!("#{}", i + 1))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                )
+                .to_string()
             },
         ),
         WaitStarted {

@@ -56,8 +56,8 @@ pub use convert::{convert, Conversion, Style};
 pub use edit::GraphChange;
 pub use faults::Faults;
 pub use run::{
-    Cause, FailureReason, LoopTurn, MessageCounts, MessageSource, Owner, RunEvent, RunInput, RunRecord,
-    RunStatus, RunView, StepState, StepView, Takeover,
+    Cause, FailureReason, LoopTurn, MessageCounts, MessageSource, Owner, RunEvent, RunInput,
+    RunRecord, RunStatus, RunView, StepState, StepView, Takeover,
 };
 pub use validate::{parse_workflow, validate, DocumentError, Problem};
 pub use workflow::{

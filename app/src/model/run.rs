@@ -401,6 +401,25 @@ pub enum RunEvent {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         problem: Option<String>,
     },
+    /// For-each step `node` starts its attempt's work on the `items` items of run data
+    /// field `field`, all at once; `problem`: why it cannot (the field is not a list, or a
+    /// list longer than the limit) — the attempt then fails, rejected by its input.
+    ItemsStarted {
+        node: String,
+        field: String,
+        items: u32,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        problem: Option<String>,
+    },
+    /// The items of for-each step `node`'s attempt are done: `failed` lists the items (from
+    /// 0) that failed or ran past the step's timeout; the slowest took `slowest_ms`.
+    ItemsDone {
+        node: String,
+        items: u32,
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        failed: Vec<u32>,
+        slowest_ms: u64,
+    },
     /// Step `node` waits: for `message` (failing after `timeout_ms` when it has one), or for
     /// `for_ms` (a timer).
     WaitStarted {

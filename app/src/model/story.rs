@@ -608,11 +608,7 @@ impl Story {
                                 None => loops.push(tally),
                             }
                         }
-                        _ => {
-                            self.looped = self.push(Happening::Looped {
-                                loops: vec![tally],
-                            })
-                        }
+                        _ => self.looped = self.push(Happening::Looped { loops: vec![tally] }),
                     }
                 }
                 if to.is_empty() {

@@ -42,6 +42,9 @@ pub const MAX_CONDITION_CHARS: usize = 400;
 pub const MAX_READS: usize = 16;
 /// Most run data fields one event carries.
 pub const MAX_PAYLOAD_FIELDS: usize = 32;
+/// The most items a for-each step works on in one attempt (`for_each`): a longer list fails
+/// the attempt, saying so.
+pub const MAX_FOR_EACH_ITEMS: usize = 1_000;
 /// The most iterations a loop's edge may allow in one run (`max_iterations`).
 pub const MAX_LOOP_ITERATIONS: u32 = 1_000;
 /// How far the chances of a choice may add up away from 1 (decimal rounding).
@@ -554,7 +557,10 @@ pub(crate) fn closing_edge(workflow: &Workflow, loops: &[Vec<usize>]) -> Option<
     }
     let mut outgoing: HashMap<&str, Vec<&str>> = HashMap::new();
     for e in &workflow.edges {
-        outgoing.entry(e.from.as_str()).or_default().push(e.to.as_str());
+        outgoing
+            .entry(e.from.as_str())
+            .or_default()
+            .push(e.to.as_str());
     }
     while let Some(id) = queue.pop_front() {
         let d = depth[id];
@@ -894,6 +900,14 @@ pub fn behaviour_problems(node: &super::workflow::Node, l: Locale) -> Vec<(&'sta
     }
     if let Some(message) = fields_problem(&node.reads, MAX_READS, l) {
         problems.push(("reads", message));
+    }
+    if let Some(field) = &node.for_each {
+        if let Some(message) = fields_problem(std::slice::from_ref(field), 1, l) {
+            problems.push(("for_each", message));
+        }
+        if node.wait.is_some() {
+            problems.push(("for_each", td_string!(l, problem.for_each_wait).to_string()));
+        }
     }
     if let Some(action) = &node.compensation {
         if action.trim().is_empty() {

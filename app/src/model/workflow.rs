@@ -82,6 +82,12 @@ pub struct Node {
     /// fixed time (a timer).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub wait: Option<Wait>,
+    /// A for-each: the step's work runs once for each item of this run data field (a
+    /// list), all at once, and the step succeeds when every item has — one failed item
+    /// fails the attempt. Step Functions' Map, BPMN's parallel multi-instance, Conductor's
+    /// dynamic fork. At most [`crate::model::validate::MAX_FOR_EACH_ITEMS`] items.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub for_each: Option<String>,
 }
 
 /// What a waiting step waits for: a `message` (e.g. `PaymentConfirmed`, sent to the run from

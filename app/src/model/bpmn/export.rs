@@ -276,7 +276,11 @@ pub fn to_bpmn(workflow: &Workflow) -> String {
                 for (from, to) in [(&source, &catch), (&catch, &target)] {
                     let flow = ids.fresh("Flow");
                     // The subscriber's side carries the edge's details.
-                    let details = if to == &target { edge_details(e) } else { String::new() };
+                    let details = if to == &target {
+                        edge_details(e)
+                    } else {
+                        String::new()
+                    };
                     let _ = writeln!(
                         flows,
                         "    <bpmn:sequenceFlow id=\"{flow}\" sourceRef=\"{from}\" targetRef=\"{to}\"{details} />"

@@ -904,7 +904,10 @@ pub fn from_bpmn(input: &str, l: Locale) -> Result<Workflow, ImportError> {
             batch += 1;
             let mut found = Vec::new();
             let start = Route {
-                details: model.flow_details.get(&(id.clone(), target.clone())).copied(),
+                details: model
+                    .flow_details
+                    .get(&(id.clone(), target.clone()))
+                    .copied(),
                 ..start.clone()
             };
             model.follow(&[target], start, &mut found)?;

@@ -142,7 +142,11 @@ pub fn EdgeView(
                     let label = match e.max_iterations {
                         Some(n) => {
                             let mark = td_string!(locale, canvas.loop_bound, n = n).to_string();
-                            if label.is_empty() { mark } else { format!("{label} {mark}") }
+                            if label.is_empty() {
+                                mark
+                            } else {
+                                format!("{label} {mark}")
+                            }
                         }
                         None => label,
                     };

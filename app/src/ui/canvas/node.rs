@@ -74,6 +74,8 @@ enum StepKind {
     Decision,
     Wait,
     Timer,
+    Loop,
+    ForEach,
 }
 
 impl StepKind {
@@ -82,6 +84,8 @@ impl StepKind {
             StepKind::Decision => " kind-decision",
             StepKind::Wait => " kind-wait",
             StepKind::Timer => " kind-timer",
+            StepKind::Loop => " kind-loop",
+            StepKind::ForEach => " kind-for-each",
         }
     }
 
@@ -90,6 +94,8 @@ impl StepKind {
             StepKind::Decision => "◇",
             StepKind::Wait => "✉",
             StepKind::Timer => "⏱",
+            StepKind::Loop => "↻",
+            StepKind::ForEach => "⫴",
         }
     }
 
@@ -98,6 +104,8 @@ impl StepKind {
             StepKind::Decision => td_string!(l, canvas.kind_decision),
             StepKind::Wait => td_string!(l, canvas.kind_wait),
             StepKind::Timer => td_string!(l, canvas.kind_timer),
+            StepKind::Loop => td_string!(l, canvas.kind_loop),
+            StepKind::ForEach => td_string!(l, canvas.kind_for_each),
         }
     }
 }
@@ -208,20 +216,28 @@ pub fn NodeView(
     };
     let state_name = move || state.get().map(StepState::as_str).unwrap_or("");
     // What kind of step it is, drawn as its own shape: a decision (conditional edges
-    // leave it), a wait for a message, a timer.
+    // leave it), a wait for a message, a timer, a for-each, the step a loop goes back
+    // from.
     let kind = {
         let id = id.clone();
         Memo::new(move |_| {
-            let decides = document.doc.with(|d| {
-                d.edges
-                    .iter()
-                    .any(|e| e.from == id && e.condition.is_some())
+            let (decides, loops) = document.doc.with(|d| {
+                let out = || d.edges.iter().filter(|e| e.from == id);
+                (
+                    out().any(|e| e.condition.is_some()),
+                    out().any(|e| e.max_iterations.is_some()),
+                )
             });
-            node.with(|n| match n.as_ref().and_then(|n| n.wait.as_ref()) {
-                Some(w) if w.message.is_some() => Some(StepKind::Wait),
-                Some(_) => Some(StepKind::Timer),
-                None if decides => Some(StepKind::Decision),
-                None => None,
+            node.with(|n| {
+                let n = n.as_ref()?;
+                match n.wait.as_ref() {
+                    Some(w) if w.message.is_some() => Some(StepKind::Wait),
+                    Some(_) => Some(StepKind::Timer),
+                    None if n.for_each.is_some() => Some(StepKind::ForEach),
+                    None if loops => Some(StepKind::Loop),
+                    None if decides => Some(StepKind::Decision),
+                    None => None,
+                }
             })
         })
     };

@@ -52,6 +52,7 @@ fn template_text(locale: Locale, key: &str) -> (&'static str, &'static str) {
         "shipping-lean-events" => text!(shipping_lean_events),
         "shipping-carried-events" => text!(shipping_carried_events),
         "card-retry-loop" => text!(card_retry_loop),
+        "order-items-for-each" => text!(order_items_for_each),
         _ => ("", ""),
     }
 }
@@ -71,6 +72,7 @@ fn korean_word(english: &str) -> Option<&'static str> {
         "Await bank confirmation" => "은행 확인 기다리기",
         "Cancel order" => "주문 취소",
         "Charge card" => "카드 결제",
+        "Pack items" => "상품 포장",
         "Ask for another card" => "다른 카드 요청",
         "Watchdog" => "감시 타이머",
         "Bonus programme" => "보너스 프로그램",

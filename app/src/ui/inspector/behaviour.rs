@@ -336,6 +336,17 @@ const FIELDS: &[FieldSpec] = &[
         },
     },
     FieldSpec {
+        label: |l| td_string!(l, behaviour.for_each),
+        key: "for_each",
+        placeholder: |l| td_string!(l, behaviour.for_each_hint),
+        read: |n| n.for_each.clone().unwrap_or_default(),
+        write: |n, text, _| {
+            // A name the validator does not take is said by it, on this field.
+            n.for_each = (!text.is_empty()).then(|| text.to_string());
+            Ok(())
+        },
+    },
+    FieldSpec {
         label: |l| td_string!(l, behaviour.compensation),
         key: "compensation",
         placeholder: |l| td_string!(l, behaviour.compensation_hint),

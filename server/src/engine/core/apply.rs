@@ -137,7 +137,18 @@ impl RunCore {
                     self.inbox.remove(at);
                 }
             }
-            WaitStarted { .. } => {}
+            WaitStarted { .. } | ItemsDone { .. } => {}
+            ItemsStarted {
+                node,
+                items,
+                problem,
+                ..
+            } => {
+                if let Some(n) = idx(self, node) {
+                    self.steps[n].items = *items;
+                    self.steps[n].items_refused = problem.is_some();
+                }
+            }
             MessageReceived {
                 name, node, data, ..
             } => {

@@ -82,6 +82,24 @@ impl RunCore {
                 if !self.is_under_way(node, execution, attempt) {
                     return; // stale: a resent attempt already reported
                 }
+                if self.nodes[node].for_each.is_some() && !self.steps[node].items_refused {
+                    let items = self.item_plans(node, execution, attempt);
+                    let plan = self.plan(node, execution, attempt);
+                    let failed = items
+                        .iter()
+                        .enumerate()
+                        .filter(|(_, item)| {
+                            item.failure.is_some() || item.duration_ms > plan.duration_ms
+                        })
+                        .map(|(i, _)| i as u32)
+                        .collect();
+                    self.emit(RunEvent::ItemsDone {
+                        node: self.nodes[node].id.clone(),
+                        items: items.len() as u32,
+                        failed,
+                        slowest_ms: items.iter().map(|i| i.duration_ms).max().unwrap_or(0),
+                    });
+                }
                 match self.plan(node, execution, attempt).failure {
                     None => self.succeed(node),
                     Some(reason) => self.attempt_failed(node, reason),
@@ -528,6 +546,15 @@ impl RunCore {
             hops,
             cause,
         });
+        if let Some(field) = self.nodes[node].for_each.clone() {
+            let (items, problem) = self.items_of(&field);
+            self.emit(RunEvent::ItemsStarted {
+                node: self.nodes[node].id.clone(),
+                field,
+                items,
+                problem,
+            });
+        }
         if let Some(wait) = self.nodes[node].wait.clone() {
             let kept = wait
                 .message
@@ -579,6 +606,27 @@ impl RunCore {
                     attempt,
                 },
             });
+        }
+    }
+
+    /// How many items a for-each over run data field `field` works on now, or why it cannot:
+    /// the field is missing, not a list, or a list longer than the limit.
+    fn items_of(&self, field: &str) -> (u32, Option<String>) {
+        use app::model::validate::MAX_FOR_EACH_ITEMS;
+        let value = self.written.get(field).or_else(|| self.input.get(field));
+        match value {
+            Some(serde_json::Value::Array(items)) if items.len() <= MAX_FOR_EACH_ITEMS => {
+                (items.len() as u32, None)
+            }
+            Some(serde_json::Value::Array(items)) => (
+                0,
+                Some(format!(
+                    "{field} has {} items; the limit is {MAX_FOR_EACH_ITEMS}",
+                    items.len()
+                )),
+            ),
+            Some(other) => (0, Some(format!("{field} is {other}, not a list"))),
+            None => (0, Some(format!("the run data has no {field}"))),
         }
     }
 

@@ -27,10 +27,47 @@ impl RunCore {
                 },
             };
         }
+        if spec.for_each.is_some() {
+            // Every item at once: as long as the slowest, failed by the first that fails.
+            if self.steps[node].items_refused {
+                return AttemptPlan {
+                    duration_ms: 0,
+                    failure: Some(FailureReason::Rejected),
+                };
+            }
+            let items = self.item_plans(node, execution, attempt);
+            let latency = items.iter().map(|i| i.duration_ms).max().unwrap_or(0);
+            let failure = items.iter().find_map(|i| i.failure);
+            return match spec.timeout_ms {
+                Some(timeout) if latency > timeout => AttemptPlan {
+                    duration_ms: timeout,
+                    failure: Some(FailureReason::Timeout),
+                },
+                _ => AttemptPlan {
+                    duration_ms: latency,
+                    failure,
+                },
+            };
+        }
+        self.work_plan(node, execution, attempt, 0)
+    }
+
+    /// How each item of a for-each step's attempt goes (its own draws, item by item).
+    pub(super) fn item_plans(&self, node: usize, execution: u32, attempt: u32) -> Vec<AttemptPlan> {
+        (0..self.steps[node].items)
+            .map(|i| self.work_plan(node, execution, attempt, u64::from(i) + 1))
+            .collect()
+    }
+
+    /// How a piece of work of `node`'s attempt goes: the attempt's own (`item` 0), or one
+    /// item of a for-each (its draws apart from the others').
+    fn work_plan(&self, node: usize, execution: u32, attempt: u32, item: u64) -> AttemptPlan {
+        let spec = &self.nodes[node];
+        let salt = item << 24;
         let fault = self.service_fault(node);
         let latency = {
             let (min, max) = spec.latency().bounds();
-            let drawn = min + self.draw(node, execution, attempt, 1) % (max - min + 1);
+            let drawn = min + self.draw(node, execution, attempt, 1 ^ salt) % (max - min + 1);
             (drawn as f64 * fault.slow.unwrap_or(1.0)).round() as u64
         };
         let failure = if fault.down || self.faults.fail_step.as_deref() == Some(spec.id.as_str()) {
@@ -41,8 +78,9 @@ impl RunCore {
             .is_some_and(|f| f.matches(&self.input))
         {
             Some(FailureReason::Rejected)
-        } else if unit(self.draw(node, execution, attempt, 2)) < spec.failure_rate.unwrap_or(0.0)
-            || unit(self.draw(node, execution, attempt, 5)) < fault.flaky.unwrap_or(0.0)
+        } else if unit(self.draw(node, execution, attempt, 2 ^ salt))
+            < spec.failure_rate.unwrap_or(0.0)
+            || unit(self.draw(node, execution, attempt, 5 ^ salt)) < fault.flaky.unwrap_or(0.0)
         {
             Some(FailureReason::Error)
         } else {

@@ -156,6 +156,10 @@ struct Step {
     /// The orchestrator commanded this step, its attempt failed while the orchestrator was
     /// down, and the retry-or-fail decision waits for it to come back.
     failure_unheard: bool,
+    /// A for-each step's attempt under way: how many items it works on, or that its list
+    /// was refused (from `ItemsStarted`).
+    items: u32,
+    items_refused: bool,
 }
 
 struct EdgeInfo {

@@ -157,18 +157,20 @@ impl RunCore {
         }
         taken.sort_unstable();
         let problem = if taken.is_empty() {
-            Some(problem.unwrap_or_else(|| match loops.iter().find(|l| l.spent()) {
-                Some(spent) => format!(
+            Some(
+                problem.unwrap_or_else(|| match loops.iter().find(|l| l.spent()) {
+                    Some(spent) => format!(
                     "the loop from {} back to {} ran its {} iterations, and no edge is the default",
                     self.nodes[node].label,
                     self.label_of(&spent.to),
                     spent.max
                 ),
-                None => format!(
-                    "no condition after {} holds, and no edge is the default",
-                    self.nodes[node].label
-                ),
-            }))
+                    None => format!(
+                        "no condition after {} holds, and no edge is the default",
+                        self.nodes[node].label
+                    ),
+                }),
+            )
         } else {
             problem
         };
