@@ -69,6 +69,51 @@ async fn main() {
         counted as f64 / alone.as_secs_f64()
     );
 
+    // 1c. The same compare on flows that decide and loop (issue #27): runs/s against the
+    // e-commerce flow's, in the same run (compare the ratio, not the number).
+    for (name, workflow, input) in [
+        (
+            "payment by amount (decisions)",
+            app::model::examples::payment_by_amount(),
+            json!({"amount": 1500}),
+        ),
+        (
+            "card retry loop (a bounded loop)",
+            app::model::examples::card_retry_loop(),
+            json!({}),
+        ),
+        (
+            "order items (a for-each of 3)",
+            app::model::examples::order_items_for_each(),
+            json!({}),
+        ),
+    ] {
+        let spec = CompareSpec {
+            workflow,
+            input,
+            runs: COMPARE_RUNS,
+            seed: 1,
+            faults: Faults::default(),
+            message_ms: 0,
+        };
+        let started = Instant::now();
+        let result = tokio::task::spawn_blocking(move || compare(&spec, &Progress::default()))
+            .await
+            .unwrap()
+            .expect("not cancelled");
+        let took = started.elapsed();
+        let counted: u32 = result.styles.iter().map(|s| s.runs).sum();
+        println!(
+            "compare {name} 3 × {COMPARE_RUNS}: {counted} runs + fail matrix in {:.0} ms ({:.0} runs/s, {:.2}× the e-commerce flow's)",
+            took.as_secs_f64() * 1000.0,
+            counted as f64 / took.as_secs_f64(),
+            (counted as f64 / took.as_secs_f64()) / (f64::from(COMPARE_RUNS * 3) / alone.as_secs_f64()),
+        );
+    }
+    if std::env::var("LAB_ONLY").as_deref() == Ok("compare") {
+        return;
+    }
+
     // 1b. End to end through the API.
     let server = support::Server::start().await;
     let workflow = server
