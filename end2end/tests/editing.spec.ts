@@ -360,6 +360,10 @@ test("a step that waits for a message: drawn as a wait, counting down, and sent 
   await page.getByRole("tab", { name: "Log" }).click();
   await expect(page.getByRole("list", { name: "Run log" })).toContainText("PaymentConfirmed arrived (from outside): Step 2 stops waiting");
   await expect(page.getByRole("list", { name: "Run log" })).toContainText("Step 2 waits for PaymentConfirmed (timeout 60000 ms)");
+  await page.getByRole("tab", { name: "Summary" }).click();
+  await expect(page.getByRole("list", { name: "What happened" })).toContainText(
+    "Messages received: PaymentConfirmed (from outside) ended Step 2's wait",
+  );
 });
 
 test("a loop with a bound: the payment goes round with another card at most three times, the turns told", async ({ page }) => {

@@ -355,3 +355,105 @@ fn serving_on_a_port_in_use_says_so_in_one_line_naming_the_flag() {
         "{stderr}"
     );
 }
+
+/// `run --message NAME@MS[=DATA]` sends a waiting step its message at a virtual time: in
+/// time, the wait ends and the story says so; too late, the timeout's saga runs; a message
+/// that cannot be read is refused naming it, before anything runs.
+#[test]
+fn run_sends_a_waiting_step_its_message_at_a_time() {
+    let dir = tempfile::tempdir().unwrap();
+    let confirm = file(
+        &dir,
+        "confirm.json",
+        r#"{"name": "confirm",
+            "nodes": [{"id": "order", "label": "Order", "service": "OrderService", "action": "place", "compensation": "cancel"},
+                      {"id": "confirm", "label": "Await confirmation", "service": "PaymentService", "action": "await",
+                       "wait": {"message": "PaymentConfirmed", "timeout_ms": 3000}},
+                      {"id": "ship", "label": "Ship", "service": "ShippingService", "action": "ship"}],
+            "edges": [{"from": "order", "to": "confirm", "kind": "command"},
+                      {"from": "confirm", "to": "ship", "kind": "command"}]}"#,
+    );
+    let in_time = hybridflow(
+        &[
+            "run",
+            &confirm,
+            "--message",
+            r#"PaymentConfirmed@800={"by": "bank"}"#,
+        ],
+        None,
+    );
+    assert_eq!(in_time.status.code(), Some(0), "{}", text(&in_time.stdout));
+    assert!(
+        text(&in_time.stdout).contains(
+            "- Messages received: PaymentConfirmed (from outside) ended Await confirmation's wait"
+        ),
+        "{}",
+        text(&in_time.stdout)
+    );
+    let late = hybridflow(
+        &["run", &confirm, "--message", "PaymentConfirmed@5000"],
+        None,
+    );
+    assert_eq!(late.status.code(), Some(4), "{}", text(&late.stdout));
+    assert!(text(&late.stdout).contains("Await confirmation failed (timed out)"));
+    for (bad, said) in [
+        (
+            "PaymentConfirmed@soon",
+            "\"soon\" is not a time in milliseconds",
+        ),
+        ("PaymentConfirmed@5=[1]", "its data is not a JSON object"),
+        ("@5", "name must be 1 to 200 characters, got 0"),
+    ] {
+        let refused = hybridflow(&["run", &confirm, "--message", bad], None);
+        assert_eq!(refused.status.code(), Some(1));
+        assert!(
+            text(&refused.stderr).contains(said),
+            "{}",
+            text(&refused.stderr)
+        );
+    }
+}
+
+/// With `--server`, the message is sent to the run on the server, in real time after its
+/// start: the wait there ends and the run completes.
+#[tokio::test]
+async fn run_on_a_server_sends_its_messages_there() {
+    let server = TestServer::start().await;
+    let base = server.url("");
+    let dir = tempfile::tempdir().unwrap();
+    let confirm = file(
+        &dir,
+        "confirm.json",
+        r#"{"name": "confirm remote",
+            "nodes": [{"id": "order", "label": "Order", "service": "OrderService", "action": "place", "latency_ms": 10},
+                      {"id": "confirm", "label": "Await confirmation", "service": "PaymentService", "action": "await",
+                       "wait": {"message": "PaymentConfirmed", "timeout_ms": 60000}}],
+            "edges": [{"from": "order", "to": "confirm", "kind": "command"}]}"#,
+    );
+    let ran = tokio::task::spawn_blocking(move || {
+        hybridflow(
+            &[
+                "run",
+                &confirm,
+                "--server",
+                &base,
+                "--message",
+                "PaymentConfirmed@300",
+                "--json",
+            ],
+            None,
+        )
+    })
+    .await
+    .unwrap();
+    assert_eq!(
+        ran.status.code(),
+        Some(0),
+        "{}{}",
+        text(&ran.stdout),
+        text(&ran.stderr)
+    );
+    let outcome: Value = serde_json::from_slice(&ran.stdout).unwrap();
+    assert_eq!(outcome["outcome"]["status"], "completed");
+    assert_eq!(outcome["outcome"]["messages"]["commands"], 1);
+}

@@ -93,6 +93,11 @@ pub enum Happening {
     },
     /// A decision took no branch (`problem` says why): the run cannot go on that way.
     Undecided { node: String, problem: String },
+    /// Messages that reached the run, in order: (name, the waiting step it ended — none
+    /// when it was kept for later —, where it came from). One sentence.
+    Received {
+        messages: Vec<(String, Option<String>, super::run::MessageSource)>,
+    },
     /// The loops the run went round, in order: (the step they go back from, the step they
     /// go back to, how many times, the bound). One sentence.
     Looped {
@@ -131,6 +136,7 @@ impl Happening {
             Happening::Queried { .. } => "context_queried",
             Happening::Undecided { .. } => "undecided",
             Happening::Looped { .. } => "looped",
+            Happening::Received { .. } => "messages_received",
             Happening::Duplicated { .. } => "events_duplicated",
             Happening::Ended { status, diagnosis } => match status {
                 RunStatus::Completed => "run_completed",
@@ -378,6 +384,45 @@ impl Happening {
                     .join("; ")
             )
             .to_string(),
+            Happening::Received { messages } => td_string!(
+                locale,
+                story.received,
+                messages = messages
+                    .iter()
+                    .map(|(name, node, source)| {
+                        let source = match source {
+                            super::run::MessageSource::Outside => {
+                                td_string!(locale, log.source_outside)
+                            }
+                            super::run::MessageSource::Simulated => {
+                                td_string!(locale, log.source_simulated)
+                            }
+                            super::run::MessageSource::Event => {
+                                td_string!(locale, log.source_event)
+                            }
+                        };
+                        match node {
+                            Some(node) => td_string!(
+                                locale,
+                                story.received_ended,
+                                message = name,
+                                source = source,
+                                step = label(node)
+                            )
+                            .to_string(),
+                            None => td_string!(
+                                locale,
+                                story.received_kept,
+                                message = name,
+                                source = source
+                            )
+                            .to_string(),
+                        }
+                    })
+                    .collect::<Vec<_>>()
+                    .join("; ")
+            )
+            .to_string(),
             Happening::Looped { loops } => td_string!(
                 locale,
                 story.looped,
@@ -463,6 +508,8 @@ pub struct Story {
     queried: Option<usize>,
     /// The loops' sentence, by index.
     looped: Option<usize>,
+    /// The messages' sentence, by index.
+    received: Option<usize>,
     crashed: bool,
     /// The run's input (from its start), for the values a `fail_when` refused.
     input: super::run::RunInput,
@@ -633,6 +680,19 @@ impl Story {
                                 decisions: vec![decision],
                             })
                         }
+                    }
+                }
+            }
+            MessageReceived {
+                name, node, source, ..
+            } => {
+                let said = (name.clone(), node.clone(), *source);
+                match self.received.and_then(|i| self.happenings.get_mut(i)) {
+                    Some(Happening::Received { messages }) => messages.push(said),
+                    _ => {
+                        self.received = self.push(Happening::Received {
+                            messages: vec![said],
+                        })
                     }
                 }
             }

@@ -182,6 +182,79 @@ pub struct RunArgs {
     /// The language of the story and the reading.
     #[arg(long, value_enum, default_value = "en")]
     pub lang: Lang,
+    /// A message for a step that waits, `NAME@MS` (sent MS after the start: virtual time
+    /// here, real time with `--server`) with data as `NAME@MS={"field": …}`; repeatable.
+    #[arg(long = "message", value_name = "NAME@MS[=DATA]")]
+    pub messages: Vec<String>,
+}
+
+/// The most `--message`s one `run` sends.
+pub const MAX_CLI_MESSAGES: usize = 100;
+
+/// One `--message`: its name, when (ms after the start) and its data.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TimedMessage {
+    pub at_ms: u64,
+    pub message: app::model::api::MessageRequest,
+}
+
+/// Reads the `--message` arguments (`NAME@MS[=DATA]`), or says which one is wrong and why.
+pub fn timed_messages(args: &[String]) -> Result<Vec<TimedMessage>, Refused> {
+    if args.len() > MAX_CLI_MESSAGES {
+        return Err(Refused(format!(
+            "{} --message arguments; the limit is {MAX_CLI_MESSAGES}",
+            args.len()
+        )));
+    }
+    let mut messages = Vec::with_capacity(args.len());
+    for arg in args {
+        let (head, data) = match arg.split_once('=') {
+            Some((head, data)) => (head, Some(data)),
+            None => (arg.as_str(), None),
+        };
+        let (name, at_ms) = match head.rsplit_once('@') {
+            Some((name, at)) => (
+                name,
+                at.trim().parse::<u64>().map_err(|_| {
+                    Refused(format!(
+                        "--message {arg:?}: {at:?} is not a time in milliseconds"
+                    ))
+                })?,
+            ),
+            None => (head, 0),
+        };
+        if at_ms > app::model::validate::MAX_SIMULATED_MS {
+            return Err(Refused(format!(
+                "--message {arg:?}: {at_ms} ms exceeds the limit of {} ms",
+                app::model::validate::MAX_SIMULATED_MS
+            )));
+        }
+        let data = match data {
+            None => serde_json::Map::new(),
+            Some(text) => match serde_json::from_str::<serde_json::Value>(text) {
+                Ok(serde_json::Value::Object(o)) => o,
+                _ => {
+                    return Err(Refused(format!(
+                        "--message {arg:?}: its data is not a JSON object"
+                    )))
+                }
+            },
+        };
+        let message = app::model::api::MessageRequest {
+            name: name.trim().to_string(),
+            data,
+        };
+        let problems = message.problems();
+        if !problems.is_empty() {
+            return Err(Refused(format!(
+                "--message {arg:?}: {}",
+                problems.join("; ")
+            )));
+        }
+        messages.push(TimedMessage { at_ms, message });
+    }
+    messages.sort_by_key(|m| m.at_ms);
+    Ok(messages)
 }
 
 #[derive(Debug, Args)]

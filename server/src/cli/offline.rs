@@ -164,7 +164,18 @@ pub fn run(args: &RunArgs) -> Result<u8, Refused> {
     let workflow = load(Path::new(&args.file), args.from)?;
     let (input, faults) =
         input_and_faults(&args.input, args.seed, args.faults.as_deref(), &workflow)?;
-    let run = VirtualRun::complete(&workflow, input.clone(), args.seed, faults);
+    let messages = super::timed_messages(&args.messages)?;
+    let mut run = VirtualRun::new(&workflow, input.clone(), args.seed, faults);
+    for m in messages {
+        run.at(
+            m.at_ms,
+            crate::engine::core::Input::Message {
+                name: m.message.name,
+                data: m.message.data,
+            },
+        );
+    }
+    run.run_until(u64::MAX);
     let mut story = Story::new();
     for (_, event) in &run.history {
         story.apply(event);

@@ -148,6 +148,7 @@ fn urlencode(s: &str) -> String {
 /// its end and prints it as `run` does.
 pub async fn run(args: &RunArgs) -> Result<u8, Refused> {
     let server = args.server.as_deref().unwrap_or_default();
+    let messages = super::timed_messages(&args.messages)?;
     let client = client()?;
     let workflow_id = if args.stored {
         args.file.clone()
@@ -172,6 +173,22 @@ pub async fn run(args: &RunArgs) -> Result<u8, Refused> {
     .await?;
     let mut report: RunReport = serde_json::from_str(&body)
         .map_err(|e| Refused(format!("the server's run report is unreadable: {e}")))?;
+    // The messages, each at its time after the start (real time here).
+    let started = tokio::time::Instant::now();
+    for m in messages {
+        tokio::time::sleep_until(started + Duration::from_millis(m.at_ms)).await;
+        let path = format!("/api/runs/{}/messages", urlencode(&report.id));
+        answer(
+            server,
+            client
+                .post(url(server, &path))
+                .json(&m.message)
+                .send()
+                .await,
+        )
+        .await
+        .map_err(|Refused(why)| Refused(format!("--message {}: {why}", m.message.name)))?;
+    }
     let deadline = tokio::time::Instant::now() + Duration::from_secs(args.wait_secs);
     while report.status == RunStatus::Running && tokio::time::Instant::now() < deadline {
         tokio::time::sleep(POLL_EVERY).await;
