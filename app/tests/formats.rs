@@ -141,9 +141,8 @@ fn a_conductor_subset_maps_fork_join_events_and_switches() {
         None,
     ));
     assert!(
-        refused
-            .iter()
-            .any(|(p, m)| p == "tasks[1].type" && m.contains("\"loop\" has type DO_WHILE")),
+        refused.iter().any(|(p, m)| p == "tasks[1].loopOver"
+            && m.contains("DO_WHILE task \"loop\" has no tasks in loopOver")),
         "{refused:?}"
     );
     assert!(
@@ -315,4 +314,113 @@ fn auto_layout_leaves_room_between_layers_for_the_longest_label_leaving_each() {
     assert!(x("b") - x("a") - STEP_WIDTH >= label * 7.0, "{p:?}");
     // After b: a plain command, the least room (still long enough to grab the edge).
     assert_eq!(x("c") - x("b") - STEP_WIDTH, MIN_LAYER_SPACE);
+}
+
+/// Conductor's value SWITCH (cases on one value, a default), WAIT (a duration, or a signal),
+/// DO_WHILE (a loop counting its iterations) and FORK_JOIN_DYNAMIC (a for-each) map to
+/// decisions, timers and waits, bounded loops and for-eaches; what Hybridflow cannot run is
+/// refused by task and why: the JavaScript evaluator, a loop condition that does not count,
+/// a wait until a date, a sub-workflow.
+#[test]
+fn conductor_switches_waits_loops_and_dynamic_forks() {
+    let text = json!({
+        "name": "order_flow",
+        "tasks": [
+            {"name": "check", "taskReferenceName": "check", "type": "SIMPLE"},
+            {"name": "route", "taskReferenceName": "route", "type": "SWITCH", "evaluatorType": "value-param",
+             "expression": "tier", "inputParameters": {"tier": "${workflow.input.tier}"},
+             "decisionCases": {"gold": [{"name": "vip", "taskReferenceName": "vip", "type": "SIMPLE"}], "silver": []},
+             "defaultCase": [{"name": "standard", "taskReferenceName": "standard", "type": "SIMPLE"}]},
+            {"name": "pause", "taskReferenceName": "pause", "type": "WAIT", "inputParameters": {"duration": "2 seconds"}},
+            {"name": "retry_charge", "taskReferenceName": "charge_loop", "type": "DO_WHILE",
+             "loopCondition": "if ($.charge_loop['iteration'] < 3) { true; } else { false; }",
+             "loopOver": [{"name": "charge", "taskReferenceName": "charge", "type": "SIMPLE"}]},
+            {"name": "pack", "taskReferenceName": "pack", "type": "FORK_JOIN_DYNAMIC", "dynamicForkTasksParam": "dynamicTasks",
+             "dynamicForkTasksInputParamName": "dynamicTasksInput", "inputParameters": {"dynamicTasksInput": "${workflow.input.items}"}},
+            {"name": "join", "taskReferenceName": "join", "type": "JOIN"},
+            {"name": "confirm", "taskReferenceName": "confirm", "type": "WAIT"}
+        ]
+    })
+    .to_string();
+    let w = import(&text, None).unwrap();
+    let said: Vec<(String, String, Option<String>, Option<u32>)> = w
+        .edges
+        .iter()
+        .map(|e| {
+            (
+                e.from.clone(),
+                e.to.clone(),
+                e.condition.clone(),
+                e.max_iterations,
+            )
+        })
+        .collect();
+    let edge = |from: &str, to: &str, condition: Option<&str>, bound: Option<u32>| {
+        (
+            from.to_string(),
+            to.to_string(),
+            condition.map(str::to_string),
+            bound,
+        )
+    };
+    for expected in [
+        edge("check", "vip", Some("tier == 'gold'"), None),
+        edge("check", "pause", Some("tier == 'silver'"), None),
+        edge("check", "standard", None, None),
+        edge("vip", "pause", None, None),
+        edge("standard", "pause", None, None),
+        edge("pause", "charge", None, None),
+        edge("charge", "charge", None, Some(2)),
+        edge("charge", "pack", None, None),
+        edge("pack", "join", None, None),
+        edge("join", "confirm", None, None),
+    ] {
+        assert!(said.contains(&expected), "{expected:?} in {said:?}");
+    }
+    assert_eq!(said.len(), 10, "{said:?}");
+    assert_eq!(
+        w.node("pause").unwrap().wait.as_ref().unwrap().for_ms,
+        Some(2_000)
+    );
+    assert_eq!(
+        w.node("confirm")
+            .unwrap()
+            .wait
+            .as_ref()
+            .unwrap()
+            .message
+            .as_deref(),
+        Some("confirm")
+    );
+    assert_eq!(w.node("pack").unwrap().for_each.as_deref(), Some("items"));
+    assert!(
+        app::model::validate(&w).is_empty(),
+        "{:?}",
+        app::model::validate(&w)
+    );
+
+    let refused = unsupported(import(
+        &json!({"name": "x", "tasks": [
+            {"name": "a", "taskReferenceName": "a", "type": "SIMPLE"},
+            {"name": "js", "taskReferenceName": "js", "type": "SWITCH", "evaluatorType": "javascript",
+             "expression": "$.amount > 100 ? 'big' : 'small'", "decisionCases": {"big": []}},
+            {"name": "forever", "taskReferenceName": "forever", "type": "DO_WHILE", "loopCondition": "$.done == false",
+             "loopOver": [{"name": "b", "taskReferenceName": "b", "type": "SIMPLE"}]},
+            {"name": "later", "taskReferenceName": "later", "type": "WAIT", "inputParameters": {"until": "2027-01-01 00:00 UTC"}},
+            {"name": "soon", "taskReferenceName": "soon", "type": "WAIT", "inputParameters": {"duration": "a while"}},
+            {"name": "child", "taskReferenceName": "child", "type": "SUB_WORKFLOW"}
+        ]})
+        .to_string(),
+        None,
+    ));
+    assert_eq!(
+        refused,
+        [
+            ("tasks[1].evaluatorType".to_string(), "SWITCH task \"js\" uses the javascript evaluator, which Hybridflow does not run: use evaluatorType \"value-param\" (its cases compare one value)".to_string()),
+            ("tasks[2].loopCondition".to_string(), "DO_WHILE task \"forever\": Hybridflow reads a loopCondition that counts its iterations ($.ref['iteration'] < N, at most 1001), not \"$.done == false\"".to_string()),
+            ("tasks[3].inputParameters.until".to_string(), "WAIT task \"later\" waits until a date: Hybridflow simulates durations (\"duration\": \"10s\") or waits for a signal".to_string()),
+            ("tasks[4].inputParameters.duration".to_string(), "WAIT task \"soon\": the duration \"a while\" is not a number with a unit (ms, s, m, h)".to_string()),
+            ("tasks[5].type".to_string(), "task \"child\" has type SUB_WORKFLOW, which Hybridflow does not import (supported: SIMPLE, FORK_JOIN, JOIN, EVENT, SWITCH, DECISION, WAIT, DO_WHILE, FORK_JOIN_DYNAMIC)".to_string()),
+        ]
+    );
 }

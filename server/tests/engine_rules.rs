@@ -1533,3 +1533,50 @@ fn a_for_each_under_way_resumes_with_the_items_it_started_with() {
     assert_eq!(done(&resumed), done(&whole));
     assert_eq!(resumed.status(), RunStatus::Completed);
 }
+
+/// A Conductor definition with a value SWITCH, a WAIT, a DO_WHILE and a dynamic fork runs
+/// as Conductor would run it: the case the input names, the pause, three charges, one pack
+/// per item, and the signal that ends the last wait.
+#[test]
+fn an_imported_conductor_flow_decides_waits_loops_and_forks_as_conductor_would() {
+    use app::model::formats::import;
+    let text = json!({
+        "name": "order_flow",
+        "tasks": [
+            {"name": "check", "taskReferenceName": "check", "type": "SIMPLE"},
+            {"name": "route", "taskReferenceName": "route", "type": "SWITCH", "evaluatorType": "value-param",
+             "expression": "tier", "inputParameters": {"tier": "${workflow.input.tier}"},
+             "decisionCases": {"gold": [{"name": "vip", "taskReferenceName": "vip", "type": "SIMPLE"}]},
+             "defaultCase": [{"name": "standard", "taskReferenceName": "standard", "type": "SIMPLE"}]},
+            {"name": "pause", "taskReferenceName": "pause", "type": "WAIT", "inputParameters": {"duration": "2s"}},
+            {"name": "retry_charge", "taskReferenceName": "charge_loop", "type": "DO_WHILE",
+             "loopCondition": "$.charge_loop['iteration'] < 3",
+             "loopOver": [{"name": "charge", "taskReferenceName": "charge", "type": "SIMPLE"}]},
+            {"name": "pack", "taskReferenceName": "pack", "type": "FORK_JOIN_DYNAMIC",
+             "dynamicForkTasksInputParamName": "list", "inputParameters": {"list": "${workflow.input.items}"}},
+            {"name": "join", "taskReferenceName": "join", "type": "JOIN"},
+            {"name": "confirm", "taskReferenceName": "confirm", "type": "WAIT"}
+        ]
+    })
+    .to_string();
+    let w = import(&text, None).expect("imports");
+    for (tier, branch) in [("gold", "vip"), ("silver", "standard")] {
+        let mut sim = Sim::new(&w, json!({"tier": tier, "items": ["a", "b"]}), 1);
+        sim.0.at(
+            60_000,
+            Input::Message {
+                name: "confirm".into(),
+                data: Default::default(),
+            },
+        );
+        sim.run();
+        assert_eq!(sim.status(), RunStatus::Completed, "{tier}");
+        assert_eq!(sim.starts_of(branch).len(), 1, "{tier}");
+        assert_eq!(sim.starts_of("charge").len(), 3, "{tier}");
+        assert!(sim
+            .find(|e| matches!(e, RunEvent::ItemsDone { items: 2, .. }))
+            .is_some());
+        // The pause took its two seconds.
+        assert!(started_at(&sim, "charge") >= started_at(&sim, "pause") + 2_000);
+    }
+}

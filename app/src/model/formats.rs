@@ -496,12 +496,74 @@ fn from_article(value: &Value, l: Locale) -> Result<Workflow, ImportError> {
 
 /// What a run of tasks leads out of: the steps whose completion starts whatever comes
 /// next, how (command or event), and on which outcome.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Default)]
 struct Exit {
     node: String,
     kind: EdgeKind,
     on: Outcome,
     event: Option<String>,
+    /// A SWITCH case's condition on the edges it leads out by (CEL).
+    condition: Option<String>,
+    /// A DO_WHILE's bound on the edge back to its first task.
+    bound: Option<u32>,
+}
+
+impl Exit {
+    /// Out of step `node` on success, by a command.
+    fn after(node: &str) -> Exit {
+        Exit {
+            node: node.to_string(),
+            ..Exit::default()
+        }
+    }
+}
+
+/// The run data field a Conductor parameter reads: the last part of `${workflow.input.tier}`
+/// or `${task.output.amount}`, else the parameter's own name.
+fn parameter_field(task: &Value, parameter: &str) -> String {
+    let source = task
+        .get("inputParameters")
+        .and_then(|p| p.get(parameter))
+        .and_then(Value::as_str)
+        .unwrap_or(parameter);
+    let inner = source.trim().trim_start_matches("${").trim_end_matches('}');
+    inner.rsplit('.').next().unwrap_or(inner).to_string()
+}
+
+/// `10s`, `10 seconds`, `5m`, `2 minutes`, `1h`, `500ms`: in milliseconds.
+fn conductor_duration(text: &str) -> Option<u64> {
+    let text = text.trim();
+    let split = text
+        .find(|c: char| !c.is_ascii_digit())
+        .unwrap_or(text.len());
+    let (number, unit) = text.split_at(split);
+    let number: u64 = number.parse().ok()?;
+    let per = match unit.trim() {
+        "ms" => 1,
+        "s" | "sec" | "secs" | "second" | "seconds" => 1_000,
+        "m" | "min" | "mins" | "minute" | "minutes" => 60_000,
+        "h" | "hour" | "hours" => 3_600_000,
+        _ => return None,
+    };
+    number.checked_mul(per)
+}
+
+/// The iterations a DO_WHILE's `loopCondition` allows when it counts them the usual way,
+/// `$.ref['iteration'] < N` (N) or `<= N` (N + 1); `None` for anything else.
+fn do_while_iterations(condition: &str) -> Option<u64> {
+    let squeezed: String = condition.chars().filter(|c| !c.is_whitespace()).collect();
+    let at = squeezed
+        .find("['iteration']")
+        .map(|i| i + "['iteration']".len())
+        .or_else(|| squeezed.find(".iteration").map(|i| i + ".iteration".len()))?;
+    let rest = &squeezed[at..];
+    let (inclusive, rest) = match rest.strip_prefix("<=") {
+        Some(rest) => (true, rest),
+        None => (false, rest.strip_prefix('<')?),
+    };
+    let digits: String = rest.chars().take_while(char::is_ascii_digit).collect();
+    let n: u64 = digits.parse().ok()?;
+    Some(if inclusive { n + 1 } else { n })
 }
 
 struct Conductor {
@@ -521,8 +583,10 @@ impl Conductor {
     fn connect(&mut self, exits: &[Exit], to: &str, path: &str) -> Built<()> {
         self.budget.edges(exits.len(), path)?;
         for exit in exits {
-            self.edges
-                .push(edge(&exit.node, to, exit.kind, exit.on, exit.event.clone()));
+            let mut made = edge(&exit.node, to, exit.kind, exit.on, exit.event.clone());
+            made.condition = exit.condition.clone();
+            made.max_iterations = exit.bound;
+            self.edges.push(made);
         }
         Ok(())
     }
@@ -588,12 +652,7 @@ impl Conductor {
                 }
                 self.node(node, path)?;
                 self.connect(&exits, reference, path)?;
-                Ok(vec![Exit {
-                    node: reference.to_string(),
-                    kind: EdgeKind::Command,
-                    on: Outcome::Success,
-                    event: None,
-                }])
+                Ok(vec![Exit::after(reference)])
             }
             "FORK_JOIN" => {
                 let Some(branches) = task.get("forkTasks").and_then(Value::as_array) else {
@@ -654,12 +713,7 @@ impl Conductor {
                         .collect()
                 };
                 self.connect(&chosen, reference, path)?;
-                Ok(vec![Exit {
-                    node: reference.to_string(),
-                    kind: EdgeKind::Command,
-                    on: Outcome::Success,
-                    event: None,
-                }])
+                Ok(vec![Exit::after(reference)])
             }
             "EVENT" => {
                 // An EVENT task publishes: what follows it subscribes.
@@ -687,6 +741,156 @@ impl Conductor {
                         ..e
                     })
                     .collect())
+            }
+            "SWITCH" | "DECISION" if self.switch_on_value(task).is_some() => {
+                match self.switch_on_value(task) {
+                    Some(Ok(field)) => {
+                        self.switch_cases(task, path, kind, reference, &field, &exits)
+                    }
+                    Some(Err(evaluator)) => {
+                        self.problems.push(problem(
+                            format!("{path}.evaluatorType"),
+                            "evaluatorType",
+                            td_string!(
+                                self.l,
+                                import.switch_evaluator,
+                                kind = kind,
+                                task = format!("{reference:?}"),
+                                evaluator = evaluator
+                            ),
+                        ));
+                        Ok(exits)
+                    }
+                    None => Ok(exits),
+                }
+            }
+            "WAIT" => {
+                let mut node = plain_node(
+                    reference,
+                    if name.is_empty() { reference } else { name },
+                    "Orchestrator",
+                    "wait",
+                );
+                let parameters = task.get("inputParameters");
+                let duration = parameters
+                    .and_then(|p| p.get("duration"))
+                    .and_then(Value::as_str);
+                if parameters.and_then(|p| p.get("until")).is_some() {
+                    self.problems.push(problem(
+                        format!("{path}.inputParameters.until"),
+                        "until",
+                        td_string!(self.l, import.wait_until, task = format!("{reference:?}")),
+                    ));
+                    return Ok(exits);
+                }
+                node.wait = Some(match duration {
+                    Some(text) => match conductor_duration(text) {
+                        Some(ms) => app_wait_timer(ms),
+                        None => {
+                            self.problems.push(problem(
+                                format!("{path}.inputParameters.duration"),
+                                "duration",
+                                td_string!(
+                                    self.l,
+                                    import.wait_duration,
+                                    task = format!("{reference:?}"),
+                                    duration = format!("{text:?}")
+                                ),
+                            ));
+                            return Ok(exits);
+                        }
+                    },
+                    // No duration: it waits for a signal from outside, by its name.
+                    None => super::workflow::Wait {
+                        message: Some(reference.to_string()),
+                        ..Default::default()
+                    },
+                });
+                self.node(node, path)?;
+                self.connect(&exits, reference, path)?;
+                Ok(vec![Exit::after(reference)])
+            }
+            "DO_WHILE" => {
+                let tasks = task
+                    .get("loopOver")
+                    .and_then(Value::as_array)
+                    .map(Vec::as_slice)
+                    .unwrap_or(&[]);
+                let first = tasks
+                    .first()
+                    .and_then(|t| t.get("taskReferenceName").or_else(|| t.get("name")))
+                    .and_then(Value::as_str)
+                    .map(str::to_string);
+                let Some(first) = first else {
+                    self.problems.push(problem(
+                        format!("{path}.loopOver"),
+                        "loopOver",
+                        td_string!(
+                            self.l,
+                            import.loop_needs_tasks,
+                            task = format!("{reference:?}")
+                        ),
+                    ));
+                    return Ok(exits);
+                };
+                let condition = task
+                    .get("loopCondition")
+                    .and_then(Value::as_str)
+                    .unwrap_or("");
+                let Some(iterations) = do_while_iterations(condition).filter(|&n| {
+                    n >= 1 && n <= u64::from(super::validate::MAX_LOOP_ITERATIONS) + 1
+                }) else {
+                    self.problems.push(problem(
+                        format!("{path}.loopCondition"),
+                        "loopCondition",
+                        td_string!(
+                            self.l,
+                            import.loop_condition,
+                            task = format!("{reference:?}"),
+                            condition = format!("{condition:?}"),
+                            limit = super::validate::MAX_LOOP_ITERATIONS + 1
+                        ),
+                    ));
+                    return Ok(exits);
+                };
+                let ends = self.nested(tasks, &format!("{path}.loopOver"), exits)?;
+                // Round again while iterations are left: the edge back is the loop's bound.
+                let back = (iterations - 1) as u32;
+                if back > 0 {
+                    let again: Vec<Exit> = ends
+                        .iter()
+                        .map(|e| Exit {
+                            bound: Some(back),
+                            ..e.clone()
+                        })
+                        .collect();
+                    self.connect(&again, &first, path)?;
+                }
+                Ok(ends)
+            }
+            "FORK_JOIN_DYNAMIC" => {
+                let parameter = task
+                    .get("dynamicForkTasksInputParamName")
+                    .and_then(Value::as_str)
+                    .unwrap_or("");
+                if parameter.is_empty() {
+                    self.problems.push(problem(
+                        format!("{path}.dynamicForkTasksInputParamName"),
+                        "dynamicForkTasksInputParamName",
+                        td_string!(
+                            self.l,
+                            import.dynamic_fork_param,
+                            task = format!("{reference:?}")
+                        ),
+                    ));
+                    return Ok(exits);
+                }
+                let label = if name.is_empty() { reference } else { name };
+                let mut node = plain_node(reference, label, label, "execute");
+                node.for_each = Some(parameter_field(task, parameter));
+                self.node(node, path)?;
+                self.connect(&exits, reference, path)?;
+                Ok(vec![Exit::after(reference)])
             }
             "SWITCH" | "DECISION" => {
                 let mut out = Vec::new();
@@ -755,6 +959,111 @@ impl Conductor {
                 Ok(exits)
             }
         }
+    }
+}
+
+impl Conductor {
+    /// A SWITCH on a value: `Some(Ok(field))` — the run data field its cases compare
+    /// (`evaluatorType: value-param`, or a DECISION's `caseValueParam`) —, `Some(Err(name))`
+    /// for an evaluator Hybridflow does not read (JavaScript), `None` for the older
+    /// success/failure cases.
+    fn switch_on_value(&self, task: &Value) -> Option<Result<String, String>> {
+        if let Some(parameter) = task.get("caseValueParam").and_then(Value::as_str) {
+            return Some(Ok(parameter_field(task, parameter)));
+        }
+        let evaluator = task.get("evaluatorType").and_then(Value::as_str)?;
+        match evaluator {
+            "value-param" => {
+                let parameter = task.get("expression").and_then(Value::as_str).unwrap_or("");
+                Some(Ok(parameter_field(task, parameter)))
+            }
+            other => Some(Err(other.to_string())),
+        }
+    }
+
+    /// A SWITCH on run data field `field`: each case a branch on `field == 'case'`, the
+    /// default case the default branch; the decision is the step's before it (exclusive).
+    fn switch_cases(
+        &mut self,
+        task: &Value,
+        path: &str,
+        kind: &str,
+        reference: &str,
+        field: &str,
+        exits: &[Exit],
+    ) -> Built<Vec<Exit>> {
+        if !super::validate::is_field_name(field) {
+            self.problems.push(problem(
+                format!("{path}.expression"),
+                "expression",
+                td_string!(
+                    self.l,
+                    import.switch_field,
+                    kind = kind,
+                    task = format!("{reference:?}"),
+                    field = format!("{field:?}")
+                ),
+            ));
+            return Ok(exits.to_vec());
+        }
+        if exits.is_empty() {
+            self.problems.push(problem(
+                path.to_string(),
+                "type",
+                td_string!(
+                    self.l,
+                    import.switch_first,
+                    kind = kind,
+                    task = format!("{reference:?}")
+                ),
+            ));
+            return Ok(Vec::new());
+        }
+        let mut out = Vec::new();
+        let empty = serde_json::Map::new();
+        let cases = task
+            .get("decisionCases")
+            .and_then(Value::as_object)
+            .unwrap_or(&empty);
+        for (case, tasks) in cases {
+            let literal = case.replace('\\', "\\\\").replace('\'', "\\'");
+            let rule = format!("{field} == '{literal}'");
+            let case_path = format!("{path}.decisionCases.{case}");
+            let routed: Vec<Exit> = self
+                .branch_exits(exits, &case_path)?
+                .into_iter()
+                .map(|e| Exit {
+                    condition: Some(match &e.condition {
+                        Some(before) => format!("({before}) && {rule}"),
+                        None => rule.clone(),
+                    }),
+                    ..e
+                })
+                .collect();
+            let tasks = tasks.as_array().map(Vec::as_slice).unwrap_or(&[]);
+            let ends = self.nested(tasks, &case_path, routed)?;
+            self.budget.exits(ends.len(), &case_path)?;
+            out.extend(ends);
+        }
+        let default = task
+            .get("defaultCase")
+            .and_then(Value::as_array)
+            .map(Vec::as_slice)
+            .unwrap_or(&[]);
+        let default_path = format!("{path}.defaultCase");
+        let start = self.branch_exits(exits, &default_path)?;
+        let ends = self.nested(default, &default_path, start)?;
+        self.budget.exits(ends.len(), &default_path)?;
+        out.extend(ends);
+        Ok(out)
+    }
+}
+
+/// A timer of `ms`.
+fn app_wait_timer(ms: u64) -> super::workflow::Wait {
+    super::workflow::Wait {
+        for_ms: Some(ms),
+        ..Default::default()
     }
 }
 
