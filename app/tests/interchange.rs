@@ -323,9 +323,9 @@ fn bpmn_refuses_each_element_it_cannot_map_by_id_type_and_line() {
     let xml = CAMUNDA_FILE
         .replace(
             "<bpmn:parallelGateway id=\"Gateway_Fork\">",
-            "<bpmn:exclusiveGateway id=\"Gateway_Fork\">",
+            "<bpmn:eventBasedGateway id=\"Gateway_Fork\">",
         )
-        .replacen("</bpmn:parallelGateway>", "</bpmn:exclusiveGateway>", 1)
+        .replacen("</bpmn:parallelGateway>", "</bpmn:eventBasedGateway>", 1)
         .replace(
             "<bpmn:task id=\"Task_Deliver\" name=\"Deliver parcel\">",
             "<bpmn:task id=\"Task_Deliver\" name=\"Deliver parcel\"><bpmn:multiInstanceLoopCharacteristics />",
@@ -342,7 +342,7 @@ fn bpmn_refuses_each_element_it_cannot_map_by_id_type_and_line() {
     assert_eq!(
         named,
         [
-            ("exclusiveGateway", Some("Gateway_Fork")),
+            ("eventBasedGateway", Some("Gateway_Fork")),
             ("task", Some("Task_Deliver")),
             ("callActivity", Some("Call_Audit")),
         ]
@@ -353,7 +353,16 @@ fn bpmn_refuses_each_element_it_cannot_map_by_id_type_and_line() {
         .unwrap()
         + 1;
     assert_eq!(p[0].0, format!("line {line}"));
-    assert!(p[0].3.contains("boundary error event"), "{}", p[0].3);
+    assert!(
+        p[0].3.contains("chooses a path by what happens first"),
+        "{}",
+        p[0].3
+    );
+    assert!(
+        p[1].3.contains("a multi-instance needs a collection"),
+        "{}",
+        p[1].3
+    );
 }
 
 #[test]
@@ -537,4 +546,130 @@ fn two_flows_between_the_same_tasks_stay_two_through_bpmn() {
     assert_eq!(w.edges.len(), 2);
     let again = import(&export(&w, ExportFormat::Bpmn), Some(ImportFormat::Bpmn)).unwrap();
     assert_eq!(edge_set(&again), edge_set(&w));
+}
+
+const PAYMENT_FILE: &str = include_str!("fixtures/payment-decision.bpmn");
+
+/// A Camunda-Modeler-style file with an exclusive gateway (a JUEL condition and a default
+/// flow), a receive task with an interrupting timer boundary event, a multi-instance task
+/// and an intermediate timer: a decision, a wait with its timeout route, a for-each and a
+/// timer step.
+#[test]
+fn bpmn_gateways_timers_receive_tasks_and_multi_instance_import() {
+    let w = import(PAYMENT_FILE, None).unwrap();
+    assert!(
+        app::model::validate(&w).is_empty(),
+        "{:?}",
+        app::model::validate(&w)
+    );
+    let edges: Vec<(String, String, Outcome, Option<String>)> = w
+        .edges
+        .iter()
+        .map(|e| (e.from.clone(), e.to.clone(), e.on, e.condition.clone()))
+        .collect();
+    let has = |from: &str, to: &str, on: Outcome, condition: Option<&str>| {
+        edges.contains(&(
+            from.to_string(),
+            to.to_string(),
+            on,
+            condition.map(str::to_string),
+        ))
+    };
+    assert!(
+        has(
+            "Task_Authorize",
+            "Task_Review",
+            Outcome::Success,
+            Some("amount > 1000")
+        ),
+        "{edges:?}"
+    );
+    assert!(
+        has("Task_Authorize", "Task_Confirm", Outcome::Success, None),
+        "{edges:?}"
+    );
+    assert!(has("Task_Review", "Task_Confirm", Outcome::Success, None));
+    assert!(
+        has("Task_Confirm", "Task_Cancel", Outcome::Failure, None),
+        "{edges:?}"
+    );
+    assert!(has("Task_Pack", "Timer_Cooling", Outcome::Success, None));
+    assert!(has("Timer_Cooling", "Task_Ship", Outcome::Success, None));
+    let confirm = w.node("Task_Confirm").unwrap().wait.clone().unwrap();
+    assert_eq!(
+        (confirm.message.as_deref(), confirm.timeout_ms),
+        (Some("PaymentConfirmed"), Some(3_000))
+    );
+    assert_eq!(
+        w.node("Timer_Cooling")
+            .unwrap()
+            .wait
+            .as_ref()
+            .unwrap()
+            .for_ms,
+        Some(1_500)
+    );
+    assert_eq!(
+        w.node("Task_Pack").unwrap().for_each.as_deref(),
+        Some("items")
+    );
+
+    // What cannot be translated is refused by flow and why.
+    for (condition, why) in [
+        (
+            "${contains(tags, 'vip')}",
+            "\"contains(\" is not a comparison",
+        ),
+        (
+            "${amount &gt; 1000",
+            "a string or a parenthesis is not closed",
+        ),
+        ("= amount in [1..10]", "\"in\" is not a comparison"),
+    ] {
+        let xml = PAYMENT_FILE.replace("${amount &gt; 1000}", condition);
+        let p = problems(import(&xml, None).unwrap_err());
+        assert!(
+            p.iter().any(|(_, _, _, m)| m
+                .starts_with("sequence flow \"Flow_Big\" has a condition Hybridflow cannot read")
+                && m.contains(why)),
+            "{condition}: {p:?}"
+        );
+    }
+    let xml = PAYMENT_FILE
+        .replace("PT3S", "R3/PT10S")
+        .replace("timeDuration", "timeCycle");
+    let p = problems(import(&xml, None).unwrap_err());
+    assert!(
+        p.iter()
+            .any(|(_, _, _, m)| m.contains("timeCycle is not simulated")),
+        "{p:?}"
+    );
+}
+
+/// FEEL and JUEL conditions read as the same CEL.
+#[test]
+fn feel_and_juel_conditions_translate_to_cel() {
+    use app::model::bpmn::feel::to_cel;
+    for (bpmn, cel) in [
+        ("${amount > 1000}", "amount > 1000"),
+        (
+            "${approved && tier == \"gold\"}",
+            "approved && tier == 'gold'",
+        ),
+        (
+            "${amount gt 100 and not approved}",
+            "amount > 100 && !approved",
+        ),
+        (
+            "= amount > 1000 and tier = \"gold\"",
+            "amount > 1000 && tier == 'gold'",
+        ),
+        (
+            "=not(approved) or customer.tier != \"it's\"",
+            "!(approved) || customer.tier != 'it\\'s'",
+        ),
+        ("= (amount * 2) >= 10.5", "(amount * 2) >= 10.5"),
+    ] {
+        assert_eq!(to_cel(bpmn).as_deref(), Ok(cel), "{bpmn}");
+    }
 }

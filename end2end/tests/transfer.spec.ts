@@ -126,11 +126,11 @@ test("import a Camunda Modeler file from disk; an element it cannot map is named
   await fromMenu(page, "Import…");
   const source = dialog.getByRole("textbox", { name: "Text to import" });
   const xml = fs.readFileSync(CAMUNDA, "utf8")
-    .replace('<bpmn:parallelGateway id="Gateway_Fork">', '<bpmn:exclusiveGateway id="Gateway_Fork">')
-    .replace("</bpmn:parallelGateway>", "</bpmn:exclusiveGateway>");
+    .replace('<bpmn:parallelGateway id="Gateway_Fork">', '<bpmn:eventBasedGateway id="Gateway_Fork">')
+    .replace("</bpmn:parallelGateway>", "</bpmn:eventBasedGateway>");
   await source.fill(xml);
   await dialog.getByRole("button", { name: "Import" }).click();
-  await expect(dialog.getByRole("alert")).toContainText('exclusiveGateway "Gateway_Fork" chooses a path');
+  await expect(dialog.getByRole("alert")).toContainText('eventBasedGateway "Gateway_Fork" chooses a path by what happens first');
   await expect(dialog.getByRole("alert")).toContainText("line ");
   await expect(page.getByRole("textbox", { name: "Workflow name" })).toHaveValue("Order fulfilment");
 });

@@ -469,7 +469,7 @@ async fn import_every_format_and_export_it_again() {
     assert_eq!(body["details"][0]["path"], "line 2");
     let body = error_of(
         import(
-            json!({"name": "x", "tasks": [{"name": "w", "taskReferenceName": "w", "type": "WAIT"}]}).to_string(),
+            json!({"name": "x", "tasks": [{"name": "w", "taskReferenceName": "w", "type": "SUB_WORKFLOW"}]}).to_string(),
             None,
         )
         .await
@@ -481,7 +481,7 @@ async fn import_every_format_and_export_it_again() {
         body["error"]
             .as_str()
             .unwrap()
-            .contains("\"w\" has type WAIT"),
+            .contains("\"w\" has type SUB_WORKFLOW"),
         "{body}"
     );
     error_of(import("{\"workflow\": ".into(), None).await.unwrap(), 400).await;
@@ -544,8 +544,7 @@ async fn an_import_refused_in_the_language_the_request_accepts() {
     }
 
     // A Conductor task of a type it does not read, a BPMN gateway, a limit: each in Korean.
-    let conductor =
-        json!({"name": "x", "tasks": [{"name": "w", "taskReferenceName": "w", "type": "WAIT"}]});
+    let conductor = json!({"name": "x", "tasks": [{"name": "w", "taskReferenceName": "w", "type": "SUB_WORKFLOW"}]});
     let body = error_of(
         refuse(conductor.to_string(), Some("ko")).await.unwrap(),
         422,
@@ -554,15 +553,15 @@ async fn an_import_refused_in_the_language_the_request_accepts() {
     assert_eq!(body["details"][0]["path"], "tasks[0].type");
     assert_eq!(
         body["details"][0]["message"],
-        "태스크 \"w\"의 유형 WAIT는 Hybridflow가 가져오지 않습니다(가져오는 유형: SIMPLE, FORK_JOIN, JOIN, EVENT, SWITCH)"
+        "태스크 \"w\"의 유형 SUB_WORKFLOW는 Hybridflow가 가져오지 않습니다(가져오는 유형: SIMPLE, FORK_JOIN, JOIN, EVENT, SWITCH, DECISION, WAIT, DO_WHILE, FORK_JOIN_DYNAMIC)"
     );
     let bpmn = r#"<definitions xmlns="http://www.omg.org/spec/BPMN/20100524/MODEL"><process id="p">
-<task id="a"/><exclusiveGateway id="choose"/></process></definitions>"#;
+<task id="a"/><eventBasedGateway id="choose"/></process></definitions>"#;
     let body = error_of(refuse(bpmn.into(), Some("ko")).await.unwrap(), 422).await;
     assert_eq!(body["details"][0]["path"], "2번째 줄");
     assert!(
         body["details"][0]["message"].as_str().unwrap().starts_with(
-            "exclusiveGateway \"choose\"는 조건이나 먼저 일어난 일로 경로를 고릅니다."
+            "eventBasedGateway \"choose\"는 먼저 일어나는 일이나 Hybridflow가 모델링하지 않는 규칙으로 경로를 고릅니다."
         ),
         "{body}"
     );

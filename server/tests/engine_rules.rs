@@ -1580,3 +1580,50 @@ fn an_imported_conductor_flow_decides_waits_loops_and_forks_as_conductor_would()
         assert!(started_at(&sim, "charge") >= started_at(&sim, "pause") + 2_000);
     }
 }
+
+/// The Camunda-style BPMN fixture runs both branches by its input, waits for the bank's
+/// confirmation (ended by a message, or failed by the boundary timer onto Cancel order),
+/// packs every item, and waits its cooling-off timer.
+#[test]
+fn an_imported_bpmn_flow_decides_by_input_and_times_out_when_no_message_comes() {
+    let w = app::model::formats::import(
+        include_str!("../../app/tests/fixtures/payment-decision.bpmn"),
+        None,
+    )
+    .expect("imports");
+    let confirmed = |sim: &mut Sim| {
+        sim.0.at(
+            1_000,
+            Input::Message {
+                name: "PaymentConfirmed".into(),
+                data: Default::default(),
+            },
+        );
+    };
+    for (amount, reviewed) in [(1500, true), (200, false)] {
+        let mut sim = Sim::new(&w, json!({"amount": amount, "items": ["a", "b", "c"]}), 1);
+        confirmed(&mut sim);
+        sim.run();
+        assert_eq!(sim.status(), RunStatus::Completed, "{amount}");
+        assert_eq!(
+            sim.starts_of("Task_Review").len(),
+            usize::from(reviewed),
+            "{amount}"
+        );
+        assert_eq!(sim.starts_of("Task_Ship").len(), 1);
+        assert!(sim
+            .find(|e| matches!(e, RunEvent::ItemsDone { items: 3, .. }))
+            .is_some());
+        let cooling = started_at(&sim, "Timer_Cooling");
+        assert!(started_at(&sim, "Task_Ship") >= cooling + 1_500);
+    }
+    // No confirmation: the boundary timer fails the wait after 3 s, and the order is
+    // cancelled.
+    let mut sim = Sim::new(&w, json!({"amount": 200, "items": []}), 1);
+    sim.run();
+    assert_eq!(sim.starts_of("Task_Cancel").len(), 1);
+    assert!(sim.starts_of("Task_Ship").is_empty());
+    assert!(sim
+        .find(|e| matches!(e, RunEvent::AttemptFailed { node, reason: FailureReason::Timeout, .. } if node == "Task_Confirm"))
+        .is_some());
+}

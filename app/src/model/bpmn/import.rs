@@ -15,12 +15,21 @@
 //! - boundary error events become failure routes, boundary message events events;
 //! - parallel gateways pass their paths through; a converging one makes its step
 //!   `join: all`; none start, end and throw events pass too;
+//! - exclusive and inclusive gateways pass their paths through with their flows'
+//!   conditions (JUEL `${…}` or FEEL `=…`, translated to CEL by [`super::feel`]; the
+//!   `default` flow has none): the step before decides, inclusively after an inclusive one;
+//!   a condition on a flow straight from a task is the same decision;
+//! - a receive task waits for its message; an interrupting timer boundary event is its
+//!   timeout (a task's timeout, for other tasks) and its flows the failure route; an
+//!   intermediate timer catch event (`timeDuration`) is a timer step;
+//! - a multi-instance task is a for-each over its collection's field; a standard loop with
+//!   a `loopMaximum` a bounded loop back to itself;
 //! - positions come from the diagram (DI) when every step has a shape.
 //!
-//! Refused, each by id: exclusive, inclusive, event-based and complex gateways,
-//! conditional flows, sub-processes and call activities, loop and multi-instance tasks,
-//! timer, signal, escalation, conditional and error end events, and any element
-//! BPMN defines that is not listed here.
+//! Refused, each by id: event-based and complex gateways, conditions it cannot translate,
+//! sub-processes and call activities, timers with a date or a cycle, non-interrupting
+//! timers, loops with a condition, signal, escalation, conditional and error end events,
+//! and any element BPMN defines that is not listed here.
 
 use std::collections::{HashMap, HashSet};
 
@@ -290,6 +299,11 @@ enum Kind {
     Pass,
     End,
     Gateway,
+    /// An exclusive or inclusive gateway: its outgoing flows' conditions decide (the
+    /// `default` flow, by id, when none holds).
+    Choice {
+        inclusive: bool,
+    },
     /// A message catch event (or message start event), by message name; whether message
     /// flows arrive at it.
     Catch {
@@ -305,6 +319,8 @@ enum Kind {
 #[derive(Clone, Debug)]
 enum Boundary {
     Error,
+    /// An interrupting timer: the task's timeout, its flows the failure route.
+    Timer,
     Message(Option<String>),
     Compensate,
 }
@@ -348,6 +364,10 @@ struct Route {
     /// The sequence flow (element) that carries the edge's details, when the path passed
     /// one that does.
     details: Option<usize>,
+    /// The conditions of the flows the path passed (CEL, joined by `&&`).
+    condition: Option<String>,
+    /// The path passed an inclusive gateway: its step decides inclusively.
+    inclusive: bool,
 }
 
 struct Model<'a> {
@@ -358,6 +378,8 @@ struct Model<'a> {
     next: HashMap<String, Vec<String>>,
     /// Sequence flows (by their two ends) that carry `hybridflow:details`: their element.
     flow_details: HashMap<(String, String), usize>,
+    /// Sequence flows' conditions, in CEL, by their two ends.
+    flow_conditions: HashMap<(String, String), String>,
     previous: HashMap<String, Vec<String>>,
     walked: usize,
 }
@@ -394,7 +416,7 @@ impl Model<'_> {
     ) -> Result<(), ImportError> {
         let mut stack: Vec<(String, Route)> =
             targets.iter().map(|t| (t.clone(), route.clone())).collect();
-        let mut seen: HashSet<String> = HashSet::new();
+        let mut seen: HashSet<(String, Option<String>)> = HashSet::new();
         while let Some((at, mut route)) = stack.pop() {
             self.step()?;
             let Some((kind, _)) = self.kinds.get(&at) else {
@@ -412,6 +434,7 @@ impl Model<'_> {
                         route.join = true;
                     }
                 }
+                Kind::Choice { inclusive } => route.inclusive |= inclusive,
                 Kind::Catch { message, flows_in } => {
                     if flows_in {
                         route.join = true;
@@ -421,18 +444,31 @@ impl Model<'_> {
                     }
                 }
             }
-            if !seen.insert(at.clone()) {
+            if !seen.insert((at.clone(), route.condition.clone())) {
                 continue;
             }
             for n in self.next.get(&at).cloned().unwrap_or_default() {
-                let mut route = route.clone();
-                if let Some(&flow) = self.flow_details.get(&(at.clone(), n.clone())) {
-                    route.details = Some(flow);
-                }
+                let route = self.along(&at, &n, route.clone());
                 stack.push((n, route));
             }
         }
         Ok(())
+    }
+
+    /// `route` along the sequence flow from `from` to `to`: the flow's details, and its
+    /// condition added to the path's.
+    fn along(&self, from: &str, to: &str, mut route: Route) -> Route {
+        let key = (from.to_string(), to.to_string());
+        if let Some(&flow) = self.flow_details.get(&key) {
+            route.details = Some(flow);
+        }
+        if let Some(condition) = self.flow_conditions.get(&key) {
+            route.condition = Some(match route.condition.take() {
+                Some(before) => format!("({before}) && ({condition})"),
+                None => condition.clone(),
+            });
+        }
+        route
     }
 
     /// The steps a message flow leaves from: the step itself, or the steps before a throw
@@ -552,6 +588,14 @@ pub fn from_bpmn(input: &str, l: Locale) -> Result<Workflow, ImportError> {
     let mut kinds: HashMap<String, (Kind, usize)> = HashMap::new();
     let mut flows: Vec<(String, String)> = Vec::new();
     let mut flow_details: HashMap<(String, String), usize> = HashMap::new();
+    let mut flow_conditions: HashMap<(String, String), String> = HashMap::new();
+    // What steps are beyond their task: timers (ms), waits for a message, for-eaches,
+    // standard loops (their bound), and the timeouts boundary timers give.
+    let mut timers: HashMap<String, u64> = HashMap::new();
+    let mut receives: HashMap<String, String> = HashMap::new();
+    let mut for_each: HashMap<String, String> = HashMap::new();
+    let mut loops: HashMap<String, u32> = HashMap::new();
+    let mut timeouts: HashMap<String, u64> = HashMap::new();
     let mut associations: Vec<(String, String)> = Vec::new();
     let mut pool_of: HashMap<String, String> = HashMap::new();
     let mut step_order: Vec<String> = Vec::new();
@@ -605,18 +649,35 @@ pub fn from_bpmn(input: &str, l: Locale) -> Result<Workflow, ImportError> {
                             "multiInstanceLoopCharacteristics" | "standardLoopCharacteristics"
                         )
                     }) {
-                        refuse(
-                            &mut problems,
-                            el,
-                            td_string!(
-                                l,
-                                import.bpmn_loop,
-                                element = kind,
-                                id = format!("{id:?}"),
-                                repeat = &els[repeat].name
-                            ),
-                        );
-                        continue;
+                        match repetition(&els, repeat) {
+                            Some(Repeat::ForEach(field)) => {
+                                for_each.insert(id.clone(), field);
+                            }
+                            Some(Repeat::AtMost(max)) => {
+                                loops.insert(id.clone(), max);
+                            }
+                            None => {
+                                refuse(
+                                    &mut problems,
+                                    el,
+                                    td_string!(
+                                        l,
+                                        import.bpmn_loop,
+                                        element = kind,
+                                        id = format!("{id:?}"),
+                                        repeat = &els[repeat].name
+                                    ),
+                                );
+                                continue;
+                            }
+                        }
+                    }
+                    if kind == "receiveTask" && e.attr("isForCompensation") != Some("true") {
+                        let waits_for = message_name(e.attr("messageRef"))
+                            .or_else(|| e.attr("name").map(|n| n.trim().to_string()))
+                            .filter(|n| !n.is_empty())
+                            .unwrap_or_else(|| id.clone());
+                        receives.insert(id.clone(), waits_for);
                     }
                     if e.attr("isForCompensation") == Some("true") {
                         Kind::Handler
@@ -631,6 +692,60 @@ pub fn from_bpmn(input: &str, l: Locale) -> Result<Workflow, ImportError> {
                     "endEvent",
                     None | Some("terminateEventDefinition" | "messageEventDefinition"),
                 ) => Kind::End,
+                ("intermediateCatchEvent", Some("timerEventDefinition")) => {
+                    match timer_ms(&els, el) {
+                        Ok(ms) => {
+                            timers.insert(id.clone(), ms);
+                            step_order.push(id.clone());
+                            Kind::Step
+                        }
+                        Err(why) => {
+                            refuse(
+                                &mut problems,
+                                el,
+                                td_string!(l, import.bpmn_timer, id = format!("{id:?}"), why = why),
+                            );
+                            continue;
+                        }
+                    }
+                }
+                ("boundaryEvent", Some("timerEventDefinition")) => {
+                    let attached = e.attr("attachedToRef").unwrap_or("").to_string();
+                    let ms = if e.attr("cancelActivity") == Some("false") {
+                        Err(td_string!(l, import.bpmn_timer_not_interrupting).to_string())
+                    } else {
+                        timer_ms(&els, el)
+                    };
+                    match ms {
+                        Ok(ms) if !attached.is_empty() => {
+                            timeouts.insert(attached.clone(), ms);
+                            Kind::Boundary {
+                                attached,
+                                what: Boundary::Timer,
+                            }
+                        }
+                        Ok(_) => {
+                            refuse(
+                                &mut problems,
+                                el,
+                                td_string!(
+                                    l,
+                                    import.bpmn_boundary_unattached,
+                                    id = format!("{id:?}")
+                                ),
+                            );
+                            continue;
+                        }
+                        Err(why) => {
+                            refuse(
+                                &mut problems,
+                                el,
+                                td_string!(l, import.bpmn_timer, id = format!("{id:?}"), why = why),
+                            );
+                            continue;
+                        }
+                    }
+                }
                 ("startEvent" | "intermediateCatchEvent", Some("messageEventDefinition")) => {
                     Kind::Catch {
                         message,
@@ -664,19 +779,29 @@ pub fn from_bpmn(input: &str, l: Locale) -> Result<Workflow, ImportError> {
                 }
                 ("parallelGateway", _) => Kind::Gateway,
                 ("sequenceFlow", _) => {
-                    if e.children
+                    let condition = e
+                        .children
                         .iter()
-                        .any(|&c| els[c].name == "conditionExpression")
-                    {
+                        .find(|&&c| els[c].name == "conditionExpression")
+                        .map(|&c| super::feel::to_cel(&els[c].text));
+                    if let Some(Err(why)) = &condition {
                         refuse(
                             &mut problems,
                             el,
-                            td_string!(l, import.bpmn_condition, id = format!("{id:?}")),
+                            td_string!(
+                                l,
+                                import.bpmn_condition,
+                                id = format!("{id:?}"),
+                                why = untranslatable_words(why, l)
+                            ),
                         );
                         continue;
                     }
                     match (e.attr("sourceRef"), e.attr("targetRef")) {
                         (Some(s), Some(t)) => {
+                            if let Some(Ok(cel)) = condition {
+                                flow_conditions.insert((s.to_string(), t.to_string()), cel);
+                            }
                             let ours = ours.as_deref().unwrap_or("hybridflow");
                             if e.attr(&format!("{ours}:details")).is_some() {
                                 flow_details.insert((s.to_string(), t.to_string()), el);
@@ -697,11 +822,10 @@ pub fn from_bpmn(input: &str, l: Locale) -> Result<Workflow, ImportError> {
                     }
                     continue;
                 }
-                (
-                    "exclusiveGateway" | "inclusiveGateway" | "complexGateway"
-                    | "eventBasedGateway",
-                    _,
-                ) => {
+                ("exclusiveGateway" | "inclusiveGateway", _) => Kind::Choice {
+                    inclusive: kind == "inclusiveGateway",
+                },
+                ("complexGateway" | "eventBasedGateway", _) => {
                     refuse(
                         &mut problems,
                         el,
@@ -806,6 +930,7 @@ pub fn from_bpmn(input: &str, l: Locale) -> Result<Workflow, ImportError> {
         kinds,
         next,
         flow_details,
+        flow_conditions,
         previous,
         walked: 0,
     };
@@ -862,6 +987,24 @@ pub fn from_bpmn(input: &str, l: Locale) -> Result<Workflow, ImportError> {
                 ))
             })?;
         }
+        if let Some(&ms) = timers.get(id) {
+            node.wait = Some(crate::model::workflow::Wait {
+                for_ms: Some(ms),
+                ..Default::default()
+            });
+        }
+        if let Some(message) = receives.get(id) {
+            node.wait = Some(crate::model::workflow::Wait {
+                message: Some(message.clone()),
+                timeout_ms: timeouts.get(id).copied(),
+                ..Default::default()
+            });
+        } else if let Some(&ms) = timeouts.get(id) {
+            node.timeout_ms = Some(ms);
+        }
+        if let Some(field) = for_each.get(id) {
+            node.for_each = Some(field.clone());
+        }
         node_id.insert(id.clone(), real);
         nodes.push(node);
     }
@@ -899,17 +1042,13 @@ pub fn from_bpmn(input: &str, l: Locale) -> Result<Workflow, ImportError> {
             event: None,
             join: false,
             details: None,
+            condition: None,
+            inclusive: false,
         };
         for target in model.next.get(id).cloned().unwrap_or_default() {
             batch += 1;
             let mut found = Vec::new();
-            let start = Route {
-                details: model
-                    .flow_details
-                    .get(&(id.clone(), target.clone()))
-                    .copied(),
-                ..start.clone()
-            };
+            let start = model.along(id, &target, start.clone());
             model.follow(&[target], start, &mut found)?;
             reached.extend(found.into_iter().map(|(to, route)| (batch, to, route)));
         }
@@ -917,12 +1056,14 @@ pub fn from_bpmn(input: &str, l: Locale) -> Result<Workflow, ImportError> {
         attached.sort_by(|a, b| a.0.cmp(&b.0));
         for (boundary, what) in attached {
             let route = match what {
-                Boundary::Error => Route {
+                Boundary::Error | Boundary::Timer => Route {
                     kind: EdgeKind::Command,
                     on: Outcome::Failure,
                     event: None,
                     join: false,
                     details: None,
+                    condition: None,
+                    inclusive: false,
                 },
                 Boundary::Message(message) => Route {
                     kind: EdgeKind::Event,
@@ -930,6 +1071,8 @@ pub fn from_bpmn(input: &str, l: Locale) -> Result<Workflow, ImportError> {
                     event: message,
                     join: false,
                     details: None,
+                    condition: None,
+                    inclusive: false,
                 },
                 Boundary::Compensate => {
                     for (_, handler) in associations.iter().filter(|(s, _)| *s == boundary) {
@@ -951,13 +1094,7 @@ pub fn from_bpmn(input: &str, l: Locale) -> Result<Workflow, ImportError> {
             for target in model.next.get(&boundary).cloned().unwrap_or_default() {
                 batch += 1;
                 let mut found = Vec::new();
-                let route = Route {
-                    details: model
-                        .flow_details
-                        .get(&(boundary.clone(), target.clone()))
-                        .copied(),
-                    ..route.clone()
-                };
+                let route = model.along(&boundary, &target, route.clone());
                 model.follow(&[target], route, &mut found)?;
                 reached.extend(found.into_iter().map(|(to, route)| (batch, to, route)));
             }
@@ -999,6 +1136,8 @@ pub fn from_bpmn(input: &str, l: Locale) -> Result<Workflow, ImportError> {
                     event: None,
                     join: false,
                     details: None,
+                    condition: None,
+                    inclusive: false,
                 },
             )),
             Some(Kind::Catch { .. }) => {
@@ -1009,6 +1148,8 @@ pub fn from_bpmn(input: &str, l: Locale) -> Result<Workflow, ImportError> {
                     event: None,
                     join: false,
                     details: None,
+                    condition: None,
+                    inclusive: false,
                 };
                 model.follow(&out, route, &mut receivers)?;
             }
@@ -1081,6 +1222,7 @@ pub fn from_bpmn(input: &str, l: Locale) -> Result<Workflow, ImportError> {
 
     let mut edges: Vec<Edge> = Vec::new();
     let mut seen = HashSet::new();
+    let mut inclusive: HashSet<String> = HashSet::new();
     let mut joins: HashSet<String> = HashSet::new();
     for (batch, from, to, route) in routes {
         let (Some(from), Some(to)) = (node_id.get(&from), node_id.get(&to)) else {
@@ -1089,6 +1231,9 @@ pub fn from_bpmn(input: &str, l: Locale) -> Result<Workflow, ImportError> {
         if route.join {
             joins.insert(to.clone());
         }
+        if route.inclusive {
+            inclusive.insert(from.clone());
+        }
         if seen.insert((
             batch,
             from.clone(),
@@ -1096,9 +1241,11 @@ pub fn from_bpmn(input: &str, l: Locale) -> Result<Workflow, ImportError> {
             route.kind,
             route.on,
             route.event.clone(),
+            route.condition.clone(),
         )) {
             budget.edges(1, "messageFlow").map_err(ImportError::from)?;
             let mut made = edge(from, to, route.kind, route.on, route.event);
+            made.condition = route.condition;
             if let Some(flow) = route.details {
                 let id = id_of(flow);
                 let refused = |message: String| {
@@ -1128,6 +1275,20 @@ pub fn from_bpmn(input: &str, l: Locale) -> Result<Workflow, ImportError> {
         if joins.contains(&node.id) {
             node.join = Some(Join::All);
         }
+        if inclusive.contains(&node.id) {
+            node.decide = Some(crate::model::workflow::Decide::Inclusive);
+        }
+    }
+    // A standard loop: the task again, at most its loopMaximum times in all.
+    for (element, max) in &loops {
+        if let Some(id) = node_id.get(element) {
+            budget
+                .edges(1, "standardLoopCharacteristics")
+                .map_err(ImportError::from)?;
+            let mut again = edge(id, id, EdgeKind::Command, Outcome::Success, None);
+            again.max_iterations = Some(max.saturating_sub(1).max(1));
+            edges.push(again);
+        }
     }
     // `nodes` are in `step_order`'s order.
     for (node, element) in nodes.iter_mut().zip(&step_order) {
@@ -1143,4 +1304,129 @@ pub fn from_bpmn(input: &str, l: Locale) -> Result<Workflow, ImportError> {
     });
     let placed = placed == nodes.len();
     Ok(assemble(name, nodes, edges, placed))
+}
+
+/// How a task repeats: for each item of a collection (multi-instance), or at most so many
+/// times (a standard loop with `loopMaximum`).
+enum Repeat {
+    ForEach(String),
+    AtMost(u32),
+}
+
+/// The run data field a BPMN collection names: `${items}`, `=order.items`, `items` → its
+/// last part.
+fn collection_field(text: &str) -> Option<String> {
+    let inner = text
+        .trim()
+        .trim_start_matches("${")
+        .trim_start_matches("#{")
+        .trim_start_matches('=')
+        .trim_end_matches('}')
+        .trim();
+    let field = inner.rsplit('.').next().unwrap_or(inner);
+    crate::model::validate::is_field_name(field).then(|| field.to_string())
+}
+
+/// What a loop characteristics element says: a multi-instance's collection (Camunda 7's
+/// `camunda:collection`, Camunda 8's `zeebe:loopCharacteristics inputCollection`, or BPMN's
+/// `loopDataInputRef`), or a standard loop's `loopMaximum` (2 to the loop limit + 1).
+/// `None`: nothing Hybridflow can run.
+fn repetition(els: &[El], at: usize) -> Option<Repeat> {
+    let e = &els[at];
+    if e.name == "standardLoopCharacteristics" {
+        let max: u32 = e.attr("loopMaximum")?.trim().parse().ok()?;
+        let has_condition = e.children.iter().any(|&c| els[c].name == "loopCondition");
+        return (!has_condition
+            && (2..=crate::model::validate::MAX_LOOP_ITERATIONS + 1).contains(&max))
+        .then_some(Repeat::AtMost(max));
+    }
+    let attribute = e
+        .attrs
+        .iter()
+        .find(|(k, _)| k.ends_with(":collection"))
+        .map(|(_, v)| v.clone());
+    let zeebe = || {
+        e.children
+            .iter()
+            .flat_map(|&c| els[c].children.iter().copied().chain([c]))
+            .find_map(|c| els[c].attr("inputCollection").map(str::to_string))
+    };
+    let input_ref = || {
+        e.children
+            .iter()
+            .find(|&&c| els[c].name == "loopDataInputRef")
+            .map(|&c| els[c].text.clone())
+    };
+    attribute
+        .or_else(zeebe)
+        .or_else(input_ref)
+        .and_then(|t| collection_field(&t))
+        .map(Repeat::ForEach)
+}
+
+/// A timer event's duration (`<timeDuration>PT5S</timeDuration>`, ISO 8601) in ms, or why
+/// not (a date, a cycle, a duration it cannot read or over the simulated limit).
+fn timer_ms(els: &[El], at: usize) -> Result<u64, String> {
+    let definition = els[at]
+        .children
+        .iter()
+        .copied()
+        .find(|&c| els[c].name == "timerEventDefinition")
+        .ok_or_else(|| "no timerEventDefinition".to_string())?;
+    let child = els[definition].children.first().copied();
+    match child.map(|c| (els[c].name.as_str(), els[c].text.trim())) {
+        Some(("timeDuration", text)) => iso_duration_ms(text)
+            .filter(|&ms| ms <= crate::model::validate::MAX_SIMULATED_MS)
+            .ok_or_else(|| format!("the duration {text:?} is not an ISO 8601 duration of at most an hour (PT30S, PT5M)")),
+        Some((other, _)) => Err(format!("{other} is not simulated: give a timeDuration (PT30S)")),
+        None => Err("the timer has no timeDuration".to_string()),
+    }
+}
+
+/// `PT1M30S`, `PT0.5S`, `P1DT2H`: in milliseconds.
+fn iso_duration_ms(text: &str) -> Option<u64> {
+    let rest = text.strip_prefix('P')?;
+    let (days, time) = match rest.split_once('T') {
+        Some((d, t)) => (d, t),
+        None => (rest, ""),
+    };
+    let mut ms: f64 = 0.0;
+    if !days.is_empty() {
+        ms += days.strip_suffix('D')?.parse::<f64>().ok()? * 86_400_000.0;
+    }
+    let mut number = String::new();
+    for c in time.chars() {
+        match c {
+            '0'..='9' | '.' => number.push(c),
+            'H' | 'M' | 'S' => {
+                let n: f64 = number.parse().ok()?;
+                number.clear();
+                ms += n * match c {
+                    'H' => 3_600_000.0,
+                    'M' => 60_000.0,
+                    _ => 1_000.0,
+                };
+            }
+            _ => return None,
+        }
+    }
+    (number.is_empty() && (days.len() + time.len()) > 0 && ms.is_finite())
+        .then(|| ms.round() as u64)
+}
+
+/// Why a condition could not be translated, in `l`'s words.
+fn untranslatable_words(why: &super::feel::Untranslatable, l: Locale) -> String {
+    use super::feel::Untranslatable::*;
+    match why {
+        TooLong { chars } => td_string!(
+            l,
+            import.feel_too_long,
+            chars = chars,
+            limit = crate::model::validate::MAX_CONDITION_CHARS
+        )
+        .to_string(),
+        Word(word) => td_string!(l, import.feel_word, word = format!("{word:?}")).to_string(),
+        Unclosed => td_string!(l, import.feel_unclosed).to_string(),
+        Empty => td_string!(l, import.feel_empty).to_string(),
+    }
 }

@@ -15,6 +15,8 @@
 
 pub mod export;
 #[cfg(feature = "bpmn")]
+pub mod feel;
+#[cfg(feature = "bpmn")]
 pub mod import;
 
 /// The namespace of Hybridflow's own attributes (`hybridflow:service`, `…:action`,
