@@ -673,3 +673,17 @@ fn feel_and_juel_conditions_translate_to_cel() {
         assert_eq!(to_cel(bpmn).as_deref(), Ok(cel), "{bpmn}");
     }
 }
+
+/// Found by the round-trip property: two flows between the same two steps, one with a
+/// condition and one without, stay two — each with its own details.
+#[test]
+fn two_flows_between_the_same_steps_keep_their_own_details() {
+    let mut w = import("a -> b\na -> b\n", Some(ImportFormat::Text)).unwrap();
+    w.edges[1].condition = Some("amount > 1".into());
+    assert!(app::model::validate(&w).is_empty());
+    for format in [ExportFormat::Bpmn, ExportFormat::Mermaid] {
+        let text = export(&w, format);
+        let back = import(&text, None).unwrap();
+        assert_eq!(edge_details(&back), edge_details(&w), "{format:?}\n{text}");
+    }
+}

@@ -376,10 +376,10 @@ struct Model<'a> {
     ours: String,
     kinds: HashMap<String, (Kind, usize)>,
     next: HashMap<String, Vec<String>>,
-    /// Sequence flows (by their two ends) that carry `hybridflow:details`: their element.
-    flow_details: HashMap<(String, String), usize>,
-    /// Sequence flows' conditions, in CEL, by their two ends.
-    flow_conditions: HashMap<(String, String), String>,
+    /// What each sequence flow carries beyond its ends, by its two ends, one entry per flow
+    /// in document order (two flows may join the same elements): the element with
+    /// `hybridflow:details`, if it has them, and its condition in CEL.
+    flow_extras: HashMap<(String, String), Vec<FlowExtra>>,
     previous: HashMap<String, Vec<String>>,
     walked: usize,
 }
@@ -447,28 +447,47 @@ impl Model<'_> {
             if !seen.insert((at.clone(), route.condition.clone())) {
                 continue;
             }
-            for n in self.next.get(&at).cloned().unwrap_or_default() {
-                let route = self.along(&at, &n, route.clone());
+            for (n, nth) in self.targets(&at) {
+                let route = self.along(&at, &n, nth, route.clone());
                 stack.push((n, route));
             }
         }
         Ok(())
     }
 
-    /// `route` along the sequence flow from `from` to `to`: the flow's details, and its
+    /// `route` along the `nth` sequence flow from `from` to `to`: the flow's details, and its
     /// condition added to the path's.
-    fn along(&self, from: &str, to: &str, mut route: Route) -> Route {
+    fn along(&self, from: &str, to: &str, nth: usize, mut route: Route) -> Route {
         let key = (from.to_string(), to.to_string());
-        if let Some(&flow) = self.flow_details.get(&key) {
+        let Some(extra) = self.flow_extras.get(&key).and_then(|e| e.get(nth)) else {
+            return route;
+        };
+        if let Some(flow) = extra.details {
             route.details = Some(flow);
         }
-        if let Some(condition) = self.flow_conditions.get(&key) {
+        if let Some(condition) = &extra.condition {
             route.condition = Some(match route.condition.take() {
                 Some(before) => format!("({before}) && ({condition})"),
                 None => condition.clone(),
             });
         }
         route
+    }
+
+    /// The elements after `at`, each with which of the flows from `at` to it leads there
+    /// (0 for the first: two flows may join the same elements).
+    fn targets(&self, at: &str) -> Vec<(String, usize)> {
+        let mut nth: HashMap<String, usize> = HashMap::new();
+        self.next
+            .get(at)
+            .into_iter()
+            .flatten()
+            .map(|n| {
+                let k = nth.entry(n.clone()).or_default();
+                *k += 1;
+                (n.clone(), *k - 1)
+            })
+            .collect()
     }
 
     /// The steps a message flow leaves from: the step itself, or the steps before a throw
@@ -587,8 +606,7 @@ pub fn from_bpmn(input: &str, l: Locale) -> Result<Workflow, ImportError> {
     // The processes' elements.
     let mut kinds: HashMap<String, (Kind, usize)> = HashMap::new();
     let mut flows: Vec<(String, String)> = Vec::new();
-    let mut flow_details: HashMap<(String, String), usize> = HashMap::new();
-    let mut flow_conditions: HashMap<(String, String), String> = HashMap::new();
+    let mut flow_extras: HashMap<(String, String), Vec<FlowExtra>> = HashMap::new();
     // What steps are beyond their task: timers (ms), waits for a message, for-eaches,
     // standard loops (their bound), and the timeouts boundary timers give.
     let mut timers: HashMap<String, u64> = HashMap::new();
@@ -799,13 +817,16 @@ pub fn from_bpmn(input: &str, l: Locale) -> Result<Workflow, ImportError> {
                     }
                     match (e.attr("sourceRef"), e.attr("targetRef")) {
                         (Some(s), Some(t)) => {
-                            if let Some(Ok(cel)) = condition {
-                                flow_conditions.insert((s.to_string(), t.to_string()), cel);
-                            }
                             let ours = ours.as_deref().unwrap_or("hybridflow");
-                            if e.attr(&format!("{ours}:details")).is_some() {
-                                flow_details.insert((s.to_string(), t.to_string()), el);
-                            }
+                            let details = e.attr(&format!("{ours}:details")).map(|_| el);
+                            // One entry per flow, in the order `next` lists them.
+                            flow_extras
+                                .entry((s.to_string(), t.to_string()))
+                                .or_default()
+                                .push(FlowExtra {
+                                    details,
+                                    condition: condition.and_then(Result::ok),
+                                });
                             flows.push((s.to_string(), t.to_string()))
                         }
                         _ => refuse(
@@ -929,8 +950,7 @@ pub fn from_bpmn(input: &str, l: Locale) -> Result<Workflow, ImportError> {
         ours: ours.unwrap_or_else(|| "hybridflow".into()),
         kinds,
         next,
-        flow_details,
-        flow_conditions,
+        flow_extras,
         previous,
         walked: 0,
     };
@@ -1045,10 +1065,10 @@ pub fn from_bpmn(input: &str, l: Locale) -> Result<Workflow, ImportError> {
             condition: None,
             inclusive: false,
         };
-        for target in model.next.get(id).cloned().unwrap_or_default() {
+        for (target, nth) in model.targets(id) {
             batch += 1;
             let mut found = Vec::new();
-            let start = model.along(id, &target, start.clone());
+            let start = model.along(id, &target, nth, start.clone());
             model.follow(&[target], start, &mut found)?;
             reached.extend(found.into_iter().map(|(to, route)| (batch, to, route)));
         }
@@ -1091,10 +1111,10 @@ pub fn from_bpmn(input: &str, l: Locale) -> Result<Workflow, ImportError> {
                     continue;
                 }
             };
-            for target in model.next.get(&boundary).cloned().unwrap_or_default() {
+            for (target, nth) in model.targets(&boundary) {
                 batch += 1;
                 let mut found = Vec::new();
-                let route = model.along(&boundary, &target, route.clone());
+                let route = model.along(&boundary, &target, nth, route.clone());
                 model.follow(&[target], route, &mut found)?;
                 reached.extend(found.into_iter().map(|(to, route)| (batch, to, route)));
             }
@@ -1304,6 +1324,15 @@ pub fn from_bpmn(input: &str, l: Locale) -> Result<Workflow, ImportError> {
     });
     let placed = placed == nodes.len();
     Ok(assemble(name, nodes, edges, placed))
+}
+
+/// What a sequence flow carries beyond its ends.
+#[derive(Clone, Debug, Default)]
+struct FlowExtra {
+    /// Its element, when it has `hybridflow:details`.
+    details: Option<usize>,
+    /// Its condition, in CEL.
+    condition: Option<String>,
 }
 
 /// How a task repeats: for each item of a collection (multi-instance), or at most so many
