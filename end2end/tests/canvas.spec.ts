@@ -63,10 +63,16 @@ test("commands carry the conductor mark, one event to two subscribers reads as o
   const edgeBadge = page.locator("[data-edge-id] .badge.warning");
   await expect(edgeBadge).toHaveCount(2);
   await expect(edgeBadge.first()).toHaveAttribute("aria-label", /event cycle/);
-  // As a command the loop is the orchestrator's to stop: the edge's badge clears.
+  // As a command it is a loop of a command and an event, still with no bound: one badge,
+  // on the edge that closes it, until the edge gets a bound.
   await page.keyboard.press("c");
-  await expect(edgeBadge).toHaveCount(0);
   await expect(marks).toHaveCount(1);
+  await expect(edgeBadge).toHaveCount(1);
+  await expect(edgeBadge).toHaveAttribute("aria-label", /closes a loop of commands and events with no bound/);
+  const bound = page.getByRole("complementary", { name: "Inspector" }).getByRole("spinbutton", { name: "Loop: at most (times)" });
+  await bound.fill("2");
+  await bound.press("Tab");
+  await expect(edgeBadge).toHaveCount(0);
 });
 
 test("space+drag pans even over a step; Ctrl+wheel (a trackpad pinch) zooms", async ({ page }) => {
@@ -169,9 +175,9 @@ test("import a Conductor workflow and native JSON through the dialog; an unsuppo
   await open();
   await source.fill(JSON.stringify({ name: "x", tasks: [
     { name: "a", taskReferenceName: "a", type: "SIMPLE" },
-    { name: "loop", taskReferenceName: "loop", type: "DO_WHILE" },
+    { name: "child", taskReferenceName: "child", type: "SUB_WORKFLOW" },
   ] }));
   await dialog.getByRole("button", { name: "Import" }).click();
-  await expect(dialog.getByRole("alert")).toContainText('"loop" has type DO_WHILE');
+  await expect(dialog.getByRole("alert")).toContainText('"child" has type SUB_WORKFLOW');
   await expect(dialog.getByRole("alert")).toContainText("tasks[1].type");
 });
