@@ -687,3 +687,55 @@ fn two_flows_between_the_same_steps_keep_their_own_details() {
         assert_eq!(edge_details(&back), edge_details(&w), "{format:?}\n{text}");
     }
 }
+
+/// A hand-written Mermaid decision: a rhombus after a step, its labelled links the
+/// branches (`else` the default) — the step's own conditional edges; a rhombus nothing
+/// leads into, or with an event in or out, is refused by its id.
+#[test]
+fn mermaid_decision_shapes_with_labelled_links_are_decisions() {
+    let text = "flowchart LR\n  order[Place order] --> check{Amount?}\n  check -->|amount > 1000| review[Manual review]\n  check -->|else| ship[Ship]\n  review --> ship\n";
+    let w = import(text, None).unwrap();
+    assert!(
+        app::model::validate(&w).is_empty(),
+        "{:?}",
+        app::model::validate(&w)
+    );
+    let ids: Vec<&str> = w.nodes.iter().map(|n| n.id.as_str()).collect();
+    assert_eq!(ids, ["order", "review", "ship"]);
+    let edges: Vec<(String, String, Option<String>)> = w
+        .edges
+        .iter()
+        .map(|e| (e.from.clone(), e.to.clone(), e.condition.clone()))
+        .collect();
+    assert_eq!(
+        edges,
+        [
+            ("review".to_string(), "ship".to_string(), None),
+            (
+                "order".to_string(),
+                "review".to_string(),
+                Some("amount > 1000".to_string())
+            ),
+            ("order".to_string(), "ship".to_string(), None),
+        ]
+    );
+    let refused =
+        problems(import("flowchart LR\n  check{Alone?} -->|x > 1| a\n", None).unwrap_err());
+    assert_eq!(
+        refused[0].3,
+        "decision \"check\": no step leads into it (a decision decides after a step)"
+    );
+    let refused = problems(
+        import(
+            "flowchart LR\n  a -.->|Paid| check{?}\n  check -->|x > 1| b\n",
+            None,
+        )
+        .unwrap_err(),
+    );
+    assert!(
+        refused[0]
+            .3
+            .contains("its links must be commands from steps"),
+        "{refused:?}"
+    );
+}

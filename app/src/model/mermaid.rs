@@ -9,7 +9,9 @@
 //! `%% n1 details {…}` comment, a link's condition, loop bound and payload in a
 //! `%% link 3 details {…}` comment (links counted as `linkStyle` counts them), and the
 //! workflow's name in the front matter's `title`.
-//! Mermaid shows none of the comments; the import reads them all.
+//! Mermaid shows none of the comments; the import reads them all. A hand-drawn decision —
+//! a rhombus (`check{Amount?}`) after a step, its links labelled with conditions
+//! (`-->|amount > 1000|`, `-->|else|`) — becomes that step's conditional edges.
 
 use std::collections::{HashMap, HashSet};
 use std::fmt::Write as _;
@@ -268,8 +270,8 @@ impl<'a> Reader<'a> {
     }
 
     /// A shape after an id: `[…]`, `(…)`, `([…])`, `[[…]]`, `((…))`, `{…}`, `{{…}}`,
-    /// `>…]`; its text, quoted or not.
-    fn shape(&mut self) -> Result<Option<String>, String> {
+    /// `>…]`; its text, quoted or not, and whether it is a rhombus (`{…}`: a decision).
+    fn shape(&mut self) -> Result<Option<(String, bool)>, String> {
         let rest = self.rest();
         let opens: usize = rest
             .chars()
@@ -298,8 +300,9 @@ impl<'a> Reader<'a> {
         if closes == 0 {
             return Err(td_string!(self.l, import.shape_open).to_string());
         }
+        let rhombus = opens == 1 && rest.starts_with('{');
         self.at += opens + used + closes;
-        Ok(Some(format!("\"{label}\"")))
+        Ok(Some((format!("\"{label}\""), rhombus)))
     }
 
     /// A link: `-->`, `-->|text|`, `-- text -->`, `-.->`, `-.->|text|`, `-. text .->`.
@@ -426,6 +429,9 @@ pub fn from_mermaid(input: &str, l: Locale) -> Result<Workflow, ImportError> {
         Ok(())
     };
     let mut edge_budget = Budget::new(l);
+    // Rhombus nodes (decisions), and command links with a label: (edge, label, line).
+    let mut decisions: HashSet<String> = HashSet::new();
+    let mut labelled: Vec<(usize, String, String)> = Vec::new();
     let mut link_extra: HashMap<usize, (Map<String, Value>, String)> = HashMap::new();
     for (i, raw) in lines {
         let at = line_at(l, i + 1);
@@ -514,7 +520,10 @@ pub fn from_mermaid(input: &str, l: Locale) -> Result<Workflow, ImportError> {
                 )));
             };
             let shape = reader.shape().map_err(LineError::Refused)?;
-            declare(id, shape, &mut nodes, &at).map_err(LineError::Over)?;
+            if let Some((_, true)) = &shape {
+                decisions.insert(id.to_string());
+            }
+            declare(id, shape.map(|(s, _)| s), &mut nodes, &at).map_err(LineError::Over)?;
             if let (Some(from), Some(link)) = (previous, pending.take()) {
                 edge_budget.edges(1, &at).map_err(LineError::Over)?;
                 let (on, event) = match (link.kind, link.text) {
@@ -523,16 +532,10 @@ pub fn from_mermaid(input: &str, l: Locale) -> Result<Workflow, ImportError> {
                         (Outcome::Failure, None)
                     }
                     (EdgeKind::Command, Some(t)) => {
-                        let t = decode(&t);
-                        return Err(LineError::Refused(td_string!(
-                            l,
-                            import.command_label,
-                            from = from,
-                            to = id,
-                            text = format!("{t:?}"),
-                            failure = ON_FAILURE,
-                            plain = t
-                        )));
+                        // A branch of a decision (`{…}`) when `from` is one — known once
+                        // every line is read.
+                        labelled.push((edges.len(), decode(&t), at.clone()));
+                        (Outcome::Success, None)
                     }
                     (EdgeKind::Event, Some(t)) => {
                         let lower = t.to_lowercase();
@@ -606,6 +609,28 @@ pub fn from_mermaid(input: &str, l: Locale) -> Result<Workflow, ImportError> {
             )),
         }
     }
+    // A labelled command is a decision's branch, or refused as before.
+    let mut conditions: HashMap<usize, String> = HashMap::new();
+    for (k, label, at) in labelled {
+        let e = &edges[k];
+        if decisions.contains(&e.from) {
+            conditions.insert(k, label);
+        } else {
+            problems.push(problem(
+                at,
+                "line",
+                td_string!(
+                    l,
+                    import.command_label,
+                    from = e.from.as_str(),
+                    to = e.to.as_str(),
+                    text = format!("{label:?}"),
+                    failure = ON_FAILURE,
+                    plain = label.as_str()
+                ),
+            ));
+        }
+    }
     // Conditions, bounds and payloads from the links' details comments.
     for (k, (details, at)) in link_extra {
         let Some(e) = edges.get_mut(k) else {
@@ -629,6 +654,18 @@ pub fn from_mermaid(input: &str, l: Locale) -> Result<Workflow, ImportError> {
                 ),
             )),
         }
+    }
+    // Decisions after the links' details (their indices are the diagram's).
+    if !decisions.is_empty() {
+        edges = decide(
+            edges,
+            &conditions,
+            &decisions,
+            &mut edge_budget,
+            &mut problems,
+            l,
+        )?;
+        nodes.retain(|n| !decisions.contains(&n.id));
     }
     if !problems.is_empty() {
         return Err(ImportError::Unsupported(capped(problems, l)));
@@ -655,4 +692,84 @@ pub fn from_mermaid(input: &str, l: Locale) -> Result<Workflow, ImportError> {
     }
     let placed = placed == nodes.len();
     Ok(assemble(name, nodes, edges, placed))
+}
+
+/// The decisions (rhombus nodes) taken out: each step that leads into one gets its branches
+/// as its own command edges, the label their condition (`else`, `default`, `otherwise` or
+/// none: the default). A decision that no step leads into, one reached by an event or by
+/// another decision, and an event out of one are refused, by decision.
+fn decide(
+    edges: Vec<super::workflow::Edge>,
+    conditions: &HashMap<usize, String>,
+    decisions: &HashSet<String>,
+    budget: &mut Budget,
+    problems: &mut Vec<Problem>,
+    l: Locale,
+) -> Result<Vec<super::workflow::Edge>, ImportError> {
+    let mut kept = Vec::new();
+    let mut into: HashMap<&str, Vec<&super::workflow::Edge>> = HashMap::new();
+    let mut out_of: HashMap<&str, Vec<(usize, &super::workflow::Edge)>> = HashMap::new();
+    for (k, e) in edges.iter().enumerate() {
+        if decisions.contains(&e.to) {
+            into.entry(e.to.as_str()).or_default().push(e);
+        }
+        if decisions.contains(&e.from) {
+            out_of.entry(e.from.as_str()).or_default().push((k, e));
+        }
+        if !decisions.contains(&e.to) && !decisions.contains(&e.from) {
+            kept.push(e.clone());
+        }
+    }
+    let mut ids: Vec<&String> = decisions.iter().collect();
+    ids.sort();
+    for decision in ids {
+        let incoming = into.get(decision.as_str()).cloned().unwrap_or_default();
+        let branches = out_of.get(decision.as_str()).cloned().unwrap_or_default();
+        let refused = |why: String, problems: &mut Vec<Problem>| {
+            problems.push(problem(
+                decision.clone(),
+                "decision",
+                td_string!(
+                    l,
+                    import.mermaid_decision,
+                    id = format!("{decision:?}"),
+                    why = why
+                ),
+            ));
+        };
+        if incoming.is_empty() {
+            refused(
+                td_string!(l, import.mermaid_decision_unreached).to_string(),
+                problems,
+            );
+            continue;
+        }
+        if incoming
+            .iter()
+            .any(|e| e.kind == EdgeKind::Event || decisions.contains(&e.from))
+            || branches.iter().any(|(_, e)| e.kind == EdgeKind::Event)
+        {
+            refused(
+                td_string!(l, import.mermaid_decision_commands).to_string(),
+                problems,
+            );
+            continue;
+        }
+        budget
+            .edges(incoming.len().saturating_mul(branches.len()), decision)
+            .map_err(ImportError::from)?;
+        for from in &incoming {
+            for (k, branch) in &branches {
+                let label = conditions.get(k).map(|c| c.trim()).unwrap_or("");
+                let mut made = edge(&from.from, &branch.to, EdgeKind::Command, from.on, None);
+                made.condition = (!matches!(
+                    label.to_lowercase().as_str(),
+                    "" | "else" | "default" | "otherwise"
+                ))
+                .then(|| label.to_string());
+                kept.push(made);
+            }
+        }
+    }
+    Ok(kept)
 }
