@@ -156,6 +156,32 @@ impl Written {
 /// The default simulated work time, when a node gives none.
 pub const DEFAULT_LATENCY: Latency = Latency::Range([50, 150]);
 
+/// `value`'s fields that `carried` names, as a JSON object (a step's or an edge's details).
+fn fields_of<T: Serialize>(
+    value: &T,
+    carried: impl Fn(&str) -> bool,
+) -> serde_json::Map<String, serde_json::Value> {
+    let Ok(serde_json::Value::Object(mut all)) = serde_json::to_value(value) else {
+        return serde_json::Map::new();
+    };
+    all.retain(|k, _| carried(k));
+    all
+}
+
+/// `value` with the fields of `details` that `carried` names read back over its own.
+fn with_fields<T: Serialize + serde::de::DeserializeOwned>(
+    value: &T,
+    details: serde_json::Map<String, serde_json::Value>,
+    carried: impl Fn(&str) -> bool,
+) -> Result<T, serde_json::Error> {
+    let mut all = match serde_json::to_value(value)? {
+        serde_json::Value::Object(o) => o,
+        _ => serde_json::Map::new(),
+    };
+    all.extend(details.into_iter().filter(|(k, _)| carried(k)));
+    serde_json::from_value(serde_json::Value::Object(all))
+}
+
 /// The fields that say which step it is; [`Node::details`] is everything else.
 const IDENTITY: [&str; 4] = ["id", "label", "service", "action"];
 
@@ -164,13 +190,7 @@ impl Node {
     /// as a JSON object: what formats without a place for them carry alongside
     /// (Mermaid's `%% details` comments, BPMN's `hybridflow:details`).
     pub fn details(&self) -> serde_json::Map<String, serde_json::Value> {
-        let Ok(serde_json::Value::Object(mut all)) = serde_json::to_value(self) else {
-            return serde_json::Map::new();
-        };
-        for key in IDENTITY {
-            all.remove(key);
-        }
-        all
+        fields_of(self, |k| !IDENTITY.contains(&k))
     }
 
     /// This step with `details` read back over its fields (its identity stays as it is).
@@ -178,16 +198,7 @@ impl Node {
         self,
         details: serde_json::Map<String, serde_json::Value>,
     ) -> Result<Node, serde_json::Error> {
-        let mut all = match serde_json::to_value(&self)? {
-            serde_json::Value::Object(o) => o,
-            _ => serde_json::Map::new(),
-        };
-        all.extend(
-            details
-                .into_iter()
-                .filter(|(k, _)| !IDENTITY.contains(&k.as_str())),
-        );
-        serde_json::from_value(serde_json::Value::Object(all))
+        with_fields(&self, details, |k| !IDENTITY.contains(&k))
     }
 
     pub fn latency(&self) -> Latency {
@@ -366,11 +377,7 @@ impl Edge {
     /// JSON object: what formats without a place for them carry alongside (Mermaid's
     /// `%% link N details` comments, BPMN's `hybridflow:details` on a sequence flow).
     pub fn details(&self) -> serde_json::Map<String, serde_json::Value> {
-        let Ok(serde_json::Value::Object(mut all)) = serde_json::to_value(self) else {
-            return serde_json::Map::new();
-        };
-        all.retain(|k, _| EDGE_DETAILS.contains(&k.as_str()));
-        all
+        fields_of(self, |k| EDGE_DETAILS.contains(&k))
     }
 
     /// This edge with `details` read back (only the fields [`Edge::details`] gives).
@@ -378,16 +385,7 @@ impl Edge {
         self,
         details: serde_json::Map<String, serde_json::Value>,
     ) -> Result<Edge, serde_json::Error> {
-        let mut all = match serde_json::to_value(&self)? {
-            serde_json::Value::Object(o) => o,
-            _ => serde_json::Map::new(),
-        };
-        all.extend(
-            details
-                .into_iter()
-                .filter(|(k, _)| EDGE_DETAILS.contains(&k.as_str())),
-        );
-        serde_json::from_value(serde_json::Value::Object(all))
+        with_fields(&self, details, |k| EDGE_DETAILS.contains(&k))
     }
 
     /// Whether this edge's condition is checked where it is published from: by the

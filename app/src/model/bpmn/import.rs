@@ -474,6 +474,36 @@ impl Model<'_> {
         route
     }
 
+    /// Element `el`'s `hybridflow:details` (a JSON object) read over what `id` already is
+    /// by `apply`, or refused by line, naming `id`.
+    fn read_details<T>(
+        &self,
+        el: usize,
+        id: &str,
+        l: Locale,
+        apply: impl FnOnce(serde_json::Map<String, Value>) -> Result<T, serde_json::Error>,
+    ) -> Result<T, ImportError> {
+        let refused = |message: String| {
+            ImportError::Unsupported(vec![problem(self.line(el), "details", message)])
+        };
+        let details = self.ext(el, "details").unwrap_or("{}");
+        let Ok(Value::Object(details)) = serde_json::from_str::<Value>(details) else {
+            return Err(refused(td_string!(
+                l,
+                import.bpmn_details_not_object,
+                id = format!("{id:?}")
+            )));
+        };
+        apply(details).map_err(|e| {
+            refused(td_string!(
+                l,
+                import.bpmn_details_error,
+                id = format!("{id:?}"),
+                error = e
+            ))
+        })
+    }
+
     /// The elements after `at`, each with which of the flows from `at` to it leads there
     /// (0 for the first: two flows may join the same elements).
     fn targets(&self, at: &str) -> Vec<(String, usize)> {
@@ -987,25 +1017,8 @@ pub fn from_bpmn(input: &str, l: Locale) -> Result<Workflow, ImportError> {
             ..Default::default()
         };
         placed += usize::from(shapes.contains_key(id));
-        if let Some(details) = model.ext(el, "details") {
-            let refused = |message: String| {
-                ImportError::Unsupported(vec![problem(model.line(el), "details", message)])
-            };
-            let Ok(Value::Object(details)) = serde_json::from_str::<Value>(details) else {
-                return Err(refused(td_string!(
-                    l,
-                    import.bpmn_details_not_object,
-                    id = format!("{real:?}")
-                )));
-            };
-            node = node.with_details(details).map_err(|e| {
-                refused(td_string!(
-                    l,
-                    import.bpmn_details_error,
-                    id = format!("{real:?}"),
-                    error = e
-                ))
-            })?;
+        if model.ext(el, "details").is_some() {
+            node = model.read_details(el, &real, l, |d| node.with_details(d))?;
         }
         if let Some(&ms) = timers.get(id) {
             node.wait = Some(crate::model::workflow::Wait {
@@ -1267,26 +1280,7 @@ pub fn from_bpmn(input: &str, l: Locale) -> Result<Workflow, ImportError> {
             let mut made = edge(from, to, route.kind, route.on, route.event);
             made.condition = route.condition;
             if let Some(flow) = route.details {
-                let id = id_of(flow);
-                let refused = |message: String| {
-                    ImportError::Unsupported(vec![problem(model.line(flow), "details", message)])
-                };
-                let details = model.ext(flow, "details").unwrap_or("{}");
-                let Ok(Value::Object(details)) = serde_json::from_str::<Value>(details) else {
-                    return Err(refused(td_string!(
-                        l,
-                        import.bpmn_details_not_object,
-                        id = format!("{id:?}")
-                    )));
-                };
-                made = made.with_details(details).map_err(|e| {
-                    refused(td_string!(
-                        l,
-                        import.bpmn_details_error,
-                        id = format!("{id:?}"),
-                        error = e
-                    ))
-                })?;
+                made = model.read_details(flow, &id_of(flow), l, |d| made.with_details(d))?;
             }
             edges.push(made);
         }
