@@ -234,6 +234,12 @@ pub struct RunReport {
     /// one run; absent from the stream's first message).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub visibility: Option<super::log::Visibility>,
+    /// The run whose sub-flow step started this one, when it is a child run.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub parent: Option<ParentLink>,
+    /// The child runs of its sub-flow steps, by step id.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub children: BTreeMap<String, super::run::ChildLink>,
 }
 
 /// The `code` of every error response: the request is malformed (`bad_request`) or breaks
@@ -297,6 +303,22 @@ pub struct RunSummary {
     /// milliseconds is (`ended_at` − `started_at`) × `speed`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub speed: Option<f64>,
+    /// The run whose sub-flow step started this one, when it is a child run.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub parent: Option<ParentLink>,
+    /// The child runs this run's sub-flow steps started (and their undo runs), oldest
+    /// first.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub children: Vec<String>,
+}
+
+/// Where a child run comes from: step `node` of run `run` of workflow `workflow_id`.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ParentLink {
+    pub run: String,
+    pub node: String,
+    pub workflow_id: String,
 }
 
 /// Workflow `workflow_id`'s runs list just fetched, merged with what the runs feed told

@@ -122,6 +122,16 @@ pub fn loop_words(
     }
 }
 
+/// A run id as the log shows it: a child's id is its parent's with the step, execution and
+/// attempt after it, so only its tail is shown (`….pay.1.1`); a plain id, its first eight
+/// digits.
+pub fn short_run(id: &str) -> String {
+    match id.find('.') {
+        Some(dot) => format!("…{}", &id[dot..]),
+        None => id.chars().take(8).collect(),
+    }
+}
+
 /// What a decision or a filter read, in words ("—" when it read nothing).
 fn saw_words(saw: &serde_json::Map<String, serde_json::Value>) -> String {
     if saw.is_empty() {
@@ -681,6 +691,83 @@ fn parts<'a>(
                 steps = list(compensate)
             )
             .to_string(),
+        ),
+        ChildStarted {
+            node,
+            run,
+            workflow,
+            ..
+        } => (
+            LogKind::Step,
+            vec![node.as_str()],
+            td_string!(
+                l,
+                log.child_started,
+                step = label(node),
+                workflow = workflow,
+                run = short_run(run)
+            )
+            .to_string(),
+        ),
+        ChildEnded {
+            node,
+            run,
+            status,
+            diagnosis,
+            ..
+        } => (
+            if matches!(status, RunStatus::Completed | RunStatus::Compensated) {
+                LogKind::Step
+            } else {
+                LogKind::Failure
+            },
+            vec![node.as_str()],
+            match diagnosis {
+                Some(why) => td_string!(
+                    l,
+                    log.child_ended_why,
+                    step = label(node),
+                    run = short_run(run),
+                    status = status.as_str(),
+                    why = why
+                )
+                .to_string(),
+                None => td_string!(
+                    l,
+                    log.child_ended,
+                    step = label(node),
+                    run = short_run(run),
+                    status = status.as_str()
+                )
+                .to_string(),
+            },
+        ),
+        ChildUndoStarted { node, child, run } => (
+            LogKind::Compensation,
+            vec![node.as_str()],
+            td_string!(
+                l,
+                log.child_undo,
+                step = label(node),
+                child = short_run(child),
+                run = short_run(run)
+            )
+            .to_string(),
+        ),
+        UndoStarted { of, compensate } => (
+            LogKind::Compensation,
+            compensate.iter().map(String::as_str).collect(),
+            if compensate.is_empty() {
+                td_string!(l, log.undo_nothing, run = short_run(of)).to_string()
+            } else {
+                td_string!(
+                    l,
+                    log.undo_started,
+                    run = short_run(of),
+                    steps = list(compensate)
+                )
+                .to_string()
+            },
         ),
         CompensationStarted { node, action } => (
             LogKind::Compensation,

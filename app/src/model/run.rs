@@ -431,6 +431,43 @@ pub enum RunEvent {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         timeout_ms: Option<u64>,
     },
+    /// Sub-flow step `node` started run `run` of stored workflow `workflow` as its child
+    /// (with the run data as its input) and waits for its outcome.
+    ChildStarted {
+        node: String,
+        run: String,
+        workflow: String,
+        /// The child's input: this run's data when it started.
+        #[serde(default, skip_serializing_if = "serde_json::Map::is_empty")]
+        #[cfg_attr(feature = "openapi", schema(value_type = Object))]
+        input: serde_json::Map<String, serde_json::Value>,
+    },
+    /// Step `node`'s child run `run` (or the undo run of its child) ended `status`, for
+    /// `diagnosis` when it did not complete; what a completed child wrote into its run data
+    /// (`wrote`) joins this run's.
+    ChildEnded {
+        node: String,
+        run: String,
+        status: RunStatus,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        diagnosis: Option<String>,
+        #[serde(default, skip_serializing_if = "serde_json::Map::is_empty")]
+        #[cfg_attr(feature = "openapi", schema(value_type = Object))]
+        wrote: serde_json::Map<String, serde_json::Value>,
+    },
+    /// The saga compensates step `node`'s completed child run `child` as a unit: undo run
+    /// `run` undoes the child's completed steps.
+    ChildUndoStarted {
+        node: String,
+        child: String,
+        run: String,
+    },
+    /// This run is an undo run: it compensates, newest first, the completed steps of run
+    /// `of` (a sub-flow's child whose parent's saga unwinds), and does nothing else.
+    UndoStarted {
+        of: String,
+        compensate: Vec<String>,
+    },
     /// Message `name` reached the run, from `source`, with `data` for the run data. `node`:
     /// the waiting step it ends; none when no step waits for it yet (the next step to wait
     /// for it takes it at once).
@@ -637,6 +674,23 @@ pub struct RunView {
     /// Steps waiting now (for a message or a time), by id.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub waiting: BTreeMap<String, Waiting>,
+    /// The child runs of sub-flow steps, by step id: the latest, and the undo run that
+    /// compensates it, once there is one.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub children: BTreeMap<String, ChildLink>,
+}
+
+/// A sub-flow step's child run: its id and workflow, how it ended (once it has), and the
+/// undo run of a saga that compensated it.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct ChildLink {
+    pub run: String,
+    pub workflow: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status: Option<RunStatus>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub undo: Option<String>,
 }
 
 /// A wait under way: what for, since when (Unix ms, the record's time) and how long.
@@ -726,6 +780,39 @@ impl RunView {
                         since_ms: record.at_ms,
                     },
                 );
+            }
+            RunEvent::ChildStarted {
+                node,
+                run,
+                workflow,
+                ..
+            } => {
+                self.children.insert(
+                    node.clone(),
+                    ChildLink {
+                        run: run.clone(),
+                        workflow: workflow.clone(),
+                        status: None,
+                        undo: None,
+                    },
+                );
+            }
+            RunEvent::ChildEnded {
+                node, run, status, ..
+            } => {
+                if let Some(child) = self.children.get_mut(node).filter(|c| &c.run == run) {
+                    child.status = Some(*status);
+                }
+            }
+            RunEvent::UndoStarted { compensate, .. } => {
+                for node in compensate {
+                    self.steps.entry(node.clone()).or_default().state = StepState::Succeeded;
+                }
+            }
+            RunEvent::ChildUndoStarted { node, run, .. } => {
+                if let Some(child) = self.children.get_mut(node) {
+                    child.undo = Some(run.clone());
+                }
             }
             RunEvent::FailureUnhandled { diagnosis, .. } if self.diagnosis.is_none() => {
                 self.diagnosis = Some(diagnosis.clone());

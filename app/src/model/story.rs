@@ -103,6 +103,11 @@ pub enum Happening {
     Looped {
         loops: Vec<(String, String, u32, u32)>,
     },
+    /// The child runs of sub-flow steps that ended, in order: (the step, the run, how it
+    /// ended, whether it was an undo run). One sentence.
+    Children {
+        children: Vec<(String, String, RunStatus, bool)>,
+    },
 }
 
 /// One decision a story tells: after `node`, on to `to`, having read `saw`; made by the
@@ -137,6 +142,7 @@ impl Happening {
             Happening::Undecided { .. } => "undecided",
             Happening::Looped { .. } => "looped",
             Happening::Received { .. } => "messages_received",
+            Happening::Children { .. } => "child_runs",
             Happening::Duplicated { .. } => "events_duplicated",
             Happening::Ended { status, diagnosis } => match status {
                 RunStatus::Completed => "run_completed",
@@ -384,6 +390,24 @@ impl Happening {
                     .join("; ")
             )
             .to_string(),
+            Happening::Children { children } => td_string!(
+                locale,
+                story.children,
+                children = children
+                    .iter()
+                    .map(|(node, run, status, undo)| {
+                        let run = super::log::short_run(run);
+                        let status = super::log::status_words(locale, *status);
+                        if *undo {
+                            td_string!(locale, story.child_undone, step = label(node), run = run, status = status)
+                        } else {
+                            td_string!(locale, story.child_ran, step = label(node), run = run, status = status)
+                        }
+                    })
+                    .collect::<Vec<_>>()
+                    .join("; ")
+            )
+            .to_string(),
             Happening::Received { messages } => td_string!(
                 locale,
                 story.received,
@@ -510,6 +534,8 @@ pub struct Story {
     looped: Option<usize>,
     /// The messages' sentence, by index.
     received: Option<usize>,
+    /// The child runs' sentence, by index.
+    children: Option<usize>,
     crashed: bool,
     /// The run's input (from its start), for the values a `fail_when` refused.
     input: super::run::RunInput,
@@ -680,6 +706,19 @@ impl Story {
                                 decisions: vec![decision],
                             })
                         }
+                    }
+                }
+            }
+            ChildEnded {
+                node, run, status, ..
+            } => {
+                let said = (node.clone(), run.clone(), *status, run.ends_with(".undo"));
+                match self.children.and_then(|i| self.happenings.get_mut(i)) {
+                    Some(Happening::Children { children }) => children.push(said),
+                    _ => {
+                        self.children = self.push(Happening::Children {
+                            children: vec![said],
+                        })
                     }
                 }
             }

@@ -47,6 +47,9 @@ pub const MAX_PAYLOAD_FIELDS: usize = 32;
 pub const MAX_FOR_EACH_ITEMS: usize = 1_000;
 /// The most iterations a loop's edge may allow in one run (`max_iterations`).
 pub const MAX_LOOP_ITERATIONS: u32 = 1_000;
+/// How deep sub-flows may nest: a child run's child's … at most this many levels below the
+/// run a user started (a deeper chain is refused when the workflow is stored or run).
+pub const MAX_SUB_FLOW_DEPTH: usize = 8;
 /// How far the chances of a choice may add up away from 1 (decimal rounding).
 const CHANCE_TOLERANCE: f64 = 1e-6;
 
@@ -907,6 +910,22 @@ pub fn behaviour_problems(node: &super::workflow::Node, l: Locale) -> Vec<(&'sta
         }
         if node.wait.is_some() {
             problems.push(("for_each", td_string!(l, problem.for_each_wait).to_string()));
+        }
+    }
+    if let Some(workflow) = &node.sub_flow {
+        if workflow.trim().is_empty() {
+            problems.push((
+                "sub_flow",
+                td_string!(l, problem.empty_when_given).to_string(),
+            ));
+        } else if workflow.chars().count() > MAX_STRING_CHARS {
+            problems.push((
+                "sub_flow",
+                td_string!(l, problem.chars_limit, limit = MAX_STRING_CHARS).to_string(),
+            ));
+        }
+        if node.wait.is_some() || node.for_each.is_some() {
+            problems.push(("sub_flow", td_string!(l, problem.sub_flow_with).to_string()));
         }
     }
     if let Some(action) = &node.compensation {

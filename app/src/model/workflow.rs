@@ -88,6 +88,14 @@ pub struct Node {
     /// dynamic fork. At most [`crate::model::validate::MAX_FOR_EACH_ITEMS`] items.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub for_each: Option<String>,
+    /// A sub-flow: the step runs the stored workflow with this id as a child run — with the
+    /// run data as its input — and waits for it: it succeeds when the child completes (what
+    /// the child wrote joins the run data) and fails when the child does not. A saga
+    /// compensates a completed child as a unit: an undo run of the child's workflow undoes
+    /// its completed steps, newest first. BPMN's call activity, Conductor's `SUB_WORKFLOW`,
+    /// Temporal's child workflows.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sub_flow: Option<String>,
 }
 
 /// What a waiting step waits for: a `message` (e.g. `PaymentConfirmed`, sent to the run from

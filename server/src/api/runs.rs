@@ -45,6 +45,17 @@ pub async fn start(
     if !problems.is_empty() {
         return Err(AppError::invalid("run request", problems));
     }
+    // Every sub-flow it runs must be there, and none may lead back.
+    let problems = super::workflows::sub_flow_problems(
+        state.store.as_ref(),
+        Some(&workflow_id),
+        &version.workflow,
+        true,
+    )
+    .await?;
+    if !problems.is_empty() {
+        return Err(app::model::DocumentError::Invalid(problems).into());
+    }
     let options = RunOptions {
         input: request
             .input
@@ -58,6 +69,8 @@ pub async fn start(
         orchestrator: None,
         on_end: None,
         kind: crate::store::RunKind::Run,
+        child: None,
+        first: crate::engine::core::Input::Start,
     };
     let run = state
         .engine
@@ -182,6 +195,8 @@ fn report(run: &StoredRun, view: &RunView) -> RunReport {
         owner: run.owner.clone(),
         story: Vec::new(),
         visibility: None,
+        parent: run.parent.clone(),
+        children: view.children.clone(),
     }
 }
 

@@ -4,8 +4,10 @@ use app::model::api::ErrorBody;
 use app::model::api::{WorkflowRecord, WorkflowSummary};
 use app::model::examples::is_template_id;
 use app::model::formats::{self, ExportFormat, ImportError, ImportFormat};
-use app::model::parse_workflow;
-use app::model::Workflow;
+use app::model::validate::MAX_SUB_FLOW_DEPTH;
+use app::model::{parse_workflow, DocumentError, Problem, Workflow};
+use std::collections::HashMap;
+use std::sync::Arc;
 use app::ui::common::language::{self, for_request};
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
@@ -35,6 +37,7 @@ pub async fn create(
 ) -> Result<Response, AppError> {
     let body = body_bytes(body)?;
     let workflow = off_workers(move || parse_workflow(&body)).await??;
+    refuse_cycles(&state, None, &workflow).await?;
     let record = state.store.create_workflow(&workflow).await?;
     Ok(tagged(StatusCode::CREATED, record))
 }
@@ -194,6 +197,7 @@ pub async fn replace(
     let expected = if_match(&headers)?;
     let body = body_bytes(body)?;
     let workflow = off_workers(move || parse_workflow(&body)).await??;
+    refuse_cycles(&state, Some(&id), &workflow).await?;
     match state
         .store
         .update_workflow(&id, &workflow, expected)
@@ -238,4 +242,100 @@ pub async fn delete(
     }
     crate::retention::prune_now(state.store.as_ref(), state.keep_runs).await?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+/// Refuses `workflow` (to be stored as `id`) when its sub-flows form a cycle.
+async fn refuse_cycles(state: &AppState, id: Option<&str>, workflow: &Workflow) -> Result<(), AppError> {
+    let problems = sub_flow_problems(state.store.as_ref(), id, workflow, false).await?;
+    if problems.is_empty() {
+        return Ok(());
+    }
+    Err(DocumentError::Invalid(problems).into())
+}
+
+/// How many stored workflows a sub-flow check reads at most (the walk through what
+/// sub-flows run, and what those run, stops there).
+pub const MAX_SUB_FLOWS_READ: usize = 256;
+
+/// What is wrong with the sub-flows of `workflow` (stored as `id`; `None` while new): a
+/// sub-flow step whose workflow leads back to `id` or to itself — a cycle of sub-flows —
+/// or nests deeper than [`MAX_SUB_FLOW_DEPTH`]; with `unknown`, also one naming a workflow
+/// that is not stored (a run needs it; a save allows it, the workflow may come later).
+/// Each problem names the step and the chain of workflows.
+pub async fn sub_flow_problems(
+    store: &dyn crate::store::Store,
+    id: Option<&str>,
+    workflow: &Workflow,
+    unknown: bool,
+) -> Result<Vec<Problem>, AppError> {
+    let mut problems = Vec::new();
+    let mut read: HashMap<String, Option<Arc<Workflow>>> = HashMap::new();
+    for (i, node) in workflow.nodes.iter().enumerate() {
+        let Some(first) = &node.sub_flow else {
+            continue;
+        };
+        let problem = |message: String| Problem {
+            path: format!("nodes[{i}].sub_flow"),
+            node: Some(node.id.clone()),
+            edge: None,
+            field: "sub_flow".into(),
+            message,
+        };
+        // Depth first through what the sub-flow runs, with the chain that led there.
+        let root = id.unwrap_or("this workflow").to_string();
+        let mut stack = vec![vec![root.clone(), first.clone()]];
+        let mut found = None;
+        while let Some(chain) = stack.pop() {
+            let here = chain.last().cloned().unwrap_or_default();
+            if chain[..chain.len() - 1].contains(&here) {
+                found = Some(format!(
+                    "step {} runs sub-flow {first}, and that leads back: {} — a cycle of sub-flows is refused",
+                    node.id,
+                    chain.join(" → ")
+                ));
+                break;
+            }
+            if chain.len() - 1 > MAX_SUB_FLOW_DEPTH {
+                found = Some(format!(
+                    "step {} runs sub-flow {first}, and sub-flows nest deeper than {MAX_SUB_FLOW_DEPTH} levels from there: {}",
+                    node.id,
+                    chain.join(" → ")
+                ));
+                break;
+            }
+            if !read.contains_key(&here) {
+                if read.len() >= MAX_SUB_FLOWS_READ {
+                    found = Some(format!(
+                        "step {} runs sub-flow {first}, which leads to more than {MAX_SUB_FLOWS_READ} workflows",
+                        node.id
+                    ));
+                    break;
+                }
+                let stored = match id {
+                    Some(me) if me == here => None,
+                    _ => store.get_workflow(&here).await?.map(|r| Arc::new(r.workflow)),
+                };
+                read.insert(here.clone(), stored);
+            }
+            match read.get(&here).cloned().flatten() {
+                Some(called) => {
+                    for next in called.nodes.iter().filter_map(|n| n.sub_flow.clone()) {
+                        let mut longer = chain.clone();
+                        longer.push(next);
+                        stack.push(longer);
+                    }
+                }
+                None if unknown && chain.len() == 2 && Some(here.as_str()) != id => {
+                    found = Some(format!(
+                        "step {} runs sub-flow {first}, and there is no workflow with id {first:?}",
+                        node.id
+                    ));
+                    break;
+                }
+                None => {}
+            }
+        }
+        problems.extend(found.map(problem));
+    }
+    Ok(problems)
 }

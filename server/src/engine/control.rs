@@ -48,6 +48,17 @@ impl Control {
                 standby_lease_ms,
             },
             Control::Message { name, data } => Input::Message { name, data },
+            Control::ChildEnded {
+                run,
+                status,
+                diagnosis,
+                wrote,
+            } => Input::ChildEnded {
+                run,
+                status,
+                diagnosis,
+                wrote,
+            },
         }
     }
 }

@@ -20,12 +20,13 @@ use std::collections::{HashMap, VecDeque};
 use std::sync::Arc;
 use std::time::Duration;
 
-use app::model::api::RunSummary;
+use app::model::api::{ParentLink, RunSummary};
 use app::model::{RunEvent, RunRecord, RunStatus};
 use tokio::sync::{mpsc, oneshot};
 use tokio::time::Instant;
 
 use super::bus::{Deliver, Delivery};
+use super::children::{ChildOutcome, ChildStart};
 use super::core::{Action, Input, RunCore};
 use super::inboxes::ControlRequest;
 use super::peers::Answer;
@@ -104,6 +105,8 @@ pub(crate) struct Driver {
     orchestrator: Option<Arc<OrchestratorPool>>,
     on_end: Option<mpsc::UnboundedSender<RunSummary>>,
     pending: HashMap<(u64, usize), Pending>,
+    /// The run whose sub-flow step started this one: told how it ends.
+    parent: Option<ParentLink>,
 }
 
 /// What the driver waits for between batches.
@@ -150,6 +153,7 @@ impl Driver {
             orchestrator,
             on_end,
             pending: HashMap::new(),
+            parent: run.parent.clone(),
         }
     }
 
@@ -300,6 +304,8 @@ impl Driver {
                         input: run.input.clone(),
                         outcome: None,
                         speed: Some(run.speed),
+                        parent: run.parent.clone(),
+                        children: Vec::new(),
                     });
                     match reply.take() {
                         Some(reply) => {
@@ -488,9 +494,20 @@ impl Driver {
                         input: self.core.input().clone(),
                         outcome: outcome.clone(),
                         speed: Some(self.core.speed()),
+                        parent: self.parent.clone(),
+                        children: Vec::new(),
                     };
                     if let Some(on_end) = &self.on_end {
                         let _ = on_end.send(summary.clone());
+                    }
+                    if let Some(parent) = self.parent.clone() {
+                        let outcome = ChildOutcome {
+                            status: *status,
+                            diagnosis: diagnosis.clone(),
+                            wrote: self.core.wrote().clone(),
+                        };
+                        let (engine, run) = (self.engine.clone(), self.run_id.clone());
+                        tokio::spawn(async move { engine.tell_parent(&parent, &run, outcome).await });
                     }
                     self.engine.announce(summary);
                 }
@@ -509,8 +526,42 @@ impl Driver {
                 }
                 // Handed to the bus only now that the publication is durable.
                 Action::Deliver { message, edge } => self.hand_to_bus(message, edge, 0),
+                // Children start only once their parent's record of them is durable.
+                Action::StartChild {
+                    node,
+                    run,
+                    workflow,
+                    input,
+                    seed,
+                } => {
+                    let start = ChildStart {
+                        parent: self.link(node),
+                        run,
+                        workflow,
+                        input,
+                        seed,
+                        speed,
+                    };
+                    tokio::spawn(self.engine.clone().start_child(start));
+                }
+                Action::UndoChild { node, child, run } => {
+                    let parent = self.link(node);
+                    tokio::spawn(self.engine.clone().undo_child(parent, child, run));
+                }
+                Action::CancelChild { run } => {
+                    tokio::spawn(self.engine.clone().cancel_child(run));
+                }
                 Action::Record(_) => unreachable!("records were taken out by absorb"),
             }
+        }
+    }
+
+    /// How this run's step `node` is named as a child's parent.
+    fn link(&self, node: usize) -> ParentLink {
+        ParentLink {
+            run: self.run_id.clone(),
+            node: self.core.node_id(node).to_string(),
+            workflow_id: self.workflow_id.clone(),
         }
     }
 

@@ -13,6 +13,8 @@
 //!   owns it, answered only once the change is durable in the run's history.
 //! - [`peers`]: the other processes sharing the store — one seam, with a no-op for a
 //!   process alone ([`peers::Alone`]) and the NATS bus ([`nats`]).
+//! - [`children`]: sub-flows: the child runs sub-flow steps start, their undo runs, and
+//!   telling a parent how its child ended.
 //! - [`bus`]: the [`bus::EventBus`] that delivers published events: in process, or over
 //!   NATS JetStream between processes ([`jetstream`]).
 //! - [`inboxes`]: how timers, the bus and control requests reach the runs driven here.
@@ -27,6 +29,7 @@
 //! was paused or cut off) refuses its next append (fencing), and its driver stops.
 
 pub mod bus;
+pub mod children;
 pub mod control;
 pub mod core;
 pub mod driver;
@@ -42,7 +45,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use app::model::api::RunSummary;
+use app::model::api::{ParentLink, RunSummary};
 use app::model::{Faults, RunInput, RunStatus};
 use tokio::sync::{broadcast, mpsc, oneshot};
 
@@ -91,6 +94,10 @@ pub struct RunOptions {
     /// Told the run's summary when it ends.
     pub on_end: Option<mpsc::UnboundedSender<RunSummary>>,
     pub kind: RunKind,
+    /// A child run: its id (made from its parent's) and the step that started it.
+    pub child: Option<(String, ParentLink)>,
+    /// How it begins: [`Input::Start`], or an undo run's [`Input::Undo`].
+    pub first: Input,
 }
 
 impl RunOptions {
@@ -103,6 +110,8 @@ impl RunOptions {
             orchestrator: None,
             on_end: None,
             kind: RunKind::Run,
+            child: None,
+            first: Input::Start,
         }
     }
 }
@@ -395,8 +404,13 @@ impl Engine {
         options: RunOptions,
     ) -> Result<StoredRun, StartError> {
         self.admit()?;
+        let (id, parent) = match options.child {
+            Some((id, parent)) => (id, Some(parent)),
+            None => (run_id(), None),
+        };
         let run = StoredRun {
-            id: run_id(),
+            id,
+            parent,
             workflow_id: workflow_id.to_string(),
             workflow: version.workflow.clone(),
             input: options.input.clone(),
@@ -409,8 +423,9 @@ impl Engine {
             kind: options.kind,
         };
         let mut core = RunCore::new(&run.workflow, options.input, options.seed, options.speed)
-            .with_faults(options.faults);
-        let first = core.handle(Input::Start);
+            .with_faults(options.faults)
+            .with_id(&run.id);
+        let first = core.handle(options.first);
         let (reply, stored) = oneshot::channel();
         let creation = Creation {
             run: run.clone(),

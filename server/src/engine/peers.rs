@@ -10,7 +10,7 @@
 use std::pin::Pin;
 
 use app::model::api::RunSummary;
-use app::model::Faults;
+use app::model::{Faults, RunStatus};
 use async_trait::async_trait;
 use futures::Stream;
 
@@ -32,6 +32,13 @@ pub enum Control {
     Message {
         name: String,
         data: serde_json::Map<String, serde_json::Value>,
+    },
+    /// Child run `run` of one of its sub-flow steps (or an undo run) ended.
+    ChildEnded {
+        run: String,
+        status: RunStatus,
+        diagnosis: Option<String>,
+        wrote: serde_json::Map<String, serde_json::Value>,
     },
 }
 

@@ -9,14 +9,33 @@ use std::collections::BTreeMap;
 use app::model::{Faults, MessageCounts, RunEvent, RunStatus, Workflow};
 use serde_json::Value;
 
+use app::model::validate::MAX_SUB_FLOW_DEPTH;
+
 use crate::engine::core::{Action, Input, RunCore};
 
 /// A simulated run handles at most this many inputs (the core's own runaway limits stop
 /// long before; this only guards the lab against a bug looping forever).
 pub const MAX_SIMULATED_INPUTS: usize = 1_000_000;
 
+/// The stored workflows a simulated run's sub-flow steps may run, by id.
+pub type Library = std::sync::Arc<BTreeMap<String, Workflow>>;
+
+/// A child run simulated for a sub-flow step: what its undo run needs.
+struct SimulatedChild {
+    workflow: Workflow,
+    input: Value,
+    seed: u64,
+    to_undo: Vec<String>,
+}
+
 pub struct VirtualRun {
     pub core: RunCore,
+    /// What sub-flow steps may run, and the workflows running above this run (itself
+    /// included) — a child of one of those would be a cycle.
+    library: Library,
+    above: Vec<String>,
+    faults: Faults,
+    children: std::collections::HashMap<String, SimulatedChild>,
     /// Virtual milliseconds since the start.
     pub now: u64,
     order: u64,
@@ -33,8 +52,36 @@ pub struct VirtualRun {
 
 impl VirtualRun {
     pub fn new(workflow: &Workflow, input: Value, seed: u64, faults: Faults) -> VirtualRun {
+        VirtualRun::new_in(&Library::default(), workflow, input, seed, faults)
+    }
+
+    /// A run whose sub-flow steps run the workflows of `library` as child runs, each
+    /// simulated to its end when it starts (its virtual time is the step's).
+    pub fn new_in(
+        library: &Library,
+        workflow: &Workflow,
+        input: Value,
+        seed: u64,
+        faults: Faults,
+    ) -> VirtualRun {
+        VirtualRun::begin(library, Vec::new(), workflow, input, seed, faults, Input::Start)
+    }
+
+    fn begin(
+        library: &Library,
+        above: Vec<String>,
+        workflow: &Workflow,
+        input: Value,
+        seed: u64,
+        faults: Faults,
+        first: Input,
+    ) -> VirtualRun {
         let mut run = VirtualRun {
-            core: RunCore::new(workflow, input, seed, 1.0).with_faults(faults),
+            core: RunCore::new(workflow, input, seed, 1.0).with_faults(faults.clone()),
+            library: library.clone(),
+            above,
+            faults,
+            children: std::collections::HashMap::new(),
             now: 0,
             order: 0,
             queue: BTreeMap::new(),
@@ -43,7 +90,7 @@ impl VirtualRun {
             handled: 0,
             quiet: false,
         };
-        let actions = run.core.handle(Input::Start);
+        let actions = run.core.handle(first);
         run.absorb(actions);
         run
     }
@@ -53,6 +100,10 @@ impl VirtualRun {
     pub fn from_core(core: RunCore, now: u64, history: Vec<(u64, RunEvent)>) -> VirtualRun {
         VirtualRun {
             core,
+            library: Library::default(),
+            above: Vec::new(),
+            faults: Faults::default(),
+            children: std::collections::HashMap::new(),
             now,
             order: 0,
             queue: BTreeMap::new(),
@@ -78,10 +129,96 @@ impl VirtualRun {
         faults: Faults,
         message_ms: u64,
     ) -> VirtualRun {
-        let mut run = VirtualRun::new(workflow, input, seed, faults);
+        VirtualRun::complete_in(&Library::default(), workflow, input, seed, faults, message_ms)
+    }
+
+    /// [`VirtualRun::complete_with`], sub-flow steps running the workflows of `library`.
+    pub fn complete_in(
+        library: &Library,
+        workflow: &Workflow,
+        input: Value,
+        seed: u64,
+        faults: Faults,
+        message_ms: u64,
+    ) -> VirtualRun {
+        let mut run = VirtualRun::new_in(library, workflow, input, seed, faults);
         run.message_ms = message_ms;
         run.run_until(u64::MAX);
         run
+    }
+
+    /// Simulates child run `run` of stored workflow `workflow` to its end — refused when it
+    /// would close a cycle of sub-flows, nest too deep or is not in the library — and feeds
+    /// its end back at the virtual time it ends.
+    fn start_child(&mut self, run: String, workflow: String, input: Value, seed: u64) {
+        let refused = if self.above.contains(&workflow) {
+            Some(format!(
+                "a cycle of sub-flows: {} would run {workflow} again",
+                self.above.join(" → ")
+            ))
+        } else if self.above.len() >= MAX_SUB_FLOW_DEPTH {
+            Some(format!(
+                "sub-flows nest at most {MAX_SUB_FLOW_DEPTH} deep; {workflow} would be one level more"
+            ))
+        } else if !self.library.contains_key(&workflow) {
+            Some(format!("there is no workflow {workflow:?} to run as a sub-flow"))
+        } else {
+            None
+        };
+        if let Some(why) = refused {
+            return self.at(self.now, ended(run, RunStatus::Failed, Some(why), Default::default()));
+        }
+        let spec = self.library[&workflow].clone();
+        let mut above = self.above.clone();
+        above.push(workflow);
+        let child = self.simulate(above, &spec, input.clone(), seed, Input::Start, &run);
+        self.children.insert(
+            run,
+            SimulatedChild {
+                to_undo: child.core.to_undo(),
+                workflow: spec,
+                input,
+                seed,
+            },
+        );
+    }
+
+    /// Simulates undo run `run` of simulated child `child` and feeds its end back.
+    fn undo_child(&mut self, child: String, run: String) {
+        let Some(done) = self.children.get(&child) else {
+            let why = format!("child run {child} is gone: there is nothing left to undo it from");
+            return self.at(self.now, ended(run, RunStatus::Failed, Some(why), Default::default()));
+        };
+        let (spec, input, seed) = (done.workflow.clone(), done.input.clone(), done.seed);
+        let first = Input::Undo {
+            of: child,
+            steps: done.to_undo.clone(),
+        };
+        self.simulate(self.above.clone(), &spec, input, seed ^ 0x756e_646f, first, &run);
+    }
+
+    /// Runs a child (or undo) run to its end and feeds its end to this run when it ends.
+    fn simulate(
+        &mut self,
+        above: Vec<String>,
+        workflow: &Workflow,
+        input: Value,
+        seed: u64,
+        first: Input,
+        run: &str,
+    ) -> VirtualRun {
+        let library = self.library.clone();
+        let faults = self.faults.clone();
+        let mut child = VirtualRun::begin(&library, above, workflow, input, seed, faults, first);
+        child.message_ms = self.message_ms;
+        child.run_until(u64::MAX);
+        let (status, diagnosis, _) = child
+            .completed()
+            .unwrap_or((RunStatus::Failed, Some("the child run did not end".into()), Default::default()));
+        let wrote = child.core.wrote().clone();
+        let at = self.now + child.ended_at().unwrap_or(0);
+        self.at(at, ended(run.to_string(), status, diagnosis, wrote));
+        child
     }
 
     pub fn absorb(&mut self, actions: Vec<Action>) {
@@ -92,6 +229,16 @@ impl VirtualRun {
                 Action::Deliver { message, edge } => {
                     self.at(self.now, Input::Deliver { message, edge })
                 }
+                Action::StartChild {
+                    run,
+                    workflow,
+                    input,
+                    seed,
+                    ..
+                } => self.start_child(run, workflow, Value::Object(input), seed),
+                Action::UndoChild { child, run, .. } => self.undo_child(child, run),
+                // Simulated to its end already: what it says now comes too late to count.
+                Action::CancelChild { .. } => {}
             }
         }
     }
@@ -155,5 +302,20 @@ impl VirtualRun {
     pub fn ended_at(&self) -> Option<u64> {
         self.completed()?;
         self.history.last().map(|(t, _)| *t)
+    }
+}
+
+/// A child run's end, as its parent hears it.
+fn ended(
+    run: String,
+    status: RunStatus,
+    diagnosis: Option<String>,
+    wrote: serde_json::Map<String, Value>,
+) -> Input {
+    Input::ChildEnded {
+        run,
+        status,
+        diagnosis,
+        wrote,
     }
 }

@@ -302,6 +302,15 @@ impl RunStore for MemoryStore {
                         outcome: end.as_ref().and_then(|e| e.2.clone()),
                         diagnosis: end.and_then(|e| e.1),
                         speed: Some(r.speed),
+                        parent: r.parent.clone(),
+                        children: {
+                            let mut children: Vec<&HeldRun> = runs
+                                .values()
+                                .filter(|c| c.run.parent.as_ref().is_some_and(|p| p.run == r.id))
+                                .collect();
+                            children.sort_by_key(|c| (c.run.started_at, c.no));
+                            children.into_iter().map(|c| c.run.id.clone()).collect()
+                        },
                     }
                 },
             )

@@ -21,7 +21,7 @@ pub mod sql;
 
 use std::sync::Arc;
 
-use app::model::api::{RunSummary, WorkflowRecord, WorkflowSummary};
+use app::model::api::{ParentLink, RunSummary, WorkflowRecord, WorkflowSummary};
 use app::model::lab::{Batch, BatchState, LoadTest};
 use app::model::{RunRecord, RunStatus, Workflow};
 use async_trait::async_trait;
@@ -265,6 +265,8 @@ pub struct StoredRun {
     /// Bumped by every claim: appends name the epoch their writer holds ([`RunStore::append_history`]).
     pub epoch: i64,
     pub kind: RunKind,
+    /// The run whose sub-flow step started this one, when it is a child run.
+    pub parent: Option<ParentLink>,
 }
 
 /// The epoch a process holds a run (or a lab batch) at when it created it.

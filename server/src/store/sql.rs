@@ -338,7 +338,8 @@ impl SqlStore {
         format!(
             "r.id AS id, r.workflow_id AS workflow_id, {} AS workflow, r.input AS input, \
              r.status AS status, r.started_at AS started_at, r.ended_at AS ended_at, \
-             r.speed AS speed, r.owner AS owner, r.epoch AS epoch, r.kind AS kind \
+             r.speed AS speed, r.owner AS owner, r.epoch AS epoch, r.kind AS kind, \
+             r.parent AS parent \
              FROM runs r LEFT JOIN workflow_versions v ON v.hash = r.version",
             self.dialect.run_workflow()
         )
@@ -417,6 +418,7 @@ fn stored_run(row: &AnyRow) -> Result<StoredRun, StoreError> {
         epoch: row.try_get("epoch")?,
         kind: RunKind::parse(&kind)
             .ok_or_else(|| StoreError::Corrupt(format!("run {id} kind {kind:?}")))?,
+        parent: json_column(row, &id, "parent")?,
         id,
     })
 }
@@ -447,6 +449,8 @@ fn run_summary(row: &AnyRow) -> Result<RunSummary, StoreError> {
         input: json_column(row, &id, "input")?.unwrap_or_default(),
         outcome: json_column(row, &id, "outcome")?,
         speed: Some(row.try_get("speed")?),
+        parent: json_column(row, &id, "parent")?,
+        children: Vec::new(),
         id,
     })
 }
@@ -760,14 +764,32 @@ impl RunStore for SqlStore {
     ) -> Result<Vec<RunSummary>, StoreError> {
         let rows = sqlx::query(
             "SELECT id, workflow_id, status, started_at, ended_at, messages, diagnosis, input, \
-             outcome, speed FROM runs \
+             outcome, speed, parent FROM runs \
              WHERE workflow_id = $1 ORDER BY started_at DESC, no DESC LIMIT $2",
         )
         .bind(workflow_id)
         .bind(self::limit(limit))
         .fetch_all(&self.pool)
         .await?;
-        rows.iter().map(run_summary).collect()
+        let mut runs = rows.iter().map(run_summary).collect::<Result<Vec<_>, _>>()?;
+        // Their child runs, in one more query.
+        for chunk in runs.chunks_mut(ROWS_PER_STATEMENT) {
+            let statement = format!(
+                "SELECT id, parent_run FROM runs WHERE parent_run IN ({}) ORDER BY started_at, no",
+                placeholders(1, chunk.len())
+            );
+            let mut query = sqlx::query(sql(statement));
+            for run in chunk.iter() {
+                query = query.bind(run.id.clone());
+            }
+            for row in query.fetch_all(&self.pool).await? {
+                let parent: String = row.try_get("parent_run")?;
+                if let Some(run) = chunk.iter_mut().find(|r| r.id == parent) {
+                    run.children.push(row.try_get("id")?);
+                }
+            }
+        }
+        Ok(runs)
     }
 
     async fn delete_load_runs(&self, keep: &str, limit: usize) -> Result<u64, StoreError> {

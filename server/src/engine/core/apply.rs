@@ -223,7 +223,8 @@ impl RunCore {
                         self.unheard.push(n);
                     }
                     if self.steps[n].owner == Owner::Orchestrator
-                        && self.nodes[n].compensation.is_some()
+                        && (self.nodes[n].compensation.is_some()
+                            || self.nodes[n].sub_flow.is_some())
                     {
                         self.completed.retain(|&c| c != n);
                         self.completed.push(n);
@@ -289,7 +290,53 @@ impl RunCore {
                 self.unhandled.insert(0, reason.clone());
             }
             RunResumed { .. } => {}
-            RunCompleted { status, .. } => self.status = Some(*status),
+            RunCompleted {
+                status, diagnosis, ..
+            } => {
+                self.status = Some(*status);
+                self.diagnosis = diagnosis.clone();
+            }
+            ChildStarted {
+                node, run, input, ..
+            } => {
+                if let Some(n) = idx(self, node) {
+                    self.steps[n].child = Some(run.clone());
+                    self.steps[n].child_input = input.clone();
+                    self.steps[n].undo = None;
+                    self.steps[n].child_wrote.clear();
+                }
+            }
+            ChildEnded {
+                node,
+                run,
+                status,
+                wrote,
+                ..
+            } => {
+                if let Some(n) = idx(self, node) {
+                    let step = &mut self.steps[n];
+                    if step.child.as_deref() == Some(run) && *status == RunStatus::Completed {
+                        step.child_wrote = wrote.clone();
+                    }
+                }
+            }
+            ChildUndoStarted { node, run, .. } => {
+                if let Some(n) = idx(self, node) {
+                    self.steps[n].undo = Some(run.clone());
+                }
+            }
+            UndoStarted { compensate, .. } => {
+                let queue: VecDeque<usize> =
+                    compensate.iter().filter_map(|id| idx(self, id)).collect();
+                for &n in &queue {
+                    self.steps[n].state = StepState::Succeeded;
+                }
+                self.completed = queue.iter().rev().copied().collect();
+                if !queue.is_empty() {
+                    self.saga = Some(queue);
+                    self.saga_ran = true;
+                }
+            }
         }
     }
 }

@@ -82,6 +82,12 @@ impl RunCore {
                 if !self.is_under_way(node, execution, attempt) {
                     return; // stale: a resent attempt already reported
                 }
+                if self.nodes[node].sub_flow.is_some() {
+                    // Its timeout: the child no longer counts, and is stopped.
+                    if let Some(run) = self.steps[node].child.clone() {
+                        self.out.push(Action::CancelChild { run });
+                    }
+                }
                 if self.nodes[node].for_each.is_some() && !self.steps[node].items_refused {
                     let items = self.item_plans(node, execution, attempt);
                     let plan = self.plan(node, execution, attempt);
@@ -132,7 +138,7 @@ impl RunCore {
                 if self.steps[node].state != StepState::Compensating {
                     return;
                 }
-                let action = self.nodes[node].compensation.clone().unwrap_or_default();
+                let action = self.compensation_action(node);
                 let name = self.nodes[node].id.clone();
                 if self.plan_compensation(node).failure.is_some() {
                     self.emit(RunEvent::CompensationFailed { node: name, action });
@@ -181,6 +187,26 @@ impl RunCore {
             }
             Input::Message { name, data } => {
                 self.receive(name, None, app::model::MessageSource::Outside, data)
+            }
+            Input::ChildEnded {
+                run,
+                status,
+                diagnosis,
+                wrote,
+            } => self.child_ended(run, status, diagnosis, wrote),
+            Input::Undo { of, steps } => {
+                self.emit(RunEvent::RunStarted {
+                    input: self.input.clone(),
+                    seed: self.seed,
+                    speed: self.speed,
+                    faults: self.faults.clone(),
+                });
+                let compensate = steps
+                    .into_iter()
+                    .filter(|id| self.index.contains_key(id))
+                    .collect();
+                self.emit(RunEvent::UndoStarted { of, compensate });
+                self.next_compensation();
             }
             Input::NothingMoreComes => {
                 // Someone noticed: a failure was routed or compensated (a watchdog's
@@ -555,6 +581,26 @@ impl RunCore {
                 problem,
             });
         }
+        if let Some(workflow) = self.nodes[node].sub_flow.clone() {
+            let run = format!(
+                "{}.{}.{execution}.{attempt}",
+                self.id, self.nodes[node].id
+            );
+            let input = self.data();
+            self.emit(RunEvent::ChildStarted {
+                node: self.nodes[node].id.clone(),
+                run: run.clone(),
+                workflow: workflow.clone(),
+                input: input.clone(),
+            });
+            self.out.push(Action::StartChild {
+                node,
+                run,
+                workflow,
+                input,
+                seed: self.child_seed(node, execution, attempt),
+            });
+        }
         if let Some(wait) = self.nodes[node].wait.clone() {
             let kept = wait
                 .message
@@ -673,7 +719,10 @@ impl RunCore {
 
     pub(super) fn succeed(&mut self, node: usize) {
         let attempt = self.steps[node].attempt;
-        let wrote = self.written(node, attempt);
+        let mut wrote = self.written(node, attempt);
+        for (field, value) in std::mem::take(&mut self.steps[node].child_wrote) {
+            wrote.entry(field).or_insert(value);
+        }
         self.emit(RunEvent::StepSucceeded {
             node: self.nodes[node].id.clone(),
             attempt,
@@ -695,6 +744,60 @@ impl RunCore {
         }
         self.follow(node, Outcome::Success);
         self.run_queued(node);
+    }
+
+    /// The seed of the child run attempt `attempt` of `node` starts: drawn from this run's,
+    /// so the same seed gives the same child.
+    pub(super) fn child_seed(&self, node: usize, execution: u32, attempt: u32) -> u64 {
+        self.draw(node, execution, attempt, 0x6368_696c_6400) & app::model::api::MAX_SEED
+    }
+
+    /// Child run `run` ended: the attempt of the sub-flow step waiting for it succeeds or
+    /// fails by its outcome, or the compensation waiting for its undo run is done. An end
+    /// nobody waits for (a child of an attempt that timed out, told twice) changes nothing.
+    fn child_ended(
+        &mut self,
+        run: String,
+        status: RunStatus,
+        diagnosis: Option<String>,
+        wrote: serde_json::Map<String, serde_json::Value>,
+    ) {
+        let waiting = (0..self.steps.len()).find(|&n| {
+            let step = &self.steps[n];
+            (step.state == StepState::Running && step.child.as_deref() == Some(run.as_str()))
+                || (step.state == StepState::Compensating
+                    && step.undo.as_deref() == Some(run.as_str()))
+        });
+        let Some(node) = waiting else {
+            return;
+        };
+        let undoing = self.steps[node].state == StepState::Compensating;
+        self.emit(RunEvent::ChildEnded {
+            node: self.nodes[node].id.clone(),
+            run,
+            status,
+            diagnosis,
+            wrote: if undoing {
+                serde_json::Map::new()
+            } else {
+                wrote
+            },
+        });
+        let fine = matches!(status, RunStatus::Completed | RunStatus::Compensated);
+        if undoing {
+            let name = self.nodes[node].id.clone();
+            let action = self.compensation_action(node);
+            if fine {
+                self.emit(RunEvent::StepCompensated { node: name, action });
+            } else {
+                self.emit(RunEvent::CompensationFailed { node: name, action });
+            }
+            self.next_compensation();
+        } else if status == RunStatus::Completed {
+            self.succeed(node);
+        } else {
+            self.attempt_failed(node, FailureReason::Error);
+        }
     }
 
     pub(super) fn attempt_failed(&mut self, node: usize, reason: FailureReason) {

@@ -27,6 +27,13 @@ impl RunCore {
                 },
             };
         }
+        if spec.sub_flow.is_some() {
+            // Its child run decides; only its timeout, when it has one, ends it here.
+            return AttemptPlan {
+                duration_ms: spec.timeout_ms.unwrap_or(u64::MAX),
+                failure: Some(FailureReason::Timeout),
+            };
+        }
         if spec.for_each.is_some() {
             // Every item at once: as long as the slowest, failed by the first that fails.
             if self.steps[node].items_refused {

@@ -99,6 +99,17 @@ pub enum Input {
     /// The lab's simulation has nothing left to deliver: a step still waiting for a
     /// message will never get it.
     NothingMoreComes,
+    /// Child run `run` (a sub-flow step's, or the undo run of one) ended `status`; what a
+    /// completed child wrote into its run data is `wrote`.
+    ChildEnded {
+        run: String,
+        status: RunStatus,
+        diagnosis: Option<String>,
+        wrote: serde_json::Map<String, serde_json::Value>,
+    },
+    /// The first input of an undo run (instead of [`Input::Start`]): compensate `steps`
+    /// (completed steps of run `of`, newest first) and nothing else.
+    Undo { of: String, steps: Vec<String> },
     Cancel,
     /// The faults in effect change (the lab breaking things during a run).
     SetFaults(Faults),
@@ -130,6 +141,25 @@ pub enum Action {
     Timer { after_ms: u64, input: Input },
     /// Hand an event to the bus for delivery through subscription `edge`.
     Deliver { message: u64, edge: usize },
+    /// Start child run `run` of stored workflow `workflow` for sub-flow step `node`, with
+    /// `input` and `seed` — unless it exists already (then, if it has ended, feed back its
+    /// [`Input::ChildEnded`]).
+    StartChild {
+        node: usize,
+        run: String,
+        workflow: String,
+        input: serde_json::Map<String, serde_json::Value>,
+        seed: u64,
+    },
+    /// Start undo run `run` for step `node`'s completed child run `child`, unless it exists
+    /// already (then, if it has ended, feed back its [`Input::ChildEnded`]).
+    UndoChild {
+        node: usize,
+        child: String,
+        run: String,
+    },
+    /// Cancel child run `run`: its step no longer waits for it.
+    CancelChild { run: String },
 }
 
 /// The deterministic plan of one attempt: how long it takes and how it ends.
@@ -160,6 +190,14 @@ struct Step {
     /// was refused (from `ItemsStarted`).
     items: u32,
     items_refused: bool,
+    /// A sub-flow step's child run of its latest attempt, and the undo run compensating it.
+    child: Option<String>,
+    /// The child's input, as recorded when it started (a resumed run starts it with the
+    /// same).
+    child_input: serde_json::Map<String, serde_json::Value>,
+    undo: Option<String>,
+    /// What the completed child wrote into its run data (written by the step on success).
+    child_wrote: serde_json::Map<String, serde_json::Value>,
 }
 
 struct EdgeInfo {
@@ -187,6 +225,8 @@ struct Querying {
 }
 
 pub struct RunCore {
+    /// The run's id (what its child runs' ids are made from); empty in the lab.
+    id: String,
     nodes: Vec<Node>,
     edges: Vec<EdgeInfo>,
     index: HashMap<String, usize>,
@@ -215,6 +255,8 @@ pub struct RunCore {
     executions: u32,
     counts: MessageCounts,
     status: Option<RunStatus>,
+    /// Why it ended as it did (from `RunCompleted`).
+    diagnosis: Option<String>,
     out: Vec<Action>,
 
     /// What is broken on purpose (from `RunStarted` and `FaultsChanged`).
@@ -307,6 +349,7 @@ impl RunCore {
             }
         }
         RunCore {
+            id: String::new(),
             owner_of,
             payloads: HashMap::new(),
             querying: BTreeMap::new(),
@@ -338,6 +381,7 @@ impl RunCore {
             executions: 0,
             counts: MessageCounts::default(),
             status: None,
+            diagnosis: None,
             out: Vec::new(),
             faults: Faults::default(),
             orchestrator_down: None,
@@ -353,6 +397,33 @@ impl RunCore {
     pub fn with_faults(mut self, faults: Faults) -> Self {
         self.faults = faults;
         self
+    }
+
+    /// The run is `id` (its children's ids are made from it).
+    pub fn with_id(mut self, id: &str) -> Self {
+        self.id = id.to_string();
+        self
+    }
+
+    /// What the steps wrote into the run data (and messages brought), without the input.
+    pub fn wrote(&self) -> &serde_json::Map<String, serde_json::Value> {
+        &self.written
+    }
+
+    /// The steps a saga of this run would compensate now, newest first: what an undo run of
+    /// it undoes.
+    pub fn to_undo(&self) -> Vec<String> {
+        self.completed
+            .iter()
+            .rev()
+            .filter(|&&n| self.steps[n].state == StepState::Succeeded)
+            .map(|&n| self.nodes[n].id.clone())
+            .collect()
+    }
+
+    /// The diagnosis of the run's end, once it has ended (from its `RunCompleted`).
+    pub fn diagnosis(&self) -> Option<String> {
+        self.diagnosis.clone()
     }
 
     /// The run data so far: the input's fields, and what the steps wrote over them.
@@ -383,6 +454,11 @@ impl RunCore {
 
     pub fn counts(&self) -> MessageCounts {
         self.counts
+    }
+
+    /// The id of step `node`.
+    pub fn node_id(&self, node: usize) -> &str {
+        &self.nodes[node].id
     }
 
     pub fn node_index(&self, id: &str) -> Option<usize> {

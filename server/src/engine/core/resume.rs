@@ -9,6 +9,7 @@ impl RunCore {
     /// retries and compensations re-armed, undelivered events delivered. `by`: which
     /// process resumes it (recorded in the `RunResumed` record).
     pub fn resume(&mut self, run_id: &str, by: Option<Takeover>) -> Vec<Action> {
+        self.id = run_id.to_string();
         if self.status.is_some() {
             return Vec::new();
         }
@@ -25,10 +26,30 @@ impl RunCore {
                 }
                 StepState::Running => {
                     self.attempt_timers(i, step.execution, step.attempt, &mut timers);
-                    // A wait sends nothing: its timers are armed again.
-                    if self.nodes[i].wait.is_none() {
+                    if let (Some(workflow), Some(run)) = (&self.nodes[i].sub_flow, &step.child) {
+                        // Started again unless it exists; if it ended meanwhile, its end
+                        // is heard now.
+                        timers.push(Action::StartChild {
+                            node: i,
+                            run: run.clone(),
+                            workflow: workflow.clone(),
+                            input: step.child_input.clone(),
+                            seed: self.child_seed(i, step.execution, step.attempt),
+                        });
+                        resent.push(format!("{key}/child"));
+                    } else if self.nodes[i].wait.is_none() {
+                        // A wait sends nothing: its timers are armed again.
                         resent.push(key);
                     }
+                }
+                StepState::Compensating if step.undo.is_some() => {
+                    let (child, run) = (step.child.clone(), step.undo.clone());
+                    timers.push(Action::UndoChild {
+                        node: i,
+                        child: child.unwrap_or_default(),
+                        run: run.unwrap_or_default(),
+                    });
+                    resent.push(format!("{key}/undo"));
                 }
                 StepState::Retrying => {
                     let delay = self.nodes[i]

@@ -42,13 +42,38 @@ impl RunCore {
         };
         self.emit(RunEvent::CompensationStarted {
             node: self.nodes[next].id.clone(),
-            action: self.nodes[next].compensation.clone().unwrap_or_default(),
+            action: self.compensation_action(next),
         });
+        if let Some(child) = self.steps[next].child.clone() {
+            // A sub-flow's child is undone as a unit, by an undo run of its own.
+            let run = format!("{child}.undo");
+            self.emit(RunEvent::ChildUndoStarted {
+                node: self.nodes[next].id.clone(),
+                child: child.clone(),
+                run: run.clone(),
+            });
+            self.out.push(Action::UndoChild {
+                node: next,
+                child,
+                run,
+            });
+            return;
+        }
         let plan = self.plan_compensation(next);
         self.out.push(Action::Timer {
             after_ms: plan.duration_ms,
             input: Input::CompensationDone { node: next },
         });
+    }
+
+    /// What compensating `node` does: its compensation action; for a sub-flow, undoing its
+    /// child run.
+    pub(super) fn compensation_action(&self, node: usize) -> String {
+        match (&self.nodes[node].compensation, &self.nodes[node].sub_flow) {
+            (Some(action), _) => action.clone(),
+            (None, Some(workflow)) => format!("undo {workflow}"),
+            (None, None) => String::new(),
+        }
     }
 
     pub(super) fn plan_compensation(&self, node: usize) -> AttemptPlan {

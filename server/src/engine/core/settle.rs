@@ -53,7 +53,17 @@ impl RunCore {
                 StepState::Pending | StepState::Waiting => {
                     self.emit(RunEvent::StepSkipped { node: id })
                 }
-                s if s.is_active() => self.emit(RunEvent::StepCancelled { node: id }),
+                s if s.is_active() => {
+                    // A child it waits for is stopped too.
+                    let child = match s {
+                        StepState::Compensating => self.steps[n].undo.clone(),
+                        _ => self.steps[n].child.clone(),
+                    };
+                    if let Some(run) = child.filter(|_| self.nodes[n].sub_flow.is_some()) {
+                        self.out.push(Action::CancelChild { run });
+                    }
+                    self.emit(RunEvent::StepCancelled { node: id })
+                }
                 _ => {}
             }
         }

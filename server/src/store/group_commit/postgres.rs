@@ -66,6 +66,8 @@ struct NewRuns<'a> {
     owner: Vec<Option<&'a str>>,
     epoch: Vec<i64>,
     kind: Vec<&'static str>,
+    parent_run: Vec<Option<&'a str>>,
+    parent: Vec<Option<String>>,
 }
 
 /// Writes the group in one transaction; says for each write whether it was stored or
@@ -168,6 +170,12 @@ async fn number_runs<'a>(
                 created.owner.push(run.owner.as_deref());
                 created.epoch.push(write.epoch);
                 created.kind.push(run.kind.as_str());
+                created
+                    .parent_run
+                    .push(run.parent.as_ref().map(|p| p.run.as_str()));
+                created
+                    .parent
+                    .push(run.parent.as_ref().map(crate::store::encode));
             }
             None => appended_to.push(&write.run_id),
         }
@@ -190,10 +198,10 @@ async fn number_runs<'a>(
         // first commit went through): it returns no row.
         let rows = sqlx::query(
             "INSERT INTO runs (id, workflow_id, version, input, status, started_at, ended_at, \
-             speed, messages, diagnosis, outcome, owner, epoch, kind) \
+             speed, messages, diagnosis, outcome, owner, epoch, kind, parent_run, parent) \
              SELECT * FROM UNNEST($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], \
              $6::int8[], $7::int8[], $8::float8[], $9::text[], $10::text[], $11::text[], \
-             $12::text[], $13::int8[], $14::text[]) \
+             $12::text[], $13::int8[], $14::text[], $15::text[], $16::text[]) \
              ON CONFLICT (id) DO NOTHING RETURNING id, no",
         )
         .bind(&created.id)
@@ -210,6 +218,8 @@ async fn number_runs<'a>(
         .bind(&created.owner)
         .bind(&created.epoch)
         .bind(&created.kind)
+        .bind(&created.parent_run)
+        .bind(&created.parent)
         .fetch_all(&mut **tx)
         .await?;
         for row in rows {

@@ -58,8 +58,8 @@ fn write_group(connection: &mut Connection, group: &[Append]) -> rusqlite::Resul
         // A run that ends in its first write (its steps take no time) is inserted ended.
         let mut create = tx.prepare_cached(
             "INSERT INTO runs (id, workflow_id, workflow, version, input, status, started_at, \
-             ended_at, speed, messages, diagnosis, outcome, owner, epoch, kind) \
-             VALUES (?1, ?2, '', ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14) \
+             ended_at, speed, messages, diagnosis, outcome, owner, epoch, kind, parent_run, parent) \
+             VALUES (?1, ?2, '', ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16) \
              ON CONFLICT (id) DO NOTHING RETURNING no",
         )?;
         // The write lock is held from the transaction's start: no claim can change a run's
@@ -96,6 +96,8 @@ fn write_group(connection: &mut Connection, group: &[Append]) -> rusqlite::Resul
                                 run.owner,
                                 write.epoch,
                                 run.kind.as_str(),
+                                run.parent.as_ref().map(|p| p.run.as_str()),
+                                run.parent.as_ref().map(crate::store::encode),
                             ],
                             |row| row.get::<_, i64>(0),
                         )
