@@ -55,6 +55,7 @@ async fn main() {
         seed: 1,
         faults: Faults::default(),
         message_ms: 0,
+        library: Default::default(),
     };
     let started = Instant::now();
     let result = tokio::task::spawn_blocking(move || compare(&spec, &Progress::default()))
@@ -95,6 +96,7 @@ async fn main() {
             seed: 1,
             faults: Faults::default(),
             message_ms: 0,
+            library: Default::default(),
         };
         let started = Instant::now();
         let result = tokio::task::spawn_blocking(move || compare(&spec, &Progress::default()))

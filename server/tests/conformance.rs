@@ -100,6 +100,7 @@ conformance!(
     a_completed_record_ends_the_run_with_its_outcome,
     a_run_created_with_its_whole_history_is_stored_ended,
     runs_are_listed_per_workflow_newest_first,
+    a_child_run_names_its_parent_and_the_parent_lists_its_children,
     workflows_keep_revisions_and_refuse_stale_edits,
     templates_are_stored_once_and_replaced_when_changed,
     lab_documents_are_replaced_in_place_and_listed_newest_first,
@@ -133,6 +134,7 @@ fn run(id: &str, workflow_id: &str, started_at: i64) -> StoredRun {
         owner: Some("p".into()),
         epoch: FIRST_EPOCH,
         kind: RunKind::Run,
+        parent: None,
     }
 }
 
@@ -375,6 +377,31 @@ async fn runs_are_listed_per_workflow_newest_first(store: Arc<dyn Store>) {
     assert!(store.list_runs("none", 10).await.unwrap().is_empty());
 }
 
+async fn a_child_run_names_its_parent_and_the_parent_lists_its_children(store: Arc<dyn Store>) {
+    create(&*store, &run("p", "order", 10), &[]).await;
+    let link = app::model::api::ParentLink {
+        run: "p".into(),
+        node: "pay".into(),
+        workflow_id: "order".into(),
+    };
+    for (id, started_at) in [("p.pay.1.1", 20), ("p.pay.1.1.undo", 30)] {
+        let child = StoredRun {
+            parent: Some(link.clone()),
+            ..run(id, "payment", started_at)
+        };
+        create(&*store, &child, &[]).await;
+    }
+    let child = store.get_run("p.pay.1.1").await.unwrap().unwrap();
+    assert_eq!(child.parent.as_ref(), Some(&link));
+    assert_eq!(store.get_run("p").await.unwrap().unwrap().parent, None);
+    let parents = store.list_runs("order", 10).await.unwrap();
+    assert_eq!(parents[0].children, ["p.pay.1.1", "p.pay.1.1.undo"]);
+    let children = store.list_runs("payment", 10).await.unwrap();
+    assert_eq!(children.len(), 2);
+    assert!(children.iter().all(|c| c.parent.as_ref() == Some(&link)));
+    assert!(children.iter().all(|c| c.children.is_empty()));
+}
+
 async fn workflows_keep_revisions_and_refuse_stale_edits(store: Arc<dyn Store>) {
     let a = store.insert_workflow("a", &workflow("A")).await.unwrap();
     assert_eq!(a.revision, 1);
@@ -580,6 +607,7 @@ async fn deleting_a_workflow_deletes_its_lab_documents(store: Arc<dyn Store>) {
 fn load_run(id: &str, test: &str) -> StoredRun {
     StoredRun {
         kind: RunKind::Load,
+        parent: None,
         ..run(id, test, 1)
     }
 }

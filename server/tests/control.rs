@@ -74,6 +74,7 @@ async fn store_with_run(owner: &str) -> Arc<MemoryStore> {
         owner: Some(owner.into()),
         epoch: FIRST_EPOCH,
         kind: RunKind::Run,
+        parent: None,
     };
     store
         .create_run(&run, &WorkflowVersion::new(workflow), &[])

@@ -411,3 +411,85 @@ async fn a_run_killed_in_the_middle_of_a_loop_goes_on_round_it_after_a_restart()
         .count();
     assert!(decided_before >= 1, "killed mid-loop, after a turn");
 }
+
+/// SIGKILL while a sub-flow's child run waits: after the restart both resume — the child's
+/// wait is armed again, the parent waits for the same child (not a second one) — the
+/// message sent to the child ends it, the parent hears its end and goes on; each history
+/// is whole, and the child's input is the parent's run data as it was when it started.
+#[tokio::test]
+async fn a_run_killed_while_its_child_runs_resumes_with_the_same_child() {
+    let dir = tempfile::tempdir().unwrap();
+    let database = dir.path().join("children.db");
+    let mut server = ServerProcess::start(&database, &[]).await;
+    let mut charge = node_taking("charge", 20);
+    charge["writes"] = json!({"paid": true});
+    let payment = create(
+        &server,
+        &json!({"name": "payment",
+            "nodes": [charge,
+                      {"id": "confirm", "label": "Await confirmation", "service": "PaymentService", "action": "await",
+                       "wait": {"message": "PaymentConfirmed", "timeout_ms": 120000}}],
+            "edges": [{"from": "charge", "to": "confirm", "kind": "command"}]}),
+    )
+    .await;
+    let mut order = node_taking("order", 10);
+    order["writes"] = json!({"order": 7});
+    let mut pay = node_taking("pay", 0);
+    pay["sub_flow"] = json!(payment);
+    let parent_flow = create(
+        &server,
+        &json!({"name": "order",
+            "nodes": [order, pay, node_taking("ship", 10)],
+            "edges": [{"from": "order", "to": "pay", "kind": "command"},
+                      {"from": "pay", "to": "ship", "kind": "command"}]}),
+    )
+    .await;
+    let run: Value = start(&server, &parent_flow).await.json().await.unwrap();
+    let parent = run["id"].as_str().unwrap().to_string();
+    let child = format!("{parent}.pay.1.1");
+    waiting_for(&server, &child, "confirm").await;
+    server.signal_and_wait("-KILL", Duration::from_secs(5));
+    let server = ServerProcess::start(&database, &[]).await;
+    waiting_for(&server, &child, "confirm").await;
+    assert_eq!(run_state(&server, &parent).await["status"], "running");
+    let sent = server
+        .post_json(
+            &format!("/api/runs/{child}/messages"),
+            &json!({"name": "PaymentConfirmed", "data": {"confirmed_by": "bank"}}),
+        )
+        .await;
+    assert_eq!(sent.status(), 202);
+    let ended = wait_status(&server, &parent, Duration::from_secs(20)).await;
+    assert_eq!(ended["status"], "completed", "{ended}");
+    assert_eq!(ended["children"]["pay"]["status"], "completed");
+    let (parent_records, _) = watch(server.ws_url(&format!("/api/runs/{parent}/events?after=0")))
+        .await
+        .unwrap();
+    assert_whole(&parent_records, &["order", "pay", "ship"]);
+    let of = |records: &[Value], kind: &str| -> Vec<Value> {
+        records
+            .iter()
+            .filter(|r| r["type"] == kind)
+            .cloned()
+            .collect()
+    };
+    assert_eq!(of(&parent_records, "ChildStarted").len(), 1);
+    assert_eq!(of(&parent_records, "ChildEnded").len(), 1);
+    assert_eq!(of(&parent_records, "RunResumed").len(), 1);
+    // What the child wrote, and the message's data, joined the parent's run data.
+    let pay_done = of(&parent_records, "StepSucceeded")
+        .into_iter()
+        .find(|r| r["node"] == "pay")
+        .unwrap();
+    assert_eq!(pay_done["wrote"]["paid"], true);
+    assert_eq!(pay_done["wrote"]["confirmed_by"], "bank");
+    let (child_records, _) = watch(server.ws_url(&format!("/api/runs/{child}/events?after=0")))
+        .await
+        .unwrap();
+    assert_whole(&child_records, &["charge", "confirm"]);
+    assert_eq!(of(&child_records, "RunStarted").len(), 1);
+    assert_eq!(
+        of(&child_records, "RunStarted")[0]["input"],
+        json!({"order": 7})
+    );
+}

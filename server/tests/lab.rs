@@ -369,6 +369,7 @@ fn spec(input: Value, runs: u32, seed: u64) -> CompareSpec {
         seed,
         faults: Faults::default(),
         message_ms: 0,
+        library: Default::default(),
     }
 }
 
@@ -433,7 +434,7 @@ fn a_back_order_is_compensated_by_the_orchestrator_and_left_inconsistent_by_chor
 #[test]
 fn the_fail_matrix_covers_every_step_in_every_style() {
     let w = ecommerce_choreographed();
-    let matrix = fail_matrix(&w, &json!({}), 3);
+    let matrix = fail_matrix(&Default::default(), &w, &json!({}), 3);
     assert_eq!(matrix.rows.len(), w.nodes.len());
     assert!(matrix.rows.iter().all(|r| r.cells.len() == 3));
     let email = matrix.rows.iter().find(|r| r.node == "email").unwrap();
@@ -653,4 +654,83 @@ fn an_event_started_step_retries_by_itself_during_the_outage_and_only_its_last_f
     );
     assert!(sim.starts_of("c").is_empty());
     assert_eq!(sim.status(), RunStatus::Failed);
+}
+
+/// The lab simulates a sub-flow's child run in the same virtual time: the step takes as
+/// long as its child, a saga undoes the child by an undo run, the same seed gives the same
+/// run, and a sub-flow that would run its own workflow again (a cycle) or is not in the
+/// library fails its step saying so.
+#[test]
+fn the_lab_simulates_a_child_run_in_virtual_time_and_undoes_it_as_a_unit() {
+    let mut reserve = node("reserve", "Payments", 40);
+    reserve["compensation"] = json!("release");
+    let mut charge = node("charge", "Payments", 60);
+    charge["compensation"] = json!("refund");
+    let payment = workflow(json!({"name": "payment", "nodes": [reserve, charge],
+        "edges": [{"from": "reserve", "to": "charge", "kind": "command"}]}));
+    let mut pay = node("pay", "Orders", 0);
+    pay["sub_flow"] = json!("payment");
+    let mut ship = node("ship", "Shipping", 10);
+    ship["failure_rate"] = json!(1.0);
+    let order = workflow(
+        json!({"name": "order", "nodes": [node("place", "Orders", 10), pay, ship],
+        "edges": [{"from": "place", "to": "pay", "kind": "command"},
+                  {"from": "pay", "to": "ship", "kind": "command"}]}),
+    );
+    let library: server::lab::simulate::Library =
+        std::sync::Arc::new([("payment".to_string(), payment)].into_iter().collect());
+    let run = VirtualRun::complete_in(&library, &order, json!({}), 5, Faults::default(), 0);
+    let at = |wanted: &dyn Fn(&RunEvent) -> bool| {
+        run.history
+            .iter()
+            .find(|(_, e)| wanted(e))
+            .map(|(t, _)| *t)
+            .unwrap_or_else(|| panic!("{:#?}", run.history))
+    };
+    let started = at(&|e| matches!(e, RunEvent::ChildStarted { .. }));
+    let ended = at(&|e| {
+        matches!(
+            e,
+            RunEvent::ChildEnded {
+                status: RunStatus::Completed,
+                ..
+            }
+        )
+    });
+    assert_eq!(ended - started, 100, "reserve 40 ms + charge 60 ms");
+    assert_eq!(run.completed().unwrap().0, RunStatus::Compensated);
+    let undone = at(&|e| matches!(e, RunEvent::ChildEnded { run, .. } if run.ends_with(".undo")));
+    let undo_started = at(&|e| matches!(e, RunEvent::ChildUndoStarted { .. }));
+    assert_eq!(
+        undone - undo_started,
+        100,
+        "release and refund, one after the other"
+    );
+    let again = VirtualRun::complete_in(&library, &order, json!({}), 5, Faults::default(), 0);
+    assert_eq!(again.history, run.history);
+
+    // A cycle ends one level down (its child's own child is refused), and a sub-flow that
+    // is not there fails its step saying why.
+    let mut itself = node("again", "Orders", 0);
+    itself["sub_flow"] = json!("loop");
+    let looping = workflow(json!({"name": "loop", "nodes": [itself], "edges": []}));
+    let library: server::lab::simulate::Library = std::sync::Arc::new(
+        [("loop".to_string(), looping.clone())]
+            .into_iter()
+            .collect(),
+    );
+    let run = VirtualRun::complete_in(&library, &looping, json!({}), 1, Faults::default(), 0);
+    let ended: Vec<RunStatus> = run
+        .history
+        .iter()
+        .filter_map(|(_, e)| match e {
+            RunEvent::ChildEnded { status, .. } => Some(*status),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(ended, [RunStatus::Failed]);
+    assert_eq!(run.completed().unwrap().0, RunStatus::Failed);
+    let alone = VirtualRun::complete(&order, json!({}), 1, Faults::default());
+    assert!(alone.history.iter().any(|(_, e)| matches!(e,
+        RunEvent::ChildEnded { diagnosis: Some(d), .. } if d == "there is no workflow \"payment\" to run as a sub-flow")));
 }

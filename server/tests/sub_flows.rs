@@ -169,7 +169,9 @@ async fn a_saga_undoes_a_completed_child_as_a_unit() {
 async fn a_cancelled_parent_cancels_its_child() {
     let server = TestServer::start().await;
     let slow = server
-        .create_workflow(&json!({"name": "Slow", "nodes": [node_taking("crawl", 60_000)], "edges": []}))
+        .create_workflow(
+            &json!({"name": "Slow", "nodes": [node_taking("crawl", 60_000)], "edges": []}),
+        )
         .await;
     let order = server
         .create_workflow(&order(&slow, node_taking("ship", 20)))

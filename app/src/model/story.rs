@@ -399,9 +399,21 @@ impl Happening {
                         let run = super::log::short_run(run);
                         let status = super::log::status_words(locale, *status);
                         if *undo {
-                            td_string!(locale, story.child_undone, step = label(node), run = run, status = status)
+                            td_string!(
+                                locale,
+                                story.child_undone,
+                                step = label(node),
+                                run = run,
+                                status = status
+                            )
                         } else {
-                            td_string!(locale, story.child_ran, step = label(node), run = run, status = status)
+                            td_string!(
+                                locale,
+                                story.child_ran,
+                                step = label(node),
+                                run = run,
+                                status = status
+                            )
                         }
                     })
                     .collect::<Vec<_>>()

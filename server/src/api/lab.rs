@@ -140,6 +140,7 @@ pub async fn start(
     if !problems.is_empty() {
         return Err(AppError::invalid("compare request", problems));
     }
+    let library = crate::lab::library(state.store.as_ref(), &record.workflow).await?;
     let spec = CompareSpec {
         workflow: record.workflow,
         input: request
@@ -151,6 +152,7 @@ pub async fn start(
             .unwrap_or_else(|| uuid::Uuid::new_v4().as_u64_pair().0 & MAX_SEED),
         faults: request.faults,
         message_ms: request.message_ms,
+        library,
     };
     let batch = state
         .lab

@@ -6,8 +6,6 @@ use app::model::examples::is_template_id;
 use app::model::formats::{self, ExportFormat, ImportError, ImportFormat};
 use app::model::validate::MAX_SUB_FLOW_DEPTH;
 use app::model::{parse_workflow, DocumentError, Problem, Workflow};
-use std::collections::HashMap;
-use std::sync::Arc;
 use app::ui::common::language::{self, for_request};
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
@@ -15,6 +13,8 @@ use axum::extract::{Path, Query, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
+use std::collections::HashMap;
+use std::sync::Arc;
 
 use super::error::{etag, AppError};
 use super::{body_bytes, off_workers, AppState};
@@ -245,7 +245,11 @@ pub async fn delete(
 }
 
 /// Refuses `workflow` (to be stored as `id`) when its sub-flows form a cycle.
-async fn refuse_cycles(state: &AppState, id: Option<&str>, workflow: &Workflow) -> Result<(), AppError> {
+async fn refuse_cycles(
+    state: &AppState,
+    id: Option<&str>,
+    workflow: &Workflow,
+) -> Result<(), AppError> {
     let problems = sub_flow_problems(state.store.as_ref(), id, workflow, false).await?;
     if problems.is_empty() {
         return Ok(());
@@ -313,7 +317,10 @@ pub async fn sub_flow_problems(
                 }
                 let stored = match id {
                     Some(me) if me == here => None,
-                    _ => store.get_workflow(&here).await?.map(|r| Arc::new(r.workflow)),
+                    _ => store
+                        .get_workflow(&here)
+                        .await?
+                        .map(|r| Arc::new(r.workflow)),
                 };
                 read.insert(here.clone(), stored);
             }

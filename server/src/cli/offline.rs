@@ -262,6 +262,8 @@ pub fn compare(args: &CompareArgs) -> Result<u8, Refused> {
         seed: args.seed,
         faults: faults.clone(),
         message_ms: args.message_ms,
+        // Offline there is no store: a sub-flow step fails, saying its workflow is not there.
+        library: Default::default(),
     };
     let progress = Arc::new(Progress::default());
     let total = u64::from(args.runs) * LabStyle::ALL.len() as u64;

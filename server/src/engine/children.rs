@@ -122,7 +122,12 @@ impl Engine {
     /// Starts undo run `run` of step `parent.node`'s completed child `child` unless it
     /// exists: a run of the child's workflow that compensates, newest first, the steps the
     /// child completed.
-    pub(crate) async fn undo_child(self: Arc<Self>, parent: ParentLink, child: String, run: String) {
+    pub(crate) async fn undo_child(
+        self: Arc<Self>,
+        parent: ParentLink,
+        child: String,
+        run: String,
+    ) {
         let started = self
             .patiently(|| async {
                 if let Some(existing) = self.store.get_run(&run).await? {
@@ -141,11 +146,7 @@ impl Engine {
                         of: child.clone(),
                         steps: core.to_undo(),
                     },
-                    ..RunOptions::new(
-                        done.input.as_ref().clone(),
-                        seed ^ 0x756e_646f,
-                        done.speed,
-                    )
+                    ..RunOptions::new(done.input.as_ref().clone(), seed ^ 0x756e_646f, done.speed)
                 };
                 self.start_run(&done.workflow_id, version, options).await?;
                 Ok(Started::Running)
@@ -180,10 +181,11 @@ impl Engine {
         let deadline = tokio::time::Instant::now() + TELL_PARENT_PATIENCE;
         let mut wait = AGAIN_FIRST;
         loop {
-            match self.control(&parent.run, outcome.clone().control(run)).await {
-                Ok(()) | Err(ControlError::Ended { .. }) | Err(ControlError::NotFound(_)) => {
-                    return
-                }
+            match self
+                .control(&parent.run, outcome.clone().control(run))
+                .await
+            {
+                Ok(()) | Err(ControlError::Ended { .. }) | Err(ControlError::NotFound(_)) => return,
                 Err(e) => {
                     if self.is_shutting_down() || tokio::time::Instant::now() >= deadline {
                         tracing::warn!(run = %run, parent = %parent.run, error = %e, "could not tell a parent run how its child ended; it hears it when it is resumed");

@@ -507,7 +507,9 @@ impl Driver {
                             wrote: self.core.wrote().clone(),
                         };
                         let (engine, run) = (self.engine.clone(), self.run_id.clone());
-                        tokio::spawn(async move { engine.tell_parent(&parent, &run, outcome).await });
+                        tokio::spawn(
+                            async move { engine.tell_parent(&parent, &run, outcome).await },
+                        );
                     }
                     self.engine.announce(summary);
                 }

@@ -15,7 +15,7 @@ use app::model::{Faults, MessageCounts, RunEvent, Workflow};
 use serde_json::Value;
 
 use super::measure::{blast_radius, coupling, facts, percentile, RunFacts};
-use super::simulate::VirtualRun;
+use super::simulate::{Library, VirtualRun};
 
 /// What a batch runs.
 #[derive(Clone, Debug)]
@@ -27,6 +27,8 @@ pub struct CompareSpec {
     pub faults: Faults,
     /// Virtual ms the orchestrator spends on each message it handles (the hop cost).
     pub message_ms: u64,
+    /// The stored workflows its sub-flow steps run (see [`super::library`]).
+    pub library: Library,
 }
 
 /// Runs done per style (in [`LabStyle::ALL`] order), and the cancel switch.
@@ -84,7 +86,8 @@ pub fn compare(spec: &CompareSpec, progress: &Progress) -> Option<CompareResult>
         let (workflow, lost) = variant(&spec.workflow, style);
         let reference = facts(
             &workflow,
-            &VirtualRun::complete_with(
+            &VirtualRun::complete_in(
+                &spec.library,
                 &without_failures(&workflow),
                 spec.input.clone(),
                 spec.seed,
@@ -98,7 +101,8 @@ pub fn compare(spec: &CompareSpec, progress: &Progress) -> Option<CompareResult>
                 return None;
             }
             let seed = spec.seed.wrapping_add(u64::from(r));
-            let run = VirtualRun::complete_with(
+            let run = VirtualRun::complete_in(
+                &spec.library,
                 &workflow,
                 spec.input.clone(),
                 seed,
@@ -115,7 +119,7 @@ pub fn compare(spec: &CompareSpec, progress: &Progress) -> Option<CompareResult>
     if progress.cancelled() {
         return None;
     }
-    let matrix = fail_matrix(&spec.workflow, &spec.input, spec.seed);
+    let matrix = fail_matrix(&spec.library, &spec.workflow, &spec.input, spec.seed);
     let reading = reading(&styles, &spec.faults, spec.runs, spec.message_ms);
     Some(CompareResult {
         styles,
@@ -211,7 +215,7 @@ fn visibility(runs: &[RunFacts]) -> VisibilityFigures {
 
 /// For each step, one run per style where only that step fails (every attempt), every
 /// other step succeeds, with the batch's input and seed.
-pub fn fail_matrix(workflow: &Workflow, input: &Value, seed: u64) -> FailMatrix {
+pub fn fail_matrix(library: &Library, workflow: &Workflow, input: &Value, seed: u64) -> FailMatrix {
     let variants: Vec<(LabStyle, Workflow)> = LabStyle::ALL
         .into_iter()
         .map(|style| (style, without_failures(&variant(workflow, style).0)))
@@ -221,7 +225,7 @@ pub fn fail_matrix(workflow: &Workflow, input: &Value, seed: u64) -> FailMatrix 
         .map(|(_, w)| {
             facts(
                 w,
-                &VirtualRun::complete(w, input.clone(), seed, Faults::default()),
+                &VirtualRun::complete_in(library, w, input.clone(), seed, Faults::default(), 0),
             )
         })
         .collect();
@@ -239,7 +243,7 @@ pub fn fail_matrix(workflow: &Workflow, input: &Value, seed: u64) -> FailMatrix 
                         fail_step: Some(node.id.clone()),
                         ..Faults::default()
                     };
-                    let run = VirtualRun::complete(w, input.clone(), seed, faults);
+                    let run = VirtualRun::complete_in(library, w, input.clone(), seed, faults, 0);
                     let reached = run.history.iter().any(|(_, e)| {
                         matches!(e, RunEvent::StepStarted { node: n, .. } if *n == node.id)
                     });

@@ -387,12 +387,13 @@ impl Lab {
             match record {
                 Some(record) if !claim.cancel_requested => {
                     let spec = CompareSpec {
-                        workflow: record.workflow,
                         input: batch.input.clone(),
                         runs: batch.runs,
                         seed: batch.seed,
                         faults: batch.faults.clone(),
                         message_ms: batch.message_ms,
+                        library: library(self.store.as_ref(), &record.workflow).await?,
+                        workflow: record.workflow,
                     };
                     let progress = Arc::new(Progress::default());
                     self.lock().insert(batch.id.clone(), progress.clone());
@@ -589,4 +590,35 @@ fn progress_of(progress: &Progress, total: u32) -> Vec<StyleProgress> {
             total,
         })
         .collect()
+}
+
+/// The stored workflows `workflow`'s sub-flow steps run, and those theirs run, … — at most
+/// [`crate::api::workflows::MAX_SUB_FLOWS_READ`] of them — for the lab to simulate them.
+pub async fn library(
+    store: &dyn Store,
+    workflow: &app::model::Workflow,
+) -> Result<simulate::Library, StoreError> {
+    let mut found = std::collections::BTreeMap::new();
+    let mut wanted: Vec<String> = workflow
+        .nodes
+        .iter()
+        .filter_map(|n| n.sub_flow.clone())
+        .collect();
+    let mut asked = std::collections::HashSet::new();
+    while let Some(id) = wanted.pop() {
+        if asked.len() >= crate::api::workflows::MAX_SUB_FLOWS_READ || !asked.insert(id.clone()) {
+            continue;
+        }
+        if let Some(record) = store.get_workflow(&id).await? {
+            wanted.extend(
+                record
+                    .workflow
+                    .nodes
+                    .iter()
+                    .filter_map(|n| n.sub_flow.clone()),
+            );
+            found.insert(id, record.workflow);
+        }
+    }
+    Ok(Arc::new(found))
 }

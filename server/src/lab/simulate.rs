@@ -64,7 +64,15 @@ impl VirtualRun {
         seed: u64,
         faults: Faults,
     ) -> VirtualRun {
-        VirtualRun::begin(library, Vec::new(), workflow, input, seed, faults, Input::Start)
+        VirtualRun::begin(
+            library,
+            Vec::new(),
+            workflow,
+            input,
+            seed,
+            faults,
+            Input::Start,
+        )
     }
 
     fn begin(
@@ -129,7 +137,14 @@ impl VirtualRun {
         faults: Faults,
         message_ms: u64,
     ) -> VirtualRun {
-        VirtualRun::complete_in(&Library::default(), workflow, input, seed, faults, message_ms)
+        VirtualRun::complete_in(
+            &Library::default(),
+            workflow,
+            input,
+            seed,
+            faults,
+            message_ms,
+        )
     }
 
     /// [`VirtualRun::complete_with`], sub-flow steps running the workflows of `library`.
@@ -161,12 +176,17 @@ impl VirtualRun {
                 "sub-flows nest at most {MAX_SUB_FLOW_DEPTH} deep; {workflow} would be one level more"
             ))
         } else if !self.library.contains_key(&workflow) {
-            Some(format!("there is no workflow {workflow:?} to run as a sub-flow"))
+            Some(format!(
+                "there is no workflow {workflow:?} to run as a sub-flow"
+            ))
         } else {
             None
         };
         if let Some(why) = refused {
-            return self.at(self.now, ended(run, RunStatus::Failed, Some(why), Default::default()));
+            return self.at(
+                self.now,
+                ended(run, RunStatus::Failed, Some(why), Default::default()),
+            );
         }
         let spec = self.library[&workflow].clone();
         let mut above = self.above.clone();
@@ -187,14 +207,24 @@ impl VirtualRun {
     fn undo_child(&mut self, child: String, run: String) {
         let Some(done) = self.children.get(&child) else {
             let why = format!("child run {child} is gone: there is nothing left to undo it from");
-            return self.at(self.now, ended(run, RunStatus::Failed, Some(why), Default::default()));
+            return self.at(
+                self.now,
+                ended(run, RunStatus::Failed, Some(why), Default::default()),
+            );
         };
         let (spec, input, seed) = (done.workflow.clone(), done.input.clone(), done.seed);
         let first = Input::Undo {
             of: child,
             steps: done.to_undo.clone(),
         };
-        self.simulate(self.above.clone(), &spec, input, seed ^ 0x756e_646f, first, &run);
+        self.simulate(
+            self.above.clone(),
+            &spec,
+            input,
+            seed ^ 0x756e_646f,
+            first,
+            &run,
+        );
     }
 
     /// Runs a child (or undo) run to its end and feeds its end to this run when it ends.
@@ -208,13 +238,19 @@ impl VirtualRun {
         run: &str,
     ) -> VirtualRun {
         let library = self.library.clone();
-        let faults = self.faults.clone();
+        // Its services are as broken as this run's; a step failed on purpose is this run's.
+        let faults = Faults {
+            fail_step: None,
+            ..self.faults.clone()
+        };
         let mut child = VirtualRun::begin(&library, above, workflow, input, seed, faults, first);
         child.message_ms = self.message_ms;
         child.run_until(u64::MAX);
-        let (status, diagnosis, _) = child
-            .completed()
-            .unwrap_or((RunStatus::Failed, Some("the child run did not end".into()), Default::default()));
+        let (status, diagnosis, _) = child.completed().unwrap_or((
+            RunStatus::Failed,
+            Some("the child run did not end".into()),
+            Default::default(),
+        ));
         let wrote = child.core.wrote().clone();
         let at = self.now + child.ended_at().unwrap_or(0);
         self.at(at, ended(run.to_string(), status, diagnosis, wrote));

@@ -771,7 +771,10 @@ impl RunStore for SqlStore {
         .bind(self::limit(limit))
         .fetch_all(&self.pool)
         .await?;
-        let mut runs = rows.iter().map(run_summary).collect::<Result<Vec<_>, _>>()?;
+        let mut runs = rows
+            .iter()
+            .map(run_summary)
+            .collect::<Result<Vec<_>, _>>()?;
         // Their child runs, in one more query.
         for chunk in runs.chunks_mut(ROWS_PER_STATEMENT) {
             let statement = format!(

@@ -582,10 +582,7 @@ impl RunCore {
             });
         }
         if let Some(workflow) = self.nodes[node].sub_flow.clone() {
-            let run = format!(
-                "{}.{}.{execution}.{attempt}",
-                self.id, self.nodes[node].id
-            );
+            let run = format!("{}.{}.{execution}.{attempt}", self.id, self.nodes[node].id);
             let input = self.data();
             self.emit(RunEvent::ChildStarted {
                 node: self.nodes[node].id.clone(),

@@ -109,7 +109,10 @@ pub enum Input {
     },
     /// The first input of an undo run (instead of [`Input::Start`]): compensate `steps`
     /// (completed steps of run `of`, newest first) and nothing else.
-    Undo { of: String, steps: Vec<String> },
+    Undo {
+        of: String,
+        steps: Vec<String>,
+    },
     Cancel,
     /// The faults in effect change (the lab breaking things during a run).
     SetFaults(Faults),
