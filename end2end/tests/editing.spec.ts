@@ -424,3 +424,48 @@ test("a for-each packs every item of the order at once: drawn as a stack, its it
   await expect(log).toContainText("Pack items: 1 of 3 items failed (#3)");
   await expect(page.locator('[data-node-id="cancel"]')).toHaveAttribute("data-state", "succeeded");
 });
+
+test("a sub-flow runs its child run: the parent links to the child and its undo run, the child back to its parent", async ({ page }) => {
+  await fromTemplate(page, "Order with its payment as a sub-flow", `Sub-flow ${Date.now()}`);
+  const pay = page.locator('[data-node-id="pay"]');
+  await expect(pay).toHaveClass(/kind-sub-flow/);
+  await page.getByRole("button", { name: "Pay", exact: true }).click();
+  const inspector = page.getByRole("complementary", { name: "Inspector" });
+  await expect(inspector.getByRole("combobox", { name: "Sub-flow: run workflow" })).toHaveValue("template-payment-sub-flow");
+  const canvas = page.getByRole("application", { name: "Workflow canvas" });
+  await canvas.click({ position: { x: (await canvas.boundingBox())!.width - 40, y: 30 } });
+  // Seed 2: Shipping fails, the saga undoes the payment as a unit.
+  await page.getByRole("textbox", { name: "Run seed" }).fill("2");
+  await page.getByRole("combobox", { name: "Run speed" }).selectOption("4");
+  await page.getByRole("button", { name: "Run" }).click();
+  await expect(page.getByRole("status", { name: "Run state" })).toHaveText("Run compensated");
+  await expect(pay).toHaveAttribute("data-state", "compensated");
+  await page.getByRole("tab", { name: "Summary" }).click();
+  const related = page.getByRole("list", { name: "Runs tied to this one by sub-flows" });
+  await expect(related).toContainText(/Pay: child run …\.pay\.1\.1 — completed\./);
+  const story = page.getByRole("list", { name: "What happened" });
+  await expect(story).toContainText("Sub-flows: Pay ran child run ….pay.1.1, which ended completed; Pay's child was undone as a unit by undo run ….pay.1.1.undo (compensated)");
+  const parentUrl = page.url();
+  // The child run: the Payment flow, every step done, and a way back to its parent.
+  await related.getByRole("link", { name: "Open the child run" }).click();
+  await expect(page).toHaveURL(/workflow=template-payment-sub-flow&run=[0-9a-f]{32}\.pay\.1\.1$/);
+  await expect(page.locator('[data-node-id="charge"]')).toHaveAttribute("data-state", "succeeded");
+  await expect(page.locator('[data-node-id="reserve"]')).toHaveAttribute("data-state", "succeeded");
+  await page.getByRole("tab", { name: "Summary" }).click();
+  await expect(related).toContainText(/A child run, started by step pay of run [0-9a-f]{8}\./);
+  // Its undo run, from the parent: both steps undone, newest first.
+  await page.goBack();
+  await expect(page).toHaveURL(parentUrl);
+  await page.getByRole("tab", { name: "Summary" }).click();
+  await related.getByRole("link", { name: "Open its undo run" }).click();
+  await expect(page).toHaveURL(/run=[0-9a-f]{32}\.pay\.1\.1\.undo$/);
+  await expect(page.locator('[data-node-id="charge"]')).toHaveAttribute("data-state", "compensated");
+  await expect(page.locator('[data-node-id="reserve"]')).toHaveAttribute("data-state", "compensated");
+  await page.getByRole("tab", { name: "Summary" }).click();
+  await related.getByRole("link", { name: "Open the parent run" }).click();
+  await expect(page).toHaveURL(parentUrl);
+  await expect(pay).toHaveAttribute("data-state", "compensated");
+  // The runs list links the parent to its children.
+  await page.getByRole("tab", { name: "Runs" }).click();
+  await expect(page.getByRole("list", { name: "Runs" }).getByRole("link", { name: /↘ child run …\.pay\.1\.1$/ })).toHaveCount(1);
+});

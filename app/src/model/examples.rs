@@ -279,7 +279,79 @@ pub const ALL: &[Example] = &[
         scenarios: HAPPY_PATH,
         watch_speed: 0.25,
     },
+    Example {
+        key: "payment-sub-flow",
+        title: "Payment, a flow of its own",
+        lesson: "Reserve funds, then charge the card — each with its undo. Other flows run it as a sub-flow: a child run of its own, which its parent waits for and, when the parent's saga unwinds, undoes as a unit.",
+        workflow: payment_sub_flow,
+        scenarios: HAPPY_PATH,
+        watch_speed: 0.25,
+    },
+    Example {
+        key: "order-with-payment-sub-flow",
+        title: "Order with its payment as a sub-flow",
+        lesson: "Pay runs the Payment flow as a child run and waits for it. When Shipping fails, the orchestrator's saga cancels the order and undoes the payment as a unit: an undo run releases and refunds what the child did. The Summary links parent and child.",
+        workflow: order_with_payment_sub_flow,
+        scenarios: HAPPY_PATH,
+        watch_speed: 0.25,
+    },
 ];
+
+/// A payment as a flow of its own, for other flows to run as a sub-flow: Reserve funds,
+/// then Charge card (which writes `paid`), both commanded and each with its undo.
+pub fn payment_sub_flow() -> Workflow {
+    let mut reserve = step(
+        "reserve",
+        "Reserve funds",
+        "PaymentService",
+        "reserve",
+        40.0,
+        140.0,
+    );
+    reserve["compensation"] = json!("release");
+    let mut charge = step(
+        "charge",
+        "Charge card",
+        "PaymentService",
+        "charge",
+        310.0,
+        140.0,
+    );
+    charge["compensation"] = json!("refund");
+    charge["writes"] = json!({"paid": true});
+    parse(json!({
+        "name": "Payment",
+        "nodes": [reserve, charge],
+        "edges": [{"id": "e1", "from": "reserve", "to": "charge", "kind": "command"}]
+    }))
+}
+
+/// An order whose payment is a sub-flow: Order Placement, then Pay — which runs
+/// [`payment_sub_flow`] as a child run — then Shipping, which fails one time in three; no
+/// failure route, so the saga undoes Pay's child as a unit and cancels the order.
+pub fn order_with_payment_sub_flow() -> Workflow {
+    let mut order = step(
+        "order",
+        "Order Placement",
+        "OrderService",
+        "place",
+        40.0,
+        140.0,
+    );
+    order["compensation"] = json!("cancel");
+    let mut pay = step("pay", "Pay", "OrderService", "pay", 310.0, 140.0);
+    pay["sub_flow"] = json!(template_id("payment-sub-flow"));
+    let mut ship = step("ship", "Shipping", "ShippingService", "ship", 580.0, 140.0);
+    ship["failure_rate"] = json!(1.0 / 3.0);
+    parse(json!({
+        "name": "Order with a payment sub-flow",
+        "nodes": [order, pay, ship],
+        "edges": [
+            {"id": "e1", "from": "order", "to": "pay", "kind": "command"},
+            {"id": "e2", "from": "pay", "to": "ship", "kind": "command"},
+        ]
+    }))
+}
 
 /// A for-each: Order Placement writes three items, Pack items packs each at once (one
 /// item in ten fails), then Shipping — or, when an item fails, Cancel order.

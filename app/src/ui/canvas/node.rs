@@ -76,6 +76,7 @@ enum StepKind {
     Timer,
     Loop,
     ForEach,
+    SubFlow,
 }
 
 impl StepKind {
@@ -86,6 +87,7 @@ impl StepKind {
             StepKind::Timer => " kind-timer",
             StepKind::Loop => " kind-loop",
             StepKind::ForEach => " kind-for-each",
+            StepKind::SubFlow => " kind-sub-flow",
         }
     }
 
@@ -96,6 +98,7 @@ impl StepKind {
             StepKind::Timer => "⏱",
             StepKind::Loop => "↻",
             StepKind::ForEach => "⫴",
+            StepKind::SubFlow => "⧉",
         }
     }
 
@@ -106,6 +109,7 @@ impl StepKind {
             StepKind::Timer => td_string!(l, canvas.kind_timer),
             StepKind::Loop => td_string!(l, canvas.kind_loop),
             StepKind::ForEach => td_string!(l, canvas.kind_for_each),
+            StepKind::SubFlow => td_string!(l, canvas.kind_sub_flow),
         }
     }
 }
@@ -234,6 +238,7 @@ pub fn NodeView(
                     Some(w) if w.message.is_some() => Some(StepKind::Wait),
                     Some(_) => Some(StepKind::Timer),
                     None if n.for_each.is_some() => Some(StepKind::ForEach),
+                    None if n.sub_flow.is_some() => Some(StepKind::SubFlow),
                     None if loops => Some(StepKind::Loop),
                     None if decides => Some(StepKind::Decision),
                     None => None,

@@ -12,7 +12,8 @@
 //! - [`time`]: times of day as the browser shows them.
 //! - [`theme`]: light and dark themes, remembered.
 //! - [`language`]: Korean or English, picked from the browser and remembered.
-//! - [`words`]: run statuses and step states in the page's language.
+//! - [`words`]: run statuses and step states in the page's language; the editor's address
+//!   on a workflow and run.
 //! - [`templates`]: the shipped templates' titles and lessons in the page's language.
 
 pub mod actions;

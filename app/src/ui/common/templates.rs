@@ -53,6 +53,8 @@ fn template_text(locale: Locale, key: &str) -> (&'static str, &'static str) {
         "shipping-carried-events" => text!(shipping_carried_events),
         "card-retry-loop" => text!(card_retry_loop),
         "order-items-for-each" => text!(order_items_for_each),
+        "payment-sub-flow" => text!(payment_sub_flow),
+        "order-with-payment-sub-flow" => text!(order_with_payment_sub_flow),
         _ => ("", ""),
     }
 }
@@ -72,6 +74,8 @@ fn korean_word(english: &str) -> Option<&'static str> {
         "Await bank confirmation" => "은행 확인 기다리기",
         "Cancel order" => "주문 취소",
         "Charge card" => "카드 결제",
+        "Reserve funds" => "자금 예약",
+        "Pay" => "결제",
         "Pack items" => "상품 포장",
         "Ask for another card" => "다른 카드 요청",
         "Watchdog" => "감시 타이머",

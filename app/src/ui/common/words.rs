@@ -32,3 +32,12 @@ pub fn batch_state(locale: Locale, state: BatchState) -> &'static str {
         BatchState::Cancelled => td_string!(locale, lab.state_cancelled),
     }
 }
+
+/// The address of the editor on a workflow (and one of its runs): what a link to a run —
+/// a child's from its parent, a parent's from its child — points at.
+pub fn editor_url(workflow: &str, run: Option<&str>) -> String {
+    match run {
+        Some(run) => format!("/?workflow={workflow}&run={run}"),
+        None => format!("/?workflow={workflow}"),
+    }
+}

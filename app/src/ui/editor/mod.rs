@@ -27,6 +27,7 @@ use crate::model::api::RunReport;
 use crate::model::examples::{template_id, ALL};
 use crate::ui::canvas::Canvas;
 use crate::ui::client;
+use crate::ui::common::words::editor_url;
 use crate::ui::inspector::Inspector;
 use crate::ui::palette::Palette;
 use crate::ui::run::transport::{follow_runs_feed, open_run};
@@ -35,14 +36,6 @@ use crate::ui::spawn_local;
 use crate::ui::state::provide_editor_state;
 use crate::ui::transfer::{Dialog, TransferDialogs};
 use crate::ui::workflows::WorkflowList;
-
-/// The address of the editor on a workflow (and one of its runs).
-pub fn editor_url(workflow: &str, run: Option<&str>) -> String {
-    match run {
-        Some(run) => format!("/?workflow={workflow}&run={run}"),
-        None => format!("/?workflow={workflow}"),
-    }
-}
 
 /// The skip link: the keyboard focus goes to the canvas (the router is not asked to
 /// navigate to the fragment).

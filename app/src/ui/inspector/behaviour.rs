@@ -361,6 +361,7 @@ const FIELDS: &[FieldSpec] = &[
 #[component]
 pub fn BehaviourFields(node: Memo<Option<Node>>) -> impl IntoView {
     let document = expect_context::<Document>();
+    let list = expect_context::<crate::ui::state::WorkflowList>();
     let lang = use_lang();
     let node_id = Memo::new(move |_| node.with(|n| n.as_ref().map(|n| n.id.clone())));
     let fields = FIELDS
@@ -376,6 +377,43 @@ pub fn BehaviourFields(node: Memo<Option<Node>>) -> impl IntoView {
     view! {
         <h3>{tr!(lang, behaviour.heading)}</h3>
         {fields}
+        <label>
+            <span>{tr!(lang, behaviour.sub_flow)}</span>
+            <select
+                aria-label=tr!(lang, behaviour.sub_flow)
+                prop:value=move || node.with(|n| n.as_ref().and_then(|n| n.sub_flow.clone()).unwrap_or_default())
+                on:change=move |ev| {
+                    let chosen = event_target_value(&ev);
+                    if let Some(mut n) = node.get_untracked() {
+                        n.sub_flow = (!chosen.is_empty()).then_some(chosen);
+                        document.edit(GraphChange::UpdateNode(n));
+                    }
+                }
+            >
+                <option value="">{tr!(lang, behaviour.sub_flow_none)}</option>
+                {move || {
+                    let me = document.workflow_id.get();
+                    let current = node.with(|n| n.as_ref().and_then(|n| n.sub_flow.clone()));
+                    let mut choices: Vec<(String, String)> = list
+                        .workflows
+                        .with(|w| {
+                            w.iter()
+                                .filter(|w| Some(&w.id) != me.as_ref())
+                                .map(|w| (w.id.clone(), w.name.clone()))
+                                .collect()
+                        });
+                    // One named by the document but not listed (a template, another
+                    // server's) stays choosable as it is.
+                    if let Some(id) = current.filter(|c| !choices.iter().any(|(i, _)| i == c)) {
+                        choices.push((id.clone(), id));
+                    }
+                    choices
+                        .into_iter()
+                        .map(|(id, name)| view! { <option value=id.clone()>{name}</option> })
+                        .collect_view()
+                }}
+            </select>
+        </label>
         <label>
             <span>{tr!(lang, behaviour.join)}</span>
             <select

@@ -10,7 +10,7 @@ use crate::model::api::RunSummary;
 use crate::model::story::StoryLine;
 use crate::ui::common::language::use_lang;
 use crate::ui::common::time::js_time;
-use crate::ui::common::words::run_status;
+use crate::ui::common::words::{editor_url, run_status};
 use crate::ui::state::{Document, RunState};
 
 /// The most characters of a run's input the list shows.
@@ -92,6 +92,25 @@ pub fn Runs() -> impl IntoView {
                                 }</span>
                             })}
                         </button>
+                        {run.parent.clone().map(|p| {
+                            let href = editor_url(&p.workflow_id, Some(&p.run));
+                            let short = crate::model::log::short_run(&p.run);
+                            view! {
+                                <a class="run-link" href=href>{
+                                    move || td_string!(lang.get(), runs.from_parent, step = p.node.clone(), run = short.clone())
+                                }</a>
+                            }
+                        })}
+                        {run.children.clone().into_iter().map(|child| {
+                            // The editor asks the server which workflow the child runs.
+                            let href = format!("/?run={child}");
+                            let short = crate::model::log::short_run(&child);
+                            view! {
+                                <a class="run-link" href=href>{
+                                    move || td_string!(lang.get(), runs.to_child, run = short.clone())
+                                }</a>
+                            }
+                        }).collect_view()}
                     </li>
                 </For>
             </ul>

@@ -10,7 +10,7 @@ use crate::model::story::Story;
 use crate::model::RunView;
 use crate::ui::common::language::use_lang;
 use crate::ui::common::templates::{shown_event_name, shown_workflow};
-use crate::ui::common::words::run_status;
+use crate::ui::common::words::{editor_url, run_status};
 use crate::ui::state::{Document, RunState};
 
 /// The summary tab: "No run yet", or the open run's story and figures (a chunk of its own,
@@ -95,6 +95,7 @@ fn run_summary() -> AnyView {
                         .collect_view()
                 }}
             </ul>
+            <RelatedRuns/>
             <dl class="summary">
                 {row(|l| td_string!(l, summary.status), from_run(|l, r| run_status(l, r.status).to_string()))}
                 {row(|l| td_string!(l, summary.duration), from_figures(|l, f| td_string!(l, summary.duration_value, ms = f.duration_ms, speed = f.speed).to_string()))}
@@ -110,4 +111,77 @@ fn run_summary() -> AnyView {
             </dl>
     }
     .into_any()
+}
+
+/// The runs the open run is tied to by sub-flows: the run whose step started it (when it
+/// is a child), and the child runs its sub-flow steps started (and their undo runs) —
+/// each a link that opens it.
+#[component]
+fn RelatedRuns() -> impl IntoView {
+    let run = expect_context::<RunState>();
+    let document = expect_context::<Document>();
+    let lang = use_lang();
+    let parent = Memo::new(move |_| {
+        let id = run.run_id.get()?;
+        run.runs.with(|runs| {
+            runs.iter()
+                .find(|r| r.id == id)
+                .and_then(|r| r.parent.clone())
+        })
+    });
+    let children = Memo::new(move |_| {
+        run.shown_run
+            .with(|r| r.as_ref().map(|r| r.children.clone()).unwrap_or_default())
+    });
+    let label = move |node: &str| {
+        document.doc.with(|d| {
+            d.nodes
+                .iter()
+                .find(|n| n.id == node)
+                .map_or_else(|| node.to_string(), |n| n.label.clone())
+        })
+    };
+    view! {
+        <Show when=move || parent.with(Option::is_some) || children.with(|c| !c.is_empty())>
+            <ul class="related-runs" aria-label=tr!(lang, summary.related)>
+                {move || parent.get().map(|p| {
+                    let href = editor_url(&p.workflow_id, Some(&p.run));
+                    let short = crate::model::log::short_run(&p.run);
+                    let node = p.node.clone();
+                    view! {
+                        <li class="parent-run">
+                            {move || td_string!(lang.get(), summary.started_by, step = node.clone(), run = short.clone())}
+                            " "
+                            <a href=href>{tr!(lang, summary.open_parent)}</a>
+                        </li>
+                    }
+                })}
+                {move || children.get().into_iter().map(|(node, child)| {
+                    let step = label(&node);
+                    let href = editor_url(&child.workflow, Some(&child.run));
+                    let short = crate::model::log::short_run(&child.run);
+                    let status = child.status;
+                    let undo = child.undo.clone().map(|undo| {
+                        let href = editor_url(&child.workflow, Some(&undo));
+                        view! { " · " <a href=href>{tr!(lang, summary.open_undo)}</a> }
+                    });
+                    view! {
+                        <li class="child-run">
+                            {move || {
+                                let l = lang.get();
+                                let status = status.map_or_else(
+                                    || td_string!(l, state.running),
+                                    |s| crate::model::log::status_words(l, s),
+                                );
+                                td_string!(l, summary.child_run, step = step.clone(), run = short.clone(), status = status)
+                            }}
+                            " "
+                            <a href=href>{tr!(lang, summary.open_child)}</a>
+                            {undo}
+                        </li>
+                    }
+                }).collect_view()}
+            </ul>
+        </Show>
+    }
 }
