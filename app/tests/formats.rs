@@ -408,7 +408,7 @@ fn conductor_switches_waits_loops_and_dynamic_forks() {
              "loopOver": [{"name": "b", "taskReferenceName": "b", "type": "SIMPLE"}]},
             {"name": "later", "taskReferenceName": "later", "type": "WAIT", "inputParameters": {"until": "2027-01-01 00:00 UTC"}},
             {"name": "soon", "taskReferenceName": "soon", "type": "WAIT", "inputParameters": {"duration": "a while"}},
-            {"name": "child", "taskReferenceName": "child", "type": "SUB_WORKFLOW"}
+            {"name": "child", "taskReferenceName": "child", "type": "KAFKA_PUBLISH"}
         ]})
         .to_string(),
         None,
@@ -420,7 +420,41 @@ fn conductor_switches_waits_loops_and_dynamic_forks() {
             ("tasks[2].loopCondition".to_string(), "DO_WHILE task \"forever\": Hybridflow reads a loopCondition that counts its iterations ($.ref['iteration'] < N, at most 1001), not \"$.done == false\"".to_string()),
             ("tasks[3].inputParameters.until".to_string(), "WAIT task \"later\" waits until a date: Hybridflow simulates durations (\"duration\": \"10s\") or waits for a signal".to_string()),
             ("tasks[4].inputParameters.duration".to_string(), "WAIT task \"soon\": the duration \"a while\" is not a number with a unit (ms, s, m, h)".to_string()),
-            ("tasks[5].type".to_string(), "task \"child\" has type SUB_WORKFLOW, which Hybridflow does not import (supported: SIMPLE, FORK_JOIN, JOIN, EVENT, SWITCH, DECISION, WAIT, DO_WHILE, FORK_JOIN_DYNAMIC)".to_string()),
+            ("tasks[5].type".to_string(), "task \"child\" has type KAFKA_PUBLISH, which Hybridflow does not import (supported: SIMPLE, FORK_JOIN, JOIN, EVENT, SWITCH, DECISION, WAIT, DO_WHILE, FORK_JOIN_DYNAMIC, SUB_WORKFLOW)".to_string()),
         ]
     );
+}
+
+/// A Conductor `SUB_WORKFLOW` runs the workflow its `subWorkflowParam` names as a child run
+/// (a sub-flow step, its timeout kept); one that names none is refused by task.
+#[test]
+fn a_conductor_sub_workflow_is_a_sub_flow_step() {
+    let definition = serde_json::json!({
+        "name": "order",
+        "tasks": [
+            {"name": "place", "taskReferenceName": "place", "type": "SIMPLE"},
+            {"name": "pay", "taskReferenceName": "pay", "type": "SUB_WORKFLOW", "timeoutSeconds": 30,
+             "subWorkflowParam": {"name": "payment", "version": 2}},
+            {"name": "ship", "taskReferenceName": "ship", "type": "SIMPLE"}
+        ]
+    });
+    let w = import(&definition.to_string(), Some(ImportFormat::Conductor)).unwrap();
+    let pay = w.node("pay").unwrap();
+    assert_eq!(pay.sub_flow.as_deref(), Some("payment"));
+    assert_eq!(pay.timeout_ms, Some(30_000));
+    assert!(w.edges.iter().any(|e| e.from == "place" && e.to == "pay"));
+    assert!(w.edges.iter().any(|e| e.from == "pay" && e.to == "ship"));
+
+    let nameless = serde_json::json!({"name": "x", "tasks": [
+        {"name": "pay", "taskReferenceName": "pay", "type": "SUB_WORKFLOW", "subWorkflowParam": {}}]});
+    match import(&nameless.to_string(), Some(ImportFormat::Conductor)) {
+        Err(ImportError::Unsupported(problems)) => {
+            assert_eq!(problems[0].path, "tasks[0].subWorkflowParam.name");
+            assert_eq!(
+                problems[0].message,
+                "task \"pay\" is a SUB_WORKFLOW with no subWorkflowParam.name: name the workflow it runs"
+            );
+        }
+        other => panic!("{other:?}"),
+    }
 }

@@ -613,6 +613,23 @@ fn bpmn_gateways_timers_receive_tasks_and_multi_instance_import() {
         w.node("Task_Pack").unwrap().for_each.as_deref(),
         Some("items")
     );
+    // The call activity runs the process it calls as a sub-flow, and is one again on export.
+    assert_eq!(
+        w.node("Task_Ship").unwrap().sub_flow.as_deref(),
+        Some("Shipping")
+    );
+    let exported = export(&w, ExportFormat::Bpmn);
+    assert!(
+        exported.contains(
+            "<bpmn:callActivity id=\"Task_Ship\" name=\"Ship\" calledElement=\"Shipping\""
+        ),
+        "{exported}"
+    );
+    let again = import(&exported, Some(ImportFormat::Bpmn)).unwrap();
+    assert_eq!(
+        again.node("Task_Ship").unwrap().sub_flow.as_deref(),
+        Some("Shipping")
+    );
 
     // What cannot be translated is refused by flow and why.
     for (condition, why) in [

@@ -228,6 +228,8 @@ fn a_runs_list_read_while_a_run_ended_does_not_bring_it_back_to_running() {
         input: json!({}).into(),
         outcome: None,
         speed: None,
+        parent: None,
+        children: Vec::new(),
     };
     // The list was read while "b" ran and before "c" started; the feed has told of both.
     let listed = vec![run("b", 2, None), run("a", 1, Some(5))];

@@ -175,9 +175,9 @@ test("import a Conductor workflow and native JSON through the dialog; an unsuppo
   await open();
   await source.fill(JSON.stringify({ name: "x", tasks: [
     { name: "a", taskReferenceName: "a", type: "SIMPLE" },
-    { name: "child", taskReferenceName: "child", type: "SUB_WORKFLOW" },
+    { name: "child", taskReferenceName: "child", type: "KAFKA_PUBLISH" },
   ] }));
   await dialog.getByRole("button", { name: "Import" }).click();
-  await expect(dialog.getByRole("alert")).toContainText('"child" has type SUB_WORKFLOW');
+  await expect(dialog.getByRole("alert")).toContainText('"child" has type KAFKA_PUBLISH');
   await expect(dialog.getByRole("alert")).toContainText("tasks[1].type");
 });

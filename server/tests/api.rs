@@ -469,7 +469,7 @@ async fn import_every_format_and_export_it_again() {
     assert_eq!(body["details"][0]["path"], "line 2");
     let body = error_of(
         import(
-            json!({"name": "x", "tasks": [{"name": "w", "taskReferenceName": "w", "type": "SUB_WORKFLOW"}]}).to_string(),
+            json!({"name": "x", "tasks": [{"name": "w", "taskReferenceName": "w", "type": "KAFKA_PUBLISH"}]}).to_string(),
             None,
         )
         .await
@@ -481,7 +481,7 @@ async fn import_every_format_and_export_it_again() {
         body["error"]
             .as_str()
             .unwrap()
-            .contains("\"w\" has type SUB_WORKFLOW"),
+            .contains("\"w\" has type KAFKA_PUBLISH"),
         "{body}"
     );
     error_of(import("{\"workflow\": ".into(), None).await.unwrap(), 400).await;
@@ -544,7 +544,7 @@ async fn an_import_refused_in_the_language_the_request_accepts() {
     }
 
     // A Conductor task of a type it does not read, a BPMN gateway, a limit: each in Korean.
-    let conductor = json!({"name": "x", "tasks": [{"name": "w", "taskReferenceName": "w", "type": "SUB_WORKFLOW"}]});
+    let conductor = json!({"name": "x", "tasks": [{"name": "w", "taskReferenceName": "w", "type": "KAFKA_PUBLISH"}]});
     let body = error_of(
         refuse(conductor.to_string(), Some("ko")).await.unwrap(),
         422,
@@ -553,7 +553,7 @@ async fn an_import_refused_in_the_language_the_request_accepts() {
     assert_eq!(body["details"][0]["path"], "tasks[0].type");
     assert_eq!(
         body["details"][0]["message"],
-        "태스크 \"w\"의 유형 SUB_WORKFLOW는 Hybridflow가 가져오지 않습니다(가져오는 유형: SIMPLE, FORK_JOIN, JOIN, EVENT, SWITCH, DECISION, WAIT, DO_WHILE, FORK_JOIN_DYNAMIC)"
+        "태스크 \"w\"의 유형 KAFKA_PUBLISH은(는) Hybridflow가 가져오지 않습니다(가져오는 유형: SIMPLE, FORK_JOIN, JOIN, EVENT, SWITCH, DECISION, WAIT, DO_WHILE, FORK_JOIN_DYNAMIC, SUB_WORKFLOW)"
     );
     let bpmn = r#"<definitions xmlns="http://www.omg.org/spec/BPMN/20100524/MODEL"><process id="p">
 <task id="a"/><eventBasedGateway id="choose"/></process></definitions>"#;

@@ -1583,7 +1583,8 @@ fn an_imported_conductor_flow_decides_waits_loops_and_forks_as_conductor_would()
 
 /// The Camunda-style BPMN fixture runs both branches by its input, waits for the bank's
 /// confirmation (ended by a message, or failed by the boundary timer onto Cancel order),
-/// packs every item, and waits its cooling-off timer.
+/// packs every item, waits its cooling-off timer, and ships by running the Shipping process
+/// it calls as a child run.
 #[test]
 fn an_imported_bpmn_flow_decides_by_input_and_times_out_when_no_message_comes() {
     let w = app::model::formats::import(
@@ -1600,8 +1601,20 @@ fn an_imported_bpmn_flow_decides_by_input_and_times_out_when_no_message_comes() 
             },
         );
     };
+    // Ship is a call activity: it runs the Shipping process as a child run.
+    let shipping = workflow(
+        json!({"name": "Shipping", "nodes": [node("label", json!({})), node("hand_over", json!({}))],
+        "edges": [cmd("label", "hand_over")]}),
+    );
+    let library: server::lab::simulate::Library =
+        std::sync::Arc::new([("Shipping".to_string(), shipping)].into_iter().collect());
     for (amount, reviewed) in [(1500, true), (200, false)] {
-        let mut sim = Sim::new(&w, json!({"amount": amount, "items": ["a", "b", "c"]}), 1);
+        let mut sim = Sim::in_library(
+            &library,
+            &w,
+            json!({"amount": amount, "items": ["a", "b", "c"]}),
+            1,
+        );
         confirmed(&mut sim);
         sim.run();
         assert_eq!(sim.status(), RunStatus::Completed, "{amount}");
@@ -1616,6 +1629,9 @@ fn an_imported_bpmn_flow_decides_by_input_and_times_out_when_no_message_comes() 
             .is_some());
         let cooling = started_at(&sim, "Timer_Cooling");
         assert!(started_at(&sim, "Task_Ship") >= cooling + 1_500);
+        assert!(sim
+            .find(|e| matches!(e, RunEvent::ChildEnded { node, status: RunStatus::Completed, .. } if node == "Task_Ship"))
+            .is_some());
     }
     // No confirmation: the boundary timer fails the wait after 3 s, and the order is
     // cancelled.

@@ -868,6 +868,36 @@ impl Conductor {
                 }
                 Ok(ends)
             }
+            "SUB_WORKFLOW" => {
+                let called = task
+                    .get("subWorkflowParam")
+                    .and_then(|p| p.get("name"))
+                    .and_then(Value::as_str)
+                    .map(str::trim)
+                    .unwrap_or("");
+                if called.is_empty() {
+                    self.problems.push(problem(
+                        format!("{path}.subWorkflowParam.name"),
+                        "subWorkflowParam",
+                        td_string!(
+                            self.l,
+                            import.sub_workflow_name,
+                            task = format!("{reference:?}")
+                        ),
+                    ));
+                    return Ok(exits);
+                }
+                // The workflow it names runs as a child run (found by id or by name).
+                let label = if name.is_empty() { reference } else { name };
+                let mut node = plain_node(reference, label, label, "execute");
+                node.sub_flow = Some(called.to_string());
+                if let Some(ms) = task.get("timeoutSeconds").and_then(Value::as_u64) {
+                    node.timeout_ms = Some(ms.saturating_mul(1000));
+                }
+                self.node(node, path)?;
+                self.connect(&exits, reference, path)?;
+                Ok(vec![Exit::after(reference)])
+            }
             "FORK_JOIN_DYNAMIC" => {
                 let parameter = task
                     .get("dynamicForkTasksInputParamName")

@@ -221,6 +221,8 @@ fn can_fail(node: &Node) -> bool {
         || node.fail_when.is_some()
         || node.timeout_ms.is_some()
         || node.wait.as_ref().is_some_and(|w| w.timeout_ms.is_some())
+        // Its child run may not complete.
+        || node.sub_flow.is_some()
 }
 
 /// Steps a warning names at most; the rest are counted ("and 12 more").
@@ -322,8 +324,9 @@ pub fn lint(workflow: &Workflow) -> Vec<Warning> {
         let commands_next = graph
             .outgoing(&node.id)
             .any(|e| e.kind == EdgeKind::Command && e.on == Outcome::Success);
-        if commands_next && node.compensation.is_none() && before_failing.contains(node.id.as_str())
-        {
+        // A sub-flow is undone by its child's own compensations.
+        let undoable = node.compensation.is_some() || node.sub_flow.is_some();
+        if commands_next && !undoable && before_failing.contains(node.id.as_str()) {
             warnings.push(Warning::new(
                 WarningKind::NoCompensation,
                 Some(node.id.clone()),

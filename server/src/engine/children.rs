@@ -22,7 +22,7 @@ use super::control::ControlError;
 use super::core::{Input, RunCore};
 use super::peers::Control;
 use super::{Engine, RunOptions, StartError};
-use crate::store::{replay_history, StoreError, StoredRun, WorkflowVersion};
+use crate::store::{named_workflow, replay_history, StoreError, StoredRun, WorkflowVersion};
 
 /// How long a child's start is tried again while this process cannot take it (too many
 /// runs in flight, the store failing, the lease lapsing); then its parent hears that it
@@ -98,7 +98,16 @@ impl Engine {
                 if let Some(why) = self.refusal(&start.parent, &start.workflow).await? {
                     return Ok(Started::Ended(ChildOutcome::failed(why)));
                 }
-                let Some(version) = self.store.version(&start.workflow).await? else {
+                let found = named_workflow(self.store.as_ref(), &start.workflow).await?;
+                let version = match found {
+                    Some(record) => self
+                        .store
+                        .version(&record.id)
+                        .await?
+                        .map(|v| (record.id, v)),
+                    None => None,
+                };
+                let Some((workflow_id, version)) = version else {
                     return Ok(Started::Ended(ChildOutcome::failed(format!(
                         "there is no workflow {:?} to run as a sub-flow",
                         start.workflow
@@ -112,7 +121,7 @@ impl Engine {
                         start.speed,
                     )
                 };
-                self.start_run(&start.workflow, version, options).await?;
+                self.start_run(&workflow_id, version, options).await?;
                 Ok(Started::Running)
             })
             .await;

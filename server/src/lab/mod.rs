@@ -609,7 +609,7 @@ pub async fn library(
         if asked.len() >= crate::api::workflows::MAX_SUB_FLOWS_READ || !asked.insert(id.clone()) {
             continue;
         }
-        if let Some(record) = store.get_workflow(&id).await? {
+        if let Some(record) = crate::store::named_workflow(store, &id).await? {
             wanted.extend(
                 record
                     .workflow

@@ -109,6 +109,29 @@ pub const HISTORY_PAGE: usize = 1_000;
 
 /// Hands every record of a run's history after `after` to `apply`, reading a page of
 /// [`HISTORY_PAGE`] at a time; returns the last `seq` seen (or `after`).
+/// The stored workflow a sub-flow names: by id, or else the one workflow with that name (a
+/// BPMN call activity's `calledElement` or a Conductor `SUB_WORKFLOW`'s name names a
+/// process, not one of this store's ids). Several with the name: none (which is meant is not
+/// known).
+pub async fn named_workflow(
+    store: &(impl WorkflowStore + ?Sized),
+    reference: &str,
+) -> Result<Option<WorkflowRecord>, StoreError> {
+    if let Some(record) = store.get_workflow(reference).await? {
+        return Ok(Some(record));
+    }
+    let named: Vec<WorkflowSummary> = store
+        .list_workflows()
+        .await?
+        .into_iter()
+        .filter(|w| w.name == reference)
+        .collect();
+    match named.as_slice() {
+        [one] => store.get_workflow(&one.id).await,
+        _ => Ok(None),
+    }
+}
+
 pub async fn replay_history(
     store: &dyn RunStore,
     run_id: &str,

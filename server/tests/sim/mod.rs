@@ -28,6 +28,22 @@ impl Sim {
         Sim(VirtualRun::new(workflow, input, seed, Faults::default()))
     }
 
+    /// A run whose sub-flow steps run the workflows of `library`.
+    pub fn in_library(
+        library: &server::lab::simulate::Library,
+        workflow: &Workflow,
+        input: Value,
+        seed: u64,
+    ) -> Sim {
+        Sim(VirtualRun::new_in(
+            library,
+            workflow,
+            input,
+            seed,
+            Faults::default(),
+        ))
+    }
+
     pub fn with_faults(workflow: &Workflow, input: Value, seed: u64, faults: Faults) -> Sim {
         Sim(VirtualRun::new(workflow, input, seed, faults))
     }

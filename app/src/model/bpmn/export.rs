@@ -106,10 +106,12 @@ fn step_attributes(node: &Node, xml_id: &str) -> String {
         attr(&node.service),
         attr(&node.action)
     );
-    // The position is the diagram's, the compensation its boundary event's.
+    // The position is the diagram's, the compensation its boundary event's, the sub-flow its
+    // call activity's.
     let mut details = node.details();
     details.remove("position");
     details.remove("compensation");
+    details.remove("sub_flow");
     if !details.is_empty() {
         let _ = write!(
             out,
@@ -162,9 +164,17 @@ pub fn to_bpmn(workflow: &Workflow) -> String {
 
     for node in &workflow.nodes {
         let id = &task_id[node.id.as_str()];
+        // A sub-flow is a call activity: the process it calls is the workflow it runs.
+        let (element, called) = match &node.sub_flow {
+            Some(called) => (
+                "callActivity",
+                format!(" calledElement=\"{}\"", attr(called)),
+            ),
+            None => ("serviceTask", String::new()),
+        };
         let _ = writeln!(
             elements,
-            "    <bpmn:serviceTask id=\"{id}\" name=\"{}\"{} />",
+            "    <bpmn:{element} id=\"{id}\" name=\"{}\"{called}{} />",
             attr(&node.label),
             step_attributes(node, id)
         );

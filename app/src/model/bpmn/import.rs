@@ -74,6 +74,22 @@ impl El {
     }
 }
 
+/// The process a call activity calls: its `calledElement` (Camunda 7, the BPMN standard),
+/// or the `processId` of a `zeebe:calledElement` among its extension elements (Camunda 8).
+fn called_element(els: &[El], el: usize) -> Option<String> {
+    let named = |text: &str| Some(text.trim().to_string()).filter(|t| !t.is_empty());
+    if let Some(called) = els[el].attr("calledElement").and_then(named) {
+        return Some(called);
+    }
+    els[el]
+        .children
+        .iter()
+        .filter(|&&c| els[c].name == "extensionElements")
+        .flat_map(|&c| els[c].children.iter())
+        .filter(|&&c| els[c].name == "calledElement")
+        .find_map(|&c| els[c].attr("processId").and_then(named))
+}
+
 /// The 1-based line of a byte offset.
 fn line_of(input: &str, at: usize) -> usize {
     input.as_bytes()[..at.min(input.len())]
@@ -642,6 +658,8 @@ pub fn from_bpmn(input: &str, l: Locale) -> Result<Workflow, ImportError> {
     let mut timers: HashMap<String, u64> = HashMap::new();
     let mut receives: HashMap<String, String> = HashMap::new();
     let mut for_each: HashMap<String, String> = HashMap::new();
+    // Call activities: the process each calls (a stored workflow's id or name).
+    let mut calls: HashMap<String, String> = HashMap::new();
     let mut loops: HashMap<String, u32> = HashMap::new();
     let mut timeouts: HashMap<String, u64> = HashMap::new();
     let mut associations: Vec<(String, String)> = Vec::new();
@@ -690,6 +708,21 @@ pub fn from_bpmn(input: &str, l: Locale) -> Result<Workflow, ImportError> {
                     .filter(|n| !n.is_empty())
             });
             let classified = match (kind, definition) {
+                ("callActivity", _) => match called_element(&els, el) {
+                    Some(called) => {
+                        calls.insert(id.clone(), called);
+                        step_order.push(id.clone());
+                        Kind::Step
+                    }
+                    None => {
+                        refuse(
+                            &mut problems,
+                            el,
+                            td_string!(l, import.bpmn_call_nothing, id = format!("{id:?}")),
+                        );
+                        continue;
+                    }
+                },
                 (k, _) if TASKS.contains(&k) => {
                     if let Some(&repeat) = e.children.iter().find(|&&c| {
                         matches!(
@@ -889,7 +922,7 @@ pub fn from_bpmn(input: &str, l: Locale) -> Result<Workflow, ImportError> {
                     );
                     continue;
                 }
-                ("subProcess" | "callActivity" | "transaction" | "adHocSubProcess", _) => {
+                ("subProcess" | "transaction" | "adHocSubProcess", _) => {
                     refuse(
                         &mut problems,
                         el,
@@ -1034,6 +1067,9 @@ pub fn from_bpmn(input: &str, l: Locale) -> Result<Workflow, ImportError> {
             });
         } else if let Some(&ms) = timeouts.get(id) {
             node.timeout_ms = Some(ms);
+        }
+        if let Some(called) = calls.get(id) {
+            node.sub_flow = Some(called.clone());
         }
         if let Some(field) = for_each.get(id) {
             node.for_each = Some(field.clone());

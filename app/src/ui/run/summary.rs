@@ -158,11 +158,13 @@ fn RelatedRuns() -> impl IntoView {
                 })}
                 {move || children.get().into_iter().map(|(node, child)| {
                     let step = label(&node);
-                    let href = editor_url(&child.workflow, Some(&child.run));
+                    // The editor asks the server which workflow a run is of (a sub-flow
+                    // may name its workflow by name).
+                    let href = format!("/?run={}", child.run);
                     let short = crate::model::log::short_run(&child.run);
                     let status = child.status;
                     let undo = child.undo.clone().map(|undo| {
-                        let href = editor_url(&child.workflow, Some(&undo));
+                        let href = format!("/?run={undo}");
                         view! { " · " <a href=href>{tr!(lang, summary.open_undo)}</a> }
                     });
                     view! {
