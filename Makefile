@@ -95,7 +95,7 @@ test-rust: tools postgres nats
 test-e2e: build browser
 	cd end2end && npx playwright test
 
-## Fuzz one importer (native, article, conductor, text, mermaid, bpmn, bpmn_flows) or the document parser (document)
+## Fuzz one importer (native, article, conductor, text, mermaid, bpmn, bpmn_flows, asl) or the document parser (document)
 ## for FUZZ_SECONDS with libFuzzer, from the corpus in app/fuzz/corpus/<target> (new inputs
 ## that reach new code are added there). libFuzzer's instrumentation flags are nightly-only,
 ## so the stable toolchain is asked to accept them (RUSTC_BOOTSTRAP).

@@ -119,7 +119,7 @@ fn writes_survive_json_mermaid_and_bpmn() {
         ExportFormat::Mermaid,
         ExportFormat::Bpmn,
     ] {
-        let again = import(&export(&workflow, format), None).unwrap();
+        let again = import(&export(&workflow, format).unwrap(), None).unwrap();
         for (before, after) in workflow.nodes.iter().zip(&again.nodes) {
             assert_eq!(after.writes, before.writes, "{format:?}: {}", before.id);
         }

@@ -205,7 +205,11 @@ fn the_text_form_reads_commands_events_failures_and_airflow_chains() {
     assert!(w.node("lonely").is_some());
 
     // Exported as text and read back: the same steps and edges.
-    let again = import(&export(&w, ExportFormat::Text), Some(ImportFormat::Text)).unwrap();
+    let again = import(
+        &export(&w, ExportFormat::Text).unwrap(),
+        Some(ImportFormat::Text),
+    )
+    .unwrap();
     assert_eq!(edges(&again), e);
     assert_eq!(again.nodes.len(), w.nodes.len());
 
@@ -227,7 +231,8 @@ fn native_json_round_trips_and_errors_say_where() {
         {"id": "b", "label": "B", "service": "S", "action": "x", "position": {"x": 3.5, "y": 4.5}}],
         "edges": [{"id": "e1", "from": "a", "to": "b", "kind": "event", "event": "Done"}]});
     let w = import(&doc.to_string(), None).unwrap();
-    let out: serde_json::Value = serde_json::from_str(&export(&w, ExportFormat::Json)).unwrap();
+    let out: serde_json::Value =
+        serde_json::from_str(&export(&w, ExportFormat::Json).unwrap()).unwrap();
     assert_eq!(out, doc);
     match import("{\"name\": \"x\",\n\"nodes\": [1,]}", None) {
         Err(ImportError::Document(DocumentError::Malformed { line, .. })) => assert_eq!(line, 2),
@@ -264,6 +269,7 @@ fn mermaid_export_draws_commands_events_and_failure_routes() {
     .unwrap();
     // The details comments (each step's position) aside.
     let mermaid: String = export(&w, ExportFormat::Mermaid)
+        .unwrap()
         .lines()
         .filter(|l| !l.contains(" details {"))
         .map(|l| format!("{l}\n"))

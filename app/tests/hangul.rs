@@ -19,12 +19,16 @@ fn the_text_form_takes_korean_ids_and_event_names_and_gives_them_back() {
     assert_eq!(w.event_name(event), "결제완료");
     assert!(validate(&w).is_empty(), "{:?}", validate(&w));
     // The text form and JSON give the same workflow back.
-    let again = import(&export(&w, ExportFormat::Text), Some(ImportFormat::Text)).unwrap();
+    let again = import(
+        &export(&w, ExportFormat::Text).unwrap(),
+        Some(ImportFormat::Text),
+    )
+    .unwrap();
     assert_eq!(
-        export(&again, ExportFormat::Text),
-        export(&w, ExportFormat::Text)
+        export(&again, ExportFormat::Text).unwrap(),
+        export(&w, ExportFormat::Text).unwrap()
     );
-    let json = export(&w, ExportFormat::Json);
+    let json = export(&w, ExportFormat::Json).unwrap();
     assert!(
         json.contains("\"주문검증\""),
         "JSON keeps Hangul as it is: {json}"
@@ -38,6 +42,7 @@ fn mermaid_gets_generated_ids_with_the_real_ones_beside_them_and_every_name_inta
     w.nodes[0].label = "주문 검증".into();
     w.nodes[0].service = "주문서비스".into();
     let mermaid: String = export(&w, ExportFormat::Mermaid)
+        .unwrap()
         .lines()
         .filter(|l| !l.contains(" details {"))
         .map(|l| format!("{l}\n"))
@@ -52,7 +57,7 @@ fn mermaid_gets_generated_ids_with_the_real_ones_beside_them_and_every_name_inta
 #[test]
 fn an_ascii_id_mermaid_cannot_take_keeps_its_look_and_says_which_step_it_is() {
     let w = import("notify-rejected -> n1\n", Some(ImportFormat::Text)).unwrap();
-    let mermaid = export(&w, ExportFormat::Mermaid);
+    let mermaid = export(&w, ExportFormat::Mermaid).unwrap();
     assert!(
         mermaid.contains("    %% notify_rejected = notify-rejected\n")
             && mermaid.contains("\n    notify_rejected[\"notify-rejected<br/>"),

@@ -68,7 +68,7 @@ fn problems(e: ImportError) -> Vec<(String, String, Option<String>, String)> {
 #[test]
 fn every_template_survives_mermaid_export_and_import() {
     for w in templates() {
-        let text = export(&w, ExportFormat::Mermaid);
+        let text = export(&w, ExportFormat::Mermaid).unwrap();
         assert_eq!(detect(&text), ImportFormat::Mermaid);
         let back = import(&text, None).unwrap_or_else(|e| panic!("{}: {e}\n{text}", w.name));
         assert_eq!(back.name, w.name);
@@ -87,7 +87,7 @@ fn korean_ids_and_names_survive_mermaid_with_generated_ids() {
     .unwrap();
     w.nodes[0].label = "주문 \"검증\"".into();
     w.nodes[1].compensation = Some("환불".into());
-    let text = export(&w, ExportFormat::Mermaid);
+    let text = export(&w, ExportFormat::Mermaid).unwrap();
     assert!(text.contains("%% n1 = 주문검증"), "{text}");
     assert!(!text.contains("__"), "no id mangled to underscores: {text}");
     assert!(text.contains("n2 -. on failure: 결제실패 .-> n4"), "{text}");
@@ -144,7 +144,7 @@ fn mermaid_refuses_what_it_cannot_read_by_line() {
 #[test]
 fn every_template_survives_bpmn_export_and_import() {
     for w in templates() {
-        let xml = export(&w, ExportFormat::Bpmn);
+        let xml = export(&w, ExportFormat::Bpmn).unwrap();
         assert_eq!(detect(&xml), ImportFormat::Bpmn);
         let back = import(&xml, None).unwrap_or_else(|e| panic!("{}: {e}\n{xml}", w.name));
         assert_eq!(back.name, w.name);
@@ -157,7 +157,7 @@ fn every_template_survives_bpmn_export_and_import() {
 #[test]
 fn bpmn_export_is_laid_out_for_a_modeler() {
     let w = &templates()[0];
-    let xml = export(w, ExportFormat::Bpmn);
+    let xml = export(w, ExportFormat::Bpmn).unwrap();
     for n in &w.nodes {
         assert!(
             xml.contains(&format!(
@@ -459,7 +459,7 @@ fn asyncapi_lists_a_channel_per_event_with_its_senders_and_receivers() {
     )
     .unwrap();
     w.nodes[1].service = "Payment".into();
-    let doc: Value = serde_json::from_str(&export(&w, ExportFormat::AsyncApi)).unwrap();
+    let doc: Value = serde_json::from_str(&export(&w, ExportFormat::AsyncApi).unwrap()).unwrap();
     assert_eq!(doc["asyncapi"], "3.0.0");
     assert_eq!(doc["info"]["title"], "주문");
     let channels = doc["channels"].as_object().unwrap();
@@ -516,7 +516,7 @@ fn an_event_named_like_an_arrow_survives_mermaid() {
         Some("] --> b<<<<<<<<<<<<<<<<b -.->")
     );
     let again = import(
-        &export(&first, ExportFormat::Mermaid),
+        &export(&first, ExportFormat::Mermaid).unwrap(),
         Some(ImportFormat::Mermaid),
     )
     .unwrap();
@@ -531,7 +531,7 @@ fn a_service_with_dots_survives_mermaid() {
     w.nodes[0].service = ".payments.v2".into();
     w.nodes[0].action = "charge.card".into();
     let again = import(
-        &export(&w, ExportFormat::Mermaid),
+        &export(&w, ExportFormat::Mermaid).unwrap(),
         Some(ImportFormat::Mermaid),
     )
     .unwrap();
@@ -544,7 +544,11 @@ fn a_service_with_dots_survives_mermaid() {
 fn two_flows_between_the_same_tasks_stay_two_through_bpmn() {
     let w = import("d >> z_3\nd >> z_3\n", Some(ImportFormat::Text)).unwrap();
     assert_eq!(w.edges.len(), 2);
-    let again = import(&export(&w, ExportFormat::Bpmn), Some(ImportFormat::Bpmn)).unwrap();
+    let again = import(
+        &export(&w, ExportFormat::Bpmn).unwrap(),
+        Some(ImportFormat::Bpmn),
+    )
+    .unwrap();
     assert_eq!(edge_set(&again), edge_set(&w));
 }
 
@@ -618,7 +622,7 @@ fn bpmn_gateways_timers_receive_tasks_and_multi_instance_import() {
         w.node("Task_Ship").unwrap().sub_flow.as_deref(),
         Some("Shipping")
     );
-    let exported = export(&w, ExportFormat::Bpmn);
+    let exported = export(&w, ExportFormat::Bpmn).unwrap();
     assert!(
         exported.contains(
             "<bpmn:callActivity id=\"Task_Ship\" name=\"Ship\" calledElement=\"Shipping\""
@@ -699,7 +703,7 @@ fn two_flows_between_the_same_steps_keep_their_own_details() {
     w.edges[1].condition = Some("amount > 1".into());
     assert!(app::model::validate(&w).is_empty());
     for format in [ExportFormat::Bpmn, ExportFormat::Mermaid] {
-        let text = export(&w, format);
+        let text = export(&w, format).unwrap();
         let back = import(&text, None).unwrap();
         assert_eq!(edge_details(&back), edge_details(&w), "{format:?}\n{text}");
     }

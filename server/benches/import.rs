@@ -75,8 +75,8 @@ fn documents() -> Vec<(&'static str, &'static str, String)> {
     thousand.nodes.truncate(1000);
     thousand.edges.truncate(999);
     let bpmn_thousand =
-        app::model::formats::export(&thousand, app::model::formats::ExportFormat::Bpmn);
-    let export = |f| app::model::formats::export(&laid_out, f);
+        app::model::formats::export(&thousand, app::model::formats::ExportFormat::Bpmn).unwrap();
+    let export = |f| app::model::formats::export(&laid_out, f).unwrap();
     let mermaid_valid = export(app::model::formats::ExportFormat::Mermaid);
     let bpmn_valid = export(app::model::formats::ExportFormat::Bpmn);
     let mermaid_names = format!(

@@ -553,7 +553,7 @@ async fn an_import_refused_in_the_language_the_request_accepts() {
     assert_eq!(body["details"][0]["path"], "tasks[0].type");
     assert_eq!(
         body["details"][0]["message"],
-        "태스크 \"w\"의 유형 KAFKA_PUBLISH은(는) Hybridflow가 가져오지 않습니다(가져오는 유형: SIMPLE, FORK_JOIN, JOIN, EVENT, SWITCH, DECISION, WAIT, DO_WHILE, FORK_JOIN_DYNAMIC, SUB_WORKFLOW)"
+        "태스크 \"w\"의 유형 KAFKA_PUBLISH는 Hybridflow가 가져오지 않습니다(가져오는 유형: SIMPLE, FORK_JOIN, JOIN, EVENT, SWITCH, DECISION, WAIT, DO_WHILE, FORK_JOIN_DYNAMIC, SUB_WORKFLOW)"
     );
     let bpmn = r#"<definitions xmlns="http://www.omg.org/spec/BPMN/20100524/MODEL"><process id="p">
 <task id="a"/><eventBasedGateway id="choose"/></process></definitions>"#;

@@ -245,6 +245,110 @@ fn cel_value(value: &Value) -> cel::Value {
     }
 }
 
+impl Condition {
+    /// The condition as an Amazon States Language Choice rule (without its `Next`):
+    /// comparisons of a field (`amount`, `customer.tier`) with a literal or another field,
+    /// `&&`, `||` and `!`, a bare boolean field. Anything else has no Choice rule: `Err`
+    /// says which part.
+    pub fn choice_rule(&self) -> Result<Value, String> {
+        rule(self.program.expression())
+    }
+}
+
+fn rule(e: &IdedExpr) -> Result<Value, String> {
+    use cel::common::ast::LiteralValue;
+    let Expr::Call(call) = &e.expr else {
+        // A bare field is true when it is.
+        return Ok(serde_json::json!({"Variable": path_of(e)?, "BooleanEquals": true}));
+    };
+    let both = |f: &str| -> Result<Vec<Value>, String> {
+        let mut out = Vec::new();
+        for arg in &call.args {
+            // `a && b && c` nests: the rules of one operator flatten into one list.
+            match &arg.expr {
+                Expr::Call(inner) if inner.func_name == f => match rule(arg)? {
+                    Value::Object(mut o) => {
+                        match o.remove(if f == "_&&_" { "And" } else { "Or" }) {
+                            Some(Value::Array(items)) => out.extend(items),
+                            _ => return Err("a nested rule".into()),
+                        }
+                    }
+                    other => out.push(other),
+                },
+                _ => out.push(rule(arg)?),
+            }
+        }
+        Ok(out)
+    };
+    let compare = |op: &str| -> Result<Value, String> {
+        let [left, right] = call.args.as_slice() else {
+            return Err(format!("{op} with {} operands", call.args.len()));
+        };
+        // The field on the left: `1000 < amount` is `amount > 1000`.
+        let (field, other, op) = match (&left.expr, &right.expr) {
+            (Expr::Literal(_), _) => (right, left, flip(op)),
+            _ => (left, right, op),
+        };
+        let variable = path_of(field)?;
+        let (kind, value) = match &other.expr {
+            Expr::Literal(LiteralValue::Int(i)) => ("Numeric", Value::from(*i.inner())),
+            Expr::Literal(LiteralValue::UInt(u)) => ("Numeric", Value::from(*u.inner())),
+            Expr::Literal(LiteralValue::Double(d)) => ("Numeric", Value::from(*d.inner())),
+            Expr::Literal(LiteralValue::String(s)) => ("String", Value::from(s.inner())),
+            Expr::Literal(LiteralValue::Boolean(b)) if op == "Equals" => {
+                ("Boolean", Value::from(*b.inner()))
+            }
+            Expr::Literal(LiteralValue::Null) if op == "Equals" => {
+                return Ok(serde_json::json!({"Variable": variable, "IsNull": true}))
+            }
+            Expr::Ident(_) | Expr::Select(_) => {
+                // Field against field: Step Functions must know the type; numbers are
+                // what conditions between two fields compare.
+                return Ok(serde_json::json!({
+                    "Variable": variable,
+                    format!("Numeric{op}Path"): path_of(other)?
+                }));
+            }
+            _ => return Err("a comparison with a computed value".into()),
+        };
+        Ok(serde_json::json!({"Variable": variable, format!("{kind}{op}"): value}))
+    };
+    match call.func_name.as_str() {
+        "_&&_" => Ok(serde_json::json!({"And": both("_&&_")?})),
+        "_||_" => Ok(serde_json::json!({"Or": both("_||_")?})),
+        "!_" => Ok(serde_json::json!({"Not": rule(&call.args[0])?})),
+        "_==_" => compare("Equals"),
+        "_!=_" => Ok(serde_json::json!({"Not": compare("Equals")?})),
+        "_<_" => compare("LessThan"),
+        "_<=_" => compare("LessThanEquals"),
+        "_>_" => compare("GreaterThan"),
+        "_>=_" => compare("GreaterThanEquals"),
+        other => Err(format!("the operator {}", other.trim_matches('_'))),
+    }
+}
+
+/// The comparison with its sides swapped (`1 < a` is `a > 1`).
+fn flip(op: &str) -> &str {
+    match op {
+        "LessThan" => "GreaterThan",
+        "GreaterThan" => "LessThan",
+        "LessThanEquals" => "GreaterThanEquals",
+        "GreaterThanEquals" => "LessThanEquals",
+        same => same,
+    }
+}
+
+/// A field as a JSONPath into the state's input: `customer.tier` is `$.customer.tier`.
+fn path_of(e: &IdedExpr) -> Result<String, String> {
+    match &e.expr {
+        Expr::Ident(name) => Ok(format!("$.{name}")),
+        Expr::Select(select) if !select.test => {
+            Ok(format!("{}.{}", path_of(&select.operand)?, select.field))
+        }
+        _ => Err("a value that is not a field".into()),
+    }
+}
+
 /// Parses on a thread with a stack of known size, so that reading never depends on how
 /// much stack the caller has left (an async worker, a test thread).
 fn parse_on_own_stack(source: &str) -> Result<cel::Program, ConditionError> {

@@ -36,6 +36,8 @@ pub enum ImportFormat {
     Text,
     Mermaid,
     Bpmn,
+    /// Amazon States Language (AWS Step Functions).
+    Asl,
 }
 
 impl ImportFormat {
@@ -47,17 +49,19 @@ impl ImportFormat {
             "text" => Some(ImportFormat::Text),
             "mermaid" => Some(ImportFormat::Mermaid),
             "bpmn" => Some(ImportFormat::Bpmn),
+            "asl" | "stepfunctions" => Some(ImportFormat::Asl),
             _ => None,
         }
     }
 
-    pub const ALL: [ImportFormat; 6] = [
+    pub const ALL: [ImportFormat; 7] = [
         ImportFormat::Native,
         ImportFormat::Article,
         ImportFormat::Conductor,
         ImportFormat::Text,
         ImportFormat::Mermaid,
         ImportFormat::Bpmn,
+        ImportFormat::Asl,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -68,10 +72,11 @@ impl ImportFormat {
             ImportFormat::Text => "text",
             ImportFormat::Mermaid => "mermaid",
             ImportFormat::Bpmn => "bpmn",
+            ImportFormat::Asl => "asl",
         }
     }
 
-    pub const NAMES: &'static str = "native, article, conductor, text, mermaid, bpmn";
+    pub const NAMES: &'static str = "native, article, conductor, text, mermaid, bpmn, asl";
 }
 
 /// The formats [`export`] writes.
@@ -82,6 +87,8 @@ pub enum ExportFormat {
     Text,
     Bpmn,
     AsyncApi,
+    /// Amazon States Language (AWS Step Functions): a state machine.
+    Asl,
 }
 
 impl ExportFormat {
@@ -92,16 +99,18 @@ impl ExportFormat {
             "text" => Some(ExportFormat::Text),
             "bpmn" => Some(ExportFormat::Bpmn),
             "asyncapi" => Some(ExportFormat::AsyncApi),
+            "asl" | "stepfunctions" => Some(ExportFormat::Asl),
             _ => None,
         }
     }
 
-    pub const ALL: [ExportFormat; 5] = [
+    pub const ALL: [ExportFormat; 6] = [
         ExportFormat::Json,
         ExportFormat::Mermaid,
         ExportFormat::Text,
         ExportFormat::Bpmn,
         ExportFormat::AsyncApi,
+        ExportFormat::Asl,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -111,13 +120,14 @@ impl ExportFormat {
             ExportFormat::Text => "text",
             ExportFormat::Bpmn => "bpmn",
             ExportFormat::AsyncApi => "asyncapi",
+            ExportFormat::Asl => "asl",
         }
     }
 
     /// The media type of the exported text.
     pub fn media_type(self) -> &'static str {
         match self {
-            ExportFormat::Json | ExportFormat::AsyncApi => "application/json",
+            ExportFormat::Json | ExportFormat::AsyncApi | ExportFormat::Asl => "application/json",
             ExportFormat::Bpmn => "application/xml",
             ExportFormat::Mermaid | ExportFormat::Text => "text/plain",
         }
@@ -131,11 +141,26 @@ impl ExportFormat {
             ExportFormat::Text => "txt",
             ExportFormat::Bpmn => "bpmn",
             ExportFormat::AsyncApi => "asyncapi.json",
+            ExportFormat::Asl => "asl.json",
         }
     }
 
-    pub const NAMES: &'static str = "json, mermaid, text, bpmn, asyncapi";
+    pub const NAMES: &'static str = "json, mermaid, text, bpmn, asyncapi, asl";
 }
+
+impl ExportError {
+    /// The refusal in `l`'s words: the format and what has no form in it.
+    pub fn said(&self, format: ExportFormat, l: Locale) -> String {
+        td_string!(l, export.refused, format = format.as_str()).to_string()
+    }
+}
+
+/// Why a workflow could not be written in a format: only the States Language refuses (a
+/// state machine commands every step; it cannot say everything a workflow can), by step
+/// and edge.
+#[derive(Clone, Debug, PartialEq, thiserror::Error)]
+#[error("cannot export: {}", .0.iter().map(|p| format!("{}: {}", p.path, p.message)).collect::<Vec<_>>().join("; "))]
+pub struct ExportError(pub Vec<Problem>);
 
 /// Why an import was refused.
 #[derive(Clone, Debug, PartialEq, thiserror::Error)]
@@ -284,7 +309,8 @@ pub(crate) fn problem(path: impl Into<String>, field: &str, message: impl Into<S
 
 /// Guesses the format: `<` opens BPMN's XML; a `flowchart`/`graph` (after Mermaid's
 /// front matter) is Mermaid; JSON with `nodes` is native, with `workflow` the article's,
-/// with `tasks` Conductor's; anything else is the text form.
+/// with `tasks` Conductor's, with `StartAt` and `States` a Step Functions state machine;
+/// anything else is the text form.
 pub fn detect(input: &str) -> ImportFormat {
     let start = input.trim_start_matches('\u{feff}').trim_start();
     if start.starts_with('<') {
@@ -301,6 +327,9 @@ pub fn detect(input: &str) -> ImportFormat {
     match serde_json::from_str::<Value>(input) {
         Ok(Value::Object(o)) if o.contains_key("workflow") => ImportFormat::Article,
         Ok(Value::Object(o)) if o.contains_key("tasks") => ImportFormat::Conductor,
+        Ok(Value::Object(o)) if o.contains_key("StartAt") && o.contains_key("States") => {
+            ImportFormat::Asl
+        }
         Ok(_) => ImportFormat::Native,
         Err(_) if input.trim_start().starts_with('{') => ImportFormat::Native,
         Err(_) => ImportFormat::Text,
@@ -339,6 +368,16 @@ pub fn import_in(
         ImportFormat::Conductor => from_conductor(&json(input)?, l)?,
         ImportFormat::Text => from_text(input, l)?,
         ImportFormat::Mermaid => super::mermaid::from_mermaid(input, l)?,
+        #[cfg(feature = "conditions")]
+        ImportFormat::Asl => super::asl::from_asl(&json(input)?, l)?,
+        #[cfg(not(feature = "conditions"))]
+        ImportFormat::Asl => {
+            return Err(ImportError::Unsupported(vec![problem(
+                "",
+                "format",
+                td_string!(l, export.asl_by_server).to_string(),
+            )]))
+        }
         #[cfg(feature = "bpmn")]
         ImportFormat::Bpmn => super::bpmn::import::from_bpmn(input, l)?,
         #[cfg(not(feature = "bpmn"))]
@@ -1265,14 +1304,33 @@ fn from_text(input: &str, l: Locale) -> Result<Workflow, ImportError> {
 
 // ---- export --------------------------------------------------------------------------
 
-pub fn export(workflow: &Workflow, format: ExportFormat) -> String {
-    match format {
+pub fn export(workflow: &Workflow, format: ExportFormat) -> Result<String, ExportError> {
+    export_in(workflow, format, Locale::en)
+}
+
+/// The workflow in `format`, or why it cannot be written in it, in `l`'s words.
+pub fn export_in(
+    workflow: &Workflow,
+    format: ExportFormat,
+    l: Locale,
+) -> Result<String, ExportError> {
+    Ok(match format {
         ExportFormat::Json => serde_json::to_string_pretty(workflow).unwrap_or_default(),
         ExportFormat::Mermaid => super::mermaid::to_mermaid(workflow),
         ExportFormat::Text => to_text(workflow),
         ExportFormat::Bpmn => super::bpmn::export::to_bpmn(workflow),
         ExportFormat::AsyncApi => super::asyncapi::to_asyncapi(workflow),
-    }
+        #[cfg(feature = "conditions")]
+        ExportFormat::Asl => super::asl::to_asl(workflow, l).map_err(ExportError)?,
+        #[cfg(not(feature = "conditions"))]
+        ExportFormat::Asl => {
+            return Err(ExportError(vec![problem(
+                "",
+                "format",
+                td_string!(l, export.asl_by_server).to_string(),
+            )]))
+        }
+    })
 }
 
 /// The text form; step details (labels, services, behaviour) are not part of it.

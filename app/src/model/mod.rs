@@ -26,8 +26,12 @@
 //! - [`korean`]: Korean particles chosen by the name before them (은/는, 이/가, 을/를, (으)로).
 //! - `condition` (the `conditions` feature: the server): conditions on a run's data in CEL,
 //!   bounded while read and while evaluated.
+//! - `asl` (the `conditions` feature: the server): AWS Step Functions state machines
+//!   (Amazon States Language), read and written.
 
 pub mod api;
+#[cfg(feature = "conditions")]
+pub mod asl;
 pub mod asyncapi;
 pub mod bpmn;
 #[cfg(feature = "conditions")]

@@ -171,6 +171,30 @@ mod imp {
         decode(response).await
     }
 
+    /// Workflow `id` exported by the server in `format`; what has no form in it is said in
+    /// `locale`'s words.
+    pub async fn export_workflow(
+        id: &str,
+        format: &str,
+        locale: crate::i18n::Locale,
+    ) -> Result<String, ApiFailure> {
+        let language = {
+            use leptos_i18n::Locale as _;
+            locale.as_str()
+        };
+        let response = Request::get(&format!("/api/workflows/{id}/export?format={format}"))
+            .header("Accept-Language", language)
+            .send()
+            .await
+            .map_err(unreachable)?;
+        if response.ok() {
+            return response.text().await.map_err(unreachable);
+        }
+        decode::<serde_json::Value>(response)
+            .await
+            .map(|_| String::new())
+    }
+
     /// Imports `text`; what cannot be imported is said in `locale`'s words.
     pub async fn import_workflow(
         text: &str,
@@ -392,6 +416,13 @@ mod imp {
         browser_only()
     }
     pub async fn delete_workflow(_id: &str) -> Result<(), ApiFailure> {
+        browser_only()
+    }
+    pub async fn export_workflow(
+        _id: &str,
+        _format: &str,
+        _locale: crate::i18n::Locale,
+    ) -> Result<String, ApiFailure> {
         browser_only()
     }
     pub async fn import_workflow(

@@ -7,7 +7,7 @@ use leptos::prelude::*;
 use crate::ui::common::language::use_lang;
 
 use crate::model::convert::{convert_with, copy_name};
-use crate::model::formats::{export, ExportFormat};
+use crate::model::formats::{export_in, ExportFormat};
 use crate::model::lab::{ConvertRequest, ConvertResponse};
 use crate::model::workflow::Decider;
 use crate::model::Style;
@@ -198,9 +198,38 @@ pub fn TransferDialogs(dialog: RwSignal<Option<Dialog>>) -> impl IntoView {
     let notice = expect_context::<Notice>();
     let lang = use_lang();
     let format = RwSignal::new("mermaid".to_string());
+    // A state machine is written by the server (the browser does not read conditions):
+    // asked for once the workflow is saved as shown, again after each save.
+    let from_server = RwSignal::new(None::<Result<String, ApiFailure>>);
+    Effect::new(move |_| {
+        let shown = dialog.get() == Some(Dialog::Export) && format.get() == "asl";
+        let saved = !document.dirty.get();
+        document.revision.track();
+        let (Some(id), true, true) = (document.workflow_id.get(), shown, saved) else {
+            return;
+        };
+        let l = lang.get();
+        spawn_local(async move {
+            from_server.set(Some(client::export_workflow(&id, "asl", l).await));
+        });
+    });
     let exported = move || {
         let f = ExportFormat::parse(&format.get()).unwrap_or(ExportFormat::Mermaid);
-        document.doc.with(|d| export(d, f))
+        if f == ExportFormat::Asl {
+            return from_server.with(|r| match r {
+                Some(Ok(text)) => text.clone(),
+                _ => String::new(),
+            });
+        }
+        document
+            .doc
+            .with(|d| export_in(d, f, lang.get()))
+            .unwrap_or_default()
+    };
+    let export_refused = move || {
+        (format.get() == "asl")
+            .then(|| from_server.with(|r| r.as_ref().and_then(|r| r.as_ref().err().cloned())))
+            .flatten()
     };
     let stem = move || {
         let stem: String = document
@@ -442,9 +471,18 @@ pub fn TransferDialogs(dialog: RwSignal<Option<Dialog>>) -> impl IntoView {
                         <option value="json">{tr!(lang, transfer.native)}</option>
                         <option value="bpmn">{tr!(lang, transfer.bpmn)}</option>
                         <option value="asyncapi">{tr!(lang, transfer.asyncapi)}</option>
+                        <option value="asl">{tr!(lang, transfer.asl)}</option>
                     </select>
                 </label>
                 <textarea aria-label=tr!(lang, transfer.exported) readonly rows="12" prop:value=exported></textarea>
+                {move || export_refused().map(|e| view! {
+                    <div class="failure" role="alert">
+                        <strong>{e.words(lang.get())}</strong>
+                        <ul>
+                            {e.problems.iter().map(|p| view! { <li>{p.message.clone()}</li> }).collect_view()}
+                        </ul>
+                    </div>
+                })}
                 <div class="dialog-actions">
                     <a
                         class="button"
@@ -487,6 +525,7 @@ pub fn TransferDialogs(dialog: RwSignal<Option<Dialog>>) -> impl IntoView {
                         <option value="text">{tr!(lang, transfer.text_import)}</option>
                         <option value="mermaid">{tr!(lang, transfer.mermaid_import)}</option>
                         <option value="bpmn">{tr!(lang, transfer.bpmn)}</option>
+                        <option value="asl">{tr!(lang, transfer.asl)}</option>
                     </select>
                 </label>
                 <label class="button file-button">
@@ -494,7 +533,7 @@ pub fn TransferDialogs(dialog: RwSignal<Option<Dialog>>) -> impl IntoView {
                     <input
                         type="file"
                         class="file-input"
-                        accept=".bpmn,.xml,.mmd,.mermaid,.json,.txt"
+                        accept=".bpmn,.xml,.mmd,.mermaid,.json,.asl,.txt"
                         aria-label=tr!(lang, transfer.from_file)
                         on:change=open_file
                     />

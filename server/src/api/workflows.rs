@@ -45,13 +45,13 @@ pub async fn create(
 #[derive(Debug, serde::Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct FormatQuery {
-    /// The format: on import native, article, conductor, text, mermaid or bpmn (detected when absent); on export json (default), mermaid, text, bpmn or asyncapi.
+    /// The format: on import native, article, conductor, text, mermaid, bpmn or asl (detected when absent); on export json (default), mermaid, text, bpmn, asyncapi or asl.
     format: Option<String>,
 }
 
-/// `POST /api/workflows/import[?format=native|article|conductor|text|mermaid|bpmn]`: the body in any
+/// `POST /api/workflows/import[?format=native|article|conductor|text|mermaid|bpmn|asl]`: the body in any
 /// supported format (detected when not named) becomes a new workflow, or nothing is stored.
-#[utoipa::path(post, path = "/api/workflows/import", tag = "workflows", summary = "Import a workflow from any supported format", description = "Native JSON, the article's steps JSON, a Conductor subset, the text form, Mermaid flowchart or BPMN 2.0 XML (detected unless `format` names it). Nothing is stored unless all of it imports; what cannot be mapped is named (line, element id and type), in the language `Accept-Language` asks for (Korean or English; the answer's `Content-Language` says which).", params(FormatQuery, ("Accept-Language" = Option<String>, Header, description = "The language of the problems: `ko` for Korean, English otherwise", example = "ko")), request_body(content = String, content_type = "text/plain", example = "name: Order saga\norder -> pay\npay ~> ship : PaymentCompleted\n"), responses((status = 201, description = "Stored", body = WorkflowRecord), (status = 400, description = "Malformed request", body = ErrorBody), (status = 422, description = "Well-formed but refused: every problem listed", body = ErrorBody)))]
+#[utoipa::path(post, path = "/api/workflows/import", tag = "workflows", summary = "Import a workflow from any supported format", description = "Native JSON, the article's steps JSON, a Conductor subset, the text form, Mermaid flowchart, BPMN 2.0 XML or an AWS Step Functions state machine (Amazon States Language; detected unless `format` names it). Nothing is stored unless all of it imports; what cannot be mapped is named (line, element id and type), in the language `Accept-Language` asks for (Korean or English; the answer's `Content-Language` says which).", params(FormatQuery, ("Accept-Language" = Option<String>, Header, description = "The language of the problems: `ko` for Korean, English otherwise", example = "ko")), request_body(content = String, content_type = "text/plain", example = "name: Order saga\norder -> pay\npay ~> ship : PaymentCompleted\n"), responses((status = 201, description = "Stored", body = WorkflowRecord), (status = 400, description = "Malformed request", body = ErrorBody), (status = 422, description = "Well-formed but refused: every problem listed", body = ErrorBody)))]
 pub async fn import(
     State(state): State<AppState>,
     Query(query): Query<FormatQuery>,
@@ -104,13 +104,21 @@ pub async fn import(
     Ok(tagged(StatusCode::CREATED, record))
 }
 
-/// `GET /api/workflows/{id}/export?format=json|mermaid|text|bpmn|asyncapi`.
-#[utoipa::path(get, path = "/api/workflows/{id}/export", tag = "workflows", summary = "Export a workflow", description = "`format`: json (default), mermaid, text, bpmn (BPMN 2.0 XML with its diagram) or asyncapi (AsyncAPI 3.0 of its events).", params(("id" = String, Path, description = "The workflow's id", example = "template-order-orchestrated"), FormatQuery), responses((status = 200, description = "The workflow in the format", body = String), (status = 400, description = "Unknown format", body = ErrorBody), (status = 404, description = "No such thing", body = ErrorBody)))]
+/// `GET /api/workflows/{id}/export?format=json|mermaid|text|bpmn|asyncapi|asl`.
+#[utoipa::path(get, path = "/api/workflows/{id}/export", tag = "workflows", summary = "Export a workflow", description = "`format`: json (default), mermaid, text, bpmn (BPMN 2.0 XML with its diagram), asyncapi (AsyncAPI 3.0 of its events) or asl (an AWS Step Functions state machine). What has no form in the format (an event edge in a state machine, say) is refused by step and edge, in the language `Accept-Language` asks for.", params(("id" = String, Path, description = "The workflow's id", example = "template-order-orchestrated"), FormatQuery, ("Accept-Language" = Option<String>, Header, description = "The language of the problems: `ko` for Korean, English otherwise")), responses((status = 200, description = "The workflow in the format", body = String), (status = 400, description = "Unknown format", body = ErrorBody), (status = 404, description = "No such thing", body = ErrorBody), (status = 422, description = "The workflow has no form in this format: every problem listed", body = ErrorBody)))]
 pub async fn export(
     State(state): State<AppState>,
     Path(id): Path<String>,
     Query(query): Query<FormatQuery>,
+    headers: HeaderMap,
 ) -> Result<Response, AppError> {
+    // What has no form in the format is said in the language the request accepts.
+    let l = for_request(
+        None,
+        headers
+            .get(header::ACCEPT_LANGUAGE)
+            .and_then(|v| v.to_str().ok()),
+    );
     let name = query.format.as_deref().unwrap_or("json");
     let format = ExportFormat::parse(name).ok_or_else(|| {
         AppError::bad_request(format!(
@@ -128,7 +136,18 @@ pub async fn export(
         "application/xml" => "application/xml; charset=utf-8",
         other => other,
     };
-    let text = off_workers(move || formats::export(&record.workflow, format)).await?;
+    let text = match off_workers(move || formats::export_in(&record.workflow, format, l)).await? {
+        Ok(text) => text,
+        Err(refused) => {
+            let message = refused.said(format, l);
+            let mut response = AppError::unprocessable(message, &refused.0).into_response();
+            response.headers_mut().insert(
+                header::CONTENT_LANGUAGE,
+                header::HeaderValue::from_static(language::tag(l)),
+            );
+            return Ok(response);
+        }
+    };
     Ok(([(header::CONTENT_TYPE, content_type)], text).into_response())
 }
 

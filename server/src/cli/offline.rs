@@ -114,7 +114,17 @@ pub fn validate(args: &ValidateArgs) -> u8 {
 /// `convert`.
 pub fn convert(args: &ConvertArgs) -> Result<(), Refused> {
     let workflow = load(&args.file, args.from)?;
-    let text = export(&workflow, args.to);
+    let text = export(&workflow, args.to).map_err(|e| {
+        Refused(format!(
+            "{}: cannot write it as {}: {}",
+            args.file.display(),
+            args.to.as_str(),
+            e.0.iter()
+                .map(|p| format!("{}: {}", p.path, p.message))
+                .collect::<Vec<_>>()
+                .join("; ")
+        ))
+    })?;
     match &args.output {
         Some(out) => std::fs::write(out, text)
             .map_err(|e| Refused(format!("{}: cannot write: {e}", out.display()))),
