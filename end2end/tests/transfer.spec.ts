@@ -1,4 +1,4 @@
-import { test, expect } from "@playwright/test";
+import { test, expect, type Page } from "@playwright/test";
 import AxeBuilder from "@axe-core/playwright";
 import * as fs from "node:fs";
 import * as path from "node:path";
@@ -171,4 +171,126 @@ test("the API page lists every route, from the app's own description", async ({ 
   await expect(page.locator("#op-put-api-workflows-id")).toContainText("412");
   await page.getByRole("link", { name: "workflow.json (JSON Schema)" }).click();
   await expect(page).toHaveURL(/\/api\/schema\/workflow\.json$/);
+});
+
+const PAYMENT_BPMN = path.join(__dirname, "../../app/tests/fixtures/payment-decision.bpmn");
+const STATE_MACHINE = path.join(__dirname, "../../app/tests/fixtures/order-state-machine.asl.json");
+
+/** Opens the import dialog and imports a file from disk. */
+async function importFile(page: Page, file: string) {
+  await fromMenu(page, "Import…");
+  const dialog = page.getByRole("dialog", { name: "Import" });
+  const chooser = page.waitForEvent("filechooser");
+  await dialog.getByLabel("Open a file…").click();
+  await (await chooser).setFiles(file);
+  await dialog.getByRole("button", { name: "Import" }).click();
+  await expect(dialog).toHaveCount(0);
+}
+
+/** Runs the open workflow with `input` at `speed`, nothing selected. */
+async function runWith(page: Page, input: string, speed: string) {
+  const canvas = page.getByRole("application", { name: "Workflow canvas" });
+  await canvas.click({ position: { x: (await canvas.boundingBox())!.width - 40, y: 30 } });
+  await page.getByRole("textbox", { name: "Run input", exact: true }).fill(input);
+  await page.getByRole("combobox", { name: "Run speed" }).selectOption(speed);
+  await page.getByRole("button", { name: "Run", exact: true }).click();
+}
+
+test("a Camunda Modeler file with a decision, a timed wait and a call activity, from disk: both branches by input, the timeout when nothing comes", async ({ page }) => {
+  await openEditor(page);
+  // The process the call activity calls, stored under its name.
+  await fromMenu(page, "Import…");
+  await page.getByRole("textbox", { name: "Text to import" }).fill("name: Shipping\nlabel -> hand_over\n");
+  await page.getByRole("dialog", { name: "Import" }).getByRole("button", { name: "Import" }).click();
+  await expect(page.getByRole("textbox", { name: "Workflow name" })).toHaveValue("Shipping");
+
+  await importFile(page, PAYMENT_BPMN);
+  await expect(page.getByRole("textbox", { name: "Workflow name" })).toHaveValue("Payment with confirmation");
+  await expect(page.locator('[data-node-id="Task_Ship"]')).toHaveClass(/kind-sub-flow/);
+  await expect(page.locator('[data-node-id="Task_Confirm"]')).toHaveClass(/kind-wait/);
+  await expect(page.locator(".edge-label").filter({ hasText: "amount > 1000" })).toBeVisible();
+  await expect(page.getByRole("status", { name: "Save state" })).toHaveText("Saved");
+  const state = (id: string) => page.locator(`[data-node-id="${id}"]`);
+  const confirmed = async () => {
+    await page.getByRole("button", { name: "Send PaymentConfirmed" }).click();
+    await expect(page.getByRole("status", { name: "Run state" })).toHaveText("Run completed");
+  };
+
+  // Over 1000: manual review, then the confirmation, the packing, the cooling-off and the
+  // Shipping process as a child run.
+  await runWith(page, '{"amount": 1500, "items": ["book", "lamp"]}', "1");
+  await confirmed();
+  await expect(state("Task_Review")).toHaveAttribute("data-state", "succeeded");
+  await expect(state("Task_Ship")).toHaveAttribute("data-state", "succeeded");
+  await page.getByRole("tab", { name: "Summary" }).click();
+  await expect(page.getByRole("list", { name: "Runs tied to this one by sub-flows" })).toContainText(
+    /Ship: child run …\.Task_Ship\.1\.1 — completed\./,
+  );
+  // 1000 or less: no review.
+  await runWith(page, '{"amount": 200, "items": ["book"]}', "1");
+  await confirmed();
+  await expect(state("Task_Review")).toHaveAttribute("data-state", "skipped");
+  await expect(state("Task_Ship")).toHaveAttribute("data-state", "succeeded");
+  // No confirmation: the boundary timer fails the wait after 3 s, and the order is cancelled.
+  await runWith(page, '{"amount": 200, "items": []}', "4");
+  await expect(page.getByRole("status", { name: "Run state" })).toHaveText("Run completed");
+  await expect(state("Task_Cancel")).toHaveAttribute("data-state", "succeeded");
+  await expect(state("Task_Ship")).toHaveAttribute("data-state", "skipped");
+  await page.getByRole("tab", { name: "Log" }).click();
+  await expect(page.getByRole("list", { name: "Run log" })).toContainText("Await bank confirmation failed after 1 attempt: timed out");
+});
+
+test("a Step Functions state machine from disk runs; exported again, it reads back the same", async ({ page }) => {
+  await openEditor(page);
+  await importFile(page, STATE_MACHINE);
+  await expect(page.getByRole("textbox", { name: "Workflow name" })).toHaveValue(
+    "Order with payment, in the style of the AWS Step Functions examples",
+  );
+  await expect(page.locator("[data-node-id]")).toHaveCount(11);
+  await expect(page.locator('[data-node-id="Pack items"]')).toHaveClass(/kind-for-each/);
+  await expect(page.locator('[data-node-id="Cooling-off"]')).toHaveClass(/kind-timer/);
+  await expect(page.locator(".edge-label").filter({ hasText: '(amount > 1000) && (!(tier == "gold"))' })).toBeVisible();
+  await expect(page.getByRole("status", { name: "Save state" })).toHaveText("Saved");
+  const state = (id: string) => page.locator(`[data-node-id="${id}"]`);
+  // A large order of a silver customer: reviewed, charged, packed, then receipt and
+  // shipping at once, joined at Done.
+  await runWith(page, '{"amount": 1500, "tier": "silver", "items": ["book", "lamp"]}', "4");
+  await expect(page.getByRole("status", { name: "Run state" })).toHaveText("Run completed");
+  for (const id of ["Manual review", "Charge card", "Cooling-off", "Pack items", "Send receipt", "Ship", "Done"]) {
+    await expect(state(id)).toHaveAttribute("data-state", "succeeded");
+  }
+  await expect(state("Cancel order")).toHaveAttribute("data-state", "skipped");
+  // A gold customer's is not reviewed.
+  await runWith(page, '{"amount": 1500, "tier": "gold", "items": ["book"]}', "4");
+  await expect(page.getByRole("status", { name: "Run state" })).toHaveText("Run completed");
+  await expect(state("Manual review")).toHaveAttribute("data-state", "skipped");
+
+  // Written as a state machine, and read back: the same steps and edges.
+  await fromMenu(page, "Export…");
+  const dialog = page.getByRole("dialog", { name: "Export" });
+  await dialog.getByRole("combobox", { name: "Export format" }).selectOption({ label: "AWS Step Functions (Amazon States Language)" });
+  const text = dialog.getByRole("textbox", { name: "Exported text" });
+  await expect(text).toHaveValue(/"StartAt": "Check stock"/);
+  const machine = JSON.parse(await text.inputValue());
+  expect(machine.States["Amount?"].Type).toBe("Choice");
+  expect(machine.States["Pack items"].Type).toBe("Map");
+  expect(machine.States["Pack items branches"].Type).toBe("Parallel");
+  const written = await text.inputValue();
+  await dialog.getByRole("button", { name: "Close" }).click();
+  await fromMenu(page, "Import…");
+  await page.getByRole("textbox", { name: "Text to import" }).fill(written);
+  await page.getByRole("dialog", { name: "Import" }).getByRole("button", { name: "Import" }).click();
+  await expect(page.locator("[data-node-id]")).toHaveCount(11);
+  await expect(page.locator(".edge-label").filter({ hasText: '(amount > 1000) && (!(tier == "gold"))' })).toBeVisible();
+
+  // A choreographed flow has no state machine: the dialog says which edge and why.
+  await fromMenu(page, "Import…");
+  await page.getByRole("textbox", { name: "Text to import" }).fill("name: Evented\na ~> b : Done\n");
+  await page.getByRole("dialog", { name: "Import" }).getByRole("combobox", { name: "Import format" }).selectOption("auto");
+  await page.getByRole("dialog", { name: "Import" }).getByRole("button", { name: "Import" }).click();
+  await expect(page.getByRole("status", { name: "Save state" })).toHaveText("Saved");
+  await fromMenu(page, "Export…");
+  await dialog.getByRole("combobox", { name: "Export format" }).selectOption("asl");
+  await expect(dialog.getByRole("alert")).toContainText("the workflow cannot be written as asl");
+  await expect(dialog.getByRole("alert")).toContainText("is an event: a state machine commands every step — convert the workflow to orchestration first");
 });

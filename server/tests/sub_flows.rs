@@ -253,6 +253,6 @@ async fn a_cycle_of_sub_flows_or_a_missing_one_is_refused_by_step() {
     let body: Value = response.json().await.unwrap();
     assert_eq!(
         body["details"][0]["message"],
-        "step ghost runs sub-flow no-such-flow, and there is no workflow with id \"no-such-flow\""
+        "step ghost runs sub-flow no-such-flow, and there is no workflow with id or name \"no-such-flow\""
     );
 }

@@ -283,6 +283,8 @@ pub fn TransferDialogs(dialog: RwSignal<Option<Dialog>>) -> impl IntoView {
                         import_format.set("bpmn".into());
                     } else if lower.ends_with(".mmd") || lower.ends_with(".mermaid") {
                         import_format.set("mermaid".into());
+                    } else if lower.ends_with(".asl.json") || lower.ends_with(".asl") {
+                        import_format.set("asl".into());
                     }
                     import_error.set(None);
                     source.set(text);

@@ -336,8 +336,7 @@ pub async fn sub_flow_problems(
                 }
                 let stored = match id {
                     Some(me) if me == here => None,
-                    _ => store
-                        .get_workflow(&here)
+                    _ => crate::store::named_workflow(store, &here)
                         .await?
                         .map(|r| Arc::new(r.workflow)),
                 };
@@ -353,7 +352,7 @@ pub async fn sub_flow_problems(
                 }
                 None if unknown && chain.len() == 2 && Some(here.as_str()) != id => {
                     found = Some(format!(
-                        "step {} runs sub-flow {first}, and there is no workflow with id {first:?}",
+                        "step {} runs sub-flow {first}, and there is no workflow with id or name {first:?}",
                         node.id
                     ));
                     break;
