@@ -102,9 +102,12 @@ fn event_cycles_unreachable_steps_and_impossible_joins() {
 #[test]
 fn the_shipped_examples_are_clean_designs() {
     for example in ALL {
-        let w = (example.workflow)();
-        let found: Vec<(WarningKind, Option<String>)> =
-            lint(&w).into_iter().map(|w| (w.kind, w.node)).collect();
+        // As stored: knowing its template (whose runs bring their input).
+        let w = app::model::examples::from_template(example);
+        let found: Vec<(WarningKind, Option<String>)> = lint(&w)
+            .into_iter()
+            .map(|w| (w.kind, w.node.or(w.edge)))
+            .collect();
         // One template shows a flaw on purpose: a wait nobody watches (its lesson).
         let expected = match example.key {
             "payment-confirmation-events" => {
@@ -193,4 +196,36 @@ fn branches_never_taken_and_for_each_over_unwritten_lists() {
         serde_json::json!({"for_each": "items", "writes": {"items": ["x", "y"]}}),
     );
     assert_eq!(said(&w), []);
+}
+
+/// A condition reading a field nobody provides is named, by edge — with the known field a
+/// letter or two away, when there is one (a misspelling); a field a step writes, declares
+/// it reads from the input, an event carries or the template's runs bring is known.
+#[test]
+fn a_condition_on_a_field_nobody_provides_is_named() {
+    let w: Workflow = serde_json::from_value(serde_json::json!({"name": "t",
+        "nodes": [
+            {"id": "a", "label": "Authorize", "service": "S", "action": "a", "writes": {"approved": true}, "reads": ["amount"]},
+            {"id": "b", "label": "B", "service": "S", "action": "a"},
+            {"id": "c", "label": "C", "service": "S", "action": "a"}],
+        "edges": [
+            {"id": "e1", "from": "a", "to": "b", "kind": "command", "condition": "approved && amout > 1000 && customer.tier == \"gold\""},
+            {"id": "e2", "from": "a", "to": "c", "kind": "command", "condition": "amount <= 1000 && size('approved') > 0"}]}))
+    .unwrap();
+    let said: Vec<(Option<String>, String)> = lint(&w)
+        .into_iter()
+        .filter(|x| x.kind == WarningKind::UnknownField)
+        .map(|x| (x.edge, x.message))
+        .collect();
+    assert_eq!(
+        said,
+        [
+            (Some("e1".to_string()), "the condition of edge e1 (after Authorize) reads amout, which nobody provides: did you mean amount?".to_string()),
+            (Some("e1".to_string()), "the condition of edge e1 (after Authorize) reads customer, which no step writes or reads from the input and no event carries: only a run whose input has it decides on it".to_string()),
+        ]
+    );
+    assert_eq!(
+        app::model::data::condition_fields("a.b + size(c) > 1e3 && 'd' == e[\"f\"] && x in [1, 2]"),
+        ["a", "c", "e", "x"]
+    );
 }

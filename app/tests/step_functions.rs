@@ -56,6 +56,11 @@ fn an_aws_style_state_machine_reads_as_what_it_means() {
         Some("(amount > 1000) && (!(tier == \"gold\"))")
     ));
     assert!(has(&w, "Amount?", "Charge card", Outcome::Success, None));
+    // It reads its rules' fields from its input: no design warning calls them unknown.
+    assert_eq!(choice.reads, ["amount", "tier"]);
+    assert!(!app::model::lint::lint(&w)
+        .iter()
+        .any(|x| x.kind == app::model::lint::WarningKind::UnknownField));
     // Catch: the failure route; Wait: a timer; Map: a for-each.
     assert!(has(
         &w,

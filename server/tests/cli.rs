@@ -100,6 +100,25 @@ fn convert_takes_any_format_in_and_gives_any_out() {
     assert!(text(&refused.stderr).contains("order.bpmn"));
     let usage = hybridflow(&["convert", &bpmn, "--to", "yaml"], None);
     assert_eq!(usage.status.code(), Some(2), "a usage error is clap's 2");
+    // A Step Functions state machine in and out; a choreographed flow has none (its event
+    // edge is named), exit code 1.
+    let machine = file(
+        &dir,
+        "order.asl.json",
+        include_str!("../../app/tests/fixtures/order-state-machine.asl.json"),
+    );
+    let written = hybridflow(&["convert", &machine, "--to", "asl"], None);
+    assert_eq!(written.status.code(), Some(0), "{}", text(&written.stderr));
+    let doc: Value = serde_json::from_slice(&written.stdout).unwrap();
+    assert_eq!(doc["States"]["Amount?"]["Type"], "Choice");
+    let events = file(&dir, "events.txt", "a ~> b : Done\n");
+    let refused = hybridflow(&["convert", &events, "--to", "asl"], None);
+    assert_eq!(refused.status.code(), Some(1));
+    assert!(
+        text(&refused.stderr).contains("cannot write it as asl: edges[0]: edge e1 is an event: a state machine commands every step"),
+        "{}",
+        text(&refused.stderr)
+    );
 }
 
 #[test]

@@ -256,3 +256,35 @@ async fn a_cycle_of_sub_flows_or_a_missing_one_is_refused_by_step() {
         "step ghost runs sub-flow no-such-flow, and there is no workflow with id or name \"no-such-flow\""
     );
 }
+
+/// A sub-flow may name its workflow by name, as a BPMN call activity or a Conductor
+/// `SUB_WORKFLOW` does: the child runs the one stored workflow of that name; two of that
+/// name are ambiguous, refused when a run starts.
+#[tokio::test]
+async fn a_sub_flow_named_by_name_runs_the_one_workflow_of_that_name() {
+    let server = TestServer::start().await;
+    let audit = server
+        .create_workflow(
+            &json!({"name": "Audit trail", "nodes": [node_taking("record", 10)], "edges": []}),
+        )
+        .await;
+    let mut call = node_taking("audit", 0);
+    call["sub_flow"] = json!("Audit trail");
+    let parent_flow = server
+        .create_workflow(&json!({"name": "Caller", "nodes": [call], "edges": []}))
+        .await;
+    let parent = run(&server, &parent_flow, json!({})).await;
+    assert_eq!(server.wait_run(&parent).await["status"], "completed");
+    let child = server.wait_run(&format!("{parent}.audit.1.1")).await;
+    assert_eq!(child["workflow_id"], audit.as_str());
+
+    server
+        .create_workflow(
+            &json!({"name": "Audit trail", "nodes": [node_taking("other", 10)], "edges": []}),
+        )
+        .await;
+    let response = server
+        .post_json(&format!("/api/workflows/{parent_flow}/runs"), &json!({}))
+        .await;
+    assert_eq!(response.status(), 422);
+}

@@ -258,6 +258,17 @@ impl Reader {
                                 continue;
                             }
                         };
+                        // The Choice state reads its rules' fields from its input.
+                        let fields = super::data::condition_fields(&condition);
+                        if let Some(n) = self.nodes.iter_mut().find(|n| &n.id == id) {
+                            for field in fields {
+                                if !n.reads.contains(&field)
+                                    && n.reads.len() < super::validate::MAX_READS
+                                {
+                                    n.reads.push(field);
+                                }
+                            }
+                        }
                         let next = choice.get("Next").and_then(Value::as_str).unwrap_or("");
                         if let Some(to) = target(self, next, &format!("{field}.Next")) {
                             for t in to {

@@ -134,3 +134,59 @@ pub fn parse_writes(text: &str, l: Locale) -> Result<BTreeMap<String, Written>, 
 fn value(text: &str) -> Value {
     serde_json::from_str(text).unwrap_or_else(|_| Value::String(text.to_string()))
 }
+
+/// The run data fields a condition reads, each once, in order: the names that start a
+/// path (`customer` of `customer.tier`), outside string literals, that are not a function
+/// called (`size(…)`) nor one of CEL's words. A scan, not a parse (the browser has no CEL):
+/// a condition the validator refuses may give odd names, and is refused anyway. Bounded by
+/// the condition's own limit.
+pub fn condition_fields(condition: &str) -> Vec<String> {
+    const WORDS: [&str; 4] = ["true", "false", "null", "in"];
+    let chars: Vec<char> = condition
+        .chars()
+        .take(super::validate::MAX_CONDITION_CHARS)
+        .collect();
+    let mut fields: Vec<String> = Vec::new();
+    let mut i = 0;
+    let mut after_dot = false;
+    while i < chars.len() {
+        let c = chars[i];
+        if c == '"' || c == '\'' {
+            // A string literal: skipped to its closing quote.
+            i += 1;
+            while i < chars.len() && chars[i] != c {
+                if chars[i] == '\\' {
+                    i += 1;
+                }
+                i += 1;
+            }
+            i += 1;
+            after_dot = false;
+            continue;
+        }
+        if c.is_ascii_alphabetic() || c == '_' {
+            let start = i;
+            while i < chars.len() && (chars[i].is_ascii_alphanumeric() || chars[i] == '_') {
+                i += 1;
+            }
+            let word: String = chars[start..i].iter().collect();
+            let called = chars[i..].iter().find(|c| !c.is_whitespace()) == Some(&'(');
+            if !after_dot && !called && !WORDS.contains(&word.as_str()) && !fields.contains(&word) {
+                fields.push(word);
+            }
+            after_dot = false;
+            continue;
+        }
+        if c.is_ascii_digit() {
+            // A number (its exponent or suffix is not a name).
+            while i < chars.len() && (chars[i].is_ascii_alphanumeric() || chars[i] == '.') {
+                i += 1;
+            }
+            after_dot = false;
+            continue;
+        }
+        after_dot = c == '.' || (c.is_whitespace() && after_dot);
+        i += 1;
+    }
+    fields
+}

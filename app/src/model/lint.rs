@@ -41,6 +41,10 @@ pub enum WarningKind {
     /// A branch of a decision can never be taken: its condition is `false`, an earlier
     /// branch of an exclusive decision has the same condition, or one is `true`.
     BranchNeverTaken,
+    /// A condition reads a field nobody provides: no step writes it, no step says it reads
+    /// it from the run's input, no event carries it and the template's runs do not bring it
+    /// — a misspelt name, most often.
+    UnknownField,
 }
 
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
@@ -114,6 +118,14 @@ pub enum Says {
         step: String,
         why: NeverTaken,
     },
+    UnknownField {
+        edge: String,
+        step: String,
+        field: String,
+        /// A known field close to it (one or two letters away): what was meant, likely.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        near: Option<String>,
+    },
 }
 
 /// Why a branch can never be taken ([`WarningKind::BranchNeverTaken`]).
@@ -170,6 +182,30 @@ impl Says {
             Says::ForEachUnwritten { step, field } => {
                 td_string!(l, lint.for_each_unwritten, step = step, field = field).to_string()
             }
+            Says::UnknownField {
+                edge,
+                step,
+                field,
+                near: Some(near),
+            } => td_string!(
+                l,
+                lint.unknown_field_near,
+                edge = edge,
+                step = step,
+                field = field,
+                near = near
+            )
+            .to_string(),
+            Says::UnknownField {
+                edge, step, field, ..
+            } => td_string!(
+                l,
+                lint.unknown_field,
+                edge = edge,
+                step = step,
+                field = field
+            )
+            .to_string(),
             Says::BranchNeverTaken { edge, step, why } => match why {
                 NeverTaken::False => {
                     td_string!(l, lint.never_false, edge = edge, step = step).to_string()
@@ -478,6 +514,7 @@ pub fn lint(workflow: &Workflow) -> Vec<Warning> {
     }
 
     warnings.extend(never_taken(workflow));
+    warnings.extend(unknown_fields(workflow, &written));
 
     let reachable = reachable(&graph);
     for node in workflow
@@ -807,4 +844,84 @@ fn never_taken(workflow: &Workflow) -> Vec<Warning> {
         }
     }
     warnings
+}
+
+/// Conditions reading a field nobody provides (see [`WarningKind::UnknownField`]). Not
+/// told where data can come from outside the workflow's sight: a message from outside, a
+/// sub-flow's child.
+fn unknown_fields(workflow: &Workflow, written: &HashSet<&str>) -> Vec<Warning> {
+    let opaque = workflow
+        .nodes
+        .iter()
+        .any(|n| n.sub_flow.is_some() || n.wait.as_ref().is_some_and(|w| w.message.is_some()));
+    if opaque {
+        return Vec::new();
+    }
+    let mut known: HashSet<String> = written.iter().map(|f| f.to_string()).collect();
+    known.extend(workflow.nodes.iter().flat_map(|n| n.reads.iter().cloned()));
+    known.extend(
+        workflow
+            .edges
+            .iter()
+            .flat_map(|e| e.payload.iter().flatten().cloned()),
+    );
+    let scenarios = workflow
+        .template
+        .as_deref()
+        .and_then(super::examples::template)
+        .map(|t| t.scenarios)
+        .unwrap_or_default();
+    for scenario in scenarios {
+        if let Ok(serde_json::Value::Object(input)) = serde_json::from_str(scenario.input) {
+            known.extend(input.keys().cloned());
+        }
+    }
+    let mut warnings = Vec::new();
+    for e in &workflow.edges {
+        let Some(condition) = &e.condition else {
+            continue;
+        };
+        for field in super::data::condition_fields(condition) {
+            if known.contains(&field) {
+                continue;
+            }
+            // A known field a letter or two away is what was meant, most likely.
+            let near = known
+                .iter()
+                .filter(|k| edits(k, &field) <= 2)
+                .min_by_key(|k| (edits(k, &field), k.to_string()))
+                .cloned();
+            warnings.push(Warning::new(
+                WarningKind::UnknownField,
+                None,
+                Some(e.id.clone()),
+                Says::UnknownField {
+                    edge: e.id.clone(),
+                    step: workflow.step_name(&e.from),
+                    field,
+                    near,
+                },
+            ));
+        }
+    }
+    warnings
+}
+
+/// How many letters differ between two names (insertions, deletions, substitutions), for
+/// names up to a field name's length.
+fn edits(a: &str, b: &str) -> usize {
+    let (a, b): (Vec<char>, Vec<char>) = (a.chars().collect(), b.chars().collect());
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.iter().enumerate() {
+        let mut previous = row[0];
+        row[0] = i + 1;
+        for (j, cb) in b.iter().enumerate() {
+            let current = row[j + 1];
+            row[j + 1] = (previous + usize::from(ca != cb))
+                .min(row[j] + 1)
+                .min(current + 1);
+            previous = current;
+        }
+    }
+    row[b.len()]
 }
