@@ -760,3 +760,27 @@ fn mermaid_decision_shapes_with_labelled_links_are_decisions() {
         "{refused:?}"
     );
 }
+
+/// Mermaid draws a sub-flow as a subroutine (`[[…]]`) and a wait as a stadium (`([…])`),
+/// and reads them back as they were.
+#[test]
+fn mermaid_draws_sub_flows_and_waits_in_their_own_shapes() {
+    let w = examples::from_template(examples::template("order-with-payment-sub-flow").unwrap());
+    let text = export(&w, ExportFormat::Mermaid).unwrap();
+    assert!(
+        text.contains("    pay[[\"Pay<br/><small>OrderService.pay</small>\"]]"),
+        "{text}"
+    );
+    let again = import(&text, Some(ImportFormat::Mermaid)).unwrap();
+    assert_eq!(again.nodes, w.nodes);
+    let waits = examples::from_template(examples::template("payment-confirmation").unwrap());
+    let text = export(&waits, ExportFormat::Mermaid).unwrap();
+    assert!(
+        text.contains("    confirm([\"Await bank confirmation<br/><small>"),
+        "{text}"
+    );
+    assert_eq!(
+        import(&text, Some(ImportFormat::Mermaid)).unwrap().nodes,
+        waits.nodes
+    );
+}

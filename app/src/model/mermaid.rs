@@ -112,9 +112,18 @@ pub fn to_mermaid(workflow: &Workflow) -> String {
             let _ = writeln!(out, "    %% {id} = {}", comment(&node.id));
         }
         let _ = writeln!(out, "    %% {id} details {}", Value::Object(node.details()));
+        // Mermaid's own shapes where it has one: a subroutine for a sub-flow, a stadium
+        // for a wait or a timer.
+        let (open, close) = if node.sub_flow.is_some() {
+            ("[[", "]]")
+        } else if node.wait.is_some() {
+            ("([", "])")
+        } else {
+            ("[", "]")
+        };
         let _ = writeln!(
             out,
-            "    {id}[\"{}<br/><small>{}.{}</small>\"]",
+            "    {id}{open}\"{}<br/><small>{}.{}</small>\"{close}",
             text(&node.label),
             // The first raw `.` ends the service: its own dots are written as entities.
             text(&node.service).replace('.', "#46;"),
