@@ -139,10 +139,10 @@ test("behaviour fields validate as you type, and a run with input shows the unha
   await canvas.click({ position: { x: (await canvas.boundingBox())!.width - 40, y: 30 } });
   const input = inspector.getByRole("textbox", { name: "Run input" });
   await input.fill('{"card": "expired"');
-  await expect(page.getByRole("button", { name: "Run" })).toBeDisabled();
+  await expect(page.getByRole("button", { name: "Run", exact: true })).toBeDisabled();
   await input.fill('{"card": "expired"}');
-  await expect(page.getByRole("button", { name: "Run" })).toBeEnabled();
-  await page.getByRole("button", { name: "Run" }).click();
+  await expect(page.getByRole("button", { name: "Run", exact: true })).toBeEnabled();
+  await page.getByRole("button", { name: "Run", exact: true }).click();
   await expect(page.locator('[data-node-id="step-1"]')).toHaveAttribute("data-state", "succeeded");
   await expect(page.locator('[data-node-id="step-2"]')).toHaveAttribute("data-state", "failed");
   await expect(page.getByRole("status", { name: "Run state" })).toHaveText("Run failed");
@@ -175,7 +175,7 @@ test("a step writes into the run data: typed in the inspector, drawn from the se
   const canvas = page.getByRole("application", { name: "Workflow canvas" });
   await canvas.click({ position: { x: (await canvas.boundingBox())!.width - 40, y: 30 } });
   await inspector.getByRole("textbox", { name: "Run input" }).fill('{"customer": "kim"}');
-  await page.getByRole("button", { name: "Run" }).click();
+  await page.getByRole("button", { name: "Run", exact: true }).click();
   await expect(page.getByRole("status", { name: "Run state" })).toHaveText("Run completed");
   await expect(page.getByRole("list", { name: "What happened" }).getByRole("listitem")).toHaveText([
     "Written into the run data: amount = 120, approved = true (Step 1)",
@@ -199,7 +199,7 @@ test("a decision on the run data: a condition typed on an edge, each branch run 
   const runWith = async (input: string) => {
     await canvas.click({ position: { x: (await canvas.boundingBox())!.width - 40, y: 30 } });
     await inspector.getByRole("textbox", { name: "Run input" }).fill(input);
-    await page.getByRole("button", { name: "Run" }).click();
+    await page.getByRole("button", { name: "Run", exact: true }).click();
     await expect(page.getByRole("status", { name: "Run state" })).toHaveText("Run completed");
   };
   await runWith('{"amount": 150}');
@@ -306,7 +306,7 @@ test("a choreographed decision: every subscriber filters the event, the convert 
 
   const canvas = page.getByRole("application", { name: "Workflow canvas" });
   await canvas.click({ position: { x: (await canvas.boundingBox())!.width - 40, y: 30 } });
-  await page.getByRole("button", { name: "Run" }).click();
+  await page.getByRole("button", { name: "Run", exact: true }).click();
   await expect(page.getByRole("status", { name: "Run state" })).toHaveText("Run completed");
   await expect(page.locator('[data-node-id="step-2"]')).toHaveAttribute("data-state", "succeeded");
   await expect(page.locator('[data-node-id="step-3"]')).not.toHaveAttribute("data-state", "succeeded");
@@ -346,7 +346,7 @@ test("a step that waits for a message: drawn as a wait, counting down, and sent 
 
   const canvas = page.getByRole("application", { name: "Workflow canvas" });
   await canvas.click({ position: { x: (await canvas.boundingBox())!.width - 40, y: 30 } });
-  await page.getByRole("button", { name: "Run" }).click();
+  await page.getByRole("button", { name: "Run", exact: true }).click();
   const step2 = page.locator('[data-node-id="step-2"]');
   await expect(step2.locator(".wait-text")).toHaveText(/^waits for PaymentConfirmed · \d+ s left$/);
   const left = Number((await step2.locator(".wait-text").textContent())!.match(/(\d+) s left/)![1]);
@@ -373,7 +373,7 @@ test("a loop with a bound: the payment goes round with another card at most thre
   const runWith = async (value: string) => {
     await seed.fill(value);
     await page.getByRole("combobox", { name: "Run speed" }).selectOption("4");
-    await page.getByRole("button", { name: "Run" }).click();
+    await page.getByRole("button", { name: "Run", exact: true }).click();
     await expect(page.getByRole("status", { name: "Run state" })).toHaveText("Run completed");
   };
   // Seed 15: every card is declined; after three more cards the order is cancelled.
@@ -410,7 +410,7 @@ test("a for-each packs every item of the order at once: drawn as a stack, its it
   const runWith = async (value: string) => {
     await seed.fill(value);
     await page.getByRole("combobox", { name: "Run speed" }).selectOption("4");
-    await page.getByRole("button", { name: "Run" }).click();
+    await page.getByRole("button", { name: "Run", exact: true }).click();
     await expect(page.getByRole("status", { name: "Run state" })).toHaveText("Run completed");
     await page.getByRole("tab", { name: "Log" }).click();
   };
@@ -437,7 +437,7 @@ test("a sub-flow runs its child run: the parent links to the child and its undo 
   // Seed 2: Shipping fails, the saga undoes the payment as a unit.
   await page.getByRole("textbox", { name: "Run seed" }).fill("2");
   await page.getByRole("combobox", { name: "Run speed" }).selectOption("4");
-  await page.getByRole("button", { name: "Run" }).click();
+  await page.getByRole("button", { name: "Run", exact: true }).click();
   await expect(page.getByRole("status", { name: "Run state" })).toHaveText("Run compensated");
   await expect(pay).toHaveAttribute("data-state", "compensated");
   await page.getByRole("tab", { name: "Summary" }).click();

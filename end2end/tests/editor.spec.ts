@@ -41,7 +41,7 @@ test("draw two steps, connect them by an event, save, run, and find it again aft
   await expect(page).toHaveURL(/\?workflow=[0-9a-f]{32}/);
   await expect(page.getByRole("navigation", { name: "Workflows" }).getByRole("button", { name: /^Two steps by event \d+ steps/ })).toBeVisible();
 
-  await page.getByRole("button", { name: "Run" }).click();
+  await page.getByRole("button", { name: "Run", exact: true }).click();
   const step1 = page.locator('[data-node-id="step-1"]');
   const step2 = page.locator('[data-node-id="step-2"]');
   await expect(step1).toHaveAttribute("data-state", "succeeded");
@@ -75,7 +75,7 @@ test("the shipped example runs its three commanded steps in order", async ({ pag
       });
     }).observe(document.body, { subtree: true, attributes: true, attributeFilter: ["data-state"] });
   });
-  await page.getByRole("button", { name: "Run" }).click();
+  await page.getByRole("button", { name: "Run", exact: true }).click();
   await expect(page.getByRole("status", { name: "Run state" })).toHaveText("Run completed");
   const order = await page.evaluate(() => (window as any).__succeeded);
   expect(order).toEqual(["validate", "charge", "confirm"]);

@@ -33,10 +33,10 @@ test("a run shows its states, summary and log; the runs list keeps every run, an
   // Seed and speed are checked as typed.
   const seed = page.getByRole("textbox", { name: "Run seed" });
   await seed.fill("-3");
-  await expect(page.getByRole("button", { name: "Run" })).toBeDisabled();
+  await expect(page.getByRole("button", { name: "Run", exact: true })).toBeDisabled();
   await seed.fill("42");
   await page.getByRole("combobox", { name: "Run speed" }).selectOption("4");
-  await page.getByRole("button", { name: "Run" }).click();
+  await page.getByRole("button", { name: "Run", exact: true }).click();
   await expect(page.getByRole("status", { name: "Run state" })).toHaveText("Run completed");
   await expect(page.getByRole("status", { name: "Connection" })).toHaveText("Complete");
   for (const id of ["validate", "charge", "confirm"]) {
@@ -83,7 +83,7 @@ test("a run shows its states, summary and log; the runs list keeps every run, an
   await expect(log.locator("li")).toContainText("ChargePayment succeeded (attempt 1)");
 
   // Run again with an input that fails nothing: two runs, the newest first; open the older.
-  await page.getByRole("button", { name: "Run" }).click();
+  await page.getByRole("button", { name: "Run", exact: true }).click();
   await page.getByRole("tab", { name: "Runs" }).click();
   await expect(runs.getByRole("button")).toHaveCount(2);
   await expect(runs.getByRole("button").first()).toContainText("completed");
@@ -116,7 +116,7 @@ test("a live connection cut mid-run reconnects and resumes after its last record
     });
   });
   await page.getByRole("combobox", { name: "Run speed" }).selectOption("0.5");
-  await page.getByRole("button", { name: "Run" }).click();
+  await page.getByRole("button", { name: "Run", exact: true }).click();
   await expect(page.getByRole("status", { name: "Connection" })).toHaveText(/Reconnecting \(attempt 1\)…|Live/);
   await expect(page.getByRole("status", { name: "Run state" })).toHaveText("Run completed", { timeout: 15_000 });
   await expect(page.getByRole("status", { name: "Connection" })).toHaveText("Complete");
@@ -143,7 +143,7 @@ test("two pages watching one run see the same states and the same log", async ({
   await other.getByRole("tab", { name: "Runs" }).click();
 
   await page.getByRole("combobox", { name: "Run speed" }).selectOption("0.5");
-  await page.getByRole("button", { name: "Run" }).click();
+  await page.getByRole("button", { name: "Run", exact: true }).click();
   // The other page learns of the run from the feed, and opens it while it is running.
   const row = other.getByRole("list", { name: "Runs" }).getByRole("button").first();
   await expect(row).toContainText("running");
@@ -165,7 +165,7 @@ test("messages travel along the edges while a run is live: commands and replies 
   await expect(page.getByRole("textbox", { name: "Workflow name" })).toHaveValue("Order processing, choreographed");
   await page.getByRole("textbox", { name: "Workflow name" }).fill(`Live events ${Date.now()}`);
   await page.getByRole("combobox", { name: "Run speed" }).selectOption("0.25");
-  await page.getByRole("button", { name: "Run" }).click();
+  await page.getByRole("button", { name: "Run", exact: true }).click();
   await expect(page.locator(".pulse-event").first()).toBeAttached();
   await expect(page.locator(".pulse-command")).toHaveCount(0);
   await expect(page.getByRole("status", { name: "Run state" })).toHaveText("Run completed", { timeout: 15_000 });
@@ -179,7 +179,7 @@ test("messages travel along the edges while a run is live: commands and replies 
   await expect(page.getByRole("textbox", { name: "Workflow name" })).toHaveValue("Order processing, orchestrated");
   await page.getByRole("textbox", { name: "Workflow name" }).fill(`Live commands ${Date.now()}`);
   await page.getByRole("combobox", { name: "Run speed" }).selectOption("0.25");
-  await page.getByRole("button", { name: "Run" }).click();
+  await page.getByRole("button", { name: "Run", exact: true }).click();
   await expect(page.locator(".pulse-command").first()).toBeAttached();
   await expect(page.locator(".pulse-reply").first()).toBeAttached();
   await expect(page.getByRole("status", { name: "Run state" })).toHaveText("Run completed", { timeout: 15_000 });
@@ -195,7 +195,7 @@ test("causality names what started a step back to the run's start; replay scrubs
   await expect(page.getByRole("textbox", { name: "Workflow name" })).toHaveValue("Order processing, choreographed");
   await page.getByRole("textbox", { name: "Workflow name" }).fill(`Live causality ${Date.now()}`);
   await page.getByRole("combobox", { name: "Run speed" }).selectOption("4");
-  await page.getByRole("button", { name: "Run" }).click();
+  await page.getByRole("button", { name: "Run", exact: true }).click();
   await expect(page.getByRole("status", { name: "Run state" })).toHaveText("Run completed");
 
   await page.getByRole("tab", { name: "Causality" }).click();
@@ -247,7 +247,7 @@ test("the timeline draws a lane per step, a bar per attempt and compensation, an
   await page.getByRole("textbox", { name: "Workflow name" }).fill(`Live timeline ${Date.now()}`);
   await page.getByRole("textbox", { name: "Run input" }).fill('{"stock": "none"}');
   await page.getByRole("combobox", { name: "Run speed" }).selectOption("4");
-  await page.getByRole("button", { name: "Run" }).click();
+  await page.getByRole("button", { name: "Run", exact: true }).click();
   await expect(page.getByRole("status", { name: "Run state" })).toHaveText("Run compensated");
 
   // The edges a message went along stay lit; the rest were never taken.
@@ -281,7 +281,7 @@ test("the timeline draws a lane per step, a bar per attempt and compensation, an
 
   // An expired card takes the failure routes: they light up, the fulfillment route does not.
   await page.getByRole("textbox", { name: "Run input" }).fill('{"card": "expired"}');
-  await page.getByRole("button", { name: "Run" }).click();
+  await page.getByRole("button", { name: "Run", exact: true }).click();
   await expect(page.getByRole("status", { name: "Connection" })).toHaveText("Complete");
   await expect(edge("payment", "notify-rejected")).toHaveClass(/failure.*traversed|traversed.*failure/);
   await expect(edge("payment", "order-rejected")).toHaveClass(/traversed/);
@@ -297,7 +297,7 @@ test("the orchestrator drawn as a hub: a spoke to each commanded step, commands 
   await expect(toggle).toHaveAttribute("aria-pressed", "true");
   await expect(page.locator(".spoke")).toHaveCount(2); // charge and confirm are commanded
   await page.getByRole("combobox", { name: "Run speed" }).selectOption("0.25");
-  await page.getByRole("button", { name: "Run" }).click();
+  await page.getByRole("button", { name: "Run", exact: true }).click();
   await expect(page.locator('.pulse-command mpath[href^="#spoke-"]').first()).toBeAttached();
   await expect(page.locator('.pulse-reply mpath[href^="#spoke-"]').first()).toBeAttached();
   await expect(page.getByRole("status", { name: "Run state" })).toHaveText("Run completed", { timeout: 15_000 });
