@@ -389,3 +389,103 @@ async fn lab_batches_are_seen_and_cancelled_anywhere_and_outlive_their_process()
     assert_eq!(done["owner"], "p2");
     assert!(done["result"].is_object(), "{done}");
 }
+
+/// A sub-flow across processes: the parent and its waiting child are driven by p1; p1 is
+/// killed; p2 takes both over (the child's start is found, not made twice), the message
+/// sent to the child through p2 ends it, and the parent — owned by p2 now — hears its end
+/// and completes. Each history is whole and fenced: nothing p1 wrote after the kill.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_child_run_and_its_parent_are_taken_over_together_and_the_parent_hears_the_end() {
+    let cluster = Shared::new().await;
+    let mut p1 = cluster.start("p1", LEASE_MS).await;
+    let p2 = cluster.start("p2", LEASE_MS).await;
+    let child_flow = create_workflow(
+        &p1,
+        &json!({"name": "Confirm", "nodes": [
+            {"id": "charge", "label": "Charge", "service": "Payments", "action": "charge", "latency_ms": 20, "writes": {"paid": true}},
+            {"id": "confirm", "label": "Confirm", "service": "Payments", "action": "await",
+             "wait": {"message": "PaymentConfirmed", "timeout_ms": 120000}}],
+            "edges": [{"from": "charge", "to": "confirm", "kind": "command"}]}),
+    )
+    .await;
+    let parent_flow = create_workflow(
+        &p1,
+        &json!({"name": "Order", "nodes": [
+            {"id": "pay", "label": "Pay", "service": "Orders", "action": "pay", "sub_flow": child_flow},
+            {"id": "ship", "label": "Ship", "service": "Shipping", "action": "ship", "latency_ms": 20}],
+            "edges": [{"from": "pay", "to": "ship", "kind": "command"}]}),
+    )
+    .await;
+    let parent = start_run(&p1, &parent_flow, 4).await;
+    let child = format!("{parent}.pay.1.1");
+    eventually(
+        "the child waiting",
+        Duration::from_secs(10),
+        Duration::from_millis(25),
+        || async {
+            let r = report(&p2, &child).await;
+            if r["waiting"]["confirm"].is_object() {
+                Ok(())
+            } else {
+                Err(r.to_string())
+            }
+        },
+    )
+    .await;
+    assert_eq!(report(&p2, &child).await["owner"], "p1");
+    p1.signal_and_wait("-KILL", Duration::from_secs(5));
+    // p2 takes both over.
+    for run in [&parent, &child] {
+        eventually(
+            &format!("{run} on p2"),
+            Duration::from_millis(TAKEOVER_WITHIN_MS as u64 + 5_000),
+            Duration::from_millis(50),
+            || async {
+                let r = report(&p2, run).await;
+                if r["owner"] == "p2" {
+                    Ok(())
+                } else {
+                    Err(r.to_string())
+                }
+            },
+        )
+        .await;
+    }
+    let sent = p2
+        .post_json(
+            &format!("/api/runs/{child}/messages"),
+            &json!({"name": "PaymentConfirmed"}),
+        )
+        .await;
+    assert_eq!(sent.status(), 202);
+    let ended = eventually(
+        "the parent's end",
+        Duration::from_secs(20),
+        Duration::from_millis(50),
+        || async {
+            let r = report(&p2, &parent).await;
+            if r["status"] != "running" {
+                Ok(r)
+            } else {
+                Err(r.to_string())
+            }
+        },
+    )
+    .await;
+    assert_eq!(ended["status"], "completed", "{ended}");
+    assert_eq!(ended["children"]["pay"]["status"], "completed");
+    let parent_records = history(&p2, &parent).await;
+    assert_whole(&parent, &parent_records);
+    let count =
+        |records: &[Value], kind: &str| records.iter().filter(|r| r["type"] == kind).count();
+    assert_eq!(count(&parent_records, "ChildStarted"), 1);
+    assert_eq!(count(&parent_records, "ChildEnded"), 1);
+    let child_records = history(&p2, &child).await;
+    assert_whole(&child, &child_records);
+    assert_eq!(count(&child_records, "RunStarted"), 1);
+    let paid = parent_records
+        .iter()
+        .find(|r| r["type"] == "StepSucceeded" && r["node"] == "pay")
+        .unwrap();
+    assert_eq!(paid["wrote"]["paid"], true);
+}
