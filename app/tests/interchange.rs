@@ -784,3 +784,33 @@ fn mermaid_draws_sub_flows_and_waits_in_their_own_shapes() {
         waits.nodes
     );
 }
+
+/// BPMN's own elements where it has one: a wait for a message is a receive task naming its
+/// message, a for-each a multi-instance task over its list — read back as they were.
+#[test]
+fn bpmn_writes_waits_as_receive_tasks_and_for_eaches_as_multi_instance() {
+    for key in ["payment-confirmation", "order-items-for-each"] {
+        let w = examples::from_template(examples::template(key).unwrap());
+        let xml = export(&w, ExportFormat::Bpmn).unwrap();
+        let again =
+            import(&xml, Some(ImportFormat::Bpmn)).unwrap_or_else(|e| panic!("{key}: {e}\n{xml}"));
+        assert_eq!(again.nodes, w.nodes, "{key}\n{xml}");
+        assert_eq!(again.edges.len(), w.edges.len(), "{key}");
+    }
+    let waits = export(
+        &examples::from_template(examples::template("payment-confirmation").unwrap()),
+        ExportFormat::Bpmn,
+    )
+    .unwrap();
+    assert!(waits.contains("<bpmn:receiveTask id=\"confirm\" name=\"Await bank confirmation\" messageRef=\"Message_"), "{waits}");
+    assert!(waits.contains("name=\"BankConfirmed\" />"), "{waits}");
+    let items = export(
+        &examples::from_template(examples::template("order-items-for-each").unwrap()),
+        ExportFormat::Bpmn,
+    )
+    .unwrap();
+    assert!(
+        items.contains("<bpmn:multiInstanceLoopCharacteristics camunda:collection=\"${items}\" />"),
+        "{items}"
+    );
+}

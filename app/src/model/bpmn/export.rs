@@ -157,6 +157,19 @@ pub fn to_bpmn(workflow: &Workflow) -> String {
         }
     }
 
+    // …then one per message a step waits for (after the events', whose ids stay).
+    for name in workflow
+        .nodes
+        .iter()
+        .filter_map(|n| n.wait.as_ref().and_then(|w| w.message.clone()))
+    {
+        if !messages.contains_key(&name) {
+            let id = ids.fresh("Message");
+            messages.insert(name.clone(), id);
+            message_order.push(name);
+        }
+    }
+
     let mut elements = String::new();
     let mut flows = String::new();
     let mut shapes = Shapes::default();
@@ -164,20 +177,39 @@ pub fn to_bpmn(workflow: &Workflow) -> String {
 
     for node in &workflow.nodes {
         let id = &task_id[node.id.as_str()];
-        // A sub-flow is a call activity: the process it calls is the workflow it runs.
-        let (element, called) = match &node.sub_flow {
-            Some(called) => (
+        // BPMN's own element where it has one: a call activity runs the workflow a
+        // sub-flow names, a receive task waits for its message; a for-each is a
+        // multi-instance task over its list.
+        let waits_for = node.wait.as_ref().and_then(|w| w.message.as_ref());
+        let (element, extra) = match (&node.sub_flow, waits_for) {
+            (Some(called), _) => (
                 "callActivity",
                 format!(" calledElement=\"{}\"", attr(called)),
             ),
-            None => ("serviceTask", String::new()),
+            (None, Some(message)) => (
+                "receiveTask",
+                format!(" messageRef=\"{}\"", messages[message.as_str()]),
+            ),
+            (None, None) => ("serviceTask", String::new()),
         };
-        let _ = writeln!(
-            elements,
-            "    <bpmn:{element} id=\"{id}\" name=\"{}\"{called}{} />",
-            attr(&node.label),
-            step_attributes(node, id)
-        );
+        let attributes = step_attributes(node, id);
+        match &node.for_each {
+            Some(field) => {
+                let _ = writeln!(
+                    elements,
+                    "    <bpmn:{element} id=\"{id}\" name=\"{}\"{extra}{attributes}>\n      <bpmn:multiInstanceLoopCharacteristics camunda:collection=\"${{{}}}\" />\n    </bpmn:{element}>",
+                    attr(&node.label),
+                    attr(field)
+                );
+            }
+            None => {
+                let _ = writeln!(
+                    elements,
+                    "    <bpmn:{element} id=\"{id}\" name=\"{}\"{extra}{attributes} />",
+                    attr(&node.label),
+                );
+            }
+        }
         let (x, y) = position[node.id.as_str()];
         shapes.push(Shape {
             element: id.clone(),
@@ -346,7 +378,7 @@ pub fn to_bpmn(workflow: &Workflow) -> String {
     let _ = writeln!(out, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>");
     let _ = writeln!(
         out,
-        "<bpmn:definitions xmlns:bpmn=\"{BPMN_MODEL}\" xmlns:bpmndi=\"http://www.omg.org/spec/BPMN/20100524/DI\" xmlns:dc=\"http://www.omg.org/spec/DD/20100524/DC\" xmlns:di=\"http://www.omg.org/spec/DD/20100524/DI\" xmlns:hybridflow=\"{NAMESPACE}\" id=\"{}\" targetNamespace=\"{NAMESPACE}\" exporter=\"Hybridflow\" exporterVersion=\"{}\">",
+        "<bpmn:definitions xmlns:bpmn=\"{BPMN_MODEL}\" xmlns:bpmndi=\"http://www.omg.org/spec/BPMN/20100524/DI\" xmlns:dc=\"http://www.omg.org/spec/DD/20100524/DC\" xmlns:di=\"http://www.omg.org/spec/DD/20100524/DI\" xmlns:hybridflow=\"{NAMESPACE}\" xmlns:camunda=\"http://camunda.org/schema/1.0/bpmn\" id=\"{}\" targetNamespace=\"{NAMESPACE}\" exporter=\"Hybridflow\" exporterVersion=\"{}\">",
         ids.fresh("Definitions"),
         env!("CARGO_PKG_VERSION")
     );

@@ -1060,11 +1060,13 @@ pub fn from_bpmn(input: &str, l: Locale) -> Result<Workflow, ImportError> {
             });
         }
         if let Some(message) = receives.get(id) {
-            node.wait = Some(crate::model::workflow::Wait {
-                message: Some(message.clone()),
-                timeout_ms: timeouts.get(id).copied(),
-                ..Default::default()
-            });
+            // The wait its details describe (a file Hybridflow wrote), if any, is kept.
+            let mut wait = node.wait.take().unwrap_or_default();
+            wait.message = Some(message.clone());
+            if let Some(&ms) = timeouts.get(id) {
+                wait.timeout_ms = Some(ms);
+            }
+            node.wait = Some(wait);
         } else if let Some(&ms) = timeouts.get(id) {
             node.timeout_ms = Some(ms);
         }
