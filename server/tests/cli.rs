@@ -7,7 +7,7 @@ mod common;
 use std::process::{Command, Output};
 
 use common::TestServer;
-use serde_json::Value;
+use serde_json::{json, Value};
 
 fn hybridflow(args: &[&str], stdin: Option<&str>) -> Output {
     let mut command = Command::new(env!("CARGO_BIN_EXE_hybridflow"));
@@ -475,4 +475,37 @@ async fn run_on_a_server_sends_its_messages_there() {
     let outcome: Value = serde_json::from_slice(&ran.stdout).unwrap();
     assert_eq!(outcome["outcome"]["status"], "completed");
     assert_eq!(outcome["outcome"]["messages"]["commands"], 1);
+}
+
+/// Offline, a sub-flow runs the workflow `--with` gives (by its name or its file's name);
+/// without it the step fails, saying the workflow is not there.
+#[test]
+fn run_offline_runs_sub_flows_given_with_with() {
+    let dir = tempfile::tempdir().unwrap();
+    let payment = file(
+        &dir,
+        "payment.json",
+        &json!({"name": "Payment", "nodes": [
+            {"id": "charge", "label": "Charge", "service": "Payments", "action": "charge", "latency_ms": 40, "writes": {"paid": true}}],
+            "edges": []})
+        .to_string(),
+    );
+    let order = file(
+        &dir,
+        "order.json",
+        &json!({"name": "Order", "nodes": [
+            {"id": "pay", "label": "Pay", "service": "Orders", "action": "pay", "sub_flow": "payment"},
+            {"id": "ship", "label": "Ship", "service": "Shipping", "action": "ship", "latency_ms": 10}],
+            "edges": [{"from": "pay", "to": "ship", "kind": "command"}]})
+        .to_string(),
+    );
+    let ran = hybridflow(&["run", &order, "--with", &payment], None);
+    assert_eq!(ran.status.code(), Some(0), "{}", text(&ran.stderr));
+    assert!(
+        text(&ran.stdout).contains("Sub-flows: Pay ran child run"),
+        "{}",
+        text(&ran.stdout)
+    );
+    let alone = hybridflow(&["run", &order], None);
+    assert_eq!(alone.status.code(), Some(3), "{}", text(&alone.stdout));
 }

@@ -154,6 +154,10 @@ pub struct RunArgs {
     /// Read the file in this format instead of detecting it.
     #[arg(long, value_parser = import_format())]
     pub from: Option<ImportFormat>,
+    /// A workflow its sub-flow steps may run (without a server), known by its name and by
+    /// its file's name without extensions; repeat for each.
+    #[arg(long = "with", value_name = "FILE")]
+    pub with: Vec<PathBuf>,
     /// The run's input, a JSON object (`fail_when` conditions read it).
     #[arg(long, default_value = "{}")]
     pub input: String,
@@ -190,6 +194,8 @@ pub struct RunArgs {
 
 /// The most `--message`s one `run` sends.
 pub const MAX_CLI_MESSAGES: usize = 100;
+/// At most this many `--with` workflows (each read whole, at most 1 MiB).
+pub const MAX_CLI_SUB_FLOWS: usize = 32;
 
 /// One `--message`: its name, when (ms after the start) and its data.
 #[derive(Debug, Clone, PartialEq)]
@@ -264,6 +270,10 @@ pub struct CompareArgs {
     /// Read the file in this format instead of detecting it.
     #[arg(long, value_parser = import_format())]
     pub from: Option<ImportFormat>,
+    /// A workflow its sub-flow steps may run, known by its name and by its file's name
+    /// without extensions; repeat for each.
+    #[arg(long = "with", value_name = "FILE")]
+    pub with: Vec<PathBuf>,
     /// Runs per style.
     #[arg(long, default_value_t = app::model::lab::DEFAULT_LAB_RUNS)]
     pub runs: u32,

@@ -17,7 +17,7 @@ use serde_json::{json, Value};
 
 use super::{read_file, CompareArgs, ConvertArgs, Refused, RunArgs, ValidateArgs};
 use crate::lab::compare::{compare as compare_styles, CompareSpec, Progress};
-use crate::lab::simulate::VirtualRun;
+use crate::lab::simulate::{Library, VirtualRun};
 
 /// Every problem of a refused import, one per line: `where: what`.
 fn problem_lines(error: &ImportError) -> Vec<(String, String)> {
@@ -169,13 +169,41 @@ pub fn exit_code(status: Option<RunStatus>) -> u8 {
     }
 }
 
+/// The workflows given with `--with`: what sub-flow steps may run offline, each by its
+/// name and by its file's name without extensions (`payment.asl.json` is `payment`).
+fn library(files: &[std::path::PathBuf]) -> Result<Library, Refused> {
+    if files.len() > super::MAX_CLI_SUB_FLOWS {
+        return Err(Refused(format!(
+            "{} --with files; the limit is {}",
+            files.len(),
+            super::MAX_CLI_SUB_FLOWS
+        )));
+    }
+    let mut found = std::collections::BTreeMap::new();
+    for file in files {
+        let workflow = load(file, None)?;
+        let stem = file
+            .file_name()
+            .and_then(|n| n.to_str())
+            .and_then(|n| n.split('.').next())
+            .unwrap_or_default()
+            .to_string();
+        found.insert(workflow.name.clone(), workflow.clone());
+        if !stem.is_empty() {
+            found.insert(stem, workflow);
+        }
+    }
+    Ok(std::sync::Arc::new(found))
+}
+
 /// `run` in virtual time.
 pub fn run(args: &RunArgs) -> Result<u8, Refused> {
     let workflow = load(Path::new(&args.file), args.from)?;
     let (input, faults) =
         input_and_faults(&args.input, args.seed, args.faults.as_deref(), &workflow)?;
     let messages = super::timed_messages(&args.messages)?;
-    let mut run = VirtualRun::new(&workflow, input.clone(), args.seed, faults);
+    let library = library(&args.with)?;
+    let mut run = VirtualRun::new_in(&library, &workflow, input.clone(), args.seed, faults);
     for m in messages {
         run.at(
             m.at_ms,
@@ -272,8 +300,8 @@ pub fn compare(args: &CompareArgs) -> Result<u8, Refused> {
         seed: args.seed,
         faults: faults.clone(),
         message_ms: args.message_ms,
-        // Offline there is no store: a sub-flow step fails, saying its workflow is not there.
-        library: Default::default(),
+        // Offline there is no store: sub-flows run what `--with` gives.
+        library: library(&args.with)?,
     };
     let progress = Arc::new(Progress::default());
     let total = u64::from(args.runs) * LabStyle::ALL.len() as u64;
