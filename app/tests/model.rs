@@ -277,3 +277,34 @@ fn a_workflow_made_from_a_template_names_it_and_an_unknown_template_is_refused()
         p.message
     );
 }
+
+/// The runs feed does not list a run's children: merging it with a list that does keeps
+/// them.
+#[test]
+fn a_runs_feed_end_keeps_the_children_the_list_knows() {
+    use app::model::api::RunSummary;
+    use app::model::RunStatus;
+    let line = |ended: Option<i64>, children: Vec<String>| RunSummary {
+        id: "p".into(),
+        workflow_id: "w".into(),
+        status: if ended.is_some() {
+            RunStatus::Completed
+        } else {
+            RunStatus::Running
+        },
+        started_at: 1,
+        ended_at: ended,
+        messages: None,
+        diagnosis: None,
+        input: json!({}).into(),
+        outcome: None,
+        speed: None,
+        parent: None,
+        children,
+    };
+    let listed = vec![line(None, vec!["p.pay.1.1".into()])];
+    let fed = vec![line(Some(5), Vec::new())];
+    let merged = app::model::api::merge_runs("w", listed, &fed);
+    assert_eq!(merged[0].ended_at, Some(5));
+    assert_eq!(merged[0].children, ["p.pay.1.1"]);
+}

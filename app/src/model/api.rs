@@ -341,7 +341,14 @@ pub fn merge_runs(
         .collect();
     for run in listed {
         match known.iter().find(|k| k.id == run.id) {
-            Some(k) if k.ended_at.is_some() && run.ended_at.is_none() => merged.push((*k).clone()),
+            Some(k) if k.ended_at.is_some() && run.ended_at.is_none() => {
+                // The feed's word on its end; the list's on its children.
+                let mut ended = (*k).clone();
+                if ended.children.is_empty() {
+                    ended.children = run.children;
+                }
+                merged.push(ended)
+            }
             _ => merged.push(run),
         }
     }

@@ -175,12 +175,30 @@ async fn reload_runs(document: Document, run: RunState, workflow_id: String) {
 }
 
 fn upsert_run(document: Document, run: RunState, summary: RunSummary) {
+    // A child run (of whatever workflow) is linked from its parent's line, when it is
+    // listed here.
+    if let Some(parent) = &summary.parent {
+        run.runs.update(|runs| {
+            if let Some(p) = runs.iter_mut().find(|r| r.id == parent.run) {
+                if !p.children.contains(&summary.id) {
+                    p.children.push(summary.id.clone());
+                }
+            }
+        });
+    }
     if document.workflow_id.get_untracked().as_deref() != Some(summary.workflow_id.as_str()) {
         return;
     }
     run.runs
         .update(|runs| match runs.iter_mut().find(|r| r.id == summary.id) {
-            Some(known) => *known = summary,
+            Some(known) => {
+                // The feed does not list children: the line keeps those it knows.
+                let children = std::mem::take(&mut known.children);
+                *known = summary;
+                if known.children.is_empty() {
+                    known.children = children;
+                }
+            }
             None => runs.insert(0, summary),
         });
 }
