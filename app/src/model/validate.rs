@@ -50,6 +50,33 @@ pub const MAX_LOOP_ITERATIONS: u32 = 1_000;
 /// How deep sub-flows may nest: a child run's child's … at most this many levels below the
 /// run a user started (a deeper chain is refused when the workflow is stored or run).
 pub const MAX_SUB_FLOW_DEPTH: usize = 8;
+
+/// Why workflow `workflow` may not start as a child run below the workflows running above
+/// it (`above`, outermost first): it is one of them (a cycle of sub-flows), or they are as
+/// deep as sub-flows may nest. The engine and the lab's simulation refuse alike.
+pub fn sub_flow_refusal(above: &[String], workflow: &str) -> Option<String> {
+    if above.iter().any(|w| w == workflow) {
+        return Some(format!(
+            "a cycle of sub-flows: {} would run {workflow} again",
+            above.join(" → ")
+        ));
+    }
+    (above.len() >= MAX_SUB_FLOW_DEPTH).then(|| {
+        format!(
+            "sub-flows nest at most {MAX_SUB_FLOW_DEPTH} deep; {workflow} would be one level more"
+        )
+    })
+}
+
+/// Why a sub-flow naming `workflow` cannot run: no stored workflow has that id or name.
+pub fn no_such_sub_flow(workflow: &str) -> String {
+    format!("there is no workflow {workflow:?} to run as a sub-flow")
+}
+
+/// Why child run `child` cannot be undone: it is not there any more.
+pub fn child_gone(child: &str) -> String {
+    format!("child run {child} is gone: there is nothing left to undo it from")
+}
 /// How far the chances of a choice may add up away from 1 (decimal rounding).
 const CHANCE_TOLERANCE: f64 = 1e-6;
 

@@ -15,7 +15,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use app::model::api::ParentLink;
-use app::model::validate::MAX_SUB_FLOW_DEPTH;
+use app::model::validate::{child_gone, no_such_sub_flow, sub_flow_refusal, MAX_SUB_FLOW_DEPTH};
 use app::model::{RunEvent, RunStatus};
 
 use super::control::ControlError;
@@ -108,9 +108,8 @@ impl Engine {
                     None => None,
                 };
                 let Some((workflow_id, version)) = version else {
-                    return Ok(Started::Ended(ChildOutcome::failed(format!(
-                        "there is no workflow {:?} to run as a sub-flow",
-                        start.workflow
+                    return Ok(Started::Ended(ChildOutcome::failed(no_such_sub_flow(
+                        &start.workflow,
                     ))));
                 };
                 let options = RunOptions {
@@ -143,9 +142,7 @@ impl Engine {
                     return self.existing(&existing).await;
                 }
                 let Some(done) = self.store.get_run(&child).await? else {
-                    return Ok(Started::Ended(ChildOutcome::failed(format!(
-                        "child run {child} is gone: there is nothing left to undo it from"
-                    ))));
+                    return Ok(Started::Ended(ChildOutcome::failed(child_gone(&child))));
                 };
                 let (core, seed) = self.replayed(&done).await?;
                 let version = WorkflowVersion::new(done.workflow.as_ref().clone());
@@ -287,19 +284,8 @@ impl Engine {
                 break;
             }
         }
-        if chain.iter().any(|w| w == workflow) {
-            chain.reverse();
-            return Ok(Some(format!(
-                "a cycle of sub-flows: {} would run {workflow} again",
-                chain.join(" → ")
-            )));
-        }
-        if chain.len() >= MAX_SUB_FLOW_DEPTH {
-            return Ok(Some(format!(
-                "sub-flows nest at most {MAX_SUB_FLOW_DEPTH} deep; {workflow} would be one level more"
-            )));
-        }
-        Ok(None)
+        chain.reverse();
+        Ok(sub_flow_refusal(&chain, workflow))
     }
 }
 

@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 use app::model::{Faults, MessageCounts, RunEvent, RunStatus, Workflow};
 use serde_json::Value;
 
-use app::model::validate::MAX_SUB_FLOW_DEPTH;
+use app::model::validate::{child_gone, no_such_sub_flow, sub_flow_refusal};
 
 use crate::engine::core::{Action, Input, RunCore};
 
@@ -166,22 +166,9 @@ impl VirtualRun {
     /// would close a cycle of sub-flows, nest too deep or is not in the library — and feeds
     /// its end back at the virtual time it ends.
     fn start_child(&mut self, run: String, workflow: String, input: Value, seed: u64) {
-        let refused = if self.above.contains(&workflow) {
-            Some(format!(
-                "a cycle of sub-flows: {} would run {workflow} again",
-                self.above.join(" → ")
-            ))
-        } else if self.above.len() >= MAX_SUB_FLOW_DEPTH {
-            Some(format!(
-                "sub-flows nest at most {MAX_SUB_FLOW_DEPTH} deep; {workflow} would be one level more"
-            ))
-        } else if !self.library.contains_key(&workflow) {
-            Some(format!(
-                "there is no workflow {workflow:?} to run as a sub-flow"
-            ))
-        } else {
-            None
-        };
+        let refused = sub_flow_refusal(&self.above, &workflow).or_else(|| {
+            (!self.library.contains_key(&workflow)).then(|| no_such_sub_flow(&workflow))
+        });
         if let Some(why) = refused {
             return self.at(
                 self.now,
@@ -206,7 +193,7 @@ impl VirtualRun {
     /// Simulates undo run `run` of simulated child `child` and feeds its end back.
     fn undo_child(&mut self, child: String, run: String) {
         let Some(done) = self.children.get(&child) else {
-            let why = format!("child run {child} is gone: there is nothing left to undo it from");
+            let why = child_gone(&child);
             return self.at(
                 self.now,
                 ended(run, RunStatus::Failed, Some(why), Default::default()),

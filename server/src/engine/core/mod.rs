@@ -416,11 +416,9 @@ impl RunCore {
     /// The steps a saga of this run would compensate now, newest first: what an undo run of
     /// it undoes.
     pub fn to_undo(&self) -> Vec<String> {
-        self.completed
-            .iter()
-            .rev()
-            .filter(|&&n| self.steps[n].state == StepState::Succeeded)
-            .map(|&n| self.nodes[n].id.clone())
+        self.compensable()
+            .into_iter()
+            .map(|n| self.nodes[n].id.clone())
             .collect()
     }
 

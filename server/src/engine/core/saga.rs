@@ -5,13 +5,7 @@ use super::*;
 
 impl RunCore {
     pub(super) fn start_saga(&mut self, failed: usize, reason: FailureReason) {
-        let compensate: Vec<usize> = self
-            .completed
-            .iter()
-            .rev()
-            .copied()
-            .filter(|&n| self.steps[n].state == StepState::Succeeded)
-            .collect();
+        let compensate = self.compensable();
         if compensate.is_empty() {
             let diagnosis = format!(
                 "{} failed ({}) after {} attempt(s); the orchestrator has no failure route for it and nothing to compensate",
@@ -34,6 +28,17 @@ impl RunCore {
                 .collect(),
         });
         self.next_compensation();
+    }
+
+    /// What a saga would compensate now, newest first: the orchestrator's completed steps
+    /// that are still succeeded.
+    pub(super) fn compensable(&self) -> Vec<usize> {
+        self.completed
+            .iter()
+            .rev()
+            .copied()
+            .filter(|&n| self.steps[n].state == StepState::Succeeded)
+            .collect()
     }
 
     pub(super) fn next_compensation(&mut self) {
