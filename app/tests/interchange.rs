@@ -323,9 +323,9 @@ fn bpmn_refuses_each_element_it_cannot_map_by_id_type_and_line() {
     let xml = CAMUNDA_FILE
         .replace(
             "<bpmn:parallelGateway id=\"Gateway_Fork\">",
-            "<bpmn:eventBasedGateway id=\"Gateway_Fork\">",
+            "<bpmn:complexGateway id=\"Gateway_Fork\">",
         )
-        .replacen("</bpmn:parallelGateway>", "</bpmn:eventBasedGateway>", 1)
+        .replacen("</bpmn:parallelGateway>", "</bpmn:complexGateway>", 1)
         .replace(
             "<bpmn:task id=\"Task_Deliver\" name=\"Deliver parcel\">",
             "<bpmn:task id=\"Task_Deliver\" name=\"Deliver parcel\"><bpmn:multiInstanceLoopCharacteristics />",
@@ -342,7 +342,7 @@ fn bpmn_refuses_each_element_it_cannot_map_by_id_type_and_line() {
     assert_eq!(
         named,
         [
-            ("eventBasedGateway", Some("Gateway_Fork")),
+            ("complexGateway", Some("Gateway_Fork")),
             ("task", Some("Task_Deliver")),
             ("callActivity", Some("Call_Audit")),
         ]
@@ -354,7 +354,7 @@ fn bpmn_refuses_each_element_it_cannot_map_by_id_type_and_line() {
         + 1;
     assert_eq!(p[0].0, format!("line {line}"));
     assert!(
-        p[0].3.contains("chooses a path by what happens first"),
+        p[0].3.contains("chooses a path by a rule Hybridflow does not model"),
         "{}",
         p[0].3
     );
@@ -812,5 +812,223 @@ fn bpmn_writes_waits_as_receive_tasks_and_for_eaches_as_multi_instance() {
     assert!(
         items.contains("<bpmn:multiInstanceLoopCharacteristics camunda:collection=\"${items}\" />"),
         "{items}"
+    );
+}
+
+/// BPMN written as Camunda Modeler draws it: a deciding step's routes leave through an
+/// exclusive (or inclusive) gateway, each with its condition in FEEL (in CEL, said so,
+/// when FEEL has no words for it) and the route without one its `default`; a timer is an
+/// intermediate timer event, a message wait's timeout a timer on its receive task with the
+/// failure route leaving from it, a step's bounded loop back to itself a standard loop.
+/// Every one reads back as it was.
+#[test]
+fn bpmn_writes_decisions_as_gateways_timers_as_timer_events_and_loops_as_standard_loops() {
+    let w = examples::from_template(examples::template("payment-by-amount").unwrap());
+    let xml = export(&w, ExportFormat::Bpmn).unwrap();
+    assert!(
+        xml.contains("<bpmn:exclusiveGateway id=\"Decide_1\" name=\"Authorize payment?\" default=\"Flow_"),
+        "{xml}"
+    );
+    assert!(
+        xml.contains("<bpmn:conditionExpression xsi:type=\"bpmn:tFormalExpression\">=not(approved)</bpmn:conditionExpression>")
+            || xml.contains("<bpmn:conditionExpression xsi:type=\"bpmn:tFormalExpression\">=approved = false</bpmn:conditionExpression>"),
+        "{xml}"
+    );
+    assert!(xml.contains("=amount &gt; 1000</bpmn:conditionExpression>"), "{xml}");
+    let back = import(&xml, Some(ImportFormat::Bpmn)).unwrap();
+    assert_eq!(back.nodes, w.nodes);
+    assert_eq!(edge_set(&back), edge_set(&w));
+    assert_eq!(edge_details(&back), edge_details(&w));
+
+    let confirm = examples::from_template(examples::template("payment-confirmation").unwrap());
+    let xml = export(&confirm, ExportFormat::Bpmn).unwrap();
+    assert!(
+        xml.contains("<bpmn:boundaryEvent id=\"TimedOut_1\" name=\"timed out\" attachedToRef=\"confirm\">\n      <bpmn:timerEventDefinition>\n        <bpmn:timeDuration xsi:type=\"bpmn:tFormalExpression\">PT3S</bpmn:timeDuration>"),
+        "{xml}"
+    );
+
+    let drawn: Workflow = serde_json::from_value(serde_json::json!({
+        "name": "Timers and loops",
+        "nodes": [
+            {"id": "order", "label": "Order", "service": "OrderService", "action": "place",
+             "position": {"x": 40.0, "y": 100.0}, "decide": "inclusive"},
+            {"id": "cool", "label": "Cool off", "service": "OrderService", "action": "wait",
+             "position": {"x": 300.0, "y": 40.0}, "wait": {"for_ms": 1500}},
+            {"id": "poll", "label": "Poll stock", "service": "StockService", "action": "poll",
+             "position": {"x": 300.0, "y": 200.0}},
+            {"id": "ship", "label": "Ship", "service": "ShippingService", "action": "ship",
+             "position": {"x": 560.0, "y": 100.0}},
+        ],
+        "edges": [
+            {"from": "order", "to": "cool", "kind": "command", "condition": "amount > 100"},
+            {"from": "order", "to": "poll", "kind": "command", "condition": "size(items) > 2"},
+            {"from": "cool", "to": "ship", "kind": "command"},
+            {"from": "poll", "to": "poll", "kind": "command", "max_iterations": 4},
+            {"from": "poll", "to": "ship", "kind": "command"},
+        ]
+    }))
+    .unwrap();
+    let xml = export(&drawn, ExportFormat::Bpmn).unwrap();
+    for expected in [
+        "<bpmn:inclusiveGateway id=\"Decide_1\" name=\"Order?\" />",
+        "<bpmn:intermediateCatchEvent id=\"cool\" name=\"Cool off\"",
+        "<bpmn:timeDuration xsi:type=\"bpmn:tFormalExpression\">PT1.5S</bpmn:timeDuration>",
+        "<bpmn:standardLoopCharacteristics loopMaximum=\"5\" />",
+        "<bpmn:conditionExpression xsi:type=\"bpmn:tFormalExpression\" language=\"https://github.com/google/cel-spec\">size(items) &gt; 2</bpmn:conditionExpression>",
+        "<dc:Bounds x=\"300\" y=\"40\" width=\"36\" height=\"36\" />",
+    ] {
+        assert!(xml.contains(expected), "{expected}\n{xml}");
+    }
+    // Read back by what BPMN says alone (the details Hybridflow adds removed), then whole.
+    let bare = xml
+        .lines()
+        .map(|line| match line.find(" hybridflow:details=\"") {
+            Some(at) => {
+                let rest = &line[at + 21..];
+                let end = rest.find('"').unwrap();
+                format!("{}{}", &line[..at], &rest[end + 1..])
+            }
+            None => line.to_string(),
+        })
+        .collect::<Vec<_>>()
+        .join("\n");
+    let read = import(&bare, Some(ImportFormat::Bpmn)).unwrap_or_else(|e| panic!("{e}\n{bare}"));
+    let node = |id: &str| read.nodes.iter().find(|n| n.id == id).unwrap();
+    assert_eq!(node("cool").wait.as_ref().and_then(|w| w.for_ms), Some(1500));
+    assert_eq!(node("order").decide, Some(app::model::workflow::Decide::Inclusive));
+    let conditions: Vec<_> = read
+        .edges
+        .iter()
+        .filter_map(|e| Some((e.to.as_str(), e.condition.as_deref()?)))
+        .collect();
+    assert!(conditions.contains(&("cool", "amount > 100")), "{conditions:?}");
+    assert!(conditions.contains(&("poll", "size(items) > 2")), "{conditions:?}");
+    let again = read
+        .edges
+        .iter()
+        .find(|e| e.from == "poll" && e.to == "poll")
+        .expect("the standard loop");
+    assert_eq!(again.max_iterations, Some(4));
+    let whole = import(&xml, Some(ImportFormat::Bpmn)).unwrap();
+    assert_eq!(whole.nodes, drawn.nodes);
+    assert_eq!(edge_set(&whole), edge_set(&drawn));
+    assert_eq!(edge_details(&whole), edge_details(&drawn));
+}
+
+/// CEL's comparisons in FEEL, and FEEL read back as the same CEL; what FEEL has no words
+/// for is said.
+#[test]
+fn cel_conditions_write_as_feel_and_read_back() {
+    use app::model::bpmn::feel::{from_cel, to_cel, Untranslatable};
+    for (cel, feel) in [
+        ("amount > 100", "=amount > 100"),
+        ("tier == 'gold' && !vip", "=tier = \"gold\" and not(vip)"),
+        ("!(a || b.c <= 2.5)", "=not(a or b.c <= 2.5)"),
+        ("note == 'a\"b'", "=note = \"a\\\"b\""),
+        ("(x - 1) * 2 != y / 3", "=(x - 1) * 2 != y / 3"),
+    ] {
+        assert_eq!(from_cel(cel).as_deref(), Ok(feel), "{cel}");
+        let back = to_cel(feel).unwrap();
+        assert_eq!(from_cel(&back).as_deref(), Ok(feel), "{cel} → {feel} → {back}");
+    }
+    for (cel, word) in [
+        ("size(items) > 2", "size"),
+        ("x in [1, 2]", "in"),
+        ("a % 2 == 0", "%"),
+        ("n > 1e3", "1e3"),
+        ("s == 'a\\nb'", "\\"),
+    ] {
+        assert_eq!(from_cel(cel), Err(Untranslatable::Word(word.into())), "{cel}");
+    }
+}
+
+/// An event-based gateway racing a message against a timer (Camunda Modeler's "wait for
+/// the payment, or give up after 30 s") is a step that waits for the message with that
+/// timeout: the message's path its success route, the timer's its failure route. Racing
+/// anything else is refused by the element raced.
+#[test]
+fn an_event_based_gateway_racing_a_message_and_a_timer_is_a_wait_with_a_timeout() {
+    let race = |second: &str| {
+        format!(
+            r#"<?xml version="1.0" encoding="UTF-8"?>
+<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" id="D">
+  <bpmn:message id="Message_Paid" name="PaymentConfirmed" />
+  <bpmn:process id="Process_Race" name="Wait for the payment" isExecutable="true">
+    <bpmn:startEvent id="Start" />
+    <bpmn:serviceTask id="Task_Order" name="Place order" />
+    <bpmn:eventBasedGateway id="Gateway_Wait" />
+    <bpmn:intermediateCatchEvent id="Catch_Paid" name="Payment confirmed">
+      <bpmn:messageEventDefinition messageRef="Message_Paid" />
+    </bpmn:intermediateCatchEvent>
+    {second}
+    <bpmn:serviceTask id="Task_Ship" name="Ship" />
+    <bpmn:serviceTask id="Task_Cancel" name="Cancel order" />
+    <bpmn:sequenceFlow id="F1" sourceRef="Start" targetRef="Task_Order" />
+    <bpmn:sequenceFlow id="F2" sourceRef="Task_Order" targetRef="Gateway_Wait" />
+    <bpmn:sequenceFlow id="F3" sourceRef="Gateway_Wait" targetRef="Catch_Paid" />
+    <bpmn:sequenceFlow id="F4" sourceRef="Gateway_Wait" targetRef="Second" />
+    <bpmn:sequenceFlow id="F5" sourceRef="Catch_Paid" targetRef="Task_Ship" />
+    <bpmn:sequenceFlow id="F6" sourceRef="Second" targetRef="Task_Cancel" />
+  </bpmn:process>
+</bpmn:definitions>"#
+        )
+    };
+    let timer = r#"<bpmn:intermediateCatchEvent id="Second" name="30 seconds">
+      <bpmn:timerEventDefinition><bpmn:timeDuration xsi:type="bpmn:tFormalExpression">PT30S</bpmn:timeDuration></bpmn:timerEventDefinition>
+    </bpmn:intermediateCatchEvent>"#;
+    let w = import(&race(timer), None).unwrap();
+    let wait = w.nodes.iter().find(|n| n.id == "Gateway_Wait").unwrap();
+    assert_eq!(wait.label, "Payment confirmed");
+    let waits = wait.wait.as_ref().unwrap();
+    assert_eq!(waits.message.as_deref(), Some("PaymentConfirmed"));
+    assert_eq!(waits.timeout_ms, Some(30_000));
+    assert_eq!(
+        w.nodes.iter().map(|n| n.id.as_str()).collect::<Vec<_>>(),
+        ["Task_Order", "Gateway_Wait", "Task_Ship", "Task_Cancel"],
+        "the raced events are not steps"
+    );
+    let mut routes: Vec<(&str, &str, Outcome)> = w
+        .edges
+        .iter()
+        .map(|e| (e.from.as_str(), e.to.as_str(), e.on))
+        .collect();
+    routes.sort_by_key(|r| (r.0, r.1));
+    assert_eq!(
+        routes,
+        [
+            ("Gateway_Wait", "Task_Cancel", Outcome::Failure),
+            ("Gateway_Wait", "Task_Ship", Outcome::Success),
+            ("Task_Order", "Gateway_Wait", Outcome::Success),
+        ]
+    );
+    assert!(w.edges.iter().all(|e| e.kind == EdgeKind::Command));
+
+    // Racing a second message, or a receive task: refused by what is raced.
+    for (second, element) in [
+        (
+            r#"<bpmn:intermediateCatchEvent id="Second"><bpmn:messageEventDefinition messageRef="Message_Paid" /></bpmn:intermediateCatchEvent>"#,
+            "intermediateCatchEvent",
+        ),
+        (r#"<bpmn:receiveTask id="Second" name="Ask" />"#, "receiveTask"),
+    ] {
+        let p = problems(import(&race(second), None).unwrap_err());
+        assert_eq!(p.len(), 1, "{p:?}");
+        assert_eq!(p[0].2.as_deref(), Some("Second"));
+        assert!(
+            p[0].3.contains(&format!("event-based gateway \"Gateway_Wait\" races {element} \"Second\": Hybridflow waits for one message catch event, timed out by at most one timer catch event")),
+            "{}",
+            p[0].3
+        );
+    }
+    // Racing nothing it can wait for.
+    let none = race(timer).replace(
+        r#"<bpmn:sequenceFlow id="F3" sourceRef="Gateway_Wait" targetRef="Catch_Paid" />"#,
+        "",
+    );
+    let p = problems(import(&none, None).unwrap_err());
+    assert!(
+        p.iter().any(|p| p.2.as_deref() == Some("Gateway_Wait")
+            && p.3.contains("waits for no message")),
+        "{p:?}"
     );
 }

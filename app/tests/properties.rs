@@ -6,6 +6,7 @@
 
 use app::model::formats::{export, import, ExportFormat, ImportFormat};
 use app::model::validate::{parse_workflow, validate, MAX_EDGES, MAX_NODES};
+use app::model::workflow::{Decide, Wait};
 use proptest::prelude::*;
 use serde_json::{json, Value};
 
@@ -272,21 +273,38 @@ proptest! {
         lines in prop::collection::vec(text_line(), 1..30),
         names in prop::collection::vec((any_name(), any_name(), any_name()), 12),
         workflow_name in any_name(),
-        details in prop::collection::vec((0u8..4, 1u32..5), 30),
+        details in prop::collection::vec((0u8..6, 1u32..5), 30),
+        kinds in prop::collection::vec((0u8..5, 1u64..5000), 12),
     ) {
         if let Ok(mut first) = import(&lines.join("\n"), Some(ImportFormat::Text)) {
             first.name = workflow_name;
-            for (node, (label, service, action)) in first.nodes.iter_mut().zip(names) {
+            // Timers, waits for a message with a timeout, inclusive decisions on some steps.
+            for (node, ((label, service, action), (kind, ms))) in
+                first.nodes.iter_mut().zip(names.into_iter().zip(kinds))
+            {
                 node.label = label;
                 node.service = service;
                 node.action = action;
+                match kind {
+                    1 => node.wait = Some(Wait { for_ms: Some(ms), ..Wait::default() }),
+                    2 => node.wait = Some(Wait {
+                        message: Some(format!("Confirmed{ms}")),
+                        timeout_ms: Some(ms),
+                        ..Wait::default()
+                    }),
+                    3 => node.decide = Some(Decide::Inclusive),
+                    _ => {}
+                }
             }
-            // Conditions (with quotes and markup in them) and loop bounds on some edges.
+            // Conditions (with quotes and markup in them, with and without FEEL for them)
+            // and loop bounds on some edges.
             for (edge, (what, k)) in first.edges.iter_mut().zip(details) {
                 match what {
                     1 => edge.condition = Some(format!("amount > {k}")),
                     2 => edge.condition = Some(format!("note == 'a\"<&>{k}' || tier != \"g'{k}\"")),
                     3 => edge.max_iterations = Some(k),
+                    4 => edge.condition = Some(format!("size(items) > {k} && !(x < {k})")),
+                    5 => edge.condition = Some(format!("!vip && amount - {k} >= 0")),
                     _ => {}
                 }
             }

@@ -6,7 +6,7 @@ use std::fmt::Write as _;
 use serde_json::Value;
 
 use super::{BPMN_MODEL, NAMESPACE};
-use crate::model::workflow::{EdgeKind, Join, Node, Outcome, Workflow};
+use crate::model::workflow::{Decide, EdgeKind, Join, Node, Outcome, Workflow};
 
 /// A task's size in the diagram (bpmn.io's default).
 const TASK: (f64, f64) = (100.0, 80.0);
@@ -48,6 +48,13 @@ struct Ids {
 }
 
 impl Ids {
+    /// The number [`Ids::fresh`] would give `base` next.
+    fn peek(&self, base: &str) -> usize {
+        (1usize..)
+            .find(|n| !self.used.contains(&format!("{base}_{n}")))
+            .unwrap_or(1)
+    }
+
     fn fresh(&mut self, base: &str) -> String {
         let mut n = 1usize;
         loop {
@@ -175,11 +182,79 @@ pub fn to_bpmn(workflow: &Workflow) -> String {
     let mut shapes = Shapes::default();
     let mut edges_di = String::new();
 
+    // Which steps are BPMN's own elements: a timer (an intermediate timer catch event, when
+    // nothing attaches to it), a standard loop (a step's one unconditional command back to
+    // itself), a deciding step (an exclusive or inclusive gateway after it).
+    let failing: HashSet<&str> = workflow
+        .edges
+        .iter()
+        .filter(|e| e.on == Outcome::Failure)
+        .map(|e| e.from.as_str())
+        .collect();
+    let is_timer = |node: &Node| {
+        node.wait
+            .as_ref()
+            .is_some_and(|w| w.for_ms.is_some() && w.message.is_none())
+            && node.sub_flow.is_none()
+            && node.for_each.is_none()
+            && node.compensation.is_none()
+            && !failing.contains(node.id.as_str())
+    };
+    let deciding: HashSet<&str> = workflow
+        .nodes
+        .iter()
+        .filter(|n| {
+            let out: Vec<_> = workflow
+                .edges
+                .iter()
+                .filter(|e| e.from == n.id && e.on == Outcome::Success)
+                .collect();
+            out.iter().any(|e| e.condition.is_some())
+                || (n.decide == Some(Decide::Inclusive) && out.len() > 1)
+        })
+        .map(|n| n.id.as_str())
+        .collect();
+    let mut standard_loop: HashMap<&str, (usize, u32)> = HashMap::new();
+    for (k, e) in workflow.edges.iter().enumerate() {
+        if let (true, Some(max)) = (
+            e.from == e.to
+                && e.kind == EdgeKind::Command
+                && e.on == Outcome::Success
+                && e.condition.is_none()
+                && !deciding.contains(e.from.as_str()),
+            e.max_iterations,
+        ) {
+            let node = workflow.nodes.iter().find(|n| n.id == e.from);
+            if node.is_some_and(|n| n.for_each.is_none() && !is_timer(n)) {
+                standard_loop.entry(&e.from).or_insert((k, max));
+            }
+        }
+    }
+
     for node in &workflow.nodes {
         let id = &task_id[node.id.as_str()];
+        let (x, y) = position[node.id.as_str()];
+        let attributes = step_attributes(node, id);
+        if is_timer(node) {
+            let ms = node.wait.as_ref().and_then(|w| w.for_ms).unwrap_or_default();
+            let _ = writeln!(
+                elements,
+                "    <bpmn:intermediateCatchEvent id=\"{id}\" name=\"{}\"{attributes}>\n      <bpmn:timerEventDefinition>\n        <bpmn:timeDuration xsi:type=\"bpmn:tFormalExpression\">{}</bpmn:timeDuration>\n      </bpmn:timerEventDefinition>\n    </bpmn:intermediateCatchEvent>",
+                attr(&node.label),
+                iso_duration(ms)
+            );
+            shapes.push(Shape {
+                element: id.clone(),
+                x,
+                y,
+                w: EVENT,
+                h: EVENT,
+            });
+            continue;
+        }
         // BPMN's own element where it has one: a call activity runs the workflow a
         // sub-flow names, a receive task waits for its message; a for-each is a
-        // multi-instance task over its list.
+        // multi-instance task over its list, a loop back to itself a standard loop.
         let waits_for = node.wait.as_ref().and_then(|w| w.message.as_ref());
         let (element, extra) = match (&node.sub_flow, waits_for) {
             (Some(called), _) => (
@@ -192,14 +267,23 @@ pub fn to_bpmn(workflow: &Workflow) -> String {
             ),
             (None, None) => ("serviceTask", String::new()),
         };
-        let attributes = step_attributes(node, id);
-        match &node.for_each {
-            Some(field) => {
+        let repeat = match (&node.for_each, standard_loop.get(node.id.as_str())) {
+            (Some(field), _) => Some(format!(
+                "      <bpmn:multiInstanceLoopCharacteristics camunda:collection=\"${{{}}}\" />",
+                attr(field)
+            )),
+            (None, Some((_, max))) => Some(format!(
+                "      <bpmn:standardLoopCharacteristics loopMaximum=\"{}\" />",
+                max.saturating_add(1)
+            )),
+            (None, None) => None,
+        };
+        match repeat {
+            Some(repeat) => {
                 let _ = writeln!(
                     elements,
-                    "    <bpmn:{element} id=\"{id}\" name=\"{}\"{extra}{attributes}>\n      <bpmn:multiInstanceLoopCharacteristics camunda:collection=\"${{{}}}\" />\n    </bpmn:{element}>",
+                    "    <bpmn:{element} id=\"{id}\" name=\"{}\"{extra}{attributes}>\n{repeat}\n    </bpmn:{element}>",
                     attr(&node.label),
-                    attr(field)
                 );
             }
             None => {
@@ -210,7 +294,6 @@ pub fn to_bpmn(workflow: &Workflow) -> String {
                 );
             }
         }
-        let (x, y) = position[node.id.as_str()];
         shapes.push(Shape {
             element: id.clone(),
             x,
@@ -251,8 +334,38 @@ pub fn to_bpmn(workflow: &Workflow) -> String {
         edges_di.push_str(&edge_di(&flow, &shapes, gateway, &task_id[to]));
     }
 
-    // Failure routes leave from one boundary error event per step.
+    // A wait for a message with a timeout: an interrupting timer on its receive task, the
+    // failure route leaving from it (a wait fails only when its time is up).
     let mut error_boundary: HashMap<&str, String> = HashMap::new();
+    for node in &workflow.nodes {
+        let Some((Some(_), Some(ms))) = node
+            .wait
+            .as_ref()
+            .map(|w| (w.message.as_ref(), w.timeout_ms))
+        else {
+            continue;
+        };
+        if node.sub_flow.is_some() {
+            continue;
+        }
+        let boundary = ids.fresh("TimedOut");
+        let _ = writeln!(
+            elements,
+            "    <bpmn:boundaryEvent id=\"{boundary}\" name=\"timed out\" attachedToRef=\"{}\">\n      <bpmn:timerEventDefinition>\n        <bpmn:timeDuration xsi:type=\"bpmn:tFormalExpression\">{}</bpmn:timeDuration>\n      </bpmn:timerEventDefinition>\n    </bpmn:boundaryEvent>",
+            task_id[node.id.as_str()],
+            iso_duration(ms)
+        );
+        let (x, y) = position[node.id.as_str()];
+        shapes.push(Shape {
+            element: boundary.clone(),
+            x: x + TASK.0 - EVENT / 2.0 - 10.0,
+            y: y + TASK.1 - EVENT / 2.0,
+            w: EVENT,
+            h: EVENT,
+        });
+        error_boundary.insert(&node.id, boundary);
+    }
+    // Other failure routes leave from one boundary error event per step.
     for e in workflow.edges.iter().filter(|e| e.on == Outcome::Failure) {
         if error_boundary.contains_key(e.from.as_str()) {
             continue;
@@ -274,11 +387,53 @@ pub fn to_bpmn(workflow: &Workflow) -> String {
         error_boundary.insert(&e.from, boundary);
     }
 
-    for e in &workflow.edges {
+    // A deciding step's routes leave through a gateway after it: exclusive (the first
+    // condition that holds, else the default: the flow without one) or inclusive (every
+    // one that holds).
+    let mut decision: HashMap<&str, String> = HashMap::new();
+    let mut gateways: Vec<(String, &'static str, &str)> = Vec::new();
+    let mut default_flow: HashMap<String, String> = HashMap::new();
+    for node in workflow.nodes.iter().filter(|n| deciding.contains(n.id.as_str())) {
+        let gateway = ids.fresh("Decide");
+        let element = match node.decide {
+            Some(Decide::Inclusive) => "inclusiveGateway",
+            _ => "exclusiveGateway",
+        };
+        let (x, y) = position[node.id.as_str()];
+        shapes.push(Shape {
+            element: gateway.clone(),
+            x: x + TASK.0 + 25.0,
+            y: y + (TASK.1 - GATEWAY) / 2.0,
+            w: GATEWAY,
+            h: GATEWAY,
+        });
+        let flow = ids.fresh("Flow");
+        let task = &task_id[node.id.as_str()];
+        let _ = writeln!(
+            flows,
+            "    <bpmn:sequenceFlow id=\"{flow}\" sourceRef=\"{task}\" targetRef=\"{gateway}\" />"
+        );
+        edges_di.push_str(&edge_di(&flow, &shapes, task, &gateway));
+        gateways.push((gateway.clone(), element, node.label.as_str()));
+        decision.insert(&node.id, gateway);
+    }
+
+    for (k, e) in workflow.edges.iter().enumerate() {
+        if standard_loop.get(e.from.as_str()).is_some_and(|&(at, _)| at == k) {
+            continue;
+        }
         let source = match e.on {
-            Outcome::Success => task_id[e.from.as_str()].clone(),
+            Outcome::Success => decision
+                .get(e.from.as_str())
+                .cloned()
+                .unwrap_or_else(|| task_id[e.from.as_str()].clone()),
             Outcome::Failure => error_boundary[e.from.as_str()].clone(),
         };
+        let decided = e.on == Outcome::Success && decision.contains_key(e.from.as_str());
+        if decided && e.condition.is_none() && e.max_iterations.is_none() {
+            // Its flow out of the gateway, written next, is the default.
+            default_flow.insert(source.clone(), format!("Flow_{}", ids.peek("Flow")));
+        }
         let target = join_gateway
             .get(e.to.as_str())
             .cloned()
@@ -288,8 +443,9 @@ pub fn to_bpmn(workflow: &Workflow) -> String {
                 let flow = ids.fresh("Flow");
                 let _ = writeln!(
                     flows,
-                    "    <bpmn:sequenceFlow id=\"{flow}\" sourceRef=\"{source}\" targetRef=\"{target}\"{} />",
-                    edge_details(e)
+                    "    <bpmn:sequenceFlow id=\"{flow}\" sourceRef=\"{source}\" targetRef=\"{target}\"{}{}",
+                    edge_details(e),
+                    condition_expression(e.condition.as_deref().filter(|_| decided))
                 );
                 edges_di.push_str(&edge_di(&flow, &shapes, &source, &target));
             }
@@ -317,20 +473,36 @@ pub fn to_bpmn(workflow: &Workflow) -> String {
                 });
                 for (from, to) in [(&source, &catch), (&catch, &target)] {
                     let flow = ids.fresh("Flow");
-                    // The subscriber's side carries the edge's details.
-                    let details = if to == &target {
-                        edge_details(e)
+                    // The subscriber's side carries the edge's details, the gateway's its
+                    // condition.
+                    let (details, condition) = if to == &target {
+                        (edge_details(e), condition_expression(None))
                     } else {
-                        String::new()
+                        (
+                            String::new(),
+                            condition_expression(e.condition.as_deref().filter(|_| decided)),
+                        )
                     };
                     let _ = writeln!(
                         flows,
-                        "    <bpmn:sequenceFlow id=\"{flow}\" sourceRef=\"{from}\" targetRef=\"{to}\"{details} />"
+                        "    <bpmn:sequenceFlow id=\"{flow}\" sourceRef=\"{from}\" targetRef=\"{to}\"{details}{condition}"
                     );
                     edges_di.push_str(&edge_di(&flow, &shapes, from, to));
                 }
             }
         }
+    }
+
+    for (gateway, element, label) in &gateways {
+        let default = default_flow
+            .get(gateway)
+            .map(|f| format!(" default=\"{f}\""))
+            .unwrap_or_default();
+        let _ = writeln!(
+            elements,
+            "    <bpmn:{element} id=\"{gateway}\" name=\"{}?\"{default} />",
+            attr(label)
+        );
     }
 
     // Compensation: a boundary compensation event associated with its handler task.
@@ -378,7 +550,7 @@ pub fn to_bpmn(workflow: &Workflow) -> String {
     let _ = writeln!(out, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>");
     let _ = writeln!(
         out,
-        "<bpmn:definitions xmlns:bpmn=\"{BPMN_MODEL}\" xmlns:bpmndi=\"http://www.omg.org/spec/BPMN/20100524/DI\" xmlns:dc=\"http://www.omg.org/spec/DD/20100524/DC\" xmlns:di=\"http://www.omg.org/spec/DD/20100524/DI\" xmlns:hybridflow=\"{NAMESPACE}\" xmlns:camunda=\"http://camunda.org/schema/1.0/bpmn\" id=\"{}\" targetNamespace=\"{NAMESPACE}\" exporter=\"Hybridflow\" exporterVersion=\"{}\">",
+        "<bpmn:definitions xmlns:bpmn=\"{BPMN_MODEL}\" xmlns:bpmndi=\"http://www.omg.org/spec/BPMN/20100524/DI\" xmlns:dc=\"http://www.omg.org/spec/DD/20100524/DC\" xmlns:di=\"http://www.omg.org/spec/DD/20100524/DI\" xmlns:hybridflow=\"{NAMESPACE}\" xmlns:camunda=\"http://camunda.org/schema/1.0/bpmn\" xmlns:xsi=\"http://www.w3.org/2001/XMLSchema-instance\" id=\"{}\" targetNamespace=\"{NAMESPACE}\" exporter=\"Hybridflow\" exporterVersion=\"{}\">",
         ids.fresh("Definitions"),
         env!("CARGO_PKG_VERSION")
     );
@@ -445,4 +617,37 @@ fn edge_details(edge: &crate::model::Edge) -> String {
         " hybridflow:details=\"{}\"",
         attr(&serde_json::Value::Object(details).to_string())
     )
+}
+
+/// A sequence flow's end: ` />`, or its `conditionExpression` and its closing tag when it
+/// has a condition: FEEL when the condition has FEEL words ([`super::feel::from_cel`]), else
+/// the CEL itself, its `language` saying so.
+fn condition_expression(condition: Option<&str>) -> String {
+    let Some(cel) = condition else {
+        return " />".to_string();
+    };
+    let expression = match super::feel::from_cel(cel) {
+        Ok(feel) => format!(
+            "<bpmn:conditionExpression xsi:type=\"bpmn:tFormalExpression\">{}</bpmn:conditionExpression>",
+            attr(&feel)
+        ),
+        Err(_) => format!(
+            "<bpmn:conditionExpression xsi:type=\"bpmn:tFormalExpression\" language=\"{}\">{}</bpmn:conditionExpression>",
+            super::feel::CEL,
+            attr(cel)
+        ),
+    };
+    format!(">\n      {expression}\n    </bpmn:sequenceFlow>")
+}
+
+/// Milliseconds as an ISO 8601 duration (`PT1.5S`), as BPMN timers give them.
+fn iso_duration(ms: u64) -> String {
+    match ms % 1000 {
+        0 => format!("PT{}S", ms / 1000),
+        rest => format!(
+            "PT{}.{}S",
+            ms / 1000,
+            format!("{rest:03}").trim_end_matches('0')
+        ),
+    }
 }

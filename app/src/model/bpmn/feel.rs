@@ -3,6 +3,10 @@
 //! (dotted), numbers, strings, `true`/`false`, comparisons (FEEL's `=`, JUEL's `eq`, `gt`…),
 //! arithmetic, `and`/`or`/`not`, parentheses. Anything else (a function call, a list, a
 //! range, `null`) is refused, saying which word; the input is bounded before it is read.
+//!
+//! [`from_cel`] goes the other way for the export: the same comparisons, written as FEEL
+//! (`=amount > 100`), which Camunda 8 evaluates; a condition with more in it has no FEEL
+//! and is written as CEL, in a `conditionExpression` whose `language` says so ([`CEL`]).
 
 use crate::model::validate::MAX_CONDITION_CHARS;
 
@@ -13,6 +17,153 @@ pub enum Untranslatable {
     Word(String),
     Unclosed,
     Empty,
+}
+
+/// The `language` of a `conditionExpression` written in CEL (the export's, when a condition
+/// has no FEEL): read back as it is.
+pub const CEL: &str = "https://github.com/google/cel-spec";
+
+/// A CEL condition as FEEL (`=amount > 100 and tier = "gold"`), when it is only fields,
+/// numbers, strings, booleans, comparisons, arithmetic (but `%`), `&&`, `||`, `!` and
+/// parentheses; else which word has no FEEL.
+pub fn from_cel(cel: &str) -> Result<String, Untranslatable> {
+    let chars_count = cel.chars().count();
+    if chars_count > MAX_CONDITION_CHARS {
+        return Err(Untranslatable::TooLong { chars: chars_count });
+    }
+    let chars: Vec<char> = cel.chars().collect();
+    let mut out: Vec<String> = Vec::new();
+    // For each open parenthesis, whether it is a `not(` that a bare `!field` opened (and
+    // that closes after the field).
+    let mut depth = 0i32;
+    let mut i = 0;
+    let mut negate_next = false;
+    let word_at = |i: usize| -> usize {
+        let mut j = i;
+        while j < chars.len() && (chars[j].is_ascii_alphanumeric() || "_.".contains(chars[j])) {
+            j += 1;
+        }
+        j
+    };
+    while i < chars.len() {
+        let c = chars[i];
+        if c.is_whitespace() {
+            i += 1;
+            continue;
+        }
+        let mut token = if c.is_ascii_alphabetic() || c == '_' {
+            let end = word_at(i);
+            let word: String = chars[i..end].iter().collect();
+            let next = chars[end..].iter().find(|c| !c.is_whitespace());
+            i = end;
+            match word.as_str() {
+                "true" | "false" => word,
+                "in" | "null" | "and" | "or" | "not" | "has" | "size" => {
+                    return Err(Untranslatable::Word(word))
+                }
+                _ if next == Some(&'(') => return Err(Untranslatable::Word(format!("{word}("))),
+                _ if word.ends_with('.') || word.contains("..") => {
+                    return Err(Untranslatable::Word(word))
+                }
+                _ => word,
+            }
+        } else if c.is_ascii_digit() {
+            let end = word_at(i);
+            let number: String = chars[i..end].iter().collect();
+            i = end;
+            // FEEL's numbers are digits and a point (no `1e3`, no `10u`).
+            if number.parse::<f64>().is_err()
+                || !number.chars().all(|c| c.is_ascii_digit() || c == '.')
+            {
+                return Err(Untranslatable::Word(number));
+            }
+            number
+        } else if c == '"' || c == '\'' {
+            let quote = c;
+            i += 1;
+            let mut value = String::new();
+            loop {
+                match chars.get(i) {
+                    None => return Err(Untranslatable::Unclosed),
+                    Some('\\') => match chars.get(i + 1) {
+                        Some(&e @ ('\\' | '\'' | '"')) => {
+                            value.push(e);
+                            i += 2;
+                        }
+                        _ => return Err(Untranslatable::Word("\\".into())),
+                    },
+                    Some(&q) if q == quote => {
+                        i += 1;
+                        break;
+                    }
+                    Some(&other) => {
+                        value.push(other);
+                        i += 1;
+                    }
+                }
+            }
+            format!("\"{}\"", value.replace('\\', "\\\\").replace('"', "\\\""))
+        } else {
+            let two: String = chars[i..(i + 2).min(chars.len())].iter().collect();
+            let (said, width) = match two.as_str() {
+                "==" => ("=", 2),
+                "!=" | "<=" | ">=" => (two.as_str(), 2),
+                "&&" => ("and", 2),
+                "||" => ("or", 2),
+                _ => match c {
+                    '<' | '>' | '+' | '-' | '*' | '/' => (&two[..1], 1),
+                    '(' => {
+                        depth += 1;
+                        ("(", 1)
+                    }
+                    ')' => {
+                        depth -= 1;
+                        if depth < 0 {
+                            return Err(Untranslatable::Word(")".into()));
+                        }
+                        (")", 1)
+                    }
+                    '!' => {
+                        // `!(…)` is `not(…)`; `!field` is `not(field)`.
+                        i += 1;
+                        if negate_next {
+                            return Err(Untranslatable::Word("!!".into()));
+                        }
+                        negate_next = true;
+                        continue;
+                    }
+                    other => return Err(Untranslatable::Word(other.to_string())),
+                },
+            };
+            i += width;
+            said.to_string()
+        };
+        if std::mem::take(&mut negate_next) {
+            token = match token.as_str() {
+                "(" => "not(".to_string(),
+                t if t.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_') => {
+                    format!("not({t})")
+                }
+                _ => return Err(Untranslatable::Word("!".into())),
+            };
+        }
+        out.push(token);
+    }
+    if depth != 0 || negate_next {
+        return Err(Untranslatable::Unclosed);
+    }
+    if out.is_empty() {
+        return Err(Untranslatable::Empty);
+    }
+    let mut feel = String::from("=");
+    for (k, token) in out.iter().enumerate() {
+        let glued = k == 0 || out[k - 1] == "(" || out[k - 1] == "not(" || token == ")";
+        if !glued {
+            feel.push(' ');
+        }
+        feel.push_str(token);
+    }
+    Ok(feel)
 }
 
 /// `text` (a `conditionExpression`'s body) as a CEL condition.

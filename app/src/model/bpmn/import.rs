@@ -21,13 +21,17 @@
 //!   a condition on a flow straight from a task is the same decision;
 //! - a receive task waits for its message; an interrupting timer boundary event is its
 //!   timeout (a task's timeout, for other tasks) and its flows the failure route; an
-//!   intermediate timer catch event (`timeDuration`) is a timer step;
+//!   intermediate timer catch event (`timeDuration`) is a timer step; an event-based
+//!   gateway racing one message catch event against at most one timer catch event is a
+//!   step that waits for the message, the timer its timeout, the flows after the timer
+//!   its failure route;
 //! - a multi-instance task is a for-each over its collection's field; a standard loop with
 //!   a `loopMaximum` a bounded loop back to itself;
 //! - positions come from the diagram (DI) when every step has a shape.
 //!
-//! Refused, each by id: event-based and complex gateways, conditions it cannot translate,
-//! sub-processes and call activities, timers with a date or a cycle, non-interrupting
+//! Refused, each by id: complex gateways, event-based gateways racing anything else (a
+//! second message, a receive task, a signal), conditions it cannot translate,
+//! sub-processes, timers with a date or a cycle, non-interrupting
 //! timers, loops with a condition, signal, escalation, conditional and error end events,
 //! and any element BPMN defines that is not listed here.
 
@@ -133,7 +137,9 @@ fn refused(l: Locale, input: &str, at: usize, field: &str, message: String) -> I
 /// The element tree (index 0 is the document) and the prefix bound to [`NAMESPACE`].
 fn read_tree(input: &str, l: Locale) -> Result<(Vec<El>, Option<String>), ImportError> {
     let mut reader = Reader::from_str(input);
-    reader.config_mut().trim_text(true);
+    // Text keeps its spaces (`a &gt; b` is three pieces, the spaces between them meant); every
+    // reader of an element's text trims its ends.
+    reader.config_mut().trim_text(false);
     let mut els = vec![El {
         name: String::new(),
         attrs: Vec::new(),
@@ -330,6 +336,11 @@ enum Kind {
         attached: String,
         what: Boundary,
     },
+    /// An event an event-based gateway races: its message (the wait's success) or its
+    /// timer (its timeout: the failure route). Paths pass through.
+    Raced {
+        timeout: bool,
+    },
 }
 
 #[derive(Clone, Debug)]
@@ -384,6 +395,9 @@ struct Route {
     condition: Option<String>,
     /// The path passed an inclusive gateway: its step decides inclusively.
     inclusive: bool,
+    /// Which flow out of an exclusive or inclusive gateway the path took (0 before one):
+    /// each is a route of its own, even to the same step on the same terms.
+    branch: usize,
 }
 
 struct Model<'a> {
@@ -398,6 +412,8 @@ struct Model<'a> {
     flow_extras: HashMap<(String, String), Vec<FlowExtra>>,
     previous: HashMap<String, Vec<String>>,
     walked: usize,
+    /// Flows out of exclusive and inclusive gateways taken so far (each path's `branch`).
+    branches: usize,
 }
 
 impl Model<'_> {
@@ -432,7 +448,7 @@ impl Model<'_> {
     ) -> Result<(), ImportError> {
         let mut stack: Vec<(String, Route)> =
             targets.iter().map(|t| (t.clone(), route.clone())).collect();
-        let mut seen: HashSet<(String, Option<String>)> = HashSet::new();
+        let mut seen: HashSet<(String, Option<String>, usize)> = HashSet::new();
         while let Some((at, mut route)) = stack.pop() {
             self.step()?;
             let Some((kind, _)) = self.kinds.get(&at) else {
@@ -451,6 +467,11 @@ impl Model<'_> {
                     }
                 }
                 Kind::Choice { inclusive } => route.inclusive |= inclusive,
+                Kind::Raced { timeout } => {
+                    if timeout {
+                        route.on = Outcome::Failure;
+                    }
+                }
                 Kind::Catch { message, flows_in } => {
                     if flows_in {
                         route.join = true;
@@ -460,11 +481,16 @@ impl Model<'_> {
                     }
                 }
             }
-            if !seen.insert((at.clone(), route.condition.clone())) {
+            if !seen.insert((at.clone(), route.condition.clone(), route.branch)) {
                 continue;
             }
+            let decides = matches!(kind, Kind::Choice { .. });
             for (n, nth) in self.targets(&at) {
-                let route = self.along(&at, &n, nth, route.clone());
+                let mut route = self.along(&at, &n, nth, route.clone());
+                if decides {
+                    self.branches += 1;
+                    route.branch = self.branches;
+                }
                 stack.push((n, route));
             }
         }
@@ -665,6 +691,25 @@ pub fn from_bpmn(input: &str, l: Locale) -> Result<Workflow, ImportError> {
     let mut associations: Vec<(String, String)> = Vec::new();
     let mut pool_of: HashMap<String, String> = HashMap::new();
     let mut step_order: Vec<String> = Vec::new();
+    // An event-based gateway is a step that waits: for the message of the one message
+    // catch event after it, timed out by the one timer catch event after it (if any).
+    let racing: HashSet<&str> = order
+        .iter()
+        .filter(|&&e| els[e].name == "eventBasedGateway")
+        .filter_map(|&e| els[e].attr("id"))
+        .collect();
+    let mut raced: HashMap<String, String> = HashMap::new();
+    for &e in order.iter().filter(|&&e| els[e].name == "sequenceFlow") {
+        if let (Some(s), Some(t)) = (els[e].attr("sourceRef"), els[e].attr("targetRef")) {
+            if racing.contains(s) {
+                raced.insert(t.to_string(), s.to_string());
+            }
+        }
+    }
+    let mut race_message: HashMap<String, (String, String)> = HashMap::new();
+    let mut race_timer: HashMap<String, u64> = HashMap::new();
+    // A waiting gateway without a name is called what its message catch event is.
+    let mut race_labels: HashMap<String, String> = HashMap::new();
     let mut name = None;
     for &process in order.iter().filter(|&&e| els[e].name == "process") {
         let process_id = id_of(process);
@@ -707,7 +752,54 @@ pub fn from_bpmn(input: &str, l: Locale) -> Result<Workflow, ImportError> {
                     .map(|n| n.trim().to_string())
                     .filter(|n| !n.is_empty())
             });
+            if let Some(gateway) = raced.get(&id) {
+                let caught = match (kind, definition) {
+                    ("intermediateCatchEvent", Some("messageEventDefinition"))
+                        if !race_message.contains_key(gateway) =>
+                    {
+                        let label = e.attr("name").unwrap_or("").trim().to_string();
+                        race_message.insert(
+                            gateway.clone(),
+                            (message.clone().unwrap_or_else(|| id.clone()), label),
+                        );
+                        Ok(false)
+                    }
+                    ("intermediateCatchEvent", Some("timerEventDefinition"))
+                        if !race_timer.contains_key(gateway) =>
+                    {
+                        timer_ms(&els, el)
+                            .map(|ms| {
+                                race_timer.insert(gateway.clone(), ms);
+                                true
+                            })
+                            .map_err(|why| {
+                                td_string!(l, import.bpmn_timer, id = format!("{id:?}"), why = why)
+                                    .to_string()
+                            })
+                    }
+                    _ => Err(td_string!(
+                        l,
+                        import.bpmn_race,
+                        gateway = format!("{gateway:?}"),
+                        element = kind,
+                        id = format!("{id:?}")
+                    )
+                    .to_string()),
+                };
+                match caught {
+                    Ok(timeout) => {
+                        pool_of.insert(id.clone(), pool.clone());
+                        kinds.insert(id, (Kind::Raced { timeout }, el));
+                    }
+                    Err(why) => refuse(&mut problems, el, why),
+                }
+                continue;
+            }
             let classified = match (kind, definition) {
+                ("eventBasedGateway", _) => {
+                    step_order.push(id.clone());
+                    Kind::Step
+                }
                 ("callActivity", _) => match called_element(&els, el) {
                     Some(called) => {
                         calls.insert(id.clone(), called);
@@ -864,7 +956,19 @@ pub fn from_bpmn(input: &str, l: Locale) -> Result<Workflow, ImportError> {
                         .children
                         .iter()
                         .find(|&&c| els[c].name == "conditionExpression")
-                        .map(|&c| super::feel::to_cel(&els[c].text));
+                        .map(|&c| match els[c].attr("language") {
+                            // CEL already (what the export writes when FEEL has no words
+                            // for it): checked as every condition is, when the workflow is.
+                            Some(super::feel::CEL) => {
+                                let chars = els[c].text.chars().count();
+                                if chars > crate::model::validate::MAX_CONDITION_CHARS {
+                                    Err(super::feel::Untranslatable::TooLong { chars })
+                                } else {
+                                    Ok(els[c].text.trim().to_string())
+                                }
+                            }
+                            _ => super::feel::to_cel(&els[c].text),
+                        });
                     if let Some(Err(why)) = &condition {
                         refuse(
                             &mut problems,
@@ -909,7 +1013,7 @@ pub fn from_bpmn(input: &str, l: Locale) -> Result<Workflow, ImportError> {
                 ("exclusiveGateway" | "inclusiveGateway", _) => Kind::Choice {
                     inclusive: kind == "inclusiveGateway",
                 },
-                ("complexGateway" | "eventBasedGateway", _) => {
+                ("complexGateway", _) => {
                     refuse(
                         &mut problems,
                         el,
@@ -960,6 +1064,28 @@ pub fn from_bpmn(input: &str, l: Locale) -> Result<Workflow, ImportError> {
             };
             pool_of.insert(id.clone(), pool.clone());
             kinds.insert(id, (classified, el));
+        }
+    }
+    for &gateway in &racing {
+        match race_message.remove(gateway) {
+            Some((message, label)) => {
+                receives.insert(gateway.to_string(), message);
+                if let Some(ms) = race_timer.get(gateway) {
+                    timeouts.insert(gateway.to_string(), *ms);
+                }
+                if !label.is_empty() {
+                    race_labels.insert(gateway.to_string(), label);
+                }
+            }
+            None => {
+                if let Some(&el) = order.iter().find(|&&e| els[e].attr("id") == Some(gateway)) {
+                    refuse(
+                        &mut problems,
+                        el,
+                        td_string!(l, import.bpmn_race_no_message, id = format!("{gateway:?}")),
+                    );
+                }
+            }
         }
     }
     // Every refused element's id: an element nested in a refused one is refused once, in
@@ -1016,6 +1142,7 @@ pub fn from_bpmn(input: &str, l: Locale) -> Result<Workflow, ImportError> {
         flow_extras,
         previous,
         walked: 0,
+        branches: 0,
     };
     let mut budget = Budget::new(l);
     let mut nodes: Vec<Node> = Vec::new();
@@ -1027,6 +1154,7 @@ pub fn from_bpmn(input: &str, l: Locale) -> Result<Workflow, ImportError> {
         let e = &els[el];
         let label = e
             .attr("name")
+            .or(race_labels.get(id).map(String::as_str))
             .map(|n| n.split_whitespace().collect::<Vec<_>>().join(" "))
             .filter(|n| !n.is_empty())
             .unwrap_or_else(|| id.clone());
@@ -1054,10 +1182,9 @@ pub fn from_bpmn(input: &str, l: Locale) -> Result<Workflow, ImportError> {
             node = model.read_details(el, &real, l, |d| node.with_details(d))?;
         }
         if let Some(&ms) = timers.get(id) {
-            node.wait = Some(crate::model::workflow::Wait {
-                for_ms: Some(ms),
-                ..Default::default()
-            });
+            let mut wait = node.wait.take().unwrap_or_default();
+            wait.for_ms = Some(ms);
+            node.wait = Some(wait);
         }
         if let Some(message) = receives.get(id) {
             // The wait its details describe (a file Hybridflow wrote), if any, is kept.
@@ -1115,6 +1242,7 @@ pub fn from_bpmn(input: &str, l: Locale) -> Result<Workflow, ImportError> {
             details: None,
             condition: None,
             inclusive: false,
+            branch: 0,
         };
         for (target, nth) in model.targets(id) {
             batch += 1;
@@ -1135,6 +1263,7 @@ pub fn from_bpmn(input: &str, l: Locale) -> Result<Workflow, ImportError> {
                     details: None,
                     condition: None,
                     inclusive: false,
+                    branch: 0,
                 },
                 Boundary::Message(message) => Route {
                     kind: EdgeKind::Event,
@@ -1144,6 +1273,7 @@ pub fn from_bpmn(input: &str, l: Locale) -> Result<Workflow, ImportError> {
                     details: None,
                     condition: None,
                     inclusive: false,
+                    branch: 0,
                 },
                 Boundary::Compensate => {
                     for (_, handler) in associations.iter().filter(|(s, _)| *s == boundary) {
@@ -1209,6 +1339,7 @@ pub fn from_bpmn(input: &str, l: Locale) -> Result<Workflow, ImportError> {
                     details: None,
                     condition: None,
                     inclusive: false,
+                    branch: 0,
                 },
             )),
             Some(Kind::Catch { .. }) => {
@@ -1221,6 +1352,7 @@ pub fn from_bpmn(input: &str, l: Locale) -> Result<Workflow, ImportError> {
                     details: None,
                     condition: None,
                     inclusive: false,
+                    branch: 0,
                 };
                 model.follow(&out, route, &mut receivers)?;
             }
@@ -1313,6 +1445,7 @@ pub fn from_bpmn(input: &str, l: Locale) -> Result<Workflow, ImportError> {
             route.on,
             route.event.clone(),
             route.condition.clone(),
+            route.branch,
         )) {
             budget.edges(1, "messageFlow").map_err(ImportError::from)?;
             let mut made = edge(from, to, route.kind, route.on, route.event);

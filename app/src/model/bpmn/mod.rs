@@ -4,7 +4,13 @@
 //!   positions: steps are service tasks, commands sequence flows, events message catch
 //!   events between them, failure routes flows from a boundary error event, `join: all` a
 //!   converging parallel gateway, a compensation a boundary compensation event associated
-//!   with a compensation task.
+//!   with a compensation task; a deciding step's routes leave through an exclusive or
+//!   inclusive gateway, their conditions in FEEL ([`feel`]), the route without one the
+//!   gateway's default; a timer is an intermediate timer catch event, a wait for a message
+//!   a receive task (its timeout a boundary timer, the failure route leaving from it), a
+//!   sub-flow a call activity, a for-each a multi-instance task, a bounded loop of a step
+//!   back to itself a standard loop.
+//! - [`feel`]: conditions between CEL and FEEL (or JUEL), both ways.
 //! - [`import`] (the `bpmn` feature: it needs an XML parser, which the browser does not):
 //!   the same mapping read back from any modeler's file, pools, lanes and message flows
 //!   included; every element it cannot map is refused by id and type.
@@ -14,7 +20,6 @@
 //! the [`NAMESPACE`] namespace, which modelers keep as they are.
 
 pub mod export;
-#[cfg(feature = "bpmn")]
 pub mod feel;
 #[cfg(feature = "bpmn")]
 pub mod import;
