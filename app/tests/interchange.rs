@@ -354,7 +354,8 @@ fn bpmn_refuses_each_element_it_cannot_map_by_id_type_and_line() {
         + 1;
     assert_eq!(p[0].0, format!("line {line}"));
     assert!(
-        p[0].3.contains("chooses a path by a rule Hybridflow does not model"),
+        p[0].3
+            .contains("chooses a path by a rule Hybridflow does not model"),
         "{}",
         p[0].3
     );
@@ -826,7 +827,9 @@ fn bpmn_writes_decisions_as_gateways_timers_as_timer_events_and_loops_as_standar
     let w = examples::from_template(examples::template("payment-by-amount").unwrap());
     let xml = export(&w, ExportFormat::Bpmn).unwrap();
     assert!(
-        xml.contains("<bpmn:exclusiveGateway id=\"Decide_1\" name=\"Authorize payment?\" default=\"Flow_"),
+        xml.contains(
+            "<bpmn:exclusiveGateway id=\"Decide_1\" name=\"Authorize payment?\" default=\"Flow_"
+        ),
         "{xml}"
     );
     assert!(
@@ -834,7 +837,10 @@ fn bpmn_writes_decisions_as_gateways_timers_as_timer_events_and_loops_as_standar
             || xml.contains("<bpmn:conditionExpression xsi:type=\"bpmn:tFormalExpression\">=approved = false</bpmn:conditionExpression>"),
         "{xml}"
     );
-    assert!(xml.contains("=amount &gt; 1000</bpmn:conditionExpression>"), "{xml}");
+    assert!(
+        xml.contains("=amount &gt; 1000</bpmn:conditionExpression>"),
+        "{xml}"
+    );
     let back = import(&xml, Some(ImportFormat::Bpmn)).unwrap();
     assert_eq!(back.nodes, w.nodes);
     assert_eq!(edge_set(&back), edge_set(&w));
@@ -894,15 +900,27 @@ fn bpmn_writes_decisions_as_gateways_timers_as_timer_events_and_loops_as_standar
         .join("\n");
     let read = import(&bare, Some(ImportFormat::Bpmn)).unwrap_or_else(|e| panic!("{e}\n{bare}"));
     let node = |id: &str| read.nodes.iter().find(|n| n.id == id).unwrap();
-    assert_eq!(node("cool").wait.as_ref().and_then(|w| w.for_ms), Some(1500));
-    assert_eq!(node("order").decide, Some(app::model::workflow::Decide::Inclusive));
+    assert_eq!(
+        node("cool").wait.as_ref().and_then(|w| w.for_ms),
+        Some(1500)
+    );
+    assert_eq!(
+        node("order").decide,
+        Some(app::model::workflow::Decide::Inclusive)
+    );
     let conditions: Vec<_> = read
         .edges
         .iter()
         .filter_map(|e| Some((e.to.as_str(), e.condition.as_deref()?)))
         .collect();
-    assert!(conditions.contains(&("cool", "amount > 100")), "{conditions:?}");
-    assert!(conditions.contains(&("poll", "size(items) > 2")), "{conditions:?}");
+    assert!(
+        conditions.contains(&("cool", "amount > 100")),
+        "{conditions:?}"
+    );
+    assert!(
+        conditions.contains(&("poll", "size(items) > 2")),
+        "{conditions:?}"
+    );
     let again = read
         .edges
         .iter()
@@ -929,7 +947,11 @@ fn cel_conditions_write_as_feel_and_read_back() {
     ] {
         assert_eq!(from_cel(cel).as_deref(), Ok(feel), "{cel}");
         let back = to_cel(feel).unwrap();
-        assert_eq!(from_cel(&back).as_deref(), Ok(feel), "{cel} → {feel} → {back}");
+        assert_eq!(
+            from_cel(&back).as_deref(),
+            Ok(feel),
+            "{cel} → {feel} → {back}"
+        );
     }
     for (cel, word) in [
         ("size(items) > 2", "size"),
@@ -938,7 +960,11 @@ fn cel_conditions_write_as_feel_and_read_back() {
         ("n > 1e3", "1e3"),
         ("s == 'a\\nb'", "\\"),
     ] {
-        assert_eq!(from_cel(cel), Err(Untranslatable::Word(word.into())), "{cel}");
+        assert_eq!(
+            from_cel(cel),
+            Err(Untranslatable::Word(word.into())),
+            "{cel}"
+        );
     }
 }
 
@@ -1009,7 +1035,10 @@ fn an_event_based_gateway_racing_a_message_and_a_timer_is_a_wait_with_a_timeout(
             r#"<bpmn:intermediateCatchEvent id="Second"><bpmn:messageEventDefinition messageRef="Message_Paid" /></bpmn:intermediateCatchEvent>"#,
             "intermediateCatchEvent",
         ),
-        (r#"<bpmn:receiveTask id="Second" name="Ask" />"#, "receiveTask"),
+        (
+            r#"<bpmn:receiveTask id="Second" name="Ask" />"#,
+            "receiveTask",
+        ),
     ] {
         let p = problems(import(&race(second), None).unwrap_err());
         assert_eq!(p.len(), 1, "{p:?}");

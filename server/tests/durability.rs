@@ -287,8 +287,9 @@ async fn waiting_for(server: &ServerProcess, run: &str, step: &str) {
 }
 
 /// SIGKILL while a step waits for a message, and while a timer runs: the restarted process
-/// arms the wait again, the message sent after the restart ends it, the timer still ends,
-/// and each history is whole — every step started once, no gap, one end.
+/// arms the wait again, the message sent after the restart ends it, the timer ends when it
+/// was due — a durable deadline, not started over by the restart — and each history is
+/// whole: every step started once, no gap, one end.
 #[tokio::test]
 async fn a_run_killed_while_it_waits_resumes_its_wait_after_a_restart() {
     let dir = tempfile::tempdir().unwrap();
@@ -301,7 +302,7 @@ async fn a_run_killed_while_it_waits_resumes_its_wait_after_a_restart() {
                       {"id": "confirm", "label": "Await confirmation", "service": "PaymentService", "action": "await",
                        "wait": {"message": "PaymentConfirmed", "timeout_ms": 120000}},
                       {"id": "pause", "label": "Cooling-off", "service": "OrderService", "action": "pause",
-                       "wait": {"for_ms": 1500}},
+                       "wait": {"for_ms": PAUSE_MS}},
                       node_taking("ship", 10)],
             "edges": [{"from": "order", "to": "confirm", "kind": "command"},
                       {"from": "confirm", "to": "pause", "kind": "command"},
@@ -324,6 +325,7 @@ async fn a_run_killed_while_it_waits_resumes_its_wait_after_a_restart() {
     assert_eq!(sent.status(), 202);
     // Now the timer runs: kill it again in the middle of it.
     waiting_for(&server, &run, "pause").await;
+    tokio::time::sleep(Duration::from_millis(PAUSE_MS / 2)).await;
     let mut server = server;
     server.signal_and_wait("-KILL", Duration::from_secs(5));
     let server = ServerProcess::start(&database, &[]).await;
@@ -338,7 +340,41 @@ async fn a_run_killed_while_it_waits_resumes_its_wait_after_a_restart() {
     assert_eq!(kinds("RunResumed"), 2);
     // The wait for the message was armed again, not started again: one WaitStarted each.
     assert_eq!(kinds("WaitStarted"), 2);
+    // The timer kept its deadline: it ended PAUSE_MS after it started (give or take the
+    // scheduling), not PAUSE_MS after the restart, which came half-way through it.
+    let at = |kind: &str, node: &str| {
+        records
+            .iter()
+            .rev()
+            .find(|r| r["type"] == kind && r["node"] == node)
+            .and_then(|r| r["at_ms"].as_i64())
+            .unwrap_or_else(|| panic!("{kind} {node}"))
+    };
+    let resumed = records
+        .iter()
+        .rev()
+        .find(|r| r["type"] == "RunResumed")
+        .and_then(|r| r["at_ms"].as_i64())
+        .unwrap();
+    let (started, ended) = (at("WaitStarted", "pause"), at("StepSucceeded", "pause"));
+    let due = started + PAUSE_MS as i64;
+    assert!(
+        resumed - started >= PAUSE_MS as i64 / 2,
+        "killed half-way through the timer"
+    );
+    // Due at `due`, or at once if the restart came later; started over, it would end a
+    // whole PAUSE_MS after the restart.
+    assert!(
+        ended >= due && ended < due.max(resumed) + 1_000,
+        "the timer ended {} ms after it started, {} ms after the restart {} ms after it started",
+        ended - started,
+        ended - resumed,
+        resumed - started
+    );
 }
+
+/// The timer of the waits test: long enough to kill the process half-way through it.
+const PAUSE_MS: u64 = 3_000;
 
 /// SIGKILL in the middle of a loop: the restarted process goes on round it from where the
 /// history says it was — the bound counts the turns made before the kill — and the history

@@ -494,7 +494,7 @@ fn an_event_published_but_not_delivered_before_a_crash_is_delivered_after_it() {
     for event in &history {
         rebuilt.apply(event);
     }
-    let actions = rebuilt.resume("r", None);
+    let actions = rebuilt.resume("r", None, None);
     let deliveries: Vec<_> = actions
         .iter()
         .filter(|a| matches!(a, server::engine::core::Action::Deliver { .. }))

@@ -312,7 +312,7 @@ impl Engine {
         let mut core = RunCore::new(&run.workflow, run.input.clone(), seed, speed).with_id(&run.id);
         let mut records = 0usize;
         let last = replay_history(self.store.as_ref(), &run.id, 0, |record| {
-            core.apply(&record.event);
+            core.apply_record(record);
             records += 1;
         })
         .await?;
@@ -325,7 +325,7 @@ impl Engine {
         let actions = if records == 0 {
             core.handle(Input::Start)
         } else {
-            core.resume(&run.id, Some(by))
+            core.resume(&run.id, Some(by), Some(self.clock.now_ms()))
         };
         tracing::info!(run = %run.id, records, epoch = run.epoch, "resuming run");
         self.metrics.run_resumed(taken);

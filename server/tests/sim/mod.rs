@@ -75,7 +75,7 @@ impl Sim {
             self.0.now,
             self.0.history.clone(),
         ));
-        let actions = resumed.0.core.resume("run", None);
+        let actions = resumed.0.core.resume("run", None, None);
         resumed.0.absorb(actions);
         resumed
     }

@@ -236,7 +236,11 @@ pub fn to_bpmn(workflow: &Workflow) -> String {
         let (x, y) = position[node.id.as_str()];
         let attributes = step_attributes(node, id);
         if is_timer(node) {
-            let ms = node.wait.as_ref().and_then(|w| w.for_ms).unwrap_or_default();
+            let ms = node
+                .wait
+                .as_ref()
+                .and_then(|w| w.for_ms)
+                .unwrap_or_default();
             let _ = writeln!(
                 elements,
                 "    <bpmn:intermediateCatchEvent id=\"{id}\" name=\"{}\"{attributes}>\n      <bpmn:timerEventDefinition>\n        <bpmn:timeDuration xsi:type=\"bpmn:tFormalExpression\">{}</bpmn:timeDuration>\n      </bpmn:timerEventDefinition>\n    </bpmn:intermediateCatchEvent>",
@@ -393,7 +397,11 @@ pub fn to_bpmn(workflow: &Workflow) -> String {
     let mut decision: HashMap<&str, String> = HashMap::new();
     let mut gateways: Vec<(String, &'static str, &str)> = Vec::new();
     let mut default_flow: HashMap<String, String> = HashMap::new();
-    for node in workflow.nodes.iter().filter(|n| deciding.contains(n.id.as_str())) {
+    for node in workflow
+        .nodes
+        .iter()
+        .filter(|n| deciding.contains(n.id.as_str()))
+    {
         let gateway = ids.fresh("Decide");
         let element = match node.decide {
             Some(Decide::Inclusive) => "inclusiveGateway",
@@ -419,7 +427,10 @@ pub fn to_bpmn(workflow: &Workflow) -> String {
     }
 
     for (k, e) in workflow.edges.iter().enumerate() {
-        if standard_loop.get(e.from.as_str()).is_some_and(|&(at, _)| at == k) {
+        if standard_loop
+            .get(e.from.as_str())
+            .is_some_and(|&(at, _)| at == k)
+        {
             continue;
         }
         let source = match e.on {

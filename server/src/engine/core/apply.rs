@@ -4,6 +4,14 @@
 use super::*;
 
 impl RunCore {
+    /// Applies one stored history record while replaying: its event, at its time (what a
+    /// resumed wait's time left is measured from).
+    pub fn apply_record(&mut self, record: &app::model::RunRecord) {
+        self.clock_ms = Some(record.at_ms);
+        self.apply(&record.event);
+        self.clock_ms = None;
+    }
+
     /// Applies one history event to the state. Used for new events and for replay.
     pub fn apply(&mut self, event: &RunEvent) {
         use RunEvent::*;
@@ -187,6 +195,7 @@ impl RunCore {
                     step.execution = *execution;
                     step.owner = *owner;
                     step.hops = *hops;
+                    step.since_ms = self.clock_ms;
                     if let Some(message) = cause.message() {
                         step.seen.insert(message);
                     }

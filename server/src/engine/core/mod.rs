@@ -201,6 +201,9 @@ struct Step {
     undo: Option<String>,
     /// What the completed child wrote into its run data (written by the step on success).
     child_wrote: serde_json::Map<String, serde_json::Value>,
+    /// When its attempt under way started (Unix ms, from the `StepStarted` record, when the
+    /// replay gave record times): how much of a wait's time a resumed run has left.
+    since_ms: Option<i64>,
 }
 
 struct EdgeInfo {
@@ -300,6 +303,8 @@ pub struct RunCore {
     iterations: HashMap<usize, u32>,
     /// Whether any edge has a loop bound (most flows have none: nothing to count).
     loops: bool,
+    /// The time of the history record being replayed (Unix ms; [`RunCore::apply_record`]).
+    clock_ms: Option<i64>,
 }
 
 impl RunCore {
@@ -359,6 +364,7 @@ impl RunCore {
             inbox: Vec::new(),
             iterations: HashMap::new(),
             loops: workflow.edges.iter().any(|e| e.max_iterations.is_some()),
+            clock_ms: None,
             conditions,
             written: serde_json::Map::new(),
             nodes: workflow.nodes.clone(),

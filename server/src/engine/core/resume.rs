@@ -7,8 +7,16 @@ impl RunCore {
     /// After replaying a stored history through [`RunCore::apply`]: what was in flight is
     /// started again — attempts re-sent under their idempotency key (no new `StepStarted`),
     /// retries and compensations re-armed, undelivered events delivered. `by`: which
-    /// process resumes it (recorded in the `RunResumed` record).
-    pub fn resume(&mut self, run_id: &str, by: Option<Takeover>) -> Vec<Action> {
+    /// process resumes it (recorded in the `RunResumed` record). `now_ms` (Unix ms): when,
+    /// so a wait, a timer and a sub-flow's timeout — durable deadlines, not work sent again
+    /// — keep the time they had left (in simulated time: the wall time since their record,
+    /// scaled by the run's speed) rather than start over; `None` arms them in full.
+    pub fn resume(
+        &mut self,
+        run_id: &str,
+        by: Option<Takeover>,
+        now_ms: Option<i64>,
+    ) -> Vec<Action> {
         self.id = run_id.to_string();
         if self.status.is_some() {
             return Vec::new();
@@ -25,7 +33,18 @@ impl RunCore {
                     // Its attempt failed; only the orchestrator's decision waits (below).
                 }
                 StepState::Running => {
-                    self.attempt_timers(i, step.execution, step.attempt, &mut timers);
+                    let mut armed = Vec::new();
+                    self.attempt_timers(i, step.execution, step.attempt, &mut armed);
+                    let deadline = self.nodes[i].wait.is_some() || self.nodes[i].sub_flow.is_some();
+                    if let (true, Some(since), Some(now)) = (deadline, step.since_ms, now_ms) {
+                        let spent = ((now - since).max(0) as f64 * self.speed) as u64;
+                        for action in &mut armed {
+                            if let Action::Timer { after_ms, .. } = action {
+                                *after_ms = after_ms.saturating_sub(spent);
+                            }
+                        }
+                    }
+                    timers.extend(armed);
                     if let (Some(workflow), Some(run)) = (&self.nodes[i].sub_flow, &step.child) {
                         // Started again unless it exists; if it ended meanwhile, its end
                         // is heard now.
