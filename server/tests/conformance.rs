@@ -107,6 +107,7 @@ conformance!(
     deleting_a_workflow_deletes_its_lab_documents,
     ended_load_runs_are_deleted_a_chunk_at_a_time_but_the_latest_test_s,
     retention_keeps_the_newest_ended_runs_of_each_workflow,
+    retention_spares_a_child_while_its_parent_runs,
     claims_take_orphans_and_the_runs_of_lapsed_leases_and_fence_the_old_owner,
     a_lease_runs_out_unless_renewed,
     a_released_run_is_claimed_again_by_any_process,
@@ -650,6 +651,58 @@ async fn ended_load_runs_are_deleted_a_chunk_at_a_time_but_the_latest_test_s(
         assert!(store.get_run(kept).await.unwrap().is_some(), "{kept}");
         assert!(!seqs(&*store, kept).await.is_empty(), "{kept}'s history");
     }
+}
+
+/// A completed child whose parent still runs is never pruned — the parent's saga may yet
+/// undo it, and the undo run reads the child's history — even past retention or with its
+/// workflow deleted; once the parent has ended, it goes like any run.
+async fn retention_spares_a_child_while_its_parent_runs(store: Arc<dyn Store>) {
+    store
+        .insert_workflow("payment", &workflow("Payment"))
+        .await
+        .unwrap();
+    create(&*store, &run("p", "order", 1), &records([1])).await;
+    let link = app::model::api::ParentLink {
+        run: "p".into(),
+        node: "pay".into(),
+        workflow_id: "order".into(),
+    };
+    let child = StoredRun {
+        parent: Some(link),
+        ..run("p.pay.1.1", "payment", 2)
+    };
+    create(&*store, &child, &[record(1), completed(2, 2, None)]).await;
+    // Newer runs of the payment workflow, and the parent's workflow was never stored (as if
+    // deleted): retention would take the child twice over.
+    for i in 3..=5 {
+        create(
+            &*store,
+            &run(&format!("n{i}"), "payment", i),
+            &[record(1), completed(2, i, None)],
+        )
+        .await;
+    }
+    assert_eq!(store.prune_runs(1, 100).await.unwrap(), 2, "n3 and n4 go");
+    assert!(
+        store.get_run("p.pay.1.1").await.unwrap().is_some(),
+        "the child stays"
+    );
+    assert_eq!(seqs(&*store, "p.pay.1.1").await, [1, 2], "with its history");
+    // The parent ends (its workflow gone, so it goes too): then the child may go.
+    store
+        .append_history("p", 1, &[completed(2, 6, None)])
+        .await
+        .unwrap();
+    assert_eq!(
+        store.prune_runs(1, 100).await.unwrap(),
+        2,
+        "the parent and its child"
+    );
+    assert!(store.get_run("p.pay.1.1").await.unwrap().is_none());
+    assert!(
+        store.get_run("n5").await.unwrap().is_some(),
+        "the newest stays"
+    );
 }
 
 async fn retention_keeps_the_newest_ended_runs_of_each_workflow(store: Arc<dyn Store>) {

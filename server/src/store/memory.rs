@@ -344,10 +344,20 @@ impl RunStore for MemoryStore {
             .map(|w| w.id.clone())
             .collect();
         let mut runs = self.runs.lock().unwrap_or_else(|p| p.into_inner());
-        // Ended runs of each workflow, oldest created first.
+        // Ended runs of each workflow, oldest created first; never a child whose parent
+        // still runs (its saga may yet undo it, reading the child's history).
+        let parent_runs = |held: &HeldRun| {
+            held.run.parent.as_ref().is_some_and(|p| {
+                runs.get(&p.run)
+                    .is_some_and(|parent| parent.run.status == RunStatus::Running)
+            })
+        };
         let mut by_workflow: HashMap<&str, Vec<(u64, &str)>> = HashMap::new();
         for (id, held) in runs.iter() {
-            if held.run.status != RunStatus::Running && held.run.kind == RunKind::Run {
+            if held.run.status != RunStatus::Running
+                && held.run.kind == RunKind::Run
+                && !parent_runs(held)
+            {
                 by_workflow
                     .entry(held.run.workflow_id.as_str())
                     .or_default()

@@ -456,6 +456,13 @@ fn run_summary(row: &AnyRow) -> Result<RunSummary, StoreError> {
 }
 
 /// Deletes the runs numbered `runs` and their history, in `tx`.
+/// Retention's condition on a run `r`: it is no child of a run still running.
+macro_rules! parent_ended {
+    () => {
+        "NOT EXISTS (SELECT 1 FROM runs p WHERE p.id = r.parent_run AND p.status = 'running')"
+    };
+}
+
 async fn delete_runs(tx: &mut Transaction<'_, Any>, runs: &[i64]) -> Result<(), StoreError> {
     for table in ["run_history WHERE run", "runs WHERE no"] {
         for chunk in runs.chunks(ROWS_PER_STATEMENT) {
@@ -829,10 +836,14 @@ impl RunStore for SqlStore {
             }
         }
         // Runs of deleted workflows (load-test runs belong to the lab, not to a workflow).
-        let mut runs: Vec<i64> = sqlx::query_scalar(
+        // Never a child run whose parent still runs: its saga may yet undo the child, and
+        // the undo run reads what the child did from its history.
+        let mut runs: Vec<i64> = sqlx::query_scalar(concat!(
             "SELECT r.no FROM runs r WHERE r.status <> 'running' AND r.kind = 'run' \
-             AND NOT EXISTS (SELECT 1 FROM workflows w WHERE w.id = r.workflow_id) LIMIT $1",
-        )
+             AND NOT EXISTS (SELECT 1 FROM workflows w WHERE w.id = r.workflow_id) AND ",
+            parent_ended!(),
+            " LIMIT $1"
+        ))
         .bind(limit)
         .fetch_all(&mut *tx)
         .await?;
@@ -849,10 +860,11 @@ impl RunStore for SqlStore {
                 if room <= 0 {
                     break;
                 }
-                let older: Vec<i64> = sqlx::query_scalar(
-                    "SELECT no FROM runs WHERE workflow_id = $1 AND status <> 'running' \
-                     ORDER BY no DESC LIMIT $2 OFFSET $3",
-                )
+                let older: Vec<i64> = sqlx::query_scalar(concat!(
+                    "SELECT r.no FROM runs r WHERE r.workflow_id = $1 AND r.status <> 'running' AND ",
+                    parent_ended!(),
+                    " ORDER BY r.no DESC LIMIT $2 OFFSET $3"
+                ))
                 .bind(&workflow_id)
                 .bind(room)
                 .bind(self::limit(keep))
