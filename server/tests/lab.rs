@@ -708,6 +708,20 @@ fn the_lab_simulates_a_child_run_in_virtual_time_and_undoes_it_as_a_unit() {
     );
     let again = VirtualRun::complete_in(&library, &order, json!({}), 5, Faults::default(), 0);
     assert_eq!(again.history, run.history);
+    // The coupling figures count the child's services too: alone, the order flow's
+    // orchestrator knows Orders and Shipping; with its payment child, Payments as well.
+    let services = |c: &app::model::lab::Coupling| {
+        c.services
+            .iter()
+            .map(|s| s.service.clone())
+            .collect::<Vec<_>>()
+    };
+    let alone = server::lab::measure::coupling(&order);
+    assert_eq!(alone.orchestrator_knows, 2);
+    assert_eq!(services(&alone), ["Orders", "Shipping"]);
+    let whole = server::lab::measure::coupling_in(&library, &order);
+    assert_eq!(whole.orchestrator_knows, 3);
+    assert_eq!(services(&whole), ["Orders", "Payments", "Shipping"]);
 
     // A cycle ends one level down (its child's own child is refused), and a sub-flow that
     // is not there fails its step saying why.

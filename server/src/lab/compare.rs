@@ -14,7 +14,7 @@ use app::model::reading::compare_reading;
 use app::model::{Faults, MessageCounts, RunEvent, Workflow};
 use serde_json::Value;
 
-use super::measure::{blast_radius, coupling, facts, percentile, RunFacts};
+use super::measure::{blast_radius, coupling_in, facts, percentile, RunFacts};
 use super::simulate::{Library, VirtualRun};
 
 /// What a batch runs.
@@ -114,7 +114,14 @@ pub fn compare(spec: &CompareSpec, progress: &Progress) -> Option<CompareResult>
             }
             progress.done[i].fetch_add(1, Ordering::Relaxed);
         }
-        styles.push(figures(style, &workflow, lost, &runs, reference.as_ref()));
+        styles.push(figures(
+            &spec.library,
+            style,
+            &workflow,
+            lost,
+            &runs,
+            reference.as_ref(),
+        ));
     }
     if progress.cancelled() {
         return None;
@@ -129,6 +136,7 @@ pub fn compare(spec: &CompareSpec, progress: &Progress) -> Option<CompareResult>
 }
 
 fn figures(
+    library: &Library,
     style: LabStyle,
     workflow: &Workflow,
     lost: Vec<app::model::lint::Warning>,
@@ -192,7 +200,7 @@ fn figures(
         },
         blast_radius_max: radii.iter().copied().max().unwrap_or(0),
         runs_with_failure: radii.len() as u32,
-        coupling: coupling(workflow),
+        coupling: coupling_in(library, workflow),
         visibility: visibility(runs),
         lost,
         example_diagnosis: example,

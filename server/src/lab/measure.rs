@@ -7,7 +7,7 @@ use app::model::lab::{Coupling, LabOutcome, ServiceCoupling};
 use app::model::log::{Trace, Visibility};
 use app::model::{EdgeKind, MessageCounts, Outcome, RunEvent, RunStatus, StepState, Workflow};
 
-use super::simulate::VirtualRun;
+use super::simulate::{Library, VirtualRun};
 
 /// The facts of one finished run that the lab aggregates.
 #[derive(Clone, Debug, PartialEq)]
@@ -105,78 +105,98 @@ pub fn blast_radius(run: &RunFacts, reference: &RunFacts) -> u32 {
 /// hears replies from; a service knows the orchestrator if any of its steps is commanded
 /// or commands follow it, and every event contract it publishes or subscribes to.
 pub fn coupling(workflow: &Workflow) -> Coupling {
-    let service_of: HashMap<&str, &str> = workflow
-        .nodes
-        .iter()
-        .map(|n| (n.id.as_str(), n.service.as_str()))
-        .collect();
+    coupling_in(&Library::default(), workflow)
+}
+
+/// [`coupling`] over `workflow` and the workflows its sub-flow steps run (found in
+/// `library`, and theirs, each once): a child's services, contracts and rules are known by
+/// whoever its own edges say, and count as the parent's.
+pub fn coupling_in(library: &Library, workflow: &Workflow) -> Coupling {
+    let mut flows: Vec<&Workflow> = vec![workflow];
+    let mut seen: BTreeSet<&str> = BTreeSet::new();
+    let mut at = 0;
+    while at < flows.len() {
+        for called in flows[at].nodes.iter().filter_map(|n| n.sub_flow.as_deref()) {
+            if let (true, Some(child)) = (seen.insert(called), library.get(called)) {
+                flows.push(child);
+            }
+        }
+        at += 1;
+    }
     let mut orchestrated: BTreeSet<&str> = BTreeSet::new();
     let mut contracts: BTreeSet<String> = BTreeSet::new();
-    let mut knows: BTreeMap<&str, BTreeSet<String>> = workflow
-        .nodes
-        .iter()
-        .map(|n| (n.service.as_str(), BTreeSet::new()))
-        .collect();
-    for edge in &workflow.edges {
-        let (Some(from), Some(to)) = (
-            service_of.get(edge.from.as_str()),
-            service_of.get(edge.to.as_str()),
-        ) else {
-            continue;
-        };
-        match edge.kind {
-            EdgeKind::Command => {
-                orchestrated.insert(from);
-                orchestrated.insert(to);
-                for s in [from, to] {
-                    knows.entry(s).or_default().insert("orchestrator".into());
-                }
-            }
-            EdgeKind::Event => {
-                let name = workflow.event_name(edge);
-                contracts.insert(name.clone());
-                for s in [from, to] {
-                    knows.entry(s).or_default().insert(name.clone());
-                }
-            }
-        }
-    }
+    let mut knows: BTreeMap<&str, BTreeSet<String>> = BTreeMap::new();
     // Each decision's rule (a loop's bound is one), and who must know it.
-    let mut rules: HashMap<(&str, Outcome), BTreeSet<&str>> = HashMap::new();
-    for edge in workflow
-        .edges
-        .iter()
-        .filter(|e| e.condition.is_some() || e.max_iterations.is_some())
-    {
-        let holder = match edge.kind {
-            EdgeKind::Command => "orchestrator",
-            EdgeKind::Event if edge.filtered_by_subscriber() => {
-                service_of.get(edge.to.as_str()).copied().unwrap_or("")
-            }
-            EdgeKind::Event => service_of.get(edge.from.as_str()).copied().unwrap_or(""),
-        };
-        rules
-            .entry((edge.from.as_str(), edge.on))
-            .or_default()
-            .insert(holder);
-        if holder != "orchestrator" {
-            let rule = format!("rule after {}", workflow.step_name(&edge.from));
-            knows.entry(holder).or_default().insert(rule);
+    let mut rules: HashMap<(usize, &str, Outcome), BTreeSet<&str>> = HashMap::new();
+    let mut watchdogs = 0;
+    for (flow, workflow) in flows.iter().enumerate() {
+        let service_of: HashMap<&str, &str> = workflow
+            .nodes
+            .iter()
+            .map(|n| (n.id.as_str(), n.service.as_str()))
+            .collect();
+        for n in &workflow.nodes {
+            knows.entry(n.service.as_str()).or_default();
         }
+        for edge in &workflow.edges {
+            let (Some(from), Some(to)) = (
+                service_of.get(edge.from.as_str()),
+                service_of.get(edge.to.as_str()),
+            ) else {
+                continue;
+            };
+            match edge.kind {
+                EdgeKind::Command => {
+                    orchestrated.insert(from);
+                    orchestrated.insert(to);
+                    for s in [from, to] {
+                        knows.entry(s).or_default().insert("orchestrator".into());
+                    }
+                }
+                EdgeKind::Event => {
+                    let name = workflow.event_name(edge);
+                    contracts.insert(name.clone());
+                    for s in [from, to] {
+                        knows.entry(s).or_default().insert(name.clone());
+                    }
+                }
+            }
+        }
+        for edge in workflow
+            .edges
+            .iter()
+            .filter(|e| e.condition.is_some() || e.max_iterations.is_some())
+        {
+            let holder = match edge.kind {
+                EdgeKind::Command => "orchestrator",
+                EdgeKind::Event if edge.filtered_by_subscriber() => {
+                    service_of.get(edge.to.as_str()).copied().unwrap_or("")
+                }
+                EdgeKind::Event => service_of.get(edge.from.as_str()).copied().unwrap_or(""),
+            };
+            rules
+                .entry((flow, edge.from.as_str(), edge.on))
+                .or_default()
+                .insert(holder);
+            if holder != "orchestrator" {
+                let rule = format!("rule after {}", workflow.step_name(&edge.from));
+                knows.entry(holder).or_default().insert(rule);
+            }
+        }
+        let published: BTreeSet<String> = workflow
+            .edges
+            .iter()
+            .filter(|e| e.kind == EdgeKind::Event)
+            .map(|e| workflow.event_name(e))
+            .collect();
+        watchdogs += workflow
+            .nodes
+            .iter()
+            .filter_map(|n| n.wait.as_ref())
+            .filter(|w| w.timeout_ms.is_some())
+            .filter(|w| w.message.as_ref().is_some_and(|m| published.contains(m)))
+            .count() as u32;
     }
-    let published: BTreeSet<String> = workflow
-        .edges
-        .iter()
-        .filter(|e| e.kind == EdgeKind::Event)
-        .map(|e| workflow.event_name(e))
-        .collect();
-    let watchdogs = workflow
-        .nodes
-        .iter()
-        .filter_map(|n| n.wait.as_ref())
-        .filter(|w| w.timeout_ms.is_some())
-        .filter(|w| w.message.as_ref().is_some_and(|m| published.contains(m)))
-        .count() as u32;
     Coupling {
         watchdogs,
         rules: rules.len() as u32,
