@@ -200,7 +200,8 @@ fn branches_never_taken_and_for_each_over_unwritten_lists() {
 
 /// A condition reading a field nobody provides is named, by edge — with the known field a
 /// letter or two away, when there is one (a misspelling); a field a step writes, declares
-/// it reads from the input, an event carries or the template's runs bring is known.
+/// it reads from the input, an event carries, the template's runs or the input typed for
+/// the next run bring is known.
 #[test]
 fn a_condition_on_a_field_nobody_provides_is_named() {
     let w: Workflow = serde_json::from_value(serde_json::json!({"name": "t",
@@ -224,6 +225,14 @@ fn a_condition_on_a_field_nobody_provides_is_named() {
             (Some("e1".to_string()), "the condition of edge e1 (after Authorize) reads customer, which no step writes or reads from the input and no event carries: only a run whose input has it decides on it".to_string()),
         ]
     );
+    // The input typed for the next run brings `customer`: only the misspelling is left.
+    let given = app::model::lint::lint_given(&w, &["customer".to_string(), "note".to_string()]);
+    let said: Vec<String> = given
+        .into_iter()
+        .filter(|x| x.kind == WarningKind::UnknownField)
+        .map(|x| x.message)
+        .collect();
+    assert_eq!(said, ["the condition of edge e1 (after Authorize) reads amout, which nobody provides: did you mean amount?"]);
     assert_eq!(
         app::model::data::condition_fields("a.b + size(c) > 1e3 && 'd' == e[\"f\"] && x in [1, 2]"),
         ["a", "c", "e", "x"]

@@ -42,8 +42,8 @@ pub enum WarningKind {
     /// branch of an exclusive decision has the same condition, or one is `true`.
     BranchNeverTaken,
     /// A condition reads a field nobody provides: no step writes it, no step says it reads
-    /// it from the run's input, no event carries it and the template's runs do not bring it
-    /// — a misspelt name, most often.
+    /// it from the run's input, no event carries it, and neither the template's runs nor
+    /// the input typed for the next run bring it — a misspelt name, most often.
     UnknownField,
 }
 
@@ -299,6 +299,12 @@ impl<'a> Graph<'a> {
 
 /// Every design warning of the workflow, in a stable order.
 pub fn lint(workflow: &Workflow) -> Vec<Warning> {
+    lint_given(workflow, &[])
+}
+
+/// [`lint`], knowing that the next run's input brings the fields `given` (the run form's
+/// input, in the editor): a condition reading one of them reads a field someone provides.
+pub fn lint_given(workflow: &Workflow, given: &[String]) -> Vec<Warning> {
     let mut warnings = Vec::new();
     let graph = Graph::new(workflow);
     let failure_commands = workflow
@@ -514,7 +520,7 @@ pub fn lint(workflow: &Workflow) -> Vec<Warning> {
     }
 
     warnings.extend(never_taken(workflow));
-    warnings.extend(unknown_fields(workflow, &written));
+    warnings.extend(unknown_fields(workflow, &written, given));
 
     let reachable = reachable(&graph);
     for node in workflow
@@ -849,7 +855,7 @@ fn never_taken(workflow: &Workflow) -> Vec<Warning> {
 /// Conditions reading a field nobody provides (see [`WarningKind::UnknownField`]). Not
 /// told where data can come from outside the workflow's sight: a message from outside, a
 /// sub-flow's child.
-fn unknown_fields(workflow: &Workflow, written: &HashSet<&str>) -> Vec<Warning> {
+fn unknown_fields(workflow: &Workflow, written: &HashSet<&str>, given: &[String]) -> Vec<Warning> {
     let opaque = workflow
         .nodes
         .iter()
@@ -858,6 +864,7 @@ fn unknown_fields(workflow: &Workflow, written: &HashSet<&str>) -> Vec<Warning> 
         return Vec::new();
     }
     let mut known: HashSet<String> = written.iter().map(|f| f.to_string()).collect();
+    known.extend(given.iter().cloned());
     known.extend(workflow.nodes.iter().flat_map(|n| n.reads.iter().cloned()));
     known.extend(
         workflow

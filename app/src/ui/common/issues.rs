@@ -29,8 +29,9 @@ pub struct Issue {
     pub message: String,
 }
 
-/// The model's errors and the design warnings of a workflow, in `locale`'s words.
-pub fn issues_of(workflow: &Workflow, locale: Locale) -> Vec<Issue> {
+/// The model's errors and the design warnings of a workflow, in `locale`'s words; `given`:
+/// the fields the next run's input brings.
+pub fn issues_of(workflow: &Workflow, locale: Locale, given: &[String]) -> Vec<Issue> {
     let errors = crate::model::validate::validate_in(workflow, locale)
         .into_iter()
         .map(|p| Issue {
@@ -39,7 +40,7 @@ pub fn issues_of(workflow: &Workflow, locale: Locale) -> Vec<Issue> {
             edge: p.edge,
             message: format!("{}: {}", p.path, p.message),
         });
-    let warnings = crate::model::lint::lint(workflow)
+    let warnings = crate::model::lint::lint_given(workflow, given)
         .into_iter()
         .map(|w| Issue {
             severity: Severity::Warning,

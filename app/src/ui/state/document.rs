@@ -63,7 +63,8 @@ pub struct Document {
 }
 
 impl Document {
-    pub fn new(notice: Notice, list: WorkflowList) -> Self {
+    /// `input`: the next run's input as typed (its fields count as provided).
+    pub fn new(notice: Notice, list: WorkflowList, input: RwSignal<String>) -> Self {
         let doc = RwSignal::new(Workflow::default());
         let shape_rev = RwSignal::new(0u64);
         let index = |ids: fn(&Workflow) -> Vec<String>| {
@@ -80,6 +81,14 @@ impl Document {
         };
         let lang = use_lang();
         let opened = RwSignal::new(0u64);
+        // The input's top-level fields: the problems are listed again when they change, not
+        // at every key typed.
+        let given = Memo::new(move |_| {
+            input.with(|text| match serde_json::from_str::<serde_json::Value>(text) {
+                Ok(serde_json::Value::Object(fields)) => fields.keys().cloned().collect(),
+                _ => Vec::<String>::new(),
+            })
+        });
         Document {
             lang,
             doc,
@@ -94,7 +103,7 @@ impl Document {
                         return Vec::new();
                     }
                     let locale = lang.get();
-                    doc.with_untracked(|d| issues_of(d, locale))
+                    given.with(|given| doc.with_untracked(|d| issues_of(d, locale, given)))
                 })
             },
             node_index: index(|d| d.nodes.iter().map(|n| n.id.clone()).collect()),

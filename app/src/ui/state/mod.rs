@@ -54,7 +54,8 @@ pub struct EditorState {
 pub fn provide_editor_state() -> EditorState {
     let notice = Notice::new();
     let list = WorkflowList::new(notice);
-    let document = Document::new(notice, list);
+    let form = RunForm::new();
+    let document = Document::new(notice, list, form.input);
     let state = EditorState {
         document,
         selected: Selected::new(document),
@@ -62,7 +63,7 @@ pub fn provide_editor_state() -> EditorState {
         list,
         run: RunState::new(document.doc),
         view: ViewState::new(),
-        form: RunForm::new(),
+        form,
         notice,
     };
     provide_context(notice);
