@@ -529,3 +529,68 @@ async fn a_run_killed_while_its_child_runs_resumes_with_the_same_child() {
         json!({"order": 7})
     );
 }
+
+/// The store refuses every write while a sub-flow's child runs (its timer ends during the
+/// outage, so its end cannot be recorded, nor told to its parent): nothing is lost — once
+/// writes are taken again the child records its end, the parent hears it once and goes on,
+/// and both histories are whole.
+#[tokio::test]
+async fn a_store_refusing_writes_while_a_child_runs_loses_neither_run() {
+    let dir = tempfile::tempdir().unwrap();
+    let database = dir.path().join("child-store.db");
+    let server = ServerProcess::start(&database, &[]).await;
+    let mut charge = node_taking("charge", 20);
+    charge["writes"] = json!({"paid": true});
+    let payment = create(
+        &server,
+        &json!({"name": "payment",
+            "nodes": [charge,
+                      {"id": "settle", "label": "Settlement", "service": "PaymentService", "action": "settle",
+                       "wait": {"for_ms": 600}}],
+            "edges": [{"from": "charge", "to": "settle", "kind": "command"}]}),
+    )
+    .await;
+    let mut pay = node_taking("pay", 0);
+    pay["sub_flow"] = json!(payment);
+    let parent_flow = create(
+        &server,
+        &json!({"name": "order",
+            "nodes": [node_taking("order", 10), pay, node_taking("ship", 10)],
+            "edges": [{"from": "order", "to": "pay", "kind": "command"},
+                      {"from": "pay", "to": "ship", "kind": "command"}]}),
+    )
+    .await;
+    let run: Value = start(&server, &parent_flow).await.json().await.unwrap();
+    let parent = run["id"].as_str().unwrap().to_string();
+    let child = format!("{parent}.pay.1.1");
+    waiting_for(&server, &child, "settle").await;
+    sql(&database, REFUSE_WRITES).await;
+    // The timer ends meanwhile; neither run can record anything.
+    tokio::time::sleep(Duration::from_millis(1_500)).await;
+    assert_eq!(run_state(&server, &child).await["status"], "running");
+    assert_eq!(run_state(&server, &parent).await["status"], "running");
+    sql(&database, TAKE_WRITES).await;
+    let ended = wait_status(&server, &parent, Duration::from_secs(30)).await;
+    assert_eq!(ended["status"], "completed", "{ended}");
+    assert_eq!(ended["children"]["pay"]["status"], "completed");
+    let records = |run: String| {
+        let url = server.ws_url(&format!("/api/runs/{run}/events?after=0"));
+        async move { watch(url).await.unwrap().0 }
+    };
+    let parent_records = records(parent.clone()).await;
+    assert_whole(&parent_records, &["order", "pay", "ship"]);
+    let count =
+        |records: &[Value], kind: &str| records.iter().filter(|r| r["type"] == kind).count();
+    assert_eq!(count(&parent_records, "ChildStarted"), 1);
+    assert_eq!(count(&parent_records, "ChildEnded"), 1, "heard once");
+    let child_records = records(child).await;
+    assert_whole(&child_records, &["charge", "settle"]);
+    let pay_done = parent_records
+        .iter()
+        .find(|r| r["type"] == "StepSucceeded" && r["node"] == "pay")
+        .unwrap();
+    assert_eq!(
+        pay_done["wrote"]["paid"], true,
+        "what the child wrote reached its parent"
+    );
+}

@@ -84,10 +84,12 @@ impl Document {
         // The input's top-level fields: the problems are listed again when they change, not
         // at every key typed.
         let given = Memo::new(move |_| {
-            input.with(|text| match serde_json::from_str::<serde_json::Value>(text) {
-                Ok(serde_json::Value::Object(fields)) => fields.keys().cloned().collect(),
-                _ => Vec::<String>::new(),
-            })
+            input.with(
+                |text| match serde_json::from_str::<serde_json::Value>(text) {
+                    Ok(serde_json::Value::Object(fields)) => fields.keys().cloned().collect(),
+                    _ => Vec::<String>::new(),
+                },
+            )
         });
         Document {
             lang,
