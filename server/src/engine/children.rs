@@ -28,9 +28,13 @@ use crate::store::{named_workflow, replay_history, StoreError, StoredRun, Workfl
 /// runs in flight, the store failing, the lease lapsing); then its parent hears that it
 /// could not start.
 pub const CHILD_START_PATIENCE: Duration = Duration::from_secs(30);
-/// How long a child's end is offered to its parent while the parent's owner does not
-/// confirm it; after that the parent hears it when it is resumed next.
+/// How long a child's end is offered to its parent, at the usual pace, while the parent's
+/// owner does not confirm it; after that it is offered every [`TELL_PARENT_AGAIN`] for as
+/// long as the parent is stored running (an owner cut off from the bus but not from the
+/// database keeps its lease: nobody else would resume the parent and hear the end).
 pub const TELL_PARENT_PATIENCE: Duration = Duration::from_secs(60);
+/// How often a child's end is offered to its parent after [`TELL_PARENT_PATIENCE`].
+pub const TELL_PARENT_AGAIN: Duration = Duration::from_secs(10);
 /// The first wait before trying again; it doubles up to a second.
 const AGAIN_FIRST: Duration = Duration::from_millis(50);
 const AGAIN_MAX: Duration = Duration::from_secs(1);
@@ -181,11 +185,14 @@ impl Engine {
     }
 
     /// Tells `parent` that its child `run` ended, at whichever process owns it, trying
-    /// again for [`TELL_PARENT_PATIENCE`] while that is not confirmed. A parent that has
-    /// ended (or is gone) needs nothing more.
+    /// again while that is not confirmed: with backoff for [`TELL_PARENT_PATIENCE`], then
+    /// every [`TELL_PARENT_AGAIN`] while the parent is stored running. A parent that has
+    /// ended (or is gone) needs nothing more; one resumed after this process stops hears
+    /// the end then.
     pub(crate) async fn tell_parent(&self, parent: &ParentLink, run: &str, outcome: ChildOutcome) {
         let deadline = tokio::time::Instant::now() + TELL_PARENT_PATIENCE;
         let mut wait = AGAIN_FIRST;
+        let mut warned = false;
         loop {
             match self
                 .control(&parent.run, outcome.clone().control(run))
@@ -193,12 +200,24 @@ impl Engine {
             {
                 Ok(()) | Err(ControlError::Ended { .. }) | Err(ControlError::NotFound(_)) => return,
                 Err(e) => {
-                    if self.is_shutting_down() || tokio::time::Instant::now() >= deadline {
-                        tracing::warn!(run = %run, parent = %parent.run, error = %e, "could not tell a parent run how its child ended; it hears it when it is resumed");
+                    if self.is_shutting_down() {
                         return;
                     }
+                    if tokio::time::Instant::now() >= deadline {
+                        match self.store.get_run(&parent.run).await {
+                            Ok(Some(stored)) if stored.status.is_final() => return,
+                            Ok(None) => return,
+                            _ => {}
+                        }
+                        if !std::mem::replace(&mut warned, true) {
+                            tracing::warn!(run = %run, parent = %parent.run, error = %e, "a parent run has not confirmed its child's end; offering it every {}s while the parent runs", TELL_PARENT_AGAIN.as_secs());
+                        }
+                        wait = TELL_PARENT_AGAIN;
+                    }
                     tokio::time::sleep(wait).await;
-                    wait = (wait * 2).min(AGAIN_MAX);
+                    if wait < TELL_PARENT_AGAIN {
+                        wait = (wait * 2).min(AGAIN_MAX);
+                    }
                 }
             }
         }
