@@ -235,14 +235,47 @@ async fn a_restart_of_the_nats_server_stalls_no_run() {
     let p1 = cluster.start("p1", LEASE_MS).await;
     let p2 = cluster.start("p2", LEASE_MS).await;
     let workflow = create_workflow(&p1, &event_chain("Restart", 6, [200, 400])).await;
+    // And a choreographed flow with the constructs that decide, fan out and nest: a
+    // for-each, a sub-flow (its child's end told to the parent over the bus) and a
+    // decision the publisher makes on what the first step drew.
+    let payment = create_workflow(&p1, &event_chain("Payment", 3, [150, 300])).await;
+    let deciding = create_workflow(
+        &p1,
+        &json!({"name": "Deciding",
+            "nodes": [
+                {"id": "order", "label": "Order", "service": "Orders", "action": "place", "latency_ms": [100, 200],
+                 "writes": {"tier": {"choose": [{"value": "gold", "p": 0.5}, {"value": "plain", "p": 0.5}]},
+                            "items": ["a", "b", "c"]}},
+                {"id": "check", "label": "Check items", "service": "Stock", "action": "check",
+                 "latency_ms": [100, 300], "for_each": "items"},
+                {"id": "pay", "label": "Pay", "service": "Payments", "action": "pay", "sub_flow": payment},
+                {"id": "gold", "label": "Gold lane", "service": "Shipping", "action": "express", "latency_ms": 100},
+                {"id": "plain", "label": "Plain lane", "service": "Shipping", "action": "post", "latency_ms": 100}],
+            "edges": [
+                {"from": "order", "to": "check", "kind": "event"},
+                {"from": "check", "to": "pay", "kind": "event"},
+                {"from": "pay", "to": "gold", "kind": "event", "event": "PaidGold",
+                 "condition": "tier == 'gold'"},
+                {"from": "pay", "to": "plain", "kind": "event", "event": "PaidPlain"}]}),
+    )
+    .await;
     let mut runs = Vec::new();
+    let mut parents = Vec::new();
     for seed in 0..40 {
         let server = if seed % 2 == 0 { &p1 } else { &p2 };
         runs.push(start_run(server, &workflow, seed).await);
+        if seed < 10 {
+            parents.push(start_run(server, &deciding, seed).await);
+        }
     }
+    runs.extend(parents.iter().cloned());
     let watchers = watch_all(&[&p2, &p1], &runs);
     tokio::time::sleep(Duration::from_millis(500)).await;
     // The bus goes down for a second, and comes back with its stream on disk.
+    let stopped_at = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_millis() as i64;
     nats.stop();
     until_not_ready(&p1, "bus").await;
     tokio::time::sleep(Duration::from_secs(1)).await;
@@ -259,11 +292,57 @@ async fn a_restart_of_the_nats_server_stalls_no_run() {
         assert_whole(run, &records);
         assert_eq!(records.last().unwrap()["status"], "completed", "{run}");
     }
+    let mut caught = 0;
+    for parent in &parents {
+        let records = stored_records(&cluster, parent).await;
+        caught += usize::from(records.last().unwrap()["at_ms"].as_i64() > Some(stopped_at));
+        let of = |kind: &str, node: &str| {
+            records
+                .iter()
+                .filter(|r| r["type"] == kind && r["node"] == node)
+                .count()
+        };
+        assert_eq!(
+            of("ItemsDone", "check"),
+            1,
+            "{parent}: the for-each ended once"
+        );
+        assert_eq!(of("ChildStarted", "pay"), 1, "{parent}: one child");
+        assert_eq!(of("ChildEnded", "pay"), 1, "{parent}: its end heard once");
+        let tier = records
+            .iter()
+            .find(|r| r["type"] == "StepSucceeded" && r["node"] == "order")
+            .map(|r| r["wrote"]["tier"].clone())
+            .unwrap();
+        let lane = if tier == "gold" { "gold" } else { "plain" };
+        assert_eq!(
+            of("StepSucceeded", lane),
+            1,
+            "{parent}: {tier} takes the {lane} lane"
+        );
+        assert_eq!(
+            of("StepStarted", if lane == "gold" { "plain" } else { "gold" }),
+            0,
+            "{parent}"
+        );
+        let child = format!("{parent}.pay.1.1");
+        let child_records = stored_records(&cluster, &child).await;
+        assert_whole(&child, &child_records);
+        assert_eq!(
+            child_records.last().unwrap()["status"],
+            "completed",
+            "{child}"
+        );
+    }
+    assert!(
+        caught > 0,
+        "some deciding run was under way when the bus went down"
+    );
     check_watchers(&cluster, &runs, watchers).await;
     for server in [&p1, &p2] {
         until_ready(server).await;
     }
-    println!("every run ended {took:?} after nats-server came back");
+    println!("every run ended {took:?} after nats-server came back; {caught} of the deciding runs were under way");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
