@@ -90,6 +90,86 @@ async fn until_not_ready(server: &ServerProcess, why: &str) -> String {
     .await
 }
 
+/// Stores, through `server`, a choreographed flow with the constructs that decide, fan out
+/// and nest — a for-each, a sub-flow (its child's end told to its parent at whichever
+/// process owns it) and a decision its publisher makes on what the first step drew — and
+/// the workflow its sub-flow runs; returns the flow's id.
+async fn create_deciding(server: &ServerProcess) -> String {
+    let payment = create_workflow(server, &event_chain("Payment", 3, [150, 300])).await;
+    create_workflow(
+        server,
+        &json!({"name": "Deciding",
+            "nodes": [
+                {"id": "order", "label": "Order", "service": "Orders", "action": "place", "latency_ms": [100, 200],
+                 "writes": {"tier": {"choose": [{"value": "gold", "p": 0.5}, {"value": "plain", "p": 0.5}]},
+                            "items": ["a", "b", "c"]}},
+                {"id": "check", "label": "Check items", "service": "Stock", "action": "check",
+                 "latency_ms": [100, 300], "for_each": "items"},
+                {"id": "pay", "label": "Pay", "service": "Payments", "action": "pay", "sub_flow": payment},
+                {"id": "gold", "label": "Gold lane", "service": "Shipping", "action": "express", "latency_ms": 100},
+                {"id": "plain", "label": "Plain lane", "service": "Shipping", "action": "post", "latency_ms": 100}],
+            "edges": [
+                {"from": "order", "to": "check", "kind": "event"},
+                {"from": "check", "to": "pay", "kind": "event"},
+                {"from": "pay", "to": "gold", "kind": "event", "event": "PaidGold",
+                 "condition": "tier == 'gold'"},
+                {"from": "pay", "to": "plain", "kind": "event", "event": "PaidPlain"}]}),
+    )
+    .await
+}
+
+/// Each run of [`create_deciding`]'s flow (ended) did everything once: its for-each ended
+/// once, it started one child and heard its end once, took the lane its drawn tier says
+/// (and not the other), and its child's history is whole and completed. Returns how many
+/// of them ended after `since` (Unix ms): those the fault caught under way.
+async fn check_deciding(cluster: &Shared, parents: &[String], since: i64) -> usize {
+    let mut caught = 0;
+    for parent in parents {
+        let records = stored_records(cluster, parent).await;
+        assert_whole(parent, &records);
+        assert_eq!(records.last().unwrap()["status"], "completed", "{parent}");
+        caught += usize::from(records.last().unwrap()["at_ms"].as_i64() > Some(since));
+        let of = |kind: &str, node: &str| {
+            records
+                .iter()
+                .filter(|r| r["type"] == kind && r["node"] == node)
+                .count()
+        };
+        assert_eq!(
+            of("ItemsDone", "check"),
+            1,
+            "{parent}: the for-each ended once"
+        );
+        assert_eq!(of("ChildStarted", "pay"), 1, "{parent}: one child");
+        assert_eq!(of("ChildEnded", "pay"), 1, "{parent}: its end heard once");
+        let tier = records
+            .iter()
+            .find(|r| r["type"] == "StepSucceeded" && r["node"] == "order")
+            .map(|r| r["wrote"]["tier"].clone())
+            .unwrap();
+        let (lane, other) = if tier == "gold" {
+            ("gold", "plain")
+        } else {
+            ("plain", "gold")
+        };
+        assert_eq!(
+            of("StepSucceeded", lane),
+            1,
+            "{parent}: {tier} takes the {lane} lane"
+        );
+        assert_eq!(of("StepStarted", other), 0, "{parent}");
+        let child = format!("{parent}.pay.1.1");
+        let child_records = stored_records(cluster, &child).await;
+        assert_whole(&child, &child_records);
+        assert_eq!(
+            child_records.last().unwrap()["status"],
+            "completed",
+            "{child}"
+        );
+    }
+    caught
+}
+
 /// Whether a run's history says another process took it over.
 fn taken_over(records: &[Value]) -> bool {
     records
@@ -148,12 +228,20 @@ async fn a_process_cut_off_from_its_database_past_its_lease_forks_no_history() {
         .await;
     let p2 = cluster.start("p2", LEASE_MS).await;
     let workflow = create_workflow(&p1, &flaky_flow("Cut off", [300, 700])).await;
-    let runs: Vec<String> =
+    let deciding = create_deciding(&p1).await;
+    let mut runs: Vec<String> =
         futures::future::join_all((0..40).map(|seed| start_run(&p1, &workflow, seed))).await;
+    let parents: Vec<String> =
+        futures::future::join_all((0..10).map(|seed| start_run(&p1, &deciding, seed))).await;
+    runs.extend(parents.iter().cloned());
     let watchers = watch_all(&[&p1, &p2], &runs);
     tokio::time::sleep(Duration::from_millis(300)).await;
 
     // p1's connections to PostgreSQL are reset, and stay refused for 6 s (4 leases).
+    let cut_at = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_millis() as i64;
     database.set(Mode::Cut);
     let cut = Instant::now();
     until_not_ready(&p1, "the store").await;
@@ -172,6 +260,11 @@ async fn a_process_cut_off_from_its_database_past_its_lease_forks_no_history() {
         taken += usize::from(taken_over(&records));
     }
     assert!(taken > 0, "p2 took runs over while p1 was cut off");
+    let caught = check_deciding(&cluster, &parents, cut_at).await;
+    assert!(
+        caught > 0,
+        "some deciding run was under way when p1 was cut off"
+    );
     check_watchers(&cluster, &runs, watchers).await;
     // p1 found out: its writes to what p2 took were refused, and it is ready again.
     let fenced = metric(
@@ -180,7 +273,7 @@ async fn a_process_cut_off_from_its_database_past_its_lease_forks_no_history() {
     );
     assert!(fenced >= 1.0, "{fenced} writes fenced");
     until_ready(&p1).await;
-    println!("{taken} of 40 runs taken over by p2 while p1 was cut off");
+    println!("{taken} of 50 runs taken over by p2 while p1 was cut off ({caught} of the 10 deciding runs under way)");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -235,30 +328,7 @@ async fn a_restart_of_the_nats_server_stalls_no_run() {
     let p1 = cluster.start("p1", LEASE_MS).await;
     let p2 = cluster.start("p2", LEASE_MS).await;
     let workflow = create_workflow(&p1, &event_chain("Restart", 6, [200, 400])).await;
-    // And a choreographed flow with the constructs that decide, fan out and nest: a
-    // for-each, a sub-flow (its child's end told to the parent over the bus) and a
-    // decision the publisher makes on what the first step drew.
-    let payment = create_workflow(&p1, &event_chain("Payment", 3, [150, 300])).await;
-    let deciding = create_workflow(
-        &p1,
-        &json!({"name": "Deciding",
-            "nodes": [
-                {"id": "order", "label": "Order", "service": "Orders", "action": "place", "latency_ms": [100, 200],
-                 "writes": {"tier": {"choose": [{"value": "gold", "p": 0.5}, {"value": "plain", "p": 0.5}]},
-                            "items": ["a", "b", "c"]}},
-                {"id": "check", "label": "Check items", "service": "Stock", "action": "check",
-                 "latency_ms": [100, 300], "for_each": "items"},
-                {"id": "pay", "label": "Pay", "service": "Payments", "action": "pay", "sub_flow": payment},
-                {"id": "gold", "label": "Gold lane", "service": "Shipping", "action": "express", "latency_ms": 100},
-                {"id": "plain", "label": "Plain lane", "service": "Shipping", "action": "post", "latency_ms": 100}],
-            "edges": [
-                {"from": "order", "to": "check", "kind": "event"},
-                {"from": "check", "to": "pay", "kind": "event"},
-                {"from": "pay", "to": "gold", "kind": "event", "event": "PaidGold",
-                 "condition": "tier == 'gold'"},
-                {"from": "pay", "to": "plain", "kind": "event", "event": "PaidPlain"}]}),
-    )
-    .await;
+    let deciding = create_deciding(&p1).await;
     let mut runs = Vec::new();
     let mut parents = Vec::new();
     for seed in 0..40 {
@@ -292,48 +362,7 @@ async fn a_restart_of_the_nats_server_stalls_no_run() {
         assert_whole(run, &records);
         assert_eq!(records.last().unwrap()["status"], "completed", "{run}");
     }
-    let mut caught = 0;
-    for parent in &parents {
-        let records = stored_records(&cluster, parent).await;
-        caught += usize::from(records.last().unwrap()["at_ms"].as_i64() > Some(stopped_at));
-        let of = |kind: &str, node: &str| {
-            records
-                .iter()
-                .filter(|r| r["type"] == kind && r["node"] == node)
-                .count()
-        };
-        assert_eq!(
-            of("ItemsDone", "check"),
-            1,
-            "{parent}: the for-each ended once"
-        );
-        assert_eq!(of("ChildStarted", "pay"), 1, "{parent}: one child");
-        assert_eq!(of("ChildEnded", "pay"), 1, "{parent}: its end heard once");
-        let tier = records
-            .iter()
-            .find(|r| r["type"] == "StepSucceeded" && r["node"] == "order")
-            .map(|r| r["wrote"]["tier"].clone())
-            .unwrap();
-        let lane = if tier == "gold" { "gold" } else { "plain" };
-        assert_eq!(
-            of("StepSucceeded", lane),
-            1,
-            "{parent}: {tier} takes the {lane} lane"
-        );
-        assert_eq!(
-            of("StepStarted", if lane == "gold" { "plain" } else { "gold" }),
-            0,
-            "{parent}"
-        );
-        let child = format!("{parent}.pay.1.1");
-        let child_records = stored_records(&cluster, &child).await;
-        assert_whole(&child, &child_records);
-        assert_eq!(
-            child_records.last().unwrap()["status"],
-            "completed",
-            "{child}"
-        );
-    }
+    let caught = check_deciding(&cluster, &parents, stopped_at).await;
     assert!(
         caught > 0,
         "some deciding run was under way when the bus went down"
