@@ -34,9 +34,30 @@ async fn runs_of_a_killed_process_complete_on_the_others_without_gaps_or_double_
         cluster.start("p3", LEASE_MS).await,
     ];
     let workflow = create_workflow(&servers[0], &flaky_flow("Cluster", [500, 900])).await;
+    // And lean events: each subscriber asks Orders for the address its event does not
+    // carry (a query and its answer, re-sent by whoever resumes a run waiting for one).
+    let querying = create_workflow(
+        &servers[0],
+        &json!({"name": "Lean events",
+            "nodes": [
+                {"id": "order", "label": "Order", "service": "Orders", "action": "place",
+                 "latency_ms": [300, 600], "writes": {"address": "Seoul"}},
+                {"id": "pack", "label": "Pack", "service": "Stock", "action": "pack",
+                 "latency_ms": [300, 600], "reads": ["address"]},
+                {"id": "ship", "label": "Ship", "service": "Shipping", "action": "ship",
+                 "latency_ms": [300, 600], "reads": ["address"]}],
+            "edges": [
+                {"from": "order", "to": "pack", "kind": "event", "payload": []},
+                {"from": "pack", "to": "ship", "kind": "event", "payload": []}]}),
+    )
+    .await;
     // Each run belongs to the process that received its request; started all at once.
     let runs: Vec<String> = futures::future::join_all(
         (0..RUNS).map(|seed| start_run(&servers[seed % 3], &workflow, seed)),
+    )
+    .await;
+    let asking: Vec<String> = futures::future::join_all(
+        (0..30).map(|seed| start_run(&servers[seed % 3], &querying, seed)),
     )
     .await;
     for (i, run) in runs.iter().enumerate().take(6) {
@@ -79,6 +100,39 @@ async fn runs_of_a_killed_process_complete_on_the_others_without_gaps_or_double_
         .await;
         assert_eq!(done["status"], "completed", "{done}");
     }
+    // Every lean run asked twice and heard both answers, once each, wherever it ended —
+    // p1's among them, taken over (some in the middle of a query).
+    let mut asked_over = 0;
+    for (i, run) in asking.iter().enumerate() {
+        let server = &survivors[i % 2];
+        let done = eventually(
+            &format!("the end of run {run}"),
+            Duration::from_secs(60),
+            Duration::from_millis(50),
+            || async {
+                let report = report(server, run).await;
+                if report["status"] != "running" {
+                    Ok(report)
+                } else {
+                    Err(report.to_string())
+                }
+            },
+        )
+        .await;
+        assert_eq!(done["status"], "completed", "{done}");
+        let records = history(server, run).await;
+        assert_whole(run, &records);
+        let count = |kind: &str| records.iter().filter(|r| r["type"] == kind).count();
+        assert_eq!(
+            (count("QuerySent"), count("QueryAnswered")),
+            (2, 2),
+            "{run}"
+        );
+        if i % 3 == 0 && records.iter().any(|r| r["type"] == "RunResumed") {
+            asked_over += 1;
+        }
+    }
+    assert!(asked_over > 0, "some of p1's lean runs were taken over");
     let mut slowest = 0;
     let mut taken_over = 0;
     for (i, run) in runs.iter().enumerate() {
@@ -135,7 +189,7 @@ async fn runs_of_a_killed_process_complete_on_the_others_without_gaps_or_double_
     let stored = stream.info().await.unwrap().state.messages;
     assert!(stored >= RUNS as u64, "{stored} deliveries in the stream");
     println!(
-        "{taken_over} of p1's runs were in progress at the kill; all resumed by p2 and p3 within {slowest} ms (lease {LEASE_MS} ms)"
+        "{taken_over} of p1's runs were in progress at the kill; all resumed by p2 and p3 within {slowest} ms (lease {LEASE_MS} ms); {asked_over} of p1's lean runs taken over"
     );
 }
 
