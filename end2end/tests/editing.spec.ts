@@ -194,6 +194,9 @@ test("a decision on the run data: a condition typed on an edge, each branch run 
   await expect(page.locator("g.edge-group .edge-label").filter({ hasText: "[amount > 100]" })).toHaveCount(1);
   await connect(page, "Step 1", "Step 3");
   await expect(page.getByRole("status", { name: "Save state" })).toHaveText("Saved");
+  // Nothing provides amount yet: said, until the next run's input brings it.
+  const problems = page.getByRole("region", { name: "Problems" });
+  await expect(problems).toContainText("reads amount, which no step writes or reads from the input and no event carries");
 
   const canvas = page.getByRole("application", { name: "Workflow canvas" });
   const runWith = async (input: string) => {
@@ -203,6 +206,7 @@ test("a decision on the run data: a condition typed on an edge, each branch run 
     await expect(page.getByRole("status", { name: "Run state" })).toHaveText("Run completed");
   };
   await runWith('{"amount": 150}');
+  await expect(problems).not.toContainText("reads amount");
   await expect(page.locator('[data-node-id="step-2"]')).toHaveAttribute("data-state", "succeeded");
   await expect(page.locator('[data-node-id="step-3"]')).not.toHaveAttribute("data-state", "succeeded");
   await page.getByRole("tab", { name: "Log" }).click();
