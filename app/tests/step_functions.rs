@@ -233,4 +233,13 @@ fn what_has_no_form_is_refused_by_state_step_or_edge() {
         problems[0].message.contains("Choice 규칙이 없습니다"),
         "{problems:?}"
     );
+    // A failure route into a step the fork puts in a Parallel's branch: no state beside it.
+    let forked = import("a -> b\na -> c\na -!> b\n", Some(ImportFormat::Text)).unwrap();
+    let problems = export(&forked, ExportFormat::Asl).unwrap_err().0;
+    assert_eq!(problems.len(), 1, "{problems:?}");
+    assert_eq!(problems[0].node.as_deref(), Some("a"));
+    assert_eq!(
+        problems[0].message,
+        "step a goes on to b, which a state machine would hold in another branch of a Parallel: a state goes only to the states beside it"
+    );
 }

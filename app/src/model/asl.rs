@@ -966,7 +966,48 @@ impl<'a> Writer<'a> {
             let next = self.state(node, stop, &mut states);
             queue.extend(next);
         }
+        self.refuse_going_elsewhere(&states);
         states
+    }
+
+    /// Refuses each step whose state goes on (`Next`, `Default`, a rule's or a catcher's
+    /// `Next`) to a state this machine does not hold — one written in a Parallel's branch,
+    /// or outside it: a state goes only to the states beside it.
+    fn refuse_going_elsewhere(&mut self, states: &Map<String, Value>) {
+        for (name, state) in states {
+            let mut targets: Vec<&str> = Vec::new();
+            for key in ["Next", "Default"] {
+                targets.extend(state.get(key).and_then(Value::as_str));
+            }
+            for list in ["Choices", "Catch"] {
+                for item in state.get(list).and_then(Value::as_array).into_iter().flatten() {
+                    targets.extend(item.get("Next").and_then(Value::as_str));
+                }
+            }
+            // A Choice or Parallel written after a step is that step's.
+            let step = name
+                .strip_suffix('?')
+                .or_else(|| name.strip_suffix(" branches"))
+                .filter(|s| self.index.contains_key(s))
+                .unwrap_or(name);
+            for target in targets {
+                if states.contains_key(target) {
+                    continue;
+                }
+                if let Some(&i) = self.index.get(step) {
+                    self.refuse_node(
+                        i,
+                        td_string!(
+                            self.l,
+                            export.asl_elsewhere,
+                            step = step.to_string(),
+                            target = target.to_string()
+                        )
+                        .to_string(),
+                    );
+                }
+            }
+        }
     }
 
     /// Writes step `node`'s state (and the Choice or Parallel after it) into `states`;
