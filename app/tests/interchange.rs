@@ -819,9 +819,10 @@ fn bpmn_writes_waits_as_receive_tasks_and_for_eaches_as_multi_instance() {
 /// BPMN written as Camunda Modeler draws it: a deciding step's routes leave through an
 /// exclusive (or inclusive) gateway, each with its condition in FEEL (in CEL, said so,
 /// when FEEL has no words for it) and the route without one its `default`; a timer is an
-/// intermediate timer event, a message wait's timeout a timer on its receive task with the
-/// failure route leaving from it, a step's bounded loop back to itself a standard loop.
-/// Every one reads back as it was.
+/// intermediate timer event; a message wait's timeout a timer on its receive task — or,
+/// when a route follows the timeout, an event-based gateway racing the message against a
+/// timer; a step's bounded loop back to itself a standard loop. Every one reads back as it
+/// was.
 #[test]
 fn bpmn_writes_decisions_as_gateways_timers_as_timer_events_and_loops_as_standard_loops() {
     let w = examples::from_template(examples::template("payment-by-amount").unwrap());
@@ -852,6 +853,26 @@ fn bpmn_writes_decisions_as_gateways_timers_as_timer_events_and_loops_as_standar
         xml.contains("<bpmn:boundaryEvent id=\"TimedOut_1\" name=\"timed out\" attachedToRef=\"confirm\">\n      <bpmn:timerEventDefinition>\n        <bpmn:timeDuration xsi:type=\"bpmn:tFormalExpression\">PT3S</bpmn:timeDuration>"),
         "{xml}"
     );
+
+    // A wait with somewhere to go when it times out (the watchdog's failure route): an
+    // event-based gateway racing its message against a timer, each path its own route.
+    let watchdog =
+        examples::from_template(examples::template("payment-confirmation-watchdog").unwrap());
+    let xml = export(&watchdog, ExportFormat::Bpmn).unwrap();
+    for expected in [
+        "<bpmn:eventBasedGateway id=\"watchdog\" name=\"Watchdog\"",
+        "<bpmn:intermediateCatchEvent id=\"Received_1\" name=\"PaymentConfirmed\">\n      <bpmn:messageEventDefinition messageRef=\"Message_",
+        "<bpmn:intermediateCatchEvent id=\"TimedOut_1\" name=\"timed out\">\n      <bpmn:timerEventDefinition>\n        <bpmn:timeDuration xsi:type=\"bpmn:tFormalExpression\">PT3S</bpmn:timeDuration>",
+        "sourceRef=\"watchdog\" targetRef=\"Received_1\"",
+        "sourceRef=\"watchdog\" targetRef=\"TimedOut_1\"",
+    ] {
+        assert!(xml.contains(expected), "{expected}\n{xml}");
+    }
+    assert!(!xml.contains("<bpmn:receiveTask id=\"watchdog\""), "{xml}");
+    let back = import(&xml, Some(ImportFormat::Bpmn)).unwrap_or_else(|e| panic!("{e}\n{xml}"));
+    assert_eq!(back.nodes, watchdog.nodes);
+    assert_eq!(edge_set(&back), edge_set(&watchdog));
+    assert_eq!(edge_details(&back), edge_details(&watchdog));
 
     let drawn: Workflow = serde_json::from_value(serde_json::json!({
         "name": "Timers and loops",

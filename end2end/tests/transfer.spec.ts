@@ -240,14 +240,16 @@ test("a Camunda Modeler file with a decision, a timed wait and a call activity, 
   await expect(page.getByRole("list", { name: "Run log" })).toContainText("Await bank confirmation failed after 1 attempt: timed out");
 
   // Written back as Camunda Modeler draws it: the decision an exclusive gateway with its
-  // FEEL condition and a default flow, the wait's timeout a timer on the receive task.
+  // FEEL condition and a default flow; the wait, which goes on to cancel the order when it
+  // times out, an event-based gateway racing the message against a timer.
   await fromMenu(page, "Export…");
   const dialog = page.getByRole("dialog", { name: "Export" });
   await dialog.getByRole("combobox", { name: "Export format" }).selectOption({ label: "BPMN 2.0 XML (Camunda Modeler, bpmn.io)" });
   const xml = await dialog.getByRole("textbox", { name: "Exported text" }).inputValue();
   expect(xml).toMatch(/<bpmn:exclusiveGateway id="Decide_1" name="[^"]+\?" default="Flow_\d+" \/>/);
   expect(xml).toContain('<bpmn:conditionExpression xsi:type="bpmn:tFormalExpression">=amount &gt; 1000</bpmn:conditionExpression>');
-  expect(xml).toMatch(/<bpmn:receiveTask id="Task_Confirm"[^>]*messageRef="Message_\d+"/);
+  expect(xml).toMatch(/<bpmn:eventBasedGateway id="Task_Confirm" name="Await bank confirmation"/);
+  expect(xml).toMatch(/<bpmn:messageEventDefinition messageRef="Message_\d+" \/>/);
   expect(xml).toContain('<bpmn:timeDuration xsi:type="bpmn:tFormalExpression">PT3S</bpmn:timeDuration>');
   expect(xml).toContain('<bpmn:callActivity id="Task_Ship" name="Ship" calledElement="Shipping"');
 });

@@ -980,7 +980,12 @@ impl<'a> Writer<'a> {
                 targets.extend(state.get(key).and_then(Value::as_str));
             }
             for list in ["Choices", "Catch"] {
-                for item in state.get(list).and_then(Value::as_array).into_iter().flatten() {
+                for item in state
+                    .get(list)
+                    .and_then(Value::as_array)
+                    .into_iter()
+                    .flatten()
+                {
                     targets.extend(item.get("Next").and_then(Value::as_str));
                 }
             }

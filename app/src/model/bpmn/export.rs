@@ -200,6 +200,20 @@ pub fn to_bpmn(workflow: &Workflow) -> String {
             && node.compensation.is_none()
             && !failing.contains(node.id.as_str())
     };
+    // A wait for a message with a timeout and a route for when it times out: an
+    // event-based gateway racing the message against a timer, each leading its own way.
+    let is_race = |node: &Node| {
+        node.wait
+            .as_ref()
+            .is_some_and(|w| w.message.is_some() && w.timeout_ms.is_some())
+            && node.sub_flow.is_none()
+            && node.for_each.is_none()
+            && node.compensation.is_none()
+            && failing.contains(node.id.as_str())
+    };
+    // A raced step's message catch event, its success routes' source.
+    let mut received: HashMap<&str, String> = HashMap::new();
+    let mut error_boundary: HashMap<&str, String> = HashMap::new();
     let deciding: HashSet<&str> = workflow
         .nodes
         .iter()
@@ -225,7 +239,7 @@ pub fn to_bpmn(workflow: &Workflow) -> String {
             e.max_iterations,
         ) {
             let node = workflow.nodes.iter().find(|n| n.id == e.from);
-            if node.is_some_and(|n| n.for_each.is_none() && !is_timer(n)) {
+            if node.is_some_and(|n| n.for_each.is_none() && !is_timer(n) && !is_race(n)) {
                 standard_loop.entry(&e.from).or_insert((k, max));
             }
         }
@@ -235,6 +249,43 @@ pub fn to_bpmn(workflow: &Workflow) -> String {
         let id = &task_id[node.id.as_str()];
         let (x, y) = position[node.id.as_str()];
         let attributes = step_attributes(node, id);
+        if is_race(node) {
+            let wait = node.wait.clone().unwrap_or_default();
+            let message = wait.message.unwrap_or_default();
+            let (caught, timed_out) = (ids.fresh("Received"), ids.fresh("TimedOut"));
+            let _ = writeln!(
+                elements,
+                "    <bpmn:eventBasedGateway id=\"{id}\" name=\"{}\"{attributes} />\n    <bpmn:intermediateCatchEvent id=\"{caught}\" name=\"{}\">\n      <bpmn:messageEventDefinition messageRef=\"{}\" />\n    </bpmn:intermediateCatchEvent>\n    <bpmn:intermediateCatchEvent id=\"{timed_out}\" name=\"timed out\">\n      <bpmn:timerEventDefinition>\n        <bpmn:timeDuration xsi:type=\"bpmn:tFormalExpression\">{}</bpmn:timeDuration>\n      </bpmn:timerEventDefinition>\n    </bpmn:intermediateCatchEvent>",
+                attr(&node.label),
+                attr(&message),
+                messages[message.as_str()],
+                iso_duration(wait.timeout_ms.unwrap_or_default())
+            );
+            for (element, dx, dy, w) in [
+                (id.clone(), 0.0, 0.0, GATEWAY),
+                (caught.clone(), GATEWAY + 50.0, -40.0, EVENT),
+                (timed_out.clone(), GATEWAY + 50.0, GATEWAY + 4.0, EVENT),
+            ] {
+                shapes.push(Shape {
+                    element,
+                    x: x + dx,
+                    y: y + dy,
+                    w,
+                    h: w,
+                });
+            }
+            for to in [&caught, &timed_out] {
+                let flow = ids.fresh("Flow");
+                let _ = writeln!(
+                    flows,
+                    "    <bpmn:sequenceFlow id=\"{flow}\" sourceRef=\"{id}\" targetRef=\"{to}\" />"
+                );
+                edges_di.push_str(&edge_di(&flow, &shapes, id, to));
+            }
+            received.insert(&node.id, caught);
+            error_boundary.insert(&node.id, timed_out);
+            continue;
+        }
         if is_timer(node) {
             let ms = node
                 .wait
@@ -338,10 +389,9 @@ pub fn to_bpmn(workflow: &Workflow) -> String {
         edges_di.push_str(&edge_di(&flow, &shapes, gateway, &task_id[to]));
     }
 
-    // A wait for a message with a timeout: an interrupting timer on its receive task, the
-    // failure route leaving from it (a wait fails only when its time is up).
-    let mut error_boundary: HashMap<&str, String> = HashMap::new();
-    for node in &workflow.nodes {
+    // A wait for a message with a timeout (and nowhere to go when it times out): an
+    // interrupting timer on its receive task (a wait fails only when its time is up).
+    for node in workflow.nodes.iter().filter(|n| !is_race(n)) {
         let Some((Some(_), Some(ms))) = node
             .wait
             .as_ref()
@@ -416,7 +466,9 @@ pub fn to_bpmn(workflow: &Workflow) -> String {
             h: GATEWAY,
         });
         let flow = ids.fresh("Flow");
-        let task = &task_id[node.id.as_str()];
+        let task = received
+            .get(node.id.as_str())
+            .unwrap_or(&task_id[node.id.as_str()]);
         let _ = writeln!(
             flows,
             "    <bpmn:sequenceFlow id=\"{flow}\" sourceRef=\"{task}\" targetRef=\"{gateway}\" />"
@@ -436,6 +488,7 @@ pub fn to_bpmn(workflow: &Workflow) -> String {
         let source = match e.on {
             Outcome::Success => decision
                 .get(e.from.as_str())
+                .or(received.get(e.from.as_str()))
                 .cloned()
                 .unwrap_or_else(|| task_id[e.from.as_str()].clone()),
             Outcome::Failure => error_boundary[e.from.as_str()].clone(),

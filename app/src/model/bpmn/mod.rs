@@ -7,7 +7,8 @@
 //!   with a compensation task; a deciding step's routes leave through an exclusive or
 //!   inclusive gateway, their conditions in FEEL ([`feel`]), the route without one the
 //!   gateway's default; a timer is an intermediate timer catch event, a wait for a message
-//!   a receive task (its timeout a boundary timer, the failure route leaving from it), a
+//!   a receive task (its timeout a boundary timer) or, when a route follows its timeout,
+//!   an event-based gateway racing the message against a timer catch event; a
 //!   sub-flow a call activity, a for-each a multi-instance task, a bounded loop of a step
 //!   back to itself a standard loop.
 //! - [`feel`]: conditions between CEL and FEEL (or JUEL), both ways.
