@@ -122,15 +122,15 @@ test("import a Camunda Modeler file from disk; an element it cannot map is named
   await expect(page.getByRole("button", { name: "event edge from Request shipment to Deliver parcel" })).toBeAttached();
   await expect(page.locator(".edge-label").filter({ hasText: "ShipmentRequested" })).toBeVisible();
 
-  // The same file with an exclusive gateway: refused, by element id and type, nothing opened.
+  // The same file with a complex gateway: refused, by element id and type, nothing opened.
   await fromMenu(page, "Import…");
   const source = dialog.getByRole("textbox", { name: "Text to import" });
   const xml = fs.readFileSync(CAMUNDA, "utf8")
-    .replace('<bpmn:parallelGateway id="Gateway_Fork">', '<bpmn:eventBasedGateway id="Gateway_Fork">')
-    .replace("</bpmn:parallelGateway>", "</bpmn:eventBasedGateway>");
+    .replace('<bpmn:parallelGateway id="Gateway_Fork">', '<bpmn:complexGateway id="Gateway_Fork">')
+    .replace("</bpmn:parallelGateway>", "</bpmn:complexGateway>");
   await source.fill(xml);
   await dialog.getByRole("button", { name: "Import" }).click();
-  await expect(dialog.getByRole("alert")).toContainText('eventBasedGateway "Gateway_Fork" chooses a path by what happens first');
+  await expect(dialog.getByRole("alert")).toContainText('complexGateway "Gateway_Fork" chooses a path by a rule Hybridflow does not model');
   await expect(dialog.getByRole("alert")).toContainText("line ");
   await expect(page.getByRole("textbox", { name: "Workflow name" })).toHaveValue("Order fulfilment");
 });

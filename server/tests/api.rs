@@ -556,12 +556,12 @@ async fn an_import_refused_in_the_language_the_request_accepts() {
         "태스크 \"w\"의 유형 KAFKA_PUBLISH는 Hybridflow가 가져오지 않습니다(가져오는 유형: SIMPLE, FORK_JOIN, JOIN, EVENT, SWITCH, DECISION, WAIT, DO_WHILE, FORK_JOIN_DYNAMIC, SUB_WORKFLOW)"
     );
     let bpmn = r#"<definitions xmlns="http://www.omg.org/spec/BPMN/20100524/MODEL"><process id="p">
-<task id="a"/><eventBasedGateway id="choose"/></process></definitions>"#;
+<task id="a"/><complexGateway id="choose"/></process></definitions>"#;
     let body = error_of(refuse(bpmn.into(), Some("ko")).await.unwrap(), 422).await;
     assert_eq!(body["details"][0]["path"], "2번째 줄");
     assert!(
         body["details"][0]["message"].as_str().unwrap().starts_with(
-            "eventBasedGateway \"choose\"는 먼저 일어나는 일이나 Hybridflow가 모델링하지 않는 규칙으로 경로를 고릅니다."
+            "complexGateway \"choose\"는 Hybridflow가 모델링하지 않는 규칙으로 경로를 고릅니다."
         ),
         "{body}"
     );
