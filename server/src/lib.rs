@@ -14,6 +14,8 @@
 //!   and takeovers when processes share a database, the other processes behind one seam
 //!   (`engine::peers`: alone, or over NATS), and JetStream between them.
 //! - [`lab`]: the trade-off lab: styles compared in virtual time, fail matrix, batches.
+//! - [`verify`]: the explorer: every schedule of failures and bus faults within bounds,
+//!   checked against the invariants, each broken one with a shortest counterexample.
 //! - [`api`]: `/api/...` handlers, the WebSocket stream, errors, and the guard that decides
 //!   who may talk to the server (Host, Origin, media types, security headers).
 //! - [`metrics`]: the Prometheus counters behind `GET /metrics`.
@@ -40,6 +42,7 @@ pub mod metrics;
 pub mod pages;
 pub mod retention;
 pub mod store;
+pub mod verify;
 
 use std::future::Future;
 use std::sync::Arc;

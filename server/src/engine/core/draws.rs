@@ -77,6 +77,27 @@ impl RunCore {
             let drawn = min + self.draw(node, execution, attempt, 1 ^ salt) % (max - min + 1);
             (drawn as f64 * fault.slow.unwrap_or(1.0)).round() as u64
         };
+        if let Some(script) = &self.script {
+            // Forced, or it goes well (but for the step's own rule on the input).
+            let rejected = spec
+                .fail_when
+                .as_ref()
+                .is_some_and(|f| f.matches(&self.input));
+            return match script.attempt(&spec.id, execution, attempt) {
+                Some(script::Forced::TimeOut) => AttemptPlan {
+                    duration_ms: spec.timeout_ms.unwrap_or(latency),
+                    failure: Some(FailureReason::Timeout),
+                },
+                Some(script::Forced::Fail) => AttemptPlan {
+                    duration_ms: latency,
+                    failure: Some(FailureReason::Error),
+                },
+                None => AttemptPlan {
+                    duration_ms: latency,
+                    failure: rejected.then_some(FailureReason::Rejected),
+                },
+            };
+        }
         let failure = if fault.down || self.faults.fail_step.as_deref() == Some(spec.id.as_str()) {
             Some(FailureReason::Unavailable)
         } else if spec

@@ -17,6 +17,8 @@
 //! - [`saga`]: compensating, newest first, what the orchestrator had completed.
 //! - [`settle`]: whether the run is over, and the diagnosis that says why.
 //! - [`draws`]: the seeded draws: latencies, failures, the bus's losses and duplicates.
+//! - [`script`]: a schedule forced instead of the draws (which attempts fail, which
+//!   deliveries the bus loses, duplicates or holds back), for the explorer.
 //!
 //! One field lives outside `apply`: `stalled`, the inputs held back while the orchestrator
 //! is down. It is derived, not recorded: `decide` queues into it and drains it when the
@@ -38,6 +40,7 @@ mod draws;
 mod resume;
 mod routes;
 mod saga;
+pub mod script;
 mod settle;
 
 pub use self::routes::{Publication, Routes};
@@ -305,6 +308,8 @@ pub struct RunCore {
     loops: bool,
     /// The time of the history record being replayed (Unix ms; [`RunCore::apply_record`]).
     clock_ms: Option<i64>,
+    /// A schedule forced instead of the seed's failures and bus faults (the explorer's).
+    script: Option<std::sync::Arc<script::Script>>,
 }
 
 impl RunCore {
@@ -365,6 +370,7 @@ impl RunCore {
             iterations: HashMap::new(),
             loops: workflow.edges.iter().any(|e| e.max_iterations.is_some()),
             clock_ms: None,
+            script: None,
             conditions,
             written: serde_json::Map::new(),
             nodes: workflow.nodes.clone(),
@@ -405,6 +411,13 @@ impl RunCore {
     /// Starts the run with these faults in effect (before [`Input::Start`]).
     pub fn with_faults(mut self, faults: Faults) -> Self {
         self.faults = faults;
+        self
+    }
+
+    /// Runs the schedule `script` forces instead of drawing failures and bus faults from
+    /// the seed (see [`script`]).
+    pub fn with_script(mut self, script: std::sync::Arc<script::Script>) -> Self {
+        self.script = Some(script);
         self
     }
 

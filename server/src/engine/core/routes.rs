@@ -380,6 +380,9 @@ impl RunCore {
     /// Hands a publication to the bus for one subscriber, with the bus's faults: lost,
     /// late, or delivered twice (each drawn from the seed).
     pub(super) fn hand_to_bus(&mut self, message: u64, edge: usize) {
+        if let Some(script) = self.script.clone() {
+            return self.hand_to_scripted_bus(&script, message, edge);
+        }
         let bus = self.faults.bus.clone();
         if bus.drop > 0.0 && unit(self.bus_draw(message, edge, 1)) < bus.drop {
             let e = &self.edges[edge];
@@ -405,6 +408,35 @@ impl RunCore {
                 after_ms: bus.delay_ms + 1,
                 input: Input::Redeliver { message, edge },
             });
+        }
+    }
+
+    /// [`RunCore::hand_to_bus`] as the script says: lost, delivered twice, held back past
+    /// every other delivery, or delivered once, now.
+    fn hand_to_scripted_bus(&mut self, script: &script::Script, message: u64, edge: usize) {
+        match script.delivery(message, &self.edges[edge].id) {
+            Some(script::BusChoice::Drop) => {
+                let e = &self.edges[edge];
+                self.emit(RunEvent::EventDropped {
+                    message,
+                    edge: e.id.clone(),
+                    from: self.nodes[e.from].id.clone(),
+                    name: e.name.clone(),
+                    to: self.nodes[e.to].id.clone(),
+                });
+            }
+            Some(script::BusChoice::HoldBack) => self.out.push(Action::Timer {
+                after_ms: script::HELD_BACK_MS,
+                input: Input::Deliver { message, edge },
+            }),
+            Some(script::BusChoice::Duplicate) => {
+                self.out.push(Action::Deliver { message, edge });
+                self.out.push(Action::Timer {
+                    after_ms: 1,
+                    input: Input::Redeliver { message, edge },
+                });
+            }
+            None => self.out.push(Action::Deliver { message, edge }),
         }
     }
 }

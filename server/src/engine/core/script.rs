@@ -1,0 +1,60 @@
+//! A schedule forced on a run, for the explorer ([`crate::verify`]): which attempts fail or
+//! time out and which deliveries the bus drops, duplicates or holds back. Everything the
+//! script does not name goes well — every attempt succeeds (unless the step's own rule on
+//! the input rejects it), every event is delivered once, in time — instead of being drawn
+//! from the seed. Latencies are still drawn from the seed, so a script and a seed give one
+//! exact history.
+
+use std::collections::BTreeMap;
+
+/// How long a held-back delivery waits (virtual ms): past every other delivery of a
+/// simulated run, so the events after it overtake it (a reordering).
+pub const HELD_BACK_MS: u64 = 3_600_000;
+
+/// What a script makes of one attempt of a step.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Forced {
+    /// The service answers with an error.
+    Fail,
+    /// No answer within the step's timeout (or, without one, the attempt fails by timing
+    /// out all the same).
+    TimeOut,
+}
+
+/// What a script makes of one delivery of an event to one subscriber.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum BusChoice {
+    /// Lost: the subscriber never hears it.
+    Drop,
+    /// Delivered twice.
+    Duplicate,
+    /// Delivered after every other event due (reordered).
+    HoldBack,
+}
+
+/// A forced schedule: attempts by (step id, execution, attempt), deliveries by (message,
+/// subscription edge id).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
+pub struct Script {
+    pub attempts: BTreeMap<(String, u32, u32), Forced>,
+    pub deliveries: BTreeMap<(u64, String), BusChoice>,
+}
+
+impl Script {
+    pub fn attempt(&self, node: &str, execution: u32, attempt: u32) -> Option<Forced> {
+        self.attempts
+            .get(&(node.to_string(), execution, attempt))
+            .copied()
+    }
+
+    pub fn delivery(&self, message: u64, edge: &str) -> Option<BusChoice> {
+        self.deliveries.get(&(message, edge.to_string())).copied()
+    }
+
+    /// Faults it forces on attempts, and on the bus.
+    pub fn faults(&self) -> (usize, usize) {
+        (self.attempts.len(), self.deliveries.len())
+    }
+}

@@ -1,0 +1,469 @@
+//! The explorer: every schedule of a flow's failures and bus faults, within bounds, run on
+//! the engine's own core in virtual time ([`crate::lab::simulate`]) and checked against the
+//! invariants a designer means by "nothing is left half done".
+//!
+//! A schedule is a [`Script`]: which attempts fail or time out, which deliveries the bus
+//! drops, duplicates or holds back past the others; the rest goes well. The search runs the
+//! flow with no fault, reads from its history where a fault could happen (each attempt of
+//! a step that works, each delivery of an event), and runs again with one more fault at
+//! each such point — breadth first, so the first schedule that breaks an invariant is a
+//! shortest one — up to `max_faults` faults on attempts and `bus_faults` on the bus. Each
+//! script runs once (a set of those run); a set of the histories they gave counts the
+//! distinct states reached.
+
+use std::collections::{HashSet, VecDeque};
+use std::hash::{Hash, Hasher};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+
+use app::model::lab::LabOutcome;
+use app::model::{RunEvent, Workflow};
+use serde::Serialize;
+use serde_json::Value;
+
+use crate::engine::core::script::{BusChoice, Forced, Script};
+use crate::engine::core::{Input, RunCore};
+use crate::lab::measure::facts;
+use crate::lab::simulate::VirtualRun;
+
+/// Faults on attempts per schedule, unless told otherwise.
+pub const DEFAULT_MAX_FAULTS: usize = 2;
+/// Faults on the bus per schedule, unless told otherwise.
+pub const DEFAULT_BUS_FAULTS: usize = 1;
+/// The most schedules one exploration runs; past it, the result says it stopped there.
+pub const MAX_SCHEDULES: usize = 200_000;
+
+/// How far the search goes.
+#[derive(Clone, Copy, Debug)]
+pub struct Bounds {
+    pub max_faults: usize,
+    pub bus_faults: usize,
+    pub max_schedules: usize,
+}
+
+impl Default for Bounds {
+    fn default() -> Self {
+        Bounds {
+            max_faults: DEFAULT_MAX_FAULTS,
+            bus_faults: DEFAULT_BUS_FAULTS,
+            max_schedules: MAX_SCHEDULES,
+        }
+    }
+}
+
+/// What must hold whatever the schedule.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Invariant {
+    /// The run ends: nothing stalls on an event nobody heard.
+    Ends,
+    /// Every completed step with an undo action is kept (the run completed) or undone.
+    AllOrCompensated,
+    /// Every failure has a route or a saga.
+    NoUnhandledFailure,
+    /// A step that does not recognise duplicates (`idempotent: false`) never works twice
+    /// for one message.
+    AtMostOnce,
+    /// No event is published that nobody hears.
+    EveryEventHeard,
+}
+
+impl Invariant {
+    pub const ALL: [Invariant; 5] = [
+        Invariant::Ends,
+        Invariant::AllOrCompensated,
+        Invariant::NoUnhandledFailure,
+        Invariant::AtMostOnce,
+        Invariant::EveryEventHeard,
+    ];
+
+    /// The invariants a simulated run of `workflow` breaks, its outcome being `outcome`.
+    fn broken(
+        workflow: &Workflow,
+        outcome: LabOutcome,
+        history: &[(u64, RunEvent)],
+    ) -> Vec<Invariant> {
+        let mut broken = Vec::new();
+        match outcome {
+            LabOutcome::Stalled => broken.push(Invariant::Ends),
+            LabOutcome::Inconsistent => broken.push(Invariant::AllOrCompensated),
+            // A failure of a step the orchestrator commanded is its saga's to handle: when
+            // the flow has one (an undo action anywhere), a failure before anything needed
+            // undoing ends the run cleanly.
+            LabOutcome::Unhandled if !(has_saga(workflow) && only_commanded_failed(history)) => {
+                broken.push(Invariant::NoUnhandledFailure)
+            }
+            _ => {}
+        }
+        let careless: HashSet<&str> = workflow
+            .nodes
+            .iter()
+            .filter(|n| !n.is_idempotent())
+            .map(|n| n.id.as_str())
+            .collect();
+        let mut worked: HashSet<(&str, u64)> = HashSet::new();
+        let mut twice = false;
+        let mut unheard = false;
+        for (_, event) in history {
+            match event {
+                RunEvent::StepStarted {
+                    node,
+                    attempt: 1,
+                    cause,
+                    ..
+                } if careless.contains(node.as_str()) => {
+                    if let Some(message) = cause.message() {
+                        twice |= !worked.insert((node.as_str(), message));
+                    }
+                }
+                RunEvent::EventPublished { subscribers, .. } => unheard |= subscribers.is_empty(),
+                _ => {}
+            }
+        }
+        if twice {
+            broken.push(Invariant::AtMostOnce);
+        }
+        if unheard {
+            broken.push(Invariant::EveryEventHeard);
+        }
+        broken
+    }
+}
+
+/// Whether `workflow` has a saga: some step with an undo action.
+fn has_saga(workflow: &Workflow) -> bool {
+    workflow.nodes.iter().any(|n| n.compensation.is_some())
+}
+
+/// Whether every step that failed for good in `history` was the orchestrator's.
+fn only_commanded_failed(history: &[(u64, RunEvent)]) -> bool {
+    let mut owner: std::collections::HashMap<&str, app::model::Owner> =
+        std::collections::HashMap::new();
+    let mut all = true;
+    for (_, event) in history {
+        match event {
+            RunEvent::StepStarted { node, owner: o, .. } => {
+                owner.insert(node.as_str(), *o);
+            }
+            RunEvent::StepFailed { node, .. } => {
+                all &= owner.get(node.as_str()) == Some(&app::model::Owner::Orchestrator);
+            }
+            _ => {}
+        }
+    }
+    all
+}
+
+/// One fault of a schedule.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum Choice {
+    Attempt {
+        node: String,
+        execution: u32,
+        attempt: u32,
+        forced: Forced,
+    },
+    Delivery {
+        message: u64,
+        edge: String,
+        event: String,
+        to: String,
+        choice: BusChoice,
+    },
+}
+
+/// A schedule that breaks an invariant: its faults in the order they happen, and how the
+/// run ended.
+#[derive(Clone, Debug, Serialize)]
+pub struct Counterexample {
+    pub invariant: Invariant,
+    pub choices: Vec<Choice>,
+    pub outcome: LabOutcome,
+    pub diagnosis: Option<String>,
+}
+
+/// What a search found.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct Exploration {
+    /// Schedules run (each a distinct script).
+    pub schedules: u64,
+    /// Distinct histories they gave.
+    pub states: u64,
+    /// For each broken invariant, a shortest schedule that breaks it.
+    pub counterexamples: Vec<Counterexample>,
+    /// Schedules that broke some invariant.
+    pub broken: u64,
+    /// The search stopped at its schedule limit, or was cancelled, before it was done.
+    pub truncated: bool,
+}
+
+/// Where a fault could happen in a run, and which faults may happen there.
+struct Point {
+    choice: Choice,
+    bus: bool,
+    /// An attempt of a step with a timeout: it may also time out.
+    times_out: bool,
+}
+
+/// Runs `workflow` on `input` under `script` to its end (latencies drawn from `seed`).
+pub fn run_script(workflow: &Workflow, input: &Value, seed: u64, script: &Script) -> VirtualRun {
+    let mut workflow = workflow.clone();
+    workflow.assign_edge_ids();
+    let workflow = &workflow;
+    let core =
+        RunCore::new(workflow, input.clone(), seed, 1.0).with_script(Arc::new(script.clone()));
+    let mut run = VirtualRun::from_core(core, 0, Vec::new());
+    let actions = run.core.handle(Input::Start);
+    run.absorb(actions);
+    run.run_until(u64::MAX);
+    run
+}
+
+/// Every schedule of `workflow` on `input` within `bounds`, breadth first; stops early when
+/// `cancel` is set.
+pub fn explore(
+    workflow: &Workflow,
+    input: &Value,
+    seed: u64,
+    bounds: Bounds,
+    cancel: &AtomicBool,
+) -> Exploration {
+    // Deliveries are told apart by their edge's id: every edge has one.
+    let mut workflow = workflow.clone();
+    workflow.assign_edge_ids();
+    let workflow = &workflow;
+    let mut found = Exploration::default();
+    let mut tried: HashSet<Script> = HashSet::new();
+    let mut histories: HashSet<u64> = HashSet::new();
+    let mut queue: VecDeque<(Script, Vec<Choice>)> = VecDeque::new();
+    queue.push_back((Script::default(), Vec::new()));
+    tried.insert(Script::default());
+    while let Some((script, choices)) = queue.pop_front() {
+        if cancel.load(Ordering::Relaxed) || found.schedules as usize >= bounds.max_schedules {
+            found.truncated = true;
+            break;
+        }
+        let run = run_script(workflow, input, seed, &script);
+        if !happened(&script, &run.history) {
+            // A fault forced where nothing happened any more (an earlier one stopped it):
+            // the same schedule as the script without it.
+            continue;
+        }
+        found.schedules += 1;
+        if histories.insert(history_hash(&run.history)) {
+            found.states += 1;
+        }
+        if let Some(facts) = facts(workflow, &run) {
+            let broken = Invariant::broken(workflow, facts.outcome, &run.history);
+            found.broken += u64::from(!broken.is_empty());
+            for invariant in broken {
+                if !found
+                    .counterexamples
+                    .iter()
+                    .any(|c| c.invariant == invariant)
+                {
+                    found.counterexamples.push(Counterexample {
+                        invariant,
+                        choices: choices.clone(),
+                        outcome: facts.outcome,
+                        diagnosis: facts.diagnosis.clone(),
+                    });
+                }
+            }
+        }
+        let (faults, bus_faults) = script.faults();
+        for point in points(workflow, &run.history) {
+            let options: &[Choice] = &alternatives(&point);
+            for option in options {
+                let fits = if point.bus {
+                    bus_faults < bounds.bus_faults
+                } else {
+                    faults < bounds.max_faults
+                };
+                if !fits {
+                    continue;
+                }
+                let mut next = script.clone();
+                match option {
+                    Choice::Attempt {
+                        node,
+                        execution,
+                        attempt,
+                        forced,
+                    } => {
+                        if next
+                            .attempts
+                            .contains_key(&(node.clone(), *execution, *attempt))
+                        {
+                            continue;
+                        }
+                        next.attempts
+                            .insert((node.clone(), *execution, *attempt), *forced);
+                    }
+                    Choice::Delivery {
+                        message,
+                        edge,
+                        choice,
+                        ..
+                    } => {
+                        if next.deliveries.contains_key(&(*message, edge.clone())) {
+                            continue;
+                        }
+                        next.deliveries.insert((*message, edge.clone()), *choice);
+                    }
+                }
+                if tried.insert(next.clone()) {
+                    let mut more = choices.clone();
+                    more.push(option.clone());
+                    queue.push_back((next, more));
+                }
+            }
+        }
+    }
+    found.counterexamples.sort_by_key(|c| c.invariant);
+    found
+}
+
+/// Where faults could happen in a run: each attempt of a step that works (not a wait, a
+/// timer or a sub-flow), each first delivery of an event.
+fn points(workflow: &Workflow, history: &[(u64, RunEvent)]) -> Vec<Point> {
+    let works = |id: &str| {
+        workflow
+            .nodes
+            .iter()
+            .find(|n| n.id == id)
+            .is_some_and(|n| n.wait.is_none() && n.sub_flow.is_none())
+    };
+    let mut out = Vec::new();
+    for (_, event) in history {
+        match event {
+            RunEvent::StepStarted {
+                node,
+                attempt,
+                execution,
+                ..
+            } if works(node) => out.push(Point {
+                choice: Choice::Attempt {
+                    node: node.clone(),
+                    execution: *execution,
+                    attempt: *attempt,
+                    forced: Forced::Fail,
+                },
+                bus: false,
+                times_out: workflow
+                    .nodes
+                    .iter()
+                    .any(|n| n.id == *node && n.timeout_ms.is_some()),
+            }),
+            RunEvent::EventDelivered {
+                message,
+                edge,
+                name,
+                to,
+                duplicate: false,
+                ..
+            } => out.push(Point {
+                choice: Choice::Delivery {
+                    message: *message,
+                    edge: edge.clone(),
+                    event: name.clone(),
+                    to: to.clone(),
+                    choice: BusChoice::Drop,
+                },
+                bus: true,
+                times_out: false,
+            }),
+            _ => {}
+        }
+    }
+    out
+}
+
+/// The faults that may happen at `point`: an attempt fails, or times out when its step has
+/// a timeout; a delivery is lost, doubled or held back.
+fn alternatives(point: &Point) -> Vec<Choice> {
+    match &point.choice {
+        Choice::Attempt { .. } => [Forced::Fail, Forced::TimeOut]
+            .into_iter()
+            .filter(|f| *f == Forced::Fail || point.times_out)
+            .map(|forced| match point.choice.clone() {
+                Choice::Attempt {
+                    node,
+                    execution,
+                    attempt,
+                    ..
+                } => Choice::Attempt {
+                    node,
+                    execution,
+                    attempt,
+                    forced,
+                },
+                other => other,
+            })
+            .collect(),
+        Choice::Delivery { .. } => [BusChoice::Drop, BusChoice::Duplicate, BusChoice::HoldBack]
+            .into_iter()
+            .map(|choice| match point.choice.clone() {
+                Choice::Delivery {
+                    message,
+                    edge,
+                    event,
+                    to,
+                    ..
+                } => Choice::Delivery {
+                    message,
+                    edge,
+                    event,
+                    to,
+                    choice,
+                },
+                other => other,
+            })
+            .collect(),
+    }
+}
+
+/// Whether every fault `script` forces happened in `history`: each attempt was made, each
+/// delivery handed to the bus.
+fn happened(script: &Script, history: &[(u64, RunEvent)]) -> bool {
+    let mut attempts = HashSet::new();
+    let mut deliveries = HashSet::new();
+    for (_, event) in history {
+        match event {
+            RunEvent::StepStarted {
+                node,
+                execution,
+                attempt,
+                ..
+            } => {
+                attempts.insert((node.as_str(), *execution, *attempt));
+            }
+            RunEvent::EventDelivered { message, edge, .. }
+            | RunEvent::EventDropped { message, edge, .. } => {
+                deliveries.insert((*message, edge.as_str()));
+            }
+            _ => {}
+        }
+    }
+    script
+        .attempts
+        .keys()
+        .all(|(n, e, a)| attempts.contains(&(n.as_str(), *e, *a)))
+        && script
+            .deliveries
+            .keys()
+            .all(|(m, e)| deliveries.contains(&(*m, e.as_str())))
+}
+
+/// A run's history as one number: its events and their virtual times.
+fn history_hash(history: &[(u64, RunEvent)]) -> u64 {
+    let mut hasher = std::collections::hash_map::DefaultHasher::new();
+    for (at, event) in history {
+        at.hash(&mut hasher);
+        serde_json::to_string(event)
+            .unwrap_or_default()
+            .hash(&mut hasher);
+    }
+    hasher.finish()
+}

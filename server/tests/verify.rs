@@ -1,0 +1,205 @@
+//! The explorer over the engine's pure core: it finds a bug planted in a small flow with
+//! the expected shortest counterexample, finds nothing where nothing can go wrong, counts
+//! what a brute-force enumeration counts, and keeps its bounds.
+
+use std::sync::atomic::AtomicBool;
+
+use app::model::lab::LabOutcome;
+use app::model::Workflow;
+use serde_json::{json, Value};
+use server::engine::core::script::{BusChoice, Forced};
+use server::verify::{explore, run_script, Bounds, Choice, Invariant};
+
+fn workflow(doc: Value) -> Workflow {
+    serde_json::from_value(doc).unwrap()
+}
+
+fn step(id: &str, service: &str) -> Value {
+    json!({"id": id, "label": id, "service": service, "action": id, "latency_ms": 100})
+}
+
+/// Order → Pay → Ship on events; Pay can be refunded, but nobody listens for Ship's
+/// failure: the choreographed saga forgot its compensation route.
+fn forgetful_saga() -> Workflow {
+    let mut pay = step("pay", "Payments");
+    pay["compensation"] = json!("refund");
+    workflow(
+        json!({"name": "forgetful", "nodes": [step("order", "Orders"), pay, step("ship", "Shipping")],
+        "edges": [{"from": "order", "to": "pay", "kind": "event"},
+                  {"from": "pay", "to": "ship", "kind": "event"}]}),
+    )
+}
+
+fn never() -> AtomicBool {
+    AtomicBool::new(false)
+}
+
+#[test]
+fn the_explorer_finds_the_planted_bug_with_its_shortest_counterexample() {
+    let found = explore(
+        &forgetful_saga(),
+        &json!({}),
+        1,
+        Bounds::default(),
+        &never(),
+    );
+    assert!(!found.truncated);
+    let by = |invariant: Invariant| {
+        found
+            .counterexamples
+            .iter()
+            .find(|c| c.invariant == invariant)
+            .unwrap_or_else(|| panic!("{invariant:?} not broken: {found:#?}"))
+    };
+    // Ship fails once: Pay stays done, never refunded.
+    let half_done = by(Invariant::AllOrCompensated);
+    assert_eq!(half_done.outcome, LabOutcome::Inconsistent);
+    assert_eq!(
+        half_done.choices,
+        [Choice::Attempt {
+            node: "ship".into(),
+            execution: 1,
+            attempt: 1,
+            forced: Forced::Fail
+        }]
+    );
+    // The bus loses the event Pay waits for: the run stalls.
+    let stalled = by(Invariant::Ends);
+    assert_eq!(stalled.choices.len(), 1, "{stalled:?}");
+    assert!(matches!(
+        &stalled.choices[0],
+        Choice::Delivery {
+            choice: BusChoice::Drop,
+            ..
+        }
+    ));
+}
+
+#[test]
+fn the_explorer_counts_what_a_brute_force_enumeration_counts() {
+    // a → b, commands: each attempt succeeds or fails (no timeouts, no bus). By hand: a
+    // fails (b never runs); a succeeds and b fails; both succeed — 3 schedules, 3 histories.
+    let w = workflow(
+        json!({"name": "tiny", "nodes": [step("a", "A"), step("b", "B")],
+        "edges": [{"from": "a", "to": "b", "kind": "command"}]}),
+    );
+    let bounds = Bounds {
+        max_faults: 2,
+        bus_faults: 0,
+        ..Bounds::default()
+    };
+    let found = explore(&w, &json!({}), 1, bounds, &never());
+    assert_eq!((found.schedules, found.states), (3, 3), "{found:#?}");
+    // With a retry on b (two attempts): a fails; b1 succeeds; b1 fails and b2 succeeds;
+    // both fail — 4 (the attempts of b a failing a never makes are no schedule of their own).
+    let mut b = step("b", "B");
+    b["retry"] = json!({"max_attempts": 2, "backoff_ms": 10});
+    let w = workflow(json!({"name": "tiny", "nodes": [step("a", "A"), b],
+        "edges": [{"from": "a", "to": "b", "kind": "command"}]}));
+    let found = explore(&w, &json!({}), 1, bounds, &never());
+    assert_eq!((found.schedules, found.states), (4, 4), "{found:#?}");
+}
+
+#[test]
+fn a_counterexample_replays_to_the_same_history() {
+    let w = forgetful_saga();
+    let found = explore(&w, &json!({}), 7, Bounds::default(), &never());
+    assert!(!found.counterexamples.is_empty());
+    let mut script = server::engine::core::script::Script::default();
+    script.attempts.insert(("ship".into(), 1, 1), Forced::Fail);
+    let first = run_script(&w, &json!({}), 7, &script);
+    let again = run_script(&w, &json!({}), 7, &script);
+    assert_eq!(first.history, again.history);
+}
+
+#[test]
+fn the_explorer_keeps_its_bounds_and_stops_when_cancelled() {
+    let w = forgetful_saga();
+    let bounds = Bounds {
+        max_schedules: 2,
+        ..Bounds::default()
+    };
+    let found = explore(&w, &json!({}), 1, bounds, &never());
+    assert!(found.truncated);
+    assert_eq!(found.schedules, 2);
+    let cancelled = AtomicBool::new(true);
+    let found = explore(&w, &json!({}), 1, Bounds::default(), &cancelled);
+    assert!(found.truncated);
+    assert_eq!(found.schedules, 0);
+}
+
+#[test]
+fn the_explorer_finds_nothing_where_by_hand_nothing_can_go_wrong() {
+    // Two commanded steps with three attempts each: two faults cannot exhaust either; no
+    // event, so the bus has nothing to lose. Every schedule completes.
+    let retried = |id: &str| {
+        let mut s = step(id, "S");
+        s["retry"] = json!({"max_attempts": 3, "backoff_ms": 10});
+        s
+    };
+    let w = workflow(
+        json!({"name": "sturdy", "nodes": [retried("a"), retried("b")],
+        "edges": [{"from": "a", "to": "b", "kind": "command"}]}),
+    );
+    let found = explore(&w, &json!({}), 1, Bounds::default(), &never());
+    assert!(found.counterexamples.is_empty(), "{found:#?}");
+    assert_eq!(found.broken, 0);
+    // By hand: no fault; a1 or b1 fails (retried); two faults: a1+a2, a1+b1, b1+b2 (a
+    // second attempt exists only after the first failed) — 6 schedules.
+    assert_eq!(found.schedules, 6, "{found:#?}");
+}
+
+#[test]
+fn the_templates_explored() {
+    for key in ["ecommerce-orchestrated", "ecommerce-choreographed"] {
+        let w = app::model::examples::from_template(app::model::examples::template(key).unwrap());
+        let started = std::time::Instant::now();
+        let found = explore(&w, &json!({}), 1, Bounds::default(), &never());
+        println!(
+            "{key}: {} schedules, {} states, {} broken, {:?}; {:?}",
+            found.schedules,
+            found.states,
+            found.broken,
+            started.elapsed(),
+            found
+                .counterexamples
+                .iter()
+                .map(|c| (c.invariant, c.choices.len()))
+                .collect::<Vec<_>>()
+        );
+    }
+}
+
+#[test]
+fn a_step_that_does_not_recognise_duplicates_is_caught_working_twice() {
+    // Charge hears OrderPlaced and does not recognise a second delivery of it: one
+    // duplicate on the bus charges twice.
+    let mut charge = step("charge", "Payments");
+    charge["idempotent"] = json!(false);
+    charge["retry"] = json!({"max_attempts": 3, "backoff_ms": 10});
+    let mut order = step("order", "Orders");
+    order["retry"] = json!({"max_attempts": 3, "backoff_ms": 10});
+    let w = workflow(json!({"name": "double charge", "nodes": [order, charge],
+        "edges": [{"from": "order", "to": "charge", "kind": "event"}]}));
+    let found = explore(&w, &json!({}), 1, Bounds::default(), &never());
+    let twice = found
+        .counterexamples
+        .iter()
+        .find(|c| c.invariant == Invariant::AtMostOnce)
+        .unwrap_or_else(|| panic!("{found:#?}"));
+    assert!(
+        matches!(&twice.choices[..], [Choice::Delivery { choice: BusChoice::Duplicate, to, .. }] if to == "charge"),
+        "{twice:?}"
+    );
+    // Recognising duplicates (the default), the same schedule charges once.
+    let mut w = w;
+    w.nodes[1].idempotent = None;
+    let found = explore(&w, &json!({}), 1, Bounds::default(), &never());
+    assert!(
+        found
+            .counterexamples
+            .iter()
+            .all(|c| c.invariant != Invariant::AtMostOnce),
+        "{found:#?}"
+    );
+}
