@@ -203,3 +203,88 @@ fn a_step_that_does_not_recognise_duplicates_is_caught_working_twice() {
         "{found:#?}"
     );
 }
+
+#[test]
+fn coverage_names_what_no_schedule_exercised() {
+    // Order → Pay (refundable) → Ship, commanded, and a failure route from Pay to Notify:
+    // with faults allowed, some schedule exercises every step, edge and undo action.
+    let mut pay = step("pay", "Payments");
+    pay["compensation"] = json!("refund");
+    let w = workflow(
+        json!({"name": "covered", "nodes": [step("order", "Orders"), pay, step("ship", "Shipping"), step("notify", "Notifications")],
+        "edges": [{"id": "placed", "from": "order", "to": "pay", "kind": "command"},
+                  {"id": "paid", "from": "pay", "to": "ship", "kind": "command"},
+                  {"id": "declined", "from": "pay", "to": "notify", "kind": "command", "on": "failure"}]}),
+    );
+    let found = explore(&w, &json!({}), 1, Bounds::default(), &never());
+    let c = &found.coverage;
+    assert_eq!(c.steps, ["order", "pay", "ship", "notify"]);
+    assert_eq!(c.edges, ["placed", "paid", "declined"]);
+    assert!(
+        c.steps_never.is_empty() && c.edges_never.is_empty(),
+        "{c:?}"
+    );
+    // Ship failing is the only way to refund Pay: with one fault allowed it is exercised;
+    // with none, nothing fails — no failure route, no refund.
+    assert_eq!(c.compensations, ["pay"]);
+    let calm = explore(
+        &w,
+        &json!({}),
+        1,
+        Bounds {
+            max_faults: 0,
+            bus_faults: 0,
+            ..Bounds::default()
+        },
+        &never(),
+    );
+    assert_eq!(calm.schedules, 1);
+    assert_eq!(calm.coverage.steps_never, ["notify"]);
+    assert_eq!(calm.coverage.edges_never, ["declined"]);
+    assert_eq!(calm.coverage.compensations_never, ["pay"]);
+}
+
+#[test]
+fn the_headline_comes_first_in_words_in_both_languages() {
+    let w = forgetful_saga();
+    let found = explore(&w, &json!({}), 1, Bounds::default(), &never());
+    let en = found.headline(&w, app::i18n::Locale::en);
+    assert!(
+        en.starts_with(&format!("{} of {} schedules break an invariant. Shortest, against “every run ends (none stalls on an event nobody heard)”: the bus loses orderCompleted on its way to pay: stalled:", found.broken, found.schedules)),
+        "{en}"
+    );
+    let half = found
+        .counterexamples
+        .iter()
+        .find(|c| c.invariant == Invariant::AllOrCompensated)
+        .unwrap();
+    assert_eq!(
+        half.story(&w, app::i18n::Locale::en),
+        "ship fails (attempt 1): ship failed (service error) after 1 attempt and published shipFailed, but nobody subscribes to it: the failure is unhandled"
+    );
+    assert!(
+        half.story(&w, app::i18n::Locale::ko)
+            .starts_with("ship가 실패합니다(시도 1): "),
+        "{}",
+        half.story(&w, app::i18n::Locale::ko)
+    );
+    let sturdy = workflow(json!({"name": "one", "nodes": [step("a", "A")], "edges": []}));
+    let calm = explore(
+        &sturdy,
+        &json!({}),
+        1,
+        Bounds {
+            max_faults: 0,
+            ..Bounds::default()
+        },
+        &never(),
+    );
+    assert_eq!(
+        calm.headline(&sturdy, app::i18n::Locale::en),
+        "No schedule breaks an invariant (1 schedules, 1 distinct histories)."
+    );
+    assert_eq!(
+        calm.headline(&sturdy, app::i18n::Locale::ko),
+        "불변식을 깨는 일정이 없습니다(일정 1개, 서로 다른 이력 1개)."
+    );
+}

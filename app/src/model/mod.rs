@@ -19,6 +19,8 @@
 //!   the conversion loses.
 //! - [`lab`]: the trade-off lab's requests and results (styles compared, fail matrix).
 //! - [`reading`]: the lab's findings in words (a batch's headline first, a load test's).
+//! - [`verify`]: the explorer's results (invariants, counterexamples, coverage) and their
+//!   words, the headline first.
 //! - [`lint`]: design warnings (unheard failures, missing compensation, event cycles…).
 //! - [`layout`]: automatic layered layout, left to right.
 //! - [`examples`]: the shipped templates (the article's scenarios), stored read-only.
@@ -54,6 +56,7 @@ pub mod run;
 pub mod story;
 pub mod timeline;
 pub mod validate;
+pub mod verify;
 pub mod workflow;
 
 pub use convert::{convert, Conversion, Style};

@@ -18,10 +18,13 @@ use std::sync::Arc;
 
 use app::model::lab::LabOutcome;
 use app::model::{RunEvent, Workflow};
-use serde::Serialize;
 use serde_json::Value;
 
-use crate::engine::core::script::{BusChoice, Forced, Script};
+pub use app::model::verify::{
+    BusChoice, Choice, Counterexample, Coverage, Exploration, Forced, Invariant,
+};
+
+use crate::engine::core::script::Script;
 use crate::engine::core::{Input, RunCore};
 use crate::lab::measure::facts;
 use crate::lab::simulate::VirtualRun;
@@ -51,83 +54,52 @@ impl Default for Bounds {
     }
 }
 
-/// What must hold whatever the schedule.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Invariant {
-    /// The run ends: nothing stalls on an event nobody heard.
-    Ends,
-    /// Every completed step with an undo action is kept (the run completed) or undone.
-    AllOrCompensated,
-    /// Every failure has a route or a saga.
-    NoUnhandledFailure,
-    /// A step that does not recognise duplicates (`idempotent: false`) never works twice
-    /// for one message.
-    AtMostOnce,
-    /// No event is published that nobody hears.
-    EveryEventHeard,
-}
-
-impl Invariant {
-    pub const ALL: [Invariant; 5] = [
-        Invariant::Ends,
-        Invariant::AllOrCompensated,
-        Invariant::NoUnhandledFailure,
-        Invariant::AtMostOnce,
-        Invariant::EveryEventHeard,
-    ];
-
-    /// The invariants a simulated run of `workflow` breaks, its outcome being `outcome`.
-    fn broken(
-        workflow: &Workflow,
-        outcome: LabOutcome,
-        history: &[(u64, RunEvent)],
-    ) -> Vec<Invariant> {
-        let mut broken = Vec::new();
-        match outcome {
-            LabOutcome::Stalled => broken.push(Invariant::Ends),
-            LabOutcome::Inconsistent => broken.push(Invariant::AllOrCompensated),
-            // A failure of a step the orchestrator commanded is its saga's to handle: when
-            // the flow has one (an undo action anywhere), a failure before anything needed
-            // undoing ends the run cleanly.
-            LabOutcome::Unhandled if !(has_saga(workflow) && only_commanded_failed(history)) => {
-                broken.push(Invariant::NoUnhandledFailure)
+/// The invariants a simulated run of `workflow` breaks, its outcome being `outcome`.
+fn broken(workflow: &Workflow, outcome: LabOutcome, history: &[(u64, RunEvent)]) -> Vec<Invariant> {
+    let mut broken = Vec::new();
+    match outcome {
+        LabOutcome::Stalled => broken.push(Invariant::Ends),
+        LabOutcome::Inconsistent => broken.push(Invariant::AllOrCompensated),
+        // A failure of a step the orchestrator commanded is its saga's to handle: when
+        // the flow has one (an undo action anywhere), a failure before anything needed
+        // undoing ends the run cleanly.
+        LabOutcome::Unhandled if !(has_saga(workflow) && only_commanded_failed(history)) => {
+            broken.push(Invariant::NoUnhandledFailure)
+        }
+        _ => {}
+    }
+    let careless: HashSet<&str> = workflow
+        .nodes
+        .iter()
+        .filter(|n| !n.is_idempotent())
+        .map(|n| n.id.as_str())
+        .collect();
+    let mut worked: HashSet<(&str, u64)> = HashSet::new();
+    let mut twice = false;
+    let mut unheard = false;
+    for (_, event) in history {
+        match event {
+            RunEvent::StepStarted {
+                node,
+                attempt: 1,
+                cause,
+                ..
+            } if careless.contains(node.as_str()) => {
+                if let Some(message) = cause.message() {
+                    twice |= !worked.insert((node.as_str(), message));
+                }
             }
+            RunEvent::EventPublished { subscribers, .. } => unheard |= subscribers.is_empty(),
             _ => {}
         }
-        let careless: HashSet<&str> = workflow
-            .nodes
-            .iter()
-            .filter(|n| !n.is_idempotent())
-            .map(|n| n.id.as_str())
-            .collect();
-        let mut worked: HashSet<(&str, u64)> = HashSet::new();
-        let mut twice = false;
-        let mut unheard = false;
-        for (_, event) in history {
-            match event {
-                RunEvent::StepStarted {
-                    node,
-                    attempt: 1,
-                    cause,
-                    ..
-                } if careless.contains(node.as_str()) => {
-                    if let Some(message) = cause.message() {
-                        twice |= !worked.insert((node.as_str(), message));
-                    }
-                }
-                RunEvent::EventPublished { subscribers, .. } => unheard |= subscribers.is_empty(),
-                _ => {}
-            }
-        }
-        if twice {
-            broken.push(Invariant::AtMostOnce);
-        }
-        if unheard {
-            broken.push(Invariant::EveryEventHeard);
-        }
-        broken
     }
+    if twice {
+        broken.push(Invariant::AtMostOnce);
+    }
+    if unheard {
+        broken.push(Invariant::EveryEventHeard);
+    }
+    broken
 }
 
 /// Whether `workflow` has a saga: some step with an undo action.
@@ -152,50 +124,6 @@ fn only_commanded_failed(history: &[(u64, RunEvent)]) -> bool {
         }
     }
     all
-}
-
-/// One fault of a schedule.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-#[serde(tag = "type", rename_all = "snake_case")]
-pub enum Choice {
-    Attempt {
-        node: String,
-        execution: u32,
-        attempt: u32,
-        forced: Forced,
-    },
-    Delivery {
-        message: u64,
-        edge: String,
-        event: String,
-        to: String,
-        choice: BusChoice,
-    },
-}
-
-/// A schedule that breaks an invariant: its faults in the order they happen, and how the
-/// run ended.
-#[derive(Clone, Debug, Serialize)]
-pub struct Counterexample {
-    pub invariant: Invariant,
-    pub choices: Vec<Choice>,
-    pub outcome: LabOutcome,
-    pub diagnosis: Option<String>,
-}
-
-/// What a search found.
-#[derive(Clone, Debug, Default, Serialize)]
-pub struct Exploration {
-    /// Schedules run (each a distinct script).
-    pub schedules: u64,
-    /// Distinct histories they gave.
-    pub states: u64,
-    /// For each broken invariant, a shortest schedule that breaks it.
-    pub counterexamples: Vec<Counterexample>,
-    /// Schedules that broke some invariant.
-    pub broken: u64,
-    /// The search stopped at its schedule limit, or was cancelled, before it was done.
-    pub truncated: bool,
 }
 
 /// Where a fault could happen in a run, and which faults may happen there.
@@ -236,6 +164,7 @@ pub fn explore(
     let mut found = Exploration::default();
     let mut tried: HashSet<Script> = HashSet::new();
     let mut histories: HashSet<u64> = HashSet::new();
+    let mut seen = Seen::default();
     let mut queue: VecDeque<(Script, Vec<Choice>)> = VecDeque::new();
     queue.push_back((Script::default(), Vec::new()));
     tried.insert(Script::default());
@@ -253,9 +182,10 @@ pub fn explore(
         found.schedules += 1;
         if histories.insert(history_hash(&run.history)) {
             found.states += 1;
+            seen.add(&run.history);
         }
         if let Some(facts) = facts(workflow, &run) {
-            let broken = Invariant::broken(workflow, facts.outcome, &run.history);
+            let broken = broken(workflow, facts.outcome, &run.history);
             found.broken += u64::from(!broken.is_empty());
             for invariant in broken {
                 if !found
@@ -322,7 +252,68 @@ pub fn explore(
         }
     }
     found.counterexamples.sort_by_key(|c| c.invariant);
+    found.coverage = seen.coverage(workflow);
     found
+}
+
+/// What the histories explored so far exercised.
+#[derive(Default)]
+struct Seen {
+    steps: HashSet<String>,
+    edges: HashSet<String>,
+    compensations: HashSet<String>,
+}
+
+impl Seen {
+    fn add(&mut self, history: &[(u64, RunEvent)]) {
+        for (_, event) in history {
+            match event {
+                RunEvent::StepSucceeded { node, .. } => {
+                    self.steps.insert(node.clone());
+                }
+                RunEvent::CommandSent { edge, .. } | RunEvent::EventDelivered { edge, .. } => {
+                    self.edges.insert(edge.clone());
+                }
+                RunEvent::StepCompensated { node, .. } => {
+                    self.compensations.insert(node.clone());
+                }
+                _ => {}
+            }
+        }
+    }
+
+    /// Each list in the workflow's order.
+    fn coverage(&self, workflow: &Workflow) -> Coverage {
+        let split = |all: Vec<&String>, seen: &HashSet<String>| -> (Vec<String>, Vec<String>) {
+            let (yes, no): (Vec<&String>, Vec<&String>) =
+                all.into_iter().partition(|id| seen.contains(*id));
+            (
+                yes.into_iter().cloned().collect(),
+                no.into_iter().cloned().collect(),
+            )
+        };
+        let (steps, steps_never) =
+            split(workflow.nodes.iter().map(|n| &n.id).collect(), &self.steps);
+        let (edges, edges_never) =
+            split(workflow.edges.iter().map(|e| &e.id).collect(), &self.edges);
+        let (compensations, compensations_never) = split(
+            workflow
+                .nodes
+                .iter()
+                .filter(|n| n.compensation.is_some())
+                .map(|n| &n.id)
+                .collect(),
+            &self.compensations,
+        );
+        Coverage {
+            steps,
+            edges,
+            compensations,
+            steps_never,
+            edges_never,
+            compensations_never,
+        }
+    }
 }
 
 /// Where faults could happen in a run: each attempt of a step that works (not a wait, a

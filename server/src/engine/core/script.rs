@@ -11,28 +11,7 @@ use std::collections::BTreeMap;
 /// simulated run, so the events after it overtake it (a reordering).
 pub const HELD_BACK_MS: u64 = 3_600_000;
 
-/// What a script makes of one attempt of a step.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Forced {
-    /// The service answers with an error.
-    Fail,
-    /// No answer within the step's timeout (or, without one, the attempt fails by timing
-    /// out all the same).
-    TimeOut,
-}
-
-/// What a script makes of one delivery of an event to one subscriber.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum BusChoice {
-    /// Lost: the subscriber never hears it.
-    Drop,
-    /// Delivered twice.
-    Duplicate,
-    /// Delivered after every other event due (reordered).
-    HoldBack,
-}
+pub use app::model::verify::{BusChoice, Forced};
 
 /// A forced schedule: attempts by (step id, execution, attempt), deliveries by (message,
 /// subscription edge id).

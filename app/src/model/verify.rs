@@ -1,0 +1,227 @@
+//! The explorer's requests and results, shared by the server that searches and the pages
+//! that show it: the faults a schedule forces, the invariants, a shortest counterexample
+//! per broken invariant, coverage — and all of it in words, the headline first.
+
+use serde::{Deserialize, Serialize};
+
+use crate::i18n::Locale;
+use crate::model::lab::LabOutcome;
+use crate::model::Workflow;
+
+/// What a schedule makes of one attempt of a step.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Forced {
+    /// The service answers with an error.
+    Fail,
+    /// No answer within the step's timeout.
+    TimeOut,
+}
+
+/// What a schedule makes of one delivery of an event to one subscriber.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum BusChoice {
+    /// Lost: the subscriber never hears it.
+    Drop,
+    /// Delivered twice.
+    Duplicate,
+    /// Delivered after every other event due (reordered).
+    HoldBack,
+}
+
+/// What must hold whatever the schedule.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Invariant {
+    /// The run ends: nothing stalls on an event nobody heard.
+    Ends,
+    /// Every completed step with an undo action is kept (the run completed) or undone.
+    AllOrCompensated,
+    /// Every failure has a route or a saga.
+    NoUnhandledFailure,
+    /// A step that does not recognise duplicates (`idempotent: false`) never works twice
+    /// for one message.
+    AtMostOnce,
+    /// No event is published that nobody hears.
+    EveryEventHeard,
+}
+
+impl Invariant {
+    pub const ALL: [Invariant; 5] = [
+        Invariant::Ends,
+        Invariant::AllOrCompensated,
+        Invariant::NoUnhandledFailure,
+        Invariant::AtMostOnce,
+        Invariant::EveryEventHeard,
+    ];
+
+    /// What it promises, in `l`'s words.
+    pub fn words(self, l: Locale) -> String {
+        match self {
+            Invariant::Ends => td_string!(l, verify.ends),
+            Invariant::AllOrCompensated => td_string!(l, verify.all_or_compensated),
+            Invariant::NoUnhandledFailure => td_string!(l, verify.no_unhandled_failure),
+            Invariant::AtMostOnce => td_string!(l, verify.at_most_once),
+            Invariant::EveryEventHeard => td_string!(l, verify.every_event_heard),
+        }
+        .to_string()
+    }
+}
+
+/// One fault of a schedule.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum Choice {
+    Attempt {
+        node: String,
+        execution: u32,
+        attempt: u32,
+        forced: Forced,
+    },
+    Delivery {
+        message: u64,
+        edge: String,
+        event: String,
+        to: String,
+        choice: BusChoice,
+    },
+}
+
+impl Choice {
+    /// The fault in `l`'s words, steps by their names in `workflow`.
+    pub fn words(&self, workflow: &Workflow, l: Locale) -> String {
+        match self {
+            Choice::Attempt {
+                node,
+                attempt,
+                forced,
+                ..
+            } => {
+                let step = workflow.step_name(node);
+                match forced {
+                    Forced::Fail => td_string!(l, verify.fails, step = step, attempt = attempt),
+                    Forced::TimeOut => {
+                        td_string!(l, verify.times_out, step = step, attempt = attempt)
+                    }
+                }
+            }
+            Choice::Delivery {
+                event, to, choice, ..
+            } => {
+                let to = workflow.step_name(to);
+                let event = event.clone();
+                match choice {
+                    BusChoice::Drop => td_string!(l, verify.dropped, event = event, to = to),
+                    BusChoice::Duplicate => {
+                        td_string!(l, verify.duplicated, event = event, to = to)
+                    }
+                    BusChoice::HoldBack => td_string!(l, verify.held_back, event = event, to = to),
+                }
+            }
+        }
+        .to_string()
+    }
+}
+
+/// A schedule that breaks an invariant: its faults in the order they happen, and how the
+/// run ended.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Counterexample {
+    pub invariant: Invariant,
+    pub choices: Vec<Choice>,
+    pub outcome: LabOutcome,
+    pub diagnosis: Option<String>,
+}
+
+impl Counterexample {
+    /// The schedule as a story: what went wrong, in order, then how the run ended.
+    pub fn story(&self, workflow: &Workflow, l: Locale) -> String {
+        let faults = if self.choices.is_empty() {
+            td_string!(l, verify.no_fault).to_string()
+        } else {
+            self.choices
+                .iter()
+                .map(|c| c.words(workflow, l))
+                .collect::<Vec<_>>()
+                .join(&td_string!(l, verify.then).to_string())
+        };
+        match &self.diagnosis {
+            Some(diagnosis) => {
+                td_string!(l, verify.story, faults = faults, diagnosis = diagnosis).to_string()
+            }
+            None => faults,
+        }
+    }
+}
+
+/// What some schedule exercised, and what none did: steps that succeeded, edges followed
+/// (a command sent or an event delivered along them), undo actions run.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Coverage {
+    pub steps: Vec<String>,
+    pub edges: Vec<String>,
+    pub compensations: Vec<String>,
+    /// Steps no schedule got to succeed.
+    pub steps_never: Vec<String>,
+    /// Edges (routes, failure routes included) no schedule followed.
+    pub edges_never: Vec<String>,
+    /// Undo actions no schedule ran.
+    pub compensations_never: Vec<String>,
+}
+
+/// What a search found.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Exploration {
+    /// Schedules run (each a distinct set of faults that all happened).
+    pub schedules: u64,
+    /// Distinct histories they gave.
+    pub states: u64,
+    /// For each broken invariant, a shortest schedule that breaks it.
+    pub counterexamples: Vec<Counterexample>,
+    /// Schedules that broke some invariant.
+    pub broken: u64,
+    /// The search stopped at its schedule limit, or was cancelled, before it was done.
+    pub truncated: bool,
+    pub coverage: Coverage,
+}
+
+impl Exploration {
+    /// The result in one sentence, first: how many schedules break something and the
+    /// shortest that does, or that none does.
+    pub fn headline(&self, workflow: &Workflow, l: Locale) -> String {
+        let shortest = self
+            .counterexamples
+            .iter()
+            .min_by_key(|c| (c.choices.len(), c.invariant));
+        let line = match shortest {
+            Some(c) => td_string!(
+                l,
+                verify.headline_broken,
+                broken = self.broken,
+                schedules = self.schedules,
+                invariant = c.invariant.words(l),
+                story = c.story(workflow, l)
+            ),
+            None => td_string!(
+                l,
+                verify.headline_none,
+                schedules = self.schedules,
+                states = self.states
+            ),
+        }
+        .to_string();
+        if self.truncated {
+            format!("{line} {}", td_string!(l, verify.truncated))
+        } else {
+            line
+        }
+    }
+}
