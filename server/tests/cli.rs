@@ -509,3 +509,56 @@ fn run_offline_runs_sub_flows_given_with_with() {
     let alone = hybridflow(&["run", &order], None);
     assert_eq!(alone.status.code(), Some(3), "{}", text(&alone.stdout));
 }
+
+/// `hybridflow verify`: a choreographed saga that forgot its compensation route breaks
+/// "nothing is left half done" (exit 6), its shortest schedule in words; as JSON, each
+/// counterexample with its story; the same flow orchestrated breaks nothing (exit 0); the
+/// bounds are checked (exit 2).
+#[test]
+fn verify_names_each_broken_invariant_with_a_shortest_schedule_and_exits_for_ci() {
+    let dir = tempfile::tempdir().unwrap();
+    let node = |id: &str, service: &str, compensation: Option<&str>| {
+        let mut n =
+            json!({"id": id, "label": id, "service": service, "action": id, "latency_ms": 100});
+        if let Some(c) = compensation {
+            n["compensation"] = json!(c);
+        }
+        n
+    };
+    let saga = |kind: &str| {
+        json!({"name": "saga", "nodes": [node("order", "Orders", None), node("pay", "Payments", Some("refund")), node("ship", "Shipping", None)],
+               "edges": [{"from": "order", "to": "pay", "kind": kind}, {"from": "pay", "to": "ship", "kind": kind}]})
+        .to_string()
+    };
+    let events = file(&dir, "events.json", &saga("event"));
+    let out = hybridflow(&["verify", &events, "--bus-faults", "0"], None);
+    assert_eq!(out.status.code(), Some(6), "{}", text(&out.stderr));
+    let said = text(&out.stdout);
+    assert!(
+        said.contains("  ✗ nothing is left half done (every completed step with an undo action is kept or undone): ship fails (attempt 1): ship failed (service error)"),
+        "{said}"
+    );
+    let out = hybridflow(&["verify", &events, "--json"], None);
+    assert_eq!(out.status.code(), Some(6));
+    let doc: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(doc["workflow"], "saga");
+    let stalled = doc["counterexamples"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["invariant"] == "ends")
+        .unwrap();
+    assert_eq!(stalled["choices"][0]["type"], "delivery");
+    assert_eq!(stalled["choices"][0]["choice"], "drop");
+    assert!(stalled["story"]
+        .as_str()
+        .unwrap()
+        .starts_with("the bus loses orderCompleted on its way to pay: stalled"));
+    let commands = file(&dir, "commands.json", &saga("command"));
+    let out = hybridflow(&["verify", &commands], None);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stdout));
+    assert!(text(&out.stdout).starts_with("No schedule breaks an invariant ("));
+    let out = hybridflow(&["verify", &commands, "--max-faults", "9"], None);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out.stderr).contains("9 is not in 0..=5"));
+}

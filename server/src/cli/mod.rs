@@ -3,9 +3,10 @@
 //! `compare` ([`offline`]) — or with one (`import`, `export`, `run --server`: [`remote`]).
 //! `completions` prints a shell's completion script.
 //!
-//! Exit codes: 0 success (a run that completed), 1 a refused file or request, 2 a usage
-//! error (clap's), 3 a run that failed, 4 a run a saga compensated, 5 a run cancelled or
-//! not ended.
+//! Exit codes: 0 success (a run that completed, a search that broke nothing), 1 a refused
+//! file or request, 2 a usage error (clap's), 3 a run that failed, 4 a run a saga
+//! compensated, 5 a run cancelled or not ended, 6 a search that broke an invariant, 7 a
+//! search that stopped at its limit first.
 
 pub mod offline;
 pub mod remote;
@@ -47,11 +48,13 @@ Examples:
   hybridflow convert order.bpmn --to mermaid   any format in, another out
   hybridflow run saga.json --seed 7 --faults '{\"services\":{\"Payment\":{\"down\":true}}}'
   hybridflow compare saga.json --runs 500 --markdown
+  hybridflow verify saga.json --max-faults 2 --bus-faults 1
   hybridflow import saga.json --server http://127.0.0.1:3000
   hybridflow completions bash > /etc/bash_completion.d/hybridflow
 
-Exit codes: 0 success (a run that completed), 1 a refused file or request, 2 a usage
-error, 3 a run that failed, 4 a run compensated by its saga, 5 a run cancelled or not ended.";
+Exit codes: 0 success (a run that completed, a search that broke nothing), 1 a refused file
+or request, 2 a usage error, 3 a run that failed, 4 a run compensated by its saga, 5 a run
+cancelled or not ended, 6 a search that broke an invariant, 7 a search stopped at its limit.";
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
@@ -68,6 +71,10 @@ pub enum Command {
     /// Run a workflow as drawn, as orchestration and as choreography on the same seeds:
     /// the lab's table and its reading, headless.
     Compare(CompareArgs),
+    /// Explore every schedule of failures and bus faults within bounds and check the
+    /// invariants; each broken one with a shortest schedule that breaks it. Exit code 0 when
+    /// none is broken, 6 when one is, 7 when the search stopped at its limit first.
+    Verify(VerifyArgs),
     /// Store a workflow file on a running server; prints the new workflow's id.
     Import(ImportArgs),
     /// Print a stored workflow of a running server in a format.
@@ -302,6 +309,39 @@ pub struct CompareArgs {
 }
 
 #[derive(Debug, Args)]
+pub struct VerifyArgs {
+    /// The workflow file (`-` reads standard input).
+    pub file: PathBuf,
+    /// Read the file in this format instead of detecting it.
+    #[arg(long, value_parser = import_format())]
+    pub from: Option<ImportFormat>,
+    /// The run's input, a JSON object.
+    #[arg(long, default_value = "{}")]
+    pub input: String,
+    /// The seed latencies are drawn from (failures are the explorer's, not the seed's).
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+    /// At most this many attempts fail or time out in one schedule.
+    #[arg(long, default_value_t = crate::verify::DEFAULT_MAX_FAULTS,
+          value_parser = clap::value_parser!(u64).range(0..=crate::verify::MAX_FAULT_BOUND as u64).map(|v| v as usize))]
+    pub max_faults: usize,
+    /// At most this many deliveries are lost, doubled or held back in one schedule.
+    #[arg(long, default_value_t = crate::verify::DEFAULT_BUS_FAULTS,
+          value_parser = clap::value_parser!(u64).range(0..=crate::verify::MAX_FAULT_BOUND as u64).map(|v| v as usize))]
+    pub bus_faults: usize,
+    /// Stop after this many schedules.
+    #[arg(long, default_value_t = crate::verify::MAX_SCHEDULES,
+          value_parser = clap::value_parser!(u64).range(1..=crate::verify::MAX_SCHEDULES as u64).map(|v| v as usize))]
+    pub max_schedules: usize,
+    /// The whole result as JSON.
+    #[arg(long)]
+    pub json: bool,
+    /// The language of the result.
+    #[arg(long, value_enum, default_value = "en")]
+    pub lang: Lang,
+}
+
+#[derive(Debug, Args)]
 pub struct ImportArgs {
     /// The workflow file (`-` reads standard input).
     pub file: PathBuf,
@@ -372,6 +412,9 @@ pub async fn execute(command: Command) -> u8 {
         Command::Compare(args) => tokio::task::spawn_blocking(move || offline::compare(&args))
             .await
             .unwrap_or_else(|e| Err(Refused(format!("the comparison stopped: {e}")))),
+        Command::Verify(args) => tokio::task::spawn_blocking(move || offline::verify(&args))
+            .await
+            .unwrap_or_else(|e| Err(Refused(format!("the search stopped: {e}")))),
         Command::Import(args) => remote::import(&args).await.map(|()| 0),
         Command::Export(args) => remote::export(&args).await.map(|()| 0),
         Command::Schema { openapi } => {

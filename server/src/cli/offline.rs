@@ -15,7 +15,7 @@ use app::model::validate::{DocumentError, Problem};
 use app::model::{Faults, RunStatus, Workflow};
 use serde_json::{json, Value};
 
-use super::{read_file, CompareArgs, ConvertArgs, Refused, RunArgs, ValidateArgs};
+use super::{read_file, CompareArgs, ConvertArgs, Refused, RunArgs, ValidateArgs, VerifyArgs};
 use crate::lab::compare::{compare as compare_styles, CompareSpec, Progress};
 use crate::lab::simulate::{Library, VirtualRun};
 
@@ -442,4 +442,70 @@ fn table(
         }
     }
     out
+}
+
+/// `hybridflow verify`: every schedule within the bounds, the headline first, then each
+/// broken invariant with its shortest schedule, the counts and what no schedule exercised.
+pub fn verify(args: &VerifyArgs) -> Result<u8, Refused> {
+    let workflow = load(&args.file, args.from)?;
+    let (input, _) = input_and_faults(&args.input, args.seed, None, &workflow)?;
+    let bounds = crate::verify::Bounds {
+        max_faults: args.max_faults,
+        bus_faults: args.bus_faults,
+        max_schedules: args.max_schedules,
+    };
+    let started = std::time::Instant::now();
+    let never = std::sync::atomic::AtomicBool::new(false);
+    let found = crate::verify::explore(&workflow, &input, args.seed, bounds, &never);
+    let took = started.elapsed();
+    let locale = args.lang.locale();
+    if args.json {
+        let mut doc = serde_json::to_value(&found).unwrap_or_default();
+        doc["workflow"] = json!(workflow.name);
+        doc["headline"] = json!(found.headline(&workflow, locale));
+        doc["took_ms"] = json!(took.as_millis() as u64);
+        for (i, c) in found.counterexamples.iter().enumerate() {
+            doc["counterexamples"][i]["story"] = json!(c.story(&workflow, locale));
+        }
+        println!("{doc}");
+    } else {
+        let mut out = String::new();
+        let _ = writeln!(out, "{}", found.headline(&workflow, locale));
+        for c in &found.counterexamples {
+            let _ = writeln!(
+                out,
+                "  ✗ {}: {}",
+                c.invariant.words(locale),
+                c.story(&workflow, locale)
+            );
+        }
+        let per_second = found.schedules as f64 / took.as_secs_f64().max(1e-9);
+        let _ = writeln!(
+            out,
+            "{} schedules, {} distinct histories in {:.1?} ({per_second:.0} schedules/s); faults: {} on attempts, {} on the bus",
+            found.schedules, found.states, took, args.max_faults, args.bus_faults
+        );
+        let c = &found.coverage;
+        for (what, never) in [
+            ("steps", &c.steps_never),
+            ("edges", &c.edges_never),
+            ("undo actions", &c.compensations_never),
+        ] {
+            if !never.is_empty() {
+                let _ = writeln!(
+                    out,
+                    "no schedule exercised these {what}: {}",
+                    never.join(", ")
+                );
+            }
+        }
+        print!("{out}");
+    }
+    Ok(if !found.counterexamples.is_empty() {
+        6
+    } else if found.truncated {
+        7
+    } else {
+        0
+    })
 }

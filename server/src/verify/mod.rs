@@ -33,6 +33,8 @@ use crate::lab::simulate::VirtualRun;
 pub const DEFAULT_MAX_FAULTS: usize = 2;
 /// Faults on the bus per schedule, unless told otherwise.
 pub const DEFAULT_BUS_FAULTS: usize = 1;
+/// The most faults of either kind a schedule may be asked to hold.
+pub const MAX_FAULT_BOUND: usize = 5;
 /// The most schedules one exploration runs; past it, the result says it stopped there.
 pub const MAX_SCHEDULES: usize = 200_000;
 
