@@ -8,7 +8,9 @@ use app::model::lab::LabOutcome;
 use app::model::Workflow;
 use serde_json::{json, Value};
 use server::engine::core::script::{BusChoice, Forced};
-use server::verify::{explore, run_script, Bounds, Choice, Invariant};
+mod common;
+
+use server::verify::{explore, run_schedule, Bounds, Choice, Invariant};
 
 fn workflow(doc: Value) -> Workflow {
     serde_json::from_value(doc).unwrap()
@@ -100,16 +102,70 @@ fn the_explorer_counts_what_a_brute_force_enumeration_counts() {
     assert_eq!((found.schedules, found.states), (4, 4), "{found:#?}");
 }
 
-#[test]
-fn a_counterexample_replays_to_the_same_history() {
+/// A counterexample becomes a real run: started with `faults.schedule`, the engine (a real
+/// server, SQLite, its timer thread) runs that exact schedule — the same events, in the
+/// same order, as the explorer's run of it — and the stored run ends as the explorer said.
+#[tokio::test]
+async fn a_counterexample_replayed_as_a_run_gives_the_same_history() {
     let w = forgetful_saga();
     let found = explore(&w, &json!({}), 7, Bounds::default(), &never());
-    assert!(!found.counterexamples.is_empty());
-    let mut script = server::engine::core::script::Script::default();
-    script.attempts.insert(("ship".into(), 1, 1), Forced::Fail);
-    let first = run_script(&w, &json!({}), 7, &script);
-    let again = run_script(&w, &json!({}), 7, &script);
-    assert_eq!(first.history, again.history);
+    let half_done = found
+        .counterexamples
+        .iter()
+        .find(|c| c.invariant == Invariant::AllOrCompensated)
+        .unwrap()
+        .clone();
+    let explored = run_schedule(&w, &json!({}), 7, &half_done.choices);
+    let server = common::TestServer::start().await;
+    let id = server
+        .create_workflow(&serde_json::to_value(&w).unwrap())
+        .await;
+    let started = server
+        .post_json(
+            &format!("/api/workflows/{id}/runs"),
+            &json!({"seed": 7, "speed": 10, "faults": {"schedule": half_done.choices}}),
+        )
+        .await;
+    assert_eq!(started.status(), 201);
+    let run: Value = started.json().await.unwrap();
+    let run = run["id"].as_str().unwrap().to_string();
+    let ended = server.wait_run(&run).await;
+    assert_eq!(ended["status"], "failed", "{ended}");
+    let records = common::collect(server.ws_url(&format!("/api/runs/{run}/events?after=0"))).await;
+    let said = |event: &Value| {
+        format!(
+            "{} {}",
+            event["type"].as_str().unwrap_or(""),
+            event["node"].as_str().unwrap_or("")
+        )
+    };
+    let live: Vec<String> = records
+        .iter()
+        .filter(|r| r["type"] != "RunStarted")
+        .map(said)
+        .collect();
+    let simulated: Vec<String> = explored
+        .history
+        .iter()
+        .map(|(_, e)| serde_json::to_value(e).unwrap())
+        .filter(|r| r["type"] != "RunStarted")
+        .map(|r| said(&r))
+        .collect();
+    assert_eq!(live, simulated);
+    // A schedule naming a step the workflow does not have is refused, naming it.
+    let refused = server
+        .post_json(
+            &format!("/api/workflows/{id}/runs"),
+            &json!({"faults": {"schedule": [{"type": "attempt", "node": "nope", "execution": 1, "attempt": 1, "forced": "fail"}]}}),
+        )
+        .await;
+    assert_eq!(refused.status(), 422);
+    let body: Value = refused.json().await.unwrap();
+    assert!(
+        body.to_string()
+            .contains("faults.schedule[0].node: this workflow has no step nope"),
+        "{body}"
+    );
 }
 
 #[test]

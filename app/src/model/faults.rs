@@ -33,7 +33,16 @@ pub struct Faults {
     /// Every attempt of this step fails (the lab's "fail at every step").
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub fail_step: Option<String>,
+    /// A forced schedule — the explorer's counterexample, replayed as a run: these
+    /// attempts fail or time out, these deliveries are lost, doubled or held back, and
+    /// every other attempt succeeds and every other event is delivered once (the steps'
+    /// failure rates and the faults above do not apply). At most [`MAX_SCHEDULE_CHOICES`].
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub schedule: Vec<super::verify::Choice>,
 }
+
+/// The most faults a forced schedule names.
+pub const MAX_SCHEDULE_CHOICES: usize = 64;
 
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
@@ -149,6 +158,12 @@ impl Faults {
         );
         rate(&mut problems, "faults.bus.drop".into(), self.bus.drop);
         ms(&mut problems, "faults.bus.delay_ms", self.bus.delay_ms);
+        if self.schedule.len() > MAX_SCHEDULE_CHOICES {
+            problems.push(format!(
+                "faults.schedule names {} faults; the limit is {MAX_SCHEDULE_CHOICES}",
+                self.schedule.len()
+            ));
+        }
         if let Some(crash) = &self.orchestrator {
             ms(&mut problems, "faults.orchestrator.at_ms", crash.at_ms);
             ms(&mut problems, "faults.orchestrator.for_ms", crash.for_ms);
@@ -177,6 +192,23 @@ impl Faults {
                 problems.push(format!(
                     "faults.fail_step: this workflow has no step {step}"
                 ));
+            }
+        }
+        for (i, choice) in self.schedule.iter().enumerate() {
+            match choice {
+                super::verify::Choice::Attempt { node, .. } if workflow.node(node).is_none() => {
+                    problems.push(format!(
+                        "faults.schedule[{i}].node: this workflow has no step {node}"
+                    ))
+                }
+                super::verify::Choice::Delivery { edge, .. }
+                    if !workflow.edges.iter().any(|e| e.id == *edge) =>
+                {
+                    problems.push(format!(
+                        "faults.schedule[{i}].edge: this workflow has no edge {edge}"
+                    ))
+                }
+                _ => {}
             }
         }
         problems

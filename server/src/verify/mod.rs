@@ -14,7 +14,6 @@
 use std::collections::{HashSet, VecDeque};
 use std::hash::{Hash, Hasher};
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Arc;
 
 use app::model::lab::LabOutcome;
 use app::model::{RunEvent, Workflow};
@@ -25,7 +24,6 @@ pub use app::model::verify::{
 };
 
 use crate::engine::core::script::Script;
-use crate::engine::core::{Input, RunCore};
 use crate::lab::measure::facts;
 use crate::lab::simulate::VirtualRun;
 
@@ -136,18 +134,21 @@ struct Point {
     times_out: bool,
 }
 
-/// Runs `workflow` on `input` under `script` to its end (latencies drawn from `seed`).
-pub fn run_script(workflow: &Workflow, input: &Value, seed: u64, script: &Script) -> VirtualRun {
+/// Runs `workflow` on `input` to its end with the faults `schedule` forces (latencies drawn
+/// from `seed`): what a counterexample replayed as a run with `faults.schedule` does.
+pub fn run_schedule(
+    workflow: &Workflow,
+    input: &Value,
+    seed: u64,
+    schedule: &[Choice],
+) -> VirtualRun {
     let mut workflow = workflow.clone();
     workflow.assign_edge_ids();
-    let workflow = &workflow;
-    let core =
-        RunCore::new(workflow, input.clone(), seed, 1.0).with_script(Arc::new(script.clone()));
-    let mut run = VirtualRun::from_core(core, 0, Vec::new());
-    let actions = run.core.handle(Input::Start);
-    run.absorb(actions);
-    run.run_until(u64::MAX);
-    run
+    let faults = app::model::Faults {
+        schedule: schedule.to_vec(),
+        ..app::model::Faults::default()
+    };
+    VirtualRun::complete(&workflow, input.clone(), seed, faults)
 }
 
 /// Every schedule of `workflow` on `input` within `bounds`, breadth first; stops early when
@@ -175,7 +176,7 @@ pub fn explore(
             found.truncated = true;
             break;
         }
-        let run = run_script(workflow, input, seed, &script);
+        let run = run_schedule(workflow, input, seed, &choices);
         if !happened(&script, &run.history) {
             // A fault forced where nothing happened any more (an earlier one stopped it):
             // the same schedule as the script without it.

@@ -19,7 +19,14 @@ impl RunCore {
         self.applied += 1;
         self.story.apply(event);
         match event {
-            RunStarted { faults, .. } | FaultsChanged { faults } => self.faults = faults.clone(),
+            RunStarted { faults, .. } | FaultsChanged { faults } => {
+                self.faults = faults.clone();
+                if !faults.schedule.is_empty() {
+                    self.script = Some(std::sync::Arc::new(script::Script::from_choices(
+                        &faults.schedule,
+                    )));
+                }
+            }
             OrchestratorCrashed {
                 for_ms,
                 standby_lease_ms,

@@ -1,5 +1,7 @@
-//! A schedule forced on a run, for the explorer ([`crate::verify`]): which attempts fail or
-//! time out and which deliveries the bus drops, duplicates or holds back. Everything the
+//! A schedule forced on a run — the explorer's ([`crate::verify`]), or its counterexample
+//! replayed as a real run (`faults.schedule`, recorded in `RunStarted`, so a resumed run
+//! keeps it): which attempts fail or time out and which deliveries the bus drops,
+//! duplicates or holds back. Everything the
 //! script does not name goes well — every attempt succeeds (unless the step's own rule on
 //! the input rejects it), every event is delivered once, in time — instead of being drawn
 //! from the seed. Latencies are still drawn from the seed, so a script and a seed give one
@@ -11,7 +13,7 @@ use std::collections::BTreeMap;
 /// simulated run, so the events after it overtake it (a reordering).
 pub const HELD_BACK_MS: u64 = 3_600_000;
 
-pub use app::model::verify::{BusChoice, Forced};
+pub use app::model::verify::{BusChoice, Choice, Forced};
 
 /// A forced schedule: attempts by (step id, execution, attempt), deliveries by (message,
 /// subscription edge id).
@@ -30,6 +32,35 @@ impl Script {
 
     pub fn delivery(&self, message: u64, edge: &str) -> Option<BusChoice> {
         self.deliveries.get(&(message, edge.to_string())).copied()
+    }
+
+    /// The script a list of faults makes (a later fault on the same attempt or delivery
+    /// replaces an earlier one).
+    pub fn from_choices(choices: &[Choice]) -> Script {
+        let mut script = Script::default();
+        for choice in choices {
+            match choice {
+                Choice::Attempt {
+                    node,
+                    execution,
+                    attempt,
+                    forced,
+                } => {
+                    script
+                        .attempts
+                        .insert((node.clone(), *execution, *attempt), *forced);
+                }
+                Choice::Delivery {
+                    message,
+                    edge,
+                    choice,
+                    ..
+                } => {
+                    script.deliveries.insert((*message, edge.clone()), *choice);
+                }
+            }
+        }
+        script
     }
 
     /// Faults it forces on attempts, and on the bus.
