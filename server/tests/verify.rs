@@ -88,6 +88,7 @@ fn the_explorer_counts_what_a_brute_force_enumeration_counts() {
     let bounds = Bounds {
         max_faults: 2,
         bus_faults: 0,
+        crash: false,
         ..Bounds::default()
     };
     let found = explore(&w, &json!({}), 1, bounds, &never());
@@ -197,7 +198,11 @@ fn the_explorer_finds_nothing_where_by_hand_nothing_can_go_wrong() {
         json!({"name": "sturdy", "nodes": [retried("a"), retried("b")],
         "edges": [{"from": "a", "to": "b", "kind": "command"}]}),
     );
-    let found = explore(&w, &json!({}), 1, Bounds::default(), &never());
+    let calm = Bounds {
+        crash: false,
+        ..Bounds::default()
+    };
+    let found = explore(&w, &json!({}), 1, calm, &never());
     assert!(found.counterexamples.is_empty(), "{found:#?}");
     assert_eq!(found.broken, 0);
     // By hand: no fault; a1 or b1 fails (retried); two faults: a1+a2, a1+b1, b1+b2 (a
@@ -342,5 +347,48 @@ fn the_headline_comes_first_in_words_in_both_languages() {
     assert_eq!(
         calm.headline(&sturdy, app::i18n::Locale::ko),
         "불변식을 깨는 일정이 없습니다(일정 1개, 서로 다른 이력 1개)."
+    );
+}
+
+#[test]
+fn an_orchestrator_crash_is_explored_before_each_thing_it_does() {
+    // a → b commanded: the run starts a by itself; the orchestrator acts at 100 (a's
+    // reply, the command to b) and 200 (b's reply). A crash before each, with a standby or
+    // not: 4 schedules more than without crashes.
+    let w = workflow(
+        json!({"name": "tiny", "nodes": [step("a", "A"), step("b", "B")],
+        "edges": [{"from": "a", "to": "b", "kind": "command"}]}),
+    );
+    let only_crashes = Bounds {
+        max_faults: 1,
+        bus_faults: 0,
+        ..Bounds::default()
+    };
+    let with = explore(&w, &json!({}), 1, only_crashes, &never());
+    let without = explore(
+        &w,
+        &json!({}),
+        1,
+        Bounds {
+            crash: false,
+            ..only_crashes
+        },
+        &never(),
+    );
+    assert_eq!(with.schedules, without.schedules + 4, "{with:#?}");
+    let crash = [Choice::Crash {
+        at_ms: 100,
+        standby: true,
+    }];
+    let run = run_schedule(&w, &json!({}), 1, &crash);
+    assert!(
+        run.history
+            .iter()
+            .any(|(at, e)| *at == 100
+                && matches!(e, app::model::RunEvent::OrchestratorCrashed { .. }))
+    );
+    assert_eq!(
+        crash[0].words(&w, app::i18n::Locale::en),
+        "the orchestrator crashes at 100 ms and a standby takes over after its 500 ms lease"
     );
 }

@@ -90,7 +90,16 @@ pub enum Choice {
         to: String,
         choice: BusChoice,
     },
+    /// The orchestrator crashes `at_ms` into the run (virtual ms), just before what happens
+    /// then; with a `standby`, it takes over after [`STANDBY_LEASE_MS`], else the crashed
+    /// one is back after [`CRASH_MS`].
+    Crash { at_ms: u64, standby: bool },
 }
+
+/// How long a crashed orchestrator stays down in a schedule (virtual ms).
+pub const CRASH_MS: u64 = 2_000;
+/// The lease after which a standby orchestrator takes over in a schedule (virtual ms).
+pub const STANDBY_LEASE_MS: u64 = 500;
 
 impl Choice {
     /// The fault in `l`'s words, steps by their names in `workflow`.
@@ -123,6 +132,19 @@ impl Choice {
                     BusChoice::HoldBack => td_string!(l, verify.held_back, event = event, to = to),
                 }
             }
+            Choice::Crash {
+                at_ms,
+                standby: true,
+            } => td_string!(
+                l,
+                verify.crash_standby,
+                at = at_ms,
+                lease = STANDBY_LEASE_MS
+            ),
+            Choice::Crash {
+                at_ms,
+                standby: false,
+            } => td_string!(l, verify.crash_alone, at = at_ms, down = CRASH_MS),
         }
         .to_string()
     }

@@ -333,6 +333,10 @@ pub struct VerifyArgs {
     #[arg(long, default_value_t = crate::verify::MAX_SCHEDULES,
           value_parser = clap::value_parser!(u64).range(1..=crate::verify::MAX_SCHEDULES as u64).map(|v| v as usize))]
     pub max_schedules: usize,
+    /// Never crash the orchestrator (by default it may crash once a schedule, before any
+    /// command it sends or reply it hears, with a standby or without).
+    #[arg(long)]
+    pub no_crash: bool,
     /// The whole result as JSON.
     #[arg(long)]
     pub json: bool,

@@ -453,6 +453,7 @@ pub fn verify(args: &VerifyArgs) -> Result<u8, Refused> {
         max_faults: args.max_faults,
         bus_faults: args.bus_faults,
         max_schedules: args.max_schedules,
+        crash: !args.no_crash,
     };
     let started = std::time::Instant::now();
     let never = std::sync::atomic::AtomicBool::new(false);

@@ -3,7 +3,8 @@
 //! invariants a designer means by "nothing is left half done".
 //!
 //! A schedule is a [`Script`]: which attempts fail or time out, which deliveries the bus
-//! drops, duplicates or holds back past the others; the rest goes well. The search runs the
+//! drops, duplicates or holds back past the others, whether (and when) the orchestrator
+//! crashes, with a standby or without; the rest goes well. The search runs the
 //! flow with no fault, reads from its history where a fault could happen (each attempt of
 //! a step that works, each delivery of an event), and runs again with one more fault at
 //! each such point — breadth first, so the first schedule that breaks an invariant is a
@@ -42,6 +43,8 @@ pub struct Bounds {
     pub max_faults: usize,
     pub bus_faults: usize,
     pub max_schedules: usize,
+    /// Whether the orchestrator may crash (once a schedule, counted as a fault).
+    pub crash: bool,
 }
 
 impl Default for Bounds {
@@ -50,6 +53,7 @@ impl Default for Bounds {
             max_faults: DEFAULT_MAX_FAULTS,
             bus_faults: DEFAULT_BUS_FAULTS,
             max_schedules: MAX_SCHEDULES,
+            crash: true,
         }
     }
 }
@@ -206,7 +210,10 @@ pub fn explore(
             }
         }
         let (faults, bus_faults) = script.faults();
-        for point in points(workflow, &run.history) {
+        for point in points(workflow, &run.history)
+            .into_iter()
+            .filter(|p| bounds.crash || !matches!(p.choice, Choice::Crash { .. }))
+        {
             let options: &[Choice] = &alternatives(&point);
             for option in options {
                 let fits = if point.bus {
@@ -244,6 +251,12 @@ pub fn explore(
                             continue;
                         }
                         next.deliveries.insert((*message, edge.clone()), *choice);
+                    }
+                    Choice::Crash { at_ms, standby } => {
+                        if next.crash.is_some() {
+                            continue;
+                        }
+                        next.crash = Some((*at_ms, *standby));
                     }
                 }
                 if tried.insert(next.clone()) {
@@ -320,7 +333,8 @@ impl Seen {
 }
 
 /// Where faults could happen in a run: each attempt of a step that works (not a wait, a
-/// timer or a sub-flow), each first delivery of an event.
+/// timer or a sub-flow), each first delivery of an event, each moment the orchestrator acts
+/// (a crash counts as a fault on attempts; one per schedule).
 fn points(workflow: &Workflow, history: &[(u64, RunEvent)]) -> Vec<Point> {
     let works = |id: &str| {
         workflow
@@ -330,6 +344,25 @@ fn points(workflow: &Workflow, history: &[(u64, RunEvent)]) -> Vec<Point> {
             .is_some_and(|n| n.wait.is_none() && n.sub_flow.is_none())
     };
     let mut out = Vec::new();
+    // The orchestrator may crash just before anything it does: each distinct moment it
+    // sends a command or hears a reply.
+    let mut moments = std::collections::BTreeSet::new();
+    for (at, event) in history {
+        if matches!(
+            event,
+            RunEvent::CommandSent { .. } | RunEvent::ReplyReceived { .. }
+        ) {
+            moments.insert(*at);
+        }
+    }
+    out.extend(moments.into_iter().map(|at_ms| Point {
+        choice: Choice::Crash {
+            at_ms,
+            standby: false,
+        },
+        bus: false,
+        times_out: false,
+    }));
     for (_, event) in history {
         match event {
             RunEvent::StepStarted {
@@ -415,6 +448,13 @@ fn alternatives(point: &Point) -> Vec<Choice> {
                 other => other,
             })
             .collect(),
+        Choice::Crash { at_ms, .. } => [false, true]
+            .into_iter()
+            .map(|standby| Choice::Crash {
+                at_ms: *at_ms,
+                standby,
+            })
+            .collect(),
     }
 }
 
@@ -423,8 +463,10 @@ fn alternatives(point: &Point) -> Vec<Choice> {
 fn happened(script: &Script, history: &[(u64, RunEvent)]) -> bool {
     let mut attempts = HashSet::new();
     let mut deliveries = HashSet::new();
+    let mut crashed = false;
     for (_, event) in history {
         match event {
+            RunEvent::OrchestratorCrashed { .. } => crashed = true,
             RunEvent::StepStarted {
                 node,
                 execution,
@@ -440,10 +482,11 @@ fn happened(script: &Script, history: &[(u64, RunEvent)]) -> bool {
             _ => {}
         }
     }
-    script
-        .attempts
-        .keys()
-        .all(|(n, e, a)| attempts.contains(&(n.as_str(), *e, *a)))
+    (script.crash.is_none() || crashed)
+        && script
+            .attempts
+            .keys()
+            .all(|(n, e, a)| attempts.contains(&(n.as_str(), *e, *a)))
         && script
             .deliveries
             .keys()

@@ -61,7 +61,17 @@ impl RunCore {
                     speed: self.speed,
                     faults: self.faults.clone(),
                 });
-                if let Some(crash) = self.faults.orchestrator.clone() {
+                let scripted =
+                    self.script
+                        .as_ref()
+                        .and_then(|s| s.crash)
+                        .map(|(at_ms, standby)| app::model::faults::OrchestratorCrash {
+                            at_ms,
+                            for_ms: app::model::verify::CRASH_MS,
+                            standby_lease_ms: standby
+                                .then_some(app::model::verify::STANDBY_LEASE_MS),
+                        });
+                if let Some(crash) = self.faults.orchestrator.clone().or(scripted) {
                     self.out.push(Action::Timer {
                         after_ms: crash.at_ms,
                         input: Input::CrashOrchestrator {

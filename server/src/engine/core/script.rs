@@ -21,6 +21,8 @@ pub use app::model::verify::{BusChoice, Choice, Forced};
 pub struct Script {
     pub attempts: BTreeMap<(String, u32, u32), Forced>,
     pub deliveries: BTreeMap<(u64, String), BusChoice>,
+    /// The orchestrator crashes at this virtual ms, with a standby or not.
+    pub crash: Option<(u64, bool)>,
 }
 
 impl Script {
@@ -58,13 +60,17 @@ impl Script {
                 } => {
                     script.deliveries.insert((*message, edge.clone()), *choice);
                 }
+                Choice::Crash { at_ms, standby } => script.crash = Some((*at_ms, *standby)),
             }
         }
         script
     }
 
-    /// Faults it forces on attempts, and on the bus.
+    /// Faults it forces on attempts and the orchestrator, and on the bus.
     pub fn faults(&self) -> (usize, usize) {
-        (self.attempts.len(), self.deliveries.len())
+        (
+            self.attempts.len() + usize::from(self.crash.is_some()),
+            self.deliveries.len(),
+        )
     }
 }
