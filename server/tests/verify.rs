@@ -392,3 +392,37 @@ fn an_orchestrator_crash_is_explored_before_each_thing_it_does() {
         "the orchestrator crashes at 100 ms and a standby takes over after its 500 ms lease"
     );
 }
+
+#[test]
+fn an_event_every_subscriber_drops_is_an_event_nobody_hears() {
+    // Order publishes; its only subscriber keeps gold orders and this one is plain: the
+    // event reaches it and is dropped — with no fault at all.
+    let mut order = step("order", "Orders");
+    order["writes"] = json!({"tier": "plain"});
+    let w = workflow(
+        json!({"name": "unheard", "nodes": [order, step("gold", "Shipping")],
+        "edges": [{"from": "order", "to": "gold", "kind": "event", "condition": "tier == 'gold'", "decided_by": "subscriber"}]}),
+    );
+    let found = explore(&w, &json!({}), 1, Bounds::default(), &never());
+    let unheard = found
+        .counterexamples
+        .iter()
+        .find(|c| c.invariant == Invariant::EveryEventHeard)
+        .unwrap_or_else(|| panic!("{found:#?}"));
+    assert!(unheard.choices.is_empty(), "{unheard:?}");
+    assert!(unheard
+        .story(&w, app::i18n::Locale::en)
+        .starts_with("nothing goes wrong"));
+    // A gold order is heard.
+    let mut w = w;
+    w.nodes[0].writes.insert(
+        "tier".into(),
+        app::model::workflow::Written::Value(json!("gold")),
+    );
+    let found = explore(&w, &json!({}), 1, Bounds::default(), &never());
+    let schedules_without = found
+        .counterexamples
+        .iter()
+        .find(|c| c.invariant == Invariant::EveryEventHeard);
+    assert!(schedules_without.is_none(), "{found:#?}");
+}

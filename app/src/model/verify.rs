@@ -46,7 +46,8 @@ pub enum Invariant {
     /// A step that does not recognise duplicates (`idempotent: false`) never works twice
     /// for one message.
     AtMostOnce,
-    /// No event is published that nobody hears.
+    /// No event is published that nobody hears: none without a subscriber (a failure
+    /// event without one is an unhandled failure), none every subscriber drops.
     EveryEventHeard,
 }
 

@@ -81,6 +81,9 @@ fn broken(workflow: &Workflow, outcome: LabOutcome, history: &[(u64, RunEvent)])
     let mut worked: HashSet<(&str, u64)> = HashSet::new();
     let mut twice = false;
     let mut unheard = false;
+    // Per message: deliveries, and those their subscriber's condition dropped.
+    let mut delivered: std::collections::HashMap<u64, (u32, u32)> =
+        std::collections::HashMap::new();
     for (_, event) in history {
         match event {
             RunEvent::StepStarted {
@@ -93,13 +96,32 @@ fn broken(workflow: &Workflow, outcome: LabOutcome, history: &[(u64, RunEvent)])
                     twice |= !worked.insert((node.as_str(), message));
                 }
             }
-            RunEvent::EventPublished { subscribers, .. } => unheard |= subscribers.is_empty(),
+            // A failure event nobody hears is an unhandled failure, said as such.
+            RunEvent::EventPublished {
+                subscribers,
+                outcome: app::model::Outcome::Success,
+                ..
+            } => unheard |= subscribers.is_empty(),
+            RunEvent::EventDelivered {
+                message,
+                duplicate: false,
+                ..
+            } => delivered.entry(*message).or_default().0 += 1,
+            RunEvent::EventFiltered {
+                message,
+                passed: false,
+                ..
+            } => delivered.entry(*message).or_default().1 += 1,
             _ => {}
         }
     }
     if twice {
         broken.push(Invariant::AtMostOnce);
     }
+    // …or every subscriber it reached dropped it.
+    unheard |= delivered
+        .values()
+        .any(|&(reached, dropped)| reached > 0 && dropped == reached);
     if unheard {
         broken.push(Invariant::EveryEventHeard);
     }
