@@ -56,6 +56,7 @@ async fn main() {
         faults: Faults::default(),
         message_ms: 0,
         library: Default::default(),
+        verify: None,
     };
     let started = Instant::now();
     let result = tokio::task::spawn_blocking(move || compare(&spec, &Progress::default()))
@@ -97,6 +98,7 @@ async fn main() {
             faults: Faults::default(),
             message_ms: 0,
             library: Default::default(),
+            verify: None,
         };
         let started = Instant::now();
         let result = tokio::task::spawn_blocking(move || compare(&spec, &Progress::default()))

@@ -510,6 +510,7 @@ fn batch(id: &str, workflow_id: &str, created_at: i64, state: BatchState) -> Bat
         faults: Default::default(),
         message_ms: 0,
         progress: Vec::new(),
+        verify: None,
         result: None,
         owner: Some("p".into()),
     }

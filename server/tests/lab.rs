@@ -370,6 +370,7 @@ fn spec(input: Value, runs: u32, seed: u64) -> CompareSpec {
         faults: Faults::default(),
         message_ms: 0,
         library: Default::default(),
+        verify: None,
     }
 }
 

@@ -673,3 +673,108 @@ async fn load_mode_shows_the_orchestrator_bottleneck_and_refuses_bad_rates() {
         .await
         .contains("`limit` must be from 1 to 100, got 0"));
 }
+
+/// `POST /api/workflows/{id}/verify`: a background job (a lab batch that verifies) that
+/// explores every schedule of the flow as drawn, all orchestrated and all choreographed:
+/// the choreographed saga that forgot its compensation route leaves an order half done
+/// when Shipping fails; orchestrated, no schedule breaks anything. Its progress counts the
+/// schedules; it is cancelled like any batch; bounds past the limit are refused.
+#[tokio::test]
+async fn verifying_shows_each_style_side_by_side_with_its_shortest_counterexample() {
+    let server = TestServer::start().await;
+    let mut pay = node_taking("pay", 100);
+    pay["compensation"] = json!("refund");
+    let workflow = server
+        .create_workflow(&json!({"name": "forgetful saga",
+            "nodes": [node_taking("order", 100), pay, node_taking("ship", 100)],
+            "edges": [{"from": "order", "to": "pay", "kind": "event"},
+                      {"from": "pay", "to": "ship", "kind": "event"}]}))
+        .await;
+    let started = server
+        .post_json(&format!("/api/workflows/{workflow}/verify"), &json!({}))
+        .await;
+    assert_eq!(started.status(), 202);
+    let started: Value = started.json().await.unwrap();
+    assert_eq!(started["state"], "running");
+    assert_eq!(
+        started["verify"],
+        json!({"max_faults": 2, "bus_faults": 1, "crash": true})
+    );
+    let id = started["id"].as_str().unwrap().to_string();
+    let done = wait_batch(&server, &id).await;
+    assert_eq!(done["state"], "done", "{done}");
+    let batch: Batch = serde_json::from_value(done.clone()).unwrap();
+    let result = batch.result.unwrap();
+    let by = |style: &str| {
+        result
+            .verifications
+            .iter()
+            .find(|v| serde_json::to_value(v.style).unwrap() == style)
+            .unwrap_or_else(|| panic!("{style}: {done}"))
+            .exploration
+            .clone()
+    };
+    let drawn = by("as-drawn");
+    let half_done = drawn
+        .counterexamples
+        .iter()
+        .find(|c| c.invariant == app::model::verify::Invariant::AllOrCompensated)
+        .unwrap();
+    assert_eq!(
+        half_done.story(&serde_json::from_value(json!({"name": "x", "nodes": [], "edges": []})).unwrap(), app::i18n::Locale::en),
+        "ship fails (attempt 1): SHIP failed (service error) after 1 attempt and published SHIPFailed, but nobody subscribes to it: the failure is unhandled"
+    );
+    assert!(by("orchestration").counterexamples.is_empty(), "{done}");
+    assert_eq!(
+        by("choreography").counterexamples.len(),
+        drawn.counterexamples.len()
+    );
+    let explored: u64 = done["progress"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["done"].as_u64().unwrap())
+        .sum();
+    let schedules: u64 = result
+        .verifications
+        .iter()
+        .map(|v| v.exploration.schedules)
+        .sum();
+    assert_eq!(explored, schedules, "the progress counts schedules");
+
+    // Past the limits: refused, naming the field and the limit.
+    let refused = server
+        .post_json(
+            &format!("/api/workflows/{workflow}/verify"),
+            &json!({"max_faults": 9}),
+        )
+        .await;
+    assert_eq!(refused.status(), 422);
+    let body: Value = refused.json().await.unwrap();
+    assert!(
+        body.to_string()
+            .contains("verify.max_faults must be at most 5, got 9"),
+        "{body}"
+    );
+    // A big search cancelled while it runs ends cancelled, with no result.
+    let big = server
+        .create_workflow(&serde_json::to_value(ecommerce_orchestrated()).unwrap())
+        .await;
+    let started: Value = server
+        .post_json(
+            &format!("/api/workflows/{big}/verify"),
+            &json!({"max_faults": 5, "bus_faults": 5}),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    let id = started["id"].as_str().unwrap();
+    let cancel = server
+        .post_json(&format!("/api/lab/batches/{id}/cancel"), &json!({}))
+        .await;
+    assert_eq!(cancel.status(), 202);
+    let ended = wait_batch(&server, id).await;
+    assert_eq!(ended["state"], "cancelled", "{ended}");
+    assert!(ended["result"].is_null());
+}

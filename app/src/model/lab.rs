@@ -71,6 +71,10 @@ pub struct CompareRequest {
     /// (0..=[`MAX_ORCHESTRATOR_MESSAGE_MS`], default 0: not modelled).
     #[serde(default, skip_serializing_if = "is_zero")]
     pub message_ms: u64,
+    /// Verify instead of sampling: every schedule of failures within these bounds, for
+    /// each style, checked against the invariants (`runs` and `faults` do not apply).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub verify: Option<super::verify::VerifyBounds>,
 }
 
 fn is_zero(ms: &u64) -> bool {
@@ -139,6 +143,10 @@ pub struct Batch {
     #[serde(default, skip_serializing_if = "is_zero")]
     pub message_ms: u64,
     pub progress: Vec<StyleProgress>,
+    /// A verification (every schedule within these bounds), not a sample of runs: its
+    /// progress counts schedules (of no known total), its result is `verifications`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub verify: Option<super::verify::VerifyBounds>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub result: Option<CompareResult>,
     /// The server process computing it (or that did), when several share one database.
@@ -166,6 +174,9 @@ pub struct CompareResult {
     pub matrix: FailMatrix,
     /// Sentences naming the trade-offs the numbers show.
     pub reading: Vec<String>,
+    /// A verification's searches, one per style (the rest is empty then).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub verifications: Vec<super::verify::StyleVerification>,
 }
 
 /// How a run ended, as the lab counts it.

@@ -89,6 +89,7 @@ fn compare(template: &str, runs: u32, input: Option<serde_json::Value>, faults: 
         faults,
         // The compare lessons are about failures and coupling: services' times alone.
         message_ms: 0,
+        verify: None,
     })
 }
 

@@ -8,6 +8,91 @@ use crate::i18n::Locale;
 use crate::model::lab::LabOutcome;
 use crate::model::Workflow;
 
+/// Faults on attempts per schedule, unless told otherwise.
+pub const DEFAULT_MAX_FAULTS: u32 = 2;
+/// Faults on the bus per schedule, unless told otherwise.
+pub const DEFAULT_BUS_FAULTS: u32 = 1;
+/// The most faults of either kind a schedule may be asked to hold.
+pub const MAX_FAULT_BOUND: u32 = 5;
+/// The most schedules one exploration runs; past it, the result says it stopped there.
+pub const MAX_SCHEDULES: u32 = 200_000;
+
+/// How far a search goes (the API's and the lab's `verify`): faults on attempts (an
+/// orchestrator crash counts as one), faults on the bus, whether the orchestrator may crash.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct VerifyBounds {
+    #[serde(default = "default_max_faults")]
+    pub max_faults: u32,
+    #[serde(default = "default_bus_faults")]
+    pub bus_faults: u32,
+    #[serde(default = "yes")]
+    pub crash: bool,
+}
+
+fn default_max_faults() -> u32 {
+    DEFAULT_MAX_FAULTS
+}
+
+fn default_bus_faults() -> u32 {
+    DEFAULT_BUS_FAULTS
+}
+
+fn yes() -> bool {
+    true
+}
+
+impl Default for VerifyBounds {
+    fn default() -> Self {
+        VerifyBounds {
+            max_faults: DEFAULT_MAX_FAULTS,
+            bus_faults: DEFAULT_BUS_FAULTS,
+            crash: true,
+        }
+    }
+}
+
+impl VerifyBounds {
+    /// What is wrong with them, each naming its field and limit.
+    pub fn problems(&self) -> Vec<String> {
+        [
+            ("max_faults", self.max_faults),
+            ("bus_faults", self.bus_faults),
+        ]
+        .into_iter()
+        .filter(|(_, v)| *v > MAX_FAULT_BOUND)
+        .map(|(field, v)| format!("verify.{field} must be at most {MAX_FAULT_BOUND}, got {v}"))
+        .collect()
+    }
+}
+
+/// `POST /api/workflows/{id}/verify`: the run's input and seed (latencies are drawn from
+/// it) and the bounds, each defaulted as [`VerifyBounds`] is.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct VerifyRequest {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub input: Option<serde_json::Value>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub seed: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_faults: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bus_faults: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub crash: Option<bool>,
+}
+
+/// One style's search in a side-by-side verification (a lab batch with `verify`).
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct StyleVerification {
+    pub style: super::lab::LabStyle,
+    pub exploration: Exploration,
+}
+
 /// What a schedule makes of one attempt of a step.
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]

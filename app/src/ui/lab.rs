@@ -87,6 +87,7 @@ impl Form {
             seed,
             faults: self.faults.faults(locale)?,
             message_ms,
+            verify: None,
         })
     }
 }

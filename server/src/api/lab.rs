@@ -1,5 +1,8 @@
 //! `/api/lab/...`: the trade-off lab.
 //!
+//! - `POST /api/workflows/{id}/verify` ([`VerifyRequest`]) → 202 with a batch that
+//!   verifies instead of sampling: every schedule within the bounds for the flow as drawn,
+//!   all orchestrated and all choreographed; read, listed and cancelled as batches are.
 //! - `POST /api/lab/convert` `{"workflow_id", "to": "orchestration"|"choreography"}` → 201
 //!   with the saved copy's id, the converted workflow, and what it lost.
 //! - `POST /api/lab/batches` ([`CompareRequest`]) → 202 with the batch (running); `runs`
@@ -42,6 +45,7 @@ use crate::lab::load::LoadSpec;
 use crate::lab::{Cancelled, LabError};
 use crate::store::state_word;
 use app::model::validate::MAX_STRING_CHARS;
+use app::model::verify::{VerifyBounds, VerifyRequest};
 
 fn lab_error(e: LabError) -> AppError {
     match e {
@@ -119,14 +123,56 @@ pub async fn start(
     State(state): State<AppState>,
     AppJson(request): AppJson<CompareRequest>,
 ) -> Result<(StatusCode, Json<Batch>), AppError> {
+    start_batch(&state, request).await
+}
+
+#[utoipa::path(post, path = "/api/workflows/{id}/verify", tag = "lab", summary = "Verify a workflow: every schedule of failures within bounds, each style side by side (a background job)",
+    params(("id" = String, Path, description = "The workflow's id")),
+    request_body(content = VerifyRequest, example = json!({"max_faults": 2, "bus_faults": 1})),
+    responses((status = 202, description = "Started: a lab batch with `verify`; read it (GET /api/lab/batches/{id}) for its progress (schedules explored per style) and, once done, `result.verifications`; cancel it with POST /api/lab/batches/{id}/cancel", body = Batch), (status = 404, description = "No such thing", body = ErrorBody), (status = 400, description = "Malformed request", body = ErrorBody), (status = 422, description = "Well-formed but refused: every problem listed", body = ErrorBody), (status = 503, description = "As many lab batches as allowed are running", body = ErrorBody)))]
+pub async fn verify(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    AppJson(request): AppJson<VerifyRequest>,
+) -> Result<(StatusCode, Json<Batch>), AppError> {
+    let defaults = VerifyBounds::default();
+    let bounds = VerifyBounds {
+        max_faults: request.max_faults.unwrap_or(defaults.max_faults),
+        bus_faults: request.bus_faults.unwrap_or(defaults.bus_faults),
+        crash: request.crash.unwrap_or(defaults.crash),
+    };
+    start_batch(
+        &state,
+        CompareRequest {
+            workflow_id: id,
+            input: request.input,
+            runs: None,
+            seed: request.seed,
+            faults: Default::default(),
+            message_ms: 0,
+            verify: Some(bounds),
+        },
+    )
+    .await
+}
+
+/// Checks and starts a batch (a compare, or a verification when it has `verify`).
+async fn start_batch(
+    state: &AppState,
+    request: CompareRequest,
+) -> Result<(StatusCode, Json<Batch>), AppError> {
     let record = state
         .store
         .get_workflow(&request.workflow_id)
         .await?
         .ok_or_else(|| not_found(&request.workflow_id))?;
     let mut problems = Vec::new();
-    let runs = request.runs.unwrap_or(DEFAULT_LAB_RUNS);
-    if !(1..=MAX_LAB_RUNS).contains(&runs) {
+    // A verification runs schedules, not a number of runs.
+    let runs = match request.verify {
+        Some(_) => 0,
+        None => request.runs.unwrap_or(DEFAULT_LAB_RUNS),
+    };
+    if request.verify.is_none() && !(1..=MAX_LAB_RUNS).contains(&runs) {
         problems.push(format!(
             "runs must be from 1 to {MAX_LAB_RUNS} per style, got {runs}"
         ));
@@ -137,6 +183,9 @@ pub async fn start(
     ));
     problems.extend(request.faults.problems_for(&record.workflow));
     problems.extend(message_ms_problem(request.message_ms));
+    if let Some(bounds) = &request.verify {
+        problems.extend(bounds.problems());
+    }
     if !problems.is_empty() {
         return Err(AppError::invalid("compare request", problems));
     }
@@ -152,6 +201,7 @@ pub async fn start(
             .unwrap_or_else(|| uuid::Uuid::new_v4().as_u64_pair().0 & MAX_SEED),
         faults: request.faults,
         message_ms: request.message_ms,
+        verify: request.verify,
         library,
     };
     let batch = state

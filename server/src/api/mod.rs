@@ -187,6 +187,9 @@ impl RequestBody for app::model::lab::ConvertRequest {
 impl RequestBody for app::model::lab::CompareRequest {
     const WHAT: &'static str = "compare request";
 }
+impl RequestBody for app::model::verify::VerifyRequest {
+    const WHAT: &'static str = "verify request";
+}
 impl RequestBody for app::model::lab::LoadRequest {
     const WHAT: &'static str = "load request";
 }

@@ -302,6 +302,7 @@ pub fn compare(args: &CompareArgs) -> Result<u8, Refused> {
         message_ms: args.message_ms,
         // Offline there is no store: sub-flows run what `--with` gives.
         library: library(&args.with)?,
+        verify: None,
     };
     let progress = Arc::new(Progress::default());
     let total = u64::from(args.runs) * LabStyle::ALL.len() as u64;

@@ -29,6 +29,8 @@ pub struct CompareSpec {
     pub message_ms: u64,
     /// The stored workflows its sub-flow steps run (see [`super::library`]).
     pub library: Library,
+    /// Verify each style (every schedule within these bounds) instead of sampling runs.
+    pub verify: Option<app::model::verify::VerifyBounds>,
 }
 
 /// Runs done per style (in [`LabStyle::ALL`] order), and the cancel switch.
@@ -77,6 +79,9 @@ pub fn without_failures(workflow: &Workflow) -> Workflow {
 
 /// Runs the whole batch; `None` when it was cancelled.
 pub fn compare(spec: &CompareSpec, progress: &Progress) -> Option<CompareResult> {
+    if let Some(bounds) = spec.verify {
+        return verify_styles(spec, bounds, progress);
+    }
     let mut styles = Vec::new();
     for (i, style) in LabStyle::ALL.into_iter().enumerate() {
         // Converting and linting a large workflow is work too: a cancel is heard before it.
@@ -129,9 +134,42 @@ pub fn compare(spec: &CompareSpec, progress: &Progress) -> Option<CompareResult>
     let matrix = fail_matrix(&spec.library, &spec.workflow, &spec.input, spec.seed);
     let reading = reading(&styles, &spec.faults, spec.runs, spec.message_ms);
     Some(CompareResult {
+        verifications: Vec::new(),
         styles,
         matrix,
         reading,
+    })
+}
+
+/// A verification batch: every schedule within `bounds` of the flow as drawn, all
+/// orchestrated and all choreographed, side by side; `None` when it was cancelled.
+fn verify_styles(
+    spec: &CompareSpec,
+    bounds: app::model::verify::VerifyBounds,
+    progress: &Progress,
+) -> Option<CompareResult> {
+    let mut verifications = Vec::new();
+    for (i, style) in LabStyle::ALL.into_iter().enumerate() {
+        if progress.cancelled() {
+            return None;
+        }
+        let (workflow, _) = variant(&spec.workflow, style);
+        let exploration = crate::verify::explore_counting(
+            &workflow,
+            &spec.input,
+            spec.seed,
+            bounds.into(),
+            &progress.cancel,
+            &progress.done[i],
+        );
+        if progress.cancelled() {
+            return None;
+        }
+        verifications.push(app::model::verify::StyleVerification { style, exploration });
+    }
+    Some(CompareResult {
+        verifications,
+        ..CompareResult::default()
     })
 }
 

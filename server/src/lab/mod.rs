@@ -353,6 +353,7 @@ impl Lab {
             faults: spec.faults.clone(),
             message_ms: spec.message_ms,
             progress: progress_of(&progress, spec.runs),
+            verify: spec.verify,
             result: None,
             owner: Some(self.engine.process().to_string()),
         };
@@ -392,6 +393,7 @@ impl Lab {
                         seed: batch.seed,
                         faults: batch.faults.clone(),
                         message_ms: batch.message_ms,
+                        verify: batch.verify,
                         library: library(self.store.as_ref(), &record.workflow).await?,
                         workflow: record.workflow,
                     };

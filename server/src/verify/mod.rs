@@ -14,7 +14,7 @@
 
 use std::collections::{HashSet, VecDeque};
 use std::hash::{Hash, Hasher};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 
 use app::model::lab::LabOutcome;
 use app::model::{RunEvent, Workflow};
@@ -29,13 +29,13 @@ use crate::lab::measure::facts;
 use crate::lab::simulate::VirtualRun;
 
 /// Faults on attempts per schedule, unless told otherwise.
-pub const DEFAULT_MAX_FAULTS: usize = 2;
+pub const DEFAULT_MAX_FAULTS: usize = app::model::verify::DEFAULT_MAX_FAULTS as usize;
 /// Faults on the bus per schedule, unless told otherwise.
-pub const DEFAULT_BUS_FAULTS: usize = 1;
+pub const DEFAULT_BUS_FAULTS: usize = app::model::verify::DEFAULT_BUS_FAULTS as usize;
 /// The most faults of either kind a schedule may be asked to hold.
-pub const MAX_FAULT_BOUND: usize = 5;
+pub const MAX_FAULT_BOUND: usize = app::model::verify::MAX_FAULT_BOUND as usize;
 /// The most schedules one exploration runs; past it, the result says it stopped there.
-pub const MAX_SCHEDULES: usize = 200_000;
+pub const MAX_SCHEDULES: usize = app::model::verify::MAX_SCHEDULES as usize;
 
 /// How far the search goes.
 #[derive(Clone, Copy, Debug)]
@@ -45,6 +45,17 @@ pub struct Bounds {
     pub max_schedules: usize,
     /// Whether the orchestrator may crash (once a schedule, counted as a fault).
     pub crash: bool,
+}
+
+impl From<app::model::verify::VerifyBounds> for Bounds {
+    fn from(b: app::model::verify::VerifyBounds) -> Self {
+        Bounds {
+            max_faults: b.max_faults as usize,
+            bus_faults: b.bus_faults as usize,
+            max_schedules: MAX_SCHEDULES,
+            crash: b.crash,
+        }
+    }
 }
 
 impl Default for Bounds {
@@ -186,6 +197,18 @@ pub fn explore(
     bounds: Bounds,
     cancel: &AtomicBool,
 ) -> Exploration {
+    explore_counting(workflow, input, seed, bounds, cancel, &AtomicU32::new(0))
+}
+
+/// [`explore`], counting each schedule run in `done` as it goes (a progress bar's).
+pub fn explore_counting(
+    workflow: &Workflow,
+    input: &Value,
+    seed: u64,
+    bounds: Bounds,
+    cancel: &AtomicBool,
+    done: &AtomicU32,
+) -> Exploration {
     // Deliveries are told apart by their edge's id: every edge has one.
     let mut workflow = workflow.clone();
     workflow.assign_edge_ids();
@@ -209,6 +232,7 @@ pub fn explore(
             continue;
         }
         found.schedules += 1;
+        done.fetch_add(1, Ordering::Relaxed);
         if histories.insert(history_hash(&run.history)) {
             found.states += 1;
             seen.add(&run.history);
