@@ -57,6 +57,7 @@ fn batch() -> Batch {
             }],
         },
         reading: Vec::new(),
+        verifications: Vec::new(),
     };
     Batch {
         id: "b".into(),
@@ -70,6 +71,7 @@ fn batch() -> Batch {
         faults: Default::default(),
         message_ms: 0,
         progress: Vec::new(),
+        verify: None,
         result: Some(result),
         owner: None,
     }

@@ -257,7 +257,7 @@ impl Counterexample {
                 .iter()
                 .map(|c| c.words(workflow, l))
                 .collect::<Vec<_>>()
-                .join(&td_string!(l, verify.then).to_string())
+                .join(td_string!(l, verify.then))
         };
         match &self.diagnosis {
             Some(diagnosis) => {
