@@ -286,3 +286,28 @@ test("convert a decision to choreography with every subscriber filtering: the ru
   await expect(edges(page, "event")).toHaveCount(3);
   await expect(page.locator("g.edge-group .edge-label").filter({ hasText: "[filter: !(!approved) && (amount > 1000)]" })).toHaveCount(1);
 });
+
+test("verify the choreographed e-commerce saga: the shortest schedule that leaves an order half done opens as a run; orchestrated, none", async ({ page }) => {
+  await fromTemplate(page, "E-commerce with two failures, choreographed", `Verify ${Date.now()}`);
+  await fromMenu(page, "Lab");
+  await page.getByRole("button", { name: "Verify every schedule" }).click();
+  await expect(page.getByText("Batch done")).toBeVisible();
+  // Progress in schedules explored (no total is known in advance).
+  const choreography = page.getByRole("region", { name: "Progress" }).locator(".progress-row").filter({ hasText: "choreography" });
+  await expect(choreography.locator(".count")).toHaveText(/^\d+ schedules$/);
+
+  const verification = page.getByRole("region", { name: "Verification" });
+  const drawn = verification.getByRole("article").first();
+  await expect(drawn.locator(".headline")).toContainText(/^\d+ of \d+ schedules break an invariant\. Shortest, against “/);
+  const halfDone = drawn.getByRole("listitem").filter({ hasText: "nothing is left half done" });
+  await expect(halfDone.locator(".story")).toContainText("fails (attempt 1)");
+  await expect(verification.getByRole("article", { name: "orchestration" }).locator(".headline")).toHaveText(
+    /^No schedule breaks an invariant \(\d+ schedules, \d+ distinct histories\)\.$/,
+  );
+
+  // One click: that exact schedule as a real run, in the editor.
+  await halfDone.getByRole("button", { name: "Open as a run" }).click();
+  await expect(page).toHaveURL(/\/\?workflow=[^&]+&run=/);
+  await expect(page.getByRole("status", { name: "Run state" })).not.toHaveText(/running/i);
+  await expect(page.locator('[data-node-id][data-state="failed"]').first()).toBeVisible();
+});

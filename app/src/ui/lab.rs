@@ -14,6 +14,7 @@ use crate::model::lab::{
     LoadTest, DEFAULT_LAB_RUNS, DEFAULT_ORCHESTRATOR_MESSAGE_MS, MAX_LAB_RUNS,
     MAX_ORCHESTRATOR_MESSAGE_MS,
 };
+use crate::model::verify::{Choice, VerifyRequest};
 use crate::model::Workflow;
 use crate::ui::client;
 use crate::ui::common::faults::{number, text_field, FaultFields, FaultForm};
@@ -46,6 +47,17 @@ impl Form {
             hop_ms: RwSignal::new(DEFAULT_ORCHESTRATOR_MESSAGE_MS.to_string()),
             faults: FaultForm::new(),
         }
+    }
+
+    /// The verification the form describes (its input and seed; the explorer's bounds are
+    /// the defaults), or which field is wrong and why.
+    fn verify_request(&self, locale: Locale, workflow_id: &str) -> Result<VerifyRequest, String> {
+        let compare = self.request(locale, workflow_id)?;
+        Ok(VerifyRequest {
+            input: compare.input,
+            seed: compare.seed,
+            ..VerifyRequest::default()
+        })
     }
 
     /// The request the form describes, or which field is wrong and why.
@@ -179,6 +191,25 @@ pub fn LabPage() -> impl IntoView {
             }
         });
     };
+    let verify = move |_| {
+        failure.set(None);
+        let id = workflow_id.get_untracked();
+        let request = match form.verify_request(lang.get_untracked(), &id) {
+            Ok(r) => r,
+            Err(message) => return failure.set(Some(message)),
+        };
+        spawn_local(async move {
+            match client::post_json::<Batch>(&format!("/api/workflows/{id}/verify"), &request).await
+            {
+                Ok(b) => {
+                    let id = b.id.clone();
+                    batch.set(Some(b));
+                    follow(id);
+                }
+                Err(e) => failure.set(Some(e.words(lang.get_untracked()))),
+            }
+        });
+    };
     let cancel = move |_| {
         if let Some(id) = batch.with_untracked(|b| b.as_ref().map(|b| b.id.clone())) {
             spawn_local(async move {
@@ -217,6 +248,9 @@ pub fn LabPage() -> impl IntoView {
                 <div class="lab-actions">
                     <button class="primary" on:click=compare disabled=running>
                         {tr!(lang, lab.compare)}
+                    </button>
+                    <button on:click=verify disabled=running title=tr!(lang, lab.verify_title)>
+                        {tr!(lang, lab.verify)}
                     </button>
                     <Show when=running>
                         <button class="cancel" on:click=cancel>{tr!(lang, lab.cancel_batch)}</button>
@@ -259,7 +293,7 @@ pub fn LabPage() -> impl IntoView {
                 <p class="error" role="alert">{move || failure.get().unwrap_or_default()}</p>
             </Show>
             <Show when=move || batch.with(Option::is_some)>
-                <BatchView batch/>
+                <BatchView batch workflow/>
             </Show>
             {list_view}
             <LoadSection workflow_id workflow/>
@@ -343,7 +377,10 @@ fn earlier<T: Clone + Send + Sync + 'static>(
 }
 
 #[component]
-fn BatchView(batch: RwSignal<Option<Batch>>) -> impl IntoView {
+fn BatchView(
+    batch: RwSignal<Option<Batch>>,
+    workflow: RwSignal<Option<Workflow>>,
+) -> impl IntoView {
     let lang = use_lang();
     let progress =
         move || batch.with(|b| b.as_ref().map(|b| b.progress.clone()).unwrap_or_default());
@@ -368,17 +405,32 @@ fn BatchView(batch: RwSignal<Option<Batch>>) -> impl IntoView {
             <For each=progress key=|p| (p.style, p.done) let:p>
                 <div class="progress-row">
                     <span>{move || p.style.words(lang.get())}</span>
-                    <progress
-                        max=p.total
-                        value=p.done
-                        aria-label=move || td_string!(lang.get(), lab.style_progress, style = p.style.words(lang.get())).to_string()
-                    ></progress>
-                    <span class="count">{format!("{}/{}", p.done, p.total)}</span>
+                    // A verification has no known total: its bar is indeterminate, its
+                    // count the schedules explored so far.
+                    {if p.total == 0 {
+                        view! {
+                            <progress aria-label=move || td_string!(lang.get(), lab.style_progress, style = p.style.words(lang.get())).to_string()></progress>
+                            <span class="count">{move || td_string!(lang.get(), lab.schedules, count = p.done).to_string()}</span>
+                        }.into_any()
+                    } else {
+                        view! {
+                            <progress
+                                max=p.total
+                                value=p.done
+                                aria-label=move || td_string!(lang.get(), lab.style_progress, style = p.style.words(lang.get())).to_string()
+                            ></progress>
+                            <span class="count">{format!("{}/{}", p.done, p.total)}</span>
+                        }.into_any()
+                    }}
                 </div>
             </For>
         </section>
         <Show when=move || done.get()>
-            <Results batch/>
+            {move || if batch.with(|b| b.as_ref().is_some_and(|b| b.verify.is_some())) {
+                view! { <Verifications batch workflow/> }.into_any()
+            } else {
+                view! { <Results batch/> }.into_any()
+            }}
         </Show>
     }
 }
@@ -397,6 +449,111 @@ fn Results(batch: RwSignal<Option<Batch>>) -> impl IntoView {
         })
     };
     view! { <div class="lab-results-host" inner_html=html></div> }
+}
+
+/// A verification's results, style by style: the headline first, then each broken
+/// invariant with its shortest schedule in words — the flow as drawn's with **Open as a
+/// run** (started with that schedule forced, then opened in the editor) — and what no
+/// schedule exercised.
+#[component]
+fn Verifications(
+    batch: RwSignal<Option<Batch>>,
+    workflow: RwSignal<Option<Workflow>>,
+) -> impl IntoView {
+    let lang = use_lang();
+    let failure: RwSignal<Option<String>> = RwSignal::new(None);
+    let open = move |choices: Vec<Choice>| {
+        let Some((workflow_id, seed, input)) = batch.with_untracked(|b| {
+            b.as_ref()
+                .map(|b| (b.workflow_id.clone(), b.seed, b.input.clone()))
+        }) else {
+            return;
+        };
+        spawn_local(async move {
+            let request =
+                serde_json::json!({"seed": seed, "input": input, "faults": {"schedule": choices}});
+            match client::post_json::<serde_json::Value>(
+                &format!("/api/workflows/{workflow_id}/runs"),
+                &request,
+            )
+            .await
+            {
+                Ok(run) => {
+                    let run = run["id"].as_str().unwrap_or_default().to_string();
+                    let url = crate::ui::common::words::editor_url(&workflow_id, Some(&run));
+                    let _ = window().location().set_href(&url);
+                }
+                Err(e) => failure.set(Some(e.words(lang.get_untracked()))),
+            }
+        });
+    };
+    let styles = move || {
+        batch.with(|b| {
+            b.as_ref()
+                .and_then(|b| b.result.as_ref())
+                .map(|r| r.verifications.clone())
+                .unwrap_or_default()
+        })
+    };
+    view! {
+        <section class="lab-verifications" aria-label=tr!(lang, lab.verifications)>
+            <Show when=move || failure.with(Option::is_some)>
+                <p class="error" role="alert">{move || failure.get().unwrap_or_default()}</p>
+            </Show>
+            <For each=styles key=|v| v.style let:v>
+                {
+                    let style = v.style;
+                    let exploration = v.exploration.clone();
+                    let headline = {
+                        let exploration = exploration.clone();
+                        move || workflow.with(|w| w.as_ref().map(|w| exploration.headline(w, lang.get())).unwrap_or_default())
+                    };
+                    let broken = exploration.counterexamples.clone();
+                    let never = exploration.coverage.steps_never.clone();
+                    view! {
+                        <article class="verification" aria-label=move || style.words(lang.get())>
+                            <h3>{move || style.words(lang.get())}</h3>
+                            <p class="headline">{headline}</p>
+                            <ul>
+                                {broken.into_iter().map(|c| {
+                                    let story = {
+                                        let c = c.clone();
+                                        move || workflow.with(|w| w.as_ref().map(|w| c.story(w, lang.get())).unwrap_or_default())
+                                    };
+                                    let invariant = c.invariant;
+                                    let choices = c.choices.clone();
+                                    let drawn = style == crate::model::lab::LabStyle::AsDrawn;
+                                    view! {
+                                        <li>
+                                            <strong>{move || invariant.words(lang.get())}</strong>
+                                            ": "
+                                            <span class="story">{story}</span>
+                                            <Show when=move || drawn>
+                                                {
+                                                    let choices = choices.clone();
+                                                    view! {
+                                                        <button class="open-run" on:click=move |_| open(choices.clone())>
+                                                            {tr!(lang, lab.open_as_run)}
+                                                        </button>
+                                                    }
+                                                }
+                                            </Show>
+                                        </li>
+                                    }
+                                }).collect_view()}
+                            </ul>
+                            <Show when={let never = never.clone(); move || !never.is_empty()}>
+                                <p class="coverage">{
+                                    let never = never.join(", ");
+                                    move || td_string!(lang.get(), lab.never_exercised, steps = never.clone()).to_string()
+                                }</p>
+                            </Show>
+                        </article>
+                    }
+                }
+            </For>
+        </section>
+    }
 }
 
 /// How often a running load test's figures are read.
