@@ -271,39 +271,8 @@ pub fn explore_counting(
                     continue;
                 }
                 let mut next = script.clone();
-                match option {
-                    Choice::Attempt {
-                        node,
-                        execution,
-                        attempt,
-                        forced,
-                    } => {
-                        if next
-                            .attempts
-                            .contains_key(&(node.clone(), *execution, *attempt))
-                        {
-                            continue;
-                        }
-                        next.attempts
-                            .insert((node.clone(), *execution, *attempt), *forced);
-                    }
-                    Choice::Delivery {
-                        message,
-                        edge,
-                        choice,
-                        ..
-                    } => {
-                        if next.deliveries.contains_key(&(*message, edge.clone())) {
-                            continue;
-                        }
-                        next.deliveries.insert((*message, edge.clone()), *choice);
-                    }
-                    Choice::Crash { at_ms, standby } => {
-                        if next.crash.is_some() {
-                            continue;
-                        }
-                        next.crash = Some((*at_ms, *standby));
-                    }
+                if !next.add(option) {
+                    continue;
                 }
                 if tried.insert(next.clone()) {
                     let mut more = choices.clone();

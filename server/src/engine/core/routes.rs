@@ -385,15 +385,7 @@ impl RunCore {
         }
         let bus = self.faults.bus.clone();
         if bus.drop > 0.0 && unit(self.bus_draw(message, edge, 1)) < bus.drop {
-            let e = &self.edges[edge];
-            self.emit(RunEvent::EventDropped {
-                message,
-                edge: e.id.clone(),
-                from: self.nodes[e.from].id.clone(),
-                name: e.name.clone(),
-                to: self.nodes[e.to].id.clone(),
-            });
-            return;
+            return self.drop_delivery(message, edge);
         }
         if bus.delay_ms == 0 {
             self.out.push(Action::Deliver { message, edge });
@@ -411,20 +403,23 @@ impl RunCore {
         }
     }
 
+    /// The bus loses `message` on its way through `edge`: recorded, never delivered.
+    fn drop_delivery(&mut self, message: u64, edge: usize) {
+        let e = &self.edges[edge];
+        self.emit(RunEvent::EventDropped {
+            message,
+            edge: e.id.clone(),
+            from: self.nodes[e.from].id.clone(),
+            name: e.name.clone(),
+            to: self.nodes[e.to].id.clone(),
+        });
+    }
+
     /// [`RunCore::hand_to_bus`] as the script says: lost, delivered twice, held back past
     /// every other delivery, or delivered once, now.
     fn hand_to_scripted_bus(&mut self, script: &script::Script, message: u64, edge: usize) {
         match script.delivery(message, &self.edges[edge].id) {
-            Some(script::BusChoice::Drop) => {
-                let e = &self.edges[edge];
-                self.emit(RunEvent::EventDropped {
-                    message,
-                    edge: e.id.clone(),
-                    from: self.nodes[e.from].id.clone(),
-                    name: e.name.clone(),
-                    to: self.nodes[e.to].id.clone(),
-                });
-            }
+            Some(script::BusChoice::Drop) => self.drop_delivery(message, edge),
             Some(script::BusChoice::HoldBack) => self.out.push(Action::Timer {
                 after_ms: script::HELD_BACK_MS,
                 input: Input::Deliver { message, edge },

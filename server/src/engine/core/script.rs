@@ -41,29 +41,56 @@ impl Script {
     pub fn from_choices(choices: &[Choice]) -> Script {
         let mut script = Script::default();
         for choice in choices {
-            match choice {
-                Choice::Attempt {
-                    node,
-                    execution,
-                    attempt,
-                    forced,
-                } => {
-                    script
-                        .attempts
-                        .insert((node.clone(), *execution, *attempt), *forced);
-                }
-                Choice::Delivery {
-                    message,
-                    edge,
-                    choice,
-                    ..
-                } => {
-                    script.deliveries.insert((*message, edge.clone()), *choice);
-                }
-                Choice::Crash { at_ms, standby } => script.crash = Some((*at_ms, *standby)),
-            }
+            script.set(choice);
         }
         script
+    }
+
+    /// Adds `choice` unless the script already forces something at its place (the same
+    /// attempt, the same delivery, or a crash already): whether it did.
+    pub fn add(&mut self, choice: &Choice) -> bool {
+        let taken = match choice {
+            Choice::Attempt {
+                node,
+                execution,
+                attempt,
+                ..
+            } => self
+                .attempts
+                .contains_key(&(node.clone(), *execution, *attempt)),
+            Choice::Delivery { message, edge, .. } => {
+                self.deliveries.contains_key(&(*message, edge.clone()))
+            }
+            Choice::Crash { .. } => self.crash.is_some(),
+        };
+        if !taken {
+            self.set(choice);
+        }
+        !taken
+    }
+
+    /// Forces `choice`, over whatever the script forced at its place.
+    fn set(&mut self, choice: &Choice) {
+        match choice {
+            Choice::Attempt {
+                node,
+                execution,
+                attempt,
+                forced,
+            } => {
+                self.attempts
+                    .insert((node.clone(), *execution, *attempt), *forced);
+            }
+            Choice::Delivery {
+                message,
+                edge,
+                choice,
+                ..
+            } => {
+                self.deliveries.insert((*message, edge.clone()), *choice);
+            }
+            Choice::Crash { at_ms, standby } => self.crash = Some((*at_ms, *standby)),
+        }
     }
 
     /// Faults it forces on attempts and the orchestrator, and on the bus.
