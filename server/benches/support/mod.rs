@@ -6,13 +6,13 @@ use std::time::Duration;
 
 use serde_json::Value;
 
-/// The fault suite's TCP proxy (`server/tests/common/proxy.rs`), for the chaos bench's
+/// The fault suite's TCP proxy (`server/tests/it/common/proxy.rs`), for the chaos bench's
 /// nemeses: one file, shared.
-#[path = "../../tests/common/proxy.rs"]
+#[path = "../../tests/it/common/proxy.rs"]
 pub mod proxy;
 
-/// The fault suite's NATS server of its own (`server/tests/common/nats_server.rs`).
-#[path = "../../tests/common/nats_server.rs"]
+/// The fault suite's NATS server of its own (`server/tests/it/common/nats_server.rs`).
+#[path = "../../tests/it/common/nats_server.rs"]
 pub mod nats_server;
 
 /// This process's resident memory, in MB.

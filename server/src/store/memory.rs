@@ -1,6 +1,6 @@
 //! An in-memory store: the same traits without durability, for benchmarks that measure the
 //! engine alone. It behaves as the durable stores do (the conformance suite,
-//! `server/tests/conformance.rs`, runs the same tests on all three): a record's `seq` is
+//! `server/tests/it/conformance.rs`, runs the same tests on all three): a record's `seq` is
 //! unique within its run, history reads come in `seq` order, listings break ties by creation
 //! order, and an append to a run it does not hold fails.
 

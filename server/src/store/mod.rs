@@ -12,7 +12,7 @@
 //! - [`memory`]: the same traits without durability, for benchmarks.
 //!
 //! Migrations are in `server/migrations/{sqlite,postgres}/`. The conformance suite
-//! (`server/tests/conformance.rs`) runs one set of tests on every implementation.
+//! (`server/tests/it/conformance.rs`) runs one set of tests on every implementation.
 
 pub mod group_commit;
 pub mod memory;

@@ -1,7 +1,7 @@
 //! The live side of runs: the runs list and the runs feed, `/metrics`, and the limits on
 //! WebSockets (how many, how large a client message, how long a silent client lives).
 
-mod common;
+use crate::common;
 
 use std::time::Duration;
 

@@ -1,7 +1,7 @@
 //! The REST API against a real server on port 0 and a real SQLite file: round trips and
 //! every error status.
 
-mod common;
+use crate::common;
 
 use common::{node, TestServer};
 use serde_json::{json, Value};

@@ -1,7 +1,7 @@
 //! The pure run core driven in virtual time, for tests: the lab's [`VirtualRun`] with a
 //! few helpers to find events in its history.
 
-#![allow(dead_code)] // each test binary uses a different part of this helper
+#![allow(dead_code)] // each module uses a different part of this helper
 
 use app::model::{Faults, MessageCounts, RunEvent, RunStatus, Workflow};
 use serde_json::Value;

@@ -2,7 +2,7 @@
 //! real SQLite file and a real PostgreSQL schema (`make test-rust` starts PostgreSQL). A store
 //! that behaves differently from the others fails here.
 
-mod common;
+use crate::common;
 
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::Arc;

@@ -4,11 +4,11 @@
 
 use std::sync::atomic::AtomicBool;
 
+use crate::common;
 use app::model::lab::LabOutcome;
 use app::model::Workflow;
 use serde_json::{json, Value};
 use server::engine::core::script::{BusChoice, Forced};
-mod common;
 
 use server::verify::{explore, run_schedule, Bounds, Choice, Invariant};
 

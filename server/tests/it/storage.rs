@@ -2,7 +2,7 @@
 //! per workflow, runs that refer to one stored copy of their workflow, deleting a workflow
 //! deleting its runs, and histories read in pages.
 
-mod common;
+use crate::common;
 
 use std::time::Duration;
 

@@ -4,7 +4,7 @@
 //! lease cannot write to the runs the others took over (fencing), and cancel requests and the
 //! runs feed work from any process.
 
-mod common;
+use crate::common;
 
 use std::time::Duration;
 

@@ -2,7 +2,7 @@
 //! process, its exit codes, its JSON output parsed, and its `--server` variants against a
 //! real server.
 
-mod common;
+use crate::common;
 
 use std::process::{Command, Output};
 
@@ -42,7 +42,7 @@ fn file(dir: &tempfile::TempDir, name: &str, content: &str) -> String {
 }
 
 const SAGA: &str = "name: Saga\norder -> pay\npay ~> ship : Paid\npay -!> refund\n";
-const CAMUNDA: &str = include_str!("../../app/tests/fixtures/order-fulfilment.bpmn");
+const CAMUNDA: &str = include_str!("../../../app/tests/fixtures/order-fulfilment.bpmn");
 
 #[test]
 fn validate_exits_1_on_problems_and_names_file_and_line() {
@@ -105,7 +105,7 @@ fn convert_takes_any_format_in_and_gives_any_out() {
     let machine = file(
         &dir,
         "order.asl.json",
-        include_str!("../../app/tests/fixtures/order-state-machine.asl.json"),
+        include_str!("../../../app/tests/fixtures/order-state-machine.asl.json"),
     );
     let written = hybridflow(&["convert", &machine, "--to", "asl"], None);
     assert_eq!(written.status.code(), Some(0), "{}", text(&written.stderr));

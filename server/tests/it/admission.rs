@@ -2,7 +2,7 @@
 //! (counted atomically), and a send timeout that frees the slot of a client that stops
 //! reading — which then resumes where it was.
 
-mod common;
+use crate::common;
 
 use std::time::Duration;
 

@@ -1,7 +1,7 @@
 //! The engine's rules, one test each, on the pure core driven in simulated time: no I/O,
 //! no sleeping, exact timings, fixed seeds.
 
-mod sim;
+use crate::sim;
 
 use app::model::{
     parse_workflow, Cause, FailureReason, MessageCounts, Owner, RunEvent, RunStatus, StepState,
@@ -1588,7 +1588,7 @@ fn an_imported_conductor_flow_decides_waits_loops_and_forks_as_conductor_would()
 #[test]
 fn an_imported_bpmn_flow_decides_by_input_and_times_out_when_no_message_comes() {
     let w = app::model::formats::import(
-        include_str!("../../app/tests/fixtures/payment-decision.bpmn"),
+        include_str!("../../../app/tests/fixtures/payment-decision.bpmn"),
         None,
     )
     .expect("imports");

@@ -1,7 +1,7 @@
 //! Who may talk to the server: Host names (DNS rebinding), Origin and Sec-Fetch-Site for
 //! what changes state, body media types, and the headers that stop framing and sniffing.
 
-mod common;
+use crate::common;
 
 use common::{node, TestServer};
 use serde_json::{json, Value};

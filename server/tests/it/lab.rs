@@ -2,7 +2,7 @@
 //! on small hand-checked runs, determinism by seed, and the compare of the e-commerce
 //! flow (whose outcomes the article predicts).
 
-mod sim;
+use crate::sim;
 
 use app::model::examples::{ecommerce_choreographed, ecommerce_orchestrated};
 use app::model::faults::{BusFault, OrchestratorCrash, ServiceFault};

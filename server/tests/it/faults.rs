@@ -11,7 +11,7 @@
 //! - a cancel answered `202` is in the run's history, and the run ends cancelled;
 //! - `/api/ready` tells the truth during the fault.
 
-mod common;
+use crate::common;
 
 use std::time::{Duration, Instant};
 

@@ -2,7 +2,7 @@
 //! again on the same SQLite file, and every run completes with a gap-free history in which
 //! no step attempt was started twice.
 
-mod common;
+use crate::common;
 
 use std::net::TcpListener;
 use std::process::{Child, Command, Stdio};

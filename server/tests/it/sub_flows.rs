@@ -4,7 +4,7 @@
 //! cancelled parent cancels its child; a cycle of sub-flows, or a sub-flow that is not
 //! there, is refused by step.
 
-mod common;
+use crate::common;
 
 use common::{collect, node_taking, TestServer};
 use serde_json::{json, Value};

@@ -2,7 +2,7 @@
 //! shipped templates through the lab's API, and the figures read from the results show
 //! what the lesson claims.
 
-mod common;
+use crate::common;
 
 use std::time::Duration;
 

@@ -1,7 +1,7 @@
 //! The article's scenarios, as shipped, run through the engine: order and final states are
 //! what the article describes for each coordination style.
 
-mod sim;
+use crate::sim;
 
 use app::model::examples::{self, ALL};
 use app::model::{validate, Owner, RunEvent, RunStatus, StepState, Workflow};

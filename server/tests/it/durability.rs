@@ -3,7 +3,7 @@
 //! fault is SQLite itself refusing writes (a trigger that raises "database or disk is full"
 //! on every insert, installed by another connection, as a full disk would refuse them).
 
-mod common;
+use crate::common;
 
 use std::collections::HashMap;
 use std::time::Duration;

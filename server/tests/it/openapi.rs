@@ -4,7 +4,7 @@
 //! what the server refuses. The router is built from the same registrations as the
 //! description, so a route cannot be served undescribed.
 
-mod common;
+use crate::common;
 
 use common::TestServer;
 use serde_json::{json, Value};
@@ -135,7 +135,7 @@ async fn the_workflow_schema_accepts_every_template_and_refuses_what_the_server_
     );
     let schema: Value = response.json().await.unwrap();
     let in_docs: Value =
-        serde_json::from_str(include_str!("../../docs/workflow.schema.json")).unwrap();
+        serde_json::from_str(include_str!("../../../docs/workflow.schema.json")).unwrap();
     assert_eq!(
         schema, in_docs,
         "docs/workflow.schema.json is out of date: `cargo run -p server -- schema > docs/workflow.schema.json`"

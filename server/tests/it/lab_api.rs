@@ -2,7 +2,7 @@
 //! precise 4xx on bad parameters, a compare batch from start to stored result, the same
 //! table for the same seed, conversion saving a copy, and a live fault in a run's history.
 
-mod common;
+use crate::common;
 
 use std::sync::Arc;
 use std::time::Duration;

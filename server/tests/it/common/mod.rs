@@ -1,7 +1,7 @@
 //! A real server for tests: bound to port 0 on loopback, on a fresh SQLite file, stopped
 //! when the handle is dropped.
 
-#![allow(dead_code)] // each test binary uses a different part of this helper
+#![allow(dead_code)] // each module uses a different part of this helper
 
 pub mod cluster;
 pub mod nats_server;

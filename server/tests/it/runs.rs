@@ -1,7 +1,7 @@
 //! Runs end to end: a mixed command/event workflow executes in the right order with a
 //! gap-free history, and the WebSocket replays then follows it without gaps or duplicates.
 
-mod common;
+use crate::common;
 
 use std::time::Duration;
 

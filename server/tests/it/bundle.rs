@@ -1,7 +1,7 @@
 //! The hydration bundle is sent as the brotli or gzip copy made at build time, whichever the
 //! browser accepts, and wasm is never compressed per request.
 
-mod common;
+use crate::common;
 
 use common::TestServer;
 
