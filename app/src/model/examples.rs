@@ -660,7 +660,7 @@ pub fn order_processing_choreographed() -> Workflow {
 /// Where the e-commerce templates' steps sit: the happy path on the first row, each
 /// failure's reactions in a column to the right of the step that failed, one row each, so
 /// every event's name has the room between two columns to itself (the templates fit a
-/// 1280 × 720 screen at 80 % or more; `app/tests/templates.rs` checks the labels' room).
+/// 1280 × 720 screen at 80 % or more; `app/tests/it/templates.rs` checks the labels' room).
 const SHOP_COLUMNS: [f64; 4] = [40.0, 310.0, 580.0, 850.0];
 const SHOP_ROWS: [f64; 4] = [40.0, 180.0, 320.0, 460.0];
 

@@ -1,7 +1,7 @@
 //! The canvas's interaction core, without a browser: a reducer from (gesture, input,
 //! document, selection, viewport) to (gesture, typed edits, selection, viewport, focus). The
 //! canvas component turns pointer, wheel and key events into [`Input`]s and applies the
-//! [`Effects`]; tests drive it directly (`app/tests/gesture.rs`). As xyflow's `XYDrag` and
+//! [`Effects`]; tests drive it directly (`app/tests/it/gesture.rs`). As xyflow's `XYDrag` and
 //! diagram-js's keyboard bindings, one place decides what a press, a move or a key means.
 //!
 //! Pointer gestures: drag a step to move it (the selected steps move together); drag from

@@ -8,9 +8,9 @@ use app::model::formats::{detect, export, import, ExportFormat, ImportError, Imp
 use app::model::workflow::{Edge, EdgeKind, Join, Outcome, Workflow};
 use serde_json::Value;
 
-const CAMUNDA_FILE: &str = include_str!("fixtures/order-fulfilment.bpmn");
+const CAMUNDA_FILE: &str = include_str!("../fixtures/order-fulfilment.bpmn");
 /// 990 tasks into a throw event, 100 message flows to a catch event, 990 tasks after it.
-const FAN_FILE: &str = include_str!("fixtures/message-flow-fan.bpmn");
+const FAN_FILE: &str = include_str!("../fixtures/message-flow-fan.bpmn");
 
 /// Edges compared as a set, without their generated ids.
 fn edge_set(w: &Workflow) -> Vec<(String, String, EdgeKind, Outcome, String)> {
@@ -553,7 +553,7 @@ fn two_flows_between_the_same_tasks_stay_two_through_bpmn() {
     assert_eq!(edge_set(&again), edge_set(&w));
 }
 
-const PAYMENT_FILE: &str = include_str!("fixtures/payment-decision.bpmn");
+const PAYMENT_FILE: &str = include_str!("../fixtures/payment-decision.bpmn");
 
 /// A Camunda-Modeler-style file with an exclusive gateway (a JUEL condition and a default
 /// flow), a receive task with an interrupting timer boundary event, a multi-instance task

@@ -12,7 +12,7 @@ use app::model::workflow::{Join, Outcome, Workflow};
 use app::model::{validate, Latency};
 use serde_json::json;
 
-const FIXTURE: &str = include_str!("fixtures/order-state-machine.asl.json");
+const FIXTURE: &str = include_str!("../fixtures/order-state-machine.asl.json");
 
 fn edges(w: &Workflow) -> Vec<(String, String, Outcome, Option<String>)> {
     w.edges
