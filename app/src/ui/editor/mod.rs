@@ -95,11 +95,19 @@ pub fn EditorPage() -> impl IntoView {
             }
             return;
         }
+        // What was open when this load began: if the user opens another workflow meanwhile
+        // (New workflow, a template) before the server answers, the late answer must not
+        // replace it.
+        let opened = document.opened.get_untracked();
+        let overtaken = move || document.opened.get_untracked() != opened;
         spawn_local(async move {
             let list = match client::list_workflows().await {
                 Ok(list) => list,
                 Err(e) => return notice.fail(e),
             };
+            if overtaken() {
+                return;
+            }
             state.list.workflows.set(list.clone());
             state.list.listed.set(true);
             let mut wanted = wanted;
@@ -133,6 +141,7 @@ pub fn EditorPage() -> impl IntoView {
                 following.set_value(Some((id.clone(), pending_run.get_value())));
             }
             match client::load_workflow(&id).await {
+                Ok(_) if overtaken() => following.set_value(None),
                 Ok(record) => document.open_loaded(record),
                 Err(e) => {
                     following.set_value(None);
