@@ -25,11 +25,13 @@ fn main() {
             continue;
         }
         let workflow = from_template(template);
-        let input: serde_json::Value = template
-            .scenarios
-            .first()
-            .and_then(|s| serde_json::from_str(s.input).ok())
-            .unwrap_or_else(|| serde_json::json!({}));
+        let input = serde_json::Value::Object(
+            workflow
+                .scenarios
+                .first()
+                .map(|s| s.input.clone())
+                .unwrap_or_default(),
+        );
         let started = Instant::now();
         let found = explore(&workflow, &input, 1, Bounds::default(), &never);
         let ms = started.elapsed().as_secs_f64() * 1000.0;

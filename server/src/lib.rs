@@ -15,7 +15,8 @@
 //!   (`engine::peers`: alone, or over NATS), and JetStream between them.
 //! - [`lab`]: the trade-off lab: styles compared in virtual time, fail matrix, batches.
 //! - [`verify`]: the explorer: every schedule of failures and bus faults within bounds,
-//!   checked against the invariants, each broken one with a shortest counterexample.
+//!   checked against the invariants, each broken one with a shortest counterexample; and
+//!   the document's scenarios run as tests (`verify::scenarios`).
 //! - [`api`]: `/api/...` handlers, the WebSocket stream, errors, and the guard that decides
 //!   who may talk to the server (Host, Origin, media types, security headers).
 //! - [`metrics`]: the Prometheus counters behind `GET /metrics`.

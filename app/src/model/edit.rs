@@ -43,6 +43,8 @@ pub enum GraphChange {
         index: usize,
         edge: Edge,
     },
+    /// Replaces the scenarios the document keeps (its tests).
+    SetScenarios(Vec<super::scenario::Scenario>),
     /// Several changes as one (applied in order).
     Batch(Vec<GraphChange>),
 }
@@ -66,6 +68,9 @@ impl Workflow {
             GraphChange::Rename(name) => {
                 Some(GraphChange::Rename(std::mem::replace(&mut self.name, name)))
             }
+            GraphChange::SetScenarios(scenarios) => Some(GraphChange::SetScenarios(
+                std::mem::replace(&mut self.scenarios, scenarios),
+            )),
             GraphChange::AddNode(node) => {
                 let index = self.nodes.len();
                 self.apply(GraphChange::InsertNode { index, node })

@@ -3,6 +3,8 @@
 
 use serde_json::json;
 
+use super::run::{RunStatus, StepState};
+use super::scenario::{Expect, Scenario};
 use super::workflow::Workflow;
 
 /// One shipped scenario.
@@ -14,55 +16,231 @@ pub struct Example {
     pub lesson: &'static str,
     pub workflow: fn() -> Workflow,
     /// The runs worth trying, each a name and its input (JSON): one click runs each.
-    pub scenarios: &'static [Scenario],
+    pub scenarios: &'static [ShippedScenario],
     /// A speed slow enough to watch its runs step by step (the speed control still rules).
     pub watch_speed: f64,
 }
 
-/// A run worth trying on a template: its name and its input (JSON text).
-pub struct Scenario {
+/// A run worth trying on a template — a scenario of its document (one click runs it, the
+/// Tests panel and `hybridflow test` check it): its name, its input (JSON text) and what
+/// it must show.
+pub struct ShippedScenario {
     /// Stable identifier (the UI's catalogues name it in each language).
     pub key: &'static str,
     pub name: &'static str,
     pub input: &'static str,
+    /// The seed it runs with (a template whose chance decides the run names one).
+    pub seed: Option<u64>,
+    pub outcome: RunStatus,
+    /// Steps' final states worth checking (the article's claim for this run).
+    pub steps: &'static [(&'static str, StepState)],
 }
 
-const HAPPY_PATH: &[Scenario] = &[Scenario {
+impl ShippedScenario {
+    /// The scenario as the template's document keeps it.
+    pub fn scenario(&self) -> Scenario {
+        Scenario {
+            name: self.name.to_string(),
+            key: Some(self.key.to_string()),
+            input: serde_json::from_str(self.input).unwrap_or_default(),
+            seed: self.seed,
+            expect: Expect {
+                outcome: Some(self.outcome),
+                steps: self
+                    .steps
+                    .iter()
+                    .map(|(id, state)| (id.to_string(), *state))
+                    .collect(),
+            },
+            ..Scenario::default()
+        }
+    }
+}
+
+const HAPPY_PATH: &[ShippedScenario] = &[ShippedScenario {
     key: "happy-path",
     name: "Happy path",
     input: "{}",
+    seed: None,
+    outcome: RunStatus::Completed,
+    steps: &[],
 }];
 
-/// The article's two failures of the e-commerce flow, and the run without them.
-const ECOMMERCE_SCENARIOS: &[Scenario] = &[
-    Scenario {
+use RunStatus::{Compensated as RunCompensated, Completed as RunCompleted};
+use StepState::{Compensated, Failed, Skipped, Succeeded};
+
+/// The article's two failures of the orchestrated e-commerce flow, and the run without
+/// them: an expired card takes the payment's failure route; a back order has none, so the
+/// orchestrator's saga refunds the payment and cancels the order.
+const ECOMMERCE_ORCHESTRATED_SCENARIOS: &[ShippedScenario] = &[
+    ShippedScenario {
         key: "happy-path",
         name: "Happy path",
         input: "{}",
+        seed: None,
+        outcome: RunCompleted,
+        steps: &[
+            ("order", Succeeded),
+            ("payment", Succeeded),
+            ("fulfillment", Succeeded),
+            ("email", Succeeded),
+        ],
     },
-    Scenario {
+    ShippedScenario {
         key: "card-expired",
         name: "Card expired",
         input: r#"{"card": "expired"}"#,
+        seed: None,
+        outcome: RunCompleted,
+        steps: &[
+            ("payment", Failed),
+            ("notify-rejected", Succeeded),
+            ("order-rejected", Succeeded),
+            ("fulfillment", Skipped),
+        ],
     },
-    Scenario {
+    ShippedScenario {
         key: "out-of-stock",
         name: "Out of stock",
         input: r#"{"stock": "none"}"#,
+        seed: None,
+        outcome: RunCompensated,
+        steps: &[
+            ("fulfillment", Failed),
+            ("payment", Compensated),
+            ("order", Compensated),
+            ("email", Skipped),
+        ],
+    },
+];
+
+/// The same three runs choreographed: every failure is an event the other services react
+/// to — the refund is Payment's own step, not the orchestrator's saga.
+const ECOMMERCE_CHOREOGRAPHED_SCENARIOS: &[ShippedScenario] = &[
+    ShippedScenario {
+        key: "happy-path",
+        name: "Happy path",
+        input: "{}",
+        seed: None,
+        outcome: RunCompleted,
+        steps: &[
+            ("order", Succeeded),
+            ("payment", Succeeded),
+            ("fulfillment", Succeeded),
+            ("email", Succeeded),
+        ],
+    },
+    ShippedScenario {
+        key: "card-expired",
+        name: "Card expired",
+        input: r#"{"card": "expired"}"#,
+        seed: None,
+        outcome: RunCompleted,
+        steps: &[
+            ("payment", Failed),
+            ("notify-rejected", Succeeded),
+            ("order-rejected", Succeeded),
+            ("fulfillment", Skipped),
+        ],
+    },
+    ShippedScenario {
+        key: "out-of-stock",
+        name: "Out of stock",
+        input: r#"{"stock": "none"}"#,
+        seed: None,
+        outcome: RunCompleted,
+        steps: &[
+            ("fulfillment", Failed),
+            ("refund", Succeeded),
+            ("notify-backorder", Succeeded),
+            ("order-backordered", Succeeded),
+            ("email", Skipped),
+        ],
+    },
+];
+
+/// The bank's confirmation comes, or (another seed) never does: the orchestrator's
+/// timeout and saga cancel the order.
+const CONFIRMATION_SCENARIOS: &[ShippedScenario] = &[
+    ShippedScenario {
+        key: "confirmation-arrives",
+        name: "Confirmation arrives",
+        input: "{}",
+        seed: Some(4),
+        outcome: RunCompleted,
+        steps: &[("confirm", Succeeded), ("ship", Succeeded)],
+    },
+    ShippedScenario {
+        key: "confirmation-never-comes",
+        name: "Confirmation never comes",
+        input: "{}",
+        seed: Some(1),
+        outcome: RunCompensated,
+        steps: &[
+            ("confirm", Failed),
+            ("order", Compensated),
+            ("ship", Skipped),
+        ],
+    },
+];
+
+/// On events with nobody watching, a confirmation that never comes stalls the run.
+const CONFIRMATION_EVENTS_SCENARIOS: &[ShippedScenario] = &[
+    ShippedScenario {
+        key: "confirmation-arrives",
+        name: "Confirmation arrives",
+        input: "{}",
+        seed: Some(4),
+        outcome: RunCompleted,
+        steps: &[("confirm", Succeeded), ("ship", Succeeded)],
+    },
+    ShippedScenario {
+        key: "confirmation-never-comes",
+        name: "Confirmation never comes",
+        input: "{}",
+        seed: Some(1),
+        outcome: RunStatus::Failed,
+        steps: &[("ship", Skipped)],
+    },
+];
+
+/// With the watchdog, the same never-coming confirmation ends cleanly: the order cancelled.
+const CONFIRMATION_WATCHDOG_SCENARIOS: &[ShippedScenario] = &[
+    ShippedScenario {
+        key: "confirmation-arrives",
+        name: "Confirmation arrives",
+        input: "{}",
+        seed: Some(4),
+        outcome: RunCompleted,
+        steps: &[("ship", Succeeded), ("cancel", Skipped)],
+    },
+    ShippedScenario {
+        key: "confirmation-never-comes",
+        name: "Confirmation never comes",
+        input: "{}",
+        seed: Some(1),
+        outcome: RunCompleted,
+        steps: &[("cancel", Succeeded), ("ship", Skipped)],
     },
 ];
 
 /// A payment small enough to approve, and one large enough for a review.
-const AMOUNT_SCENARIOS: &[Scenario] = &[
-    Scenario {
+const AMOUNT_SCENARIOS: &[ShippedScenario] = &[
+    ShippedScenario {
         key: "small-payment",
         name: "Small payment",
         input: r#"{"amount": 120}"#,
+        seed: None,
+        outcome: RunCompleted,
+        steps: &[("review", Skipped), ("ship", Succeeded)],
     },
-    Scenario {
+    ShippedScenario {
         key: "large-payment",
         name: "Large payment",
         input: r#"{"amount": 5000}"#,
+        seed: None,
+        outcome: RunCompleted,
+        steps: &[("review", Succeeded)],
     },
 ];
 
@@ -101,10 +279,15 @@ pub fn distinct_name(
         .unwrap_or_else(|| name.to_string())
 }
 
-/// A copy of a template's workflow that remembers where it came from.
+/// A copy of a template's workflow that remembers where it came from, with its scenarios.
 pub fn from_template(example: &Example) -> Workflow {
     Workflow {
         template: Some(example.key.to_string()),
+        scenarios: example
+            .scenarios
+            .iter()
+            .map(ShippedScenario::scenario)
+            .collect(),
         ..(example.workflow)()
     }
 }
@@ -132,7 +315,7 @@ pub const ALL: &[Example] = &[
         title: "E-commerce with two failures, orchestrated",
         lesson: "Run with {\"card\": \"expired\"}: Payment reports the failure, the orchestrator notifies the customer and updates the order. Run with {\"stock\": \"none\"}: Fulfillment fails after payment; the orchestrator refunds the payment and cancels the order (a saga, in reverse order).",
         workflow: ecommerce_orchestrated,
-        scenarios: ECOMMERCE_SCENARIOS,
+        scenarios: ECOMMERCE_ORCHESTRATED_SCENARIOS,
         watch_speed: 0.25,
     },
     Example {
@@ -140,7 +323,7 @@ pub const ALL: &[Example] = &[
         title: "E-commerce with two failures, choreographed",
         lesson: "Run with {\"card\": \"expired\"}: Payment publishes PaymentRejected; Email and Order Placement subscribe. Run with {\"stock\": \"none\"}: Fulfillment publishes BackOrdered; Email, Payment (refund) and Order Placement react.",
         workflow: ecommerce_choreographed,
-        scenarios: ECOMMERCE_SCENARIOS,
+        scenarios: ECOMMERCE_CHOREOGRAPHED_SCENARIOS,
         watch_speed: 0.25,
     },
     Example {
@@ -228,7 +411,7 @@ pub const ALL: &[Example] = &[
         title: "Order with payment confirmation and a timeout",
         lesson: "The bank's confirmation comes after 0.5 to 2.5 s — or, one time in three, never. The orchestrator waits at most 3 s: past that it times out and compensates the order. Press Send BankConfirmed on the waiting step to confirm by hand.",
         workflow: payment_confirmation,
-        scenarios: HAPPY_PATH,
+        scenarios: CONFIRMATION_SCENARIOS,
         watch_speed: 1.0,
     },
     Example {
@@ -236,7 +419,7 @@ pub const ALL: &[Example] = &[
         title: "Payment confirmation on events, no watchdog",
         lesson: "Choreographed, the confirmation that never comes is noticed by nobody: the order waits for ever, and the run stalls.",
         workflow: payment_confirmation_events,
-        scenarios: HAPPY_PATH,
+        scenarios: CONFIRMATION_EVENTS_SCENARIOS,
         watch_speed: 1.0,
     },
     Example {
@@ -244,7 +427,7 @@ pub const ALL: &[Example] = &[
         title: "Payment confirmation on events, with a watchdog",
         lesson: "A watchdog hears OrderPlaced and waits 3 s for PaymentConfirmed; when it does not come, its timeout event makes Order Placement cancel the order.",
         workflow: payment_confirmation_watchdog,
-        scenarios: HAPPY_PATH,
+        scenarios: CONFIRMATION_WATCHDOG_SCENARIOS,
         watch_speed: 1.0,
     },
     Example {

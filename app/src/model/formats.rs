@@ -423,7 +423,7 @@ pub(crate) fn assemble(name: String, nodes: Vec<Node>, edges: Vec<Edge>, placed:
         name,
         nodes,
         edges,
-        template: None,
+        ..Workflow::default()
     };
     workflow.assign_edge_ids();
     if !placed {

@@ -872,16 +872,9 @@ fn unknown_fields(workflow: &Workflow, written: &HashSet<&str>, given: &[String]
             .iter()
             .flat_map(|e| e.payload.iter().flatten().cloned()),
     );
-    let scenarios = workflow
-        .template
-        .as_deref()
-        .and_then(super::examples::template)
-        .map(|t| t.scenarios)
-        .unwrap_or_default();
-    for scenario in scenarios {
-        if let Ok(serde_json::Value::Object(input)) = serde_json::from_str(scenario.input) {
-            known.extend(input.keys().cloned());
-        }
+    // A scenario's input is run input a user means to give.
+    for scenario in &workflow.scenarios {
+        known.extend(scenario.input.keys().cloned());
     }
     let mut warnings = Vec::new();
     for e in &workflow.edges {

@@ -855,6 +855,23 @@ pub fn status_words(locale: Locale, status: RunStatus) -> &'static str {
     }
 }
 
+/// A step's state in `locale`'s words (the canvas's, the timeline's, a test's difference).
+pub fn state_words(locale: Locale, state: super::StepState) -> &'static str {
+    use super::StepState;
+    match state {
+        StepState::Pending => td_string!(locale, state.pending),
+        StepState::Waiting => td_string!(locale, state.waiting),
+        StepState::Running => td_string!(locale, state.running),
+        StepState::Retrying => td_string!(locale, state.retrying),
+        StepState::Succeeded => td_string!(locale, state.succeeded),
+        StepState::Failed => td_string!(locale, state.failed),
+        StepState::Compensating => td_string!(locale, state.compensating),
+        StepState::Compensated => td_string!(locale, state.compensated),
+        StepState::Skipped => td_string!(locale, state.skipped),
+        StepState::Cancelled => td_string!(locale, state.cancelled),
+    }
+}
+
 /// The speed a run was played at (simulated time ÷ wall time), from its start record; 1
 /// when the log does not hold it. Wall-time gaps × this = simulated milliseconds.
 pub fn speed(log: &[RunRecord]) -> f64 {

@@ -21,6 +21,8 @@
 //! - [`reading`]: the lab's findings in words (a batch's headline first, a load test's).
 //! - [`verify`]: the explorer's results (invariants, counterexamples, coverage) and their
 //!   words, the headline first.
+//! - [`scenario`]: scenarios as tests — named runs with their expected outcome and step
+//!   states, `never` orderings and `always` facts — and how a finished run differs.
 //! - [`lint`]: design warnings (unheard failures, missing compensation, event cycles…).
 //! - [`layout`]: automatic layered layout, left to right.
 //! - [`examples`]: the shipped templates (the article's scenarios), stored read-only.
@@ -53,6 +55,7 @@ pub mod log;
 pub mod mermaid;
 pub mod reading;
 pub mod run;
+pub mod scenario;
 pub mod story;
 pub mod timeline;
 pub mod validate;

@@ -165,9 +165,16 @@ pub fn parse_workflow_in(bytes: &[u8], l: Locale) -> Result<Workflow, DocumentEr
         }
     }
     // Counts are checked on the raw value, before the typed parse builds anything of them.
-    for (field, limit) in [("nodes", MAX_NODES), ("edges", MAX_EDGES)] {
-        let count = value
-            .get(field)
+    for (field, limit) in [
+        ("nodes", MAX_NODES),
+        ("edges", MAX_EDGES),
+        ("scenarios", super::scenario::MAX_SCENARIOS),
+        ("assertions.never", super::scenario::MAX_ASSERTIONS),
+        ("assertions.always", super::scenario::MAX_ASSERTIONS),
+    ] {
+        let count = field
+            .split('.')
+            .try_fold(&value, |v, key| v.get(key))
             .and_then(Value::as_array)
             .map_or(0, Vec::len);
         if count > limit {
@@ -521,6 +528,15 @@ pub fn validate_in(workflow: &Workflow, l: Locale) -> Vec<Problem> {
             .to_string(),
         );
     }
+    for (path, node, field, message) in super::scenario::problems(workflow, l) {
+        problems.push(Problem {
+            path,
+            node,
+            edge: None,
+            field,
+            message,
+        });
+    }
     problems
 }
 
@@ -808,7 +824,7 @@ fn fields_problem(fields: &[String], limit: usize, l: Locale) -> Option<String> 
 /// Whether a condition can be read (the server reads conditions; the browser's build has no
 /// CEL and leaves this to the server's answer when the workflow is saved).
 #[cfg(feature = "conditions")]
-fn condition_problem(condition: &str, l: Locale) -> Option<String> {
+pub(crate) fn condition_problem(condition: &str, l: Locale) -> Option<String> {
     use super::condition::Condition;
     match Condition::shared(condition) {
         Ok(_) => None,
@@ -817,7 +833,7 @@ fn condition_problem(condition: &str, l: Locale) -> Option<String> {
 }
 
 #[cfg(not(feature = "conditions"))]
-fn condition_problem(_: &str, _: Locale) -> Option<String> {
+pub(crate) fn condition_problem(_: &str, _: Locale) -> Option<String> {
     None
 }
 

@@ -134,15 +134,19 @@ pub enum Invariant {
     /// No event is published that nobody hears: none without a subscriber (a failure
     /// event without one is an unhandled failure), none every subscriber drops.
     EveryEventHeard,
+    /// The flow's own assertions hold: its `never` orderings and `always` facts
+    /// ([`super::scenario::Assertions`]).
+    Asserted,
 }
 
 impl Invariant {
-    pub const ALL: [Invariant; 5] = [
+    pub const ALL: [Invariant; 6] = [
         Invariant::Ends,
         Invariant::AllOrCompensated,
         Invariant::NoUnhandledFailure,
         Invariant::AtMostOnce,
         Invariant::EveryEventHeard,
+        Invariant::Asserted,
     ];
 
     /// What it promises, in `l`'s words.
@@ -153,6 +157,7 @@ impl Invariant {
             Invariant::NoUnhandledFailure => td_string!(l, verify.no_unhandled_failure),
             Invariant::AtMostOnce => td_string!(l, verify.at_most_once),
             Invariant::EveryEventHeard => td_string!(l, verify.every_event_heard),
+            Invariant::Asserted => td_string!(l, verify.asserted),
         }
         .to_string()
     }
@@ -245,9 +250,29 @@ pub struct Counterexample {
     pub choices: Vec<Choice>,
     pub outcome: LabOutcome,
     pub diagnosis: Option<String>,
+    /// Which of the flow's own assertions it breaks, and how (for [`Invariant::Asserted`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub broke: Option<super::scenario::Difference>,
 }
 
 impl Counterexample {
+    /// The step where it went wrong, for the canvas to point at: the step a broken
+    /// assertion names, else the step of the last fault (the attempt that failed, the step
+    /// a lost or doubled event was on its way to).
+    pub fn broken_step(&self) -> Option<&str> {
+        use super::scenario::Difference;
+        match &self.broke {
+            Some(Difference::Never { step, .. }) => return Some(step),
+            Some(Difference::Step { node, .. }) => return Some(node),
+            _ => {}
+        }
+        self.choices.iter().rev().find_map(|c| match c {
+            Choice::Attempt { node, .. } => Some(node.as_str()),
+            Choice::Delivery { to, .. } => Some(to.as_str()),
+            Choice::Crash { .. } => None,
+        })
+    }
+
     /// The schedule as a story: what went wrong, in order, then how the run ended.
     pub fn story(&self, workflow: &Workflow, l: Locale) -> String {
         let faults = if self.choices.is_empty() {
@@ -259,10 +284,13 @@ impl Counterexample {
                 .collect::<Vec<_>>()
                 .join(td_string!(l, verify.then))
         };
-        match &self.diagnosis {
-            Some(diagnosis) => {
-                td_string!(l, verify.story, faults = faults, diagnosis = diagnosis).to_string()
-            }
+        // A broken assertion says how it broke; otherwise the run's own diagnosis.
+        let how = match &self.broke {
+            Some(broke) => Some(broke.words(workflow, l)),
+            None => self.diagnosis.clone(),
+        };
+        match how {
+            Some(how) => td_string!(l, verify.story, faults = faults, diagnosis = how).to_string(),
             None => faults,
         }
     }

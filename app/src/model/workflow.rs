@@ -21,6 +21,12 @@ pub struct Workflow {
     /// [`super::examples::ALL`]): the editor shows that template's lesson and scenarios.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub template: Option<String>,
+    /// Named runs kept with the flow and what each must show: its tests (at most 50).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub scenarios: Vec<super::scenario::Scenario>,
+    /// What every run of the flow must keep: `never` orderings, `always` facts.
+    #[serde(default, skip_serializing_if = "super::scenario::Assertions::is_empty")]
+    pub assertions: super::scenario::Assertions,
 }
 
 /// One step of the workflow: a service performing an action.

@@ -42,7 +42,7 @@ fn doc() -> Workflow {
             max_iterations: None,
             payload: None,
         }],
-        template: None,
+        ..Default::default()
     }
 }
 

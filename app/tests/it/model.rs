@@ -259,12 +259,25 @@ fn a_workflow_made_from_a_template_names_it_and_an_unknown_template_is_refused()
     // It round-trips through the document format.
     let text = serde_json::to_string(&w).unwrap();
     assert_eq!(parse_workflow(text.as_bytes()).unwrap(), w);
-    // Every template has at least one scenario whose input is JSON.
+    // Every template has at least one scenario, its input a JSON object, kept by its
+    // document with what the run must show.
     for e in ALL {
         assert!(!e.scenarios.is_empty(), "{}", e.key);
         for s in e.scenarios {
-            serde_json::from_str::<Value>(s.input).unwrap_or_else(|err| panic!("{}: {err}", e.key));
+            assert!(serde_json::from_str::<Value>(s.input)
+                .unwrap_or_else(|err| panic!("{}: {err}", e.key))
+                .is_object());
         }
+        let document = from_template(e);
+        assert_eq!(document.scenarios.len(), e.scenarios.len(), "{}", e.key);
+        assert!(
+            document
+                .scenarios
+                .iter()
+                .all(|s| s.expect.outcome.is_some()),
+            "{}",
+            e.key
+        );
     }
     let mut doc = serde_json::to_value(&w).unwrap();
     doc["template"] = json!("no-such-template");

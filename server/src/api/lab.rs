@@ -3,6 +3,9 @@
 //! - `POST /api/workflows/{id}/verify` ([`VerifyRequest`]) → 202 with a batch that
 //!   verifies instead of sampling: every schedule within the bounds for the flow as drawn,
 //!   all orchestrated and all choreographed; read, listed and cancelled as batches are.
+//! - `POST /api/workflows/{id}/test` → 200 with a [`TestReport`]: the stored workflow's
+//!   scenarios run in virtual time, each passed or failed with its differences; at most
+//!   [`MAX_RUNNING_TESTS`] at once (503 past that), answered within [`TEST_TIME_LIMIT`].
 //! - `POST /api/lab/convert` `{"workflow_id", "to": "orchestration"|"choreography"}` → 201
 //!   with the saved copy's id, the converted workflow, and what it lost.
 //! - `POST /api/lab/batches` ([`CompareRequest`]) → 202 with the batch (running); `runs`
@@ -44,8 +47,15 @@ use crate::lab::compare::CompareSpec;
 use crate::lab::load::LoadSpec;
 use crate::lab::{Cancelled, LabError};
 use crate::store::state_word;
+use app::model::scenario::TestReport;
 use app::model::validate::MAX_STRING_CHARS;
 use app::model::verify::{VerifyBounds, VerifyRequest};
+
+/// The most scenario runs (`POST /api/workflows/{id}/test`) under way at once.
+pub const MAX_RUNNING_TESTS: usize = 2;
+/// How long a workflow's scenarios may take before the request is answered 503.
+pub const TEST_TIME_LIMIT: std::time::Duration = std::time::Duration::from_secs(30);
+static RUNNING_TESTS: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(MAX_RUNNING_TESTS);
 
 fn lab_error(e: LabError) -> AppError {
     match e {
@@ -154,6 +164,40 @@ pub async fn verify(
         },
     )
     .await
+}
+
+#[utoipa::path(post, path = "/api/workflows/{id}/test", tag = "lab", summary = "Run a workflow's scenarios as tests",
+    description = "Each scenario the stored document keeps runs in virtual time on the engine's core — its input, faults and seed — and is checked against what it expects (outcome, step states) and the flow's assertions (`never` orderings, `always` facts). Deterministic: the same document gives the same report.",
+    params(("id" = String, Path, description = "The workflow's id")),
+    responses((status = 200, description = "Every scenario, passed or failed with its differences", body = TestReport), (status = 404, description = "No such thing", body = ErrorBody), (status = 503, description = "As many scenario runs as allowed are under way, or they took too long", body = ErrorBody)))]
+pub async fn test(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Json<TestReport>, AppError> {
+    let record = state
+        .store
+        .get_workflow(&id)
+        .await?
+        .ok_or_else(|| not_found(&id))?;
+    let permit = RUNNING_TESTS.try_acquire().map_err(|_| {
+        AppError::Unavailable(format!(
+            "{MAX_RUNNING_TESTS} workflows' scenarios are running; try again when one has ended"
+        ))
+    })?;
+    let library = crate::lab::library(state.store.as_ref(), &record.workflow).await?;
+    // CPU work, off the async workers; the permit is held until it is done.
+    let work = tokio::task::spawn_blocking(move || {
+        let _permit = permit;
+        crate::verify::scenarios::run_scenarios(&library, &record.workflow)
+    });
+    match tokio::time::timeout(TEST_TIME_LIMIT, work).await {
+        Ok(Ok(report)) => Ok(Json(report)),
+        Ok(Err(e)) => Err(AppError::Unavailable(format!("the scenarios stopped: {e}"))),
+        Err(_) => Err(AppError::Unavailable(format!(
+            "the scenarios took more than {} s",
+            TEST_TIME_LIMIT.as_secs()
+        ))),
+    }
 }
 
 /// Checks and starts a batch (a compare, or a verification when it has `verify`).

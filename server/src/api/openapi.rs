@@ -63,6 +63,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(lab::list, lab::start))
         .routes(routes!(lab::read))
         .routes(routes!(lab::verify))
+        .routes(routes!(lab::test))
         .routes(routes!(lab::cancel_batch))
         .routes(routes!(lab::list_loads, lab::start_load))
         .routes(routes!(lab::read_load))

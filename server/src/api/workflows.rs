@@ -222,7 +222,7 @@ pub async fn replace(
         .update_workflow(&id, &workflow, expected)
         .await?
     {
-        Replaced::Done(record) => Ok(tagged(StatusCode::OK, record)),
+        Replaced::Done(record) => Ok(tagged(StatusCode::OK, *record)),
         Replaced::Missing => Err(not_found(&id)),
         Replaced::Stale { revision } => Err(AppError::PreconditionFailed {
             message: format!(

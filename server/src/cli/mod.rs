@@ -49,12 +49,14 @@ Examples:
   hybridflow run saga.json --seed 7 --faults '{\"services\":{\"Payment\":{\"down\":true}}}'
   hybridflow compare saga.json --runs 500 --markdown
   hybridflow verify saga.json --max-faults 2 --bus-faults 1
+  hybridflow test flows/*.json --junit scenarios.xml
   hybridflow import saga.json --server http://127.0.0.1:3000
   hybridflow completions bash > /etc/bash_completion.d/hybridflow
 
 Exit codes: 0 success (a run that completed, a search that broke nothing), 1 a refused file
 or request, 2 a usage error, 3 a run that failed, 4 a run compensated by its saga, 5 a run
-cancelled or not ended, 6 a search that broke an invariant, 7 a search stopped at its limit.";
+cancelled or not ended, 6 a search that broke an invariant, 7 a search stopped at its limit,
+8 a scenario that failed, 9 no scenario to run.";
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
@@ -75,6 +77,10 @@ pub enum Command {
     /// invariants; each broken one with a shortest schedule that breaks it. Exit code 0 when
     /// none is broken, 6 when one is, 7 when the search stopped at its limit first.
     Verify(VerifyArgs),
+    /// Run the scenarios workflow files keep (their input, faults and seed, in virtual
+    /// time) and check what each expects and the flows' assertions. Exit code 0 when every
+    /// scenario passes, 8 when one fails, 9 when the files hold none.
+    Test(TestArgs),
     /// Store a workflow file on a running server; prints the new workflow's id.
     Import(ImportArgs),
     /// Print a stored workflow of a running server in a format.
@@ -346,6 +352,28 @@ pub struct VerifyArgs {
 }
 
 #[derive(Debug, Args)]
+pub struct TestArgs {
+    /// The workflow files whose scenarios run (`-` reads standard input).
+    #[arg(required = true)]
+    pub files: Vec<PathBuf>,
+    /// Read the files in this format instead of detecting it.
+    #[arg(long, value_parser = import_format())]
+    pub from: Option<ImportFormat>,
+    /// Workflows sub-flow steps may run (by name or file name), as with `run --with`.
+    #[arg(long = "with")]
+    pub with: Vec<PathBuf>,
+    /// Also write a JUnit XML report here: a test suite per file, a test case per scenario.
+    #[arg(long)]
+    pub junit: Option<PathBuf>,
+    /// Each file's report as a line of JSON.
+    #[arg(long)]
+    pub json: bool,
+    /// The language of the differences.
+    #[arg(long, value_enum, default_value = "en")]
+    pub lang: Lang,
+}
+
+#[derive(Debug, Args)]
 pub struct ImportArgs {
     /// The workflow file (`-` reads standard input).
     pub file: PathBuf,
@@ -419,6 +447,9 @@ pub async fn execute(command: Command) -> u8 {
         Command::Verify(args) => tokio::task::spawn_blocking(move || offline::verify(&args))
             .await
             .unwrap_or_else(|e| Err(Refused(format!("the search stopped: {e}")))),
+        Command::Test(args) => tokio::task::spawn_blocking(move || offline::test(&args))
+            .await
+            .unwrap_or_else(|e| Err(Refused(format!("the scenarios stopped: {e}")))),
         Command::Import(args) => remote::import(&args).await.map(|()| 0),
         Command::Export(args) => remote::export(&args).await.map(|()| 0),
         Command::Schema { openapi } => {

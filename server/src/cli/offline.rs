@@ -1,5 +1,6 @@
 //! The subcommands that need no server: `validate`, `convert`, `run` (virtual time, the
-//! engine's own core) and `compare` (the lab, headless).
+//! engine's own core), `compare` (the lab, headless), `verify` (the explorer) and `test`
+//! (the documents' scenarios).
 
 use std::fmt::Write as _;
 use std::path::Path;
@@ -15,7 +16,9 @@ use app::model::validate::{DocumentError, Problem};
 use app::model::{Faults, RunStatus, Workflow};
 use serde_json::{json, Value};
 
-use super::{read_file, CompareArgs, ConvertArgs, Refused, RunArgs, ValidateArgs, VerifyArgs};
+use super::{
+    read_file, CompareArgs, ConvertArgs, Refused, RunArgs, TestArgs, ValidateArgs, VerifyArgs,
+};
 use crate::lab::compare::{compare as compare_styles, CompareSpec, Progress};
 use crate::lab::simulate::{Library, VirtualRun};
 
@@ -507,6 +510,104 @@ pub fn verify(args: &VerifyArgs) -> Result<u8, Refused> {
         6
     } else if found.truncated {
         7
+    } else {
+        0
+    })
+}
+
+/// `hybridflow test`: each file's scenarios, the headline first, then each scenario passed
+/// (✓) or failed (✗, with every difference); a JUnit XML report with `--junit`.
+pub fn test(args: &TestArgs) -> Result<u8, Refused> {
+    let library = library(&args.with)?;
+    let locale = args.lang.locale();
+    let mut junit = quick_junit::Report::new("hybridflow test");
+    let (mut scenarios, mut failed) = (0usize, 0usize);
+    for path in &args.files {
+        let name = path.display().to_string();
+        let workflow = load(path, args.from)?;
+        let started = std::time::Instant::now();
+        let report = crate::verify::scenarios::run_scenarios(&library, &workflow);
+        let took = started.elapsed();
+        scenarios += report.results.len();
+        failed += report.failed;
+        let mut suite = quick_junit::TestSuite::new(format!("{name}: {}", workflow.name));
+        for r in &report.results {
+            let differences: Vec<String> = r
+                .differences
+                .iter()
+                .map(|d| d.words(&workflow, locale))
+                .collect();
+            let status = if r.passed {
+                quick_junit::TestCaseStatus::success()
+            } else {
+                let mut status =
+                    quick_junit::TestCaseStatus::non_success(quick_junit::NonSuccessKind::Failure);
+                status.set_message(differences.join("; "));
+                status.set_description(differences.join("\n"));
+                status
+            };
+            let mut case = quick_junit::TestCase::new(r.name.clone(), status);
+            case.set_classname(workflow.name.clone());
+            case.set_time(Duration::from_millis(r.duration_ms));
+            if let Some(diagnosis) = &r.diagnosis {
+                case.set_system_out(diagnosis.clone());
+            }
+            suite.add_test_case(case);
+        }
+        suite.set_time(took);
+        junit.add_test_suite(suite);
+        if args.json {
+            let mut doc = serde_json::to_value(&report).unwrap_or_default();
+            doc["file"] = json!(name);
+            doc["headline"] = json!(report.headline(locale));
+            for (i, r) in report.results.iter().enumerate() {
+                doc["results"][i]["said"] = json!(r
+                    .differences
+                    .iter()
+                    .map(|d| d.words(&workflow, locale))
+                    .collect::<Vec<_>>());
+            }
+            println!("{doc}");
+            continue;
+        }
+        let mut out = String::new();
+        let _ = writeln!(
+            out,
+            "{name}: {}: {}",
+            workflow.name,
+            report.headline(locale)
+        );
+        for r in &report.results {
+            let ended = app::model::log::status_words(locale, r.status);
+            if r.passed {
+                let _ = writeln!(out, "  ✓ {} ({ended}, {} ms)", r.name, r.duration_ms);
+            } else {
+                let _ = writeln!(out, "  ✗ {} ({ended}, {} ms)", r.name, r.duration_ms);
+                for d in &r.differences {
+                    let _ = writeln!(out, "      {}", d.words(&workflow, locale));
+                }
+            }
+        }
+        print!("{out}");
+    }
+    if let Some(path) = &args.junit {
+        let xml = junit
+            .to_string()
+            .map_err(|e| Refused(format!("the JUnit report: {e}")))?;
+        std::fs::write(path, xml).map_err(|e| {
+            Refused(format!(
+                "{}: cannot write the JUnit report: {e}",
+                path.display()
+            ))
+        })?;
+    }
+    Ok(if scenarios == 0 {
+        if !args.json {
+            eprintln!("no scenario to run: the files keep none (keep a run as a scenario in the editor's Tests panel, or add \"scenarios\" to the document)");
+        }
+        9
+    } else if failed > 0 {
+        8
     } else {
         0
     })

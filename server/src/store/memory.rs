@@ -167,7 +167,7 @@ impl WorkflowStore for MemoryStore {
         w.workflow = workflow.clone();
         w.revision += 1;
         w.updated_at = self.clock.now_ms();
-        Ok(Replaced::Done(w.clone()))
+        Ok(Replaced::Done(Box::new(w.clone())))
     }
 
     async fn delete_workflow(&self, id: &str) -> Result<bool, StoreError> {

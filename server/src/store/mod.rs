@@ -235,7 +235,8 @@ pub trait WorkflowStore: Send + Sync {
 /// What a conditional replace did.
 #[derive(Debug)]
 pub enum Replaced {
-    Done(WorkflowRecord),
+    // Boxed: a workflow (with its scenarios) is far larger than the other answers.
+    Done(Box<WorkflowRecord>),
     /// The workflow is at another revision than the client read.
     Stale {
         revision: i64,

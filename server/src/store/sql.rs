@@ -622,13 +622,13 @@ impl WorkflowStore for SqlStore {
         .fetch_optional(&self.pool)
         .await?;
         if let Some(row) = row {
-            return Ok(Replaced::Done(WorkflowRecord {
+            return Ok(Replaced::Done(Box::new(WorkflowRecord {
                 id: id.to_string(),
                 created_at: row.try_get("created_at")?,
                 updated_at: now,
                 revision: row.try_get("revision")?,
                 workflow: workflow.clone(),
-            }));
+            })));
         }
         let current: Option<i64> =
             sqlx::query_scalar("SELECT revision FROM workflows WHERE id = $1")

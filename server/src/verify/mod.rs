@@ -11,12 +11,18 @@
 //! shortest one — up to `max_faults` faults on attempts and `bus_faults` on the bus. Each
 //! script runs once (a set of those run); a set of the histories they gave counts the
 //! distinct states reached.
+//!
+//! [`scenarios`] runs a document's scenarios as tests: one run each, checked against what
+//! it expects and the flow's own assertions (which the explorer checks on every schedule).
+
+pub mod scenarios;
 
 use std::collections::{HashSet, VecDeque};
 use std::hash::{Hash, Hasher};
 use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 
 use app::model::lab::LabOutcome;
+use app::model::scenario::{broken_facts, broken_orderings, Difference};
 use app::model::{RunEvent, Workflow};
 use serde_json::Value;
 
@@ -139,6 +145,20 @@ fn broken(workflow: &Workflow, outcome: LabOutcome, history: &[(u64, RunEvent)])
     broken
 }
 
+/// The flow's own assertions a schedule breaks: `never` orderings on its history, `always`
+/// facts on its final data (a run that ended).
+fn asserted(
+    workflow: &Workflow,
+    history: &[(u64, RunEvent)],
+    data: Option<&serde_json::Map<String, Value>>,
+) -> Vec<Difference> {
+    let mut out = broken_orderings(&workflow.assertions, history);
+    if let Some(data) = data {
+        out.extend(broken_facts(&workflow.assertions, data));
+    }
+    out
+}
+
 /// Whether `workflow` has a saga: some step with an undo action.
 fn has_saga(workflow: &Workflow) -> bool {
     workflow.nodes.iter().any(|n| n.compensation.is_some())
@@ -238,19 +258,31 @@ pub fn explore_counting(
             seen.add(&run.history);
         }
         if let Some(facts) = facts(workflow, &run) {
-            let broken = broken(workflow, facts.outcome, &run.history);
-            found.broken += u64::from(!broken.is_empty());
-            for invariant in broken {
-                if !found
-                    .counterexamples
-                    .iter()
-                    .any(|c| c.invariant == invariant)
-                {
+            let data = run.is_finished().then(|| run.core.data());
+            // The built-in invariants once each; each of the flow's own assertions once.
+            let mut found_here: Vec<(Invariant, Option<Difference>)> =
+                broken(workflow, facts.outcome, &run.history)
+                    .into_iter()
+                    .map(|i| (i, None))
+                    .collect();
+            found_here.extend(
+                asserted(workflow, &run.history, data.as_ref())
+                    .into_iter()
+                    .map(|d| (Invariant::Asserted, Some(d))),
+            );
+            found.broken += u64::from(!found_here.is_empty());
+            for (invariant, broke) in found_here {
+                let which = broke.as_ref().and_then(Difference::assertion);
+                if !found.counterexamples.iter().any(|c| {
+                    c.invariant == invariant
+                        && c.broke.as_ref().and_then(Difference::assertion) == which
+                }) {
                     found.counterexamples.push(Counterexample {
                         invariant,
                         choices: choices.clone(),
                         outcome: facts.outcome,
                         diagnosis: facts.diagnosis.clone(),
+                        broke,
                     });
                 }
             }

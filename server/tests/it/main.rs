@@ -26,6 +26,7 @@ mod live;
 mod openapi;
 mod runs;
 mod scenarios;
+mod scenarios_as_tests;
 mod security;
 mod storage;
 mod story;
