@@ -462,7 +462,7 @@ fn Verifications(
 ) -> impl IntoView {
     let lang = use_lang();
     let failure: RwSignal<Option<String>> = RwSignal::new(None);
-    let open = move |choices: Vec<Choice>| {
+    let open = move |choices: Vec<Choice>, at: Option<String>| {
         let Some((workflow_id, seed, input)) = batch.with_untracked(|b| {
             b.as_ref()
                 .map(|b| (b.workflow_id.clone(), b.seed, b.input.clone()))
@@ -480,7 +480,11 @@ fn Verifications(
             {
                 Ok(run) => {
                     let run = run["id"].as_str().unwrap_or_default().to_string();
-                    let url = crate::ui::common::words::editor_url(&workflow_id, Some(&run));
+                    let url = crate::ui::common::words::editor_url_at(
+                        &workflow_id,
+                        Some(&run),
+                        at.as_deref(),
+                    );
                     let _ = window().location().set_href(&url);
                 }
                 Err(e) => failure.set(Some(e.words(lang.get_untracked()))),
@@ -522,6 +526,7 @@ fn Verifications(
                                     };
                                     let invariant = c.invariant;
                                     let choices = c.choices.clone();
+                                    let at = c.broken_step().map(str::to_string);
                                     let drawn = style == crate::model::lab::LabStyle::AsDrawn;
                                     view! {
                                         <li>
@@ -531,8 +536,9 @@ fn Verifications(
                                             <Show when=move || drawn>
                                                 {
                                                     let choices = choices.clone();
+                                                    let at = at.clone();
                                                     view! {
-                                                        <button class="open-run" on:click=move |_| open(choices.clone())>
+                                                        <button class="open-run" on:click=move |_| open(choices.clone(), at.clone())>
                                                             {tr!(lang, lab.open_as_run)}
                                                         </button>
                                                     }

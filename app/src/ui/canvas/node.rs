@@ -153,6 +153,10 @@ pub fn NodeView(
         })
     };
     let state = Memo::new(move |_| step.get().map(|s| s.0));
+    let broke_here = {
+        let id = id.clone();
+        move || run.broke_at.with(|at| at.as_deref() == Some(id.as_str()))
+    };
     let reply_waiting = move || step.get().is_some_and(|s| s.2);
     let lang = use_lang();
     // A step a lost event kept the run from: "never reached", not "skipped".
@@ -416,6 +420,17 @@ pub fn NodeView(
                         </text>
                     </g>
                 </Show>
+            </Show>
+            // A counterexample opened as a run: where it went wrong.
+            <Show when=move || broke_here()>
+                <g
+                    class="broke-here"
+                    role="img"
+                    aria-label=move || td_string!(lang.get(), canvas.broke_here, step = label.get()).to_string()
+                >
+                    <rect class="broke-ring" x="-6" y="-6" width=NODE_WIDTH + 12.0 height=NODE_HEIGHT + 12.0 rx="14"></rect>
+                    <text class="broke-text" x=NODE_WIDTH / 2.0 y="-24" text-anchor="middle">{tr!(lang, canvas.broke_here_short)}</text>
+                </g>
             </Show>
             // The failure nobody handled: marked on the step it happened to.
             <Show when=move || unheard.with(Option::is_some)>

@@ -253,6 +253,25 @@ pub fn shown_event_name(locale: Locale, workflow: &Workflow, name: &str) -> Stri
     name.to_string()
 }
 
+/// A scenario's name in the page's language: a shipped one's from the catalogue, the
+/// user's own as written.
+pub fn scenario_name(locale: Locale, key: Option<&str>, name: &str) -> String {
+    match key {
+        Some("happy-path") => td_string!(locale, templates.scenario.happy_path).to_string(),
+        Some("card-expired") => td_string!(locale, templates.scenario.card_expired).to_string(),
+        Some("out-of-stock") => td_string!(locale, templates.scenario.out_of_stock).to_string(),
+        Some("small-payment") => td_string!(locale, templates.scenario.small_payment).to_string(),
+        Some("large-payment") => td_string!(locale, templates.scenario.large_payment).to_string(),
+        Some("confirmation-arrives") => {
+            td_string!(locale, templates.scenario.confirmation_arrives).to_string()
+        }
+        Some("confirmation-never-comes") => {
+            td_string!(locale, templates.scenario.confirmation_never_comes).to_string()
+        }
+        _ => name.to_string(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -4,25 +4,9 @@
 
 use crate::i18n::Locale;
 use crate::model::lab::BatchState;
-use crate::model::StepState;
 
+pub use crate::model::log::state_words as step_state;
 pub use crate::model::log::status_words as run_status;
-
-/// A step's state in `locale`'s words.
-pub fn step_state(locale: Locale, state: StepState) -> &'static str {
-    match state {
-        StepState::Pending => td_string!(locale, state.pending),
-        StepState::Waiting => td_string!(locale, state.waiting),
-        StepState::Running => td_string!(locale, state.running),
-        StepState::Retrying => td_string!(locale, state.retrying),
-        StepState::Succeeded => td_string!(locale, state.succeeded),
-        StepState::Failed => td_string!(locale, state.failed),
-        StepState::Compensating => td_string!(locale, state.compensating),
-        StepState::Compensated => td_string!(locale, state.compensated),
-        StepState::Skipped => td_string!(locale, state.skipped),
-        StepState::Cancelled => td_string!(locale, state.cancelled),
-    }
-}
 
 /// A lab batch's or load test's state in `locale`'s words.
 pub fn batch_state(locale: Locale, state: BatchState) -> &'static str {
@@ -36,6 +20,30 @@ pub fn batch_state(locale: Locale, state: BatchState) -> &'static str {
 /// The address of the editor on a workflow (and one of its runs): what a link to a run —
 /// a child's from its parent, a parent's from its child — points at.
 pub fn editor_url(workflow: &str, run: Option<&str>) -> String {
+    editor_url_at(workflow, run, None)
+}
+
+/// [`editor_url`], the canvas pointing at `step` as where the run went wrong (a
+/// counterexample opened as a run).
+pub fn editor_url_at(workflow: &str, run: Option<&str>, step: Option<&str>) -> String {
+    let at = step
+        .map(|s| format!("&at={}", url_encoded(s)))
+        .unwrap_or_default();
+    format!("{}{at}", editor_url_plain(workflow, run))
+}
+
+fn url_encoded(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+fn editor_url_plain(workflow: &str, run: Option<&str>) -> String {
     match run {
         Some(run) => format!("/?workflow={workflow}&run={run}"),
         None => format!("/?workflow={workflow}"),

@@ -14,11 +14,10 @@
 use leptos::prelude::*;
 
 use super::commands::Commands;
-use crate::i18n::Locale;
 use crate::model::examples::template;
 use crate::ui::client;
 use crate::ui::common::language::use_lang;
-use crate::ui::common::templates::{template_lesson, template_title};
+use crate::ui::common::templates::{scenario_name, template_lesson, template_title};
 use crate::ui::common::INTRO_READ_KEY;
 
 /// Where a dismissed note is remembered, per workflow id.
@@ -173,24 +172,36 @@ fn lesson(commands: Commands, key: String, dismissals: RwSignal<u32>) -> AnyView
                 {move || template_lesson(lang.get(), example.key)}
             </p>
             <div class="scenarios" role="group" aria-label=tr!(lang, templates.scenarios)>
-                {example
-                    .scenarios
-                    .iter()
-                    .map(|scenario| {
-                        view! {
-                            <button
-                                title=move || td_string!(lang.get(), templates.runs_with, input = scenario.input).to_string()
-                                disabled=move || run.running()
-                                on:click=move |_| {
-                                    commands.form.input.set(scenario.input.to_string());
-                                    commands.start_run();
-                                }
-                            >
-                                {move || format!("▶ {}", scenario_name(lang.get(), scenario.key))}
-                            </button>
-                        }
-                    })
-                    .collect_view()}
+                {move || {
+                    commands
+                        .document
+                        .doc
+                        .with(|w| w.scenarios.clone())
+                        .into_iter()
+                        .map(|scenario| {
+                            let input = scenario.input_text();
+                            let name = scenario.name.clone();
+                            let key = scenario.key.clone();
+                            let seed = scenario.seed;
+                            let title = input.clone();
+                            view! {
+                                <button
+                                    title=move || td_string!(lang.get(), templates.runs_with, input = title.clone()).to_string()
+                                    disabled=move || run.running()
+                                    on:click=move |_| {
+                                        commands.form.input.set(input.clone());
+                                        if let Some(seed) = seed {
+                                            commands.form.seed.set(seed.to_string());
+                                        }
+                                        commands.start_run();
+                                    }
+                                >
+                                    {move || format!("▶ {}", scenario_name(lang.get(), key.as_deref(), &name))}
+                                </button>
+                            }
+                        })
+                        .collect_view()
+                }}
             </div>
             <button
                 class="dismiss"
@@ -203,15 +214,4 @@ fn lesson(commands: Commands, key: String, dismissals: RwSignal<u32>) -> AnyView
         </aside>
     }
     .into_any()
-}
-
-/// A scenario's name in the page's language.
-fn scenario_name(locale: Locale, key: &str) -> &'static str {
-    match key {
-        "card-expired" => td_string!(locale, templates.scenario.card_expired),
-        "out-of-stock" => td_string!(locale, templates.scenario.out_of_stock),
-        "small-payment" => td_string!(locale, templates.scenario.small_payment),
-        "large-payment" => td_string!(locale, templates.scenario.large_payment),
-        _ => td_string!(locale, templates.scenario.happy_path),
-    }
 }

@@ -85,6 +85,8 @@ pub fn EditorPage() -> impl IntoView {
     // same first page.
     Effect::new(move |_| {
         let (wanted, wanted_run) = query.with(|q| (q.get("workflow"), q.get("run")));
+        run.broke_at
+            .set(query.with(|q| q.get("at")).filter(|_| wanted_run.is_some()));
         if wanted.is_some() && wanted == document.workflow_id.get_untracked() {
             // The same workflow: Back or Forward between its runs (or to none).
             if wanted_run != run.run_id.get_untracked() {

@@ -3,13 +3,14 @@
 //! - [`transport`]: the run's WebSocket (reconnect, resume, per-frame batching) and the runs
 //!   feed — the only writer of the run slice.
 //! - The panel's tabs: [`summary`], [`timeline`], [`log_view`], [`causality`], [`replay`],
-//!   [`runs`].
+//!   [`runs`], [`tests`] (the workflow's scenarios, run as tests).
 
 pub mod causality;
 pub mod log_view;
 pub mod replay;
 pub mod runs;
 pub mod summary;
+pub mod tests;
 pub mod timeline;
 pub mod transport;
 
@@ -23,6 +24,7 @@ use self::log_view::Log;
 use self::replay::Replay;
 use self::runs::Runs;
 use self::summary::Summary;
+use self::tests::Tests;
 use self::timeline::TimelineView;
 
 /// The tabs other than Summary (which the server renders with the page): their code is a
@@ -36,6 +38,7 @@ fn lazy_tab(tab: Tab) -> AnyView {
         Tab::Causality => view! { <Causality/> }.into_any(),
         Tab::Replay => view! { <Replay/> }.into_any(),
         Tab::Runs => view! { <Runs/> }.into_any(),
+        Tab::Tests => view! { <Tests/> }.into_any(),
     }
 }
 
@@ -47,16 +50,18 @@ enum Tab {
     Causality,
     Replay,
     Runs,
+    Tests,
 }
 
 impl Tab {
-    const ALL: [Tab; 6] = [
+    const ALL: [Tab; 7] = [
         Tab::Summary,
         Tab::Timeline,
         Tab::Log,
         Tab::Causality,
         Tab::Replay,
         Tab::Runs,
+        Tab::Tests,
     ];
 
     fn label(self, locale: Locale) -> &'static str {
@@ -67,6 +72,7 @@ impl Tab {
             Tab::Causality => td_string!(locale, tabs.causality),
             Tab::Replay => td_string!(locale, tabs.replay),
             Tab::Runs => td_string!(locale, tabs.runs),
+            Tab::Tests => td_string!(locale, tabs.tests),
         }
     }
 }

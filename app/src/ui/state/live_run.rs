@@ -100,6 +100,9 @@ pub struct RunState {
     pub pulses: RwSignal<Vec<Pulse>>,
     /// The open workflow's runs, newest first.
     pub runs: RwSignal<Vec<RunSummary>>,
+    /// The step where the open run went wrong, when it was opened as a counterexample
+    /// (the address's `at`): the canvas points at it.
+    pub broke_at: RwSignal<Option<String>>,
 }
 
 impl RunState {
@@ -125,6 +128,7 @@ impl RunState {
             connection: RwSignal::new(Connection::Idle),
             pulses: RwSignal::new(Vec::new()),
             runs: RwSignal::new(Vec::new()),
+            broke_at: RwSignal::new(None),
         }
     }
 
