@@ -305,9 +305,21 @@ test("verify the choreographed e-commerce saga: the shortest schedule that leave
     /^No schedule breaks an invariant \(\d+ schedules, \d+ distinct histories\)\.$/,
   );
 
-  // One click: that exact schedule as a real run, in the editor.
+  // One click: that exact schedule as a real run, in the editor, pointing at the step
+  // whose failure the schedule forced.
+  const story = (await halfDone.locator(".story").textContent())!;
+  // The faults are said in order, ", then " between them: the last attempt that fails.
+  const failed = [...story.split(":")[0].matchAll(/(?:^|, then )(.+?) fails \(attempt \d+\)/g)].pop()![1];
   await halfDone.getByRole("button", { name: "Open as a run" }).click();
-  await expect(page).toHaveURL(/\/\?workflow=[^&]+&run=/);
+  await expect(page).toHaveURL(/\/\?workflow=[^&]+&run=[^&]+&at=/);
   await expect(page.getByRole("status", { name: "Run state" })).not.toHaveText(/running/i);
-  await expect(page.locator('[data-node-id][data-state="failed"]').first()).toBeVisible();
+  const mark = page.getByRole("img", { name: `${failed}: where this run went wrong` });
+  await expect(mark).toBeVisible();
+  await expect(page.locator("[data-node-id]").filter({ has: mark })).toHaveAttribute("data-state", "failed");
+  await expect(page.locator(".broke-here")).toHaveCount(1);
+
+  // Then the flow's own scenarios, in its Tests tab: they pass.
+  await page.getByRole("tab", { name: "Tests" }).click();
+  await page.getByRole("button", { name: "Run tests" }).click();
+  await expect(page.locator(".tests-headline")).toHaveText("All 3 scenarios pass.");
 });

@@ -58,9 +58,20 @@ impl Scenario {
         self.seed.unwrap_or(DEFAULT_SCENARIO_SEED)
     }
 
-    /// The input as the run form's text.
+    /// The input as the run form's text, as a person writes it: `{"card": "expired"}`.
     pub fn input_text(&self) -> String {
-        serde_json::to_string(&self.input).unwrap_or_else(|_| "{}".into())
+        let fields: Vec<String> = self
+            .input
+            .iter()
+            .map(|(k, v)| {
+                format!(
+                    "{}: {}",
+                    Value::String(k.clone()),
+                    serde_json::to_string(v).unwrap_or_default()
+                )
+            })
+            .collect();
+        format!("{{{}}}", fields.join(", "))
     }
 }
 

@@ -82,9 +82,9 @@ pub fn Tests() -> impl IntoView {
     let lang = use_lang();
     let report = RwSignal::new(None::<TestReport>);
     let testing = RwSignal::new(false);
-    // A report is of the scenarios as they were: an edit to them leaves it behind.
-    Effect::new(move |previous: Option<Vec<Scenario>>| {
-        let now = document.doc.with(|w| w.scenarios.clone());
+    // A report is of the flow and its scenarios as they were: any edit leaves it behind.
+    Effect::new(move |previous: Option<u64>| {
+        let now = document.revision.get();
         if previous.is_some_and(|p| p != now) {
             report.set(None);
         }
