@@ -211,6 +211,19 @@ impl LabOutcome {
         LabOutcome::Cancelled,
     ];
 
+    /// The outcome in `l`'s words, with its mark (the fail matrix's, a story's end).
+    pub fn words(self, l: crate::i18n::Locale) -> &'static str {
+        match self {
+            LabOutcome::Succeeded => td_string!(l, report.outcome.succeeded),
+            LabOutcome::Handled => td_string!(l, report.outcome.handled),
+            LabOutcome::Compensated => td_string!(l, report.outcome.compensated),
+            LabOutcome::Unhandled => td_string!(l, report.outcome.unhandled),
+            LabOutcome::Inconsistent => td_string!(l, report.outcome.inconsistent),
+            LabOutcome::Stalled => td_string!(l, report.outcome.stalled),
+            LabOutcome::Cancelled => td_string!(l, report.outcome.cancelled),
+        }
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             LabOutcome::Succeeded => "succeeded",

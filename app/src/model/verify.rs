@@ -284,10 +284,12 @@ impl Counterexample {
                 .collect::<Vec<_>>()
                 .join(td_string!(l, verify.then))
         };
-        // A broken assertion says how it broke; otherwise the run's own diagnosis.
-        let how = match &self.broke {
-            Some(broke) => Some(broke.words(workflow, l)),
-            None => self.diagnosis.clone(),
+        // A broken assertion says how it broke; otherwise the run's own diagnosis (the
+        // engine says it in English), in other languages how the run ended.
+        let how = match (&self.broke, l) {
+            (Some(broke), _) => Some(broke.words(workflow, l)),
+            (None, Locale::en) => self.diagnosis.clone(),
+            (None, _) => Some(self.outcome.words(l).to_string()),
         };
         match how {
             Some(how) => td_string!(l, verify.story, faults = faults, diagnosis = how).to_string(),

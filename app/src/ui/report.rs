@@ -95,15 +95,7 @@ fn rows() -> Vec<Row> {
 
 /// A fail-matrix cell's outcome in `locale`'s words.
 pub fn outcome_text(l: Locale, outcome: LabOutcome) -> &'static str {
-    match outcome {
-        LabOutcome::Succeeded => td_string!(l, report.outcome.succeeded),
-        LabOutcome::Handled => td_string!(l, report.outcome.handled),
-        LabOutcome::Compensated => td_string!(l, report.outcome.compensated),
-        LabOutcome::Unhandled => td_string!(l, report.outcome.unhandled),
-        LabOutcome::Inconsistent => td_string!(l, report.outcome.inconsistent),
-        LabOutcome::Stalled => td_string!(l, report.outcome.stalled),
-        LabOutcome::Cancelled => td_string!(l, report.outcome.cancelled),
-    }
+    outcome.words(l)
 }
 
 fn headers(l: Locale, first: &str) -> String {

@@ -419,3 +419,27 @@ fn a_scenario_naming_a_deleted_step_fails_saying_so() {
         ["이 테스트가 가리키는 email 단계가 흐름에 더 이상 없습니다"]
     );
 }
+
+/// A Korean story ends with how the run ended in Korean, not the engine's English
+/// diagnosis (which English keeps, being more precise).
+#[test]
+fn a_counterexample_story_speaks_the_readers_language_to_its_end() {
+    let workflow = from_template(template("ecommerce-choreographed").unwrap());
+    let found = explore(
+        &workflow,
+        &json!({}),
+        1,
+        Bounds::default(),
+        &AtomicBool::new(false),
+    );
+    let stalled = found
+        .counterexamples
+        .iter()
+        .find(|c| c.invariant == Invariant::Ends)
+        .expect("a lost event stalls the choreographed saga");
+    let en = stalled.story(&workflow, Locale::en);
+    assert!(en.contains(": stalled: the bus lost "), "{en}");
+    let ko = stalled.story(&workflow, Locale::ko);
+    assert!(ko.ends_with(": ⏸ 멈춤"), "{ko}");
+    assert!(!ko.contains("stalled"), "{ko}");
+}
