@@ -89,6 +89,12 @@ test.describe("a Korean browser", () => {
     const input = page.locator("section#rely_on_input");
     await input.getByRole("button", { name: "▶ 실험 실행" }).click();
     await expect(input.locator(".finding-sentence")).toContainText("데이터가 모자란 이벤트에서는 실행마다 조회가 1번 있었고");
+    const bug = page.locator("section#find_the_bug");
+    await expect(bug.getByRole("heading", { level: 2 })).toHaveText("12. 버그 찾기: 모든 실패와 순서 바뀜을 검사");
+    await bug.getByRole("button", { name: "▶ 실험 실행" }).click();
+    await expect(bug.locator(".finding-sentence")).toContainText("코레오그래피: 일정 ");
+    await expect(bug.locator(".verdicts > li").nth(0)).toContainText("개가 불변식을 깹니다. “");
+    await expect(bug.locator(".verdicts > li").nth(1)).toContainText("오케스트레이션: ");
     await expectNoEnglish(page, "main.learn");
   });
 });

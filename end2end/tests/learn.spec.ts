@@ -45,7 +45,7 @@ test("the lessons are reachable from the home page", async ({ page }) => {
   await expect(page).toHaveURL(/\/learn$/);
   await expect(page.getByRole("heading", { level: 1 })).toHaveText("Orchestration and choreography, measured");
   const index = page.getByRole("navigation", { name: "Lessons" }).getByRole("link");
-  await expect(index).toHaveCount(11);
+  await expect(index).toHaveCount(12);
   await index.nth(3).click();
   await expect(page).toHaveURL(/#errors$/);
   // The article's examples are one click away: the template opens in the editor, read-only.
@@ -207,5 +207,25 @@ test("each lesson's button runs its experiment and shows the lab's proving numbe
     expect(await figure(card("rely_on_input"), "carried_p50")).toBe(drawn(carried).latency_ms.p50);
     expect(drawn(lean).latency_ms.p50).toBeGreaterThan(drawn(carried).latency_ms.p50);
     await expect(card("rely_on_input").locator(".finding-sentence")).toContainText("On lean events every run sent 1 query");
+  }
+
+  // 12. Find the bug: every schedule of the choreographed saga, the shortest that leaves an
+  // order half done in words; orchestrated, none.
+  {
+    const [verified] = (await runLesson(card("find_the_bug"), request)) as any[];
+    const of = (s: string) => verified.result.verifications.find((v: any) => v.style === s).exploration;
+    const broken = await figure(card("find_the_bug"), "choreographed_broken");
+    const schedules = await figure(card("find_the_bug"), "choreographed_schedules");
+    expect(broken).toBe(of("as-drawn").broken);
+    expect(schedules).toBe(of("as-drawn").schedules);
+    expect(broken).toBeGreaterThan(0);
+    expect(await figure(card("find_the_bug"), "orchestrated_broken")).toBe(0);
+    await expect(card("find_the_bug").locator(".finding-sentence")).toContainText(
+      `Choreographed: ${broken.toLocaleString("en-GB")} of ${schedules.toLocaleString("en-GB")} schedules break an invariant. Orchestrated: 0 of `,
+    );
+    const verdicts = card("find_the_bug").locator(".verdicts > li");
+    await expect(verdicts).toHaveCount(2);
+    await expect(verdicts.nth(0)).toContainText(/^as drawn: [\d,]+ of [\d,]+ schedules break an invariant\. Shortest, against “.+”: .+/);
+    await expect(verdicts.nth(1)).toContainText(/^orchestration: No schedule breaks an invariant \([\d,]+ schedules, [\d,]+ distinct histories\)\.$/);
   }
 });

@@ -93,6 +93,23 @@ fn compare(template: &str, runs: u32, input: Option<serde_json::Value>, faults: 
     })
 }
 
+/// Every schedule of failures and bus faults of a template within the default bounds, as
+/// drawn, all orchestrated and all choreographed (the explorer, as a lab batch).
+fn verify(template: &str) -> Part {
+    Part::Compare(CompareRequest {
+        workflow_id: template_id(template),
+        input: None,
+        runs: None,
+        seed: Some(LESSON_SEED),
+        faults: Faults::default(),
+        message_ms: 0,
+        verify: Some(super::verify::VerifyBounds::default()),
+    })
+}
+
+/// The flow the find-the-bug lesson verifies: the choreographed e-commerce saga.
+pub const FIND_THE_BUG_EXAMPLE: &str = "ecommerce-choreographed";
+
 fn load(template: &str, rate: u32, capacity: u32) -> Part {
     Part::Load(LoadRequest {
         workflow_id: template_id(template),
@@ -255,6 +272,11 @@ pub const LESSONS: &[Lesson] = &[
                 ),
             ]
         },
+    },
+    Lesson {
+        key: "find_the_bug",
+        examples: &["ecommerce-choreographed", "ecommerce-orchestrated"],
+        parts: || vec![verify(FIND_THE_BUG_EXAMPLE)],
     },
 ];
 
@@ -471,6 +493,23 @@ pub fn figures(key: &str, parts: &[Finished]) -> Vec<Figure> {
                     "choreography_contracts",
                     u64::from(choreography.coupling.event_contracts),
                 ),
+            ])
+        })(),
+        "find_the_bug" => (|| {
+            let verified = &batch(0)?.result.as_ref()?.verifications;
+            let of = |s: LabStyle| {
+                verified
+                    .iter()
+                    .find(|v| v.style == s)
+                    .map(|v| &v.exploration)
+            };
+            let drawn = of(LabStyle::AsDrawn)?;
+            let orchestrated = of(LabStyle::Orchestration)?;
+            Some(vec![
+                count("choreographed_schedules", drawn.schedules),
+                count("choreographed_broken", drawn.broken),
+                count("orchestrated_schedules", orchestrated.schedules),
+                count("orchestrated_broken", orchestrated.broken),
             ])
         })(),
         "waiting" => (|| {

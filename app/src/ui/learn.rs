@@ -155,7 +155,8 @@ fn LessonCard(lesson: &'static Lesson) -> impl IntoView {
                     ),
                     Progress::Done(parts) => {
                         let found = figures(lesson.key, &parts);
-                        Some(finding_view(lang.get(), lesson.key, &found).into_any())
+                        let verdicts = verdicts(lang.get(), lesson, &parts);
+                        Some(view! { {finding_view(lang.get(), lesson.key, &found)} {verdicts} }.into_any())
                     }
                     Progress::Failed(message) => Some(
                         view! {
@@ -192,6 +193,36 @@ fn LessonCard(lesson: &'static Lesson) -> impl IntoView {
             </p>
         </section>
     }
+}
+
+/// For a lesson that verifies: each style's headline in words — how many schedules break
+/// an invariant and the shortest that does, as a story — the flow as drawn first.
+fn verdicts(locale: Locale, lesson: &'static Lesson, parts: &[Finished]) -> Option<impl IntoView> {
+    let Some(Finished::Compare(batch)) = parts.first() else {
+        return None;
+    };
+    let verified = &batch.result.as_ref()?.verifications;
+    if verified.is_empty() {
+        return None;
+    }
+    let workflow = template(lesson.examples.first()?).map(crate::model::examples::from_template)?;
+    Some(view! {
+        <ul class="verdicts">
+            {verified
+                .iter()
+                .filter(|v| v.style != crate::model::lab::LabStyle::Choreography)
+                .map(|v| {
+                    view! {
+                        <li data-style=format!("{:?}", v.style).to_lowercase()>
+                            <strong>{v.style.words(locale)}</strong>
+                            ": "
+                            {v.exploration.headline(&workflow, locale)}
+                        </li>
+                    }
+                })
+                .collect_view()}
+        </ul>
+    })
 }
 
 /// The ids of the finished parts (`batch:<id>` or `load:<id>`), for whoever checks the
@@ -395,6 +426,15 @@ fn finding_view(locale: Locale, key: &str, found: &[Figure]) -> impl IntoView {
             subscribers = v("rule_subscribers")
         )
         .to_string(),
+        "find_the_bug" => td_string!(
+            locale,
+            learn.find_the_bug.finding,
+            choreographed_broken = v("choreographed_broken"),
+            choreographed_schedules = v("choreographed_schedules"),
+            orchestrated_broken = v("orchestrated_broken"),
+            orchestrated_schedules = v("orchestrated_schedules")
+        )
+        .to_string(),
         "rely_on_input" => td_string!(
             locale,
             learn.rely_on_input.finding,
@@ -453,6 +493,7 @@ fn text(locale: Locale, key: &str) -> LessonText {
         "waiting" => lesson!(waiting),
         "conditional_choice" => lesson!(conditional_choice),
         "rely_on_input" => lesson!(rely_on_input),
+        "find_the_bug" => lesson!(find_the_bug),
         _ => lesson!(hybrid),
     }
 }
@@ -512,6 +553,10 @@ fn figure_label(locale: Locale, id: &str) -> &'static str {
         orchestrated_queries,
         orchestrated_compensated,
         unwatched_stalled,
-        watched_handled
+        watched_handled,
+        choreographed_schedules,
+        choreographed_broken,
+        orchestrated_schedules,
+        orchestrated_broken
     )
 }

@@ -149,6 +149,8 @@ fn verify_styles(
     progress: &Progress,
 ) -> Option<CompareResult> {
     let mut verifications = Vec::new();
+    // Each style's headline in words, the flow as drawn's first (the batch's reading).
+    let mut reading = Vec::new();
     for (i, style) in LabStyle::ALL.into_iter().enumerate() {
         if progress.cancelled() {
             return None;
@@ -165,10 +167,17 @@ fn verify_styles(
         if progress.cancelled() {
             return None;
         }
+        let headline = exploration.headline(&workflow, Locale::en);
+        reading.push(if reading.is_empty() {
+            format!("Headline: {}: {headline}", style.words(Locale::en))
+        } else {
+            format!("{}: {headline}", style.words(Locale::en))
+        });
         verifications.push(app::model::verify::StyleVerification { style, exploration });
     }
     Some(CompareResult {
         verifications,
+        reading,
         ..CompareResult::default()
     })
 }

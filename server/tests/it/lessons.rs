@@ -181,6 +181,30 @@ async fn every_lesson_proves_its_claim_on_the_shipped_templates() {
                 let added = v("lean_p50") - v("carried_p50");
                 assert!((50.0..=150.0).contains(&added), "{found:?}");
             }
+            // The choreographed saga breaks under some schedule; orchestrated, none does.
+            "find_the_bug" => {
+                assert!(v("choreographed_broken") > 0.0, "{found:?}");
+                assert!(
+                    v("choreographed_schedules") > v("choreographed_broken"),
+                    "{found:?}"
+                );
+                assert_eq!(v("orchestrated_broken"), 0.0, "{found:?}");
+                assert!(v("orchestrated_schedules") > 0.0, "{found:?}");
+                let Finished::Compare(batch) = &done[0] else {
+                    panic!("a batch")
+                };
+                let reading = &batch.result.as_ref().unwrap().reading;
+                assert!(
+                    reading[0].starts_with("Headline: as drawn: ")
+                        && reading[0]
+                            .contains(" schedules break an invariant. Shortest, against “"),
+                    "{reading:?}"
+                );
+                assert!(
+                    reading[1].starts_with("orchestration: No schedule breaks an invariant ("),
+                    "{reading:?}"
+                );
+            }
             other => panic!("a lesson without a check: {other}"),
         }
     }
