@@ -102,6 +102,8 @@ test("the run panel's tabs follow the arrow keys and the shortcuts are listed", 
   await expect(page.getByRole("tab", { name: "Timeline" })).toBeFocused();
   await expect(page.getByRole("tab", { name: "Timeline" })).toHaveAttribute("aria-selected", "true");
   await page.keyboard.press("End");
+  await expect(page.getByRole("tab", { name: "Tests" })).toHaveAttribute("aria-selected", "true");
+  await page.keyboard.press("ArrowLeft");
   await expect(page.getByRole("tab", { name: "Runs" })).toHaveAttribute("aria-selected", "true");
   await fromMenu(page, "Keyboard shortcuts");
   const help = page.getByRole("dialog", { name: "Keyboard shortcuts" });
