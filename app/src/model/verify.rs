@@ -328,6 +328,10 @@ pub struct Exploration {
     pub broken: u64,
     /// The search stopped at its schedule limit, or was cancelled, before it was done.
     pub truncated: bool,
+    /// What the reduction saved: sets of faults reached again in another order (the same
+    /// schedule), not run again.
+    #[serde(default)]
+    pub reduced: u64,
     pub coverage: Coverage,
 }
 

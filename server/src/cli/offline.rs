@@ -458,6 +458,7 @@ pub fn verify(args: &VerifyArgs) -> Result<u8, Refused> {
         bus_faults: args.bus_faults,
         max_schedules: args.max_schedules,
         crash: !args.no_crash,
+        reduce: true,
     };
     let started = std::time::Instant::now();
     let never = std::sync::atomic::AtomicBool::new(false);
@@ -487,8 +488,8 @@ pub fn verify(args: &VerifyArgs) -> Result<u8, Refused> {
         let per_second = found.schedules as f64 / took.as_secs_f64().max(1e-9);
         let _ = writeln!(
             out,
-            "{} schedules, {} distinct histories in {:.1?} ({per_second:.0} schedules/s); faults: {} on attempts, {} on the bus",
-            found.schedules, found.states, took, args.max_faults, args.bus_faults
+            "{} schedules, {} distinct histories in {:.1?} ({per_second:.0} schedules/s); faults: {} on attempts, {} on the bus; {} orders of the same faults run once",
+            found.schedules, found.states, took, args.max_faults, args.bus_faults, found.reduced
         );
         let c = &found.coverage;
         for (what, never) in [

@@ -12,6 +12,13 @@
 //! script runs once (a set of those run); a set of the histories they gave counts the
 //! distinct states reached.
 //!
+//! The reduction: faults found at independent points commute — failing A then losing the
+//! event to B is the schedule losing the event to B then failing A — so a set of faults runs
+//! once however the search reached it ([`Exploration::reduced`] counts the orders merged);
+//! [`Bounds::reduce`] off runs every order, for the comparison the bench prints. Virtual
+//! time fixes one interleaving of concurrent steps per schedule (the latencies drawn), so
+//! there are no interleavings left to reduce.
+//!
 //! [`scenarios`] runs a document's scenarios as tests: one run each, checked against what
 //! it expects and the flow's own assertions (which the explorer checks on every schedule).
 
@@ -51,6 +58,10 @@ pub struct Bounds {
     pub max_schedules: usize,
     /// Whether the orchestrator may crash (once a schedule, counted as a fault).
     pub crash: bool,
+    /// Explore each set of faults once, however its faults were found (the reduction);
+    /// `false` runs every order in which the search reaches a set — as a search over
+    /// sequences of choices would — for comparing the two.
+    pub reduce: bool,
 }
 
 impl From<app::model::verify::VerifyBounds> for Bounds {
@@ -60,6 +71,7 @@ impl From<app::model::verify::VerifyBounds> for Bounds {
             bus_faults: b.bus_faults as usize,
             max_schedules: MAX_SCHEDULES,
             crash: b.crash,
+            reduce: true,
         }
     }
 }
@@ -71,6 +83,7 @@ impl Default for Bounds {
             bus_faults: DEFAULT_BUS_FAULTS,
             max_schedules: MAX_SCHEDULES,
             crash: true,
+            reduce: true,
         }
     }
 }
@@ -235,6 +248,8 @@ pub fn explore_counting(
     let workflow = &workflow;
     let mut found = Exploration::default();
     let mut tried: HashSet<Script> = HashSet::new();
+    // Without the reduction: each order of choices, once.
+    let mut orders: HashSet<String> = HashSet::new();
     let mut histories: HashSet<u64> = HashSet::new();
     let mut seen = Seen::default();
     let mut queue: VecDeque<(Script, Vec<Choice>)> = VecDeque::new();
@@ -306,10 +321,18 @@ pub fn explore_counting(
                 if !next.add(option) {
                     continue;
                 }
-                if tried.insert(next.clone()) {
-                    let mut more = choices.clone();
-                    more.push(option.clone());
+                let mut more = choices.clone();
+                more.push(option.clone());
+                let new = if bounds.reduce {
+                    tried.insert(next.clone())
+                } else {
+                    orders.insert(serde_json::to_string(&more).unwrap_or_default())
+                };
+                if new {
                     queue.push_back((next, more));
+                } else if bounds.reduce {
+                    // The same faults, found in another order: one schedule.
+                    found.reduced += 1;
                 }
             }
         }
