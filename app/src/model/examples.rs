@@ -69,36 +69,42 @@ const HAPPY_PATH: &[ShippedScenario] = &[ShippedScenario {
 use RunStatus::{Compensated as RunCompensated, Completed as RunCompleted};
 use StepState::{Compensated, Failed, Skipped, Succeeded};
 
+/// Both e-commerce styles agree on these two runs: every step succeeds, or an expired card
+/// takes the payment's failure route and nothing after it runs.
+const ECOMMERCE_HAPPY_PATH: ShippedScenario = ShippedScenario {
+    key: "happy-path",
+    name: "Happy path",
+    input: "{}",
+    seed: None,
+    outcome: RunCompleted,
+    steps: &[
+        ("order", Succeeded),
+        ("payment", Succeeded),
+        ("fulfillment", Succeeded),
+        ("email", Succeeded),
+    ],
+};
+
+const CARD_EXPIRED: ShippedScenario = ShippedScenario {
+    key: "card-expired",
+    name: "Card expired",
+    input: r#"{"card": "expired"}"#,
+    seed: None,
+    outcome: RunCompleted,
+    steps: &[
+        ("payment", Failed),
+        ("notify-rejected", Succeeded),
+        ("order-rejected", Succeeded),
+        ("fulfillment", Skipped),
+    ],
+};
+
 /// The article's two failures of the orchestrated e-commerce flow, and the run without
 /// them: an expired card takes the payment's failure route; a back order has none, so the
 /// orchestrator's saga refunds the payment and cancels the order.
 const ECOMMERCE_ORCHESTRATED_SCENARIOS: &[ShippedScenario] = &[
-    ShippedScenario {
-        key: "happy-path",
-        name: "Happy path",
-        input: "{}",
-        seed: None,
-        outcome: RunCompleted,
-        steps: &[
-            ("order", Succeeded),
-            ("payment", Succeeded),
-            ("fulfillment", Succeeded),
-            ("email", Succeeded),
-        ],
-    },
-    ShippedScenario {
-        key: "card-expired",
-        name: "Card expired",
-        input: r#"{"card": "expired"}"#,
-        seed: None,
-        outcome: RunCompleted,
-        steps: &[
-            ("payment", Failed),
-            ("notify-rejected", Succeeded),
-            ("order-rejected", Succeeded),
-            ("fulfillment", Skipped),
-        ],
-    },
+    ECOMMERCE_HAPPY_PATH,
+    CARD_EXPIRED,
     ShippedScenario {
         key: "out-of-stock",
         name: "Out of stock",
@@ -117,32 +123,8 @@ const ECOMMERCE_ORCHESTRATED_SCENARIOS: &[ShippedScenario] = &[
 /// The same three runs choreographed: every failure is an event the other services react
 /// to — the refund is Payment's own step, not the orchestrator's saga.
 const ECOMMERCE_CHOREOGRAPHED_SCENARIOS: &[ShippedScenario] = &[
-    ShippedScenario {
-        key: "happy-path",
-        name: "Happy path",
-        input: "{}",
-        seed: None,
-        outcome: RunCompleted,
-        steps: &[
-            ("order", Succeeded),
-            ("payment", Succeeded),
-            ("fulfillment", Succeeded),
-            ("email", Succeeded),
-        ],
-    },
-    ShippedScenario {
-        key: "card-expired",
-        name: "Card expired",
-        input: r#"{"card": "expired"}"#,
-        seed: None,
-        outcome: RunCompleted,
-        steps: &[
-            ("payment", Failed),
-            ("notify-rejected", Succeeded),
-            ("order-rejected", Succeeded),
-            ("fulfillment", Skipped),
-        ],
-    },
+    ECOMMERCE_HAPPY_PATH,
+    CARD_EXPIRED,
     ShippedScenario {
         key: "out-of-stock",
         name: "Out of stock",
