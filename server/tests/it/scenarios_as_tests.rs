@@ -443,3 +443,90 @@ fn a_counterexample_story_speaks_the_readers_language_to_its_end() {
     assert!(ko.ends_with(": ⏸ 멈춤"), "{ko}");
     assert!(!ko.contains("stalled"), "{ko}");
 }
+
+/// An `always` fact that reads but cannot be evaluated on the run's final data (it names a
+/// value the run never wrote) fails its scenario saying why, not "does not hold".
+#[test]
+fn an_always_fact_that_cannot_be_evaluated_at_the_end_says_why() {
+    let doc = json!({
+        "name": "Refunds",
+        "nodes": [{"id": "pay", "label": "Pay", "service": "Payments", "action": "charge", "latency_ms": 100,
+                   "writes": {"paid": true}}],
+        "edges": [],
+        "assertions": {"always": ["refunded_total > 0"]},
+        "scenarios": [{"name": "Pays", "expect": {"outcome": "completed"}}]
+    });
+    let workflow = parse_workflow(doc.to_string().as_bytes()).expect("valid: the fact reads");
+    let report = run_scenarios(&Library::default(), &workflow);
+    let pays = &report.results[0];
+    assert!(!pays.passed);
+    assert!(
+        matches!(
+            &pays.differences[..],
+            [Difference::AlwaysUnreadable { index: 0, .. }]
+        ),
+        "{:?}",
+        pays.differences
+    );
+    let said = said(&workflow, &pays.differences, Locale::en);
+    assert!(
+        said[0].starts_with("“refunded_total > 0” cannot be evaluated at the end: "),
+        "{said:?}"
+    );
+    assert!(said[0].contains("refunded_total"), "{said:?}");
+}
+
+/// At most `MAX_RUNNING_TESTS` workflows' scenarios run at once: a third request while two
+/// long ones run is refused with 503 and says why; once they end, it goes through.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_api_refuses_a_third_test_while_two_run() {
+    let server = TestServer::start().await;
+    // 990 steps in a chain (under the 1,000 hops of a causal chain), 50 scenarios: about
+    // a second of work for each request.
+    let nodes: Vec<Value> = (0..990)
+        .map(|i| json!({"id": format!("s{i}"), "label": format!("S{i}"), "service": format!("Svc{}", i % 5),
+                        "action": "do", "latency_ms": 2}))
+        .collect();
+    let edges: Vec<Value> = (0..989)
+        .map(|i| json!({"from": format!("s{i}"), "to": format!("s{}", i + 1), "kind": "command"}))
+        .collect();
+    let scenarios: Vec<Value> = (0..50)
+        .map(|k| json!({"name": format!("Run {k}"), "seed": k, "expect": {"outcome": "completed"}}))
+        .collect();
+    let id = server
+        .create_workflow(
+            &json!({"name": "Heavy", "nodes": nodes, "edges": edges, "scenarios": scenarios}),
+        )
+        .await;
+    let path = format!("/api/workflows/{id}/test");
+    let empty = json!({});
+    let asked = (0..4).map(|_| server.post_json(&path, &empty));
+    let answers = futures::future::join_all(asked).await;
+    let mut refused = 0;
+    let mut answered = 0;
+    for answer in answers {
+        match answer.status().as_u16() {
+            200 => {
+                let report: Value = answer.json().await.unwrap();
+                assert_eq!(report["passed"], 50, "{}", report["results"][0]);
+                answered += 1;
+            }
+            503 => {
+                let body: Value = answer.json().await.unwrap();
+                assert_eq!(
+                    body["error"],
+                    "2 workflows' scenarios are running; try again when one has ended",
+                    "{body}"
+                );
+                refused += 1;
+            }
+            other => panic!("a test request answered {other}"),
+        }
+    }
+    assert!(
+        refused >= 1 && answered >= 2,
+        "{answered} answered, {refused} refused"
+    );
+    // The permits came back: the next request runs.
+    assert_eq!(server.post_json(&path, &json!({})).await.status(), 200);
+}
