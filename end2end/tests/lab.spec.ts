@@ -304,6 +304,13 @@ test("verify the choreographed e-commerce saga: the shortest schedule that leave
   await expect(verification.getByRole("article", { name: "orchestration" }).locator(".headline")).toHaveText(
     /^No schedule breaks an invariant \(\d+ schedules, \d+ distinct histories\)\.$/,
   );
+  // What the search did: the same count of schedules as the headline, its time and rate,
+  // what the reduction saved; and what no schedule exercised, by the steps' labels.
+  const schedules = (await drawn.locator(".headline").textContent())!.match(/of (\d+) schedules/)![1];
+  await expect(drawn.locator(".figures")).toHaveText(
+    new RegExp(`^${schedules} schedules, \\d+ distinct histories in [\\d.]+ m?s \\(\\d+ histories/s\\); [1-9]\\d* orders of the same faults run once, not again$`),
+  );
+  await expect(drawn.locator(".coverage")).toContainText(["No schedule ran the undo action of: Order Placement, Payment"]);
 
   // One click: that exact schedule as a real run, in the editor, pointing at the step
   // whose failure the schedule forced.
@@ -322,4 +329,29 @@ test("verify the choreographed e-commerce saga: the shortest schedule that leave
   await page.getByRole("tab", { name: "Tests" }).click();
   await page.getByRole("button", { name: "Run tests" }).click();
   await expect(page.locator(".tests-headline")).toHaveText("All 3 scenarios pass.");
+});
+
+test("a schedule that loses an event opens as a run with that edge marked lost and the step it never reached ringed", async ({ page }) => {
+  await fromTemplate(page, "E-commerce with two failures, choreographed", `Lost ${Date.now()}`);
+  await fromMenu(page, "Lab");
+  await page.getByRole("button", { name: "Verify every schedule" }).click();
+  await expect(page.getByText("Batch done")).toBeVisible();
+  const drawn = page.getByRole("region", { name: "Verification" }).getByRole("article").first();
+  const stalls = drawn.getByRole("listitem").filter({ hasText: "every run ends" });
+  await expect(stalls.locator(".story")).toContainText("the bus loses ");
+  const story = (await stalls.locator(".story").textContent())!;
+  const [, event, from, to] = story.match(/the bus lost (\w+) \(message \d+\) from (.+?) to (.+?);/)!;
+  expect(story).toContain(`the bus loses ${event} on its way to ${to}`);
+  await stalls.getByRole("button", { name: "Open as a run" }).click();
+  await expect(page.getByRole("status", { name: "Run state" })).not.toHaveText(/running/i);
+  // The edge the event was lost on says so, and only that one.
+  const lost = page.getByRole("button", { name: /the bus lost the event here/ });
+  await expect(lost).toHaveCount(1);
+  await expect(lost).toHaveAttribute("aria-label", `event edge from ${from} to ${to} — the bus lost the event here`);
+  await expect(lost.locator(".lost-mark")).toBeVisible();
+  // The step it was on its way to: ringed, never reached.
+  const mark = page.getByRole("img", { name: `${to}: where this run went wrong` });
+  await expect(mark).toBeVisible();
+  const step = page.locator("[data-node-id]").filter({ has: mark });
+  await expect(step.locator(".node-state")).toHaveText("⊘ never reached");
 });

@@ -54,6 +54,17 @@ impl Default for VerifyBounds {
 }
 
 impl VerifyBounds {
+    /// The bounds in words: "at most 2 faults on attempts and 1 on the bus".
+    pub fn words(&self, l: Locale) -> String {
+        td_string!(
+            l,
+            verify.bounds,
+            attempts = self.max_faults,
+            bus = self.bus_faults
+        )
+        .to_string()
+    }
+
     /// What is wrong with them, each naming its field and limit.
     pub fn problems(&self) -> Vec<String> {
         [
@@ -314,6 +325,47 @@ pub struct Coverage {
     pub compensations_never: Vec<String>,
 }
 
+impl Coverage {
+    /// What no schedule exercised, a sentence per kind, steps by their labels: steps none
+    /// got to succeed, undo actions none ran, and (when `edges`, the drawn flow's own ids)
+    /// edges none followed.
+    pub fn never_words(&self, workflow: &Workflow, l: Locale, edges: bool) -> Vec<String> {
+        let steps = |ids: &[String]| {
+            ids.iter()
+                .map(|id| workflow.step_name(id))
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        let mut lines = Vec::new();
+        if !self.steps_never.is_empty() {
+            let steps = steps(&self.steps_never);
+            lines.push(td_string!(l, verify.steps_never, steps = steps).to_string());
+        }
+        if !self.compensations_never.is_empty() {
+            let steps = steps(&self.compensations_never);
+            lines.push(td_string!(l, verify.compensations_never, steps = steps).to_string());
+        }
+        let followed: Vec<String> = self
+            .edges_never
+            .iter()
+            .filter(|_| edges)
+            .filter_map(|id| workflow.edges.iter().find(|e| &e.id == id))
+            .map(|e| {
+                format!(
+                    "{} → {}",
+                    workflow.step_name(&e.from),
+                    workflow.step_name(&e.to)
+                )
+            })
+            .collect();
+        if !followed.is_empty() {
+            let edges = followed.join(", ");
+            lines.push(td_string!(l, verify.edges_never, edges = edges).to_string());
+        }
+        lines
+    }
+}
+
 /// What a search found.
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
@@ -332,6 +384,9 @@ pub struct Exploration {
     /// schedule), not run again.
     #[serde(default)]
     pub reduced: u64,
+    /// How long the search took, in microseconds.
+    #[serde(default)]
+    pub took_us: u64,
     pub coverage: Coverage,
 }
 
@@ -365,5 +420,31 @@ impl Exploration {
         } else {
             line
         }
+    }
+
+    /// What the search did, in one line: schedules and distinct histories, the time taken,
+    /// histories per second, and what the reduction saved.
+    pub fn figures(&self, l: Locale) -> String {
+        let seconds = self.took_us as f64 / 1e6;
+        let took = if self.took_us >= 1_000_000 {
+            format!("{seconds:.1} s")
+        } else {
+            format!("{:.1} ms", self.took_us as f64 / 1e3)
+        };
+        let per_second = if self.took_us == 0 {
+            0
+        } else {
+            (self.states as f64 / seconds).round() as u64
+        };
+        td_string!(
+            l,
+            verify.figures,
+            schedules = self.schedules,
+            states = self.states,
+            took = took,
+            per_second = per_second,
+            reduced = self.reduced
+        )
+        .to_string()
     }
 }

@@ -513,11 +513,25 @@ fn Verifications(
                         move || workflow.with(|w| w.as_ref().map(|w| exploration.headline(w, lang.get())).unwrap_or_default())
                     };
                     let broken = exploration.counterexamples.clone();
-                    let never = exploration.coverage.steps_never.clone();
+                    let figures = {
+                        let exploration = exploration.clone();
+                        move || exploration.figures(lang.get())
+                    };
+                    // The drawn flow's edges are the canvas's; a converted copy has others.
+                    let never = {
+                        let coverage = exploration.coverage.clone();
+                        let drawn = style == crate::model::lab::LabStyle::AsDrawn;
+                        move || workflow.with(|w| w.as_ref().map(|w| {
+                            let mut w = w.clone();
+                            w.assign_edge_ids();
+                            coverage.never_words(&w, lang.get(), drawn)
+                        }).unwrap_or_default())
+                    };
                     view! {
                         <article class="verification" aria-label=move || style.words(lang.get())>
                             <h3>{move || style.words(lang.get())}</h3>
                             <p class="headline">{headline}</p>
+                            <p class="figures">{figures}</p>
                             <ul>
                                 {broken.into_iter().map(|c| {
                                     let story = {
@@ -548,12 +562,7 @@ fn Verifications(
                                     }
                                 }).collect_view()}
                             </ul>
-                            <Show when={let never = never.clone(); move || !never.is_empty()}>
-                                <p class="coverage">{
-                                    let never = never.join(", ");
-                                    move || td_string!(lang.get(), lab.never_exercised, steps = never.clone()).to_string()
-                                }</p>
-                            </Show>
+                            {move || never().into_iter().map(|line| view! { <p class="coverage">{line}</p> }).collect_view()}
                         </article>
                     }
                 }

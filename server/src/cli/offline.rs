@@ -460,16 +460,13 @@ pub fn verify(args: &VerifyArgs) -> Result<u8, Refused> {
         crash: !args.no_crash,
         reduce: true,
     };
-    let started = std::time::Instant::now();
     let never = std::sync::atomic::AtomicBool::new(false);
     let found = crate::verify::explore(&workflow, &input, args.seed, bounds, &never);
-    let took = started.elapsed();
     let locale = args.lang.locale();
     if args.json {
         let mut doc = serde_json::to_value(&found).unwrap_or_default();
         doc["workflow"] = json!(workflow.name);
         doc["headline"] = json!(found.headline(&workflow, locale));
-        doc["took_ms"] = json!(took.as_millis() as u64);
         for (i, c) in found.counterexamples.iter().enumerate() {
             doc["counterexamples"][i]["story"] = json!(c.story(&workflow, locale));
         }
@@ -485,25 +482,21 @@ pub fn verify(args: &VerifyArgs) -> Result<u8, Refused> {
                 c.story(&workflow, locale)
             );
         }
-        let per_second = found.schedules as f64 / took.as_secs_f64().max(1e-9);
         let _ = writeln!(
             out,
-            "{} schedules, {} distinct histories in {:.1?} ({per_second:.0} schedules/s); faults: {} on attempts, {} on the bus; {} orders of the same faults run once",
-            found.schedules, found.states, took, args.max_faults, args.bus_faults, found.reduced
-        );
-        let c = &found.coverage;
-        for (what, never) in [
-            ("steps", &c.steps_never),
-            ("edges", &c.edges_never),
-            ("undo actions", &c.compensations_never),
-        ] {
-            if !never.is_empty() {
-                let _ = writeln!(
-                    out,
-                    "no schedule exercised these {what}: {}",
-                    never.join(", ")
-                );
+            "{}; {}",
+            found.figures(locale),
+            app::model::verify::VerifyBounds {
+                max_faults: args.max_faults as u32,
+                bus_faults: args.bus_faults as u32,
+                crash: !args.no_crash,
             }
+            .words(locale)
+        );
+        let mut flow = workflow.clone();
+        flow.assign_edge_ids();
+        for line in found.coverage.never_words(&flow, locale, true) {
+            let _ = writeln!(out, "{line}");
         }
         print!("{out}");
     }

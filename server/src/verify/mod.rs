@@ -246,6 +246,7 @@ pub fn explore_counting(
     let mut workflow = workflow.clone();
     workflow.assign_edge_ids();
     let workflow = &workflow;
+    let started = std::time::Instant::now();
     let mut found = Exploration::default();
     let mut tried: HashSet<Script> = HashSet::new();
     // Without the reduction: each order of choices, once.
@@ -339,6 +340,7 @@ pub fn explore_counting(
     }
     found.counterexamples.sort_by_key(|c| c.invariant);
     found.coverage = seen.coverage(workflow);
+    found.took_us = started.elapsed().as_micros() as u64;
     found
 }
 

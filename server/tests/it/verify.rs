@@ -469,3 +469,73 @@ fn the_reduction_runs_each_set_of_faults_once_and_finds_the_same() {
     };
     assert_eq!(invariants(&reduced), invariants(&full));
 }
+
+/// What the result says about the search itself, as the lab and the CLI show it: the counts,
+/// the time and rate, what the reduction saved, and what no schedule exercised — in words,
+/// in both languages.
+#[test]
+fn the_result_says_what_was_explored_reduced_and_never_exercised() {
+    use app::i18n::Locale;
+    let mut pay = step("pay", "Payments");
+    pay["compensation"] = json!("refund");
+    pay["label"] = json!("Payment");
+    let mut w = workflow(json!({"name": "saga",
+        "nodes": [step("order", "Orders"), pay, step("ship", "Shipping"), step("spare", "Spare")],
+        "edges": [{"from": "order", "to": "pay", "kind": "event"}, {"from": "pay", "to": "ship", "kind": "event"},
+                  {"from": "ship", "to": "spare", "kind": "event", "on": "failure", "condition": "false"}]}));
+    let bounds = Bounds {
+        max_faults: 1,
+        bus_faults: 1,
+        crash: false,
+        ..Bounds::default()
+    };
+    let found = explore(&w, &json!({}), 1, bounds, &never());
+    assert!(found.took_us > 0);
+    let figures = found.figures(Locale::en);
+    let prefix = format!(
+        "{} schedules, {} distinct histories in ",
+        found.schedules, found.states
+    );
+    assert!(figures.starts_with(&prefix), "{figures}");
+    assert!(
+        figures.ends_with(&format!(
+            " histories/s); {} orders of the same faults run once, not again",
+            found.reduced
+        )),
+        "{figures}"
+    );
+    assert!(found.reduced > 0, "{found:#?}");
+    // The rate is the histories over the time the search took.
+    let rate: f64 = figures
+        .split(" (")
+        .nth(1)
+        .unwrap()
+        .split(' ')
+        .next()
+        .unwrap()
+        .parse()
+        .unwrap();
+    let expected = found.states as f64 / (found.took_us as f64 / 1e6);
+    assert!((rate - expected).abs() <= 1.0, "{rate} vs {expected}");
+    w.assign_edge_ids();
+    // The failure route's condition never holds: Spare never runs, its edge is never
+    // followed; nothing ever undoes the payment (nobody hears Shipping's failure).
+    assert_eq!(
+        found.coverage.never_words(&w, Locale::en, true),
+        [
+            "No schedule got these steps to succeed: spare",
+            "No schedule ran the undo action of: Payment",
+            "No schedule followed these edges: ship → spare",
+        ]
+    );
+    // A converted copy's edges are not the drawn flow's: those are left out.
+    assert_eq!(found.coverage.never_words(&w, Locale::en, false).len(), 2);
+    assert_eq!(
+        found.coverage.never_words(&w, Locale::ko, true)[1],
+        "어떤 일정에서도 되돌리기 동작이 실행되지 않은 단계: Payment"
+    );
+    assert!(found.figures(Locale::ko).starts_with(&format!(
+        "일정 {}개, 서로 다른 이력 {}개, ",
+        found.schedules, found.states
+    )));
+}
