@@ -14,7 +14,7 @@ export CARGO_TERM_COLOR := never
 # command here builds with it — and each crate is built once per profile.
 export RUSTFLAGS := --cfg erase_components
 
-.PHONY: run test tools browser build site lint lint-ssr lint-hydrate test-rust test-e2e clean-data fuzz screenshots postgres nats cluster
+.PHONY: run test tools browser build site lint lint-ssr lint-hydrate test-rust test-e2e clean-data fuzz screenshots postgres nats cluster demo-services
 
 CARGO_FUZZ_VERSION := 0.13.2
 FUZZ_TARGET ?= text
@@ -62,6 +62,12 @@ run: build
 ## (installed and started first, as for the tests); Ctrl-C stops the three.
 cluster: build
 	server/services/cluster.sh
+
+## The article's e-commerce services as real processes on 127.0.0.1:4101-4105 (Order,
+## Payment, Inventory, Fulfillment, Email), for steps bound to real services; started
+## unless running, `server/services/demo.sh stop` stops them.
+demo-services: build
+	server/services/demo.sh start
 
 lint: lint-ssr lint-hydrate
 

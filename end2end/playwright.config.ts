@@ -7,6 +7,8 @@ import * as path from "node:path";
 // server's binary (`make test` gives the one its Rust tests built); by default the release
 // build.
 export const PORT = Number(process.env.E2E_PORT ?? 3300);
+/** The demo Payment service (`hybridflow demo-service payment`) steps can be bound to. */
+export const PAYMENT_PORT = PORT + 2;
 const server = process.env.E2E_SERVER ?? "../target/release/hybridflow";
 const database = path.join(os.tmpdir(), `hybridflow-e2e-${process.pid}-${Date.now()}.db`);
 
@@ -34,12 +36,22 @@ export default defineConfig({
       ],
     },
   },
-  webServer: {
-    command: `${server} --bind 127.0.0.1:${PORT} --database ${database} --log warn`,
-    url: `http://127.0.0.1:${PORT}/api/health`,
-    reuseExistingServer: false,
-    timeout: 60_000,
-    stdout: "pipe",
-    stderr: "pipe",
-  },
+  webServer: [
+    {
+      command: `${server} --bind 127.0.0.1:${PORT} --database ${database} --log warn`,
+      url: `http://127.0.0.1:${PORT}/api/health`,
+      reuseExistingServer: false,
+      timeout: 60_000,
+      stdout: "pipe",
+      stderr: "pipe",
+    },
+    {
+      command: `${server} demo-service payment --bind 127.0.0.1:${PAYMENT_PORT}`,
+      url: `http://127.0.0.1:${PAYMENT_PORT}/health`,
+      reuseExistingServer: false,
+      timeout: 60_000,
+      stdout: "pipe",
+      stderr: "pipe",
+    },
+  ],
 });

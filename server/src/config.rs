@@ -84,6 +84,15 @@ pub struct Config {
     /// drives the run, instead of sending them through the bus's JetStream stream.
     #[arg(long, env = "HYBRIDFLOW_LOCAL_EVENTS")]
     pub local_events: bool,
+    /// A host (`HOST` or `HOST:PORT`) steps bound to real services may call, besides
+    /// loopback (always allowed, and the only one by default); repeat the flag (or separate
+    /// with commas) for several. A workflow calling any other is refused when saved.
+    #[arg(
+        long = "allow-service",
+        env = "HYBRIDFLOW_ALLOW_SERVICE",
+        value_delimiter = ','
+    )]
+    pub allow_services: Vec<String>,
 }
 
 /// [`crate::engine::DEFAULT_LEASE`] in milliseconds.
@@ -131,6 +140,7 @@ impl Config {
             bus: self.bus.clone().filter(|url| !url.trim().is_empty()),
             bus_prefix: self.bus_prefix.clone(),
             local_events: self.local_events,
+            allow_services: self.allow_services.clone(),
             membership: crate::engine::Membership {
                 process: self
                     .process_id
@@ -177,6 +187,8 @@ pub struct Settings {
     pub bus_prefix: String,
     /// Event deliveries stay in the driving process even with a bus.
     pub local_events: bool,
+    /// Hosts steps may call besides loopback (`--allow-service`).
+    pub allow_services: Vec<String>,
 }
 
 impl Settings {
@@ -195,6 +207,7 @@ impl Settings {
             bus: None,
             bus_prefix: crate::engine::nats::DEFAULT_PREFIX.into(),
             local_events: false,
+            allow_services: Vec::new(),
         }
     }
 }

@@ -4,6 +4,8 @@
 //! # Layout
 //! - [`cli`]: the `hybridflow` command line: `serve` (the default), `validate`,
 //!   `convert`, `run`, `compare` without a server, `import`/`export`/`run --server` with one.
+//! - [`demo`]: the article's e-commerce services as real HTTP services on loopback
+//!   (`hybridflow demo-service <name>`, `make demo-services`), for steps bound to them.
 //! - [`config`]: flags and environment ([`config::Config`]) and the resolved [`config::Settings`].
 //! - [`connections`]: the accept loop: a header read timeout, limits per connection, caps
 //!   on connections in all and per client.
@@ -37,6 +39,7 @@ pub mod cli;
 pub mod clock;
 pub mod config;
 pub mod connections;
+pub mod demo;
 pub mod engine;
 pub mod lab;
 pub mod metrics;
@@ -78,6 +81,8 @@ pub enum ServerError {
     Origin(#[from] api::guard::BadOrigin),
     #[error(transparent)]
     Bus(#[from] engine::peers::PeersError),
+    #[error("{0}")]
+    Services(String),
 }
 
 /// Opens the store, then serves until `shutdown` resolves.
@@ -86,6 +91,8 @@ pub async fn run(
     settings: Settings,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), ServerError> {
+    let services = engine::calls::Services::from_flags(&settings.allow_services)
+        .map_err(ServerError::Services)?;
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
     let store = store::open(&settings.database, clock.clone()).await?;
     // Every scenario of the article, stored read-only as this build ships it (the lab and
@@ -123,6 +130,7 @@ pub async fn run(
         wiring,
     );
     engine.set_max_in_flight(settings.max_runs_in_flight);
+    engine.set_services(services);
     let lab = Lab::new(store.clone(), clock, engine.clone());
     if let (Some(peers), Some(url)) = (&nats, &settings.bus) {
         peers.serve(lab.clone()).await?;

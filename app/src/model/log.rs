@@ -99,6 +99,7 @@ pub fn reason_words(locale: Locale, reason: FailureReason) -> &'static str {
         FailureReason::Rejected => td_string!(locale, log.reason.rejected),
         FailureReason::Timeout => td_string!(locale, log.reason.timeout),
         FailureReason::Unavailable => td_string!(locale, log.reason.unavailable),
+        FailureReason::Declined => td_string!(locale, log.reason.declined),
     }
 }
 
@@ -740,6 +741,45 @@ fn parts<'a>(
                     status = status.as_str()
                 )
                 .to_string(),
+            },
+        ),
+        ServiceCalled {
+            node,
+            status,
+            took_ms,
+            problem,
+            ..
+        } => (
+            if status.is_some_and(|s| (200..300).contains(&s)) {
+                LogKind::Step
+            } else {
+                LogKind::Failure
+            },
+            vec![node.as_str()],
+            {
+                let answer = match status {
+                    Some(status) => status.to_string(),
+                    None => td_string!(l, log.no_answer).to_string(),
+                };
+                match problem {
+                    Some(problem) => td_string!(
+                        l,
+                        log.service_called_why,
+                        step = label(node),
+                        answer = answer,
+                        ms = took_ms,
+                        why = problem
+                    )
+                    .to_string(),
+                    None => td_string!(
+                        l,
+                        log.service_called,
+                        step = label(node),
+                        answer = answer,
+                        ms = took_ms
+                    )
+                    .to_string(),
+                }
             },
         ),
         ChildUndoStarted { node, child, run } => (

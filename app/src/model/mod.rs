@@ -10,6 +10,8 @@
 //!   lost events, the end), with a stable code per sentence.
 //! - [`timeline`]: a history laid out as lanes, bars, message arrows and fault marks.
 //! - [`api`]: the REST API's other bodies (stored records, run reports, errors).
+//! - [`call`]: the contract with a real service a step is bound to: the request it gets
+//!   (command or event alike), what its reply means.
 //! - [`formats`]: import (native, article JSON, Conductor subset, text, Mermaid, BPMN) and
 //!   export (JSON, Mermaid, text, BPMN, AsyncAPI), one entry point for every format.
 //! - [`mermaid`], [`bpmn`], [`asyncapi`]: the interchange formats, each both ways where
@@ -38,6 +40,7 @@ pub mod api;
 pub mod asl;
 pub mod asyncapi;
 pub mod bpmn;
+pub mod call;
 #[cfg(feature = "conditions")]
 pub mod condition;
 pub mod convert;

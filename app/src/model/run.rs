@@ -171,6 +171,9 @@ pub enum FailureReason {
     Timeout,
     /// The service is down (a fault injected on purpose), or the step is made to fail.
     Unavailable,
+    /// The real service the step is bound to declined the work (a `4xx` reply, or a
+    /// declared business failure): the failure route follows at once, without retries.
+    Declined,
 }
 
 /// Messages of a run, by kind — what the trade-off lab compares.
@@ -454,6 +457,19 @@ pub enum RunEvent {
         #[serde(default, skip_serializing_if = "serde_json::Map::is_empty")]
         #[cfg_attr(feature = "openapi", schema(value_type = Object))]
         wrote: serde_json::Map<String, serde_json::Value>,
+    },
+    /// Step `node`'s attempt `attempt` called the real service it is bound to: how it
+    /// answered (`status`, none when no answer came: refused, timed out, unreadable), how
+    /// long it took, and what was wrong (`problem`: the service's declared failure, an error
+    /// body's words, why no answer came). Headers are never recorded.
+    ServiceCalled {
+        node: String,
+        attempt: u32,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        status: Option<u16>,
+        took_ms: u64,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        problem: Option<String>,
     },
     /// The saga compensates step `node`'s completed child run `child` as a unit: undo run
     /// `run` undoes the child's completed steps.

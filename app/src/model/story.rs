@@ -197,6 +197,7 @@ impl Happening {
                     FailureReason::Error => td_string!(locale, story.error).into(),
                     FailureReason::Timeout => td_string!(locale, story.timeout).into(),
                     FailureReason::Unavailable => td_string!(locale, story.unavailable).into(),
+                    FailureReason::Declined => td_string!(locale, story.declined).into(),
                 };
                 let tries = if *attempts > 1 {
                     td_string!(locale, story.after_attempts, attempts = attempts).to_string()

@@ -971,6 +971,12 @@ pub fn behaviour_problems(node: &super::workflow::Node, l: Locale) -> Vec<(&'sta
             problems.push(("sub_flow", td_string!(l, problem.sub_flow_with).to_string()));
         }
     }
+    if let Some(call) = &node.call {
+        problems.extend(call.problems(l));
+        if node.wait.is_some() || node.for_each.is_some() || node.sub_flow.is_some() {
+            problems.push(("call", td_string!(l, problem.call_with).to_string()));
+        }
+    }
     if let Some(action) = &node.compensation {
         if action.trim().is_empty() {
             problems.push((

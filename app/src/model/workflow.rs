@@ -102,6 +102,11 @@ pub struct Node {
     /// Temporal's child workflows.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sub_flow: Option<String>,
+    /// A real service does the step's work: each attempt is a call to it (an HTTP POST or
+    /// a NATS request of [`super::call::CallRequest`]), its reply the outcome — instead of
+    /// the simulated latency and failures, which the lab's virtual time still uses.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub call: Option<super::call::ServiceCall>,
 }
 
 /// What a waiting step waits for: a `message` (e.g. `PaymentConfirmed`, sent to the run from

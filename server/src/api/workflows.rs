@@ -100,6 +100,7 @@ pub async fn import(
             return Ok(response);
         }
     };
+    refuse_cycles(&state, None, &workflow).await?;
     let record = state.store.create_workflow(&workflow).await?;
     Ok(tagged(StatusCode::CREATED, record))
 }
@@ -264,12 +265,15 @@ pub async fn delete(
 }
 
 /// Refuses `workflow` (to be stored as `id`) when its sub-flows form a cycle.
+/// Refuses what this server could not run: a cycle of sub-flows, a call to a service it
+/// may not call.
 async fn refuse_cycles(
     state: &AppState,
     id: Option<&str>,
     workflow: &Workflow,
 ) -> Result<(), AppError> {
-    let problems = sub_flow_problems(state.store.as_ref(), id, workflow, false).await?;
+    let mut problems = sub_flow_problems(state.store.as_ref(), id, workflow, false).await?;
+    problems.extend(state.engine.services().problems(workflow));
     if problems.is_empty() {
         return Ok(());
     }

@@ -91,6 +91,19 @@ pub enum Command {
         #[arg(long)]
         openapi: bool,
     },
+    /// Serve one of the article's e-commerce services (order, payment, inventory,
+    /// fulfillment, email) as a real HTTP service speaking the call contract, for steps
+    /// bound to it; `make demo-services` starts all five on 127.0.0.1:4101-4105. Its
+    /// failures are switched by the data it receives (`card: expired`, `stock: none`,
+    /// `down`, `flaky`, `slow` naming it); `GET /stats` counts calls and work per
+    /// idempotency key.
+    DemoService {
+        #[arg(value_enum)]
+        service: crate::demo::DemoService,
+        /// Address to listen on (its port under `make demo-services` by default).
+        #[arg(long)]
+        bind: Option<std::net::SocketAddr>,
+    },
     /// Print the completion script of a shell (bash, zsh, fish, elvish, powershell).
     Completions {
         #[arg(value_enum)]
@@ -452,6 +465,13 @@ pub async fn execute(command: Command) -> u8 {
             .unwrap_or_else(|e| Err(Refused(format!("the scenarios stopped: {e}")))),
         Command::Import(args) => remote::import(&args).await.map(|()| 0),
         Command::Export(args) => remote::export(&args).await.map(|()| 0),
+        Command::DemoService { service, bind } => {
+            let bind = bind.unwrap_or_else(|| ([127, 0, 0, 1], service.port()).into());
+            crate::demo::serve(service, bind)
+                .await
+                .map(|()| 0)
+                .map_err(|e| Refused(format!("{}: {e}", service.name())))
+        }
         Command::Schema { openapi } => {
             let doc = if openapi {
                 &*crate::api::openapi::SPEC

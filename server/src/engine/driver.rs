@@ -553,6 +553,28 @@ impl Driver {
                 Action::CancelChild { run } => {
                     tokio::spawn(self.engine.clone().cancel_child(run));
                 }
+                // Called only now that the attempt's start is durable; the answer comes
+                // back as an input (a stale one, for an attempt over, changes nothing).
+                Action::Call {
+                    node,
+                    execution,
+                    attempt,
+                    request,
+                    binding,
+                    timeout_ms,
+                } => {
+                    let services = self.engine.services();
+                    let inbox = self.inbox.clone();
+                    tokio::spawn(async move {
+                        let called = services.call(&binding, &request, timeout_ms).await;
+                        let _ = inbox.send(Input::CallAnswered {
+                            node,
+                            execution,
+                            attempt,
+                            called: Box::new(called),
+                        });
+                    });
+                }
                 Action::Record(_) => unreachable!("records were taken out by absorb"),
             }
         }

@@ -309,7 +309,9 @@ impl Engine {
                 _ => None,
             })
             .unwrap_or((0, 1.0));
-        let mut core = RunCore::new(&run.workflow, run.input.clone(), seed, speed).with_id(&run.id);
+        let mut core = RunCore::new(&run.workflow, run.input.clone(), seed, speed)
+            .with_id(&run.id)
+            .with_real_calls();
         let mut records = 0usize;
         let last = replay_history(self.store.as_ref(), &run.id, 0, |record| {
             core.apply_record(record);

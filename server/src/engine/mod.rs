@@ -29,6 +29,7 @@
 //! was paused or cut off) refuses its next append (fencing), and its driver stops.
 
 pub mod bus;
+pub mod calls;
 pub mod children;
 pub mod control;
 pub mod core;
@@ -186,6 +187,8 @@ pub struct Engine {
     lease: Lease,
     /// Claimed runs being resumed at once ([`membership::RESUMES_AT_ONCE`]).
     resuming: tokio::sync::Semaphore,
+    /// The real services steps may call ([`Engine::set_services`]).
+    services: std::sync::RwLock<Arc<calls::Services>>,
 }
 
 impl Engine {
@@ -229,7 +232,21 @@ impl Engine {
             membership,
             lease,
             resuming: tokio::sync::Semaphore::new(membership::RESUMES_AT_ONCE),
+            services: Default::default(),
         })
+    }
+
+    /// The real services steps may call: loopback, and what `--allow-service` adds.
+    pub fn set_services(&self, services: calls::Services) {
+        *self.services.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(services);
+    }
+
+    /// The real services steps may call, and the client that calls them.
+    pub fn services(&self) -> Arc<calls::Services> {
+        self.services
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
     }
 
     /// The other processes (a no-op when this one is alone).
@@ -424,7 +441,8 @@ impl Engine {
         };
         let mut core = RunCore::new(&run.workflow, options.input, options.seed, options.speed)
             .with_faults(options.faults)
-            .with_id(&run.id);
+            .with_id(&run.id)
+            .with_real_calls();
         let first = core.handle(options.first);
         let (reply, stored) = oneshot::channel();
         let creation = Creation {

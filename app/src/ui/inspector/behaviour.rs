@@ -347,6 +347,30 @@ const FIELDS: &[FieldSpec] = &[
         },
     },
     FieldSpec {
+        label: |l| td_string!(l, behaviour.call_url),
+        key: "call.http.url",
+        placeholder: |l| td_string!(l, behaviour.call_url_hint),
+        read: |n| {
+            n.call
+                .as_ref()
+                .and_then(|c| c.http.as_ref())
+                .map(|h| h.url.clone())
+                .unwrap_or_default()
+        },
+        write: |n, text, _| {
+            // Empty: simulated again (its headers go with the binding). A URL the
+            // validator or the server does not take is said on this field.
+            n.call = (!text.is_empty()).then(|| crate::model::call::ServiceCall {
+                http: Some(crate::model::call::HttpEndpoint {
+                    url: text.to_string(),
+                }),
+                nats: None,
+                headers: n.call.take().map(|c| c.headers).unwrap_or_default(),
+            });
+            Ok(())
+        },
+    },
+    FieldSpec {
         label: |l| td_string!(l, behaviour.compensation),
         key: "compensation",
         placeholder: |l| td_string!(l, behaviour.compensation_hint),

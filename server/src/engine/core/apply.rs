@@ -206,6 +206,13 @@ impl RunCore {
                     if let Some(message) = cause.message() {
                         step.seen.insert(message);
                     }
+                    match cause {
+                        Cause::Event { message, name, .. } => {
+                            step.trigger = Some((*message, name.clone()))
+                        }
+                        Cause::Retry { .. } => {}
+                        _ => step.trigger = None,
+                    }
                 }
             }
             AttemptFailed {
@@ -232,6 +239,7 @@ impl RunCore {
                 }
                 if let Some(n) = idx(self, node) {
                     self.steps[n].state = StepState::Succeeded;
+                    self.steps[n].wrote_fields = wrote.keys().cloned().collect();
                     if self.orchestrator_down.is_some()
                         && self.hears_from(n)
                         && !self.unheard.contains(&n)
@@ -341,6 +349,8 @@ impl RunCore {
                     self.steps[n].undo = Some(run.clone());
                 }
             }
+            // What a real service answered: the attempt's end follows in its own records.
+            ServiceCalled { .. } => {}
             UndoStarted { compensate, .. } => {
                 let queue: VecDeque<usize> =
                     compensate.iter().filter_map(|id| idx(self, id)).collect();

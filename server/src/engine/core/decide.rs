@@ -8,7 +8,9 @@ impl RunCore {
     /// retries it schedules, its saga, and the commands that follow a step it hears from.
     pub fn needs_orchestrator(&self, input: &Input) -> bool {
         match input {
-            Input::AttemptDone { node, .. } | Input::Heard { node } => self.hears_from(*node),
+            Input::AttemptDone { node, .. }
+            | Input::CallAnswered { node, .. }
+            | Input::Heard { node } => self.hears_from(*node),
             // An event-started step retries by itself.
             Input::RetryDue { node, .. } => self.steps[*node].owner == Owner::Orchestrator,
             Input::CompensationDone { .. } | Input::FailureHeard { .. } => true,
@@ -22,7 +24,7 @@ impl RunCore {
     /// the orchestrator decides from it waits (see [`RunCore::failure_waits`]).
     pub(super) fn waits_for_orchestrator(&self, input: &Input) -> bool {
         match input {
-            Input::AttemptDone { .. } => false,
+            Input::AttemptDone { .. } | Input::CallAnswered { .. } => false,
             other => self.needs_orchestrator(other),
         }
     }
@@ -119,6 +121,50 @@ impl RunCore {
                 match self.plan(node, execution, attempt).failure {
                     None => self.succeed(node),
                     Some(reason) => self.attempt_failed(node, reason),
+                }
+            }
+            Input::CallAnswered {
+                node,
+                execution,
+                attempt,
+                called,
+            } => {
+                if !self.is_under_way(node, execution, attempt) {
+                    return; // stale: the attempt ended otherwise (cancelled, timed out)
+                }
+                let Called {
+                    status,
+                    took_ms,
+                    answer,
+                } = *called;
+                let problem = match &answer {
+                    CallAnswer::Done { .. } => None,
+                    CallAnswer::Declined { failure } => Some(failure.clone()),
+                    CallAnswer::Broken { problem, .. } => Some(problem.clone()),
+                };
+                self.emit(RunEvent::ServiceCalled {
+                    node: self.nodes[node].id.clone(),
+                    attempt,
+                    status,
+                    took_ms,
+                    problem,
+                });
+                match answer {
+                    CallAnswer::Done { writes, publish } => {
+                        self.steps[node].publish_only = publish;
+                        self.succeed_with(node, Some(writes));
+                    }
+                    CallAnswer::Declined { .. } => {
+                        self.attempt_failed(node, FailureReason::Declined)
+                    }
+                    CallAnswer::Broken { timed_out, .. } => self.attempt_failed(
+                        node,
+                        if timed_out {
+                            FailureReason::Timeout
+                        } else {
+                            FailureReason::Unavailable
+                        },
+                    ),
                 }
             }
             Input::RetryDue {
@@ -639,6 +685,18 @@ impl RunCore {
         attempt: u32,
         timers: &mut Vec<Action>,
     ) {
+        if let Some(request) = self.call_request(node, execution, attempt) {
+            // A real service does the work: its answer ends the attempt.
+            timers.push(Action::Call {
+                node,
+                execution,
+                attempt,
+                request: Box::new(request),
+                binding: Box::new(self.nodes[node].call.clone().unwrap_or_default()),
+                timeout_ms: self.nodes[node].timeout_ms,
+            });
+            return;
+        }
         let plan = self.plan(node, execution, attempt);
         if plan.duration_ms != u64::MAX {
             timers.push(Action::Timer {
@@ -660,6 +718,41 @@ impl RunCore {
                 },
             });
         }
+    }
+
+    /// What the real service `node` is bound to is sent for attempt `attempt` — in a live
+    /// run (the lab simulates every step): the run data when the orchestrator commands it,
+    /// the payload of the event that started it otherwise.
+    fn call_request(
+        &self,
+        node: usize,
+        execution: u32,
+        attempt: u32,
+    ) -> Option<app::model::call::CallRequest> {
+        use app::model::call::{CallKind, CallRequest};
+        if !self.real_calls || self.nodes[node].call.is_none() {
+            return None;
+        }
+        let step = &self.steps[node];
+        let id = &self.nodes[node].id;
+        let (kind, event, data) = match (&step.trigger, step.owner) {
+            (Some((message, name)), Owner::Itself) => (
+                CallKind::Event,
+                Some(name.clone()),
+                self.payloads.get(message).cloned().unwrap_or_default(),
+            ),
+            _ => (CallKind::Command, None, self.data()),
+        };
+        Some(CallRequest {
+            run: self.id.clone(),
+            step: id.clone(),
+            execution,
+            attempt,
+            idempotency_key: CallRequest::key_of(&self.id, id, execution),
+            kind,
+            event,
+            data,
+        })
     }
 
     /// How many items a for-each over run data field `field` works on now, or why it cannot:
@@ -725,8 +818,18 @@ impl RunCore {
     }
 
     pub(super) fn succeed(&mut self, node: usize) {
+        self.succeed_with(node, None);
+    }
+
+    /// [`Self::succeed`]; `replied`: what a real service's reply writes, instead of the
+    /// simulated writes.
+    pub(super) fn succeed_with(
+        &mut self,
+        node: usize,
+        replied: Option<serde_json::Map<String, serde_json::Value>>,
+    ) {
         let attempt = self.steps[node].attempt;
-        let mut wrote = self.written(node, attempt);
+        let mut wrote = replied.unwrap_or_else(|| self.written(node, attempt));
         for (field, value) in std::mem::take(&mut self.steps[node].child_wrote) {
             wrote.entry(field).or_insert(value);
         }
@@ -826,7 +929,8 @@ impl RunCore {
     pub(super) fn decide_after_failure(&mut self, node: usize, reason: FailureReason) {
         let step = &self.steps[node];
         let (attempt, owner) = (step.attempt, step.owner);
-        if attempt < self.nodes[node].max_attempts() {
+        // A service that declined the work would decline it again: no retry.
+        if attempt < self.nodes[node].max_attempts() && reason != FailureReason::Declined {
             let delay = self.nodes[node]
                 .retry
                 .as_ref()

@@ -99,6 +99,14 @@ pub enum Input {
         name: String,
         data: serde_json::Map<String, serde_json::Value>,
     },
+    /// The real service that attempt `attempt` of `node` called has answered (or could not
+    /// be reached): see [`Called`].
+    CallAnswered {
+        node: usize,
+        execution: u32,
+        attempt: u32,
+        called: Box<Called>,
+    },
     /// The lab's simulation has nothing left to deliver: a step still waiting for a
     /// message will never get it.
     NothingMoreComes,
@@ -138,6 +146,30 @@ pub enum Input {
     },
 }
 
+/// How a call to a real service went, as the driver saw it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Called {
+    /// The reply's HTTP status; none when no reply came.
+    pub status: Option<u16>,
+    pub took_ms: u64,
+    pub answer: CallAnswer,
+}
+
+/// What a call's reply means to the run (see [`app::model::call`]).
+#[derive(Clone, Debug, PartialEq)]
+pub enum CallAnswer {
+    /// Success: what the step writes, and (in choreography) the events it publishes.
+    Done {
+        writes: serde_json::Map<String, serde_json::Value>,
+        publish: Option<Vec<String>>,
+    },
+    /// A business failure (a `4xx`, a declared `failure`): the failure route, no retry.
+    Declined { failure: String },
+    /// No usable answer (a `5xx`, a timeout, a refused connection, an unreadable body):
+    /// retried per the step's policy.
+    Broken { timed_out: bool, problem: String },
+}
+
 /// What the driver must do after the recorded events are durable.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Action {
@@ -166,6 +198,19 @@ pub enum Action {
     },
     /// Cancel child run `run`: its step no longer waits for it.
     CancelChild { run: String },
+    /// Call the real service `node` is bound to with `request` (sent again, under the same
+    /// idempotency key, when a resumed run finds the attempt under way); its answer comes
+    /// back as [`Input::CallAnswered`].
+    Call {
+        node: usize,
+        execution: u32,
+        attempt: u32,
+        request: Box<app::model::call::CallRequest>,
+        /// Where to, and the headers' environment variables.
+        binding: Box<app::model::call::ServiceCall>,
+        /// The step's timeout: no answer within it is a timed-out attempt.
+        timeout_ms: Option<u64>,
+    },
 }
 
 /// The deterministic plan of one attempt: how long it takes and how it ends.
@@ -207,6 +252,14 @@ struct Step {
     /// When its attempt under way started (Unix ms, from the `StepStarted` record, when the
     /// replay gave record times): how much of a wait's time a resumed run has left.
     since_ms: Option<i64>,
+    /// The event message (and its name) that started its execution under way, if an event
+    /// did: what a real service bound to it is told it received.
+    trigger: Option<(u64, String)>,
+    /// The fields its last success wrote (what its events carry by default, with those it
+    /// declares: a real service may write others).
+    wrote_fields: Vec<String>,
+    /// The events its real service named in its reply, while that success is followed.
+    publish_only: Option<Vec<String>>,
 }
 
 struct EdgeInfo {
@@ -310,6 +363,8 @@ pub struct RunCore {
     clock_ms: Option<i64>,
     /// A schedule forced instead of the seed's failures and bus faults (the explorer's).
     script: Option<std::sync::Arc<script::Script>>,
+    /// Steps bound to a real service call it ([`RunCore::with_real_calls`]).
+    real_calls: bool,
 }
 
 impl RunCore {
@@ -371,6 +426,7 @@ impl RunCore {
             loops: workflow.edges.iter().any(|e| e.max_iterations.is_some()),
             clock_ms: None,
             script: None,
+            real_calls: false,
             conditions,
             written: serde_json::Map::new(),
             nodes: workflow.nodes.clone(),
@@ -418,6 +474,13 @@ impl RunCore {
     /// the seed (see [`script`]).
     pub fn with_script(mut self, script: std::sync::Arc<script::Script>) -> Self {
         self.script = Some(script);
+        self
+    }
+
+    /// Steps bound to a real service call it (a live run), instead of being simulated (the
+    /// lab's virtual time, where every step is).
+    pub fn with_real_calls(mut self) -> Self {
+        self.real_calls = true;
         self
     }
 
@@ -510,6 +573,7 @@ fn reason_text(reason: FailureReason) -> &'static str {
         FailureReason::Rejected => "rejected by its input",
         FailureReason::Timeout => "timed out",
         FailureReason::Unavailable => "service down",
+        FailureReason::Declined => "declined by its service",
     }
 }
 

@@ -272,6 +272,10 @@ impl RunCore {
     /// the decision's defaults. Returns whether it published anything.
     pub(super) fn publish(&mut self, node: usize, outcome: Outcome) -> bool {
         let mut publications = self.routes.publications(node, outcome).to_vec();
+        if let Some(named) = self.steps[node].publish_only.take() {
+            // A real service said which of its events this success publishes.
+            publications.retain(|(name, _)| named.contains(name));
+        }
         if publications.is_empty() {
             return false;
         }
@@ -364,6 +368,9 @@ impl RunCore {
         }
         if by_default {
             for field in self.nodes[node].writes.keys() {
+                carry(field);
+            }
+            for field in &self.steps[node].wrote_fields {
                 carry(field);
             }
             if self.incoming[node].is_empty() {

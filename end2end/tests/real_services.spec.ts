@@ -1,0 +1,38 @@
+import { test, expect } from "@playwright/test";
+import { fromTemplate } from "./helpers";
+import { PAYMENT_PORT } from "../playwright.config";
+
+// A step bound to a real service: the demo Payment service runs as its own process beside
+// the server (playwright.config.ts). What the inspector refuses as it is typed, what the
+// server refuses when it saves, and a run whose Payment is a real call.
+test("bind Payment to the real demo service: refusals said where they belong, then a run that calls it", async ({ page }) => {
+  await fromTemplate(page, "E-commerce with two failures, orchestrated", `Real ${Date.now()}`);
+  await page.getByRole("button", { name: "Payment", exact: true }).click();
+  const inspector = page.getByRole("complementary", { name: "Inspector" });
+  const url = inspector.getByRole("textbox", { name: "Real service (URL)" });
+  await expect(url).toHaveAttribute("placeholder", "simulated; e.g. http://127.0.0.1:4102/");
+
+  // Only http, said on the field as it is typed.
+  await url.fill(`https://127.0.0.1:${PAYMENT_PORT}/`);
+  await expect(url).toHaveAttribute("aria-invalid", "true");
+  await expect(inspector.getByRole("alert")).toHaveText(`"https://127.0.0.1:${PAYMENT_PORT}/": only http:// URLs are called (got https://)`);
+
+  // A host this server may not call: refused when saved, naming the step and the host.
+  await url.fill("http://10.1.2.3:8080/");
+  await expect(url).toHaveAttribute("aria-invalid", "false");
+  const refusal = page.locator("footer").getByRole("alert");
+  await expect(refusal).toContainText(
+    "nodes[1].call.http.url: step Payment (payment) calls 10.1.2.3:8080, which this server may not call: only loopback; start it with --allow-service 10.1.2.3:8080 to allow it",
+  );
+
+  // The demo service on loopback: saved, and a run calls it.
+  await url.fill(`http://127.0.0.1:${PAYMENT_PORT}/`);
+  await expect(page.getByRole("status", { name: "Save state" })).toHaveText("Saved");
+  await page.getByRole("button", { name: "Run", exact: true }).click();
+  await expect(page.getByRole("status", { name: "Run state" })).toHaveText("Run completed", { timeout: 20_000 });
+  await page.getByRole("tab", { name: "Log" }).click();
+  const log = page.getByRole("list", { name: "Run log" });
+  await expect(log).toContainText(/Payment called its service: 200 in \d+ ms/);
+  // What the service answered is the run's data: its payment id, not a simulated value.
+  await expect(log).toContainText(/Payment succeeded \(attempt 1\) and wrote paid = true, payment_id = "pay-[0-9a-f]{8}"/);
+});

@@ -1,0 +1,377 @@
+//! Calls to the real services steps are bound to ([`app::model::call`]): which hosts this
+//! server may call (`--allow-service HOST[:PORT]`; loopback only by default), and the call
+//! itself — an HTTP POST of the [`CallRequest`], no redirects followed, its answer capped in
+//! size ([`MAX_CALL_BODY_BYTES`]) and time (the step's timeout, at most
+//! [`MAX_CALL_TIMEOUT`]), read as a [`CallReply`], mapped to what it means for the run
+//! ([`CallAnswer`]). Headers come from the server's environment by name; neither they nor
+//! their values are recorded.
+//!
+//! The driver makes a call only once the attempt's `StepStarted` is durable, and a resumed
+//! run makes it again under the same idempotency key.
+
+use std::time::{Duration, Instant};
+
+use app::model::call::{
+    CallReply, CallRequest, Destination, ServiceCall, IDEMPOTENCY_HEADER, MAX_CALL_BODY_BYTES,
+};
+use app::model::{Problem, Workflow};
+
+use super::core::{CallAnswer, Called};
+
+/// A call without a step timeout waits this long for its answer.
+pub const DEFAULT_CALL_TIMEOUT: Duration = Duration::from_secs(10);
+/// The longest a call waits for its answer, whatever the step's timeout.
+pub const MAX_CALL_TIMEOUT: Duration = Duration::from_secs(60);
+/// How long connecting to a service may take.
+pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(3);
+/// The most hosts `--allow-service` may name.
+pub const MAX_ALLOWED_SERVICES: usize = 256;
+/// The most run data one reply may write, as JSON: as much as a run's input may hold
+/// ([`app::model::api::MAX_RUN_INPUT_BYTES`]), for the same reason — runs in flight hold it.
+pub const MAX_REPLY_WRITES_BYTES: usize = app::model::api::MAX_RUN_INPUT_BYTES;
+/// How much of an error body a history record keeps.
+const MAX_PROBLEM_CHARS: usize = 300;
+
+/// A host (and port, or any) this server may call.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Allowed {
+    pub host: String,
+    pub port: Option<u16>,
+}
+
+impl Allowed {
+    /// `HOST`, `HOST:PORT`, `[V6]` or `[V6]:PORT`.
+    pub fn parse(text: &str) -> Result<Allowed, String> {
+        let text = text.trim();
+        let bad = || format!("--allow-service {text:?}: give HOST or HOST:PORT");
+        let (host, port) = if let Some(rest) = text.strip_prefix('[') {
+            let (host, after) = rest.split_once(']').ok_or_else(bad)?;
+            (host, after.strip_prefix(':'))
+        } else if text.matches(':').count() > 1 {
+            (text, None) // a bare IPv6 address
+        } else {
+            match text.split_once(':') {
+                Some((host, port)) => (host, Some(port)),
+                None => (text, None),
+            }
+        };
+        if host.is_empty() || host.contains(['/', '@', ' ']) {
+            return Err(bad());
+        }
+        let port = match port {
+            Some(port) => Some(port.parse::<u16>().map_err(|_| bad())?),
+            None => None,
+        };
+        Ok(Allowed {
+            host: host.to_ascii_lowercase(),
+            port,
+        })
+    }
+}
+
+/// Whether `host` is this machine: `localhost`, 127.0.0.0/8 or ::1.
+fn is_loopback(host: &str) -> bool {
+    host == "localhost"
+        || host
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback())
+}
+
+/// The services this server may call, and its HTTP client for them.
+pub struct Services {
+    allowed: Vec<Allowed>,
+    http: reqwest::Client,
+}
+
+impl Default for Services {
+    fn default() -> Self {
+        Services::new(Vec::new())
+    }
+}
+
+impl Services {
+    /// Loopback, and the hosts `allowed` names.
+    pub fn new(allowed: Vec<Allowed>) -> Services {
+        let http = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .connect_timeout(CONNECT_TIMEOUT)
+            .build()
+            .unwrap_or_default();
+        Services { allowed, http }
+    }
+
+    /// From `--allow-service` values.
+    pub fn from_flags(flags: &[String]) -> Result<Services, String> {
+        if flags.len() > MAX_ALLOWED_SERVICES {
+            return Err(format!(
+                "--allow-service names {} hosts; the limit is {MAX_ALLOWED_SERVICES}",
+                flags.len()
+            ));
+        }
+        let allowed = flags
+            .iter()
+            .filter(|f| !f.trim().is_empty())
+            .map(|f| Allowed::parse(f))
+            .collect::<Result<_, _>>()?;
+        Ok(Services::new(allowed))
+    }
+
+    /// Whether this server may call `to`.
+    pub fn allows(&self, to: &Destination) -> bool {
+        is_loopback(&to.host)
+            || self
+                .allowed
+                .iter()
+                .any(|a| a.host == to.host && a.port.is_none_or(|p| p == to.port))
+    }
+
+    /// What this server cannot call among `workflow`'s bound steps, each naming the step
+    /// and the host — refused when the workflow is saved, so nothing is stored that could
+    /// not run here.
+    pub fn problems(&self, workflow: &Workflow) -> Vec<Problem> {
+        let mut problems = Vec::new();
+        for (i, node) in workflow.nodes.iter().enumerate() {
+            let Some(call) = &node.call else { continue };
+            let problem = |field: &str, message: String| Problem {
+                path: format!("nodes[{i}].call.{field}"),
+                node: Some(node.id.clone()),
+                edge: None,
+                field: field.rsplit('.').next().unwrap_or(field).to_string(),
+                message,
+            };
+            if call.nats.is_some() {
+                problems.push(problem(
+                    "nats.subject",
+                    format!(
+                        "step {} ({}) calls its service over NATS, which this server cannot do yet: bind it to an http url",
+                        node.label, node.id
+                    ),
+                ));
+            }
+            if let Some(to) = call.destination().filter(|to| !self.allows(to)) {
+                let host = if to.host.contains(':') {
+                    format!("[{}]:{}", to.host, to.port)
+                } else {
+                    format!("{}:{}", to.host, to.port)
+                };
+                problems.push(problem(
+                    "http.url",
+                    format!(
+                        "step {} ({}) calls {host}, which this server may not call: only loopback{}; start it with --allow-service {host} to allow it",
+                        node.label,
+                        node.id,
+                        if self.allowed.is_empty() {
+                            String::new()
+                        } else {
+                            format!(
+                                " and {}",
+                                self.allowed
+                                    .iter()
+                                    .map(|a| match a.port {
+                                        Some(p) => format!("{}:{p}", a.host),
+                                        None => a.host.clone(),
+                                    })
+                                    .collect::<Vec<_>>()
+                                    .join(", ")
+                            )
+                        }
+                    ),
+                ));
+            }
+        }
+        problems
+    }
+
+    /// Calls the service `binding` names with `request`; never fails: what went wrong is
+    /// in the answer.
+    pub async fn call(
+        &self,
+        binding: &ServiceCall,
+        request: &CallRequest,
+        timeout_ms: Option<u64>,
+    ) -> Called {
+        let started = Instant::now();
+        let timeout = timeout_ms
+            .map(Duration::from_millis)
+            .unwrap_or(DEFAULT_CALL_TIMEOUT)
+            .min(MAX_CALL_TIMEOUT);
+        let answer = tokio::time::timeout(timeout, self.exchange(binding, request)).await;
+        let took_ms = started.elapsed().as_millis() as u64;
+        let (status, answer) = match answer {
+            Ok(exchanged) => exchanged,
+            Err(_) => (
+                None,
+                CallAnswer::Broken {
+                    timed_out: true,
+                    problem: format!("no answer within {} ms", timeout.as_millis()),
+                },
+            ),
+        };
+        Called {
+            status,
+            took_ms,
+            answer,
+        }
+    }
+
+    async fn exchange(
+        &self,
+        binding: &ServiceCall,
+        request: &CallRequest,
+    ) -> (Option<u16>, CallAnswer) {
+        let broken = |problem: String| CallAnswer::Broken {
+            timed_out: false,
+            problem,
+        };
+        let Some(http) = &binding.http else {
+            return (
+                None,
+                CallAnswer::Declined {
+                    failure: "this server calls services over http only".into(),
+                },
+            );
+        };
+        // Checked at save; checked again, the flags may have changed since.
+        match binding.destination() {
+            Some(to) if self.allows(&to) => {}
+            _ => {
+                return (
+                    None,
+                    CallAnswer::Declined {
+                        failure: format!("{} is not a service this server may call", http.url),
+                    },
+                )
+            }
+        }
+        let mut sending = self
+            .http
+            .post(&http.url)
+            .header(IDEMPOTENCY_HEADER, &request.idempotency_key)
+            .json(request);
+        for (name, from) in &binding.headers {
+            match std::env::var(&from.env) {
+                Ok(value) => sending = sending.header(name.as_str(), value),
+                Err(_) => {
+                    return (
+                        None,
+                        CallAnswer::Declined {
+                            failure: format!(
+                                "header {name} comes from the environment variable {}, which this server does not have",
+                                from.env
+                            ),
+                        },
+                    )
+                }
+            }
+        }
+        let mut response = match sending.send().await {
+            Ok(response) => response,
+            Err(e) => return (None, broken(words_of(&e))),
+        };
+        let status = response.status().as_u16();
+        // The body, read up to the cap while it comes.
+        let mut body = Vec::new();
+        loop {
+            match response.chunk().await {
+                Ok(Some(chunk)) => {
+                    if body.len() + chunk.len() > MAX_CALL_BODY_BYTES {
+                        return (
+                            Some(status),
+                            broken(format!(
+                                "the reply is more than {MAX_CALL_BODY_BYTES} bytes; the limit is {MAX_CALL_BODY_BYTES}"
+                            )),
+                        );
+                    }
+                    body.extend_from_slice(&chunk);
+                }
+                Ok(None) => break,
+                Err(e) => return (Some(status), broken(words_of(&e))),
+            }
+        }
+        let reply = || serde_json::from_slice::<CallReply>(&body);
+        let said = || {
+            let text = String::from_utf8_lossy(&body);
+            let error = serde_json::from_slice::<serde_json::Value>(&body)
+                .ok()
+                .and_then(|v| {
+                    v.get("failure")
+                        .or_else(|| v.get("error"))
+                        .and_then(|e| e.as_str().map(str::to_string))
+                })
+                .unwrap_or_else(|| text.trim().to_string());
+            error.chars().take(MAX_PROBLEM_CHARS).collect::<String>()
+        };
+        let answer = match status {
+            200..=299 if body.iter().all(u8::is_ascii_whitespace) => CallAnswer::Done {
+                writes: Default::default(),
+                publish: None,
+            },
+            200..=299 => match reply() {
+                Ok(CallReply {
+                    failure: Some(failure),
+                    ..
+                }) => CallAnswer::Declined {
+                    failure: failure.chars().take(MAX_PROBLEM_CHARS).collect(),
+                },
+                Ok(CallReply { writes, .. })
+                    if serde_json::to_string(&writes).map_or(usize::MAX, |t| t.len())
+                        > MAX_REPLY_WRITES_BYTES =>
+                {
+                    CallAnswer::Declined {
+                        failure: format!(
+                            "the reply writes more than {MAX_REPLY_WRITES_BYTES} bytes of run data; the limit is {MAX_REPLY_WRITES_BYTES}"
+                        ),
+                    }
+                }
+                Ok(CallReply {
+                    writes, publish, ..
+                }) => CallAnswer::Done { writes, publish },
+                Err(e) => broken(format!("the reply is not a call reply: {e}")),
+            },
+            300..=399 => {
+                let to = response_location(&response);
+                CallAnswer::Declined {
+                    failure: format!(
+                        "the service answered {status}, a redirect{to}; redirects are not followed"
+                    ),
+                }
+            }
+            400..=499 => CallAnswer::Declined {
+                failure: match said() {
+                    said if said.is_empty() => format!("the service answered {status}"),
+                    said => said,
+                },
+            },
+            _ => broken(match said() {
+                said if said.is_empty() => format!("the service answered {status}"),
+                said => format!("{status}: {said}"),
+            }),
+        };
+        (Some(status), answer)
+    }
+}
+
+fn response_location(response: &reqwest::Response) -> String {
+    response
+        .headers()
+        .get(reqwest::header::LOCATION)
+        .and_then(|l| l.to_str().ok())
+        .map(|l| format!(" to {l}"))
+        .unwrap_or_default()
+}
+
+/// A client error in words: refused, unreachable, reset.
+fn words_of(e: &reqwest::Error) -> String {
+    use std::error::Error as _;
+    let mut source = e.source();
+    let mut deepest = e.to_string();
+    while let Some(s) = source {
+        deepest = s.to_string();
+        source = s.source();
+    }
+    if e.is_connect() {
+        format!("cannot connect: {deepest}")
+    } else {
+        deepest
+    }
+}

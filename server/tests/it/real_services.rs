@@ -1,0 +1,503 @@
+//! Steps bound to real services, against the demo services as real processes (and, for
+//! the replies no demo service gives, a small HTTP server on a real socket): a flow on them
+//! completes in both styles with each step executed once; a declined card follows the
+//! failure route at once; a flaky service is retried under the same key; a service killed
+//! mid-run is retried, then its failure is handled, and the next run after its restart
+//! works; redirects, oversized and slow replies are handled by the rules; a server
+//! SIGKILLed with a call in flight sends it again under the same key after its restart,
+//! and the service does the work once; a call to a host the server may not call is
+//! refused when the workflow is saved.
+
+use std::net::TcpListener;
+use std::time::Duration;
+
+use serde_json::{json, Value};
+
+use crate::common::{collect, eventually, TestServer};
+use crate::demo_services::DemoProcess;
+
+fn bound(id: &str, label: &str, url: &str) -> Value {
+    json!({"id": id, "label": label, "service": label, "action": id,
+           "call": {"http": {"url": format!("{url}/")}},
+           "retry": {"max_attempts": 3, "backoff_ms": 100}})
+}
+
+/// Order → Payment → Fulfillment → Email on `kind` edges, each step a demo service.
+fn shop(name: &str, kind: &str, services: &[&DemoProcess; 4]) -> Value {
+    let [order, payment, fulfillment, email] = services;
+    let mut order = bound("order", "Order", &order.url);
+    order["compensation"] = json!("cancel");
+    let mut payment = bound("payment", "Payment", &payment.url);
+    payment["compensation"] = json!("refund");
+    json!({"name": name,
+        "nodes": [order, payment, bound("fulfillment", "Fulfillment", &fulfillment.url),
+                  bound("email", "Email", &email.url)],
+        "edges": [{"from": "order", "to": "payment", "kind": kind},
+                  {"from": "payment", "to": "fulfillment", "kind": kind},
+                  {"from": "fulfillment", "to": "email", "kind": kind}]})
+}
+
+async fn run(server: &TestServer, workflow: &str, input: Value) -> (Value, Vec<Value>) {
+    let started: Value = server
+        .post_json(
+            &format!("/api/workflows/{workflow}/runs"),
+            &json!({"input": input}),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    let id = started["id"].as_str().unwrap().to_string();
+    let report = wait_long(server, &id).await;
+    let records = collect(server.ws_url(&format!("/api/runs/{id}/events?after=0"))).await;
+    (report, records)
+}
+
+/// [`TestServer::wait_run`] with room for retries against real services.
+async fn wait_long(server: &TestServer, id: &str) -> Value {
+    eventually(
+        "the run's end",
+        Duration::from_secs(30),
+        Duration::from_millis(50),
+        || async {
+            let report: Value = server.get_json(&format!("/api/runs/{id}")).await;
+            if report["status"] == "running" {
+                Err(report.to_string())
+            } else {
+                Ok(report)
+            }
+        },
+    )
+    .await
+}
+
+fn of<'a>(records: &'a [Value], kind: &str, node: &str) -> Vec<&'a Value> {
+    records
+        .iter()
+        .filter(|r| r["type"] == kind && r["node"] == node)
+        .collect()
+}
+
+fn told(report: &Value) -> Vec<String> {
+    report["story"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|l| l["message"].as_str().map(str::to_string))
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_flow_on_real_services_completes_in_both_styles_each_step_executed_once() {
+    let order = DemoProcess::start("order");
+    let payment = DemoProcess::start("payment");
+    let fulfillment = DemoProcess::start("fulfillment");
+    let email = DemoProcess::start("email");
+    let services = [&order, &payment, &fulfillment, &email];
+    let server = TestServer::start().await;
+    for kind in ["command", "event"] {
+        let workflow = server
+            .create_workflow(&shop(&format!("Shop by {kind}"), kind, &services))
+            .await;
+        let (report, records) = run(&server, &workflow, json!({"card": "ok"})).await;
+        assert_eq!(report["status"], "completed", "{kind}: {report}");
+        for step in ["order", "payment", "fulfillment", "email"] {
+            let called = of(&records, "ServiceCalled", step);
+            assert_eq!(called.len(), 1, "{kind} {step}: {called:?}");
+            assert_eq!(called[0]["status"], 200);
+            assert!(called[0]["took_ms"].as_u64().is_some());
+        }
+        // What the services answered is the run's data, and what the events carried on.
+        let wrote = |step: &str| of(&records, "StepSucceeded", step)[0]["wrote"].clone();
+        assert!(wrote("order")["order_id"]
+            .as_str()
+            .unwrap()
+            .starts_with("ord-"));
+        assert_eq!(wrote("payment")["paid"], true);
+        assert!(wrote("fulfillment")["tracking"]
+            .as_str()
+            .unwrap()
+            .starts_with("trk-"));
+        if kind == "event" {
+            let published = records
+                .iter()
+                .find(|r| r["type"] == "EventPublished" && r["from"] == "order")
+                .unwrap();
+            assert!(published["payload"]["order_id"].is_string(), "{published}");
+        }
+    }
+    // Each service did each run's work once: two keys, each sent and executed once.
+    for service in services {
+        let stats = service.stats().await;
+        let keys = stats["keys"].as_object().unwrap();
+        assert_eq!(keys.len(), 2, "{stats}");
+        for (key, counted) in keys {
+            assert_eq!(counted, &json!({"seen": 1, "executed": 1}), "{key}");
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_expired_card_is_declined_once_and_the_saga_undoes_the_order() {
+    let order = DemoProcess::start("order");
+    let payment = DemoProcess::start("payment");
+    let fulfillment = DemoProcess::start("fulfillment");
+    let email = DemoProcess::start("email");
+    let server = TestServer::start().await;
+    let workflow = server
+        .create_workflow(&shop(
+            "Declined",
+            "command",
+            &[&order, &payment, &fulfillment, &email],
+        ))
+        .await;
+    let (report, records) = run(&server, &workflow, json!({"card": "expired"})).await;
+    assert_eq!(report["status"], "compensated", "{report}");
+    let called = of(&records, "ServiceCalled", "payment");
+    assert_eq!(called.len(), 1, "a decline is not retried: {called:?}");
+    assert_eq!(called[0]["status"], 422);
+    assert_eq!(called[0]["problem"], "card expired");
+    let failed = of(&records, "StepFailed", "payment");
+    assert_eq!(failed[0]["reason"], "declined");
+    assert_eq!(failed[0]["attempts"], 1);
+    assert_eq!(of(&records, "StepCompensated", "order").len(), 1);
+    assert!(
+        told(&report)
+            .iter()
+            .any(|l| l.contains("Payment failed (its service declined it)")),
+        "{:?}",
+        told(&report)
+    );
+    assert!(fulfillment.stats().await["keys"]
+        .as_object()
+        .unwrap()
+        .is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_flaky_service_is_retried_under_the_same_key_and_does_the_work_once() {
+    let order = DemoProcess::start("order");
+    let payment = DemoProcess::start("payment");
+    let fulfillment = DemoProcess::start("fulfillment");
+    let email = DemoProcess::start("email");
+    let server = TestServer::start().await;
+    let workflow = server
+        .create_workflow(&shop(
+            "Flaky",
+            "event",
+            &[&order, &payment, &fulfillment, &email],
+        ))
+        .await;
+    let (report, records) = run(&server, &workflow, json!({"flaky": "payment"})).await;
+    assert_eq!(report["status"], "completed", "{report}");
+    let called: Vec<(Value, Value)> = of(&records, "ServiceCalled", "payment")
+        .iter()
+        .map(|r| (r["attempt"].clone(), r["status"].clone()))
+        .collect();
+    assert_eq!(called, [(json!(1), json!(503)), (json!(2), json!(200))]);
+    let stats = payment.stats().await;
+    let keys = stats["keys"].as_object().unwrap();
+    assert_eq!(keys.len(), 1);
+    assert_eq!(
+        keys.values().next().unwrap(),
+        &json!({"seen": 2, "executed": 1})
+    );
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_service_killed_mid_run_is_retried_then_handled_and_after_its_restart_the_next_run_works()
+{
+    let order = DemoProcess::start("order");
+    let payment_port = free_port();
+    let mut payment = DemoProcess::start_on("payment", payment_port);
+    let fulfillment = DemoProcess::start("fulfillment");
+    let email = DemoProcess::start("email");
+    let server = TestServer::start().await;
+    let workflow = server
+        .create_workflow(&shop(
+            "Outage",
+            "command",
+            &[&order, &payment, &fulfillment, &email],
+        ))
+        .await;
+    // Order takes 1.5 s: Payment is killed while it works.
+    let started: Value = server
+        .post_json(
+            &format!("/api/workflows/{workflow}/runs"),
+            &json!({"input": {"slow": "order"}}),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    let id = started["id"].as_str().unwrap().to_string();
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    payment.kill();
+    let report = wait_long(&server, &id).await;
+    let records = collect(server.ws_url(&format!("/api/runs/{id}/events?after=0"))).await;
+    assert_eq!(report["status"], "compensated", "{report}");
+    let called = of(&records, "ServiceCalled", "payment");
+    assert_eq!(called.len(), 3, "three attempts: {called:?}");
+    for call in &called {
+        assert!(call["status"].is_null());
+        assert!(
+            call["problem"]
+                .as_str()
+                .unwrap()
+                .starts_with("cannot connect"),
+            "{call}"
+        );
+    }
+    assert_eq!(
+        of(&records, "StepFailed", "payment")[0]["reason"],
+        "unavailable"
+    );
+    assert!(
+        told(&report)
+            .iter()
+            .any(|l| l.contains("Payment failed (the service was down, after 3 attempts) → the orchestrator undid what it had done (a saga)")),
+        "{:?}",
+        told(&report)
+    );
+    // Back on its port: the next run goes through.
+    let payment = DemoProcess::start_on("payment", payment_port);
+    let (report, _) = run(&server, &workflow, json!({})).await;
+    assert_eq!(report["status"], "completed", "{report}");
+    assert_eq!(payment.stats().await["executions"], 1);
+}
+
+/// A service that answers what no demo service does: a redirect, a reply over the size
+/// limit, no answer in time.
+async fn odd_service() -> String {
+    use axum::routing::post;
+    let router = axum::Router::new()
+        .route(
+            "/redirect",
+            post(|| async {
+                (
+                    axum::http::StatusCode::FOUND,
+                    [(axum::http::header::LOCATION, "http://127.0.0.1:9/elsewhere")],
+                )
+            }),
+        )
+        .route(
+            "/huge",
+            post(|| async {
+                let pad = "x".repeat(app::model::call::MAX_CALL_BODY_BYTES);
+                axum::Json(json!({"writes": {"pad": pad}}))
+            }),
+        )
+        .route(
+            "/slow",
+            post(|| async {
+                tokio::time::sleep(Duration::from_secs(3)).await;
+                axum::Json(json!({}))
+            }),
+        );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, router).await });
+    url
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn redirects_oversized_and_slow_replies_are_handled_by_the_rules() {
+    let odd = odd_service().await;
+    let server = TestServer::start().await;
+    let one = |path: &str| {
+        json!({"name": format!("Odd {path}"), "nodes": [{
+            "id": "call", "label": "Call", "service": "Odd", "action": "call",
+            "call": {"http": {"url": format!("{odd}/{path}")}},
+            "timeout_ms": 300, "retry": {"max_attempts": 2, "backoff_ms": 50}}], "edges": []})
+    };
+    let mut seen = Vec::new();
+    for path in ["redirect", "huge", "slow"] {
+        let workflow = server.create_workflow(&one(path)).await;
+        let (report, records) = run(&server, &workflow, json!({})).await;
+        assert_eq!(report["status"], "failed", "{path}: {report}");
+        let called = of(&records, "ServiceCalled", "call");
+        let failed = of(&records, "StepFailed", "call");
+        seen.push((
+            path,
+            called.len(),
+            called[0]["problem"].as_str().unwrap().to_string(),
+            failed[0]["reason"].as_str().unwrap().to_string(),
+        ));
+    }
+    assert_eq!(
+        seen,
+        [
+            (
+                "redirect",
+                1,
+                "the service answered 302, a redirect to http://127.0.0.1:9/elsewhere; redirects are not followed".to_string(),
+                "declined".to_string()
+            ),
+            (
+                "huge",
+                2,
+                format!(
+                    "the reply is more than {0} bytes; the limit is {0}",
+                    app::model::call::MAX_CALL_BODY_BYTES
+                ),
+                "unavailable".to_string()
+            ),
+            (
+                "slow",
+                2,
+                "no answer within 300 ms".to_string(),
+                "timeout".to_string()
+            ),
+        ]
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_call_to_a_host_the_server_may_not_call_is_refused_when_saved() {
+    let doc = |url: &str| {
+        json!({"name": "Elsewhere", "nodes": [{
+            "id": "payment", "label": "Payment", "service": "Payments", "action": "charge",
+            "call": {"http": {"url": url}}}], "edges": []})
+    };
+    let server = TestServer::start().await;
+    let refused = server
+        .post_json("/api/workflows", &doc("http://10.1.2.3:8080/charge"))
+        .await;
+    assert_eq!(refused.status(), 422);
+    let body: Value = refused.json().await.unwrap();
+    let problem = &body["details"][0];
+    assert_eq!(problem["path"], "nodes[0].call.http.url");
+    assert_eq!(problem["node"], "payment");
+    assert_eq!(
+        problem["message"],
+        "step Payment (payment) calls 10.1.2.3:8080, which this server may not call: only loopback; start it with --allow-service 10.1.2.3:8080 to allow it"
+    );
+    assert_eq!(server.workflow_count().await, 0);
+    // Secrets never go in the document; only http is called.
+    for (url, said) in [
+        (
+            "http://user:secret@127.0.0.1:4102/",
+            "carries a user or password",
+        ),
+        (
+            "https://127.0.0.1:4102/",
+            "only http:// URLs are called (got https://)",
+        ),
+    ] {
+        let refused = server.post_json("/api/workflows", &doc(url)).await;
+        assert_eq!(refused.status(), 422);
+        let body: Value = refused.json().await.unwrap();
+        assert!(
+            body["details"][0]["message"]
+                .as_str()
+                .unwrap()
+                .contains(said),
+            "{body}"
+        );
+    }
+    // A server told it may call that host stores it.
+    let allowing = TestServer::start_configured(tempfile::tempdir().unwrap(), |settings| {
+        settings.allow_services = vec!["10.1.2.3:8080".into()];
+    })
+    .await;
+    allowing
+        .create_workflow(&doc("http://10.1.2.3:8080/charge"))
+        .await;
+}
+
+/// SIGKILL with a call in flight: after the restart the run's owner sends the unanswered
+/// call again under the same idempotency key; the service, which finished the work the
+/// first time, does not do it twice — it answers from memory (or says it is still at it,
+/// and the retry, same key, gets the answer). The history has no gap.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_server_killed_with_a_call_in_flight_sends_it_again_and_the_work_is_done_once() {
+    use crate::common::ServerProcess;
+    let payment = DemoProcess::start("payment");
+    let dir = tempfile::tempdir().unwrap();
+    let database = dir.path().join("calls.db");
+    let mut server = ServerProcess::start(&database, &[]).await;
+    let mut step = bound("payment", "Payment", &payment.url);
+    step["retry"] = json!({"max_attempts": 6, "backoff_ms": 300});
+    let created: Value = server
+        .post_json(
+            "/api/workflows",
+            &json!({"name": "In flight", "nodes": [step], "edges": []}),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    let workflow = created["id"].as_str().unwrap();
+    let started: Value = server
+        .post_json(
+            &format!("/api/workflows/{workflow}/runs"),
+            &json!({"input": {"slow": "payment"}}),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    let run = started["id"].as_str().unwrap().to_string();
+    eventually(
+        "the call reaching the service",
+        Duration::from_secs(10),
+        Duration::from_millis(10),
+        || async {
+            match payment.stats().await["requests"].as_u64() {
+                Some(n) if n >= 1 => Ok(()),
+                other => Err(format!("{other:?}")),
+            }
+        },
+    )
+    .await;
+    server.signal_and_wait("-KILL", Duration::from_secs(5));
+    let server = ServerProcess::start(&database, &[]).await;
+    let report = eventually(
+        "the resumed run's end",
+        Duration::from_secs(30),
+        Duration::from_millis(50),
+        || async {
+            let report: Value = server.get_json(&format!("/api/runs/{run}")).await;
+            if report["status"] == "running" {
+                Err(report.to_string())
+            } else {
+                Ok(report)
+            }
+        },
+    )
+    .await;
+    assert_eq!(report["status"], "completed", "{report}");
+    let records = collect(server.ws_url(&format!("/api/runs/{run}/events?after=0"))).await;
+    let seqs: Vec<u64> = records.iter().filter_map(|r| r["seq"].as_u64()).collect();
+    assert_eq!(seqs, (1..=seqs.len() as u64).collect::<Vec<_>>(), "no gap");
+    let resumed = records
+        .iter()
+        .find(|r| r["type"] == "RunResumed")
+        .expect("resumed");
+    assert_eq!(
+        resumed["resent"],
+        json!([format!("{run}/payment/1/1")]),
+        "{resumed}"
+    );
+    // Every answer it heard came under the one key; the last was the work's.
+    let called = of(&records, "ServiceCalled", "payment");
+    assert_eq!(called.last().unwrap()["status"], 200, "{called:?}");
+    let stats = payment.stats().await;
+    assert_eq!(
+        stats["keys"][format!("{run}/payment/1")]["executed"],
+        1,
+        "{stats}"
+    );
+    assert!(
+        stats["keys"][format!("{run}/payment/1")]["seen"].as_u64() >= Some(2),
+        "{stats}"
+    );
+    assert_eq!(stats["keys"].as_object().unwrap().len(), 1);
+}
