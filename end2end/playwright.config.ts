@@ -7,8 +7,10 @@ import * as path from "node:path";
 // server's binary (`make test` gives the one its Rust tests built); by default the release
 // build.
 export const PORT = Number(process.env.E2E_PORT ?? 3300);
-/** The demo Payment service (`hybridflow demo-service payment`) steps can be bound to. */
-export const PAYMENT_PORT = PORT + 2;
+/** The demo services (`make demo-services`: `hybridflow demo-service <name>`) on the ports
+ *  the "E-commerce on real services" templates call; ones already running are used. */
+export const DEMO_SERVICES = { order: 4101, payment: 4102, inventory: 4103, fulfillment: 4104, email: 4105 };
+export const PAYMENT_PORT = DEMO_SERVICES.payment;
 const server = process.env.E2E_SERVER ?? "../target/release/hybridflow";
 const database = path.join(os.tmpdir(), `hybridflow-e2e-${process.pid}-${Date.now()}.db`);
 
@@ -45,13 +47,13 @@ export default defineConfig({
       stdout: "pipe",
       stderr: "pipe",
     },
-    {
-      command: `${server} demo-service payment --bind 127.0.0.1:${PAYMENT_PORT}`,
-      url: `http://127.0.0.1:${PAYMENT_PORT}/health`,
-      reuseExistingServer: false,
+    ...Object.entries(DEMO_SERVICES).map(([name, port]) => ({
+      command: `${server} demo-service ${name} --bind 127.0.0.1:${port}`,
+      url: `http://127.0.0.1:${port}/health`,
+      reuseExistingServer: true,
       timeout: 60_000,
-      stdout: "pipe",
-      stderr: "pipe",
-    },
+      stdout: "pipe" as const,
+      stderr: "pipe" as const,
+    })),
   ],
 });

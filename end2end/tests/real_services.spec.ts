@@ -36,3 +36,34 @@ test("bind Payment to the real demo service: refusals said where they belong, th
   // What the service answered is the run's data: its payment id, not a simulated value.
   await expect(log).toContainText(/Payment succeeded \(attempt 1\) and wrote paid = true, payment_id = "pay-[0-9a-f]{8}"/);
 });
+
+test("the e-commerce template on real services: a slow Payment's real latency on the timeline, then a decline told in the log", async ({ page }) => {
+  await fromTemplate(page, "E-commerce on real services, orchestrated", `Real template ${Date.now()}`);
+  await page.getByRole("textbox", { name: "Run input" }).fill('{"slow": "payment"}');
+  await page.getByRole("button", { name: "Run", exact: true }).click();
+  await expect(page.getByRole("status", { name: "Run state" })).toHaveText("Run completed", { timeout: 20_000 });
+
+  // The Payment service took 1.5 s more, for real: its bar on the timeline says so, and so
+  // does the log, in the same milliseconds.
+  await page.getByRole("tab", { name: "Timeline" }).click();
+  const timeline = page.getByRole("img", { name: "Run timeline" });
+  const took = async (lane: string) =>
+    Number((await timeline.locator(`.bar-succeeded[data-lane="${lane}"] title`).textContent())!.match(/\((\d+) ms\)$/)![1]);
+  const bar = await took("payment");
+  expect(bar).toBeGreaterThanOrEqual(1500);
+  expect(await took("order")).toBeLessThan(1500);
+  await page.getByRole("tab", { name: "Log" }).click();
+  const log = page.getByRole("list", { name: "Run log" });
+  const called = Number((await log.getByText(/Payment called its service: 200 in \d+ ms/).textContent())!.match(/in (\d+) ms/)![1]);
+  expect(called).toBeGreaterThanOrEqual(1500);
+  expect(Math.abs(called - bar)).toBeLessThan(200);
+
+  // An expired card: the real Payment service declines it once, the failure route follows.
+  await page.getByRole("textbox", { name: "Run input" }).fill('{"card": "expired"}');
+  await page.getByRole("button", { name: "Run", exact: true }).click();
+  await expect(page.getByRole("status", { name: "Run state" })).toHaveText("Run completed", { timeout: 20_000 });
+  await page.getByRole("tab", { name: "Log" }).click();
+  await expect(log).toContainText(/Payment called its service: 422 in \d+ ms — card expired/);
+  await expect(log.getByText(/Payment called its service/)).toHaveCount(1);
+  await expect(page.locator('[data-node-id="notify-rejected"]')).toHaveAttribute("data-state", "succeeded");
+});

@@ -8,8 +8,10 @@
 //! user's page does, or through the run's own stream when the variant watches each run.
 //!
 //! For each flow — a 3-step command chain, the same as an event chain, a 5-step command
-//! chain, the 3-step chain watched over its WebSocket, and with `latency_ms: 1` per step
-//! (each step its own durable append) — it prints: one run at a time (p50, p99), 50
+//! chain, the 3-step chain watched over its WebSocket, with `latency_ms: 1` per step (each
+//! step its own durable append), and both 3-step chains with each step bound to a demo
+//! service in its own process (its work a real HTTP call: the server's added CPU per call
+//! is the difference from the simulated chain, over 3) — it prints: one run at a time (p50, p99), 50
 //! concurrent clients (runs/s, p50, p99), and the server's CPU per run (all its threads,
 //! from `/proc/<pid>/task/*/schedstat`, in nanoseconds).
 //!
@@ -447,6 +449,16 @@ fn print_row(name: &str, f: &Figures) {
 }
 
 /// A chain of `steps` steps joined by `kind` edges, each taking `latency_ms`.
+/// [`chain`] with each step bound to a demo service (`urls`, one per step): its work a real
+/// HTTP call, in its own process.
+fn real_chain(name: &str, kind: &str, urls: &[String]) -> Value {
+    let mut doc = chain(name, urls.len(), kind, 0);
+    for (node, url) in doc["nodes"].as_array_mut().unwrap().iter_mut().zip(urls) {
+        node["call"] = json!({"http": {"url": url}});
+    }
+    doc
+}
+
 fn chain(name: &str, steps: usize, kind: &str, latency_ms: u64) -> Value {
     let nodes: Vec<_> = (0..steps)
         .map(|i| json!({"id": format!("s{i}"), "label": format!("Step {i}"), "service": format!("Service{i}"), "action": "work", "latency_ms": latency_ms}))
@@ -499,6 +511,14 @@ async fn main() {
         services.extend(pids_named("nats-server"));
         let _ = SERVICES.set(services);
     }
+    // Three demo services, each its own process (their CPU is not the server's), for the
+    // chains on real services.
+    let mut urls = Vec::new();
+    for name in ["order", "payment", "fulfillment"] {
+        let addr = support::free_local_addr();
+        children.push(Killed(support::spawn_demo_service(name, addr).await));
+        urls.push(format!("http://{addr}/"));
+    }
     let host = hosts[0].clone();
     let ends = Arc::new(Ends::default());
     // The runs feed of the first process: with a cluster, every process's runs.
@@ -524,6 +544,16 @@ async fn main() {
         (
             "3-step command chain, latency_ms: 1",
             chain("hot3l", 3, "command", 1),
+            false,
+        ),
+        (
+            "3-step command chain on real services",
+            real_chain("hot3r", "command", &urls),
+            false,
+        ),
+        (
+            "3-step event chain on real services",
+            real_chain("hot3er", "event", &urls),
             false,
         ),
     ];

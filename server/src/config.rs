@@ -84,6 +84,11 @@ pub struct Config {
     /// drives the run, instead of sending them through the bus's JetStream stream.
     #[arg(long, env = "HYBRIDFLOW_LOCAL_EVENTS")]
     pub local_events: bool,
+    /// A NATS server (`nats://host:port`) for steps bound to a service by a NATS subject
+    /// (request/reply), when this process is alone (with `--bus` the bus's connection is
+    /// used).
+    #[arg(long, env = "HYBRIDFLOW_NATS")]
+    pub nats: Option<String>,
     /// A host (`HOST` or `HOST:PORT`) steps bound to real services may call, besides
     /// loopback (always allowed, and the only one by default); repeat the flag (or separate
     /// with commas) for several. A workflow calling any other is refused when saved.
@@ -141,6 +146,7 @@ impl Config {
             bus_prefix: self.bus_prefix.clone(),
             local_events: self.local_events,
             allow_services: self.allow_services.clone(),
+            nats: self.nats.clone().filter(|url| !url.trim().is_empty()),
             membership: crate::engine::Membership {
                 process: self
                     .process_id
@@ -189,6 +195,8 @@ pub struct Settings {
     pub local_events: bool,
     /// Hosts steps may call besides loopback (`--allow-service`).
     pub allow_services: Vec<String>,
+    /// The NATS server for calls over NATS when there is no bus (`--nats`).
+    pub nats: Option<String>,
 }
 
 impl Settings {
@@ -208,6 +216,7 @@ impl Settings {
             bus_prefix: crate::engine::nats::DEFAULT_PREFIX.into(),
             local_events: false,
             allow_services: Vec::new(),
+            nats: None,
         }
     }
 }

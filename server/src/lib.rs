@@ -130,6 +130,16 @@ pub async fn run(
         wiring,
     );
     engine.set_max_in_flight(settings.max_runs_in_flight);
+    // Calls over NATS go through the bus's connection, or (alone) one of their own.
+    let services = match (&nats, &settings.nats) {
+        (Some(peers), _) => services.with_nats(peers.client().clone()),
+        (None, Some(url)) => services.with_nats(
+            async_nats::connect(url)
+                .await
+                .map_err(|e| ServerError::Services(format!("--nats {url}: cannot connect: {e}")))?,
+        ),
+        (None, None) => services,
+    };
     engine.set_services(services);
     let lab = Lab::new(store.clone(), clock, engine.clone());
     if let (Some(peers), Some(url)) = (&nats, &settings.bus) {

@@ -75,6 +75,33 @@ pub fn to_asyncapi(workflow: &Workflow) -> String {
         c.to_steps.insert(e.to.clone());
         c.outcomes.insert(e.on.as_str());
     }
+    // What each event carries: the fields its edges list, or the publisher's own writes.
+    let mut carried: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    for e in workflow.edges.iter().filter(|e| e.kind == EdgeKind::Event) {
+        let fields = carried.entry(workflow.event_name(e)).or_default();
+        match &e.payload {
+            Some(listed) => fields.extend(listed.iter().cloned()),
+            None => {
+                if let Some(n) = workflow.node(&e.from) {
+                    fields.extend(n.writes.keys().cloned());
+                }
+            }
+        }
+    }
+    // The steps bound to a real service, and where.
+    let bound: BTreeMap<&str, String> = workflow
+        .nodes
+        .iter()
+        .filter_map(|n| {
+            let call = n.call.as_ref()?;
+            let at = call
+                .http
+                .as_ref()
+                .map(|h| h.url.clone())
+                .or_else(|| call.nats.as_ref().map(|n| format!("nats:{}", n.subject)))?;
+            Some((n.id.as_str(), at))
+        })
+        .collect();
     let (mut channel_keys, mut service_keys) = (Keys::default(), Keys::default());
     let (mut channels, mut operations, mut messages) = (Map::new(), Map::new(), Map::new());
     for (event, c) in &contracts {
@@ -89,11 +116,7 @@ pub fn to_asyncapi(workflow: &Workflow) -> String {
                     c.from_steps.iter().cloned().collect::<Vec<_>>().join(", "),
                     if c.outcomes.contains("failure") && !c.outcomes.contains("success") { "fails" } else { "completes" }),
                 "contentType": "application/json",
-                "payload": {
-                    "type": "object",
-                    "description": "The run's data as the publishing step passes it on.",
-                    "additionalProperties": true
-                },
+                "payload": payload_schema(carried.get(event)),
                 "headers": {
                     "type": "object",
                     "properties": {
@@ -108,27 +131,65 @@ pub fn to_asyncapi(workflow: &Workflow) -> String {
                 }
             }),
         );
+        // A subscriber bound to a real service receives the event inside the call
+        // contract (app::model::call): that message, exactly, with its header.
+        let services_bound: BTreeMap<String, Vec<(String, String)>> = c
+            .to_steps
+            .iter()
+            .filter_map(|step| {
+                Some((
+                    service(step),
+                    (step.clone(), bound.get(step.as_str())?.clone()),
+                ))
+            })
+            .fold(BTreeMap::new(), |mut by, (s, at)| {
+                by.entry(s).or_default().push(at);
+                by
+            });
+        let call_key = format!("{key}.call");
+        let mut channel_messages = Map::new();
+        channel_messages.insert(
+            key.clone(),
+            json!({"$ref": format!("#/components/messages/{key}")}),
+        );
+        if !services_bound.is_empty() {
+            messages.insert(call_key.clone(), call_message(event, carried.get(event)));
+            channel_messages.insert(
+                call_key.clone(),
+                json!({"$ref": format!("#/components/messages/{call_key}")}),
+            );
+        }
         channels.insert(
             key.clone(),
             json!({
                 "address": event,
                 "title": event,
-                "messages": { key.clone(): {"$ref": format!("#/components/messages/{key}")} }
+                "messages": channel_messages,
             }),
         );
         for (action, services) in [("send", &c.senders), ("receive", &c.receivers)] {
             for s in services {
                 let op = format!("{}_{action}_{key}", service_keys.key(s, "service"));
-                operations.insert(
-                    op,
-                    json!({
-                        "action": action,
-                        "title": format!("{s} {action}s {event}"),
-                        "channel": {"$ref": format!("#/channels/{key}")},
-                        "messages": [{"$ref": format!("#/channels/{key}/messages/{key}")}],
-                        "x-hybridflow-service": s,
-                    }),
-                );
+                let real = services_bound.get(s).filter(|_| action == "receive");
+                let message = if real.is_some() { &call_key } else { &key };
+                let mut operation = json!({
+                    "action": action,
+                    "title": format!("{s} {action}s {event}"),
+                    "channel": {"$ref": format!("#/channels/{key}")},
+                    "messages": [{"$ref": format!("#/channels/{key}/messages/{message}")}],
+                    "x-hybridflow-service": s,
+                });
+                if let Some(at) = real {
+                    operation["description"] = json!(
+                        "A real service: it receives the event as a call (a POST of this message to the URL, or a NATS request to the subject) and answers per the call contract."
+                    );
+                    operation["x-hybridflow-call"] = at
+                        .iter()
+                        .map(|(step, at)| (step.clone(), json!(at)))
+                        .collect::<Map<_, _>>()
+                        .into();
+                }
+                operations.insert(op, operation);
             }
         }
     }
@@ -146,4 +207,96 @@ pub fn to_asyncapi(workflow: &Workflow) -> String {
         "components": { "messages": messages },
     });
     serde_json::to_string_pretty(&doc).unwrap_or_default()
+}
+
+/// The schema of what an event carries: the fields known to be in it, and possibly others.
+fn payload_schema(fields: Option<&BTreeSet<String>>) -> serde_json::Value {
+    let properties: Map<String, serde_json::Value> = fields
+        .into_iter()
+        .flatten()
+        .map(|f| {
+            (
+                f.clone(),
+                json!({"description": "A run data field the event carries."}),
+            )
+        })
+        .collect();
+    json!({
+        "type": "object",
+        "description": "The run's data as the publishing step passes it on.",
+        "properties": properties,
+        "additionalProperties": true
+    })
+}
+
+/// The message a subscriber bound to a real service receives for `event`: the call
+/// contract (`app::model::call::CallRequest`) with the event inside, and its header.
+fn call_message(event: &str, fields: Option<&BTreeSet<String>>) -> serde_json::Value {
+    json!({
+        "name": format!("{event}, delivered to a service"),
+        "title": format!("{event} as a call"),
+        "summary": "What a subscriber bound to a real service receives: the event inside the call contract. Its reply: 2xx with {\"writes\", \"publish\"}, 4xx or {\"failure\"} a business failure (not retried), 5xx retried with the same key.",
+        "contentType": "application/json",
+        "payload": {
+            "type": "object",
+            "required": ["run", "step", "execution", "attempt", "idempotency_key", "kind", "event", "data"],
+            "properties": {
+                "run": {"type": "string"},
+                "step": {"type": "string", "description": "The subscribing step's id."},
+                "execution": {"type": "integer", "minimum": 1},
+                "attempt": {"type": "integer", "minimum": 1},
+                "idempotency_key": {"type": "string", "description": "<run>/<step>/<execution>: the same for every retry and resend."},
+                "kind": {"const": "event"},
+                "event": {"const": event},
+                "data": payload_schema(fields)
+            }
+        },
+        "headers": {
+            "type": "object",
+            "required": ["Idempotency-Key"],
+            "properties": {
+                "Idempotency-Key": {"type": "string", "description": "The same as idempotency_key."}
+            }
+        }
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_subscriber_on_a_real_service_gets_the_event_inside_the_call_contract() {
+        let workflow = crate::model::examples::ecommerce_real_choreographed();
+        let doc: serde_json::Value = serde_json::from_str(&to_asyncapi(&workflow)).unwrap();
+        // Payment (bound) receives OrderPlaced as a call; Notify payment rejected
+        // (simulated) receives PaymentRejected as the plain event.
+        let call = &doc["components"]["messages"]["OrderPlaced.call"];
+        assert_eq!(
+            call["payload"]["properties"]["event"]["const"],
+            "OrderPlaced"
+        );
+        assert_eq!(call["payload"]["properties"]["kind"]["const"], "event");
+        assert_eq!(call["headers"]["required"][0], "Idempotency-Key");
+        let receive = doc["operations"]
+            .as_object()
+            .unwrap()
+            .values()
+            .find(|o| o["action"] == "receive" && o["channel"]["$ref"] == "#/channels/OrderPlaced")
+            .unwrap();
+        assert_eq!(
+            receive["messages"][0]["$ref"],
+            "#/channels/OrderPlaced/messages/OrderPlaced.call"
+        );
+        assert_eq!(
+            receive["x-hybridflow-call"]["payment"],
+            "http://127.0.0.1:4102/"
+        );
+        assert!(doc["components"]["messages"]
+            .get("PaymentRejected.call")
+            .is_none());
+        // The simulated flow has no call messages at all.
+        let simulated = crate::model::examples::ecommerce_choreographed();
+        assert!(!to_asyncapi(&simulated).contains(".call"));
+    }
 }

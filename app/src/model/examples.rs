@@ -309,6 +309,22 @@ pub const ALL: &[Example] = &[
         watch_speed: 0.25,
     },
     Example {
+        key: "ecommerce-real-orchestrated",
+        title: "E-commerce on real services, orchestrated",
+        lesson: "Start the article's services first: make demo-services (Order, Payment, Fulfillment, Email on 127.0.0.1:4101-4105). Each run calls them: the latencies are real, and each service counts what it did at /stats. Run with {\"card\": \"expired\"}: Payment declines, the orchestrator takes the failure route. {\"flaky\": \"payment\"}: its first attempt fails, the retry works under the same idempotency key. {\"down\": \"fulfillment\"}: retried, then the saga refunds the payment.",
+        workflow: ecommerce_real_orchestrated,
+        scenarios: ECOMMERCE_ORCHESTRATED_SCENARIOS,
+        watch_speed: 1.0,
+    },
+    Example {
+        key: "ecommerce-real-choreographed",
+        title: "E-commerce on real services, choreographed",
+        lesson: "The same services, reacting to events: start them first (make demo-services). Payment receives OrderPlaced with what Order Placement wrote — its real order id. Run with {\"stock\": \"none\"}: Fulfillment declines and publishes BackOrdered; the refund and the notifications follow.",
+        workflow: ecommerce_real_choreographed,
+        scenarios: ECOMMERCE_CHOREOGRAPHED_SCENARIOS,
+        watch_speed: 1.0,
+    },
+    Example {
         key: "onboarding-events",
         title: "Customer onboarding, event-driven",
         lesson: "Registration publishes CustomerRegistered; credit, address and criminal checks react in parallel through the broker; nobody waits for anybody.",
@@ -931,6 +947,55 @@ pub fn ecommerce_choreographed() -> Workflow {
             {"from": "fulfillment", "to": "order-backordered", "kind": "event", "on": "failure", "event": "BackOrdered"},
         ]
     }))
+}
+
+/// The demo services' ports on loopback (`make demo-services`, `hybridflow demo-service`),
+/// by the e-commerce flow's step they do the work of.
+pub const DEMO_SERVICE_PORTS: [(&str, u16); 4] = [
+    ("order", 4101),
+    ("payment", 4102),
+    ("fulfillment", 4104),
+    ("email", 4105),
+];
+
+/// `workflow` with its order, payment, fulfillment and email steps bound to the demo
+/// services (each retried twice, 200 ms apart: a flaky service gets its second attempt);
+/// the notifications and order updates stay simulated — one flow, both kinds of step.
+fn on_demo_services(mut workflow: Workflow, name: &str) -> Workflow {
+    use super::call::{HttpEndpoint, ServiceCall};
+    workflow.name = name.to_string();
+    for node in &mut workflow.nodes {
+        if let Some((_, port)) = DEMO_SERVICE_PORTS.iter().find(|(id, _)| *id == node.id) {
+            node.call = Some(ServiceCall {
+                http: Some(HttpEndpoint {
+                    url: format!("http://127.0.0.1:{port}/"),
+                }),
+                ..ServiceCall::default()
+            });
+            node.retry = Some(super::workflow::RetryPolicy {
+                max_attempts: 3,
+                backoff_ms: 200,
+                multiplier: 1.0,
+            });
+        }
+    }
+    workflow
+}
+
+/// The article's e-commerce flow, orchestrated, on the demo services.
+pub fn ecommerce_real_orchestrated() -> Workflow {
+    on_demo_services(
+        ecommerce_orchestrated(),
+        "E-commerce on real services (orchestrated)",
+    )
+}
+
+/// The article's e-commerce flow, choreographed, on the demo services.
+pub fn ecommerce_real_choreographed() -> Workflow {
+    on_demo_services(
+        ecommerce_choreographed(),
+        "E-commerce on real services (choreographed)",
+    )
 }
 
 /// Scenario 5: convert and resize an image into JPG and WebP in parallel, upload each,

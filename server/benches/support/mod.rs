@@ -107,6 +107,31 @@ pub async fn spawn_binary(
     panic!("the server did not start");
 }
 
+/// `hybridflow demo-service <name>` on `addr` (a real process, its own CPU), once it
+/// answers `GET /health`.
+pub async fn spawn_demo_service(name: &str, addr: std::net::SocketAddr) -> std::process::Child {
+    let binary = std::env::var("HYBRIDFLOW_BINARY")
+        .unwrap_or_else(|_| env!("CARGO_BIN_EXE_hybridflow").to_string());
+    let mut child = std::process::Command::new(binary)
+        .args(["demo-service", name, "--bind", &addr.to_string()])
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .expect("start a demo service");
+    let http = reqwest::Client::new();
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    while std::time::Instant::now() < deadline {
+        if let Ok(r) = http.get(format!("http://{addr}/health")).send().await {
+            if r.status().is_success() {
+                return child;
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+    panic!("the demo service {name} did not start");
+}
+
 /// A real server on a free port and a fresh SQLite file.
 pub struct Server {
     pub base: String,

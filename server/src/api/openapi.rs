@@ -32,7 +32,7 @@ use super::{events, lab, runs, workflows, AppState};
         (name = "lab", description = "The trade-off lab: conversions, batches compared on the same seeds, load tests"),
         (name = "service", description = "Health, readiness, metrics, and this description")
     ),
-    components(schemas(ErrorBody, Workflow))
+    components(schemas(ErrorBody, Workflow, app::model::call::CallRequest, app::model::call::CallReply))
 )]
 struct ApiDoc;
 
@@ -73,8 +73,32 @@ pub fn routes() -> OpenApiRouter<AppState> {
 /// The OpenAPI document, as served.
 pub static SPEC: LazyLock<Value> = LazyLock::new(|| {
     let (_, spec) = routes().split_for_parts();
-    serde_json::to_value(&spec).unwrap_or_default()
+    let mut spec = serde_json::to_value(&spec).unwrap_or_default();
+    spec["webhooks"] = call_contract();
+    spec
 });
+
+/// The call contract, as OpenAPI 3.1 `webhooks`: what Hybridflow sends a real service a
+/// step is bound to (`call.http`), and what each reply means — enough to generate a
+/// service's stub from.
+fn call_contract() -> Value {
+    serde_json::json!({"serviceCall": {"post": {
+    "summary": "What a service bound to a step receives, for each attempt",
+    "description": "A POST to the step's `call.http.url`: the same JSON whether the orchestrator commands the step (`kind: command`, `data` the run data) or the bus delivers it an event (`kind: event`, `event` its name, `data` the event's payload). Made once the attempt's start is durable; sent again under the same idempotency key after a crash, and for every retry of the execution. A step bound by a NATS subject gets the same JSON as a NATS request (the key also as a header; a `Nats-Service-Error-Code` header on the reply stands for its status). No redirects are followed; a reply is read up to 256 KiB.",
+    "operationId": "serviceCall",
+    "parameters": [{"name": "Idempotency-Key", "in": "header", "required": true,
+        "description": "The same as the body's `idempotency_key`: `<run>/<step>/<execution>`.",
+        "schema": {"type": "string"}}],
+    "requestBody": {"required": true, "content": {"application/json": {
+        "schema": {"$ref": "#/components/schemas/CallRequest"}}}},
+    "responses": {
+        "2XX": {"description": "Success: the step writes the reply's `writes` into the run data; in choreography `publish` picks which of its events it publishes; a `failure` makes it a business failure. An empty body writes nothing.",
+            "content": {"application/json": {"schema": {"$ref": "#/components/schemas/CallReply"}}}},
+        "4XX": {"description": "A business failure: the step fails at once onto its failure route (reason `declined`), not retried. `failure` or `error` in a JSON body is recorded as what was wrong.",
+            "content": {"application/json": {"schema": {"$ref": "#/components/schemas/CallReply"}}}},
+        "5XX": {"description": "Retried per the step's retry policy, with the same idempotency key (as are a refused connection, an unreadable or oversized reply, and no answer within the step's timeout)."}
+    }}}})
+}
 
 /// The JSON Schema (2020-12) of the workflow document: the `Workflow` schema of [`SPEC`]
 /// with every schema it refers to under `$defs`; a document may name it in `"$schema"`.

@@ -77,10 +77,12 @@ fn is_loopback(host: &str) -> bool {
             .is_ok_and(|ip| ip.is_loopback())
 }
 
-/// The services this server may call, and its HTTP client for them.
+/// The services this server may call, and its clients for them.
 pub struct Services {
     allowed: Vec<Allowed>,
     http: reqwest::Client,
+    /// For calls over NATS (`--bus` or `--nats`).
+    nats: Option<async_nats::Client>,
 }
 
 impl Default for Services {
@@ -97,7 +99,17 @@ impl Services {
             .connect_timeout(CONNECT_TIMEOUT)
             .build()
             .unwrap_or_default();
-        Services { allowed, http }
+        Services {
+            allowed,
+            http,
+            nats: None,
+        }
+    }
+
+    /// Calls over NATS through `client`.
+    pub fn with_nats(mut self, client: async_nats::Client) -> Services {
+        self.nats = Some(client);
+        self
     }
 
     /// From `--allow-service` values.
@@ -139,12 +151,12 @@ impl Services {
                 field: field.rsplit('.').next().unwrap_or(field).to_string(),
                 message,
             };
-            if call.nats.is_some() {
+            if let Some(nats) = call.nats.as_ref().filter(|_| self.nats.is_none()) {
                 problems.push(problem(
                     "nats.subject",
                     format!(
-                        "step {} ({}) calls its service over NATS, which this server cannot do yet: bind it to an http url",
-                        node.label, node.id
+                        "step {} ({}) calls its service over NATS ({}), but this server has no NATS connection: start it with --bus or --nats URL",
+                        node.label, node.id, nats.subject
                     ),
                 ));
             }
@@ -223,11 +235,18 @@ impl Services {
             timed_out: false,
             problem,
         };
+        let headers = match environment_headers(binding) {
+            Ok(headers) => headers,
+            Err(failure) => return (None, CallAnswer::Declined { failure }),
+        };
+        if let Some(nats) = &binding.nats {
+            return self.request(&nats.subject, request, headers).await;
+        }
         let Some(http) = &binding.http else {
             return (
                 None,
                 CallAnswer::Declined {
-                    failure: "this server calls services over http only".into(),
+                    failure: "the step names no service to call".into(),
                 },
             );
         };
@@ -248,21 +267,8 @@ impl Services {
             .post(&http.url)
             .header(IDEMPOTENCY_HEADER, &request.idempotency_key)
             .json(request);
-        for (name, from) in &binding.headers {
-            match std::env::var(&from.env) {
-                Ok(value) => sending = sending.header(name.as_str(), value),
-                Err(_) => {
-                    return (
-                        None,
-                        CallAnswer::Declined {
-                            failure: format!(
-                                "header {name} comes from the environment variable {}, which this server does not have",
-                                from.env
-                            ),
-                        },
-                    )
-                }
-            }
+        for (name, value) in headers {
+            sending = sending.header(name.as_str(), value);
         }
         let mut response = match sending.send().await {
             Ok(response) => response,
@@ -288,20 +294,118 @@ impl Services {
                 Err(e) => return (Some(status), broken(words_of(&e))),
             }
         }
-        let reply = || serde_json::from_slice::<CallReply>(&body);
-        let said = || {
-            let text = String::from_utf8_lossy(&body);
-            let error = serde_json::from_slice::<serde_json::Value>(&body)
-                .ok()
-                .and_then(|v| {
-                    v.get("failure")
-                        .or_else(|| v.get("error"))
-                        .and_then(|e| e.as_str().map(str::to_string))
-                })
-                .unwrap_or_else(|| text.trim().to_string());
-            error.chars().take(MAX_PROBLEM_CHARS).collect::<String>()
+        let location = response_location(&response);
+        let answer = answer_of(status, &body, &location);
+        (Some(status), answer)
+    }
+}
+
+impl Services {
+    /// A NATS request to `subject`: its reply counts as `200` unless it carries the NATS
+    /// service framework's `Nats-Service-Error-Code` header (`4xx` declines, others are
+    /// retried); no responder or no reply is retried.
+    async fn request(
+        &self,
+        subject: &str,
+        request: &CallRequest,
+        headers: Vec<(String, String)>,
+    ) -> (Option<u16>, CallAnswer) {
+        let broken = |problem: String| CallAnswer::Broken {
+            timed_out: false,
+            problem,
         };
-        let answer = match status {
+        let Some(client) = &self.nats else {
+            return (
+                None,
+                CallAnswer::Declined {
+                    failure: "this server has no NATS connection (--bus or --nats)".into(),
+                },
+            );
+        };
+        let mut map = async_nats::HeaderMap::new();
+        map.insert(IDEMPOTENCY_HEADER, request.idempotency_key.as_str());
+        for (name, value) in &headers {
+            map.insert(name.as_str(), value.as_str());
+        }
+        let payload = serde_json::to_vec(request).unwrap_or_default();
+        let asked = async_nats::Request::new()
+            .payload(payload.into())
+            .headers(map)
+            // The call's own deadline (the step's timeout) rules.
+            .timeout(Some(MAX_CALL_TIMEOUT));
+        match client.send_request(subject.to_string(), asked).await {
+            Ok(reply) => {
+                if reply.payload.len() > MAX_CALL_BODY_BYTES {
+                    return (
+                        None,
+                        broken(format!(
+                            "the reply is more than {MAX_CALL_BODY_BYTES} bytes; the limit is {MAX_CALL_BODY_BYTES}"
+                        )),
+                    );
+                }
+                let status = reply
+                    .headers
+                    .as_ref()
+                    .and_then(|h| h.get("Nats-Service-Error-Code"))
+                    .and_then(|code| code.as_str().parse::<u16>().ok())
+                    .unwrap_or(200);
+                (Some(status), answer_of(status, &reply.payload, ""))
+            }
+            Err(e) => {
+                use async_nats::RequestErrorKind;
+                let problem = match e.kind() {
+                    RequestErrorKind::NoResponders => {
+                        format!("no service answers on {subject}")
+                    }
+                    RequestErrorKind::TimedOut => format!("no answer on {subject}"),
+                    _ => e.to_string(),
+                };
+                (None, broken(problem))
+            }
+        }
+    }
+}
+
+/// The headers a binding sends, each read from the server's environment by name; a
+/// variable the server does not have declines the call, naming it.
+fn environment_headers(binding: &ServiceCall) -> Result<Vec<(String, String)>, String> {
+    binding
+        .headers
+        .iter()
+        .map(|(name, from)| {
+            std::env::var(&from.env)
+                .map(|value| (name.clone(), value))
+                .map_err(|_| {
+                    format!(
+                        "header {name} comes from the environment variable {}, which this server does not have",
+                        from.env
+                    )
+                })
+        })
+        .collect()
+}
+
+/// What a reply with `status` and `body` means for the run; `location`: where a redirect
+/// pointed.
+fn answer_of(status: u16, body: &[u8], location: &str) -> CallAnswer {
+    let broken = |problem: String| CallAnswer::Broken {
+        timed_out: false,
+        problem,
+    };
+    let reply = || serde_json::from_slice::<CallReply>(body);
+    let said = || {
+        let text = String::from_utf8_lossy(body);
+        let error = serde_json::from_slice::<serde_json::Value>(body)
+            .ok()
+            .and_then(|v| {
+                v.get("failure")
+                    .or_else(|| v.get("error"))
+                    .and_then(|e| e.as_str().map(str::to_string))
+            })
+            .unwrap_or_else(|| text.trim().to_string());
+        error.chars().take(MAX_PROBLEM_CHARS).collect::<String>()
+    };
+    match status {
             200..=299 if body.iter().all(u8::is_ascii_whitespace) => CallAnswer::Done {
                 writes: Default::default(),
                 publish: None,
@@ -329,7 +433,7 @@ impl Services {
                 Err(e) => broken(format!("the reply is not a call reply: {e}")),
             },
             300..=399 => {
-                let to = response_location(&response);
+                let to = location;
                 CallAnswer::Declined {
                     failure: format!(
                         "the service answered {status}, a redirect{to}; redirects are not followed"
@@ -346,9 +450,7 @@ impl Services {
                 said if said.is_empty() => format!("the service answered {status}"),
                 said => format!("{status}: {said}"),
             }),
-        };
-        (Some(status), answer)
-    }
+        }
 }
 
 fn response_location(response: &reqwest::Response) -> String {

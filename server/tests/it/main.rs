@@ -25,6 +25,7 @@ mod lab_api;
 mod lessons;
 mod live;
 mod openapi;
+mod own_services;
 mod real_services;
 mod runs;
 mod scenarios;

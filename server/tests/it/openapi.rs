@@ -266,3 +266,51 @@ async fn the_api_page_says_what_the_server_answers_and_can_be_found_in() {
         "the PUT description's code is not rendered"
     );
 }
+
+/// The call contract is published as OpenAPI `webhooks` (served in /api/openapi.json): a
+/// request as the engine sends it, and the replies the demo services give, validate against
+/// the schemas it names; a request missing its key does not.
+#[tokio::test]
+async fn the_call_contract_is_described_and_what_is_sent_matches_it() {
+    use app::model::call::{CallKind, CallRequest};
+    let server = TestServer::start().await;
+    let spec: Value = server.get_json("/api/openapi.json").await;
+    let post = &spec["webhooks"]["serviceCall"]["post"];
+    assert_eq!(
+        post["requestBody"]["content"]["application/json"]["schema"]["$ref"],
+        "#/components/schemas/CallRequest"
+    );
+    assert_eq!(post["parameters"][0]["name"], "Idempotency-Key");
+    let text = spec["components"]["schemas"]
+        .to_string()
+        .replace("#/components/schemas/", "#/$defs/");
+    let defs: Value = serde_json::from_str(&text).unwrap();
+    let valid = |name: &str, value: &Value| {
+        let schema = json!({"$defs": defs, "$ref": format!("#/$defs/{name}")});
+        jsonschema::validator_for(&schema)
+            .expect("a valid JSON Schema")
+            .is_valid(value)
+    };
+    let sent = CallRequest {
+        run: "3f2a".into(),
+        step: "payment".into(),
+        execution: 1,
+        attempt: 2,
+        idempotency_key: CallRequest::key_of("3f2a", "payment", 1),
+        kind: CallKind::Event,
+        event: Some("OrderPlaced".into()),
+        data: json!({"order_id": "ord-1"}).as_object().cloned().unwrap(),
+    };
+    assert!(valid("CallRequest", &serde_json::to_value(&sent).unwrap()));
+    let mut keyless = serde_json::to_value(&sent).unwrap();
+    keyless.as_object_mut().unwrap().remove("idempotency_key");
+    assert!(!valid("CallRequest", &keyless));
+    for reply in [
+        json!({"writes": {"paid": true, "payment_id": "pay-1"}}),
+        json!({"failure": "card expired"}),
+        json!({"writes": {}, "publish": ["PaymentCharged"]}),
+    ] {
+        assert!(valid("CallReply", &reply), "{reply}");
+    }
+    assert!(!valid("CallReply", &json!({"publish": "PaymentCharged"})));
+}

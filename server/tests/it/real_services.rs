@@ -501,3 +501,97 @@ async fn a_server_killed_with_a_call_in_flight_sends_it_again_and_the_work_is_do
     );
     assert_eq!(stats["keys"].as_object().unwrap().len(), 1);
 }
+
+/// A step bound by a NATS subject: each attempt a request carrying the contract (its key
+/// also as a header), the reply's writes the run data; a reply with the NATS service
+/// framework's error code 422 declines; nobody listening is retried, then handled. A server
+/// without a NATS connection refuses saving such a step.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_step_bound_by_a_nats_subject_is_a_request_and_its_reply() {
+    use futures::StreamExt;
+    let (url, _) = crate::common::nats_bus().await;
+    let subject = format!(
+        "test.payment.{}",
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_nanos()
+    );
+    let client = async_nats::connect(&url).await.unwrap();
+    let mut asked = client.subscribe(subject.clone()).await.unwrap();
+    let responder = client.clone();
+    tokio::spawn(async move {
+        while let Some(message) = asked.next().await {
+            let call: Value = serde_json::from_slice(&message.payload).unwrap();
+            let key = message
+                .headers
+                .as_ref()
+                .and_then(|h| h.get("Idempotency-Key"))
+                .map(|v| v.to_string());
+            let mut headers = async_nats::HeaderMap::new();
+            let body = if key.as_deref() != call["idempotency_key"].as_str() {
+                headers.insert("Nats-Service-Error-Code", "500");
+                json!({"error": "the key header and the body differ"})
+            } else if call["data"]["card"] == "expired" {
+                headers.insert("Nats-Service-Error-Code", "422");
+                json!({"failure": "card expired"})
+            } else {
+                json!({"writes": {"paid": true, "via": "nats", "kind": call["kind"]}})
+            };
+            if let Some(reply) = message.reply {
+                let _ = responder
+                    .publish_with_headers(reply, headers, body.to_string().into())
+                    .await;
+            }
+        }
+    });
+    let doc = |subject: &str| {
+        json!({"name": "Over NATS", "nodes": [
+            {"id": "order", "label": "Order", "service": "Orders", "action": "place", "latency_ms": 10},
+            {"id": "payment", "label": "Payment", "service": "Payments", "action": "charge",
+             "call": {"nats": {"subject": subject}}, "retry": {"max_attempts": 2, "backoff_ms": 50}}],
+            "edges": [{"from": "order", "to": "payment", "kind": "event"}]})
+    };
+    let alone = TestServer::start().await;
+    let refused = alone.post_json("/api/workflows", &doc(&subject)).await;
+    assert_eq!(refused.status(), 422);
+    let body: Value = refused.json().await.unwrap();
+    assert_eq!(
+        body["details"][0]["message"],
+        format!("step Payment (payment) calls its service over NATS ({subject}), but this server has no NATS connection: start it with --bus or --nats URL")
+    );
+    let nats = url.clone();
+    let server = TestServer::start_configured(tempfile::tempdir().unwrap(), move |settings| {
+        settings.nats = Some(nats);
+    })
+    .await;
+    let workflow = server.create_workflow(&doc(&subject)).await;
+    let (report, records) = run(&server, &workflow, json!({"card": "ok"})).await;
+    assert_eq!(report["status"], "completed", "{report}");
+    let wrote = &of(&records, "StepSucceeded", "payment")[0]["wrote"];
+    assert_eq!(
+        wrote,
+        &json!({"paid": true, "via": "nats", "kind": "event"})
+    );
+    assert_eq!(of(&records, "ServiceCalled", "payment")[0]["status"], 200);
+    let (report, records) = run(&server, &workflow, json!({"card": "expired"})).await;
+    assert_eq!(report["status"], "failed", "{report}");
+    let called = of(&records, "ServiceCalled", "payment");
+    assert_eq!(called.len(), 1, "declined, not retried");
+    assert_eq!(
+        (called[0]["status"].clone(), called[0]["problem"].clone()),
+        (json!(422), json!("card expired"))
+    );
+    // Nobody listening on a subject: retried, then the failure is handled as any.
+    let silent = server
+        .create_workflow(&doc(&format!("{subject}.nobody")))
+        .await;
+    let (report, records) = run(&server, &silent, json!({})).await;
+    assert_eq!(report["status"], "failed", "{report}");
+    let called = of(&records, "ServiceCalled", "payment");
+    assert_eq!(called.len(), 2);
+    assert_eq!(
+        called[0]["problem"],
+        format!("no service answers on {subject}.nobody")
+    );
+}

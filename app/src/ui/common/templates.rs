@@ -36,6 +36,8 @@ fn template_text(locale: Locale, key: &str) -> (&'static str, &'static str) {
         "order-choreographed" => text!(order_choreographed),
         "ecommerce-orchestrated" => text!(ecommerce_orchestrated),
         "ecommerce-choreographed" => text!(ecommerce_choreographed),
+        "ecommerce-real-orchestrated" => text!(ecommerce_real_orchestrated),
+        "ecommerce-real-choreographed" => text!(ecommerce_real_choreographed),
         "onboarding-events" => text!(onboarding_events),
         "onboarding-hybrid" => text!(onboarding_hybrid),
         "image-fork-join" => text!(image_fork_join),
