@@ -571,11 +571,13 @@ async fn main() {
         ),
     }
     print_header();
-    let mut setup = Connection::open(&host).await;
     for (name, document, watch) in flows {
         if only.as_deref().is_some_and(|o| o != name) {
             continue;
         }
+        // A connection of its own: one kept from the flow before sat idle through its
+        // measurement, longer than the server keeps an idle connection.
+        let mut setup = Connection::open(&host).await;
         let (status, body) = setup
             .post("/api/workflows", document.to_string().as_bytes())
             .await;
