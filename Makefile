@@ -14,7 +14,7 @@ export CARGO_TERM_COLOR := never
 # command here builds with it — and each crate is built once per profile.
 export RUSTFLAGS := --cfg erase_components
 
-.PHONY: run test tools browser build site lint lint-ssr lint-hydrate test-rust test-e2e clean-data fuzz screenshots postgres nats cluster demo-services
+.PHONY: run test tools browser python build site lint lint-ssr lint-hydrate test-rust test-e2e clean-data fuzz screenshots postgres nats cluster demo-services
 
 CARGO_FUZZ_VERSION := 0.13.2
 FUZZ_TARGET ?= text
@@ -26,6 +26,10 @@ tools:
 	@if [ ! -x $(NODE_BIN)/wasm-opt ] || [ ! -x $(NODE_BIN)/terser ] || [ ! -x $(NODE_BIN)/playwright ] \
 		|| [ end2end/package-lock.json -nt end2end/node_modules/.package-lock.json ]; then \
 		cd end2end && npm ci --no-audit --no-fund; fi
+
+## Python 3 for the README's own-service example the Rust tests run (Debian's, if missing).
+python:
+	@command -v python3 >/dev/null || (apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y python3)
 
 ## Debian's Chromium for the browser tests (Playwright cannot download its own here).
 browser:
@@ -91,7 +95,7 @@ nats:
 
 ## The Rust tests; the store conformance suite runs each test on PostgreSQL too, and the
 ## cluster tests run three processes on PostgreSQL and NATS.
-test-rust: tools postgres nats
+test-rust: tools python postgres nats
 	HYBRIDFLOW_TEST_POSTGRES=$$(server/services/postgres.sh url) \
 	HYBRIDFLOW_TEST_NATS=$$(server/services/nats.sh url) \
 	cargo test --workspace --locked
@@ -124,7 +128,7 @@ fuzz:
 ## whole run builds from scratch or not at all, and they would double the disk it takes.
 CLIPPY_ARGS_D_WARNINGS := -D__CLIPPY_HACKERY__warnings__CLIPPY_HACKERY__
 test: export CARGO_INCREMENTAL := 0
-test: tools browser postgres nats
+test: tools browser python postgres nats
 	@set -o pipefail; start=$$(date +%s); \
 	export RUSTC_WORKSPACE_WRAPPER=$$(rustup which clippy-driver) CLIPPY_ARGS='$(CLIPPY_ARGS_D_WARNINGS)'; \
 	chain() { name=$$1; shift; t=$$(date +%s); \
