@@ -85,17 +85,22 @@ pub async fn spawn_binary(
     // HYBRIDFLOW_BINARY: another build of the server (an A/B comparison in one sitting).
     let binary = std::env::var("HYBRIDFLOW_BINARY")
         .unwrap_or_else(|_| env!("CARGO_BIN_EXE_hybridflow").to_string());
-    let mut child = std::process::Command::new(binary)
+    let child = std::process::Command::new(binary)
         .args(["--bind", &addr.to_string(), "--database"])
         .arg(database)
         .args(extra)
         .stdout(std::process::Stdio::null())
         .spawn()
         .expect("start hybridflow");
+    healthy(child, &format!("http://{addr}/api/health"), "the server").await
+}
+
+/// `child` once `url` answers with success (30 s at most; killed, and a panic, if not).
+async fn healthy(mut child: std::process::Child, url: &str, what: &str) -> std::process::Child {
     let http = reqwest::Client::new();
     let deadline = std::time::Instant::now() + Duration::from_secs(30);
     while std::time::Instant::now() < deadline {
-        if let Ok(r) = http.get(format!("http://{addr}/api/health")).send().await {
+        if let Ok(r) = http.get(url).send().await {
             if r.status().is_success() {
                 return child;
             }
@@ -104,7 +109,7 @@ pub async fn spawn_binary(
     }
     let _ = child.kill();
     let _ = child.wait();
-    panic!("the server did not start");
+    panic!("{what} did not start");
 }
 
 /// `hybridflow demo-service <name>` on `addr` (a real process, its own CPU), once it
@@ -112,24 +117,17 @@ pub async fn spawn_binary(
 pub async fn spawn_demo_service(name: &str, addr: std::net::SocketAddr) -> std::process::Child {
     let binary = std::env::var("HYBRIDFLOW_BINARY")
         .unwrap_or_else(|_| env!("CARGO_BIN_EXE_hybridflow").to_string());
-    let mut child = std::process::Command::new(binary)
+    let child = std::process::Command::new(binary)
         .args(["demo-service", name, "--bind", &addr.to_string()])
         .stdout(std::process::Stdio::null())
         .spawn()
         .expect("start a demo service");
-    let http = reqwest::Client::new();
-    let deadline = std::time::Instant::now() + Duration::from_secs(30);
-    while std::time::Instant::now() < deadline {
-        if let Ok(r) = http.get(format!("http://{addr}/health")).send().await {
-            if r.status().is_success() {
-                return child;
-            }
-        }
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-    let _ = child.kill();
-    let _ = child.wait();
-    panic!("the demo service {name} did not start");
+    healthy(
+        child,
+        &format!("http://{addr}/health"),
+        &format!("the demo service {name}"),
+    )
+    .await
 }
 
 /// A real server on a free port and a fresh SQLite file.

@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use serde_json::{json, Value};
 
-use crate::common::{collect, eventually, TestServer};
+use crate::common::{eventually, TestServer};
 
 const PYTHON: &str = "docs/examples/payment_service.py";
 const RUST: &str = "server/examples/payment_service.rs";
@@ -77,19 +77,8 @@ async fn bound_and_run(port: u16, language: &str) {
         (json!({"card": "ok"}), "completed"),
         (json!({"card": "expired"}), "failed"),
     ] {
-        let started: Value = server
-            .post_json(
-                &format!("/api/workflows/{workflow}/runs"),
-                &json!({"input": input}),
-            )
-            .await
-            .json()
-            .await
-            .unwrap();
-        let run = started["id"].as_str().unwrap().to_string();
-        let report = server.wait_run(&run).await;
+        let (report, records) = server.run_to_end(&workflow, input).await;
         assert_eq!(report["status"], status, "{language}: {report}");
-        let records = collect(server.ws_url(&format!("/api/runs/{run}/events?after=0"))).await;
         let called: Vec<&Value> = records
             .iter()
             .filter(|r| r["type"] == "ServiceCalled")

@@ -22,6 +22,11 @@ fn bound(id: &str, label: &str, url: &str) -> Value {
            "retry": {"max_attempts": 3, "backoff_ms": 100}})
 }
 
+/// The shop's four demo services, each its own process: Order, Payment, Fulfillment, Email.
+fn demo_shop() -> [DemoProcess; 4] {
+    ["order", "payment", "fulfillment", "email"].map(DemoProcess::start)
+}
+
 /// Order → Payment → Fulfillment → Email on `kind` edges, each step a demo service.
 fn shop(name: &str, kind: &str, services: &[&DemoProcess; 4]) -> Value {
     let [order, payment, fulfillment, email] = services;
@@ -35,40 +40,6 @@ fn shop(name: &str, kind: &str, services: &[&DemoProcess; 4]) -> Value {
         "edges": [{"from": "order", "to": "payment", "kind": kind},
                   {"from": "payment", "to": "fulfillment", "kind": kind},
                   {"from": "fulfillment", "to": "email", "kind": kind}]})
-}
-
-async fn run(server: &TestServer, workflow: &str, input: Value) -> (Value, Vec<Value>) {
-    let started: Value = server
-        .post_json(
-            &format!("/api/workflows/{workflow}/runs"),
-            &json!({"input": input}),
-        )
-        .await
-        .json()
-        .await
-        .unwrap();
-    let id = started["id"].as_str().unwrap().to_string();
-    let report = wait_long(server, &id).await;
-    let records = collect(server.ws_url(&format!("/api/runs/{id}/events?after=0"))).await;
-    (report, records)
-}
-
-/// [`TestServer::wait_run`] with room for retries against real services.
-async fn wait_long(server: &TestServer, id: &str) -> Value {
-    eventually(
-        "the run's end",
-        Duration::from_secs(30),
-        Duration::from_millis(50),
-        || async {
-            let report: Value = server.get_json(&format!("/api/runs/{id}")).await;
-            if report["status"] == "running" {
-                Err(report.to_string())
-            } else {
-                Ok(report)
-            }
-        },
-    )
-    .await
 }
 
 fn of<'a>(records: &'a [Value], kind: &str, node: &str) -> Vec<&'a Value> {
@@ -89,17 +60,14 @@ fn told(report: &Value) -> Vec<String> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_flow_on_real_services_completes_in_both_styles_each_step_executed_once() {
-    let order = DemoProcess::start("order");
-    let payment = DemoProcess::start("payment");
-    let fulfillment = DemoProcess::start("fulfillment");
-    let email = DemoProcess::start("email");
+    let [order, payment, fulfillment, email] = demo_shop();
     let services = [&order, &payment, &fulfillment, &email];
     let server = TestServer::start().await;
     for kind in ["command", "event"] {
         let workflow = server
             .create_workflow(&shop(&format!("Shop by {kind}"), kind, &services))
             .await;
-        let (report, records) = run(&server, &workflow, json!({"card": "ok"})).await;
+        let (report, records) = server.run_to_end(&workflow, json!({"card": "ok"})).await;
         assert_eq!(report["status"], "completed", "{kind}: {report}");
         for step in ["order", "payment", "fulfillment", "email"] {
             let called = of(&records, "ServiceCalled", step);
@@ -139,10 +107,7 @@ async fn a_flow_on_real_services_completes_in_both_styles_each_step_executed_onc
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_expired_card_is_declined_once_and_the_saga_undoes_the_order() {
-    let order = DemoProcess::start("order");
-    let payment = DemoProcess::start("payment");
-    let fulfillment = DemoProcess::start("fulfillment");
-    let email = DemoProcess::start("email");
+    let [order, payment, fulfillment, email] = demo_shop();
     let server = TestServer::start().await;
     let workflow = server
         .create_workflow(&shop(
@@ -151,7 +116,9 @@ async fn an_expired_card_is_declined_once_and_the_saga_undoes_the_order() {
             &[&order, &payment, &fulfillment, &email],
         ))
         .await;
-    let (report, records) = run(&server, &workflow, json!({"card": "expired"})).await;
+    let (report, records) = server
+        .run_to_end(&workflow, json!({"card": "expired"}))
+        .await;
     assert_eq!(report["status"], "compensated", "{report}");
     let called = of(&records, "ServiceCalled", "payment");
     assert_eq!(called.len(), 1, "a decline is not retried: {called:?}");
@@ -176,10 +143,7 @@ async fn an_expired_card_is_declined_once_and_the_saga_undoes_the_order() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_flaky_service_is_retried_under_the_same_key_and_does_the_work_once() {
-    let order = DemoProcess::start("order");
-    let payment = DemoProcess::start("payment");
-    let fulfillment = DemoProcess::start("fulfillment");
-    let email = DemoProcess::start("email");
+    let [order, payment, fulfillment, email] = demo_shop();
     let server = TestServer::start().await;
     let workflow = server
         .create_workflow(&shop(
@@ -188,7 +152,9 @@ async fn a_flaky_service_is_retried_under_the_same_key_and_does_the_work_once() 
             &[&order, &payment, &fulfillment, &email],
         ))
         .await;
-    let (report, records) = run(&server, &workflow, json!({"flaky": "payment"})).await;
+    let (report, records) = server
+        .run_to_end(&workflow, json!({"flaky": "payment"}))
+        .await;
     assert_eq!(report["status"], "completed", "{report}");
     let called: Vec<(Value, Value)> = of(&records, "ServiceCalled", "payment")
         .iter()
@@ -240,8 +206,7 @@ async fn a_service_killed_mid_run_is_retried_then_handled_and_after_its_restart_
     let id = started["id"].as_str().unwrap().to_string();
     tokio::time::sleep(Duration::from_millis(300)).await;
     payment.kill();
-    let report = wait_long(&server, &id).await;
-    let records = collect(server.ws_url(&format!("/api/runs/{id}/events?after=0"))).await;
+    let (report, records) = server.end_of(&id).await;
     assert_eq!(report["status"], "compensated", "{report}");
     let called = of(&records, "ServiceCalled", "payment");
     assert_eq!(called.len(), 3, "three attempts: {called:?}");
@@ -268,7 +233,7 @@ async fn a_service_killed_mid_run_is_retried_then_handled_and_after_its_restart_
     );
     // Back on its port: the next run goes through.
     let payment = DemoProcess::start_on("payment", payment_port);
-    let (report, _) = run(&server, &workflow, json!({})).await;
+    let (report, _) = server.run_to_end(&workflow, json!({})).await;
     assert_eq!(report["status"], "completed", "{report}");
     assert_eq!(payment.stats().await["executions"], 1);
 }
@@ -320,7 +285,7 @@ async fn redirects_oversized_and_slow_replies_are_handled_by_the_rules() {
     let mut seen = Vec::new();
     for path in ["redirect", "huge", "slow"] {
         let workflow = server.create_workflow(&one(path)).await;
-        let (report, records) = run(&server, &workflow, json!({})).await;
+        let (report, records) = server.run_to_end(&workflow, json!({})).await;
         assert_eq!(report["status"], "failed", "{path}: {report}");
         let called = of(&records, "ServiceCalled", "call");
         let failed = of(&records, "StepFailed", "call");
@@ -566,7 +531,7 @@ async fn a_step_bound_by_a_nats_subject_is_a_request_and_its_reply() {
     })
     .await;
     let workflow = server.create_workflow(&doc(&subject)).await;
-    let (report, records) = run(&server, &workflow, json!({"card": "ok"})).await;
+    let (report, records) = server.run_to_end(&workflow, json!({"card": "ok"})).await;
     assert_eq!(report["status"], "completed", "{report}");
     let wrote = &of(&records, "StepSucceeded", "payment")[0]["wrote"];
     assert_eq!(
@@ -574,7 +539,9 @@ async fn a_step_bound_by_a_nats_subject_is_a_request_and_its_reply() {
         &json!({"paid": true, "via": "nats", "kind": "event"})
     );
     assert_eq!(of(&records, "ServiceCalled", "payment")[0]["status"], 200);
-    let (report, records) = run(&server, &workflow, json!({"card": "expired"})).await;
+    let (report, records) = server
+        .run_to_end(&workflow, json!({"card": "expired"}))
+        .await;
     assert_eq!(report["status"], "failed", "{report}");
     let called = of(&records, "ServiceCalled", "payment");
     assert_eq!(called.len(), 1, "declined, not retried");
@@ -586,7 +553,7 @@ async fn a_step_bound_by_a_nats_subject_is_a_request_and_its_reply() {
     let silent = server
         .create_workflow(&doc(&format!("{subject}.nobody")))
         .await;
-    let (report, records) = run(&server, &silent, json!({})).await;
+    let (report, records) = server.run_to_end(&silent, json!({})).await;
     assert_eq!(report["status"], "failed", "{report}");
     let called = of(&records, "ServiceCalled", "payment");
     assert_eq!(called.len(), 2);

@@ -160,6 +160,45 @@ impl TestServer {
         body["id"].as_str().expect("id").to_string()
     }
 
+    /// Starts a run of `workflow` with `input` and waits for its end (30 s: room for
+    /// retries against real services): its report and its whole history.
+    pub async fn run_to_end(
+        &self,
+        workflow: &str,
+        input: serde_json::Value,
+    ) -> (serde_json::Value, Vec<Value>) {
+        let started: serde_json::Value = self
+            .post_json(
+                &format!("/api/workflows/{workflow}/runs"),
+                &serde_json::json!({"input": input}),
+            )
+            .await
+            .json()
+            .await
+            .expect("json");
+        self.end_of(started["id"].as_str().expect("a run id")).await
+    }
+
+    /// Waits (30 s) for run `id` to end: its report and its whole history.
+    pub async fn end_of(&self, id: &str) -> (serde_json::Value, Vec<Value>) {
+        let report = eventually(
+            "the run's end",
+            Duration::from_secs(30),
+            Duration::from_millis(50),
+            || async {
+                let report: serde_json::Value = self.get_json(&format!("/api/runs/{id}")).await;
+                if report["status"] == "running" {
+                    Err(report.to_string())
+                } else {
+                    Ok(report)
+                }
+            },
+        )
+        .await;
+        let records = collect(self.ws_url(&format!("/api/runs/{id}/events?after=0"))).await;
+        (report, records)
+    }
+
     /// Polls `GET /api/runs/{id}` until the run is no longer running.
     pub async fn wait_run(&self, run_id: &str) -> serde_json::Value {
         let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
