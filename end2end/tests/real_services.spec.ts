@@ -1,5 +1,5 @@
 import { test, expect } from "@playwright/test";
-import { fromTemplate } from "./helpers";
+import { fromMenu, fromTemplate } from "./helpers";
 import { PAYMENT_PORT } from "../playwright.config";
 
 // A step bound to a real service: the demo Payment service runs as its own process beside
@@ -66,4 +66,36 @@ test("the e-commerce template on real services: a slow Payment's real latency on
   await expect(log).toContainText(/Payment called its service: 422 in \d+ ms — card expired/);
   await expect(log.getByText(/Payment called its service/)).toHaveCount(1);
   await expect(page.locator('[data-node-id="notify-rejected"]')).toHaveAttribute("data-state", "succeeded");
+});
+
+test("the lab compares the real-services template with real runs: measured latencies, the calls counted", async ({ page }) => {
+  await fromTemplate(page, "E-commerce on real services, choreographed", `Real lab ${Date.now()}`);
+  await fromMenu(page, "Lab");
+  // The page says, before anything runs, that Compare will call the real services.
+  await expect(page.locator(".real-runs")).toHaveText(
+    "Order Placement, Payment, Fulfillment, Email call real services: Compare runs each style's runs for real against them (at most 200 runs per style), so the latencies are measured; the fail-at-every-step table and Verify still simulate them.",
+  );
+  // Over the real-runs cap: refused, naming the services.
+  await page.getByRole("textbox", { name: "Runs per style" }).fill("300");
+  await page.getByRole("button", { name: "Compare" }).click();
+  await expect(page.getByRole("alert")).toContainText(
+    "runs must be from 1 to 200 per style when steps call real services (Order Placement, Payment, Fulfillment, Email): each run calls them; got 300",
+  );
+
+  await page.getByRole("textbox", { name: "Input" }).fill('{"slow": "payment"}');
+  await page.getByRole("textbox", { name: "Runs per style" }).fill("2");
+  await page.getByRole("button", { name: "Compare" }).click();
+  await expect(page.getByText("Batch done")).toBeVisible({ timeout: 60_000 });
+  const reading = page.getByRole("list", { name: "Reading" });
+  await expect(reading).toContainText(
+    "these are real runs: each style's 2 runs called the 4 real services bound to Order Placement, Payment, Fulfillment, Email, so their latencies are measured, not simulated",
+  );
+  // Payment took 1.5 s in every run, for real: every style's median says so.
+  const table = page.getByRole("table", { name: "Comparison" });
+  const cells = (label: string) => table.getByRole("row", { name: new RegExp(`^${label}`) }).getByRole("cell");
+  for (const p50 of await cells("Latency p50 \\(ms, measured\\)").allTextContents()) {
+    expect(Number(p50)).toBeGreaterThanOrEqual(1500);
+  }
+  await expect(cells("Calls to real services")).toHaveText(["8", "8", "8"]);
+  await expect(page.getByRole("group", { name: "At a glance" }).getByRole("img", { name: /^Latency \(ms, measured on real services\)/ })).toBeVisible();
 });

@@ -294,6 +294,9 @@ impl<S: RunStore> RunStore for Timed<S> {
     async fn delete_load_runs(&self, keep: &str, limit: usize) -> Result<u64, StoreError> {
         self.inner.delete_load_runs(keep, limit).await
     }
+    async fn delete_lab_runs(&self, prefix: &str, limit: usize) -> Result<u64, StoreError> {
+        self.inner.delete_lab_runs(prefix, limit).await
+    }
     async fn prune_runs(&self, keep: usize, limit: usize) -> Result<u64, StoreError> {
         self.inner.prune_runs(keep, limit).await
     }

@@ -93,12 +93,7 @@ pub fn to_asyncapi(workflow: &Workflow) -> String {
         .nodes
         .iter()
         .filter_map(|n| {
-            let call = n.call.as_ref()?;
-            let at = call
-                .http
-                .as_ref()
-                .map(|h| h.url.clone())
-                .or_else(|| call.nats.as_ref().map(|n| format!("nats:{}", n.subject)))?;
+            let at = n.call.as_ref()?.endpoint()?;
             Some((n.id.as_str(), at))
         })
         .collect();

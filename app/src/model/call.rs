@@ -146,6 +146,14 @@ pub struct Destination {
 }
 
 impl ServiceCall {
+    /// Where it calls, in one line: the URL, or `nats:<subject>`.
+    pub fn endpoint(&self) -> Option<String> {
+        self.http
+            .as_ref()
+            .map(|h| h.url.clone())
+            .or_else(|| self.nats.as_ref().map(|n| format!("nats:{}", n.subject)))
+    }
+
     /// The HTTP destination, when the URL reads.
     pub fn destination(&self) -> Option<Destination> {
         let url = url::Url::parse(&self.http.as_ref()?.url).ok()?;

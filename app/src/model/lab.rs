@@ -12,6 +12,9 @@ use super::run::MessageCounts;
 pub const MAX_LAB_RUNS: u32 = 5_000;
 /// Runs per style when the request gives none.
 pub const DEFAULT_LAB_RUNS: u32 = 50;
+/// Runs per style a compare may ask for when the flow calls real services: each is a real
+/// run whose bound steps call them.
+pub const MAX_REAL_LAB_RUNS: u32 = 200;
 /// Batches kept and listed per workflow.
 pub const MAX_BATCHES_LISTED: usize = 100;
 
@@ -177,6 +180,45 @@ pub struct CompareResult {
     /// A verification's searches, one per style (the rest is empty then).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub verifications: Vec<super::verify::StyleVerification>,
+    /// The flow calls real services: the styles' figures come from real runs (their
+    /// latencies measured, not simulated); the fail-at-every-step matrix stays simulated.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub real: Option<RealRuns>,
+}
+
+/// The real services a compare batch's runs called.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct RealRuns {
+    /// Each step bound to a real service, in the flow's order.
+    pub services: Vec<RealService>,
+}
+
+impl RealRuns {
+    /// The steps of `workflow` bound to a real service; `None` when there is none.
+    pub fn of(workflow: &super::Workflow) -> Option<RealRuns> {
+        let services: Vec<RealService> = workflow
+            .nodes
+            .iter()
+            .filter_map(|n| {
+                Some(RealService {
+                    node: n.id.clone(),
+                    label: n.label.clone(),
+                    endpoint: n.call.as_ref()?.endpoint()?,
+                })
+            })
+            .collect();
+        (!services.is_empty()).then_some(RealRuns { services })
+    }
+}
+
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct RealService {
+    pub node: String,
+    pub label: String,
+    /// Its URL, or `nats:<subject>`.
+    pub endpoint: String,
 }
 
 /// How a run ended, as the lab counts it.
@@ -279,7 +321,8 @@ impl OutcomeCounts {
     }
 }
 
-/// End-to-end latency percentiles over a style's runs, in simulated milliseconds.
+/// End-to-end latency percentiles over a style's runs, in simulated milliseconds (real
+/// ones when the runs were real).
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct LatencyFigures {
@@ -287,6 +330,12 @@ pub struct LatencyFigures {
     pub p95: u64,
     pub p99: u64,
     pub max: u64,
+}
+
+impl LatencyFigures {
+    pub fn is_zero(&self) -> bool {
+        *self == LatencyFigures::default()
+    }
 }
 
 /// Visibility over a style's runs: "where is order X now, and why?"
@@ -366,6 +415,12 @@ pub struct StyleFigures {
     /// A diagnosis of an unhandled, inconsistent or stalled run, for the reading.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub example_diagnosis: Option<String>,
+    /// Calls made to real services, summed over the runs (0 when none is bound).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub service_calls: u64,
+    /// How long those calls took, answered or not.
+    #[serde(default, skip_serializing_if = "LatencyFigures::is_zero")]
+    pub call_ms: LatencyFigures,
 }
 
 /// For each step, one run per style with that step failing on every attempt.

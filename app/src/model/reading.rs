@@ -3,7 +3,7 @@
 //! (`reading`); the lab page says them in the page's language from the same figures.
 
 use super::faults::Faults;
-use super::lab::{LabStyle, LoadStyle, StyleFigures};
+use super::lab::{LabStyle, LoadStyle, RealRuns, StyleFigures};
 use crate::i18n::Locale;
 
 /// A compare batch's reading: its headline finding, and the other findings.
@@ -123,8 +123,11 @@ pub fn compare_reading(
     faults: &Faults,
     runs: u32,
     message_ms: u64,
+    real: Option<&RealRuns>,
 ) -> Reading {
-    let mut lines: Vec<String> = Vec::new();
+    let mut lines: Vec<String> = real
+        .map(|real| real_lines(l, real, styles, runs))
+        .unwrap_or_default();
     for s in styles {
         let name = s.style.words(l);
         if bad(s) > 0 {
@@ -267,6 +270,42 @@ pub fn compare_reading(
         headline: headline(l, styles, faults, runs),
         lines,
     }
+}
+
+/// A batch of real runs: which services they called, and what the calls took per style.
+fn real_lines(l: Locale, real: &RealRuns, styles: &[StyleFigures], runs: u32) -> Vec<String> {
+    let steps = real
+        .services
+        .iter()
+        .map(|s| s.label.as_str())
+        .collect::<Vec<_>>()
+        .join(td_string!(l, story.list_separator));
+    let list = styles
+        .iter()
+        .map(|s| {
+            td_string!(
+                l,
+                reading.real_calls_item,
+                style = s.style.words(l),
+                calls = format!("{:.1}", s.service_calls as f64 / f64::from(s.runs.max(1))),
+                p50 = s.call_ms.p50,
+                p95 = s.call_ms.p95
+            )
+            .to_string()
+        })
+        .collect::<Vec<_>>()
+        .join(td_string!(l, story.list_separator));
+    vec![
+        td_string!(
+            l,
+            reading.real,
+            runs = runs,
+            count = real.services.len(),
+            steps = steps
+        )
+        .to_string(),
+        td_string!(l, reading.real_calls, list = list).to_string(),
+    ]
 }
 
 /// The hop cost, modelled or not: with `message_ms`, what the replies through the

@@ -11,8 +11,8 @@ use crate::i18n::Locale;
 use crate::model::api::MAX_SEED;
 use crate::model::lab::{
     load_defaults, Batch, BatchState, BatchSummary, CompareRequest, LoadRequest, LoadSummary,
-    LoadTest, DEFAULT_LAB_RUNS, DEFAULT_ORCHESTRATOR_MESSAGE_MS, MAX_LAB_RUNS,
-    MAX_ORCHESTRATOR_MESSAGE_MS,
+    LoadTest, RealRuns, DEFAULT_LAB_RUNS, DEFAULT_ORCHESTRATOR_MESSAGE_MS, MAX_LAB_RUNS,
+    MAX_ORCHESTRATOR_MESSAGE_MS, MAX_REAL_LAB_RUNS,
 };
 use crate::model::verify::{Choice, VerifyRequest};
 use crate::model::Workflow;
@@ -229,6 +229,12 @@ pub fn LabPage() -> impl IntoView {
     let services = Signal::derive(move || {
         workflow.with(|w| w.as_ref().map(Workflow::services).unwrap_or_default())
     });
+    // The steps bound to real services, named: Compare runs real runs against them.
+    let real = Memo::new(move |_| {
+        let real = workflow.with(|w| w.as_ref().and_then(RealRuns::of))?;
+        let steps: Vec<String> = real.services.into_iter().map(|s| s.label).collect();
+        Some(steps.join(", "))
+    });
 
     let form_view = view! {
             <section class="lab-form" aria-label=tr!(lang, lab.settings)>
@@ -245,6 +251,11 @@ pub fn LabPage() -> impl IntoView {
                 {text_field(lang, |l| td_string!(l, lab.seed), form.seed, |l| td_string!(l, lab.random))}
                 {text_field(lang, |l| td_string!(l, lab.hop_ms), form.hop_ms, |_| "0")}
                 <FaultFields form=form.faults services/>
+                {move || real.get().map(|steps| view! {
+                    <p class="hint real-runs">
+                        {move || td_string!(lang.get(), lab.real_hint, steps = steps.clone(), max = MAX_REAL_LAB_RUNS).to_string()}
+                    </p>
+                })}
                 <div class="lab-actions">
                     <button class="primary" on:click=compare disabled=running>
                         {tr!(lang, lab.compare)}

@@ -38,7 +38,9 @@ fn unhandled(s: &StyleFigures) -> u32 {
     s.outcomes.unhandled + s.outcomes.inconsistent + s.outcomes.stalled
 }
 
-fn rows() -> Vec<Row> {
+/// The table's rows; a batch of real runs says its latencies were measured, and adds its
+/// calls to real services.
+fn rows(real: bool) -> Vec<Row> {
     macro_rules! row {
         ($key:ident, $text:expr) => {
             Row {
@@ -47,16 +49,36 @@ fn rows() -> Vec<Row> {
             }
         };
     }
-    vec![
+    let mut rows = vec![
         row!(succeeded, |_, s| s.outcomes.succeeded.to_string()),
         row!(handled, |_, s| s.outcomes.handled.to_string()),
         row!(compensated, |_, s| s.outcomes.compensated.to_string()),
         row!(unhandled, |_, s| unhandled(s).to_string()),
         row!(inconsistent, |_, s| s.outcomes.inconsistent.to_string()),
         row!(stalled, |_, s| s.outcomes.stalled.to_string()),
-        row!(p50, |_, s| s.latency_ms.p50.to_string()),
-        row!(p95, |_, s| s.latency_ms.p95.to_string()),
-        row!(p99, |_, s| s.latency_ms.p99.to_string()),
+    ];
+    if real {
+        rows.extend([
+            row!(p50_real, |_, s| s.latency_ms.p50.to_string()),
+            row!(p95_real, |_, s| s.latency_ms.p95.to_string()),
+            row!(p99_real, |_, s| s.latency_ms.p99.to_string()),
+            row!(calls, |_, s| s.service_calls.to_string()),
+            row!(call_ms, |l, s| td_string!(
+                l,
+                report.row.call_ms_value,
+                p50 = s.call_ms.p50,
+                p95 = s.call_ms.p95
+            )
+            .to_string()),
+        ]);
+    } else {
+        rows.extend([
+            row!(p50, |_, s| s.latency_ms.p50.to_string()),
+            row!(p95, |_, s| s.latency_ms.p95.to_string()),
+            row!(p99, |_, s| s.latency_ms.p99.to_string()),
+        ]);
+    }
+    rows.extend([
         row!(commands, |_, s| s.messages.commands.to_string()),
         row!(replies, |_, s| s.messages.replies.to_string()),
         row!(events, |_, s| s.messages.events.to_string()),
@@ -90,7 +112,8 @@ fn rows() -> Vec<Row> {
         row!(places, |_, s| format!("{:.1}", s.visibility.state_places)),
         row!(logs, |_, s| format!("{:.1}", s.visibility.logs_to_read)),
         row!(chain, |_, s| s.visibility.longest_chain.to_string()),
-    ]
+    ]);
+    rows
 }
 
 /// A fail-matrix cell's outcome in `locale`'s words.
@@ -124,6 +147,7 @@ pub fn compare_html(l: Locale, batch: &Batch) -> String {
         &batch.faults,
         batch.runs,
         batch.message_ms,
+        result.real.as_ref(),
     );
     if let Some(headline) = &reading.headline {
         let _ = write!(
@@ -136,7 +160,13 @@ pub fn compare_html(l: Locale, batch: &Batch) -> String {
         let _ = write!(out, "<li>{}</li>", escape(line));
     }
     out.push_str("</ul>");
-    compare_charts(&mut out, l, &result.styles, batch.runs);
+    compare_charts(
+        &mut out,
+        l,
+        &result.styles,
+        batch.runs,
+        result.real.is_some(),
+    );
     let _ = write!(
         out,
         "<h2>{}</h2><table class=\"compare\" aria-label=\"{}\">",
@@ -145,7 +175,7 @@ pub fn compare_html(l: Locale, batch: &Batch) -> String {
     );
     out.push_str(&headers(l, ""));
     out.push_str("<tbody>");
-    for row in rows() {
+    for row in rows(result.real.is_some()) {
         let _ = write!(out, "<tr><th scope=\"row\">{}</th>", escape((row.label)(l)));
         for s in &result.styles {
             let _ = write!(out, "<td>{}</td>", escape(&(row.text)(l, s)));
@@ -354,7 +384,7 @@ fn bar_chart(
 /// The compare batch's figures drawn: outcomes, latency and messages per run, each chart
 /// with the three styles on one axis. The table below has every figure; these show the
 /// differences at a glance.
-fn compare_charts(out: &mut String, l: Locale, styles: &[StyleFigures], runs: u32) {
+fn compare_charts(out: &mut String, l: Locale, styles: &[StyleFigures], runs: u32, real: bool) {
     let per_run = |n: u64| n as f64 / f64::from(runs.max(1));
     let _ = write!(
         out,
@@ -401,7 +431,11 @@ fn compare_charts(out: &mut String, l: Locale, styles: &[StyleFigures], runs: u3
     );
     bar_chart(
         out,
-        td_string!(l, report.chart_latency),
+        if real {
+            td_string!(l, report.chart_latency_real)
+        } else {
+            td_string!(l, report.chart_latency)
+        },
         " ms",
         &bars(&|s| {
             vec![

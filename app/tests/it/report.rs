@@ -5,7 +5,7 @@ use app::i18n::Locale;
 use app::model::lab::{
     Batch, BatchState, CompareResult, Coupling, FailCell, FailMatrix, FailRow, LabOutcome,
     LabStyle, LatencyFigures, LoadRequest, LoadSecond, LoadStyle, LoadTest, OutcomeCounts,
-    StyleFigures, VisibilityFigures,
+    RealRuns, RealService, StyleFigures, VisibilityFigures,
 };
 use app::model::MessageCounts;
 use app::ui::report::{compare_html, escape, load_html};
@@ -33,6 +33,8 @@ fn style(style: LabStyle, unhandled: u32, diagnosis: &str) -> StyleFigures {
         visibility: VisibilityFigures::default(),
         lost: Vec::new(),
         example_diagnosis: (!diagnosis.is_empty()).then(|| diagnosis.to_string()),
+        service_calls: 0,
+        call_ms: LatencyFigures::default(),
     }
 }
 
@@ -58,6 +60,7 @@ fn batch() -> Batch {
         },
         reading: Vec::new(),
         verifications: Vec::new(),
+        real: None,
     };
     Batch {
         id: "b".into(),
@@ -115,6 +118,70 @@ fn text_is_escaped_in_content_and_attributes() {
         html.find("class=\"compare\"").unwrap(),
     );
     assert!(reading < charts && charts < table, "{html}");
+}
+
+/// A batch of real runs says so, in both languages: its latencies measured, its calls to
+/// real services per run and what they took; a simulated batch says "simulated".
+#[test]
+fn a_batch_of_real_runs_says_its_latencies_were_measured() {
+    let simulated = compare_html(Locale::en, &batch());
+    assert!(
+        simulated.contains("Latency p50 (ms, simulated)"),
+        "{simulated}"
+    );
+    assert!(!simulated.contains("Calls to real services"));
+    let mut real = batch();
+    let result = real.result.as_mut().unwrap();
+    result.real = Some(RealRuns {
+        services: vec![
+            RealService {
+                node: "order".into(),
+                label: "Order".into(),
+                endpoint: "http://127.0.0.1:4101/".into(),
+            },
+            RealService {
+                node: "payment".into(),
+                label: "Payment".into(),
+                endpoint: "http://127.0.0.1:4102/".into(),
+            },
+        ],
+    });
+    for s in &mut result.styles {
+        s.service_calls = 4;
+        s.call_ms = LatencyFigures {
+            p50: 3,
+            p95: 1510,
+            p99: 1510,
+            max: 1510,
+        };
+        s.latency_ms.p50 = 1520;
+    }
+    let html = compare_html(Locale::en, &real);
+    assert!(html.contains("<li>these are real runs: each style&#39;s 2 runs called the 2 real services bound to Order, Payment, so their latencies are measured, not simulated (the fail-at-every-step table stays simulated)</li>"), "{html}");
+    assert!(html.contains("calls to real services per run, and what a call took (median, p95): as drawn 2.0 (3 ms, 1510 ms), orchestration 2.0 (3 ms, 1510 ms)"), "{html}");
+    assert!(
+        html.contains("<th scope=\"row\">Latency p50 (ms, measured)</th><td>1520</td>"),
+        "{html}"
+    );
+    assert!(
+        html.contains("<th scope=\"row\">Calls to real services</th><td>4</td>"),
+        "{html}"
+    );
+    assert!(
+        html.contains("<th scope=\"row\">Call time p50 / p95 (ms)</th><td>3 / 1510</td>"),
+        "{html}"
+    );
+    assert!(
+        html.contains("Latency (ms, measured on real services)"),
+        "{html}"
+    );
+    assert!(!html.contains("(ms, simulated)"), "{html}");
+    let ko = compare_html(Locale::ko, &real);
+    assert!(ko.contains("실제 실행입니다: 스타일마다 2번의 실행이 Order, Payment에 연결된 실제 서비스 2개를 호출했으므로 지연 시간은 시뮬레이션이 아니라 측정값입니다"), "{ko}");
+    assert!(
+        ko.contains("<th scope=\"row\">지연 p50(ms, 측정)</th>"),
+        "{ko}"
+    );
 }
 
 /// A batch whose orchestration passes replies through the orchestrator and is slower.

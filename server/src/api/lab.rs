@@ -9,7 +9,8 @@
 //! - `POST /api/lab/convert` `{"workflow_id", "to": "orchestration"|"choreography"}` → 201
 //!   with the saved copy's id, the converted workflow, and what it lost.
 //! - `POST /api/lab/batches` ([`CompareRequest`]) → 202 with the batch (running); `runs`
-//!   is 1..=[`MAX_LAB_RUNS`] (default [`DEFAULT_LAB_RUNS`]), `seed` 0..=[`MAX_SEED`]
+//!   is 1..=[`MAX_LAB_RUNS`] (default [`DEFAULT_LAB_RUNS`]; 1..=[`MAX_REAL_LAB_RUNS`] when
+//!   steps call real services: then they are real runs), `seed` 0..=[`MAX_SEED`]
 //!   (random when absent), `faults` within their limits, `message_ms` (the orchestrator's
 //!   time per message, the hop cost) 0..=[`MAX_ORCHESTRATOR_MESSAGE_MS`]; 503 when
 //!   [`crate::lab::MAX_RUNNING_BATCHES`] are running.
@@ -30,8 +31,8 @@ use app::model::api::{MAX_SEED, MAX_SPEED, MIN_SPEED};
 use app::model::convert::convert_with;
 use app::model::lab::{
     Batch, BatchSummary, CompareRequest, ConvertRequest, ConvertResponse, LoadRequest, LoadSummary,
-    LoadTest, DEFAULT_LAB_RUNS, MAX_BATCHES_LISTED, MAX_LAB_RUNS, MAX_LOAD_RATE, MAX_LOAD_SECONDS,
-    MAX_ORCHESTRATOR_CAPACITY, MAX_ORCHESTRATOR_MESSAGE_MS,
+    LoadTest, RealRuns, DEFAULT_LAB_RUNS, MAX_BATCHES_LISTED, MAX_LAB_RUNS, MAX_LOAD_RATE,
+    MAX_LOAD_SECONDS, MAX_ORCHESTRATOR_CAPACITY, MAX_ORCHESTRATOR_MESSAGE_MS, MAX_REAL_LAB_RUNS,
 };
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Path, Query, State};
@@ -216,10 +217,19 @@ async fn start_batch(
         Some(_) => 0,
         None => request.runs.unwrap_or(DEFAULT_LAB_RUNS),
     };
+    let real = RealRuns::of(&record.workflow);
     if request.verify.is_none() && !(1..=MAX_LAB_RUNS).contains(&runs) {
         problems.push(format!(
             "runs must be from 1 to {MAX_LAB_RUNS} per style, got {runs}"
         ));
+    } else if let Some(real) = real.as_ref().filter(|_| request.verify.is_none()) {
+        if runs > MAX_REAL_LAB_RUNS {
+            let steps: Vec<&str> = real.services.iter().map(|s| s.label.as_str()).collect();
+            problems.push(format!(
+                "runs must be from 1 to {MAX_REAL_LAB_RUNS} per style when steps call real services ({}): each run calls them; got {runs}",
+                steps.join(", ")
+            ));
+        }
     }
     problems.extend(seed_and_input_problems(
         request.seed,

@@ -331,8 +331,15 @@ pub fn compare(args: &CompareArgs) -> Result<u8, Refused> {
         .map_err(|_| Refused("the comparison stopped on an internal error".into()))?
         .ok_or_else(|| Refused("the comparison was cancelled".into()))?;
     let locale = args.lang.locale();
-    let reading = compare_reading(locale, &result.styles, &faults, args.runs, args.message_ms)
-        .into_lines(locale);
+    let reading = compare_reading(
+        locale,
+        &result.styles,
+        &faults,
+        args.runs,
+        args.message_ms,
+        None,
+    )
+    .into_lines(locale);
     if args.json {
         let mut doc = serde_json::to_value(&result).unwrap_or_default();
         doc["workflow"] = json!(workflow.name);

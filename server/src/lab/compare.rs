@@ -8,7 +8,7 @@ use app::i18n::Locale;
 use app::model::convert::{convert, Style};
 use app::model::lab::{
     CompareResult, FailCell, FailMatrix, FailRow, LabOutcome, LabStyle, LatencyFigures,
-    OutcomeCounts, StyleFigures, VisibilityFigures,
+    OutcomeCounts, RealRuns, StyleFigures, VisibilityFigures,
 };
 use app::model::reading::compare_reading;
 use app::model::{Faults, MessageCounts, RunEvent, Workflow};
@@ -132,12 +132,13 @@ pub fn compare(spec: &CompareSpec, progress: &Progress) -> Option<CompareResult>
         return None;
     }
     let matrix = fail_matrix(&spec.library, &spec.workflow, &spec.input, spec.seed);
-    let reading = reading(&styles, &spec.faults, spec.runs, spec.message_ms);
+    let reading = reading(&styles, &spec.faults, spec.runs, spec.message_ms, None);
     Some(CompareResult {
         verifications: Vec::new(),
         styles,
         matrix,
         reading,
+        real: None,
     })
 }
 
@@ -182,7 +183,7 @@ fn verify_styles(
     })
 }
 
-fn figures(
+pub(super) fn figures(
     library: &Library,
     style: LabStyle,
     workflow: &Workflow,
@@ -196,7 +197,9 @@ fn figures(
     let mut latencies: Vec<u64> = Vec::with_capacity(runs.len());
     let mut radii = Vec::new();
     let mut example = None;
+    let mut calls: Vec<u64> = Vec::new();
     for run in runs {
+        calls.extend(&run.calls_ms);
         outcomes.add(run.outcome);
         messages.add(&run.messages);
         steps += run.steps_executed;
@@ -218,18 +221,14 @@ fn figures(
         }
     }
     latencies.sort_unstable();
+    calls.sort_unstable();
     let orchestrator = messages.orchestrator();
     let total = messages.total();
     StyleFigures {
         style,
         runs: runs.len() as u32,
         outcomes,
-        latency_ms: LatencyFigures {
-            p50: percentile(&latencies, 0.50),
-            p95: percentile(&latencies, 0.95),
-            p99: percentile(&latencies, 0.99),
-            max: latencies.last().copied().unwrap_or(0),
-        },
+        latency_ms: latency_figures(&latencies),
         messages,
         orchestrator_messages: orchestrator,
         orchestrator_share: if total == 0 {
@@ -251,6 +250,18 @@ fn figures(
         visibility: visibility(runs),
         lost,
         example_diagnosis: example,
+        service_calls: calls.len() as u64,
+        call_ms: latency_figures(&calls),
+    }
+}
+
+/// The percentiles of sorted durations.
+pub fn latency_figures(sorted: &[u64]) -> LatencyFigures {
+    LatencyFigures {
+        p50: percentile(sorted, 0.50),
+        p95: percentile(sorted, 0.95),
+        p99: percentile(sorted, 0.99),
+        max: sorted.last().copied().unwrap_or(0),
     }
 }
 
@@ -332,6 +343,7 @@ pub fn reading(
     faults: &Faults,
     runs: u32,
     message_ms: u64,
+    real: Option<&RealRuns>,
 ) -> Vec<String> {
-    compare_reading(Locale::en, styles, faults, runs, message_ms).into_lines(Locale::en)
+    compare_reading(Locale::en, styles, faults, runs, message_ms, real).into_lines(Locale::en)
 }

@@ -15,7 +15,7 @@ use app::model::{Faults, Workflow};
 use serde_json::Value;
 use tokio::sync::mpsc;
 
-use super::compare::variant;
+use super::compare::{latency_figures, variant};
 use super::measure::percentile;
 use crate::engine::{Engine, OrchestratorPool, RunOptions};
 use crate::store::{RunKind, WorkflowVersion};
@@ -231,12 +231,7 @@ fn publish(
         style.started = started as u32;
         style.completed = completed as u32;
         style.throughput = throughput(completed, ends, spec.seconds);
-        style.latency_ms = LatencyFigures {
-            p50: percentile(&sorted, 0.50),
-            p95: percentile(&sorted, 0.95),
-            p99: percentile(&sorted, 0.99),
-            max: sorted.last().copied().unwrap_or(0),
-        };
+        style.latency_ms = latency_figures(&sorted);
         style.peak_waiting = seconds.iter().map(|(s, _)| s.waiting).max().unwrap_or(0);
         style.seconds = seconds.iter().map(|(s, _)| s.clone()).collect();
     }

@@ -25,11 +25,30 @@ pub struct RunFacts {
     pub diagnosis: Option<String>,
     /// Where the run's state lived and how much must be read to trace it.
     pub visibility: Visibility,
+    /// How long each call to a real service took (none in virtual time).
+    pub calls_ms: Vec<u64>,
 }
 
 /// Reads a finished simulated run. `None` if it did not finish.
 pub fn facts(workflow: &Workflow, run: &VirtualRun) -> Option<RunFacts> {
-    let (status, diagnosis, messages) = run.completed()?;
+    facts_of(workflow, &run.history)
+}
+
+/// Reads a finished run from its history, each event with the ms since the run began
+/// (virtual, or measured when the run was real). `None` if it did not finish.
+pub fn facts_of(workflow: &Workflow, history: &[(u64, RunEvent)]) -> Option<RunFacts> {
+    let (ended_at, status, diagnosis, messages) = match history.last()? {
+        (
+            at,
+            RunEvent::RunCompleted {
+                status,
+                diagnosis,
+                messages,
+                ..
+            },
+        ) => (*at, *status, diagnosis.clone(), *messages),
+        _ => return None,
+    };
     let mut final_states: HashMap<String, StepState> = workflow
         .nodes
         .iter()
@@ -41,7 +60,8 @@ pub fn facts(workflow: &Workflow, run: &VirtualRun) -> Option<RunFacts> {
     let mut failed_steps = BTreeSet::new();
     let mut dropped_to = Vec::new();
     let mut trace = Trace::new(workflow);
-    for (_, event) in &run.history {
+    let mut calls_ms = Vec::new();
+    for (_, event) in history {
         trace.apply(event);
         if let Some((node, state)) = event.step_change() {
             final_states.insert(node.to_string(), state);
@@ -54,6 +74,7 @@ pub fn facts(workflow: &Workflow, run: &VirtualRun) -> Option<RunFacts> {
                 failed_steps.insert(node.clone());
             }
             RunEvent::EventDropped { to, .. } => dropped_to.push(to.clone()),
+            RunEvent::ServiceCalled { took_ms, .. } => calls_ms.push(*took_ms),
             _ => {}
         }
     }
@@ -79,7 +100,7 @@ pub fn facts(workflow: &Workflow, run: &VirtualRun) -> Option<RunFacts> {
     };
     Some(RunFacts {
         outcome,
-        latency_ms: run.ended_at().unwrap_or(0),
+        latency_ms: ended_at,
         messages,
         steps_executed,
         retries,
@@ -88,6 +109,7 @@ pub fn facts(workflow: &Workflow, run: &VirtualRun) -> Option<RunFacts> {
         final_states,
         diagnosis,
         visibility: trace.visibility(),
+        calls_ms,
     })
 }
 

@@ -6,6 +6,8 @@
 //!   what a workflow's shape costs in coupling.
 //! - [`compare`]: a batch over the three styles on the same seeds, the fail-at-every-step
 //!   matrix and the generated reading.
+//! - [`real`]: a compare batch of a flow that calls real services, run as real runs (their
+//!   latencies measured), the fail matrix simulated.
 //! - [`load`]: load mode: real runs on the real engine at a given rate, each style's runs
 //!   sharing one orchestrator of limited capacity; throughput and latency per second.
 //!
@@ -24,6 +26,7 @@
 pub mod compare;
 pub mod load;
 pub mod measure;
+pub mod real;
 pub mod simulate;
 
 use std::collections::{HashMap, HashSet};
@@ -32,7 +35,9 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use app::model::api::RunSummary;
-use app::model::lab::{Batch, BatchState, LabStyle, LoadRequest, LoadTest, StyleProgress};
+use app::model::lab::{
+    Batch, BatchState, LabStyle, LoadRequest, LoadTest, RealRuns, StyleProgress,
+};
 use async_trait::async_trait;
 
 use self::compare::{compare, CompareSpec, Progress};
@@ -426,7 +431,19 @@ impl Lab {
         let mut finished = batch;
         tokio::spawn(async move {
             let work = progress.clone();
-            let computing = tokio::task::spawn_blocking(move || compare(&spec, &work));
+            // A flow that calls real services runs real runs (async, waiting on them);
+            // otherwise the batch is pure CPU work, off the async workers.
+            let computing = if spec.verify.is_none() && RealRuns::of(&spec.workflow).is_some() {
+                tokio::spawn(real::compare_real(
+                    lab.engine.clone(),
+                    lab.store.clone(),
+                    finished.id.clone(),
+                    spec,
+                    work,
+                ))
+            } else {
+                tokio::task::spawn_blocking(move || compare(&spec, &work))
+            };
             tokio::pin!(computing);
             let mut saving = tokio::time::interval(PROGRESS_SAVE_EVERY);
             saving.tick().await;

@@ -335,6 +335,24 @@ impl RunStore for MemoryStore {
         Ok(gone.len() as u64)
     }
 
+    async fn delete_lab_runs(&self, prefix: &str, limit: usize) -> Result<u64, StoreError> {
+        let mut runs = self.runs.lock().unwrap_or_else(|p| p.into_inner());
+        let gone: Vec<String> = runs
+            .iter()
+            .filter(|(_, held)| {
+                held.run.kind == RunKind::Lab
+                    && held.run.workflow_id.starts_with(prefix)
+                    && held.run.status != RunStatus::Running
+            })
+            .map(|(id, _)| id.clone())
+            .take(limit)
+            .collect();
+        for id in &gone {
+            runs.remove(id);
+        }
+        Ok(gone.len() as u64)
+    }
+
     async fn prune_runs(&self, keep: usize, limit: usize) -> Result<u64, StoreError> {
         let workflows: std::collections::HashSet<String> = self
             .workflows

@@ -244,13 +244,16 @@ pub enum Replaced {
     Missing,
 }
 
-/// What a run is for: a user's run of a workflow, or one of the many runs a lab load test
-/// starts (kept by the lab, not by retention; each test deletes the runs of the ones before).
+/// What a run is for: a user's run of a workflow, one of the many runs a lab load test
+/// starts (kept by the lab, not by retention; each test deletes the runs of the ones
+/// before), or a real run of a compare batch on real services (deleted by the batch once
+/// it has read them).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum RunKind {
     #[default]
     Run,
     Load,
+    Lab,
 }
 
 impl RunKind {
@@ -258,6 +261,7 @@ impl RunKind {
         match self {
             RunKind::Run => "run",
             RunKind::Load => "load",
+            RunKind::Lab => "lab",
         }
     }
 
@@ -265,6 +269,7 @@ impl RunKind {
         match text {
             "run" => Some(RunKind::Run),
             "load" => Some(RunKind::Load),
+            "lab" => Some(RunKind::Lab),
             _ => None,
         }
     }
@@ -470,6 +475,9 @@ pub trait RunStore: Send + Sync {
     /// lab prunes the runs of earlier load tests, a chunk at a time so other writers are
     /// not held up.)
     async fn delete_load_runs(&self, keep: &str, limit: usize) -> Result<u64, StoreError>;
+    /// Deletes up to `limit` ended lab runs ([`RunKind::Lab`]), with their history, whose
+    /// workflow id starts with `prefix` (a compare batch's); returns how many went.
+    async fn delete_lab_runs(&self, prefix: &str, limit: usize) -> Result<u64, StoreError>;
     /// Retention: deletes, with their history, up to `limit` ended runs that are older than
     /// the newest `keep` ended runs of their workflow (`keep == 0`: none for that reason), or
     /// whose workflow was deleted. Load-test runs are left to the lab. Returns how many went.

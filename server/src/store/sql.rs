@@ -820,6 +820,24 @@ impl RunStore for SqlStore {
         Ok(runs.len() as u64)
     }
 
+    async fn delete_lab_runs(&self, prefix: &str, limit: usize) -> Result<u64, StoreError> {
+        let mut tx = self.begin_write().await?;
+        let runs: Vec<i64> = sqlx::query_scalar(
+            "SELECT no FROM runs WHERE kind = 'lab' AND status <> 'running' \
+             AND substr(workflow_id, 1, length($1)) = $1 LIMIT $2",
+        )
+        .bind(prefix)
+        .bind(self::limit(limit))
+        .fetch_all(&mut *tx)
+        .await?;
+        if runs.is_empty() {
+            return Ok(0);
+        }
+        delete_runs(&mut tx, &runs).await?;
+        tx.commit().await?;
+        Ok(runs.len() as u64)
+    }
+
     async fn prune_runs(&self, keep: usize, limit: usize) -> Result<u64, StoreError> {
         let limit = self::limit(limit);
         let mut tx = self.begin_write().await?;

@@ -106,6 +106,7 @@ conformance!(
     lab_documents_are_replaced_in_place_and_listed_newest_first,
     deleting_a_workflow_deletes_its_lab_documents,
     ended_load_runs_are_deleted_a_chunk_at_a_time_but_the_latest_test_s,
+    a_batch_s_ended_real_runs_are_deleted_and_no_other_run,
     retention_keeps_the_newest_ended_runs_of_each_workflow,
     retention_spares_a_child_while_its_parent_runs,
     claims_take_orphans_and_the_runs_of_lapsed_leases_and_fence_the_old_owner,
@@ -652,6 +653,57 @@ async fn ended_load_runs_are_deleted_a_chunk_at_a_time_but_the_latest_test_s(
         assert!(store.get_run(kept).await.unwrap().is_some(), "{kept}");
         assert!(!seqs(&*store, kept).await.is_empty(), "{kept}'s history");
     }
+}
+
+/// A compare batch's real runs (kind `lab`, under its prefix) go when it deletes them —
+/// its ended ones only; another batch's, a load test's and a user's stay; neither the load
+/// tests' pruning nor retention takes them.
+async fn a_batch_s_ended_real_runs_are_deleted_and_no_other_run(store: Arc<dyn Store>) {
+    let lab_run = |id: &str, tag: &str| StoredRun {
+        kind: RunKind::Lab,
+        parent: None,
+        ..run(id, tag, 1)
+    };
+    for (run, ended) in [
+        (lab_run("b1", "lab-b:as-drawn"), true),
+        (lab_run("b2", "lab-b:choreography"), true),
+        (lab_run("b3", "lab-b:choreography"), false),
+        (lab_run("c1", "lab-c:as-drawn"), true),
+        (load_run("l1", "lab-b:load"), true),
+        (run("w1", "lab-b:w", 1), true),
+    ] {
+        create(&*store, &run, &records([1])).await;
+        if ended {
+            store
+                .append_history(&run.id, 1, &[completed(2, 2, None)])
+                .await
+                .unwrap();
+        }
+    }
+    assert_eq!(
+        store.get_run("b1").await.unwrap().unwrap().kind,
+        RunKind::Lab
+    );
+    // Not the load tests' to prune.
+    assert_eq!(
+        store.delete_load_runs("k:", 100).await.unwrap(),
+        1,
+        "l1 only"
+    );
+    let delete = || store.delete_lab_runs("lab-b:", 1);
+    assert_eq!(delete().await.unwrap(), 1, "a chunk of at most 1");
+    assert_eq!(delete().await.unwrap(), 1);
+    assert_eq!(delete().await.unwrap(), 0, "the one still going stays");
+    for gone in ["b1", "b2"] {
+        assert!(store.get_run(gone).await.unwrap().is_none(), "{gone}");
+        assert!(seqs(&*store, gone).await.is_empty(), "{gone}'s history");
+    }
+    for kept in ["b3", "c1", "w1"] {
+        assert!(store.get_run(kept).await.unwrap().is_some(), "{kept}");
+    }
+    // Nor retention's (which takes w1: its workflow is not stored).
+    assert_eq!(store.prune_runs(0, 100).await.unwrap(), 1);
+    assert!(store.get_run("c1").await.unwrap().is_some());
 }
 
 /// A completed child whose parent still runs is never pruned — the parent's saga may yet

@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use app::model::examples::ecommerce_orchestrated;
 use app::model::lab::Batch;
-use common::{collect, eventually, node_taking, TestServer};
+use common::{collect, eventually, node_taking, wait_ended, TestServer};
 use serde_json::{json, Value};
 use server::clock::{Clock, SystemClock};
 use server::store::{LabStore, RunStore, SqlStore, WorkflowStore};
@@ -22,24 +22,6 @@ async fn error_of(response: reqwest::Response, status: u16) -> String {
 
 async fn wait_batch(server: &TestServer, id: &str) -> Value {
     wait_ended(server, &format!("/api/lab/batches/{id}"), 30).await
-}
-
-/// Waits until the batch or load test at `path` is no longer running.
-async fn wait_ended(server: &TestServer, path: &str, seconds: u64) -> Value {
-    eventually(
-        &format!("the end of {path}"),
-        Duration::from_secs(seconds),
-        Duration::from_millis(20),
-        || async {
-            let value: Value = server.get_json(path).await;
-            if value["state"] != "running" {
-                Ok(value)
-            } else {
-                Err(value.to_string())
-            }
-        },
-    )
-    .await
 }
 
 #[tokio::test]

@@ -13,7 +13,7 @@ use std::time::Duration;
 
 use serde_json::{json, Value};
 
-use crate::common::{collect, eventually, TestServer};
+use crate::common::{collect, eventually, wait_ended, TestServer};
 use crate::demo_services::DemoProcess;
 
 fn bound(id: &str, label: &str, url: &str) -> Value {
@@ -561,4 +561,143 @@ async fn a_step_bound_by_a_nats_subject_is_a_request_and_its_reply() {
         called[0]["problem"],
         format!("no service answers on {subject}.nobody")
     );
+}
+
+/// Payment answers after [`server::demo::SLOW_MS`] when the data says so: any latency
+/// above it was measured on the real service, not simulated (no step has a latency set).
+fn slow_payment() -> Value {
+    json!({"card": "ok", "slow": "payment"})
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_labs_compare_runs_real_runs_against_real_services() {
+    let [order, payment, fulfillment, email] = demo_shop();
+    let server = TestServer::start().await;
+    let workflow = server
+        .create_workflow(&shop(
+            "Compared for real",
+            "command",
+            &[&order, &payment, &fulfillment, &email],
+        ))
+        .await;
+    // Real runs are capped lower than simulated ones, saying why.
+    let many = json!({"workflow_id": workflow, "runs": 201, "seed": 1});
+    let refused = server.post_json("/api/lab/batches", &many).await;
+    assert_eq!(refused.status(), 422);
+    let refused: Value = refused.json().await.unwrap();
+    assert!(
+        refused["error"].as_str().unwrap().contains(
+            "runs must be from 1 to 200 per style when steps call real services (Order, Payment, Fulfillment, Email): each run calls them; got 201"
+        ),
+        "{refused}"
+    );
+
+    let request = json!({"workflow_id": workflow, "runs": 3, "seed": 7, "input": slow_payment()});
+    let started = server.post_json("/api/lab/batches", &request).await;
+    assert_eq!(started.status(), 202);
+    let id = started.json::<Value>().await.unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let batch = wait_ended(&server, &format!("/api/lab/batches/{id}"), 60).await;
+    assert_eq!(batch["state"], "done", "{batch}");
+    let result = &batch["result"];
+    let called: Vec<&str> = result["real"]["services"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["label"].as_str().unwrap())
+        .collect();
+    assert_eq!(called, ["Order", "Payment", "Fulfillment", "Email"]);
+    assert_eq!(
+        result["real"]["services"][1]["endpoint"],
+        format!("{}/", payment.url)
+    );
+    for style in result["styles"].as_array().unwrap() {
+        let name = &style["style"];
+        assert_eq!(style["runs"], 3, "{name}");
+        assert_eq!(style["outcomes"]["succeeded"], 3, "{name}: {style}");
+        // Every run waited for the slow Payment, for real.
+        let p50 = style["latency_ms"]["p50"].as_u64().unwrap();
+        assert!(p50 >= server::demo::SLOW_MS, "{name}: p50 {p50} ms");
+        assert_eq!(
+            style["service_calls"], 12,
+            "{name}: 4 calls in each of 3 runs"
+        );
+        assert!(style["call_ms"]["max"].as_u64().unwrap() >= server::demo::SLOW_MS);
+    }
+    let reading: Vec<&str> = result["reading"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| l.as_str().unwrap())
+        .collect();
+    assert!(
+        reading.iter().any(|l| l.starts_with(
+            "these are real runs: each style's 3 runs called the 4 real services bound to Order, Payment, Fulfillment, Email, so their latencies are measured, not simulated"
+        )),
+        "{reading:?}"
+    );
+    assert!(
+        reading.iter().any(|l| l.starts_with(
+            "calls to real services per run, and what a call took (median, p95): as drawn 4.0 ("
+        )),
+        "{reading:?}"
+    );
+    // The fail-at-every-step matrix is still there (simulated).
+    assert_eq!(result["matrix"]["rows"].as_array().unwrap().len(), 4);
+    // Payment did the work of each run once: 3 styles × (3 runs + 1 reference run).
+    let stats = payment.stats().await;
+    let keys = stats["keys"].as_object().unwrap();
+    assert_eq!(keys.len(), 12, "{stats}");
+    assert!(keys.values().all(|k| k["executed"] == 1), "{stats}");
+    // The batch's real runs were read, then deleted: only their figures stay.
+    let path = server.dir.path().join("data/test.db").display().to_string();
+    let store =
+        server::store::SqlStore::open(&path, std::sync::Arc::new(server::clock::SystemClock))
+            .await
+            .unwrap();
+    for style in app::model::lab::LabStyle::ALL {
+        let tag = server::lab::real::real_runs_of(&id, style);
+        let left = server::store::RunStore::list_runs(&store, &tag, 100)
+            .await
+            .unwrap();
+        assert!(left.is_empty(), "{tag}: {left:?}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_labs_load_mode_calls_real_services_and_measures_their_latency() {
+    let [order, payment, fulfillment, email] = demo_shop();
+    let server = TestServer::start().await;
+    let workflow = server
+        .create_workflow(&shop(
+            "Loaded for real",
+            "event",
+            &[&order, &payment, &fulfillment, &email],
+        ))
+        .await;
+    let request = json!({"workflow_id": workflow, "rate": 4, "seconds": 1, "seed": 3, "input": slow_payment()});
+    let started = server.post_json("/api/lab/loads", &request).await;
+    assert_eq!(started.status(), 202);
+    let id = started.json::<Value>().await.unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let test = wait_ended(&server, &format!("/api/lab/loads/{id}"), 90).await;
+    assert_eq!(test["state"], "done", "{test}");
+    for style in test["styles"].as_array().unwrap() {
+        assert_eq!(style["completed"], 4, "{style}");
+        let p50 = style["latency_ms"]["p50"].as_u64().unwrap();
+        assert!(
+            p50 >= server::demo::SLOW_MS,
+            "{}: p50 {p50} ms",
+            style["style"]
+        );
+    }
+    // Each of the 12 runs paid once, for real.
+    let stats = payment.stats().await;
+    let keys = stats["keys"].as_object().unwrap();
+    assert_eq!(keys.len(), 12, "{stats}");
+    assert!(keys.values().all(|k| k["executed"] == 1), "{stats}");
 }

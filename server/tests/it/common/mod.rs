@@ -559,3 +559,21 @@ pub async fn nats_bus() -> (String, String) {
     }
     (url, format!("test{}", uuid::Uuid::new_v4().simple()))
 }
+
+/// Waits until the batch or load test at `path` is no longer running.
+pub async fn wait_ended(server: &TestServer, path: &str, seconds: u64) -> Value {
+    eventually(
+        &format!("the end of {path}"),
+        Duration::from_secs(seconds),
+        Duration::from_millis(20),
+        || async {
+            let value: Value = server.get_json(path).await;
+            if value["state"] != "running" {
+                Ok(value)
+            } else {
+                Err(value.to_string())
+            }
+        },
+    )
+    .await
+}
