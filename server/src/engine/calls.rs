@@ -272,7 +272,14 @@ impl Services {
         }
         let mut response = match sending.send().await {
             Ok(response) => response,
-            Err(e) => return (None, broken(words_of(&e))),
+            Err(e) if e.is_connect() => return (None, broken(words_of(&e))),
+            Err(e) => {
+                let why = words_of(&e);
+                return (
+                    None,
+                    broken(format!("the connection broke before an answer came: {why}")),
+                );
+            }
         };
         let status = response.status().as_u16();
         // The body, read up to the cap while it comes.
@@ -291,7 +298,15 @@ impl Services {
                     body.extend_from_slice(&chunk);
                 }
                 Ok(None) => break,
-                Err(e) => return (Some(status), broken(words_of(&e))),
+                Err(e) => {
+                    let why = words_of(&e);
+                    return (
+                        Some(status),
+                        broken(format!(
+                            "the connection broke while the reply came in: {why}"
+                        )),
+                    );
+                }
             }
         }
         let location = response_location(&response);

@@ -3,7 +3,8 @@
 //! completes in both styles with each step executed once; a declined card follows the
 //! failure route at once; a flaky service is retried under the same key; a service killed
 //! mid-run is retried, then its failure is handled, and the next run after its restart
-//! works; redirects, oversized and slow replies are handled by the rules; a server
+//! works; redirects, oversized and slow replies are handled by the rules; a link reset
+//! halfway through a reply, or before it, is retried under the same key; a server
 //! SIGKILLed with a call in flight sends it again under the same key after its restart,
 //! and the service does the work once; a call to a host the server may not call is
 //! refused when the workflow is saved.
@@ -322,6 +323,137 @@ async fn redirects_oversized_and_slow_replies_are_handled_by_the_rules() {
             ),
         ]
     );
+}
+
+/// A service on a raw socket whose link breaks as it answers: the first request's reply is
+/// cut halfway through its body (a reset), the second's connection is reset before any
+/// answer, the third is answered whole. Returns its URL and the idempotency keys it got.
+async fn breaking_service() -> (String, std::sync::Arc<std::sync::Mutex<Vec<String>>>) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/", listener.local_addr().unwrap());
+    let keys = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let seen = keys.clone();
+    tokio::spawn(async move {
+        loop {
+            let Ok((mut socket, _)) = listener.accept().await else {
+                return;
+            };
+            let seen = seen.clone();
+            tokio::spawn(async move {
+                // One request per connection: its head, then its body.
+                let mut read = Vec::new();
+                let mut buf = [0u8; 4096];
+                let head_end = loop {
+                    let n = socket.read(&mut buf).await.unwrap_or(0);
+                    if n == 0 {
+                        return;
+                    }
+                    read.extend_from_slice(&buf[..n]);
+                    if let Some(at) = read.windows(4).position(|w| w == b"\r\n\r\n") {
+                        break at + 4;
+                    }
+                };
+                let head = String::from_utf8_lossy(&read[..head_end]).to_ascii_lowercase();
+                let header = |name: &str| {
+                    head.lines()
+                        .find_map(|l| l.strip_prefix(&format!("{name}: ")).map(str::to_string))
+                };
+                let length: usize = header("content-length").unwrap().trim().parse().unwrap();
+                while read.len() < head_end + length {
+                    let n = socket.read(&mut buf).await.unwrap_or(0);
+                    if n == 0 {
+                        return;
+                    }
+                    read.extend_from_slice(&buf[..n]);
+                }
+                let attempt = {
+                    let mut keys = seen.lock().unwrap();
+                    keys.push(header("idempotency-key").unwrap().trim().to_string());
+                    keys.len()
+                };
+                let whole = r#"{"writes": {"receipt": "r-1"}}"#;
+                match attempt {
+                    1 => {
+                        // The head and half the body, then the link is reset.
+                        let cut = format!(
+                            "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\r\n{}",
+                            whole.len(),
+                            &whole[..10]
+                        );
+                        socket.write_all(cut.as_bytes()).await.unwrap();
+                        socket.flush().await.unwrap();
+                        tokio::time::sleep(Duration::from_millis(50)).await;
+                        socket.set_zero_linger().unwrap();
+                    }
+                    2 => socket.set_zero_linger().unwrap(),
+                    _ => {
+                        let answer = format!(
+                            "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{whole}",
+                            whole.len()
+                        );
+                        socket.write_all(answer.as_bytes()).await.unwrap();
+                    }
+                }
+                // Dropped: with no linger, a reset, not a clean close.
+            });
+        }
+    });
+    (url, keys)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_link_reset_mid_reply_is_retried_under_the_same_key() {
+    let (url, keys) = breaking_service().await;
+    let server = TestServer::start().await;
+    let workflow = server
+        .create_workflow(&json!({"name": "Breaking link", "nodes": [{
+            "id": "pay", "label": "Payment", "service": "Payments", "action": "charge",
+            "call": {"http": {"url": url}},
+            "retry": {"max_attempts": 3, "backoff_ms": 50}}], "edges": []}))
+        .await;
+    let (report, records) = server.run_to_end(&workflow, json!({})).await;
+    assert_eq!(report["status"], "completed", "{report}");
+    let called = of(&records, "ServiceCalled", "pay");
+    let seen: Vec<(u64, Option<u64>, String)> = called
+        .iter()
+        .map(|c| {
+            (
+                c["attempt"].as_u64().unwrap(),
+                c["status"].as_u64(),
+                c["problem"].as_str().unwrap_or_default().to_string(),
+            )
+        })
+        .collect();
+    assert_eq!(seen.len(), 3, "{seen:?}");
+    // Cut halfway: the status came, the body did not — a broken call, retried; then reset
+    // before any answer: no status. Each said as what happened to the link.
+    assert_eq!(
+        seen,
+        [
+            (
+                1,
+                Some(200),
+                "the connection broke while the reply came in: Connection reset by peer (os error 104)".to_string()
+            ),
+            (
+                2,
+                None,
+                "the connection broke before an answer came: Connection reset by peer (os error 104)".to_string()
+            ),
+            (3, Some(200), String::new()),
+        ]
+    );
+    // Nothing of the cut reply was taken: the run has the whole reply's data only.
+    let succeeded = of(&records, "StepSucceeded", "pay");
+    assert_eq!(succeeded.len(), 1);
+    assert_eq!(succeeded[0]["wrote"], json!({"receipt": "r-1"}));
+    // The same key every time: a service that honours it does the work once.
+    let keys = keys.lock().unwrap().clone();
+    assert_eq!(keys.len(), 3, "{keys:?}");
+    assert!(keys.iter().all(|k| *k == keys[0]), "{keys:?}");
+    let run = report["id"].as_str().unwrap();
+    assert_eq!(keys[0], format!("{run}/pay/1"));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
