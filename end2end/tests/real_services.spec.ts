@@ -66,6 +66,16 @@ test("the e-commerce template on real services: a slow Payment's real latency on
   await expect(log).toContainText(/Payment called its service: 422 in \d+ ms — card expired/);
   await expect(log.getByText(/Payment called its service/)).toHaveCount(1);
   await expect(page.locator('[data-node-id="notify-rejected"]')).toHaveAttribute("data-state", "succeeded");
+
+  // Out of stock: Fulfillment declines, and the saga's undo of Payment and Order Placement
+  // are calls to their real services, told in the log.
+  await page.getByRole("textbox", { name: "Run input" }).fill('{"stock": "none"}');
+  await page.getByRole("button", { name: "Run", exact: true }).click();
+  await expect(page.getByRole("status", { name: "Run state" })).toHaveText("Run compensated", { timeout: 20_000 });
+  await page.getByRole("tab", { name: "Log" }).click();
+  await expect(log).toContainText(/Payment asked its service to undo it \(refund\): 200 in \d+ ms/);
+  await expect(log).toContainText(/Order Placement asked its service to undo it \(cancel\): 200 in \d+ ms/);
+  await expect(page.locator('[data-node-id="payment"]')).toHaveAttribute("data-state", "compensated");
 });
 
 test("the lab compares the real-services template with real runs: measured latencies, the calls counted", async ({ page }) => {

@@ -12,12 +12,14 @@ async fn call(State(done): State<Done>, Json(call): Json<Value>) -> (StatusCode,
         .unwrap_or_default()
         .to_string();
     let mut done = done.lock().unwrap();
-    let (status, reply) = done
-        .entry(key)
-        .or_insert_with(|| match call["data"]["card"].as_str() {
-            Some("expired") => (422, json!({"failure": "card expired"})),
+    let (status, reply) = done.entry(key).or_insert_with(|| {
+        match (call["kind"].as_str(), call["data"]["card"].as_str()) {
+            // The saga undoes the charge (under its own key).
+            (Some("undo"), _) => (200, json!({"writes": {"refunded": true}})),
+            (_, Some("expired")) => (422, json!({"failure": "card expired"})),
             _ => (200, json!({"writes": {"paid": true, "charged_by": "rust"}})),
-        });
+        }
+    });
     (StatusCode::from_u16(*status).unwrap(), Json(reply.clone()))
 }
 

@@ -11,6 +11,10 @@
 //!   works;
 //! - `"slow": "payment"` → it takes [`SLOW_MS`] more before it answers.
 //!
+//! An undo call (`kind: undo`, the saga compensating the step) reverses the work: Order
+//! cancels, Payment refunds (`refund_id`), Inventory releases, Fulfillment cancels the
+//! shipment, Email sends a correction; the switches apply to it too.
+//!
 //! Each honours the idempotency key: the first sending that it answers with a result (a
 //! success or a business failure) does the work, later sendings of the key get the same
 //! answer without doing it again. `GET /stats` counts the calls it saw and the work it did,
@@ -21,7 +25,7 @@ use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use app::model::call::{CallReply, CallRequest, MAX_CALL_BODY_BYTES};
+use app::model::call::{CallKind, CallReply, CallRequest, MAX_CALL_BODY_BYTES};
 use axum::extract::rejection::JsonRejection;
 use axum::extract::{DefaultBodyLimit, State};
 use axum::http::StatusCode;
@@ -90,6 +94,21 @@ impl DemoService {
             DemoService::Email => json!({"emailed": true}),
         };
         Ok(writes.as_object().cloned().unwrap_or_default())
+    }
+
+    /// Its undo of the work it did under `key` (an undo call's key is the work's with
+    /// `/undo`): what it writes. Undoing never declines.
+    fn undo(self, key: &str) -> Map<String, Value> {
+        let id = |prefix: &str| format!("{prefix}-{:08x}", fnv(key) as u32);
+        let writes = match self {
+            DemoService::Order => json!({"cancelled": true}),
+            DemoService::Payment => json!({"refunded": true, "refund_id": id("ref")}),
+            DemoService::Inventory => json!({"released": true}),
+            DemoService::Fulfillment => json!({"shipment_cancelled": true}),
+            // An email cannot be unsent: a correction goes out.
+            DemoService::Email => json!({"correction_sent": true}),
+        };
+        writes.as_object().cloned().unwrap_or_default()
     }
 }
 
@@ -271,7 +290,11 @@ async fn execute(which: DemoService, request: &CallRequest) -> (u16, Value) {
             json!({"error": format!("{} failed this attempt (flaky)", which.name())}),
         );
     }
-    match which.work(data, key) {
+    let work = match request.kind {
+        CallKind::Undo => Ok(which.undo(key)),
+        CallKind::Command | CallKind::Event => which.work(data, key),
+    };
+    match work {
         Ok(writes) => (
             200,
             serde_json::to_value(CallReply {

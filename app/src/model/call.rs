@@ -38,6 +38,9 @@ pub enum CallKind {
     Command,
     /// The bus delivers an event the step subscribes to.
     Event,
+    /// The saga undoes what the step did (its compensation, named in `action`): the
+    /// service reverses the work it did under the step's key.
+    Undo,
 }
 
 /// What a service bound to a step receives: a POST of this JSON.
@@ -60,6 +63,10 @@ pub struct CallRequest {
     /// The event's name, when `kind` is `event`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub event: Option<String>,
+    /// The compensation asked (the step's `compensation`, e.g. `refund`), when `kind` is
+    /// `undo`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub action: Option<String>,
     /// The run data in orchestration; the event's payload in choreography.
     #[serde(default)]
     pub data: Map<String, Value>,
@@ -69,6 +76,11 @@ impl CallRequest {
     /// The idempotency key of one execution of a step: the same for every sending of it.
     pub fn key_of(run: &str, step: &str, execution: u32) -> String {
         format!("{run}/{step}/{execution}")
+    }
+
+    /// The idempotency key of undoing one execution of a step: its key, then `/undo`.
+    pub fn undo_key_of(run: &str, step: &str, execution: u32) -> String {
+        format!("{}/undo", CallRequest::key_of(run, step, execution))
     }
 }
 
@@ -351,6 +363,7 @@ mod tests {
             idempotency_key: CallRequest::key_of("r1", "payment", 1),
             kind: CallKind::Event,
             event: Some("OrderPlaced".into()),
+            action: None,
             data: serde_json::from_str(r#"{"card": "expired"}"#).unwrap(),
         };
         let text = serde_json::to_string(&request).unwrap();

@@ -748,6 +748,7 @@ fn parts<'a>(
             status,
             took_ms,
             problem,
+            undo,
             ..
         } => (
             if status.is_some_and(|s| (200..300).contains(&s)) {
@@ -761,20 +762,40 @@ fn parts<'a>(
                     Some(status) => status.to_string(),
                     None => td_string!(l, log.no_answer).to_string(),
                 };
-                match problem {
-                    Some(problem) => td_string!(
+                let step = label(node);
+                match (undo, problem) {
+                    (Some(action), Some(problem)) => td_string!(
                         l,
-                        log.service_called_why,
-                        step = label(node),
+                        log.service_undo_why,
+                        step = step,
+                        action = action,
                         answer = answer,
                         ms = took_ms,
                         why = problem
                     )
                     .to_string(),
-                    None => td_string!(
+                    (Some(action), None) => td_string!(
+                        l,
+                        log.service_undo,
+                        step = step,
+                        action = action,
+                        answer = answer,
+                        ms = took_ms
+                    )
+                    .to_string(),
+                    (None, Some(problem)) => td_string!(
+                        l,
+                        log.service_called_why,
+                        step = step,
+                        answer = answer,
+                        ms = took_ms,
+                        why = problem
+                    )
+                    .to_string(),
+                    (None, None) => td_string!(
                         l,
                         log.service_called,
-                        step = label(node),
+                        step = step,
                         answer = answer,
                         ms = took_ms
                     )

@@ -470,6 +470,10 @@ pub enum RunEvent {
         took_ms: u64,
         #[serde(default, skip_serializing_if = "Option::is_none")]
         problem: Option<String>,
+        /// A call of the saga undoing the step: its compensation action (`attempt` counts
+        /// the undo calls).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        undo: Option<String>,
     },
     /// The saga compensates step `node`'s completed child run `child` as a unit: undo run
     /// `run` undoes the child's completed steps.

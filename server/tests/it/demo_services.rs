@@ -98,6 +98,7 @@ fn request(step: &str, execution: u32, attempt: u32, data: Value) -> CallRequest
         idempotency_key: CallRequest::key_of("run-1", step, execution),
         kind: CallKind::Command,
         event: None,
+        action: None,
         data: data.as_object().cloned().unwrap_or_default(),
     }
 }

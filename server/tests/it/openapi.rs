@@ -299,6 +299,7 @@ async fn the_call_contract_is_described_and_what_is_sent_matches_it() {
         idempotency_key: CallRequest::key_of("3f2a", "payment", 1),
         kind: CallKind::Event,
         event: Some("OrderPlaced".into()),
+        action: None,
         data: json!({"order_id": "ord-1"}).as_object().cloned().unwrap(),
     };
     assert!(valid("CallRequest", &serde_json::to_value(&sent).unwrap()));

@@ -1,6 +1,7 @@
 //! The README's "Writing your own service": its Python and Rust examples — the very files
 //! the README shows — as real processes a step is bound to: a run completes with what the
-//! service wrote, an expired card is declined once, a key sent twice is worked once.
+//! service wrote, an expired card is declined once, the saga's undo is answered, a key sent
+//! twice is worked once.
 
 use std::net::TcpListener;
 use std::path::PathBuf;
@@ -100,6 +101,40 @@ async fn bound_and_run(port: u16, language: &str) {
             );
         }
     }
+    // Shipping fails after Payment: the saga asks the service to undo the charge.
+    let saga = server
+        .create_workflow(&json!({"name": format!("Own {language} service, undone"),
+            "nodes": [{"id": "payment", "label": "Payment", "service": "Payments", "action": "charge",
+                       "compensation": "refund", "call": {"http": {"url": url}}},
+                      {"id": "ship", "label": "Shipping", "service": "Shipping", "action": "ship",
+                       "failure_rate": 1.0}],
+            "edges": [{"from": "payment", "to": "ship", "kind": "command"}]}))
+        .await;
+    let (report, records) = server.run_to_end(&saga, json!({"card": "ok"})).await;
+    assert_eq!(report["status"], "compensated", "{language}: {report}");
+    let undo = records
+        .iter()
+        .find(|r| r["type"] == "ServiceCalled" && r["undo"] == "refund")
+        .expect("an undo call");
+    assert_eq!(undo["status"], 200, "{undo}");
+    assert!(records
+        .iter()
+        .any(|r| r["type"] == "StepCompensated" && r["node"] == "payment"));
+    // What it answered the undo, asked again under its key (answered from memory): a refund.
+    let run = report["id"].as_str().unwrap();
+    let again = json!({"run": run, "step": "payment", "execution": 1, "attempt": 1,
+                       "idempotency_key": format!("{run}/payment/1/undo"), "kind": "undo",
+                       "action": "refund", "data": {"card": "ok"}});
+    let answer = reqwest::Client::new()
+        .post(&url)
+        .json(&again)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        answer.json::<Value>().await.unwrap(),
+        json!({"writes": {"refunded": true}})
+    );
     // The same key twice: the same answer (the work done once).
     let http = reqwest::Client::new();
     let call = json!({"run": "r", "step": "payment", "execution": 1, "attempt": 1,

@@ -6,8 +6,9 @@
 //! works; redirects, oversized and slow replies are handled by the rules; a link reset
 //! halfway through a reply, or before it, is retried under the same key; a server
 //! SIGKILLed with a call in flight sends it again under the same key after its restart,
-//! and the service does the work once; a call to a host the server may not call is
-//! refused when the workflow is saved.
+//! and the service does the work once; the saga's undo of a bound step is a real call
+//! (retried, failed when the service is gone, asked again after a SIGKILL, done once); a
+//! call to a host the server may not call is refused when the workflow is saved.
 
 use std::net::TcpListener;
 use std::time::Duration;
@@ -140,6 +141,123 @@ async fn an_expired_card_is_declined_once_and_the_saga_undoes_the_order() {
         .as_object()
         .unwrap()
         .is_empty());
+    // The saga's undo of Order is a real call to the Order service: its compensation named,
+    // under the step's key with /undo, the order cancelled once.
+    let undo: Vec<&Value> = of(&records, "ServiceCalled", "order")
+        .into_iter()
+        .filter(|c| c["undo"] == "cancel")
+        .collect();
+    assert_eq!(undo.len(), 1, "{undo:?}");
+    assert_eq!(undo[0]["status"], 200);
+    let run = report["id"].as_str().unwrap();
+    let stats = order.stats().await;
+    assert_eq!(
+        stats["keys"][format!("{run}/order/1/undo")],
+        json!({"seen": 1, "executed": 1}),
+        "{stats}"
+    );
+    // And the log says it in words (steps named by id here; the page gives labels).
+    let log: Vec<String> = records
+        .iter()
+        .filter(|r| r["type"] == "ServiceCalled" && r["node"] == "order")
+        .map(|r| {
+            let event: app::model::RunEvent = serde_json::from_value(r.clone()).unwrap();
+            app::model::log::describe(&event, app::i18n::Locale::en).text
+        })
+        .collect();
+    assert!(
+        log.iter()
+            .any(|l| l.starts_with("order asked its service to undo it (cancel): 200 in ")),
+        "{log:?}"
+    );
+}
+
+/// The saga's undo calls follow the step's retry policy: a flaky Order fails the first undo
+/// call and is called again under the same key; an Order gone for good fails its
+/// compensation after its attempts, said in the history.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn undo_calls_are_retried_and_a_service_gone_fails_its_compensation() {
+    let [order, payment, fulfillment, email] = demo_shop();
+    let server = TestServer::start().await;
+    let workflow = server
+        .create_workflow(&shop(
+            "Undone for real",
+            "command",
+            &[&order, &payment, &fulfillment, &email],
+        ))
+        .await;
+    let (report, records) = server
+        .run_to_end(&workflow, json!({"card": "expired", "flaky": "order"}))
+        .await;
+    assert_eq!(report["status"], "compensated", "{report}");
+    let calls: Vec<(Option<&str>, u64, u64)> = of(&records, "ServiceCalled", "order")
+        .iter()
+        .map(|c| {
+            (
+                c["undo"].as_str(),
+                c["attempt"].as_u64().unwrap(),
+                c["status"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        calls,
+        [
+            (None, 1, 503),
+            (None, 2, 200),
+            (Some("cancel"), 1, 503),
+            (Some("cancel"), 2, 200)
+        ]
+    );
+    let run = report["id"].as_str().unwrap();
+    let undo = &order.stats().await["keys"][format!("{run}/order/1/undo")];
+    assert_eq!(undo, &json!({"seen": 2, "executed": 1}));
+
+    // Order goes away once it has taken the order (Payment is slow, then declines): its
+    // undo calls cannot connect, 3 attempts, then the compensation failed.
+    let mut order = order;
+    let workflow = server
+        .create_workflow(&shop(
+            "Undo gone",
+            "command",
+            &[&order, &payment, &fulfillment, &email],
+        ))
+        .await;
+    let started: Value = server
+        .post_json(
+            &format!("/api/workflows/{workflow}/runs"),
+            &json!({"input": {"card": "expired", "slow": "payment"}}),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    let run = started["id"].as_str().unwrap().to_string();
+    eventually(
+        "Payment's call under way",
+        Duration::from_secs(10),
+        Duration::from_millis(10),
+        || async {
+            match payment.stats().await["requests"].as_u64() {
+                Some(n) if n >= 2 => Ok(()),
+                other => Err(format!("{other:?}")),
+            }
+        },
+    )
+    .await;
+    order.kill();
+    let (report, records) = server.end_of(&run).await;
+    let failed = of(&records, "CompensationFailed", "order");
+    assert_eq!(failed.len(), 1, "{report}");
+    let undo: Vec<&Value> = of(&records, "ServiceCalled", "order")
+        .into_iter()
+        .filter(|c| c["undo"] == "cancel")
+        .collect();
+    assert_eq!(undo.len(), 3, "{undo:?}");
+    assert!(undo
+        .iter()
+        .all(|c| c["problem"].as_str().unwrap().starts_with("cannot connect")));
+    assert!(of(&records, "StepCompensated", "order").is_empty());
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -832,4 +950,91 @@ async fn the_labs_load_mode_calls_real_services_and_measures_their_latency() {
     let keys = stats["keys"].as_object().unwrap();
     assert_eq!(keys.len(), 12, "{stats}");
     assert!(keys.values().all(|k| k["executed"] == 1), "{stats}");
+}
+
+/// SIGKILL while the saga's undo call is in flight: after the restart the undo is asked
+/// again under its key (`RunResumed` names it), the service cancels the order once, the
+/// step is compensated, and the history has no gap.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_server_killed_mid_undo_asks_again_and_the_undo_is_done_once() {
+    use crate::common::ServerProcess;
+    let [order, payment, fulfillment, email] = demo_shop();
+    let dir = tempfile::tempdir().unwrap();
+    let database = dir.path().join("undo.db");
+    let mut server = ServerProcess::start(&database, &[]).await;
+    let created: Value = server
+        .post_json(
+            "/api/workflows",
+            &shop(
+                "Undo in flight",
+                "command",
+                &[&order, &payment, &fulfillment, &email],
+            ),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    let workflow = created["id"].as_str().unwrap();
+    // Order is slow (its work and its undo): the undo call is under way for 1.5 s.
+    let started: Value = server
+        .post_json(
+            &format!("/api/workflows/{workflow}/runs"),
+            &json!({"input": {"card": "expired", "slow": "order"}}),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    let run = started["id"].as_str().unwrap().to_string();
+    let undo_key = format!("{run}/order/1/undo");
+    eventually(
+        "the undo call reaching Order",
+        Duration::from_secs(15),
+        Duration::from_millis(10),
+        || async {
+            let stats = order.stats().await;
+            match stats["keys"][&undo_key]["seen"].as_u64() {
+                Some(n) if n >= 1 => Ok(()),
+                _ => Err(stats.to_string()),
+            }
+        },
+    )
+    .await;
+    server.signal_and_wait("-KILL", Duration::from_secs(5));
+    let server = ServerProcess::start(&database, &[]).await;
+    let report = eventually(
+        "the resumed run's end",
+        Duration::from_secs(30),
+        Duration::from_millis(50),
+        || async {
+            let report: Value = server.get_json(&format!("/api/runs/{run}")).await;
+            if report["status"] == "running" {
+                Err(report.to_string())
+            } else {
+                Ok(report)
+            }
+        },
+    )
+    .await;
+    assert_eq!(report["status"], "compensated", "{report}");
+    let records = collect(server.ws_url(&format!("/api/runs/{run}/events?after=0"))).await;
+    let seqs: Vec<u64> = records.iter().filter_map(|r| r["seq"].as_u64()).collect();
+    assert_eq!(seqs, (1..=seqs.len() as u64).collect::<Vec<_>>(), "no gap");
+    let resumed = records
+        .iter()
+        .find(|r| r["type"] == "RunResumed")
+        .expect("resumed");
+    assert_eq!(
+        resumed["resent"],
+        json!([format!("{run}/order/1/1/undo")]),
+        "{resumed}"
+    );
+    assert_eq!(of(&records, "StepCompensated", "order").len(), 1);
+    let stats = order.stats().await;
+    assert_eq!(stats["keys"][&undo_key]["executed"], 1, "{stats}");
+    assert!(
+        stats["keys"][&undo_key]["seen"].as_u64() >= Some(2),
+        "{stats}"
+    );
 }

@@ -279,6 +279,7 @@ impl RunCore {
             CompensationStarted { node, .. } => {
                 if let Some(n) = idx(self, node) {
                     self.steps[n].state = StepState::Compensating;
+                    self.steps[n].undo_calls = 0;
                 }
             }
             StepCompensated { node, .. } | CompensationFailed { node, .. } => {
@@ -350,6 +351,16 @@ impl RunCore {
                 }
             }
             // What a real service answered: the attempt's end follows in its own records.
+            ServiceCalled {
+                node,
+                attempt,
+                undo: Some(_),
+                ..
+            } => {
+                if let Some(n) = idx(self, node) {
+                    self.steps[n].undo_calls = *attempt;
+                }
+            }
             ServiceCalled { .. } => {}
             UndoStarted { compensate, .. } => {
                 let queue: VecDeque<usize> =

@@ -13,7 +13,9 @@ impl RunCore {
             | Input::Heard { node } => self.hears_from(*node),
             // An event-started step retries by itself.
             Input::RetryDue { node, .. } => self.steps[*node].owner == Owner::Orchestrator,
-            Input::CompensationDone { .. } | Input::FailureHeard { .. } => true,
+            Input::CompensationDone { .. }
+            | Input::UndoCallDue { .. }
+            | Input::FailureHeard { .. } => true,
             _ => false,
         }
     }
@@ -129,6 +131,11 @@ impl RunCore {
                 attempt,
                 called,
             } => {
+                if self.steps[node].state == StepState::Compensating
+                    && self.steps[node].execution == execution
+                {
+                    return self.undo_answered(node, attempt, *called);
+                }
                 if !self.is_under_way(node, execution, attempt) {
                     return; // stale: the attempt ended otherwise (cancelled, timed out)
                 }
@@ -148,6 +155,7 @@ impl RunCore {
                     status,
                     took_ms,
                     problem,
+                    undo: None,
                 });
                 match answer {
                     CallAnswer::Done { writes, publish } => {
@@ -189,6 +197,15 @@ impl RunCore {
                     hops,
                     Cause::Retry { owner },
                 );
+            }
+            Input::UndoCallDue { node, attempt } => {
+                if self.steps[node].state == StepState::Compensating
+                    && self.steps[node].undo_calls + 1 == attempt
+                {
+                    if let Some(call) = self.undo_call(node, attempt) {
+                        self.out.push(call);
+                    }
+                }
             }
             Input::CompensationDone { node } => {
                 if self.steps[node].state != StepState::Compensating {
@@ -751,6 +768,7 @@ impl RunCore {
             idempotency_key: CallRequest::key_of(&self.id, id, execution),
             kind,
             event,
+            action: None,
             data,
         })
     }

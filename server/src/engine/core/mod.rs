@@ -70,6 +70,12 @@ pub enum Input {
     CompensationDone {
         node: usize,
     },
+    /// The backoff before undo call `attempt` of `node` (through its real service) has
+    /// elapsed.
+    UndoCallDue {
+        node: usize,
+        attempt: u32,
+    },
     /// The bus delivers event `message` through subscription `edge`.
     Deliver {
         message: u64,
@@ -260,6 +266,9 @@ struct Step {
     wrote_fields: Vec<String>,
     /// The events its real service named in its reply, while that success is followed.
     publish_only: Option<Vec<String>>,
+    /// While the saga undoes it through its real service: the undo calls answered so far
+    /// (the one under way is the next).
+    undo_calls: u32,
 }
 
 struct EdgeInfo {

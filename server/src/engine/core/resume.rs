@@ -84,6 +84,12 @@ impl RunCore {
                         },
                     });
                 }
+                StepState::Compensating if self.undo_call(i, step.undo_calls + 1).is_some() => {
+                    // Its real service was asked to undo the work (or is about to be):
+                    // asked again, under the same key.
+                    timers.extend(self.undo_call(i, step.undo_calls + 1));
+                    resent.push(format!("{key}/undo"));
+                }
                 StepState::Compensating => {
                     let plan = self.plan_compensation(i);
                     timers.push(Action::Timer {

@@ -64,11 +64,96 @@ impl RunCore {
             });
             return;
         }
+        if let Some(call) = self.undo_call(next, 1) {
+            // Its real service undoes the work: its answer ends the compensation.
+            self.out.push(call);
+            return;
+        }
         let plan = self.plan_compensation(next);
         self.out.push(Action::Timer {
             after_ms: plan.duration_ms,
             input: Input::CompensationDone { node: next },
         });
+    }
+
+    /// Undo call `attempt` of `node` to the real service it is bound to — in a live run
+    /// (the lab simulates its compensation): the run data, the compensation's name, under
+    /// the step's key with `/undo`.
+    pub(super) fn undo_call(&self, node: usize, attempt: u32) -> Option<Action> {
+        use app::model::call::{CallKind, CallRequest};
+        let binding = self.nodes[node].call.as_ref().filter(|_| self.real_calls)?;
+        let (id, execution) = (&self.nodes[node].id, self.steps[node].execution);
+        let request = CallRequest {
+            run: self.id.clone(),
+            step: id.clone(),
+            execution,
+            attempt,
+            idempotency_key: CallRequest::undo_key_of(&self.id, id, execution),
+            kind: CallKind::Undo,
+            event: None,
+            action: Some(self.compensation_action(node)),
+            data: self.data(),
+        };
+        Some(Action::Call {
+            node,
+            execution,
+            attempt,
+            request: Box::new(request),
+            binding: Box::new(binding.clone()),
+            timeout_ms: self.nodes[node].timeout_ms,
+        })
+    }
+
+    /// Undo call `attempt` of `node` was answered: done, the step is compensated; declined,
+    /// its compensation failed; broken, it is called again per the step's retry policy (the
+    /// same key), until its attempts run out.
+    pub(super) fn undo_answered(&mut self, node: usize, attempt: u32, called: Called) {
+        if self.steps[node].undo_calls + 1 != attempt {
+            return; // stale: answered already (a resend after a resume)
+        }
+        let action = self.compensation_action(node);
+        let Called {
+            status,
+            took_ms,
+            answer,
+        } = called;
+        let problem = match &answer {
+            CallAnswer::Done { .. } => None,
+            CallAnswer::Declined { failure } => Some(failure.clone()),
+            CallAnswer::Broken { problem, .. } => Some(problem.clone()),
+        };
+        let name = self.nodes[node].id.clone();
+        self.emit(RunEvent::ServiceCalled {
+            node: name.clone(),
+            attempt,
+            status,
+            took_ms,
+            problem,
+            undo: Some(action.clone()),
+        });
+        match answer {
+            CallAnswer::Done { .. } => {
+                self.emit(RunEvent::StepCompensated { node: name, action });
+            }
+            CallAnswer::Broken { .. } if attempt < self.nodes[node].max_attempts() => {
+                let after_ms = self.nodes[node]
+                    .retry
+                    .as_ref()
+                    .map_or(0, |r| r.delay_before(attempt + 1));
+                self.out.push(Action::Timer {
+                    after_ms,
+                    input: Input::UndoCallDue {
+                        node,
+                        attempt: attempt + 1,
+                    },
+                });
+                return;
+            }
+            CallAnswer::Declined { .. } | CallAnswer::Broken { .. } => {
+                self.emit(RunEvent::CompensationFailed { node: name, action });
+            }
+        }
+        self.next_compensation();
     }
 
     /// What compensating `node` does: its compensation action; for a sub-flow, undoing its
