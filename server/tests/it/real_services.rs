@@ -627,6 +627,24 @@ async fn a_call_to_a_host_the_server_may_not_call_is_refused_when_saved() {
         .await;
 }
 
+/// The end of run `run` that the restarted `server` resumed.
+async fn resumed_end(server: &crate::common::ServerProcess, run: &str) -> Value {
+    eventually(
+        "the resumed run's end",
+        Duration::from_secs(30),
+        Duration::from_millis(50),
+        || async {
+            let report: Value = server.get_json(&format!("/api/runs/{run}")).await;
+            if report["status"] == "running" {
+                Err(report.to_string())
+            } else {
+                Ok(report)
+            }
+        },
+    )
+    .await
+}
+
 /// SIGKILL with a call in flight: after the restart the run's owner sends the unanswered
 /// call again under the same idempotency key; the service, which finished the work the
 /// first time, does not do it twice — it answers from memory (or says it is still at it,
@@ -674,20 +692,7 @@ async fn a_server_killed_with_a_call_in_flight_sends_it_again_and_the_work_is_do
     .await;
     server.signal_and_wait("-KILL", Duration::from_secs(5));
     let server = ServerProcess::start(&database, &[]).await;
-    let report = eventually(
-        "the resumed run's end",
-        Duration::from_secs(30),
-        Duration::from_millis(50),
-        || async {
-            let report: Value = server.get_json(&format!("/api/runs/{run}")).await;
-            if report["status"] == "running" {
-                Err(report.to_string())
-            } else {
-                Ok(report)
-            }
-        },
-    )
-    .await;
+    let report = resumed_end(&server, &run).await;
     assert_eq!(report["status"], "completed", "{report}");
     let records = collect(server.ws_url(&format!("/api/runs/{run}/events?after=0"))).await;
     let seqs: Vec<u64> = records.iter().filter_map(|r| r["seq"].as_u64()).collect();
@@ -1003,20 +1008,7 @@ async fn a_server_killed_mid_undo_asks_again_and_the_undo_is_done_once() {
     .await;
     server.signal_and_wait("-KILL", Duration::from_secs(5));
     let server = ServerProcess::start(&database, &[]).await;
-    let report = eventually(
-        "the resumed run's end",
-        Duration::from_secs(30),
-        Duration::from_millis(50),
-        || async {
-            let report: Value = server.get_json(&format!("/api/runs/{run}")).await;
-            if report["status"] == "running" {
-                Err(report.to_string())
-            } else {
-                Ok(report)
-            }
-        },
-    )
-    .await;
+    let report = resumed_end(&server, &run).await;
     assert_eq!(report["status"], "compensated", "{report}");
     let records = collect(server.ws_url(&format!("/api/runs/{run}/events?after=0"))).await;
     let seqs: Vec<u64> = records.iter().filter_map(|r| r["seq"].as_u64()).collect();

@@ -144,11 +144,7 @@ impl RunCore {
                     took_ms,
                     answer,
                 } = *called;
-                let problem = match &answer {
-                    CallAnswer::Done { .. } => None,
-                    CallAnswer::Declined { failure } => Some(failure.clone()),
-                    CallAnswer::Broken { problem, .. } => Some(problem.clone()),
-                };
+                let problem = answer.problem();
                 self.emit(RunEvent::ServiceCalled {
                     node: self.nodes[node].id.clone(),
                     attempt,

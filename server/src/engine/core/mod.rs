@@ -176,6 +176,17 @@ pub enum CallAnswer {
     Broken { timed_out: bool, problem: String },
 }
 
+impl CallAnswer {
+    /// What was wrong, as the history records it (none for a success).
+    pub fn problem(&self) -> Option<String> {
+        match self {
+            CallAnswer::Done { .. } => None,
+            CallAnswer::Declined { failure } => Some(failure.clone()),
+            CallAnswer::Broken { problem, .. } => Some(problem.clone()),
+        }
+    }
+}
+
 /// What the driver must do after the recorded events are durable.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Action {

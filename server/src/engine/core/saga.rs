@@ -117,11 +117,7 @@ impl RunCore {
             took_ms,
             answer,
         } = called;
-        let problem = match &answer {
-            CallAnswer::Done { .. } => None,
-            CallAnswer::Declined { failure } => Some(failure.clone()),
-            CallAnswer::Broken { problem, .. } => Some(problem.clone()),
-        };
+        let problem = answer.problem();
         let name = self.nodes[node].id.clone();
         self.emit(RunEvent::ServiceCalled {
             node: name.clone(),
