@@ -363,6 +363,12 @@ async fn odd_service() -> String {
     use axum::routing::post;
     let router = axum::Router::new()
         .route(
+            "/echo",
+            post(|axum::Json(call): axum::Json<Value>| async move {
+                axum::Json(json!({"writes": {"saw": call["data"], "kind": call["kind"]}}))
+            }),
+        )
+        .route(
             "/redirect",
             post(|| async {
                 (
@@ -389,6 +395,38 @@ async fn odd_service() -> String {
     let url = format!("http://{}", listener.local_addr().unwrap());
     tokio::spawn(async move { axum::serve(listener, router).await });
     url
+}
+
+/// A subscriber bound to a real service that reads a field its event does not carry: the
+/// engine asks the field's owner (a query, as for a simulated step), and the service gets
+/// the event's payload with the answer — all the data the step may see.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_subscriber_gets_what_its_queries_brought_back_with_the_event() {
+    let odd = odd_service().await;
+    let server = TestServer::start().await;
+    let workflow = server
+        .create_workflow(&json!({"name": "Queried", "nodes": [
+            {"id": "order", "label": "Order", "service": "Orders", "action": "place",
+             "writes": {"order_id": "ord-1"}},
+            {"id": "payment", "label": "Payment", "service": "Payments", "action": "charge",
+             "writes": {"payment_id": "pay-1"}},
+            {"id": "notify", "label": "Notify", "service": "Email", "action": "send",
+             "reads": ["order_id"], "call": {"http": {"url": format!("{odd}/echo")}}}],
+            "edges": [{"from": "order", "to": "payment", "kind": "event"},
+                      {"from": "payment", "to": "notify", "kind": "event"}]}))
+        .await;
+    let (report, records) = server.run_to_end(&workflow, json!({})).await;
+    assert_eq!(report["status"], "completed", "{report}");
+    let asked = of(&records, "QuerySent", "notify");
+    assert_eq!(asked.len(), 1, "{records:?}");
+    assert_eq!(asked[0]["fields"], json!(["order_id"]));
+    assert_eq!(asked[0]["owner"], "order");
+    let wrote = &of(&records, "StepSucceeded", "notify")[0]["wrote"];
+    assert_eq!(wrote["kind"], "event");
+    assert_eq!(
+        wrote["saw"],
+        json!({"payment_id": "pay-1", "order_id": "ord-1"})
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

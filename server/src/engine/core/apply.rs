@@ -137,7 +137,11 @@ impl RunCore {
                         querying.waiting.retain(|&w| w != owner);
                         querying.answers.extend(answer.clone());
                         if querying.waiting.is_empty() {
+                            let answers = std::mem::take(&mut querying.answers);
                             self.querying.remove(&(*message, e));
+                            if self.real_calls && !answers.is_empty() {
+                                self.answered.insert((*message, self.edges[e].to), answers);
+                            }
                         }
                     }
                 }

@@ -735,7 +735,8 @@ impl RunCore {
 
     /// What the real service `node` is bound to is sent for attempt `attempt` — in a live
     /// run (the lab simulates every step): the run data when the orchestrator commands it,
-    /// the payload of the event that started it otherwise.
+    /// the payload of the event that started it otherwise, with what its queries about that
+    /// event brought back (the fields it reads that the event did not carry).
     fn call_request(
         &self,
         node: usize,
@@ -749,11 +750,14 @@ impl RunCore {
         let step = &self.steps[node];
         let id = &self.nodes[node].id;
         let (kind, event, data) = match (&step.trigger, step.owner) {
-            (Some((message, name)), Owner::Itself) => (
-                CallKind::Event,
-                Some(name.clone()),
-                self.payloads.get(message).cloned().unwrap_or_default(),
-            ),
+            (Some((message, name)), Owner::Itself) => {
+                // The event's payload, and what the step's queries about it brought back.
+                let mut data = self.payloads.get(message).cloned().unwrap_or_default();
+                if let Some(answers) = self.answered.get(&(*message, node)) {
+                    data.extend(answers.clone());
+                }
+                (CallKind::Event, Some(name.clone()), data)
+            }
             _ => (CallKind::Command, None, self.data()),
         };
         Some(CallRequest {

@@ -372,6 +372,9 @@ pub struct RunCore {
     payloads: HashMap<u64, serde_json::Map<String, serde_json::Value>>,
     /// Delivered events whose subscriber waits for the answers to its queries.
     querying: BTreeMap<(u64, usize), Querying>,
+    /// What a subscriber's queries about an event brought back, by (message, subscriber
+    /// step): with the event's payload, what a real service bound to it is sent.
+    answered: HashMap<(u64, usize), serde_json::Map<String, serde_json::Value>>,
     /// Messages that reached the run before any step waited for them, by name, in order.
     inbox: Vec<String>,
     /// How many times each edge with a loop bound was followed (applied from the commands
@@ -441,6 +444,7 @@ impl RunCore {
             owner_of,
             payloads: HashMap::new(),
             querying: BTreeMap::new(),
+            answered: HashMap::new(),
             inbox: Vec::new(),
             iterations: HashMap::new(),
             loops: workflow.edges.iter().any(|e| e.max_iterations.is_some()),
