@@ -12,6 +12,11 @@
 //!    100 ms and their response times reported (is the UI responsive under load?).
 //! 3. Prune: the next load test's end deletes that test's runs; the time until the slot for
 //!    another test frees is the time to delete them.
+//! 4. On real services (run after 1, before 2): the e-commerce template bound to the demo
+//!    services (each its own process): a compare of 3 × 50 real runs — its time, the
+//!    latencies it measured beside the simulated ones, the calls per run and their time —
+//!    and a load test at 100 runs/s for 3 s per style against them (`LAB_ONLY=real` stops
+//!    after it).
 
 mod support;
 
@@ -25,6 +30,10 @@ use server::lab::compare::{compare, CompareSpec, Progress};
 const COMPARE_RUNS: u32 = 500;
 const LOAD_RATE: u32 = 2_000;
 const LOAD_SECONDS: u32 = 5;
+/// Real runs per style of the compare on real services.
+const REAL_RUNS: u32 = 50;
+/// Runs started per second by the load test on real services.
+const REAL_LOAD_RATE: u32 = 100;
 
 fn five_steps() -> Value {
     let nodes: Vec<Value> = (0..5)
@@ -34,6 +43,111 @@ fn five_steps() -> Value {
         .map(|i| json!({"from": format!("s{}", i - 1), "to": format!("s{i}"), "kind": if i % 2 == 0 { "event" } else { "command" }}))
         .collect();
     json!({"name": "Five", "nodes": nodes, "edges": edges})
+}
+
+/// Compare and load on the e-commerce template bound to the demo services (each its own
+/// process on loopback): how long a batch of real runs takes, the latencies it measures
+/// beside the simulated ones of the same flow, the calls per run and their time; then a
+/// load test's throughput and latency against the services.
+async fn real_services(server: &support::Server) {
+    let mut services = Vec::new();
+    let mut workflow = app::model::examples::ecommerce_real_orchestrated();
+    for node in workflow.nodes.iter_mut().filter(|n| n.call.is_some()) {
+        // The template's bound steps are named as the demo services are.
+        let addr = support::free_local_addr();
+        services.push(support::spawn_demo_service(&node.id, addr).await);
+        if let Some(http) = node.call.as_mut().and_then(|c| c.http.as_mut()) {
+            http.url = format!("http://{addr}/");
+        }
+    }
+    let simulated = compare(
+        &CompareSpec {
+            workflow: workflow.clone(),
+            input: json!({}),
+            runs: REAL_RUNS,
+            seed: 1,
+            faults: Faults::default(),
+            message_ms: 0,
+            library: Default::default(),
+            verify: None,
+        },
+        &Progress::default(),
+    )
+    .expect("not cancelled");
+    let id = server
+        .create("/api/workflows", serde_json::to_value(&workflow).unwrap())
+        .await;
+    let started = Instant::now();
+    let batch = server
+        .create(
+            "/api/lab/batches",
+            json!({"workflow_id": id, "input": {}, "runs": REAL_RUNS, "seed": 1}),
+        )
+        .await;
+    let done = loop {
+        let b = server
+            .get(&format!("/api/lab/batches/{batch}"))
+            .await
+            .unwrap();
+        if b["state"] != "running" {
+            assert_eq!(b["state"], "done", "{b}");
+            break b;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    let took = started.elapsed().as_secs_f64();
+    println!(
+        "compare on real services, 3 × {REAL_RUNS} real runs (+3 reference runs, 8 at once): {took:.2} s ({:.0} runs/s)",
+        f64::from(REAL_RUNS * 3 + 3) / took
+    );
+    for (real, sim) in done["result"]["styles"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .zip(&simulated.styles)
+    {
+        let runs = real["runs"].as_f64().unwrap().max(1.0);
+        println!(
+            "  {:<14} measured p50 {} ms, p95 {} ms (simulated: p50 {} ms, p95 {} ms); {:.1} calls per run, a call p50 {} ms, p95 {} ms",
+            real["style"].as_str().unwrap(),
+            real["latency_ms"]["p50"],
+            real["latency_ms"]["p95"],
+            sim.latency_ms.p50,
+            sim.latency_ms.p95,
+            real["service_calls"].as_f64().unwrap_or(0.0) / runs,
+            // Absent when every call took under a millisecond.
+            real["call_ms"]["p50"].as_u64().unwrap_or(0),
+            real["call_ms"]["p95"].as_u64().unwrap_or(0),
+        );
+    }
+    let test = server
+        .create(
+            "/api/lab/loads",
+            json!({"workflow_id": id, "rate": REAL_LOAD_RATE, "seconds": 3, "seed": 1, "speed": 10.0}),
+        )
+        .await;
+    let done = loop {
+        let t = server.get(&format!("/api/lab/loads/{test}")).await.unwrap();
+        if t["state"] != "running" {
+            break t;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    for style in done["styles"].as_array().unwrap() {
+        println!(
+            "  load on real services at {REAL_LOAD_RATE}/s × 3 s, {:<14} {}/{} completed, {:.0} runs/s, p50 {} ms, p95 {} ms",
+            style["style"].as_str().unwrap(),
+            style["completed"],
+            style["started"],
+            style["throughput"].as_f64().unwrap_or(0.0),
+            style["latency_ms"]["p50"],
+            style["latency_ms"]["p95"],
+        );
+    }
+    for mut service in services {
+        let _ = service.kill();
+        let _ = service.wait();
+    }
 }
 
 fn pct(sorted: &[f64], p: f64) -> f64 {
@@ -118,8 +232,14 @@ async fn main() {
         return;
     }
 
-    // 1b. End to end through the API.
+    // 4. The same e-commerce flow on real services (issue #29).
     let server = support::Server::start().await;
+    real_services(&server).await;
+    if std::env::var("LAB_ONLY").as_deref() == Ok("real") {
+        return;
+    }
+
+    // 1b. End to end through the API.
     let workflow = server
         .create(
             "/api/workflows",
