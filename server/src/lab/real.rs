@@ -1,6 +1,7 @@
 //! A compare batch of a flow that calls real services: each style's runs are real runs on
 //! the engine — stored, their bound steps calling the services, the others simulated at
 //! speed 1 — at most [`REAL_RUNS_AT_ONCE`] at a time, so every latency is a measured one.
+//! A reference run per style (nothing failing, for the blast radius) runs beside them.
 //! Their facts are read from their stored histories, the same way a simulated run's are
 //! ([`super::measure::facts_of`]); the runs are then deleted (their figures stay). The
 //! fail-at-every-step matrix stays simulated: it asks "what if this step failed", which a
@@ -63,32 +64,34 @@ pub async fn compare_real(
         }
         let (workflow, lost) = variant(&spec.workflow, style);
         let tag = real_runs_of(batch, style);
-        // The same seed without failures: what a failure's reach is measured against.
-        let reference = run_many(
-            &engine,
-            store.as_ref(),
-            &tag,
-            &without_failures(&workflow),
-            &spec,
-            Faults::default(),
-            1,
-            None,
-            &progress,
-        )
-        .await
-        .pop();
-        let runs = run_many(
-            &engine,
-            store.as_ref(),
-            &tag,
-            &workflow,
-            &spec,
-            spec.faults.clone(),
-            spec.runs,
-            Some(i),
-            &progress,
-        )
-        .await;
+        // The same seed without failures (what a failure's reach is measured against), run
+        // beside the style's runs rather than before them.
+        let reference_flow = without_failures(&workflow);
+        let (reference, runs) = tokio::join!(
+            run_many(
+                &engine,
+                store.as_ref(),
+                &tag,
+                &reference_flow,
+                &spec,
+                Faults::default(),
+                1,
+                None,
+                &progress,
+            ),
+            run_many(
+                &engine,
+                store.as_ref(),
+                &tag,
+                &workflow,
+                &spec,
+                spec.faults.clone(),
+                spec.runs,
+                Some(i),
+                &progress,
+            )
+        );
+        let reference = reference.into_iter().next();
         styles.push(figures(
             &spec.library,
             style,
