@@ -186,6 +186,23 @@ impl WorkflowStore for MemoryStore {
     }
 }
 
+impl MemoryStore {
+    /// Deletes up to `limit` ended runs that `picked` picks; returns how many went.
+    fn delete_ended(&self, limit: usize, picked: impl Fn(&StoredRun) -> bool) -> u64 {
+        let mut runs = self.runs.lock().unwrap_or_else(|p| p.into_inner());
+        let gone: Vec<String> = runs
+            .iter()
+            .filter(|(_, held)| held.run.status != RunStatus::Running && picked(&held.run))
+            .map(|(id, _)| id.clone())
+            .take(limit)
+            .collect();
+        for id in &gone {
+            runs.remove(id);
+        }
+        gone.len() as u64
+    }
+}
+
 #[async_trait]
 impl RunStore for MemoryStore {
     async fn create_run(
@@ -318,39 +335,15 @@ impl RunStore for MemoryStore {
     }
 
     async fn delete_load_runs(&self, keep: &str, limit: usize) -> Result<u64, StoreError> {
-        let mut runs = self.runs.lock().unwrap_or_else(|p| p.into_inner());
-        let gone: Vec<String> = runs
-            .iter()
-            .filter(|(_, held)| {
-                held.run.kind == RunKind::Load
-                    && !held.run.workflow_id.starts_with(keep)
-                    && held.run.status != RunStatus::Running
-            })
-            .map(|(id, _)| id.clone())
-            .take(limit)
-            .collect();
-        for id in &gone {
-            runs.remove(id);
-        }
-        Ok(gone.len() as u64)
+        Ok(self.delete_ended(limit, |run| {
+            run.kind == RunKind::Load && !run.workflow_id.starts_with(keep)
+        }))
     }
 
     async fn delete_lab_runs(&self, prefix: &str, limit: usize) -> Result<u64, StoreError> {
-        let mut runs = self.runs.lock().unwrap_or_else(|p| p.into_inner());
-        let gone: Vec<String> = runs
-            .iter()
-            .filter(|(_, held)| {
-                held.run.kind == RunKind::Lab
-                    && held.run.workflow_id.starts_with(prefix)
-                    && held.run.status != RunStatus::Running
-            })
-            .map(|(id, _)| id.clone())
-            .take(limit)
-            .collect();
-        for id in &gone {
-            runs.remove(id);
-        }
-        Ok(gone.len() as u64)
+        Ok(self.delete_ended(limit, |run| {
+            run.kind == RunKind::Lab && run.workflow_id.starts_with(prefix)
+        }))
     }
 
     async fn prune_runs(&self, keep: usize, limit: usize) -> Result<u64, StoreError> {

@@ -463,6 +463,30 @@ macro_rules! parent_ended {
     };
 }
 
+impl SqlStore {
+    /// Deletes, with their history, the runs `select` picks (`$1`: a workflow id prefix,
+    /// `$2`: at most this many) in one transaction; returns how many went.
+    async fn delete_ended(
+        &self,
+        select: &'static str,
+        prefix: &str,
+        limit: usize,
+    ) -> Result<u64, StoreError> {
+        let mut tx = self.begin_write().await?;
+        let runs: Vec<i64> = sqlx::query_scalar(select)
+            .bind(prefix)
+            .bind(self::limit(limit))
+            .fetch_all(&mut *tx)
+            .await?;
+        if runs.is_empty() {
+            return Ok(0);
+        }
+        delete_runs(&mut tx, &runs).await?;
+        tx.commit().await?;
+        Ok(runs.len() as u64)
+    }
+}
+
 async fn delete_runs(tx: &mut Transaction<'_, Any>, runs: &[i64]) -> Result<(), StoreError> {
     for table in ["run_history WHERE run", "runs WHERE no"] {
         for chunk in runs.chunks(ROWS_PER_STATEMENT) {
@@ -803,39 +827,23 @@ impl RunStore for SqlStore {
     }
 
     async fn delete_load_runs(&self, keep: &str, limit: usize) -> Result<u64, StoreError> {
-        let mut tx = self.begin_write().await?;
-        let runs: Vec<i64> = sqlx::query_scalar(
+        self.delete_ended(
             "SELECT no FROM runs WHERE kind = 'load' AND status <> 'running' \
              AND substr(workflow_id, 1, length($1)) <> $1 LIMIT $2",
+            keep,
+            limit,
         )
-        .bind(keep)
-        .bind(self::limit(limit))
-        .fetch_all(&mut *tx)
-        .await?;
-        if runs.is_empty() {
-            return Ok(0);
-        }
-        delete_runs(&mut tx, &runs).await?;
-        tx.commit().await?;
-        Ok(runs.len() as u64)
+        .await
     }
 
     async fn delete_lab_runs(&self, prefix: &str, limit: usize) -> Result<u64, StoreError> {
-        let mut tx = self.begin_write().await?;
-        let runs: Vec<i64> = sqlx::query_scalar(
+        self.delete_ended(
             "SELECT no FROM runs WHERE kind = 'lab' AND status <> 'running' \
              AND substr(workflow_id, 1, length($1)) = $1 LIMIT $2",
+            prefix,
+            limit,
         )
-        .bind(prefix)
-        .bind(self::limit(limit))
-        .fetch_all(&mut *tx)
-        .await?;
-        if runs.is_empty() {
-            return Ok(0);
-        }
-        delete_runs(&mut tx, &runs).await?;
-        tx.commit().await?;
-        Ok(runs.len() as u64)
+        .await
     }
 
     async fn prune_runs(&self, keep: usize, limit: usize) -> Result<u64, StoreError> {

@@ -607,6 +607,19 @@ async fn deleting_a_workflow_deletes_its_lab_documents(store: Arc<dyn Store>) {
     assert!(store.get_batch("kept").await.unwrap().is_some());
 }
 
+/// Stores each run with one record, and ends those marked ended.
+async fn create_ended_or_not(store: &dyn Store, runs: impl IntoIterator<Item = (StoredRun, bool)>) {
+    for (run, ended) in runs {
+        create(store, &run, &records([1])).await;
+        if ended {
+            store
+                .append_history(&run.id, 1, &[completed(2, 2, None)])
+                .await
+                .unwrap();
+        }
+    }
+}
+
 fn load_run(id: &str, test: &str) -> StoredRun {
     StoredRun {
         kind: RunKind::Load,
@@ -621,22 +634,18 @@ async fn ended_load_runs_are_deleted_a_chunk_at_a_time_but_the_latest_test_s(
     // Old test "o": three ended runs and one still going; kept test "k": one ended run;
     // a user's workflow "o:w" (whose id looks like a test's runs but is no test's): one
     // ended run.
-    for (run, ended) in [
-        (load_run("o1", "o:x"), true),
-        (load_run("o2", "o:x"), true),
-        (load_run("o3", "o:y"), true),
-        (load_run("o4", "o:y"), false),
-        (load_run("k1", "k:x"), true),
-        (run("w1", "o:w", 1), true),
-    ] {
-        create(&*store, &run, &records([1])).await;
-        if ended {
-            store
-                .append_history(&run.id, 1, &[completed(2, 2, None)])
-                .await
-                .unwrap();
-        }
-    }
+    create_ended_or_not(
+        &*store,
+        [
+            (load_run("o1", "o:x"), true),
+            (load_run("o2", "o:x"), true),
+            (load_run("o3", "o:y"), true),
+            (load_run("o4", "o:y"), false),
+            (load_run("k1", "k:x"), true),
+            (run("w1", "o:w", 1), true),
+        ],
+    )
+    .await;
     assert_eq!(
         store.get_run("o1").await.unwrap().unwrap().kind,
         RunKind::Load
@@ -664,22 +673,18 @@ async fn a_batch_s_ended_real_runs_are_deleted_and_no_other_run(store: Arc<dyn S
         parent: None,
         ..run(id, tag, 1)
     };
-    for (run, ended) in [
-        (lab_run("b1", "lab-b:as-drawn"), true),
-        (lab_run("b2", "lab-b:choreography"), true),
-        (lab_run("b3", "lab-b:choreography"), false),
-        (lab_run("c1", "lab-c:as-drawn"), true),
-        (load_run("l1", "lab-b:load"), true),
-        (run("w1", "lab-b:w", 1), true),
-    ] {
-        create(&*store, &run, &records([1])).await;
-        if ended {
-            store
-                .append_history(&run.id, 1, &[completed(2, 2, None)])
-                .await
-                .unwrap();
-        }
-    }
+    create_ended_or_not(
+        &*store,
+        [
+            (lab_run("b1", "lab-b:as-drawn"), true),
+            (lab_run("b2", "lab-b:choreography"), true),
+            (lab_run("b3", "lab-b:choreography"), false),
+            (lab_run("c1", "lab-c:as-drawn"), true),
+            (load_run("l1", "lab-b:load"), true),
+            (run("w1", "lab-b:w", 1), true),
+        ],
+    )
+    .await;
     assert_eq!(
         store.get_run("b1").await.unwrap().unwrap().kind,
         RunKind::Lab

@@ -77,6 +77,22 @@ impl DemoProcess {
         (answer.status().as_u16(), answer.json().await.unwrap())
     }
 
+    /// Waits until it has seen `count` requests (`what` names the wait).
+    pub async fn until_requests(&self, count: u64, what: &str) {
+        crate::common::eventually(
+            what,
+            Duration::from_secs(10),
+            Duration::from_millis(10),
+            || async {
+                match self.stats().await["requests"].as_u64() {
+                    Some(n) if n >= count => Ok(()),
+                    other => Err(format!("{other:?}")),
+                }
+            },
+        )
+        .await;
+    }
+
     pub async fn stats(&self) -> Value {
         self.http
             .get(format!("{}/stats", self.url))

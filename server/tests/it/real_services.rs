@@ -233,18 +233,7 @@ async fn undo_calls_are_retried_and_a_service_gone_fails_its_compensation() {
         .await
         .unwrap();
     let run = started["id"].as_str().unwrap().to_string();
-    eventually(
-        "Payment's call under way",
-        Duration::from_secs(10),
-        Duration::from_millis(10),
-        || async {
-            match payment.stats().await["requests"].as_u64() {
-                Some(n) if n >= 2 => Ok(()),
-                other => Err(format!("{other:?}")),
-            }
-        },
-    )
-    .await;
+    payment.until_requests(2, "Payment's call under way").await;
     order.kill();
     let (report, records) = server.end_of(&run).await;
     let failed = of(&records, "CompensationFailed", "order");
@@ -716,18 +705,9 @@ async fn a_server_killed_with_a_call_in_flight_sends_it_again_and_the_work_is_do
         .await
         .unwrap();
     let run = started["id"].as_str().unwrap().to_string();
-    eventually(
-        "the call reaching the service",
-        Duration::from_secs(10),
-        Duration::from_millis(10),
-        || async {
-            match payment.stats().await["requests"].as_u64() {
-                Some(n) if n >= 1 => Ok(()),
-                other => Err(format!("{other:?}")),
-            }
-        },
-    )
-    .await;
+    payment
+        .until_requests(1, "the call reaching the service")
+        .await;
     server.signal_and_wait("-KILL", Duration::from_secs(5));
     let server = ServerProcess::start(&database, &[]).await;
     let report = resumed_end(&server, &run).await;
