@@ -925,18 +925,58 @@ async fn the_labs_compare_runs_real_runs_against_real_services() {
     assert_eq!(keys.len(), 12, "{stats}");
     assert!(keys.values().all(|k| k["executed"] == 1), "{stats}");
     // The batch's real runs were read, then deleted: only their figures stay.
+    assert_no_runs_left(&server, &id).await;
+}
+
+/// A batch's real runs were deleted once read: none left under any style.
+async fn assert_no_runs_left(server: &TestServer, batch: &str) {
     let path = server.dir.path().join("data/test.db").display().to_string();
     let store =
         server::store::SqlStore::open(&path, std::sync::Arc::new(server::clock::SystemClock))
             .await
             .unwrap();
     for style in app::model::lab::LabStyle::ALL {
-        let tag = server::lab::real::real_runs_of(&id, style);
+        let tag = server::lab::real::real_runs_of(batch, style);
         let left = server::store::RunStore::list_runs(&store, &tag, 100)
             .await
             .unwrap();
         assert!(left.is_empty(), "{tag}: {left:?}");
     }
+}
+
+/// Cancelling a compare of real runs mid-way: no more runs start, those under way are
+/// cancelled, the batch ends cancelled and none of its runs is left behind.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_compare_of_real_runs_cancelled_mid_way_stops_its_runs_and_leaves_none() {
+    let [order, payment, fulfillment, email] = demo_shop();
+    let server = TestServer::start().await;
+    let workflow = server
+        .create_workflow(&shop(
+            "Cancelled for real",
+            "command",
+            &[&order, &payment, &fulfillment, &email],
+        ))
+        .await;
+    let request = json!({"workflow_id": workflow, "runs": 50, "seed": 2, "input": slow_payment()});
+    let started = server.post_json("/api/lab/batches", &request).await;
+    assert_eq!(started.status(), 202);
+    let id = started.json::<Value>().await.unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    payment.until_requests(1, "the first real run paying").await;
+    let cancel = server
+        .post_json(&format!("/api/lab/batches/{id}/cancel"), &json!({}))
+        .await;
+    assert_eq!(cancel.status(), 202);
+    let batch = wait_ended(&server, &format!("/api/lab/batches/{id}"), 30).await;
+    assert_eq!(batch["state"], "cancelled", "{batch}");
+    assert!(batch["result"].is_null(), "{batch}");
+    // Only the first wave was started: 8 runs and the reference run, not 3 × 50.
+    let stats = payment.stats().await;
+    let paid = stats["keys"].as_object().unwrap().len();
+    assert!((1..=9).contains(&paid), "{stats}");
+    assert_no_runs_left(&server, &id).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
